@@ -1,0 +1,60 @@
+# Crisis Cell — `make run` to try it, `make test` to check it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Production-mode settings used by `make check-deploy` and `make test-production` when the
+# environment does not provide them (CI's PostgreSQL and Redis on this machine).
+PROD_ENV := CRISISCELL_MODE=production \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/crisiscell} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	SECRET_KEY=$${SECRET_KEY:-ci-only-$$(printf '%064d' 0)-not-a-real-secret} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver}
+
+.PHONY: run test test-production check-deploy lint format messages demo install clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo
+	@echo "Crisis Cell is running at http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
+	$(PY) -m daphne -b $(HOST) -p $(PORT) crisiscell.asgi:application
+
+test: install
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-production: install
+	$(PROD_ENV) SECURE_SSL_REDIRECT=false $(MAKE) --no-print-directory test
+
+check-deploy: install
+	$(PROD_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	$(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv
+
+demo: install
+	$(PY) manage.py load_demo
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

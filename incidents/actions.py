@@ -1,0 +1,441 @@
+"""Every write on incidents, cells and timelines goes through here.
+
+Each action checks the actor's rights and the state, locks the incident row, writes its
+rows and its timeline entry in one transaction, and publishes the live event after commit.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import events, permissions
+from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
+from .models import (
+    GENESIS_HASH,
+    MANUAL_KINDS,
+    REOPENING_FROM,
+    TRANSITIONS,
+    Category,
+    EntryKind,
+    Incident,
+    Membership,
+    Origin,
+    Platform,
+    Role,
+    Severity,
+    Status,
+    TimelineEntry,
+    first_response_due,
+)
+
+User = get_user_model()
+
+# Clocks disagree a little; an observation "in the future" beyond this is a typo.
+CLOCK_SKEW = timedelta(minutes=5)
+EDITABLE_FIELDS = ("title", "summary", "category", "origin", "platforms", "detected_at")
+
+
+def _locked(incident: Incident) -> Incident:
+    """Re-read the incident under a row lock: transitions and the timeline's sequence
+    numbers depend on its current state, so concurrent actions must queue."""
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def _clean_details(changes: dict) -> dict:
+    cleaned = {}
+    for field, value in changes.items():
+        if field == "title":
+            value = (value or "").strip()
+            if not value:
+                raise InvalidInput(_("A title is required."))
+            if len(value) > 200:
+                raise InvalidInput(_("The title is limited to 200 characters."))
+        elif field == "summary":
+            value = (value or "").strip()
+        elif field == "category" and value not in Category.values:
+            raise InvalidInput(_("Unknown category: %(value)s") % {"value": value})
+        elif field == "origin" and value not in Origin.values:
+            raise InvalidInput(_("Unknown origin: %(value)s") % {"value": value})
+        elif field == "platforms":
+            unknown = [p for p in value if p not in Platform.values]
+            if unknown:
+                raise InvalidInput(_("Unknown platform: %(value)s") % {"value": unknown[0]})
+            value = [p for p in Platform.values if p in value]  # canonical order, no dupes
+        elif field == "detected_at" and value > timezone.now() + CLOCK_SKEW:
+            raise InvalidInput(_("The detection time cannot be in the future."))
+        cleaned[field] = value
+    return cleaned
+
+
+def _check_severity(severity) -> int:
+    if severity not in Severity.values:
+        raise InvalidInput(_("Severity must be one of 1, 2, 3 or 4."))
+    return int(severity)
+
+
+def timeline_record(
+    incident: Incident,
+    *,
+    kind: str,
+    actor,
+    text: str = "",
+    data: dict | None = None,
+    occurred_at=None,
+    key_event: bool = False,
+) -> TimelineEntry:
+    """Append one entry to the incident's hash chain. The caller holds the incident lock
+    (see `_locked`), which makes `seq` gap-free and the chain linear."""
+    now = timezone.now()
+    last = (
+        TimelineEntry.objects.filter(incident=incident)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    entry = TimelineEntry(
+        incident=incident,
+        seq=seq,
+        kind=kind,
+        text=text,
+        actor=actor,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        key_event=key_event or kind == EntryKind.KEY_EVENT,
+        data=data or {},
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry.compute_hash()
+    entry.save()
+    events.publish_on_commit(incident.pk, events.entry_event(entry, incident))
+    return entry
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    actor,
+    title: str,
+    category: str,
+    origin: str,
+    summary: str = "",
+    platforms=(),
+    severity: int = Severity.MODERATE,
+    detected_at=None,
+    activate: bool = False,
+) -> Incident:
+    """Open an incident; the declaring user becomes its lead."""
+    now = timezone.now()
+    details = _clean_details(
+        {
+            "title": title,
+            "summary": summary,
+            "category": category,
+            "origin": origin,
+            "platforms": list(platforms),
+            "detected_at": detected_at or now,
+        }
+    )
+    severity = _check_severity(severity)
+    status = Status.ACTIVE if activate else Status.DETECTED
+    incident = Incident.objects.create(
+        **details,
+        severity=severity,
+        status=status,
+        declared_at=now,
+        active_at=now if activate else None,
+        first_response_due_at=first_response_due(now, severity),
+        declared_by=actor,
+    )
+    Membership.objects.create(
+        incident=incident, user=actor, role=Role.LEAD, added_by=actor, added_at=now
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.DECLARED,
+        actor=actor,
+        text=details["summary"],
+        key_event=True,
+        data={
+            "title": incident.title,
+            "category": incident.category,
+            "origin": incident.origin,
+            "platforms": incident.platforms,
+            "severity": severity,
+            "status": status,
+            "lead": actor.pk,
+            "detected_at": details["detected_at"].isoformat(),
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, actor, **changes) -> Incident:
+    """Edit the descriptive fields. Severity and status have their own actions."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be edited: %(f)s") % {"f": ", ".join(unknown)})
+    _require(permissions.can_lead(actor, incident), _("Only the lead can edit the incident."))
+    incident = _locked(incident)
+    cleaned = _clean_details(changes)
+    diff = {}
+    for field, value in cleaned.items():
+        old = getattr(incident, field)
+        if old != value:
+            diff[field] = {"old": _jsonable(old), "new": _jsonable(value)}
+            setattr(incident, field, value)
+    if not diff:
+        return incident
+    incident.save(update_fields=[*diff, "updated_at"])
+    timeline_record(incident, kind=EntryKind.UPDATED, actor=actor, data=diff)
+    return incident
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@transaction.atomic
+def incident_transition(*, incident: Incident, actor, status: str, note: str = "") -> Incident:
+    """Move the incident along its lifecycle. Asking for the current status is a no-op, so
+    a double click never fails."""
+    if status not in Status.values:
+        raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
+    _require(permissions.can_lead(actor, incident), _("Only the lead can change the status."))
+    incident = _locked(incident)
+    old = incident.status
+    if status == old:
+        return incident
+    if status not in TRANSITIONS[old]:
+        raise TransitionNotAllowed(
+            _("An incident cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": Status(old).label, "new": Status(status).label}
+        )
+    now = timezone.now()
+    incident.status = status
+    setattr(incident, f"{status}_at", now)
+    incident.save(update_fields=["status", f"{status}_at", "updated_at"])
+    reopened = old in REOPENING_FROM and status == Status.ACTIVE
+    timeline_record(
+        incident,
+        kind=EntryKind.REOPENED if reopened else EntryKind.STATUS_CHANGED,
+        actor=actor,
+        text=note.strip(),
+        key_event=reopened or status in (Status.ACTIVE, Status.RESOLVED),
+        data={"old": old, "new": status},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_set_severity(*, incident: Incident, actor, severity: int, note: str = "") -> Incident:
+    """Change severity. Until the first response is out, its deadline follows the severity
+    (a more severe incident gets a shorter golden hour)."""
+    severity = _check_severity(severity)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can change the severity."))
+    incident = _locked(incident)
+    old = incident.severity
+    if severity == old:
+        return incident
+    data = {"old": old, "new": severity}
+    incident.severity = severity
+    fields = ["severity", "updated_at"]
+    if incident.first_response_at is None:
+        due = first_response_due(incident.declared_at, severity)
+        data["first_response_due_at"] = {
+            "old": incident.first_response_due_at.isoformat(),
+            "new": due.isoformat(),
+        }
+        incident.first_response_due_at = due
+        fields.append("first_response_due_at")
+    incident.save(update_fields=fields)
+    timeline_record(
+        incident,
+        kind=EntryKind.SEVERITY_CHANGED,
+        actor=actor,
+        text=note.strip(),
+        key_event=severity > old,
+        data=data,
+    )
+    return incident
+
+
+def _active_membership(incident: Incident, user) -> Membership | None:
+    return Membership.objects.active().filter(incident=incident, user=user).first()
+
+
+def _end(membership: Membership, *, actor, now) -> None:
+    membership.left_at = now
+    membership.removed_by = actor
+    membership.save(update_fields=["left_at", "removed_by"])
+
+
+def _member_data(user, role: str, **extra) -> dict:
+    return {
+        "user": user.pk,
+        "username": user.get_username(),
+        "name": _name(user),
+        "role": role,
+        **extra,
+    }
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def member_add(*, incident: Incident, actor, user, role: str) -> Membership:
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
+    if role == Role.LEAD:
+        raise InvalidInput(_("An incident has one lead: hand over leadership instead."))
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    if not user.is_active:
+        raise InvalidInput(_("This account is deactivated."))
+    incident = _locked(incident)
+    if _active_membership(incident, user):
+        raise InvalidInput(
+            _("%(user)s is already in the cell; change their role instead.")
+            % {"user": user.get_username()}
+        )
+    membership = Membership.objects.create(
+        incident=incident, user=user, role=role, added_by=actor, added_at=timezone.now()
+    )
+    timeline_record(
+        incident, kind=EntryKind.MEMBER_ADDED, actor=actor, data=_member_data(user, role)
+    )
+    return membership
+
+
+@transaction.atomic
+def member_change_role(*, incident: Incident, actor, user, role: str) -> Membership:
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
+    if role == Role.LEAD:
+        return lead_hand_over(incident=incident, actor=actor, to_user=user)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    incident = _locked(incident)
+    current = _active_membership(incident, user)
+    if current is None:
+        raise InvalidInput(_("This person is not in the cell."))
+    if current.role == Role.LEAD:
+        raise InvalidInput(_("Hand over leadership to someone else before changing this role."))
+    if current.role == role:
+        return current
+    now = timezone.now()
+    _end(current, actor=actor, now=now)
+    membership = Membership.objects.create(
+        incident=incident, user=user, role=role, added_by=actor, added_at=now
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.ROLE_CHANGED,
+        actor=actor,
+        data=_member_data(user, role, old=current.role, new=role),
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, incident: Incident, actor, user) -> Membership:
+    """End a membership. The row stays, with when and by whom, as the cell's history."""
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    incident = _locked(incident)
+    current = _active_membership(incident, user)
+    if current is None:
+        raise InvalidInput(_("This person is not in the cell."))
+    if current.role == Role.LEAD:
+        raise InvalidInput(_("The lead cannot be removed: hand over leadership first."))
+    _end(current, actor=actor, now=timezone.now())
+    timeline_record(
+        incident,
+        kind=EntryKind.MEMBER_REMOVED,
+        actor=actor,
+        data=_member_data(user, current.role),
+    )
+    return current
+
+
+@transaction.atomic
+def lead_hand_over(
+    *, incident: Incident, actor, to_user, former_lead_role: str = Role.DRAFTER
+) -> Membership:
+    """Make `to_user` the lead. The former lead stays in the cell with `former_lead_role`."""
+    if former_lead_role not in Role.values or former_lead_role == Role.LEAD:
+        raise InvalidInput(_("Choose the former lead's new role."))
+    _require(permissions.can_lead(actor, incident), _("Only the lead can hand over leadership."))
+    if not to_user.is_active:
+        raise InvalidInput(_("This account is deactivated."))
+    incident = _locked(incident)
+    lead = Membership.objects.active().select_related("user").get(incident=incident, role="lead")
+    if lead.user_id == to_user.pk:
+        return lead
+    now = timezone.now()
+    target = _active_membership(incident, to_user)
+    if target is not None:
+        _end(target, actor=actor, now=now)
+    _end(lead, actor=actor, now=now)
+    Membership.objects.create(
+        incident=incident, user=lead.user, role=former_lead_role, added_by=actor, added_at=now
+    )
+    new_lead = Membership.objects.create(
+        incident=incident, user=to_user, role=Role.LEAD, added_by=actor, added_at=now
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.LEAD_HANDED_OVER,
+        actor=actor,
+        key_event=True,
+        data={
+            "old": {"user": lead.user_id, "name": _name(lead.user)},
+            "new": {"user": to_user.pk, "name": _name(to_user)},
+            "former_lead_role": former_lead_role,
+            "new_lead_previous_role": target.role if target else None,
+        },
+    )
+    return new_lead
+
+
+@transaction.atomic
+def timeline_add_entry(
+    *,
+    incident: Incident,
+    actor,
+    kind: str,
+    text: str,
+    occurred_at=None,
+    key_event: bool = False,
+) -> TimelineEntry:
+    """A manual entry typed by the committee; `occurred_at` may back-date an observation."""
+    if kind not in MANUAL_KINDS:
+        raise InvalidInput(_("This kind of entry is written by the system, not by hand."))
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Write what happened."))
+    if len(text) > 10_000:
+        raise InvalidInput(_("An entry is limited to 10,000 characters."))
+    if occurred_at is not None and occurred_at > timezone.now() + CLOCK_SKEW:
+        raise InvalidInput(_("An observation cannot be dated in the future."))
+    _require(
+        permissions.can_write_timeline(actor, incident),
+        _("Observers can read the timeline but not write to it."),
+    )
+    incident = _locked(incident)
+    return timeline_record(
+        incident,
+        kind=kind,
+        actor=actor,
+        text=text,
+        occurred_at=occurred_at,
+        key_event=key_event,
+    )

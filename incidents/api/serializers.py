@@ -1,0 +1,167 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from .. import permissions
+from ..models import (
+    MANUAL_KINDS,
+    NON_LEAD_ROLE_CHOICES,
+    Category,
+    Incident,
+    Membership,
+    Origin,
+    Platform,
+    Role,
+    Severity,
+    Status,
+    TimelineEntry,
+)
+
+User = get_user_model()
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    """The one representation of an entry: API responses and live events both use it."""
+
+    actor = UserSummarySerializer(read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "seq",
+            "kind",
+            "kind_label",
+            "text",
+            "actor",
+            "occurred_at",
+            "recorded_at",
+            "key_event",
+            "data",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntryCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in MANUAL_KINDS])
+    text = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    occurred_at = serializers.DateTimeField(required=False)
+    key_event = serializers.BooleanField(required=False, default=False)
+
+
+class IncidentStateSerializer(serializers.ModelSerializer):
+    """What a live event needs to refresh the room's header."""
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "status",
+            "severity",
+            "first_response_due_at",
+            "first_response_at",
+        ]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+    added_by = UserSummarySerializer(read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "role_label", "added_by", "added_at", "left_at"]
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    role = serializers.ChoiceField(choices=NON_LEAD_ROLE_CHOICES)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    platforms = serializers.MultipleChoiceField(choices=Platform.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    severity_label = serializers.CharField(source="get_severity_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    lead = serializers.SerializerMethodField()
+    my_role = serializers.SerializerMethodField()
+    allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    detected_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "category",
+            "origin",
+            "platforms",
+            "severity",
+            "severity_label",
+            "status",
+            "status_label",
+            "allowed_transitions",
+            "detected_at",
+            "declared_at",
+            "active_at",
+            "monitoring_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_due_at",
+            "first_response_at",
+            "lead",
+            "my_role",
+        ]
+        read_only_fields = [
+            "status",
+            "declared_at",
+            "active_at",
+            "monitoring_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_due_at",
+            "first_response_at",
+        ]
+        extra_kwargs = {
+            "category": {"choices": Category.choices},
+            "origin": {"choices": Origin.choices},
+        }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["platforms"] = list(instance.platforms)  # a set is not ordered
+        return data
+
+    def get_lead(self, incident) -> dict | None:
+        members = getattr(incident, "active_memberships", None) or []
+        lead = next((m.user for m in members if m.role == Role.LEAD), None)
+        return UserSummarySerializer(lead).data if lead else None
+
+    def get_my_role(self, incident) -> str | None:
+        if hasattr(incident, "my_role"):
+            return incident.my_role
+        request = self.context.get("request")
+        return permissions.active_role(request.user, incident) if request else None
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)

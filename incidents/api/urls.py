@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("incidents/<int:pk>/members/", views.MemberListView.as_view(), name="api-members"),
+    path(
+        "incidents/<int:pk>/members/<int:user_id>/",
+        views.MemberDetailView.as_view(),
+        name="api-member",
+    ),
+    path("incidents/<int:pk>/timeline/", views.TimelineView.as_view(), name="api-timeline"),
+    *router.urls,
+]

@@ -1,0 +1,247 @@
+"""Thin API views: validate -> action -> serialize. Outsiders get 404, not 403, so the
+API never confirms that an incident they are not part of exists."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from .. import actions, selectors
+from ..models import Incident, Membership
+from .serializers import (
+    IncidentSerializer,
+    MemberCreateSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    TimelineEntryCreateSerializer,
+    TimelineEntrySerializer,
+    TransitionSerializer,
+)
+
+User = get_user_model()
+
+
+class TokenThrottle(AnonRateThrottle):
+    scope = "token"
+
+
+@extend_schema(
+    request=inline_serializer(
+        "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+    ),
+    responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+)
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+
+    throttle_classes = [TokenThrottle]
+
+
+def visible_incident(request, pk) -> Incident:
+    return get_object_or_404(selectors.incidents_visible_to(request.user), pk=pk)
+
+
+class IncidentViewSet(viewsets.GenericViewSet):
+    serializer_class = IncidentSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        open_only = self.request.query_params.get("open", "true").lower() != "false"
+        qs = selectors.incidents_for_list(self.request.user, open_only=open_only)
+        if status_filter := self.request.query_params.get("status"):
+            qs = qs.filter(status=status_filter)
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("open", bool, description="false to include closed incidents"),
+            OpenApiParameter("status", str, description="only incidents in this status"),
+        ]
+    )
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self._serialize(pk))
+
+    def create(self, request):
+        """Declare an incident; you become its lead."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        incident = actions.incident_declare(
+            actor=request.user,
+            title=data["title"],
+            summary=data.get("summary", ""),
+            category=data["category"],
+            origin=data["origin"],
+            platforms=data.get("platforms", ()),
+            severity=data.get("severity", 2),
+            detected_at=data.get("detected_at"),
+        )
+        return Response(self._serialize(incident.pk), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        """Edit details (lead only). Changing `severity` also moves the first-response
+        deadline while no response is out."""
+        incident = visible_incident(request, pk)
+        serializer = self.get_serializer(incident, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        severity = changes.pop("severity", None)
+        if "platforms" in changes:
+            changes["platforms"] = list(changes["platforms"])
+        with transaction.atomic():
+            if changes:
+                actions.incident_update(incident=incident, actor=request.user, **changes)
+            if severity is not None:
+                actions.incident_set_severity(
+                    incident=incident, actor=request.user, severity=severity
+                )
+        return Response(self._serialize(pk))
+
+    @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move along detected -> active -> monitoring -> resolved -> closed (409 if the
+        move is not allowed; resolved/closed -> active reopens)."""
+        incident = visible_incident(request, pk)
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.incident_transition(
+            incident=incident,
+            actor=request.user,
+            status=serializer.validated_data["status"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return Response(self._serialize(pk))
+
+    def _serialize(self, pk):
+        incident = selectors.incident_for_room(self.request.user, pk)
+        return self.get_serializer(incident).data
+
+
+class MemberListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("history", bool, description="include ended memberships")],
+        responses=MemberSerializer(many=True),
+    )
+    def get(self, request, pk):
+        """The cell: active members, or every membership ever with `?history=true`."""
+        incident = visible_incident(request, pk)
+        qs = selectors.membership_history(incident)
+        if request.query_params.get("history", "false").lower() != "true":
+            qs = qs.filter(left_at__isnull=True)
+        return Response(MemberSerializer(qs, many=True).data)
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def post(self, request, pk):
+        """Add someone to the cell (lead only). Use the lead hand-over for the lead role."""
+        incident = visible_incident(request, pk)
+        serializer = MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = actions.member_add(
+            incident=incident,
+            actor=request.user,
+            user=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    def _member(self, request, pk, user_id):
+        incident = visible_incident(request, pk)
+        membership = Membership.objects.active().filter(incident=incident, user_id=user_id)
+        return incident, get_object_or_404(membership.select_related("user")).user
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def patch(self, request, pk, user_id):
+        """Change a member's role (lead only). `"role": "lead"` hands leadership over."""
+        incident, user = self._member(request, pk, user_id)
+        serializer = MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = actions.member_change_role(
+            incident=incident, actor=request.user, user=user, role=serializer.validated_data["role"]
+        )
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk, user_id):
+        """End the membership (lead only). Its history is kept."""
+        incident, user = self._member(request, pk, user_id)
+        actions.member_remove(incident=incident, actor=request.user, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TimelinePagination(CursorPagination):
+    ordering = "seq"
+    page_size = 100
+    max_page_size = 500
+    page_size_query_param = "page_size"
+
+
+class TimelineView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "after", int, description="every entry after this seq, in order, unpaginated"
+            ),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("key_events", bool),
+            OpenApiParameter("actor", int),
+        ],
+        responses=TimelineEntrySerializer(many=True),
+    )
+    def get(self, request, pk):
+        """The incident's timeline in sequence order (cursor-paginated), or, with
+        `?after=<seq>`, every entry after that one: what a reconnecting client missed."""
+        incident = visible_incident(request, pk)
+        params = request.query_params
+        after = _int_param(params, "after")
+        entries = selectors.timeline_for(
+            incident,
+            after=after,
+            kind=params.get("kind") or None,
+            key_events_only=params.get("key_events", "").lower() == "true",
+            actor_id=_int_param(params, "actor"),
+        )
+        if after is not None:
+            data = TimelineEntrySerializer(entries, many=True).data
+            return Response({"next": None, "previous": None, "results": data})
+        paginator = TimelinePagination()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
+
+    @extend_schema(request=TimelineEntryCreateSerializer, responses={201: TimelineEntrySerializer})
+    def post(self, request, pk):
+        """Add a manual entry (any member but observers). `occurred_at` back-dates it."""
+        incident = visible_incident(request, pk)
+        serializer = TimelineEntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = actions.timeline_add_entry(
+            incident=incident, actor=request.user, **serializer.validated_data
+        )
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+def _int_param(params, name) -> int | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationError({name: "Must be an integer."}) from None
+    if number < 0:
+        raise ValidationError({name: "Must be zero or more."})
+    return number

@@ -1,0 +1,27 @@
+"""Domain errors raised by actions. The API maps each to a status code; pages show the text."""
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status_code = 400
+
+
+class NotAllowed(DomainError):
+    """The user is in the cell but their role does not allow this."""
+
+    status_code = 403
+
+
+class TransitionNotAllowed(DomainError):
+    status_code = 409
+
+
+class Conflict(DomainError):
+    status_code = 409

@@ -1,0 +1,114 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import MANUAL_KINDS, NON_LEAD_ROLE_CHOICES, Category, Origin, Platform, Role, Severity
+
+User = get_user_model()
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class IncidentDetailsForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What happened, where it started, who is talking about it."),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    origin = forms.ChoiceField(
+        label=_("Origin"), choices=Origin.choices, widget=forms.RadioSelect, initial="online"
+    )
+    platforms = forms.MultipleChoiceField(
+        label=_("Platforms concerned"),
+        choices=Platform.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    detected_at = forms.DateTimeField(
+        label=_("Detected at"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        help_text=_("Leave empty for now. Set it if the first signs came earlier."),
+    )
+
+
+class DeclareIncidentForm(IncidentDetailsForm):
+    severity = forms.TypedChoiceField(
+        label=_("Severity"), choices=Severity.choices, coerce=int, initial=Severity.MODERATE
+    )
+    activate = forms.BooleanField(
+        label=_("Activate the crisis cell now"),
+        required=False,
+        help_text=_("Otherwise the incident starts as “detected”, under watch."),
+    )
+
+
+class TimelineEntryForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[(k.value, k.label) for k in MANUAL_KINDS], initial="note"
+    )
+    text = forms.CharField(
+        label=_("What happened"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("Occurred at"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        help_text=_("Only for an observation made earlier."),
+    )
+    key_event = forms.BooleanField(label=_("Key event"), required=False)
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    key_events = forms.BooleanField(label=_("Key events only"), required=False)
+    actor = forms.TypedChoiceField(label=_("Author"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, authors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import EntryKind
+
+        self.fields["kind"].choices = [("", _("All kinds")), *EntryKind.choices]
+        self.fields["actor"].choices = [("", _("Everyone"))] + [
+            (u.pk, u.get_full_name() or u.get_username()) for u in authors
+        ]
+
+
+class MemberAddForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role"), choices=NON_LEAD_ROLE_CHOICES, initial=Role.DRAFTER)
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if users is not None:
+            self.fields["user"].queryset = users
+        self.fields["user"].label_from_instance = lambda u: (
+            f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
+        )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=NON_LEAD_ROLE_CHOICES)
+
+
+class HandOverForm(forms.Form):
+    to_user = forms.TypedChoiceField(label=_("New lead"), coerce=int)
+    former_lead_role = forms.ChoiceField(
+        label=_("Your role afterwards"), choices=NON_LEAD_ROLE_CHOICES, initial=Role.DRAFTER
+    )
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].choices = [
+            (m.user_id, m.user.get_full_name() or m.user.get_username())
+            for m in members
+            if m.role != Role.LEAD
+        ]

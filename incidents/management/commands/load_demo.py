@@ -1,0 +1,222 @@
+"""Demo data: one account per role and three incidents replayed through the real actions,
+so their timelines are hash-chained exactly like live ones. Safe to run twice."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import actions
+from incidents.models import Incident
+
+User = get_user_model()
+DEMO_PASSWORD = "crisis-demo"
+
+USERS = [
+    # username, first, last, staff
+    ("lead", "Camille", "Laurent", False),
+    ("drafter", "Sam", "Moreau", False),
+    ("approver", "Inès", "Bernard", False),
+    ("comms", "David", "Keller", False),
+    ("spokesperson", "Léa", "Martin", False),
+    ("observer", "Hugo", "Petit", False),
+    ("admin", "Alex", "Admin", True),
+]
+
+CELL = [("drafter", "drafter"), ("approver", "approver"), ("comms", "approver"),
+        ("spokesperson", "spokesperson"), ("observer", "observer")]  # fmt: skip
+
+SCENARIOS = [
+    {
+        "title": "Post insensible publié sur le compte Instagram de la marque",
+        "summary": (
+            "Un membre de l'équipe a publié depuis le compte officiel une blague sur les "
+            "inondations du Sud-Ouest, pensant être sur son compte personnel. Le post a été "
+            "capturé et partagé des centaines de fois avant sa suppression."
+        ),
+        "category": "public_statement",
+        "origin": "online",
+        "platforms": ["instagram", "x", "press"],
+        "severity": 3,
+        "started_minutes_ago": 25,
+        "steps": [
+            ("status", "active", 1),
+            ("entry", "key_event", "Capture du post original retrouvée et archivée.", 3),
+            (
+                "entry",
+                "amplification",
+                "Un compte satirique (210 k abonnés) relaie la capture : 1 400 partages en 10 minutes.",
+                8,
+            ),
+            (
+                "entry",
+                "public_reaction",
+                "Majorité de messages indignés ; plusieurs clients annoncent se désabonner.",
+                12,
+            ),
+            (
+                "entry",
+                "decision",
+                "Ne pas supprimer les commentaires négatifs. Reconnaître l'erreur dans l'heure.",
+                15,
+            ),
+            (
+                "entry",
+                "press_contact",
+                "Une journaliste d'un quotidien régional demande une réaction d'ici 18 h.",
+                20,
+            ),
+        ],
+    },
+    {
+        "title": "Complaint wave: kettle lids cracking after a few uses",
+        "summary": (
+            "Since Monday, customers post photos of cracked lids on our KX-200 kettle. "
+            "A consumer YouTuber's video has passed 300k views; forum threads mention burns."
+        ),
+        "category": "product",
+        "origin": "online",
+        "platforms": ["youtube", "facebook", "forum", "x"],
+        "severity": 3,
+        "started_minutes_ago": 60 * 30,
+        "steps": [
+            ("status", "active", 5),
+            (
+                "entry",
+                "amplification",
+                "YouTube review 'Don't buy the KX-200' trending in the home category.",
+                40,
+            ),
+            (
+                "entry",
+                "public_reaction",
+                "About 60% of replies are angry, 30% ask about refunds, 10% defend the brand.",
+                90,
+            ),
+            (
+                "entry",
+                "supporter",
+                "Two long-time ambassadors share their own positive experience and link to support.",
+                180,
+            ),
+            ("severity", 4, 200),
+            (
+                "entry",
+                "decision",
+                "Quality team confirms a batch defect; prepare a voluntary recall.",
+                600,
+            ),
+            ("status", "monitoring", 1300),
+            ("entry", "note", "Volume of mentions down 70% since the recall page went live.", 1500),
+        ],
+    },
+    {
+        "title": "Rumeur : « les usines vont fermer » / Rumour: plants closing",
+        "summary": (
+            "A fake internal memo claiming both French plants will close spread on TikTok "
+            "and LinkedIn. Un faux mémo interne circule ; les syndicats demandent des explications."
+        ),
+        "category": "rumour",
+        "origin": "online",
+        "platforms": ["tiktok", "linkedin"],
+        "severity": 2,
+        "started_minutes_ago": 60 * 24 * 6,
+        "steps": [
+            ("status", "active", 10),
+            (
+                "entry",
+                "key_event",
+                "Le mémo est un faux : mise en page et signataire inexistants.",
+                45,
+            ),
+            (
+                "entry",
+                "supporter",
+                "Employees post on LinkedIn that the memo is fake, with #WeAreStaying.",
+                240,
+            ),
+            ("status", "monitoring", 600),
+            ("status", "resolved", 60 * 48),
+            (
+                "entry",
+                "note",
+                "Retour d'expérience : la veille n'avait pas TikTok dans son périmètre.",
+                60 * 50,
+            ),
+        ],
+    },
+]
+
+
+@contextmanager
+def clock_at(moment):
+    """Replay a scenario at its own time so timestamps look like a real crisis."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (one per role) and three example incidents. Idempotent."
+
+    def handle(self, *args, **options):
+        users = self._users()
+        created = 0
+        for scenario in SCENARIOS:
+            if Incident.objects.filter(title=scenario["title"]).exists():
+                continue
+            with transaction.atomic():
+                self._replay(scenario, users)
+            created += 1
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, first, last, staff in USERS:
+            role = "staff, sees every incident, admin panel" if staff else username
+            self.stdout.write(f"  {username:<13} {first} {last} — {role}")
+
+    def _users(self) -> dict:
+        users = {}
+        for username, first, last, staff in USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.first_name, user.last_name = first, last
+            user.email = f"{username}@example.com"
+            user.is_staff = user.is_superuser = staff
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            users[username] = user
+        return users
+
+    def _replay(self, scenario: dict, users: dict) -> None:
+        start = timezone.now() - timedelta(minutes=scenario["started_minutes_ago"])
+        lead = users["lead"]
+        with clock_at(start):
+            incident = actions.incident_declare(
+                actor=lead,
+                title=scenario["title"],
+                summary=scenario["summary"],
+                category=scenario["category"],
+                origin=scenario["origin"],
+                platforms=scenario["platforms"],
+                severity=scenario["severity"],
+                detected_at=start - timedelta(minutes=20),
+            )
+            for username, role in CELL:
+                actions.member_add(incident=incident, actor=lead, user=users[username], role=role)
+        authors = [users["drafter"], users["approver"], users["lead"], users["spokesperson"]]
+        for index, step in enumerate(scenario["steps"]):
+            at = start + timedelta(minutes=step[-1])
+            with clock_at(at):
+                if step[0] == "status":
+                    actions.incident_transition(incident=incident, actor=lead, status=step[1])
+                elif step[0] == "severity":
+                    actions.incident_set_severity(incident=incident, actor=lead, severity=step[1])
+                else:
+                    actions.timeline_add_entry(
+                        incident=incident,
+                        actor=authors[index % len(authors)],
+                        kind=step[1],
+                        text=step[2],
+                    )

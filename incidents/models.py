@@ -1,0 +1,324 @@
+import hashlib
+import json
+from datetime import UTC, timedelta
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Category(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    SERVICE = "service", _("Service")
+    BRAND = "brand", _("Brand")
+    PUBLIC_STATEMENT = "public_statement", _("Public statement")
+    EXTERNAL_EVENT = "external_event", _("External event")
+    RUMOUR = "rumour", _("Rumour / fake")
+    OTHER = "other", _("Other")
+
+
+class Origin(models.TextChoices):
+    ONLINE = "online", _("Started on a social platform")
+    OFFLINE = "offline", _("Off-line event picked up online")
+
+
+class Platform(models.TextChoices):
+    X = "x", _("X / Twitter")
+    FACEBOOK = "facebook", _("Facebook")
+    INSTAGRAM = "instagram", _("Instagram")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    TIKTOK = "tiktok", _("TikTok")
+    YOUTUBE = "youtube", _("YouTube")
+    PRESS = "press", _("Press")
+    FORUM = "forum", _("Forum")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, _("Low — contained")
+    MODERATE = 2, _("Moderate — spreading")
+    HIGH = 3, _("High — viral")
+    CRITICAL = 4, _("Critical — major threat")
+
+    @property
+    def css(self) -> str:
+        return {1: "low", 2: "moderate", 3: "high", 4: "critical"}[self.value]
+
+
+class Status(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    ACTIVE = "active", _("Active")
+    MONITORING = "monitoring", _("Monitoring")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# Allowed lifecycle moves. Going back to ACTIVE from RESOLVED or CLOSED is a reopening.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.DETECTED: (Status.ACTIVE, Status.CLOSED),
+    Status.ACTIVE: (Status.MONITORING, Status.RESOLVED),
+    Status.MONITORING: (Status.ACTIVE, Status.RESOLVED),
+    Status.RESOLVED: (Status.ACTIVE, Status.CLOSED),
+    Status.CLOSED: (Status.ACTIVE,),
+}
+REOPENING_FROM = (Status.RESOLVED, Status.CLOSED)
+OPEN_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING, Status.RESOLVED)
+
+
+class Incident(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    origin = models.CharField(_("origin"), max_length=16, choices=Origin.choices)
+    platforms = models.JSONField(_("platforms concerned"), default=list, blank=True)
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, default=Severity.MODERATE
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DETECTED
+    )
+    detected_at = models.DateTimeField(_("detected at"))
+    declared_at = models.DateTimeField(_("declared at"))
+    # Latest time the incident entered each status (the timeline keeps every transition).
+    active_at = models.DateTimeField(_("active since"), null=True, blank=True)
+    monitoring_at = models.DateTimeField(_("monitoring since"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=4), name="incident_severity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="incident_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-declared_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def severity_css(self) -> str:
+        return Severity(self.severity).css
+
+    @property
+    def platform_labels(self) -> list[str]:
+        return [Platform(p).label for p in self.platforms if p in Platform.values]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    @property
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    @property
+    def first_response_minutes(self) -> int | None:
+        if self.first_response_at is None:
+            return None
+        return int((self.first_response_at - self.declared_at).total_seconds() // 60)
+
+    @property
+    def first_response_met(self) -> bool | None:
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at <= self.first_response_due_at
+
+    def first_response_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.first_response_at is None and now > self.first_response_due_at
+
+
+def first_response_due(declared_at, severity: int):
+    return declared_at + timedelta(minutes=settings.FIRST_RESPONSE_MINUTES[int(severity)])
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    DRAFTER = "drafter", _("Drafter (community manager)")
+    APPROVER = "approver", _("Approver (legal, communications)")
+    SPOKESPERSON = "spokesperson", _("Spokesperson")
+    OBSERVER = "observer", _("Observer (read-only)")
+
+
+NON_LEAD_ROLE_CHOICES = [choice for choice in Role.choices if choice[0] != Role.LEAD]
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(left_at__isnull=True)
+
+
+class Membership(models.Model):
+    """One user's role on one incident for a period. Role changes close the row and open a
+    new one, so the history of who did what, and when, survives."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("cell membership")
+        verbose_name_plural = _("cell memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "user"],
+                condition=Q(left_at__isnull=True),
+                name="one_active_membership_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(left_at__isnull=True, role="lead"),
+                name="one_active_lead_per_incident",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} ({self.incident})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+
+class EntryKind(models.TextChoices):
+    # Written by actions.
+    DECLARED = "declared", _("Incident declared")
+    UPDATED = "updated", _("Details edited")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REOPENED = "reopened", _("Reopened")
+    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+    MEMBER_ADDED = "member_added", _("Member added")
+    MEMBER_REMOVED = "member_removed", _("Member removed")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    LEAD_HANDED_OVER = "lead_handed_over", _("Lead handed over")
+    # Typed by the committee.
+    NOTE = "note", _("Note")
+    KEY_EVENT = "key_event", _("Key event")
+    AMPLIFICATION = "amplification", _("Amplification")
+    PUBLIC_REACTION = "public_reaction", _("Public reaction")
+    SUPPORTER = "supporter", _("Supporter / defender identified")
+    PRESS_CONTACT = "press_contact", _("Press contact")
+    DECISION = "decision", _("Decision")
+
+
+MANUAL_KINDS = (
+    EntryKind.NOTE,
+    EntryKind.KEY_EVENT,
+    EntryKind.AMPLIFICATION,
+    EntryKind.PUBLIC_REACTION,
+    EntryKind.SUPPORTER,
+    EntryKind.PRESS_CONTACT,
+    EntryKind.DECISION,
+)
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete a row that the law may need as proof."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Timeline entries are append-only and cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Timeline entries are append-only and cannot be deleted.")
+
+
+class TimelineEntry(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    seq = models.PositiveIntegerField(_("sequence number"))
+    kind = models.CharField(_("kind"), max_length=24, choices=EntryKind.choices)
+    text = models.TextField(_("text"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    key_event = models.BooleanField(_("key event"), default=False)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "seq"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "seq"], name="timeline_seq_unique"),
+        ]
+        indexes = [models.Index(fields=["incident", "-seq"])]
+        triggers = [
+            pgtrigger.Protect(
+                name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        # Refuse at the model level too, for databases without the trigger (SQLite).
+        if not self._state.adding:
+            raise AppendOnlyError("Timeline entries are append-only and cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline entries are append-only and cannot be deleted.")
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind in MANUAL_KINDS
+
+    def compute_hash(self) -> str:
+        """SHA-256 over every stored field and the previous entry's hash (the chain link)."""
+        content = {
+            "incident": self.incident_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "text": self.text,
+            "actor": self.actor_id,
+            "occurred_at": _utc_iso(self.occurred_at),
+            "recorded_at": _utc_iso(self.recorded_at),
+            "key_event": self.key_event,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _utc_iso(value) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,34 @@
+"""Who may do what on an incident: the one place that answers it."""
+
+from .models import Incident, Membership, Role
+
+WRITER_ROLES = (Role.LEAD, Role.DRAFTER, Role.APPROVER, Role.SPOKESPERSON)
+
+
+def active_role(user, incident: Incident) -> str | None:
+    """The user's current role in the cell, or None. Uses prefetched memberships if present."""
+    if not user.is_authenticated:
+        return None
+    cached = getattr(incident, "active_memberships", None)
+    if cached is not None:
+        return next((m.role for m in cached if m.user_id == user.pk), None)
+    return (
+        Membership.objects.active()
+        .filter(incident=incident, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def can_view(user, incident: Incident) -> bool:
+    return user.is_authenticated and (user.is_staff or active_role(user, incident) is not None)
+
+
+def can_write_timeline(user, incident: Incident) -> bool:
+    return active_role(user, incident) in WRITER_ROLES
+
+
+def can_lead(user, incident: Incident) -> bool:
+    """Status, severity, details and cell membership. Superusers may step in (e.g. when the
+    lead has left the company and nobody else can hand over)."""
+    return user.is_authenticated and (user.is_superuser or active_role(user, incident) == Role.LEAD)

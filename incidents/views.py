@@ -1,0 +1,303 @@
+"""Browser pages of the committee. Thin: read through selectors, write through actions.
+
+Mutations answer htmx with an empty 200 and an `incident-changed` trigger: every panel of
+the room listens for it and refreshes itself (the live WebSocket will fire the same event).
+A refused action answers 422 with its message, which the form shows in place. Without
+JavaScript the same forms post normally and redirect back with a message.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from . import actions, permissions, selectors
+from .errors import DomainError
+from .forms import (
+    DeclareIncidentForm,
+    HandOverForm,
+    IncidentDetailsForm,
+    MemberAddForm,
+    RoleForm,
+    TimelineEntryForm,
+    TimelineFilterForm,
+)
+from .models import Incident, Severity, Status
+
+User = get_user_model()
+TIMELINE_PAGE = 50
+CHANGED = "incident-changed"
+
+
+def _incident(request, pk) -> Incident:
+    try:
+        return selectors.incident_for_room(request.user, pk)
+    except Incident.DoesNotExist:
+        raise Http404(_("No incident here, or you are not in its crisis cell.")) from None
+
+
+def _form_error_text(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _done(request, incident, message: str | None = None):
+    if request.htmx:
+        return trigger_client_event(HttpResponse(""), CHANGED)
+    if message:
+        messages.success(request, message)
+    return redirect("incident-room", pk=incident.pk)
+
+
+def _refused(request, incident, message: str):
+    if request.htmx:
+        return HttpResponse(format_html('<p class="form-error">{}</p>', message), status=422)
+    messages.error(request, message)
+    return redirect("incident-room", pk=incident.pk)
+
+
+def _run(request, incident, action, success_message=None, **kwargs):
+    try:
+        action(incident=incident, actor=request.user, **kwargs)
+    except DomainError as exc:
+        return _refused(request, incident, exc.message)
+    return _done(request, incident, success_message)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    show_closed = request.GET.get("show") == "all"
+    incidents = selectors.incidents_for_list(request.user, open_only=not show_closed)
+    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/dashboard.html",
+        {"page": page, "show_closed": show_closed},
+    )
+
+
+@login_required
+def declare(request):
+    form = DeclareIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = actions.incident_declare(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Incident declared. You lead its crisis cell."))
+            return redirect("incident-room", pk=incident.pk)
+    return render(request, "incidents/declare.html", {"form": form})
+
+
+@login_required
+def edit(request, pk):
+    incident = _incident(request, pk)
+    if not permissions.can_lead(request.user, incident):
+        raise Http404
+    fields = ("title", "summary", "category", "origin", "platforms", "detected_at")
+    initial = {f: getattr(incident, f) for f in fields}
+    form = IncidentDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "detected_at" or v}
+        try:
+            actions.incident_update(incident=incident, actor=request.user, **changes)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Details saved."))
+            return redirect("incident-room", pk=incident.pk)
+    return render(request, "incidents/edit.html", {"form": form, "incident": incident})
+
+
+def _room_context(request, incident) -> dict:
+    members = incident.active_memberships
+    return {
+        "incident": incident,
+        "my_role": permissions.active_role(request.user, incident),
+        "can_lead": permissions.can_lead(request.user, incident),
+        "can_write": permissions.can_write_timeline(request.user, incident),
+        "lead": selectors.lead_of(incident),
+        "members": members,
+        "statuses": Status,
+        "severities": Severity.choices,
+    }
+
+
+def _members_context(request, incident) -> dict:
+    context = _room_context(request, incident)
+    if context["can_lead"]:
+        context["add_form"] = MemberAddForm(users=selectors.addable_users(incident))
+        context["role_form"] = RoleForm()
+        context["handover_form"] = HandOverForm(members=incident.active_memberships)
+    context["history"] = [
+        m for m in selectors.membership_history(incident) if m.left_at is not None
+    ][:20]
+    return context
+
+
+def _timeline_context(request, incident) -> dict:
+    authors = selectors.timeline_authors(incident)
+    filters = TimelineFilterForm(request.GET or None, authors=authors, auto_id="filter_%s")
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    entries = selectors.timeline_for(
+        incident,
+        kind=cleaned.get("kind") or None,
+        key_events_only=cleaned.get("key_events") or False,
+        actor_id=cleaned.get("actor"),
+    ).order_by("-seq")
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        entries = entries.filter(seq__lt=int(before))
+    entries = list(entries[: TIMELINE_PAGE + 1])
+    has_more = len(entries) > TIMELINE_PAGE
+    entries = entries[:TIMELINE_PAGE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    return {
+        "incident": incident,
+        "entries": entries,
+        "has_more": has_more,
+        "older_than": entries[-1].seq if entries else None,
+        "filter_query": query.urlencode(),
+        "filters": filters,
+        "filtered": bool(cleaned and any(cleaned.values())),
+    }
+
+
+@login_required
+@require_GET
+def room(request, pk):
+    incident = _incident(request, pk)
+    context = {
+        **_members_context(request, incident),
+        **_timeline_context(request, incident),
+        "entry_form": TimelineEntryForm(),
+    }
+    return render(request, "incidents/room.html", context)
+
+
+@login_required
+@require_GET
+def header_panel(request, pk):
+    incident = _incident(request, pk)
+    return render(request, "incidents/_header.html", _room_context(request, incident))
+
+
+@login_required
+@require_GET
+def members_panel(request, pk):
+    incident = _incident(request, pk)
+    return render(request, "incidents/_members.html", _members_context(request, incident))
+
+
+@login_required
+@require_GET
+def timeline_panel(request, pk):
+    incident = _incident(request, pk)
+    context = _timeline_context(request, incident)
+    template = "incidents/_timeline_entries.html" if "before" in request.GET else None
+    return render(request, template or "incidents/_timeline_list.html", context)
+
+
+@login_required
+@require_POST
+def change_status(request, pk):
+    incident = _incident(request, pk)
+    status = request.POST.get("status", "")
+    return _run(
+        request,
+        incident,
+        actions.incident_transition,
+        status=status,
+        note=request.POST.get("note", ""),
+    )
+
+
+@login_required
+@require_POST
+def change_severity(request, pk):
+    incident = _incident(request, pk)
+    try:
+        severity = int(request.POST.get("severity", ""))
+    except ValueError:
+        return _refused(request, incident, _("Choose a severity."))
+    return _run(request, incident, actions.incident_set_severity, severity=severity)
+
+
+@login_required
+@require_POST
+def add_entry(request, pk):
+    incident = _incident(request, pk)
+    form = TimelineEntryForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, incident, _form_error_text(form))
+    return _run(request, incident, actions.timeline_add_entry, **form.cleaned_data)
+
+
+@login_required
+@require_POST
+def add_member(request, pk):
+    incident = _incident(request, pk)
+    form = MemberAddForm(request.POST, users=User.objects.filter(is_active=True))
+    if not form.is_valid():
+        return _refused(request, incident, _form_error_text(form))
+    return _run(
+        request,
+        incident,
+        actions.member_add,
+        user=form.cleaned_data["user"],
+        role=form.cleaned_data["role"],
+    )
+
+
+def _cell_member(incident, user_id):
+    member = next((m for m in incident.active_memberships if m.user_id == user_id), None)
+    if member is None:
+        raise Http404(_("This person is not in the cell."))
+    return member.user
+
+
+@login_required
+@require_POST
+def change_role(request, pk, user_id):
+    incident = _incident(request, pk)
+    user = _cell_member(incident, user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, incident, _form_error_text(form))
+    return _run(
+        request, incident, actions.member_change_role, user=user, role=form.cleaned_data["role"]
+    )
+
+
+@login_required
+@require_POST
+def remove_member(request, pk, user_id):
+    incident = _incident(request, pk)
+    user = _cell_member(incident, user_id)
+    return _run(request, incident, actions.member_remove, user=user)
+
+
+@login_required
+@require_POST
+def hand_over(request, pk):
+    incident = _incident(request, pk)
+    form = HandOverForm(request.POST, members=incident.active_memberships)
+    if not form.is_valid():
+        return _refused(request, incident, _form_error_text(form))
+    to_user = get_object_or_404(User, pk=form.cleaned_data["to_user"])
+    return _run(
+        request,
+        incident,
+        actions.lead_hand_over,
+        _("Leadership handed over."),
+        to_user=to_user,
+        former_lead_role=form.cleaned_data["former_lead_role"],
+    )

@@ -1,0 +1,1 @@
+# Response drafts, revisions and the approval workflow arrive with the statements issue.

@@ -1,0 +1,111 @@
+"""Persona fixtures: one user per role in one incident's cell, plus an outsider and staff."""
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from incidents import actions
+
+User = get_user_model()
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, **extra):
+        username = username or f"user{next(_names)}"
+        return User.objects.create_user(username=username, password="pw-for-tests", **extra)
+
+    return make
+
+
+@pytest.fixture
+def lead(make_user):
+    return make_user("lead", first_name="Camille", last_name="Laurent")
+
+
+@pytest.fixture
+def drafter(make_user):
+    return make_user("drafter")
+
+
+@pytest.fixture
+def approver(make_user):
+    return make_user("approver")
+
+
+@pytest.fixture
+def spokesperson(make_user):
+    return make_user("spokesperson")
+
+
+@pytest.fixture
+def observer(make_user):
+    return make_user("observer")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff", is_staff=True)
+
+
+@pytest.fixture
+def declare(lead):
+    def declare(actor=None, **overrides):
+        fields = {
+            "title": "Insensitive post on the brand account",
+            "category": "public_statement",
+            "origin": "online",
+            "platforms": ["instagram", "x"],
+            "severity": 2,
+        }
+        fields.update(overrides)
+        return actions.incident_declare(actor=actor or lead, **fields)
+
+    return declare
+
+
+@pytest.fixture
+def incident(declare, lead, drafter, approver, spokesperson, observer):
+    """An incident whose cell holds every persona but the outsider and staff."""
+    incident = declare()
+    for user, role in [
+        (drafter, "drafter"),
+        (approver, "approver"),
+        (spokesperson, "spokesperson"),
+        (observer, "observer"),
+    ]:
+        actions.member_add(incident=incident, actor=lead, user=user, role=role)
+    return incident
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it with that user."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def browser_client(client):
+    """The Django test client; `browser_client.as_user(user)` logs that user in."""
+
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client
