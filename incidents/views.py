@@ -46,11 +46,10 @@ def _form_error_text(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _done(request, incident, message: str | None = None):
+def _done(request, incident, message: str):
     if request.htmx:
         return trigger_client_event(HttpResponse(""), CHANGED)
-    if message:
-        messages.success(request, message)
+    messages.success(request, message)
     return redirect("incident-room", pk=incident.pk)
 
 
@@ -61,7 +60,7 @@ def _refused(request, incident, message: str):
     return redirect("incident-room", pk=incident.pk)
 
 
-def _run(request, incident, action, success_message=None, **kwargs):
+def _run(request, incident, action, success_message, **kwargs):
     try:
         action(incident=incident, actor=request.user, **kwargs)
     except DomainError as exc:
@@ -215,6 +214,7 @@ def change_status(request, pk):
         request,
         incident,
         actions.incident_transition,
+        _("Status changed."),
         status=status,
         note=request.POST.get("note", ""),
     )
@@ -228,7 +228,9 @@ def change_severity(request, pk):
         severity = int(request.POST.get("severity", ""))
     except ValueError:
         return _refused(request, incident, _("Choose a severity."))
-    return _run(request, incident, actions.incident_set_severity, severity=severity)
+    return _run(
+        request, incident, actions.incident_set_severity, _("Severity changed."), severity=severity
+    )
 
 
 @login_required
@@ -238,7 +240,13 @@ def add_entry(request, pk):
     form = TimelineEntryForm(request.POST)
     if not form.is_valid():
         return _refused(request, incident, _form_error_text(form))
-    return _run(request, incident, actions.timeline_add_entry, **form.cleaned_data)
+    return _run(
+        request,
+        incident,
+        actions.timeline_add_entry,
+        _("Added to the timeline."),
+        **form.cleaned_data,
+    )
 
 
 @login_required
@@ -252,6 +260,7 @@ def add_member(request, pk):
         request,
         incident,
         actions.member_add,
+        _("Added to the cell."),
         user=form.cleaned_data["user"],
         role=form.cleaned_data["role"],
     )
@@ -273,7 +282,12 @@ def change_role(request, pk, user_id):
     if not form.is_valid():
         return _refused(request, incident, _form_error_text(form))
     return _run(
-        request, incident, actions.member_change_role, user=user, role=form.cleaned_data["role"]
+        request,
+        incident,
+        actions.member_change_role,
+        _("Role changed."),
+        user=user,
+        role=form.cleaned_data["role"],
     )
 
 
@@ -282,7 +296,7 @@ def change_role(request, pk, user_id):
 def remove_member(request, pk, user_id):
     incident = _incident(request, pk)
     user = _cell_member(incident, user_id)
-    return _run(request, incident, actions.member_remove, user=user)
+    return _run(request, incident, actions.member_remove, _("Removed from the cell."), user=user)
 
 
 @login_required

@@ -51,6 +51,7 @@ def visible_incident(request, pk) -> Incident:
 
 class IncidentViewSet(viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
+    lookup_value_converter = "int"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

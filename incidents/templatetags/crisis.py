@@ -1,6 +1,8 @@
 from django import template
 
-from ..models import EntryKind, Role, Status
+from django.core.exceptions import FieldDoesNotExist
+
+from ..models import EntryKind, Incident, Role, Status
 
 register = template.Library()
 
@@ -18,3 +20,11 @@ def status_label(value: str) -> str:
 @register.filter
 def kind_label(value: str) -> str:
     return EntryKind(value).label if value in EntryKind.values else value
+
+
+@register.filter
+def incident_field_label(name: str) -> str:
+    try:
+        return Incident._meta.get_field(name).verbose_name
+    except FieldDoesNotExist:
+        return name

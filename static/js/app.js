@@ -28,9 +28,8 @@
       if (!value) return;
       el.classList.toggle("is-overdue", remaining < 0);
       el.classList.toggle("is-urgent", remaining >= 0 && remaining < 15 * 60 * 1000);
-      value.textContent = remaining >= 0
-        ? `${formatDuration(remaining)} ${t.left ?? "left"}`
-        : `${t.overdue ?? "overdue by"} ${formatDuration(remaining)}`;
+      const template = remaining >= 0 ? t.left ?? "{time} left" : t.overdue ?? "overdue by {time}";
+      value.textContent = template.replace("{time}", formatDuration(remaining));
     });
   }
 

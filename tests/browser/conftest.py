@@ -1,0 +1,104 @@
+"""Playwright fixtures driving the system Chromium (never a downloaded browser).
+
+Without /usr/bin/chromium the browser tests are skipped, unless CRISISCELL_REQUIRE_BROWSER=1
+(CI), where a missing browser is a failure. On failure a screenshot goes to test-artifacts/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
+# ORM calls the tests make between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_MS = 5_000
+PASSWORD = "correct horse battery staple"
+
+
+def _require_browser() -> bool:
+    return os.environ.get("CRISISCELL_REQUIRE_BROWSER", "").strip() == "1"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        message = f"the browser tests need the system Chromium at {CHROMIUM}, which is missing"
+        if _require_browser():
+            pytest.fail(f"{message} (CRISISCELL_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if _require_browser():
+            raise
+        pytest.skip("the playwright package is not installed")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server, request):
+    """A fresh English-speaking browser tab against the live server."""
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    failed = any(
+        getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+        for when in ("setup", "call")
+    )
+    if failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        try:
+            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as exc:  # a dead page must not hide the test's own failure
+            print(f"could not save a screenshot: {exc}")
+    context.close()
+
+
+@pytest.fixture
+def member(transactional_db, django_user_model):
+    """A user who can log in through the form."""
+    return django_user_model.objects.create_user(
+        username="camille", password=PASSWORD, first_name="Camille", last_name="Laurent"
+    )
+
+
+@pytest.fixture
+def log_in(page):
+    def log_in(user, password=PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return log_in

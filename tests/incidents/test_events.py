@@ -1,0 +1,111 @@
+import asyncio
+import threading
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from incidents import actions, events
+from incidents.errors import TransitionNotAllowed
+from incidents.models import TimelineEntry
+
+
+@pytest.fixture
+def listener(incident):
+    """A channel subscribed to the incident's group, like a WebSocket consumer will be.
+    One event loop for all its calls: channels-redis binds a channel's buffer to a loop."""
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    group = events.incident_group(incident.pk)
+    channel = loop.run_until_complete(layer.new_channel())
+    loop.run_until_complete(layer.group_add(group, channel))
+
+    def receive_all():
+        received = []
+        while True:
+            try:
+                received.append(
+                    loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 0.3))
+                )
+            except TimeoutError:
+                return received
+
+    yield receive_all
+    loop.run_until_complete(layer.group_discard(group, channel))
+    loop.close()
+
+
+def test_an_action_publishes_the_stored_entry_after_commit(
+    incident, lead, listener, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        actions.incident_transition(incident=incident, actor=lead, status="active")
+        assert listener() == []  # nothing is live before the commit
+    for callback in callbacks:
+        callback()
+    (message,) = listener()
+    assert message["type"] == "incident.event"
+    payload = message["payload"]
+    stored = TimelineEntry.objects.filter(incident=incident).last()
+    assert payload["event"] == "timeline.status_changed"
+    assert payload["seq"] == stored.seq == payload["entry"]["seq"]
+    assert payload["entry"]["hash"] == stored.hash
+    assert payload["entry"]["data"] == {"old": "detected", "new": "active"}
+    assert payload["incident"]["status"] == "active"
+
+
+def test_a_refused_action_publishes_nothing(
+    incident, lead, listener, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(TransitionNotAllowed):
+            actions.incident_transition(incident=incident, actor=lead, status="resolved")
+    assert listener() == []
+
+
+def test_a_rolled_back_transaction_publishes_nothing(
+    incident, drafter, listener, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                actions.timeline_add_entry(incident=incident, actor=drafter, kind="note", text="x")
+                raise RuntimeError("something later in the request failed")
+        except RuntimeError:
+            pass
+    assert listener() == []
+    assert not TimelineEntry.objects.filter(text="x").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (production mode)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_get_distinct_gap_free_sequence_numbers(
+    declare, lead, drafter, approver
+):
+    incident = declare()
+    for user in (drafter, approver):
+        actions.member_add(incident=incident, actor=lead, user=user, role="drafter")
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def write(user):
+        try:
+            barrier.wait()
+            for n in range(5):
+                actions.timeline_add_entry(incident=incident, actor=user, kind="note", text=str(n))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(u,)) for u in (lead, drafter, approver)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
+    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+    assert all(b.prev_hash == a.hash for a, b in zip(chain, chain[1:], strict=False))
