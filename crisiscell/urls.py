@@ -13,3 +13,7 @@ urlpatterns = [
     path("api/", include("incidents.api.urls")),
     path("", include("incidents.urls")),
 ]
+
+handler404 = "crisiscell.errors.not_found"
+handler403 = "crisiscell.errors.permission_denied"
+handler500 = "crisiscell.errors.server_error"

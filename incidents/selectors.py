@@ -68,6 +68,10 @@ def lead_of(incident: Incident):
     return next((m.user for m in members if m.role == "lead"), None)
 
 
+def cell_members(incident: Incident) -> QuerySet[Membership]:
+    return _active_members().filter(incident=incident).select_related("added_by")
+
+
 def membership_history(incident: Incident) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(incident=incident)

@@ -145,6 +145,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "origin": {"choices": Origin.choices},
         }
 
+    def writable_fields_names(self) -> list[str]:
+        return [field.field_name for field in self._writable_fields]
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["platforms"] = list(instance.platforms)  # a set is not ordered

@@ -4,6 +4,7 @@ API never confirms that an incident they are not part of exists."""
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -14,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from .. import actions, selectors
+from .. import actions, permissions, selectors
+from ..errors import NotAllowed
 from ..models import Incident, Membership
 from .serializers import (
     IncidentSerializer,
@@ -55,11 +57,12 @@ class IncidentViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        open_only = self.request.query_params.get("open", "true").lower() != "false"
+        params = self.request.query_params
+        status_filter = params.get("status")
+        # Asking for a status (even "closed") is explicit enough to look past open ones.
+        open_only = not status_filter and params.get("open", "true").lower() != "false"
         qs = selectors.incidents_for_list(self.request.user, open_only=open_only)
-        if status_filter := self.request.query_params.get("status"):
-            qs = qs.filter(status=status_filter)
-        return qs
+        return qs.filter(status=status_filter) if status_filter else qs
 
     @extend_schema(
         parameters=[
@@ -95,6 +98,13 @@ class IncidentViewSet(viewsets.GenericViewSet):
         """Edit details (lead only). Changing `severity` also moves the first-response
         deadline while no response is out."""
         incident = visible_incident(request, pk)
+        if not permissions.can_lead(request.user, incident):
+            raise NotAllowed(_("Only the lead can edit the incident."))
+        read_only = set(request.data) - set(self.get_serializer().writable_fields_names())
+        if read_only:
+            raise ValidationError(
+                {field: _("This field cannot be edited here.") for field in sorted(read_only)}
+            )
         serializer = self.get_serializer(incident, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -139,9 +149,10 @@ class MemberListView(APIView):
     def get(self, request, pk):
         """The cell: active members, or every membership ever with `?history=true`."""
         incident = visible_incident(request, pk)
-        qs = selectors.membership_history(incident)
-        if request.query_params.get("history", "false").lower() != "true":
-            qs = qs.filter(left_at__isnull=True)
+        if request.query_params.get("history", "false").lower() == "true":
+            qs = selectors.membership_history(incident)
+        else:
+            qs = selectors.cell_members(incident)
         return Response(MemberSerializer(qs, many=True).data)
 
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})

@@ -1,5 +1,4 @@
 from django import template
-
 from django.core.exceptions import FieldDoesNotExist
 
 from ..models import EntryKind, Incident, Role, Status

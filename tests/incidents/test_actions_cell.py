@@ -41,7 +41,9 @@ def test_only_the_lead_manages_the_cell(incident, persona, request, make_user):
     with pytest.raises(NotAllowed):
         actions.member_add(incident=incident, actor=user, user=make_user(), role="observer")
     with pytest.raises(NotAllowed):
-        actions.member_remove(incident=incident, actor=user, user=request.getfixturevalue("drafter"))
+        actions.member_remove(
+            incident=incident, actor=user, user=request.getfixturevalue("drafter")
+        )
 
 
 def test_changing_a_role_keeps_the_old_membership_as_history(incident, lead, drafter):

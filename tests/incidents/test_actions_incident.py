@@ -120,7 +120,10 @@ def test_editing_details_logs_old_and_new_values(incident, lead):
     assert incident.title == "New title" and incident.platforms == ["x", "tiktok"]
     entry = TimelineEntry.objects.filter(incident=incident).last()
     assert entry.kind == EntryKind.UPDATED
-    assert entry.data["title"] == {"old": "Insensitive post on the brand account", "new": "New title"}
+    assert entry.data["title"] == {
+        "old": "Insensitive post on the brand account",
+        "new": "New title",
+    }
     assert entry.data["platforms"]["new"] == ["x", "tiktok"]
 
 

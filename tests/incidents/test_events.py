@@ -1,4 +1,5 @@
 import asyncio
+import itertools
 import threading
 
 import pytest
@@ -57,9 +58,8 @@ def test_an_action_publishes_the_stored_entry_after_commit(
 def test_a_refused_action_publishes_nothing(
     incident, lead, listener, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(TransitionNotAllowed):
-            actions.incident_transition(incident=incident, actor=lead, status="resolved")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionNotAllowed):
+        actions.incident_transition(incident=incident, actor=lead, status="resolved")
     assert listener() == []
 
 
@@ -108,4 +108,4 @@ def test_concurrent_writers_get_distinct_gap_free_sequence_numbers(
     assert errors == []
     chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
-    assert all(b.prev_hash == a.hash for a, b in zip(chain, chain[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))

@@ -1,3 +1,4 @@
+import itertools
 from datetime import timedelta
 from io import StringIO
 
@@ -74,7 +75,7 @@ def test_chain_starts_at_genesis_and_links_every_entry(incident):
     chain = entries(incident)
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(chain, chain[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
 
 
 def test_entries_refuse_update_and_delete_through_the_orm(incident):
@@ -116,9 +117,9 @@ def tamper(entry, **sql_values):
     if connection.vendor == "postgresql":
         import pgtrigger
 
-        with pgtrigger.ignore("incidents.TimelineEntry:timeline_append_only"):
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        ignore = pgtrigger.ignore("incidents.TimelineEntry:timeline_append_only")
+        with ignore, connection.cursor() as cursor:
+            cursor.execute(sql, params)
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
