@@ -69,8 +69,14 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server, request):
+def page(chromium, live_server, request, settings):
     """A fresh English-speaking browser tab against the live server."""
+    # The live server serves static files from the finders, which know nothing of the
+    # hashed names the production (manifest) storage writes into the pages.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     context = chromium.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
