@@ -10,19 +10,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, TimelineEntry
+from tests.helpers import assert_error
 
 TOKEN_URL = "/api/auth/token/"
 PASSWORD = "pw-for-tests"  # what the conftest `make_user` factory sets
-
-
-def assert_error(response, status_code):
-    """The response has the status and a JSON body with a non-empty `detail` string."""
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
-    assert isinstance(body.get("detail"), str), body
-    assert body["detail"].strip(), body
-    return body["detail"]
 
 
 @pytest.fixture(autouse=True)

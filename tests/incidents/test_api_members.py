@@ -2,10 +2,10 @@
 
 import pytest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from incidents import actions
 from incidents.models import Incident, Membership, TimelineEntry
+from tests.helpers import assert_error, dt
 
 
 def members_url(incident):
@@ -14,22 +14,6 @@ def members_url(incident):
 
 def member_url(incident, user):
     return f"/api/incidents/{incident.pk}/members/{user.pk}/"
-
-
-def assert_error(response, status_code):
-    """The response has the status and a JSON body with a non-empty `detail` string."""
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
-    assert isinstance(body.get("detail"), str), body
-    assert body["detail"].strip(), body
-    return body["detail"]
-
-
-def dt(value):
-    parsed = parse_datetime(value)
-    assert parsed is not None and parsed.tzinfo is not None, value
-    return parsed
 
 
 def cell(incident):

@@ -5,32 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from incidents import actions
 from incidents.models import GENESIS_HASH, TimelineEntry
+from tests.helpers import assert_error, dt
 
 PAGE_SIZE = 100  # TimelinePagination.page_size
 
 
 def timeline_url(incident):
     return f"/api/incidents/{incident.pk}/timeline/"
-
-
-def assert_error(response, status_code):
-    """The response has the status and a JSON body with a non-empty `detail` string."""
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
-    assert isinstance(body.get("detail"), str), body
-    assert body["detail"].strip(), body
-    return body["detail"]
-
-
-def dt(value):
-    parsed = parse_datetime(value)
-    assert parsed is not None and parsed.tzinfo is not None, value
-    return parsed
 
 
 def stored(incident):

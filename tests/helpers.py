@@ -1,0 +1,20 @@
+"""Assertions shared by the API tests."""
+
+from django.utils.dateparse import parse_datetime
+
+
+def assert_error(response, status_code):
+    """The response has the status and a JSON body with a non-empty `detail` string."""
+    assert response.status_code == status_code, response.content
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = response.json()
+    assert isinstance(body.get("detail"), str), body
+    assert body["detail"].strip(), body
+    return body["detail"]
+
+
+def dt(value):
+    """Parse an API timestamp, which must carry its time zone."""
+    parsed = parse_datetime(value)
+    assert parsed is not None and parsed.tzinfo is not None, value
+    return parsed
