@@ -22,7 +22,9 @@ class IncidentDetailsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What happened, where it started, who is talking about it."),
     )
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Choose a category")), *Category.choices]
+    )
     origin = forms.ChoiceField(
         label=_("Origin"), choices=Origin.choices, widget=forms.RadioSelect, initial="online"
     )
