@@ -17,14 +17,14 @@ User = get_user_model()
 DEMO_PASSWORD = "crisis-demo"
 
 USERS = [
-    # username, first, last, staff
-    ("lead", "Camille", "Laurent", False),
-    ("drafter", "Sam", "Moreau", False),
-    ("approver", "Inès", "Bernard", False),
-    ("comms", "David", "Keller", False),
-    ("spokesperson", "Léa", "Martin", False),
-    ("observer", "Hugo", "Petit", False),
-    ("admin", "Alex", "Admin", True),
+    # username, first, last, staff, what they do in the demo
+    ("lead", "Camille", "Laurent", False, "crisis lead of the demo incidents"),
+    ("drafter", "Sam", "Moreau", False, "drafter (community manager)"),
+    ("approver", "Inès", "Bernard", False, "approver (legal)"),
+    ("comms", "David", "Keller", False, "approver (communications director)"),
+    ("spokesperson", "Léa", "Martin", False, "spokesperson"),
+    ("observer", "Hugo", "Petit", False, "observer (read-only)"),
+    ("admin", "Alex", "Admin", True, "staff + superuser: every incident, admin panel"),
 ]
 
 CELL = [("drafter", "drafter"), ("approver", "approver"), ("comms", "approver"),
@@ -173,13 +173,12 @@ class Command(BaseCommand):
             created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, first, last, staff in USERS:
-            role = "staff, sees every incident, admin panel" if staff else username
+        for username, first, last, _staff, role in USERS:
             self.stdout.write(f"  {username:<13} {first} {last} — {role}")
 
     def _users(self) -> dict:
         users = {}
-        for username, first, last, staff in USERS:
+        for username, first, last, staff, _role in USERS:
             user, _ = User.objects.get_or_create(username=username)
             user.first_name, user.last_name = first, last
             user.email = f"{username}@example.com"
