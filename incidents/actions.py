@@ -18,6 +18,7 @@ from .models import (
     MANUAL_KINDS,
     REOPENING_FROM,
     TRANSITIONS,
+    ApproverFunction,
     Category,
     EntryKind,
     Incident,
@@ -293,10 +294,18 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-@transaction.atomic
-def member_add(*, incident: Incident, actor, user, role: str) -> Membership:
+def _check_function(role: str, function: str) -> str:
+    """An approver may sign off for a function (legal, communications...); others have none."""
     if role not in Role.values:
         raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
+    if function and function not in ApproverFunction.values:
+        raise InvalidInput(_("Unknown approver function: %(value)s") % {"value": function})
+    return function if role == Role.APPROVER else ""
+
+
+@transaction.atomic
+def member_add(*, incident: Incident, actor, user, role: str, function: str = "") -> Membership:
+    function = _check_function(role, function)
     if role == Role.LEAD:
         raise InvalidInput(_("An incident has one lead: hand over leadership instead."))
     _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
@@ -309,18 +318,27 @@ def member_add(*, incident: Incident, actor, user, role: str) -> Membership:
             % {"user": user.get_username()}
         )
     membership = Membership.objects.create(
-        incident=incident, user=user, role=role, added_by=actor, added_at=timezone.now()
+        incident=incident,
+        user=user,
+        role=role,
+        function=function,
+        added_by=actor,
+        added_at=timezone.now(),
     )
     timeline_record(
-        incident, kind=EntryKind.MEMBER_ADDED, actor=actor, data=_member_data(user, role)
+        incident,
+        kind=EntryKind.MEMBER_ADDED,
+        actor=actor,
+        data=_member_data(user, role, function=function),
     )
     return membership
 
 
 @transaction.atomic
-def member_change_role(*, incident: Incident, actor, user, role: str) -> Membership:
-    if role not in Role.values:
-        raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
+def member_change_role(
+    *, incident: Incident, actor, user, role: str, function: str = ""
+) -> Membership:
+    function = _check_function(role, function)
     if role == Role.LEAD:
         return lead_hand_over(incident=incident, actor=actor, to_user=user)
     _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
@@ -330,18 +348,20 @@ def member_change_role(*, incident: Incident, actor, user, role: str) -> Members
         raise InvalidInput(_("This person is not in the cell."))
     if current.role == Role.LEAD:
         raise InvalidInput(_("Hand over leadership to someone else before changing this role."))
-    if current.role == role:
+    if (current.role, current.function) == (role, function):
         return current
     now = timezone.now()
     _end(current, actor=actor, now=now)
     membership = Membership.objects.create(
-        incident=incident, user=user, role=role, added_by=actor, added_at=now
+        incident=incident, user=user, role=role, function=function, added_by=actor, added_at=now
     )
     timeline_record(
         incident,
         kind=EntryKind.ROLE_CHANGED,
         actor=actor,
-        data=_member_data(user, role, old=current.role, new=role),
+        data=_member_data(
+            user, role, old=current.role, new=role, old_function=current.function, function=function
+        ),
     )
     return membership
 

@@ -2,7 +2,16 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import MANUAL_KINDS, NON_LEAD_ROLE_CHOICES, Category, Origin, Platform, Role, Severity
+from .models import (
+    MANUAL_KINDS,
+    NON_LEAD_ROLE_CHOICES,
+    ApproverFunction,
+    Category,
+    Origin,
+    Platform,
+    Role,
+    Severity,
+)
 
 User = get_user_model()
 
@@ -84,9 +93,32 @@ class TimelineFilterForm(forms.Form):
         ]
 
 
+def _role_function_choices():
+    """One select for role and approver function: "approver:legal" reads better than two."""
+    choices = []
+    for value, label in NON_LEAD_ROLE_CHOICES:
+        choices.append((value, label))
+        if value == Role.APPROVER:
+            choices += [
+                (f"{value}:{f.value}", f"{Role(value).label} — {f.label}") for f in ApproverFunction
+            ]
+    return choices
+
+
+class RoleFunctionField(forms.ChoiceField):
+    """Cleans to a (role, function) pair."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_role_function_choices, **kwargs)
+
+    def clean(self, value):
+        role, _sep, function = super().clean(value).partition(":")
+        return role, function
+
+
 class MemberAddForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
-    role = forms.ChoiceField(label=_("Role"), choices=NON_LEAD_ROLE_CHOICES, initial=Role.DRAFTER)
+    role = RoleFunctionField(label=_("Role"), initial=Role.DRAFTER)
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +130,7 @@ class MemberAddForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=NON_LEAD_ROLE_CHOICES)
+    role = RoleFunctionField(label=_("Role"))
 
 
 class HandOverForm(forms.Form):

@@ -158,6 +158,15 @@ class Role(models.TextChoices):
     OBSERVER = "observer", _("Observer (read-only)")
 
 
+class ApproverFunction(models.TextChoices):
+    """What an approver signs off for; approval policies require functions, not people."""
+
+    LEGAL = "legal", _("Legal")
+    COMMUNICATIONS = "communications", _("Communications")
+    EXECUTIVE = "executive", _("Executive management")
+    OTHER = "other", _("Other")
+
+
 NON_LEAD_ROLE_CHOICES = [choice for choice in Role.choices if choice[0] != Role.LEAD]
 
 
@@ -175,6 +184,9 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    function = models.CharField(
+        _("approver function"), max_length=16, choices=ApproverFunction.choices, blank=True
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -210,6 +222,12 @@ class Membership(models.Model):
     def is_active(self) -> bool:
         return self.left_at is None
 
+    @property
+    def role_display(self) -> str:
+        if self.role == Role.APPROVER and self.function:
+            return f"{Role(self.role).label} — {ApproverFunction(self.function).label}"
+        return Role(self.role).label
+
 
 class EntryKind(models.TextChoices):
     # Written by actions.
@@ -230,6 +248,14 @@ class EntryKind(models.TextChoices):
     SUPPORTER = "supporter", _("Supporter / defender identified")
     PRESS_CONTACT = "press_contact", _("Press contact")
     DECISION = "decision", _("Decision")
+    # Written by the statements workflow.
+    STATEMENT_DRAFTED = "statement_drafted", _("Statement drafted")
+    STATEMENT_REVISED = "statement_revised", _("Statement revised")
+    STATEMENT_SUBMITTED = "statement_submitted", _("Statement submitted for approval")
+    STATEMENT_APPROVED = "statement_approved", _("Statement approved")
+    STATEMENT_CHANGES_REQUESTED = "statement_changes_requested", _("Changes requested")
+    STATEMENT_PUBLISHED = "statement_published", _("Statement published")
+    STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
 
 
 MANUAL_KINDS = (
@@ -258,7 +284,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 class TimelineEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     seq = models.PositiveIntegerField(_("sequence number"))
-    kind = models.CharField(_("kind"), max_length=24, choices=EntryKind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=EntryKind.choices)
     text = models.TextField(_("text"), blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

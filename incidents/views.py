@@ -262,7 +262,8 @@ def add_member(request, pk):
         actions.member_add,
         _("Added to the cell."),
         user=form.cleaned_data["user"],
-        role=form.cleaned_data["role"],
+        role=form.cleaned_data["role"][0],
+        function=form.cleaned_data["role"][1],
     )
 
 
@@ -287,7 +288,8 @@ def change_role(request, pk, user_id):
         actions.member_change_role,
         _("Role changed."),
         user=user,
-        role=form.cleaned_data["role"],
+        role=form.cleaned_data["role"][0],
+        function=form.cleaned_data["role"][1],
     )
 
 

@@ -5,6 +5,7 @@ from .. import permissions
 from ..models import (
     MANUAL_KINDS,
     NON_LEAD_ROLE_CHOICES,
+    ApproverFunction,
     Category,
     Incident,
     Membership,
@@ -83,16 +84,25 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["user", "role", "role_label", "added_by", "added_at", "left_at"]
+        fields = ["user", "role", "role_label", "function", "added_by", "added_at", "left_at"]
 
 
 class MemberCreateSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     role = serializers.ChoiceField(choices=NON_LEAD_ROLE_CHOICES)
+    function = serializers.ChoiceField(
+        choices=ApproverFunction.choices,
+        required=False,
+        allow_blank=True,
+        help_text="What an approver signs off for (legal, communications...).",
+    )
 
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+    function = serializers.ChoiceField(
+        choices=ApproverFunction.choices, required=False, allow_blank=True
+    )
 
 
 class IncidentSerializer(serializers.ModelSerializer):

@@ -166,6 +166,7 @@ class MemberListView(APIView):
             actor=request.user,
             user=serializer.validated_data["user"],
             role=serializer.validated_data["role"],
+            function=serializer.validated_data.get("function", ""),
         )
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -183,7 +184,11 @@ class MemberDetailView(APIView):
         serializer = MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = actions.member_change_role(
-            incident=incident, actor=request.user, user=user, role=serializer.validated_data["role"]
+            incident=incident,
+            actor=request.user,
+            user=user,
+            role=serializer.validated_data["role"],
+            function=serializer.validated_data.get("function", ""),
         )
         return Response(MemberSerializer(membership).data)
 

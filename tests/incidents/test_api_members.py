@@ -69,8 +69,16 @@ def test_member_list_item_shape(api, incident, lead, observer):
     body = api.as_user(lead).get(members_url(incident)).json()
 
     item = next(m for m in body if m["user"]["id"] == observer.pk)
-    assert set(item) == {"user", "role", "role_label", "added_by", "added_at", "left_at"}
-    assert item["role_label"] == "Observer (read-only)"
+    assert set(item) == {
+        "user",
+        "role",
+        "role_label",
+        "function",
+        "added_by",
+        "added_at",
+        "left_at",
+    }
+    assert item["role_label"] == "Observer (read-only)" and item["function"] == ""
     membership = Membership.objects.get(incident=incident, user=observer)
     assert dt(item["added_at"]) == membership.added_at
 
@@ -516,3 +524,33 @@ def test_member_detail_does_not_allow_get_or_put(api, incident, lead, drafter):
         405,
     )
     assert cell(incident)["drafter"] == "drafter"
+
+
+def test_an_approver_is_added_with_the_function_they_sign_off_for(api, incident, lead, make_user):
+    legal = make_user("legal")
+    response = api.as_user(lead).post(
+        members_url(incident), {"user": legal.pk, "role": "approver", "function": "legal"}
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["function"] == "legal"
+    assert Membership.objects.active().get(incident=incident, user=legal).function == "legal"
+
+
+def test_changing_only_the_function_keeps_history(api, incident, lead, approver):
+    response = api.as_user(lead).patch(
+        member_url(incident, approver), {"role": "approver", "function": "communications"}
+    )
+    assert response.status_code == 200, response.content
+    rows = Membership.objects.filter(incident=incident, user=approver).order_by("id")
+    assert [(m.function, m.left_at is None) for m in rows] == [
+        ("", False),
+        ("communications", True),
+    ]
+
+
+def test_non_approvers_carry_no_function(api, incident, lead, make_user):
+    user = make_user()
+    api.as_user(lead).post(
+        members_url(incident), {"user": user.pk, "role": "drafter", "function": "legal"}
+    )
+    assert Membership.objects.active().get(incident=incident, user=user).function == ""
