@@ -236,6 +236,8 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crisis-cell@localhost")
+# Where people reach the app: links in emails are built from it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The "golden hour": minutes after declaration for the first public response, by severity.
 FIRST_RESPONSE_MINUTES = {1: 60, 2: 60, 3: 30, 4: 15}

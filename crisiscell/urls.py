@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("incidents.api.urls")),
+    path("api/", include("statements.api.urls")),
+    path("", include("statements.urls")),
     path("", include("incidents.urls")),
 ]
 

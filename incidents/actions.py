@@ -39,7 +39,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 EDITABLE_FIELDS = ("title", "summary", "category", "origin", "platforms", "detected_at")
 
 
-def _locked(incident: Incident) -> Incident:
+def lock_incident(incident: Incident) -> Incident:
     """Re-read the incident under a row lock: transitions and the timeline's sequence
     numbers depend on its current state, so concurrent actions must queue."""
     return Incident.objects.select_for_update().get(pk=incident.pk)
@@ -186,7 +186,7 @@ def incident_update(*, incident: Incident, actor, **changes) -> Incident:
     if unknown:
         raise InvalidInput(_("These fields cannot be edited: %(f)s") % {"f": ", ".join(unknown)})
     _require(permissions.can_lead(actor, incident), _("Only the lead can edit the incident."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     cleaned = _clean_details(changes)
     diff = {}
     for field, value in cleaned.items():
@@ -212,7 +212,7 @@ def incident_transition(*, incident: Incident, actor, status: str, note: str = "
     if status not in Status.values:
         raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
     _require(permissions.can_lead(actor, incident), _("Only the lead can change the status."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     old = incident.status
     if status == old:
         return incident
@@ -243,7 +243,7 @@ def incident_set_severity(*, incident: Incident, actor, severity: int, note: str
     (a more severe incident gets a shorter golden hour)."""
     severity = _check_severity(severity)
     _require(permissions.can_lead(actor, incident), _("Only the lead can change the severity."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     old = incident.severity
     if severity == old:
         return incident
@@ -311,7 +311,7 @@ def member_add(*, incident: Incident, actor, user, role: str, function: str = ""
     _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     if not user.is_active:
         raise InvalidInput(_("This account is deactivated."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     if _active_membership(incident, user):
         raise InvalidInput(
             _("%(user)s is already in the cell; change their role instead.")
@@ -342,7 +342,7 @@ def member_change_role(
     if role == Role.LEAD:
         return lead_hand_over(incident=incident, actor=actor, to_user=user)
     _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -370,7 +370,7 @@ def member_change_role(
 def member_remove(*, incident: Incident, actor, user) -> Membership:
     """End a membership. The row stays, with when and by whom, as the cell's history."""
     _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -396,7 +396,7 @@ def lead_hand_over(
     _require(permissions.can_lead(actor, incident), _("Only the lead can hand over leadership."))
     if not to_user.is_active:
         raise InvalidInput(_("This account is deactivated."))
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     lead = Membership.objects.active().select_related("user").get(incident=incident, role="lead")
     if lead.user_id == to_user.pk:
         return lead
@@ -450,7 +450,7 @@ def timeline_add_entry(
         permissions.can_write_timeline(actor, incident),
         _("Observers can read the timeline but not write to it."),
     )
-    incident = _locked(incident)
+    incident = lock_incident(incident)
     return timeline_record(
         incident,
         kind=kind,

@@ -4,9 +4,10 @@
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **extra):
         super().__init__(message)
         self.message = message
+        self.extra = extra  # more JSON for API clients (e.g. the other person's text)
 
 
 class InvalidInput(DomainError):
@@ -25,3 +26,7 @@ class TransitionNotAllowed(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class StaleRevision(Conflict):
+    """Saved from a revision that is no longer the current one: someone else saved first."""

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from statements.views import panel_context as statements_panel_context
+
 from . import actions, permissions, selectors
 from .errors import DomainError
 from .forms import (
@@ -28,18 +30,12 @@ from .forms import (
     TimelineEntryForm,
     TimelineFilterForm,
 )
-from .models import Incident, Severity, Status
+from .models import Severity, Status
+from .shortcuts import incident_or_404
 
 User = get_user_model()
 TIMELINE_PAGE = 50
 CHANGED = "incident-changed"
-
-
-def _incident(request, pk) -> Incident:
-    try:
-        return selectors.incident_for_room(request.user, pk)
-    except Incident.DoesNotExist:
-        raise Http404(_("No incident here, or you are not in its crisis cell.")) from None
 
 
 def _form_error_text(form) -> str:
@@ -97,7 +93,7 @@ def declare(request):
 
 @login_required
 def edit(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not permissions.can_lead(request.user, incident):
         raise Http404
     fields = ("title", "summary", "category", "origin", "platforms", "detected_at")
@@ -173,10 +169,11 @@ def _timeline_context(request, incident) -> dict:
 @login_required
 @require_GET
 def room(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     context = {
         **_members_context(request, incident),
         **_timeline_context(request, incident),
+        **statements_panel_context(request, incident),
         "entry_form": TimelineEntryForm(),
     }
     return render(request, "incidents/room.html", context)
@@ -185,21 +182,21 @@ def room(request, pk):
 @login_required
 @require_GET
 def header_panel(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     return render(request, "incidents/_header.html", _room_context(request, incident))
 
 
 @login_required
 @require_GET
 def members_panel(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     return render(request, "incidents/_members.html", _members_context(request, incident))
 
 
 @login_required
 @require_GET
 def timeline_panel(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     context = _timeline_context(request, incident)
     template = "incidents/_timeline_entries.html" if "before" in request.GET else None
     return render(request, template or "incidents/_timeline_list.html", context)
@@ -208,7 +205,7 @@ def timeline_panel(request, pk):
 @login_required
 @require_POST
 def change_status(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     status = request.POST.get("status", "")
     return _run(
         request,
@@ -223,7 +220,7 @@ def change_status(request, pk):
 @login_required
 @require_POST
 def change_severity(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     try:
         severity = int(request.POST.get("severity", ""))
     except ValueError:
@@ -236,7 +233,7 @@ def change_severity(request, pk):
 @login_required
 @require_POST
 def add_entry(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     form = TimelineEntryForm(request.POST)
     if not form.is_valid():
         return _refused(request, incident, _form_error_text(form))
@@ -252,7 +249,7 @@ def add_entry(request, pk):
 @login_required
 @require_POST
 def add_member(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     form = MemberAddForm(request.POST, users=User.objects.filter(is_active=True))
     if not form.is_valid():
         return _refused(request, incident, _form_error_text(form))
@@ -277,7 +274,7 @@ def _cell_member(incident, user_id):
 @login_required
 @require_POST
 def change_role(request, pk, user_id):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     user = _cell_member(incident, user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -296,7 +293,7 @@ def change_role(request, pk, user_id):
 @login_required
 @require_POST
 def remove_member(request, pk, user_id):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     user = _cell_member(incident, user_id)
     return _run(request, incident, actions.member_remove, _("Removed from the cell."), user=user)
 
@@ -304,7 +301,7 @@ def remove_member(request, pk, user_id):
 @login_required
 @require_POST
 def hand_over(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     form = HandOverForm(request.POST, members=incident.active_memberships)
     if not form.is_valid():
         return _refused(request, incident, _form_error_text(form))

@@ -1,1 +1,285 @@
-# Response drafts, revisions and the approval workflow arrive with the statements issue.
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import ApproverFunction, Incident
+
+
+class StatementKind(models.TextChoices):
+    HOLDING = "holding", _("Holding statement")
+    APOLOGY = "apology", _("Apology")
+    UPDATE = "update", _("Update")
+    CORRECTION = "correction", _("Correction")
+    REPLY = "reply", _("Individual reply")
+    FAQ = "faq", _("FAQ answer")
+    BRIEFING = "briefing", _("Internal briefing")
+
+
+# Statements that never reach the public do not count as the incident's first response.
+INTERNAL_KINDS = (StatementKind.BRIEFING,)
+
+
+class Channel(models.TextChoices):
+    X = "x", _("X / Twitter")
+    FACEBOOK = "facebook", _("Facebook")
+    INSTAGRAM = "instagram", _("Instagram")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    TIKTOK = "tiktok", _("TikTok")
+    YOUTUBE = "youtube", _("YouTube")
+    PRESS_RELEASE = "press_release", _("Press release")
+    CRISIS_CENTER = "crisis_center", _("Crisis center page")
+    EMAIL = "email", _("Email")
+
+
+# Characters per post. None: no platform limit.
+CHANNEL_LIMITS: dict[str, int | None] = {
+    Channel.X: 280,
+    Channel.FACEBOOK: 63_206,
+    Channel.INSTAGRAM: 2_200,
+    Channel.LINKEDIN: 3_000,
+    Channel.TIKTOK: 2_200,
+    Channel.YOUTUBE: 10_000,
+    Channel.PRESS_RELEASE: None,
+    Channel.CRISIS_CENTER: None,
+    Channel.EMAIL: None,
+}
+# Platforms where a long text can go out as a numbered thread of posts.
+THREADABLE = (Channel.X,)
+MAX_TEXT = 50_000
+
+
+class Language(models.TextChoices):
+    FR = "fr", _("French")
+    EN = "en", _("English")
+    DE = "de", _("German")
+    ES = "es", _("Spanish")
+    IT = "it", _("Italian")
+    NL = "nl", _("Dutch")
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+EDITABLE_STATUSES = (
+    StatementStatus.DRAFT,
+    StatementStatus.IN_REVIEW,
+    StatementStatus.CHANGES_REQUESTED,
+    StatementStatus.APPROVED,
+)
+FINAL_STATUSES = (StatementStatus.PUBLISHED, StatementStatus.WITHDRAWN)
+
+
+class ApprovalPolicy(models.Model):
+    """Who must sign a statement off before it goes public. Edited in the admin panel."""
+
+    class Mode(models.TextChoices):
+        ALL = "all", _("Every requirement must be met")
+        ANY = "any", _("Any one requirement is enough")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.ALL)
+    allow_lead_publish = models.BooleanField(
+        _("the lead may publish"),
+        default=False,
+        help_text=_("Otherwise only the spokesperson marks statements as published."),
+    )
+    is_default = models.BooleanField(
+        _("default policy"), default=False, help_text=_("Used when nothing else applies.")
+    )
+
+    class Meta:
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_policy"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ApprovalRequirement(models.Model):
+    """One sign-off a policy needs: an approver with `function` (blank: any approver).
+    With ordered steps, step 2 approvers can only sign once every step-1 requirement is met
+    (in "all" mode)."""
+
+    policy = models.ForeignKey(
+        ApprovalPolicy, on_delete=models.CASCADE, related_name="requirements"
+    )
+    step = models.PositiveSmallIntegerField(_("step"), default=1)
+    function = models.CharField(
+        _("approver function"),
+        max_length=16,
+        choices=ApproverFunction.choices,
+        blank=True,
+        help_text=_("Leave empty for any approver."),
+    )
+
+    class Meta:
+        verbose_name = _("required approval")
+        verbose_name_plural = _("required approvals")
+        ordering = ["step", "id"]
+
+    def __str__(self):
+        who = self.get_function_display() if self.function else _("any approver")
+        return f"{self.step}. {who}"
+
+    def accepts(self, function: str) -> bool:
+        return not self.function or self.function == function
+
+
+class Statement(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="statements")
+    kind = models.CharField(_("kind"), max_length=16, choices=StatementKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    title = models.CharField(
+        _("internal title"), max_length=200, blank=True, help_text=_("For the committee only.")
+    )
+    reply_to_account = models.CharField(_("replying to (account)"), max_length=200, blank=True)
+    reply_to_url = models.URLField(_("replying to (post URL)"), max_length=500, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+    )
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=20, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    revision = models.PositiveIntegerField(_("current revision"), default=1)
+    # The current revision's text and author, kept here for lists and the four-eyes check.
+    text = models.TextField(_("text"))
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_url = models.URLField(_("published at URL"), max_length=500, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["incident", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in StatementStatus]),
+                name="statement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="published_statement_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+    @property
+    def limit(self) -> int | None:
+        return CHANNEL_LIMITS[self.channel]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind not in INTERNAL_KINDS
+
+
+class ImmutableError(Exception):
+    """Revisions and approvals are records of what was said and signed: never rewritten."""
+
+
+class Revision(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    text = models.TextField(_("text"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    content_hash = models.CharField(_("SHA-256 of the text"), max_length=64)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["statement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="revision_number_unique")
+        ]
+
+    def __str__(self):
+        return f"r{self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("A revision is never rewritten; save a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Revisions are never deleted.")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+
+class Review(models.Model):
+    """An approver's decision on one exact revision. A later revision needs new ones."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="reviews")
+    revision = models.PositiveIntegerField(_("revision"))
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    function = models.CharField(
+        _("approver function"), max_length=16, choices=ApproverFunction.choices, blank=True
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["statement", "created_at", "id"]
+        constraints = [
+            # One approval per person per revision: a double click cannot count twice.
+            models.UniqueConstraint(
+                fields=["statement", "revision", "reviewer"],
+                condition=Q(decision="approved"),
+                name="one_approval_per_reviewer_and_revision",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} r{self.revision} by {self.reviewer}"

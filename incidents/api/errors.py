@@ -12,7 +12,7 @@ from ..models import AppendOnlyError
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message}, status=exc.status_code)
+        return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
     if isinstance(exc, AppendOnlyError):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ObjectDoesNotExist):

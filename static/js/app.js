@@ -43,10 +43,69 @@
     setTimeout(() => item.remove(), 6000);
   }
 
+  // Live character counter against the channel's limit (statements editor).
+  function updateCounter(counter) {
+    const field = document.getElementById(counter.dataset.counterFor);
+    if (!field) return;
+    const form = field.closest("form");
+    const limits = form?.dataset.channelLimits ? JSON.parse(form.dataset.channelLimits) : null;
+    const channel = form?.querySelector("[name=channel]")?.value;
+    const limit = limits ? limits[channel] : Number(counter.dataset.limit) || null;
+    const length = field.value.replace(/\r\n/g, "\n").trim().length;
+    counter.querySelector(".count").textContent = limit ? `${length} / ${limit}` : String(length);
+    counter.classList.toggle("is-over", Boolean(limit) && length > limit);
+    counter.querySelector(".over").hidden = !(limit && length > limit);
+  }
+
+  function bindCounters(root) {
+    root.querySelectorAll("[data-counter-for]").forEach((counter) => {
+      const field = document.getElementById(counter.dataset.counterFor);
+      if (!field || field.dataset.counted) return;
+      field.dataset.counted = "1";
+      const update = () => updateCounter(counter);
+      field.addEventListener("input", update);
+      field.closest("form")?.querySelector("[name=channel]")?.addEventListener("change", update);
+      update();
+    });
+  }
+
+  // Copy the exact approved text for the spokesperson.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.querySelector(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.value ?? source.textContent);
+    } catch {
+      source.classList.remove("visually-hidden");
+      source.select();
+      document.execCommand("copy");
+      source.classList.add("visually-hidden");
+    }
+    const label = button.textContent;
+    button.textContent = button.dataset.copied;
+    setTimeout(() => { button.textContent = label; }, 2000);
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    // One click, one request: the server is idempotent anyway, this spares a reload.
+    const button = event.submitter;
+    if (button && button.hasAttribute("data-once")) {
+      setTimeout(() => { button.disabled = true; }, 0);
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     tick();
     setInterval(tick, 1000);
+    bindCounters(document);
   });
+  document.addEventListener("htmx:afterSettle", (event) => bindCounters(event.target));
   document.addEventListener("htmx:afterSettle", tick);
 
   // Refused requests (403, 404, 409...) carry a readable message: show it, never fail silently.

@@ -1,0 +1,468 @@
+"""Every write on statements. Same path as incidents: check, lock, write, record on the
+timeline, publish live after commit. Locks are always taken incident first, then statement,
+so two actions can never wait on each other in opposite orders."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.actions import lock_incident, timeline_record
+from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
+from incidents.models import EntryKind, Incident
+
+from . import permissions, policy, tasks
+from .limits import is_threadable, normalize, over_limit, split_thread
+from .models import (
+    CHANNEL_LIMITS,
+    EDITABLE_STATUSES,
+    MAX_TEXT,
+    ApprovalPolicy,
+    Channel,
+    Decision,
+    Language,
+    Review,
+    Revision,
+    Statement,
+    StatementKind,
+    StatementStatus,
+    text_hash,
+)
+
+CLOCK_SKEW = timedelta(minutes=5)
+S = StatementStatus
+
+
+def _lock(statement: Statement) -> tuple[Incident, Statement]:
+    incident = lock_incident(statement.incident)
+    statement = Statement.objects.select_for_update().select_related("policy").get(pk=statement.pk)
+    statement.incident = incident
+    return incident, statement
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def _clean_text(text: str) -> str:
+    text = normalize(text)
+    if not text:
+        raise InvalidInput(_("The statement has no text."))
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(_("A statement is limited to 50,000 characters."))
+    return text
+
+
+def _check_fits(text: str, channel: str) -> None:
+    excess = over_limit(text, channel)
+    if not excess:
+        return
+    message = _("%(n)s characters over the %(limit)s-character limit of %(channel)s.") % {
+        "n": excess,
+        "limit": CHANNEL_LIMITS[channel],
+        "channel": Channel(channel).label,
+    }
+    extra = {}
+    if is_threadable(channel):
+        thread = split_thread(text, CHANNEL_LIMITS[channel])
+        message += " " + _("Split it into a thread of %(n)s posts.") % {"n": len(thread)}
+        extra["suggested_thread"] = thread
+    raise InvalidInput(message, **extra)
+
+
+def _data(statement: Statement, **extra) -> dict:
+    return {
+        "statement": statement.pk,
+        "kind": statement.kind,
+        "channel": statement.channel,
+        "language": statement.language,
+        "revision": statement.revision,
+        "status": statement.status,
+        **extra,
+    }
+
+
+def _approvals(statement: Statement) -> list[Review]:
+    return list(
+        Review.objects.filter(
+            statement=statement, revision=statement.revision, decision=Decision.APPROVED
+        )
+    )
+
+
+def _progress(statement: Statement) -> policy.Progress:
+    return policy.progress(
+        statement.policy, list(statement.policy.requirements.all()), _approvals(statement)
+    )
+
+
+def default_policy() -> ApprovalPolicy:
+    found = ApprovalPolicy.objects.filter(is_default=True).first()
+    if found is None:
+        raise InvalidInput(_("No default approval policy is configured (see the admin panel)."))
+    return found
+
+
+@transaction.atomic
+def statement_create(
+    *,
+    incident: Incident,
+    actor,
+    kind: str,
+    channel: str,
+    language: str,
+    text: str,
+    title: str = "",
+    reply_to_account: str = "",
+    reply_to_url: str = "",
+    corrects: Statement | None = None,
+    approval_policy: ApprovalPolicy | None = None,
+) -> Statement:
+    """A new draft with its first revision."""
+    for value, choices, label in (
+        (kind, StatementKind, _("kind")),
+        (channel, Channel, _("channel")),
+        (language, Language, _("language")),
+    ):
+        if value not in choices.values:
+            raise InvalidInput(_("Unknown %(what)s: %(value)s") % {"what": label, "value": value})
+    text = _clean_text(text)
+    if kind == StatementKind.REPLY and not (reply_to_account.strip() or reply_to_url.strip()):
+        raise InvalidInput(_("An individual reply names the account or the post it answers."))
+    if kind == StatementKind.CORRECTION and corrects is None:
+        raise InvalidInput(_("A correction says which published statement it corrects."))
+    if corrects is not None and (
+        corrects.incident_id != incident.pk or corrects.status != S.PUBLISHED
+    ):
+        raise InvalidInput(_("Only a published statement of this incident can be corrected."))
+    _require(
+        permissions.can_draft(actor, incident),
+        _("Observers cannot draft statements."),
+    )
+    incident = lock_incident(incident)
+    now = timezone.now()
+    statement = Statement.objects.create(
+        incident=incident,
+        kind=kind,
+        channel=channel,
+        language=language,
+        title=title.strip(),
+        reply_to_account=reply_to_account.strip(),
+        reply_to_url=reply_to_url.strip(),
+        corrects=corrects,
+        policy=approval_policy or default_policy(),
+        author=actor,
+        text=text,
+        revised_by=actor,
+        created_at=now,
+    )
+    Revision.objects.create(
+        statement=statement,
+        number=1,
+        text=text,
+        author=actor,
+        created_at=now,
+        content_hash=text_hash(text),
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_DRAFTED,
+        actor=actor,
+        data=_data(statement, corrects=corrects.pk if corrects else None),
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_edit(*, statement: Statement, actor, text: str, base_revision: int) -> Statement:
+    """Save new text as the next revision. `base_revision` is the revision the editor
+    started from: if someone saved in between, refuse with their text (no lost update).
+    Editing after submission voids every approval: the new text needs a new review."""
+    text = _clean_text(text)
+    _require(
+        permissions.can_draft(actor, statement.incident), _("Observers cannot edit statements.")
+    )
+    incident, statement = _lock(statement)
+    if statement.status not in EDITABLE_STATUSES:
+        raise TransitionNotAllowed(
+            _("A %(status)s statement cannot be edited; write a new one (a correction).")
+            % {"status": statement.get_status_display().lower()}
+        )
+    if base_revision != statement.revision:
+        current = Revision.objects.select_related("author").get(
+            statement=statement, number=statement.revision
+        )
+        raise StaleRevision(
+            _(
+                "%(name)s saved revision %(n)s while you were editing revision %(base)s. "
+                "Their text is below: merge your changes into it and save again."
+            )
+            % {
+                "name": current.author.get_full_name() or current.author.get_username(),
+                "n": current.number,
+                "base": base_revision,
+            },
+            current_revision=current.number,
+            current_text=current.text,
+        )
+    if text == statement.text:
+        return statement
+    had_approvals = statement.status == S.APPROVED or bool(_approvals(statement))
+    old_status = statement.status
+    statement.revision += 1
+    statement.text = text
+    statement.revised_by = actor
+    if statement.status == S.APPROVED:
+        statement.status = S.IN_REVIEW
+        statement.approved_at = None
+    now = timezone.now()
+    Revision.objects.create(
+        statement=statement,
+        number=statement.revision,
+        text=text,
+        author=actor,
+        created_at=now,
+        content_hash=text_hash(text),
+    )
+    statement.save(update_fields=["revision", "text", "revised_by", "status", "approved_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_REVISED,
+        actor=actor,
+        data=_data(statement, approvals_voided=had_approvals, old_status=old_status),
+    )
+    if statement.status == S.IN_REVIEW:
+        transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+    return statement
+
+
+@transaction.atomic
+def statement_submit(*, statement: Statement, actor) -> Statement:
+    _require(
+        permissions.can_edit(actor, statement),
+        _("Only cell members who draft can submit a statement."),
+    )
+    incident, statement = _lock(statement)
+    if statement.status == S.IN_REVIEW:
+        return statement  # double click
+    if statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
+        raise TransitionNotAllowed(
+            _("Only a draft or a statement with requested changes can be submitted.")
+        )
+    _check_fits(statement.text, statement.channel)
+    statement.status = S.IN_REVIEW
+    statement.submitted_at = timezone.now()
+    statement.save(update_fields=["status", "submitted_at"])
+    timeline_record(
+        incident, kind=EntryKind.STATEMENT_SUBMITTED, actor=actor, data=_data(statement)
+    )
+    transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+    return statement
+
+
+def _check_reviewer(actor, statement: Statement) -> str:
+    function = permissions.approver_function(actor, statement.incident)
+    _require(function is not None, _("Only approvers of the cell review statements."))
+    _require(
+        not permissions.wrote(actor, statement),
+        _("You wrote this text: someone else must review it (four-eyes rule)."),
+    )
+    return function
+
+
+@transaction.atomic
+def statement_approve(
+    *, statement: Statement, actor, revision: int, comment: str = ""
+) -> Statement:
+    """Approve the exact revision the approver read. A second click, or a second approver
+    once the policy is met, changes nothing."""
+    incident, statement = _lock(statement)
+    function = _check_reviewer(actor, statement)
+    if revision != statement.revision:
+        raise StaleRevision(
+            _("The text changed since you read it (now revision %(n)s). Read it again.")
+            % {"n": statement.revision},
+            current_revision=statement.revision,
+            current_text=statement.text,
+        )
+    already = Review.objects.filter(
+        statement=statement, revision=revision, reviewer=actor, decision=Decision.APPROVED
+    ).exists()
+    if already or statement.status == S.APPROVED:
+        return statement
+    if statement.status != S.IN_REVIEW:
+        raise TransitionNotAllowed(_("Only a statement in review can be approved."))
+    progress = _progress(statement)
+    if not progress.can_sign(function):
+        raise NotAllowed(
+            _("Your approval is not the one this statement waits for now: %(who)s.")
+            % {"who": ", ".join(str(r) for r in progress.missing)}
+        )
+    try:
+        with transaction.atomic():
+            Review.objects.create(
+                statement=statement,
+                revision=revision,
+                reviewer=actor,
+                function=function,
+                decision=Decision.APPROVED,
+                comment=comment.strip(),
+                created_at=timezone.now(),
+            )
+    except IntegrityError:  # the same approval raced in through another connection
+        return statement
+    progress = _progress(statement)
+    if progress.complete:
+        statement.status = S.APPROVED
+        statement.approved_at = timezone.now()
+        statement.save(update_fields=["status", "approved_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_APPROVED,
+        actor=actor,
+        text=comment.strip(),
+        data=_data(statement, function=function, fully_approved=progress.complete),
+    )
+    if not progress.complete:
+        transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+    return statement
+
+
+@transaction.atomic
+def statement_request_changes(*, statement: Statement, actor, comment: str) -> Statement:
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(_("Say what must change: a comment is required."))
+    incident, statement = _lock(statement)
+    function = _check_reviewer(actor, statement)
+    if statement.status == S.CHANGES_REQUESTED:
+        return statement
+    if statement.status not in (S.IN_REVIEW, S.APPROVED):
+        raise TransitionNotAllowed(_("Changes can only be requested on a statement in review."))
+    Review.objects.create(
+        statement=statement,
+        revision=statement.revision,
+        reviewer=actor,
+        function=function,
+        decision=Decision.CHANGES_REQUESTED,
+        comment=comment,
+        created_at=timezone.now(),
+    )
+    statement.status = S.CHANGES_REQUESTED
+    statement.approved_at = None
+    statement.save(update_fields=["status", "approved_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_CHANGES_REQUESTED,
+        actor=actor,
+        text=comment,
+        data=_data(statement, function=function),
+    )
+    return statement
+
+
+SOCIAL_CHANNELS = (
+    Channel.X,
+    Channel.FACEBOOK,
+    Channel.INSTAGRAM,
+    Channel.LINKEDIN,
+    Channel.TIKTOK,
+    Channel.YOUTUBE,
+    Channel.CRISIS_CENTER,
+)
+
+
+def _clean_url(url: str, channel: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        if channel in SOCIAL_CHANNELS:
+            raise InvalidInput(_("Give the address (URL) of the published post."))
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise InvalidInput(_("“%(url)s” is not a valid web address.") % {"url": url}) from None
+    return url
+
+
+@transaction.atomic
+def statement_publish(*, statement: Statement, actor, url: str, published_at=None) -> Statement:
+    """Record that the approved text went out, where and when. The first public statement
+    stops the incident's first-response countdown."""
+    url = _clean_url(url, statement.channel)
+    now = timezone.now()
+    published_at = published_at or now
+    if published_at > now + CLOCK_SKEW:
+        raise InvalidInput(_("The publication time cannot be in the future."))
+    incident, statement = _lock(statement)
+    _require(
+        permissions.can_publish(actor, statement),
+        _("Only the spokesperson publishes statements.")
+        if not statement.policy.allow_lead_publish
+        else _("Only the spokesperson or the lead publishes statements."),
+    )
+    if statement.status == S.PUBLISHED:
+        return statement  # double click
+    if statement.status != S.APPROVED or not _progress(statement).complete:
+        raise TransitionNotAllowed(
+            _("This revision does not hold every approval the policy requires.")
+        )
+    if published_at < incident.detected_at:
+        raise InvalidInput(_("The publication time is before the incident was detected."))
+    statement.status = S.PUBLISHED
+    statement.published_at = published_at
+    statement.published_url = url
+    statement.published_by = actor
+    statement.save(update_fields=["status", "published_at", "published_url", "published_by"])
+    first = statement.is_public and incident.first_response_at is None
+    if first:
+        incident.first_response_at = published_at
+        incident.save(update_fields=["first_response_at", "updated_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_PUBLISHED,
+        actor=actor,
+        occurred_at=published_at,
+        key_event=True,
+        text=url,
+        data=_data(
+            statement,
+            url=url,
+            first_response=first,
+            first_response_minutes=incident.first_response_minutes if first else None,
+            deadline_met=incident.first_response_met if first else None,
+        ),
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_withdraw(*, statement: Statement, actor, reason: str = "") -> Statement:
+    """Abandon a statement that was not published. Its revisions and reviews stay."""
+    incident, statement = _lock(statement)
+    _require(
+        permissions.can_withdraw(actor, statement),
+        _("Only the author or the lead can withdraw a statement."),
+    )
+    if statement.status == S.WITHDRAWN:
+        return statement
+    if statement.status == S.PUBLISHED:
+        raise TransitionNotAllowed(
+            _("A published statement is never withdrawn: publish a correction instead.")
+        )
+    old_status = statement.status
+    statement.status = S.WITHDRAWN
+    statement.withdrawn_at = timezone.now()
+    statement.save(update_fields=["status", "withdrawn_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_WITHDRAWN,
+        actor=actor,
+        text=(reason or "").strip(),
+        data=_data(statement, old_status=old_status),
+    )
+    return statement

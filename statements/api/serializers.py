@@ -1,0 +1,121 @@
+from rest_framework import serializers
+
+from incidents.api.serializers import UserSummarySerializer
+
+from ..models import Channel, Language, Review, Revision, Statement, StatementKind
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["revision", "reviewer", "function", "decision", "comment", "created_at"]
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+    revised_by = UserSummarySerializer(read_only=True)
+    published_by = UserSummarySerializer(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    policy = serializers.CharField(source="policy.name", read_only=True)
+    limit = serializers.IntegerField(read_only=True, allow_null=True)
+    length = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
+    awaiting = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "channel",
+            "language",
+            "title",
+            "reply_to_account",
+            "reply_to_url",
+            "corrects",
+            "status",
+            "status_label",
+            "revision",
+            "text",
+            "length",
+            "limit",
+            "author",
+            "revised_by",
+            "policy",
+            "approvals",
+            "awaiting",
+            "reviews",
+            "created_at",
+            "submitted_at",
+            "approved_at",
+            "published_at",
+            "published_url",
+            "published_by",
+            "withdrawn_at",
+        ]
+        read_only_fields = fields
+
+    def get_length(self, statement) -> int:
+        return len(statement.text)
+
+    def get_approvals(self, statement) -> list[dict]:
+        """Approvals of the current revision (earlier ones were voided by later edits)."""
+        return ReviewSerializer(statement.approvals, many=True).data
+
+    def get_awaiting(self, statement) -> list[str]:
+        """The sign-offs still missing, e.g. "1. Legal"; empty when approved."""
+        if statement.is_final or statement.progress.complete:
+            return []
+        return [str(r) for r in statement.progress.missing]
+
+    def get_reviews(self, statement) -> list[dict]:
+        """Every decision on every revision, oldest first, with comments."""
+        return ReviewSerializer(statement.all_reviews, many=True).data
+
+
+class StatementCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=StatementKind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    language = serializers.ChoiceField(choices=Language.choices)
+    text = serializers.CharField(max_length=50_000)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reply_to_account = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reply_to_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    corrects = serializers.IntegerField(required=False, allow_null=True)
+
+
+class StatementEditSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=50_000)
+    revision = serializers.IntegerField(
+        min_value=1, help_text="The revision number your edit is based on."
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1, help_text="The revision you read.")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class RequestChangesSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000)
+
+
+class PublishSerializer(serializers.Serializer):
+    url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    published_at = serializers.DateTimeField(required=False)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Revision
+        fields = ["number", "text", "author", "created_at", "content_hash"]

@@ -1,0 +1,144 @@
+"""Thin API views for statements: validate -> action -> serialize. A statement outside your
+cells is a 404, like its incident."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.views import visible_incident
+
+from .. import actions, selectors
+from ..models import Statement
+from .serializers import (
+    ApproveSerializer,
+    PublishSerializer,
+    RequestChangesSerializer,
+    RevisionSerializer,
+    StatementCreateSerializer,
+    StatementEditSerializer,
+    StatementSerializer,
+    WithdrawSerializer,
+)
+
+
+def visible_statement(request, pk) -> Statement:
+    try:
+        return selectors.statement_visible_to(request.user, pk)
+    except Statement.DoesNotExist:
+        raise NotFound() from None
+
+
+class IncidentStatementsView(APIView):
+    @extend_schema(responses=StatementSerializer(many=True))
+    def get(self, request, pk):
+        """Every statement of the incident, newest first."""
+        incident = visible_incident(request, pk)
+        statements = selectors.statements_for_incident(incident)
+        return Response(StatementSerializer(statements, many=True).data)
+
+    @extend_schema(request=StatementCreateSerializer, responses={201: StatementSerializer})
+    def post(self, request, pk):
+        """Draft a statement (revision 1). Observers cannot."""
+        incident = visible_incident(request, pk)
+        serializer = StatementCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        corrects_id = data.pop("corrects", None)
+        corrects = None
+        if corrects_id is not None:
+            corrects = get_object_or_404(Statement, pk=corrects_id, incident=incident)
+        statement = actions.statement_create(
+            incident=incident, actor=request.user, corrects=corrects, **data
+        )
+        return Response(
+            StatementSerializer(visible_statement(request, statement.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class StatementViewSet(viewsets.GenericViewSet):
+    serializer_class = StatementSerializer
+    lookup_value_converter = "int"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def _respond(self, pk, code=status.HTTP_200_OK):
+        return Response(StatementSerializer(visible_statement(self.request, pk)).data, status=code)
+
+    def _run(self, pk, serializer_class, action_fn, **fixed):
+        statement = visible_statement(self.request, pk)
+        kwargs = dict(fixed)
+        if serializer_class is not None:
+            serializer = serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            kwargs.update(serializer.validated_data)
+        action_fn(statement=statement, actor=self.request.user, **kwargs)
+        return self._respond(pk)
+
+    def retrieve(self, request, pk=None):
+        return self._respond(pk)
+
+    @extend_schema(request=StatementEditSerializer, responses=StatementSerializer)
+    def partial_update(self, request, pk=None):
+        """Save new text as the next revision. Send the `revision` you started from: if
+        someone saved in between you get 409 with `current_revision` and `current_text`."""
+        statement = visible_statement(request, pk)
+        serializer = StatementEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.statement_edit(
+            statement=statement,
+            actor=request.user,
+            text=serializer.validated_data["text"],
+            base_revision=serializer.validated_data["revision"],
+        )
+        return self._respond(pk)
+
+    @extend_schema(responses=RevisionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        """Every revision, oldest first, each with the SHA-256 of its text."""
+        statement = visible_statement(request, pk)
+        return Response(RevisionSerializer(selectors.revisions_of(statement), many=True).data)
+
+    @extend_schema(request=None, responses=StatementSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Send for approval. 400 when the text is over the channel's limit (with a
+        `suggested_thread` for X)."""
+        return self._run(pk, None, actions.statement_submit)
+
+    @extend_schema(request=ApproveSerializer, responses=StatementSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve the revision you read (approvers only, never your own text)."""
+        return self._run(pk, ApproveSerializer, actions.statement_approve)
+
+    @extend_schema(request=RequestChangesSerializer, responses=StatementSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        """Send back to the author with a required comment."""
+        return self._run(pk, RequestChangesSerializer, actions.statement_request_changes)
+
+    @extend_schema(request=PublishSerializer, responses=StatementSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Record publication (spokesperson; the lead when the policy allows)."""
+        return self._run(pk, PublishSerializer, actions.statement_publish)
+
+    @extend_schema(request=WithdrawSerializer, responses=StatementSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Abandon an unpublished statement (author or lead)."""
+        return self._run(pk, WithdrawSerializer, actions.statement_withdraw)
+
+
+class ApprovalsInboxView(APIView):
+    @extend_schema(responses=StatementSerializer(many=True))
+    def get(self, request):
+        """Statements, across your incidents, waiting for your approval now."""
+        return Response(
+            StatementSerializer(selectors.approvals_inbox(request.user), many=True).data
+        )

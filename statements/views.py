@@ -1,0 +1,257 @@
+"""Statement pages: thin, reading through selectors and writing through actions.
+
+Forms post normally and redirect back (post/redirect/get), with the action's message when it
+refuses. The one exception is a stale edit: the page comes back with both texts so the
+editor can merge instead of losing either.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.errors import DomainError, StaleRevision
+from incidents.shortcuts import incident_or_404 as visible_incident
+
+from . import actions, permissions, selectors
+from .diff import word_diff
+from .forms import (
+    ApproveForm,
+    PublishForm,
+    RequestChangesForm,
+    StatementCreateForm,
+    StatementEditForm,
+    WithdrawForm,
+)
+from .limits import is_threadable, over_limit, split_thread
+from .models import CHANNEL_LIMITS, Statement, StatementStatus
+
+
+def _statement(request, pk) -> Statement:
+    try:
+        return selectors.statement_visible_to(request.user, pk)
+    except Statement.DoesNotExist:
+        raise Http404(_("No statement here, or you are not in its crisis cell.")) from None
+
+
+def _detail_context(request, statement, **overrides) -> dict:
+    user = request.user
+    function = permissions.approver_function(user, statement.incident)
+    revisions = list(selectors.revisions_of(statement))
+    can_review = (
+        statement.status == StatementStatus.IN_REVIEW
+        and function is not None
+        and not permissions.wrote(user, statement)
+    )
+    excess = over_limit(statement.text, statement.channel)
+    context = {
+        "statement": statement,
+        "incident": statement.incident,
+        "revisions": revisions,
+        "can_edit": permissions.can_edit(user, statement),
+        "can_submit": permissions.can_edit(user, statement)
+        and statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED),
+        "can_review": can_review,
+        "my_turn": can_review
+        and statement.progress.can_sign(function)
+        and all(a.reviewer_id != user.pk for a in statement.approvals),
+        "i_wrote": permissions.wrote(user, statement),
+        "can_publish": statement.status == StatementStatus.APPROVED
+        and permissions.can_publish(user, statement),
+        "can_withdraw": not statement.is_final and permissions.can_withdraw(user, statement),
+        "edit_form": StatementEditForm(
+            initial={"text": statement.text, "revision": statement.revision}
+        ),
+        "approve_form": ApproveForm(initial={"revision": statement.revision}),
+        "changes_form": RequestChangesForm(),
+        "publish_form": PublishForm(),
+        "withdraw_form": WithdrawForm(),
+        "excess": excess,
+        "thread": split_thread(statement.text, statement.limit)
+        if excess and is_threadable(statement.channel)
+        else None,
+        "diff": word_diff(revisions[-2].text, revisions[-1].text) if len(revisions) > 1 else None,
+        "diff_from": revisions[-2].number if len(revisions) > 1 else None,
+        "diff_to": revisions[-1].number,
+    }
+    context.update(overrides)
+    return context
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    statement = _statement(request, pk)
+    return render(request, "statements/detail.html", _detail_context(request, statement))
+
+
+@login_required
+def create(request, pk):
+    incident = visible_incident(request, pk)
+    if not permissions.can_draft(request.user, incident):
+        raise Http404(_("Observers cannot draft statements."))
+    form = StatementCreateForm(request.POST or None, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = actions.statement_create(
+                incident=incident, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Draft saved as revision 1."))
+            return redirect("statement-detail", pk=statement.pk)
+    context = {"form": form, "incident": incident, "limits_json": json.dumps(CHANNEL_LIMITS)}
+    return render(request, "statements/create.html", context)
+
+
+def _act(request, statement, action, success: str, **kwargs):
+    try:
+        action(statement=statement, actor=request.user, **kwargs)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("statement-detail", pk=statement.pk)
+
+
+def _invalid(request, statement, form):
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("statement-detail", pk=statement.pk)
+
+
+@login_required
+@require_POST
+def edit(request, pk):
+    statement = _statement(request, pk)
+    form = StatementEditForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, statement, form)
+    try:
+        actions.statement_edit(
+            statement=statement,
+            actor=request.user,
+            text=form.cleaned_data["text"],
+            base_revision=form.cleaned_data["revision"],
+        )
+    except StaleRevision as exc:
+        statement = _statement(request, pk)
+        # Keep the editor's text; base it on the current revision so saving again is an
+        # explicit, informed overwrite of the other person's text.
+        mine = StatementEditForm(
+            initial={"text": form.cleaned_data["text"], "revision": exc.extra["current_revision"]}
+        )
+        context = _detail_context(
+            request, statement, edit_form=mine, conflict=exc.message, theirs=exc.extra
+        )
+        return render(request, "statements/detail.html", context, status=409)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("statement-detail", pk=statement.pk)
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    statement = _statement(request, pk)
+    return _act(request, statement, actions.statement_submit, _("Submitted for approval."))
+
+
+@login_required
+@require_POST
+def approve(request, pk):
+    statement = _statement(request, pk)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, statement, form)
+    return _act(request, statement, actions.statement_approve, _("Approved."), **form.cleaned_data)
+
+
+@login_required
+@require_POST
+def request_changes(request, pk):
+    statement = _statement(request, pk)
+    form = RequestChangesForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, statement, form)
+    return _act(
+        request,
+        statement,
+        actions.statement_request_changes,
+        _("Sent back to the author with your comment."),
+        **form.cleaned_data,
+    )
+
+
+@login_required
+@require_POST
+def publish(request, pk):
+    statement = _statement(request, pk)
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, statement, form)
+    return _act(
+        request,
+        statement,
+        actions.statement_publish,
+        _("Marked as published."),
+        **form.cleaned_data,
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    statement = _statement(request, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, statement, form)
+    return _act(
+        request, statement, actions.statement_withdraw, _("Withdrawn."), **form.cleaned_data
+    )
+
+
+@login_required
+@require_GET
+def diff(request, pk):
+    statement = _statement(request, pk)
+    revisions = {r.number: r for r in selectors.revisions_of(statement)}
+    try:
+        old = revisions[int(request.GET.get("from", ""))]
+        new = revisions[int(request.GET.get("to", ""))]
+    except (KeyError, ValueError):
+        raise Http404(_("No such revision.")) from None
+    return render(
+        request,
+        "statements/_diff.html",
+        {"diff": word_diff(old.text, new.text), "diff_from": old.number, "diff_to": new.number},
+    )
+
+
+@login_required
+@require_GET
+def incident_panel(request, pk):
+    incident = visible_incident(request, pk)
+    return render(request, "statements/_panel.html", panel_context(request, incident))
+
+
+def panel_context(request, incident) -> dict:
+    return {
+        "incident": incident,
+        "statements": selectors.statements_for_incident(incident),
+        "can_draft": permissions.can_draft(request.user, incident),
+    }
+
+
+@login_required
+@require_GET
+def inbox(request):
+    return render(
+        request, "statements/inbox.html", {"statements": selectors.approvals_inbox(request.user)}
+    )
