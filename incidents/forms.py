@@ -100,7 +100,7 @@ def _role_function_choices():
         choices.append((value, label))
         if value == Role.APPROVER:
             choices += [
-                (f"{value}:{f.value}", f"{Role(value).label} — {f.label}") for f in ApproverFunction
+                (f"{value}:{f.value}", f"{_('Approver')} — {f.label}") for f in ApproverFunction
             ]
     return choices
 

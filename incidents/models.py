@@ -225,7 +225,7 @@ class Membership(models.Model):
     @property
     def role_display(self) -> str:
         if self.role == Role.APPROVER and self.function:
-            return f"{Role(self.role).label} — {ApproverFunction(self.function).label}"
+            return f"{_('Approver')} — {ApproverFunction(self.function).label}"
         return Role(self.role).label
 
 

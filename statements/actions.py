@@ -2,6 +2,7 @@
 timeline, publish live after commit. Locks are always taken incident first, then statement,
 so two actions can never wait on each other in opposite orders."""
 
+import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,19 @@ from .models import (
 
 CLOCK_SKEW = timedelta(minutes=5)
 S = StatementStatus
+logger = logging.getLogger(__name__)
+
+
+def _notify_reviewers_after_commit(statement_id: int) -> None:
+    def queue():
+        try:
+            tasks.notify_reviewers.delay(statement_id)
+        except Exception:
+            # The statement is saved and in the inbox; a broker outage must not turn the
+            # committed action into an error page.
+            logger.exception("Could not queue reviewer emails for statement %s", statement_id)
+
+    transaction.on_commit(queue)
 
 
 def _lock(statement: Statement) -> tuple[Incident, Statement]:
@@ -236,7 +250,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         data=_data(statement, approvals_voided=had_approvals, old_status=old_status),
     )
     if statement.status == S.IN_REVIEW:
-        transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+        _notify_reviewers_after_commit(statement.pk)
     return statement
 
 
@@ -260,7 +274,7 @@ def statement_submit(*, statement: Statement, actor) -> Statement:
     timeline_record(
         incident, kind=EntryKind.STATEMENT_SUBMITTED, actor=actor, data=_data(statement)
     )
-    transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+    _notify_reviewers_after_commit(statement.pk)
     return statement
 
 
@@ -328,7 +342,7 @@ def statement_approve(
         data=_data(statement, function=function, fully_approved=progress.complete),
     )
     if not progress.complete:
-        transaction.on_commit(lambda: tasks.notify_reviewers.delay(statement.pk))
+        _notify_reviewers_after_commit(statement.pk)
     return statement
 
 

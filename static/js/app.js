@@ -52,7 +52,7 @@
     const channel = form?.querySelector("[name=channel]")?.value;
     const limit = limits ? limits[channel] : Number(counter.dataset.limit) || null;
     const length = field.value.replace(/\r\n/g, "\n").trim().length;
-    counter.querySelector(".count").textContent = limit ? `${length} / ${limit}` : String(length);
+    counter.querySelector(".counter-value").textContent = limit ? `${length} / ${limit}` : String(length);
     counter.classList.toggle("is-over", Boolean(limit) && length > limit);
     counter.querySelector(".over").hidden = !(limit && length > limit);
   }

@@ -8,10 +8,12 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from incidents import actions
 from incidents.models import Incident
+from statements import actions as statement_actions
 
 User = get_user_model()
 DEMO_PASSWORD = "crisis-demo"
@@ -27,8 +29,9 @@ USERS = [
     ("admin", "Alex", "Admin", True, "staff + superuser: every incident, admin panel"),
 ]
 
-CELL = [("drafter", "drafter"), ("approver", "approver"), ("comms", "approver"),
-        ("spokesperson", "spokesperson"), ("observer", "observer")]  # fmt: skip
+CELL = [("drafter", "drafter", ""), ("approver", "approver", "legal"),
+        ("comms", "approver", "communications"), ("spokesperson", "spokesperson", ""),
+        ("observer", "observer", "")]  # fmt: skip
 
 SCENARIOS = [
     {
@@ -70,6 +73,16 @@ SCENARIOS = [
                 "Une journaliste d'un quotidien régional demande une réaction d'ici 18 h.",
                 20,
             ),
+            (
+                "statement",
+                "holding",
+                "instagram",
+                "fr",
+                "in_review",
+                "Nous avons vu le message publié sur notre compte et nous en sommes profondément "
+                "désolés. Il ne reflète en rien nos valeurs. Nous revenons vers vous très vite.",
+                21,
+            ),
         ],
     },
     {
@@ -85,6 +98,16 @@ SCENARIOS = [
         "started_minutes_ago": 60 * 30,
         "steps": [
             ("status", "active", 5),
+            (
+                "statement",
+                "holding",
+                "x",
+                "en",
+                "published",
+                "We've seen your reports about KX-200 kettle lids. We're looking into it now and "
+                "will update you here within the hour. Please stop using a cracked kettle.",
+                25,
+            ),
             (
                 "entry",
                 "amplification",
@@ -134,6 +157,16 @@ SCENARIOS = [
                 45,
             ),
             (
+                "statement",
+                "update",
+                "linkedin",
+                "fr",
+                "published",
+                "Un document présenté comme un mémo interne circule : il est faux. Aucune "
+                "fermeture de site n'est prévue. Nos équipes restent à votre écoute.",
+                50,
+            ),
+            (
                 "entry",
                 "supporter",
                 "Employees post on LinkedIn that the memo is fake, with #WeAreStaying.",
@@ -168,7 +201,9 @@ class Command(BaseCommand):
         for scenario in SCENARIOS:
             if Incident.objects.filter(title=scenario["title"]).exists():
                 continue
-            with transaction.atomic():
+            # Reviewer emails of the replayed history would flood the console of `make run`.
+            quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+            with quiet, transaction.atomic():
                 self._replay(scenario, users)
             created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
@@ -202,13 +237,21 @@ class Command(BaseCommand):
                 severity=scenario["severity"],
                 detected_at=start - timedelta(minutes=20),
             )
-            for username, role in CELL:
-                actions.member_add(incident=incident, actor=lead, user=users[username], role=role)
+            for username, role, function in CELL:
+                actions.member_add(
+                    incident=incident,
+                    actor=lead,
+                    user=users[username],
+                    role=role,
+                    function=function,
+                )
         authors = [users["drafter"], users["approver"], users["lead"], users["spokesperson"]]
         for index, step in enumerate(scenario["steps"]):
             at = start + timedelta(minutes=step[-1])
             with clock_at(at):
-                if step[0] == "status":
+                if step[0] == "statement":
+                    self._statement(incident, users, *step[1:-1])
+                elif step[0] == "status":
                     actions.incident_transition(incident=incident, actor=lead, status=step[1])
                 elif step[0] == "severity":
                     actions.incident_set_severity(incident=incident, actor=lead, severity=step[1])
@@ -219,3 +262,24 @@ class Command(BaseCommand):
                         kind=step[1],
                         text=step[2],
                     )
+
+    def _statement(self, incident, users, kind, channel, language, final_status, text):
+        statement = statement_actions.statement_create(
+            incident=incident,
+            actor=users["drafter"],
+            kind=kind,
+            channel=channel,
+            language=language,
+            text=text,
+        )
+        statement_actions.statement_submit(statement=statement, actor=users["drafter"])
+        if final_status == "in_review":
+            return
+        statement_actions.statement_approve(
+            statement=statement, actor=users["approver"], revision=statement.revision
+        )
+        statement_actions.statement_publish(
+            statement=statement,
+            actor=users["spokesperson"],
+            url=f"https://example.com/{channel}/posts/{statement.pk}",
+        )

@@ -1,0 +1,52 @@
+"""Approval policies are prepared here; statements, revisions and reviews are records and
+only visible (they change through the workflow, never by hand)."""
+
+from django.contrib import admin
+
+from incidents.admin import ReadOnlyAdmin
+
+from .models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
+
+
+class ApprovalRequirementInline(admin.TabularInline):
+    model = ApprovalRequirement
+    extra = 1
+    fields = ["step", "function"]
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "mode", "allow_lead_publish", "is_default"]
+    list_filter = ["mode", "is_default"]
+    search_fields = ["name", "description"]
+    inlines = [ApprovalRequirementInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Statements keep a reference to the policy they were reviewed under.
+        return obj is None or not Statement.objects.filter(policy=obj).exists()
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    fields = ["number", "author", "created_at", "content_hash", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReviewInline(RevisionInline):
+    model = Review
+    fields = ["revision", "reviewer", "function", "decision", "comment", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "incident", "kind", "channel", "status", "revision", "author"]
+    list_filter = ["status", "kind", "channel", "language"]
+    search_fields = ["title", "text", "incident__title"]
+    list_select_related = ["incident", "author"]
+    inlines = [RevisionInline, ReviewInline]

@@ -1,0 +1,124 @@
+"""Statement fixtures: approvers who sign for a function, the two stock policies, and
+statements at each step of the workflow (draft, in review, approved)."""
+
+import pytest
+
+from incidents import actions as incident_actions
+from statements import actions
+from statements.models import ApprovalPolicy, ApprovalRequirement
+
+TEXT = "We are aware of the post and are looking into it. More within the hour."
+
+
+def _policy(name, requirements, *, is_default=False, **fields):
+    policy, created = ApprovalPolicy.objects.get_or_create(
+        name=name, defaults={"is_default": is_default, **fields}
+    )
+    if created:
+        for step, function in requirements:
+            ApprovalRequirement.objects.create(policy=policy, step=step, function=function)
+    return policy
+
+
+@pytest.fixture
+def policies(db):
+    """The two policies migration 0002 creates. Transactional tests flush the database,
+    data migrations included, so they are recreated when missing."""
+    default = _policy("One approver", [(1, "")], is_default=True, mode="all")
+    ordered = _policy(
+        "Legal, then communications", [(1, "legal"), (2, "communications")], mode="all"
+    )
+    return {"default": default, "ordered": ordered}
+
+
+@pytest.fixture
+def default_policy(policies):
+    return ApprovalPolicy.objects.get(name="One approver")
+
+
+@pytest.fixture
+def ordered_policy(policies):
+    return ApprovalPolicy.objects.get(name="Legal, then communications")
+
+
+@pytest.fixture
+def make_policy(db):
+    """A policy from (step, function) pairs: make_policy("Two", [(1, ""), (1, "")])."""
+
+    def make(name, requirements, **fields):
+        return _policy(name, requirements, **fields)
+
+    return make
+
+
+def _add_approver(incident, lead, user, function):
+    incident_actions.member_add(
+        incident=incident, actor=lead, user=user, role="approver", function=function
+    )
+    return user
+
+
+@pytest.fixture
+def legal(incident, lead, make_user):
+    return _add_approver(incident, lead, make_user("legal", email="legal@example.org"), "legal")
+
+
+@pytest.fixture
+def legal2(incident, lead, make_user):
+    user = make_user("legal2", email="legal2@example.org")
+    return _add_approver(incident, lead, user, "legal")
+
+
+@pytest.fixture
+def communications(incident, lead, make_user):
+    user = make_user("communications", email="communications@example.org")
+    return _add_approver(incident, lead, user, "communications")
+
+
+@pytest.fixture
+def second_approver(incident, lead, make_user):
+    """A second generalist approver (no function), next to the `approver` persona."""
+    user = make_user("approver2", email="approver2@example.org")
+    return _add_approver(incident, lead, user, "")
+
+
+@pytest.fixture
+def create(incident, drafter, policies):
+    """statement_create with sensible defaults: an X holding statement by the drafter."""
+
+    def create(**overrides):
+        fields = {
+            "incident": incident,
+            "actor": drafter,
+            "kind": "holding",
+            "channel": "x",
+            "language": "en",
+            "text": TEXT,
+        }
+        fields.update(overrides)
+        return actions.statement_create(**fields)
+
+    return create
+
+
+@pytest.fixture
+def draft(create):
+    return create()
+
+
+@pytest.fixture
+def in_review(draft, drafter):
+    return actions.statement_submit(statement=draft, actor=drafter)
+
+
+@pytest.fixture
+def approved(in_review, approver):
+    statement = actions.statement_approve(statement=in_review, actor=approver, revision=1)
+    assert statement.status == "approved"
+    return statement
+
+
+@pytest.fixture
+def ordered_in_review(create, drafter, ordered_policy, legal, communications):
+    statement = create(approval_policy=ordered_policy)
+    return actions.statement_submit(statement=statement, actor=drafter)
