@@ -68,9 +68,9 @@ class StatementViewSet(viewsets.GenericViewSet):
     def _respond(self, pk, code=status.HTTP_200_OK):
         return Response(StatementSerializer(visible_statement(self.request, pk)).data, status=code)
 
-    def _run(self, pk, serializer_class, action_fn, **fixed):
+    def _run(self, pk, serializer_class, action_fn):
         statement = visible_statement(self.request, pk)
-        kwargs = dict(fixed)
+        kwargs = {}
         if serializer_class is not None:
             serializer = serializer_class(data=self.request.data)
             serializer.is_valid(raise_exception=True)

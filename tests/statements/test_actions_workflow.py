@@ -53,6 +53,12 @@ def approvals(statement):
     )
 
 
+def detected_an_hour_ago(incident):
+    Incident.objects.filter(pk=incident.pk).update(
+        detected_at=timezone.now() - timedelta(hours=1)
+    )
+
+
 def approve_and_publish(statement, *, approver, spokesperson, url=POST_URL, **kwargs):
     statement = actions.statement_submit(statement=statement, actor=statement.author)
     statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
@@ -449,6 +455,7 @@ def test_in_all_mode_two_generalists_are_two_different_people(
 
 
 def test_the_spokesperson_publishes_an_approved_statement(approved, spokesperson, incident):
+    detected_an_hour_ago(incident)
     when = timezone.now() - timedelta(minutes=2)
     statement = actions.statement_publish(
         statement=approved, actor=spokesperson, url=f"  {POST_URL} ", published_at=when
@@ -590,6 +597,7 @@ def test_a_published_statement_cannot_be_withdrawn(published, persona, request, 
 def test_the_first_public_statement_stops_the_first_response_clock(
     approved, spokesperson, incident
 ):
+    detected_an_hour_ago(incident)
     when = timezone.now() - timedelta(minutes=1)
     actions.statement_publish(
         statement=approved, actor=spokesperson, url=POST_URL, published_at=when
