@@ -257,7 +257,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
 @transaction.atomic
 def statement_submit(*, statement: Statement, actor) -> Statement:
     _require(
-        permissions.can_edit(actor, statement),
+        permissions.can_draft(actor, statement.incident),
         _("Only cell members who draft can submit a statement."),
     )
     incident, statement = _lock(statement)

@@ -30,7 +30,12 @@ def progress(
 ) -> Progress:
     """Match approvals of the current revision to requirements, earliest step first and in
     the order they were given; each approval meets at most one requirement."""
-    requirements = sorted(requirements, key=lambda r: (r.step, r.pk or 0)) or [ANY_APPROVER]
+    # Within a step, requirements naming a function take their approvals before "any
+    # approver" ones: otherwise a legal approval could be spent on "any approver" and
+    # leave "legal" unmet although a generalist could have filled the former.
+    requirements = sorted(requirements, key=lambda r: (r.step, not r.function, r.pk or 0)) or [
+        ANY_APPROVER
+    ]
     met, unused = [], sorted(approvals, key=lambda a: (a.created_at, a.pk or 0))
     missing = []
     for requirement in requirements:

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from incidents import actions
+from tests.helpers import ensure_policy
 
 User = get_user_model()
 _names = itertools.count(1)
@@ -73,7 +74,18 @@ def declare(lead):
 
 
 @pytest.fixture
-def incident(declare, lead, drafter, approver, spokesperson, observer):
+def policies(db):
+    """The two policies migration 0002 creates. Transactional tests flush the database,
+    data migrations included, so they are recreated when missing."""
+    default = ensure_policy("One approver", [(1, "")], is_default=True, mode="all")
+    ordered = ensure_policy(
+        "Legal, then communications", [(1, "legal"), (2, "communications")], mode="all"
+    )
+    return {"default": default, "ordered": ordered}
+
+
+@pytest.fixture
+def incident(declare, lead, drafter, approver, spokesperson, observer, policies):
     """An incident whose cell holds every persona but the outsider and staff."""
     incident = declare()
     for user, role in [

@@ -1,6 +1,8 @@
-"""Assertions shared by the API tests."""
+"""Helpers shared by the tests."""
 
 from django.utils.dateparse import parse_datetime
+
+from statements.models import ApprovalPolicy, ApprovalRequirement
 
 
 def assert_error(response, status_code):
@@ -18,3 +20,14 @@ def dt(value):
     parsed = parse_datetime(value)
     assert parsed is not None and parsed.tzinfo is not None, value
     return parsed
+
+
+def ensure_policy(name, requirements, *, is_default=False, **fields):
+    """Get or create a policy from (step, function) pairs."""
+    policy, created = ApprovalPolicy.objects.get_or_create(
+        name=name, defaults={"is_default": is_default, **fields}
+    )
+    if created:
+        for step, function in requirements:
+            ApprovalRequirement.objects.create(policy=policy, step=step, function=function)
+    return policy

@@ -5,30 +5,10 @@ import pytest
 
 from incidents import actions as incident_actions
 from statements import actions
-from statements.models import ApprovalPolicy, ApprovalRequirement
+from statements.models import ApprovalPolicy
+from tests.helpers import ensure_policy
 
 TEXT = "We are aware of the post and are looking into it. More within the hour."
-
-
-def _policy(name, requirements, *, is_default=False, **fields):
-    policy, created = ApprovalPolicy.objects.get_or_create(
-        name=name, defaults={"is_default": is_default, **fields}
-    )
-    if created:
-        for step, function in requirements:
-            ApprovalRequirement.objects.create(policy=policy, step=step, function=function)
-    return policy
-
-
-@pytest.fixture
-def policies(db):
-    """The two policies migration 0002 creates. Transactional tests flush the database,
-    data migrations included, so they are recreated when missing."""
-    default = _policy("One approver", [(1, "")], is_default=True, mode="all")
-    ordered = _policy(
-        "Legal, then communications", [(1, "legal"), (2, "communications")], mode="all"
-    )
-    return {"default": default, "ordered": ordered}
 
 
 @pytest.fixture
@@ -46,7 +26,7 @@ def make_policy(db):
     """A policy from (step, function) pairs: make_policy("Two", [(1, ""), (1, "")])."""
 
     def make(name, requirements, **fields):
-        return _policy(name, requirements, **fields)
+        return ensure_policy(name, requirements, **fields)
 
     return make
 

@@ -2,8 +2,8 @@
 withdraw. Every rule is checked on the rows it leaves behind and on the timeline."""
 
 import hashlib
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -54,9 +54,7 @@ def approvals(statement):
 
 
 def detected_an_hour_ago(incident):
-    Incident.objects.filter(pk=incident.pk).update(
-        detected_at=timezone.now() - timedelta(hours=1)
-    )
+    Incident.objects.filter(pk=incident.pk).update(detected_at=timezone.now() - timedelta(hours=1))
 
 
 def approve_and_publish(statement, *, approver, spokesperson, url=POST_URL, **kwargs):
@@ -73,7 +71,11 @@ def published(approved, spokesperson):
 @pytest.fixture
 def other_incident(declare, lead, drafter, approver, spokesperson):
     incident = declare(title="Another crisis")
-    for user, role in [(drafter, "drafter"), (approver, "approver"), (spokesperson, "spokesperson")]:
+    for user, role in [
+        (drafter, "drafter"),
+        (approver, "approver"),
+        (spokesperson, "spokesperson"),
+    ]:
         incident_actions.member_add(incident=incident, actor=lead, user=user, role=role)
     return incident
 
@@ -156,9 +158,13 @@ def test_a_correction_corrects_a_statement_of_the_same_incident(
     create, other_incident, drafter, approver, spokesperson
 ):
     elsewhere = actions.statement_create(
-        incident=other_incident, actor=drafter, kind="holding", channel="x", language="en",
+        incident=other_incident,
+        actor=drafter,
+        kind="holding",
+        channel="x",
+        language="en",
         text="Published about another crisis.",
-    )  # fmt: skip
+    )
     elsewhere = approve_and_publish(elsewhere, approver=approver, spokesperson=spokesperson)
     assert elsewhere.status == "published"
     with pytest.raises(InvalidInput):
@@ -210,9 +216,7 @@ def test_the_author_cannot_approve_their_own_statement(create, approver, inciden
     assert timeline(incident, EntryKind.STATEMENT_APPROVED) == []
 
 
-def test_whoever_wrote_the_current_revision_cannot_approve_it(
-    in_review, approver, second_approver
-):
+def test_whoever_wrote_the_current_revision_cannot_approve_it(in_review, approver, second_approver):
     edited = actions.statement_edit(
         statement=in_review, actor=approver, text="Tighter wording.", base_revision=1
     )
@@ -327,7 +331,10 @@ def test_a_draft_edit_is_a_new_revision_without_voided_approvals(draft, lead, in
     statement = actions.statement_edit(
         statement=draft, actor=lead, text="Second wording.", base_revision=1
     )
-    assert revisions(statement) == [(1, draft.text, draft.author_id), (2, "Second wording.", lead.pk)]
+    assert revisions(statement) == [
+        (1, draft.text, draft.author_id),
+        (2, "Second wording.", lead.pk),
+    ]
     new = Revision.objects.get(statement=statement, number=2)
     assert new.content_hash == hashlib.sha256(b"Second wording.").hexdigest()
     assert reload(statement).status == "draft"
@@ -414,7 +421,10 @@ def test_legal_then_communications_approves_the_statement(
     statement = actions.statement_approve(statement=statement, actor=communications, revision=1)
     statement = reload(statement)
     assert statement.status == "approved" and statement.approved_at is not None
-    assert approvals(statement) == [(1, legal.pk, "legal"), (1, communications.pk, "communications")]
+    assert approvals(statement) == [
+        (1, legal.pk, "legal"),
+        (1, communications.pk, "communications"),
+    ]
     entries = timeline(incident, EntryKind.STATEMENT_APPROVED)
     assert [(e.actor, e.data["function"], e.data["fully_approved"]) for e in entries] == [
         (legal, "legal", False),
@@ -449,6 +459,19 @@ def test_in_all_mode_two_generalists_are_two_different_people(
     assert reload(statement).status == "in_review"
     statement = actions.statement_approve(statement=statement, actor=second_approver, revision=1)
     assert reload(statement).status == "approved"
+
+
+def test_legal_signing_first_does_not_block_the_other_approver(
+    create, drafter, make_policy, legal, approver, incident
+):
+    # "Legal and any other approver", the "any approver" line entered first in the admin.
+    # Legal signs first, then a generalist: both requirements are met by two people.
+    policy = make_policy("Any approver and legal", [(1, ""), (1, "legal")])
+    statement = actions.statement_submit(statement=create(approval_policy=policy), actor=drafter)
+    actions.statement_approve(statement=statement, actor=legal, revision=1)
+    actions.statement_approve(statement=statement, actor=approver, revision=1)
+    assert reload(statement).status == "approved"
+    assert sorted(approvals(statement)) == sorted([(1, legal.pk, "legal"), (1, approver.pk, "")])
 
 
 # --- Publication --------------------------------------------------------------------------
@@ -541,9 +564,7 @@ def test_a_malformed_post_address_is_invalid(approved, spokesperson, url):
 
 
 @pytest.mark.parametrize("channel", ["email", "press_release"])
-def test_email_and_press_releases_need_no_address(
-    create, channel, drafter, approver, spokesperson
-):
+def test_email_and_press_releases_need_no_address(create, channel, drafter, approver, spokesperson):
     statement = create(channel=channel)
     statement = approve_and_publish(statement, approver=approver, spokesperson=spokesperson, url="")
     statement = reload(statement)
@@ -877,8 +898,6 @@ def test_a_rejected_submission_queues_no_notification(
     create, drafter, django_capture_on_commit_callbacks
 ):
     statement = create(channel="x", text=long_text())
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(InvalidInput):
-            actions.statement_submit(statement=statement, actor=drafter)
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(InvalidInput):
+        actions.statement_submit(statement=statement, actor=drafter)
     assert callbacks == []
-

@@ -107,11 +107,10 @@ def snapshot(statement):
     )
 
 
-@pytest.fixture
-def second_approver(make_user, incident, lead):
-    user = make_user("approver2", first_name="Sam", last_name="Second")
-    incident_actions.member_add(incident=incident, actor=lead, user=user, role="approver")
-    return user
+@pytest.fixture(autouse=True)
+def _policies(policies):
+    """The stock approval policies (see conftest: a transactional test may have flushed them)."""
+    return policies
 
 
 # --- The happy path -------------------------------------------------------------------------
@@ -616,19 +615,10 @@ def test_request_changes_then_resubmit(api, incident, drafter, approver):
 
 
 def test_ordered_policy_waits_for_legal_then_communications(
-    api, make_user, incident, lead, drafter
+    api, incident, drafter, legal, communications, ordered_policy
 ):
-    from statements.models import ApprovalPolicy
-
-    legal, comms = make_user("legal"), make_user("comms")
-    incident_actions.member_add(
-        incident=incident, actor=lead, user=legal, role="approver", function="legal"
-    )
-    incident_actions.member_add(
-        incident=incident, actor=lead, user=comms, role="approver", function="communications"
-    )
-    policy = ApprovalPolicy.objects.get(name="Legal, then communications")
-    statement = draft(incident, drafter, approval_policy=policy)
+    comms = communications
+    statement = draft(incident, drafter, approval_policy=ordered_policy)
     actions.statement_submit(statement=statement, actor=drafter)
 
     assert api.as_user(comms).get("/api/approvals/").json() == []

@@ -1,0 +1,764 @@
+"""The statement pages, through the Django test client: forms, controls by persona,
+messages, the stale-edit merge page, the diff, the inbox, the room panel and query counts."""
+
+import html
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents import actions as incident_actions
+from incidents.models import Incident, TimelineEntry
+from statements import actions
+from statements.models import Review, Revision, Statement
+
+pytestmark = pytest.mark.django_db
+
+HOLDING = "We are aware of the post and are looking into it. More information soon."
+LONG_X = " ".join(
+    ["We are aware of the post published this morning and we are looking into it."] * 6
+)
+PERSONAS = ["lead", "drafter", "approver", "spokesperson", "observer"]
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def detail_url(statement, suffix=""):
+    return f"/statements/{statement.pk}/{suffix}"
+
+
+def create_url(incident):
+    return f"/incidents/{incident.pk}/statements/new/"
+
+
+def draft(incident, actor, text=HOLDING, **fields):
+    values = {"kind": "holding", "channel": "x", "language": "en", **fields}
+    return actions.statement_create(incident=incident, actor=actor, text=text, **values)
+
+
+def submitted(incident, actor, text=HOLDING, **fields):
+    statement = draft(incident, actor, text, **fields)
+    return actions.statement_submit(statement=statement, actor=actor)
+
+
+def approved(incident, author, reviewer, text=HOLDING, **fields):
+    statement = submitted(incident, author, text, **fields)
+    return actions.statement_approve(
+        statement=statement, actor=reviewer, revision=statement.revision
+    )
+
+
+def published(incident, author, reviewer, publisher, text=HOLDING, url="https://x.com/b/1"):
+    statement = approved(incident, author, reviewer, text)
+    return actions.statement_publish(statement=statement, actor=publisher, url=url)
+
+
+def in_state(state, incident, drafter, approver, spokesperson, text=HOLDING):
+    if state == "draft":
+        return draft(incident, drafter, text)
+    if state == "in_review":
+        return submitted(incident, drafter, text)
+    if state == "approved":
+        return approved(incident, drafter, approver, text)
+    if state == "published":
+        return published(incident, drafter, approver, spokesperson, text)
+    raise AssertionError(state)
+
+
+def fresh(statement):
+    return Statement.objects.get(pk=statement.pk)
+
+
+def snapshot(statement):
+    """Everything a refused request must leave untouched."""
+    s = fresh(statement)
+    return (
+        s.status,
+        s.revision,
+        s.text,
+        s.published_at,
+        Revision.objects.filter(statement=s).count(),
+        Review.objects.filter(statement=s).count(),
+        TimelineEntry.objects.filter(incident_id=s.incident_id).count(),
+    )
+
+
+def messages_of(response):
+    return [
+        (kind, html.unescape(text))
+        for kind, text in re.findall(
+            r'<li class="message message-(\w+)">(.*?)</li>', response.text, flags=re.S
+        )
+    ]
+
+
+def act(client, statement, suffix, data=None):
+    """POST a statement form like the browser does, follow the redirect back to the page."""
+    response = client.post(detail_url(statement, suffix), data or {}, follow=True)
+    assert response.redirect_chain == [(detail_url(statement), 302)], response.redirect_chain
+    assert response.status_code == 200
+    return response
+
+
+def controls(response, statement):
+    """Which action forms and boxes the page offers."""
+    text = response.text
+    return {
+        "edit": f'action="{detail_url(statement, "edit/")}"' in text,
+        "submit": f'action="{detail_url(statement, "submit/")}"' in text,
+        "approve": f'action="{detail_url(statement, "approve/")}"' in text,
+        "request_changes": f'action="{detail_url(statement, "request-changes/")}"' in text,
+        "publish": f'action="{detail_url(statement, "publish/")}"' in text,
+        "copy": "Copy the approved text" in text,
+        "withdraw": f'action="{detail_url(statement, "withdraw/")}"' in text,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _policies(policies):
+    """The stock approval policies (see conftest: a transactional test may have flushed them)."""
+    return policies
+
+
+# --- New statement page ---------------------------------------------------------------------
+
+
+def test_new_statement_page_offers_the_form_and_the_counter(browser_client, incident, drafter):
+    response = browser_client.as_user(drafter).get(create_url(incident))
+
+    assert response.status_code == 200
+    for field in ("kind", "channel", "language", "title", "text", "reply_to_account"):
+        assert f'name="{field}"' in response.text
+    assert 'data-counter-for="id_text"' in response.text
+    limits = re.search(r"data-channel-limits='([^']*)'", response.text).group(1)
+    assert json.loads(html.unescape(limits))["x"] == 280
+
+
+def test_new_statement_post_saves_a_draft_and_redirects(browser_client, incident, drafter):
+    client = browser_client.as_user(drafter)
+    response = client.post(
+        create_url(incident),
+        {
+            "kind": "holding",
+            "channel": "x",
+            "language": "en",
+            "title": "Holding X",
+            "text": HOLDING,
+        },
+    )
+
+    statement = Statement.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(statement)
+    assert (statement.author, statement.status, statement.revision) == (drafter, "draft", 1)
+    assert (statement.title, statement.text) == ("Holding X", HOLDING)
+    page = client.get(response["Location"])
+    assert ("success", "Draft saved as revision 1.") in messages_of(page)
+    assert "Holding X" in page.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({"text": ""}, "This field is required."),
+        ({"channel": "myspace"}, "Select a valid choice."),
+        ({"kind": "reply"}, "An individual reply names the account or the post it answers."),
+        ({"kind": "correction"}, "A correction says which published statement it corrects."),
+        ({"reply_to_url": "not a url"}, "Enter a valid URL."),
+    ],
+    ids=["empty-text", "channel", "reply", "correction", "reply-url"],
+)
+def test_new_statement_invalid_post_shows_errors(browser_client, incident, drafter, payload, error):
+    data = {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING, **payload}
+    response = browser_client.as_user(drafter).post(create_url(incident), data)
+
+    assert response.status_code == 200
+    assert 'class="form-error"' in response.text
+    assert error in html.unescape(response.text)
+    assert not Statement.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["observer", "outsider"])
+def test_new_statement_page_is_404_for_observers_and_outsiders(
+    request, browser_client, incident, who
+):
+    client = browser_client.as_user(request.getfixturevalue(who))
+    assert client.get(create_url(incident)).status_code == 404
+    data = {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING}
+    assert client.post(create_url(incident), data).status_code == 404
+    assert not Statement.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, incident, drafter):
+    statement = draft(incident, drafter)
+    for url in (create_url(incident), detail_url(statement), "/approvals/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+# --- Statement page: controls per persona ---------------------------------------------------
+
+
+EXPECTED = {
+    # state -> persona -> the controls shown
+    "draft": {
+        "lead": {"edit", "submit", "withdraw"},
+        "drafter": {"edit", "submit", "withdraw"},
+        "approver": {"edit", "submit"},
+        "spokesperson": {"edit", "submit"},
+        "observer": set(),
+    },
+    "in_review": {
+        "lead": {"edit", "withdraw"},
+        "drafter": {"edit", "withdraw"},
+        "approver": {"edit", "approve", "request_changes"},
+        "spokesperson": {"edit"},
+        "observer": set(),
+    },
+    "approved": {
+        "lead": {"edit", "withdraw"},
+        "drafter": {"edit", "withdraw"},
+        "approver": {"edit"},
+        "spokesperson": {"edit", "publish", "copy"},
+        "observer": set(),
+    },
+    "published": {persona: set() for persona in PERSONAS},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("state", list(EXPECTED))
+def test_statement_page_shows_each_persona_its_controls(
+    request, browser_client, incident, drafter, approver, spokesperson, state, persona
+):
+    statement = in_state(state, incident, drafter, approver, spokesperson)
+    user = request.getfixturevalue(persona)
+
+    response = browser_client.as_user(user).get(detail_url(statement))
+
+    assert response.status_code == 200
+    shown = {name for name, present in controls(response, statement).items() if present}
+    assert shown == EXPECTED[state][persona]
+    assert "stmt-" + state in response.text
+    assert html.escape(HOLDING) in response.text
+
+
+def test_author_approver_sees_no_approve_form_on_own_text(
+    browser_client, incident, approver, second_approver
+):
+    statement = submitted(incident, approver)
+
+    mine = browser_client.as_user(approver).get(detail_url(statement))
+    assert not controls(mine, statement)["approve"]
+    assert "You wrote this text: another approver must review it." in mine.text
+
+    theirs = browser_client.as_user(second_approver).get(detail_url(statement))
+    assert controls(theirs, statement)["approve"]
+    assert "Approve revision 1" in theirs.text
+
+
+def test_publish_box_holds_the_exact_approved_text(
+    browser_client, incident, drafter, approver, spokesperson
+):
+    text = "Fish & chips <b>recalled</b>.\nWe're sorry — details at 6 pm."
+    statement = approved(incident, drafter, approver, text)
+
+    response = browser_client.as_user(spokesperson).get(detail_url(statement))
+
+    copy = re.search(r'<textarea id="approved-copy"[^>]*>(.*?)</textarea>', response.text, re.S)
+    assert copy is not None
+    assert html.unescape(copy.group(1)) == text
+    assert "<b>recalled</b>" not in response.text  # escaped everywhere
+    assert 'data-copy="#approved-copy"' in response.text
+
+
+def test_observer_reads_the_text_without_an_editor(browser_client, incident, drafter, observer):
+    statement = draft(incident, drafter, "Line one\nLine two")
+    response = browser_client.as_user(observer).get(detail_url(statement))
+    assert 'id="approved-text"' in response.text
+    assert "Line one<br>Line two" in response.text
+    assert "<textarea" not in response.text
+
+
+def test_statement_page_is_404_for_outsiders(browser_client, incident, drafter, outsider):
+    statement = draft(incident, drafter)
+    client = browser_client.as_user(outsider)
+    assert client.get(detail_url(statement)).status_code == 404
+    assert client.get(detail_url(statement, "diff/") + "?from=1&to=1").status_code == 404
+    assert client.get(f"/incidents/{incident.pk}/statements/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("suffix", "data"),
+    [
+        ("edit/", {"text": "Hijacked", "revision": 1}),
+        ("submit/", {}),
+        ("approve/", {"revision": 1}),
+        ("request-changes/", {"comment": "No"}),
+        ("publish/", {"url": "https://x.com/b/1"}),
+        ("withdraw/", {}),
+    ],
+)
+def test_outsider_posts_are_404_and_change_nothing(
+    browser_client, incident, drafter, approver, outsider, suffix, data
+):
+    statement = approved(incident, drafter, approver)
+    before = snapshot(statement)
+    response = browser_client.as_user(outsider).post(detail_url(statement, suffix), data)
+    assert response.status_code == 404
+    assert snapshot(statement) == before
+
+
+def test_statement_pages_refuse_get_on_actions(browser_client, incident, drafter):
+    statement = draft(incident, drafter)
+    response = browser_client.as_user(drafter).get(detail_url(statement, "submit/"))
+    assert response.status_code == 405
+    assert fresh(statement).status == "draft"
+
+
+# --- The actions through the forms ----------------------------------------------------------
+
+
+def test_the_whole_flow_through_the_forms(
+    browser_client, incident, drafter, approver, spokesperson
+):
+    statement = draft(incident, drafter, "We know.")
+
+    client = browser_client.as_user(drafter)
+    response = act(client, statement, "edit/", {"text": HOLDING, "revision": 1})
+    assert ("success", "Saved.") in messages_of(response)
+    assert fresh(statement).revision == 2
+    assert "We <del>know.</del><ins>are aware" in response.text  # the last change, on the page
+
+    response = act(client, statement, "submit/")
+    assert ("success", "Submitted for approval.") in messages_of(response)
+    assert fresh(statement).status == "in_review"
+
+    client = browser_client.as_user(approver)
+    response = act(client, statement, "approve/", {"revision": 2, "comment": "Good."})
+    assert ("success", "Approved.") in messages_of(response)
+    assert fresh(statement).status == "approved"
+    assert "Good." in response.text
+
+    client = browser_client.as_user(spokesperson)
+    response = act(client, statement, "publish/", {"url": "https://x.com/b/1", "published_at": ""})
+    assert ("success", "Marked as published.") in messages_of(response)
+    statement = fresh(statement)
+    assert (statement.status, statement.published_url) == ("published", "https://x.com/b/1")
+    assert statement.published_by == spokesperson
+    assert "see the post" in response.text
+    assert Incident.objects.get(pk=incident.pk).first_response_at == statement.published_at
+
+    room = client.get(f"/incidents/{incident.pk}/")
+    assert "First response after 0 min" in room.text
+
+
+def test_request_changes_through_the_form(browser_client, incident, drafter, approver):
+    statement = submitted(incident, drafter)
+    response = act(
+        browser_client.as_user(approver),
+        statement,
+        "request-changes/",
+        {"comment": "Name the product."},
+    )
+    assert ("success", "Sent back to the author with your comment.") in messages_of(response)
+    assert fresh(statement).status == "changes_requested"
+    review = Review.objects.get(statement=statement)
+    assert (review.decision, review.comment) == ("changes_requested", "Name the product.")
+
+    page = browser_client.as_user(drafter).get(detail_url(statement))
+    assert "Name the product." in page.text
+    assert controls(page, statement)["submit"]
+
+
+def test_withdraw_through_the_form(browser_client, incident, drafter):
+    statement = draft(incident, drafter)
+    response = act(browser_client.as_user(drafter), statement, "withdraw/", {"reason": "Old"})
+    assert ("success", "Withdrawn.") in messages_of(response)
+    assert fresh(statement).status == "withdrawn"
+    assert not any(controls(response, statement).values())
+
+
+# --- Refusals: a message, and nothing changes ----------------------------------------------
+
+
+def test_four_eyes_through_the_form(browser_client, incident, approver, second_approver):
+    statement = submitted(incident, approver)
+    before = snapshot(statement)
+
+    response = act(browser_client.as_user(approver), statement, "approve/", {"revision": 1})
+
+    assert (
+        "error",
+        "You wrote this text: someone else must review it (four-eyes rule).",
+    ) in messages_of(response)
+    assert snapshot(statement) == before
+
+    response = act(browser_client.as_user(second_approver), statement, "approve/", {"revision": 1})
+    assert ("success", "Approved.") in messages_of(response)
+
+
+def test_changes_requested_needs_a_comment_through_the_form(
+    browser_client, incident, drafter, approver
+):
+    statement = submitted(incident, drafter)
+    before = snapshot(statement)
+    client = browser_client.as_user(approver)
+
+    for data in ({}, {"comment": ""}, {"comment": "   "}):
+        response = act(client, statement, "request-changes/", data)
+        errors = [text for kind, text in messages_of(response) if kind == "error"]
+        assert errors, response.text
+        assert snapshot(statement) == before
+    assert 'name="comment"' in response.text and "required" in response.text
+
+
+def test_over_limit_submit_is_refused_through_the_form(browser_client, incident, drafter):
+    statement = draft(incident, drafter, LONG_X)
+    before = snapshot(statement)
+    client = browser_client.as_user(drafter)
+
+    page = client.get(detail_url(statement))
+    excess = len(LONG_X) - 280
+    assert f"{excess} characters over the 280-character limit" in page.text
+    assert re.search(r"<button[^>]*disabled[^>]*>Submit for approval</button>", page.text)
+    assert re.search(r"Suggestion: a thread of \d+ posts\.", page.text)
+
+    response = act(client, statement, "submit/")  # the button is disabled; POST it anyway
+    errors = [text for kind, text in messages_of(response) if kind == "error"]
+    assert len(errors) == 1
+    assert f"{excess} characters over the 280-character limit of X / Twitter." in errors[0]
+    assert "Split it into a thread of" in errors[0]
+    assert snapshot(statement) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "suffix", "data", "message"),
+    [
+        ("drafter", "approve/", {"revision": 1}, "Only approvers of the cell review statements."),
+        ("spokesperson", "approve/", {"revision": 1}, "Only approvers of the cell review"),
+        ("approver", "publish/", {"url": "https://x.com/b/1"}, "Only the spokesperson publishes"),
+        ("spokesperson", "publish/", {"url": "https://x.com/b/1"}, "does not hold every approval"),
+        ("observer", "edit/", {"text": "Mine", "revision": 1}, "Observers cannot edit statements."),
+        ("observer", "submit/", {}, ""),
+        ("approver", "withdraw/", {}, "Only the author or the lead can withdraw"),
+        ("drafter", "approve/", {}, ""),  # invalid form: no revision
+    ],
+    ids=[
+        "drafter-approves",
+        "spokesperson-approves",
+        "approver-publishes",
+        "publish-in-review",
+        "observer-edits",
+        "observer-submits",
+        "approver-withdraws",
+        "no-revision",
+    ],
+)
+def test_refused_actions_redirect_with_the_error(
+    request, browser_client, incident, drafter, approver, who, suffix, data, message
+):
+    statement = submitted(incident, drafter)
+    before = snapshot(statement)
+
+    response = act(browser_client.as_user(request.getfixturevalue(who)), statement, suffix, data)
+
+    errors = [text for kind, text in messages_of(response) if kind == "error"]
+    assert len(errors) == 1, messages_of(response)
+    assert message in errors[0]
+    assert snapshot(statement) == before
+
+
+def test_publish_with_a_bad_url_is_refused(
+    browser_client, incident, drafter, approver, spokesperson
+):
+    statement = approved(incident, drafter, approver)
+    before = snapshot(statement)
+    client = browser_client.as_user(spokesperson)
+
+    response = act(client, statement, "publish/", {"url": "not a url"})
+    assert ("error", "“not a url” is not a valid web address.") in messages_of(response)
+    response = act(client, statement, "publish/", {"url": ""})
+    assert ("error", "Give the address (URL) of the published post.") in messages_of(response)
+    assert snapshot(statement) == before
+    assert controls(response, statement)["publish"]
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("2999-01-01T10:00", "The publication time cannot be in the future."),
+        ("2000-01-01T10:00", "The publication time is before the incident was detected."),
+        ("yesterday", "Enter a valid date/time."),
+    ],
+    ids=["future", "before-detection", "garbage"],
+)
+def test_publish_with_an_implausible_time_is_refused(
+    browser_client, incident, drafter, approver, spokesperson, when, message
+):
+    statement = approved(incident, drafter, approver)
+    before = snapshot(statement)
+    response = act(
+        browser_client.as_user(spokesperson),
+        statement,
+        "publish/",
+        {"url": "https://x.com/b/1", "published_at": when},
+    )
+    assert ("error", message) in messages_of(response)
+    assert snapshot(statement) == before
+
+
+def test_edit_with_empty_text_is_refused(browser_client, incident, drafter):
+    statement = draft(incident, drafter)
+    before = snapshot(statement)
+    response = act(browser_client.as_user(drafter), statement, "edit/", {"text": "", "revision": 1})
+    assert [kind for kind, _ in messages_of(response)] == ["error"]
+    assert snapshot(statement) == before
+
+
+def test_approving_a_text_that_changed_since_reading_is_refused(
+    browser_client, incident, drafter, approver
+):
+    statement = submitted(incident, drafter)
+    actions.statement_edit(statement=statement, actor=drafter, text="Changed", base_revision=1)
+    before = snapshot(statement)
+
+    response = act(browser_client.as_user(approver), statement, "approve/", {"revision": 1})
+
+    assert (
+        "error",
+        "The text changed since you read it (now revision 2). Read it again.",
+    ) in messages_of(response)
+    assert snapshot(statement) == before
+    assert "Approve revision 2" in response.text
+
+
+def test_an_edit_after_approval_voids_it_on_the_page(
+    browser_client, incident, drafter, approver, spokesperson
+):
+    statement = approved(incident, drafter, approver)
+    page = browser_client.as_user(drafter).get(detail_url(statement))
+    assert "approvals already given are voided" in page.text
+
+    act(browser_client.as_user(drafter), statement, "edit/", {"text": "New", "revision": 1})
+
+    assert fresh(statement).status == "in_review"
+    page = browser_client.as_user(spokesperson).get(detail_url(statement))
+    assert not controls(page, statement)["publish"]
+    page = browser_client.as_user(approver).get(detail_url(statement))
+    assert "Approve revision 2" in page.text
+
+
+# --- Stale edit: both texts -----------------------------------------------------------------
+
+
+def test_stale_edit_returns_409_with_both_texts(browser_client, incident, drafter, approver):
+    statement = draft(incident, drafter, "Original text")
+    actions.statement_edit(
+        statement=statement, actor=approver, text="Theirs: <approved> wording", base_revision=1
+    )
+    before = snapshot(statement)
+    client = browser_client.as_user(drafter)
+
+    response = client.post(
+        detail_url(statement, "edit/"), {"text": "Mine: my & wording", "revision": 1}
+    )
+
+    assert response.status_code == 409
+    assert snapshot(statement) == before
+    page = response.text
+    assert 'class="card conflict"' in page
+    assert "saved revision 2 while you were editing revision 1" in page
+    theirs = re.search(r'<blockquote class="statement-text">(.*?)</blockquote>', page, re.S)
+    assert html.unescape(theirs.group(1)) == "Theirs: <approved> wording"
+    mine = re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', page, re.S)
+    assert html.unescape(mine.group(1)).strip() == "Mine: my & wording"
+    assert "Your text (not saved yet)" in page
+    assert re.search(r'<input type="hidden" name="revision" value="2"', page)
+    assert "<approved>" not in page
+
+    # Saving the merged text from that page, now based on revision 2, goes through.
+    response = act(client, statement, "edit/", {"text": "Merged wording", "revision": 2})
+    assert ("success", "Saved.") in messages_of(response)
+    assert (fresh(statement).revision, fresh(statement).text) == (3, "Merged wording")
+
+
+# --- Diff -----------------------------------------------------------------------------------
+
+
+def test_diff_shows_insertions_and_deletions_escaped(browser_client, incident, drafter, observer):
+    statement = draft(incident, drafter, "We are <b>aware</b> of it.")
+    actions.statement_edit(
+        statement=statement,
+        actor=drafter,
+        text="We are <script>alert(1)</script> of it & more.",
+        base_revision=1,
+    )
+
+    response = browser_client.as_user(observer).get(detail_url(statement, "diff/?from=1&to=2"))
+
+    assert response.status_code == 200
+    body = response.text
+    assert "<del>&lt;b&gt;aware&lt;/b&gt;</del>" in body
+    assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in body
+    assert "&amp;" in body
+    assert "<script>" not in body and "<b>" not in body
+    assert "Changes from revision 1 to revision 2" in body
+
+    reverse = browser_client.get(detail_url(statement, "diff/?from=2&to=1")).text
+    assert "<ins>&lt;b&gt;aware&lt;/b&gt;</ins>" in reverse
+
+
+@pytest.mark.parametrize("query", ["", "?from=1", "?from=1&to=9", "?from=a&to=2"])
+def test_diff_with_unknown_revisions_is_404(browser_client, incident, drafter, query):
+    statement = draft(incident, drafter, "One")
+    actions.statement_edit(statement=statement, actor=drafter, text="Two", base_revision=1)
+    response = browser_client.as_user(drafter).get(detail_url(statement, "diff/") + query)
+    assert response.status_code == 404
+
+
+# --- Inbox ----------------------------------------------------------------------------------
+
+
+def test_inbox_lists_only_statements_awaiting_me(
+    browser_client, declare, incident, lead, drafter, approver, second_approver
+):
+    waiting = submitted(incident, drafter, "Waiting for a sign-off", title="Waiting one")
+    draft(incident, drafter, "Draft", title="A draft")
+    approved(incident, drafter, second_approver, "Done", title="Approved one")
+    submitted(incident, approver, "Mine", title="My own")
+    other = declare(title="Other incident")
+    incident_actions.member_add(incident=other, actor=lead, user=drafter, role="drafter")
+    submitted(other, drafter, "Elsewhere", title="Other cell")
+
+    response = browser_client.as_user(approver).get("/approvals/")
+
+    assert response.status_code == 200
+    links = re.findall(r'href="/statements/(\d+)/"', response.text)
+    assert links == [str(waiting.pk)]
+    assert "Waiting one" in response.text
+    for title in ("A draft", "Approved one", "My own", "Other cell"):
+        assert title not in response.text
+
+    empty = browser_client.as_user(drafter).get("/approvals/")
+    assert "Nothing to approve" in empty.text
+
+
+# --- Room panel -----------------------------------------------------------------------------
+
+
+def test_room_shows_the_statements_panel_with_status_chips(
+    browser_client, incident, drafter, approver, spokesperson, observer
+):
+    for state in ("draft", "in_review", "approved", "published"):
+        in_state(state, incident, drafter, approver, spokesperson, text=f"Text {state}")
+    withdrawn = draft(incident, drafter, "Text withdrawn")
+    actions.statement_withdraw(statement=withdrawn, actor=drafter)
+
+    response = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/")
+
+    assert response.status_code == 200
+    panel = re.search(r'<section id="statements-panel".*?</section>', response.text, re.S).group(0)
+    for status, label in [
+        ("draft", "Draft"),
+        ("in_review", "In review"),
+        ("approved", "Approved"),
+        ("published", "Published"),
+        ("withdrawn", "Withdrawn"),
+    ]:
+        assert f'<span class="chip stmt-{status}">{label}</span>' in panel
+    assert '<span class="count">5</span>' in panel
+    assert "awaiting 1. any approver" in panel
+    assert "New statement" in panel
+
+    partial = browser_client.get(f"/incidents/{incident.pk}/statements/")
+    assert partial.status_code == 200
+    assert partial.text.count('class="statement-item"') == 5
+
+    observed = browser_client.as_user(observer).get(f"/incidents/{incident.pk}/")
+    assert "stmt-published" in observed.text
+    assert "New statement" not in observed.text
+
+
+def test_room_without_statements_suggests_a_holding_statement(browser_client, incident, drafter):
+    response = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/")
+    assert "No statement yet." in response.text
+    assert f'href="{create_url(incident)}"' in response.text
+
+
+# --- Query counts ---------------------------------------------------------------------------
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+def make_statements(count, incident, drafter, approver, second_approver, spokesperson):
+    """A mix of states, reviewers and revisions."""
+    for i in range(count):
+        kind = i % 5
+        if kind == 0:
+            draft(incident, drafter, f"Draft {i}")
+        elif kind == 1:
+            s = submitted(incident, drafter, f"Review {i}")
+            actions.statement_request_changes(statement=s, actor=second_approver, comment="No")
+            actions.statement_edit(statement=s, actor=drafter, text=f"Again {i}", base_revision=1)
+            actions.statement_submit(statement=s, actor=drafter)
+        elif kind == 2:
+            approved(incident, drafter, second_approver, f"Approved {i}")
+        elif kind == 3:
+            published(incident, drafter, approver, spokesperson, f"Published {i}")
+        else:
+            submitted(incident, spokesperson, f"Review {i}")
+
+
+def test_room_queries_do_not_grow_with_the_statements(
+    browser_client, incident, drafter, approver, second_approver, spokesperson
+):
+    client = browser_client.as_user(drafter)
+    make_statements(2, incident, drafter, approver, second_approver, spokesperson)
+    client.get(f"/incidents/{incident.pk}/")  # warm up session and caches
+    small, _ = count_queries(client, f"/incidents/{incident.pk}/")
+    small_panel, _ = count_queries(client, f"/incidents/{incident.pk}/statements/")
+
+    make_statements(18, incident, drafter, approver, second_approver, spokesperson)
+    big, response = count_queries(client, f"/incidents/{incident.pk}/")
+    assert response.text.count('class="statement-item"') == 20
+    assert big <= small
+    big_panel, _ = count_queries(client, f"/incidents/{incident.pk}/statements/")
+    assert big_panel <= small_panel
+
+
+def test_inbox_queries_do_not_grow_with_the_statements(
+    browser_client, declare, incident, lead, drafter, approver, second_approver, spokesperson
+):
+    def make(count):
+        for i in range(count):
+            target = incident if i % 2 else other
+            s = submitted(target, drafter, f"Waiting {i}")
+            if i % 3 == 0:  # some come back after changes were requested
+                actions.statement_request_changes(statement=s, actor=second_approver, comment="X")
+                actions.statement_edit(
+                    statement=s, actor=drafter, text=f"Fixed {i}", base_revision=1
+                )
+                actions.statement_submit(statement=s, actor=drafter)
+
+    other = declare(title="Second incident")
+    for user, role in [(drafter, "drafter"), (approver, "approver"), (second_approver, "approver")]:
+        incident_actions.member_add(incident=other, actor=lead, user=user, role=role)
+    client = browser_client.as_user(approver)
+    make(2)
+    client.get("/approvals/")
+    small, _ = count_queries(client, "/approvals/")
+
+    make(18)
+    big, response = count_queries(client, "/approvals/")
+    assert response.text.count('class="statement-item"') == 20
+    assert big <= small
