@@ -11,7 +11,9 @@ from .models import Decision, Review, Revision, Statement, StatementStatus
 
 
 def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
-    return qs.select_related("author", "revised_by", "policy", "incident").prefetch_related(
+    return qs.select_related(
+        "author", "revised_by", "published_by", "policy", "incident"
+    ).prefetch_related(
         "policy__requirements",
         Prefetch(
             "reviews",

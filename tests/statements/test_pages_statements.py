@@ -444,9 +444,9 @@ def test_over_limit_submit_is_refused_through_the_form(browser_client, incident,
         ("approver", "publish/", {"url": "https://x.com/b/1"}, "Only the spokesperson publishes"),
         ("spokesperson", "publish/", {"url": "https://x.com/b/1"}, "does not hold every approval"),
         ("observer", "edit/", {"text": "Mine", "revision": 1}, "Observers cannot edit statements."),
-        ("observer", "submit/", {}, ""),
+        ("observer", "submit/", {}, "Only cell members who draft can submit a statement."),
         ("approver", "withdraw/", {}, "Only the author or the lead can withdraw"),
-        ("drafter", "approve/", {}, ""),  # invalid form: no revision
+        ("drafter", "approve/", {}, "This field is required."),  # invalid form: no revision
     ],
     ids=[
         "drafter-approves",
