@@ -53,6 +53,7 @@ def _detail_context(request, statement, **overrides) -> dict:
         "incident": statement.incident,
         "revisions": revisions,
         "can_edit": permissions.can_edit(user, statement),
+        "can_draft": permissions.can_draft(user, statement.incident),
         "can_submit": permissions.can_edit(user, statement)
         and statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED),
         "can_review": can_review,
@@ -94,7 +95,12 @@ def create(request, pk):
     incident = visible_incident(request, pk)
     if not permissions.can_draft(request.user, incident):
         raise Http404(_("Observers cannot draft statements."))
-    form = StatementCreateForm(request.POST or None, incident=incident)
+    # "Write a correction" on a published statement arrives with ?corrects=<id>.
+    initial = {}
+    corrects = request.GET.get("corrects", "")
+    if corrects.isdigit():
+        initial = {"kind": "correction", "corrects": int(corrects)}
+    form = StatementCreateForm(request.POST or None, incident=incident, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             statement = actions.statement_create(

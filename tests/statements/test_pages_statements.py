@@ -762,3 +762,31 @@ def test_inbox_queries_do_not_grow_with_the_statements(
     big, response = count_queries(client, "/approvals/")
     assert response.text.count('class="statement-item"') == 20
     assert big <= small
+
+
+def test_a_published_statement_offers_a_correction_prefilled(
+    browser_client, incident, drafter, approver, spokesperson
+):
+    from statements import actions
+
+    statement = actions.statement_create(
+        incident=incident,
+        actor=drafter,
+        kind="holding",
+        channel="x",
+        language="en",
+        text="We are on it.",
+    )
+    actions.statement_submit(statement=statement, actor=drafter)
+    actions.statement_approve(statement=statement, actor=approver, revision=1)
+    actions.statement_publish(
+        statement=statement, actor=spokesperson, url="https://x.com/b/status/1"
+    )
+
+    client = browser_client.as_user(drafter)
+    page = client.get(f"/statements/{statement.pk}/").content.decode()
+    link = f"/incidents/{incident.pk}/statements/new/?corrects={statement.pk}"
+    assert link in page
+    form = client.get(link).content.decode()
+    assert f'<option value="{statement.pk}" selected>' in form
+    assert '<option value="correction" selected>' in form
