@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.errors import DomainError, StaleRevision
@@ -162,65 +163,31 @@ def edit(request, pk):
     return redirect("statement-detail", pk=statement.pk)
 
 
-@login_required
-@require_POST
-def submit(request, pk):
-    statement = _statement(request, pk)
-    return _act(request, statement, actions.statement_submit, _("Submitted for approval."))
+def _form_action(form_class, action, success):
+    """A POST view: validate `form_class` (if any), run `action`, redirect with a message."""
+
+    @login_required
+    @require_POST
+    def view(request, pk):
+        statement = _statement(request, pk)
+        form = form_class(request.POST) if form_class else None
+        if form is not None and not form.is_valid():
+            return _invalid(request, statement, form)
+        fields = form.cleaned_data if form is not None else {}
+        return _act(request, statement, action, str(success), **fields)
+
+    return view
 
 
-@login_required
-@require_POST
-def approve(request, pk):
-    statement = _statement(request, pk)
-    form = ApproveForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, statement, form)
-    return _act(request, statement, actions.statement_approve, _("Approved."), **form.cleaned_data)
-
-
-@login_required
-@require_POST
-def request_changes(request, pk):
-    statement = _statement(request, pk)
-    form = RequestChangesForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, statement, form)
-    return _act(
-        request,
-        statement,
-        actions.statement_request_changes,
-        _("Sent back to the author with your comment."),
-        **form.cleaned_data,
-    )
-
-
-@login_required
-@require_POST
-def publish(request, pk):
-    statement = _statement(request, pk)
-    form = PublishForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, statement, form)
-    return _act(
-        request,
-        statement,
-        actions.statement_publish,
-        _("Marked as published."),
-        **form.cleaned_data,
-    )
-
-
-@login_required
-@require_POST
-def withdraw(request, pk):
-    statement = _statement(request, pk)
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, statement, form)
-    return _act(
-        request, statement, actions.statement_withdraw, _("Withdrawn."), **form.cleaned_data
-    )
+submit = _form_action(None, actions.statement_submit, gettext_lazy("Submitted for approval."))
+approve = _form_action(ApproveForm, actions.statement_approve, gettext_lazy("Approved."))
+request_changes = _form_action(
+    RequestChangesForm,
+    actions.statement_request_changes,
+    gettext_lazy("Sent back to the author with your comment."),
+)
+publish = _form_action(PublishForm, actions.statement_publish, gettext_lazy("Marked as published."))
+withdraw = _form_action(WithdrawForm, actions.statement_withdraw, gettext_lazy("Withdrawn."))
 
 
 @login_required
