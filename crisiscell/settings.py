@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "incidents.models.Role",
         "CellRoleEnum": "incidents.models.NON_LEAD_ROLE_CHOICES",
+        "IncidentStatusEnum": "incidents.models.Status",
+        "TimelineEntryKindEnum": "incidents.models.EntryKind",
+        "ManualEntryKindEnum": "incidents.models.MANUAL_KIND_CHOICES",
+        "StatementKindEnum": "statements.models.StatementKind",
+        "StatementStatusEnum": "statements.models.StatementStatus",
     },
 }
 

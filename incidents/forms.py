@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
-    MANUAL_KINDS,
+    MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
     ApproverFunction,
     Category,
@@ -63,9 +63,7 @@ class DeclareIncidentForm(IncidentDetailsForm):
 
 
 class TimelineEntryForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=[(k.value, k.label) for k in MANUAL_KINDS], initial="note"
-    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=MANUAL_KIND_CHOICES, initial="note")
     text = forms.CharField(
         label=_("What happened"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
     )

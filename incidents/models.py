@@ -267,6 +267,7 @@ MANUAL_KINDS = (
     EntryKind.PRESS_CONTACT,
     EntryKind.DECISION,
 )
+MANUAL_KIND_CHOICES = [(kind.value, kind.label) for kind in MANUAL_KINDS]
 
 
 class AppendOnlyError(Exception):

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from .. import permissions
 from ..models import (
-    MANUAL_KINDS,
+    MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
     ApproverFunction,
     Category,
@@ -56,7 +56,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in MANUAL_KINDS])
+    kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
     text = serializers.CharField(max_length=10_000, trim_whitespace=True)
     occurred_at = serializers.DateTimeField(required=False)
     key_event = serializers.BooleanField(required=False, default=False)
