@@ -36,12 +36,15 @@ User = get_user_model()
 
 # Clocks disagree a little; an observation "in the future" beyond this is a typo.
 CLOCK_SKEW = timedelta(minutes=5)
+# How far back an observation or a detection may be dated: beyond, it is a typo.
+MAX_BACKDATE = timedelta(days=365)
 EDITABLE_FIELDS = ("title", "summary", "category", "origin", "platforms", "detected_at")
 
 
 def lock_incident(incident: Incident) -> Incident:
-    """Re-read the incident under a row lock: transitions and the timeline's sequence
-    numbers depend on its current state, so concurrent actions must queue."""
+    """Re-read the incident under a row lock: transitions, the timeline's sequence numbers
+    and the cell (who may act) depend on its current state, so concurrent actions queue
+    and permissions are checked on the fresh row, never on a copy loaded earlier."""
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
@@ -54,7 +57,7 @@ def _clean_details(changes: dict) -> dict:
     cleaned = {}
     for field, value in changes.items():
         if field == "title":
-            value = (value or "").strip()
+            value = " ".join((value or "").split())  # one line: it ends up in email subjects
             if not value:
                 raise InvalidInput(_("A title is required."))
             if len(value) > 200:
@@ -70,10 +73,24 @@ def _clean_details(changes: dict) -> dict:
             if unknown:
                 raise InvalidInput(_("Unknown platform: %(value)s") % {"value": unknown[0]})
             value = [p for p in Platform.values if p in value]  # canonical order, no dupes
-        elif field == "detected_at" and value > timezone.now() + CLOCK_SKEW:
-            raise InvalidInput(_("The detection time cannot be in the future."))
+        elif field == "detected_at":
+            _check_time(
+                value,
+                earliest=timezone.now() - MAX_BACKDATE,
+                future_message=_("The detection time cannot be in the future."),
+            )
         cleaned[field] = value
     return cleaned
+
+
+def _check_time(value, *, earliest, future_message: str) -> None:
+    if value > timezone.now() + CLOCK_SKEW:
+        raise InvalidInput(future_message)
+    if value < earliest:
+        raise InvalidInput(
+            _("This time is too far in the past (before %(date)s).")
+            % {"date": earliest.date().isoformat()}
+        )
 
 
 def _check_severity(severity) -> int:
@@ -185,8 +202,8 @@ def incident_update(*, incident: Incident, actor, **changes) -> Incident:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(_("These fields cannot be edited: %(f)s") % {"f": ", ".join(unknown)})
-    _require(permissions.can_lead(actor, incident), _("Only the lead can edit the incident."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can edit the incident."))
     cleaned = _clean_details(changes)
     diff = {}
     for field, value in cleaned.items():
@@ -211,8 +228,8 @@ def incident_transition(*, incident: Incident, actor, status: str, note: str = "
     a double click never fails."""
     if status not in Status.values:
         raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
-    _require(permissions.can_lead(actor, incident), _("Only the lead can change the status."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can change the status."))
     old = incident.status
     if status == old:
         return incident
@@ -242,8 +259,8 @@ def incident_set_severity(*, incident: Incident, actor, severity: int, note: str
     """Change severity. Until the first response is out, its deadline follows the severity
     (a more severe incident gets a shorter golden hour)."""
     severity = _check_severity(severity)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can change the severity."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can change the severity."))
     old = incident.severity
     if severity == old:
         return incident
@@ -308,10 +325,10 @@ def member_add(*, incident: Incident, actor, user, role: str, function: str = ""
     function = _check_function(role, function)
     if role == Role.LEAD:
         raise InvalidInput(_("An incident has one lead: hand over leadership instead."))
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     if not user.is_active:
         raise InvalidInput(_("This account is deactivated."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     if _active_membership(incident, user):
         raise InvalidInput(
             _("%(user)s is already in the cell; change their role instead.")
@@ -341,8 +358,8 @@ def member_change_role(
     function = _check_function(role, function)
     if role == Role.LEAD:
         return lead_hand_over(incident=incident, actor=actor, to_user=user)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -369,8 +386,8 @@ def member_change_role(
 @transaction.atomic
 def member_remove(*, incident: Incident, actor, user) -> Membership:
     """End a membership. The row stays, with when and by whom, as the cell's history."""
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -393,10 +410,10 @@ def lead_hand_over(
     """Make `to_user` the lead. The former lead stays in the cell with `former_lead_role`."""
     if former_lead_role not in Role.values or former_lead_role == Role.LEAD:
         raise InvalidInput(_("Choose the former lead's new role."))
-    _require(permissions.can_lead(actor, incident), _("Only the lead can hand over leadership."))
     if not to_user.is_active:
         raise InvalidInput(_("This account is deactivated."))
     incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can hand over leadership."))
     lead = Membership.objects.active().select_related("user").get(incident=incident, role="lead")
     if lead.user_id == to_user.pk:
         return lead
@@ -444,13 +461,17 @@ def timeline_add_entry(
         raise InvalidInput(_("Write what happened."))
     if len(text) > 10_000:
         raise InvalidInput(_("An entry is limited to 10,000 characters."))
-    if occurred_at is not None and occurred_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput(_("An observation cannot be dated in the future."))
+    if occurred_at is not None:
+        _check_time(
+            occurred_at,
+            earliest=incident.detected_at - MAX_BACKDATE,
+            future_message=_("An observation cannot be dated in the future."),
+        )
+    incident = lock_incident(incident)
     _require(
         permissions.can_write_timeline(actor, incident),
         _("Observers can read the timeline but not write to it."),
     )
-    incident = lock_incident(incident)
     return timeline_record(
         incident,
         kind=kind,

@@ -271,18 +271,40 @@ MANUAL_KIND_CHOICES = [(kind.value, kind.label) for kind in MANUAL_KINDS]
 
 
 class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete a row that the law may need as proof."""
+    """Raised on any attempt to change or delete a row kept as a record (and maybe proof)."""
 
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("Timeline entries are append-only and cannot be updated.")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only.")
 
     def delete(self):
-        raise AppendOnlyError("Timeline entries are append-only and cannot be deleted.")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are never deleted.")
 
 
-class TimelineEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are written once. The model refuses updates and deletes on every database;
+    on PostgreSQL a trigger (declared by each subclass) refuses them in SQL too."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"A {self._meta.verbose_name} is never rewritten.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"A {self._meta.verbose_name} is never deleted.")
+
+
+def append_only_trigger(name: str):
+    return pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+class TimelineEntry(AppendOnlyModel):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     seq = models.PositiveIntegerField(_("sequence number"))
     kind = models.CharField(_("kind"), max_length=32, choices=EntryKind.choices)
@@ -297,8 +319,6 @@ class TimelineEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["incident", "seq"]
         verbose_name = _("timeline entry")
@@ -307,23 +327,10 @@ class TimelineEntry(models.Model):
             models.UniqueConstraint(fields=["incident", "seq"], name="timeline_seq_unique"),
         ]
         indexes = [models.Index(fields=["incident", "-seq"])]
-        triggers = [
-            pgtrigger.Protect(
-                name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
-        ]
+        triggers = [append_only_trigger("timeline_append_only")]
 
     def __str__(self):
         return f"#{self.seq} {self.get_kind_display()}"
-
-    def save(self, *args, **kwargs):
-        # Refuse at the model level too, for databases without the trigger (SQLite).
-        if not self._state.adding:
-            raise AppendOnlyError("Timeline entries are append-only and cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Timeline entries are append-only and cannot be deleted.")
 
     @property
     def is_manual(self) -> bool:

@@ -6,6 +6,8 @@ A refused action answers 422 with its message, which the form shows in place. Wi
 JavaScript the same forms post normally and redirect back with a message.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -148,7 +150,7 @@ def _timeline_context(request, incident) -> dict:
         actor_id=cleaned.get("actor"),
     ).order_by("-seq")
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", before):
         entries = entries.filter(seq__lt=int(before))
     entries = list(entries[: TIMELINE_PAGE + 1])
     has_more = len(entries) > TIMELINE_PAGE

@@ -153,18 +153,18 @@ def statement_create(
         corrects.incident_id != incident.pk or corrects.status != S.PUBLISHED
     ):
         raise InvalidInput(_("Only a published statement of this incident can be corrected."))
+    incident = lock_incident(incident)
     _require(
         permissions.can_draft(actor, incident),
         _("Observers cannot draft statements."),
     )
-    incident = lock_incident(incident)
     now = timezone.now()
     statement = Statement.objects.create(
         incident=incident,
         kind=kind,
         channel=channel,
         language=language,
-        title=title.strip(),
+        title=" ".join(title.split()),  # one line: it ends up in email subjects
         reply_to_account=reply_to_account.strip(),
         reply_to_url=reply_to_url.strip(),
         corrects=corrects,
@@ -197,10 +197,8 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
     started from: if someone saved in between, refuse with their text (no lost update).
     Editing after submission voids every approval: the new text needs a new review."""
     text = _clean_text(text)
-    _require(
-        permissions.can_draft(actor, statement.incident), _("Observers cannot edit statements.")
-    )
     incident, statement = _lock(statement)
+    _require(permissions.can_draft(actor, incident), _("Observers cannot edit statements."))
     if statement.status not in EDITABLE_STATUSES:
         raise TransitionNotAllowed(
             _("A %(status)s statement cannot be edited; write a new one (a correction).")
@@ -256,11 +254,11 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
 
 @transaction.atomic
 def statement_submit(*, statement: Statement, actor) -> Statement:
+    incident, statement = _lock(statement)
     _require(
-        permissions.can_draft(actor, statement.incident),
+        permissions.can_draft(actor, incident),
         _("Only cell members who draft can submit a statement."),
     )
-    incident, statement = _lock(statement)
     if statement.status == S.IN_REVIEW:
         return statement  # double click
     if statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
@@ -306,11 +304,12 @@ def statement_approve(
     already = Review.objects.filter(
         statement=statement, revision=revision, reviewer=actor, decision=Decision.APPROVED
     ).exists()
-    if already or statement.status == S.APPROVED:
-        return statement
-    if statement.status != S.IN_REVIEW:
-        raise TransitionNotAllowed(_("Only a statement in review can be approved."))
     progress = _progress(statement)
+    if already or (statement.status == S.APPROVED and progress.complete):
+        return statement
+    # APPROVED but incomplete: the policy was tightened in the admin after approval.
+    if statement.status not in (S.IN_REVIEW, S.APPROVED):
+        raise TransitionNotAllowed(_("Only a statement in review can be approved."))
     if not progress.can_sign(function):
         raise NotAllowed(
             _("Your approval is not the one this statement waits for now: %(who)s.")
@@ -330,7 +329,7 @@ def statement_approve(
     except IntegrityError:  # the same approval raced in through another connection
         return statement
     progress = _progress(statement)
-    if progress.complete:
+    if progress.complete and statement.status != S.APPROVED:
         statement.status = S.APPROVED
         statement.approved_at = timezone.now()
         statement.save(update_fields=["status", "approved_at"])
@@ -404,7 +403,9 @@ def _clean_url(url: str, channel: str) -> str:
 
 
 @transaction.atomic
-def statement_publish(*, statement: Statement, actor, url: str, published_at=None) -> Statement:
+def statement_publish(
+    *, statement: Statement, actor, url: str, published_at=None, revision: int | None = None
+) -> Statement:
     """Record that the approved text went out, where and when. The first public statement
     stops the incident's first-response countdown."""
     url = _clean_url(url, statement.channel)
@@ -421,12 +422,23 @@ def statement_publish(*, statement: Statement, actor, url: str, published_at=Non
     )
     if statement.status == S.PUBLISHED:
         return statement  # double click
+    if revision is not None and revision != statement.revision:
+        raise StaleRevision(
+            _(
+                "The text changed since you copied it (now revision %(n)s). Copy the approved "
+                "text again before publishing."
+            )
+            % {"n": statement.revision},
+            current_revision=statement.revision,
+            current_text=statement.text,
+        )
     if statement.status != S.APPROVED or not _progress(statement).complete:
         raise TransitionNotAllowed(
             _("This revision does not hold every approval the policy requires.")
         )
-    if published_at < incident.detected_at:
-        raise InvalidInput(_("The publication time is before the incident was detected."))
+    # The form gives minutes: a post made in the minute of the approval is fine.
+    if published_at < statement.approved_at.replace(second=0, microsecond=0):
+        raise InvalidInput(_("The publication time is before the statement was approved."))
     statement.status = S.PUBLISHED
     statement.published_at = published_at
     statement.published_url = url

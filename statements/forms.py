@@ -68,6 +68,7 @@ class RequestChangesForm(forms.Form):
 
 
 class PublishForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     url = forms.CharField(
         label=_("Address (URL) of the published post"), max_length=500, required=False
     )

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import ApproverFunction, Incident
+from incidents.models import AppendOnlyModel, ApproverFunction, Incident, append_only_trigger
 
 
 class StatementKind(models.TextChoices):
@@ -212,11 +212,9 @@ class Statement(models.Model):
         return self.kind not in INTERNAL_KINDS
 
 
-class ImmutableError(Exception):
-    """Revisions and approvals are records of what was said and signed: never rewritten."""
+class Revision(AppendOnlyModel):
+    """What was said, by whom, when. Never rewritten: a change is a new revision."""
 
-
-class Revision(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField(_("number"))
     text = models.TextField(_("text"))
@@ -231,17 +229,10 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "number"], name="revision_number_unique")
         ]
+        triggers = [append_only_trigger("revision_append_only")]
 
     def __str__(self):
         return f"r{self.number}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableError("A revision is never rewritten; save a new one.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("Revisions are never deleted.")
 
 
 def text_hash(text: str) -> str:
@@ -253,7 +244,7 @@ class Decision(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
 
 
-class Review(models.Model):
+class Review(AppendOnlyModel):
     """An approver's decision on one exact revision. A later revision needs new ones."""
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="reviews")
@@ -280,6 +271,7 @@ class Review(models.Model):
                 name="one_approval_per_reviewer_and_revision",
             )
         ]
+        triggers = [append_only_trigger("review_append_only")]
 
     def __str__(self):
         return f"{self.get_decision_display()} r{self.revision} by {self.reviewer}"

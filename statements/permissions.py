@@ -4,7 +4,7 @@ cell when it is there."""
 from incidents.models import Membership, Role
 from incidents.permissions import WRITER_ROLES, active_role
 
-from .models import Statement
+from .models import Revision, Statement
 
 
 def can_draft(user, incident) -> bool:
@@ -28,8 +28,14 @@ def approver_function(user, incident) -> str | None:
 
 
 def wrote(user, statement: Statement) -> bool:
-    """Four-eyes: the author, and whoever wrote the text under review, cannot approve it."""
-    return user.pk in (statement.author_id, statement.revised_by_id)
+    """Four-eyes: whoever wrote any revision of the text, not only the first or the last,
+    cannot approve it. Uses the revision authors prefetched by the selectors if present."""
+    if user.pk == statement.author_id:
+        return True
+    authors = getattr(statement, "revision_authors", None)
+    if authors is None:
+        return Revision.objects.filter(statement=statement, author_id=user.pk).exists()
+    return user.pk in authors
 
 
 def can_publish(user, statement: Statement) -> bool:

@@ -20,6 +20,9 @@ def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
             queryset=Review.objects.select_related("reviewer").order_by("created_at", "id"),
             to_attr="all_reviews",
         ),
+        Prefetch(
+            "revisions", queryset=Revision.objects.only("statement_id", "author_id"), to_attr="_rev"
+        ),
     )
 
 
@@ -27,6 +30,7 @@ def attach_progress(statements) -> list[Statement]:
     """Set `.progress` (policy.Progress), `.current_reviews` and `.approvals` on each."""
     statements = list(statements)
     for statement in statements:
+        statement.revision_authors = {r.author_id for r in statement._rev}
         current = [r for r in statement.all_reviews if r.revision == statement.revision]
         statement.current_reviews = current
         statement.approvals = [r for r in current if r.decision == Decision.APPROVED]

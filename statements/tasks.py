@@ -28,6 +28,7 @@ def notify_reviewers(statement_id: int) -> int:
                 "what": str(statement),
                 "incident": statement.incident.title,
             }
+            subject = " ".join(subject.split())  # a header is one line
             body = _(
                 "A statement awaits your review (revision %(n)s, %(channel)s).\n\n"
                 "%(text)s\n\nReview it: %(link)s\n"

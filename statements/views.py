@@ -6,6 +6,7 @@ editor can merge instead of losing either.
 """
 
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -70,7 +71,7 @@ def _detail_context(request, statement, **overrides) -> dict:
         ),
         "approve_form": ApproveForm(initial={"revision": statement.revision}),
         "changes_form": RequestChangesForm(),
-        "publish_form": PublishForm(),
+        "publish_form": PublishForm(initial={"revision": statement.revision}),
         "withdraw_form": WithdrawForm(),
         "excess": excess,
         "thread": split_thread(statement.text, statement.limit)
@@ -99,7 +100,7 @@ def create(request, pk):
     # "Write a correction" on a published statement arrives with ?corrects=<id>.
     initial = {}
     corrects = request.GET.get("corrects", "")
-    if corrects.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", corrects):
         initial = {"kind": "correction", "corrects": int(corrects)}
     form = StatementCreateForm(request.POST or None, incident=incident, initial=initial)
     if request.method == "POST" and form.is_valid():

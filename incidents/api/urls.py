@@ -8,12 +8,12 @@ router.register("incidents", views.IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
-    path("incidents/<int:pk>/members/", views.MemberListView.as_view(), name="api-members"),
+    path("incidents/<id:pk>/members/", views.MemberListView.as_view(), name="api-members"),
     path(
-        "incidents/<int:pk>/members/<int:user_id>/",
+        "incidents/<id:pk>/members/<id:user_id>/",
         views.MemberDetailView.as_view(),
         name="api-member",
     ),
-    path("incidents/<int:pk>/timeline/", views.TimelineView.as_view(), name="api-timeline"),
+    path("incidents/<id:pk>/timeline/", views.TimelineView.as_view(), name="api-timeline"),
     *router.urls,
 ]

@@ -53,7 +53,7 @@ def visible_incident(request, pk) -> Incident:
 
 class IncidentViewSet(viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -100,6 +100,8 @@ class IncidentViewSet(viewsets.GenericViewSet):
         incident = visible_incident(request, pk)
         if not permissions.can_lead(request.user, incident):
             raise NotAllowed(_("Only the lead can edit the incident."))
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Send a JSON object of fields."]})
         read_only = set(request.data) - set(self.get_serializer().writable_fields_names())
         if read_only:
             raise ValidationError(
@@ -259,6 +261,6 @@ def _int_param(params, name) -> int | None:
         number = int(value)
     except ValueError:
         raise ValidationError({name: "Must be an integer."}) from None
-    if number < 0:
-        raise ValidationError({name: "Must be zero or more."})
+    if not 0 <= number <= 10**18:
+        raise ValidationError({name: "Must be between 0 and 10^18."})
     return number

@@ -106,6 +106,11 @@ class RequestChangesSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The revision you copied; 409 if the text changed since.",
+    )
     published_at = serializers.DateTimeField(required=False)
 
 

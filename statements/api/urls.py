@@ -8,7 +8,7 @@ router.register("statements", views.StatementViewSet, basename="statement")
 
 urlpatterns = [
     path(
-        "incidents/<int:pk>/statements/",
+        "incidents/<id:pk>/statements/",
         views.IncidentStatementsView.as_view(),
         name="api-incident-statements",
     ),

@@ -1,11 +1,10 @@
 """Thin API views for statements: validate -> action -> serialize. A statement outside your
 cells is a 404, like its incident."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,7 +49,9 @@ class IncidentStatementsView(APIView):
         corrects_id = data.pop("corrects", None)
         corrects = None
         if corrects_id is not None:
-            corrects = get_object_or_404(Statement, pk=corrects_id, incident=incident)
+            corrects = Statement.objects.filter(pk=corrects_id, incident=incident).first()
+            if corrects is None:
+                raise ValidationError({"corrects": ["No statement with this id in this incident."]})
         statement = actions.statement_create(
             incident=incident, actor=request.user, corrects=corrects, **data
         )
@@ -62,7 +63,7 @@ class IncidentStatementsView(APIView):
 
 class StatementViewSet(viewsets.GenericViewSet):
     serializer_class = StatementSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def _respond(self, pk, code=status.HTTP_200_OK):

@@ -11,12 +11,11 @@ from django.utils import timezone
 
 from incidents import actions as incident_actions
 from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
-from incidents.models import EntryKind, Incident, TimelineEntry
+from incidents.models import AppendOnlyError, EntryKind, Incident, TimelineEntry
 from statements import actions, selectors, tasks
 from statements.models import (
     MAX_TEXT,
     Decision,
-    ImmutableError,
     Review,
     Revision,
     Statement,
@@ -55,6 +54,12 @@ def approvals(statement):
 
 def detected_an_hour_ago(incident):
     Incident.objects.filter(pk=incident.pk).update(detected_at=timezone.now() - timedelta(hours=1))
+
+
+def approved_minutes_ago(statement, minutes):
+    Statement.objects.filter(pk=statement.pk).update(
+        approved_at=timezone.now() - timedelta(minutes=minutes)
+    )
 
 
 def approve_and_publish(statement, *, approver, spokesperson, url=POST_URL, **kwargs):
@@ -102,14 +107,14 @@ def test_drafting_creates_revision_one_hashed_with_sha256(create, incident, draf
 def test_a_revision_is_never_rewritten(draft):
     revision = Revision.objects.get(statement=draft, number=1)
     revision.text = "Something nobody signed"
-    with pytest.raises(ImmutableError):
+    with pytest.raises(AppendOnlyError):
         revision.save()
     assert Revision.objects.get(pk=revision.pk).text == draft.text
 
 
 def test_a_revision_is_never_deleted(draft):
     revision = Revision.objects.get(statement=draft, number=1)
-    with pytest.raises(ImmutableError):
+    with pytest.raises(AppendOnlyError):
         revision.delete()
     assert Revision.objects.filter(pk=revision.pk).exists()
 
@@ -479,6 +484,7 @@ def test_legal_signing_first_does_not_block_the_other_approver(
 
 def test_the_spokesperson_publishes_an_approved_statement(approved, spokesperson, incident):
     detected_an_hour_ago(incident)
+    approved_minutes_ago(approved, 10)
     when = timezone.now() - timedelta(minutes=2)
     statement = actions.statement_publish(
         statement=approved, actor=spokesperson, url=f"  {POST_URL} ", published_at=when
@@ -619,6 +625,7 @@ def test_the_first_public_statement_stops_the_first_response_clock(
     approved, spokesperson, incident
 ):
     detected_an_hour_ago(incident)
+    approved_minutes_ago(approved, 10)
     when = timezone.now() - timedelta(minutes=1)
     actions.statement_publish(
         statement=approved, actor=spokesperson, url=POST_URL, published_at=when

@@ -836,7 +836,7 @@ def test_publish_time_must_be_plausible(api, incident, drafter, approver, spokes
         400,
     )
     past = (incident.detected_at - timedelta(hours=1)).isoformat()
-    assert "detected" in assert_error(
+    assert "before the statement was approved" in assert_error(
         client.post(
             statement_url(statement, "publish/"),
             {"url": "https://x.com/b/1", "published_at": past},

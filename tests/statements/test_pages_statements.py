@@ -299,7 +299,7 @@ def test_statement_page_is_404_for_outsiders(browser_client, incident, drafter, 
         ("submit/", {}),
         ("approve/", {"revision": 1}),
         ("request-changes/", {"comment": "No"}),
-        ("publish/", {"url": "https://x.com/b/1"}),
+        ("publish/", {"revision": 1, "url": "https://x.com/b/1"}),
         ("withdraw/", {}),
     ],
 )
@@ -345,7 +345,12 @@ def test_the_whole_flow_through_the_forms(
     assert "Good." in response.text
 
     client = browser_client.as_user(spokesperson)
-    response = act(client, statement, "publish/", {"url": "https://x.com/b/1", "published_at": ""})
+    response = act(
+        client,
+        statement,
+        "publish/",
+        {"revision": 2, "url": "https://x.com/b/1", "published_at": ""},
+    )
     assert ("success", "Marked as published.") in messages_of(response)
     statement = fresh(statement)
     assert (statement.status, statement.published_url) == ("published", "https://x.com/b/1")
@@ -441,8 +446,18 @@ def test_over_limit_submit_is_refused_through_the_form(browser_client, incident,
     [
         ("drafter", "approve/", {"revision": 1}, "Only approvers of the cell review statements."),
         ("spokesperson", "approve/", {"revision": 1}, "Only approvers of the cell review"),
-        ("approver", "publish/", {"url": "https://x.com/b/1"}, "Only the spokesperson publishes"),
-        ("spokesperson", "publish/", {"url": "https://x.com/b/1"}, "does not hold every approval"),
+        (
+            "approver",
+            "publish/",
+            {"revision": 1, "url": "https://x.com/b/1"},
+            "Only the spokesperson publishes",
+        ),
+        (
+            "spokesperson",
+            "publish/",
+            {"revision": 1, "url": "https://x.com/b/1"},
+            "does not hold every approval",
+        ),
         ("observer", "edit/", {"text": "Mine", "revision": 1}, "Observers cannot edit statements."),
         ("observer", "submit/", {}, "Only cell members who draft can submit a statement."),
         ("approver", "withdraw/", {}, "Only the author or the lead can withdraw"),
@@ -480,9 +495,9 @@ def test_publish_with_a_bad_url_is_refused(
     before = snapshot(statement)
     client = browser_client.as_user(spokesperson)
 
-    response = act(client, statement, "publish/", {"url": "not a url"})
+    response = act(client, statement, "publish/", {"revision": 1, "url": "not a url"})
     assert ("error", "“not a url” is not a valid web address.") in messages_of(response)
-    response = act(client, statement, "publish/", {"url": ""})
+    response = act(client, statement, "publish/", {"revision": 1, "url": ""})
     assert ("error", "Give the address (URL) of the published post.") in messages_of(response)
     assert snapshot(statement) == before
     assert controls(response, statement)["publish"]
@@ -492,10 +507,10 @@ def test_publish_with_a_bad_url_is_refused(
     ("when", "message"),
     [
         ("2999-01-01T10:00", "The publication time cannot be in the future."),
-        ("2000-01-01T10:00", "The publication time is before the incident was detected."),
+        ("2000-01-01T10:00", "The publication time is before the statement was approved."),
         ("yesterday", "Enter a valid date/time."),
     ],
-    ids=["future", "before-detection", "garbage"],
+    ids=["future", "before-approval", "garbage"],
 )
 def test_publish_with_an_implausible_time_is_refused(
     browser_client, incident, drafter, approver, spokesperson, when, message
@@ -506,7 +521,7 @@ def test_publish_with_an_implausible_time_is_refused(
         browser_client.as_user(spokesperson),
         statement,
         "publish/",
-        {"url": "https://x.com/b/1", "published_at": when},
+        {"revision": 1, "url": "https://x.com/b/1", "published_at": when},
     )
     assert ("error", message) in messages_of(response)
     assert snapshot(statement) == before
