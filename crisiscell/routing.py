@@ -1,3 +1,7 @@
-# WebSocket routes. The incident room consumer arrives with the live-collaboration work;
-# events are already published to the `incident_<id>` groups (incidents/events.py).
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from incidents.consumers import IncidentConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/incidents/(?P<pk>[0-9]{1,18})/$", IncidentConsumer.as_asgi()),
+]

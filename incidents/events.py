@@ -5,11 +5,15 @@ ask for `?after=<seq>` and miss nothing. The payload embeds the timeline entry s
 exactly as the API returns it, so the live view and the history can never disagree.
 """
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +22,32 @@ EVENT_TYPE = "incident.event"
 
 def incident_group(incident_id: int) -> str:
     return f"incident_{incident_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user_{user_id}"
+
+
+def session_tag(session_key: str) -> str:
+    """Names a browser session in messages without sending its key through Redis."""
+    return hashlib.sha256(f"session:{session_key}".encode()).hexdigest()[:24]
+
+
+def fragments(entry, incident) -> dict:
+    """The HTML every watcher needs, rendered once per event and language (not once per
+    recipient): the timeline entry and the header's chips and countdown. Times are in the
+    site's zone; the page re-localizes them to the viewer's."""
+    rendered = {}
+    with timezone.override(settings.TIME_ZONE):
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                context = {"entry": entry, "incident": incident, "live": True}
+                rendered[code] = {
+                    "entry": render_to_string("incidents/_entry.html", context),
+                    "chips": render_to_string("incidents/_chips.html", context),
+                    "countdown": render_to_string("incidents/_countdown.html", context),
+                }
+    return rendered
 
 
 def entry_event(entry, incident) -> dict:
@@ -29,6 +59,7 @@ def entry_event(entry, incident) -> dict:
         "seq": entry.seq,
         "entry": TimelineEntrySerializer(entry).data,
         "incident": IncidentStateSerializer(incident).data,
+        "html": fragments(entry, incident),
     }
 
 
@@ -39,13 +70,22 @@ def publish_on_commit(incident_id: int, payload: dict) -> None:
 
 
 def _publish(incident_id: int, payload: dict) -> None:
+    message = {"type": EVENT_TYPE, "payload": payload}
+    _send(incident_group(incident_id), message, f"live event of incident {incident_id}")
+
+
+def _send(group: str, message: dict, what: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            incident_group(incident_id), {"type": EVENT_TYPE, "payload": payload}
-        )
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
-        # The write is committed and the timeline holds it; clients resync with ?after=.
-        logger.exception("Could not publish live event for incident %s", incident_id)
+        # The write is committed (the timeline holds it); clients resync with ?after=.
+        logger.exception("Could not publish the %s", what)
+
+
+def publish_session_ended(user_id: int, session_key: str) -> None:
+    """Close the WebSockets opened with this session (the user logged out)."""
+    message = {"type": "session.ended", "session": session_tag(session_key)}
+    _send(user_group(user_id), message, f"session end of user {user_id}")

@@ -100,6 +100,12 @@ def timeline_for(
     return qs.order_by("seq")
 
 
+def last_seq(incident: Incident) -> int:
+    """The newest entry's sequence number: where a live client starts counting."""
+    seq = TimelineEntry.objects.filter(incident=incident).order_by("-seq").values("seq")[:1]
+    return next(iter(seq), {"seq": 0})["seq"]
+
+
 def timeline_authors(incident: Incident) -> QuerySet:
     ids = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values("actor_id")
     return User.objects.filter(pk__in=ids).order_by("username")

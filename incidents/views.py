@@ -177,6 +177,7 @@ def room(request, pk):
         **_timeline_context(request, incident),
         **statements_panel_context(request, incident),
         "entry_form": TimelineEntryForm(),
+        "last_seq": selectors.last_seq(incident),
     }
     return render(request, "incidents/room.html", context)
 
@@ -199,6 +200,12 @@ def members_panel(request, pk):
 @require_GET
 def timeline_panel(request, pk):
     incident = incident_or_404(request, pk)
+    after = request.GET.get("after", "")
+    if re.fullmatch(r"[0-9]{1,9}", after):
+        # A live client catching up after a reconnect or a gap: every entry it missed.
+        entries = selectors.timeline_for(incident, after=int(after))
+        context = {"incident": incident, "entries": entries, "has_more": False}
+        return render(request, "incidents/_timeline_entries.html", context)
     context = _timeline_context(request, incident)
     template = "incidents/_timeline_entries.html" if "before" in request.GET else None
     return render(request, template or "incidents/_timeline_list.html", context)

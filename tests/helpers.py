@@ -1,5 +1,8 @@
 """Helpers shared by the tests."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from statements.models import ApprovalPolicy, ApprovalRequirement
@@ -31,3 +34,18 @@ def ensure_policy(name, requirements, *, is_default=False, **fields):
         for step, function in requirements:
             ApprovalRequirement.objects.create(policy=policy, step=step, function=function)
     return policy
+
+
+def outside_the_browser_loop(fn):
+    """Run ORM writes in a worker thread. Playwright's sync API keeps an event loop running
+    in the test thread, where the actions' after-commit live events cannot be sent
+    (async_to_sync refuses to run there); the server threads are not affected."""
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

@@ -106,6 +106,7 @@
     bindCounters(document);
   });
   document.addEventListener("htmx:afterSettle", (event) => bindCounters(event.target));
+  window.crisisCell = { tick };
   document.addEventListener("htmx:afterSettle", tick);
 
   // Refused requests (403, 404, 409...) carry a readable message: show it, never fail silently.

@@ -114,3 +114,68 @@ def log_in(page):
         return page
 
     return log_in
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    """The ASGI application (HTTP + WebSockets) served by uvicorn in a thread of this
+    process, so the channel layer and the test database are the ones the test sees."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    from crisiscell.asgi import build_application
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        build_application(get_asgi_application()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def signed_in(chromium, asgi_server, request):
+    """signed_in(user) -> a browser tab of its own, logged in through the login form."""
+    contexts = []
+
+    def open_tab(user, locale="en-GB"):
+        context = chromium.new_context(base_url=asgi_server, locale=locale)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.goto("/accounts/login/")
+        tab.fill("#id_username", user.username)
+        tab.fill("#id_password", PASSWORD)
+        tab.click("button[type=submit]")
+        tab.wait_for_url(re.compile(r".*/$"))
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()

@@ -4,10 +4,10 @@ the approved text, posts it and records the URL; the room then shows the first r
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+
+from tests.helpers import outside_the_browser_loop
 
 try:
     from playwright.sync_api import expect
@@ -72,21 +72,6 @@ def log_in_as(chromium, live_server, settings, request):
             except Exception as exc:  # a dead page must not hide the test's own failure
                 print(f"could not save a screenshot: {exc}")
         context.close()
-
-
-def outside_the_browser_loop(fn):
-    """Run ORM writes in a worker thread. Playwright's sync API keeps an event loop running
-    in the test thread, where the actions' after-commit live events cannot be sent
-    (async_to_sync refuses to run there); the server threads are not affected."""
-
-    def run():
-        try:
-            return fn()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 @pytest.fixture

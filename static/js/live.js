@@ -1,0 +1,169 @@
+// Incident room live updates over the WebSocket ws/incidents/<id>/.
+//
+// Every event carries the incident's timeline sequence number. The page remembers the last
+// one it applied; a gap, or a reconnect, fetches what was missed (?after=<seq>) before going
+// on, so nothing is lost and nothing is applied twice. Timeline entries and header chips
+// arrive as HTML rendered once per event on the server; panels whose content depends on
+// the viewer (lead controls, cell, statements) are asked to refresh themselves.
+(() => {
+  "use strict";
+
+  const room = document.getElementById("incident-room");
+  if (!room || !window.WebSocket) return;
+
+  const incidentId = room.dataset.incident;
+  const language = room.dataset.language;
+  const canLead = room.dataset.canLead === "true";
+  const timelineUrl = room.dataset.timelineUrl;
+  const status = document.getElementById("live-status");
+  let lastSeq = Number(room.dataset.lastSeq) || 0;
+  let socket = null;
+  let retries = 0;
+  let resyncing = null;
+
+  const PANEL_EVENTS = {
+    "members-changed": ["member_added", "member_removed", "role_changed", "lead_handed_over"],
+    "statements-changed": [
+      "statement_drafted", "statement_revised", "statement_submitted", "statement_approved",
+      "statement_changes_requested", "statement_published", "statement_withdrawn",
+    ],
+    "header-changed": [
+      "status_changed", "reopened", "severity_changed", "updated", "lead_handed_over",
+      "statement_published",
+    ],
+  };
+
+  function setStatus(state) {
+    status.dataset.state = state;
+    status.textContent = status.dataset[`label${state[0].toUpperCase()}${state.slice(1)}`];
+  }
+
+  function localizeTimes(root) {
+    const format = new Intl.DateTimeFormat(document.documentElement.lang, {
+      dateStyle: "short", timeStyle: "short",
+    });
+    root.querySelectorAll("time[data-local]").forEach((el) => {
+      el.textContent = format.format(new Date(el.getAttribute("datetime")));
+    });
+  }
+
+  function timelineFiltered() {
+    const form = document.querySelector(".timeline-filters");
+    if (!form) return false;
+    return [...form.elements].some((el) => (el.type === "checkbox" ? el.checked : el.value));
+  }
+
+  function insertEntries(html) {
+    const list = document.querySelector("#timeline ol.timeline");
+    if (!list || timelineFiltered()) {
+      htmx.trigger(document.body, "timeline-changed");
+      return;
+    }
+    const holder = document.createElement("template");
+    holder.innerHTML = html;
+    holder.content.querySelectorAll("li.entry").forEach((entry) => {
+      if (document.getElementById(entry.id)) return; // already shown (own action refresh)
+      const seq = Number(entry.dataset.seq);
+      const older = [...list.querySelectorAll(":scope > li.entry")].find(
+        (li) => Number(li.dataset.seq) < seq,
+      );
+      localizeTimes(entry);
+      list.insertBefore(entry, older || list.querySelector(":scope > .timeline-more"));
+      entry.classList.add("is-new");
+    });
+  }
+
+  function applyHeader(fragments) {
+    const chips = document.querySelector("#incident-header .room-title .chips");
+    const countdown = document.querySelector("#incident-header .room-countdown");
+    if (chips) chips.innerHTML = fragments.chips;
+    if (countdown) countdown.innerHTML = fragments.countdown;
+    window.crisisCell?.tick();
+  }
+
+  function applyPanels(kind) {
+    for (const [name, kinds] of Object.entries(PANEL_EVENTS)) {
+      if (!kinds.includes(kind)) continue;
+      if (name === "header-changed" && !canLead) continue; // chips came as HTML already
+      htmx.trigger(document.body, name);
+    }
+  }
+
+  function apply(payload) {
+    const fragments = payload.html[language] || Object.values(payload.html)[0];
+    insertEntries(fragments.entry);
+    applyHeader(fragments);
+    applyPanels(payload.entry.kind);
+    lastSeq = payload.seq;
+  }
+
+  // Fetch every entry after lastSeq (rendered for this viewer) and refresh the panels.
+  function resync() {
+    if (resyncing) return resyncing;
+    resyncing = fetch(`${timelineUrl}?after=${lastSeq}`, {
+      headers: { "HX-Request": "true" }, credentials: "same-origin",
+    })
+      .then((response) => {
+        if (!response.ok) throw new Error(`resync failed: ${response.status}`);
+        return response.text();
+      })
+      .then((html) => {
+        const holder = document.createElement("template");
+        holder.innerHTML = html;
+        const seqs = [...holder.content.querySelectorAll("li.entry")].map((li) => Number(li.dataset.seq));
+        if (seqs.length) {
+          insertEntries(html);
+          lastSeq = Math.max(lastSeq, ...seqs);
+          htmx.trigger(document.body, "header-changed");
+          htmx.trigger(document.body, "members-changed");
+          htmx.trigger(document.body, "statements-changed");
+        }
+      })
+      .finally(() => { resyncing = null; });
+    return resyncing;
+  }
+
+  function onMessage(message) {
+    const payload = JSON.parse(message.data);
+    if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
+    if (payload.seq > lastSeq + 1 || resyncing) {
+      resync().catch(() => socket && socket.close());
+      return;
+    }
+    apply(payload);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${incidentId}/`);
+    socket.addEventListener("open", () => {
+      retries = 0;
+      setStatus("live");
+      resync().catch(() => {});
+    });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", (event) => {
+      setStatus("paused");
+      if (event.code === 4401 || event.code === 4403) {
+        // Signed out, or no longer in the cell: the page itself is no longer ours.
+        window.location.reload();
+        return;
+      }
+      const delay = Math.min(30000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
+      retries += 1;
+      setTimeout(connect, delay);
+    });
+  }
+
+  // A refresh of the timeline (after an own action, a filter change) shows entries up to
+  // the newest: never ask for them again.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "timeline") return;
+    event.detail.target.querySelectorAll("li.entry").forEach((li) => {
+      lastSeq = Math.max(lastSeq, Number(li.dataset.seq));
+    });
+  });
+
+  window.crisisLive = { get lastSeq() { return lastSeq; }, get socket() { return socket; } };
+  connect();
+})();

@@ -1,0 +1,90 @@
+"""Two people in two browsers work the same incident and see each other's changes live,
+over the real WebSocket (uvicorn in a thread, the configured channel layer)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from incidents import actions
+from tests.browser.conftest import PASSWORD
+from tests.helpers import outside_the_browser_loop
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def room(django_user_model, asgi_server):
+    def make():
+        lead = django_user_model.objects.create_user(
+            "camille", password=PASSWORD, first_name="Camille"
+        )
+        drafter = django_user_model.objects.create_user(
+            "dana", password=PASSWORD, first_name="Dana"
+        )
+        incident = actions.incident_declare(
+            actor=lead,
+            title="Complaint wave about kettle lids",
+            category="product",
+            origin="online",
+            platforms=["x"],
+            severity=2,
+            activate=True,
+        )
+        actions.member_add(incident=incident, actor=lead, user=drafter, role="drafter")
+        return incident, lead, drafter
+
+    return outside_the_browser_loop(make)
+
+
+def open_room(tab, incident):
+    tab.goto(f"/incidents/{incident.pk}/")
+    expect(tab.locator("#live-status")).to_have_attribute("data-state", "live")
+    tab.evaluate("window.__sameDocument = true")  # lost on any reload
+
+
+def test_each_sees_the_others_changes_without_reloading(signed_in, room):
+    incident, lead, drafter = room
+    lead_tab, drafter_tab = signed_in(lead), signed_in(drafter, locale="fr-FR")
+    open_room(lead_tab, incident)
+    open_room(drafter_tab, incident)
+
+    drafter_tab.fill("#id_text", "A forum thread links our post")
+    drafter_tab.click("form.entry-form button[type=submit]")
+    expect(lead_tab.locator("#timeline")).to_contain_text("A forum thread links our post")
+
+    lead_tab.select_option("#severity-select", "4")
+    expect(drafter_tab.locator("#incident-header .chips .severity-critical")).to_be_visible()
+    expect(drafter_tab.locator("#incident-header .chips")).to_contain_text("Critique")
+    expect(drafter_tab.locator("#timeline")).to_contain_text("Gravité 2 → 4")
+
+    for tab in (lead_tab, drafter_tab):
+        assert tab.evaluate("window.__sameDocument") is True
+
+
+def test_a_dropped_connection_loses_nothing(signed_in, room):
+    incident, lead, drafter = room
+    lead_tab, drafter_tab = signed_in(lead), signed_in(drafter)
+    open_room(lead_tab, incident)
+    open_room(drafter_tab, incident)
+
+    with drafter_tab.expect_request(re.compile(r"/timeline/\?after=\d+$")):
+        drafter_tab.evaluate("window.crisisLive.socket.close()")
+        # Five entries while the drafter is disconnected (they reconnect after ~1 s).
+        lead_tab.evaluate(
+            """async (url) => {
+                const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+                for (let n = 1; n <= 5; n++) {
+                    await fetch(url, {method: "POST", credentials: "same-origin",
+                        headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                        body: JSON.stringify({kind: "note", text: `missed ${n}`})});
+                }
+            }""",
+            f"/api/incidents/{incident.pk}/timeline/",
+        )
+    expect(drafter_tab.locator("#live-status")).to_have_attribute("data-state", "live")
+    missed = drafter_tab.locator("#timeline li.entry", has_text="missed")
+    expect(missed).to_have_count(5)
+    texts = missed.locator(".entry-text").all_inner_texts()
+    assert texts == [f"missed {n}" for n in range(5, 0, -1)]  # newest first, each once
+    assert drafter_tab.evaluate("window.__sameDocument") is True
