@@ -36,7 +36,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-production: install
-	$(PROD_ENV) SECURE_SSL_REDIRECT=false $(MAKE) --no-print-directory test
+	$(PROD_ENV) SECURE_SSL_REDIRECT=false DB_CONN_MAX_AGE=0 $(MAKE) --no-print-directory test
 
 check-deploy: install
 	$(PROD_ENV) $(PY) manage.py check --deploy --fail-level WARNING

@@ -15,7 +15,6 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from crisiscell.routing import websocket_urlpatterns  # noqa: E402
 
 
-
 def build_application(http_app=django_asgi_app):
     return ProtocolTypeRouter(
         {

@@ -133,7 +133,9 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL (psycopg 3) through DATABASE_URL.
 DATABASE_URL = required("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Seconds a connection is reused; 0 closes it after each request (PgBouncer, tests).
+    conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
 else:
     DATABASES = {
         "default": {

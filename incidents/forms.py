@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    APPROVER_LABEL,
     MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
     ApproverFunction,
@@ -98,7 +99,7 @@ def _role_function_choices():
         choices.append((value, label))
         if value == Role.APPROVER:
             choices += [
-                (f"{value}:{f.value}", f"{_('Approver')} — {f.label}") for f in ApproverFunction
+                (f"{value}:{f.value}", f"{APPROVER_LABEL} — {f.label}") for f in ApproverFunction
             ]
     return choices
 

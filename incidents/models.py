@@ -167,6 +167,9 @@ class ApproverFunction(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# Short label shown with an approver's function: "Approver — Legal".
+APPROVER_LABEL = _("Approver")
+
 NON_LEAD_ROLE_CHOICES = [choice for choice in Role.choices if choice[0] != Role.LEAD]
 
 
@@ -225,7 +228,7 @@ class Membership(models.Model):
     @property
     def role_display(self) -> str:
         if self.role == Role.APPROVER and self.function:
-            return f"{_('Approver')} — {ApproverFunction(self.function).label}"
+            return f"{APPROVER_LABEL} — {ApproverFunction(self.function).label}"
         return Role(self.role).label
 
 
