@@ -13,7 +13,7 @@ PROD_ENV := CRISISCELL_MODE=production \
 	SECRET_KEY=$${SECRET_KEY:-ci-only-$$(printf '%064d' 0)-not-a-real-secret} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver}
 
-.PHONY: run test test-production check-deploy lint format messages demo install clean
+.PHONY: run stack bench test test-production check-deploy lint format messages demo install clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,7 +29,19 @@ run: install
 	$(PY) manage.py load_demo
 	@echo
 	@echo "Crisis Cell is running at http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	$(PY) -m daphne -b $(HOST) -p $(PORT) crisiscell.asgi:application
+	$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+# The production stack on this machine: PostgreSQL + Redis (defaults above), uvicorn,
+# a Celery worker and Celery beat, started together by honcho from the Procfile.
+stack: install
+	@createdb -h 127.0.0.1 -U postgres crisiscell 2>/dev/null || true
+	$(PROD_ENV) SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} $(PY) manage.py migrate --noinput -v 0
+	$(PROD_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(PROD_ENV) SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho start -f Procfile
+
+bench: install
+	$(PY) bench/fanout.py
 
 test: install
 	$(PY) manage.py collectstatic --noinput -v 0

@@ -6,6 +6,7 @@ stack and refuses to start unless it is configured for it (see docs/deployment.m
 """
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -260,6 +261,10 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", int(timedelta(days=365).total_seconds()))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# WhiteNoise hands static files to Django's ASGI handler as a sync iterator; Django warns on
+# every file. Harmless for this app's few small files (docs/deployment.md, "Static files").
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
 
 LOGGING = {
     "version": 1,

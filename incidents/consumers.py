@@ -46,9 +46,8 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         """Clients only listen; anything they send is ignored."""
 
     async def incident_event(self, message):
-        payload = message["payload"]
-        await self.send_json(payload)
-        if payload.get("event") in ACCESS_EVENTS and not await self._may_watch():
+        await self.send(text_data=message["text"])  # encoded once by the publisher
+        if message["event"] in ACCESS_EVENTS and not await self._may_watch():
             await self.close(code=4403)
 
     async def session_ended(self, message):

@@ -6,11 +6,13 @@ exactly as the API returns it, so the live view and the history can never disagr
 """
 
 import hashlib
+import json
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -63,6 +65,13 @@ def entry_event(entry, incident) -> dict:
     }
 
 
+def event_message(payload: dict) -> dict:
+    """The channel-layer message: the payload encoded to JSON once here, so consumers
+    forward the same text to every socket instead of encoding it once per recipient."""
+    text = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return {"type": EVENT_TYPE, "event": payload.get("event", ""), "text": text}
+
+
 def publish_on_commit(incident_id: int, payload: dict) -> None:
     """Send `payload` to everyone watching the incident, only once the transaction commits:
     a rolled-back action must never have been seen live."""
@@ -70,7 +79,7 @@ def publish_on_commit(incident_id: int, payload: dict) -> None:
 
 
 def _publish(incident_id: int, payload: dict) -> None:
-    message = {"type": EVENT_TYPE, "payload": payload}
+    message = event_message(payload)
     _send(incident_group(incident_id), message, f"live event of incident {incident_id}")
 
 

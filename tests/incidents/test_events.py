@@ -1,5 +1,6 @@
 import asyncio
 import itertools
+import json
 import threading
 
 import pytest
@@ -46,7 +47,8 @@ def test_an_action_publishes_the_stored_entry_after_commit(
         callback()
     (message,) = listener()
     assert message["type"] == "incident.event"
-    payload = message["payload"]
+    assert message["event"] == "timeline.status_changed"
+    payload = json.loads(message["text"])
     stored = TimelineEntry.objects.filter(incident=incident).last()
     assert payload["event"] == "timeline.status_changed"
     assert payload["seq"] == stored.seq == payload["entry"]["seq"]
@@ -109,3 +111,23 @@ def test_concurrent_writers_get_distinct_gap_free_sequence_numbers(
     chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+
+
+def test_an_unreachable_channel_layer_does_not_fail_the_action(
+    incident, drafter, browser_client, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    class DownLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("Redis is unreachable")
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: DownLayer())
+    client = browser_client.as_user(drafter)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/incidents/{incident.pk}/entries/",
+            {"kind": "note", "text": "Written while Redis is down"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    assert TimelineEntry.objects.filter(text="Written while Redis is down").exists()
+    assert "Could not publish the live event" in caplog.text
