@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from statements.models import ApprovalPolicy, ApprovalRequirement
+from incidents.models import TimelineEntry
+from statements.models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
 
 
 def assert_error(response, status_code):
@@ -49,3 +50,22 @@ def outside_the_browser_loop(fn):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
+
+
+def fresh(statement):
+    return Statement.objects.get(pk=statement.pk)
+
+
+def snapshot(statement):
+    """Everything a refused request must leave untouched."""
+    s = fresh(statement)
+    return (
+        s.status,
+        s.revision,
+        s.text,
+        s.published_at,
+        s.published_url,
+        Revision.objects.filter(statement=s).count(),
+        Review.objects.filter(statement=s).count(),
+        TimelineEntry.objects.filter(incident_id=s.incident_id).count(),
+    )

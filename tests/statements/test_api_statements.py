@@ -14,7 +14,7 @@ from incidents import actions as incident_actions
 from incidents.models import EntryKind, Incident, TimelineEntry
 from statements import actions
 from statements.models import Review, Revision, Statement, text_hash
-from tests.helpers import assert_error, dt
+from tests.helpers import assert_error, dt, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -85,25 +85,6 @@ def approved(incident, author, reviewer, text=HOLDING, **fields):
     statement = submitted(incident, author, text, **fields)
     return actions.statement_approve(
         statement=statement, actor=reviewer, revision=statement.revision
-    )
-
-
-def fresh(statement):
-    return Statement.objects.get(pk=statement.pk)
-
-
-def snapshot(statement):
-    """Everything a refused request must leave untouched."""
-    s = fresh(statement)
-    return (
-        s.status,
-        s.revision,
-        s.text,
-        s.published_at,
-        s.published_url,
-        Revision.objects.filter(statement=s).count(),
-        Review.objects.filter(statement=s).count(),
-        TimelineEntry.objects.filter(incident_id=s.incident_id).count(),
     )
 
 

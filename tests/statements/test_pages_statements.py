@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents import actions as incident_actions
-from incidents.models import Incident, TimelineEntry
+from incidents.models import Incident
 from statements import actions
-from statements.models import Review, Revision, Statement
+from statements.models import Review, Statement
+from tests.helpers import fresh, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -66,24 +67,6 @@ def in_state(state, incident, drafter, approver, spokesperson, text=HOLDING):
     if state == "published":
         return published(incident, drafter, approver, spokesperson, text)
     raise AssertionError(state)
-
-
-def fresh(statement):
-    return Statement.objects.get(pk=statement.pk)
-
-
-def snapshot(statement):
-    """Everything a refused request must leave untouched."""
-    s = fresh(statement)
-    return (
-        s.status,
-        s.revision,
-        s.text,
-        s.published_at,
-        Revision.objects.filter(statement=s).count(),
-        Review.objects.filter(statement=s).count(),
-        TimelineEntry.objects.filter(incident_id=s.incident_id).count(),
-    )
 
 
 def messages_of(response):
