@@ -248,6 +248,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crisis-cell@localhost")
 # Where people reach the app: links in emails are built from it.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Evidence locker.
+EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Checked from the image header, before anything is decoded (decompression bombs).
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 60_000_000)
+EVIDENCE_MAX_FILES_PER_REQUEST = env_int("EVIDENCE_MAX_FILES_PER_REQUEST", 100)
+# Django's own cap on files per request sits above ours, so ours answers with its message.
+DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES_PER_REQUEST + 50
+# Base64 of a 32-byte Ed25519 seed signing export bundles; derived from SECRET_KEY if unset.
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY")
+EVIDENCE_CAPTURE_CHROMIUM = env_str("EVIDENCE_CAPTURE_CHROMIUM", "/usr/bin/chromium")
+EVIDENCE_CAPTURE_TIMEOUT = env_int("EVIDENCE_CAPTURE_TIMEOUT", 30)  # seconds
+# Loopback pages may be captured only when this says so (the test suite's local pages);
+# private networks and the app's own host never are.
+EVIDENCE_CAPTURE_ALLOW_LOOPBACK = env_bool("EVIDENCE_CAPTURE_ALLOW_LOOPBACK", default=False)
+
 # The "golden hour": minutes after declaration for the first public response, by severity.
 FIRST_RESPONSE_MINUTES = {1: 60, 2: 60, 3: 30, 4: 15}
 

@@ -94,6 +94,22 @@ def _send(group: str, message: dict, what: str) -> None:
         logger.exception("Could not publish the %s", what)
 
 
+def signal_payload(incident_id: int, signal: str, **ids) -> dict:
+    """An event that changes working state but not the timeline (a thumbnail is ready, a
+    capture moved on): no `seq`, so it never touches the client's resync bookkeeping; the
+    page refreshes the panel named by `signal`."""
+    return {"event": "signal", "signal": signal, "incident_id": incident_id, **ids}
+
+
+def publish_signal(incident_id: int, signal: str, **ids) -> None:
+    """Publish now: for callers outside any transaction (workers)."""
+    _publish(incident_id, signal_payload(incident_id, signal, **ids))
+
+
+def publish_signal_on_commit(incident_id: int, signal: str, **ids) -> None:
+    publish_on_commit(incident_id, signal_payload(incident_id, signal, **ids))
+
+
 def publish_session_ended(user_id: int, session_key: str) -> None:
     """Close the WebSockets opened with this session (the user logged out)."""
     message = {"type": "session.ended", "session": session_tag(session_key)}

@@ -259,6 +259,10 @@ class EntryKind(models.TextChoices):
     STATEMENT_CHANGES_REQUESTED = "statement_changes_requested", _("Changes requested")
     STATEMENT_PUBLISHED = "statement_published", _("Statement published")
     STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
+    # Written by the evidence locker.
+    EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
+    EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")
+    EVIDENCE_EXPORTED = "evidence_exported", _("Evidence exported")
 
 
 MANUAL_KINDS = (
@@ -359,3 +363,11 @@ class TimelineEntry(AppendOnlyModel):
 
 def _utc_iso(value) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# The evidence locker's models live in their own module of this app.
+from .evidence.models import (  # noqa: E402, F401
+    CaptureJob,
+    CustodyEvent,
+    EvidenceItem,
+)

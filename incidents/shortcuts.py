@@ -1,5 +1,9 @@
-from django.http import Http404
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django_htmx.http import trigger_client_event
 
 from . import selectors
 from .models import Incident
@@ -12,3 +16,24 @@ def incident_or_404(request, pk) -> Incident:
         return selectors.incident_for_room(request.user, pk)
     except Incident.DoesNotExist:
         raise Http404(_("No incident here, or you are not in its crisis cell.")) from None
+
+
+# Every panel of the room refreshes itself on this event (the WebSocket fires it too).
+CHANGED = "incident-changed"
+
+
+def done(request, incident, message: str):
+    """A form action succeeded: htmx gets an empty 200 that refreshes the room's panels; a
+    plain post is redirected back to the room with the message."""
+    if request.htmx:
+        return trigger_client_event(HttpResponse(""), CHANGED)
+    messages.success(request, message)
+    return redirect("incident-room", pk=incident.pk)
+
+
+def refused(request, incident, message: str):
+    """A form action was refused: htmx gets 422 with the message to show in place."""
+    if request.htmx:
+        return HttpResponse(format_html('<p class="form-error">{}</p>', message), status=422)
+    messages.error(request, message)
+    return redirect("incident-room", pk=incident.pk)

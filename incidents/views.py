@@ -12,17 +12,16 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from statements.views import panel_context as statements_panel_context
 
 from . import actions, permissions, selectors
 from .errors import DomainError
+from .evidence.views import panel_context as evidence_panel_context
 from .forms import (
     DeclareIncidentForm,
     HandOverForm,
@@ -33,37 +32,22 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import Severity, Status
-from .shortcuts import incident_or_404
+from .shortcuts import done, incident_or_404, refused
 
 User = get_user_model()
 TIMELINE_PAGE = 50
-CHANGED = "incident-changed"
 
 
 def _form_error_text(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _done(request, incident, message: str):
-    if request.htmx:
-        return trigger_client_event(HttpResponse(""), CHANGED)
-    messages.success(request, message)
-    return redirect("incident-room", pk=incident.pk)
-
-
-def _refused(request, incident, message: str):
-    if request.htmx:
-        return HttpResponse(format_html('<p class="form-error">{}</p>', message), status=422)
-    messages.error(request, message)
-    return redirect("incident-room", pk=incident.pk)
-
-
 def _run(request, incident, action, success_message, **kwargs):
     try:
         action(incident=incident, actor=request.user, **kwargs)
     except DomainError as exc:
-        return _refused(request, incident, exc.message)
-    return _done(request, incident, success_message)
+        return refused(request, incident, exc.message)
+    return done(request, incident, success_message)
 
 
 @login_required
@@ -176,6 +160,7 @@ def room(request, pk):
         **_members_context(request, incident),
         **_timeline_context(request, incident),
         **statements_panel_context(request, incident),
+        **evidence_panel_context(request, incident),
         "entry_form": TimelineEntryForm(),
         "last_seq": selectors.last_seq(incident),
     }
@@ -233,7 +218,7 @@ def change_severity(request, pk):
     try:
         severity = int(request.POST.get("severity", ""))
     except ValueError:
-        return _refused(request, incident, _("Choose a severity."))
+        return refused(request, incident, _("Choose a severity."))
     return _run(
         request, incident, actions.incident_set_severity, _("Severity changed."), severity=severity
     )
@@ -245,7 +230,7 @@ def add_entry(request, pk):
     incident = incident_or_404(request, pk)
     form = TimelineEntryForm(request.POST)
     if not form.is_valid():
-        return _refused(request, incident, _form_error_text(form))
+        return refused(request, incident, _form_error_text(form))
     return _run(
         request,
         incident,
@@ -261,7 +246,7 @@ def add_member(request, pk):
     incident = incident_or_404(request, pk)
     form = MemberAddForm(request.POST, users=User.objects.filter(is_active=True))
     if not form.is_valid():
-        return _refused(request, incident, _form_error_text(form))
+        return refused(request, incident, _form_error_text(form))
     return _run(
         request,
         incident,
@@ -287,7 +272,7 @@ def change_role(request, pk, user_id):
     user = _cell_member(incident, user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        return _refused(request, incident, _form_error_text(form))
+        return refused(request, incident, _form_error_text(form))
     return _run(
         request,
         incident,
@@ -313,7 +298,7 @@ def hand_over(request, pk):
     incident = incident_or_404(request, pk)
     form = HandOverForm(request.POST, members=incident.active_memberships)
     if not form.is_valid():
-        return _refused(request, incident, _form_error_text(form))
+        return refused(request, incident, _form_error_text(form))
     to_user = get_object_or_404(User, pk=form.cleaned_data["to_user"])
     return _run(
         request,

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from ..evidence import api as evidence
 from . import views
 
 router = SimpleRouter(use_regex_path=False)
@@ -15,5 +16,28 @@ urlpatterns = [
         name="api-member",
     ),
     path("incidents/<id:pk>/timeline/", views.TimelineView.as_view(), name="api-timeline"),
+    path("incidents/<id:pk>/evidence/", evidence.EvidenceListView.as_view(), name="api-evidence"),
+    path(
+        "incidents/<id:pk>/evidence/capture/",
+        evidence.CaptureView.as_view(),
+        name="api-evidence-capture",
+    ),
+    path(
+        "incidents/<id:pk>/evidence/export/",
+        evidence.ExportView.as_view(),
+        name="api-evidence-export",
+    ),
+    path("evidence/<id:pk>/", evidence.EvidenceDetailView.as_view(), name="api-evidence-item"),
+    path("evidence/<id:pk>/file/", evidence.EvidenceFileView.as_view(), name="api-evidence-file"),
+    path(
+        "evidence/<id:pk>/custody/",
+        evidence.EvidenceCustodyView.as_view(),
+        name="api-evidence-custody",
+    ),
+    path(
+        "evidence/captures/<id:pk>/",
+        evidence.CaptureStatusView.as_view(),
+        name="api-evidence-capture-status",
+    ),
     *router.urls,
 ]

@@ -27,6 +27,7 @@
       "statement_drafted", "statement_revised", "statement_submitted", "statement_approved",
       "statement_changes_requested", "statement_published", "statement_withdrawn",
     ],
+    "evidence-changed": ["evidence_added", "evidence_capture_failed"],
     "header-changed": [
       "status_changed", "reopened", "severity_changed", "updated", "lead_handed_over",
       "statement_published",
@@ -117,6 +118,7 @@
           htmx.trigger(document.body, "header-changed");
           htmx.trigger(document.body, "members-changed");
           htmx.trigger(document.body, "statements-changed");
+          htmx.trigger(document.body, "evidence-changed");
         }
       })
       .finally(() => { resyncing = null; });
@@ -125,6 +127,11 @@
 
   function onMessage(message) {
     const payload = JSON.parse(message.data);
+    if (payload.event === "signal") {
+      // Working state outside the timeline (a thumbnail is ready, a capture moved on).
+      htmx.trigger(document.body, payload.signal);
+      return;
+    }
     if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
     if (payload.seq > lastSeq + 1 || resyncing) {
       resync().catch(() => socket && socket.close());

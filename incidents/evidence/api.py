@@ -1,0 +1,212 @@
+"""Evidence API: thin views over the evidence actions. Outsiders get 404 everywhere."""
+
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.views import visible_incident
+from incidents.models import Platform
+
+from . import actions, selectors, serve
+from .models import CustodyAction, EvidenceKind
+
+
+class EvidenceMetadataSerializer(serializers.Serializer):
+    """The facts typed about the evidence, shared by every file of one upload."""
+
+    kind = serializers.ChoiceField(EvidenceKind.choices, default=EvidenceKind.POST)
+    platform = serializers.ChoiceField(Platform.choices, required=False, allow_blank=True)
+    source_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+    author_handle = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    author_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    author_profile_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    author_followers = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    author_facts = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class EvidenceUploadSerializer(EvidenceMetadataSerializer):
+    file = serializers.ListField(
+        child=serializers.FileField(), help_text="One or more files, each in a `file` field."
+    )
+
+
+class EvidenceItemSerializer(serializers.Serializer):
+    def to_representation(self, item):
+        request = self.context.get("request")
+
+        def link(name):
+            url = reverse(name, args=[item.pk])
+            return request.build_absolute_uri(url) if request else url
+
+        return {
+            "id": item.pk,
+            "incident": item.incident_id,
+            **selectors.item_facts(item),
+            "display_status": item.display_status,
+            "file_url": link("api-evidence-file"),
+            "thumbnail_url": link("evidence-thumbnail") if item.thumbnail else None,
+            "preview_url": link("evidence-preview") if item.preview else None,
+            "custody_url": link("api-evidence-custody"),
+            "page_url": link("evidence-detail"),
+        }
+
+
+class CustodyEventSerializer(serializers.Serializer):
+    def to_representation(self, event):
+        return selectors.custody_facts(event)
+
+
+class CaptureJobSerializer(serializers.Serializer):
+    def to_representation(self, job):
+        request = self.context.get("request")
+        url = reverse("api-evidence-capture-status", args=[job.pk])
+        return {
+            "id": job.pk,
+            "incident": job.incident_id,
+            "url": job.url,
+            "status": job.status,
+            "stage": job.stage,
+            "error": job.error,
+            "requested_at": job.requested_at,
+            "finished_at": job.finished_at,
+            "items": [item.pk for item in job.items.order_by("number")],
+            "status_url": request.build_absolute_uri(url) if request else url,
+        }
+
+
+class EvidenceListView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=EvidenceItemSerializer(many=True))
+    def get(self, request, pk):
+        """Every evidence item of the incident, newest first."""
+        incident = visible_incident(request, pk)
+        items = selectors.evidence_for(incident)
+        context = {"request": request}
+        return Response(EvidenceItemSerializer(items, many=True, context=context).data)
+
+    @extend_schema(
+        request=EvidenceUploadSerializer, responses={201: EvidenceItemSerializer(many=True)}
+    )
+    def post(self, request, pk):
+        """Upload one or more files (multipart, each in a `file` field) with the facts about
+        them. All are stored or none: a bad file answers 400 naming it and the reason."""
+        incident = visible_incident(request, pk)
+        files = request.FILES.getlist("file")
+        metadata = EvidenceMetadataSerializer(data=request.data)
+        metadata.is_valid(raise_exception=True)
+        items = actions.evidence_attach(
+            incident=incident, actor=request.user, files=files, metadata=metadata.validated_data
+        )
+        data = EvidenceItemSerializer(items, many=True, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceDetailView(APIView):
+    @extend_schema(responses=EvidenceItemSerializer)
+    def get(self, request, pk):
+        item = selectors.item_visible_to(request.user, pk)
+        return Response(EvidenceItemSerializer(item, context={"request": request}).data)
+
+
+class EvidenceFileView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk) -> FileResponse:
+        """The original, bit-exact, as an attachment. The download is logged in custody."""
+        item = selectors.item_visible_to(request.user, pk)
+        actions.evidence_record_access(
+            item=item, actor=request.user, action=CustodyAction.DOWNLOADED, ip=client_ip(request)
+        )
+        return serve.original_response(item)
+
+
+class EvidenceCustodyView(APIView):
+    @extend_schema(responses=CustodyEventSerializer(many=True))
+    def get(self, request, pk):
+        """The item's chain of custody, oldest first."""
+        item = selectors.item_visible_to(request.user, pk)
+        return Response(CustodyEventSerializer(selectors.custody_of(item), many=True).data)
+
+
+class CaptureRequestSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2000)
+    kind = serializers.ChoiceField(EvidenceKind.choices, default=EvidenceKind.POST)
+    platform = serializers.ChoiceField(Platform.choices, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class CaptureView(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=CaptureRequestSerializer, responses={202: CaptureJobSerializer})
+    def post(self, request, pk):
+        """Ask the server to capture a URL in its own browser (screenshot + page archive).
+        Answers 202 at once; follow `status_url`."""
+        incident = visible_incident(request, pk)
+        serializer = CaptureRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = actions.evidence_capture_request(
+            incident=incident, actor=request.user, **serializer.validated_data
+        )
+        job = selectors.capture_visible_to(request.user, job.pk)
+        data = CaptureJobSerializer(job, context={"request": request}).data
+        return Response(
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]}
+        )
+
+
+class CaptureStatusView(APIView):
+    @extend_schema(responses=CaptureJobSerializer)
+    def get(self, request, pk):
+        job = selectors.capture_visible_to(request.user, pk)
+        return Response(CaptureJobSerializer(job, context={"request": request}).data)
+
+
+class ExportView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("items", str, description="comma-separated item ids (default: all)")
+        ],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk) -> FileResponse:
+        """The signed ZIP bundle for counsel: originals, manifest.json, its signature and a
+        readable report. The export is logged in each item's custody and on the timeline."""
+        incident = visible_incident(request, pk)
+        out, name = actions.evidence_export(
+            incident=incident,
+            actor=request.user,
+            item_ids=parse_ids(request.query_params.get("items")),
+        )
+        return export_response(out, name)
+
+
+def export_response(out, name) -> FileResponse:
+    response = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def parse_ids(raw: str | None) -> list[int] | None:
+    if not raw:
+        return None
+    try:
+        ids = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise ValidationError({"items": "Comma-separated item ids, e.g. 3,4,7."}) from None
+    if len(ids) > 10_000 or any(not 0 < i < 10**18 for i in ids):
+        raise ValidationError({"items": "Comma-separated item ids, e.g. 3,4,7."})
+    return ids
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")

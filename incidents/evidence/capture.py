@@ -1,0 +1,217 @@
+"""Server-side capture of a URL in headless Chromium: a full-page PNG screenshot and an
+MHTML archive of the page, with the final URL, HTTP status and title.
+
+The server must not become a way into the network it runs on (SSRF): only http(s) URLs to
+public addresses are opened, never the app's own host; every request the page makes,
+redirects included, is checked the same way. Loopback is allowed only when
+EVIDENCE_CAPTURE_ALLOW_LOOPBACK says so (the test suite's local pages).
+"""
+
+import contextlib
+import ipaddress
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from incidents.errors import InvalidInput
+
+VIEWPORT = {"width": 1280, "height": 900}
+MAX_SCREENSHOT_HEIGHT = 30000  # a page that scrolls forever still ends somewhere
+
+
+class CaptureFailed(Exception):
+    """The page could not be captured; the message is shown to the committee."""
+
+
+@dataclass(frozen=True)
+class CapturedPage:
+    final_url: str
+    http_status: int | None
+    title: str
+    screenshot: bytes  # PNG
+    archive: bytes  # MHTML
+
+
+def own_hosts() -> set[str]:
+    hosts = {h.lower().lstrip(".") for h in settings.ALLOWED_HOSTS if h and h != "*"}
+    site_host = urlsplit(settings.SITE_URL).hostname
+    if site_host:
+        hosts.add(site_host.lower())
+    return hosts
+
+
+def check_url(url: str) -> str:
+    """The URL, normalized, if the server may open it; InvalidInput otherwise."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput(_("This is not a valid web address.")) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(_("Only http:// and https:// addresses can be captured."))
+    if len(url) > 2000:
+        raise InvalidInput(_("This address is too long (2,000 characters at most)."))
+    host = parts.hostname.lower().rstrip(".")
+    if host in own_hosts():
+        raise InvalidInput(_("Crisis Cell does not capture its own pages."))
+    _check_addresses(host, port or (443 if parts.scheme == "https" else 80))
+    return url
+
+
+def _check_addresses(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise InvalidInput(
+            _("The address %(host)s could not be found (DNS).") % {"host": host}
+        ) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address_allowed(address):
+            raise InvalidInput(
+                _("%(host)s points to a private or local network address: it cannot be captured.")
+                % {"host": host}
+            )
+
+
+def address_allowed(address) -> bool:
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK
+    return address.is_global and not address.is_multicast
+
+
+def capture_page(url: str, *, on_stage: Callable[[str], None]) -> CapturedPage:
+    """Open the page and capture it. Runs Playwright in a thread of its own, so it works
+    whether or not the caller's thread runs an event loop (ASGI, tests driving a browser)."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["page"] = _capture(url, on_stage)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="evidence-capture")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["page"]
+
+
+def _capture(url: str, on_stage) -> CapturedPage:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    timeout_ms = settings.EVIDENCE_CAPTURE_TIMEOUT * 1000
+    checked: dict[str, bool] = {}
+
+    def guard(route):
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            route.continue_()
+            return
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in checked:
+            try:
+                check_url(route.request.url)
+                checked[key] = True
+            except InvalidInput:
+                checked[key] = False
+        if checked[key]:
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
+    on_stage("opening")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=settings.EVIDENCE_CAPTURE_CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            try:
+                context = browser.new_context(
+                    viewport=VIEWPORT, accept_downloads=False, service_workers="block"
+                )
+                page = context.new_page()
+                page.route("**/*", guard)
+                try:
+                    response = page.goto(url, wait_until="load", timeout=timeout_ms)
+                except PlaywrightTimeout:
+                    raise CaptureFailed(
+                        _("The page did not load within %(n)s seconds.")
+                        % {"n": settings.EVIDENCE_CAPTURE_TIMEOUT}
+                    ) from None
+                except PlaywrightError as exc:
+                    raise CaptureFailed(_network_reason(str(exc))) from None
+                # Let late content settle, but a chatty page must not stall us.
+                with contextlib.suppress(PlaywrightTimeout):
+                    page.wait_for_load_state("networkidle", timeout=3000)
+                on_stage("screenshot")
+                height = page.evaluate("document.documentElement.scrollHeight")
+                full = height <= MAX_SCREENSHOT_HEIGHT
+                screenshot = page.screenshot(
+                    full_page=full,
+                    type="png",
+                    clip=None if full else {"x": 0, "y": 0, "width": 1280, "height": 30000},
+                    timeout=timeout_ms,
+                )
+                on_stage("archiving")
+                session = context.new_cdp_session(page)
+                archive = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+                return CapturedPage(
+                    final_url=page.url[:2000],
+                    http_status=response.status if response else None,
+                    title=page.title()[:500],
+                    screenshot=screenshot,
+                    archive=archive.encode(),
+                )
+            finally:
+                browser.close()
+    except CaptureFailed:
+        raise
+    except PlaywrightError as exc:
+        raise CaptureFailed(
+            _("The capture browser failed: %(reason)s") % {"reason": str(exc).splitlines()[0]}
+        ) from None
+
+
+NETWORK_REASONS = {
+    "ERR_NAME_NOT_RESOLVED": lambda: _("The address could not be found (DNS)."),
+    "ERR_CONNECTION_REFUSED": lambda: _("The server refused the connection."),
+    "ERR_CONNECTION_RESET": lambda: _("The server closed the connection."),
+    "ERR_CONNECTION_TIMED_OUT": lambda: _("The server did not answer in time."),
+    "ERR_TIMED_OUT": lambda: _("The server did not answer in time."),
+    "ERR_ADDRESS_UNREACHABLE": lambda: _("The server is unreachable."),
+    "ERR_INTERNET_DISCONNECTED": lambda: _("The server has no Internet access."),
+    "ERR_BLOCKED_BY_CLIENT": lambda: _(
+        "The page redirected to a private, local or forbidden address."
+    ),
+    "ERR_CERT": lambda: _("The site's security certificate is not valid."),
+    "ERR_SSL": lambda: _("The secure connection to the site failed."),
+}
+
+
+def _network_reason(message: str) -> str:
+    for code, reason in NETWORK_REASONS.items():
+        if code in message:
+            return reason()
+    return _("The page could not be opened: %(reason)s") % {"reason": message.splitlines()[0]}

@@ -1,0 +1,213 @@
+"""What an uploaded file really is, decided from its bytes, never from its name.
+
+Accepted: PNG, JPEG, WebP, GIF and PDF. Everything else is refused with a reason a person
+can act on, and so is anything that could turn into active content if a browser or a
+viewer ever second-guessed its type: markup hidden in an image, bytes after an image's end,
+a name that claims one type for the bytes of another, script in a PDF.
+"""
+
+import hashlib
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from incidents.errors import InvalidInput
+
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+PILLOW_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
+TYPE_NAMES = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "application/pdf": "PDF",
+}
+# What a file's name claims; a claim that disagrees with the bytes is refused.
+CLAIMED_BY_EXTENSION = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
+# Markup a browser would render as a page, or script: never inside evidence bytes.
+ACTIVE_MARKERS = (
+    b"<script",
+    b"<html",
+    b"<!doctype",
+    b"<svg",
+    b"<iframe",
+    b"<body",
+    b"<object",
+    b"<embed",
+    b"javascript:",
+)
+PDF_ACTIVE_MARKERS = (b"/javascript", b"/js ", b"/js(", b"/js<", b"/launch", b"/embeddedfile")
+SNIFF_WINDOW = 1024  # what browsers look at when they sniff a type
+
+
+@dataclass(frozen=True)
+class Inspected:
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+
+
+def detect_type(head: bytes) -> str | None:
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def sha256_of(file) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1024 * 1024), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def inspect_upload(file, *, name: str = "") -> Inspected:
+    """Check an uploaded file and describe it, or raise InvalidInput saying why not."""
+    size = file.size
+    if size == 0:
+        raise InvalidInput(_("This file is empty."))
+    limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise InvalidInput(
+            _("This file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+        )
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    content_type = detect_type(data[:16])
+    if content_type is None:
+        raise InvalidInput(
+            _(
+                "This file is not a PNG, JPEG, WebP or GIF image nor a PDF (judging by its "
+                "content, not its name). Take a screenshot or save the page as PDF."
+            )
+        )
+    claimed = CLAIMED_BY_EXTENSION.get(PurePath(name).suffix.lower())
+    if claimed and claimed != content_type:
+        raise InvalidInput(
+            _("This file is named as %(claimed)s but its content is %(actual)s.")
+            % {"claimed": TYPE_NAMES[claimed], "actual": TYPE_NAMES[content_type]}
+        )
+    if content_type == "application/pdf":
+        _check_pdf(data)
+        width = height = None
+    else:
+        _check_no_markup(data)
+        width, height = _check_image(file, content_type, data)
+    return Inspected(
+        content_type=content_type,
+        size=size,
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+    )
+
+
+def _check_no_markup(data: bytes) -> None:
+    lowered = data.lower()
+    if any(marker in lowered for marker in ACTIVE_MARKERS):
+        raise InvalidInput(
+            _("This image also contains web page code (HTML or script): it is refused.")
+        )
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-1024:]:
+        raise InvalidInput(_("This PDF is truncated or damaged (no end marker)."))
+    head = data[:SNIFF_WINDOW].lower()
+    if any(marker in head for marker in ACTIVE_MARKERS):
+        raise InvalidInput(_("This PDF starts with web page code (HTML or script): it is refused."))
+    lowered = data.lower()
+    if any(marker in lowered for marker in PDF_ACTIVE_MARKERS):
+        raise InvalidInput(
+            _("This PDF contains active content (JavaScript, launch actions or attachments).")
+        )
+
+
+def _check_image(file, content_type: str, data: bytes) -> tuple[int, int]:
+    max_pixels = settings.EVIDENCE_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            # Our own limit applies below; Pillow's bomb check must not merely warn.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                width, height = image.size  # read from the header: nothing decoded yet
+                if width * height > max_pixels:
+                    raise _too_many_pixels(width, height, max_pixels)
+                if PILLOW_FORMATS.get(image.format) != content_type:
+                    raise InvalidInput(_("This image's content does not match its format."))
+                image.load()  # decodes: a truncated or corrupt image fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(*_header_size(data, content_type), max_pixels) from None
+    except InvalidInput:
+        raise
+    except Exception:
+        # Pillow raises many types (OSError, SyntaxError, ValueError...) for broken files.
+        raise InvalidInput(
+            _("This image is corrupt or truncated: it could not be read to the end.")
+        ) from None
+    finally:
+        file.seek(0)
+    if content_type == "image/png":
+        _check_png_end(data)
+    return width, height
+
+
+def _too_many_pixels(width, height, max_pixels) -> InvalidInput:
+    return InvalidInput(
+        _("This image is %(w)s × %(h)s pixels; the limit is %(max)s million pixels.")  # noqa: RUF001
+        % {"w": width, "h": height, "max": f"{max_pixels / 1_000_000:g}"}
+    )
+
+
+def _header_size(data: bytes, content_type: str) -> tuple[int, int]:
+    """Dimensions straight from a PNG header, for the message when Pillow refuses to open."""
+    if content_type == "image/png" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    return (0, 0)
+
+
+def _check_png_end(data: bytes) -> None:
+    """Walk the chunks to IEND: bytes after it are something else riding along."""
+    position = 8
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        chunk_type = data[position + 4 : position + 8]
+        position += 12 + length
+        if chunk_type == b"IEND":
+            if data[position:].strip(b"\x00"):
+                raise InvalidInput(_("This image carries extra data after its end: it is refused."))
+            return
+    raise InvalidInput(_("This image is corrupt or truncated: it could not be read to the end."))

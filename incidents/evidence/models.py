@@ -1,0 +1,285 @@
+"""Evidence locker: screenshots and captured pages kept as legal proof.
+
+An evidence item's original file, its hashes and the facts of its capture are written once
+and never changed or deleted (model guards here, a PostgreSQL trigger in SQL). Only the
+display copies (thumbnail, preview), made later by a worker, may be filled in. Every access
+to an item is logged in its chain of custody, itself append-only and hash-chained.
+"""
+
+import hashlib
+import json
+import uuid
+from pathlib import PurePath
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import (
+    GENESIS_HASH,
+    AppendOnlyError,
+    AppendOnlyModel,
+    Incident,
+    Platform,
+    _utc_iso,
+    append_only_trigger,
+)
+
+
+class EvidenceKind(models.TextChoices):
+    POST = "post", _("Post")
+    PROFILE = "profile", _("Author's profile")
+    COMMENT_THREAD = "comment_thread", _("Comment thread")
+    ARTICLE = "article", _("Article")
+    OTHER = "other", _("Other")
+
+
+class EvidenceSource(models.TextChoices):
+    UPLOAD = "upload", _("Uploaded by a member")
+    CAPTURE = "capture", _("Captured by the server")
+
+
+class DisplayStatus(models.TextChoices):
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready")
+    NONE = "none", _("No preview for this type")
+    FAILED = "failed", _("Preview failed")
+
+
+def original_path(item, filename: str) -> str:
+    """Server-generated names: nothing the uploader typed reaches the file system."""
+    return f"evidence/{item.incident_id}/{uuid.uuid4().hex}{item.extension}"
+
+
+def display_path(item, filename: str) -> str:
+    return f"evidence/{item.incident_id}/display/{uuid.uuid4().hex}{PurePath(filename).suffix}"
+
+
+# The only fields a worker may fill in after the item is stored.
+DISPLAY_FIELDS = frozenset({"thumbnail", "preview", "display_status"})
+
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "application/pdf": ".pdf",
+    "multipart/related": ".mhtml",
+}
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - DISPLAY_FIELDS:
+            raise AppendOnlyError("Evidence items are never rewritten.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise AppendOnlyError("Evidence items are never deleted.")
+
+
+class EvidenceItem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    # Exhibit number within the incident (E-1, E-2, ...), what counsel will cite.
+    number = models.PositiveIntegerField(_("exhibit number"))
+    kind = models.CharField(_("kind"), max_length=16, choices=EvidenceKind.choices)
+    source = models.CharField(_("source"), max_length=16, choices=EvidenceSource.choices)
+
+    # The original, exactly as received.
+    file = models.FileField(_("original file"), upload_to=original_path, max_length=255)
+    original_name = models.CharField(_("name as received"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    content_type = models.CharField(_("content type (detected)"), max_length=64)
+    width = models.PositiveIntegerField(_("width in pixels"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height in pixels"), null=True, blank=True)
+
+    # Where it comes from.
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices, blank=True)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    published_at = models.DateTimeField(_("published at (as seen)"), null=True, blank=True)
+    author_handle = models.CharField(_("author's handle"), max_length=200, blank=True)
+    author_name = models.CharField(_("author's display name"), max_length=200, blank=True)
+    author_profile_url = models.URLField(_("author's profile URL"), max_length=2000, blank=True)
+    author_followers = models.PositiveBigIntegerField(
+        _("author's followers"), null=True, blank=True
+    )
+    author_facts = models.TextField(_("other facts about the author"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    # Server capture facts (empty for uploads).
+    capture = models.ForeignKey(
+        "CaptureJob", on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
+    final_url = models.URLField(_("final URL"), max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    page_title = models.CharField(_("page title"), max_length=500, blank=True)
+
+    captured_at = models.DateTimeField(_("captured at"))
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Display copies, metadata stripped; filled in by a worker after commit.
+    display_status = models.CharField(
+        _("display copies"),
+        max_length=16,
+        choices=DisplayStatus.choices,
+        default=DisplayStatus.PENDING,
+    )
+    thumbnail = models.FileField(upload_to=display_path, max_length=255, blank=True)
+    preview = models.FileField(upload_to=display_path, max_length=255, blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "number"]
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "number"], name="evidence_number_unique"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="evidence_never_deleted", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="evidence_facts_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=sorted(DISPLAY_FIELDS)),
+            ),
+        ]
+
+    def __str__(self):
+        return f"E-{self.number}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and (
+            update_fields is None or set(update_fields) - DISPLAY_FIELDS
+        ):
+            raise AppendOnlyError("An evidence item is never rewritten.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("An evidence item is never deleted.")
+
+    @property
+    def label(self) -> str:
+        return f"E-{self.number}"
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.content_type, ".bin")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def pixels(self) -> str:
+        return f"{self.width} × {self.height}" if self.width else ""  # noqa: RUF001
+
+    @property
+    def download_name(self) -> str:
+        return f"incident-{self.incident_id}-{self.label}-{self.sha256[:12]}{self.extension}"
+
+
+class CustodyAction(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CAPTURED = "captured", _("Captured by the server")
+    VIEWED = "viewed", _("Viewed")
+    DOWNLOADED = "downloaded", _("Original downloaded")
+    EXPORTED = "exported", _("Exported in a bundle")
+    VERIFIED = "verified", _("Integrity verified")
+    VERIFICATION_FAILED = "verification_failed", _("Integrity check FAILED")
+
+
+class CustodyEvent(AppendOnlyModel):
+    """One link of an item's chain of custody: who did what with it, and when."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(_("action"), max_length=24, choices=CustodyAction.choices)
+    # None when the system acted (integrity checks run by an operator's command).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["item", "seq"]
+        verbose_name = _("custody event")
+        verbose_name_plural = _("custody events")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "seq"], name="custody_seq_unique"),
+        ]
+        triggers = [append_only_trigger("custody_append_only")]
+
+    def __str__(self):
+        return f"{self.item} #{self.seq} {self.get_action_display()}"
+
+    def compute_hash(self) -> str:
+        content = {
+            "item": self.item_id,
+            "seq": self.seq,
+            "action": self.action,
+            "actor": self.actor_id,
+            "at": _utc_iso(self.at),
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+CUSTODY_GENESIS = GENESIS_HASH
+
+
+class CaptureStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CaptureStage(models.TextChoices):
+    OPENING = "opening", _("Opening the page")
+    SCREENSHOT = "screenshot", _("Taking a full-page screenshot")
+    ARCHIVING = "archiving", _("Saving the page archive")
+    STORING = "storing", _("Hashing and storing")
+
+
+class CaptureJob(models.Model):
+    """A request that the server capture a URL itself (screenshot + page archive). Its
+    progress is working state, not proof: the items it produces are the proof."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="captures")
+    url = models.URLField(_("URL"), max_length=2000)
+    kind = models.CharField(_("kind"), max_length=16, choices=EvidenceKind.choices)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=CaptureStatus.choices, default=CaptureStatus.QUEUED
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=CaptureStage.choices, blank=True)
+    error = models.CharField(_("reason of failure"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("URL capture")
+        verbose_name_plural = _("URL captures")
+
+    def __str__(self):
+        return self.url
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (CaptureStatus.DONE, CaptureStatus.FAILED)
