@@ -9,6 +9,7 @@ EVIDENCE_CAPTURE_ALLOW_LOOPBACK says so (the test suite's local pages).
 
 import contextlib
 import ipaddress
+import queue
 import socket
 import threading
 from collections.abc import Callable
@@ -89,18 +90,24 @@ def address_allowed(address) -> bool:
 
 
 def capture_page(url: str, *, on_stage: Callable[[str], None]) -> CapturedPage:
-    """Open the page and capture it. Runs Playwright in a thread of its own, so it works
-    whether or not the caller's thread runs an event loop (ASGI, tests driving a browser)."""
+    """Open the page and capture it. Playwright runs in a thread of its own, so this works
+    whether or not the caller's thread runs an event loop (ASGI, a test driving a browser);
+    `on_stage` is called back in the caller's thread, where the ORM may be used."""
+    stages: queue.Queue = queue.Queue()
     outcome: dict = {}
 
     def run():
         try:
-            outcome["page"] = _capture(url, on_stage)
+            outcome["page"] = _capture(url, stages.put)
         except BaseException as exc:  # re-raised in the caller's thread
             outcome["error"] = exc
+        finally:
+            stages.put(None)
 
-    worker = threading.Thread(target=run, name="evidence-capture")
+    worker = threading.Thread(target=run, name="evidence-capture", daemon=True)
     worker.start()
+    while (stage := stages.get()) is not None:
+        on_stage(stage)
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
@@ -114,25 +121,21 @@ def _capture(url: str, on_stage) -> CapturedPage:
 
     timeout_ms = settings.EVIDENCE_CAPTURE_TIMEOUT * 1000
     checked: dict[str, bool] = {}
+    blocked: list[str] = []
 
-    def guard(route):
-        parts = urlsplit(route.request.url)
+    def allowed(url: str) -> bool:
+        parts = urlsplit(url)
         if parts.scheme in ("data", "blob", "about"):
-            route.continue_()
-            return
+            return True
         key = f"{parts.scheme}://{parts.netloc}"
         if key not in checked:
             try:
-                check_url(route.request.url)
+                check_url(url)
                 checked[key] = True
             except InvalidInput:
                 checked[key] = False
-        if checked[key]:
-            route.continue_()
-        else:
-            route.abort("blockedbyclient")
+        return checked[key]
 
-    on_stage("opening")
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -145,6 +148,10 @@ def _capture(url: str, on_stage) -> CapturedPage:
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--disable-sync",
+                    # Keep every frame in the page's process, where the request check
+                    # below sees its requests.
+                    "--disable-site-isolation-trials",
+                    "--disable-features=IsolateOrigins,site-per-process",
                 ],
             )
             try:
@@ -152,7 +159,22 @@ def _capture(url: str, on_stage) -> CapturedPage:
                     viewport=VIEWPORT, accept_downloads=False, service_workers="block"
                 )
                 page = context.new_page()
-                page.route("**/*", guard)
+                # Every request, redirect hops included (which Playwright's page.route does
+                # not see), is paused until checked.
+                session = context.new_cdp_session(page)
+
+                def on_request(event):
+                    if allowed(event["request"]["url"]):
+                        session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
+                    else:
+                        blocked.append(event["request"]["url"])
+                        session.send(
+                            "Fetch.failRequest",
+                            {"requestId": event["requestId"], "errorReason": "BlockedByClient"},
+                        )
+
+                session.on("Fetch.requestPaused", on_request)
+                session.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
                 try:
                     response = page.goto(url, wait_until="load", timeout=timeout_ms)
                 except PlaywrightTimeout:
@@ -161,6 +183,8 @@ def _capture(url: str, on_stage) -> CapturedPage:
                         % {"n": settings.EVIDENCE_CAPTURE_TIMEOUT}
                     ) from None
                 except PlaywrightError as exc:
+                    if blocked:
+                        raise CaptureFailed(NETWORK_REASONS["ERR_BLOCKED_BY_CLIENT"]()) from None
                     raise CaptureFailed(_network_reason(str(exc))) from None
                 # Let late content settle, but a chatty page must not stall us.
                 with contextlib.suppress(PlaywrightTimeout):
@@ -175,7 +199,6 @@ def _capture(url: str, on_stage) -> CapturedPage:
                     timeout=timeout_ms,
                 )
                 on_stage("archiving")
-                session = context.new_cdp_session(page)
                 archive = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
                 return CapturedPage(
                     final_url=page.url[:2000],

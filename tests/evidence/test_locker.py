@@ -171,7 +171,9 @@ class TestNothingCanAlterOrDeleteEvidence:
 
 def test_views_and_downloads_extend_the_custody_chain(attach, lead, approver):
     item = attach()
-    actions.evidence_record_access(item=item, actor=lead, action=CustodyAction.VIEWED, ip="10.1.2.3")
+    actions.evidence_record_access(
+        item=item, actor=lead, action=CustodyAction.VIEWED, ip="10.1.2.3"
+    )
     actions.evidence_record_access(item=item, actor=approver, action=CustodyAction.DOWNLOADED)
     events = list(item.custody.order_by("seq"))
     assert [(e.seq, e.action) for e in events] == [
@@ -276,7 +278,9 @@ class TestExport:
     def test_a_modified_manifest_does_not_verify(self, attach, incident, lead):
         attach()
         bundle, _ = export(incident, lead)
-        check = verify_bundle(rewrite(bundle, "manifest.json", lambda b: b.replace(b"post", b"p0st")))
+        check = verify_bundle(
+            rewrite(bundle, "manifest.json", lambda b: b.replace(b"post", b"p0st"))
+        )
         assert not check.ok
         assert "signature does not match" in check.problems[0]
 

@@ -47,7 +47,9 @@ def refused(api, drafter, incident, data, name, content_type="image/png"):
         (png_bytes(), "image", "image/png", 40),  # a pasted file may have no extension
     ],
 )
-def test_each_accepted_type_is_detected_from_content(api, incident, drafter, data, name, content_type, width):
+def test_each_accepted_type_is_detected_from_content(
+    api, incident, drafter, data, name, content_type, width
+):
     response = post(api, drafter, incident, upload(data, name, "application/octet-stream"))
     assert response.status_code == 201, response.content
     item = response.json()[0]
@@ -122,7 +124,9 @@ def test_truncated_pdf_is_refused(api, incident, drafter):
 
 
 def test_pdf_with_javascript_is_refused(api, incident, drafter):
-    pdf = PDF.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>")
+    pdf = PDF.replace(
+        b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"
+    )
     detail = refused(api, drafter, incident, pdf, "doc.pdf", "application/pdf")
     assert "active content" in detail
 

@@ -1,0 +1,230 @@
+"""Server-side capture of a URL: a real headless Chromium against pages this test serves
+on loopback (allowed by a setting), and the SSRF rules that keep the server's network
+and the app itself out of reach."""
+
+import hashlib
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from incidents.errors import InvalidInput
+from incidents.evidence import capture
+from incidents.evidence.models import CaptureJob, CaptureStatus, CustodyAction, EvidenceSource
+from incidents.models import EntryKind, TimelineEntry
+from tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+HAS_CHROMIUM = Path("/usr/bin/chromium").exists()
+needs_chromium = pytest.mark.skipif(
+    not HAS_CHROMIUM and os.environ.get("CRISISCELL_REQUIRE_BROWSER") != "1",
+    reason="no system Chromium at /usr/bin/chromium",
+)
+
+POST_PAGE = b"""<!doctype html><html><head><title>Angry post #1234</title></head>
+<body style="font-family:sans-serif"><h1>@hater</h1><p>This brand poisoned my dog.</p>
+<p style="margin-top:1500px">end of thread</p></body></html>"""
+
+
+class Pages(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/post":
+            self._send(200, POST_PAGE)
+        elif self.path == "/deleted":
+            self._send(404, b"<!doctype html><title>Gone</title><p>This post was deleted.")
+        elif self.path == "/to-private":
+            self.send_response(302)
+            self.send_header("Location", "http://10.255.255.1/admin")
+            self.end_headers()
+        else:
+            self._send(404, b"")
+
+    def _send(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def local_site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SITE_URL = "http://testserver"
+
+
+def request_capture(api, user, incident, url, captured):
+    with captured(execute=True):
+        return api.as_user(user).post(
+            f"/api/incidents/{incident.pk}/evidence/capture/",
+            {"url": url, "kind": "post", "platform": "x"},
+            format="json",
+        )
+
+
+@needs_chromium
+def test_capture_stores_a_screenshot_and_the_page(
+    api, incident, drafter, local_site, loopback_allowed, django_capture_on_commit_callbacks
+):
+    response = request_capture(
+        api, drafter, incident, f"{local_site}/post", django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 202, response.content
+    status_url = response.json()["status_url"]
+    assert response["Location"] == status_url
+
+    job = api.get(status_url).json()
+    assert job["status"] == "done", job
+    assert len(job["items"]) == 2
+    screenshot, page = (api.get(f"/api/evidence/{pk}/").json() for pk in job["items"])
+    assert screenshot["content_type"] == "image/png"
+    assert screenshot["height"] > 1500  # the full page, not just the viewport
+    assert page["content_type"] == "multipart/related"
+    for item in (screenshot, page):
+        assert item["source"] == EvidenceSource.CAPTURE
+        assert item["capture"] == {
+            "final_url": f"{local_site}/post",
+            "http_status": 200,
+            "page_title": "Angry post #1234",
+        }
+        assert item["platform"] == "x"
+        assert item["captured_by"]["username"] == "drafter"
+        original = api.get(item["file_url"])
+        body = b"".join(original.streaming_content)
+        assert hashlib.sha256(body).hexdigest() == item["sha256"]
+    with_archive = b"".join(api.get(page["file_url"]).streaming_content)
+    assert b"This brand poisoned my dog." in with_archive.replace(b"=\r\n", b"")
+    custody = api.get(screenshot["custody_url"]).json()
+    assert custody[0]["action"] == CustodyAction.CAPTURED
+
+
+@needs_chromium
+def test_a_deleted_post_is_still_captured_with_its_status(
+    api, incident, drafter, local_site, loopback_allowed, django_capture_on_commit_callbacks
+):
+    response = request_capture(
+        api, drafter, incident, f"{local_site}/deleted", django_capture_on_commit_callbacks
+    )
+    job = api.get(response.json()["status_url"]).json()
+    assert job["status"] == "done"
+    item = api.get(f"/api/evidence/{job['items'][0]}/").json()
+    assert item["capture"]["http_status"] == 404
+
+
+@needs_chromium
+def test_a_refused_connection_fails_with_a_readable_reason(
+    api, incident, drafter, loopback_allowed, django_capture_on_commit_callbacks
+):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    response = request_capture(
+        api, drafter, incident, f"http://127.0.0.1:{port}/", django_capture_on_commit_callbacks
+    )
+    job = api.get(response.json()["status_url"]).json()
+    assert job["status"] == CaptureStatus.FAILED
+    assert job["error"] == "The server refused the connection."
+    entry = TimelineEntry.objects.filter(incident=incident).order_by("-seq").first()
+    assert entry.kind == EntryKind.EVIDENCE_CAPTURE_FAILED
+    assert entry.text == "The server refused the connection."
+
+
+@needs_chromium
+def test_a_redirect_to_a_private_address_is_blocked(
+    api, incident, drafter, local_site, loopback_allowed, django_capture_on_commit_callbacks
+):
+    response = request_capture(
+        api, drafter, incident, f"{local_site}/to-private", django_capture_on_commit_callbacks
+    )
+    job = api.get(response.json()["status_url"]).json()
+    assert job["status"] == CaptureStatus.FAILED
+    assert "private, local or forbidden" in job["error"]
+    assert job["items"] == []
+
+
+def test_a_timeout_reads_as_such(settings):
+    assert capture._network_reason("net::ERR_NAME_NOT_RESOLVED at x") == (
+        "The address could not be found (DNS)."
+    )
+    assert "could not be opened" in capture._network_reason("net::ERR_SOMETHING_ELSE")
+
+
+class TestWhatTheServerMayOpen:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:8000/",
+            "http://localhost/",
+            "http://[::1]/",
+            "http://10.0.0.5/",
+            "http://192.168.1.1/router",
+            "http://172.16.0.1/",
+            "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+            "http://[::ffff:127.0.0.1]/",
+            "http://0.0.0.0/",
+        ],
+    )
+    def test_private_and_loopback_addresses_are_refused(self, settings, url):
+        settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = False
+        settings.ALLOWED_HOSTS = ["testserver"]
+        settings.SITE_URL = "http://testserver"
+        with pytest.raises(InvalidInput, match="private or local network"):
+            capture.check_url(url)
+
+    def test_loopback_only_with_the_setting(self, settings):
+        settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True
+        settings.ALLOWED_HOSTS = ["testserver"]
+        settings.SITE_URL = "http://testserver"
+        assert capture.check_url("http://127.0.0.1:9/") == "http://127.0.0.1:9/"
+        with pytest.raises(InvalidInput):
+            capture.check_url("http://10.0.0.5/")  # private networks never
+
+    def test_the_apps_own_host_is_refused(self, settings):
+        settings.ALLOWED_HOSTS = ["crisis.example.com"]
+        settings.SITE_URL = "https://cell.example.org"
+        for url in ("https://crisis.example.com/admin/", "https://CELL.example.org./x"):
+            with pytest.raises(InvalidInput, match="its own pages"):
+                capture.check_url(url)
+
+    @pytest.mark.parametrize(
+        "url",
+        ["file:///etc/passwd", "ftp://example.com/", "javascript:alert(1)", "example.com", ""],
+    )
+    def test_only_http_and_https(self, url):
+        with pytest.raises(InvalidInput):
+            capture.check_url(url)
+
+    def test_refusal_through_the_api_is_a_400_and_nothing_is_queued(self, api, incident, drafter):
+        response = api.as_user(drafter).post(
+            f"/api/incidents/{incident.pk}/evidence/capture/",
+            {"url": "http://169.254.169.254/"},
+            format="json",
+        )
+        assert "private or local network" in assert_error(response, 400)
+        assert not CaptureJob.objects.exists()
+
+    def test_observers_cannot_ask_for_captures(self, api, incident, observer, loopback_allowed):
+        response = api.as_user(observer).post(
+            f"/api/incidents/{incident.pk}/evidence/capture/",
+            {"url": "http://127.0.0.1:9/"},
+            format="json",
+        )
+        assert_error(response, 403)
+        assert not CaptureJob.objects.exists()
