@@ -1,17 +1,22 @@
 """Demo data: one account per role and three incidents replayed through the real actions,
 so their timelines are hash-chained exactly like live ones. Safe to run twice."""
 
+import io
+import textwrap
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
 from incidents import actions
+from incidents.evidence import actions as evidence_actions
 from incidents.models import Incident
 from statements import actions as statement_actions
 
@@ -49,6 +54,32 @@ SCENARIOS = [
         "steps": [
             ("status", "active", 1),
             ("entry", "key_event", "Capture du post original retrouvée et archivée.", 3),
+            (
+                "evidence",
+                {
+                    "kind": "post",
+                    "platform": "instagram",
+                    "author_handle": "@notre_marque",
+                    "author_name": "Notre Marque (compte officiel)",
+                    "description": "Capture du post publié par erreur, retrouvée chez un internaute.",
+                    "text": "Au moins avec les inondations, plus besoin d'arroser !",
+                },
+                4,
+            ),
+            (
+                "evidence",
+                {
+                    "kind": "post",
+                    "platform": "x",
+                    "author_handle": "@satire_du_jour",
+                    "author_name": "La Satire du Jour",
+                    "author_followers": 210_000,
+                    "author_facts": "Compte parodique créé en 2019, bio : « on rit de tout ».",
+                    "description": "Relais de la capture avec moquerie ; 1 400 partages en 10 min.",
+                    "text": "Quand le community manager confond son compte perso et la marque...",
+                },
+                8,
+            ),
             (
                 "entry",
                 "amplification",
@@ -185,6 +216,26 @@ SCENARIOS = [
 ]
 
 
+def demo_post_image(name: str, handle: str, text: str) -> bytes:
+    """A plausible screenshot of a social post, drawn here so the demo needs no files."""
+    image = Image.new("RGB", (720, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((24, 24, 88, 88), fill="#c9d3e0")
+    draw.text((104, 30), name, fill="#111", font=ImageFont.load_default(size=24))
+    draw.text((104, 62), handle, fill="#667", font=ImageFont.load_default(size=18))
+    body = ImageFont.load_default(size=22)
+    draw.multiline_text((24, 120), textwrap.fill(text, 55), fill="#111", font=body, spacing=8)
+    draw.text(
+        (24, 250),
+        "1,2 k j'aime · 1 400 partages · 380 commentaires",
+        fill="#667",
+        font=ImageFont.load_default(size=18),
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 @contextmanager
 def clock_at(moment):
     """Replay a scenario at its own time so timestamps look like a real crisis."""
@@ -253,6 +304,8 @@ class Command(BaseCommand):
                     self._statement(incident, users, *step[1:-1])
                 elif step[0] == "status":
                     actions.incident_transition(incident=incident, actor=lead, status=step[1])
+                elif step[0] == "evidence":
+                    self._evidence(incident, users["drafter"], dict(step[1]))
                 elif step[0] == "severity":
                     actions.incident_set_severity(incident=incident, actor=lead, severity=step[1])
                 else:
@@ -262,6 +315,16 @@ class Command(BaseCommand):
                         kind=step[1],
                         text=step[2],
                     )
+
+    def _evidence(self, incident, actor, facts):
+        text = facts.pop("text")
+        image = demo_post_image(facts["author_name"], facts["author_handle"], text)
+        evidence_actions.evidence_attach(
+            incident=incident,
+            actor=actor,
+            files=[SimpleUploadedFile("capture.png", image, content_type="image/png")],
+            metadata={**facts, "source_url": f"https://example.com/{facts['platform']}/post/1"},
+        )
 
     def _statement(self, incident, users, kind, channel, language, final_status, text):
         statement = statement_actions.statement_create(
