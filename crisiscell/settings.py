@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "ManualEntryKindEnum": "incidents.models.MANUAL_KIND_CHOICES",
         "StatementKindEnum": "statements.models.StatementKind",
         "StatementStatusEnum": "statements.models.StatementStatus",
+        "EvidenceKindEnum": "incidents.evidence.models.EvidenceKind",
+        "PlatformEnum": "incidents.models.Platform",
     },
 }
 

@@ -62,7 +62,8 @@ def test_a_pasted_screenshot_is_preserved_and_shown_live(signed_in, room):
             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
             const data = new DataTransfer();
             data.items.add(new File([bytes], "image.png", { type: "image/png" }));
-            document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+            const paste = new ClipboardEvent("paste", { clipboardData: data, bubbles: true });
+            document.dispatchEvent(paste);
         }""",
         base64.b64encode(png_bytes(300, 200)).decode(),
     )

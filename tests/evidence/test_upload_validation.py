@@ -97,13 +97,13 @@ def test_name_claiming_another_type_is_refused(api, incident, drafter):
 
 def test_image_over_the_pixel_limit_is_refused_before_decoding(api, incident, drafter):
     detail = refused(api, drafter, incident, png_header_only(30000, 30000), "huge.png")
-    assert "30000 × 30000" in detail
+    assert "30000 × 30000" in detail  # noqa: RUF001
 
 
 def test_pixel_limit_is_a_setting(api, incident, drafter, settings):
     settings.EVIDENCE_MAX_PIXELS = 1000
     detail = refused(api, drafter, incident, png_bytes(40, 30), "a.png")
-    assert "40 × 30" in detail
+    assert "40 × 30" in detail  # noqa: RUF001
 
 
 def test_truncated_jpeg_is_refused(api, incident, drafter):
