@@ -14,7 +14,7 @@ from incidents.api.views import visible_incident
 from incidents.models import Platform
 
 from . import actions, selectors, serve
-from .models import CustodyAction, EvidenceKind
+from .models import CaptureStatus, CustodyAction, DisplayStatus, EvidenceKind, EvidenceSource
 
 
 class EvidenceMetadataSerializer(serializers.Serializer):
@@ -38,7 +38,57 @@ class EvidenceUploadSerializer(EvidenceMetadataSerializer):
     )
 
 
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AuthorSerializer(serializers.Serializer):
+    handle = serializers.CharField()
+    name = serializers.CharField()
+    profile_url = serializers.CharField()
+    followers = serializers.IntegerField(allow_null=True)
+    facts = serializers.CharField()
+
+
+class CaptureFactsSerializer(serializers.Serializer):
+    final_url = serializers.CharField()
+    http_status = serializers.IntegerField(allow_null=True)
+    page_title = serializers.CharField()
+
+
 class EvidenceItemSerializer(serializers.Serializer):
+    """Fields declared for the schema; the values come from `selectors.item_facts`, the same
+    facts the export manifest records."""
+
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(read_only=True, help_text="Exhibit label, e.g. E-3")
+    number = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(EvidenceKind.choices, read_only=True)
+    source = serializers.ChoiceField(EvidenceSource.choices, read_only=True)
+    sha256 = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+    content_type = serializers.CharField(read_only=True, help_text="detected from the bytes")
+    width = serializers.IntegerField(read_only=True, allow_null=True)
+    height = serializers.IntegerField(read_only=True, allow_null=True)
+    original_name = serializers.CharField(read_only=True)
+    platform = serializers.CharField(read_only=True)
+    source_url = serializers.CharField(read_only=True)
+    published_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    author = AuthorSerializer(read_only=True)
+    description = serializers.CharField(read_only=True)
+    capture = CaptureFactsSerializer(read_only=True, allow_null=True)
+    captured_at = serializers.DateTimeField(read_only=True)
+    captured_by = PersonSerializer(read_only=True)
+    display_status = serializers.ChoiceField(DisplayStatus.choices, read_only=True)
+    file_url = serializers.URLField(read_only=True)
+    thumbnail_url = serializers.URLField(read_only=True, allow_null=True)
+    preview_url = serializers.URLField(read_only=True, allow_null=True)
+    custody_url = serializers.URLField(read_only=True)
+    page_url = serializers.URLField(read_only=True)
+
     def to_representation(self, item):
         request = self.context.get("request")
 
@@ -60,11 +110,30 @@ class EvidenceItemSerializer(serializers.Serializer):
 
 
 class CustodyEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(read_only=True)
+    action = serializers.ChoiceField(CustodyAction.choices, read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True)
+    at = serializers.DateTimeField(read_only=True)
+    detail = serializers.DictField(read_only=True)
+    hash = serializers.CharField(read_only=True)
+    prev_hash = serializers.CharField(read_only=True)
+
     def to_representation(self, event):
         return selectors.custody_facts(event)
 
 
 class CaptureJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.IntegerField(read_only=True)
+    url = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(CaptureStatus.choices, read_only=True)
+    stage = serializers.CharField(read_only=True)
+    error = serializers.CharField(read_only=True)
+    requested_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    items = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    status_url = serializers.URLField(read_only=True)
+
     def to_representation(self, job):
         request = self.context.get("request")
         url = reverse("api-evidence-capture-status", args=[job.pk])
