@@ -1,7 +1,10 @@
 """Error pages: JSON under /api/ (clients parse it), a friendly page elsewhere."""
 
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def _is_api(request) -> bool:
@@ -24,3 +27,18 @@ def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
     return render(request, "403.html", status=403)
+
+
+def bad_request(request, exception=None):
+    """Requests Django refuses before any view runs (e.g. far too many files at once)."""
+    if isinstance(exception, TooManyFilesSent):
+        detail = _("Too many files in one request: send at most %(n)s at a time.") % {
+            "n": settings.EVIDENCE_MAX_FILES_PER_REQUEST
+        }
+    elif isinstance(exception, TooManyFieldsSent):
+        detail = _("Too many fields in one request.")
+    else:
+        detail = _("The request could not be understood.")
+    if _is_api(request):
+        return JsonResponse({"detail": detail}, status=400)
+    return render(request, "400.html", {"detail": detail}, status=400)

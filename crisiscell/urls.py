@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
 ]
 
+handler400 = "crisiscell.errors.bad_request"
 handler404 = "crisiscell.errors.not_found"
 handler403 = "crisiscell.errors.permission_denied"
 handler500 = "crisiscell.errors.server_error"

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.errors import InvalidInput
 
@@ -178,9 +179,14 @@ def _capture(url: str, on_stage) -> CapturedPage:
                 try:
                     response = page.goto(url, wait_until="load", timeout=timeout_ms)
                 except PlaywrightTimeout:
+                    seconds = settings.EVIDENCE_CAPTURE_TIMEOUT
                     raise CaptureFailed(
-                        _("The page did not load within %(n)s seconds.")
-                        % {"n": settings.EVIDENCE_CAPTURE_TIMEOUT}
+                        ngettext(
+                            "The page did not load within %(n)s second.",
+                            "The page did not load within %(n)s seconds.",
+                            seconds,
+                        )
+                        % {"n": seconds}
                     ) from None
                 except PlaywrightError as exc:
                     if blocked:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class Pages(BaseHTTPRequestHandler):
             self._send(200, POST_PAGE)
         elif self.path == "/deleted":
             self._send(404, b"<!doctype html><title>Gone</title><p>This post was deleted.")
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._send(200, b"<title>late</title>")
         elif self.path == "/to-private":
             self.send_response(302)
             self.send_header("Location", "http://10.255.255.1/admin")
@@ -159,7 +163,26 @@ def test_a_redirect_to_a_private_address_is_blocked(
     assert job["items"] == []
 
 
-def test_a_timeout_reads_as_such(settings):
+@needs_chromium
+def test_a_page_too_slow_to_load_fails_with_a_readable_reason(
+    api,
+    incident,
+    drafter,
+    local_site,
+    loopback_allowed,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.EVIDENCE_CAPTURE_TIMEOUT = 1
+    response = request_capture(
+        api, drafter, incident, f"{local_site}/slow", django_capture_on_commit_callbacks
+    )
+    job = api.get(response.json()["status_url"]).json()
+    assert job["status"] == CaptureStatus.FAILED
+    assert job["error"] == "The page did not load within 1 second."
+
+
+def test_network_errors_read_as_sentences():
     assert capture._network_reason("net::ERR_NAME_NOT_RESOLVED at x") == (
         "The address could not be found (DNS)."
     )

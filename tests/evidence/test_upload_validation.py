@@ -182,3 +182,15 @@ def test_bad_details_are_refused(api, incident, drafter, field, value, message):
     response = post(api, drafter, incident, upload(png_bytes()), **{field: value})
     assert message in assert_error(response, 400)
     assert not EvidenceItem.objects.exists()
+
+
+def test_far_too_many_files_get_a_readable_json_error(api, incident, drafter, browser_client):
+    files = [upload(png_bytes(), f"shot-{n}.png") for n in range(200)]
+    detail = assert_error(post(api, drafter, incident, *files), 400)
+    assert "at most 100 at a time" in detail
+    files = [upload(png_bytes(), f"shot-{n}.png") for n in range(200)]
+    page = browser_client.as_user(drafter).post(
+        f"/incidents/{incident.pk}/evidence/upload/", {"file": files, "kind": "post"}
+    )
+    assert page.status_code == 400
+    assert "at most 100 at a time" in page.content.decode()
