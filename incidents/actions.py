@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from . import events, permissions
 from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
 from .models import (
-    GENESIS_HASH,
     MANUAL_KINDS,
     REOPENING_FROM,
     TRANSITIONS,
@@ -30,6 +29,7 @@ from .models import (
     Status,
     TimelineEntry,
     first_response_due,
+    next_link,
 )
 
 User = get_user_model()
@@ -112,13 +112,7 @@ def timeline_record(
     """Append one entry to the incident's hash chain. The caller holds the incident lock
     (see `_locked`), which makes `seq` gap-free and the chain linear."""
     now = timezone.now()
-    last = (
-        TimelineEntry.objects.filter(incident=incident)
-        .order_by("-seq")
-        .values_list("seq", "hash")
-        .first()
-    )
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    seq, prev_hash = next_link(TimelineEntry.objects.filter(incident=incident))
     entry = TimelineEntry(
         incident=incident,
         seq=seq,

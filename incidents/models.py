@@ -307,6 +307,13 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"A {self._meta.verbose_name} is never deleted.")
 
 
+def next_link(chain: models.QuerySet) -> tuple[int, str]:
+    """The next (seq, prev_hash) of a hash chain: one after its last link, or the genesis.
+    Only meaningful while the caller holds the lock that serializes the chain's writers."""
+    last = chain.order_by("-seq").values_list("seq", "hash").first()
+    return (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+
+
 def append_only_trigger(name: str):
     return pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)
 

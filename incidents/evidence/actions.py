@@ -22,12 +22,11 @@ from django.utils.translation import gettext as _
 from incidents import events, permissions
 from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import EntryKind, Incident, Platform
+from incidents.models import EntryKind, Incident, Platform, next_link
 
 from . import bundle, capture, tasks
 from .files import Inspected, inspect_upload, sha256_of
 from .models import (
-    CUSTODY_GENESIS,
     CaptureJob,
     CaptureStatus,
     CustodyAction,
@@ -256,8 +255,7 @@ def _queue_after_commit(task, *args) -> None:
 def _custody(item: EvidenceItem, action: str, *, actor, at=None, detail=None) -> CustodyEvent:
     """Append to the item's custody chain. The caller holds the item's (or its new row's)
     lock, so sequence numbers and the chain stay linear."""
-    last = item.custody.order_by("-seq").values_list("seq", "hash").first() if item.pk else None
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, CUSTODY_GENESIS)
+    seq, prev_hash = next_link(item.custody.all())
     event = CustodyEvent(
         item=item,
         seq=seq,
