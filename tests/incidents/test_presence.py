@@ -319,3 +319,18 @@ def test_the_budget_allows_a_burst_then_refills():
     assert [budget.take(), budget.take(), budget.take()] == [True, True, False]
     now[0] += 10
     assert [budget.take(), budget.take()] == [True, False]
+
+
+# Pages
+
+
+def test_the_statement_page_warns_editors_only(incident, drafter, observer, browser_client):
+    statement = write(incident, drafter)
+    url = f"/statements/{statement.pk}/"
+    page = browser_client.as_user(drafter).get(url).content.decode()
+    assert f'data-editing-for="{statement.pk}"' in page
+    assert "data-warning role=" in page and f'data-presence-editor="{statement.pk}"' in page
+    assert 'id="presence-config"' in page and "js/presence.js" in page
+    page = browser_client.as_user(observer).get(url).content.decode()
+    assert f'data-editing-for="{statement.pk}"' in page  # sees who edits, is not warned
+    assert "data-warning role=" not in page and "data-presence-editor" not in page
