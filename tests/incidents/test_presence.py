@@ -330,7 +330,7 @@ def test_the_statement_page_warns_editors_only(incident, drafter, observer, brow
     page = browser_client.as_user(drafter).get(url).content.decode()
     assert f'data-editing-for="{statement.pk}"' in page
     assert "data-warning role=" in page and f'data-presence-editor="{statement.pk}"' in page
-    assert 'id="presence-config"' in page and "js/presence.js" in page
+    assert 'id="presence-config"' in page and "js/presence." in page  # hashed in production
     page = browser_client.as_user(observer).get(url).content.decode()
     assert f'data-editing-for="{statement.pk}"' in page  # sees who edits, is not warned
     assert "data-warning role=" not in page and "data-presence-editor" not in page
