@@ -1,4 +1,4 @@
-// Incident room live updates over the WebSocket ws/incidents/<id>/.
+// Incident room live updates over the incident's WebSocket (socket.js).
 //
 // Every event carries the incident's timeline sequence number. The page remembers the last
 // one it applied; a gap, or a reconnect, fetches what was missed (?after=<seq>) before going
@@ -9,7 +9,7 @@
   "use strict";
 
   const room = document.getElementById("incident-room");
-  if (!room || !window.WebSocket) return;
+  if (!room || !window.crisisSocket) return;
 
   const incidentId = room.dataset.incident;
   const language = room.dataset.language;
@@ -17,9 +17,8 @@
   const timelineUrl = room.dataset.timelineUrl;
   const status = document.getElementById("live-status");
   let lastSeq = Number(room.dataset.lastSeq) || 0;
-  let socket = null;
-  let retries = 0;
   let resyncing = null;
+  const connection = window.crisisSocket.open(incidentId);
 
   const PANEL_EVENTS = {
     "members-changed": ["member_added", "member_removed", "role_changed", "lead_handed_over"],
@@ -125,8 +124,9 @@
     return resyncing;
   }
 
-  function onMessage(message) {
-    const payload = JSON.parse(message.data);
+  function onMessage(payload) {
+    // Presence messages (presence.js) share the socket; they never carry a seq.
+    if (payload.type === "presence") return;
     if (payload.event === "signal") {
       // Working state outside the timeline (a thumbnail is ready, a capture moved on).
       htmx.trigger(document.body, payload.signal);
@@ -134,33 +134,19 @@
     }
     if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
     if (payload.seq > lastSeq + 1 || resyncing) {
-      resync().catch(() => socket && socket.close());
+      resync().catch(() => connection.socket && connection.socket.close());
       return;
     }
     apply(payload);
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${incidentId}/`);
-    socket.addEventListener("open", () => {
-      retries = 0;
+  connection
+    .on("open", () => {
       setStatus("live");
       resync().catch(() => {});
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", (event) => {
-      setStatus("paused");
-      if (event.code === 4401 || event.code === 4403) {
-        // Signed out, or no longer in the cell: the page itself is no longer ours.
-        window.location.reload();
-        return;
-      }
-      const delay = Math.min(30000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
-      retries += 1;
-      setTimeout(connect, delay);
-    });
-  }
+    })
+    .on("message", onMessage)
+    .on("close", () => setStatus("paused"));
 
   // A refresh of the timeline (after an own action, a filter change) shows entries up to
   // the newest: never ask for them again.
@@ -171,6 +157,8 @@
     });
   });
 
-  window.crisisLive = { get lastSeq() { return lastSeq; }, get socket() { return socket; } };
-  connect();
+  window.crisisLive = {
+    get lastSeq() { return lastSeq; },
+    get socket() { return connection.socket; },
+  };
 })();

@@ -72,6 +72,15 @@ def wait_until_up(port: int) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
+async def receive(ws, present: set) -> dict | None:
+    """The next message; a presence message only adds its user to `present` (None)."""
+    payload = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    if payload.get("type") == "presence":
+        present.add(payload["user"])
+        return None
+    return payload
+
+
 @pytest.fixture
 def two_servers():
     ports = [free_port(), free_port()]
@@ -118,7 +127,16 @@ def test_an_entry_written_through_one_process_reaches_clients_of_both(
         loop = asyncio.get_running_loop()
         response = await loop.run_in_executor(None, urllib.request.urlopen, request)
         seq = json.loads(response.read())["seq"]
-        received = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in sockets]
+        present, received = [set(), set()], []
+        for ws, seen in zip(sockets, present, strict=True):
+            event = None
+            while event is None:
+                event = await receive(ws, seen)
+            received.append(event)
+        # Presence crosses processes too: each client learns of the other.
+        for ws, seen, other in zip(sockets, present, (observer, drafter), strict=True):
+            while other.pk not in seen:
+                await receive(ws, seen)
         for ws in sockets:
             await ws.close()
         return seq, received

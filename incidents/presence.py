@@ -1,0 +1,133 @@
+"""Presence: who has an incident open right now, and which statement each is editing.
+
+Ephemeral by design, nothing is stored. Every open page's WebSocket (IncidentConsumer)
+announces itself to the incident's group on connect, answers each newcomer with its own
+state, announces itself again every REFRESH_SECONDS while open and says goodbye on close.
+Clients drop an entry that has not been refreshed for a minute (static/js/presence.js), so
+a server process that dies without saying goodbye leaves no ghost behind.
+
+The refresh comes from the server rather than from a client timer: browsers throttle the
+timers of background tabs (to one a minute in Chrome), which would make people flicker in
+and out of the list; the ASGI server's own pings already close sockets whose peer is gone.
+
+Clients only ever send {"editing": <statement id or null>}. Everything here is
+validation of that message and the shape of the presence messages.
+"""
+
+import time
+
+from statements import permissions as statement_permissions
+from statements.models import FINAL_STATUSES, Statement
+
+from . import permissions
+from .models import Incident
+
+# Seconds between two announcements of an open socket. Clients forget entries after 60 s.
+REFRESH_SECONDS = 20.0
+# Editing changes a client may send at once, then one per REFILL_SECONDS. A change over the
+# budget is kept and applied at the next refresh: the last one always wins, just later.
+BURST = 10
+REFILL_SECONDS = 2.0
+# Longer client messages are dropped without being decoded (a real one is ~25 bytes).
+MAX_MESSAGE_LENGTH = 200
+MAX_ID = 10**18 - 1  # the URLs' id converter allows 18 digits
+
+# "No (valid) editing request": garbage from the client, or nothing pending.
+NOTHING = object()
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def initials(user) -> str:
+    """Initials for an avatar: "Camille Laurent" -> "CL", "Dana" -> "D"."""
+    words = user.get_full_name().split() or [user.get_username()]
+    letters = words[0][:1] + (words[-1][:1] if len(words) > 1 else "")
+    return letters.upper()
+
+
+def requested_editing(content):
+    """The statement id a client says it is editing, None for nothing, or NOTHING when the
+    message is not a well-formed {"editing": ...} (ignored)."""
+    if not isinstance(content, dict) or "editing" not in content:
+        return NOTHING
+    value = content["editing"]
+    if value is None:
+        return None
+    # bool is an int in Python: `true` must not mean statement 1.
+    if type(value) is int and 0 < value <= MAX_ID:
+        return value
+    return NOTHING
+
+
+class Budget:
+    """A token bucket: `burst` messages at once, then one every `refill` seconds."""
+
+    def __init__(self, burst=None, refill=None, clock=time.monotonic):
+        self.burst = BURST if burst is None else burst
+        self.refill = REFILL_SECONDS if refill is None else refill
+        self.clock = clock
+        self.tokens = float(self.burst)
+        self.last = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) / self.refill)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+# Reads for the consumer (sync; it wraps them with database_sync_to_async).
+
+
+def access(user, incident_id: int) -> tuple[bool, bool]:
+    """(may watch the incident, may edit its statements). Observers and staff outside the
+    cell watch but never edit, so they are never shown as editing."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None or not permissions.can_view(user, incident):
+        return False, False
+    return True, statement_permissions.can_draft(user, incident)
+
+
+def is_editable(incident_id: int, statement_id: int) -> bool:
+    """The statement belongs to this incident and can still be edited."""
+    return (
+        Statement.objects.filter(pk=statement_id, incident_id=incident_id)
+        .exclude(status__in=FINAL_STATUSES)
+        .exists()
+    )
+
+
+# Messages. Between consumers (channel layer) and to the browser, which tells them from
+# timeline events by their "type" and their lack of a timeline "seq".
+
+
+def here_message(conn: str, user, editing: int | None, reply_to: str | None = None) -> dict:
+    """Announce a socket to the group. With `reply_to` (on connect) every other socket
+    answers that channel with its own state, so the newcomer learns who is there."""
+    return {
+        "type": "presence.here",
+        "conn": conn,
+        "user": user.pk,
+        "name": display_name(user),
+        "initials": initials(user),
+        "editing": editing,
+        "reply_to": reply_to,
+    }
+
+
+def left_message(conn: str, user) -> dict:
+    return {"type": "presence.left", "conn": conn, "user": user.pk}
+
+
+def for_client(message: dict) -> dict:
+    """The browser's copy of a presence message: no channel names, no timeline seq."""
+    event = message["type"].removeprefix("presence.")
+    fields = ["conn", "user"]
+    if event == "here":
+        fields += ["name", "initials", "editing"]
+    return {"type": "presence", "event": event, **{key: message[key] for key in fields}}

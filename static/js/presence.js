@@ -1,0 +1,140 @@
+// Presence over the incident's WebSocket (socket.js): who else has this incident open
+// ("Here now" in the room) and who is editing which statement (badges on statement cards,
+// a warning above the editor on the statement page).
+//
+// The server announces every open page on arrival, again every 20 s, and on departure
+// (incidents/presence.py). Entries not refreshed for STALE_MS are dropped, so a server that
+// died without saying goodbye leaves no ghost. One person with two pages open shows once;
+// yourself never. Strings come from #presence-config, rendered (and translated) by Django.
+(() => {
+  "use strict";
+
+  const config = document.getElementById("presence-config");
+  if (!config || !window.crisisSocket) return;
+
+  const STALE_MS = 60000; // three missed refreshes
+  const me = Number(config.dataset.me);
+  const strings = config.dataset;
+  const names = new Intl.ListFormat(document.documentElement.lang || "en", { type: "conjunction" });
+  const connection = window.crisisSocket.open(config.dataset.incident);
+  const entries = new Map(); // connection id -> {user, name, initials, editing, seen}
+  let editing = null; // the statement this page is editing
+
+  // Everyone but yourself, once per person, by name.
+  function people() {
+    const byUser = new Map();
+    for (const entry of entries.values()) {
+      if (entry.user === me) continue;
+      const person = byUser.get(entry.user) || { ...entry, editing: new Set() };
+      if (entry.editing !== null) person.editing.add(entry.editing);
+      byUser.set(entry.user, person);
+    }
+    return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  function renderList(present) {
+    const box = document.getElementById("presence-list");
+    if (!box) return;
+    const list = box.querySelector("ul");
+    list.replaceChildren(...present.map((person) => {
+      const item = document.createElement("li");
+      item.className = "presence-person";
+      item.title = person.name;
+      item.dataset.user = person.user;
+      const avatar = document.createElement("span");
+      avatar.className = "avatar avatar-small";
+      avatar.setAttribute("aria-hidden", "true");
+      avatar.textContent = person.initials;
+      const name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = person.name;
+      item.append(avatar, name);
+      return item;
+    }));
+    list.hidden = present.length === 0;
+    box.querySelector(".presence-alone").hidden = present.length > 0;
+    box.hidden = false;
+  }
+
+  function renderEditing(present) {
+    document.querySelectorAll("[data-editing-for]").forEach((slot) => {
+      const id = Number(slot.dataset.editingFor);
+      const editors = present.filter((person) => person.editing.has(id)).map((p) => p.name);
+      slot.hidden = editors.length === 0;
+      if (!editors.length) {
+        slot.textContent = "";
+        return;
+      }
+      const text = editors.length === 1
+        ? strings.editingOne.replace("{name}", editors[0])
+        : strings.editingMany.replace("{names}", names.format(editors));
+      if (!("warning" in slot.dataset)) {
+        slot.textContent = text;
+        return;
+      }
+      // Above the editor: who, then what to do about it.
+      const who = document.createElement("strong");
+      who.textContent = text;
+      const advice = document.createElement("span");
+      advice.textContent = strings.warning;
+      slot.replaceChildren(who, document.createElement("br"), advice);
+    });
+  }
+
+  function render() {
+    const present = people();
+    renderList(present);
+    renderEditing(present);
+  }
+
+  function sweep() {
+    const now = Date.now();
+    let changed = false;
+    for (const [conn, entry] of entries) {
+      if (now - entry.seen > STALE_MS) changed = entries.delete(conn) || changed;
+    }
+    if (changed) render();
+  }
+
+  function setEditing(statementId) {
+    if (statementId === editing) return;
+    editing = statementId;
+    connection.send({ editing });
+  }
+
+  connection
+    .on("open", () => {
+      if (editing !== null) connection.send({ editing }); // a new socket starts with none
+      render();
+    })
+    .on("message", (payload) => {
+      if (payload.type !== "presence" || typeof payload.conn !== "string") return;
+      if (payload.event === "here") {
+        const { user, name, initials, editing: statement } = payload;
+        entries.set(payload.conn, { user, name, initials, editing: statement, seen: Date.now() });
+      } else if (payload.event === "left") {
+        entries.delete(payload.conn);
+      }
+      render();
+    });
+
+  // The statement editor: editing while the text has the focus or unsaved changes.
+  document.querySelectorAll("form[data-presence-editor]").forEach((form) => {
+    const id = Number(form.dataset.presenceEditor);
+    const field = form.querySelector("textarea");
+    if (!field) return;
+    const unsaved = () => field.value !== field.defaultValue;
+    field.addEventListener("focus", () => setEditing(id));
+    field.addEventListener("input", () => setEditing(id));
+    field.addEventListener("blur", () => setEditing(unsaved() ? id : null));
+    form.addEventListener("submit", () => setEditing(null));
+  });
+  window.addEventListener("pagehide", () => setEditing(null));
+
+  // Statement cards come and go with htmx refreshes of their panel.
+  document.body.addEventListener("htmx:afterSwap", render);
+  document.addEventListener("visibilitychange", sweep);
+  setInterval(sweep, 5000);
+
+  window.crisisPresence = { get entries() { return entries; }, get editing() { return editing; } };
+})();

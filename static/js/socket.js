@@ -1,0 +1,76 @@
+// The incident's WebSocket (ws/incidents/<id>/), one per page, shared by live.js (timeline
+// events) and presence.js (who is here, who is editing what).
+//
+//   const connection = crisisSocket.open(incidentId);
+//   connection.on("open" | "message" | "close", handler);  // "message" gets parsed JSON
+//   connection.send({...});                                  // dropped while disconnected
+//
+// It reconnects with exponential backoff and jitter. A 4401/4403 close (signed out, or no
+// longer in the cell) reloads the page, which is no longer ours. The socket opens on
+// DOMContentLoaded, after every deferred script has registered its handlers: load this
+// file and the scripts using it with `defer`.
+(() => {
+  "use strict";
+
+  if (!window.WebSocket) return;
+  const connections = new Map();
+
+  function open(incidentId) {
+    const key = String(incidentId);
+    if (connections.has(key)) return connections.get(key);
+
+    const handlers = { open: [], message: [], close: [] };
+    let socket = null;
+    let retries = 0;
+    const emit = (type, value) => handlers[type].forEach((handler) => handler(value));
+
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${key}/`);
+      socket.addEventListener("open", () => {
+        retries = 0;
+        emit("open");
+      });
+      socket.addEventListener("message", (message) => {
+        let payload;
+        try {
+          payload = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        emit("message", payload);
+      });
+      socket.addEventListener("close", (event) => {
+        emit("close", event);
+        if (event.code === 4401 || event.code === 4403) {
+          window.location.reload();
+          return;
+        }
+        const delay = Math.min(30000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
+        retries += 1;
+        setTimeout(connect, delay);
+      });
+    }
+
+    const connection = {
+      on(type, handler) {
+        handlers[type].push(handler);
+        return connection;
+      },
+      send(data) {
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(data));
+      },
+      get socket() { return socket; },
+    };
+    connections.set(key, connection);
+    // Deferred scripts run before DOMContentLoaded (readyState is already "interactive").
+    if (document.readyState === "complete") {
+      setTimeout(connect, 0);
+    } else {
+      document.addEventListener("DOMContentLoaded", connect);
+    }
+    return connection;
+  }
+
+  window.crisisSocket = { open };
+})();
