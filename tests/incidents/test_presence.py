@@ -42,7 +42,8 @@ async def opened(incident, user):
 async def next_presence(communicator):
     """The next presence message, skipping timeline events (which carry a seq)."""
     while True:
-        message = await communicator.receive_json_from(timeout=3)
+        # Generous: a loaded CI machine may be slow; a passing run never waits this long.
+        message = await communicator.receive_json_from(timeout=10)
         if message.get("type") == "presence":
             assert "seq" not in message
             return message
