@@ -263,6 +263,12 @@ class EntryKind(models.TextChoices):
     EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
     EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")
     EVIDENCE_EXPORTED = "evidence_exported", _("Evidence exported")
+    # Written by playbooks and their tasks.
+    PLAYBOOK_APPLIED = "playbook_applied", _("Playbook applied")
+    TASK_ASSIGNED = "task_assigned", _("Task assigned")
+    TASK_COMPLETED = "task_completed", _("Task completed")
+    CONTACT_BRIEFED = "contact_briefed", _("Contact briefed")
+    CONTACT_THANKED = "contact_thanked", _("Contact thanked")
 
 
 MANUAL_KINDS = (
@@ -372,9 +378,22 @@ def _utc_iso(value) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-# The evidence locker's models live in their own module of this app.
+# The evidence locker's and the playbooks' models live in their own modules of this app.
 from .evidence.models import (  # noqa: E402, F401
     CaptureJob,
     CustodyEvent,
     EvidenceItem,
+)
+from .playbooks.models import (  # noqa: E402, F401
+    AppliedPlaybook,
+    Contact,
+    IncidentContact,
+    IncidentTemplate,
+    Notification,
+    Playbook,
+    PlaybookPolicy,
+    PlaybookStep,
+    StatementTemplate,
+    Task,
+    TaskReminder,
 )
