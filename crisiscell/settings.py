@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "incidents.playbooks.context_processors.notifications",
             ],
         },
     },
@@ -171,6 +172,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Reminders of tasks coming due and overdue; idempotent, so a missed or doubled beat is safe.
+CELERY_BEAT_SCHEDULE = {
+    "task-reminders": {
+        "task": "incidents.playbooks.tasks.send_task_reminders",
+        "schedule": 60.0,
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -235,6 +243,8 @@ SPECTACULAR_SETTINGS = {
         "StatementStatusEnum": "statements.models.StatementStatus",
         "EvidenceKindEnum": "incidents.evidence.models.EvidenceKind",
         "PlatformEnum": "incidents.models.Platform",
+        "SeverityEnum": "incidents.models.Severity",
+        "TaskRoleEnum": "incidents.playbooks.models.TASK_ROLES",
     },
 }
 

@@ -110,6 +110,12 @@ def publish_signal_on_commit(incident_id: int, signal: str, **ids) -> None:
     publish_on_commit(incident_id, signal_payload(incident_id, signal, **ids))
 
 
+def publish_user_signal(user_id: int, signal: str) -> None:
+    """Tell every page this user has open (through their room sockets) to refresh `signal`."""
+    payload = {"event": "signal", "signal": signal}
+    _send(user_group(user_id), event_message(payload), f"{signal} of user {user_id}")
+
+
 def publish_session_ended(user_id: int, session_key: str) -> None:
     """Close the WebSockets opened with this session (the user logged out)."""
     message = {"type": "session.ended", "session": session_tag(session_key)}

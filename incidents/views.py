@@ -32,6 +32,8 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import Severity, Status
+from .playbooks.actions import incident_declare_from_playbook
+from .playbooks.views import board_context
 from .shortcuts import done, incident_or_404, refused
 
 User = get_user_model()
@@ -68,7 +70,10 @@ def declare(request):
     form = DeclareIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            incident = actions.incident_declare(actor=request.user, **form.cleaned_data)
+            fields = dict(form.cleaned_data)
+            incident = incident_declare_from_playbook(
+                actor=request.user, playbook=fields.pop("playbook", None), **fields
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -161,6 +166,7 @@ def room(request, pk):
         **_timeline_context(request, incident),
         **statements_panel_context(request, incident),
         **evidence_panel_context(request, incident),
+        **board_context(request, incident),
         "entry_form": TimelineEntryForm(),
         "last_seq": selectors.last_seq(incident),
     }

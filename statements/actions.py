@@ -114,6 +114,15 @@ def _progress(statement: Statement) -> policy.Progress:
     )
 
 
+def playbook_policy(incident: Incident) -> ApprovalPolicy | None:
+    """The policy the incident's playbook chose for its severity when it was applied."""
+    from incidents.playbooks.models import AppliedPlaybook
+
+    applied = AppliedPlaybook.objects.filter(incident=incident).select_related("approval_policy")
+    found = applied.first()
+    return found.approval_policy if found else None
+
+
 def default_policy() -> ApprovalPolicy:
     found = ApprovalPolicy.objects.filter(is_default=True).first()
     if found is None:
@@ -168,7 +177,7 @@ def statement_create(
         reply_to_account=reply_to_account.strip(),
         reply_to_url=reply_to_url.strip(),
         corrects=corrects,
-        policy=approval_policy or default_policy(),
+        policy=approval_policy or playbook_policy(incident) or default_policy(),
         author=actor,
         text=text,
         revised_by=actor,

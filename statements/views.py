@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.errors import DomainError, StaleRevision
+from incidents.playbooks.selectors import draft_from_template, templates_of
 from incidents.shortcuts import incident_or_404 as visible_incident
 
 from . import actions, permissions, selectors
@@ -102,6 +103,9 @@ def create(request, pk):
     corrects = request.GET.get("corrects", "")
     if re.fullmatch(r"[0-9]{1,18}", corrects):
         initial = {"kind": "correction", "corrects": int(corrects)}
+    template = request.GET.get("template", "")
+    if re.fullmatch(r"[0-9]{1,18}", template):
+        initial = draft_from_template(incident, int(template)) or initial
     form = StatementCreateForm(request.POST or None, incident=incident, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,7 +117,12 @@ def create(request, pk):
         else:
             messages.success(request, _("Draft saved as revision 1."))
             return redirect("statement-detail", pk=statement.pk)
-    context = {"form": form, "incident": incident, "limits_json": json.dumps(CHANNEL_LIMITS)}
+    context = {
+        "form": form,
+        "incident": incident,
+        "limits_json": json.dumps(CHANNEL_LIMITS),
+        "templates": templates_of(incident),
+    }
     return render(request, "statements/create.html", context)
 
 

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..evidence import api as evidence
+from ..playbooks import api as playbooks
 from . import views
 
 router = SimpleRouter(use_regex_path=False)
@@ -39,5 +40,10 @@ urlpatterns = [
         evidence.CaptureStatusView.as_view(),
         name="api-evidence-capture-status",
     ),
+    path("playbooks/", playbooks.PlaybookListView.as_view(), name="api-playbooks"),
+    path("playbooks/<id:pk>/", playbooks.PlaybookDetailView.as_view(), name="api-playbook"),
+    path("incidents/<id:pk>/tasks/", playbooks.IncidentTasksView.as_view(), name="api-tasks"),
+    path("tasks/<id:pk>/complete/", playbooks.TaskCompleteView.as_view(), name="api-task-complete"),
+    path("tasks/<id:pk>/assign/", playbooks.TaskAssignView.as_view(), name="api-task-assign"),
     *router.urls,
 ]

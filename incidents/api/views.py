@@ -18,7 +18,9 @@ from rest_framework.views import APIView
 from .. import actions, permissions, selectors
 from ..errors import NotAllowed
 from ..models import Incident, Membership
+from ..playbooks.actions import incident_declare_from_playbook
 from .serializers import (
+    IncidentCreateSerializer,
     IncidentSerializer,
     MemberCreateSerializer,
     MemberSerializer,
@@ -77,13 +79,16 @@ class IncidentViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(self._serialize(pk))
 
+    @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
     def create(self, request):
-        """Declare an incident; you become its lead."""
-        serializer = self.get_serializer(data=request.data)
+        """Declare an incident; you become its lead. With `playbook`, its checklist,
+        templates, contacts and approval policy apply at once."""
+        serializer = IncidentCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        incident = actions.incident_declare(
+        incident = incident_declare_from_playbook(
             actor=request.user,
+            playbook=data.get("playbook"),
             title=data["title"],
             summary=data.get("summary", ""),
             category=data["category"],

@@ -314,10 +314,8 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+")
-    task = models.ForeignKey(
-        Task, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    text = models.CharField(_("text"), max_length=300)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=ReminderKind.choices)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -328,7 +326,7 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self):
-        return self.text
+        return f"{self.get_kind_display()}: {self.task}"
 
 
 class IncidentContact(ContactFields):

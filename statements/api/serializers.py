@@ -78,14 +78,29 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class StatementCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=StatementKind.choices)
-    channel = serializers.ChoiceField(choices=Channel.choices)
-    language = serializers.ChoiceField(choices=Language.choices)
-    text = serializers.CharField(max_length=50_000)
+    template = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="An incident template (from its playbook): fills kind, channel, language "
+        "and text, each of which you may still give yourself.",
+    )
+    kind = serializers.ChoiceField(choices=StatementKind.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    text = serializers.CharField(max_length=50_000, required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reply_to_account = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reply_to_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     corrects = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate(self, data):
+        if "template" not in data:
+            missing = [f for f in ("kind", "channel", "language", "text") if f not in data]
+            if missing:
+                raise serializers.ValidationError(
+                    {field: ["This field is required (or give a template)."] for field in missing}
+                )
+        return data
 
 
 class StatementEditSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
+from incidents.playbooks.selectors import draft_from_template
 
 from .. import actions, selectors
 from ..models import Statement
@@ -46,6 +47,12 @@ class IncidentStatementsView(APIView):
         serializer = StatementCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        template_id = data.pop("template", None)
+        if template_id is not None:
+            draft = draft_from_template(incident, template_id)
+            if draft is None:
+                raise ValidationError({"template": ["No template with this id in this incident."]})
+            data = {**draft, **data}
         corrects_id = data.pop("corrects", None)
         corrects = None
         if corrects_id is not None:

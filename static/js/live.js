@@ -27,6 +27,8 @@
       "statement_changes_requested", "statement_published", "statement_withdrawn",
     ],
     "evidence-changed": ["evidence_added", "evidence_capture_failed"],
+    "tasks-changed": ["playbook_applied", "task_assigned", "task_completed"],
+    "contacts-changed": ["playbook_applied", "contact_briefed", "contact_thanked"],
     "header-changed": [
       "status_changed", "reopened", "severity_changed", "updated", "lead_handed_over",
       "statement_published",
@@ -118,6 +120,8 @@
           htmx.trigger(document.body, "members-changed");
           htmx.trigger(document.body, "statements-changed");
           htmx.trigger(document.body, "evidence-changed");
+          htmx.trigger(document.body, "tasks-changed");
+          htmx.trigger(document.body, "contacts-changed");
         }
       })
       .finally(() => { resyncing = null; });

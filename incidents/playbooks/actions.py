@@ -1,0 +1,327 @@
+"""Every write of the playbooks' incident side: apply a playbook, assign and complete
+tasks, mark contacts briefed or thanked, send reminders. Same path as the rest: lock the
+incident, check, write, record on the timeline, publish after commit."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import events, permissions
+from incidents.actions import incident_declare, lock_incident, timeline_record
+from incidents.errors import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
+from incidents.models import EntryKind, Incident, Membership, Status
+
+from .models import (
+    COPIED_CONTACT_FIELDS,
+    AppliedPlaybook,
+    IncidentContact,
+    IncidentTemplate,
+    Notification,
+    Playbook,
+    ReminderKind,
+    Task,
+    TaskReminder,
+    TaskStatus,
+)
+
+logger = logging.getLogger(__name__)
+TASKS_CHANGED = "tasks-changed"
+CONTACTS_CHANGED = "contacts-changed"
+DUE_SOON = timedelta(minutes=5)
+# Incidents whose tasks still run: a resolved or closed incident sends no reminders.
+RUNNING_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def incident_declare_from_playbook(*, actor, playbook: Playbook | None, **fields) -> Incident:
+    """Declare an incident and, when one is chosen, apply its playbook, in one transaction."""
+    with transaction.atomic():
+        incident = incident_declare(actor=actor, **fields)
+        if playbook is not None:
+            playbook_apply(incident=incident, actor=actor, playbook=playbook)
+    return incident
+
+
+@transaction.atomic
+def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedPlaybook:
+    """Copy the playbook into the incident: steps become tasks due from the declaration
+    time, templates and contacts are copied, the approval policy for the incident's
+    severity is chosen. Later edits of the playbook change nothing here."""
+    incident = lock_incident(incident)
+    _require(permissions.can_lead(actor, incident), _("Only the lead can apply a playbook."))
+    if AppliedPlaybook.objects.filter(incident=incident).exists():
+        raise Conflict(_("This incident already follows a playbook."))
+    playbook = (
+        Playbook.objects.prefetch_related("steps", "templates", "contacts", "policies__policy")
+        .filter(pk=playbook.pk, is_active=True)
+        .first()
+    )
+    if playbook is None:
+        raise InvalidInput(_("This playbook is not available (inactive or deleted)."))
+    if not playbook.suits(incident.category, incident.severity):
+        raise InvalidInput(
+            _("“%(name)s” is not meant for this category or severity.") % {"name": playbook.name}
+        )
+    policy = next(
+        (p.policy for p in playbook.policies.all() if p.severity == incident.severity), None
+    )
+    now = timezone.now()
+    applied = AppliedPlaybook.objects.create(
+        incident=incident,
+        playbook=playbook,
+        name=playbook.name,
+        version=playbook.version,
+        brand=playbook.brand,
+        approval_policy=policy,
+        applied_at=now,
+        applied_by=actor,
+    )
+    tasks = Task.objects.bulk_create(
+        Task(
+            incident=incident,
+            order=step.order,
+            title=step.title,
+            guidance=step.guidance,
+            role=step.role,
+            # Targets count from the declaration, even when the playbook comes later.
+            due_at=incident.declared_at + timedelta(minutes=step.due_minutes),
+            repeat_minutes=step.repeat_minutes,
+        )
+        for step in playbook.steps.all()
+    )
+    IncidentTemplate.objects.bulk_create(
+        IncidentTemplate(
+            incident=incident,
+            order=template.order,
+            name=template.name,
+            kind=template.kind,
+            channel=template.channel,
+            language=template.language,
+            text=template.text,
+        )
+        for template in playbook.templates.all()
+    )
+    IncidentContact.objects.bulk_create(
+        IncidentContact(
+            incident=incident,
+            order=contact.order,
+            **{field: getattr(contact, field) for field in COPIED_CONTACT_FIELDS},
+        )
+        for contact in playbook.contacts.all()
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.PLAYBOOK_APPLIED,
+        actor=actor,
+        data={
+            "playbook": playbook.pk,
+            "name": playbook.name,
+            "version": playbook.version,
+            "tasks": len(tasks),
+            "policy": policy.name if policy else None,
+        },
+    )
+    return applied
+
+
+def _lock_task(task: Task) -> tuple[Incident, Task]:
+    incident = lock_incident(task.incident)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.incident = incident
+    return incident, task
+
+
+def _task_data(task: Task, **extra) -> dict:
+    return {"task": task.pk, "title": task.title, "role": task.role, **extra}
+
+
+@transaction.atomic
+def task_assign(*, task: Task, actor, assignee) -> Task:
+    """The lead assigns anyone of the cell who can act; others may take a task themselves.
+    `assignee=None` clears the assignment."""
+    incident, task = _lock_task(task)
+    _require(
+        permissions.can_write_timeline(actor, incident),
+        _("Observers cannot take or assign tasks."),
+    )
+    if assignee is not None:
+        if assignee != actor:
+            _require(permissions.can_lead(actor, incident), _("Only the lead assigns others."))
+        if not permissions.can_write_timeline(assignee, incident):
+            raise InvalidInput(_("Tasks go to members of the cell who can act (not observers)."))
+    elif task.assignee_id not in (None, actor.pk):
+        _require(permissions.can_lead(actor, incident), _("Only the lead unassigns others."))
+    if task.status != TaskStatus.OPEN:
+        raise TransitionNotAllowed(_("This task is done already."))
+    if task.assignee_id == (assignee.pk if assignee else None):
+        return task
+    task.assignee = assignee
+    task.save(update_fields=["assignee"])
+    timeline_record(
+        incident,
+        kind=EntryKind.TASK_ASSIGNED,
+        actor=actor,
+        data=_task_data(
+            task,
+            assignee=assignee.pk if assignee else None,
+            assignee_name=(assignee.get_full_name() or assignee.username) if assignee else "",
+        ),
+    )
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task: Task, actor, note: str = "") -> Task:
+    """Mark a task done. A repeating task (e.g. an update every 3 hours) schedules its next
+    occurrence from now, as long as the incident is still running."""
+    incident, task = _lock_task(task)
+    _require(permissions.can_write_timeline(actor, incident), _("Observers cannot complete tasks."))
+    if task.status != TaskStatus.OPEN:
+        raise TransitionNotAllowed(_("This task is done already."))
+    note = (note or "").strip()
+    if len(note) > 5000:
+        raise InvalidInput(_("The note is limited to 5,000 characters."))
+    now = timezone.now()
+    task.status, task.completed_at, task.completed_by, task.note = TaskStatus.DONE, now, actor, note
+    task.save(update_fields=["status", "completed_at", "completed_by", "note"])
+    following = None
+    if task.repeat_minutes and incident.status in RUNNING_STATUSES:
+        following = Task.objects.create(
+            incident=incident,
+            order=task.order,
+            title=task.title,
+            guidance=task.guidance,
+            role=task.role,
+            due_at=now + timedelta(minutes=task.repeat_minutes),
+            repeat_minutes=task.repeat_minutes,
+            occurrence=task.occurrence + 1,
+            assignee=task.assignee,
+        )
+    timeline_record(
+        incident,
+        kind=EntryKind.TASK_COMPLETED,
+        actor=actor,
+        text=note,
+        data=_task_data(
+            task,
+            due_at=task.due_at.isoformat(),
+            late=now > task.due_at,
+            next_due_at=following.due_at.isoformat() if following else None,
+        ),
+    )
+    return task
+
+
+CONTACT_MARKS = {"briefed": EntryKind.CONTACT_BRIEFED, "thanked": EntryKind.CONTACT_THANKED}
+
+
+@transaction.atomic
+def contact_mark(*, contact: IncidentContact, actor, what: str, done: bool) -> IncidentContact:
+    """Tick (or untick) that an ambassador or stakeholder was briefed or thanked."""
+    if what not in CONTACT_MARKS:
+        raise InvalidInput(_("Mark a contact as briefed or thanked."))
+    incident = lock_incident(contact.incident)
+    _require(
+        permissions.can_write_timeline(actor, incident), _("Observers cannot update contacts.")
+    )
+    contact = IncidentContact.objects.select_for_update().get(pk=contact.pk)
+    field = f"{what}_at"
+    if bool(getattr(contact, field)) == done:
+        return contact
+    setattr(contact, field, timezone.now() if done else None)
+    contact.save(update_fields=[field])
+    timeline_record(
+        incident,
+        kind=CONTACT_MARKS[what],
+        actor=actor,
+        data={"contact": contact.pk, "name": contact.name, "handle": contact.handle, "done": done},
+    )
+    return contact
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids=None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# --- Reminders (Celery beat, every minute) --------------------------------------------------
+
+
+def _recipients(task: Task) -> list:
+    """The assignee, else every active member holding the task's role."""
+    if task.assignee_id:
+        return [task.assignee]
+    members = Membership.objects.active().filter(incident_id=task.incident_id, role=task.role)
+    return [m.user for m in members.select_related("user")]
+
+
+def reminder_text(task: Task, kind: str) -> str:
+    what = {"task": task.title, "incident": task.incident.title}
+    if kind == ReminderKind.OVERDUE:
+        return _("Overdue: “%(task)s” — %(incident)s") % what
+    return _("Due in 5 minutes: “%(task)s” — %(incident)s") % what
+
+
+def tasks_send_reminders(*, now=None) -> int:
+    """Notify the people responsible for tasks coming due (5 minutes before) and overdue,
+    once per task and threshold. Idempotent: the TaskReminder row and the notifications are
+    written in one transaction, and its unique constraint refuses a second reminder."""
+    now = now or timezone.now()
+    due = (
+        Task.objects.filter(
+            status=TaskStatus.OPEN,
+            due_at__lte=now + DUE_SOON,
+            incident__status__in=RUNNING_STATUSES,
+        )
+        .exclude(reminders__kind=ReminderKind.OVERDUE)
+        .select_related("incident", "assignee")
+        .prefetch_related("reminders")
+    )
+    sent = 0
+    mails = []
+    for task in due:
+        kind = ReminderKind.OVERDUE if now >= task.due_at else ReminderKind.DUE_SOON
+        if any(r.kind == kind for r in task.reminders.all()):
+            continue
+        recipients = _recipients(task)
+        text = reminder_text(task, kind)  # for the emails; the bell renders in the viewer's
+        try:
+            with transaction.atomic():
+                TaskReminder.objects.create(task=task, kind=kind, sent_at=now)
+                Notification.objects.bulk_create(
+                    Notification(
+                        user=user, incident=task.incident, task=task, kind=kind, created_at=now
+                    )
+                    for user in recipients
+                )
+        except IntegrityError:
+            continue  # another run sent it first
+        sent += 1
+        link = f"{settings.SITE_URL}/incidents/{task.incident_id}/"
+        mails.extend(
+            (f"[Crisis Cell] {text}", f"{text}\n\n{link}\n", settings.DEFAULT_FROM_EMAIL, [u.email])
+            for u in recipients
+            if u.email
+        )
+        for user in recipients:
+            events.publish_user_signal(user.pk, "notifications-changed")
+        events.publish_signal(task.incident_id, TASKS_CHANGED, task=task.pk)
+    if mails:
+        try:
+            send_mass_mail(mails, fail_silently=False)
+        except Exception:
+            # The in-app notifications are written; a mail outage must not resend them.
+            logger.exception("Could not email %s task reminder(s)", len(mails))
+    return sent

@@ -1,0 +1,231 @@
+"""Playbooks and tasks API: thin views over the playbook actions and selectors."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors as incident_selectors
+from incidents.api.views import visible_incident
+
+from . import actions, selectors
+from .models import (
+    Contact,
+    Playbook,
+    PlaybookPolicy,
+    PlaybookStep,
+    StatementTemplate,
+    Task,
+)
+
+User = get_user_model()
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaybookStep
+        fields = ["id", "order", "title", "guidance", "role", "due_minutes", "repeat_minutes"]
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementTemplate
+        fields = ["id", "order", "name", "kind", "channel", "language", "text"]
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    policy = serializers.CharField(source="policy.name")
+
+    class Meta:
+        model = PlaybookPolicy
+        fields = ["severity", "policy"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "role_title",
+            "phone",
+            "email",
+            "backup",
+            "handle",
+            "platform",
+            "audience",
+            "language",
+            "notes",
+        ]
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    needs_review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Playbook
+        fields = [
+            "id",
+            "name",
+            "description",
+            "categories",
+            "min_severity",
+            "max_severity",
+            "brand",
+            "version",
+            "last_reviewed_on",
+            "needs_review",
+        ]
+
+    def get_needs_review(self, playbook) -> bool:
+        return playbook.needs_review()
+
+
+class PlaybookDetailSerializer(PlaybookSerializer):
+    steps = StepSerializer(many=True, read_only=True)
+    templates = TemplateSerializer(many=True, read_only=True)
+    policies = PolicySerializer(many=True, read_only=True)
+    contacts = ContactSerializer(many=True, read_only=True)
+
+    class Meta(PlaybookSerializer.Meta):
+        fields = [*PlaybookSerializer.Meta.fields, "steps", "templates", "policies", "contacts"]
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    completed_by = UserRefSerializer(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "incident",
+            "title",
+            "guidance",
+            "role",
+            "due_at",
+            "overdue",
+            "repeat_minutes",
+            "occurrence",
+            "status",
+            "assignee",
+            "completed_at",
+            "completed_by",
+            "note",
+        ]
+
+    def get_overdue(self, task) -> bool:
+        return task.is_overdue()
+
+
+class PlaybookListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "category", str, description="only playbooks suiting it (with severity)"
+            ),
+            OpenApiParameter("severity", int),
+        ],
+        responses=PlaybookSerializer(many=True),
+    )
+    def get(self, request):
+        """Active playbooks; with `category` and `severity`, only those that suit them."""
+        category, severity = (
+            request.query_params.get("category"),
+            request.query_params.get("severity"),
+        )
+        if severity is not None and severity not in ("1", "2", "3", "4"):
+            raise ValidationError({"severity": "1, 2, 3 or 4."})
+        playbooks = selectors.playbooks_for(category, severity)
+        return Response(PlaybookSerializer(playbooks, many=True).data)
+
+
+class PlaybookDetailView(APIView):
+    @extend_schema(responses=PlaybookDetailSerializer)
+    def get(self, request, pk):
+        """One playbook with its steps, templates, policies by severity and contacts."""
+        playbook = (
+            Playbook.objects.filter(is_active=True)
+            .prefetch_related(
+                "steps",
+                "templates",
+                "contacts",
+                Prefetch("policies", PlaybookPolicy.objects.select_related("policy")),
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if playbook is None:
+            raise NotFound()
+        return Response(PlaybookDetailSerializer(playbook).data)
+
+
+class IncidentTasksView(APIView):
+    @extend_schema(responses=TaskSerializer(many=True))
+    def get(self, request, pk):
+        """The incident's tasks (open and done), by due time."""
+        incident = visible_incident(request, pk)
+        tasks = selectors.tasks_of(incident).order_by("due_at", "order", "id")
+        return Response(TaskSerializer(tasks, many=True).data)
+
+
+def visible_task(request, pk) -> Task:
+    task = (
+        Task.objects.filter(incident__in=incident_selectors.incidents_visible_to(request.user))
+        .select_related("incident")
+        .filter(pk=pk)
+        .first()
+    )
+    if task is None:
+        raise NotFound()
+    return task
+
+
+class TaskCompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class TaskCompleteView(APIView):
+    @extend_schema(request=TaskCompleteSerializer, responses=TaskSerializer)
+    def post(self, request, pk):
+        """Mark the task done (any member but observers). A repeating task schedules its
+        next occurrence."""
+        task = visible_task(request, pk)
+        serializer = TaskCompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = actions.task_complete(task=task, actor=request.user, **serializer.validated_data)
+        return Response(TaskSerializer(selectors.tasks_of(task.incident).get(pk=task.pk)).data)
+
+
+class TaskAssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(
+        allow_null=True, help_text="A user id of the cell (not an observer), or null to unassign."
+    )
+
+
+class TaskAssignView(APIView):
+    @extend_schema(request=TaskAssignSerializer, responses=TaskSerializer)
+    def post(self, request, pk):
+        """Assign the task (the lead: anyone who can act; others: themselves)."""
+        task = visible_task(request, pk)
+        serializer = TaskAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_id = serializer.validated_data["assignee"]
+        assignee = None
+        if user_id is not None:
+            assignee = User.objects.filter(pk=user_id).first()
+            if assignee is None:
+                raise ValidationError({"assignee": "No such user."})
+        task = actions.task_assign(task=task, actor=request.user, assignee=assignee)
+        return Response(TaskSerializer(selectors.tasks_of(task.incident).get(pk=task.pk)).data)

@@ -1,0 +1,152 @@
+"""The room's task board and contacts, applying a playbook, and the notification bell.
+Thin: read through selectors, write through actions (htmx answers as the room's forms)."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import permissions
+from incidents.errors import DomainError
+from incidents.shortcuts import done, incident_or_404, refused
+
+from . import actions, selectors
+from .forms import ApplyPlaybookForm, TaskCompleteForm
+from .models import IncidentContact, Task
+
+User = get_user_model()
+
+
+def board_context(request, incident) -> dict:
+    can_act = permissions.can_write_timeline(request.user, incident)
+    applied = selectors.applied_playbook(incident)
+    context = {
+        "incident": incident,
+        "applied_playbook": applied,
+        "board": selectors.task_board(incident),
+        "can_act_on_tasks": can_act,
+        "now": timezone.now(),
+        "assignable": [
+            m for m in incident.active_memberships if m.role in permissions.WRITER_ROLES
+        ],
+        "contacts": list(selectors.contacts_of(incident)),
+    }
+    if applied is None and permissions.can_lead(request.user, incident):
+        context["apply_form"] = ApplyPlaybookForm()
+        context["suitable_playbooks"] = selectors.playbooks_for(
+            incident.category, incident.severity
+        )
+    return context
+
+
+@login_required
+@require_GET
+def tasks_panel(request, pk):
+    incident = incident_or_404(request, pk)
+    return render(request, "incidents/playbooks/_tasks.html", board_context(request, incident))
+
+
+@login_required
+@require_GET
+def contacts_panel(request, pk):
+    incident = incident_or_404(request, pk)
+    return render(request, "incidents/playbooks/_contacts.html", board_context(request, incident))
+
+
+@login_required
+@require_POST
+def apply(request, pk):
+    incident = incident_or_404(request, pk)
+    form = ApplyPlaybookForm(request.POST)
+    if not form.is_valid():
+        return refused(request, incident, _("Choose a playbook."))
+    try:
+        actions.playbook_apply(
+            incident=incident, actor=request.user, playbook=form.cleaned_data["playbook"]
+        )
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(request, incident, _("Playbook applied: its tasks are on the board."))
+
+
+def _task(request, pk, task_id) -> tuple:
+    incident = incident_or_404(request, pk)
+    task = Task.objects.filter(pk=task_id, incident=incident).first()
+    if task is None:
+        raise Http404(_("No such task in this incident."))
+    return incident, task
+
+
+@login_required
+@require_POST
+def complete(request, pk, task_id):
+    incident, task = _task(request, pk, task_id)
+    form = TaskCompleteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        actions.task_complete(task=task, actor=request.user, note=note)
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(request, incident, _("Task done."))
+
+
+@login_required
+@require_POST
+def assign(request, pk, task_id):
+    incident, task = _task(request, pk, task_id)
+    raw = request.POST.get("assignee", "")
+    assignee = None
+    if raw:
+        if not raw.isdigit() or len(raw) > 18:
+            return refused(request, incident, _("Choose a member."))
+        assignee = User.objects.filter(pk=int(raw)).first()
+        if assignee is None:
+            return refused(request, incident, _("Choose a member."))
+    try:
+        actions.task_assign(task=task, actor=request.user, assignee=assignee)
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(request, incident, _("Task assigned."))
+
+
+@login_required
+@require_POST
+def mark_contact(request, pk, contact_id):
+    incident = incident_or_404(request, pk)
+    contact = IncidentContact.objects.filter(pk=contact_id, incident=incident).first()
+    if contact is None:
+        raise Http404(_("No such contact in this incident."))
+    try:
+        actions.contact_mark(
+            contact=contact,
+            actor=request.user,
+            what=request.POST.get("what", ""),
+            done=request.POST.get("done") == "true",
+        )
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(request, incident, _("Contact updated."))
+
+
+@login_required
+@require_GET
+def notifications(request):
+    page = Paginator(selectors.notifications_of(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "incidents/playbooks/notifications.html", {"page": page})
+
+
+@login_required
+@require_GET
+def bell(request):
+    return render(request, "incidents/playbooks/_bell.html")
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    actions.notifications_mark_read(user=request.user)
+    return redirect("notifications")

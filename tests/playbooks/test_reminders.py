@@ -1,0 +1,100 @@
+"""Reminders: once per task and threshold, to the people responsible, in app and by email;
+a second run (a restarted worker, a doubled beat) sends nothing more."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from incidents import actions as incident_actions
+from incidents.playbooks import actions
+from incidents.playbooks.models import Notification, Task, TaskReminder
+from tests.playbooks.fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+
+def task(incident, title):
+    return Task.objects.get(incident=incident, title=title, status="open")
+
+
+def test_due_soon_once_then_overdue_once(followed, lead):
+    first = task(followed, "Acknowledge internally and assess")  # lead, due +15 min
+    lead.email = "lead@example.com"
+    lead.save()
+    before = first.due_at - timedelta(minutes=4)
+    assert actions.tasks_send_reminders(now=before) == 1
+    assert actions.tasks_send_reminders(now=before) == 0  # run twice: one notification
+    assert actions.tasks_send_reminders(now=before + timedelta(seconds=30)) == 0
+    notes = Notification.objects.filter(user=lead, task=first)
+    assert [n.kind for n in notes] == ["due_soon"]
+    assert len(mail.outbox) == 1 and "Due in 5 minutes" in mail.outbox[0].subject
+    after = first.due_at + timedelta(minutes=1)
+    actions.tasks_send_reminders(now=after)
+    actions.tasks_send_reminders(now=after)
+    assert sorted(Notification.objects.filter(task=first).values_list("kind", flat=True)) == [
+        "due_soon",
+        "overdue",
+    ]
+    assert len(mail.outbox) == 2
+
+
+def test_nothing_before_the_five_minutes(followed):
+    first = task(followed, "Acknowledge internally and assess")
+    assert actions.tasks_send_reminders(now=first.due_at - timedelta(minutes=6)) == 0
+    assert not TaskReminder.objects.exists()
+
+
+def test_recipients_are_the_assignee_or_everyone_with_the_role(followed, lead, drafter, make_user):
+    second_drafter = make_user("drafter2")
+    incident_actions.member_add(incident=followed, actor=lead, user=second_drafter, role="drafter")
+    draft = task(followed, "Draft the holding statement")
+    actions.tasks_send_reminders(now=draft.due_at - timedelta(minutes=1))
+    assert set(
+        Notification.objects.filter(task=draft).values_list("user__username", flat=True)
+    ) == {
+        "drafter",
+        "drafter2",
+    }
+    publish = task(followed, "Publish the holding statement")
+    actions.task_assign(task=publish, actor=lead, assignee=drafter)
+    actions.tasks_send_reminders(now=publish.due_at + timedelta(minutes=1))
+    assert list(
+        Notification.objects.filter(task=publish).values_list("user__username", flat=True)
+    ) == ["drafter"]
+
+
+def test_done_tasks_and_closed_incidents_are_quiet(followed, lead, drafter):
+    first = task(followed, "Acknowledge internally and assess")
+    actions.task_complete(task=first, actor=lead)
+    assert actions.tasks_send_reminders(now=first.due_at + timedelta(minutes=1)) == 0
+    incident_actions.incident_transition(incident=followed, actor=lead, status="closed")
+    assert actions.tasks_send_reminders(now=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_the_update_cadence_reminds_each_occurrence(followed, drafter):
+    update = task(followed, "Post an update")
+    actions.tasks_send_reminders(now=update.due_at + timedelta(minutes=1))
+    actions.task_complete(task=update, actor=drafter)
+    following = Task.objects.get(incident=followed, occurrence=2)
+    assert actions.tasks_send_reminders(now=following.due_at - timedelta(minutes=2)) >= 1
+    assert Notification.objects.filter(task=following, kind="due_soon").exists()
+    assert actions.tasks_send_reminders(now=following.due_at - timedelta(minutes=2)) == 0
+
+
+def test_the_beat_task_runs_the_same(followed):
+    from incidents.playbooks.tasks import send_task_reminders
+
+    assert send_task_reminders() == 0  # nothing due yet at declaration time
+
+
+def test_the_bell(followed, lead, browser_client):
+    first = task(followed, "Acknowledge internally and assess")
+    actions.tasks_send_reminders(now=first.due_at + timedelta(minutes=1))
+    client = browser_client.as_user(lead)
+    page = client.get("/notifications/").content.decode()
+    assert "Acknowledge internally and assess" in page and "Overdue" in page
+    assert 'class="bell-count">1<' in client.get("/").content.decode()
+    client.post("/notifications/read/")
+    assert "bell-count" not in client.get("/notifications/bell/").content.decode()
