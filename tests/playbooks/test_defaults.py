@@ -1,10 +1,12 @@
 """The default playbooks: created once, complete in French and English, and safe to render."""
 
+import io
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 
 from incidents.models import Category, Platform, Role
 from incidents.playbooks import defaults
@@ -272,3 +274,10 @@ def test_last_reviewed_on_is_the_day_of_creation(db):
         assert playbook.last_reviewed_on == day
         assert playbook.needs_review(today=day + timedelta(days=183))
 
+
+def test_load_demo_ships_the_playbooks(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Default playbooks ready (3 created)" in out.getvalue()
+    assert set(Playbook.objects.values_list("name", flat=True)) >= NAMES
