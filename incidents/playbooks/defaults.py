@@ -631,7 +631,7 @@ Ce qui change dès maintenant :
 - [mesure concrète, par exemple : deux personnes relisent chaque publication]
 - [autre mesure, si elle existe vraiment]
 
-Les commentaires restent ouverts. Nous les lisons et nous répondrons à chaque question.
+Les commentaires restent ouverts : nous les lisons et nous répondons à vos questions.
 
 [Prénom Nom], [fonction], pour {{ brand }}
 """,
@@ -647,7 +647,7 @@ What changes from now on:
 - [a concrete measure, for example: two people read every post before it goes out]
 - [another measure, if there really is one]
 
-Comments stay open. We read them and will answer every question.
+Comments stay open: we read them and answer your questions.
 
 [First name Last name], [job title], for {{ brand }}
 """,
@@ -680,12 +680,12 @@ Comments stay open. We read them and will answer every question.
             Channel.X,
             ("Réponse calme à un hater (X)", "Calm reply to a hater (X)"),
             "Bonjour, nous entendons votre colère. Les faits : [ce qui s'est passé et ce que "
-            "nous avons fait, sans adjectif]. Nos excuses sont ici : [lien]. Nous ne "
-            "supprimerons pas votre message et restons disponibles pour en parler. "
+            "nous avons fait, sans adjectif]. Nos excuses sont ici : [lien]. Nous restons "
+            "disponibles si vous voulez en parler. "
             "— [votre prénom]",
             "Hello, we hear your anger. The facts: [what happened and what we did, no "
-            "adjectives]. Our apology is here: [link]. We will not delete your message, and "
-            "we are here if you want to talk. — [your first name]",
+            "adjectives]. Our apology is here: [link]. We are here if you want to talk about "
+            "it. — [your first name]",
         ),
         troll_briefing(
             "Un message inapproprié a été publié sur un de nos comptes. Nous l'avons reconnu "
@@ -765,6 +765,23 @@ PRODUCT_DEFECT_PLAYBOOK = {
 """,
         ),
         step(
+            Role.SPOKESPERSON,
+            30,
+            "Publier la déclaration d'attente / Publish the holding statement",
+            """
+- Sur chaque plateforme où arrivent les plaintes, épinglée.
+- Nous avons vu, nous vérifions, voici quoi faire en attendant, prochain point à telle
+  heure. Ne pas annoncer de cause ni de solution avant de les connaître.
+- En sévérité critique, l'objectif de première réponse est de 15 minutes.
+""",
+            """
+- On every platform where complaints arrive, pinned.
+- We have seen it, we are checking, here is what to do meanwhile, next update at a given
+  time. Do not announce a cause or a remedy before we know them.
+- At critical severity the first-response target is 15 minutes.
+""",
+        ),
+        step(
             Role.LEAD,
             45,
             "Établir les faits avec la qualité et le service client / "
@@ -781,23 +798,8 @@ PRODUCT_DEFECT_PLAYBOOK = {
 """,
         ),
         step(
-            Role.SPOKESPERSON,
-            60,
-            "Publier la déclaration d'attente / Publish the holding statement",
-            """
-- Sur chaque plateforme où arrivent les plaintes, épinglée.
-- Nous avons vu, nous vérifions, voici quoi faire en attendant, prochain point à telle
-  heure. Ne pas annoncer de cause ni de solution avant de les connaître.
-""",
-            """
-- On every platform where complaints arrive, pinned.
-- We have seen it, we are checking, here is what to do meanwhile, next update at a given
-  time. Do not announce a cause or a remedy before we know them.
-""",
-        ),
-        step(
             Role.DRAFTER,
-            75,
+            60,
             "Répondre aux clients un par un / Answer customers one by one",
             """
 - Chaque client mécontent reçoit une réponse personnelle ; numéro de commande et
@@ -874,12 +876,12 @@ PRODUCT_DEFECT_PLAYBOOK = {
             StatementKind.HOLDING,
             Channel.X,
             ("Déclaration d'attente (X)", "Holding statement (X)"),
-            "Nous avons vu vos messages au sujet de [produit]. Nous prenons chaque "
-            "signalement au sérieux et vérifions avec notre équipe qualité. Par précaution, "
+            "Nous avons vu vos messages au sujet de [produit]. Nous lisons chaque "
+            "signalement et vérifions avec notre équipe qualité. Par précaution, "
             "n'utilisez pas un produit endommagé. Prochain point ici : {{ next_update_at }}. "
             "— {{ brand }}",
-            "We have seen your messages about [product]. We take every report seriously and "
-            "are checking with our quality team. To be safe, please do not use a damaged "
+            "We have seen your messages about [product]. We are reading every report and "
+            "checking with our quality team. To be safe, please do not use a damaged "
             "product. Next update here: {{ next_update_at }}. — {{ brand }}",
         ),
         template(
@@ -899,8 +901,8 @@ Ce que nous faisons : [remboursement, échange ou rappel, avec des délais que n
 Ce que vous pouvez faire : [une démarche simple, le lien vers la page d'information, le
 numéro du service client].
 
-Nous répondons à chaque commentaire et à chaque message. Si votre situation n'est pas
-réglée, dites-le-nous ici.
+Nous lisons tous vos commentaires et messages. Si votre situation n'est pas réglée,
+écrivez-nous en message privé avec votre numéro de commande.
 
 [Prénom Nom], [fonction]
 """,
@@ -917,8 +919,8 @@ What we are doing: [refund, exchange or recall, with time frames we will keep].
 What you can do: [one simple step, the link to the information page, the customer service
 number].
 
-We are answering every comment and every message. If your case is not settled, tell us
-here.
+We read all your comments and messages. If your case is not settled, send us a private
+message with your order number.
 
 [First name Last name], [job title]
 """,
@@ -998,7 +1000,7 @@ What changed since the last update
             ("Réponse à un client mécontent (X)", "Reply to an unhappy customer (X)"),
             "Bonjour, nous sommes désolés pour ce problème et merci de nous l'avoir signalé. "
             "Pouvez-vous nous écrire en message privé avec votre numéro de commande ? Nous "
-            "regardons votre situation personnellement. — [votre prénom]",
+            "regarderons votre situation personnellement. — [votre prénom]",
             "Hello, we are sorry about this and thank you for telling us. Could you send us "
             "a private message with your order number? We will look into your case "
             "personally. — [your first name]",
@@ -1102,6 +1104,23 @@ RUMOUR_PLAYBOOK = {
 """,
         ),
         step(
+            Role.SPOKESPERSON,
+            30,
+            "Publier la déclaration d'attente / Publish the holding statement",
+            """
+- Si la rumeur se répand : nous avons vu, nous vérifions, nous dirons clairement ce qui
+  est vrai, prochain point à telle heure.
+- Si les faits sont déjà établis, passer directement au démenti factuel.
+- En sévérité critique, l'objectif de première réponse est de 15 minutes.
+""",
+            """
+- If the rumour is spreading: we have seen it, we are checking, we will say clearly what
+  is true, next update at a given time.
+- If the facts are already established, go straight to the factual correction.
+- At critical severity the first-response target is 15 minutes.
+""",
+        ),
+        step(
             Role.LEAD,
             45,
             "Établir les faits en interne / Establish the facts internally",
@@ -1114,21 +1133,6 @@ RUMOUR_PLAYBOOK = {
 - Who can confirm what is true (management, HR, the site concerned)? What proof can we
   show (a document, a figure, a signed statement)?
 - What we cannot say, and why.
-""",
-        ),
-        step(
-            Role.SPOKESPERSON,
-            60,
-            "Publier la déclaration d'attente / Publish the holding statement",
-            """
-- Si la rumeur se répand : nous avons vu, nous vérifions, nous dirons clairement ce qui
-  est vrai, prochain point à telle heure.
-- Si les faits sont déjà établis, passer directement au démenti factuel.
-""",
-            """
-- If the rumour is spreading: we have seen it, we are checking, we will say clearly what
-  is true, next update at a given time.
-- If the facts are already established, go straight to the factual correction.
 """,
         ),
         step(
@@ -1213,9 +1217,9 @@ RUMOUR_PLAYBOOK = {
             "Vous êtes nombreux à nous interroger sur une information qui circule à propos "
             "de {{ brand }}. Nous vérifions et vous dirons ici, clairement, ce qui est vrai "
             "et ce qui ne l'est pas. Prochain point : {{ next_update_at }}.",
-            "Many of you are asking us about information going around about {{ brand }}. We "
-            "are checking, and will tell you here, clearly, what is true and what is not. "
-            "Next update: {{ next_update_at }}.",
+            "Many of you have asked us about a claim concerning {{ brand }} that is going "
+            "around. We are checking, and will tell you here, clearly, what is true and what "
+            "is not. Next update: {{ next_update_at }}.",
         ),
         template(
             StatementKind.UPDATE,
@@ -1229,8 +1233,7 @@ Un [document / message / vidéo] attribué à {{ brand }} circule depuis [date] 
 
 Ce qui est vrai : [les faits et les chiffres, avec leur source].
 
-Nos équipes ont été informées les premières. Si vous avez une question, posez-la ici ou
-écrivez-nous : nous répondrons à chacun.
+Vos questions sont les bienvenues, ici ou en message privé.
 
 {{ brand }}
 """,
@@ -1242,8 +1245,7 @@ A [document / message / video] attributed to {{ brand }} has been circulating si
 
 What is true: [the facts and figures, with their source].
 
-Our teams were told first. If you have a question, ask it here or write to us: we will
-answer everyone.
+Your questions are welcome, here or in a private message.
 
 {{ brand }}
 """,
@@ -1267,8 +1269,8 @@ answer everyone.
             "phrase.] Nos explications complètes sont ici : [lien]. Nous restons disponibles "
             "pour en parler. — [votre prénom]",
             "Hello, this information is not true. [The true fact and its proof, in one "
-            "sentence.] Our full explanation is here: [link]. We are happy to talk about it. "
-            "— [your first name]",
+            "sentence.] Our full explanation is here: [link]. We are here if you want to talk "
+            "about it. — [your first name]",
         ),
         troll_briefing(
             "Une fausse information circule à notre sujet. La plupart des personnes qui la "
