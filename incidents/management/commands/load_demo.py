@@ -1,5 +1,6 @@
-"""Demo data: one account per role and three incidents replayed through the real actions,
-so their timelines are hash-chained exactly like live ones. Safe to run twice."""
+"""Demo data: one account per role, the default playbooks, and three incidents replayed
+through the real actions, so their timelines are hash-chained exactly like live ones. Safe to
+run twice."""
 
 import io
 import textwrap
@@ -18,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from incidents import actions
 from incidents.evidence import actions as evidence_actions
 from incidents.models import Incident
+from incidents.playbooks.defaults import ensure_default_playbooks
 from statements import actions as statement_actions
 
 User = get_user_model()
@@ -244,10 +246,15 @@ def clock_at(moment):
 
 
 class Command(BaseCommand):
-    help = "Create demo accounts (one per role) and three example incidents. Idempotent."
+    help = (
+        "Create demo accounts (one per role), the default playbooks and three example "
+        "incidents. Idempotent."
+    )
 
     def handle(self, *args, **options):
         users = self._users()
+        playbooks = ensure_default_playbooks()
+        self.stdout.write(f"Default playbooks ready ({len(playbooks)} created).")
         created = 0
         for scenario in SCENARIOS:
             if Incident.objects.filter(title=scenario["title"]).exists():
