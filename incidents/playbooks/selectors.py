@@ -1,6 +1,9 @@
 """Reads of the playbooks' incident side, each in a constant number of queries."""
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from incidents.models import Role
 
@@ -74,6 +77,12 @@ def next_update_at(incident):
     return task.due_at if task else None
 
 
+def default_next_update():
+    """With no update scheduled, a template promises one within the hour, at a round time."""
+    soon = (timezone.now() + timedelta(hours=1)).replace(second=0, microsecond=0)
+    return soon + timedelta(minutes=-soon.minute % 15)
+
+
 def unread_count(user) -> int:
     if not user.is_authenticated:
         return 0
@@ -97,7 +106,7 @@ def draft_from_template(incident, template_id) -> dict | None:
         incident,
         brand=applied.brand if applied else "",
         language=template.language,
-        next_update_at=next_update_at(incident),
+        next_update_at=next_update_at(incident) or default_next_update(),
     )
     return {
         "kind": template.kind,

@@ -2,6 +2,7 @@
 through the real actions, so their timelines are hash-chained exactly like live ones. Safe to
 run twice."""
 
+import contextlib
 import io
 import textwrap
 from contextlib import contextmanager
@@ -17,10 +18,15 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from incidents import actions
+from incidents.errors import DomainError
 from incidents.evidence import actions as evidence_actions
 from incidents.models import Incident
+from incidents.playbooks import actions as playbook_actions
 from incidents.playbooks.defaults import ensure_default_playbooks
+from incidents.playbooks.models import Task
+from incidents.playbooks.selectors import playbooks_for
 from statements import actions as statement_actions
+from statements.models import Statement
 
 User = get_user_model()
 DEMO_PASSWORD = "crisis-demo"
@@ -303,6 +309,10 @@ class Command(BaseCommand):
                     role=role,
                     function=function,
                 )
+            playbook = next(iter(playbooks_for(incident.category, incident.severity)), None)
+            if playbook is not None:
+                playbook_actions.playbook_apply(incident=incident, actor=lead, playbook=playbook)
+        self._work_tasks(incident, users, until=timezone.now() - timedelta(minutes=3))
         authors = [users["drafter"], users["approver"], users["lead"], users["spokesperson"]]
         for index, step in enumerate(scenario["steps"]):
             at = start + timedelta(minutes=step[-1])
@@ -333,6 +343,18 @@ class Command(BaseCommand):
             metadata={**facts, "source_url": f"https://example.com/{facts['platform']}/post/1"},
         )
 
+    def _work_tasks(self, incident, users, until):
+        """Tick off the checklist's tasks that were due before `until`, at their due time."""
+        holders = {
+            "lead": users["lead"],
+            "drafter": users["drafter"],
+            "approver": users["approver"],
+            "spokesperson": users["spokesperson"],
+        }
+        for task in Task.objects.filter(incident=incident, due_at__lte=until).order_by("due_at"):
+            with clock_at(task.due_at - timedelta(minutes=2)):
+                playbook_actions.task_complete(task=task, actor=holders[task.role])
+
     def _statement(self, incident, users, kind, channel, language, final_status, text):
         statement = statement_actions.statement_create(
             incident=incident,
@@ -345,9 +367,15 @@ class Command(BaseCommand):
         statement_actions.statement_submit(statement=statement, actor=users["drafter"])
         if final_status == "in_review":
             return
-        statement_actions.statement_approve(
-            statement=statement, actor=users["approver"], revision=statement.revision
-        )
+        # The playbook's policy decides who signs: legal, communications, or both in turn.
+        for approver in (users["approver"], users["comms"]):
+            statement = Statement.objects.get(pk=statement.pk)
+            if statement.status != "in_review":
+                break
+            with contextlib.suppress(DomainError):
+                statement_actions.statement_approve(
+                    statement=statement, actor=approver, revision=statement.revision
+                )
         statement_actions.statement_publish(
             statement=statement,
             actor=users["spokesperson"],
