@@ -417,6 +417,12 @@ def test_preview_escapes_the_rendered_text(admin_browser, make_playbook):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &lt;b&gt;Acme&lt;/b&gt;" in page
 
 
+def test_preview_warns_when_the_playbook_has_no_brand(admin_browser, make_playbook):
+    page = html(admin_browser.get(preview_url(make_playbook(brand=""))))
+
+    assert "This playbook has no brand: {{ brand }} stays empty in its statements." in page
+
+
 def test_preview_shows_an_invalid_placeholder_as_an_error(admin_browser, make_playbook):
     playbook = make_playbook(templates=1)
     StatementTemplate.objects.create(  # saved around the admin's validation
