@@ -93,3 +93,6 @@ class CaptureJobAdmin(ReadOnlyAdmin):
     list_display = ["url", "incident", "status", "requested_by", "requested_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["incident", "requested_by"]
+
+
+from .playbooks import admin as playbooks_admin  # noqa: E402, F401
