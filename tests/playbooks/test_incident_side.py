@@ -225,3 +225,17 @@ class TestContacts:
         julie = selectors.contacts_of(followed).get(name="Julie B.")
         with pytest.raises(NotAllowed):
             actions.contact_mark(contact=julie, actor=observer, what="briefed", done=True)
+
+
+class TestGuidance:
+    def test_markdown_is_rendered_and_sanitized(self):
+        from incidents.templatetags.crisis import guidance_html
+
+        html = guidance_html(
+            "**Be quick.**\n\n- one\n- two\n\n[site](https://example.com) "
+            "[bad](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(1)>"
+        )
+        assert "<strong>Be quick.</strong>" in html and "<li>one</li>" in html
+        assert 'href="https://example.com"' in html
+        assert 'href="javascript' not in html  # left as harmless text
+        assert "<script>" not in html and "<img" not in html
