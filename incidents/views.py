@@ -79,7 +79,11 @@ def declare(request):
         else:
             messages.success(request, _("Incident declared. You lead its crisis cell."))
             return redirect("incident-room", pk=incident.pk)
-    return render(request, "incidents/declare.html", {"form": form})
+    scopes = {
+        str(p.pk): {"categories": p.categories, "min": p.min_severity, "max": p.max_severity}
+        for p in form.fields["playbook"].queryset
+    }
+    return render(request, "incidents/declare.html", {"form": form, "playbook_scopes": scopes})
 
 
 @login_required
