@@ -77,7 +77,7 @@ def test_declare_from_a_playbook_and_work_its_checklist(signed_in, people):
 
     task = drafter_tab.locator(".task", has_text="Reply to the first complaints")
     task.locator("input[name=note]").fill("Answered 12 posts on X")
-    task.locator("button", has_text="Done").click()
+    task.locator("button", has_text="Mark as done").click()
     expect(lead_tab.locator(".tasks-done")).to_contain_text("1 task done")
     expect(lead_tab.locator("#timeline")).to_contain_text("Answered 12 posts on X")
 
