@@ -95,11 +95,13 @@ def make_room(n_clients: int):
     return incident.pk, token, cookies
 
 
-def start_server(kind: str) -> subprocess.Popen:
+def start_server(kind: str, deflate: bool) -> subprocess.Popen:
     python = sys.executable
     if kind == "uvicorn":
+        # As in the Procfile: no per-message compression (docs/benchmarks.md).
         cmd = [python, "-m", "uvicorn", "crisiscell.asgi:application", "--port", str(PORT),
-               "--host", "127.0.0.1", "--log-level", "warning", "--lifespan", "off"]  # fmt: skip
+               "--host", "127.0.0.1", "--log-level", "warning", "--lifespan", "off",
+               "--ws-per-message-deflate", str(deflate).lower()]  # fmt: skip
     else:
         cmd = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
                "crisiscell.asgi:application"]  # fmt: skip
@@ -115,7 +117,8 @@ def start_server(kind: str) -> subprocess.Popen:
     raise RuntimeError(f"{kind} did not start")
 
 
-def post_entry(incident_id: int, token: str, text: str) -> tuple[int, float]:
+def post_entry(incident_id: int, token: str, text: str) -> tuple[int, float, float]:
+    """Posts a note; returns its seq, when the response arrived, and how long it took."""
     body = json.dumps({"kind": "note", "text": text}).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{PORT}/api/incidents/{incident_id}/timeline/",
@@ -123,9 +126,11 @@ def post_entry(incident_id: int, token: str, text: str) -> tuple[int, float]:
         headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
         method="POST",
     )
+    start = now()
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         seq = json.loads(response.read())["seq"]
-    return seq, now()
+    done = now()
+    return seq, done, (done - start) * 1000
 
 
 # --- CPU accounting -----------------------------------------------------------------------
@@ -267,8 +272,8 @@ def run_api(clients, incident_id, token, *, count, rate=None, burst_workers=10):
             futures.append(pool.submit(post_entry, incident_id, token, f"e{n}"))
             if rate:
                 time.sleep(max(0.0, start + (n + 1) / rate - now()))
-        sent = dict(future.result() for future in futures)
-    return clients.collect(sent)
+        results = [future.result() for future in futures]
+    return (*clients.collect({seq: at for seq, at, _ms in results}), [ms for *_, ms in results])
 
 
 def run_baseline(clients, incident_id, *, count, html_bytes):
@@ -290,7 +295,7 @@ def run_baseline(clients, incident_id, *, count, html_bytes):
             await asyncio.sleep(max(0.0, start + (n + 1) * 0.02 - now()))
         return sent
 
-    return clients.collect(asyncio.run(send_all()))
+    return (*clients.collect(asyncio.run(send_all())), [])
 
 
 def sample_html(total_bytes: int) -> dict:
@@ -340,7 +345,7 @@ def bench(args, n_clients, server_pid):
         for name, phase in phases:
             profiler = start_profiler(args.profile, server_pid, n_clients, name)
             before = now(), process_cpu(server_pid), clients.cpu(), machine_busy()
-            delays, lost, sizes = phase(clients)
+            delays, lost, sizes, posts = phase(clients)
             if profiler:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=60)
@@ -349,6 +354,7 @@ def bench(args, n_clients, server_pid):
             rows.append({
                 "n": n_clients, "path": name, "delays": delays, "lost": lost,
                 "bytes": statistics.median(sizes) if sizes else 0, "wall": wall,
+                "post": statistics.median(posts) if posts else float("nan"),
                 "server_cpu": process_cpu(server_pid) - before[1],
                 "clients_cpu": clients.cpu() - before[2],
                 "machine": busy / total * 100 if total else 0,
@@ -372,6 +378,11 @@ def main():
     parser.add_argument("--burst", type=int, default=100, help="entries posted at once")
     parser.add_argument("--baseline", type=int, default=100, help="bare group_send events")
     parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="let uvicorn compress WebSocket messages (permessage-deflate), off in production",
+    )
+    parser.add_argument(
         "--profile",
         metavar="DIR",
         help="record the server with py-spy during each phase, one file of collapsed stacks "
@@ -392,7 +403,7 @@ def main():
     from django.conf import settings
 
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[1]
-    server = start_server(args.server)
+    server = start_server(args.server, args.deflate)
     rows = []
     try:
         for n in args.clients:
@@ -401,15 +412,22 @@ def main():
         server.terminate()
         server.wait(timeout=10)
 
+    compression = {"uvicorn": "on" if args.deflate else "off"}.get(args.server, "default")
     print(f"\nFan-out on {os.cpu_count()} cores, server: {args.server}, layer: {layer}, "
+          f"permessage-deflate: {compression}, "
           f"clients in {args.client_procs} process(es); delay in ms from the API response "
-          "(or the bare send) to arrival at each client; CPU seconds during the phase")  # fmt: skip
-    print(f"{'N':>5}  {'path':<16} {'p50':>8} {'p99':>8} {'max':>8} {'lost':>6} {'p99/bare':>9}"
-          f" {'bytes':>6} {'wall':>6} {'server':>7} {'clients':>7} {'machine':>8}")  # fmt: skip
+          "(or the bare send) to arrival at each client; post: the API call's median ms; "
+          "CPU seconds during the phase")  # fmt: skip
+    columns = "{:>5}  {:<16} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6} {:>6} {:>7} {:>7} {:>8}"
+    print(columns.format("N", "path", "p50", "p99", "max", "lost", "p99/bare", "post", "bytes",
+                         "wall", "server", "clients", "machine"))  # fmt: skip
     for r in rows:
-        print(f"{r['n']:>5}  {r['path']:<16} {r['p50']:8.1f} {r['p99']:8.1f} {r['max']:8.1f} "
-              f"{r['lost']:>6} {r['ratio']:9.2f} {r['bytes']:6.0f} {r['wall']:6.2f} "
-              f"{r['server_cpu']:7.2f} {r['clients_cpu']:7.2f} {r['machine']:7.0f}%")  # fmt: skip
+        print(columns.format(
+            r["n"], r["path"], f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['max']:.1f}",
+            r["lost"], f"{r['ratio']:.2f}", f"{r['post']:.1f}", f"{r['bytes']:.0f}",
+            f"{r['wall']:.2f}", f"{r['server_cpu']:.2f}", f"{r['clients_cpu']:.2f}",
+            f"{r['machine']:.0f}%",
+        ))  # fmt: skip
 
 
 if __name__ == "__main__":
