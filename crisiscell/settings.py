@@ -155,8 +155,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # With Redis, the pub/sub layer: a group_send is one PUBLISH, and each ASGI process hands
 # the message to its own consumers. Delivery is at most once (a process that is down or
 # reconnecting misses events); clients detect the gap by timeline seq and fetch what they
-# missed. The list-based channels_redis.core layer delivered a 100-event burst to 200
-# watchers 100 times slower (docs/benchmarks.md).
+# missed. With the list-based channels_redis.core layer, a burst of 100 events reached
+# 200 watchers seconds late (p99 2.6 s; pub/sub: before the API response; see
+# docs/benchmarks.md and docs/deployment.md).
 REDIS_URL = required("REDIS_URL")
 if REDIS_URL:
     from redis.connection import parse_url
