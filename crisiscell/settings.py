@@ -153,12 +153,25 @@ if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgres
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channels: in-memory layer only works inside one process, so production refuses it.
+# With Redis, the pub/sub layer: a group_send is one PUBLISH, and each ASGI process hands
+# the message to its own consumers. Delivery is at most once (a process that is down or
+# reconnecting misses events); clients detect the gap by timeline seq and fetch what they
+# missed. With the list-based channels_redis.core layer, a burst of 100 events reached
+# 200 watchers seconds late (p99 2.6 s; pub/sub: before the API response; see
+# docs/benchmarks.md and docs/deployment.md).
 REDIS_URL = required("REDIS_URL")
 if REDIS_URL:
+    from redis.connection import parse_url
+
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "crisiscell"},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/sub channels are shared by all of a server's databases: the database
+            # number keeps two sites (or test runs) on one Redis from hearing each other.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"crisiscell.db{parse_url(REDIS_URL).get('db') or 0}.",
+            },
         }
     }
 else:

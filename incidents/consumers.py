@@ -26,8 +26,24 @@ ACCESS_EVENTS = {
     f"timeline.{EntryKind.LEAD_HANDED_OVER}",
 }
 
+# Messages from the channel layer. Their handlers use the database only through
+# database_sync_to_async, which closes stale connections in the thread that uses them.
+LAYER_EVENTS = {events.EVENT_TYPE, "session.ended"}
+
 
 class IncidentConsumer(AsyncJsonWebsocketConsumer):
+    async def dispatch(self, message):
+        """Channels' dispatch hops to its one shared sync thread (to close stale database
+        connections) before every message. For live events that is one hop per watcher per
+        event, all queued on that thread and each waiting for the GIL while views render:
+        it was most of a burst's delay (docs/benchmarks.md). Layer events are therefore
+        handled directly; socket messages (connect, receive, disconnect) keep Channels'
+        path."""
+        if message["type"] in LAYER_EVENTS:
+            await getattr(self, message["type"].replace(".", "_"))(message)
+        else:
+            await super().dispatch(message)
+
     async def connect(self):
         self.joined = []
         self.ticker = None

@@ -18,10 +18,9 @@ GOOD = {
 }
 
 
-def load_settings(**overrides):
+def load_settings(code="import django; django.setup(); print('started')", **overrides):
     env = {k: v for k, v in os.environ.items() if k not in GOOD}
     env.update({k: v for k, v in {**GOOD, **overrides}.items() if v is not None})
-    code = "import django; django.setup(); print('started')"
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -52,3 +51,26 @@ def test_production_settings_refuse_unsafe_configuration(overrides, message):
     result = load_settings(**overrides)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def channel_layer(redis_url):
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "layer = settings.CHANNEL_LAYERS['default']; "
+        "print(layer['BACKEND'], layer['CONFIG']['prefix'])"
+    )
+    result = load_settings(code, REDIS_URL=redis_url)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_production_uses_the_redis_pub_sub_layer():
+    backend, _prefix = channel_layer("redis://127.0.0.1:6379/0")
+    assert backend == "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+def test_sites_on_different_redis_databases_do_not_hear_each_other():
+    """Redis pub/sub channels ignore the database number; the prefix carries it."""
+    prefixes = {channel_layer(url)[1] for url in ("redis://h:6379", "redis://h:6379/0")}
+    assert len(prefixes) == 1  # no number means database 0
+    assert channel_layer("redis://h:6379/6")[1] not in prefixes

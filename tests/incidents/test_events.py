@@ -15,7 +15,7 @@ from incidents.models import TimelineEntry
 @pytest.fixture
 def listener(incident):
     """A channel subscribed to the incident's group, like a WebSocket consumer will be.
-    One event loop for all its calls: channels-redis binds a channel's buffer to a loop."""
+    One event loop for all its calls: channels-redis binds a channel to a loop."""
     layer = get_channel_layer()
     loop = asyncio.new_event_loop()
     group = events.incident_group(incident.pk)

@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 pytestmark = [
     pytest.mark.skipif(
-        "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        not settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis.")
         or connection.vendor != "postgresql",
         reason="needs the production stack (PostgreSQL + Redis)",
     ),
