@@ -28,7 +28,13 @@ ACCESS_EVENTS = {
 
 # Messages from the channel layer. Their handlers use the database only through
 # database_sync_to_async, which closes stale connections in the thread that uses them.
-LAYER_EVENTS = {events.EVENT_TYPE, "session.ended"}
+LAYER_EVENTS = {
+    events.EVENT_TYPE,
+    "session.ended",
+    "presence.here",
+    "presence.left",
+    "presence.tick",
+}
 
 
 class IncidentConsumer(AsyncJsonWebsocketConsumer):
