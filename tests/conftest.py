@@ -127,14 +127,3 @@ def browser_client(client):
 def _fast_password_hashing(settings):
     # The default PBKDF2 hasher costs ~0.1 s per user; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer():
-    """Each test gets its own channel layer object: a Redis layer keeps connections and
-    locks bound to the event loop of the test that created them, and a test that fails
-    mid-receive must not leave them to the next one."""
-    from channels.layers import channel_layers
-
-    yield
-    channel_layers.backends.clear()
