@@ -13,6 +13,7 @@ from incidents.api.views import visible_incident
 
 from . import actions, selectors
 from .models import (
+    COPIED_CONTACT_FIELDS,
     Contact,
     Playbook,
     PlaybookPolicy,
@@ -47,20 +48,7 @@ class PolicySerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "role_title",
-            "phone",
-            "email",
-            "backup",
-            "handle",
-            "platform",
-            "audience",
-            "language",
-            "notes",
-        ]
+        fields = ["id", *COPIED_CONTACT_FIELDS]
 
 
 class PlaybookSerializer(serializers.ModelSerializer):
