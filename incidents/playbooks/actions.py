@@ -259,12 +259,15 @@ def notifications_mark_read(*, user, ids=None) -> int:
 # --- Reminders (Celery beat, every minute) --------------------------------------------------
 
 
-def _recipients(task: Task) -> list:
-    """The assignee, else every active member holding the task's role."""
-    if task.assignee_id:
-        return [task.assignee]
-    members = Membership.objects.active().filter(incident_id=task.incident_id, role=task.role)
-    return [m.user for m in members.select_related("user")]
+def _role_holders(tasks) -> dict[tuple[int, str], list]:
+    """Active members by (incident, role) for these tasks' incidents, in one query."""
+    holders: dict[tuple[int, str], list] = {}
+    members = Membership.objects.active().filter(
+        incident_id__in={task.incident_id for task in tasks}
+    )
+    for member in members.select_related("user"):
+        holders.setdefault((member.incident_id, member.role), []).append(member.user)
+    return holders
 
 
 def reminder_text(task: Task, kind: str) -> str:
@@ -289,13 +292,19 @@ def tasks_send_reminders(*, now=None) -> int:
         .select_related("incident", "assignee")
         .prefetch_related("reminders")
     )
+    due = list(due)
+    holders = _role_holders(due)
     sent = 0
     mails = []
+    notified: set[int] = set()
     for task in due:
         kind = ReminderKind.OVERDUE if now >= task.due_at else ReminderKind.DUE_SOON
         if any(r.kind == kind for r in task.reminders.all()):
             continue
-        recipients = _recipients(task)
+        # The assignee, else every active member holding the task's role.
+        recipients = (
+            [task.assignee] if task.assignee_id else holders.get((task.incident_id, task.role), [])
+        )
         text = reminder_text(task, kind)  # for the emails; the bell renders in the viewer's
         try:
             with transaction.atomic():
@@ -315,9 +324,10 @@ def tasks_send_reminders(*, now=None) -> int:
             for u in recipients
             if u.email
         )
-        for user in recipients:
-            events.publish_user_signal(user.pk, "notifications-changed")
+        notified.update(user.pk for user in recipients)
         events.publish_signal(task.incident_id, TASKS_CHANGED, task=task.pk)
+    for user_id in notified:
+        events.publish_user_signal(user_id, "notifications-changed")
     if mails:
         try:
             send_mass_mail(mails, fail_silently=False)

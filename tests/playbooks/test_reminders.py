@@ -98,3 +98,20 @@ def test_the_bell(followed, lead, browser_client):
     assert 'class="bell-count">1<' in client.get("/").content.decode()
     client.post("/notifications/read/")
     assert "bell-count" not in client.get("/notifications/bell/").content.decode()
+
+
+def test_queries_do_not_grow_with_the_number_of_tasks(followed, declare, lead, playbook):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    later = timezone.now() + timedelta(days=1)
+    for _ in range(3):
+        actions.playbook_apply(incident=declare(), actor=lead, playbook=playbook)
+    Notification.objects.all().delete()
+    TaskReminder.objects.all().delete()
+    with CaptureQueriesContext(connection) as four_incidents:
+        sent = actions.tasks_send_reminders(now=later)
+    assert sent == 16
+    # Reads (tasks, their reminders, the cells) are three queries whatever the number of
+    # tasks; each reminder then costs at most its savepoint, release, row and notifications.
+    assert len(four_incidents) <= 3 + 4 * sent
