@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from incidents.actions import lock_incident, timeline_record
 from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
 from incidents.models import EntryKind, Incident
+from incidents.playbooks.selectors import applied_playbook
 
 from . import permissions, policy, tasks
 from .limits import is_threadable, normalize, over_limit, split_thread
@@ -116,11 +117,8 @@ def _progress(statement: Statement) -> policy.Progress:
 
 def playbook_policy(incident: Incident) -> ApprovalPolicy | None:
     """The policy the incident's playbook chose for its severity when it was applied."""
-    from incidents.playbooks.models import AppliedPlaybook
-
-    applied = AppliedPlaybook.objects.filter(incident=incident).select_related("approval_policy")
-    found = applied.first()
-    return found.approval_policy if found else None
+    applied = applied_playbook(incident)
+    return applied.approval_policy if applied else None
 
 
 def default_policy() -> ApprovalPolicy:

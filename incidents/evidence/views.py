@@ -122,14 +122,9 @@ def capture(request, pk):
 @require_POST
 def export(request, pk):
     incident = incident_or_404(request, pk)
-    raw_ids = request.POST.getlist("items")
-    try:
-        item_ids = [int(i) for i in raw_ids if 0 < int(i) < 10**18] or None
-    except ValueError:
-        raise Http404 from None
     try:
         out, name = actions.evidence_export(
-            incident=incident, actor=request.user, item_ids=item_ids
+            incident=incident, actor=request.user, item_ids=request.POST.getlist("items")
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -21,19 +21,25 @@ from .models import IncidentContact, Task
 User = get_user_model()
 
 
+def contacts_context(request, incident) -> dict:
+    return {
+        "incident": incident,
+        "can_act_on_tasks": permissions.can_write_timeline(request.user, incident),
+        "contacts": list(selectors.contacts_of(incident)),
+    }
+
+
 def board_context(request, incident) -> dict:
-    can_act = permissions.can_write_timeline(request.user, incident)
+    """The checklist and the contacts, as the room shows them."""
     applied = selectors.applied_playbook(incident)
     context = {
-        "incident": incident,
+        **contacts_context(request, incident),
         "applied_playbook": applied,
         "board": selectors.task_board(incident),
-        "can_act_on_tasks": can_act,
         "now": timezone.now(),
         "assignable": [
             m for m in incident.active_memberships if m.role in permissions.WRITER_ROLES
         ],
-        "contacts": list(selectors.contacts_of(incident)),
     }
     if applied is None and permissions.can_lead(request.user, incident):
         context["apply_form"] = ApplyPlaybookForm()
@@ -54,7 +60,9 @@ def tasks_panel(request, pk):
 @require_GET
 def contacts_panel(request, pk):
     incident = incident_or_404(request, pk)
-    return render(request, "incidents/playbooks/_contacts.html", board_context(request, incident))
+    return render(
+        request, "incidents/playbooks/_contacts.html", contacts_context(request, incident)
+    )
 
 
 @login_required

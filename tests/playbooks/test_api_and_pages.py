@@ -177,3 +177,17 @@ class TestPages:
         task = Task.objects.filter(incident=followed).first()
         assert client.get(f"/incidents/{followed.pk}/tasks/").status_code == 404
         assert client.post(f"/incidents/{followed.pk}/tasks/{task.pk}/complete/").status_code == 404
+
+
+def test_panels_do_not_count_notifications_only_pages_with_the_bell_do(
+    browser_client, followed, lead
+):
+    client = browser_client.as_user(lead)
+
+    def notification_queries(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return [q for q in queries if "notification" in q["sql"]]
+
+    assert notification_queries(f"/incidents/{followed.pk}/tasks/") == []
+    assert len(notification_queries(f"/incidents/{followed.pk}/")) == 1
