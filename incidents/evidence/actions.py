@@ -156,25 +156,15 @@ def evidence_attach(*, incident: Incident, actor, files, metadata: dict) -> list
         )
     cleaned = clean_metadata(metadata)
     inspected = inspect_uploads(files)
-    stored = [
-        (ContentFile(_read(upload), name=getattr(upload, "name", "") or ""), facts)
-        for upload, facts in zip(files, inspected, strict=True)
-    ]
+    # The uploads themselves are stored (copied in chunks), never read whole into memory.
     return _store(
         incident=incident,
         actor=actor,
         source=EvidenceSource.UPLOAD,
-        files=stored,
+        files=list(zip(files, inspected, strict=True)),
         metadata=cleaned,
         custody=CustodyAction.UPLOADED,
     )
-
-
-def _read(upload) -> bytes:
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
-    return data
 
 
 def _store(*, incident, actor, source, files, metadata, custody, capture_facts=None):
@@ -207,6 +197,7 @@ def _store(*, incident, actor, source, files, metadata, custody, capture_facts=N
                     **metadata,
                     **(capture_facts or {}),
                 )
+                content.seek(0)
                 item.file.save("original", content, save=False)
                 written.append(item)
                 item.save()
