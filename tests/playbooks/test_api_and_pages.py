@@ -6,7 +6,6 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents.playbooks.models import Task
 from tests.helpers import assert_error
-from tests.playbooks.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

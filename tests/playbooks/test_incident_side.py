@@ -14,7 +14,6 @@ from incidents.playbooks import actions, selectors
 from incidents.playbooks.models import Task, TaskStatus
 from incidents.playbooks.templating import check_template, render_template, values_for
 from statements import actions as statement_actions
-from tests.playbooks.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

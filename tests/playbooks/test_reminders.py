@@ -10,7 +10,6 @@ from django.utils import timezone
 from incidents import actions as incident_actions
 from incidents.playbooks import actions
 from incidents.playbooks.models import Notification, Task, TaskReminder
-from tests.playbooks.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
