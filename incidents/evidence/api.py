@@ -190,10 +190,7 @@ class EvidenceFileView(APIView):
     def get(self, request, pk) -> FileResponse:
         """The original, bit-exact, as an attachment. The download is logged in custody."""
         item = selectors.item_visible_to(request.user, pk)
-        actions.evidence_record_access(
-            item=item, actor=request.user, action=CustodyAction.DOWNLOADED, ip=client_ip(request)
-        )
-        return serve.original_response(item)
+        return serve.download_original(request, item)
 
 
 class EvidenceCustodyView(APIView):
@@ -254,15 +251,4 @@ class ExportView(APIView):
             actor=request.user,
             item_ids=request.query_params.get("items", "").split(","),
         )
-        return export_response(out, name)
-
-
-def export_response(out, name) -> FileResponse:
-    response = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+        return serve.export_response(out, name)

@@ -4,7 +4,8 @@ and a CSP that forbids scripts, frames and plugins."""
 
 from django.http import FileResponse, Http404
 
-from .models import EvidenceItem
+from . import actions
+from .models import CustodyAction, EvidenceItem
 
 # Even an image opened directly in a tab runs in a sandbox with nothing allowed.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -16,6 +17,14 @@ def _harden(response: FileResponse, *, cache: str = "private, no-store") -> File
     response["Cache-Control"] = cache
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def download_original(request, item: EvidenceItem) -> FileResponse:
+    """The original for the page and the API alike; the download is logged in custody."""
+    actions.evidence_record_access(
+        item=item, actor=request.user, action=CustodyAction.DOWNLOADED, ip=client_ip(request)
+    )
+    return original_response(item)
 
 
 def original_response(item: EvidenceItem) -> FileResponse:
@@ -43,3 +52,14 @@ def display_response(item: EvidenceItem, which: str) -> FileResponse:
         raise Http404("No display copy for this item.") from None
     # A display copy never changes once made: the viewer's browser may keep it.
     return _harden(FileResponse(handle, content_type="image/jpeg"), cache="private, max-age=86400")
+
+
+def export_response(out, name) -> FileResponse:
+    response = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")

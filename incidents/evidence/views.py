@@ -19,7 +19,6 @@ from incidents.errors import DomainError
 from incidents.shortcuts import done, incident_or_404, refused
 
 from . import actions, selectors, serve
-from .api import client_ip, export_response
 from .forms import CaptureForm, EvidenceDetailsForm
 from .models import CustodyAction, EvidenceItem
 
@@ -129,7 +128,7 @@ def export(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("incident-evidence", pk=incident.pk)
-    return export_response(out, name)
+    return serve.export_response(out, name)
 
 
 @login_required
@@ -138,7 +137,7 @@ def detail(request, pk):
     """An item's page. Opening it is logged in its chain of custody."""
     item = _item(request, pk)
     actions.evidence_record_access(
-        item=item, actor=request.user, action=CustodyAction.VIEWED, ip=client_ip(request)
+        item=item, actor=request.user, action=CustodyAction.VIEWED, ip=serve.client_ip(request)
     )
     return render(
         request,
@@ -150,11 +149,7 @@ def detail(request, pk):
 @login_required
 @require_GET
 def original(request, pk):
-    item = _item(request, pk)
-    actions.evidence_record_access(
-        item=item, actor=request.user, action=CustodyAction.DOWNLOADED, ip=client_ip(request)
-    )
-    return serve.original_response(item)
+    return serve.download_original(request, _item(request, pk))
 
 
 @login_required
