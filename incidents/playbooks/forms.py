@@ -31,12 +31,3 @@ def playbook_field(required=False) -> PlaybookChoiceField:
 
 class ApplyPlaybookForm(forms.Form):
     playbook = playbook_field(required=True)
-
-
-class TaskCompleteForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note (optional)"),
-        required=False,
-        max_length=5000,
-        widget=forms.TextInput(attrs={"placeholder": _("What was done, where")}),
-    )

@@ -190,3 +190,16 @@ def test_panels_do_not_count_notifications_only_pages_with_the_bell_do(
 
     assert notification_queries(f"/incidents/{followed.pk}/tasks/") == []
     assert len(notification_queries(f"/incidents/{followed.pk}/")) == 1
+
+
+def test_a_too_long_note_is_refused_not_dropped(browser_client, followed, drafter):
+    task = Task.objects.filter(incident=followed).first()
+    response = browser_client.as_user(drafter).post(
+        f"/incidents/{followed.pk}/tasks/{task.pk}/complete/",
+        {"note": "x" * 5001},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "5,000 characters" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == "open"
