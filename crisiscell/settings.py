@@ -93,8 +93,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "pgtrigger",
+    # Layered (docs/architecture.md): each app imports only the ones above it in this list.
     "incidents",
+    "incidents.notifications",
     "statements",
+    "incidents.evidence",
+    "incidents.playbooks",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "incidents.playbooks.context_processors.notifications",
+                "incidents.notifications.context_processors.notifications",
             ],
         },
     },

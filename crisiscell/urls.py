@@ -15,10 +15,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Each app's routes; the project is where the layered apps are put together.
     path("api/", include("incidents.api.urls")),
     path("api/", include("statements.api.urls")),
-    path("", include("statements.urls")),
+    path("api/", include("incidents.evidence.api_urls")),
+    path("api/", include("incidents.playbooks.api_urls")),
     path("", include("incidents.urls")),
+    path("", include("incidents.notifications.urls")),
+    path("", include("statements.urls")),
+    path("", include("incidents.evidence.urls")),
+    path("", include("incidents.playbooks.urls")),
 ]
 
 handler400 = "crisiscell.errors.bad_request"

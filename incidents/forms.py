@@ -13,7 +13,6 @@ from .models import (
     Role,
     Severity,
 )
-from .playbooks.forms import playbook_field
 
 User = get_user_model()
 
@@ -62,16 +61,6 @@ class DeclareIncidentForm(IncidentDetailsForm):
         required=False,
         help_text=_("Otherwise the incident starts as “detected”, under watch."),
     )
-    playbook = playbook_field()
-
-    def clean(self):
-        data = super().clean()
-        playbook, category = data.get("playbook"), data.get("category")
-        if playbook and category and not playbook.suits(category, data.get("severity", 2)):
-            self.add_error(
-                "playbook", _("This playbook is not meant for this category or severity.")
-            )
-        return data
 
 
 class TimelineEntryForm(forms.Form):

@@ -376,24 +376,3 @@ class TimelineEntry(AppendOnlyModel):
 
 def _utc_iso(value) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-# The evidence locker's and the playbooks' models live in their own modules of this app.
-from .evidence.models import (  # noqa: E402, F401
-    CaptureJob,
-    CustodyEvent,
-    EvidenceItem,
-)
-from .playbooks.models import (  # noqa: E402, F401
-    AppliedPlaybook,
-    Contact,
-    IncidentContact,
-    IncidentTemplate,
-    Notification,
-    Playbook,
-    PlaybookPolicy,
-    PlaybookStep,
-    StatementTemplate,
-    Task,
-    TaskReminder,
-)

@@ -16,10 +16,7 @@ validation of that message and the shape of the presence messages.
 
 import time
 
-from statements import permissions as statement_permissions
-from statements.models import FINAL_STATUSES, Statement
-
-from . import permissions
+from . import extensions, permissions
 from .models import Incident
 
 # Seconds between two announcements of an open socket. Clients forget entries after 60 s.
@@ -90,16 +87,12 @@ def access(user, incident_id: int) -> tuple[bool, bool]:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None or not permissions.can_view(user, incident):
         return False, False
-    return True, statement_permissions.can_draft(user, incident)
+    return True, extensions.may_edit(user, incident)
 
 
 def is_editable(incident_id: int, statement_id: int) -> bool:
     """The statement belongs to this incident and can still be edited."""
-    return (
-        Statement.objects.filter(pk=statement_id, incident_id=incident_id)
-        .exclude(status__in=FINAL_STATUSES)
-        .exists()
-    )
+    return extensions.is_editable(incident_id, statement_id)
 
 
 # Messages. Between consumers (channel layer) and to the browser, which tells them from

@@ -17,13 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from statements.views import panel_context as statements_panel_context
-
-from . import actions, permissions, selectors
+from . import actions, extensions, permissions, selectors
 from .errors import DomainError
-from .evidence.views import panel_context as evidence_panel_context
 from .forms import (
-    DeclareIncidentForm,
     HandOverForm,
     IncidentDetailsForm,
     MemberAddForm,
@@ -32,8 +28,6 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import Severity, Status
-from .playbooks.actions import incident_declare_from_playbook
-from .playbooks.views import board_context
 from .shortcuts import done, incident_or_404, refused
 
 User = get_user_model()
@@ -63,27 +57,6 @@ def dashboard(request):
         "incidents/dashboard.html",
         {"page": page, "show_closed": show_closed},
     )
-
-
-@login_required
-def declare(request):
-    form = DeclareIncidentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fields = dict(form.cleaned_data)
-            incident = incident_declare_from_playbook(
-                actor=request.user, playbook=fields.pop("playbook", None), **fields
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Incident declared. You lead its crisis cell."))
-            return redirect("incident-room", pk=incident.pk)
-    scopes = {
-        str(p.pk): {"categories": p.categories, "min": p.min_severity, "max": p.max_severity}
-        for p in form.fields["playbook"].queryset
-    }
-    return render(request, "incidents/declare.html", {"form": form, "playbook_scopes": scopes})
 
 
 @login_required
@@ -168,9 +141,7 @@ def room(request, pk):
     context = {
         **_members_context(request, incident),
         **_timeline_context(request, incident),
-        **statements_panel_context(request, incident),
-        **evidence_panel_context(request, incident),
-        **board_context(request, incident),
+        **extensions.room_panels_context(request, incident),
         "entry_form": TimelineEntryForm(),
         "last_seq": selectors.last_seq(incident),
     }

@@ -11,12 +11,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import permissions as incident_permissions
 from incidents.actions import lock_incident, timeline_record
 from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
 from incidents.models import EntryKind, Incident
-from incidents.playbooks.selectors import applied_playbook
 
-from . import permissions, policy, tasks
+from . import permissions, policy, selectors, tasks
 from .limits import is_threadable, normalize, over_limit, split_thread
 from .models import (
     CHANNEL_LIMITS,
@@ -25,6 +25,7 @@ from .models import (
     ApprovalPolicy,
     Channel,
     Decision,
+    IncidentPolicy,
     Language,
     Review,
     Revision,
@@ -115,10 +116,20 @@ def _progress(statement: Statement) -> policy.Progress:
     )
 
 
-def playbook_policy(incident: Incident) -> ApprovalPolicy | None:
-    """The policy the incident's playbook chose for its severity when it was applied."""
-    applied = applied_playbook(incident)
-    return applied.approval_policy if applied else None
+@transaction.atomic
+def incident_policy_set(*, incident: Incident, actor, policy: ApprovalPolicy) -> IncidentPolicy:
+    """Choose the approval policy of the incident's new statements (lead only). Statements
+    already drafted keep theirs: an approval is given under the policy it was asked under.
+    The caller records why on the timeline (e.g. the playbook it applied)."""
+    incident = lock_incident(incident)
+    _require(
+        incident_permissions.can_lead(actor, incident),
+        _("Only the lead can choose the approval policy."),
+    )
+    chosen, _created = IncidentPolicy.objects.update_or_create(
+        incident=incident, defaults={"policy": policy, "set_at": timezone.now(), "set_by": actor}
+    )
+    return chosen
 
 
 def default_policy() -> ApprovalPolicy:
@@ -175,7 +186,7 @@ def statement_create(
         reply_to_account=reply_to_account.strip(),
         reply_to_url=reply_to_url.strip(),
         corrects=corrects,
-        policy=approval_policy or playbook_policy(incident) or default_policy(),
+        policy=approval_policy or selectors.incident_policy(incident) or default_policy(),
         author=actor,
         text=text,
         revised_by=actor,

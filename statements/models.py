@@ -141,6 +141,25 @@ class ApprovalRequirement(models.Model):
         return not self.function or self.function == function
 
 
+class IncidentPolicy(models.Model):
+    """The approval policy this incident's new statements follow, chosen when a playbook is
+    applied (its policy for the incident's severity). Without one, the default policy."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="statement_policy"
+    )
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("approval policy of an incident")
+        verbose_name_plural = _("approval policies of incidents")
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.policy}"
+
+
 class Statement(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="statements")
     kind = models.CharField(_("kind"), max_length=16, choices=StatementKind.choices)

@@ -7,7 +7,16 @@ from incidents.models import Membership, Role
 from incidents.selectors import incidents_visible_to
 
 from . import permissions, policy
-from .models import Decision, Review, Revision, Statement, StatementStatus
+from .models import (
+    FINAL_STATUSES,
+    ApprovalPolicy,
+    Decision,
+    IncidentPolicy,
+    Review,
+    Revision,
+    Statement,
+    StatementStatus,
+)
 
 
 def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
@@ -101,3 +110,19 @@ def approvals_inbox(user) -> list[Statement]:
     ).order_by("submitted_at", "id")
     statements = attach_progress(_with_progress_rows(qs))
     return [s for s in statements if _awaits(s, approver_of[s.incident_id])]
+
+
+def is_editable(incident_id: int, statement_id: int) -> bool:
+    """The statement belongs to this incident and can still be edited (not published or
+    withdrawn): what presence accepts as "X is editing this statement"."""
+    return (
+        Statement.objects.filter(pk=statement_id, incident_id=incident_id)
+        .exclude(status__in=FINAL_STATUSES)
+        .exists()
+    )
+
+
+def incident_policy(incident) -> ApprovalPolicy | None:
+    """The approval policy chosen for this incident's statements (by its playbook), if any."""
+    chosen = IncidentPolicy.objects.filter(incident=incident).select_related("policy").first()
+    return chosen.policy if chosen else None

@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.errors import DomainError, StaleRevision
-from incidents.playbooks.selectors import draft_from_template, templates_of
 from incidents.shortcuts import incident_or_404 as visible_incident
 
 from . import actions, permissions, selectors
 from .diff import word_diff
+from .drafting import draft_from_template, templates_of
 from .forms import (
     ApproveForm,
     PublishForm,

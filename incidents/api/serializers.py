@@ -16,7 +16,6 @@ from ..models import (
     Status,
     TimelineEntry,
 )
-from ..playbooks.models import Playbook
 
 User = get_user_model()
 
@@ -179,17 +178,3 @@ class IncidentSerializer(serializers.ModelSerializer):
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class IncidentCreateSerializer(IncidentSerializer):
-    playbook = serializers.PrimaryKeyRelatedField(
-        queryset=Playbook.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-        write_only=True,
-        help_text="An active playbook suiting the category and severity (GET /api/playbooks/): "
-        "its tasks, templates, contacts and approval policy apply at once.",
-    )
-
-    class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "playbook"]

@@ -18,9 +18,7 @@ from rest_framework.views import APIView
 from .. import actions, permissions, selectors
 from ..errors import NotAllowed
 from ..models import Incident, Membership
-from ..playbooks.actions import incident_declare_from_playbook
 from .serializers import (
-    IncidentCreateSerializer,
     IncidentSerializer,
     MemberCreateSerializer,
     MemberSerializer,
@@ -78,26 +76,6 @@ class IncidentViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         return Response(self._serialize(pk))
-
-    @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
-    def create(self, request):
-        """Declare an incident; you become its lead. With `playbook`, its checklist,
-        templates, contacts and approval policy apply at once."""
-        serializer = IncidentCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        incident = incident_declare_from_playbook(
-            actor=request.user,
-            playbook=data.get("playbook"),
-            title=data["title"],
-            summary=data.get("summary", ""),
-            category=data["category"],
-            origin=data["origin"],
-            platforms=data.get("platforms", ()),
-            severity=data.get("severity", 2),
-            detected_at=data.get("detected_at"),
-        )
-        return Response(self._serialize(incident.pk), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         """Edit details (lead only). Changing `severity` also moves the first-response

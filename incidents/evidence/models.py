@@ -6,6 +6,9 @@ display copies (thumbnail, preview), made later by a worker, may be filled in. E
 to an item is logged in its chain of custody, itself append-only and hash-chained.
 """
 
+# The tables keep the names they had when these models belonged to the incidents app
+# (Meta.db_table): moving the models into their own app moved no data.
+
 import hashlib
 import json
 import uuid
@@ -134,6 +137,7 @@ class EvidenceItem(models.Model):
     objects = EvidenceQuerySet.as_manager()
 
     class Meta:
+        db_table = "incidents_evidenceitem"
         ordering = ["incident", "number"]
         verbose_name = _("evidence item")
         verbose_name_plural = _("evidence items")
@@ -210,6 +214,7 @@ class CustodyEvent(AppendOnlyModel):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        db_table = "incidents_custodyevent"
         ordering = ["item", "seq"]
         verbose_name = _("custody event")
         verbose_name_plural = _("custody events")
@@ -273,6 +278,7 @@ class CaptureJob(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        db_table = "incidents_capturejob"
         ordering = ["-requested_at", "-id"]
         verbose_name = _("URL capture")
         verbose_name_plural = _("URL captures")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,13 +16,15 @@ from incidents import events, permissions
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.errors import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
 from incidents.models import EntryKind, Incident, Membership, Status
+from incidents.notifications.actions import announce_to, notify
+from incidents.notifications.choices import NotificationKind
+from statements import actions as statement_actions
 
 from .models import (
     COPIED_CONTACT_FIELDS,
     AppliedPlaybook,
     IncidentContact,
     IncidentTemplate,
-    Notification,
     Playbook,
     ReminderKind,
     Task,
@@ -81,10 +84,11 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
         name=playbook.name,
         version=playbook.version,
         brand=playbook.brand,
-        approval_policy=policy,
         applied_at=now,
         applied_by=actor,
     )
+    if policy is not None:
+        statement_actions.incident_policy_set(incident=incident, actor=actor, policy=policy)
     tasks = Task.objects.bulk_create(
         Task(
             incident=incident,
@@ -248,14 +252,6 @@ def contact_mark(*, contact: IncidentContact, actor, what: str, done: bool) -> I
     return contact
 
 
-@transaction.atomic
-def notifications_mark_read(*, user, ids=None) -> int:
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
-
-
 # --- Reminders (Celery beat, every minute) --------------------------------------------------
 
 
@@ -309,11 +305,14 @@ def tasks_send_reminders(*, now=None) -> int:
         try:
             with transaction.atomic():
                 TaskReminder.objects.create(task=task, kind=kind, sent_at=now)
-                Notification.objects.bulk_create(
-                    Notification(
-                        user=user, incident=task.incident, task=task, kind=kind, created_at=now
-                    )
-                    for user in recipients
+                notify(
+                    users=recipients,
+                    kind=NotificationKind(kind),
+                    subject=task.title,
+                    url=reverse("incident-room", args=[task.incident_id]) + f"#task-{task.pk}",
+                    incident=task.incident,
+                    now=now,
+                    announce=False,
                 )
         except IntegrityError:
             continue  # another run sent it first
@@ -326,8 +325,7 @@ def tasks_send_reminders(*, now=None) -> int:
         )
         notified.update(user.pk for user in recipients)
         events.publish_signal(task.incident_id, TASKS_CHANGED, task=task.pk)
-    for user_id in notified:
-        events.publish_user_signal(user_id, "notifications-changed")
+    announce_to(notified)
     if mails:
         try:
             send_mass_mail(mails, fail_silently=False)

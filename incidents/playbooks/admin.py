@@ -2,7 +2,7 @@
 templates, approval policies by severity and contacts on one page; a preview of the
 templates filled in for a sample incident; JSON export and import; a review reminder.
 
-Registered by `incidents/admin.py`, which imports this module. docs/playbooks.md is the
+Django discovers it as the playbooks app's admin module. docs/playbooks.md is the
 editors' guide to these pages.
 """
 
@@ -158,7 +158,7 @@ class StatementTemplateInline(admin.StackedInline):
     def preview(self, template):
         if template.pk is None:
             return gettext("Save the playbook to preview this template.")
-        url = reverse("admin:incidents_playbook_preview", args=[template.playbook_id])
+        url = reverse("admin:playbooks_playbook_preview", args=[template.playbook_id])
         return format_html(
             '<a href="{}#template-{}">{}</a>',
             url,
@@ -483,9 +483,9 @@ class PlaybookAdmin(admin.ModelAdmin):
         for result in results:
             self._log_import(request, result)
         if len(results) == 1:
-            url = reverse("admin:incidents_playbook_change", args=[results[0].playbook.pk])
+            url = reverse("admin:playbooks_playbook_change", args=[results[0].playbook.pk])
         else:
-            url = reverse("admin:incidents_playbook_changelist")
+            url = reverse("admin:playbooks_playbook_changelist")
         return HttpResponseRedirect(url)
 
     def _read_import(self, request, action):

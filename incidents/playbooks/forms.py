@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from incidents.forms import DeclareIncidentForm
 from incidents.models import Category
 
 from .models import Playbook
@@ -31,3 +32,18 @@ def playbook_field(required=False) -> PlaybookChoiceField:
 
 class ApplyPlaybookForm(forms.Form):
     playbook = playbook_field(required=True)
+
+
+class DeclareFromPlaybookForm(DeclareIncidentForm):
+    """Declaring, with an optional playbook that suits the category and severity."""
+
+    playbook = playbook_field()
+
+    def clean(self):
+        data = super().clean()
+        playbook, category = data.get("playbook"), data.get("category")
+        if playbook and category and not playbook.suits(category, data.get("severity", 2)):
+            self.add_error(
+                "playbook", _("This playbook is not meant for this category or severity.")
+            )
+        return data

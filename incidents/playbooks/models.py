@@ -5,6 +5,9 @@ Applying a playbook copies what the incident needs (steps become tasks, template
 contacts are copied), so editing the playbook later never changes a running incident.
 """
 
+# The tables keep the names they had when these models belonged to the incidents app
+# (Meta.db_table): moving the models into their own app moved no data.
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -45,6 +48,7 @@ class Playbook(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        db_table = "incidents_playbook"
         ordering = ["name"]
         verbose_name = _("playbook")
         verbose_name_plural = _("playbooks")
@@ -85,6 +89,7 @@ class PlaybookStep(models.Model):
     )
 
     class Meta:
+        db_table = "incidents_playbookstep"
         ordering = ["playbook", "order", "id"]
         verbose_name = _("checklist step")
         verbose_name_plural = _("checklist steps")
@@ -109,6 +114,7 @@ class StatementTemplate(models.Model):
     )
 
     class Meta:
+        db_table = "incidents_statementtemplate"
         ordering = ["playbook", "order", "id"]
         verbose_name = _("statement template")
         verbose_name_plural = _("statement templates")
@@ -127,6 +133,7 @@ class PlaybookPolicy(models.Model):
     )
 
     class Meta:
+        db_table = "incidents_playbookpolicy"
         ordering = ["playbook", "severity"]
         verbose_name = _("approval policy by severity")
         verbose_name_plural = _("approval policies by severity")
@@ -186,6 +193,7 @@ class Contact(ContactFields):
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
+        db_table = "incidents_contact"
         ordering = ["playbook", "kind", "order", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
@@ -206,19 +214,13 @@ class AppliedPlaybook(models.Model):
     name = models.CharField(_("playbook"), max_length=150)
     version = models.PositiveIntegerField(_("version"))
     brand = models.CharField(_("brand"), max_length=120, blank=True)
-    approval_policy = models.ForeignKey(
-        "statements.ApprovalPolicy",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     applied_at = models.DateTimeField(_("applied at"))
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
+        db_table = "incidents_appliedplaybook"
         verbose_name = _("applied playbook")
         verbose_name_plural = _("applied playbooks")
 
@@ -236,6 +238,7 @@ class IncidentTemplate(models.Model):
     text = models.TextField(_("text"))
 
     class Meta:
+        db_table = "incidents_incidenttemplate"
         ordering = ["incident", "order", "id"]
         verbose_name = _("incident statement template")
         verbose_name_plural = _("incident statement templates")
@@ -273,6 +276,7 @@ class Task(models.Model):
     note = models.TextField(_("completion note"), blank=True)
 
     class Meta:
+        db_table = "incidents_task"
         ordering = ["incident", "due_at", "order", "id"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
@@ -299,34 +303,13 @@ class TaskReminder(models.Model):
     sent_at = models.DateTimeField()
 
     class Meta:
+        db_table = "incidents_taskreminder"
         constraints = [
             models.UniqueConstraint(fields=["task", "kind"], name="one_reminder_per_threshold")
         ]
 
     def __str__(self):
         return f"{self.task} — {self.get_kind_display()}"
-
-
-class Notification(models.Model):
-    """The in-app bell."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+")
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("kind"), max_length=16, choices=ReminderKind.choices)
-    created_at = models.DateTimeField(_("created at"))
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-    def __str__(self):
-        return f"{self.get_kind_display()}: {self.task}"
 
 
 class IncidentContact(ContactFields):
@@ -336,6 +319,7 @@ class IncidentContact(ContactFields):
     thanked_at = models.DateTimeField(_("thanked at"), null=True, blank=True)
 
     class Meta:
+        db_table = "incidents_incidentcontact"
         ordering = ["incident", "kind", "order", "id"]
         verbose_name = _("incident contact")
         verbose_name_plural = _("incident contacts")

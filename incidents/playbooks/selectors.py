@@ -11,7 +11,6 @@ from .models import (
     AppliedPlaybook,
     IncidentContact,
     IncidentTemplate,
-    Notification,
     Playbook,
     Task,
     TaskStatus,
@@ -31,9 +30,7 @@ def playbooks_for(category: str | None = None, severity: int | None = None) -> l
 
 
 def applied_playbook(incident) -> AppliedPlaybook | None:
-    return (
-        AppliedPlaybook.objects.select_related("approval_policy").filter(incident=incident).first()
-    )
+    return AppliedPlaybook.objects.filter(incident=incident).first()
 
 
 def tasks_of(incident) -> QuerySet[Task]:
@@ -81,16 +78,6 @@ def default_next_update():
     """With no update scheduled, a template promises one within the hour, at a round time."""
     soon = (timezone.now() + timedelta(hours=1)).replace(second=0, microsecond=0)
     return soon + timedelta(minutes=-soon.minute % 15)
-
-
-def unread_count(user) -> int:
-    if not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def notifications_of(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).select_related("task", "incident")
 
 
 def draft_from_template(incident, template_id) -> dict | None:

@@ -3,9 +3,8 @@ Thin: read through selectors, write through actions (htmx answers as the room's 
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents import permissions
 from incidents.errors import DomainError
 from incidents.shortcuts import done, incident_or_404, refused
+from statements import selectors as statement_selectors
 
 from . import actions, selectors
 from .forms import ApplyPlaybookForm
@@ -35,6 +35,7 @@ def board_context(request, incident) -> dict:
     context = {
         **contacts_context(request, incident),
         "applied_playbook": applied,
+        "approval_policy": statement_selectors.incident_policy(incident) if applied else None,
         "board": selectors.task_board(incident),
         "now": timezone.now(),
         "assignable": [
@@ -136,23 +137,3 @@ def mark_contact(request, pk, contact_id):
     except DomainError as exc:
         return refused(request, incident, exc.message)
     return done(request, incident, _("Contact updated."))
-
-
-@login_required
-@require_GET
-def notifications(request):
-    page = Paginator(selectors.notifications_of(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "incidents/playbooks/notifications.html", {"page": page})
-
-
-@login_required
-@require_GET
-def bell(request):
-    return render(request, "incidents/playbooks/_bell.html")
-
-
-@login_required
-@require_POST
-def notifications_read(request):
-    actions.notifications_mark_read(user=request.user)
-    return redirect("notifications")

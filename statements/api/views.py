@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
-from incidents.playbooks.selectors import draft_from_template
 
 from .. import actions, selectors
+from ..drafting import draft_from_template
 from ..models import Statement
 from .serializers import (
     ApproveSerializer,

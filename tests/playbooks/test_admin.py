@@ -17,21 +17,21 @@ from incidents.playbooks.models import Playbook, StatementTemplate
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/incidents/playbook/"
-ADD = "/admin/incidents/playbook/add/"
-IMPORT = "/admin/incidents/playbook/import/"
+CHANGELIST = "/admin/playbooks/playbook/"
+ADD = "/admin/playbooks/playbook/add/"
+IMPORT = "/admin/playbooks/playbook/import/"
 
 
 def change_url(playbook):
-    return f"/admin/incidents/playbook/{playbook.pk}/change/"
+    return f"/admin/playbooks/playbook/{playbook.pk}/change/"
 
 
 def preview_url(playbook):
-    return f"/admin/incidents/playbook/{playbook.pk}/preview/"
+    return f"/admin/playbooks/playbook/{playbook.pk}/preview/"
 
 
 def export_url(playbook):
-    return f"/admin/incidents/playbook/{playbook.pk}/export/"
+    return f"/admin/playbooks/playbook/{playbook.pk}/export/"
 
 
 def inline(prefix, rows, *, initial=0):
@@ -461,7 +461,7 @@ def test_preview_uses_the_template_language_for_the_sample(admin_browser, make_p
 
 
 def test_preview_of_a_missing_playbook_redirects_with_a_message(admin_browser, db):
-    response = admin_browser.get("/admin/incidents/playbook/999999/preview/")
+    response = admin_browser.get("/admin/playbooks/playbook/999999/preview/")
 
     assert response.status_code == 302
 
@@ -716,7 +716,7 @@ def test_a_view_only_editor_cannot_replace(make_user, client, make_playbook):
     editor = make_user("viewer", is_staff=True)
     editor.user_permissions.set(
         Permission.objects.filter(
-            codename__in=["view_playbook", "add_playbook"], content_type__app_label="incidents"
+            codename__in=["view_playbook", "add_playbook"], content_type__app_label="playbooks"
         )
     )
     client.force_login(editor)
@@ -769,7 +769,7 @@ def test_staff_without_playbook_permissions_are_refused(client, staff, some_urls
 def test_a_view_only_editor_can_preview_and_export_but_not_import(client, make_user, make_playbook):
     viewer = make_user("reader", is_staff=True)
     viewer.user_permissions.set(
-        Permission.objects.filter(codename="view_playbook", content_type__app_label="incidents")
+        Permission.objects.filter(codename="view_playbook", content_type__app_label="playbooks")
     )
     client.force_login(viewer)
     playbook = make_playbook()

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlaybooksConfig(AppConfig):
+    """Playbooks prepared in the admin and their incident side (tasks, templates, contacts).
+    Built on `incidents` and `statements`; neither imports it: it plugs into the room and
+    the statement editor through their extension points."""
+
+    name = "incidents.playbooks"
+    label = "playbooks"
+    verbose_name = _("Playbooks")
+
+    def ready(self):
+        from incidents import extensions as incident_extensions
+        from statements import drafting
+
+        from . import selectors
+        from .views import board_context
+
+        incident_extensions.register_room_panel(board_context)
+        drafting.register_template_source(
+            templates_of=selectors.templates_of, draft=selectors.draft_from_template
+        )
