@@ -41,7 +41,7 @@ def test_the_core_contract_names_every_module_of_the_core():
 def test_migrations_depend_only_on_lower_apps():
     graph = MigrationLoader(None, ignore_no_migrations=True).graph
     upward = set()
-    for (app, name), node in graph.nodes.items():
+    for app, name in graph.nodes:
         if app not in LAYER:
             continue
         for parent in graph.node_map[(app, name)].parents:
