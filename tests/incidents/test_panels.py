@@ -126,3 +126,10 @@ def test_a_resync_of_typed_entries_only_refreshes_no_panel(incident, drafter, br
     assert response.content.decode().count("data-seq=") == 2
     assert header_panels(response) == []
 
+
+def test_the_room_names_every_incident_panel(incident, lead, browser_client):
+    html = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/").content.decode()
+    named = set()
+    for value in re.findall(r'data-panel="([^"]+)"', html):
+        named.update(value.split())
+    assert named == set(panels.PANELS)
