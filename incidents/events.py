@@ -2,7 +2,8 @@
 
 Every event carries the incident's latest timeline `seq`, so a client that reconnects can
 ask for `?after=<seq>` and miss nothing. The payload embeds the timeline entry serialized
-exactly as the API returns it, so the live view and the history can never disagree.
+exactly as the API returns it, so the live view and the history can never disagree, and
+the names of the room's panels it changes (`panels`, decided in `incidents/panels.py`).
 """
 
 import hashlib
@@ -16,6 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from . import panels
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ def entry_event(entry, incident) -> dict:
         "entry": TimelineEntrySerializer(entry).data,
         "incident": IncidentStateSerializer(incident).data,
         "html": fragments(entry, incident),
+        "panels": panels.entry_panels(entry.kind),
     }
 
 
@@ -97,8 +101,14 @@ def _send(group: str, message: dict, what: str) -> None:
 def signal_payload(incident_id: int, signal: str, **ids) -> dict:
     """An event that changes working state but not the timeline (a thumbnail is ready, a
     capture moved on): no `seq`, so it never touches the client's resync bookkeeping; the
-    page refreshes the panel named by `signal`."""
-    return {"event": "signal", "signal": signal, "incident_id": incident_id, **ids}
+    page refreshes the panels it names."""
+    return {
+        "event": "signal",
+        "signal": signal,
+        "incident_id": incident_id,
+        "panels": panels.signal_panels(signal),
+        **ids,
+    }
 
 
 def publish_signal(incident_id: int, signal: str, **ids) -> None:
@@ -111,8 +121,9 @@ def publish_signal_on_commit(incident_id: int, signal: str, **ids) -> None:
 
 
 def publish_user_signal(user_id: int, signal: str) -> None:
-    """Tell every page this user has open (through their room sockets) to refresh `signal`."""
-    payload = {"event": "signal", "signal": signal}
+    """Tell every page this user has open (through their room sockets) to refresh the
+    panels of `signal`."""
+    payload = {"event": "signal", "signal": signal, "panels": panels.signal_panels(signal)}
     _send(user_group(user_id), event_message(payload), f"{signal} of user {user_id}")
 
 

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import actions, extensions, permissions, selectors
+from . import actions, extensions, panels, permissions, selectors
 from .errors import DomainError
 from .forms import (
     HandOverForm,
@@ -168,10 +168,13 @@ def timeline_panel(request, pk):
     incident = incident_or_404(request, pk)
     after = request.GET.get("after", "")
     if re.fullmatch(r"[0-9]{1,9}", after):
-        # A live client catching up after a reconnect or a gap: every entry it missed.
-        entries = selectors.timeline_for(incident, after=int(after))
+        # A live client catching up after a reconnect or a gap: every entry it missed, and
+        # the panels their live events would have refreshed.
+        entries = list(selectors.timeline_for(incident, after=int(after)))
         context = {"incident": incident, "entries": entries, "has_more": False}
-        return render(request, "incidents/_timeline_entries.html", context)
+        response = render(request, "incidents/_timeline_entries.html", context)
+        response[panels.RESYNC_HEADER] = ", ".join(panels.panels_for(e.kind for e in entries))
+        return response
     context = _timeline_context(request, incident)
     template = "incidents/_timeline_entries.html" if "before" in request.GET else None
     return render(request, template or "incidents/_timeline_list.html", context)

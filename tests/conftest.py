@@ -1,12 +1,14 @@
 """Persona fixtures: one user per role in one incident's cell, plus an outsider and staff."""
 
+import asyncio
 import itertools
 
 import pytest
+from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from incidents import actions
+from incidents import actions, events
 from tests.helpers import ensure_policy
 
 User = get_user_model()
@@ -96,6 +98,31 @@ def incident(declare, lead, drafter, approver, spokesperson, observer, policies)
     ]:
         actions.member_add(incident=incident, actor=lead, user=user, role=role)
     return incident
+
+
+@pytest.fixture
+def listener(incident):
+    """A channel subscribed to the incident's group, like a WebSocket consumer will be.
+    One event loop for all its calls: channels-redis binds a channel to a loop."""
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    group = events.incident_group(incident.pk)
+    channel = loop.run_until_complete(layer.new_channel())
+    loop.run_until_complete(layer.group_add(group, channel))
+
+    def receive_all():
+        received = []
+        while True:
+            try:
+                received.append(
+                    loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 0.3))
+                )
+            except TimeoutError:
+                return received
+
+    yield receive_all
+    loop.run_until_complete(layer.group_discard(group, channel))
+    loop.close()
 
 
 @pytest.fixture

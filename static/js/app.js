@@ -100,13 +100,24 @@
     }
   });
 
+  // Refresh the page's panels by name: each element marked data-panel="<name>" re-fetches
+  // itself (its hx-get, on a "panel-refresh" event dispatched to it alone). The names come
+  // from the server (incidents/panels.py): live events and resyncs carry them.
+  function refreshPanels(names) {
+    const elements = new Set();
+    for (const name of names || []) {
+      document.querySelectorAll(`[data-panel~="${CSS.escape(name)}"]`).forEach((el) => elements.add(el));
+    }
+    elements.forEach((el) => el.dispatchEvent(new CustomEvent("panel-refresh")));
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     tick();
     setInterval(tick, 1000);
     bindCounters(document);
   });
   document.addEventListener("htmx:afterSettle", (event) => bindCounters(event.target));
-  window.crisisCell = { tick };
+  window.crisisCell = { tick, refreshPanels };
   document.addEventListener("htmx:afterSettle", tick);
 
   // Refused requests (403, 404, 409...) carry a readable message: show it, never fail silently.

@@ -136,7 +136,7 @@
     if (button) button.disabled = false;
     pending = pending.filter((entry) => entry.li.dataset.state !== "done");
     if (stored) {
-      htmx.trigger(document.body, "evidence-changed");
+      window.crisisCell.refreshPanels(["evidence"]);
       if (!pending.length) {
         form.querySelectorAll(".evidence-details [name]").forEach((field) => {
           if (field.tagName === "SELECT") field.selectedIndex = 0; else field.value = "";

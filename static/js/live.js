@@ -3,8 +3,9 @@
 // Every event carries the incident's timeline sequence number. The page remembers the last
 // one it applied; a gap, or a reconnect, fetches what was missed (?after=<seq>) before going
 // on, so nothing is lost and nothing is applied twice. Timeline entries and header chips
-// arrive as HTML rendered once per event on the server; panels whose content depends on
-// the viewer (lead controls, cell, statements) are asked to refresh themselves.
+// arrive as HTML rendered once per event on the server; the other panels the event changes
+// are named by the server (`panels`, incidents/panels.py; a resync's X-Refresh-Panels
+// header) and asked to refresh themselves (crisisCell.refreshPanels, data-panel="...").
 (() => {
   "use strict";
 
@@ -13,27 +14,11 @@
 
   const incidentId = room.dataset.incident;
   const language = room.dataset.language;
-  const canLead = room.dataset.canLead === "true";
   const timelineUrl = room.dataset.timelineUrl;
   const status = document.getElementById("live-status");
   let lastSeq = Number(room.dataset.lastSeq) || 0;
   let resyncing = null;
   const connection = window.crisisSocket.open(incidentId);
-
-  const PANEL_EVENTS = {
-    "members-changed": ["member_added", "member_removed", "role_changed", "lead_handed_over"],
-    "statements-changed": [
-      "statement_drafted", "statement_revised", "statement_submitted", "statement_approved",
-      "statement_changes_requested", "statement_published", "statement_withdrawn",
-    ],
-    "evidence-changed": ["evidence_added", "evidence_capture_failed"],
-    "tasks-changed": ["playbook_applied", "task_assigned", "task_completed"],
-    "contacts-changed": ["playbook_applied", "contact_briefed", "contact_thanked"],
-    "header-changed": [
-      "status_changed", "reopened", "severity_changed", "updated", "lead_handed_over",
-      "statement_published",
-    ],
-  };
 
   function setStatus(state) {
     status.dataset.state = state;
@@ -83,19 +68,11 @@
     window.crisisCell?.tick();
   }
 
-  function applyPanels(kind) {
-    for (const [name, kinds] of Object.entries(PANEL_EVENTS)) {
-      if (!kinds.includes(kind)) continue;
-      if (name === "header-changed" && !canLead) continue; // chips came as HTML already
-      htmx.trigger(document.body, name);
-    }
-  }
-
   function apply(payload) {
     const fragments = payload.html[language] || Object.values(payload.html)[0];
     insertEntries(fragments.entry);
     applyHeader(fragments);
-    applyPanels(payload.entry.kind);
+    window.crisisCell.refreshPanels(payload.panels);
     lastSeq = payload.seq;
   }
 
@@ -105,23 +82,21 @@
     resyncing = fetch(`${timelineUrl}?after=${lastSeq}`, {
       headers: { "HX-Request": "true" }, credentials: "same-origin",
     })
-      .then((response) => {
+      .then(async (response) => {
         if (!response.ok) throw new Error(`resync failed: ${response.status}`);
-        return response.text();
+        // The panels the missed entries' live events would have refreshed.
+        const panels = (response.headers.get("X-Refresh-Panels") || "")
+          .split(",").map((name) => name.trim()).filter(Boolean);
+        return { html: await response.text(), panels };
       })
-      .then((html) => {
+      .then(({ html, panels }) => {
         const holder = document.createElement("template");
         holder.innerHTML = html;
         const seqs = [...holder.content.querySelectorAll("li.entry")].map((li) => Number(li.dataset.seq));
         if (seqs.length) {
           insertEntries(html);
           lastSeq = Math.max(lastSeq, ...seqs);
-          htmx.trigger(document.body, "header-changed");
-          htmx.trigger(document.body, "members-changed");
-          htmx.trigger(document.body, "statements-changed");
-          htmx.trigger(document.body, "evidence-changed");
-          htmx.trigger(document.body, "tasks-changed");
-          htmx.trigger(document.body, "contacts-changed");
+          window.crisisCell.refreshPanels(panels);
         }
       })
       .finally(() => { resyncing = null; });
@@ -133,7 +108,7 @@
     if (payload.type === "presence") return;
     if (payload.event === "signal") {
       // Working state outside the timeline (a thumbnail is ready, a capture moved on).
-      htmx.trigger(document.body, payload.signal);
+      window.crisisCell.refreshPanels(payload.panels);
       return;
     }
     if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;

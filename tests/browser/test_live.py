@@ -88,3 +88,59 @@ def test_a_dropped_connection_loses_nothing(signed_in, room):
     texts = missed.locator(".entry-text").all_inner_texts()
     assert texts == [f"missed {n}" for n in range(5, 0, -1)]  # newest first, each once
     assert drafter_tab.evaluate("window.__sameDocument") is True
+
+
+PANEL_URLS = re.compile(
+    r"/incidents/\d+/(header|members|tasks|contacts|statements|evidence/panel)/$"
+)
+
+
+def test_live_events_refresh_exactly_the_panels_they_name(signed_in, room, django_user_model):
+    incident, lead, drafter = room
+    drafter_tab = signed_in(drafter)
+    open_room(drafter_tab, incident)
+    refreshed = []
+    drafter_tab.on(
+        "request",
+        lambda r: PANEL_URLS.search(r.url) and refreshed.append(PANEL_URLS.search(r.url)[1]),
+    )
+
+    # A typed entry changes the timeline only: no panel is fetched again.
+    outside_the_browser_loop(
+        lambda: actions.timeline_add_entry(
+            incident=incident, actor=lead, kind="note", text="Journalist called"
+        )
+    )
+    expect(drafter_tab.locator("#timeline")).to_contain_text("Journalist called")
+    assert refreshed == []
+
+    expect(drafter_tab.locator("#statements-panel")).to_contain_text("New statement")
+    # The lead makes Dana an observer: her cell, her role in the header and what she may do
+    # in the checklist and the statements panel follow, without a reload.
+    outside_the_browser_loop(
+        lambda: actions.member_change_role(
+            incident=incident, actor=lead, user=drafter, role="observer"
+        )
+    )
+    expect(drafter_tab.locator("#incident-header .facts")).to_contain_text("Observer")
+    expect(drafter_tab.locator("#members-panel")).to_contain_text("Observer")
+    expect(drafter_tab.locator("#statements-panel")).not_to_contain_text("New statement")
+    assert set(refreshed) == {"header", "members", "tasks", "statements", "contacts"}
+    assert drafter_tab.evaluate("window.__sameDocument") is True
+
+
+def test_a_resync_refreshes_the_panels_of_what_was_missed(signed_in, room, django_user_model):
+    incident, lead, drafter = room
+    drafter_tab = signed_in(drafter)
+    open_room(drafter_tab, incident)
+
+    def add_eli():
+        eli = django_user_model.objects.create_user("eli", first_name="Eli")
+        actions.member_add(incident=incident, actor=lead, user=eli, role="spokesperson")
+
+    with drafter_tab.expect_request(re.compile(r"/timeline/\?after=\d+$")):
+        drafter_tab.evaluate("window.crisisLive.socket.close()")
+        outside_the_browser_loop(add_eli)  # while the drafter is disconnected
+    expect(drafter_tab.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(drafter_tab.locator("#members-panel")).to_contain_text("Eli")
+    assert drafter_tab.evaluate("window.__sameDocument") is True

@@ -70,7 +70,7 @@ def test_the_lead_sees_the_drafter_arrive_edit_and_leave(signed_in, room):
     drafter_tab.focus("#id_text")
     expect(badge).to_have_text("Dana is editing this statement")
     # The statements panel is re-rendered by htmx: the badge comes back.
-    lead_tab.evaluate("htmx.trigger(document.body, 'statements-changed')")
+    lead_tab.evaluate("crisisCell.refreshPanels(['statements'])")
     expect(badge).to_have_text("Dana is editing this statement")
 
     # The lead opens the statement too (in French): warned before typing over Dana.

@@ -39,6 +39,7 @@ def test_added_evidence_then_its_thumbnail_arrive_live(incident, drafter, observ
             "event": "signal",
             "signal": "evidence-changed",
             "incident_id": incident.pk,
+            "panels": ["evidence"],
             "evidence": items[0].pk,
         }
         await communicator.disconnect()

@@ -1,40 +1,13 @@
-import asyncio
 import itertools
 import json
 import threading
 
 import pytest
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from incidents import actions, events
 from incidents.errors import TransitionNotAllowed
 from incidents.models import TimelineEntry
-
-
-@pytest.fixture
-def listener(incident):
-    """A channel subscribed to the incident's group, like a WebSocket consumer will be.
-    One event loop for all its calls: channels-redis binds a channel to a loop."""
-    layer = get_channel_layer()
-    loop = asyncio.new_event_loop()
-    group = events.incident_group(incident.pk)
-    channel = loop.run_until_complete(layer.new_channel())
-    loop.run_until_complete(layer.group_add(group, channel))
-
-    def receive_all():
-        received = []
-        while True:
-            try:
-                received.append(
-                    loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 0.3))
-                )
-            except TimeoutError:
-                return received
-
-    yield receive_all
-    loop.run_until_complete(layer.group_discard(group, channel))
-    loop.close()
 
 
 def test_an_action_publishes_the_stored_entry_after_commit(
