@@ -9,53 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import ApproverFunction, Category, EntryKind, Origin, Platform, Role, Severity, Status
+
 GENESIS_HASH = "0" * 64
-
-
-class Category(models.TextChoices):
-    PRODUCT = "product", _("Product")
-    SERVICE = "service", _("Service")
-    BRAND = "brand", _("Brand")
-    PUBLIC_STATEMENT = "public_statement", _("Public statement")
-    EXTERNAL_EVENT = "external_event", _("External event")
-    RUMOUR = "rumour", _("Rumour / fake")
-    OTHER = "other", _("Other")
-
-
-class Origin(models.TextChoices):
-    ONLINE = "online", _("Started on a social platform")
-    OFFLINE = "offline", _("Off-line event picked up online")
-
-
-class Platform(models.TextChoices):
-    X = "x", _("X / Twitter")
-    FACEBOOK = "facebook", _("Facebook")
-    INSTAGRAM = "instagram", _("Instagram")
-    LINKEDIN = "linkedin", _("LinkedIn")
-    TIKTOK = "tiktok", _("TikTok")
-    YOUTUBE = "youtube", _("YouTube")
-    PRESS = "press", _("Press")
-    FORUM = "forum", _("Forum")
-    OTHER = "other", _("Other")
-
-
-class Severity(models.IntegerChoices):
-    LOW = 1, _("Low — contained")
-    MODERATE = 2, _("Moderate — spreading")
-    HIGH = 3, _("High — viral")
-    CRITICAL = 4, _("Critical — major threat")
-
-    @property
-    def css(self) -> str:
-        return {1: "low", 2: "moderate", 3: "high", 4: "critical"}[self.value]
-
-
-class Status(models.TextChoices):
-    DETECTED = "detected", _("Detected")
-    ACTIVE = "active", _("Active")
-    MONITORING = "monitoring", _("Monitoring")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
 
 
 # Allowed lifecycle moves. Going back to ACTIVE from RESOLVED or CLOSED is a reopening.
@@ -150,23 +106,6 @@ def first_response_due(declared_at, severity: int):
     return declared_at + timedelta(minutes=settings.FIRST_RESPONSE_MINUTES[int(severity)])
 
 
-class Role(models.TextChoices):
-    LEAD = "lead", _("Lead")
-    DRAFTER = "drafter", _("Drafter (community manager)")
-    APPROVER = "approver", _("Approver (legal, communications)")
-    SPOKESPERSON = "spokesperson", _("Spokesperson")
-    OBSERVER = "observer", _("Observer (read-only)")
-
-
-class ApproverFunction(models.TextChoices):
-    """What an approver signs off for; approval policies require functions, not people."""
-
-    LEGAL = "legal", _("Legal")
-    COMMUNICATIONS = "communications", _("Communications")
-    EXECUTIVE = "executive", _("Executive management")
-    OTHER = "other", _("Other")
-
-
 # Short label shown with an approver's function: "Approver — Legal".
 APPROVER_LABEL = _("Approver")
 
@@ -230,45 +169,6 @@ class Membership(models.Model):
         if self.role == Role.APPROVER and self.function:
             return f"{APPROVER_LABEL} — {ApproverFunction(self.function).label}"
         return Role(self.role).label
-
-
-class EntryKind(models.TextChoices):
-    # Written by actions.
-    DECLARED = "declared", _("Incident declared")
-    UPDATED = "updated", _("Details edited")
-    STATUS_CHANGED = "status_changed", _("Status changed")
-    REOPENED = "reopened", _("Reopened")
-    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
-    MEMBER_ADDED = "member_added", _("Member added")
-    MEMBER_REMOVED = "member_removed", _("Member removed")
-    ROLE_CHANGED = "role_changed", _("Role changed")
-    LEAD_HANDED_OVER = "lead_handed_over", _("Lead handed over")
-    # Typed by the committee.
-    NOTE = "note", _("Note")
-    KEY_EVENT = "key_event", _("Key event")
-    AMPLIFICATION = "amplification", _("Amplification")
-    PUBLIC_REACTION = "public_reaction", _("Public reaction")
-    SUPPORTER = "supporter", _("Supporter / defender identified")
-    PRESS_CONTACT = "press_contact", _("Press contact")
-    DECISION = "decision", _("Decision")
-    # Written by the statements workflow.
-    STATEMENT_DRAFTED = "statement_drafted", _("Statement drafted")
-    STATEMENT_REVISED = "statement_revised", _("Statement revised")
-    STATEMENT_SUBMITTED = "statement_submitted", _("Statement submitted for approval")
-    STATEMENT_APPROVED = "statement_approved", _("Statement approved")
-    STATEMENT_CHANGES_REQUESTED = "statement_changes_requested", _("Changes requested")
-    STATEMENT_PUBLISHED = "statement_published", _("Statement published")
-    STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
-    # Written by the evidence locker.
-    EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
-    EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")
-    EVIDENCE_EXPORTED = "evidence_exported", _("Evidence exported")
-    # Written by playbooks and their tasks.
-    PLAYBOOK_APPLIED = "playbook_applied", _("Playbook applied")
-    TASK_ASSIGNED = "task_assigned", _("Task assigned")
-    TASK_COMPLETED = "task_completed", _("Task completed")
-    CONTACT_BRIEFED = "contact_briefed", _("Contact briefed")
-    CONTACT_THANKED = "contact_thanked", _("Contact thanked")
 
 
 MANUAL_KINDS = (

@@ -7,31 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import AppendOnlyModel, ApproverFunction, Incident, append_only_trigger
 
-
-class StatementKind(models.TextChoices):
-    HOLDING = "holding", _("Holding statement")
-    APOLOGY = "apology", _("Apology")
-    UPDATE = "update", _("Update")
-    CORRECTION = "correction", _("Correction")
-    REPLY = "reply", _("Individual reply")
-    FAQ = "faq", _("FAQ answer")
-    BRIEFING = "briefing", _("Internal briefing")
-
+from .choices import Channel, Decision, Language, StatementKind, StatementStatus
 
 # Statements that never reach the public do not count as the incident's first response.
 INTERNAL_KINDS = (StatementKind.BRIEFING,)
-
-
-class Channel(models.TextChoices):
-    X = "x", _("X / Twitter")
-    FACEBOOK = "facebook", _("Facebook")
-    INSTAGRAM = "instagram", _("Instagram")
-    LINKEDIN = "linkedin", _("LinkedIn")
-    TIKTOK = "tiktok", _("TikTok")
-    YOUTUBE = "youtube", _("YouTube")
-    PRESS_RELEASE = "press_release", _("Press release")
-    CRISIS_CENTER = "crisis_center", _("Crisis center page")
-    EMAIL = "email", _("Email")
 
 
 # Characters per post. None: no platform limit.
@@ -49,24 +28,6 @@ CHANNEL_LIMITS: dict[str, int | None] = {
 # Platforms where a long text can go out as a numbered thread of posts.
 THREADABLE = (Channel.X,)
 MAX_TEXT = 50_000
-
-
-class Language(models.TextChoices):
-    FR = "fr", _("French")
-    EN = "en", _("English")
-    DE = "de", _("German")
-    ES = "es", _("Spanish")
-    IT = "it", _("Italian")
-    NL = "nl", _("Dutch")
-
-
-class StatementStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    IN_REVIEW = "in_review", _("In review")
-    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-    APPROVED = "approved", _("Approved")
-    PUBLISHED = "published", _("Published")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 EDITABLE_STATUSES = (
@@ -256,11 +217,6 @@ class Revision(AppendOnlyModel):
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Decision(models.TextChoices):
-    APPROVED = "approved", _("Approved")
-    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
 
 
 class Review(AppendOnlyModel):

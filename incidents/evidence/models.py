@@ -29,25 +29,14 @@ from incidents.models import (
     append_only_trigger,
 )
 
-
-class EvidenceKind(models.TextChoices):
-    POST = "post", _("Post")
-    PROFILE = "profile", _("Author's profile")
-    COMMENT_THREAD = "comment_thread", _("Comment thread")
-    ARTICLE = "article", _("Article")
-    OTHER = "other", _("Other")
-
-
-class EvidenceSource(models.TextChoices):
-    UPLOAD = "upload", _("Uploaded by a member")
-    CAPTURE = "capture", _("Captured by the server")
-
-
-class DisplayStatus(models.TextChoices):
-    PENDING = "pending", _("Being prepared")
-    READY = "ready", _("Ready")
-    NONE = "none", _("No preview for this type")
-    FAILED = "failed", _("Preview failed")
+from .choices import (
+    CaptureStage,
+    CaptureStatus,
+    CustodyAction,
+    DisplayStatus,
+    EvidenceKind,
+    EvidenceSource,
+)
 
 
 def original_path(item, filename: str) -> str:
@@ -188,16 +177,6 @@ class EvidenceItem(models.Model):
         return f"incident-{self.incident_id}-{self.label}-{self.sha256[:12]}{self.extension}"
 
 
-class CustodyAction(models.TextChoices):
-    UPLOADED = "uploaded", _("Uploaded")
-    CAPTURED = "captured", _("Captured by the server")
-    VIEWED = "viewed", _("Viewed")
-    DOWNLOADED = "downloaded", _("Original downloaded")
-    EXPORTED = "exported", _("Exported in a bundle")
-    VERIFIED = "verified", _("Integrity verified")
-    VERIFICATION_FAILED = "verification_failed", _("Integrity check FAILED")
-
-
 class CustodyEvent(AppendOnlyModel):
     """One link of an item's chain of custody: who did what with it, and when."""
 
@@ -241,20 +220,6 @@ class CustodyEvent(AppendOnlyModel):
 
 
 CUSTODY_GENESIS = GENESIS_HASH
-
-
-class CaptureStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class CaptureStage(models.TextChoices):
-    OPENING = "opening", _("Opening the page")
-    SCREENSHOT = "screenshot", _("Taking a full-page screenshot")
-    ARCHIVING = "archiving", _("Saving the page archive")
-    STORING = "storing", _("Hashing and storing")
 
 
 class CaptureJob(models.Model):

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Incident, Platform, Role, Severity
 from statements.models import Channel, Language, StatementKind
 
+from .choices import ContactKind, ReminderKind, TaskStatus
+
 REVIEW_EVERY = timedelta(days=182)  # "not reviewed for 6 months" is flagged in the admin
 
 TASK_ROLES = [(role, label) for role, label in Role.choices if role != Role.OBSERVER]
@@ -147,12 +149,6 @@ class PlaybookPolicy(models.Model):
         return f"{self.get_severity_display()}: {self.policy}"
 
 
-class ContactKind(models.TextChoices):
-    COMMITTEE = "committee", _("Crisis committee")
-    STAKEHOLDER = "stakeholder", _("Stakeholder")
-    AMBASSADOR = "ambassador", _("Ambassador / influencer")
-
-
 class ContactFields(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=ContactKind.choices)
     name = models.CharField(_("name"), max_length=150)
@@ -247,11 +243,6 @@ class IncidentTemplate(models.Model):
         return f"{self.name} ({self.get_language_display()})"
 
 
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
-
-
 class Task(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks")
     order = models.PositiveIntegerField(default=0)
@@ -287,11 +278,6 @@ class Task(models.Model):
 
     def is_overdue(self, now=None) -> bool:
         return self.status == TaskStatus.OPEN and (now or timezone.now()) > self.due_at
-
-
-class ReminderKind(models.TextChoices):
-    DUE_SOON = "due_soon", _("Due in 5 minutes")
-    OVERDUE = "overdue", _("Overdue")
 
 
 class TaskReminder(models.Model):

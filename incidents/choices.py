@@ -1,0 +1,120 @@
+"""Enumerations of this app, in one place (docs/api.md lists their values)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    SERVICE = "service", _("Service")
+    BRAND = "brand", _("Brand")
+    PUBLIC_STATEMENT = "public_statement", _("Public statement")
+    EXTERNAL_EVENT = "external_event", _("External event")
+    RUMOUR = "rumour", _("Rumour / fake")
+    OTHER = "other", _("Other")
+
+
+class Origin(models.TextChoices):
+    ONLINE = "online", _("Started on a social platform")
+    OFFLINE = "offline", _("Off-line event picked up online")
+
+
+# The social networks, once: where a crisis is seen (Platform) and where a statement is
+# published (statements' Channel) both start from this list.
+SOCIAL_NETWORKS = [
+    ("X", ("x", _("X / Twitter"))),
+    ("FACEBOOK", ("facebook", _("Facebook"))),
+    ("INSTAGRAM", ("instagram", _("Instagram"))),
+    ("LINKEDIN", ("linkedin", _("LinkedIn"))),
+    ("TIKTOK", ("tiktok", _("TikTok"))),
+    ("YOUTUBE", ("youtube", _("YouTube"))),
+]
+
+# Where an incident shows: the social networks, the press, forums.
+Platform = models.TextChoices(
+    "Platform",
+    [
+        *SOCIAL_NETWORKS,
+        ("PRESS", ("press", _("Press"))),
+        ("FORUM", ("forum", _("Forum"))),
+        ("OTHER", ("other", _("Other"))),
+    ],
+)
+
+
+class Severity(models.IntegerChoices):
+    """Higher is worse: 1 (low) to 4 (critical). Some incident tools count the other way
+    (SEV1 = worst); this product never does (docs/api.md)."""
+
+    LOW = 1, _("Low — contained")
+    MODERATE = 2, _("Moderate — spreading")
+    HIGH = 3, _("High — viral")
+    CRITICAL = 4, _("Critical — major threat")
+
+    @property
+    def css(self) -> str:
+        return {1: "low", 2: "moderate", 3: "high", 4: "critical"}[self.value]
+
+
+class Status(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    ACTIVE = "active", _("Active")
+    MONITORING = "monitoring", _("Monitoring")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    DRAFTER = "drafter", _("Drafter (community manager)")
+    APPROVER = "approver", _("Approver (legal, communications)")
+    SPOKESPERSON = "spokesperson", _("Spokesperson")
+    OBSERVER = "observer", _("Observer (read-only)")
+
+
+class ApproverFunction(models.TextChoices):
+    """What an approver signs off for; approval policies require functions, not people."""
+
+    LEGAL = "legal", _("Legal")
+    COMMUNICATIONS = "communications", _("Communications")
+    EXECUTIVE = "executive", _("Executive management")
+    OTHER = "other", _("Other")
+
+
+class EntryKind(models.TextChoices):
+    # Written by actions.
+    DECLARED = "declared", _("Incident declared")
+    UPDATED = "updated", _("Details edited")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REOPENED = "reopened", _("Reopened")
+    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+    MEMBER_ADDED = "member_added", _("Member added")
+    MEMBER_REMOVED = "member_removed", _("Member removed")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    LEAD_HANDED_OVER = "lead_handed_over", _("Lead handed over")
+    # Typed by the committee.
+    NOTE = "note", _("Note")
+    KEY_EVENT = "key_event", _("Key event")
+    AMPLIFICATION = "amplification", _("Amplification")
+    PUBLIC_REACTION = "public_reaction", _("Public reaction")
+    SUPPORTER = "supporter", _("Supporter / defender identified")
+    PRESS_CONTACT = "press_contact", _("Press contact")
+    DECISION = "decision", _("Decision")
+    # Written by the statements workflow.
+    STATEMENT_DRAFTED = "statement_drafted", _("Statement drafted")
+    STATEMENT_REVISED = "statement_revised", _("Statement revised")
+    STATEMENT_SUBMITTED = "statement_submitted", _("Statement submitted for approval")
+    STATEMENT_APPROVED = "statement_approved", _("Statement approved")
+    STATEMENT_CHANGES_REQUESTED = "statement_changes_requested", _("Changes requested")
+    STATEMENT_PUBLISHED = "statement_published", _("Statement published")
+    STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
+    # Written by the evidence locker.
+    EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
+    EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")
+    EVIDENCE_EXPORTED = "evidence_exported", _("Evidence exported")
+    # Written by playbooks and their tasks.
+    PLAYBOOK_APPLIED = "playbook_applied", _("Playbook applied")
+    TASK_ASSIGNED = "task_assigned", _("Task assigned")
+    TASK_COMPLETED = "task_completed", _("Task completed")
+    CONTACT_BRIEFED = "contact_briefed", _("Contact briefed")
+    CONTACT_THANKED = "contact_thanked", _("Contact thanked")

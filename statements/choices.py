@@ -1,0 +1,52 @@
+"""Enumerations of this app, in one place (docs/api.md lists their values)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.choices import SOCIAL_NETWORKS
+
+
+class StatementKind(models.TextChoices):
+    HOLDING = "holding", _("Holding statement")
+    APOLOGY = "apology", _("Apology")
+    UPDATE = "update", _("Update")
+    CORRECTION = "correction", _("Correction")
+    REPLY = "reply", _("Individual reply")
+    FAQ = "faq", _("FAQ answer")
+    BRIEFING = "briefing", _("Internal briefing")
+
+
+# Where a statement is published: the social networks (the same list as incidents'
+# Platform) and the company's own channels.
+Channel = models.TextChoices(
+    "Channel",
+    [
+        *SOCIAL_NETWORKS,
+        ("PRESS_RELEASE", ("press_release", _("Press release"))),
+        ("CRISIS_CENTER", ("crisis_center", _("Crisis center page"))),
+        ("EMAIL", ("email", _("Email"))),
+    ],
+)
+
+
+class Language(models.TextChoices):
+    FR = "fr", _("French")
+    EN = "en", _("English")
+    DE = "de", _("German")
+    ES = "es", _("Spanish")
+    IT = "it", _("Italian")
+    NL = "nl", _("Dutch")
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
