@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
-from django.db.models import F, Q
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -26,11 +26,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents.errors import InvalidInput
+from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, Incident, Origin, Severity
 from statements.models import CHANNEL_LIMITS
 
-from . import portable, validation
+from . import actions, portable, validation
 from .models import REVIEW_EVERY, Contact, Playbook, PlaybookPolicy, PlaybookStep, StatementTemplate
 from .templating import render_template, values_for
 
@@ -430,32 +430,26 @@ class PlaybookAdmin(admin.ModelAdmin):
         self._mark_reviewed(request, queryset, new_version=True)
 
     def _mark_reviewed(self, request, queryset, *, new_version):
-        changes = {"last_reviewed_on": timezone.localdate(), "updated_at": timezone.now()}
-        changed_fields = ["last_reviewed_on"]
-        if new_version:
-            changes["version"] = F("version") + 1
-            changed_fields.append("version")
-        playbooks = list(queryset)
-        queryset.update(**changes)
-        with translation.override(None):  # as the admin stores change messages
-            names = [str(self.opts.get_field(name).verbose_name) for name in changed_fields]
-        message = [{"changed": {"fields": names}}]
-        for playbook in playbooks:
-            self.log_change(request, playbook, message)
+        try:
+            reviewed = actions.playbooks_mark_reviewed(
+                actor=request.user, playbooks=queryset, new_version=new_version
+            )
+        except NotAllowed as refused:
+            raise PermissionDenied(refused.message) from None
         self.message_user(
             request,
             ngettext(
                 "%(count)d playbook marked as reviewed today.",
                 "%(count)d playbooks marked as reviewed today.",
-                len(playbooks),
+                len(reviewed),
             )
-            % {"count": len(playbooks)},
+            % {"count": len(reviewed)},
         )
 
     # --- Import
 
     def import_view(self, request):
-        if not self.has_add_permission(request):
+        if not actions.can_import_playbooks(request.user):
             raise PermissionDenied
         context = self._context(
             request,
@@ -470,10 +464,11 @@ class PlaybookAdmin(admin.ModelAdmin):
         data = None
         try:
             data = self._read_import(request, action)
-            replace = action == "replace"
-            if replace and not self.has_change_permission(request):
-                raise PermissionDenied
-            results = portable.import_playbooks(data, replace=replace)
+            results = actions.playbooks_import(
+                actor=request.user, data=data, replace=action == "replace", source="the admin"
+            )
+        except NotAllowed as refused:
+            raise PermissionDenied(refused.message) from None
         except portable.PlaybookExists as exists:
             return self._confirm_import(request, context, data, exists.names)
         except portable.PlaybookFileError as error:
@@ -481,7 +476,7 @@ class PlaybookAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/playbooks/import.html", context, status=400)
 
         for result in results:
-            self._log_import(request, result)
+            self._report_import(request, result)
         if len(results) == 1:
             url = reverse("admin:incidents_playbook_change", args=[results[0].playbook.pk])
         else:
@@ -527,18 +522,16 @@ class PlaybookAdmin(admin.ModelAdmin):
             payload=json.dumps(data, ensure_ascii=False),
             single=single,
             suggested_name=suggested,
-            can_replace=self.has_change_permission(request),
+            can_replace=actions.can_import_playbooks(request.user, replace=True),
         )
         return TemplateResponse(request, "admin/playbooks/import_confirm.html", context)
 
-    def _log_import(self, request, result):
+    def _report_import(self, request, result):
         playbook = result.playbook
         values = {"name": playbook.name, "version": playbook.version}
         if result.outcome == portable.Outcome.CREATED:
-            self.log_addition(request, playbook, "Imported from a JSON file.")
             text = gettext("Imported the playbook “%(name)s” (version %(version)s).")
         elif result.outcome == portable.Outcome.REPLACED:
-            self.log_change(request, playbook, "Replaced by the contents of a JSON file.")
             text = gettext(
                 "Replaced the contents of the playbook “%(name)s”; it is now version %(version)s."
             )

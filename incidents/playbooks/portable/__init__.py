@@ -21,7 +21,8 @@ every problem at once; it writes in one transaction, so nothing half-imported re
 - `export`: playbook -> dict -> text;
 - `parse`: text -> dict -> unsaved, checked rows (nothing is written).
 
-This package is the public surface the admin, the commands and the default playbooks use.
+Writing is an action like every other write: `actions.playbooks_import`. This package is
+the public surface the admin, the commands, the action and the default playbooks use.
 """
 
 from .export import dumps, export_playbook, export_playbooks
@@ -38,7 +39,6 @@ from .spec import (
     PlaybookExists,
     PlaybookFileError,
 )
-from .write import import_playbook, import_playbooks
 
 __all__ = [
     "FORMAT",
@@ -55,8 +55,6 @@ __all__ = [
     "dumps",
     "export_playbook",
     "export_playbooks",
-    "import_playbook",
-    "import_playbooks",
     "parse_playbook",
     "parse_playbooks",
     "read_json",
