@@ -22,6 +22,7 @@ from incidents import actions as incident_actions
 from incidents.management.commands.verify_timeline import first_broken_link
 from incidents.models import Incident, TimelineEntry
 from tests.evidence.conftest import png_bytes
+from tests.helpers import ensure_policy
 
 BEFORE = [
     ("incidents", "0004_playbooks_and_tasks"),
@@ -56,7 +57,7 @@ def old_schema(transactional_db, settings, tmp_path):
 
 def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, approver):
     from statements import actions as statement_actions
-    from statements.models import ApprovalPolicy, Statement
+    from statements.models import Statement
 
     old = old_schema
     # What did not change is written by today's actions, as it was written then.
@@ -74,7 +75,7 @@ def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, ap
         incident=incident, actor=lead, user=approver, role="approver", function="legal"
     )
     incident_actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text="Before")
-    policy = ApprovalPolicy.objects.get(is_default=True)
+    policy = ensure_policy("One approver", [(1, "")], is_default=True)
     statement = statement_actions.statement_create(
         incident=incident,
         actor=drafter,

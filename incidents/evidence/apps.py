@@ -13,6 +13,10 @@ class EvidenceConfig(AppConfig):
     def ready(self):
         from incidents import extensions
 
+        # Register the Celery tasks in every process, not only in the worker: actions queue
+        # them by name, and a name resolves to the task (run inline in eager mode) only once
+        # its module is imported.
+        from . import tasks  # noqa: F401
         from .views import panel_context
 
         extensions.register_room_panel(panel_context)

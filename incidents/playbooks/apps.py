@@ -15,7 +15,7 @@ class PlaybooksConfig(AppConfig):
         from incidents import extensions as incident_extensions
         from statements import drafting
 
-        from . import selectors
+        from . import selectors, tasks  # noqa: F401 (tasks: registered in every process)
         from .views import board_context
 
         incident_extensions.register_room_panel(board_context)

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from crisiscell.celery import app
 from incidents.errors import InvalidInput
 from incidents.evidence import capture
+from incidents.evidence.actions import common
 from incidents.evidence.models import CaptureJob, CaptureStatus, CustodyAction, EvidenceSource
 from incidents.models import EntryKind, TimelineEntry
+from tests.evidence.conftest import png_bytes
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +183,49 @@ def test_a_page_too_slow_to_load_fails_with_a_readable_reason(
     job = api.get(response.json()["status_url"]).json()
     assert job["status"] == CaptureStatus.FAILED
     assert job["error"] == "The page did not load within 1 second."
+
+
+def test_a_requested_capture_is_queued_by_name_and_run_by_the_worker(
+    api,
+    incident,
+    drafter,
+    local_site,
+    loopback_allowed,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    """Without a browser: the page is made up, the queueing is real. The action queues the
+    worker task by its name after commit; in eager mode (embedded, tests) it runs inline."""
+    stages = []
+
+    def open_page(url, *, on_stage):
+        on_stage("loading")
+        stages.append(CaptureJob.objects.get().stage)
+        return capture.CapturedPage(
+            final_url=url,
+            http_status=200,
+            title="Angry post #1234",
+            screenshot=png_bytes(64, 48),
+            archive=b"MIME-Version: 1.0\r\n\r\nThis brand poisoned my dog.",
+        )
+
+    monkeypatch.setattr(capture, "capture_page", open_page)
+    response = request_capture(
+        api, drafter, incident, f"{local_site}/post", django_capture_on_commit_callbacks
+    )
+
+    assert response.status_code == 202, response.content
+    job = api.get(response.json()["status_url"]).json()
+    assert job["status"] == "done", job
+    assert stages == ["loading"]
+    screenshot, page = (api.get(f"/api/evidence/{pk}/").json() for pk in job["items"])
+    assert (screenshot["content_type"], screenshot["width"]) == ("image/png", 64)
+    assert page["content_type"] == "multipart/related"
+    assert screenshot["capture"]["page_title"] == "Angry post #1234"
+
+
+def test_the_actions_queue_tasks_registered_under_their_names(db):
+    assert {common.CAPTURE_TASK, common.DISPLAY_COPIES_TASK} <= set(app.tasks)
 
 
 def test_network_errors_read_as_sentences():

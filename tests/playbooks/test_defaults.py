@@ -1,6 +1,7 @@
 """The default playbooks: created once, complete in French and English, and safe to render."""
 
 import io
+import logging
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents.models import Category, Platform, Role
-from incidents.playbooks import defaults
+from incidents.playbooks import defaults, portable
 from incidents.playbooks.defaults import ensure_default_playbooks
 from incidents.playbooks.models import (
     Contact,
@@ -283,3 +284,34 @@ def test_load_demo_ships_the_playbooks(db, settings, tmp_path):
     call_command("load_demo", stdout=out)
     assert "Default playbooks ready (3 created)" in out.getvalue()
     assert set(Playbook.objects.values_list("name", flat=True)) >= NAMES
+
+
+# --- The files and the importer ---------------------------------------------------------------
+
+
+def test_defaults_are_their_files_imported_through_the_import_action(db, caplog):
+    day = datetime(2026, 3, 2).date()
+    with caplog.at_level(logging.INFO, logger="incidents.playbooks.actions"):
+        created = ensure_default_playbooks(today=day)
+
+    assert [p.name for p in created] == list(defaults.FILES)
+    for playbook in created:
+        filename = defaults.FILES[playbook.name]
+        # Row for row what the file says, as version 1 reviewed on the day of creation.
+        expected = {**defaults.read_default(playbook.name), "version": 1}
+        assert portable.export_playbook(playbook) == {**expected, "last_reviewed_on": "2026-03-02"}
+        assert any(
+            f"default_playbooks/{filename} by the system: created" in message
+            for message in caplog.messages
+        ), filename
+
+
+def test_each_file_holds_the_playbook_it_is_named_for(db):
+    for name, filename in defaults.FILES.items():
+        assert (defaults.DIRECTORY / filename).is_file()
+        data = defaults.read_default(name)
+        assert data["name"] == name
+        assert data["format"] == portable.FORMAT
+        assert data["format_version"] == portable.FORMAT_VERSION
+        assert data["brand"] == defaults.BRAND
+        assert {row["policy"] for row in data["policies"]} <= set(defaults.POLICIES)

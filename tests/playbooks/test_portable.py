@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents.playbooks import portable
+from incidents.playbooks import actions, portable
 from incidents.playbooks.models import (
     Contact,
     Playbook,
@@ -20,6 +20,12 @@ from incidents.playbooks.models import (
 pytestmark = pytest.mark.django_db
 
 ROW_MODELS = (PlaybookStep, StatementTemplate, PlaybookPolicy, Contact)
+
+
+def import_one(data, **kwargs) -> Playbook:
+    """Import a one-playbook file as a management command does (no user)."""
+    [result] = actions.playbooks_import(actor=None, data=data, **kwargs)
+    return result.playbook
 
 
 @pytest.fixture
@@ -100,7 +106,7 @@ def test_export_of_several_playbooks_costs_a_fixed_number_of_queries(make_playbo
 def test_round_trip_under_a_new_name_gives_the_same_json(full_playbook):
     first = portable.export_playbook(full_playbook)
 
-    copy = portable.import_playbook({**first, "name": "Copy"})
+    copy = import_one({**first, "name": "Copy"})
     second = portable.export_playbook(Playbook.objects.get(pk=copy.pk))
 
     assert copy.pk != full_playbook.pk
@@ -112,7 +118,7 @@ def test_round_trip_through_an_empty_database_gives_the_same_json(full_playbook)
     full_playbook.delete()
     assert not any(model.objects.exists() for model in (Playbook, *ROW_MODELS))
 
-    imported = portable.import_playbook(portable.read_json(text.encode()))
+    imported = import_one(portable.read_json(text.encode()))
 
     assert portable.dumps(portable.export_playbook(imported)) == text
 
@@ -126,16 +132,14 @@ def test_import_lists_rows_in_the_order_an_export_would(make_playbook, policies)
         {"order": 2, "title": "C", "guidance": "", "role": "lead", "due_minutes": 90},
     ]
 
-    playbook = portable.import_playbook(data)
+    playbook = import_one(data)
 
     assert [s["title"] for s in portable.export_playbook(playbook)["steps"]] == ["A", "B", "C"]
     assert portable.export_playbook(playbook)["steps"][0]["repeat_minutes"] is None
 
 
 def test_a_minimal_file_takes_the_defaults(db):
-    playbook = portable.import_playbook(
-        {"format": "crisiscell.playbook", "format_version": 1, "name": "Minimal"}
-    )
+    playbook = import_one({"format": "crisiscell.playbook", "format_version": 1, "name": "Minimal"})
 
     assert (playbook.min_severity, playbook.max_severity, playbook.version) == (1, 4, 1)
     assert playbook.categories == [] and playbook.is_active
@@ -147,7 +151,7 @@ def test_a_minimal_file_takes_the_defaults(db):
 
 def import_errors(data, **kwargs):
     with pytest.raises(portable.PlaybookFileError) as caught:
-        portable.import_playbooks(data, **kwargs)
+        actions.playbooks_import(actor=None, data=data, **kwargs)
     return caught.value.errors
 
 
@@ -184,7 +188,7 @@ def test_every_problem_is_listed_at_once(full_playbook):
 
 def test_the_exception_message_lists_the_problems(db):
     with pytest.raises(portable.PlaybookFileError) as caught:
-        portable.import_playbook(
+        import_one(
             {"format": "crisiscell.playbook", "format_version": 1, "name": "", "steps": "no"}
         )
 
@@ -294,7 +298,7 @@ def test_an_existing_name_is_refused_without_replace(make_playbook):
     data["steps"] = []
 
     with pytest.raises(portable.PlaybookExists) as caught:
-        portable.import_playbook(data)
+        import_one(data)
 
     assert caught.value.names == ["Recall"]
     assert "A playbook named “Recall” already exists" in str(caught.value)
@@ -309,7 +313,7 @@ def test_replace_keeps_the_id_swaps_the_rows_and_raises_the_version(make_playboo
     data["policies"] = [{"severity": 4, "policy": "One approver"}]
     data["brand"] = "New brand"
 
-    replaced = portable.import_playbook(data, replace=True)
+    replaced = import_one(data, replace=True)
 
     assert replaced.pk == playbook.pk
     assert replaced.version == 4
@@ -323,7 +327,7 @@ def test_replace_takes_the_file_version_when_it_is_higher(make_playbook):
     playbook = make_playbook(name="Recall", version=3)
     data = {**portable.export_playbook(playbook), "version": 10}
 
-    assert portable.import_playbook(data, replace=True).version == 10
+    assert import_one(data, replace=True).version == 10
 
 
 def test_replacing_with_an_identical_file_changes_nothing(make_playbook):
@@ -331,7 +335,7 @@ def test_replacing_with_an_identical_file_changes_nothing(make_playbook):
     data = portable.export_playbook(playbook)
     step_ids = list(playbook.steps.values_list("pk", flat=True))
 
-    [result] = portable.import_playbooks(data, replace=True)
+    [result] = actions.playbooks_import(actor=None, data=data, replace=True)
 
     assert result.outcome == portable.Outcome.UNCHANGED
     assert Playbook.objects.get().version == 3

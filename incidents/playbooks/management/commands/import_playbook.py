@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.playbooks import portable
+from incidents.playbooks import actions, portable
 
 
 class Command(BaseCommand):
@@ -27,8 +27,11 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         try:
-            results = portable.import_playbooks(
-                portable.read_json(raw, max_bytes=None), replace=replace
+            results = actions.playbooks_import(
+                actor=None,
+                data=portable.read_json(raw, max_bytes=None),
+                replace=replace,
+                source=str(file),
             )
         except portable.PlaybookExists as error:
             raise CommandError(f"{error.message} (use --replace to replace)") from None

@@ -1,159 +1,33 @@
-"""Playbooks as JSON files: to keep them under version control, review them as text, and
-carry them from one installation to another.
+"""JSON -> unsaved playbook rows, checked with the admin's own rules; nothing is written.
 
-Format version 1, one object per playbook (a file may hold a list of them):
-
-    {"format": "crisiscell.playbook", "format_version": 1,
-     "name": ..., "description": ..., "categories": [...], "min_severity": 1,
-     "max_severity": 4, "brand": ..., "version": 3, "last_reviewed_on": "2025-01-31",
-     "is_active": true,
-     "steps": [{"order", "title", "guidance", "role", "due_minutes", "repeat_minutes"}],
-     "templates": [{"order", "name", "kind", "channel", "language", "text"}],
-     "policies": [{"severity": 3, "policy": "Legal, then communications"}],
-     "contacts": [{"kind", "name", "role_title", ..., "notes", "order"}]}
-
-No ids: approval policies are named (they must exist where the file is imported), rows are
-listed in the order the admin shows them. Exporting what an import wrote gives the same
-JSON back. An import checks everything first, with the admin's own rules, and reports
-every problem at once; it writes in one transaction, so nothing half-imported remains.
+Every problem is collected and reported at once (PlaybookFileError.errors), in plain words
+that name the playbook, the row and the key concerned.
 """
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db import models
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from incidents.errors import Conflict, InvalidInput
 from incidents.models import Severity
 from statements.models import ApprovalPolicy
 
-from . import validation
-from .models import (
-    COPIED_CONTACT_FIELDS,
-    Contact,
-    Playbook,
-    PlaybookPolicy,
-    PlaybookStep,
-    StatementTemplate,
+from .. import validation
+from ..models import Playbook
+from .export import json_row
+from .spec import (
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_IMPORT_BYTES,
+    PLAYBOOK_FIELDS,
+    POLICY_KEYS,
+    SECTIONS,
+    TOP_KEYS,
+    PlaybookFileError,
 )
-
-FORMAT = "crisiscell.playbook"
-FORMAT_VERSION = 1
-MAX_IMPORT_BYTES = 1024 * 1024  # a playbook is a few kilobytes; this leaves ample room
-
-PLAYBOOK_FIELDS = [
-    "name",
-    "description",
-    "categories",
-    "min_severity",
-    "max_severity",
-    "brand",
-    "version",
-    "last_reviewed_on",
-    "is_active",
-]
-# JSON key -> model, fields, and the sort key that matches the model's ordering (the
-# order in which an export lists the rows).
-SECTIONS = {
-    "steps": (
-        PlaybookStep,
-        ["order", "title", "guidance", "role", "due_minutes", "repeat_minutes"],
-        lambda row: row["order"],
-    ),
-    "templates": (
-        StatementTemplate,
-        ["order", "name", "kind", "channel", "language", "text"],
-        lambda row: row["order"],
-    ),
-    "contacts": (
-        Contact,
-        [*COPIED_CONTACT_FIELDS, "order"],
-        lambda row: (row["kind"], row["order"]),
-    ),
-}
-POLICY_KEYS = ["severity", "policy"]
-TOP_KEYS = ["format", "format_version", *PLAYBOOK_FIELDS, *SECTIONS, "policies"]
-
-CONTENTS = [
-    "steps",
-    "templates",
-    Prefetch("policies", queryset=PlaybookPolicy.objects.select_related("policy")),
-    "contacts",
-]
-
-
-class PlaybookFileError(InvalidInput):
-    """The file cannot be imported; `errors` lists every problem found, in plain words."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = list(errors)
-        heading = ngettext(
-            "The playbook file has a problem:",
-            "The playbook file has %(count)d problems:",
-            len(self.errors),
-        ) % {"count": len(self.errors)}
-        super().__init__("\n".join([heading, *(f"- {error}" for error in self.errors)]))
-
-
-class PlaybookExists(Conflict):
-    """Importing without `replace` a playbook whose name is taken."""
-
-    def __init__(self, names: list[str]):
-        self.names = list(names)
-        super().__init__(
-            ngettext(
-                "A playbook named %(names)s already exists: replace it, or import the file "
-                "under another name.",
-                "Playbooks named %(names)s already exist: replace them, or import the file "
-                "under other names.",
-                len(self.names),
-            )
-            % {"names": ", ".join(f"“{name}”" for name in self.names)}
-        )
-
-
-# --- Export ---------------------------------------------------------------------------------
-
-
-def _json_value(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _row(instance, fields) -> dict:
-    return {name: _json_value(getattr(instance, name)) for name in fields}
-
-
-def export_playbook(playbook: Playbook) -> dict:
-    """The playbook as a JSON-ready dict (see the module's docstring)."""
-    prefetch_related_objects([playbook], *CONTENTS)  # no-op when the caller prefetched
-    data = {"format": FORMAT, "format_version": FORMAT_VERSION, **_row(playbook, PLAYBOOK_FIELDS)}
-    for key, (_model, fields, _sort) in SECTIONS.items():
-        data[key] = [_row(row, fields) for row in getattr(playbook, key).all()]
-    data["policies"] = [
-        {"severity": row.severity, "policy": row.policy.name} for row in playbook.policies.all()
-    ]
-    return data
-
-
-def export_playbooks(playbooks) -> list[dict]:
-    """Several playbooks with a fixed number of queries, whatever their number."""
-    playbooks = list(playbooks)
-    prefetch_related_objects(playbooks, *CONTENTS)
-    return [export_playbook(playbook) for playbook in playbooks]
-
-
-def dumps(data) -> str:
-    """Stable, readable text for version control: keys in format order, UTF-8, indented."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# --- Reading --------------------------------------------------------------------------------
 
 
 def read_json(raw: bytes, *, max_bytes: int | None = MAX_IMPORT_BYTES):
@@ -403,10 +277,10 @@ def parse_playbook(data, *, prefix: str = "", policy_names=None) -> Parsed:
     normalized = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        **_row(playbook, PLAYBOOK_FIELDS),
+        **json_row(playbook, PLAYBOOK_FIELDS),
     }
     for key, (_model, fields, sort_key) in SECTIONS.items():
-        normalized[key] = sorted((_row(row, fields) for row in rows[key]), key=sort_key)
+        normalized[key] = sorted((json_row(row, fields) for row in rows[key]), key=sort_key)
     normalized["policies"] = [
         {"severity": severity, "policy": name} for severity, name in sorted(policies)
     ]
@@ -425,37 +299,11 @@ def _existing_policies(*items) -> dict[str, ApprovalPolicy]:
     return {policy.name: policy for policy in ApprovalPolicy.objects.filter(name__in=wanted)}
 
 
-# --- Import ---------------------------------------------------------------------------------
+def parse_playbooks(data) -> tuple[list[Parsed], dict[str, ApprovalPolicy]]:
+    """Check one playbook (a dict) or several (a list) without writing anything.
 
-
-class Outcome:
-    CREATED = "created"
-    REPLACED = "replaced"
-    UNCHANGED = "unchanged"
-
-
-@dataclass
-class Imported:
-    playbook: Playbook
-    outcome: str  # an Outcome
-
-
-def import_playbook(data: dict, *, replace: bool = False) -> Playbook:
-    """Create a playbook from its exported dict; see import_playbooks."""
-    if not isinstance(data, dict):
-        raise PlaybookFileError([_("A playbook file holds a JSON object {…}, or a list of them.")])
-    return import_playbooks(data, replace=replace)[0].playbook
-
-
-@transaction.atomic
-def import_playbooks(data, *, replace: bool = False) -> list[Imported]:
-    """Import one playbook (a dict) or several (a list), all or nothing.
-
-    A name that already exists raises PlaybookExists, unless `replace`: then that playbook
-    keeps its id (incidents that applied it still point to it) and gets the file's
-    contents, with a version above its current one (the file's version when higher, else
-    the current one + 1) so two different contents never share a version number. A file
-    identical to the playbook as it stands changes nothing.
+    Returns the parsed playbooks and the approval policies they name (looked up once);
+    PlaybookFileError lists every problem of every playbook, including a name given twice.
     """
     items = data if isinstance(data, list) else [data]
     if not items:
@@ -477,38 +325,4 @@ def import_playbooks(data, *, replace: bool = False) -> list[Imported]:
         errors.append(_("The file holds two playbooks named “%(name)s”.") % {"name": name})
     if errors:
         raise PlaybookFileError(errors)
-
-    existing = {
-        playbook.name: playbook
-        for playbook in Playbook.objects.select_for_update().filter(name__in=names)
-    }
-    if existing and not replace:
-        raise PlaybookExists(sorted(existing))
-    try:
-        return [_write(p, existing.get(p.playbook.name), found) for p in parsed]
-    except IntegrityError:
-        # Someone created the same name between our check and our insert.
-        raise PlaybookExists(names) from None
-
-
-def _write(parsed: Parsed, existing: Playbook | None, policies: dict) -> Imported:
-    playbook = parsed.playbook
-    outcome = Outcome.CREATED
-    if existing is not None:
-        if export_playbook(existing) == parsed.normalized:
-            return Imported(existing, Outcome.UNCHANGED)
-        playbook.pk = existing.pk
-        playbook.version = max(playbook.version, existing.version + 1)
-        for model in (PlaybookStep, StatementTemplate, PlaybookPolicy, Contact):
-            model.objects.filter(playbook=existing).delete()
-        outcome = Outcome.REPLACED
-    playbook.save(force_update=existing is not None)
-    for key, (model, _fields, _sort) in SECTIONS.items():
-        for row in parsed.rows[key]:
-            row.playbook = playbook
-        model.objects.bulk_create(parsed.rows[key])
-    PlaybookPolicy.objects.bulk_create(
-        PlaybookPolicy(playbook=playbook, severity=severity, policy=policies[name])
-        for severity, name in parsed.policies
-    )
-    return Imported(playbook, outcome)
+    return parsed, found

@@ -1,0 +1,116 @@
+"""The playbook admin's forms: the checks of validation.py, shown next to the field
+concerned (the same checks an imported file goes through)."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Category
+
+from . import portable, validation
+from .models import Contact, Playbook, PlaybookPolicy, PlaybookStep, StatementTemplate
+
+
+class PlaybookForm(forms.ModelForm):
+    categories = forms.MultipleChoiceField(
+        label=_("incident categories"),
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick none if the playbook suits every category."),
+        error_messages={"invalid_choice": _("“%(value)s” is not an incident category.")},
+    )
+
+    class Meta:
+        model = Playbook
+        fields = portable.PLAYBOOK_FIELDS
+
+    def clean_categories(self):
+        chosen = self.cleaned_data["categories"]
+        return [value for value in Category.values if value in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = validation.severity_range_error(
+            cleaned.get("min_severity"), cleaned.get("max_severity")
+        )
+        if problem:
+            self.add_error("max_severity", problem)
+        return cleaned
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = PlaybookStep
+        fields = portable.SECTIONS["steps"][1]
+        widgets = {"guidance": forms.Textarea(attrs={"rows": 4, "cols": 80})}
+        help_texts = {
+            "guidance": _(
+                "Markdown: **bold**, *italic*, lists with “- ” at the start of each line, "
+                "links as [text](https://…)."
+            ),
+        }
+
+    def clean_due_minutes(self):
+        minutes = self.cleaned_data.get("due_minutes")
+        problem = validation.due_minutes_error(minutes)
+        if problem:
+            raise forms.ValidationError(problem)
+        return minutes
+
+    def clean_repeat_minutes(self):
+        minutes = self.cleaned_data.get("repeat_minutes")
+        problem = validation.repeat_minutes_error(minutes)
+        if problem:
+            raise forms.ValidationError(problem)
+        return minutes
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = StatementTemplate
+        fields = portable.SECTIONS["templates"][1]
+        widgets = {"text": forms.Textarea(attrs={"rows": 5, "cols": 80})}
+
+    def clean_text(self):
+        text = self.cleaned_data.get("text")
+        problem = validation.template_text_error(text)
+        if problem:
+            raise forms.ValidationError(problem)
+        return text
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = PlaybookPolicy
+        fields = portable.POLICY_KEYS
+        error_messages = {
+            NON_FIELD_ERRORS: {
+                "unique_together": _(
+                    "This severity already has an approval policy in this playbook: keep one."
+                )
+            }
+        }
+
+
+class PolicyFormSet(BaseInlineFormSet):
+    def clean(self):
+        seen = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            severity = form.cleaned_data.get("severity")
+            if severity is None:
+                continue
+            if severity in seen:
+                form.add_error("severity", validation.duplicate_severity_error(severity))
+            seen.add(severity)
+        super().clean()
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = portable.SECTIONS["contacts"][1]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2, "cols": 80})}
