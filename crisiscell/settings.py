@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "PlatformEnum": "incidents.models.Platform",
         "SeverityEnum": "incidents.models.Severity",
         "TaskRoleEnum": "incidents.playbooks.models.TASK_ROLES",
+        "IncidentActionEnum": "incidents.rules.INCIDENT_ACTIONS",
     },
 }
 
