@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "TaskRoleEnum": "incidents.playbooks.models.TASK_ROLES",
         "IncidentActionEnum": "incidents.rules.INCIDENT_ACTIONS",
+        "StatementActionEnum": "statements.rules.STATEMENT_ACTIONS",
     },
 }
 
