@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "TaskRoleEnum": "incidents.playbooks.models.TASK_ROLES",
         "IncidentActionEnum": "incidents.rules.INCIDENT_ACTIONS",
         "StatementActionEnum": "statements.rules.STATEMENT_ACTIONS",
+        "TaskActionEnum": "incidents.playbooks.rules.TASK_ACTIONS",
     },
 }
 
