@@ -24,10 +24,6 @@ def can_draft(user, incident) -> bool:
     return drafts(active_role(user, incident))
 
 
-def can_edit(user, statement: Statement) -> bool:
-    return not statement.is_final and can_draft(user, statement.incident)
-
-
 def membership(user, incident) -> Membership | None:
     """The user's active membership of the incident's cell, or None."""
     if not user.is_authenticated:
@@ -56,11 +52,3 @@ def wrote(user, statement: Statement) -> bool:
     if authors is None:
         return Revision.objects.filter(statement=statement, author_id=user.pk).exists()
     return user.pk in authors
-
-
-def can_publish(user, statement: Statement) -> bool:
-    return publishes(active_role(user, statement.incident), statement)
-
-
-def can_withdraw(user, statement: Statement) -> bool:
-    return withdraws(user, active_role(user, statement.incident), statement)
