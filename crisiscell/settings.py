@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
         "PlatformEnum": "incidents.choices.Platform",
         "SeverityEnum": "incidents.choices.Severity",
         "TaskRoleEnum": "incidents.playbooks.models.TASK_ROLES",
+        "IncidentActionEnum": "incidents.rules.INCIDENT_ACTIONS",
+        "StatementActionEnum": "statements.rules.STATEMENT_ACTIONS",
+        "TaskActionEnum": "incidents.playbooks.rules.TASK_ACTIONS",
     },
 }
 

@@ -11,12 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events, permissions
-from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
+from . import events, rules
+from .errors import InvalidInput
 from .models import (
     MANUAL_KINDS,
     REOPENING_FROM,
-    TRANSITIONS,
     ApproverFunction,
     Category,
     EntryKind,
@@ -46,11 +45,6 @@ def lock_incident(incident: Incident) -> Incident:
     and the cell (who may act) depend on its current state, so concurrent actions queue
     and permissions are checked on the fresh row, never on a copy loaded earlier."""
     return Incident.objects.select_for_update().get(pk=incident.pk)
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
 
 
 def _clean_details(changes: dict) -> dict:
@@ -197,7 +191,7 @@ def incident_update(*, incident: Incident, actor, **changes) -> Incident:
     if unknown:
         raise InvalidInput(_("These fields cannot be edited: %(f)s") % {"f": ", ".join(unknown)})
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can edit the incident."))
+    rules.require(actor, incident, rules.EDIT_DETAILS)
     cleaned = _clean_details(changes)
     diff = {}
     for field, value in cleaned.items():
@@ -223,15 +217,9 @@ def incident_transition(*, incident: Incident, actor, status: str, note: str = "
     if status not in Status.values:
         raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can change the status."))
-    old = incident.status
-    if status == old:
+    if not rules.require_transition(actor, incident, status):
         return incident
-    if status not in TRANSITIONS[old]:
-        raise TransitionNotAllowed(
-            _("An incident cannot go from “%(old)s” to “%(new)s”.")
-            % {"old": Status(old).label, "new": Status(status).label}
-        )
+    old = incident.status
     now = timezone.now()
     incident.status = status
     setattr(incident, f"{status}_at", now)
@@ -254,7 +242,7 @@ def incident_set_severity(*, incident: Incident, actor, severity: int, note: str
     (a more severe incident gets a shorter golden hour)."""
     severity = _check_severity(severity)
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can change the severity."))
+    rules.require(actor, incident, rules.CHANGE_SEVERITY)
     old = incident.severity
     if severity == old:
         return incident
@@ -322,7 +310,7 @@ def member_add(*, incident: Incident, actor, user, role: str, function: str = ""
     if not user.is_active:
         raise InvalidInput(_("This account is deactivated."))
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    rules.require(actor, incident, rules.MANAGE_CELL)
     if _active_membership(incident, user):
         raise InvalidInput(
             _("%(user)s is already in the cell; change their role instead.")
@@ -353,7 +341,7 @@ def member_change_role(
     if role == Role.LEAD:
         return lead_hand_over(incident=incident, actor=actor, to_user=user)
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    rules.require(actor, incident, rules.MANAGE_CELL)
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -381,7 +369,7 @@ def member_change_role(
 def member_remove(*, incident: Incident, actor, user) -> Membership:
     """End a membership. The row stays, with when and by whom, as the cell's history."""
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can manage the cell."))
+    rules.require(actor, incident, rules.MANAGE_CELL)
     current = _active_membership(incident, user)
     if current is None:
         raise InvalidInput(_("This person is not in the cell."))
@@ -407,7 +395,7 @@ def lead_hand_over(
     if not to_user.is_active:
         raise InvalidInput(_("This account is deactivated."))
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can hand over leadership."))
+    rules.require(actor, incident, rules.HAND_OVER)
     lead = Membership.objects.active().select_related("user").get(incident=incident, role="lead")
     if lead.user_id == to_user.pk:
         return lead
@@ -462,10 +450,7 @@ def timeline_add_entry(
             future_message=_("An observation cannot be dated in the future."),
         )
     incident = lock_incident(incident)
-    _require(
-        permissions.can_write_timeline(actor, incident),
-        _("Observers can read the timeline but not write to it."),
-    )
+    rules.require(actor, incident, rules.WRITE_TIMELINE)
     return timeline_record(
         incident,
         kind=kind,

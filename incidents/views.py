@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import actions, extensions, panels, permissions, selectors
+from . import actions, extensions, panels, permissions, rules, selectors
 from .errors import DomainError
 from .forms import (
     HandOverForm,
@@ -62,7 +62,7 @@ def dashboard(request):
 @login_required
 def edit(request, pk):
     incident = incident_or_404(request, pk)
-    if not permissions.can_lead(request.user, incident):
+    if rules.EDIT_DETAILS not in rules.available_actions(request.user, incident):
         raise Http404
     fields = ("title", "summary", "category", "origin", "platforms", "detected_at")
     initial = {f: getattr(incident, f) for f in fields}
@@ -80,12 +80,19 @@ def edit(request, pk):
 
 
 def _room_context(request, incident) -> dict:
+    """What the room shows and which controls it offers: `available_actions` (the rule in
+    `rules.py`), never a role or status test in the templates."""
+    user = request.user
     members = incident.active_memberships
+    available = rules.available_actions(user, incident)
     return {
         "incident": incident,
-        "my_role": permissions.active_role(request.user, incident),
-        "can_lead": permissions.can_lead(request.user, incident),
-        "can_write": permissions.can_write_timeline(request.user, incident),
+        "my_role": permissions.active_role(user, incident),
+        "available_actions": available,
+        # The header holds controls to refresh when the incident changes.
+        "header_controls": bool(set(available) & set(rules.HEADER_ACTIONS)),
+        "transitions": rules.transition_controls(user, incident),
+        "manageable": {m.user_id for m in members if rules.manageable(user, incident, m)},
         "lead": selectors.lead_of(incident),
         "members": members,
         "statuses": Status,
@@ -95,9 +102,10 @@ def _room_context(request, incident) -> dict:
 
 def _members_context(request, incident) -> dict:
     context = _room_context(request, incident)
-    if context["can_lead"]:
+    if rules.MANAGE_CELL in context["available_actions"]:
         context["add_form"] = MemberAddForm(users=selectors.addable_users(incident))
         context["role_form"] = RoleForm()
+    if rules.HAND_OVER in context["available_actions"]:
         context["handover_form"] = HandOverForm(members=incident.active_memberships)
     context["history"] = [
         m for m in selectors.membership_history(incident) if m.left_at is not None

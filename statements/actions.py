@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 
 from incidents import permissions as incident_permissions
 from incidents.actions import lock_incident, timeline_record
-from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
+from incidents.errors import InvalidInput, NotAllowed, StaleRevision
 from incidents.models import EntryKind, Incident
 
-from . import permissions, policy, selectors, tasks
+from . import permissions, policy, rules, selectors, tasks
 from .limits import is_threadable, normalize, over_limit, split_thread
 from .models import (
     CHANNEL_LIMITS,
-    EDITABLE_STATUSES,
     MAX_TEXT,
     ApprovalPolicy,
     Channel,
@@ -56,7 +55,7 @@ def _lock(statement: Statement) -> tuple[Incident, Statement]:
     incident = lock_incident(statement.incident)
     statement = Statement.objects.select_for_update().select_related("policy").get(pk=statement.pk)
     statement.incident = incident
-    return incident, statement
+    return incident, selectors.load_progress(statement)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -216,12 +215,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
     Editing after submission voids every approval: the new text needs a new review."""
     text = _clean_text(text)
     incident, statement = _lock(statement)
-    _require(permissions.can_draft(actor, incident), _("Observers cannot edit statements."))
-    if statement.status not in EDITABLE_STATUSES:
-        raise TransitionNotAllowed(
-            _("A %(status)s statement cannot be edited; write a new one (a correction).")
-            % {"status": statement.get_status_display().lower()}
-        )
+    rules.check(rules.EDIT, actor, statement)
     if base_revision != statement.revision:
         current = Revision.objects.select_related("author").get(
             statement=statement, number=statement.revision
@@ -241,7 +235,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         )
     if text == statement.text:
         return statement
-    had_approvals = statement.status == S.APPROVED or bool(_approvals(statement))
+    had_approvals = statement.status == S.APPROVED or bool(statement.approvals)
     old_status = statement.status
     statement.revision += 1
     statement.text = text
@@ -273,16 +267,8 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
 @transaction.atomic
 def statement_submit(*, statement: Statement, actor) -> Statement:
     incident, statement = _lock(statement)
-    _require(
-        permissions.can_draft(actor, incident),
-        _("Only cell members who draft can submit a statement."),
-    )
-    if statement.status == S.IN_REVIEW:
+    if not rules.check(rules.SUBMIT, actor, statement):
         return statement  # double click
-    if statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
-        raise TransitionNotAllowed(
-            _("Only a draft or a statement with requested changes can be submitted.")
-        )
     _check_fits(statement.text, statement.channel)
     statement.status = S.IN_REVIEW
     statement.submitted_at = timezone.now()
@@ -294,16 +280,6 @@ def statement_submit(*, statement: Statement, actor) -> Statement:
     return statement
 
 
-def _check_reviewer(actor, statement: Statement) -> str:
-    function = permissions.approver_function(actor, statement.incident)
-    _require(function is not None, _("Only approvers of the cell review statements."))
-    _require(
-        not permissions.wrote(actor, statement),
-        _("You wrote this text: someone else must review it (four-eyes rule)."),
-    )
-    return function
-
-
 @transaction.atomic
 def statement_approve(
     *, statement: Statement, actor, revision: int, comment: str = ""
@@ -311,28 +287,9 @@ def statement_approve(
     """Approve the exact revision the approver read. A second click, or a second approver
     once the policy is met, changes nothing."""
     incident, statement = _lock(statement)
-    function = _check_reviewer(actor, statement)
-    if revision != statement.revision:
-        raise StaleRevision(
-            _("The text changed since you read it (now revision %(n)s). Read it again.")
-            % {"n": statement.revision},
-            current_revision=statement.revision,
-            current_text=statement.text,
-        )
-    already = Review.objects.filter(
-        statement=statement, revision=revision, reviewer=actor, decision=Decision.APPROVED
-    ).exists()
-    progress = _progress(statement)
-    if already or (statement.status == S.APPROVED and progress.complete):
+    if not rules.check(rules.APPROVE, actor, statement, revision=revision):
         return statement
-    # APPROVED but incomplete: the policy was tightened in the admin after approval.
-    if statement.status not in (S.IN_REVIEW, S.APPROVED):
-        raise TransitionNotAllowed(_("Only a statement in review can be approved."))
-    if not progress.can_sign(function):
-        raise NotAllowed(
-            _("Your approval is not the one this statement waits for now: %(who)s.")
-            % {"who": ", ".join(str(r) for r in progress.missing)}
-        )
+    function = permissions.approver_function(actor, incident)
     try:
         with transaction.atomic():
             Review.objects.create(
@@ -369,11 +326,9 @@ def statement_request_changes(*, statement: Statement, actor, comment: str) -> S
     if not comment:
         raise InvalidInput(_("Say what must change: a comment is required."))
     incident, statement = _lock(statement)
-    function = _check_reviewer(actor, statement)
-    if statement.status == S.CHANGES_REQUESTED:
+    if not rules.check(rules.REQUEST_CHANGES, actor, statement):
         return statement
-    if statement.status not in (S.IN_REVIEW, S.APPROVED):
-        raise TransitionNotAllowed(_("Changes can only be requested on a statement in review."))
+    function = permissions.approver_function(actor, incident)
     Review.objects.create(
         statement=statement,
         revision=statement.revision,
@@ -432,28 +387,8 @@ def statement_publish(
     if published_at > now + CLOCK_SKEW:
         raise InvalidInput(_("The publication time cannot be in the future."))
     incident, statement = _lock(statement)
-    _require(
-        permissions.can_publish(actor, statement),
-        _("Only the spokesperson publishes statements.")
-        if not statement.policy.allow_lead_publish
-        else _("Only the spokesperson or the lead publishes statements."),
-    )
-    if statement.status == S.PUBLISHED:
+    if not rules.check(rules.PUBLISH, actor, statement, revision=revision):
         return statement  # double click
-    if revision is not None and revision != statement.revision:
-        raise StaleRevision(
-            _(
-                "The text changed since you copied it (now revision %(n)s). Copy the approved "
-                "text again before publishing."
-            )
-            % {"n": statement.revision},
-            current_revision=statement.revision,
-            current_text=statement.text,
-        )
-    if statement.status != S.APPROVED or not _progress(statement).complete:
-        raise TransitionNotAllowed(
-            _("This revision does not hold every approval the policy requires.")
-        )
     # The form gives minutes: a post made in the minute of the approval is fine.
     if published_at < statement.approved_at.replace(second=0, microsecond=0):
         raise InvalidInput(_("The publication time is before the statement was approved."))
@@ -488,16 +423,8 @@ def statement_publish(
 def statement_withdraw(*, statement: Statement, actor, reason: str = "") -> Statement:
     """Abandon a statement that was not published. Its revisions and reviews stay."""
     incident, statement = _lock(statement)
-    _require(
-        permissions.can_withdraw(actor, statement),
-        _("Only the author or the lead can withdraw a statement."),
-    )
-    if statement.status == S.WITHDRAWN:
+    if not rules.check(rules.WITHDRAW, actor, statement):
         return statement
-    if statement.status == S.PUBLISHED:
-        raise TransitionNotAllowed(
-            _("A published statement is never withdrawn: publish a correction instead.")
-        )
     old_status = statement.status
     statement.status = S.WITHDRAWN
     statement.withdrawn_at = timezone.now()

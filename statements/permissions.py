@@ -1,5 +1,6 @@
-"""Who may do what with a statement. Membership lookups reuse the incident's prefetched
-cell when it is there."""
+"""Who may do what with a statement, by role. `rules.py` combines these with the
+statement's state into the actions a user may take now; membership lookups reuse the
+incident's prefetched cell when it is there."""
 
 from incidents.models import Membership, Role
 from incidents.permissions import WRITER_ROLES, active_role
@@ -7,24 +8,39 @@ from incidents.permissions import WRITER_ROLES, active_role
 from .models import Revision, Statement
 
 
+def drafts(role: str | None) -> bool:
+    return role in WRITER_ROLES
+
+
+def publishes(role: str | None, statement: Statement) -> bool:
+    return role == Role.SPOKESPERSON or (role == Role.LEAD and statement.policy.allow_lead_publish)
+
+
+def withdraws(user, role: str | None, statement: Statement) -> bool:
+    return role == Role.LEAD or (user.pk == statement.author_id and role in WRITER_ROLES)
+
+
 def can_draft(user, incident) -> bool:
-    return active_role(user, incident) in WRITER_ROLES
+    return drafts(active_role(user, incident))
 
 
-def can_edit(user, statement: Statement) -> bool:
-    return not statement.is_final and can_draft(user, statement.incident)
-
-
-def approver_function(user, incident) -> str | None:
-    """The function an approver signs for ("" for a generalist), None if not an approver."""
+def membership(user, incident) -> Membership | None:
+    """The user's active membership of the incident's cell, or None."""
     if not user.is_authenticated:
         return None
     cached = getattr(incident, "active_memberships", None)
     if cached is not None:
-        member = next((m for m in cached if m.user_id == user.pk), None)
-    else:
-        member = Membership.objects.active().filter(incident=incident, user=user).first()
+        return next((m for m in cached if m.user_id == user.pk), None)
+    return Membership.objects.active().filter(incident=incident, user=user).first()
+
+
+def function_of(member: Membership | None) -> str | None:
+    """The function an approver signs for ("" for a generalist), None if not an approver."""
     return member.function if member and member.role == Role.APPROVER else None
+
+
+def approver_function(user, incident) -> str | None:
+    return function_of(membership(user, incident))
 
 
 def wrote(user, statement: Statement) -> bool:
@@ -36,13 +52,3 @@ def wrote(user, statement: Statement) -> bool:
     if authors is None:
         return Revision.objects.filter(statement=statement, author_id=user.pk).exists()
     return user.pk in authors
-
-
-def can_publish(user, statement: Statement) -> bool:
-    role = active_role(user, statement.incident)
-    return role == Role.SPOKESPERSON or (role == Role.LEAD and statement.policy.allow_lead_publish)
-
-
-def can_withdraw(user, statement: Statement) -> bool:
-    role = active_role(user, statement.incident)
-    return role == Role.LEAD or (user.pk == statement.author_id and role in WRITER_ROLES)

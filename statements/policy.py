@@ -51,3 +51,9 @@ def progress(
     return Progress(
         complete=not missing, met=met, missing=missing, open_step=open_step, mode=policy.mode
     )
+
+
+def asks_for(requirements: list[ApprovalRequirement], function: str) -> bool:
+    """Does the policy ask for an approver with this function at all (met or not)? A
+    policy without requirements asks for any approver."""
+    return any(r.accepts(function) for r in requirements or [ANY_APPROVER])

@@ -1,7 +1,7 @@
 """Reads for statements. Approval progress is computed in Python over prefetched rows, so a
 list of N statements costs the same handful of queries as a list of one."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from incidents.models import Membership, Role
 from incidents.selectors import incidents_visible_to
@@ -19,10 +19,8 @@ from .models import (
 )
 
 
-def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
-    return qs.select_related(
-        "author", "revised_by", "published_by", "policy", "incident"
-    ).prefetch_related(
+def _progress_prefetches() -> list:
+    return [
         "policy__requirements",
         Prefetch(
             "reviews",
@@ -32,7 +30,20 @@ def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
         Prefetch(
             "revisions", queryset=Revision.objects.only("statement_id", "author_id"), to_attr="_rev"
         ),
-    )
+    ]
+
+
+def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
+    return qs.select_related(
+        "author", "revised_by", "published_by", "policy", "incident"
+    ).prefetch_related(*_progress_prefetches())
+
+
+def load_progress(statement: Statement) -> Statement:
+    """Load the rows `attach_progress` reads onto a statement already in hand (e.g. one
+    just locked by an action), so the rules can judge it."""
+    prefetch_related_objects([statement], *_progress_prefetches())
+    return attach_progress([statement])[0]
 
 
 def attach_progress(statements) -> list[Statement]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
-from . import actions, permissions, selectors
+from . import actions, permissions, rules, selectors
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
 from .forms import (
@@ -42,31 +42,23 @@ def _statement(request, pk) -> Statement:
 
 
 def _detail_context(request, statement, **overrides) -> dict:
+    """The page offers exactly the statement's `available_actions` (rules.py): templates
+    test `"approve" in available_actions`, never a role or a status."""
     user = request.user
-    function = permissions.approver_function(user, statement.incident)
     revisions = list(selectors.revisions_of(statement))
-    can_review = (
-        statement.status == StatementStatus.IN_REVIEW
-        and function is not None
-        and not permissions.wrote(user, statement)
-    )
+    available = rules.available_actions(user, statement)
+    reviewing = rules.APPROVE in available or rules.REQUEST_CHANGES in available
+    in_review = statement.status == StatementStatus.IN_REVIEW
     excess = over_limit(statement.text, statement.channel)
     context = {
         "statement": statement,
         "incident": statement.incident,
         "revisions": revisions,
-        "can_edit": permissions.can_edit(user, statement),
-        "can_draft": permissions.can_draft(user, statement.incident),
-        "can_submit": permissions.can_edit(user, statement)
-        and statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED),
-        "can_review": can_review,
-        "my_turn": can_review
-        and statement.progress.can_sign(function)
-        and all(a.reviewer_id != user.pk for a in statement.approvals),
-        "i_wrote": permissions.wrote(user, statement),
-        "can_publish": statement.status == StatementStatus.APPROVED
-        and permissions.can_publish(user, statement),
-        "can_withdraw": not statement.is_final and permissions.can_withdraw(user, statement),
+        "available_actions": available,
+        # An approver sees the text to judge, with the editor folded away.
+        "reviewing": reviewing,
+        "awaiting_other": reviewing and rules.APPROVE not in available and in_review,
+        "four_eyes_note": in_review and permissions.wrote(user, statement),
         "edit_form": StatementEditForm(
             initial={"text": statement.text, "revision": statement.revision}
         ),

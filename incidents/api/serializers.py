@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import permissions
+from .. import permissions, rules
 from ..models import (
     MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
@@ -112,7 +113,19 @@ class IncidentSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     lead = serializers.SerializerMethodField()
     my_role = serializers.SerializerMethodField()
-    allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    allowed_transitions = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The statuses the lifecycle allows from the current one (for anyone).",
+    )
+    available_actions = serializers.SerializerMethodField(
+        help_text="What you may do on this incident now: "
+        + ", ".join(f"`{name}`" for name in rules.INCIDENT_ACTIONS)
+        + ". The room shows exactly these controls; anything else is refused."
+    )
+    available_transitions = serializers.SerializerMethodField(
+        help_text="The statuses you may move the incident to now (empty unless you lead)."
+    )
     detected_at = serializers.DateTimeField(required=False)
 
     class Meta:
@@ -129,6 +142,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "allowed_transitions",
+            "available_actions",
+            "available_transitions",
             "detected_at",
             "declared_at",
             "active_at",
@@ -167,6 +182,20 @@ class IncidentSerializer(serializers.ModelSerializer):
         members = getattr(incident, "active_memberships", None) or []
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
         return UserSummarySerializer(lead).data if lead else None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=rules.INCIDENT_ACTIONS))
+    )
+    def get_available_actions(self, incident) -> list[str]:
+        request = self.context.get("request")
+        return rules.available_actions(request.user, incident) if request else []
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=Status.choices))
+    )
+    def get_available_transitions(self, incident) -> list[str]:
+        request = self.context.get("request")
+        return rules.available_transitions(request.user, incident) if request else []
 
     def get_my_role(self, incident) -> str | None:
         if hasattr(incident, "my_role"):

@@ -15,8 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from .. import actions, permissions, selectors
-from ..errors import NotAllowed
+from .. import actions, rules, selectors
 from ..models import Incident, Membership
 from .serializers import (
     IncidentSerializer,
@@ -81,8 +80,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
         """Edit details (lead only). Changing `severity` also moves the first-response
         deadline while no response is out."""
         incident = visible_incident(request, pk)
-        if not permissions.can_lead(request.user, incident):
-            raise NotAllowed(_("Only the lead can edit the incident."))
+        rules.require(request.user, incident, rules.EDIT_DETAILS)
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Send a JSON object of fields."]})
         read_only = set(request.data) - set(self.get_serializer().writable_fields_names())

@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from incidents import events, permissions
 from incidents.actions import incident_declare, lock_incident, timeline_record
-from incidents.errors import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
+from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.models import EntryKind, Incident, Membership, Status
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
 from statements import actions as statement_actions
 
-from . import portable
+from . import portable, rules
 from .models import (
     COPIED_CONTACT_FIELDS,
     AppliedPlaybook,
@@ -161,20 +161,7 @@ def task_assign(*, task: Task, actor, assignee) -> Task:
     """The lead assigns anyone of the cell who can act; others may take a task themselves.
     `assignee=None` clears the assignment."""
     incident, task = _lock_task(task)
-    _require(
-        permissions.can_write_timeline(actor, incident),
-        _("Observers cannot take or assign tasks."),
-    )
-    if assignee is not None:
-        if assignee != actor:
-            _require(permissions.can_lead(actor, incident), _("Only the lead assigns others."))
-        if not permissions.can_write_timeline(assignee, incident):
-            raise InvalidInput(_("Tasks go to members of the cell who can act (not observers)."))
-    elif task.assignee_id not in (None, actor.pk):
-        _require(permissions.can_lead(actor, incident), _("Only the lead unassigns others."))
-    if task.status != TaskStatus.OPEN:
-        raise TransitionNotAllowed(_("This task is done already."))
-    if task.assignee_id == (assignee.pk if assignee else None):
+    if not rules.check_assign(actor, task, incident, assignee):
         return task
     task.assignee = assignee
     task.save(update_fields=["assignee"])
@@ -196,9 +183,7 @@ def task_complete(*, task: Task, actor, note: str = "") -> Task:
     """Mark a task done. A repeating task (e.g. an update every 3 hours) schedules its next
     occurrence from now, as long as the incident is still running."""
     incident, task = _lock_task(task)
-    _require(permissions.can_write_timeline(actor, incident), _("Observers cannot complete tasks."))
-    if task.status != TaskStatus.OPEN:
-        raise TransitionNotAllowed(_("This task is done already."))
+    rules.check_complete(actor, task, incident)
     note = (note or "").strip()
     if len(note) > 5000:
         raise InvalidInput(_("The note is limited to 5,000 characters."))

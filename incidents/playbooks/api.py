@@ -2,16 +2,16 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.views import visible_incident
+from incidents.models import Incident
 
-from . import actions, selectors
+from . import actions, rules, selectors
 from .models import (
     COPIED_CONTACT_FIELDS,
     Contact,
@@ -93,6 +93,11 @@ class TaskSerializer(serializers.ModelSerializer):
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     completed_by = UserRefSerializer(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text="What you may do with this task now: "
+        + ", ".join(f"`{name}`" for name in rules.TASK_ACTIONS)
+        + " (`assign`: anyone who can act, the lead; `take`/`release`: yourself)."
+    )
 
     class Meta:
         model = Task
@@ -111,10 +116,22 @@ class TaskSerializer(serializers.ModelSerializer):
             "completed_at",
             "completed_by",
             "note",
+            "available_actions",
         ]
 
     def get_overdue(self, task) -> bool:
         return task.is_overdue()
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=rules.TASK_ACTIONS))
+    )
+    def get_available_actions(self, task) -> list[str]:
+        """For the requesting user; a list passes the `incident` with its cell loaded."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        incident = self.context.get("incident")
+        return rules.available_actions(request.user, task, incident=incident)
 
 
 class PlaybookListView(APIView):
@@ -163,9 +180,18 @@ class IncidentTasksView(APIView):
     @extend_schema(responses=TaskSerializer(many=True))
     def get(self, request, pk):
         """The incident's tasks (open and done), by due time."""
-        incident = visible_incident(request, pk)
+        try:  # with its cell, so that each task's available_actions costs no query
+            incident = incident_selectors.incident_for_room(request.user, pk)
+        except Incident.DoesNotExist:
+            raise NotFound() from None
         tasks = selectors.tasks_of(incident).order_by("due_at", "order", "id")
-        return Response(TaskSerializer(tasks, many=True).data)
+        context = {"request": request, "incident": incident}
+        return Response(TaskSerializer(tasks, many=True, context=context).data)
+
+
+def _task_response(request, task) -> dict:
+    fresh = selectors.tasks_of(task.incident).get(pk=task.pk)
+    return TaskSerializer(fresh, context={"request": request, "incident": task.incident}).data
 
 
 def visible_task(request, pk) -> Task:
@@ -193,7 +219,7 @@ class TaskCompleteView(APIView):
         serializer = TaskCompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         task = actions.task_complete(task=task, actor=request.user, **serializer.validated_data)
-        return Response(TaskSerializer(selectors.tasks_of(task.incident).get(pk=task.pk)).data)
+        return Response(_task_response(request, task))
 
 
 class TaskAssignSerializer(serializers.Serializer):
@@ -216,4 +242,4 @@ class TaskAssignView(APIView):
             if assignee is None:
                 raise ValidationError({"assignee": "No such user."})
         task = actions.task_assign(task=task, actor=request.user, assignee=assignee)
-        return Response(TaskSerializer(selectors.tasks_of(task.incident).get(pk=task.pk)).data)
+        return Response(_task_response(request, task))

@@ -14,7 +14,7 @@ from incidents.errors import DomainError
 from incidents.shortcuts import done, incident_or_404, refused
 from statements import selectors as statement_selectors
 
-from . import actions, selectors
+from . import actions, rules, selectors
 from .forms import ApplyPlaybookForm
 from .models import IncidentContact, Task
 
@@ -32,11 +32,15 @@ def contacts_context(request, incident) -> dict:
 def board_context(request, incident) -> dict:
     """The checklist and the contacts, as the room shows them."""
     applied = selectors.applied_playbook(incident)
+    board = selectors.task_board(incident)
+    for _role, _label, tasks in board["columns"]:
+        for task in tasks:  # the board offers exactly these controls per task
+            task.available_actions = rules.available_actions(request.user, task, incident=incident)
     context = {
         **contacts_context(request, incident),
         "applied_playbook": applied,
         "approval_policy": statement_selectors.incident_policy(incident) if applied else None,
-        "board": selectors.task_board(incident),
+        "board": board,
         "now": timezone.now(),
         "assignable": [
             m for m in incident.active_memberships if m.role in permissions.WRITER_ROLES

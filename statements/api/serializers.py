@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.serializers import UserSummarySerializer
 
+from .. import rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
 
 
@@ -24,6 +26,12 @@ class StatementSerializer(serializers.ModelSerializer):
     approvals = serializers.SerializerMethodField()
     awaiting = serializers.SerializerMethodField()
     reviews = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text="What you may do with this statement now: "
+        + ", ".join(f"`{name}`" for name in rules.STATEMENT_ACTIONS)
+        + ". The statement page offers exactly these; anything else is refused (403 or "
+        "409). `correct` means drafting a correction of this published statement."
+    )
 
     class Meta:
         model = Statement
@@ -49,6 +57,7 @@ class StatementSerializer(serializers.ModelSerializer):
             "approvals",
             "awaiting",
             "reviews",
+            "available_actions",
             "created_at",
             "submitted_at",
             "approved_at",
@@ -71,6 +80,19 @@ class StatementSerializer(serializers.ModelSerializer):
         if statement.is_final or statement.progress.complete:
             return []
         return [str(r) for r in statement.progress.missing]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=rules.STATEMENT_ACTIONS))
+    )
+    def get_available_actions(self, statement) -> list[str]:
+        """For the requesting user. A list view passes `members` (the user's membership
+        per incident, loaded once) so that no statement costs a query."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        members = self.context.get("members")
+        member = members.get(statement.incident_id) if members is not None else rules.LOOKUP
+        return rules.available_actions(request.user, statement, member=member)
 
     def get_reviews(self, statement) -> list[dict]:
         """Every decision on every revision, oldest first, with comments."""

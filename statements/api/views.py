@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
 
-from .. import actions, selectors
+from .. import actions, rules, selectors
 from ..drafting import draft_from_template
 from ..models import Statement
 from .serializers import (
@@ -23,6 +23,13 @@ from .serializers import (
     StatementSerializer,
     WithdrawSerializer,
 )
+
+
+def _serialize_list(request, statements) -> list:
+    """Statements with the user's `available_actions`, their memberships read once."""
+    members = rules.memberships_of(request.user, {s.incident_id for s in statements})
+    context = {"request": request, "members": members}
+    return StatementSerializer(statements, many=True, context=context).data
 
 
 def visible_statement(request, pk) -> Statement:
@@ -38,7 +45,7 @@ class IncidentStatementsView(APIView):
         """Every statement of the incident, newest first."""
         incident = visible_incident(request, pk)
         statements = selectors.statements_for_incident(incident)
-        return Response(StatementSerializer(statements, many=True).data)
+        return Response(_serialize_list(request, statements))
 
     @extend_schema(request=StatementCreateSerializer, responses={201: StatementSerializer})
     def post(self, request, pk):
@@ -63,7 +70,9 @@ class IncidentStatementsView(APIView):
             incident=incident, actor=request.user, corrects=corrects, **data
         )
         return Response(
-            StatementSerializer(visible_statement(request, statement.pk)).data,
+            StatementSerializer(
+                visible_statement(request, statement.pk), context={"request": request}
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -74,7 +83,10 @@ class StatementViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def _respond(self, pk, code=status.HTTP_200_OK):
-        return Response(StatementSerializer(visible_statement(self.request, pk)).data, status=code)
+        statement = visible_statement(self.request, pk)
+        return Response(
+            StatementSerializer(statement, context={"request": self.request}).data, status=code
+        )
 
     def _run(self, pk, serializer_class, action_fn):
         statement = visible_statement(self.request, pk)
@@ -147,6 +159,4 @@ class ApprovalsInboxView(APIView):
     @extend_schema(responses=StatementSerializer(many=True))
     def get(self, request):
         """Statements, across your incidents, waiting for your approval now."""
-        return Response(
-            StatementSerializer(selectors.approvals_inbox(request.user), many=True).data
-        )
+        return Response(_serialize_list(request, selectors.approvals_inbox(request.user)))

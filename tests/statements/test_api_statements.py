@@ -43,6 +43,7 @@ STATEMENT_FIELDS = {
     "approvals",
     "awaiting",
     "reviews",
+    "available_actions",
     "created_at",
     "submitted_at",
     "approved_at",

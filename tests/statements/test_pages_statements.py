@@ -205,7 +205,8 @@ EXPECTED = {
     "approved": {
         "lead": {"edit", "withdraw"},
         "drafter": {"edit", "withdraw"},
-        "approver": {"edit"},
+        # Until it is published, an approver the policy asks for may still stop it.
+        "approver": {"edit", "request_changes"},
         "spokesperson": {"edit", "publish", "copy"},
         "observer": set(),
     },

@@ -1,0 +1,60 @@
+"""What a user may do with a task now: the one rule behind the task actions' guards, the
+room's task board and the task API's `available_actions`. Built on
+`incidents.permissions`; uses the incident's prefetched cell when it is there."""
+
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents.errors import InvalidInput, NotAllowed, TransitionNotAllowed
+
+from .models import Task, TaskStatus
+
+COMPLETE = "complete"
+ASSIGN = "assign"  # give the task to anyone of the cell who can act, or unassign it
+TAKE = "take"  # assign the task to yourself
+RELEASE = "release"  # give back a task assigned to you
+TASK_ACTIONS = (COMPLETE, ASSIGN, TAKE, RELEASE)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def available_actions(user, task: Task, *, incident=None) -> list[str]:
+    """The actions, in TASK_ACTIONS order, this user may take on the task now. Pass the
+    incident with its prefetched cell (e.g. the room's) to spare a query per task."""
+    incident = incident or task.incident
+    if task.status != TaskStatus.OPEN or not permissions.can_write_timeline(user, incident):
+        return []
+    names = [COMPLETE]
+    if permissions.can_lead(user, incident):
+        names.append(ASSIGN)
+    names.append(RELEASE if task.assignee_id == user.pk else TAKE)
+    return names
+
+
+def check_complete(user, task: Task, incident) -> None:
+    _require(permissions.can_write_timeline(user, incident), _("Observers cannot complete tasks."))
+    if task.status != TaskStatus.OPEN:
+        raise TransitionNotAllowed(_("This task is done already."))
+
+
+def check_assign(user, task: Task, incident, assignee) -> bool:
+    """Assigning yourself is `take`, unassigning yourself `release`, anything else about
+    others is the lead's `assign`. False when the task already has this assignee (no-op);
+    raises the refusal otherwise."""
+    _require(
+        permissions.can_write_timeline(user, incident),
+        _("Observers cannot take or assign tasks."),
+    )
+    if assignee is not None:
+        if assignee != user:
+            _require(permissions.can_lead(user, incident), _("Only the lead assigns others."))
+        if not permissions.can_write_timeline(assignee, incident):
+            raise InvalidInput(_("Tasks go to members of the cell who can act (not observers)."))
+    elif task.assignee_id not in (None, user.pk):
+        _require(permissions.can_lead(user, incident), _("Only the lead unassigns others."))
+    if task.status != TaskStatus.OPEN:
+        raise TransitionNotAllowed(_("This task is done already."))
+    return task.assignee_id != (assignee.pk if assignee else None)
