@@ -30,6 +30,7 @@ from .models import (
     first_response_due,
     next_link,
 )
+from .people import display_name
 
 User = get_user_model()
 
@@ -283,14 +284,10 @@ def _member_data(user, role: str, **extra) -> dict:
     return {
         "user": user.pk,
         "username": user.get_username(),
-        "name": _name(user),
+        "name": display_name(user),
         "role": role,
         **extra,
     }
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _check_function(role: str, function: str) -> str:
@@ -416,8 +413,8 @@ def lead_hand_over(
         actor=actor,
         key_event=True,
         data={
-            "old": {"user": lead.user_id, "name": _name(lead.user)},
-            "new": {"user": to_user.pk, "name": _name(to_user)},
+            "old": {"user": lead.user_id, "name": display_name(lead.user)},
+            "new": {"user": to_user.pk, "name": display_name(to_user)},
             "former_lead_role": former_lead_role,
             "new_lead_previous_role": target.role if target else None,
         },

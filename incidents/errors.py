@@ -20,6 +20,12 @@ class NotAllowed(DomainError):
     status_code = 403
 
 
+def require(allowed: bool, message: str) -> None:
+    """Refuse with `message` (NotAllowed, 403) unless `allowed`: the guard of every action."""
+    if not allowed:
+        raise NotAllowed(message)
+
+
 class TransitionNotAllowed(DomainError):
     status_code = 409
 

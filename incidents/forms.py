@@ -13,6 +13,7 @@ from .models import (
     Role,
     Severity,
 )
+from .people import display_name
 
 User = get_user_model()
 
@@ -88,7 +89,7 @@ class TimelineFilterForm(forms.Form):
 
         self.fields["kind"].choices = [("", _("All kinds")), *EntryKind.choices]
         self.fields["actor"].choices = [("", _("Everyone"))] + [
-            (u.pk, u.get_full_name() or u.get_username()) for u in authors
+            (u.pk, display_name(u)) for u in authors
         ]
 
 
@@ -141,7 +142,5 @@ class HandOverForm(forms.Form):
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].choices = [
-            (m.user_id, m.user.get_full_name() or m.user.get_username())
-            for m in members
-            if m.role != Role.LEAD
+            (m.user_id, display_name(m.user)) for m in members if m.role != Role.LEAD
         ]

@@ -18,6 +18,7 @@ import time
 
 from . import extensions, permissions
 from .models import Incident
+from .people import display_name, initials
 
 # Seconds between two announcements of an open socket. Clients forget entries after 60 s.
 REFRESH_SECONDS = 20.0
@@ -31,17 +32,6 @@ MAX_ID = 10**18 - 1  # the URLs' id converter allows 18 digits
 
 # "No (valid) editing request": garbage from the client, or nothing pending.
 NOTHING = object()
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def initials(user) -> str:
-    """Initials for an avatar: "Camille Laurent" -> "CL", "Dana" -> "D"."""
-    words = user.get_full_name().split() or [user.get_username()]
-    letters = words[0][:1] + (words[-1][:1] if len(words) > 1 else "")
-    return letters.upper()
 
 
 def requested_editing(content):

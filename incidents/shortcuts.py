@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import trigger_client_event
 
 from . import selectors
+from .errors import DomainError
 from .models import Incident
 
 
@@ -37,3 +38,13 @@ def refused(request, incident, message: str):
         return HttpResponse(format_html('<p class="form-error">{}</p>', message), status=422)
     messages.error(request, message)
     return redirect("incident-room", pk=incident.pk)
+
+
+def perform(request, incident, success_message: str, action, /, **kwargs):
+    """Run one room action for the requesting user (`action(actor=user, **kwargs)`) and
+    answer as `done` or, with the action's own message, as `refused`."""
+    try:
+        action(actor=request.user, **kwargs)
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(request, incident, success_message)

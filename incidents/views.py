@@ -28,7 +28,7 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import Severity, Status
-from .shortcuts import done, incident_or_404, refused
+from .shortcuts import incident_or_404, perform, refused
 
 User = get_user_model()
 TIMELINE_PAGE = 50
@@ -39,11 +39,7 @@ def _form_error_text(form) -> str:
 
 
 def _run(request, incident, action, success_message, **kwargs):
-    try:
-        action(incident=incident, actor=request.user, **kwargs)
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, success_message)
+    return perform(request, incident, success_message, action, incident=incident, **kwargs)
 
 
 @login_required

@@ -3,7 +3,6 @@ timeline, publish live after commit. Locks are always taken incident first, then
 so two actions can never wait on each other in opposite orders."""
 
 import logging
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -12,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import permissions as incident_permissions
-from incidents.actions import lock_incident, timeline_record
-from incidents.errors import InvalidInput, NotAllowed, StaleRevision
+from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
+from incidents.errors import InvalidInput, StaleRevision, require
 from incidents.models import EntryKind, Incident
+from incidents.people import display_name
 
 from . import permissions, policy, rules, selectors, tasks
 from .limits import is_threadable, normalize, over_limit, split_thread
@@ -34,7 +34,6 @@ from .models import (
     text_hash,
 )
 
-CLOCK_SKEW = timedelta(minutes=5)
 S = StatementStatus
 logger = logging.getLogger(__name__)
 
@@ -56,11 +55,6 @@ def _lock(statement: Statement) -> tuple[Incident, Statement]:
     statement = Statement.objects.select_for_update().select_related("policy").get(pk=statement.pk)
     statement.incident = incident
     return incident, selectors.load_progress(statement)
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
 
 
 def _clean_text(text: str) -> str:
@@ -121,7 +115,7 @@ def incident_policy_set(*, incident: Incident, actor, policy: ApprovalPolicy) ->
     already drafted keep theirs: an approval is given under the policy it was asked under.
     The caller records why on the timeline (e.g. the playbook it applied)."""
     incident = lock_incident(incident)
-    _require(
+    require(
         incident_permissions.can_lead(actor, incident),
         _("Only the lead can choose the approval policy."),
     )
@@ -171,7 +165,7 @@ def statement_create(
     ):
         raise InvalidInput(_("Only a published statement of this incident can be corrected."))
     incident = lock_incident(incident)
-    _require(
+    require(
         permissions.can_draft(actor, incident),
         _("Observers cannot draft statements."),
     )
@@ -226,7 +220,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
                 "Their text is below: merge your changes into it and save again."
             )
             % {
-                "name": current.author.get_full_name() or current.author.get_username(),
+                "name": display_name(current.author),
                 "n": current.number,
                 "base": base_revision,
             },

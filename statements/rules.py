@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
+from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed, require
 from incidents.models import Membership
 
 from . import permissions, policy
@@ -42,13 +42,8 @@ class _Asking:
     function: str | None  # the approver's function ("" generalist); None: not an approver
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
-
-
 def _edit(a: _Asking) -> bool:
-    _require(permissions.drafts(a.role), _("Observers cannot edit statements."))
+    require(permissions.drafts(a.role), _("Observers cannot edit statements."))
     if a.statement.status not in EDITABLE_STATUSES:
         raise TransitionNotAllowed(
             _("A %(status)s statement cannot be edited; write a new one (a correction).")
@@ -58,7 +53,7 @@ def _edit(a: _Asking) -> bool:
 
 
 def _submit(a: _Asking) -> bool:
-    _require(permissions.drafts(a.role), _("Only cell members who draft can submit a statement."))
+    require(permissions.drafts(a.role), _("Only cell members who draft can submit a statement."))
     if a.statement.status == S.IN_REVIEW:
         return False  # double click
     if a.statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
@@ -69,8 +64,8 @@ def _submit(a: _Asking) -> bool:
 
 
 def _reviewer(a: _Asking) -> None:
-    _require(a.function is not None, _("Only approvers of the cell review statements."))
-    _require(
+    require(a.function is not None, _("Only approvers of the cell review statements."))
+    require(
         not permissions.wrote(a.user, a.statement),
         _("You wrote this text: someone else must review it (four-eyes rule)."),
     )
@@ -107,7 +102,7 @@ def _request_changes(a: _Asking) -> bool:
     also once approved until it is published: a late legal concern must be able to stop
     publication."""
     _reviewer(a)
-    _require(
+    require(
         policy.asks_for(list(a.statement.policy.requirements.all()), a.function),
         _("This statement's approval policy does not ask for your function."),
     )
@@ -120,7 +115,7 @@ def _request_changes(a: _Asking) -> bool:
 
 def _publish(a: _Asking, revision: int | None = None) -> bool:
     statement = a.statement
-    _require(
+    require(
         permissions.publishes(a.role, statement),
         _("Only the spokesperson publishes statements.")
         if not statement.policy.allow_lead_publish
@@ -146,7 +141,7 @@ def _publish(a: _Asking, revision: int | None = None) -> bool:
 
 
 def _withdraw(a: _Asking) -> bool:
-    _require(
+    require(
         permissions.withdraws(a.user, a.role, a.statement),
         _("Only the author or the lead can withdraw a statement."),
     )
@@ -160,7 +155,7 @@ def _withdraw(a: _Asking) -> bool:
 
 
 def _correct(a: _Asking) -> bool:
-    _require(permissions.drafts(a.role), _("Observers cannot draft statements."))
+    require(permissions.drafts(a.role), _("Observers cannot draft statements."))
     if a.statement.status != S.PUBLISHED:
         raise InvalidInput(_("Only a published statement of this incident can be corrected."))
     return True

@@ -17,6 +17,7 @@ from ..models import (
     Status,
     TimelineEntry,
 )
+from ..people import display_name
 
 User = get_user_model()
 
@@ -29,7 +30,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name"]
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import permissions
 from incidents.errors import DomainError
-from incidents.shortcuts import done, incident_or_404, refused
+from incidents.shortcuts import incident_or_404, perform, refused
 
 from . import actions, selectors, serve
 from .forms import CaptureForm, EvidenceDetailsForm
@@ -110,11 +110,14 @@ def capture(request, pk):
     form = CaptureForm(request.POST, auto_id="capture_%s")
     if not form.is_valid():
         return refused(request, incident, _("Type the address of the page to capture."))
-    try:
-        actions.evidence_capture_request(incident=incident, actor=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, _("The server is capturing the page."))
+    return perform(
+        request,
+        incident,
+        _("The server is capturing the page."),
+        actions.evidence_capture_request,
+        incident=incident,
+        **form.cleaned_data,
+    )
 
 
 @login_required

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from incidents import events, permissions
 from incidents.actions import incident_declare, lock_incident, timeline_record
-from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.errors import Conflict, InvalidInput, require
 from incidents.models import EntryKind, Incident, Membership, Status
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
+from incidents.people import display_name
 from statements import actions as statement_actions
 
 from . import portable, rules
@@ -48,11 +49,6 @@ DUE_SOON = timedelta(minutes=5)
 RUNNING_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING)
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
-
-
 def incident_declare_from_playbook(*, actor, playbook: Playbook | None, **fields) -> Incident:
     """Declare an incident and, when one is chosen, apply its playbook, in one transaction."""
     with transaction.atomic():
@@ -68,7 +64,7 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
     time, templates and contacts are copied, the approval policy for the incident's
     severity is chosen. Later edits of the playbook change nothing here."""
     incident = lock_incident(incident)
-    _require(permissions.can_lead(actor, incident), _("Only the lead can apply a playbook."))
+    require(permissions.can_lead(actor, incident), _("Only the lead can apply a playbook."))
     if AppliedPlaybook.objects.filter(incident=incident).exists():
         raise Conflict(_("This incident already follows a playbook."))
     playbook = (
@@ -172,7 +168,7 @@ def task_assign(*, task: Task, actor, assignee) -> Task:
         data=_task_data(
             task,
             assignee=assignee.pk if assignee else None,
-            assignee_name=(assignee.get_full_name() or assignee.username) if assignee else "",
+            assignee_name=display_name(assignee) if assignee else "",
         ),
     )
     return task
@@ -227,9 +223,7 @@ def contact_mark(*, contact: IncidentContact, actor, what: str, done: bool) -> I
     if what not in CONTACT_MARKS:
         raise InvalidInput(_("Mark a contact as briefed or thanked."))
     incident = lock_incident(contact.incident)
-    _require(
-        permissions.can_write_timeline(actor, incident), _("Observers cannot update contacts.")
-    )
+    require(permissions.can_write_timeline(actor, incident), _("Observers cannot update contacts."))
     contact = IncidentContact.objects.select_for_update().get(pk=contact.pk)
     field = f"{what}_at"
     if bool(getattr(contact, field)) == done:
@@ -390,7 +384,7 @@ def playbooks_import(
     identical to the playbook as it stands changes nothing.
     """
     if actor is not None:
-        _require(
+        require(
             can_import_playbooks(actor, replace=replace),
             _("Only staff allowed to change playbooks can replace them.")
             if replace and can_import_playbooks(actor)
@@ -463,7 +457,7 @@ def playbooks_mark_reviewed(*, actor, playbooks, new_version: bool = False) -> l
     The playbook keeps the day (`last_reviewed_on`); who did it is kept in the admin's
     history and the log, as the model has no field for the reviewer.
     """
-    _require(
+    require(
         can_review_playbooks(actor),
         _("Only staff allowed to change playbooks can mark them as reviewed."),
     )

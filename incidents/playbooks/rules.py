@@ -5,7 +5,7 @@ room's task board and the task API's `available_actions`. Built on
 from django.utils.translation import gettext as _
 
 from incidents import permissions
-from incidents.errors import InvalidInput, NotAllowed, TransitionNotAllowed
+from incidents.errors import InvalidInput, TransitionNotAllowed, require
 
 from .models import Task, TaskStatus
 
@@ -14,11 +14,6 @@ ASSIGN = "assign"  # give the task to anyone of the cell who can act, or unassig
 TAKE = "take"  # assign the task to yourself
 RELEASE = "release"  # give back a task assigned to you
 TASK_ACTIONS = (COMPLETE, ASSIGN, TAKE, RELEASE)
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
 
 
 def available_actions(user, task: Task, *, incident=None) -> list[str]:
@@ -35,7 +30,7 @@ def available_actions(user, task: Task, *, incident=None) -> list[str]:
 
 
 def check_complete(user, task: Task, incident) -> None:
-    _require(permissions.can_write_timeline(user, incident), _("Observers cannot complete tasks."))
+    require(permissions.can_write_timeline(user, incident), _("Observers cannot complete tasks."))
     if task.status != TaskStatus.OPEN:
         raise TransitionNotAllowed(_("This task is done already."))
 
@@ -44,17 +39,17 @@ def check_assign(user, task: Task, incident, assignee) -> bool:
     """Assigning yourself is `take`, unassigning yourself `release`, anything else about
     others is the lead's `assign`. False when the task already has this assignee (no-op);
     raises the refusal otherwise."""
-    _require(
+    require(
         permissions.can_write_timeline(user, incident),
         _("Observers cannot take or assign tasks."),
     )
     if assignee is not None:
         if assignee != user:
-            _require(permissions.can_lead(user, incident), _("Only the lead assigns others."))
+            require(permissions.can_lead(user, incident), _("Only the lead assigns others."))
         if not permissions.can_write_timeline(assignee, incident):
             raise InvalidInput(_("Tasks go to members of the cell who can act (not observers)."))
     elif task.assignee_id not in (None, user.pk):
-        _require(permissions.can_lead(user, incident), _("Only the lead unassigns others."))
+        require(permissions.can_lead(user, incident), _("Only the lead unassigns others."))
     if task.status != TaskStatus.OPEN:
         raise TransitionNotAllowed(_("This task is done already."))
     return task.assignee_id != (assignee.pk if assignee else None)

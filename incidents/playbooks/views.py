@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import permissions
-from incidents.errors import DomainError
-from incidents.shortcuts import done, incident_or_404, refused
+from incidents.shortcuts import incident_or_404, perform, refused
 from statements import selectors as statement_selectors
 
 from . import actions, rules, selectors
@@ -77,13 +76,14 @@ def apply(request, pk):
     form = ApplyPlaybookForm(request.POST)
     if not form.is_valid():
         return refused(request, incident, _("Choose a playbook."))
-    try:
-        actions.playbook_apply(
-            incident=incident, actor=request.user, playbook=form.cleaned_data["playbook"]
-        )
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, _("Playbook applied: its tasks are on the board."))
+    return perform(
+        request,
+        incident,
+        _("Playbook applied: its tasks are on the board."),
+        actions.playbook_apply,
+        incident=incident,
+        playbook=form.cleaned_data["playbook"],
+    )
 
 
 def _task(request, pk, task_id) -> tuple:
@@ -98,11 +98,9 @@ def _task(request, pk, task_id) -> tuple:
 @require_POST
 def complete(request, pk, task_id):
     incident, task = _task(request, pk, task_id)
-    try:  # the action checks the note (a too-long one is refused, never dropped)
-        actions.task_complete(task=task, actor=request.user, note=request.POST.get("note", ""))
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, _("Task done."))
+    # The action checks the note (a too-long one is refused, never dropped).
+    note = request.POST.get("note", "")
+    return perform(request, incident, _("Task done."), actions.task_complete, task=task, note=note)
 
 
 @login_required
@@ -117,11 +115,9 @@ def assign(request, pk, task_id):
         assignee = User.objects.filter(pk=int(raw)).first()
         if assignee is None:
             return refused(request, incident, _("Choose a member."))
-    try:
-        actions.task_assign(task=task, actor=request.user, assignee=assignee)
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, _("Task assigned."))
+    return perform(
+        request, incident, _("Task assigned."), actions.task_assign, task=task, assignee=assignee
+    )
 
 
 @login_required
@@ -131,13 +127,12 @@ def mark_contact(request, pk, contact_id):
     contact = IncidentContact.objects.filter(pk=contact_id, incident=incident).first()
     if contact is None:
         raise Http404(_("No such contact in this incident."))
-    try:
-        actions.contact_mark(
-            contact=contact,
-            actor=request.user,
-            what=request.POST.get("what", ""),
-            done=request.POST.get("done") == "true",
-        )
-    except DomainError as exc:
-        return refused(request, incident, exc.message)
-    return done(request, incident, _("Contact updated."))
+    return perform(
+        request,
+        incident,
+        _("Contact updated."),
+        actions.contact_mark,
+        contact=contact,
+        what=request.POST.get("what", ""),
+        done=request.POST.get("done") == "true",
+    )

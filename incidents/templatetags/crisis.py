@@ -1,26 +1,31 @@
+import functools
+from importlib import import_module
+
 import nh3
 from django import template
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import mark_safe
 
-from ..models import EntryKind, Incident, Role, Status
+from ..models import Incident
 
 register = template.Library()
 
 
-@register.filter
-def role_label(value: str) -> str:
-    return Role(value).label if value in Role.values else ""
+@functools.cache
+def _enumeration(name: str):
+    app_label, enumeration = name.split(".")
+    module = import_module(f"{apps.get_app_config(app_label).name}.choices")
+    return getattr(module, enumeration)
 
 
 @register.filter
-def status_label(value: str) -> str:
-    return Status(value).label if value in Status.values else value
-
-
-@register.filter
-def kind_label(value: str) -> str:
-    return EntryKind(value).label if value in EntryKind.values else value
+def label(value, enumeration: str) -> str:
+    """The label of a stored choice value, for every app's enumerations:
+    `{{ d.role|label:"incidents.Role" }}`, `{{ d.kind|label:"statements.StatementKind" }}`
+    ("<app label>.<name in its choices.py>"). A value that is not a choice shows as is."""
+    choices = _enumeration(enumeration)
+    return choices(value).label if value in choices.values else value
 
 
 @register.filter
