@@ -21,7 +21,7 @@ from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, Incident, Origin, Severity
 from statements.models import CHANNEL_LIMITS
 
-from . import actions, portable
+from . import actions, portable, rules
 from .models import Playbook, StatementTemplate
 from .templating import render_template, values_for
 
@@ -131,7 +131,7 @@ def export_view(model_admin, request, object_id):
 
 
 def import_view(model_admin, request):
-    if not actions.can_import_playbooks(request.user):
+    if not rules.can_import_playbooks(request.user):
         raise PermissionDenied
     context = _context(
         model_admin,
@@ -207,7 +207,7 @@ def _confirm_import(model_admin, request, context, data, names):
         payload=json.dumps(data, ensure_ascii=False),
         single=single,
         suggested_name=suggested,
-        can_replace=actions.can_import_playbooks(request.user, replace=True),
+        can_replace=rules.can_import_playbooks(request.user, replace=True),
     )
     return TemplateResponse(request, "admin/playbooks/import_confirm.html", context)
 

@@ -2,12 +2,13 @@
 room's task board and the task API's `available_actions`. Built on
 `incidents.permissions`; uses the incident's prefetched cell when it is there."""
 
+from django.contrib.auth import get_permission_codename
 from django.utils.translation import gettext as _
 
 from incidents import permissions
 from incidents.errors import InvalidInput, TransitionNotAllowed, require
 
-from .models import Task, TaskStatus
+from .models import Playbook, Task, TaskStatus
 
 COMPLETE = "complete"
 ASSIGN = "assign"  # give the task to anyone of the cell who can act, or unassign it
@@ -53,3 +54,31 @@ def check_assign(user, task: Task, incident, assignee) -> bool:
     if task.status != TaskStatus.OPEN:
         raise TransitionNotAllowed(_("This task is done already."))
     return task.assignee_id != (assignee.pk if assignee else None)
+
+
+# --- The playbook library: who may import files and mark playbooks reviewed ---------------
+
+
+def _playbook_permission(action: str) -> str:
+    opts = Playbook._meta
+    return f"{opts.app_label}.{get_permission_codename(action, opts)}"
+
+
+def _is_playbook_editor(user, *actions: str) -> bool:
+    return bool(
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and all(user.has_perm(_playbook_permission(action)) for action in actions)
+    )
+
+
+def can_import_playbooks(user, *, replace: bool = False) -> bool:
+    """Active staff allowed to add playbooks; replacing existing ones also takes the right
+    to change them. The admin's import page asks here too."""
+    return _is_playbook_editor(user, "add", *(["change"] if replace else []))
+
+
+def can_review_playbooks(user) -> bool:
+    """Active staff allowed to change playbooks (the admin's "mark reviewed" actions)."""
+    return _is_playbook_editor(user, "change")

@@ -11,7 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from incidents.errors import NotAllowed
-from incidents.playbooks import actions, portable
+from incidents.playbooks import actions, portable, rules
+from incidents.playbooks.actions import library
 from incidents.playbooks.models import Playbook, PlaybookStep
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +115,7 @@ def test_only_staff_allowed_to_add_playbooks_may_import(editor, make_playbook, p
         actions.playbooks_import(actor=user, data=data)
 
     assert not Playbook.objects.filter(name="Recall").exists()
-    assert not actions.can_import_playbooks(user)
+    assert not rules.can_import_playbooks(user)
 
 
 def test_replacing_also_takes_the_change_permission(editor, make_playbook):
@@ -127,9 +128,7 @@ def test_replacing_also_takes_the_change_permission(editor, make_playbook):
 
     playbook.refresh_from_db()
     assert (playbook.description, playbook.version) == ("", 1)
-    assert actions.can_import_playbooks(adder) and not actions.can_import_playbooks(
-        adder, replace=True
-    )
+    assert rules.can_import_playbooks(adder) and not rules.can_import_playbooks(adder, replace=True)
 
 
 def test_a_file_with_one_bad_playbook_imports_none(make_playbook):
@@ -156,14 +155,14 @@ def test_a_file_naming_an_existing_playbook_imports_none_of_its_playbooks(make_p
 
 def test_an_import_failing_while_writing_leaves_nothing(make_playbook, monkeypatch):
     data = [exported(make_playbook, "First"), exported(make_playbook, "Second")]
-    real = actions._import_one
+    real = library._import_one
 
     def fail_on_second(parsed, *args):
         if parsed.playbook.name == "Second":
             raise RuntimeError("disk full")
         return real(parsed, *args)
 
-    monkeypatch.setattr(actions, "_import_one", fail_on_second)
+    monkeypatch.setattr(library, "_import_one", fail_on_second)
     with pytest.raises(RuntimeError):
         actions.playbooks_import(actor=None, data=data)
 

@@ -1,0 +1,225 @@
+"""The playbooks' incident side: declare from a playbook, apply one, assign and complete
+tasks, mark contacts briefed or thanked. Same path as the rest: lock the incident, check,
+write, record on the timeline, publish after commit."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents.actions import incident_declare, lock_incident, timeline_record
+from incidents.errors import Conflict, InvalidInput, require
+from incidents.models import EntryKind, Incident, Status
+from incidents.people import display_name
+from statements import actions as statement_actions
+
+from .. import rules
+from ..models import (
+    COPIED_CONTACT_FIELDS,
+    AppliedPlaybook,
+    IncidentContact,
+    IncidentTemplate,
+    Playbook,
+    Task,
+    TaskStatus,
+)
+
+logger = logging.getLogger(__name__)
+TASKS_CHANGED = "tasks-changed"
+CONTACTS_CHANGED = "contacts-changed"
+DUE_SOON = timedelta(minutes=5)
+# Incidents whose tasks still run: a resolved or closed incident sends no reminders.
+RUNNING_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING)
+
+
+def incident_declare_from_playbook(*, actor, playbook: Playbook | None, **fields) -> Incident:
+    """Declare an incident and, when one is chosen, apply its playbook, in one transaction."""
+    with transaction.atomic():
+        incident = incident_declare(actor=actor, **fields)
+        if playbook is not None:
+            playbook_apply(incident=incident, actor=actor, playbook=playbook)
+    return incident
+
+
+@transaction.atomic
+def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedPlaybook:
+    """Copy the playbook into the incident: steps become tasks due from the declaration
+    time, templates and contacts are copied, the approval policy for the incident's
+    severity is chosen. Later edits of the playbook change nothing here."""
+    incident = lock_incident(incident)
+    require(permissions.can_lead(actor, incident), _("Only the lead can apply a playbook."))
+    if AppliedPlaybook.objects.filter(incident=incident).exists():
+        raise Conflict(_("This incident already follows a playbook."))
+    playbook = (
+        Playbook.objects.prefetch_related("steps", "templates", "contacts", "policies__policy")
+        .filter(pk=playbook.pk, is_active=True)
+        .first()
+    )
+    if playbook is None:
+        raise InvalidInput(_("This playbook is not available (inactive or deleted)."))
+    if not playbook.suits(incident.category, incident.severity):
+        raise InvalidInput(
+            _("“%(name)s” is not meant for this category or severity.") % {"name": playbook.name}
+        )
+    policy = next(
+        (p.policy for p in playbook.policies.all() if p.severity == incident.severity), None
+    )
+    now = timezone.now()
+    applied = AppliedPlaybook.objects.create(
+        incident=incident,
+        playbook=playbook,
+        name=playbook.name,
+        version=playbook.version,
+        brand=playbook.brand,
+        applied_at=now,
+        applied_by=actor,
+    )
+    if policy is not None:
+        statement_actions.incident_policy_set(incident=incident, actor=actor, policy=policy)
+    tasks = Task.objects.bulk_create(
+        Task(
+            incident=incident,
+            order=step.order,
+            title=step.title,
+            guidance=step.guidance,
+            role=step.role,
+            # Targets count from the declaration, even when the playbook comes later.
+            due_at=incident.declared_at + timedelta(minutes=step.due_minutes),
+            repeat_minutes=step.repeat_minutes,
+        )
+        for step in playbook.steps.all()
+    )
+    IncidentTemplate.objects.bulk_create(
+        IncidentTemplate(
+            incident=incident,
+            order=template.order,
+            name=template.name,
+            kind=template.kind,
+            channel=template.channel,
+            language=template.language,
+            text=template.text,
+        )
+        for template in playbook.templates.all()
+    )
+    IncidentContact.objects.bulk_create(
+        IncidentContact(
+            incident=incident,
+            order=contact.order,
+            **{field: getattr(contact, field) for field in COPIED_CONTACT_FIELDS},
+        )
+        for contact in playbook.contacts.all()
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.PLAYBOOK_APPLIED,
+        actor=actor,
+        data={
+            "playbook": playbook.pk,
+            "name": playbook.name,
+            "version": playbook.version,
+            "tasks": len(tasks),
+            "policy": policy.name if policy else None,
+        },
+    )
+    return applied
+
+
+def _lock_task(task: Task) -> tuple[Incident, Task]:
+    incident = lock_incident(task.incident)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.incident = incident
+    return incident, task
+
+
+def _task_data(task: Task, **extra) -> dict:
+    return {"task": task.pk, "title": task.title, "role": task.role, **extra}
+
+
+@transaction.atomic
+def task_assign(*, task: Task, actor, assignee) -> Task:
+    """The lead assigns anyone of the cell who can act; others may take a task themselves.
+    `assignee=None` clears the assignment."""
+    incident, task = _lock_task(task)
+    if not rules.check_assign(actor, task, incident, assignee):
+        return task
+    task.assignee = assignee
+    task.save(update_fields=["assignee"])
+    timeline_record(
+        incident,
+        kind=EntryKind.TASK_ASSIGNED,
+        actor=actor,
+        data=_task_data(
+            task,
+            assignee=assignee.pk if assignee else None,
+            assignee_name=display_name(assignee) if assignee else "",
+        ),
+    )
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task: Task, actor, note: str = "") -> Task:
+    """Mark a task done. A repeating task (e.g. an update every 3 hours) schedules its next
+    occurrence from now, as long as the incident is still running."""
+    incident, task = _lock_task(task)
+    rules.check_complete(actor, task, incident)
+    note = (note or "").strip()
+    if len(note) > 5000:
+        raise InvalidInput(_("The note is limited to 5,000 characters."))
+    now = timezone.now()
+    task.status, task.completed_at, task.completed_by, task.note = TaskStatus.DONE, now, actor, note
+    task.save(update_fields=["status", "completed_at", "completed_by", "note"])
+    following = None
+    if task.repeat_minutes and incident.status in RUNNING_STATUSES:
+        following = Task.objects.create(
+            incident=incident,
+            order=task.order,
+            title=task.title,
+            guidance=task.guidance,
+            role=task.role,
+            due_at=now + timedelta(minutes=task.repeat_minutes),
+            repeat_minutes=task.repeat_minutes,
+            occurrence=task.occurrence + 1,
+            assignee=task.assignee,
+        )
+    timeline_record(
+        incident,
+        kind=EntryKind.TASK_COMPLETED,
+        actor=actor,
+        text=note,
+        data=_task_data(
+            task,
+            due_at=task.due_at.isoformat(),
+            late=now > task.due_at,
+            next_due_at=following.due_at.isoformat() if following else None,
+        ),
+    )
+    return task
+
+
+CONTACT_MARKS = {"briefed": EntryKind.CONTACT_BRIEFED, "thanked": EntryKind.CONTACT_THANKED}
+
+
+@transaction.atomic
+def contact_mark(*, contact: IncidentContact, actor, what: str, done: bool) -> IncidentContact:
+    """Tick (or untick) that an ambassador or stakeholder was briefed or thanked."""
+    if what not in CONTACT_MARKS:
+        raise InvalidInput(_("Mark a contact as briefed or thanked."))
+    incident = lock_incident(contact.incident)
+    require(permissions.can_write_timeline(actor, incident), _("Observers cannot update contacts."))
+    contact = IncidentContact.objects.select_for_update().get(pk=contact.pk)
+    field = f"{what}_at"
+    if bool(getattr(contact, field)) == done:
+        return contact
+    setattr(contact, field, timezone.now() if done else None)
+    contact.save(update_fields=[field])
+    timeline_record(
+        incident,
+        kind=CONTACT_MARKS[what],
+        actor=actor,
+        data={"contact": contact.pk, "name": contact.name, "handle": contact.handle, "done": done},
+    )
+    return contact
