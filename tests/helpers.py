@@ -8,6 +8,10 @@ from django.utils.dateparse import parse_datetime
 from incidents.models import TimelineEntry
 from statements.models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
 
+# What `make_statement` (conftest) drafts and where it publishes, unless told otherwise.
+STATEMENT_TEXT = "We are aware of the post and are looking into it. More information soon."
+POST_URL = "https://x.com/brand/status/1234567890"
+
 
 def assert_error(response, status_code):
     """The response has the status and a JSON body with a non-empty `detail` string."""

@@ -8,8 +8,6 @@ from statements import actions
 from statements.models import ApprovalPolicy
 from tests.helpers import ensure_policy
 
-TEXT = "We are aware of the post and are looking into it. More within the hour."
-
 
 @pytest.fixture
 def default_policy(policies):
@@ -63,27 +61,8 @@ def second_approver(incident, lead, make_user):
 
 
 @pytest.fixture
-def create(incident, drafter, policies):
-    """statement_create with sensible defaults: an X holding statement by the drafter."""
-
-    def create(**overrides):
-        fields = {
-            "incident": incident,
-            "actor": drafter,
-            "kind": "holding",
-            "channel": "x",
-            "language": "en",
-            "text": TEXT,
-        }
-        fields.update(overrides)
-        return actions.statement_create(**fields)
-
-    return create
-
-
-@pytest.fixture
-def draft(create):
-    return create()
+def draft(make_statement, incident, drafter):
+    return make_statement(incident=incident, author=drafter)
 
 
 @pytest.fixture
@@ -99,6 +78,5 @@ def approved(in_review, approver):
 
 
 @pytest.fixture
-def ordered_in_review(create, drafter, ordered_policy, legal, communications):
-    statement = create(approval_policy=ordered_policy)
-    return actions.statement_submit(statement=statement, actor=drafter)
+def ordered_in_review(make_statement, ordered_policy, legal, communications):
+    return make_statement(approval_policy=ordered_policy, state="in_review")

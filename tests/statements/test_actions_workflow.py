@@ -62,12 +62,6 @@ def approved_minutes_ago(statement, minutes):
     )
 
 
-def approve_and_publish(statement, *, approver, spokesperson, url=POST_URL, **kwargs):
-    statement = actions.statement_submit(statement=statement, actor=statement.author)
-    statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
-    return actions.statement_publish(statement=statement, actor=spokesperson, url=url, **kwargs)
-
-
 @pytest.fixture
 def published(approved, spokesperson):
     return actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)
@@ -88,8 +82,8 @@ def other_incident(declare, lead, drafter, approver, spokesperson):
 # --- Drafting -----------------------------------------------------------------------------
 
 
-def test_drafting_creates_revision_one_hashed_with_sha256(create, incident, drafter):
-    statement = create(text="  We are looking into it.\r\nMore soon.  ", title="Holding #1")
+def test_drafting_creates_revision_one_hashed_with_sha256(make_statement, incident, drafter):
+    statement = make_statement(text="  We are looking into it.\r\nMore soon.  ", title="Holding #1")
     text = "We are looking into it.\nMore soon."
     statement = reload(statement)
     assert (statement.status, statement.revision, statement.text) == ("draft", 1, text)
@@ -120,65 +114,59 @@ def test_a_revision_is_never_deleted(draft):
 
 
 @pytest.mark.parametrize("persona", ["observer", "outsider", "staff"])
-def test_observers_and_outsiders_cannot_draft(create, incident, persona, request):
+def test_observers_and_outsiders_cannot_draft(make_statement, incident, persona, request):
     before = TimelineEntry.objects.filter(incident=incident).count()
     with pytest.raises(NotAllowed):
-        create(actor=request.getfixturevalue(persona))
+        make_statement(author=request.getfixturevalue(persona))
     assert not Statement.objects.exists()
     assert TimelineEntry.objects.filter(incident=incident).count() == before
 
 
 @pytest.mark.parametrize("persona", ["lead", "drafter", "approver", "spokesperson"])
-def test_every_writer_of_the_cell_can_draft(create, persona, request):
+def test_every_writer_of_the_cell_can_draft(make_statement, persona, request):
     user = request.getfixturevalue(persona)
-    statement = create(actor=user)
+    statement = make_statement(author=user)
     assert statement.author == user and statement.status == "draft"
 
 
-def test_an_individual_reply_names_the_account_or_the_post_it_answers(create):
+def test_an_individual_reply_names_the_account_or_the_post_it_answers(make_statement, incident):
     with pytest.raises(InvalidInput):
-        create(kind="reply", reply_to_account="  ", reply_to_url="")
+        make_statement(kind="reply", reply_to_account="  ", reply_to_url="")
     assert not Statement.objects.exists()
-    by_account = create(kind="reply", reply_to_account=" @angry_customer ")
-    by_post = create(kind="reply", reply_to_url="https://x.com/someone/status/42")
+    by_account = make_statement(kind="reply", reply_to_account=" @angry_customer ")
+    by_post = make_statement(kind="reply", reply_to_url="https://x.com/someone/status/42")
     assert reload(by_account).reply_to_account == "@angry_customer"
     assert reload(by_post).reply_to_url == "https://x.com/someone/status/42"
 
 
-def test_a_correction_says_what_it_corrects(create):
+def test_a_correction_says_what_it_corrects(make_statement, incident):
     with pytest.raises(InvalidInput):
-        create(kind="correction")
+        make_statement(kind="correction")
     assert not Statement.objects.exists()
 
 
 @pytest.mark.parametrize("status", ["draft", "in_review", "approved", "withdrawn"])
-def test_only_a_published_statement_can_be_corrected(create, draft, status):
+def test_only_a_published_statement_can_be_corrected(make_statement, draft, status):
     Statement.objects.filter(pk=draft.pk).update(status=status)
     with pytest.raises(InvalidInput):
-        create(kind="correction", corrects=reload(draft))
+        make_statement(kind="correction", corrects=reload(draft))
     assert Statement.objects.count() == 1
 
 
 def test_a_correction_corrects_a_statement_of_the_same_incident(
-    create, other_incident, drafter, approver, spokesperson
+    make_statement, other_incident, drafter, approver, spokesperson
 ):
-    elsewhere = actions.statement_create(
-        incident=other_incident,
-        actor=drafter,
-        kind="holding",
-        channel="x",
-        language="en",
-        text="Published about another crisis.",
+    elsewhere = make_statement(
+        incident=other_incident, text="Published about another crisis.", state="published"
     )
-    elsewhere = approve_and_publish(elsewhere, approver=approver, spokesperson=spokesperson)
     assert elsewhere.status == "published"
     with pytest.raises(InvalidInput):
-        create(kind="correction", corrects=elsewhere)
+        make_statement(kind="correction", corrects=elsewhere)
     assert not Statement.objects.filter(kind="correction").exists()
 
 
-def test_a_correction_of_a_published_statement_is_drafted(create, published, incident):
-    correction = create(kind="correction", corrects=published, text="We got a date wrong.")
+def test_a_correction_of_a_published_statement_is_drafted(make_statement, published, incident):
+    correction = make_statement(kind="correction", corrects=published, text="We got a date wrong.")
     assert reload(correction).corrects == published
     entry = last_entry(incident)
     assert entry.kind == EntryKind.STATEMENT_DRAFTED and entry.data["corrects"] == published.pk
@@ -187,31 +175,30 @@ def test_a_correction_of_a_published_statement_is_drafted(create, published, inc
 @pytest.mark.parametrize(
     "field,value", [("kind", "rant"), ("channel", "myspace"), ("language", "tlh")]
 )
-def test_unknown_kind_channel_or_language_is_invalid(create, field, value):
+def test_unknown_kind_channel_or_language_is_invalid(make_statement, incident, field, value):
     with pytest.raises(InvalidInput):
-        create(**{field: value})
+        make_statement(**{field: value})
     assert not Statement.objects.exists()
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\r\n\n  \t", None])
-def test_a_statement_without_text_is_invalid(create, text):
+def test_a_statement_without_text_is_invalid(make_statement, incident, text):
     with pytest.raises(InvalidInput):
-        create(text=text)
+        make_statement(text=text)
     assert not Statement.objects.exists()
 
 
-def test_a_statement_over_50000_characters_is_invalid(create):
+def test_a_statement_over_50000_characters_is_invalid(make_statement, incident):
     with pytest.raises(InvalidInput):
-        create(channel="press_release", text="a" * (MAX_TEXT + 1))
+        make_statement(channel="press_release", text="a" * (MAX_TEXT + 1))
     assert not Statement.objects.exists()
 
 
 # --- Four-eyes and who reviews ------------------------------------------------------------
 
 
-def test_the_author_cannot_approve_their_own_statement(create, approver, incident):
-    statement = create(actor=approver)
-    statement = actions.statement_submit(statement=statement, actor=approver)
+def test_the_author_cannot_approve_their_own_statement(make_statement, approver, incident):
+    statement = make_statement(author=approver, state="in_review")
     with pytest.raises(NotAllowed):
         actions.statement_approve(statement=statement, actor=approver, revision=1)
     with pytest.raises(NotAllowed):
@@ -438,13 +425,12 @@ def test_legal_then_communications_approves_the_statement(
 
 
 def test_in_any_mode_one_met_requirement_is_enough(
-    create, drafter, make_policy, legal, communications, incident
+    make_statement, drafter, make_policy, legal, communications, incident
 ):
     either = make_policy(
         "Legal or communications", [(1, "legal"), (1, "communications")], mode="any"
     )
-    statement = create(approval_policy=either)
-    statement = actions.statement_submit(statement=statement, actor=drafter)
+    statement = make_statement(approval_policy=either, state="in_review")
     statement = actions.statement_approve(statement=statement, actor=communications, revision=1)
     assert reload(statement).status == "approved"
     assert last_entry(incident).data["fully_approved"] is True
@@ -454,10 +440,10 @@ def test_in_any_mode_one_met_requirement_is_enough(
 
 
 def test_in_all_mode_two_generalists_are_two_different_people(
-    create, drafter, make_policy, approver, second_approver
+    make_statement, drafter, make_policy, approver, second_approver
 ):
     two = make_policy("Two approvers", [(1, ""), (1, "")])
-    statement = actions.statement_submit(statement=create(approval_policy=two), actor=drafter)
+    statement = make_statement(approval_policy=two, state="in_review")
     statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
     assert reload(statement).status == "in_review"
     statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
@@ -467,12 +453,12 @@ def test_in_all_mode_two_generalists_are_two_different_people(
 
 
 def test_legal_signing_first_does_not_block_the_other_approver(
-    create, drafter, make_policy, legal, approver, incident
+    make_statement, drafter, make_policy, legal, approver, incident
 ):
     # "Legal and any other approver", the "any approver" line entered first in the admin.
     # Legal signs first, then a generalist: both requirements are met by two people.
     policy = make_policy("Any approver and legal", [(1, ""), (1, "legal")])
-    statement = actions.statement_submit(statement=create(approval_policy=policy), actor=drafter)
+    statement = make_statement(approval_policy=policy, state="in_review")
     actions.statement_approve(statement=statement, actor=legal, revision=1)
     actions.statement_approve(statement=statement, actor=approver, revision=1)
     assert reload(statement).status == "approved"
@@ -513,11 +499,10 @@ def test_only_the_spokesperson_publishes(approved, persona, request, incident):
 
 
 def test_the_lead_publishes_when_the_policy_allows_it(
-    create, make_policy, drafter, approver, lead, spokesperson
+    make_statement, make_policy, drafter, approver, lead, spokesperson
 ):
     lenient = make_policy("Lead may publish", [(1, "")], allow_lead_publish=True)
-    statement = actions.statement_submit(statement=create(approval_policy=lenient), actor=drafter)
-    statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
+    statement = make_statement(approval_policy=lenient, state="approved")
     statement = actions.statement_publish(statement=statement, actor=lead, url=POST_URL)
     assert reload(statement).status == "published" and reload(statement).published_by == lead
 
@@ -551,10 +536,9 @@ def test_publishing_needs_the_approvals_on_the_current_revision(approved, spokes
     "channel", ["x", "facebook", "instagram", "linkedin", "tiktok", "youtube", "crisis_center"]
 )
 def test_social_channels_need_the_address_of_the_post(
-    create, channel, drafter, approver, spokesperson
+    make_statement, channel, drafter, approver, spokesperson
 ):
-    statement = actions.statement_submit(statement=create(channel=channel), actor=drafter)
-    statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
+    statement = make_statement(channel=channel, state="approved")
     with pytest.raises(InvalidInput):
         actions.statement_publish(statement=statement, actor=spokesperson, url="  ")
     assert reload(statement).status == "approved"
@@ -570,17 +554,18 @@ def test_a_malformed_post_address_is_invalid(approved, spokesperson, url):
 
 
 @pytest.mark.parametrize("channel", ["email", "press_release"])
-def test_email_and_press_releases_need_no_address(create, channel, drafter, approver, spokesperson):
-    statement = create(channel=channel)
-    statement = approve_and_publish(statement, approver=approver, spokesperson=spokesperson, url="")
+def test_email_and_press_releases_need_no_address(
+    make_statement, channel, drafter, approver, spokesperson
+):
+    statement = make_statement(channel=channel, state="published", url="")
     statement = reload(statement)
     assert (statement.status, statement.published_url) == ("published", "")
 
 
-def test_an_optional_address_is_still_validated(create, drafter, approver, spokesperson):
-    statement = create(channel="press_release")
+def test_an_optional_address_is_still_validated(make_statement, drafter, approver, spokesperson):
+    statement = make_statement(channel="press_release", state="approved")
     with pytest.raises(InvalidInput):
-        approve_and_publish(statement, approver=approver, spokesperson=spokesperson, url="nope")
+        actions.statement_publish(statement=statement, actor=spokesperson, url="nope")
     assert reload(statement).status == "approved"
 
 
@@ -651,10 +636,15 @@ def test_a_late_first_response_is_recorded_as_missing_the_deadline(
 
 
 def test_an_internal_briefing_is_not_a_first_response(
-    create, drafter, approver, spokesperson, incident
+    make_statement, drafter, approver, spokesperson, incident
 ):
-    briefing = create(kind="briefing", channel="email", text="Internal: do not comment.")
-    approve_and_publish(briefing, approver=approver, spokesperson=spokesperson, url="")
+    briefing = make_statement(
+        kind="briefing",
+        channel="email",
+        text="Internal: do not comment.",
+        state="published",
+        url="",
+    )
     assert reload(briefing).status == "published"
     assert Incident.objects.get(pk=incident.pk).first_response_at is None
     entry = last_entry(incident)
@@ -663,12 +653,11 @@ def test_an_internal_briefing_is_not_a_first_response(
 
 
 def test_a_second_published_statement_keeps_the_first_response_time(
-    published, create, approver, spokesperson, incident
+    published, make_statement, approver, spokesperson, incident
 ):
     first = Incident.objects.get(pk=incident.pk).first_response_at
     assert first == reload(published).published_at
-    update = create(kind="update", text="Update: the post was removed.")
-    approve_and_publish(update, approver=approver, spokesperson=spokesperson)
+    make_statement(kind="update", text="Update: the post was removed.", state="published")
     assert Incident.objects.get(pk=incident.pk).first_response_at == first
     entries = timeline(incident, EntryKind.STATEMENT_PUBLISHED)
     assert [e.data["first_response"] for e in entries] == [True, False]
@@ -721,11 +710,11 @@ def long_text(sentences=8):
 
 
 def test_submit_refuses_an_x_post_over_280_characters_and_suggests_a_thread(
-    create, drafter, incident
+    make_statement, drafter, incident
 ):
     text = long_text()
     assert len(text) > 280
-    statement = create(channel="x", text=text)
+    statement = make_statement(channel="x", text=text)
     with pytest.raises(InvalidInput) as caught:
         actions.statement_submit(statement=statement, actor=drafter)
     thread = caught.value.extra["suggested_thread"]
@@ -738,19 +727,19 @@ def test_submit_refuses_an_x_post_over_280_characters_and_suggests_a_thread(
     assert timeline(incident, EntryKind.STATEMENT_SUBMITTED) == []
 
 
-def test_a_post_of_exactly_280_characters_is_submitted(create, drafter):
-    statement = create(channel="x", text="a" * 280)
+def test_a_post_of_exactly_280_characters_is_submitted(make_statement, drafter):
+    statement = make_statement(channel="x", text="a" * 280)
     assert actions.statement_submit(statement=statement, actor=drafter).status == "in_review"
 
 
-def test_a_long_press_release_is_submitted(create, drafter):
-    statement = create(channel="press_release", text=long_text(200))
+def test_a_long_press_release_is_submitted(make_statement, drafter):
+    statement = make_statement(channel="press_release", text=long_text(200))
     assert len(statement.text) > 10_000
     assert actions.statement_submit(statement=statement, actor=drafter).status == "in_review"
 
 
-def test_over_a_non_threadable_limit_no_thread_is_suggested(create, drafter):
-    statement = create(channel="instagram", text="word " * 500)
+def test_over_a_non_threadable_limit_no_thread_is_suggested(make_statement, drafter):
+    statement = make_statement(channel="instagram", text="word " * 500)
     with pytest.raises(InvalidInput) as caught:
         actions.statement_submit(statement=statement, actor=drafter)
     assert "suggested_thread" not in caught.value.extra
@@ -839,11 +828,12 @@ def with_email(*users):
 
 
 def test_awaited_approvers_are_emailed_but_not_the_author(
-    create, approver, second_approver, drafter, incident, mailoutbox
+    make_statement, approver, second_approver, drafter, incident, mailoutbox
 ):
     with_email(approver, drafter)
-    statement = create(actor=approver, text="Approver-written holding statement.")
-    statement = actions.statement_submit(statement=statement, actor=approver)
+    statement = make_statement(
+        author=approver, text="Approver-written holding statement.", state="in_review"
+    )
     assert tasks.notify_reviewers(statement.pk) == 1
     assert recipients(mailoutbox) == ["approver2@example.org"]
     message = mailoutbox[0]
@@ -853,11 +843,11 @@ def test_awaited_approvers_are_emailed_but_not_the_author(
 
 
 def test_an_approver_who_already_signed_is_not_emailed_again(
-    create, drafter, approver, second_approver, make_policy, mailoutbox
+    make_statement, drafter, approver, second_approver, make_policy, mailoutbox
 ):
     with_email(approver)
     two = make_policy("Two approvers", [(1, ""), (1, "")])
-    statement = actions.statement_submit(statement=create(approval_policy=two), actor=drafter)
+    statement = make_statement(approval_policy=two, state="in_review")
     actions.statement_approve(statement=statement, actor=approver, revision=1)
     assert tasks.notify_reviewers(statement.pk) == 1
     assert recipients(mailoutbox) == ["approver2@example.org"]
@@ -902,9 +892,9 @@ def test_submitting_queues_the_notification_after_commit(
 
 
 def test_a_rejected_submission_queues_no_notification(
-    create, drafter, django_capture_on_commit_callbacks
+    make_statement, drafter, django_capture_on_commit_callbacks
 ):
-    statement = create(channel="x", text=long_text())
+    statement = make_statement(channel="x", text=long_text())
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(InvalidInput):
         actions.statement_submit(statement=statement, actor=drafter)
     assert callbacks == []
