@@ -14,12 +14,11 @@ from incidents import actions as incident_actions
 from incidents.models import EntryKind, Incident, TimelineEntry
 from statements import actions
 from statements.models import Review, Revision, Statement, text_hash
-from tests.helpers import assert_error, dt, fresh, snapshot
+from tests.helpers import STATEMENT_TEXT, assert_error, dt, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests"  # what the conftest `make_user` factory sets
-HOLDING = "We are aware of the post and are looking into it. More information soon."
 
 STATEMENT_FIELDS = {
     "id",
@@ -70,23 +69,6 @@ def client_for(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-def draft(incident, actor, text=HOLDING, **fields):
-    values = {"kind": "holding", "channel": "x", "language": "en", **fields}
-    return actions.statement_create(incident=incident, actor=actor, text=text, **values)
-
-
-def submitted(incident, actor, text=HOLDING, **fields):
-    statement = draft(incident, actor, text, **fields)
-    return actions.statement_submit(statement=statement, actor=actor)
-
-
-def approved(incident, author, reviewer, text=HOLDING, **fields):
-    statement = submitted(incident, author, text, **fields)
-    return actions.statement_approve(
-        statement=statement, actor=reviewer, revision=statement.revision
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -147,20 +129,20 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
     assert [s["id"] for s in listed.json()] == [statement_id]
 
     edited = writer.patch(
-        statement_url(statement_id), {"text": HOLDING, "revision": 1}, format="json"
+        statement_url(statement_id), {"text": STATEMENT_TEXT, "revision": 1}, format="json"
     )
     assert edited.status_code == 200, edited.content
     assert edited.json()["revision"] == 2
-    assert edited.json()["text"] == HOLDING
-    assert edited.json()["length"] == len(HOLDING)
+    assert edited.json()["text"] == STATEMENT_TEXT
+    assert edited.json()["length"] == len(STATEMENT_TEXT)
 
     revisions = writer.get(statement_url(statement_id, "revisions/"))
     assert revisions.status_code == 200
     assert [(r["number"], r["text"]) for r in revisions.json()] == [
         (1, "We are aware of the post."),
-        (2, HOLDING),
+        (2, STATEMENT_TEXT),
     ]
-    assert revisions.json()[1]["content_hash"] == text_hash(HOLDING)
+    assert revisions.json()[1]["content_hash"] == text_hash(STATEMENT_TEXT)
     assert revisions.json()[1]["author"]["username"] == "drafter"
 
     sent = writer.post(statement_url(statement_id, "submit/"))
@@ -220,8 +202,10 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
     ]
 
 
-def test_statement_detail_shows_the_current_revision_and_length(incident, drafter, observer):
-    statement = draft(incident, drafter, "Short")
+def test_statement_detail_shows_the_current_revision_and_length(
+    make_statement, incident, drafter, observer
+):
+    statement = make_statement(text="Short")
     actions.statement_edit(statement=statement, actor=drafter, text="Longer text", base_revision=1)
 
     response = client_for(observer).get(statement_url(statement))
@@ -246,9 +230,11 @@ def test_channel_without_limit_reports_null_limit(api, incident, drafter):
     assert response.json()["length"] == 5000
 
 
-def test_list_is_newest_first_and_visible_to_observers(api, incident, drafter, observer):
-    first = draft(incident, drafter, "First")
-    second = draft(incident, drafter, "Second")
+def test_list_is_newest_first_and_visible_to_observers(
+    make_statement, api, incident, drafter, observer
+):
+    first = make_statement(text="First")
+    second = make_statement(text="Second")
 
     response = api.as_user(observer).get(statements_url(incident))
 
@@ -262,15 +248,15 @@ def test_list_is_newest_first_and_visible_to_observers(api, incident, drafter, o
 def test_observer_cannot_draft(api, incident, observer):
     response = api.as_user(observer).post(
         statements_url(incident),
-        {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING},
+        {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT},
         format="json",
     )
     assert "Observer" in assert_error(response, 403)
     assert not Statement.objects.exists()
 
 
-def test_observer_cannot_edit_submit_or_withdraw(api, incident, drafter, observer):
-    statement = draft(incident, drafter)
+def test_observer_cannot_edit_submit_or_withdraw(make_statement, api, incident, drafter, observer):
+    statement = make_statement()
     before = snapshot(statement)
     client = api.as_user(observer)
 
@@ -283,8 +269,10 @@ def test_observer_cannot_edit_submit_or_withdraw(api, incident, drafter, observe
     assert snapshot(statement) == before
 
 
-def test_author_cannot_approve_own_statement(api, incident, approver, second_approver):
-    statement = submitted(incident, approver)  # approvers may draft too
+def test_author_cannot_approve_own_statement(
+    make_statement, api, incident, approver, second_approver
+):
+    statement = make_statement(author=approver, state="in_review")  # approvers may draft too
     before = snapshot(statement)
 
     detail = assert_error(
@@ -306,11 +294,11 @@ def test_author_cannot_approve_own_statement(api, incident, approver, second_app
 
 
 def test_approver_who_revised_the_text_cannot_approve_it(
-    api, incident, drafter, approver, second_approver
+    make_statement, api, incident, drafter, approver, second_approver
 ):
-    statement = submitted(incident, drafter)
+    statement = make_statement(state="in_review")
     actions.statement_edit(
-        statement=statement, actor=approver, text=HOLDING + " Edited.", base_revision=1
+        statement=statement, actor=approver, text=STATEMENT_TEXT + " Edited.", base_revision=1
     )
 
     response = api.as_user(approver).post(
@@ -321,8 +309,8 @@ def test_approver_who_revised_the_text_cannot_approve_it(
     assert api.as_user(second_approver).get("/api/approvals/").json()[0]["id"] == statement.pk
 
 
-def test_author_cannot_request_changes_on_own_statement(api, incident, approver):
-    statement = submitted(incident, approver)
+def test_author_cannot_request_changes_on_own_statement(make_statement, api, incident, approver):
+    statement = make_statement(author=approver, state="in_review")
     before = snapshot(statement)
     response = api.as_user(approver).post(
         statement_url(statement, "request-changes/"), {"comment": "Hmm"}, format="json"
@@ -332,8 +320,8 @@ def test_author_cannot_request_changes_on_own_statement(api, incident, approver)
 
 
 @pytest.mark.parametrize("who", ["drafter", "spokesperson", "lead", "observer"])
-def test_only_approvers_review(request, api, incident, drafter, approver, who):
-    statement = submitted(incident, approver)
+def test_only_approvers_review(make_statement, request, api, incident, drafter, approver, who):
+    statement = make_statement(author=approver, state="in_review")
     user = request.getfixturevalue(who)
     before = snapshot(statement)
     client = api.as_user(user)
@@ -349,8 +337,10 @@ def test_only_approvers_review(request, api, incident, drafter, approver, who):
 
 
 @pytest.mark.parametrize("who", ["drafter", "approver", "lead", "observer"])
-def test_only_the_spokesperson_publishes(request, api, incident, drafter, approver, who):
-    statement = approved(incident, drafter, approver)
+def test_only_the_spokesperson_publishes(
+    make_statement, request, api, incident, drafter, approver, who
+):
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     response = api.as_user(request.getfixturevalue(who)).post(
         statement_url(statement, "publish/"), {"url": "https://x.com/b/1"}, format="json"
@@ -360,8 +350,10 @@ def test_only_the_spokesperson_publishes(request, api, incident, drafter, approv
     assert Incident.objects.get(pk=incident.pk).first_response_at is None
 
 
-def test_lead_publishes_when_the_policy_allows_it(api, incident, lead, drafter, approver):
-    statement = approved(incident, drafter, approver)
+def test_lead_publishes_when_the_policy_allows_it(
+    make_statement, api, incident, lead, drafter, approver
+):
+    statement = make_statement(state="approved")
     statement.policy.allow_lead_publish = True
     statement.policy.save()
 
@@ -372,9 +364,11 @@ def test_lead_publishes_when_the_policy_allows_it(api, incident, lead, drafter, 
     assert response.json()["status"] == "published"
 
 
-def test_withdraw_is_for_the_author_or_the_lead(api, incident, lead, drafter, approver):
-    mine = draft(incident, drafter)
-    other = draft(incident, drafter)
+def test_withdraw_is_for_the_author_or_the_lead(
+    make_statement, api, incident, lead, drafter, approver
+):
+    mine = make_statement()
+    other = make_statement()
 
     assert_error(api.as_user(approver).post(statement_url(mine, "withdraw/")), 403)
     assert fresh(mine).status == "draft"
@@ -391,14 +385,16 @@ def test_withdraw_is_for_the_author_or_the_lead(api, incident, lead, drafter, ap
     assert response.json()["status"] == "withdrawn"
 
 
-def test_staff_outside_the_cell_reads_but_cannot_draft(api, incident, drafter, staff):
-    statement = draft(incident, drafter)
+def test_staff_outside_the_cell_reads_but_cannot_draft(
+    make_statement, api, incident, drafter, staff
+):
+    statement = make_statement()
     client = api.as_user(staff)
 
     assert client.get(statement_url(statement)).status_code == 200
     response = client.post(
         statements_url(incident),
-        {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING},
+        {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT},
         format="json",
     )
     assert_error(response, 403)
@@ -407,8 +403,10 @@ def test_staff_outside_the_cell_reads_but_cannot_draft(api, incident, drafter, s
 # --- Transitions: 409 -----------------------------------------------------------------------
 
 
-def test_publish_before_approval_is_409(api, incident, drafter, approver, spokesperson):
-    statement = draft(incident, drafter)
+def test_publish_before_approval_is_409(
+    make_statement, api, incident, drafter, approver, spokesperson
+):
+    statement = make_statement()
     client = api.as_user(spokesperson)
     before = snapshot(statement)
     assert_error(
@@ -425,8 +423,8 @@ def test_publish_before_approval_is_409(api, incident, drafter, approver, spokes
     assert Incident.objects.get(pk=incident.pk).first_response_at is None
 
 
-def test_approving_a_draft_is_409(api, incident, drafter, approver):
-    statement = draft(incident, drafter)
+def test_approving_a_draft_is_409(make_statement, api, incident, drafter, approver):
+    statement = make_statement()
     before = snapshot(statement)
     response = api.as_user(approver).post(
         statement_url(statement, "approve/"), {"revision": 1}, format="json"
@@ -435,8 +433,10 @@ def test_approving_a_draft_is_409(api, incident, drafter, approver):
     assert snapshot(statement) == before
 
 
-def test_approving_an_older_revision_is_409_with_the_current_text(api, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_approving_an_older_revision_is_409_with_the_current_text(
+    make_statement, api, incident, drafter, approver
+):
+    statement = make_statement(state="in_review")
     actions.statement_edit(statement=statement, actor=drafter, text="New text", base_revision=1)
     before = snapshot(statement)
 
@@ -449,15 +449,17 @@ def test_approving_an_older_revision_is_409_with_the_current_text(api, incident,
     assert snapshot(statement) == before
 
 
-def test_submitting_an_approved_statement_is_409(api, incident, drafter, approver):
-    statement = approved(incident, drafter, approver)
+def test_submitting_an_approved_statement_is_409(make_statement, api, incident, drafter, approver):
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     assert_error(api.as_user(drafter).post(statement_url(statement, "submit/")), 409)
     assert snapshot(statement) == before
 
 
-def test_published_statement_is_final(api, incident, lead, drafter, approver, spokesperson):
-    statement = approved(incident, drafter, approver)
+def test_published_statement_is_final(
+    make_statement, api, incident, lead, drafter, approver, spokesperson
+):
+    statement = make_statement(state="approved")
     actions.statement_publish(statement=statement, actor=spokesperson, url="https://x.com/b/1")
     before = snapshot(statement)
 
@@ -472,8 +474,8 @@ def test_published_statement_is_final(api, incident, lead, drafter, approver, sp
     assert snapshot(statement) == before
 
 
-def test_withdrawn_statement_cannot_be_submitted_or_edited(api, incident, drafter):
-    statement = draft(incident, drafter)
+def test_withdrawn_statement_cannot_be_submitted_or_edited(make_statement, api, incident, drafter):
+    statement = make_statement()
     actions.statement_withdraw(statement=statement, actor=drafter)
     before = snapshot(statement)
     client = api.as_user(drafter)
@@ -485,8 +487,10 @@ def test_withdrawn_statement_cannot_be_submitted_or_edited(api, incident, drafte
     assert snapshot(statement) == before
 
 
-def test_stale_edit_is_409_with_the_other_persons_text(api, incident, drafter, approver):
-    statement = draft(incident, drafter, "Original")
+def test_stale_edit_is_409_with_the_other_persons_text(
+    make_statement, api, incident, drafter, approver
+):
+    statement = make_statement(text="Original")
     actions.statement_edit(
         statement=statement, actor=approver, text="Approver's version", base_revision=1
     )
@@ -510,10 +514,10 @@ def test_stale_edit_is_409_with_the_other_persons_text(api, incident, drafter, a
     assert response.json()["revision"] == 3
 
 
-def test_edit_with_the_same_text_creates_no_revision(api, incident, drafter):
-    statement = draft(incident, drafter)
+def test_edit_with_the_same_text_creates_no_revision(make_statement, api, incident, drafter):
+    statement = make_statement()
     response = api.as_user(drafter).patch(
-        statement_url(statement), {"text": HOLDING, "revision": 1}, format="json"
+        statement_url(statement), {"text": STATEMENT_TEXT, "revision": 1}, format="json"
     )
     assert response.status_code == 200
     assert response.json()["revision"] == 1
@@ -523,12 +527,16 @@ def test_edit_with_the_same_text_creates_no_revision(api, incident, drafter):
 # --- Approvals are tied to one revision -----------------------------------------------------
 
 
-def test_an_edit_voids_the_approvals(api, incident, drafter, approver, spokesperson):
-    statement = approved(incident, drafter, approver)
+def test_an_edit_voids_the_approvals(
+    make_statement, api, incident, drafter, approver, spokesperson
+):
+    statement = make_statement(state="approved")
     assert fresh(statement).status == "approved"
 
     response = api.as_user(drafter).patch(
-        statement_url(statement), {"text": HOLDING + " Updated.", "revision": 1}, format="json"
+        statement_url(statement),
+        {"text": STATEMENT_TEXT + " Updated.", "revision": 1},
+        format="json",
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -558,8 +566,8 @@ def test_an_edit_voids_the_approvals(api, incident, drafter, approver, spokesper
     assert [a["revision"] for a in response.json()["approvals"]] == [2]
 
 
-def test_approving_twice_counts_once(api, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_approving_twice_counts_once(make_statement, api, incident, drafter, approver):
+    statement = make_statement(state="in_review")
     client = api.as_user(approver)
     for _ in range(2):
         response = client.post(statement_url(statement, "approve/"), {"revision": 1})
@@ -568,8 +576,8 @@ def test_approving_twice_counts_once(api, incident, drafter, approver):
     assert len(response.json()["approvals"]) == 1
 
 
-def test_request_changes_then_resubmit(api, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_request_changes_then_resubmit(make_statement, api, incident, drafter, approver):
+    statement = make_statement(state="in_review")
 
     response = api.as_user(approver).post(
         statement_url(statement, "request-changes/"),
@@ -586,7 +594,7 @@ def test_request_changes_then_resubmit(api, incident, drafter, approver):
 
     client = api.as_user(drafter)
     response = client.patch(
-        statement_url(statement), {"text": HOLDING + " Next update at 6 pm.", "revision": 1}
+        statement_url(statement), {"text": STATEMENT_TEXT + " Next update at 6 pm.", "revision": 1}
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "changes_requested"
@@ -597,10 +605,10 @@ def test_request_changes_then_resubmit(api, incident, drafter, approver):
 
 
 def test_ordered_policy_waits_for_legal_then_communications(
-    api, incident, drafter, legal, communications, ordered_policy
+    make_statement, api, incident, drafter, legal, communications, ordered_policy
 ):
     comms = communications
-    statement = draft(incident, drafter, approval_policy=ordered_policy)
+    statement = make_statement(approval_policy=ordered_policy)
     actions.statement_submit(statement=statement, actor=drafter)
 
     assert api.as_user(comms).get("/api/approvals/").json() == []
@@ -624,15 +632,15 @@ def test_ordered_policy_waits_for_legal_then_communications(
 
 
 def test_approvals_inbox_lists_only_what_waits_for_me(
-    api, declare, incident, lead, drafter, approver, second_approver
+    make_statement, api, declare, incident, lead, drafter, approver, second_approver
 ):
-    waiting = submitted(incident, drafter, "Waiting")
-    draft(incident, drafter, "Still a draft")
-    approved(incident, drafter, second_approver, "Already approved")
-    mine = submitted(incident, approver, "I wrote it")
+    waiting = make_statement(text="Waiting", state="in_review")
+    make_statement(text="Still a draft")
+    make_statement(text="Already approved", state="approved", reviewer=second_approver)
+    mine = make_statement(author=approver, text="I wrote it", state="in_review")
     elsewhere = declare(title="Other incident")
     incident_actions.member_add(incident=elsewhere, actor=lead, user=drafter, role="drafter")
-    submitted(elsewhere, drafter, "Not my cell")
+    make_statement(incident=elsewhere, text="Not my cell", state="in_review")
 
     response = api.as_user(approver).get("/api/approvals/")
     assert response.status_code == 200
@@ -649,17 +657,17 @@ def test_approvals_inbox_lists_only_what_waits_for_me(
 
 
 def test_only_the_first_public_statement_sets_first_response(
-    api, incident, drafter, approver, spokesperson
+    make_statement, api, incident, drafter, approver, spokesperson
 ):
-    briefing = approved(
-        incident, drafter, approver, "Internal only", kind="briefing", channel="email"
+    briefing = make_statement(
+        text="Internal only", kind="briefing", channel="email", state="approved"
     )
     client = api.as_user(spokesperson)
     response = client.post(statement_url(briefing, "publish/"), {"url": ""}, format="json")
     assert response.status_code == 200, response.content
     assert Incident.objects.get(pk=incident.pk).first_response_at is None
 
-    first = approved(incident, drafter, approver, "First", channel="press_release")
+    first = make_statement(text="First", channel="press_release", state="approved")
     earlier = incident.detected_at  # the earliest accepted time
     response = client.post(
         statement_url(first, "publish/"),
@@ -669,7 +677,7 @@ def test_only_the_first_public_statement_sets_first_response(
     assert response.status_code == 200, response.content
     assert dt(response.json()["published_at"]) == earlier
 
-    second = approved(incident, drafter, approver, "Second")
+    second = make_statement(text="Second", state="approved")
     client.post(statement_url(second, "publish/"), {"url": "https://x.com/b/2"}, format="json")
     assert fresh(second).status == "published"
     assert Incident.objects.get(pk=incident.pk).first_response_at == earlier
@@ -694,7 +702,7 @@ def test_only_the_first_public_statement_sets_first_response(
     ids=["empty", "blank", "too-long", "channel", "kind", "language", "reply-url"],
 )
 def test_create_rejects_bad_input(api, incident, drafter, payload, field):
-    data = {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING, **payload}
+    data = {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT, **payload}
     response = api.as_user(drafter).post(statements_url(incident), data, format="json")
     detail = assert_error(response, 400)
     assert field in detail
@@ -718,19 +726,20 @@ def test_reply_names_what_it_answers(api, incident, drafter):
     assert response.json()["reply_to_account"] == "@jdoe"
 
 
-def test_correction_needs_a_published_statement(api, incident, drafter, approver, spokesperson):
+def test_correction_needs_a_published_statement(
+    make_statement, api, incident, drafter, approver, spokesperson
+):
     client = api.as_user(drafter)
     data = {"kind": "correction", "channel": "x", "language": "en", "text": "Correction."}
     assert_error(client.post(statements_url(incident), data, format="json"), 400)
 
-    unpublished = draft(incident, drafter)
+    unpublished = make_statement()
     assert_error(
         client.post(statements_url(incident), {**data, "corrects": unpublished.pk}, format="json"),
         400,
     )
 
-    published = approved(incident, drafter, approver)
-    actions.statement_publish(statement=published, actor=spokesperson, url="https://x.com/b/1")
+    published = make_statement(state="published", url="https://x.com/b/1")
     response = client.post(
         statements_url(incident), {**data, "corrects": published.pk}, format="json"
     )
@@ -738,8 +747,8 @@ def test_correction_needs_a_published_statement(api, incident, drafter, approver
     assert response.json()["corrects"] == published.pk
 
 
-def test_edit_rejects_empty_text(api, incident, drafter):
-    statement = draft(incident, drafter)
+def test_edit_rejects_empty_text(make_statement, api, incident, drafter):
+    statement = make_statement()
     before = snapshot(statement)
     client = api.as_user(drafter)
     assert "text" in assert_error(
@@ -751,10 +760,10 @@ def test_edit_rejects_empty_text(api, incident, drafter):
     assert snapshot(statement) == before
 
 
-def test_submit_over_the_x_limit_suggests_a_thread(api, incident, drafter):
+def test_submit_over_the_x_limit_suggests_a_thread(make_statement, api, incident, drafter):
     sentence = "We are aware of the post published this morning and we are looking into it. "
     text = (sentence * 6).strip()
-    statement = draft(incident, drafter, text)
+    statement = make_statement(text=text)
     before = snapshot(statement)
 
     response = api.as_user(drafter).post(statement_url(statement, "submit/"))
@@ -769,16 +778,16 @@ def test_submit_over_the_x_limit_suggests_a_thread(api, incident, drafter):
     assert snapshot(statement) == before
 
 
-def test_submit_over_a_non_threadable_limit_has_no_thread(api, incident, drafter):
-    statement = draft(incident, drafter, "x" * 2_201, channel="instagram")
+def test_submit_over_a_non_threadable_limit_has_no_thread(make_statement, api, incident, drafter):
+    statement = make_statement(text="x" * 2_201, channel="instagram")
     response = api.as_user(drafter).post(statement_url(statement, "submit/"))
     assert "1 characters over the 2200-character limit" in assert_error(response, 400)
     assert "suggested_thread" not in response.json()
     assert fresh(statement).status == "draft"
 
 
-def test_exactly_at_the_limit_can_be_submitted(api, incident, drafter):
-    statement = draft(incident, drafter, "x" * 280)
+def test_exactly_at_the_limit_can_be_submitted(make_statement, api, incident, drafter):
+    statement = make_statement(text="x" * 280)
     response = api.as_user(drafter).post(statement_url(statement, "submit/"))
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "in_review"
@@ -794,8 +803,10 @@ def test_exactly_at_the_limit_can_be_submitted(api, incident, drafter):
     ],
     ids=["garbage", "ftp", "missing", "bad-date"],
 )
-def test_publish_rejects_bad_input(api, incident, drafter, approver, spokesperson, payload):
-    statement = approved(incident, drafter, approver)
+def test_publish_rejects_bad_input(
+    make_statement, api, incident, drafter, approver, spokesperson, payload
+):
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     response = api.as_user(spokesperson).post(
         statement_url(statement, "publish/"), payload, format="json"
@@ -804,8 +815,10 @@ def test_publish_rejects_bad_input(api, incident, drafter, approver, spokesperso
     assert snapshot(statement) == before
 
 
-def test_publish_time_must_be_plausible(api, incident, drafter, approver, spokesperson):
-    statement = approved(incident, drafter, approver)
+def test_publish_time_must_be_plausible(
+    make_statement, api, incident, drafter, approver, spokesperson
+):
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     client = api.as_user(spokesperson)
     future = (timezone.now() + timedelta(hours=1)).isoformat()
@@ -829,8 +842,8 @@ def test_publish_time_must_be_plausible(api, incident, drafter, approver, spokes
     assert snapshot(statement) == before
 
 
-def test_request_changes_needs_a_comment(api, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_request_changes_needs_a_comment(make_statement, api, incident, drafter, approver):
+    statement = make_statement(state="in_review")
     before = snapshot(statement)
     client = api.as_user(approver)
     assert "comment" in assert_error(
@@ -843,8 +856,8 @@ def test_request_changes_needs_a_comment(api, incident, drafter, approver):
     assert snapshot(statement) == before
 
 
-def test_approve_needs_the_revision_read(api, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_approve_needs_the_revision_read(make_statement, api, incident, drafter, approver):
+    statement = make_statement(state="in_review")
     before = snapshot(statement)
     response = api.as_user(approver).post(statement_url(statement, "approve/"), {}, format="json")
     assert "revision" in assert_error(response, 400)
@@ -875,13 +888,9 @@ ENDPOINTS = [
 )
 @pytest.mark.parametrize("status", ["draft", "in_review", "approved"])
 def test_outsider_gets_404_on_every_endpoint(
-    api, incident, drafter, approver, outsider, method, suffix, data, status
+    make_statement, api, incident, drafter, approver, outsider, method, suffix, data, status
 ):
-    statement = draft(incident, drafter)
-    if status != "draft":
-        statement = actions.statement_submit(statement=statement, actor=drafter)
-    if status == "approved":
-        statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
+    statement = make_statement(state=status)
     before = snapshot(statement)
     url = (
         statements_url(incident) if suffix == "incident-list" else statement_url(statement, suffix)
@@ -894,22 +903,24 @@ def test_outsider_gets_404_on_every_endpoint(
     assert Statement.objects.count() == 1
 
 
-def test_outsider_inbox_is_empty_and_unknown_statement_is_404(api, incident, drafter, outsider):
-    submitted(incident, drafter)
+def test_outsider_inbox_is_empty_and_unknown_statement_is_404(
+    make_statement, api, incident, drafter, outsider
+):
+    make_statement(state="in_review")
     client = api.as_user(outsider)
     assert client.get("/api/approvals/").json() == []
     assert_error(client.get(statement_url(999_999)), 404)
 
 
-def test_anonymous_callers_are_refused(incident, drafter):
-    statement = draft(incident, drafter)
+def test_anonymous_callers_are_refused(make_statement, incident, drafter):
+    statement = make_statement()
     client = APIClient()
     for url in (statements_url(incident), statement_url(statement), "/api/approvals/"):
         assert client.get(url).status_code in (401, 403)
 
 
-def test_a_member_who_left_loses_access(api, incident, lead, drafter):
-    statement = draft(incident, drafter)
+def test_a_member_who_left_loses_access(make_statement, api, incident, lead, drafter):
+    statement = make_statement()
     incident_actions.member_remove(incident=incident, actor=lead, user=drafter)
     assert_error(api.as_user(drafter).get(statement_url(statement)), 404)
 
@@ -942,13 +953,12 @@ def test_schema_documents_the_statement_endpoints(db):
 # --- Query counts ---------------------------------------------------------------------------
 
 
-def test_statement_list_queries_do_not_grow(api, incident, drafter, approver, spokesperson):
+def test_statement_list_queries_do_not_grow(
+    make_statement, api, incident, drafter, approver, spokesperson
+):
     def make(count):
         for i in range(count):
-            statement = approved(incident, drafter, approver, f"Statement {i}")
-            actions.statement_publish(
-                statement=statement, actor=spokesperson, url=f"https://x.com/b/{i}"
-            )
+            make_statement(text=f"Statement {i}", state="published", url=f"https://x.com/b/{i}")
 
     client = api.as_user(drafter)
     make(2)
