@@ -1,12 +1,61 @@
 """Statement fixtures: approvers who sign for a function, the two stock policies, and
-statements at each step of the workflow (draft, in review, approved)."""
+statements at each step of the workflow (draft, in review, approved, published); and the
+helpers the statement test modules share (imported from here, like tests/evidence's)."""
 
 import pytest
 
 from incidents import actions as incident_actions
+from incidents.models import TimelineEntry
 from statements import actions
-from statements.models import ApprovalPolicy
-from tests.helpers import ensure_policy
+from statements.models import ApprovalPolicy, Decision, Review, Revision
+from tests.helpers import POST_URL, ensure_policy
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def statements_url(incident):
+    """The API's list of an incident's statements."""
+    return f"/api/incidents/{incident.pk}/statements/"
+
+
+def statement_url(statement, suffix=""):
+    """One statement in the API, or one of its actions (suffix "submit/", ...)."""
+    pk = statement if isinstance(statement, int) else statement.pk
+    return f"/api/statements/{pk}/{suffix}"
+
+
+def timeline(incident, kind):
+    return list(TimelineEntry.objects.filter(incident=incident, kind=kind).order_by("seq"))
+
+
+def last_entry(incident):
+    return TimelineEntry.objects.filter(incident=incident).order_by("-seq").first()
+
+
+def revisions(statement):
+    return list(
+        Revision.objects.filter(statement=statement)
+        .order_by("number")
+        .values_list("number", "text", "author")
+    )
+
+
+def approvals(statement):
+    return list(
+        Review.objects.filter(statement=statement, decision=Decision.APPROVED).values_list(
+            "revision", "reviewer", "function"
+        )
+    )
+
+
+def long_text(sentences=8):
+    return " ".join(
+        f"Sentence number {n} explains, in measured words, what the company knows so far."
+        for n in range(1, sentences + 1)
+    )
+
+
+# --- Fixtures -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -80,3 +129,8 @@ def approved(in_review, approver):
 @pytest.fixture
 def ordered_in_review(make_statement, ordered_policy, legal, communications):
     return make_statement(approval_policy=ordered_policy, state="in_review")
+
+
+@pytest.fixture
+def published(approved, spokesperson):
+    return actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)
