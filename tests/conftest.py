@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from incidents import actions, events
-from tests.helpers import ensure_policy
+from statements import actions as statement_actions
+from tests.helpers import POST_URL, STATEMENT_TEXT, ensure_policy
 
 User = get_user_model()
 _names = itertools.count(1)
@@ -98,6 +99,66 @@ def incident(declare, lead, drafter, approver, spokesperson, observer, policies)
     ]:
         actions.member_add(incident=incident, actor=lead, user=user, role=role)
     return incident
+
+
+STATEMENT_STATES = ("draft", "in_review", "changes_requested", "approved", "published", "withdrawn")
+
+
+@pytest.fixture
+def make_statement(request):
+    """A statement brought to `state` through the real actions (statements/actions.py):
+    make_statement(incident=, author=, state="draft", reviewer=, publisher=, url=, **fields).
+
+    By default: in the persona `incident`, written by the `drafter`, an English holding
+    post for X saying STATEMENT_TEXT. The author submits it; `reviewer` (the `approver`)
+    approves the current revision or, for "changes_requested", asks for changes; the
+    `publisher` (the `spokesperson`) publishes it at `url`; "withdrawn" is a draft its
+    author withdrew. `fields` go to statement_create (kind, channel, language, text, title,
+    reply_to_account, reply_to_url, corrects, approval_policy). The personas are only
+    built when a default needs them."""
+
+    def default(value, fixture):
+        return value if value is not None else request.getfixturevalue(fixture)
+
+    def make(
+        *,
+        incident=None,
+        author=None,
+        state="draft",
+        reviewer=None,
+        publisher=None,
+        url=POST_URL,
+        **fields,
+    ):
+        assert state in STATEMENT_STATES, state
+        author = default(author, "drafter")
+        values = {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT}
+        statement = statement_actions.statement_create(
+            incident=default(incident, "incident"), actor=author, **{**values, **fields}
+        )
+        if state == "withdrawn":
+            return statement_actions.statement_withdraw(statement=statement, actor=author)
+        if state == "draft":
+            return statement
+        statement = statement_actions.statement_submit(statement=statement, actor=author)
+        if state == "in_review":
+            return statement
+        reviewer = default(reviewer, "approver")
+        if state == "changes_requested":
+            return statement_actions.statement_request_changes(
+                statement=statement, actor=reviewer, comment="Check the facts."
+            )
+        statement = statement_actions.statement_approve(
+            statement=statement, actor=reviewer, revision=statement.revision
+        )
+        assert statement.status == "approved", "the policy awaits more approvals"
+        if state == "approved":
+            return statement
+        return statement_actions.statement_publish(
+            statement=statement, actor=default(publisher, "spokesperson"), url=url
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -1,12 +1,18 @@
 """Helpers shared by the tests."""
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from http.server import ThreadingHTTPServer
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from incidents.models import TimelineEntry
 from statements.models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
+
+# What `make_statement` (conftest) drafts and where it publishes, unless told otherwise.
+STATEMENT_TEXT = "We are aware of the post and are looking into it. More information soon."
+POST_URL = "https://x.com/brand/status/1234567890"
 
 
 def assert_error(response, status_code):
@@ -69,3 +75,16 @@ def snapshot(statement):
         Review.objects.filter(statement=s).count(),
         TimelineEntry.objects.filter(incident_id=s.incident_id).count(),
     )
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A local HTTP server for pages the tests serve to Chromium. A browser may hang up
+    before the answer is written (a capture that timed out on a slow page, a tab that
+    closed): the write then fails with BrokenPipeError or ConnectionResetError, which is
+    the expected end of that request, not an error worth a traceback on stderr. Anything
+    else is still reported."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)

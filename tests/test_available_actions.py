@@ -18,12 +18,10 @@ from incidents.playbooks import actions as playbook_actions
 from incidents.playbooks.models import Playbook, PlaybookStep, Task, TaskStatus
 from incidents.playbooks.rules import TASK_ACTIONS
 from incidents.rules import INCIDENT_ACTIONS
-from statements import actions
 from statements.models import Statement
 from statements.rules import STATEMENT_ACTIONS
-from tests.helpers import ensure_policy, snapshot
+from tests.helpers import STATEMENT_TEXT, ensure_policy, snapshot
 
-TEXT = "We are aware of the post and are looking into it. More within the hour."
 POST_URL = "https://x.com/acme/status/1"
 MARKER = re.compile(r'data-action="([a-z_]+)"')
 
@@ -72,39 +70,19 @@ def statement_cell(incident, lead, make_user):
     return people
 
 
-def statement_in(state, *, incident, drafter, legal, spokesperson) -> Statement:
+def statement_in(make_statement, state, *, legal) -> Statement:
+    """A statement of the persona incident in `state`; legal's sign-off approves it."""
     policy = ensure_policy("Legal only", [(1, "legal")])
-    statement = actions.statement_create(
-        incident=incident,
-        actor=drafter,
-        kind="holding",
-        channel="x",
-        language="en",
-        text=TEXT,
-        approval_policy=policy,
-    )
-    if state == "withdrawn":
-        return actions.statement_withdraw(statement=statement, actor=drafter)
-    if state == "draft":
-        return statement
-    statement = actions.statement_submit(statement=statement, actor=drafter)
-    if state == "changes_requested":
-        return actions.statement_request_changes(
-            statement=statement, actor=legal, comment="Check the facts."
-        )
-    if state == "in_review":
-        return statement
-    statement = actions.statement_approve(statement=statement, actor=legal, revision=1)
-    if state == "published":
-        return actions.statement_publish(statement=statement, actor=spokesperson, url=POST_URL)
-    return statement
+    return make_statement(state=state, reviewer=legal, approval_policy=policy, url=POST_URL)
 
 
 def statement_request(client, statement, action):
     url = f"/api/statements/{statement.pk}/"
     revision = statement.revision
     if action == "edit":
-        return client.patch(url, {"text": TEXT + " Update.", "revision": revision}, format="json")
+        return client.patch(
+            url, {"text": STATEMENT_TEXT + " Update.", "revision": revision}, format="json"
+        )
     if action == "correct":
         return client.post(
             f"/api/incidents/{statement.incident_id}/statements/",
@@ -135,19 +113,9 @@ def statement_state(statement):
 @pytest.mark.parametrize("persona", STATEMENT_PERSONAS)
 @pytest.mark.parametrize("state", STATEMENT_STATES)
 def test_statement_page_api_and_actions_agree(
-    request, state, persona, api, browser_client, incident, statement_cell
+    request, state, persona, api, browser_client, incident, statement_cell, make_statement
 ):
-    drafter, spokesperson = (
-        request.getfixturevalue("drafter"),
-        request.getfixturevalue("spokesperson"),
-    )
-    statement = statement_in(
-        state,
-        incident=incident,
-        drafter=drafter,
-        legal=statement_cell["legal"],
-        spokesperson=spokesperson,
-    )
+    statement = statement_in(make_statement, state, legal=statement_cell["legal"])
     assert statement.status == state
     user = statement_cell.get(persona) or request.getfixturevalue(persona)
 
@@ -177,15 +145,9 @@ def test_statement_page_api_and_actions_agree(
 
 
 def test_the_drifted_case_a_second_approver_may_stop_an_approved_statement(
-    api, incident, statement_cell, drafter, spokesperson, browser_client
+    api, incident, statement_cell, drafter, spokesperson, browser_client, make_statement
 ):
-    statement = statement_in(
-        "approved",
-        incident=incident,
-        drafter=drafter,
-        legal=statement_cell["legal"],
-        spokesperson=spokesperson,
-    )
+    statement = statement_in(make_statement, "approved", legal=statement_cell["legal"])
     legal2 = statement_cell["legal2"]
     page = browser_client.as_user(legal2).get(f"/statements/{statement.pk}/")
     assert "request_changes" in markers(page.text)
@@ -202,20 +164,11 @@ def test_the_drifted_case_a_second_approver_may_stop_an_approved_statement(
 
 
 def test_statement_lists_cost_the_same_queries_with_available_actions(
-    api, incident, drafter, approver, django_assert_max_num_queries
+    api, incident, drafter, approver, django_assert_max_num_queries, make_statement
 ):
     def add(count):
         for n in range(count):
-            statement = actions.statement_create(
-                incident=incident,
-                actor=drafter,
-                kind="holding",
-                channel="x",
-                language="en",
-                text=TEXT,
-            )
-            if n % 2:
-                actions.statement_submit(statement=statement, actor=drafter)
+            make_statement(state="in_review" if n % 2 else "draft")
 
     client = api.as_user(approver)
     urls = (f"/api/incidents/{incident.pk}/statements/", "/api/approvals/")

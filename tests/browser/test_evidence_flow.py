@@ -3,7 +3,6 @@ captures a URL; another member sees it appear live, with its hash and author det
 
 import base64
 import threading
-from http.server import ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +12,7 @@ from incidents import actions
 from tests.browser.conftest import PASSWORD
 from tests.evidence.conftest import png_bytes
 from tests.evidence.test_capture import Pages
-from tests.helpers import outside_the_browser_loop
+from tests.helpers import QuietHTTPServer, outside_the_browser_loop
 
 pytestmark = pytest.mark.browser
 
@@ -101,10 +100,11 @@ def test_a_refused_file_shows_the_reason_next_to_it(signed_in, room):
 def local_page(settings):
     settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True
     # 127.0.0.2 is loopback too, but not one of the app's own hosts.
-    server = ThreadingHTTPServer(("127.0.0.2", 0), Pages)
+    server = QuietHTTPServer(("127.0.0.2", 0), Pages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.2:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 def test_capture_a_url_from_the_room(signed_in, room, local_page):

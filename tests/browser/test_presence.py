@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents import actions
-from statements import actions as statement_actions
 from tests.browser.conftest import PASSWORD
 from tests.helpers import outside_the_browser_loop
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def room(django_user_model, asgi_server, policies):
+def room(django_user_model, asgi_server, policies, make_statement):
     def make():
         lead = django_user_model.objects.create_user(
             "camille", password=PASSWORD, first_name="Camille", last_name="Laurent"
@@ -31,12 +30,9 @@ def room(django_user_model, asgi_server, policies):
             activate=True,
         )
         actions.member_add(incident=incident, actor=lead, user=drafter, role="drafter")
-        statement = statement_actions.statement_create(
+        statement = make_statement(
             incident=incident,
-            actor=drafter,
-            kind="holding",
-            channel="x",
-            language="en",
+            author=drafter,
             text="We are aware of the posts about our kettle lids.",
         )
         return incident, statement, lead, drafter

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from incidents.evidence.actions import common
 from incidents.evidence.models import CaptureJob, CaptureStatus, CustodyAction, EvidenceSource
 from incidents.models import EntryKind, TimelineEntry
 from tests.evidence.conftest import png_bytes
-from tests.helpers import assert_error
+from tests.helpers import QuietHTTPServer, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +63,12 @@ class Pages(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def local_site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    server = QuietHTTPServer(("127.0.0.1", 0), Pages)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

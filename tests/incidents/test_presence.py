@@ -7,7 +7,6 @@ from channels.layers import get_channel_layer
 
 from incidents import actions, events, presence
 from incidents.models import TimelineEntry
-from statements import actions as statement_actions
 from statements.models import Revision
 from tests.incidents.test_consumer import run, session_cookie, socket
 
@@ -18,18 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _no_refresh_during_tests(monkeypatch):
     # Sockets re-announce themselves on a timer; tests that want it ask for it.
     monkeypatch.setattr(presence, "REFRESH_SECONDS", 3600)
-
-
-def write(incident, author, text="We are aware and looking into it.", **fields):
-    return statement_actions.statement_create(
-        incident=incident,
-        actor=author,
-        kind="holding",
-        channel="x",
-        language="en",
-        text=text,
-        **fields,
-    )
 
 
 async def opened(incident, user):
@@ -123,8 +110,8 @@ def test_the_same_person_twice_is_two_connections_of_one_user(incident, lead, dr
     run(scenario)
 
 
-def test_editing_is_announced_with_the_statement(incident, lead, drafter, approver):
-    statement = write(incident, drafter)
+def test_editing_is_announced_with_the_statement(make_statement, incident, lead, drafter, approver):
+    statement = make_statement()
 
     async def scenario():
         lead_ws = await opened(incident, lead)
@@ -157,15 +144,12 @@ def test_editing_is_announced_with_the_statement(incident, lead, drafter, approv
 
 
 def test_garbage_and_statements_that_cannot_be_edited_here_are_ignored(
-    incident, declare, lead, drafter, approver, spokesperson
+    make_statement, incident, declare, lead, drafter, approver, spokesperson
 ):
-    mine = write(incident, drafter)
-    elsewhere = write(declare(title="Another incident"), lead)
-    published = write(incident, drafter, text="Already out.")
-    statement_actions.statement_submit(statement=published, actor=drafter)
-    statement_actions.statement_approve(statement=published, actor=approver, revision=1)
-    published = statement_actions.statement_publish(
-        statement=published, actor=spokesperson, url="https://x.com/brand/status/1"
+    mine = make_statement()
+    elsewhere = make_statement(incident=declare(title="Another incident"), author=lead)
+    published = make_statement(
+        text="Already out.", state="published", url="https://x.com/brand/status/1"
     )
     assert published.status == "published"
 
@@ -197,10 +181,10 @@ def test_garbage_and_statements_that_cannot_be_edited_here_are_ignored(
 
 @pytest.mark.parametrize("persona", ["observer", "staff"])
 def test_observers_and_staff_are_present_but_never_editing(
-    incident, lead, drafter, persona, request
+    make_statement, incident, lead, drafter, persona, request
 ):
     watcher = request.getfixturevalue(persona)
-    statement = write(incident, drafter)
+    statement = make_statement()
 
     async def scenario():
         lead_ws = await opened(incident, lead)
@@ -222,8 +206,8 @@ def test_observers_and_staff_are_present_but_never_editing(
     run(scenario)
 
 
-def test_a_member_made_observer_stops_editing(incident, lead, drafter):
-    statement = write(incident, drafter)
+def test_a_member_made_observer_stops_editing(make_statement, incident, lead, drafter):
+    statement = make_statement()
 
     async def scenario():
         lead_ws = await opened(incident, lead)
@@ -272,11 +256,11 @@ def test_an_open_socket_keeps_announcing_itself(incident, lead, drafter, monkeyp
 
 
 def test_changes_over_the_budget_wait_for_the_next_refresh_and_the_last_wins(
-    incident, lead, drafter, monkeypatch
+    make_statement, incident, lead, drafter, monkeypatch
 ):
     monkeypatch.setattr(presence, "BURST", 2)
     monkeypatch.setattr(presence, "REFILL_SECONDS", 3600)
-    first, second = write(incident, drafter), write(incident, drafter, text="Another one.")
+    first, second = make_statement(), make_statement(text="Another one.")
 
     async def scenario():
         lead_ws = await opened(incident, lead)
@@ -300,8 +284,8 @@ def test_changes_over_the_budget_wait_for_the_next_refresh_and_the_last_wins(
     run(scenario)
 
 
-def test_presence_never_writes(incident, lead, drafter):
-    statement = write(incident, drafter)
+def test_presence_never_writes(make_statement, incident, lead, drafter):
+    statement = make_statement()
     before = (TimelineEntry.objects.count(), Revision.objects.count())
 
     async def scenario():
@@ -348,8 +332,10 @@ def test_the_budget_allows_a_burst_then_refills():
 # Pages
 
 
-def test_the_statement_page_warns_editors_only(incident, drafter, observer, browser_client):
-    statement = write(incident, drafter)
+def test_the_statement_page_warns_editors_only(
+    make_statement, incident, drafter, observer, browser_client
+):
+    statement = make_statement()
     url = f"/statements/{statement.pk}/"
     page = browser_client.as_user(drafter).get(url).content.decode()
     assert f'data-editing-for="{statement.pk}"' in page

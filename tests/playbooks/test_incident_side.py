@@ -13,7 +13,6 @@ from incidents.models import EntryKind, TimelineEntry
 from incidents.playbooks import actions, selectors
 from incidents.playbooks.models import Task, TaskStatus
 from incidents.playbooks.templating import check_template, render_template, values_for
-from statements import actions as statement_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -100,16 +99,14 @@ class TestApplying:
             actions.playbook_apply(incident=incident, actor=lead, playbook=playbook)
 
     def test_statements_follow_the_policy_for_the_severity(
-        self, declare, lead, drafter, playbook, policies
+        self, declare, lead, drafter, playbook, policies, make_statement
     ):
         critical = declare(severity=4)
         actions.playbook_apply(incident=critical, actor=lead, playbook=playbook)
         from incidents import actions as incident_actions
 
         incident_actions.member_add(incident=critical, actor=lead, user=drafter, role="drafter")
-        statement = statement_actions.statement_create(
-            incident=critical, actor=drafter, kind="holding", channel="x", language="en", text="Hi."
-        )
+        statement = make_statement(incident=critical, author=drafter, text="Hi.")
         assert statement.policy == policies["ordered"]
 
 

@@ -1,14 +1,61 @@
 """Statement fixtures: approvers who sign for a function, the two stock policies, and
-statements at each step of the workflow (draft, in review, approved)."""
+statements at each step of the workflow (draft, in review, approved, published); and the
+helpers the statement test modules share (imported from here, like tests/evidence's)."""
 
 import pytest
 
 from incidents import actions as incident_actions
+from incidents.models import TimelineEntry
 from statements import actions
-from statements.models import ApprovalPolicy
-from tests.helpers import ensure_policy
+from statements.models import ApprovalPolicy, Decision, Review, Revision
+from tests.helpers import POST_URL, ensure_policy
 
-TEXT = "We are aware of the post and are looking into it. More within the hour."
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def statements_url(incident):
+    """The API's list of an incident's statements."""
+    return f"/api/incidents/{incident.pk}/statements/"
+
+
+def statement_url(statement, suffix=""):
+    """One statement in the API, or one of its actions (suffix "submit/", ...)."""
+    pk = statement if isinstance(statement, int) else statement.pk
+    return f"/api/statements/{pk}/{suffix}"
+
+
+def timeline(incident, kind):
+    return list(TimelineEntry.objects.filter(incident=incident, kind=kind).order_by("seq"))
+
+
+def last_entry(incident):
+    return TimelineEntry.objects.filter(incident=incident).order_by("-seq").first()
+
+
+def revisions(statement):
+    return list(
+        Revision.objects.filter(statement=statement)
+        .order_by("number")
+        .values_list("number", "text", "author")
+    )
+
+
+def approvals(statement):
+    return list(
+        Review.objects.filter(statement=statement, decision=Decision.APPROVED).values_list(
+            "revision", "reviewer", "function"
+        )
+    )
+
+
+def long_text(sentences=8):
+    return " ".join(
+        f"Sentence number {n} explains, in measured words, what the company knows so far."
+        for n in range(1, sentences + 1)
+    )
+
+
+# --- Fixtures -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -63,27 +110,8 @@ def second_approver(incident, lead, make_user):
 
 
 @pytest.fixture
-def create(incident, drafter, policies):
-    """statement_create with sensible defaults: an X holding statement by the drafter."""
-
-    def create(**overrides):
-        fields = {
-            "incident": incident,
-            "actor": drafter,
-            "kind": "holding",
-            "channel": "x",
-            "language": "en",
-            "text": TEXT,
-        }
-        fields.update(overrides)
-        return actions.statement_create(**fields)
-
-    return create
-
-
-@pytest.fixture
-def draft(create):
-    return create()
+def draft(make_statement, incident, drafter):
+    return make_statement(incident=incident, author=drafter)
 
 
 @pytest.fixture
@@ -99,6 +127,10 @@ def approved(in_review, approver):
 
 
 @pytest.fixture
-def ordered_in_review(create, drafter, ordered_policy, legal, communications):
-    statement = create(approval_policy=ordered_policy)
-    return actions.statement_submit(statement=statement, actor=drafter)
+def ordered_in_review(make_statement, ordered_policy, legal, communications):
+    return make_statement(approval_policy=ordered_policy, state="in_review")
+
+
+@pytest.fixture
+def published(approved, spokesperson):
+    return actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)

@@ -107,11 +107,11 @@ def test_the_database_refuses_to_rewrite_revisions_and_reviews(approved, table):
 
 
 def test_a_multi_line_title_still_sends_reviewer_emails(
-    create, drafter, approver, mailoutbox, settings
+    make_statement, drafter, approver, mailoutbox, settings
 ):
     approver.email = "legal@example.org"
     approver.save()
-    statement = create(title="Line one\nLine two")
+    statement = make_statement(title="Line one\nLine two")
     assert statement.title == "Line one Line two"
     actions.statement_submit(statement=statement, actor=drafter)
     mailoutbox.clear()
@@ -120,12 +120,10 @@ def test_a_multi_line_title_still_sends_reviewer_emails(
 
 
 def test_api_rejects_a_correction_of_another_incidents_statement(
-    api, incident, declare, lead, drafter
+    api, incident, declare, lead, drafter, make_statement
 ):
     other = declare(title="Another incident")
-    foreign = actions.statement_create(
-        incident=other, actor=lead, kind="holding", channel="x", language="en", text="Hi."
-    )
+    foreign = make_statement(incident=other, author=lead, text="Hi.")
     response = api.as_user(drafter).post(
         f"/api/incidents/{incident.pk}/statements/",
         {

@@ -13,11 +13,10 @@ from incidents import actions as incident_actions
 from incidents.models import Incident
 from statements import actions
 from statements.models import Review, Statement
-from tests.helpers import fresh, snapshot
+from tests.helpers import STATEMENT_TEXT, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
 
-HOLDING = "We are aware of the post and are looking into it. More information soon."
 LONG_X = " ".join(
     ["We are aware of the post published this morning and we are looking into it."] * 6
 )
@@ -33,40 +32,6 @@ def detail_url(statement, suffix=""):
 
 def create_url(incident):
     return f"/incidents/{incident.pk}/statements/new/"
-
-
-def draft(incident, actor, text=HOLDING, **fields):
-    values = {"kind": "holding", "channel": "x", "language": "en", **fields}
-    return actions.statement_create(incident=incident, actor=actor, text=text, **values)
-
-
-def submitted(incident, actor, text=HOLDING, **fields):
-    statement = draft(incident, actor, text, **fields)
-    return actions.statement_submit(statement=statement, actor=actor)
-
-
-def approved(incident, author, reviewer, text=HOLDING, **fields):
-    statement = submitted(incident, author, text, **fields)
-    return actions.statement_approve(
-        statement=statement, actor=reviewer, revision=statement.revision
-    )
-
-
-def published(incident, author, reviewer, publisher, text=HOLDING, url="https://x.com/b/1"):
-    statement = approved(incident, author, reviewer, text)
-    return actions.statement_publish(statement=statement, actor=publisher, url=url)
-
-
-def in_state(state, incident, drafter, approver, spokesperson, text=HOLDING):
-    if state == "draft":
-        return draft(incident, drafter, text)
-    if state == "in_review":
-        return submitted(incident, drafter, text)
-    if state == "approved":
-        return approved(incident, drafter, approver, text)
-    if state == "published":
-        return published(incident, drafter, approver, spokesperson, text)
-    raise AssertionError(state)
 
 
 def messages_of(response):
@@ -129,7 +94,7 @@ def test_new_statement_post_saves_a_draft_and_redirects(browser_client, incident
             "channel": "x",
             "language": "en",
             "title": "Holding X",
-            "text": HOLDING,
+            "text": STATEMENT_TEXT,
         },
     )
 
@@ -137,7 +102,7 @@ def test_new_statement_post_saves_a_draft_and_redirects(browser_client, incident
     assert response.status_code == 302
     assert response["Location"] == detail_url(statement)
     assert (statement.author, statement.status, statement.revision) == (drafter, "draft", 1)
-    assert (statement.title, statement.text) == ("Holding X", HOLDING)
+    assert (statement.title, statement.text) == ("Holding X", STATEMENT_TEXT)
     page = client.get(response["Location"])
     assert ("success", "Draft saved as revision 1.") in messages_of(page)
     assert "Holding X" in page.text
@@ -155,7 +120,7 @@ def test_new_statement_post_saves_a_draft_and_redirects(browser_client, incident
     ids=["empty-text", "channel", "reply", "correction", "reply-url"],
 )
 def test_new_statement_invalid_post_shows_errors(browser_client, incident, drafter, payload, error):
-    data = {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING, **payload}
+    data = {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT, **payload}
     response = browser_client.as_user(drafter).post(create_url(incident), data)
 
     assert response.status_code == 200
@@ -170,13 +135,13 @@ def test_new_statement_page_is_404_for_observers_and_outsiders(
 ):
     client = browser_client.as_user(request.getfixturevalue(who))
     assert client.get(create_url(incident)).status_code == 404
-    data = {"kind": "holding", "channel": "x", "language": "en", "text": HOLDING}
+    data = {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT}
     assert client.post(create_url(incident), data).status_code == 404
     assert not Statement.objects.exists()
 
 
-def test_anonymous_visitors_are_sent_to_the_login_page(client, incident, drafter):
-    statement = draft(incident, drafter)
+def test_anonymous_visitors_are_sent_to_the_login_page(make_statement, client, incident, drafter):
+    statement = make_statement()
     for url in (create_url(incident), detail_url(statement), "/approvals/"):
         response = client.get(url)
         assert response.status_code == 302
@@ -217,9 +182,17 @@ EXPECTED = {
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("state", list(EXPECTED))
 def test_statement_page_shows_each_persona_its_controls(
-    request, browser_client, incident, drafter, approver, spokesperson, state, persona
+    make_statement,
+    request,
+    browser_client,
+    incident,
+    drafter,
+    approver,
+    spokesperson,
+    state,
+    persona,
 ):
-    statement = in_state(state, incident, drafter, approver, spokesperson)
+    statement = make_statement(state=state)
     user = request.getfixturevalue(persona)
 
     response = browser_client.as_user(user).get(detail_url(statement))
@@ -228,13 +201,13 @@ def test_statement_page_shows_each_persona_its_controls(
     shown = {name for name, present in controls(response, statement).items() if present}
     assert shown == EXPECTED[state][persona]
     assert "stmt-" + state in response.text
-    assert html.escape(HOLDING) in response.text
+    assert html.escape(STATEMENT_TEXT) in response.text
 
 
 def test_author_approver_sees_no_approve_form_on_own_text(
-    browser_client, incident, approver, second_approver
+    make_statement, browser_client, incident, approver, second_approver
 ):
-    statement = submitted(incident, approver)
+    statement = make_statement(author=approver, state="in_review")
 
     mine = browser_client.as_user(approver).get(detail_url(statement))
     assert not controls(mine, statement)["approve"]
@@ -246,10 +219,10 @@ def test_author_approver_sees_no_approve_form_on_own_text(
 
 
 def test_publish_box_holds_the_exact_approved_text(
-    browser_client, incident, drafter, approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
     text = "Fish & chips <b>recalled</b>.\nWe're sorry — details at 6 pm."
-    statement = approved(incident, drafter, approver, text)
+    statement = make_statement(text=text, state="approved")
 
     response = browser_client.as_user(spokesperson).get(detail_url(statement))
 
@@ -260,16 +233,20 @@ def test_publish_box_holds_the_exact_approved_text(
     assert 'data-copy="#approved-copy"' in response.text
 
 
-def test_observer_reads_the_text_without_an_editor(browser_client, incident, drafter, observer):
-    statement = draft(incident, drafter, "Line one\nLine two")
+def test_observer_reads_the_text_without_an_editor(
+    make_statement, browser_client, incident, drafter, observer
+):
+    statement = make_statement(text="Line one\nLine two")
     response = browser_client.as_user(observer).get(detail_url(statement))
     assert 'id="approved-text"' in response.text
     assert "Line one<br>Line two" in response.text
     assert "<textarea" not in response.text
 
 
-def test_statement_page_is_404_for_outsiders(browser_client, incident, drafter, outsider):
-    statement = draft(incident, drafter)
+def test_statement_page_is_404_for_outsiders(
+    make_statement, browser_client, incident, drafter, outsider
+):
+    statement = make_statement()
     client = browser_client.as_user(outsider)
     assert client.get(detail_url(statement)).status_code == 404
     assert client.get(detail_url(statement, "diff/") + "?from=1&to=1").status_code == 404
@@ -288,17 +265,17 @@ def test_statement_page_is_404_for_outsiders(browser_client, incident, drafter, 
     ],
 )
 def test_outsider_posts_are_404_and_change_nothing(
-    browser_client, incident, drafter, approver, outsider, suffix, data
+    make_statement, browser_client, incident, drafter, approver, outsider, suffix, data
 ):
-    statement = approved(incident, drafter, approver)
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     response = browser_client.as_user(outsider).post(detail_url(statement, suffix), data)
     assert response.status_code == 404
     assert snapshot(statement) == before
 
 
-def test_statement_pages_refuse_get_on_actions(browser_client, incident, drafter):
-    statement = draft(incident, drafter)
+def test_statement_pages_refuse_get_on_actions(make_statement, browser_client, incident, drafter):
+    statement = make_statement()
     response = browser_client.as_user(drafter).get(detail_url(statement, "submit/"))
     assert response.status_code == 405
     assert fresh(statement).status == "draft"
@@ -308,12 +285,12 @@ def test_statement_pages_refuse_get_on_actions(browser_client, incident, drafter
 
 
 def test_the_whole_flow_through_the_forms(
-    browser_client, incident, drafter, approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
-    statement = draft(incident, drafter, "We know.")
+    statement = make_statement(text="We know.")
 
     client = browser_client.as_user(drafter)
-    response = act(client, statement, "edit/", {"text": HOLDING, "revision": 1})
+    response = act(client, statement, "edit/", {"text": STATEMENT_TEXT, "revision": 1})
     assert ("success", "Saved.") in messages_of(response)
     assert fresh(statement).revision == 2
     assert "We <del>know.</del><ins>are aware" in response.text  # the last change, on the page
@@ -346,8 +323,10 @@ def test_the_whole_flow_through_the_forms(
     assert "First response after 0 min" in room.text
 
 
-def test_request_changes_through_the_form(browser_client, incident, drafter, approver):
-    statement = submitted(incident, drafter)
+def test_request_changes_through_the_form(
+    make_statement, browser_client, incident, drafter, approver
+):
+    statement = make_statement(state="in_review")
     response = act(
         browser_client.as_user(approver),
         statement,
@@ -364,8 +343,8 @@ def test_request_changes_through_the_form(browser_client, incident, drafter, app
     assert controls(page, statement)["submit"]
 
 
-def test_withdraw_through_the_form(browser_client, incident, drafter):
-    statement = draft(incident, drafter)
+def test_withdraw_through_the_form(make_statement, browser_client, incident, drafter):
+    statement = make_statement()
     response = act(browser_client.as_user(drafter), statement, "withdraw/", {"reason": "Old"})
     assert ("success", "Withdrawn.") in messages_of(response)
     assert fresh(statement).status == "withdrawn"
@@ -375,8 +354,10 @@ def test_withdraw_through_the_form(browser_client, incident, drafter):
 # --- Refusals: a message, and nothing changes ----------------------------------------------
 
 
-def test_four_eyes_through_the_form(browser_client, incident, approver, second_approver):
-    statement = submitted(incident, approver)
+def test_four_eyes_through_the_form(
+    make_statement, browser_client, incident, approver, second_approver
+):
+    statement = make_statement(author=approver, state="in_review")
     before = snapshot(statement)
 
     response = act(browser_client.as_user(approver), statement, "approve/", {"revision": 1})
@@ -392,9 +373,9 @@ def test_four_eyes_through_the_form(browser_client, incident, approver, second_a
 
 
 def test_changes_requested_needs_a_comment_through_the_form(
-    browser_client, incident, drafter, approver
+    make_statement, browser_client, incident, drafter, approver
 ):
-    statement = submitted(incident, drafter)
+    statement = make_statement(state="in_review")
     before = snapshot(statement)
     client = browser_client.as_user(approver)
 
@@ -406,8 +387,10 @@ def test_changes_requested_needs_a_comment_through_the_form(
     assert 'name="comment"' in response.text and "required" in response.text
 
 
-def test_over_limit_submit_is_refused_through_the_form(browser_client, incident, drafter):
-    statement = draft(incident, drafter, LONG_X)
+def test_over_limit_submit_is_refused_through_the_form(
+    make_statement, browser_client, incident, drafter
+):
+    statement = make_statement(text=LONG_X)
     before = snapshot(statement)
     client = browser_client.as_user(drafter)
 
@@ -459,9 +442,9 @@ def test_over_limit_submit_is_refused_through_the_form(browser_client, incident,
     ],
 )
 def test_refused_actions_redirect_with_the_error(
-    request, browser_client, incident, drafter, approver, who, suffix, data, message
+    make_statement, request, browser_client, incident, drafter, approver, who, suffix, data, message
 ):
-    statement = submitted(incident, drafter)
+    statement = make_statement(state="in_review")
     before = snapshot(statement)
 
     response = act(browser_client.as_user(request.getfixturevalue(who)), statement, suffix, data)
@@ -473,9 +456,9 @@ def test_refused_actions_redirect_with_the_error(
 
 
 def test_publish_with_a_bad_url_is_refused(
-    browser_client, incident, drafter, approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
-    statement = approved(incident, drafter, approver)
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     client = browser_client.as_user(spokesperson)
 
@@ -497,9 +480,9 @@ def test_publish_with_a_bad_url_is_refused(
     ids=["future", "before-approval", "garbage"],
 )
 def test_publish_with_an_implausible_time_is_refused(
-    browser_client, incident, drafter, approver, spokesperson, when, message
+    make_statement, browser_client, incident, drafter, approver, spokesperson, when, message
 ):
-    statement = approved(incident, drafter, approver)
+    statement = make_statement(state="approved")
     before = snapshot(statement)
     response = act(
         browser_client.as_user(spokesperson),
@@ -511,8 +494,8 @@ def test_publish_with_an_implausible_time_is_refused(
     assert snapshot(statement) == before
 
 
-def test_edit_with_empty_text_is_refused(browser_client, incident, drafter):
-    statement = draft(incident, drafter)
+def test_edit_with_empty_text_is_refused(make_statement, browser_client, incident, drafter):
+    statement = make_statement()
     before = snapshot(statement)
     response = act(browser_client.as_user(drafter), statement, "edit/", {"text": "", "revision": 1})
     assert [kind for kind, _ in messages_of(response)] == ["error"]
@@ -520,9 +503,9 @@ def test_edit_with_empty_text_is_refused(browser_client, incident, drafter):
 
 
 def test_approving_a_text_that_changed_since_reading_is_refused(
-    browser_client, incident, drafter, approver
+    make_statement, browser_client, incident, drafter, approver
 ):
-    statement = submitted(incident, drafter)
+    statement = make_statement(state="in_review")
     actions.statement_edit(statement=statement, actor=drafter, text="Changed", base_revision=1)
     before = snapshot(statement)
 
@@ -537,9 +520,9 @@ def test_approving_a_text_that_changed_since_reading_is_refused(
 
 
 def test_an_edit_after_approval_voids_it_on_the_page(
-    browser_client, incident, drafter, approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
-    statement = approved(incident, drafter, approver)
+    statement = make_statement(state="approved")
     page = browser_client.as_user(drafter).get(detail_url(statement))
     assert "approvals already given are voided" in page.text
 
@@ -555,8 +538,10 @@ def test_an_edit_after_approval_voids_it_on_the_page(
 # --- Stale edit: both texts -----------------------------------------------------------------
 
 
-def test_stale_edit_returns_409_with_both_texts(browser_client, incident, drafter, approver):
-    statement = draft(incident, drafter, "Original text")
+def test_stale_edit_returns_409_with_both_texts(
+    make_statement, browser_client, incident, drafter, approver
+):
+    statement = make_statement(text="Original text")
     actions.statement_edit(
         statement=statement, actor=approver, text="Theirs: <approved> wording", base_revision=1
     )
@@ -589,8 +574,10 @@ def test_stale_edit_returns_409_with_both_texts(browser_client, incident, drafte
 # --- Diff -----------------------------------------------------------------------------------
 
 
-def test_diff_shows_insertions_and_deletions_escaped(browser_client, incident, drafter, observer):
-    statement = draft(incident, drafter, "We are <b>aware</b> of it.")
+def test_diff_shows_insertions_and_deletions_escaped(
+    make_statement, browser_client, incident, drafter, observer
+):
+    statement = make_statement(text="We are <b>aware</b> of it.")
     actions.statement_edit(
         statement=statement,
         actor=drafter,
@@ -613,8 +600,10 @@ def test_diff_shows_insertions_and_deletions_escaped(browser_client, incident, d
 
 
 @pytest.mark.parametrize("query", ["", "?from=1", "?from=1&to=9", "?from=a&to=2"])
-def test_diff_with_unknown_revisions_is_404(browser_client, incident, drafter, query):
-    statement = draft(incident, drafter, "One")
+def test_diff_with_unknown_revisions_is_404(
+    make_statement, browser_client, incident, drafter, query
+):
+    statement = make_statement(text="One")
     actions.statement_edit(statement=statement, actor=drafter, text="Two", base_revision=1)
     response = browser_client.as_user(drafter).get(detail_url(statement, "diff/") + query)
     assert response.status_code == 404
@@ -624,15 +613,15 @@ def test_diff_with_unknown_revisions_is_404(browser_client, incident, drafter, q
 
 
 def test_inbox_lists_only_statements_awaiting_me(
-    browser_client, declare, incident, lead, drafter, approver, second_approver
+    make_statement, browser_client, declare, incident, lead, drafter, approver, second_approver
 ):
-    waiting = submitted(incident, drafter, "Waiting for a sign-off", title="Waiting one")
-    draft(incident, drafter, "Draft", title="A draft")
-    approved(incident, drafter, second_approver, "Done", title="Approved one")
-    submitted(incident, approver, "Mine", title="My own")
+    waiting = make_statement(text="Waiting for a sign-off", title="Waiting one", state="in_review")
+    make_statement(text="Draft", title="A draft")
+    make_statement(text="Done", title="Approved one", state="approved", reviewer=second_approver)
+    make_statement(author=approver, text="Mine", title="My own", state="in_review")
     other = declare(title="Other incident")
     incident_actions.member_add(incident=other, actor=lead, user=drafter, role="drafter")
-    submitted(other, drafter, "Elsewhere", title="Other cell")
+    make_statement(incident=other, text="Elsewhere", title="Other cell", state="in_review")
 
     response = browser_client.as_user(approver).get("/approvals/")
 
@@ -651,12 +640,11 @@ def test_inbox_lists_only_statements_awaiting_me(
 
 
 def test_room_shows_the_statements_panel_with_status_chips(
-    browser_client, incident, drafter, approver, spokesperson, observer
+    make_statement, browser_client, incident, drafter, approver, spokesperson, observer
 ):
     for state in ("draft", "in_review", "approved", "published"):
-        in_state(state, incident, drafter, approver, spokesperson, text=f"Text {state}")
-    withdrawn = draft(incident, drafter, "Text withdrawn")
-    actions.statement_withdraw(statement=withdrawn, actor=drafter)
+        make_statement(text=f"Text {state}", state=state)
+    make_statement(text="Text withdrawn", state="withdrawn")
 
     response = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/")
 
@@ -699,35 +687,35 @@ def count_queries(client, url):
     return len(ctx.captured_queries), response
 
 
-def make_statements(count, incident, drafter, approver, second_approver, spokesperson):
+def make_statements(make_statement, count, drafter, second_approver, spokesperson):
     """A mix of states, reviewers and revisions."""
     for i in range(count):
         kind = i % 5
         if kind == 0:
-            draft(incident, drafter, f"Draft {i}")
+            make_statement(text=f"Draft {i}")
         elif kind == 1:
-            s = submitted(incident, drafter, f"Review {i}")
+            s = make_statement(text=f"Review {i}", state="in_review")
             actions.statement_request_changes(statement=s, actor=second_approver, comment="No")
             actions.statement_edit(statement=s, actor=drafter, text=f"Again {i}", base_revision=1)
             actions.statement_submit(statement=s, actor=drafter)
         elif kind == 2:
-            approved(incident, drafter, second_approver, f"Approved {i}")
+            make_statement(text=f"Approved {i}", state="approved", reviewer=second_approver)
         elif kind == 3:
-            published(incident, drafter, approver, spokesperson, f"Published {i}")
+            make_statement(text=f"Published {i}", state="published")
         else:
-            submitted(incident, spokesperson, f"Review {i}")
+            make_statement(author=spokesperson, text=f"Review {i}", state="in_review")
 
 
 def test_room_queries_do_not_grow_with_the_statements(
-    browser_client, incident, drafter, approver, second_approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, second_approver, spokesperson
 ):
     client = browser_client.as_user(drafter)
-    make_statements(2, incident, drafter, approver, second_approver, spokesperson)
+    make_statements(make_statement, 2, drafter, second_approver, spokesperson)
     client.get(f"/incidents/{incident.pk}/")  # warm up session and caches
     small, _ = count_queries(client, f"/incidents/{incident.pk}/")
     small_panel, _ = count_queries(client, f"/incidents/{incident.pk}/statements/")
 
-    make_statements(18, incident, drafter, approver, second_approver, spokesperson)
+    make_statements(make_statement, 18, drafter, second_approver, spokesperson)
     big, response = count_queries(client, f"/incidents/{incident.pk}/")
     assert response.text.count('class="statement-item"') == 20
     assert big <= small
@@ -736,12 +724,20 @@ def test_room_queries_do_not_grow_with_the_statements(
 
 
 def test_inbox_queries_do_not_grow_with_the_statements(
-    browser_client, declare, incident, lead, drafter, approver, second_approver, spokesperson
+    make_statement,
+    browser_client,
+    declare,
+    incident,
+    lead,
+    drafter,
+    approver,
+    second_approver,
+    spokesperson,
 ):
     def make(count):
         for i in range(count):
             target = incident if i % 2 else other
-            s = submitted(target, drafter, f"Waiting {i}")
+            s = make_statement(incident=target, text=f"Waiting {i}", state="in_review")
             if i % 3 == 0:  # some come back after changes were requested
                 actions.statement_request_changes(statement=s, actor=second_approver, comment="X")
                 actions.statement_edit(
@@ -764,22 +760,10 @@ def test_inbox_queries_do_not_grow_with_the_statements(
 
 
 def test_a_published_statement_offers_a_correction_prefilled(
-    browser_client, incident, drafter, approver, spokesperson
+    make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
-    from statements import actions
-
-    statement = actions.statement_create(
-        incident=incident,
-        actor=drafter,
-        kind="holding",
-        channel="x",
-        language="en",
-        text="We are on it.",
-    )
-    actions.statement_submit(statement=statement, actor=drafter)
-    actions.statement_approve(statement=statement, actor=approver, revision=1)
-    actions.statement_publish(
-        statement=statement, actor=spokesperson, url="https://x.com/b/status/1"
+    statement = make_statement(
+        text="We are on it.", state="published", url="https://x.com/b/status/1"
     )
 
     client = browser_client.as_user(drafter)

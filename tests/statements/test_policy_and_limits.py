@@ -241,16 +241,12 @@ def test_the_diff_escapes_html_in_the_texts():
 # --- selectors.approvals_inbox -------------------------------------------------------------
 
 
-def submit(create, actor, **fields):
-    return actions.statement_submit(statement=create(actor=actor, **fields), actor=actor)
-
-
 def pks(statements):
     return sorted(s.pk for s in statements)
 
 
 def test_the_inbox_lists_only_what_waits_for_me_now(
-    create,
+    make_statement,
     drafter,
     approver,
     second_approver,
@@ -260,14 +256,14 @@ def test_the_inbox_lists_only_what_waits_for_me_now(
     make_policy,
     declare,
 ):
-    waiting = submit(create, drafter, title="waits for any approver")
-    own = submit(create, approver, title="written by me")
+    waiting = make_statement(state="in_review", title="waits for any approver")
+    own = make_statement(author=approver, state="in_review", title="written by me")
     two = make_policy("Two approvers", [(1, ""), (1, "")])
-    signed = submit(create, drafter, title="I already signed", approval_policy=two)
+    signed = make_statement(state="in_review", title="I already signed", approval_policy=two)
     actions.statement_approve(statement=signed, actor=approver, revision=1)
-    ordered = submit(create, drafter, title="legal first", approval_policy=ordered_policy)
-    create(title="still a draft")
-    done = submit(create, drafter, title="approved")
+    ordered = make_statement(state="in_review", title="legal first", approval_policy=ordered_policy)
+    make_statement(title="still a draft")
+    done = make_statement(state="in_review", title="approved")
     actions.statement_approve(statement=done, actor=second_approver, revision=1)
     declare(title="Not my cell")  # the approver is not in this incident's cell
 
@@ -282,15 +278,17 @@ def test_the_inbox_lists_only_what_waits_for_me_now(
     assert selectors.approvals_inbox(drafter) == []
 
 
-def test_the_inbox_drops_a_statement_i_revised(create, drafter, approver, second_approver):
-    statement = submit(create, drafter)
+def test_the_inbox_drops_a_statement_i_revised(make_statement, drafter, approver, second_approver):
+    statement = make_statement(state="in_review")
     actions.statement_edit(statement=statement, actor=approver, text="My edit.", base_revision=1)
     assert selectors.approvals_inbox(approver) == []
     assert pks(selectors.approvals_inbox(second_approver)) == [statement.pk]
 
 
-def test_the_inbox_of_someone_who_left_the_cell_is_empty(create, drafter, approver, lead, incident):
-    submit(create, drafter)
+def test_the_inbox_of_someone_who_left_the_cell_is_empty(
+    make_statement, drafter, approver, lead, incident
+):
+    make_statement(state="in_review")
     incident_actions.member_remove(incident=incident, actor=lead, user=approver)
     assert selectors.approvals_inbox(approver) == []
 
@@ -298,7 +296,7 @@ def test_the_inbox_of_someone_who_left_the_cell_is_empty(create, drafter, approv
 @pytest.mark.parametrize("count", [3, 15])
 def test_the_inbox_costs_the_same_queries_for_3_or_15_statements(
     count,
-    create,
+    make_statement,
     drafter,
     approver,
     legal,
@@ -308,8 +306,8 @@ def test_the_inbox_costs_the_same_queries_for_3_or_15_statements(
 ):
     two = make_policy("Two approvers", [(1, ""), (1, "")])
     for n in range(count):
-        statement = submit(
-            create, drafter, title=f"s{n}", approval_policy=[None, ordered_policy, two][n % 3]
+        statement = make_statement(
+            state="in_review", title=f"s{n}", approval_policy=[None, ordered_policy, two][n % 3]
         )
         if n % 3 == 2:
             actions.statement_approve(statement=statement, actor=legal, revision=1)
