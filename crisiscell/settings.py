@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "statements",
     "incidents.evidence",
     "incidents.playbooks",
+    "incidents.integrity",
     "demo",
 ]
 

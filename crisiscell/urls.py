@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("statements.urls")),
     path("", include("incidents.evidence.urls")),
     path("", include("incidents.playbooks.urls")),
+    path("", include("incidents.integrity.urls")),
 ]
 
 handler400 = "crisiscell.errors.bad_request"

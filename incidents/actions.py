@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events, rules
+from . import chains, events, rules
 from .errors import InvalidInput
 from .models import (
     MANUAL_KINDS,
@@ -122,6 +122,12 @@ def timeline_record(
     )
     entry.hash = entry.compute_hash()
     entry.save()
+    chains.anchor(
+        chains.chain_name(chains.TIMELINE, incident.pk),
+        count=seq,
+        head=entry.hash,
+        prev_head=prev_hash,
+    )
     events.publish_on_commit(incident.pk, events.entry_event(entry, incident))
     return entry
 

@@ -9,10 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .chains import GENESIS_HASH
 from .choices import ApproverFunction, Category, EntryKind, Origin, Platform, Role, Severity, Status
-
-GENESIS_HASH = "0" * 64
-
 
 # Allowed lifecycle moves. Going back to ACTIVE from RESOLVED or CLOSED is a reopening.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -224,6 +222,27 @@ def append_only_trigger(name: str):
     return pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)
 
 
+class NoTruncate(pgtrigger.Trigger):
+    """TRUNCATE fires no row trigger: without this statement-level one, it would empty a
+    table of records unnoticed (pgtrigger's Protect has no statement-level TRUNCATE)."""
+
+    when = pgtrigger.Before
+    operation = pgtrigger.Truncate
+    level = pgtrigger.Statement
+    func = "RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;"
+
+
+def no_truncate_trigger(name: str):
+    return NoTruncate(name=name)
+
+
+def append_only_triggers(prefix: str) -> list:
+    return [
+        append_only_trigger(f"{prefix}_append_only"),
+        no_truncate_trigger(f"{prefix}_no_truncate"),
+    ]
+
+
 class TimelineEntry(AppendOnlyModel):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     seq = models.PositiveIntegerField(_("sequence number"))
@@ -247,7 +266,7 @@ class TimelineEntry(AppendOnlyModel):
             models.UniqueConstraint(fields=["incident", "seq"], name="timeline_seq_unique"),
         ]
         indexes = [models.Index(fields=["incident", "-seq"])]
-        triggers = [append_only_trigger("timeline_append_only")]
+        triggers = append_only_triggers("timeline")
 
     def __str__(self):
         return f"#{self.seq} {self.get_kind_display()}"
@@ -276,3 +295,26 @@ class TimelineEntry(AppendOnlyModel):
 
 def _utc_iso(value) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class ChainCheckpoint(models.Model):
+    """The signed head of one chain of records (incidents/chains.py): how many rows it has
+    and the hash it ends with, signed with the evidence key. Rewritten on every append, in
+    the same transaction; never deleted."""
+
+    chain = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("chain checkpoint")
+        verbose_name_plural = _("chain checkpoints")
+        triggers = [
+            pgtrigger.Protect(name="checkpoint_never_deleted", operation=pgtrigger.Delete),
+            no_truncate_trigger("checkpoint_no_truncate"),
+        ]
+
+    def __str__(self):
+        return f"{self.chain} #{self.count}"

@@ -1,5 +1,7 @@
 """Reads. Every list here is built with a constant number of queries."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
@@ -12,7 +14,8 @@ from django.db.models import (
     When,
 )
 
-from .models import OPEN_STATUSES, Incident, Membership, Role, TimelineEntry
+from . import chains
+from .models import OPEN_STATUSES, ChainCheckpoint, Incident, Membership, Role, TimelineEntry
 
 User = get_user_model()
 
@@ -115,3 +118,32 @@ def addable_users(incident: Incident) -> QuerySet:
     """Active accounts not currently in the cell, for the add-member picker."""
     in_cell = Membership.objects.active().filter(incident=incident).values("user_id")
     return User.objects.filter(is_active=True).exclude(pk__in=in_cell).order_by("username")
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The incident timeline's signed head: compare `hash` at `count` with a copy kept
+    outside (an export's manifest, the post-mortem) to prove nothing was cut since."""
+
+    count: int
+    hash: str
+    signature: str
+    signed_at: object
+    verified: bool  # the signature verifies with this installation's key
+
+
+def chain_head(incident: Incident) -> ChainHead | None:
+    checkpoint = ChainCheckpoint.objects.filter(
+        chain=chains.chain_name(chains.TIMELINE, incident.pk)
+    ).first()
+    if checkpoint is None:
+        return None
+    return ChainHead(
+        count=checkpoint.count,
+        hash=checkpoint.head,
+        signature=checkpoint.signature,
+        signed_at=checkpoint.signed_at,
+        verified=chains.signature_valid(
+            checkpoint.chain, checkpoint.count, checkpoint.head, checkpoint.signature
+        ),
+    )

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import chains
 from incidents import permissions as incident_permissions
 from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
 from incidents.errors import InvalidInput, StaleRevision, require
@@ -185,7 +186,7 @@ def statement_create(
         revised_by=actor,
         created_at=now,
     )
-    Revision.objects.create(
+    first = Revision.objects.create(
         statement=statement,
         number=1,
         text=text,
@@ -193,6 +194,8 @@ def statement_create(
         created_at=now,
         content_hash=text_hash(text),
     )
+    chains.anchor_fold(chains.chain_name(chains.REVISIONS, statement.pk), first.digest())
+    chains.open_chain(chains.chain_name(chains.REVIEWS, statement.pk))
     timeline_record(
         incident,
         kind=EntryKind.STATEMENT_DRAFTED,
@@ -238,7 +241,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         statement.status = S.IN_REVIEW
         statement.approved_at = None
     now = timezone.now()
-    Revision.objects.create(
+    revision = Revision.objects.create(
         statement=statement,
         number=statement.revision,
         text=text,
@@ -246,6 +249,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         created_at=now,
         content_hash=text_hash(text),
     )
+    chains.anchor_fold(chains.chain_name(chains.REVISIONS, statement.pk), revision.digest())
     statement.save(update_fields=["revision", "text", "revised_by", "status", "approved_at"])
     timeline_record(
         incident,
@@ -286,7 +290,7 @@ def statement_approve(
     function = permissions.approver_function(actor, incident)
     try:
         with transaction.atomic():
-            Review.objects.create(
+            review = Review.objects.create(
                 statement=statement,
                 revision=revision,
                 reviewer=actor,
@@ -297,6 +301,7 @@ def statement_approve(
             )
     except IntegrityError:  # the same approval raced in through another connection
         return statement
+    chains.anchor_fold(chains.chain_name(chains.REVIEWS, statement.pk), review.digest())
     progress = _progress(statement)
     if progress.complete and statement.status != S.APPROVED:
         statement.status = S.APPROVED
@@ -323,7 +328,7 @@ def statement_request_changes(*, statement: Statement, actor, comment: str) -> S
     if not rules.check(rules.REQUEST_CHANGES, actor, statement):
         return statement
     function = permissions.approver_function(actor, incident)
-    Review.objects.create(
+    review = Review.objects.create(
         statement=statement,
         revision=statement.revision,
         reviewer=actor,
@@ -332,6 +337,7 @@ def statement_request_changes(*, statement: Statement, actor, comment: str) -> S
         comment=comment,
         created_at=timezone.now(),
     )
+    chains.anchor_fold(chains.chain_name(chains.REVIEWS, statement.pk), review.digest())
     statement.status = S.CHANGES_REQUESTED
     statement.approved_at = None
     statement.save(update_fields=["status", "approved_at"])

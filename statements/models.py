@@ -5,7 +5,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import AppendOnlyModel, ApproverFunction, Incident, append_only_trigger
+from incidents.chains import canonical_hash
+from incidents.models import (
+    AppendOnlyModel,
+    ApproverFunction,
+    Incident,
+    _utc_iso,
+    append_only_triggers,
+)
 
 from .choices import Channel, Decision, Language, StatementKind, StatementStatus
 
@@ -209,10 +216,13 @@ class Revision(AppendOnlyModel):
         constraints = [
             models.UniqueConstraint(fields=["statement", "number"], name="revision_number_unique")
         ]
-        triggers = [append_only_trigger("revision_append_only")]
+        triggers = append_only_triggers("revision")
 
     def __str__(self):
         return f"r{self.number}"
+
+    def digest(self) -> str:
+        return revision_digest(self)
 
 
 def text_hash(text: str) -> str:
@@ -246,7 +256,42 @@ class Review(AppendOnlyModel):
                 name="one_approval_per_reviewer_and_revision",
             )
         ]
-        triggers = [append_only_trigger("review_append_only")]
+        triggers = append_only_triggers("review")
 
     def __str__(self):
         return f"{self.get_decision_display()} r{self.revision} by {self.reviewer}"
+
+    def digest(self) -> str:
+        return review_digest(self)
+
+
+# Each row's digest, folded into its statement's signed checkpoint (incidents/chains.py).
+# Plain functions of the stored fields: the data migration that anchored the existing
+# statements uses them on its historical models.
+
+
+def revision_digest(revision) -> str:
+    return canonical_hash(
+        {
+            "statement": revision.statement_id,
+            "number": revision.number,
+            "text": revision.text,
+            "author": revision.author_id,
+            "created_at": _utc_iso(revision.created_at),
+            "content_hash": revision.content_hash,
+        }
+    )
+
+
+def review_digest(review) -> str:
+    return canonical_hash(
+        {
+            "statement": review.statement_id,
+            "revision": review.revision,
+            "reviewer": review.reviewer_id,
+            "function": review.function,
+            "decision": review.decision,
+            "comment": review.comment,
+            "created_at": _utc_iso(review.created_at),
+        }
+    )

@@ -12,7 +12,14 @@ import incidents
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lower number = lower layer: an app may depend on a lower or equal layer only.
-LAYER = {"incidents": 0, "notifications": 1, "statements": 2, "evidence": 3, "playbooks": 3}
+LAYER = {
+    "incidents": 0,
+    "notifications": 1,
+    "statements": 2,
+    "evidence": 3,
+    "playbooks": 3,
+    "integrity": 4,
+}
 # Written before the split, when the playbook tables were the incidents app's (they refer
 # to statements' approval policies). Kept as history: existing databases applied them.
 HISTORY = {

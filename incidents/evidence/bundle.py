@@ -12,7 +12,6 @@ Ed25519 rather than an HMAC: a lawyer can verify with the public key alone (open
 holding it does not let anyone forge a bundle.
 """
 
-import base64
 import hashlib
 import io
 import json
@@ -21,28 +20,17 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from django.conf import settings
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+# The installation's key: it signs the bundles and the chains' checkpoints.
+from incidents.chains import signing_key
 
 FORMAT = "crisiscell-evidence-bundle/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
 PUBLIC_KEY = "signing-key.pem"
-
-
-def signing_key() -> Ed25519PrivateKey:
-    """From EVIDENCE_SIGNING_KEY (base64 of a 32-byte seed), else derived from SECRET_KEY:
-    stable across restarts, but rotating SECRET_KEY then changes the key (docs say so)."""
-    configured = settings.EVIDENCE_SIGNING_KEY
-    if configured:
-        seed = base64.b64decode(configured)
-    else:
-        seed = hashlib.sha256(
-            f"crisiscell-evidence-signing:{settings.SECRET_KEY}".encode()
-        ).digest()
-    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def public_key_pem(key: Ed25519PublicKey | None = None) -> bytes:
@@ -88,7 +76,17 @@ def write_bundle(out, *, manifest: dict, items, report_context: dict) -> str:
                 {**report_context, "fingerprint": fingerprint(key.public_key())},
             ),
         )
-        bundle.writestr("README.txt", render_to_string("incidents/evidence/README.txt", {}))
+        bundle.writestr(
+            "README.txt",
+            render_to_string(
+                "incidents/evidence/README.txt",
+                {
+                    "incident": manifest["incident"],
+                    "anchors": manifest.get("anchors", {}),
+                    "timeline_anchor": report_context.get("timeline_anchor"),
+                },
+            ),
+        )
     return hashlib.sha256(manifest_bytes).hexdigest()
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from incidents.chains import canonical_hash
 from incidents.models import (
     GENESIS_HASH,
     AppendOnlyError,
@@ -26,7 +27,8 @@ from incidents.models import (
     Incident,
     Platform,
     _utc_iso,
-    append_only_trigger,
+    append_only_triggers,
+    no_truncate_trigger,
 )
 
 from .choices import (
@@ -140,6 +142,7 @@ class EvidenceItem(models.Model):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.AnyChange(exclude=sorted(DISPLAY_FIELDS)),
             ),
+            no_truncate_trigger("evidence_no_truncate"),
         ]
 
     def __str__(self):
@@ -176,6 +179,28 @@ class EvidenceItem(models.Model):
     def download_name(self) -> str:
         return f"incident-{self.incident_id}-{self.label}-{self.sha256[:12]}{self.extension}"
 
+    def facts_digest(self) -> str:
+        return facts_digest(self)
+
+
+# Every field written at intake (all but the display copies), in one digest folded into the
+# incident's evidence checkpoint (incidents/chains.py). A plain function of the stored
+# fields: the data migration that anchored existing items uses it on historical models.
+FACT_FIELDS = (
+    "incident_id", "number", "kind", "source", "original_name", "sha256", "size",
+    "content_type", "width", "height", "platform", "source_url", "author_handle",
+    "author_name", "author_profile_url", "author_followers", "author_facts", "description",
+    "capture_id", "final_url", "http_status", "page_title", "captured_by_id",
+)  # fmt: skip
+
+
+def facts_digest(item) -> str:
+    content = {name: getattr(item, name) for name in FACT_FIELDS}
+    content["file"] = item.file.name if hasattr(item.file, "name") else item.file
+    content["published_at"] = _utc_iso(item.published_at) if item.published_at else None
+    content["captured_at"] = _utc_iso(item.captured_at)
+    return canonical_hash(content)
+
 
 class CustodyEvent(AppendOnlyModel):
     """One link of an item's chain of custody: who did what with it, and when."""
@@ -200,7 +225,7 @@ class CustodyEvent(AppendOnlyModel):
         constraints = [
             models.UniqueConstraint(fields=["item", "seq"], name="custody_seq_unique"),
         ]
-        triggers = [append_only_trigger("custody_append_only")]
+        triggers = append_only_triggers("custody")
 
     def __str__(self):
         return f"{self.item} #{self.seq} {self.get_action_display()}"

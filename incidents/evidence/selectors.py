@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from incidents import chains
 from incidents import selectors as incident_selectors
+from incidents.models import ChainCheckpoint
 
 from .bundle import FORMAT, archive_name
 from .models import CaptureJob, CustodyEvent, EvidenceItem
@@ -118,6 +120,7 @@ def export_rows(incident, items, *, actor, at) -> tuple[dict, dict]:
         CustodyEvent.objects.filter(item__in=items).select_related("actor").order_by("item", "seq")
     ):
         custody.setdefault(event.item_id, []).append(event)
+    anchors = chain_anchors(incident, items)
     manifest = {
         "format": FORMAT,
         "site": settings.SITE_URL,
@@ -137,6 +140,9 @@ def export_rows(incident, items, *, actor, at) -> tuple[dict, dict]:
             }
             for item in items
         ],
+        # The signed heads of the chains at export: compare them later with the
+        # installation's (manage.py verify_integrity) to prove nothing was cut since.
+        "anchors": anchors,
     }
     rows = []
     for item in items:
@@ -159,5 +165,21 @@ def export_rows(incident, items, *, actor, at) -> tuple[dict, dict]:
         "exported_by": actor,
         "site": settings.SITE_URL,
         "time_zone": timezone.get_current_timezone_name(),
+        "anchors": anchors,
+        "timeline_anchor": anchors.get(chains.chain_name(chains.TIMELINE, incident.pk)),
     }
     return manifest, context
+
+
+def chain_anchors(incident, items) -> dict:
+    """The signed checkpoints of the incident's timeline, its evidence facts and each
+    exported item's custody: {chain: {"count", "head", "signature"}}."""
+    names = [
+        chains.chain_name(chains.TIMELINE, incident.pk),
+        chains.chain_name(chains.EVIDENCE, incident.pk),
+        *(chains.chain_name(chains.CUSTODY, item.pk) for item in items),
+    ]
+    return {
+        c.chain: {"count": c.count, "head": c.head, "signature": c.signature}
+        for c in ChainCheckpoint.objects.filter(chain__in=names).order_by("chain")
+    }

@@ -230,7 +230,7 @@ class TestVerifyEvidence:
             )
         with pytest.raises(CommandError):
             call_command("verify_evidence")
-        assert "custody event #1 was altered" in capsys.readouterr().err
+        assert "custody event #1 content does not match its hash" in capsys.readouterr().err
 
     def test_unknown_incident(self, db):
         with pytest.raises(CommandError, match="No incident"):

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import permissions
+from incidents import chains, permissions
 from incidents.errors import NotAllowed
 from incidents.models import Incident, next_link
 
@@ -61,6 +61,9 @@ def append_custody(item: EvidenceItem, action: str, *, actor, at=None, detail=No
     )
     event.hash = event.compute_hash()
     event.save()
+    chains.anchor(
+        chains.chain_name(chains.CUSTODY, item.pk), count=seq, head=event.hash, prev_head=prev_hash
+    )
     return event
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from incidents import permissions
 from incidents.errors import InvalidInput, NotAllowed
 
-from ..files import sha256_of
+from ..integrity import stored_file_problem
 from ..models import CustodyAction, EvidenceItem
 from .common import append_custody, lock_item
 
@@ -25,17 +25,7 @@ def evidence_record_access(*, item: EvidenceItem, actor, action: str, ip: str = 
 
 def evidence_verify(*, item: EvidenceItem) -> str | None:
     """Re-hash the stored original and log the result; returns the problem or None."""
-    problem = None
-    try:
-        with item.file.open("rb") as original:
-            actual = sha256_of(original)
-        if actual != item.sha256:
-            problem = _("the stored file does not match its SHA-256 (%(actual)s)") % {
-                "actual": actual
-            }
-    except FileNotFoundError:
-        actual = ""
-        problem = _("the stored file is missing")
+    actual, problem = stored_file_problem(item)
     with transaction.atomic():
         locked = lock_item(item)
         append_custody(

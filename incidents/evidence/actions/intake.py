@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import events
+from incidents import chains, events
 from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
 from incidents.errors import InvalidInput
 from incidents.models import EntryKind, Incident, Platform
@@ -190,6 +190,9 @@ def store_files(*, incident, actor, source, files, metadata, custody, capture_fa
                 item.file.save("original", content, save=False)
                 written.append(item)
                 item.save()
+                chains.anchor_fold(
+                    chains.chain_name(chains.EVIDENCE, incident.pk), item.facts_digest()
+                )
                 append_custody(item, custody, actor=actor, at=now, detail={"sha256": item.sha256})
                 timeline_record(
                     incident,

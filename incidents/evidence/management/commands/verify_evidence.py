@@ -1,20 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.evidence.actions import evidence_verify
-from incidents.evidence.models import CUSTODY_GENESIS, EvidenceItem
+from incidents.evidence.integrity import custody_problems
+from incidents.evidence.models import EvidenceItem
 from incidents.models import Incident
-
-
-def broken_custody(item: EvidenceItem) -> str | None:
-    """The first break in an item's custody chain, or None."""
-    expected_prev, expected_seq = CUSTODY_GENESIS, 1
-    for event in item.custody.order_by("seq"):
-        if event.seq != expected_seq:
-            return f"custody log jumps from #{expected_seq - 1} to #{event.seq}"
-        if event.prev_hash != expected_prev or event.compute_hash() != event.hash:
-            return f"custody event #{event.seq} was altered"
-        expected_prev, expected_seq = event.hash, expected_seq + 1
-    return None
 
 
 class Command(BaseCommand):
@@ -38,7 +27,7 @@ class Command(BaseCommand):
         for item in items.iterator():
             checked += 1
             where = f"Incident {item.incident_id}, {item.label} ({item.file.name})"
-            for problem in (broken_custody(item), evidence_verify(item=item)):
+            for problem in [*custody_problems(item), evidence_verify(item=item)]:
                 if problem:
                     problems.append(f"{where}: {problem}")
                     self.stderr.write(f"{where}: {problem}")
