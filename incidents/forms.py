@@ -14,6 +14,7 @@ from .models import (
     Severity,
 )
 from .people import display_name
+from .text import ENTRY_MAX, SUMMARY_MAX, TITLE_MAX
 
 User = get_user_model()
 
@@ -26,10 +27,11 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class IncidentDetailsForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
     summary = forms.CharField(
         label=_("Summary"),
         required=False,
+        max_length=SUMMARY_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What happened, where it started, who is talking about it."),
     )
@@ -67,7 +69,7 @@ class DeclareIncidentForm(IncidentDetailsForm):
 class TimelineEntryForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=MANUAL_KIND_CHOICES, initial="note")
     text = forms.CharField(
-        label=_("What happened"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What happened"), max_length=ENTRY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
     occurred_at = forms.DateTimeField(
         label=_("Occurred at"),

@@ -18,6 +18,7 @@ from ..models import (
     TimelineEntry,
 )
 from ..people import display_name
+from ..text import ENTRY_MAX, SUMMARY_MAX
 
 User = get_user_model()
 
@@ -59,7 +60,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
-    text = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    text = serializers.CharField(max_length=ENTRY_MAX, trim_whitespace=True)
     occurred_at = serializers.DateTimeField(required=False)
     key_event = serializers.BooleanField(required=False, default=False)
 
@@ -169,6 +170,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "category": {"choices": Category.choices},
             "origin": {"choices": Origin.choices},
+            "summary": {"max_length": SUMMARY_MAX},
         }
 
     def writable_fields_names(self) -> list[str]:
