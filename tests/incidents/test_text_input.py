@@ -55,3 +55,28 @@ def test_a_note_of_invisible_characters_is_refused(lead):
     incident = declare(lead)
     with pytest.raises(InvalidInput):
         actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text="\u200b")
+
+
+def test_catching_up_with_after_is_paged_too(api, client, lead):
+    incident = declare(lead)
+    for n in range(250):
+        actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text=f"n{n}")
+    api.force_authenticate(lead)
+    url = f"/api/incidents/{incident.pk}/timeline/?after=0"
+    first = api.get(url).json()
+    assert len(first["results"]) == 100 and first["results"][0]["seq"] == 1
+    seen = [entry["seq"] for entry in first["results"]]
+    following = first["next"]
+    while following:
+        page = api.get(following).json()
+        seen += [entry["seq"] for entry in page["results"]]
+        following = page["next"]
+    assert seen == list(range(1, 252))  # the declaration, then the 250 notes, each once
+    small = api.get(url + "&page_size=2").json()
+    assert [e["seq"] for e in small["results"]] == [1, 2] and "after=2" in small["next"]
+
+    client.force_login(lead)
+    html = client.get(f"/incidents/{incident.pk}/timeline/?after=0")
+    assert html["X-Timeline-More"] == "true" and html.content.count(b'<li class="entry ') == 200
+    rest = client.get(f"/incidents/{incident.pk}/timeline/?after=200")
+    assert rest["X-Timeline-More"] == "false" and rest.content.count(b'<li class="entry ') == 51
