@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -222,7 +223,14 @@ def add_entry(request, pk):
     incident = incident_or_404(request, pk)
     form = TimelineEntryForm(request.POST)
     if not form.is_valid():
-        return refused(request, incident, _form_error_text(form))
+        response = refused(request, incident, _form_error_text(form))
+        if request.htmx and form.has_error("occurred_at", "ambiguous"):
+            # The time happened twice (the night the clocks went back): show the choice of
+            # its two occurrences in place, with what was typed kept.
+            context = {"entry_form": form, "oob": True}
+            field = render_to_string("incidents/_occurred_at_field.html", context, request)
+            response.content += field.encode()
+        return response
     return _run(
         request,
         incident,

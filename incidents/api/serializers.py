@@ -19,6 +19,7 @@ from ..models import (
 )
 from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
+from .fields import LocalDateTimeField
 
 User = get_user_model()
 
@@ -61,7 +62,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
     text = serializers.CharField(max_length=ENTRY_MAX, trim_whitespace=True)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = LocalDateTimeField(required=False)
     key_event = serializers.BooleanField(required=False, default=False)
 
 
@@ -128,7 +129,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField(
         help_text="The statuses you may move the incident to now (empty unless you lead)."
     )
-    detected_at = serializers.DateTimeField(required=False)
+    detected_at = LocalDateTimeField(required=False)
 
     class Meta:
         model = Incident
