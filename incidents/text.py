@@ -11,6 +11,7 @@ The limits (characters, after cleaning) are here too, so the actions, the forms,
 serializers and the pages' `maxlength` agree.
 """
 
+import re
 import unicodedata
 
 TITLE_MAX = 200
@@ -39,3 +40,14 @@ def is_visible(text: str) -> bool:
         ch not in _BLANK_LOOKING and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
         for ch in text
     )
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value) -> int | None:
+    """An object id typed in a form, a query string or a command: ASCII digits only (`"²"`
+    passes str.isdigit() but is no number), at most 18 like the URLs' id converter; else
+    None."""
+    value = str(value).strip() if value is not None else ""
+    return int(value) if _ID.fullmatch(value) else None
