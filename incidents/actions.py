@@ -31,6 +31,7 @@ from .models import (
     next_link,
 )
 from .people import display_name
+from .text import ENTRY_MAX, SUMMARY_MAX, TITLE_MAX, is_visible, nfc, one_line
 
 User = get_user_model()
 
@@ -52,13 +53,20 @@ def _clean_details(changes: dict) -> dict:
     cleaned = {}
     for field, value in changes.items():
         if field == "title":
-            value = " ".join((value or "").split())  # one line: it ends up in email subjects
-            if not value:
-                raise InvalidInput(_("A title is required."))
-            if len(value) > 200:
-                raise InvalidInput(_("The title is limited to 200 characters."))
+            value = one_line(value)  # one line: it ends up in email subjects
+            if not is_visible(value):
+                raise InvalidInput(_("A title is required (visible characters, not only spaces)."))
+            if len(value) > TITLE_MAX:
+                raise InvalidInput(
+                    _("The title is limited to %(n)s characters.") % {"n": TITLE_MAX}
+                )
         elif field == "summary":
-            value = (value or "").strip()
+            value = nfc(value)
+            if len(value) > SUMMARY_MAX:
+                raise InvalidInput(
+                    _("The summary is limited to %(n)s characters (%(len)s now).")
+                    % {"n": f"{SUMMARY_MAX:,}", "len": f"{len(value):,}"}
+                )
         elif field == "category" and value not in Category.values:
             raise InvalidInput(_("Unknown category: %(value)s") % {"value": value})
         elif field == "origin" and value not in Origin.values:
@@ -441,11 +449,11 @@ def timeline_add_entry(
     """A manual entry typed by the committee; `occurred_at` may back-date an observation."""
     if kind not in MANUAL_KINDS:
         raise InvalidInput(_("This kind of entry is written by the system, not by hand."))
-    text = (text or "").strip()
-    if not text:
+    text = nfc(text)
+    if not is_visible(text):
         raise InvalidInput(_("Write what happened."))
-    if len(text) > 10_000:
-        raise InvalidInput(_("An entry is limited to 10,000 characters."))
+    if len(text) > ENTRY_MAX:
+        raise InvalidInput(_("An entry is limited to %(n)s characters.") % {"n": f"{ENTRY_MAX:,}"})
     if occurred_at is not None:
         _check_time(
             occurred_at,

@@ -1,7 +1,13 @@
+from datetime import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.fields import BaseTemporalField
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from . import localtime
 from .models import (
     APPROVER_LABEL,
     MANUAL_KIND_CHOICES,
@@ -14,6 +20,7 @@ from .models import (
     Severity,
 )
 from .people import display_name
+from .text import ENTRY_MAX, SUMMARY_MAX, TITLE_MAX
 
 User = get_user_model()
 
@@ -25,11 +32,101 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+class LocalDateTimeWidget(forms.MultiWidget):
+    """The wall-clock time, and, only when that time happened twice (the autumn night the
+    clocks go back), a choice between its two occurrences (`<name>_fold`)."""
+
+    def __init__(self, attrs=None):
+        widgets = {"": LocalDateTimeInput(), "fold": forms.Select(attrs={"hidden": True})}
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, datetime):
+            local = timezone.localtime(value) if timezone.is_aware(value) else value
+            return [local.replace(tzinfo=None), local.fold]
+        return [None, None]
+
+    def get_context(self, name, value, attrs):
+        when = value[0] if isinstance(value, list | tuple) and value else None
+        if isinstance(when, str):
+            when = parse_datetime(when.strip())
+        found = localtime.occurrences(when) if isinstance(when, datetime) else ()
+        fold = self.widgets[1]
+        if len(found) == 2 and not timezone.is_aware(when):
+            fold.attrs.pop("hidden", None)
+            fold.choices = [
+                ("", _("Which one?")),
+                (
+                    "0",
+                    _("The first (UTC%(offset)s, before the clocks went back)")
+                    % {"offset": found[0].offset},
+                ),
+                (
+                    "1",
+                    _("The second (UTC%(offset)s, after the clocks went back)")
+                    % {"offset": found[1].offset},
+                ),
+            ]
+        else:
+            fold.attrs["hidden"] = True
+            fold.choices = []
+        context = super().get_context(name, value, attrs)
+        # Keep the time input's id the field's own (labels point at it); the choice's is
+        # "<id>_fold".
+        id_ = context["widget"]["attrs"].get("id")
+        if id_:
+            for subwidget, suffix in zip(
+                context["widget"]["subwidgets"], ("", "_fold"), strict=True
+            ):
+                subwidget["attrs"]["id"] = id_ + suffix
+        return context
+
+
+class _WallClockField(forms.DateTimeField):
+    """A datetime as typed, not yet placed in a time zone (LocalDateTimeField does)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value
+        parsed = parse_datetime(str(value).strip())
+        return parsed or BaseTemporalField.to_python(self, value)
+
+
+class LocalDateTimeField(forms.MultiValueField):
+    """A time typed in the viewer's zone, placed by the one rule of incidents/localtime.py:
+    a time that did not exist is refused, a repeated one needs its occurrence chosen."""
+
+    widget = LocalDateTimeWidget
+
+    def __init__(self, **kwargs):
+        fields = (
+            _WallClockField(),
+            forms.TypedChoiceField(
+                choices=[("0", "0"), ("1", "1")], coerce=int, required=False, empty_value=None
+            ),
+        )
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list):
+        when, fold = [*data_list, None, None][:2]
+        if when is None:
+            return None
+        if timezone.is_aware(when):
+            return when
+        try:
+            return localtime.resolve(when, fold=fold)
+        except localtime.LocalTimeError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
 class IncidentDetailsForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
     summary = forms.CharField(
         label=_("Summary"),
         required=False,
+        max_length=SUMMARY_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What happened, where it started, who is talking about it."),
     )
@@ -45,10 +142,9 @@ class IncidentDetailsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    detected_at = forms.DateTimeField(
+    detected_at = LocalDateTimeField(
         label=_("Detected at"),
         required=False,
-        widget=LocalDateTimeInput(),
         help_text=_("Leave empty for now. Set it if the first signs came earlier."),
     )
 
@@ -67,12 +163,11 @@ class DeclareIncidentForm(IncidentDetailsForm):
 class TimelineEntryForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=MANUAL_KIND_CHOICES, initial="note")
     text = forms.CharField(
-        label=_("What happened"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What happened"), max_length=ENTRY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = LocalDateTimeField(
         label=_("Occurred at"),
         required=False,
-        widget=LocalDateTimeInput(),
         help_text=_("Only for an observation made earlier."),
     )
     key_event = forms.BooleanField(label=_("Key event"), required=False)

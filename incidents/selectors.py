@@ -103,6 +103,13 @@ def timeline_for(
     return qs.order_by("seq")
 
 
+def entries_after(incident: Incident, after: int, limit: int) -> tuple[list[TimelineEntry], bool]:
+    """At most `limit` entries after `after`, in order, and whether more follow: what a
+    reconnecting client missed, one bounded page at a time."""
+    rows = list(timeline_for(incident, after=after)[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def last_seq(incident: Incident) -> int:
     """The newest entry's sequence number: where a live client starts counting."""
     seq = TimelineEntry.objects.filter(incident=incident).order_by("-seq").values("seq")[:1]

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,6 +33,8 @@ from .shortcuts import incident_or_404, perform, refused
 
 User = get_user_model()
 TIMELINE_PAGE = 50
+RESYNC_PAGE = 200  # entries per catch-up page of a live client
+MORE_HEADER = "X-Timeline-More"
 
 
 def _form_error_text(form) -> str:
@@ -172,12 +175,14 @@ def timeline_panel(request, pk):
     incident = incident_or_404(request, pk)
     after = request.GET.get("after", "")
     if re.fullmatch(r"[0-9]{1,9}", after):
-        # A live client catching up after a reconnect or a gap: every entry it missed, and
-        # the panels their live events would have refreshed.
-        entries = list(selectors.timeline_for(incident, after=int(after)))
+        # A live client catching up after a reconnect or a gap: the entries it missed, a
+        # bounded page at a time (it asks again while X-Timeline-More says so), and the
+        # panels their live events would have refreshed.
+        entries, more = selectors.entries_after(incident, int(after), RESYNC_PAGE)
         context = {"incident": incident, "entries": entries, "has_more": False}
         response = render(request, "incidents/_timeline_entries.html", context)
         response[panels.RESYNC_HEADER] = ", ".join(panels.panels_for(e.kind for e in entries))
+        response[MORE_HEADER] = "true" if more else "false"
         return response
     context = _timeline_context(request, incident)
     template = "incidents/_timeline_entries.html" if "before" in request.GET else None
@@ -218,7 +223,14 @@ def add_entry(request, pk):
     incident = incident_or_404(request, pk)
     form = TimelineEntryForm(request.POST)
     if not form.is_valid():
-        return refused(request, incident, _form_error_text(form))
+        response = refused(request, incident, _form_error_text(form))
+        if request.htmx and form.has_error("occurred_at", "ambiguous"):
+            # The time happened twice (the night the clocks went back): show the choice of
+            # its two occurrences in place, with what was typed kept.
+            context = {"entry_form": form, "oob": True}
+            field = render_to_string("incidents/_occurred_at_field.html", context, request)
+            response.content += field.encode()
+        return response
     return _run(
         request,
         incident,

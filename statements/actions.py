@@ -63,7 +63,9 @@ def _clean_text(text: str) -> str:
     if not text:
         raise InvalidInput(_("The statement has no text."))
     if len(text) > MAX_TEXT:
-        raise InvalidInput(_("A statement is limited to 50,000 characters."))
+        raise InvalidInput(
+            _("A statement is limited to %(n)s characters.") % {"n": f"{MAX_TEXT:,}"}
+        )
     return text
 
 
@@ -78,7 +80,7 @@ def _check_fits(text: str, channel: str) -> None:
     }
     extra = {}
     if is_threadable(channel):
-        thread = split_thread(text, CHANNEL_LIMITS[channel])
+        thread = split_thread(text, CHANNEL_LIMITS[channel], channel)
         message += " " + _("Split it into a thread of %(n)s posts.") % {"n": len(thread)}
         extra["suggested_thread"] = thread
     raise InvalidInput(message, **extra)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.forms import LocalDateTimeInput
+from incidents.forms import LocalDateTimeField
 
 from .models import Channel, Language, Statement, StatementKind, StatementStatus
 
@@ -72,10 +72,9 @@ class PublishForm(forms.Form):
     url = forms.CharField(
         label=_("Address (URL) of the published post"), max_length=500, required=False
     )
-    published_at = forms.DateTimeField(
+    published_at = LocalDateTimeField(
         label=_("Published at"),
         required=False,
-        widget=LocalDateTimeInput(),
         help_text=_("Leave empty for now."),
     )
 

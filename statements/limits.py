@@ -1,32 +1,61 @@
-"""Platform length limits and the thread-splitting suggestion for X."""
+"""Platform length limits, counted the way each platform counts, and the thread-splitting
+suggestion for X. One rule: the actions, the statement page, the playbook preview and the
+editor's live counter (which asks `statement-length`) all count here.
+
+X counts after Unicode NFC with its published weighting (twitter-text configuration v3,
+through `twitter-text-parser`, the Python port of X's own library): most CJK characters and
+emoji count 2, every URL counts 23 whatever its length. The other channels count
+characters (after NFC).
+"""
 
 import re
 
-from .models import CHANNEL_LIMITS, THREADABLE
+from twitter_text import parse_tweet
+
+from incidents.text import nfc
+
+from .models import CHANNEL_LIMITS, THREADABLE, Channel
+
+_WEIGHTED = {Channel.X}
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
 def normalize(text: str) -> str:
-    return (text or "").replace("\r\n", "\n").strip()
+    """The text as stored and counted: NFC, "\\n" line endings, stripped."""
+    return nfc(text)
+
+
+def length(text: str, channel: str) -> int:
+    """The text's length as the channel counts it."""
+    text = normalize(text)
+    if channel in _WEIGHTED:
+        return parse_tweet(text).weightedLength
+    return len(text)
 
 
 def over_limit(text: str, channel: str) -> int:
-    """How many characters too long the text is for the channel (0 when it fits)."""
+    """How much too long the text is for the channel, as it counts (0 when it fits)."""
     limit = CHANNEL_LIMITS.get(channel)
-    return max(0, len(text) - limit) if limit else 0
+    return max(0, length(text, channel) - limit) if limit else 0
 
 
 def is_threadable(channel: str) -> bool:
     return channel in THREADABLE
 
 
-def split_thread(text: str, limit: int) -> list[str]:
-    """Split into posts numbered "(1/3)" that each fit in `limit`, cutting between sentences
-    when possible, then between words, and inside a word only when it is longer than a post.
-    The room kept for the numbering grows with the number of posts (" (12/120)")."""
+def split_thread(text: str, limit: int, channel: str = Channel.X) -> list[str]:
+    """Split into posts numbered "(1/3)" that each fit in `limit` as `channel` counts,
+    cutting between sentences when possible, then between words, and inside a word only
+    when it is longer than a post; never inside a URL. The room kept for the numbering
+    grows with the number of posts (" (12/120)")."""
+
+    def size(piece: str) -> int:
+        return length(piece, channel)
+
     digits = 1
     while True:
         budget = limit - len(f" ({'9' * digits}/{'9' * digits})")
-        posts = _pack(text.strip(), budget)
+        posts = _pack(normalize(text), budget, size)
         if len(str(len(posts))) <= digits:
             break
         digits += 1
@@ -36,41 +65,57 @@ def split_thread(text: str, limit: int) -> list[str]:
     return [f"{post} ({n}/{total})" for n, post in enumerate(posts, 1)]
 
 
-def _pack(text: str, budget: int) -> list[str]:
+def _pack(text: str, budget: int, size) -> list[str]:
     sentences = re.split(r"(?<=[.!?…])\s+", text)
-    pieces = [piece for sentence in sentences for piece in _fit(sentence, budget)]
+    pieces = [piece for sentence in sentences for piece in _fit(sentence, budget, size)]
     posts, current = [], ""
     for piece in pieces:
         candidate = f"{current} {piece}".strip()
-        if len(candidate) <= budget:
+        if size(candidate) <= budget:
             current = candidate
         else:
-            posts.append(current)
+            if current:
+                posts.append(current)
             current = piece
     if current:
         posts.append(current)
     return posts
 
 
-def _fit(sentence: str, budget: int) -> list[str]:
-    """A sentence as pieces no longer than `budget`, in order."""
-    if len(sentence) <= budget:
+def _fit(sentence: str, budget: int, size) -> list[str]:
+    """A sentence as pieces that fit `budget`, in order. A URL is never cut (it counts the
+    same whatever its length); any other word longer than a post is."""
+    if size(sentence) <= budget:
         return [sentence]
     out, current = [], ""
     for word in sentence.split():
-        if len(word) > budget:  # a URL or a very long word: cut it, keeping the order
+        if size(word) > budget and not _URL.fullmatch(word):
             if current:
                 out.append(current)
-            chunks = [word[i : i + budget] for i in range(0, len(word), budget)]
+            chunks = _cut(word, budget, size)
             out.extend(chunks[:-1])
             current = chunks[-1]
             continue
         candidate = f"{current} {word}".strip()
-        if len(candidate) <= budget:
+        if size(candidate) <= budget:
             current = candidate
         else:
-            out.append(current)
+            if current:
+                out.append(current)
             current = word
     if current:
         out.append(current)
     return out
+
+
+def _cut(word: str, budget: int, size) -> list[str]:
+    """A word longer than a post, in the longest pieces that fit."""
+    chunks, current = [], ""
+    for ch in word:
+        if current and size(current + ch) > budget:
+            chunks.append(current)
+            current = ch
+        else:
+            current += ch
+    chunks.append(current)
+    return chunks

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("approvals/", views.inbox, name="approvals-inbox"),
+    path("statements/length/", views.text_length, name="statement-length"),
     path("incidents/<id:pk>/statements/new/", views.create, name="statement-create"),
     path("incidents/<id:pk>/statements/", views.incident_panel, name="incident-statements"),
     path("statements/<id:pk>/", views.detail, name="statement-detail"),

@@ -5,12 +5,11 @@ refuses. The one exception is a stale edit: the page comes back with both texts 
 editor can merge instead of losing either.
 """
 
-import json
 import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
-from . import actions, permissions, rules, selectors
+from . import actions, limits, permissions, rules, selectors
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
 from .forms import (
@@ -31,7 +30,7 @@ from .forms import (
     WithdrawForm,
 )
 from .limits import is_threadable, over_limit, split_thread
-from .models import CHANNEL_LIMITS, Statement, StatementStatus
+from .models import CHANNEL_LIMITS, MAX_TEXT, Channel, Statement, StatementStatus
 
 
 def _statement(request, pk) -> Statement:
@@ -67,7 +66,8 @@ def _detail_context(request, statement, **overrides) -> dict:
         "publish_form": PublishForm(initial={"revision": statement.revision}),
         "withdraw_form": WithdrawForm(),
         "excess": excess,
-        "thread": split_thread(statement.text, statement.limit)
+        "text_length": limits.length(statement.text, statement.channel),
+        "thread": split_thread(statement.text, statement.limit, statement.channel)
         if excess and is_threadable(statement.channel)
         else None,
         "diff": word_diff(revisions[-2].text, revisions[-1].text) if len(revisions) > 1 else None,
@@ -112,7 +112,6 @@ def create(request, pk):
     context = {
         "form": form,
         "incident": incident,
-        "limits_json": json.dumps(CHANNEL_LIMITS),
         "templates": templates_of(incident),
     }
     return render(request, "statements/create.html", context)
@@ -229,4 +228,20 @@ def panel_context(request, incident) -> dict:
 def inbox(request):
     return render(
         request, "statements/inbox.html", {"statements": selectors.approvals_inbox(request.user)}
+    )
+
+
+@login_required
+@require_POST
+def text_length(request):
+    """The editors' live counter: the text's length as `channel` counts it, from the same
+    rule as the actions (statements/limits.py). JSON {"length", "limit", "over"}."""
+    text, channel = request.POST.get("text", ""), request.POST.get("channel", "")
+    if channel not in Channel.values:
+        return JsonResponse({"detail": _("Unknown channel.")}, status=400)
+    if len(text) > 2 * MAX_TEXT:  # before normalization; the action refuses past MAX_TEXT
+        return JsonResponse({"detail": _("The text is too long.")}, status=400)
+    size, limit = limits.length(text, channel), CHANNEL_LIMITS[channel]
+    return JsonResponse(
+        {"length": size, "limit": limit, "over": max(0, size - limit) if limit else 0}
     )

@@ -173,3 +173,36 @@ def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, ap
         for table in ("incidents_evidenceitem", "incidents_custodyevent"):
             with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
                 connection.cursor().execute(f"DELETE FROM {table}")  # noqa: S608
+
+
+def test_the_apps_migrate_back_and_forth_with_data(old_schema, lead):
+    """Undoing the split (or only the playbooks app) and redoing it keeps working with
+    rows in the tables: the policy choices are copied once, the bell's items are dropped
+    when notifications must point at tasks again."""
+    from incidents.notifications.actions import notify
+    from incidents.playbooks import actions as playbook_actions
+    from incidents.playbooks.defaults import ensure_default_playbooks
+    from incidents.playbooks.models import Playbook
+    from statements.models import IncidentPolicy
+
+    _migrate(_latest())
+    ensure_default_playbooks()
+    incident = playbook_actions.incident_declare_from_playbook(
+        actor=lead,
+        playbook=Playbook.objects.get(name__contains="Inappropriate post"),
+        title="Both ways",
+        category="public_statement",
+        origin="online",
+        severity=3,
+    )
+    notify(users=[lead], kind="due_soon", subject="A task", url="/", incident=incident)
+    assert IncidentPolicy.objects.filter(incident=incident).count() == 1
+
+    _migrate([("playbooks", None)])
+    _migrate(_latest())
+    assert IncidentPolicy.objects.filter(incident=incident).count() == 1
+
+    _migrate(BEFORE)
+    _migrate(_latest())
+    assert IncidentPolicy.objects.filter(incident=incident).count() == 1
+    assert first_broken_link(incident) is None

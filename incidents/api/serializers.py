@@ -18,6 +18,8 @@ from ..models import (
     TimelineEntry,
 )
 from ..people import display_name
+from ..text import ENTRY_MAX, SUMMARY_MAX
+from .fields import LocalDateTimeField
 
 User = get_user_model()
 
@@ -59,8 +61,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
-    text = serializers.CharField(max_length=10_000, trim_whitespace=True)
-    occurred_at = serializers.DateTimeField(required=False)
+    text = serializers.CharField(max_length=ENTRY_MAX, trim_whitespace=True)
+    occurred_at = LocalDateTimeField(required=False)
     key_event = serializers.BooleanField(required=False, default=False)
 
 
@@ -127,7 +129,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField(
         help_text="The statuses you may move the incident to now (empty unless you lead)."
     )
-    detected_at = serializers.DateTimeField(required=False)
+    detected_at = LocalDateTimeField(required=False)
 
     class Meta:
         model = Incident
@@ -169,6 +171,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "category": {"choices": Category.choices},
             "origin": {"choices": Origin.choices},
+            "summary": {"max_length": SUMMARY_MAX},
         }
 
     def writable_fields_names(self) -> list[str]:

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from .. import actions, rules, selectors
@@ -194,7 +195,10 @@ class TimelineView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "after", int, description="every entry after this seq, in order, unpaginated"
+                "after",
+                int,
+                description="the entries after this seq, in order, `page_size` at a time "
+                "(default 100, at most 500); `next` continues after the last one",
             ),
             OpenApiParameter("kind", str),
             OpenApiParameter("key_events", bool),
@@ -204,7 +208,8 @@ class TimelineView(APIView):
     )
     def get(self, request, pk):
         """The incident's timeline in sequence order (cursor-paginated), or, with
-        `?after=<seq>`, every entry after that one: what a reconnecting client missed."""
+        `?after=<seq>`, the entries after that one (what a reconnecting client missed),
+        paged the same way: `next` is the URL of the following page, null at the end."""
         incident = visible_incident(request, pk)
         params = request.query_params
         after = _int_param(params, "after")
@@ -215,10 +220,17 @@ class TimelineView(APIView):
             key_events_only=params.get("key_events", "").lower() == "true",
             actor_id=_int_param(params, "actor"),
         )
-        if after is not None:
-            data = TimelineEntrySerializer(entries, many=True).data
-            return Response({"next": None, "previous": None, "results": data})
         paginator = TimelinePagination()
+        if after is not None:
+            limit = paginator.get_page_size(request)
+            rows = list(entries[: limit + 1])
+            more = len(rows) > limit
+            rows = rows[:limit]
+            following = None
+            if more:
+                following = replace_query_param(request.build_absolute_uri(), "after", rows[-1].seq)
+            data = TimelineEntrySerializer(rows, many=True).data
+            return Response({"next": following, "previous": None, "results": data})
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 

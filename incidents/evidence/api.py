@@ -9,6 +9,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.fields import LocalDateTimeField
 from incidents.api.views import visible_incident
 from incidents.models import Platform
 
@@ -22,7 +23,7 @@ class EvidenceMetadataSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(EvidenceKind.choices, default=EvidenceKind.POST)
     platform = serializers.ChoiceField(Platform.choices, required=False, allow_blank=True)
     source_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    published_at = serializers.DateTimeField(required=False, allow_null=True)
+    published_at = LocalDateTimeField(required=False, allow_null=True)
     author_handle = serializers.CharField(required=False, allow_blank=True, max_length=200)
     author_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     author_profile_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -19,6 +19,8 @@ from PIL import Image
 
 from incidents.errors import InvalidInput
 
+from .markup import ACTIVE_MARKERS, SNIFF_WINDOW, has_markup, interpretable_parts
+
 SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -49,20 +51,7 @@ CLAIMED_BY_EXTENSION = {
     ".webp": "image/webp",
     ".pdf": "application/pdf",
 }
-# Markup a browser would render as a page, or script: never inside evidence bytes.
-ACTIVE_MARKERS = (
-    b"<script",
-    b"<html",
-    b"<!doctype",
-    b"<svg",
-    b"<iframe",
-    b"<body",
-    b"<object",
-    b"<embed",
-    b"javascript:",
-)
 PDF_ACTIVE_MARKERS = (b"/javascript", b"/js ", b"/js(", b"/js<", b"/launch", b"/embeddedfile")
-SNIFF_WINDOW = 1024  # what browsers look at when they sniff a type
 
 
 @dataclass(frozen=True)
@@ -124,8 +113,10 @@ def inspect_upload(file, *, name: str = "") -> Inspected:
         _check_pdf(data)
         width = height = None
     else:
-        _check_no_markup(data)
-        width, height = _check_image(file, content_type, data)
+        width, height, metadata = _check_image(file, content_type, data)
+        _check_no_markup(data, content_type, metadata)
+        if content_type == "image/png":
+            _check_png_end(data)
     return Inspected(
         content_type=content_type,
         size=size,
@@ -135,9 +126,10 @@ def inspect_upload(file, *, name: str = "") -> Inspected:
     )
 
 
-def _check_no_markup(data: bytes) -> None:
-    lowered = data.lower()
-    if any(marker in lowered for marker in ACTIVE_MARKERS):
+def _check_no_markup(data: bytes, content_type: str, metadata: list) -> None:
+    """Markup where it could be read (first bytes, metadata, after the end), never inside
+    the compressed image data, where such strings occur by chance (markup.py)."""
+    if any(has_markup(part) for part in interpretable_parts(data, content_type, metadata)):
         raise InvalidInput(
             _("This image also contains web page code (HTML or script): it is refused.")
         )
@@ -156,7 +148,9 @@ def _check_pdf(data: bytes) -> None:
         )
 
 
-def _check_image(file, content_type: str, data: bytes) -> tuple[int, int]:
+def _check_image(file, content_type: str, data: bytes) -> tuple[int, int, list]:
+    """Decode the image to the end; its size and the metadata Pillow decoded from it
+    (text chunks, comments, EXIF, XMP, APPn segments)."""
     max_pixels = settings.EVIDENCE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
@@ -169,6 +163,7 @@ def _check_image(file, content_type: str, data: bytes) -> tuple[int, int]:
                 if PILLOW_FORMATS.get(image.format) != content_type:
                     raise InvalidInput(_("This image's content does not match its format."))
                 image.load()  # decodes: a truncated or corrupt image fails here
+                metadata = _decoded_metadata(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(*_header_size(data, content_type), max_pixels) from None
     except InvalidInput:
@@ -180,9 +175,14 @@ def _check_image(file, content_type: str, data: bytes) -> tuple[int, int]:
         ) from None
     finally:
         file.seek(0)
-    if content_type == "image/png":
-        _check_png_end(data)
-    return width, height
+    return width, height, metadata
+
+
+def _decoded_metadata(image) -> list:
+    values = list(image.info.values())
+    values += list(getattr(image, "text", {}).values())  # PNG text, compressed ones inflated
+    values += [body for _marker, body in getattr(image, "applist", [])]  # JPEG APPn
+    return [v for v in values if isinstance(v, str | bytes)]
 
 
 def _too_many_pixels(width, height, max_pixels) -> InvalidInput:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.forms import LocalDateTimeInput
+from incidents.forms import LocalDateTimeField
 from incidents.models import Platform
 
 from .models import EvidenceKind
@@ -21,9 +21,7 @@ class EvidenceDetailsForm(forms.Form):
         max_length=2000,
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
     )
-    published_at = forms.DateTimeField(
-        label=_("Published at (as shown)"), required=False, widget=LocalDateTimeInput()
-    )
+    published_at = LocalDateTimeField(label=_("Published at (as shown)"), required=False)
     author_handle = forms.CharField(
         label=_("Author's handle"),
         required=False,

@@ -15,6 +15,12 @@ import pgtrigger.migrations
 from django.db import migrations, models
 
 
+def forget_notifications(apps, schema_editor):
+    """Going back to notifications that must point at a task: the bell's items are
+    working state, not a record, so they are dropped rather than left unmatched."""
+    apps.get_model("incidents", "Notification").objects.all().delete()
+
+
 def describe_notifications(apps, schema_editor):
     Notification = apps.get_model("incidents", "Notification")
     for note in Notification.objects.select_related("task").iterator():
@@ -55,6 +61,8 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('due_soon', 'Due in 5 minutes'), ('overdue', 'Overdue')], max_length=32, verbose_name='kind'),
         ),
+        # Runs first when migrating back (before `task` returns, required, to the table).
+        migrations.RunPython(migrations.RunPython.noop, forget_notifications, elidable=False),
         pgtrigger.migrations.RemoveTrigger(model_name='evidenceitem', name='evidence_never_deleted'),
         pgtrigger.migrations.RemoveTrigger(model_name='evidenceitem', name='evidence_facts_immutable'),
         pgtrigger.migrations.RemoveTrigger(model_name='custodyevent', name='custody_append_only'),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, Incident, Origin, Severity
+from statements import limits
 from statements.models import CHANNEL_LIMITS
 
 from . import actions, portable, rules
@@ -41,7 +42,7 @@ class TemplatePreview:
 
     @property
     def length(self) -> int:
-        return len(self.text or "")
+        return limits.length(self.text or "", self.template.channel)
 
     @property
     def over_limit(self) -> bool:

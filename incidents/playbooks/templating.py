@@ -34,6 +34,14 @@ def check_template(text: str) -> None:
                 _("Unknown placeholder {{ %(name)s }}. Allowed: %(allowed)s.")
                 % {"name": name, "allowed": ", ".join(f"{{{{ {p} }}}}" for p in PLACEHOLDERS)}
             )
+    leftover = PLACEHOLDER.sub("", text)
+    if "{{" in leftover or "}}" in leftover:
+        raise InvalidInput(
+            _(
+                "A placeholder is not closed or not opened: write it {{ brand }}, with two "
+                "braces on each side."
+            )
+        )
 
 
 def render_template(text: str, values: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ from incidents.models import Category, Severity
 from .templating import check_template
 
 MAX_MINUTES = 30 * 24 * 60  # 30 days: a checklist is for the crisis, not for the year
+MIN_REPEAT_MINUTES = 5  # a repeating step reminds people: not more often than this
 
 
 def severity_label(value) -> str:
@@ -60,8 +61,11 @@ def due_minutes_error(minutes) -> str | None:
 def repeat_minutes_error(minutes) -> str | None:
     if minutes is None:
         return None
-    if minutes < 1:
-        return _("Repeat every 1 minute or more, or leave the field empty for a one-off step.")
+    if minutes < MIN_REPEAT_MINUTES:
+        return _(
+            "Repeat every %(min)s minutes or more (reminders go to people), or leave the "
+            "field empty for a one-off step."
+        ) % {"min": MIN_REPEAT_MINUTES}
     if minutes > MAX_MINUTES:
         return _("A step repeats at least every %(max)s minutes (30 days).") % {"max": MAX_MINUTES}
     return None

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import permissions
 from incidents.shortcuts import incident_or_404, perform, refused
+from incidents.text import parse_id
 from statements import selectors as statement_selectors
 
 from . import actions, rules, selectors
@@ -110,9 +111,10 @@ def assign(request, pk, task_id):
     raw = request.POST.get("assignee", "")
     assignee = None
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
+        user_id = parse_id(raw)
+        if user_id is None:
             return refused(request, incident, _("Choose a member."))
-        assignee = User.objects.filter(pk=int(raw)).first()
+        assignee = User.objects.filter(pk=user_id).first()
         if assignee is None:
             return refused(request, incident, _("Choose a member."))
     return perform(

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.api.fields import LocalDateTimeField
 from incidents.api.serializers import UserSummarySerializer
 
 from .. import rules
@@ -148,7 +149,7 @@ class PublishSerializer(serializers.Serializer):
         min_value=1,
         help_text="The revision you copied; 409 if the text changed since.",
     )
-    published_at = serializers.DateTimeField(required=False)
+    published_at = LocalDateTimeField(required=False)
 
 
 class WithdrawSerializer(serializers.Serializer):

@@ -43,18 +43,41 @@
     setTimeout(() => item.remove(), 6000);
   }
 
-  // Live character counter against the channel's limit (statements editor).
+  // Live character counter against the channel's limit (statements editor). The server
+  // counts (statements/limits.py: X weighs emoji, CJK and URLs its own way), so the counter
+  // and the actions never disagree; requests are debounced and the stale one aborted.
+  const counterRequests = new WeakMap();
   function updateCounter(counter) {
     const field = document.getElementById(counter.dataset.counterFor);
     if (!field) return;
-    const form = field.closest("form");
-    const limits = form?.dataset.channelLimits ? JSON.parse(form.dataset.channelLimits) : null;
-    const channel = form?.querySelector("[name=channel]")?.value;
-    const limit = limits ? limits[channel] : Number(counter.dataset.limit) || null;
-    const length = field.value.replace(/\r\n/g, "\n").trim().length;
-    counter.querySelector(".counter-value").textContent = limit ? `${length} / ${limit}` : String(length);
-    counter.classList.toggle("is-over", Boolean(limit) && length > limit);
-    counter.querySelector(".over").hidden = !(limit && length > limit);
+    const channel = counter.dataset.channel || field.closest("form")?.querySelector("[name=channel]")?.value;
+    if (!channel) return;
+    const pending = counterRequests.get(counter);
+    if (pending) { clearTimeout(pending.timer); pending.controller?.abort(); }
+    const state = {};
+    state.timer = setTimeout(async () => {
+      state.controller = new AbortController();
+      const body = new URLSearchParams({ text: field.value, channel });
+      try {
+        const response = await fetch(counter.dataset.lengthUrl, {
+          method: "POST", body, signal: state.controller.signal, credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken() },
+        });
+        if (!response.ok) return;
+        const { length, limit, over } = await response.json();
+        counter.querySelector(".counter-value").textContent = limit ? `${length} / ${limit}` : String(length);
+        counter.classList.toggle("is-over", over > 0);
+        counter.querySelector(".over").hidden = !(over > 0);
+      } catch (error) {
+        if (error.name !== "AbortError") throw error;
+      }
+    }, 150);
+    counterRequests.set(counter, state);
+  }
+
+  function csrfToken() {
+    const headers = document.body.getAttribute("hx-headers");
+    try { return JSON.parse(headers)["X-CSRFToken"]; } catch { return ""; }
   }
 
   function bindCounters(root) {

@@ -87,9 +87,10 @@
         // The panels the missed entries' live events would have refreshed.
         const panels = (response.headers.get("X-Refresh-Panels") || "")
           .split(",").map((name) => name.trim()).filter(Boolean);
-        return { html: await response.text(), panels };
+        const more = response.headers.get("X-Timeline-More") === "true";
+        return { html: await response.text(), panels, more };
       })
-      .then(({ html, panels }) => {
+      .then(({ html, panels, more }) => {
         const holder = document.createElement("template");
         holder.innerHTML = html;
         const seqs = [...holder.content.querySelectorAll("li.entry")].map((li) => Number(li.dataset.seq));
@@ -98,8 +99,11 @@
           lastSeq = Math.max(lastSeq, ...seqs);
           window.crisisCell.refreshPanels(panels);
         }
+        return more && seqs.length;
       })
-      .finally(() => { resyncing = null; });
+      .finally(() => { resyncing = null; })
+      // Far behind: the server pages what was missed; ask for the next page.
+      .then((more) => (more ? resync() : undefined));
     return resyncing;
   }
 

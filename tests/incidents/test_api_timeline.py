@@ -330,19 +330,23 @@ def test_bad_cursor_gets_404_with_detail(api, long_timeline, lead):
 # --- Reading: catching up with ?after= ---------------------------------------------------
 
 
-def test_after_returns_every_later_entry_in_order_without_pagination(api, long_timeline, lead):
-    response = api.as_user(lead).get(timeline_url(long_timeline), {"after": 3})
+def test_after_returns_the_later_entries_in_order_a_page_at_a_time(api, long_timeline, lead):
+    client = api.as_user(lead)
+    response = client.get(timeline_url(long_timeline), {"after": 3})
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert seqs(body["results"]) == list(range(4, 156))
-    assert len(body["results"]) > PAGE_SIZE
-    assert body["next"] is None
-    assert body["results"][-1]["text"] == "Observation 149"
+    assert seqs(body["results"]) == list(range(4, 4 + PAGE_SIZE))
+    rest = client.get(body["next"]).json()
+    assert seqs(rest["results"]) == list(range(4 + PAGE_SIZE, 156))
+    assert rest["next"] is None
+    assert rest["results"][-1]["text"] == "Observation 149"
 
 
-def test_after_zero_returns_the_whole_timeline(api, long_timeline, observer):
-    response = api.as_user(observer).get(timeline_url(long_timeline), {"after": 0})
+def test_after_zero_starts_from_the_first_entry(api, long_timeline, observer):
+    response = api.as_user(observer).get(
+        timeline_url(long_timeline), {"after": 0, "page_size": 500}
+    )
 
     assert seqs(response.json()["results"]) == list(range(1, 156))
 

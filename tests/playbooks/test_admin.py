@@ -247,7 +247,7 @@ def test_template_tags_are_refused(admin_browser, policies):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("repeat_minutes", "0", "Repeat every 1 minute or more"),
+        ("repeat_minutes", "4", "Repeat every 5 minutes or more"),
         ("repeat_minutes", "50000", "A step repeats at least every 43200 minutes"),
         ("due_minutes", "43201", "A step is due at most 43200 minutes (30 days)"),
     ],
@@ -259,7 +259,7 @@ def test_step_timing_must_be_sensible(admin_browser, policies, field, value, mes
 
 
 def test_a_step_due_within_30_days_is_accepted(admin_browser, policies):
-    step = {**STEP, "due_minutes": "43200", "repeat_minutes": "1"}
+    step = {**STEP, "due_minutes": "43200", "repeat_minutes": "5"}
 
     response = admin_browser.post(ADD, playbook_form(steps=[step]))
 

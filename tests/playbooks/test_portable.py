@@ -174,7 +174,7 @@ def test_every_problem_is_listed_at_once(full_playbook):
         "Playbook: “gossip” is not an incident category.",
         "Playbook: The severity range is upside down",
         "Step 1 (“Step 0”): “role”: Value 'intern' is not a valid choice.",
-        "Step 1 (“Step 0”): Repeat every 1 minute or more",
+        "Step 1 (“Step 0”): Repeat every 5 minutes or more",
         "Template 2 (“Holding 1”): Unknown placeholder {{ incident.summary }}.",
         "Contact 1 (“@fan”): “email”: Enter a valid email address.",
         "Approval policy 4: “severity” must be one of 1, 2, 3, 4.",
@@ -398,3 +398,40 @@ def test_import_command_reports_file_problems(tmp_path, db):
         call_command("import_playbook", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_playbook", str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"name": "Recall\u0000"}, "must not contain the NUL character"),
+        ({"description": "a\u0000b"}, "must not contain the NUL character"),
+    ],
+)
+def test_a_nul_character_is_refused_before_the_database(make_playbook, change, problem):
+    data = portable.export_playbook(make_playbook(name="Source"))
+    data.update(change, name=change.get("name", "Other"))
+    with pytest.raises(portable.PlaybookFileError) as refused:
+        portable.parse_playbooks(data)
+    assert any(problem in message for message in refused.value.errors)
+
+
+def test_a_broken_placeholder_is_refused(make_playbook):
+    data = portable.export_playbook(make_playbook(name="Source"))
+    data["name"] = "Other"
+    data["templates"] = (
+        [{**data["templates"][0], "text": "Hello {{ brand "}]
+        if data["templates"]
+        else [
+            {
+                "order": 0,
+                "name": "T",
+                "kind": "holding",
+                "channel": "x",
+                "language": "en",
+                "text": "Hello {{ brand ",
+            }
+        ]
+    )
+    with pytest.raises(portable.PlaybookFileError) as refused:
+        portable.parse_playbooks(data)
+    assert any("not closed or not opened" in message for message in refused.value.errors)

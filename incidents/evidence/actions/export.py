@@ -10,6 +10,7 @@ from incidents import permissions
 from incidents.actions import lock_incident, timeline_record
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EntryKind, Incident
+from incidents.text import parse_id
 
 from .. import bundle
 from ..models import CustodyAction, EvidenceItem
@@ -22,9 +23,10 @@ def _clean_ids(values) -> list[int] | None:
     values = [str(v).strip() for v in values or () if str(v).strip()]
     if not values:
         return None
-    if len(values) > 10_000 or not all(v.isdigit() and 0 < int(v) < 10**18 for v in values):
+    ids = [parse_id(v) for v in values]
+    if len(values) > 10_000 or not all(ids):  # None (not an id) and 0 alike
         raise InvalidInput(_("Choose the items by their ids, e.g. 3,4,7."))
-    return [int(v) for v in values]
+    return ids
 
 
 def evidence_export(*, incident: Incident, actor, item_ids=None):

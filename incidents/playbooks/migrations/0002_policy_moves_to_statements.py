@@ -8,6 +8,7 @@ from django.db import migrations
 def copy_policies(apps, schema_editor):
     AppliedPlaybook = apps.get_model("playbooks", "AppliedPlaybook")
     IncidentPolicy = apps.get_model("statements", "IncidentPolicy")
+    chosen = set(IncidentPolicy.objects.values_list("incident_id", flat=True))
     IncidentPolicy.objects.bulk_create(
         IncidentPolicy(
             incident_id=applied.incident_id,
@@ -16,6 +17,7 @@ def copy_policies(apps, schema_editor):
             set_by_id=applied.applied_by_id,
         )
         for applied in AppliedPlaybook.objects.exclude(approval_policy=None)
+        if applied.incident_id not in chosen
     )
 
 
@@ -26,6 +28,11 @@ def copy_back(apps, schema_editor):
         AppliedPlaybook.objects.filter(incident_id=chosen.incident_id).update(
             approval_policy_id=chosen.policy_id
         )
+    # Back to where playbooks held the choice: statements' copies go, so that migrating
+    # forward again copies them once.
+    IncidentPolicy.objects.filter(
+        incident_id__in=AppliedPlaybook.objects.values("incident_id")
+    ).delete()
 
 
 class Migration(migrations.Migration):

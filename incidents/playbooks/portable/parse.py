@@ -86,7 +86,9 @@ def _type_problem(model_field, value) -> str | None:
         return None if ok else _("must be a date written YYYY-MM-DD")
     if isinstance(model_field, models.JSONField):
         return None if isinstance(value, list) else _("must be a list")
-    return None if isinstance(value, str) else _("must be text")
+    if not isinstance(value, str):
+        return _("must be text")
+    return _("must not contain the NUL character") if "\x00" in value else None
 
 
 def _read_object(obj, model, fields, where: str, errors: list[str], *, also_allowed=()):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from incidents.playbooks import portable
 from incidents.playbooks.models import Playbook
+from incidents.text import parse_id
 
 
 class Command(BaseCommand):
@@ -18,8 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, playbook, output=None, **options):
         found = None
-        if playbook.isdigit():
-            found = Playbook.objects.filter(pk=int(playbook)).first()
+        if parse_id(playbook) is not None:
+            found = Playbook.objects.filter(pk=parse_id(playbook)).first()
         if found is None:  # also a name made of digits
             found = Playbook.objects.filter(name=playbook).first()
         if found is None:
