@@ -205,4 +205,4 @@ def test_the_apps_migrate_back_and_forth_with_data(old_schema, lead):
     _migrate(BEFORE)
     _migrate(_latest())
     assert IncidentPolicy.objects.filter(incident=incident).count() == 1
-    assert first_broken_link(incident) is None
+    call_command("verify_integrity", verbosity=0)  # every chain, text and head still holds
