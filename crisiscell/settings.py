@@ -244,7 +244,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crisis Cell API",
-    "DESCRIPTION": "Incidents, crisis cell membership and the append-only timeline.",
+    "DESCRIPTION": "Incidents, crisis cells and the append-only timeline; statements with "
+    "approvals and publication; the evidence locker; playbooks and their tasks.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

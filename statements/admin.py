@@ -5,7 +5,14 @@ from django.contrib import admin
 
 from incidents.admin import ReadOnlyAdmin
 
-from .models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
+from .models import (
+    ApprovalPolicy,
+    ApprovalRequirement,
+    IncidentPolicy,
+    Review,
+    Revision,
+    Statement,
+)
 
 
 class ApprovalRequirementInline(admin.TabularInline):
@@ -50,3 +57,12 @@ class StatementAdmin(ReadOnlyAdmin):
     search_fields = ["title", "text", "incident__title"]
     list_select_related = ["incident", "author"]
     inlines = [RevisionInline, ReviewInline]
+
+
+@admin.register(IncidentPolicy)
+class IncidentPolicyAdmin(ReadOnlyAdmin):
+    """Which approval policy each incident's statements follow (set by its playbook)."""
+
+    list_display = ["incident", "policy", "set_by", "set_at"]
+    list_select_related = ["incident", "policy", "set_by"]
+    search_fields = ["incident__title"]

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents.admin import ReadOnlyAdmin
 from incidents.errors import NotAllowed
 from incidents.models import Category, Severity
 
@@ -29,7 +30,16 @@ from .admin_forms import (
     StepForm,
     TemplateForm,
 )
-from .models import REVIEW_EVERY, Contact, Playbook, PlaybookPolicy, PlaybookStep, StatementTemplate
+from .models import (
+    REVIEW_EVERY,
+    AppliedPlaybook,
+    Contact,
+    Playbook,
+    PlaybookPolicy,
+    PlaybookStep,
+    StatementTemplate,
+    Task,
+)
 
 # --- Inlines --------------------------------------------------------------------------------
 
@@ -245,3 +255,21 @@ class PlaybookAdmin(admin.ModelAdmin):
             )
             % {"count": len(reviewed)},
         )
+
+
+# The incident side is written by the cell in the incident room; the admin only shows it.
+
+
+@admin.register(AppliedPlaybook)
+class AppliedPlaybookAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "name", "version", "brand", "applied_by", "applied_at"]
+    list_select_related = ["incident", "applied_by"]
+    search_fields = ["incident__title", "name"]
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ["title", "incident", "role", "due_at", "status", "assignee", "completed_at"]
+    list_filter = ["status", "role"]
+    list_select_related = ["incident", "assignee"]
+    search_fields = ["title", "incident__title"]

@@ -31,9 +31,9 @@ def require_writer(actor, incident: Incident) -> None:
 def queue_task_after_commit(name: str, *args) -> None:
     """Queue the worker task `name` with `args` once the transaction commits.
 
-    The name resolves to the registered task (Django imports the task modules at start-up:
-    incidents/apps.py), so with CELERY_TASK_ALWAYS_EAGER (embedded mode, tests) it still runs
-    inline, as a direct call would.
+    The name resolves to the registered task (the evidence AppConfig.ready() imports the
+    task module at start-up), so with CELERY_TASK_ALWAYS_EAGER (embedded mode, tests) it
+    still runs inline, as a direct call would.
     """
 
     def queue():
