@@ -42,7 +42,10 @@ def _refusals() -> dict[str, str]:
         EDIT_DETAILS: _("Only the lead can edit the incident."),
         MANAGE_CELL: _("Only the lead can manage the cell."),
         HAND_OVER: _("Only the lead can hand over leadership."),
-        WRITE_TIMELINE: _("Observers can read the timeline but not write to it."),
+        WRITE_TIMELINE: _(
+            "Only members of the cell write the timeline; observers and staff outside the "
+            "cell read it."
+        ),
     }
 
 

@@ -170,7 +170,7 @@ def statement_create(
     incident = lock_incident(incident)
     require(
         permissions.can_draft(actor, incident),
-        _("Observers cannot draft statements."),
+        str(permissions.NOT_A_DRAFTER),
     )
     now = timezone.now()
     statement = Statement.objects.create(

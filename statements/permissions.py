@@ -2,10 +2,18 @@
 statement's state into the actions a user may take now; membership lookups reuse the
 incident's prefetched cell when it is there."""
 
+from django.utils.translation import gettext_lazy
+
 from incidents.models import Membership, Role
 from incidents.permissions import WRITER_ROLES, active_role
 
 from .models import Revision, Statement
+
+# Said by the action, the page and the API alike when someone may not draft.
+NOT_A_DRAFTER = gettext_lazy(
+    "Only members of the cell who write draft statements (not observers, nor staff outside "
+    "the cell)."
+)
 
 
 def drafts(role: str | None) -> bool:

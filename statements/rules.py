@@ -155,7 +155,10 @@ def _withdraw(a: _Asking) -> bool:
 
 
 def _correct(a: _Asking) -> bool:
-    require(permissions.drafts(a.role), _("Observers cannot draft statements."))
+    require(
+        permissions.drafts(a.role),
+        str(permissions.NOT_A_DRAFTER),
+    )
     if a.statement.status != S.PUBLISHED:
         raise InvalidInput(_("Only a published statement of this incident can be corrected."))
     return True

@@ -89,7 +89,7 @@ def detail(request, pk):
 def create(request, pk):
     incident = visible_incident(request, pk)
     if not permissions.can_draft(request.user, incident):
-        raise Http404(_("Observers cannot draft statements."))
+        raise Http404(str(permissions.NOT_A_DRAFTER))
     # "Write a correction" on a published statement arrives with ?corrects=<id>.
     initial = {}
     corrects = request.GET.get("corrects", "")

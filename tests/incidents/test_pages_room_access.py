@@ -100,7 +100,7 @@ def test_observer_posting_an_entry_is_refused_with_a_message(browser_client, inc
         {"kind": "note", "text": "Sneaky note"},
     )
     assert response.status_code == 422
-    assert "Observers can read the timeline but not write to it." in response.text
+    assert "Only members of the cell write the timeline" in response.text
     assert "HX-Trigger" not in response.headers
     assert snapshot(incident) == before
 
@@ -115,7 +115,7 @@ def test_observer_posting_an_entry_without_javascript_is_redirected_with_the_mes
     )
     assert_redirected_to_room(response, incident)
     room = client.get(response["Location"])
-    assert "Observers can read the timeline but not write to it." in room.text
+    assert "Only members of the cell write the timeline" in room.text
     assert snapshot(incident) == before
 
 

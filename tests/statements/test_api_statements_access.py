@@ -24,7 +24,7 @@ def test_observer_cannot_draft(api, incident, observer):
         {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT},
         format="json",
     )
-    assert "Observer" in assert_error(response, 403)
+    assert "not observers" in assert_error(response, 403)
     assert not Statement.objects.exists()
 
 

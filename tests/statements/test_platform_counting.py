@@ -39,13 +39,13 @@ def test_other_channels_count_characters_after_nfc():
 
 
 @pytest.mark.parametrize("text", ["😀" * 150, "中" * 150])
-def test_x_refuses_what_x_would_refuse(create, drafter, text):
+def test_x_refuses_what_x_would_refuse(make_statement, drafter, text):
     with pytest.raises(InvalidInput, match="20 characters over the 280-character limit"):
-        actions.statement_submit(statement=create(text=text), actor=drafter)
+        actions.statement_submit(statement=make_statement(text=text), actor=drafter)
 
 
-def test_x_accepts_a_short_post_with_a_long_url(create, drafter):
-    statement = create(text=f"Our answer: {LONG_URL}")
+def test_x_accepts_a_short_post_with_a_long_url(make_statement, drafter):
+    statement = make_statement(text=f"Our answer: {LONG_URL}")
     statement = actions.statement_submit(statement=statement, actor=drafter)
     assert statement.status == "in_review" and statement.text.endswith(LONG_URL)
 
@@ -62,9 +62,9 @@ def test_the_thread_suggestion_counts_emoji_as_x_does():
     assert len(posts) >= 3 and all(length(post, "x") <= 280 for post in posts)
 
 
-def test_decomposed_text_is_the_same_text(create, drafter, approver):
+def test_decomposed_text_is_the_same_text(make_statement, drafter, approver):
     composed = "Nous présentons nos excuses : le visuel était déplacé."
-    statement = create(text=composed)
+    statement = make_statement(text=composed)
     statement = actions.statement_submit(statement=statement, actor=drafter)
     statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
     pasted = unicodedata.normalize("NFD", composed)

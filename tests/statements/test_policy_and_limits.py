@@ -196,17 +196,24 @@ def test_a_sentence_longer_than_a_post_breaks_between_words():
 
 
 def test_a_word_longer_than_a_post_is_cut_to_fit():
-    url = "https://example.org/" + "a" * 600
-    thread = split_thread(url, 280)
+    word = "Merci" + "i" * 600  # not a URL: X counts every character of it
+    thread = split_thread(word, 280)
     check_thread(thread, 280)
-    assert "".join(strip_number(p) for p in thread) == url
+    assert "".join(strip_number(p) for p in thread) == word
 
 
 def test_cutting_a_long_word_keeps_the_text_in_order():
-    text = "Read our full statement here: https://example.org/" + "a" * 400 + " Thank you."
+    text = "Read our full statement: " + "a" * 400 + " Thank you."
     thread = split_thread(text, 280)
     check_thread(thread, 280)
     assert "".join(strip_number(p).replace(" ", "") for p in thread) == text.replace(" ", "")
+
+
+def test_a_long_url_is_never_cut():
+    url = "https://example.org/" + "a" * 600  # X counts any URL as 23
+    assert split_thread(f"Read our full statement here: {url} Thank you.", 280) == [
+        f"Read our full statement here: {url} Thank you."
+    ]
 
 
 def test_every_post_fits_even_in_a_thread_of_more_than_99_posts():
