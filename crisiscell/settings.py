@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "channels",
     "pgtrigger",
     "axes",
+    "csp",
     # Layered (docs/architecture.md): each app imports only the ones above it in this list.
     "incidents",
     "incidents.notifications",
@@ -105,6 +107,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -225,6 +228,27 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "crisiscell.lockout.lockout_response"
 # The logs name the account and the address (never the password): who is being tried.
 AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy on every page (django-csp): scripts and styles from our own static
+# files only — no inline script, no inline handler, no eval (htmx's allowEval is off in
+# base.html) —, a nonce for the rare inline <style> that asks for one (request.csp_nonce).
+# WebSockets to our own host are 'self'. Evidence files keep their own sandbox policy
+# (incidents/evidence/serve.py), which the middleware leaves alone; the Swagger UI page
+# loads its settings from a script file (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
