@@ -5,13 +5,13 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisiscell.settings")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 
+from crisiscell.origin import SameOriginValidator  # noqa: E402
 from crisiscell.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -19,9 +19,7 @@ def build_application(http_app=django_asgi_app):
     return ProtocolTypeRouter(
         {
             "http": http_app,
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
+            "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )
 

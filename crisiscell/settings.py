@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "pgtrigger",
+    "axes",
+    "csp",
     # Layered (docs/architecture.md): each app imports only the ones above it in this list.
     "incidents",
     "incidents.notifications",
@@ -105,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisiscell.middleware.ViewerTimezoneMiddleware",
+    # Last, as django-axes asks: turns a lockout into its response (crisiscell/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crisiscell.urls"
@@ -205,6 +211,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lockout (django-axes), shared by the login page, the admin login and the API
+# token endpoint: after AXES_FAILURE_LIMIT wrong passwords for one account from one address,
+# or for one account from anywhere, that account cannot sign in for the cool-off (each
+# attempt during it starts it over). Never per address alone: a whole office behind one
+# address is not locked out by one person's typos. Attempts are logged and kept in the
+# database (admin: Axes); `manage.py axes_reset_username <name>` lifts a lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crisiscell.lockout.lockout_response"
+# The logs name the account and the address (never the password): who is being tried.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy on every page (django-csp): scripts and styles from our own static
+# files only — no inline script, no inline handler, no eval (htmx's allowEval is off in
+# base.html) —, a nonce for the rare inline <style> that asks for one (request.csp_nonce).
+# WebSockets to our own host are 'self'. Evidence files keep their own sandbox policy
+# (incidents/evidence/serve.py), which the middleware leaves alone; the Swagger UI page
+# loads its settings from a script file (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -240,7 +286,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "incidents.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": "10/minute"},
+    # Per address, against floods only: wrong passwords lock the account (AXES_* above).
+    "DEFAULT_THROTTLE_RATES": {"token": "60/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crisis Cell API",

@@ -2,14 +2,26 @@
 and carry presence (who has the incident open, who is editing which statement: see
 incidents/presence.py). It never writes to the database.
 
-Close codes: 4401 not signed in / session ended, 4403 not (or no longer) in the cell.
-The Origin header is checked before this consumer runs (AllowedHostsOriginValidator).
+Close codes: 4401 not signed in / session ended, 4403 not (or no longer) in the cell,
+4503 live updates unavailable (the channel layer is down: the client retries later).
+The Origin header is checked before this consumer runs (crisiscell/origin.py).
+
+Access is not only checked on connect: before forwarding anything, a socket re-checks its
+person (active account, valid session, still allowed to watch) when its last check is older
+than presence.ACCESS_CHECK_SECONDS, when the layer was unreachable in between, or when the
+timeline's seq jumps (an event was lost, perhaps a removal); the presence refresh re-checks
+too. Between checks, forwarding a live event costs no query.
+
+To the browser, besides events and presence: {"type": "status", "live": true|false}, sent
+once subscribed and whenever the layer is lost or back (the room shows "Live" or "Live
+updates paused").
 """
 
 import asyncio
 import json
 import logging
 import secrets
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -36,6 +48,12 @@ LAYER_EVENTS = {
     "presence.tick",
 }
 
+# The consumer's clock for access re-checks (tests move it on).
+clock = time.monotonic
+
+LIVE = {"type": "status", "live": True}
+PAUSED = {"type": "status", "live": False}
+
 
 class IncidentConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message):
@@ -60,21 +78,38 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.incident_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        may_watch, self.may_edit = await self._access()
-        if not may_watch:
-            await self.close(code=4403)
-            return
         session = self.scope.get("session")
-        self.session_tag = events.session_tag(session.session_key if session else "")
+        self.session_key = session.session_key if session else None
+        self.session_tag = events.session_tag(self.session_key or "")
         # Presence state of this socket (one per open page).
         self.conn = secrets.token_urlsafe(9)
         self.editing = None
         self.pending = presence.NOTHING
         self.budget = presence.Budget()
-        for group in (events.incident_group(self.incident_id), events.user_group(user.pk)):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.joined.append(group)
+        # Access bookkeeping (see the module's docstring).
+        self.may_edit = False
+        self.last_seq = 0
+        self.checked_at = 0.0
+        self.stale = False
+        self.layer_down = False
+        if not await self._recheck():
+            return
+        try:
+            for group in (events.incident_group(self.incident_id), events.user_group(user.pk)):
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception:
+            # Without the groups this socket would stay silent while showing "Live": say
+            # so with a code the client understands (it shows "paused" and retries).
+            logger.warning(
+                "Live updates unavailable (channel layer): incident %s", self.incident_id
+            )
+            await self._leave_groups()
+            await self.accept()
+            await self.close(code=4503)
+            return
         await self.accept()
+        await self.send_json(LIVE)
         await self._announce(hello=True)
         self.ticker = asyncio.create_task(self._tick_forever())
 
@@ -82,9 +117,21 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         if self.ticker is not None:
             self.ticker.cancel()
             group = events.incident_group(self.incident_id)
-            await self.channel_layer.group_send(group, presence.left_message(self.conn, self.user))
+            try:
+                await self.channel_layer.group_send(
+                    group, presence.left_message(self.conn, self.user)
+                )
+            except Exception:
+                logger.warning("Could not announce a departure on incident %s", self.incident_id)
+        await self._leave_groups()
+
+    async def _leave_groups(self):
         for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("Could not leave the channel group %s", group)
+        self.joined = []
 
     async def close(self, code=None, reason=None):
         self.closed = True
@@ -118,15 +165,11 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         await self._set_editing(wanted)
 
     async def incident_event(self, message):
-        await self.send(text_data=message["text"])  # encoded once by the publisher
-        if message["event"] not in ACCESS_EVENTS:
+        if not await self._may_forward(message.get("seq")):
             return
-        may_watch, self.may_edit = await self._access()
-        if not may_watch:
-            await self.close(code=4403)
-        elif not self.may_edit and self.editing is not None:
-            self.editing = None  # e.g. now an observer
-            await self._announce()
+        await self.send(text_data=message["text"])  # encoded once by the publisher
+        if message["event"] in ACCESS_EVENTS:
+            await self._recheck()
 
     async def session_ended(self, message):
         if message["session"] == self.session_tag:
@@ -137,17 +180,27 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
     async def presence_here(self, message):
         if message["user"] == self.user.pk:
             return  # yourself, from this page or another one
+        if not await self._may_forward():
+            return
         await self.send_json(presence.for_client(message))
         if message["reply_to"]:
             reply = presence.here_message(self.conn, self.user, self.editing)
-            await self.channel_layer.send(message["reply_to"], reply)
+            try:
+                await self.channel_layer.send(message["reply_to"], reply)
+            except Exception:
+                await self._layer_lost()
 
     async def presence_left(self, message):
-        if message["user"] != self.user.pk:
+        if message["user"] != self.user.pk and await self._may_forward():
             await self.send_json(presence.for_client(message))
 
     async def presence_tick(self, message):
-        """Sent to itself every REFRESH_SECONDS, so it runs in turn with the other messages."""
+        """Sent to itself every REFRESH_SECONDS, so it runs in turn with the other messages.
+        It came through the layer: if the layer was lost, it is back. It also re-checks
+        access when the last check is old, so a silent incident does not keep a socket
+        open for someone who lost access."""
+        if not await self._may_forward():
+            return
         if self.pending is not presence.NOTHING:
             wanted, self.pending = self.pending, presence.NOTHING
             if await self._set_editing(wanted):
@@ -167,7 +220,10 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
     async def _announce(self, hello=False):
         reply_to = self.channel_name if hello else None
         message = presence.here_message(self.conn, self.user, self.editing, reply_to)
-        await self.channel_layer.group_send(events.incident_group(self.incident_id), message)
+        try:
+            await self.channel_layer.group_send(events.incident_group(self.incident_id), message)
+        except Exception:
+            await self._layer_lost()
 
     async def _tick_forever(self):
         while True:
@@ -175,11 +231,61 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
             try:
                 await self.channel_layer.send(self.channel_name, {"type": "presence.tick"})
             except Exception:
-                logger.warning("Could not refresh presence on incident %s", self.incident_id)
+                await self._layer_lost()
+
+    # Access
+
+    async def _may_forward(self, seq=None) -> bool:
+        """May this socket forward a message now? Re-checks access first when the last
+        check is old, the layer was lost since, or the timeline's seq jumped (an event,
+        maybe a removal, never arrived); otherwise costs nothing."""
+        if self.closed:
+            return False
+        gap = seq is not None and self.last_seq and seq > self.last_seq + 1
+        if seq is not None:
+            self.last_seq = max(self.last_seq, seq)
+        if self.layer_down:
+            self.layer_down = False  # a message came through: the layer is back
+            self.stale = True
+            if not await self._recheck():
+                return False
+            await self.send_json(LIVE)  # the client fetches what it missed
+            return True
+        if self.stale or gap or clock() - self.checked_at >= presence.ACCESS_CHECK_SECONDS:
+            return await self._recheck()
+        return True
+
+    async def _recheck(self) -> bool:
+        """Re-read the person's access; close the socket (4401/4403) if it is gone."""
+        access = await self._check()
+        self.checked_at = clock()
+        self.stale = False
+        if access.close is not None:
+            if access.close == 4401:
+                logger.info("Closing a socket whose session ended (user %s)", self.user.pk)
+            await self.close(code=access.close)
+            return False
+        self.may_edit = access.may_edit
+        self.last_seq = max(self.last_seq, access.last_seq)
+        if not self.may_edit and self.editing is not None:
+            self.editing = None  # e.g. now an observer
+            await self._announce()
+        return True
+
+    async def _layer_lost(self):
+        """The channel layer refused a send: events may be missed from now on. Tell the
+        page (it shows "Live updates paused") and re-check access before forwarding
+        anything once the layer is back (a removal or a logout may have been lost)."""
+        if self.layer_down or self.closed:
+            return
+        logger.warning("Channel layer unreachable: incident %s socket paused", self.incident_id)
+        self.layer_down = True
+        self.stale = True
+        await self.send_json(PAUSED)
 
     @database_sync_to_async
-    def _access(self) -> tuple[bool, bool]:
-        return presence.access(self.user, self.incident_id)
+    def _check(self) -> presence.Access:
+        return presence.recheck(self.user, self.session_key, self.incident_id)
 
     @database_sync_to_async
     def _is_editable(self, statement_id: int) -> bool:

@@ -73,7 +73,13 @@ def event_message(payload: dict) -> dict:
     """The channel-layer message: the payload encoded to JSON once here, so consumers
     forward the same text to every socket instead of encoding it once per recipient."""
     text = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return {"type": EVENT_TYPE, "event": payload.get("event", ""), "text": text}
+    # `seq` lets a consumer notice a lost event (and re-check its person's access).
+    return {
+        "type": EVENT_TYPE,
+        "event": payload.get("event", ""),
+        "seq": payload.get("seq"),
+        "text": text,
+    }
 
 
 def publish_on_commit(incident_id: int, payload: dict) -> None:

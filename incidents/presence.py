@@ -15,9 +15,15 @@ validation of that message and the shape of the presence messages.
 """
 
 import time
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import auth
+from django.utils.crypto import constant_time_compare
 
 from . import extensions, permissions
-from .models import Incident
+from .models import Incident, TimelineEntry
 from .people import display_name, initials
 
 # Seconds between two announcements of an open socket. Clients forget entries after 60 s.
@@ -26,6 +32,11 @@ REFRESH_SECONDS = 20.0
 # budget is kept and applied at the next refresh: the last one always wins, just later.
 BURST = 10
 REFILL_SECONDS = 2.0
+# An open socket re-checks its person's access (active account, session still valid, still
+# allowed to watch) when its last check is older than this, before forwarding anything, and
+# on the presence refresh: a deactivated account, an expired or flushed session, a removal
+# whose live event was lost in a channel-layer outage stop the stream within this delay.
+ACCESS_CHECK_SECONDS = 30.0
 # Longer client messages are dropped without being decoded (a real one is ~25 bytes).
 MAX_MESSAGE_LENGTH = 200
 MAX_ID = 10**18 - 1  # the URLs' id converter allows 18 digits
@@ -78,6 +89,60 @@ def access(user, incident_id: int) -> tuple[bool, bool]:
     if incident is None or not permissions.can_view(user, incident):
         return False, False
     return True, extensions.may_edit(user, incident)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a socket may still do: `close` is the close code when it must stop (4401 the
+    session no longer signs this person in, 4403 no longer allowed to watch)."""
+
+    close: int | None
+    may_edit: bool = False
+    last_seq: int = 0
+
+
+def session_user(session_key: str | None):
+    """The active user this session signs in, freshly read, or None: Django's own rules
+    (django.contrib.auth.get_user: expired or flushed session, a backend that refuses
+    inactive accounts, a password changed since), read-only (the socket never writes)."""
+    if not session_key:
+        return None
+    engine = import_module(settings.SESSION_ENGINE)
+    data = engine.SessionStore(session_key).load()  # {} when expired or gone
+    backend_path = data.get(auth.BACKEND_SESSION_KEY)
+    if auth.SESSION_KEY not in data or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user_model = auth.get_user_model()
+    try:
+        user_id = user_model._meta.pk.to_python(data[auth.SESSION_KEY])
+    except Exception:
+        return None
+    user = auth.load_backend(backend_path).get_user(user_id)
+    if user is None:
+        return None
+    session_hash = data.get(auth.HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not session_hash or not any(constant_time_compare(session_hash, h) for h in hashes):
+        return None
+    return user
+
+
+def recheck(user, session_key: str | None, incident_id: int) -> Access:
+    """The socket's periodic check: a few indexed reads, once per ACCESS_CHECK_SECONDS per
+    socket (never per forwarded event). `user` is the one the socket was opened by."""
+    fresh = session_user(session_key)
+    if fresh is None or fresh.pk != user.pk:
+        return Access(close=4401)
+    may_watch, may_edit = access(fresh, incident_id)
+    if not may_watch:
+        return Access(close=4403)
+    last_seq = (
+        TimelineEntry.objects.filter(incident_id=incident_id)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    return Access(close=None, may_edit=may_edit, last_seq=last_seq or 0)
 
 
 def is_editable(incident_id: int, statement_id: int) -> bool:

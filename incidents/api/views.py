@@ -42,9 +42,16 @@ class TokenThrottle(AnonRateThrottle):
     responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
 )
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+    """Exchange a username and password for an API token (`Authorization: Token <key>`).
+    The sign-in lockout of the login page applies (django-axes: 429 with `detail` and
+    Retry-After, crisiscell/lockout.py); the per-address throttle only stops floods."""
 
     throttle_classes = [TokenThrottle]
+
+    def get_serializer_context(self):
+        # Authenticate with Django's request, not DRF's wrapper: django-axes marks the
+        # request it is given as locked out, and its middleware only sees Django's.
+        return {**super().get_serializer_context(), "request": self.request._request}
 
 
 def visible_incident(request, pk) -> Incident:

@@ -7,6 +7,7 @@ redirects included, is checked the same way. Loopback is allowed only when
 EVIDENCE_CAPTURE_ALLOW_LOOPBACK says so (the test suite's local pages).
 """
 
+import base64
 import contextlib
 import ipaddress
 import queue
@@ -14,6 +15,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -82,11 +84,43 @@ def _check_addresses(host: str, port: int) -> None:
             )
 
 
+# IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, its local-use prefix, the
+# deprecated IPv4-compatible form): a gateway on the way turns them into that IPv4 address,
+# so that address is the one to judge.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address) -> list:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d), NAT64
+    (64:ff9b::a.b.c.d), IPv4-compatible (::a.b.c.d), 6to4 (2002:AABB:CCDD::) and Teredo
+    (2001::/32: its server and its obfuscated client address)."""
+    if address.version != 6:
+        return []
+    found = []
+    if address.ipv4_mapped:
+        found.append(address.ipv4_mapped)
+    if address in NAT64_WELL_KNOWN or address in IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour:
+        found.append(address.sixtofour)
+    if address.teredo:
+        found.extend(address.teredo)
+    return found
+
+
 def address_allowed(address) -> bool:
-    if getattr(address, "ipv4_mapped", None):
-        address = address.ipv4_mapped
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped  # the same socket: the IPv4 rules, loopback setting too
     if address.is_loopback:
         return settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK
+    if address.version == 6:
+        if address in NAT64_LOCAL_USE:
+            return False  # a site's own translator: whatever it embeds is local
+        # Loopback reached through a translator is never the test suite's local page.
+        if any(not (v4.is_global and not v4.is_multicast) for v4 in embedded_ipv4(address)):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -153,18 +187,27 @@ def _capture(url: str, on_stage) -> CapturedPage:
                     # below sees its requests.
                     "--disable-site-isolation-trials",
                     "--disable-features=IsolateOrigins,site-per-process",
+                    # WebRTC opens UDP sockets the request check never sees: no direct UDP.
+                    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+                    "--force-webrtc-ip-handling-policy",
                 ],
             )
             try:
                 context = browser.new_context(
                     viewport=VIEWPORT, accept_downloads=False, service_workers="block"
                 )
+                # Second layer behind the policy added to every document (with_policy): the
+                # page's scripts find no WebSocket, WebTransport, WebRTC or worker.
+                context.add_init_script(NO_SIDE_CHANNELS_SCRIPT)
                 page = context.new_page()
                 # Every request, redirect hops included (which Playwright's page.route does
                 # not see), is paused until checked.
                 session = context.new_cdp_session(page)
 
                 def on_request(event):
+                    if "responseStatusCode" in event or "responseErrorReason" in event:
+                        with_policy(session, event)
+                        return
                     if allowed(event["request"]["url"]):
                         session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
                     else:
@@ -175,7 +218,19 @@ def _capture(url: str, on_stage) -> CapturedPage:
                         )
 
                 session.on("Fetch.requestPaused", on_request)
-                session.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
+                session.send(
+                    "Fetch.enable",
+                    {
+                        "patterns": [
+                            {"urlPattern": "*", "requestStage": "Request"},
+                            {
+                                "urlPattern": "*",
+                                "resourceType": "Document",
+                                "requestStage": "Response",
+                            },
+                        ]
+                    },
+                )
                 try:
                     response = page.goto(url, wait_until="load", timeout=timeout_ms)
                 except PlaywrightTimeout:
@@ -221,6 +276,69 @@ def _capture(url: str, on_stage) -> CapturedPage:
         raise CaptureFailed(
             _("The capture browser failed: %(reason)s") % {"reason": str(exc).splitlines()[0]}
         ) from None
+
+
+# WebSocket handshakes (and WebTransport, and workers' own requests) never reach the Fetch
+# interception: a page on an allowed host could otherwise open ws://<the app or the LAN>/.
+# The browser refuses them itself: every document the capture loads gets this policy
+# (added to the page's own, so the stricter of both applies, in its frames and in the blob
+# workers it would start). connect-src without ws:/wss: (CSP3: "http:" never matches
+# ws:), no workers at all. Chromium's Network.setBlockedURLs does not stop WebSockets
+# (checked with Chromium 156), hence a policy. EventSource and beacons are ordinary
+# requests, which the interception checks.
+SIDE_CHANNELS_POLICY = {
+    "name": "Content-Security-Policy",
+    "value": "connect-src http: https: data: blob:; worker-src 'none'",
+}
+NO_SIDE_CHANNELS_SCRIPT = """(() => {
+  for (const name of ["WebSocket", "WebTransport", "RTCPeerConnection",
+                      "webkitRTCPeerConnection", "RTCDataChannel", "Worker", "SharedWorker"]) {
+    try { delete globalThis[name]; } catch (e) {}
+    try {
+      Object.defineProperty(globalThis, name, { value: undefined, configurable: false });
+    } catch (e) {}
+  }
+})();"""
+
+
+# Headers that describe the body as it came over the wire; the body handed back is decoded.
+WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def with_policy(session, event) -> None:
+    """A document's response, paused: hand it back with SIDE_CHANNELS_POLICY added (the
+    policy only takes effect on a fulfilled response, not on continueResponse's headers).
+    Redirects and failed responses go on untouched: they render nothing."""
+    status = event.get("responseStatusCode")
+    if status is None or 300 <= status < 400:
+        session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
+        return
+    body = session.send("Fetch.getResponseBody", {"requestId": event["requestId"]})
+    data = body["body"]
+    if not body.get("base64Encoded"):
+        data = base64.b64encode(data.encode()).decode()
+    headers = [
+        header
+        for header in event.get("responseHeaders", [])
+        if header["name"].lower() not in WIRE_HEADERS
+    ]
+    session.send(
+        "Fetch.fulfillRequest",
+        {
+            "requestId": event["requestId"],
+            "responseCode": status,
+            "responsePhrase": event.get("responseStatusText") or _phrase(status),
+            "responseHeaders": [*headers, SIDE_CHANNELS_POLICY],
+            "body": data,
+        },
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 NETWORK_REASONS = {

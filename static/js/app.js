@@ -156,4 +156,18 @@
     toast(message);
   });
   document.addEventListener("htmx:sendError", () => toast(strings().offline));
+
+  // No inline handlers (the Content-Security-Policy allows no inline script): forms marked
+  // data-reset-on-success empty themselves once htmx posted them successfully, and the
+  // language menu submits its form on change.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (form instanceof HTMLFormElement && "resetOnSuccess" in form.dataset
+        && event.detail.xhr.status === 200) {
+      form.reset();
+    }
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "language") event.target.form.submit();
+  });
 })();

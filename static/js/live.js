@@ -110,6 +110,12 @@
   function onMessage(payload) {
     // Presence messages (presence.js) share the socket; they never carry a seq.
     if (payload.type === "presence") return;
+    // The server says whether it can deliver events (the channel layer may be down).
+    if (payload.type === "status") {
+      setStatus(payload.live ? "live" : "paused");
+      if (payload.live) resync().catch(() => {});
+      return;
+    }
     if (payload.event === "signal") {
       // Working state outside the timeline (a thumbnail is ready, a capture moved on).
       window.crisisCell.refreshPanels(payload.panels);
@@ -123,11 +129,9 @@
     apply(payload);
   }
 
+  // "Live" only once the server says it is subscribed (a status message), not on the
+  // handshake: while the channel layer is down it accepts and closes with 4503.
   connection
-    .on("open", () => {
-      setStatus("live");
-      resync().catch(() => {});
-    })
     .on("message", onMessage)
     .on("close", () => setStatus("paused"));
 

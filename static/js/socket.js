@@ -6,7 +6,10 @@
 //   connection.send({...});                                  // dropped while disconnected
 //
 // It reconnects with exponential backoff and jitter. A 4401/4403 close (signed out, or no
-// longer in the cell) reloads the page, which is no longer ours. The socket opens on
+// longer in the cell) reloads the page, which is no longer ours. A 4503 close (live updates
+// unavailable: the server cannot subscribe) is retried like a lost connection. The backoff
+// starts over only once the server says the socket is live ({"type": "status", "live":
+// true}), not on every accepted handshake. The socket opens on
 // DOMContentLoaded, after every deferred script has registered its handlers: load this
 // file and the scripts using it with `defer`.
 (() => {
@@ -27,10 +30,7 @@
     function connect() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${key}/`);
-      socket.addEventListener("open", () => {
-        retries = 0;
-        emit("open");
-      });
+      socket.addEventListener("open", () => emit("open"));
       socket.addEventListener("message", (message) => {
         let payload;
         try {
@@ -38,6 +38,7 @@
         } catch {
           return;
         }
+        if (payload && payload.type === "status" && payload.live) retries = 0;
         emit("message", payload);
       });
       socket.addEventListener("close", (event) => {

@@ -144,3 +144,54 @@ def test_a_resync_refreshes_the_panels_of_what_was_missed(signed_in, room, djang
     expect(drafter_tab.locator("#live-status")).to_have_attribute("data-state", "live")
     expect(drafter_tab.locator("#members-panel")).to_contain_text("Eli")
     assert drafter_tab.evaluate("window.__sameDocument") is True
+
+
+def test_the_room_says_paused_while_the_channel_layer_is_down(signed_in, room, monkeypatch):
+    """Honest status: the server tells the page when it cannot deliver events, and when it
+    can again (the page then catches up)."""
+    from channels.layers import channel_layers
+
+    from incidents import presence
+    from tests.incidents.test_socket_access import FlakyLayer
+
+    monkeypatch.setattr(presence, "REFRESH_SECONDS", 0.2)
+    layer = FlakyLayer()
+    previous = channel_layers.set("default", layer)
+    try:
+        incident, lead, drafter = room
+        tab = signed_in(drafter)
+        open_room(tab, incident)
+        layer.down = True
+        expect(tab.locator("#live-status")).to_have_attribute("data-state", "paused")
+        expect(tab.locator("#live-status")).to_contain_text("Live updates paused")
+        outside_the_browser_loop(
+            lambda: actions.timeline_add_entry(
+                incident=incident, actor=lead, kind="note", text="Missed while paused"
+            )
+        )
+        layer.down = False
+        expect(tab.locator("#live-status")).to_have_attribute("data-state", "live")
+        expect(tab.locator("#timeline")).to_contain_text("Missed while paused")  # resync
+        assert tab.evaluate("window.__sameDocument")
+    finally:
+        channel_layers.set("default", previous)
+
+
+def test_a_handshake_the_server_cannot_subscribe_shows_paused_and_retries(signed_in, room):
+    from channels.layers import channel_layers
+
+    from tests.incidents.test_socket_access import FlakyLayer
+
+    layer = FlakyLayer()
+    previous = channel_layers.set("default", layer)
+    try:
+        incident, _lead, drafter = room
+        tab = signed_in(drafter)
+        layer.down = True
+        tab.goto(f"/incidents/{incident.pk}/")
+        expect(tab.locator("#live-status")).to_have_attribute("data-state", "paused")
+        layer.down = False
+        # socket.js retries (backoff: about a second, then two).
+        expect(tab.locator("#live-status")).to_have_attribute("data-state", "live", timeout=10_000)
+    finally:
+        channel_layers.set("default", previous)

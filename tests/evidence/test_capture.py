@@ -3,6 +3,7 @@ on loopback (allowed by a setting), and the SSRF rules that keep the server's ne
 and the app itself out of reach."""
 
 import hashlib
+import ipaddress
 import os
 import socket
 import threading
@@ -34,6 +35,31 @@ POST_PAGE = b"""<!doctype html><html><head><title>Angry post #1234</title></head
 <p style="margin-top:1500px">end of thread</p></body></html>"""
 
 
+# Tries every way around the request check to reach a local server: a WebSocket from the
+# page, from a script-made frame and from workers (whose scope gets no init script).
+WEBSOCKET_PAGE = b"""<!doctype html><html><head><title>socket</title></head>
+<body><p id="out">...</p>
+<script>
+const seen = [];
+function attempt(label, make) {
+  try { const ws = make(); ws.onopen = () => seen.push(label + ":open"); }
+  catch (e) { seen.push(label + ":" + e.name); }
+}
+attempt("page", () => new WebSocket("ws://127.0.0.1:PORT/ws/incidents/1/"));
+const frame = document.createElement("iframe");
+document.body.appendChild(frame);
+attempt("frame", () => new frame.contentWindow.WebSocket("ws://127.0.0.1:PORT/from-frame"));
+const code = "try { new WebSocket('ws://127.0.0.1:PORT/from-worker'); } catch (e) {}";
+const url = URL.createObjectURL(new Blob([code], {type: "text/javascript"}));
+for (const scope of [window, frame.contentWindow]) {
+  for (const name of ["Worker", "SharedWorker"]) {
+    try { new scope[name](url); } catch (e) { seen.push(name + ":" + e.name); }
+  }
+}
+setTimeout(() => { document.getElementById("out").textContent = seen.join(",") || "none"; }, 500);
+</script></body></html>"""
+
+
 class Pages(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/post":
@@ -43,6 +69,9 @@ class Pages(BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(3)
             self._send(200, b"<title>late</title>")
+        elif self.path.startswith("/websocket?port="):
+            port = int(self.path.split("=", 1)[1])
+            self._send(200, WEBSOCKET_PAGE.replace(b"PORT", str(port).encode()))
         elif self.path == "/to-private":
             self.send_response(302)
             self.send_header("Location", "http://10.255.255.1/admin")
@@ -167,6 +196,45 @@ def test_a_redirect_to_a_private_address_is_blocked(
     assert job["items"] == []
 
 
+@pytest.fixture
+def tcp_listener():
+    """A local server that counts the connections it is offered (and serves none)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    accepted = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append(connection.recv(200))
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@needs_chromium
+def test_a_captured_page_cannot_open_websockets(local_site, loopback_allowed, tcp_listener):
+    """The Fetch interception never sees a WebSocket handshake: the browser must refuse
+    them itself, from the page and from its workers (loopback is allowed here, so only
+    that block stands between the page and the local server)."""
+    port, accepted = tcp_listener
+    page = capture.capture_page(f"{local_site}/websocket?port={port}", on_stage=lambda s: None)
+    time.sleep(0.3)  # let a late handshake land before looking
+    assert accepted == []
+    assert b"page:open" not in page.archive
+
+
 @needs_chromium
 def test_a_page_too_slow_to_load_fails_with_a_readable_reason(
     api,
@@ -249,6 +317,15 @@ class TestWhatTheServerMayOpen:
             "http://169.254.169.254/latest/meta-data/",  # cloud metadata
             "http://[::ffff:127.0.0.1]/",
             "http://0.0.0.0/",
+            # Loopback and private networks embedded in IPv6 forms a gateway translates.
+            "http://[64:ff9b::7f00:1]/",  # NAT64
+            "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata address
+            "http://[64:ff9b:1::a00:1]/",  # NAT64, local-use prefix
+            "http://[2002:7f00:1::]/",  # 6to4
+            "http://[2002:a00:1::1]/",  # 6to4 of 10.0.0.1
+            "http://[::127.0.0.1]/",  # IPv4-compatible
+            "http://[::ffff:10.0.0.1]/",  # IPv4-mapped
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
         ],
     )
     def test_private_and_loopback_addresses_are_refused(self, settings, url):
@@ -257,6 +334,19 @@ class TestWhatTheServerMayOpen:
         settings.SITE_URL = "http://testserver"
         with pytest.raises(InvalidInput, match="private or local network"):
             capture.check_url(url)
+
+    @pytest.mark.parametrize(
+        "address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"]
+    )
+    def test_public_addresses_in_those_forms_are_allowed(self, settings, address):
+        settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = False
+        assert capture.address_allowed(ipaddress.ip_address(address))
+
+    def test_loopback_through_a_translator_is_refused_even_with_the_setting(self, settings):
+        settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True  # the direct form only
+        for address in ("64:ff9b::7f00:1", "2002:7f00:1::", "::127.0.0.1"):
+            assert not capture.address_allowed(ipaddress.ip_address(address))
+        assert capture.address_allowed(ipaddress.ip_address("::ffff:127.0.0.1"))
 
     def test_loopback_only_with_the_setting(self, settings):
         settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True

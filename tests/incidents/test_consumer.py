@@ -1,6 +1,8 @@
 """The incident room WebSocket, through the real ASGI application (Origin check, session
 auth, routing) and the configured channel layer (in-memory, or Redis in production mode)."""
 
+import json
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -19,11 +21,28 @@ def session_cookie(user) -> tuple[Client, str]:
     return client, client.cookies["sessionid"].value
 
 
-def socket(incident, session_key=None, origin="http://testserver"):
+class RoomSocket(WebsocketCommunicator):
+    """A browser's socket: once accepted, the server first says it is live (subscribed);
+    connect() reads that, and reports a close right after the handshake as refused."""
+
+    async def connect(self, timeout=3):
+        connected, code = await super().connect(timeout)
+        if not connected:
+            return connected, code
+        first = await self.receive_output(timeout)
+        if first["type"] == "websocket.close":
+            return False, first.get("code")
+        assert json.loads(first["text"]) == {"type": "status", "live": True}
+        return True, None
+
+
+def socket(incident, session_key=None, origin="http://testserver", host="testserver"):
     headers = [(b"origin", origin.encode())] if origin else []
+    if host:
+        headers.append((b"host", host.encode()))
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
-    return WebsocketCommunicator(application, f"/ws/incidents/{incident.pk}/", headers=headers)
+    return RoomSocket(application, f"/ws/incidents/{incident.pk}/", headers=headers)
 
 
 def run(scenario):
@@ -53,6 +72,14 @@ def test_outsiders_are_refused(incident, outsider):
 def test_a_foreign_origin_is_refused_even_for_a_member(incident, lead):
     assert not connects(incident, lead, origin="https://evil.example")
     assert not connects(incident, lead, origin="")
+
+
+def test_another_port_or_scheme_of_the_same_host_is_refused(incident, lead):
+    assert connects(incident, lead, origin="http://127.0.0.1:8000", host="127.0.0.1:8000")
+    assert not connects(incident, lead, origin="http://127.0.0.1:9999", host="127.0.0.1:8000")
+    assert not connects(incident, lead, origin="http://testserver:8080")
+    assert not connects(incident, lead, origin="https://testserver")  # the socket is plain ws
+    assert not connects(incident, lead, origin="http://testserver", host="evil.example")
 
 
 @pytest.mark.parametrize("persona", ["lead", "drafter", "observer", "staff"])
@@ -208,3 +235,26 @@ def test_live_events_skip_the_trip_to_the_sync_thread(incident, lead, observer, 
     connected, total = async_to_sync(scenario)()
     assert connected >= 1  # the socket's own messages still go through Channels' dispatch
     assert total - connected <= 1  # the disconnect; none for the three events
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://cell.example.org", True),
+        ("https://cell.example.org:8443", False),
+        ("https://other.example.org", True),  # CSRF_TRUSTED_ORIGINS
+        ("https://x.partner.example", True),  # its wildcard
+        ("http://other.example.org", False),
+    ],
+)
+def test_the_origin_must_be_the_sockets_own_or_a_trusted_one(settings, origin, allowed):
+    from crisiscell.origin import origin_allowed
+
+    settings.ALLOWED_HOSTS = ["cell.example.org"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://other.example.org", "https://*.partner.example"]
+    scope = {
+        "type": "websocket",
+        "scheme": "wss",
+        "headers": [(b"host", b"cell.example.org"), (b"origin", origin.encode())],
+    }
+    assert origin_allowed(scope) is allowed

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -74,7 +75,8 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
     writer = APIClient()
     writer.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
     reviewer = APIClient()
-    assert reviewer.login(username="approver", password=PASSWORD)
+    # The sign-in lockout (django-axes) judges each attempt by its request.
+    assert reviewer.login(request=HttpRequest(), username="approver", password=PASSWORD)
     publisher = client_for(spokesperson)
 
     created = writer.post(
