@@ -3,14 +3,12 @@ forced authentication), reading a statement and the list, the approvals inbox, t
 first response, the schema, and the list's query count."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents import actions as incident_actions
@@ -270,9 +268,8 @@ def test_only_the_first_public_statement_sets_first_response(
     assert Incident.objects.get(pk=incident.pk).first_response_at is None
 
     first = make_statement(text="First", channel="press_release", state="approved")
-    # Back-dated a little: accepted as long as it is not before the approval (within the
-    # clock skew the server allows).
-    earlier = (timezone.now() - timedelta(minutes=1)).replace(microsecond=0)
+    # The earliest accepted time: the minute of the approval (the form gives minutes).
+    earlier = fresh(first).approved_at.replace(second=0, microsecond=0)
     response = client.post(
         statement_url(first, "publish/"),
         {"url": "", "published_at": earlier.isoformat()},
