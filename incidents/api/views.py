@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from .. import actions, rules, selectors
 from ..models import Incident, Membership
+from .parsers import DEFAULT_PARSERS
 from .serializers import (
     IncidentSerializer,
     MemberCreateSerializer,
@@ -44,6 +45,7 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
 
     throttle_classes = [TokenThrottle]
+    parser_classes = DEFAULT_PARSERS  # ObtainAuthToken lists DRF's own JSON parser
 
 
 def visible_incident(request, pk) -> Incident:

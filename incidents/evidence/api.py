@@ -5,10 +5,11 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
 from incidents.models import Platform
 
@@ -209,7 +210,7 @@ class CaptureRequestSerializer(serializers.Serializer):
 
 
 class CaptureView(APIView):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = DEFAULT_PARSERS
 
     @extend_schema(request=CaptureRequestSerializer, responses={202: CaptureJobSerializer})
     def post(self, request, pk):
