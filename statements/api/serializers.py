@@ -142,7 +142,12 @@ class RequestChangesSerializer(serializers.Serializer):
 
 
 class PublishSerializer(serializers.Serializer):
-    url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    url = serializers.CharField(
+        default="",
+        allow_blank=True,
+        max_length=500,
+        help_text="Where it was posted; required for social channels (400 without it).",
+    )
     revision = serializers.IntegerField(
         required=False,
         min_value=1,

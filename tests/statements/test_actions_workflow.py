@@ -10,7 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents import actions as incident_actions
-from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed
+from incidents.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    StaleRevision,
+    TransitionNotAllowed,
+)
 from incidents.models import AppendOnlyError, EntryKind, Incident, TimelineEntry
 from statements import actions, selectors, tasks
 from statements.models import (
@@ -702,9 +708,11 @@ def test_submitting_twice_records_one_submission(draft, drafter, incident):
 
 def test_publishing_twice_records_one_publication(approved, spokesperson, incident):
     first = actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)
-    actions.statement_publish(
-        statement=approved, actor=spokesperson, url="https://x.com/brand/status/999"
-    )
+    actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)  # no-op
+    with pytest.raises(Conflict, match="already published by spokesperson"):
+        actions.statement_publish(
+            statement=approved, actor=spokesperson, url="https://x.com/brand/status/999"
+        )
     statement = reload(approved)
     assert (statement.published_at, statement.published_url) == (first.published_at, POST_URL)
     assert len(timeline(incident, EntryKind.STATEMENT_PUBLISHED)) == 1
