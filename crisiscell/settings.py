@@ -145,13 +145,27 @@ if DATABASE_URL:
     conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
 else:
+    sqlite_path = Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
-            # IMMEDIATE makes every write transaction take the write lock up front, so two
-            # concurrent actions queue instead of failing with "database is locked".
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "NAME": sqlite_path,
+            "OPTIONS": {
+                # IMMEDIATE makes every write transaction take the write lock up front, so
+                # two concurrent actions queue instead of one failing with "database is
+                # locked" when it upgrades a read to a write (SQLite cannot wait there).
+                "transaction_mode": "IMMEDIATE",
+                # Seconds a connection waits for the write lock (Python's busy handler).
+                "timeout": 20,
+                # WAL: readers never block the writer nor the writer the readers, so pages
+                # keep answering while an action commits. busy_timeout repeats the wait
+                # for statements SQLite runs itself (checkpoints).
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA busy_timeout=20000;",
+            },
+            # Tests run threads against the database: each needs its own connection to a
+            # real file (an in-memory database would be one connection shared by all).
+            "TEST": {"NAME": sqlite_path.with_name(f"test_{sqlite_path.name}")},
         }
     }
 if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
