@@ -210,7 +210,12 @@ CELERY_BEAT_SCHEDULE = {
     "task-reminders": {
         "task": "incidents.playbooks.tasks.send_task_reminders",
         "schedule": 60.0,
-    }
+    },
+    # Captures and display copies queued while the broker was down; idempotent too.
+    "evidence-requeue-stuck": {
+        "task": "incidents.evidence.tasks.requeue_stuck",
+        "schedule": 60.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -309,6 +314,9 @@ EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 60_000_000)
 EVIDENCE_MAX_FILES_PER_REQUEST = env_int("EVIDENCE_MAX_FILES_PER_REQUEST", 100)
 # Django's own cap on files per request sits above ours, so ours answers with its message.
 DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES_PER_REQUEST + 50
+# Minutes a capture or display copies may wait in "queued" before the sweep queues them
+# again (the broker was down when they were asked for).
+EVIDENCE_REQUEUE_AFTER_MINUTES = env_int("EVIDENCE_REQUEUE_AFTER_MINUTES", 5)
 # Base64 of a 32-byte Ed25519 seed signing export bundles; derived from SECRET_KEY if unset.
 EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY")
 EVIDENCE_CAPTURE_CHROMIUM = env_str("EVIDENCE_CAPTURE_CHROMIUM", "/usr/bin/chromium")
