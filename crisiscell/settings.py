@@ -277,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {"id": int},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "incidents.choices.Role",
         "CellRoleEnum": "incidents.models.NON_LEAD_ROLE_CHOICES",

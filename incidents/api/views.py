@@ -192,6 +192,14 @@ class TimelinePagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
+class TimelinePageSerializer(serializers.Serializer):
+    """What the timeline answers: a cursor page (or, with `?after=`, every entry after)."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = TimelineEntrySerializer(many=True)
+
+
 class TimelineView(APIView):
     @extend_schema(
         parameters=[
@@ -202,7 +210,7 @@ class TimelineView(APIView):
             OpenApiParameter("key_events", bool),
             OpenApiParameter("actor", int),
         ],
-        responses=TimelineEntrySerializer(many=True),
+        responses=TimelinePageSerializer,
     )
     def get(self, request, pk):
         """The incident's timeline in sequence order (cursor-paginated), or, with

@@ -187,9 +187,11 @@ class EvidenceDetailView(APIView):
 
 
 class EvidenceFileView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The original's own (detected) content type: image/png, application/pdf, ...
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request, pk) -> FileResponse:
-        """The original, bit-exact, as an attachment. The download is logged in custody."""
+        """The original, bit-exact, as an attachment, with the content type detected when it
+        was stored (`content_type` of the item). The download is logged in custody."""
         item = selectors.item_visible_to(request.user, pk)
         return serve.download_original(request, item)
 

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.api.serializers import UserSummarySerializer
+from incidents.api.serializers import BlankableURLField, UserSummarySerializer
 
 from .. import rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
@@ -18,7 +18,9 @@ class ReviewSerializer(serializers.ModelSerializer):
 class StatementSerializer(serializers.ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     revised_by = UserSummarySerializer(read_only=True)
-    published_by = UserSummarySerializer(read_only=True)
+    published_by = UserSummarySerializer(read_only=True, allow_null=True)
+    reply_to_url = BlankableURLField(read_only=True)
+    published_url = BlankableURLField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     policy = serializers.CharField(source="policy.name", read_only=True)
     limit = serializers.IntegerField(read_only=True, allow_null=True)
