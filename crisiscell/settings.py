@@ -141,9 +141,26 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL (psycopg 3) through DATABASE_URL.
 DATABASE_URL = required("DATABASE_URL")
 if DATABASE_URL:
-    # Seconds a connection is reused; 0 closes it after each request (PgBouncer, tests).
-    conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
+    # A pool of connections per server process (psycopg_pool): requests borrow one and give
+    # it back, so a process never holds more than DB_POOL_MAX_SIZE, however many threads
+    # serve it. Budget: processes x DB_POOL_MAX_SIZE <= max_connections - reserve
+    # (docs/deployment.md, "Database connections"). DB_POOL_MAX_SIZE=0 turns it off (behind
+    # PgBouncer): then DB_CONN_MAX_AGE says how long a thread keeps its own connection.
+    pool_max = env_int("DB_POOL_MAX_SIZE", 10)
+    pool_min = env_int("DB_POOL_MIN_SIZE", min(2, pool_max))
+    if pool_max < 0 or not 0 <= pool_min <= pool_max:
+        raise ImproperlyConfigured("Need 0 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE")
+    # Seconds a connection is reused; 0 closes it after each request. Always 0 with the
+    # pool (Django refuses both), which keeps and reuses the connections itself.
+    conn_max_age = 0 if pool_max else env_int("DB_CONN_MAX_AGE", 60)
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
+    if pool_max:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": pool_min,
+            "max_size": pool_max,
+            # Seconds a request waits for a free connection before failing (a 500, logged).
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
     sqlite_path = Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3")
     DATABASES = {
