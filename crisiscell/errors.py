@@ -29,9 +29,11 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
 
 
-def bad_request(request, exception=None):
+def bad_request(request, exception=None, detail=None):
     """Requests Django refuses before any view runs (e.g. far too many files at once)."""
-    if isinstance(exception, TooManyFilesSent):
+    if detail is not None:
+        pass
+    elif isinstance(exception, TooManyFilesSent):
         detail = _("Too many files in one request: send at most %(n)s at a time.") % {
             "n": settings.EVIDENCE_MAX_FILES_PER_REQUEST
         }

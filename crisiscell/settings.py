@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "crisiscell.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,17 +148,48 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL (psycopg 3) through DATABASE_URL.
 DATABASE_URL = required("DATABASE_URL")
 if DATABASE_URL:
-    # Seconds a connection is reused; 0 closes it after each request (PgBouncer, tests).
-    conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
+    # A pool of connections per server process (psycopg_pool): requests borrow one and give
+    # it back, so a process never holds more than DB_POOL_MAX_SIZE, however many threads
+    # serve it. Budget: processes x DB_POOL_MAX_SIZE <= max_connections - reserve
+    # (docs/deployment.md, "Database connections"). DB_POOL_MAX_SIZE=0 turns it off (behind
+    # PgBouncer): then DB_CONN_MAX_AGE says how long a thread keeps its own connection.
+    pool_max = env_int("DB_POOL_MAX_SIZE", 10)
+    pool_min = env_int("DB_POOL_MIN_SIZE", min(2, pool_max))
+    if pool_max < 0 or not 0 <= pool_min <= pool_max:
+        raise ImproperlyConfigured("Need 0 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE")
+    # Seconds a connection is reused; 0 closes it after each request. Always 0 with the
+    # pool (Django refuses both), which keeps and reuses the connections itself.
+    conn_max_age = 0 if pool_max else env_int("DB_CONN_MAX_AGE", 60)
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
+    if pool_max:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": pool_min,
+            "max_size": pool_max,
+            # Seconds a request waits for a free connection before failing (a 500, logged).
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
+    sqlite_path = Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
-            # IMMEDIATE makes every write transaction take the write lock up front, so two
-            # concurrent actions queue instead of failing with "database is locked".
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "NAME": sqlite_path,
+            "OPTIONS": {
+                # IMMEDIATE makes every write transaction take the write lock up front, so
+                # two concurrent actions queue instead of one failing with "database is
+                # locked" when it upgrades a read to a write (SQLite cannot wait there).
+                "transaction_mode": "IMMEDIATE",
+                # Seconds a connection waits for the write lock (Python's busy handler).
+                "timeout": 20,
+                # WAL: readers never block the writer nor the writer the readers, so pages
+                # keep answering while an action commits. busy_timeout repeats the wait
+                # for statements SQLite runs itself (checkpoints).
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA busy_timeout=20000;",
+            },
+            # Tests run threads against the database: each needs its own connection to a
+            # real file (an in-memory database would be one connection shared by all).
+            "TEST": {"NAME": sqlite_path.with_name(f"test_{sqlite_path.name}")},
         }
     }
 if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -202,7 +234,12 @@ CELERY_BEAT_SCHEDULE = {
     "task-reminders": {
         "task": "incidents.playbooks.tasks.send_task_reminders",
         "schedule": 60.0,
-    }
+    },
+    # Captures and display copies queued while the broker was down; idempotent too.
+    "evidence-requeue-stuck": {
+        "task": "incidents.evidence.tasks.requeue_stuck",
+        "schedule": 60.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -283,6 +320,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Depth-limited, NUL-refusing JSON (incidents/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -301,6 +344,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {"id": int},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "incidents.choices.Role",
         "CellRoleEnum": "incidents.models.NON_LEAD_ROLE_CHOICES",
@@ -338,6 +385,9 @@ EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 60_000_000)
 EVIDENCE_MAX_FILES_PER_REQUEST = env_int("EVIDENCE_MAX_FILES_PER_REQUEST", 100)
 # Django's own cap on files per request sits above ours, so ours answers with its message.
 DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES_PER_REQUEST + 50
+# Minutes a capture or display copies may wait in "queued" before the sweep queues them
+# again (the broker was down when they were asked for).
+EVIDENCE_REQUEUE_AFTER_MINUTES = env_int("EVIDENCE_REQUEUE_AFTER_MINUTES", 5)
 # Base64 of a 32-byte Ed25519 seed signing export bundles; derived from SECRET_KEY if unset.
 EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY")
 EVIDENCE_CAPTURE_CHROMIUM = env_str("EVIDENCE_CAPTURE_CHROMIUM", "/usr/bin/chromium")

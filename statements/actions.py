@@ -379,7 +379,7 @@ def _clean_url(url: str, channel: str) -> str:
 
 @transaction.atomic
 def statement_publish(
-    *, statement: Statement, actor, url: str, published_at=None, revision: int | None = None
+    *, statement: Statement, actor, url: str = "", published_at=None, revision: int | None = None
 ) -> Statement:
     """Record that the approved text went out, where and when. The first public statement
     stops the incident's first-response countdown."""
@@ -389,8 +389,8 @@ def statement_publish(
     if published_at > now + CLOCK_SKEW:
         raise InvalidInput(_("The publication time cannot be in the future."))
     incident, statement = _lock(statement)
-    if not rules.check(rules.PUBLISH, actor, statement, revision=revision):
-        return statement  # double click
+    if not rules.check(rules.PUBLISH, actor, statement, revision=revision, url=url):
+        return statement  # double click: same person, same address
     # The form gives minutes: a post made in the minute of the approval is fine.
     if published_at < statement.approved_at.replace(second=0, microsecond=0):
         raise InvalidInput(_("The publication time is before the statement was approved."))

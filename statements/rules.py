@@ -14,8 +14,16 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from incidents.errors import InvalidInput, NotAllowed, StaleRevision, TransitionNotAllowed, require
+from incidents.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    StaleRevision,
+    TransitionNotAllowed,
+    require,
+)
 from incidents.models import Membership
+from incidents.people import display_name
 
 from . import permissions, policy
 from .models import EDITABLE_STATUSES, Statement, StatementStatus
@@ -113,7 +121,10 @@ def _request_changes(a: _Asking) -> bool:
     return True
 
 
-def _publish(a: _Asking, revision: int | None = None) -> bool:
+def _publish(a: _Asking, revision: int | None = None, url: str | None = None) -> bool:
+    """Publishing again what this person already recorded, at the same address, is a
+    double click (no-op). Any other publication of a published statement is refused with
+    who published it and where, so a second post made in a race is not silently lost."""
     statement = a.statement
     require(
         permissions.publishes(a.role, statement),
@@ -122,7 +133,20 @@ def _publish(a: _Asking, revision: int | None = None) -> bool:
         else _("Only the spokesperson or the lead publishes statements."),
     )
     if statement.status == S.PUBLISHED:
-        return False  # double click
+        if url is None or (
+            url == statement.published_url and a.user.pk == statement.published_by_id
+        ):
+            return False  # double click (or: is it available? no, it is done)
+        raise Conflict(
+            _("This statement was already published by %(who)s at %(url)s.")
+            % {
+                "who": display_name(statement.published_by),
+                "url": statement.published_url or _("(no address)"),
+            },
+            published_by=statement.published_by_id,
+            published_url=statement.published_url,
+            published_at=statement.published_at.isoformat() if statement.published_at else None,
+        )
     if revision is not None and revision != statement.revision:
         raise StaleRevision(
             _(
@@ -203,7 +227,7 @@ def available_actions(user, statement: Statement, *, member=LOOKUP) -> list[str]
         try:
             if rule(asking):
                 names.append(name)
-        except (NotAllowed, TransitionNotAllowed, InvalidInput):
+        except (NotAllowed, TransitionNotAllowed, InvalidInput, Conflict):
             pass
     return names
 

@@ -1,6 +1,8 @@
 """Helpers shared by the tests."""
 
+import itertools
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 
@@ -88,3 +90,53 @@ class QuietHTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+def run_concurrently(calls, *, errors=()):
+    """Run each call in its own thread (its own database connection), all released at
+    once by a barrier. Returns (results, expected_errors, unexpected_errors): an exception
+    of a class in `errors` is expected, any other is reported by the caller's test."""
+    barrier = threading.Barrier(len(calls), timeout=60)
+    results, expected, unexpected = [], [], []
+    lock = threading.Lock()
+
+    def worker(call):
+        try:
+            barrier.wait()
+            outcome = call()
+        except errors as exc:
+            with lock:
+                expected.append(exc)
+        except Exception as exc:  # reported by the test
+            with lock:
+                unexpected.append(exc)
+        else:
+            with lock:
+                results.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    return results, expected, unexpected
+
+
+def token_client(user):
+    """An API client sending the user's token, as an integration would (no forced login)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def assert_chain_intact(incident):
+    """The timeline's seq runs 1..n without a gap and every entry links to the previous."""
+    chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
+    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))

@@ -74,3 +74,43 @@ def test_sites_on_different_redis_databases_do_not_hear_each_other():
     prefixes = {channel_layer(url)[1] for url in ("redis://h:6379", "redis://h:6379/0")}
     assert len(prefixes) == 1  # no number means database 0
     assert channel_layer("redis://h:6379/6")[1] not in prefixes
+
+
+DB_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "db = settings.DATABASES['default']; "
+    "print(db['CONN_MAX_AGE'], db.get('OPTIONS', {}).get('pool'))"
+)
+
+
+def test_production_pools_its_database_connections():
+    result = load_settings(DB_SETTINGS, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="7")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(maxsplit=1) == [
+        "0",
+        "{'min_size': 1, 'max_size': 7, 'timeout': 10}\n",
+    ]
+
+
+def test_without_the_pool_connections_live_as_long_as_said():
+    result = load_settings(DB_SETTINGS, DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["30", "None"]
+
+
+def test_a_pool_smaller_than_its_minimum_is_refused():
+    result = load_settings(DB_POOL_MIN_SIZE="5", DB_POOL_MAX_SIZE="2")
+    assert result.returncode != 0
+    assert "DB_POOL_MIN_SIZE" in result.stderr
+
+
+def test_the_embedded_database_runs_in_wal_mode(tmp_path):
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
+        "c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])"
+    )
+    env = {k: None for k in GOOD}
+    result = load_settings(code, **env, SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "20000"]

@@ -35,10 +35,18 @@ class UserSummarySerializer(serializers.ModelSerializer):
         return display_name(user)
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "enum": [""]}]}
+)
+class BlankableURLField(serializers.URLField):
+    """A URL, or "" when there is none (a model URLField with blank=True): documented as
+    such, so clients and the schema checks accept the empty string."""
+
+
 class TimelineEntrySerializer(serializers.ModelSerializer):
     """The one representation of an entry: API responses and live events both use it."""
 
-    actor = UserSummarySerializer(read_only=True)
+    actor = UserSummarySerializer(read_only=True, allow_null=True)  # None: the system
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from .. import actions, rules, selectors
 from ..models import Incident, Membership
+from .parsers import DEFAULT_PARSERS
 from .serializers import (
     IncidentSerializer,
     MemberCreateSerializer,
@@ -47,6 +48,7 @@ class TokenView(ObtainAuthToken):
     Retry-After, crisiscell/lockout.py); the per-address throttle only stops floods."""
 
     throttle_classes = [TokenThrottle]
+    parser_classes = DEFAULT_PARSERS  # ObtainAuthToken lists DRF's own JSON parser
 
     def get_serializer_context(self):
         # Authenticate with Django's request, not DRF's wrapper: django-axes marks the
@@ -198,6 +200,14 @@ class TimelinePagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
+class TimelinePageSerializer(serializers.Serializer):
+    """What the timeline answers: a cursor page (or, with `?after=`, every entry after)."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = TimelineEntrySerializer(many=True)
+
+
 class TimelineView(APIView):
     @extend_schema(
         parameters=[
@@ -211,7 +221,7 @@ class TimelineView(APIView):
             OpenApiParameter("key_events", bool),
             OpenApiParameter("actor", int),
         ],
-        responses=TimelineEntrySerializer(many=True),
+        responses=TimelinePageSerializer,
     )
     def get(self, request, pk):
         """The incident's timeline in sequence order (cursor-paginated), or, with

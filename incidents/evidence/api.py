@@ -5,11 +5,12 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.fields import LocalDateTimeField
+from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
 from incidents.models import Platform
 
@@ -187,9 +188,11 @@ class EvidenceDetailView(APIView):
 
 
 class EvidenceFileView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The original's own (detected) content type: image/png, application/pdf, ...
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request, pk) -> FileResponse:
-        """The original, bit-exact, as an attachment. The download is logged in custody."""
+        """The original, bit-exact, as an attachment, with the content type detected when it
+        was stored (`content_type` of the item). The download is logged in custody."""
         item = selectors.item_visible_to(request.user, pk)
         return serve.download_original(request, item)
 
@@ -210,7 +213,7 @@ class CaptureRequestSerializer(serializers.Serializer):
 
 
 class CaptureView(APIView):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = DEFAULT_PARSERS
 
     @extend_schema(request=CaptureRequestSerializer, responses={202: CaptureJobSerializer})
     def post(self, request, pk):

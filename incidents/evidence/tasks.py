@@ -15,3 +15,9 @@ def make_display_copies(item_id: int) -> None:
 @shared_task(name=CAPTURE_TASK, ignore_result=True)
 def capture_url(job_id: int) -> None:
     actions.evidence_capture_run(job_id=job_id)
+
+
+@shared_task(name="incidents.evidence.tasks.requeue_stuck", ignore_result=True)
+def requeue_stuck() -> None:
+    """Beat: queue again captures and display copies a broker outage left waiting."""
+    actions.evidence_requeue_stuck()

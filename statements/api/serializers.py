@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.fields import LocalDateTimeField
-from incidents.api.serializers import UserSummarySerializer
+from incidents.api.serializers import BlankableURLField, UserSummarySerializer
 
 from .. import rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
@@ -19,7 +19,9 @@ class ReviewSerializer(serializers.ModelSerializer):
 class StatementSerializer(serializers.ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     revised_by = UserSummarySerializer(read_only=True)
-    published_by = UserSummarySerializer(read_only=True)
+    published_by = UserSummarySerializer(read_only=True, allow_null=True)
+    reply_to_url = BlankableURLField(read_only=True)
+    published_url = BlankableURLField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     policy = serializers.CharField(source="policy.name", read_only=True)
     limit = serializers.IntegerField(read_only=True, allow_null=True)
@@ -143,7 +145,12 @@ class RequestChangesSerializer(serializers.Serializer):
 
 
 class PublishSerializer(serializers.Serializer):
-    url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    url = serializers.CharField(
+        default="",
+        allow_blank=True,
+        max_length=500,
+        help_text="Where it was posted; required for social channels (400 without it).",
+    )
     revision = serializers.IntegerField(
         required=False,
         min_value=1,

@@ -117,7 +117,7 @@ class StatementViewSet(viewsets.GenericViewSet):
         return self._respond(pk)
 
     @extend_schema(responses=RevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, as answered
     def revisions(self, request, pk=None):
         """Every revision, oldest first, each with the SHA-256 of its text."""
         statement = visible_statement(request, pk)

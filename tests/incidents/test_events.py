@@ -52,9 +52,6 @@ def test_a_rolled_back_transaction_publishes_nothing(
     assert not TimelineEntry.objects.filter(text="x").exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks need PostgreSQL (production mode)"
-)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_get_distinct_gap_free_sequence_numbers(
     declare, lead, drafter, approver

@@ -1,27 +1,22 @@
-"""Concurrent clicks on the same statement, through real connections (PostgreSQL row locks).
+"""Concurrent clicks on the same statement, through real connections: PostgreSQL's row
+locks, SQLite's write lock (BEGIN IMMEDIATE, WAL, busy timeout) in the embedded mode.
 
 Every thread opens its own connection, waits at a barrier so that all of them call the
-action at once, and closes its connection when done."""
+action (or the API) at once, and closes its connection when done."""
 
-import itertools
-import threading
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
 
 from incidents import actions as incident_actions
-from incidents.errors import DomainError, NotAllowed, StaleRevision
+from incidents.errors import Conflict, DomainError, NotAllowed, StaleRevision
 from incidents.models import EntryKind, Incident, TimelineEntry
 from statements import actions
 from statements.models import Decision, Review, Revision, Statement
+from tests import helpers
+from tests.helpers import assert_chain_intact, token_client
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks need PostgreSQL (production mode)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 20
 POST_URL = "https://x.com/brand/status/1"
@@ -38,35 +33,7 @@ def _no_broker(monkeypatch):
 
 
 def run_concurrently(calls):
-    """Run each `call(statement)` in its own thread, all released together. Returns
-    (results, domain_errors, unexpected_errors)."""
-    barrier = threading.Barrier(len(calls), timeout=60)
-    results, domain, unexpected = [], [], []
-    lock = threading.Lock()
-
-    def worker(call):
-        try:
-            barrier.wait()
-            outcome = call()
-        except DomainError as exc:
-            with lock:
-                domain.append(exc)
-        except Exception as exc:  # reported by the test
-            with lock:
-                unexpected.append(exc)
-        else:
-            with lock:
-                results.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    return results, domain, unexpected
+    return helpers.run_concurrently(calls, errors=(DomainError,))
 
 
 def fresh(pk):
@@ -75,12 +42,6 @@ def fresh(pk):
 
 def entries(incident, kind):
     return list(TimelineEntry.objects.filter(incident=incident, kind=kind).order_by("seq"))
-
-
-def assert_chain_intact(incident):
-    chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
-    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
-    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
 
 
 def add_approvers(incident, lead, make_user, prefix, function, count):
@@ -157,6 +118,7 @@ def test_concurrent_approvals_on_an_ordered_policy_take_one_per_step(
 
 
 def test_concurrent_publication_is_recorded_once(approved, incident, spokesperson):
+    """A double (or twentieth) click of the same person with the same address is a no-op."""
     pk = approved.pk
 
     def call():
@@ -175,28 +137,124 @@ def test_concurrent_publication_is_recorded_once(approved, incident, spokesperso
     assert_chain_intact(incident)
 
 
-def test_two_concurrent_edits_from_the_same_revision_one_wins(draft, incident, drafter, lead):
-    pk = draft.pk
-    texts = {drafter.pk: "The drafter's wording.", lead.pk: "The lead's wording."}
+def test_concurrent_publications_at_different_addresses_one_wins_the_others_are_told(
+    approved, incident, spokesperson
+):
+    pk = approved.pk
+    urls = [f"https://x.com/brand/status/{n}" for n in range(THREADS)]
 
-    def call(actor):
-        return lambda: actions.statement_edit(
-            statement=fresh(pk), actor=actor, text=texts[actor.pk], base_revision=1
-        )
+    def call(url):
+        return lambda: actions.statement_publish(statement=fresh(pk), actor=spokesperson, url=url)
 
-    results, domain, unexpected = run_concurrently([call(drafter), call(lead)])
+    results, domain, unexpected = run_concurrently([call(url) for url in urls])
 
     assert unexpected == []
-    assert len(results) == 1 and len(domain) == 1
-    assert isinstance(domain[0], StaleRevision)
-    winner = results[0]
+    assert len(results) == 1 and len(domain) == THREADS - 1
     statement = fresh(pk)
-    assert statement.revision == 2 and statement.text == texts[winner.revised_by_id]
-    assert domain[0].extra == {"current_revision": 2, "current_text": statement.text}
+    assert statement.published_url in urls
+    for refusal in domain:
+        assert isinstance(refusal, Conflict) and refusal.status_code == 409
+        assert statement.published_url in refusal.message
+        assert refusal.extra["published_url"] == statement.published_url
+        assert refusal.extra["published_by"] == spokesperson.pk
+    assert len(entries(incident, EntryKind.STATEMENT_PUBLISHED)) == 1
+    assert_chain_intact(incident)
+
+
+def test_concurrent_edits_from_the_same_revision_one_wins(draft, incident, drafter, lead):
+    pk = draft.pk
+    writers = [drafter, lead]
+    calls = []
+    for n in range(THREADS):
+        actor, text = writers[n % 2], f"Wording number {n}."
+        calls.append(
+            lambda actor=actor, text=text: actions.statement_edit(
+                statement=fresh(pk), actor=actor, text=text, base_revision=1
+            )
+        )
+
+    results, domain, unexpected = run_concurrently(calls)
+
+    assert unexpected == []
+    assert len(results) == 1 and len(domain) == THREADS - 1
+    assert all(isinstance(exc, StaleRevision) for exc in domain)
+    statement = fresh(pk)
+    assert statement.revision == 2 and statement.text == results[0].text
+    assert all(
+        exc.extra == {"current_revision": 2, "current_text": statement.text} for exc in domain
+    )
     assert list(
         Revision.objects.filter(statement=statement)
         .order_by("number")
         .values_list("number", "text")
     ) == [(1, draft.text), (2, statement.text)]
+    assert len(entries(incident, EntryKind.STATEMENT_REVISED)) == 1
+    assert_chain_intact(incident)
+
+
+# The same races through the API: every caller gets an answer, none a 5xx.
+
+
+def post_concurrently(requests):
+    """POST each (user, url, body) from its own thread and API client; the responses."""
+
+    def call(user, url, body):
+        return lambda: token_client(user).post(url, body, format="json")
+
+    responses, _, unexpected = helpers.run_concurrently([call(*r) for r in requests])
+    assert unexpected == []
+    assert len(responses) == len(requests)
+    assert [r.status_code for r in responses if r.status_code >= 500] == []
+    return responses
+
+
+def test_twenty_approvers_approving_at_once_through_the_api(
+    in_review, incident, lead, approver, make_user
+):
+    approvers = [approver, *add_approvers(incident, lead, make_user, "extra", "", THREADS - 1)]
+    url = f"/api/statements/{in_review.pk}/approve/"
+
+    responses = post_concurrently([(a, url, {"revision": 1}) for a in approvers])
+
+    assert {r.status_code for r in responses} == {200}
+    assert {r.json()["status"] for r in responses} == {"approved"}
+    reviews = Review.objects.filter(statement=in_review)
+    assert reviews.count() == 1
+    assert len(entries(incident, EntryKind.STATEMENT_APPROVED)) == 1
+    assert_chain_intact(incident)
+
+
+def test_twenty_publications_at_once_through_the_api(approved, incident, spokesperson):
+    url = f"/api/statements/{approved.pk}/publish/"
+    posts = [f"https://x.com/brand/status/{n}" for n in range(THREADS)]
+
+    responses = post_concurrently([(spokesperson, url, {"url": post}) for post in posts])
+
+    statement = fresh(approved.pk)
+    assert sorted(r.status_code for r in responses) == [200] + [409] * (THREADS - 1)
+    for response in responses:
+        if response.status_code == 409:
+            body = response.json()
+            assert statement.published_url in body["detail"]
+            assert body["published_url"] == statement.published_url
+            assert body["published_by"] == spokesperson.pk
+    assert len(entries(incident, EntryKind.STATEMENT_PUBLISHED)) == 1
+    assert_chain_intact(incident)
+
+
+def test_twenty_edits_at_once_through_the_api(draft, incident, drafter, lead):
+    url = f"/api/statements/{draft.pk}/"
+
+    def call(n):
+        user = (drafter, lead)[n % 2]
+        return lambda: token_client(user).patch(
+            url, {"text": f"Wording {n}.", "revision": 1}, format="json"
+        )
+
+    responses, _, unexpected = helpers.run_concurrently([call(n) for n in range(THREADS)])
+
+    assert unexpected == []
+    assert sorted(r.status_code for r in responses) == [200] + [409] * (THREADS - 1)
+    assert fresh(draft.pk).revision == 2
     assert len(entries(incident, EntryKind.STATEMENT_REVISED)) == 1
     assert_chain_intact(incident)

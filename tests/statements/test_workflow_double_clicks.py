@@ -1,6 +1,9 @@
 """Double clicks through the actions: approving, submitting or publishing twice is
 recorded once."""
 
+import pytest
+
+from incidents.errors import Conflict
 from incidents.models import EntryKind
 from statements import actions
 from statements.models import Review
@@ -35,9 +38,11 @@ def test_submitting_twice_records_one_submission(draft, drafter, incident):
 
 def test_publishing_twice_records_one_publication(approved, spokesperson, incident):
     first = actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)
-    actions.statement_publish(
-        statement=approved, actor=spokesperson, url="https://x.com/brand/status/999"
-    )
+    actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)  # no-op
+    with pytest.raises(Conflict, match="already published by spokesperson"):
+        actions.statement_publish(
+            statement=approved, actor=spokesperson, url="https://x.com/brand/status/999"
+        )
     statement = fresh(approved)
     assert (statement.published_at, statement.published_url) == (first.published_at, POST_URL)
     assert len(timeline(incident, EntryKind.STATEMENT_PUBLISHED)) == 1

@@ -5,6 +5,7 @@
 - `capture_jobs`: URL captures requested by the cell and run by a worker;
 - `export`: the signed bundle for counsel;
 - `custody`: logging views and downloads, verifying the stored originals;
+- `requeue`: queueing again the work a worker never got (broker outage), by a sweep;
 - `common`: what they share (custody chain, queueing a task by name after commit).
 
 The worker tasks (`incidents/evidence/tasks.py`) call these actions; the actions queue the
@@ -22,6 +23,7 @@ from .intake import (
     evidence_store_display_copies,
     inspect_uploads,
 )
+from .requeue import evidence_requeue_stuck
 
 __all__ = [
     "EVIDENCE_CHANGED",
@@ -32,6 +34,7 @@ __all__ = [
     "evidence_capture_run",
     "evidence_export",
     "evidence_record_access",
+    "evidence_requeue_stuck",
     "evidence_store_display_copies",
     "evidence_verify",
     "inspect_uploads",

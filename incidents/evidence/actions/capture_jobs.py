@@ -54,10 +54,15 @@ def _capture_progress(job: CaptureJob, **changes) -> None:
 def evidence_capture_run(*, job_id: int) -> None:
     """Open the page, then store the screenshot and the archive as two evidence items, or
     record why it failed. Idempotent: a job that already ran is left alone."""
-    job = CaptureJob.objects.select_related("incident", "requested_by").filter(pk=job_id).first()
-    if job is None or job.status != CaptureStatus.QUEUED:
+    # Claimed by one conditional update: a job queued twice (the sweep re-queues jobs
+    # left queued by a broker outage) runs once.
+    claimed = CaptureJob.objects.filter(pk=job_id, status=CaptureStatus.QUEUED).update(
+        status=CaptureStatus.RUNNING, stage="opening"
+    )
+    if not claimed:
         return
-    _capture_progress(job, status=CaptureStatus.RUNNING, stage="opening")
+    job = CaptureJob.objects.select_related("incident", "requested_by").get(pk=job_id)
+    events.publish_signal(job.incident_id, EVIDENCE_CHANGED, capture=job.pk)
     try:
         page = capture.capture_page(
             job.url, on_stage=lambda stage: _capture_progress(job, stage=stage)

@@ -40,8 +40,9 @@ def queue_task_after_commit(name: str, *args) -> None:
         try:
             current_app.signature(name, args=args).delay()
         except Exception:
-            # The evidence is stored; a broker outage only delays what a worker adds.
-            logger.exception("Could not queue %s%s", name, args)
+            # The evidence (or the capture job) is stored; a broker outage only delays what
+            # a worker adds: the periodic sweep (requeue.py) queues it again.
+            logger.exception("Could not queue %s%s; the sweep will queue it again", name, args)
 
     transaction.on_commit(queue)
 

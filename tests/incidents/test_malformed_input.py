@@ -1,0 +1,109 @@
+"""Malformed requests get a 400 with a readable `detail`, never a 500: JSON nested too deep
+(json raised RecursionError), a NUL character (PostgreSQL text cannot hold one)."""
+
+import json
+
+import pytest
+from django.urls import get_resolver
+from rest_framework.parsers import JSONParser as DRFJSONParser
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from incidents.api import parsers
+from incidents.models import TimelineEntry
+from tests.helpers import assert_error
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def post_json(client, url, body: str):
+    return client.generic("POST", url, body, content_type="application/json")
+
+
+def test_deeply_nested_json_is_refused_before_login():
+    detail = assert_error(post_json(APIClient(), "/api/auth/token/", DEEP), 400)
+    assert "nested" in detail
+
+
+def test_deeply_nested_json_is_refused_on_a_write(api, incident, drafter):
+    client = api.as_user(drafter)
+    body = '{"kind": "note", "text": ' + DEEP + "}"
+    assert_error(post_json(client, f"/api/incidents/{incident.pk}/timeline/", body), 400)
+
+
+def test_json_a_little_too_deep_for_any_api_body_is_refused(api, incident, drafter):
+    client = api.as_user(drafter)
+    nested = {"text": "x"}
+    for _ in range(parsers.MAX_DEPTH):
+        nested = {"nested": nested}
+    response = post_json(client, f"/api/incidents/{incident.pk}/timeline/", json.dumps(nested))
+    assert "nested" in assert_error(response, 400)
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x00"])
+def test_a_nul_character_in_json_text_is_refused(api, incident, drafter, text):
+    client = api.as_user(drafter)
+    body = json.dumps({"kind": "note", "text": text})
+    response = post_json(client, f"/api/incidents/{incident.pk}/timeline/", body)
+    assert "NUL" in assert_error(response, 400)
+
+
+def test_a_nul_character_in_a_json_key_is_refused(api, incident, drafter):
+    body = json.dumps({"kind": "note", "text": "x", "a\x00": 1})
+    client = api.as_user(drafter)
+    assert_error(post_json(client, f"/api/incidents/{incident.pk}/timeline/", body), 400)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/incidents/?status=%00",
+        "/api/incidents/?st%00atus=open",
+        "/api/incidents/{pk}/timeline/?kind=%00",
+        "/api/incidents/{pk}/timeline/?kind=note%00",
+        "/api/incidents/{pk}/statements/?x=%00",
+        "/api/playbooks/?category=%00",
+    ],
+)
+def test_a_nul_character_in_an_api_filter_is_refused(api, incident, lead, path):
+    response = api.as_user(lead).get(path.format(pk=incident.pk))
+    assert "NUL" in assert_error(response, 400)
+
+
+def test_a_nul_character_in_a_page_filter_or_form_is_refused(browser_client, incident, lead):
+    client = browser_client.as_user(lead)
+    response = client.get(f"/incidents/{incident.pk}/?kind=%00")
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+    url = f"/incidents/{incident.pk}/entries/"
+    body = "kind=note&text=a%00"
+    response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    # Multipart bodies are left to the form fields, which refuse it too.
+    response = client.post(url, {"kind": "note", "text": "a\x00"})
+    assert response.status_code < 500
+    assert not TimelineEntry.objects.filter(text__startswith="a").exists()
+
+
+def test_every_api_view_parses_json_with_the_guarded_parser():
+    """The class of fault: a view listing its own parsers (DRF's token view does) would
+    bring back DRF's unguarded JSON parser."""
+    views = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+                continue
+            view = getattr(pattern.callback, "cls", None) or getattr(
+                pattern.callback, "view_class", None
+            )
+            if view is not None and issubclass(view, APIView):
+                views.append(view)
+
+    walk(get_resolver().url_patterns)
+    assert len(views) > 10
+    for view in views:
+        for parser in view.parser_classes:
+            if issubclass(parser, DRFJSONParser):
+                assert issubclass(parser, parsers.JSONParser), (view, parser)
