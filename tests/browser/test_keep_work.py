@@ -151,3 +151,31 @@ def test_another_account_in_the_same_browser_never_sees_the_draft(
     page.goto(f"/incidents/{statement.incident_id}/")
     expect(page.locator("#id_text")).to_have_value("")
     expect(page.locator(".keep-note")).to_have_count(0)
+
+
+def test_another_account_signing_in_meanwhile_asks_for_this_one_before_sending(
+    page, log_in, lead, approver, incident
+):
+    log_in(lead, PASSWORD)
+    page.goto(f"/incidents/{incident.pk}/")
+    page.fill("#id_text", NOTE)
+
+    # Someone else signs in in another tab of this browser: new token, other account.
+    other = page.context.new_page()
+    other.goto("/accounts/login/")
+    other.fill("#id_username", approver.username)
+    other.fill("#id_password", PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(lambda url: "/accounts/login/" not in url)
+    other.close()
+
+    page.get_by_role("button", name="Add to timeline").click()
+    dialog = page.locator("#sign-in-dialog")
+    expect(dialog).to_be_visible()  # never sent under the other account's name
+    assert not TimelineEntry.objects.filter(text=NOTE).exists()
+    dialog.get_by_label("Username").fill(lead.username)
+    dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#timeline")).to_contain_text(NOTE)
+    entry = TimelineEntry.objects.get(incident=incident, text=NOTE)
+    assert entry.actor_id == lead.pk
