@@ -5,6 +5,9 @@ from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import csrf
+
+from crisiscell.middleware import SIGN_IN_HEADER
 
 
 def _is_api(request) -> bool:
@@ -44,3 +47,22 @@ def bad_request(request, exception=None, detail=None):
     if _is_api(request):
         return JsonResponse({"detail": detail}, status=400)
     return render(request, "400.html", {"detail": detail}, status=400)
+
+
+def csrf_failure(request, reason=""):
+    """A refused CSRF token (CSRF_FAILURE_VIEW). Usually a tab opened before signing in
+    again elsewhere (the token rotates at each sign-in): htmx and scripts get JSON and
+    `X-Sign-In: csrf`, so static/js/keep.js fetches a fresh token and sends the request again
+    without losing what was typed; a page gets Django's explanation."""
+    wants_json = (
+        _is_api(request)
+        or request.headers.get("HX-Request") == "true"
+        or "application/json" in request.headers.get("Accept", "")
+    )
+    if not wants_json:
+        return csrf.csrf_failure(request, reason=reason)
+    response = JsonResponse(
+        {"detail": _("Your page was out of date: sign in again or reload the page.")}, status=403
+    )
+    response[SIGN_IN_HEADER] = "csrf"
+    return response

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import ngettext
 
 
@@ -28,7 +29,8 @@ def lockout_message(request=None) -> str:
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None):
     status = settings.AXES_HTTP_RESPONSE_CODE
-    if request.path.startswith("/api/"):
+    # The API and the sign-in dialog's endpoint (crisiscell/views.py `session`) read JSON.
+    if request.path.startswith("/api/") or request.path == reverse("session"):
         response = JsonResponse({"detail": lockout_message(request)}, status=status)
         response["Retry-After"] = str(cool_off_seconds(request))
         return response

@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisiscell.middleware.ViewerTimezoneMiddleware",
+    # After the auth and htmx middleware: htmx requests signed out get 401, not a redirect.
+    "crisiscell.middleware.HtmxSignInMiddleware",
     # Last, as django-axes asks: turns a lockout into its response (crisiscell/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -290,6 +292,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_URL = "login"
+# A stale CSRF token (the token rotates at each sign-in, e.g. in another tab): JSON with a
+# header static/js/keep.js recognises for htmx and scripts, Django's page otherwise.
+CSRF_FAILURE_VIEW = "crisiscell.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 

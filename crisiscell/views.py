@@ -1,4 +1,13 @@
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
 from incidents import events
 
@@ -10,3 +19,29 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated and request.session.session_key:
             events.publish_session_ended(request.user.pk, request.session.session_key)
         return super().post(request, *args, **kwargs)
+
+
+def _session_state(request, status=200, **extra):
+    user = request.user.pk if request.user.is_authenticated else None
+    return JsonResponse({"user": user, "csrf_token": get_token(request), **extra}, status=status)
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+def session(request):
+    """The sign-in dialog's endpoint (static/js/keep.js), so a page keeps what was typed.
+
+    GET: who is signed in and a fresh CSRF token. POST username + password: sign in through
+    the same AuthenticationForm as the login page, so django-axes counts failures and locks
+    out the same way (crisiscell/lockout.py answers JSON here); answers with the new token.
+    """
+    if request.method == "GET":
+        return _session_state(request)
+    form = AuthenticationForm(request, data=request.POST)
+    if not form.is_valid():
+        detail = _("Your username and password didn't match. Please try again.")
+        return JsonResponse({"detail": detail}, status=400)
+    auth_login(request, form.get_user())
+    return _session_state(request)

@@ -13,7 +13,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
@@ -133,9 +133,13 @@ def _invalid(request, statement, form):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit(request, pk):
     statement = _statement(request, pk)
+    if request.method != "POST":
+        # Signing in again after the session expired mid-edit comes back here with GET:
+        # the statement's page, where static/js/keep.js restores the text kept in the browser.
+        return redirect("statement-detail", pk=statement.pk)
     form = StatementEditForm(request.POST)
     if not form.is_valid():
         return _invalid(request, statement, form)

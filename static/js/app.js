@@ -63,7 +63,8 @@
           method: "POST", body, signal: state.controller.signal, credentials: "same-origin",
           headers: { "X-CSRFToken": csrfToken() },
         });
-        if (!response.ok) return;
+        // Signed out (the login page, after a redirect): keep.js signs in on the next save.
+        if (!response.ok || response.redirected) return;
         const { length, limit, over } = await response.json();
         counter.querySelector(".counter-value").textContent = limit ? `${length} / ${limit}` : String(length);
         counter.classList.toggle("is-over", over > 0);

@@ -13,7 +13,6 @@
   const queue = form.querySelector(".upload-queue");
   const slot = form.querySelector(".form-slot");
   const labels = form.dataset;
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   let pending = [];
 
   function row(file) {
@@ -71,7 +70,8 @@
     try {
       response = await fetch(labels.api, {
         method: "POST", body: data, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+        // Read now: keep.js refreshes the form's token after signing in again.
+        headers: { "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value, Accept: "application/json" },
       });
     } catch {
       entry.state.textContent = labels.labelFailed;
@@ -141,6 +141,7 @@
         form.querySelectorAll(".evidence-details [name]").forEach((field) => {
           if (field.tagName === "SELECT") field.selectedIndex = 0; else field.value = "";
         });
+        window.crisisCellKeep?.clear(form);  // static/js/keep.js: the kept description too
       }
     }
   });
