@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import csrf
 
-from crisiscell.middleware import SIGN_IN_HEADER
+# The header static/js/keep.js recognises: "required" (signed out) or "csrf" (stale token).
+SIGN_IN_HEADER = "X-Sign-In"
 
 
 def _is_api(request) -> bool:

@@ -7,10 +7,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisiscell.errors import bad_request
-
-# The header static/js/keep.js recognises: "required" (signed out) or "csrf" (stale token).
-SIGN_IN_HEADER = "X-Sign-In"
+from crisiscell.errors import SIGN_IN_HEADER, bad_request
 
 
 class ViewerTimezoneMiddleware:
