@@ -4,7 +4,7 @@ from rest_framework import serializers
 from incidents.api.fields import LocalDateTimeField
 from incidents.api.serializers import BlankableURLField, UserSummarySerializer
 
-from .. import rules
+from .. import limits, rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
 
 
@@ -72,7 +72,8 @@ class StatementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_length(self, statement) -> int:
-        return len(statement.text)
+        """As the channel counts it (statements/limits.py), like the editor and submit."""
+        return limits.length(statement.text, statement.channel)
 
     def get_approvals(self, statement) -> list[dict]:
         """Approvals of the current revision (earlier ones were voided by later edits)."""

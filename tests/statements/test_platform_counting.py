@@ -95,3 +95,9 @@ def test_the_live_counter_refuses_bad_input(client, drafter):
     assert client.get("/statements/length/").status_code == 405
     client.logout()
     assert client.post("/statements/length/", {"text": "a", "channel": "x"}).status_code == 302
+
+
+def test_the_api_reports_the_length_as_the_channel_counts(api, make_statement, drafter):
+    statement = make_statement(text="😀" * 150)
+    body = api.as_user(drafter).get(f"/api/statements/{statement.pk}/").json()
+    assert body["length"] == 300  # as X counts, like the editor's counter and submit
