@@ -18,7 +18,7 @@ from incidents.choices import EntryKind
 from incidents.evidence.integrity import custody_problems, stored_file_problem
 from incidents.evidence.models import EvidenceItem
 from incidents.models import ChainCheckpoint, Incident, TimelineEntry
-from statements.models import Review, Revision, Statement, text_hash
+from statements.models import Review, Revision, Statement, StatementStatus, text_hash
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,7 @@ def incident_findings(incident: Incident, *, files: bool = True) -> list[Finding
             _("evidence item %(id)s") % {"id": pk},
             [_("recorded on the timeline as added, but the item is gone")],
         )
+    report_publications(report, statements, incident)
     drafted = TimelineEntry.objects.filter(
         incident=incident, kind=EntryKind.STATEMENT_DRAFTED
     ).values_list("data__statement", flat=True)
@@ -118,6 +119,38 @@ def incident_findings(incident: Incident, *, files: bool = True) -> list[Finding
             [_("recorded on the timeline as drafted, but the statement is gone")],
         )
     return findings
+
+
+def report_publications(report, statements, incident) -> None:
+    """Where and by whom a statement was published is on the (chained) timeline too: the
+    statement's own record must agree with its publication entry, and nothing may look
+    published that the timeline never saw published."""
+    published = defaultdict(list)
+    for entry in TimelineEntry.objects.filter(
+        incident=incident, kind=EntryKind.STATEMENT_PUBLISHED
+    ).only("actor_id", "occurred_at", "data"):
+        published[entry.data.get("statement")].append(entry)
+    for statement in statements:
+        entries = published.get(statement.pk, [])
+        label = _("statement %(id)s") % {"id": statement.pk}
+        if statement.published_at is None and statement.status != StatementStatus.PUBLISHED:
+            if entries:
+                report(label, [_("the timeline recorded its publication; the statement does not")])
+            continue
+        if len(entries) != 1:
+            report(label, [_("it is marked published; the timeline holds no publication of it")])
+            continue
+        entry = entries[0]
+        if (
+            entry.actor_id != statement.published_by_id
+            or entry.occurred_at != statement.published_at
+            or entry.data.get("url", "") != statement.published_url
+            or entry.data.get("revision") != statement.revision
+        ):
+            report(
+                label,
+                [_("its publication (who, when, where, which revision) differs from the timeline")],
+            )
 
 
 def _file_size_problem(item) -> str | None:

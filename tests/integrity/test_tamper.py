@@ -245,6 +245,44 @@ def test_published_text_changed(world):
     assert_detected(world, "stored text differs from its current revision")
 
 
+@pytest.mark.parametrize(
+    ("change", "params"),
+    [
+        ("published_url = 'https://evil.example/'", []),
+        ("published_by_id = %s", ["approver"]),
+        ("published_at = published_at - interval '1 hour'", []),
+    ],
+    ids=["where", "who", "when"],
+)
+def test_publication_record_changed(world, approver, change, params):
+    if "interval" in change and connection.vendor == "sqlite":
+        change = "published_at = '2001-01-01 00:00:00'"
+    values = [approver.pk if p == "approver" else p for p in params]
+    attack(
+        (
+            f"UPDATE statements_statement SET {change} WHERE id = %s",  # noqa: S608
+            [*values, world["statement"].pk],
+        )
+    )
+    assert_detected(world, "differs from the timeline")
+
+
+def test_a_publication_the_timeline_never_saw(world, incident, drafter, spokesperson):
+    draft = statement_actions.statement_create(
+        incident=incident, actor=drafter, kind="update", channel="x", language="en",
+        text="Not yet approved.",
+    )  # fmt: skip
+    attack(
+        (
+            "UPDATE statements_statement SET status = 'published', "
+            "published_url = 'https://x.com/fake', published_by_id = %s, "
+            "published_at = created_at WHERE id = %s",
+            [spokesperson.pk, draft.pk],
+        )
+    )
+    assert_detected(world, "the timeline holds no publication of it")
+
+
 def test_revision_text_changed(world):
     attack(("UPDATE statements_revision SET text = 'x' WHERE id = %s", [_revisions(world)[1]]))
     assert_detected(world, "does not match its content hash")
