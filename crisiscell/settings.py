@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "csp",
     # Layered (docs/architecture.md): each app imports only the ones above it in this list.
     "incidents",
+    "incidents.outbox",
     "incidents.notifications",
     "statements",
     "incidents.evidence",

@@ -8,6 +8,7 @@ owns, that app registers a function here from its `AppConfig.ready()`.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 # Room panels: each provider returns the template context its panel needs,
 # `provider(request, incident) -> dict`, merged into the incident room's context.
@@ -44,3 +45,36 @@ def may_edit(user, incident) -> bool:
 def is_editable(incident_id: int, subject_id: int) -> bool:
     """Whether that subject (a statement) of the incident can still be edited."""
     return bool(_editing) and _editing["editable"](incident_id, subject_id)
+
+
+# The committee roster of an incident (the playbook's crisis committee): who should be in
+# the cell, with which role and approver function, and who stands in for them. Statements
+# use it to name whom to add when a policy step has nobody, and to escalate an approval
+# that is late; the lead staffs the cell from it. Registered by the playbooks app.
+@dataclass(frozen=True)
+class RosterEntry:
+    """One person of the roster. `user` is the site account matched to `email` (None when
+    the person has no account yet); `backup_user` likewise for `backup_email`."""
+
+    name: str
+    email: str = ""
+    role: str = ""  # a cell role (incidents.choices.Role) or ""
+    function: str = ""  # an approver function (incidents.choices.ApproverFunction) or ""
+    user: object = None
+    backup_name: str = ""
+    backup_email: str = ""
+    backup_user: object = None
+
+
+_roster: list[Callable] = []
+
+
+def register_roster(provider: Callable) -> None:
+    """`provider(incident) -> list[RosterEntry]`."""
+    if provider not in _roster:
+        _roster.append(provider)
+
+
+def roster_of(incident) -> list[RosterEntry]:
+    """The incident's roster, in the order its providers give it ([] without a playbook)."""
+    return [entry for provider in _roster for entry in provider(incident)]

@@ -7,3 +7,13 @@ class NotificationKind(models.TextChoices):
 
     DUE_SOON = "due_soon", _("Due in 5 minutes")
     OVERDUE = "overdue", _("Overdue")
+    # The hand-offs of the golden hour: each one reaches the person it hands work to.
+    ADDED_TO_CELL = "added_to_cell", _("Added to a crisis cell")
+    REVIEW_REQUESTED = "review_requested", _("Approval needed")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    READY_TO_PUBLISH = "ready_to_publish", _("Approved: ready to publish")
+    PUBLISHED = "published", _("Published")
+    ESCALATED = "escalated", _("Approval escalated")
+    TASK_ASSIGNED = "task_assigned", _("Task assigned to you")
+    # The outbox could not deliver a message after its last attempt.
+    DELIVERY_FAILED = "delivery_failed", _("Message not delivered")
