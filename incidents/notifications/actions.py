@@ -22,10 +22,14 @@ def notify(
     incident=None,
     now=None,
     announce: bool = True,
+    body: str = "",
+    actor=None,
 ) -> int:
     """One notification per user (duplicates in `users` count once); each person's open
     pages refresh their bell after commit. A producer writing many at once passes
-    `announce=False` and calls `announce_to` once at the end. Returns how many were written."""
+    `announce=False` and calls `announce_to` once at the end. `body` is the longer text an
+    e-mail or chat message carries (the statement's text, say); `actor` is who caused it.
+    Returns how many were written."""
     now = now or timezone.now()
     recipients = {user.pk: user for user in users}
     Notification.objects.bulk_create(
