@@ -25,7 +25,7 @@ def test_every_timeline_kind_says_which_panels_it_refreshes():
     for kind, names in panels.ENTRY_PANELS.items():
         assert isinstance(names, tuple), kind
         assert len(set(names)) == len(names), kind
-        assert set(names) <= set(panels.PANELS), kind
+        assert set(names) <= set(panels.ALL_PANELS), kind
 
 
 def test_every_signal_names_known_panels():
@@ -34,7 +34,7 @@ def test_every_signal_names_known_panels():
 
     assert {EVIDENCE_CHANGED, TASKS_CHANGED, "notifications-changed"} <= set(panels.SIGNAL_PANELS)
     for signal, names in panels.SIGNAL_PANELS.items():
-        assert names and set(names) <= set(panels.PANELS), signal
+        assert names and set(names) <= set(panels.ALL_PANELS), signal
 
 
 def test_an_unmapped_kind_is_refused_not_silently_ignored():
@@ -68,13 +68,13 @@ def test_a_typed_entry_refreshes_no_panel(
     assert payload["panels"] == expected
 
 
-def test_a_status_change_refreshes_the_header_only(
+def test_a_status_change_refreshes_the_header_and_the_dashboards_only(
     incident, lead, listener, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         actions.incident_transition(incident=incident, actor=lead, status="active")
     (payload,) = published(listener)
-    assert payload["panels"] == ["header"]
+    assert payload["panels"] == ["header", "incidents"]
 
 
 def test_a_signal_carries_its_panels(incident):
@@ -109,10 +109,14 @@ def test_a_resync_names_the_panels_of_the_missed_entries(incident, lead, drafter
     assert header_panels(response) == panels.panels_for(
         ["status_changed", "note", "severity_changed"]
     )
-    assert header_panels(response) == ["header", "tasks"]
+    assert header_panels(response) == ["header", "tasks", "incidents"]
 
     # Only the severity change missed.
-    assert header_panels(resync(browser_client, incident, start + 2)) == ["header", "tasks"]
+    assert header_panels(resync(browser_client, incident, start + 2)) == [
+        "header",
+        "tasks",
+        "incidents",
+    ]
     # Nothing missed: nothing to refresh.
     response = resync(browser_client, incident, start + 3)
     assert response[panels.RESYNC_HEADER] == ""
