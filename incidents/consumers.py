@@ -249,13 +249,17 @@ class IncidentConsumer(LiveConsumer):
         self.may_edit = False
 
     def groups_to_join(self):
-        return [events.incident_group(self.incident_id), events.user_group(self.user.pk)]
+        return [
+            events.incident_group(self.incident_id),
+            events.presence_group(self.incident_id),
+            events.user_group(self.user.pk),
+        ]
 
     async def _started(self):
         await self._announce(hello=True)
 
     async def _stopping(self):
-        group = events.incident_group(self.incident_id)
+        group = events.presence_group(self.incident_id)
         try:
             await self.channel_layer.group_send(group, presence.left_message(self.conn, self.user))
         except Exception:
@@ -337,7 +341,7 @@ class IncidentConsumer(LiveConsumer):
         reply_to = self.channel_name if hello else None
         message = presence.here_message(self.conn, self.user, self.editing, reply_to)
         try:
-            await self.channel_layer.group_send(events.incident_group(self.incident_id), message)
+            await self.channel_layer.group_send(events.presence_group(self.incident_id), message)
         except Exception:
             await self._layer_lost()
 
@@ -380,6 +384,11 @@ class UserConsumer(LiveConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         return  # nothing to say to this socket
+
+    async def _not_for_me(self, message):
+        """Presence goes to the incident's pages (events.presence_group), not here."""
+
+    presence_here = presence_left = presence_tick = _not_for_me
 
     async def incident_event(self, message):
         # Messages of the person's group carry no incident; an incident's carry its id.

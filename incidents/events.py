@@ -37,6 +37,12 @@ def incident_group(incident_id: int) -> str:
     return f"incident_{incident_id}"
 
 
+def presence_group(incident_id: int) -> str:
+    """Presence (who has the incident open) goes to the incident's pages only: not to the
+    person sockets (ws/me/) that follow the incident's events for a dashboard."""
+    return f"presence_{incident_id}"
+
+
 def user_group(user_id: int) -> str:
     return f"user_{user_id}"
 

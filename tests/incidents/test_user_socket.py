@@ -301,3 +301,29 @@ def test_a_lead_hand_over_tells_both_people(incident, lead, drafter):
     run(scenario)
     expected = {"timeline.lead_handed_over", events.MEMBERSHIPS_CHANGED}
     assert seen == {lead.pk: expected, drafter.pk: expected}
+
+
+def test_presence_in_the_room_is_not_sent_to_the_persons_socket(incident, lead, drafter):
+    """The room's presence chatter (every open room page, every 20 s) goes to the room's
+    pages only; a stray presence message is ignored, not an error."""
+    from channels.layers import get_channel_layer
+
+    from tests.incidents.test_consumer import socket
+
+    dashboard_key, room_key = session_cookie(drafter)[1], session_cookie(lead)[1]
+
+    async def scenario():
+        dashboard = me(dashboard_key)
+        assert (await dashboard.connect())[0]
+        room = socket(incident, room_key)
+        assert (await room.connect())[0]  # announces itself to the presence group
+        await get_channel_layer().group_send(
+            events.incident_group(incident.pk), {"type": "presence.tick"}
+        )
+        assert await dashboard.receive_nothing(timeout=0.3)
+        await note(incident, lead, "still following")
+        assert (await received(dashboard))["entry"]["text"] == "still following"
+        await room.disconnect()
+        await dashboard.disconnect()
+
+    run(scenario)
