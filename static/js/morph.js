@@ -119,10 +119,4 @@
       detail.swapOverride = `morph:${declared}`;
     }
   });
-
-  window.crisisMorph = {
-    // For scripts that change a field's value on the person's behalf (restoring a draft).
-    markTyped(field) { if (isField(field)) typed.add(field); },
-    isTyped: (field) => typed.has(field),
-  };
 })();

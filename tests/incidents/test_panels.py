@@ -137,3 +137,50 @@ def test_the_room_names_every_incident_panel(incident, lead, browser_client):
     for value in re.findall(r'data-panel="([^"]+)"', html):
         named.update(value.split())
     assert named == set(panels.PANELS)
+
+
+def named_panels(html: str) -> set[str]:
+    return {name for value in re.findall(r'data-panel="([^"]+)"', html) for name in value.split()}
+
+
+def test_the_other_pages_name_their_panels(incident, approver, make_statement, browser_client):
+    from django.urls import reverse
+
+    statement = make_statement(state="in_review")
+    client = browser_client.as_user(approver)
+    pages = {
+        reverse("dashboard"): {panels.INCIDENTS, panels.NOTIFICATIONS},
+        reverse("approvals-inbox"): {panels.APPROVALS, panels.NOTIFICATIONS},
+        reverse("statement-detail", args=[statement.pk]): {
+            panels.STATEMENT,
+            panels.NOTIFICATIONS,
+        },
+    }
+    seen = set()
+    for path, expected in pages.items():
+        assert named_panels(client.get(path).content.decode()) == expected, path
+        seen |= expected
+    assert set(panels.PAGE_PANELS) <= seen
+
+
+def test_a_conflict_to_merge_is_not_refreshed_under_the_editor(
+    incident, drafter, make_statement, browser_client
+):
+    """The page answering a stale save shows the editor's unsaved text: a live refresh of
+    the statement's page would put the saved text back in its place."""
+    from django.urls import reverse
+
+    from statements import actions as statement_actions
+
+    statement = make_statement()
+    statement_actions.statement_edit(
+        statement=statement, actor=drafter, text="Someone else's newer text.", base_revision=1
+    )
+    response = browser_client.as_user(drafter).post(
+        reverse("statement-edit", args=[statement.pk]), {"text": "My text.", "revision": 1}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "My text." in html
+    assert panels.STATEMENT not in named_panels(html)
+    assert f'data-live-incident="{incident.pk}"' in html  # still live for presence
