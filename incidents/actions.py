@@ -136,7 +136,7 @@ def timeline_record(
         head=entry.hash,
         prev_head=prev_hash,
     )
-    events.publish_on_commit(incident.pk, events.entry_event(entry, incident))
+    events.publish_entry(entry, incident)
     return entry
 
 

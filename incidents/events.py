@@ -24,9 +24,23 @@ logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "incident.event"
 
+# A user signal: the person joined, left or changed role in a cell. Their pages refresh
+# (panels.SIGNAL_PANELS) and their own socket (consumers.UserConsumer) re-reads which
+# incidents it follows.
+MEMBERSHIPS_CHANGED = "memberships-changed"
+
+# Timeline kinds that change someone's membership, and where their entry names them.
+_MEMBERSHIP_KINDS = {"member_added", "member_removed", "role_changed"}
+
 
 def incident_group(incident_id: int) -> str:
     return f"incident_{incident_id}"
+
+
+def presence_group(incident_id: int) -> str:
+    """Presence (who has the incident open) goes to the incident's pages only: not to the
+    person sockets (ws/me/) that follow the incident's events for a dashboard."""
+    return f"presence_{incident_id}"
 
 
 def user_group(user_id: int) -> str:
@@ -73,13 +87,34 @@ def event_message(payload: dict) -> dict:
     """The channel-layer message: the payload encoded to JSON once here, so consumers
     forward the same text to every socket instead of encoding it once per recipient."""
     text = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
-    # `seq` lets a consumer notice a lost event (and re-check its person's access).
+    # `seq` lets a consumer notice a lost event (and re-check its person's access); a
+    # person's socket follows several incidents (`incident`) and acts on some signals.
     return {
         "type": EVENT_TYPE,
         "event": payload.get("event", ""),
         "seq": payload.get("seq"),
+        "incident": payload.get("incident_id"),
+        "signal": payload.get("signal"),
         "text": text,
     }
+
+
+def members_changed(kind: str, data: dict) -> set[int]:
+    """The users whose membership a timeline entry of this kind changed: {} for most."""
+    if kind in _MEMBERSHIP_KINDS:
+        return {data["user"]} if data.get("user") else set()
+    if kind == "lead_handed_over":
+        return {side["user"] for side in (data.get("old"), data.get("new")) if side}
+    return set()
+
+
+def publish_entry(entry, incident) -> None:
+    """After commit: the entry's live event to the incident's watchers and, when it changed
+    someone's membership, MEMBERSHIPS_CHANGED to that person (their dashboard and inbox,
+    which sockets watch the incident)."""
+    publish_on_commit(incident.pk, entry_event(entry, incident))
+    for user_id in sorted(members_changed(entry.kind, entry.data or {})):
+        transaction.on_commit(lambda uid=user_id: publish_user_signal(uid, MEMBERSHIPS_CHANGED))
 
 
 def publish_on_commit(incident_id: int, payload: dict) -> None:
@@ -127,8 +162,8 @@ def publish_signal_on_commit(incident_id: int, signal: str, **ids) -> None:
 
 
 def publish_user_signal(user_id: int, signal: str) -> None:
-    """Tell every page this user has open (through their room sockets) to refresh the
-    panels of `signal`."""
+    """Tell every page this user has open (their own socket, or the incident socket of a
+    room or statement page) to refresh the panels of `signal`."""
     payload = {"event": "signal", "signal": signal, "panels": panels.signal_panels(signal)}
     _send(user_group(user_id), event_message(payload), f"{signal} of user {user_id}")
 

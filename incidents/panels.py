@@ -1,10 +1,16 @@
-"""Which panels of the incident room a live event refreshes: decided here, once.
+"""Which panels of which page a live event refreshes: decided here, once.
 
-The room page names its refreshable panels (`data-panel="cell"`...), every live event
+The pages name their refreshable panels (`data-panel="cell"`...), every live event
 carries the names of the panels it changes (`"panels": [...]`, see `events`), and a resync
 (`/incidents/<id>/timeline/?after=<seq>`) answers with the union of the missed entries'
 panels. The browser keeps no list of its own: a new timeline kind, or a new signal, is
-mapped here or the tests fail.
+mapped here or the tests fail. A page refreshes the named panels it has and ignores the
+others (static/js/live.js); refreshes morph, so nothing typed is lost (static/js/morph.js).
+
+Which events reach which page: the incident room and a statement's page listen to the
+incident's socket (its events, and the person's own signals); every other signed-in page
+listens to the person's socket, ws/me/ (their signals, and the events of the open
+incidents they are an active member of: see consumers.UserConsumer).
 
 A panel is named when the event changes what it renders, for some viewer. The timeline
 entry itself and the header's chips and countdown arrive as HTML in the event and need no
@@ -26,20 +32,34 @@ TASKS = "tasks"  # the checklist: columns by role, assignees, suitable playbooks
 CONTACTS = "contacts"
 NOTIFICATIONS = "notifications"  # the bell, on every page
 
+# The room's panels (tests check the room names each of them).
 PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS)
+
+# The other pages' panels.
+INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
+APPROVALS = "approvals"  # "My approvals": the statements waiting for my sign-off now
+STATEMENT = "statement"  # a statement's page: status, text, approvals, what I may do (publish...)
+
+PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT)
+ALL_PANELS = PANELS + PAGE_PANELS
 
 # Who is in the cell and with which role changes the header (lead, "my role", the lead's
 # controls), the cell, the checklist (columns by role, assignable members) and what the
-# viewer may do in the statements and contacts panels.
-_MEMBERSHIP = (HEADER, CELL, TASKS, STATEMENTS, CONTACTS)
+# viewer may do in the statements and contacts panels; on the dashboard the lead and "my
+# role"; whose approval a statement waits for (approver functions), and what each may do
+# on a statement's page.
+_MEMBERSHIP = (HEADER, CELL, TASKS, STATEMENTS, CONTACTS, INCIDENTS, APPROVALS, STATEMENT)
+
+# A statement's state: the room's list, the inboxes it enters or leaves, its own page.
+_STATEMENT = (STATEMENTS, APPROVALS, STATEMENT)
 
 ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     # Written by actions.
     "declared": (),  # nobody watches an incident before it exists
-    "updated": (HEADER, TASKS),  # title, summary, category (suitable playbooks)
-    "status_changed": (HEADER,),  # the lead's "move to" buttons
-    "reopened": (HEADER,),
-    "severity_changed": (HEADER, TASKS),  # the severity picker, suitable playbooks
+    "updated": (HEADER, TASKS, INCIDENTS),  # title, summary, category (suitable playbooks)
+    "status_changed": (HEADER, INCIDENTS),  # the lead's "move to" buttons, the status chip
+    "reopened": (HEADER, INCIDENTS),
+    "severity_changed": (HEADER, TASKS, INCIDENTS),  # the severity picker, suitable playbooks
     "member_added": _MEMBERSHIP,
     "member_removed": _MEMBERSHIP,
     "role_changed": _MEMBERSHIP,
@@ -53,13 +73,14 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "press_contact": (),
     "decision": (),
     # Written by the statements workflow.
-    "statement_drafted": (STATEMENTS,),
-    "statement_revised": (STATEMENTS,),
-    "statement_submitted": (STATEMENTS,),
-    "statement_approved": (STATEMENTS,),
-    "statement_changes_requested": (STATEMENTS,),
-    "statement_published": (STATEMENTS, HEADER),
-    "statement_withdrawn": (STATEMENTS,),
+    "statement_drafted": (STATEMENTS,),  # a new statement: no other statement's page changes
+    "statement_revised": _STATEMENT,  # a revision voids the approvals given
+    "statement_submitted": _STATEMENT,
+    "statement_approved": _STATEMENT,  # the next step's approvers, or the publish box
+    "statement_changes_requested": _STATEMENT,
+    # The first-response countdown stops (the room's header, the dashboard).
+    "statement_published": (*_STATEMENT, HEADER, INCIDENTS),
+    "statement_withdrawn": _STATEMENT,
     # Written by the evidence locker.
     "evidence_added": (EVIDENCE,),
     "evidence_capture_failed": (EVIDENCE,),
@@ -72,11 +93,17 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "contact_thanked": (CONTACTS,),
 }
 
-# Signals: working state outside the timeline (events.signal_payload).
+# Signals: working state outside the timeline (events.signal_payload), and the person's
+# own signals (events.publish_user_signal).
 SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     "evidence-changed": (EVIDENCE,),  # a thumbnail is ready, a capture moved on
     "tasks-changed": (TASKS,),  # a reminder made a task due or overdue
-    "notifications-changed": (NOTIFICATIONS,),  # the user's bell
+    # The user's bell; a hand-off (added to a cell, a statement to approve...) also changes
+    # their dashboard and inbox.
+    "notifications-changed": (NOTIFICATIONS, INCIDENTS, APPROVALS),
+    # The user joined, left or changed role in a cell (events.MEMBERSHIPS_CHANGED): their
+    # dashboard and inbox; their socket also follows that incident's events from now on.
+    "memberships-changed": (INCIDENTS, APPROVALS),
 }
 
 
@@ -91,6 +118,6 @@ def signal_panels(signal: str) -> list[str]:
 
 
 def panels_for(kinds: Iterable[str]) -> list[str]:
-    """The union of the panels of several entries (a resync), in the order of PANELS."""
+    """The union of the panels of several entries (a resync), in the order of ALL_PANELS."""
     wanted = {panel for kind in kinds for panel in ENTRY_PANELS[kind]}
-    return [panel for panel in PANELS if panel in wanted]
+    return [panel for panel in ALL_PANELS if panel in wanted]

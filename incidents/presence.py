@@ -23,7 +23,7 @@ from django.contrib import auth
 from django.utils.crypto import constant_time_compare
 
 from . import extensions, permissions
-from .models import Incident, TimelineEntry
+from .models import OPEN_STATUSES, Incident, Membership, TimelineEntry
 from .people import display_name, initials
 
 # Seconds between two announcements of an open socket. Clients forget entries after 60 s.
@@ -40,6 +40,10 @@ ACCESS_CHECK_SECONDS = 30.0
 # Longer client messages are dropped without being decoded (a real one is ~25 bytes).
 MAX_MESSAGE_LENGTH = 200
 MAX_ID = 10**18 - 1  # the URLs' id converter allows 18 digits
+# A person's own socket (ws/me/) follows the events of at most this many incidents: the
+# open ones they are an active member of, most recently declared first. Their signals
+# (the bell, hand-offs, memberships) reach it whatever the number.
+MAX_FOLLOWED = 50
 
 # "No (valid) editing request": garbage from the client, or nothing pending.
 NOTHING = object()
@@ -143,6 +147,35 @@ def recheck(user, session_key: str | None, incident_id: int) -> Access:
         .first()
     )
     return Access(close=None, may_edit=may_edit, last_seq=last_seq or 0)
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """What a person's own socket may still do: `close` as in Access; `incidents`, the ids
+    of the incidents whose events it follows."""
+
+    close: int | None
+    incidents: frozenset = frozenset()
+
+
+def followed_incidents(user) -> frozenset:
+    """The open incidents `user` is an active member of, MAX_FOLLOWED at most (one query)."""
+    ids = (
+        Membership.objects.active()
+        .filter(user=user, incident__status__in=OPEN_STATUSES)
+        .order_by("-incident__declared_at", "-incident_id")
+        .values_list("incident_id", flat=True)[:MAX_FOLLOWED]
+    )
+    return frozenset(ids)
+
+
+def recheck_user(user, session_key: str | None) -> UserAccess:
+    """The person's socket's check: their session still signs them in, and which incidents
+    they work on now. `user` is the one the socket was opened by."""
+    fresh = session_user(session_key)
+    if fresh is None or fresh.pk != user.pk:
+        return UserAccess(close=4401)
+    return UserAccess(close=None, incidents=followed_incidents(fresh))
 
 
 def is_editable(incident_id: int, statement_id: int) -> bool:

@@ -81,11 +81,13 @@
     try { return JSON.parse(headers)["X-CSRFToken"]; } catch { return ""; }
   }
 
+  // Not an attribute: a live refresh morphs the page to the server's HTML, which has none.
+  const counted = new WeakSet();
   function bindCounters(root) {
     root.querySelectorAll("[data-counter-for]").forEach((counter) => {
       const field = document.getElementById(counter.dataset.counterFor);
-      if (!field || field.dataset.counted) return;
-      field.dataset.counted = "1";
+      if (!field || counted.has(field)) return;
+      counted.add(field);
       const update = () => updateCounter(counter);
       field.addEventListener("input", update);
       field.closest("form")?.querySelector("[name=channel]")?.addEventListener("change", update);

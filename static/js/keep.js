@@ -112,9 +112,12 @@
     });
   }
 
+  // Forms already looked at (not an attribute: a live refresh morphs the page to the
+  // server's HTML, static/js/morph.js).
+  const seen = new WeakSet();
   function restore(form) {
-    if (!user || form.dataset.keepSeen) return;
-    form.dataset.keepSeen = "1";
+    if (!user || seen.has(form)) return;
+    seen.add(form);
     const draft = read(storageKey(form));
     if (!draft || !pristine(form)) return;
     const textFields = fields(form).filter(isText);
@@ -130,6 +133,7 @@
     const note = document.createElement("p");
     note.className = "keep-note";
     note.setAttribute("role", "status");
+    note.setAttribute("data-morph-keep", "");  // not in the server's HTML: a refresh keeps it
     note.append(document.createTextNode(`${t.restored || "Restored what you typed before signing in."} `));
     const discard = document.createElement("button");
     discard.type = "button";

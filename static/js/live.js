@@ -1,151 +1,215 @@
-// Incident room live updates over the incident's WebSocket (socket.js).
+// Live updates over the page's WebSocket (socket.js).
 //
-// Every event carries the incident's timeline sequence number. The page remembers the last
-// one it applied; a gap, or a reconnect, fetches what was missed (?after=<seq>) before going
-// on, so nothing is lost and nothing is applied twice. Timeline entries and header chips
-// arrive as HTML rendered once per event on the server; the other panels the event changes
-// are named by the server (`panels`, incidents/panels.py; a resync's X-Refresh-Panels
-// header) and asked to refresh themselves (crisisCell.refreshPanels, data-panel="...").
+// In the incident room: every event carries the incident's timeline sequence number. The
+// page remembers the last one it applied; a gap, or a reconnect, fetches what was missed
+// (?after=<seq>) before going on, so nothing is lost and nothing is applied twice. Timeline
+// entries and header chips arrive as HTML rendered once per event on the server; the other
+// panels the event changes are named by the server (`panels`, incidents/panels.py; a
+// resync's X-Refresh-Panels header) and asked to refresh themselves
+// (crisisCell.refreshPanels, data-panel="...").
+//
+// On every other signed-in page (dashboard, "My approvals", a statement...): events and
+// signals name the panels they change, which refresh themselves the same way; after a lost
+// connection every panel of the page refreshes once (what was missed is not replayed).
+// A page about one incident (data-live-incident="<id>", e.g. a statement) listens to that
+// incident's socket; the others to the person's own (ws/me/). Refreshes morph
+// (static/js/morph.js): nothing typed is lost.
 (() => {
   "use strict";
 
+  if (!window.crisisSocket || window.crisisLive) return;
   const room = document.getElementById("incident-room");
-  if (!room || !window.crisisSocket) return;
+  // For tests and styles: "connecting", "live" or "paused".
+  const setPageState = (state) => { document.body.dataset.live = state; };
 
-  const incidentId = room.dataset.incident;
-  const language = room.dataset.language;
-  const timelineUrl = room.dataset.timelineUrl;
-  const status = document.getElementById("live-status");
-  let lastSeq = Number(room.dataset.lastSeq) || 0;
-  let resyncing = null;
-  const connection = window.crisisSocket.open(incidentId);
-
-  function setStatus(state) {
-    status.dataset.state = state;
-    status.textContent = status.dataset[`label${state[0].toUpperCase()}${state.slice(1)}`];
+  if (!room) {
+    livePage();
+    return;
   }
+  roomPage(room);
 
-  function localizeTimes(root) {
-    const format = new Intl.DateTimeFormat(document.documentElement.lang, {
-      dateStyle: "short", timeStyle: "short",
-    });
-    root.querySelectorAll("time[data-local]").forEach((el) => {
-      el.textContent = format.format(new Date(el.getAttribute("datetime")));
-    });
-  }
+  function livePage() {
+    const about = document.querySelector("[data-live-incident]");
+    if (!about && !document.body.dataset.user) return;  // signed out: nothing to follow
+    const connection = about
+      ? window.crisisSocket.open(about.dataset.liveIncident)
+      : window.crisisSocket.user();
+    let wasLive = false;
+    let lost = false;
+    setPageState("connecting");
 
-  function timelineFiltered() {
-    const form = document.querySelector(".timeline-filters");
-    if (!form) return false;
-    return [...form.elements].some((el) => (el.type === "checkbox" ? el.checked : el.value));
-  }
-
-  function insertEntries(html) {
-    const list = document.querySelector("#timeline ol.timeline");
-    if (!list || timelineFiltered()) {
-      htmx.trigger(document.body, "timeline-changed");
-      return;
+    function refreshAll() {
+      const names = new Set();
+      document.querySelectorAll("[data-panel]").forEach((el) => {
+        el.dataset.panel.split(/\s+/).filter(Boolean).forEach((name) => names.add(name));
+      });
+      window.crisisCell.refreshPanels([...names]);
     }
-    const holder = document.createElement("template");
-    holder.innerHTML = html;
-    holder.content.querySelectorAll("li.entry").forEach((entry) => {
-      if (document.getElementById(entry.id)) return; // already shown (own action refresh)
-      const seq = Number(entry.dataset.seq);
-      const older = [...list.querySelectorAll(":scope > li.entry")].find(
-        (li) => Number(li.dataset.seq) < seq,
-      );
-      localizeTimes(entry);
-      list.insertBefore(entry, older || list.querySelector(":scope > .timeline-more"));
-      entry.classList.add("is-new");
-    });
-  }
 
-  function applyHeader(fragments) {
-    const chips = document.querySelector("#incident-header .room-title .chips");
-    const countdown = document.querySelector("#incident-header .room-countdown");
-    if (chips) chips.innerHTML = fragments.chips;
-    if (countdown) countdown.innerHTML = fragments.countdown;
-    window.crisisCell?.tick();
-  }
-
-  function apply(payload) {
-    const fragments = payload.html[language] || Object.values(payload.html)[0];
-    insertEntries(fragments.entry);
-    applyHeader(fragments);
-    window.crisisCell.refreshPanels(payload.panels);
-    lastSeq = payload.seq;
-  }
-
-  // Fetch every entry after lastSeq (rendered for this viewer) and refresh the panels.
-  function resync() {
-    if (resyncing) return resyncing;
-    resyncing = fetch(`${timelineUrl}?after=${lastSeq}`, {
-      headers: { "HX-Request": "true" }, credentials: "same-origin",
-    })
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`resync failed: ${response.status}`);
-        // The panels the missed entries' live events would have refreshed.
-        const panels = (response.headers.get("X-Refresh-Panels") || "")
-          .split(",").map((name) => name.trim()).filter(Boolean);
-        const more = response.headers.get("X-Timeline-More") === "true";
-        return { html: await response.text(), panels, more };
-      })
-      .then(({ html, panels, more }) => {
-        const holder = document.createElement("template");
-        holder.innerHTML = html;
-        const seqs = [...holder.content.querySelectorAll("li.entry")].map((li) => Number(li.dataset.seq));
-        if (seqs.length) {
-          insertEntries(html);
-          lastSeq = Math.max(lastSeq, ...seqs);
-          window.crisisCell.refreshPanels(panels);
+    connection
+      .on("message", (payload) => {
+        if (payload.type === "presence") return;
+        if (payload.type === "status") {
+          setPageState(payload.live ? "live" : "paused");
+          if (!payload.live) {
+            lost = true;
+          } else {
+            if (wasLive && lost) refreshAll();  // back after a loss: catch up
+            wasLive = true;
+            lost = false;
+          }
+          return;
         }
-        return more && seqs.length;
+        if (Array.isArray(payload.panels)) window.crisisCell.refreshPanels(payload.panels);
       })
-      .finally(() => { resyncing = null; })
-      // Far behind: the server pages what was missed; ask for the next page.
-      .then((more) => (more ? resync() : undefined));
-    return resyncing;
+      .on("close", () => {
+        setPageState("paused");
+        lost = true;
+      });
+
+    window.crisisLive = {
+      get socket() { return connection.socket; },
+      get state() { return document.body.dataset.live; },
+    };
   }
 
-  function onMessage(payload) {
-    // Presence messages (presence.js) share the socket; they never carry a seq.
-    if (payload.type === "presence") return;
-    // The server says whether it can deliver events (the channel layer may be down).
-    if (payload.type === "status") {
-      setStatus(payload.live ? "live" : "paused");
-      if (payload.live) resync().catch(() => {});
-      return;
+  function roomPage(room) {
+    const incidentId = room.dataset.incident;
+    const language = room.dataset.language;
+    const timelineUrl = room.dataset.timelineUrl;
+    const status = document.getElementById("live-status");
+    let lastSeq = Number(room.dataset.lastSeq) || 0;
+    let resyncing = null;
+    const connection = window.crisisSocket.open(incidentId);
+
+    function setStatus(state) {
+      setPageState(state);
+      status.dataset.state = state;
+      status.textContent = status.dataset[`label${state[0].toUpperCase()}${state.slice(1)}`];
     }
-    if (payload.event === "signal") {
-      // Working state outside the timeline (a thumbnail is ready, a capture moved on).
+
+    function localizeTimes(root) {
+      const format = new Intl.DateTimeFormat(document.documentElement.lang, {
+        dateStyle: "short", timeStyle: "short",
+      });
+      root.querySelectorAll("time[data-local]").forEach((el) => {
+        el.textContent = format.format(new Date(el.getAttribute("datetime")));
+      });
+    }
+
+    function timelineFiltered() {
+      const form = document.querySelector(".timeline-filters");
+      if (!form) return false;
+      return [...form.elements].some((el) => (el.type === "checkbox" ? el.checked : el.value));
+    }
+
+    function insertEntries(html) {
+      const list = document.querySelector("#timeline ol.timeline");
+      if (!list || timelineFiltered()) {
+        htmx.trigger(document.body, "timeline-changed");
+        return;
+      }
+      const holder = document.createElement("template");
+      holder.innerHTML = html;
+      holder.content.querySelectorAll("li.entry").forEach((entry) => {
+        if (document.getElementById(entry.id)) return; // already shown (own action refresh)
+        const seq = Number(entry.dataset.seq);
+        const older = [...list.querySelectorAll(":scope > li.entry")].find(
+          (li) => Number(li.dataset.seq) < seq,
+        );
+        localizeTimes(entry);
+        list.insertBefore(entry, older || list.querySelector(":scope > .timeline-more"));
+        entry.classList.add("is-new");
+      });
+    }
+
+    function applyHeader(fragments) {
+      const chips = document.querySelector("#incident-header .room-title .chips");
+      const countdown = document.querySelector("#incident-header .room-countdown");
+      if (chips) chips.innerHTML = fragments.chips;
+      if (countdown) countdown.innerHTML = fragments.countdown;
+      window.crisisCell?.tick();
+    }
+
+    function apply(payload) {
+      const fragments = payload.html[language] || Object.values(payload.html)[0];
+      insertEntries(fragments.entry);
+      applyHeader(fragments);
       window.crisisCell.refreshPanels(payload.panels);
-      return;
+      lastSeq = payload.seq;
     }
-    if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
-    if (payload.seq > lastSeq + 1 || resyncing) {
-      resync().catch(() => connection.socket && connection.socket.close());
-      return;
+
+    // Fetch every entry after lastSeq (rendered for this viewer) and refresh the panels.
+    function resync() {
+      if (resyncing) return resyncing;
+      resyncing = fetch(`${timelineUrl}?after=${lastSeq}`, {
+        headers: { "HX-Request": "true" }, credentials: "same-origin",
+      })
+        .then(async (response) => {
+          if (!response.ok) throw new Error(`resync failed: ${response.status}`);
+          // The panels the missed entries' live events would have refreshed.
+          const panels = (response.headers.get("X-Refresh-Panels") || "")
+            .split(",").map((name) => name.trim()).filter(Boolean);
+          const more = response.headers.get("X-Timeline-More") === "true";
+          return { html: await response.text(), panels, more };
+        })
+        .then(({ html, panels, more }) => {
+          const holder = document.createElement("template");
+          holder.innerHTML = html;
+          const seqs = [...holder.content.querySelectorAll("li.entry")].map((li) => Number(li.dataset.seq));
+          if (seqs.length) {
+            insertEntries(html);
+            lastSeq = Math.max(lastSeq, ...seqs);
+            window.crisisCell.refreshPanels(panels);
+          }
+          return more && seqs.length;
+        })
+        .finally(() => { resyncing = null; })
+        // Far behind: the server pages what was missed; ask for the next page.
+        .then((more) => (more ? resync() : undefined));
+      return resyncing;
     }
-    apply(payload);
-  }
 
-  // "Live" only once the server says it is subscribed (a status message), not on the
-  // handshake: while the channel layer is down it accepts and closes with 4503.
-  connection
-    .on("message", onMessage)
-    .on("close", () => setStatus("paused"));
+    function onMessage(payload) {
+      // Presence messages (presence.js) share the socket; they never carry a seq.
+      if (payload.type === "presence") return;
+      // The server says whether it can deliver events (the channel layer may be down).
+      if (payload.type === "status") {
+        setStatus(payload.live ? "live" : "paused");
+        if (payload.live) resync().catch(() => {});
+        return;
+      }
+      if (payload.event === "signal") {
+        // Working state outside the timeline (a thumbnail is ready, a capture moved on).
+        window.crisisCell.refreshPanels(payload.panels);
+        return;
+      }
+      if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
+      if (payload.seq > lastSeq + 1 || resyncing) {
+        resync().catch(() => connection.socket && connection.socket.close());
+        return;
+      }
+      apply(payload);
+    }
 
-  // A refresh of the timeline (after an own action, a filter change) shows entries up to
-  // the newest: never ask for them again.
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id !== "timeline") return;
-    event.detail.target.querySelectorAll("li.entry").forEach((li) => {
-      lastSeq = Math.max(lastSeq, Number(li.dataset.seq));
+    // "Live" only once the server says it is subscribed (a status message), not on the
+    // handshake: while the channel layer is down it accepts and closes with 4503.
+    connection
+      .on("message", onMessage)
+      .on("close", () => setStatus("paused"));
+
+    // A refresh of the timeline (after an own action, a filter change) shows entries up to
+    // the newest: never ask for them again.
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      if (event.detail.target.id !== "timeline") return;
+      event.detail.target.querySelectorAll("li.entry").forEach((li) => {
+        lastSeq = Math.max(lastSeq, Number(li.dataset.seq));
+      });
     });
-  });
 
-  window.crisisLive = {
-    get lastSeq() { return lastSeq; },
-    get socket() { return connection.socket; },
-  };
+    window.crisisLive = {
+      get lastSeq() { return lastSeq; },
+      get socket() { return connection.socket; },
+    };
+  }
 })();

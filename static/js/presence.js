@@ -119,15 +119,22 @@
     });
 
   // The statement editor: editing while the text has the focus or unsaved changes.
-  document.querySelectorAll("form[data-presence-editor]").forEach((form) => {
-    const id = Number(form.dataset.presenceEditor);
-    const field = form.querySelector("textarea");
-    if (!field) return;
-    const unsaved = () => field.value !== field.defaultValue;
-    field.addEventListener("focus", () => setEditing(id));
-    field.addEventListener("input", () => setEditing(id));
-    field.addEventListener("blur", () => setEditing(unsaved() ? id : null));
-    form.addEventListener("submit", () => setEditing(null));
+  // Delegated: a live refresh may show the editor later (the statement sent back).
+  const editorOf = (target) => (target instanceof HTMLTextAreaElement
+    ? target.closest("form[data-presence-editor]") : null);
+  const idOf = (form) => Number(form.dataset.presenceEditor);
+  const onEditor = (event) => {
+    const form = editorOf(event.target);
+    if (form) setEditing(idOf(form));
+  };
+  document.addEventListener("focusin", onEditor);
+  document.addEventListener("input", onEditor);
+  document.addEventListener("focusout", (event) => {
+    const form = editorOf(event.target);
+    if (form) setEditing(event.target.value !== event.target.defaultValue ? idOf(form) : null);
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches?.("form[data-presence-editor]")) setEditing(null);
   });
   window.addEventListener("pagehide", () => setEditing(null));
 

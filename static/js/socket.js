@@ -1,7 +1,11 @@
-// The incident's WebSocket (ws/incidents/<id>/), one per page, shared by live.js (timeline
-// events) and presence.js (who is here, who is editing what).
+// The page's WebSocket, one per page, shared by every script that needs it:
+//   - a page about one incident (the room, a statement) opens the incident's socket
+//     (ws/incidents/<id>/): its events, its presence, and the person's own signals;
+//   - every other signed-in page opens the person's socket (ws/me/): their signals (the
+//     bell...) and the events of the open incidents they are in (the dashboard, "My
+//     approvals").
 //
-//   const connection = crisisSocket.open(incidentId);
+//   const connection = crisisSocket.open(incidentId);   // or crisisSocket.user()
 //   connection.on("open" | "message" | "close", handler);  // "message" gets parsed JSON
 //   connection.send({...});                                  // dropped while disconnected
 //
@@ -9,18 +13,19 @@
 // longer in the cell) reloads the page, which is no longer ours. A 4503 close (live updates
 // unavailable: the server cannot subscribe) is retried like a lost connection. The backoff
 // starts over only once the server says the socket is live ({"type": "status", "live":
-// true}), not on every accepted handshake. The socket opens on
-// DOMContentLoaded, after every deferred script has registered its handlers: load this
-// file and the scripts using it with `defer`.
+// true}), not on every accepted handshake. The socket opens on DOMContentLoaded, after
+// every deferred script has registered its handlers: load this file and the scripts using
+// it with `defer`.
 (() => {
   "use strict";
 
-  if (!window.WebSocket) return;
+  if (!window.WebSocket || window.crisisSocket) return;
   const connections = new Map();
+  let domReady = false;
+  document.addEventListener("DOMContentLoaded", () => { domReady = true; });
 
-  function open(incidentId) {
-    const key = String(incidentId);
-    if (connections.has(key)) return connections.get(key);
+  function openPath(path) {
+    if (connections.has(path)) return connections.get(path);
 
     const handlers = { open: [], message: [], close: [] };
     let socket = null;
@@ -29,7 +34,7 @@
 
     function connect() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
-      socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${key}/`);
+      socket = new WebSocket(`${scheme}://${location.host}${path}`);
       socket.addEventListener("open", () => emit("open"));
       socket.addEventListener("message", (message) => {
         let payload;
@@ -54,6 +59,7 @@
     }
 
     const connection = {
+      path,
       on(type, handler) {
         handlers[type].push(handler);
         return connection;
@@ -63,9 +69,10 @@
       },
       get socket() { return socket; },
     };
-    connections.set(key, connection);
-    // Deferred scripts run before DOMContentLoaded (readyState is already "interactive").
-    if (document.readyState === "complete") {
+    connections.set(path, connection);
+    // Listeners added while DOMContentLoaded is being dispatched would not run: after it
+    // (or during it), connect on the next turn.
+    if (domReady || document.readyState === "complete") {
       setTimeout(connect, 0);
     } else {
       document.addEventListener("DOMContentLoaded", connect);
@@ -73,5 +80,8 @@
     return connection;
   }
 
-  window.crisisSocket = { open };
+  window.crisisSocket = {
+    open: (incidentId) => openPath(`/ws/incidents/${encodeURIComponent(String(incidentId))}/`),
+    user: () => openPath("/ws/me/"),
+  };
 })();

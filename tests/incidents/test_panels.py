@@ -25,7 +25,7 @@ def test_every_timeline_kind_says_which_panels_it_refreshes():
     for kind, names in panels.ENTRY_PANELS.items():
         assert isinstance(names, tuple), kind
         assert len(set(names)) == len(names), kind
-        assert set(names) <= set(panels.PANELS), kind
+        assert set(names) <= set(panels.ALL_PANELS), kind
 
 
 def test_every_signal_names_known_panels():
@@ -34,7 +34,7 @@ def test_every_signal_names_known_panels():
 
     assert {EVIDENCE_CHANGED, TASKS_CHANGED, "notifications-changed"} <= set(panels.SIGNAL_PANELS)
     for signal, names in panels.SIGNAL_PANELS.items():
-        assert names and set(names) <= set(panels.PANELS), signal
+        assert names and set(names) <= set(panels.ALL_PANELS), signal
 
 
 def test_an_unmapped_kind_is_refused_not_silently_ignored():
@@ -68,13 +68,13 @@ def test_a_typed_entry_refreshes_no_panel(
     assert payload["panels"] == expected
 
 
-def test_a_status_change_refreshes_the_header_only(
+def test_a_status_change_refreshes_the_header_and_the_dashboards_only(
     incident, lead, listener, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         actions.incident_transition(incident=incident, actor=lead, status="active")
     (payload,) = published(listener)
-    assert payload["panels"] == ["header"]
+    assert payload["panels"] == ["header", "incidents"]
 
 
 def test_a_signal_carries_its_panels(incident):
@@ -109,10 +109,14 @@ def test_a_resync_names_the_panels_of_the_missed_entries(incident, lead, drafter
     assert header_panels(response) == panels.panels_for(
         ["status_changed", "note", "severity_changed"]
     )
-    assert header_panels(response) == ["header", "tasks"]
+    assert header_panels(response) == ["header", "tasks", "incidents"]
 
     # Only the severity change missed.
-    assert header_panels(resync(browser_client, incident, start + 2)) == ["header", "tasks"]
+    assert header_panels(resync(browser_client, incident, start + 2)) == [
+        "header",
+        "tasks",
+        "incidents",
+    ]
     # Nothing missed: nothing to refresh.
     response = resync(browser_client, incident, start + 3)
     assert response[panels.RESYNC_HEADER] == ""
@@ -133,3 +137,50 @@ def test_the_room_names_every_incident_panel(incident, lead, browser_client):
     for value in re.findall(r'data-panel="([^"]+)"', html):
         named.update(value.split())
     assert named == set(panels.PANELS)
+
+
+def named_panels(html: str) -> set[str]:
+    return {name for value in re.findall(r'data-panel="([^"]+)"', html) for name in value.split()}
+
+
+def test_the_other_pages_name_their_panels(incident, approver, make_statement, browser_client):
+    from django.urls import reverse
+
+    statement = make_statement(state="in_review")
+    client = browser_client.as_user(approver)
+    pages = {
+        reverse("dashboard"): {panels.INCIDENTS, panels.NOTIFICATIONS},
+        reverse("approvals-inbox"): {panels.APPROVALS, panels.NOTIFICATIONS},
+        reverse("statement-detail", args=[statement.pk]): {
+            panels.STATEMENT,
+            panels.NOTIFICATIONS,
+        },
+    }
+    seen = set()
+    for path, expected in pages.items():
+        assert named_panels(client.get(path).content.decode()) == expected, path
+        seen |= expected
+    assert set(panels.PAGE_PANELS) <= seen
+
+
+def test_a_conflict_to_merge_is_not_refreshed_under_the_editor(
+    incident, drafter, make_statement, browser_client
+):
+    """The page answering a stale save shows the editor's unsaved text: a live refresh of
+    the statement's page would put the saved text back in its place."""
+    from django.urls import reverse
+
+    from statements import actions as statement_actions
+
+    statement = make_statement()
+    statement_actions.statement_edit(
+        statement=statement, actor=drafter, text="Someone else's newer text.", base_revision=1
+    )
+    response = browser_client.as_user(drafter).post(
+        reverse("statement-edit", args=[statement.pk]), {"text": "My text.", "revision": 1}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "My text." in html
+    assert panels.STATEMENT not in named_panels(html)
+    assert f'data-live-incident="{incident.pk}"' in html  # still live for presence

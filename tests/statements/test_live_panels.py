@@ -13,17 +13,17 @@ def published(listener):
     return [json.loads(message["text"]) for message in listener()]
 
 
-def test_an_approval_refreshes_the_statements(
+def test_an_approval_refreshes_the_statements_the_inboxes_and_its_page(
     in_review, approver, listener, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         actions.statement_approve(statement=in_review, actor=approver, revision=1)
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_approved"
-    assert payload["panels"] == ["statements"]
+    assert payload["panels"] == ["statements", "approvals", "statement"]
 
 
-def test_a_publication_refreshes_the_statements_and_the_header(
+def test_a_publication_also_refreshes_the_header_and_the_dashboards(
     approved, spokesperson, listener, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -32,4 +32,4 @@ def test_a_publication_refreshes_the_statements_and_the_header(
         )
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_published"
-    assert payload["panels"] == ["statements", "header"]
+    assert payload["panels"] == ["statements", "approvals", "statement", "header", "incidents"]
