@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from incidents.errors import NotAllowed
 
-from . import delivery, rules, senders
+from . import delivery, hooks, rules, senders
 from .choices import Channel, Status
 from .models import MAX_BODY, MAX_ERROR, MAX_LABEL, MAX_SUBJECT, OutboundMessage
 
@@ -113,7 +113,16 @@ def messages_deliver(*, keys, now=None) -> dict[str, int]:
     outcomes = {}
     with translation.override(settings.LANGUAGE_CODE):
         for channel, messages in by_channel.items():
-            results = senders.send(channel, messages, deadline=deadline)
+            try:
+                results = senders.send(channel, messages, deadline=deadline)
+            except Exception as error:  # the backend itself is broken (a bad EMAIL_BACKEND)
+                logger.exception("Sending a batch of %s outbox message(s) failed", len(messages))
+                results = [
+                    senders.SendError(
+                        _("%(what)s not sent: %(error)s") % senders.describe(message, error)
+                    )
+                    for message in messages
+                ]
             outcomes.update(zip((m.pk for m in messages), results, strict=True))
         # The caller's clock (a test's, the worker's), moved on by the time spent sending.
         done = now + timedelta(seconds=time.monotonic() - started)
@@ -197,7 +206,7 @@ def _record(claimed, outcomes: dict, *, token: str, counts: dict, now) -> list[s
 
 def _tell_failure_handlers(ids: list[int]) -> None:
     if ids:
-        delivery.failed(
+        hooks.failed(
             list(
                 OutboundMessage.objects.filter(pk__in=ids).select_related(
                     "incident", "user", "sender"

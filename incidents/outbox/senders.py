@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from . import hooks
 from .choices import Channel
 from .models import masked
 
@@ -44,22 +45,6 @@ class PermanentError(SendError):
 
 class ServerUnavailable(SendError):
     """The server cannot be used at all now: the rest of the batch is not tried either."""
-
-
-# Platform posts: one sender per platform, registered by the app that knows the platform
-# (`register_post_sender("mastodon", fn)` from its AppConfig.ready()).
-_post_senders: dict[str, Callable] = {}
-
-
-def register_post_sender(platform: str, sender: Callable) -> None:
-    """`sender(message: OutboundMessage) -> None` posts `message.body` for the row whose
-    `recipient` is "<platform>" or "<platform>:<account or target>". It raises
-    `PermanentError` when trying again cannot help and `SendError` (or anything else) when
-    it may. It MUST send `message.key` as the platform's idempotency key (Mastodon's
-    `Idempotency-Key` header, for instance): a worker killed after the platform accepted
-    the post re-sends it after the lease, and only the key makes that a no-op (at most
-    one post)."""
-    _post_senders[platform] = sender
 
 
 def post_platform(recipient: str) -> str:
@@ -266,7 +251,7 @@ def send_chat(message) -> None:
 
 def send_post(message) -> None:
     platform = post_platform(message.recipient)
-    sender = _post_senders.get(platform)
+    sender = hooks.post_sender(platform)
     if sender is None:
         raise PermanentError(
             _("%(what)s not sent: no sender is installed for the platform “%(platform)s”")

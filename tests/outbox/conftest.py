@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.outbox import actions, delivery, tasks
+from incidents.outbox import actions, hooks, tasks
 from incidents.outbox.actions import Outgoing
 from incidents.outbox.choices import Channel, Status
 from incidents.outbox.models import OutboundMessage
@@ -49,9 +49,9 @@ def failures():
     def handler(messages):
         told.append(list(messages))
 
-    delivery.register_failure_handler(handler)
+    hooks.register_failure_handler(handler)
     yield told
-    delivery.unregister_failure_handler(handler)
+    hooks.unregister_failure_handler(handler)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ platform posts through the registered senders."""
 import pytest
 from django.utils import timezone
 
-from incidents.outbox import senders
+from incidents.outbox import hooks, senders
 from incidents.outbox.actions import Outgoing
 from incidents.outbox.choices import Channel, Status
 from tests.outbox.conftest import LATER, deliver_due, row
@@ -93,8 +93,8 @@ def mastodon(monkeypatch):
             raise fail.pop(0)
         posted.append({"idempotency_key": message.key, "status": message.body})
 
-    monkeypatch.setattr(senders, "_post_senders", {})
-    senders.register_post_sender("mastodon", sender)
+    monkeypatch.setattr(hooks, "_post_senders", {})
+    hooks.register_post_sender("mastodon", sender)
     sender.posted, sender.fail = posted, fail
     return sender
 
@@ -129,7 +129,7 @@ def test_a_sender_that_crashes_is_retried(mastodon, send_later):
 
 
 def test_a_post_to_a_platform_without_a_sender_fails_for_good(send_later, failures, monkeypatch):
-    monkeypatch.setattr(senders, "_post_senders", {})
+    monkeypatch.setattr(hooks, "_post_senders", {})
     [message] = send_later(post("bluesky:brand.example"))
     assert deliver_due()["failed"] == 1
     assert row(message).last_error == (

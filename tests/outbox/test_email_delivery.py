@@ -159,17 +159,17 @@ def test_after_the_last_attempt_the_message_fails_and_the_handlers_hear_of_it(
 
 
 def test_a_failure_handler_that_raises_undoes_nothing(smtp, send_later, failures):
-    from incidents.outbox import delivery
+    from incidents.outbox import hooks
 
     def broken(messages):
         raise RuntimeError("the bell is broken")
 
-    delivery.register_failure_handler(broken)
+    hooks.register_failure_handler(broken)
     try:
         [message] = send_later(mail(to="x@y"))
         deliver_due()
     finally:
-        delivery.unregister_failure_handler(broken)
+        hooks.unregister_failure_handler(broken)
     assert row(message).status == Status.FAILED
     assert len(failures) == 1  # the other handler still heard
 
