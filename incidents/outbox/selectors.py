@@ -4,13 +4,15 @@ operators watch it (the staff page /outbox/, `manage.py outbox_status`)."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from .choices import Channel, Status
 from .models import OutboundMessage
 
 MAX_LISTED = 50
+# The most recent attempt first (a row never tried has none: last).
+LATEST = F("last_attempt_at").desc(nulls_last=True)
 
 
 def undelivered_for(incident, *, limit: int = MAX_LISTED) -> list[OutboundMessage]:
@@ -25,7 +27,7 @@ def undelivered_for(incident, *, limit: int = MAX_LISTED) -> list[OutboundMessag
         OutboundMessage.objects.filter(incident=incident)
         .filter(Q(status=Status.FAILED) | (~Q(status=Status.SENT) & ~Q(last_error="")))
         .select_related("user")
-        .order_by("-last_attempt_at", "-pk")[: _bounded(limit)]
+        .order_by(LATEST, "-pk")[: _bounded(limit)]
     )
 
 
@@ -35,7 +37,7 @@ def failed_for(incident, *, user=None, limit: int = MAX_LISTED) -> list[Outbound
     messages = OutboundMessage.objects.filter(incident=incident, status=Status.FAILED)
     if user is not None:
         messages = messages.filter(user=user)
-    messages = messages.select_related("user").order_by("-last_attempt_at", "-pk")
+    messages = messages.select_related("user").order_by(LATEST, "-pk")
     return list(messages[: _bounded(limit)])
 
 
@@ -75,5 +77,5 @@ def last_failures():
     return (
         OutboundMessage.objects.filter(status=Status.FAILED)
         .select_related("incident")
-        .order_by("-last_attempt_at", "-pk")
+        .order_by(LATEST, "-pk")
     )
