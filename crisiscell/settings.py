@@ -381,6 +381,36 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crisis-cell@localhost")
+# Outgoing messages (incidents/outbox; docs/deployment.md, "Outgoing messages"). SMTP: the
+# credentials and encryption, and a timeout in seconds on every step of a conversation
+# with the server, so a server that hangs costs a worker that long, never forever.
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)  # STARTTLS (port 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)  # implicit TLS (port 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Attempts per message before it is marked failed (its lead is told); the wait between two
+# grows from the base, doubling each time up to the cap (seconds; x 0.5..1 jitter).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 30)
+OUTBOX_BACKOFF_CAP_SECONDS = env_int("OUTBOX_BACKOFF_CAP_SECONDS", 3600)
+# Messages per worker task (one SMTP connection); seconds a worker may hold a claimed batch
+# before the sweep hands it to another (a worker killed mid-send); rows per sweep.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600)
+OUTBOX_SWEEP_LIMIT = env_int("OUTBOX_SWEEP_LIMIT", 2000)
+# Seconds a new message may wait for its worker before the sweep queues it again (its
+# broker message was lost: Redis restarted, the broker was down at commit).
+OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 60)
+# Every minute: retries that came due, messages whose broker message was lost, and batches
+# whose worker died. Idempotent: a message is claimed by one worker at a time.
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "incidents.outbox.tasks.sweep", "schedule": 60.0}
+# Optional: a queue of its own for the outbox's tasks (then run a worker with -Q NAME), so
+# deliveries never wait behind URL captures.
+if OUTBOX_QUEUE := env_str("OUTBOX_QUEUE"):
+    CELERY_TASK_ROUTES = {"incidents.outbox.tasks.*": {"queue": OUTBOX_QUEUE}}
 # Where people reach the app: links in emails are built from it.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/", include("incidents.playbooks.api_urls")),
     path("", include("incidents.urls")),
     path("", include("incidents.notifications.urls")),
+    path("", include("incidents.outbox.urls")),
     path("", include("statements.urls")),
     path("", include("incidents.evidence.urls")),
     path("", include("incidents.playbooks.urls")),

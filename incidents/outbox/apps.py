@@ -10,3 +10,8 @@ class OutboxConfig(AppConfig):
     name = "incidents.outbox"
     label = "outbox"
     verbose_name = _("Outbox")
+
+    def ready(self):
+        # Register the Celery tasks in every process: actions queue them by name, and a name
+        # resolves to its task (run inline in eager mode) only once the module is imported.
+        from . import tasks  # noqa: F401

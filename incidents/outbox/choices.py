@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -13,7 +14,8 @@ class Channel(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    # In context: French agrees the words with "message".
+    PENDING = "pending", pgettext_lazy("outgoing message", "Pending")
+    SENDING = "sending", pgettext_lazy("outgoing message", "Sending")
+    SENT = "sent", pgettext_lazy("outgoing message", "Sent")
+    FAILED = "failed", pgettext_lazy("outgoing message", "Failed")

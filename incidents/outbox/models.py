@@ -50,11 +50,18 @@ class OutboundMessage(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
+    # Counted when a worker claims the row (so a worker killed mid-send counts too).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"))
+    # Pending: when the next attempt is due. Sending: when the worker's lease runs out (past
+    # it, the sweep hands the row back). One indexed column serves both.
     next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=MAX_ERROR, blank=True)
+    # The claim of the batch that is sending the row (random, per claim): a worker whose
+    # lease ran out cannot overwrite what the worker that took over recorded.
+    claim = models.CharField(_("claim"), max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -63,4 +70,18 @@ class OutboundMessage(models.Model):
         verbose_name_plural = _("outgoing messages")
 
     def __str__(self):
-        return f"{self.get_channel_display()} → {self.recipient_label or self.channel}"
+        return f"{self.get_channel_display()} → {self.shown_recipient}"
+
+    @property
+    def shown_recipient(self) -> str:
+        """The recipient as pages, errors and logs name it: its label, else a masked form."""
+        return self.recipient_label or masked(self.channel, self.recipient)
+
+
+def masked(channel: str, recipient: str) -> str:
+    """What may be shown of a recipient: an e-mail address or a post target whole, an
+    Apprise URL only by its scheme (the rest often holds a token)."""
+    if channel == Channel.CHAT:
+        scheme, sep, _rest = recipient.partition("://")
+        return f"{scheme[:20]}://…" if sep else "…"
+    return recipient
