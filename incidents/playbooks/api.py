@@ -346,7 +346,7 @@ class RosterStaffView(APIView):
     @extend_schema(request=StaffSerializer, responses={201: StaffResultSerializer})
     def post(self, request, pk):
         """Add several people of the roster to the cell at once (the lead), all or none:
-        400 lists every problem in `errors` ({"contact", "detail"}), nobody is added."""
+        400 lists every problem in `problems` ({"contact", "detail"}), nobody is added."""
         incident = _room_incident(request, pk)
         serializer = StaffSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

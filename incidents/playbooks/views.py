@@ -182,7 +182,7 @@ def roster(request, pk):
             added = actions.cell_staff(incident=incident, actor=request.user, people=submitted)
         except DomainError as exc:
             problems = [line.removeprefix("- ") for line in exc.message.splitlines()]
-            errors = {e["contact"]: e["detail"] for e in exc.extra.get("errors", [])}
+            errors = {e["contact"]: e["detail"] for e in exc.extra.get("problems", [])}
         else:
             messages.success(
                 request,

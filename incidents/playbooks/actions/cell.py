@@ -23,7 +23,7 @@ def cell_staff(*, incident: Incident, actor, people: list[dict]) -> list[Members
     transaction: either everyone is added or, with the first problem, no one.
 
     `people`: [{"contact": <roster contact id>, "role": <Role>, "function": <ApproverFunction
-    or "">}]. Raises NotAllowed (not the lead) or InvalidInput whose `errors` extra lists
+    or "">}]. Raises NotAllowed (not the lead) or InvalidInput whose `problems` extra lists
     each problem as {"contact": id, "detail": text}: unknown to the roster, without an
     account, already in the cell, listed twice, no role or the lead's, an approver without
     a function. Returns the new memberships, in the order given.
@@ -66,7 +66,7 @@ def cell_staff(*, incident: Incident, actor, people: list[dict]) -> list[Members
             len(errors),
         ) % {"count": len(errors)}
         raise InvalidInput(
-            "\n".join([heading, *(f"- {error['detail']}" for error in errors)]), errors=errors
+            "\n".join([heading, *(f"- {error['detail']}" for error in errors)]), problems=errors
         )
     return [
         incident_actions.member_add(
