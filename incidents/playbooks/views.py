@@ -201,9 +201,11 @@ def roster(request, pk):
         rows.append(
             {
                 "row": row,
+                # Pre-ticked: whoever the roster gives a role to join with (a roster lead
+                # not in the cell is left to the lead's choice).
                 "checked": mine is not None
                 if submitted is not None
-                else row.selectable and bool(row.contact.role),
+                else row.selectable and row.contact.role in actions.STAFF_ROLES,
                 "role": mine["role"] if mine else _default_role(row.contact),
                 "function": mine["function"] if mine else row.contact.function,
                 "error": errors.get(row.contact.pk, ""),

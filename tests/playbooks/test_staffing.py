@@ -212,14 +212,16 @@ def test_a_refusal_keeps_the_choices_and_says_who(incident, lead, committee, bro
 
 @pytest.mark.parametrize("persona", ["drafter", "observer", "staff"])
 def test_others_read_the_roster_without_controls(
-    request, incident, committee, browser_client, persona
+    request, incident, committee, browser_client, api, persona
 ):
     user = request.getfixturevalue(persona)
     response = roster_page(browser_client.as_user(user), incident)
     assert response.status_code == 200
     page = response.content.decode()
     assert "David Keller" in page and 'name="pick"' not in page
-    assert "data-action" not in page
+    assert "data-action" not in page  # the page offers what the API says: nothing
+    listed = api.as_user(user).get(f"/api/incidents/{incident.pk}/roster/").json()
+    assert listed["available_actions"] == [] and len(listed["people"]) == len(COMMITTEE) + 1
     sam = roster_id(incident, "Sam Moreau")
     refused = browser_client.post(
         f"/incidents/{incident.pk}/roster/", {"pick": [sam], f"role-{sam}": "drafter"}
