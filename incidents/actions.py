@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chains, events, rules
+from . import chains, events, extensions, rules
 from .errors import InvalidInput
 from .models import (
     MANUAL_KINDS,
@@ -137,6 +137,7 @@ def timeline_record(
         prev_head=prev_hash,
     )
     events.publish_entry(entry, incident)
+    extensions.follow_timeline(entry, incident)  # e.g. a task the entry completes
     return entry
 
 

@@ -78,3 +78,24 @@ def register_roster(provider: Callable) -> None:
 def roster_of(incident) -> list[RosterEntry]:
     """The incident's roster, in the order its providers give it ([] without a playbook)."""
     return [entry for provider in _roster for entry in provider(incident)]
+
+
+# Timeline followers: what an app above does when an entry is written, e.g. the playbooks
+# complete the task "Publish the holding statement" when a holding statement is published.
+# `follower(entry, incident)` is called by `actions.timeline_record` in the same
+# transaction, under the incident lock, right after the entry is written; it may write
+# through actions itself (its own entries are followed too). Not a signal: registered
+# explicitly, called in registration order, and an error rolls the whole action back.
+_timeline_followers: list[Callable] = []
+
+
+def register_timeline_follower(follower: Callable) -> None:
+    """`follower(entry: TimelineEntry, incident: Incident) -> None`."""
+    if follower not in _timeline_followers:
+        _timeline_followers.append(follower)
+
+
+def follow_timeline(entry, incident) -> None:
+    """Hand a newly written entry to every registered follower, in registration order."""
+    for follower in _timeline_followers:
+        follower(entry, incident)

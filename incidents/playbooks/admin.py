@@ -48,7 +48,12 @@ class PlaybookStepInline(admin.StackedInline):
     model = PlaybookStep
     form = StepForm
     extra = 0
-    fields = [("order", "title"), ("role", "due_minutes", "repeat_minutes"), "guidance"]
+    fields = [
+        ("order", "title"),
+        ("role", "due_minutes", "repeat_minutes"),
+        "completes_on",
+        "guidance",
+    ]
 
 
 class StatementTemplateInline(admin.StackedInline):
@@ -98,7 +103,9 @@ class ContactInline(admin.StackedInline):
     fields = [
         ("kind", "order"),
         ("name", "role_title"),
-        ("phone", "email", "backup"),
+        ("phone", "email"),
+        ("role", "function"),
+        ("backup", "backup_email"),
         ("handle", "platform", "audience"),
         "language",
         "notes",
@@ -269,7 +276,16 @@ class AppliedPlaybookAdmin(ReadOnlyAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ["title", "incident", "role", "due_at", "status", "assignee", "completed_at"]
+    list_display = [
+        "title",
+        "incident",
+        "role",
+        "due_at",
+        "status",
+        "completes_on",
+        "assignee",
+        "completed_at",
+    ]
     list_filter = ["status", "role"]
     list_select_related = ["incident", "assignee"]
     search_fields = ["title", "incident__title"]

@@ -114,3 +114,12 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = portable.SECTIONS["contacts"][1]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+    def clean(self):
+        cleaned = super().clean()
+        problems = validation.contact_roster_errors(
+            cleaned.get("kind"), cleaned.get("role", ""), cleaned.get("function", "")
+        )
+        for field, problem in problems.items():
+            self.add_error(field, problem)
+        return cleaned

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.models import Incident
+from incidents.api.serializers import MemberSerializer, UserSummarySerializer
+from incidents.models import ApproverFunction, Incident, Role
 
 from . import actions, rules, selectors
 from .models import (
@@ -28,7 +29,16 @@ User = get_user_model()
 class StepSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlaybookStep
-        fields = ["id", "order", "title", "guidance", "role", "due_minutes", "repeat_minutes"]
+        fields = [
+            "id",
+            "order",
+            "title",
+            "guidance",
+            "role",
+            "due_minutes",
+            "repeat_minutes",
+            "completes_on",
+        ]
 
 
 class TemplateSerializer(serializers.ModelSerializer):
@@ -111,6 +121,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "overdue",
             "repeat_minutes",
             "occurrence",
+            "completes_on",
             "status",
             "assignee",
             "completed_at",
@@ -243,3 +254,103 @@ class TaskAssignView(APIView):
                 raise ValidationError({"assignee": "No such user."})
         task = actions.task_assign(task=task, actor=request.user, assignee=assignee)
         return Response(_task_response(request, task))
+
+
+# --- The committee roster and staffing the cell from it -----------------------------------
+
+
+class CellPlaceSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    function = serializers.CharField()
+    role_label = serializers.CharField(source="role_display")
+
+
+class RosterPersonSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(
+        source="contact.pk", help_text="The roster entry's id: what `staff/` takes."
+    )
+    name = serializers.CharField(source="contact.name")
+    role_title = serializers.CharField(source="contact.role_title")
+    email = serializers.CharField(source="contact.email")
+    role = serializers.CharField(
+        source="contact.role", help_text="The cell role the roster gives them, or empty."
+    )
+    function = serializers.CharField(
+        source="contact.function", help_text="For an approver: what they sign off for."
+    )
+    backup = serializers.CharField(source="contact.backup")
+    backup_email = serializers.CharField(source="contact.backup_email")
+    account = UserSummarySerializer(
+        allow_null=True, help_text="The active account with this e-mail, or null."
+    )
+    backup_account = UserSummarySerializer(allow_null=True)
+    in_cell = CellPlaceSerializer(
+        source="membership", allow_null=True, help_text="Their place in the cell now, or null."
+    )
+    selectable = serializers.BooleanField(
+        help_text="Has an account and is not in the cell: `staff/` can add them."
+    )
+
+
+class RosterSerializer(serializers.Serializer):
+    available_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=rules.ROSTER_ACTIONS),
+        help_text="`staff_cell`: you may add people of the roster (the lead).",
+    )
+    people = RosterPersonSerializer(many=True)
+
+
+def _room_incident(request, pk) -> Incident:
+    try:  # with its cell: the rules and the "in the cell" column cost no more queries
+        return incident_selectors.incident_for_room(request.user, pk)
+    except Incident.DoesNotExist:
+        raise NotFound() from None
+
+
+class RosterView(APIView):
+    @extend_schema(responses=RosterSerializer)
+    def get(self, request, pk):
+        """The incident's committee roster (from its playbook) with each person's account
+        (matched by e-mail) and place in the cell; at most 200 people."""
+        incident = _room_incident(request, pk)
+        data = {
+            "available_actions": rules.roster_actions(request.user, incident),
+            "people": selectors.roster_rows(incident),
+        }
+        return Response(RosterSerializer(data).data)
+
+
+class StaffPersonSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(help_text="A roster entry's id (GET roster/).")
+    role = serializers.ChoiceField(
+        choices=[(r, Role(r).label) for r in actions.STAFF_ROLES],
+        help_text="Not `lead`: leadership is handed over.",
+    )
+    function = serializers.ChoiceField(
+        choices=ApproverFunction.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Required for an approver; ignored for other roles.",
+    )
+
+
+class StaffSerializer(serializers.Serializer):
+    people = StaffPersonSerializer(many=True, max_length=actions.MAX_STAFFED)
+
+
+class StaffResultSerializer(serializers.Serializer):
+    added = MemberSerializer(many=True)
+
+
+class RosterStaffView(APIView):
+    @extend_schema(request=StaffSerializer, responses={201: StaffResultSerializer})
+    def post(self, request, pk):
+        """Add several people of the roster to the cell at once (the lead), all or none:
+        400 lists every problem in `problems` ({"contact", "detail"}), nobody is added."""
+        incident = _room_incident(request, pk)
+        serializer = StaffSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        added = actions.cell_staff(
+            incident=incident, actor=request.user, people=serializer.validated_data["people"]
+        )
+        return Response(StaffResultSerializer({"added": added}).data, status=201)

@@ -16,9 +16,12 @@ class PlaybooksConfig(AppConfig):
         from statements import drafting
 
         from . import selectors, tasks  # noqa: F401 (tasks: registered in every process)
+        from .actions import complete_tasks_on
         from .views import board_context
 
         incident_extensions.register_room_panel(board_context)
+        incident_extensions.register_roster(selectors.roster)
+        incident_extensions.register_timeline_follower(complete_tasks_on)
         drafting.register_template_source(
             templates_of=selectors.templates_of, draft=selectors.draft_from_template
         )

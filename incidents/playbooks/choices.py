@@ -18,3 +18,14 @@ class TaskStatus(models.TextChoices):
 class ReminderKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due in 5 minutes")
     OVERDUE = "overdue", _("Overdue")
+
+
+class CompletesOn(models.TextChoices):
+    """What completes a checklist step by itself: the event the cell would otherwise tick
+    the task for. The reserved values name events of later capabilities (the public crisis
+    center, the post-mortem): a step may declare them now; nothing completes them yet."""
+
+    HOLDING_PUBLISHED = "holding_published", _("First public holding statement published")
+    STATEMENT_PUBLISHED = "statement_published", _("Any statement published")
+    CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live (reserved)")
+    POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off (reserved)")

@@ -16,10 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Incident, Platform, Role, Severity
+from incidents.models import ApproverFunction, Incident, Platform, Role, Severity
 from statements.models import Channel, Language, StatementKind
 
-from .choices import ContactKind, ReminderKind, TaskStatus
+from .choices import CompletesOn, ContactKind, ReminderKind, TaskStatus
 
 REVIEW_EVERY = timedelta(days=182)  # "not reviewed for 6 months" is flagged in the admin
 
@@ -89,6 +89,13 @@ class PlaybookStep(models.Model):
         blank=True,
         help_text=_("For a cadence such as regular updates, while the incident is open."),
     )
+    completes_on = models.CharField(
+        _("completes itself when"),
+        max_length=32,
+        choices=CompletesOn.choices,
+        blank=True,
+        help_text=_("Leave empty for a task the cell ticks by hand."),
+    )
 
     class Meta:
         db_table = "incidents_playbookstep"
@@ -155,7 +162,18 @@ class ContactFields(models.Model):
     role_title = models.CharField(_("role or organisation"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The committee roster: the role this person takes in the cell, the function they sign
+    # off for as an approver, and who stands in for them (name in `backup`).
+    role = models.CharField(_("role in the cell"), max_length=16, choices=Role.choices, blank=True)
+    function = models.CharField(
+        _("approver function"),
+        max_length=16,
+        choices=ApproverFunction.choices,
+        blank=True,
+        help_text=_("Only for an approver: what they sign off for."),
+    )
     backup = models.CharField(_("backup"), max_length=150, blank=True)
+    backup_email = models.EmailField(_("backup's email"), blank=True)
     handle = models.CharField(_("handle"), max_length=150, blank=True)
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices, blank=True)
     audience = models.PositiveBigIntegerField(_("audience size"), null=True, blank=True)
@@ -175,7 +193,10 @@ COPIED_CONTACT_FIELDS = [
     "role_title",
     "phone",
     "email",
+    "role",
+    "function",
     "backup",
+    "backup_email",
     "handle",
     "platform",
     "audience",
@@ -254,6 +275,9 @@ class Task(models.Model):
         _("repeats every (minutes)"), null=True, blank=True
     )
     occurrence = models.PositiveIntegerField(_("occurrence"), default=1)
+    completes_on = models.CharField(
+        _("completes itself when"), max_length=32, choices=CompletesOn.choices, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN
     )

@@ -6,6 +6,7 @@ from django.contrib.auth import get_permission_codename
 from django.utils.translation import gettext as _
 
 from incidents import permissions
+from incidents import rules as incident_rules
 from incidents.errors import InvalidInput, TransitionNotAllowed, require
 
 from .models import Playbook, Task, TaskStatus
@@ -54,6 +55,24 @@ def check_assign(user, task: Task, incident, assignee) -> bool:
     if task.status != TaskStatus.OPEN:
         raise TransitionNotAllowed(_("This task is done already."))
     return task.assignee_id != (assignee.pk if assignee else None)
+
+
+# --- The committee roster: staffing the cell from it ---------------------------------------
+
+STAFF_CELL = "staff_cell"  # add several people of the roster to the cell at once
+ROSTER_ACTIONS = (STAFF_CELL,)
+
+
+def roster_actions(user, incident) -> list[str]:
+    """What this user may do with the incident's roster now (the roster page's controls
+    and the roster API's `available_actions`): staffing is managing the cell, the lead's."""
+    allowed = incident_rules.MANAGE_CELL in incident_rules.available_actions(user, incident)
+    return [STAFF_CELL] if allowed else []
+
+
+def check_staff(user, incident) -> None:
+    """Raise the core's refusal unless the user may manage the cell (on the locked row)."""
+    incident_rules.require(user, incident, incident_rules.MANAGE_CELL)
 
 
 # --- The playbook library: who may import files and mark playbooks reviewed ---------------

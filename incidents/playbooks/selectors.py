@@ -1,12 +1,17 @@
 """Reads of the playbooks' incident side, each in a constant number of queries."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from incidents.models import Role
+from incidents.extensions import RosterEntry
+from incidents.models import Membership, Role
 
+from .choices import ContactKind
 from .models import (
     AppliedPlaybook,
     IncidentContact,
@@ -62,6 +67,96 @@ def templates_of(incident) -> QuerySet[IncidentTemplate]:
 
 def contacts_of(incident) -> QuerySet[IncidentContact]:
     return IncidentContact.objects.filter(incident=incident).order_by("kind", "order", "id")
+
+
+MAX_ROSTER = 200  # committee entries read at most: a committee is a dozen people
+
+
+def committee_of(incident) -> QuerySet[IncidentContact]:
+    """The incident's crisis committee (its copy of the playbook's), in the roster's order."""
+    return contacts_of(incident).filter(kind=ContactKind.COMMITTEE)[:MAX_ROSTER]
+
+
+def accounts_by_email(emails) -> dict[str, object]:
+    """Active site accounts by lower-cased e-mail, in one query (none without e-mails). An
+    e-mail that several active accounts share matches none of them: staffing a crisis cell
+    must never pick a person at random."""
+    wanted = {email.strip().lower() for email in emails if email and email.strip()}
+    if not wanted:
+        return {}
+    found: dict[str, list] = {}
+    accounts = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .annotate(email_key=Lower("email"))
+        .filter(email_key__in=wanted)
+        .order_by("pk")
+    )
+    for account in accounts:
+        found.setdefault(account.email_key, []).append(account)
+    return {email: matches[0] for email, matches in found.items() if len(matches) == 1}
+
+
+def _account(accounts: dict, email: str):
+    return accounts.get(email.strip().lower()) if email else None
+
+
+def roster(incident) -> list[RosterEntry]:
+    """The incident's committee roster (the incidents.extensions provider): each person and
+    backup matched to the active account with that e-mail (case-insensitive). Two queries
+    whatever its size (one without a committee)."""
+    contacts = list(committee_of(incident))
+    accounts = accounts_by_email([c.email for c in contacts] + [c.backup_email for c in contacts])
+    return [
+        RosterEntry(
+            name=c.name,
+            email=c.email,
+            role=c.role,
+            function=c.function,
+            user=_account(accounts, c.email),
+            backup_name=c.backup,
+            backup_email=c.backup_email,
+            backup_user=_account(accounts, c.backup_email),
+        )
+        for c in contacts
+    ]
+
+
+@dataclass
+class RosterRow:
+    """One person of the roster as the staffing page and API show them."""
+
+    contact: IncidentContact
+    account: object  # the matched active user, or None
+    backup_account: object
+    membership: object  # their active membership in the cell, or None
+
+    @property
+    def selectable(self) -> bool:
+        return self.account is not None and self.membership is None
+
+
+def roster_rows(incident) -> list[RosterRow]:
+    """The roster with account matches and who is in the cell already. Pass the incident
+    with its prefetched cell (the room's): two queries whatever the roster's size."""
+    contacts = list(committee_of(incident))
+    accounts = accounts_by_email([c.email for c in contacts] + [c.backup_email for c in contacts])
+    members = getattr(incident, "active_memberships", None)
+    if members is None:
+        members = list(Membership.objects.active().filter(incident=incident))
+    by_user = {m.user_id: m for m in members}
+    rows = []
+    for contact in contacts:
+        account = _account(accounts, contact.email)
+        rows.append(
+            RosterRow(
+                contact=contact,
+                account=account,
+                backup_account=_account(accounts, contact.backup_email),
+                membership=by_user.get(account.pk) if account else None,
+            )
+        )
+    return rows
 
 
 def next_update_at(incident):

@@ -7,9 +7,19 @@ attribute access, no filter, no tag, and values are inserted once (a title conta
 """
 
 import re
+import unicodedata
 
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import (
+    format_date,
+    format_time,
+    get_timezone,
+    get_timezone_location,
+    get_timezone_name,
+)
 from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from incidents.errors import InvalidInput
@@ -44,14 +54,94 @@ def check_template(text: str) -> None:
         )
 
 
+# A value that ends a sentence already: a literal "." right after it would double it
+# ("… 2:33 p.m.." or "Acme Inc..").
+SENTENCE_END = (".", "!", "?", "…")
+
+
 def render_template(text: str, values: dict[str, str]) -> str:
+    """The template with each placeholder replaced by its value, once (a value is never
+    read as a template). A literal "." right after a value that ends with a full stop, "!",
+    "?" or "…" is dropped, so punctuation is never doubled; a literal "..." stays."""
     check_template(text)
-    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+    pieces: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(text):
+        pieces.append(_literal(text[position : match.start()], pieces))
+        pieces.append(values[match.group(1)])
+        position = match.end()
+    pieces.append(_literal(text[position:], pieces))
+    return "".join(pieces)
 
 
-def _time(moment, language: str) -> str:
-    with timezone.override(settings.TIME_ZONE), translation.override(language):
-        return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+def _literal(literal: str, before: list[str]) -> str:
+    value = before[-1] if before else ""
+    if value.endswith(SENTENCE_END) and literal.startswith(".") and not literal.startswith(".."):
+        return literal[1:]
+    return literal
+
+
+# --- Dates and times in the statement's language ------------------------------------------
+# Babel (CLDR data) gives month names, the order of day and month, the 12- or 24-hour clock
+# and city names in every language. Where CLDR's generic patterns read stiffly in a public
+# statement, the two languages the product is written in follow their house style: French
+# writes "14 h 33" (Imprimerie nationale) and says "à"; English says "at". Other languages
+# take CLDR's own patterns.
+STYLE = {
+    "fr": {"time": "H 'h' mm", "at": "{date} à {time}", "zone": "heure de {city}"},
+    "en": {"at": "{date} at {time}", "zone": "{city} time"},
+}
+ELIDING_VOWELS = "AEIOUY"  # French "heure d'Amsterdam"
+
+
+def statement_locale(language: str, zone_name: str) -> Locale:
+    """The statement's language as written where the company is: with the territory of its
+    time zone when CLDR has that variant (English from Europe/Paris is en_FR, "30 November
+    2026"; from America/New_York en_US, "November 30, 2026"), else the language alone."""
+    territory = get_global("zone_territories").get(zone_name)
+    candidates = [f"{language}_{territory}"] if territory else []
+    for identifier in [*candidates, language]:
+        try:
+            return Locale.parse(identifier)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse(settings.LANGUAGE_CODE)
+
+
+def _zone_phrase(language: str, zone_name: str, locale: Locale) -> str:
+    """'heure de Paris', 'Paris time'; in other languages CLDR's name of the zone
+    ('Mitteleuropäische Zeit', 'hora de Europa central'); a zone without a city ('UTC',
+    'Etc/GMT+5') is named as such."""
+    zone = get_timezone(zone_name)
+    pattern = STYLE.get(language, {}).get("zone")
+    if zone_name == "UTC" or zone_name.startswith("Etc/"):
+        return get_timezone_location(zone, locale=locale, return_city=True)
+    if pattern is None:
+        return get_timezone_name(zone, "long", locale=locale)
+    city = get_timezone_location(zone, locale=locale, return_city=True)
+    if language == "fr" and unicodedata.normalize("NFD", city)[:1].upper() in ELIDING_VOWELS:
+        pattern = pattern.replace("de {city}", "d\u2019{city}")  # the typographic apostrophe
+    return pattern.format(city=city)
+
+
+def format_moment(moment, language: str, zone_name: str | None = None) -> str:
+    """A date and time for a statement in `language`, in the site's time zone (the
+    company's, not the drafter's browser's), with the zone named: "30 novembre 2026 à
+    14 h 33 (heure de Paris)", "30 November 2026 at 14:33 (Paris time)". `moment` is an
+    aware datetime; `zone_name` an IANA name (default settings.TIME_ZONE)."""
+    zone_name = zone_name or settings.TIME_ZONE
+    zone = get_timezone(zone_name)
+    locale = statement_locale(language, zone_name)
+    style = STYLE.get(language, {})
+    local = moment.astimezone(zone)
+    date = format_date(local, "long", locale=locale)
+    time = format_time(local, style.get("time", "short"), tzinfo=zone, locale=locale)
+    if "at" in style:
+        when = style["at"].format(date=date, time=time)
+    else:  # CLDR's "{1}, {0}" (date, time); quoted literals lose their quotes
+        pattern = re.sub(r"'([^']*)'", r"\1", str(locale.datetime_formats["long"]))
+        when = pattern.replace("{1}", date).replace("{0}", time)
+    return f"{when} ({_zone_phrase(language, zone_name, locale)})"
 
 
 def values_for(incident, *, brand: str, language: str, next_update_at=None) -> dict[str, str]:
@@ -61,7 +151,7 @@ def values_for(incident, *, brand: str, language: str, next_update_at=None) -> d
     return {
         "incident.title": incident.title,
         "brand": brand,
-        "next_update_at": _time(next_update_at, language) if next_update_at else "",
-        "declared_at": _time(incident.declared_at, language),
+        "next_update_at": format_moment(next_update_at, language) if next_update_at else "",
+        "declared_at": format_moment(incident.declared_at, language),
         "platforms": platforms,
     }

@@ -8,6 +8,7 @@ urlpatterns = [
     path("incidents/<id:pk>/tasks/", playbooks.tasks_panel, name="incident-tasks"),
     path("incidents/<id:pk>/contacts/", playbooks.contacts_panel, name="incident-contacts"),
     path("incidents/<id:pk>/playbook/", playbooks.apply, name="incident-apply-playbook"),
+    path("incidents/<id:pk>/roster/", playbooks.roster, name="incident-roster"),
     path(
         "incidents/<id:pk>/tasks/<id:task_id>/complete/",
         playbooks.complete,

@@ -10,8 +10,9 @@ from collections import Counter
 from django.utils.translation import gettext as _
 
 from incidents.errors import InvalidInput
-from incidents.models import Category, Severity
+from incidents.models import Category, Role, Severity
 
+from .choices import ContactKind
 from .templating import check_template
 
 MAX_MINUTES = 30 * 24 * 60  # 30 days: a checklist is for the crisis, not for the year
@@ -89,3 +90,19 @@ def duplicate_severity_error(severity) -> str:
     return _("The severity “%(severity)s” has more than one approval policy: keep one.") % {
         "severity": severity_label(severity)
     }
+
+
+def contact_roster_errors(kind, role, function) -> dict[str, str]:
+    """A contact's place in the committee roster: a cell role only for a committee member,
+    an approver function only (and always) with the approver role. Field -> message."""
+    errors = {}
+    if role and kind and kind != ContactKind.COMMITTEE:
+        errors["role"] = _("Only crisis committee members have a role in the cell.")
+    if function and role != Role.APPROVER:
+        errors["function"] = _("Only an approver has an approver function: choose the role.")
+    elif role == Role.APPROVER and not function:
+        errors["function"] = _(
+            "Say what this approver signs off for (legal, communications…): approval "
+            "policies ask for functions."
+        )
+    return errors

@@ -1,15 +1,19 @@
 """The room's task board and contacts, applying a playbook, and the notification bell.
 Thin: read through selectors, write through actions (htmx answers as the room's forms)."""
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import permissions
+from incidents.errors import DomainError
+from incidents.models import ApproverFunction, Role
 from incidents.shortcuts import incident_or_404, perform, refused
 from incidents.text import parse_id
 from statements import selectors as statement_selectors
@@ -137,4 +141,87 @@ def mark_contact(request, pk, contact_id):
         contact=contact,
         what=request.POST.get("what", ""),
         done=request.POST.get("done") == "true",
+    )
+
+
+# --- Staffing the cell from the committee roster -------------------------------------------
+
+
+def _default_role(contact) -> str:
+    """The role the page proposes: the roster's, but a roster lead joins as an observer
+    (the lead is handed over once they are in the cell, never added)."""
+    return contact.role if contact.role in actions.STAFF_ROLES else Role.OBSERVER
+
+
+def _submitted(post) -> list[dict]:
+    """The ticked people of the roster form: [{"contact", "role", "function"}]."""
+    people = []
+    for raw in post.getlist("pick"):
+        contact_id = parse_id(raw)
+        people.append(
+            {
+                "contact": contact_id if contact_id is not None else raw,
+                "role": post.get(f"role-{raw}", ""),
+                "function": post.get(f"function-{raw}", ""),
+            }
+        )
+    return people
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster(request, pk):
+    """The committee roster of the incident: everyone may read it; the lead ticks people
+    and adds them all to the cell in one submit (all or none)."""
+    incident = incident_or_404(request, pk)
+    available = rules.roster_actions(request.user, incident)
+    submitted, errors, problems = None, {}, []
+    if request.method == "POST":
+        submitted = _submitted(request.POST)
+        try:
+            added = actions.cell_staff(incident=incident, actor=request.user, people=submitted)
+        except DomainError as exc:
+            problems = [line.removeprefix("- ") for line in exc.message.splitlines()]
+            errors = {e["contact"]: e["detail"] for e in exc.extra.get("problems", [])}
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d person added to the cell.",
+                    "%(count)d people added to the cell.",
+                    len(added),
+                )
+                % {"count": len(added)},
+            )
+            return redirect("incident-room", pk=incident.pk)
+    chosen = {p["contact"]: p for p in submitted or []}
+    rows = []
+    for row in selectors.roster_rows(incident):
+        mine = chosen.get(row.contact.pk)
+        rows.append(
+            {
+                "row": row,
+                # Pre-ticked: whoever the roster gives a role to join with (a roster lead
+                # not in the cell is left to the lead's choice).
+                "checked": mine is not None
+                if submitted is not None
+                else row.selectable and row.contact.role in actions.STAFF_ROLES,
+                "role": mine["role"] if mine else _default_role(row.contact),
+                "function": mine["function"] if mine else row.contact.function,
+                "error": errors.get(row.contact.pk, ""),
+            }
+        )
+    return render(
+        request,
+        "incidents/playbooks/roster.html",
+        {
+            "incident": incident,
+            "rows": rows,
+            "available_actions": available,
+            "problems": problems,
+            "roles": [(r, Role(r).label) for r in actions.STAFF_ROLES],
+            "functions": ApproverFunction.choices,
+            "selectable": any(r["row"].selectable for r in rows),
+        },
+        status=422 if problems else 200,
     )

@@ -164,8 +164,12 @@ def test_templates_pass_the_check_and_render(playbooks, sample_incident):
         assert "{{" not in text and "}}" not in text, template
         assert text == text.strip() and text, template
         if "{{ next_update_at }}" in template.text:
-            expected = "28/11/2026 22:45" if template.language == "fr" else "11/28/2026"
+            expected = {
+                "fr": "28 novembre 2026 à 22 h 45 (heure de Paris)",
+                "en": "28 November 2026 at 22:45 (Paris time)",
+            }[template.language]
             assert expected in text, template
+        assert ".." not in text.replace("...", ""), template
 
 
 def test_x_templates_fit_once_rendered_with_a_long_title(playbooks, sample_incident):

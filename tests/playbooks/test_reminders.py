@@ -1,10 +1,10 @@
-"""Reminders: once per task and threshold, to the people responsible, in app and by email;
-a second run (a restarted worker, a doubled beat) sends nothing more."""
+"""Reminders: once per task and threshold, to the people responsible, through notify() (the
+bell; e-mail and chat go through the outbox as each person's settings say); a second run (a
+restarted worker, a doubled beat) sends nothing more, and a done task none at all."""
 
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from incidents import actions as incident_actions
@@ -16,8 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def about(task):
-    """The bell's notifications about this task (they link to it in the room)."""
-    return Notification.objects.filter(url__endswith=f"#task-{task.pk}")
+    """The reminders about this task (they link to it in the room)."""
+    return Notification.objects.filter(
+        url__endswith=f"#task-{task.pk}", kind__in=["due_soon", "overdue"]
+    )
 
 
 def task(incident, title):
@@ -33,8 +35,9 @@ def test_due_soon_once_then_overdue_once(followed, lead):
     assert actions.tasks_send_reminders(now=before) == 0  # run twice: one notification
     assert actions.tasks_send_reminders(now=before + timedelta(seconds=30)) == 0
     notes = about(first).filter(user=lead)
-    assert [n.kind for n in notes] == ["due_soon"]
-    assert len(mail.outbox) == 1 and "Due in 5 minutes" in mail.outbox[0].subject
+    assert [(n.kind, n.subject, n.url) for n in notes] == [
+        ("due_soon", first.title, f"/incidents/{followed.pk}/#task-{first.pk}")
+    ]
     after = first.due_at + timedelta(minutes=1)
     actions.tasks_send_reminders(now=after)
     actions.tasks_send_reminders(now=after)
@@ -42,7 +45,20 @@ def test_due_soon_once_then_overdue_once(followed, lead):
         "due_soon",
         "overdue",
     ]
-    assert len(mail.outbox) == 2
+
+
+def test_reminders_go_through_notify_with_their_text(followed, lead, monkeypatch):
+    """No e-mail of their own: the reminder's line is notify()'s body, for the outbox."""
+    from incidents.playbooks.actions import reminders
+
+    calls = []
+    monkeypatch.setattr(reminders, "notify", lambda **kwargs: calls.append(kwargs))
+    first = task(followed, "Acknowledge internally and assess")
+    actions.tasks_send_reminders(now=first.due_at + timedelta(minutes=1))
+    [call] = [c for c in calls if c["subject"] == first.title]
+    assert call["kind"] == "overdue" and list(call["users"]) == [lead]
+    assert call["body"] == f"Overdue: “{first.title}” — {followed.title}"
+    assert not hasattr(reminders, "send_mass_mail")
 
 
 def test_nothing_before_the_five_minutes(followed):

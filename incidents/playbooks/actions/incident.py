@@ -6,20 +6,25 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import permissions
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.errors import Conflict, InvalidInput, require
-from incidents.models import EntryKind, Incident, Status
+from incidents.models import EntryKind, Incident, Status, TimelineEntry
+from incidents.notifications.actions import notify
+from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 from statements import actions as statement_actions
+from statements.choices import StatementKind
 
 from .. import rules
 from ..models import (
     COPIED_CONTACT_FIELDS,
     AppliedPlaybook,
+    CompletesOn,
     IncidentContact,
     IncidentTemplate,
     Playbook,
@@ -89,6 +94,7 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
             # Targets count from the declaration, even when the playbook comes later.
             due_at=incident.declared_at + timedelta(minutes=step.due_minutes),
             repeat_minutes=step.repeat_minutes,
+            completes_on=step.completes_on,
         )
         for step in playbook.steps.all()
     )
@@ -157,7 +163,21 @@ def task_assign(*, task: Task, actor, assignee) -> Task:
             assignee_name=display_name(assignee) if assignee else "",
         ),
     )
+    if assignee is not None and assignee != actor:  # taking a task yourself needs no notice
+        notify(
+            users=[assignee],
+            kind=NotificationKind.TASK_ASSIGNED,
+            subject=task.title,
+            url=task_url(task),
+            incident=incident,
+            actor=actor,
+        )
     return task
+
+
+def task_url(task: Task) -> str:
+    """The task on the incident room's board (a path; e-mails prefix the site's address)."""
+    return reverse("incident-room", args=[task.incident_id]) + f"#task-{task.pk}"
 
 
 @transaction.atomic
@@ -169,6 +189,14 @@ def task_complete(*, task: Task, actor, note: str = "") -> Task:
     note = (note or "").strip()
     if len(note) > 5000:
         raise InvalidInput(_("The note is limited to 5,000 characters."))
+    _complete(incident, task, actor=actor, note=note)
+    return task
+
+
+def _complete(incident: Incident, task: Task, *, actor, note: str = "", trigger=None) -> None:
+    """Write the completion (the caller holds the incident lock): the task, its next
+    occurrence if it repeats, the timeline entry. `trigger` says which event completed it
+    when the cell did not tick it by hand."""
     now = timezone.now()
     task.status, task.completed_at, task.completed_by, task.note = TaskStatus.DONE, now, actor, note
     task.save(update_fields=["status", "completed_at", "completed_by", "note"])
@@ -183,8 +211,10 @@ def task_complete(*, task: Task, actor, note: str = "") -> Task:
             due_at=now + timedelta(minutes=task.repeat_minutes),
             repeat_minutes=task.repeat_minutes,
             occurrence=task.occurrence + 1,
+            completes_on=task.completes_on,
             assignee=task.assignee,
         )
+    extra = {"trigger": trigger} if trigger else {}
     timeline_record(
         incident,
         kind=EntryKind.TASK_COMPLETED,
@@ -195,9 +225,50 @@ def task_complete(*, task: Task, actor, note: str = "") -> Task:
             due_at=task.due_at.isoformat(),
             late=now > task.due_at,
             next_due_at=following.due_at.isoformat() if following else None,
+            **extra,
         ),
     )
-    return task
+
+
+# --- The plan follows the work: tasks that complete themselves -----------------------------
+
+
+def _events_of(entry: TimelineEntry) -> set[str]:
+    """The `completes_on` values this timeline entry fulfils (none for most entries)."""
+    if entry.kind != EntryKind.STATEMENT_PUBLISHED:
+        return set()
+    events = {CompletesOn.STATEMENT_PUBLISHED}
+    # A holding statement is public by its kind (statements' INTERNAL_KINDS is briefings),
+    # whatever the channel it went out on.
+    if entry.data.get("kind") == StatementKind.HOLDING:
+        events.add(CompletesOn.HOLDING_PUBLISHED)
+    return events
+
+
+def complete_tasks_on(entry: TimelineEntry, incident: Incident) -> list[Task]:
+    """Timeline follower (incidents.extensions): complete the incident's open tasks whose
+    `completes_on` this entry fulfils, each with its own TASK_COMPLETED entry naming the
+    event and its author. Runs inside the action that wrote `entry`, under its incident
+    lock. Costs no query for an entry that completes nothing, one read otherwise."""
+    events = _events_of(entry)
+    if not events:
+        return []
+    tasks = list(
+        Task.objects.select_for_update()
+        .filter(incident=incident, status=TaskStatus.OPEN, completes_on__in=events)
+        .order_by("due_at", "order", "id")
+    )
+    trigger = {
+        "event": entry.kind,
+        "seq": entry.seq,
+        "kind": entry.data.get("kind", ""),
+        "channel": entry.data.get("channel", ""),
+        "by": display_name(entry.actor) if entry.actor else "",
+    }
+    for task in tasks:
+        task.incident = incident
+        _complete(incident, task, actor=entry.actor, trigger=trigger)
+    return tasks
 
 
 CONTACT_MARKS = {"briefed": EntryKind.CONTACT_BRIEFED, "thanked": EntryKind.CONTACT_THANKED}

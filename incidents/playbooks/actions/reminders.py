@@ -1,12 +1,9 @@
-"""Task reminders, sent by Celery beat every minute: once per task and threshold, in the
-app and by e-mail."""
+"""Task reminders, sent by Celery beat every minute: once per task and threshold, through
+`notify` (the bell, and e-mail or chat as each person's notification settings say)."""
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +18,7 @@ from ..models import (
     TaskReminder,
     TaskStatus,
 )
-from .incident import DUE_SOON, RUNNING_STATUSES, TASKS_CHANGED
+from .incident import DUE_SOON, RUNNING_STATUSES, TASKS_CHANGED, task_url
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +38,7 @@ def _role_holders(tasks) -> dict[tuple[int, str], list]:
 
 
 def reminder_text(task: Task, kind: str) -> str:
+    """One line saying what is due, in the active language (the message's body)."""
     what = {"task": task.title, "incident": task.incident.title}
     if kind == ReminderKind.OVERDUE:
         return _("Overdue: “%(task)s” — %(incident)s") % what
@@ -48,9 +46,11 @@ def reminder_text(task: Task, kind: str) -> str:
 
 
 def tasks_send_reminders(*, now=None) -> int:
-    """Notify the people responsible for tasks coming due (5 minutes before) and overdue,
-    once per task and threshold. Idempotent: the TaskReminder row and the notifications are
-    written in one transaction, and its unique constraint refuses a second reminder."""
+    """Notify the people responsible for open tasks coming due (5 minutes before) and
+    overdue, once per task and threshold; a done task (ticked, or completed by the event it
+    waited for) is never reminded. Idempotent: the TaskReminder row and the notifications
+    are written in one transaction, and its unique constraint refuses a second reminder.
+    Returns how many reminders were sent (one per task and threshold)."""
     now = now or timezone.now()
     due = (
         Task.objects.filter(
@@ -65,7 +65,6 @@ def tasks_send_reminders(*, now=None) -> int:
     due = list(due)
     holders = _role_holders(due)
     sent = 0
-    mails = []
     notified: set[int] = set()
     for task in due:
         kind = ReminderKind.OVERDUE if now >= task.due_at else ReminderKind.DUE_SOON
@@ -75,7 +74,6 @@ def tasks_send_reminders(*, now=None) -> int:
         recipients = (
             [task.assignee] if task.assignee_id else holders.get((task.incident_id, task.role), [])
         )
-        text = reminder_text(task, kind)  # for the emails; the bell renders in the viewer's
         try:
             with transaction.atomic():
                 TaskReminder.objects.create(task=task, kind=kind, sent_at=now)
@@ -83,27 +81,16 @@ def tasks_send_reminders(*, now=None) -> int:
                     users=recipients,
                     kind=NotificationKind(kind),
                     subject=task.title,
-                    url=reverse("incident-room", args=[task.incident_id]) + f"#task-{task.pk}",
+                    url=task_url(task),
                     incident=task.incident,
                     now=now,
                     announce=False,
+                    body=reminder_text(task, kind),
                 )
         except IntegrityError:
             continue  # another run sent it first
         sent += 1
-        link = f"{settings.SITE_URL}/incidents/{task.incident_id}/"
-        mails.extend(
-            (f"[Crisis Cell] {text}", f"{text}\n\n{link}\n", settings.DEFAULT_FROM_EMAIL, [u.email])
-            for u in recipients
-            if u.email
-        )
         notified.update(user.pk for user in recipients)
         events.publish_signal(task.incident_id, TASKS_CHANGED, task=task.pk)
     announce_to(notified)
-    if mails:
-        try:
-            send_mass_mail(mails, fail_silently=False)
-        except Exception:
-            # The in-app notifications are written; a mail outage must not resend them.
-            logger.exception("Could not email %s task reminder(s)", len(mails))
     return sent

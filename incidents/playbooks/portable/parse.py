@@ -230,6 +230,15 @@ def parse_playbook(data, *, prefix: str = "", policy_names=None) -> Parsed:
                     problems.append(validation.repeat_minutes_error(row.repeat_minutes))
             elif key == "templates" and _usable(row, "text"):
                 problems.append(validation.template_text_error(row.text))
+            elif key == "contacts" and all(
+                _usable(row, name) for name in ("kind", "role", "function")
+            ):
+                problems.extend(
+                    f"“{name}”: {problem}"
+                    for name, problem in validation.contact_roster_errors(
+                        row.kind, row.role, row.function
+                    ).items()
+                )
             errors.extend(f"{here}: {problem}" for problem in problems if problem)
 
     policies: list[tuple[int, str]] = []

@@ -28,7 +28,7 @@ PLAYBOOK_FIELDS = [
 SECTIONS = {
     "steps": (
         PlaybookStep,
-        ["order", "title", "guidance", "role", "due_minutes", "repeat_minutes"],
+        ["order", "title", "guidance", "role", "due_minutes", "repeat_minutes", "completes_on"],
         lambda row: row["order"],
     ),
     "templates": (
