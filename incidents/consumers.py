@@ -23,6 +23,7 @@ import logging
 import secrets
 import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -50,6 +51,13 @@ LAYER_EVENTS = {
 
 # The consumer's clock for access re-checks (tests move it on).
 clock = time.monotonic
+
+
+def _registry(function):
+    """The presence registry (a cache, never the database) off the event loop and off
+    Channels' one shared sync thread."""
+    return sync_to_async(function, thread_sensitive=False)
+
 
 LIVE = {"type": "status", "live": True}
 PAUSED = {"type": "status", "live": False}
@@ -123,6 +131,7 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
                 )
             except Exception:
                 logger.warning("Could not announce a departure on incident %s", self.incident_id)
+            await _registry(presence.mark_left)(self.incident_id, self.user.pk, self.conn)
         await self._leave_groups()
 
     async def _leave_groups(self):
@@ -224,6 +233,8 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_send(events.incident_group(self.incident_id), message)
         except Exception:
             await self._layer_lost()
+        if not self.closed:  # a late announcement must not outlive the goodbye
+            await _registry(presence.mark_here)(self.incident_id, self.user.pk, self.conn)
 
     async def _tick_forever(self):
         while True:
