@@ -104,52 +104,54 @@ def _event_key(kind: str, key: str) -> str:
     return f"{kind}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-@transaction.atomic
 def _notify(
     *, users, kind, subject, url, incident, now, announce, body, actor, key, channels
 ) -> int:
-    now = now or timezone.now()
     recipients = {user.pk: user for user in users}
     if not recipients:
         return 0
+    now = now or timezone.now()
     subject = one_line(subject)[:MAX_SUBJECT]
     stored_key = _event_key(kind, key)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=user,
-                incident=incident,
-                kind=kind,
-                subject=subject,
-                url=url,
-                created_at=now,
-                key=stored_key,
-            )
-            for user in recipients.values()
-        ],
-        ignore_conflicts=bool(stored_key),  # a keyed event already notified: skipped
-    )
-    if channels:
-        # Outbox keys: (event, channel, recipient). A keyed event names itself; otherwise
-        # this call is its own event.
-        event = hashlib.sha256(stored_key.encode()).hexdigest()[:32] if stored_key else None
-        outgoing = _outgoing(
-            recipients=list(recipients.values()),
-            content={
-                "kind": kind,
-                "subject": subject,
-                "url": url,
-                "incident": incident,
-                "actor": actor,
-                "body": body,
-            },
-            event=event or uuid.uuid4().hex,
-            channels=channels,
+    # Inside the producer's transaction (the usual case) no savepoint of its own: any
+    # failure here fails the producer's action, as it should (all or nothing).
+    with transaction.atomic(savepoint=False):
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user=user,
+                    incident=incident,
+                    kind=kind,
+                    subject=subject,
+                    url=url,
+                    created_at=now,
+                    key=stored_key,
+                )
+                for user in recipients.values()
+            ],
+            ignore_conflicts=bool(stored_key),  # a keyed event already notified: skipped
         )
-        if outgoing:
-            enqueue(*outgoing, actor=actor, now=now)
-    if announce:
-        transaction.on_commit(lambda: announce_to(recipients))
+        if channels:
+            # Outbox keys: (event, channel, recipient). A keyed event names itself;
+            # otherwise this call is its own event.
+            event = hashlib.sha256(stored_key.encode()).hexdigest()[:32] if stored_key else None
+            outgoing = _outgoing(
+                recipients=list(recipients.values()),
+                content={
+                    "kind": kind,
+                    "subject": subject,
+                    "url": url,
+                    "incident": incident,
+                    "actor": actor,
+                    "body": body,
+                },
+                event=event or uuid.uuid4().hex,
+                channels=channels,
+            )
+            if outgoing:
+                enqueue(*outgoing, actor=actor, now=now)
+        if announce:
+            transaction.on_commit(lambda: announce_to(recipients))
     return len(recipients)
 
 

@@ -156,7 +156,7 @@ def _preferences(user) -> dict:
         "quiet_when_looking": preference.quiet_when_looking,
         "language": preference.language,
         "email": user.email,
-        "chat_targets": ChatTargetSerializer(selectors.chat_targets_of(user), many=True).data,
+        "chat_targets": selectors.chat_targets_of(user),
     }
 
 
