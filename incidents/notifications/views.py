@@ -69,6 +69,8 @@ def _settings_page(request, form=None, target_form=None, status=200):
             "label": label,
             "email": kind in (form["email_kinds"].value() or []),
             "chat": kind in (form["chat_kinds"].value() or []),
+            # A failure notice never goes by chat: the failing channel may be a chat one.
+            "by_chat": kind != NotificationKind.DELIVERY_FAILED,
         }
         for kind, label in NotificationKind.choices
     ]

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.notifications import actions
+from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import ChatTarget, NotificationPreference
 from incidents.outbox.choices import Channel
 
@@ -25,7 +26,10 @@ def test_the_page_shows_the_defaults_every_kind_by_email_and_chat(page, drafter)
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="email_kinds" value="review_requested" id="email-review_requested"' in html
-    assert html.count('type="checkbox" name="email_kinds"') == html.count(" checked") // 2
+    kinds = len(NotificationKind.values)
+    assert html.count('name="email_kinds"') == kinds
+    assert html.count('name="chat_kinds"') == kinds - 1  # never a failure notice by chat
+    assert html.count(" checked") == 2 * kinds - 1
     assert 'name="quiet_when_looking"' in html
     assert "No chat address yet." in html
 
@@ -209,3 +213,18 @@ def test_the_lead_tests_and_removes_the_cell_channel(page, incident, lead):
 def test_the_room_links_to_the_cell_channel_page(page, incident, drafter):
     html = page.as_user(drafter).get(reverse("incident-room", args=[incident.pk])).content
     assert cell_page(incident).encode() in html
+
+
+def test_the_admin_never_shows_a_chat_address_whole(page, drafter, make_user):
+    target = actions.chat_target_add(actor=drafter, label="My phone", url=SECRET)
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    page.as_user(admin)
+
+    for url in (
+        reverse("admin:notifications_chattarget_changelist"),
+        reverse("admin:notifications_chattarget_change", args=[target.pk]),
+    ):
+        response = page.get(url)
+        assert response.status_code == 200
+        assert b"My phone" in response.content
+        assert b"s3cret" not in response.content
