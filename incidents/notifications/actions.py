@@ -517,13 +517,17 @@ def _failure_text(message, language: str) -> tuple[str, str]:
     )
     why = chat.scrub(message.last_error or "", message.recipient, who).strip()
     with translation.override(language):
-        why = why or _("no reason given")
-        channel = str(Channel(message.channel).label) if message.channel else _("Message")
-        subject = _("%(channel)s to %(who)s not delivered: %(why)s") % {
-            "channel": channel,
-            "who": who,
-            "why": why,
-        }
+        if who and who in why:
+            # The outbox's own sentence already names who and what ("e-mail to legal@…
+            # refused by the mail server: 550 …"): say it once.
+            subject = why[:1].upper() + why[1:]
+        else:
+            channel = str(Channel(message.channel).label) if message.channel else _("Message")
+            subject = _("%(channel)s to %(who)s not delivered: %(why)s") % {
+                "channel": channel,
+                "who": who,
+                "why": why or _("no reason given"),
+            }
         body = "\n".join(
             [
                 subject,
