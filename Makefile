@@ -24,12 +24,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Links in e-mails and chat messages point at the address actually served (SITE_URL).
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py load_demo
 	@echo
 	@echo "Crisis Cell is running at http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+		$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 # The production stack on this machine: PostgreSQL + Redis (defaults above), uvicorn,
 # a Celery worker and Celery beat, started together by honcho from the Procfile.
@@ -38,6 +40,7 @@ stack: install
 	$(PROD_ENV) SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} $(PY) manage.py migrate --noinput -v 0
 	$(PROD_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(PROD_ENV) SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) PORT=$(PORT) \
 		$(VENV)/bin/honcho start -f Procfile
 
 bench: install

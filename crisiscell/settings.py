@@ -226,6 +226,21 @@ else:
 if PRODUCTION and "InMemory" in CHANNEL_LAYERS["default"]["BACKEND"]:
     raise ImproperlyConfigured("Refusing to start: the in-memory channel layer in production")
 
+# Who has an incident open now (incidents/presence.py), written by the web processes and
+# read by whoever notifies (a worker, another web process): Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "presence": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crisiscell",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "presence"}
+    ),
+}
+
 # Celery: eager (inline) in embedded mode, Redis broker in production.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -369,6 +384,9 @@ SPECTACULAR_SETTINGS = {
         "IncidentActionEnum": "incidents.rules.INCIDENT_ACTIONS",
         "StatementActionEnum": "statements.rules.STATEMENT_ACTIONS",
         "TaskActionEnum": "incidents.playbooks.rules.TASK_ACTIONS",
+        "NotificationKindEnum": "incidents.notifications.choices.NotificationKind",
+        "MessageLanguageEnum": "incidents.notifications.choices.MESSAGE_LANGUAGES",
+        "LanguageEnum": "statements.choices.Language",
     },
 }
 

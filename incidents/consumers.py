@@ -35,6 +35,7 @@ import logging
 import secrets
 import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -63,6 +64,13 @@ LAYER_EVENTS = {
 
 # The consumer's clock for access re-checks (tests move it on).
 clock = time.monotonic
+
+
+def _registry(function):
+    """The presence registry (a cache, never the database) off the event loop and off
+    Channels' one shared sync thread."""
+    return sync_to_async(function, thread_sensitive=False)
+
 
 LIVE = {"type": "status", "live": True}
 PAUSED = {"type": "status", "live": False}
@@ -264,6 +272,7 @@ class IncidentConsumer(LiveConsumer):
             await self.channel_layer.group_send(group, presence.left_message(self.conn, self.user))
         except Exception:
             logger.warning("Could not announce a departure on incident %s", self.incident_id)
+        await _registry(presence.mark_left)(self.incident_id, self.user.pk, self.conn)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Clients send only tiny presence messages: anything else is dropped undecoded."""
@@ -344,6 +353,8 @@ class IncidentConsumer(LiveConsumer):
             await self.channel_layer.group_send(events.presence_group(self.incident_id), message)
         except Exception:
             await self._layer_lost()
+        if not self.closed:  # a late announcement must not outlive the goodbye
+            await _registry(presence.mark_here)(self.incident_id, self.user.pk, self.conn)
 
     # Access
 

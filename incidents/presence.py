@@ -14,12 +14,14 @@ Clients only ever send {"editing": <statement id or null>}. Everything here is
 validation of that message and the shape of the presence messages.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib import auth
+from django.core.cache import caches
 from django.utils.crypto import constant_time_compare
 
 from . import extensions, permissions
@@ -47,6 +49,8 @@ MAX_FOLLOWED = 50
 
 # "No (valid) editing request": garbage from the client, or nothing pending.
 NOTHING = object()
+
+logger = logging.getLogger(__name__)
 
 
 def requested_editing(content):
@@ -212,3 +216,69 @@ def for_client(message: dict) -> dict:
     if event == "here":
         fields += ["name", "initials", "editing"]
     return {"type": "presence", "event": event, **{key: message[key] for key in fields}}
+
+
+# The registry: who has an incident open now, readable from any process (notifications
+# stay quiet by e-mail and chat for someone looking at the room). The `presence` cache
+# (Redis in production, the process's memory in the embedded mode) holds one entry per
+# incident and person: {connection id: expiry (epoch seconds)}, refreshed with each
+# announcement and forgotten after PRESENT_SECONDS, as the browsers forget a silent socket.
+# Two tabs of one person opening at once may overwrite each other's entry; the next
+# refresh (REFRESH_SECONDS) puts it back.
+PRESENT_SECONDS = 60.0
+CACHE_ALIAS = "presence"
+
+
+def _presence_key(incident_id: int, user_id: int) -> str:
+    return f"presence:{incident_id}:{user_id}"
+
+
+def _update(incident_id: int, user_id: int, conn: str, here: bool, now: float) -> None:
+    cache = caches[CACHE_ALIAS]
+    key = _presence_key(incident_id, user_id)
+    conns = {c: until for c, until in (cache.get(key) or {}).items() if until > now}
+    if here:
+        conns[conn] = now + PRESENT_SECONDS
+    else:
+        conns.pop(conn, None)
+    if conns:
+        cache.set(key, conns, timeout=PRESENT_SECONDS)
+    else:
+        cache.delete(key)
+
+
+def mark_here(incident_id: int, user_id: int, conn: str, *, now: float | None = None) -> None:
+    """Record that connection `conn` of this person has the incident open (for the next
+    PRESENT_SECONDS). A cache outage is logged and ignored: presence is a courtesy."""
+    try:
+        _update(incident_id, user_id, conn, True, time.time() if now is None else now)
+    except Exception:
+        logger.warning("Could not record presence on incident %s", incident_id)
+
+
+def mark_left(incident_id: int, user_id: int, conn: str) -> None:
+    """Forget connection `conn` of this person (the socket closed)."""
+    try:
+        _update(incident_id, user_id, conn, False, time.time())
+    except Exception:
+        logger.warning("Could not record a departure on incident %s", incident_id)
+
+
+def present_users(incident_id: int, user_ids, *, now: float | None = None) -> set[int]:
+    """Which of these people have the incident open now: one cache read for all of them,
+    no database query. When the cache cannot be read, nobody (so nobody misses a message)."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    now = time.time() if now is None else now
+    keys = {_presence_key(incident_id, user_id): user_id for user_id in user_ids}
+    try:
+        found = caches[CACHE_ALIAS].get_many(list(keys))
+    except Exception:
+        logger.warning("Could not read presence on incident %s", incident_id)
+        return set()
+    return {
+        keys[key]
+        for key, conns in found.items()
+        if isinstance(conns, dict) and any(until > now for until in conns.values())
+    }

@@ -24,6 +24,7 @@ ERRORS = {
 WRITE_ERRORS = {
     "409": "Conflicts with the current state: already done differently, or changed since "
     "you read it.",
+    "415": "The body is not JSON, a form or multipart (its Content-Type).",
 }
 THROTTLED = {"429": "Too many attempts; wait and try again."}
 

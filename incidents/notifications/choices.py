@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,3 +18,7 @@ class NotificationKind(models.TextChoices):
     TASK_ASSIGNED = "task_assigned", _("Task assigned to you")
     # The outbox could not deliver a message after its last attempt.
     DELIVERY_FAILED = "delivery_failed", _("Message not delivered")
+
+
+# The languages of e-mails and chat messages: the site's own (empty: the site's default).
+MESSAGE_LANGUAGES = list(settings.LANGUAGES)

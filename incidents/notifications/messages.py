@@ -1,0 +1,88 @@
+"""The text of the e-mails and chat messages a notification sends: plain text, in one
+language (the recipient's, else the site's), with the direct link built from
+settings.SITE_URL. Pure functions of their arguments: rendered once per language and kind of
+channel, whatever the number of recipients."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from incidents.people import display_name
+
+from .choices import NotificationKind
+
+# A chat message carries the start of a long body (a statement's text); the link has it all.
+CHAT_BODY_MAX = 1500
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+
+
+def absolute(url: str) -> str:
+    """A site path as the link people click: SITE_URL + path (an absolute URL as it is)."""
+    if url.startswith(("http://", "https://")):
+        return url
+    return settings.SITE_URL + (url if url.startswith("/") else f"/{url}")
+
+
+def language_of(preference) -> str:
+    """The language of a person's messages: theirs when they chose one, else the site's."""
+    return (preference.language if preference is not None else "") or settings.LANGUAGE_CODE
+
+
+def _kind(kind: str) -> str:
+    try:
+        return str(NotificationKind(kind).label)
+    except ValueError:
+        return kind
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def email(*, kind, subject, url, incident=None, actor=None, body="", language) -> Message:
+    """The e-mail to one person: `[Crisis Cell] <kind>: <subject> — <incident>`, then the
+    facts, the body, the link, and where to change what they receive."""
+    with translation.override(language):
+        head = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
+        title = f"[{_('Crisis Cell')}] {head}"
+        if incident is not None:
+            title += f" — {incident.title}"
+        lines = [head]
+        if incident is not None:
+            lines.append(_("Incident: %(title)s") % {"title": incident.title})
+        if actor is not None:
+            lines.append(_("By: %(name)s") % {"name": display_name(actor)})
+        if body:
+            lines += ["", body]
+        lines += ["", _("Open it: %(link)s") % {"link": absolute(url)}, "", "-- "]
+        lines.append(
+            _("Choose what you receive, and how: %(link)s")
+            % {"link": absolute(reverse("notification-settings"))}
+        )
+    return Message(subject=" ".join(title.split()), body="\n".join(lines) + "\n")
+
+
+def chat(*, kind, subject, url, incident=None, actor=None, body="", language, people=()) -> Message:
+    """A chat message (a person's or the cell's channel): a short title, then the incident,
+    who it is for (`people`, on the cell's channel), the start of the body and the link."""
+    with translation.override(language):
+        title = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
+        lines = []
+        if incident is not None:
+            lines.append(incident.title)
+        if people:
+            lines.append(_("For: %(names)s") % {"names": ", ".join(people)})
+        if actor is not None:
+            lines.append(_("By: %(name)s") % {"name": display_name(actor)})
+        if body:
+            lines.append(_clip(body, CHAT_BODY_MAX))
+        lines.append(absolute(url))
+    return Message(subject=" ".join(title.split()), body="\n".join(lines))

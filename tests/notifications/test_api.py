@@ -1,0 +1,210 @@
+"""The notifications API: your notifications (newest first, paginated, `?unread=1`), marking
+them read, and your preferences with write-only chat addresses. Personas never reach
+another person's notifications, preferences or chat addresses."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from incidents.notifications import actions
+from incidents.notifications.choices import NotificationKind
+from incidents.notifications.models import ChatTarget, Notification, NotificationPreference
+from tests.helpers import assert_error
+
+SECRET = "json://127.0.0.1:9/hook-s3cret-t0ken"
+LIST = "/api/notifications/"
+READ = "/api/notifications/read/"
+PREFERENCES = "/api/notifications/preferences/"
+
+
+def bell(user, subject, *, incident=None, minutes_ago=0, kind=NotificationKind.PUBLISHED):
+    actions.notify(
+        users=[user],
+        kind=kind,
+        subject=subject,
+        url="/incidents/1/#statement-2",
+        incident=incident,
+        now=timezone.now() - dt.timedelta(minutes=minutes_ago),
+    )
+    return Notification.objects.get(user=user, subject=subject)
+
+
+def test_the_list_is_yours_newest_first(api, incident, drafter, approver):
+    old = bell(drafter, "Old", incident=incident, minutes_ago=5)
+    new = bell(drafter, "New", minutes_ago=1, kind=NotificationKind.TASK_ASSIGNED)
+    bell(approver, "Not yours")
+
+    response = api.as_user(drafter).get(LIST)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert [n["id"] for n in body["results"]] == [new.pk, old.pk]
+    assert body["results"][0] == {
+        "id": new.pk,
+        "kind": "task_assigned",
+        "kind_label": "Task assigned to you",
+        "subject": "New",
+        "url": "http://testserver/incidents/1/#statement-2",
+        "incident": None,
+        "created_at": body["results"][0]["created_at"],
+        "read_at": None,
+        "read": False,
+    }
+    assert body["results"][1]["incident"] == incident.pk
+
+
+def test_unread_only_and_marking_read(api, drafter, approver):
+    first, second = bell(drafter, "One"), bell(drafter, "Two")
+    theirs = bell(approver, "Theirs")
+    api.as_user(drafter)
+
+    response = api.post(READ, {"ids": [first.pk, theirs.pk]}, format="json")
+    assert response.status_code == 200 and response.json() == {"marked": 1}
+    assert [n["id"] for n in api.get(LIST, {"unread": "1"}).json()["results"]] == [second.pk]
+    theirs.refresh_from_db()
+    assert theirs.read_at is None  # someone else's id changes nothing
+
+    assert api.post(READ, {}, format="json").json() == {"marked": 1}
+    assert api.get(LIST, {"unread": "true"}).json()["count"] == 0
+    assert api.get(LIST).json()["results"][0]["read"] is True
+
+
+def test_the_list_is_paginated_in_constant_queries(
+    api, drafter, make_user, django_assert_max_num_queries
+):
+    for i in range(60):
+        bell(drafter, f"N{i}")
+    api.as_user(drafter)
+
+    with django_assert_max_num_queries(4):
+        body = api.get(LIST).json()
+    assert len(body["results"]) == 50 and body["next"]
+
+
+def test_preferences_default_and_update(api, drafter):
+    api.as_user(drafter)
+    body = api.get(PREFERENCES).json()
+    assert body["email_kinds"] == NotificationKind.values
+    assert body["chat_kinds"] == NotificationKind.values
+    assert body["quiet_when_looking"] is False
+    assert body["language"] == ""
+    assert body["chat_targets"] == []
+
+    response = api.put(
+        PREFERENCES,
+        {"email_kinds": ["review_requested"], "quiet_when_looking": True, "language": "fr"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["email_kinds"] == ["review_requested"]
+    assert body["chat_kinds"] == NotificationKind.values  # left out: kept
+    assert (body["quiet_when_looking"], body["language"]) == (True, "fr")
+
+
+def test_chat_addresses_are_write_only(api, drafter):
+    api.as_user(drafter)
+
+    response = api.put(
+        PREFERENCES, {"chat_targets": [{"label": "My phone", "url": SECRET}]}, format="json"
+    )
+
+    assert response.status_code == 200
+    (target,) = response.json()["chat_targets"]
+    assert target["label"] == "My phone"
+    assert target["masked_url"] == "json://127.0.0.1/…"
+    assert target["service"] == "JSON"
+    assert "url" not in target
+    assert b"s3cret" not in response.content
+    assert b"s3cret" not in api.get(PREFERENCES).content
+    assert ChatTarget.objects.get(user=drafter).url == SECRET
+
+
+def test_keeping_renaming_and_removing_chat_addresses(api, drafter):
+    keep = actions.chat_target_add(actor=drafter, label="Phone", url=SECRET)
+    actions.chat_target_add(actor=drafter, label="Old", url="json://127.0.0.1:9/old")
+    api.as_user(drafter)
+
+    response = api.put(
+        PREFERENCES,
+        {
+            "chat_targets": [
+                {"id": keep.pk, "label": "Work phone"},
+                {"label": "Slack", "url": "slack://TokenA/TokenB/TokenC/#crisis"},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert [(t["label"], t["masked_url"]) for t in response.json()["chat_targets"]] == [
+        ("Work phone", "json://127.0.0.1/…"),
+        ("Slack", "slack://…"),
+    ]
+    assert ChatTarget.objects.filter(user=drafter).count() == 2
+    assert b"Token" not in response.content
+
+
+def test_a_bad_chat_address_is_a_400_and_changes_nothing(api, drafter):
+    api.as_user(drafter)
+
+    response = api.put(
+        PREFERENCES,
+        {
+            "email_kinds": [],
+            "chat_targets": [{"label": "Slack", "url": "slack-please://nothing"}],
+        },
+        format="json",
+    )
+
+    detail = assert_error(response, 400)
+    assert "not a chat address" in detail
+    assert "slack-please" not in response.content.decode()
+    assert not ChatTarget.objects.exists()
+    assert not NotificationPreference.objects.filter(user=drafter).exists()  # all or nothing
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"label": "Both", "id": 1, "url": SECRET},
+        {"label": "Neither"},
+        {"label": " ", "url": SECRET},
+        {"label": "Spaces", "url": "json://127.0.0.1:9/a b"},
+    ],
+)
+def test_malformed_chat_addresses_are_400(api, drafter, item):
+    response = api.as_user(drafter).put(PREFERENCES, {"chat_targets": [item]}, format="json")
+    assert_error(response, 400)
+    assert not ChatTarget.objects.exists()
+
+
+def test_nobody_reaches_anothers_chat_address(api, drafter, approver):
+    theirs = actions.chat_target_add(actor=approver, label="Approver's", url=SECRET)
+    api.as_user(drafter)
+
+    assert api.get(PREFERENCES).json()["chat_targets"] == []
+    response = api.put(
+        PREFERENCES, {"chat_targets": [{"id": theirs.pk, "label": "Mine now"}]}, format="json"
+    )
+    assert_error(response, 400)
+    theirs.refresh_from_db()
+    assert (theirs.user, theirs.label) == (approver, "Approver's")
+    # And an empty list removes only one's own.
+    assert api.put(PREFERENCES, {"chat_targets": []}, format="json").status_code == 200
+    assert ChatTarget.objects.filter(pk=theirs.pk).exists()
+
+
+def test_at_most_five_chat_addresses(api, drafter):
+    items = [{"label": f"T{i}", "url": f"json://127.0.0.1:9/{i}"} for i in range(6)]
+    response = api.as_user(drafter).put(PREFERENCES, {"chat_targets": items}, format="json")
+    assert_error(response, 400)
+    assert not ChatTarget.objects.exists()
+
+
+def test_signed_out_is_refused(api):
+    for method, path in [("get", LIST), ("post", READ), ("get", PREFERENCES)]:
+        assert getattr(api, method)(path).status_code in (401, 403)
