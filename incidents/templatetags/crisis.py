@@ -6,7 +6,9 @@ from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
+from .. import permissions
 from ..models import Incident
 
 register = template.Library()
@@ -57,3 +59,44 @@ def guidance_html(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(html)  # noqa: S308 -- sanitized just above
+
+
+# Playbooks are written for bilingual teams: "Publier la déclaration d'attente / Publish the
+# holding statement", French first.
+BILINGUAL_SEPARATOR = " / "
+BILINGUAL_ORDER = ("fr", "en")
+
+
+@register.filter
+def own_language(text) -> str:
+    """A bilingual "French / English" text in the viewer's language (the active one): the
+    part before " / " in French, the part after it in English. A text with no separator or
+    with more than one (it cannot tell which one splits the languages), or a viewer in
+    another language, gets the whole text."""
+    text = "" if text is None else str(text)
+    parts = text.split(BILINGUAL_SEPARATOR)
+    language = (get_language() or "").split("-")[0].lower()
+    if len(parts) != len(BILINGUAL_ORDER) or language not in BILINGUAL_ORDER:
+        return text
+    part = parts[BILINGUAL_ORDER.index(language)].strip()
+    return part or text
+
+
+@register.simple_tag(takes_context=True)
+def tasks_for_viewer(context, tasks) -> dict:
+    """The checklist's open tasks (any objects with `role`, `assignee_id`, `due_at`), split
+    for the person viewing the room: `mine`, those of their role in the cell or assigned to
+    them, and `others`; each in due order. Uses the incident's prefetched cell (no query).
+    `{% tasks_for_viewer board.columns as split %}` takes the board's (role, label, tasks)
+    columns, or a plain list of tasks."""
+    request = context.get("request")
+    incident = context.get("incident")
+    user = getattr(request, "user", None)
+    role = permissions.active_role(user, incident) if user and incident else None
+    flat = []
+    for item in tasks or ():
+        flat.extend(item[2] if isinstance(item, list | tuple) else [item])
+    flat.sort(key=lambda task: task.due_at)
+    user_id = getattr(user, "pk", None)
+    mine = [t for t in flat if (role and t.role == role) or (user_id and t.assignee_id == user_id)]
+    return {"mine": mine, "others": [t for t in flat if t not in mine], "role": role}
