@@ -1,4 +1,5 @@
 import functools
+import re
 from importlib import import_module
 
 import nh3
@@ -61,25 +62,30 @@ def guidance_html(text: str) -> str:
     return mark_safe(html)  # noqa: S308 -- sanitized just above
 
 
-# Playbooks are written for bilingual teams: "Publier la déclaration d'attente / Publish the
-# holding statement", French first.
-BILINGUAL_SEPARATOR = " / "
+# Playbooks are written for a bilingual committee, French first (incidents/playbooks/
+# defaults.py): short texts read "Publier la déclaration d'attente / Publish the holding
+# statement", long ones hold the French text, a "---" line, then the English text.
 BILINGUAL_ORDER = ("fr", "en")
+_LONG_SEPARATOR = re.compile(r"\n[ \t]*-{3,}[ \t]*\n")
+_SHORT_SEPARATOR = " / "
 
 
 @register.filter
 def own_language(text) -> str:
-    """A bilingual "French / English" text in the viewer's language (the active one): the
-    part before " / " in French, the part after it in English. A text with no separator or
-    with more than one (it cannot tell which one splits the languages), or a viewer in
-    another language, gets the whole text."""
+    """A bilingual text in the viewer's language (the active one): the French part in
+    French, the English part in English. A long text splits on its one "---" line, a short
+    one on its one " / ". A text with no separator or with several (it cannot tell which one
+    separates the languages), or a viewer in another language, gets the whole text."""
     text = "" if text is None else str(text)
-    parts = text.split(BILINGUAL_SEPARATOR)
     language = (get_language() or "").split("-")[0].lower()
-    if len(parts) != len(BILINGUAL_ORDER) or language not in BILINGUAL_ORDER:
+    if language not in BILINGUAL_ORDER:
         return text
-    part = parts[BILINGUAL_ORDER.index(language)].strip()
-    return part or text
+    parts = _LONG_SEPARATOR.split(text)
+    if len(parts) == 1 and "\n" not in text:
+        parts = text.split(_SHORT_SEPARATOR)
+    if len(parts) != len(BILINGUAL_ORDER):
+        return text
+    return parts[BILINGUAL_ORDER.index(language)].strip() or text
 
 
 @register.simple_tag(takes_context=True)
