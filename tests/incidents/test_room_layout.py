@@ -52,9 +52,7 @@ def test_the_room_shows_statements_then_the_checklist_then_evidence_then_the_tim
     assert html.index("room-countdown") < order[0]
 
 
-def test_the_room_with_a_ten_task_playbook_is_smaller_than_before(
-    browser_client, followed, lead
-):
+def test_the_room_with_a_ten_task_playbook_is_smaller_than_before(browser_client, followed, lead):
     assert Task.objects.filter(incident=followed).count() == 10
     size = len(room(browser_client, lead, followed).content)
     assert size < ROOM_BYTES_BEFORE * 0.92, size

@@ -280,4 +280,6 @@ def test_legal_signing_first_does_not_block_the_other_approver(
     actions.statement_approve(statement=statement, actor=legal, revision=1)
     actions.statement_approve(statement=statement, actor=approver, revision=1)
     assert fresh(statement).status == "approved"
-    assert sorted(approvals(statement)) == sorted([(1, legal.pk, "legal"), (1, approver.pk, "other")])
+    assert sorted(approvals(statement)) == sorted(
+        [(1, legal.pk, "legal"), (1, approver.pk, "other")]
+    )
