@@ -2,7 +2,10 @@
 rule for the page, the API and the actions), a search instead of a list of every account,
 and a form that stays ready for the next person."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -329,3 +332,11 @@ def test_an_empty_search_suggests_the_playbook_roster_first(
     assert f'value="{ines.pk}" checked' in response.text  # the only one: picked
     assert "Approver — Legal" in response.text
     assert f'value="{drafter.pk}"' not in response.text
+
+
+def test_the_demo_gives_every_approver_a_function(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    approvers = Membership.objects.filter(role="approver")
+    assert approvers.exists()
+    assert not approvers.filter(function="").exists()
