@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from .. import permissions
-from ..models import Incident
+from ..models import APPROVER_LABEL, ApproverFunction, Incident, Role
 
 register = template.Library()
 
@@ -106,3 +106,13 @@ def tasks_for_viewer(context, tasks) -> dict:
     user_id = getattr(user, "pk", None)
     mine = [t for t in flat if (role and t.role == role) or (user_id and t.assignee_id == user_id)]
     return {"mine": mine, "others": [t for t in flat if t not in mine], "role": role}
+
+
+@register.filter
+def role_label(role, function="") -> str:
+    """A cell role as the cell panel names it: "Approver — Legal" for an approver with a
+    function, else the role's label (`{{ d.role|role_label:d.function }}`). A value that is
+    not a role shows as is."""
+    if role == Role.APPROVER and function in ApproverFunction.values:
+        return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
+    return Role(role).label if role in Role.values else (role or "")

@@ -120,6 +120,9 @@ def test_adding_answers_with_the_form_emptied_focused_and_saying_who_was_added(
     assert 'value=""' in html and 'name="user"' not in html  # emptied
     added = membership(incident, ines)
     assert (added.role, added.function, added.added_by) == ("approver", "legal", lead)
+    # The timeline says it the same way.
+    timeline = browser_client.get(room_url(incident, "timeline/")).text
+    assert "Inès Bernard joined as Approver — Legal" in timeline
 
 
 def test_without_javascript_adding_redirects_with_the_same_message(
