@@ -16,7 +16,6 @@ from .errors import InvalidInput
 from .models import (
     MANUAL_KINDS,
     REOPENING_FROM,
-    ApproverFunction,
     Category,
     EntryKind,
     Incident,
@@ -306,12 +305,9 @@ def _member_data(user, role: str, **extra) -> dict:
 
 
 def _check_function(role: str, function: str) -> str:
-    """An approver may sign off for a function (legal, communications...); others have none."""
-    if role not in Role.values:
-        raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
-    if function and function not in ApproverFunction.values:
-        raise InvalidInput(_("Unknown approver function: %(value)s") % {"value": function})
-    return function if role == Role.APPROVER else ""
+    """An approver signs off for a function it must be given; others have none (the rule:
+    `rules.membership_function`)."""
+    return rules.membership_function(role, function)
 
 
 @transaction.atomic

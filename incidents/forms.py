@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from . import localtime
+from . import localtime, rules, selectors
+from .errors import InvalidInput
 from .models import (
     APPROVER_LABEL,
     MANUAL_KIND_CHOICES,
@@ -189,39 +190,98 @@ class TimelineFilterForm(forms.Form):
 
 
 def _role_function_choices():
-    """One select for role and approver function: "approver:legal" reads better than two."""
+    """One select for role and approver function: "Approver — Legal" reads better than two.
+    No bare "approver": an approver always signs off for a function (rules.py)."""
     choices = []
     for value, label in NON_LEAD_ROLE_CHOICES:
-        choices.append((value, label))
         if value == Role.APPROVER:
             choices += [
                 (f"{value}:{f.value}", f"{APPROVER_LABEL} — {f.label}") for f in ApproverFunction
             ]
+        else:
+            choices.append((value, label))
     return choices
 
 
 class RoleFunctionField(forms.ChoiceField):
-    """Cleans to a (role, function) pair."""
+    """Cleans to a (role, function) pair. A bare role ("approver") still cleans, so that the
+    rule (rules.membership_function, through the action) says what is missing."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=_role_function_choices, **kwargs)
+
+    def valid_value(self, value):
+        return super().valid_value(value) or value in Role.values
 
     def clean(self, value):
         role, _sep, function = super().clean(value).partition(":")
         return role, function
 
 
-class MemberAddForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
-    role = RoleFunctionField(label=_("Role"), initial=Role.DRAFTER)
+FUNCTION_CHOICES = [("", _("Choose a function")), *ApproverFunction.choices]
 
-    def __init__(self, *args, users=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if users is not None:
-            self.fields["user"].queryset = users
-        self.fields["user"].label_from_instance = lambda u: (
-            f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
-        )
+
+class MemberAddForm(forms.Form):
+    """Add someone to the cell: the person picked in the search (`user`, the id of one of
+    the candidates listed) or named in `person` (username, e-mail or full name, resolved
+    here: without JavaScript this is the whole picker), a role, and for an approver the
+    function they sign off for (required by rules.membership_function)."""
+
+    person = forms.CharField(
+        label=_("Person"),
+        required=False,
+        max_length=254,
+        help_text=_("Name, username or e-mail."),
+    )
+    user = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=_("Role"), choices=NON_LEAD_ROLE_CHOICES, initial=Role.DRAFTER)
+    function = forms.ChoiceField(label=_("Signs off for"), choices=FUNCTION_CHOICES, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._clean_person(cleaned)
+        role = cleaned.get("role")
+        if role:
+            try:
+                cleaned["function"] = rules.membership_function(role, cleaned.get("function", ""))
+            except InvalidInput as error:
+                self.add_error("function" if role == Role.APPROVER else "role", error.message)
+        return cleaned
+
+    def _clean_person(self, cleaned):
+        picked = cleaned.get("user")
+        if picked:
+            # One of the listed candidates; whether they may join is the action's rule.
+            cleaned["user"] = User.objects.filter(pk=picked).first()
+            if cleaned["user"] is None:
+                self.add_error("person", _("This account no longer exists."))
+            return
+        text = cleaned.get("person", "")
+        if not text.strip():
+            if "person" not in self.errors:
+                self.add_error("person", _("Type the name, username or e-mail of the person."))
+            return
+        found = selectors.people_named(text)
+        if not found:
+            self.add_error(
+                "person",
+                _(
+                    "Nobody with an active account is called “%(text)s”: type their exact "
+                    "username, e-mail or full name, or pick them in the list."
+                )
+                % {"text": text.strip()},
+            )
+        elif len(found) > 1:
+            self.add_error(
+                "person",
+                _(
+                    "Several people are called “%(text)s”: type the username or e-mail of "
+                    "the one you mean, or pick them in the list."
+                )
+                % {"text": text.strip()},
+            )
+        else:
+            cleaned["user"] = found[0]
 
 
 class RoleForm(forms.Form):

@@ -8,8 +8,8 @@ query; the actions call it on the freshly locked row."""
 from django.utils.translation import gettext as _
 
 from . import permissions
-from .errors import NotAllowed, TransitionNotAllowed
-from .models import REOPENING_FROM, TRANSITIONS, Incident, Role, Status
+from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
+from .models import REOPENING_FROM, TRANSITIONS, ApproverFunction, Incident, Role, Status
 
 CHANGE_STATUS = "change_status"
 REOPEN = "reopen"
@@ -114,3 +114,28 @@ def manageable(user, incident: Incident, membership) -> bool:
     """May this user change the role of, or remove, this member? The lead's own row is
     changed by handing over leadership, never directly."""
     return membership.role != Role.LEAD and permissions.can_lead(user, incident)
+
+
+def membership_function(role: str, function: str) -> str:
+    """The approver function a cell membership with `role` carries: an approver signs off
+    for exactly one function (an `ApproverFunction` value: legal, communications, executive,
+    other), chosen explicitly so that an approval policy step asking for that function finds
+    its approver; every other role carries none (returns "", whatever was given).
+
+    The one rule of the page forms, the API serializers and the cell actions. Raises
+    InvalidInput for an unknown role or function, or an approver without a function."""
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role: %(value)s") % {"value": role})
+    if function and function not in ApproverFunction.values:
+        raise InvalidInput(_("Unknown approver function: %(value)s") % {"value": function})
+    if role != Role.APPROVER:
+        return ""
+    if not function:
+        raise InvalidInput(
+            _(
+                "Choose what this approver signs off for: %(functions)s. Approval policies "
+                "ask for these functions; without one, a statement may wait on nobody."
+            )
+            % {"functions": ", ".join(str(label) for label in ApproverFunction.labels)}
+        )
+    return function

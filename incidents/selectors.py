@@ -5,14 +5,18 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
+    CharField,
     Exists,
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
+from django.db.models.functions import Concat
 
 from . import chains
 from .models import OPEN_STATUSES, ChainCheckpoint, Incident, Membership, Role, TimelineEntry
@@ -154,3 +158,60 @@ def chain_head(incident: Incident) -> ChainHead | None:
             checkpoint.chain, checkpoint.count, checkpoint.head, checkpoint.signature
         ),
     )
+
+
+# The add-member picker: how many people one search shows, and how long a search may be.
+CANDIDATES_MAX = 20
+CANDIDATE_QUERY_MAX = 100
+
+
+def member_candidates(incident: Incident, query: str, *, limit: int = CANDIDATES_MAX) -> list:
+    """Accounts the lead may add to the cell whose username, first or last name or e-mail
+    contains every word of `query` (case-insensitive): active, not in the cell now. Those
+    whose username or name starts with the query come first. One query, at most `limit`
+    users (ask for one more to learn whether there are more); [] for an empty query."""
+    words = query.strip()[:CANDIDATE_QUERY_MAX].split()[:5]
+    if not words:
+        return []
+    people = addable_users(incident)
+    for word in words:
+        people = people.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    first = words[0]
+    starts = Case(
+        When(
+            Q(username__istartswith=first)
+            | Q(first_name__istartswith=first)
+            | Q(last_name__istartswith=first),
+            then=0,
+        ),
+        default=1,
+        output_field=IntegerField(),
+    )
+    people = people.annotate(starts=starts)
+    return list(people.order_by("starts", "first_name", "last_name", "username")[:limit])
+
+
+def people_named(text: str) -> list:
+    """Active accounts `text` names exactly (case-insensitive): by username, else by e-mail,
+    else by full name ("Inès Bernard"); more than one means the text is ambiguous. One
+    query, at most 3 users."""
+    text = " ".join(text.split())[:254]
+    if not text:
+        return []
+    full_name = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+    found = list(
+        User.objects.filter(is_active=True)
+        .annotate(full_name=full_name)
+        .filter(Q(username__iexact=text) | Q(email__iexact=text) | Q(full_name__iexact=text))
+        .order_by("pk")[:3]
+    )
+    for field in ("username", "email"):
+        exact = [u for u in found if getattr(u, field).lower() == text.lower()]
+        if exact:
+            return exact
+    return found

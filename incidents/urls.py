@@ -13,6 +13,11 @@ urlpatterns = [
     path("incidents/<id:pk>/severity/", views.change_severity, name="incident-severity"),
     path("incidents/<id:pk>/entries/", views.add_entry, name="incident-add-entry"),
     path("incidents/<id:pk>/members/add/", views.add_member, name="incident-add-member"),
+    path(
+        "incidents/<id:pk>/members/candidates/",
+        views.member_candidates,
+        name="incident-member-candidates",
+    ),
     path("incidents/<id:pk>/lead/", views.hand_over, name="incident-hand-over"),
     path(
         "incidents/<id:pk>/members/<id:user_id>/role/",

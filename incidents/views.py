@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from . import actions, extensions, panels, permissions, rules, selectors
 from .errors import DomainError
@@ -29,7 +30,8 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import Severity, Status
-from .shortcuts import incident_or_404, perform, refused
+from .people import display_name
+from .shortcuts import CHANGED, incident_or_404, perform, refused
 
 User = get_user_model()
 TIMELINE_PAGE = 50
@@ -102,7 +104,7 @@ def _room_context(request, incident) -> dict:
 def _members_context(request, incident) -> dict:
     context = _room_context(request, incident)
     if rules.MANAGE_CELL in context["available_actions"]:
-        context["add_form"] = MemberAddForm(users=selectors.addable_users(incident))
+        context["add_form"] = MemberAddForm()
         context["role_form"] = RoleForm()
     if rules.HAND_OVER in context["available_actions"]:
         context["handover_form"] = HandOverForm(members=incident.active_memberships)
@@ -240,22 +242,98 @@ def add_entry(request, pk):
     )
 
 
+def _add_form_response(request, incident, form, *, status=200, added=""):
+    """The add-member form, for htmx to put in place of the one posted: with its errors
+    and what was typed (422), or emptied, focused and saying who was just added (200)."""
+    picked = getattr(form, "cleaned_data", {}).get("user")
+    context = {
+        "incident": incident,
+        "add_form": form,
+        "added": added,
+        "autofocus": bool(added),
+        # A person picked in the list stays picked while the rest of the form is fixed.
+        "picked": [(picked, None)] if picked and not added else [],
+    }
+    return render(request, "incidents/_member_add.html", context, status=status)
+
+
 @login_required
 @require_POST
 def add_member(request, pk):
+    """Add someone to the cell. With htmx the answer is the form again (emptied with a
+    success line, or with its errors), so the lead adds several people in a row; without
+    JavaScript, a redirect to the room with the message."""
     incident = incident_or_404(request, pk)
-    form = MemberAddForm(request.POST, users=User.objects.filter(is_active=True))
-    if not form.is_valid():
+    try:
+        rules.require(request.user, incident, rules.MANAGE_CELL)
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = actions.member_add(
+                incident=incident,
+                actor=request.user,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+                function=form.cleaned_data["function"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            added = _("Added %(name)s as %(role)s.") % {
+                "name": display_name(membership.user),
+                "role": membership.role_display,
+            }
+            if not request.htmx:
+                messages.success(request, added)
+                return redirect("incident-room", pk=incident.pk)
+            response = _add_form_response(request, incident, MemberAddForm(), added=added)
+            return trigger_client_event(response, CHANGED)
+    if not request.htmx:
         return refused(request, incident, _form_error_text(form))
-    return _run(
-        request,
-        incident,
-        actions.member_add,
-        _("Added to the cell."),
-        user=form.cleaned_data["user"],
-        role=form.cleaned_data["role"][0],
-        function=form.cleaned_data["role"][1],
-    )
+    return _add_form_response(request, incident, form, status=422)
+
+
+@login_required
+@require_GET
+def member_candidates(request, pk):
+    """The add-member picker's search (`?q=`, also read from `person`): at most
+    CANDIDATES_MAX people who may join, as choices of the form; with no query, the
+    playbook roster's people not yet in the cell. For the lead only (404 otherwise)."""
+    incident = incident_or_404(request, pk)
+    if rules.MANAGE_CELL not in rules.available_actions(request.user, incident):
+        raise Http404
+    query = request.GET.get("q", request.GET.get("person", ""))[: selectors.CANDIDATE_QUERY_MAX]
+    query = query.strip()
+    entries = {}  # person id -> their roster entry (suggested role and function)
+    if query:
+        found = selectors.member_candidates(incident, query, limit=selectors.CANDIDATES_MAX + 1)
+        people = found[: selectors.CANDIDATES_MAX]
+    else:
+        found = people = _roster_candidates(incident, entries)
+    context = {
+        "incident": incident,
+        "candidates": [(person, entries.get(person.pk)) for person in people],
+        "more": len(found) > len(people),
+        "query": query,
+        "roster": not query,
+    }
+    return render(request, "incidents/_member_candidates.html", context)
+
+
+def _roster_candidates(incident, roster: dict) -> list:
+    """The roster's people with an active account and no place in the cell yet; fills
+    `roster` with each one's entry (its suggested role and function)."""
+    in_cell = {m.user_id for m in incident.active_memberships}
+    people = []
+    for entry in extensions.roster_of(incident):
+        user = entry.user
+        if user is None or not user.is_active or user.pk in in_cell or user.pk in roster:
+            continue
+        roster[user.pk] = entry
+        people.append(user)
+    return people[: selectors.CANDIDATES_MAX]
 
 
 def _cell_member(incident, user_id):

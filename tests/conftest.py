@@ -116,7 +116,10 @@ def incident(declare, lead, drafter, approver, spokesperson, observer, policies)
         (spokesperson, "spokesperson"),
         (observer, "observer"),
     ]:
-        actions.member_add(incident=incident, actor=lead, user=user, role=role)
+        # An approver signs off for a function (rules.membership_function); "other" is
+        # asked for by no named policy step, as a generalist.
+        function = "other" if role == "approver" else ""
+        actions.member_add(incident=incident, actor=lead, user=user, role=role, function=function)
     return incident
 
 

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import permissions, rules
+from ..errors import InvalidInput
 from ..models import (
     MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
@@ -99,22 +100,40 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["user", "role", "role_label", "function", "added_by", "added_at", "left_at"]
 
 
+FUNCTION_HELP = (
+    "What an approver signs off for: required when `role` is `approver` (approval policies "
+    "ask for functions), ignored for the other roles."
+)
+
+
+def _validate_function(attrs: dict) -> dict:
+    """The one rule (rules.membership_function), reported on the `function` field."""
+    try:
+        attrs["function"] = rules.membership_function(attrs["role"], attrs.get("function", ""))
+    except InvalidInput as error:
+        raise serializers.ValidationError({"function": [error.message]}) from None
+    return attrs
+
+
 class MemberCreateSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     role = serializers.ChoiceField(choices=NON_LEAD_ROLE_CHOICES)
     function = serializers.ChoiceField(
-        choices=ApproverFunction.choices,
-        required=False,
-        allow_blank=True,
-        help_text="What an approver signs off for (legal, communications...).",
+        choices=ApproverFunction.choices, required=False, allow_blank=True, help_text=FUNCTION_HELP
     )
+
+    def validate(self, attrs):
+        return _validate_function(attrs)
 
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     function = serializers.ChoiceField(
-        choices=ApproverFunction.choices, required=False, allow_blank=True
+        choices=ApproverFunction.choices, required=False, allow_blank=True, help_text=FUNCTION_HELP
     )
+
+    def validate(self, attrs):
+        return _validate_function(attrs)
 
 
 class IncidentSerializer(serializers.ModelSerializer):

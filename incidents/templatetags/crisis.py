@@ -1,4 +1,5 @@
 import functools
+import re
 from importlib import import_module
 
 import nh3
@@ -6,8 +7,10 @@ from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
-from ..models import Incident
+from .. import permissions
+from ..models import APPROVER_LABEL, ApproverFunction, Incident, Role
 
 register = template.Library()
 
@@ -57,3 +60,59 @@ def guidance_html(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(html)  # noqa: S308 -- sanitized just above
+
+
+# Playbooks are written for a bilingual committee, French first (incidents/playbooks/
+# defaults.py): short texts read "Publier la déclaration d'attente / Publish the holding
+# statement", long ones hold the French text, a "---" line, then the English text.
+BILINGUAL_ORDER = ("fr", "en")
+_LONG_SEPARATOR = re.compile(r"\n[ \t]*-{3,}[ \t]*\n")
+_SHORT_SEPARATOR = " / "
+
+
+@register.filter
+def own_language(text) -> str:
+    """A bilingual text in the viewer's language (the active one): the French part in
+    French, the English part in English. A long text splits on its one "---" line, a short
+    one on its one " / ". A text with no separator or with several (it cannot tell which one
+    separates the languages), or a viewer in another language, gets the whole text."""
+    text = "" if text is None else str(text)
+    language = (get_language() or "").split("-")[0].lower()
+    if language not in BILINGUAL_ORDER:
+        return text
+    parts = _LONG_SEPARATOR.split(text)
+    if len(parts) == 1 and "\n" not in text:
+        parts = text.split(_SHORT_SEPARATOR)
+    if len(parts) != len(BILINGUAL_ORDER):
+        return text
+    return parts[BILINGUAL_ORDER.index(language)].strip() or text
+
+
+@register.simple_tag(takes_context=True)
+def tasks_for_viewer(context, tasks) -> dict:
+    """The checklist's open tasks (any objects with `role`, `assignee_id`, `due_at`), split
+    for the person viewing the room: `mine`, those of their role in the cell or assigned to
+    them, and `others`; each in due order. Uses the incident's prefetched cell (no query).
+    `{% tasks_for_viewer board.columns as split %}` takes the board's (role, label, tasks)
+    columns, or a plain list of tasks."""
+    request = context.get("request")
+    incident = context.get("incident")
+    user = getattr(request, "user", None)
+    role = permissions.active_role(user, incident) if user and incident else None
+    flat = []
+    for item in tasks or ():
+        flat.extend(item[2] if isinstance(item, list | tuple) else [item])
+    flat.sort(key=lambda task: task.due_at)
+    user_id = getattr(user, "pk", None)
+    mine = [t for t in flat if (role and t.role == role) or (user_id and t.assignee_id == user_id)]
+    return {"mine": mine, "others": [t for t in flat if t not in mine], "role": role}
+
+
+@register.filter
+def role_label(role, function="") -> str:
+    """A cell role as the cell panel names it: "Approver — Legal" for an approver with a
+    function, else the role's label (`{{ d.role|role_label:d.function }}`). A value that is
+    not a role shows as is."""
+    if role == Role.APPROVER and function in ApproverFunction.values:
+        return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
+    return Role(role).label if role in Role.values else (role or "")

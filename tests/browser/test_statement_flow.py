@@ -110,7 +110,11 @@ def _make_cell(django_user_model):
     )
     for role in ("drafter", "approver", "spokesperson"):
         incident_actions.member_add(
-            incident=incident, actor=people["lead"], user=people[role], role=role
+            incident=incident,
+            actor=people["lead"],
+            user=people[role],
+            role=role,
+            function="legal" if role == "approver" else "",
         )
     return incident, people
 

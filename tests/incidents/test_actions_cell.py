@@ -11,8 +11,11 @@ def last_entry(incident):
 
 def test_adding_a_member_records_who_added_whom(incident, lead, make_user):
     newcomer = make_user("legal2")
-    membership = actions.member_add(incident=incident, actor=lead, user=newcomer, role="approver")
+    membership = actions.member_add(
+        incident=incident, actor=lead, user=newcomer, role="approver", function="legal"
+    )
     assert (membership.added_by, membership.role, membership.left_at) == (lead, "approver", None)
+    assert membership.function == "legal"
     entry = last_entry(incident)
     assert entry.kind == EntryKind.MEMBER_ADDED
     assert entry.data["user"] == newcomer.pk and entry.data["role"] == "approver"
@@ -20,7 +23,9 @@ def test_adding_a_member_records_who_added_whom(incident, lead, make_user):
 
 def test_a_person_holds_one_role_at_a_time(incident, lead, drafter):
     with pytest.raises(InvalidInput):
-        actions.member_add(incident=incident, actor=lead, user=drafter, role="approver")
+        actions.member_add(
+            incident=incident, actor=lead, user=drafter, role="approver", function="legal"
+        )
 
 
 def test_lead_role_cannot_be_added_only_handed_over(incident, lead, make_user):

@@ -92,7 +92,9 @@ def test_outsider_gets_404_on_member_list(api, incident, outsider):
 
 def test_history_true_includes_ended_memberships(api, incident, lead, drafter, observer):
     actions.member_remove(incident=incident, actor=lead, user=observer)
-    actions.member_change_role(incident=incident, actor=lead, user=drafter, role="approver")
+    actions.member_change_role(
+        incident=incident, actor=lead, user=drafter, role="approver", function="legal"
+    )
 
     active = api.as_user(lead).get(members_url(incident)).json()
     history = api.as_user(lead).get(members_url(incident), {"history": "true"}).json()
@@ -124,7 +126,9 @@ def test_lead_adds_a_member(api, incident, lead, make_user):
     before = timezone.now()
 
     response = api.as_user(lead).post(
-        members_url(incident), {"user": newcomer.pk, "role": "approver"}, format="json"
+        members_url(incident),
+        {"user": newcomer.pk, "role": "approver", "function": "legal"},
+        format="json",
     )
 
     assert response.status_code == 201, response.content
@@ -263,7 +267,7 @@ def test_lead_changes_a_members_role_keeping_the_old_row(api, incident, lead, dr
     old_row = Membership.objects.active().get(incident=incident, user=drafter)
 
     response = api.as_user(lead).patch(
-        member_url(incident, drafter), {"role": "approver"}, format="json"
+        member_url(incident, drafter), {"role": "approver", "function": "legal"}, format="json"
     )
 
     assert response.status_code == 200, response.content
@@ -543,7 +547,7 @@ def test_changing_only_the_function_keeps_history(api, incident, lead, approver)
     assert response.status_code == 200, response.content
     rows = Membership.objects.filter(incident=incident, user=approver).order_by("id")
     assert [(m.function, m.left_at is None) for m in rows] == [
-        ("", False),
+        ("other", False),
         ("communications", True),
     ]
 

@@ -85,7 +85,7 @@ def test_lead_changes_a_members_role(browser_client, incident, lead, drafter, ht
     response = post(
         browser_client.as_user(lead),
         room_url(incident, f"members/{drafter.pk}/role/"),
-        {"role": "approver"},
+        {"role": "approver:legal"},
         htmx=htmx,
     )
     done(response, incident, htmx)
@@ -121,7 +121,7 @@ LEAD_ACTIONS = [
     ("severity/", lambda p: {"severity": "4"}),
     ("entries/", lambda p: {"kind": "note", "text": "Statement drafted"}),
     ("members/add/", lambda p: {"user": p["outsider"].pk, "role": "drafter"}),
-    ("members/{drafter}/role/", lambda p: {"role": "approver"}),
+    ("members/{drafter}/role/", lambda p: {"role": "approver:legal"}),
     ("members/{drafter}/remove/", lambda p: {}),
     ("lead/", lambda p: {"to_user": p["drafter"].pk, "former_lead_role": "approver"}),
 ]

@@ -106,7 +106,7 @@ def communications(incident, lead, make_user):
 def second_approver(incident, lead, make_user):
     """A second generalist approver (no function), next to the `approver` persona."""
     user = make_user("approver2", email="approver2@example.org")
-    return _add_approver(incident, lead, user, "")
+    return _add_approver(incident, lead, user, "other")
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def add_approvers(incident, lead, make_user, prefix, function, count):
 def test_concurrent_approvals_approve_the_statement_exactly_once(
     in_review, incident, lead, approver, make_user
 ):
-    approvers = [approver, *add_approvers(incident, lead, make_user, "extra", "", 3)]
+    approvers = [approver, *add_approvers(incident, lead, make_user, "extra", "other", 3)]
     actors = [approvers[n % len(approvers)] for n in range(THREADS)]  # each one 5 times
     pk = in_review.pk
 
@@ -211,7 +211,7 @@ def post_concurrently(requests):
 def test_twenty_approvers_approving_at_once_through_the_api(
     in_review, incident, lead, approver, make_user
 ):
-    approvers = [approver, *add_approvers(incident, lead, make_user, "extra", "", THREADS - 1)]
+    approvers = [approver, *add_approvers(incident, lead, make_user, "extra", "other", THREADS - 1)]
     url = f"/api/statements/{in_review.pk}/approve/"
 
     responses = post_concurrently([(a, url, {"revision": 1}) for a in approvers])

@@ -37,7 +37,7 @@ def test_whoever_wrote_the_current_revision_cannot_approve_it(in_review, approve
     # Someone who wrote none of it can.
     done = actions.statement_approve(statement=edited, actor=second_approver, revision=2)
     assert done.status == "approved"
-    assert approvals(done) == [(2, second_approver.pk, "")]
+    assert approvals(done) == [(2, second_approver.pk, "other")]
 
 
 @pytest.mark.parametrize("persona", ["drafter", "spokesperson", "lead", "observer", "outsider"])
@@ -280,4 +280,6 @@ def test_legal_signing_first_does_not_block_the_other_approver(
     actions.statement_approve(statement=statement, actor=legal, revision=1)
     actions.statement_approve(statement=statement, actor=approver, revision=1)
     assert fresh(statement).status == "approved"
-    assert sorted(approvals(statement)) == sorted([(1, legal.pk, "legal"), (1, approver.pk, "")])
+    assert sorted(approvals(statement)) == sorted(
+        [(1, legal.pk, "legal"), (1, approver.pk, "other")]
+    )

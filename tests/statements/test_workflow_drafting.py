@@ -23,7 +23,10 @@ def other_incident(declare, lead, drafter, approver, spokesperson):
         (approver, "approver"),
         (spokesperson, "spokesperson"),
     ]:
-        incident_actions.member_add(incident=incident, actor=lead, user=user, role=role)
+        function = "other" if role == "approver" else ""
+        incident_actions.member_add(
+            incident=incident, actor=lead, user=user, role=role, function=function
+        )
     return incident
 
 
