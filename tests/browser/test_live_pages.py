@@ -43,7 +43,9 @@ def declare(lead, title="Complaint wave about kettle lids", **cell):
             activate=True,
         )
         for user, role in cell.items():
-            incident_actions.member_add(incident=incident, actor=lead, user=user, role=role)
+            incident_actions.member_add(
+                incident=incident, actor=lead, user=user, role=role, function=function_of(role)
+            )
         return incident
 
     return outside_the_browser_loop(make)
@@ -74,6 +76,10 @@ def statement_in_review(incident, author):
         return actions.statement_submit(statement=statement, actor=author)
 
     return outside_the_browser_loop(make)
+
+
+def function_of(role):
+    return "other" if role == "approver" else ""
 
 
 def approve(statement, approver):
@@ -122,7 +128,9 @@ def test_my_approvals_shows_a_statement_submitted_to_me_and_drops_it_once_approv
     incident = declare(lead)
     outside_the_browser_loop(
         lambda: [
-            incident_actions.member_add(incident=incident, actor=lead, user=user, role=role)
+            incident_actions.member_add(
+                incident=incident, actor=lead, user=user, role=role, function=function_of(role)
+            )
             for user, role in ((dana, "drafter"), (alex, "approver"), (bea, "approver"))
         ]
     )
@@ -144,7 +152,9 @@ def test_the_statement_page_follows_its_review(signed_in, people):
     incident = declare(lead)
     outside_the_browser_loop(
         lambda: [
-            incident_actions.member_add(incident=incident, actor=lead, user=user, role=role)
+            incident_actions.member_add(
+                incident=incident, actor=lead, user=user, role=role, function=function_of(role)
+            )
             for user, role in ((dana, "drafter"), (alex, "approver"), (sasha, "spokesperson"))
         ]
     )

@@ -9,8 +9,6 @@ from another device (severity, a new member, an assignment) and a piece of evide
 through the actions. Every panel shows the changes; every typed value is still there, in
 the same element, the focus and caret where they were, and the page never reloaded."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -112,7 +110,11 @@ def cell(django_user_model, asgi_server, settings, tmp_path):
         )
         for name in ("drafter", "approver", "spokesperson"):
             incident_actions.member_add(
-                incident=incident, actor=people["lead"], user=people[name], role=name
+                incident=incident,
+                actor=people["lead"],
+                user=people[name],
+                role=name,
+                function="other" if name == "approver" else "",
             )
         tasks = {task.title: task for task in incident.tasks.all()}
         return incident, people, tasks
@@ -145,6 +147,8 @@ def type_in_every_form(tab):
         for n, field in enumerate(form["fields"], start=1):
             handle = tab.locator(f'[data-typing-test="{field["key"]}"]').element_handle()
             handle.evaluate(OPEN_DETAILS_JS)
+            if not handle.is_visible():
+                continue  # hidden by the form itself (an approver's function, for another role)
             number = form["index"] * 10 + n
             if field["type"].startswith("select"):
                 others = [v for v in field["options"] if v and v != field["value"]]
@@ -264,25 +268,5 @@ def test_nothing_typed_is_lost_while_the_cell_changes_every_panel(signed_in, cel
     )
     assert focused == {"id": f"note-{tasks['Brief the committee'].pk}", "caret": 5}
     # The add-member form is still open, with what was chosen in it.
-    assert lead_tab.locator("details", has=lead_tab.locator("#id_user")).get_attribute("open") == ""
+    assert lead_tab.locator("#member-add").get_attribute("open") == ""
     assert loads == [], "the room reloaded"
-
-
-def test_a_form_sent_is_ready_for_the_next_one_and_stays_open(signed_in, cell):
-    """Adding people one after the other: the form does not fold away after each, and
-    shows the server's choices again (the one just added is no longer offered)."""
-    incident, people, _tasks = cell
-    tab = signed_in(people["lead"])
-    open_room(tab, incident)
-    loads = count_loads(tab)
-    add_form = tab.locator("#members-panel details", has_text="Add someone to the cell")
-    add_form.locator("summary").click()
-    for name in ("eli", "fay"):
-        tab.select_option("#id_user", str(people[name].pk))
-        tab.select_option("#id_role", "observer")
-        tab.get_by_role("button", name="Add to the cell").click()
-        expect(tab.locator("#members-panel .member-list")).to_contain_text(name.capitalize())
-        expect(add_form).to_have_attribute("open", "")
-        expect(tab.locator(f'#id_user option[value="{people[name].pk}"]')).to_have_count(0)
-    expect(add_form).to_contain_text(re.compile("Everyone with an account is already in the cell"))
-    assert loads == []
