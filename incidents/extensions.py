@@ -99,3 +99,23 @@ def follow_timeline(entry, incident) -> None:
     """Hand a newly written entry to every registered follower, in registration order."""
     for follower in _timeline_followers:
         follower(entry, incident)
+
+
+# Warnings about a member of the cell that the cell panel shows beside their name, e.g.
+# "E-mail not delivered: refused by the mail server" (so someone phones them). Registered by
+# the notifications app; `provider(incident) -> {user_id: [text, ...]}`.
+_member_warnings: list[Callable] = []
+
+
+def register_member_warnings(provider: Callable) -> None:
+    if provider not in _member_warnings:
+        _member_warnings.append(provider)
+
+
+def member_warnings(incident) -> dict[int, list[str]]:
+    """Every provider's warnings, merged per user id."""
+    merged: dict[int, list[str]] = {}
+    for provider in _member_warnings:
+        for user_id, texts in provider(incident).items():
+            merged.setdefault(user_id, []).extend(texts)
+    return merged

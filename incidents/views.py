@@ -111,6 +111,9 @@ def _members_context(request, incident) -> dict:
     context["history"] = [
         m for m in selectors.membership_history(incident) if m.left_at is not None
     ][:20]
+    warnings = extensions.member_warnings(incident)
+    for member in context["members"]:
+        member.warnings = warnings.get(member.user_id, [])
     return context
 
 

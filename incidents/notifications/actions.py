@@ -508,6 +508,8 @@ def on_delivery_failed(failed) -> int:
             key=f"outbox:{message.pk}",
             channels=frozenset() if message.channel == Channel.EMAIL else frozenset({EMAIL}),
         )
+    for incident_id in incident_ids:  # the cell panel shows who was not reached
+        events.publish_signal_on_commit(incident_id, "delivery-failed")
     return written
 
 

@@ -1,5 +1,3 @@
-import importlib
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -14,15 +12,13 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        # The outbox tells us what it could not deliver (its last attempt failed): the
-        # lead, or the sender, hears of it in the bell. Its hook may not exist yet in an
-        # older outbox; then there is nothing to register.
-        from .actions import on_delivery_failed
+        from incidents import extensions
+        from incidents.outbox.hooks import register_failure_handler
 
-        try:
-            hooks = importlib.import_module("incidents.outbox.hooks")
-        except ImportError:
-            hooks = importlib.import_module("incidents.outbox")
-        register = getattr(hooks, "register_failure_handler", None)
-        if register is not None:
-            register(on_delivery_failed)
+        from .actions import on_delivery_failed
+        from .selectors import member_warnings
+
+        # The outbox gave up on a message: the lead (or the sender) hears of it in the bell,
+        # and the cell panel says who was not reached.
+        register_failure_handler(on_delivery_failed)
+        extensions.register_member_warnings(member_warnings)

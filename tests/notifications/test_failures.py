@@ -4,6 +4,7 @@ A notice about an e-mail never goes by e-mail; none goes by chat."""
 
 import pytest
 
+from incidents import events
 from incidents.notifications import actions
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import Notification
@@ -199,3 +200,58 @@ def test_a_failure_leaves_the_message_as_the_outbox_left_it(incident, lead):
     actions.on_delivery_failed([message])
     message.refresh_from_db()
     assert (message.status, message.attempts, message.last_error) == (Status.FAILED, 5, "refused")
+
+
+def test_the_cell_panel_says_who_was_not_reached_without_the_chat_token(
+    browser_client, incident, lead, approver, drafter
+):
+    failed(
+        channel=Channel.EMAIL,
+        recipient="approver@example.com",
+        label="approver@example.com",
+        error="refused by the mail server: 550 mailbox unavailable",
+        incident=incident,
+        user=approver,
+    )
+    failed(
+        channel=Channel.CHAT,
+        recipient=SECRET,
+        label="Phone",
+        error=f"the chat service answered 500 at {SECRET}",
+        incident=incident,
+        user=approver,
+    )
+
+    html = (
+        browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/members/").content.decode()
+    )
+
+    assert "Not reached (E-mail): refused by the mail server: 550 mailbox unavailable" in html
+    assert "Not reached (Chat or SMS): the chat service answered 500" in html
+    assert "s3cret" not in html
+    room = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Phone them." in room
+
+
+def test_a_failure_refreshes_the_cell_panel_of_the_room(
+    incident, lead, approver, django_capture_on_commit_callbacks
+):
+    message = failed(
+        channel=Channel.EMAIL,
+        recipient="approver@example.com",
+        label="approver@example.com",
+        error="refused",
+        incident=incident,
+        user=approver,
+    )
+    sent = []
+    original = events._publish
+    events._publish = lambda incident_id, payload: sent.append((incident_id, payload))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.on_delivery_failed([message])
+    finally:
+        events._publish = original
+    assert (incident.pk, "delivery-failed", ["cell"]) in [
+        (i, p.get("signal"), p.get("panels")) for i, p in sent
+    ]
