@@ -41,6 +41,9 @@ sys.path.insert(0, str(ROOT))
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1000, help="evidence items to export")
+    parser.add_argument(
+        "--pixels", type=int, default=32, help="side of each item's noise PNG (32: ~3 KB)"
+    )
     parser.add_argument("--exports", type=int, default=3, help="exports measured (median)")
     parser.add_argument("--posts", type=int, default=30, help="baseline timeline POSTs")
     parser.add_argument("--gap", type=float, default=0.02, help="seconds between POSTs")
@@ -79,15 +82,15 @@ def create_database(args) -> None:
             )
 
 
-def small_pngs(n: int):
-    """n distinct small PNGs (32 x 32 noise, ~3 KB each, which do not compress)."""
+def small_pngs(n: int, side: int):
+    """n distinct PNGs of side x side noise (32: ~3 KB each; noise does not compress)."""
     import io
 
     from PIL import Image
 
     for _ in range(n):
         out = io.BytesIO()
-        Image.frombytes("RGB", (32, 32), os.urandom(32 * 32 * 3)).save(out, "PNG")
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG")
         yield out.getvalue()
 
 
@@ -120,7 +123,7 @@ def prepare(args):
     celery_app.conf.task_always_eager = True  # display copies inline, not in the worker
     try:
         batch = []
-        for n, data in enumerate(small_pngs(args.items), start=1):
+        for n, data in enumerate(small_pngs(args.items, args.pixels), start=1):
             batch.append(SimpleUploadedFile(f"shot-{n}.png", data, content_type="image/png"))
             if len(batch) == 100 or n == args.items:
                 evidence_actions.evidence_attach(
@@ -298,6 +301,7 @@ def main():
     total, bare = statistics.median(totals), statistics.median(zips)
     print()
     print(f"items: {len(items)}, {sizes / 1e6:.1f} MB of originals, {os.cpu_count()} CPUs")
+    print(f"bundle: {export.size / 1e6:.1f} MB")
     print(f"exports measured: {args.exports} (medians below)")
     print(f"request (POST /export/, 202):       {ms(requests)}")
     print(f"request -> ready:                   {total * 1000:7.0f} ms")

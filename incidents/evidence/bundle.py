@@ -52,7 +52,21 @@ def fingerprint(key: Ed25519PublicKey | None = None) -> str:
 
 
 def encode_manifest(manifest: dict) -> bytes:
-    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
+    """manifest.json's bytes: UTF-8 JSON, keys sorted, one item a line (json's C encoder
+    writes each line; indenting every level takes its pure-Python encoder, ~5x slower)."""
+    lines = []
+    for key in sorted(manifest):
+        value = manifest[key]
+        if key == "items" and value:
+            text = "[\n" + ",\n".join(_json(item) for item in value) + "\n]"
+        else:
+            text = _json(value)
+        lines.append(f"{_json(key)}: {text}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def archive_name(item) -> str:
@@ -68,7 +82,8 @@ def write_bundle(out, *, manifest: dict, items, custody: dict, report_context: d
     the files. `on_item()` is called after each original (a worker's sign of life)."""
     manifest_bytes = encode_manifest(manifest)
     key = signing_key()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    # The fastest deflate: the JSON and HTML still shrink ~5x, in a third of the time.
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
         for item in items:
             # Images and PDFs are compressed already: stored as they are, the export is fast.
             entry = zipfile.ZipInfo(archive_name(item), date_time=_zip_time(item.captured_at))
