@@ -103,6 +103,13 @@ class TestBundle:
         assert export.size == len(bundle_data)
         assert export.manifest_sha256 == hashlib.sha256(archive.read("manifest.json")).hexdigest()
 
+    def test_the_report_escapes_what_people_typed(self, attach, incident, lead, export_bundle):
+        attach(author_handle="<script>alert(1)</script>", description="a\n<b>b</b>")
+        report = zipfile.ZipFile(io.BytesIO(bundle_bytes(export_bundle(incident, lead))))
+        html = report.read("report.html").decode()
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "a<br>&lt;b&gt;b&lt;/b&gt;" in html
+
     def test_the_report_inlines_thumbnails(
         self, attach, incident, lead, export_bundle, django_capture_on_commit_callbacks
     ):
@@ -312,8 +319,26 @@ class TestQueries:
         few = self.measure(declare(title="Few"), lead, 10)
         many = self.measure(declare(title="Many"), lead, 100)
         assert many == few
-        # The snapshot (items, custody, heads; in a savepoint here) and the heartbeat check.
-        assert few[0] <= 6, self.build_queries
+        # The snapshot (items, custody, people, heads; in a savepoint here), the heartbeat.
+        assert few[0] <= 7, self.build_queries
+
+    def test_the_panel_and_the_locker_take_as_many_queries_with_three_exports_as_with_one(
+        self, attach, incident, lead, browser_client, export_bundle
+    ):
+        attach()
+        client = browser_client.as_user(lead)
+        urls = (f"/incidents/{incident.pk}/evidence/panel/", f"/incidents/{incident.pk}/evidence/")
+        export_bundle(incident, lead)
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                for url in urls:
+                    client.get(url)
+            return len(queries)
+
+        one = count()
+        export_bundle(incident, lead), export_bundle(incident, lead)
+        assert count() == one
 
     def test_the_request_takes_as_many_queries_for_100_items_as_for_10(self, declare, lead):
         counts = []
