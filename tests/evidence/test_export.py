@@ -233,6 +233,25 @@ class TestRecord:
         assert item.custody.get(seq=3).detail["custody_seq"] == 1
         assert checks.verify(incident=incident) == []
 
+    def test_a_checkpoint_that_was_tampered_with_is_left_alone_and_reported(
+        self, attach, incident, lead, export_bundle, caplog
+    ):
+        from django.db.models import F
+
+        from incidents.models import ChainCheckpoint
+
+        first, second = attach(), attach(png_bytes(color=(5, 5, 5)))
+        chain = f"custody:{first.pk}"
+        ChainCheckpoint.objects.filter(chain=chain).update(count=F("count") + 5)
+        export = export_bundle(incident, lead)
+        assert export.status == ExportStatus.READY
+        assert first.custody.count() == second.custody.count() == 2  # both logged
+        assert ChainCheckpoint.objects.get(chain=chain).count == 6  # not moved
+        assert ChainCheckpoint.objects.get(chain=f"custody:{second.pk}").count == 2
+        assert f"Chain {chain} does not continue its signed checkpoint" in caplog.text
+        findings = [str(f) for f in checks.verify(incident=incident)]
+        assert findings and all("E-1" in f for f in findings), findings
+
     def test_observer_cannot_export_and_nothing_is_logged(self, attach, incident, observer):
         item = attach()
         with pytest.raises(NotAllowed):
