@@ -174,7 +174,8 @@ def build_bundle(export: EvidenceExport) -> Built:
         beat = _Heartbeat(export)
         handle, path = tempfile.mkstemp(prefix="export-", suffix=".zip")
         try:
-            with os.fdopen(handle, "w+b") as out:
+            with os.fdopen(handle, "wb") as file:
+                out = _HashingWriter(file)
                 manifest_sha256 = bundle.write_bundle(
                     out,
                     manifest=manifest,
@@ -183,9 +184,7 @@ def build_bundle(export: EvidenceExport) -> Built:
                     report_context=context,
                     on_item=beat,
                 )
-                out.seek(0)
-                digest = hashlib.file_digest(out, "sha256").hexdigest()
-                size = out.tell()
+            digest, size = out.hash.hexdigest(), out.size
             beat.check()
             storage = EvidenceExport._meta.get_field("file").storage
             with open(path, "rb") as stored:
@@ -196,6 +195,29 @@ def build_bundle(export: EvidenceExport) -> Built:
     return Built(
         name=name, sha256=digest, size=size, manifest_sha256=manifest_sha256, content=content
     )
+
+
+class _HashingWriter:
+    """Where the ZIP goes: it hashes what is written and cannot seek, so zipfile writes
+    every entry once, in order (each entry's sizes in a data descriptor after it), and the
+    bundle's SHA-256 comes without reading it back."""
+
+    def __init__(self, file):
+        self.file, self.hash, self.size = file, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def seek(self, *args):
+        raise OSError("written in order, never rewound")
+
+    def flush(self) -> None:
+        self.file.flush()
 
 
 class _OnDisk(File):
