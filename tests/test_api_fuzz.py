@@ -79,8 +79,10 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
         files=[SimpleUploadedFile("post.png", png_bytes(), content_type="image/png")],
         metadata={"kind": "post", "source_url": "https://x.com/someone/status/1"},
     )
+    export = evidence_actions.evidence_export_request(incident=incident, actor=lead)
     return {
         "evidence": item.pk,
+        "export": export.pk,
         "token": Token.objects.get_or_create(user=lead)[0].key,
         "incident": incident.pk,
         "statement": statement.pk,
@@ -98,6 +100,7 @@ def seeded_ids(path: str, ids: dict) -> dict:
             ("/api/statements/", "statement"),
             ("/api/tasks/", "task"),
             ("/api/evidence/", "evidence"),
+            ("/api/evidence/exports/", "export"),  # after /api/evidence/: the last match wins
         ]:
             if path.startswith(prefix):
                 found["id"] = ids[key]

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from incidents.admin import ReadOnlyAdmin
 
-from .models import CaptureJob, CustodyEvent, EvidenceItem
+from .models import CaptureJob, CustodyEvent, EvidenceExport, EvidenceItem
 
 
 class CustodyInline(admin.TabularInline):
@@ -43,3 +43,19 @@ class CaptureJobAdmin(ReadOnlyAdmin):
     list_display = ["url", "incident", "status", "requested_by", "requested_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["incident", "requested_by"]
+
+
+@admin.register(EvidenceExport)
+class EvidenceExportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "__str__",
+        "incident",
+        "status",
+        "item_count",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["incident", "requested_by"]
+    exclude = ["items"]  # thousands of rows; the manifest and the custody list them

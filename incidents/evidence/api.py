@@ -2,9 +2,13 @@
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,8 +18,16 @@ from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
 from incidents.models import Platform
 
-from . import actions, selectors, serve
-from .models import CaptureStatus, CustodyAction, DisplayStatus, EvidenceKind, EvidenceSource
+from . import actions, rules, selectors, serve
+from .models import (
+    CaptureStatus,
+    CustodyAction,
+    DisplayStatus,
+    EvidenceExport,
+    EvidenceKind,
+    EvidenceSource,
+    ExportStatus,
+)
 
 
 class EvidenceMetadataSerializer(serializers.Serializer):
@@ -152,16 +164,36 @@ class CaptureJobSerializer(serializers.Serializer):
         }
 
 
-class EvidenceListView(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+class EvidencePagination(CursorPagination):
+    """Newest first, by exhibit number: a page stays put while items are added."""
 
-    @extend_schema(responses=EvidenceItemSerializer(many=True))
+    ordering = "-number"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class EvidenceListView(GenericAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = EvidenceItemSerializer
+    pagination_class = EvidencePagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="the page: follow `next` / `previous`"),
+            OpenApiParameter(
+                "page_size", int, description="items a page (default 50, at most 200)"
+            ),
+        ],
+        responses=EvidenceItemSerializer(many=True),
+    )
     def get(self, request, pk):
-        """Every evidence item of the incident, newest first."""
+        """The incident's evidence items, newest first, a page at a time: `{"next",
+        "previous", "results"}` (cursor pages of `page_size` items, default 50, at most
+        200; `next` is null on the last page)."""
         incident = visible_incident(request, pk)
-        items = selectors.evidence_for(incident)
-        context = {"request": request}
-        return Response(EvidenceItemSerializer(items, many=True, context=context).data)
+        page = self.paginate_queryset(selectors.evidence_for(incident))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request=EvidenceUploadSerializer, responses={201: EvidenceItemSerializer(many=True)}
@@ -239,20 +271,118 @@ class CaptureStatusView(APIView):
         return Response(CaptureJobSerializer(job, context={"request": request}).data)
 
 
-class ExportView(APIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("items", str, description="comma-separated item ids (default: all)")
-        ],
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+class ExportRequestSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=10_000,
+        help_text="The ids of the items to export; every item of the incident without it.",
     )
-    def get(self, request, pk) -> FileResponse:
-        """The signed ZIP bundle for counsel: originals, manifest.json, its signature and a
-        readable report. The export is logged in each item's custody and on the timeline."""
+
+
+class ExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(ExportStatus.choices, read_only=True)
+    item_count = serializers.IntegerField(read_only=True)
+    requested_at = serializers.DateTimeField(read_only=True)
+    requested_by = PersonSerializer(read_only=True)
+    snapshot_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="when the bundle's content was read"
+    )
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    error = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True, allow_null=True, help_text="in bytes")
+    sha256 = serializers.CharField(read_only=True, help_text="of the ZIP; empty until ready")
+    manifest_sha256 = serializers.CharField(read_only=True)
+    status_url = serializers.URLField(read_only=True)
+    file_url = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="the ZIP, once ready, for the person who asked for it; null otherwise",
+    )
+
+    def to_representation(self, export):
+        request = self.context.get("request")
+
+        def link(name):
+            url = reverse(name, args=[export.pk])
+            return request.build_absolute_uri(url) if request else url
+
+        user = request.user if request else None
+        return {
+            "id": export.pk,
+            "incident": export.incident_id,
+            "status": export.status,
+            "item_count": export.item_count,
+            "requested_at": export.requested_at,
+            "requested_by": selectors.person(export.requested_by),
+            "snapshot_at": export.snapshot_at,
+            "finished_at": export.finished_at,
+            "error": export.error,
+            "size": export.size,
+            "sha256": export.sha256,
+            "manifest_sha256": export.manifest_sha256,
+            "status_url": link("api-evidence-export-status"),
+            "file_url": (
+                link("api-evidence-export-file")
+                if user and rules.can_download_export(user, export)
+                else None
+            ),
+        }
+
+
+class ExportView(APIView):
+    parser_classes = DEFAULT_PARSERS
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def post(self, request, pk):
+        """Ask for the signed ZIP bundle for counsel (originals, manifest.json, its signature
+        and a readable report) of every item, or of `items`. Answers 202 at once; a worker
+        builds it: follow `status_url` (also in `Location`) until `status` is `ready`, then
+        download `file_url`. When ready, the export is logged in each item's custody and on
+        the timeline."""
         incident = visible_incident(request, pk)
-        out, name = actions.evidence_export(
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        export = actions.evidence_export_request(
             incident=incident,
             actor=request.user,
-            item_ids=request.query_params.get("items", "").split(","),
+            item_ids=serializer.validated_data.get("items"),
         )
-        return serve.export_response(out, name)
+        export = selectors.export_visible_to(request.user, export.pk)
+        data = ExportSerializer(export, context={"request": request}).data
+        return Response(
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]}
+        )
+
+
+def _export(request, pk) -> EvidenceExport:
+    try:
+        return selectors.export_visible_to(request.user, pk)
+    except EvidenceExport.DoesNotExist:
+        raise NotFound(_("No export here, or you are not in its crisis cell.")) from None
+
+
+class ExportStatusView(APIView):
+    @extend_schema(responses=ExportSerializer)
+    def get(self, request, pk):
+        """An export's `status` (queued, running, ready, failed), its `error`, and, once
+        ready, the bundle's size and SHA-256 and `file_url`."""
+        return Response(ExportSerializer(_export(request, pk), context={"request": request}).data)
+
+
+class ExportFileView(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request, pk) -> FileResponse:
+        """The bundle (ZIP), for the person who asked for it (403 for anyone else in the
+        cell); 404 until it is ready."""
+        export = _export(request, pk)
+        if export.status != ExportStatus.READY:
+            raise NotFound(
+                _("This export is not ready (it is %(status)s).")
+                % {"status": export.get_status_display().lower()}
+            )
+        if not rules.can_download_export(request.user, export):
+            raise PermissionDenied(_("Only the person who asked for this export may download it."))
+        return serve.export_response(export)

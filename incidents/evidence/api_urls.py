@@ -22,6 +22,16 @@ urlpatterns = [
         name="api-evidence-custody",
     ),
     path(
+        "evidence/exports/<id:pk>/",
+        evidence.ExportStatusView.as_view(),
+        name="api-evidence-export-status",
+    ),
+    path(
+        "evidence/exports/<id:pk>/file/",
+        evidence.ExportFileView.as_view(),
+        name="api-evidence-export-file",
+    ),
+    path(
         "evidence/captures/<id:pk>/",
         evidence.CaptureStatusView.as_view(),
         name="api-evidence-capture-status",

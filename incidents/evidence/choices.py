@@ -46,3 +46,10 @@ class CaptureStage(models.TextChoices):
     SCREENSHOT = "screenshot", _("Taking a full-page screenshot")
     ARCHIVING = "archiving", _("Saving the page archive")
     STORING = "storing", _("Hashing and storing")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being built")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")

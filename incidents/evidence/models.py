@@ -38,6 +38,7 @@ from .choices import (
     DisplayStatus,
     EvidenceKind,
     EvidenceSource,
+    ExportStatus,
 )
 
 
@@ -279,3 +280,65 @@ class CaptureJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (CaptureStatus.DONE, CaptureStatus.FAILED)
+
+
+def export_path(export, filename: str) -> str:
+    return f"exports/{export.incident_id}/{uuid.uuid4().hex}.zip"
+
+
+class EvidenceExport(models.Model):
+    """A signed bundle for counsel, asked for by a member and built by a worker. Working
+    state, like a capture: the proof is the bundle's signed manifest, the `exported` event
+    each item's custody gets when the bundle is ready (with the manifest's SHA-256) and the
+    `evidence_exported` timeline entry written with them."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="evidence_exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    # The items chosen (all of the incident's at the request when none were picked).
+    items = models.ManyToManyField(EvidenceItem, related_name="exports")
+    item_count = models.PositiveIntegerField(_("items"))
+    # The requester's language and time zone, for the report the worker writes.
+    language = models.CharField(max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    # Runs of the build (each claim adds one); a worker writes only the run it claimed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Last sign of life of the worker building it: the sweep re-queues a silent one.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    snapshot_at = models.DateTimeField(_("content read at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    file = models.FileField(upload_to=export_path, max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the bundle"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    manifest_sha256 = models.CharField(_("SHA-256 of manifest.json"), max_length=64, blank=True)
+    error = models.CharField(_("reason of failure"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("evidence export")
+        verbose_name_plural = _("evidence exports")
+        indexes = [
+            models.Index(fields=["incident", "-requested_at"], name="evidence_export_recent"),
+            models.Index(fields=["status", "requested_at"], name="evidence_export_status"),
+        ]
+
+    def __str__(self):
+        return f"export {self.pk} of incident {self.incident_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.READY, ExportStatus.FAILED)
+
+    @property
+    def download_name(self) -> str:
+        moment = self.snapshot_at or self.requested_at
+        return f"incident-{self.incident_id}-evidence-{moment:%Y%m%d-%H%M%S}.zip"

@@ -1,8 +1,12 @@
 """Reads of the evidence locker, each in a constant number of queries."""
 
-import base64
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -11,9 +15,10 @@ from incidents import selectors as incident_selectors
 from incidents.models import ChainCheckpoint
 
 from .bundle import FORMAT, archive_name
-from .models import CaptureJob, CustodyEvent, EvidenceItem
+from .models import CaptureJob, CustodyEvent, EvidenceExport, EvidenceItem
 
 RECENT_CAPTURES = 5
+RECENT_EXPORTS = 3
 
 
 def evidence_for(incident) -> QuerySet[EvidenceItem]:
@@ -56,7 +61,7 @@ def capture_visible_to(user, pk: int) -> CaptureJob:
     )
 
 
-def _person(user) -> dict | None:
+def person(user) -> dict | None:
     if user is None:
         return None
     return {"id": user.pk, "username": user.username, "name": user.get_full_name()}
@@ -96,7 +101,7 @@ def item_facts(item: EvidenceItem) -> dict:
             else None
         ),
         "captured_at": item.captured_at.isoformat(),
-        "captured_by": _person(item.captured_by),
+        "captured_by": person(item.captured_by),
     }
 
 
@@ -104,7 +109,7 @@ def custody_facts(event: CustodyEvent) -> dict:
     return {
         "seq": event.seq,
         "action": event.action,
-        "actor": _person(event.actor),
+        "actor": person(event.actor),
         "at": event.at.isoformat(),
         "detail": event.detail,
         "hash": event.hash,
@@ -112,20 +117,66 @@ def custody_facts(event: CustodyEvent) -> dict:
     }
 
 
-def export_rows(incident, items, *, actor, at) -> tuple[dict, dict]:
-    """The manifest (every fact and custody event) and the report's context, built with one
-    query for all custody logs and one for all people."""
-    custody = {}
-    for event in (
-        CustodyEvent.objects.filter(item__in=items).select_related("actor").order_by("item", "seq")
-    ):
+@contextmanager
+def one_moment():
+    """A transaction in which every read sees the database at one moment, so the rows read
+    by several queries agree (an export's items, their custody and the chains' heads).
+
+    PostgreSQL: REPEATABLE READ, READ ONLY when it is the outermost transaction (a test's
+    or a caller's transaction is already one moment for its own connection); readers take
+    no lock and block nobody. SQLite: the write lock, for these few reads only (every
+    transaction takes it there, see settings)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+@dataclass
+class ExportContent:
+    """What an export holds, read at one moment (`at`): its items by exhibit number, each
+    item's custody events in order, and the signed heads of the chains."""
+
+    at: datetime
+    items: list[EvidenceItem]
+    custody: dict[int, list[CustodyEvent]]
+    anchors: dict
+
+
+def export_content(export) -> ExportContent:
+    """Read an export's items, custody, the people named and the heads in 4 queries
+    whatever its size; call it inside `one_moment()`. The few people are read once and
+    shared, not joined to every item and event (1,000s of user objects otherwise)."""
+    at = timezone.now()
+    items = list(EvidenceItem.objects.filter(exports=export).order_by("number"))
+    events = list(CustodyEvent.objects.filter(item__exports=export).order_by("item_id", "seq"))
+    people = {
+        user.pk: user
+        for user in get_user_model().objects.filter(
+            pk__in={i.captured_by_id for i in items} | {e.actor_id for e in events if e.actor_id}
+        )
+    }
+    for item in items:
+        item.captured_by = people[item.captured_by_id]
+    custody: dict[int, list[CustodyEvent]] = {}
+    for event in events:
+        if event.actor_id:
+            event.actor = people[event.actor_id]
         custody.setdefault(event.item_id, []).append(event)
-    anchors = chain_anchors(incident, items)
-    manifest = {
+    return ExportContent(
+        at=at, items=items, custody=custody, anchors=chain_anchors(export.incident, items)
+    )
+
+
+def export_manifest(incident, content: ExportContent, *, exported_by) -> dict:
+    """manifest.json: every fact of every item, its custody as read, and the signed heads."""
+    return {
         "format": FORMAT,
         "site": settings.SITE_URL,
-        "exported_at": at.isoformat(),
-        "exported_by": _person(actor),
+        "exported_at": content.at.isoformat(),
+        "exported_by": person(exported_by),
         "incident": {
             "id": incident.pk,
             "title": incident.title,
@@ -136,39 +187,45 @@ def export_rows(incident, items, *, actor, at) -> tuple[dict, dict]:
             {
                 **item_facts(item),
                 "file": archive_name(item),
-                "custody": [custody_facts(e) for e in custody.get(item.pk, [])],
+                "custody": [custody_facts(e) for e in content.custody.get(item.pk, [])],
             }
-            for item in items
+            for item in content.items
         ],
-        # The signed heads of the chains at export: compare them later with the
-        # installation's (manage.py verify_integrity) to prove nothing was cut since.
-        "anchors": anchors,
+        # The signed heads of the chains when the content was read: compare them later with
+        # the installation's (manage.py verify_integrity) to prove nothing was cut since.
+        "anchors": content.anchors,
     }
-    rows = []
-    for item in items:
-        thumbnail = None
-        if item.thumbnail:
-            with item.thumbnail.open("rb") as image:
-                thumbnail = base64.b64encode(image.read()).decode()
-        rows.append(
-            {
-                "item": item,
-                "file": archive_name(item),
-                "thumbnail": thumbnail,
-                "custody": custody.get(item.pk, []),
-            }
-        )
-    context = {
+
+
+def report_context(incident, content: ExportContent, *, exported_by) -> dict:
+    """report.html's context (its rows are rendered one by one, bundle.write_report)."""
+    return {
         "incident": incident,
-        "rows": rows,
-        "exported_at": at,
-        "exported_by": actor,
+        "item_count": len(content.items),
+        "exported_at": content.at,
+        "exported_by": exported_by,
         "site": settings.SITE_URL,
         "time_zone": timezone.get_current_timezone_name(),
-        "anchors": anchors,
-        "timeline_anchor": anchors.get(chains.chain_name(chains.TIMELINE, incident.pk)),
+        "anchors": content.anchors,
+        "timeline_anchor": content.anchors.get(chains.chain_name(chains.TIMELINE, incident.pk)),
     }
-    return manifest, context
+
+
+def recent_exports(incident, limit: int = RECENT_EXPORTS) -> list[EvidenceExport]:
+    return list(
+        EvidenceExport.objects.filter(incident=incident)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-id")[:limit]
+    )
+
+
+def export_visible_to(user, pk: int) -> EvidenceExport:
+    """The export if its incident is visible to the user, else EvidenceExport.DoesNotExist."""
+    return (
+        EvidenceExport.objects.select_related("incident", "requested_by")
+        .filter(incident__in=incident_selectors.incidents_visible_to(user))
+        .get(pk=pk)
+    )
 
 
 def chain_anchors(incident, items) -> dict:

@@ -54,8 +54,15 @@ def display_response(item: EvidenceItem, which: str) -> FileResponse:
     return _harden(FileResponse(handle, content_type="image/jpeg"), cache="private, max-age=86400")
 
 
-def export_response(out, name) -> FileResponse:
-    response = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
+def export_response(export) -> FileResponse:
+    """A ready export's bundle, as an attachment (the callers check who may have it)."""
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The bundle is missing from storage; ask for the export again.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=export.download_name, content_type="application/zip"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -7,6 +7,7 @@ errors); the form below also posts without JavaScript, all files at once.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,12 +19,13 @@ from incidents import permissions
 from incidents.errors import DomainError
 from incidents.shortcuts import incident_or_404, perform, refused
 
-from . import actions, selectors, serve
+from . import actions, rules, selectors, serve
 from .forms import CaptureForm, EvidenceDetailsForm
-from .models import CustodyAction, EvidenceItem
+from .models import CustodyAction, EvidenceExport, EvidenceItem, ExportStatus
 
 PANEL_ITEMS = 12
 PAGE_ITEMS = 48
+LOCKER_EXPORTS = 10
 
 
 def _item(request, pk) -> EvidenceItem:
@@ -33,10 +35,19 @@ def _item(request, pk) -> EvidenceItem:
         raise Http404(_("No evidence here, or you are not in its crisis cell.")) from None
 
 
+def _exports(request, incident, limit) -> list:
+    """The incident's last exports, each with `downloadable` for this viewer."""
+    found = selectors.recent_exports(incident, limit)
+    for export in found:
+        export.downloadable = rules.can_download_export(request.user, export, incident=incident)
+    return found
+
+
 def panel_context(request, incident) -> dict:
     items = list(selectors.evidence_for(incident)[: PANEL_ITEMS + 1])
     return {
         "incident": incident,
+        "exports": _exports(request, incident, selectors.RECENT_EXPORTS),
         "evidence": items[:PANEL_ITEMS],
         "evidence_more": len(items) > PANEL_ITEMS,
         "evidence_count": incident.evidence.count() if len(items) > PANEL_ITEMS else len(items),
@@ -67,8 +78,26 @@ def locker(request, pk):
         {
             "incident": incident,
             "page": page,
-            "can_export": permissions.can_write_timeline(request.user, incident),
+            "can_export": rules.can_export(request.user, incident),
+            **_locker_exports(request, incident),
         },
+    )
+
+
+def _locker_exports(request, incident) -> dict:
+    found = _exports(request, incident, LOCKER_EXPORTS)
+    return {"exports": found, "exports_pending": any(not e.is_finished for e in found)}
+
+
+@login_required
+@require_GET
+def exports(request, pk):
+    """The locker's list of exports (it re-fetches itself while one is under way)."""
+    incident = incident_or_404(request, pk)
+    return render(
+        request,
+        "incidents/evidence/_exports.html",
+        {"incident": incident, **_locker_exports(request, incident)},
     )
 
 
@@ -123,15 +152,38 @@ def capture(request, pk):
 @login_required
 @require_POST
 def export(request, pk):
+    """Ask for the bundle; a worker builds it and the locker (and the room) show it."""
     incident = incident_or_404(request, pk)
     try:
-        out, name = actions.evidence_export(
+        actions.evidence_export_request(
             incident=incident, actor=request.user, item_ids=request.POST.getlist("items")
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("incident-evidence", pk=incident.pk)
-    return serve.export_response(out, name)
+    else:
+        messages.success(
+            request,
+            _(
+                "The bundle is being prepared. It is listed below, with its download link "
+                "once ready; the room's evidence panel shows it too."
+            ),
+        )
+    return redirect("incident-evidence", pk=incident.pk)
+
+
+@login_required
+@require_GET
+def export_file(request, pk):
+    """A ready bundle, for the person who asked for it."""
+    try:
+        found = selectors.export_visible_to(request.user, pk)
+    except EvidenceExport.DoesNotExist:
+        raise Http404(_("No export here, or you are not in its crisis cell.")) from None
+    if found.status != ExportStatus.READY:
+        raise Http404(_("This export is not ready."))
+    if not rules.can_download_export(request.user, found):
+        raise PermissionDenied(_("Only the person who asked for this export may download it."))
+    return serve.export_response(found)
 
 
 @login_required

@@ -103,3 +103,24 @@ def attach(incident, drafter):
         return items[0]
 
     return attach
+
+
+@pytest.fixture
+def export_bundle(django_capture_on_commit_callbacks):
+    """Ask for an export through the action and let the (eager) worker build it after
+    commit: export_bundle(incident, actor, item_ids=None) -> the EvidenceExport, reloaded."""
+
+    def export_bundle(incident, actor, item_ids=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            export = actions.evidence_export_request(
+                incident=incident, actor=actor, item_ids=item_ids
+            )
+        export.refresh_from_db()
+        return export
+
+    return export_bundle
+
+
+def bundle_bytes(export) -> bytes:
+    with export.file.open("rb") as stored:
+        return stored.read()

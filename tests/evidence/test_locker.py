@@ -2,7 +2,6 @@
 
 import hashlib
 import io
-import zipfile
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +11,6 @@ from PIL import Image
 
 from incidents.errors import NotAllowed
 from incidents.evidence import actions
-from incidents.evidence.bundle import verify_bundle
 from incidents.evidence.models import (
     CustodyAction,
     CustodyEvent,
@@ -235,101 +233,3 @@ class TestVerifyEvidence:
     def test_unknown_incident(self, db):
         with pytest.raises(CommandError, match="No incident"):
             call_command("verify_evidence", incident=999)
-
-
-def export(incident, actor, item_ids=None):
-    out, name = actions.evidence_export(incident=incident, actor=actor, item_ids=item_ids)
-    with out:
-        return out.read(), name
-
-
-class TestExport:
-    def test_bundle_holds_originals_manifest_signature_and_report(self, attach, incident, lead):
-        data = jpeg_bytes(gps=True)
-        item = attach(data, name="post.jpg", author_handle="@hater")
-        bundle, name = export(incident, lead)
-        assert name.startswith(f"incident-{incident.pk}-evidence-") and name.endswith(".zip")
-        archive = zipfile.ZipFile(io.BytesIO(bundle))
-        names = set(archive.namelist())
-        original = f"originals/E-1-{item.sha256[:12]}.jpg"
-        assert {original, "manifest.json", "manifest.json.sig", "signing-key.pem"} <= names
-        assert {"report.html", "README.txt"} <= names
-        assert archive.read(original) == data
-        import json
-
-        manifest = json.loads(archive.read("manifest.json"))
-        entry = manifest["items"][0]
-        assert entry["sha256"] == item.sha256 and entry["file"] == original
-        assert entry["author"]["handle"] == "@hater"
-        assert [e["action"] for e in entry["custody"]] == ["uploaded", "exported"]
-        report = archive.read("report.html").decode()
-        assert item.sha256 in report and "@hater" in report
-        assert verify_bundle(bundle).ok
-
-    def test_export_is_logged_in_custody_and_on_the_timeline(self, attach, incident, lead):
-        item = attach()
-        export(incident, lead)
-        assert item.custody.order_by("-seq").first().action == CustodyAction.EXPORTED
-        entry = TimelineEntry.objects.filter(incident=incident).order_by("-seq").first()
-        assert entry.kind == EntryKind.EVIDENCE_EXPORTED
-        assert entry.data["items"] == ["E-1"]
-        assert len(entry.data["manifest_sha256"]) == 64
-
-    def test_a_modified_manifest_does_not_verify(self, attach, incident, lead):
-        attach()
-        bundle, _ = export(incident, lead)
-        check = verify_bundle(
-            rewrite(bundle, "manifest.json", lambda b: b.replace(b"post", b"p0st"))
-        )
-        assert not check.ok
-        assert "signature does not match" in check.problems[0]
-
-    def test_a_modified_original_does_not_verify(self, attach, incident, lead):
-        item = attach()
-        bundle, _ = export(incident, lead)
-        path = f"originals/E-1-{item.sha256[:12]}.png"
-        check = verify_bundle(rewrite(bundle, path, lambda b: b[:-1] + b"\x01"))
-        assert check.problems == [f"{path} does not match its SHA-256."]
-
-    def test_a_selection_exports_only_those_items(self, attach, incident, lead):
-        attach(), attach(png_bytes(color=(9, 9, 9)))
-        third = attach(png_bytes(color=(8, 8, 8)))
-        bundle, _ = export(incident, lead, item_ids=[third.pk])
-        import json
-
-        manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
-        assert [i["label"] for i in manifest["items"]] == ["E-3"]
-
-    def test_verify_bundle_command(self, attach, incident, lead, tmp_path, capsys):
-        attach()
-        bundle, _ = export(incident, lead)
-        good = tmp_path / "good.zip"
-        good.write_bytes(bundle)
-        call_command("verify_bundle", str(good))
-        assert "Signature valid" in capsys.readouterr().out
-        bad = tmp_path / "bad.zip"
-        bad.write_bytes(rewrite(bundle, "manifest.json", lambda b: b + b" "))
-        with pytest.raises(CommandError):
-            call_command("verify_bundle", str(bad))
-
-    def test_observer_cannot_export_and_nothing_is_logged(self, attach, incident, observer):
-        item = attach()
-        with pytest.raises(NotAllowed):
-            export(incident, observer)
-        assert item.custody.count() == 1
-
-    def test_nothing_to_export(self, incident, lead):
-        from incidents.errors import InvalidInput
-
-        with pytest.raises(InvalidInput):
-            export(incident, lead)
-
-
-def rewrite(bundle: bytes, name: str, change) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(bundle))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            target.writestr(info, change(data) if info.filename == name else data)
-    return out.getvalue()

@@ -1,3 +1,3 @@
 """The integrity tests use the evidence fixtures (files in a temporary MEDIA_ROOT)."""
 
-from tests.evidence.conftest import _evidence_storage, attach  # noqa: F401
+from tests.evidence.conftest import _evidence_storage, attach, export_bundle  # noqa: F401

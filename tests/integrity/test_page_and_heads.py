@@ -9,7 +9,6 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from incidents import chains, selectors
-from incidents.evidence import actions as evidence_actions
 from incidents.models import TimelineEntry
 
 
@@ -82,22 +81,25 @@ def test_a_forged_checkpoint_does_not_verify(incident):
     assert head.verified is True
 
 
-def test_the_export_prints_the_signed_heads(incident, lead, attach):
+def test_the_export_prints_the_signed_heads(incident, lead, attach, export_bundle):
     item = attach()
-    out, _name = evidence_actions.evidence_export(incident=incident, actor=lead)
-    with out:
+    export = export_bundle(incident, lead)
+    with export.file.open("rb") as out:
         archive = zipfile.ZipFile(io.BytesIO(out.read()))
     manifest = json.loads(archive.read("manifest.json"))
     exported = TimelineEntry.objects.filter(incident=incident).order_by("-seq").first()
     assert exported.kind == "evidence_exported"
     timeline = manifest["anchors"][f"timeline:{incident.pk}"]
-    # The head at export time: the export's own entry links to it.
+    # The head when the bundle's content was read: the export's own entry, written when the
+    # bundle was ready, comes after it (right after, here: nobody wrote in between).
     assert (timeline["count"], timeline["head"]) == (exported.seq - 1, exported.prev_hash)
     assert chains.signature_valid(
         f"timeline:{incident.pk}", timeline["count"], timeline["head"], timeline["signature"]
     )
     custody = manifest["anchors"][f"custody:{item.pk}"]
-    assert custody["head"] == item.custody.order_by("-seq").first().hash
+    # The item's custody as the bundle shows it: its `exported` event comes after.
+    assert custody["head"] == item.custody.get(seq=custody["count"]).hash
+    assert item.custody.order_by("-seq").first().prev_hash == custody["head"]
     assert f"evidence:{incident.pk}" in manifest["anchors"]
     readme = archive.read("README.txt").decode()
     assert timeline["head"] in readme and custody["head"] in readme
