@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chains, events, rules
+from . import chains, events, extensions, rules
 from .errors import InvalidInput
 from .models import (
     MANUAL_KINDS,
@@ -341,6 +341,7 @@ def member_add(*, incident: Incident, actor, user, role: str, function: str = ""
         actor=actor,
         data=_member_data(user, role, function=function),
     )
+    extensions.cell_changed(incident, actor=actor, started=[membership])
     return membership
 
 
@@ -373,6 +374,7 @@ def member_change_role(
             user, role, old=current.role, new=role, old_function=current.function, function=function
         ),
     )
+    extensions.cell_changed(incident, actor=actor, started=[membership], ended=[current])
     return membership
 
 
@@ -393,6 +395,7 @@ def member_remove(*, incident: Incident, actor, user) -> Membership:
         actor=actor,
         data=_member_data(user, current.role),
     )
+    extensions.cell_changed(incident, actor=actor, ended=[current])
     return current
 
 
@@ -415,7 +418,7 @@ def lead_hand_over(
     if target is not None:
         _end(target, actor=actor, now=now)
     _end(lead, actor=actor, now=now)
-    Membership.objects.create(
+    former = Membership.objects.create(
         incident=incident, user=lead.user, role=former_lead_role, added_by=actor, added_at=now
     )
     new_lead = Membership.objects.create(
@@ -432,6 +435,12 @@ def lead_hand_over(
             "former_lead_role": former_lead_role,
             "new_lead_previous_role": target.role if target else None,
         },
+    )
+    extensions.cell_changed(
+        incident,
+        actor=actor,
+        started=[former, new_lead],
+        ended=[m for m in (lead, target) if m is not None],
     )
     return new_lead
 

@@ -78,3 +78,21 @@ def register_roster(provider: Callable) -> None:
 def roster_of(incident) -> list[RosterEntry]:
     """The incident's roster, in the order its providers give it ([] without a playbook)."""
     return [entry for provider in _roster for entry in provider(incident)]
+
+
+# The cell changed: the apps above react inside the same transaction (tell people of the
+# work handed to them, check that no statement now waits on nobody). `hook(incident,
+# actor=, started=[Membership], ended=[Membership])`: `started` are the memberships the
+# action opened (a new member, the same person in a new role, a new lead), `ended` the ones
+# it closed. Called by the cell's actions under the incident lock. Registered by statements.
+_cell_changed: list[Callable] = []
+
+
+def register_cell_changed(hook: Callable) -> None:
+    if hook not in _cell_changed:
+        _cell_changed.append(hook)
+
+
+def cell_changed(incident, *, actor, started=(), ended=()) -> None:
+    for hook in _cell_changed:
+        hook(incident, actor=actor, started=list(started), ended=list(ended))

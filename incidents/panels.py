@@ -60,6 +60,7 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "statement_changes_requested": (STATEMENTS,),
     "statement_published": (STATEMENTS, HEADER),
     "statement_withdrawn": (STATEMENTS,),
+    "statement_escalated": (STATEMENTS,),  # the step's "escalated" mark
     # Written by the evidence locker.
     "evidence_added": (EVIDENCE,),
     "evidence_capture_failed": (EVIDENCE,),

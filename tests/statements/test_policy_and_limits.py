@@ -307,6 +307,7 @@ def test_the_inbox_costs_the_same_queries_for_3_or_15_statements(
     drafter,
     approver,
     legal,
+    communications,
     ordered_policy,
     make_policy,
     django_assert_max_num_queries,
