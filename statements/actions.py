@@ -534,6 +534,20 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
         sentences.append(_("The playbook roster names no backup for %(what)s.") % facts)
     stall = rules.approval_stall(statement, viewer=leads[0] if leads else None)
     message = " ".join(sentences)
+    # The bell's one line: who is late, and who was alerted (the e-mails are in the body).
+    headline = (
+        _(
+            "Approval by %(what)s is late on “%(statement)s” (%(waited)s min, deadline "
+            "%(deadline)s min)"
+        )
+        % facts
+    )
+    if reachable:
+        headline = ngettext(
+            "%(headline)s; backup %(names)s has been alerted",
+            "%(headline)s; backups %(names)s have been alerted",
+            len(reachable),
+        ) % {"headline": headline, "names": ", ".join(name for name, *_rest in reachable)}
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
@@ -566,7 +580,7 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
         notify(
             users=leads,
             kind=NotificationKind.ESCALATED,
-            subject=message,
+            subject=headline,
             url=handoffs.statement_url(statement),
             incident=incident,
             now=now,

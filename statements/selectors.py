@@ -103,18 +103,9 @@ def statements_for_incident(incident) -> list[Statement]:
             _escalations()
         )
     )
-    if getattr(incident, "active_memberships", None) is None:
-        prefetch_related_objects(
-            [incident],
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.active().select_related("user"),
-                to_attr="active_memberships",
-            ),
-        )
     for statement in statements:
         statement.incident = incident
-    return statements
+    return share_cells(statements)
 
 
 def statements_in_review(incident) -> list[Statement]:
@@ -130,11 +121,7 @@ def statements_in_review_under(policy: ApprovalPolicy) -> list[Statement]:
     """Statements in review under this policy, across incidents, with their progress; those
     of one incident share one incident object (the rules read its cell once)."""
     qs = Statement.objects.filter(policy=policy, status=StatementStatus.IN_REVIEW)
-    statements = attach_progress(_with_progress_rows(qs))
-    incidents = {}
-    for statement in statements:
-        statement.incident = incidents.setdefault(statement.incident_id, statement.incident)
-    return statements
+    return share_cells(attach_progress(_with_progress_rows(qs)))
 
 
 def statement_visible_to(user, pk: int) -> Statement:
@@ -172,7 +159,8 @@ def _awaits(statement: Statement, member: Membership) -> bool:
 
 
 def approvals_inbox(user) -> list[Statement]:
-    """Statements, across incidents, that wait for this user's approval now."""
+    """Statements, across incidents, that wait for this user's approval now; those of one
+    incident share one incident object with its active cell (loaded once for all)."""
     approver_of = {
         m.incident_id: m
         for m in Membership.objects.active()
@@ -182,8 +170,27 @@ def approvals_inbox(user) -> list[Statement]:
     qs = Statement.objects.filter(
         incident_id__in=approver_of, status=StatementStatus.IN_REVIEW
     ).order_by("submitted_at", "id")
-    statements = attach_progress(_with_progress_rows(qs))
-    return [s for s in statements if _awaits(s, approver_of[s.incident_id])]
+    statements = attach_progress(_with_progress_rows(qs).prefetch_related(_escalations()))
+    return share_cells([s for s in statements if _awaits(s, approver_of[s.incident_id])])
+
+
+def share_cells(statements: list[Statement]) -> list[Statement]:
+    """Give the statements of one incident one incident object, with its active cell loaded
+    (one query for all): the rules read the cell from there."""
+    incidents = {}
+    for statement in statements:
+        statement.incident = incidents.setdefault(statement.incident_id, statement.incident)
+    missing = [i for i in incidents.values() if getattr(i, "active_memberships", None) is None]
+    if missing:
+        prefetch_related_objects(
+            missing,
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.active().select_related("user"),
+                to_attr="active_memberships",
+            ),
+        )
+    return statements
 
 
 def is_editable(incident_id: int, statement_id: int) -> bool:
