@@ -19,7 +19,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from incidents import actions as incident_actions
-from incidents import chains
+from incidents import chains, extensions
 from incidents.models import Incident, TimelineEntry
 from tests.evidence.conftest import png_bytes
 from tests.helpers import ensure_policy
@@ -48,11 +48,14 @@ def _latest():
 @pytest.fixture
 def old_schema(transactional_db, settings, tmp_path, monkeypatch):
     """The old schema, and today's actions writing no signed checkpoints (their table did
-    not exist then): the migration signs the chains it finds. `old_schema.undo()` ends it."""
+    not exist then): the migration signs the chains it finds. `old_schema.undo()` ends it.
+    No notices either when the cell changes (the bell's table was different)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     old_apps = _migrate(BEFORE)
     for name in ("anchor", "anchor_fold", "open_chain"):
         monkeypatch.setattr(chains, name, lambda *args, **kwargs: True)
+    # Nor the hand-off notices a cell change writes: the bell's table was another then.
+    monkeypatch.setattr(extensions, "_cell_changed", [])
     old_apps.undo = monkeypatch.undo
     try:
         yield old_apps
