@@ -534,7 +534,7 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
         sentences.append(_("The playbook roster names no backup for %(what)s.") % facts)
     stall = rules.approval_stall(statement, viewer=leads[0] if leads else None)
     message = " ".join(sentences)
-    # The bell's one line: who is late, and who was alerted (the e-mails are in the body).
+    # The bell's one line: who is late, who was alerted, whom the lead must call.
     headline = (
         _(
             "Approval by %(what)s is late on “%(statement)s” (%(waited)s min, deadline "
@@ -548,6 +548,11 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
             "%(headline)s; backups %(names)s have been alerted",
             len(reachable),
         ) % {"headline": headline, "names": ", ".join(name for name, *_rest in reachable)}
+    if unreachable:
+        headline = _("%(headline)s; call %(names)s (no account here)") % {
+            "headline": headline,
+            "names": _names(unreachable),
+        }
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
@@ -558,8 +563,8 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
                 deadline_at=statement.deadline_at,
                 escalated_at=now,
                 alerted=[
-                    {"name": name, "email": email, "user": user.pk if user else None}
-                    for name, email, user in backups
+                    {"name": name, "email": email, "user": user.pk}
+                    for name, email, user in reachable
                 ],
             )
     except IntegrityError:  # another sweep, through another connection, was first
@@ -574,7 +579,13 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
             url=handoffs.statement_url(statement),
             incident=incident,
             now=now,
-            body=statement.text,
+            body=_(
+                "You stand in for %(what)s in this incident's committee. If you are not in its "
+                "cell yet, the lead has been asked to add you as approver."
+            )
+            % facts
+            + "\n\n"
+            + statement.text,
         )
     if leads:
         notify(

@@ -69,6 +69,13 @@ def test_a_late_step_alerts_the_backup_and_the_lead_once(
 
     escalation = Escalation.objects.get()
     assert (escalation.revision, escalation.step, escalation.functions) == (1, 1, ["legal"])
+    assert escalation.alerted == [
+        {
+            "name": "Me Claire Vasseur",
+            "email": "claire.vasseur@example.com",
+            "user": roster.claire.pk,
+        }
+    ]
     assert escalation.deadline_at == submitted.submitted_at + 10 * MINUTE
     [for_backup] = escalations(roster.claire, submitted)
     assert for_backup.subject == "Approval by Legal is late on “Holding”: you are the backup"
@@ -100,8 +107,10 @@ def test_a_backup_without_an_account_is_named_to_the_lead(
     actions.approvals_escalate_late(now=statement.submitted_at + 10 * MINUTE)
     [for_lead] = escalations(lead)
     assert for_lead.subject == (
-        "Approval by Communications is late on “Holding” (10 min, deadline 10 min)"
+        "Approval by Communications is late on “Holding” (10 min, deadline 10 min); call Nadia "
+        "Roy (nadia.roy@example.com) (no account here)"
     )
+    assert Escalation.objects.get().alerted == []  # nobody could be alerted
     [entry] = entries(statement.incident)
     assert "Nadia Roy (nadia.roy@example.com) (backup) has no account here: call them." in (
         entry.text
@@ -129,7 +138,7 @@ def test_the_next_step_counts_from_the_end_of_the_previous_one(
     assert (escalation.step, escalation.functions) == (2, ["communications"])
     for_lead = escalations(lead)[-1]
     assert for_lead.subject.startswith("Approval by Communications is late")
-    assert "Nadia" not in for_lead.subject  # no account: alerted by nobody but the lead
+    assert for_lead.subject.endswith("call Nadia Roy (nadia.roy@example.com) (no account here)")
     entry = entries(incident)[-1]
     assert "Nadia Roy (nadia.roy@example.com) (backup) has no account here" in entry.text
 
