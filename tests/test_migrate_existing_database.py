@@ -22,7 +22,6 @@ from incidents import actions as incident_actions
 from incidents import chains, extensions
 from incidents.models import Incident, TimelineEntry
 from tests.evidence.conftest import png_bytes
-from tests.helpers import ensure_policy
 
 BEFORE = [
     ("incidents", "0004_playbooks_and_tasks"),
@@ -66,7 +65,7 @@ def old_schema(transactional_db, settings, tmp_path, monkeypatch):
 
 def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, approver):
     from statements import actions as statement_actions
-    from statements.models import Statement
+    from statements.models import ApprovalPolicy, Statement
 
     old = old_schema
     # What did not change is written by today's actions, as it was written then.
@@ -84,7 +83,16 @@ def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, ap
         incident=incident, actor=lead, user=approver, role="approver", function="legal"
     )
     incident_actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text="Before")
-    policy = ensure_policy("One approver", [(1, "")], is_default=True)
+    # The policy as its tables were then (a required approval had no deadline yet).
+    OldPolicy = old.get_model("statements", "ApprovalPolicy")
+    old_policy, created = OldPolicy.objects.get_or_create(
+        name="One approver", defaults={"is_default": True, "mode": "all"}
+    )
+    if created:
+        old.get_model("statements", "ApprovalRequirement").objects.create(
+            policy=old_policy, step=1, function=""
+        )
+    policy = ApprovalPolicy.objects.get(pk=old_policy.pk)
     statement = statement_actions.statement_create(
         incident=incident,
         actor=drafter,
