@@ -3,7 +3,7 @@ list of N statements costs the same handful of queries as a list of one."""
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
-from incidents.models import Membership, Role
+from incidents.models import Membership, Role, Status
 from incidents.selectors import incidents_visible_to
 
 from . import permissions, policy
@@ -209,14 +209,19 @@ def incident_policy(incident) -> ApprovalPolicy | None:
     return chosen.policy if chosen else None
 
 
+# A resolved or closed incident's late approvals alert nobody.
+RUNNING_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING)
+
+
 def late_for_escalation(now, *, limit: int = 500) -> list[Statement]:
-    """Statements in review whose awaited step passed its deadline and was not escalated
-    for this revision yet, oldest deadline first (at most `limit`: the next sweep takes the
-    rest). A few queries whatever their number."""
+    """Statements in review, in a running incident, whose awaited step passed its deadline
+    and was not escalated for this revision yet, oldest deadline first (at most `limit`:
+    the next sweep takes the rest). A few queries whatever their number."""
     qs = (
         Statement.objects.filter(
             status=StatementStatus.IN_REVIEW,
             policy__requirements__deadline_minutes__isnull=False,
+            incident__status__in=RUNNING_STATUSES,
         )
         .distinct()
         .order_by("submitted_at", "id")

@@ -200,3 +200,11 @@ def test_the_page_shows_the_countdown_then_the_escalation(
     assert api.as_user(legal).get(statement_url(submitted)).json()["escalated_at"] is not None
     panel = browser_client.as_user(legal).get(f"/incidents/{submitted.incident_id}/statements/")
     assert "Approval escalated" in panel.text
+
+
+def test_a_resolved_incident_escalates_nothing(submitted, incident, lead):
+    from incidents import actions as incident_actions
+
+    incident_actions.incident_transition(incident=incident, actor=lead, status="active")
+    incident_actions.incident_transition(incident=incident, actor=lead, status="resolved")
+    assert actions.approvals_escalate_late(now=submitted.submitted_at + 60 * MINUTE) == 0
