@@ -245,7 +245,11 @@ def test_approvals_inbox_lists_only_what_waits_for_me(
     elsewhere = declare(title="Other incident")
     incident_actions.member_add(incident=elsewhere, actor=lead, user=drafter, role="drafter")
     incident_actions.member_add(
-        incident=elsewhere, actor=lead, user=make_user("approver3"), role="approver"
+        incident=elsewhere,
+        actor=lead,
+        user=make_user("approver3"),
+        role="approver",
+        function="other",
     )
     make_statement(incident=elsewhere, text="Not my cell", state="in_review")
 

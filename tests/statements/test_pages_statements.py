@@ -629,7 +629,7 @@ def test_inbox_lists_only_statements_awaiting_me(
     other = declare(title="Other incident")
     incident_actions.member_add(incident=other, actor=lead, user=drafter, role="drafter")
     incident_actions.member_add(
-        incident=other, actor=lead, user=make_user("approver3"), role="approver"
+        incident=other, actor=lead, user=make_user("approver3"), role="approver", function="other"
     )
     make_statement(incident=other, text="Elsewhere", title="Other cell", state="in_review")
 

@@ -8,8 +8,10 @@ import html
 import re
 
 import pytest
+from django.utils import timezone
 
 from incidents import actions as incident_actions
+from incidents.models import Membership
 from incidents.notifications.models import Notification
 from statements import actions, rules, selectors
 from statements.models import ApprovalRequirement
@@ -69,14 +71,23 @@ def build(shape, cell, *, declare, lead, make_user, make_policy):
         return user
 
     if cell == "only_the_author":
-        author = add("author", "approver", functions[0])
+        # "Other" is asked for by no step here: for "any approver" it is a generalist.
+        author = add("author", "approver", functions[0] or "other")
         for function in functions[1:]:
             if shape != "any_mode":  # in "any" mode one other function would be enough
                 add(f"approver-{function}", "approver", function)
     else:
         author = add("author", "drafter")
     if cell == "approver_without_function":
-        add("generalist", "approver")
+        # The actions now require an approver's function; cells staffed before keep theirs.
+        Membership.objects.create(
+            incident=incident,
+            user=make_user(f"generalist-{shape}-{cell}"),
+            role="approver",
+            function="",
+            added_by=lead,
+            added_at=timezone.now(),
+        )
     elif cell == "right_function":
         for function in dict.fromkeys(functions):
             add(f"approver-{function or 'any'}", "approver", function or "legal")
@@ -337,16 +348,20 @@ def test_a_later_step_is_told_when_its_turn_comes_and_who_signs_now(
 
 
 def test_a_function_the_policy_does_not_want_is_told_what_it_wants(
-    make_statement, make_policy, approver, communications
+    make_statement, make_policy, incident, lead, make_user, communications
 ):
+    executive = make_user("ceo", first_name="Claude", last_name="Bernard")
+    incident_actions.member_add(
+        incident=incident, actor=lead, user=executive, role="approver", function="executive"
+    )
     statement = make_statement(
         approval_policy=make_policy("Comms", [(1, "communications")]), state="in_review"
     )
     with pytest.raises(rules.NotAllowed) as refused:
-        actions.statement_approve(statement=statement, actor=approver, revision=1)
+        actions.statement_approve(statement=statement, actor=executive, revision=1)
     assert refused.value.message == (
-        "This statement does not wait for your approval (approver without a function). It "
-        "waits now for Communications: communications."
+        "This statement does not wait for your approval (Executive management). It waits "
+        "now for Communications: communications."
     )
 
 
