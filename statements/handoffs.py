@@ -11,7 +11,9 @@ statement waits on is told, like any lead, that it now waits on nobody (a proble
 not news of what they did).
 
 Subjects are one line in the language of the request that caused them (the system's for
-the escalation sweep); the bell shows the kind's label, the subject and the incident."""
+the escalation sweep). They say only what the kind's label and the incident, shown beside
+them by the bell and in every message ("Approval needed: “Holding statement” (revision 2,
+X / Twitter) — Recall rumour"), do not."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -72,7 +74,7 @@ def _role_holders(statement: Statement, *roles) -> list:
 def review_requested(statement: Statement, *, actor, users=None) -> int:
     """The approvers the statement waits for now (or `users`): the text to approve."""
     users = rules.awaited_holders(statement) if users is None else users
-    subject = _("Approve “%(what)s” (revision %(n)s, %(channel)s)") % {
+    subject = _("“%(what)s” (revision %(n)s, %(channel)s)") % {
         "what": statement,
         "n": statement.revision,
         "channel": statement.get_channel_display(),
@@ -90,7 +92,7 @@ def review_requested(statement: Statement, *, actor, users=None) -> int:
 def changes_requested(statement: Statement, *, actor, comment: str) -> int:
     """The author and whoever saved the current revision, with the comment."""
     short = comment if len(comment) <= COMMENT_IN_SUBJECT else comment[:COMMENT_IN_SUBJECT] + "…"
-    subject = _("Changes requested on “%(what)s” by %(name)s: %(comment)s") % {
+    subject = _("“%(what)s”, by %(name)s: %(comment)s") % {
         "what": statement,
         "name": display_name(actor),
         "comment": short,
@@ -110,7 +112,7 @@ def ready_to_publish(statement: Statement, *, actor) -> int:
     roles = [Role.SPOKESPERSON]
     if statement.policy.allow_lead_publish:
         roles.append(Role.LEAD)
-    subject = _("“%(what)s” is approved: ready to publish on %(channel)s") % {
+    subject = _("“%(what)s”, on %(channel)s") % {
         "what": statement,
         "channel": statement.get_channel_display(),
     }
@@ -126,7 +128,7 @@ def ready_to_publish(statement: Statement, *, actor) -> int:
 
 def published(statement: Statement, *, actor) -> int:
     """The whole cell but the publisher, with where it was posted."""
-    subject = _("“%(what)s” was published on %(channel)s by %(name)s") % {
+    subject = _("“%(what)s”, on %(channel)s by %(name)s") % {
         "what": statement,
         "channel": statement.get_channel_display(),
         "name": display_name(actor),
@@ -179,22 +181,23 @@ def shortfalls(statements, cell=None) -> dict[int, dict[str, int]]:
 
 
 def _joined_the_cell(member: Membership, prior: Membership | None, incident, actor) -> None:
-    what = {"incident": incident.title, "role": member.role_display}
+    what = {
+        "incident": incident.title,
+        "role": member.role_display,
+        "name": display_name(actor) if actor is not None else _("The system"),
+    }
     if member.role == Role.LEAD:
-        subject = _("You are now the lead of “%(incident)s”") % what
+        subject = _("You are now the lead")
     elif prior is None:
-        subject = _("You were added to the cell of “%(incident)s” as %(role)s") % what
+        subject = _("You are %(role)s, added by %(name)s") % what
     elif member.role in WORKING_ROLES and (member.role, member.function) != (
         prior.role,
         prior.function,
     ):
-        subject = _("Your role in “%(incident)s” is now %(role)s") % what
+        subject = _("Your role is now %(role)s") % what
     else:
         return  # an observer now, or nothing that changes their work
-    body = _("%(name)s put you in the crisis cell of “%(incident)s” as %(role)s.") % {
-        **what,
-        "name": display_name(actor) if actor is not None else _("The system"),
-    }
+    body = _("%(name)s put you in the crisis cell of “%(incident)s” as %(role)s.") % what
     notify(
         users=[member.user],
         kind=Kind.ADDED_TO_CELL,

@@ -42,8 +42,12 @@ def test_a_new_member_is_told_with_a_link_to_the_room(declare, lead, drafter, se
     [notice] = Notification.objects.filter(kind="added_to_cell")
     assert notice.user == drafter and notice.incident == incident
     assert notice.url == f"/incidents/{incident.pk}/"
-    assert notice.subject == "You were added to the cell of “Recall rumour” as Approver — Legal"
-    assert sent[-1]["actor"] == lead and "Camille Laurent" in sent[-1]["body"]
+    assert notice.subject == "You are Approver — Legal, added by Camille Laurent"
+    # The bell and the messages name the incident beside the subject; the body names it too.
+    assert sent[-1]["actor"] == lead
+    assert sent[-1]["body"] == (
+        "Camille Laurent put you in the crisis cell of “Recall rumour” as Approver — Legal."
+    )
 
 
 def test_a_role_with_work_is_announced_a_demotion_is_not(incident, lead, drafter, observer):
@@ -56,14 +60,14 @@ def test_a_role_with_work_is_announced_a_demotion_is_not(incident, lead, drafter
     )
     [notice] = Notification.objects.filter(kind="added_to_cell")
     assert notice.user == observer
-    assert notice.subject == f"Your role in “{incident.title}” is now Spokesperson"
+    assert notice.subject == "Your role is now Spokesperson"
 
 
 def test_the_new_lead_is_told_the_former_lead_acting_is_not(incident, lead, drafter):
     Notification.objects.all().delete()
     incident_actions.lead_hand_over(incident=incident, actor=lead, to_user=drafter)
     assert told("added_to_cell") == ["drafter"]
-    assert Notification.objects.get().subject == f"You are now the lead of “{incident.title}”"
+    assert Notification.objects.get().subject == "You are now the lead"
 
 
 def test_nobody_is_told_of_adding_themselves(declare, make_user, sent):
@@ -109,7 +113,7 @@ def test_changes_requested_reach_the_author_and_the_last_reviser(
     actions.statement_request_changes(statement=edited, actor=approver, comment="Name the date.")
     assert told("changes_requested") == ["drafter", "spokesperson"]
     notice = Notification.objects.filter(kind="changes_requested").first()
-    assert notice.subject == f"Changes requested on “{in_review}” by approver: Name the date."
+    assert notice.subject == f"“{in_review}”, by approver: Name the date."
     assert sent[-1]["body"] == "Name the date." and sent[-1]["actor"] == approver
 
 
@@ -139,7 +143,7 @@ def test_publication_tells_the_whole_cell_but_the_publisher(approved, spokespers
     assert told("published") == ["approver", "drafter", "lead", "observer"]
     assert POST_URL in sent[-1]["body"]
     notice = Notification.objects.filter(kind="published").first()
-    assert notice.subject == f"“{approved}” was published on X / Twitter by spokesperson"
+    assert notice.subject == f"“{approved}”, on X / Twitter by spokesperson"
 
 
 def test_a_lead_who_publishes_is_not_told(make_statement, make_policy, lead, approver):
