@@ -21,8 +21,11 @@ def page(browser_client, user, statement):
 
 
 def folded_editor(text):
-    """The editor form inside its <details>, or None when the editor is open (or absent)."""
-    found = re.search(r'<details class="card edit-toggle">(.*?)</details>', text, re.S)
+    """The editor form inside its folded <details>, or None when the editor is open (a
+    draft's, without a summary) or absent."""
+    found = re.search(
+        r'<details id="statement-editor" class="card edit-toggle">(.*?)</details>', text, re.S
+    )
     return found.group(1) if found else None
 
 
@@ -59,6 +62,7 @@ def test_observers_get_the_text_and_a_copy_button_but_no_editor(approved, observ
 def test_a_draft_keeps_its_open_editor_without_confirmation(draft, drafter, browser_client):
     text = page(browser_client, drafter, draft)
     assert folded_editor(text) is None
+    assert '<details id="statement-editor" class="card edit-toggle is-plain" open>' in text
     form = re.search(r'<form[^>]*data-action="edit"[^>]*>', text, re.S).group(0)
     assert "data-confirm" not in form
 
