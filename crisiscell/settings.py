@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.evidence.tasks.requeue_stuck",
         "schedule": 60.0,
     },
+    # Approval steps past their deadline alert the roster's backups and the lead; idempotent.
+    "approval-escalations": {
+        "task": "statements.tasks.escalate_late_approvals",
+        "schedule": 60.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -338,6 +338,7 @@ def member_add(*, incident: Incident, actor, user, role: str, function: str = ""
         actor=actor,
         data=_member_data(user, role, function=function),
     )
+    extensions.cell_changed(incident, actor=actor, started=[membership])
     return membership
 
 
@@ -370,6 +371,7 @@ def member_change_role(
             user, role, old=current.role, new=role, old_function=current.function, function=function
         ),
     )
+    extensions.cell_changed(incident, actor=actor, started=[membership], ended=[current])
     return membership
 
 
@@ -390,6 +392,7 @@ def member_remove(*, incident: Incident, actor, user) -> Membership:
         actor=actor,
         data=_member_data(user, current.role),
     )
+    extensions.cell_changed(incident, actor=actor, ended=[current])
     return current
 
 
@@ -412,7 +415,7 @@ def lead_hand_over(
     if target is not None:
         _end(target, actor=actor, now=now)
     _end(lead, actor=actor, now=now)
-    Membership.objects.create(
+    former = Membership.objects.create(
         incident=incident, user=lead.user, role=former_lead_role, added_by=actor, added_at=now
     )
     new_lead = Membership.objects.create(
@@ -429,6 +432,12 @@ def lead_hand_over(
             "former_lead_role": former_lead_role,
             "new_lead_previous_role": target.role if target else None,
         },
+    )
+    extensions.cell_changed(
+        incident,
+        actor=actor,
+        started=[former, new_lead],
+        ended=[m for m in (lead, target) if m is not None],
     )
     return new_lead
 

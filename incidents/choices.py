@@ -108,6 +108,7 @@ class EntryKind(models.TextChoices):
     STATEMENT_CHANGES_REQUESTED = "statement_changes_requested", _("Changes requested")
     STATEMENT_PUBLISHED = "statement_published", _("Statement published")
     STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
+    STATEMENT_ESCALATED = "statement_escalated", _("Approval escalated")
     # Written by the evidence locker.
     EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
     EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")

@@ -119,3 +119,19 @@ def member_warnings(incident) -> dict[int, list[str]]:
         for user_id, texts in provider(incident).items():
             merged.setdefault(user_id, []).extend(texts)
     return merged
+# The cell changed: the apps above react inside the same transaction (tell people of the
+# work handed to them, check that no statement now waits on nobody). `hook(incident,
+# actor=, started=[Membership], ended=[Membership])`: `started` are the memberships the
+# action opened (a new member, the same person in a new role, a new lead), `ended` the ones
+# it closed. Called by the cell's actions under the incident lock. Registered by statements.
+_cell_changed: list[Callable] = []
+
+
+def register_cell_changed(hook: Callable) -> None:
+    if hook not in _cell_changed:
+        _cell_changed.append(hook)
+
+
+def cell_changed(incident, *, actor, started=(), ended=()) -> None:
+    for hook in _cell_changed:
+        hook(incident, actor=actor, started=list(started), ended=list(ended))

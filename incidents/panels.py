@@ -81,6 +81,7 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     # The first-response countdown stops (the room's header, the dashboard).
     "statement_published": (*_STATEMENT, HEADER, INCIDENTS),
     "statement_withdrawn": _STATEMENT,
+    "statement_escalated": _STATEMENT,  # the step's "escalated" mark
     # Written by the evidence locker.
     "evidence_added": (EVIDENCE,),
     "evidence_capture_failed": (EVIDENCE,),

@@ -9,15 +9,18 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents import chains
 from incidents import permissions as incident_permissions
 from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
 from incidents.errors import InvalidInput, StaleRevision, require
-from incidents.models import EntryKind, Incident
+from incidents.models import EntryKind, Incident, Role
+from incidents.notifications.actions import notify
+from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import permissions, policy, rules, selectors, tasks
+from . import handoffs, permissions, policy, rules, selectors
 from .limits import is_threadable, normalize, over_limit, split_thread
 from .models import (
     CHANNEL_LIMITS,
@@ -25,6 +28,7 @@ from .models import (
     ApprovalPolicy,
     Channel,
     Decision,
+    Escalation,
     IncidentPolicy,
     Language,
     Review,
@@ -39,23 +43,19 @@ S = StatementStatus
 logger = logging.getLogger(__name__)
 
 
-def _notify_reviewers_after_commit(statement_id: int) -> None:
-    def queue():
-        try:
-            tasks.notify_reviewers.delay(statement_id)
-        except Exception:
-            # The statement is saved and in the inbox; a broker outage must not turn the
-            # committed action into an error page.
-            logger.exception("Could not queue reviewer emails for statement %s", statement_id)
-
-    transaction.on_commit(queue)
-
-
 def _lock(statement: Statement) -> tuple[Incident, Statement]:
     incident = lock_incident(statement.incident)
     statement = Statement.objects.select_for_update().select_related("policy").get(pk=statement.pk)
     statement.incident = incident
     return incident, selectors.load_progress(statement)
+
+
+def _reload_progress(statement: Statement) -> Statement:
+    """Read the statement's reviews and revisions again after this action wrote some, so
+    that who is awaited next is judged on what was just written."""
+    for attr in ("all_reviews", "_rev"):
+        statement.__dict__.pop(attr, None)
+    return selectors.load_progress(statement)
 
 
 def _clean_text(text: str) -> str:
@@ -96,20 +96,6 @@ def _data(statement: Statement, **extra) -> dict:
         "status": statement.status,
         **extra,
     }
-
-
-def _approvals(statement: Statement) -> list[Review]:
-    return list(
-        Review.objects.filter(
-            statement=statement, revision=statement.revision, decision=Decision.APPROVED
-        )
-    )
-
-
-def _progress(statement: Statement) -> policy.Progress:
-    return policy.progress(
-        statement.policy, list(statement.policy.requirements.all()), _approvals(statement)
-    )
 
 
 @transaction.atomic
@@ -234,7 +220,7 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         )
     if text == statement.text:
         return statement
-    had_approvals = statement.status == S.APPROVED or bool(statement.approvals)
+    had_approvals = rules.edit_voids_approval(statement)
     old_status = statement.status
     statement.revision += 1
     statement.text = text
@@ -260,12 +246,16 @@ def statement_edit(*, statement: Statement, actor, text: str, base_revision: int
         data=_data(statement, approvals_voided=had_approvals, old_status=old_status),
     )
     if statement.status == S.IN_REVIEW:
-        _notify_reviewers_after_commit(statement.pk)
+        # The approvers read another text: they are asked again, for this revision.
+        handoffs.review_requested(_reload_progress(statement), actor=actor)
     return statement
 
 
 @transaction.atomic
 def statement_submit(*, statement: Statement, actor) -> Statement:
+    """Send for approval; the approvers it waits for are notified. Refused (NobodyToApprove,
+    409) while a step of its policy has nobody in the cell to sign it off, with the
+    functions missing and whom the playbook roster suggests adding."""
     incident, statement = _lock(statement)
     if not rules.check(rules.SUBMIT, actor, statement):
         return statement  # double click
@@ -276,7 +266,7 @@ def statement_submit(*, statement: Statement, actor) -> Statement:
     timeline_record(
         incident, kind=EntryKind.STATEMENT_SUBMITTED, actor=actor, data=_data(statement)
     )
-    _notify_reviewers_after_commit(statement.pk)
+    handoffs.review_requested(statement, actor=actor)
     return statement
 
 
@@ -285,10 +275,12 @@ def statement_approve(
     *, statement: Statement, actor, revision: int, comment: str = ""
 ) -> Statement:
     """Approve the exact revision the approver read. A second click, or a second approver
-    once the policy is met, changes nothing."""
+    once the policy is met, changes nothing. Completing a step notifies the next step's
+    approvers; completing the policy, those who publish."""
     incident, statement = _lock(statement)
     if not rules.check(rules.APPROVE, actor, statement, revision=revision):
         return statement
+    step_before = statement.progress.awaited_step
     function = permissions.approver_function(actor, incident)
     try:
         with transaction.atomic():
@@ -304,7 +296,8 @@ def statement_approve(
     except IntegrityError:  # the same approval raced in through another connection
         return statement
     chains.anchor_fold(chains.chain_name(chains.REVIEWS, statement.pk), review.digest())
-    progress = _progress(statement)
+    statement = _reload_progress(statement)
+    progress = statement.progress
     if progress.complete and statement.status != S.APPROVED:
         statement.status = S.APPROVED
         statement.approved_at = timezone.now()
@@ -316,8 +309,10 @@ def statement_approve(
         text=comment.strip(),
         data=_data(statement, function=function, fully_approved=progress.complete),
     )
-    if not progress.complete:
-        _notify_reviewers_after_commit(statement.pk)
+    if progress.complete:
+        handoffs.ready_to_publish(statement, actor=actor)
+    elif progress.awaited_step != step_before:
+        handoffs.review_requested(statement, actor=actor)
     return statement
 
 
@@ -350,6 +345,7 @@ def statement_request_changes(*, statement: Statement, actor, comment: str) -> S
         text=comment,
         data=_data(statement, function=function),
     )
+    handoffs.changes_requested(statement, actor=actor, comment=comment)
     return statement
 
 
@@ -418,6 +414,7 @@ def statement_publish(
             deadline_met=incident.first_response_met if first else None,
         ),
     )
+    handoffs.published(statement, actor=actor)
     return statement
 
 
@@ -439,3 +436,215 @@ def statement_withdraw(*, statement: Statement, actor, reason: str = "") -> Stat
         data=_data(statement, old_status=old_status),
     )
     return statement
+
+
+# --- Approval deadlines: escalation (Celery beat, every minute) -------------------------------
+
+
+def _backups(entries, functions: list[str], statement: Statement) -> list[tuple[str, str, object]]:
+    """(name, e-mail, user or None) of the roster's backups for these functions ("": any
+    approver), each once; not those who wrote the text (four-eyes: they cannot sign)."""
+    found, seen = [], set()
+    for entry in entries:
+        fits = entry.function in functions or (
+            "" in functions and (entry.role == Role.APPROVER or entry.function)
+        )
+        if not fits or not entry.backup_name:
+            continue
+        user = entry.backup_user
+        if user is not None and permissions.wrote(user, statement):
+            continue
+        key = (entry.backup_name, entry.backup_email)
+        if key not in seen:
+            seen.add(key)
+            found.append((entry.backup_name, entry.backup_email, user))
+    return found
+
+
+def _names(people) -> str:
+    return ", ".join(f"{name} ({email})" if email else name for name, email, *_rest in people)
+
+
+@transaction.atomic
+def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
+    """Escalate the awaited step of a statement in review whose deadline has passed: alert
+    the playbook roster's backups for the awaited function(s) (ESCALATED notification; a
+    backup without an account is named, with their e-mail, to the lead) and the incident's
+    lead(s), and record it on the timeline. The system acts: no actor.
+
+    Once per statement, revision and step (the `Escalation` row, unique): returns None when
+    there is nothing (more) to escalate — not in review, no deadline, not late yet, or
+    already escalated."""
+    now = now or timezone.now()
+    incident, statement = _lock(statement)
+    progress = statement.progress
+    if statement.status != S.IN_REVIEW or statement.deadline_at is None:
+        return None
+    if statement.deadline_at > now:
+        return None
+    step = progress.awaited_step
+    if Escalation.objects.filter(
+        statement=statement, revision=statement.revision, step=step
+    ).exists():
+        return None
+    functions = list(dict.fromkeys(r.function for r in progress.awaited))
+    what = rules.joined_functions(functions, progress.mode)
+    cell = rules.cell_of(incident)
+    leads = [m.user for m in cell if m.role == Role.LEAD]
+    members = {m.user_id for m in cell}
+    backups = _backups(rules.roster(incident), functions, statement)
+    reachable = [b for b in backups if b[2] is not None and b[2].is_active]
+    unreachable = [b for b in backups if b not in reachable]
+    started = policy.step_started_at(
+        progress, submitted_at=statement.submitted_at, revised_at=statement.revised_at
+    )
+    facts = {
+        "what": what,
+        "statement": str(statement),
+        "waited": int((now - started).total_seconds() // 60),
+        "deadline": policy.step_deadline_minutes(progress),
+    }
+    sentences = [
+        _(
+            "Approval by %(what)s is late on “%(statement)s” (waiting for %(waited)s min, "
+            "deadline %(deadline)s min)."
+        )
+        % facts
+    ]
+    if reachable:
+        sentences.append(
+            ngettext(
+                "Backup %(names)s has been alerted.",
+                "Backups %(names)s have been alerted.",
+                len(reachable),
+            )
+            % {"names": _names(reachable)}
+        )
+        outside = [b for b in reachable if b[2].pk not in members]
+        if outside:
+            sentences.append(
+                _("Add %(names)s to the cell as approver for %(what)s so they can sign.")
+                % {"names": _names(outside), "what": what}
+            )
+    if unreachable:
+        sentences.append(
+            _("%(names)s (backup) has no account here: call them.") % {"names": _names(unreachable)}
+        )
+    if not backups:
+        sentences.append(_("The playbook roster names no backup for %(what)s.") % facts)
+    stall = rules.approval_stall(statement, viewer=leads[0] if leads else None)
+    message = " ".join(sentences)
+    # The bell's one line: who is late, who was alerted, whom the lead must call.
+    headline = (
+        _(
+            "Approval by %(what)s is late on “%(statement)s” (%(waited)s min, deadline "
+            "%(deadline)s min)"
+        )
+        % facts
+    )
+    if reachable:
+        headline = ngettext(
+            "%(headline)s; backup %(names)s has been alerted",
+            "%(headline)s; backups %(names)s have been alerted",
+            len(reachable),
+        ) % {"headline": headline, "names": ", ".join(name for name, *_rest in reachable)}
+    if unreachable:
+        headline = _("%(headline)s; call %(names)s (no account here)") % {
+            "headline": headline,
+            "names": _names(unreachable),
+        }
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                statement=statement,
+                revision=statement.revision,
+                step=step,
+                functions=functions,
+                deadline_at=statement.deadline_at,
+                escalated_at=now,
+                alerted=[
+                    {"name": name, "email": email, "user": user.pk}
+                    for name, email, user in reachable
+                ],
+            )
+    except IntegrityError:  # another sweep, through another connection, was first
+        return None
+    backup_users = [user for _name, _email, user in reachable if user not in leads]
+    if backup_users:
+        notify(
+            users=backup_users,
+            kind=NotificationKind.ESCALATED,
+            subject=_("Approval by %(what)s is late on “%(statement)s”: you are the backup")
+            % facts,
+            url=handoffs.statement_url(statement),
+            incident=incident,
+            now=now,
+            body=_(
+                "You stand in for %(what)s in this incident's committee. If you are not in its "
+                "cell yet, the lead has been asked to add you as approver."
+            )
+            % facts
+            + "\n\n"
+            + statement.text,
+        )
+    if leads:
+        notify(
+            users=leads,
+            kind=NotificationKind.ESCALATED,
+            subject=headline,
+            url=handoffs.statement_url(statement),
+            incident=incident,
+            now=now,
+            body=" ".join(part for part in (message, stall) if part),
+        )
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_ESCALATED,
+        actor=None,
+        text=message,
+        data=_data(
+            statement,
+            step=step,
+            functions=functions,
+            deadline_minutes=facts["deadline"],
+            waited_minutes=facts["waited"],
+            alerted=[user.pk for user in backup_users],
+            unreachable=[name for name, _email, _user in unreachable],
+        ),
+    )
+    return escalation
+
+
+def approvals_escalate_late(*, now=None) -> int:
+    """The sweep: escalate every statement whose awaited step is past its deadline, each in
+    its own transaction (`statement_escalate`). Idempotent: running it twice escalates once.
+    Returns how many were escalated."""
+    now = now or timezone.now()
+    count = 0
+    for statement in selectors.late_for_escalation(now):
+        try:
+            if statement_escalate(statement=statement, now=now) is not None:
+                count += 1
+        except Exception:
+            # One statement's failure (its incident gone, say) must not stop the others.
+            logger.exception("Could not escalate statement %s", statement.pk)
+    return count
+
+
+# --- Approval policies edited in the admin --------------------------------------------------
+
+
+def approval_policy_before_edit(policy: ApprovalPolicy) -> dict:
+    """What each statement in review under this policy lacks now, for
+    `approval_policy_edited` to compare with once the edit is saved."""
+    return handoffs.shortfalls(selectors.statements_in_review_under(policy))
+
+
+@transaction.atomic
+def approval_policy_edited(*, policy: ApprovalPolicy, actor, before: dict) -> int:
+    """After an approval policy's requirements were edited (admin panel): the leads of each
+    statement in review under it that the change leaves waiting on nobody are told what is
+    missing (ESCALATED). Returns how many statements."""
+    return handoffs.policy_stall_check(
+        selectors.statements_in_review_under(policy), before, actor=actor
+    )

@@ -5,9 +5,11 @@ from django.contrib import admin
 
 from incidents.admin import ReadOnlyAdmin
 
+from . import actions
 from .models import (
     ApprovalPolicy,
     ApprovalRequirement,
+    Escalation,
     IncidentPolicy,
     Review,
     Revision,
@@ -18,7 +20,7 @@ from .models import (
 class ApprovalRequirementInline(admin.TabularInline):
     model = ApprovalRequirement
     extra = 1
-    fields = ["step", "function"]
+    fields = ["step", "function", "deadline_minutes"]
 
 
 @admin.register(ApprovalPolicy)
@@ -31,6 +33,14 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Statements keep a reference to the policy they were reviewed under.
         return obj is None or not Statement.objects.filter(policy=obj).exists()
+
+    def save_related(self, request, form, formsets, change):
+        """Statements in review follow the edited requirements at once: their leads are
+        told when the change leaves one waiting on nobody."""
+        before = actions.approval_policy_before_edit(form.instance) if change else None
+        super().save_related(request, form, formsets, change)
+        if before is not None:
+            actions.approval_policy_edited(policy=form.instance, actor=request.user, before=before)
 
 
 class RevisionInline(admin.TabularInline):
@@ -66,3 +76,12 @@ class IncidentPolicyAdmin(ReadOnlyAdmin):
     list_display = ["incident", "policy", "set_by", "set_at"]
     list_select_related = ["incident", "policy", "set_by"]
     search_fields = ["incident__title"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    """Approval steps that passed their deadline, and whom the sweep alerted."""
+
+    list_display = ["statement", "revision", "step", "functions", "deadline_at", "escalated_at"]
+    list_select_related = ["statement"]
+    search_fields = ["statement__title", "statement__incident__title"]

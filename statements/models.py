@@ -1,6 +1,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,8 @@ CHANNEL_LIMITS: dict[str, int | None] = {
 # Platforms where a long text can go out as a numbered thread of posts.
 THREADABLE = (Channel.X,)
 MAX_TEXT = 50_000
+# An approval deadline beyond a week is a typo (the field holds minutes).
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
 
 
 EDITABLE_STATUSES = (
@@ -94,6 +97,17 @@ class ApprovalRequirement(models.Model):
         choices=ApproverFunction.choices,
         blank=True,
         help_text=_("Leave empty for any approver."),
+    )
+    deadline_minutes = models.PositiveSmallIntegerField(
+        _("deadline (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DEADLINE_MINUTES)],
+        help_text=_(
+            "How long this step may wait for its approval, counted from submission (or from "
+            "the end of the previous step). When it passes, the playbook roster's backups "
+            "for the function and the lead are alerted. Empty: no deadline."
+        ),
     )
 
     class Meta:
@@ -197,6 +211,37 @@ class Statement(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind not in INTERNAL_KINDS
+
+
+class Escalation(models.Model):
+    """A policy step whose deadline passed: its roster backups and the lead were alerted,
+    once per statement, revision and step (the unique constraint makes a second sweep a
+    no-op). Working state beside the timeline, which records the same escalation."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="escalations")
+    revision = models.PositiveIntegerField(_("revision"))
+    step = models.PositiveSmallIntegerField(_("step"))
+    functions = models.JSONField(
+        _("awaited functions"), default=list, help_text=_('"" stands for any approver.')
+    )
+    deadline_at = models.DateTimeField(_("deadline"))
+    escalated_at = models.DateTimeField(_("escalated at"))
+    alerted = models.JSONField(
+        _("alerted"), default=list, help_text=_("The backups alerted: name, e-mail, user id.")
+    )
+
+    class Meta:
+        verbose_name = _("approval escalation")
+        verbose_name_plural = _("approval escalations")
+        ordering = ["statement", "escalated_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "revision", "step"], name="one_escalation_per_step"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.statement_id} r{self.revision} step {self.step}"
 
 
 class Revision(AppendOnlyModel):

@@ -10,10 +10,13 @@ The checks read rows already loaded: the viewer's membership (from the incident'
 prefetched cell, or given), the policy's requirements, the current approvals and the
 revision authors (`selectors.attach_progress`). A list costs no query per statement."""
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from incidents import extensions
 from incidents.errors import (
     Conflict,
     InvalidInput,
@@ -22,11 +25,11 @@ from incidents.errors import (
     TransitionNotAllowed,
     require,
 )
-from incidents.models import Membership
+from incidents.models import ApproverFunction, Membership, Role
 from incidents.people import display_name
 
 from . import permissions, policy
-from .models import EDITABLE_STATUSES, Statement, StatementStatus
+from .models import EDITABLE_STATUSES, ApprovalPolicy, Statement, StatementStatus
 
 S = StatementStatus
 
@@ -48,6 +51,309 @@ class _Asking:
     statement: Statement
     role: str | None
     function: str | None  # the approver's function ("" generalist); None: not an approver
+    # Refusals name people (the cell, the playbook roster) only when someone will read
+    # them: `available_actions` only needs to know whether an action is refused.
+    explain: bool = True
+
+
+AND = gettext_lazy("%(first)s and %(last)s")
+OR = gettext_lazy("%(first)s or %(last)s")
+
+
+class NobodyToApprove(TransitionNotAllowed):
+    """409: a step of the statement's approval policy has nobody in the cell to sign it
+    off. `extra["missing"]` lists each function short ("" for any approver), how many
+    approvals it lacks, and whom the playbook roster suggests."""
+
+
+# --- Who can still approve: the silent stall --------------------------------------------------
+
+
+def cell_of(incident) -> list[Membership]:
+    """The incident's active cell with its users: the prefetched one when it is there."""
+    cached = getattr(incident, "active_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.active().filter(incident=incident).select_related("user"))
+        incident.active_memberships = cached
+    return cached
+
+
+def may_still_approve(member: Membership, statement: Statement) -> bool:
+    """Could this member's approval of the current revision still be given: an active
+    approver who wrote none of the text (four-eyes) and has not approved it yet."""
+    return (
+        member.role == Role.APPROVER
+        and member.user.is_active
+        and not permissions.wrote(member.user, statement)
+        and all(a.reviewer_id != member.user_id for a in statement.approvals)
+    )
+
+
+@dataclass
+class Gap:
+    """Sign-offs for one function (`""`: any approver) that nobody in the cell can give.
+    `alternatives` lists the other functions of an "any one of" policy, when none of them
+    can sign either."""
+
+    function: str
+    short: int
+    available: int  # people who could still give one, fewer than needed
+    writers: list[str] = field(default_factory=list)  # approvers kept out by four-eyes
+    alternatives: list[str] = field(default_factory=list)
+
+    @property
+    def functions(self) -> list[str]:
+        return [self.function, *self.alternatives]
+
+    def as_json(self, suggestions: list[tuple[str, str]]) -> dict:
+        return {
+            "function": self.function,
+            "alternatives": self.alternatives,
+            "short": self.short,
+            "suggestions": [{"name": name, "email": email} for name, email in suggestions],
+        }
+
+
+def approval_gaps(statement: Statement, cell: list[Membership] | None = None) -> list[Gap]:
+    """What of the statement's approval policy nobody in the cell can sign off, one Gap per
+    function ([] when the cell can approve it, or nothing is awaited: approved, published,
+    withdrawn). `cell` defaults to the incident's active cell. No query when the cell and
+    the statement's progress are loaded."""
+    if statement.is_final or statement.progress.complete:
+        return []
+    cell = cell_of(statement.incident) if cell is None else cell
+    able = [m for m in cell if may_still_approve(m, statement)]
+    unmet = policy.unfillable(
+        statement.policy,
+        list(statement.policy.requirements.all()),
+        statement.approvals,
+        [m.function for m in able],
+    )
+    if not unmet:
+        return []
+
+    def writers(function: str) -> list[str]:
+        return [
+            display_name(m.user)
+            for m in cell
+            if m.role == Role.APPROVER
+            and m.user.is_active
+            and (not function or m.function == function)
+            and permissions.wrote(m.user, statement)
+        ]
+
+    if statement.policy.mode == ApprovalPolicy.Mode.ANY:
+        functions = list(dict.fromkeys(r.function for r in unmet))
+        if "" in functions:  # "any approver" among the alternatives covers all the others
+            functions = [""]
+        return [
+            Gap(
+                function=functions[0],
+                short=1,
+                available=0,
+                writers=[name for f in functions for name in writers(f)],
+                alternatives=functions[1:],
+            )
+        ]
+    gaps = []
+    for function, short in Counter(r.function for r in unmet).items():
+        available = sum(1 for m in able if not function or m.function == function)
+        gaps.append(Gap(function, short, available, writers(function)))
+    return gaps
+
+
+def function_label(function: str) -> str:
+    return str(ApproverFunction(function).label) if function else _("any function")
+
+
+def joined_functions(functions: list[str], mode: str) -> str:
+    """The awaited functions in words: "Legal and Communications" ("or" in "any" mode)."""
+    return _joined(functions, OR if mode == ApprovalPolicy.Mode.ANY else AND)
+
+
+def _joined(functions, conjunction) -> str:
+    """ "Legal", "Legal and Communications", "Legal, Executive management or Other"."""
+    labels = [function_label(f) for f in dict.fromkeys(functions)]
+    if len(labels) == 1:
+        return labels[0]
+    return str(conjunction) % {"first": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
+def gap_sentence(gap: Gap) -> str:
+    if gap.alternatives:
+        sentence = _("No approver for %(functions)s in this cell.") % {
+            "functions": _joined(gap.functions, OR)
+        }
+    elif gap.available == 0:
+        sentence = (
+            _("No approver for %(function)s in this cell.")
+            % {"function": function_label(gap.function)}
+            if gap.function
+            else _("No approver in this cell.")
+        )
+    else:
+        sentence = _("Not enough approvers for %(function)s in this cell: %(n)s more needed.") % {
+            "function": function_label(gap.function),
+            "n": gap.short,
+        }
+    if gap.writers:
+        sentence += " " + _("%(names)s wrote this text and cannot approve it (four-eyes rule).") % {
+            "names": ", ".join(gap.writers)
+        }
+    return sentence
+
+
+def roster(incident) -> list:
+    """The incident's committee roster (incidents.extensions.roster_of), read once per
+    incident object: a list of statements asks for it once."""
+    cached = getattr(incident, "_committee_roster", None)
+    if cached is None:
+        cached = extensions.roster_of(incident)
+        incident._committee_roster = cached
+    return cached
+
+
+MAX_SUGGESTIONS = 3
+
+
+def roster_suggestions(
+    entries, functions: list[str], statement: Statement, cell: list[Membership]
+) -> list[tuple[str, str]]:
+    """(name, e-mail) of the roster's people for these functions ("" : any approver) who
+    could sign but are not yet approvers of the cell for it, backups after the people they
+    stand in for, at most MAX_SUGGESTIONS."""
+    approving = {
+        (m.user_id, m.function) for m in cell if m.role == Role.APPROVER and m.left_at is None
+    }
+
+    def fits(entry) -> bool:
+        if "" in functions:
+            return entry.role == Role.APPROVER or bool(entry.function)
+        return entry.function in functions
+
+    def helps(user, function) -> bool:
+        if user is None:
+            return True  # no account yet: the lead creates one and adds them
+        if permissions.wrote(user, statement):
+            return False
+        return (user.pk, function) not in approving and (
+            "" not in functions or all(uid != user.pk for uid, _f in approving)
+        )
+
+    found: list[tuple[str, str]] = []
+    for entry in entries:
+        if not fits(entry):
+            continue
+        for name, email, user in (
+            (entry.name, entry.email, entry.user),
+            (entry.backup_name, entry.backup_email, entry.backup_user),
+        ):
+            if name and helps(user, entry.function) and (name, email) not in found:
+                found.append((name, email))
+    return found[:MAX_SUGGESTIONS]
+
+
+def _whom_to_add(suggestions: list[tuple[str, str]], *, leads: bool) -> str:
+    people = ", ".join(f"{name} ({email})" if email else name for name, email in suggestions)
+    if leads:
+        if people:
+            return _("Add one to the cell — from the playbook roster: %(people)s.") % {
+                "people": people
+            }
+        return _("Add one to the cell.")
+    if people:
+        return _("Ask the lead to add one — from the playbook roster: %(people)s.") % {
+            "people": people
+        }
+    return _("Ask the lead to add one.")
+
+
+def stall_refusal(
+    statement: Statement, gaps: list[Gap], *, leads: bool = False, explain: bool = True
+) -> NobodyToApprove:
+    """The refusal for these gaps: "No approver for Communications in this cell. Ask the
+    lead to add one — from the playbook roster: David Keller (david.keller@example.com)."
+    (`leads`: said to someone who may add members). Without `explain`, no roster lookup."""
+    cell = cell_of(statement.incident) if explain else []
+    entries = roster(statement.incident) if explain else []
+    sentences, missing = [], []
+    for gap in gaps:
+        suggestions = roster_suggestions(entries, gap.functions, statement, cell)
+        sentences += [gap_sentence(gap), _whom_to_add(suggestions, leads=leads)]
+        missing.append(gap.as_json(suggestions))
+    return NobodyToApprove(" ".join(sentences), missing=missing)
+
+
+def approval_stall(statement: Statement, *, viewer=None) -> str | None:
+    """Why the statement waits (or would wait, once submitted) on nobody: the same text the
+    submission's refusal gives, for the page and the room to show beforehand; None when the
+    cell can approve it. Addressed to `viewer` (a lead is told to add, others to ask)."""
+    gaps = approval_gaps(statement)
+    if not gaps:
+        return None
+    leads = viewer is not None and _may_staff(viewer, statement)
+    return stall_refusal(statement, gaps, leads=leads).message
+
+
+def _may_staff(user, statement: Statement) -> bool:
+    member = permissions.membership(user, statement.incident)
+    return user.is_superuser or (member is not None and member.role == Role.LEAD)
+
+
+def awaited_holders(statement: Statement, cell: list[Membership] | None = None) -> list:
+    """The cell's members whose approval the statement waits for now (users)."""
+    awaited = statement.progress.awaited
+    cell = cell_of(statement.incident) if cell is None else cell
+    return [
+        m.user
+        for m in cell
+        if may_still_approve(m, statement) and any(r.accepts(m.function) for r in awaited)
+    ]
+
+
+def _not_awaited(a: "_Asking") -> str:
+    """Exactly what the statement waits for now, and who in the cell can give it."""
+    progress = a.statement.progress
+    awaited = progress.awaited
+    what = _joined(
+        [r.function for r in awaited], OR if progress.mode == ApprovalPolicy.Mode.ANY else AND
+    )
+    yours = ApproverFunction(a.function).label if a.function else _("approver without a function")
+    if not a.explain:
+        return _("This statement waits now for an approval for %(what)s.") % {"what": what}
+    later = [
+        r.step
+        for r in progress.missing
+        if r.accepts(a.function) and r.step > (progress.awaited_step or 0)
+    ]
+    if later and progress.mode == ApprovalPolicy.Mode.ALL:
+        first = _(
+            "Your approval (%(yours)s) comes at step %(later)s, once step %(step)s is complete."
+        ) % {"yours": yours, "later": min(later), "step": progress.awaited_step}
+    else:
+        first = _("This statement does not wait for your approval (%(yours)s).") % {"yours": yours}
+    steps = {r.step for r in a.statement.policy.requirements.all()}
+    if progress.mode == ApprovalPolicy.Mode.ALL and len(steps) > 1:
+        what = _("%(what)s (step %(step)s)") % {"what": what, "step": progress.awaited_step}
+    holders = [display_name(user) for user in awaited_holders(a.statement)]
+    if holders:
+        second = _("It waits now for %(what)s: %(who)s.") % {
+            "what": what,
+            "who": ", ".join(holders),
+        }
+    else:
+        second = _(
+            "It waits now for %(what)s, and nobody in the cell can give it: ask the lead to "
+            "add an approver."
+        ) % {"what": what}
+    return f"{first} {second}"
+
+
+def edit_voids_approval(statement: Statement) -> bool:
+    """Saving new text now would void sign-offs already given to the current revision (an
+    approved statement goes back to review). The page asks for a confirmation first, the
+    API says it (`edit_voids_approval`), the action records it on the timeline."""
+    return statement.status == S.APPROVED or bool(statement.approvals)
 
 
 def _edit(a: _Asking) -> bool:
@@ -68,6 +374,10 @@ def _submit(a: _Asking) -> bool:
         raise TransitionNotAllowed(
             _("Only a draft or a statement with requested changes can be submitted.")
         )
+    gaps = approval_gaps(a.statement)
+    if gaps:
+        leads = a.role == Role.LEAD or a.user.is_superuser
+        raise stall_refusal(a.statement, gaps, leads=leads, explain=a.explain)
     return True
 
 
@@ -98,10 +408,7 @@ def _approve(a: _Asking, revision: int | None = None) -> bool:
     if statement.status not in (S.IN_REVIEW, S.APPROVED):
         raise TransitionNotAllowed(_("Only a statement in review can be approved."))
     if not progress.can_sign(a.function):
-        raise NotAllowed(
-            _("Your approval is not the one this statement waits for now: %(who)s.")
-            % {"who": ", ".join(str(r) for r in progress.missing)}
-        )
+        raise NotAllowed(_not_awaited(a))
     return True
 
 
@@ -199,7 +506,7 @@ CHECKS = {
 }
 
 
-def _asking(user, statement: Statement, member) -> _Asking:
+def _asking(user, statement: Statement, member, explain: bool = True) -> _Asking:
     if member is LOOKUP:
         member = permissions.membership(user, statement.incident)
     return _Asking(
@@ -207,6 +514,7 @@ def _asking(user, statement: Statement, member) -> _Asking:
         statement=statement,
         role=member.role if member else None,
         function=permissions.function_of(member),
+        explain=explain,
     )
 
 
@@ -221,7 +529,7 @@ def available_actions(user, statement: Statement, *, member=LOOKUP) -> list[str]
     """The actions, in STATEMENT_ACTIONS order, this user may take on the statement now.
     `member` is the user's active Membership of its incident (or None) when the caller
     has it; otherwise it is found in the incident's prefetched cell."""
-    asking = _asking(user, statement, member)
+    asking = _asking(user, statement, member, explain=False)
     names = []
     for name, rule in CHECKS.items():
         try:

@@ -3,7 +3,7 @@ list of N statements costs the same handful of queries as a list of one."""
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
-from incidents.models import Membership, Role
+from incidents.models import Membership, Role, Status
 from incidents.selectors import incidents_visible_to
 
 from . import permissions, policy
@@ -11,6 +11,7 @@ from .models import (
     FINAL_STATUSES,
     ApprovalPolicy,
     Decision,
+    Escalation,
     IncidentPolicy,
     Review,
     Revision,
@@ -28,9 +29,16 @@ def _progress_prefetches() -> list:
             to_attr="all_reviews",
         ),
         Prefetch(
-            "revisions", queryset=Revision.objects.only("statement_id", "author_id"), to_attr="_rev"
+            "revisions",
+            queryset=Revision.objects.only("statement_id", "author_id", "number", "created_at"),
+            to_attr="_rev",
         ),
     ]
+
+
+def _escalations() -> Prefetch:
+    queryset = Escalation.objects.order_by("escalated_at", "id")
+    return Prefetch("escalations", queryset=queryset, to_attr="all_escalations")
 
 
 def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
@@ -47,21 +55,73 @@ def load_progress(statement: Statement) -> Statement:
 
 
 def attach_progress(statements) -> list[Statement]:
-    """Set `.progress` (policy.Progress), `.current_reviews` and `.approvals` on each."""
+    """Set `.progress` (policy.Progress), `.current_reviews`, `.approvals`, `.revised_at`
+    (when the current revision was saved) and `.deadline_at` (when the awaited step is late,
+    in review only; None without a deadline) on each; and `.escalation` (the awaited step's
+    Escalation, or None) where the escalations were prefetched."""
     statements = list(statements)
     for statement in statements:
         statement.revision_authors = {r.author_id for r in statement._rev}
+        statement.revised_at = max(
+            (r.created_at for r in statement._rev if r.number == statement.revision), default=None
+        )
         current = [r for r in statement.all_reviews if r.revision == statement.revision]
         statement.current_reviews = current
         statement.approvals = [r for r in current if r.decision == Decision.APPROVED]
         statement.progress = policy.progress(
             statement.policy, list(statement.policy.requirements.all()), statement.approvals
         )
+        statement.deadline_at = (
+            policy.step_deadline(
+                statement.progress,
+                submitted_at=statement.submitted_at,
+                revised_at=statement.revised_at,
+            )
+            if statement.status == StatementStatus.IN_REVIEW
+            else None
+        )
+        escalations = getattr(statement, "all_escalations", None)
+        if escalations is not None:
+            step = statement.progress.awaited_step
+            statement.escalation = next(
+                (
+                    e
+                    for e in escalations
+                    if (e.revision, e.step) == (statement.revision, step)
+                    and statement.status == StatementStatus.IN_REVIEW
+                ),
+                None,
+            )
     return statements
 
 
 def statements_for_incident(incident) -> list[Statement]:
-    return attach_progress(_with_progress_rows(Statement.objects.filter(incident=incident)))
+    """The incident's statements with their progress and escalations; each shares the one
+    `incident` object, whose active cell is loaded once (the rules read it)."""
+    statements = attach_progress(
+        _with_progress_rows(Statement.objects.filter(incident=incident)).prefetch_related(
+            _escalations()
+        )
+    )
+    for statement in statements:
+        statement.incident = incident
+    return share_cells(statements)
+
+
+def statements_in_review(incident) -> list[Statement]:
+    """The incident's statements in review, with their progress, sharing `incident`."""
+    qs = Statement.objects.filter(incident=incident, status=StatementStatus.IN_REVIEW)
+    statements = attach_progress(_with_progress_rows(qs))
+    for statement in statements:
+        statement.incident = incident
+    return statements
+
+
+def statements_in_review_under(policy: ApprovalPolicy) -> list[Statement]:
+    """Statements in review under this policy, across incidents, with their progress; those
+    of one incident share one incident object (the rules read its cell once)."""
+    qs = Statement.objects.filter(policy=policy, status=StatementStatus.IN_REVIEW)
+    return share_cells(attach_progress(_with_progress_rows(qs)))
 
 
 def statement_visible_to(user, pk: int) -> Statement:
@@ -75,7 +135,8 @@ def statement_visible_to(user, pk: int) -> Statement:
                 "incident__memberships",
                 queryset=Membership.objects.active().select_related("user"),
                 to_attr="active_memberships",
-            )
+            ),
+            _escalations(),
         )
         .get(pk=pk)
     )
@@ -90,26 +151,16 @@ def _awaits(statement: Statement, member: Membership) -> bool:
     user = member.user
     return (
         member.role == Role.APPROVER
+        and user.is_active
         and not permissions.wrote(user, statement)
         and all(a.reviewer_id != user.pk for a in statement.approvals)
         and statement.progress.can_sign(member.function)
     )
 
 
-def reviewers_awaited(statement_id: int):
-    """(statement, [users]) the statement waits for now; (None, []) if it waits for nobody."""
-    statement = _with_progress_rows(Statement.objects.filter(pk=statement_id)).first()
-    if statement is None or statement.status != StatementStatus.IN_REVIEW:
-        return None, []
-    statement = attach_progress([statement])[0]
-    members = Membership.objects.active().filter(
-        incident_id=statement.incident_id, role=Role.APPROVER, user__is_active=True
-    )
-    return statement, [m.user for m in members.select_related("user") if _awaits(statement, m)]
-
-
 def approvals_inbox(user) -> list[Statement]:
-    """Statements, across incidents, that wait for this user's approval now."""
+    """Statements, across incidents, that wait for this user's approval now; those of one
+    incident share one incident object with its active cell (loaded once for all)."""
     approver_of = {
         m.incident_id: m
         for m in Membership.objects.active()
@@ -119,8 +170,27 @@ def approvals_inbox(user) -> list[Statement]:
     qs = Statement.objects.filter(
         incident_id__in=approver_of, status=StatementStatus.IN_REVIEW
     ).order_by("submitted_at", "id")
-    statements = attach_progress(_with_progress_rows(qs))
-    return [s for s in statements if _awaits(s, approver_of[s.incident_id])]
+    statements = attach_progress(_with_progress_rows(qs).prefetch_related(_escalations()))
+    return share_cells([s for s in statements if _awaits(s, approver_of[s.incident_id])])
+
+
+def share_cells(statements: list[Statement]) -> list[Statement]:
+    """Give the statements of one incident one incident object, with its active cell loaded
+    (one query for all): the rules read the cell from there."""
+    incidents = {}
+    for statement in statements:
+        statement.incident = incidents.setdefault(statement.incident_id, statement.incident)
+    missing = [i for i in incidents.values() if getattr(i, "active_memberships", None) is None]
+    if missing:
+        prefetch_related_objects(
+            missing,
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.active().select_related("user"),
+                to_attr="active_memberships",
+            ),
+        )
+    return statements
 
 
 def is_editable(incident_id: int, statement_id: int) -> bool:
@@ -137,3 +207,29 @@ def incident_policy(incident) -> ApprovalPolicy | None:
     """The approval policy chosen for this incident's statements (by its playbook), if any."""
     chosen = IncidentPolicy.objects.filter(incident=incident).select_related("policy").first()
     return chosen.policy if chosen else None
+
+
+# A resolved or closed incident's late approvals alert nobody.
+RUNNING_STATUSES = (Status.DETECTED, Status.ACTIVE, Status.MONITORING)
+
+
+def late_for_escalation(now, *, limit: int = 500) -> list[Statement]:
+    """Statements in review, in a running incident, whose awaited step passed its deadline
+    and was not escalated for this revision yet, oldest deadline first (at most `limit`:
+    the next sweep takes the rest). A few queries whatever their number."""
+    qs = (
+        Statement.objects.filter(
+            status=StatementStatus.IN_REVIEW,
+            policy__requirements__deadline_minutes__isnull=False,
+            incident__status__in=RUNNING_STATUSES,
+        )
+        .distinct()
+        .order_by("submitted_at", "id")
+    )
+    statements = attach_progress(_with_progress_rows(qs).prefetch_related(_escalations()))
+    late = [
+        s
+        for s in statements
+        if s.deadline_at is not None and s.deadline_at <= now and s.escalation is None
+    ]
+    return sorted(late, key=lambda s: (s.deadline_at, s.pk))[:limit]

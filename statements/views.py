@@ -49,15 +49,28 @@ def _detail_context(request, statement, **overrides) -> dict:
     reviewing = rules.APPROVE in available or rules.REQUEST_CHANGES in available
     in_review = statement.status == StatementStatus.IN_REVIEW
     excess = over_limit(statement.text, statement.channel)
+    voids_approval = rules.edit_voids_approval(statement)
     context = {
         "statement": statement,
         "incident": statement.incident,
         "revisions": revisions,
         "available_actions": available,
-        # An approver sees the text to judge, with the editor folded away.
+        # An approver sees the text to judge, and everyone an approved text as it will go
+        # out (the spokesperson copies it from there): the editor is folded away.
         "reviewing": reviewing,
-        "awaiting_other": reviewing and rules.APPROVE not in available and in_review,
+        "fold_editor": reviewing or statement.status == StatementStatus.APPROVED,
+        "voids_approval": voids_approval,
+        "approve_refusal": _approve_refusal(user, statement)
+        if reviewing and rules.APPROVE not in available and in_review
+        else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
+        # Why the statement waits, or would wait once submitted, on nobody (rules.py).
+        "stall": rules.approval_stall(statement, viewer=user),
+        "awaited": rules.joined_functions(
+            [r.function for r in statement.progress.awaited], statement.progress.mode
+        )
+        if statement.progress.awaited
+        else "",
         "edit_form": StatementEditForm(
             initial={"text": statement.text, "revision": statement.revision}
         ),
@@ -76,6 +89,16 @@ def _detail_context(request, statement, **overrides) -> dict:
     }
     context.update(overrides)
     return context
+
+
+def _approve_refusal(user, statement) -> str:
+    """What the approver is told when their approval is not (or no longer) the awaited one."""
+    try:
+        if not rules.check(rules.APPROVE, user, statement):
+            return _("You approved this revision.")
+    except DomainError as exc:
+        return exc.message
+    return ""
 
 
 @login_required
@@ -220,9 +243,13 @@ def incident_panel(request, pk):
 
 
 def panel_context(request, incident) -> dict:
+    statements = selectors.statements_for_incident(incident)
+    for statement in statements:
+        # The room warns beforehand, from the same rule the submission obeys.
+        statement.stall = rules.approval_stall(statement, viewer=request.user)
     return {
         "incident": incident,
-        "statements": selectors.statements_for_incident(incident),
+        "statements": statements,
         "can_draft": permissions.can_draft(request.user, incident),
     }
 

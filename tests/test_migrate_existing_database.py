@@ -19,10 +19,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from incidents import actions as incident_actions
-from incidents import chains
+from incidents import chains, extensions
 from incidents.models import Incident, TimelineEntry
 from tests.evidence.conftest import png_bytes
-from tests.helpers import ensure_policy
 
 BEFORE = [
     ("incidents", "0004_playbooks_and_tasks"),
@@ -48,11 +47,14 @@ def _latest():
 @pytest.fixture
 def old_schema(transactional_db, settings, tmp_path, monkeypatch):
     """The old schema, and today's actions writing no signed checkpoints (their table did
-    not exist then): the migration signs the chains it finds. `old_schema.undo()` ends it."""
+    not exist then): the migration signs the chains it finds. `old_schema.undo()` ends it.
+    No notices either when the cell changes (the bell's table was different)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     old_apps = _migrate(BEFORE)
     for name in ("anchor", "anchor_fold", "open_chain"):
         monkeypatch.setattr(chains, name, lambda *args, **kwargs: True)
+    # Nor the hand-off notices a cell change writes: the bell's table was another then.
+    monkeypatch.setattr(extensions, "_cell_changed", [])
     old_apps.undo = monkeypatch.undo
     try:
         yield old_apps
@@ -63,7 +65,7 @@ def old_schema(transactional_db, settings, tmp_path, monkeypatch):
 
 def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, approver):
     from statements import actions as statement_actions
-    from statements.models import Statement
+    from statements.models import ApprovalPolicy, Statement
 
     old = old_schema
     # What did not change is written by today's actions, as it was written then.
@@ -81,7 +83,16 @@ def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, ap
         incident=incident, actor=lead, user=approver, role="approver", function="legal"
     )
     incident_actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text="Before")
-    policy = ensure_policy("One approver", [(1, "")], is_default=True)
+    # The policy as its tables were then (a required approval had no deadline yet).
+    OldPolicy = old.get_model("statements", "ApprovalPolicy")
+    old_policy, created = OldPolicy.objects.get_or_create(
+        name="One approver", defaults={"is_default": True, "mode": "all"}
+    )
+    if created:
+        old.get_model("statements", "ApprovalRequirement").objects.create(
+            policy=old_policy, step=1, function=""
+        )
+    policy = ApprovalPolicy.objects.get(pk=old_policy.pk)
     statement = statement_actions.statement_create(
         incident=incident,
         actor=drafter,

@@ -29,6 +29,27 @@ class StatementSerializer(serializers.ModelSerializer):
     approvals = serializers.SerializerMethodField()
     awaiting = serializers.SerializerMethodField()
     reviews = serializers.SerializerMethodField()
+    approval_stall = serializers.SerializerMethodField(
+        help_text="Why the statement waits (in review), or would wait once submitted (draft), "
+        "on nobody: the policy functions no approver of the cell can sign off, and whom the "
+        "playbook roster suggests adding. The same text as the 409 that refuses `submit`; "
+        "null when the cell can approve it."
+    )
+    approval_deadline = serializers.DateTimeField(
+        source="deadline_at",
+        read_only=True,
+        allow_null=True,
+        help_text="In review: when the awaited approval step is late (its policy deadline); "
+        "null without a deadline.",
+    )
+    escalated_at = serializers.SerializerMethodField(
+        help_text="When the awaited step, late, was escalated to the roster's backups and the "
+        "lead; null if not (yet)."
+    )
+    edit_voids_approval = serializers.SerializerMethodField(
+        help_text="Saving new text now would void approvals already given (an approved "
+        "statement goes back to review)."
+    )
     available_actions = serializers.SerializerMethodField(
         help_text="What you may do with this statement now: "
         + ", ".join(f"`{name}`" for name in rules.STATEMENT_ACTIONS)
@@ -59,8 +80,12 @@ class StatementSerializer(serializers.ModelSerializer):
             "policy",
             "approvals",
             "awaiting",
+            "approval_stall",
+            "approval_deadline",
+            "escalated_at",
             "reviews",
             "available_actions",
+            "edit_voids_approval",
             "created_at",
             "submitted_at",
             "approved_at",
@@ -97,6 +122,20 @@ class StatementSerializer(serializers.ModelSerializer):
         members = self.context.get("members")
         member = members.get(statement.incident_id) if members is not None else rules.LOOKUP
         return rules.available_actions(request.user, statement, member=member)
+
+    def get_approval_stall(self, statement) -> str | None:
+        request = self.context.get("request")
+        return rules.approval_stall(statement, viewer=request.user if request else None)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_escalated_at(self, statement):
+        escalation = getattr(statement, "escalation", None)
+        if escalation is None:
+            return None
+        return serializers.DateTimeField().to_representation(escalation.escalated_at)
+
+    def get_edit_voids_approval(self, statement) -> bool:
+        return rules.edit_voids_approval(statement)
 
     def get_reviews(self, statement) -> list[dict]:
         """Every decision on every revision, oldest first, with comments."""

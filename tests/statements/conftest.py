@@ -134,3 +134,47 @@ def ordered_in_review(make_statement, ordered_policy, legal, communications):
 @pytest.fixture
 def published(approved, spokesperson):
     return actions.statement_publish(statement=approved, actor=spokesperson, url=POST_URL)
+
+
+@pytest.fixture
+def roster(make_user):
+    """A playbook committee roster for every incident (the provider the playbooks app
+    registers, faked): communications is David Keller (no account), backed up by Nadia
+    Roy (no account); legal is Sophie Martin (no account), backed up by Me Claire Vasseur,
+    who has one (`roster.claire`). `roster.entries` may be changed by a test."""
+    from types import SimpleNamespace
+
+    from incidents import extensions
+    from incidents.extensions import RosterEntry
+
+    claire = make_user(
+        "claire", first_name="Claire", last_name="Vasseur", email="claire.vasseur@example.com"
+    )
+    state = SimpleNamespace(claire=claire, entries=[])
+    state.entries = [
+        RosterEntry(
+            name="David Keller",
+            email="david.keller@example.com",
+            role="approver",
+            function="communications",
+            backup_name="Nadia Roy",
+            backup_email="nadia.roy@example.com",
+        ),
+        RosterEntry(
+            name="Sophie Martin",
+            email="sophie.martin@example.com",
+            role="approver",
+            function="legal",
+            backup_name="Me Claire Vasseur",
+            backup_email="claire.vasseur@example.com",
+            backup_user=claire,
+        ),
+        RosterEntry(name="Sasha Speaker", email="sasha@example.com", role="spokesperson"),
+    ]
+
+    def provider(incident):
+        return list(state.entries)
+
+    extensions.register_roster(provider)
+    yield state
+    extensions._roster.remove(provider)

@@ -82,7 +82,9 @@ def test_approver_who_revised_the_text_cannot_approve_it(
     assert api.as_user(second_approver).get("/api/approvals/").json()[0]["id"] == statement.pk
 
 
-def test_author_cannot_request_changes_on_own_statement(make_statement, api, incident, approver):
+def test_author_cannot_request_changes_on_own_statement(
+    make_statement, api, incident, approver, second_approver
+):
     statement = make_statement(author=approver, state="in_review")
     before = snapshot(statement)
     response = api.as_user(approver).post(
@@ -93,7 +95,9 @@ def test_author_cannot_request_changes_on_own_statement(make_statement, api, inc
 
 
 @pytest.mark.parametrize("who", ["drafter", "spokesperson", "lead", "observer"])
-def test_only_approvers_review(make_statement, request, api, incident, drafter, approver, who):
+def test_only_approvers_review(
+    make_statement, request, api, incident, drafter, approver, second_approver, who
+):
     statement = make_statement(author=approver, state="in_review")
     user = request.getfixturevalue(who)
     before = snapshot(statement)

@@ -24,6 +24,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policies")]
 PASSWORD = "pw-for-tests"  # what the conftest `make_user` factory sets
 
 STATEMENT_FIELDS = {
+    "approval_stall",
+    "approval_deadline",
+    "escalated_at",
+    "edit_voids_approval",
     "id",
     "incident",
     "kind",
@@ -232,7 +236,7 @@ def test_list_is_newest_first_and_visible_to_observers(
 
 
 def test_approvals_inbox_lists_only_what_waits_for_me(
-    make_statement, api, declare, incident, lead, drafter, approver, second_approver
+    make_statement, api, declare, incident, lead, drafter, approver, second_approver, make_user
 ):
     waiting = make_statement(text="Waiting", state="in_review")
     make_statement(text="Still a draft")
@@ -240,6 +244,13 @@ def test_approvals_inbox_lists_only_what_waits_for_me(
     mine = make_statement(author=approver, text="I wrote it", state="in_review")
     elsewhere = declare(title="Other incident")
     incident_actions.member_add(incident=elsewhere, actor=lead, user=drafter, role="drafter")
+    incident_actions.member_add(
+        incident=elsewhere,
+        actor=lead,
+        user=make_user("approver3"),
+        role="approver",
+        function="other",
+    )
     make_statement(incident=elsewhere, text="Not my cell", state="in_review")
 
     response = api.as_user(approver).get("/api/approvals/")

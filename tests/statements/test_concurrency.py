@@ -4,8 +4,6 @@ locks, SQLite's write lock (BEGIN IMMEDIATE, WAL, busy timeout) in the embedded 
 Every thread opens its own connection, waits at a barrier so that all of them call the
 action (or the API) at once, and closes its connection when done."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from incidents import actions as incident_actions
@@ -20,16 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 20
 POST_URL = "https://x.com/brand/status/1"
-
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
-    """Record reviewer notifications instead of queuing them on the real broker."""
-    queued = []
-    monkeypatch.setattr(
-        actions, "tasks", SimpleNamespace(notify_reviewers=SimpleNamespace(delay=queued.append))
-    )
-    return queued
 
 
 def run_concurrently(calls):

@@ -612,7 +612,15 @@ def test_diff_with_unknown_revisions_is_404(
 
 
 def test_inbox_lists_only_statements_awaiting_me(
-    make_statement, browser_client, declare, incident, lead, drafter, approver, second_approver
+    make_statement,
+    browser_client,
+    declare,
+    incident,
+    lead,
+    drafter,
+    approver,
+    second_approver,
+    make_user,
 ):
     waiting = make_statement(text="Waiting for a sign-off", title="Waiting one", state="in_review")
     make_statement(text="Draft", title="A draft")
@@ -620,6 +628,9 @@ def test_inbox_lists_only_statements_awaiting_me(
     make_statement(author=approver, text="Mine", title="My own", state="in_review")
     other = declare(title="Other incident")
     incident_actions.member_add(incident=other, actor=lead, user=drafter, role="drafter")
+    incident_actions.member_add(
+        incident=other, actor=lead, user=make_user("approver3"), role="approver", function="other"
+    )
     make_statement(incident=other, text="Elsewhere", title="Other cell", state="in_review")
 
     response = browser_client.as_user(approver).get("/approvals/")

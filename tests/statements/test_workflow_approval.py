@@ -15,7 +15,9 @@ from tests.statements.conftest import approvals, last_entry, revisions, timeline
 # --- Four-eyes and who reviews ------------------------------------------------------------
 
 
-def test_the_author_cannot_approve_their_own_statement(make_statement, approver, incident):
+def test_the_author_cannot_approve_their_own_statement(
+    make_statement, approver, second_approver, incident
+):
     statement = make_statement(author=approver, state="in_review")
     with pytest.raises(NotAllowed):
         actions.statement_approve(statement=statement, actor=approver, revision=1)

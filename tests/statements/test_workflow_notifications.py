@@ -1,96 +1,80 @@
-"""Emails to reviewers: who is told a statement awaits them, and the task queued only
-after the commit of an accepted submission."""
-
-from types import SimpleNamespace
+"""Approval requests: who is told a statement awaits them (a REVIEW_REQUESTED notification
+written in the action's transaction; e-mail and chat follow from it through the outbox), and
+nothing when the action is refused."""
 
 import pytest
-from django.conf import settings
 
 from incidents.errors import InvalidInput
-from statements import actions, tasks
+from incidents.notifications.models import Notification
+from statements import actions
 from tests.statements.conftest import long_text
 
-# --- Notifications to reviewers -----------------------------------------------------------
+
+def asked(statement):
+    """Usernames asked to approve this statement, sorted."""
+    return sorted(
+        Notification.objects.filter(
+            kind="review_requested", url=f"/statements/{statement.pk}/"
+        ).values_list("user__username", flat=True)
+    )
 
 
-def recipients(mailoutbox):
-    return sorted(address for message in mailoutbox for address in message.to)
-
-
-def with_email(*users):
-    for user in users:
-        user.email = f"{user.username}@example.org"
-        user.save(update_fields=["email"])
-
-
-def test_awaited_approvers_are_emailed_but_not_the_author(
-    make_statement, approver, second_approver, drafter, incident, mailoutbox
+def test_awaited_approvers_are_asked_but_not_the_author(
+    make_statement, approver, second_approver, drafter, incident
 ):
-    with_email(approver, drafter)
     statement = make_statement(
         author=approver, text="Approver-written holding statement.", state="in_review"
     )
-    assert tasks.notify_reviewers(statement.pk) == 1
-    assert recipients(mailoutbox) == ["approver2@example.org"]
-    message = mailoutbox[0]
-    assert incident.title in message.subject
-    assert "Approver-written holding statement." in message.body
-    assert f"{settings.SITE_URL}/statements/{statement.pk}/" in message.body
+    assert asked(statement) == ["approver2"]
+    notification = Notification.objects.get(kind="review_requested")
+    assert notification.incident == incident
+    assert "Holding statement" in notification.subject
+    assert "\n" not in notification.subject
 
 
-def test_an_approver_who_already_signed_is_not_emailed_again(
-    make_statement, drafter, approver, second_approver, make_policy, mailoutbox
+def test_an_approver_who_already_signed_is_not_asked_again(
+    make_statement, drafter, approver, second_approver, make_policy
 ):
-    with_email(approver)
     two = make_policy("Two approvers", [(1, ""), (1, "")])
     statement = make_statement(approval_policy=two, state="in_review")
+    assert asked(statement) == ["approver", "approver2"]
     actions.statement_approve(statement=statement, actor=approver, revision=1)
-    assert tasks.notify_reviewers(statement.pk) == 1
-    assert recipients(mailoutbox) == ["approver2@example.org"]
+    # Same step: nobody new is awaited, nobody is asked twice.
+    assert asked(statement) == ["approver", "approver2"]
 
 
-def test_step_two_approvers_are_emailed_only_once_step_one_is_met(
-    ordered_in_review, legal, legal2, communications, approver, mailoutbox
+def test_step_two_approvers_are_asked_only_once_step_one_is_met(
+    ordered_in_review, legal, legal2, communications, approver
 ):
-    with_email(approver)
-    tasks.notify_reviewers(ordered_in_review.pk)
-    assert recipients(mailoutbox) == ["legal2@example.org", "legal@example.org"]
-    mailoutbox.clear()
+    assert asked(ordered_in_review) == ["legal", "legal2"]
     actions.statement_approve(statement=ordered_in_review, actor=legal, revision=1)
-    tasks.notify_reviewers(ordered_in_review.pk)
-    assert recipients(mailoutbox) == ["communications@example.org"]
+    assert asked(ordered_in_review) == ["communications", "legal", "legal2"]
 
 
-def test_nobody_is_emailed_about_a_statement_not_in_review(approved, draft, mailoutbox):
-    assert tasks.notify_reviewers(approved.pk) == 0
-    assert tasks.notify_reviewers(draft.pk) == 0
-    assert mailoutbox == []
+def test_nobody_is_asked_about_a_draft(draft):
+    assert asked(draft) == []
 
 
-def test_submitting_queues_the_notification_after_commit(
-    draft, drafter, approver, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+def test_an_edit_in_review_asks_the_approvers_again_for_the_new_revision(
+    in_review, drafter, approver
 ):
-    with_email(approver)
-    eager = settings.CELERY_TASK_ALWAYS_EAGER
-    queued = []
-    if not eager:  # a real broker: record the queuing instead of sending it to Redis
-        fake = SimpleNamespace(notify_reviewers=SimpleNamespace(delay=queued.append))
-        monkeypatch.setattr(actions, "tasks", fake)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        actions.statement_submit(statement=draft, actor=drafter)
-        assert mailoutbox == [] and queued == []  # nothing before the commit
-    assert callbacks  # the live event and the notification
-    if eager:
-        assert recipients(mailoutbox) == ["approver@example.org"]
-        assert draft.text in mailoutbox[0].body
-    else:
-        assert queued == [draft.pk]
+    assert asked(in_review) == ["approver"]
+    actions.statement_edit(statement=in_review, actor=drafter, text="Sharper.", base_revision=1)
+    assert asked(in_review) == ["approver", "approver"]
+    assert Notification.objects.filter(subject__contains="revision 2").count() == 1
 
 
-def test_a_rejected_submission_queues_no_notification(
-    make_statement, drafter, django_capture_on_commit_callbacks
-):
+def test_a_rejected_submission_asks_nobody(make_statement, drafter, approver):
     statement = make_statement(channel="x", text=long_text())
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput):
         actions.statement_submit(statement=statement, actor=drafter)
-    assert callbacks == []
+    assert asked(statement) == []
+
+
+def test_the_bell_is_announced_after_commit_only(
+    draft, drafter, approver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        actions.statement_submit(statement=draft, actor=drafter)
+    # The live event and the approver's bell, both queued for after the commit.
+    assert len(callbacks) >= 2

@@ -1,0 +1,248 @@
+"""Who hears of each hand-off, and what they are told: the bell notifications (and, through
+the notifications app, the e-mail and chat messages) that the actions write with
+`incidents.notifications.actions.notify`, inside their own transaction, so that a
+notification exists exactly when the event that caused it does.
+
+Only actions call these: statements/actions.py for the statement's workflow, and the cell's
+actions in incidents/actions.py through `incidents.extensions.cell_changed` (registered in
+statements/apps.py: the core cannot import the notifications). Nobody is notified of their
+own action, with one exception: the lead who removes the last approver for a function a
+statement waits on is told, like any lead, that it now waits on nobody (a problem to fix,
+not news of what they did).
+
+Subjects are one line in the language of the request that caused them (the system's for
+the escalation sweep). They say only what the kind's label and the incident, shown beside
+them by the bell and in every message ("Approval needed: “Holding statement” (revision 2,
+X / Twitter) — Recall rumour"), do not."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from incidents.models import Membership, Role
+from incidents.notifications.actions import notify
+from incidents.notifications.choices import NotificationKind
+from incidents.people import display_name
+
+from . import rules, selectors
+from .models import Statement
+
+Kind = NotificationKind
+# Roles whose holder has work to do when they get it (an observer only watches).
+WORKING_ROLES = (Role.LEAD, Role.DRAFTER, Role.APPROVER, Role.SPOKESPERSON)
+COMMENT_IN_SUBJECT = 80
+
+
+def statement_url(statement: Statement) -> str:
+    return reverse("statement-detail", args=[statement.pk])
+
+
+def _others(users, actor) -> list:
+    """Active people other than the actor, each once."""
+    seen, kept = set(), []
+    for user in users:
+        if user is None or not user.is_active or user.pk in seen:
+            continue
+        if actor is not None and user.pk == actor.pk:
+            continue
+        seen.add(user.pk)
+        kept.append(user)
+    return kept
+
+
+def _send(statement: Statement, *, users, kind, subject, body="", actor=None) -> int:
+    users = _others(users, actor)
+    if not users:
+        return 0
+    return notify(
+        users=users,
+        kind=kind,
+        subject=" ".join(subject.split()),
+        url=statement_url(statement),
+        incident=statement.incident,
+        body=body,
+        actor=actor,
+    )
+
+
+def _role_holders(statement: Statement, *roles) -> list:
+    return [m.user for m in rules.cell_of(statement.incident) if m.role in roles]
+
+
+# --- The statement's workflow -------------------------------------------------------------------
+
+
+def review_requested(statement: Statement, *, actor, users=None) -> int:
+    """The approvers the statement waits for now (or `users`): the text to approve."""
+    users = rules.awaited_holders(statement) if users is None else users
+    subject = _("“%(what)s” (revision %(n)s, %(channel)s)") % {
+        "what": statement,
+        "n": statement.revision,
+        "channel": statement.get_channel_display(),
+    }
+    return _send(
+        statement,
+        users=users,
+        kind=Kind.REVIEW_REQUESTED,
+        subject=subject,
+        body=statement.text,
+        actor=actor,
+    )
+
+
+def changes_requested(statement: Statement, *, actor, comment: str) -> int:
+    """The author and whoever saved the current revision, with the comment."""
+    short = comment if len(comment) <= COMMENT_IN_SUBJECT else comment[:COMMENT_IN_SUBJECT] + "…"
+    subject = _("“%(what)s”, by %(name)s: %(comment)s") % {
+        "what": statement,
+        "name": display_name(actor),
+        "comment": short,
+    }
+    return _send(
+        statement,
+        users=[statement.author, statement.revised_by],
+        kind=Kind.CHANGES_REQUESTED,
+        subject=subject,
+        body=comment,
+        actor=actor,
+    )
+
+
+def ready_to_publish(statement: Statement, *, actor) -> int:
+    """The cell's spokespeople (and its lead when the policy lets the lead publish)."""
+    roles = [Role.SPOKESPERSON]
+    if statement.policy.allow_lead_publish:
+        roles.append(Role.LEAD)
+    subject = _("“%(what)s”, on %(channel)s") % {
+        "what": statement,
+        "channel": statement.get_channel_display(),
+    }
+    return _send(
+        statement,
+        users=_role_holders(statement, *roles),
+        kind=Kind.READY_TO_PUBLISH,
+        subject=subject,
+        body=statement.text,
+        actor=actor,
+    )
+
+
+def published(statement: Statement, *, actor) -> int:
+    """The whole cell but the publisher, with where it was posted."""
+    subject = _("“%(what)s”, on %(channel)s by %(name)s") % {
+        "what": statement,
+        "channel": statement.get_channel_display(),
+        "name": display_name(actor),
+    }
+    body = "\n\n".join(part for part in (statement.published_url, statement.text) if part)
+    return _send(
+        statement,
+        users=[m.user for m in rules.cell_of(statement.incident)],
+        kind=Kind.PUBLISHED,
+        subject=subject,
+        body=body,
+        actor=actor,
+    )
+
+
+def waits_on_nobody(statement: Statement, gaps, *, actor) -> int:
+    """The incident's lead(s): the statement in review can no longer be approved by the
+    cell, and whom to add (the roster's people for the function)."""
+    refusal = rules.stall_refusal(statement, gaps, leads=True)
+    subject = _("“%(what)s” waits on nobody: %(why)s") % {
+        "what": statement,
+        "why": " ".join(rules.gap_sentence(gap) for gap in gaps),
+    }
+    leads = _role_holders(statement, Role.LEAD)
+    # The acting lead too: see the module's docstring.
+    return _send(statement, users=leads, kind=Kind.ESCALATED, subject=subject, body=refusal.message)
+
+
+def _shortfalls(gaps) -> dict[str, int]:
+    return {gap.function: gap.short for gap in gaps}
+
+
+def newly_stalled(before: dict[int, dict[str, int]], statements, cell) -> list:
+    """(statement, gaps) of the statements whose shortfall grew since `before`."""
+    found = []
+    for statement in statements:
+        gaps = rules.approval_gaps(statement, cell)
+        was = before.get(statement.pk, {})
+        if any(short > was.get(function, 0) for function, short in _shortfalls(gaps).items()):
+            found.append((statement, gaps))
+    return found
+
+
+def shortfalls(statements, cell=None) -> dict[int, dict[str, int]]:
+    """Each statement's unmet sign-offs by function, for a later `newly_stalled`."""
+    return {s.pk: _shortfalls(rules.approval_gaps(s, cell)) for s in statements}
+
+
+# --- The cell (incidents.extensions.cell_changed) ---------------------------------------------
+
+
+def _joined_the_cell(member: Membership, prior: Membership | None, incident, actor) -> None:
+    what = {
+        "incident": incident.title,
+        "role": member.role_display,
+        "name": display_name(actor) if actor is not None else _("The system"),
+    }
+    if member.role == Role.LEAD:
+        subject = _("You are now the lead")
+    elif prior is None:
+        subject = _("You are %(role)s, added by %(name)s") % what
+    elif member.role in WORKING_ROLES and (member.role, member.function) != (
+        prior.role,
+        prior.function,
+    ):
+        subject = _("Your role is now %(role)s") % what
+    else:
+        return  # an observer now, or nothing that changes their work
+    body = _("%(name)s put you in the crisis cell of “%(incident)s” as %(role)s.") % what
+    notify(
+        users=[member.user],
+        kind=Kind.ADDED_TO_CELL,
+        subject=" ".join(subject.split()),
+        url=reverse("incident-room", args=[incident.pk]),
+        incident=incident,
+        body=body,
+        actor=actor,
+    )
+
+
+def cell_changed(incident, *, actor, started, ended) -> None:
+    """After a member is added, changes role or leaves, or the lead hands over (under the
+    incident lock, in the action's transaction):
+
+    - each person who got work is told (added, a working role, the lead);
+    - a new approver hears of the statements in review that wait for their function;
+    - the lead hears of each statement in review that this change leaves waiting on nobody.
+    """
+    cell = list(Membership.objects.active().filter(incident=incident).select_related("user"))
+    incident.active_memberships = cell  # the rules read the cell from here
+    ended_by_user = {m.user_id: m for m in ended}
+    for member in started:
+        if actor is None or member.user_id != actor.pk:
+            _joined_the_cell(member, ended_by_user.get(member.user_id), incident, actor)
+    in_review = selectors.statements_in_review(incident)
+    if not in_review:
+        return
+    for member in started:
+        if member.role != Role.APPROVER or (actor is not None and member.user_id == actor.pk):
+            continue
+        for statement in in_review:
+            if member.user in rules.awaited_holders(statement, cell):
+                review_requested(statement, actor=actor, users=[member.user])
+    started_ids = {m.pk for m in started}
+    before = [m for m in cell if m.pk not in started_ids] + [m for m in ended if m.user.is_active]
+    stalls = newly_stalled(shortfalls(in_review, before), in_review, cell)
+    for statement, gaps in stalls:
+        waits_on_nobody(statement, gaps, actor=actor)
+
+
+def policy_stall_check(statements, before, *, actor) -> int:
+    """After an approval policy was edited: tell the leads of the statements (in review,
+    under that policy) that it left waiting on nobody. Returns how many."""
+    stalls = newly_stalled(before, statements, None)
+    for statement, gaps in stalls:
+        waits_on_nobody(statement, gaps, actor=actor)
+    return len(stalls)
