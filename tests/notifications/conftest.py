@@ -30,3 +30,14 @@ def with_emails(lead, drafter, approver, spokesperson, observer):
 def outbox(**filters) -> list[OutboundMessage]:
     """The outbox rows, oldest first."""
     return list(OutboundMessage.objects.filter(**filters).order_by("id"))
+
+
+@pytest.fixture
+def incident(incident):
+    """The persona incident, without the "added to a cell" notices and messages its staffing
+    wrote: each test here counts only what it causes."""
+    from incidents.notifications.models import Notification
+
+    Notification.objects.all().delete()
+    OutboundMessage.objects.all().delete()
+    return incident
