@@ -119,6 +119,8 @@ def member_warnings(incident) -> dict[int, list[str]]:
         for user_id, texts in provider(incident).items():
             merged.setdefault(user_id, []).extend(texts)
     return merged
+
+
 # The cell changed: the apps above react inside the same transaction (tell people of the
 # work handed to them, check that no statement now waits on nobody). `hook(incident,
 # actor=, started=[Membership], ended=[Membership])`: `started` are the memberships the
