@@ -103,17 +103,31 @@ INSTRUMENT = """
 """
 
 # Installed in a recipient's page before the actor clicks: the first moment (browser clock)
-# an element matching the selector (and holding the text) is in the document.
+# an element matching the selector (and holding the text) is in the document; before it,
+# the last live event that asked the page to refresh a panel (static/js/app.js
+# refreshPanels dispatches "panel-refresh"; seen here in the capture phase) and the last
+# answer htmx received (htmx:beforeSwap: the panel's GET is back, the morph follows).
 WATCH = """
 ([name, selector, text]) => {
   window.goldenSeen = window.goldenSeen || {};
+  window.goldenSignal = window.goldenSignal || {};
+  window.goldenAnswer = window.goldenAnswer || {};
   const clock = () => performance.timeOrigin + performance.now();
+  const signals = [], answers = [];
+  const signalled = () => signals.push(clock());
+  const answered = () => answers.push(clock());
+  window.addEventListener("panel-refresh", signalled, true);
+  document.addEventListener("htmx:beforeSwap", answered, true);
   const seen = () => [...document.querySelectorAll(selector)]
     .some((el) => !text || el.textContent.includes(text));
   if (seen()) return false;
   const observer = new MutationObserver(() => {
     if (window.goldenSeen[name] || !seen()) return;
     window.goldenSeen[name] = clock();
+    window.goldenSignal[name] = signals.length ? signals[signals.length - 1] : null;
+    window.goldenAnswer[name] = answers.length ? answers[answers.length - 1] : null;
+    window.removeEventListener("panel-refresh", signalled, true);
+    document.removeEventListener("htmx:beforeSwap", answered, true);
     observer.disconnect();
   });
   observer.observe(document, { subtree: true, childList: true, characterData: true,
@@ -156,7 +170,18 @@ class Handoff:
     actor: str
     recipient: str
     shows: str  # what the recipient's page showed
-    delay_ms: float | None  # None: never shown without a reload
+    delay_ms: float | None  # click -> the recipient's page shows it; None: never shown live
+    clicked_at: float = 0.0  # epoch ms, browser clock
+    entry: tuple[str, str] = ("", "")  # the timeline entry the action writes: (kind, actor key)
+    signal_at: float | None = None  # epoch ms: the live event reached the recipient's page
+    # delay_ms in four parts: click -> the action's timeline entry written on the server
+    # (request_ms), -> the live event in the recipient's page (event_ms: commit, channel
+    # layer, socket), -> the panel's GET answered (get_ms), -> the page shows it (swap_ms:
+    # htmx's swap and settle, the morph).
+    request_ms: float | None = None
+    event_ms: float | None = None
+    get_ms: float | None = None
+    swap_ms: float | None = None
 
 
 @dataclass
@@ -217,17 +242,28 @@ class Persona:
         if not self.page.evaluate(WATCH, [name, selector, text]):
             raise ScenarioError(f"{self.label}'s page already shows {name} before the hand-off")
 
-    def seen_at(self, name: str, selector: str, text: str = "") -> float | None:
+    def seen_at(self, name: str, selector: str, text: str = "") -> list:
+        """When the page showed it, when the live event that made it refresh arrived and
+        when the refresh's answer did (epoch ms; None: not seen without a reload / no live
+        event / no answer)."""
         from playwright.sync_api import expect
 
         target = self.page.locator(selector, has_text=text) if text else self.page.locator(selector)
         expect(target.first).to_be_attached(timeout=self.timeout_ms)
-        return self.page.evaluate("(name) => (window.goldenSeen || {})[name] || null", name)
+        return self.page.evaluate(
+            "(name) => [(window.goldenSeen || {})[name] || null, "
+            "(window.goldenSignal || {})[name] || null, (window.goldenAnswer || {})[name] || null]",
+            name,
+        )
 
 
 @dataclass
 class Result:
-    personas: dict  # key -> Persona
+    """What one golden hour counted, copied from the pages once it ended."""
+
+    labels: dict  # key -> what the report calls the person
+    tallies: dict  # key -> {phase: Counter(clicks, choices, typed)}
+    page_loads: dict  # key -> [{"url", "cause", "at"}], the loads after the start
     handoffs: list[Handoff]
     wall_s: float  # "Declare" click to the spokesperson's page showing "Published"
     staffed: dict  # key -> (role, function) in the cell after staffing
@@ -238,26 +274,26 @@ class Result:
     statement_status: str
 
     def counts(self, key: str, phase: str | None = None) -> Counter:
-        persona = self.personas[key]
+        tally = self.tallies[key]
         if phase:
-            return Counter(persona.counts.get(phase, Counter()))
-        return sum((Counter(c) for c in persona.counts.values()), Counter())
+            return Counter(tally.get(phase, Counter()))
+        return sum((Counter(c) for c in tally.values()), Counter())
 
     def statement_clicks(self) -> int:
         """Clicks and choices of the whole committee for the holding statement (typing apart)."""
         return sum(
             self.counts(key, "statement")["clicks"] + self.counts(key, "statement")["choices"]
-            for key in self.personas
+            for key in self.labels
         )
 
     def loads_by_cause(self, key: str) -> Counter:
-        return Counter(load["cause"] for load in self.personas[key].loads())
+        return Counter(load["cause"] for load in self.page_loads[key])
 
     def manual_reloads(self) -> int:
         """Loads no click caused, after the scenario started (goal 0)."""
         return sum(
             count
-            for key in self.personas
+            for key in self.labels
             for cause, count in self.loads_by_cause(key).items()
             if cause != "click"
         )
@@ -339,17 +375,35 @@ def run(
         person.page.goto(waiting[key])
         person.wait_live()
         person.first_load = len(person.state()["loads"])
+        person.counts = {}
+    bell_before = {key: _bell(person) for key, person in people.items()}
+    mail_before = len(sent_mail()) if sent_mail is not None else 0
     handoffs: list[Handoff] = []
 
-    def handoff(name, actor, recipients, shows, selector, text, act):
-        """`act()` clicks (returns the click's time); each recipient's page must show it."""
+    def handoff(name, actor, recipients, shows, selector, text, act, entry):
+        """`act()` clicks (returns the click's time); each recipient's page must show it.
+        `entry`: the kind of timeline entry the action writes."""
         for person in recipients:
             person.watch(name, selector, text)
         clicked_at = act()
         for person in recipients:
-            seen = person.seen_at(name, selector, text)
+            seen, signal, answer = person.seen_at(name, selector, text)
             delay = round(seen - clicked_at, 1) if seen else None
-            handoffs.append(Handoff(name, actor.label, person.label, shows, delay))
+            handoffs.append(
+                Handoff(
+                    name,
+                    actor.label,
+                    person.label,
+                    shows,
+                    delay,
+                    clicked_at,
+                    (entry, actor.key),
+                    signal_at=signal,
+                )
+            )
+            if seen and signal and answer and signal <= answer <= seen:
+                handoffs[-1].get_ms = round(answer - signal, 1)
+                handoffs[-1].swap_ms = round(seen - answer, 1)
 
     # --- The lead declares from the playbook and staffs the cell -----------------------------
     for person in people.values():
@@ -382,6 +436,7 @@ def run(
             lead.page.get_by_role("button", name="Add the ticked people to the cell"),
             navigates=True,
         ),
+        "member_added",
     )
     staffed = db(lambda: _cell(incident_id))
 
@@ -413,6 +468,7 @@ def run(
         lambda: drafter.click(
             drafter.page.get_by_role("button", name="Submit for approval"), navigates=True
         ),
+        "statement_submitted",
     )
     legal.click(legal.page.locator(inbox_item).first, navigates=True)
     legal.wait_live()
@@ -427,6 +483,7 @@ def run(
             legal.page.get_by_role("button", name=re.compile(r"^Approve revision")),
             navigates=True,
         ),
+        "statement_approved",
     )
     comms.click(comms.page.locator(inbox_item).first, navigates=True)
     comms.wait_live()
@@ -442,6 +499,7 @@ def run(
             comms.page.get_by_role("button", name=re.compile(r"^Approve revision")),
             navigates=True,
         ),
+        "statement_approved",
     )
     ready = spokesperson.page.locator(
         "#statements-panel .statement-item", has=spokesperson.page.locator(".chip.stmt-approved")
@@ -461,6 +519,7 @@ def run(
         lambda: spokesperson.click(
             spokesperson.page.get_by_role("button", name="Mark as published"), navigates=True
         ),
+        "statement_published",
     )
     expect(spokesperson.page.locator(".page-head .chip.stmt-published")).to_be_visible(
         timeout=spokesperson.timeout_ms
@@ -472,7 +531,7 @@ def run(
     task, status = db(lambda: _outcome(incident_id))
     keys = list(people)
     notices = db(lambda: _notices(incident_id, {k: users[k] for k in keys}))
-    mails = sent_mail() if sent_mail is not None else None
+    mails = sent_mail()[mail_before:] if sent_mail is not None else None
     for key in keys:
         address = users[key].email.lower()
         notices[key]["mail"] = (
@@ -480,12 +539,18 @@ def run(
             if mails is None
             else sum(1 for to, _subject in mails if address in {a.lower() for a in to})
         )
-    bell = {}
-    for key, person in people.items():
-        count = person.page.locator("#bell .bell-count")
-        bell[key] = int(count.inner_text()) if count.count() else 0
+    bell = {key: _bell(person) - bell_before[key] for key, person in people.items()}
+    written = db(lambda: _written(incident_id, users))
+    for h in handoffs:
+        at = written.get(h.entry)
+        if at is not None:
+            h.request_ms = round(at - h.clicked_at, 1)
+            if h.signal_at:
+                h.event_ms = round(h.signal_at - at, 1)
     return Result(
-        personas=people,
+        labels={key: person.label for key, person in people.items()},
+        tallies={key: {k: Counter(v) for k, v in p.counts.items()} for key, p in people.items()},
+        page_loads={key: person.loads() for key, person in people.items()},
         handoffs=handoffs,
         wall_s=wall,
         staffed=staffed,
@@ -495,6 +560,25 @@ def run(
         bell_shown=bell,
         statement_status=status,
     )
+
+
+def _bell(person: Persona) -> int:
+    """The unread count the person's bell shows now."""
+    count = person.page.locator("#bell .bell-count")
+    return int(count.inner_text()) if count.count() else 0
+
+
+def _written(incident_id: int, users: dict) -> dict:
+    """When (epoch ms, server clock) each (kind, actor key) last wrote a timeline entry."""
+    from incidents.models import TimelineEntry
+
+    keys = {user.pk: key for key, user in users.items()}
+    written = {}
+    entries = TimelineEntry.objects.filter(incident_id=incident_id).order_by("seq")
+    for kind, actor_id, at in entries.values_list("kind", "actor_id", "recorded_at"):
+        if actor_id in keys:
+            written[(kind, keys[actor_id])] = at.timestamp() * 1000
+    return written
 
 
 def _cell(incident_id: int) -> dict:
@@ -559,7 +643,7 @@ GOAL_RELOADS = 0
 GOAL_HANDOFF_MS = 1000
 
 
-def _table(headers: list[str], rows: list[list]) -> list[str]:
+def table(headers: list[str], rows: list[list]) -> list[str]:
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     return [line.format(*headers), line.format(*("-" * w for w in widths))] + [
@@ -575,12 +659,12 @@ def report(result: Result) -> str:
     """The figures as plain-text tables, against the goals of issue 12."""
     out = []
     rows = []
-    for key, person in result.personas.items():
+    for key, label in result.labels.items():
         incident, statement = result.counts(key, "incident"), result.counts(key, "statement")
         loads = result.loads_by_cause(key)
         rows.append(
             [
-                person.label,
+                label,
                 incident["clicks"] + incident["choices"],
                 statement["clicks"] + statement["choices"],
                 incident["typed"] + statement["typed"],
@@ -592,33 +676,42 @@ def report(result: Result) -> str:
                "loads by click", "manual reloads"]  # fmt: skip
     total = result.statement_clicks()
     reloads = result.manual_reloads()
-    out += _table(headers, rows)
+    out += table(headers, rows)
     out.append(
         f"holding statement, whole committee: {total} clicks beyond typing "
         f"(goal <= {GOAL_CLICKS}: {_mark(total <= GOAL_CLICKS)}); manual reloads {reloads} "
         f"(goal {GOAL_RELOADS}: {_mark(reloads == GOAL_RELOADS)})"
     )
     out.append("")
+
+    def ms(value):
+        return "?" if value is None else f"{value:.0f}"
+
     rows = [
         [h.name, h.actor, h.recipient, h.shows,
          "not shown" if h.delay_ms is None else f"{h.delay_ms:.0f}",
+         ms(h.request_ms), ms(h.event_ms), ms(h.get_ms), ms(h.swap_ms),
          _mark(h.delay_ms is not None and h.delay_ms < GOAL_HANDOFF_MS)]
         for h in result.handoffs
     ]  # fmt: skip
-    out += _table(["hand-off", "from", "to", "their page shows", "delay ms", "< 1 s"], rows)
+    out += table(
+        ["hand-off", "from", "to", "their page shows", "delay ms", "= request", "+ event",
+         "+ GET", "+ swap", "< 1 s"],
+        rows,
+    )  # fmt: skip
     out.append("")
     out.append(f"wall time, Declare click -> Published: {result.wall_s:.1f} s (scripted pace)")
     task = f"completed itself on {result.task_trigger}" if result.task_completed else "NOT done"
     out.append(f"holding-statement task: {task}")
     out.append("")
     rows = []
-    for key, person in result.personas.items():
+    for key, label in result.labels.items():
         n = result.notices[key]
         bell = ", ".join(f"{k} {c}" if c > 1 else k for k, c in sorted(n["bell"].items()))
         outbox = ", ".join(f"{ch} {c}" for ch, c in sorted(n["outbox"].items()))
         mail = "n/a" if n.get("mail") is None else n["mail"]
-        rows.append([person.label, bell or "-", result.bell_shown[key], outbox or "-", mail])
-    out += _table(
+        rows.append([label, bell or "-", result.bell_shown[key], outbox or "-", mail])
+    out += table(
         ["person", "bell rows (kinds)", "bell shown", "outbox rows", "e-mails delivered"], rows
     )
     return "\n".join(out)

@@ -70,7 +70,7 @@ def test_the_committee_gets_the_holding_statement_out_without_a_reload(committee
 
     # Nobody reloaded: every page load after the start was caused by a click.
     for key in committee:
-        assert set(result.loads_by_cause(key)) <= {"click"}, (key, result.personas[key].loads())
+        assert set(result.loads_by_cause(key)) <= {"click"}, (key, result.page_loads[key])
     assert result.manual_reloads() == 0
 
     # The clicks, per person (typing apart): see STATEMENT_CLICKS.
