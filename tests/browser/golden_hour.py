@@ -103,19 +103,27 @@ INSTRUMENT = """
 """
 
 # Installed in a recipient's page before the actor clicks: the first moment (browser clock)
-# an element matching the selector (and holding the text) is in the document; before it,
-# the last live event that asked the page to refresh a panel (static/js/app.js
-# refreshPanels dispatches "panel-refresh"; seen here in the capture phase) and the last
-# answer htmx received (htmx:beforeSwap: the panel's GET is back, the morph follows).
+# an element matching the selector (and holding the text) is in the document. Also, on the
+# panel the selector starts with (its first part, e.g. "#approvals-inbox"): the first live
+# event that asked it to refresh (static/js/app.js refreshPanels dispatches "panel-refresh"
+# to it; seen here in the capture phase), and the first answer its GET received after that
+# (htmx:beforeSwap; the swap, a morph, follows).
 WATCH = """
 ([name, selector, text]) => {
   window.goldenSeen = window.goldenSeen || {};
   window.goldenSignal = window.goldenSignal || {};
   window.goldenAnswer = window.goldenAnswer || {};
   const clock = () => performance.timeOrigin + performance.now();
-  const signals = [], answers = [];
-  const signalled = () => signals.push(clock());
-  const answered = () => answers.push(clock());
+  const panel = selector.split(" ")[0];
+  const onPanel = (event) => event.target instanceof Element && event.target.matches(panel);
+  const signalled = (event) => {
+    if (onPanel(event) && !window.goldenSignal[name]) window.goldenSignal[name] = clock();
+  };
+  const answered = (event) => {
+    if (onPanel(event) && window.goldenSignal[name] && !window.goldenAnswer[name]) {
+      window.goldenAnswer[name] = clock();
+    }
+  };
   window.addEventListener("panel-refresh", signalled, true);
   document.addEventListener("htmx:beforeSwap", answered, true);
   const seen = () => [...document.querySelectorAll(selector)]
@@ -124,8 +132,6 @@ WATCH = """
   const observer = new MutationObserver(() => {
     if (window.goldenSeen[name] || !seen()) return;
     window.goldenSeen[name] = clock();
-    window.goldenSignal[name] = signals.length ? signals[signals.length - 1] : null;
-    window.goldenAnswer[name] = answers.length ? answers[answers.length - 1] : null;
     window.removeEventListener("panel-refresh", signalled, true);
     document.removeEventListener("htmx:beforeSwap", answered, true);
     observer.disconnect();
