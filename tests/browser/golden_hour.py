@@ -178,6 +178,11 @@ class Handoff:
     shows: str  # what the recipient's page showed
     delay_ms: float | None  # click -> the recipient's page shows it; None: never shown live
     clicked_at: float = 0.0  # epoch ms, browser clock
+    seen_at: float | None = None  # epoch ms, browser clock
+    # Requests the five pages sent the server between the click and the recipient's page
+    # showing it (the action's own, its next page, every live refresh): sync views share one
+    # thread per server process, so these queue.
+    requests: int | None = None
     entry: tuple[str, str] = ("", "")  # the timeline entry the action writes: (kind, actor key)
     signal_at: float | None = None  # epoch ms: the live event reached the recipient's page
     # delay_ms in four parts: click -> the action's timeline entry written on the server
@@ -204,6 +209,15 @@ class Persona:
     phase: str = "setup"
     counts: dict = field(default_factory=dict)  # phase -> Counter(clicks, choices, typed)
     first_load: int = 0  # loads before the scenario started (sign-in, the waiting page)
+    # The requests the server answers for this page: documents and htmx's (static files
+    # and the socket apart), as Playwright saw them.
+    requests: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.page.on(
+            "request",
+            lambda r: r.resource_type in ("document", "xhr", "fetch") and self.requests.append(r),
+        )
 
     def _count(self, what: str) -> None:
         self.counts.setdefault(self.phase, Counter())[what] += 1
@@ -213,6 +227,7 @@ class Persona:
         click's time on the browser's clock (epoch ms)."""
         self._count("clicks")
         if navigates:
+            self._count("navigations")  # each must be one load caused by a click
             with self.page.expect_event("load", timeout=self.timeout_ms):
                 locator.click()
         else:
@@ -397,13 +412,14 @@ def run(
             delay = round(seen - clicked_at, 1) if seen else None
             handoffs.append(
                 Handoff(
-                    name,
-                    actor.label,
-                    person.label,
-                    shows,
-                    delay,
-                    clicked_at,
-                    (entry, actor.key),
+                    name=name,
+                    actor=actor.label,
+                    recipient=person.label,
+                    shows=shows,
+                    delay_ms=delay,
+                    clicked_at=clicked_at,
+                    entry=(entry, actor.key),
+                    seen_at=seen,
                     signal_at=signal,
                 )
             )
@@ -553,6 +569,12 @@ def run(
             h.request_ms = round(at - h.clicked_at, 1)
             if h.signal_at:
                 h.event_ms = round(h.signal_at - at, 1)
+    started_at = [(r.timing or {}).get("startTime", 0) for p in people.values() for r in p.requests]
+    for h in handoffs:
+        if h.seen_at:
+            h.requests = sum(1 for at in started_at if h.clicked_at <= at <= h.seen_at)
+    for person in people.values():
+        person.requests.clear()
     return Result(
         labels={key: person.label for key, person in people.items()},
         tallies={key: {k: Counter(v) for k, v in p.counts.items()} for key, p in people.items()},
@@ -697,12 +719,13 @@ def report(result: Result) -> str:
         [h.name, h.actor, h.recipient, h.shows,
          "not shown" if h.delay_ms is None else f"{h.delay_ms:.0f}",
          ms(h.request_ms), ms(h.event_ms), ms(h.get_ms), ms(h.swap_ms),
+         "?" if h.requests is None else h.requests,
          _mark(h.delay_ms is not None and h.delay_ms < GOAL_HANDOFF_MS)]
         for h in result.handoffs
     ]  # fmt: skip
     out += table(
         ["hand-off", "from", "to", "their page shows", "delay ms", "= request", "+ event",
-         "+ GET", "+ swap", "< 1 s"],
+         "+ GET", "+ swap", "requests", "< 1 s"],
         rows,
     )  # fmt: skip
     out.append("")
