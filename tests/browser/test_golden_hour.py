@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core import mail
 
+from crisiscell.celery import app as celery_app
 from tests.browser import golden_hour
 from tests.browser.conftest import ARTIFACTS, PASSWORD
 from tests.helpers import outside_the_browser_loop
@@ -44,15 +45,20 @@ HANDOFF_NOTICES = importlib.util.find_spec("statements.handoffs") is not None
 
 @pytest.fixture
 def committee(chromium, asgi_server, request):
-    users = outside_the_browser_loop(lambda: golden_hour.prepare(PASSWORD))
-    people = golden_hour.open_committee(chromium, asgi_server, users, password=PASSWORD)
-    yield people
-    failed = any(
-        getattr(getattr(request.node, f"report_{when}", None), "failed", False)
-        for when in ("setup", "call")
-    )
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-    golden_hour.close_committee(people, screenshots=ARTIFACTS / name if failed else None)
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True  # the worker's e-mails: inline, within the test
+    try:
+        users = outside_the_browser_loop(lambda: golden_hour.prepare(PASSWORD))
+        people = golden_hour.open_committee(chromium, asgi_server, users, password=PASSWORD)
+        yield people
+        failed = any(
+            getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+            for when in ("setup", "call")
+        )
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        golden_hour.close_committee(people, screenshots=ARTIFACTS / name if failed else None)
+    finally:
+        celery_app.conf.task_always_eager = eager
 
 
 def test_the_committee_gets_the_holding_statement_out_without_a_reload(committee):
