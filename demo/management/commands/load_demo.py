@@ -1,6 +1,11 @@
 """Demo data: one account per role, the default playbooks, and three incidents replayed
 through the real actions, so their timelines are hash-chained exactly like live ones. Safe to
-run twice."""
+run twice.
+
+The accounts carry the e-mails of the default playbooks' crisis committee (their "contacts"
+of kind committee), which is how a roster entry finds its account: declaring an incident
+from a playbook, the lead can "Staff from the roster" in one step and play the whole golden
+hour with these accounts (docs/benchmarks.md, "Golden hour")."""
 
 import contextlib
 import io
@@ -32,15 +37,21 @@ User = get_user_model()
 DEMO_PASSWORD = "crisis-demo"
 
 USERS = [
-    # username, first, last, staff, what they do in the demo
-    ("lead", "Camille", "Laurent", False, "crisis lead of the demo incidents"),
-    ("drafter", "Sam", "Moreau", False, "drafter (community manager)"),
-    ("approver", "Inès", "Bernard", False, "approver (legal)"),
-    ("comms", "David", "Keller", False, "approver (communications director)"),
-    ("spokesperson", "Léa", "Martin", False, "spokesperson"),
-    ("observer", "Hugo", "Petit", False, "observer (read-only)"),
-    ("admin", "Alex", "Admin", True, "staff + superuser: every incident, admin panel"),
-]
+    # username, first, last, e-mail, staff, what they do in the demo. The committee's e-mails
+    # are those of the default playbooks' roster (default_playbooks/*.json).
+    ("lead", "Camille", "Laurent", "camille.laurent@example.com", False,
+     "crisis lead of the demo incidents"),
+    ("drafter", "Sam", "Moreau", "sam.moreau@example.com", False, "drafter (community manager)"),
+    ("approver", "Inès", "Bernard", "ines.bernard@example.com", False, "approver (legal)"),
+    ("comms", "David", "Keller", "david.keller@example.com", False,
+     "approver (communications director)"),
+    ("spokesperson", "Léa", "Martin", "lea.martin@example.com", False, "spokesperson"),
+    ("ceo", "Paul", "Durand", "paul.durand@example.com", False,
+     "approver (executive), in the roster only"),
+    ("observer", "Hugo", "Petit", "hugo.petit@example.com", False, "observer (read-only)"),
+    ("admin", "Alex", "Admin", "alex.admin@example.com", True,
+     "staff + superuser: every incident, admin panel"),
+]  # fmt: skip
 
 CELL = [("drafter", "drafter", ""), ("approver", "approver", "legal"),
         ("comms", "approver", "communications"), ("spokesperson", "spokesperson", ""),
@@ -272,15 +283,19 @@ class Command(BaseCommand):
             created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, first, last, _staff, role in USERS:
+        for username, first, last, _email, _staff, role in USERS:
             self.stdout.write(f"  {username:<13} {first} {last} — {role}")
+        self.stdout.write(
+            "Try the golden hour: as lead, declare a product incident at severity 3 from the "
+            'product-defect playbook, then "Staff from the roster" in the crisis cell panel.'
+        )
 
     def _users(self) -> dict:
         users = {}
-        for username, first, last, staff, _role in USERS:
+        for username, first, last, email, staff, _role in USERS:
             user, _ = User.objects.get_or_create(username=username)
             user.first_name, user.last_name = first, last
-            user.email = f"{username}@example.com"
+            user.email = email
             user.is_staff = user.is_superuser = staff
             user.set_password(DEMO_PASSWORD)
             user.save()

@@ -1,0 +1,125 @@
+"""`load_demo`: idempotent, its accounts are the default playbooks' crisis committee (so a
+new user can staff a cell from the roster and play the golden hour), and the README's login
+table names every account it creates."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from demo.management.commands import load_demo
+from incidents.models import Incident, Membership, TimelineEntry
+from incidents.playbooks import defaults
+from incidents.playbooks.actions import incident_declare_from_playbook
+from incidents.playbooks.models import Playbook
+from incidents.playbooks.selectors import roster_rows
+
+pytestmark = pytest.mark.django_db
+README = Path(__file__).resolve().parents[1] / "README.md"
+# Who each committee e-mail of the default playbooks is in the demo.
+COMMITTEE = {
+    "camille.laurent@example.com": "lead",
+    "david.keller@example.com": "comms",
+    "ines.bernard@example.com": "approver",
+    "sam.moreau@example.com": "drafter",
+    "lea.martin@example.com": "spokesperson",
+    "paul.durand@example.com": "ceo",
+}
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+    def load():
+        out = io.StringIO()
+        call_command("load_demo", stdout=out)
+        return out.getvalue()
+
+    return load
+
+
+def test_load_demo_twice_changes_nothing_the_second_time(demo):
+    first = demo()
+    state = (
+        sorted(get_user_model().objects.values_list("username", "email")),
+        Incident.objects.count(),
+        Membership.objects.count(),
+        TimelineEntry.objects.count(),
+        Playbook.objects.count(),
+    )
+    second = demo()
+    assert "Demo data ready (3 incident(s) created)" in first
+    assert "Demo data ready (0 incident(s) created)" in second
+    assert "Default playbooks ready (0 created)" in second
+    assert (
+        sorted(get_user_model().objects.values_list("username", "email")),
+        Incident.objects.count(),
+        Membership.objects.count(),
+        TimelineEntry.objects.count(),
+        Playbook.objects.count(),
+    ) == state
+    # The password the README announces still opens every account.
+    for user in get_user_model().objects.all():
+        assert user.check_password(load_demo.DEMO_PASSWORD), user.username
+
+
+def test_the_demo_accounts_are_the_default_playbooks_committee(demo):
+    demo()
+    for name in defaults.FILES:
+        committee = [c for c in defaults.read_default(name)["contacts"] if c["kind"] == "committee"]
+        assert {c["email"] for c in committee} == set(COMMITTEE), name
+    users = {u.email: u.username for u in get_user_model().objects.filter(is_active=True)}
+    assert {email: users.get(email) for email in COMMITTEE} == COMMITTEE
+
+
+def test_the_demo_lead_staffs_a_new_incident_from_the_roster_in_one_step(demo, client):
+    demo()
+    lead = get_user_model().objects.get(username="lead")
+    playbook = Playbook.objects.get(name=defaults.PRODUCT_DEFECT)
+    incident = incident_declare_from_playbook(
+        actor=lead,
+        playbook=playbook,
+        title="Kettle lids cracking",
+        category="product",
+        origin="online",
+        severity=3,
+    )
+    rows = roster_rows(incident)
+    # Everyone but the lead (already in the cell) has an account and can be ticked.
+    assert {r.contact.email: r.account.username for r in rows} == COMMITTEE
+    assert [r.contact.email for r in rows if not r.selectable] == ["camille.laurent@example.com"]
+
+    client.force_login(lead)
+    url = reverse("incident-roster", args=[incident.pk])
+    page = client.get(url).content.decode()
+    ticked = re.findall(r'name="pick" value="(\d+)"[^>]*checked', page)
+    form = {"pick": ticked}
+    for row in rows:
+        form[f"role-{row.contact.pk}"] = row.contact.role
+        form[f"function-{row.contact.pk}"] = row.contact.function
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    cell = {
+        m.user.username: (m.role, m.function)
+        for m in Membership.objects.active().filter(incident=incident).select_related("user")
+    }
+    assert cell == {
+        "lead": ("lead", ""),
+        "drafter": ("drafter", ""),
+        "approver": ("approver", "legal"),
+        "comms": ("approver", "communications"),
+        "spokesperson": ("spokesperson", ""),
+        "ceo": ("approver", "executive"),
+    }
+
+
+def test_the_readme_lists_every_demo_login():
+    table = README.read_text().split("| username |", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"`([a-z]+)`", table))
+    assert listed == {username for username, *_rest in load_demo.USERS}
