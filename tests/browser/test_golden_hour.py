@@ -5,12 +5,10 @@ of their hand-offs, and the holding-statement task completes itself. bench/golde
 runs the same scenario and prints its times; here no time is asserted."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
-import statements
 from crisiscell.celery import app as celery_app
 from tests.browser import golden_hour
 from tests.browser.conftest import ARTIFACTS, PASSWORD
@@ -39,11 +37,6 @@ HANDOFFS = [
     ("ready to publish", "approver, comms", "spokesperson"),
     ("published", "spokesperson", "lead"),
 ]
-# Every hand-off notifies its person (bell, e-mail) once statements/handoffs.py is there
-# (the `handoff` branch); before it, only the approvers are e-mailed, outside the outbox.
-# Looked for beside the statements package actually imported (a module finder could find
-# another checkout's). Always true once both branches are merged: then drop the condition.
-HANDOFF_NOTICES = (Path(statements.__file__).parent / "handoffs.py").is_file()
 
 
 @pytest.fixture
@@ -107,15 +100,15 @@ def test_the_committee_gets_the_holding_statement_out_without_a_reload(committee
     # Each approver was e-mailed when the statement waited for them.
     assert result.notices["legal"]["mail"] >= 1
     assert result.notices["comms"]["mail"] >= 1
-    if HANDOFF_NOTICES:
-        for key, kinds in golden_hour.EXPECTED_NOTICES.items():
-            notices = result.notices[key]
-            assert kinds <= set(notices["bell"]), (key, notices)
-            # Every kind is e-mailed by default (no preference row), through the outbox.
-            assert notices["outbox"]["email"] >= len(kinds), (key, notices)
-            assert notices["mail"] >= len(kinds), (key, notices)
-            # The bell each page shows followed, without a reload.
-            assert result.bell_shown[key] == sum(notices["bell"].values()), key
+    # Every hand-off notified its person: the bell and an e-mail through the outbox.
+    for key, kinds in golden_hour.EXPECTED_NOTICES.items():
+        notices = result.notices[key]
+        assert kinds <= set(notices["bell"]), (key, notices)
+        # Every kind is e-mailed by default (no preference row), through the outbox.
+        assert notices["outbox"]["email"] >= len(kinds), (key, notices)
+        assert notices["mail"] >= len(kinds), (key, notices)
+        # The bell each page shows followed, without a reload.
+        assert result.bell_shown[key] == sum(notices["bell"].values()), key
 
 
 def test_the_count_of_page_loads_tells_a_reload_from_a_click(chromium, asgi_server):
