@@ -416,6 +416,9 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 # Attempts per message before it is marked failed (its lead is told); the wait between two
 # grows from the base, doubling each time up to the cap (seconds; x 0.5..1 jitter).
+# Chat addresses (Apprise URLs) that lead to loopback: refused like private networks, unless
+# this says so (the test suite's local webhook servers). Never in production.
+CHAT_ALLOW_LOOPBACK = env_bool("CHAT_ALLOW_LOOPBACK", default=False)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 30)
 OUTBOX_BACKOFF_CAP_SECONDS = env_int("OUTBOX_BACKOFF_CAP_SECONDS", 3600)

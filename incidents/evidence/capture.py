@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from incidents import addresses
 from incidents.errors import InvalidInput
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -84,44 +85,10 @@ def _check_addresses(host: str, port: int) -> None:
             )
 
 
-# IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, its local-use prefix, the
-# deprecated IPv4-compatible form): a gateway on the way turns them into that IPv4 address,
-# so that address is the one to judge.
-NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
-NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-def embedded_ipv4(address) -> list:
-    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d), NAT64
-    (64:ff9b::a.b.c.d), IPv4-compatible (::a.b.c.d), 6to4 (2002:AABB:CCDD::) and Teredo
-    (2001::/32: its server and its obfuscated client address)."""
-    if address.version != 6:
-        return []
-    found = []
-    if address.ipv4_mapped:
-        found.append(address.ipv4_mapped)
-    if address in NAT64_WELL_KNOWN or address in IPV4_COMPATIBLE:
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if address.sixtofour:
-        found.append(address.sixtofour)
-    if address.teredo:
-        found.extend(address.teredo)
-    return found
-
-
 def address_allowed(address) -> bool:
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped  # the same socket: the IPv4 rules, loopback setting too
-    if address.is_loopback:
-        return settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK
-    if address.version == 6:
-        if address in NAT64_LOCAL_USE:
-            return False  # a site's own translator: whatever it embeds is local
-        # Loopback reached through a translator is never the test suite's local page.
-        if any(not (v4.is_global and not v4.is_multicast) for v4 in embedded_ipv4(address)):
-            return False
-    return address.is_global and not address.is_multicast
+    return addresses.address_allowed(
+        address, allow_loopback=settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK
+    )
 
 
 def capture_page(url: str, *, on_stage: Callable[[str], None]) -> CapturedPage:

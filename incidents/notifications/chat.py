@@ -1,15 +1,18 @@
 """Chat and SMS targets are Apprise URLs (`slack://...`, `mmost://...`, `tgram://...`,
 `json://host/path`...). They hold secrets (tokens, webhook keys): stored as typed, never
-shown whole (`mask`), never logged, never in an API answer. Validating one only parses it
-with Apprise: nothing is sent and nothing is looked up on the network."""
+shown whole (`mask`), never logged, never in an API answer. Validating one parses it with
+Apprise (nothing is sent) and looks its server up: one that leads to a private or local
+network address is refused (incidents.addresses), and delivery checks it again."""
 
 import logging
 import threading
 from urllib.parse import urlsplit
 
 import apprise
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+from incidents.addresses import url_points_inside
 from incidents.errors import InvalidInput
 
 MAX_URL = 1000
@@ -57,6 +60,13 @@ def service_of(url: str) -> str:
             _(
                 "This is not a chat address Crisis Cell can send to. Use an Apprise URL "
                 "such as slack://…, msteams://…, mmost://…, tgram://… or json://host/path."
+            )
+        )
+    if url_points_inside(url, allow_loopback=settings.CHAT_ALLOW_LOOPBACK):
+        raise InvalidInput(
+            _(
+                "This chat address points to a private or local network address: Crisis "
+                "Cell does not send there."
             )
         )
     return str(getattr(plugin, "service_name", "") or urlsplit(url).scheme)[:50]

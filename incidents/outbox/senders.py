@@ -18,6 +18,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from incidents.addresses import url_points_inside
+
 from . import hooks
 from .choices import Channel
 from .models import masked
@@ -227,6 +229,12 @@ def send_chat(message) -> None:
     or a timeout of the service is retried."""
     import apprise
 
+    if url_points_inside(message.recipient, allow_loopback=settings.CHAT_ALLOW_LOOPBACK):
+        # Checked when the address was saved, and again now: its name may resolve elsewhere.
+        raise PermanentError(
+            _("%(what)s not sent: the chat address points to a private or local network address")
+            % {"what": what(message)}
+        )
     notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
     if not notifier.add(message.recipient):
         raise PermanentError(

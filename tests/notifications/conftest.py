@@ -14,6 +14,7 @@ SITE = "https://crisis.example.com"
 @pytest.fixture(autouse=True)
 def _site_and_presence(settings):
     settings.SITE_URL = SITE
+    settings.CHAT_ALLOW_LOOPBACK = True  # the tests' chat addresses are local fakes
     caches = copy.deepcopy(settings.CACHES)
     # Entries of another test (same ids after a rollback, or a run before) never count.
     caches["presence"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"

@@ -208,3 +208,35 @@ def test_at_most_five_chat_addresses(api, drafter):
 def test_signed_out_is_refused(api):
     for method, path in [("get", LIST), ("post", READ), ("get", PREFERENCES)]:
         assert getattr(api, method)(path).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://127.0.0.1:8000/api/",  # loopback
+        "json://2130706433/x",  # loopback, written as a number
+        "jsons://user:pass@10.0.0.5/hook",  # a private network
+        "json://169.254.169.254/latest/meta-data",  # the cloud metadata service
+        "json://[::1]:80/x",
+        "json://[::ffff:192.168.1.1]/x",
+        "mmosts://192.168.1.1/token",
+        "json://localhost/x",
+    ],
+)
+def test_a_chat_address_into_the_servers_network_is_refused(api, drafter, settings, url):
+    settings.CHAT_ALLOW_LOOPBACK = False
+    response = api.as_user(drafter).put(
+        PREFERENCES, {"chat_targets": [{"label": "Hook", "url": url}]}, format="json"
+    )
+    detail = assert_error(response, 400)
+    assert "private or local network address" in detail
+    assert not ChatTarget.objects.exists()
+
+
+def test_a_hosted_service_with_a_token_for_a_host_is_accepted(api, drafter, settings):
+    settings.CHAT_ALLOW_LOOPBACK = False
+    url = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
+    response = api.as_user(drafter).put(
+        PREFERENCES, {"chat_targets": [{"label": "Slack", "url": url}]}, format="json"
+    )
+    assert response.status_code == 200, response.content

@@ -27,7 +27,8 @@ def smtp(settings):
 
 
 @pytest.fixture
-def webhook():
+def webhook(settings):
+    settings.CHAT_ALLOW_LOOPBACK = True  # the fake webhook listens on 127.0.0.1
     hook = FakeWebhook()
     yield hook
     hook.close()

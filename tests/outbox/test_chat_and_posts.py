@@ -7,6 +7,7 @@ from django.utils import timezone
 from incidents.outbox import hooks, senders
 from incidents.outbox.actions import Outgoing
 from incidents.outbox.choices import Channel, Status
+from incidents.outbox.models import OutboundMessage
 from tests.outbox.conftest import LATER, deliver_due, row
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +137,15 @@ def test_a_post_to_a_platform_without_a_sender_fails_for_good(send_later, failur
         "post to Mastodon @brand not sent: no sender is installed for the platform “bluesky”"
     )
     assert len(failures) == 1
+
+
+def test_a_chat_address_that_now_leads_inside_is_not_sent(settings, webhook):
+    """Checked again at delivery: a name saved while public may resolve elsewhere now."""
+    settings.CHAT_ALLOW_LOOPBACK = False
+    message = OutboundMessage(
+        key="inside", channel=Channel.CHAT, recipient=webhook.url("x"), body="hello"
+    )
+    with pytest.raises(senders.PermanentError) as refused:
+        senders.send_chat(message)
+    assert "private or local network address" in refused.value.reason
+    assert webhook.received == []
