@@ -150,6 +150,12 @@ TEMPLATES = [
 
 # Database: SQLite file by default, PostgreSQL (psycopg 3) through DATABASE_URL.
 DATABASE_URL = required("DATABASE_URL")
+if DATABASE_URL and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+    # The embedded SQLite database needs its own options (WAL, immediate transactions).
+    raise ImproperlyConfigured(
+        "DATABASE_URL takes a PostgreSQL URL (postgres://...); for SQLite leave it unset and "
+        "set SQLITE_PATH"
+    )
 if DATABASE_URL:
     # A pool of connections per server process (psycopg_pool): requests borrow one and give
     # it back, so a process never holds more than DB_POOL_MAX_SIZE, however many threads

@@ -104,6 +104,12 @@ def test_a_pool_smaller_than_its_minimum_is_refused():
     assert "DB_POOL_MIN_SIZE" in result.stderr
 
 
+def test_a_sqlite_database_url_is_refused_with_the_setting_to_use():
+    result = load_settings(CRISISCELL_MODE=None, DATABASE_URL="sqlite:////tmp/crisis.sqlite3")
+    assert result.returncode != 0
+    assert "SQLITE_PATH" in result.stderr
+
+
 def test_the_embedded_database_runs_in_wal_mode(tmp_path):
     code = (
         "import django; django.setup(); from django.db import connection; "
