@@ -130,8 +130,17 @@ def create(request, pk):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Draft saved as revision 1."))
-            return redirect("statement-detail", pk=statement.pk)
+            if request.POST.get("then") != "submit":
+                messages.success(request, _("Draft saved as revision 1."))
+                return redirect("statement-detail", pk=statement.pk)
+            # "Save and submit": one step for the drafter. A refused submission (nobody
+            # in the cell can approve it yet) keeps the saved draft and says why.
+            return _act(
+                request,
+                statement,
+                actions.statement_submit,
+                _("Draft saved as revision 1 and submitted for approval."),
+            )
     context = {
         "form": form,
         "incident": incident,

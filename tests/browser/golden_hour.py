@@ -477,8 +477,6 @@ def run(
     if BLANK not in text:
         raise ScenarioError(f"the template has no {BLANK} to fill in: {text!r}")
     drafter.type(drafter.page.locator("#id_text"), text.replace(BLANK, FILLED))
-    drafter.click(drafter.page.get_by_role("button", name="Save draft"), navigates=True)
-    drafter.wait_live()
     inbox_item = "#approvals-inbox a.statement-link"
     handoff(
         "review requested",
@@ -488,7 +486,8 @@ def run(
         inbox_item,
         "",
         lambda: drafter.click(
-            drafter.page.get_by_role("button", name="Submit for approval"), navigates=True
+            drafter.page.get_by_role("button", name="Save and submit for approval"),
+            navigates=True,
         ),
         "statement_submitted",
     )
