@@ -12,6 +12,7 @@ from incidents import actions as incident_actions
 from incidents.models import Incident
 from statements import actions
 from statements.models import Review, Statement
+from statements.views import PANEL_PAGE
 from tests.helpers import STATEMENT_TEXT, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -727,10 +728,15 @@ def test_room_queries_do_not_grow_with_the_statements(
 
     make_statements(make_statement, 18, drafter, second_approver, spokesperson)
     big, response = count_queries(client, f"/incidents/{incident.pk}/")
-    assert response.text.count('class="statement-item"') == 20
+    assert response.text.count('class="statement-item"') == PANEL_PAGE  # a page of 20
     assert big <= small
     big_panel, _ = count_queries(client, f"/incidents/{incident.pk}/statements/")
     assert big_panel <= small_panel
+    second, response = count_queries(
+        client, f"/incidents/{incident.pk}/statements/?statements_page=2"
+    )
+    assert response.text.count('class="statement-item"') == 20 - PANEL_PAGE
+    assert second <= small_panel
 
 
 def test_inbox_queries_do_not_grow_with_the_statements(
