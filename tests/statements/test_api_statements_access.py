@@ -79,7 +79,10 @@ def test_approver_who_revised_the_text_cannot_approve_it(
     )
     assert_error(response, 403)
     assert fresh(statement).status == "in_review"
-    assert api.as_user(second_approver).get("/api/approvals/").json()["results"][0]["id"] == statement.pk
+    assert (
+        api.as_user(second_approver).get("/api/approvals/").json()["results"][0]["id"]
+        == statement.pk
+    )
 
 
 def test_author_cannot_request_changes_on_own_statement(
