@@ -16,7 +16,7 @@ from incidents.models import EntryKind, Incident, TimelineEntry
 from statements import actions
 from statements.models import text_hash
 from tests.helpers import STATEMENT_TEXT, dt, fresh
-from tests.statements.conftest import statement_url, statements_url
+from tests.statements.conftest import bulk_statements, statement_url, statements_url
 
 # The stock approval policies: a transactional test may have flushed them (see conftest).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policies")]
@@ -347,39 +347,12 @@ def test_statement_list_queries_do_not_grow(
 # --- Pages ----------------------------------------------------------------------------------
 
 
-def _bulk_statements(incident, author, policy, count):
-    """`count` drafts in one INSERT (a revision each, as the panel and API read them)."""
-    from django.utils import timezone
-
-    from statements.models import Revision, Statement
-
-    now = timezone.now()
-    rows = Statement.objects.bulk_create(
-        Statement(
-            incident=incident,
-            kind="holding",
-            channel="x",
-            language="en",
-            text=f"Statement {n}",
-            policy=policy,
-            author=author,
-            revised_by=author,
-            created_at=now,
-        )
-        for n in range(count)
-    )
-    Revision.objects.bulk_create(
-        Revision(statement=s, number=1, text=s.text, author=author, created_at=now) for s in rows
-    )
-    return rows
-
-
 def test_the_statements_list_is_paged_newest_first_and_follows_next(
     api, incident, drafter, default_policy, monkeypatch
 ):
     from statements.api.views import StatementPagination
 
-    made = _bulk_statements(incident, drafter, default_policy, StatementPagination.page_size + 5)
+    made = bulk_statements(incident, drafter, default_policy, StatementPagination.page_size + 5)
     client = api.as_user(drafter)
 
     first = client.get(statements_url(incident)).json()
@@ -402,11 +375,11 @@ def test_a_page_of_statements_costs_the_same_queries_whatever_the_incident_holds
     api, incident, drafter, default_policy
 ):
     client = api.as_user(drafter)
-    _bulk_statements(incident, drafter, default_policy, 3)
+    bulk_statements(incident, drafter, default_policy, 3)
     client.get(statements_url(incident))  # warm up
     with CaptureQueriesContext(connection) as few:
         client.get(statements_url(incident))
-    _bulk_statements(incident, drafter, default_policy, 250)
+    bulk_statements(incident, drafter, default_policy, 250)
     with CaptureQueriesContext(connection) as many:
         response = client.get(statements_url(incident))
     assert len(response.json()["results"]) == 50
@@ -416,7 +389,7 @@ def test_a_page_of_statements_costs_the_same_queries_whatever_the_incident_holds
 def test_the_approvals_inbox_is_paged(api, incident, drafter, approver, default_policy):
     from statements.models import Statement, StatementStatus
 
-    rows = _bulk_statements(incident, drafter, default_policy, 7)
+    rows = bulk_statements(incident, drafter, default_policy, 7)
     Statement.objects.filter(pk__in=[s.pk for s in rows]).update(
         status=StatementStatus.IN_REVIEW, submitted_at=rows[0].created_at
     )
