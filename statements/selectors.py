@@ -1,7 +1,15 @@
 """Reads for statements. Approval progress is computed in Python over prefetched rows, so a
 list of N statements costs the same handful of queries as a list of one."""
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Case,
+    IntegerField,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 
 from incidents.models import Membership, Role, Status
 from incidents.selectors import incidents_visible_to
@@ -41,10 +49,11 @@ def _escalations() -> Prefetch:
     return Prefetch("escalations", queryset=queryset, to_attr="all_escalations")
 
 
+_ROW_RELATIONS = ("author", "revised_by", "published_by", "policy")
+
+
 def _with_progress_rows(qs: QuerySet[Statement]) -> QuerySet[Statement]:
-    return qs.select_related(
-        "author", "revised_by", "published_by", "policy", "incident"
-    ).prefetch_related(*_progress_prefetches())
+    return qs.select_related(*_ROW_RELATIONS, "incident").prefetch_related(*_progress_prefetches())
 
 
 def load_progress(statement: Statement) -> Statement:
@@ -106,6 +115,54 @@ def statements_for_incident(incident) -> list[Statement]:
     for statement in statements:
         statement.incident = incident
     return share_cells(statements)
+
+
+# The room's order: what waits on someone first (to approve, to publish, to rework, to
+# finish), then what is done (published, withdrawn); newest first within each.
+ATTENTION = (
+    StatementStatus.IN_REVIEW,
+    StatementStatus.APPROVED,
+    StatementStatus.CHANGES_REQUESTED,
+    StatementStatus.DRAFT,
+)
+
+
+def statements_by_attention(incident) -> QuerySet[Statement]:
+    """The incident's statements, those waiting on someone first (in review, approved to
+    publish, changes requested, drafts), then published and withdrawn ones; newest first
+    within each. Rows only: page it, then `with_progress(page, incident)`."""
+    rank = Case(
+        *(When(status=status, then=Value(n)) for n, status in enumerate(ATTENTION)),
+        default=Value(len(ATTENTION)),
+        output_field=IntegerField(),
+    )
+    return (
+        Statement.objects.filter(incident=incident)
+        .select_related(*_ROW_RELATIONS)
+        .annotate(attention=rank)
+        .order_by("attention", "-created_at", "-id")
+    )
+
+
+def incident_statements(incident) -> QuerySet[Statement]:
+    """The incident's statements, newest first (the API's cursor pages). Rows only: page
+    it, then `with_progress(page, incident)`."""
+    return (
+        Statement.objects.filter(incident=incident)
+        .select_related(*_ROW_RELATIONS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def with_progress(statements, incident) -> list[Statement]:
+    """A page of one incident's statements (a list or a sliced queryset) with their
+    progress and escalations, each sharing `incident` and its active cell. The same few
+    queries whatever the page's size."""
+    statements = list(statements)
+    for statement in statements:
+        statement.incident = incident
+    prefetch_related_objects(statements, *_progress_prefetches(), _escalations())
+    return share_cells(attach_progress(statements))
 
 
 def statements_in_review(incident) -> list[Statement]:

@@ -9,6 +9,8 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,7 +32,7 @@ from .forms import (
     WithdrawForm,
 )
 from .limits import is_threadable, over_limit, split_thread
-from .models import CHANNEL_LIMITS, MAX_TEXT, Channel, Statement, StatementStatus
+from .models import CHANNEL_LIMITS, FINAL_STATUSES, MAX_TEXT, Channel, Statement, StatementStatus
 
 
 def _statement(request, pk) -> Statement:
@@ -251,14 +253,35 @@ def incident_panel(request, pk):
     return render(request, "statements/_panel.html", panel_context(request, incident))
 
 
+# The room's statements panel: a page at a time, those waiting on someone first; the page
+# is `?statements_page=` on the room (links work without JavaScript) and on the panel's
+# re-fetch (htmx, and the live refresh, which keeps the page the person is on).
+PANEL_PAGE = 10
+PANEL_PAGE_PARAM = "statements_page"
+
+
 def panel_context(request, incident) -> dict:
-    statements = selectors.statements_for_incident(incident)
+    """The statements panel: `statements` (one page, by attention: selectors.
+    statements_by_attention), `statements_page` (a Django Page), `statements_total` and
+    `statements_open` (not published nor withdrawn, listed first), `can_draft`. A constant
+    number of queries whatever the incident's statements."""
+    totals = Statement.objects.filter(incident=incident).aggregate(
+        total=Count("id"), open=Count("id", filter=~Q(status__in=FINAL_STATUSES))
+    )
+    paginator = Paginator(selectors.statements_by_attention(incident), PANEL_PAGE)
+    paginator.count = totals["total"]  # counted above, with the open ones, in one query
+    page = paginator.get_page(request.GET.get(PANEL_PAGE_PARAM))
+    statements = selectors.with_progress(page.object_list, incident)
     for statement in statements:
         # The room warns beforehand, from the same rule the submission obeys.
         statement.stall = rules.approval_stall(statement, viewer=request.user)
     return {
         "incident": incident,
         "statements": statements,
+        "statements_page": page,
+        "statements_total": totals["total"],
+        "statements_open": totals["open"],
+        "statements_after": totals["total"] - page.end_index() if statements else 0,
         "can_draft": permissions.can_draft(request.user, incident),
     }
 

@@ -1,12 +1,13 @@
 """Thin API views for statements: validate -> action -> serialize. A statement outside your
 cells is a 404, like its incident."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
 
@@ -39,13 +40,47 @@ def visible_statement(request, pk) -> Statement:
         raise NotFound() from None
 
 
-class IncidentStatementsView(APIView):
-    @extend_schema(responses=StatementSerializer(many=True))
+class StatementPagination(CursorPagination):
+    """Newest first: a page stays put while statements are drafted (as the evidence's)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class InboxPagination(PageNumberPagination):
+    """The inbox is decided in Python (who may sign what now), so it is paged by number."""
+
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page_size", int, description="statements a page (default 50, at most 200)")
+]
+
+
+class IncidentStatementsView(GenericAPIView):
+    serializer_class = StatementSerializer
+    pagination_class = StatementPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="the page: follow `next` / `previous`"),
+            *PAGE_PARAMETERS,
+        ],
+        responses=StatementSerializer(many=True),
+    )
     def get(self, request, pk):
-        """Every statement of the incident, newest first."""
+        """The incident's statements, newest first, a page at a time: `{"next", "previous",
+        "results"}` (cursor pages of `page_size`, default 50, at most 200; `next` is null on
+        the last page)."""
         incident = visible_incident(request, pk)
-        statements = selectors.statements_for_incident(incident)
-        return Response(_serialize_list(request, statements))
+        page = self.paginate_queryset(selectors.incident_statements(incident))
+        statements = selectors.with_progress(page, incident)
+        return self.get_paginated_response(_serialize_list(request, statements))
 
     @extend_schema(request=StatementCreateSerializer, responses={201: StatementSerializer})
     def post(self, request, pk):
@@ -155,8 +190,17 @@ class StatementViewSet(viewsets.GenericViewSet):
         return self._run(pk, WithdrawSerializer, actions.statement_withdraw)
 
 
-class ApprovalsInboxView(APIView):
-    @extend_schema(responses=StatementSerializer(many=True))
+class ApprovalsInboxView(GenericAPIView):
+    serializer_class = StatementSerializer
+    pagination_class = InboxPagination
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), *PAGE_PARAMETERS],
+        responses=StatementSerializer(many=True),
+    )
     def get(self, request):
-        """Statements, across your incidents, waiting for your approval now."""
-        return Response(_serialize_list(request, selectors.approvals_inbox(request.user)))
+        """Statements, across your incidents, waiting for your approval now, oldest
+        submission first, a page at a time: `{"count", "next", "previous", "results"}`
+        (`?page=`, `page_size` default 50, at most 200)."""
+        page = self.paginate_queryset(selectors.approvals_inbox(request.user))
+        return self.get_paginated_response(_serialize_list(request, page))

@@ -55,6 +55,35 @@ def long_text(sentences=8):
     )
 
 
+def bulk_statements(incident, author, policy, count, **fields):
+    """`count` statements in one INSERT (drafts unless `fields` say otherwise), with a
+    revision each, as the panel and the API read them: fast where many are needed."""
+    from django.utils import timezone
+
+    from statements.models import Revision, Statement
+
+    now = timezone.now()
+    rows = Statement.objects.bulk_create(
+        Statement(
+            incident=incident,
+            kind="holding",
+            channel="x",
+            language="en",
+            text=f"Statement {n}",
+            policy=policy,
+            author=author,
+            revised_by=author,
+            created_at=now,
+            **fields,
+        )
+        for n in range(count)
+    )
+    Revision.objects.bulk_create(
+        Revision(statement=s, number=1, text=s.text, author=author, created_at=now) for s in rows
+    )
+    return rows
+
+
 # --- Fixtures -----------------------------------------------------------------------------
 
 

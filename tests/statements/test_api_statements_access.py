@@ -56,7 +56,7 @@ def test_author_cannot_approve_own_statement(
     )
     assert "four-eyes" in detail
     assert snapshot(statement) == before
-    assert api.as_user(approver).get("/api/approvals/").json() == []
+    assert api.as_user(approver).get("/api/approvals/").json()["results"] == []
 
     # Someone else's eyes are what the rule asks for.
     response = api.as_user(second_approver).post(
@@ -79,7 +79,10 @@ def test_approver_who_revised_the_text_cannot_approve_it(
     )
     assert_error(response, 403)
     assert fresh(statement).status == "in_review"
-    assert api.as_user(second_approver).get("/api/approvals/").json()[0]["id"] == statement.pk
+    assert (
+        api.as_user(second_approver).get("/api/approvals/").json()["results"][0]["id"]
+        == statement.pk
+    )
 
 
 def test_author_cannot_request_changes_on_own_statement(
@@ -221,7 +224,7 @@ def test_outsider_inbox_is_empty_and_unknown_statement_is_404(
 ):
     make_statement(state="in_review")
     client = api.as_user(outsider)
-    assert client.get("/api/approvals/").json() == []
+    assert client.get("/api/approvals/").json()["results"] == []
     assert_error(client.get(statement_url(999_999)), 404)
 
 

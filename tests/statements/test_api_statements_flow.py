@@ -16,7 +16,7 @@ from incidents.models import EntryKind, Incident, TimelineEntry
 from statements import actions
 from statements.models import text_hash
 from tests.helpers import STATEMENT_TEXT, dt, fresh
-from tests.statements.conftest import statement_url, statements_url
+from tests.statements.conftest import bulk_statements, statement_url, statements_url
 
 # The stock approval policies: a transactional test may have flushed them (see conftest).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policies")]
@@ -116,7 +116,7 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
 
     listed = writer.get(statements_url(incident))
     assert listed.status_code == 200
-    assert [s["id"] for s in listed.json()] == [statement_id]
+    assert [s["id"] for s in listed.json()["results"]] == [statement_id]
 
     edited = writer.patch(
         statement_url(statement_id), {"text": STATEMENT_TEXT, "revision": 1}, format="json"
@@ -142,7 +142,7 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
 
     inbox = reviewer.get("/api/approvals/")
     assert inbox.status_code == 200
-    assert [s["id"] for s in inbox.json()] == [statement_id]
+    assert [s["id"] for s in inbox.json()["results"]] == [statement_id]
 
     signed = reviewer.post(
         statement_url(statement_id, "approve/"),
@@ -158,7 +158,7 @@ def test_full_flow_drafter_approver_spokesperson(incident, drafter, approver, sp
     ] == [(2, "approver", "Fine by legal.")]
     assert [r["decision"] for r in body["reviews"]] == ["approved"]
     dt(body["approved_at"])
-    assert reviewer.get("/api/approvals/").json() == []
+    assert reviewer.get("/api/approvals/").json()["results"] == []
 
     published = publisher.post(
         statement_url(statement_id, "publish/"),
@@ -229,7 +229,7 @@ def test_list_is_newest_first_and_visible_to_observers(
     response = api.as_user(observer).get(statements_url(incident))
 
     assert response.status_code == 200
-    assert [s["id"] for s in response.json()] == [second.pk, first.pk]
+    assert [s["id"] for s in response.json()["results"]] == [second.pk, first.pk]
 
 
 # --- The inbox ------------------------------------------------------------------------------
@@ -255,13 +255,13 @@ def test_approvals_inbox_lists_only_what_waits_for_me(
 
     response = api.as_user(approver).get("/api/approvals/")
     assert response.status_code == 200
-    assert [s["id"] for s in response.json()] == [waiting.pk]
-    assert set(response.json()[0]) == STATEMENT_FIELDS
+    assert [s["id"] for s in response.json()["results"]] == [waiting.pk]
+    assert set(response.json()["results"][0]) == STATEMENT_FIELDS
 
     # The second approver sees both in-review statements of the cell, mine included.
-    ids = [s["id"] for s in api.as_user(second_approver).get("/api/approvals/").json()]
+    ids = [s["id"] for s in api.as_user(second_approver).get("/api/approvals/").json()["results"]]
     assert ids == [waiting.pk, mine.pk]
-    assert api.as_user(drafter).get("/api/approvals/").json() == []
+    assert api.as_user(drafter).get("/api/approvals/").json()["results"] == []
 
 
 # --- First response -------------------------------------------------------------------------
@@ -340,5 +340,61 @@ def test_statement_list_queries_do_not_grow(
     make(18)
     with CaptureQueriesContext(connection) as big:
         response = client.get(statements_url(incident))
-    assert len(response.json()) == 20
+    assert len(response.json()["results"]) == 20
     assert len(big) <= len(small), [q["sql"] for q in big.captured_queries]
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+def test_the_statements_list_is_paged_newest_first_and_follows_next(
+    api, incident, drafter, default_policy, monkeypatch
+):
+    from statements.api.views import StatementPagination
+
+    made = bulk_statements(incident, drafter, default_policy, StatementPagination.page_size + 5)
+    client = api.as_user(drafter)
+
+    first = client.get(statements_url(incident)).json()
+    assert set(first) == {"next", "previous", "results"}
+    assert len(first["results"]) == StatementPagination.page_size
+    assert first["results"][0]["id"] == made[-1].pk  # newest first
+    second = client.get(first["next"]).json()
+    assert second["next"] is None
+    ids = [s["id"] for s in first["results"] + second["results"]]
+    assert sorted(ids) == sorted(s.pk for s in made)  # each once, none left out
+
+    monkeypatch.setattr(StatementPagination, "max_page_size", 20)
+    capped = client.get(statements_url(incident), {"page_size": 10_000}).json()
+    assert len(capped["results"]) == 20 and capped["next"]
+    small = client.get(statements_url(incident), {"page_size": 7}).json()
+    assert len(small["results"]) == 7 and small["next"]
+
+
+def test_a_page_of_statements_costs_the_same_queries_whatever_the_incident_holds(
+    api, incident, drafter, default_policy
+):
+    client = api.as_user(drafter)
+    bulk_statements(incident, drafter, default_policy, 3)
+    client.get(statements_url(incident))  # warm up
+    with CaptureQueriesContext(connection) as few:
+        client.get(statements_url(incident))
+    bulk_statements(incident, drafter, default_policy, 250)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(statements_url(incident))
+    assert len(response.json()["results"]) == 50
+    assert len(many) <= len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_the_approvals_inbox_is_paged(api, incident, drafter, approver, default_policy):
+    from statements.models import Statement, StatementStatus
+
+    rows = bulk_statements(incident, drafter, default_policy, 7)
+    Statement.objects.filter(pk__in=[s.pk for s in rows]).update(
+        status=StatementStatus.IN_REVIEW, submitted_at=rows[0].created_at
+    )
+    client = api.as_user(approver)
+    first = client.get("/api/approvals/", {"page_size": 5}).json()
+    assert first["count"] == 7 and len(first["results"]) == 5
+    rest = client.get(first["next"]).json()
+    assert len(rest["results"]) == 2 and rest["next"] is None

@@ -161,7 +161,9 @@ def test_an_edit_voids_the_approvals(
     # The earlier approval stays in the record, tied to the revision it signed.
     assert [(r["revision"], r["decision"]) for r in body["reviews"]] == [(1, "approved")]
 
-    assert [s["id"] for s in api.as_user(approver).get("/api/approvals/").json()] == [statement.pk]
+    assert [s["id"] for s in api.as_user(approver).get("/api/approvals/").json()["results"]] == [
+        statement.pk
+    ]
     assert_error(
         api.as_user(spokesperson).post(
             statement_url(statement, "publish/"), {"url": "https://x.com/b/1"}
@@ -203,7 +205,7 @@ def test_request_changes_then_resubmit(make_statement, api, incident, drafter, a
     assert [(r["decision"], r["comment"]) for r in body["reviews"]] == [
         ("changes_requested", "Say when we will update.")
     ]
-    assert api.as_user(approver).get("/api/approvals/").json() == []
+    assert api.as_user(approver).get("/api/approvals/").json()["results"] == []
 
     client = api.as_user(drafter)
     response = client.patch(
@@ -224,17 +226,21 @@ def test_ordered_policy_waits_for_legal_then_communications(
     statement = make_statement(approval_policy=ordered_policy)
     actions.statement_submit(statement=statement, actor=drafter)
 
-    assert api.as_user(comms).get("/api/approvals/").json() == []
+    assert api.as_user(comms).get("/api/approvals/").json()["results"] == []
     assert_error(
         api.as_user(comms).post(statement_url(statement, "approve/"), {"revision": 1}), 403
     )
-    assert [s["id"] for s in api.as_user(legal).get("/api/approvals/").json()] == [statement.pk]
+    assert [s["id"] for s in api.as_user(legal).get("/api/approvals/").json()["results"]] == [
+        statement.pk
+    ]
 
     response = api.as_user(legal).post(statement_url(statement, "approve/"), {"revision": 1})
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "in_review"
     assert response.json()["awaiting"] == ["2. Communications"]
-    assert [s["id"] for s in api.as_user(comms).get("/api/approvals/").json()] == [statement.pk]
+    assert [s["id"] for s in api.as_user(comms).get("/api/approvals/").json()["results"]] == [
+        statement.pk
+    ]
 
     response = api.as_user(comms).post(statement_url(statement, "approve/"), {"revision": 1})
     assert response.status_code == 200, response.content

@@ -12,6 +12,7 @@ from incidents import actions as incident_actions
 from incidents.models import Incident
 from statements import actions
 from statements.models import Review, Statement
+from statements.views import PANEL_PAGE
 from tests.helpers import STATEMENT_TEXT, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -727,10 +728,15 @@ def test_room_queries_do_not_grow_with_the_statements(
 
     make_statements(make_statement, 18, drafter, second_approver, spokesperson)
     big, response = count_queries(client, f"/incidents/{incident.pk}/")
-    assert response.text.count('class="statement-item"') == 20
+    assert response.text.count('class="statement-item"') == PANEL_PAGE  # a page of 20
     assert big <= small
     big_panel, _ = count_queries(client, f"/incidents/{incident.pk}/statements/")
     assert big_panel <= small_panel
+    second, response = count_queries(
+        client, f"/incidents/{incident.pk}/statements/?statements_page=2"
+    )
+    assert response.text.count('class="statement-item"') == 20 - PANEL_PAGE
+    assert second <= small_panel
 
 
 def test_inbox_queries_do_not_grow_with_the_statements(
@@ -789,3 +795,57 @@ def test_a_published_statement_offers_a_correction_prefilled(
     form = client.get(link).content.decode()
     assert f'<option value="{statement.pk}" selected>' in form
     assert '<option value="correction" selected>' in form
+
+
+def test_the_room_stays_small_and_its_queries_constant_with_200_statements(
+    browser_client, incident, lead, drafter, default_policy
+):
+    """The room with 200 statements (and a long timeline) stays under 100 KB, in the same
+    queries as with two: the statements panel shows a page, in progress first."""
+    from django.utils import timezone
+
+    from tests.statements.conftest import bulk_statements
+
+    client = browser_client.as_user(lead)
+    url = f"/incidents/{incident.pk}/"
+    bulk_statements(incident, drafter, default_policy, 2)
+    client.get(url)  # warm up
+    few, _ = count_queries(client, url)
+
+    bulk_statements(incident, drafter, default_policy, 190, title="Old reply")
+    now = timezone.now()
+    waiting = bulk_statements(
+        incident, drafter, default_policy, 8, status="in_review", submitted_at=now
+    )
+    for n in range(300):
+        incident_actions.timeline_add_entry(
+            actor=lead, incident=incident, kind="note", text=f"n{n}"
+        )
+    many, response = count_queries(client, url)
+
+    assert len(response.content) <= 100 * 1024, len(response.content)
+    assert many <= few
+    page = response.text
+    assert page.count('class="statement-item"') == PANEL_PAGE
+    shown = [int(pk) for pk in re.findall(r'data-statement="(\d+)"', page)]
+    assert shown[:8] == [s.pk for s in reversed(waiting)]  # in review first, newest first
+    assert 'rel="next"' in page and "190 more" in page
+    assert "?statements_page=2#statements-panel" in page  # works without JavaScript
+
+
+def test_the_statements_panel_keeps_its_page_through_a_refresh(
+    browser_client, incident, drafter, default_policy
+):
+    from tests.statements.conftest import bulk_statements
+
+    bulk_statements(incident, drafter, default_policy, PANEL_PAGE * 2 + 3)
+    client = browser_client.as_user(drafter)
+    room = client.get(f"/incidents/{incident.pk}/?statements_page=3").text
+    assert room.count('class="statement-item"') == 3
+    # The page the person is on is what the panel's re-fetch asks for (hx-include).
+    assert 'hx-include="#statements-page"' in room
+    assert 'id="statements-page" name="statements_page" value="3"' in room
+    panel = client.get(f"/incidents/{incident.pk}/statements/?statements_page=3").text
+    assert panel.count('class="statement-item"') == 3 and 'rel="prev"' in panel
+    first = client.get(f"/incidents/{incident.pk}/statements/").text
+    assert 'id="statements-page"' not in first and 'rel="prev"' not in first
