@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.outbox",
     "incidents.notifications",
+    "incidents.listening",
     "statements",
     "incidents.evidence",
     "incidents.playbooks",
@@ -489,3 +490,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "celery": {"level": "WARNING"}},
 }
+
+# Listening (incidents/listening): the largest body `POST /api/mentions/bulk/` accepts,
+# counted after gzip decompression (413 past it; send bigger exports in parts).
+LISTENING_BULK_MAX_BYTES = env_int("LISTENING_BULK_MAX_BYTES", 20_000_000)

@@ -29,6 +29,7 @@ urlpatterns = [
     # Each app's routes; the project is where the layered apps are put together.
     path("api/", include("incidents.api.urls")),
     path("api/", include("incidents.notifications.api_urls")),
+    path("api/", include("incidents.listening.api_urls")),
     path("api/", include("statements.api.urls")),
     path("api/", include("incidents.evidence.api_urls")),
     path("api/", include("incidents.playbooks.api_urls")),

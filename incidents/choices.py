@@ -30,11 +30,14 @@ SOCIAL_NETWORKS = [
     ("YOUTUBE", ("youtube", _("YouTube"))),
 ]
 
-# Where an incident shows: the social networks, the press, forums.
+# Where an incident shows: the social networks, the press, forums. Bluesky and Mastodon are
+# listened to (incidents.listening) but not yet channels a statement is published on.
 Platform = models.TextChoices(
     "Platform",
     [
         *SOCIAL_NETWORKS,
+        ("BLUESKY", ("bluesky", _("Bluesky"))),
+        ("MASTODON", ("mastodon", _("Mastodon"))),
         ("PRESS", ("press", _("Press"))),
         ("FORUM", ("forum", _("Forum"))),
         ("OTHER", ("other", _("Other"))),

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -20,6 +21,7 @@ from schemathesis.specs.openapi import checks
 
 from incidents import actions as incident_actions
 from incidents.evidence import actions as evidence_actions
+from incidents.listening import actions as listening_actions
 from incidents.playbooks.models import Task
 from statements import actions as statement_actions
 from tests.evidence.conftest import png_bytes
@@ -38,6 +40,12 @@ def served_schema() -> dict:
     """What /api/schema/ serves (the same generator and renderer), as plain JSON."""
     generated = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(generated, renderer_context={}))
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx, value):
+    """The bulk mention import's body: bytes as generated, anything else as one JSON line."""
+    return value if isinstance(value, bytes) else json.dumps(value).encode() + b"\n"
 
 
 schema = schemathesis.openapi.from_dict(served_schema())
@@ -80,6 +88,10 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
         metadata={"kind": "post", "source_url": "https://x.com/someone/status/1"},
     )
     export = evidence_actions.evidence_export_request(incident=incident, actor=lead)
+    lead.user_permissions.add(*Permission.objects.filter(content_type__app_label="listening"))
+    watch = listening_actions.watch_create(
+        actor=type(lead).objects.get(pk=lead.pk), name="Brand", brand="Brand", keywords=["brand"]
+    )
     return {
         "evidence": item.pk,
         "export": export.pk,
@@ -88,6 +100,7 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
         "statement": statement.pk,
         "task": task.pk,
         "user": drafter.pk,
+        "watch": watch.pk,
     }
 
 
@@ -100,6 +113,7 @@ def seeded_ids(path: str, ids: dict) -> dict:
             ("/api/statements/", "statement"),
             ("/api/tasks/", "task"),
             ("/api/evidence/", "evidence"),
+            ("/api/watches/", "watch"),
             ("/api/evidence/exports/", "export"),  # after /api/evidence/: the last match wins
         ]:
             if path.startswith(prefix):

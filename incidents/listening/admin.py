@@ -1,0 +1,96 @@
+"""Watches are edited in the admin (by people with `listening.change_watch`), through the
+same actions as the API: one term per line. Mentions are read-only: they are what people
+posted, as collected."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from incidents.admin import ReadOnlyAdmin
+from incidents.errors import DomainError
+
+from . import actions
+from .actions import TERM_LISTS, WATCH_FIELDS
+from .models import Mention, Watch
+
+LIST_FIELDS = [*TERM_LISTS, "languages", "platforms"]
+
+
+class LinesField(forms.CharField):
+    """A JSON list of texts edited as one item per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class WatchForm(forms.ModelForm):
+    keywords = LinesField(required=False, help_text=_("One per line."))
+    exclusions = LinesField(required=False, help_text=_("One per line."))
+    hashtags = LinesField(required=False, help_text=_("One per line, with or without #."))
+    handles = LinesField(required=False, help_text=_("One per line, with or without @."))
+    languages = LinesField(required=False, help_text=_("ISO codes (fr, en), one per line."))
+    platforms = LinesField(required=False, help_text=_("One per line (x, bluesky...)."))
+
+    class Meta:
+        model = Watch
+        fields = [
+            "name",
+            "brand",
+            *LIST_FIELDS,
+            "is_active",
+            "volume_deviations",
+            "volume_min_count",
+            "tone_shift_points",
+            "tone_min_scored",
+            "subscribers",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned[name] for name in WATCH_FIELDS if name in cleaned}
+        try:
+            cleaned.update(actions.clean_watch(values))
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+        return cleaned
+
+
+@admin.register(Watch)
+class WatchAdmin(admin.ModelAdmin):
+    form = WatchForm
+    list_display = ["name", "brand", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "brand"]
+    filter_horizontal = ["subscribers"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the mentions it collected keep their match
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in WATCH_FIELDS}
+        if change:
+            watch = actions.watch_update(
+                watch=Watch.objects.get(pk=obj.pk), actor=request.user, **values
+            )
+        else:
+            watch = actions.watch_create(actor=request.user, **values)
+        obj.pk = watch.pk
+
+    def save_related(self, request, form, formsets, change):
+        form.instance = Watch.objects.get(pk=form.instance.pk)
+        super().save_related(request, form, formsets, change)
+
+
+@admin.register(Mention)
+class MentionAdmin(ReadOnlyAdmin):
+    list_display = ["posted_at", "platform", "author_handle", "sentiment", "language", "incident"]
+    list_filter = ["platform", "sentiment", "source", "language"]
+    search_fields = ["author_handle", "text", "external_id"]
+    list_select_related = ["incident"]
+    date_hierarchy = "posted_at"

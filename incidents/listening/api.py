@@ -1,0 +1,351 @@
+"""Listening API: watches, mentions (cursor pages, filters), the bulk NDJSON ingest, and an
+incident's mentions. Thin: validate -> action -> serialize."""
+
+import zlib
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.views import visible_incident
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import Platform
+
+from . import actions, rules, selectors
+from .choices import Sentiment, Source
+from .ingest import RowError, parse_ndjson, parse_time
+from .models import MAX_NAME, MAX_TERM, Watch
+
+# Line errors listed in one answer; the others are only counted.
+MAX_REPORTED_ERRORS = 100
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+
+def _terms():
+    return serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TERM), required=False, max_length=200
+    )
+
+
+class WatchSerializer(serializers.ModelSerializer):
+    keywords = _terms()
+    exclusions = _terms()
+    hashtags = _terms()
+    handles = _terms()
+    languages = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2,3}$", max_length=3), required=False, max_length=50
+    )
+    platforms = serializers.ListField(
+        child=serializers.ChoiceField(choices=Platform.choices), required=False
+    )
+
+    class Meta:
+        model = Watch
+        fields = [
+            "id",
+            "name",
+            "brand",
+            "keywords",
+            "exclusions",
+            "hashtags",
+            "handles",
+            "languages",
+            "platforms",
+            "is_active",
+            "volume_deviations",
+            "volume_min_count",
+            "tone_shift_points",
+            "tone_min_scored",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness is the action's (full_clean), with the same message for page and API.
+        extra_kwargs = {"name": {"max_length": MAX_NAME, "validators": []}}
+
+
+class MentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    platform = serializers.CharField()
+    external_id = serializers.CharField()
+    url = serializers.CharField()
+    author = serializers.SerializerMethodField()
+    text = serializers.CharField()
+    language = serializers.CharField(help_text='ISO 639-1 code; "" when not known.')
+    posted_at = serializers.DateTimeField()
+    collected_at = serializers.DateTimeField()
+    likes = serializers.IntegerField()
+    reposts = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    in_reply_to = serializers.CharField()
+    reply_to_brand = serializers.BooleanField()
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices)
+    sentiment_score = serializers.FloatField(
+        allow_null=True, help_text="VADER compound score in [-1, 1]; null when not scored."
+    )
+    source = serializers.ChoiceField(choices=Source.choices)
+    watches = serializers.SerializerMethodField()
+    incident = serializers.SerializerMethodField()
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get_author(self, mention) -> dict:
+        return {
+            "handle": mention.author_handle,
+            "name": mention.author_name,
+            "url": mention.author_url,
+            "followers": mention.author_followers,
+            "verified": mention.author_verified,
+            "follows_brand": mention.author_follows_brand,
+        }
+
+    def get_watches(self, mention) -> list[int]:
+        return self.context["watches"].get(mention.id, [])
+
+    def get_incident(self, mention) -> int | None:
+        visible = self.context["incidents"]
+        return mention.incident_id if mention.incident_id in visible else None
+
+
+def serialize_mentions(page, user) -> list:
+    """A page of mentions with their watches and, where `user` may see it, their incident:
+    two queries whatever the page size."""
+    ids = [mention.id for mention in page]
+    context = {
+        "watches": selectors.watch_ids_by_mention(ids),
+        "incidents": selectors.visible_incident_ids(user, [m.incident_id for m in page]),
+    }
+    return MentionSerializer(page, many=True, context=context).data
+
+
+class MentionPagination(CursorPagination):
+    ordering = ("-posted_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _require_listening(request):
+    if not rules.can_view_listening(request.user):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+
+
+class WatchListView(APIView):
+    @extend_schema(responses=WatchSerializer(many=True))
+    def get(self, request):
+        """Every watch (listening readers: `listening.view_mention`)."""
+        _require_listening(request)
+        return Response(WatchSerializer(selectors.watches()[:500], many=True).data)
+
+    @extend_schema(request=WatchSerializer, responses={201: WatchSerializer})
+    def post(self, request):
+        """Create a watch (`listening.change_watch`). Needs at least one keyword, hashtag
+        or handle; `#` and `@` typed before hashtags and handles are dropped."""
+        _require_listening(request)
+        rules.require_edit_watches(request.user)  # before validating: 403, not field errors
+        serializer = WatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        watch = actions.watch_create(actor=request.user, **serializer.validated_data)
+        return Response(WatchSerializer(watch).data, status=status.HTTP_201_CREATED)
+
+
+class WatchDetailView(APIView):
+    def _watch(self, request, pk) -> Watch:
+        _require_listening(request)
+        return get_object_or_404(Watch, pk=pk)
+
+    @extend_schema(responses=WatchSerializer)
+    def get(self, request, pk):
+        return Response(WatchSerializer(self._watch(request, pk)).data)
+
+    @extend_schema(request=WatchSerializer, responses=WatchSerializer)
+    def patch(self, request, pk):
+        """Change a watch; `"is_active": false` stops it (watches are never deleted)."""
+        watch = self._watch(request, pk)
+        rules.require_edit_watches(request.user)
+        serializer = WatchSerializer(watch, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        watch = actions.watch_update(watch=watch, actor=request.user, **serializer.validated_data)
+        return Response(WatchSerializer(watch).data)
+
+
+MENTION_FILTERS = [
+    OpenApiParameter("watch", int),
+    OpenApiParameter("platform", str, enum=Platform.values),
+    OpenApiParameter("language", str, description='ISO 639-1 code, or "unknown"'),
+    OpenApiParameter("sentiment", str, enum=Sentiment.values),
+    OpenApiParameter("min_followers", int, description="only authors with this reach or more"),
+    OpenApiParameter("since", OpenApiTypes.DATETIME),
+    OpenApiParameter("until", OpenApiTypes.DATETIME),
+]
+
+
+def _filters(params) -> dict:
+    """The mention filters of a query string; 400 naming the bad one."""
+    found = {}
+    for name in ("watch", "min_followers"):
+        if params.get(name):
+            try:
+                found[name] = int(params[name])
+            except ValueError:
+                raise ValidationError({name: [_("Must be a whole number.")]}) from None
+            if not 0 <= found[name] <= 2**31:
+                raise ValidationError({name: [_("Out of range.")]})
+    for name, allowed in (("platform", Platform.values), ("sentiment", Sentiment.values)):
+        if params.get(name):
+            if params[name] not in allowed:
+                raise ValidationError({name: [_("Unknown value.")]})
+            found[name] = params[name]
+    if params.get("language"):
+        language = params["language"].lower()
+        found["language"] = "" if language == "unknown" else language[:8]
+    for name in ("since", "until"):
+        if params.get(name):
+            try:
+                found[name] = parse_time(params[name], name, future=True)
+            except RowError as error:
+                raise ValidationError({name: [str(error)]}) from None
+    return found
+
+
+class MentionPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = MentionSerializer(many=True)
+
+
+class MentionListView(APIView):
+    @extend_schema(parameters=MENTION_FILTERS, responses=MentionPageSerializer)
+    def get(self, request):
+        """Mentions newest first (cursor pages of 50, `page_size` up to 200), filtered."""
+        _require_listening(request)
+        qs = selectors.mentions(**_filters(request.query_params))
+        paginator = MentionPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(serialize_mentions(page, request.user))
+
+
+class IncidentMentionListView(APIView):
+    @extend_schema(parameters=MENTION_FILTERS, responses=MentionPageSerializer)
+    def get(self, request, pk):
+        """The mentions attached to an incident (its cell; outsiders get 404)."""
+        incident = visible_incident(request, pk)
+        qs = selectors.mentions(incident=incident, **_filters(request.query_params))
+        paginator = MentionPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(serialize_mentions(page, request.user))
+
+
+class BulkReportSerializer(serializers.Serializer):
+    lines = serializers.IntegerField(help_text="Non-blank lines received.")
+    stored = serializers.IntegerField(help_text="New mentions stored.")
+    duplicates = serializers.IntegerField(help_text="Lines naming a mention already stored.")
+    rejected = serializers.ListField(
+        child=inline_serializer(
+            "BulkLineError", {"line": serializers.IntegerField(), "error": serializers.CharField()}
+        ),
+        help_text=f"The refused lines (the first {MAX_REPORTED_ERRORS}), 1-based.",
+    )
+    rejected_not_listed = serializers.IntegerField()
+
+
+def read_body(request, limit: int) -> bytes:
+    """The request body, gunzipped when `Content-Encoding: gzip`, at most `limit` bytes once
+    decompressed: raises BodyTooLarge (413) past it, ParseError on a broken gzip stream.
+    Read in chunks, so a large or gzip-bomb body never sits whole in memory."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise UnsupportedEncoding()
+    inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+    out, size = [], 0
+    stream = request._request
+    while chunk := stream.read(64 * 1024):
+        if inflate is not None:
+            try:
+                chunk = inflate.decompress(chunk, limit + 1 - size)
+            except zlib.error:
+                raise InvalidInput(_("The body is not valid gzip.")) from None
+            if inflate.unconsumed_tail:
+                raise BodyTooLarge(limit)
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        out.append(chunk)
+    if inflate is not None and not inflate.eof and size:
+        raise InvalidInput(_("The gzip body is cut short."))
+    return b"".join(out)
+
+
+class BodyTooLarge(InvalidInput):
+    status_code = 413
+
+    def __init__(self, limit):
+        super().__init__(
+            _("The body is larger than %(mb)s MB once decompressed: send it in parts.")
+            % {"mb": round(limit / 1_000_000, 1)}
+        )
+
+
+class UnsupportedEncoding(InvalidInput):
+    status_code = 415
+
+    def __init__(self):
+        super().__init__(_("Send the body as is or gzip-compressed (Content-Encoding: gzip)."))
+
+
+class MentionBulkView(APIView):
+    # The body is read raw (read_body): no parser may consume it first.
+    parser_classes = []
+
+    @extend_schema(
+        request={"application/x-ndjson": OpenApiTypes.BINARY},
+        responses={
+            200: BulkReportSerializer,
+            413: inline_serializer("BodyTooLarge", {"detail": serializers.CharField()}),
+        },
+    )
+    def post(self, request):
+        """Store mentions sent as NDJSON, one post per line (docs/api.md, "Mentions"),
+        optionally gzip-compressed. Idempotent: a post already stored is counted as a
+        duplicate. Good lines are stored even when others are refused; each refused line
+        is reported with its number and reason. 413 over LISTENING_BULK_MAX_BYTES
+        (decompressed), 415 for another content type. `listening.add_mention` needed."""
+        _require_listening(request)
+        rules.require_ingest(request.user)
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type not in NDJSON_TYPES:
+            raise UnsupportedMediaType()
+        body = read_body(request, settings.LISTENING_BULK_MAX_BYTES)
+        mentions, errors, lines = parse_ndjson(body)
+        if not lines:
+            raise InvalidInput(_("The body holds no line to import."))
+        result = actions.mentions_ingest(mentions=mentions, source=Source.API, actor=request.user)
+        report = {
+            "lines": lines,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "rejected": [vars(e) for e in errors[:MAX_REPORTED_ERRORS]],
+            "rejected_not_listed": max(0, len(errors) - MAX_REPORTED_ERRORS),
+        }
+        if not mentions:
+            report["detail"] = _("No line could be imported: see rejected.")
+            return Response(report, status=status.HTTP_400_BAD_REQUEST)
+        return Response(report)
+
+
+class UnsupportedMediaType(InvalidInput):
+    status_code = 415
+
+    def __init__(self):
+        super().__init__(
+            _("Send NDJSON (Content-Type: application/x-ndjson), one mention per line.")
+        )

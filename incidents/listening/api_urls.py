@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("watches/", api.WatchListView.as_view(), name="api-watches"),
+    path("watches/<id:pk>/", api.WatchDetailView.as_view(), name="api-watch"),
+    path("mentions/", api.MentionListView.as_view(), name="api-mentions"),
+    path("mentions/bulk/", api.MentionBulkView.as_view(), name="api-mentions-bulk"),
+    path(
+        "incidents/<id:pk>/mentions/",
+        api.IncidentMentionListView.as_view(),
+        name="api-incident-mentions",
+    ),
+]

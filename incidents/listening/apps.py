@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ListeningConfig(AppConfig):
+    """Listening (veille): the watches a brand keeps on the platforms, and the mentions they
+    collect, with language and sentiment (docs/architecture.md, "Listening")."""
+
+    name = "incidents.listening"
+    label = "listening"
+    verbose_name = _("Listening")

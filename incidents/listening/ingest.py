@@ -1,0 +1,192 @@
+"""Mentions as they arrive, before they are stored: one dict per post (a line of NDJSON,
+a row of an import, a connector's post) checked and turned into `MentionData`.
+
+The shape (docs/api.md, "Mentions"):
+
+    {"platform": "bluesky", "id": "at://did:plc:.../app.bsky.feed.post/3k...",
+     "url": "https://bsky.app/...", "text": "...", "posted_at": "2026-11-30T09:12:00Z",
+     "author": {"handle": "...", "name": "...", "url": "...", "followers": 120,
+                "verified": false, "follows_brand": true},
+     "language": "fr", "likes": 3, "reposts": 1, "replies": 0,
+     "in_reply_to": "...", "reply_to_brand": false}
+
+Only platform, id, text and posted_at are required. `parse` raises RowError with a
+sentence a person can act on; it never touches the database.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import Platform
+
+from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL
+
+MAX_COUNT = 2**31 - 1
+# A post dated further ahead than this comes from a wrong clock or a wrong time zone.
+FUTURE_SLACK = timedelta(hours=1)
+PLATFORMS = frozenset(Platform.values)
+
+
+class RowError(ValueError):
+    """A post that cannot be stored; str(error) says why."""
+
+
+@dataclass(slots=True)
+class MentionData:
+    platform: str
+    external_id: str
+    text: str
+    posted_at: datetime
+    url: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    author_url: str = ""
+    author_followers: int | None = None
+    author_verified: bool | None = None
+    author_follows_brand: bool | None = None
+    language: str = ""
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    in_reply_to: str = ""
+    reply_to_brand: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.platform, self.external_id
+
+
+def _text(value, field, limit, *, required=False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise RowError(_("%(field)s must be a string.") % {"field": field})
+    value = str(value).strip()
+    if required and not value:
+        raise RowError(_("%(field)s is required.") % {"field": field})
+    if len(value) > limit:
+        raise RowError(
+            _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit}
+        )
+    if "\x00" in value:
+        raise RowError(_("%(field)s contains a NUL character.") % {"field": field})
+    return value
+
+
+def _url(value, field) -> str:
+    value = _text(value, field, MAX_URL)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise RowError(_("%(field)s must be an http(s) URL.") % {"field": field})
+    return value
+
+
+def _count(value, field, *, default=0):
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise RowError(_("%(field)s must be a whole number.") % {"field": field})
+    try:
+        number = int(value)
+    except ValueError:
+        raise RowError(_("%(field)s must be a whole number.") % {"field": field}) from None
+    if not 0 <= number <= MAX_COUNT:
+        raise RowError(_("%(field)s is out of range.") % {"field": field})
+    return number
+
+
+def _flag(value, field, *, default=None):
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise RowError(_("%(field)s must be true or false.") % {"field": field})
+
+
+def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
+    """An ISO 8601 time with its zone ("2026-11-30T09:12:00Z", "...+01:00"); a time more
+    than FUTURE_SLACK ahead is refused unless `future`."""
+    if not isinstance(value, str) or not value.strip():
+        raise RowError(_("%(field)s is required (ISO 8601 with a time zone).") % {"field": field})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RowError(
+            _("%(field)s is not a date and time (ISO 8601, e.g. 2026-11-30T09:12:00Z).")
+            % {"field": field}
+        ) from None
+    if moment.tzinfo is None:
+        raise RowError(_("%(field)s needs a time zone (Z or +01:00).") % {"field": field})
+    if not future and moment > (now or timezone.now()) + FUTURE_SLACK:
+        raise RowError(_("%(field)s is in the future.") % {"field": field})
+    return moment
+
+
+def parse(row, *, now=None) -> MentionData:
+    """One post as a dict (shape above) -> MentionData, or RowError."""
+    if not isinstance(row, dict):
+        raise RowError(_("Each line must be a JSON object."))
+    platform = row.get("platform")
+    if platform not in PLATFORMS:
+        raise RowError(
+            _("Unknown platform %(value)s (one of: %(known)s).")
+            % {"value": json.dumps(platform)[:40], "known": ", ".join(sorted(PLATFORMS))}
+        )
+    author = row.get("author") or {}
+    if not isinstance(author, dict):
+        raise RowError(_("author must be an object."))
+    language = _text(row.get("language"), "language", 8).lower()
+    return MentionData(
+        platform=platform,
+        external_id=_text(
+            row.get("id", row.get("external_id")), "id", MAX_EXTERNAL_ID, required=True
+        ),
+        text=_text(row.get("text"), "text", MAX_TEXT, required=True),
+        posted_at=parse_time(row.get("posted_at"), now=now),
+        url=_url(row.get("url"), "url"),
+        author_handle=_text(author.get("handle"), "author.handle", MAX_HANDLE),
+        author_name=_text(author.get("name"), "author.name", MAX_HANDLE),
+        author_url=_url(author.get("url"), "author.url"),
+        author_followers=_count(author.get("followers"), "author.followers", default=None),
+        author_verified=_flag(author.get("verified"), "author.verified"),
+        author_follows_brand=_flag(author.get("follows_brand"), "author.follows_brand"),
+        language=language,
+        likes=_count(row.get("likes"), "likes"),
+        reposts=_count(row.get("reposts"), "reposts"),
+        replies=_count(row.get("replies"), "replies"),
+        in_reply_to=_text(row.get("in_reply_to"), "in_reply_to", MAX_EXTERNAL_ID),
+        reply_to_brand=bool(_flag(row.get("reply_to_brand"), "reply_to_brand", default=False)),
+    )
+
+
+@dataclass
+class LineError:
+    line: int  # 1-based
+    error: str
+
+
+def parse_ndjson(data: bytes, *, now=None) -> tuple[list[MentionData], list[LineError], int]:
+    """(mentions, errors, number of non-blank lines) of an NDJSON body."""
+    mentions, errors, lines = [], [], 0
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        lines += 1
+        try:
+            row = json.loads(raw)
+        except (ValueError, RecursionError):
+            errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
+            continue
+        try:
+            mentions.append(parse(row, now=now))
+        except RowError as error:
+            errors.append(LineError(number, str(error)))
+    return mentions, errors, lines

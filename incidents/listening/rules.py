@@ -1,0 +1,41 @@
+"""Who may do what with listening data. Watches and mentions are brand data, not an
+incident's: they are read by the people given Django's permissions for them (in the
+admin, usually through a group such as "Crisis team"; docs/user-guide.md, "Listening"):
+
+- read watches and mentions: `listening.view_mention`;
+- create and change watches: `listening.change_watch`;
+- import mentions (files, `POST /api/mentions/bulk/`): `listening.add_mention`.
+
+The mentions attached to an incident are also shown to that incident's cell, as the rest
+of the incident is (incidents.permissions), whatever these permissions.
+"""
+
+from django.utils.translation import gettext as _
+
+from incidents.errors import NotAllowed
+
+
+def _has(user, perm: str) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(perm))
+
+
+def can_view_listening(user) -> bool:
+    return _has(user, "listening.view_mention")
+
+
+def can_edit_watches(user) -> bool:
+    return _has(user, "listening.change_watch")
+
+
+def can_ingest(user) -> bool:
+    return _has(user, "listening.add_mention")
+
+
+def require_edit_watches(user) -> None:
+    if not can_edit_watches(user):
+        raise NotAllowed(_("Only people allowed to change watches can do this."))
+
+
+def require_ingest(user) -> None:
+    if not can_ingest(user):
+        raise NotAllowed(_("Only people allowed to import mentions can do this."))

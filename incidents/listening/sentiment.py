@@ -1,0 +1,45 @@
+"""Sentiment of a mention from lexicon libraries that ship their data: vaderSentiment for
+English, vadersentiment-fr for French. Both return VADER's `compound` score in [-1, 1]
+(negative is negative: checked by tests/listening/test_sentiment.py on our own labelled
+set); other languages get UNKNOWN, never a guess."""
+
+import warnings
+from functools import cache
+
+from .choices import Sentiment
+
+# VADER's own thresholds for its compound score.
+POSITIVE_FROM = 0.05
+NEGATIVE_TO = -0.05
+LANGUAGES = ("en", "fr")
+
+
+@cache
+def _analyzer(language: str):
+    if language == "en":
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    else:
+        with warnings.catch_warnings():
+            # vadersentiment-fr imports fuzzywuzzy, which warns about its pure-Python
+            # matcher; polarity_scores never uses it.
+            warnings.simplefilter("ignore", UserWarning)
+            from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
+    return SentimentIntensityAnalyzer()
+
+
+def label_of(score: float | None) -> str:
+    if score is None:
+        return Sentiment.UNKNOWN
+    if score >= POSITIVE_FROM:
+        return Sentiment.POSITIVE
+    if score <= NEGATIVE_TO:
+        return Sentiment.NEGATIVE
+    return Sentiment.NEUTRAL
+
+
+def score(text: str, language: str) -> tuple[float | None, str]:
+    """(compound score in [-1, 1] or None, Sentiment label) of `text` in `language`."""
+    if language not in LANGUAGES or not text.strip():
+        return None, Sentiment.UNKNOWN
+    compound = float(_analyzer(language).polarity_scores(text)["compound"])
+    return compound, label_of(compound)

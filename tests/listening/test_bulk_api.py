@@ -1,0 +1,140 @@
+"""POST /api/mentions/bulk/: NDJSON (gzip accepted), good lines stored, bad lines reported
+with their number, idempotent, bounded."""
+
+import gzip
+
+import pytest
+
+from incidents.listening.choices import Sentiment, Source
+from incidents.listening.models import Mention, MentionMatch
+from tests.helpers import assert_error
+
+from .conftest import ndjson, post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_lines_are_stored_with_language_sentiment_and_watches(importer, watch, send_bulk):
+    body = ndjson(
+        post("a1"),
+        post("a2", text="I love Lumiere Cosmetics, thank you for the quick refund!"),
+        post("a3", text="Nothing to do with any brand, just a sunny afternoon in Paris."),
+    )
+    response = send_bulk(importer, body)
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "lines": 3,
+        "stored": 3,
+        "duplicates": 0,
+        "rejected": [],
+        "rejected_not_listed": 0,
+    }
+    a1, a2, a3 = (Mention.objects.get(external_id=i) for i in ("a1", "a2", "a3"))
+    assert (a1.language, a1.sentiment) == ("fr", Sentiment.NEGATIVE)
+    assert (a2.language, a2.sentiment) == ("en", Sentiment.POSITIVE)
+    assert a1.source == Source.API and a1.author_followers == 120
+    assert set(MentionMatch.objects.values_list("mention_id", flat=True)) == {a1.id, a2.id}
+    assert MentionMatch.objects.get(mention=a1).posted_at == a1.posted_at
+    assert a3.watches.count() == 0
+
+
+def test_resending_the_same_file_stores_nothing_twice(importer, watch, send_bulk):
+    body = ndjson(post("a1"), post("a2"), post("a1"))
+    first = send_bulk(importer, body).json()
+    assert (first["stored"], first["duplicates"]) == (2, 1)
+    again = send_bulk(importer, body, gzipped=True).json()
+    assert (again["stored"], again["duplicates"]) == (0, 3)
+    assert Mention.objects.count() == 2
+    assert MentionMatch.objects.count() == 2
+
+
+def test_bad_lines_are_reported_and_good_ones_kept(importer, send_bulk):
+    body = ndjson(
+        post("ok1"),
+        b"{not json",
+        post("x", platform="myspace"),
+        post("y", posted_at="yesterday"),
+        post("z", posted_at="2026-11-30T09:00:00"),
+        post("w", text=""),
+        ["a", "list"],
+        post("v", url="javascript:alert(1)"),
+        post("u", likes=-1),
+        post("t", posted_at="2999-01-01T00:00:00Z"),
+        post("ok2"),
+    )
+    response = send_bulk(importer, body)
+    assert response.status_code == 200
+    report = response.json()
+    assert (report["lines"], report["stored"]) == (11, 2)
+    lines = {error["line"]: error["error"] for error in report["rejected"]}
+    assert sorted(lines) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert "JSON" in lines[2]
+    assert "Unknown platform" in lines[3] and "bluesky" in lines[3]
+    assert "ISO 8601" in lines[4]
+    assert "time zone" in lines[5]
+    assert "text is required" in lines[6]
+    assert "JSON object" in lines[7]
+    assert "http(s) URL" in lines[8]
+    assert "out of range" in lines[9]
+    assert "future" in lines[10]
+
+
+def test_a_body_with_no_good_line_is_a_400_with_the_reasons(importer, send_bulk):
+    response = send_bulk(importer, ndjson(post("x", platform="nope")))
+    assert response.status_code == 400
+    assert response.json()["rejected"][0]["line"] == 1
+    assert Mention.objects.count() == 0
+    assert_error(send_bulk(importer, b"\n\n"), 400)
+
+
+def test_too_large_is_413_and_stores_nothing(importer, send_bulk, settings):
+    settings.LISTENING_BULK_MAX_BYTES = 2000
+    rows = [post(f"id{i}") for i in range(30)]
+    assert_error(send_bulk(importer, ndjson(*rows)), 413)
+    # A small gzip body that inflates past the limit (a gzip bomb) too.
+    assert_error(send_bulk(importer, ndjson(*rows), gzipped=True), 413)
+    assert Mention.objects.count() == 0
+
+
+def test_broken_gzip_and_other_types_are_refused(importer, send_bulk, api):
+    client = api.as_user(importer)
+    broken = gzip.compress(ndjson(post("a")))[:-12]
+    response = client.generic(
+        "POST",
+        "/api/mentions/bulk/",
+        broken,
+        content_type="application/x-ndjson",
+        HTTP_CONTENT_ENCODING="gzip",
+    )
+    assert_error(response, 400)
+    assert_error(send_bulk(importer, ndjson(post("a")), content_type="text/csv"), 415)
+    response = client.generic(
+        "POST",
+        "/api/mentions/bulk/",
+        ndjson(post("a")),
+        content_type="application/x-ndjson",
+        HTTP_CONTENT_ENCODING="br",
+    )
+    assert_error(response, 415)
+    assert Mention.objects.count() == 0
+
+
+def test_only_importers_may_send(reader, outsider, send_bulk, api):
+    assert_error(send_bulk(reader, ndjson(post("a"))), 403)
+    assert_error(send_bulk(outsider, ndjson(post("a"))), 403)
+    anonymous = api.generic(
+        "POST", "/api/mentions/bulk/", ndjson(post("a")), content_type="application/x-ndjson"
+    )
+    assert anonymous.status_code in (401, 403)
+    assert Mention.objects.count() == 0
+
+
+def test_query_count_does_not_grow_with_the_lines(
+    importer, watch, send_bulk, django_assert_max_num_queries
+):
+    send_bulk(importer, ndjson(post("warm")))
+    with django_assert_max_num_queries(20):
+        small = send_bulk(importer, ndjson(*[post(f"s{i}") for i in range(5)]))
+    with django_assert_max_num_queries(20):
+        large = send_bulk(importer, ndjson(*[post(f"l{i}") for i in range(500)]))
+    assert (small.json()["stored"], large.json()["stored"]) == (5, 500)

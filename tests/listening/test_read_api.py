@@ -1,0 +1,109 @@
+"""Watches and mentions through the API: who sees what, filters, cursor pages."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.listening import actions
+from incidents.listening.choices import Source
+from incidents.listening.ingest import parse
+from incidents.listening.models import Mention, Watch
+from tests.helpers import assert_error
+
+from .conftest import post
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(*rows):
+    return actions.mentions_ingest(
+        mentions=[parse(row) for row in rows], source=Source.IMPORT, actor=None
+    )
+
+
+def test_mentions_are_paged_newest_first_with_filters(reader, watch, api):
+    ingest(
+        *[post(f"m{i}", posted_at=f"2026-11-30T09:{i:02d}:00Z") for i in range(60)],
+        post(
+            "en",
+            text="I really love Lumiere Cosmetics, thank you for the wonderful service!",
+            posted_at="2026-11-29T09:00:00Z",
+        ),
+    )
+    client = api.as_user(reader)
+    first = client.get("/api/mentions/").json()
+    assert [m["external_id"] for m in first["results"][:2]] == ["m59", "m58"]
+    assert len(first["results"]) == 50 and first["next"]
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 11 and second["next"] is None
+    assert second["results"][-1]["watches"] == [watch.id]
+    assert second["results"][-1]["author"]["followers"] == 120
+    only = client.get("/api/mentions/", {"sentiment": "positive", "language": "en"}).json()
+    assert [m["external_id"] for m in only["results"]] == ["en"]
+    since = client.get("/api/mentions/", {"since": "2026-11-30T09:58:00Z"}).json()
+    assert [m["external_id"] for m in since["results"]] == ["m59", "m58"]
+    assert client.get("/api/mentions/", {"watch": watch.id, "page_size": 5}).json()["next"]
+
+
+@pytest.mark.parametrize(
+    "params", [{"watch": "x"}, {"platform": "myspace"}, {"since": "tomorrow"}, {"sentiment": "?"}]
+)
+def test_bad_filters_are_400(reader, api, params):
+    assert_error(api.as_user(reader).get("/api/mentions/", params), 400)
+
+
+def test_query_count_is_constant(reader, watch, incident, api, django_assert_max_num_queries):
+    ingest(*[post(f"m{i}") for i in range(3)])
+    Mention.objects.update(incident=incident)
+    client = api.as_user(reader)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/mentions/")
+    ingest(*[post(f"n{i}") for i in range(40)])
+    Mention.objects.update(incident=incident)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get("/api/mentions/").json()["results"]) == 43
+
+
+def test_people_without_access_see_nothing(outsider, lead, api):
+    for user in (outsider, lead):
+        assert_error(api.as_user(user).get("/api/mentions/"), 403)
+        assert_error(api.as_user(user).get("/api/watches/"), 403)
+
+
+def test_an_incident_is_named_only_to_its_cell(reader, lead, incident, api):
+    ingest(post("a"))
+    Mention.objects.update(incident=incident)
+    assert api.as_user(reader).get("/api/mentions/").json()["results"][0]["incident"] is None
+    # The cell sees the incident's mentions without the listening permissions.
+    page = api.as_user(lead).get(f"/api/incidents/{incident.pk}/mentions/").json()
+    assert page["results"][0]["incident"] == incident.pk
+    assert_error(api.as_user(reader).get(f"/api/incidents/{incident.pk}/mentions/"), 404)
+
+
+def test_watches_are_created_and_changed_by_editors_only(watch_editor, reader, api):
+    editor = api.as_user(watch_editor)
+    response = editor.post(
+        "/api/watches/",
+        {"name": "Rappel", "brand": "Lumière", "hashtags": ["#RappelLumiere", "rappellumiere"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["hashtags"] == ["RappelLumiere"]
+    again = editor.post("/api/watches/", {"name": "Rappel", "brand": "x", "keywords": ["y"]})
+    assert "name" in assert_error(again, 400)
+    empty = editor.post("/api/watches/", {"name": "Empty", "brand": "x"}, format="json")
+    assert "at least one keyword" in assert_error(empty, 400)
+    off = editor.patch(f"/api/watches/{created['id']}/", {"is_active": False}, format="json")
+    assert off.json()["is_active"] is False
+    cleared = editor.patch(f"/api/watches/{created['id']}/", {"hashtags": []}, format="json")
+    assert_error(cleared, 400)
+    denied = api.as_user(reader).post("/api/watches/", {"name": "N", "keywords": ["k"]})
+    assert_error(denied, 403)
+    assert Watch.objects.count() == 1
+
+
+def test_an_inactive_watch_collects_nothing(watch, watch_editor):
+    actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
+    ingest(post("a"))
+    assert Mention.objects.get().watches.count() == 0
