@@ -154,14 +154,16 @@ def _ingest_batch(batch, source, now, matcher, result) -> None:
         Mention.objects.bulk_create(rows, ignore_conflicts=True)
         stored = Mention.objects.filter(
             external_id__in={data.external_id for data in fresh}, collected_at=now
-        ).values_list("id", "platform", "external_id", "posted_at")
+        ).values_list("id", "platform", "external_id", "posted_at", "sentiment")
         links = []
-        for mention_id, platform, external_id, posted_at in stored:
+        for mention_id, platform, external_id, posted_at, label in stored:
             if (platform, external_id) not in matched:
                 continue
             result.ids.append(mention_id)
             links += [
-                MentionMatch(mention_id=mention_id, watch_id=watch_id, posted_at=posted_at)
+                MentionMatch(
+                    mention_id=mention_id, watch_id=watch_id, posted_at=posted_at, sentiment=label
+                )
                 for watch_id in matched.pop((platform, external_id))
             ]
         MentionMatch.objects.bulk_create(links)

@@ -20,3 +20,13 @@ class Source(models.TextChoices):
     FEED = "feed", _("RSS/Atom feed")
     IMPORT = "import", _("File import")
     API = "api", _("API")
+
+
+class SignalKind(models.TextChoices):
+    VOLUME = "volume", _("Volume spike")
+    TONE = "tone", _("Tone shift")
+
+
+class SignalStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")

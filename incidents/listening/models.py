@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, Platform
 
-from .choices import Sentiment, Source
+from .choices import Sentiment, SignalKind, SignalStatus, Source
 
 MAX_NAME = 200
 MAX_TERM = 100
@@ -145,13 +145,15 @@ class Mention(models.Model):
 
 
 class MentionMatch(models.Model):
-    """A mention matched a watch; `posted_at` is copied so a watch's volume per minute is one
-    index range scan (detection reads it constantly)."""
+    """A mention matched a watch; `posted_at` and `sentiment` are copied (a mention never
+    changes) so a watch's volume and tone per minute are one index range scan, without the
+    mentions (detection reads them constantly)."""
 
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="+")
     # A watch that collected mentions is deactivated, never deleted.
     watch = models.ForeignKey(Watch, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField()
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices)
 
     class Meta:
         constraints = [
@@ -161,3 +163,93 @@ class MentionMatch(models.Model):
 
     def __str__(self):
         return f"{self.watch_id} <- {self.mention_id}"
+
+
+class Signal(models.Model):
+    """Something abnormal on a watch: a volume spike or a tone shift against the watch's
+    baseline. One signal per episode: it is updated while the episode lasts and closed when
+    the stream is back to normal (listening/detection.py decides). The committee declares
+    an incident from it (`incident`, `declared_*`)."""
+
+    watch = models.ForeignKey(Watch, on_delete=models.PROTECT, related_name="signals")
+    kind = models.CharField(_("kind"), max_length=8, choices=SignalKind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=SignalStatus.choices, default=SignalStatus.OPEN
+    )
+    # 1 (low) to 4 (critical), from the size of the deviation: the incidents' Severity scale.
+    severity = models.PositiveSmallIntegerField(_("severity"), default=1)
+    opened_at = models.DateTimeField(_("opened at"))
+    # The minute the abnormal stream started, and its first mention: time to detect.
+    started_at = models.DateTimeField(_("started at"))
+    first_mention = models.ForeignKey(
+        Mention, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    peak_at = models.DateTimeField(_("peak at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    # Mentions per hour observed and expected at the peak, and how many robust deviations
+    # apart; the negative share (0..1) observed and in the baseline.
+    observed = models.FloatField(_("observed per hour"), default=0)
+    expected = models.FloatField(_("expected per hour"), default=0)
+    deviations = models.FloatField(_("robust deviations"), default=0)
+    negative_share = models.FloatField(_("negative share"), null=True, blank=True)
+    baseline_negative_share = models.FloatField(_("baseline negative share"), null=True, blank=True)
+    # What the signal page shows beside the curve: top terms, top authors by reach,
+    # sentiment split, sample mention ids (bounded lists, written by detection).
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["watch", "status", "-opened_at"], name="signal_watch_open")]
+        verbose_name = _("signal")
+        verbose_name_plural = _("signals")
+
+    def __str__(self):
+        return f"{self.watch} — {self.get_kind_display()} ({self.opened_at:%Y-%m-%d %H:%M})"
+
+
+class ExpectedBurst(models.Model):
+    """A planned campaign or announcement: its window does not raise volume signals."""
+
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="expected_bursts")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    note = models.CharField(_("note"), max_length=MAX_NAME, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("expected burst")
+        verbose_name_plural = _("expected bursts")
+
+    def __str__(self):
+        return f"{self.watch}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%H:%M}"
+
+
+class CollectorState(models.Model):
+    """Where a long-running collector (a connector, the detector) stands, so a restart
+    neither loses nor repeats anything: e.g. Jetstream's `time_us` cursor, Mastodon's
+    `min_id` per timeline, a feed's ETag and Last-Modified, the last minute evaluated."""
+
+    name = models.CharField(_("name"), max_length=MAX_URL, unique=True)
+    state = models.JSONField(_("state"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("collector state")
+        verbose_name_plural = _("collector states")
+
+    def __str__(self):
+        return self.name

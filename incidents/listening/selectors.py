@@ -1,7 +1,14 @@
 """Reads of the listening app."""
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMinute
+
 from incidents import selectors as incident_selectors
 
+from .choices import Sentiment
 from .models import Mention, MentionMatch, Watch
 
 
@@ -57,3 +64,48 @@ def visible_incident_ids(user, incident_ids) -> set[int]:
         return set()
     qs = incident_selectors.incidents_visible_to(user).filter(pk__in=ids)
     return set(qs.values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One time bucket of a watch's stream: [start, start + width)."""
+
+    start: datetime
+    mentions: int
+    negative: int
+    scored: int  # mentions with a sentiment label (the negative share's denominator)
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.scored if self.scored else None
+
+
+def volume_series(watch_id: int, start: datetime, end: datetime, width: timedelta) -> list[Bucket]:
+    """The watch's mentions per bucket of `width` (a whole number of minutes) from `start`
+    (inclusive) to `end` (exclusive), empty buckets included, oldest first. One query,
+    grouped by minute in the database (MentionMatch's copied posted_at and sentiment)."""
+    minutes = int(width.total_seconds() // 60)
+    if minutes < 1 or width.total_seconds() % 60:
+        raise ValueError("width must be a whole number of minutes")
+    start = start.replace(second=0, microsecond=0)
+    count = max(0, -(-(end - start) // width))
+    counts = [[0, 0, 0] for _ in range(count)]
+    rows = (
+        MentionMatch.objects.filter(watch_id=watch_id, posted_at__gte=start, posted_at__lt=end)
+        .annotate(minute=TruncMinute("posted_at", tzinfo=UTC))
+        .values("minute")
+        .annotate(
+            n=Count("id"),
+            negative=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
+            scored=Count("id", filter=~Q(sentiment=Sentiment.UNKNOWN)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        index = int((row["minute"] - start) // width)
+        if 0 <= index < count:
+            bucket = counts[index]
+            bucket[0] += row["n"]
+            bucket[1] += row["negative"]
+            bucket[2] += row["scored"]
+    return [Bucket(start + i * width, *values) for i, values in enumerate(counts)]

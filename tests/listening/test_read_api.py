@@ -107,3 +107,24 @@ def test_an_inactive_watch_collects_nothing(watch, watch_editor):
     actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
     ingest(post("a"))
     assert Mention.objects.get().watches.count() == 0
+
+
+def test_volume_series_counts_each_bucket_with_its_tone(watch):
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.listening.selectors import volume_series
+
+    ingest(
+        post("a", posted_at="2026-11-30T09:01:10Z"),  # French, negative
+        post("b", posted_at="2026-11-30T09:04:59Z", text="Maison Lumière, merci beaucoup !"),
+        post("c", posted_at="2026-11-30T09:12:00Z"),
+        post("d", posted_at="2026-11-30T09:30:00Z"),  # past the end
+    )
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    series = volume_series(watch.id, start, start + timedelta(minutes=15), timedelta(minutes=5))
+    assert [(b.start.minute, b.mentions, b.negative) for b in series] == [
+        (0, 2, 1),
+        (5, 0, 0),
+        (10, 1, 1),
+    ]
+    assert series[0].negative_share == 0.5 and series[1].negative_share is None
