@@ -1,10 +1,12 @@
-"""Which watches a post matches: the watches' terms compiled once into one regular
-expression per watch, run over the post's text folded to lower case without accents.
+"""Which watches a post matches: the post is folded (lower case, no accents) and cut into
+tokens once; each watch's terms were cut the same way when the matcher was built, so
+matching is set lookups, whatever the number of terms.
 
-A keyword or phrase matches on word boundaries ("dior" does not match "adorable"), a
-hashtag as `#tag`, a handle when the brand's account wrote the post or the post names it
-(`@handle`). An exclusion that matches vetoes the watch. A watch restricted to languages
-or platforms skips the others; a post whose language is unknown is not skipped.
+A keyword or phrase matches whole words in order ("dior" does not match "adorable", "maison
+lumière" matches "Maison  Lumière" and "maison, lumière"), a hashtag as `#tag`, a handle
+when the brand's account wrote the post or the post names it (`@handle`). An exclusion that
+matches vetoes the watch. A watch restricted to languages or platforms skips the others; a
+post whose language is unknown is not skipped.
 """
 
 import re
@@ -12,6 +14,10 @@ import unicodedata
 from dataclasses import dataclass
 
 _MARKS = re.compile("[\u0300-\u036f]")
+# A handle may hold dots and dashes (maisonlumiere.bsky.social), never end with one.
+_TOKENS = re.compile(r"@\w(?:[\w.\-]*\w)?|#\w+|\w+")
+# Phrases longer than this many words are cut there (a keyword is a few words).
+MAX_PHRASE_WORDS = 6
 
 
 def fold(text: str) -> str:
@@ -31,24 +37,33 @@ def clean_terms(values, *, prefix: str = "") -> list[str]:
     return terms
 
 
-def _alternation(patterns: list[str]) -> re.Pattern | None:
-    if not patterns:
-        return None
-    # Longest first, so a phrase wins over the word it starts with.
-    return re.compile("|".join(sorted(patterns, key=len, reverse=True)))
+def _phrase(term: str) -> str:
+    """A keyword as the post's word sequence it must equal: "L'Oréal  Paris" -> "l oreal paris"."""
+    return " ".join(re.findall(r"\w+", fold(term))[:MAX_PHRASE_WORDS])
 
 
-def _word(term: str) -> str:
-    # Spaces in a phrase match any run of spaces in the post.
-    body = r"\s+".join(re.escape(part) for part in fold(term).split())
-    return rf"(?<![\w#@]){body}(?!\w)"
+def post_terms(text: str) -> set[str]:
+    """Everything a watch term can equal in `text`: each run of 1..MAX_PHRASE_WORDS
+    consecutive words, and each #hashtag and @handle."""
+    found = set()
+    words = []
+    for token in _TOKENS.findall(fold(text)):
+        if token[0] in "#@":
+            found.add(token)
+        else:
+            words.append(token)
+    found.update(words)
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        for start in range(len(words) - size + 1):
+            found.add(" ".join(words[start : start + size]))
+    return found
 
 
 @dataclass(frozen=True)
 class _Compiled:
     watch_id: int
-    include: re.Pattern | None
-    exclude: re.Pattern | None
+    include: frozenset
+    exclude: frozenset
     handles: frozenset
     languages: frozenset
     platforms: frozenset
@@ -63,22 +78,23 @@ class Matcher:
 
     @staticmethod
     def _compile(watch) -> _Compiled:
-        handles = [fold(h) for h in clean_terms(watch.handles, prefix="@")]
-        include = [_word(term) for term in clean_terms(watch.keywords)]
-        hashtags = clean_terms(watch.hashtags, prefix="#")
-        include += [rf"#{re.escape(fold(tag))}(?!\w)" for tag in hashtags]
-        include += [rf"(?<![\w@])@{re.escape(handle)}(?![\w.])" for handle in handles]
+        handles = {fold(h) for h in clean_terms(watch.handles, prefix="@")}
+        include = {_phrase(term) for term in clean_terms(watch.keywords)}
+        include |= {"#" + fold(tag) for tag in clean_terms(watch.hashtags, prefix="#")}
+        include |= {"@" + handle for handle in handles}
+        include.discard("")
+        exclude = {_phrase(term) for term in clean_terms(watch.exclusions)} - {""}
         return _Compiled(
             watch_id=watch.id,
-            include=_alternation(include),
-            exclude=_alternation([_word(term) for term in clean_terms(watch.exclusions)]),
+            include=frozenset(include),
+            exclude=frozenset(exclude),
             handles=frozenset(handles),
             languages=frozenset(watch.languages),
             platforms=frozenset(watch.platforms),
         )
 
     def match(self, *, text: str, platform: str, language: str = "", author: str = "") -> list[int]:
-        folded = fold(text)
+        terms = None
         author = fold(author.lstrip("@"))
         matched = []
         for watch in self._watches:
@@ -86,9 +102,9 @@ class Matcher:
                 continue
             if watch.languages and language and language not in watch.languages:
                 continue
-            hit = (author and author in watch.handles) or (
-                watch.include is not None and watch.include.search(folded)
-            )
-            if hit and not (watch.exclude is not None and watch.exclude.search(folded)):
+            if terms is None:
+                terms = post_terms(text)
+            hit = (author and author in watch.handles) or not watch.include.isdisjoint(terms)
+            if hit and watch.exclude.isdisjoint(terms):
                 matched.append(watch.watch_id)
         return matched
