@@ -99,13 +99,13 @@ def parse_args():
 
 
 def setup_django(args):
-    import subprocess
+    import psycopg
+    from psycopg import sql
 
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database],
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+    with psycopg.connect(f"{args.pg_url}/postgres", autocommit=True) as db:
+        exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database])
+        if not exists.fetchone():
+            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.database)))
     os.environ.update(
         {
             "CRISISCELL_MODE": "production",
