@@ -43,8 +43,10 @@ stack: install
 		SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) PORT=$(PORT) \
 		$(VENV)/bin/honcho start -f Procfile
 
+# Needs PostgreSQL and Redis on loopback; each script creates its own database (--help).
 bench: install
-	$(PY) bench/fanout.py
+	$(PY) bench/fanout.py --clients 200
+	$(PY) bench/http_load.py --clients 200 --workers 1 2
 
 test: install
 	$(PY) manage.py collectstatic --noinput -v 0

@@ -81,7 +81,7 @@ def parse_args():
     parser.add_argument(
         "--panel-every",
         type=int,
-        default=20,
+        default=0,
         help="every K-th write of the API phases changes the severity (its event names the "
         "header and checklist panels, which every client then GETs); 0: notes only",
     )
@@ -394,6 +394,14 @@ async def _client_main(conn, port, incident_id, cookies):
                 found = [{k: w.arrivals[k] for k in keys if k in w.arrivals} for w in watchers]
                 conn.send((found, dict(world.stats.counts)))
                 world.stats.clear()
+            elif command == "settle":
+                # Let the refreshes and resyncs still in flight end before the next phase.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.gather(*(w.settled() for w in watchers)), args[0]
+                    )
+                conn.send((sum(len(w.tasks) for w in watchers), dict(world.stats.counts)))
+                world.stats.clear()
             elif command == "drop":
                 await asyncio.gather(*(w.drop() for w in watchers))
                 conn.send("dropped")
@@ -488,6 +496,15 @@ class Clients:
                 arrivals.append(page)
             add_counts(counts, worker_counts)
         return arrivals, lost, counts
+
+    def settle(self, timeout):
+        """Waits until no client has a request in flight: how many still have one, and the
+        requests made meanwhile."""
+        unsettled, counts = 0, {}
+        for left, worker_counts in self._ask("settle", timeout):
+            unsettled += left
+            add_counts(counts, worker_counts)
+        return unsettled, counts
 
     def drop(self):
         self._ask("drop")
@@ -627,6 +644,10 @@ async def bench(args, n_clients, server, layer):
                 stop_profiler(profiler)
                 rows.append(row(n_clients, name, sent, arrivals, lost, counts, writes,
                                 started, server, clients))  # fmt: skip
+                # Requests still in flight finish (and count) before the next phase.
+                rows[-1]["unsettled"], late = await asyncio.to_thread(clients.settle, 60)
+                add_counts(rows[-1]["counts"], late)
+                await asyncio.sleep(1)
             storm = await resync_storm(args, clients, poster, incident_id, n_clients)
     finally:
         await asyncio.to_thread(clients.__exit__)
@@ -743,6 +764,8 @@ def report(args, layer_name, results):
             target = "" if not r["writes"] else (args.rate if "/s" in r["path"] else "all")
             achieved = f"{r['achieved']:.1f}/{target}" if r["achieved"] != "" else ""
             gets = f"{c.get('panel', 0)}+{c.get('resync', 0)} ({failed})"
+            if r.get("unsettled"):
+                gets += f" {r['unsettled']} unfinished"
             print(columns.format(
                 r["n"], r["path"], f"{r['p50']:.0f}", f"{r['p99']:.0f}", f"{r['max']:.0f}",
                 r["lost"], f"{r['ratio']:.2f}", r["writes"], f"{r['post']:.0f}", achieved,
