@@ -45,6 +45,7 @@ stack: install
 
 # Needs PostgreSQL and Redis on loopback; each script creates its own database (--help).
 bench: install
+	@$(PY) -c "import aiohttp" 2>/dev/null || $(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/fanout.py --clients 200
 	$(PY) bench/http_load.py --clients 200 --workers 1 2
 

@@ -227,6 +227,9 @@ class Watcher:
         self.world, self.cookie = world, cookie
         self.headers = {"Cookie": f"sessionid={cookie}"}
         self.last_seq = world.start_seq
+        # The newest seq an event announced: above last_seq once the page has stopped
+        # (live.js drops an event that arrives while a resync is in flight).
+        self.seen = 0
         self.arrivals: dict = {}
         self.resyncing: asyncio.Task | None = None
         self.ws = self.reader = None
@@ -283,6 +286,7 @@ class Watcher:
         seq = payload.get("seq")
         if not isinstance(seq, int) or seq <= self.last_seq:
             return
+        self.seen = max(self.seen, seq)
         if seq > self.last_seq + 1 or self.resyncing:
             self.resync()
             return
@@ -392,6 +396,7 @@ async def _client_main(conn, port, incident_id, cookies):
                 keys, timeout = args
                 await wait_for(watchers, keys, timeout)
                 found = [{k: w.arrivals[k] for k in keys if k in w.arrivals} for w in watchers]
+                world.stats.counts["stuck"] = sum(w.seen > w.last_seq for w in watchers)
                 conn.send((found, dict(world.stats.counts)))
                 world.stats.clear()
             elif command == "settle":
@@ -764,6 +769,8 @@ def report(args, layer_name, results):
             target = "" if not r["writes"] else (args.rate if "/s" in r["path"] else "all")
             achieved = f"{r['achieved']:.1f}/{target}" if r["achieved"] != "" else ""
             gets = f"{c.get('panel', 0)}+{c.get('resync', 0)} ({failed})"
+            if c.get("stuck"):
+                gets += f" {c['stuck']} stuck"
             if r.get("unsettled"):
                 gets += f" {r['unsettled']} unfinished"
             print(columns.format(

@@ -28,8 +28,10 @@ import multiprocessing
 import os
 import random
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,6 +59,12 @@ def parse_args():
     parser.add_argument("--mix", default="room=2,list=3,timeline=4",
                         help="relative weights of the GETs")  # fmt: skip
     parser.add_argument("--post-every", type=int, default=20, help="one request in K posts")
+    parser.add_argument("--pool-max", type=int, default=10,
+                        help="the server's DB_POOL_MAX_SIZE (connections per worker)")  # fmt: skip
+    parser.add_argument("--pool-timeout", type=int, default=None,
+                        help="the server's DB_POOL_TIMEOUT (default: the settings')")  # fmt: skip
+    parser.add_argument("--server-log", default="", metavar="PATH",
+                        help="append the server's output (errors) to this file")  # fmt: skip
     parser.add_argument("--incidents", type=int, default=5)
     parser.add_argument("--entries", type=int, default=100, help="timeline entries each")
     parser.add_argument("--client-procs", type=int, default=2)
@@ -180,11 +188,40 @@ async def _clients(port, users, weights, post_every, seconds, seed):
     return samples, failures, os.getpid()
 
 
+class ConnectionWatch(threading.Thread):
+    """The most connections the server held to its database (pg_stat_activity), sampled."""
+
+    def __init__(self, database_url):
+        super().__init__(daemon=True)
+        self.database_url, self.most, self.done = database_url, 0, threading.Event()
+
+    def run(self):
+        import psycopg
+
+        name = urlsplit(self.database_url).path.lstrip("/")
+        with psycopg.connect(self.database_url, autocommit=True) as db:
+            while not self.done.is_set():
+                row = db.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                    "AND pid <> pg_backend_pid()",
+                    [name],
+                ).fetchone()
+                self.most = max(self.most, row[0])
+                time.sleep(0.05)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.join(timeout=5)
+        return self.most
+
+
 def run_phase(args, users, workers, env, weights):
     context = multiprocessing.get_context("spawn")
-    with WebServer(args.port, workers, env) as server:
+    with WebServer(args.port, workers, env, log=args.server_log) as server:
         time.sleep(1)
         before = time.monotonic(), server.cpu(), machine_busy()
+        watch = ConnectionWatch(args.database_url)
+        watch.start()
         procs = []
         for n in range(args.client_procs):
             parent, child = context.Pipe()
@@ -211,6 +248,7 @@ def run_phase(args, users, workers, env, weights):
             for key, value in worker_failures.items():
                 failures[key] += value
         wall = time.monotonic() - before[0]
+        connections = watch.stop()
         busy, total = (a - b for a, b in zip(machine_busy(), before[2], strict=True))
         return {
             "workers": workers,
@@ -221,6 +259,7 @@ def run_phase(args, users, workers, env, weights):
             "server_cpu": server.cpu() - before[1],
             "clients_cpu": clients_cpu,
             "machine": busy / total * 100 if total else 0,
+            "connections": connections,
         }
 
 
@@ -249,7 +288,9 @@ def report(args, phases):
         print(
             f"        5xx {f['5xx']}, 4xx {f['4xx']}, connection errors {f['errors']}; "
             f"req/s {rate / base:.2f}x the first phase's; CPU: server {phase['server_cpu']:.1f} s,"
-            f" clients {phase['clients_cpu']:.1f} s, machine {phase['machine']:.0f}% busy"
+            f" clients {phase['clients_cpu']:.1f} s, machine {phase['machine']:.0f}% busy; "
+            f"most database connections {phase['connections']} "
+            f"(pools: {phase['workers']} x {args.pool_max})"
         )
     return bad
 
@@ -263,7 +304,7 @@ def main():
             sys.exit(f"--mix: unknown request {kind!r} (room, list, timeline)")
         weights[kind] = float(weight)
     users = prepare(args)
-    env = production_env(args.database_url, args.redis_url)
+    env = production_env(args.database_url, args.redis_url, DB_POOL_MAX_SIZE=str(args.pool_max))
     phases = [run_phase(args, users, workers, env, weights) for workers in args.workers]
     sys.exit(1 if report(args, phases) else 0)
 

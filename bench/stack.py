@@ -61,8 +61,10 @@ class WebServer:
     its own so that stopping it stops its workers too. Its output goes to a log file,
     printed if it fails to start."""
 
-    def __init__(self, port: int, workers: int | None, env: dict, extra_args: str = ""):
-        self.port, self.workers = port, workers
+    def __init__(
+        self, port: int, workers: int | None, env: dict, extra_args: str = "", log: str = ""
+    ):
+        self.port, self.workers, self.log_path = port, workers, log
         # The server's own database settings (its pool), not the ones this process uses.
         inherited = {
             key: value
@@ -77,7 +79,10 @@ class WebServer:
         self.command = f"{procfile_web()} --log-level warning --no-access-log {extra_args}"
 
     def __enter__(self):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-web-", suffix=".log")
+        if self.log_path:  # kept, appended to
+            self.log = open(self.log_path, "a+")
+        else:
+            self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-web-", suffix=".log")
         self.process = subprocess.Popen(  # noqa: S603
             ["/bin/sh", "-c", self.command], cwd=ROOT, env=self.env,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
