@@ -86,7 +86,9 @@ def parse_args():
         "header and checklist panels, which every client then GETs); 0: notes only",
     )
     parser.add_argument("--storm-missed", type=int, default=50, help="entries missed")
-    parser.add_argument("--wait", type=float, default=20, help="seconds to wait for arrivals")
+    parser.add_argument("--wait", type=float, default=60, help="seconds to wait for arrivals")
+    parser.add_argument("--idle", type=float, default=10,
+                        help="seconds with the pages open and nothing written, first")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (Procfile)")
     parser.add_argument("--client-procs", type=int, default=2, help="processes of clients")
     parser.add_argument("--port", type=int, default=8815)
@@ -620,6 +622,10 @@ async def bench(args, n_clients, server, layer):
     await asyncio.to_thread(clients.__enter__)
     try:
         await asyncio.sleep(1)
+        # What N open pages cost the server when nothing is written (presence, pings).
+        cpu, started = server.cpu(), now()
+        await asyncio.sleep(args.idle)
+        idle = (server.cpu() - cpu) / (now() - started)
         async with Poster(args.port, incident_id, token) as poster:
 
             async def bare(count, rate, tag):
@@ -654,6 +660,7 @@ async def bench(args, n_clients, server, layer):
                 add_counts(rows[-1]["counts"], late)
                 await asyncio.sleep(1)
             storm = await resync_storm(args, clients, poster, incident_id, n_clients)
+            storm["idle"] = idle
     finally:
         await asyncio.to_thread(clients.__exit__)
     for r in rows:
@@ -786,7 +793,8 @@ def report(args, layer_name, results):
         c = s["counts"]
         bad += c.get("5xx", 0) + c.get("errors", 0) + c.get("connect", 0) + s["write_failures"]
         print(
-            f"N={s['n']}: {s['missed']} entries missed; {s['recovered']}/{s['n']} pages "
+            f"N={s['n']}: idle, the server used {s['idle']:.2f} s of CPU per second. "
+            f"Storm: {s['missed']} entries missed; {s['recovered']}/{s['n']} pages "
             f"recovered; all in {s['all']:.2f} s (median {s['p50']:.2f} s); GETs: "
             f"{c.get('resync', 0)} resyncs + {c.get('panel', 0)} panels; 5xx {c.get('5xx', 0)}, "
             f"4xx {c.get('4xx', 0)}, connection errors {c.get('errors', 0)}, sockets refused "
