@@ -102,8 +102,10 @@ def parse_args():
                         help="let uvicorn compress WebSocket messages (Procfile: off)")  # fmt: skip
     parser.add_argument("--html-bytes", type=int, default=2600,
                         help="fragment bytes of a baseline event (a real one's size)")  # fmt: skip
+    parser.add_argument("--server-log", default="", metavar="PATH",
+                        help="append the server's output (errors) to this file")  # fmt: skip
     parser.add_argument("--profile", metavar="DIR",
-                        help="py-spy each phase's first worker (collapsed stacks in DIR; needs "
+                        help="py-spy each worker in each phase (collapsed stacks in DIR; needs "
                         "the bench extra)")  # fmt: skip
     return parser.parse_args()
 
@@ -562,11 +564,13 @@ class Poster:
         start = now()
         try:
             async with self.http.request(method, url, json=body, headers=self.headers) as response:
-                data = await response.json(content_type=None)
+                text = await response.text()
                 status = response.status
-        except Exception:  # counted
+        except Exception:  # a refused or reset connection, a timeout: status 0, counted
             return start, now(), 0, None
-        seq = data.get("seq") if method == "POST" and isinstance(data, dict) else None
+        seq = None
+        if method == "POST" and status == 201:
+            seq = json.loads(text).get("seq")
         return start, now(), status, seq
 
     async def run(self, count, rate, panel_every):
@@ -684,6 +688,7 @@ def row(n, name, sent, arrivals, lost, counts, writes, started, server, clients)
         t0, results = writes
         done = [(s, e, st) for s, e, st, _seq in results if 200 <= st < 300]
         r["failed"] = len(results) - len(done)
+        r["statuses"] = sorted(st for _s, _e, st, _seq in results if not 200 <= st < 300)
         if done:
             r["achieved"] = len(done) / (max(e for _s, e, _st in done) - t0)
             r["post"] = percentiles([(e - s) * 1000 for s, e, _st in done])[0]
@@ -697,7 +702,7 @@ async def resync_storm(args, clients, poster, incident_id, n_clients):
     await asyncio.to_thread(clients.drop)
     before = await asyncio.to_thread(last_seq, incident_id)
     _t0, results = await poster.run(args.storm_missed, None, 0)
-    failed = sum(1 for *_x, status, _seq in results if not 200 <= status < 300)
+    failed = sorted(status for *_x, status, _seq in results if not 200 <= status < 300)
     missed = await asyncio.to_thread(seqs_between, incident_id, before)
     started = now()
     done, counts = await asyncio.to_thread(clients.reconnect, missed, args.wait)
@@ -705,7 +710,7 @@ async def resync_storm(args, clients, poster, incident_id, n_clients):
     return {
         "n": n_clients,
         "missed": len(missed),
-        "write_failures": failed,
+        "write_failures": failed,  # their statuses (0: no answer)
         "recovered": len(recovered),
         "all": max(recovered) if len(recovered) == len(done) else float("nan"),
         "p50": percentiles(recovered)[0],
@@ -714,24 +719,27 @@ async def resync_storm(args, clients, poster, incident_id, n_clients):
 
 
 def start_profiler(folder, server, n_clients, phase):
-    """py-spy sampling the server's first worker during one phase (collapsed stacks)."""
+    """py-spy sampling each of the server's workers during one phase (collapsed stacks)."""
     if not folder:
-        return None
+        return []
     Path(folder).mkdir(parents=True, exist_ok=True)
     py_spy = Path(sys.executable).with_name("py-spy")
-    profiler = subprocess.Popen(  # noqa: S603
-        [str(py_spy), "record", "--pid", str(server.worker_pids()[0]), "--format", "raw",
-         "--rate", "250", "--output", str(Path(folder) / f"{n_clients}-{slug(phase)}.txt"),
-         "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    profilers = []
+    for n, pid in enumerate(server.worker_pids()):
+        output = Path(folder) / f"{n_clients}-{slug(phase)}-worker{n}.txt"
+        profilers.append(subprocess.Popen(  # noqa: S603
+            [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+             "--output", str(output), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))  # fmt: skip
     time.sleep(1)  # attached before the phase starts
-    return profiler
+    return profilers
 
 
-def stop_profiler(profiler):
-    if profiler:
+def stop_profiler(profilers):
+    for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
         profiler.wait(timeout=60)
 
 
@@ -786,19 +794,24 @@ def report(args, layer_name, results):
                 r["failed"], gets, f"{r['server_cpu']:.1f}", f"{r['clients_cpu']:.1f}",
                 f"{r['machine']:.0f}%",
             ))  # fmt: skip
+    for rows, _storm in results:
+        for r in rows:
+            if r.get("statuses"):
+                print(f"N={r['n']}, {r['path']}: failed writes' statuses (0: no answer): "
+                      f"{r['statuses']}")  # fmt: skip
     print("\nResync storm: every page drops its socket, misses entries, then all reconnect "
           "at once and resync (?after=); seconds from the reconnect to the last page having "
           "every entry.")  # fmt: skip
     for _rows, s in results:
         c = s["counts"]
-        bad += c.get("5xx", 0) + c.get("errors", 0) + c.get("connect", 0) + s["write_failures"]
+        bad += c.get("5xx", 0) + c.get("errors", 0) + c.get("connect", 0) + len(s["write_failures"])
         print(
             f"N={s['n']}: idle, the server used {s['idle']:.2f} s of CPU per second. "
             f"Storm: {s['missed']} entries missed; {s['recovered']}/{s['n']} pages "
             f"recovered; all in {s['all']:.2f} s (median {s['p50']:.2f} s); GETs: "
             f"{c.get('resync', 0)} resyncs + {c.get('panel', 0)} panels; 5xx {c.get('5xx', 0)}, "
             f"4xx {c.get('4xx', 0)}, connection errors {c.get('errors', 0)}, sockets refused "
-            f"{c.get('connect', 0)}"
+            f"{c.get('connect', 0)}; writes failed: {s['write_failures'] or 0} (0: no answer)"
         )
     return bad
 
@@ -813,7 +826,7 @@ def main():
     if args.layer:
         env["BENCH_CHANNEL_LAYER"] = args.layer
     deflate = "--ws-per-message-deflate true" if args.deflate else ""
-    with WebServer(args.port, args.workers, env, deflate) as server:
+    with WebServer(args.port, args.workers, env, deflate, log=args.server_log) as server:
         results = asyncio.run(amain(args, server))
     bad = report(args, layer_name, results)
     sys.exit(1 if bad else 0)

@@ -143,8 +143,9 @@ class WebServer:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            # uvicorn's workers are multiprocessing children (spawn): "-c from multiprocessing".
-            if b"multiprocessing" in cmdline or (self.workers == 1 and b"uvicorn" in cmdline):
+            # uvicorn's workers are multiprocessing children ("spawn_main"; not its
+            # resource tracker); a single worker is uvicorn itself.
+            if b"spawn_main" in cmdline or (self.workers == 1 and b"uvicorn" in cmdline):
                 found.append(pid)
         return found
 
