@@ -779,7 +779,8 @@ def report(args, layer_name, results):
         "write a severity change.\nDelay in ms from the start of the request (or the bare send) "
         "to arrival at each client; p99/bare against the bare phase of the same pace; "
         "post: median ms of a write; achieved: writes answered per second; GETs: the "
-        "clients' panel refreshes + resyncs (failed); CPU seconds during the phase."
+        "clients' panel refreshes + resyncs (and their failures); stuck: pages left behind "
+        "an entry they were told of; CPU seconds during the phase."
     )
     columns = ("{:>4} {:<11} {:>7} {:>7} {:>7} {:>5} {:>6} {:>9} {:>6} {:>12} {:>5} {:>14}"
                " {:>6} {:>6} {:>5}")  # fmt: skip
@@ -794,7 +795,10 @@ def report(args, layer_name, results):
             bad += c.get("5xx", 0) + c.get("errors", 0) + c.get("connect", 0) + r["failed"]
             target = "" if not r["writes"] else (args.rate if "/s" in r["path"] else "all")
             achieved = f"{r['achieved']:.1f}/{target}" if r["achieved"] != "" else ""
-            gets = f"{c.get('panel', 0)}+{c.get('resync', 0)} ({failed})"
+            gets = f"{c.get('panel', 0)}+{c.get('resync', 0)}"
+            if failed:
+                gets += f" (5xx {c.get('5xx', 0)}, 4xx {c.get('4xx', 0)}, "
+                gets += f"no answer {c.get('errors', 0)})"
             if c.get("stuck"):
                 gets += f" {c['stuck']} stuck"
             if r.get("unsettled"):
