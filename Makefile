@@ -43,8 +43,11 @@ stack: install
 		SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) PORT=$(PORT) \
 		$(VENV)/bin/honcho start -f Procfile
 
+# Needs PostgreSQL and Redis on loopback; each script creates its own database (--help).
 bench: install
-	$(PY) bench/fanout.py
+	@$(PY) -c "import aiohttp" 2>/dev/null || $(PY) -m pip install --quiet -e ".[dev,bench]"
+	$(PY) bench/fanout.py --clients 200
+	$(PY) bench/http_load.py --clients 200 --workers 1 2
 
 test: install
 	$(PY) manage.py collectstatic --noinput -v 0

@@ -176,7 +176,11 @@ if DATABASE_URL:
             "min_size": pool_min,
             "max_size": pool_max,
             # Seconds a request waits for a free connection before failing (a 500, logged).
-            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            # When the server is saturated this is where requests queue (a worker runs one
+            # thread per request in flight, each wanting a connection): 10 s turned a slow
+            # answer into a 500 for 200 clients on one worker (bench/http_load.py). A proxy
+            # gives up after 60 s; a leaked pool still fails here.
+            "timeout": env_int("DB_POOL_TIMEOUT", 30),
         }
 else:
     sqlite_path = Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3")

@@ -88,7 +88,7 @@ def test_production_pools_its_database_connections():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split(maxsplit=1) == [
         "0",
-        "{'min_size': 1, 'max_size': 7, 'timeout': 10}\n",
+        "{'min_size': 1, 'max_size': 7, 'timeout': 30}\n",
     ]
 
 
