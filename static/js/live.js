@@ -1,8 +1,10 @@
 // Live updates over the page's WebSocket (socket.js).
 //
 // In the incident room: every event carries the incident's timeline sequence number. The
-// page remembers the last one it applied; a gap, or a reconnect, fetches what was missed
-// (?after=<seq>) before going on, so nothing is lost and nothing is applied twice. Timeline
+// page remembers the last one it applied; an event that arrives ahead of the next one
+// waits a second for it (several server processes may deliver in either order), then a
+// gap, or a reconnect, fetches what was missed (?after=<seq>) before going on, so nothing
+// is lost and nothing is applied twice. Timeline
 // entries and header chips arrive as HTML rendered once per event on the server; the other
 // panels the event changes are named by the server (`panels`, incidents/panels.py; a
 // resync's X-Refresh-Panels header) and asked to refresh themselves
@@ -80,6 +82,12 @@
     const status = document.getElementById("live-status");
     let lastSeq = Number(room.dataset.lastSeq) || 0;
     let resyncing = null;
+    // Events ahead of lastSeq + 1, by seq. With several server processes, two entries
+    // committed in order may reach the page in either order: the later one waits here a
+    // moment for the missing one before the page asks the server (a resync).
+    const early = new Map();
+    let gapTimer = null;
+    const GAP_WAIT_MS = 1000;
     const connection = window.crisisSocket.open(incidentId);
 
     function setStatus(state) {
@@ -139,6 +147,25 @@
       lastSeq = payload.seq;
     }
 
+    // Apply the waiting events that now follow on; forget those already shown.
+    function drainEarly() {
+      for (const seq of [...early.keys()]) if (seq <= lastSeq) early.delete(seq);
+      while (early.has(lastSeq + 1)) {
+        const next = early.get(lastSeq + 1);
+        early.delete(lastSeq + 1);
+        apply(next);
+      }
+      clearTimeout(gapTimer);
+      gapTimer = null;
+      if (early.size && !resyncing) {
+        // Still a hole: give it a moment, then ask the server for what is missing.
+        gapTimer = setTimeout(() => {
+          gapTimer = null;
+          resync().catch(() => connection.socket && connection.socket.close());
+        }, GAP_WAIT_MS);
+      }
+    }
+
     // Fetch every entry after lastSeq (rendered for this viewer) and refresh the panels.
     function resync() {
       if (resyncing) return resyncing;
@@ -165,8 +192,9 @@
           return more && seqs.length;
         })
         .finally(() => { resyncing = null; })
-        // Far behind: the server pages what was missed; ask for the next page.
-        .then((more) => (more ? resync() : undefined));
+        // Far behind: the server pages what was missed; ask for the next page. Then the
+        // events that arrived meanwhile and follow on are applied, not fetched again.
+        .then((more) => (more ? resync() : drainEarly()));
       return resyncing;
     }
 
@@ -186,10 +214,12 @@
       }
       if (typeof payload.seq !== "number" || payload.seq <= lastSeq) return;
       if (payload.seq > lastSeq + 1 || resyncing) {
-        resync().catch(() => connection.socket && connection.socket.close());
+        early.set(payload.seq, payload);
+        if (!resyncing) drainEarly();
         return;
       }
       apply(payload);
+      if (early.size) drainEarly();
     }
 
     // "Live" only once the server says it is subscribed (a status message), not on the
@@ -209,6 +239,7 @@
 
     window.crisisLive = {
       get lastSeq() { return lastSeq; },
+      get waiting() { return early.size; },
       get socket() { return connection.socket; },
     };
   }
