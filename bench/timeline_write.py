@@ -22,8 +22,11 @@ only), how long each POST waited for the lock and then held it (from the row loc
 to the end of COMMIT), with the CPU the request's thread used meanwhile. Nobody watches the
 incident: the live event still goes through the channel layer (Redis), to no one.
 
---profile N: afterwards, N POSTs in this process through Django's test client under
-pyinstrument (the same stack minus uvicorn), and the profile's summary.
+--py-spy: samples the server process (py-spy, on-CPU samples only) while the writers post,
+and prints the share of its CPU spent in each part of a POST (a frame counts every sample
+it is on the stack of). --profile N: afterwards, N POSTs in this process through Django's
+test client under pyinstrument (wall clock; the same stack minus uvicorn, but its channel
+layer sends open a new event loop and Redis connection each, which the server does not).
 
 Bounded: each phase runs --seconds (at most 60). Needs PostgreSQL and Redis; creates the
 database if missing (never drops it) and empties its scratch table. See
@@ -52,6 +55,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 STATS_PATH = "/__bench__/lock-stats"
 TEXT = "Reposted by a journalist with 40k followers; replies are turning hostile."
 BARE_TABLE = "bench_bare_timeline"
+# The server gets this environment, not the one `prepare` gives this process for itself.
+ENVIRON = dict(os.environ)
 
 
 def parse_args():
@@ -64,6 +69,11 @@ def parse_args():
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--seconds", type=float, default=8, help="per phase (at most 60)")
     parser.add_argument("--profile", type=int, default=0, help="POSTs to profile in-process")
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample the server with py-spy during the POST phases; print where its CPU went",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.seconds = max(1.0, min(args.seconds, 60.0))
@@ -72,8 +82,10 @@ def parse_args():
 
 
 def server_env(args) -> dict:
+    """Production settings with their defaults (the database pool of DB_POOL_MAX_SIZE=10
+    per process), unless this script's own environment sets them."""
     return {
-        **os.environ,
+        **ENVIRON,
         "CRISISCELL_MODE": "production",
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
@@ -303,6 +315,55 @@ def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.2f} / {p95 * 1000:.2f}"
 
 
+# Parts of a POST, as (label, substring of a py-spy frame "function (file:line)").
+PARTS = [
+    ("event loop (uvicorn, asgiref hand-offs)", "Server.run ("),
+    ("request thread (Django, sync)", "thread_handler (asgiref/sync.py"),
+    ("  view: TimelineView.post", "post (incidents/api/views.py"),
+    ("    authentication (token)", "authenticate ("),
+    ("    visible_incident", "visible_incident ("),
+    ("    request parsing + validation", "is_valid ("),
+    ("    action timeline_add_entry", "timeline_add_entry ("),
+    ("      lock_incident (SELECT FOR UPDATE)", "lock_incident ("),
+    ("      permission check (rules.require)", "require (incidents/rules.py"),
+    ("      timeline_record", "timeline_record ("),
+    ("        next_link", "next_link ("),
+    ("        compute_hash", "compute_hash ("),
+    ("        entry INSERT", "save (incidents/models.py"),
+    ("        chains.anchor (sign + UPDATE)", "anchor (incidents/chains.py"),
+    ("          Ed25519 sign", "sign (incidents/chains.py"),
+    ("        follow_timeline", "follow_timeline ("),
+    ("      COMMIT", "DatabaseWrapper.commit ("),
+    ("      after commit: callbacks", "run_and_clear_commit_hooks ("),
+    ("        live event: build (entry_event)", "entry_event ("),
+    ("          of which render fragments", "fragments (incidents/events.py"),
+    ("        live event: channel-layer send", "_send (incidents/events.py"),
+    ("    serializers (event and answer)", "to_representation (rest_framework/serializers.py"),
+    ("  DRF + middleware around the view", None),
+]
+
+
+def spy_summary(path: Path) -> None:
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        for label, needle in PARTS:
+            if needle and needle in stack:
+                totals[label] = totals.get(label, 0) + int(count)
+    if not samples:
+        print("py-spy recorded nothing")
+        return
+    handler = totals.get(PARTS[1][0], 0)
+    totals[PARTS[-1][0]] = handler - totals.get(PARTS[2][0], 0)
+    print(f"\nServer samples holding the GIL (py-spy --gil, {samples}), share of them:")
+    for label, _needle in PARTS:
+        print(f"{label:<44} {totals.get(label, 0) / samples * 100:5.1f} %")
+
+
 def profile(args, incident_id: int, token: str) -> None:
     from django.db import connection
     from django.test import Client
@@ -335,9 +396,18 @@ def main():
     prepare_bare(args)
     server = start_server(args)
     rows = []
+    spy = spy_file = None
     try:
         run_posts(args, incident_id, tokens[:1], 2.0)  # warm-up
         lock_stats(args)
+        if args.py_spy:
+            spy_file = Path(f"/tmp/timeline_write_{args.port}.spy")  # noqa: S108
+            spy = subprocess.Popen(  # noqa: S603
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+                 str(server.pid), "--format", "raw", "--rate", "250", "--nonblocking", "--gil",
+                 "--output", str(spy_file)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         for writers in args.writers:
             cpu = process_cpu(server.pid)
             posts = run_posts(args, incident_id, tokens[:writers], args.seconds)
@@ -361,6 +431,9 @@ def main():
                 )
             )
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
         stop(server)
     print(
         f"\nTimeline POSTs against bare INSERTs, {args.seconds:g} s per phase, one incident"
@@ -375,6 +448,8 @@ def main():
         n, post, bare, ratio, cpu, wait, held, held_cpu = row
         print(f"{n} | {post:.1f} | {bare:.0f} | {ratio:.3f} | {cpu:.1f} | {wait} | {held}", end="")
         print(f" | {held_cpu}")
+    if spy_file is not None:
+        spy_summary(spy_file)
     if args.profile:
         profile(args, incident_id, tokens[0])
 

@@ -6,6 +6,7 @@ exactly as the API returns it, so the live view and the history can never disagr
 the names of the room's panels it changes (`panels`, decided in `incidents/panels.py`).
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -70,18 +71,35 @@ def fragments(entry, incident) -> dict:
     return rendered
 
 
+@functools.cache
+def _serializers():
+    """One instance of each serializer per process, its fields built once: building a
+    ModelSerializer's fields (model introspection, nested serializers) costs several times
+    the representation itself. The instances hold no data and no context, so every thread
+    may use them."""
+    from .api.serializers import IncidentStateSerializer, TimelineEntrySerializer
+
+    entry, incident = TimelineEntrySerializer(), IncidentStateSerializer()
+    entry.fields, incident.fields  # noqa: B018 - build (and keep) the fields now
+    return entry, incident
+
+
+def entry_data(entry) -> dict:
+    """The entry as the API returns it (`TimelineEntrySerializer`), for the live event and
+    the timeline POST's answer alike."""
+    return _serializers()[0].to_representation(entry)
+
+
 def entry_event(entry, incident) -> dict:
     """The live event of a committed entry: `incident` is the incident as committed (the
     header's state). Its first keys are "event", "incident_id", "seq", in that order
     (bench/fanout.py reads them from the text's first bytes)."""
-    from .api.serializers import IncidentStateSerializer, TimelineEntrySerializer
-
     return {
         "event": f"timeline.{entry.kind}",
         "incident_id": incident.pk,
         "seq": entry.seq,
-        "entry": TimelineEntrySerializer(entry).data,
-        "incident": IncidentStateSerializer(incident).data,
+        "entry": entry_data(entry),
+        "incident": _serializers()[1].to_representation(incident),
         "html": fragments(entry, incident),
         "panels": panels.entry_panels(entry.kind),
     }
