@@ -2,7 +2,7 @@
 production server take, against a bare psycopg INSERT of the same rows in the same run, and
 how long does each POST hold the incident lock?
 
-    .venv/bin/python bench/timeline_write.py [--writers 1 10] [--seconds 8]
+    .venv/bin/python bench/timeline_write.py [--writers 1 10] [--seconds 5] [--rounds 3]
         [--database-url postgres://postgres@127.0.0.1:5432/cc_writes_bench]
         [--redis-url redis://127.0.0.1:6379/6] [--port 8812] [--profile 300]
 
@@ -28,9 +28,11 @@ it is on the stack of). --profile N: afterwards, N POSTs in this process through
 test client under pyinstrument (wall clock; the same stack minus uvicorn, but its channel
 layer sends open a new event loop and Redis connection each, which the server does not).
 
-Bounded: each phase runs --seconds (at most 60). Needs PostgreSQL and Redis; creates the
-database if missing (never drops it) and empties its scratch table. See
-docs/benchmarks.md, "Timeline writes".
+Each writer count runs --rounds rounds (POST phase, then INSERT phase) and prints the
+medians, so that every ratio compares phases a few seconds apart on a shared machine.
+Bounded: each phase runs --seconds (at most 60), at most 10 rounds. Needs PostgreSQL and
+Redis; creates the database if missing (never drops it) and re-creates its scratch table.
+See docs/benchmarks.md, "Timeline writes".
 """
 
 import argparse
@@ -60,14 +62,23 @@ ENVIRON = dict(os.environ)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/cc_writes_bench"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
-    parser.add_argument("--port", type=int, default=8812)
-    parser.add_argument("--writers", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--seconds", type=float, default=8, help="per phase (at most 60)")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/cc_writes_bench",
+        help="PostgreSQL database of the run (created if missing)",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6", help="channel layer")
+    parser.add_argument("--port", type=int, default=8812, help="the server's port")
+    parser.add_argument(
+        "--writers", type=int, nargs="+", default=[1, 10], help="concurrent writers, per run"
+    )
+    parser.add_argument("--seconds", type=float, default=5, help="per phase (at most 60)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="POST and INSERT phases alternated (at most 10)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="POSTs to profile in-process")
     parser.add_argument(
         "--py-spy",
@@ -77,6 +88,7 @@ def parse_args():
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.seconds = max(1.0, min(args.seconds, 60.0))
+    args.rounds = max(1, min(args.rounds, 10))
     args.writers = [max(1, min(n, 50)) for n in args.writers]
     return args
 
@@ -387,6 +399,35 @@ def profile(args, incident_id: int, token: str) -> None:
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
+def measure(args, server, incident_id: int, tokens: list[str]) -> tuple:
+    """--rounds alternations of a POST phase and a bare INSERT phase: each round's ratio
+    compares two phases a few seconds apart, and the medians smooth a shared machine."""
+    posts, bares, ratios, cpus, samples = [], [], [], [], []
+    for _round in range(args.rounds):
+        cpu = process_cpu(server.pid)
+        result = run_posts(args, incident_id, tokens, args.seconds)
+        cpu = process_cpu(server.pid) - cpu
+        if result["errors"]:
+            sys.exit(f"POSTs failed: {result['errors'][:5]}")
+        samples += lock_stats(args)
+        bare = run_bare(args, len(tokens), args.seconds)
+        posts.append(result["count"] / result["elapsed"])
+        bares.append(bare["count"] / bare["elapsed"])
+        ratios.append(posts[-1] / bares[-1])
+        cpus.append(cpu / max(result["count"], 1) * 1000)
+    median = statistics.median
+    return (
+        len(tokens),
+        median(posts),
+        median(bares),
+        median(ratios),
+        median(cpus),
+        ms([s[0] for s in samples]),
+        ms([s[1] for s in samples]),
+        ms([s[2] for s in samples]),
+    )
+
+
 def main():
     args = parse_args()
     if args.serve:
@@ -409,35 +450,15 @@ def main():
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         for writers in args.writers:
-            cpu = process_cpu(server.pid)
-            posts = run_posts(args, incident_id, tokens[:writers], args.seconds)
-            cpu = process_cpu(server.pid) - cpu
-            if posts["errors"]:
-                sys.exit(f"POSTs failed: {posts['errors'][:5]}")
-            samples = lock_stats(args)
-            bare = run_bare(args, writers, args.seconds)
-            post_rate = posts["count"] / posts["elapsed"]
-            bare_rate = bare["count"] / bare["elapsed"]
-            rows.append(
-                (
-                    writers,
-                    post_rate,
-                    bare_rate,
-                    post_rate / bare_rate,
-                    cpu / max(posts["count"], 1) * 1000,
-                    ms([s[0] for s in samples]),
-                    ms([s[1] for s in samples]),
-                    ms([s[2] for s in samples]),
-                )
-            )
+            rows.append(measure(args, server, incident_id, tokens[:writers]))
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=30)
         stop(server)
     print(
-        f"\nTimeline POSTs against bare INSERTs, {args.seconds:g} s per phase, one incident"
-        " (times: median / p95 ms)"
+        f"\nTimeline POSTs against bare INSERTs, {args.rounds} x {args.seconds:g} s per phase,"
+        " one incident (rates, ratio, CPU: median of the rounds; times: median / p95 ms)"
     )
     header = (
         "writers", "POSTs/s", "INSERTs/s", "ratio", "server CPU ms/POST",
