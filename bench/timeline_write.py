@@ -37,6 +37,7 @@ See docs/benchmarks.md, "Timeline writes".
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import signal
@@ -57,6 +58,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 STATS_PATH = "/__bench__/lock-stats"
 TEXT = "Reposted by a journalist with 40k followers; replies are turning hostile."
 BARE_TABLE = "bench_bare_timeline"
+BARE_PHASES = itertools.count(1)  # each bare phase writes an incident id of its own
 # The server gets this environment, not the one `prepare` gives this process for itself.
 ENVIRON = dict(os.environ)
 
@@ -281,6 +283,7 @@ def run_bare(args, writers: int, seconds: float) -> dict:
     counts = [0] * writers
     barrier = threading.Barrier(writers + 1)
     deadline = [0.0]
+    incident_id = next(BARE_PHASES)
     insert = (
         f"INSERT INTO {BARE_TABLE} (incident_id, seq, kind, text, actor_id, occurred_at,"  # noqa: S608
         " recorded_at, key_event, data, prev_hash, hash)"
@@ -295,7 +298,7 @@ def run_bare(args, writers: int, seconds: float) -> dict:
             while time.monotonic() < deadline[0]:
                 seq += 1
                 digest = hashlib.sha256(f"{phase}{prev}{seq}".encode()).hexdigest()
-                db.execute(insert, [writers, seq, TEXT, index + 1, Jsonb({}), prev, digest])
+                db.execute(insert, [incident_id, seq, TEXT, index + 1, Jsonb({}), prev, digest])
                 prev = digest
                 counts[index] += 1
 
