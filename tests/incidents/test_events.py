@@ -166,3 +166,17 @@ def test_entries_recorded_in_one_transaction_each_send_their_own_event_in_order(
         ("Renamed", 4),
     ]
     assert [call for call in under_transaction if call[1]] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_statement_actions_build_their_events_after_commit_too(
+    incident, make_statement, listener, under_transaction
+):
+    make_statement(state="published")
+    payloads = [json.loads(message["text"]) for message in listener()]
+    published = [p for p in payloads if p["event"] == "timeline.statement_published"]
+    assert len(published) == 1
+    # Publication stops the countdown: the event's header is the committed incident.
+    assert published[0]["incident"]["first_response_at"] is not None
+    assert [p["seq"] for p in payloads] == sorted(p["seq"] for p in payloads)
+    assert under_transaction and [call for call in under_transaction if call[1]] == []
