@@ -112,7 +112,9 @@ def timeline_record(
     key_event: bool = False,
 ) -> TimelineEntry:
     """Append one entry to the incident's hash chain. The caller holds the incident lock
-    (see `_locked`), which makes `seq` gap-free and the chain linear."""
+    (`lock_incident`), which makes `seq` gap-free and the chain linear. Only the writes and
+    the hash link happen here: the live event is built and sent after COMMIT
+    (`events.publish_entry` just registers it), so nothing is rendered under the lock."""
     now = timezone.now()
     seq, prev_hash = next_link(TimelineEntry.objects.filter(incident=incident))
     entry = TimelineEntry(
@@ -135,7 +137,7 @@ def timeline_record(
         head=entry.hash,
         prev_head=prev_hash,
     )
-    events.publish_entry(entry, incident)
+    events.publish_entry(entry, incident)  # registers; built and sent after COMMIT
     extensions.follow_timeline(entry, incident)  # e.g. a task the entry completes
     return entry
 

@@ -6,6 +6,7 @@ exactly as the API returns it, so the live view and the history can never disagr
 the names of the room's panels it changes (`panels`, decided in `incidents/panels.py`).
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -55,7 +56,8 @@ def session_tag(session_key: str) -> str:
 def fragments(entry, incident) -> dict:
     """The HTML every watcher needs, rendered once per event and language (not once per
     recipient): the timeline entry and the header's chips and countdown. Times are in the
-    site's zone; the page re-localizes them to the viewer's."""
+    site's zone; the page re-localizes them to the viewer's. Called after commit only
+    (`publish_entry`): never while the incident lock is held."""
     rendered = {}
     with timezone.override(settings.TIME_ZONE):
         for code, _name in settings.LANGUAGES:
@@ -69,15 +71,35 @@ def fragments(entry, incident) -> dict:
     return rendered
 
 
-def entry_event(entry, incident) -> dict:
+@functools.cache
+def _serializers():
+    """One instance of each serializer per process, its fields built once: building a
+    ModelSerializer's fields (model introspection, nested serializers) costs several times
+    the representation itself. The instances hold no data and no context, so every thread
+    may use them."""
     from .api.serializers import IncidentStateSerializer, TimelineEntrySerializer
 
+    entry, incident = TimelineEntrySerializer(), IncidentStateSerializer()
+    entry.fields, incident.fields  # noqa: B018 - build (and keep) the fields now
+    return entry, incident
+
+
+def entry_data(entry) -> dict:
+    """The entry as the API returns it (`TimelineEntrySerializer`), for the live event and
+    the timeline POST's answer alike."""
+    return _serializers()[0].to_representation(entry)
+
+
+def entry_event(entry, incident) -> dict:
+    """The live event of a committed entry: `incident` is the incident as committed (the
+    header's state). Its first keys are "event", "incident_id", "seq", in that order
+    (bench/fanout.py reads them from the text's first bytes)."""
     return {
         "event": f"timeline.{entry.kind}",
         "incident_id": incident.pk,
         "seq": entry.seq,
-        "entry": TimelineEntrySerializer(entry).data,
-        "incident": IncidentStateSerializer(incident).data,
+        "entry": entry_data(entry),
+        "incident": _serializers()[1].to_representation(incident),
         "html": fragments(entry, incident),
         "panels": panels.entry_panels(entry.kind),
     }
@@ -111,15 +133,57 @@ def members_changed(kind: str, data: dict) -> set[int]:
 def publish_entry(entry, incident) -> None:
     """After commit: the entry's live event to the incident's watchers and, when it changed
     someone's membership, MEMBERSHIPS_CHANGED to that person (their dashboard and inbox,
-    which sockets watch the incident)."""
-    publish_on_commit(incident.pk, entry_event(entry, incident))
+    which sockets watch the incident).
+
+    Called under the incident lock (`actions.timeline_record`), so it only registers: the
+    event is serialized and rendered after COMMIT, from the stored entry (append-only: the
+    object is the committed row) and the incident re-read once per commit (the committed
+    header state, whatever the action changed after recording). An action that records
+    several entries sends one event per entry, each with its own entry and `seq`, in the
+    order they were written."""
+    batch = _CommitBatch.current()
+    transaction.on_commit(lambda: batch.publish(entry, incident.pk))
     for user_id in sorted(members_changed(entry.kind, entry.data or {})):
         transaction.on_commit(lambda uid=user_id: publish_user_signal(uid, MEMBERSHIPS_CHANGED))
 
 
+class _CommitBatch:
+    """The live events of one transaction: reads each incident once, after the commit,
+    for all the entries the transaction recorded on it. Kept on the (thread-local) database
+    connection; a batch whose commit has run is never reused, and one whose transaction
+    rolled back has read nothing, so the next transaction may take it over."""
+
+    def __init__(self):
+        self.committed: dict[int, object] = {}
+        self.started = False
+
+    @classmethod
+    def current(cls) -> "_CommitBatch":
+        connection = transaction.get_connection()
+        batch = getattr(connection, "_live_commit_batch", None)
+        if batch is None or batch.started:
+            batch = connection._live_commit_batch = cls()
+        return batch
+
+    def publish(self, entry, incident_id: int) -> None:
+        from .models import Incident
+
+        self.started = True
+        try:
+            if incident_id not in self.committed:
+                self.committed[incident_id] = Incident.objects.get(pk=incident_id)
+            payload = entry_event(entry, self.committed[incident_id])
+        except Exception:
+            # The write is committed (the timeline holds it); clients resync with ?after=.
+            logger.exception("Could not build the live event of incident %s", incident_id)
+            return
+        _publish(incident_id, payload)
+
+
 def publish_on_commit(incident_id: int, payload: dict) -> None:
     """Send `payload` to everyone watching the incident, only once the transaction commits:
-    a rolled-back action must never have been seen live."""
+    a rolled-back action must never have been seen live. `payload` is built by the caller,
+    often under a lock: a few ids and names only (signals); it is encoded after commit."""
     transaction.on_commit(lambda: _publish(incident_id, payload))
 
 

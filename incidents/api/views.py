@@ -16,7 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from .. import actions, rules, selectors
+from .. import actions, events, rules, selectors
 from ..models import Incident, Membership
 from .parsers import DEFAULT_PARSERS
 from .serializers import (
@@ -260,7 +260,7 @@ class TimelineView(APIView):
         entry = actions.timeline_add_entry(
             incident=incident, actor=request.user, **serializer.validated_data
         )
-        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(events.entry_data(entry), status=status.HTTP_201_CREATED)
 
 
 def _int_param(params, name) -> int | None:
