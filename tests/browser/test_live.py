@@ -195,3 +195,44 @@ def test_a_handshake_the_server_cannot_subscribe_shows_paused_and_retries(signed
         expect(tab.locator("#live-status")).to_have_attribute("data-state", "live", timeout=10_000)
     finally:
         channel_layers.set("default", previous)
+
+
+def test_events_arriving_out_of_order_are_applied_in_order_without_a_resync(
+    signed_in, room, monkeypatch
+):
+    """Two web workers may deliver two committed entries in either order: the page waits
+    for the missing one instead of asking the server for it."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from incidents import events
+
+    incident, lead, drafter = room
+    tab = signed_in(drafter)
+    open_room(tab, incident)
+    resyncs = []
+    tab.on("request", lambda r: "after=" in r.url and resyncs.append(r.url))
+
+    held = []
+    monkeypatch.setattr(events, "_send", lambda group, message, what: held.append((group, message)))
+
+    def write():
+        for text in ("first of two", "second of two"):
+            actions.timeline_add_entry(incident=incident, actor=lead, kind="note", text=text)
+
+    outside_the_browser_loop(write)
+    monkeypatch.undo()
+    entries = [(g, m) for g, m in held if m.get("seq")]
+    assert [m["seq"] for _g, m in entries] == sorted(m["seq"] for _g, m in entries)
+
+    def deliver_reversed():
+        layer = get_channel_layer()
+        for group, message in reversed(entries):
+            async_to_sync(layer.group_send)(group, message)
+
+    outside_the_browser_loop(deliver_reversed)
+    notes = tab.locator("#timeline li.entry .entry-text")
+    expect(notes.first).to_have_text("second of two")
+    assert notes.all_inner_texts()[:2] == ["second of two", "first of two"]
+    assert tab.evaluate("window.crisisLive.waiting") == 0
+    assert resyncs == []
