@@ -14,6 +14,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -53,6 +54,27 @@ def session_tag(session_key: str) -> str:
     return hashlib.sha256(f"session:{session_key}".encode()).hexdigest()[:24]
 
 
+# Rendered entries are kept this long in each process's cache (an entry never changes).
+ENTRY_HTML_SECONDS = 3600
+
+
+def entries_html(entries, language: str) -> str:
+    """The entries' HTML in `language`, times in the site's zone marked for the page to
+    re-localize (`data-local`): the same for every viewer, so each entry is rendered once
+    per language and process and kept in the default cache, keyed by its hash (entries are
+    append-only). A live event fills it; the resyncs of many pages after a blip read it."""
+    keys = {f"entry-html:{e.incident_id}:{e.seq}:{e.hash}:{language}": e for e in entries}
+    found = cache.get_many(keys)
+    missing = {key: entry for key, entry in keys.items() if key not in found}
+    if missing:
+        with timezone.override(settings.TIME_ZONE), translation.override(language):
+            for key, entry in missing.items():
+                context = {"entry": entry, "live": True}
+                found[key] = render_to_string("incidents/_entry.html", context)
+        cache.set_many({key: found[key] for key in missing}, ENTRY_HTML_SECONDS)
+    return "".join(found[key] for key in keys)
+
+
 def fragments(entry, incident) -> dict:
     """The HTML every watcher needs, rendered once per event and language (not once per
     recipient): the timeline entry and the header's chips and countdown. Times are in the
@@ -64,7 +86,7 @@ def fragments(entry, incident) -> dict:
             with translation.override(code):
                 context = {"entry": entry, "incident": incident, "live": True}
                 rendered[code] = {
-                    "entry": render_to_string("incidents/_entry.html", context),
+                    "entry": entries_html([entry], code),
                     "chips": render_to_string("incidents/_chips.html", context),
                     "countdown": render_to_string("incidents/_countdown.html", context),
                 }

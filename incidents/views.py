@@ -12,14 +12,15 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import actions, extensions, panels, permissions, rules, selectors
+from . import actions, events, extensions, panels, permissions, rules, selectors
 from .errors import DomainError
 from .forms import (
     HandOverForm,
@@ -184,8 +185,10 @@ def timeline_panel(request, pk):
         # bounded page at a time (it asks again while X-Timeline-More says so), and the
         # panels their live events would have refreshed.
         entries, more = selectors.entries_after(incident, int(after), RESYNC_PAGE)
-        context = {"incident": incident, "entries": entries, "has_more": False}
-        response = render(request, "incidents/_timeline_entries.html", context)
+        # The live events' own fragments (rendered once per entry and language, cached):
+        # a resync storm of many pages costs one render per entry, not one per page.
+        html = events.entries_html(entries, translation.get_language())
+        response = HttpResponse(html)
         response[panels.RESYNC_HEADER] = ", ".join(panels.panels_for(e.kind for e in entries))
         response[MORE_HEADER] = "true" if more else "false"
         return response

@@ -184,3 +184,31 @@ def test_a_conflict_to_merge_is_not_refreshed_under_the_editor(
     assert "My text." in html
     assert panels.STATEMENT not in named_panels(html)
     assert f'data-live-incident="{incident.pk}"' in html  # still live for presence
+
+
+def test_resyncs_render_each_entry_once_per_language(incident, lead, drafter, observer, client):
+    """After a blip every page resyncs the same entries: each is rendered once per
+    language and process (the live event's own fragments, cached), not once per page."""
+    from django.core.cache import cache
+    from django.test.signals import template_rendered
+
+    cache.clear()
+    start = TimelineEntry.objects.filter(incident=incident).order_by("-seq").first().seq
+    for n in range(3):
+        actions.timeline_add_entry(incident=incident, actor=drafter, kind="note", text=f"n{n}")
+    rendered = []
+
+    def record(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        bodies = []
+        for user in (lead, drafter, observer):
+            client.force_login(user)
+            bodies.append(resync(client, incident, start).content.decode())
+    finally:
+        template_rendered.disconnect(record)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0].count("data-local") == 3 and "n2" in bodies[0]
+    assert rendered.count("incidents/_entry.html") <= 3
