@@ -19,7 +19,10 @@ connect all at once. Reported:
   means for the page, and the only completion the code before has;
 - idle msgs/s: presence messages received by all clients together per second, over
   `--idle` seconds once everyone is connected (the refresh period is 20 s: use >= 40);
-- server CPU during the idle window, in % of one core.
+- server CPU during the idle window, in % of one core;
+- the same-run baseline: the same N people open their own socket (ws/me/, the same
+  authentication and access check, no presence) at once, on the same server first: the
+  part of "connected" that is not presence.
 Bounded in time: each phase gives up after --timeout seconds and says so.
 """
 
@@ -27,11 +30,10 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,11 +103,9 @@ def start_server(args, env) -> subprocess.Popen:
     server = subprocess.Popen(cmd, cwd=args.code, env={**os.environ, **env})  # noqa: S603
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/accounts/login/", timeout=1)
+        try:  # listening (a page would need the collected static files)
+            socket.create_connection(("127.0.0.1", args.port), timeout=1).close()
             return server
-        except urllib.error.HTTPError:
-            return server  # it answers
         except OSError:
             time.sleep(0.2)
     server.kill()
@@ -208,6 +208,37 @@ async def run_watchers(args, incident_id: int, cookies: list[str], server_pid: i
     return result
 
 
+async def bare_connects(args, cookies) -> float | None:
+    """The same-run baseline: the same N people open their own socket (ws/me/: the same
+    authentication and access check, no presence) all at once; seconds until every one has
+    been told it is live, None past --timeout."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{args.port}/ws/me/"
+    origin = f"http://127.0.0.1:{args.port}"
+
+    async def one(cookie):
+        ws = await websockets.connect(
+            url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"},
+            open_timeout=args.timeout, ping_interval=None,
+        )  # fmt: skip
+        async for raw in ws:
+            if json.loads(raw).get("type") == "status":
+                return ws
+
+    start = time.monotonic()
+    try:
+        sockets = await asyncio.wait_for(
+            asyncio.gather(*(one(cookie) for _user, cookie in cookies)), args.timeout
+        )
+    except TimeoutError:
+        return None
+    elapsed = time.monotonic() - start
+    for ws in sockets:
+        await ws.close()
+    return elapsed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--watchers", type=int, nargs="+", default=[50, 100, 200])
@@ -228,7 +259,9 @@ def main():
         incident_id, cookies = make_room(n)
         server = start_server(args, env)
         try:
+            bare = asyncio.run(bare_connects(args, cookies))
             result = asyncio.run(run_watchers(args, incident_id, cookies, server.pid))
+            result["bare"] = bare
         finally:
             server.terminate()
             server.wait(timeout=15)
@@ -240,11 +273,14 @@ def main():
 
     print()
     print(f"Presence, {args.label or args.code}, idle window {args.idle:.0f} s")
-    print("| watchers | roster received by all | all know everyone | idle msgs/s "
-          "| msgs/s per watcher | server CPU idle | errors |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    print("| watchers | roster received by all | all know everyone | bare connect (ws/me/) "
+          "| everyone / bare | idle msgs/s | msgs/s per watcher | server CPU idle "
+          "| errors |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for n, r in rows:
+        ratio = f"{r['everyone'] / r['bare']:.1f}" if r["everyone"] and r["bare"] else "-"
         print(f"| {n} | {seconds(r['roster'])} | {seconds(r['everyone'])} | "
+              f"{seconds(r['bare'])} | {ratio} | "
               f"{r['idle_rate']:.1f} | {r['idle_rate'] / n:.2f} | {r['idle_cpu']:.0f}% "
               f"| {r['errors']} |")  # fmt: skip
 
