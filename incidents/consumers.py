@@ -58,6 +58,7 @@ LAYER_EVENTS = {
     "session.ended",
     "presence.here",
     "presence.left",
+    "presence.roster",
     "presence.tick",
     "user.tick",
 }
@@ -251,6 +252,7 @@ class IncidentConsumer(LiveConsumer):
         self.incident_id = int(self.scope["url_route"]["kwargs"]["pk"])
         # Presence state of this socket (one per open page).
         self.conn = secrets.token_urlsafe(9)
+        self.since = presence.roster_clock()  # orders the roster (shared by processes)
         self.editing = None
         self.pending = presence.NOTHING
         self.budget = presence.Budget()
@@ -264,15 +266,27 @@ class IncidentConsumer(LiveConsumer):
         ]
 
     async def _started(self):
-        await self._announce(hello=True)
+        """Record this socket in the roster and send the page the whole roster (one
+        message, read in the same step, unless it lists nobody else); then tell the others
+        (one delta). Nobody answers: what they would say is in the roster."""
+        entries = await _registry(presence.mark_here)(
+            self.incident_id, self.user.pk, self.conn, entry=self._entry(), read=True
+        )
+        if self.closed:
+            return
+        roster = presence.roster_message(entries, presence.roster_clock())
+        copy = presence.roster_for(roster, self.user.pk)
+        if copy is not None:
+            await self.send_json(copy)
+        await self._send_here()
 
     async def _stopping(self):
+        await _registry(presence.mark_left)(self.incident_id, self.user.pk, self.conn)
         group = events.presence_group(self.incident_id)
         try:
             await self.channel_layer.group_send(group, presence.left_message(self.conn, self.user))
         except Exception:
             logger.warning("Could not announce a departure on incident %s", self.incident_id)
-        await _registry(presence.mark_left)(self.incident_id, self.user.pk, self.conn)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Clients send only tiny presence messages: anything else is dropped undecoded."""
@@ -307,34 +321,47 @@ class IncidentConsumer(LiveConsumer):
     # Presence
 
     async def presence_here(self, message):
+        """A delta: someone arrived or changed what they edit."""
         if message["user"] == self.user.pk:
             return  # yourself, from this page or another one
-        if not await self._may_forward():
-            return
-        await self.send_json(presence.for_client(message))
-        if message["reply_to"]:
-            reply = presence.here_message(self.conn, self.user, self.editing)
-            try:
-                await self.channel_layer.send(message["reply_to"], reply)
-            except Exception:
-                await self._layer_lost()
+        if await self._may_forward():
+            await self.send_json(presence.for_client(message))
 
     async def presence_left(self, message):
         if message["user"] != self.user.pk and await self._may_forward():
             await self.send_json(presence.for_client(message))
 
+    async def presence_roster(self, message):
+        """The incident's periodic roster (one per incident per period, not per socket)."""
+        copy = presence.roster_for(message, self.user.pk)
+        if copy is not None and await self._may_forward():
+            await self.send_json(copy)
+
     async def presence_tick(self, message):
         """Sent to itself every REFRESH_SECONDS, so it runs in turn with the other messages.
         It came through the layer: if the layer was lost, it is back. It also re-checks
         access when the last check is old, so a silent incident does not keep a socket
-        open for someone who lost access."""
+        open for someone who lost access. Then it renews this socket's roster entry, and
+        sends the roster to the incident's pages if no socket did in this period."""
         if not await self._may_forward():
             return
         if self.pending is not presence.NOTHING:
             wanted, self.pending = self.pending, presence.NOTHING
-            if await self._set_editing(wanted):
-                return  # that was an announcement already
-        await self._announce()
+            await self._set_editing(wanted)
+        if self.closed:
+            return
+        roster = await _registry(presence.refresh)(
+            self.incident_id, self.user.pk, self.conn, self._entry()
+        )
+        if roster is None or self.closed:
+            return
+        try:
+            await self.channel_layer.group_send(events.presence_group(self.incident_id), roster)
+        except Exception:
+            await self._layer_lost()
+
+    def _entry(self) -> dict:
+        return {**presence.entry(self.conn, self.user, self.editing), "since": self.since}
 
     async def _set_editing(self, wanted) -> bool:
         """Claim (or release) a statement; True if it changed and was announced."""
@@ -346,15 +373,21 @@ class IncidentConsumer(LiveConsumer):
         await self._announce()
         return True
 
-    async def _announce(self, hello=False):
-        reply_to = self.channel_name if hello else None
-        message = presence.here_message(self.conn, self.user, self.editing, reply_to)
+    async def _announce(self):
+        """Record this socket's new state in the roster, then send the delta."""
+        if self.closed:
+            return  # a late announcement must not outlive the goodbye
+        await _registry(presence.mark_here)(
+            self.incident_id, self.user.pk, self.conn, entry=self._entry()
+        )
+        await self._send_here()
+
+    async def _send_here(self):
+        message = presence.here_message(self.conn, self.user, self.editing)
         try:
             await self.channel_layer.group_send(events.presence_group(self.incident_id), message)
         except Exception:
             await self._layer_lost()
-        if not self.closed:  # a late announcement must not outlive the goodbye
-            await _registry(presence.mark_here)(self.incident_id, self.user.pk, self.conn)
 
     # Access
 
@@ -399,7 +432,7 @@ class UserConsumer(LiveConsumer):
     async def _not_for_me(self, message):
         """Presence goes to the incident's pages (events.presence_group), not here."""
 
-    presence_here = presence_left = presence_tick = _not_for_me
+    presence_here = presence_left = presence_roster = presence_tick = _not_for_me
 
     async def incident_event(self, message):
         # Messages of the person's group carry no incident; an incident's carry its id.

@@ -1,20 +1,35 @@
 """Presence: who has an incident open right now, and which statement each is editing.
 
-Ephemeral by design, nothing is stored. Every open page's WebSocket (IncidentConsumer)
-announces itself to the incident's group on connect, answers each newcomer with its own
-state, announces itself again every REFRESH_SECONDS while open and says goodbye on close.
-Clients drop an entry that has not been refreshed for a minute (static/js/presence.js), so
-a server process that dies without saying goodbye leaves no ghost behind.
+Ephemeral by design, nothing is stored in the database. One roster per incident is kept
+in the `presence` cache's store (Redis in production, the process's memory in the embedded
+mode): one entry per open socket (IncidentConsumer), each with its own expiry. Traffic
+grows linearly with the number of watchers:
+
+- on connect a socket writes its entry and reads the roster in one step, sends it to its
+  own page (one message) and a delta (`presence.here`) to the incident's presence group;
+  nobody answers;
+- a change of the statement it edits is a delta (`presence.here`), a close is one
+  (`presence.left`);
+- every REFRESH_SECONDS each socket renews its own entry's expiry (one cheap write), and
+  the first socket of the incident whose refresh claims the period (an atomic
+  set-if-absent) sends the whole roster to the group: one message per incident per period,
+  whatever the number of watchers.
+
+Entries expire after PRESENT_SECONDS without renewal, so a server process that dies
+without saying goodbye leaves no ghost; browsers also drop entries that no roster or delta
+confirmed for a minute (static/js/presence.js).
 
 The refresh comes from the server rather than from a client timer: browsers throttle the
 timers of background tabs (to one a minute in Chrome), which would make people flicker in
 and out of the list; the ASGI server's own pings already close sockets whose peer is gone.
 
 Clients only ever send {"editing": <statement id or null>}. Everything here is
-validation of that message and the shape of the presence messages.
+validation of that message, the roster's store and the shape of the presence messages.
 """
 
+import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from importlib import import_module
@@ -28,7 +43,8 @@ from . import extensions, permissions
 from .models import OPEN_STATUSES, Incident, Membership, TimelineEntry
 from .people import display_name, initials
 
-# Seconds between two announcements of an open socket. Clients forget entries after 60 s.
+# Seconds between two renewals of an open socket's roster entry, and between two rosters
+# sent to an incident's pages. Entries expire (and clients forget them) after 60 s.
 REFRESH_SECONDS = 20.0
 # Editing changes a client may send at once, then one per REFILL_SECONDS. A change over the
 # budget is kept and applied at the next refresh: the last one always wins, just later.
@@ -191,94 +207,305 @@ def is_editable(incident_id: int, statement_id: int) -> bool:
 # timeline events by their "type" and their lack of a timeline "seq".
 
 
-def here_message(conn: str, user, editing: int | None, reply_to: str | None = None) -> dict:
-    """Announce a socket to the group. With `reply_to` (on connect) every other socket
-    answers that channel with its own state, so the newcomer learns who is there."""
+def entry(conn: str, user, editing: int | None) -> dict:
+    """One socket's roster entry: {"conn", "user", "name", "initials", "editing"}."""
     return {
-        "type": "presence.here",
         "conn": conn,
         "user": user.pk,
         "name": display_name(user),
         "initials": initials(user),
         "editing": editing,
-        "reply_to": reply_to,
     }
 
 
+def here_message(conn: str, user, editing: int | None) -> dict:
+    """The delta for a socket that arrived or changed the statement it edits."""
+    return {"type": "presence.here", **entry(conn, user, editing)}
+
+
 def left_message(conn: str, user) -> dict:
+    """The delta for a socket that closed."""
     return {"type": "presence.left", "conn": conn, "user": user.pk}
 
 
-def for_client(message: dict) -> dict:
-    """The browser's copy of a presence message: no channel names, no timeline seq."""
+def roster_message(entries: list[dict], at: float) -> dict:
+    """The whole roster as one message: the first MAX_ROSTER entries (those editing first,
+    then by arrival), `more`, the number of people with no entry among them, and `at`,
+    when it was read (epoch seconds)."""
+    ordered = sorted(entries, key=lambda e: (e["editing"] is None, e.get("since", 0), e["conn"]))
+    shown = [{key: e[key] for key in ENTRY_FIELDS} for e in ordered[:MAX_ROSTER]]
+    shown_users = {e["user"] for e in shown}
+    more = len({e["user"] for e in ordered[MAX_ROSTER:]} - shown_users)
+    return {"type": "presence.roster", "entries": shown, "more": more, "at": at}
+
+
+def for_client(message: dict, *, me: int | None = None) -> dict:
+    """The browser's copy of a presence message: no channel names, no timeline seq.
+    For a roster, `more` leaves out the recipient (`me`) when they are among those not
+    shown: the page never counts yourself."""
     event = message["type"].removeprefix("presence.")
+    if event == "roster":
+        more = message["more"]
+        if me is not None and more and me not in {e["user"] for e in message["entries"]}:
+            more -= 1
+        return {
+            "type": "presence",
+            "event": "roster",
+            "entries": message["entries"],
+            "more": more,
+            "at": message["at"],
+        }
     fields = ["conn", "user"]
     if event == "here":
         fields += ["name", "initials", "editing"]
     return {"type": "presence", "event": event, **{key: message[key] for key in fields}}
 
 
-# The registry: who has an incident open now, readable from any process (notifications
-# stay quiet by e-mail and chat for someone looking at the room). The `presence` cache
-# (Redis in production, the process's memory in the embedded mode) holds one entry per
-# incident and person: {connection id: expiry (epoch seconds)}, refreshed with each
-# announcement and forgotten after PRESENT_SECONDS, as the browsers forget a silent socket.
-# Two tabs of one person opening at once may overwrite each other's entry; the next
-# refresh (REFRESH_SECONDS) puts it back.
+def roster_for(message: dict, me: int) -> dict | None:
+    """The browser's copy of a roster for person `me`, or None when it lists nobody else
+    (being alone is what the page assumes: a lone socket hears nothing, as before)."""
+    copy = for_client(message, me=me)
+    if copy["more"] or any(e["user"] != me for e in copy["entries"]):
+        return copy
+    return None
+
+
+# The roster's store, readable from any process (notifications also stay quiet by e-mail
+# and chat for someone looking at the room: present_users). One hash per incident,
+# `presence:<incident>:roster` in the `presence` cache's Redis, one field per socket (its
+# connection id), whose value is its entry with `until` (epoch seconds) and `since`; each
+# socket writes only its own field, with atomic hash operations, so two processes never
+# lose each other's entries. Expired entries are skipped by readers and removed by the
+# roster's sender (only if unchanged since read); the whole hash expires PRESENT_SECONDS
+# after its last write. The embedded mode (a locmem cache, one process) keeps the same
+# structure in the process's memory.
 PRESENT_SECONDS = 60.0
 CACHE_ALIAS = "presence"
+# At most this many entries in one roster message; the people beyond are only counted.
+MAX_ROSTER = 100
+ENTRY_FIELDS = ("conn", "user", "name", "initials", "editing")
 
 
-def _presence_key(incident_id: int, user_id: int) -> str:
-    return f"presence:{incident_id}:{user_id}"
+def _roster_key(incident_id: int) -> str:
+    return f"presence:{incident_id}:roster"
 
 
-def _update(incident_id: int, user_id: int, conn: str, here: bool, now: float) -> None:
+def _period_key(incident_id: int, now: float) -> str:
+    return f"presence:{incident_id}:sent:{int(now // REFRESH_SECONDS)}"
+
+
+# The roster's clock, epoch seconds (shared by the processes; tests move it on).
+roster_clock = time.time
+
+
+class _RedisStore:
+    """The roster in Redis (the `presence` cache's own connection pool)."""
+
+    # Delete a field only if it still holds the value read: an entry renewed meanwhile stays.
+    FORGET = (
+        "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+        "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0"
+    )
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def _client(self, key):
+        return self.cache._cache.get_client(key, write=True)
+
+    def write(self, key: str, field: str, value: str, ttl: float, *, read=False):
+        pipe = self._client(key).pipeline(transaction=True)
+        pipe.hset(key, field, value)
+        pipe.expire(key, int(ttl) + 1)
+        if read:
+            pipe.hgetall(key)
+        result = pipe.execute()
+        return _decoded(result[2]) if read else None
+
+    def read(self, key: str) -> dict[str, str]:
+        return _decoded(self._client(key).hgetall(key))
+
+    def remove(self, key: str, field: str) -> None:
+        self._client(key).hdel(key, field)
+
+    def forget(self, key: str, stale: dict[str, str]) -> None:
+        client = self._client(key)
+        for field, value in stale.items():
+            client.eval(self.FORGET, 1, key, field, value)
+
+    def claim(self, key: str, seconds: float) -> bool:
+        return bool(self._client(key).set(key, 1, nx=True, px=max(1, int(seconds * 1000))))
+
+
+def _decoded(raw: dict) -> dict[str, str]:
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }
+
+
+class _MemoryStore:
+    """The same in the process's memory, for the embedded mode's locmem cache."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.claims: dict[str, float] = {}
+
+    def write(self, key, field, value, ttl, *, read=False):
+        with self.lock:
+            fields = self.hashes.setdefault(key, {})
+            fields[field] = value
+            return dict(fields) if read else None
+
+    def read(self, key):
+        with self.lock:
+            return dict(self.hashes.get(key, {}))
+
+    def remove(self, key, field):
+        with self.lock:
+            fields = self.hashes.get(key, {})
+            fields.pop(field, None)
+            if not fields:
+                self.hashes.pop(key, None)
+
+    def forget(self, key, stale):
+        with self.lock:
+            fields = self.hashes.get(key, {})
+            for field, value in stale.items():
+                if fields.get(field) == value:
+                    del fields[field]
+            if not fields:
+                self.hashes.pop(key, None)
+
+    def claim(self, key, seconds):
+        now = time.monotonic()
+        with self.lock:
+            if self.claims.get(key, 0) > now:
+                return False
+            self.claims = {k: until for k, until in self.claims.items() if until > now}
+            self.claims[key] = now + seconds
+            return True
+
+
+_memory = _MemoryStore()
+
+
+def _store():
+    """(store, the key maker) for the `presence` cache as configured now."""
+    from django.core.cache.backends.redis import RedisCache
+
     cache = caches[CACHE_ALIAS]
-    key = _presence_key(incident_id, user_id)
-    conns = {c: until for c, until in (cache.get(key) or {}).items() if until > now}
-    if here:
-        conns[conn] = now + PRESENT_SECONDS
-    else:
-        conns.pop(conn, None)
-    if conns:
-        cache.set(key, conns, timeout=PRESENT_SECONDS)
-    else:
-        cache.delete(key)
+    store = _RedisStore(cache) if isinstance(cache, RedisCache) else _memory
+    return store, cache.make_key
 
 
-def mark_here(incident_id: int, user_id: int, conn: str, *, now: float | None = None) -> None:
-    """Record that connection `conn` of this person has the incident open (for the next
-    PRESENT_SECONDS). A cache outage is logged and ignored: presence is a courtesy."""
+def _live(raw: dict[str, str], now: float) -> tuple[list[dict], dict[str, str]]:
+    """(live entries, expired {field: raw value}) of a stored roster."""
+    live, stale = [], {}
+    for conn, value in raw.items():
+        try:
+            item = json.loads(value)
+            fresh = item["until"] > now
+        except (ValueError, TypeError, KeyError):
+            fresh, item = False, None
+        if fresh:
+            live.append({**item, "conn": conn})
+        else:
+            stale[conn] = value
+    return live, stale
+
+
+def _value(incident_entry: dict, now: float) -> str:
+    fields = {key: incident_entry.get(key) for key in ENTRY_FIELDS if key != "conn"}
+    since = incident_entry.get("since", now)
+    return json.dumps({**fields, "since": since, "until": now + PRESENT_SECONDS})
+
+
+def mark_here(
+    incident_id: int,
+    user_id: int,
+    conn: str,
+    *,
+    entry: dict | None = None,
+    now: float | None = None,
+    read: bool = False,
+) -> list[dict] | None:
+    """Write (or renew) connection `conn`'s roster entry for the next PRESENT_SECONDS:
+    `entry` as made by entry() plus "since" (its arrival, epoch seconds), or just the user.
+    With `read`, also return the live roster (entries as stored, yours included) from the
+    same atomic step. A store outage is logged and ignored (returns [] when reading):
+    presence is a courtesy."""
+    now = roster_clock() if now is None else now
+    item = {"user": user_id, "name": "", "initials": "", "editing": None, **(entry or {})}
     try:
-        _update(incident_id, user_id, conn, True, time.time() if now is None else now)
+        store, make_key = _store()
+        raw = store.write(
+            make_key(_roster_key(incident_id)), conn, _value(item, now), PRESENT_SECONDS, read=read
+        )
     except Exception:
         logger.warning("Could not record presence on incident %s", incident_id)
+        return [] if read else None
+    return _live(raw, now)[0] if read else None
 
 
 def mark_left(incident_id: int, user_id: int, conn: str) -> None:
-    """Forget connection `conn` of this person (the socket closed)."""
+    """Forget connection `conn` (the socket closed)."""
     try:
-        _update(incident_id, user_id, conn, False, time.time())
+        store, make_key = _store()
+        store.remove(make_key(_roster_key(incident_id)), conn)
     except Exception:
         logger.warning("Could not record a departure on incident %s", incident_id)
 
 
+def roster(incident_id: int, *, now: float | None = None, prune: bool = False) -> list[dict]:
+    """The live entries of the incident's roster (one read); with `prune`, expired entries
+    are also removed from the store. [] when the store cannot be read."""
+    now = roster_clock() if now is None else now
+    try:
+        store, make_key = _store()
+        key = make_key(_roster_key(incident_id))
+        live, stale = _live(store.read(key), now)
+        if prune and stale:
+            store.forget(key, stale)
+    except Exception:
+        logger.warning("Could not read presence on incident %s", incident_id)
+        return []
+    return live
+
+
+def claim_period(incident_id: int, *, now: float | None = None) -> bool:
+    """True for the first caller in the current refresh period (periods of REFRESH_SECONDS
+    on the clock, the same in every process; an atomic set-if-absent): it sends the
+    incident's roster. False for the others, or when the store cannot be reached (a roster
+    skipped is only a late refresh)."""
+    now = roster_clock() if now is None else now
+    try:
+        store, make_key = _store()
+        return store.claim(make_key(_period_key(incident_id, now)), REFRESH_SECONDS * 2)
+    except Exception:
+        logger.warning("Could not claim the presence refresh on incident %s", incident_id)
+        return False
+
+
+def refresh(
+    incident_id: int, user_id: int, conn: str, entry: dict, *, now: float | None = None
+) -> dict | None:
+    """A socket's periodic refresh: renew its entry (one write) and, if it is the first of
+    the period for this incident (claim_period), return the roster message to send to the
+    incident's pages (expired entries are removed on the way); otherwise None."""
+    now = roster_clock() if now is None else now
+    mark_here(incident_id, user_id, conn, entry=entry, now=now)
+    if not claim_period(incident_id, now=now):
+        return None
+    return roster_message(roster(incident_id, now=now, prune=True), now)
+
+
 def present_users(incident_id: int, user_ids, *, now: float | None = None) -> set[int]:
-    """Which of these people have the incident open now: one cache read for all of them,
-    no database query. When the cache cannot be read, nobody (so nobody misses a message)."""
+    """Which of these people have the incident open now: one read of the roster for all of
+    them, no database query. When the store cannot be read, nobody (so nobody misses a
+    message)."""
     user_ids = set(user_ids)
     if not user_ids:
         return set()
-    now = time.time() if now is None else now
-    keys = {_presence_key(incident_id, user_id): user_id for user_id in user_ids}
-    try:
-        found = caches[CACHE_ALIAS].get_many(list(keys))
-    except Exception:
-        logger.warning("Could not read presence on incident %s", incident_id)
-        return set()
-    return {
-        keys[key]
-        for key, conns in found.items()
-        if isinstance(conns, dict) and any(until > now for until in conns.values())
-    }
+    return {item["user"] for item in roster(incident_id, now=now)} & user_ids

@@ -2,10 +2,13 @@
 // ("Here now" in the room) and who is editing which statement (badges on statement cards,
 // a warning above the editor on the statement page).
 //
-// The server announces every open page on arrival, again every 20 s, and on departure
-// (incidents/presence.py). Entries not refreshed for STALE_MS are dropped, so a server that
-// died without saying goodbye leaves no ghost. One person with two pages open shows once;
-// yourself never. Strings come from #presence-config, rendered (and translated) by Django.
+// The server keeps the incident's roster (incidents/presence.py): this page receives it
+// whole once on connect and again about every 20 s ("roster": up to 100 entries, and
+// `more`, the people beyond), and deltas in between ("here" when someone arrives or
+// changes what they edit, "left"). Entries no roster or delta confirmed for STALE_MS are
+// dropped, so a server that died without saying goodbye leaves no ghost. One person with
+// two pages open shows once; yourself never. Strings come from #presence-config, rendered
+// (and translated) by Django.
 (() => {
   "use strict";
 
@@ -13,11 +16,16 @@
   if (!config || !window.crisisSocket) return;
 
   const STALE_MS = 60000; // three missed refreshes
+  // A roster read just before a delta may arrive just after it: for this long, a delta
+  // wins over a roster that disagrees.
+  const GRACE_MS = 5000;
   const me = Number(config.dataset.me);
   const strings = config.dataset;
   const names = new Intl.ListFormat(document.documentElement.lang || "en", { type: "conjunction" });
   const connection = window.crisisSocket.open(config.dataset.incident);
   const entries = new Map(); // connection id -> {user, name, initials, editing, seen}
+  const gone = new Map(); // connection id -> when its "left" arrived (GRACE_MS)
+  let more = 0; // people present beyond the last roster's entries
   let editing = null; // the statement this page is editing
 
   // Everyone but yourself, once per person, by name.
@@ -51,8 +59,14 @@
       item.append(avatar, name);
       return item;
     }));
-    list.hidden = present.length === 0;
-    box.querySelector(".presence-alone").hidden = present.length > 0;
+    if (more > 0) {
+      const extra = document.createElement("li");
+      extra.className = "presence-more";
+      extra.textContent = strings.more.replace("{count}", more);
+      list.append(extra);
+    }
+    list.hidden = present.length === 0 && more === 0;
+    box.querySelector(".presence-alone").hidden = !list.hidden;
     box.hidden = false;
   }
 
@@ -93,7 +107,28 @@
     for (const [conn, entry] of entries) {
       if (now - entry.seen > STALE_MS) changed = entries.delete(conn) || changed;
     }
+    for (const [conn, when] of gone) if (now - when > GRACE_MS) gone.delete(conn);
     if (changed) render();
+  }
+
+  // The whole roster replaces what this page knew, but for the last GRACE_MS of deltas.
+  function roster(payload) {
+    const now = Date.now();
+    const listed = new Set();
+    for (const { conn, user, name, initials, editing: statement } of payload.entries) {
+      if (typeof conn !== "string" || (gone.has(conn) && now - gone.get(conn) <= GRACE_MS)) continue;
+      listed.add(conn);
+      const recent = entries.get(conn);
+      if (recent && now - recent.seen <= GRACE_MS && recent.fromDelta) {
+        recent.seen = now; // a delta newer than this roster may say more
+        continue;
+      }
+      entries.set(conn, { user, name, initials, editing: statement, seen: now });
+    }
+    for (const [conn, entry] of entries) {
+      if (!listed.has(conn) && !(entry.fromDelta && now - entry.seen <= GRACE_MS)) entries.delete(conn);
+    }
+    more = Number(payload.more) || 0;
   }
 
   function setEditing(statementId) {
@@ -108,12 +143,20 @@
       render();
     })
     .on("message", (payload) => {
-      if (payload.type !== "presence" || typeof payload.conn !== "string") return;
-      if (payload.event === "here") {
+      if (payload.type !== "presence") return;
+      if (payload.event === "roster" ? !Array.isArray(payload.entries)
+        : typeof payload.conn !== "string") return;
+      if (payload.event === "roster") {
+        roster(payload);
+      } else if (payload.event === "here") {
         const { user, name, initials, editing: statement } = payload;
-        entries.set(payload.conn, { user, name, initials, editing: statement, seen: Date.now() });
+        entries.set(payload.conn, {
+          user, name, initials, editing: statement, seen: Date.now(), fromDelta: true,
+        });
+        gone.delete(payload.conn);
       } else if (payload.event === "left") {
         entries.delete(payload.conn);
+        gone.set(payload.conn, Date.now());
       }
       render();
     });

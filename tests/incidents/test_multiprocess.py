@@ -73,11 +73,12 @@ def wait_until_up(port: int) -> None:
 
 
 async def receive(ws, present: set) -> dict | None:
-    """The next message; a presence message only adds its user to `present` (None), and
+    """The next message; a presence message only adds its users to `present` (None), and
     the server's status messages (live or paused) are skipped."""
     payload = json.loads(await asyncio.wait_for(ws.recv(), 10))
     if payload.get("type") == "presence":
-        present.add(payload["user"])
+        # A delta names one person; a roster (incidents/presence.py) lists them all.
+        present.update(e["user"] for e in payload.get("entries", [payload]))
         return None
     if payload.get("type") == "status":
         return None

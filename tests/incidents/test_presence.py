@@ -1,6 +1,10 @@
 """Presence over the incident room's WebSocket: who has the incident open, who is editing
 which statement. Through the real ASGI application and the configured channel layer."""
 
+import copy
+import threading
+import uuid
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -14,9 +18,34 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _no_refresh_during_tests(monkeypatch):
-    # Sockets re-announce themselves on a timer; tests that want it ask for it.
+def _no_refresh_during_tests(monkeypatch, settings):
+    # Sockets refresh themselves on a timer; tests that want it send the tick themselves.
     monkeypatch.setattr(presence, "REFRESH_SECONDS", 3600)
+    # A roster store of each test's own (same incident ids after a rollback, or a run before).
+    caches = copy.deepcopy(settings.CACHES)
+    caches["presence"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+
+@pytest.fixture
+def roster_clock(monkeypatch):
+    """The roster's clock (entries' expiry, refresh periods), moved on by hand."""
+    # Periods shorter than an entry's life, as in production (the sockets' own timers
+    # would only fire after that long in real time: a test is over by then).
+    monkeypatch.setattr(presence, "REFRESH_SECONDS", 20.0)
+
+    class Clock:
+        now = 1_000_000.0
+
+        def __call__(self):
+            return self.now
+
+        def next_period(self):
+            self.now += presence.REFRESH_SECONDS
+
+    clock = Clock()
+    monkeypatch.setattr(presence, "roster_clock", clock)
+    return clock
 
 
 async def opened(incident, user):
@@ -41,6 +70,30 @@ async def nothing_new(communicator, timeout):
     return True
 
 
+async def received(communicator, timeout=0.3) -> list[dict]:
+    """Every presence message that arrives until `timeout` passes in silence."""
+    messages = []
+    while not await communicator.receive_nothing(timeout=timeout):
+        message = await communicator.receive_json_from()
+        if message.get("type") == "presence" and message != _last.get(id(communicator)):
+            messages.append(message)
+            _last[id(communicator)] = dict(message)
+    return messages
+
+
+async def tick(incident):
+    """What every socket's timer does once per REFRESH_SECONDS, for all the room's sockets."""
+    await get_channel_layer().group_send(
+        events.incident_group(incident.pk), {"type": "presence.tick"}
+    )
+
+
+def people(roster) -> dict[int, int | None]:
+    """{user: editing} of a roster message."""
+    assert roster["event"] == "roster"
+    return {e["user"]: e["editing"] for e in roster["entries"]}
+
+
 async def next_presence(communicator):
     """The next presence message, skipping timeline events (which carry a seq)."""
     message = await _next_presence(communicator)
@@ -60,35 +113,59 @@ async def _next_presence(communicator):
         assert isinstance(message["seq"], int)
 
 
-def test_two_members_learn_of_each_other_and_of_a_departure(incident, lead, drafter):
+def test_a_newcomer_receives_the_roster_in_one_message_and_the_others_one_delta(
+    incident, lead, approver, drafter
+):
+    async def scenario():
+        lead_ws = await opened(incident, lead)
+        assert await nothing_new(lead_ws, 0.2)  # alone: nothing to say, as before
+        approver_ws = await opened(incident, approver)
+        await next_presence(approver_ws)
+        await next_presence(lead_ws)
+
+        drafter_ws = await opened(incident, drafter)
+        roster = await received(drafter_ws)
+        assert len(roster) == 1  # the whole roster, once; nobody answers
+        assert roster[0]["more"] == 0
+        assert people(roster[0]) == {lead.pk: None, approver.pk: None, drafter.pk: None}
+        named = {e["user"]: (e["name"], e["initials"]) for e in roster[0]["entries"]}
+        assert named[lead.pk] == ("Camille Laurent", "CL")
+        assert all(isinstance(e["conn"], str) and e["conn"] for e in roster[0]["entries"])
+
+        for other in (lead_ws, approver_ws):
+            arrival = await received(other)
+            assert len(arrival) == 1  # one delta each
+            conn = arrival[0].pop("conn")
+            assert arrival[0] == {
+                "type": "presence",
+                "event": "here",
+                "user": drafter.pk,
+                "name": "drafter",
+                "initials": "D",
+                "editing": None,
+            }
+        for communicator in (drafter_ws, approver_ws, lead_ws):
+            await communicator.disconnect()
+        assert conn in {e["conn"] for e in roster[0]["entries"]}
+
+    run(scenario)
+
+
+def test_a_departure_is_one_delta(incident, lead, drafter):
     async def scenario():
         lead_ws = await opened(incident, lead)
         drafter_ws = await opened(incident, drafter)
-
-        arrival = await next_presence(lead_ws)  # the newcomer announces itself
-        conn = arrival.pop("conn")
-        assert isinstance(conn, str) and conn
-        assert arrival == {
-            "type": "presence",
-            "event": "here",
-            "user": drafter.pk,
-            "name": "drafter",
-            "initials": "D",
-            "editing": None,
-        }
-        answer = await next_presence(drafter_ws)  # those present answer it
-        assert answer["event"] == "here" and answer["user"] == lead.pk
-        assert (answer["name"], answer["initials"]) == ("Camille Laurent", "CL")
-        assert answer["conn"] != conn
-        assert await nothing_new(drafter_ws, 0.2)
+        conn = (await next_presence(lead_ws))["conn"]
+        await next_presence(drafter_ws)
 
         await drafter_ws.disconnect()
-        assert await next_presence(lead_ws) == {
-            "type": "presence",
-            "event": "left",
-            "conn": conn,
-            "user": drafter.pk,
-        }
+        assert await received(lead_ws) == [
+            {"type": "presence", "event": "left", "conn": conn, "user": drafter.pk}
+        ]
+        # Gone from the roster too: the next newcomer does not see them.
+        again = await opened(incident, drafter)
+        assert people(await next_presence(again)) == {lead.pk: None, drafter.pk: None}
+        await again.disconnect()
         await lead_ws.disconnect()
 
     run(scenario)
@@ -97,15 +174,17 @@ def test_two_members_learn_of_each_other_and_of_a_departure(incident, lead, draf
 def test_the_same_person_twice_is_two_connections_of_one_user(incident, lead, drafter):
     async def scenario():
         lead_ws = await opened(incident, lead)
-        tabs = [await opened(incident, drafter), await opened(incident, drafter)]
-        seen = [await next_presence(lead_ws), await next_presence(lead_ws)]
-        assert {m["user"] for m in seen} == {drafter.pk}  # the page shows one person
+        first = await opened(incident, drafter)
+        await next_presence(first)
+        second = await opened(incident, drafter)
+        roster = await next_presence(second)
+        assert sorted(e["user"] for e in roster["entries"]) == sorted([lead.pk] + [drafter.pk] * 2)
+        seen = await received(lead_ws)
+        assert [m["user"] for m in seen] == [drafter.pk, drafter.pk]  # the page shows one
         assert seen[0]["conn"] != seen[1]["conn"]
-        for tab in tabs:  # each tab hears from the lead, never from the other tab
-            assert (await next_presence(tab))["user"] == lead.pk
-            assert await nothing_new(tab, 0.2)
-            await tab.disconnect()
-        await lead_ws.disconnect()
+        assert await received(first) == []  # a second tab of yours is not news to you
+        for communicator in (first, second, lead_ws):
+            await communicator.disconnect()
 
     run(scenario)
 
@@ -128,15 +207,14 @@ def test_editing_is_announced_with_the_statement(make_statement, incident, lead,
         await drafter_ws.send_json_to({"editing": None})
         assert (await next_presence(lead_ws))["editing"] is None
 
-        # A newcomer learns who is editing what from the answers.
+        # A newcomer learns who is editing what from the roster.
         await drafter_ws.send_json_to({"editing": statement.pk})
         await next_presence(lead_ws)
         approver_ws = await opened(incident, approver)
-        answers = [await next_presence(approver_ws) for _ in range(2)]
-        assert {m["user"]: m["editing"] for m in answers} == {
-            lead.pk: None,
-            drafter.pk: statement.pk,
-        }
+        roster = await received(approver_ws)
+        assert len(roster) == 1
+        assert people(roster[0]) == {lead.pk: None, drafter.pk: statement.pk, approver.pk: None}
+        assert roster[0]["entries"][0]["user"] == drafter.pk  # those editing first
         for communicator in (approver_ws, drafter_ws, lead_ws):
             await communicator.disconnect()
 
@@ -181,7 +259,7 @@ def test_garbage_and_statements_that_cannot_be_edited_here_are_ignored(
 
 @pytest.mark.parametrize("persona", ["observer", "staff"])
 def test_observers_and_staff_are_present_but_never_editing(
-    make_statement, incident, lead, drafter, persona, request
+    make_statement, incident, lead, drafter, persona, request, roster_clock
 ):
     watcher = request.getfixturevalue(persona)
     statement = make_statement()
@@ -195,11 +273,9 @@ def test_observers_and_staff_are_present_but_never_editing(
 
         await watcher_ws.send_json_to({"editing": statement.pk})
         assert await nothing_new(lead_ws, 0.3)
-        await get_channel_layer().group_send(
-            events.incident_group(incident.pk), {"type": "presence.tick"}
-        )
-        refreshed = await _next_presence(lead_ws)  # may repeat the arrival exactly
-        assert (refreshed["user"], refreshed["editing"]) == (watcher.pk, None)
+        roster_clock.next_period()
+        await tick(incident)
+        assert [people(m) for m in await received(lead_ws)] == [{lead.pk: None, watcher.pk: None}]
         await watcher_ws.disconnect()
         await lead_ws.disconnect()
 
@@ -236,23 +312,101 @@ def test_outsiders_are_still_refused_and_never_announced(incident, lead, outside
         intruder = socket(incident, key)
         assert not (await intruder.connect())[0]
         assert await nothing_new(lead_ws, 0.3)
+        assert {e["user"] for e in presence.roster(incident.pk)} == {lead.pk}
         await lead_ws.disconnect()
 
     run(scenario)
 
 
-def test_an_open_socket_keeps_announcing_itself(incident, lead, drafter, monkeypatch):
+@pytest.mark.parametrize("watchers", [5, 20])
+def test_the_periodic_roster_is_one_message_per_incident_per_period(
+    incident, lead, make_user, watchers, roster_clock
+):
+    """Each socket's refresh renews its own entry; only the period's first sends the roster
+    to the group: every page receives one message per period, whatever the number of
+    watchers (with an announcement per socket, each would receive watchers - 1)."""
+    users = [make_user(f"watcher-{n}") for n in range(watchers - 1)]
+    for user in users:
+        actions.member_add(incident=incident, actor=lead, user=user, role="observer")
+
+    async def scenario():
+        sockets = []
+        for user in [lead, *users]:
+            sockets.append(await opened(incident, user))
+        for communicator in sockets:
+            await received(communicator, timeout=0.05)  # the roster and the arrivals
+
+        per_period = []
+        for _ in range(2):
+            roster_clock.next_period()
+            await tick(incident)  # every socket refreshes once in this period
+            await tick(incident)  # and again: the period's roster was already sent
+            got = [await received(communicator) for communicator in sockets]
+            per_period.append({len(messages) for messages in got})
+            assert all(len(people(m[0])) == watchers for m in got)
+        assert per_period == [{1}, {1}]
+        for communicator in sockets:
+            await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_an_entry_not_renewed_expires(incident, lead, drafter, roster_clock):
+    """A server process that died leaves entries nobody removes: they expire."""
+    ghost = {**presence.entry("ghost", drafter, None), "since": roster_clock.now}
+    presence.mark_here(incident.pk, drafter.pk, "ghost", entry=ghost)
+
     async def scenario():
         lead_ws = await opened(incident, lead)
-        monkeypatch.setattr(presence, "REFRESH_SECONDS", 0.05)
-        drafter_ws = await opened(incident, drafter)
-        first = await next_presence(lead_ws)
-        again = await _next_presence(lead_ws)  # a refresh: same connection, same state
-        assert again == first
-        await drafter_ws.disconnect()
+        assert people(await next_presence(lead_ws)) == {lead.pk: None, drafter.pk: None}
+        roster_clock.now += presence.PRESENT_SECONDS + 1  # the lead's socket refreshes
+        await tick(incident)
+        assert await received(lead_ws) == []  # a roster of only you is not sent
         await lead_ws.disconnect()
 
     run(scenario)
+    assert presence.present_users(incident.pk, [drafter.pk]) == set()
+    # Removed from the store by the roster's sender, not only skipped.
+    store, make_key = presence._store()
+    assert "ghost" not in store.read(make_key(presence._roster_key(incident.pk)))
+
+
+def test_concurrent_arrivals_never_lose_each_other(incident, make_user):
+    """Each socket writes only its own entry, atomically: 40 writers at once, 40 entries."""
+    people_ = [make_user(f"racer-{n}") for n in range(40)]
+    start = threading.Barrier(len(people_))
+
+    def arrive(user):
+        start.wait()
+        presence.mark_here(
+            incident.pk,
+            user.pk,
+            f"tab-{user.pk}",
+            entry=presence.entry(f"tab-{user.pk}", user, None),
+            read=True,
+        )
+
+    threads = [threading.Thread(target=arrive, args=(user,)) for user in people_]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {e["user"] for e in presence.roster(incident.pk)} == {u.pk for u in people_}
+
+
+def test_the_roster_sent_is_bounded_and_counts_the_people_beyond(monkeypatch):
+    monkeypatch.setattr(presence, "MAX_ROSTER", 3)
+    entries = [
+        {"conn": f"c{n}", "user": n % 5, "name": "", "initials": "", "editing": None, "since": n}
+        for n in range(10)
+    ]
+    entries[9]["editing"] = 42
+    message = presence.roster_message(entries, 5.0)
+    assert [e["conn"] for e in message["entries"]] == ["c9", "c0", "c1"]  # editing first
+    assert all(set(e) == set(presence.ENTRY_FIELDS) for e in message["entries"])
+    assert message["more"] == 2  # users 2 and 3: users 0, 1 and 4 have an entry shown
+    assert presence.for_client(message, me=3)["more"] == 1  # never count yourself
+    assert presence.for_client(message, me=4)["more"] == 2
 
 
 def test_changes_over_the_budget_wait_for_the_next_refresh_and_the_last_wins(
@@ -275,9 +429,9 @@ def test_changes_over_the_budget_wait_for_the_next_refresh_and_the_last_wins(
         assert await nothing_new(lead_ws, 0.3)  # over the budget: held back
 
         # What every socket's timer does: the held-back change goes out, the latest only.
-        layer = get_channel_layer()
-        await layer.group_send(events.incident_group(incident.pk), {"type": "presence.tick"})
-        assert (await next_presence(lead_ws))["editing"] == second.pk
+        await tick(incident)
+        deltas = [m for m in await received(lead_ws) if m["event"] == "here"]
+        assert [m["editing"] for m in deltas] == [second.pk]
         await drafter_ws.disconnect()
         await lead_ws.disconnect()
 
