@@ -13,6 +13,9 @@ from datetime import datetime
 from .selectors import Bucket
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+# A bucket's negative share is drawn only over this many scored mentions: one post's label
+# is right 60-75% of the time, so the share of three posts is noise, not a tone.
+MIN_SCORED = 5
 CHART_WIDTH, CHART_HEIGHT = 720, 160
 
 
@@ -94,7 +97,7 @@ def chart(buckets: Sequence[Bucket], width, band: Sequence[tuple[float, float]] 
     pen_up = True
     for i, bucket in enumerate(buckets):
         share = bucket.negative_share
-        if share is None:
+        if share is None or bucket.scored < MIN_SCORED:
             pen_up = True
             continue
         y = CHART_HEIGHT - share * CHART_HEIGHT

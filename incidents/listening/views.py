@@ -384,8 +384,8 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         if probe.is_valid():
             try:
                 conversion = importing.convert(table, probe.options())
-            except importing.FileError:
-                conversion = None
+            except importing.FileError as error:
+                context["hint"] = str(error)  # e.g. "Choose a column for: Platform."
     preview = conversion.rows[:PREVIEW_ROWS] if conversion else []
     context.update(
         mapping=form,

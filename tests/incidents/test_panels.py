@@ -144,9 +144,8 @@ def named_panels(html: str) -> set[str]:
 
 
 def test_the_other_pages_name_their_panels(incident, approver, make_statement, browser_client):
-    from django.urls import reverse
-
     from django.contrib.auth.models import Permission
+    from django.urls import reverse
 
     statement = make_statement(state="in_review")
     approver.user_permissions.add(Permission.objects.get(codename="view_mention"))

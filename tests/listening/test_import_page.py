@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 CSV = (
     "Date;Url;Author;Content;Followers;Sentiment\n"
-    "30/11/2026 09:12;https://x.com/a/status/1;@alice;Maison Lumière, livraison ratée encore;1 200;neg\n"
+    "30/11/2026 09:12;https://x.com/a/status/1;@alice;Maison Lumière, livraison ratée;1 200;neg\n"
     "30/11/2026 09:15;https://x.com/b/status/2;@bob;I love Maison Lumière;35;pos\n"
     "not a date;https://x.com/c/status/3;@carl;Maison Lumière again;3;neu\n"
     "30/11/2026 09:20;;@dan;no link so no id;3;neu\n"
