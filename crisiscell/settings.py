@@ -498,3 +498,6 @@ LOGGING = {
 # Listening (incidents/listening): the largest body `POST /api/mentions/bulk/` accepts,
 # counted after gzip decompression (413 past it; send bigger exports in parts).
 LISTENING_BULK_MAX_BYTES = env_int("LISTENING_BULK_MAX_BYTES", 20_000_000)
+# The browser import's file (listening/import/): it waits in the cache between the preview
+# and the import.
+LISTENING_IMPORT_MAX_BYTES = env_int("LISTENING_IMPORT_MAX_BYTES", 10_000_000)

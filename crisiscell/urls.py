@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("statements.urls")),
     path("", include("incidents.evidence.urls")),
     path("", include("incidents.playbooks.urls")),
+    path("", include("incidents.listening.urls")),
     path("", include("incidents.integrity.urls")),
 ]
 

@@ -122,3 +122,6 @@ class EntryKind(models.TextChoices):
     TASK_COMPLETED = "task_completed", _("Task completed")
     CONTACT_BRIEFED = "contact_briefed", _("Contact briefed")
     CONTACT_THANKED = "contact_thanked", _("Contact thanked")
+    # Written by listening (mentions attached to the incident or detached from it).
+    MENTIONS_ATTACHED = "mentions_attached", _("Mentions attached")
+    MENTION_DETACHED = "mention_detached", _("Mention detached")

@@ -31,16 +31,28 @@ EVIDENCE = "evidence"
 TASKS = "tasks"  # the checklist: columns by role, assignees, suitable playbooks
 CONTACTS = "contacts"
 NOTIFICATIONS = "notifications"  # the bell, on every page
+MENTIONS = "mentions"  # the mentions attached to the incident (listening)
 
 # The room's panels (tests check the room names each of them).
-PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS)
+PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS, MENTIONS)
 
 # The other pages' panels.
 INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
 APPROVALS = "approvals"  # "My approvals": the statements waiting for my sign-off now
 STATEMENT = "statement"  # a statement's page: status, text, approvals, what I may do (publish...)
+# The listening page: the watches with their sparklines, the open signals, the stream.
+LISTENING_WATCHES = "listening-watches"
+LISTENING_SIGNALS = "listening-signals"
+LISTENING_STREAM = "listening-stream"
 
-PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT)
+PAGE_PANELS = (
+    INCIDENTS,
+    APPROVALS,
+    STATEMENT,
+    LISTENING_WATCHES,
+    LISTENING_SIGNALS,
+    LISTENING_STREAM,
+)
 ALL_PANELS = PANELS + PAGE_PANELS
 
 # Who is in the cell and with which role changes the header (lead, "my role", the lead's
@@ -92,6 +104,9 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "task_completed": (TASKS,),
     "contact_briefed": (CONTACTS,),
     "contact_thanked": (CONTACTS,),
+    # Written by listening: the room's panel, and the stream's "attached to" marks.
+    "mentions_attached": (MENTIONS, LISTENING_STREAM),
+    "mention_detached": (MENTIONS, LISTENING_STREAM),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's
@@ -106,6 +121,9 @@ SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     # The user joined, left or changed role in a cell (events.MEMBERSHIPS_CHANGED): their
     # dashboard and inbox; their socket also follows that incident's events from now on.
     "memberships-changed": (INCIDENTS, APPROVALS),
+    # Mentions were stored or a signal changed (listening.events, sent to the people who
+    # may read listening data): the listening page's panels.
+    "listening-changed": (LISTENING_WATCHES, LISTENING_SIGNALS, LISTENING_STREAM),
 }
 
 

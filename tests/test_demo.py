@@ -123,3 +123,18 @@ def test_the_readme_lists_every_demo_login():
     table = README.read_text().split("| username |", 1)[1].split("\n\n", 1)[0]
     listed = set(re.findall(r"`([a-z]+)`", table))
     assert listed == {username for username, *_rest in load_demo.USERS}
+
+
+def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(demo):
+    from incidents.listening.models import Mention, Signal
+
+    demo()
+    kettle = Incident.objects.get(title__startswith="Complaint wave: kettle lids")
+    assert 300 <= Mention.objects.count() <= 800
+    assert set(Mention.objects.values_list("language", flat=True)) == {"fr", "en"}
+    signal = Signal.objects.get()
+    assert signal.incident == kettle and signal.first_mention.incident == kettle
+    attached = Mention.objects.filter(incident=kettle)
+    assert attached.filter(sentiment="negative").count() > attached.count() / 2
+    lead = get_user_model().objects.get(username="lead")
+    assert lead.has_perm("listening.add_mention") and lead.has_perm("listening.change_watch")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from incidents.errors import InvalidInput
 
-from . import language, rules, sentiment
+from . import events, language, rules, sentiment
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
 from .models import MAX_TERM, MAX_TERMS, Mention, MentionMatch, Watch
@@ -115,6 +115,7 @@ def mentions_ingest(*, mentions: list[MentionData], source: str, actor, now=None
     result = IngestResult()
     for start in range(0, len(mentions), BATCH):
         _ingest_batch(mentions[start : start + BATCH], source, now, matcher, result)
+    result.stored and events.publish_listening_changed()  # live: the listening pages refresh
     return result
 
 

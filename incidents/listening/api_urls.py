@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, attach_api
 
 urlpatterns = [
     path("watches/", api.WatchListView.as_view(), name="api-watches"),
@@ -9,7 +9,12 @@ urlpatterns = [
     path("mentions/bulk/", api.MentionBulkView.as_view(), name="api-mentions-bulk"),
     path(
         "incidents/<id:pk>/mentions/",
-        api.IncidentMentionListView.as_view(),
+        attach_api.IncidentMentionsView.as_view(),
         name="api-incident-mentions",
+    ),
+    path(
+        "incidents/<id:pk>/mentions/<id:mention_pk>/",
+        attach_api.IncidentMentionDetailView.as_view(),
+        name="api-incident-mention",
     ),
 ]

@@ -9,3 +9,10 @@ class ListeningConfig(AppConfig):
     name = "incidents.listening"
     label = "listening"
     verbose_name = _("Listening")
+
+    def ready(self):
+        from incidents import extensions
+
+        from .views import room_panel_context
+
+        extensions.register_room_panel(room_panel_context)

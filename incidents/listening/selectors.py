@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncMinute
+from django.db.models.functions import TruncHour, TruncMinute
 
 from incidents import selectors as incident_selectors
 
-from .choices import Sentiment
-from .models import Mention, MentionMatch, Watch
+from .choices import Sentiment, SignalStatus
+from .models import Mention, MentionMatch, Signal, Watch
 
 
 def watches():
@@ -108,4 +108,97 @@ def volume_series(watch_id: int, start: datetime, end: datetime, width: timedelt
             bucket[0] += row["n"]
             bucket[1] += row["negative"]
             bucket[2] += row["scored"]
+    return [Bucket(start + i * width, *values) for i, values in enumerate(counts)]
+
+
+# The listening page and the room's mentions panel (views.py): bounded reads, a constant
+# number of queries whatever the number of mentions.
+
+MAX_WATCHES_SHOWN = 50
+MAX_OPEN_SIGNALS_SHOWN = 20
+
+
+def hourly_volumes(watch_ids, start: datetime, hours: int) -> dict[int, list[int]]:
+    """{watch id: [mentions per hour]} for `hours` hourly buckets from `start` (truncated to
+    the hour, UTC), empty hours included: one query for all the watches (sparklines)."""
+    start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=hours)
+    found = {watch_id: [0] * hours for watch_id in watch_ids}
+    rows = (
+        MentionMatch.objects.filter(watch_id__in=found, posted_at__gte=start, posted_at__lt=end)
+        .annotate(hour=TruncHour("posted_at", tzinfo=UTC))
+        .values("watch_id", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        index = int((row["hour"] - start) // timedelta(hours=1))
+        if 0 <= index < hours:
+            found[row["watch_id"]][index] += row["n"]
+    return found
+
+
+def open_signals():
+    """The open signals, newest first, with their watch (one query; bounded by the caller)."""
+    return Signal.objects.filter(status=SignalStatus.OPEN).select_related("watch")
+
+
+def mentions_page(qs, *, before: tuple[datetime, int] | None, size: int):
+    """One page of `qs` (newest first) older than the `before` (posted_at, id) key:
+    (mentions, has_older). Keyset paging: the cost does not grow with the page number."""
+    if before is not None:
+        moment, pk = before
+        qs = qs.filter(Q(posted_at__lt=moment) | Q(posted_at=moment, id__lt=pk))
+    rows = list(qs.order_by("-posted_at", "-id")[: size + 1])
+    return rows[:size], len(rows) > size
+
+
+def sentiment_counts(incident) -> dict[str, int]:
+    """{sentiment: count} of the incident's mentions, every label present (one query)."""
+    rows = (
+        Mention.objects.filter(incident=incident)
+        .values("sentiment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(Sentiment.values, 0)
+    for row in rows:
+        counts[row["sentiment"]] = row["n"]
+    return counts
+
+
+def incident_series(incident, start: datetime, end: datetime, width: timedelta) -> list[Bucket]:
+    """The incident's mentions per bucket of `width` (whole hours) from `start`, oldest
+    first, empty buckets included: one query grouped by hour in the database."""
+    return _hourly(Mention.objects.filter(incident=incident), start, end, width)
+
+
+def watch_series(watch_id: int, start: datetime, end: datetime, width: timedelta) -> list[Bucket]:
+    """volume_series grouped by hour in the database (whole-hour buckets): what a chart
+    over days needs, in at most 24 rows a day whatever the volume."""
+    return _hourly(MentionMatch.objects.filter(watch_id=watch_id), start, end, width)
+
+
+def _hourly(qs, start, end, width) -> list[Bucket]:
+    if width.total_seconds() % 3600 or width.total_seconds() < 3600:
+        raise ValueError("width must be a whole number of hours")
+    start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    count = max(0, -(-(end - start) // width))
+    counts = [[0, 0, 0] for _ in range(count)]
+    rows = (
+        qs.filter(posted_at__gte=start, posted_at__lt=end)
+        .annotate(hour=TruncHour("posted_at", tzinfo=UTC))
+        .values("hour")
+        .annotate(
+            n=Count("id"),
+            negative=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
+            scored=Count("id", filter=~Q(sentiment=Sentiment.UNKNOWN)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        index = int((row["hour"] - start) // width)
+        if 0 <= index < count:
+            for position, value in enumerate((row["n"], row["negative"], row["scored"])):
+                counts[index][position] += value
     return [Bucket(start + i * width, *values) for i, values in enumerate(counts)]

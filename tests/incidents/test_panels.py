@@ -144,11 +144,19 @@ def named_panels(html: str) -> set[str]:
 
 
 def test_the_other_pages_name_their_panels(incident, approver, make_statement, browser_client):
+    from django.contrib.auth.models import Permission
     from django.urls import reverse
 
     statement = make_statement(state="in_review")
+    approver.user_permissions.add(Permission.objects.get(codename="view_mention"))
     client = browser_client.as_user(approver)
     pages = {
+        reverse("listening"): {
+            panels.LISTENING_WATCHES,
+            panels.LISTENING_SIGNALS,
+            panels.LISTENING_STREAM,
+            panels.NOTIFICATIONS,
+        },
         reverse("dashboard"): {panels.INCIDENTS, panels.NOTIFICATIONS},
         reverse("approvals-inbox"): {panels.APPROVALS, panels.NOTIFICATIONS},
         reverse("statement-detail", args=[statement.pk]): {

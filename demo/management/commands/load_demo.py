@@ -22,6 +22,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from demo import listening as demo_listening
 from incidents import actions
 from incidents.errors import DomainError
 from incidents.evidence import actions as evidence_actions
@@ -281,6 +282,9 @@ class Command(BaseCommand):
             with quiet, transaction.atomic():
                 self._replay(scenario, users)
             created += 1
+        kettle = Incident.objects.filter(title__startswith="Complaint wave: kettle lids").first()
+        stored = demo_listening.load(users, kettle)
+        self.stdout.write(f"Listening demo ready ({stored} mention(s) stored).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, _email, _staff, role in USERS:

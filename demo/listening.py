@@ -1,0 +1,161 @@
+"""The demo's listening data: a watch on the demo brand's kettle, four days of French and
+English mentions (our own wording, from templates with a seeded RNG, so every run writes
+the same posts and a second run stores nothing), the complaint wave's spike, the signal it
+opened and its mentions attached to the demo incident declared from it."""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from incidents.listening import actions, attach
+from incidents.listening.choices import SignalKind, SignalStatus, Source
+from incidents.listening.ingest import MentionData
+from incidents.listening.models import Mention, Signal, Watch
+
+WATCH = "Bouilloire KX-200 / KX-200 kettle"
+PERMISSIONS = {
+    "lead": ["view_mention", "view_watch", "change_watch", "add_mention"],
+    "drafter": ["view_mention", "view_watch"],
+    "observer": ["view_mention", "view_watch"],
+}
+
+CALM_FR = [
+    "Ma bouilloire KX-200 tient toujours le coup après deux ans, rien à redire.",
+    "Quelqu'un a testé la KX-200 ? Je cherche une bouilloire silencieuse.",
+    "Le thé du matin avec la KX-200, petit plaisir simple.",
+    "Livraison rapide pour ma KX-200, emballage correct.",
+    "La KX-200 chauffe vite mais le bouton est un peu dur.",
+    "Bon rapport qualité-prix pour la bouilloire KX-200.",
+]
+CALM_EN = [
+    "Still happy with my KX-200 kettle, boils fast and looks great.",
+    "Anyone compared the KX-200 with the older model? Thinking of upgrading.",
+    "KX-200 arrived today, nice design, quick boil.",
+    "The KX-200 kettle is a bit loud but does the job.",
+    "Great customer service when my KX-200 base stopped working, replaced in a week.",
+    "Morning tea sorted thanks to the KX-200.",
+]
+SPIKE_FR = [
+    "Le couvercle de ma KX-200 s'est fendu au bout de trois utilisations, c'est dangereux !",
+    "Ma KX-200 a le couvercle fissuré, de l'eau bouillante partout. Inadmissible.",
+    "Encore une KX-200 avec le couvercle cassé… la marque va réagir quand ?",
+    "J'ai failli me brûler avec ma KX-200, le couvercle a cédé. Honteux.",
+    "Vous aussi vous avez un couvercle fendu sur la KX-200 ? Ça devient grave.",
+    "Remboursement demandé pour ma KX-200 défectueuse, aucune réponse pour l'instant.",
+]
+SPIKE_EN = [
+    "My KX-200 lid cracked after three uses. Boiling water everywhere. Terrible.",
+    "Another cracked KX-200 lid, this is dangerous and nobody is answering.",
+    "Watched the video about the KX-200 lids, mine is cracked too. Awful quality.",
+    "Nearly burned my hand when the KX-200 lid split. Stop selling this kettle!",
+    "Is there a recall for the KX-200? The lid on mine broke this morning.",
+    "Sent photos of my broken KX-200 lid to support, still waiting. Disappointed.",
+]
+NAMES = ["claire", "marc", "julie", "tom", "nadia", "lucas", "emma", "hugo", "sofia", "paul",
+         "amelie", "ben", "chloe", "dan", "elise", "felix", "gina", "ivan"]  # fmt: skip
+PLATFORMS = ["x", "facebook", "instagram", "bluesky", "mastodon", "forum"]
+
+
+def _post(rng, index, when, texts, language) -> MentionData:
+    platform = rng.choice(PLATFORMS)
+    name = rng.choice(NAMES)
+    handle = f"{name}{rng.randint(1, 99)}"
+    return MentionData(
+        platform=platform,
+        external_id=f"demo-kx200-{index}",
+        text=rng.choice(texts),
+        posted_at=when,
+        url=f"https://example.com/{platform}/{handle}/{index}",
+        author_handle=f"@{handle}",
+        author_name=name.capitalize(),
+        author_followers=int(rng.paretovariate(1.2) * 80),
+        language=language,
+        likes=rng.randint(0, 40),
+        reposts=rng.randint(0, 10),
+    )
+
+
+def load(users: dict, incident) -> int:
+    """Fill the demo watch; `incident` is the kettle complaint wave (or None). Returns the
+    mentions newly stored. Idempotent."""
+    for username, codenames in PERMISSIONS.items():
+        users[username].user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="listening", codename__in=codenames)
+        )
+    lead = type(users["lead"]).objects.get(pk=users["lead"].pk)  # fresh permission cache
+    watch = Watch.objects.filter(name=WATCH).first() or actions.watch_create(
+        actor=lead,
+        name=WATCH,
+        brand="Demo kettles",
+        keywords=["KX-200", "KX200", "bouilloire KX", "kettle KX"],
+        exclusions=["KX-2000"],
+        languages=["fr", "en"],
+    )
+    now = timezone.now()
+    spike_at = (incident.detected_at if incident else now - timedelta(hours=31)) - timedelta(
+        minutes=40
+    )
+    rng = random.Random(14)
+    posts, spike = [], []
+    start = now - timedelta(days=4)
+    for index in range(420):  # background: about four an hour, quieter at night
+        when = start + timedelta(minutes=rng.uniform(0, 4 * 24 * 60))
+        if when.hour < 7 and rng.random() < 0.7:
+            when += timedelta(hours=8)
+        if when >= now:
+            when = now - timedelta(minutes=rng.uniform(1, 600))
+        french = rng.random() < 0.55
+        posts.append(
+            _post(rng, index, when, CALM_FR if french else CALM_EN, "fr" if french else "en")
+        )
+    for index in range(420, 600):  # the spike: 180 posts in three hours, mostly angry
+        when = spike_at + timedelta(minutes=rng.expovariate(1 / 50))
+        french = rng.random() < 0.5
+        texts = (
+            (SPIKE_FR if french else SPIKE_EN)
+            if rng.random() < 0.85
+            else (CALM_FR if french else CALM_EN)
+        )
+        data = _post(rng, index, min(when, now), texts, "fr" if french else "en")
+        posts.append(data)
+        spike.append(data.external_id)
+    result = actions.mentions_ingest(mentions=posts, source=Source.IMPORT, actor=lead)
+    spike_mentions = Mention.objects.filter(external_id__in=spike).order_by("posted_at")
+    _demo_signal(watch, spike_mentions, spike_at, incident, lead)
+    if incident is not None:
+        ids = list(spike_mentions.filter(incident=None).values_list("pk", flat=True))
+        for chunk in range(0, len(ids), attach.MAX_ATTACH):
+            attach.mentions_attach(
+                mention_ids=ids[chunk : chunk + attach.MAX_ATTACH], incident=incident, actor=lead
+            )
+    return result.stored
+
+
+def _demo_signal(watch, spike_mentions, spike_at, incident, lead) -> None:
+    """DEMO ONLY, until the detection's actions are merged: the signal the spike opened,
+    written directly (detection.py and its actions own signals in the product)."""
+    if Signal.objects.filter(watch=watch).exists():
+        return
+    first = spike_mentions.first()
+    Signal.objects.create(
+        watch=watch,
+        kind=SignalKind.VOLUME,
+        status=SignalStatus.CLOSED if incident is not None else SignalStatus.OPEN,
+        severity=3,
+        opened_at=spike_at + timedelta(minutes=18),
+        started_at=spike_at,
+        first_mention=first,
+        peak_at=spike_at + timedelta(minutes=45),
+        closed_at=spike_at + timedelta(hours=6) if incident is not None else None,
+        updated_at=spike_at + timedelta(hours=6),
+        observed=96,
+        expected=4,
+        deviations=11.5,
+        negative_share=0.78,
+        baseline_negative_share=0.12,
+        incident=incident,
+        declared_at=incident.declared_at if incident is not None else None,
+        declared_by=lead if incident is not None else None,
+    )

@@ -1,0 +1,57 @@
+"""Attach mentions to an incident and detach them, through the API (attach.py decides).
+
+    POST   /api/incidents/{id}/mentions/               {"mentions": [ids]} -> {"attached": [ids]}
+    DELETE /api/incidents/{id}/mentions/{mention_id}/  -> 204 (404 when not attached to it)
+
+The GET of the incident's mentions stays in api.py (IncidentMentionListView).
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.views import visible_incident
+
+from . import api, attach
+from .models import Mention
+
+
+class AttachSerializer(serializers.Serializer):
+    mentions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=attach.MAX_ATTACH,
+    )
+
+
+class IncidentMentionsView(api.IncidentMentionListView):
+    @extend_schema(
+        request=AttachSerializer,
+        responses=inline_serializer(
+            "MentionsAttached",
+            {"attached": serializers.ListField(child=serializers.IntegerField())},
+        ),
+    )
+    def post(self, request, pk):
+        """Attach mentions to the incident (its cell except observers, who also need
+        `listening.view_mention`). Returns the ids newly attached; attaching one already
+        attached to this incident is a no-op, to another incident a 400."""
+        incident = visible_incident(request, pk)
+        serializer = AttachSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attached = attach.mentions_attach(
+            mention_ids=serializer.validated_data["mentions"], incident=incident, actor=request.user
+        )
+        return Response({"attached": attached})
+
+
+class IncidentMentionDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk, mention_pk):
+        """Detach a mention from the incident (its cell except observers)."""
+        incident = visible_incident(request, pk)
+        mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+        attach.mention_detach(mention=mention, incident=incident, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

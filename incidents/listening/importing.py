@@ -1,0 +1,366 @@
+"""The browser import (/listening/import/): a CSV, JSON (an array of objects) or NDJSON
+export of a listening tool, read as a table, mapped column by column onto the one input
+shape of ingest.parse (docs/api.md, "Mentions"), and stored by actions.mentions_ingest.
+
+Nothing here writes: `read_table` reads the file (format told by its content, not its
+name), `convert` turns each row into what ingest.parse accepts and returns what would be
+stored and the refused rows with their line numbers. The page previews the first rows and
+imports the same conversion, so the preview is what gets stored.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from incidents.localtime import LocalTimeError, resolve
+from incidents.models import Platform
+
+from .ingest import LineError, MentionData, RowError, parse
+
+MAX_ROWS = 50_000
+MAX_COLUMNS = 200
+MAX_CELL = 20_000
+
+CSV, JSON, NDJSON = "csv", "json", "ndjson"
+
+# The fields of the input shape a column can fill: (key, label, required).
+FIELDS = [
+    ("platform", gettext_lazy("Platform"), True),
+    ("id", gettext_lazy("Id on the platform"), True),
+    ("text", gettext_lazy("Text"), True),
+    ("posted_at", gettext_lazy("Posted at"), True),
+    ("url", gettext_lazy("Link to the post"), False),
+    ("author.handle", gettext_lazy("Author handle"), False),
+    ("author.name", gettext_lazy("Author name"), False),
+    ("author.url", gettext_lazy("Author profile"), False),
+    ("author.followers", gettext_lazy("Author followers (reach)"), False),
+    ("author.verified", gettext_lazy("Author verified"), False),
+    ("language", gettext_lazy("Language"), False),
+    ("likes", gettext_lazy("Likes"), False),
+    ("reposts", gettext_lazy("Reposts"), False),
+    ("replies", gettext_lazy("Replies"), False),
+    ("in_reply_to", gettext_lazy("In reply to (id)"), False),
+]
+FIELD_KEYS = [key for key, _label, _required in FIELDS]
+
+# Column names looked for, per field, case-insensitively, first found wins. Generic: the
+# names listening exports commonly use, not any one vendor's format. A tool's own
+# sentiment column is not imported: ours is computed the same way for every source.
+PRESETS = {
+    "crisiscell": (
+        gettext_lazy("Crisis Cell format (docs/api.md)"),
+        {key: [key] for key in FIELD_KEYS} | {"id": ["id", "external_id"]},
+    ),
+    "generic": (
+        gettext_lazy("Generic export (Date, Url, Author, Content…)"),
+        {
+            "platform": ["platform", "source", "network", "site", "media type", "channel"],
+            "id": ["id", "post id", "mention id", "tweet id", "url", "link"],
+            "text": ["content", "text", "message", "snippet", "full text", "body", "title"],
+            "posted_at": ["date", "published", "published at", "created at", "time", "datetime"],
+            "url": ["url", "link", "permalink", "post url"],
+            "author.handle": ["author", "username", "handle", "screen name", "author handle"],
+            "author.name": ["author name", "name", "full name", "display name"],
+            "author.url": ["author url", "profile url", "author link"],
+            "author.followers": ["followers", "reach", "audience", "author followers"],
+            "author.verified": ["verified"],
+            "language": ["language", "lang"],
+            "likes": ["likes", "favorites", "reactions"],
+            "reposts": ["reposts", "retweets", "shares"],
+            "replies": ["replies", "comments"],
+        },
+    ),
+    "generic-fr": (
+        gettext_lazy("Generic export, French columns (Date, Lien, Auteur, Contenu…)"),
+        {
+            "platform": ["plateforme", "source", "réseau", "reseau", "média", "media"],
+            "id": ["id", "identifiant", "lien", "url"],
+            "text": ["contenu", "texte", "message", "extrait"],
+            "posted_at": ["date", "date de publication", "publié le", "publie le"],
+            "url": ["lien", "url"],
+            "author.handle": ["auteur", "pseudo", "compte"],
+            "author.name": ["nom", "nom de l'auteur"],
+            "author.followers": ["abonnés", "abonnes", "audience", "portée", "portee"],
+            "language": ["langue"],
+            "likes": ["j'aime", "likes", "réactions", "reactions"],
+            "reposts": ["partages", "reposts", "retweets"],
+            "replies": ["réponses", "reponses", "commentaires"],
+        },
+    ),
+}
+
+# Platform names as exports write them -> ours.
+PLATFORM_ALIASES = {"twitter": "x", "x (twitter)": "x", "x.com": "x", "fb": "facebook",
+                    "ig": "instagram", "yt": "youtube", "news": "press", "web": "other",
+                    "blog": "other", "forums": "forum", "presse": "press"}  # fmt: skip
+
+DATE_ORDERS = {
+    "dmy": (
+        gettext_lazy("Day first (31/12/2026)"),
+        ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M"],
+    ),
+    "mdy": (
+        gettext_lazy("Month first (12/31/2026)"),
+        ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%Y %I:%M %p"],
+    ),
+}
+
+
+class FileError(ValueError):
+    """The file cannot be read as a table; str(error) says why."""
+
+
+@dataclass
+class Table:
+    format: str
+    columns: list[str]
+    rows: list[tuple[int, dict]]  # (line or item number, {column: value})
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileError(_("The file is not UTF-8 text: export it as UTF-8.")) from None
+
+
+def _flatten(item: dict) -> dict:
+    """{"author": {"handle": "a"}} -> {"author.handle": "a"} (one level, as the shape)."""
+    flat = {}
+    for key, value in item.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                flat[f"{key}.{sub}"] = inner
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+def _columns(rows) -> list[str]:
+    seen = {}
+    for _number, row in rows[:200]:
+        for key in row:
+            seen.setdefault(key, None)
+    return list(seen)[:MAX_COLUMNS]
+
+
+def read_table(data: bytes) -> Table:
+    """The file as a table: JSON when it starts with "[", NDJSON with "{", CSV otherwise
+    (delimiter sniffed among , ; tab). Raises FileError."""
+    text = _decode(data)
+    if "\x00" in text:
+        raise FileError(_("The file holds binary data: export it as CSV, JSON or NDJSON."))
+    head = text.lstrip()[:1]
+    if head == "[":
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError):
+            raise FileError(_("The file starts like JSON but is not valid JSON.")) from None
+        if not isinstance(items, list):
+            raise FileError(_("A JSON file must hold an array of objects."))
+        rows = [
+            (i, _flatten(item) if isinstance(item, dict) else {}) for i, item in enumerate(items, 1)
+        ]
+        return _bounded(Table(JSON, _columns(rows), rows))
+    if head == "{":
+        rows = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except (ValueError, RecursionError):
+                item = None
+            rows.append((number, _flatten(item) if isinstance(item, dict) else {}))
+            if len(rows) > MAX_ROWS:
+                break
+        return _bounded(Table(NDJSON, _columns(rows), rows))
+    return _bounded(_read_csv(text))
+
+
+def _read_csv(text: str) -> Table:
+    sample = text[:20_000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    csv.field_size_limit(MAX_CELL * 2)
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileError(_("The file is empty.")) from None
+    except csv.Error as error:
+        raise FileError(_("The file is not valid CSV: %(e)s.") % {"e": error}) from None
+    header = [name.strip() for name in header][:MAX_COLUMNS]
+    if len(header) < 2:
+        raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
+    rows, line = [], reader.line_num
+    try:
+        for values in reader:
+            start, line = line + 1, reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            rows.append((start, dict(zip(header, values, strict=False))))
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as error:
+        raise FileError(
+            _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
+        ) from None
+    return Table(CSV, header, rows)
+
+
+def _bounded(table: Table) -> Table:
+    if not table.rows:
+        raise FileError(_("The file holds no row to import."))
+    if len(table.rows) > MAX_ROWS:
+        raise FileError(
+            _("The file holds more than %(n)s rows: split it, or use the bulk API.")
+            % {"n": f"{MAX_ROWS:,}"}
+        )
+    return table
+
+
+def guess_preset(columns) -> str:
+    """The preset naming the most of these columns."""
+    lowered = {c.strip().lower() for c in columns}
+
+    def score(name):
+        return sum(any(c in lowered for c in names) for names in PRESETS[name][1].values())
+
+    return max(PRESETS, key=score)
+
+
+def guess_mapping(columns, preset: str) -> dict[str, str]:
+    """{field: column} for the fields whose preset names match a column."""
+    by_lower = {}
+    for column in columns:
+        by_lower.setdefault(column.strip().lower(), column)
+    mapping = {}
+    for key, names in PRESETS[preset][1].items():
+        for name in names:
+            if name in by_lower:
+                mapping[key] = by_lower[name]
+                break
+    return mapping
+
+
+@dataclass
+class Options:
+    mapping: dict[str, str]  # field -> column ("" not mapped)
+    platform: str = ""  # used when no column gives the platform, or the cell is empty
+    zone: str = "UTC"  # for dates without a zone
+    date_order: str = "dmy"
+
+
+def zone_or_error(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FileError(_("Unknown time zone “%(z)s”.") % {"z": name[:60]}) from None
+
+
+def _time(value, zone, date_order) -> str:
+    """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, ZoneInfo("UTC")).isoformat()
+    value = str(value or "").strip()
+    if not value:
+        raise RowError(_("posted_at is required."))
+    if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
+        return datetime.fromtimestamp(int(value[:10]), ZoneInfo("UTC")).isoformat()
+    moment = None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        for pattern in DATE_ORDERS[date_order][1]:
+            try:
+                moment = datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        raise RowError(_("“%(v)s” is not a date this import reads.") % {"v": value[:40]})
+    if moment.tzinfo is None:
+        try:
+            moment = resolve(moment, zone, fold=0)
+        except LocalTimeError as error:
+            raise RowError(error.message) from None
+    return moment.isoformat()
+
+
+def _platform(value, fixed) -> str:
+    value = str(value or "").strip().lower()
+    if not value:
+        return fixed
+    return PLATFORM_ALIASES.get(value, value)
+
+
+def to_shape(row: dict, options: Options, zone) -> dict:
+    """One table row -> the dict ingest.parse reads. Raises RowError."""
+    get = {key: row.get(column) for key, column in options.mapping.items() if column}
+    shape = {"author": {}}
+    for key, value in get.items():
+        if value is None or value == "":
+            continue
+        if key.startswith("author."):
+            shape["author"][key.split(".", 1)[1]] = value
+        elif key not in ("platform", "posted_at"):
+            shape[key] = value
+    for key in ("author.followers", "likes", "reposts", "replies"):
+        value = get.get(key)
+        if isinstance(value, str) and value.strip():
+            # "1 234", "1,234" and "1234.0" as exports write counts.
+            cleaned = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+            cleaned = cleaned.replace(",", "")
+            cleaned = cleaned[:-2] if cleaned.endswith(".0") else cleaned
+            target = shape["author"] if key.startswith("author.") else shape
+            target[key.split(".")[-1]] = cleaned
+    if isinstance(shape.get("id"), int | float) and not isinstance(shape.get("id"), bool):
+        shape["id"] = str(shape["id"])
+    shape["platform"] = _platform(get.get("platform"), options.platform)
+    shape["posted_at"] = _time(get.get("posted_at"), zone, options.date_order)
+    return shape
+
+
+@dataclass
+class Conversion:
+    mentions: list[MentionData] = field(default_factory=list)
+    rows: list[tuple[int, MentionData]] = field(default_factory=list)  # (line, data)
+    errors: list[LineError] = field(default_factory=list)
+
+
+def convert(table: Table, options: Options, *, now=None) -> Conversion:
+    """Every row of `table` through the mapping and ingest.parse."""
+    missing = [
+        str(label)
+        for key, label, required in FIELDS
+        if required
+        and not options.mapping.get(key)
+        and not (key == "platform" and options.platform)
+    ]
+    if missing:
+        raise FileError(_("Choose a column for: %(f)s.") % {"f": ", ".join(missing)})
+    if options.platform and options.platform not in Platform.values:
+        raise FileError(_("Unknown platform."))
+    zone = zone_or_error(options.zone)
+    result = Conversion()
+    for number, row in table.rows:
+        if not row:
+            result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
+            continue
+        try:
+            data = parse(to_shape(row, options, zone), now=now)
+        except RowError as error:
+            result.errors.append(LineError(number, str(error)))
+            continue
+        result.mentions.append(data)
+        result.rows.append((number, data))
+    return result

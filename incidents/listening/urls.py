@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("listening/", views.page, name="listening"),
+    path("listening/panels/<slug:name>/", views.panel, name="listening-panel"),
+    path("listening/import/", views.import_page, name="listening-import"),
+    path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
+    path("incidents/<id:pk>/mentions/", views.room_panel, name="incident-mentions"),
+    path(
+        "incidents/<id:pk>/mentions/<id:mention_pk>/detach/",
+        views.mention_detach,
+        name="incident-mention-detach",
+    ),
+]

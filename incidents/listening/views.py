@@ -1,0 +1,408 @@
+"""The listening pages: the Listening page (watches and their sparklines, open signals, the
+mention stream, a watch's week), the room's mentions panel, and the browser import. Thin:
+reads through selectors, writes through actions (actions.mentions_ingest, attach.py).
+
+Every panel is one template fed by one context function, rendered in the page and again
+alone when the panel refreshes itself (live updates, htmx), with a constant number of
+queries whatever the number of mentions.
+"""
+
+import secrets
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents import permissions as incident_permissions
+from incidents.errors import DomainError
+from incidents.models import OPEN_STATUSES, Incident, Membership
+from incidents.shortcuts import incident_or_404
+
+from . import actions, attach, charts, importing, rules, selectors
+from .choices import Sentiment, Source
+from .forms import MappingForm, StreamFilters, UploadForm
+from .models import Mention
+
+STREAM_PAGE = 25
+ROOM_PAGE = 10
+SPARK_HOURS = 24
+CHART_DAYS = 7
+PREVIEW_ROWS = 20
+MAX_LISTED_ERRORS = 100
+MAX_ATTACH_TARGETS = 20
+# The uploaded file waits between preview and import in the cache, for its uploader only.
+IMPORT_TTL = 3600
+
+
+def _require_reader(request) -> None:
+    if not rules.can_view_listening(request.user):
+        raise PermissionDenied(_("Listening data is shown to the people given access to it."))
+
+
+# Keyset cursors: "<posted_at in µs since the epoch>-<id>", as the "Older" links carry them.
+
+
+def encode_cursor(mention: Mention) -> str:
+    moment = mention.posted_at
+    micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{micros}-{mention.pk}"
+
+
+def decode_cursor(value: str | None):
+    """(posted_at, id) or None for a missing or malformed cursor (the first page)."""
+    try:
+        micros, pk = (value or "").split("-")
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        return moment, int(pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def attach_targets(user) -> list[Incident]:
+    """The open incidents where `user` may attach mentions (the cell except observers)."""
+    mine = Membership.objects.active().filter(
+        incident=OuterRef("pk"), user=user, role__in=incident_permissions.WRITER_ROLES
+    )
+    qs = Incident.objects.filter(Exists(mine), status__in=OPEN_STATUSES).order_by("-declared_at")
+    return list(qs.only("pk", "title")[:MAX_ATTACH_TARGETS])
+
+
+# The Listening page
+
+
+def _watches_context(watches) -> dict:
+    volumes = selectors.hourly_volumes(
+        [w.pk for w in watches], timezone.now() - timedelta(hours=SPARK_HOURS - 1), SPARK_HOURS
+    )
+    rows = [(w, charts.sparkline(volumes[w.pk])) for w in watches]
+    return {"watch_rows": rows}
+
+
+def _signals_context() -> dict:
+    signals = list(selectors.open_signals()[: selectors.MAX_OPEN_SIGNALS_SHOWN])
+    return {"signals": signals}
+
+
+def _stream_context(request, watches) -> dict:
+    form = StreamFilters(request.GET or None, watches=watches)
+    filters = form.selectors_filters()
+    page, older = selectors.mentions_page(
+        selectors.mentions(**filters),
+        before=decode_cursor(request.GET.get("before")),
+        size=STREAM_PAGE,
+    )
+    ids = [m.pk for m in page]
+    names = {w.pk: w.name for w in watches}
+    matched = selectors.watch_ids_by_mention(ids) if ids else {}
+    visible = selectors.visible_incident_ids(request.user, [m.incident_id for m in page])
+    for mention in page:
+        mention.watch_names = [names[w] for w in matched.get(mention.pk, []) if w in names]
+        mention.visible_incident = mention.incident_id in visible
+    query = request.GET.copy()
+    query.pop("before", None)
+    older_query = None
+    if older:
+        query["before"] = encode_cursor(page[-1])
+        older_query = query.urlencode()
+    return {
+        "filters": form,
+        "mentions": page,
+        "older_query": older_query,
+        "filtered": bool(filters),
+        "paged": bool(request.GET.get("before")),
+        "attach_targets": attach_targets(request.user) if page else [],
+        "stream_query": request.GET.urlencode(),
+    }
+
+
+def _chart_context(request, watches) -> dict:
+    if not watches:
+        return {}
+    wanted = request.GET.get("chart") or request.GET.get("watch")
+    chosen = next((w for w in watches if str(w.pk) == wanted), watches[0])
+    end = timezone.now()
+    width = timedelta(hours=1)
+    buckets = selectors.watch_series(chosen.pk, end - timedelta(days=CHART_DAYS), end, width)
+    # The baseline band (detection) is drawn behind the volume once wired: charts.chart(band=).
+    return {"chart_watch": chosen, "chart": charts.chart(buckets, width)}
+
+
+def _watches(request):
+    return list(selectors.watches()[: selectors.MAX_WATCHES_SHOWN])
+
+
+@login_required
+@require_GET
+def page(request):
+    _require_reader(request)
+    watches = _watches(request)
+    context = {
+        **_watches_context(watches),
+        **_signals_context(),
+        **_stream_context(request, watches),
+        **_chart_context(request, watches),
+        "can_ingest": rules.can_ingest(request.user),
+        "can_edit_watches": rules.can_edit_watches(request.user),
+    }
+    return render(request, "listening/page.html", context)
+
+
+@login_required
+@require_GET
+def panel(request, name):
+    """One panel of the page, alone: its live refresh (htmx, panels.SIGNAL_PANELS)."""
+    _require_reader(request)
+    watches = _watches(request)
+    if name == "watches":
+        context = {**_watches_context(watches), **_chart_context(request, watches)}
+    elif name == "signals":
+        context = _signals_context()
+    elif name == "stream":
+        context = _stream_context(request, watches)
+    else:
+        raise Http404()
+    return render(request, f"listening/_{name}.html", context)
+
+
+@login_required
+@require_POST
+def mention_attach(request, pk):
+    """The stream's "Attach to incident…": the chosen incident among the person's own."""
+    _require_reader(request)
+    mention = get_object_or_404(Mention, pk=pk)
+    back = request.POST.get("next") or reverse("listening")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("listening")
+    try:
+        incident = incident_or_404(request, int(request.POST.get("incident", "")))
+    except ValueError:
+        raise Http404() from None
+    try:
+        attached = attach.mention_attach(mention=mention, incident=incident, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    if attached:
+        messages.success(request, _("Attached to “%(t)s”.") % {"t": incident.title})
+    return redirect(back)
+
+
+# The room's mentions panel
+
+ROOM_SENTIMENT = "mentions_sentiment"
+ROOM_BEFORE = "mentions_before"
+ROOM_BUCKETS = 48
+
+
+def room_panel_context(request, incident) -> dict:
+    """The room's mentions panel: `mentions` (a page, newest first, filtered by
+    ?mentions_sentiment=), `mention_counts` ({sentiment: n}), `mention_chart` (volume and
+    negative share since six hours before the declaration), `can_detach`. Four queries."""
+    sentiment = request.GET.get(ROOM_SENTIMENT, "")
+    if sentiment not in Sentiment.values:
+        sentiment = ""
+    qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
+    page, older = selectors.mentions_page(
+        qs, before=decode_cursor(request.GET.get(ROOM_BEFORE)), size=ROOM_PAGE
+    )
+    counts = selectors.sentiment_counts(incident)
+    total = sum(counts.values())
+    end = incident.closed_at or timezone.now()
+    start = incident.declared_at - timedelta(hours=6)
+    hours = max(1, -(-int((end - start).total_seconds()) // (3600 * ROOM_BUCKETS)))
+    width = timedelta(hours=hours)
+    chart = (
+        charts.chart(selectors.incident_series(incident, start, end, width), width)
+        if total
+        else None
+    )
+    return {
+        "mentions": page,
+        "mentions_older": encode_cursor(page[-1]) if older else "",
+        "mentions_paged": bool(request.GET.get(ROOM_BEFORE)),
+        "mention_counts": [(value, label, counts[value]) for value, label in Sentiment.choices],
+        "mentions_total": total,
+        "mentions_sentiment": sentiment,
+        "mention_chart": chart,
+        "can_detach": incident_permissions.can_write_timeline(request.user, incident),
+        "can_view_listening": rules.can_view_listening(request.user),
+    }
+
+
+@login_required
+@require_GET
+def room_panel(request, pk):
+    incident = incident_or_404(request, pk)
+    context = {"incident": incident, **room_panel_context(request, incident)}
+    return render(request, "listening/_room_panel.html", context)
+
+
+@login_required
+@require_POST
+def mention_detach(request, pk, mention_pk):
+    incident = incident_or_404(request, pk)
+    mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+    from incidents.shortcuts import perform
+
+    return perform(
+        request,
+        incident,
+        _("Mention detached."),
+        attach.mention_detach,
+        mention=mention,
+        incident=incident,
+    )
+
+
+# The browser import
+
+
+def _cache_key(user, token: str) -> str:
+    return f"listening:import:{user.pk}:{token}"
+
+
+def _stored_file(request, token: str):
+    """(name, bytes) of the file this person uploaded under `token`, or None (expired)."""
+    if not token or len(token) > 64:
+        return None
+    kept = cache.get(_cache_key(request.user, token))
+    if kept is None:
+        return None
+    name, packed = kept
+    return name, zlib.decompress(packed)
+
+
+def _import_zone(request) -> str:
+    return timezone.get_current_timezone_name()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    """Upload -> map the columns and preview -> import, on one page (docs/user-guide.md)."""
+    _require_reader(request)
+    if not rules.can_ingest(request.user):
+        raise PermissionDenied(_("Only people allowed to import mentions can do this."))
+    limit = settings.LISTENING_IMPORT_MAX_BYTES
+    context = {"limit_mb": round(limit / 1_000_000, 1), "zones": _zone_suggestions(request)}
+    if request.method == "GET" or "file" in request.FILES:
+        return _upload_step(request, context, limit)
+    token = request.POST.get("token", "")
+    stored = _stored_file(request, token)
+    if stored is None:
+        messages.error(request, _("The uploaded file has expired: upload it again."))
+        return redirect("listening-import")
+    name, data = stored
+    table = importing.read_table(data)  # read once already: cannot fail now
+    form = MappingForm(request.POST, columns=table.columns)
+    if request.POST.get("step") == "preset" and request.POST.get("preset") in importing.PRESETS:
+        initial = MappingForm.initial_for(
+            table.columns, request.POST["preset"], request.POST.get("zone") or _import_zone(request)
+        )
+        form = MappingForm(initial={**initial, "token": token}, columns=table.columns)
+        return _mapping_step(request, context, form, table, name, None)
+    if not form.is_valid():
+        return _mapping_step(request, context, form, table, name, None, status=422)
+    try:
+        conversion = importing.convert(table, form.options())
+    except importing.FileError as error:
+        form.add_error(None, str(error))
+        return _mapping_step(request, context, form, table, name, None, status=422)
+    if request.POST.get("step") != "import":
+        return _mapping_step(request, context, form, table, name, conversion)
+    try:
+        result = actions.mentions_ingest(
+            mentions=conversion.mentions, source=Source.IMPORT, actor=request.user
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _mapping_step(request, context, form, table, name, conversion, status=422)
+    cache.delete(_cache_key(request.user, token))
+    context.update(
+        name=name,
+        report=result,
+        rows=len(table.rows),
+        errors=conversion.errors[:MAX_LISTED_ERRORS],
+        errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
+        line_word=_line_word(table),
+    )
+    return render(request, "listening/import_report.html", context)
+
+
+def _line_word(table) -> str:
+    return _("Item") if table.format == importing.JSON else _("Line")
+
+
+def _upload_step(request, context, limit):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > limit:
+            form.add_error(
+                "file",
+                _("The file is larger than %(mb)s MB: split it, or use the bulk API.")
+                % {"mb": context["limit_mb"]},
+            )
+            status = 413
+        else:
+            data = upload.read(limit + 1)
+            try:
+                table = importing.read_table(data)
+            except importing.FileError as error:
+                form.add_error("file", str(error))
+                status = 422
+            else:
+                token = secrets.token_urlsafe(16)
+                name = (upload.name or "")[:120]
+                cache.set(_cache_key(request.user, token), (name, zlib.compress(data)), IMPORT_TTL)
+                preset = importing.guess_preset(table.columns)
+                initial = MappingForm.initial_for(table.columns, preset, _import_zone(request))
+                mapping = MappingForm(initial={**initial, "token": token}, columns=table.columns)
+                return _mapping_step(request, context, mapping, table, name, None, fresh=True)
+    elif request.method == "POST":
+        status = 422
+    return render(request, "listening/import.html", {**context, "upload": form}, status=status)
+
+
+def _mapping_step(request, context, form, table, name, conversion, *, status=200, fresh=False):
+    if fresh:
+        # A first look: preview with the guessed mapping straight away (errors ignored: the
+        # person has not chosen anything yet).
+        probe = MappingForm({**form.initial}, columns=table.columns)
+        if probe.is_valid():
+            try:
+                conversion = importing.convert(table, probe.options())
+            except importing.FileError as error:
+                context["hint"] = str(error)  # e.g. "Choose a column for: Platform."
+    preview = conversion.rows[:PREVIEW_ROWS] if conversion else []
+    context.update(
+        mapping=form,
+        name=name,
+        table=table,
+        rows=len(table.rows),
+        sample=table.rows[:3],
+        conversion=conversion,
+        preview=preview,
+        errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
+        errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,
+        line_word=_line_word(table),
+    )
+    return render(request, "listening/import.html", context, status=status)
+
+
+def _zone_suggestions(request) -> list[str]:
+    zones = [timezone.get_current_timezone_name(), settings.TIME_ZONE, "UTC", "Europe/Paris",
+             "Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Tokyo"]  # fmt: skip
+    return list(dict.fromkeys(zones))

@@ -1,0 +1,103 @@
+"""The browser import: read, map, preview with per-row errors, import, re-import."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from incidents.listening.models import Mention
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "Date;Url;Author;Content;Followers;Sentiment\n"
+    "30/11/2026 09:12;https://x.com/a/status/1;@alice;Maison Lumière, livraison ratée;1 200;neg\n"
+    "30/11/2026 09:15;https://x.com/b/status/2;@bob;I love Maison Lumière;35;pos\n"
+    "not a date;https://x.com/c/status/3;@carl;Maison Lumière again;3;neu\n"
+    "30/11/2026 09:20;;@dan;no link so no id;3;neu\n"
+)
+
+
+def upload(client, content: bytes, name="export.csv"):
+    return client.post("/listening/import/", {"file": SimpleUploadedFile(name, content)})
+
+
+def form_data(response, **overrides):
+    form = response.context["mapping"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(overrides)
+    return data
+
+
+def test_a_reader_without_the_import_permission_is_refused(reader, browser_client):
+    assert browser_client.as_user(reader).get("/listening/import/").status_code == 403
+
+
+def test_csv_with_generic_columns_preview_then_import_then_again(
+    importer, watch, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    assert first.status_code == 200
+    mapping = first.context["mapping"]
+    assert mapping["col_posted_at"].value() == "Date" and mapping["col_text"].value() == "Content"
+    assert mapping["col_id"].value() == "Url"
+    # No platform column: the preview says which field needs one, nothing is stored.
+    preview = client.post(
+        "/listening/import/", form_data(first, step="preview", platform="x", zone="Europe/Paris")
+    )
+    conversion = preview.context["conversion"]
+    assert len(conversion.mentions) == 2
+    errors = {e.line: e.error for e in conversion.errors}
+    assert set(errors) == {4, 5} and "not a date" in errors[4] and "id" in errors[5]
+    html = preview.content.decode()
+    assert "Line 4" in html and "Import 2 mentions" in html
+    row = conversion.rows[0][1]
+    assert row.posted_at.isoformat() == "2026-11-30T09:12:00+01:00"
+    assert row.author_followers == 1200
+    assert Mention.objects.count() == 0
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    assert done.context["report"].stored == 2
+    assert Mention.objects.filter(source="import").count() == 2
+    again = upload(client, CSV.encode())
+    report = client.post(
+        "/listening/import/", form_data(again, step="import", platform="x", zone="Europe/Paris")
+    ).context["report"]
+    assert report.stored == 0 and report.duplicates == 2
+
+
+def test_our_own_ndjson_and_json_formats_are_recognised(importer, browser_client):
+    client = browser_client.as_user(importer)
+    line = (
+        '{"platform": "bluesky", "id": "b1", "text": "Bonjour", '
+        '"posted_at": "2026-11-30T09:00:00Z", "author": {"handle": "a.bsky.social"}}'
+    )
+    for content, fmt in ((line + "\n{broken\n", "ndjson"), (f"[{line}]", "json")):
+        response = upload(client, content.encode(), name="x.txt")
+        assert response.context["table"].format == fmt
+        conversion = response.context["conversion"]
+        assert conversion.rows[0][1].author_handle == "a.bsky.social"
+    assert [e.line for e in conversion.errors] == []
+
+
+def test_oversize_and_unreadable_files_are_refused(importer, browser_client, settings):
+    client = browser_client.as_user(importer)
+    settings.LISTENING_IMPORT_MAX_BYTES = 100
+    assert upload(client, CSV.encode()).status_code == 413
+    settings.LISTENING_IMPORT_MAX_BYTES = 10_000
+    refused = upload(client, "é".encode("latin-1") * 20)
+    assert refused.status_code == 422 and "UTF-8" in refused.content.decode()
+
+
+def test_an_expired_or_someone_elses_token_is_refused(importer, make_user, browser_client):
+    from .conftest import grant
+
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    other = grant(make_user("other"), "view_mention", "add_mention")
+    response = browser_client.as_user(other).post(
+        "/listening/import/", form_data(first, step="import", platform="x")
+    )
+    assert response.status_code == 302 and Mention.objects.count() == 0
+    assert re.search(r"/listening/import/$", response["Location"])

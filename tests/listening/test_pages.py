@@ -1,0 +1,230 @@
+"""The listening page, the room's mentions panel, attach/detach: who sees what, filters,
+keyset pages, constant query counts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents.errors import NotAllowed
+from incidents.listening import attach
+from incidents.listening.choices import Sentiment, Source
+from incidents.listening.models import Mention, MentionMatch, Signal
+from incidents.models import TimelineEntry
+
+from .conftest import grant
+
+pytestmark = pytest.mark.django_db
+
+
+def bulk_mentions(n, *, watch=None, incident=None, start=None, **extra):
+    """n mentions (newest last), written directly: the page's cost, not the ingest's."""
+    start = start or timezone.now() - timedelta(hours=n // 60 + 1)
+    rows = [
+        Mention(
+            platform=extra.get("platform", "bluesky"),
+            external_id=f"{extra.get('prefix', 'p')}{i}",
+            text=f"Post {i} <b>about</b> Maison Lumière",
+            posted_at=start + timedelta(minutes=i),
+            collected_at=start + timedelta(minutes=i),
+            author_handle=f"user{i}.bsky.social",
+            author_followers=i * 10,
+            language=extra.get("language", "fr"),
+            sentiment=[Sentiment.NEGATIVE, Sentiment.POSITIVE, Sentiment.NEUTRAL][i % 3],
+            source=Source.IMPORT,
+            incident=incident,
+        )
+        for i in range(n)
+    ]
+    Mention.objects.bulk_create(rows)
+    stored = list(Mention.objects.filter(external_id__startswith=extra.get("prefix", "p")))
+    if watch is not None:
+        MentionMatch.objects.bulk_create(
+            MentionMatch(mention=m, watch=watch, posted_at=m.posted_at, sentiment=m.sentiment)
+            for m in stored
+        )
+    return stored
+
+
+def test_the_page_is_refused_without_the_permission(outsider, browser_client):
+    response = browser_client.as_user(outsider).get("/listening/")
+    assert response.status_code == 403
+    assert "/listening/" not in browser_client.get("/").content.decode()
+
+
+def test_readers_see_the_nav_link_watches_signals_and_stream(reader, watch, browser_client):
+    bulk_mentions(5, watch=watch)
+    Signal.objects.create(
+        watch=watch,
+        kind="volume",
+        severity=3,
+        opened_at=timezone.now(),
+        started_at=timezone.now(),
+        updated_at=timezone.now(),
+        observed=40,
+        expected=4,
+    )
+    html = browser_client.as_user(reader).get("/listening/").content.decode()
+    assert 'href="/listening/"' in html
+    assert "Maison Lumière" in html and 'class="sparkline"' in html
+    assert "40 mentions/h vs 4 expected" in html
+    assert html.count('class="mention mention-') == 5
+    # Text is escaped, never markup.
+    assert "&lt;b&gt;about&lt;/b&gt;" in html and "<b>about</b>" not in html
+
+
+def test_filters_and_older_pages(reader, watch, browser_client):
+    bulk_mentions(90, watch=watch)
+    client = browser_client.as_user(reader)
+    first = client.get("/listening/", {"sentiment": "negative"})
+    mentions = first.context["mentions"]
+    assert len(mentions) == 25 and all(m.sentiment == "negative" for m in mentions)
+    assert mentions[0].posted_at > mentions[-1].posted_at
+    older = first.context["older_query"]
+    assert "sentiment=negative" in older
+    second = client.get(f"/listening/?{older}").context["mentions"]
+    assert len(second) == 5 and second[0].posted_at < mentions[-1].posted_at
+    assert all(m.sentiment == "negative" for m in second)
+    reach = client.get("/listening/", {"min_followers": 500}).context["mentions"]
+    assert reach and all(m.author_followers >= 500 for m in reach)
+    paged = client.get("/listening/").context
+    rest = client.get(f"/listening/?{paged['older_query']}").context
+    assert len(rest["mentions"]) == 25 and rest["mentions"][0].pk != paged["mentions"][0].pk
+
+
+def test_the_page_costs_the_same_queries_with_many_mentions(reader, watch, browser_client):
+    client = browser_client.as_user(reader)
+    bulk_mentions(3, watch=watch, prefix="a")
+    client.get("/listening/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/listening/")
+    bulk_mentions(2000, watch=watch, prefix="b")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/listening/")
+    assert len(many) == len(few)
+    assert len(response.content) < 200_000
+
+
+def test_a_panel_refreshes_alone(reader, watch, browser_client):
+    bulk_mentions(3, watch=watch)
+    client = browser_client.as_user(reader)
+    assert client.get("/listening/panels/stream/").content.decode().count("data-mention=") == 3
+    assert client.get("/listening/panels/nope/").status_code == 404
+
+
+@pytest.fixture
+def listening_cell(incident, lead, drafter, observer, outsider):
+    return {u.username: grant(u, "view_mention") for u in (lead, drafter, observer, outsider)}
+
+
+def test_drafters_attach_observers_and_outsiders_cannot(incident, listening_cell, watch):
+    mention = bulk_mentions(1, watch=watch)[0]
+    with pytest.raises(NotAllowed):
+        attach.mention_attach(mention=mention, incident=incident, actor=listening_cell["observer"])
+    with pytest.raises(NotAllowed):
+        attach.mention_attach(mention=mention, incident=incident, actor=listening_cell["outsider"])
+    assert attach.mention_attach(
+        mention=mention, incident=incident, actor=listening_cell["drafter"]
+    )
+    assert not attach.mention_attach(
+        mention=mention, incident=incident, actor=listening_cell["drafter"]
+    )
+    entries = TimelineEntry.objects.filter(incident=incident, kind="mentions_attached")
+    assert entries.count() == 1 and entries.get().data["count"] == 1
+    with pytest.raises(NotAllowed):
+        attach.mention_detach(mention=mention, incident=incident, actor=listening_cell["observer"])
+    assert attach.mention_detach(mention=mention, incident=incident, actor=listening_cell["lead"])
+    assert TimelineEntry.objects.filter(incident=incident, kind="mention_detached").count() == 1
+    mention.refresh_from_db()
+    assert mention.incident is None
+
+
+def test_attach_from_the_stream_and_detach_in_the_room(
+    incident, listening_cell, watch, browser_client
+):
+    mention = bulk_mentions(1, watch=watch)[0]
+    client = browser_client.as_user(listening_cell["drafter"])
+    page = client.get("/listening/").content.decode()
+    assert "Attach to incident…" in page and incident.title in page
+    response = client.post(f"/listening/mentions/{mention.pk}/attach/", {"incident": incident.pk})
+    assert response.status_code == 302
+    room = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'id="mentions-panel"' in room and f'data-mention="{mention.pk}"' in room
+    client.post(f"/incidents/{incident.pk}/mentions/{mention.pk}/detach/")
+    mention.refresh_from_db()
+    assert mention.incident is None
+
+
+def test_an_outsider_sees_nothing_of_an_incident(incident, listening_cell, watch, browser_client):
+    mention = bulk_mentions(1, watch=watch, incident=incident)[0]
+    client = browser_client.as_user(listening_cell["outsider"])
+    assert client.get(f"/incidents/{incident.pk}/mentions/").status_code == 404
+    page = client.get("/listening/").content.decode()
+    assert f'data-mention="{mention.pk}"' in page
+    assert f"/incidents/{incident.pk}/" not in page and incident.title not in page
+    response = client.post(f"/listening/mentions/{mention.pk}/attach/", {"incident": incident.pk})
+    assert response.status_code == 404
+
+
+def test_the_room_panel_filters_pages_and_costs_constant_queries(
+    incident, lead, watch, browser_client
+):
+    client = browser_client.as_user(lead)
+    bulk_mentions(3, incident=incident, prefix="a")
+    url = f"/incidents/{incident.pk}/mentions/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    bulk_mentions(1500, incident=incident, prefix="b", start=incident.declared_at)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url, {"mentions_sentiment": "negative"})
+    assert len(many) == len(few)
+    context = response.context
+    assert len(context["mentions"]) == 10
+    assert all(m.sentiment == "negative" for m in context["mentions"])
+    counts = {value: n for value, _label, n in context["mention_counts"]}
+    assert counts["negative"] == 1 + 500 and context["mentions_total"] == 1503
+    older = client.get(url, {"mentions_before": context["mentions_older"]}).context["mentions"]
+    assert older[0].posted_at <= context["mentions"][-1].posted_at
+
+
+def test_the_api_attaches_and_detaches(incident, listening_cell, watch, api):
+    ids = [m.pk for m in bulk_mentions(3, watch=watch)]
+    client = api.as_user(listening_cell["drafter"])
+    response = client.post(
+        f"/api/incidents/{incident.pk}/mentions/", {"mentions": ids}, format="json"
+    )
+    assert response.status_code == 200 and sorted(response.json()["attached"]) == sorted(ids)
+    listed = client.get(f"/api/incidents/{incident.pk}/mentions/").json()["results"]
+    assert {m["id"] for m in listed} == set(ids)
+    assert client.delete(f"/api/incidents/{incident.pk}/mentions/{ids[0]}/").status_code == 204
+    assert client.delete(f"/api/incidents/{incident.pk}/mentions/{ids[0]}/").status_code == 404
+    observer = api.as_user(listening_cell["observer"])
+    refused = observer.post(
+        f"/api/incidents/{incident.pk}/mentions/", {"mentions": ids}, format="json"
+    )
+    assert refused.status_code == 403
+    outsider = api.as_user(listening_cell["outsider"])
+    hidden = outsider.post(
+        f"/api/incidents/{incident.pk}/mentions/", {"mentions": ids}, format="json"
+    )
+    assert hidden.status_code == 404
+
+
+def test_an_ingest_tells_the_readers_pages(
+    reader, watch, monkeypatch, django_capture_on_commit_callbacks
+):
+    from incidents.listening import actions, events
+    from incidents.listening.ingest import parse
+
+    from .conftest import post
+
+    sent = []
+    monkeypatch.setattr(events.events, "publish_user_signal", lambda uid, s: sent.append((uid, s)))
+    events.cache.delete(events._THROTTLE_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.mentions_ingest(mentions=[parse(post("x1"))], source=Source.API, actor=None)
+    assert (reader.pk, "listening-changed") in sent
+    assert datetime.now(UTC)  # the clock is real: throttling uses the cache, not time mocks
