@@ -229,12 +229,19 @@
       .on("close", () => setStatus("paused"));
 
     // A refresh of the timeline (after an own action, a filter change) shows entries up to
-    // the newest: never ask for them again.
+    // its newest: never ask for them again. A refresh read before a live entry committed
+    // but swapped in after it was shown replaces it: fetch what the refresh lacks.
     document.body.addEventListener("htmx:afterSwap", (event) => {
       if (event.detail.target.id !== "timeline") return;
-      event.detail.target.querySelectorAll("li.entry").forEach((li) => {
-        lastSeq = Math.max(lastSeq, Number(li.dataset.seq));
-      });
+      const seqs = [...event.detail.target.querySelectorAll("li.entry")]
+        .map((li) => Number(li.dataset.seq));
+      const newest = seqs.length ? Math.max(...seqs) : 0;
+      if (newest < lastSeq && seqs.length && !timelineFiltered()) {
+        lastSeq = newest;
+        resync().catch(() => connection.socket && connection.socket.close());
+      } else {
+        lastSeq = Math.max(lastSeq, newest);
+      }
     });
 
     window.crisisLive = {
