@@ -88,14 +88,19 @@ def membership_history(incident: Incident) -> QuerySet[Membership]:
 
 
 def timeline_for(
-    incident: Incident,
+    incident: Incident | int,
     *,
+    visible_to=None,
     after: int | None = None,
     kind: str | None = None,
     key_events_only: bool = False,
     actor_id: int | None = None,
 ) -> QuerySet[TimelineEntry]:
+    """The incident's entries (or its id's) in order, with their actors. With `visible_to`,
+    only if that user may see the incident (else none): checked in the same query."""
     qs = TimelineEntry.objects.filter(incident=incident).select_related("actor")
+    if visible_to is not None:
+        qs = qs.filter(incident__in=incidents_visible_to(visible_to))
     if after is not None:
         qs = qs.filter(seq__gt=after)
     if kind:

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,7 +21,7 @@ from ..models import (
 )
 from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
-from .fields import LocalDateTimeField
+from .fields import LocalDateTimeField, choice_label, datetime_representation
 
 User = get_user_model()
 
@@ -34,6 +35,14 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
     def get_name(self, user) -> str:
         return display_name(user)
+
+    def to_representation(self, user):
+        return user_summary(user)
+
+
+def user_summary(user) -> dict:
+    """`{"id", "username", "name"}`: how the API names a person (UserSummarySerializer)."""
+    return {"id": user.pk, "username": user.username, "name": display_name(user)}
 
 
 @extend_schema_field(
@@ -67,6 +76,23 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, entry):
+        zone = timezone.get_current_timezone()
+        actor = entry.actor
+        return {
+            "seq": entry.seq,
+            "kind": entry.kind,
+            "kind_label": choice_label(TimelineEntry, "kind", entry.kind),
+            "text": entry.text,
+            "actor": None if actor is None else user_summary(actor),
+            "occurred_at": datetime_representation(entry.occurred_at, zone),
+            "recorded_at": datetime_representation(entry.recorded_at, zone),
+            "key_event": entry.key_event,
+            "data": entry.data,
+            "prev_hash": entry.prev_hash,
+            "hash": entry.hash,
+        }
+
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
@@ -88,6 +114,17 @@ class IncidentStateSerializer(serializers.ModelSerializer):
             "first_response_due_at",
             "first_response_at",
         ]
+
+    def to_representation(self, incident):
+        zone = timezone.get_current_timezone()
+        return {
+            "id": incident.pk,
+            "title": incident.title,
+            "status": incident.status,
+            "severity": incident.severity,
+            "first_response_due_at": datetime_representation(incident.first_response_due_at, zone),
+            "first_response_at": datetime_representation(incident.first_response_at, zone),
+        }
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -204,15 +241,44 @@ class IncidentSerializer(serializers.ModelSerializer):
     def writable_fields_names(self) -> list[str]:
         return [field.field_name for field in self._writable_fields]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["platforms"] = list(instance.platforms)  # a set is not ordered
-        return data
+    def to_representation(self, incident):
+        zone = timezone.get_current_timezone()
+        return {
+            "id": incident.pk,
+            "title": incident.title,
+            "summary": incident.summary,
+            "category": incident.category,
+            "origin": incident.origin,
+            "platforms": list(incident.platforms),  # as stored: a set would not be ordered
+            "severity": incident.severity,
+            "severity_label": choice_label(Incident, "severity", incident.severity),
+            "status": incident.status,
+            "status_label": choice_label(Incident, "status", incident.status),
+            "allowed_transitions": [str(status) for status in incident.allowed_transitions],
+            "available_actions": self.get_available_actions(incident),
+            "available_transitions": self.get_available_transitions(incident),
+            **{
+                name: datetime_representation(getattr(incident, name), zone) for name in self._TIMES
+            },
+            "lead": self.get_lead(incident),
+            "my_role": self.get_my_role(incident),
+        }
+
+    _TIMES = (
+        "detected_at",
+        "declared_at",
+        "active_at",
+        "monitoring_at",
+        "resolved_at",
+        "closed_at",
+        "first_response_due_at",
+        "first_response_at",
+    )
 
     def get_lead(self, incident) -> dict | None:
         members = getattr(incident, "active_memberships", None) or []
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
-        return UserSummarySerializer(lead).data if lead else None
+        return user_summary(lead) if lead else None
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=rules.INCIDENT_ACTIONS))
