@@ -84,11 +84,15 @@ def test_incidents_read_as_their_declared_fields(api, incident, lead, observer, 
     state = IncidentStateSerializer(incident)
     assert list(state.data.items()) == list(declared(state, incident).items())
     person = UserSummarySerializer(lead)
-    assert person.data == declared(person, lead) == {
-        "id": lead.pk,
-        "username": lead.username,
-        "name": lead.get_full_name() or lead.username,
-    }
+    assert (
+        person.data
+        == declared(person, lead)
+        == {
+            "id": lead.pk,
+            "username": lead.username,
+            "name": lead.get_full_name() or lead.username,
+        }
+    )
 
 
 def test_incident_list_queries_do_not_grow_with_incidents(api, declare, lead, drafter):
