@@ -7,6 +7,8 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -45,15 +47,32 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
     return qs
 
 
-def incidents_for_list(user, *, open_only: bool = True) -> QuerySet[Incident]:
-    """The dashboard/API list: my role and the active cell come along in two queries."""
+def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> QuerySet[Incident]:
+    """The dashboard/API list, one query: each incident with `my_role` (the user's role in
+    its cell, None for staff outside it; `my_role_user_id` says whose, for the permission
+    checks) and its lead as `lead_user_id`, `lead_username`, `lead_first_name` and
+    `lead_last_name` (None without a lead). `cells=True` also prefetches each active cell
+    (`active_memberships`, one more query) for pages that show it."""
     my_role = Membership.objects.active().filter(incident=OuterRef("pk"), user=user)
-    qs = incidents_visible_to(user).annotate(my_role=Subquery(my_role.values("role")[:1]))
+    qs = incidents_visible_to(user).annotate(
+        my_role=Subquery(my_role.values("role")[:1]),
+        my_role_user_id=Value(user.pk, output_field=IntegerField()),
+        lead_membership=FilteredRelation(
+            "memberships",
+            condition=Q(memberships__role=Role.LEAD, memberships__left_at__isnull=True),
+        ),
+        lead_user_id=F("lead_membership__user_id"),
+        lead_username=F("lead_membership__user__username"),
+        lead_first_name=F("lead_membership__user__first_name"),
+        lead_last_name=F("lead_membership__user__last_name"),
+    )
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.select_related("declared_by").prefetch_related(
-        Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
-    )
+    if cells:
+        qs = qs.prefetch_related(
+            Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
+        )
+    return qs
 
 
 def incident_for_room(user, pk: int) -> Incident:

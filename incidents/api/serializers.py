@@ -276,6 +276,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
 
     def get_lead(self, incident) -> dict | None:
+        if hasattr(incident, "lead_username"):  # annotated by selectors.incidents_for_list
+            if incident.lead_user_id is None:
+                return None
+            lead = User(
+                pk=incident.lead_user_id,
+                username=incident.lead_username,
+                first_name=incident.lead_first_name,
+                last_name=incident.lead_last_name,
+            )
+            return user_summary(lead)
         members = getattr(incident, "active_memberships", None) or []
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
         return user_summary(lead) if lead else None

@@ -77,7 +77,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
         status_filter = params.get("status")
         # Asking for a status (even "closed") is explicit enough to look past open ones.
         open_only = not status_filter and params.get("open", "true").lower() != "false"
-        qs = selectors.incidents_for_list(self.request.user, open_only=open_only)
+        qs = selectors.incidents_for_list(self.request.user, open_only=open_only, cells=False)
         return qs.filter(status=status_filter) if status_filter else qs
 
     @extend_schema(
