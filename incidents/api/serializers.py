@@ -77,21 +77,65 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, entry):
+        """`entry`: a TimelineEntry, or a dict of ENTRY_ROW_FIELDS (the timeline's API
+        pages read their rows as such, without model instances)."""
+        if isinstance(entry, dict):
+            row, actor = entry, self._row_actor(entry)
+        else:
+            row = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+            actor = None if entry.actor_id is None else user_summary(entry.actor)
         zone = timezone.get_current_timezone()
-        actor = entry.actor
         return {
-            "seq": entry.seq,
-            "kind": entry.kind,
-            "kind_label": choice_label(TimelineEntry, "kind", entry.kind),
-            "text": entry.text,
-            "actor": None if actor is None else user_summary(actor),
-            "occurred_at": datetime_representation(entry.occurred_at, zone),
-            "recorded_at": datetime_representation(entry.recorded_at, zone),
-            "key_event": entry.key_event,
-            "data": entry.data,
-            "prev_hash": entry.prev_hash,
-            "hash": entry.hash,
+            "seq": row["seq"],
+            "kind": row["kind"],
+            "kind_label": choice_label(TimelineEntry, "kind", row["kind"]),
+            "text": row["text"],
+            "actor": actor,
+            "occurred_at": datetime_representation(row["occurred_at"], zone),
+            "recorded_at": datetime_representation(row["recorded_at"], zone),
+            "key_event": row["key_event"],
+            "data": row["data"],
+            "prev_hash": row["prev_hash"],
+            "hash": row["hash"],
         }
+
+    def _row_actor(self, row: dict) -> dict | None:
+        # A page names its few authors many times: each one is summarized once.
+        actor_id = row["actor_id"]
+        if actor_id is None:
+            return None
+        known = self.__dict__.setdefault("_actors", {})
+        if actor_id not in known:
+            person = User(
+                pk=actor_id,
+                username=row["actor__username"],
+                first_name=row["actor__first_name"],
+                last_name=row["actor__last_name"],
+            )
+            known[actor_id] = user_summary(person)
+        return known[actor_id]
+
+
+_ENTRY_FIELDS = (
+    "seq",
+    "kind",
+    "text",
+    "occurred_at",
+    "recorded_at",
+    "key_event",
+    "data",
+    "prev_hash",
+    "hash",
+)
+# What a timeline row read without model instances holds: the entry's fields and its
+# actor's (None for the system).
+ENTRY_ROW_FIELDS = (
+    *_ENTRY_FIELDS,
+    "actor_id",
+    "actor__username",
+    "actor__first_name",
+    "actor__last_name",
+)
 
 
 class TimelineEntryCreateSerializer(serializers.Serializer):

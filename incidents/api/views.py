@@ -21,6 +21,7 @@ from ..models import Incident, Membership
 from .pagination import FirstPageCountingPaginator
 from .parsers import DEFAULT_PARSERS
 from .serializers import (
+    ENTRY_ROW_FIELDS,
     IncidentSerializer,
     MemberCreateSerializer,
     MemberSerializer,
@@ -245,7 +246,7 @@ class TimelineView(APIView):
             kind=params.get("kind") or None,
             key_events_only=params.get("key_events", "").lower() == "true",
             actor_id=_int_param(params, "actor"),
-        )
+        ).values(*ENTRY_ROW_FIELDS)
         paginator = TimelinePagination()
         if after is not None:
             limit = paginator.get_page_size(request)
@@ -256,7 +257,9 @@ class TimelineView(APIView):
             rows = rows[:limit]
             following = None
             if more:
-                following = replace_query_param(request.build_absolute_uri(), "after", rows[-1].seq)
+                following = replace_query_param(
+                    request.build_absolute_uri(), "after", rows[-1]["seq"]
+                )
             data = TimelineEntrySerializer(rows, many=True).data
             return Response({"next": following, "previous": None, "results": data})
         page = paginator.paginate_queryset(entries, request, view=self)

@@ -13,6 +13,7 @@ from rest_framework.test import APIRequestFactory
 
 from incidents import actions, selectors
 from incidents.api.serializers import (
+    ENTRY_ROW_FIELDS,
     IncidentSerializer,
     IncidentStateSerializer,
     TimelineEntrySerializer,
@@ -67,6 +68,14 @@ def test_timeline_entries_read_as_their_declared_fields(incident, lead, locale):
         serializer = TimelineEntrySerializer(entry)
         data = serializer.data
         assert list(data.items()) == list(declared(serializer, entry).items())
+
+    # The API's pages read rows, not model instances: the same representation.
+    rows = selectors.timeline_for(incident).values(*ENTRY_ROW_FIELDS)
+    from_rows = TimelineEntrySerializer(rows, many=True).data
+    from_models = TimelineEntrySerializer(entries[:-1], many=True).data
+    assert [list(item.items()) for item in from_rows] == [
+        list(item.items()) for item in from_models
+    ]
     assert data["occurred_at"] == serializers.DateTimeField().to_representation(entry.occurred_at)
 
 
