@@ -49,19 +49,33 @@ def datetime_representation(value, zone) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def active_locale(serializer) -> tuple:
+    """(zone, language): the active time zone and language, read once per serializer
+    object. A list's one child serializer represents every row of a request, which does
+    not change zone or language midway; reading them (context-local) per row cost more
+    than the rest of a row."""
+    cached = serializer.__dict__.get("_active_locale")
+    if cached is None:
+        cached = (timezone.get_current_timezone(), translation.get_language())
+        serializer.__dict__["_active_locale"] = cached
+    return cached
+
+
 _labels: dict[tuple, dict] = {}
 
 
-def choice_labels(model, field_name: str) -> dict:
-    """{value: label} of a model field's choices in the active language, as
+def choice_labels(model, field_name: str, language: str | None) -> dict:
+    """{value: label} of a model field's choices in `language` (the active one), as
     `get_<field>_display()` gives them (read once per process and language)."""
-    key = (model, field_name, translation.get_language())
+    key = (model, field_name, language)
     labels = _labels.get(key)
     if labels is None:
         field = model._meta.get_field(field_name)
-        labels = _labels[key] = {value: str(label) for value, label in field.flatchoices}
+        with translation.override(language):
+            labels = {value: str(label) for value, label in field.flatchoices}
+        _labels[key] = labels
     return labels
 
 
-def choice_label(model, field_name: str, value) -> str:
-    return str(choice_labels(model, field_name).get(value, value))
+def choice_label(model, field_name: str, value, language: str | None) -> str:
+    return str(choice_labels(model, field_name, language).get(value, value))

@@ -1,5 +1,4 @@
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,7 +20,7 @@ from ..models import (
 )
 from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
-from .fields import LocalDateTimeField, choice_label, datetime_representation
+from .fields import LocalDateTimeField, active_locale, choice_label, datetime_representation
 
 User = get_user_model()
 
@@ -84,11 +83,11 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         else:
             row = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
             actor = None if entry.actor_id is None else user_summary(entry.actor)
-        zone = timezone.get_current_timezone()
+        zone, language = active_locale(self)
         return {
             "seq": row["seq"],
             "kind": row["kind"],
-            "kind_label": choice_label(TimelineEntry, "kind", row["kind"]),
+            "kind_label": choice_label(TimelineEntry, "kind", row["kind"], language),
             "text": row["text"],
             "actor": actor,
             "occurred_at": datetime_representation(row["occurred_at"], zone),
@@ -160,7 +159,7 @@ class IncidentStateSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, incident):
-        zone = timezone.get_current_timezone()
+        zone, _language = active_locale(self)
         return {
             "id": incident.pk,
             "title": incident.title,
@@ -286,7 +285,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         return [field.field_name for field in self._writable_fields]
 
     def to_representation(self, incident):
-        zone = timezone.get_current_timezone()
+        zone, language = active_locale(self)
         return {
             "id": incident.pk,
             "title": incident.title,
@@ -295,9 +294,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "origin": incident.origin,
             "platforms": list(incident.platforms),  # as stored: a set would not be ordered
             "severity": incident.severity,
-            "severity_label": choice_label(Incident, "severity", incident.severity),
+            "severity_label": choice_label(Incident, "severity", incident.severity, language),
             "status": incident.status,
-            "status_label": choice_label(Incident, "status", incident.status),
+            "status_label": choice_label(Incident, "status", incident.status, language),
             "allowed_transitions": [str(status) for status in incident.allowed_transitions],
             "available_actions": self.get_available_actions(incident),
             "available_transitions": self.get_available_transitions(incident),
