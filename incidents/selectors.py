@@ -127,7 +127,15 @@ def timeline_for(
     only if that user may see the incident (else none): checked in the same query."""
     qs = TimelineEntry.objects.filter(incident=incident).select_related("actor")
     if visible_to is not None:
-        qs = qs.filter(incident__in=incidents_visible_to(visible_to))
+        # The rule of incidents_visible_to as a join (an active membership is unique per
+        # person and incident, so no row doubles): cheaper to build and plan than IN.
+        if not visible_to.is_authenticated:
+            return qs.none()
+        if not visible_to.is_staff:
+            qs = qs.filter(
+                incident__memberships__user=visible_to,
+                incident__memberships__left_at__isnull=True,
+            )
     if after is not None:
         qs = qs.filter(seq__gt=after)
     if kind:
