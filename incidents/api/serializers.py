@@ -99,20 +99,25 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         }
 
     def _row_actor(self, row: dict) -> dict | None:
-        # A page names its few authors many times: each one is summarized once.
-        actor_id = row["actor_id"]
-        if actor_id is None:
-            return None
-        known = self.__dict__.setdefault("_actors", {})
-        if actor_id not in known:
-            person = User(
-                pk=actor_id,
-                username=row["actor__username"],
-                first_name=row["actor__first_name"],
-                last_name=row["actor__last_name"],
-            )
-            known[actor_id] = user_summary(person)
-        return known[actor_id]
+        return person_summary(
+            self,
+            row["actor_id"],
+            row["actor__username"],
+            row["actor__first_name"],
+            row["actor__last_name"],
+        )
+
+
+def person_summary(serializer, user_id, username, first_name, last_name) -> dict | None:
+    """user_summary() of a person read as columns, not as a User: None without an id. A
+    list names its few people many times, so each is summarized once per serializer."""
+    if user_id is None:
+        return None
+    known = serializer.__dict__.setdefault("_people", {})
+    if user_id not in known:
+        person = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
+        known[user_id] = user_summary(person)
+    return known[user_id]
 
 
 _ENTRY_FIELDS = (
@@ -320,15 +325,13 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     def get_lead(self, incident) -> dict | None:
         if hasattr(incident, "lead_username"):  # annotated by selectors.incidents_for_list
-            if incident.lead_user_id is None:
-                return None
-            lead = User(
-                pk=incident.lead_user_id,
-                username=incident.lead_username,
-                first_name=incident.lead_first_name,
-                last_name=incident.lead_last_name,
+            return person_summary(
+                self,
+                incident.lead_user_id,
+                incident.lead_username,
+                incident.lead_first_name,
+                incident.lead_last_name,
             )
-            return user_summary(lead)
         members = getattr(incident, "active_memberships", None) or []
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
         return user_summary(lead) if lead else None
