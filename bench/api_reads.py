@@ -33,7 +33,9 @@ stops after --seconds. See docs/benchmarks.md, "API reads".
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -86,6 +88,7 @@ def configure(args) -> None:
         )
     else:
         scratch = tempfile.mkdtemp(prefix="bench-api-reads-")
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         os.environ["SQLITE_PATH"] = str(Path(scratch) / "bench.sqlite3")
         os.environ.pop("DATABASE_URL", None)
 
