@@ -6,12 +6,16 @@ WRITER_ROLES = (Role.LEAD, Role.DRAFTER, Role.APPROVER, Role.SPOKESPERSON)
 
 
 def active_role(user, incident: Incident) -> str | None:
-    """The user's current role in the cell, or None. Uses prefetched memberships if present."""
+    """The user's current role in the cell, or None. Uses prefetched memberships, or the
+    role a list read for this user annotated, if present."""
     if not user.is_authenticated:
         return None
     cached = getattr(incident, "active_memberships", None)
     if cached is not None:
         return next((m.role for m in cached if m.user_id == user.pk), None)
+    # A list read for this user (selectors.incidents_for_list) carries the user's role.
+    if getattr(incident, "my_role_user_id", None) == user.pk:
+        return incident.my_role
     return (
         Membership.objects.active()
         .filter(incident=incident, user=user)

@@ -7,12 +7,13 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -45,15 +46,41 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
     return qs
 
 
-def incidents_for_list(user, *, open_only: bool = True) -> QuerySet[Incident]:
-    """The dashboard/API list: my role and the active cell come along in two queries."""
-    my_role = Membership.objects.active().filter(incident=OuterRef("pk"), user=user)
-    qs = incidents_visible_to(user).annotate(my_role=Subquery(my_role.values("role")[:1]))
+def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> QuerySet[Incident]:
+    """The dashboard/API list, one query: each incident with `my_role` (the user's role in
+    its cell, None for staff outside it; `my_role_user_id` says whose, for the permission
+    checks) and its lead as `lead_user_id`, `lead_username`, `lead_first_name` and
+    `lead_last_name` (None without a lead). `cells=True` also prefetches each active cell
+    (`active_memberships`, one more query) for pages that show it."""
+    if not user.is_authenticated:
+        return Incident.objects.none()
+    # Joins rather than subqueries (the same rule as incidents_visible_to: staff see every
+    # incident, others those they are a member of): cheaper to build and to plan.
+    qs = Incident.objects.annotate(
+        my_membership=FilteredRelation(
+            "memberships",
+            condition=Q(memberships__user=user, memberships__left_at__isnull=True),
+        ),
+        my_role=F("my_membership__role"),
+        my_role_user_id=Value(user.pk, output_field=IntegerField()),
+        lead_membership=FilteredRelation(
+            "memberships",
+            condition=Q(memberships__role=Role.LEAD, memberships__left_at__isnull=True),
+        ),
+        lead_user_id=F("lead_membership__user_id"),
+        lead_username=F("lead_membership__user__username"),
+        lead_first_name=F("lead_membership__user__first_name"),
+        lead_last_name=F("lead_membership__user__last_name"),
+    )
+    if not user.is_staff:
+        qs = qs.filter(my_membership__isnull=False)
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.select_related("declared_by").prefetch_related(
-        Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
-    )
+    if cells:
+        qs = qs.prefetch_related(
+            Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
+        )
+    return qs
 
 
 def incident_for_room(user, pk: int) -> Incident:
@@ -88,14 +115,27 @@ def membership_history(incident: Incident) -> QuerySet[Membership]:
 
 
 def timeline_for(
-    incident: Incident,
+    incident: Incident | int,
     *,
+    visible_to=None,
     after: int | None = None,
     kind: str | None = None,
     key_events_only: bool = False,
     actor_id: int | None = None,
 ) -> QuerySet[TimelineEntry]:
+    """The incident's entries (or its id's) in order, with their actors. With `visible_to`,
+    only if that user may see the incident (else none): checked in the same query."""
     qs = TimelineEntry.objects.filter(incident=incident).select_related("actor")
+    if visible_to is not None:
+        # The rule of incidents_visible_to as a join (an active membership is unique per
+        # person and incident, so no row doubles): cheaper to build and plan than IN.
+        if not visible_to.is_authenticated:
+            return qs.none()
+        if not visible_to.is_staff:
+            qs = qs.filter(
+                incident__memberships__user=visible_to,
+                incident__memberships__left_at__isnull=True,
+            )
     if after is not None:
         qs = qs.filter(seq__gt=after)
     if kind:

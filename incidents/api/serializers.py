@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
-from .fields import LocalDateTimeField
+from .fields import LocalDateTimeField, active_locale, choice_label, datetime_representation
 
 User = get_user_model()
 
@@ -34,6 +34,14 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
     def get_name(self, user) -> str:
         return display_name(user)
+
+    def to_representation(self, user):
+        return user_summary(user)
+
+
+def user_summary(user) -> dict:
+    """`{"id", "username", "name"}`: how the API names a person (UserSummarySerializer)."""
+    return {"id": user.pk, "username": user.username, "name": display_name(user)}
 
 
 @extend_schema_field(
@@ -67,6 +75,72 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, entry):
+        """`entry`: a TimelineEntry, or a dict of ENTRY_ROW_FIELDS (the timeline's API
+        pages read their rows as such, without model instances)."""
+        if isinstance(entry, dict):
+            row, actor = entry, self._row_actor(entry)
+        else:
+            row = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+            actor = None if entry.actor_id is None else user_summary(entry.actor)
+        zone, language = active_locale(self)
+        return {
+            "seq": row["seq"],
+            "kind": row["kind"],
+            "kind_label": choice_label(TimelineEntry, "kind", row["kind"], language),
+            "text": row["text"],
+            "actor": actor,
+            "occurred_at": datetime_representation(row["occurred_at"], zone),
+            "recorded_at": datetime_representation(row["recorded_at"], zone),
+            "key_event": row["key_event"],
+            "data": row["data"],
+            "prev_hash": row["prev_hash"],
+            "hash": row["hash"],
+        }
+
+    def _row_actor(self, row: dict) -> dict | None:
+        return person_summary(
+            self,
+            row["actor_id"],
+            row["actor__username"],
+            row["actor__first_name"],
+            row["actor__last_name"],
+        )
+
+
+def person_summary(serializer, user_id, username, first_name, last_name) -> dict | None:
+    """user_summary() of a person read as columns, not as a User: None without an id. A
+    list names its few people many times, so each is summarized once per serializer."""
+    if user_id is None:
+        return None
+    known = serializer.__dict__.setdefault("_people", {})
+    if user_id not in known:
+        person = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
+        known[user_id] = user_summary(person)
+    return known[user_id]
+
+
+_ENTRY_FIELDS = (
+    "seq",
+    "kind",
+    "text",
+    "occurred_at",
+    "recorded_at",
+    "key_event",
+    "data",
+    "prev_hash",
+    "hash",
+)
+# What a timeline row read without model instances holds: the entry's fields and its
+# actor's (None for the system).
+ENTRY_ROW_FIELDS = (
+    *_ENTRY_FIELDS,
+    "actor_id",
+    "actor__username",
+    "actor__first_name",
+    "actor__last_name",
+)
+
 
 class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
@@ -88,6 +162,17 @@ class IncidentStateSerializer(serializers.ModelSerializer):
             "first_response_due_at",
             "first_response_at",
         ]
+
+    def to_representation(self, incident):
+        zone, _language = active_locale(self)
+        return {
+            "id": incident.pk,
+            "title": incident.title,
+            "status": incident.status,
+            "severity": incident.severity,
+            "first_response_due_at": datetime_representation(incident.first_response_due_at, zone),
+            "first_response_at": datetime_representation(incident.first_response_at, zone),
+        }
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -204,15 +289,52 @@ class IncidentSerializer(serializers.ModelSerializer):
     def writable_fields_names(self) -> list[str]:
         return [field.field_name for field in self._writable_fields]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["platforms"] = list(instance.platforms)  # a set is not ordered
-        return data
+    def to_representation(self, incident):
+        zone, language = active_locale(self)
+        return {
+            "id": incident.pk,
+            "title": incident.title,
+            "summary": incident.summary,
+            "category": incident.category,
+            "origin": incident.origin,
+            "platforms": list(incident.platforms),  # as stored: a set would not be ordered
+            "severity": incident.severity,
+            "severity_label": choice_label(Incident, "severity", incident.severity, language),
+            "status": incident.status,
+            "status_label": choice_label(Incident, "status", incident.status, language),
+            "allowed_transitions": [str(status) for status in incident.allowed_transitions],
+            "available_actions": self.get_available_actions(incident),
+            "available_transitions": self.get_available_transitions(incident),
+            **{
+                name: datetime_representation(getattr(incident, name), zone) for name in self._TIMES
+            },
+            "lead": self.get_lead(incident),
+            "my_role": self.get_my_role(incident),
+        }
+
+    _TIMES = (
+        "detected_at",
+        "declared_at",
+        "active_at",
+        "monitoring_at",
+        "resolved_at",
+        "closed_at",
+        "first_response_due_at",
+        "first_response_at",
+    )
 
     def get_lead(self, incident) -> dict | None:
+        if hasattr(incident, "lead_username"):  # annotated by selectors.incidents_for_list
+            return person_summary(
+                self,
+                incident.lead_user_id,
+                incident.lead_username,
+                incident.lead_first_name,
+                incident.lead_last_name,
+            )
         members = getattr(incident, "active_memberships", None) or []
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
-        return UserSummarySerializer(lead).data if lead else None
+        return user_summary(lead) if lead else None
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=rules.INCIDENT_ACTIONS))

@@ -10,7 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.utils.urls import replace_query_param
@@ -18,8 +18,10 @@ from rest_framework.views import APIView
 
 from .. import actions, events, rules, selectors
 from ..models import Incident, Membership
+from .pagination import FirstPageCountingPaginator
 from .parsers import DEFAULT_PARSERS
 from .serializers import (
+    ENTRY_ROW_FIELDS,
     IncidentSerializer,
     MemberCreateSerializer,
     MemberSerializer,
@@ -60,8 +62,14 @@ def visible_incident(request, pk) -> Incident:
     return get_object_or_404(selectors.incidents_visible_to(request.user), pk=pk)
 
 
+class IncidentPagination(PageNumberPagination):
+    # Most lists fit on their first page: counted from the page, not by a COUNT query.
+    django_paginator_class = FirstPageCountingPaginator
+
+
 class IncidentViewSet(viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
+    pagination_class = IncidentPagination
     lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -70,7 +78,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
         status_filter = params.get("status")
         # Asking for a status (even "closed") is explicit enough to look past open ones.
         open_only = not status_filter and params.get("open", "true").lower() != "false"
-        qs = selectors.incidents_for_list(self.request.user, open_only=open_only)
+        qs = selectors.incidents_for_list(self.request.user, open_only=open_only, cells=False)
         return qs.filter(status=status_filter) if status_filter else qs
 
     @extend_schema(
@@ -227,28 +235,36 @@ class TimelineView(APIView):
         """The incident's timeline in sequence order (cursor-paginated), or, with
         `?after=<seq>`, the entries after that one (what a reconnecting client missed),
         paged the same way: `next` is the URL of the following page, null at the end."""
-        incident = visible_incident(request, pk)
         params = request.query_params
         after = _int_param(params, "after")
+        # Whether the incident is visible is part of the page's query: one query for a
+        # page; only an empty page asks again, to answer 404 to outsiders.
         entries = selectors.timeline_for(
-            incident,
+            pk,
+            visible_to=request.user,
             after=after,
             kind=params.get("kind") or None,
             key_events_only=params.get("key_events", "").lower() == "true",
             actor_id=_int_param(params, "actor"),
-        )
+        ).values(*ENTRY_ROW_FIELDS)
         paginator = TimelinePagination()
         if after is not None:
             limit = paginator.get_page_size(request)
             rows = list(entries[: limit + 1])
+            if not rows:
+                visible_incident(request, pk)
             more = len(rows) > limit
             rows = rows[:limit]
             following = None
             if more:
-                following = replace_query_param(request.build_absolute_uri(), "after", rows[-1].seq)
+                following = replace_query_param(
+                    request.build_absolute_uri(), "after", rows[-1]["seq"]
+                )
             data = TimelineEntrySerializer(rows, many=True).data
             return Response({"next": following, "previous": None, "results": data})
         page = paginator.paginate_queryset(entries, request, view=self)
+        if not page:
+            visible_incident(request, pk)
         return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
     @extend_schema(request=TimelineEntryCreateSerializer, responses={201: TimelineEntrySerializer})

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.api.fields import LocalDateTimeField
-from incidents.api.serializers import BlankableURLField, UserSummarySerializer
+from incidents.api.fields import LocalDateTimeField, active_locale, datetime_representation
+from incidents.api.serializers import BlankableURLField, UserSummarySerializer, user_summary
 
 from .. import limits, rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
@@ -14,6 +14,19 @@ class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = ["revision", "reviewer", "function", "decision", "comment", "created_at"]
+
+    def to_representation(self, review):
+        # Built directly, as the incidents' read serializers are (incidents/api/fields.py):
+        # a ModelSerializer builds and walks its fields, and each statement nests two lists.
+        zone, _language = active_locale(self)
+        return {
+            "revision": review.revision,
+            "reviewer": user_summary(review.reviewer),
+            "function": review.function,
+            "decision": review.decision,
+            "comment": review.comment,
+            "created_at": datetime_representation(review.created_at, zone),
+        }
 
 
 class StatementSerializer(serializers.ModelSerializer):
