@@ -494,3 +494,9 @@ LOGGING = {
 # Listening (incidents/listening): the largest body `POST /api/mentions/bulk/` accepts,
 # counted after gzip decompression (413 past it; send bigger exports in parts).
 LISTENING_BULK_MAX_BYTES = env_int("LISTENING_BULK_MAX_BYTES", 20_000_000)
+# Listening: spike and tone-shift detection, every minute (idempotent: a minute is
+# evaluated once; `manage.py detect_signals` does the same without Celery).
+CELERY_BEAT_SCHEDULE["listening-detect-signals"] = {
+    "task": "incidents.listening.tasks.detect_signals",
+    "schedule": 60.0,
+}

@@ -39,8 +39,9 @@ PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS)
 INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
 APPROVALS = "approvals"  # "My approvals": the statements waiting for my sign-off now
 STATEMENT = "statement"  # a statement's page: status, text, approvals, what I may do (publish...)
+LISTENING = "listening"  # the listening page: open signals, watches (incidents.listening)
 
-PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT)
+PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT, LISTENING)
 ALL_PANELS = PANELS + PAGE_PANELS
 
 # Who is in the cell and with which role changes the header (lead, "my role", the lead's
@@ -106,6 +107,8 @@ SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     # The user joined, left or changed role in a cell (events.MEMBERSHIPS_CHANGED): their
     # dashboard and inbox; their socket also follows that incident's events from now on.
     "memberships-changed": (INCIDENTS, APPROVALS),
+    # A signal opened on a watch the user is alerted for (listening.actions.signal_open).
+    "listening-changed": (LISTENING,),
 }
 
 

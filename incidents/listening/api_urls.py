@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api
 
@@ -12,4 +12,5 @@ urlpatterns = [
         api.IncidentMentionListView.as_view(),
         name="api-incident-mentions",
     ),
+    path("", include("incidents.listening.signals_urls")),
 ]
