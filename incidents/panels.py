@@ -39,10 +39,12 @@ PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS)
 INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
 APPROVALS = "approvals"  # "My approvals": the statements waiting for my sign-off now
 STATEMENT = "statement"  # a statement's page: status, text, approvals, what I may do (publish...)
-LISTENING = "listening"  # the listening page: open signals, watches (incidents.listening)
+# The listening page's (incidents.listening): open signals and watches. Joins PAGE_PANELS
+# with the page that renders it.
+LISTENING = "listening"
 
-PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT, LISTENING)
-ALL_PANELS = PANELS + PAGE_PANELS
+PAGE_PANELS = (INCIDENTS, APPROVALS, STATEMENT)
+ALL_PANELS = (*PANELS, *PAGE_PANELS, LISTENING)
 
 # Who is in the cell and with which role changes the header (lead, "my role", the lead's
 # controls), the cell, the checklist (columns by role, assignable members) and what the

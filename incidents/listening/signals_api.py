@@ -79,6 +79,7 @@ def _serialize(signals, user):
 
 class SignalListView(APIView):
     @extend_schema(
+        operation_id="signals_list",
         parameters=[
             OpenApiParameter("watch", int),
             OpenApiParameter("status", str, enum=SignalStatus.values),
