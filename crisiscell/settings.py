@@ -501,3 +501,9 @@ LISTENING_BULK_MAX_BYTES = env_int("LISTENING_BULK_MAX_BYTES", 20_000_000)
 # The browser import's file (listening/import/): it waits in the cache between the preview
 # and the import.
 LISTENING_IMPORT_MAX_BYTES = env_int("LISTENING_IMPORT_MAX_BYTES", 10_000_000)
+# Listening: spike and tone-shift detection, every minute (idempotent: a minute is
+# evaluated once; `manage.py detect_signals` does the same without Celery).
+CELERY_BEAT_SCHEDULE["listening-detect-signals"] = {
+    "task": "incidents.listening.tasks.detect_signals",
+    "schedule": 60.0,
+}

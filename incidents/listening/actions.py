@@ -1,19 +1,29 @@
 """Every write of the listening app (keyword-only, `actor=`; None is the system: a
 connector)."""
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from incidents.errors import InvalidInput
+from incidents.actions import incident_declare, lock_incident, timeline_record
+from incidents.choices import Category, EntryKind, Origin
+from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.notifications.actions import notify
+from incidents.notifications.choices import NotificationKind
 
 from . import events, language, rules, sentiment
+from .choices import Sentiment, SignalStatus
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
-from .models import MAX_TERM, MAX_TERMS, Mention, MentionMatch, Watch
+from .models import MAX_TERM, MAX_TERMS, Mention, MentionMatch, Signal, Watch
 
 # Rows written per transaction: big enough to amortise the round trips, small enough that
 # a batch's locks and memory stay short.
@@ -170,3 +180,211 @@ def _ingest_batch(batch, source, now, matcher, result) -> None:
         MentionMatch.objects.bulk_create(links)
     result.stored += len(fresh) - len(matched)
     result.duplicates += len(unique) - len(fresh) + len(matched)
+
+
+# --- Signals (written by detection.detect, declared by people) ----------------------------
+
+# What a signal's summary lists, and how many of the window's mentions it reads for it.
+SUMMARY_TERMS = 10
+SUMMARY_AUTHORS = 5
+SUMMARY_SAMPLES = 5
+SUMMARY_READ = 500
+# Mentions a declaration attaches at most (the newest of the window); more stay listed on
+# the listening page and can be attached later.
+MAX_ATTACH = 10_000
+_WORD = re.compile(r"[#@]?\w[\w'\u2019-]{3,}", re.UNICODE)
+_STOPWORDS_TEXT = (
+    "this that with have from they their there what when your about will would were "
+    "been just like more very pour dans avec sont mais plus tout nous vous leur "
+    "cette comme elle être fait faire encore aussi même quand alors donc chez sans "
+    "sous"
+)
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def _window_matches(signal, until):
+    return MentionMatch.objects.filter(
+        watch_id=signal.watch_id, posted_at__gte=signal.started_at, posted_at__lt=until
+    )
+
+
+def _summary(signal, until) -> dict:
+    """Top terms, top authors by reach, sentiment split, sample ids of the signal's window:
+    three queries, at most SUMMARY_READ mentions read."""
+    matches = _window_matches(signal, until)
+    split = dict(matches.values("sentiment").annotate(n=Count("id")).values_list("sentiment", "n"))
+    rows = list(
+        Mention.objects.filter(id__in=matches.values("mention_id"))
+        .order_by(F("author_followers").desc(nulls_last=True), "-id")
+        .values("id", "author_handle", "author_followers", "text")[:SUMMARY_READ]
+    )
+    watch_terms = {
+        term.casefold()
+        for term in (*signal.watch.keywords, *signal.watch.hashtags, *signal.watch.handles)
+    }
+    terms, authors = Counter(), {}
+    for row in rows:
+        words = {w.casefold().strip("'\u2019-") for w in _WORD.findall(row["text"][:2000])}
+        terms.update(w for w in words if w not in _STOPWORDS and w.lstrip("#@") not in watch_terms)
+        if row["author_handle"]:
+            author = authors.setdefault(
+                row["author_handle"],
+                {"handle": row["author_handle"], "followers": row["author_followers"], "n": 0},
+            )
+            author["n"] += 1
+    return {
+        "terms": [[term, n] for term, n in terms.most_common(SUMMARY_TERMS) if n > 1],
+        "authors": list(authors.values())[:SUMMARY_AUTHORS],
+        "sentiment": {label: split.get(label, 0) for label in Sentiment.values},
+        "samples": [row["id"] for row in rows[:SUMMARY_SAMPLES]],
+    }
+
+
+def _signal_values(reading) -> dict:
+    return {
+        "severity": reading.severity,
+        "observed": reading.observed,
+        "expected": round(reading.expected, 2),
+        "deviations": reading.deviations,
+        "negative_share": reading.negative_share,
+        "baseline_negative_share": reading.baseline_negative_share,
+    }
+
+
+def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
+    """Open a signal (the detector's; no person) and alert the watch's subscribers once: in
+    the bell and by e-mail (notifications.notify with the key "signal:<id>"), and their open
+    pages refresh the "listening" panel. `reading`: a detection.Reading."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        first = (
+            MentionMatch.objects.filter(watch=watch, posted_at__gte=started_at)
+            .order_by("posted_at", "mention_id")
+            .values_list("mention_id", flat=True)
+            .first()
+        )
+        signal = Signal.objects.create(
+            watch=watch,
+            kind=kind,
+            opened_at=now,
+            started_at=started_at,
+            first_mention_id=first,
+            peak_at=now,
+            updated_at=now,
+            **_signal_values(reading),
+        )
+        signal.summary = _summary(signal, now)
+        signal.save(update_fields=["summary"])
+        subscribers = list(watch.subscribers.filter(is_active=True))
+        subject = _(
+            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)"
+        )
+        notify(
+            users=subscribers,
+            kind=NotificationKind.SIGNAL_OPENED,
+            subject=subject
+            % {
+                "kind": signal.get_kind_display(),
+                "watch": watch.name,
+                "observed": reading.observed,
+                "expected": round(reading.expected, 1),
+            },
+            url=f"/listening/?chart={signal.watch_id}#signals-title",
+            key=f"signal:{signal.pk}",
+            now=now,
+        )
+    # Every open listening page shows the new signal (not only the alerted people's).
+    events.publish_listening_changed(force=True)
+    return signal
+
+
+def signal_update(*, signal, reading, now=None) -> Signal:
+    """A new peak of an open signal: its figures, severity (never lowered) and summary."""
+    now = now or timezone.now()
+    values = _signal_values(reading)
+    values["severity"] = max(values["severity"], signal.severity)
+    for name, value in values.items():
+        setattr(signal, name, value)
+    signal.peak_at = signal.updated_at = now
+    signal.summary = _summary(signal, now)
+    signal.save(update_fields=[*values, "peak_at", "updated_at", "summary"])
+    return signal
+
+
+def signal_close(*, signal, now=None) -> Signal:
+    """The stream is back to normal."""
+    now = now or timezone.now()
+    signal.status = SignalStatus.CLOSED
+    signal.closed_at = signal.updated_at = now
+    signal.save(update_fields=["status", "closed_at", "updated_at"])
+    events.publish_listening_changed(force=True)
+    return signal
+
+
+@transaction.atomic
+def signal_declare(*, signal, actor, title=None, severity=None, category=None, now=None):
+    """Declare an incident from a signal (anyone allowed to read listening; they become its
+    lead): pre-filled title (watch and kind), category (brand), severity (the signal's),
+    platforms (of the window's mentions); the window's mentions (from the start of the
+    signal, at most MAX_ATTACH, the newest) attached; a timeline entry saying where it
+    started (platform, first mention, time of the spike, of the signal). Returns the
+    incident. NotAllowed (403); Conflict (409) when the signal was already declared."""
+    if not rules.can_view_listening(actor):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+    signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
+    if signal.incident_id is not None:
+        raise Conflict(
+            _("An incident was already declared from this signal."), incident=signal.incident_id
+        )
+    now = now or timezone.now()
+    matches = _window_matches(signal, now + timedelta(minutes=1))
+    ids = list(matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_ATTACH])
+    platforms = set(
+        Mention.objects.filter(id__in=ids).values_list("platform", flat=True).distinct()
+    )
+    first = signal.first_mention
+    incident = incident_declare(
+        actor=actor,
+        title=title
+        or _("%(kind)s on %(watch)s") % {"kind": signal.get_kind_display(), "watch": signal.watch},
+        category=category or Category.BRAND,
+        origin=Origin.ONLINE,
+        summary=_("Declared from a listening signal: %(n)s mentions attached.") % {"n": len(ids)},
+        platforms=sorted(platforms),
+        severity=severity or signal.severity,
+        detected_at=signal.opened_at,
+    )
+    Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
+    where = first.get_platform_display() if first else ""
+    text = _(
+        "Started on %(platform)s at %(started)s (first mention: %(author)s); signal opened "
+        "at %(opened)s, declared at %(declared)s."
+    ) % {
+        "platform": where or _("an unknown platform"),
+        "started": localtime(signal.started_at).strftime("%Y-%m-%d %H:%M"),
+        "author": (first.author_handle or first.url) if first else "-",
+        "opened": localtime(signal.opened_at).strftime("%H:%M"),
+        "declared": localtime(now).strftime("%H:%M"),
+    }
+    timeline_record(
+        lock_incident(incident),
+        kind=EntryKind.KEY_EVENT,
+        actor=actor,
+        text=text,
+        occurred_at=signal.started_at,
+        data={
+            "signal": signal.pk,
+            "watch": signal.watch_id,
+            "kind": signal.kind,
+            "platform": first.platform if first else "",
+            "first_mention": first.pk if first else None,
+            "first_mention_url": first.url if first else "",
+            "started_at": signal.started_at.isoformat(),
+            "signal_opened_at": signal.opened_at.isoformat(),
+            "mentions_attached": len(ids),
+        },
+    )
+    signal.incident, signal.declared_at, signal.declared_by = incident, now, actor
+    signal.save(update_fields=["incident", "declared_at", "declared_by"])
+    events.publish_listening_changed(force=True)
+    return incident

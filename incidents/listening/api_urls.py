@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api, attach_api
 
@@ -17,4 +17,5 @@ urlpatterns = [
         attach_api.IncidentMentionDetailView.as_view(),
         name="api-incident-mention",
     ),
+    path("", include("incidents.listening.signals_urls")),
 ]

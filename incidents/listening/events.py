@@ -43,10 +43,11 @@ def reader_ids() -> list[int]:
     return list(users.order_by("pk").values_list("pk", flat=True).distinct()[:MAX_READERS])
 
 
-def publish_now() -> None:
-    """Tell the readers' pages to refresh the listening panels (throttled)."""
+def publish_now(force: bool = False) -> None:
+    """Tell the readers' pages to refresh the listening panels (throttled, unless `force`:
+    a signal that opened or closed is always announced)."""
     try:
-        if not cache.add(_THROTTLE_KEY, 1, timeout=THROTTLE_SECONDS):
+        if not cache.add(_THROTTLE_KEY, 1, timeout=THROTTLE_SECONDS) and not force:
             return
         for user_id in reader_ids():
             events.publish_user_signal(user_id, LISTENING_CHANGED)
@@ -54,7 +55,7 @@ def publish_now() -> None:
         logger.exception("Could not publish the listening update")
 
 
-def publish_listening_changed() -> None:
+def publish_listening_changed(force: bool = False) -> None:
     """After the current transaction commits (at once outside one): a rolled-back ingest
     must never have been announced."""
-    transaction.on_commit(publish_now)
+    transaction.on_commit(lambda: publish_now(force))

@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     TASK_ASSIGNED = "task_assigned", _("Task assigned to you")
     # The outbox could not deliver a message after its last attempt.
     DELIVERY_FAILED = "delivery_failed", _("Message not delivered")
+    # Listening: a watch's stream spiked or turned negative (to the watch's subscribers).
+    SIGNAL_OPENED = "signal_opened", _("Listening alert")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).

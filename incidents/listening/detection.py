@@ -1,0 +1,651 @@
+"""Spike and tone-shift detection: when a watch's stream stops looking like itself.
+
+Two layers:
+
+- The **detector** (pure: functions over per-minute counts, no database): `Series` holds a
+  watch's mentions, negative and scored mentions per minute; `step` evaluates one minute
+  and returns what changed (`Opened`, `Updated`, `Closed`) with the new episode state.
+  bench/listening_detection.py runs exactly these functions on synthetic streams.
+- The **runner** `detect(now=None)`: for every active watch, evaluates each minute since the
+  last one evaluated (CollectorState "detector") and writes through actions.signal_open /
+  signal_update / signal_close.
+
+The rule, minute by minute (docs/architecture.md, "Listening"):
+
+- Volume: the mentions of sliding windows ending at this minute (60 minutes as listening
+  vendors compare, and 20 and 10 minutes so a sharp rise is seen sooner, each with a
+  slightly higher bar) against a baseline that knows the time of day and the day of the
+  week: the same hour on up to 8 past days of the same type (weekday or weekend, local
+  time) over the past 4 weeks, their median (or their trimmed mean when counts are low:
+  a quiet watch's median is 0) and MAD; while history is short (fewer than 3 such days)
+  the last 12 hours are pooled in. The deviation is the normal-equivalent of the tail
+  probability of the count under a negative binomial with the baseline's mean and a
+  variance from the MAD (Poisson when the MAD says nothing, as on quiet watches), widened
+  for the baseline's own uncertainty. A signal opens at `watch.volume_deviations`
+  deviations, with at least `watch.volume_min_count` mentions in the hour and 1.5x the
+  baseline, outside the expected bursts.
+- Tone: the negative share over the last 60 or 180 minutes, over at least
+  `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
+  share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial
+  deviations above it (never on a few posts: a label is right 60-75% of the time).
+- One signal per episode, whatever its kind: while a signal is open, the other kind only
+  updates it. It closes once both have been back under half their bars for CLOSE_AFTER
+  minutes, and no new signal opens within COOL_DOWN minutes of a close.
+"""
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from statistics import NormalDist, median
+from zoneinfo import ZoneInfo
+
+MINUTE = 60
+DAY = 1440
+WINDOW = 60
+# (minutes, extra deviations asked of this window): shorter windows react sooner, and are
+# noisier relative to the baseline's own error, so they need a little more.
+VOLUME_WINDOWS = ((60, 0.0), (20, 0.5), (10, 1.0))
+TONE_WINDOWS = (60, 180)
+TONE_DEVIATIONS = 4.0
+HISTORY_DAYS = 28
+MAX_SAMPLES = 8
+MIN_SAMPLES = 3
+RECENT_HOURS = 12
+# The tone baseline: the past week's share, the last hours left out (a slow shift is not
+# its own baseline).
+TONE_HISTORY = 7 * DAY
+TONE_RECENT_GAP = 180
+MIN_RATIO = 1.5
+# Extra variance relative to the mean squared (a negative binomial's 1/k): what the days'
+# spread cannot show below it, e.g. from 8 samples.
+MIN_OVERDISPERSION = 0.05
+MAX_OVERDISPERSION = 1.0
+CLOSE_FRACTION = 0.5
+CLOSE_AFTER = 30
+COOL_DOWN = 120
+# After an expected burst ends, its mentions stay in the hour window for an hour.
+BURST_TAIL = WINDOW
+# The history a runner loads before the first minute it evaluates.
+HISTORY_MINUTES = HISTORY_DAYS * DAY + max(TONE_WINDOWS)
+
+_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A watch's alert rules (Watch fields of the same names)."""
+
+    volume_deviations: float = 4.0
+    volume_min_count: int = 10
+    tone_shift_points: float = 25
+    tone_min_scored: int = 25
+
+    @classmethod
+    def of(cls, watch) -> "Rules":
+        return cls(
+            volume_deviations=watch.volume_deviations,
+            volume_min_count=watch.volume_min_count,
+            tone_shift_points=watch.tone_shift_points,
+            tone_min_scored=watch.tone_min_scored,
+        )
+
+
+class Series:
+    """A watch's per-minute counts; minute `i` is `[origin + i, origin + i + 1)` where
+    `origin` is an epoch minute (int(timestamp // 60)). `weekend_of` tells whether an
+    epoch minute falls on a weekend in the watch's local time. Sums over any window are
+    O(1) (prefix sums)."""
+
+    def __init__(self, origin: int, mentions, negative, scored, *, tz=UTC):
+        self.origin = origin
+        self.length = len(mentions)
+        self._m = list(accumulate(mentions, initial=0))
+        self._n = list(accumulate(negative, initial=0))
+        self._s = list(accumulate(scored, initial=0))
+        start = datetime.fromtimestamp(origin * MINUTE, tz=UTC).astimezone(tz)
+        # Local minutes since a Monday 00:00: DST shifts are an hour twice a year, ignored.
+        self._local = start.weekday() * DAY + start.hour * 60 + start.minute - origin
+
+    def weekend(self, minute: int) -> bool:
+        return ((minute + self._local) // DAY) % 7 >= 5
+
+    def _sum(self, prefix, end: int, length: int) -> int:
+        """Sum over the `length` minutes ending at epoch minute `end` (inclusive)."""
+        hi = min(max(end - self.origin + 1, 0), self.length)
+        lo = min(max(end - self.origin + 1 - length, 0), self.length)
+        return prefix[hi] - prefix[lo]
+
+    def mentions(self, end, length=WINDOW) -> int:
+        return self._sum(self._m, end, length)
+
+    def negative(self, end, length=WINDOW) -> int:
+        return self._sum(self._n, end, length)
+
+    def scored(self, end, length=WINDOW) -> int:
+        return self._sum(self._s, end, length)
+
+    def minute_counts(self, end, length):
+        """[(mentions, negative, scored)] of the `length` minutes ending at `end`."""
+        first = end - length + 1
+        return [
+            (
+                self._sum(self._m, m, 1),
+                self._sum(self._n, m, 1),
+                self._sum(self._s, m, 1),
+            )
+            for m in range(first, end + 1)
+        ]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the hour ending at a minute is expected to hold: `mean` mentions,
+    `overdispersion` (variance = mean + overdispersion * mean^2), from `samples` windows;
+    the negative share of the past week (None below tone_min_scored)."""
+
+    mean: float
+    overdispersion: float
+    samples: int
+    negative_share: float | None
+    scored: int
+
+    def variance(self, length: int = WINDOW) -> float:
+        """Variance of a `length`-minute window's count, the baseline's own error included."""
+        mean = self.mean * length / WINDOW
+        # Streams cluster at short time scales (threads, reposts): relative to its mean, a
+        # short window varies more than the hour the spread was measured on.
+        overdispersion = self.overdispersion * math.sqrt(WINDOW / length)
+        # A median of n samples is off by about sqrt(pi/2n) of their spread.
+        return (mean + overdispersion * mean * mean) * (1 + math.pi / (2 * self.samples))
+
+
+def baseline(series: Series, minute: int, *, history_start: int, min_scored: int = 25):
+    """The Baseline of the hour ending at `minute`, or None without an hour of history.
+    `history_start`: the first epoch minute with data (a watch's creation)."""
+    weekend = series.weekend(minute)
+    samples = []
+    for days in range(1, HISTORY_DAYS + 1):
+        then = minute - days * DAY
+        if then - WINDOW + 1 < history_start:
+            break
+        if series.weekend(then) == weekend:
+            samples.append(series.mentions(then))
+            if len(samples) == MAX_SAMPLES:
+                break
+    if len(samples) < MIN_SAMPLES:
+        for hours in range(1, RECENT_HOURS + 1):
+            then = minute - hours * WINDOW
+            if then - WINDOW + 1 < history_start:
+                break
+            samples.append(series.mentions(then))
+    if not samples:
+        return None
+    middle = median(samples)
+    spread = 1.4826 * median(abs(x - middle) for x in samples)
+    trimmed = sorted(samples)[: -1 if len(samples) >= MIN_SAMPLES else None]
+    mean = max(middle, sum(trimmed) / len(trimmed), 0.1)
+    overdispersion = (spread * spread - mean) / (mean * mean)
+    overdispersion = min(max(overdispersion, MIN_OVERDISPERSION), MAX_OVERDISPERSION)
+    tone_end = minute - TONE_RECENT_GAP
+    tone_length = max(0, min(TONE_HISTORY, tone_end - history_start + 1))
+    scored = series.scored(tone_end, tone_length) if tone_length else 0
+    share = series.negative(tone_end, tone_length) / scored if scored >= min_scored else None
+    return Baseline(mean, overdispersion, len(samples), share, scored)
+
+
+def upper_tail(count: int, mean: float, variance: float) -> float:
+    """P(X >= count) for X negative binomial with this mean and variance (Poisson when the
+    variance is the mean's)."""
+    if count <= 0:
+        return 1.0
+    if variance <= mean * 1.0001:
+        log_pmf = count * math.log(mean) - mean - math.lgamma(count + 1)
+
+        def ratio(x):
+            return mean / (x + 1)
+    else:
+        size = mean * mean / (variance - mean)
+        q = mean / (size + mean)
+        log_pmf = (
+            math.lgamma(count + size)
+            - math.lgamma(size)
+            - math.lgamma(count + 1)
+            + size * math.log(1 - q)
+            + count * math.log(q)
+        )
+
+        def ratio(x):
+            return (x + size) / (x + 1) * q
+
+    term = math.exp(log_pmf) if log_pmf > -745 else 0.0
+    if term == 0.0:
+        # Far in the tail: the first term dominates; keep the order of magnitude.
+        return math.exp(max(log_pmf, -690))
+    total, x = 0.0, count
+    for _ in range(5000):
+        total += term
+        term *= ratio(x)
+        x += 1
+        if term < total * 1e-12:
+            break
+    return min(total, 1.0)
+
+
+def deviations(count: int, mean: float, variance: float) -> float:
+    """How far above `mean` the count is, in normal-equivalent deviations of its tail
+    probability (0 when not above)."""
+    if count <= mean:
+        return 0.0
+    tail = upper_tail(count, mean, variance)
+    if tail >= 0.5:
+        return 0.0
+    return -_NORMAL.inv_cdf(max(tail, 1e-300))
+
+
+def volume_severity(observed: float, expected: float) -> int:
+    """1..4 from the size of a volume deviation over an hour: 3 is crisis-grade (5x and 30
+    more mentions than expected), 4 is 10x and 100 more."""
+    ratio, extra = observed / max(expected, 0.5), observed - expected
+    if ratio >= 10 and extra >= 100:
+        return 4
+    if ratio >= 5 and extra >= 30:
+        return 3
+    if ratio >= 3 and extra >= 15:
+        return 2
+    return 1
+
+
+def tone_severity(shift: float) -> int:
+    """1..3 from a negative share's rise (0..1): 0.25 -> 2, 0.40 -> 3."""
+    return 3 if shift >= 0.40 else 2 if shift >= 0.25 else 1
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One minute's measures. `observed`/`expected`: mentions in the hour and the baseline;
+    `deviations`: the largest volume deviation over the windows (its extra bar removed)."""
+
+    minute: int
+    observed: int
+    expected: float
+    deviations: float
+    volume_alert: bool
+    volume_elevated: bool
+    negative_share: float | None
+    baseline_negative_share: float | None
+    tone_shift: float
+    tone_alert: bool
+    tone_elevated: bool
+    severity: int
+
+
+def read(series, minute, rules: Rules, *, history_start, bursts=()) -> Reading | None:
+    """Measure the minute against its baseline; None without a baseline yet."""
+    base = baseline(series, minute, history_start=history_start, min_scored=rules.tone_min_scored)
+    if base is None:
+        return None
+    observed = series.mentions(minute)
+    best, alert, elevated = 0.0, False, False
+    in_burst = any(start <= minute < end + BURST_TAIL for start, end in bursts)
+    if observed >= rules.volume_min_count * CLOSE_FRACTION:
+        for length, extra_bar in VOLUME_WINDOWS:
+            count = series.mentions(minute, length)
+            mean = base.mean * length / WINDOW
+            if count < MIN_RATIO * mean:
+                continue
+            z = deviations(count, mean, base.variance(length))
+            best = max(best, z - extra_bar)
+            if z >= rules.volume_deviations * CLOSE_FRACTION:
+                elevated = True
+            if z >= rules.volume_deviations + extra_bar and observed >= rules.volume_min_count:
+                alert = not in_burst
+    share, shift, tone_alert, tone_elevated = None, 0.0, False, False
+    base_share = base.negative_share
+    if base_share is not None:
+        bar = rules.tone_shift_points / 100
+        for length in TONE_WINDOWS:
+            scored = series.scored(minute, length)
+            if scored < rules.tone_min_scored * CLOSE_FRACTION:
+                continue
+            window_share = series.negative(minute, length) / scored
+            window_shift = window_share - base_share
+            if share is None or window_shift > shift:
+                share, shift = window_share, window_shift
+            spread = math.sqrt(max(base_share * (1 - base_share), 0.01) / scored)
+            if (
+                window_shift >= bar * CLOSE_FRACTION
+                and window_shift / spread >= TONE_DEVIATIONS * CLOSE_FRACTION
+            ):
+                tone_elevated = True
+            if (
+                scored >= rules.tone_min_scored
+                and window_shift >= bar
+                and window_shift / spread >= TONE_DEVIATIONS
+            ):
+                tone_alert = True
+    severity = max(
+        volume_severity(observed, base.mean) if alert or elevated else 1,
+        tone_severity(shift) if tone_alert or tone_elevated else 1,
+    )
+    return Reading(
+        minute=minute,
+        observed=observed,
+        expected=base.mean,
+        deviations=round(best, 2),
+        volume_alert=alert,
+        volume_elevated=elevated,
+        negative_share=share,
+        baseline_negative_share=base_share,
+        tone_shift=shift,
+        tone_alert=tone_alert,
+        tone_elevated=tone_elevated,
+        severity=severity,
+    )
+
+
+@dataclass(frozen=True)
+class Opened:
+    kind: str  # "volume" or "tone" (SignalKind values)
+    minute: int
+    started: int  # the epoch minute the abnormal stream began (estimated)
+    reading: Reading
+
+
+@dataclass(frozen=True)
+class Updated:
+    minute: int
+    reading: Reading  # the new peak
+
+
+@dataclass(frozen=True)
+class Closed:
+    minute: int
+
+
+@dataclass(frozen=True)
+class Episode:
+    """The detector's memory for one watch (JSON-able through `to_json`/`from_json`)."""
+
+    open: bool = False
+    kind: str = ""
+    started: int = 0
+    peak_observed: float = 0
+    peak_shift: float = 0
+    severity: int = 0
+    below_since: int | None = None
+    closed_at: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "open": self.open,
+            "kind": self.kind,
+            "started": self.started,
+            "peak_observed": self.peak_observed,
+            "peak_shift": self.peak_shift,
+            "severity": self.severity,
+            "below_since": self.below_since,
+            "closed_at": self.closed_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "Episode":
+        data = data or {}
+        return cls(**{k: data[k] for k in cls().to_json() if k in data})
+
+
+def estimate_start(series, minute, expected_per_minute, length=WINDOW, value=None) -> int:
+    """The minute the excess began: where the cumulative excess over the expected rate,
+    counted back from `minute` over `length` minutes, is largest."""
+    counts = series.minute_counts(minute, length)
+    best, best_at, running = 0.0, minute, 0.0
+    for offset, row in enumerate(reversed(counts)):
+        running += (value(row) if value else row[0]) - expected_per_minute
+        if running > best:
+            best, best_at = running, minute - offset
+    return best_at
+
+
+def step(series, minute, rules: Rules, episode: Episode, *, history_start, bursts=()):
+    """Evaluate one epoch minute: (new Episode, [Opened | Updated | Closed])."""
+    reading = read(series, minute, rules, history_start=history_start, bursts=bursts)
+    if reading is None:
+        return episode, []
+    if not episode.open:
+        cooling = episode.closed_at is not None and minute < episode.closed_at + COOL_DOWN
+        if cooling or not (reading.volume_alert or reading.tone_alert):
+            return episode, []
+        if reading.volume_alert:
+            kind = "volume"
+            started = estimate_start(series, minute, reading.expected / WINDOW)
+        else:
+            kind = "tone"
+            share = reading.baseline_negative_share or 0
+            started = estimate_start(
+                series, minute, 0, max(TONE_WINDOWS), value=lambda r: r[1] - share * r[2]
+            )
+        new = Episode(
+            open=True,
+            kind=kind,
+            started=started,
+            peak_observed=reading.observed,
+            peak_shift=reading.tone_shift,
+            severity=reading.severity,
+            closed_at=episode.closed_at,
+        )
+        return new, [Opened(kind, minute, started, reading)]
+    events = []
+    if reading.observed > episode.peak_observed or reading.severity > episode.severity:
+        episode = replace(
+            episode,
+            peak_observed=max(reading.observed, episode.peak_observed),
+            peak_shift=max(reading.tone_shift, episode.peak_shift),
+            severity=max(reading.severity, episode.severity),
+        )
+        events.append(Updated(minute, reading))
+    if reading.volume_elevated or reading.tone_elevated:
+        return replace(episode, below_since=None), events
+    below_since = episode.below_since if episode.below_since is not None else minute
+    if minute - below_since + 1 >= CLOSE_AFTER:
+        return Episode(closed_at=minute), [*events, Closed(minute)]
+    return replace(episode, below_since=below_since), events
+
+
+def run(series, first, last, rules, episode=None, *, history_start, bursts=()):
+    """Evaluate epoch minutes first..last (inclusive): (Episode, [events])."""
+    episode = episode or Episode()
+    events = []
+    for minute in range(first, last + 1):
+        episode, new = step(
+            series, minute, rules, episode, history_start=history_start, bursts=bursts
+        )
+        events += new
+    return episode, events
+
+
+def epoch_minute(moment: datetime) -> int:
+    return int(moment.timestamp() // MINUTE)
+
+
+def from_epoch_minute(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * MINUTE, tz=UTC)
+
+
+def band(series, first, last, width, rules=Rules(), *, history_start):
+    """The baseline band of buckets of `width` minutes from epoch minute `first` to `last`
+    (exclusive): [(expected, low, high)] mentions per bucket, or None where there is no
+    baseline yet. `high` is where the volume bar stands (rules.volume_deviations)."""
+    out = []
+    for start in range(first, last, width):
+        end = min(start + width, last) - 1
+        base = baseline(series, end, history_start=history_start)
+        if base is None:
+            out.append(None)
+            continue
+        mean = base.mean * (end - start + 1) / WINDOW
+        sd = math.sqrt(base.variance(end - start + 1))
+        out.append((mean, max(0.0, mean - 2 * sd), mean + rules.volume_deviations * sd))
+    return out
+
+
+# --- The runner (database) ----------------------------------------------------------------
+
+STATE_NAME = "detector"
+# Minutes a run evaluates per watch at most: after a long stop it catches up on the last
+# day, not on weeks (what was missed then is history, not news).
+MAX_CATCH_UP = DAY
+# A watch evaluated for the first time starts this far back.
+FIRST_RUN = WINDOW
+
+
+def _load(watch_id, first, last, tz):
+    """The watch's Series from HISTORY_MINUTES before `first` to `last` (epoch minutes,
+    inclusive): one query grouped by minute over MentionMatch's copied fields."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncMinute
+
+    from .choices import Sentiment
+    from .models import MentionMatch
+
+    origin = first - HISTORY_MINUTES
+    size = last - origin + 1
+    mentions, negative, scored = [0] * size, [0] * size, [0] * size
+    rows = (
+        MentionMatch.objects.filter(
+            watch_id=watch_id,
+            posted_at__gte=from_epoch_minute(origin),
+            posted_at__lt=from_epoch_minute(last + 1),
+        )
+        .annotate(minute=TruncMinute("posted_at", tzinfo=UTC))
+        .values("minute")
+        .annotate(
+            n=Count("id"),
+            neg=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
+            sc=Count("id", filter=~Q(sentiment=Sentiment.UNKNOWN)),
+        )
+        .order_by()
+    )
+    first_seen = None
+    for row in rows:
+        index = epoch_minute(row["minute"]) - origin
+        if 0 <= index < size:
+            mentions[index] += row["n"]
+            negative[index] += row["neg"]
+            scored[index] += row["sc"]
+            first_seen = index if first_seen is None else min(first_seen, index)
+    series = Series(origin, mentions, negative, scored, tz=tz)
+    return series, (origin + first_seen if first_seen is not None else None)
+
+
+def _bursts(watch_id, first, last):
+    from .models import ExpectedBurst
+
+    rows = ExpectedBurst.objects.filter(
+        watch_id=watch_id,
+        starts_at__lt=from_epoch_minute(last + 1),
+        ends_at__gte=from_epoch_minute(first - BURST_TAIL),
+    ).values_list("starts_at", "ends_at")
+    return [(epoch_minute(start), epoch_minute(end)) for start, end in rows[:100]]
+
+
+def detect(now=None) -> dict:
+    """Evaluate every active watch up to the last whole minute before `now`, from the
+    minute after the last one evaluated (kept in CollectorState "detector"), and write the
+    signals. One runner at a time (the state row is locked; a second one returns at once).
+    Idempotent: a minute is evaluated once. Returns {"watches", "opened", "closed"}."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from . import actions
+    from .models import CollectorState, Signal, SignalStatus, Watch
+
+    now = now or timezone.now()
+    last = epoch_minute(now) - 1
+    tz = ZoneInfo(settings.TIME_ZONE)
+    done = {"watches": 0, "opened": 0, "closed": 0}
+    CollectorState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": now})
+    with transaction.atomic():
+        row = (
+            CollectorState.objects.select_for_update(skip_locked=True)
+            .filter(name=STATE_NAME)
+            .first()
+        )
+        if row is None:
+            return done  # another runner is at work
+        state = dict(row.state)
+        for watch in Watch.objects.filter(is_active=True):
+            mine = state.get(str(watch.pk), {})
+            first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
+            if first > last:
+                continue
+            series, first_seen = _load(watch.pk, first, last, tz)
+            created = epoch_minute(watch.created_at)
+            history_start = min(created, first_seen) if first_seen is not None else created
+            episode = Episode.from_json(mine.get("episode"))
+            signal = None
+            if mine.get("signal"):
+                signal = Signal.objects.filter(pk=mine["signal"], status=SignalStatus.OPEN).first()
+            episode, events = run(
+                series,
+                first,
+                last,
+                Rules.of(watch),
+                episode,
+                history_start=history_start,
+                bursts=_bursts(watch.pk, first, last),
+            )
+            for event in events:
+                at = from_epoch_minute(event.minute + 1)
+                if isinstance(event, Opened):
+                    signal = actions.signal_open(
+                        watch=watch,
+                        kind=event.kind,
+                        started_at=from_epoch_minute(event.started),
+                        reading=event.reading,
+                        now=at,
+                    )
+                    done["opened"] += 1
+                elif isinstance(event, Updated) and signal is not None:
+                    actions.signal_update(signal=signal, reading=event.reading, now=at)
+                elif isinstance(event, Closed) and signal is not None:
+                    actions.signal_close(signal=signal, now=at)
+                    signal = None
+                    done["closed"] += 1
+            state[str(watch.pk)] = {
+                "last": last,
+                "episode": episode.to_json(),
+                "signal": signal.pk if signal is not None and episode.open else None,
+            }
+            done["watches"] += 1
+        row.state, row.updated_at, row.last_success_at = state, now, now
+        row.save(update_fields=["state", "updated_at", "last_success_at"])
+    return done
+
+
+def baseline_band(watch, start: datetime, end: datetime, width: timedelta):
+    """The baseline band of a watch's volume curve, bucket by bucket as
+    selectors.volume_series gives them (`width` a whole number of minutes):
+    [{"start", "expected", "low", "high"}] in mentions per bucket (None where there is no
+    history yet); `high` is where the volume bar stands. One query."""
+    from django.conf import settings
+
+    minutes = int(width.total_seconds() // 60)
+    first, stop = epoch_minute(start), epoch_minute(end - timedelta(microseconds=1)) + 1
+    series, first_seen = _load(watch.pk, first, stop - 1, ZoneInfo(settings.TIME_ZONE))
+    created = epoch_minute(watch.created_at)
+    history_start = min(created, first_seen) if first_seen is not None else created
+    values = band(series, first, stop, minutes, Rules.of(watch), history_start=history_start)
+    out = []
+    for index, value in enumerate(values):
+        expected, low, high = value if value is not None else (None, None, None)
+        out.append(
+            {
+                "start": from_epoch_minute(first + index * minutes),
+                "expected": None if expected is None else round(expected, 2),
+                "low": None if low is None else round(low, 2),
+                "high": None if high is None else round(high, 2),
+            }
+        )
+    return out

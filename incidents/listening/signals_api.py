@@ -1,0 +1,184 @@
+"""Signals API: list, detail with the volume curve and its baseline band, declare an
+incident from a signal. Thin: validate -> action -> serialize."""
+
+from datetime import timedelta
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.errors import NotAllowed
+from incidents.models import Severity
+
+from . import actions, detection, rules, selectors
+from .choices import SignalKind, SignalStatus
+from .models import Signal
+
+# The curve of a signal: from this long before it started to its close (or now), in
+# buckets of CURVE_BUCKET, at most CURVE_MAX_BUCKETS (wider buckets for long signals).
+CURVE_BEFORE = timedelta(hours=6)
+CURVE_BUCKET = 5
+CURVE_MAX_BUCKETS = 288
+
+
+class SignalSerializer(serializers.ModelSerializer):
+    watch_name = serializers.CharField(source="watch.name")
+
+    class Meta:
+        model = Signal
+        fields = [
+            "id",
+            "watch",
+            "watch_name",
+            "kind",
+            "status",
+            "severity",
+            "opened_at",
+            "started_at",
+            "first_mention",
+            "peak_at",
+            "closed_at",
+            "observed",
+            "expected",
+            "deviations",
+            "negative_share",
+            "baseline_negative_share",
+            "summary",
+            "incident",
+            "declared_at",
+        ]
+
+
+class SignalPagination(CursorPagination):
+    ordering = ("-opened_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _require_listening(request):
+    if not rules.can_view_listening(request.user):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+
+
+def _serialize(signals, user):
+    """Signals with `incident` named only to people who may see it (one query)."""
+    visible = selectors.visible_incident_ids(user, [s.incident_id for s in signals])
+    data = SignalSerializer(signals, many=True).data
+    for row in data:
+        if row["incident"] not in visible:
+            row["incident"] = None
+    return data
+
+
+class SignalListView(APIView):
+    @extend_schema(
+        operation_id="signals_list",
+        parameters=[
+            OpenApiParameter("watch", int),
+            OpenApiParameter("status", str, enum=SignalStatus.values),
+            OpenApiParameter("kind", str, enum=SignalKind.values),
+        ],
+        responses=inline_serializer(
+            "SignalPage",
+            {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": SignalSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request):
+        """Signals newest first (cursor pages of 50, `page_size` up to 200); listening
+        readers."""
+        _require_listening(request)
+        qs = Signal.objects.select_related("watch")
+        params = request.query_params
+        if params.get("watch"):
+            if not params["watch"].isdigit() or int(params["watch"]) > 2**31:
+                raise ValidationError({"watch": [_("Must be a whole number.")]})
+            qs = qs.filter(watch_id=int(params["watch"]))
+        for name, allowed in (("status", SignalStatus.values), ("kind", SignalKind.values)):
+            if params.get(name):
+                if params[name] not in allowed:
+                    raise ValidationError({name: [_("Unknown value.")]})
+                qs = qs.filter(**{name: params[name]})
+        paginator = SignalPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(_serialize(page, request.user))
+
+
+def curve(signal) -> dict:
+    """The signal's volume curve: buckets (selectors.volume_series) beside the baseline band
+    (detection.baseline_band), from CURVE_BEFORE before its start to its close or now."""
+    start = signal.started_at - CURVE_BEFORE
+    end = (signal.closed_at or timezone.now()) + timedelta(minutes=1)
+    minutes = max(1, int((end - start).total_seconds() // 60))
+    width = max(CURVE_BUCKET, -(-minutes // CURVE_MAX_BUCKETS))
+    width = timedelta(minutes=width)
+    start = start.replace(second=0, microsecond=0)
+    buckets = selectors.volume_series(signal.watch_id, start, end, width)
+    band = detection.baseline_band(signal.watch, start, end, width)
+    return {
+        "bucket_minutes": int(width.total_seconds() // 60),
+        "points": [
+            {
+                "start": bucket.start,
+                "mentions": bucket.mentions,
+                "negative": bucket.negative,
+                "scored": bucket.scored,
+                "expected": limits["expected"],
+                "low": limits["low"],
+                "high": limits["high"],
+            }
+            for bucket, limits in zip(buckets, band, strict=False)
+        ],
+    }
+
+
+class SignalDetailView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "SignalDetail",
+            {"signal": SignalSerializer(), "curve": serializers.JSONField()},
+        )
+    )
+    def get(self, request, pk):
+        """A signal with its volume curve: `curve.points` `[{start, mentions, negative,
+        scored, expected, low, high}]` per bucket of `curve.bucket_minutes` (at most 288),
+        `expected`/`low`/`high` the baseline band in mentions per bucket (null without
+        history; `high` is where the alert bar stands)."""
+        _require_listening(request)
+        signal = get_object_or_404(Signal.objects.select_related("watch"), pk=pk)
+        return Response({"signal": _serialize([signal], request.user)[0], "curve": curve(signal)})
+
+
+class DeclareSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+
+
+class SignalDeclareView(APIView):
+    @extend_schema(
+        request=DeclareSerializer,
+        responses={201: inline_serializer("Declared", {"incident": serializers.IntegerField()})},
+    )
+    def post(self, request, pk):
+        """Declare an incident from the signal (listening readers; the declarer becomes the
+        lead): title, category, severity and platforms pre-filled, the window's mentions
+        attached, the start recorded on the timeline. 201 `{"incident": id}`; 409 when it
+        was already declared."""
+        _require_listening(request)
+        signal = get_object_or_404(Signal, pk=pk)
+        serializer = DeclareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = actions.signal_declare(
+            signal=signal, actor=request.user, **serializer.validated_data
+        )
+        return Response({"incident": incident.pk}, status=status.HTTP_201_CREATED)

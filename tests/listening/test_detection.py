@@ -1,0 +1,272 @@
+"""Spike and tone-shift detection: the pure detector on hand-built series, the runner
+against the database (idempotent, alerts once), declaring from a signal, the signals API."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.listening import actions, detection
+from incidents.listening.choices import Source
+from incidents.listening.detection import DAY, Closed, Episode, Rules, Series
+from incidents.listening.ingest import parse
+from incidents.listening.models import ExpectedBurst, Mention, Signal
+from incidents.models import Membership, TimelineEntry
+from incidents.notifications.models import Notification
+from tests.helpers import assert_error
+
+from .conftest import post
+
+HISTORY = 14 * DAY
+RULES = Rules(volume_deviations=4, volume_min_count=10, tone_shift_points=25, tone_min_scored=25)
+
+
+def flat(per_hour, minutes=HISTORY + 600, negative_share=0.2):
+    """A steady stream: one mention every 60/per_hour minutes, every fifth one negative
+    (at 0.2), all scored."""
+    counts = [0] * minutes
+    step = 60 / per_hour
+    at = 0.0
+    while at < minutes:
+        counts[int(at)] += 1
+        at += step
+    negative = [0] * minutes
+    seen = 0
+    for i, n in enumerate(counts):
+        for _ in range(n):
+            seen += 1
+            if (seen * negative_share) % 1 < negative_share - 1e-9:
+                negative[i] += 1
+    return counts, negative, list(counts)
+
+
+def add(series_lists, start, minutes, per_minute, negative_per_minute=0):
+    counts, negative, scored = series_lists
+    for i in range(start, start + minutes):
+        counts[i] += per_minute
+        scored[i] += per_minute
+        negative[i] += negative_per_minute
+
+
+def evaluate(lists, first, last, rules=RULES, bursts=()):
+    series = Series(0, *lists)
+    return detection.run(series, first, last, rules, history_start=0, bursts=bursts)
+
+
+def kinds(events):
+    return [type(e).__name__ for e in events if not isinstance(e, detection.Updated)]
+
+
+def test_a_spike_opens_one_signal_that_lasts_the_episode_and_closes_after():
+    lists = flat(10)
+    add(lists, HISTORY + 60, 90, 2)  # 10/h -> 130/h for an hour and a half
+    episode, events = evaluate(lists, HISTORY, HISTORY + 599)
+    assert kinds(events) == ["Opened", "Closed"]
+    opened, closed = events[0], next(e for e in events if isinstance(e, Closed))
+    assert opened.kind == "volume"
+    assert HISTORY + 60 <= opened.minute <= HISTORY + 70  # within ten minutes
+    assert abs(opened.started - (HISTORY + 60)) <= 3
+    # Closed only once the hour window is back to normal for CLOSE_AFTER minutes.
+    assert closed.minute >= HISTORY + 150 + detection.CLOSE_AFTER
+    assert not episode.open and episode.closed_at == closed.minute
+
+
+def test_no_new_signal_during_the_cool_down():
+    lists = flat(10)
+    add(lists, HISTORY + 60, 30, 3)
+    _, first_events = evaluate(lists, HISTORY, HISTORY + 599)
+    closed = next(e.minute for e in first_events if isinstance(e, Closed))
+    add(lists, closed + 10, 30, 3)  # a second burst within the cool-down
+    _, events = evaluate(lists, HISTORY, HISTORY + 599)
+    assert kinds(events) == ["Opened", "Closed"]
+    later = flat(10)
+    add(later, HISTORY + 60, 30, 3)
+    add(later, closed + detection.COOL_DOWN + 70, 30, 3)  # after it: a new signal
+    _, events = evaluate(later, HISTORY, HISTORY + 599)
+    assert kinds(events).count("Opened") == 2
+
+
+def test_an_expected_burst_raises_no_volume_signal():
+    lists = flat(10)
+    add(lists, HISTORY + 60, 90, 2)
+    bursts = [(HISTORY + 50, HISTORY + 160)]
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, bursts=bursts)
+    assert kinds(events) == []
+
+
+def test_a_quiet_watch_needs_the_minimum_count():
+    lists = flat(0.5)
+    add(lists, HISTORY + 60, 8, 1)  # 8 in the hour: far above 0.5, below 10
+    _, events = evaluate(lists, HISTORY, HISTORY + 300)
+    assert kinds(events) == []
+    add(lists, HISTORY + 70, 3, 1)  # 11: a signal
+    _, events = evaluate(lists, HISTORY, HISTORY + 300)
+    assert kinds(events) == ["Opened", "Closed"]
+
+
+def test_a_tone_shift_needs_enough_scored_mentions():
+    few = flat(2)
+    # 18 negatives on a 2/h stream: 24 scored in three hours, under 25.
+    add(few, HISTORY + 60, 18, 1, negative_per_minute=1)
+    _, events = evaluate(few, HISTORY, HISTORY + 300, Rules(volume_min_count=1000))
+    assert kinds(events) == []
+    many = flat(60)
+    # The same volume, 20% -> 80% negative for two hours.
+    counts, negative, _scored = many
+    for i in range(HISTORY + 60, HISTORY + 180):
+        negative[i] = round(counts[i] * 0.8)
+    _, events = evaluate(many, HISTORY, HISTORY + 400, Rules(volume_min_count=1000))
+    assert kinds(events) == ["Opened", "Closed"]
+    assert events[0].kind == "tone" and events[0].minute <= HISTORY + 90
+
+
+def test_severity_grows_with_the_size_of_the_spike():
+    severities = []
+    for extra in (1, 3, 10):  # per minute over a 10/h stream: 7x, 19x, 61x
+        lists = flat(10)
+        add(lists, HISTORY + 60, 60, extra)
+        _, events = evaluate(lists, HISTORY, HISTORY + 300)
+        severities.append(
+            max(getattr(e, "reading", None).severity for e in events if hasattr(e, "reading"))
+        )
+    assert severities == sorted(severities) and severities[0] < severities[-1] == 4
+
+
+def test_a_low_count_uses_a_poisson_tail():
+    # A mean of 0.5 and a MAD of 0: a Poisson tail still says how unusual 10 is.
+    assert detection.deviations(10, 0.5, 0.5) > 5
+    assert detection.deviations(1, 0.5, 0.5) < 1
+    assert detection.deviations(80, 60, 60 + 0.05 * 3600) < 2  # overdispersed: not unusual
+
+
+def test_the_episode_survives_a_round_trip_through_json():
+    episode = Episode(open=True, kind="volume", started=5, severity=2, closed_at=None)
+    assert Episode.from_json(episode.to_json()) == episode
+
+
+# --- The runner, against the database ------------------------------------------------------
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def ingest(rows):
+    return actions.mentions_ingest(
+        mentions=[parse(row) for row in rows], source=Source.IMPORT, actor=None, now=NOW
+    )
+
+
+@pytest.fixture
+def history(watch):
+    """A watch created three days back with a quiet stream (one mention every two hours),
+    then 30 mentions in the last 20 minutes."""
+    type(watch).objects.filter(pk=watch.pk).update(created_at=NOW - timedelta(days=3))
+    watch.refresh_from_db()
+    rows = [
+        post(f"h{i}", posted_at=(NOW - timedelta(days=3) + timedelta(hours=2 * i)).isoformat())
+        for i in range(35)
+    ]
+    rows += [
+        post(
+            f"s{i}",
+            posted_at=(NOW - timedelta(minutes=20) + timedelta(seconds=40 * i)).isoformat(),
+            author={"handle": f"user{i}.bsky.social", "followers": 100 * i},
+        )
+        for i in range(30)
+    ]
+    ingest(rows)
+    return watch
+
+
+@pytest.mark.django_db
+def test_the_runner_opens_one_signal_and_alerts_once(
+    history, reader, lead, django_capture_on_commit_callbacks
+):
+    history.subscribers.add(reader, lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = detection.detect(now=NOW)
+    assert done["opened"] == 1
+    signal = Signal.objects.get()
+    assert signal.kind == "volume" and signal.status == "open" and signal.severity >= 2
+    assert signal.first_mention.external_id.startswith("s")
+    assert signal.summary["sentiment"]["negative"] >= 1
+    assert len(signal.summary["samples"]) == 5
+    assert signal.summary["authors"][0]["followers"] == 2900
+    assert Notification.objects.filter(kind="signal_opened").count() == 2
+    # Again, and a minute later: nothing new, nobody notified twice.
+    assert detection.detect(now=NOW)["opened"] == 0
+    assert detection.detect(now=NOW + timedelta(minutes=1))["opened"] == 0
+    assert Signal.objects.count() == 1
+    assert Notification.objects.filter(kind="signal_opened").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_expected_burst_in_the_database_suppresses_the_signal(history, watch_editor):
+    ExpectedBurst.objects.create(
+        watch=history, starts_at=NOW - timedelta(hours=1), ends_at=NOW, created_by=watch_editor
+    )
+    assert detection.detect(now=NOW)["opened"] == 0
+
+
+# --- Declaring from a signal ---------------------------------------------------------------
+
+
+@pytest.fixture
+def signal(history):
+    detection.detect(now=NOW)
+    return Signal.objects.get()
+
+
+@pytest.mark.django_db
+def test_declare_from_a_signal(signal, reader, api):
+    response = api.as_user(reader).post(f"/api/signals/{signal.pk}/declare/", {}, format="json")
+    assert response.status_code == 201, response.content
+    incident_id = response.json()["incident"]
+    signal.refresh_from_db()
+    assert signal.incident_id == incident_id and signal.declared_by == reader
+    incident = signal.incident
+    assert incident.category == "brand" and incident.platforms == ["bluesky"]
+    assert incident.severity == signal.severity and "Maison Lumière" in incident.title
+    assert Membership.objects.get(incident=incident).user == reader  # the lead
+    assert Mention.objects.filter(incident=incident).count() == 30
+    started = TimelineEntry.objects.get(incident=incident, kind="key_event")
+    assert started.data["first_mention"] == signal.first_mention_id
+    assert started.data["platform"] == "bluesky" and "Bluesky" in started.text
+    again = api.as_user(reader).post(f"/api/signals/{signal.pk}/declare/", {}, format="json")
+    assert_error(again, 409)
+
+
+@pytest.mark.django_db
+def test_people_without_listening_access_cannot_declare(signal, outsider, lead, api):
+    for user in (outsider, lead):
+        assert_error(api.as_user(user).post(f"/api/signals/{signal.pk}/declare/"), 403)
+        assert_error(api.as_user(user).get("/api/signals/"), 403)
+    assert Signal.objects.get().incident is None
+
+
+@pytest.mark.django_db
+def test_signals_api_shapes_and_constant_queries(signal, reader, api, watch):
+    client = api.as_user(reader)
+    page = client.get("/api/signals/", {"watch": watch.pk, "status": "open"}).json()
+    assert [s["id"] for s in page["results"]] == [signal.pk]
+    assert page["results"][0]["watch_name"] == watch.name and page["results"][0]["incident"] is None
+    assert client.get("/api/signals/", {"status": "closed"}).json()["results"] == []
+    assert_error(client.get("/api/signals/", {"status": "nope"}), 400)
+    detail = client.get(f"/api/signals/{signal.pk}/").json()
+    assert detail["signal"]["id"] == signal.pk
+    points = detail["curve"]["points"]
+    assert 0 < len(points) <= 288
+    assert sum(p["mentions"] for p in points) >= 30
+    assert any(p["expected"] is not None and p["high"] >= p["expected"] for p in points)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/signals/")
+    for _ in range(5):
+        Signal.objects.create(
+            watch=watch, kind="tone", opened_at=NOW, started_at=NOW, updated_at=NOW
+        )
+    with CaptureQueriesContext(connection) as six:
+        assert len(client.get("/api/signals/").json()["results"]) == 6
+    assert len(six.captured_queries) == len(one.captured_queries)
+    with CaptureQueriesContext(connection) as curve:
+        client.get(f"/api/signals/{signal.pk}/")
+    assert len(curve.captured_queries) <= len(one.captured_queries) + 3
