@@ -29,7 +29,7 @@ from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership
 from incidents.shortcuts import incident_or_404
 
-from . import actions, attach, charts, importing, rules, selectors
+from . import actions, attach, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import MappingForm, StreamFilters, UploadForm
 from .models import Mention
@@ -133,9 +133,16 @@ def _chart_context(request, watches) -> dict:
     chosen = next((w for w in watches if str(w.pk) == wanted), watches[0])
     end = timezone.now()
     width = timedelta(hours=1)
-    buckets = selectors.watch_series(chosen.pk, end - timedelta(days=CHART_DAYS), end, width)
-    # The baseline band (detection) is drawn behind the volume once wired: charts.chart(band=).
-    return {"chart_watch": chosen, "chart": charts.chart(buckets, width)}
+    start = (end - timedelta(days=CHART_DAYS)).astimezone(UTC).replace(
+        minute=0, second=0, microsecond=0
+    )
+    buckets = selectors.watch_series(chosen.pk, start, end, width)
+    # Behind the volume, the band the detector expects (flat at zero before any history).
+    band = [
+        (value["low"] or 0, value["high"] or 0)
+        for value in detection.baseline_band(chosen, start, end, width)
+    ]
+    return {"chart_watch": chosen, "chart": charts.chart(buckets, width, band=band)}
 
 
 def _watches(request):
