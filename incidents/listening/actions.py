@@ -13,7 +13,7 @@ from incidents.errors import InvalidInput
 from . import language, rules, sentiment
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
-from .models import MAX_TERM, MAX_TERMS, Mention, MentionMatch, Watch
+from .models import MAX_TERM, MAX_TERMS, CollectorState, Mention, MentionMatch, Watch
 
 # Rows written per transaction: big enough to amortise the round trips, small enough that
 # a batch's locks and memory stay short.
@@ -169,3 +169,23 @@ def _ingest_batch(batch, source, now, matcher, result) -> None:
         MentionMatch.objects.bulk_create(links)
     result.stored += len(fresh) - len(matched)
     result.duplicates += len(unique) - len(fresh) + len(matched)
+
+
+def collector_state_record(
+    *, name: str, actor=None, state: dict | None = None, error: str | None = None, now=None
+) -> CollectorState:
+    """Where a collector stands (`CollectorState`, by its unique `name`), after a pass.
+    `state` (a JSON-able dict) replaces the stored one when given. `error` None is a
+    success (`last_success_at` = now, `last_error` cleared); a string is the failure to
+    show (cut to the field's length), the state and last success staying as they were.
+    `actor` None is the system: collectors are the only writers."""
+    now = now or timezone.now()
+    values = {"updated_at": now}
+    if state is not None:
+        values["state"] = state
+    if error is None:
+        values.update(last_success_at=now, last_error="")
+    else:
+        values["last_error"] = error[: CollectorState._meta.get_field("last_error").max_length]
+    collector, _created = CollectorState.objects.update_or_create(name=name, defaults=values)
+    return collector
