@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.listening.connectors.common import Stop
+from incidents.listening.connectors.feeds import FeedCollector, feeds_from
+
+
+class Command(BaseCommand):
+    help = (
+        "Read the RSS/Atom feeds of settings.LISTENING_FEEDS (conditional GET) and store the "
+        "entries matching an active watch, every LISTENING_FEEDS_INTERVAL seconds until "
+        "SIGTERM; --once reads them once (cron, tests)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    def handle(self, *args, once=False, **options):
+        try:
+            configured = feeds_from(settings.LISTENING_FEEDS)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        if not configured:
+            self.stderr.write("LISTENING_FEEDS names no feed: nothing to read.")
+            return
+        stop = Stop()
+        stop.install()
+        collector = FeedCollector(configured, stop=stop)
+        collector.run(once=once)
+        self.stdout.write(f"Feeds: {collector.stored} mention(s) stored.")
