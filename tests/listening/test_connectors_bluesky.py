@@ -6,6 +6,8 @@ from a lagging shard), honouring `cursor=` and dropping the connection when told
 import contextlib
 import json
 import logging
+import os
+import signal
 import socket
 import threading
 import time
@@ -176,18 +178,34 @@ def test_a_restart_resumes_from_the_stored_cursor(watch):
     assert stored_ids() == expected_ids()
 
 
-def test_only_active_watches_count(watch, watch_editor):
+def test_without_an_active_watch_the_stream_is_not_read(watch, watch_editor):
     from incidents.listening import actions
 
     actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
     with FakeJetstream() as server:
         collect(server.url)
-    assert Mention.objects.count() == 0
-    # The cursor still moved: the stream was read.
-    assert CollectorState.objects.get(name=bluesky.STATE_NAME).state["cursor"] > 0
+    assert server.requests == [] and Mention.objects.count() == 0
 
 
-def test_an_unreachable_server_is_recorded_and_retried(db, caplog):
+def test_sigterm_stops_the_collector_after_saving_its_cursor(watch):
+    stop = Stop()
+    stop.install()
+    try:
+        with FakeJetstream() as server:
+            collector = bluesky.JetstreamCollector(server.url, stop=stop)  # no bound: until stopped
+            timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.start()
+            collector.run()
+            timer.join()
+    finally:
+        stop.uninstall()
+    assert stop.is_set()
+    assert stored_ids() == expected_ids()
+    state = CollectorState.objects.get(name=bluesky.STATE_NAME).state
+    assert state["cursor"] == max(t for t, _ in recorded())
+
+
+def test_an_unreachable_server_is_recorded_and_retried(watch, caplog):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -46,6 +46,8 @@ FLUSH_SECONDS = 2.0
 CURSOR_SECONDS = 10.0
 # A frame bigger than this is not a post (Jetstream's largest records are a few kB).
 MAX_FRAME_BYTES = 1_000_000
+# Without an active watch the stream is not read; the watches are looked at again this often.
+NO_WATCH_RECHECK_SECONDS = 30
 # Record keys remembered to drop repeats across a reconnect, and handles learned.
 SEEN_KEYS = 100_000
 HANDLES = 100_000
@@ -147,6 +149,14 @@ class JetstreamCollector:
 
     def run(self) -> None:
         while not self._should_end():
+            self.watches.refresh()
+            if not self.watches.count:
+                # No active watch: nothing to keep, so the stream is not read at all.
+                if self.idle_exit is not None:
+                    log.info("Jetstream: no active watch, nothing to read.")
+                    return
+                self.stop.wait(self._until_deadline(NO_WATCH_RECHECK_SECONDS))
+                continue
             url = subscribe_url(self.url, self.cursor - REWIND_US if self.cursor else None)
             try:
                 with connect(
@@ -162,8 +172,13 @@ class JetstreamCollector:
                 save_state(STATE_NAME, self._state(), error=problem)
             if self._should_end():
                 break
-            self.stop.wait(self.backoff.next())
+            self.stop.wait(self._until_deadline(self.backoff.next()))
         self._flush(force_cursor=True)
+
+    def _until_deadline(self, seconds: float) -> float:
+        if self.deadline is None:
+            return seconds
+        return min(seconds, self.deadline - time.monotonic())
 
     def _should_end(self) -> bool:
         return self.stop.is_set() or (

@@ -48,8 +48,11 @@ class Stop:
     def install(self) -> None:
         """Stop on SIGTERM (process managers) and SIGINT (Ctrl-C): the loop finishes the
         batch in hand, saves its cursor and returns."""
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, self.set)
+        self._previous = {n: signal.signal(n, self.set) for n in (signal.SIGTERM, signal.SIGINT)}
+
+    def uninstall(self) -> None:
+        for number, handler in getattr(self, "_previous", {}).items():
+            signal.signal(number, handler)
 
 
 class Backoff:
@@ -77,6 +80,7 @@ class Watches:
         self._loaded_at = None
         self.matcher = Matcher([])
         self.hashtags: list[str] = []
+        self.count = 0
 
     def refresh(self, *, force: bool = False) -> Matcher:
         now = self.clock()
@@ -84,6 +88,7 @@ class Watches:
             watches = list(Watch.objects.filter(is_active=True))
             self.matcher = Matcher(watches)
             self.hashtags = sorted({tag.lstrip("#") for w in watches for tag in w.hashtags})
+            self.count = len(watches)
             self._loaded_at = now
         return self.matcher
 
@@ -104,6 +109,14 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
         text=data.text, platform=data.platform, language=data.language, author=data.author_handle
     )
     return data if hits else None
+
+
+def idle_until_stopped(stop: Stop, reason: str) -> None:
+    """A collector with nothing to do stays up doing nothing (a process manager such as
+    honcho stops every process when one exits) until SIGTERM."""
+    log.warning("%s: idle until stopped.", reason)
+    while not stop.wait(3600):
+        pass
 
 
 def store(mentions: list[MentionData], *, source: str) -> int:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.listening.connectors.common import Stop
+from incidents.listening.connectors.common import Stop, idle_until_stopped
 from incidents.listening.connectors.feeds import FeedCollector, feeds_from
 
 
@@ -20,11 +20,12 @@ class Command(BaseCommand):
             configured = feeds_from(settings.LISTENING_FEEDS)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        if not configured:
-            self.stderr.write("LISTENING_FEEDS names no feed: nothing to read.")
-            return
         stop = Stop()
         stop.install()
+        if not configured:
+            if not once:
+                idle_until_stopped(stop, "LISTENING_FEEDS names no feed")
+            return
         collector = FeedCollector(configured, stop=stop)
         collector.run(once=once)
         self.stdout.write(f"Feeds: {collector.stored} mention(s) stored.")

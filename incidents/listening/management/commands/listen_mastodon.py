@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.listening.connectors.common import Stop
+from incidents.listening.connectors.common import Stop, idle_until_stopped
 from incidents.listening.connectors.mastodon import MastodonCollector, instances_from
 
 
@@ -20,11 +20,12 @@ class Command(BaseCommand):
             instances = instances_from(settings.LISTENING_MASTODON)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        if not instances:
-            self.stderr.write("LISTENING_MASTODON names no instance: nothing to poll.")
-            return
         stop = Stop()
         stop.install()
+        if not instances:
+            if not once:
+                idle_until_stopped(stop, "LISTENING_MASTODON names no instance")
+            return
         collector = MastodonCollector(instances, stop=stop)
         collector.run(once=once)
         self.stdout.write(f"Mastodon: {collector.stored} mention(s) stored.")
