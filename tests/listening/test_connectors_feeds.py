@@ -7,6 +7,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents.listening.connectors import feeds
 from incidents.listening.connectors.common import Stop
@@ -181,6 +183,25 @@ def test_a_failing_feed_is_recorded_and_the_others_still_read(watch, server, fai
     running.run(once=True)
     assert Mention.objects.count() == 2
     assert CollectorState.objects.get(name=f"feed:{server.base}/atom.xml").last_error == ""
+
+
+def test_a_pass_costs_the_same_queries_whatever_the_number_of_entries(watch, server):
+    def entries(prefix, n):
+        return [
+            dict(ENTRIES[0], slug=f"{prefix}-{i}", title=f"Maison Lumière, article {i}")
+            for i in range(n)
+        ]
+
+    def queries(document):
+        server.documents["/atom.xml"] = [document, f'"{len(document)}"']
+        with CaptureQueriesContext(connection) as captured:
+            collector(server, ("/atom.xml", "press")).run(once=True)
+        return len(captured)
+
+    queries(atom(entries("first", 1)))  # the feed's state is created once
+    few, many = queries(atom(entries("a", 2))), queries(atom(entries("b", 40)))
+    assert Mention.objects.count() == 43
+    assert few == many
 
 
 def test_the_command_reads_the_configured_feeds_once(watch, server, settings):

@@ -259,6 +259,19 @@ def test_an_error_is_recorded_and_the_other_timelines_still_polled(watch, instan
     assert len(stored_ids()) == 1
 
 
+def test_a_malformed_status_is_logged_and_the_others_stored(watch, instance, caplog):
+    caplog.set_level(logging.WARNING, logger="incidents.listening.connectors")
+    broken = instance.status("<p>#BoycottLumiere sans date</p>", created_at=None)
+    hidden = instance.status("<p>#BoycottLumiere abonnés cachés</p>")
+    hidden["account"] = dict(hidden["account"], followers_count=-1)  # hidden counts: -1
+
+    collector(instance).run(once=True)
+
+    assert stored_ids() == {hidden["uri"]}
+    assert Mention.objects.get().author_followers is None
+    assert any(broken["uri"] in r.getMessage() for r in caplog.records)
+
+
 def test_the_command_polls_the_configured_instances_once(watch, instance, settings):
     settings.LISTENING_MASTODON = [{"base_url": instance.base_url}]
     instance.status("<p>#BoycottLumiere via la commande</p>")
