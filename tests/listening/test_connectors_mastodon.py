@@ -26,6 +26,7 @@ class FakeInstance:
         self.search_results = []
         self.requests = []  # (path, query, authorization)
         self.rate_limit_next = 0
+        self.exhaust_next = 0  # answers leaving no request in the budget
         self.next_id = 110_000_000_000_000_000
         fake = self
 
@@ -62,7 +63,16 @@ class FakeInstance:
                     )
                 if parts.path.startswith("/api/v1/timelines/tag/"):
                     tag = parts.path.rsplit("/", 1)[1].lower()
-                    return self.answer(200, fake.page(fake.timelines.get(tag, []), query))
+                    headers = {}
+                    if fake.exhaust_next:
+                        fake.exhaust_next -= 1
+                        reset = datetime.now(UTC) + timedelta(seconds=1)
+                        headers = {
+                            "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds"),
+                        }
+                    statuses = fake.page(fake.timelines.get(tag, []), query)
+                    return self.answer(200, statuses, headers)
                 if parts.path == "/api/v2/search" and query.get("type") == "statuses":
                     if not self.headers.get("Authorization"):
                         return self.answer(401, {"error": "The access token is invalid"})
@@ -235,6 +245,21 @@ def test_a_429_is_waited_out_then_the_same_page_asked_again(watch, instance, cap
     )
     assert limited == retried  # the same cursor: nothing skipped
     assert any("rate limited" in r.getMessage() for r in caplog.records)
+
+
+def test_a_spent_budget_is_waited_for_before_the_next_page(watch, instance, caplog):
+    caplog.set_level(logging.WARNING, logger="incidents.listening.connectors")
+    running = collector(instance)
+    instance.status("<p>#BoycottLumiere avant</p>")
+    running.run(once=True)
+    backlog = [instance.status(f"<p>#BoycottLumiere numéro {n}</p>") for n in range(45)]
+    instance.exhaust_next = 1  # the first page's answer spends the budget
+
+    running.run(once=True)
+
+    assert {s["uri"] for s in backlog} <= stored_ids()
+    assert any("rate limit spent" in r.getMessage() for r in caplog.records)
+    assert len(instance.tag_requests()) == 3  # no 429 was collected, nothing asked twice
 
 
 def test_search_uses_the_configured_token_and_its_own_cursor(watch, instance):

@@ -160,7 +160,7 @@ class JetstreamCollector:
             url = subscribe_url(self.url, self.cursor - REWIND_US if self.cursor else None)
             try:
                 with connect(
-                    url, open_timeout=self.open_timeout, max_size=MAX_FRAME_BYTES, compression=None
+                    url, open_timeout=self.open_timeout, max_size=MAX_FRAME_BYTES
                 ) as socket:
                     log.info("Jetstream: connected (%s)", url)
                     if self._read(socket):

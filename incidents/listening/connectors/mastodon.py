@@ -238,10 +238,20 @@ class MastodonCollector:
                 return
 
     def _call(self, api, fetch, min_id):
-        """fetch(min_id), waiting out a 429 until the instance's reset time (its
-        X-RateLimit-Reset header, read by Mastodon.py) or a backoff when it gave none."""
+        """fetch(min_id), honouring the instance's rate-limit headers (read by Mastodon.py):
+        when the last answer left no request (X-RateLimit-Remaining: 0), or on a 429, wait
+        until X-RateLimit-Reset (a backoff when it gave none), then ask again."""
         backoff = Backoff(base=2.0, cap=MAX_RATE_WAIT)
         while True:
+            # The last answer said the budget is spent: wait for its reset rather than
+            # collect a 429.
+            reset = getattr(api, "ratelimit_reset", None)
+            if getattr(api, "ratelimit_remaining", None) == 0 and reset and reset > time.time():
+                wait = min(MAX_RATE_WAIT, reset - time.time())
+                log.warning("Mastodon %s: rate limit spent, waiting %.1f s", api.api_base_url, wait)
+                if self.stop.wait(wait):
+                    raise MastodonRatelimitError("stopped while waiting for the rate limit")
+                api.ratelimit_remaining = None
             try:
                 return fetch(min_id)
             except MastodonRatelimitError:
