@@ -98,6 +98,18 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
     watch; None when it matches none or is malformed (logged: a platform's garbage must not
     stop the collector). The language is detected here when the platform gave none, so the
     watches' language filters see what will be stored."""
+    # Most posts of a stream match nothing: a first look at the raw text, with the language
+    # the platform gave (an unknown one is never skipped), spares them parsing and
+    # language detection.
+    text, author = row.get("text"), row.get("author")
+    handle = author.get("handle") if isinstance(author, dict) else ""
+    if isinstance(text, str) and not matcher.match(
+        text=text,
+        platform=str(row.get("platform")),
+        language=str(row.get("language") or ""),
+        author=handle if isinstance(handle, str) else "",
+    ):
+        return None
     try:
         data = parse(row)
     except RowError as error:
