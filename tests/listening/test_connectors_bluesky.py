@@ -178,6 +178,27 @@ def test_a_restart_resumes_from_the_stored_cursor(watch):
     assert stored_ids() == expected_ids()
 
 
+def test_a_database_error_reads_again_from_the_saved_cursor(watch, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    real_store, calls = bluesky.store, []
+
+    def failing_once(mentions, *, source):
+        calls.append(len(mentions))
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_store(mentions, source=source)
+
+    monkeypatch.setattr(bluesky, "store", failing_once)
+    monkeypatch.setattr(bluesky, "BATCH", 2)  # several batches in the stream
+    with FakeJetstream() as server:
+        collect(server.url)
+
+    assert len(server.requests) >= 2  # it reconnected from the saved cursor ...
+    assert stored_ids() == expected_ids()  # ... and lost nothing
+    assert any("database error" in r.getMessage() for r in caplog.records)
+
+
 def test_without_an_active_watch_the_stream_is_not_read(watch, watch_editor):
     from incidents.listening import actions
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.db import DatabaseError
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 from websockets.sync.client import connect
 
@@ -138,6 +139,7 @@ class JetstreamCollector:
         self.backoff = backoff or Backoff(base=1.0, cap=120.0)
         self.idle_exit, self.deadline, self.open_timeout = idle_exit, deadline, open_timeout
         self.cursor: int | None = load_state(STATE_NAME).get("cursor")
+        self.saved_cursor = self.cursor
         self.seen = _Bounded(SEEN_KEYS)
         self.handles = _Bounded(HANDLES)
         self.pending: list[MentionData] = []
@@ -166,14 +168,27 @@ class JetstreamCollector:
                     if self._read(socket):
                         return
             except (OSError, TimeoutError, InvalidURI, InvalidHandshake, WebSocketException) as e:
-                self._flush(force_cursor=True)
-                problem = f"Jetstream: {type(e).__name__}: {e}"
-                log.warning("%s; reconnecting", problem)
-                save_state(STATE_NAME, self._state(), error=problem)
+                try:
+                    self._flush(force_cursor=True)
+                    problem = f"Jetstream: {type(e).__name__}: {e}"
+                    log.warning("%s; reconnecting", problem)
+                    save_state(STATE_NAME, self._state(), error=problem)
+                except DatabaseError as error:
+                    self._forget_unsaved(error)
+            except DatabaseError as error:
+                self._forget_unsaved(error)
             if self._should_end():
                 break
             self.stop.wait(self._until_deadline(self.backoff.next()))
         self._flush(force_cursor=True)
+
+    def _forget_unsaved(self, error) -> None:
+        """The database failed: what was read since the last saved cursor is read again
+        (cursor, queue and the keys seen go back to what is stored), never lost."""
+        log.error("Jetstream: database error (%s); resuming from the saved cursor", error)
+        self.pending, self.cursor = [], self.saved_cursor
+        self.seen.clear()
+        between_passes()
 
     def _until_deadline(self, seconds: float) -> float:
         if self.deadline is None:
@@ -260,5 +275,5 @@ class JetstreamCollector:
             and (due or force_cursor or now - self.cursor_saved_at >= CURSOR_SECONDS)
         ):
             save_state(STATE_NAME, self._state())
-            self.cursor_saved_at = now
+            self.saved_cursor, self.cursor_saved_at = self.cursor, now
             between_passes()

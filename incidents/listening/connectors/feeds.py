@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 from django.conf import settings
+from django.db import DatabaseError
 
 from incidents.models import Platform
 
@@ -153,10 +154,19 @@ class FeedCollector:
 
     def run(self, *, once: bool = False) -> None:
         while not self.stop.is_set():
-            failures = self.poll()
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("Feeds: database error (%s); retrying later", error)
+                between_passes()
+                failures = 1
             if once:
                 return
-            if failures == len(self.feeds) and failures:
+            if failures >= len(self.feeds) and failures:
                 self.stop.wait(self.backoff.next())  # all down: probably our network
             else:
                 self.backoff.reset()

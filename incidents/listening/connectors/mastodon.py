@@ -21,6 +21,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import DatabaseError
 from mastodon import Mastodon, MastodonError, MastodonRatelimitError
 
 from ..choices import Source
@@ -146,7 +147,16 @@ class MastodonCollector:
 
     def run(self, *, once: bool = False) -> None:
         while not self.stop.is_set():
-            failures = self.poll()
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("Mastodon: database error (%s); retrying later", error)
+                between_passes()
+                failures = 1
             if once:
                 return
             if failures:
