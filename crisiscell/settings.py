@@ -5,6 +5,7 @@ layer, eager Celery, DEBUG on. `CRISISCELL_MODE=production` switches to the prod
 stack and refuses to start unless it is configured for it (see docs/deployment.md).
 """
 
+import json
 import os
 import warnings
 from datetime import timedelta
@@ -507,3 +508,31 @@ CELERY_BEAT_SCHEDULE["listening-detect-signals"] = {
     "task": "incidents.listening.tasks.detect_signals",
     "schedule": 60.0,
 }
+
+
+def env_json(name: str, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be JSON, got {value[:80]!r}") from exc
+
+
+# Listening collectors (docs/deployment.md, "Listening collectors"), one process each.
+# Bluesky: the public Jetstream (no account), filtered locally by the active watches.
+LISTENING_JETSTREAM_URL = env_str(
+    "LISTENING_JETSTREAM_URL", "wss://jetstream2.us-east.bsky.network/subscribe"
+)
+# Mastodon: a JSON list of instances, e.g. [{"base_url": "https://mastodon.social",
+# "access_token": "...", "hashtags": ["extra"], "search": ["a phrase"]}]; the active watches'
+# hashtags are polled on each. Tokens come from the environment, never from the repo.
+LISTENING_MASTODON = env_json("LISTENING_MASTODON", [])
+LISTENING_MASTODON_INTERVAL = env_int("LISTENING_MASTODON_INTERVAL", 60)  # seconds
+# RSS/Atom: a JSON list of feeds, e.g. [{"url": "https://news.example/feed", "platform":
+# "press"}] (platform: press, forum, other...; default press).
+LISTENING_FEEDS = env_json("LISTENING_FEEDS", [])
+LISTENING_FEEDS_INTERVAL = env_int("LISTENING_FEEDS_INTERVAL", 300)  # seconds
+# Seconds an HTTP request of the Mastodon and feed collectors may take.
+LISTENING_HTTP_TIMEOUT = env_int("LISTENING_HTTP_TIMEOUT", 20)

@@ -23,7 +23,16 @@ from . import events, language, rules, sentiment
 from .choices import Sentiment, SignalStatus
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
-from .models import MAX_TERM, MAX_TERMS, Mention, MentionMatch, Signal, Watch
+from .models import (
+    MAX_TERM,
+    MAX_TERMS,
+    CollectorState,
+    ExpectedBurst,
+    Mention,
+    MentionMatch,
+    Signal,
+    Watch,
+)
 
 # Rows written per transaction: big enough to amortise the round trips, small enough that
 # a batch's locks and memory stay short.
@@ -388,3 +397,36 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     signal.save(update_fields=["incident", "declared_at", "declared_by"])
     events.publish_listening_changed(force=True)
     return incident
+
+
+def collector_state_record(
+    *, name: str, actor=None, state: dict | None = None, error: str | None = None, now=None
+) -> CollectorState:
+    """Where a collector stands (`CollectorState`, by its unique `name`), after a pass.
+    `state` (a JSON-able dict) replaces the stored one when given. `error` None is a
+    success (`last_success_at` = now, `last_error` cleared); a string is the failure to
+    show (cut to the field's length), the state and last success staying as they were.
+    `actor` None is the system: collectors are the only writers."""
+    now = now or timezone.now()
+    values = {"updated_at": now}
+    if state is not None:
+        values["state"] = state
+    if error is None:
+        values.update(last_success_at=now, last_error="")
+    else:
+        values["last_error"] = error[: CollectorState._meta.get_field("last_error").max_length]
+    collector, _created = CollectorState.objects.update_or_create(name=name, defaults=values)
+    return collector
+
+
+def expected_burst_save(*, burst: ExpectedBurst, actor) -> ExpectedBurst:
+    """Create or change a planned campaign's window on a watch (no volume signal during it
+    and the hour after). NotAllowed unless the actor may change watches; InvalidInput when
+    it ends before it starts."""
+    rules.require_edit_watches(actor)
+    if burst.ends_at <= burst.starts_at:
+        raise InvalidInput(_("An expected burst must end after it starts."))
+    if burst.pk is None:
+        burst.created_by = actor
+    burst.save()
+    return burst

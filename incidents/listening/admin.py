@@ -12,7 +12,7 @@ from incidents.errors import DomainError
 
 from . import actions
 from .actions import TERM_LISTS, WATCH_FIELDS
-from .models import Mention, Watch
+from .models import CollectorState, ExpectedBurst, Mention, Signal, Watch
 
 LIST_FIELDS = [*TERM_LISTS, "languages", "platforms"]
 
@@ -94,3 +94,45 @@ class MentionAdmin(ReadOnlyAdmin):
     search_fields = ["author_handle", "text", "external_id"]
     list_select_related = ["incident"]
     date_hierarchy = "posted_at"
+
+
+class ExpectedBurstForm(forms.ModelForm):
+    class Meta:
+        model = ExpectedBurst
+        fields = ["watch", "starts_at", "ends_at", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            raise ValidationError(_("An expected burst must end after it starts."))
+        return cleaned
+
+
+@admin.register(ExpectedBurst)
+class ExpectedBurstAdmin(admin.ModelAdmin):
+    """Planned campaigns and announcements: their window raises no volume signal."""
+
+    form = ExpectedBurstForm
+    list_display = ["watch", "starts_at", "ends_at", "note"]
+    list_filter = ["watch"]
+
+    def save_model(self, request, obj, form, change):
+        actions.expected_burst_save(burst=obj, actor=request.user)
+
+
+@admin.register(Signal)
+class SignalAdmin(ReadOnlyAdmin):
+    """Written by the detector, declared from the Listening page or the API."""
+
+    list_display = ["opened_at", "watch", "kind", "severity", "status", "incident"]
+    list_filter = ["status", "kind", "severity"]
+    list_select_related = ["watch", "incident"]
+
+
+@admin.register(CollectorState)
+class CollectorStateAdmin(ReadOnlyAdmin):
+    """Where each collector stands (its cursor) and its last error."""
+
+    list_display = ["name", "updated_at", "last_success_at", "last_error"]
+    search_fields = ["name"]

@@ -133,8 +133,10 @@ def _chart_context(request, watches) -> dict:
     chosen = next((w for w in watches if str(w.pk) == wanted), watches[0])
     end = timezone.now()
     width = timedelta(hours=1)
-    start = (end - timedelta(days=CHART_DAYS)).astimezone(UTC).replace(
-        minute=0, second=0, microsecond=0
+    start = (
+        (end - timedelta(days=CHART_DAYS))
+        .astimezone(UTC)
+        .replace(minute=0, second=0, microsecond=0)
     )
     buckets = selectors.watch_series(chosen.pk, start, end, width)
     # Behind the volume, the band the detector expects (flat at zero before any history).

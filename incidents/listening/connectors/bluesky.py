@@ -1,0 +1,279 @@
+"""Bluesky through Jetstream: the public WebSocket that streams every post as JSON, with
+no account (https://github.com/bluesky-social/jetstream, the v1 `/subscribe` wire).
+
+We subscribe to `wantedCollections=app.bsky.feed.post` and keep, locally, the new posts
+(commit events with operation "create") that match an active watch. A commit frame:
+
+    {"did": "did:plc:...", "time_us": 1725911162329308, "kind": "commit",
+     "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "3l3q...",
+                "record": {"text": "...", "createdAt": "2024-09-09T19:46:02.102Z",
+                           "langs": ["fr"], "reply": {"parent": {"uri": "at://..."}}}}}
+
+Identity frames (`kind: "identity"`) may carry the account's handle: it is remembered (a
+bounded table in memory) and used as the author's handle; otherwise the author is stored
+as its DID. `time_us` is the cursor: saved in `CollectorState` once the posts before it
+are stored, and on reconnect we ask for `cursor=<saved - REWIND_US>`, since Jetstream's
+`time_us` is not strictly increasing across its shards; what comes twice is dropped (same
+author and record key, in memory, then the unique constraint).
+"""
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import DatabaseError
+from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
+from websockets.sync.client import connect
+
+from ..choices import Source
+from ..ingest import MentionData
+from .common import Backoff, Stop, Watches, between_passes, load_state, matching, save_state, store
+
+log = logging.getLogger("incidents.listening.connectors.bluesky")
+
+STATE_NAME = "bluesky:jetstream"
+COLLECTION = "app.bsky.feed.post"
+# Resume this far before the saved cursor: events of the last seconds may have arrived out
+# of order (several upstream shards); the overlap is deduplicated.
+REWIND_US = 5_000_000
+# Store a batch when it holds this many posts or is this old, and save the cursor at least
+# this often when nothing matches (so a restart does not replay hours of stream).
+BATCH = 200
+FLUSH_SECONDS = 2.0
+CURSOR_SECONDS = 10.0
+# A frame bigger than this is not a post (Jetstream's largest records are a few kB).
+MAX_FRAME_BYTES = 1_000_000
+# Without an active watch the stream is not read; the watches are looked at again this often.
+NO_WATCH_RECHECK_SECONDS = 30
+# Record keys remembered to drop repeats across a reconnect, and handles learned.
+SEEN_KEYS = 100_000
+HANDLES = 100_000
+
+
+class _Bounded(OrderedDict):
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def put(self, key, value=True):
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.limit:
+            self.popitem(last=False)
+
+
+def subscribe_url(base: str, cursor: int | None) -> str:
+    """The Jetstream URL asking for posts, from `cursor` (time_us) when given."""
+    parts = urlsplit(base)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("wantedCollections", "cursor")]
+    query.append(("wantedCollections", COLLECTION))
+    if cursor is not None:
+        query.append(("cursor", str(cursor)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _language(langs) -> str:
+    # Only when the author declared exactly one; "pt-BR" -> "pt". Else detected at ingest.
+    if isinstance(langs, list) and len(langs) == 1 and isinstance(langs[0], str):
+        return langs[0].split("-")[0].lower()[:8]
+    return ""
+
+
+def post_row(event: dict, handles=None) -> dict | None:
+    """A commit frame creating a post -> a dict in `ingest.parse`'s shape; None for any
+    other frame (likes, deletes, identity...). Raises ValueError on a malformed post frame."""
+    commit = event.get("commit")
+    if event.get("kind") != "commit" or not isinstance(commit, dict):
+        return None
+    if commit.get("operation") != "create" or commit.get("collection") != COLLECTION:
+        return None
+    did, rkey, record = event.get("did"), commit.get("rkey"), commit.get("record")
+    if not (isinstance(did, str) and did.startswith("did:") and isinstance(rkey, str) and rkey):
+        raise ValueError("commit without a DID or record key")
+    if not isinstance(record, dict):
+        raise ValueError("commit without a record")
+    posted = record.get("createdAt")
+    if not isinstance(posted, str):
+        posted = datetime.fromtimestamp(int(event["time_us"]) / 1e6, UTC).isoformat()
+    elif posted.endswith("Z"):
+        posted = posted[:-1] + "+00:00"
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
+    return {
+        "platform": "bluesky",
+        "id": f"at://{did}/{COLLECTION}/{rkey}",
+        "url": f"https://bsky.app/profile/{did}/post/{rkey}",
+        "text": record.get("text"),
+        "posted_at": posted,
+        "author": {
+            "handle": (handles or {}).get(did, did),
+            "url": f"https://bsky.app/profile/{did}",
+        },
+        "language": _language(record.get("langs")),
+        "in_reply_to": parent.get("uri") if isinstance(parent.get("uri"), str) else "",
+    }
+
+
+class JetstreamCollector:
+    """Reads Jetstream until stopped, reconnecting with backoff. `idle_exit` (seconds with
+    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests)."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        stop: Stop | None = None,
+        watches: Watches | None = None,
+        backoff: Backoff | None = None,
+        idle_exit: float | None = None,
+        deadline: float | None = None,
+        open_timeout: float = 10.0,
+    ):
+        self.url = url or settings.LISTENING_JETSTREAM_URL
+        self.stop = stop or Stop()
+        self.watches = watches or Watches()
+        self.backoff = backoff or Backoff(base=1.0, cap=120.0)
+        self.idle_exit, self.deadline, self.open_timeout = idle_exit, deadline, open_timeout
+        self.cursor: int | None = load_state(STATE_NAME).get("cursor")
+        self.saved_cursor = self.cursor
+        self.seen = _Bounded(SEEN_KEYS)
+        self.handles = _Bounded(HANDLES)
+        self.pending: list[MentionData] = []
+        self.pending_since = None
+        self.cursor_saved_at = time.monotonic()
+        self.stored = self.garbage = 0
+
+    # The run loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self._should_end():
+            self.watches.refresh()
+            if not self.watches.count:
+                # No active watch: nothing to keep, so the stream is not read at all.
+                if self.idle_exit is not None:
+                    log.info("Jetstream: no active watch, nothing to read.")
+                    return
+                self.stop.wait(self._until_deadline(NO_WATCH_RECHECK_SECONDS))
+                continue
+            url = subscribe_url(self.url, self.cursor - REWIND_US if self.cursor else None)
+            try:
+                with connect(
+                    url, open_timeout=self.open_timeout, max_size=MAX_FRAME_BYTES
+                ) as socket:
+                    log.info("Jetstream: connected (%s)", url)
+                    if self._read(socket):
+                        return
+            except (OSError, TimeoutError, InvalidURI, InvalidHandshake, WebSocketException) as e:
+                try:
+                    self._flush(force_cursor=True)
+                    problem = f"Jetstream: {type(e).__name__}: {e}"
+                    log.warning("%s; reconnecting", problem)
+                    save_state(STATE_NAME, self._state(), error=problem)
+                except DatabaseError as error:
+                    self._forget_unsaved(error)
+            except DatabaseError as error:
+                self._forget_unsaved(error)
+            if self._should_end():
+                break
+            self.stop.wait(self._until_deadline(self.backoff.next()))
+        self._flush(force_cursor=True)
+
+    def _forget_unsaved(self, error) -> None:
+        """The database failed: what was read since the last saved cursor is read again
+        (cursor, queue and the keys seen go back to what is stored), never lost."""
+        log.error("Jetstream: database error (%s); resuming from the saved cursor", error)
+        self.pending, self.cursor = [], self.saved_cursor
+        self.seen.clear()
+        between_passes()
+
+    def _until_deadline(self, seconds: float) -> float:
+        if self.deadline is None:
+            return seconds
+        return min(seconds, self.deadline - time.monotonic())
+
+    def _should_end(self) -> bool:
+        return self.stop.is_set() or (
+            self.deadline is not None and time.monotonic() >= self.deadline
+        )
+
+    def _read(self, socket) -> bool:
+        """Frames until the socket drops (exception) or the run ends (True)."""
+        last_frame = time.monotonic()
+        while True:
+            if self._should_end():
+                self._flush(force_cursor=True)
+                return True
+            try:
+                raw = socket.recv(timeout=0.5)
+            except TimeoutError:
+                if self.idle_exit is not None and time.monotonic() - last_frame >= self.idle_exit:
+                    self._flush(force_cursor=True)
+                    return True
+                self._flush()
+                continue
+            last_frame = time.monotonic()
+            self.backoff.reset()
+            self.handle(raw)
+            self._flush()
+
+    # Frames -----------------------------------------------------------------------------
+
+    def handle(self, raw) -> None:
+        """One frame: garbage is logged and skipped, a matching new post is queued."""
+        try:
+            event = json.loads(raw)
+            if not isinstance(event, dict):
+                raise ValueError("not a JSON object")
+            time_us = event.get("time_us")
+            if not isinstance(time_us, int) or isinstance(time_us, bool) or time_us <= 0:
+                raise ValueError("no time_us")
+            if event.get("kind") == "identity":
+                self._identity(event)
+            row = post_row(event, self.handles)
+        except (ValueError, TypeError, KeyError, RecursionError) as error:
+            self.garbage += 1
+            log.warning("Jetstream: frame skipped (%s): %r", error, str(raw)[:200])
+            return
+        # The cursor moves past every frame, matching or not; it is saved only once the
+        # posts queued before it are stored (_flush).
+        self.cursor = max(self.cursor or 0, time_us)
+        if row is None:
+            return
+        key = row["id"]
+        if key in self.seen:
+            return
+        self.seen.put(key)
+        data = matching(row, self.watches.refresh(), source=Source.BLUESKY)
+        if data is not None:
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(data)
+
+    def _identity(self, event: dict) -> None:
+        identity = event.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("handle"), str):
+            self.handles.put(event["did"], identity["handle"][:200])
+
+    def _state(self) -> dict:
+        return {"cursor": self.cursor} if self.cursor else {}
+
+    def _flush(self, *, force_cursor: bool = False) -> None:
+        now = time.monotonic()
+        due = self.pending and (
+            len(self.pending) >= BATCH or force_cursor or now - self.pending_since >= FLUSH_SECONDS
+        )
+        if due:
+            self.stored += store(self.pending, source=Source.BLUESKY)
+            self.pending = []
+        if (
+            not self.pending
+            and self.cursor
+            and (due or force_cursor or now - self.cursor_saved_at >= CURSOR_SECONDS)
+        ):
+            save_state(STATE_NAME, self._state())
+            self.saved_cursor, self.cursor_saved_at = self.cursor, now
+            between_passes()

@@ -1,0 +1,196 @@
+"""What every collector shares: stopping cleanly on SIGTERM, backing off with jitter, the
+active watches' matcher (reloaded now and then), turning a post into `MentionData` that
+matches a watch, storing batches, and the cursor kept in `CollectorState`.
+
+A collector's loop: read posts from the platform, keep those matching an active watch,
+store them with `actions.mentions_ingest` (idempotent by platform and id), and only then
+move its cursor forward (`save_state`). A crash between the two repeats a few posts, which
+the unique constraint absorbs; it never skips one.
+"""
+
+import logging
+import random
+import signal
+import threading
+import time
+from html.parser import HTMLParser
+
+from django.db import close_old_connections, connections
+
+from .. import actions, language
+from ..ingest import MentionData, RowError, parse
+from ..matching import Matcher
+from ..models import CollectorState, Watch
+
+log = logging.getLogger("incidents.listening.connectors")
+
+# Seconds between two reloads of the active watches: a watch edited in the app is listened
+# to within this delay, without a query per post.
+WATCH_RELOAD_SECONDS = 60
+
+
+class Stop:
+    """Set by SIGTERM/SIGINT (or a test); `wait(seconds)` sleeps unless stopped and says
+    whether it was stopped."""
+
+    def __init__(self):
+        self._event = threading.Event()
+
+    def set(self, *_args):
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(max(0.0, seconds))
+
+    def install(self) -> None:
+        """Stop on SIGTERM (process managers) and SIGINT (Ctrl-C): the loop finishes the
+        batch in hand, saves its cursor and returns."""
+        self._previous = {n: signal.signal(n, self.set) for n in (signal.SIGTERM, signal.SIGINT)}
+
+    def uninstall(self) -> None:
+        for number, handler in getattr(self, "_previous", {}).items():
+            signal.signal(number, handler)
+
+
+class Backoff:
+    """Exponential delays with jitter: attempt n waits a random time between half and all
+    of min(cap, base * 2**n) seconds, so many collectors restarting together spread out."""
+
+    def __init__(self, base: float = 1.0, cap: float = 300.0, rng=random.random):
+        self.base, self.cap, self.rng = base, cap, rng
+        self.attempts = 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.base * 2**self.attempts)
+        self.attempts += 1
+        return delay * (0.5 + 0.5 * self.rng())
+
+    def reset(self) -> None:
+        self.attempts = 0
+
+
+class Watches:
+    """The active watches' `Matcher`, rebuilt from the database every `reload_seconds`."""
+
+    def __init__(self, reload_seconds: float = WATCH_RELOAD_SECONDS, clock=time.monotonic):
+        self.reload_seconds, self.clock = reload_seconds, clock
+        self._loaded_at = None
+        self.matcher = Matcher([])
+        self.hashtags: list[str] = []
+        self.count = 0
+
+    def refresh(self, *, force: bool = False) -> Matcher:
+        now = self.clock()
+        if force or self._loaded_at is None or now - self._loaded_at >= self.reload_seconds:
+            watches = list(Watch.objects.filter(is_active=True))
+            self.matcher = Matcher(watches)
+            self.hashtags = sorted({tag.lstrip("#") for w in watches for tag in w.hashtags})
+            self.count = len(watches)
+            self._loaded_at = now
+        return self.matcher
+
+
+def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
+    """The post (a dict in `ingest.parse`'s shape) as MentionData when it matches an active
+    watch; None when it matches none or is malformed (logged: a platform's garbage must not
+    stop the collector). The language is detected here when the platform gave none, so the
+    watches' language filters see what will be stored."""
+    # Most posts of a stream match nothing: a first look at the raw text, with the language
+    # the platform gave (an unknown one is never skipped), spares them parsing and
+    # language detection.
+    text, author = row.get("text"), row.get("author")
+    handle = author.get("handle") if isinstance(author, dict) else ""
+    if isinstance(text, str) and not matcher.match(
+        text=text,
+        platform=str(row.get("platform")),
+        language=str(row.get("language") or ""),
+        author=handle if isinstance(handle, str) else "",
+    ):
+        return None
+    try:
+        data = parse(row)
+    except RowError as error:
+        log.warning("%s: post %r skipped: %s", source, str(row.get("id"))[:120], error)
+        return None
+    if not data.language:
+        data.language = language.detect(data.text)
+    hits = matcher.match(
+        text=data.text, platform=data.platform, language=data.language, author=data.author_handle
+    )
+    return data if hits else None
+
+
+def idle_until_stopped(stop: Stop, reason: str) -> None:
+    """A collector with nothing to do stays up doing nothing (a process manager such as
+    honcho stops every process when one exits) until SIGTERM."""
+    log.warning("%s: idle until stopped.", reason)
+    while not stop.wait(3600):
+        pass
+
+
+def store(mentions: list[MentionData], *, source: str) -> int:
+    """Store a batch through the one write path; returns how many were new."""
+    if not mentions:
+        return 0
+    result = actions.mentions_ingest(mentions=mentions, source=source, actor=None)
+    log.info("%s: %s stored, %s already known", source, result.stored, result.duplicates)
+    return result.stored
+
+
+def load_state(name: str) -> dict:
+    """The collector's saved state ({} the first time)."""
+    found = CollectorState.objects.filter(name=name).values_list("state", flat=True).first()
+    return dict(found or {})
+
+
+def save_state(name: str, state: dict | None = None, *, error: str | None = None) -> None:
+    actions.collector_state_record(name=name, state=state, error=error)
+
+
+def between_passes() -> None:
+    """A long-running process must not keep a connection the database closed meanwhile
+    (never inside a transaction: a caller's, or a test's)."""
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
+
+
+class _TextExtractor(HTMLParser):
+    BREAKS = {"br", "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr"}
+    SKIP = {"script", "style", "template"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self._skipping += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment (a toot, a feed summary): tags dropped, entities
+    decoded, block ends as line breaks, scripts and styles left out, blank runs collapsed.
+    Never evaluates anything: the text is stored and later shown escaped."""
+    if not html:
+        return ""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    lines = (" ".join(line.split()) for line in "".join(extractor.parts).split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,207 @@
+"""RSS and Atom feeds (news sites, alert feeds, forums) with feedparser.
+
+Each feed of settings.LISTENING_FEEDS is fetched by us (urllib, with a timeout and a size
+limit; feedparser never fetches anything itself) with a conditional GET: the ETag and
+Last-Modified of the last answer are kept in `CollectorState`, and a 304 costs nothing.
+The bytes are then parsed by feedparser. An entry becomes a mention on the feed's
+platform (`press` unless configured): id = the entry's id (else its link), text = title and
+summary without HTML, time = published (else updated), author = the entry's author. As on
+the other connectors, only entries matching an active watch are stored; entries with no
+date are skipped (a feed re-sends its entries, dating them "now" would fake a burst).
+"""
+
+import logging
+import urllib.error
+import urllib.request
+from calendar import timegm
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import feedparser
+from django.conf import settings
+from django.db import DatabaseError
+
+from incidents.models import Platform
+
+from ..choices import Source
+from .common import (
+    Backoff,
+    Stop,
+    Watches,
+    between_passes,
+    html_to_text,
+    load_state,
+    matching,
+    save_state,
+    store,
+)
+
+log = logging.getLogger("incidents.listening.connectors.feeds")
+
+# A feed bigger than this is refused (a news feed is a few hundred kB at most).
+MAX_FEED_BYTES = 10_000_000
+USER_AGENT = "CrisisCell-listening (+feed reader)"
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    platform: str = Platform.PRESS
+
+    @property
+    def state_name(self) -> str:
+        return f"feed:{self.url}"
+
+
+def feeds_from(config) -> list[Feed]:
+    """settings.LISTENING_FEEDS (a list of {"url", "platform"?}) -> Feeds; ValueError saying
+    what is wrong."""
+    if not isinstance(config, list):
+        raise ValueError("LISTENING_FEEDS must be a JSON list of feeds.")
+    feeds = []
+    for number, item in enumerate(config, start=1):
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"LISTENING_FEEDS[{number}]: url must be an http(s) URL.")
+        platform = item.get("platform") or Platform.PRESS
+        if platform not in Platform.values:
+            known = ", ".join(Platform.values)
+            raise ValueError(f"LISTENING_FEEDS[{number}]: platform must be one of {known}.")
+        feeds.append(Feed(url=url, platform=platform))
+    return feeds
+
+
+class FeedError(Exception):
+    pass
+
+
+def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]:
+    """(body, validators) of a conditional GET; body None when the feed has not changed
+    (304). Raises FeedError on anything else."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/atom+xml, application/rss+xml, */*"}
+    if state.get("etag"):
+        headers["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = state["last_modified"]
+    # http(s) only: feeds_from checks the scheme (and urllib redirects to http, https, ftp).
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body = response.read(MAX_FEED_BYTES + 1)
+            if len(body) > MAX_FEED_BYTES:
+                raise FeedError(f"larger than {MAX_FEED_BYTES} bytes")
+            validators = {
+                "etag": response.headers.get("ETag") or "",
+                "last_modified": response.headers.get("Last-Modified") or "",
+            }
+            return body, validators
+    except urllib.error.HTTPError as error:
+        if error.code == 304:
+            return None, {}
+        raise FeedError(f"HTTP {error.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise FeedError(str(getattr(error, "reason", error))) from None
+
+
+def _moment(entry) -> str | None:
+    for name in ("published_parsed", "updated_parsed"):
+        parsed = entry.get(name)
+        if parsed:  # feedparser gives a UTC struct_time, whatever the feed's zone
+            return datetime.fromtimestamp(timegm(parsed), UTC).isoformat()
+    return None
+
+
+def entry_row(entry, feed: Feed) -> dict | None:
+    """A feedparser entry -> a dict in `ingest.parse`'s shape; None when it has no date."""
+    posted = _moment(entry)
+    if posted is None:
+        return None
+    title = html_to_text(entry.get("title") or "")
+    summary = html_to_text(entry.get("summary") or "")
+    link = entry.get("link") or ""
+    return {
+        "platform": feed.platform,
+        "id": entry.get("id") or link,
+        "url": link if urlsplit(link).scheme in ("http", "https") else "",
+        "text": "\n".join(part for part in (title, summary) if part),
+        "posted_at": posted,
+        "author": {"handle": (entry.get("author") or "")[:200]},
+        "language": "",
+    }
+
+
+class FeedCollector:
+    """Fetches every configured feed every `interval` seconds until stopped."""
+
+    def __init__(
+        self,
+        feeds: list[Feed] | None = None,
+        *,
+        stop: Stop | None = None,
+        watches: Watches | None = None,
+        interval: float | None = None,
+        backoff: Backoff | None = None,
+        timeout: float | None = None,
+    ):
+        self.feeds = feeds_from(settings.LISTENING_FEEDS) if feeds is None else feeds
+        self.stop = stop or Stop()
+        self.watches = watches or Watches()
+        self.interval = settings.LISTENING_FEEDS_INTERVAL if interval is None else interval
+        self.backoff = backoff or Backoff(base=30.0, cap=3600.0)
+        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
+        self.stored = 0
+
+    def run(self, *, once: bool = False) -> None:
+        while not self.stop.is_set():
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("Feeds: database error (%s); retrying later", error)
+                between_passes()
+                failures = 1
+            if once:
+                return
+            if failures >= len(self.feeds) and failures:
+                self.stop.wait(self.backoff.next())  # all down: probably our network
+            else:
+                self.backoff.reset()
+                self.stop.wait(self.interval)
+
+    def poll(self) -> int:
+        """One pass over the feeds; returns how many failed (each recorded in its state)."""
+        matcher = self.watches.refresh(force=True)
+        failures = 0
+        for feed in self.feeds:
+            if self.stop.is_set():
+                break
+            try:
+                self._poll_feed(feed, matcher)
+            except FeedError as error:
+                failures += 1
+                problem = f"Feed {feed.url}: {error}"
+                log.warning("%s", problem)
+                save_state(feed.state_name, error=problem)
+            between_passes()
+        return failures
+
+    def _poll_feed(self, feed: Feed, matcher) -> None:
+        state = load_state(feed.state_name)
+        body, validators = fetch(feed.url, state, timeout=self.timeout)
+        if body is None:
+            log.debug("Feed %s: not modified", feed.url)
+            save_state(feed.state_name, state)
+            return
+        parsed = feedparser.parse(body)
+        if parsed.get("bozo") and not parsed.entries:
+            raise FeedError(f"not a feed ({parsed.get('bozo_exception')})")
+        rows = [entry_row(entry, feed) for entry in parsed.entries]
+        found = [matching(row, matcher, source=Source.FEED) for row in rows if row]
+        self.stored += store([data for data in found if data], source=Source.FEED)
+        # The validators are saved only with the entries stored: a crash before this line
+        # fetches the same feed again in full.
+        save_state(feed.state_name, {**state, **validators})

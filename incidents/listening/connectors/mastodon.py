@@ -1,0 +1,273 @@
+"""Mastodon through its REST API (Mastodon.py): on each configured instance, the hashtag
+timelines of the active watches' hashtags (and the instance's own extra `hashtags`), and
+full-text `search` queries (which need an access token and an instance with search),
+polled forward with `min_id`.
+
+`min_id` returns the statuses right after the cursor, oldest page first: a pass walks
+forward page by page (up to MAX_PAGES per timeline) and saves the newest id after each
+stored page, so a backlog after an outage or a restart is filled in without a gap. The
+first time a timeline is seen, only its newest page is read (no deep backfill).
+
+The mention's id is the status's `uri` (its ActivityPub id, the same on every instance),
+so a status seen on two instances is stored once; the cursors are the instance's own ids.
+On a 429 the collector waits until the instance's `X-RateLimit-Reset` (at most
+MAX_RATE_WAIT) and asks again; other errors are logged, recorded and retried later.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import DatabaseError
+from mastodon import Mastodon, MastodonError, MastodonRatelimitError
+
+from ..choices import Source
+from .common import (
+    Backoff,
+    Stop,
+    Watches,
+    between_passes,
+    html_to_text,
+    load_state,
+    matching,
+    save_state,
+    store,
+)
+
+log = logging.getLogger("incidents.listening.connectors.mastodon")
+
+PAGE = 40  # Mastodon's largest page
+MAX_PAGES = 10  # per timeline and pass: 400 statuses, then the next pass goes on
+MAX_RATE_WAIT = 300.0  # seconds
+
+
+@dataclass(frozen=True)
+class Instance:
+    base_url: str
+    access_token: str = ""
+    hashtags: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    state_name: str = field(init=False, default="")
+
+    def __post_init__(self):
+        object.__setattr__(self, "state_name", f"mastodon:{self.base_url}")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+
+def instances_from(config) -> list[Instance]:
+    """settings.LISTENING_MASTODON (a list of {"base_url", "access_token"?, "hashtags"?,
+    "search"?}) -> Instances; ValueError saying what is wrong."""
+    if not isinstance(config, list):
+        raise ValueError("LISTENING_MASTODON must be a JSON list of instances.")
+    found = []
+    for number, item in enumerate(config, start=1):
+        base_url = item.get("base_url") if isinstance(item, dict) else None
+        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https"):
+            raise ValueError(f"LISTENING_MASTODON[{number}]: base_url must be an http(s) URL.")
+        lists = {}
+        for name in ("hashtags", "search"):
+            values = item.get(name, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"LISTENING_MASTODON[{number}]: {name} must be a list of texts.")
+            lists[name] = tuple(v.strip().lstrip("#") for v in values if v.strip())
+        token = item.get("access_token") or ""
+        if not isinstance(token, str):
+            raise ValueError(f"LISTENING_MASTODON[{number}]: access_token must be a text.")
+        found.append(Instance(base_url=base_url.rstrip("/"), access_token=token, **lists))
+    return found
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def status_row(status, host: str) -> dict | None:
+    """A Mastodon status -> a dict in `ingest.parse`'s shape (None for a boost)."""
+    if status.get("reblog"):
+        return None
+    account = status.get("account") or {}
+    acct = str(account.get("acct") or "")
+    if acct and "@" not in acct:  # a local account: name it as the fediverse does
+        acct = f"{acct}@{urlsplit(str(account.get('url') or '')).hostname or host}"
+    text = html_to_text(status.get("content") or "")
+    if status.get("spoiler_text"):
+        text = f"{status['spoiler_text']}\n{text}"
+    posted = status.get("created_at")
+    followers = account.get("followers_count")
+    return {
+        "platform": "mastodon",
+        "id": status.get("uri") or status.get("url") or f"{host}/{status.get('id')}",
+        "url": status.get("url") or "",
+        "text": text,
+        "posted_at": posted.isoformat() if isinstance(posted, datetime) else posted,
+        "author": {
+            "handle": acct,
+            "name": account.get("display_name") or "",
+            "url": account.get("url") or "",
+            # Hidden counts come as -1: not known.
+            "followers": followers if _count(followers) or followers == 0 else None,
+        },
+        "language": (status.get("language") or "")[:8],
+        "likes": _count(status.get("favourites_count")),
+        "reposts": _count(status.get("reblogs_count")),
+        "replies": _count(status.get("replies_count")),
+        "in_reply_to": str(status.get("in_reply_to_id") or ""),
+    }
+
+
+class MastodonCollector:
+    """Polls every configured instance every `interval` seconds until stopped."""
+
+    def __init__(
+        self,
+        instances: list[Instance] | None = None,
+        *,
+        stop: Stop | None = None,
+        watches: Watches | None = None,
+        interval: float | None = None,
+        backoff: Backoff | None = None,
+        timeout: float | None = None,
+    ):
+        self.instances = (
+            instances_from(settings.LISTENING_MASTODON) if instances is None else instances
+        )
+        self.stop = stop or Stop()
+        self.watches = watches or Watches()
+        self.interval = settings.LISTENING_MASTODON_INTERVAL if interval is None else interval
+        self.backoff = backoff or Backoff(base=5.0, cap=600.0)
+        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
+        self.stored = 0
+        self._clients = {}
+
+    def run(self, *, once: bool = False) -> None:
+        while not self.stop.is_set():
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("Mastodon: database error (%s); retrying later", error)
+                between_passes()
+                failures = 1
+            if once:
+                return
+            if failures:
+                self.stop.wait(self.backoff.next())
+            else:
+                self.backoff.reset()
+                self.stop.wait(self.interval)
+
+    def poll(self) -> int:
+        """One pass over every instance and timeline; returns how many timelines failed."""
+        self.watches.refresh(force=True)
+        failures = 0
+        for instance in self.instances:
+            if self.stop.is_set():
+                break
+            failures += self._poll_instance(instance)
+            between_passes()
+        return failures
+
+    def _client(self, instance: Instance) -> Mastodon:
+        # One client per instance for the process: Mastodon.py caches the instance document
+        # it reads once (which timelines are public) and the rate-limit state.
+        if instance.base_url not in self._clients:
+            self._clients[instance.base_url] = self._new_client(instance)
+        return self._clients[instance.base_url]
+
+    def _new_client(self, instance: Instance) -> Mastodon:
+        return Mastodon(
+            api_base_url=instance.base_url,
+            access_token=instance.access_token or None,
+            ratelimit_method="throw",  # we wait ourselves, so SIGTERM is heard meanwhile
+            request_timeout=self.timeout,
+            version_check_mode="none",
+            user_agent="CrisisCell-listening",
+        )
+
+    def _poll_instance(self, instance: Instance) -> int:
+        api = self._client(instance)
+        state = load_state(instance.state_name)
+        tags = {t.lower() for t in (*self.watches.hashtags, *instance.hashtags)}
+        timelines = [
+            (
+                "tags",
+                tag,
+                lambda min_id, tag=tag: api.timeline_hashtag(tag, min_id=min_id, limit=PAGE),
+            )
+            for tag in sorted(tags)
+        ]
+        timelines += [
+            (
+                "search",
+                query,
+                lambda min_id, query=query: api.search_v2(
+                    query, resolve=False, result_type="statuses", min_id=min_id, limit=PAGE
+                ).get("statuses", []),
+            )
+            for query in instance.search
+        ]
+        failures, problem = 0, None
+        for kind, key, fetch in timelines:
+            try:
+                self._timeline(api, instance, state, kind, key, fetch)
+            except MastodonError as error:
+                failures += 1
+                problem = (
+                    f"Mastodon {instance.host} {kind} {key!r}: {type(error).__name__}: {error}"
+                )
+                log.warning("%s", problem)
+            if self.stop.is_set():
+                break
+        save_state(instance.state_name, state, error=problem)
+        return failures
+
+    def _timeline(self, api, instance, state, kind, key, fetch) -> None:
+        cursors = state.setdefault(kind, {})
+        for _page in range(MAX_PAGES):
+            min_id = cursors.get(key)
+            statuses = self._call(api, fetch, min_id)
+            if not statuses:
+                return
+            rows = [status_row(s, instance.host) for s in statuses]
+            matcher = self.watches.matcher
+            found = [matching(r, matcher, source=Source.MASTODON) for r in rows if r is not None]
+            self.stored += store([data for data in found if data], source=Source.MASTODON)
+            # Only now, with the page stored, does the cursor move past it.
+            cursors[key] = str(max(int(s["id"]) for s in statuses))
+            save_state(instance.state_name, state)
+            if min_id is None or len(statuses) < PAGE or self.stop.is_set():
+                return
+
+    def _call(self, api, fetch, min_id):
+        """fetch(min_id), honouring the instance's rate-limit headers (read by Mastodon.py):
+        when the last answer left no request (X-RateLimit-Remaining: 0), or on a 429, wait
+        until X-RateLimit-Reset (a backoff when it gave none), then ask again."""
+        backoff = Backoff(base=2.0, cap=MAX_RATE_WAIT)
+        while True:
+            # The last answer said the budget is spent: wait for its reset rather than
+            # collect a 429.
+            reset = getattr(api, "ratelimit_reset", None)
+            if getattr(api, "ratelimit_remaining", None) == 0 and reset and reset > time.time():
+                wait = min(MAX_RATE_WAIT, reset - time.time())
+                log.warning("Mastodon %s: rate limit spent, waiting %.1f s", api.api_base_url, wait)
+                if self.stop.wait(wait):
+                    raise MastodonRatelimitError("stopped while waiting for the rate limit")
+                api.ratelimit_remaining = None
+            try:
+                return fetch(min_id)
+            except MastodonRatelimitError:
+                reset = getattr(api, "ratelimit_reset", None)
+                wait = reset - time.time() if reset else 0
+                wait = min(MAX_RATE_WAIT, wait if wait > 0 else backoff.next())
+                log.warning("Mastodon %s: rate limited, waiting %.1f s", api.api_base_url, wait)
+                if self.stop.wait(wait):
+                    raise

@@ -1,0 +1,53 @@
+"""Planned campaigns are declared in the admin, through the action."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from incidents.listening.models import ExpectedBurst
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_editor(watch_editor):
+    watch_editor.is_staff = True
+    watch_editor.save()
+    watch_editor.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="listening", codename__endswith="expectedburst"
+        )
+    )
+    return watch_editor
+
+
+def form(watch, starts, ends):
+    return {
+        "watch": watch.pk,
+        "starts_at_0": starts[0],
+        "starts_at_1": starts[1],
+        "ends_at_0": ends[0],
+        "ends_at_1": ends[1],
+        "note": "Black Friday",
+    }
+
+
+def test_a_planned_campaign_is_saved_with_its_author(admin_editor, watch, client):
+    client.force_login(admin_editor)
+    response = client.post(
+        "/admin/listening/expectedburst/add/",
+        form(watch, ("2026-11-27", "08:00:00"), ("2026-11-27", "20:00:00")),
+    )
+    assert response.status_code == 302, response.content[:500]
+    burst = ExpectedBurst.objects.get()
+    assert (burst.created_by, burst.note) == (admin_editor, "Black Friday")
+
+
+def test_a_window_ending_before_it_starts_is_refused(admin_editor, watch, client):
+    client.force_login(admin_editor)
+    response = client.post(
+        "/admin/listening/expectedburst/add/",
+        form(watch, ("2026-11-27", "20:00:00"), ("2026-11-27", "08:00:00")),
+    )
+    assert response.status_code == 200
+    assert "must end after it starts" in response.content.decode()
+    assert not ExpectedBurst.objects.exists()
