@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from incidents.listening import actions, attach
-from incidents.listening.choices import SignalKind, SignalStatus, Source
+from incidents.listening import actions, attach, detection
+from incidents.listening.choices import SignalKind, Source
 from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention, Signal, Watch
 
@@ -134,28 +134,32 @@ def load(users: dict, incident) -> int:
 
 
 def _demo_signal(watch, spike_mentions, spike_at, incident, lead) -> None:
-    """DEMO ONLY, until the detection's actions are merged: the signal the spike opened,
-    written directly (detection.py and its actions own signals in the product)."""
+    """The signal the spike opened, through the detector's own actions (as if it had run
+    then): opened 18 minutes into the spike, closed six hours later, and the kettle
+    incident, declared by hand meanwhile, recorded as its incident."""
     if Signal.objects.filter(watch=watch).exists():
         return
-    first = spike_mentions.first()
-    Signal.objects.create(
-        watch=watch,
-        kind=SignalKind.VOLUME,
-        status=SignalStatus.CLOSED if incident is not None else SignalStatus.OPEN,
-        severity=3,
-        opened_at=spike_at + timedelta(minutes=18),
-        started_at=spike_at,
-        first_mention=first,
-        peak_at=spike_at + timedelta(minutes=45),
-        closed_at=spike_at + timedelta(hours=6) if incident is not None else None,
-        updated_at=spike_at + timedelta(hours=6),
+    reading = detection.Reading(
+        minute=0,
         observed=96,
-        expected=4,
+        expected=4.0,
         deviations=11.5,
+        volume_alert=True,
+        volume_elevated=True,
         negative_share=0.78,
         baseline_negative_share=0.12,
-        incident=incident,
-        declared_at=incident.declared_at if incident is not None else None,
-        declared_by=lead if incident is not None else None,
+        tone_shift=0.66,
+        tone_alert=False,
+        tone_elevated=True,
+        severity=3,
     )
+    signal = actions.signal_open(
+        watch=watch,
+        kind=SignalKind.VOLUME,
+        started_at=spike_at,
+        reading=reading,
+        now=spike_at + timedelta(minutes=18),
+    )
+    if incident is not None:
+        actions.signal_close(signal=signal, now=spike_at + timedelta(hours=6))
+        actions.signal_link(signal=signal, incident=incident, actor=lead, now=incident.declared_at)

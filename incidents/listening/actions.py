@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import Category, EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
@@ -298,7 +299,7 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
                 "observed": reading.observed,
                 "expected": round(reading.expected, 1),
             },
-            url=f"/listening/?chart={signal.watch_id}#signals-title",
+            url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
             now=now,
         )
@@ -330,6 +331,11 @@ def signal_close(*, signal, now=None) -> Signal:
     return signal
 
 
+def signal_title(signal) -> str:
+    """The title a declaration from this signal suggests: "Volume spike on <watch>"."""
+    return _("%(kind)s on %(watch)s") % {"kind": signal.get_kind_display(), "watch": signal.watch}
+
+
 @transaction.atomic
 def signal_declare(*, signal, actor, title=None, severity=None, category=None, now=None):
     """Declare an incident from a signal (anyone allowed to read listening; they become its
@@ -354,8 +360,7 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     first = signal.first_mention
     incident = incident_declare(
         actor=actor,
-        title=title
-        or _("%(kind)s on %(watch)s") % {"kind": signal.get_kind_display(), "watch": signal.watch},
+        title=title or signal_title(signal),
         category=category or Category.BRAND,
         origin=Origin.ONLINE,
         summary=_("Declared from a listening signal: %(n)s mentions attached.") % {"n": len(ids)},
@@ -430,3 +435,26 @@ def expected_burst_save(*, burst: ExpectedBurst, actor) -> ExpectedBurst:
         burst.created_by = actor
     burst.save()
     return burst
+
+
+def signal_link(*, signal, incident, actor, now=None) -> Signal:
+    """Record that a signal is an incident the team already declared (by hand, before the
+    alert): the signal names it, as a declaration from it would. NotAllowed unless the
+    actor reads listening data and sees the incident; Conflict when the signal already
+    names an incident."""
+    if not rules.can_view_listening(actor):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+    if not incident_selectors.incidents_visible_to(actor).filter(pk=incident.pk).exists():
+        raise NotAllowed(_("You are not in this incident's cell."))
+    with transaction.atomic():
+        signal = Signal.objects.select_for_update().get(pk=signal.pk)
+        if signal.incident_id is not None:
+            raise Conflict(_("An incident was already declared from this signal."))
+        signal.incident, signal.declared_at, signal.declared_by = (
+            incident,
+            now or timezone.now(),
+            actor,
+        )
+        signal.save(update_fields=["incident", "declared_at", "declared_by"])
+    events.publish_listening_changed(force=True)
+    return signal

@@ -6,6 +6,7 @@ urlpatterns = [
     path("listening/", views.page, name="listening"),
     path("listening/panels/<slug:name>/", views.panel, name="listening-panel"),
     path("listening/import/", views.import_page, name="listening-import"),
+    path("listening/signals/<id:pk>/", views.signal_page, name="listening-signal"),
     path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
     path("incidents/<id:pk>/mentions/", views.room_panel, name="incident-mentions"),
     path(

@@ -28,11 +28,12 @@ from incidents import permissions as incident_permissions
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership
 from incidents.shortcuts import incident_or_404
+from incidents.text import TITLE_MAX
 
 from . import actions, attach, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import MappingForm, StreamFilters, UploadForm
-from .models import Mention
+from .models import Mention, Signal
 
 STREAM_PAGE = 25
 ROOM_PAGE = 10
@@ -415,3 +416,60 @@ def _zone_suggestions(request) -> list[str]:
     zones = [timezone.get_current_timezone_name(), settings.TIME_ZONE, "UTC", "Europe/Paris",
              "Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Tokyo"]  # fmt: skip
     return list(dict.fromkeys(zones))
+
+
+# A signal's own page: its curve against the baseline band, what it is made of, and
+# "Declare an incident" (the alert's link, the Listening page's signal list).
+
+SIGNAL_BEFORE = timedelta(hours=6)  # the curve starts this long before the episode
+SIGNAL_AFTER = timedelta(hours=1)
+SIGNAL_SPAN_MAX = timedelta(hours=48)
+SIGNAL_BUCKET = timedelta(minutes=10)
+
+
+def _signal_chart(signal):
+    end = min(signal.closed_at or timezone.now(), signal.started_at + SIGNAL_SPAN_MAX)
+    end = end + SIGNAL_AFTER
+    start = (signal.started_at - SIGNAL_BEFORE).astimezone(UTC).replace(second=0, microsecond=0)
+    start = start - timedelta(minutes=start.minute % 10)
+    buckets = selectors.volume_series(signal.watch_id, start, end, SIGNAL_BUCKET)
+    band = [
+        (value["low"] or 0, value["high"] or 0)
+        for value in detection.baseline_band(signal.watch, start, end, SIGNAL_BUCKET)
+    ]
+    return charts.chart(buckets, SIGNAL_BUCKET, band=band)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signal_page(request, pk):
+    _require_reader(request)
+    signal = get_object_or_404(Signal.objects.select_related("watch", "first_mention"), pk=pk)
+    if request.method == "POST":
+        try:
+            incident = actions.signal_declare(
+                signal=signal,
+                actor=request.user,
+                title=(request.POST.get("title") or "").strip() or None,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("listening-signal", pk=signal.pk)
+        messages.success(request, _("Incident declared; the signal's mentions are attached."))
+        return redirect("incident-room", pk=incident.pk)
+    summary = signal.summary or {}
+    samples = list(Mention.objects.filter(pk__in=summary.get("samples", [])[:10]))
+    visible = selectors.visible_incident_ids(request.user, [signal.incident_id])
+    context = {
+        "signal": signal,
+        "chart": _signal_chart(signal),
+        "chart_label": _("Mentions every 10 minutes against the expected band"),
+        "terms": summary.get("terms", []),
+        "authors": summary.get("authors", []),
+        "split": summary.get("sentiment", {}),
+        "samples": samples,
+        "incident_visible": signal.incident_id in visible,
+        "suggested_title": actions.signal_title(signal),
+        "title_max": TITLE_MAX,
+    }
+    return render(request, "listening/signal.html", context)

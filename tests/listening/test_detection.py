@@ -270,3 +270,39 @@ def test_signals_api_shapes_and_constant_queries(signal, reader, api, watch):
     with CaptureQueriesContext(connection) as curve:
         client.get(f"/api/signals/{signal.pk}/")
     assert len(curve.captured_queries) <= len(one.captured_queries) + 3
+
+
+@pytest.mark.django_db
+def test_the_signal_page_shows_the_curve_and_declares(signal, reader, outsider, client):
+    client.force_login(reader)
+    page = client.get(f"/listening/signals/{signal.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "chart-band" in html and "Declare an incident" in html
+    assert "user29.bsky.social" in html  # top author by reach
+    declared = client.post(f"/listening/signals/{signal.pk}/", {"title": "Lids melting"})
+    signal.refresh_from_db()
+    assert declared.status_code == 302 and declared["Location"].endswith(
+        f"/incidents/{signal.incident_id}/"
+    )
+    assert signal.incident.title == "Lids melting"
+    again = client.post(f"/listening/signals/{signal.pk}/", {"title": "Twice"}, follow=True)
+    assert "already declared" in again.content.decode()
+    assert "An incident was declared from this signal" in again.content.decode()
+    client.force_login(outsider)
+    assert client.get(f"/listening/signals/{signal.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_signal_is_linked_to_an_incident_declared_by_hand(signal, reader, lead, incident):
+    from incidents.errors import Conflict, NotAllowed
+
+    with pytest.raises(NotAllowed):  # not in the cell
+        actions.signal_link(signal=signal, incident=incident, actor=reader)
+    lead.user_permissions.add(*reader.user_permissions.all())
+    lead = type(lead).objects.get(pk=lead.pk)
+    actions.signal_link(signal=signal, incident=incident, actor=lead)
+    signal.refresh_from_db()
+    assert (signal.incident, signal.declared_by) == (incident, lead)
+    with pytest.raises(Conflict):
+        actions.signal_link(signal=signal, incident=incident, actor=lead)
