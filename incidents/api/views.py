@@ -10,7 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.utils.urls import replace_query_param
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from .. import actions, events, rules, selectors
 from ..models import Incident, Membership
-from .pagination import FirstPageCountingPaginator
+from .pagination import CursorPagination, FirstPageCountingPaginator
 from .parsers import DEFAULT_PARSERS
 from .serializers import (
     ENTRY_ROW_FIELDS,

@@ -8,12 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.fields import LocalDateTimeField
+from incidents.api.pagination import CursorPagination
 from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
 from incidents.models import Platform

@@ -354,6 +354,10 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     now = now or timezone.now()
     matches = _window_matches(signal, now + timedelta(minutes=1))
     ids = list(matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_ATTACH])
+    # Mentions already attached to another incident stay there.
+    ids = list(
+        Mention.objects.filter(id__in=ids, incident__isnull=True).values_list("id", flat=True)
+    )
     platforms = set(
         Mention.objects.filter(id__in=ids).values_list("platform", flat=True).distinct()
     )
@@ -368,7 +372,8 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         severity=severity or signal.severity,
         detected_at=signal.opened_at,
     )
-    Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
+    # Those already attached to another incident stay there: count what was attached.
+    attached = Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
     where = first.get_platform_display() if first else ""
     text = _(
         "Started on %(platform)s at %(started)s (first mention: %(author)s); signal opened "
@@ -395,7 +400,7 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
             "first_mention_url": first.url if first else "",
             "started_at": signal.started_at.isoformat(),
             "signal_opened_at": signal.opened_at.isoformat(),
-            "mentions_attached": len(ids),
+            "mentions_attached": attached,
         },
     )
     signal.incident, signal.declared_at, signal.declared_by = incident, now, actor

@@ -10,10 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.pagination import CursorPagination
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Platform
@@ -256,33 +256,60 @@ class BulkReportSerializer(serializers.Serializer):
 
 
 def read_body(request, limit: int) -> bytes:
-    """The request body, gunzipped when `Content-Encoding: gzip`, at most `limit` bytes once
-    decompressed: raises BodyTooLarge (413) past it, ParseError on a broken gzip stream.
-    Read in chunks, so a large or gzip-bomb body never sits whole in memory."""
+    """The request body, gunzipped when `Content-Encoding: gzip` (every member of a
+    multi-member stream, as `cat a.gz b.gz` makes), at most `limit` bytes once
+    decompressed: raises BodyTooLarge (413) past it, InvalidInput (400) on a broken or
+    truncated gzip stream or bytes after it. Read in chunks, so a large or gzip-bomb body
+    never sits whole in memory."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedEncoding()
-    inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+    gunzip = _Gunzip(limit) if encoding == "gzip" else None
     out, size = [], 0
     stream = request._request
     while chunk := stream.read(64 * 1024):
-        if inflate is not None:
-            try:
-                chunk = inflate.decompress(chunk, limit + 1 - size)
-            except zlib.error:
-                raise InvalidInput(_("The body is not valid gzip.")) from None
-            if inflate.unconsumed_tail:
-                raise BodyTooLarge(limit)
+        if gunzip is not None:
+            chunk = gunzip.feed(chunk, limit + 1 - size)
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(limit)
         out.append(chunk)
-    if inflate is not None and not inflate.eof and size:
-        raise InvalidInput(_("The gzip body is cut short."))
+    if gunzip is not None:
+        gunzip.finish()
     return b"".join(out)
+
+
+class _Gunzip:
+    """Decompress gzip members one after another: zlib stops at the end of the first."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.inflate = zlib.decompressobj(wbits=31)
+        self.started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        out = []
+        while data:
+            self.started = True
+            try:
+                piece = self.inflate.decompress(data, max(1, room))
+            except zlib.error:
+                raise InvalidInput(_("The body is not valid gzip.")) from None
+            if self.inflate.unconsumed_tail:
+                raise BodyTooLarge(self.limit)
+            out.append(piece)
+            room -= len(piece)
+            data = self.inflate.unused_data if self.inflate.eof else b""
+            if data:
+                self.inflate = zlib.decompressobj(wbits=31)  # the next member
+        return b"".join(out)
+
+    def finish(self) -> None:
+        if self.started and not self.inflate.eof:
+            raise InvalidInput(_("The gzip body is cut short."))
 
 
 class BodyTooLarge(InvalidInput):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from incidents.localtime import LocalTimeError, resolve
 from incidents.models import Platform
 
-from .ingest import LineError, MentionData, RowError, parse
+from .ingest import LineError, MentionData, RowError, parse, parse_time
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
@@ -270,12 +270,12 @@ def zone_or_error(name: str) -> ZoneInfo:
 def _time(value, zone, date_order) -> str:
     """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, ZoneInfo("UTC")).isoformat()
+        return _from_timestamp(value)
     value = str(value or "").strip()
     if not value:
         raise RowError(_("posted_at is required."))
     if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
-        return datetime.fromtimestamp(int(value[:10]), ZoneInfo("UTC")).isoformat()
+        return _from_timestamp(int(value[:10]))
     moment = None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -293,7 +293,18 @@ def _time(value, zone, date_order) -> str:
             moment = resolve(moment, zone, fold=0)
         except LocalTimeError as error:
             raise RowError(error.message) from None
-    return moment.isoformat()
+        except OverflowError:
+            raise RowError(_("posted_at is out of range.")) from None
+    # The one rule for the range (and the zone) is the ingest's: checked here so the
+    # preview shows the refusal, not the import.
+    return parse_time(moment.isoformat()).isoformat()
+
+
+def _from_timestamp(value) -> str:
+    try:
+        return datetime.fromtimestamp(value, ZoneInfo("UTC")).isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise RowError(_("posted_at is out of range.")) from None
 
 
 def _platform(value, fixed) -> str:

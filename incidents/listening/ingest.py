@@ -16,7 +16,7 @@ sentence a person can act on; it never touches the database.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -29,6 +29,10 @@ from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL
 MAX_COUNT = 2**31 - 1
 # A post dated further ahead than this comes from a wrong clock or a wrong time zone.
 FUTURE_SLACK = timedelta(hours=1)
+# Times outside these are typing or clock errors (and past them, converting a time to UTC
+# overflows).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 PLATFORMS = frozenset(Platform.values)
 
 
@@ -75,6 +79,10 @@ def _text(value, field, limit, *, required=False) -> str:
         )
     if "\x00" in value:
         raise RowError(_("%(field)s contains a NUL character.") % {"field": field})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no database can store it
+        raise RowError(_("%(field)s is not valid Unicode text.") % {"field": field}) from None
     return value
 
 
@@ -125,6 +133,12 @@ def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise RowError(_("%(field)s needs a time zone (Z or +01:00).") % {"field": field})
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not EARLIEST <= in_utc <= LATEST:
+        raise RowError(_("%(field)s is out of range.") % {"field": field})
     if not future and moment > (now or timezone.now()) + FUTURE_SLACK:
         raise RowError(_("%(field)s is in the future.") % {"field": field})
     return moment
@@ -135,7 +149,7 @@ def parse(row, *, now=None) -> MentionData:
     if not isinstance(row, dict):
         raise RowError(_("Each line must be a JSON object."))
     platform = row.get("platform")
-    if platform not in PLATFORMS:
+    if not isinstance(platform, str) or platform not in PLATFORMS:
         raise RowError(
             _("Unknown platform %(value)s (one of: %(known)s).")
             % {"value": json.dumps(platform)[:40], "known": ", ".join(sorted(PLATFORMS))}

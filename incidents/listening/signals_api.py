@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.pagination import CursorPagination
 from incidents.errors import NotAllowed
 from incidents.models import Severity
 
@@ -101,7 +101,11 @@ class SignalListView(APIView):
         qs = Signal.objects.select_related("watch")
         params = request.query_params
         if params.get("watch"):
-            if not params["watch"].isdigit() or int(params["watch"]) > 2**31:
+            if (
+                not params["watch"].isascii()
+                or not params["watch"].isdigit()
+                or int(params["watch"]) > 2**31
+            ):
                 raise ValidationError({"watch": [_("Must be a whole number.")]})
             qs = qs.filter(watch_id=int(params["watch"]))
         for name, allowed in (("status", SignalStatus.values), ("kind", SignalKind.values)):

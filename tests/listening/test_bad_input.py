@@ -1,0 +1,82 @@
+"""What a review found could crash or mislead: each now answers as documented."""
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from incidents.listening.models import Mention
+from tests.helpers import assert_error
+
+from .conftest import ndjson, post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        post("s", text="\ud800 lone surrogate"),
+        post("y", posted_at="0001-01-01T00:00:00+01:00"),
+        post("z", posted_at="1970-01-01T00:00:00Z"),
+        post("p", platform={"a": 1}),
+        post("q", platform=["x"]),
+    ],
+)
+def test_a_bad_line_never_sinks_the_good_ones(importer, send_bulk, bad):
+    body = ndjson(post("good1"), json.dumps(bad).encode(), post("good2"))
+    response = send_bulk(importer, body)
+    assert response.status_code == 200, response.content
+    report = response.json()
+    assert report["stored"] == 2 and [r["line"] for r in report["rejected"]] == [2]
+
+
+def test_every_gzip_member_is_read_and_trailing_bytes_refused(importer, send_bulk, api):
+    body = gzip.compress(ndjson(post("g1"))) + gzip.compress(ndjson(post("g2")))
+    client = api.as_user(importer)
+
+    def send(data):
+        return client.generic(
+            "POST",
+            "/api/mentions/bulk/",
+            data,
+            content_type="application/x-ndjson",
+            HTTP_CONTENT_ENCODING="gzip",
+        )
+
+    assert send(body).json()["stored"] == 2
+    assert_error(send(gzip.compress(ndjson(post("g3"))) + b"garbage"), 400)
+    assert not Mention.objects.filter(external_id="g3").exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "9999-12-31T23:59:59-14:00"},
+        {"until": "0001-01-01T00:00:00+14:00"},
+    ],
+)
+def test_extreme_filters_are_400(reader, api, params):
+    assert_error(api.as_user(reader).get("/api/mentions/", params), 400)
+
+
+@pytest.mark.parametrize("path", ["/api/mentions/", "/api/signals/"])
+def test_a_forged_cursor_is_404_not_a_crash(reader, api, path):
+    cursor = base64.b64encode(b"o=0&r=0&p=not-a-date").decode()
+    assert_error(api.as_user(reader).get(path, {"cursor": cursor}), 404)
+
+
+def test_a_unicode_digit_is_not_a_watch_id(reader, api):
+    assert_error(api.as_user(reader).get("/api/signals/", {"watch": "²"}), 400)
+
+
+def test_forged_cursors_on_the_other_lists_are_404(lead, incident, api):
+    cursor = base64.b64encode(b"o=0&r=0&p=not-a-number").decode()
+    client = api.as_user(lead)
+    for path in (
+        f"/api/incidents/{incident.pk}/timeline/",
+        f"/api/incidents/{incident.pk}/evidence/",
+        f"/api/incidents/{incident.pk}/statements/",
+    ):
+        assert_error(client.get(path, {"cursor": cursor}), 404)
