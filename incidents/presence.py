@@ -5,11 +5,18 @@ in the `presence` cache's store (Redis in production, the process's memory in th
 mode): one entry per open socket (IncidentConsumer), each with its own expiry. Traffic
 grows linearly with the number of watchers:
 
-- on connect a socket writes its entry and reads the roster in one step, sends it to its
-  own page (one message) and a delta (`presence.here`) to the incident's presence group;
-  nobody answers;
-- a change of the statement it edits is a delta (`presence.here`), a close is one
-  (`presence.left`);
+- on connect a socket writes its entry, reads the roster and tries to claim the incident's
+  "arrivals due" flag, in one atomic step, and sends the roster to its own page (one
+  message); nobody answers. Arrivals are coalesced: the socket that claims the flag (an
+  atomic set-if-absent) schedules one roster to the incident's presence group
+  ARRIVAL_WINDOW_SECONDS later, read from the store when it fires, so it lists everyone who
+  arrived in the meantime; the arrivals that find the flag taken send nothing. N people
+  arriving at once cost one roster per page per window, not N - 1 deltas each (N²/2 in
+  all). The scheduled roster does not depend on the claiming socket staying open; if its
+  process dies, the flag expires (ARRIVAL_CLAIM_SECONDS) and the next arrival or the
+  periodic roster says it;
+- a change of the statement it edits is a delta (`presence.here`), immediate, a close is
+  one (`presence.left`);
 - every REFRESH_SECONDS each socket renews its own entry's expiry (one cheap write), and
   the first socket of the incident whose refresh claims the period (an atomic
   set-if-absent) sends the whole roster to the group: one message per incident per period,
@@ -219,7 +226,8 @@ def entry(conn: str, user, editing: int | None) -> dict:
 
 
 def here_message(conn: str, user, editing: int | None) -> dict:
-    """The delta for a socket that arrived or changed the statement it edits."""
+    """The delta for a socket that changed the statement it edits (arrivals are announced
+    by the window's roster: arrive())."""
     return {"type": "presence.here", **entry(conn, user, editing)}
 
 
@@ -281,6 +289,12 @@ def roster_for(message: dict, me: int) -> dict | None:
 # structure in the process's memory.
 PRESENT_SECONDS = 60.0
 CACHE_ALIAS = "presence"
+# Arrivals within this many seconds of the first one are announced together, by one roster
+# sent to the incident's pages when the window closes.
+ARRIVAL_WINDOW_SECONDS = 0.25
+# How long an "arrivals due" claim holds if its roster is never sent (its process died):
+# then the next arrival claims again. The sender releases it as it reads the roster.
+ARRIVAL_CLAIM_SECONDS = 5.0
 # At most this many entries in one roster message; the people beyond are only counted.
 MAX_ROSTER = 100
 ENTRY_FIELDS = ("conn", "user", "name", "initials", "editing")
@@ -288,6 +302,10 @@ ENTRY_FIELDS = ("conn", "user", "name", "initials", "editing")
 
 def _roster_key(incident_id: int) -> str:
     return f"presence:{incident_id}:roster"
+
+
+def _due_key(incident_id: int) -> str:
+    return f"presence:{incident_id}:due"
 
 
 def _period_key(incident_id: int, now: float) -> str:
@@ -322,6 +340,15 @@ class _RedisStore:
         result = pipe.execute()
         return _decoded(result[2]) if read else None
 
+    def arrive(self, key, field, value, ttl, due_key, due_seconds):
+        pipe = self._client(key).pipeline(transaction=True)
+        pipe.hset(key, field, value)
+        pipe.expire(key, int(ttl) + 1)
+        pipe.hgetall(key)
+        pipe.set(due_key, 1, nx=True, px=max(1, int(due_seconds * 1000)))
+        result = pipe.execute()
+        return _decoded(result[2]), bool(result[3])
+
     def read(self, key: str) -> dict[str, str]:
         return _decoded(self._client(key).hgetall(key))
 
@@ -335,6 +362,9 @@ class _RedisStore:
 
     def claim(self, key: str, seconds: float) -> bool:
         return bool(self._client(key).set(key, 1, nx=True, px=max(1, int(seconds * 1000))))
+
+    def release(self, key: str) -> None:
+        self._client(key).delete(key)
 
 
 def _decoded(raw: dict) -> dict[str, str]:
@@ -357,6 +387,10 @@ class _MemoryStore:
             fields = self.hashes.setdefault(key, {})
             fields[field] = value
             return dict(fields) if read else None
+
+    def arrive(self, key, field, value, ttl, due_key, due_seconds):
+        raw = self.write(key, field, value, ttl, read=True)
+        return raw, self.claim(due_key, due_seconds)
 
     def read(self, key):
         with self.lock:
@@ -386,6 +420,10 @@ class _MemoryStore:
             self.claims = {k: until for k, until in self.claims.items() if until > now}
             self.claims[key] = now + seconds
             return True
+
+    def release(self, key):
+        with self.lock:
+            self.claims.pop(key, None)
 
 
 _memory = _MemoryStore()
@@ -447,6 +485,50 @@ def mark_here(
         logger.warning("Could not record presence on incident %s", incident_id)
         return [] if read else None
     return _live(raw, now)[0] if read else None
+
+
+def arrive(
+    incident_id: int, user_id: int, conn: str, *, entry: dict, now: float | None = None
+) -> tuple[list[dict], bool]:
+    """A socket's arrival, in one atomic step: write connection `conn`'s entry (as for
+    mark_here), read the live roster (entries as stored, yours included) and try to claim
+    the incident's "arrivals due" flag for ARRIVAL_CLAIM_SECONDS. Returns (entries,
+    claimed): the claimer sends arrivals_roster() to the incident's pages after
+    ARRIVAL_WINDOW_SECONDS; the others send nothing. A store outage is logged and ignored:
+    ([], False)."""
+    now = roster_clock() if now is None else now
+    item = {"user": user_id, "name": "", "initials": "", "editing": None, **entry}
+    try:
+        store, make_key = _store()
+        raw, claimed = store.arrive(
+            make_key(_roster_key(incident_id)),
+            conn,
+            _value(item, now),
+            PRESENT_SECONDS,
+            make_key(_due_key(incident_id)),
+            ARRIVAL_CLAIM_SECONDS,
+        )
+    except Exception:
+        logger.warning("Could not record presence on incident %s", incident_id)
+        return [], False
+    return _live(raw, now)[0], claimed
+
+
+def arrivals_roster(incident_id: int, *, now: float | None = None) -> dict | None:
+    """The roster message announcing the arrivals of the window that closes now, or None
+    when it would list fewer than two entries (nobody to tell). Releases the incident's
+    "arrivals due" flag *before* reading: an arrival written before the read is in this
+    roster, one after it claims the flag again and gets a roster of its own."""
+    now = roster_clock() if now is None else now
+    try:
+        store, make_key = _store()
+        store.release(make_key(_due_key(incident_id)))
+    except Exception:
+        logger.warning("Could not release the arrivals of incident %s", incident_id)
+    entries = roster(incident_id, now=now)
+    if len(entries) < 2:
+        return None
+    return roster_message(entries, now)
 
 
 def mark_left(incident_id: int, user_id: int, conn: str) -> None:
