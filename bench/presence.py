@@ -128,6 +128,7 @@ class Watcher:
         self.known: dict[str, int] = {}  # conn -> user
         self.more = 0
         self.roster_at = None
+        self.last_roster = 0
         self.everyone_at = None
         self.count = 0
         self.ws = None
@@ -140,8 +141,10 @@ class Watcher:
         if event == "roster":
             if self.roster_at is None:
                 self.roster_at = now
-            self.known = {e["conn"]: e["user"] for e in payload["entries"]}
-            self.more = payload["more"]
+            if payload.get("at", 0) >= self.last_roster:  # as presence.js: older ones skipped
+                self.last_roster = payload.get("at", 0)
+                self.known = {e["conn"]: e["user"] for e in payload["entries"]}
+                self.more = payload["more"]
         elif event == "here":
             self.known[payload["conn"]] = payload["user"]
         elif event == "left":

@@ -325,11 +325,11 @@ class _RedisStore:
         "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0"
     )
 
-    def __init__(self, cache):
-        self.cache = cache
+    def __init__(self, client):
+        self.client = client
 
     def _client(self, key):
-        return self.cache._cache.get_client(key, write=True)
+        return self.client
 
     def write(self, key: str, field: str, value: str, ttl: float, *, read=False):
         pipe = self._client(key).pipeline(transaction=True)
@@ -427,6 +427,23 @@ class _MemoryStore:
 
 
 _memory = _MemoryStore()
+# One Redis store (and connection pool) per server per process. Django's `caches` gives each
+# context its own cache object, each with its own pool: every socket would open (and keep)
+# a connection of its own, and 200 arrivals at once spent more time connecting to Redis than
+# in the roster (docs/benchmarks.md, "Presence").
+_redis_stores: dict[str, _RedisStore] = {}
+_redis_lock = threading.Lock()
+
+
+def _redis_store(cache) -> _RedisStore:
+    client = cache._cache
+    server = client._servers[0]  # written to: the first server, as the cache writes
+    with _redis_lock:
+        store = _redis_stores.get(server)
+        if store is None:
+            pool = client._pool_class.from_url(server, **client._pool_options)
+            store = _redis_stores[server] = _RedisStore(client._client(connection_pool=pool))
+    return store
 
 
 def _store():
@@ -434,7 +451,7 @@ def _store():
     from django.core.cache.backends.redis import RedisCache
 
     cache = caches[CACHE_ALIAS]
-    store = _RedisStore(cache) if isinstance(cache, RedisCache) else _memory
+    store = _redis_store(cache) if isinstance(cache, RedisCache) else _memory
     return store, cache.make_key
 
 
