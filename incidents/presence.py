@@ -44,6 +44,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import auth
 from django.core.cache import caches
+from django.db.models import OuterRef, Subquery
 from django.utils.crypto import constant_time_compare
 
 from . import extensions, permissions
@@ -113,10 +114,38 @@ class Budget:
 # Reads for the consumer (sync; it wraps them with database_sync_to_async).
 
 
+def _watched(user, incident_id: int):
+    """The incident, with `last_seq` (its timeline's last seq, 0 when empty) and the
+    person's active membership as `active_memberships` (what the permissions read of the
+    cell: [] when not in it), in one query; None when there is no such incident. A socket
+    opens with one check: its cost is most of a room's connect (docs/benchmarks.md)."""
+    role = Membership.objects.active().filter(incident=OuterRef("pk"), user=user)
+    last = TimelineEntry.objects.filter(incident=OuterRef("pk")).order_by("-seq")
+    incident = (
+        Incident.objects.filter(pk=incident_id)
+        .annotate(
+            my_role=Subquery(role.values("role")[:1]),
+            last_seq=Subquery(last.values("seq")[:1]),
+        )
+        .first()
+    )
+    if incident is None:
+        return None
+    incident.active_memberships = (
+        [Membership(incident=incident, user=user, role=incident.my_role)]
+        if incident.my_role
+        else []
+    )
+    return incident
+
+
 def access(user, incident_id: int) -> tuple[bool, bool]:
     """(may watch the incident, may edit its statements). Observers and staff outside the
     cell watch but never edit, so they are never shown as editing."""
-    incident = Incident.objects.filter(pk=incident_id).first()
+    return _access(user, _watched(user, incident_id))
+
+
+def _access(user, incident) -> tuple[bool, bool]:
     if incident is None or not permissions.can_view(user, incident):
         return False, False
     return True, extensions.may_edit(user, incident)
@@ -164,16 +193,11 @@ def recheck(user, session_key: str | None, incident_id: int) -> Access:
     fresh = session_user(session_key)
     if fresh is None or fresh.pk != user.pk:
         return Access(close=4401)
-    may_watch, may_edit = access(fresh, incident_id)
+    incident = _watched(fresh, incident_id)
+    may_watch, may_edit = _access(fresh, incident)
     if not may_watch:
         return Access(close=4403)
-    last_seq = (
-        TimelineEntry.objects.filter(incident_id=incident_id)
-        .order_by("-seq")
-        .values_list("seq", flat=True)
-        .first()
-    )
-    return Access(close=None, may_edit=may_edit, last_seq=last_seq or 0)
+    return Access(close=None, may_edit=may_edit, last_seq=incident.last_seq or 0)
 
 
 @dataclass(frozen=True)
