@@ -19,6 +19,8 @@ connect all at once. Reported:
   means for the page, and the only completion the code before has;
 - idle msgs/s: presence messages received by all clients together per second, over
   `--idle` seconds once everyone is connected (the refresh period is 20 s: use >= 40);
+- burst msgs per page: presence messages each page received for the burst of arrivals
+  (until everyone knows everyone, plus 2 s), mean and max over the pages;
 - server CPU during the idle window, in % of one core;
 - the same-run baseline: the same N people open their own socket (ws/me/, the same
   authentication and access check, no presence) at once, on the same server first: the
@@ -126,6 +128,7 @@ class Watcher:
         self.known: dict[str, int] = {}  # conn -> user
         self.more = 0
         self.roster_at = None
+        self.last_roster = 0
         self.everyone_at = None
         self.count = 0
         self.ws = None
@@ -138,8 +141,10 @@ class Watcher:
         if event == "roster":
             if self.roster_at is None:
                 self.roster_at = now
-            self.known = {e["conn"]: e["user"] for e in payload["entries"]}
-            self.more = payload["more"]
+            if payload.get("at", 0) >= self.last_roster:  # as presence.js: older ones skipped
+                self.last_roster = payload.get("at", 0)
+                self.known = {e["conn"]: e["user"] for e in payload["entries"]}
+                self.more = payload["more"]
         elif event == "here":
             self.known[payload["conn"]] = payload["user"]
         elif event == "left":
@@ -191,6 +196,9 @@ async def run_watchers(args, incident_id: int, cookies: list[str], server_pid: i
         "errors": len(failed),
     }
     await asyncio.sleep(2)  # the arrivals' last deltas
+    # Presence messages each page received for the burst of arrivals (connect + 2 s).
+    result["burst_mean"] = sum(w.count for w in watchers) / len(watchers)
+    result["burst_max"] = max(w.count for w in watchers)
     cpu_before = cpu_seconds(server_pid)
     counting["on"] = True
     idle_start = time.monotonic()
@@ -274,13 +282,14 @@ def main():
     print()
     print(f"Presence, {args.label or args.code}, idle window {args.idle:.0f} s")
     print("| watchers | roster received by all | all know everyone | bare connect (ws/me/) "
-          "| everyone / bare | idle msgs/s | msgs/s per watcher | server CPU idle "
-          "| errors |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| everyone / bare | burst msgs per page (mean / max) | idle msgs/s "
+          "| msgs/s per watcher | server CPU idle | errors |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, r in rows:
         ratio = f"{r['everyone'] / r['bare']:.1f}" if r["everyone"] and r["bare"] else "-"
         print(f"| {n} | {seconds(r['roster'])} | {seconds(r['everyone'])} | "
               f"{seconds(r['bare'])} | {ratio} | "
+              f"{r['burst_mean']:.1f} / {r['burst_max']} | "
               f"{r['idle_rate']:.1f} | {r['idle_rate'] / n:.2f} | {r['idle_cpu']:.0f}% "
               f"| {r['errors']} |")  # fmt: skip
 

@@ -73,6 +73,31 @@ def _registry(function):
     return sync_to_async(function, thread_sensitive=False)
 
 
+async def arrival_window():
+    """Wait while an incident's arrivals accumulate (tests hold it open)."""
+    await asyncio.sleep(presence.ARRIVAL_WINDOW_SECONDS)
+
+
+# The arrivals' rosters waiting for their window, kept referenced until sent (the event
+# loop holds tasks only weakly).
+_arrivals = set()
+
+
+async def _announce_arrivals(layer, incident_id: int):
+    """Once the window closes, one roster to the incident's pages, read then: everyone who
+    arrived meanwhile is in it. Runs on its own, whether the socket that claimed the window
+    is still open or not."""
+    await arrival_window()
+    message = await _registry(presence.arrivals_roster)(incident_id)
+    if message is None:
+        return
+    try:
+        await layer.group_send(events.presence_group(incident_id), message)
+    except Exception:
+        # The pages learn of these arrivals with the next periodic roster.
+        logger.warning("Could not announce the arrivals on incident %s", incident_id)
+
+
 LIVE = {"type": "status", "live": True}
 PAUSED = {"type": "status", "live": False}
 
@@ -267,18 +292,23 @@ class IncidentConsumer(LiveConsumer):
 
     async def _started(self):
         """Record this socket in the roster and send the page the whole roster (one
-        message, read in the same step, unless it lists nobody else); then tell the others
-        (one delta). Nobody answers: what they would say is in the roster."""
-        entries = await _registry(presence.mark_here)(
-            self.incident_id, self.user.pk, self.conn, entry=self._entry(), read=True
+        message, read in the same step, unless it lists nobody else). The others learn of
+        the arrival from the window's roster (presence.arrive): if this socket is the
+        window's first arrival, it schedules that roster; otherwise it says nothing. Nobody
+        answers: what they would say is in the roster."""
+        entries, claimed = await _registry(presence.arrive)(
+            self.incident_id, self.user.pk, self.conn, entry=self._entry()
         )
+        if claimed:
+            task = asyncio.create_task(_announce_arrivals(self.channel_layer, self.incident_id))
+            _arrivals.add(task)
+            task.add_done_callback(_arrivals.discard)
         if self.closed:
             return
         roster = presence.roster_message(entries, presence.roster_clock())
         copy = presence.roster_for(roster, self.user.pk)
         if copy is not None:
             await self.send_json(copy)
-        await self._send_here()
 
     async def _stopping(self):
         await _registry(presence.mark_left)(self.incident_id, self.user.pk, self.conn)
@@ -321,7 +351,7 @@ class IncidentConsumer(LiveConsumer):
     # Presence
 
     async def presence_here(self, message):
-        """A delta: someone arrived or changed what they edit."""
+        """A delta: someone changed what they edit (arrivals come in rosters)."""
         if message["user"] == self.user.pk:
             return  # yourself, from this page or another one
         if await self._may_forward():
@@ -332,7 +362,8 @@ class IncidentConsumer(LiveConsumer):
             await self.send_json(presence.for_client(message))
 
     async def presence_roster(self, message):
-        """The incident's periodic roster (one per incident per period, not per socket)."""
+        """The incident's roster: the periodic one (one per incident per period, not per
+        socket) or the one announcing a window's arrivals."""
         copy = presence.roster_for(message, self.user.pk)
         if copy is not None and await self._may_forward():
             await self.send_json(copy)

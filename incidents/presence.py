@@ -5,11 +5,18 @@ in the `presence` cache's store (Redis in production, the process's memory in th
 mode): one entry per open socket (IncidentConsumer), each with its own expiry. Traffic
 grows linearly with the number of watchers:
 
-- on connect a socket writes its entry and reads the roster in one step, sends it to its
-  own page (one message) and a delta (`presence.here`) to the incident's presence group;
-  nobody answers;
-- a change of the statement it edits is a delta (`presence.here`), a close is one
-  (`presence.left`);
+- on connect a socket writes its entry, reads the roster and tries to claim the incident's
+  "arrivals due" flag, in one atomic step, and sends the roster to its own page (one
+  message); nobody answers. Arrivals are coalesced: the socket that claims the flag (an
+  atomic set-if-absent) schedules one roster to the incident's presence group
+  ARRIVAL_WINDOW_SECONDS later, read from the store when it fires, so it lists everyone who
+  arrived in the meantime; the arrivals that find the flag taken send nothing. N people
+  arriving at once cost one roster per page per window, not N - 1 deltas each (N²/2 in
+  all). The scheduled roster does not depend on the claiming socket staying open; if its
+  process dies, the flag expires (ARRIVAL_CLAIM_SECONDS) and the next arrival or the
+  periodic roster says it;
+- a change of the statement it edits is a delta (`presence.here`), immediate, a close is
+  one (`presence.left`);
 - every REFRESH_SECONDS each socket renews its own entry's expiry (one cheap write), and
   the first socket of the incident whose refresh claims the period (an atomic
   set-if-absent) sends the whole roster to the group: one message per incident per period,
@@ -37,6 +44,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import auth
 from django.core.cache import caches
+from django.db.models import OuterRef, Subquery
 from django.utils.crypto import constant_time_compare
 
 from . import extensions, permissions
@@ -106,10 +114,38 @@ class Budget:
 # Reads for the consumer (sync; it wraps them with database_sync_to_async).
 
 
+def _watched(user, incident_id: int):
+    """The incident, with `last_seq` (its timeline's last seq, 0 when empty) and the
+    person's active membership as `active_memberships` (what the permissions read of the
+    cell: [] when not in it), in one query; None when there is no such incident. A socket
+    opens with one check: its cost is most of a room's connect (docs/benchmarks.md)."""
+    role = Membership.objects.active().filter(incident=OuterRef("pk"), user=user)
+    last = TimelineEntry.objects.filter(incident=OuterRef("pk")).order_by("-seq")
+    incident = (
+        Incident.objects.filter(pk=incident_id)
+        .annotate(
+            my_role=Subquery(role.values("role")[:1]),
+            last_seq=Subquery(last.values("seq")[:1]),
+        )
+        .first()
+    )
+    if incident is None:
+        return None
+    incident.active_memberships = (
+        [Membership(incident=incident, user=user, role=incident.my_role)]
+        if incident.my_role
+        else []
+    )
+    return incident
+
+
 def access(user, incident_id: int) -> tuple[bool, bool]:
     """(may watch the incident, may edit its statements). Observers and staff outside the
     cell watch but never edit, so they are never shown as editing."""
-    incident = Incident.objects.filter(pk=incident_id).first()
+    return _access(user, _watched(user, incident_id))
+
+
+def _access(user, incident) -> tuple[bool, bool]:
     if incident is None or not permissions.can_view(user, incident):
         return False, False
     return True, extensions.may_edit(user, incident)
@@ -157,16 +193,11 @@ def recheck(user, session_key: str | None, incident_id: int) -> Access:
     fresh = session_user(session_key)
     if fresh is None or fresh.pk != user.pk:
         return Access(close=4401)
-    may_watch, may_edit = access(fresh, incident_id)
+    incident = _watched(fresh, incident_id)
+    may_watch, may_edit = _access(fresh, incident)
     if not may_watch:
         return Access(close=4403)
-    last_seq = (
-        TimelineEntry.objects.filter(incident_id=incident_id)
-        .order_by("-seq")
-        .values_list("seq", flat=True)
-        .first()
-    )
-    return Access(close=None, may_edit=may_edit, last_seq=last_seq or 0)
+    return Access(close=None, may_edit=may_edit, last_seq=incident.last_seq or 0)
 
 
 @dataclass(frozen=True)
@@ -219,7 +250,8 @@ def entry(conn: str, user, editing: int | None) -> dict:
 
 
 def here_message(conn: str, user, editing: int | None) -> dict:
-    """The delta for a socket that arrived or changed the statement it edits."""
+    """The delta for a socket that changed the statement it edits (arrivals are announced
+    by the window's roster: arrive())."""
     return {"type": "presence.here", **entry(conn, user, editing)}
 
 
@@ -281,6 +313,12 @@ def roster_for(message: dict, me: int) -> dict | None:
 # structure in the process's memory.
 PRESENT_SECONDS = 60.0
 CACHE_ALIAS = "presence"
+# Arrivals within this many seconds of the first one are announced together, by one roster
+# sent to the incident's pages when the window closes.
+ARRIVAL_WINDOW_SECONDS = 0.25
+# How long an "arrivals due" claim holds if its roster is never sent (its process died):
+# then the next arrival claims again. The sender releases it as it reads the roster.
+ARRIVAL_CLAIM_SECONDS = 5.0
 # At most this many entries in one roster message; the people beyond are only counted.
 MAX_ROSTER = 100
 ENTRY_FIELDS = ("conn", "user", "name", "initials", "editing")
@@ -288,6 +326,10 @@ ENTRY_FIELDS = ("conn", "user", "name", "initials", "editing")
 
 def _roster_key(incident_id: int) -> str:
     return f"presence:{incident_id}:roster"
+
+
+def _due_key(incident_id: int) -> str:
+    return f"presence:{incident_id}:due"
 
 
 def _period_key(incident_id: int, now: float) -> str:
@@ -307,11 +349,11 @@ class _RedisStore:
         "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0"
     )
 
-    def __init__(self, cache):
-        self.cache = cache
+    def __init__(self, client):
+        self.client = client
 
     def _client(self, key):
-        return self.cache._cache.get_client(key, write=True)
+        return self.client
 
     def write(self, key: str, field: str, value: str, ttl: float, *, read=False):
         pipe = self._client(key).pipeline(transaction=True)
@@ -321,6 +363,15 @@ class _RedisStore:
             pipe.hgetall(key)
         result = pipe.execute()
         return _decoded(result[2]) if read else None
+
+    def arrive(self, key, field, value, ttl, due_key, due_seconds):
+        pipe = self._client(key).pipeline(transaction=True)
+        pipe.hset(key, field, value)
+        pipe.expire(key, int(ttl) + 1)
+        pipe.hgetall(key)
+        pipe.set(due_key, 1, nx=True, px=max(1, int(due_seconds * 1000)))
+        result = pipe.execute()
+        return _decoded(result[2]), bool(result[3])
 
     def read(self, key: str) -> dict[str, str]:
         return _decoded(self._client(key).hgetall(key))
@@ -335,6 +386,9 @@ class _RedisStore:
 
     def claim(self, key: str, seconds: float) -> bool:
         return bool(self._client(key).set(key, 1, nx=True, px=max(1, int(seconds * 1000))))
+
+    def release(self, key: str) -> None:
+        self._client(key).delete(key)
 
 
 def _decoded(raw: dict) -> dict[str, str]:
@@ -357,6 +411,10 @@ class _MemoryStore:
             fields = self.hashes.setdefault(key, {})
             fields[field] = value
             return dict(fields) if read else None
+
+    def arrive(self, key, field, value, ttl, due_key, due_seconds):
+        raw = self.write(key, field, value, ttl, read=True)
+        return raw, self.claim(due_key, due_seconds)
 
     def read(self, key):
         with self.lock:
@@ -387,8 +445,29 @@ class _MemoryStore:
             self.claims[key] = now + seconds
             return True
 
+    def release(self, key):
+        with self.lock:
+            self.claims.pop(key, None)
+
 
 _memory = _MemoryStore()
+# One Redis store (and connection pool) per server per process. Django's `caches` gives each
+# context its own cache object, each with its own pool: every socket would open (and keep)
+# a connection of its own, and 200 arrivals at once spent more time connecting to Redis than
+# in the roster (docs/benchmarks.md, "Presence").
+_redis_stores: dict[str, _RedisStore] = {}
+_redis_lock = threading.Lock()
+
+
+def _redis_store(cache) -> _RedisStore:
+    client = cache._cache
+    server = client._servers[0]  # written to: the first server, as the cache writes
+    with _redis_lock:
+        store = _redis_stores.get(server)
+        if store is None:
+            pool = client._pool_class.from_url(server, **client._pool_options)
+            store = _redis_stores[server] = _RedisStore(client._client(connection_pool=pool))
+    return store
 
 
 def _store():
@@ -396,7 +475,7 @@ def _store():
     from django.core.cache.backends.redis import RedisCache
 
     cache = caches[CACHE_ALIAS]
-    store = _RedisStore(cache) if isinstance(cache, RedisCache) else _memory
+    store = _redis_store(cache) if isinstance(cache, RedisCache) else _memory
     return store, cache.make_key
 
 
@@ -447,6 +526,50 @@ def mark_here(
         logger.warning("Could not record presence on incident %s", incident_id)
         return [] if read else None
     return _live(raw, now)[0] if read else None
+
+
+def arrive(
+    incident_id: int, user_id: int, conn: str, *, entry: dict, now: float | None = None
+) -> tuple[list[dict], bool]:
+    """A socket's arrival, in one atomic step: write connection `conn`'s entry (as for
+    mark_here), read the live roster (entries as stored, yours included) and try to claim
+    the incident's "arrivals due" flag for ARRIVAL_CLAIM_SECONDS. Returns (entries,
+    claimed): the claimer sends arrivals_roster() to the incident's pages after
+    ARRIVAL_WINDOW_SECONDS; the others send nothing. A store outage is logged and ignored:
+    ([], False)."""
+    now = roster_clock() if now is None else now
+    item = {"user": user_id, "name": "", "initials": "", "editing": None, **entry}
+    try:
+        store, make_key = _store()
+        raw, claimed = store.arrive(
+            make_key(_roster_key(incident_id)),
+            conn,
+            _value(item, now),
+            PRESENT_SECONDS,
+            make_key(_due_key(incident_id)),
+            ARRIVAL_CLAIM_SECONDS,
+        )
+    except Exception:
+        logger.warning("Could not record presence on incident %s", incident_id)
+        return [], False
+    return _live(raw, now)[0], claimed
+
+
+def arrivals_roster(incident_id: int, *, now: float | None = None) -> dict | None:
+    """The roster message announcing the arrivals of the window that closes now, or None
+    when it would list fewer than two entries (nobody to tell). Releases the incident's
+    "arrivals due" flag *before* reading: an arrival written before the read is in this
+    roster, one after it claims the flag again and gets a roster of its own."""
+    now = roster_clock() if now is None else now
+    try:
+        store, make_key = _store()
+        store.release(make_key(_due_key(incident_id)))
+    except Exception:
+        logger.warning("Could not release the arrivals of incident %s", incident_id)
+    entries = roster(incident_id, now=now)
+    if len(entries) < 2:
+        return None
+    return roster_message(entries, now)
 
 
 def mark_left(incident_id: int, user_id: int, conn: str) -> None:

@@ -3,9 +3,11 @@
 // a warning above the editor on the statement page).
 //
 // The server keeps the incident's roster (incidents/presence.py): this page receives it
-// whole once on connect and again about every 20 s ("roster": up to 100 entries, and
-// `more`, the people beyond), and deltas in between ("here" when someone arrives or
-// changes what they edit, "left"). Entries no roster or delta confirmed for STALE_MS are
+// whole once on connect, a quarter of a second after people arrive (one roster announces
+// all the arrivals of that window) and about every 20 s ("roster": up to 100 entries, and
+// `more`, the people beyond), and deltas in between ("here" when someone changes what
+// they edit, "left" when they close a page). A roster read before the last one applied
+// (`at`) is skipped: it knows less. Entries no roster or delta confirmed for STALE_MS are
 // dropped, so a server that died without saying goodbye leaves no ghost. One person with
 // two pages open shows once; yourself never. Strings come from #presence-config, rendered
 // (and translated) by Django.
@@ -26,6 +28,7 @@
   const entries = new Map(); // connection id -> {user, name, initials, editing, seen}
   const gone = new Map(); // connection id -> when its "left" arrived (GRACE_MS)
   let more = 0; // people present beyond the last roster's entries
+  let rosterAt = 0; // when the last roster applied was read (server epoch seconds)
   let editing = null; // the statement this page is editing
 
   // Everyone but yourself, once per person, by name.
@@ -113,6 +116,10 @@
 
   // The whole roster replaces what this page knew, but for the last GRACE_MS of deltas.
   function roster(payload) {
+    // A window's roster may arrive after the newer one this page got on connect.
+    const at = Number(payload.at) || 0;
+    if (at < rosterAt) return;
+    rosterAt = at;
     const now = Date.now();
     const listed = new Set();
     for (const { conn, user, name, initials, editing: statement } of payload.entries) {

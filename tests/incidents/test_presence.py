@@ -1,6 +1,7 @@
 """Presence over the incident room's WebSocket: who has the incident open, who is editing
 which statement. Through the real ASGI application and the configured channel layer."""
 
+import asyncio
 import copy
 import threading
 import uuid
@@ -9,7 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from incidents import actions, events, presence
+from incidents import actions, consumers, events, presence
 from incidents.models import TimelineEntry
 from statements.models import Revision
 from tests.incidents.test_consumer import run, session_cookie, socket
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _no_refresh_during_tests(monkeypatch, settings):
     # Sockets refresh themselves on a timer; tests that want it send the tick themselves.
     monkeypatch.setattr(presence, "REFRESH_SECONDS", 3600)
+    # Arrivals are announced by one roster per short window: short here, so tests go fast
+    # (those that count messages hold the window open themselves: arrival_gate).
+    monkeypatch.setattr(presence, "ARRIVAL_WINDOW_SECONDS", 0.02)
     # A roster store of each test's own (same incident ids after a rollback, or a run before).
     caches = copy.deepcopy(settings.CACHES)
     caches["presence"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
@@ -46,6 +50,36 @@ def roster_clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(presence, "roster_clock", clock)
     return clock
+
+
+@pytest.fixture
+def arrival_gate(monkeypatch):
+    """Holds every arrivals window open until the test calls `release()`, so the arrivals
+    a test makes fall in one window whatever the machine's speed."""
+    monkeypatch.setattr(presence, "ARRIVAL_CLAIM_SECONDS", 3600)
+
+    class Gate:
+        event = None
+
+        async def wait(self):
+            if self.event is None:
+                self.event = asyncio.Event()
+            await self.event.wait()
+
+        def release(self):
+            if self.event is None:
+                self.event = asyncio.Event()
+            self.event.set()
+
+    gate = Gate()
+    monkeypatch.setattr(consumers, "arrival_window", gate.wait)
+    return gate
+
+
+def conn_of(message, user) -> str:
+    """The connection id of `user`'s (one) entry in a roster message."""
+    (conn,) = [e["conn"] for e in message["entries"] if e["user"] == user.pk]
+    return conn
 
 
 async def opened(incident, user):
@@ -113,7 +147,7 @@ async def _next_presence(communicator):
         assert isinstance(message["seq"], int)
 
 
-def test_a_newcomer_receives_the_roster_in_one_message_and_the_others_one_delta(
+def test_a_newcomer_receives_the_roster_in_one_message_and_the_others_one_roster(
     incident, lead, approver, drafter
 ):
     async def scenario():
@@ -122,31 +156,25 @@ def test_a_newcomer_receives_the_roster_in_one_message_and_the_others_one_delta(
         approver_ws = await opened(incident, approver)
         await next_presence(approver_ws)
         await next_presence(lead_ws)
+        await received(approver_ws)  # the window's roster
 
         drafter_ws = await opened(incident, drafter)
-        roster = await received(drafter_ws)
-        assert len(roster) == 1  # the whole roster, once; nobody answers
-        assert roster[0]["more"] == 0
-        assert people(roster[0]) == {lead.pk: None, approver.pk: None, drafter.pk: None}
-        named = {e["user"]: (e["name"], e["initials"]) for e in roster[0]["entries"]}
+        roster = await next_presence(drafter_ws)  # the whole roster, on connect; nobody answers
+        assert roster["more"] == 0
+        assert people(roster) == {lead.pk: None, approver.pk: None, drafter.pk: None}
+        named = {e["user"]: (e["name"], e["initials"]) for e in roster["entries"]}
         assert named[lead.pk] == ("Camille Laurent", "CL")
-        assert all(isinstance(e["conn"], str) and e["conn"] for e in roster[0]["entries"])
+        assert named[drafter.pk] == ("drafter", "D")
+        assert all(isinstance(e["conn"], str) and e["conn"] for e in roster["entries"])
 
+        # The others learn of the arrival from the window's roster: one message each.
         for other in (lead_ws, approver_ws):
             arrival = await received(other)
-            assert len(arrival) == 1  # one delta each
-            conn = arrival[0].pop("conn")
-            assert arrival[0] == {
-                "type": "presence",
-                "event": "here",
-                "user": drafter.pk,
-                "name": "drafter",
-                "initials": "D",
-                "editing": None,
-            }
+            assert len(arrival) == 1
+            assert people(arrival[0]) == people(roster)
+            assert conn_of(arrival[0], drafter) == conn_of(roster, drafter)
         for communicator in (drafter_ws, approver_ws, lead_ws):
             await communicator.disconnect()
-        assert conn in {e["conn"] for e in roster[0]["entries"]}
 
     run(scenario)
 
@@ -155,7 +183,7 @@ def test_a_departure_is_one_delta(incident, lead, drafter):
     async def scenario():
         lead_ws = await opened(incident, lead)
         drafter_ws = await opened(incident, drafter)
-        conn = (await next_presence(lead_ws))["conn"]
+        conn = conn_of(await next_presence(lead_ws), drafter)
         await next_presence(drafter_ws)
 
         await drafter_ws.disconnect()
@@ -176,13 +204,15 @@ def test_the_same_person_twice_is_two_connections_of_one_user(incident, lead, dr
         lead_ws = await opened(incident, lead)
         first = await opened(incident, drafter)
         await next_presence(first)
+        await received(first)  # the window's roster
         second = await opened(incident, drafter)
         roster = await next_presence(second)
         assert sorted(e["user"] for e in roster["entries"]) == sorted([lead.pk] + [drafter.pk] * 2)
         seen = await received(lead_ws)
-        assert [m["user"] for m in seen] == [drafter.pk, drafter.pk]  # the page shows one
-        assert seen[0]["conn"] != seen[1]["conn"]
-        assert await received(first) == []  # a second tab of yours is not news to you
+        latest = [e for e in seen[-1]["entries"] if e["user"] == drafter.pk]
+        assert len({e["conn"] for e in latest}) == 2  # two tabs; the page shows one person
+        # The first tab hears of the second only as a roster, whose news is the lead.
+        assert all(m["event"] == "roster" for m in await received(first))
         for communicator in (first, second, lead_ws):
             await communicator.disconnect()
 
@@ -195,10 +225,10 @@ def test_editing_is_announced_with_the_statement(make_statement, incident, lead,
     async def scenario():
         lead_ws = await opened(incident, lead)
         drafter_ws = await opened(incident, drafter)
-        conn = (await next_presence(lead_ws))["conn"]
+        conn = conn_of(await next_presence(lead_ws), drafter)
         await next_presence(drafter_ws)
 
-        await drafter_ws.send_json_to({"editing": statement.pk})
+        await drafter_ws.send_json_to({"editing": statement.pk})  # immediate: no window
         claimed = await next_presence(lead_ws)
         assert (claimed["event"], claimed["conn"]) == ("here", conn)
         assert claimed["editing"] == statement.pk
@@ -211,10 +241,9 @@ def test_editing_is_announced_with_the_statement(make_statement, incident, lead,
         await drafter_ws.send_json_to({"editing": statement.pk})
         await next_presence(lead_ws)
         approver_ws = await opened(incident, approver)
-        roster = await received(approver_ws)
-        assert len(roster) == 1
-        assert people(roster[0]) == {lead.pk: None, drafter.pk: statement.pk, approver.pk: None}
-        assert roster[0]["entries"][0]["user"] == drafter.pk  # those editing first
+        roster = await next_presence(approver_ws)
+        assert people(roster) == {lead.pk: None, drafter.pk: statement.pk, approver.pk: None}
+        assert roster["entries"][0]["user"] == drafter.pk  # those editing first
         for communicator in (approver_ws, drafter_ws, lead_ws):
             await communicator.disconnect()
 
@@ -268,8 +297,9 @@ def test_observers_and_staff_are_present_but_never_editing(
         lead_ws = await opened(incident, lead)
         watcher_ws = await opened(incident, watcher)
         arrival = await next_presence(lead_ws)
-        assert (arrival["user"], arrival["editing"]) == (watcher.pk, None)
+        assert people(arrival) == {lead.pk: None, watcher.pk: None}
         await next_presence(watcher_ws)
+        await received(watcher_ws)  # the window's roster
 
         await watcher_ws.send_json_to({"editing": statement.pk})
         assert await nothing_new(lead_ws, 0.3)
@@ -333,8 +363,9 @@ def test_the_periodic_roster_is_one_message_per_incident_per_period(
         sockets = []
         for user in [lead, *users]:
             sockets.append(await opened(incident, user))
-        for communicator in sockets:
-            await received(communicator, timeout=0.05)  # the roster and the arrivals
+        await received(sockets[0])  # the rosters of the arrivals' windows
+        for communicator in sockets[1:]:
+            await received(communicator, timeout=0.05)
 
         per_period = []
         for _ in range(2):
@@ -351,6 +382,78 @@ def test_the_periodic_roster_is_one_message_per_incident_per_period(
     run(scenario)
 
 
+@pytest.mark.parametrize("watchers", [5, 20])
+def test_arrivals_together_cost_each_page_two_messages_whatever_their_number(
+    incident, lead, make_user, watchers, arrival_gate
+):
+    """K pages opened at once: each receives its roster on connect and the window's roster,
+    at most 2 presence messages, whatever K (one delta per arrival would make it K - 1
+    each), and then knows everyone."""
+    users = [make_user(f"arrival-{n}") for n in range(watchers - 1)]
+    for user in users:
+        actions.member_add(incident=incident, actor=lead, user=user, role="observer")
+    everyone = {user.pk for user in [lead, *users]}
+
+    async def scenario():
+        sockets = await asyncio.gather(*(opened(incident, user) for user in [lead, *users]))
+        arrival_gate.release()  # the window closes
+        got = []
+        for communicator in sockets:
+            messages = [await next_presence(communicator)]
+            while people(messages[-1]).keys() != everyone:  # until it knows everyone
+                messages.append(await next_presence(communicator))
+            got.append(messages + await received(communicator))  # and nothing more comes
+        assert max(len(messages) for messages in got) <= 2
+        assert all(m["event"] == "roster" for messages in got for m in messages)
+        for communicator in sockets:
+            await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_the_window_s_roster_goes_out_even_if_the_page_that_opened_it_left(
+    incident, lead, drafter, approver, arrival_gate
+):
+    async def scenario():
+        lead_ws = await opened(incident, lead)  # opens the window
+        drafter_ws = await opened(incident, drafter)
+        assert people(await next_presence(drafter_ws)) == {lead.pk: None, drafter.pk: None}
+        await lead_ws.disconnect()  # before the window closes
+        assert (await next_presence(drafter_ws))["event"] == "left"
+        approver_ws = await opened(incident, approver)
+        await next_presence(approver_ws)
+
+        arrival_gate.release()
+        roster = await next_presence(drafter_ws)
+        assert people(roster) == {drafter.pk: None, approver.pk: None}
+        await approver_ws.disconnect()
+        await drafter_ws.disconnect()
+
+    run(scenario)
+
+
+def test_a_window_whose_roster_never_came_is_repaired_by_the_next_refresh(
+    incident, lead, drafter, roster_clock
+):
+    """The process that opened a window died before its roster: its claim holds for
+    ARRIVAL_CLAIM_SECONDS, and the next periodic roster tells everyone meanwhile."""
+    store, make_key = presence._store()
+    assert store.claim(make_key(presence._due_key(incident.pk)), 3600)  # the dead claim
+
+    async def scenario():
+        lead_ws = await opened(incident, lead)
+        drafter_ws = await opened(incident, drafter)
+        await next_presence(drafter_ws)
+        assert await nothing_new(lead_ws, 0.3)  # the window is someone else's
+        roster_clock.next_period()
+        await tick(incident)
+        assert people(await next_presence(lead_ws)) == {lead.pk: None, drafter.pk: None}
+        await drafter_ws.disconnect()
+        await lead_ws.disconnect()
+
+    run(scenario)
+
+
 def test_an_entry_not_renewed_expires(incident, lead, drafter, roster_clock):
     """A server process that died leaves entries nobody removes: they expire."""
     ghost = {**presence.entry("ghost", drafter, None), "since": roster_clock.now}
@@ -359,6 +462,7 @@ def test_an_entry_not_renewed_expires(incident, lead, drafter, roster_clock):
     async def scenario():
         lead_ws = await opened(incident, lead)
         assert people(await next_presence(lead_ws)) == {lead.pk: None, drafter.pk: None}
+        await received(lead_ws)  # the window's roster
         roster_clock.now += presence.PRESENT_SECONDS + 1  # the lead's socket refreshes
         await tick(incident)
         assert await received(lead_ws) == []  # a roster of only you is not sent
