@@ -8,7 +8,9 @@ emoji count 2, every URL counts 23 whatever its length. The other channels count
 characters (after NFC).
 """
 
+import hashlib
 import re
+import threading
 
 from twitter_text import parse_tweet
 
@@ -26,11 +28,31 @@ def normalize(text: str) -> str:
 
 
 def length(text: str, channel: str) -> int:
-    """The text's length as the channel counts it."""
+    """The text's length as the channel counts it. X's weighted count (twitter-text, the
+    dear part of a statements list) is cached per text digest (only X weighs): it depends on
+    nothing else."""
     text = normalize(text)
     if channel in _WEIGHTED:
-        return parse_tweet(text).weightedLength
+        return _weighted_length(hashlib.blake2b(text.encode()).digest(), text)
     return len(text)
+
+
+# Keyed on the text's digest, not the text: texts of up to 50,000 characters would keep
+# megabytes alive. Bounded: the oldest goes first once full.
+_lengths: dict[bytes, int] = {}
+_LENGTHS_MAX = 4096
+_evicting = threading.Lock()
+
+
+def _weighted_length(digest: bytes, text: str) -> int:
+    found = _lengths.get(digest)
+    if found is None:
+        found = parse_tweet(text).weightedLength
+        with _evicting:  # request threads share it
+            if len(_lengths) >= _LENGTHS_MAX:
+                _lengths.pop(next(iter(_lengths)), None)  # the oldest: bounded, FIFO
+            _lengths[digest] = found
+    return found
 
 
 def over_limit(text: str, channel: str) -> int:

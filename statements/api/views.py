@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from incidents.api.pagination import CursorPagination
 from incidents.api.views import visible_incident
 
-from .. import actions, rules, selectors
+from .. import actions, permissions, rules, selectors
 from ..drafting import draft_from_template
 from ..models import Statement
 from .serializers import (
@@ -81,7 +81,11 @@ class IncidentStatementsView(GenericAPIView):
         incident = visible_incident(request, pk)
         page = self.paginate_queryset(selectors.incident_statements(incident))
         statements = selectors.with_progress(page, incident)
-        return self.get_paginated_response(_serialize_list(request, statements))
+        # One incident: the viewer's membership is in its cell, loaded for the rules.
+        members = {incident.pk: permissions.membership(request.user, incident)}
+        context = {"request": request, "members": members}
+        data = StatementSerializer(statements, many=True, context=context).data
+        return self.get_paginated_response(data)
 
     @extend_schema(request=StatementCreateSerializer, responses={201: StatementSerializer})
     def post(self, request, pk):
