@@ -189,6 +189,8 @@ PANEL_TAG = re.compile(r"<[^>]*\sdata-panel=\"([^\"]+)\"[^>]*>")
 HX_GET = re.compile(r"\shx-get=\"([^\"]+)\"")
 ROOM = re.compile(r"<div id=\"incident-room\"[^>]*>")
 SEQ = re.compile(r"data-seq=\"(\d+)\"")
+# static/js/live.js's GAP_WAIT_MS: how long an early event waits for the missing one.
+GAP_WAIT = 1.0
 
 
 def read_room_page(page: str) -> tuple[dict[str, list[str]], str, int]:
@@ -231,11 +233,14 @@ class Watcher:
         self.world, self.cookie = world, cookie
         self.headers = {"Cookie": f"sessionid={cookie}"}
         self.last_seq = world.start_seq
-        # The newest seq an event announced: above last_seq once the page has stopped
-        # (live.js drops an event that arrives while a resync is in flight).
+        # The newest seq an event announced: above last_seq once the page has stopped.
         self.seen = 0
         self.arrivals: dict = {}
         self.resyncing: asyncio.Task | None = None
+        # As live.js: events ahead of the next one wait here (seq -> (arrival, payload))
+        # up to GAP_WAIT for the missing one, and through a resync, before being applied.
+        self.early: dict = {}
+        self.gap_timer: asyncio.Task | None = None
         self.ws = self.reader = None
         self.live = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
@@ -292,11 +297,37 @@ class Watcher:
             return
         self.seen = max(self.seen, seq)
         if seq > self.last_seq + 1 or self.resyncing:
-            self.resync()
+            self.early[seq] = (at, payload)
+            if not self.resyncing:
+                self.drain()
             return
+        self.apply(at, seq, payload)
+        if self.early:
+            self.drain()
+
+    def apply(self, at, seq, payload):
         self.arrivals[seq] = at
         self.last_seq = seq
         self.refresh(payload.get("panels") or [])
+
+    def drain(self):
+        """live.js's drainEarly: apply what now follows on; if a hole remains, resync
+        after GAP_WAIT unless the missing event comes first."""
+        for seq in [s for s in self.early if s <= self.last_seq]:
+            del self.early[seq]
+        while self.last_seq + 1 in self.early:
+            at, payload = self.early.pop(self.last_seq + 1)
+            self.apply(at, self.last_seq + 1, payload)
+        if self.gap_timer:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        if self.early and not self.resyncing:
+            self.gap_timer = self.spawn(self._resync_after_gap())
+
+    async def _resync_after_gap(self):
+        await asyncio.sleep(GAP_WAIT)
+        self.gap_timer = None
+        self.resync()
 
     def spawn(self, coroutine):
         task = asyncio.create_task(coroutine)
@@ -346,6 +377,7 @@ class Watcher:
                     return
         finally:
             self.resyncing = None
+            self.drain()
 
     async def settled(self):
         """Until this page has no request in flight."""
