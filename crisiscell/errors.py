@@ -30,7 +30,10 @@ def server_error(request):
 def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
-    return render(request, "403.html", status=403)
+    # A refusal raised with a sentence says why (listening is granted by an administrator,
+    # an export belongs to who asked for it); a bare one gets the page's general text.
+    reason = str(exception) if exception is not None and str(exception) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def bad_request(request, exception=None, detail=None):

@@ -380,10 +380,10 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         "at %(opened)s, declared at %(declared)s."
     ) % {
         "platform": where or _("an unknown platform"),
-        "started": localtime(signal.started_at).strftime("%Y-%m-%d %H:%M"),
+        "started": localtime(signal.started_at).strftime("%Y-%m-%d %H:%M %Z"),
         "author": (first.author_handle or first.url) if first else "-",
-        "opened": localtime(signal.opened_at).strftime("%H:%M"),
-        "declared": localtime(now).strftime("%H:%M"),
+        "opened": localtime(signal.opened_at).strftime("%H:%M %Z"),
+        "declared": localtime(now).strftime("%H:%M %Z"),
     }
     timeline_record(
         lock_incident(incident),
