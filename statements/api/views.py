@@ -2,7 +2,7 @@
 cells is a 404, like its incident."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -63,6 +63,15 @@ PAGE_PARAMETERS = [
 ]
 
 
+class StatementPageSerializer(serializers.Serializer):
+    """A cursor page of an incident's statements (its own schema name: the approvals inbox's
+    number pages are `PaginatedStatementList`)."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = StatementSerializer(many=True)
+
+
 class IncidentStatementsView(GenericAPIView):
     serializer_class = StatementSerializer
     pagination_class = StatementPagination
@@ -72,7 +81,7 @@ class IncidentStatementsView(GenericAPIView):
             OpenApiParameter("cursor", str, description="the page: follow `next` / `previous`"),
             *PAGE_PARAMETERS,
         ],
-        responses=StatementSerializer(many=True),
+        responses=StatementPageSerializer,
     )
     def get(self, request, pk):
         """The incident's statements, newest first, a page at a time: `{"next", "previous",
