@@ -383,12 +383,13 @@ def test_the_periodic_roster_is_one_message_per_incident_per_period(
 
 
 @pytest.mark.parametrize("watchers", [5, 20])
-def test_arrivals_together_cost_each_page_two_messages_whatever_their_number(
+def test_arrivals_together_cost_each_page_a_bounded_number_of_messages(
     incident, lead, make_user, watchers, arrival_gate
 ):
     """K pages opened at once: each receives its roster on connect and the window's roster,
-    at most 2 presence messages, whatever K (one delta per arrival would make it K - 1
-    each), and then knows everyone."""
+    plus at most the periodic roster when the test straddles a refresh period (a loaded
+    machine): at most 3 presence messages whatever K (one delta per arrival would make it
+    K - 1 each: 19 for K = 20), and then knows everyone."""
     users = [make_user(f"arrival-{n}") for n in range(watchers - 1)]
     for user in users:
         actions.member_add(incident=incident, actor=lead, user=user, role="observer")
@@ -403,7 +404,7 @@ def test_arrivals_together_cost_each_page_two_messages_whatever_their_number(
             while people(messages[-1]).keys() != everyone:  # until it knows everyone
                 messages.append(await next_presence(communicator))
             got.append(messages + await received(communicator))  # and nothing more comes
-        assert max(len(messages) for messages in got) <= 2
+        assert max(len(messages) for messages in got) <= 3
         assert all(m["event"] == "roster" for messages in got for m in messages)
         for communicator in sockets:
             await communicator.disconnect()
