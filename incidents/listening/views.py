@@ -255,7 +255,10 @@ def room_panel_context(request, incident) -> dict:
 def room_panel(request, pk):
     incident = incident_or_404(request, pk)
     context = {"incident": incident, **room_panel_context(request, incident)}
-    return render(request, "listening/_room_panel.html", context)
+    # `?whole=1`: the placeholder of a room that had nothing to show asks for the whole
+    # section (it replaces itself) once an event says mentions were attached.
+    template = "_room_section.html" if request.GET.get("whole") else "_room_panel.html"
+    return render(request, f"listening/{template}", context)
 
 
 @login_required

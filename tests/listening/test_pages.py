@@ -228,3 +228,15 @@ def test_an_ingest_tells_the_readers_pages(
         actions.mentions_ingest(mentions=[parse(post("x1"))], source=Source.API, actor=None)
     assert (reader.pk, "listening-changed") in sent
     assert datetime.now(UTC)  # the clock is real: throttling uses the cache, not time mocks
+
+
+def test_a_cell_without_listening_gets_a_placeholder_that_brings_the_panel_in(
+    incident, drafter, browser_client
+):
+    client = browser_client.as_user(drafter)
+    room = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'id="mentions-panel" data-panel="mentions" hidden' in room
+    assert "?whole=1" in room and 'id="mentions-title"' not in room
+    whole = client.get(f"/incidents/{incident.pk}/mentions/?whole=1", HTTP_HX_REQUEST="true")
+    html = whole.content.decode()
+    assert html.lstrip().startswith('<section id="mentions-panel"') and "mentions-title" in html
