@@ -31,7 +31,7 @@ from websockets.sync.client import connect
 
 from ..choices import Source
 from ..ingest import MentionData
-from .common import Backoff, Stop, Watches, between_passes, load_state, matching, save_state, store
+from .common import Collector, between_passes, load_state, matching, save_state, store
 
 log = logging.getLogger("incidents.listening.connectors.bluesky")
 
@@ -118,25 +118,25 @@ def post_row(event: dict, handles=None) -> dict | None:
     }
 
 
-class JetstreamCollector:
+class JetstreamCollector(Collector):
     """Reads Jetstream until stopped, reconnecting with backoff. `idle_exit` (seconds with
-    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests)."""
+    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests); the other
+    options (stop, watches, backoff) are `Collector`'s."""
+
+    label = "Jetstream"
+    backoff_base, backoff_cap = 1.0, 120.0
 
     def __init__(
         self,
         url: str | None = None,
         *,
-        stop: Stop | None = None,
-        watches: Watches | None = None,
-        backoff: Backoff | None = None,
         idle_exit: float | None = None,
         deadline: float | None = None,
         open_timeout: float = 10.0,
+        **options,
     ):
+        super().__init__(**options)
         self.url = url or settings.LISTENING_JETSTREAM_URL
-        self.stop = stop or Stop()
-        self.watches = watches or Watches()
-        self.backoff = backoff or Backoff(base=1.0, cap=120.0)
         self.idle_exit, self.deadline, self.open_timeout = idle_exit, deadline, open_timeout
         self.cursor: int | None = load_state(STATE_NAME).get("cursor")
         self.saved_cursor = self.cursor
@@ -145,7 +145,7 @@ class JetstreamCollector:
         self.pending: list[MentionData] = []
         self.pending_since = None
         self.cursor_saved_at = time.monotonic()
-        self.stored = self.garbage = 0
+        self.garbage = 0
 
     # The run loop -----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """What every collector shares: stopping cleanly on SIGTERM, backing off with jitter, the
 active watches' matcher (reloaded now and then), turning a post into `MentionData` that
-matches a watch, storing batches, and the cursor kept in `CollectorState`.
+matches a watch, storing batches, the cursor kept in `CollectorState`, and the loop of the
+polling collectors (`PollingCollector`: Mastodon, feeds).
 
 A collector's loop: read posts from the platform, keep those matching an active watch,
 store them with `actions.mentions_ingest` (idempotent by platform and id), and only then
@@ -15,7 +16,8 @@ import threading
 import time
 from html.parser import HTMLParser
 
-from django.db import close_old_connections, connections
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
 
 from .. import actions, language
 from ..ingest import MentionData, RowError, parse
@@ -121,6 +123,71 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
         text=data.text, platform=data.platform, language=data.language, author=data.author_handle
     )
     return data if hits else None
+
+
+class Collector:
+    """What every collector holds: its stop flag, the active watches, its backoff (from the
+    class's `backoff_base` and `backoff_cap`, in seconds, unless given) and how many
+    mentions it stored. `label` names it in the logs."""
+
+    label = ""
+    backoff_base, backoff_cap = 5.0, 600.0
+
+    def __init__(
+        self,
+        *,
+        stop: Stop | None = None,
+        watches: Watches | None = None,
+        backoff: Backoff | None = None,
+    ):
+        self.stop = stop or Stop()
+        self.watches = watches or Watches()
+        self.backoff = backoff or Backoff(base=self.backoff_base, cap=self.backoff_cap)
+        self.stored = 0
+
+
+class PollingCollector(Collector):
+    """A collector that polls its sources every `interval` seconds until stopped.
+
+    A subclass says which setting holds its interval and implements `poll()` (one pass over
+    its sources; returns how many failed, each failure already recorded in its
+    `CollectorState`). `failing(n)` says whether n failures of a pass call for the backoff
+    rather than the interval. `timeout`: seconds per HTTP request.
+    """
+
+    interval_setting = ""
+
+    def __init__(self, *, interval: float | None = None, timeout: float | None = None, **options):
+        super().__init__(**options)
+        self.interval = getattr(settings, self.interval_setting) if interval is None else interval
+        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
+
+    def poll(self) -> int:
+        raise NotImplementedError
+
+    def failing(self, failures: int) -> bool:
+        return bool(failures)
+
+    def run(self, *, once: bool = False) -> None:
+        """Pass after pass until stopped; `once`: one pass, a database error raised."""
+        while not self.stop.is_set():
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("%s: database error (%s); retrying later", self.label, error)
+                between_passes()
+                failures = 1
+            if once:
+                return
+            if self.failing(failures):
+                self.stop.wait(self.backoff.next())
+            else:
+                self.backoff.reset()
+                self.stop.wait(self.interval)
 
 
 def idle_until_stopped(stop: Stop, reason: str) -> None:

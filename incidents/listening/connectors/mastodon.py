@@ -21,14 +21,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError
 from mastodon import Mastodon, MastodonError, MastodonRatelimitError
 
 from ..choices import Source
 from .common import (
     Backoff,
-    Stop,
-    Watches,
+    PollingCollector,
     between_passes,
     html_to_text,
     load_state,
@@ -121,49 +119,20 @@ def status_row(status, host: str) -> dict | None:
     }
 
 
-class MastodonCollector:
-    """Polls every configured instance every `interval` seconds until stopped."""
+class MastodonCollector(PollingCollector):
+    """Polls every configured instance every `interval` seconds until stopped (any failing
+    timeline backs the next pass off)."""
 
-    def __init__(
-        self,
-        instances: list[Instance] | None = None,
-        *,
-        stop: Stop | None = None,
-        watches: Watches | None = None,
-        interval: float | None = None,
-        backoff: Backoff | None = None,
-        timeout: float | None = None,
-    ):
+    label = "Mastodon"
+    interval_setting = "LISTENING_MASTODON_INTERVAL"
+    backoff_base, backoff_cap = 5.0, 600.0
+
+    def __init__(self, instances: list[Instance] | None = None, **options):
+        super().__init__(**options)
         self.instances = (
             instances_from(settings.LISTENING_MASTODON) if instances is None else instances
         )
-        self.stop = stop or Stop()
-        self.watches = watches or Watches()
-        self.interval = settings.LISTENING_MASTODON_INTERVAL if interval is None else interval
-        self.backoff = backoff or Backoff(base=5.0, cap=600.0)
-        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
-        self.stored = 0
         self._clients = {}
-
-    def run(self, *, once: bool = False) -> None:
-        while not self.stop.is_set():
-            try:
-                failures = self.poll()
-            except DatabaseError as error:
-                if once:
-                    raise
-                # Nothing moved past what is stored (each cursor is saved with its batch):
-                # the next pass asks again from the saved cursors.
-                log.error("Mastodon: database error (%s); retrying later", error)
-                between_passes()
-                failures = 1
-            if once:
-                return
-            if failures:
-                self.stop.wait(self.backoff.next())
-            else:
-                self.backoff.reset()
-                self.stop.wait(self.interval)
 
     def poll(self) -> int:
         """One pass over every instance and timeline; returns how many timelines failed."""
