@@ -21,7 +21,7 @@ from django.db import DatabaseError, close_old_connections, connections
 
 from .. import actions, language
 from ..ingest import MentionData, RowError, parse
-from ..matching import Matcher
+from ..matching import Matcher, clean_terms, fold
 from ..models import CollectorState, Watch
 
 log = logging.getLogger("incidents.listening.connectors")
@@ -75,13 +75,16 @@ class Backoff:
 
 
 class Watches:
-    """The active watches' `Matcher`, rebuilt from the database every `reload_seconds`."""
+    """The active watches' `Matcher`, rebuilt from the database every `reload_seconds`,
+    with their hashtags (without `#`) and `handles`: the brand accounts of every active
+    watch, folded, without `@` (a handle, a fediverse `user@host`, or a Bluesky DID)."""
 
     def __init__(self, reload_seconds: float = WATCH_RELOAD_SECONDS, clock=time.monotonic):
         self.reload_seconds, self.clock = reload_seconds, clock
         self._loaded_at = None
         self.matcher = Matcher([])
         self.hashtags: list[str] = []
+        self.handles: frozenset[str] = frozenset()
         self.count = 0
 
     def refresh(self, *, force: bool = False) -> Matcher:
@@ -90,9 +93,17 @@ class Watches:
             watches = list(Watch.objects.filter(is_active=True))
             self.matcher = Matcher(watches)
             self.hashtags = sorted({tag.lstrip("#") for w in watches for tag in w.hashtags})
+            self.handles = frozenset(
+                fold(handle) for w in watches for handle in clean_terms(w.handles, prefix="@")
+            )
             self.count = len(watches)
             self._loaded_at = now
         return self.matcher
+
+    def is_brand(self, account: str | None) -> bool:
+        """Whether `account` (a handle, `user@host` or DID; a leading `@` allowed) is the
+        brand account of an active watch, as of the last refresh."""
+        return bool(account and self.handles) and fold(account.lstrip("@")) in self.handles
 
 
 def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:

@@ -10,6 +10,11 @@ first time a timeline is seen, only its newest page is read (no deep backfill).
 
 The mention's id is the status's `uri` (its ActivityPub id, the same on every instance),
 so a status seen on two instances is stored once; the cursors are the instance's own ids.
+A reply's `in_reply_to` is the instance's id of its parent (`in_reply_to_id`: the parent's
+URI is not in the status); `reply_to_brand` says whether the parent's author
+(`in_reply_to_account_id`) is a brand account of an active watch, named by the accounts the
+status carries (its author, its `mentions`, which a reply includes unless its author
+removed the @name): nothing is asked of the instance for it.
 On a 429 the collector waits until the instance's `X-RateLimit-Reset` (at most
 MAX_RATE_WAIT) and asks again; other errors are logged, recorded and retried later.
 """
@@ -85,14 +90,34 @@ def _count(value) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def status_row(status, host: str) -> dict | None:
-    """A Mastodon status -> a dict in `ingest.parse`'s shape (None for a boost)."""
+def _acct(account, host: str) -> str:
+    """An account (a status's author or one it mentions) as the fediverse names it,
+    `user@host`, whichever instance it is seen from."""
+    acct = str(account.get("acct") or "")
+    if acct and "@" not in acct:  # a local account: Mastodon gives only its username
+        acct = f"{acct}@{urlsplit(str(account.get('url') or '')).hostname or host}"
+    return acct
+
+
+def _reply_to_brand(status, host: str, is_brand) -> bool:
+    parent = status.get("in_reply_to_account_id")
+    if not (parent and is_brand):
+        return False
+    known = [status.get("account") or {}, *(status.get("mentions") or [])]
+    return any(
+        str(account.get("id")) == str(parent) and is_brand(_acct(account, host))
+        for account in known
+        if hasattr(account, "get")
+    )
+
+
+def status_row(status, host: str, is_brand=None) -> dict | None:
+    """A Mastodon status -> a dict in `ingest.parse`'s shape (None for a boost).
+    `is_brand`: `user@host` -> whether it is a brand account (for `reply_to_brand`)."""
     if status.get("reblog"):
         return None
     account = status.get("account") or {}
-    acct = str(account.get("acct") or "")
-    if acct and "@" not in acct:  # a local account: name it as the fediverse does
-        acct = f"{acct}@{urlsplit(str(account.get('url') or '')).hostname or host}"
+    acct = _acct(account, host)
     text = html_to_text(status.get("content") or "")
     if status.get("spoiler_text"):
         text = f"{status['spoiler_text']}\n{text}"
@@ -116,6 +141,7 @@ def status_row(status, host: str) -> dict | None:
         "reposts": _count(status.get("reblogs_count")),
         "replies": _count(status.get("replies_count")),
         "in_reply_to": str(status.get("in_reply_to_id") or ""),
+        "reply_to_brand": _reply_to_brand(status, host, is_brand),
     }
 
 
@@ -206,7 +232,7 @@ class MastodonCollector(PollingCollector):
             statuses = self._call(api, fetch, min_id)
             if not statuses:
                 return
-            rows = [status_row(s, instance.host) for s in statuses]
+            rows = [status_row(s, instance.host, self.watches.is_brand) for s in statuses]
             matcher = self.watches.matcher
             found = [matching(r, matcher, source=Source.MASTODON) for r in rows if r is not None]
             self.stored += store([data for data in found if data], source=Source.MASTODON)
