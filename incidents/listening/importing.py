@@ -46,6 +46,8 @@ FIELDS = [
     ("reposts", gettext_lazy("Reposts"), False),
     ("replies", gettext_lazy("Replies"), False),
     ("in_reply_to", gettext_lazy("In reply to (id)"), False),
+    # Our own format carries it; the generic exports have no such column (left false).
+    ("reply_to_brand", gettext_lazy("Reply to the brand (true/false)"), False),
 ]
 FIELD_KEYS = [key for key, _label, _required in FIELDS]
 

@@ -133,6 +133,8 @@ def test_matching_posts_are_stored_once_and_the_others_skipped(watch, caplog):
     assert first.language == "fr" and first.source == "bluesky"
     reply = Mention.objects.get(text__startswith="Maison Lumière répond enfin")
     assert reply.in_reply_to.startswith("at://did:plc:")
+    # The watch names no account the stream identified: no reply is to the brand.
+    assert not Mention.objects.filter(reply_to_brand=True).exists()
     assert (
         Mention.objects.exclude(author_handle="claire-dumas.bsky.social")
         .filter(author_handle__startswith="did:plc:")
@@ -143,6 +145,67 @@ def test_matching_posts_are_stored_once_and_the_others_skipped(watch, caplog):
     state = CollectorState.objects.get(name=bluesky.STATE_NAME)
     assert state.state["cursor"] == max(t for t, _ in recorded())
     assert state.last_success_at is not None and state.last_error == ""
+
+
+BRAND_DID = "did:plc:brandlisted000000000000"
+ANNOUNCED_DID = "did:plc:brandannounced0000000000"
+OTHER_DID = "did:plc:someoneelse0000000000000"
+
+
+def reply_frame(n, text, parent_did=None):
+    record = {"text": text, "createdAt": "2025-11-30T09:00:00.000Z", "langs": ["fr"]}
+    if parent_did:
+        uri = f"at://{parent_did}/app.bsky.feed.post/3parent{n}"
+        record["reply"] = {"parent": {"uri": uri}, "root": {"uri": uri}}
+    frame = {
+        "did": "did:plc:author00000000000000000",
+        "time_us": 1764493300000000 + n,
+        "kind": "commit",
+        "commit": {
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": f"3reply{n}",
+            "record": record,
+        },
+    }
+    return frame["time_us"], json.dumps(frame)
+
+
+def test_a_reply_to_a_brand_account_is_marked(watch, watch_editor):
+    from incidents.listening import actions
+
+    # The watch lists one account by its DID; the other by its handle, which an identity
+    # frame of the stream ties to its DID.
+    actions.watch_update(
+        watch=watch, actor=watch_editor, handles=[*watch.handles, BRAND_DID, "lumiere.example"]
+    )
+    identity = {
+        "did": ANNOUNCED_DID,
+        "time_us": 1764493299000000,
+        "kind": "identity",
+        "identity": {"did": ANNOUNCED_DID, "handle": "Lumiere.example"},
+    }
+    frames = [
+        (identity["time_us"], json.dumps(identity)),
+        reply_frame(1, "Maison Lumière, toujours rien reçu", BRAND_DID),
+        reply_frame(2, "Maison Lumière, vous répondez quand ?", ANNOUNCED_DID),
+        reply_frame(3, "D'accord avec toi, Maison Lumière exagère", OTHER_DID),
+        reply_frame(4, "Maison Lumière encore en retard"),
+    ]
+    with FakeJetstream() as server:
+        server.frames = frames
+        collect(server.url)
+
+    stored = {
+        m.external_id.rsplit("/", 1)[1]: (m.reply_to_brand, m.in_reply_to)
+        for m in Mention.objects.all()
+    }
+    assert stored == {
+        "3reply1": (True, f"at://{BRAND_DID}/app.bsky.feed.post/3parent1"),
+        "3reply2": (True, f"at://{ANNOUNCED_DID}/app.bsky.feed.post/3parent2"),
+        "3reply3": (False, f"at://{OTHER_DID}/app.bsky.feed.post/3parent3"),
+        "3reply4": (False, ""),
+    }
 
 
 def test_a_dropped_connection_resumes_from_the_cursor_without_gap_or_duplicate(watch, caplog):

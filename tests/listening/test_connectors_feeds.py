@@ -142,6 +142,7 @@ def test_matching_entries_are_stored_then_a_304_costs_nothing(watch, server):
     assert mention.posted_at == datetime(2026, 11, 30, 8, 15, tzinfo=UTC)  # +01:00 kept
     assert mention.url == "https://news.example/rappel"
     assert mention.author_handle == "Rédaction Éco"
+    assert (mention.in_reply_to, mention.reply_to_brand) == ("", False)  # feeds have no replies
     state = CollectorState.objects.get(name=f"feed:{server.base}/atom.xml")
     assert state.state == {"etag": '"v1"', "last_modified": "Mon, 30 Nov 2026 10:00:00 GMT"}
 

@@ -262,6 +262,51 @@ def test_a_spent_budget_is_waited_for_before_the_next_page(watch, instance, capl
     assert len(instance.tag_requests()) == 3  # no 429 was collected, nothing asked twice
 
 
+def test_a_reply_to_a_brand_account_is_marked_from_what_the_status_carries(
+    watch, watch_editor, instance
+):
+    from incidents.listening import actions
+
+    # The brand's account on this instance, named as the fediverse does.
+    actions.watch_update(
+        watch=watch, actor=watch_editor, handles=[*watch.handles, "@MaisonLumiere@fake.example"]
+    )
+    brand = {"id": "77", "acct": "maisonlumiere", "url": "https://fake.example/@maisonlumiere"}
+    other = {"id": "88", "acct": "paul@other.example", "url": "https://other.example/@paul"}
+    to_brand = instance.status(
+        "<p>#BoycottLumiere toujours pas remboursée</p>",
+        in_reply_to_id="500",
+        in_reply_to_account_id="77",
+        mentions=[other, brand],
+    )
+    to_other = instance.status(
+        "<p>#BoycottLumiere pareil pour moi</p>",
+        in_reply_to_id="501",
+        in_reply_to_account_id="88",
+        mentions=[other, brand],
+    )
+    # The reply's author took the brand's @name out: the status no longer says whose
+    # account 77 is, and nothing is asked of the instance for it.
+    unnamed = instance.status(
+        "<p>#BoycottLumiere sans la mention</p>", in_reply_to_id="502", in_reply_to_account_id="77"
+    )
+    plain = instance.status("<p>#BoycottLumiere tout court</p>")
+
+    collector(instance).run(once=True)
+
+    stored = {
+        m.external_id: (m.reply_to_brand, m.in_reply_to)
+        for m in Mention.objects.filter(platform="mastodon")
+    }
+    assert stored == {
+        to_brand["uri"]: (True, "500"),
+        to_other["uri"]: (False, "501"),
+        unnamed["uri"]: (False, "502"),
+        plain["uri"]: (False, ""),
+    }
+    assert len(instance.requests) == 2  # the instance document and one timeline page
+
+
 def test_search_uses_the_configured_token_and_its_own_cursor(watch, instance):
     found = instance.status("<p>Maison Lumière rappelle sa crème de nuit</p>", tag=None)
     instance.search_results.append(found)

@@ -11,10 +11,19 @@ We subscribe to `wantedCollections=app.bsky.feed.post` and keep, locally, the ne
 
 Identity frames (`kind: "identity"`) may carry the account's handle: it is remembered (a
 bounded table in memory) and used as the author's handle; otherwise the author is stored
-as its DID. `time_us` is the cursor: saved in `CollectorState` once the posts before it
-are stored, and on reconnect we ask for `cursor=<saved - REWIND_US>`, since Jetstream's
-`time_us` is not strictly increasing across its shards; what comes twice is dropped (same
-author and record key, in memory, then the unique constraint).
+as its DID.
+
+A reply's `in_reply_to` is its parent's AT URI; `reply_to_brand` says whether the parent's
+author (the DID in that URI) is a brand account of an active watch: the watch lists that
+DID among its handles (`did:plc:...`), or the stream announced, in an identity frame, that
+DID with a handle the watch lists. Handles are never resolved over the network, and
+identity frames are rare (a handle change, a migration): list the brand's DID in the
+watch for its replies to be recognised from the start.
+
+`time_us` is the cursor: saved in `CollectorState` once the posts before it are stored,
+and on reconnect we ask for `cursor=<saved - REWIND_US>`, since Jetstream's `time_us` is
+not strictly increasing across its shards; what comes twice is dropped (same author and
+record key, in memory, then the unique constraint).
 """
 
 import json
@@ -31,7 +40,7 @@ from websockets.sync.client import connect
 
 from ..choices import Source
 from ..ingest import MentionData
-from .common import Backoff, Stop, Watches, between_passes, load_state, matching, save_state, store
+from .common import Collector, between_passes, load_state, matching, save_state, store
 
 log = logging.getLogger("incidents.listening.connectors.bluesky")
 
@@ -52,6 +61,7 @@ NO_WATCH_RECHECK_SECONDS = 30
 # Record keys remembered to drop repeats across a reconnect, and handles learned.
 SEEN_KEYS = 100_000
 HANDLES = 100_000
+BRAND_DIDS = 1_000
 
 
 class _Bounded(OrderedDict):
@@ -83,9 +93,16 @@ def _language(langs) -> str:
     return ""
 
 
-def post_row(event: dict, handles=None) -> dict | None:
+def _authority(uri: str) -> str:
+    """The account part of an AT URI: "at://did:plc:abc/app.bsky.feed.post/3k" -> "did:plc:abc"."""
+    return uri[len("at://") :].split("/", 1)[0] if uri.startswith("at://") else ""
+
+
+def post_row(event: dict, handles=None, is_brand=None) -> dict | None:
     """A commit frame creating a post -> a dict in `ingest.parse`'s shape; None for any
-    other frame (likes, deletes, identity...). Raises ValueError on a malformed post frame."""
+    other frame (likes, deletes, identity...). `handles`: {DID: handle} known; `is_brand`:
+    DID -> whether it is a brand account (for `reply_to_brand`). Raises ValueError on a
+    malformed post frame."""
     commit = event.get("commit")
     if event.get("kind") != "commit" or not isinstance(commit, dict):
         return None
@@ -103,6 +120,7 @@ def post_row(event: dict, handles=None) -> dict | None:
         posted = posted[:-1] + "+00:00"
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
+    parent_uri = parent.get("uri") if isinstance(parent.get("uri"), str) else ""
     return {
         "platform": "bluesky",
         "id": f"at://{did}/{COLLECTION}/{rkey}",
@@ -114,38 +132,42 @@ def post_row(event: dict, handles=None) -> dict | None:
             "url": f"https://bsky.app/profile/{did}",
         },
         "language": _language(record.get("langs")),
-        "in_reply_to": parent.get("uri") if isinstance(parent.get("uri"), str) else "",
+        "in_reply_to": parent_uri,
+        "reply_to_brand": bool(parent_uri and is_brand and is_brand(_authority(parent_uri))),
     }
 
 
-class JetstreamCollector:
+class JetstreamCollector(Collector):
     """Reads Jetstream until stopped, reconnecting with backoff. `idle_exit` (seconds with
-    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests)."""
+    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests); the other
+    options (stop, watches, backoff) are `Collector`'s."""
+
+    label = "Jetstream"
+    backoff_base, backoff_cap = 1.0, 120.0
 
     def __init__(
         self,
         url: str | None = None,
         *,
-        stop: Stop | None = None,
-        watches: Watches | None = None,
-        backoff: Backoff | None = None,
         idle_exit: float | None = None,
         deadline: float | None = None,
         open_timeout: float = 10.0,
+        **options,
     ):
+        super().__init__(**options)
         self.url = url or settings.LISTENING_JETSTREAM_URL
-        self.stop = stop or Stop()
-        self.watches = watches or Watches()
-        self.backoff = backoff or Backoff(base=1.0, cap=120.0)
         self.idle_exit, self.deadline, self.open_timeout = idle_exit, deadline, open_timeout
         self.cursor: int | None = load_state(STATE_NAME).get("cursor")
         self.saved_cursor = self.cursor
         self.seen = _Bounded(SEEN_KEYS)
         self.handles = _Bounded(HANDLES)
+        # The DIDs an identity frame named with a brand's handle, apart from `handles` so
+        # that the stream's other identities never push them out.
+        self.brand_dids = _Bounded(BRAND_DIDS)
         self.pending: list[MentionData] = []
         self.pending_since = None
         self.cursor_saved_at = time.monotonic()
-        self.stored = self.garbage = 0
+        self.garbage = 0
 
     # The run loop -----------------------------------------------------------------------
 
@@ -233,7 +255,7 @@ class JetstreamCollector:
                 raise ValueError("no time_us")
             if event.get("kind") == "identity":
                 self._identity(event)
-            row = post_row(event, self.handles)
+            row = post_row(event, self.handles, self._is_brand)
         except (ValueError, TypeError, KeyError, RecursionError) as error:
             self.garbage += 1
             log.warning("Jetstream: frame skipped (%s): %r", error, str(raw)[:200])
@@ -256,7 +278,20 @@ class JetstreamCollector:
     def _identity(self, event: dict) -> None:
         identity = event.get("identity")
         if isinstance(identity, dict) and isinstance(identity.get("handle"), str):
-            self.handles.put(event["did"], identity["handle"][:200])
+            did, handle = event["did"], identity["handle"][:200]
+            self.handles.put(did, handle)
+            if self.watches.is_brand(handle):
+                self.brand_dids.put(did, handle)
+            else:  # the handle moved away from this DID
+                self.brand_dids.pop(did, None)
+
+    def _is_brand(self, did: str) -> bool:
+        """Whether the account `did` is a brand's: a watch lists the DID, or the handle the
+        stream announced for it (still a watch's, checked against the current watches)."""
+        return any(
+            self.watches.is_brand(name)
+            for name in (did, self.brand_dids.get(did), self.handles.get(did))
+        )
 
     def _state(self) -> dict:
         return {"cursor": self.cursor} if self.cursor else {}

@@ -1,6 +1,7 @@
 """What every collector shares: stopping cleanly on SIGTERM, backing off with jitter, the
 active watches' matcher (reloaded now and then), turning a post into `MentionData` that
-matches a watch, storing batches, and the cursor kept in `CollectorState`.
+matches a watch, storing batches, the cursor kept in `CollectorState`, and the loop of the
+polling collectors (`PollingCollector`: Mastodon, feeds).
 
 A collector's loop: read posts from the platform, keep those matching an active watch,
 store them with `actions.mentions_ingest` (idempotent by platform and id), and only then
@@ -15,11 +16,12 @@ import threading
 import time
 from html.parser import HTMLParser
 
-from django.db import close_old_connections, connections
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
 
 from .. import actions, language
 from ..ingest import MentionData, RowError, parse
-from ..matching import Matcher
+from ..matching import Matcher, clean_terms, fold
 from ..models import CollectorState, Watch
 
 log = logging.getLogger("incidents.listening.connectors")
@@ -73,13 +75,16 @@ class Backoff:
 
 
 class Watches:
-    """The active watches' `Matcher`, rebuilt from the database every `reload_seconds`."""
+    """The active watches' `Matcher`, rebuilt from the database every `reload_seconds`,
+    with their hashtags (without `#`) and `handles`: the brand accounts of every active
+    watch, folded, without `@` (a handle, a fediverse `user@host`, or a Bluesky DID)."""
 
     def __init__(self, reload_seconds: float = WATCH_RELOAD_SECONDS, clock=time.monotonic):
         self.reload_seconds, self.clock = reload_seconds, clock
         self._loaded_at = None
         self.matcher = Matcher([])
         self.hashtags: list[str] = []
+        self.handles: frozenset[str] = frozenset()
         self.count = 0
 
     def refresh(self, *, force: bool = False) -> Matcher:
@@ -88,9 +93,17 @@ class Watches:
             watches = list(Watch.objects.filter(is_active=True))
             self.matcher = Matcher(watches)
             self.hashtags = sorted({tag.lstrip("#") for w in watches for tag in w.hashtags})
+            self.handles = frozenset(
+                fold(handle) for w in watches for handle in clean_terms(w.handles, prefix="@")
+            )
             self.count = len(watches)
             self._loaded_at = now
         return self.matcher
+
+    def is_brand(self, account: str | None) -> bool:
+        """Whether `account` (a handle, `user@host` or DID; a leading `@` allowed) is the
+        brand account of an active watch, as of the last refresh."""
+        return bool(account and self.handles) and fold(account.lstrip("@")) in self.handles
 
 
 def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
@@ -121,6 +134,71 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
         text=data.text, platform=data.platform, language=data.language, author=data.author_handle
     )
     return data if hits else None
+
+
+class Collector:
+    """What every collector holds: its stop flag, the active watches, its backoff (from the
+    class's `backoff_base` and `backoff_cap`, in seconds, unless given) and how many
+    mentions it stored. `label` names it in the logs."""
+
+    label = ""
+    backoff_base, backoff_cap = 5.0, 600.0
+
+    def __init__(
+        self,
+        *,
+        stop: Stop | None = None,
+        watches: Watches | None = None,
+        backoff: Backoff | None = None,
+    ):
+        self.stop = stop or Stop()
+        self.watches = watches or Watches()
+        self.backoff = backoff or Backoff(base=self.backoff_base, cap=self.backoff_cap)
+        self.stored = 0
+
+
+class PollingCollector(Collector):
+    """A collector that polls its sources every `interval` seconds until stopped.
+
+    A subclass says which setting holds its interval and implements `poll()` (one pass over
+    its sources; returns how many failed, each failure already recorded in its
+    `CollectorState`). `failing(n)` says whether n failures of a pass call for the backoff
+    rather than the interval. `timeout`: seconds per HTTP request.
+    """
+
+    interval_setting = ""
+
+    def __init__(self, *, interval: float | None = None, timeout: float | None = None, **options):
+        super().__init__(**options)
+        self.interval = getattr(settings, self.interval_setting) if interval is None else interval
+        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
+
+    def poll(self) -> int:
+        raise NotImplementedError
+
+    def failing(self, failures: int) -> bool:
+        return bool(failures)
+
+    def run(self, *, once: bool = False) -> None:
+        """Pass after pass until stopped; `once`: one pass, a database error raised."""
+        while not self.stop.is_set():
+            try:
+                failures = self.poll()
+            except DatabaseError as error:
+                if once:
+                    raise
+                # Nothing moved past what is stored (each cursor is saved with its batch):
+                # the next pass asks again from the saved cursors.
+                log.error("%s: database error (%s); retrying later", self.label, error)
+                between_passes()
+                failures = 1
+            if once:
+                return
+            if self.failing(failures):
+                self.stop.wait(self.backoff.next())
+            else:
+                self.backoff.reset()
+                self.stop.wait(self.interval)
 
 
 def idle_until_stopped(stop: Stop, reason: str) -> None:

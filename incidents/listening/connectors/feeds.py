@@ -20,15 +20,12 @@ from urllib.parse import urlsplit
 
 import feedparser
 from django.conf import settings
-from django.db import DatabaseError
 
 from incidents.models import Platform
 
 from ..choices import Source
 from .common import (
-    Backoff,
-    Stop,
-    Watches,
+    PollingCollector,
     between_passes,
     html_to_text,
     load_state,
@@ -131,46 +128,20 @@ def entry_row(entry, feed: Feed) -> dict | None:
     }
 
 
-class FeedCollector:
-    """Fetches every configured feed every `interval` seconds until stopped."""
+class FeedCollector(PollingCollector):
+    """Fetches every configured feed every `interval` seconds until stopped (backing off
+    only when every feed failed)."""
 
-    def __init__(
-        self,
-        feeds: list[Feed] | None = None,
-        *,
-        stop: Stop | None = None,
-        watches: Watches | None = None,
-        interval: float | None = None,
-        backoff: Backoff | None = None,
-        timeout: float | None = None,
-    ):
+    label = "Feeds"
+    interval_setting = "LISTENING_FEEDS_INTERVAL"
+    backoff_base, backoff_cap = 30.0, 3600.0
+
+    def __init__(self, feeds: list[Feed] | None = None, **options):
+        super().__init__(**options)
         self.feeds = feeds_from(settings.LISTENING_FEEDS) if feeds is None else feeds
-        self.stop = stop or Stop()
-        self.watches = watches or Watches()
-        self.interval = settings.LISTENING_FEEDS_INTERVAL if interval is None else interval
-        self.backoff = backoff or Backoff(base=30.0, cap=3600.0)
-        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
-        self.stored = 0
 
-    def run(self, *, once: bool = False) -> None:
-        while not self.stop.is_set():
-            try:
-                failures = self.poll()
-            except DatabaseError as error:
-                if once:
-                    raise
-                # Nothing moved past what is stored (each cursor is saved with its batch):
-                # the next pass asks again from the saved cursors.
-                log.error("Feeds: database error (%s); retrying later", error)
-                between_passes()
-                failures = 1
-            if once:
-                return
-            if failures >= len(self.feeds) and failures:
-                self.stop.wait(self.backoff.next())  # all down: probably our network
-            else:
-                self.backoff.reset()
-                self.stop.wait(self.interval)
+    def failing(self, failures: int) -> bool:
+        return bool(failures) and failures >= len(self.feeds)  # all down: probably our network
 
     def poll(self) -> int:
         """One pass over the feeds; returns how many failed (each recorded in its state)."""

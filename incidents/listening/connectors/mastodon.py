@@ -10,6 +10,11 @@ first time a timeline is seen, only its newest page is read (no deep backfill).
 
 The mention's id is the status's `uri` (its ActivityPub id, the same on every instance),
 so a status seen on two instances is stored once; the cursors are the instance's own ids.
+A reply's `in_reply_to` is the instance's id of its parent (`in_reply_to_id`: the parent's
+URI is not in the status); `reply_to_brand` says whether the parent's author
+(`in_reply_to_account_id`) is a brand account of an active watch, named by the accounts the
+status carries (its author, its `mentions`, which a reply includes unless its author
+removed the @name): nothing is asked of the instance for it.
 On a 429 the collector waits until the instance's `X-RateLimit-Reset` (at most
 MAX_RATE_WAIT) and asks again; other errors are logged, recorded and retried later.
 """
@@ -21,14 +26,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError
 from mastodon import Mastodon, MastodonError, MastodonRatelimitError
 
 from ..choices import Source
 from .common import (
     Backoff,
-    Stop,
-    Watches,
+    PollingCollector,
     between_passes,
     html_to_text,
     load_state,
@@ -87,14 +90,34 @@ def _count(value) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def status_row(status, host: str) -> dict | None:
-    """A Mastodon status -> a dict in `ingest.parse`'s shape (None for a boost)."""
+def _acct(account, host: str) -> str:
+    """An account (a status's author or one it mentions) as the fediverse names it,
+    `user@host`, whichever instance it is seen from."""
+    acct = str(account.get("acct") or "")
+    if acct and "@" not in acct:  # a local account: Mastodon gives only its username
+        acct = f"{acct}@{urlsplit(str(account.get('url') or '')).hostname or host}"
+    return acct
+
+
+def _reply_to_brand(status, host: str, is_brand) -> bool:
+    parent = status.get("in_reply_to_account_id")
+    if not (parent and is_brand):
+        return False
+    known = [status.get("account") or {}, *(status.get("mentions") or [])]
+    return any(
+        str(account.get("id")) == str(parent) and is_brand(_acct(account, host))
+        for account in known
+        if hasattr(account, "get")
+    )
+
+
+def status_row(status, host: str, is_brand=None) -> dict | None:
+    """A Mastodon status -> a dict in `ingest.parse`'s shape (None for a boost).
+    `is_brand`: `user@host` -> whether it is a brand account (for `reply_to_brand`)."""
     if status.get("reblog"):
         return None
     account = status.get("account") or {}
-    acct = str(account.get("acct") or "")
-    if acct and "@" not in acct:  # a local account: name it as the fediverse does
-        acct = f"{acct}@{urlsplit(str(account.get('url') or '')).hostname or host}"
+    acct = _acct(account, host)
     text = html_to_text(status.get("content") or "")
     if status.get("spoiler_text"):
         text = f"{status['spoiler_text']}\n{text}"
@@ -118,52 +141,24 @@ def status_row(status, host: str) -> dict | None:
         "reposts": _count(status.get("reblogs_count")),
         "replies": _count(status.get("replies_count")),
         "in_reply_to": str(status.get("in_reply_to_id") or ""),
+        "reply_to_brand": _reply_to_brand(status, host, is_brand),
     }
 
 
-class MastodonCollector:
-    """Polls every configured instance every `interval` seconds until stopped."""
+class MastodonCollector(PollingCollector):
+    """Polls every configured instance every `interval` seconds until stopped (any failing
+    timeline backs the next pass off)."""
 
-    def __init__(
-        self,
-        instances: list[Instance] | None = None,
-        *,
-        stop: Stop | None = None,
-        watches: Watches | None = None,
-        interval: float | None = None,
-        backoff: Backoff | None = None,
-        timeout: float | None = None,
-    ):
+    label = "Mastodon"
+    interval_setting = "LISTENING_MASTODON_INTERVAL"
+    backoff_base, backoff_cap = 5.0, 600.0
+
+    def __init__(self, instances: list[Instance] | None = None, **options):
+        super().__init__(**options)
         self.instances = (
             instances_from(settings.LISTENING_MASTODON) if instances is None else instances
         )
-        self.stop = stop or Stop()
-        self.watches = watches or Watches()
-        self.interval = settings.LISTENING_MASTODON_INTERVAL if interval is None else interval
-        self.backoff = backoff or Backoff(base=5.0, cap=600.0)
-        self.timeout = settings.LISTENING_HTTP_TIMEOUT if timeout is None else timeout
-        self.stored = 0
         self._clients = {}
-
-    def run(self, *, once: bool = False) -> None:
-        while not self.stop.is_set():
-            try:
-                failures = self.poll()
-            except DatabaseError as error:
-                if once:
-                    raise
-                # Nothing moved past what is stored (each cursor is saved with its batch):
-                # the next pass asks again from the saved cursors.
-                log.error("Mastodon: database error (%s); retrying later", error)
-                between_passes()
-                failures = 1
-            if once:
-                return
-            if failures:
-                self.stop.wait(self.backoff.next())
-            else:
-                self.backoff.reset()
-                self.stop.wait(self.interval)
 
     def poll(self) -> int:
         """One pass over every instance and timeline; returns how many timelines failed."""
@@ -237,7 +232,7 @@ class MastodonCollector:
             statuses = self._call(api, fetch, min_id)
             if not statuses:
                 return
-            rows = [status_row(s, instance.host) for s in statuses]
+            rows = [status_row(s, instance.host, self.watches.is_brand) for s in statuses]
             matcher = self.watches.matcher
             found = [matching(r, matcher, source=Source.MASTODON) for r in rows if r is not None]
             self.stored += store([data for data in found if data], source=Source.MASTODON)
