@@ -41,6 +41,8 @@ FIELDS = [
     ("author.url", gettext_lazy("Author profile"), False),
     ("author.followers", gettext_lazy("Author followers (reach)"), False),
     ("author.verified", gettext_lazy("Author verified"), False),
+    # The reply queue answers the brand's followers first: keep it when an export has it.
+    ("author.follows_brand", gettext_lazy("Author follows the brand (true/false)"), False),
     ("language", gettext_lazy("Language"), False),
     ("likes", gettext_lazy("Likes"), False),
     ("reposts", gettext_lazy("Reposts"), False),

@@ -71,8 +71,8 @@ def test_our_own_ndjson_and_json_formats_are_recognised(importer, browser_client
     client = browser_client.as_user(importer)
     line = (
         '{"platform": "bluesky", "id": "b1", "text": "Bonjour", '
-        '"posted_at": "2026-11-30T09:00:00Z", "author": {"handle": "a.bsky.social"}, '
-        '"in_reply_to": "b0", "reply_to_brand": true}'
+        '"posted_at": "2026-11-30T09:00:00Z", "author": {"handle": "a.bsky.social", '
+        '"follows_brand": true}, "in_reply_to": "b0", "reply_to_brand": true}'
     )
     for content, fmt in ((line + "\n{broken\n", "ndjson"), (f"[{line}]", "json")):
         response = upload(client, content.encode(), name="x.txt")
@@ -81,6 +81,7 @@ def test_our_own_ndjson_and_json_formats_are_recognised(importer, browser_client
         row = conversion.rows[0][1]
         assert row.author_handle == "a.bsky.social"
         assert (row.in_reply_to, row.reply_to_brand) == ("b0", True)
+        assert row.author_follows_brand is True
     assert [e.line for e in conversion.errors] == []
 
 
