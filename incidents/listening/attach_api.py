@@ -1,4 +1,5 @@
-"""Attach mentions to an incident and detach them, through the API (attach.py decides).
+"""Attach mentions to an incident and detach them, through the API (the actions
+mentions_attach and mention_detach decide).
 
     POST   /api/incidents/{id}/mentions/               {"mentions": [ids]} -> {"attached": [ids]}
     DELETE /api/incidents/{id}/mentions/{mention_id}/  -> 204 (404 when not attached to it)
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
 
-from . import api, attach
+from . import actions, api
 from .models import Mention
 
 
@@ -22,7 +23,7 @@ class AttachSerializer(serializers.Serializer):
     mentions = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
-        max_length=attach.MAX_ATTACH,
+        max_length=actions.MAX_ATTACH,
     )
 
 
@@ -41,7 +42,7 @@ class IncidentMentionsView(api.IncidentMentionListView):
         incident = visible_incident(request, pk)
         serializer = AttachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attached = attach.mentions_attach(
+        attached = actions.mentions_attach(
             mention_ids=serializer.validated_data["mentions"], incident=incident, actor=request.user
         )
         return Response({"attached": attached})
@@ -53,5 +54,5 @@ class IncidentMentionDetailView(APIView):
         """Detach a mention from the incident (its cell except observers)."""
         incident = visible_incident(request, pk)
         mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
-        attach.mention_detach(mention=mention, incident=incident, actor=request.user)
+        actions.mention_detach(mention=mention, incident=incident, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
 """The listening pages: the Listening page (watches and their sparklines, open signals, the
 mention stream, a watch's week), the room's mentions panel, and the browser import. Thin:
-reads through selectors, writes through actions (actions.mentions_ingest, attach.py).
+reads through selectors, writes through actions.py.
 
 Every panel is one template fed by one context function, rendered in the page and again
 alone when the panel refreshes itself (live updates, htmx), with a constant number of
@@ -30,7 +30,7 @@ from incidents.models import OPEN_STATUSES, Incident, Membership
 from incidents.shortcuts import incident_or_404
 from incidents.text import TITLE_MAX
 
-from . import actions, attach, charts, detection, importing, rules, selectors
+from . import actions, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import MappingForm, StreamFilters, UploadForm
 from .models import Mention, Signal
@@ -199,7 +199,7 @@ def mention_attach(request, pk):
     except ValueError:
         raise Http404() from None
     try:
-        attached = attach.mention_attach(mention=mention, incident=incident, actor=request.user)
+        attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(back)
@@ -272,7 +272,7 @@ def mention_detach(request, pk, mention_pk):
         request,
         incident,
         _("Mention detached."),
-        attach.mention_detach,
+        actions.mention_detach,
         mention=mention,
         incident=incident,
     )
