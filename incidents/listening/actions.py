@@ -220,11 +220,24 @@ def _describe(mention: Mention) -> dict:
     }
 
 
+@dataclass
+class AttachResult:
+    """What `mentions_attach` did, as lists of mention ids: `attached` (newly attached, in
+    one timeline entry), `already` (attached to this incident before: nothing to do) and
+    `elsewhere` (attached to another incident: left there, never moved)."""
+
+    attached: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+    elsewhere: list[int] = field(default_factory=list)
+
+
 @transaction.atomic
-def mentions_attach(*, mention_ids, incident: Incident, actor) -> list[int]:
-    """Attach the mentions `mention_ids` (at most MAX_ATTACH) to `incident`; returns the ids
-    newly attached ([] if all were already: no entry then). Raises NotAllowed (see the
-    section), InvalidInput for an unknown id or a mention attached to another incident."""
+def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
+    """Attach the mentions `mention_ids` (at most MAX_ATTACH) to `incident`, in one timeline
+    entry (none when nothing was attached). Mentions already attached to another incident
+    are left there and reported in `elsewhere` (as a declaration from a signal leaves them):
+    the rest of the batch is attached. Raises NotAllowed (see the section), InvalidInput for
+    no id, more than MAX_ATTACH or an unknown id (nothing written)."""
     ids = sorted({int(pk) for pk in mention_ids})
     if not ids:
         raise InvalidInput(_("Choose at least one mention."))
@@ -237,24 +250,35 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> list[int]:
     mentions = list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("-posted_at"))
     if len(mentions) != len(ids):
         raise InvalidInput(_("Some of these mentions do not exist."))
-    if any(m.incident_id not in (None, incident.pk) for m in mentions):
-        raise InvalidInput(_("A mention is already attached to another incident."))
-    fresh = [m for m in mentions if m.incident_id is None]
+    result = AttachResult()
+    fresh = []
+    for mention in mentions:
+        if mention.incident_id is None:
+            fresh.append(mention)
+            result.attached.append(mention.pk)
+        elif mention.incident_id == incident.pk:
+            result.already.append(mention.pk)
+        else:
+            result.elsewhere.append(mention.pk)
     if not fresh:
-        return []
-    Mention.objects.filter(pk__in=[m.pk for m in fresh]).update(incident=incident)
+        return result
+    Mention.objects.filter(pk__in=result.attached).update(incident=incident)
     timeline_record(
         incident,
         kind=EntryKind.MENTIONS_ATTACHED,
         actor=actor,
         data={"count": len(fresh), "mentions": [_describe(m) for m in fresh[:MAX_NAMED]]},
     )
-    return [m.pk for m in fresh]
+    return result
 
 
 def mention_attach(*, mention: Mention, incident: Incident, actor) -> bool:
-    """Attach one mention; False when it already was."""
-    return bool(mentions_attach(mention_ids=[mention.pk], incident=incident, actor=actor))
+    """Attach one mention; False when it already was. InvalidInput when it is attached to
+    another incident (the one thing asked cannot be done)."""
+    result = mentions_attach(mention_ids=[mention.pk], incident=incident, actor=actor)
+    if result.elsewhere:
+        raise InvalidInput(_("This mention is already attached to another incident."))
+    return bool(result.attached)
 
 
 @transaction.atomic
