@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from incidents.listening import actions, attach, detection
+from incidents.listening import actions, detection
 from incidents.listening.choices import SignalKind, Source
 from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention, Signal, Watch
@@ -126,9 +126,9 @@ def load(users: dict, incident) -> int:
     _demo_signal(watch, spike_mentions, spike_at, incident, lead)
     if incident is not None:
         ids = list(spike_mentions.filter(incident=None).values_list("pk", flat=True))
-        for chunk in range(0, len(ids), attach.MAX_ATTACH):
-            attach.mentions_attach(
-                mention_ids=ids[chunk : chunk + attach.MAX_ATTACH], incident=incident, actor=lead
+        for chunk in range(0, len(ids), actions.MAX_ATTACH):
+            actions.mentions_attach(
+                mention_ids=ids[chunk : chunk + actions.MAX_ATTACH], incident=incident, actor=lead
             )
     return result.stored
 

@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from incidents import rules as incident_rules
 from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import Category, EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.models import Incident
 from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 
@@ -192,6 +194,107 @@ def _ingest_batch(batch, source, now, matcher, result) -> None:
     result.duplicates += len(unique) - len(fresh) + len(matched)
 
 
+# --- Attaching mentions to an incident, detaching them -------------------------------------
+# The writes behind the listening page's "Attach to incident…", the room's mentions panel
+# and /api/incidents/{id}/mentions/. Who may: the incident's cell except observers
+# (incidents.rules WRITE_TIMELINE, the rule of the timeline), and, to attach, only people
+# who may read listening data (a mention is brand data until it is attached). Each call is
+# one timeline entry, written under the incident's lock like every entry; a mention belongs
+# to one incident at most.
+
+# Mentions attached in one call (the API's list), and named in the timeline entry.
+MAX_ATTACH = 200
+MAX_NAMED = 20
+EXCERPT = 140
+
+
+def _describe(mention: Mention) -> dict:
+    return {
+        "id": mention.pk,
+        "platform": mention.platform,
+        "author": mention.author_handle,
+        "url": mention.url,
+        "posted_at": mention.posted_at.isoformat(),
+        "text": mention.text[:EXCERPT],
+        "sentiment": mention.sentiment,
+    }
+
+
+@dataclass
+class AttachResult:
+    """What `mentions_attach` did, as lists of mention ids: `attached` (newly attached, in
+    one timeline entry), `already` (attached to this incident before: nothing to do) and
+    `elsewhere` (attached to another incident: left there, never moved)."""
+
+    attached: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+    elsewhere: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
+    """Attach the mentions `mention_ids` (at most MAX_ATTACH) to `incident`, in one timeline
+    entry (none when nothing was attached). Mentions already attached to another incident
+    are left there and reported in `elsewhere` (as a declaration from a signal leaves them):
+    the rest of the batch is attached. Raises NotAllowed (see the section), InvalidInput for
+    no id, more than MAX_ATTACH or an unknown id (nothing written)."""
+    ids = sorted({int(pk) for pk in mention_ids})
+    if not ids:
+        raise InvalidInput(_("Choose at least one mention."))
+    if len(ids) > MAX_ATTACH:
+        raise InvalidInput(_("At most %(n)s mentions at a time.") % {"n": MAX_ATTACH})
+    if not rules.can_view_listening(actor):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+    incident = lock_incident(incident)
+    incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    mentions = list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("-posted_at"))
+    if len(mentions) != len(ids):
+        raise InvalidInput(_("Some of these mentions do not exist."))
+    result = AttachResult()
+    fresh = []
+    for mention in mentions:
+        if mention.incident_id is None:
+            fresh.append(mention)
+            result.attached.append(mention.pk)
+        elif mention.incident_id == incident.pk:
+            result.already.append(mention.pk)
+        else:
+            result.elsewhere.append(mention.pk)
+    if not fresh:
+        return result
+    Mention.objects.filter(pk__in=result.attached).update(incident=incident)
+    timeline_record(
+        incident,
+        kind=EntryKind.MENTIONS_ATTACHED,
+        actor=actor,
+        data={"count": len(fresh), "mentions": [_describe(m) for m in fresh[:MAX_NAMED]]},
+    )
+    return result
+
+
+def mention_attach(*, mention: Mention, incident: Incident, actor) -> bool:
+    """Attach one mention; False when it already was. InvalidInput when it is attached to
+    another incident (the one thing asked cannot be done)."""
+    result = mentions_attach(mention_ids=[mention.pk], incident=incident, actor=actor)
+    if result.elsewhere:
+        raise InvalidInput(_("This mention is already attached to another incident."))
+    return bool(result.attached)
+
+
+@transaction.atomic
+def mention_detach(*, mention: Mention, incident: Incident, actor) -> bool:
+    """Detach a mention from `incident` (the cell except observers); False when it was not
+    attached to it (nothing written)."""
+    incident = lock_incident(incident)
+    incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    mention = Mention.objects.select_for_update().get(pk=mention.pk)
+    if mention.incident_id != incident.pk:
+        return False
+    Mention.objects.filter(pk=mention.pk).update(incident=None)
+    timeline_record(incident, kind=EntryKind.MENTION_DETACHED, actor=actor, data=_describe(mention))
+    return True
+
+
 # --- Signals (written by detection.detect, declared by people) ----------------------------
 
 # What a signal's summary lists, and how many of the window's mentions it reads for it.
@@ -201,7 +304,7 @@ SUMMARY_SAMPLES = 5
 SUMMARY_READ = 500
 # Mentions a declaration attaches at most (the newest of the window); more stay listed on
 # the listening page and can be attached later.
-MAX_ATTACH = 10_000
+MAX_DECLARE_ATTACH = 10_000
 _WORD = re.compile(r"[#@]?\w[\w'\u2019-]{3,}", re.UNICODE)
 _STOPWORDS_TEXT = (
     "this that with have from they their there what when your about will would were "
@@ -341,7 +444,7 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     """Declare an incident from a signal (anyone allowed to read listening; they become its
     lead): pre-filled title (watch and kind), category (brand), severity (the signal's),
     platforms (of the window's mentions); the window's mentions (from the start of the
-    signal, at most MAX_ATTACH, the newest) attached; a timeline entry saying where it
+    signal, at most MAX_DECLARE_ATTACH, the newest) attached; a timeline entry saying where it
     started (platform, first mention, time of the spike, of the signal). Returns the
     incident. NotAllowed (403); Conflict (409) when the signal was already declared."""
     if not rules.can_view_listening(actor):
@@ -353,7 +456,9 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         )
     now = now or timezone.now()
     matches = _window_matches(signal, now + timedelta(minutes=1))
-    ids = list(matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_ATTACH])
+    ids = list(
+        matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_DECLARE_ATTACH]
+    )
     # Mentions already attached to another incident stay there.
     ids = list(
         Mention.objects.filter(id__in=ids, incident__isnull=True).values_list("id", flat=True)

@@ -1,6 +1,8 @@
-"""Attach mentions to an incident and detach them, through the API (attach.py decides).
+"""Attach mentions to an incident and detach them, through the API (the actions
+mentions_attach and mention_detach decide).
 
-    POST   /api/incidents/{id}/mentions/               {"mentions": [ids]} -> {"attached": [ids]}
+    POST   /api/incidents/{id}/mentions/               {"mentions": [ids]}
+           -> {"attached": [ids], "attached_elsewhere": [ids]}
     DELETE /api/incidents/{id}/mentions/{mention_id}/  -> 204 (404 when not attached to it)
 
 The GET of the incident's mentions stays in api.py (IncidentMentionListView).
@@ -14,7 +16,7 @@ from rest_framework.views import APIView
 
 from incidents.api.views import visible_incident
 
-from . import api, attach
+from . import actions, api
 from .models import Mention
 
 
@@ -22,7 +24,7 @@ class AttachSerializer(serializers.Serializer):
     mentions = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
-        max_length=attach.MAX_ATTACH,
+        max_length=actions.MAX_ATTACH,
     )
 
 
@@ -31,20 +33,24 @@ class IncidentMentionsView(api.IncidentMentionListView):
         request=AttachSerializer,
         responses=inline_serializer(
             "MentionsAttached",
-            {"attached": serializers.ListField(child=serializers.IntegerField())},
+            {
+                "attached": serializers.ListField(child=serializers.IntegerField()),
+                "attached_elsewhere": serializers.ListField(child=serializers.IntegerField()),
+            },
         ),
     )
     def post(self, request, pk):
         """Attach mentions to the incident (its cell except observers, who also need
-        `listening.view_mention`). Returns the ids newly attached; attaching one already
-        attached to this incident is a no-op, to another incident a 400."""
+        `listening.view_mention`), in one timeline entry. Returns the ids newly attached
+        and those left attached to another incident (never moved); one already attached to
+        this incident is in neither. 400 for an unknown id (nothing attached)."""
         incident = visible_incident(request, pk)
         serializer = AttachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attached = attach.mentions_attach(
+        result = actions.mentions_attach(
             mention_ids=serializer.validated_data["mentions"], incident=incident, actor=request.user
         )
-        return Response({"attached": attached})
+        return Response({"attached": result.attached, "attached_elsewhere": result.elsewhere})
 
 
 class IncidentMentionDetailView(APIView):
@@ -53,5 +59,5 @@ class IncidentMentionDetailView(APIView):
         """Detach a mention from the incident (its cell except observers)."""
         incident = visible_incident(request, pk)
         mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
-        attach.mention_detach(mention=mention, incident=incident, actor=request.user)
+        actions.mention_detach(mention=mention, incident=incident, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Platform
 
 from . import importing
+from .actions import MAX_ATTACH
 from .choices import Sentiment
 
 LANGUAGES = [("", _("Any language")), ("fr", _("French")), ("en", _("English")),
@@ -102,3 +103,38 @@ class MappingForm(forms.Form):
         for key in importing.FIELD_KEYS:
             initial["col_" + key.replace(".", "_")] = mapping.get(key, "")
         return initial
+
+
+class MentionIdsField(forms.Field):
+    """The ticked mentions' ids (checkboxes named alike): distinct, in the order sent."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            ids = [int(v) for v in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Unknown mentions were sent.")) from None
+        if any(not 0 < pk < 2**63 for pk in ids):
+            raise forms.ValidationError(_("Unknown mentions were sent."))
+        return list(dict.fromkeys(ids))
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError(_("Tick at least one mention."))
+        if len(value) > MAX_ATTACH:
+            message = _(
+                "%(n)s mentions are selected: at most %(max)s can be attached at a time. "
+                "Select fewer and attach the rest in another go."
+            )
+            raise forms.ValidationError(message % {"n": len(value), "max": MAX_ATTACH})
+
+
+class AttachSelectedForm(forms.Form):
+    """The stream's "Attach selected to incident…": the ticked mentions and the chosen
+    incident's id (who may attach there is the action's rule: actions.mentions_attach)."""
+
+    mentions = MentionIdsField()
+    incident = forms.IntegerField(
+        min_value=1, max_value=2**63 - 1, error_messages={"required": _("Choose an incident.")}
+    )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("listening/import/", views.import_page, name="listening-import"),
     path("listening/signals/<id:pk>/", views.signal_page, name="listening-signal"),
     path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
+    path("listening/mentions/attach/", views.mentions_attach, name="listening-attach-selected"),
     path("incidents/<id:pk>/mentions/", views.room_panel, name="incident-mentions"),
     path(
         "incidents/<id:pk>/mentions/<id:mention_pk>/detach/",

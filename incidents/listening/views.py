@@ -1,6 +1,6 @@
 """The listening pages: the Listening page (watches and their sparklines, open signals, the
 mention stream, a watch's week), the room's mentions panel, and the browser import. Thin:
-reads through selectors, writes through actions (actions.mentions_ingest, attach.py).
+reads through selectors, writes through actions.py.
 
 Every panel is one template fed by one context function, rendered in the page and again
 alone when the panel refreshes itself (live updates, htmx), with a constant number of
@@ -22,17 +22,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import permissions as incident_permissions
+from incidents import rules as incident_rules
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership
 from incidents.shortcuts import incident_or_404
 from incidents.text import TITLE_MAX
 
-from . import actions, attach, charts, detection, importing, rules, selectors
+from . import actions, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
-from .forms import MappingForm, StreamFilters, UploadForm
+from .forms import AttachSelectedForm, MappingForm, StreamFilters, UploadForm
 from .models import Mention, Signal
 
 STREAM_PAGE = 25
@@ -191,21 +193,117 @@ def mention_attach(request, pk):
     """The stream's "Attach to incident…": the chosen incident among the person's own."""
     _require_reader(request)
     mention = get_object_or_404(Mention, pk=pk)
-    back = request.POST.get("next") or reverse("listening")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("listening")
+    back = _back(request)
     try:
         incident = incident_or_404(request, int(request.POST.get("incident", "")))
     except ValueError:
         raise Http404() from None
     try:
-        attached = attach.mention_attach(mention=mention, incident=incident, actor=request.user)
+        attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(back)
     if attached:
         messages.success(request, _("Attached to “%(t)s”.") % {"t": incident.title})
     return redirect(back)
+
+
+def _back(request) -> str:
+    """The page to return to (`next`, a path on this site), else the Listening page."""
+    back = request.POST.get("next") or reverse("listening")
+    if not back.startswith("/") or back.startswith("//") or len(back) > 2000:
+        back = reverse("listening")
+    return back
+
+
+# Mentions the confirmation names, by group; the rest are counted.
+CONFIRM_LISTED = 50
+
+
+@login_required
+@require_POST
+def mentions_attach(request):
+    """The stream's "Attach selected to incident…" (AttachSelectedForm), in two steps.
+    Without `confirm`: a page naming the incident and what will happen to each selected
+    mention (attached, already attached to it, left on another incident), and a button that
+    sends the same selection with `confirm`. With it: actions.mentions_attach once (one
+    timeline entry), then back to `next` with how many were attached and which were left
+    on another incident. A refused selection (none, over MAX_ATTACH, unknown ids, an
+    incident the person may not attach to) is said on that page (422 or 403)."""
+    _require_reader(request)
+    back = _back(request)
+    form = AttachSelectedForm(request.POST)
+    context = {"form": form, "back": back}
+    if not form.is_valid():
+        return render(request, "listening/attach_selected.html", context, status=422)
+    incident = incident_or_404(request, form.cleaned_data["incident"])
+    ids = form.cleaned_data["mentions"]
+    if request.POST.get("confirm"):
+        try:
+            result = actions.mentions_attach(mention_ids=ids, incident=incident, actor=request.user)
+        except DomainError as error:
+            context.update(incident=incident, refused=error.message)
+            status = 422 if error.status_code == 400 else error.status_code
+            return render(request, "listening/attach_selected.html", context, status=status)
+        _report_attached(request, incident, result)
+        return redirect(back)
+    context["incident"] = incident
+    try:  # the action's own rule, checked now so that nobody confirms in vain
+        incident_rules.require(request.user, incident, incident_rules.WRITE_TIMELINE)
+    except DomainError as error:
+        context["refused"] = error.message
+        return render(request, "listening/attach_selected.html", context, status=403)
+    mentions = list(Mention.objects.filter(pk__in=ids).order_by("-posted_at", "-pk"))
+    if len(mentions) != len(ids):
+        context["refused"] = _("Some of these mentions do not exist.")
+        return render(request, "listening/attach_selected.html", context, status=422)
+    fresh = [m for m in mentions if m.incident_id is None]
+    already = [m for m in mentions if m.incident_id == incident.pk]
+    elsewhere = [m for m in mentions if m.incident_id not in (None, incident.pk)]
+    visible = selectors.visible_incident_ids(request.user, [m.incident_id for m in elsewhere])
+    titles = dict(
+        Incident.objects.filter(pk__in=visible).values_list("pk", "title")[:CONFIRM_LISTED]
+    )
+    for mention in elsewhere:
+        mention.elsewhere_title = titles.get(mention.incident_id, "")
+    context.update(
+        ids=[m.pk for m in mentions],
+        fresh=fresh[:CONFIRM_LISTED],
+        fresh_count=len(fresh),
+        fresh_not_listed=max(0, len(fresh) - CONFIRM_LISTED),
+        already_count=len(already),
+        elsewhere=elsewhere[:CONFIRM_LISTED],
+        elsewhere_count=len(elsewhere),
+        elsewhere_not_listed=max(0, len(elsewhere) - CONFIRM_LISTED),
+    )
+    return render(request, "listening/attach_selected.html", context)
+
+
+def _report_attached(request, incident, result) -> None:
+    n = len(result.attached)
+    if n:
+        message = ngettext(
+            "%(n)s mention attached to “%(t)s”.", "%(n)s mentions attached to “%(t)s”.", n
+        )
+        messages.success(request, message % {"n": n, "t": incident.title})
+    elif result.already and not result.elsewhere:
+        messages.info(
+            request, _("These mentions were already attached to “%(t)s”.") % {"t": incident.title}
+        )
+    if result.elsewhere:
+        handles = Mention.objects.filter(pk__in=result.elsewhere[:5]).values_list(
+            "author_handle", flat=True
+        )
+        message = ngettext(
+            "%(n)s mention was left where it was: already attached to another incident (%(who)s).",
+            "%(n)s mentions were left where they were: already attached to another incident "
+            "(%(who)s).",
+            len(result.elsewhere),
+        )
+        who = ", ".join(h or "?" for h in handles)
+        if len(result.elsewhere) > 5:
+            who += ", …"
+        messages.warning(request, message % {"n": len(result.elsewhere), "who": who})
 
 
 # The room's mentions panel
@@ -272,7 +370,7 @@ def mention_detach(request, pk, mention_pk):
         request,
         incident,
         _("Mention detached."),
-        attach.mention_detach,
+        actions.mention_detach,
         mention=mention,
         incident=incident,
     )

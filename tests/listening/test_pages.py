@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.errors import NotAllowed
-from incidents.listening import attach
+from incidents.listening import actions
 from incidents.listening.choices import Sentiment, Source
 from incidents.listening.models import Mention, MentionMatch, Signal
 from incidents.models import TimelineEntry
@@ -122,20 +122,20 @@ def listening_cell(incident, lead, drafter, observer, outsider):
 def test_drafters_attach_observers_and_outsiders_cannot(incident, listening_cell, watch):
     mention = bulk_mentions(1, watch=watch)[0]
     with pytest.raises(NotAllowed):
-        attach.mention_attach(mention=mention, incident=incident, actor=listening_cell["observer"])
+        actions.mention_attach(mention=mention, incident=incident, actor=listening_cell["observer"])
     with pytest.raises(NotAllowed):
-        attach.mention_attach(mention=mention, incident=incident, actor=listening_cell["outsider"])
-    assert attach.mention_attach(
+        actions.mention_attach(mention=mention, incident=incident, actor=listening_cell["outsider"])
+    assert actions.mention_attach(
         mention=mention, incident=incident, actor=listening_cell["drafter"]
     )
-    assert not attach.mention_attach(
+    assert not actions.mention_attach(
         mention=mention, incident=incident, actor=listening_cell["drafter"]
     )
     entries = TimelineEntry.objects.filter(incident=incident, kind="mentions_attached")
     assert entries.count() == 1 and entries.get().data["count"] == 1
     with pytest.raises(NotAllowed):
-        attach.mention_detach(mention=mention, incident=incident, actor=listening_cell["observer"])
-    assert attach.mention_detach(mention=mention, incident=incident, actor=listening_cell["lead"])
+        actions.mention_detach(mention=mention, incident=incident, actor=listening_cell["observer"])
+    assert actions.mention_detach(mention=mention, incident=incident, actor=listening_cell["lead"])
     assert TimelineEntry.objects.filter(incident=incident, kind="mention_detached").count() == 1
     mention.refresh_from_db()
     assert mention.incident is None
