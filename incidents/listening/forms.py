@@ -161,12 +161,14 @@ class WatchForm(forms.Form):
         ),
     )
     hashtags = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
         label=_("Hashtags"),
         required=False,
         max_length=MAX_LINES_CHARS,
         help_text=_("One per line, with or without #."),
     )
     handles = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
         label=_("The brand's handles"),
         required=False,
         max_length=MAX_LINES_CHARS,
@@ -175,6 +177,7 @@ class WatchForm(forms.Form):
         ),
     )
     exclusions = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
         label=_("Exclusions"),
         required=False,
         max_length=MAX_LINES_CHARS,

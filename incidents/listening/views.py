@@ -220,7 +220,8 @@ def _require_editor(request) -> None:
 
 def _watch_saved(request, watch, message):
     messages.success(request, message % {"name": watch.name})
-    return redirect(f"{reverse('listening')}?chart={watch.pk}#watch-{watch.pk}")
+    # The watch highlighted with its chart; no #anchor, which would scroll the message away.
+    return redirect(f"{reverse('listening')}?chart={watch.pk}")
 
 
 @login_required

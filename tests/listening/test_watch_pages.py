@@ -91,7 +91,7 @@ def test_a_watch_editor_sets_up_a_watch_from_the_listening_page(
 
     watch = Watch.objects.get(name="Rappel Lumière")
     assert response.status_code == 302
-    assert response["Location"] == f"/listening/?chart={watch.pk}#watch-{watch.pk}"
+    assert response["Location"] == f"/listening/?chart={watch.pk}"
     assert watch.keywords == ["rappel lumière", "lumiere recall"]
     assert watch.hashtags == ["RappelLumiere"] and watch.handles == ["maisonlumiere.bsky.social"]
     assert watch.languages == ["fr", "en", "de", "es"]
