@@ -237,9 +237,10 @@ def watch_new(request):
         except DomainError as error:
             form.add_action_error(error)
         else:
-            return _watch_saved(
-                request, watch, _("Watch “%(name)s” created: it collects from now on.")
-            )
+            message = _("Watch “%(name)s” created: it collects from now on.")
+            if not watch.is_active:
+                message = _("Watch “%(name)s” saved.")  # created stopped: it collects nothing
+            return _watch_saved(request, watch, message)
     status = 422 if form.is_bound else 200
     return render(
         request, "listening/watch_form.html", {"form": form, "watch": None}, status=status
@@ -254,7 +255,7 @@ def watch_edit(request, pk):
     the fields it changes (there is no merge nor warning). Unticking "Active" stops the
     watch (no delete: watches are never deleted)."""
     _require_editor(request)
-    watch = get_object_or_404(Watch, pk=pk)
+    watch = get_object_or_404(Watch.objects.prefetch_related("subscribers"), pk=pk)
     was_active = watch.is_active
     form = WatchForm(request.POST or None, watch=watch)
     if request.method == "POST" and form.is_valid():
