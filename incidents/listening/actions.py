@@ -11,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -79,12 +80,15 @@ def _invalid(field: str, message: str) -> InvalidInput:
 
 
 def _label(name: str) -> str:
+    """The field's name as people read it ("keywords and phrases"), capitalised when it
+    starts the message."""
     return str(Watch._meta.get_field(name).verbose_name)
 
 
 def _terms(values, name) -> list[str]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
-        raise _invalid(name, _("%(field)s must be a list of texts.") % {"field": _label(name)})
+        message = _("%(field)s must be a list of texts.") % {"field": capfirst(_label(name))}
+        raise _invalid(name, message)
     terms = clean_terms(values, prefix=TERM_LISTS[name])
     if len(terms) > MAX_TERMS:
         message = _("At most %(n)s %(field)s.") % {"n": MAX_TERMS, "field": _label(name)}
@@ -149,12 +153,13 @@ def _alert_rule(name, value):
     low, high = ALERT_RULES[name]
     kind = float if isinstance(low, float) else int
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise _invalid(name, _("%(field)s must be a number.") % {"field": _label(name)})
+        raise _invalid(name, _("%(field)s must be a number.") % {"field": capfirst(_label(name))})
     if not low <= value <= high or (kind is int and value != int(value)):
         message = _("%(field)s must be a whole number from %(low)s to %(high)s.")
         if kind is float:
             message = _("%(field)s must be a number from %(low)s to %(high)s.")
-        raise _invalid(name, message % {"field": _label(name), "low": low, "high": high})
+        values = {"field": capfirst(_label(name)), "low": low, "high": high}
+        raise _invalid(name, message % values)
     return kind(value)
 
 
