@@ -69,7 +69,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l fr --no-obsolete --add-location=file --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
 
 demo: install

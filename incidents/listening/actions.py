@@ -6,10 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -18,9 +20,10 @@ from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import Category, EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
-from incidents.models import Incident
+from incidents.models import Incident, Platform
 from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
+from incidents.people import display_name
 
 from . import events, language, rules, sentiment
 from .choices import Sentiment, SignalStatus
@@ -42,6 +45,13 @@ from .models import (
 BATCH = 1000
 
 TERM_LISTS = {"keywords": "", "exclusions": "", "hashtags": "#", "handles": "@"}
+# The alert rules' accepted ranges (inclusive): the page's inputs show the same bounds.
+ALERT_RULES = {
+    "volume_deviations": (1.0, 100.0),
+    "volume_min_count": (1, 1_000_000),
+    "tone_shift_points": (1, 100),
+    "tone_min_scored": (1, 1_000_000),
+}
 WATCH_FIELDS = {
     "name",
     "brand",
@@ -49,11 +59,12 @@ WATCH_FIELDS = {
     "languages",
     "platforms",
     "is_active",
-    "volume_deviations",
-    "volume_min_count",
-    "tone_shift_points",
-    "tone_min_scored",
+    *ALERT_RULES,
+    "subscribers",
 }
+MAX_LANGUAGES = 50
+MAX_SUBSCRIBERS = 100
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass
@@ -63,22 +74,102 @@ class IngestResult:
     ids: list[int] = field(default_factory=list)
 
 
+def _invalid(field: str, message: str) -> InvalidInput:
+    """A refused value of one field: `errors` names it, as the API's field errors do, so
+    the page shows the message beside the field (docs/api.md, "Errors")."""
+    return InvalidInput(message, errors={field: [message]})
+
+
+def _label(name: str) -> str:
+    """The field's name as people read it ("keywords and phrases"), capitalised when it
+    starts the message."""
+    return str(Watch._meta.get_field(name).verbose_name)
+
+
 def _terms(values, name) -> list[str]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
-        raise InvalidInput(_("%(field)s must be a list of texts.") % {"field": name})
+        message = _("%(field)s must be a list of texts.") % {"field": capfirst(_label(name))}
+        raise _invalid(name, message)
     terms = clean_terms(values, prefix=TERM_LISTS[name])
     if len(terms) > MAX_TERMS:
-        raise InvalidInput(_("At most %(n)s %(field)s.") % {"n": MAX_TERMS, "field": name})
+        message = _("At most %(n)s %(field)s.") % {"n": MAX_TERMS, "field": _label(name)}
+        raise _invalid(name, message)
     long = [term for term in terms if len(term) > MAX_TERM]
     if long:
         message = _("“%(term)s…” is longer than %(n)s characters.")
-        raise InvalidInput(message % {"term": long[0][:30], "n": MAX_TERM})
+        raise _invalid(name, message % {"term": long[0][:30], "n": MAX_TERM})
     return terms
 
 
+def _languages(values) -> list[str]:
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise _invalid("languages", _("Languages must be a list of codes."))
+    codes = list(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
+    bad = [code for code in codes if not _LANGUAGE_CODE.fullmatch(code)]
+    if bad:
+        message = _("“%(code)s” is not a language code: use ISO 639-1 codes such as fr or en.")
+        raise _invalid("languages", message % {"code": bad[0][:30]})
+    if len(codes) > MAX_LANGUAGES:
+        raise _invalid("languages", _("At most %(n)s languages.") % {"n": MAX_LANGUAGES})
+    return codes
+
+
+def _platforms(values) -> list[str]:
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise _invalid("platforms", _("Platforms must be a list of names."))
+    bad = [value for value in values if value not in Platform.values]
+    if bad:
+        message = _("Unknown platform “%(p)s”: one of %(known)s.")
+        raise _invalid("platforms", message % {"p": bad[0][:30], "known": ", ".join(Platform)})
+    return list(dict.fromkeys(values))
+
+
+def _subscribers(values) -> list:
+    """The people to alert (users or their ids), each one who may read listening data
+    (rules.listening_readers): an alert links to pages only they can open."""
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise _invalid("subscribers", _("The alerted people must be a list of people."))
+    ids = list(dict.fromkeys(getattr(value, "pk", value) for value in values))
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise _invalid("subscribers", _("The alerted people must be a list of people."))
+    if len(ids) > MAX_SUBSCRIBERS:
+        message = _("At most %(n)s alerted people.") % {"n": MAX_SUBSCRIBERS}
+        raise _invalid("subscribers", message)
+    readers = {user.pk: user for user in rules.listening_readers().filter(pk__in=ids)}
+    refused = [i for i in ids if i not in readers]
+    if refused:
+        user = get_user_model().objects.filter(pk=refused[0]).first()
+        if user is None:
+            message = _("There is no person with the id %(id)s.") % {"id": refused[0]}
+        else:
+            message = _(
+                "%(name)s may not read listening data, so cannot be alerted: give them access "
+                "first (listening.view_mention), or leave them out."
+            ) % {"name": display_name(user)}
+        raise _invalid("subscribers", message)
+    return [readers[i] for i in ids]
+
+
+def _alert_rule(name, value):
+    low, high = ALERT_RULES[name]
+    kind = float if isinstance(low, float) else int
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise _invalid(name, _("%(field)s must be a number.") % {"field": capfirst(_label(name))})
+    if not low <= value <= high or (kind is int and value != int(value)):
+        message = _("%(field)s must be a whole number from %(low)s to %(high)s.")
+        if kind is float:
+            message = _("%(field)s must be a number from %(low)s to %(high)s.")
+        values = {"field": capfirst(_label(name)), "low": low, "high": high}
+        raise _invalid(name, message % values)
+    return kind(value)
+
+
 def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
-    """The watch fields in `values` as stored (term lists stripped and deduplicated), or
-    InvalidInput. The rule of the API, the admin form and the actions."""
+    """The watch fields in `values` as stored (term lists stripped and deduplicated,
+    language codes lower case, `subscribers` as users), or InvalidInput whose `errors`
+    names the refused field ({field: [message]}). The rule of the API, the admin form, the
+    watch page and the actions; only the fields given are checked and returned (the
+    others stay as they are)."""
     unknown = set(values) - WATCH_FIELDS
     if unknown:
         raise InvalidInput(_("Unknown fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
@@ -88,7 +179,16 @@ def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
             cleaned[name] = _terms(cleaned[name], name)
     final = {name: cleaned.get(name, getattr(watch, name, [])) for name in TERM_LISTS}
     if not (final["keywords"] or final["hashtags"] or final["handles"]):
-        raise InvalidInput(_("A watch needs at least one keyword, hashtag or handle."))
+        raise _invalid("keywords", _("A watch needs at least one keyword, hashtag or handle."))
+    if "languages" in cleaned:
+        cleaned["languages"] = _languages(cleaned["languages"])
+    if "platforms" in cleaned:
+        cleaned["platforms"] = _platforms(cleaned["platforms"])
+    for name in ALERT_RULES:
+        if name in cleaned:
+            cleaned[name] = _alert_rule(name, cleaned[name])
+    if "subscribers" in cleaned:
+        cleaned["subscribers"] = _subscribers(cleaned["subscribers"])
     return cleaned
 
 
@@ -98,29 +198,44 @@ def _validate(watch: Watch) -> None:
         watch.full_clean(exclude=["created_by", "subscribers", "created_at", "updated_at"])
     except ValidationError as error:
         field, problems = next(iter(error.message_dict.items()))
-        message = problems[0] if field == NON_FIELD_ERRORS else f"{field}: {problems[0]}"
-        raise InvalidInput(message) from None
+        if field == NON_FIELD_ERRORS:
+            raise InvalidInput(problems[0]) from None
+        raise InvalidInput(f"{field}: {problems[0]}", errors={field: [problems[0]]}) from None
 
 
+@transaction.atomic
 def watch_create(*, actor, now=None, **values) -> Watch:
-    """A new watch. Raises NotAllowed (rules.can_edit_watches) or InvalidInput."""
+    """A new watch from WATCH_FIELDS (`subscribers`: users or their ids, people who may
+    read listening data). Raises NotAllowed (rules.can_edit_watches) or InvalidInput
+    (clean_watch; its `errors` names the field)."""
     rules.require_edit_watches(actor)
     now = now or timezone.now()
-    watch = Watch(**clean_watch(values), created_by=actor, created_at=now, updated_at=now)
+    cleaned = clean_watch(values)
+    subscribers = cleaned.pop("subscribers", None)
+    watch = Watch(**cleaned, created_by=actor, created_at=now, updated_at=now)
     _validate(watch)
     watch.save()
+    if subscribers:
+        watch.subscribers.set(subscribers)
     return watch
 
 
+@transaction.atomic
 def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
-    """Change a watch's fields (deactivate with is_active=False: a watch that collected
-    mentions is never deleted)."""
+    """Change the given fields of a watch (the others stay as stored; `subscribers`, when
+    given, replaces the list). Deactivate with is_active=False: the watch stops collecting
+    and alerting; a watch that collected mentions is never deleted. Two people saving at
+    once: the last write wins, field by field. Raises NotAllowed or InvalidInput."""
     rules.require_edit_watches(actor)
-    for name, value in clean_watch(values, watch=watch).items():
+    cleaned = clean_watch(values, watch=watch)
+    subscribers = cleaned.pop("subscribers", None)
+    for name, value in cleaned.items():
         setattr(watch, name, value)
     _validate(watch)
     watch.updated_at = now or timezone.now()
-    watch.save()
+    watch.save(update_fields=[*cleaned, "updated_at"])
+    if subscribers is not None:
+        watch.subscribers.set(subscribers)
     return watch
 
 

@@ -1,6 +1,6 @@
 """Watches are edited in the admin (by people with `listening.change_watch`), through the
-same actions as the API: one term per line. Mentions are read-only: they are what people
-posted, as collected."""
+same actions as the API and the watch page: one term per line. Mentions are read-only:
+they are what people posted, as collected."""
 
 from django import forms
 from django.contrib import admin
@@ -12,21 +12,10 @@ from incidents.errors import DomainError
 
 from . import actions
 from .actions import TERM_LISTS, WATCH_FIELDS
+from .forms import LinesField
 from .models import CollectorState, ExpectedBurst, Mention, Signal, Watch
 
 LIST_FIELDS = [*TERM_LISTS, "languages", "platforms"]
-
-
-class LinesField(forms.CharField):
-    """A JSON list of texts edited as one item per line."""
-
-    widget = forms.Textarea(attrs={"rows": 4})
-
-    def prepare_value(self, value):
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
 class WatchForm(forms.ModelForm):
@@ -57,7 +46,8 @@ class WatchForm(forms.ModelForm):
         try:
             cleaned.update(actions.clean_watch(values))
         except DomainError as error:
-            raise ValidationError(error.message) from None
+            # Beside the refused field when the rule names it.
+            raise ValidationError(error.extra.get("errors") or error.message) from None
         return cleaned
 
 
@@ -83,8 +73,7 @@ class WatchAdmin(admin.ModelAdmin):
         obj.pk = watch.pk
 
     def save_related(self, request, form, formsets, change):
-        form.instance = Watch.objects.get(pk=form.instance.pk)
-        super().save_related(request, form, formsets, change)
+        pass  # the subscribers were saved by the action (save_model), the only related field
 
 
 @admin.register(Mention)

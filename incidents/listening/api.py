@@ -34,6 +34,13 @@ def _terms():
     )
 
 
+class SubscriberIdsField(serializers.ListField):
+    """The ids of a watch's subscribers (prefetch them when listing watches)."""
+
+    def to_representation(self, data):
+        return sorted(user.pk for user in data.all())
+
+
 class WatchSerializer(serializers.ModelSerializer):
     keywords = _terms()
     exclusions = _terms()
@@ -44,6 +51,13 @@ class WatchSerializer(serializers.ModelSerializer):
     )
     platforms = serializers.ListField(
         child=serializers.ChoiceField(choices=Platform.choices), required=False
+    )
+    subscribers = SubscriberIdsField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=actions.MAX_SUBSCRIBERS,
+        help_text="The people alerted of the watch's signals (user ids), each a listening "
+        "reader; given, it replaces the list.",
     )
 
     class Meta:
@@ -63,6 +77,7 @@ class WatchSerializer(serializers.ModelSerializer):
             "volume_min_count",
             "tone_shift_points",
             "tone_min_scored",
+            "subscribers",
             "created_at",
             "updated_at",
         ]
@@ -141,12 +156,14 @@ class WatchListView(APIView):
     def get(self, request):
         """Every watch (listening readers: `listening.view_mention`)."""
         _require_listening(request)
-        return Response(WatchSerializer(selectors.watches()[:500], many=True).data)
+        watches = selectors.watches().prefetch_related("subscribers")[:500]
+        return Response(WatchSerializer(watches, many=True).data)
 
     @extend_schema(request=WatchSerializer, responses={201: WatchSerializer})
     def post(self, request):
         """Create a watch (`listening.change_watch`). Needs at least one keyword, hashtag
-        or handle; `#` and `@` typed before hashtags and handles are dropped."""
+        or handle; `#` and `@` typed before hashtags and handles are dropped; `subscribers`
+        are user ids of listening readers. A refused value: 400 with `errors` naming it."""
         _require_listening(request)
         rules.require_edit_watches(request.user)  # before validating: 403, not field errors
         serializer = WatchSerializer(data=request.data)
@@ -158,7 +175,7 @@ class WatchListView(APIView):
 class WatchDetailView(APIView):
     def _watch(self, request, pk) -> Watch:
         _require_listening(request)
-        return get_object_or_404(Watch, pk=pk)
+        return get_object_or_404(Watch.objects.prefetch_related("subscribers"), pk=pk)
 
     @extend_schema(responses=WatchSerializer)
     def get(self, request, pk):

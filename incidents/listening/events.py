@@ -17,13 +17,12 @@ stored whatever happens to the live update.
 
 import logging
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 
 from incidents import events
+
+from . import rules
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +34,8 @@ _THROTTLE_KEY = "listening:changed:throttle"
 
 def reader_ids() -> list[int]:
     """The active people who may read listening data (one query)."""
-    perm = Permission.objects.filter(content_type__app_label="listening", codename="view_mention")
-    users = get_user_model().objects.filter(is_active=True)
-    users = users.filter(
-        Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
-    )
-    return list(users.order_by("pk").values_list("pk", flat=True).distinct()[:MAX_READERS])
+    users = rules.listening_readers().order_by("pk")
+    return list(users.values_list("pk", flat=True)[:MAX_READERS])
 
 
 def publish_now(force: bool = False) -> None:

@@ -1,14 +1,20 @@
 """Forms of the listening pages: the stream's filters (a GET form that works without
-JavaScript) and the import's steps."""
+JavaScript), the import's steps and a watch's page."""
+
+import re
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from incidents.errors import DomainError
 from incidents.models import Platform
+from incidents.people import display_name
 
-from . import importing
-from .actions import MAX_ATTACH
+from . import importing, rules
+from .actions import ALERT_RULES, MAX_ATTACH, TERM_LISTS
 from .choices import Sentiment
+from .models import MAX_NAME, MAX_TERM, MAX_TERMS, Watch
 
 LANGUAGES = [("", _("Any language")), ("fr", _("French")), ("en", _("English")),
              ("unknown", _("Not known"))]  # fmt: skip
@@ -138,3 +144,247 @@ class AttachSelectedForm(forms.Form):
     incident = forms.IntegerField(
         min_value=1, max_value=2**63 - 1, error_messages={"required": _("Choose an incident.")}
     )
+
+
+class LinesField(forms.CharField):
+    """A JSON list of texts edited as one item per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class AnyIdChoiceField(forms.TypedMultipleChoiceField):
+    """Checkboxes of people whose ids are not checked against the list: whether someone may
+    be chosen is the action's rule (actions.clean_watch), with its message."""
+
+    def valid_value(self, value):
+        return str(value).isascii() and str(value).isdigit() and len(str(value)) < 19
+
+
+# The people listed as possible subscribers (listening readers, by name): a bound on the
+# page; the watch's own subscribers are always listed too.
+MAX_SUBSCRIBER_CHOICES = 200
+# A pasted list of terms, before the action counts and checks them.
+MAX_LINES_CHARS = (MAX_TERMS + 1) * (MAX_TERM + 2)
+_CODES = re.compile(r"[\s,;]+")
+LISTED_LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+
+
+class WatchForm(forms.Form):
+    """A watch on its page (new or edit). The values are the action's (watch_values());
+    the terms, languages, alert rules and alerted people are checked there, once
+    (actions.clean_watch), and its errors are shown beside their field (add_action_error)."""
+
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME)
+    brand = forms.CharField(
+        label=_("Brand"),
+        max_length=MAX_NAME,
+        help_text=_("The brand, product or person this watch is about."),
+    )
+    keywords = LinesField(
+        label=_("Keywords and phrases"),
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        help_text=_(
+            "One per line. A post matches when it contains one of them as whole words, "
+            "whatever the case and accents (“maison lumière” matches “Maison Lumiere”)."
+        ),
+    )
+    hashtags = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Hashtags"),
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        help_text=_("One per line, with or without #."),
+    )
+    handles = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("The brand's handles"),
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        help_text=_(
+            "One per line, with or without @: posts by these accounts and posts naming them."
+        ),
+    )
+    exclusions = LinesField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Exclusions"),
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        help_text=_("One per line: a post containing one of them never matches."),
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        required=False,
+        choices=LISTED_LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_languages = forms.CharField(
+        label=_("Other languages"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "ISO 639-1 codes separated by commas (de, es, it). None ticked and none here: "
+            "every language. A post whose language is not known is always kept."
+        ),
+    )
+    platforms = forms.MultipleChoiceField(
+        label=_("Platforms"),
+        required=False,
+        choices=Platform.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every platform."),
+    )
+    volume_deviations = forms.FloatField(
+        label=_("Volume spike threshold"),
+        help_text=_(
+            "How far above the usual volume for that hour of the day, in robust deviations: "
+            "4 is clearly unusual; lower alerts sooner and more often."
+        ),
+    )
+    volume_min_count = forms.IntegerField(
+        label=_("Minimum mentions in an hour"),
+        help_text=_("No volume alert below this many mentions in the hour, however unusual."),
+    )
+    tone_shift_points = forms.IntegerField(
+        label=_("Tone shift (points)"),
+        help_text=_(
+            "Alert when the share of negative mentions rises this many points above the past "
+            "week's (from 10% to 35% is 25 points)."
+        ),
+    )
+    tone_min_scored = forms.IntegerField(
+        label=_("Minimum scored mentions"),
+        help_text=_("No tone alert on fewer mentions than this with a known tone."),
+    )
+    subscribers = AnyIdChoiceField(
+        label=_("Alerted people"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Told of each alert in the app and by e-mail. Only people who may read listening "
+            "data are listed."
+        ),
+    )
+    is_active = forms.BooleanField(
+        label=_("Active: collect mentions and raise alerts"),
+        required=False,
+        help_text=_(
+            "Untick to stop the watch: it no longer collects mentions nor alerts anyone. "
+            "Nothing is deleted: its mentions and signals stay, and ticking it again "
+            "resumes it. Watches are never deleted."
+        ),
+    )
+
+    def __init__(self, *args, watch=None, **kwargs):
+        if watch is not None:
+            kwargs.setdefault("initial", self.initial_for(watch))
+        else:
+            kwargs.setdefault(
+                "initial",
+                {"is_active": True, **{k: _model_default(k) for k in ALERT_RULES}},
+            )
+        super().__init__(*args, **kwargs)
+        self.watch = watch
+        for name, (low, high) in ALERT_RULES.items():
+            step = "0.5" if isinstance(low, float) else "1"
+            self.fields[name].widget.attrs.update(min=low, max=high, step=step)
+        self.fields["other_languages"].widget.attrs.update(placeholder="de, es", autocomplete="off")
+        self.fields["subscribers"].choices = self._people_choices(watch)
+
+    def _people_choices(self, watch):
+        """Listening readers by name (at most MAX_SUBSCRIBER_CHOICES), and the watch's own
+        subscribers: two queries."""
+        readers = list(
+            rules.listening_readers().order_by("first_name", "last_name", "username", "pk")[
+                : MAX_SUBSCRIBER_CHOICES + 1
+            ]
+        )
+        if len(readers) > MAX_SUBSCRIBER_CHOICES:
+            field = self.fields["subscribers"]
+            field.help_text = format_lazy(
+                "{} {}",
+                field.help_text,
+                _("Only the first %(n)s people by name are listed.")
+                % {"n": MAX_SUBSCRIBER_CHOICES},
+            )
+        people = {user.pk: user for user in readers[:MAX_SUBSCRIBER_CHOICES]}
+        if watch is not None:
+            for user in watch.subscribers.all():
+                people.setdefault(user.pk, user)
+        return [(pk, _person_label(user)) for pk, user in people.items()]
+
+    @staticmethod
+    def initial_for(watch) -> dict:
+        listed = {code for code, _label in LISTED_LANGUAGES}
+        initial = {name: getattr(watch, name) for name in (*TERM_LISTS, *ALERT_RULES)}
+        initial.update(
+            name=watch.name,
+            brand=watch.brand,
+            languages=[code for code in watch.languages if code in listed],
+            other_languages=", ".join(code for code in watch.languages if code not in listed),
+            platforms=watch.platforms,
+            is_active=watch.is_active,
+            subscribers=[user.pk for user in watch.subscribers.all()],
+        )
+        return initial
+
+    def watch_values(self) -> dict:
+        """The action's keywords (actions.WATCH_FIELDS) from the valid form; for an edit,
+        only what differs from the watch as stored (a subscriber who lost access since,
+        left as is, does not stop the save)."""
+        data = self.cleaned_data
+        others = [code for code in _CODES.split(data["other_languages"]) if code]
+        values = {name: data[name] for name in (*TERM_LISTS, *ALERT_RULES)}
+        values.update(
+            name=data["name"],
+            brand=data["brand"],
+            languages=list(dict.fromkeys([*data["languages"], *(c.lower() for c in others)])),
+            platforms=data["platforms"],
+            is_active=data["is_active"],
+            subscribers=data["subscribers"],
+        )
+        if self.watch is None:
+            return values
+        current = self.initial_for(self.watch)
+        current["languages"] = self.watch.languages
+        changed = {k: v for k, v in values.items() if v != current[k]}
+        if "subscribers" in changed and set(values["subscribers"]) == set(current["subscribers"]):
+            del changed["subscribers"]
+        return changed
+
+    def add_action_error(self, error: DomainError) -> None:
+        """Show an action's refusal beside the field it names (InvalidInput's `errors`),
+        else above the form."""
+        named = error.extra.get("errors") or {None: [error.message]}
+        for field, messages in named.items():
+            if field == "languages" and self.data.get("other_languages", "").strip():
+                field = "other_languages"
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+    def sections(self):
+        """The fields in the page's groups: [(title, [bound fields], css class)]."""
+        groups = [
+            (_("What to listen for"), ["name", "brand", *TERM_LISTS], ""),
+            (_("Where"), ["languages", "other_languages", "platforms"], ""),
+            (_("When to alert"), list(ALERT_RULES), "field-grid"),
+            (_("Who is alerted"), ["subscribers"], ""),
+            (_("Status"), ["is_active"], ""),
+        ]
+        return [(title, [self[name] for name in names], css) for title, names, css in groups]
+
+
+def _model_default(name):
+    return Watch._meta.get_field(name).default
+
+
+def _person_label(user) -> str:
+    name = display_name(user)
+    return name if name == user.get_username() else f"{name} ({user.get_username()})"

@@ -10,6 +10,9 @@ The mentions attached to an incident are also shown to that incident's cell, as 
 of the incident is (incidents.permissions), whatever these permissions.
 """
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from incidents.errors import NotAllowed
@@ -21,6 +24,18 @@ def _has(user, perm: str) -> bool:
 
 def can_view_listening(user) -> bool:
     return _has(user, "listening.view_mention")
+
+
+def listening_readers():
+    """The people for whom can_view_listening is true, as a query (unordered, distinct):
+    active, and given `listening.view_mention` directly, through a group, or superusers.
+    Who may be alerted by a watch (its subscribers) and who is sent its live updates."""
+    perm = Permission.objects.filter(content_type__app_label="listening", codename="view_mention")
+    users = get_user_model().objects.filter(is_active=True)
+    users = users.filter(
+        Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
+    )
+    return users.distinct()
 
 
 def can_edit_watches(user) -> bool:

@@ -34,8 +34,8 @@ from incidents.text import TITLE_MAX
 
 from . import actions, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
-from .forms import AttachSelectedForm, MappingForm, StreamFilters, UploadForm
-from .models import Mention, Signal
+from .forms import AttachSelectedForm, MappingForm, StreamFilters, UploadForm, WatchForm
+from .models import Mention, Signal, Watch
 
 STREAM_PAGE = 25
 ROOM_PAGE = 10
@@ -178,6 +178,7 @@ def panel(request, name):
     watches = _watches(request)
     if name == "watches":
         context = {**_watches_context(watches), **_chart_context(request, watches)}
+        context["can_edit_watches"] = rules.can_edit_watches(request.user)
     elif name == "signals":
         context = _signals_context()
     elif name == "stream":
@@ -304,6 +305,76 @@ def _report_attached(request, incident, result) -> None:
         if len(result.elsewhere) > 5:
             who += ", …"
         messages.warning(request, message % {"n": len(result.elsewhere), "who": who})
+
+
+# A watch's page: new and edit (docs/user-guide.md, "Listening")
+
+
+def _require_editor(request) -> None:
+    _require_reader(request)
+    if not rules.can_edit_watches(request.user):
+        raise PermissionDenied(_("Only people allowed to change watches can do this."))
+
+
+def _watch_saved(request, watch, message):
+    messages.success(request, message % {"name": watch.name})
+    # The watch highlighted with its chart; no #anchor, which would scroll the message away.
+    return redirect(f"{reverse('listening')}?chart={watch.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watch_new(request):
+    """Create a watch (rules.can_edit_watches, else 403) through actions.watch_create; a
+    refused value is shown beside its field (422), nothing saved."""
+    _require_editor(request)
+    form = WatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            watch = actions.watch_create(actor=request.user, **form.watch_values())
+        except DomainError as error:
+            form.add_action_error(error)
+        else:
+            message = _("Watch “%(name)s” created: it collects from now on.")
+            if not watch.is_active:
+                message = _("Watch “%(name)s” saved.")  # created stopped: it collects nothing
+            return _watch_saved(request, watch, message)
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "listening/watch_form.html", {"form": form, "watch": None}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watch_edit(request, pk):
+    """Change a watch through actions.watch_update, with only the fields that differ from
+    the watch as stored. Two people saving the same watch at once: the last save wins for
+    the fields it changes (there is no merge nor warning). Unticking "Active" stops the
+    watch (no delete: watches are never deleted)."""
+    _require_editor(request)
+    watch = get_object_or_404(Watch.objects.prefetch_related("subscribers"), pk=pk)
+    was_active = watch.is_active
+    form = WatchForm(request.POST or None, watch=watch)
+    if request.method == "POST" and form.is_valid():
+        try:
+            watch = actions.watch_update(watch=watch, actor=request.user, **form.watch_values())
+        except DomainError as error:
+            form.add_action_error(error)
+        else:
+            if was_active and not watch.is_active:
+                message = _(
+                    "Watch “%(name)s” stopped: it no longer collects mentions nor alerts anyone."
+                )
+            elif watch.is_active and not was_active:
+                message = _("Watch “%(name)s” resumed: it collects from now on.")
+            else:
+                message = _("Watch “%(name)s” saved.")
+            return _watch_saved(request, watch, message)
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "listening/watch_form.html", {"form": form, "watch": watch}, status=status
+    )
 
 
 # The room's mentions panel

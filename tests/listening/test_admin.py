@@ -51,3 +51,39 @@ def test_a_window_ending_before_it_starts_is_refused(admin_editor, watch, client
     assert response.status_code == 200
     assert "must end after it starts" in response.content.decode()
     assert not ExpectedBurst.objects.exists()
+
+
+def watch_form(**changes):
+    data = {
+        "name": "Admin watch",
+        "brand": "Lumière",
+        "keywords": "lumière",
+        "exclusions": "",
+        "hashtags": "",
+        "handles": "",
+        "languages": "fr",
+        "platforms": "bluesky",
+        "is_active": "on",
+        "volume_deviations": "4",
+        "volume_min_count": "10",
+        "tone_shift_points": "25",
+        "tone_min_scored": "25",
+    }
+    return {**data, **changes}
+
+
+def test_a_watch_and_its_alerted_people_are_saved_through_the_action(
+    admin_editor, reader, outsider, client
+):
+    from incidents.listening.models import Watch
+
+    admin_editor.user_permissions.add(Permission.objects.get(codename="add_watch"))
+    client.force_login(admin_editor)
+    refused = client.post("/admin/listening/watch/add/", watch_form(subscribers=[outsider.pk]))
+    assert refused.status_code == 200
+    assert "outsider may not read listening data" in refused.content.decode()
+    assert not Watch.objects.exists()
+    response = client.post("/admin/listening/watch/add/", watch_form(subscribers=[reader.pk]))
+    assert response.status_code == 302, response.content[:2000]
+    watch = Watch.objects.get()
+    assert list(watch.subscribers.all()) == [reader] and watch.created_by == admin_editor

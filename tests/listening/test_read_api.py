@@ -128,3 +128,69 @@ def test_volume_series_counts_each_bucket_with_its_tone(watch):
         (10, 1, 1),
     ]
     assert series[0].negative_share == 0.5 and series[1].negative_share is None
+
+
+def test_subscribers_are_listening_readers_given_by_id(watch_editor, reader, outsider, api):
+    editor = api.as_user(watch_editor)
+    response = editor.post(
+        "/api/watches/",
+        {"name": "Rappel", "brand": "x", "keywords": ["y"], "subscribers": [reader.pk]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["subscribers"] == [reader.pk]
+    url = f"/api/watches/{created['id']}/"
+    assert api.as_user(reader).get(url).json()["subscribers"] == [reader.pk]
+    editor = api.as_user(watch_editor)  # one client: back to the editor
+    refused = editor.patch(url, {"subscribers": [reader.pk, outsider.pk]}, format="json")
+    assert "outsider may not read listening data" in assert_error(refused, 400)
+    assert list(refused.json()["errors"]) == ["subscribers"]
+    unknown = editor.patch(url, {"subscribers": [10**9]}, format="json")
+    assert "no person with the id" in assert_error(unknown, 400)
+    both = editor.patch(url, {"subscribers": [watch_editor.pk, reader.pk]}, format="json")
+    assert both.json()["subscribers"] == sorted([watch_editor.pk, reader.pk])
+    # Another field changed alone leaves the subscribers as they are.
+    renamed = editor.patch(url, {"brand": "z"}, format="json").json()
+    assert renamed["subscribers"] == sorted([watch_editor.pk, reader.pk])
+    assert editor.patch(url, {"subscribers": []}, format="json").json()["subscribers"] == []
+    assert Watch.objects.get(pk=created["id"]).subscribers.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"keywords": [f"k{i}" for i in range(201)]}, "keywords"),
+        ({"hashtags": ["x" * 101]}, "hashtags"),
+        ({"languages": ["FR"]}, "languages"),
+        ({"volume_deviations": 0}, "volume_deviations"),
+        ({"tone_shift_points": 101}, "tone_shift_points"),
+        ({"name": "Maison Lumière"}, "name"),
+        ({"keywords": [], "hashtags": [], "handles": []}, "keywords"),
+    ],
+)
+def test_a_refused_watch_value_names_its_field(watch, watch_editor, api, body, field):
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    response = api.as_user(watch_editor).patch(f"/api/watches/{other.pk}/", body, format="json")
+    assert_error(response, 400)
+    assert field in response.json()["errors"], response.json()
+    assert Watch.objects.get(pk=other.pk).keywords == ["y"]
+
+
+def test_the_watch_list_costs_the_same_whatever_the_subscribers(
+    watch, watch_editor, reader, api, django_assert_max_num_queries
+):
+    client = api.as_user(reader)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/watches/")
+    for i in range(5):
+        actions.watch_create(
+            actor=watch_editor,
+            name=f"W{i}",
+            brand="x",
+            keywords=["y"],
+            subscribers=[reader, watch_editor],
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        listed = client.get("/api/watches/").json()
+    assert len(listed) == 6 and listed[-1]["subscribers"] == sorted([reader.pk, watch_editor.pk])

@@ -1,0 +1,284 @@
+"""A watch's pages (new, edit) and their buttons on the Listening page: who may, what is
+saved through the actions, how refused input is shown, and what they cost."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents.listening import actions
+from incidents.listening.models import ExpectedBurst, Watch
+
+from .conftest import grant
+
+pytestmark = pytest.mark.django_db
+
+NEW = "/listening/watches/new/"
+
+
+def edit_url(watch):
+    return f"/listening/watches/{watch.pk}/edit/"
+
+
+def form_data(**changes):
+    """A complete page form, as the browser posts it."""
+    data = {
+        "name": "Rappel Lumière",
+        "brand": "Maison Lumière",
+        "keywords": "rappel lumière\r\n  lumiere recall  \r\n\r\n",
+        "hashtags": "#RappelLumiere\r\nrappelLumiere",
+        "handles": "@maisonlumiere.bsky.social",
+        "exclusions": "lumière du jour",
+        "languages": ["fr", "en"],
+        "other_languages": "DE, es",
+        "platforms": ["bluesky", "mastodon"],
+        "volume_deviations": "3.5",
+        "volume_min_count": "12",
+        "tone_shift_points": "20",
+        "tone_min_scored": "30",
+        "subscribers": [],
+        "is_active": "on",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def field_block(html: str, name: str) -> str:
+    """The markup of one field's wrapper (label, input, help, errors)."""
+    at = re.search(rf'id="id_{name}(_0)?"', html)
+    assert at, f"no field {name}"
+    start = html.rindex('<div class="field', 0, at.start())
+    ends = [html.find(tag, at.end()) for tag in ('<div class="field', "</section>")]
+    return html[start : min(i for i in ends if i != -1)]
+
+
+def page_form(client, url) -> dict:
+    """What the page's form would post as it is shown (the edit page's current values)."""
+    html = client.get(url).content.decode()
+    data = form_data()
+    for name in ("name", "brand", "other_languages", *actions.ALERT_RULES):
+        tag = re.search(rf'<input [^>]*name="{name}"[^>]*>', html).group(0)
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name] = value.group(1) if value else ""
+    for name in (*actions.TERM_LISTS,):
+        found = re.search(rf'<textarea name="{name}"[^>]*>\n?(.*?)</textarea>', html, re.S)
+        data[name] = found.group(1)
+    for name in ("languages", "platforms", "subscribers"):
+        data[name] = re.findall(rf'name="{name}" value="([^"]+)"[^>]*checked', html)
+    if re.search(r'name="is_active"[^>]*checked', html) is None:
+        del data["is_active"]
+    return data
+
+
+def test_a_watch_editor_sets_up_a_watch_from_the_listening_page(
+    watch_editor, reader, browser_client
+):
+    client = browser_client.as_user(watch_editor)
+    listening = client.get("/listening/").content.decode()
+    assert f'href="{NEW}"' in listening and "New watch" in listening
+    page = client.get(NEW)
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Defaults shown; every platform a checkbox; the alerted people are listening readers.
+    assert 'name="volume_deviations" value="4.0"' in html and 'name="is_active"' in html
+    assert html.count('name="platforms"') >= 8
+    assert f'value="{reader.pk}"' in html and "never deleted" in html
+
+    response = client.post(NEW, form_data(subscribers=[reader.pk, watch_editor.pk]))
+
+    watch = Watch.objects.get(name="Rappel Lumière")
+    assert response.status_code == 302
+    assert response["Location"] == f"/listening/?chart={watch.pk}"
+    assert watch.keywords == ["rappel lumière", "lumiere recall"]
+    assert watch.hashtags == ["RappelLumiere"] and watch.handles == ["maisonlumiere.bsky.social"]
+    assert watch.languages == ["fr", "en", "de", "es"]
+    assert watch.platforms == ["bluesky", "mastodon"]
+    assert (watch.volume_deviations, watch.volume_min_count) == (3.5, 12)
+    assert (watch.tone_shift_points, watch.tone_min_scored) == (20, 30)
+    assert watch.is_active and watch.created_by == watch_editor
+    assert set(watch.subscribers.all()) == {reader, watch_editor}
+    after = client.get(response["Location"]).content.decode()
+    assert "Watch “Rappel Lumière” created" in after
+    assert f'id="watch-{watch.pk}"' in after and f'href="{edit_url(watch)}"' in after
+
+
+def test_editing_shows_the_watch_and_changes_only_what_was_changed(
+    watch, watch_editor, reader, browser_client
+):
+    actions.watch_update(watch=watch, actor=watch_editor, subscribers=[reader], languages=["it"])
+    burst = ExpectedBurst.objects.create(
+        watch=watch,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=2),
+        created_by=watch_editor,
+    )
+    client = browser_client.as_user(watch_editor)
+    data = page_form(client, edit_url(watch))
+    assert data["keywords"] == "maison lumière\nlumiere cosmetics"
+    assert data["hashtags"] == "BoycottLumiere" and data["other_languages"] == "it"
+    assert data["subscribers"] == [str(reader.pk)] and data["languages"] == []
+
+    data["keywords"] += "\nlumière rappel"
+    response = client.post(edit_url(watch), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    watch.refresh_from_db()
+    assert watch.keywords == ["maison lumière", "lumiere cosmetics", "lumière rappel"]
+    # What the page did not change stays as it was.
+    assert watch.exclusions == ["lumière du jour"] and watch.languages == ["it"]
+    assert list(watch.subscribers.all()) == [reader] and watch.is_active
+    assert ExpectedBurst.objects.get() == burst and burst.created_by == watch_editor
+    assert "Watch “Maison Lumière” saved." in client.get(response["Location"]).content.decode()
+
+
+def test_stopping_a_watch_is_said_and_nothing_is_deleted(watch, watch_editor, browser_client):
+    client = browser_client.as_user(watch_editor)
+    data = page_form(client, edit_url(watch))
+    del data["is_active"]
+    response = client.post(edit_url(watch), data, follow=True)
+    watch.refresh_from_db()
+    assert not watch.is_active and Watch.objects.count() == 1
+    html = response.content.decode()
+    assert "stopped: it no longer collects mentions nor alerts anyone" in html
+    assert "(stopped)" in html
+    data["is_active"] = "on"
+    resumed = client.post(edit_url(watch), data, follow=True).content.decode()
+    assert "resumed" in resumed
+    watch.refresh_from_db()
+    assert watch.is_active
+
+
+def test_a_subscriber_who_lost_access_does_not_block_an_unrelated_edit(
+    watch, watch_editor, make_user, browser_client
+):
+    former = grant(make_user("former"), "view_mention")
+    actions.watch_update(watch=watch, actor=watch_editor, subscribers=[former])
+    former.user_permissions.clear()
+    client = browser_client.as_user(watch_editor)
+    data = page_form(client, edit_url(watch))
+    assert data["subscribers"] == [str(former.pk)]  # still listed, so not dropped
+    data["brand"] = "Lumière SA"
+    assert client.post(edit_url(watch), data).status_code == 302
+    watch.refresh_from_db()
+    assert watch.brand == "Lumière SA" and list(watch.subscribers.all()) == [former]
+
+
+def test_a_reader_who_may_not_change_watches_gets_403_and_no_button(watch, reader, browser_client):
+    client = browser_client.as_user(reader)
+    html = client.get("/listening/").content.decode()
+    assert "Maison Lumière" in html
+    assert NEW not in html and edit_url(watch) not in html and "/admin/" not in html
+    assert edit_url(watch) not in client.get("/listening/panels/watches/").content.decode()
+    assert client.get(NEW).status_code == 403
+    assert client.post(NEW, form_data()).status_code == 403
+    assert client.get(edit_url(watch)).status_code == 403
+    assert client.post(edit_url(watch), form_data(name="Taken over")).status_code == 403
+    assert Watch.objects.get().name == "Maison Lumière"
+
+
+def test_people_without_listening_access_are_refused_as_on_the_listening_page(
+    watch, outsider, lead, client
+):
+    for user in (outsider, lead):
+        client.force_login(user)
+        assert client.get("/listening/").status_code == 403
+        assert client.get(NEW).status_code == 403
+        assert client.post(edit_url(watch), form_data()).status_code == 403
+    client.logout()
+    assert client.get(NEW)["Location"].startswith("/accounts/login/")
+    assert Watch.objects.count() == 1
+
+
+def test_the_edit_links_follow_the_live_refresh_of_the_watches_panel(
+    watch, watch_editor, browser_client
+):
+    html = browser_client.as_user(watch_editor).get("/listening/panels/watches/").content
+    assert edit_url(watch) in html.decode()
+
+
+def test_an_unknown_watch_is_404(watch_editor, browser_client):
+    response = browser_client.as_user(watch_editor).get("/listening/watches/999/edit/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": "  "}, "name", "This field is required."),
+        ({"name": "Maison Lumière"}, "name", "already exists"),
+        ({"keywords": "", "hashtags": "#", "handles": ""}, "keywords", "at least one keyword"),
+        ({"keywords": "x" * 101}, "keywords", "is longer than 100 characters"),
+        ({"exclusions": "\n".join(f"e{i}" for i in range(201))}, "exclusions", "At most 200"),
+        ({"other_languages": "fr, french"}, "other_languages", "“french” is not a language code"),
+        ({"volume_deviations": "0"}, "volume_deviations", "must be a number from 1.0"),
+        ({"tone_shift_points": "abc"}, "tone_shift_points", "Enter a whole number."),
+        ({"platforms": ["myspace"]}, "platforms", "Select a valid choice."),
+    ],
+)
+def test_bad_input_is_shown_beside_its_field_and_nothing_is_saved(
+    watch, watch_editor, browser_client, changes, field, message
+):
+    client = browser_client.as_user(watch_editor)
+    before = list(Watch.objects.values())
+    for url in (NEW, edit_url(watch)):
+        data = form_data(**changes) if url == NEW else {**page_form(client, url), **changes}
+        if url != NEW and field == "name" and "already" in message:
+            actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+            before = list(Watch.objects.values())
+            data["name"] = "Other"
+        response = client.post(url, data)
+        assert response.status_code == 422, url
+        html = response.content.decode()
+        block = field_block(html, field)
+        assert "has-error" in block[:60] and message in block, (url, block)
+        assert "Nothing was saved" in html
+        assert list(Watch.objects.values()) == before
+
+
+def test_a_subscriber_who_may_not_read_listening_is_refused(
+    watch, watch_editor, outsider, browser_client
+):
+    client = browser_client.as_user(watch_editor)
+    for url in (NEW, edit_url(watch)):
+        data = form_data() if url == NEW else page_form(client, url)
+        response = client.post(url, {**data, "subscribers": [outsider.pk]})
+        assert response.status_code == 422
+        block = field_block(response.content.decode(), "subscribers")
+        assert "outsider may not read listening data" in block
+    ghost = client.post(NEW, form_data(subscribers=["987654"])).content.decode()
+    assert "There is no person with the id 987654." in field_block(ghost, "subscribers")
+    assert Watch.objects.count() == 1 and not watch.subscribers.exists()
+
+
+def test_the_form_pages_cost_the_same_whatever_the_number_of_people(
+    watch, watch_editor, make_user, browser_client, django_assert_max_num_queries
+):
+    client = browser_client.as_user(watch_editor)
+    with CaptureQueriesContext(connection) as new_page:
+        assert client.get(NEW).status_code == 200
+    with CaptureQueriesContext(connection) as edit_page:
+        assert client.get(edit_url(watch)).status_code == 200
+    people = [grant(make_user(f"reader{i}"), "view_mention") for i in range(30)]
+    actions.watch_update(watch=watch, actor=watch_editor, subscribers=people[:20])
+    with django_assert_max_num_queries(len(new_page.captured_queries)):
+        html = client.get(NEW).content.decode()
+    assert html.count('name="subscribers"') == 31  # the editor and the 30 readers
+    with django_assert_max_num_queries(len(edit_page.captured_queries)):
+        html = client.get(edit_url(watch)).content.decode()
+    assert len(re.findall(r'name="subscribers" value="\d+"[^>]*checked', html)) == 20
+    # Session, user, permissions, the readers, the watch and its subscribers.
+    assert len(new_page.captured_queries) <= 8 and len(edit_page.captured_queries) <= 10
+
+
+def test_the_people_listed_are_bounded(watch_editor, make_user, browser_client, monkeypatch):
+    from incidents.listening import forms
+
+    monkeypatch.setattr(forms, "MAX_SUBSCRIBER_CHOICES", 3)
+    for i in range(5):
+        grant(make_user(f"reader{i}"), "view_mention")
+    html = browser_client.as_user(watch_editor).get(NEW).content.decode()
+    assert html.count('name="subscribers"') == 3
+    assert "Only the first 3 people by name are listed." in html
