@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.listening.models import Mention
@@ -22,7 +23,8 @@ MEDIAN_SAMPLE = 10_000
 # Followers of the brand first, then those who replied to the brand, then reach, then the
 # oldest: the order in which the articles say to answer.
 QUEUE_ORDER = (
-    F("author_follows_brand").desc(nulls_last=True),
+    # Not known (None) counts as not following.
+    Coalesce(F("author_follows_brand"), Value(False)).desc(),
     F("reply_to_brand").desc(),
     F("author_followers").desc(nulls_last=True),
     F("posted_at").asc(),

@@ -145,8 +145,8 @@ def suggest(signals: Signals) -> Suggestion:
     """The suggested type, whether it needs an answer, and why. Rules, first match wins:
     press words from a verified or known account -> press; a very large audience ->
     influencer; insults without a complaint or a question -> troll (a persistent hater if
-    they keep coming back); hostile and back again and again -> persistent hater; a
-    complaint or a question -> unhappy customer; insults or a negative tone -> occasional
+    they keep coming back); hostile and back again and again -> persistent hater;
+    words of support in a positive tone -> defender; a complaint or a question -> unhappy customer; insults or a negative tone -> occasional
     hater; praise or a positive tone -> defender; else neutral."""
     words = _WORDS.findall(fold(signals.text))
     complaint = _found(words, signals.text, COMPLAINT_WORDS, COMPLAINT_PHRASES)
@@ -217,6 +217,8 @@ def suggest(signals: Signals) -> Suggestion:
         return result(AuthorType.TROLL, NeedsAnswer.NO)
     if (negative or insult) and persistent:
         return result(AuthorType.HATER_PERSISTENT, NeedsAnswer.YES)
+    if praise and positive:
+        return result(AuthorType.DEFENDER, NeedsAnswer.NO)
     if complaint or (question and not positive):
         return result(AuthorType.UNHAPPY_CUSTOMER, NeedsAnswer.YES)
     if insult or negative:
