@@ -48,12 +48,12 @@ def _person(user) -> dict | None:
     return {"id": user.pk, "name": display_name(user)} if user else None
 
 
-class PersonSerializer(serializers.Serializer):
+class ReplyPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class AuthorSerializer(serializers.Serializer):
+class ReplyAuthorSerializer(serializers.Serializer):
     handle = serializers.CharField()
     name = serializers.CharField()
     url = serializers.CharField()
@@ -79,13 +79,13 @@ class TriageStateSerializer(serializers.Serializer):
     author_type = serializers.CharField(help_text='An AuthorType value; "" when not set.')
     needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
     note = serializers.CharField()
-    triaged_by = PersonSerializer(allow_null=True)
+    triaged_by = ReplyPersonSerializer(allow_null=True)
     triaged_at = serializers.DateTimeField(allow_null=True)
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     outcome_reason = serializers.CharField()
-    decided_by = PersonSerializer(allow_null=True)
+    decided_by = ReplyPersonSerializer(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
-    claimed_by = PersonSerializer(allow_null=True)
+    claimed_by = ReplyPersonSerializer(allow_null=True)
     claimed_at = serializers.DateTimeField(allow_null=True)
     claim_stale = serializers.BooleanField(
         help_text=f"The claim is older than {rules.CLAIM_MINUTES} minutes: it may be taken over."
@@ -101,7 +101,7 @@ class SuggestionSerializer(serializers.Serializer):
 
 class ItemSerializer(serializers.Serializer):
     mention = QueueMentionSerializer()
-    author = AuthorSerializer()
+    author = ReplyAuthorSerializer()
     triage = TriageStateSerializer(allow_null=True, help_text="null: not triaged yet.")
     suggestion = SuggestionSerializer()
     advice = serializers.CharField(
@@ -221,7 +221,11 @@ def _filters(params) -> dict:
 
 
 class QueueListView(APIView):
-    @extend_schema(parameters=QUEUE_FILTERS, responses=QueuePageSerializer)
+    @extend_schema(
+        operation_id="incidents_replies_list",
+        parameters=QUEUE_FILTERS,
+        responses=QueuePageSerializer,
+    )
     def get(self, request, pk):
         """The incident's reply queue: followers of the brand first, then replies to the
         brand, then reach, then the oldest (pages of 20, `page_size` up to 100). Whoever
@@ -292,7 +296,7 @@ def _mention(incident, mention_pk) -> Mention:
 
 
 class ItemView(APIView):
-    @extend_schema(responses=ItemSerializer)
+    @extend_schema(operation_id="incidents_replies_item", responses=ItemSerializer)
     def get(self, request, pk, mention_pk):
         """One mention of the queue, with its triage and suggestion."""
         incident = _incident(request, pk)
@@ -303,12 +307,13 @@ class TriageInSerializer(serializers.Serializer):
     author_type = serializers.ChoiceField(choices=AuthorType.choices)
     needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
     note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
-    suggested = serializers.ChoiceField(
-        choices=AuthorType.choices,
+    suggested = serializers.CharField(
+        max_length=20,
         required=False,
         allow_blank=True,
         default="",
-        help_text="The suggested type shown to the person, recorded in the timeline.",
+        help_text="The suggested type (an author_type value) shown to the person, recorded "
+        "in the timeline; anything else is ignored.",
     )
 
 
