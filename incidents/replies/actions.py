@@ -60,7 +60,7 @@ def _locked(incident: Incident, mention: Mention, actor) -> tuple[Incident, Ment
     if mention is None:
         raise Conflict(_("This mention is no longer attached to this incident."))
     triage = (
-        Triage.objects.select_for_update()
+        Triage.objects.select_for_update(of=("self",))
         .select_related("claimed_by")
         .filter(incident=incident, mention=mention)
         .first()
