@@ -146,8 +146,9 @@ def suggest(signals: Signals) -> Suggestion:
     press words from a verified or known account -> press; a very large audience ->
     influencer; insults without a complaint or a question -> troll (a persistent hater if
     they keep coming back); hostile and back again and again -> persistent hater;
-    words of support in a positive tone -> defender; a complaint or a question -> unhappy customer; insults or a negative tone -> occasional
-    hater; praise or a positive tone -> defender; else neutral."""
+    words of support in a positive tone -> defender; a complaint or a question -> unhappy
+    customer; insults or a negative tone -> occasional hater; praise or a positive tone ->
+    defender; else neutral."""
     words = _WORDS.findall(fold(signals.text))
     complaint = _found(words, signals.text, COMPLAINT_WORDS, COMPLAINT_PHRASES)
     insult = _found(words, signals.text, INSULT_WORDS)
