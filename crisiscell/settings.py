@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "incidents.notifications",
     "incidents.listening",
     "statements",
+    "incidents.replies",
     "incidents.evidence",
     "incidents.playbooks",
     "incidents.integrity",

@@ -125,3 +125,9 @@ class EntryKind(models.TextChoices):
     # Written by listening (mentions attached to the incident or detached from it).
     MENTIONS_ATTACHED = "mentions_attached", _("Mentions attached")
     MENTION_DETACHED = "mention_detached", _("Mention detached")
+    # Written by the reply queue (incidents.replies): each person to answer, one by one.
+    MENTION_TRIAGED = "mention_triaged", _("Mention triaged")
+    MENTION_CLAIMED = "mention_claimed", _("Answering a mention")
+    MENTION_RELEASED = "mention_released", _("Mention released")
+    REPLY_DECIDED = "reply_decided", _("Reply decided")
+    DEFENDER_THANKED = "defender_thanked", _("Defender thanked")

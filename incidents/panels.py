@@ -32,9 +32,10 @@ TASKS = "tasks"  # the checklist: columns by role, assignees, suitable playbooks
 CONTACTS = "contacts"
 NOTIFICATIONS = "notifications"  # the bell, on every page
 MENTIONS = "mentions"  # the mentions attached to the incident (listening)
+REPLIES = "replies"  # the reply queue's coverage (incidents.replies)
 
 # The room's panels (tests check the room names each of them).
-PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS, MENTIONS)
+PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS, MENTIONS, REPLIES)
 
 # The other pages' panels.
 INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
@@ -44,6 +45,8 @@ STATEMENT = "statement"  # a statement's page: status, text, approvals, what I m
 LISTENING_WATCHES = "listening-watches"
 LISTENING_SIGNALS = "listening-signals"
 LISTENING_STREAM = "listening-stream"
+# An incident's reply queue page: the items, their triage and claims, and its coverage.
+REPLY_QUEUE = "reply-queue"
 
 PAGE_PANELS = (
     INCIDENTS,
@@ -52,6 +55,7 @@ PAGE_PANELS = (
     LISTENING_WATCHES,
     LISTENING_SIGNALS,
     LISTENING_STREAM,
+    REPLY_QUEUE,
 )
 ALL_PANELS = PANELS + PAGE_PANELS
 
@@ -104,9 +108,17 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "task_completed": (TASKS,),
     "contact_briefed": (CONTACTS,),
     "contact_thanked": (CONTACTS,),
-    # Written by listening: the room's panel, and the stream's "attached to" marks.
-    "mentions_attached": (MENTIONS, LISTENING_STREAM),
-    "mention_detached": (MENTIONS, LISTENING_STREAM),
+    # Written by listening: the room's panel, and the stream's "attached to" marks; the
+    # reply queue gains or loses a person to answer.
+    "mentions_attached": (MENTIONS, LISTENING_STREAM, REPLIES, REPLY_QUEUE),
+    "mention_detached": (MENTIONS, LISTENING_STREAM, REPLIES, REPLY_QUEUE),
+    # Written by the reply queue: a claim changes only the queue (who is on it); the others
+    # change the coverage too.
+    "mention_triaged": (REPLIES, REPLY_QUEUE),
+    "mention_claimed": (REPLY_QUEUE,),
+    "mention_released": (REPLY_QUEUE,),
+    "reply_decided": (REPLIES, REPLY_QUEUE),
+    "defender_thanked": (REPLIES, REPLY_QUEUE),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's

@@ -18,6 +18,7 @@ LAYER = {
     "statements": 2,
     "evidence": 3,
     "playbooks": 3,
+    "replies": 3,
     "integrity": 4,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer

@@ -163,6 +163,7 @@ def test_the_other_pages_name_their_panels(incident, approver, make_statement, b
             panels.STATEMENT,
             panels.NOTIFICATIONS,
         },
+        reverse("reply-queue", args=[incident.pk]): {panels.REPLY_QUEUE, panels.NOTIFICATIONS},
     }
     seen = set()
     for path, expected in pages.items():

@@ -23,6 +23,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from demo import listening as demo_listening
+from demo import replies as demo_replies
 from incidents import actions
 from incidents.errors import DomainError
 from incidents.evidence import actions as evidence_actions
@@ -285,6 +286,8 @@ class Command(BaseCommand):
         kettle = Incident.objects.filter(title__startswith="Complaint wave: kettle lids").first()
         stored = demo_listening.load(users, kettle)
         self.stdout.write(f"Listening demo ready ({stored} mention(s) stored).")
+        triaged = demo_replies.load(users, kettle)
+        self.stdout.write(f"Reply queue demo ready ({triaged} mention(s) triaged).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, _email, _staff, role in USERS:

@@ -1,0 +1,229 @@
+"""Every write of the reply queue. Keyword-only, `actor=`; each call is one transaction
+that locks the incident (incidents.actions.lock_incident: concurrent actions on the same
+incident queue there, so two people claiming the same mention at once are served one
+after the other: the first wins, the second is told who has it), checks the rules on the
+fresh rows (replies/rules.py), writes the triage row and ONE timeline entry.
+
+Double clicks are no-ops that write nothing and return False: claiming what you already
+hold, releasing what nobody holds, deciding the outcome already recorded, thanking twice.
+
+Errors: InvalidInput (400: unknown type, missing reason, text too long), NotAllowed (403:
+observers, staff outside the cell), Conflict (409: someone else holds the claim, the
+mention is already handled or no longer attached to the incident).
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import actions as incident_actions
+from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.listening.models import Mention
+from incidents.models import EntryKind, Incident
+from incidents.people import display_name
+from incidents.text import nfc
+
+from . import rules
+from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome
+from .models import NOTE_MAX, REASON_MAX, Triage
+
+EXCERPT = 140
+
+
+def _describe(mention: Mention) -> dict:
+    """What the timeline keeps of the mention (the post may be deleted on the platform)."""
+    return {
+        "id": mention.pk,
+        "platform": mention.platform,
+        "author": mention.author_handle,
+        "url": mention.url,
+        "text": mention.text[:EXCERPT],
+    }
+
+
+def _bounded(value, limit: int, what: str) -> str:
+    value = nfc(value)
+    if len(value) > limit:
+        raise InvalidInput(
+            _("The %(what)s is limited to %(n)s characters (%(len)s now).")
+            % {"what": what, "n": limit, "len": len(value)}
+        )
+    return value
+
+
+def _locked(incident: Incident, mention: Mention, actor) -> tuple[Incident, Mention, Triage]:
+    """Lock the incident, check the actor may work the queue, and return the mention (still
+    attached to this incident) with its triage row (created, open and untyped, if none)."""
+    incident = incident_actions.lock_incident(incident)
+    rules.require_work(actor, incident)
+    mention = Mention.objects.filter(pk=mention.pk, incident=incident).first()
+    if mention is None:
+        raise Conflict(_("This mention is no longer attached to this incident."))
+    triage = (
+        Triage.objects.select_for_update(of=("self",))
+        .select_related("claimed_by")
+        .filter(incident=incident, mention=mention)
+        .first()
+    )
+    if triage is None:
+        triage = Triage.objects.create(incident=incident, mention=mention)
+    return incident, mention, triage
+
+
+def _record(incident, kind, actor, mention, **data):
+    incident_actions.timeline_record(
+        incident, kind=kind, actor=actor, data={"mention": _describe(mention), **data}
+    )
+
+
+@transaction.atomic
+def triage_set(
+    *,
+    incident: Incident,
+    mention: Mention,
+    actor,
+    author_type: str,
+    needs_answer: str,
+    note: str = "",
+    suggested: str = "",
+) -> Triage:
+    """Set who wrote the mention and whether it needs an answer, with an optional note (at
+    most NOTE_MAX characters). `suggested` is the type the page showed (recorded, so the
+    timeline says whether the suggestion was confirmed). The same values again write
+    nothing."""
+    if author_type not in AuthorType.values:
+        raise InvalidInput(_("Unknown author type: %(value)s") % {"value": author_type})
+    if needs_answer not in NeedsAnswer.values:
+        raise InvalidInput(_("Unknown answer need: %(value)s") % {"value": needs_answer})
+    if suggested and suggested not in AuthorType.values:
+        suggested = ""
+    note = _bounded(note, NOTE_MAX, _("note"))
+    incident, mention, triage = _locked(incident, mention, actor)
+    if (triage.author_type, triage.needs_answer, triage.note) == (author_type, needs_answer, note):
+        return triage
+    old_type = triage.author_type
+    triage.author_type = author_type
+    triage.needs_answer = needs_answer
+    triage.note = note
+    triage.triaged_by = actor
+    triage.triaged_at = timezone.now()
+    triage.save(update_fields=["author_type", "needs_answer", "note", "triaged_by", "triaged_at"])
+    _record(
+        incident,
+        EntryKind.MENTION_TRIAGED,
+        actor,
+        mention,
+        author_type=author_type,
+        old_type=old_type,
+        needs_answer=needs_answer,
+        note=note,
+        suggested=suggested,
+    )
+    return triage
+
+
+@transaction.atomic
+def claim(*, incident: Incident, mention: Mention, actor) -> bool:
+    """Say "I am answering this person". False when the actor already holds it. Refused
+    (Conflict, naming them) while someone else's claim is younger than
+    rules.CLAIM_MINUTES; an older one is taken over, and the entry says from whom. A handled
+    mention cannot be claimed."""
+    incident, mention, triage = _locked(incident, mention, actor)
+    if triage.outcome != Outcome.OPEN:
+        raise Conflict(
+            _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
+        )
+    if triage.claimed_by_id == actor.pk:
+        return False
+    now = timezone.now()
+    rules.require_not_held_by_other(actor, triage, now)
+    previous = triage.claimed_by
+    triage.claimed_by = actor
+    triage.claimed_at = now
+    triage.save(update_fields=["claimed_by", "claimed_at"])
+    data = {"taken_over_from": display_name(previous)} if previous else {}
+    _record(incident, EntryKind.MENTION_CLAIMED, actor, mention, **data)
+    return True
+
+
+@transaction.atomic
+def release(*, incident: Incident, mention: Mention, actor) -> bool:
+    """Give a claim back. False when nobody holds it. The claimer or the lead may; anyone
+    who may claim may release a stale claim."""
+    incident, mention, triage = _locked(incident, mention, actor)
+    if triage.claimed_by_id is None:
+        return False
+    if not rules.can_release(actor, incident, triage):
+        raise NotAllowed(
+            _("Only %(name)s or the lead can release it.")
+            % {"name": display_name(triage.claimed_by)}
+        )
+    claimer = display_name(triage.claimed_by)
+    triage.claimed_by = None
+    triage.claimed_at = None
+    triage.save(update_fields=["claimed_by", "claimed_at"])
+    _record(incident, EntryKind.MENTION_RELEASED, actor, mention, claimer=claimer)
+    return True
+
+
+def _conclude(triage: Triage, actor, outcome: str, reason: str) -> None:
+    triage.outcome = outcome
+    triage.outcome_reason = reason
+    triage.decided_by = actor
+    triage.decided_at = timezone.now()
+    triage.claimed_by = None  # dealt with: nobody is answering any more
+    triage.claimed_at = None
+    triage.save(
+        update_fields=[
+            "outcome",
+            "outcome_reason",
+            "decided_by",
+            "decided_at",
+            "claimed_by",
+            "claimed_at",
+        ]
+    )
+
+
+@transaction.atomic
+def decide(*, incident: Incident, mention: Mention, actor, outcome: str, reason: str) -> bool:
+    """Record that this person gets no public answer: `outcome` is one of choices.DECISIONS
+    (no answer (troll), answered privately, handed to customer service), with a `reason`
+    (required, at most REASON_MAX characters). False when that outcome is already recorded;
+    Conflict when another outcome is, or when someone else is answering this person."""
+    if outcome not in DECISIONS:
+        raise InvalidInput(_("Unknown decision: %(value)s") % {"value": outcome})
+    reason = _bounded(reason, REASON_MAX, _("reason"))
+    if not reason:
+        raise InvalidInput(_("Say why: a reason is required."))
+    incident, mention, triage = _locked(incident, mention, actor)
+    if triage.outcome == outcome:
+        return False
+    if triage.outcome != Outcome.OPEN:
+        raise Conflict(
+            _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
+        )
+    rules.require_not_held_by_other(actor, triage)
+    _conclude(triage, actor, outcome, reason)
+    _record(incident, EntryKind.REPLY_DECIDED, actor, mention, outcome=outcome, reason=reason)
+    return True
+
+
+@transaction.atomic
+def thank(*, incident: Incident, mention: Mention, actor, note: str = "") -> bool:
+    """Record that a supporter / defender was thanked (an optional `note`: how). Only for a
+    mention triaged as a defender; False when already thanked."""
+    note = _bounded(note, REASON_MAX, _("note"))
+    incident, mention, triage = _locked(incident, mention, actor)
+    if triage.author_type != AuthorType.DEFENDER:
+        raise InvalidInput(_("Only a mention triaged as a supporter / defender can be thanked."))
+    if triage.outcome == Outcome.THANKED:
+        return False
+    if triage.outcome != Outcome.OPEN:
+        raise Conflict(
+            _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
+        )
+    rules.require_not_held_by_other(actor, triage)
+    _conclude(triage, actor, Outcome.THANKED, note)
+    _record(incident, EntryKind.DEFENDER_THANKED, actor, mention, note=note)
+    return True

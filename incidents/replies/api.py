@@ -1,0 +1,398 @@
+"""The reply queue's API: the same selectors, actions and rules as the page.
+
+    GET  /api/incidents/{id}/replies/                           the queue (filters, pages)
+    GET  /api/incidents/{id}/replies/coverage/                  the coverage
+    GET  /api/incidents/{id}/replies/{mention_id}/              one item
+    PUT  /api/incidents/{id}/replies/{mention_id}/triage/       set the triage
+    POST /api/incidents/{id}/replies/{mention_id}/claim/        "I am answering"
+    POST /api/incidents/{id}/replies/{mention_id}/release/
+    POST /api/incidents/{id}/replies/{mention_id}/decide/       no answer, private, customer service
+    POST /api/incidents/{id}/replies/{mention_id}/thank/        a defender thanked
+
+Writes answer the item as it now is. An incident the user may not see, or a mention not
+attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
+"""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors as incident_selectors
+from incidents.api.pagination import FirstPageCountingPaginator
+from incidents.listening.choices import Sentiment
+from incidents.listening.models import Mention
+from incidents.models import Incident, Platform
+from incidents.people import display_name
+
+from . import actions, rules, selectors
+from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView
+from .models import NOTE_MAX, REASON_MAX
+
+
+def _incident(request, pk) -> Incident:
+    """The incident with its cell loaded (the rules read it for every item), or 404."""
+    try:
+        return incident_selectors.incident_for_room(request.user, pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def _person(user) -> dict | None:
+    return {"id": user.pk, "name": display_name(user)} if user else None
+
+
+class ReplyPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ReplyAuthorSerializer(serializers.Serializer):
+    handle = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    followers = serializers.IntegerField(allow_null=True)
+    verified = serializers.BooleanField(allow_null=True)
+    follows_brand = serializers.BooleanField(allow_null=True)
+    posts_in_incident = serializers.IntegerField()
+
+
+class QueueMentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    url = serializers.CharField()
+    text = serializers.CharField()
+    language = serializers.CharField(help_text='ISO 639-1 code; "" when not known.')
+    posted_at = serializers.DateTimeField()
+    reply_to_brand = serializers.BooleanField()
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices)
+    sentiment_score = serializers.FloatField(allow_null=True)
+
+
+class TriageStateSerializer(serializers.Serializer):
+    author_type = serializers.CharField(help_text='An AuthorType value; "" when not set.')
+    needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
+    note = serializers.CharField()
+    triaged_by = ReplyPersonSerializer(allow_null=True)
+    triaged_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    outcome_reason = serializers.CharField()
+    decided_by = ReplyPersonSerializer(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    claimed_by = ReplyPersonSerializer(allow_null=True)
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    claim_stale = serializers.BooleanField(
+        help_text=f"The claim is older than {rules.CLAIM_MINUTES} minutes: it may be taken over."
+    )
+
+
+class SuggestionSerializer(serializers.Serializer):
+    author_type = serializers.ChoiceField(choices=AuthorType.choices)
+    needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
+    reasons = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+
+
+class ItemSerializer(serializers.Serializer):
+    mention = QueueMentionSerializer()
+    author = ReplyAuthorSerializer()
+    triage = TriageStateSerializer(allow_null=True, help_text="null: not triaged yet.")
+    suggestion = SuggestionSerializer()
+    advice = serializers.CharField(
+        help_text="How to handle this type (the confirmed one, else the suggested one)."
+    )
+    available_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=rules.ACTIONS),
+        help_text="What the requesting user may do on it now.",
+    )
+
+
+def serialize_item(item, user, incident, now) -> dict:
+    mention, triage = item.mention, item.triage
+    return {
+        "mention": {
+            "id": mention.pk,
+            "platform": mention.platform,
+            "url": mention.url,
+            "text": mention.text,
+            "language": mention.language,
+            "posted_at": mention.posted_at,
+            "reply_to_brand": mention.reply_to_brand,
+            "sentiment": mention.sentiment,
+            "sentiment_score": mention.sentiment_score,
+        },
+        "author": {
+            "handle": mention.author_handle,
+            "name": mention.author_name,
+            "url": mention.author_url,
+            "followers": mention.author_followers,
+            "verified": mention.author_verified,
+            "follows_brand": mention.author_follows_brand,
+            "posts_in_incident": item.author_posts,
+        },
+        "triage": None
+        if triage is None
+        else {
+            "author_type": triage.author_type,
+            "needs_answer": triage.needs_answer,
+            "note": triage.note,
+            "triaged_by": _person(triage.triaged_by),
+            "triaged_at": triage.triaged_at,
+            "outcome": triage.outcome,
+            "outcome_reason": triage.outcome_reason,
+            "decided_by": _person(triage.decided_by),
+            "decided_at": triage.decided_at,
+            "claimed_by": _person(triage.claimed_by),
+            "claimed_at": triage.claimed_at,
+            "claim_stale": rules.claim_is_stale(triage, now),
+        },
+        "suggestion": {
+            "author_type": item.suggestion.author_type,
+            "needs_answer": item.suggestion.needs_answer,
+            "reasons": list(item.suggestion.reasons),
+            "reason": item.suggestion.reason,
+        },
+        "advice": str(ADVICE[item.author_type]),
+        "available_actions": rules.available_actions(user, incident, triage, now),
+    }
+
+
+def _item_response(request, incident, mention):
+    item = selectors.item(incident, mention)
+    return Response(
+        ItemSerializer(serialize_item(item, request.user, incident, timezone.now())).data
+    )
+
+
+class QueuePagination(PageNumberPagination):
+    django_paginator_class = FirstPageCountingPaginator
+    page_size = selectors.PAGE_SIZE
+    max_page_size = selectors.MAX_PAGE_SIZE
+    page_size_query_param = "page_size"
+
+
+class QueuePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ItemSerializer(many=True)
+
+
+QUEUE_FILTERS = [
+    OpenApiParameter(
+        "view",
+        str,
+        enum=QueueView.values,
+        description="to_answer (default): needs an answer and open; to_triage: not typed or "
+        "undecided; defenders; handled: any outcome but open.",
+    ),
+    OpenApiParameter("type", str, enum=AuthorType.values, description="the confirmed author type"),
+    OpenApiParameter("platform", str, enum=Platform.values),
+    OpenApiParameter("language", str, description='ISO 639-1 code, or "unknown"'),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description=f"at most {selectors.MAX_PAGE_SIZE}"),
+]
+
+
+def _filters(params) -> dict:
+    found = {"view": params.get("view") or QueueView.TO_ANSWER}
+    if found["view"] not in QueueView.values:
+        raise ValidationError({"view": [_("Unknown value.")]})
+    for name, key, allowed in (
+        ("type", "author_type", AuthorType.values),
+        ("platform", "platform", Platform.values),
+    ):
+        value = params.get(name)
+        if value:
+            if value not in allowed:
+                raise ValidationError({name: [_("Unknown value.")]})
+            found[key] = value
+    language = params.get("language")
+    if language:
+        language = language.lower()
+        found["language"] = "" if language == "unknown" else language[:8]
+    return found
+
+
+class QueueListView(APIView):
+    @extend_schema(
+        operation_id="incidents_replies_list",
+        parameters=QUEUE_FILTERS,
+        responses=QueuePageSerializer,
+    )
+    def get(self, request, pk):
+        """The incident's reply queue: followers of the brand first, then replies to the
+        brand, then reach, then the oldest (pages of 20, `page_size` up to 100). Whoever
+        may see the incident; outsiders get 404."""
+        incident = _incident(request, pk)
+        qs = selectors.queue(incident, **_filters(request.query_params))
+        paginator = QueuePagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        now = timezone.now()
+        items = selectors.page_items(incident, page)
+        data = [serialize_item(item, request.user, incident, now) for item in items]
+        return paginator.get_paginated_response(ItemSerializer(data, many=True).data)
+
+
+class CountSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    attached = serializers.IntegerField(help_text="Mentions attached to the incident.")
+    to_triage = serializers.IntegerField()
+    needing = serializers.IntegerField(help_text="Triaged as needing an answer.")
+    answered = serializers.IntegerField(
+        help_text="Of those, handled: answered, privately, customer service or no answer."
+    )
+    percent = serializers.IntegerField(allow_null=True, help_text="answered / needing, 0-100.")
+    open = serializers.IntegerField()
+    defenders = serializers.IntegerField()
+    thanked = serializers.IntegerField()
+    open_by_type = CountSerializer(many=True)
+    open_by_platform = CountSerializer(many=True)
+    oldest_open_at = serializers.DateTimeField(allow_null=True)
+    oldest_open_seconds = serializers.IntegerField(allow_null=True)
+    median_seconds = serializers.FloatField(
+        allow_null=True, help_text="Median time from posting to the outcome, in seconds."
+    )
+
+
+def serialize_coverage(coverage) -> dict:
+    return {
+        "attached": coverage.attached,
+        "to_triage": coverage.to_triage,
+        "needing": coverage.needing,
+        "answered": coverage.answered,
+        "percent": coverage.percent,
+        "open": coverage.open,
+        "defenders": coverage.defenders,
+        "thanked": coverage.thanked,
+        "open_by_type": [{"value": v, "count": n} for v, n in coverage.open_by_type],
+        "open_by_platform": [{"value": v, "count": n} for v, n in coverage.open_by_platform],
+        "oldest_open_at": coverage.oldest_open_at,
+        "oldest_open_seconds": coverage.oldest_open_seconds,
+        "median_seconds": coverage.median_seconds,
+    }
+
+
+class CoverageView(APIView):
+    @extend_schema(responses=CoverageSerializer)
+    def get(self, request, pk):
+        """The incident's reply coverage (whoever may see the incident)."""
+        incident = _incident(request, pk)
+        return Response(CoverageSerializer(serialize_coverage(selectors.coverage(incident))).data)
+
+
+def _mention(incident, mention_pk) -> Mention:
+    return get_object_or_404(Mention, pk=mention_pk, incident=incident)
+
+
+class ItemView(APIView):
+    @extend_schema(operation_id="incidents_replies_item", responses=ItemSerializer)
+    def get(self, request, pk, mention_pk):
+        """One mention of the queue, with its triage and suggestion."""
+        incident = _incident(request, pk)
+        return _item_response(request, incident, _mention(incident, mention_pk))
+
+
+class TriageInSerializer(serializers.Serializer):
+    author_type = serializers.ChoiceField(choices=AuthorType.choices)
+    needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
+    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
+    suggested = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The suggested type (an author_type value) shown to the person, recorded "
+        "in the timeline; anything else is ignored.",
+    )
+
+
+class TriageView(APIView):
+    @extend_schema(responses=ItemSerializer)
+    def get(self, request, pk, mention_pk):
+        """The mention's item (its triage, null when not triaged yet)."""
+        incident = _incident(request, pk)
+        return _item_response(request, incident, _mention(incident, mention_pk))
+
+    @extend_schema(request=TriageInSerializer, responses=ItemSerializer)
+    def put(self, request, pk, mention_pk):
+        """Set the author type, whether it needs an answer, and a note (the cell except
+        observers). The same values again write nothing."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = TriageInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.triage_set(
+            incident=incident, mention=mention, actor=request.user, **serializer.validated_data
+        )
+        return _item_response(request, incident, mention)
+
+
+class ClaimView(APIView):
+    @extend_schema(request=None, responses=ItemSerializer)
+    def post(self, request, pk, mention_pk):
+        """ "I am answering this person." 409 with `claimed_by` while someone else holds a
+        claim younger than the takeover delay."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        actions.claim(incident=incident, mention=mention, actor=request.user)
+        return _item_response(request, incident, mention)
+
+
+class ReleaseView(APIView):
+    @extend_schema(request=None, responses=ItemSerializer)
+    def post(self, request, pk, mention_pk):
+        """Give the claim back (the claimer or the lead; anyone once it is stale)."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        actions.release(incident=incident, mention=mention, actor=request.user)
+        return _item_response(request, incident, mention)
+
+
+class DecideInSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[(o.value, o.label) for o in DECISIONS])
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+
+class DecideView(APIView):
+    @extend_schema(request=DecideInSerializer, responses=ItemSerializer)
+    def post(self, request, pk, mention_pk):
+        """Record that this person gets no public answer, and why."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = DecideInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.decide(
+            incident=incident, mention=mention, actor=request.user, **serializer.validated_data
+        )
+        return _item_response(request, incident, mention)
+
+
+class ThankInSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=REASON_MAX, required=False, allow_blank=True, default=""
+    )
+
+
+class ThankView(APIView):
+    @extend_schema(request=ThankInSerializer, responses=ItemSerializer)
+    def post(self, request, pk, mention_pk):
+        """Record that a supporter / defender was thanked."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = ThankInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.thank(
+            incident=incident, mention=mention, actor=request.user, **serializer.validated_data
+        )
+        return _item_response(request, incident, mention)

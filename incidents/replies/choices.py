@@ -1,0 +1,89 @@
+"""The reply queue's enumerations, and the handling advice of each author type."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthorType(models.TextChoices):
+    """Who wrote a mention, as the cell sees it (docs/user-guide.md, "Reply queue")."""
+
+    UNHAPPY_CUSTOMER = "unhappy_customer", _("Unhappy customer")
+    HATER_PERSISTENT = "hater_persistent", _("Hater — persistent")
+    HATER_OCCASIONAL = "hater_occasional", _("Hater — occasional")
+    TROLL = "troll", _("Troll")
+    DEFENDER = "defender", _("Supporter / defender")
+    PRESS = "press", _("Journalist / press")
+    INFLUENCER = "influencer", _("Influencer")
+    NEUTRAL = "neutral", _("Neutral")
+
+
+class NeedsAnswer(models.TextChoices):
+    YES = "yes", _("Needs an answer")
+    NO = "no", _("No answer needed")
+    UNDECIDED = "undecided", _("Not decided yet")
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", _("Open")
+    # Set by the replies themselves (statements bound to a mention): the next slice.
+    ANSWERED = "answered", _("Answered")
+    NO_ANSWER = "no_answer", _("No answer (troll)")
+    PRIVATE = "private", _("Answered privately")
+    CUSTOMER_SERVICE = "customer_service", _("Handed to customer service")
+    THANKED = "thanked", _("Thanked")
+
+
+# What a person decides with the "decide" action (a reason is required); "answered" comes
+# with the replies, "thanked" with the thank action.
+DECISIONS = (Outcome.NO_ANSWER, Outcome.PRIVATE, Outcome.CUSTOMER_SERVICE)
+# Outcomes that count as the person having been dealt with (coverage).
+HANDLED = (Outcome.ANSWERED, Outcome.PRIVATE, Outcome.CUSTOMER_SERVICE, Outcome.NO_ANSWER)
+
+
+class QueueView(models.TextChoices):
+    """The queue's tabs (page) and `view` filter (API)."""
+
+    TO_ANSWER = "to_answer", _("To answer")
+    TO_TRIAGE = "to_triage", _("To triage")
+    DEFENDERS = "defenders", _("Defenders")
+    HANDLED = "handled", _("Handled")
+
+
+# Handling advice per author type, in plain words (translated). Fixed here for now; editing
+# it per playbook is a later slice (docs/user-guide.md, "Reply queue").
+ADVICE = {
+    AuthorType.UNHAPPY_CUSTOMER: _(
+        "Answer them individually, on the platform where they wrote, quickly and "
+        "kindly: acknowledge the problem, say what you are doing and how to reach you "
+        "(a private message or customer service). Followers of the brand first."
+    ),
+    AuthorType.HATER_PERSISTENT: _(
+        "They follow the brand everywhere and will not be convinced. Give one calm, "
+        "factual answer that others reading the thread will see, then do not argue. "
+        "Never delete or hide their posts; keep evidence of abuse."
+    ),
+    AuthorType.HATER_OCCASIONAL: _(
+        "Angry at this moment, often for a real reason. One calm, factual answer that "
+        "acknowledges the anger and points to the facts or to a fix is usually enough."
+    ),
+    AuthorType.TROLL: _(
+        "They want a reaction: do not answer, do not delete. Record the decision "
+        "“no answer (troll)” and preserve the post as evidence if it crosses a line."
+    ),
+    AuthorType.DEFENDER: _(
+        "Someone who stood up for the brand. Thank them, personally and without "
+        "asking anything of them; never ask them to defend the brand for you."
+    ),
+    AuthorType.PRESS: _(
+        "A journalist or a media outlet. Do not debate in public: give the facts "
+        "already published and hand them to the press contact with the spokesperson."
+    ),
+    AuthorType.INFLUENCER: _(
+        "A large audience reads them. Answer with care, with the facts, and consider "
+        "a private message; tell the lead, whose reach may change the severity."
+    ),
+    AuthorType.NEUTRAL: _(
+        "A question or a remark without hostility. Answer it if it asks something; "
+        "otherwise no answer is needed."
+    ),
+}

@@ -1,0 +1,61 @@
+"""The reply queue's forms: the same limits and choices as the actions (which check again)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Platform
+
+from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView
+from .models import NOTE_MAX, REASON_MAX
+
+UNKNOWN_LANGUAGE = "unknown"
+
+
+class TriageForm(forms.Form):
+    author_type = forms.ChoiceField(label=_("Author type"), choices=AuthorType.choices)
+    needs_answer = forms.ChoiceField(label=_("Needs an answer?"), choices=NeedsAnswer.choices)
+    note = forms.CharField(label=_("Note"), max_length=NOTE_MAX, required=False)
+    suggested = forms.CharField(max_length=20, required=False, widget=forms.HiddenInput)
+
+
+class DecideForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=[(o.value, o.label) for o in DECISIONS]
+    )
+    reason = forms.CharField(label=_("Why"), max_length=REASON_MAX)
+
+
+class ThankForm(forms.Form):
+    note = forms.CharField(label=_("How"), max_length=REASON_MAX, required=False)
+
+
+class QueueFilters(forms.Form):
+    """The queue's query string: the view (tab) and the filters. Unknown values are
+    ignored (the queue shows unfiltered) rather than refused: it is a link people share."""
+
+    view = forms.ChoiceField(choices=QueueView.choices, required=False)
+    type = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("Every type")), *AuthorType.choices], required=False
+    )
+    platform = forms.ChoiceField(
+        label=_("Platform"), choices=[("", _("Every platform")), *Platform.choices], required=False
+    )
+    language = forms.RegexField(
+        label=_("Language"), regex=r"^([a-z]{2,3}|unknown)$", max_length=8, required=False
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def values(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        language = data.get("language") or None
+        return {
+            "view": data.get("view") or QueueView.TO_ANSWER,
+            "author_type": data.get("type") or None,
+            "platform": data.get("platform") or None,
+            "language": "" if language == UNKNOWN_LANGUAGE else language,
+            "page": data.get("page") or 1,
+        }
+
+
+# Decided outcomes shown on a handled item.
+OUTCOME_LABELS = dict(Outcome.choices)

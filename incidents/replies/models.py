@@ -1,0 +1,70 @@
+"""The triage of a mention attached to an incident: who wrote it, whether it needs an
+answer, what was decided, and who is working on it.
+
+One row per (incident, mention), created by the first action on it (replies/actions.py);
+a mention without a row is "not triaged yet". The mention itself (listening) is never
+changed, and nothing here deletes or hides anyone's post: no such action exists.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.listening.models import Mention
+from incidents.models import Incident
+
+from .choices import AuthorType, NeedsAnswer, Outcome
+
+NOTE_MAX = 500
+REASON_MAX = 500
+
+
+class Triage(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="+", verbose_name=_("incident")
+    )
+    mention = models.ForeignKey(
+        Mention, on_delete=models.PROTECT, related_name="triages", verbose_name=_("mention")
+    )
+    # "" until a person sets it (the suggestion is computed, never stored as a decision).
+    author_type = models.CharField(
+        _("author type"), max_length=20, choices=AuthorType.choices, blank=True
+    )
+    needs_answer = models.CharField(
+        _("needs an answer"),
+        max_length=10,
+        choices=NeedsAnswer.choices,
+        default=NeedsAnswer.UNDECIDED,
+    )
+    note = models.CharField(_("note"), max_length=NOTE_MAX, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    triaged_at = models.DateTimeField(_("triaged at"), null=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    outcome_reason = models.CharField(_("reason"), max_length=REASON_MAX, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True)
+    # Who is answering this person now (one at a time; replies/rules.py says when a claim
+    # may be taken over).
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "mention"], name="triage_once_per_incident")
+        ]
+        indexes = [
+            models.Index(fields=["incident", "needs_answer", "outcome"], name="triage_queue"),
+        ]
+        verbose_name = _("triage")
+        verbose_name_plural = _("triages")
+
+    def __str__(self):
+        return f"{self.incident_id}/{self.mention_id}: {self.author_type or '-'} {self.outcome}"

@@ -1,0 +1,116 @@
+"""Who may do what in the reply queue: one place, used by the actions (their guards), the
+page (which buttons show) and the API (`available_actions` in each item).
+
+- Reading the queue and the coverage: whoever may see the incident
+  (incidents.permissions.can_view: the cell, and staff read-only).
+- Triage, claim, decide, thank: the incident's cell except observers, the rule of the
+  timeline (incidents.rules WRITE_TIMELINE): each of these writes a timeline entry.
+- A claim: one person at a time. Someone else's claim is refused, naming them, unless it
+  is older than CLAIM_MINUTES (they may have left): then anyone who may claim takes it
+  over, and the timeline says so. The claimer or the lead may release it; anyone may
+  release a claim gone stale.
+- Deciding (no answer, privately, customer service) or thanking while someone else holds a
+  live claim is refused: they are answering that person.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents import rules as incident_rules
+from incidents.errors import Conflict
+from incidents.people import display_name
+
+from .choices import AuthorType, Outcome
+
+CLAIM_MINUTES = 30
+
+TRIAGE = "triage"
+CLAIM = "claim"
+RELEASE = "release"
+DECIDE = "decide"
+THANK = "thank"
+ACTIONS = (TRIAGE, CLAIM, RELEASE, DECIDE, THANK)
+
+
+def can_view(user, incident) -> bool:
+    return permissions.can_view(user, incident)
+
+
+def can_work(user, incident) -> bool:
+    """Triage, claim, decide, thank: the cell except observers."""
+    return permissions.can_write_timeline(user, incident)
+
+
+def require_work(user, incident) -> None:
+    incident_rules.require(user, incident, incident_rules.WRITE_TIMELINE)
+
+
+def claim_is_stale(triage, now=None) -> bool:
+    now = now or timezone.now()
+    return triage.claimed_at is not None and now - triage.claimed_at > timedelta(
+        minutes=CLAIM_MINUTES
+    )
+
+
+def held_by_other(user, triage, now=None) -> bool:
+    """Someone else holds a live claim on this triage."""
+    return (
+        triage is not None
+        and triage.claimed_by_id is not None
+        and triage.claimed_by_id != user.pk
+        and not claim_is_stale(triage, now)
+    )
+
+
+def require_not_held_by_other(user, triage, now=None) -> None:
+    if held_by_other(user, triage, now):
+        raise Conflict(
+            _("%(name)s is answering this person (since %(time)s).")
+            % {
+                "name": display_name(triage.claimed_by),
+                "time": timezone.localtime(triage.claimed_at).strftime("%H:%M"),
+            },
+            claimed_by=display_name(triage.claimed_by),
+        )
+
+
+def can_release(user, incident, triage, now=None) -> bool:
+    return (
+        triage is not None
+        and triage.claimed_by_id is not None
+        and can_work(user, incident)
+        and (
+            triage.claimed_by_id == user.pk
+            or permissions.can_lead(user, incident)
+            or claim_is_stale(triage, now)
+        )
+    )
+
+
+def available_actions(user, incident, triage, now=None) -> list[str]:
+    """What `user` may do on this mention of the queue now (`triage` may be None: not
+    triaged yet), in ACTIONS order. Reads only loaded rows (the incident's prefetched cell,
+    the triage with its claimer)."""
+    if not can_work(user, incident):
+        return []
+    now = now or timezone.now()
+    names = [TRIAGE]
+    open_ = triage is None or triage.outcome == Outcome.OPEN
+    other = held_by_other(user, triage, now)
+    if open_ and not other and (triage is None or triage.claimed_by_id != user.pk):
+        names.append(CLAIM)
+    if can_release(user, incident, triage, now):
+        names.append(RELEASE)
+    if open_ and not other:
+        names.append(DECIDE)
+    if (
+        triage is not None
+        and triage.author_type == AuthorType.DEFENDER
+        and triage.outcome == Outcome.OPEN
+        and not other
+    ):
+        names.append(THANK)
+    return names

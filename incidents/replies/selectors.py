@@ -1,0 +1,221 @@
+"""Reads of the reply queue: the queue of an incident (filtered, ordered, paged) and its
+coverage. Constant query counts whatever the number of mentions (tests assert it)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from incidents.listening.models import Mention
+
+from .choices import HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
+from .models import Triage
+from .suggest import Signals, Suggestion, suggest
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# Answered items read to compute the median time to answer (the most recent ones).
+MEDIAN_SAMPLE = 10_000
+
+# Followers of the brand first, then those who replied to the brand, then reach, then the
+# oldest: the order in which the articles say to answer.
+QUEUE_ORDER = (
+    # Not known (None) counts as not following.
+    Coalesce(F("author_follows_brand"), Value(False)).desc(),
+    F("reply_to_brand").desc(),
+    F("author_followers").desc(nulls_last=True),
+    F("posted_at").asc(),
+    F("id").asc(),
+)
+
+
+def _triages(incident, **filters):
+    return Triage.objects.filter(incident=incident, mention=OuterRef("pk"), **filters)
+
+
+def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None, language=None):
+    """The incident's attached mentions of one queue view, in QUEUE_ORDER, as a queryset of
+    Mention (no triage loaded: `page_items` adds it to a page).
+
+    Views: `to_answer` (triaged "needs an answer", still open), `to_triage` (no type yet or
+    the need undecided, still open), `defenders` (typed supporter / defender, whatever the
+    outcome), `handled` (any outcome but open). Filters: `author_type` (AuthorType; the
+    confirmed type), `platform`, `language` ("" = not known)."""
+    qs = Mention.objects.filter(incident=incident)
+    if view == QueueView.TO_ANSWER:
+        qs = qs.filter(
+            Exists(_triages(incident, needs_answer=NeedsAnswer.YES, outcome=Outcome.OPEN))
+        )
+    elif view == QueueView.TO_TRIAGE:
+        decided = _triages(incident).filter(
+            ~Q(author_type="") & ~Q(needs_answer=NeedsAnswer.UNDECIDED) | ~Q(outcome=Outcome.OPEN)
+        )
+        qs = qs.filter(~Exists(decided))
+    elif view == QueueView.DEFENDERS:
+        qs = qs.filter(Exists(_triages(incident, author_type=AuthorType.DEFENDER)))
+    elif view == QueueView.HANDLED:
+        qs = qs.filter(Exists(_triages(incident).exclude(outcome=Outcome.OPEN)))
+    if author_type:
+        qs = qs.filter(Exists(_triages(incident, author_type=author_type)))
+    if platform:
+        qs = qs.filter(platform=platform)
+    if language is not None:
+        qs = qs.filter(language=language)
+    return qs.order_by(*QUEUE_ORDER)
+
+
+def view_counts(incident) -> dict[str, int]:
+    """How many mentions each queue view holds, and `attached` (all): one query."""
+    triage = _triages(incident)
+    decided = triage.filter(
+        ~Q(author_type="") & ~Q(needs_answer=NeedsAnswer.UNDECIDED) | ~Q(outcome=Outcome.OPEN)
+    )
+    row = Mention.objects.filter(incident=incident).aggregate(
+        attached=Count("pk"),
+        to_answer=Count(
+            "pk",
+            filter=Q(Exists(triage.filter(needs_answer=NeedsAnswer.YES, outcome=Outcome.OPEN))),
+        ),
+        to_triage=Count("pk", filter=~Q(Exists(decided))),
+        defenders=Count("pk", filter=Q(Exists(triage.filter(author_type=AuthorType.DEFENDER)))),
+        handled=Count("pk", filter=Q(Exists(triage.exclude(outcome=Outcome.OPEN)))),
+    )
+    return {name: row[name] for name in ("attached", *QueueView.values)}
+
+
+@dataclass
+class Item:
+    """One mention of a queue page: the mention, its triage (None: not triaged yet), how
+    many posts its author has in the incident, and the suggestion."""
+
+    mention: Mention
+    triage: Triage | None
+    author_posts: int
+    suggestion: Suggestion
+
+    @property
+    def author_type(self) -> str:
+        """The confirmed type, else the suggested one."""
+        return (self.triage and self.triage.author_type) or self.suggestion.author_type
+
+
+def page_items(incident, mentions) -> list[Item]:
+    """A page of queue mentions (a list, already sliced) with their triage (and claimer,
+    triager, decider) and their authors' post counts: two queries whatever the page size."""
+    mentions = list(mentions)
+    ids = [m.pk for m in mentions]
+    triages = {
+        t.mention_id: t
+        for t in Triage.objects.filter(incident=incident, mention_id__in=ids).select_related(
+            "claimed_by", "triaged_by", "decided_by"
+        )
+    }
+    handles = {m.author_handle for m in mentions if m.author_handle}
+    counts = {}
+    if handles:
+        rows = (
+            Mention.objects.filter(incident=incident, author_handle__in=handles)
+            .values("platform", "author_handle")
+            .annotate(n=Count("pk"))
+        )
+        counts = {(r["platform"], r["author_handle"]): r["n"] for r in rows}
+    items = []
+    for mention in mentions:
+        posts = (
+            counts.get((mention.platform, mention.author_handle), 1) if mention.author_handle else 1
+        )
+        items.append(
+            Item(
+                mention=mention,
+                triage=triages.get(mention.pk),
+                author_posts=posts,
+                suggestion=suggest(Signals.of(mention, author_posts=posts)),
+            )
+        )
+    return items
+
+
+def item(incident, mention) -> Item:
+    """One mention as a queue item (three queries at most)."""
+    return page_items(incident, [mention])[0]
+
+
+@dataclass
+class Coverage:
+    """The reply coverage of an incident. Counts are of the mentions still attached to it.
+
+    `needing`: triaged "needs an answer"; `answered`: of those, handled (answered, answered
+    privately, handed to customer service, or decided "no answer"); `percent`: answered /
+    needing (None when nothing needs an answer); `open_by_type` and `open_by_platform`:
+    [(value, n)] of the open ones, largest first; `oldest_open_at`: the posting time of the
+    oldest open one (None when none); `median_seconds`: median time from posting to the
+    outcome over the answered ones (None when none); `attached`, `to_triage`,
+    `defenders`, `thanked`."""
+
+    attached: int = 0
+    to_triage: int = 0
+    needing: int = 0
+    answered: int = 0
+    open: int = 0
+    defenders: int = 0
+    thanked: int = 0
+    open_by_type: list = field(default_factory=list)
+    open_by_platform: list = field(default_factory=list)
+    oldest_open_at: datetime | None = None
+    median_seconds: float | None = None
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.answered / self.needing) if self.needing else None
+
+    @property
+    def oldest_open_seconds(self) -> int | None:
+        if self.oldest_open_at is None:
+            return None
+        return max(0, int((timezone.now() - self.oldest_open_at).total_seconds()))
+
+
+def coverage(incident, counts: dict | None = None) -> Coverage:
+    """The incident's coverage (see Coverage): four queries whatever the number of mentions
+    (three when the caller already read `view_counts`)."""
+    counts = counts if counts is not None else view_counts(incident)
+    triages = Triage.objects.filter(incident=incident, mention__incident=incident)
+    needing = triages.filter(needs_answer=NeedsAnswer.YES)
+    open_ = needing.filter(outcome=Outcome.OPEN)
+    totals = triages.aggregate(
+        needing=Count("pk", filter=Q(needs_answer=NeedsAnswer.YES)),
+        answered=Count("pk", filter=Q(needs_answer=NeedsAnswer.YES, outcome__in=HANDLED)),
+        open=Count("pk", filter=Q(needs_answer=NeedsAnswer.YES, outcome=Outcome.OPEN)),
+        thanked=Count("pk", filter=Q(outcome=Outcome.THANKED)),
+        oldest=Min(
+            "mention__posted_at", filter=Q(needs_answer=NeedsAnswer.YES, outcome=Outcome.OPEN)
+        ),
+    )
+    by_type: dict[str, int] = {}
+    by_platform: dict[str, int] = {}
+    for row in open_.values("author_type", "mention__platform").annotate(n=Count("pk")):
+        by_type[row["author_type"]] = by_type.get(row["author_type"], 0) + row["n"]
+        platform = row["mention__platform"]
+        by_platform[platform] = by_platform.get(platform, 0) + row["n"]
+    durations = [
+        (decided - posted).total_seconds()
+        for decided, posted in needing.filter(outcome__in=HANDLED, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", "mention__posted_at")[:MEDIAN_SAMPLE]
+    ]
+    return Coverage(
+        attached=counts["attached"],
+        to_triage=counts[QueueView.TO_TRIAGE],
+        needing=totals["needing"],
+        answered=totals["answered"],
+        open=totals["open"],
+        defenders=counts[QueueView.DEFENDERS],
+        thanked=totals["thanked"],
+        open_by_type=sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0])),
+        open_by_platform=sorted(by_platform.items(), key=lambda kv: (-kv[1], kv[0])),
+        oldest_open_at=totals["oldest"],
+        median_seconds=median(durations) if durations else None,
+    )

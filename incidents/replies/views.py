@@ -1,0 +1,194 @@
+"""The reply queue's pages: the queue of an incident (/incidents/<id>/replies/), its
+POST forms (plain forms, POST-redirect-GET with a message: they work without JavaScript),
+and the room's coverage panel. Thin: read through selectors, write through actions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.errors import DomainError
+from incidents.listening.models import Mention
+from incidents.models import Platform
+from incidents.shortcuts import incident_or_404
+
+from . import actions, rules, selectors
+from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, QueueView
+from .forms import DecideForm, QueueFilters, ThankForm, TriageForm
+
+
+def room_panel_context(request, incident) -> dict:
+    """The room's reply panel: `replies_coverage` (selectors.Coverage). Four queries."""
+    return {"replies_coverage": selectors.coverage(incident)}
+
+
+@login_required
+@require_GET
+def room_panel(request, pk):
+    incident = incident_or_404(request, pk)
+    context = {"incident": incident, **room_panel_context(request, incident)}
+    # `?whole=1`: the room's placeholder (no mention attached when it was drawn) asks for
+    # the whole section once an event says mentions were attached.
+    template = "_room_section.html" if request.GET.get("whole") else "_room_panel.html"
+    return render(request, f"replies/{template}", context)
+
+
+@login_required
+@require_GET
+def queue_page(request, pk):
+    incident = incident_or_404(request, pk)
+    filters = QueueFilters(request.GET)
+    values = filters.values()
+    counts = selectors.view_counts(incident)
+    qs = selectors.queue(
+        incident,
+        view=values["view"],
+        author_type=values["author_type"],
+        platform=values["platform"],
+        language=values["language"],
+    )
+    page = Paginator(qs, selectors.PAGE_SIZE).get_page(values["page"])
+    items = selectors.page_items(incident, page.object_list)
+    now = timezone.now()
+    for item in items:
+        item.actions = rules.available_actions(request.user, incident, item.triage, now)
+        item.advice = ADVICE[item.author_type]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "replies/queue.html",
+        {
+            "incident": incident,
+            "items": items,
+            "page": page,
+            "query": query.urlencode(),
+            "filters": filters,
+            "values": values,
+            "views": [(v, label, counts[v]) for v, label in QueueView.choices],
+            "coverage": selectors.coverage(incident, counts=counts),
+            "can_work": rules.can_work(request.user, incident),
+            "author_types": AuthorType.choices,
+            "needs_choices": NeedsAnswer.choices,
+            "decisions": [(o.value, o.label) for o in DECISIONS],
+            "platforms": Platform.choices,
+            "claim_minutes": rules.CLAIM_MINUTES,
+        },
+    )
+
+
+def _back(request, incident, mention):
+    """Back to the queue page the form was on (`back`, a local path of this queue), at the
+    item."""
+    queue = reverse("reply-queue", args=[incident.pk])
+    back = request.POST.get("back", "")
+    if not (
+        back.startswith(queue)
+        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = queue
+    return redirect(f"{back}#mention-{mention.pk}")
+
+
+def _form_error(form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return _("Invalid input.")
+
+
+def _post(request, pk, mention_pk, form_class, run, success):
+    incident = incident_or_404(request, pk)
+    mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _back(request, incident, mention)
+    try:
+        changed = run(incident, mention, form.cleaned_data if form else {})
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed is not False:
+            messages.success(request, success)
+    return _back(request, incident, mention)
+
+
+@login_required
+@require_POST
+def triage(request, pk, mention_pk):
+    return _post(
+        request,
+        pk,
+        mention_pk,
+        TriageForm,
+        lambda incident, mention, data: actions.triage_set(
+            incident=incident, mention=mention, actor=request.user, **data
+        ),
+        _("Triage saved."),
+    )
+
+
+@login_required
+@require_POST
+def claim(request, pk, mention_pk):
+    return _post(
+        request,
+        pk,
+        mention_pk,
+        None,
+        lambda incident, mention, data: actions.claim(
+            incident=incident, mention=mention, actor=request.user
+        ),
+        _("You are answering this person: the others see it."),
+    )
+
+
+@login_required
+@require_POST
+def release(request, pk, mention_pk):
+    return _post(
+        request,
+        pk,
+        mention_pk,
+        None,
+        lambda incident, mention, data: actions.release(
+            incident=incident, mention=mention, actor=request.user
+        ),
+        _("Released: someone else may take it."),
+    )
+
+
+@login_required
+@require_POST
+def decide(request, pk, mention_pk):
+    return _post(
+        request,
+        pk,
+        mention_pk,
+        DecideForm,
+        lambda incident, mention, data: actions.decide(
+            incident=incident, mention=mention, actor=request.user, **data
+        ),
+        _("Decision recorded."),
+    )
+
+
+@login_required
+@require_POST
+def thank(request, pk, mention_pk):
+    return _post(
+        request,
+        pk,
+        mention_pk,
+        ThankForm,
+        lambda incident, mention, data: actions.thank(
+            incident=incident, mention=mention, actor=request.user, **data
+        ),
+        _("Recorded as thanked."),
+    )

@@ -1,0 +1,172 @@
+"""Triage, claims, decisions and thanks: one timeline entry each, the rules of who may,
+double clicks that write nothing, bad input refused."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.models import TimelineEntry
+from incidents.replies import actions, rules
+from incidents.replies.models import NOTE_MAX, Triage
+
+pytestmark = pytest.mark.django_db
+
+
+def entries(incident, kind):
+    return list(TimelineEntry.objects.filter(incident=incident, kind=kind).order_by("seq"))
+
+
+def test_triage_writes_the_row_and_one_entry(incident, mention, drafter):
+    triage = actions.triage_set(
+        incident=incident,
+        mention=mention,
+        actor=drafter,
+        author_type="unhappy_customer",
+        needs_answer="yes",
+        note="Asked twice",
+        suggested="unhappy_customer",
+    )
+    assert (triage.author_type, triage.needs_answer, triage.note) == (
+        "unhappy_customer",
+        "yes",
+        "Asked twice",
+    )
+    assert triage.triaged_by == drafter and triage.triaged_at is not None
+    (entry,) = entries(incident, "mention_triaged")
+    assert entry.actor == drafter
+    assert entry.data["author_type"] == "unhappy_customer"
+    assert entry.data["suggested"] == "unhappy_customer"
+    assert entry.data["mention"]["id"] == mention.pk
+    # The same values again: nothing written.
+    actions.triage_set(
+        incident=incident,
+        mention=mention,
+        actor=drafter,
+        author_type="unhappy_customer",
+        needs_answer="yes",
+        note="Asked twice",
+    )
+    assert len(entries(incident, "mention_triaged")) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"author_type": "villain", "needs_answer": "yes"}, "Unknown author type"),
+        ({"author_type": "troll", "needs_answer": "maybe"}, "Unknown answer need"),
+        ({"author_type": "troll", "needs_answer": "no", "note": "x" * (NOTE_MAX + 1)}, "limited"),
+    ],
+)
+def test_bad_triage_input_is_refused_and_nothing_written(
+    incident, mention, drafter, fields, message
+):
+    before = TimelineEntry.objects.filter(incident=incident).count()
+    with pytest.raises(InvalidInput, match=message):
+        actions.triage_set(incident=incident, mention=mention, actor=drafter, **fields)
+    assert TimelineEntry.objects.filter(incident=incident).count() == before
+    assert not Triage.objects.exists()
+
+
+def test_observers_and_staff_outside_the_cell_write_nothing(incident, mention, observer, staff):
+    for person in (observer, staff):
+        with pytest.raises(NotAllowed):
+            actions.claim(incident=incident, mention=mention, actor=person)
+        with pytest.raises(NotAllowed):
+            actions.triage_set(
+                incident=incident,
+                mention=mention,
+                actor=person,
+                author_type="troll",
+                needs_answer="no",
+            )
+    assert not Triage.objects.exists()
+    assert entries(incident, "mention_claimed") == []
+
+
+def test_one_claimer_at_a_time_and_the_second_is_told_who(incident, mention, drafter, approver):
+    assert actions.claim(incident=incident, mention=mention, actor=drafter) is True
+    assert actions.claim(incident=incident, mention=mention, actor=drafter) is False  # double click
+    with pytest.raises(Conflict) as refused:
+        actions.claim(incident=incident, mention=mention, actor=approver)
+    assert refused.value.extra["claimed_by"] == "drafter"
+    assert "drafter is answering this person" in refused.value.message
+    assert len(entries(incident, "mention_claimed")) == 1
+
+
+def test_the_claimer_or_the_lead_may_release(incident, mention, drafter, approver, lead):
+    actions.claim(incident=incident, mention=mention, actor=drafter)
+    with pytest.raises(NotAllowed, match="Only drafter or the lead"):
+        actions.release(incident=incident, mention=mention, actor=approver)
+    assert actions.release(incident=incident, mention=mention, actor=lead) is True
+    assert actions.release(incident=incident, mention=mention, actor=lead) is False
+    (entry,) = entries(incident, "mention_released")
+    assert entry.data["claimer"] == "drafter"
+
+
+def test_a_stale_claim_may_be_taken_over(incident, mention, drafter, approver):
+    actions.claim(incident=incident, mention=mention, actor=drafter)
+    Triage.objects.filter(mention=mention).update(
+        claimed_at=timezone.now() - timedelta(minutes=rules.CLAIM_MINUTES + 1)
+    )
+    assert actions.claim(incident=incident, mention=mention, actor=approver) is True
+    triage = Triage.objects.get(mention=mention)
+    assert triage.claimed_by == approver
+    assert entries(incident, "mention_claimed")[-1].data["taken_over_from"] == "drafter"
+
+
+def test_deciding_needs_a_reason_and_clears_the_claim(incident, mention, drafter, approver):
+    with pytest.raises(InvalidInput, match="reason is required"):
+        actions.decide(
+            incident=incident, mention=mention, actor=drafter, outcome="private", reason=" "
+        )
+    with pytest.raises(InvalidInput, match="Unknown decision"):
+        actions.decide(
+            incident=incident, mention=mention, actor=drafter, outcome="delete", reason="x"
+        )
+    actions.claim(incident=incident, mention=mention, actor=drafter)
+    with pytest.raises(Conflict, match="drafter is answering"):
+        actions.decide(
+            incident=incident, mention=mention, actor=approver, outcome="private", reason="DM"
+        )
+    assert actions.decide(
+        incident=incident, mention=mention, actor=drafter, outcome="private", reason="Sent a DM"
+    )
+    triage = Triage.objects.get(mention=mention)
+    assert (triage.outcome, triage.outcome_reason, triage.claimed_by) == (
+        "private",
+        "Sent a DM",
+        None,
+    )
+    assert triage.decided_by == drafter
+    # Same decision again: nothing; another one: refused.
+    assert not actions.decide(
+        incident=incident, mention=mention, actor=drafter, outcome="private", reason="again"
+    )
+    with pytest.raises(Conflict, match="Already handled"):
+        actions.decide(
+            incident=incident, mention=mention, actor=drafter, outcome="no_answer", reason="x"
+        )
+    with pytest.raises(Conflict, match="Already handled"):
+        actions.claim(incident=incident, mention=mention, actor=approver)
+    (entry,) = entries(incident, "reply_decided")
+    assert entry.data["outcome"] == "private" and entry.data["reason"] == "Sent a DM"
+
+
+def test_only_a_defender_is_thanked_once(incident, mention, drafter):
+    with pytest.raises(InvalidInput, match="supporter / defender"):
+        actions.thank(incident=incident, mention=mention, actor=drafter)
+    actions.triage_set(
+        incident=incident, mention=mention, actor=drafter, author_type="defender", needs_answer="no"
+    )
+    assert actions.thank(incident=incident, mention=mention, actor=drafter, note="Replied") is True
+    assert actions.thank(incident=incident, mention=mention, actor=drafter) is False
+    assert Triage.objects.get(mention=mention).outcome == "thanked"
+    assert len(entries(incident, "defender_thanked")) == 1
+
+
+def test_a_mention_detached_meanwhile_is_a_conflict(incident, mention, drafter):
+    type(mention).objects.filter(pk=mention.pk).update(incident=None)
+    with pytest.raises(Conflict, match="no longer attached"):
+        actions.claim(incident=incident, mention=mention, actor=drafter)

@@ -1,0 +1,229 @@
+"""The page and the API: same rules, plain forms (POST-redirect-GET), 404 for what is not
+yours to see, nothing written when refused; the race for a claim."""
+
+import pytest
+
+from incidents.models import TimelineEntry
+from incidents.replies.models import Triage
+from tests.helpers import assert_error, run_concurrently, token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def page_url(incident, suffix=""):
+    return f"/incidents/{incident.pk}/replies/{suffix}"
+
+
+def api_url(incident, suffix=""):
+    return f"/api/incidents/{incident.pk}/replies/{suffix}"
+
+
+def test_the_page_triages_claims_and_decides_with_plain_forms(
+    incident, mention, browser_client, drafter
+):
+    client = browser_client.as_user(drafter)
+    html = client.get(page_url(incident, "?view=to_triage")).content.decode()
+    assert f'id="mention-{mention.pk}"' in html
+    assert "Suggested:" in html and "Unhappy customer" in html
+    assert 'data-panel="reply-queue"' in html
+
+    response = client.post(
+        page_url(incident, f"{mention.pk}/triage/"),
+        {
+            "author_type": "unhappy_customer",
+            "needs_answer": "yes",
+            "note": "",
+            "back": page_url(incident),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == page_url(incident) + f"#mention-{mention.pk}"
+    response = client.post(page_url(incident, f"{mention.pk}/claim/"), follow=True)
+    assert "You are answering this person" in response.content.decode()
+    response = client.post(
+        page_url(incident, f"{mention.pk}/decide/"),
+        {"outcome": "private", "reason": ""},
+        follow=True,
+    )
+    assert "Why" in response.content.decode()  # the form's error, as a message
+    assert Triage.objects.get(mention=mention).outcome == "open"
+    client.post(
+        page_url(incident, f"{mention.pk}/decide/"), {"outcome": "private", "reason": "DM sent"}
+    )
+    assert Triage.objects.get(mention=mention).outcome == "private"
+    kinds = list(
+        TimelineEntry.objects.filter(
+            incident=incident, kind__in=["mention_triaged", "mention_claimed", "reply_decided"]
+        )
+        .order_by("seq")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["mention_triaged", "mention_claimed", "reply_decided"]
+    room = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'id="replies-panel"' in room and "Open the reply queue" in room
+    assert (
+        "Answered privately" in room
+        or "Handled" in client.get(page_url(incident, "?view=handled")).content.decode()
+    )
+
+
+def test_the_timeline_tells_it_in_words(incident, mention, browser_client, drafter):
+    client = browser_client.as_user(drafter)
+    client.post(
+        page_url(incident, f"{mention.pk}/triage/"), {"author_type": "troll", "needs_answer": "no"}
+    )
+    client.post(
+        page_url(incident, f"{mention.pk}/decide/"),
+        {"outcome": "no_answer", "reason": "Provocation"},
+    )
+    html = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    assert "Troll" in html and "No answer (troll)" in html and "Provocation" in html
+    html = client.get(
+        f"/incidents/{incident.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Pas de réponse (troll)" in html
+
+
+def test_an_observer_sees_the_queue_without_buttons_and_cannot_post(
+    incident, mention, browser_client, observer, api
+):
+    client = browser_client.as_user(observer)
+    html = client.get(page_url(incident, "?view=to_triage")).content.decode()
+    assert f'id="mention-{mention.pk}"' in html
+    assert "/claim/" not in html and "/triage/" not in html
+    client.post(page_url(incident, f"{mention.pk}/claim/"))
+    assert_error(api.as_user(observer).post(api_url(incident, f"{mention.pk}/claim/")), 403)
+    assert not Triage.objects.exists()
+
+
+def test_outsiders_and_other_cells_get_404_and_learn_nothing(
+    incident, mention, browser_client, outsider, declare, make_user, api, attach_mentions
+):
+    assert browser_client.as_user(outsider).get(page_url(incident)).status_code == 404
+    assert (
+        browser_client.as_user(outsider)
+        .post(page_url(incident, f"{mention.pk}/claim/"))
+        .status_code
+        == 404
+    )
+    assert_error(api.as_user(outsider).get(api_url(incident)), 404)
+    # The lead of another incident: their own queue never shows this incident's mentions,
+    # and this incident's mention through their incident's URL is a 404.
+    other_lead = make_user("other-lead")
+    other = declare(actor=other_lead, title="Another incident")
+    (theirs,) = attach_mentions(other, {"text": "Their own post"})
+    body = api.as_user(other_lead).get(api_url(other, "?view=to_triage")).json()
+    assert [r["mention"]["id"] for r in body["results"]] == [theirs.pk]
+    assert_error(api.as_user(other_lead).post(api_url(other, f"{mention.pk}/claim/")), 404)
+    assert (
+        browser_client.as_user(other_lead).post(page_url(other, f"{mention.pk}/claim/")).status_code
+        == 404
+    )
+    assert not Triage.objects.filter(mention=mention).exists()
+
+
+def test_the_api_works_the_queue(incident, mention, api, drafter, approver):
+    client = api.as_user(drafter)
+    item = client.get(api_url(incident, f"{mention.pk}/triage/")).json()
+    assert item["triage"] is None
+    assert item["suggestion"]["author_type"] == "unhappy_customer" and item["suggestion"]["reason"]
+    assert item["available_actions"] == ["triage", "claim", "decide"]
+
+    item = client.put(
+        api_url(incident, f"{mention.pk}/triage/"),
+        {"author_type": "unhappy_customer", "needs_answer": "yes", "note": "VIP"},
+        format="json",
+    ).json()
+    assert item["triage"]["author_type"] == "unhappy_customer" and item["triage"]["note"] == "VIP"
+    body = client.get(api_url(incident)).json()
+    assert body["count"] == 1 and body["results"][0]["mention"]["id"] == mention.pk
+
+    item = client.post(api_url(incident, f"{mention.pk}/claim/")).json()
+    assert item["triage"]["claimed_by"]["name"] == "drafter"
+    refused = api.as_user(approver).post(api_url(incident, f"{mention.pk}/claim/"))
+    assert assert_error(refused, 409) and refused.json()["claimed_by"] == "drafter"
+    client = api.as_user(drafter)
+    client.post(api_url(incident, f"{mention.pk}/release/"))
+    item = client.post(
+        api_url(incident, f"{mention.pk}/decide/"),
+        {"outcome": "customer_service", "reason": "Ticket 42"},
+        format="json",
+    ).json()
+    assert item["triage"]["outcome"] == "customer_service"
+    coverage = client.get(api_url(incident, "coverage/")).json()
+    assert (coverage["needing"], coverage["answered"], coverage["percent"]) == (1, 1, 100)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "data"),
+    [
+        ("put", "triage/", {"author_type": "villain", "needs_answer": "yes"}),
+        ("put", "triage/", {"author_type": "troll", "needs_answer": "no", "note": "x" * 501}),
+        ("post", "decide/", {"outcome": "no_answer"}),
+        ("post", "decide/", {"outcome": "delete", "reason": "no"}),
+        ("post", "thank/", {}),  # not a defender
+    ],
+)
+def test_bad_input_is_a_400_and_writes_nothing(
+    incident, mention, api, drafter, method, suffix, data
+):
+    before = TimelineEntry.objects.filter(incident=incident).count()
+    response = getattr(api.as_user(drafter), method)(
+        api_url(incident, f"{mention.pk}/{suffix}"), data, format="json"
+    )
+    assert_error(response, 400)
+    assert TimelineEntry.objects.filter(incident=incident).count() == before
+
+
+def test_a_mention_not_attached_to_this_incident_is_a_404(incident, api, drafter, attach_mentions):
+    (loose,) = attach_mentions(None, {"text": "Not attached"})
+    assert_error(api.as_user(drafter).post(api_url(incident, f"{loose.pk}/claim/")), 404)
+    assert_error(api.as_user(drafter).get(api_url(incident, f"{loose.pk}/triage/")), 404)
+
+
+def test_bad_filters_are_400(incident, api, drafter):
+    assert_error(api.as_user(drafter).get(api_url(incident, "?view=everything")), 400)
+    assert_error(api.as_user(drafter).get(api_url(incident, "?platform=myspace")), 400)
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_the_page_and_the_api_cost_constant_queries(
+    incident, attach_mentions, drafter, browser_client, api, size, django_assert_max_num_queries
+):
+    from incidents.replies import actions
+
+    mentions = attach_mentions(incident, *[{"text": "Refund?"} for _ in range(size)])
+    for m in mentions:
+        actions.triage_set(
+            incident=incident,
+            mention=m,
+            actor=drafter,
+            author_type="unhappy_customer",
+            needs_answer="yes",
+        )
+    client = browser_client.as_user(drafter)
+    with django_assert_max_num_queries(16):
+        response = client.get(page_url(incident))
+    assert response.content.decode().count('class="card reply-item') == min(size, 20)
+    with django_assert_max_num_queries(10):
+        body = api.as_user(drafter).get(api_url(incident, "?page_size=100")).json()
+    assert len(body["results"]) == size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_claiming_at_once_one_wins_the_other_is_told_who(
+    incident, mention, drafter, approver, lead
+):
+    url = api_url(incident, f"{mention.pk}/claim/")
+    people = [drafter, approver, lead]
+    responses, _, unexpected = run_concurrently(
+        [lambda user=user: token_client(user).post(url, {}, format="json") for user in people]
+    )
+    assert unexpected == []
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409, 409]
+    winner = Triage.objects.get(mention=mention).claimed_by
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["claimed_by"] == (winner.get_full_name() or winner.username)
+    assert TimelineEntry.objects.filter(incident=incident, kind="mention_claimed").count() == 1

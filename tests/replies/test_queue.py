@@ -1,0 +1,122 @@
+"""The queue's order (followers of the brand first, then replies to the brand, reach, age),
+its filters, and the coverage; constant query counts."""
+
+import pytest
+
+from incidents.replies import actions, selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def needs_answer(incident, mentions, actor):
+    for m in mentions:
+        actions.triage_set(
+            incident=incident,
+            mention=m,
+            actor=actor,
+            author_type="unhappy_customer",
+            needs_answer="yes",
+        )
+
+
+def test_followers_of_the_brand_first_then_replies_then_reach_then_age(
+    incident, attach_mentions, drafter
+):
+    # Posted in this order (oldest first).
+    old_small, big, follower, replier, old_small_2, unknown = attach_mentions(
+        incident,
+        {"text": "refund?", "author_followers": 10},
+        {"text": "refund?", "author_followers": 90_000 - 1, "author_follows_brand": False},
+        {"text": "refund?", "author_followers": 5, "author_follows_brand": True},
+        {"text": "refund?", "author_followers": 50, "reply_to_brand": True},
+        {"text": "refund?", "author_followers": 10},
+        {"text": "refund?"},
+    )
+    needs_answer(incident, [old_small, big, follower, replier, old_small_2, unknown], drafter)
+    order = list(selectors.queue(incident))
+    assert order == [follower, replier, big, old_small, old_small_2, unknown]
+
+
+def test_views_and_filters(incident, attach_mentions, drafter):
+    fr, en, defender, untouched = attach_mentions(
+        incident,
+        {"text": "Remboursement ?", "language": "fr", "platform": "facebook"},
+        {"text": "Refund?", "language": "en"},
+        {"text": "Great support", "language": "en"},
+        {"text": "Tea time", "language": "en"},
+    )
+    needs_answer(incident, [fr, en], drafter)
+    actions.triage_set(
+        incident=incident,
+        mention=defender,
+        actor=drafter,
+        author_type="defender",
+        needs_answer="no",
+    )
+    assert set(selectors.queue(incident)) == {fr, en}
+    assert list(selectors.queue(incident, language="fr")) == [fr]
+    assert list(selectors.queue(incident, platform="facebook")) == [fr]
+    assert list(selectors.queue(incident, author_type="troll")) == []
+    assert list(selectors.queue(incident, view="to_triage")) == [untouched]
+    assert list(selectors.queue(incident, view="defenders")) == [defender]
+    actions.decide(
+        incident=incident, mention=en, actor=drafter, outcome="customer_service", reason="Ticket 1"
+    )
+    assert list(selectors.queue(incident, view="handled")) == [en]
+    assert selectors.view_counts(incident) == {
+        "attached": 4,
+        "to_answer": 1,
+        "to_triage": 1,
+        "defenders": 1,
+        "handled": 1,
+    }
+
+
+def test_coverage(incident, attach_mentions, drafter, declare):
+    a, b, c, troll = attach_mentions(
+        incident,
+        {"text": "Refund?", "platform": "x"},
+        {"text": "Refund?", "platform": "facebook"},
+        {"text": "Refund?", "platform": "facebook"},
+        {"text": "clowns"},
+    )
+    needs_answer(incident, [a, b, c], drafter)
+    actions.triage_set(
+        incident=incident, mention=troll, actor=drafter, author_type="troll", needs_answer="no"
+    )
+    actions.decide(
+        incident=incident, mention=troll, actor=drafter, outcome="no_answer", reason="Troll"
+    )
+    actions.decide(incident=incident, mention=a, actor=drafter, outcome="private", reason="DM")
+    coverage = selectors.coverage(incident)
+    assert (coverage.attached, coverage.needing, coverage.answered, coverage.percent) == (
+        4,
+        3,
+        1,
+        33,
+    )
+    assert coverage.open == 2
+    assert coverage.open_by_type == [("unhappy_customer", 2)]
+    assert coverage.open_by_platform == [("facebook", 2)]
+    assert coverage.oldest_open_at == b.posted_at
+    assert coverage.median_seconds is not None and coverage.median_seconds > 0
+    # Another incident's mentions never count.
+    other = declare(title="Another incident")
+    assert selectors.coverage(other).attached == 0
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_a_queue_page_and_the_coverage_cost_constant_queries(
+    incident, attach_mentions, drafter, size, django_assert_max_num_queries
+):
+    mentions = attach_mentions(
+        incident, *[{"text": "Refund?", "author_handle": f"@p{n % 3}"} for n in range(size)]
+    )
+    needs_answer(incident, mentions[: size // 2], drafter)
+    actions.claim(incident=incident, mention=mentions[0], actor=drafter)
+    with django_assert_max_num_queries(7):
+        page = list(selectors.queue(incident)[: selectors.PAGE_SIZE])
+        items = selectors.page_items(incident, page)
+        selectors.coverage(incident)
+    assert len(items) == min(size // 2, selectors.PAGE_SIZE)
+    assert items[0].triage is not None

@@ -1,0 +1,78 @@
+"""The suggested type: simple, explainable signals, in French and English."""
+
+import pytest
+from django.utils import translation
+
+from incidents.replies.suggest import Signals, suggest
+
+
+@pytest.mark.parametrize(
+    ("signals", "author_type", "needs"),
+    [
+        (Signals("Le couvercle de ma KX-200 est fendu, comment être remboursé ?", -0.3),
+         "unhappy_customer", "yes"),
+        (Signals("My lid cracked after a week. Who do I contact for a refund?", -0.4),
+         "unhappy_customer", "yes"),
+        (Signals("Marque de menteurs et d'escrocs.", -0.8), "troll", "no"),
+        (Signals("lol clowns, boil your tea on a campfire", -0.2), "troll", "no"),
+        (Signals("Encore eux. Des menteurs.", -0.7, author_posts=4), "hater_persistent", "yes"),
+        (Signals("This brand is a disgrace, selling dangerous kettles.", -0.8),
+         "unhappy_customer", "yes"),  # "dangerous" is a complaint: it deserves an answer
+        (Signals("Honestly the worst company ever, I am so angry.", -0.8),
+         "hater_occasional", "yes"),
+        (Signals("Jamais eu de problème avec eux, merci pour le suivi. Du calme.", 0.6),
+         "defender", "no"),
+        (Signals("Great support, people are overreacting.", 0.7), "defender", "no"),
+        (Signals("Journaliste, j'enquête sur la KX-200.", 0.0, followers=24_000, verified=True),
+         "press", "yes"),
+        (Signals("A new kettle video is up!", 0.1, followers=120_000), "influencer", "yes"),
+        (Signals("Tea time with the KX-200.", 0.0), "neutral", "no"),
+    ],
+)  # fmt: skip
+def test_the_suggestion_follows_the_signals(signals, author_type, needs):
+    suggestion = suggest(signals)
+    assert (suggestion.author_type, suggestion.needs_answer) == (author_type, needs)
+    assert suggestion.reason  # always says why
+
+
+def test_the_reason_names_the_signals_in_plain_words():
+    suggestion = suggest(
+        Signals(
+            "Remboursement ? Toujours aucune réponse, c'est une arnaque",
+            -0.72,
+            author_posts=2,
+            followers=1200,
+            follows_brand=True,
+        )
+    )
+    with translation.override("en"):
+        reason = suggest(
+            Signals(
+                "Remboursement ? Toujours aucune réponse, c'est une arnaque",
+                -0.72,
+                author_posts=2,
+                followers=1200,
+                follows_brand=True,
+            )
+        ).reason
+    assert suggestion.author_type == "unhappy_customer"
+    assert "very negative tone (-0.72)" in reason
+    assert "“remboursement”" in reason and "“aucune reponse”" in reason
+    assert "insults: “arnaque”" in reason
+    assert "asks a question" in reason
+    assert "2 posts by this author in this incident" in reason
+    assert "1,200 followers" in reason
+    assert "follows the brand" in reason
+
+
+def test_the_reason_is_translated():
+    with translation.override("fr"):
+        reason = suggest(Signals("Where is my refund?", -0.5, follows_brand=True)).reason
+    assert "suit la marque" in reason
+    assert "pose une question" in reason
+
+
+def test_words_match_whole_words_without_accents_or_case():
+    # "Cassée" folds to "cassee"; "cassette" is not "casse".
+    assert suggest(Signals("Ma bouilloire est CASSÉE", 0.0)).author_type == "unhappy_customer"
+    assert suggest(Signals("Une cassette audio", 0.0)).author_type == "neutral"
