@@ -25,13 +25,15 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Links in e-mails and chat messages point at the address actually served (SITE_URL).
+# The lifespan starts the periodic jobs in this one process (EMBEDDED_SCHEDULER): they
+# publish live events through its in-memory channel layer (docs/architecture.md).
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py load_demo
 	@echo
 	@echo "Crisis Cell is running at http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
-		$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+		$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # The production stack on this machine: PostgreSQL + Redis (defaults above), uvicorn,
 # a Celery worker and Celery beat, started together by honcho from the Procfile.

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (routing grows later)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels, and the lifespan
+that runs the embedded mode's periodic jobs (crisiscell/scheduler.py)."""
 
 import os
 
@@ -13,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 
 from crisiscell.origin import SameOriginValidator  # noqa: E402
 from crisiscell.routing import websocket_urlpatterns  # noqa: E402
+from crisiscell.scheduler import lifespan  # noqa: E402
 
 
 def build_application(http_app=django_asgi_app):
@@ -20,6 +22,8 @@ def build_application(http_app=django_asgi_app):
         {
             "http": http_app,
             "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # Served with `--lifespan on` (make run): the embedded mode's scheduler.
+            "lifespan": lifespan,
         }
     )
 

@@ -278,6 +278,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The embedded mode has no broker for a Celery beat: the web process runs
+# CELERY_BEAT_SCHEDULE (above and below) itself (crisiscell/scheduler.py, started by the
+# ASGI lifespan: `make run` serves with `--lifespan on`). On by default when tasks run
+# eagerly (no broker); refused in production, where every web worker would run it: there
+# the Procfile's beat does.
+EMBEDDED_SCHEDULER = env_bool(
+    "EMBEDDED_SCHEDULER", default=not PRODUCTION and CELERY_TASK_ALWAYS_EAGER
+)
+if PRODUCTION and EMBEDDED_SCHEDULER:
+    raise ImproperlyConfigured("EMBEDDED_SCHEDULER is for the embedded mode: run Celery beat")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

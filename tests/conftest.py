@@ -234,6 +234,13 @@ def browser_client(client):
 
 
 @pytest.fixture(autouse=True)
+def _no_embedded_scheduler(settings):
+    # A server a test starts never runs the periodic jobs behind its back (tests of the
+    # scheduler turn it on).
+    settings.EMBEDDED_SCHEDULER = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default PBKDF2 hasher costs ~0.1 s per user; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -120,3 +120,32 @@ def test_the_embedded_database_runs_in_wal_mode(tmp_path):
     result = load_settings(code, **env, SQLITE_PATH=str(tmp_path / "db.sqlite3"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000"]
+
+
+SCHEDULER = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.EMBEDDED_SCHEDULER)"
+)
+
+
+def test_the_embedded_mode_runs_its_schedule_itself_by_default(tmp_path):
+    env = {k: None for k in GOOD}
+    result = load_settings(SCHEDULER, **env, SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"]
+
+
+def test_with_a_broker_celery_beat_runs_the_schedule(tmp_path):
+    env = {k: None for k in GOOD if k != "REDIS_URL"}
+    sqlite = str(tmp_path / "db.sqlite3")
+    result = load_settings(SCHEDULER, **env, SQLITE_PATH=sqlite, REDIS_URL="redis://h:6379/3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]
+    assert load_settings(SCHEDULER).stdout.split() == ["False"]  # production
+
+
+def test_production_refuses_the_embedded_scheduler():
+    """Every web worker would run it, beside the beat."""
+    result = load_settings(EMBEDDED_SCHEDULER="true")
+    assert result.returncode != 0
+    assert "EMBEDDED_SCHEDULER is for the embedded mode" in result.stderr

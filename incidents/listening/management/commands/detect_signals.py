@@ -1,5 +1,7 @@
-"""Run spike and tone-shift detection every minute (the embedded mode has no Celery beat;
-in production the beat task `incidents.listening.tasks.detect_signals` does it)."""
+"""Run spike and tone-shift detection every minute, by hand: for a server that runs no
+schedule (`manage.py runserver`, EMBEDDED_SCHEDULER off). `make run` runs it itself
+(crisiscell/scheduler.py), production in Celery beat
+(`incidents.listening.tasks.detect_signals`)."""
 
 import time
 
