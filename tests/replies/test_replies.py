@@ -206,7 +206,7 @@ def test_the_approved_reply_shows_the_text_to_copy_and_the_post(
     body = page.content.decode()
     assert "Copy the approved text and open the post" in body
     # The exact text in a visible, read-only field (selectable without JavaScript).
-    assert f'readonly>{TEXT.replace(":", ":")}</textarea>' in body
+    assert f"readonly>{TEXT.replace(':', ':')}</textarea>" in body
     assert f'href="{mention.url}"' in body and "Open the post" in body
 
 
@@ -304,7 +304,12 @@ def test_batch_review_mixes_approvals_returns_and_a_stale_revision(
         {
             "items": [
                 {"statement": a.pk, "revision": 1, "decision": "approve"},
-                {"statement": b.pk, "revision": 1, "decision": "request_changes", "comment": "Tone"},
+                {
+                    "statement": b.pk,
+                    "revision": 1,
+                    "decision": "request_changes",
+                    "comment": "Tone",
+                },
                 {"statement": c.pk, "revision": 1, "decision": "approve"},
                 {"statement": d.pk, "revision": 1, "decision": "approve", "comment": "OK"},
             ]
@@ -379,7 +384,9 @@ def test_batch_review_refuses_bad_batches(incident, approver, api):
     twice = [{"statement": 1, "revision": 1, "decision": "approve"}] * 2
     assert client.post(url, {"items": twice}, format="json").status_code == 400
     unknown = client.post(
-        url, {"items": [{"statement": 999_999, "revision": 1, "decision": "approve"}]}, format="json"
+        url,
+        {"items": [{"statement": 999_999, "revision": 1, "decision": "approve"}]},
+        format="json",
     )
     assert unknown.status_code == 200 and unknown.json()["results"][0]["ok"] is False
 

@@ -32,4 +32,11 @@ def test_a_publication_also_refreshes_the_header_and_the_dashboards(
         )
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_published"
-    assert payload["panels"] == ["statements", "approvals", "statement", "reply-queue", "header", "incidents"]
+    assert payload["panels"] == [
+        "statements",
+        "approvals",
+        "statement",
+        "reply-queue",
+        "header",
+        "incidents",
+    ]
