@@ -3,8 +3,10 @@ for it (our own wording, French and English: customers, an occasional hater, a p
 one, a troll, two defenders, a journalist, an influencer), stored and attached through the
 listening actions, then triaged and worked through the reply queue's actions: a troll
 marked "no answer", customers answered privately or handed to customer service, a defender
-thanked, a journalist and a customer claimed. The spike's other mentions stay to triage.
-Idempotent: nothing is done when the incident already has a triage."""
+thanked, a journalist and a customer claimed; a customer answered by a published reply
+(drafted from the queue, approved, published by the spokesperson: the mention is
+"answered") and an occasional hater's reply waiting in review. The spike's other mentions
+stay to triage. Idempotent: nothing is done when the incident already has a triage."""
 
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention
 from incidents.replies import actions
 from incidents.replies.models import Triage
+from statements import actions as statement_actions
 
 # (key, platform, handle, name, followers, follows brand, replied to brand, verified,
 #  language, minutes ago, text)
@@ -127,4 +130,46 @@ def load(users: dict, incident) -> int:
             )
         else:
             actions.thank(incident=incident, mention=mention, actor=actor, note=then[1])
+    _replies(users, incident, mentions)
     return written
+
+
+# key -> (reply text, how far it goes)
+REPLIES = {
+    "customer-open": (
+        "@marc.cuisine We are sorry, and glad you are not hurt. Please stop using the kettle: "
+        "send us a private message with your order number and we replace it this week.",
+        "published",
+    ),
+    "hater-occasional": (
+        "@ben_rants You are right to expect answers. Cracked KX-200 lids are being replaced "
+        "free of charge; what we know so far is on our crisis page, updated every hour.",
+        "in_review",
+    ),
+}
+
+
+def _replies(users: dict, incident, mentions: dict) -> None:
+    """Replies written from the queue by the drafter and taken through statements' own
+    workflow: one published (the mention is then answered), one waiting in review."""
+    drafter = users["drafter"]
+    for key, (text, until) in REPLIES.items():
+        statement = actions.reply_write(
+            incident=incident, mention=mentions[key], actor=drafter, text=text
+        )
+        statement = statement_actions.statement_submit(statement=statement, actor=drafter)
+        if until == "in_review":
+            continue
+        # Legal, then communications: the kettle incident's policy.
+        for who in ("approver", "comms"):
+            if statement.status != "approved":
+                statement = statement_actions.statement_approve(
+                    statement=statement, actor=users[who], revision=statement.revision
+                )
+        if statement.status != "approved":  # a policy the demo does not know
+            continue
+        statement_actions.statement_publish(
+            statement=statement,
+            actor=users["spokesperson"],
+            url="https://example.com/instagram/demokettles/reply-marc",
+        )

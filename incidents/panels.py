@@ -66,8 +66,9 @@ ALL_PANELS = PANELS + PAGE_PANELS
 # on a statement's page.
 _MEMBERSHIP = (HEADER, CELL, TASKS, STATEMENTS, CONTACTS, INCIDENTS, APPROVALS, STATEMENT)
 
-# A statement's state: the room's list, the inboxes it enters or leaves, its own page.
-_STATEMENT = (STATEMENTS, APPROVALS, STATEMENT)
+# A statement's state: the room's list, the inboxes it enters or leaves, its own page; the
+# reply queue shows each reply's status (and lists those in review).
+_STATEMENT = (STATEMENTS, APPROVALS, STATEMENT, REPLY_QUEUE)
 
 ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     # Written by actions.
@@ -89,7 +90,8 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "press_contact": (),
     "decision": (),
     # Written by the statements workflow.
-    "statement_drafted": (STATEMENTS,),  # a new statement: no other statement's page changes
+    # A new statement: no other statement's page changes; a new reply shows in the queue.
+    "statement_drafted": (STATEMENTS, REPLY_QUEUE),
     "statement_revised": _STATEMENT,  # a revision voids the approvals given
     "statement_submitted": _STATEMENT,
     "statement_approved": _STATEMENT,  # the next step's approvers, or the publish box

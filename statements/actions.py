@@ -317,12 +317,16 @@ def statement_approve(
 
 
 @transaction.atomic
-def statement_request_changes(*, statement: Statement, actor, comment: str) -> Statement:
+def statement_request_changes(
+    *, statement: Statement, actor, comment: str, revision: int | None = None
+) -> Statement:
+    """Send the text back with a comment (required). `revision`, when given, is the one
+    the approver read: a newer one is refused (StaleRevision, 409), as for an approval."""
     comment = (comment or "").strip()
     if not comment:
         raise InvalidInput(_("Say what must change: a comment is required."))
     incident, statement = _lock(statement)
-    if not rules.check(rules.REQUEST_CHANGES, actor, statement):
+    if not rules.check(rules.REQUEST_CHANGES, actor, statement, revision=revision):
         return statement
     function = permissions.approver_function(actor, incident)
     review = Review.objects.create(
@@ -356,6 +360,8 @@ SOCIAL_CHANNELS = (
     Channel.LINKEDIN,
     Channel.TIKTOK,
     Channel.YOUTUBE,
+    Channel.MASTODON,
+    Channel.BLUESKY,
     Channel.CRISIS_CENTER,
 )
 

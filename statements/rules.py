@@ -389,10 +389,7 @@ def _reviewer(a: _Asking) -> None:
     )
 
 
-def _approve(a: _Asking, revision: int | None = None) -> bool:
-    """A second click, or a second approver once the policy is met, changes nothing."""
-    _reviewer(a)
-    statement = a.statement
+def _same_revision(statement: Statement, revision: int | None) -> None:
     if revision is not None and revision != statement.revision:
         raise StaleRevision(
             _("The text changed since you read it (now revision %(n)s). Read it again.")
@@ -400,6 +397,13 @@ def _approve(a: _Asking, revision: int | None = None) -> bool:
             current_revision=statement.revision,
             current_text=statement.text,
         )
+
+
+def _approve(a: _Asking, revision: int | None = None) -> bool:
+    """A second click, or a second approver once the policy is met, changes nothing."""
+    _reviewer(a)
+    statement = a.statement
+    _same_revision(statement, revision)
     progress = statement.progress
     already = any(r.reviewer_id == a.user.pk for r in statement.approvals)
     if already or (statement.status == S.APPROVED and progress.complete):
@@ -412,11 +416,12 @@ def _approve(a: _Asking, revision: int | None = None) -> bool:
     return True
 
 
-def _request_changes(a: _Asking) -> bool:
+def _request_changes(a: _Asking, revision: int | None = None) -> bool:
     """An approver the policy asks for may send the text back while it is in review, and
     also once approved until it is published: a late legal concern must be able to stop
-    publication."""
+    publication. With `revision`, only the one the approver read (batch review)."""
     _reviewer(a)
+    _same_revision(a.statement, revision)
     require(
         policy.asks_for(list(a.statement.policy.requirements.all()), a.function),
         _("This statement's approval policy does not ask for your function."),

@@ -21,6 +21,7 @@ from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
 from . import actions, limits, permissions, rules, selectors
+from .bindings import page_bindings
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
 from .forms import (
@@ -57,6 +58,8 @@ def _detail_context(request, statement, **overrides) -> dict:
         "incident": statement.incident,
         "revisions": revisions,
         "available_actions": available,
+        # What the apps above bind it to (bindings.py): "In reply to" a mention...
+        "bindings": page_bindings(request, statement, available),
         # An approver sees the text to judge, and everyone an approved text as it will go
         # out (the spokesperson copies it from there): the editor is folded away.
         "reviewing": reviewing,

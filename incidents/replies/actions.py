@@ -10,22 +10,32 @@ hold, releasing what nobody holds, deciding the outcome already recorded, thanki
 Errors: InvalidInput (400: unknown type, missing reason, text too long), NotAllowed (403:
 observers, staff outside the cell), Conflict (409: someone else holds the claim, the
 mention is already handled or no longer attached to the incident).
+
+Replies are statements: `reply_write` creates one through statements' own action and binds
+it to the mention; `reply_published` (a timeline follower) marks the mention answered when
+it is published, whatever published it; `review_batch` runs statements' single approval
+action once per item.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import actions as incident_actions
-from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from incidents.listening.models import Mention
 from incidents.models import EntryKind, Incident
 from incidents.people import display_name
 from incidents.text import nfc
+from statements import actions as statement_actions
+from statements.choices import Channel, Language, StatementKind, StatementStatus
+from statements.models import Statement
+from statements.permissions import NOT_A_DRAFTER
 
 from . import rules
-from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome
-from .models import NOTE_MAX, REASON_MAX, Triage
+from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, ReviewDecision
+from .models import NOTE_MAX, REASON_MAX, Reply, Triage
 
 EXCERPT = 140
 
@@ -227,3 +237,229 @@ def thank(*, incident: Incident, mention: Mention, actor, note: str = "") -> boo
     _conclude(triage, actor, Outcome.THANKED, note)
     _record(incident, EntryKind.DEFENDER_THANKED, actor, mention, note=note)
     return True
+
+
+# --- Replies: statements bound to a mention ----------------------------------------------
+
+# A batch review holds at most this many decisions (each one is a whole approval action).
+MAX_BATCH = 50
+COMMENT_MAX = 5_000
+
+
+def live_reply(triage: Triage) -> Reply | None:
+    """The mention's reply that is not withdrawn (draft to published), with its statement;
+    None when there is none."""
+    return (
+        Reply.objects.filter(triage=triage)
+        .exclude(statement__status=StatementStatus.WITHDRAWN)
+        .select_related("statement")
+        .first()
+    )
+
+
+def reply_channel(mention: Mention) -> str | None:
+    """The statement channel of the mention's platform; None when statements are not
+    published there (a forum, the press...)."""
+    return mention.platform if mention.platform in Channel.values else None
+
+
+def reply_language(mention: Mention) -> str:
+    """The mention's language when statements are written in it, else the site's."""
+    if mention.language in Language.values:
+        return mention.language
+    site = settings.LANGUAGE_CODE[:2]
+    return site if site in Language.values else Language.EN
+
+
+@transaction.atomic
+def reply_write(
+    *, incident: Incident, mention: Mention, actor, text: str, channel: str = ""
+) -> Statement:
+    """Start the reply to this mention: a draft statement of kind "individual reply" on
+    the incident (statements.actions.statement_create: its checks and timeline entry),
+    replying to the mention's author and post, on the mention's platform (`channel` only
+    when the platform is not a statement channel), in the mention's language when it is
+    one of statements' (else the site's), bound to the mention, which the actor now claims
+    (a `mention_claimed` entry when they did not hold it).
+
+    Refused: NotAllowed (those who do not draft statements), Conflict (the mention is
+    handled, someone else holds it, or it already has a live reply: its statement id is
+    in `statement`), InvalidInput (no text, no channel)."""
+    incident, mention, triage = _locked(incident, mention, actor)
+    if not rules.can_reply(actor, incident):
+        raise NotAllowed(str(NOT_A_DRAFTER))
+    if triage.outcome != Outcome.OPEN:
+        raise Conflict(
+            _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
+        )
+    rules.require_not_held_by_other(actor, triage)
+    existing = live_reply(triage)
+    if existing is not None:
+        raise Conflict(
+            _("This person already has a reply (%(status)s): work on it, or withdraw it first.")
+            % {"status": StatementStatus(existing.statement.status).label},
+            statement=existing.statement_id,
+        )
+    channel = reply_channel(mention) or channel
+    if channel not in Channel.values:
+        raise InvalidInput(
+            _("Statements are not published on %(platform)s: choose the channel of the reply.")
+            % {"platform": mention.get_platform_display()}
+        )
+    handle = mention.author_handle or mention.author_name
+    statement = statement_actions.statement_create(
+        incident=incident,
+        actor=actor,
+        kind=StatementKind.REPLY,
+        channel=channel,
+        language=reply_language(mention),
+        text=text,
+        title=_("Reply to %(who)s") % {"who": handle or mention.get_platform_display()},
+        reply_to_account=handle[:200],
+        reply_to_url=mention.url if len(mention.url) <= 500 else "",
+    )
+    now = timezone.now()
+    Reply.objects.create(triage=triage, statement=statement, created_by=actor, created_at=now)
+    if triage.claimed_by_id != actor.pk:
+        previous = triage.claimed_by
+        triage.claimed_by = actor
+        triage.claimed_at = now
+        triage.save(update_fields=["claimed_by", "claimed_at"])
+        data = {"taken_over_from": display_name(previous)} if previous else {}
+        _record(incident, EntryKind.MENTION_CLAIMED, actor, mention, reply=statement.pk, **data)
+    return statement
+
+
+def reply_published(entry, incident) -> None:
+    """Timeline follower (registered in apps.py): when a statement bound to a mention is
+    published, by whatever path, the mention is answered: the triage's outcome becomes
+    "answered" with the publisher and the publication time (the median time to answer runs
+    from the post to it), its claim ends, and a `reply_decided` entry says so. Runs inside
+    the publishing action, under its incident lock. A mention already handled otherwise
+    (decided while the reply was on its way) keeps its decision."""
+    if entry.kind != EntryKind.STATEMENT_PUBLISHED or entry.data.get("kind") != StatementKind.REPLY:
+        return
+    reply = (
+        Reply.objects.select_related("triage", "triage__mention", "statement")
+        .filter(statement_id=entry.data.get("statement"), triage__incident=incident)
+        .first()
+    )
+    if reply is None or reply.triage.outcome != Outcome.OPEN:
+        return
+    triage, statement = reply.triage, reply.statement
+    _conclude(triage, entry.actor, Outcome.ANSWERED, "")
+    triage.decided_at = statement.published_at
+    triage.save(update_fields=["decided_at"])
+    _record(
+        incident,
+        EntryKind.REPLY_DECIDED,
+        entry.actor,
+        triage.mention,
+        outcome=Outcome.ANSWERED,
+        reason="",
+        statement=statement.pk,
+        url=statement.published_url,
+    )
+
+
+def _batch_item(raw, n: int) -> tuple[int, int, str, str]:
+    try:
+        statement, revision = int(raw["statement"]), int(raw["revision"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput(
+            _("Item %(n)s: a statement id and a revision number are required.") % {"n": n}
+        ) from None
+    decision = raw.get("decision", "")
+    if decision not in ReviewDecision.values:
+        raise InvalidInput(
+            _("Item %(n)s: unknown decision “%(value)s”.") % {"n": n, "value": decision}
+        )
+    comment = nfc(raw.get("comment") or "")
+    if len(comment) > COMMENT_MAX:
+        raise InvalidInput(
+            _("Item %(n)s: a comment is limited to %(max)s characters.")
+            % {"n": n, "max": COMMENT_MAX}
+        )
+    if decision == ReviewDecision.REQUEST_CHANGES and not comment:
+        raise InvalidInput(_("Item %(n)s: say what must change: a comment is required.") % {"n": n})
+    return statement, revision, decision, comment
+
+
+def review_batch(*, incident: Incident, actor, items: list[dict]) -> list[dict]:
+    """Approve or return several replies of the incident at once. `items`: at most
+    MAX_BATCH dicts {statement: id, revision: the number the approver read, decision:
+    "approve" | "request_changes", comment: required to return, at most COMMENT_MAX}.
+
+    Each decision is statements' own single action (statement_approve /
+    statement_request_changes: four-eyes, the policy's functions and steps, the exact
+    revision), in its own transaction: one refused item (text changed since it was read,
+    the actor wrote it, not awaited...) is reported and the others go through.
+
+    Returns one dict per item, in order: {statement, ok, status, revision, error} (`error`
+    "" when ok; `status` and `revision` as the statement now is, None when not found).
+    Raises before doing anything: InvalidInput (no items, too many, an item malformed or
+    twice), NotAllowed (not an approver of the cell)."""
+    if not items:
+        raise InvalidInput(_("Choose at least one reply."))
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(
+            _("At most %(n)s replies at once (%(given)s given).")
+            % {"n": MAX_BATCH, "given": len(items)}
+        )
+    parsed = [_batch_item(raw, n) for n, raw in enumerate(items, 1)]
+    ids = [p[0] for p in parsed]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput(_("A reply appears twice in the batch."))
+    if not rules.can_review(actor, incident):
+        raise NotAllowed(_("Only approvers of the cell review statements."))
+    found = {
+        s.pk: s
+        for s in Statement.objects.filter(
+            pk__in=ids, incident=incident, kind=StatementKind.REPLY
+        ).select_related("incident")
+    }
+    results = []
+    for statement_id, revision, decision, comment in parsed:
+        statement = found.get(statement_id)
+        if statement is None:
+            results.append(
+                {
+                    "statement": statement_id,
+                    "ok": False,
+                    "status": None,
+                    "revision": None,
+                    "error": _("No reply %(id)s in this incident.") % {"id": statement_id},
+                }
+            )
+            continue
+        try:
+            if decision == ReviewDecision.APPROVE:
+                statement = statement_actions.statement_approve(
+                    statement=statement, actor=actor, revision=revision, comment=comment
+                )
+            else:
+                statement = statement_actions.statement_request_changes(
+                    statement=statement, actor=actor, comment=comment, revision=revision
+                )
+        except DomainError as exc:
+            current = Statement.objects.filter(pk=statement_id).values("status", "revision").first()
+            results.append(
+                {
+                    "statement": statement_id,
+                    "ok": False,
+                    "status": current["status"],
+                    "revision": current["revision"],
+                    "error": exc.message,
+                }
+            )
+        else:
+            results.append(
+                {
+                    "statement": statement_id,
+                    "ok": True,
+                    "status": statement.status,
+                    "revision": statement.revision,
+                    "error": "",
+                }
+            )
+    return results

@@ -8,6 +8,9 @@
     POST /api/incidents/{id}/replies/{mention_id}/release/
     POST /api/incidents/{id}/replies/{mention_id}/decide/       no answer, private, customer service
     POST /api/incidents/{id}/replies/{mention_id}/thank/        a defender thanked
+    POST /api/incidents/{id}/replies/{mention_id}/reply/        write a reply (a draft statement)
+    GET  /api/incidents/{id}/replies/review/                    the replies in review
+    POST /api/incidents/{id}/replies/review/                    batch review (approve / return)
 
 Writes answer the item as it now is. An incident the user may not see, or a mention not
 attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
@@ -30,9 +33,13 @@ from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention
 from incidents.models import Incident, Platform
 from incidents.people import display_name
+from statements import rules as statement_rules
+from statements import selectors as statement_selectors
+from statements.choices import Channel, StatementStatus
+from statements.models import MAX_TEXT
 
 from . import actions, rules, selectors
-from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView
+from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView, ReviewDecision
 from .models import NOTE_MAX, REASON_MAX
 
 
@@ -99,6 +106,13 @@ class SuggestionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ReplyStateSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(help_text="The statement's id (/api/statements/{id}/).")
+    status = serializers.ChoiceField(choices=StatementStatus.choices)
+    revision = serializers.IntegerField()
+    published_url = serializers.CharField()
+
+
 class ItemSerializer(serializers.Serializer):
     mention = QueueMentionSerializer()
     author = ReplyAuthorSerializer()
@@ -107,10 +121,25 @@ class ItemSerializer(serializers.Serializer):
     advice = serializers.CharField(
         help_text="How to handle this type (the confirmed one, else the suggested one)."
     )
+    reply = ReplyStateSerializer(
+        allow_null=True, help_text="The mention's live reply (not withdrawn); null: none."
+    )
     available_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=rules.ACTIONS),
         help_text="What the requesting user may do on it now.",
     )
+
+
+def _reply_state(reply) -> dict | None:
+    if reply is None:
+        return None
+    statement = reply.statement
+    return {
+        "statement": statement.pk,
+        "status": statement.status,
+        "revision": statement.revision,
+        "published_url": statement.published_url,
+    }
 
 
 def serialize_item(item, user, incident, now) -> dict:
@@ -159,7 +188,8 @@ def serialize_item(item, user, incident, now) -> dict:
             "reason": item.suggestion.reason,
         },
         "advice": str(ADVICE[item.author_type]),
-        "available_actions": rules.available_actions(user, incident, triage, now),
+        "reply": _reply_state(item.reply),
+        "available_actions": rules.available_actions(user, incident, triage, now, reply=item.reply),
     }
 
 
@@ -396,3 +426,157 @@ class ThankView(APIView):
             incident=incident, mention=mention, actor=request.user, **serializer.validated_data
         )
         return _item_response(request, incident, mention)
+
+
+class ReplyInSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_TEXT)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only when the mention's platform is not a statement channel (forum, "
+        "press...): where the reply goes. Otherwise the mention's platform.",
+    )
+
+
+class ReplyCreatedSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(help_text="The draft's id (/api/statements/{id}/).")
+    item = ItemSerializer()
+
+
+class WriteReplyView(APIView):
+    @extend_schema(
+        operation_id="incidents_replies_write",
+        request=ReplyInSerializer,
+        responses={201: ReplyCreatedSerializer},
+    )
+    def post(self, request, pk, mention_pk):
+        """Write a reply to this mention: a draft statement of kind "reply" bound to it, on
+        its platform, in its language (else the site's), replying to its author and post;
+        the writer now holds the mention. Edit, submit and publish it through the statements
+        API. 409 when the mention is handled, held by someone else, or already has a live
+        reply (its id in `statement`); 403 for those who do not draft statements."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = ReplyInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        statement = actions.reply_write(
+            incident=incident, mention=mention, actor=request.user, **serializer.validated_data
+        )
+        item = selectors.item(incident, mention)
+        data = {
+            "statement": statement.pk,
+            "item": serialize_item(item, request.user, incident, timezone.now()),
+        }
+        return Response(ReplyCreatedSerializer(data).data, status=201)
+
+
+class ReviewMentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    author = serializers.CharField()
+    url = serializers.CharField()
+    text = serializers.CharField()
+
+
+class ReviewRowSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    revision = serializers.IntegerField(help_text="Send it back with the decision.")
+    text = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    language = serializers.CharField()
+    author = ReplyPersonSerializer()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    mention = ReviewMentionSerializer()
+    may_review = serializers.BooleanField(
+        help_text="The requesting user may approve or return it now (statements' rules)."
+    )
+
+
+class ReviewListSerializer(serializers.Serializer):
+    results = ReviewRowSerializer(many=True)
+
+
+class ReviewItemInSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    revision = serializers.IntegerField(help_text="The revision the approver read.")
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    comment = serializers.CharField(
+        max_length=actions.COMMENT_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required to return (request_changes).",
+    )
+
+
+class ReviewInSerializer(serializers.Serializer):
+    items = ReviewItemInSerializer(many=True, max_length=actions.MAX_BATCH, min_length=1)
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=StatementStatus.choices, allow_null=True)
+    revision = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(help_text='Why this item was refused; "" when ok.')
+
+
+class ReviewOutSerializer(serializers.Serializer):
+    results = ReviewResultSerializer(many=True)
+
+
+class ReviewView(APIView):
+    @extend_schema(operation_id="incidents_replies_review_list", responses=ReviewListSerializer)
+    def get(self, request, pk):
+        """The incident's replies in review (oldest submitted first, at most 50), with the
+        mention each answers and whether the requesting user may review it."""
+        incident = _incident(request, pk)
+        replies = selectors.replies_in_review(incident)
+        statements = statement_selectors.with_progress([r.statement for r in replies], incident)
+        rows = []
+        for reply, statement in zip(replies, statements, strict=True):
+            available = statement_rules.available_actions(request.user, statement)
+            mention = reply.triage.mention
+            rows.append(
+                {
+                    "statement": statement.pk,
+                    "revision": statement.revision,
+                    "text": statement.text,
+                    "channel": statement.channel,
+                    "language": statement.language,
+                    "author": _person(statement.author),
+                    "submitted_at": statement.submitted_at,
+                    "mention": {
+                        "id": mention.pk,
+                        "platform": mention.platform,
+                        "author": mention.author_handle or mention.author_name,
+                        "url": mention.url,
+                        "text": mention.text,
+                    },
+                    "may_review": statement_rules.APPROVE in available
+                    or statement_rules.REQUEST_CHANGES in available,
+                }
+            )
+        return Response(ReviewListSerializer({"results": rows}).data)
+
+    @extend_schema(
+        operation_id="incidents_replies_review",
+        request=ReviewInSerializer,
+        responses=ReviewOutSerializer,
+    )
+    def post(self, request, pk):
+        """Approve or return up to 50 replies at once, each bound to the revision the
+        approver read. Each decision is statements' own approval action (four-eyes, the
+        policy's functions and steps), in its own transaction: a refused item (text changed
+        since, written by the approver, not awaited...) is reported in its result with the
+        reason, the others go through. 200 with one result per item, in order; 400 for a
+        malformed batch; 403 when the user is not an approver of the cell."""
+        incident = _incident(request, pk)
+        serializer = ReviewInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        results = actions.review_batch(
+            incident=incident, actor=request.user, items=serializer.validated_data["items"]
+        )
+        return Response(ReviewOutSerializer({"results": results}).data)

@@ -7,7 +7,9 @@ class RepliesConfig(AppConfig):
     answering whom (claims), what was decided (no answer, answered privately, handed to
     customer service, defenders thanked) and the coverage of the answers. Above statements
     (docs/architecture.md, "Reply queue"); nothing below imports it. The room shows its
-    coverage through incidents.extensions.register_room_panel."""
+    coverage through incidents.extensions.register_room_panel; the statement page shows
+    what a reply answers through statements.bindings; a published reply marks its mention
+    answered through incidents.extensions.register_timeline_follower."""
 
     name = "incidents.replies"
     label = "replies"
@@ -15,7 +17,11 @@ class RepliesConfig(AppConfig):
 
     def ready(self):
         from incidents import extensions
+        from statements import bindings
 
-        from .views import room_panel_context
+        from .actions import reply_published
+        from .views import room_panel_context, statement_binding
 
         extensions.register_room_panel(room_panel_context)
+        extensions.register_timeline_follower(reply_published)
+        bindings.register_binding(statement_binding)

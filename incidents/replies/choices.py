@@ -25,7 +25,7 @@ class NeedsAnswer(models.TextChoices):
 
 class Outcome(models.TextChoices):
     OPEN = "open", _("Open")
-    # Set by the replies themselves (statements bound to a mention): the next slice.
+    # Set when a reply bound to the mention is published (actions.reply_published).
     ANSWERED = "answered", _("Answered")
     NO_ANSWER = "no_answer", _("No answer (troll)")
     PRIVATE = "private", _("Answered privately")
@@ -87,3 +87,15 @@ ADVICE = {
         "otherwise no answer is needed."
     ),
 }
+
+
+class ReviewDecision(models.TextChoices):
+    """One decision of a batch review (actions.review_batch)."""
+
+    APPROVE = "approve", _("Approve")
+    REQUEST_CHANGES = "request_changes", _("Return with a comment")
+
+
+# Platforms a reply can be posted on through their API (incidents.publishing posts there);
+# on the others the spokesperson copies the approved text and opens the post.
+CONNECTOR_PLATFORMS = ("mastodon", "bluesky")

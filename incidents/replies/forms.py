@@ -4,8 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Platform
+from statements.choices import Channel
+from statements.models import MAX_TEXT
 
-from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView
+from .actions import COMMENT_MAX, MAX_BATCH
+from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView, ReviewDecision
 from .models import NOTE_MAX, REASON_MAX
 
 UNKNOWN_LANGUAGE = "unknown"
@@ -27,6 +30,28 @@ class DecideForm(forms.Form):
 
 class ThankForm(forms.Form):
     note = forms.CharField(label=_("How"), max_length=REASON_MAX, required=False)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply"), max_length=MAX_TEXT, strip=True)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", "—"), *Channel.choices], required=False
+    )
+
+
+class ReviewForm(forms.Form):
+    """The batch review page: the chosen replies (their revisions come as `revision-<id>`
+    fields beside each checkbox), one decision and one comment for all."""
+
+    pick = forms.TypedMultipleChoiceField(label=_("Replies"), coerce=int, required=True, choices=())
+    decision = forms.ChoiceField(label=_("Decision"), choices=ReviewDecision.choices)
+    comment = forms.CharField(label=_("Comment"), max_length=COMMENT_MAX, required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        # Any id: the action checks each one (and the bound: MAX_BATCH).
+        picked = data.getlist("pick")[: MAX_BATCH + 1] if data is not None else []
+        self.fields["pick"].choices = [(v, v) for v in picked]
 
 
 class QueueFilters(forms.Form):

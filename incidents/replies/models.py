@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.listening.models import Mention
 from incidents.models import Incident
+from statements.models import Statement
 
 from .choices import AuthorType, NeedsAnswer, Outcome
 
@@ -68,3 +69,32 @@ class Triage(models.Model):
 
     def __str__(self):
         return f"{self.incident_id}/{self.mention_id}: {self.author_type or '-'} {self.outcome}"
+
+
+class Reply(models.Model):
+    """An individual reply: a statement of kind "individual reply" (statements' workflow:
+    revisions, approvals, four-eyes, the spokesperson publishes) bound to the mention it
+    answers, through its triage. Written by `actions.reply_write`, never edited.
+
+    One live reply per mention at a time (the action checks it under the incident lock):
+    a withdrawn statement frees the mention for another; a published one answers it
+    (`actions.reply_published`, followed from the timeline, sets the triage's outcome)."""
+
+    triage = models.ForeignKey(
+        Triage, on_delete=models.PROTECT, related_name="replies", verbose_name=_("triage")
+    )
+    statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="+", verbose_name=_("statement")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["triage", "-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.triage_id} -> {self.statement_id}"

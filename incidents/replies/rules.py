@@ -11,6 +11,12 @@ page (which buttons show) and the API (`available_actions` in each item).
   release a claim gone stale.
 - Deciding (no answer, privately, customer service) or thanking while someone else holds a
   live claim is refused: they are answering that person.
+- Writing a reply (a statement of kind "individual reply" bound to the mention): those
+  who draft statements (statements.permissions.can_draft: the cell but observers), on an
+  open mention that nobody else holds and that has no live reply (draft, in review,
+  changes requested, approved or published) yet.
+- Batch review: approvers of the cell (statements' rule); each decision then goes through
+  statements' own checks (four-eyes, the policy's functions, the exact revision).
 """
 
 from datetime import timedelta
@@ -22,6 +28,7 @@ from incidents import permissions
 from incidents import rules as incident_rules
 from incidents.errors import Conflict
 from incidents.people import display_name
+from statements import permissions as statement_permissions
 
 from .choices import AuthorType, Outcome
 
@@ -32,7 +39,8 @@ CLAIM = "claim"
 RELEASE = "release"
 DECIDE = "decide"
 THANK = "thank"
-ACTIONS = (TRIAGE, CLAIM, RELEASE, DECIDE, THANK)
+REPLY = "reply"
+ACTIONS = (TRIAGE, CLAIM, RELEASE, DECIDE, THANK, REPLY)
 
 
 def can_view(user, incident) -> bool:
@@ -46,6 +54,16 @@ def can_work(user, incident) -> bool:
 
 def require_work(user, incident) -> None:
     incident_rules.require(user, incident, incident_rules.WRITE_TIMELINE)
+
+
+def can_reply(user, incident) -> bool:
+    """Write a reply: those who draft statements."""
+    return statement_permissions.can_draft(user, incident)
+
+
+def can_review(user, incident) -> bool:
+    """Review replies in a batch: the approvers of the cell."""
+    return statement_permissions.approver_function(user, incident) is not None
 
 
 def claim_is_stale(triage, now=None) -> bool:
@@ -90,10 +108,10 @@ def can_release(user, incident, triage, now=None) -> bool:
     )
 
 
-def available_actions(user, incident, triage, now=None) -> list[str]:
+def available_actions(user, incident, triage, now=None, reply=None) -> list[str]:
     """What `user` may do on this mention of the queue now (`triage` may be None: not
-    triaged yet), in ACTIONS order. Reads only loaded rows (the incident's prefetched cell,
-    the triage with its claimer)."""
+    triaged yet; `reply` its live reply, None when none), in ACTIONS order. Reads only
+    loaded rows (the incident's prefetched cell, the triage with its claimer)."""
     if not can_work(user, incident):
         return []
     now = now or timezone.now()
@@ -113,4 +131,6 @@ def available_actions(user, incident, triage, now=None) -> list[str]:
         and not other
     ):
         names.append(THANK)
+    if open_ and not other and reply is None and can_reply(user, incident):
+        names.append(REPLY)
     return names

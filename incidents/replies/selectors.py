@@ -10,9 +10,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.listening.models import Mention
+from statements.choices import StatementKind, StatementStatus
 
 from .choices import HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
-from .models import Triage
+from .models import Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
 PAGE_SIZE = 20
@@ -95,6 +96,8 @@ class Item:
     triage: Triage | None
     author_posts: int
     suggestion: Suggestion
+    # The mention's live reply (not withdrawn), with its statement; None when none.
+    reply: Reply | None = None
 
     @property
     def author_type(self) -> str:
@@ -104,7 +107,8 @@ class Item:
 
 def page_items(incident, mentions) -> list[Item]:
     """A page of queue mentions (a list, already sliced) with their triage (and claimer,
-    triager, decider) and their authors' post counts: two queries whatever the page size."""
+    triager, decider), their live reply (with its statement) and their authors' post
+    counts: three queries whatever the page size."""
     mentions = list(mentions)
     ids = [m.pk for m in mentions]
     triages = {
@@ -122,6 +126,15 @@ def page_items(incident, mentions) -> list[Item]:
             .annotate(n=Count("pk"))
         )
         counts = {(r["platform"], r["author_handle"]): r["n"] for r in rows}
+    replies = {}
+    if triages:
+        for reply in (
+            Reply.objects.filter(triage__in=list(triages.values()))
+            .exclude(statement__status=StatementStatus.WITHDRAWN)
+            .select_related("statement")
+            .order_by("created_at", "id")
+        ):
+            replies[reply.triage_id] = reply  # the newest wins
     items = []
     for mention in mentions:
         posts = (
@@ -133,13 +146,14 @@ def page_items(incident, mentions) -> list[Item]:
                 triage=triages.get(mention.pk),
                 author_posts=posts,
                 suggestion=suggest(Signals.of(mention, author_posts=posts)),
+                reply=replies.get(triages[mention.pk].pk) if mention.pk in triages else None,
             )
         )
     return items
 
 
 def item(incident, mention) -> Item:
-    """One mention as a queue item (three queries at most)."""
+    """One mention as a queue item (four queries at most)."""
     return page_items(incident, [mention])[0]
 
 
@@ -219,3 +233,25 @@ def coverage(incident, counts: dict | None = None) -> Coverage:
         oldest_open_at=totals["oldest"],
         median_seconds=median(durations) if durations else None,
     )
+
+
+# A batch review page lists at most this many replies (the batch's own bound).
+REVIEW_LIMIT = 50
+
+
+def replies_in_review(incident) -> list[Reply]:
+    """The incident's replies in review (oldest submitted first, at most REVIEW_LIMIT),
+    each with its statement (and author, sharing `incident`) and the mention it answers.
+    One query (the statements' approval progress is the caller's: statements.selectors)."""
+    replies = list(
+        Reply.objects.filter(
+            triage__incident=incident,
+            statement__kind=StatementKind.REPLY,
+            statement__status=StatementStatus.IN_REVIEW,
+        )
+        .select_related("statement__author", "triage__mention")
+        .order_by("statement__submitted_at", "statement_id")[:REVIEW_LIMIT]
+    )
+    for reply in replies:
+        reply.statement.incident = incident
+    return replies

@@ -6,20 +6,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.errors import DomainError
 from incidents.listening.models import Mention
 from incidents.models import Platform
 from incidents.shortcuts import incident_or_404
+from statements import rules as statement_rules
+from statements import selectors as statement_selectors
+from statements.choices import Channel, StatementKind, StatementStatus
 
 from . import actions, rules, selectors
-from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, QueueView
-from .forms import DecideForm, QueueFilters, ThankForm, TriageForm
+from .choices import (
+    ADVICE,
+    CONNECTOR_PLATFORMS,
+    DECISIONS,
+    AuthorType,
+    NeedsAnswer,
+    QueueView,
+    ReviewDecision,
+)
+from .forms import DecideForm, QueueFilters, ReplyForm, ReviewForm, ThankForm, TriageForm
+from .models import Reply
 
 
 def room_panel_context(request, incident) -> dict:
@@ -56,8 +70,11 @@ def queue_page(request, pk):
     items = selectors.page_items(incident, page.object_list)
     now = timezone.now()
     for item in items:
-        item.actions = rules.available_actions(request.user, incident, item.triage, now)
+        item.actions = rules.available_actions(
+            request.user, incident, item.triage, now, reply=item.reply
+        )
         item.advice = ADVICE[item.author_type]
+        item.needs_channel = actions.reply_channel(item.mention) is None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -78,6 +95,8 @@ def queue_page(request, pk):
             "decisions": [(o.value, o.label) for o in DECISIONS],
             "platforms": Platform.choices,
             "claim_minutes": rules.CLAIM_MINUTES,
+            "channels": Channel.choices,
+            "can_review": rules.can_review(request.user, incident),
         },
     )
 
@@ -191,4 +210,122 @@ def thank(request, pk, mention_pk):
             incident=incident, mention=mention, actor=request.user, **data
         ),
         _("Recorded as thanked."),
+    )
+
+
+@login_required
+@require_POST
+def write_reply(request, pk, mention_pk):
+    """ "Write a reply": the draft statement bound to the mention, then its page (where it
+    is edited and submitted); back to the queue with the reason when refused."""
+    incident = incident_or_404(request, pk)
+    mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _back(request, incident, mention)
+    try:
+        statement = actions.reply_write(
+            incident=incident, mention=mention, actor=request.user, **form.cleaned_data
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request, incident, mention)
+    messages.success(request, _("Reply drafted: check it, then submit it for approval."))
+    return redirect("statement-detail", statement.pk)
+
+
+def statement_binding(request, statement, available_actions) -> str:
+    """The statement page's "In reply to" (statements.bindings): the mention a reply
+    answers (author, text, link) and, once approved for a platform without a publishing
+    connector, the exact text to copy and the post to open. No query for other kinds; one
+    for a reply."""
+    if statement.kind != StatementKind.REPLY:
+        return ""
+    reply = (
+        Reply.objects.select_related("triage__mention").filter(statement_id=statement.pk).first()
+    )
+    if reply is None:
+        return ""
+    mention = reply.triage.mention
+    return render_to_string(
+        "replies/_statement_binding.html",
+        {
+            "statement": statement,
+            "mention": mention,
+            "triage": reply.triage,
+            "copy_and_open": statement.status == StatementStatus.APPROVED
+            and mention.platform not in CONNECTOR_PLATFORMS,
+        },
+        request=request,
+    )
+
+
+def _review_rows(request, incident) -> list:
+    """The replies in review with what the user may do on each (statements' rules)."""
+    replies = selectors.replies_in_review(incident)
+    statements = statement_selectors.with_progress([r.statement for r in replies], incident)
+    for reply, statement in zip(replies, statements, strict=True):
+        reply.statement = statement
+        available = statement_rules.available_actions(request.user, statement)
+        reply.may_review = (
+            statement_rules.APPROVE in available or statement_rules.REQUEST_CHANGES in available
+        )
+    return replies
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_page(request, pk):
+    """ "Review replies": the incident's replies in review, checkboxes, approve or return
+    the chosen ones at once (actions.review_batch: each its own approval, bound to the
+    revision shown), then a report per reply."""
+    incident = incident_or_404(request, pk)
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_error(form))
+            return redirect("reply-review", incident.pk)
+        data = form.cleaned_data
+        items = [
+            {
+                "statement": statement_id,
+                "revision": request.POST.get(f"revision-{statement_id}"),
+                "decision": data["decision"],
+                "comment": data["comment"],
+            }
+            for statement_id in data["pick"]
+        ]
+        try:
+            results = actions.review_batch(incident=incident, actor=request.user, items=items)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("reply-review", incident.pk)
+        done = [r for r in results if r["ok"]]
+        if done:
+            messages.success(
+                request,
+                ngettext("%(n)s reply reviewed.", "%(n)s replies reviewed.", len(done))
+                % {"n": len(done)},
+            )
+        for result in results:
+            if not result["ok"]:
+                messages.error(
+                    request,
+                    _("Reply %(id)s: %(error)s")
+                    % {"id": result["statement"], "error": result["error"]},
+                )
+        return redirect("reply-review", incident.pk)
+    rows = _review_rows(request, incident)
+    return render(
+        request,
+        "replies/review.html",
+        {
+            "incident": incident,
+            "rows": rows,
+            "reviewable": any(r.may_review for r in rows),
+            "can_review": rules.can_review(request.user, incident),
+            "decisions": ReviewDecision.choices,
+            "limit": selectors.REVIEW_LIMIT,
+        },
     )

@@ -127,7 +127,7 @@ def test_the_api_works_the_queue(incident, mention, api, drafter, approver):
     item = client.get(api_url(incident, f"{mention.pk}/triage/")).json()
     assert item["triage"] is None
     assert item["suggestion"]["author_type"] == "unhappy_customer" and item["suggestion"]["reason"]
-    assert item["available_actions"] == ["triage", "claim", "decide"]
+    assert item["available_actions"] == ["triage", "claim", "decide", "reply"]
 
     item = client.put(
         api_url(incident, f"{mention.pk}/triage/"),

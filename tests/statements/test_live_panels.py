@@ -20,7 +20,7 @@ def test_an_approval_refreshes_the_statements_the_inboxes_and_its_page(
         actions.statement_approve(statement=in_review, actor=approver, revision=1)
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_approved"
-    assert payload["panels"] == ["statements", "approvals", "statement"]
+    assert payload["panels"] == ["statements", "approvals", "statement", "reply-queue"]
 
 
 def test_a_publication_also_refreshes_the_header_and_the_dashboards(
@@ -32,4 +32,11 @@ def test_a_publication_also_refreshes_the_header_and_the_dashboards(
         )
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_published"
-    assert payload["panels"] == ["statements", "approvals", "statement", "header", "incidents"]
+    assert payload["panels"] == [
+        "statements",
+        "approvals",
+        "statement",
+        "reply-queue",
+        "header",
+        "incidents",
+    ]
