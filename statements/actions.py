@@ -356,6 +356,8 @@ SOCIAL_CHANNELS = (
     Channel.LINKEDIN,
     Channel.TIKTOK,
     Channel.YOUTUBE,
+    Channel.MASTODON,
+    Channel.BLUESKY,
     Channel.CRISIS_CENTER,
 )
 

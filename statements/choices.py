@@ -22,6 +22,10 @@ Channel = models.TextChoices(
     "Channel",
     [
         *SOCIAL_NETWORKS,
+        # The two platforms a statement can also be posted on through their API
+        # (incidents.publishing).
+        ("MASTODON", ("mastodon", _("Mastodon"))),
+        ("BLUESKY", ("bluesky", _("Bluesky"))),
         ("PRESS_RELEASE", ("press_release", _("Press release"))),
         ("CRISIS_CENTER", ("crisis_center", _("Crisis center page"))),
         ("EMAIL", ("email", _("Email"))),

@@ -29,6 +29,10 @@ CHANNEL_LIMITS: dict[str, int | None] = {
     Channel.LINKEDIN: 3_000,
     Channel.TIKTOK: 2_200,
     Channel.YOUTUBE: 10_000,
+    # Mastodon's default (an instance may allow more); Bluesky counts 300 graphemes, which
+    # a count of characters never understates.
+    Channel.MASTODON: 500,
+    Channel.BLUESKY: 300,
     Channel.PRESS_RELEASE: None,
     Channel.CRISIS_CENTER: None,
     Channel.EMAIL: None,
