@@ -17,6 +17,9 @@ class PublishViaForm(forms.Form):
     )
 
 
+MODEL_FIELDS = ["platform", "label", "base_url", "handle", "active"]
+
+
 class BrandAccountForm(forms.ModelForm):
     """The admin's form: the secret is write-only (never rendered back)."""
 
@@ -42,7 +45,7 @@ class BrandAccountForm(forms.ModelForm):
 
     class Meta:
         model = BrandAccount
-        fields = ["platform", "label", "base_url", "handle", "active"]
+        fields = MODEL_FIELDS
 
     def clean(self):
         from incidents.errors import InvalidInput
@@ -56,7 +59,7 @@ class BrandAccountForm(forms.ModelForm):
         probe = BrandAccount(
             pk=self.instance.pk,
             secret_encrypted=self.instance.secret_encrypted,
-            **{name: cleaned.get(name) for name in self.Meta.fields},
+            **{name: cleaned.get(name) for name in MODEL_FIELDS if name in cleaned},
         )
         try:
             clean_account(probe, cleaned.get("secret", ""))
