@@ -38,7 +38,7 @@ class BrandAccountSerializer(serializers.Serializer):
     handle = serializers.CharField()
 
 
-class PersonSerializer(serializers.Serializer):
+class PublicationPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -73,7 +73,7 @@ class PublicationSerializer(serializers.Serializer):
         when = selectors.next_attempt_at(publication)
         return when.isoformat() if when else None
 
-    @extend_schema_field(PersonSerializer(allow_null=True))
+    @extend_schema_field(PublicationPersonSerializer(allow_null=True))
     def get_requested_by(self, publication) -> dict | None:
         user = publication.requested_by
         return {"id": user.pk, "name": display_name(user)} if user else None
