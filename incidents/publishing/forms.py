@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_REPLY_TO, MAX_SECRET, MAX_URL, BrandAccount
@@ -24,7 +25,7 @@ class BrandAccountForm(forms.ModelForm):
     """The admin's form: the secret is write-only (never rendered back)."""
 
     base_url = forms.URLField(
-        label=_("server"),
+        label=capfirst(BrandAccount._meta.get_field("base_url").verbose_name),
         max_length=MAX_URL,
         assume_scheme="https",
         help_text=BrandAccount._meta.get_field("base_url").help_text,

@@ -149,7 +149,7 @@ def test_the_statement_page_offers_the_account_and_confirms_the_exact_text(
     assert "Being posted" in page and "Publish on Brand on Mastodon" not in page
     deliver_due()
     page = client.get(reverse("statement-detail", args=[on_mastodon.pk])).content.decode()
-    assert "See the post" in page and mastodon.statuses[0]["url"] in page
+    assert "Posted" in page and mastodon.statuses[0]["url"] in page  # the published note's link
 
 
 def test_a_failure_shows_its_reason_and_try_again(
