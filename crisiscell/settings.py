@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "incidents.notifications",
     "incidents.listening",
     "statements",
+    "incidents.publishing",
     "incidents.replies",
     "incidents.evidence",
     "incidents.playbooks",
@@ -476,6 +477,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES_PER_REQUEST + 50
 EVIDENCE_REQUEUE_AFTER_MINUTES = env_int("EVIDENCE_REQUEUE_AFTER_MINUTES", 5)
 # Base64 of a 32-byte Ed25519 seed signing export bundles; derived from SECRET_KEY if unset.
 EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY")
+# Publishing on the brand's Mastodon and Bluesky accounts (incidents.publishing): the Fernet
+# key(s) encrypting their tokens at rest, comma-separated (the first encrypts, all decrypt);
+# empty: derived from SECRET_KEY with HKDF (docs/deployment.md, "Brand accounts").
+PUBLISHING_KEY = env_str("PUBLISHING_KEY")
+# Seconds each request to a platform may take (connect and read), within the outbox's lease.
+PUBLISHING_TIMEOUT = env_int("PUBLISHING_TIMEOUT", 15)
 EVIDENCE_CAPTURE_CHROMIUM = env_str("EVIDENCE_CAPTURE_CHROMIUM", "/usr/bin/chromium")
 EVIDENCE_CAPTURE_TIMEOUT = env_int("EVIDENCE_CAPTURE_TIMEOUT", 30)  # seconds
 # Loopback pages may be captured only when this says so (the test suite's local pages);

@@ -31,7 +31,8 @@ SOCIAL_NETWORKS = [
 ]
 
 # Where an incident shows: the social networks, the press, forums. Bluesky and Mastodon are
-# listened to (incidents.listening) but not yet channels a statement is published on.
+# listened to (incidents.listening), and statements are posted there through their API
+# (incidents.publishing).
 Platform = models.TextChoices(
     "Platform",
     [

@@ -129,6 +129,9 @@ SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     "evidence-changed": (EVIDENCE,),  # a thumbnail is ready, a capture moved on
     "tasks-changed": (TASKS,),  # a reminder made a task due or overdue
     "delivery-failed": (CELL,),  # a member was not reached (the cell panel says so)
+    # A post through a platform's API was queued, went out or failed (incidents.publishing):
+    # the statement's page shows where it stands.
+    "publication-changed": (STATEMENT,),
     # The user's bell; a hand-off (added to a cell, a statement to approve...) also changes
     # their dashboard and inbox.
     "notifications-changed": (NOTIFICATIONS, INCIDENTS, APPROVALS),

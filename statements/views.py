@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
-from . import actions, limits, permissions, rules, selectors
+from . import actions, limits, outlets, permissions, rules, selectors
 from .bindings import page_bindings
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
@@ -91,6 +91,8 @@ def _detail_context(request, statement, **overrides) -> dict:
         "diff": word_diff(revisions[-2].text, revisions[-1].text) if len(revisions) > 1 else None,
         "diff_from": revisions[-2].number if len(revisions) > 1 else None,
         "diff_to": revisions[-1].number,
+        # What the apps above add (outlets.py): "Publish on <brand account>"...
+        "outlet_sections": outlets.page_sections(request, statement, available),
     }
     context.update(overrides)
     return context

@@ -16,10 +16,11 @@ LAYER = {
     "incidents": 0,
     "notifications": 1,
     "statements": 2,
-    "evidence": 3,
-    "playbooks": 3,
-    "replies": 3,
-    "integrity": 4,
+    "publishing": 3,
+    "evidence": 4,
+    "playbooks": 4,
+    "replies": 4,
+    "integrity": 5,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer
 # to statements' approval policies). Kept as history: existing databases applied them.

@@ -191,7 +191,9 @@ def _record(claimed, outcomes: dict, *, token: str, counts: dict, now) -> list[s
                 }
             updated = ours.filter(pk=message.pk).update(
                 status=Status.FAILED if final else Status.PENDING,
-                next_attempt_at=now if final else now + delivery.backoff(message.attempts),
+                next_attempt_at=now
+                if final
+                else now + delivery.retry_wait(message.attempts, error.retry_after),
                 last_error=reason[:MAX_ERROR],
                 claim="",
             )

@@ -17,5 +17,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
+# A platform asking for more than this (a 429's Retry-After) is asked again sooner.
+MAX_RETRY_AFTER = timedelta(hours=6)
+
+
+def retry_wait(attempts: int, retry_after: float | None = None) -> timedelta:
+    """The back-off, or the far side's Retry-After (seconds) when it asks for longer
+    (at most MAX_RETRY_AFTER)."""
+    wait = backoff(attempts)
+    if retry_after:
+        wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return wait
+
+
 def lease() -> timedelta:
     return timedelta(seconds=max(settings.OUTBOX_LEASE_SECONDS, 10))

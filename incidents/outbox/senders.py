@@ -30,13 +30,16 @@ MAX_REPLY = 200  # characters of a server's answer kept in an error
 
 
 class SendError(Exception):
-    """This message was not sent; another attempt may succeed (unless `permanent`)."""
+    """This message was not sent; another attempt may succeed (unless `permanent`).
+    `retry_after` (seconds, or None) is the far side's own "not before" (a 429's
+    Retry-After): the next attempt waits at least that long."""
 
     permanent = False
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class PermanentError(SendError):
