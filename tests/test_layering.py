@@ -18,8 +18,8 @@ LAYER = {
     "statements": 2,
     "evidence": 3,
     "playbooks": 3,
-    "replies": 3,
-    "integrity": 4,
+    "replies": 4,  # above evidence: it captures a mention's pages as evidence
+    "integrity": 5,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer
 # to statements' approval policies). Kept as history: existing databases applied them.
