@@ -14,4 +14,5 @@ urlpatterns = [
     path(ITEM + "release/", api.ReleaseView.as_view(), name="api-reply-release"),
     path(ITEM + "decide/", api.DecideView.as_view(), name="api-reply-decide"),
     path(ITEM + "thank/", api.ThankView.as_view(), name="api-reply-thank"),
+    path(ITEM + "evidence/", api.EvidenceView.as_view(), name="api-reply-evidence"),
 ]

@@ -87,3 +87,10 @@ ADVICE = {
         "otherwise no answer is needed."
     ),
 }
+
+
+class CaptureTarget(models.TextChoices):
+    """Which page of a mention a URL capture keeps (replies/models.MentionCapture)."""
+
+    POST = "post", _("The post")
+    PROFILE = "profile", _("The author's profile")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from incidents import permissions
 from incidents import rules as incident_rules
 from incidents.errors import Conflict
+from incidents.evidence import rules as evidence_rules
 from incidents.people import display_name
 
 from .choices import AuthorType, Outcome
@@ -114,3 +115,9 @@ def available_actions(user, incident, triage, now=None) -> list[str]:
     ):
         names.append(THANK)
     return names
+
+
+def can_capture(user, incident) -> bool:
+    """Capture a mention's post and profile as evidence: whoever may add evidence to the
+    incident (the evidence locker's rule)."""
+    return evidence_rules.can_add_evidence(user, incident)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("incidents/<id:pk>/replies/<id:mention_pk>/release/", views.release, name="reply-release"),
     path("incidents/<id:pk>/replies/<id:mention_pk>/decide/", views.decide, name="reply-decide"),
     path("incidents/<id:pk>/replies/<id:mention_pk>/thank/", views.thank, name="reply-thank"),
+    path("incidents/<id:pk>/replies/<id:mention_pk>/capture/", views.capture, name="reply-capture"),
 ]

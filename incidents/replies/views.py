@@ -18,7 +18,7 @@ from incidents.models import Platform
 from incidents.shortcuts import incident_or_404
 
 from . import actions, rules, selectors
-from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, QueueView
+from .choices import ADVICE, DECISIONS, AuthorType, CaptureTarget, NeedsAnswer, QueueView
 from .forms import DecideForm, QueueFilters, ThankForm, TriageForm
 
 
@@ -58,6 +58,10 @@ def queue_page(request, pk):
     for item in items:
         item.actions = rules.available_actions(request.user, incident, item.triage, now)
         item.advice = ADVICE[item.author_type]
+    # Evidence captured from the queue (its post, its author's profile): one query.
+    captures = selectors.captures_of(incident, [item.mention.pk for item in items])
+    for item in items:
+        item.captures = captures.get(item.mention.pk)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -78,6 +82,7 @@ def queue_page(request, pk):
             "decisions": [(o.value, o.label) for o in DECISIONS],
             "platforms": Platform.choices,
             "claim_minutes": rules.CLAIM_MINUTES,
+            "can_capture": rules.can_capture(request.user, incident),
         },
     )
 
@@ -192,3 +197,40 @@ def thank(request, pk, mention_pk):
         ),
         _("Recorded as thanked."),
     )
+
+
+def _captured_message(result) -> str:
+    pages = [CaptureTarget(c.target).label for c in result.queued]
+    if pages:
+        message = _("Capture asked for: %(pages)s. It takes a few seconds.") % {
+            "pages": ", ".join(str(p) for p in pages)
+        }
+    else:
+        message = _("Already captured or being captured: nothing new asked for.")
+    for target, reason in result.skipped:
+        message += " " + _("%(page)s: %(reason)s") % {
+            "page": CaptureTarget(target).label,
+            "reason": reason,
+        }
+    return message
+
+
+@login_required
+@require_POST
+def capture(request, pk, mention_pk):
+    """Capture the post and the author's profile as evidence (`again=1`: a fresh copy of
+    pages already captured)."""
+    incident = incident_or_404(request, pk)
+    mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+    try:
+        result = actions.mention_capture(
+            incident=incident,
+            mention=mention,
+            actor=request.user,
+            again=request.POST.get("again") == "1",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _captured_message(result))
+    return _back(request, incident, mention)
