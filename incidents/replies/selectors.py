@@ -274,6 +274,10 @@ class MentionCaptures:
     def done(self) -> bool:
         return bool(self.pages) and all(p.status == CaptureStatus.DONE for p in self.pages)
 
+    @property
+    def failed(self) -> bool:
+        return any(p.status == CaptureStatus.FAILED for p in self.pages)
+
 
 def captures_of(incident, mention_ids) -> dict[int, MentionCaptures]:
     """{mention id: MentionCaptures} for these mentions of the incident (a mention never

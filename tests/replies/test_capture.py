@@ -220,7 +220,7 @@ def test_a_failed_capture_shows_its_reason_and_is_tried_again_on_the_next_click(
     ] * 2
     html = browser_client.as_user(drafter).get(page_url(incident)).content.decode()
     assert "capture failed: The server refused the connection." in html
-    assert "Capture post and profile" in html
+    assert "Try the capture again" in html
 
     body = ask(api, drafter, incident, hater, django_capture_on_commit_callbacks).json()
     assert body["queued"] == ["post", "profile"]
