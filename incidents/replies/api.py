@@ -427,6 +427,10 @@ class PageCaptureSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField(allow_null=True)
     capture = serializers.IntegerField(allow_null=True, help_text="The capture job's id.")
     capture_url = serializers.CharField(allow_null=True, help_text="The capture job's status.")
+    http_status = serializers.IntegerField(
+        allow_null=True,
+        help_text="What the page answered when last captured (404, 410: probably deleted).",
+    )
     items = CapturedItemSerializer(
         many=True, help_text="The evidence of the newest capture that succeeded."
     )
@@ -480,6 +484,7 @@ def serialize_captures(request, incident, mention) -> dict:
                 "error": page.error if page else "",
                 "requested_at": page.requested_at if page else None,
                 "capture": page.job if page else None,
+                "http_status": page.http_status if page else None,
                 "capture_url": request.build_absolute_uri(
                     reverse("api-evidence-capture-status", args=[page.job])
                 )

@@ -227,6 +227,7 @@ class CapturedItem:
     pk: int
     number: int
     content_type: str
+    http_status: int | None = None  # what the page answered when captured
 
     @property
     def label(self) -> str:
@@ -251,6 +252,11 @@ class PageCapture:
     @property
     def pending(self) -> bool:
         return self.status in (CaptureStatus.QUEUED, CaptureStatus.RUNNING)
+
+    @property
+    def http_status(self) -> int | None:
+        """The HTTP status the captured page answered (404, 410: probably deleted)."""
+        return self.items[0].http_status if self.items else None
 
 
 @dataclass
@@ -297,11 +303,12 @@ def captures_of(incident, mention_ids) -> dict[int, MentionCaptures]:
             "job__items__pk",
             "job__items__number",
             "job__items__content_type",
+            "job__items__http_status",
         )
     )
     found: dict[int, MentionCaptures] = {}
     done_items: dict[tuple[int, str], tuple[int, list]] = {}
-    for mention_id, target, job, status, stage, error, at, item, number, ctype in rows:
+    for mention_id, target, job, status, stage, error, at, item, number, ctype, http in rows:
         captures = found.setdefault(mention_id, MentionCaptures())
         page = getattr(captures, target)
         if page is None or page.job != job:  # ordered by pk: the last one wins
@@ -312,7 +319,7 @@ def captures_of(incident, mention_ids) -> dict[int, MentionCaptures]:
             if last_job != job:
                 items = []
                 done_items[(mention_id, target)] = (job, items)
-            items.append(CapturedItem(item, number, ctype))
+            items.append(CapturedItem(item, number, ctype, http))
     for (mention_id, target), (_job, items) in done_items.items():
         getattr(found[mention_id], target).items = items
     return found

@@ -331,3 +331,25 @@ def test_the_captures_of_a_page_of_the_queue_cost_one_query(
     with django_assert_num_queries(1):
         found = selectors.captures_of(incident, [m.pk for m in mentions])
     assert all(found[m.pk].done and len(found[m.pk].profile.items) == 2 for m in mentions)
+
+
+def test_a_deleted_post_is_kept_with_the_status_it_answered(
+    api, browser_client, incident, drafter, hater, monkeypatch, django_capture_on_commit_callbacks
+):
+    def gone(url, *, on_stage):
+        return capture.CapturedPage(
+            final_url=url,
+            http_status=404 if url == hater.url else 200,
+            title="Not found",
+            screenshot=png_bytes(64, 48),
+            archive=b"MIME-Version: 1.0\r\n\r\nThis post was deleted.",
+        )
+
+    monkeypatch.setattr(capture, "capture_page", gone)
+    ask(api, drafter, incident, hater, django_capture_on_commit_callbacks)
+
+    post, profile = api.get(evidence_url(incident, hater)).json()["pages"]
+    assert (post["status"], post["http_status"], len(post["items"])) == ("done", 404, 2)
+    assert profile["http_status"] == 200
+    html = browser_client.as_user(drafter).get(page_url(incident)).content.decode()
+    assert html.count("the page answered 404 (deleted?)") == 1
