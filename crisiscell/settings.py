@@ -417,6 +417,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "incidents.notifications.choices.NotificationKind",
         "MessageLanguageEnum": "incidents.notifications.choices.MESSAGE_LANGUAGES",
         "LanguageEnum": "statements.choices.Language",
+        "CaptureTargetEnum": "incidents.replies.choices.CaptureTarget",
     },
 }
 

@@ -100,9 +100,10 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "statement_published": (*_STATEMENT, HEADER, INCIDENTS),
     "statement_withdrawn": _STATEMENT,
     "statement_escalated": _STATEMENT,  # the step's "escalated" mark
-    # Written by the evidence locker.
-    "evidence_added": (EVIDENCE,),
-    "evidence_capture_failed": (EVIDENCE,),
+    # Written by the evidence locker. A capture ends with one or the other: the reply queue
+    # shows the captures of its mentions' posts and profiles.
+    "evidence_added": (EVIDENCE, REPLY_QUEUE),
+    "evidence_capture_failed": (EVIDENCE, REPLY_QUEUE),
     "evidence_exported": (),  # the locker is unchanged; the entry says who exported what
     # Written by playbooks and their tasks.
     "playbook_applied": (TASKS, CONTACTS),

@@ -16,10 +16,10 @@ LAYER = {
     "incidents": 0,
     "notifications": 1,
     "statements": 2,
+    "evidence": 3,
     "publishing": 3,
-    "evidence": 4,
-    "playbooks": 4,
-    "replies": 4,
+    "playbooks": 3,
+    "replies": 4,  # above evidence (it captures a mention's pages) and publishing
     "integrity": 5,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer

@@ -1,9 +1,16 @@
-"""What a user may do with the evidence locker's exports: decided here, used by the
-actions, the pages and the API alike."""
+"""What a user may do with the evidence locker (adding evidence, its exports): decided
+here, used by the actions, the pages and the API alike (and by the reply queue, which
+captures a mention's pages as evidence)."""
 
 from incidents import permissions
 
 from .choices import ExportStatus
+
+
+def can_add_evidence(user, incident) -> bool:
+    """Upload files or ask for a URL capture: members of the cell who can write (not
+    observers, not staff outside the cell)."""
+    return permissions.can_write_timeline(user, incident)
 
 
 def can_export(user, incident) -> bool:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents import permissions
 from incidents.errors import DomainError
 from incidents.shortcuts import incident_or_404, perform, refused
 
@@ -52,7 +51,7 @@ def panel_context(request, incident) -> dict:
         "evidence_more": len(items) > PANEL_ITEMS,
         "evidence_count": incident.evidence.count() if len(items) > PANEL_ITEMS else len(items),
         "captures": selectors.recent_captures(incident),
-        "can_add_evidence": permissions.can_write_timeline(request.user, incident),
+        "can_add_evidence": rules.can_add_evidence(request.user, incident),
         "evidence_form": EvidenceDetailsForm(auto_id="evidence_%s"),
         "capture_form": CaptureForm(auto_id="capture_%s"),
         "max_upload_bytes": settings.EVIDENCE_MAX_UPLOAD_BYTES,

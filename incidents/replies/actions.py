@@ -17,6 +17,8 @@ it is published, whatever published it; `review_batch` runs statements' single a
 action once per item.
 """
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +26,9 @@ from django.utils.translation import gettext as _
 
 from incidents import actions as incident_actions
 from incidents.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from incidents.evidence import actions as evidence_actions
+from incidents.evidence import capture as evidence_capture
+from incidents.evidence.choices import CaptureStatus, EvidenceKind
 from incidents.listening.models import Mention
 from incidents.models import EntryKind, Incident
 from incidents.people import display_name
@@ -34,10 +39,11 @@ from statements.models import Statement
 from statements.permissions import NOT_A_DRAFTER
 
 from . import rules
-from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, ReviewDecision
-from .models import NOTE_MAX, REASON_MAX, Reply, Triage
+from .choices import DECISIONS, AuthorType, CaptureTarget, NeedsAnswer, Outcome, ReviewDecision
+from .models import NOTE_MAX, REASON_MAX, MentionCapture, Reply, Triage
 
 EXCERPT = 140
+PENDING_CAPTURE = (CaptureStatus.QUEUED, CaptureStatus.RUNNING)
 
 
 def _describe(mention: Mention) -> dict:
@@ -463,3 +469,90 @@ def review_batch(*, incident: Incident, actor, items: list[dict]) -> list[dict]:
                 }
             )
     return results
+
+
+@dataclass
+class CaptureRequest:
+    """What `mention_capture` did: `queued`, the MentionCaptures it asked for now; `kept`,
+    the ones already queued, running or done that it left alone; `skipped`, [(target,
+    reason)] for a page without an address or one the server may not open."""
+
+    queued: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+
+def _capture_description(target: str, mention: Mention) -> str:
+    values = {"author": mention.author_handle or mention.author_name or "?", "id": mention.pk}
+    if target == CaptureTarget.POST:
+        return _("Post by %(author)s (mention #%(id)s, from the reply queue)") % values
+    return _("Profile of %(author)s (mention #%(id)s, from the reply queue)") % values
+
+
+@transaction.atomic
+def mention_capture(
+    *, incident: Incident, mention: Mention, actor, again: bool = False
+) -> CaptureRequest:
+    """Capture the mention's post and its author's profile page as evidence: one URL
+    capture of the evidence locker (`evidence_capture_request`: its SSRF checks, size
+    limits, worker, hashed items and timeline entries) per page with an address the server
+    may open, each recorded as a MentionCapture.
+
+    Idempotent: a page whose last capture is queued, running or done is not asked for
+    again; a failed one is. `again=True` (the person explicitly asks for a fresh copy)
+    captures the done ones once more, never one still pending.
+
+    Errors: NotAllowed (403) for whoever may not add evidence (rules.can_capture);
+    Conflict (409) when the mention is no longer attached to the incident; InvalidInput
+    (400) when neither page can be captured (no address, or one refused: its reason)."""
+    if not rules.can_capture(actor, incident):
+        raise NotAllowed(_("Only members of the cell who can write may add evidence."))
+    result = CaptureRequest()
+    wanted = []
+    # Checked before any lock: the address check resolves the host name (DNS).
+    for target, url in (
+        (CaptureTarget.POST, mention.url),
+        (CaptureTarget.PROFILE, mention.author_url),
+    ):
+        if not url:
+            result.skipped.append((target, _("No address for this page.")))
+            continue
+        try:
+            wanted.append((target, evidence_capture.check_url(url)))
+        except InvalidInput as exc:
+            result.skipped.append((target, exc.message))
+    if not wanted:
+        raise InvalidInput(
+            _("Nothing to capture: %(reasons)s")
+            % {"reasons": " ".join(f"{CaptureTarget(t).label}: {r}" for t, r in result.skipped)}
+        )
+    incident = incident_actions.lock_incident(incident)
+    if not Mention.objects.filter(pk=mention.pk, incident=incident).exists():
+        raise Conflict(_("This mention is no longer attached to this incident."))
+    latest = {}
+    for capture in (
+        MentionCapture.objects.filter(incident=incident, mention=mention)
+        .select_related("job")
+        .order_by("pk")
+    ):
+        latest[capture.target] = capture
+    for target, url in wanted:
+        previous = latest.get(target)
+        status = previous.job.status if previous else None
+        if status in PENDING_CAPTURE or (status == CaptureStatus.DONE and not again):
+            result.kept.append(previous)
+            continue
+        job = evidence_actions.evidence_capture_request(
+            incident=incident,
+            actor=actor,
+            url=url,
+            kind=EvidenceKind.POST if target == CaptureTarget.POST else EvidenceKind.PROFILE,
+            platform=mention.platform,
+            description=_capture_description(target, mention),
+        )
+        result.queued.append(
+            MentionCapture.objects.create(
+                incident=incident, mention=mention, target=target, job=job
+            )
+        )
+    return result

@@ -11,6 +11,8 @@
     POST /api/incidents/{id}/replies/{mention_id}/reply/        write a reply (a draft statement)
     GET  /api/incidents/{id}/replies/review/                    the replies in review
     POST /api/incidents/{id}/replies/review/                    batch review (approve / return)
+    GET  /api/incidents/{id}/replies/{mention_id}/evidence/     its post and profile captured
+    POST /api/incidents/{id}/replies/{mention_id}/evidence/     capture them (evidence)
 
 Writes answer the item as it now is. An incident the user may not see, or a mention not
 attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
@@ -18,6 +20,7 @@ attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -39,7 +42,16 @@ from statements.choices import Channel, StatementStatus
 from statements.models import MAX_TEXT
 
 from . import actions, rules, selectors
-from .choices import ADVICE, DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView, ReviewDecision
+from .choices import (
+    ADVICE,
+    DECISIONS,
+    AuthorType,
+    CaptureTarget,
+    NeedsAnswer,
+    Outcome,
+    QueueView,
+    ReviewDecision,
+)
 from .models import NOTE_MAX, REASON_MAX
 
 
@@ -580,3 +592,148 @@ class ReviewView(APIView):
             incident=incident, actor=request.user, items=serializer.validated_data["items"]
         )
         return Response(ReviewOutSerializer({"results": results}).data)
+
+
+class CapturedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField(help_text="Exhibit label, e.g. E-3")
+    content_type = serializers.CharField(help_text="image/png (screenshot) or multipart/related")
+    url = serializers.CharField(help_text="The item in the evidence API.")
+
+
+class PageCaptureSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=CaptureTarget.choices)
+    url = serializers.CharField(help_text='The page\'s address on the mention; "" when none.')
+    status = serializers.CharField(
+        help_text='The last capture asked for: queued, running, done, failed; "" when never.'
+    )
+    stage = serializers.CharField()
+    error = serializers.CharField(help_text="Why the last capture failed.")
+    requested_at = serializers.DateTimeField(allow_null=True)
+    capture = serializers.IntegerField(allow_null=True, help_text="The capture job's id.")
+    capture_url = serializers.CharField(allow_null=True, help_text="The capture job's status.")
+    http_status = serializers.IntegerField(
+        allow_null=True,
+        help_text="What the page answered when last captured (404, 410: probably deleted).",
+    )
+    items = CapturedItemSerializer(
+        many=True, help_text="The evidence of the newest capture that succeeded."
+    )
+
+
+class SkippedPageSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=CaptureTarget.choices)
+    reason = serializers.CharField()
+
+
+class MentionEvidenceSerializer(serializers.Serializer):
+    may_capture = serializers.BooleanField(help_text="The requesting user may ask for captures.")
+    pending = serializers.BooleanField(help_text="A capture is still queued or running.")
+    pages = PageCaptureSerializer(many=True, help_text="The post, then the author's profile.")
+
+
+class MentionEvidenceResultSerializer(MentionEvidenceSerializer):
+    queued = serializers.ListField(
+        child=serializers.ChoiceField(choices=CaptureTarget.choices),
+        help_text="The pages asked for now.",
+    )
+    kept = serializers.ListField(
+        child=serializers.ChoiceField(choices=CaptureTarget.choices),
+        help_text="Already queued, running or done: left alone.",
+    )
+    skipped = SkippedPageSerializer(many=True, help_text="No address, or one refused.")
+
+
+class MentionCaptureInSerializer(serializers.Serializer):
+    again = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Capture again the pages already captured (never one still pending).",
+    )
+
+
+def serialize_captures(request, incident, mention) -> dict:
+    captures = selectors.captures_of(incident, [mention.pk]).get(mention.pk)
+    pages = []
+    for target, url in (
+        (CaptureTarget.POST, mention.url),
+        (CaptureTarget.PROFILE, mention.author_url),
+    ):
+        page = getattr(captures, target) if captures else None
+        pages.append(
+            {
+                "target": target.value,
+                "url": url,
+                "status": page.status if page else "",
+                "stage": page.stage if page else "",
+                "error": page.error if page else "",
+                "requested_at": page.requested_at if page else None,
+                "capture": page.job if page else None,
+                "http_status": page.http_status if page else None,
+                "capture_url": request.build_absolute_uri(
+                    reverse("api-evidence-capture-status", args=[page.job])
+                )
+                if page
+                else None,
+                "items": [
+                    {
+                        "id": item.pk,
+                        "label": item.label,
+                        "content_type": item.content_type,
+                        "url": request.build_absolute_uri(
+                            reverse("api-evidence-item", args=[item.pk])
+                        ),
+                    }
+                    for item in (page.items if page else [])
+                ],
+            }
+        )
+    return {
+        "may_capture": rules.can_capture(request.user, incident),
+        "pending": bool(captures and captures.pending),
+        "pages": pages,
+    }
+
+
+class EvidenceView(APIView):
+    @extend_schema(
+        operation_id="incidents_replies_evidence_retrieve", responses=MentionEvidenceSerializer
+    )
+    def get(self, request, pk, mention_pk):
+        """The evidence captured from this mention: its post and its author's profile
+        page, each with the state of its last capture and the items of the newest one that
+        succeeded (whoever may see the incident)."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        return Response(
+            MentionEvidenceSerializer(serialize_captures(request, incident, mention)).data
+        )
+
+    @extend_schema(
+        operation_id="incidents_replies_evidence_create",
+        request=MentionCaptureInSerializer,
+        responses={202: MentionEvidenceResultSerializer},
+    )
+    def post(self, request, pk, mention_pk):
+        """Capture the post and the author's profile page as evidence (the evidence
+        locker's URL capture, run by a worker: poll this URL or `capture_url`). Whoever may
+        add evidence (403 otherwise). A page already queued, running or done is left alone
+        unless `again` (then never one still pending); 400 when neither page has an address
+        the server may open."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = MentionCaptureInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = actions.mention_capture(
+            incident=incident,
+            mention=mention,
+            actor=request.user,
+            again=serializer.validated_data["again"],
+        )
+        data = {
+            **serialize_captures(request, incident, mention),
+            "queued": [c.target for c in result.queued],
+            "kept": [c.target for c in result.kept],
+            "skipped": [{"target": t, "reason": str(r)} for t, r in result.skipped],
+        }
+        return Response(MentionEvidenceResultSerializer(data).data, status=202)

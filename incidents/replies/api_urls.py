@@ -16,4 +16,5 @@ urlpatterns = [
     path(ITEM + "decide/", api.DecideView.as_view(), name="api-reply-decide"),
     path(ITEM + "thank/", api.ThankView.as_view(), name="api-reply-thank"),
     path(ITEM + "reply/", api.WriteReplyView.as_view(), name="api-reply-write"),
+    path(ITEM + "evidence/", api.EvidenceView.as_view(), name="api-reply-evidence"),
 ]

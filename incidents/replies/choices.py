@@ -99,3 +99,10 @@ class ReviewDecision(models.TextChoices):
 # Platforms a reply can be posted on through their API (incidents.publishing posts there);
 # on the others the spokesperson copies the approved text and opens the post.
 CONNECTOR_PLATFORMS = ("mastodon", "bluesky")
+
+
+class CaptureTarget(models.TextChoices):
+    """Which page of a mention a URL capture keeps (replies/models.MentionCapture)."""
+
+    POST = "post", _("The post")
+    PROFILE = "profile", _("The author's profile")

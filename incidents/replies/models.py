@@ -10,11 +10,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from incidents.evidence.models import CaptureJob
 from incidents.listening.models import Mention
 from incidents.models import Incident
 from statements.models import Statement
 
-from .choices import AuthorType, NeedsAnswer, Outcome
+from .choices import AuthorType, CaptureTarget, NeedsAnswer, Outcome
 
 NOTE_MAX = 500
 REASON_MAX = 500
@@ -98,3 +99,28 @@ class Reply(models.Model):
 
     def __str__(self):
         return f"{self.triage_id} -> {self.statement_id}"
+
+
+class MentionCapture(models.Model):
+    """A URL capture of the evidence locker asked for from a mention: its post or its
+    author's profile page (the author may delete them later). The evidence items are the
+    capture job's (`job.items`: a screenshot and the page archive, hashed and append-only
+    as any capture); this row only says which mention and which page they document.
+    Written by `actions.mention_capture`, never changed afterwards."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="+", verbose_name=_("incident")
+    )
+    mention = models.ForeignKey(
+        Mention, on_delete=models.PROTECT, related_name="captures", verbose_name=_("mention")
+    )
+    target = models.CharField(_("page"), max_length=10, choices=CaptureTarget.choices)
+    job = models.OneToOneField(CaptureJob, on_delete=models.PROTECT, related_name="mention_capture")
+
+    class Meta:
+        indexes = [models.Index(fields=["incident", "mention"], name="mention_capture_lookup")]
+        verbose_name = _("mention capture")
+        verbose_name_plural = _("mention captures")
+
+    def __str__(self):
+        return f"{self.incident_id}/{self.mention_id}: {self.target} (capture {self.job_id})"

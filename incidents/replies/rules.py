@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from incidents import permissions
 from incidents import rules as incident_rules
 from incidents.errors import Conflict
+from incidents.evidence import rules as evidence_rules
 from incidents.people import display_name
 from statements import permissions as statement_permissions
 
@@ -134,3 +135,9 @@ def available_actions(user, incident, triage, now=None, reply=None) -> list[str]
     if open_ and not other and reply is None and can_reply(user, incident):
         names.append(REPLY)
     return names
+
+
+def can_capture(user, incident) -> bool:
+    """Capture a mention's post and profile as evidence: whoever may add evidence to the
+    incident (the evidence locker's rule)."""
+    return evidence_rules.can_add_evidence(user, incident)

@@ -9,11 +9,12 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from incidents.evidence.choices import CaptureStatus
 from incidents.listening.models import Mention
 from statements.choices import StatementKind, StatementStatus
 
 from .choices import HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
-from .models import Reply, Triage
+from .models import MentionCapture, Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
 PAGE_SIZE = 20
@@ -255,3 +256,106 @@ def replies_in_review(incident) -> list[Reply]:
     for reply in replies:
         reply.statement.incident = incident
     return replies
+
+
+@dataclass
+class CapturedItem:
+    pk: int
+    number: int
+    content_type: str
+    http_status: int | None = None  # what the page answered when captured
+
+    @property
+    def label(self) -> str:
+        return f"E-{self.number}"
+
+
+@dataclass
+class PageCapture:
+    """One page of a mention (CaptureTarget) as captured from the reply queue: the last
+    capture asked for (`status` of its job: queued, running, done, failed; `stage`,
+    `error`, `requested_at`, `job`), and the evidence items of the newest capture that
+    succeeded (`items`: a screenshot and the page archive; [] when none did yet)."""
+
+    target: str
+    job: int
+    status: str
+    stage: str
+    error: str
+    requested_at: datetime
+    items: list = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (CaptureStatus.QUEUED, CaptureStatus.RUNNING)
+
+    @property
+    def http_status(self) -> int | None:
+        """The HTTP status the captured page answered (404, 410: probably deleted)."""
+        return self.items[0].http_status if self.items else None
+
+
+@dataclass
+class MentionCaptures:
+    """The captures of a mention's pages, by target: `post` and `profile` (None: never
+    asked for). `pending`: one is still queued or running; `done`: every page asked for
+    has evidence."""
+
+    post: PageCapture | None = None
+    profile: PageCapture | None = None
+
+    @property
+    def pages(self) -> list[PageCapture]:
+        return [p for p in (self.post, self.profile) if p is not None]
+
+    @property
+    def pending(self) -> bool:
+        return any(p.pending for p in self.pages)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.pages) and all(p.status == CaptureStatus.DONE for p in self.pages)
+
+    @property
+    def failed(self) -> bool:
+        return any(p.status == CaptureStatus.FAILED for p in self.pages)
+
+
+def captures_of(incident, mention_ids) -> dict[int, MentionCaptures]:
+    """{mention id: MentionCaptures} for these mentions of the incident (a mention never
+    captured is absent): one query whatever their number (each capture's items come with
+    it). At most two pages per mention, each with at most one capture's items."""
+    rows = (
+        MentionCapture.objects.filter(incident=incident, mention_id__in=list(mention_ids))
+        .order_by("pk", "job__items__number")
+        .values_list(
+            "mention_id",
+            "target",
+            "job_id",
+            "job__status",
+            "job__stage",
+            "job__error",
+            "job__requested_at",
+            "job__items__pk",
+            "job__items__number",
+            "job__items__content_type",
+            "job__items__http_status",
+        )
+    )
+    found: dict[int, MentionCaptures] = {}
+    done_items: dict[tuple[int, str], tuple[int, list]] = {}
+    for mention_id, target, job, status, stage, error, at, item, number, ctype, http in rows:
+        captures = found.setdefault(mention_id, MentionCaptures())
+        page = getattr(captures, target)
+        if page is None or page.job != job:  # ordered by pk: the last one wins
+            page = PageCapture(target, job, status, stage, error, at)
+            setattr(captures, target, page)
+        if item is not None:
+            last_job, items = done_items.get((mention_id, target), (None, []))
+            if last_job != job:
+                items = []
+                done_items[(mention_id, target)] = (job, items)
+            items.append(CapturedItem(item, number, ctype, http))
+    for (mention_id, target), (_job, items) in done_items.items():
+        getattr(found[mention_id], target).items = items
+    return found

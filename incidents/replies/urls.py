@@ -12,4 +12,5 @@ urlpatterns = [
     path("incidents/<id:pk>/replies/<id:mention_pk>/decide/", views.decide, name="reply-decide"),
     path("incidents/<id:pk>/replies/<id:mention_pk>/thank/", views.thank, name="reply-thank"),
     path("incidents/<id:pk>/replies/<id:mention_pk>/reply/", views.write_reply, name="reply-write"),
+    path("incidents/<id:pk>/replies/<id:mention_pk>/capture/", views.capture, name="reply-capture"),
 ]

@@ -28,6 +28,7 @@ from .choices import (
     CONNECTOR_PLATFORMS,
     DECISIONS,
     AuthorType,
+    CaptureTarget,
     NeedsAnswer,
     QueueView,
     ReviewDecision,
@@ -75,6 +76,10 @@ def queue_page(request, pk):
         )
         item.advice = ADVICE[item.author_type]
         item.needs_channel = actions.reply_channel(item.mention) is None
+    # Evidence captured from the queue (its post, its author's profile): one query.
+    captures = selectors.captures_of(incident, [item.mention.pk for item in items])
+    for item in items:
+        item.captures = captures.get(item.mention.pk)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -97,6 +102,7 @@ def queue_page(request, pk):
             "claim_minutes": rules.CLAIM_MINUTES,
             "channels": Channel.choices,
             "can_review": rules.can_review(request.user, incident),
+            "can_capture": rules.can_capture(request.user, incident),
         },
     )
 
@@ -329,3 +335,40 @@ def review_page(request, pk):
             "limit": selectors.REVIEW_LIMIT,
         },
     )
+
+
+def _captured_message(result) -> str:
+    pages = [CaptureTarget(c.target).label for c in result.queued]
+    if pages:
+        message = _("Capture asked for: %(pages)s. It takes a few seconds.") % {
+            "pages": ", ".join(str(p) for p in pages)
+        }
+    else:
+        message = _("Already captured or being captured: nothing new asked for.")
+    for target, reason in result.skipped:
+        message += " " + _("%(page)s: %(reason)s") % {
+            "page": CaptureTarget(target).label,
+            "reason": reason,
+        }
+    return message
+
+
+@login_required
+@require_POST
+def capture(request, pk, mention_pk):
+    """Capture the post and the author's profile as evidence (`again=1`: a fresh copy of
+    pages already captured)."""
+    incident = incident_or_404(request, pk)
+    mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
+    try:
+        result = actions.mention_capture(
+            incident=incident,
+            mention=mention,
+            actor=request.user,
+            again=request.POST.get("again") == "1",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _captured_message(result))
+    return _back(request, incident, mention)

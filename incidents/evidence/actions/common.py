@@ -10,10 +10,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import chains, permissions
+from incidents import chains
 from incidents.errors import NotAllowed
 from incidents.models import ChainCheckpoint, Incident, next_link
 
+from .. import rules
 from ..models import CUSTODY_GENESIS, CustodyEvent, EvidenceItem
 
 logger = logging.getLogger("incidents.evidence.actions")
@@ -27,7 +28,7 @@ EXPORT_TASK = "incidents.evidence.tasks.build_export"
 
 
 def require_writer(actor, incident: Incident) -> None:
-    if not permissions.can_write_timeline(actor, incident):
+    if not rules.can_add_evidence(actor, incident):
         raise NotAllowed(_("Only members of the cell who can write may add evidence."))
 
 
