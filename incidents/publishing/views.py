@@ -90,12 +90,19 @@ def publish_via(request, pk, account_pk):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
+                # Read after the commit: an inline outbox (embedded mode) has already sent it.
+                publication.refresh_from_db()
+                where = {"account": account.label}
                 if publication.status == PublicationStatus.SENT:
-                    messages.success(request, _("Posted on %(account)s.") % {"account": account})
-                else:
-                    messages.success(
-                        request, _("Queued for %(account)s.") % {"account": account.label}
+                    messages.success(request, _("Posted on %(account)s.") % where)
+                elif publication.status == PublicationStatus.FAILED:
+                    messages.error(
+                        request,
+                        _("Not posted on %(account)s: %(error)s")
+                        % {**where, "error": publication.error},
                     )
+                else:
+                    messages.success(request, _("Queued for %(account)s.") % where)
         else:
             messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return redirect("statement-detail", pk=statement.pk)
