@@ -44,7 +44,8 @@ def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None
 
     Views: `to_answer` (triaged "needs an answer", still open), `to_triage` (no type yet or
     the need undecided, still open), `defenders` (typed supporter / defender, whatever the
-    outcome), `handled` (any outcome but open). Filters: `author_type` (AuthorType; the
+    outcome), `handled` (any outcome but open, or triaged as needing no answer: nothing is
+    left to do but, if wanted, record why not). Filters: `author_type` (AuthorType; the
     confirmed type), `platform`, `language` ("" = not known)."""
     qs = Mention.objects.filter(incident=incident)
     if view == QueueView.TO_ANSWER:
@@ -59,7 +60,7 @@ def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None
     elif view == QueueView.DEFENDERS:
         qs = qs.filter(Exists(_triages(incident, author_type=AuthorType.DEFENDER)))
     elif view == QueueView.HANDLED:
-        qs = qs.filter(Exists(_triages(incident).exclude(outcome=Outcome.OPEN)))
+        qs = qs.filter(Exists(_handled(_triages(incident))))
     if author_type:
         qs = qs.filter(Exists(_triages(incident, author_type=author_type)))
     if platform:
@@ -67,6 +68,16 @@ def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None
     if language is not None:
         qs = qs.filter(language=language)
     return qs.order_by(*QUEUE_ORDER)
+
+
+def _handled(triages):
+    """The triages with nothing left to answer: decided, or needing no answer (a troll
+    triaged "no" stays reachable there to record "no public answer" and why); defenders
+    not yet thanked stay in their own view only."""
+    return triages.filter(
+        ~Q(outcome=Outcome.OPEN)
+        | Q(needs_answer=NeedsAnswer.NO) & ~Q(author_type=AuthorType.DEFENDER)
+    )
 
 
 def view_counts(incident) -> dict[str, int]:
@@ -83,7 +94,7 @@ def view_counts(incident) -> dict[str, int]:
         ),
         to_triage=Count("pk", filter=~Q(Exists(decided))),
         defenders=Count("pk", filter=Q(Exists(triage.filter(author_type=AuthorType.DEFENDER)))),
-        handled=Count("pk", filter=Q(Exists(triage.exclude(outcome=Outcome.OPEN)))),
+        handled=Count("pk", filter=Q(Exists(_handled(triage)))),
     )
     return {name: row[name] for name in ("attached", *QueueView.values)}
 

@@ -38,14 +38,20 @@ def test_followers_of_the_brand_first_then_replies_then_reach_then_age(
 
 
 def test_views_and_filters(incident, attach_mentions, drafter):
-    fr, en, defender, untouched = attach_mentions(
+    fr, en, defender, untouched, troll = attach_mentions(
         incident,
         {"text": "Remboursement ?", "language": "fr", "platform": "facebook"},
         {"text": "Refund?", "language": "en"},
         {"text": "Great support", "language": "en"},
         {"text": "Tea time", "language": "en"},
+        {"text": "lol this brand", "language": "en"},
     )
     needs_answer(incident, [fr, en], drafter)
+    # A troll triaged as needing no answer is not lost: it waits among the handled, where
+    # "no public answer" and why can still be recorded.
+    actions.triage_set(
+        incident=incident, mention=troll, actor=drafter, author_type="troll", needs_answer="no"
+    )
     actions.triage_set(
         incident=incident,
         mention=defender,
@@ -62,13 +68,13 @@ def test_views_and_filters(incident, attach_mentions, drafter):
     actions.decide(
         incident=incident, mention=en, actor=drafter, outcome="customer_service", reason="Ticket 1"
     )
-    assert list(selectors.queue(incident, view="handled")) == [en]
+    assert set(selectors.queue(incident, view="handled")) == {en, troll}
     assert selectors.view_counts(incident) == {
-        "attached": 4,
+        "attached": 5,
         "to_answer": 1,
         "to_triage": 1,
         "defenders": 1,
-        "handled": 1,
+        "handled": 2,
     }
 
 
