@@ -77,11 +77,26 @@ def test_the_timeline_tells_it_in_words(incident, mention, browser_client, draft
         {"outcome": "no_answer", "reason": "Provocation"},
     )
     html = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
-    assert "Troll" in html and "No answer (troll)" in html and "Provocation" in html
+    assert "Troll" in html and "Deliberately not answered" in html and "Provocation" in html
     html = client.get(
         f"/incidents/{incident.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
-    assert "Pas de réponse (troll)" in html
+    assert "Volontairement sans réponse" in html and "(troll)" not in html
+
+
+def test_a_suggestion_without_any_signal_says_so_instead_of_an_empty_why(
+    incident, attach_mentions, browser_client, drafter
+):
+    # A language the sentiment model does not read, no follower count: no reason at all.
+    (mention,) = attach_mentions(
+        incident, {"text": "Heute Wasserkocher gekauft. " * 20, "language": "de"}
+    )
+    assert mention.sentiment_score is None and mention.author_followers is None
+    client = browser_client.as_user(drafter)
+    html = client.get(page_url(incident, "?view=to_triage")).content.decode()
+    assert f'id="mention-{mention.pk}"' in html
+    assert "Why: ." not in html and "Why:" not in html
+    assert "No signal in the text or about the author" in html
 
 
 def test_an_observer_sees_the_queue_without_buttons_and_cannot_post(
