@@ -97,11 +97,6 @@ class ReviewDecision(models.TextChoices):
     REQUEST_CHANGES = "request_changes", _("Return with a comment")
 
 
-# Platforms a reply can be posted on through their API (incidents.publishing posts there);
-# on the others the spokesperson copies the approved text and opens the post.
-CONNECTOR_PLATFORMS = ("mastodon", "bluesky")
-
-
 class CaptureTarget(models.TextChoices):
     """Which page of a mention a URL capture keeps (replies/models.MentionCapture)."""
 
