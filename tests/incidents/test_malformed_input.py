@@ -85,9 +85,7 @@ def test_a_nul_character_in_a_page_filter_or_form_is_refused(browser_client, inc
     assert not TimelineEntry.objects.filter(text__startswith="a").exists()
 
 
-def test_a_nul_character_gets_the_apps_page_with_a_plain_sentence(
-    browser_client, incident, lead
-):
+def test_a_nul_character_gets_the_apps_page_with_a_plain_sentence(browser_client, incident, lead):
     client = browser_client.as_user(lead)
     url = f"/incidents/{incident.pk}/entries/"
     body = "kind=note&text=a%00"
