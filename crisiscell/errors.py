@@ -48,7 +48,8 @@ def bad_request(request, exception=None, detail=None):
         detail = _("Too many fields in one request.")
     else:
         detail = _("The request could not be understood.")
-    if _is_api(request):
+    # htmx shows a JSON `detail` as a message (static/js/app.js), not a page's whole text.
+    if _is_api(request) or request.headers.get("HX-Request") == "true":
         return JsonResponse({"detail": detail}, status=400)
     return render(request, "400.html", {"detail": detail}, status=400)
 

@@ -31,7 +31,9 @@ class RefuseNulMiddleware:
     included, before a view passes it to the database: PostgreSQL text cannot hold it and
     psycopg raises (a 500) on `?status=%00`. One place for every filter and form; JSON
     bodies are checked by the API's parser (incidents.api.parsers), and the form and
-    serializer fields refuse it in multipart bodies."""
+    serializer fields refuse it in multipart bodies. The answer is errors.bad_request's:
+    the app's page (signed in: it runs after the auth middleware), JSON for the API and
+    htmx."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,7 +45,9 @@ class RefuseNulMiddleware:
             return bad_request(
                 request,
                 detail=_(
-                    "A parameter or field contains a NUL character (code 0), which is refused."
+                    "What you sent contains an invisible character (NUL, code 0), often "
+                    "pasted from another program, that cannot be saved: remove it and send "
+                    "again."
                 ),
             )
         return self.get_response(request)

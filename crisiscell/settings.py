@@ -118,13 +118,14 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "crisiscell.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisiscell.middleware.ViewerTimezoneMiddleware",
+    # After auth, messages and htmx: its 400 page is the signed-in layout, JSON for htmx.
+    "crisiscell.middleware.RefuseNulMiddleware",
     # After the auth and htmx middleware: htmx requests signed out get 401, not a redirect.
     "crisiscell.middleware.HtmxSignInMiddleware",
     # Last, as django-axes asks: turns a lockout into its response (crisiscell/lockout.py).

@@ -156,7 +156,7 @@ class CaptureJobSerializer(serializers.Serializer):
             "url": job.url,
             "status": job.status,
             "stage": job.stage,
-            "error": job.error,
+            "error": job.reason,
             "requested_at": job.requested_at,
             "finished_at": job.finished_at,
             "items": [item.pk for item in job.items.order_by("number")],

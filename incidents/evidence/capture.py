@@ -11,6 +11,7 @@ import base64
 import contextlib
 import ipaddress
 import queue
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -321,7 +322,17 @@ NETWORK_REASONS = {
     ),
     "ERR_CERT": lambda: _("The site's security certificate is not valid."),
     "ERR_SSL": lambda: _("The secure connection to the site failed."),
+    "ERR_UNSAFE_PORT": lambda: _("The address uses a port that browsers refuse to open."),
+    "ERR_TOO_MANY_REDIRECTS": lambda: _("The page redirects too many times."),
+    "ERR_EMPTY_RESPONSE": lambda: _("The server sent an empty answer."),
+    "ERR_CONNECTION_CLOSED": lambda: _("The server closed the connection."),
+    "ERR_NAME_RESOLUTION_FAILED": lambda: _("The address could not be found (DNS)."),
+    "ERR_INVALID_URL": lambda: _("This is not a valid web address."),
+    "ERR_ABORTED": lambda: _("The page stopped loading (it may be a file to download)."),
+    "ERR_HTTP2_PROTOCOL_ERROR": lambda: _("The server answered in a way the browser refused."),
+    "ERR_INVALID_RESPONSE": lambda: _("The server answered in a way the browser refused."),
 }
+_NETWORK_CODE = re.compile(r"\b(?:net::)?(ERR_[A-Z0-9_]+)")
 
 
 def _network_reason(message: str) -> str:
@@ -329,3 +340,40 @@ def _network_reason(message: str) -> str:
         if code in message:
             return reason()
     return _("The page could not be opened: %(reason)s") % {"reason": message.splitlines()[0]}
+
+
+# Reasons with a value in them, as stored (in English: evidence_capture_run stores them
+# so), matched to be said again in the reader's language.
+_STORED_WITH_VALUES = (
+    (re.compile(r"^The address (?P<host>.+) could not be found \(DNS\)\.$"),
+     lambda host: _("The address %(host)s could not be found (DNS).") % {"host": host}),
+    (re.compile(r"^(?P<host>.+) points to a private or local network address: it cannot be "
+                r"captured\.$"),
+     lambda host: _("%(host)s points to a private or local network address: it cannot be "
+                    "captured.") % {"host": host}),
+    (re.compile(r"^The page did not load within (?P<n>\d+) seconds?\.$"),
+     lambda n: ngettext("The page did not load within %(n)s second.",
+                        "The page did not load within %(n)s seconds.", int(n)) % {"n": n}),
+)  # fmt: skip
+
+
+def failure_reason(stored: str) -> str:
+    """A failed capture's stored reason (CaptureJob.error, up to 500 characters) as a plain
+    sentence in the active language: a browser's network error (`net::ERR_…`, stored raw
+    by older versions) becomes its sentence, or "could not be opened (ERR_…)" when unknown;
+    a reason stored in English is translated; anything else (an older row stored in
+    another language) is shown as stored."""
+    if not stored:
+        return ""
+    found = _NETWORK_CODE.search(stored)
+    if found:
+        code = found.group(1)
+        for prefix, reason in NETWORK_REASONS.items():
+            if code.startswith(prefix):
+                return reason()
+        return _("The page could not be opened (browser error %(code)s).") % {"code": code}
+    for pattern, say in _STORED_WITH_VALUES:
+        match = pattern.match(stored)
+        if match:
+            return say(**match.groupdict())
+    return _(stored)  # a fixed sentence's msgid: translated when the catalogue has it

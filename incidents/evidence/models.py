@@ -281,6 +281,14 @@ class CaptureJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in (CaptureStatus.DONE, CaptureStatus.FAILED)
 
+    @property
+    def reason(self) -> str:
+        """Why it failed, a plain sentence in the active language (capture.failure_reason;
+        "" unless failed)."""
+        from .capture import failure_reason  # the browser's module, only when shown
+
+        return failure_reason(self.error)
+
 
 def export_path(export, filename: str) -> str:
     return f"exports/{export.incident_id}/{uuid.uuid4().hex}.zip"

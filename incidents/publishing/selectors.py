@@ -2,9 +2,16 @@
 
 from incidents.outbox.choices import Status as MessageStatus
 
-from .models import Publication
+from .models import BrandAccount, Publication
 
 MAX_SHOWN = 20  # publications of one statement a page or an answer lists (there are few)
+
+
+def can_post_on(platform: str) -> bool:
+    """Whether a statement can be posted on `platform` (a listening Platform or statements
+    Channel value, e.g. "mastodon") through publishing: an active brand account exists for
+    it. One query; False for a platform publishing has no connector for."""
+    return BrandAccount.objects.filter(platform=platform, active=True).exists()
 
 
 def publications_of(statement) -> list[Publication]:

@@ -204,7 +204,7 @@ def _conclude(triage: Triage, actor, outcome: str, reason: str) -> None:
 @transaction.atomic
 def decide(*, incident: Incident, mention: Mention, actor, outcome: str, reason: str) -> bool:
     """Record that this person gets no public answer: `outcome` is one of choices.DECISIONS
-    (no answer (troll), answered privately, handed to customer service), with a `reason`
+    (deliberately not answered, answered privately, handed to customer service), with a `reason`
     (required, at most REASON_MAX characters). False when that outcome is already recorded;
     Conflict when another outcome is, or when someone else is answering this person."""
     if outcome not in DECISIONS:

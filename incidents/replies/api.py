@@ -666,7 +666,7 @@ def serialize_captures(request, incident, mention) -> dict:
                 "url": url,
                 "status": page.status if page else "",
                 "stage": page.stage if page else "",
-                "error": page.error if page else "",
+                "error": page.reason if page else "",
                 "requested_at": page.requested_at if page else None,
                 "capture": page.job if page else None,
                 "http_status": page.http_status if page else None,

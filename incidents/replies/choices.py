@@ -27,7 +27,8 @@ class Outcome(models.TextChoices):
     OPEN = "open", _("Open")
     # Set when a reply bound to the mention is published (actions.reply_published).
     ANSWERED = "answered", _("Answered")
-    NO_ANSWER = "no_answer", _("No answer (troll)")
+    # Any author type: a troll, a persistent hater after one answer, a remark needing none.
+    NO_ANSWER = "no_answer", _("Deliberately not answered")
     PRIVATE = "private", _("Answered privately")
     CUSTOMER_SERVICE = "customer_service", _("Handed to customer service")
     THANKED = "thanked", _("Thanked")
@@ -68,7 +69,7 @@ ADVICE = {
     ),
     AuthorType.TROLL: _(
         "They want a reaction: do not answer, do not delete. Record the decision "
-        "“no answer (troll)” and preserve the post as evidence if it crosses a line."
+        "“deliberately not answered” and preserve the post as evidence if it crosses a line."
     ),
     AuthorType.DEFENDER: _(
         "Someone who stood up for the brand. Thank them, personally and without "
@@ -94,11 +95,6 @@ class ReviewDecision(models.TextChoices):
 
     APPROVE = "approve", _("Approve")
     REQUEST_CHANGES = "request_changes", _("Return with a comment")
-
-
-# Platforms a reply can be posted on through their API (incidents.publishing posts there);
-# on the others the spokesperson copies the approved text and opens the post.
-CONNECTOR_PLATFORMS = ("mastodon", "bluesky")
 
 
 class CaptureTarget(models.TextChoices):

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from incidents.evidence.capture import failure_reason
 from incidents.evidence.choices import CaptureStatus
 from incidents.listening.models import Mention
 from statements.choices import StatementKind, StatementStatus
@@ -299,6 +300,11 @@ class PageCapture:
     @property
     def pending(self) -> bool:
         return self.status in (CaptureStatus.QUEUED, CaptureStatus.RUNNING)
+
+    @property
+    def reason(self) -> str:
+        """Why it failed, a plain sentence in the active language ("" unless failed)."""
+        return failure_reason(self.error)
 
     @property
     def http_status(self) -> int | None:

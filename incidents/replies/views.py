@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.errors import DomainError
 from incidents.listening.models import Mention
 from incidents.models import Platform
+from incidents.publishing import selectors as publishing
 from incidents.shortcuts import incident_or_404
 from statements import rules as statement_rules
 from statements import selectors as statement_selectors
@@ -25,7 +26,6 @@ from statements.choices import Channel, StatementKind, StatementStatus
 from . import actions, rules, selectors
 from .choices import (
     ADVICE,
-    CONNECTOR_PLATFORMS,
     DECISIONS,
     AuthorType,
     CaptureTarget,
@@ -243,9 +243,9 @@ def write_reply(request, pk, mention_pk):
 
 def statement_binding(request, statement, available_actions) -> str:
     """The statement page's "In reply to" (statements.bindings): the mention a reply
-    answers (author, text, link) and, once approved for a platform without a publishing
-    connector, the exact text to copy and the post to open. No query for other kinds; one
-    for a reply."""
+    answers (author, text, link) and, once approved for a platform where the brand has no
+    active account in publishing, the exact text to copy and the post to open. No query
+    for other kinds; one for a reply, two once it is approved."""
     if statement.kind != StatementKind.REPLY:
         return ""
     reply = (
@@ -261,7 +261,7 @@ def statement_binding(request, statement, available_actions) -> str:
             "mention": mention,
             "triage": reply.triage,
             "copy_and_open": statement.status == StatementStatus.APPROVED
-            and mention.platform not in CONNECTOR_PLATFORMS,
+            and not publishing.can_post_on(mention.platform),
         },
         request=request,
     )

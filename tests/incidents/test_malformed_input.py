@@ -85,6 +85,30 @@ def test_a_nul_character_in_a_page_filter_or_form_is_refused(browser_client, inc
     assert not TimelineEntry.objects.filter(text__startswith="a").exists()
 
 
+def test_a_nul_character_gets_the_apps_page_with_a_plain_sentence(browser_client, incident, lead):
+    client = browser_client.as_user(lead)
+    url = f"/incidents/{incident.pk}/entries/"
+    body = "kind=note&text=a%00"
+    response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The signed-in layout (the person's menu), not a bare page, and a sentence that says
+    # what to do.
+    assert 'data-user="' in html and "Log out" in html
+    assert "invisible character" in html and "remove it and send again" in html
+    html = client.get(
+        f"/incidents/{incident.pk}/?kind=%00", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "caractère invisible" in html
+    # From htmx (a form sent by the page's script): JSON, which the page shows as a message.
+    response = client.post(
+        url, body, content_type="application/x-www-form-urlencoded", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "invisible character" in response.json()["detail"]
+    assert not TimelineEntry.objects.filter(text__startswith="a").exists()
+
+
 def test_every_api_view_parses_json_with_the_guarded_parser():
     """The class of fault: a view listing its own parsers (DRF's token view does) would
     bring back DRF's unguarded JSON parser."""

@@ -105,3 +105,23 @@ def test_an_expired_or_someone_elses_token_is_refused(importer, make_user, brows
     )
     assert response.status_code == 302 and Mention.objects.count() == 0
     assert re.search(r"/listening/import/$", response["Location"])
+
+
+@pytest.mark.parametrize(
+    ("preset", "columns", "column"),
+    [
+        ("generic", ["Date", "Url", "Author", "Content", "Author URL"], "Author URL"),
+        ("generic", ["Date", "Url", "Author", "Content", "Profile"], "Profile"),
+        ("generic", ["Date", "Link", "Username", "Text", "User URL"], "User URL"),
+        ("generic-fr", ["Date", "Lien", "Auteur", "Contenu", "Lien du profil"], "Lien du profil"),
+        ("generic-fr", ["Date", "Lien", "Auteur", "Contenu", "Profil"], "Profil"),
+        ("generic-fr", ["Date", "Lien", "Auteur", "Contenu", "URL du profil"], "URL du profil"),
+    ],
+)
+def test_the_generic_presets_find_the_authors_profile_column(preset, columns, column):
+    from incidents.listening.importing import guess_mapping, guess_preset
+
+    assert guess_preset(columns) == preset
+    mapping = guess_mapping(columns, preset)
+    assert mapping["author.url"] == column
+    assert mapping["url"] != column  # the post's link stays the post's

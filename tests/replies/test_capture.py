@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from django.utils import translation
 
 from crisiscell.celery import app as celery_app
 from incidents.evidence import actions as evidence_actions
@@ -353,3 +354,37 @@ def test_a_deleted_post_is_kept_with_the_status_it_answered(
     assert profile["http_status"] == 200
     html = browser_client.as_user(drafter).get(page_url(incident)).content.decode()
     assert html.count("the page answered 404 (deleted?)") == 1
+
+
+def test_a_browser_error_is_said_in_plain_words_in_the_readers_language(
+    browser_client, incident, drafter, hater, monkeypatch, django_capture_on_commit_callbacks
+):
+    def unsafe_port(url, *, on_stage):
+        raise capture.CaptureFailed(
+            capture._network_reason(f"Page.goto: net::ERR_UNSAFE_PORT at {url}\nCall log:")
+        )
+
+    monkeypatch.setattr(capture, "capture_page", unsafe_port)
+    client = browser_client.as_user(drafter)
+    with django_capture_on_commit_callbacks(execute=True):  # asked from the French page
+        client.post(
+            f"/incidents/{incident.pk}/replies/{hater.pk}/capture/",
+            {"back": page_url(incident)},
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+    # Stored once, in English; an older row kept Chromium's raw words.
+    assert {job.error for job in CaptureJob.objects.all()} == {
+        "The address uses a port that browsers refuse to open."
+    }
+    CaptureJob.objects.filter(pk=CaptureJob.objects.first().pk).update(
+        error="The page could not be opened: Page.goto: net::ERR_UNSAFE_PORT at http://x:6000/"
+    )
+    english = client.get(page_url(incident)).content.decode()
+    assert english.count("capture failed: The address uses a port that browsers refuse") == 2
+    french = client.get(page_url(incident), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert french.count("utilise un port que les navigateurs refusent") == 2
+    assert "net::" not in english + french and "ERR_UNSAFE_PORT" not in english + french
+    with translation.override("en"):
+        assert capture.failure_reason("net::ERR_SOMETHING_NEW at x") == (
+            "The page could not be opened (browser error ERR_SOMETHING_NEW)."
+        )

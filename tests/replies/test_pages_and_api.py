@@ -77,11 +77,50 @@ def test_the_timeline_tells_it_in_words(incident, mention, browser_client, draft
         {"outcome": "no_answer", "reason": "Provocation"},
     )
     html = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
-    assert "Troll" in html and "No answer (troll)" in html and "Provocation" in html
+    assert "Troll" in html and "Deliberately not answered" in html and "Provocation" in html
     html = client.get(
         f"/incidents/{incident.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
-    assert "Pas de réponse (troll)" in html
+    assert "Volontairement sans réponse" in html and "(troll)" not in html
+
+
+def test_a_suggestion_without_any_signal_says_so_instead_of_an_empty_why(
+    incident, attach_mentions, browser_client, drafter
+):
+    # A language the sentiment model does not read, no follower count: no reason at all.
+    (mention,) = attach_mentions(
+        incident, {"text": "Heute Wasserkocher gekauft. " * 20, "language": "de"}
+    )
+    assert mention.sentiment_score is None and mention.author_followers is None
+    client = browser_client.as_user(drafter)
+    html = client.get(page_url(incident, "?view=to_triage")).content.decode()
+    assert f'id="mention-{mention.pk}"' in html
+    assert "Why: ." not in html and "Why:" not in html
+    assert "No signal in the text or about the author" in html
+
+
+def test_times_follow_the_language_and_say_their_zone(
+    incident, mention, browser_client, drafter, lead
+):
+    from datetime import UTC, datetime
+
+    from incidents.replies import actions
+
+    actions.triage_set(
+        incident=incident, mention=mention, actor=drafter, author_type="neutral", needs_answer="yes"
+    )
+    actions.claim(incident=incident, mention=mention, actor=drafter)
+    at = datetime(2026, 11, 30, 20, 22, tzinfo=UTC)
+    Triage.objects.filter(mention=mention).update(claimed_at=at)
+    mention.__class__.objects.filter(pk=mention.pk).update(posted_at=at)
+    client = browser_client.as_user(lead)
+    client.cookies["tz"] = "Europe/Paris"
+    html = client.get(page_url(incident)).content.decode()
+    # The post's time as the listening stream shows it: the short format and the zone.
+    assert "11/30/2026 9:22 p.m. CET</time>" in html
+    assert "is answering (since 9:22 p.m. CET)" in html
+    html = client.get(page_url(incident), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "30/11/2026 21:22 CET</time>" in html and "(depuis 21:22 CET)" in html
 
 
 def test_an_observer_sees_the_queue_without_buttons_and_cannot_post(

@@ -210,22 +210,6 @@ def test_the_approved_reply_shows_the_text_to_copy_and_the_post(
     assert f'href="{mention.url}"' in body and "Open the post" in body
 
 
-def test_a_mastodon_reply_has_a_connector_so_no_copy_box(
-    incident, attach_mentions, drafter, approver, browser_client
-):
-    (mention,) = attach_mentions(incident, {"text": "Refund?", "platform": "mastodon"})
-    statement = write(incident, mention, drafter)
-    assert statement.channel == "mastodon"
-    statement_actions.statement_submit(statement=statement, actor=drafter)
-    statement_actions.statement_approve(statement=statement, actor=approver, revision=1)
-    body = (
-        browser_client.as_user(drafter)
-        .get(reverse("statement-detail", args=[statement.pk]))
-        .content.decode()
-    )
-    assert "In reply to" in body and "reply-approved-text" not in body
-
-
 # --- The platforms' limits, before review ----------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import hashlib
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import events
@@ -63,17 +63,21 @@ def evidence_capture_run(*, job_id: int) -> None:
         return
     job = CaptureJob.objects.select_related("incident", "requested_by").get(pk=job_id)
     events.publish_signal(job.incident_id, EVIDENCE_CHANGED, capture=job.pk)
-    try:
-        page = capture.capture_page(
-            job.url, on_stage=lambda stage: _capture_progress(job, stage=stage)
-        )
-    except (capture.CaptureFailed, InvalidInput) as exc:
-        _capture_failed(job, str(exc.message if isinstance(exc, InvalidInput) else exc))
-        return
-    except Exception:
-        logger.exception("Capture %s failed", job_id)
-        _capture_failed(job, _("The capture failed unexpectedly; try again."))
-        return
+    # The reason of a failure is stored in English whoever's request runs it (a worker has
+    # no language; the embedded mode runs it in the requester's): capture.failure_reason
+    # says it in the reader's language.
+    with translation.override("en"):
+        try:
+            page = capture.capture_page(
+                job.url, on_stage=lambda stage: _capture_progress(job, stage=stage)
+            )
+        except (capture.CaptureFailed, InvalidInput) as exc:
+            _capture_failed(job, str(exc.message if isinstance(exc, InvalidInput) else exc))
+            return
+        except Exception:
+            logger.exception("Capture %s failed", job_id)
+            _capture_failed(job, _("The capture failed unexpectedly; try again."))
+            return
     _capture_progress(job, stage="storing")
     _store_capture(job, page)
 

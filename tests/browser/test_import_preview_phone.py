@@ -1,0 +1,60 @@
+"""The listening import's preview on a phone (390 px): the table scrolls sideways inside
+its card, its headers stay on one line ("Line", not "Lin/e") and its rows stay short."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+from tests.helpers import outside_the_browser_loop
+from tests.listening.conftest import grant
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+CSV = (
+    "Platform;Date;Url;Author;Profile URL;Content;Followers\n"
+    "twitter;30/11/2026 09:12;https://x.com/alice/status/1234567890123456789;@alice;"
+    "https://x.com/alice;Maison Lumière, livraison ratée, toujours rien après trois semaines;"
+    "1 200\n"
+    "twitter;30/11/2026 09:15;https://x.com/bob/status/2;@bob;https://x.com/bob;"
+    "I love Maison Lumière;35\n"
+)
+
+
+def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_user_model):
+    importer = outside_the_browser_loop(
+        lambda: grant(
+            django_user_model.objects.create_user("importer", password=PASSWORD),
+            "view_mention",
+            "add_mention",
+        )
+    )
+    tab = signed_in(importer)
+    tab.set_viewport_size(PHONE)
+    tab.goto("/listening/import/")
+    tab.set_input_files(
+        "input[type=file]",
+        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": CSV.encode()}],
+    )
+    tab.get_by_role("button", name="Read the file").click()
+    # The generic preset finds the author's profile column by its usual name.
+    expect(tab.locator("#id_col_author_url")).to_have_value("Profile URL")
+    tab.get_by_role("button", name="Update the preview").click()
+    table = tab.locator(".preview-table")
+    expect(table).to_be_visible()
+
+    heights = table.evaluate(
+        """t => [...t.querySelectorAll("th, td")].map(cell => {
+            const style = getComputedStyle(cell);
+            const lines = (cell.clientHeight - parseFloat(style.paddingTop)
+                           - parseFloat(style.paddingBottom)) / parseFloat(style.lineHeight);
+            return [cell.tagName, cell.textContent.trim().slice(0, 20), lines];
+        })"""
+    )
+    headers = [(text, lines) for tag, text, lines in heights if tag == "TH"]
+    assert all(lines < 1.5 for _text, lines in headers), headers
+    # A row is as tall as its longest cell: a short text, not a URL one character wide.
+    assert max(lines for tag, _text, lines in heights if tag == "TD") < 6, heights
+    wrap = tab.locator(".import-preview .table-wrap")
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # it scrolls, not the page
+    assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
