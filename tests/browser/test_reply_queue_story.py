@@ -464,7 +464,7 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
     timeline = spokesperson.locator("#timeline")
     decided = timeline.locator("li.entry", has_text="Reply decided")
     expect(decided).to_have_count(4)  # newest first: the troll, then the three answered
-    expect(decided.first).to_contain_text(f"No answer (troll) — {TROLL_REASON}")
+    expect(decided.first).to_contain_text(f"Deliberately not answered — {TROLL_REASON}")
     expect(decided.first).to_contain_text(PEOPLE["tom"]["author_handle"])
     for n, key in enumerate(("carla", "lou", "hugo"), start=1):
         expect(decided.nth(n)).to_contain_text("Answered — the reply")
