@@ -132,3 +132,17 @@ class EntryKind(models.TextChoices):
     MENTION_RELEASED = "mention_released", _("Mention released")
     REPLY_DECIDED = "reply_decided", _("Reply decided")
     DEFENDER_THANKED = "defender_thanked", _("Defender thanked")
+
+
+class AuthorType(models.TextChoices):
+    """Who wrote a mention, as the cell sees it (docs/user-guide.md, "Reply queue"): the
+    reply queue triages by it, playbooks hold handling advice per type."""
+
+    UNHAPPY_CUSTOMER = "unhappy_customer", _("Unhappy customer")
+    HATER_PERSISTENT = "hater_persistent", _("Hater — persistent")
+    HATER_OCCASIONAL = "hater_occasional", _("Hater — occasional")
+    TROLL = "troll", _("Troll")
+    DEFENDER = "defender", _("Supporter / defender")
+    PRESS = "press", _("Journalist / press")
+    INFLUENCER = "influencer", _("Influencer")
+    NEUTRAL = "neutral", _("Neutral")

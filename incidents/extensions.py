@@ -137,3 +137,56 @@ def register_cell_changed(hook: Callable) -> None:
 def cell_changed(incident, *, actor, started=(), ended=()) -> None:
     for hook in _cell_changed:
         hook(incident, actor=actor, started=list(started), ended=list(ended))
+
+
+# What the incident's playbook says about answering people, read by the reply queue
+# (playbooks and the reply queue are siblings: neither imports the other). Registered by the
+# playbooks app, from the incident's copy of its playbook (applying copies it: editing the
+# playbook later changes no running incident).
+#
+# Handling advice: `provider(incident) -> {author_type: {language: text}}`, only the types
+# and languages (ISO 639-1: "en", "fr") the playbook wrote; anything missing means "the
+# default advice". Ambassadors: `provider(incident) -> list[Ambassador]`, the people of the
+# incident's contacts who may defend the brand, with their handle.
+@dataclass(frozen=True)
+class Ambassador:
+    """A known ambassador of the incident: `contact_id` names the row of the room's contacts
+    panel; `handle` as written there ("@Dana.bsky.social"); `platform` a Platform value,
+    or "" when the contact does not say (then any platform matches)."""
+
+    contact_id: int
+    name: str
+    handle: str
+    platform: str = ""
+
+
+_handling_advice: list[Callable] = []
+_ambassadors: list[Callable] = []
+
+
+def register_handling_advice(provider: Callable) -> None:
+    """`provider(incident) -> {author_type: {language: text}}`."""
+    if provider not in _handling_advice:
+        _handling_advice.append(provider)
+
+
+def handling_advice(incident) -> dict[str, dict[str, str]]:
+    """The incident's own advice per author type and language ({} without a playbook, or
+    when it wrote none). Where two providers write the same type, the first registered wins."""
+    merged: dict[str, dict[str, str]] = {}
+    for provider in _handling_advice:
+        for author_type, texts in provider(incident).items():
+            for language, text in texts.items():
+                merged.setdefault(author_type, {}).setdefault(language, text)
+    return merged
+
+
+def register_ambassadors(provider: Callable) -> None:
+    """`provider(incident) -> list[Ambassador]`."""
+    if provider not in _ambassadors:
+        _ambassadors.append(provider)
+
+
+def ambassadors_of(incident) -> list[Ambassador]:
+    """The incident's known ambassadors, in the order their providers give them."""
+    return [ambassador for provider in _ambassadors for ambassador in provider(incident)]

@@ -138,3 +138,26 @@ def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(dem
     assert attached.filter(sentiment="negative").count() > attached.count() / 2
     lead = get_user_model().objects.get(username="lead")
     assert lead.has_perm("listening.add_mention") and lead.has_perm("listening.change_watch")
+
+
+def test_the_demo_queue_shows_the_playbooks_advice_and_a_known_ambassador(demo, client):
+    from django.utils import translation
+
+    from incidents.replies.choices import ADVICE
+
+    demo()
+    kettle = Incident.objects.get(title__startswith="Complaint wave: kettle lids")
+    client.force_login(get_user_model().objects.get(username="drafter"))
+
+    page = client.get(
+        reverse("reply-queue", args=[kettle.pk]) + "?view=defenders", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    # Dana (@dana.bsky.social) is the product defect playbook's "Dana.bsky.social" on Bluesky.
+    dana = kettle.contacts.get(name="Dana Whitfield")
+    assert page.count("Known ambassador:") == 1 and "Known ambassador: Dana Whitfield" in page
+    assert f"#contact-{dana.pk}" in page
+    # The playbook writes its own advice for defenders, the default stays for the others.
+    assert "A customer who stood up for us: thank them by name" in page
+    with translation.override("en"):
+        assert str(ADVICE["defender"]) not in page

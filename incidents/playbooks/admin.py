@@ -18,11 +18,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents.admin import ReadOnlyAdmin
+from incidents.choices import AuthorType
 from incidents.errors import NotAllowed
 from incidents.models import Category, Severity
 
 from . import actions, admin_views, portable
 from .admin_forms import (
+    AdviceForm,
+    AdviceFormSet,
     ContactForm,
     PlaybookForm,
     PolicyForm,
@@ -35,6 +38,7 @@ from .models import (
     AppliedPlaybook,
     Contact,
     Playbook,
+    PlaybookAdvice,
     PlaybookPolicy,
     PlaybookStep,
     StatementTemplate,
@@ -112,6 +116,18 @@ class ContactInline(admin.StackedInline):
     ]
 
 
+class PlaybookAdviceInline(admin.TabularInline):
+    """The reply queue's handling advice per author type, in this playbook's words."""
+
+    model = PlaybookAdvice
+    form = AdviceForm
+    formset = AdviceFormSet
+    extra = 0
+    max_num = len(AuthorType)
+    fields = ["author_type", "text_en", "text_fr"]
+    verbose_name_plural = _("handling advice in the reply queue (blank: the default advice)")
+
+
 # --- List: scope and review ---------------------------------------------------------------
 
 
@@ -171,7 +187,13 @@ class PlaybookAdmin(admin.ModelAdmin):
         (_("When it applies"), {"fields": ["categories", ("min_severity", "max_severity")]}),
         (_("Review"), {"fields": [("version", "last_reviewed_on"), "review", "updated_at"]}),
     ]
-    inlines = [PlaybookStepInline, StatementTemplateInline, PlaybookPolicyInline, ContactInline]
+    inlines = [
+        PlaybookStepInline,
+        StatementTemplateInline,
+        PlaybookPolicyInline,
+        ContactInline,
+        PlaybookAdviceInline,
+    ]
     actions = ["export_json", "mark_reviewed", "mark_reviewed_new_version"]
     save_on_top = True
     save_as = True

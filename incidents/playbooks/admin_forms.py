@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Category
 
 from . import portable, validation
-from .models import Contact, Playbook, PlaybookPolicy, PlaybookStep, StatementTemplate
+from .models import (
+    Contact,
+    Playbook,
+    PlaybookAdvice,
+    PlaybookPolicy,
+    PlaybookStep,
+    StatementTemplate,
+)
 
 
 class PlaybookForm(forms.ModelForm):
@@ -123,3 +130,30 @@ class ContactForm(forms.ModelForm):
         for field, problem in problems.items():
             self.add_error(field, problem)
         return cleaned
+
+
+class AdviceForm(forms.ModelForm):
+    class Meta:
+        model = PlaybookAdvice
+        fields = portable.SECTIONS["advice"][1]
+        widgets = {
+            "text_en": forms.Textarea(attrs={"rows": 4, "cols": 36}),
+            "text_fr": forms.Textarea(attrs={"rows": 4, "cols": 36}),
+        }
+
+
+class AdviceFormSet(BaseInlineFormSet):
+    """One advice per author type, said next to the second one (as the file import says)."""
+
+    def clean(self):
+        seen = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            author_type = form.cleaned_data.get("author_type")
+            if not author_type:
+                continue
+            if author_type in seen:
+                form.add_error("author_type", validation.duplicate_advice_error(author_type))
+            seen.add(author_type)
+        super().clean()

@@ -21,6 +21,8 @@ class PlaybooksConfig(AppConfig):
 
         incident_extensions.register_room_panel(board_context)
         incident_extensions.register_roster(selectors.roster)
+        incident_extensions.register_handling_advice(selectors.handling_advice)
+        incident_extensions.register_ambassadors(selectors.ambassadors)
         incident_extensions.register_timeline_follower(complete_tasks_on)
         drafting.register_template_source(
             templates_of=selectors.templates_of, draft=selectors.draft_from_template

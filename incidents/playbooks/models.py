@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents.choices import AuthorType
 from incidents.models import ApproverFunction, Incident, Platform, Role, Severity
 from statements.models import Channel, Language, StatementKind
 
@@ -216,6 +217,48 @@ class Contact(ContactFields):
         verbose_name_plural = _("contacts")
 
 
+MAX_ADVICE = 600  # characters of advice per type and language: a few plain sentences
+
+
+class PlaybookAdvice(models.Model):
+    """How to handle one author type of the reply queue, in this playbook's words (French
+    and English). A blank language shows the default advice in that language."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="advice")
+    author_type = models.CharField(_("author type"), max_length=20, choices=AuthorType.choices)
+    text_en = models.CharField(
+        _("advice in English"),
+        max_length=MAX_ADVICE,
+        blank=True,
+        help_text=_("Blank: the default advice."),
+    )
+    text_fr = models.CharField(
+        _("advice in French"),
+        max_length=MAX_ADVICE,
+        blank=True,
+        help_text=_("Blank: the default advice."),
+    )
+
+    class Meta:
+        db_table = "incidents_playbookadvice"
+        ordering = ["playbook", "author_type"]
+        verbose_name = _("handling advice")
+        verbose_name_plural = _("handling advice")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "author_type"], name="one_advice_per_playbook_type"
+            )
+        ]
+
+    def __str__(self):
+        return str(self.get_author_type_display())
+
+    def texts(self) -> dict[str, str]:
+        """The languages written: {"en": ..., "fr": ...}, blanks left out."""
+        texts = {"en": self.text_en.strip(), "fr": self.text_fr.strip()}
+        return {language: text for language, text in texts.items() if text}
+
+
 # --- Incident side: copies made when the playbook is applied --------------------------------
 
 
@@ -235,6 +278,9 @@ class AppliedPlaybook(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The playbook's handling advice, copied: {author_type: {"en": text, "fr": text}}, only
+    # what it wrote (PlaybookAdvice.texts()).
+    advice = models.JSONField(_("handling advice"), default=dict, blank=True)
 
     class Meta:
         db_table = "incidents_appliedplaybook"

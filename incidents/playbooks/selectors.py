@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from incidents.extensions import RosterEntry
+from incidents.extensions import Ambassador, RosterEntry
 from incidents.models import Membership, Role
 
 from .choices import ContactKind
@@ -157,6 +157,32 @@ def roster_rows(incident) -> list[RosterRow]:
             )
         )
     return rows
+
+
+def handling_advice(incident) -> dict[str, dict[str, str]]:
+    """The incident's copy of its playbook's handling advice (the incidents.extensions
+    provider): {author_type: {"en": text, "fr": text}}, {} without a playbook. One query."""
+    advice = AppliedPlaybook.objects.filter(incident=incident).values_list("advice", flat=True)
+    found = next(iter(advice), None)
+    return found if isinstance(found, dict) else {}
+
+
+MAX_AMBASSADORS = 500  # contacts read at most: a brand knows tens of ambassadors, not more
+
+
+def ambassadors(incident) -> list[Ambassador]:
+    """The incident's ambassador contacts that have a handle (the incidents.extensions
+    provider), in the contacts panel's order. One query."""
+    rows = (
+        contacts_of(incident)
+        .filter(kind=ContactKind.AMBASSADOR)
+        .exclude(handle="")
+        .values_list("pk", "name", "handle", "platform")[:MAX_AMBASSADORS]
+    )
+    return [
+        Ambassador(contact_id=pk, name=name, handle=handle, platform=platform)
+        for pk, name, handle, platform in rows
+    ]
 
 
 def next_update_at(incident):

@@ -9,6 +9,7 @@ from collections import Counter
 
 from django.utils.translation import gettext as _
 
+from incidents.choices import AuthorType
 from incidents.errors import InvalidInput
 from incidents.models import Category, Role, Severity
 
@@ -106,3 +107,10 @@ def contact_roster_errors(kind, role, function) -> dict[str, str]:
             "policies ask for functions."
         )
     return errors
+
+
+def duplicate_advice_error(author_type) -> str:
+    label = AuthorType(author_type).label if author_type in AuthorType.values else author_type
+    return _("The author type “%(type)s” has more than one handling advice: keep one.") % {
+        "type": label
+    }

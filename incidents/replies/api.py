@@ -43,7 +43,6 @@ from statements.models import MAX_TEXT
 
 from . import actions, rules, selectors
 from .choices import (
-    ADVICE,
     DECISIONS,
     AuthorType,
     CaptureTarget,
@@ -118,6 +117,14 @@ class SuggestionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class AmbassadorSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(help_text="The incident contact's id.")
+    name = serializers.CharField()
+    handle = serializers.CharField(help_text="As written in the contact.")
+    platform = serializers.CharField(help_text='A platform value, or "" (any).')
+    contacts_url = serializers.CharField(help_text="The room's contacts panel, at this contact.")
+
+
 class ReplyStateSerializer(serializers.Serializer):
     statement = serializers.IntegerField(help_text="The statement's id (/api/statements/{id}/).")
     status = serializers.ChoiceField(choices=StatementStatus.choices)
@@ -131,7 +138,15 @@ class ItemSerializer(serializers.Serializer):
     triage = TriageStateSerializer(allow_null=True, help_text="null: not triaged yet.")
     suggestion = SuggestionSerializer()
     advice = serializers.CharField(
-        help_text="How to handle this type (the confirmed one, else the suggested one)."
+        help_text="How to handle this type (the confirmed one, else the suggested one), in "
+        "the request's language: the incident's playbook's advice when it wrote one, else "
+        "the default."
+    )
+    ambassador = AmbassadorSerializer(
+        allow_null=True,
+        help_text="For a supporter / defender: the known ambassador of the incident's "
+        "contacts with this handle (no @, any case; same platform when the contact names "
+        "one); null otherwise.",
     )
     reply = ReplyStateSerializer(
         allow_null=True, help_text="The mention's live reply (not withdrawn); null: none."
@@ -140,6 +155,19 @@ class ItemSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=rules.ACTIONS),
         help_text="What the requesting user may do on it now.",
     )
+
+
+def _ambassador(ambassador, incident) -> dict | None:
+    if ambassador is None:
+        return None
+    return {
+        "contact": ambassador.contact_id,
+        "name": ambassador.name,
+        "handle": ambassador.handle,
+        "platform": ambassador.platform,
+        "contacts_url": reverse("incident-room", args=[incident.pk])
+        + f"#contact-{ambassador.contact_id}",
+    }
 
 
 def _reply_state(reply) -> dict | None:
@@ -199,7 +227,8 @@ def serialize_item(item, user, incident, now) -> dict:
             "reasons": list(item.suggestion.reasons),
             "reason": item.suggestion.reason,
         },
-        "advice": str(ADVICE[item.author_type]),
+        "advice": item.advice,
+        "ambassador": _ambassador(item.ambassador, incident),
         "reply": _reply_state(item.reply),
         "available_actions": rules.available_actions(user, incident, triage, now, reply=item.reply),
     }

@@ -3,18 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class AuthorType(models.TextChoices):
-    """Who wrote a mention, as the cell sees it (docs/user-guide.md, "Reply queue")."""
-
-    UNHAPPY_CUSTOMER = "unhappy_customer", _("Unhappy customer")
-    HATER_PERSISTENT = "hater_persistent", _("Hater — persistent")
-    HATER_OCCASIONAL = "hater_occasional", _("Hater — occasional")
-    TROLL = "troll", _("Troll")
-    DEFENDER = "defender", _("Supporter / defender")
-    PRESS = "press", _("Journalist / press")
-    INFLUENCER = "influencer", _("Influencer")
-    NEUTRAL = "neutral", _("Neutral")
+# The author types live in the core: playbooks (advice per type) and the reply queue are
+# siblings that both name them (.importlinter). Re-exported here for the queue's code.
+from incidents.choices import AuthorType
 
 
 class NeedsAnswer(models.TextChoices):
@@ -50,8 +41,9 @@ class QueueView(models.TextChoices):
     HANDLED = "handled", _("Handled")
 
 
-# Handling advice per author type, in plain words (translated). Fixed here for now; editing
-# it per playbook is a later slice (docs/user-guide.md, "Reply queue").
+# The default handling advice per author type, in plain words (translated). A playbook may
+# replace it per type and language (incidents.extensions.handling_advice); which text is
+# shown is decided in one place, selectors.advice_text.
 ADVICE = {
     AuthorType.UNHAPPY_CUSTOMER: _(
         "Answer them individually, on the platform where they wrote, quickly and "

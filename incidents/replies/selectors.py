@@ -8,13 +8,15 @@ from statistics import median
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import get_language
 
+from incidents import extensions
 from incidents.evidence.capture import failure_reason
 from incidents.evidence.choices import CaptureStatus
 from incidents.listening.models import Mention
 from statements.choices import StatementKind, StatementStatus
 
-from .choices import HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
+from .choices import ADVICE, HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
 from .models import MentionCapture, Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
@@ -111,6 +113,10 @@ class Item:
     suggestion: Suggestion
     # The mention's live reply (not withdrawn), with its statement; None when none.
     reply: Reply | None = None
+    # How to handle its type (advice_text), and for a defender the known ambassador of the
+    # incident's contacts they are (ambassador_for), else None.
+    advice: str = ""
+    ambassador: extensions.Ambassador | None = None
 
     @property
     def author_type(self) -> str:
@@ -118,10 +124,40 @@ class Item:
         return (self.triage and self.triage.author_type) or self.suggestion.author_type
 
 
+def advice_text(advice: dict, author_type: str) -> str:
+    """The handling advice shown for an author type, in the active language (the one
+    place that decides it, for the page and the API): the incident's playbook's when it
+    wrote one in that language (`advice`: incidents.extensions.handling_advice), else the
+    default (choices.ADVICE, translated)."""
+    language = (get_language() or "en").split("-")[0]
+    written = advice.get(author_type)
+    text = written.get(language, "") if isinstance(written, dict) else ""
+    return text or str(ADVICE.get(author_type, ""))
+
+
+def handle_key(handle: str) -> str:
+    """A handle as ambassadors are matched: without the leading "@", case-insensitive."""
+    return (handle or "").strip().lstrip("@").casefold()
+
+
+def ambassador_for(ambassadors, mention) -> extensions.Ambassador | None:
+    """The known ambassador (incidents.extensions.ambassadors_of) who wrote this mention:
+    same handle (handle_key) and, when the contact names a platform, the mention's
+    platform; None when nobody matches. The first in the contacts' order wins."""
+    key = handle_key(mention.author_handle)
+    if not key:
+        return None
+    for ambassador in ambassadors:
+        if handle_key(ambassador.handle) == key and ambassador.platform in ("", mention.platform):
+            return ambassador
+    return None
+
+
 def page_items(incident, mentions) -> list[Item]:
     """A page of queue mentions (a list, already sliced) with their triage (and claimer,
-    triager, decider), their live reply (with its statement) and their authors' post
-    counts: three queries whatever the page size."""
+    triager, decider), their live reply (with its statement), their authors' post counts
+    and the handling advice of their types: four queries whatever the page size, one more
+    when a defender is on the page (the incident's known ambassadors)."""
     mentions = list(mentions)
     ids = [m.pk for m in mentions]
     triages = {
@@ -162,11 +198,20 @@ def page_items(incident, mentions) -> list[Item]:
                 reply=replies.get(triages[mention.pk].pk) if mention.pk in triages else None,
             )
         )
+    if not items:
+        return items
+    advice = extensions.handling_advice(incident)
+    defenders = [item for item in items if item.author_type == AuthorType.DEFENDER]
+    known = extensions.ambassadors_of(incident) if defenders else []
+    for item in items:
+        item.advice = advice_text(advice, item.author_type)
+    for item in defenders:
+        item.ambassador = ambassador_for(known, item.mention)
     return items
 
 
 def item(incident, mention) -> Item:
-    """One mention as a queue item (four queries at most)."""
+    """One mention as a queue item (six queries at most)."""
     return page_items(incident, [mention])[0]
 
 

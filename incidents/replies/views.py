@@ -25,7 +25,6 @@ from statements.choices import Channel, StatementKind, StatementStatus
 
 from . import actions, rules, selectors
 from .choices import (
-    ADVICE,
     DECISIONS,
     AuthorType,
     CaptureTarget,
@@ -67,14 +66,16 @@ def queue_page(request, pk):
         platform=values["platform"],
         language=values["language"],
     )
-    page = Paginator(qs, selectors.PAGE_SIZE).get_page(values["page"])
+    paginator = Paginator(qs, selectors.PAGE_SIZE)
+    if not any(values[name] for name in ("author_type", "platform", "language")):
+        paginator.count = counts[values["view"]]  # the tab's own count: no COUNT query
+    page = paginator.get_page(values["page"])
     items = selectors.page_items(incident, page.object_list)
     now = timezone.now()
     for item in items:
         item.actions = rules.available_actions(
             request.user, incident, item.triage, now, reply=item.reply
         )
-        item.advice = ADVICE[item.author_type]
         item.needs_channel = actions.reply_channel(item.mention) is None
     # Evidence captured from the queue (its post, its author's profile): one query.
     captures = selectors.captures_of(incident, [item.mention.pk for item in items])

@@ -78,7 +78,9 @@ CONTACT = {
 }
 
 
-def playbook_form(*, steps=(STEP,), templates=(TEMPLATE,), policies=(), contacts=(CONTACT,), **f):
+def playbook_form(
+    *, steps=(STEP,), templates=(TEMPLATE,), policies=(), contacts=(CONTACT,), advice=(), **f
+):
     data = {
         "name": "Defective product",
         "description": "Complaints about a product that breaks.",
@@ -95,6 +97,7 @@ def playbook_form(*, steps=(STEP,), templates=(TEMPLATE,), policies=(), contacts
     data.update(inline("templates", list(templates)))
     data.update(inline("policies", list(policies)))
     data.update(inline("contacts", list(contacts)))
+    data.update(inline("advice", list(advice)))
     return data
 
 

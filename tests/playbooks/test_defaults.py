@@ -243,7 +243,8 @@ def test_contacts(playbooks):
             if c.email:
                 assert c.email.endswith("@example.com"), c
         ambassadors = [c for c in contacts if c.kind == ContactKind.AMBASSADOR]
-        assert 2 <= len(ambassadors) <= 3
+        # 4 in the product defect one: Dana, a defender of the demo's reply queue.
+        assert 2 <= len(ambassadors) <= 4
         for a in ambassadors:
             assert a.handle and a.platform and a.audience and a.language and a.notes, a
 

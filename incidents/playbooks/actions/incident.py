@@ -52,14 +52,16 @@ def incident_declare_from_playbook(*, actor, playbook: Playbook | None, **fields
 @transaction.atomic
 def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedPlaybook:
     """Copy the playbook into the incident: steps become tasks due from the declaration
-    time, templates and contacts are copied, the approval policy for the incident's
+    time, templates, contacts and handling advice are copied, the approval policy for the incident's
     severity is chosen. Later edits of the playbook change nothing here."""
     incident = lock_incident(incident)
     require(permissions.can_lead(actor, incident), _("Only the lead can apply a playbook."))
     if AppliedPlaybook.objects.filter(incident=incident).exists():
         raise Conflict(_("This incident already follows a playbook."))
     playbook = (
-        Playbook.objects.prefetch_related("steps", "templates", "contacts", "policies__policy")
+        Playbook.objects.prefetch_related(
+            "steps", "templates", "contacts", "advice", "policies__policy"
+        )
         .filter(pk=playbook.pk, is_active=True)
         .first()
     )
@@ -81,6 +83,7 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
         brand=playbook.brand,
         applied_at=now,
         applied_by=actor,
+        advice={row.author_type: row.texts() for row in playbook.advice.all() if row.texts()},
     )
     if policy is not None:
         statement_actions.incident_policy_set(incident=incident, actor=actor, policy=policy)

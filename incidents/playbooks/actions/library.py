@@ -14,6 +14,7 @@ from .. import portable
 from ..models import (
     Contact,
     Playbook,
+    PlaybookAdvice,
     PlaybookPolicy,
     PlaybookStep,
     StatementTemplate,
@@ -111,7 +112,7 @@ def _import_one(parsed: portable.Parsed, existing: Playbook | None, policies: di
             return portable.Imported(existing, portable.Outcome.UNCHANGED)
         playbook.pk = existing.pk
         playbook.version = max(playbook.version, existing.version + 1)
-        for model in (PlaybookStep, StatementTemplate, PlaybookPolicy, Contact):
+        for model in (PlaybookStep, StatementTemplate, PlaybookPolicy, Contact, PlaybookAdvice):
             model.objects.filter(playbook=existing).delete()
         outcome = portable.Outcome.REPLACED
     playbook.save(force_update=existing is not None)

@@ -10,7 +10,8 @@ Format version 1, one object per playbook (a file may hold a list of them):
      "steps": [{"order", "title", "guidance", "role", "due_minutes", "repeat_minutes"}],
      "templates": [{"order", "name", "kind", "channel", "language", "text"}],
      "policies": [{"severity": 3, "policy": "Legal, then communications"}],
-     "contacts": [{"kind", "name", "role_title", ..., "notes", "order"}]}
+     "contacts": [{"kind", "name", "role_title", ..., "notes", "order"}],
+     "advice": [{"author_type": "troll", "text_en": ..., "text_fr": ...}]}
 
 No ids: approval policies are named (they must exist where the file is imported), rows are
 listed in the order the admin shows them. Exporting what an import wrote gives the same

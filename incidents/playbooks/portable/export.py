@@ -13,6 +13,7 @@ CONTENTS = [
     "templates",
     Prefetch("policies", queryset=PlaybookPolicy.objects.select_related("policy")),
     "contacts",
+    "advice",
 ]
 
 

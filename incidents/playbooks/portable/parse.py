@@ -207,6 +207,7 @@ def parse_playbook(data, *, prefix: str = "", policy_names=None) -> Parsed:
         "steps": (lambda n: _("Step %(number)s") % {"number": n}, "title"),
         "templates": (lambda n: _("Template %(number)s") % {"number": n}, "name"),
         "contacts": (lambda n: _("Contact %(number)s") % {"number": n}, "name"),
+        "advice": (lambda n: _("Advice %(number)s") % {"number": n}, "author_type"),
     }
     rows: dict[str, list] = {}
     for key, (model, fields, _sort) in SECTIONS.items():
@@ -240,6 +241,9 @@ def parse_playbook(data, *, prefix: str = "", policy_names=None) -> Parsed:
                     ).items()
                 )
             errors.extend(f"{here}: {problem}" for problem in problems if problem)
+    types = [row.author_type for row in rows.get("advice", []) if _usable(row, "author_type")]
+    for author_type in sorted({value for value in types if types.count(value) > 1}):
+        errors.append(where(validation.duplicate_advice_error(author_type)))
 
     policies: list[tuple[int, str]] = []
     items = data.get("policies", [])

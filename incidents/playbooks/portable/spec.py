@@ -6,7 +6,14 @@ from django.utils.translation import ngettext
 
 from incidents.errors import Conflict, InvalidInput
 
-from ..models import COPIED_CONTACT_FIELDS, Contact, Playbook, PlaybookStep, StatementTemplate
+from ..models import (
+    COPIED_CONTACT_FIELDS,
+    Contact,
+    Playbook,
+    PlaybookAdvice,
+    PlaybookStep,
+    StatementTemplate,
+)
 
 FORMAT = "crisiscell.playbook"
 FORMAT_VERSION = 1
@@ -40,6 +47,12 @@ SECTIONS = {
         Contact,
         [*COPIED_CONTACT_FIELDS, "order"],
         lambda row: (row["kind"], row["order"]),
+    ),
+    # Handling advice per author type of the reply queue (at most one row per type).
+    "advice": (
+        PlaybookAdvice,
+        ["author_type", "text_en", "text_fr"],
+        lambda row: row["author_type"],
     ),
 }
 POLICY_KEYS = ["severity", "policy"]
