@@ -20,10 +20,11 @@ class NotAllowed(DomainError):
     status_code = 403
 
 
-def require(allowed: bool, message: str) -> None:
-    """Refuse with `message` (NotAllowed, 403) unless `allowed`: the guard of every action."""
+def require(allowed: bool, message) -> None:
+    """Refuse with `message` (NotAllowed, 403) unless `allowed`: the guard of every action.
+    `message` may be lazy (gettext_lazy): it is translated only when refused."""
     if not allowed:
-        raise NotAllowed(message)
+        raise NotAllowed(str(message))
 
 
 class TransitionNotAllowed(DomainError):

@@ -57,6 +57,23 @@ class _Asking:
 
 
 AND = gettext_lazy("%(first)s and %(last)s")
+
+# The guards' refusals, translated only when someone reads one: `available_actions` runs
+# every guard for every statement of a list and only needs to know which ones refuse.
+OBSERVERS_CANNOT_EDIT = gettext_lazy("Observers cannot edit statements.")
+ONLY_DRAFTERS_SUBMIT = gettext_lazy("Only cell members who draft can submit a statement.")
+ONLY_APPROVERS_REVIEW = gettext_lazy("Only approvers of the cell review statements.")
+FOUR_EYES = gettext_lazy("You wrote this text: someone else must review it (four-eyes rule).")
+NOT_YOUR_FUNCTION = gettext_lazy(
+    "This statement's approval policy does not ask for your function."
+)
+ONLY_SPOKESPERSON_PUBLISHES = gettext_lazy("Only the spokesperson publishes statements.")
+ONLY_SPOKESPERSON_OR_LEAD_PUBLISHES = gettext_lazy(
+    "Only the spokesperson or the lead publishes statements."
+)
+ONLY_AUTHOR_OR_LEAD_WITHDRAWS = gettext_lazy(
+    "Only the author or the lead can withdraw a statement."
+)
 OR = gettext_lazy("%(first)s or %(last)s")
 
 
@@ -122,6 +139,18 @@ def approval_gaps(statement: Statement, cell: list[Membership] | None = None) ->
     if statement.is_final or statement.progress.complete:
         return []
     cell = cell_of(statement.incident) if cell is None else cell
+    # A page or list asks twice per draft (its stall, and whether it may be submitted):
+    # judged once per loaded row, cell and state.
+    key = (id(cell), len(cell), statement.status, statement.revision, len(statement.approvals))
+    memo = statement.__dict__.get("_approval_gaps")
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    gaps = _approval_gaps(statement, cell)
+    statement.__dict__["_approval_gaps"] = (key, gaps)
+    return gaps
+
+
+def _approval_gaps(statement: Statement, cell: list[Membership]) -> list[Gap]:
     able = [m for m in cell if may_still_approve(m, statement)]
     unmet = policy.unfillable(
         statement.policy,
@@ -357,7 +386,7 @@ def edit_voids_approval(statement: Statement) -> bool:
 
 
 def _edit(a: _Asking) -> bool:
-    require(permissions.drafts(a.role), _("Observers cannot edit statements."))
+    require(permissions.drafts(a.role), OBSERVERS_CANNOT_EDIT)
     if a.statement.status not in EDITABLE_STATUSES:
         raise TransitionNotAllowed(
             _("A %(status)s statement cannot be edited; write a new one (a correction).")
@@ -367,7 +396,7 @@ def _edit(a: _Asking) -> bool:
 
 
 def _submit(a: _Asking) -> bool:
-    require(permissions.drafts(a.role), _("Only cell members who draft can submit a statement."))
+    require(permissions.drafts(a.role), ONLY_DRAFTERS_SUBMIT)
     if a.statement.status == S.IN_REVIEW:
         return False  # double click
     if a.statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
@@ -382,10 +411,10 @@ def _submit(a: _Asking) -> bool:
 
 
 def _reviewer(a: _Asking) -> None:
-    require(a.function is not None, _("Only approvers of the cell review statements."))
+    require(a.function is not None, ONLY_APPROVERS_REVIEW)
     require(
         not permissions.wrote(a.user, a.statement),
-        _("You wrote this text: someone else must review it (four-eyes rule)."),
+        FOUR_EYES,
     )
 
 
@@ -424,7 +453,7 @@ def _request_changes(a: _Asking, revision: int | None = None) -> bool:
     _same_revision(a.statement, revision)
     require(
         policy.asks_for(list(a.statement.policy.requirements.all()), a.function),
-        _("This statement's approval policy does not ask for your function."),
+        NOT_YOUR_FUNCTION,
     )
     if a.statement.status == S.CHANGES_REQUESTED:
         return False
@@ -440,9 +469,9 @@ def _publish(a: _Asking, revision: int | None = None, url: str | None = None) ->
     statement = a.statement
     require(
         permissions.publishes(a.role, statement),
-        _("Only the spokesperson publishes statements.")
+        ONLY_SPOKESPERSON_PUBLISHES
         if not statement.policy.allow_lead_publish
-        else _("Only the spokesperson or the lead publishes statements."),
+        else ONLY_SPOKESPERSON_OR_LEAD_PUBLISHES,
     )
     if statement.status == S.PUBLISHED:
         if url is None or (
@@ -479,7 +508,7 @@ def _publish(a: _Asking, revision: int | None = None, url: str | None = None) ->
 def _withdraw(a: _Asking) -> bool:
     require(
         permissions.withdraws(a.user, a.role, a.statement),
-        _("Only the author or the lead can withdraw a statement."),
+        ONLY_AUTHOR_OR_LEAD_WITHDRAWS,
     )
     if a.statement.status == S.WITHDRAWN:
         return False
@@ -491,10 +520,7 @@ def _withdraw(a: _Asking) -> bool:
 
 
 def _correct(a: _Asking) -> bool:
-    require(
-        permissions.drafts(a.role),
-        str(permissions.NOT_A_DRAFTER),
-    )
+    require(permissions.drafts(a.role), permissions.NOT_A_DRAFTER)
     if a.statement.status != S.PUBLISHED:
         raise InvalidInput(_("Only a published statement of this incident can be corrected."))
     return True
