@@ -64,9 +64,7 @@ OBSERVERS_CANNOT_EDIT = gettext_lazy("Observers cannot edit statements.")
 ONLY_DRAFTERS_SUBMIT = gettext_lazy("Only cell members who draft can submit a statement.")
 ONLY_APPROVERS_REVIEW = gettext_lazy("Only approvers of the cell review statements.")
 FOUR_EYES = gettext_lazy("You wrote this text: someone else must review it (four-eyes rule).")
-NOT_YOUR_FUNCTION = gettext_lazy(
-    "This statement's approval policy does not ask for your function."
-)
+NOT_YOUR_FUNCTION = gettext_lazy("This statement's approval policy does not ask for your function.")
 ONLY_SPOKESPERSON_PUBLISHES = gettext_lazy("Only the spokesperson publishes statements.")
 ONLY_SPOKESPERSON_OR_LEAD_PUBLISHES = gettext_lazy(
     "Only the spokesperson or the lead publishes statements."
