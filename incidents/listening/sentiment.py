@@ -1,11 +1,13 @@
 """Sentiment of a mention from lexicon libraries that ship their data: vaderSentiment for
 English, vadersentiment-fr for French. Both return VADER's `compound` score in [-1, 1]
-(negative is negative: checked by tests/listening/test_sentiment.py on our own labelled
-set); other languages get UNKNOWN, never a guess."""
+(negative is negative: checked by tests/listening/test_sentiment_and_language.py on our
+own labelled sets), with the crisis room's words added (lexicon.py); other languages get
+UNKNOWN, never a guess."""
 
 import warnings
 from functools import cache
 
+from . import lexicon
 from .choices import Sentiment
 
 # VADER's own thresholds for its compound score.
@@ -24,7 +26,9 @@ def _analyzer(language: str):
             # matcher; polarity_scores never uses it.
             warnings.simplefilter("ignore", UserWarning)
             from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
-    return SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
+    lexicon.apply(analyzer.lexicon, language)  # the crisis room's words (lexicon.py)
+    return analyzer
 
 
 def label_of(score: float | None) -> str:
