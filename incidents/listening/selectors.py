@@ -48,6 +48,22 @@ def mentions(
     return qs
 
 
+# Ids per query when checking a whole file against what is stored (SQLite's variable limit).
+KNOWN_CHUNK = 1000
+
+
+def already_stored(keys) -> int:
+    """How many of these (platform, external id) pairs are stored already: an import's
+    preview warns that they will be skipped. One query per KNOWN_CHUNK ids."""
+    keys = set(keys)
+    ids = sorted({external_id for _platform, external_id in keys})
+    found = 0
+    for start in range(0, len(ids), KNOWN_CHUNK):
+        stored = Mention.objects.filter(external_id__in=ids[start : start + KNOWN_CHUNK])
+        found += sum(1 for key in stored.values_list("platform", "external_id") if key in keys)
+    return found
+
+
 def watch_ids_by_mention(mention_ids) -> dict[int, list[int]]:
     """{mention id: [watch ids]} for a page of mentions: one query."""
     found: dict[int, list[int]] = {}

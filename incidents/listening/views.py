@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents import permissions as incident_permissions
 from incidents import rules as incident_rules
 from incidents.errors import DomainError
-from incidents.models import OPEN_STATUSES, Incident, Membership
+from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
 from incidents.text import TITLE_MAX
 
@@ -568,8 +568,15 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
                 conversion = importing.convert(table, probe.options())
             except importing.FileError as error:
                 context["hint"] = str(error)  # e.g. "Choose a column for: Platform."
-    preview = conversion.rows[:PREVIEW_ROWS] if conversion else []
+    labels = dict(Platform.choices)
+    preview = [
+        (line, data, labels.get(data.platform, data.platform))
+        for line, data in (conversion.rows[:PREVIEW_ROWS] if conversion else [])
+    ]
     context.update(
+        already_stored=(
+            selectors.already_stored(data.key for data in conversion.mentions) if conversion else 0
+        ),
         mapping=form,
         name=name,
         table=table,

@@ -53,6 +53,8 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     assert set(errors) == {4, 5} and "not a date" in errors[4] and "id" in errors[5]
     html = preview.content.decode()
     assert "Line 4" in html and "Import 2 mentions" in html
+    assert "<td>X / Twitter</td>" in html  # the platform's name, not its code
+    assert "of these posts" not in html and preview.context["already_stored"] == 0
     row = conversion.rows[0][1]
     assert row.posted_at.isoformat() == "2026-11-30T09:12:00+01:00"
     assert row.author_followers == 1200
@@ -61,6 +63,11 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     assert done.context["report"].stored == 2
     assert Mention.objects.filter(source="import").count() == 2
     again = upload(client, CSV.encode())
+    second_look = client.post(
+        "/listening/import/", form_data(again, step="preview", platform="x", zone="Europe/Paris")
+    )
+    assert second_look.context["already_stored"] == 2
+    assert "2 of these posts are already stored" in second_look.content.decode()
     report = client.post(
         "/listening/import/", form_data(again, step="import", platform="x", zone="Europe/Paris")
     ).context["report"]
