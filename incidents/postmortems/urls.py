@@ -14,4 +14,5 @@ urlpatterns = [
     path(PREFIX + "review/", views.review, name="postmortem-review"),
     path(PREFIX + "print/", views.printable, name="postmortem-print"),
     path(PREFIX + "export.md", views.markdown, name="postmortem-markdown"),
+    path(PREFIX + "export.pdf", views.pdf, name="postmortem-pdf"),
 ]

@@ -18,6 +18,7 @@ from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404
 
 from . import actions, chart, export, figures, rules, selectors
+from . import pdf as pdf_export
 from .choices import ItemStatus, Part, PostmortemStatus
 from .forms import ItemAddForm, ItemStatusForm, PartsForm, ReviewForm
 from .models import ActionItem
@@ -220,4 +221,14 @@ def markdown(request, pk):
     text = export.markdown(_export_context(request, incident))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.md"'
+    return response
+
+
+@login_required
+@require_GET
+def pdf(request, pk):
+    incident = incident_or_404(request, pk)
+    content = pdf_export.render(request, _export_context(request, incident))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.pdf"'
     return response
