@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from incidents import actions as incident_actions
 from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
-from incidents.models import EntryKind, Incident, Membership
+from incidents.models import EntryKind, Incident, Membership, Role
 from incidents.people import display_name
 from incidents.text import nfc
 from statements import actions as statement_actions
@@ -285,7 +285,7 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
     policy, requirements = _policy_rows(incident)
     approvers = list(
         Membership.objects.active()
-        .filter(incident=incident, role="approver", user__is_active=True)
+        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
         .values_list("function", flat=True)
     )
     missing = approval_policy.unfillable(policy, requirements, [], approvers)

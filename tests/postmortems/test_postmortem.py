@@ -438,3 +438,24 @@ def test_the_pdf_holds_the_lessons_and_the_metrics(client, postmortem, lead):
         "Journalist called",
     ):
         assert expected in text
+
+
+def test_the_lead_asks_and_the_approver_signs_off_on_the_page(client, postmortem, lead, approver):
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="S")
+    client.force_login(lead)
+    assert "Ask for sign-off" in client.get(url(postmortem.incident)).content.decode()
+    client.post(url(postmortem.incident, "submit/"))
+    postmortem.refresh_from_db()
+    assert postmortem.status == "in_review"
+    client.force_login(approver)
+    page = client.get(url(postmortem.incident)).content.decode()
+    assert "Sign off" in page and "Ask for sign-off" not in page
+    response = client.post(
+        url(postmortem.incident, "review/"),
+        {"revision": postmortem.revision, "decision": "approved"},
+        follow=True,
+    )
+    assert "Your decision is recorded." in response.content.decode()
+    postmortem.refresh_from_db()
+    assert postmortem.status == "signed_off"
+    assert "v1" in client.get(url(postmortem.incident)).content.decode()
