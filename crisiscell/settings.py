@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "incidents.replies",
     "incidents.evidence",
     "incidents.playbooks",
+    "incidents.postmortems",
     "incidents.integrity",
     "demo",
 ]
@@ -419,6 +420,10 @@ SPECTACULAR_SETTINGS = {
         "MessageLanguageEnum": "incidents.notifications.choices.MESSAGE_LANGUAGES",
         "LanguageEnum": "statements.choices.Language",
         "CaptureTargetEnum": "incidents.replies.choices.CaptureTarget",
+        "PostmortemStatusEnum": "incidents.postmortems.choices.PostmortemStatus",
+        "ActionItemStatusEnum": "incidents.postmortems.choices.ItemStatus",
+        "PostmortemActionEnum": "incidents.postmortems.rules.ACTIONS",
+        "SignOffDecisionEnum": "incidents.postmortems.choices.Decision",
     },
 }
 

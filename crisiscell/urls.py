@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include("incidents.replies.api_urls")),
     path("api/", include("incidents.evidence.api_urls")),
     path("api/", include("incidents.playbooks.api_urls")),
+    path("api/", include("incidents.postmortems.api_urls")),
     path("", include("incidents.urls")),
     path("", include("incidents.notifications.urls")),
     path("", include("incidents.outbox.urls")),
@@ -44,6 +45,7 @@ urlpatterns = [
     path("", include("incidents.evidence.urls")),
     path("", include("incidents.playbooks.urls")),
     path("", include("incidents.listening.urls")),
+    path("", include("incidents.postmortems.urls")),
     path("", include("incidents.integrity.urls")),
 ]
 

@@ -132,6 +132,13 @@ class EntryKind(models.TextChoices):
     MENTION_RELEASED = "mention_released", _("Mention released")
     REPLY_DECIDED = "reply_decided", _("Reply decided")
     DEFENDER_THANKED = "defender_thanked", _("Defender thanked")
+    # Written by the post-mortem (incidents.postmortems).
+    POSTMORTEM_STARTED = "postmortem_started", _("Post-mortem started")
+    POSTMORTEM_SUBMITTED = "postmortem_submitted", _("Post-mortem submitted for sign-off")
+    POSTMORTEM_REVIEWED = "postmortem_reviewed", _("Post-mortem reviewed")
+    POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off")
+    ACTION_ITEM_ADDED = "action_item_added", _("Action item added")
+    ACTION_ITEM_CLOSED = "action_item_closed", _("Action item closed")
 
 
 class AuthorType(models.TextChoices):

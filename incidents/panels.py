@@ -122,6 +122,13 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "mention_released": (REPLY_QUEUE,),
     "reply_decided": (REPLIES, REPLY_QUEUE),
     "defender_thanked": (REPLIES, REPLY_QUEUE),
+    # Written by the post-mortem: its own page reloads; the room's header links to it.
+    "postmortem_started": (HEADER,),
+    "postmortem_submitted": (HEADER,),
+    "postmortem_reviewed": (HEADER,),
+    "postmortem_signed_off": (HEADER,),
+    "action_item_added": (),
+    "action_item_closed": (),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -23,6 +24,7 @@ from incidents import actions as incident_actions
 from incidents.evidence import actions as evidence_actions
 from incidents.listening import actions as listening_actions
 from incidents.playbooks.models import Task
+from incidents.postmortems import actions as postmortem_actions
 from statements import actions as statement_actions
 from tests.evidence.conftest import png_bytes
 from tests.helpers import ensure_policy
@@ -92,7 +94,16 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
     watch = listening_actions.watch_create(
         actor=type(lead).objects.get(pk=lead.pk), name="Brand", brand="Brand", keywords=["brand"]
     )
+    postmortem = postmortem_actions.postmortem_create(incident=incident, actor=lead)
+    action_item = postmortem_actions.item_add(
+        postmortem=postmortem,
+        actor=lead,
+        title="Brief the night shift",
+        owner=drafter,
+        due_date=timezone.localdate(),
+    )
     return {
+        "action_item": action_item.pk,
         "evidence": item.pk,
         "export": export.pk,
         "token": Token.objects.get_or_create(user=lead)[0].key,
@@ -118,6 +129,8 @@ def seeded_ids(path: str, ids: dict) -> dict:
         ]:
             if path.startswith(prefix):
                 found["id"] = ids[key]
+    if "{item_pk}" in path:
+        found["item_pk"] = ids["action_item"]
     if "{user_id}" in path:
         found["user_id"] = ids["user"]
     return found

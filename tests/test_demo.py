@@ -161,3 +161,16 @@ def test_the_demo_queue_shows_the_playbooks_advice_and_a_known_ambassador(demo, 
     assert "A customer who stood up for us: thank them by name" in page
     with translation.override("en"):
         assert str(ADVICE["defender"]) not in page
+
+
+def test_the_resolved_rumour_has_a_filled_post_mortem_draft(demo, client):
+    from incidents.postmortems.models import Postmortem
+
+    demo()
+    postmortem = Postmortem.objects.get(incident__title__startswith="Rumeur")
+    assert postmortem.incident.status == "resolved" and postmortem.status == "draft"
+    assert postmortem.summary and postmortem.went_wrong and postmortem.factors
+    assert sorted(postmortem.items.values_list("status", flat=True)) == ["done", "dropped", "open"]
+    client.force_login(get_user_model().objects.get(username="lead"))
+    page = client.get(f"/incidents/{postmortem.incident_id}/postmortem/").content.decode()
+    assert "<svg" in page and "Reaction to each statement" in page

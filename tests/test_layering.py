@@ -20,7 +20,8 @@ LAYER = {
     "publishing": 3,
     "playbooks": 3,
     "replies": 4,  # above evidence (it captures a mention's pages) and publishing
-    "integrity": 5,
+    "postmortems": 5,  # reads every app below it (docs/architecture.md, "Post-mortem")
+    "integrity": 6,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer
 # to statements' approval policies). Kept as history: existing databases applied them.

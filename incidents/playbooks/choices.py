@@ -23,9 +23,10 @@ class ReminderKind(models.TextChoices):
 class CompletesOn(models.TextChoices):
     """What completes a checklist step by itself: the event the cell would otherwise tick
     the task for. The reserved values name events of later capabilities (the public crisis
-    center, the post-mortem): a step may declare them now; nothing completes them yet."""
+    center): a step may declare them now; nothing completes them yet. A signed-off
+    post-mortem (incidents.postmortems) completes its step."""
 
     HOLDING_PUBLISHED = "holding_published", _("First public holding statement published")
     STATEMENT_PUBLISHED = "statement_published", _("Any statement published")
     CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live (reserved)")
-    POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off (reserved)")
+    POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off")

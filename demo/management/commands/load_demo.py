@@ -23,6 +23,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from demo import listening as demo_listening
+from demo import postmortem as demo_postmortem
 from demo import replies as demo_replies
 from incidents import actions
 from incidents.errors import DomainError
@@ -288,6 +289,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Listening demo ready ({stored} mention(s) stored).")
         triaged = demo_replies.load(users, kettle)
         self.stdout.write(f"Reply queue demo ready ({triaged} mention(s) triaged).")
+        rumour = Incident.objects.filter(title__startswith="Rumeur : « les usines").first()
+        if demo_postmortem.load(users, rumour):
+            self.stdout.write("Post-mortem demo ready (the rumour incident's draft).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, _email, _staff, role in USERS:

@@ -238,6 +238,8 @@ def _complete(incident: Incident, task: Task, *, actor, note: str = "", trigger=
 
 def _events_of(entry: TimelineEntry) -> set[str]:
     """The `completes_on` values this timeline entry fulfils (none for most entries)."""
+    if entry.kind == EntryKind.POSTMORTEM_SIGNED_OFF:
+        return {CompletesOn.POSTMORTEM_SIGNED_OFF}
     if entry.kind != EntryKind.STATEMENT_PUBLISHED:
         return set()
     events = {CompletesOn.STATEMENT_PUBLISHED}

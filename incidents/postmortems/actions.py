@@ -1,0 +1,436 @@
+"""Every write of a post-mortem. Keyword-only, `actor=`; each call is one transaction that
+locks the incident (incidents.actions.lock_incident), then the post-mortem row, checks
+rules.py on the fresh rows, writes, and records what the cell should see on the timeline.
+
+Optimistic concurrency: the written parts are saved against the `base_version` the editor
+started from (the post-mortem's `text_version`), an action item against its `version`. A
+save from an older version is refused with a Conflict (409) naming who saved since and
+when: two editors never silently overwrite each other. Saving the same text again writes
+nothing.
+
+Any change of content (parts, an item's action, owner or due date) moves `revision` on,
+which voids the approvals given, and brings a post-mortem in review or signed off back to
+draft (a signed-off version stays as it was; signing off again makes a new one). Closing
+or reopening an item is follow-up, not content: it changes neither.
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import actions as incident_actions
+from incidents.chains import canonical_hash
+from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
+from incidents.models import EntryKind, Incident, Membership, Role
+from incidents.people import display_name
+from incidents.text import nfc
+from statements import actions as statement_actions
+from statements import policy as approval_policy
+from statements import selectors as statement_selectors
+from statements.rules import function_label
+
+from . import figures, rules
+from .choices import Decision, ItemStatus, Part, PostmortemStatus
+from .models import (
+    COMMENT_MAX,
+    MAX_ITEMS,
+    PART_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    ActionItem,
+    Postmortem,
+    PostmortemApproval,
+    PostmortemVersion,
+)
+
+PARTS = tuple(Part.values)
+
+
+def _bounded(value: str, limit: int, what: str) -> str:
+    value = nfc(value or "").strip()
+    if len(value) > limit:
+        raise InvalidInput(
+            _("%(what)s is limited to %(n)s characters (%(len)s now).")
+            % {"what": what, "n": f"{limit:,}", "len": f"{len(value):,}"}
+        )
+    return value
+
+
+def _locked(postmortem: Postmortem) -> tuple[Incident, Postmortem]:
+    incident = incident_actions.lock_incident(postmortem.incident)
+    postmortem = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
+    postmortem.incident = incident
+    return incident, postmortem
+
+
+def _record(incident, kind, actor, *, key_event=False, **data):
+    incident_actions.timeline_record(
+        incident, kind=kind, actor=actor, data=data, key_event=key_event
+    )
+
+
+def _content_changed(postmortem: Postmortem, actor, now) -> None:
+    """A change of content: a new revision (approvals given are void), back to draft."""
+    postmortem.revision += 1
+    postmortem.updated_by = actor
+    postmortem.updated_at = now
+    if postmortem.status != PostmortemStatus.DRAFT:
+        postmortem.status = PostmortemStatus.DRAFT
+        postmortem.submitted_at = None
+
+
+@transaction.atomic
+def postmortem_create(*, incident: Incident, actor) -> Postmortem:
+    """Start the incident's post-mortem (the lead; any time, as a draft). Asking again
+    returns the one that exists."""
+    incident = incident_actions.lock_incident(incident)
+    rules.require_write(actor, incident)
+    existing = Postmortem.objects.filter(incident=incident).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    postmortem = Postmortem.objects.create(
+        incident=incident, created_by=actor, created_at=now, updated_by=actor, updated_at=now
+    )
+    _record(incident, EntryKind.POSTMORTEM_STARTED, actor, postmortem=postmortem.pk)
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_write(*, postmortem: Postmortem, actor, base_version: int, **parts) -> Postmortem:
+    """Save written parts (any of summary, went_well, went_wrong, lucky, factors; each at
+    most PART_MAX characters) from `base_version`. Refused with a Conflict when someone
+    saved since that version."""
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise InvalidInput(_("Unknown part: %(value)s") % {"value": sorted(unknown)[0]})
+    labels = dict(Part.choices)
+    cleaned = {name: _bounded(value, PART_MAX, labels[name]) for name, value in parts.items()}
+    incident, postmortem = _locked(postmortem)
+    rules.require_write(actor, incident)
+    changed = {k: v for k, v in cleaned.items() if getattr(postmortem, k) != v}
+    if not changed:
+        return postmortem
+    if base_version != postmortem.text_version:
+        raise StaleRevision(
+            _(
+                "%(name)s saved this post-mortem at %(time)s, after you opened it: your text "
+                "was not saved. Copy it, reload the page and merge."
+            )
+            % {
+                "name": display_name(postmortem.updated_by),
+                "time": timezone.localtime(postmortem.updated_at).strftime("%H:%M"),
+            },
+            current_version=postmortem.text_version,
+            saved_by=display_name(postmortem.updated_by),
+        )
+    for name, value in changed.items():
+        setattr(postmortem, name, value)
+    postmortem.text_version += 1
+    _content_changed(postmortem, actor, timezone.now())
+    postmortem.save()
+    return postmortem
+
+
+def _check_owner(incident: Incident, owner) -> None:
+    if (
+        owner is None
+        or not Membership.objects.active().filter(incident=incident, user=owner).exists()
+    ):
+        raise InvalidInput(_("An action's owner must be a member of the crisis cell."))
+
+
+def _check_due(due_date) -> date:
+    if not isinstance(due_date, date):
+        raise InvalidInput(_("A due date is required."))
+    if due_date < timezone.localdate():
+        raise InvalidInput(_("The due date cannot be in the past."))
+    return due_date
+
+
+@transaction.atomic
+def item_add(*, postmortem: Postmortem, actor, title: str, owner, due_date: date) -> ActionItem:
+    """Add an action item: its action (at most TITLE_MAX characters), an owner from the
+    cell and a due date not in the past (the lead; at most MAX_ITEMS per post-mortem)."""
+    title = _bounded(title, TITLE_MAX, _("The action"))
+    if not title:
+        raise InvalidInput(_("Say what is to be done."))
+    due_date = _check_due(due_date)
+    incident, postmortem = _locked(postmortem)
+    rules.require_write(actor, incident)
+    _check_owner(incident, owner)
+    if ActionItem.objects.filter(postmortem=postmortem).count() >= MAX_ITEMS:
+        raise InvalidInput(_("A post-mortem holds at most %(n)s action items.") % {"n": MAX_ITEMS})
+    now = timezone.now()
+    item = ActionItem.objects.create(
+        postmortem=postmortem,
+        title=title,
+        owner=owner,
+        due_date=due_date,
+        created_by=actor,
+        created_at=now,
+    )
+    _content_changed(postmortem, actor, now)
+    postmortem.save()
+    _record(
+        incident,
+        EntryKind.ACTION_ITEM_ADDED,
+        actor,
+        item=item.pk,
+        title=title,
+        owner=display_name(owner),
+        due_date=due_date.isoformat(),
+    )
+    return item
+
+
+@transaction.atomic
+def item_update(
+    *,
+    item: ActionItem,
+    actor,
+    base_version: int,
+    title: str | None = None,
+    owner=None,
+    due_date: date | None = None,
+    status: str | None = None,
+    reason: str = "",
+) -> ActionItem:
+    """Change an action item from `base_version`: its action, owner or due date (the lead),
+    or its status: done, dropped (a reason is required) or open again (the lead or its
+    owner). Refused with a Conflict when someone changed it since that version."""
+    if status is not None and status not in ItemStatus.values:
+        raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
+    reason = _bounded(reason, REASON_MAX, _("The reason"))
+    if title is not None:
+        title = _bounded(title, TITLE_MAX, _("The action"))
+        if not title:
+            raise InvalidInput(_("Say what is to be done."))
+    incident, postmortem = _locked(item.postmortem)
+    item = ActionItem.objects.select_for_update().select_related("owner").get(pk=item.pk)
+    content = {}
+    if title is not None and title != item.title:
+        content["title"] = title
+    if owner is not None and owner.pk != item.owner_id:
+        content["owner"] = owner
+    if due_date is not None and due_date != item.due_date:
+        content["due_date"] = due_date
+    closing = status is not None and (
+        status != item.status or (status == ItemStatus.DROPPED and reason and reason != item.reason)
+    )
+    if content:
+        rules.require_write(actor, incident)
+    if closing:
+        rules.require_close_item(actor, incident, item)
+    if not content and not closing:
+        return item
+    if base_version != item.version:
+        raise StaleRevision(
+            _("Someone changed this action since you opened it: reload the page and try again."),
+            current_version=item.version,
+        )
+    if "owner" in content:
+        _check_owner(incident, content["owner"])
+    if "due_date" in content:
+        _check_due(content["due_date"])
+    for name, value in content.items():
+        setattr(item, name, value)
+    now = timezone.now()
+    if closing:
+        if status == ItemStatus.DROPPED and not reason:
+            raise InvalidInput(_("Say why this action is dropped."))
+        item.status = status
+        item.reason = reason if status == ItemStatus.DROPPED else ""
+        item.closed_by = actor if status != ItemStatus.OPEN else None
+        item.closed_at = now if status != ItemStatus.OPEN else None
+    item.version += 1
+    item.save()
+    if content:
+        _content_changed(postmortem, actor, now)
+        postmortem.save()
+    if closing:
+        _record(
+            incident,
+            EntryKind.ACTION_ITEM_CLOSED,
+            actor,
+            item=item.pk,
+            title=item.title,
+            status=item.status,
+            reason=item.reason,
+            owner=display_name(item.owner),
+        )
+    return item
+
+
+def _policy_rows(incident):
+    policy = statement_selectors.incident_policy(incident) or statement_actions.default_policy()
+    return policy, list(policy.requirements.all())
+
+
+@transaction.atomic
+def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
+    """Ask for sign-off (the lead): under the incident's approval policy (its playbook's,
+    else the default one). Refused when the cell's approvers cannot meet the policy,
+    naming what is missing. Submitting what is in review already does nothing."""
+    incident, postmortem = _locked(postmortem)
+    rules.require_write(actor, incident)
+    if postmortem.status == PostmortemStatus.IN_REVIEW:
+        return postmortem
+    if postmortem.status == PostmortemStatus.SIGNED_OFF:
+        raise Conflict(_("This version is signed off already: change it to start a new one."))
+    if not postmortem.summary:
+        raise InvalidInput(_("Write the summary before asking for sign-off."))
+    policy, requirements = _policy_rows(incident)
+    approvers = list(
+        Membership.objects.active()
+        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
+        .values_list("function", flat=True)
+    )
+    missing = approval_policy.unfillable(policy, requirements, [], approvers)
+    if missing:
+        raise Conflict(
+            _("Nobody in the cell can sign off for: %(functions)s. Add an approver first.")
+            % {"functions": ", ".join(function_label(r.function) for r in missing)}
+        )
+    postmortem.status = PostmortemStatus.IN_REVIEW
+    postmortem.policy = policy
+    postmortem.submitted_at = timezone.now()
+    postmortem.save()
+    _record(
+        incident,
+        EntryKind.POSTMORTEM_SUBMITTED,
+        actor,
+        postmortem=postmortem.pk,
+        revision=postmortem.revision,
+        policy=policy.name,
+    )
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_review(
+    *, postmortem: Postmortem, actor, revision: int, decision: str, comment: str = ""
+) -> Postmortem:
+    """An approver's decision on the exact `revision` they read: approve (counted when the
+    policy awaits their function now) or ask for changes (a comment is required; back to
+    draft). Once the policy is met the post-mortem is signed off and frozen as a new
+    version. Approving the same revision twice does nothing."""
+    if decision not in Decision.values:
+        raise InvalidInput(_("Unknown decision: %(value)s") % {"value": decision})
+    comment = _bounded(comment, COMMENT_MAX, _("The comment"))
+    if decision == Decision.CHANGES_REQUESTED and not comment:
+        raise InvalidInput(_("Say what should change."))
+    incident, postmortem = _locked(postmortem)
+    function = rules.approver_function(actor, incident)
+    if function is None:
+        raise NotAllowed(_("Only the approvers of the cell sign off the post-mortem."))
+    if postmortem.status != PostmortemStatus.IN_REVIEW:
+        raise Conflict(_("This post-mortem is not waiting for sign-off."))
+    if revision != postmortem.revision:
+        raise StaleRevision(
+            _("The post-mortem changed since you read it: reload it and review it again."),
+            current_revision=postmortem.revision,
+        )
+    approvals = list(postmortem.approvals.filter(decision=Decision.APPROVED))
+    if any(a.reviewer_id == actor.pk and a.revision == revision for a in approvals):
+        return postmortem
+    requirements = list(postmortem.policy.requirements.all())
+    if decision == Decision.APPROVED:
+        state = rules.progress(postmortem, requirements, approvals)
+        if not state.can_sign(function):
+            raise NotAllowed(
+                _("The policy does not wait for your approval now (it waits for: %(functions)s).")
+                % {"functions": ", ".join(function_label(r.function) for r in state.awaited)}
+            )
+    now = timezone.now()
+    decided = {"revision": revision, "decision": decision, "comment": comment}
+    approvals.append(
+        PostmortemApproval.objects.create(
+            postmortem=postmortem, reviewer=actor, function=function, created_at=now, **decided
+        )
+    )
+    state = rules.progress(postmortem, requirements, approvals)
+    if decision == Decision.CHANGES_REQUESTED:
+        postmortem.status = PostmortemStatus.DRAFT
+        postmortem.submitted_at = None
+        postmortem.save()
+    _record(
+        incident,
+        EntryKind.POSTMORTEM_REVIEWED,
+        actor,
+        postmortem=postmortem.pk,
+        complete=state.complete,
+        **decided,
+    )
+    if decision == Decision.APPROVED and state.complete:
+        _sign_off(incident, postmortem, actor, approvals, now)
+    return postmortem
+
+
+def _sign_off(incident, postmortem, actor, approvals, now) -> PostmortemVersion:
+    """Freeze the whole post-mortem as its next version (append-only) and record it."""
+    number = (
+        PostmortemVersion.objects.filter(postmortem=postmortem)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    content = document(postmortem, approvals=approvals, signed_off_at=now, number=number)
+    version = PostmortemVersion.objects.create(
+        postmortem=postmortem,
+        number=number,
+        revision=postmortem.revision,
+        content=content,
+        content_hash=canonical_hash(content),
+        signed_off_at=now,
+    )
+    postmortem.status = PostmortemStatus.SIGNED_OFF
+    postmortem.signed_off_at = now
+    postmortem.save()
+    _record(
+        incident,
+        EntryKind.POSTMORTEM_SIGNED_OFF,
+        actor,
+        key_event=True,
+        postmortem=postmortem.pk,
+        version=number,
+        content_hash=version.content_hash,
+    )
+    return version
+
+
+def document(postmortem: Postmortem, *, approvals, signed_off_at, number) -> dict:
+    """What a version freezes (JSON): the written parts, the action items, the approvals of
+    the signed revision, and the computed figures as they were (figures.as_json)."""
+    items = ActionItem.objects.filter(postmortem=postmortem).select_related("owner")
+    return {
+        "version": number,
+        "revision": postmortem.revision,
+        "signed_off_at": signed_off_at.isoformat(),
+        "incident": {"id": postmortem.incident_id, "title": postmortem.incident.title},
+        "parts": {name: getattr(postmortem, name) for name in PARTS},
+        "items": [
+            {
+                "id": item.pk,
+                "title": item.title,
+                "owner": display_name(item.owner),
+                "due_date": item.due_date.isoformat(),
+                "status": item.status,
+                "reason": item.reason,
+            }
+            for item in items
+        ],
+        "approvals": [
+            {
+                "reviewer": display_name(a.reviewer),
+                "function": a.function,
+                "at": a.created_at.isoformat(),
+            }
+            for a in approvals
+            if a.revision == postmortem.revision
+        ],
+        "figures": figures.as_json(figures.report(postmortem.incident)),
+    }

@@ -1,0 +1,331 @@
+"""The post-mortem's API (docs/api.md, "Post-mortem"): the post-mortem of an incident with
+its computed figures (figures.report, the page's own), its written parts and action items
+(optimistic concurrency: `base_version`), the sign-off and the frozen versions. Whoever may
+see the incident reads; the lead writes; the cell's approvers sign off. Thin: the rules
+and writes are actions.py's."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors as incident_selectors
+from incidents.models import Incident
+from incidents.people import display_name
+
+from . import actions, figures, rules, selectors
+from .choices import Decision, ItemStatus, Part, PostmortemStatus
+from .models import COMMENT_MAX, PART_MAX, REASON_MAX, TITLE_MAX, ActionItem
+
+
+def _incident(request, pk) -> Incident:
+    try:
+        return incident_selectors.incident_for_room(request.user, pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def _postmortem(incident):
+    pm = selectors.postmortem_of(incident)
+    if pm is None:
+        raise Http404
+    return pm
+
+
+class PostmortemPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ActionItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    owner = PostmortemPersonSerializer()
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=ItemStatus.choices)
+    reason = serializers.CharField()
+    version = serializers.IntegerField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    can_close = serializers.BooleanField()
+
+
+class PostmortemApprovalSerializer(serializers.Serializer):
+    reviewer = PostmortemPersonSerializer()
+    function = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    revision = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PostmortemVersionSummarySerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    revision = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    signed_off_at = serializers.DateTimeField()
+
+
+class PostmortemPhaseSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    at = serializers.DateTimeField()
+    detail = serializers.CharField()
+    late = serializers.BooleanField(allow_null=True)
+
+
+class PostmortemFiguresSerializer(serializers.Serializer):
+    """figures.as_json: phases, metrics (seconds, shares in [0, 1], null when the records
+    do not allow the figure), the reaction to each published statement, the hourly series,
+    the people, the key events and the timeline's head."""
+
+    phases = PostmortemPhaseSerializer(many=True)
+    metrics = serializers.DictField()
+    statements = serializers.ListField(child=serializers.DictField())
+    series = serializers.DictField()
+    members = serializers.ListField(child=serializers.DictField())
+    defenders = serializers.ListField(child=serializers.DictField())
+    detractors = serializers.ListField(child=serializers.DictField())
+    key_events = serializers.ListField(child=serializers.DictField())
+    key_events_total = serializers.IntegerField()
+    timeline_head = serializers.DictField()
+
+
+class PostmortemSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=PostmortemStatus.choices)
+    summary = serializers.CharField()
+    went_well = serializers.CharField()
+    went_wrong = serializers.CharField()
+    lucky = serializers.CharField()
+    factors = serializers.CharField()
+    text_version = serializers.IntegerField(help_text="The base_version of the next save.")
+    revision = serializers.IntegerField(help_text="The revision an approval is given on.")
+    policy = serializers.CharField(allow_null=True)
+    updated_by = PostmortemPersonSerializer()
+    updated_at = serializers.DateTimeField()
+    items = ActionItemSerializer(many=True)
+    approvals = PostmortemApprovalSerializer(many=True)
+    versions = PostmortemVersionSummarySerializer(many=True)
+    available_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(a, a) for a in rules.ACTIONS])
+    )
+    figures = PostmortemFiguresSerializer()
+
+
+def _person(user) -> dict:
+    return {"id": user.pk, "name": display_name(user)}
+
+
+def serialize(request, incident) -> dict:
+    state = selectors.state_of(incident)
+    pm = state.postmortem
+    return {
+        "incident": incident.pk,
+        "status": pm.status,
+        **{part: getattr(pm, part) for part in Part.values},
+        "text_version": pm.text_version,
+        "revision": pm.revision,
+        "policy": pm.policy.name if pm.policy else None,
+        "updated_by": _person(pm.updated_by),
+        "updated_at": pm.updated_at,
+        "items": [
+            {
+                "id": item.pk,
+                "title": item.title,
+                "owner": _person(item.owner),
+                "due_date": item.due_date,
+                "status": item.status,
+                "reason": item.reason,
+                "version": item.version,
+                "closed_at": item.closed_at,
+                "can_close": rules.can_close_item(request.user, incident, item),
+            }
+            for item in state.items
+        ],
+        "approvals": [
+            {
+                "reviewer": _person(a.reviewer),
+                "function": a.function,
+                "decision": a.decision,
+                "revision": a.revision,
+                "comment": a.comment,
+                "created_at": a.created_at,
+            }
+            for a in state.approvals
+        ],
+        "versions": [
+            {
+                "number": v.number,
+                "revision": v.revision,
+                "content_hash": v.content_hash,
+                "signed_off_at": v.signed_off_at,
+            }
+            for v in state.versions
+        ],
+        "available_actions": rules.available_actions(
+            request.user, incident, pm, state.progress, state.current_approvals
+        ),
+        "figures": figures.as_json(figures.report(incident)),
+    }
+
+
+def _answer(request, incident, status=200):
+    return Response(PostmortemSerializer(serialize(request, incident)).data, status=status)
+
+
+class PostmortemPartsSerializer(serializers.Serializer):
+    base_version = serializers.IntegerField(
+        min_value=1, help_text="The text_version the text was written from."
+    )
+    summary = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
+    went_well = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
+    went_wrong = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
+    lucky = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
+    factors = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
+
+
+class PostmortemView(APIView):
+    @extend_schema(operation_id="incidents_postmortem_retrieve", responses=PostmortemSerializer)
+    def get(self, request, pk):
+        """The incident's post-mortem with its computed figures (whoever may see the
+        incident); 404 when none was started."""
+        incident = _incident(request, pk)
+        _postmortem(incident)
+        return _answer(request, incident)
+
+    @extend_schema(request=None, responses={201: PostmortemSerializer})
+    def post(self, request, pk):
+        """Start the post-mortem (the lead; any time, as a draft). Again: the same one."""
+        incident = _incident(request, pk)
+        actions.postmortem_create(incident=incident, actor=request.user)
+        return _answer(request, incident, status=201)
+
+    @extend_schema(request=PostmortemPartsSerializer, responses=PostmortemSerializer)
+    def patch(self, request, pk):
+        """Save written parts from `base_version` (the lead). 409 with `current_version`
+        when someone saved since: nothing is overwritten."""
+        incident = _incident(request, pk)
+        pm = _postmortem(incident)
+        serializer = PostmortemPartsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        actions.postmortem_write(
+            postmortem=pm, actor=request.user, base_version=data.pop("base_version"), **data
+        )
+        return _answer(request, incident)
+
+
+class ActionItemInSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_MAX)
+    owner = serializers.IntegerField(min_value=1, help_text="A user id from the cell.")
+    due_date = serializers.DateField()
+
+
+class ItemsView(APIView):
+    @extend_schema(request=ActionItemInSerializer, responses={201: PostmortemSerializer})
+    def post(self, request, pk):
+        """Add an action item (the lead): an owner from the cell, a due date not in the
+        past."""
+        incident = _incident(request, pk)
+        pm = _postmortem(incident)
+        serializer = ActionItemInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        owner = next((u for u in selectors.owners(incident) if u.pk == data["owner"]), None)
+        actions.item_add(
+            postmortem=pm,
+            actor=request.user,
+            title=data["title"],
+            owner=owner,
+            due_date=data["due_date"],
+        )
+        return _answer(request, incident, status=201)
+
+
+class ActionItemUpdateSerializer(serializers.Serializer):
+    base_version = serializers.IntegerField(min_value=1, help_text="The item's version.")
+    title = serializers.CharField(max_length=TITLE_MAX, required=False)
+    owner = serializers.IntegerField(min_value=1, required=False)
+    due_date = serializers.DateField(required=False)
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False)
+    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
+
+
+class ItemView(APIView):
+    @extend_schema(request=ActionItemUpdateSerializer, responses=PostmortemSerializer)
+    def patch(self, request, pk, item_pk):
+        """Change an action item from its `base_version`: action, owner, due date (the
+        lead); status done / dropped (with a reason) / open (the lead or the owner)."""
+        incident = _incident(request, pk)
+        pm = _postmortem(incident)
+        item = get_object_or_404(ActionItem, pk=item_pk, postmortem=pm)
+        serializer = ActionItemUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "owner" in data:
+            wanted = data.pop("owner")
+            data["owner"] = next((u for u in selectors.owners(incident) if u.pk == wanted), None)
+            if data["owner"] is None:
+                raise serializers.ValidationError(
+                    {"owner": ["An action's owner must be a member of the crisis cell."]}
+                )
+        actions.item_update(item=item, actor=request.user, **data)
+        return _answer(request, incident)
+
+
+class SubmitView(APIView):
+    @extend_schema(request=None, responses=PostmortemSerializer)
+    def post(self, request, pk):
+        """Ask for sign-off (the lead), under the incident's approval policy."""
+        incident = _incident(request, pk)
+        actions.postmortem_submit(postmortem=_postmortem(incident), actor=request.user)
+        return _answer(request, incident)
+
+
+class PostmortemReviewSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1)
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    comment = serializers.CharField(max_length=COMMENT_MAX, required=False, allow_blank=True)
+
+
+class ReviewView(APIView):
+    @extend_schema(request=PostmortemReviewSerializer, responses=PostmortemSerializer)
+    def post(self, request, pk):
+        """An approver's decision on `revision` (409 when it changed since). Once the
+        policy is met, the post-mortem is signed off and frozen as a new version."""
+        incident = _incident(request, pk)
+        serializer = PostmortemReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.postmortem_review(
+            postmortem=_postmortem(incident), actor=request.user, **serializer.validated_data
+        )
+        return _answer(request, incident)
+
+
+class PostmortemVersionSerializer(PostmortemVersionSummarySerializer):
+    content = serializers.DictField(help_text="What was signed off, whole (read-only).")
+
+
+class VersionView(APIView):
+    @extend_schema(responses=PostmortemVersionSerializer)
+    def get(self, request, pk, number):
+        """A signed-off version, frozen: never changed."""
+        incident = _incident(request, pk)
+        pm = _postmortem(incident)
+        try:
+            version = selectors.version_of(pm, number)
+        except pm.versions.model.DoesNotExist:
+            raise Http404 from None
+        return Response(
+            PostmortemVersionSerializer(
+                {
+                    "number": version.number,
+                    "revision": version.revision,
+                    "content_hash": version.content_hash,
+                    "signed_off_at": version.signed_off_at,
+                    "content": version.content,
+                }
+            ).data
+        )

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PostmortemsConfig(AppConfig):
+    """The post-mortem of an incident: its phases, metrics and reaction chart computed from
+    the records (figures.py, the one place), the team's written parts and action items, a
+    sign-off through an approval policy, frozen versions and exports. Above every app it
+    reads (statements, listening, the reply queue, evidence, playbooks), below the integrity
+    checks and the demo (docs/architecture.md, "Post-mortem"). The room links to it through
+    incidents.extensions.register_room_panel."""
+
+    name = "incidents.postmortems"
+    label = "postmortems"
+    verbose_name = _("Post-mortems")
+
+    def ready(self):
+        from incidents import extensions
+
+        from .views import room_panel_context
+
+        extensions.register_room_panel(room_panel_context)

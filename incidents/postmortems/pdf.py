@@ -1,0 +1,41 @@
+"""The PDF export: the printable page (templates/postmortems/print.html, the same context)
+laid out by WeasyPrint with its print rules. WeasyPrint needs Pango and fonts from the
+system (docs/deployment.md, "Post-mortem PDF"). It never fetches anything from the network:
+the page's own stylesheets are read from the static files, any other address is refused."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.template.loader import render_to_string
+
+BASE = "http://postmortem.invalid/"  # never contacted: the fetcher below serves it
+
+
+def _static_path(url: str) -> str:
+    prefix = BASE + settings.STATIC_URL.lstrip("/")
+    if not url.startswith(prefix):
+        raise ValueError(f"not fetched in a PDF: {url}")
+    name = url[len(prefix) :].split("?")[0]
+    # The finders know the source files; the collected (hashed) names are the storage's.
+    return finders.find(name) or staticfiles_storage.path(name)
+
+
+def _fetcher():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = Path(_static_path(url))
+            kind = "text/css" if path.suffix == ".css" else "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
+
+    return StaticOnly()
+
+
+def render(request, context: dict) -> bytes:
+    from weasyprint import HTML
+
+    html = render_to_string("postmortems/print.html", context, request=request)
+    return HTML(string=html, base_url=BASE, url_fetcher=_fetcher()).write_pdf()

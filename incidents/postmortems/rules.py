@@ -1,0 +1,103 @@
+"""Who may do what with a post-mortem: one place, used by the actions (their guards), the
+page (which forms show) and the API (`available_actions`).
+
+- Reading it (page, API, exports): whoever may see the incident (the cell, observers
+  included, and staff read-only); outsiders get the incident's 404.
+- Creating it, writing its parts, adding and editing action items, submitting it for
+  sign-off: the lead (a superuser may step in, as for the incident).
+- Closing an action item (done, or dropped with a reason) or reopening it: the lead or the
+  item's owner.
+- Signing off: the approvers of the cell whose function the policy awaits now
+  (statements.policy.progress), on the exact revision they read; a post-mortem is signed
+  off when its policy is met. Nobody approves twice the same revision.
+"""
+
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents.errors import NotAllowed
+from statements import permissions as statement_permissions
+from statements import policy as approval_policy
+
+from .choices import Decision, PostmortemStatus
+
+CREATE = "create"
+EDIT = "edit"
+SUBMIT = "submit"
+APPROVE = "approve"
+REQUEST_CHANGES = "request_changes"
+ACTIONS = (CREATE, EDIT, SUBMIT, APPROVE, REQUEST_CHANGES)
+
+
+def can_view(user, incident) -> bool:
+    return permissions.can_view(user, incident)
+
+
+def can_write(user, incident) -> bool:
+    return permissions.can_lead(user, incident)
+
+
+def require_write(user, incident) -> None:
+    if not can_write(user, incident):
+        raise NotAllowed(_("Only the lead writes the post-mortem; the cell reads it."))
+
+
+def can_close_item(user, incident, item) -> bool:
+    return can_write(user, incident) or (user.is_authenticated and item.owner_id == user.pk)
+
+
+def require_close_item(user, incident, item) -> None:
+    if not can_close_item(user, incident, item):
+        raise NotAllowed(_("Only the lead or the action's owner closes it."))
+
+
+def approver_function(user, incident) -> str | None:
+    """The function `user` signs for in this incident's cell ("" for a generalist), or None
+    when they are not an approver of the cell."""
+    return statement_permissions.approver_function(user, incident)
+
+
+def progress(postmortem, requirements, approvals):
+    """Where the post-mortem stands against its policy: the statements' own evaluation,
+    over the approvals of its current revision (changes requested count for nothing)."""
+    current = [
+        a
+        for a in approvals
+        if a.revision == postmortem.revision and a.decision == Decision.APPROVED
+    ]
+    return approval_policy.progress(postmortem.policy, requirements, current)
+
+
+def can_sign(user, incident, postmortem, state, approvals) -> bool:
+    if postmortem.status != PostmortemStatus.IN_REVIEW or state is None:
+        return False
+    function = approver_function(user, incident)
+    if function is None:
+        return False
+    if any(a.reviewer_id == user.pk and a.revision == postmortem.revision for a in approvals):
+        return False
+    return state.can_sign(function)
+
+
+def can_review(user, incident, postmortem) -> bool:
+    """Ask for changes: any approver of the cell while it is in review."""
+    return (
+        postmortem.status == PostmortemStatus.IN_REVIEW
+        and approver_function(user, incident) is not None
+    )
+
+
+def available_actions(user, incident, postmortem, state=None, approvals=()) -> list[str]:
+    """What `user` may do now (in ACTIONS order); `postmortem` None: none exists yet."""
+    if postmortem is None:
+        return [CREATE] if can_write(user, incident) else []
+    names = []
+    if can_write(user, incident):
+        names.append(EDIT)
+        if postmortem.status == PostmortemStatus.DRAFT:
+            names.append(SUBMIT)
+    if can_sign(user, incident, postmortem, state, approvals):
+        names.append(APPROVE)
+    if can_review(user, incident, postmortem):
+        names.append(REQUEST_CHANGES)
+    return names

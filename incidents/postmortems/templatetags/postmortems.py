@@ -1,0 +1,35 @@
+"""Formatting of the post-mortem's figures: durations and shares, the same on the page, the
+print page and the Markdown export (export.py uses these functions too)."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as "45 s", "12 min", "2 h 05", "3 d 4 h"; "—" when unknown."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = round(float(seconds))
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return _("%(sign)s%(n)s s") % {"sign": sign, "n": seconds}
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(sign)s%(n)s min") % {"sign": sign, "n": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(sign)s%(h)s h %(m)02d") % {"sign": sign, "h": hours, "m": minutes}
+    days, hours = divmod(hours, 24)
+    return _("%(sign)s%(d)s d %(h)s h") % {"sign": sign, "d": days, "h": hours}
+
+
+@register.filter
+def share(value) -> str:
+    """A share in [0, 1] as a whole percentage; "—" when unknown."""
+    if value is None or value == "":
+        return "—"
+    return f"{round(100 * float(value))} %"

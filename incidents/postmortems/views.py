@@ -1,0 +1,234 @@
+"""The post-mortem's pages: the page of an incident's post-mortem (/incidents/<id>/postmortem/),
+its POST forms (plain forms, POST-redirect-GET with a message: they work without
+JavaScript), the printable page and the Markdown export. Thin: read through selectors and
+figures, write through actions."""
+
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.errors import DomainError, StaleRevision
+from incidents.shortcuts import incident_or_404
+
+from . import actions, chart, export, figures, rules, selectors
+from . import pdf as pdf_export
+from .choices import ItemStatus, Part, PostmortemStatus
+from .forms import ItemAddForm, ItemStatusForm, PartsForm, ReviewForm
+from .models import ActionItem
+
+
+def room_panel_context(request, incident) -> dict:
+    """The room links to the post-mortem (no query)."""
+    return {"postmortem_url": reverse("postmortem", args=[incident.pk])}
+
+
+def _context(request, incident, *, parts_form=None) -> dict:
+    state = selectors.state_of(incident)
+    pm = state.postmortem
+    context = {
+        "incident": incident,
+        "state": state,
+        "postmortem": pm,
+        "actions": rules.available_actions(
+            request.user, incident, pm, state.progress, state.current_approvals
+        ),
+        "can_write": rules.can_write(request.user, incident),
+        "ready": incident.status in ("resolved", "closed"),
+    }
+    if pm is None:
+        return context
+    report = figures.report(incident)
+    context.update(
+        report=report,
+        chart=chart.build(report),
+        parts=[(value, label, getattr(pm, value)) for value, label in Part.choices],
+        parts_form=parts_form
+        or PartsForm(
+            initial={"base_version": pm.text_version, **{p: getattr(pm, p) for p in Part.values}}
+        ),
+        item_form=ItemAddForm(owners=selectors.owners(incident)) if context["can_write"] else None,
+        items=[(item, rules.can_close_item(request.user, incident, item)) for item in state.items],
+        item_statuses=ItemStatus.choices,
+        today=timezone.localdate(),
+        signed_off=pm.status == PostmortemStatus.SIGNED_OFF,
+    )
+    return context
+
+
+@login_required
+@require_GET
+def page(request, pk):
+    incident = incident_or_404(request, pk)
+    return render(request, "postmortems/page.html", _context(request, incident))
+
+
+def _back(incident, anchor=""):
+    return redirect(reverse("postmortem", args=[incident.pk]) + anchor)
+
+
+def _run(request, incident, run, success: str, anchor=""):
+    try:
+        run()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return _back(incident, anchor)
+
+
+def _form_error(form) -> str:
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        return f"{field.label}: {errors[0]}" if field and field.label else errors[0]
+    return _("Invalid input.")
+
+
+def _postmortem(incident):
+    pm = selectors.postmortem_of(incident)
+    if pm is None:
+        raise Http404(_("This incident has no post-mortem yet."))
+    return pm
+
+
+@login_required
+@require_POST
+def create(request, pk):
+    incident = incident_or_404(request, pk)
+    return _run(
+        request,
+        incident,
+        lambda: actions.postmortem_create(incident=incident, actor=request.user),
+        _("Post-mortem started: phases and metrics are filled in from the records."),
+    )
+
+
+@login_required
+@require_POST
+def write(request, pk):
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    form = PartsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _back(incident, "#written")
+    data = form.cleaned_data
+    try:
+        actions.postmortem_write(
+            postmortem=pm,
+            actor=request.user,
+            base_version=data["base_version"],
+            **{p: data[p] for p in Part.values},
+        )
+    except StaleRevision as exc:
+        # Show what they typed, beside the message: nothing is lost.
+        messages.error(request, exc.message)
+        context = _context(request, incident, parts_form=form)
+        return render(request, "postmortems/page.html", context, status=409)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(incident, "#written")
+    messages.success(request, _("Saved."))
+    return _back(incident, "#written")
+
+
+def _form_action(request, incident, form, run, success: str, anchor: str):
+    """A plain form posted to an action: invalid input or a refusal is shown as a message,
+    success too; back to the page at `anchor` either way."""
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _back(incident, anchor)
+    return _run(request, incident, lambda: run(**form.cleaned_data), success, anchor)
+
+
+@login_required
+@require_POST
+def item_add(request, pk):
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    form = ItemAddForm(request.POST, owners=selectors.owners(incident))
+    run = partial(actions.item_add, postmortem=pm, actor=request.user)
+    return _form_action(request, incident, form, run, _("Action item added."), "#items")
+
+
+@login_required
+@require_POST
+def item_status(request, pk, item_pk):
+    incident = incident_or_404(request, pk)
+    item = get_object_or_404(ActionItem, pk=item_pk, postmortem=_postmortem(incident))
+    run = partial(actions.item_update, item=item, actor=request.user)
+    form = ItemStatusForm(request.POST)
+    return _form_action(request, incident, form, run, _("Action item updated."), "#items")
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    return _run(
+        request,
+        incident,
+        lambda: actions.postmortem_submit(postmortem=pm, actor=request.user),
+        _("Submitted for sign-off."),
+        "#signoff",
+    )
+
+
+@login_required
+@require_POST
+def review(request, pk):
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    run = partial(actions.postmortem_review, postmortem=pm, actor=request.user)
+    form = ReviewForm(request.POST)
+    return _form_action(request, incident, form, run, _("Your decision is recorded."), "#signoff")
+
+
+def _export_context(request, incident) -> dict:
+    state = selectors.state_of(incident)
+    if state.postmortem is None:
+        raise Http404(_("This incident has no post-mortem yet."))
+    report = figures.report(incident)
+    return {
+        "incident": incident,
+        "state": state,
+        "postmortem": state.postmortem,
+        "report": report,
+        "chart": chart.build(report),
+        "parts": [(v, label, getattr(state.postmortem, v)) for v, label in Part.choices],
+        "generated_at": timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+def printable(request, pk):
+    incident = incident_or_404(request, pk)
+    return render(request, "postmortems/print.html", _export_context(request, incident))
+
+
+@login_required
+@require_GET
+def markdown(request, pk):
+    incident = incident_or_404(request, pk)
+    text = export.markdown(_export_context(request, incident))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.md"'
+    return response
+
+
+@login_required
+@require_GET
+def pdf(request, pk):
+    incident = incident_or_404(request, pk)
+    content = pdf_export.render(request, _export_context(request, incident))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.pdf"'
+    return response
