@@ -322,6 +322,9 @@ def postmortem_review(
     comment = _bounded(comment, COMMENT_MAX, _("The comment"))
     if decision == Decision.CHANGES_REQUESTED and not comment:
         raise InvalidInput(_("Say what should change."))
+    # An approval may complete the sign-off, which freezes the figures: computed here, before
+    # the incident's lock (about twenty reads), not while the cell waits on it.
+    report = figures.as_json(figures.report(postmortem.incident))
     incident, postmortem = _locked(postmortem)
     function = rules.approver_function(actor, incident)
     if function is None:
@@ -365,11 +368,11 @@ def postmortem_review(
         **decided,
     )
     if decision == Decision.APPROVED and state.complete:
-        _sign_off(incident, postmortem, actor, approvals, now)
+        _sign_off(incident, postmortem, actor, approvals, now, report)
     return postmortem
 
 
-def _sign_off(incident, postmortem, actor, approvals, now) -> PostmortemVersion:
+def _sign_off(incident, postmortem, actor, approvals, now, report) -> PostmortemVersion:
     """Freeze the whole post-mortem as its next version (append-only) and record it."""
     number = (
         PostmortemVersion.objects.filter(postmortem=postmortem)
@@ -378,7 +381,9 @@ def _sign_off(incident, postmortem, actor, approvals, now) -> PostmortemVersion:
         .first()
         or 0
     ) + 1
-    content = document(postmortem, approvals=approvals, signed_off_at=now, number=number)
+    content = document(
+        postmortem, approvals=approvals, signed_off_at=now, number=number, report=report
+    )
     version = PostmortemVersion.objects.create(
         postmortem=postmortem,
         number=number,
@@ -402,9 +407,10 @@ def _sign_off(incident, postmortem, actor, approvals, now) -> PostmortemVersion:
     return version
 
 
-def document(postmortem: Postmortem, *, approvals, signed_off_at, number) -> dict:
+def document(postmortem: Postmortem, *, approvals, signed_off_at, number, report) -> dict:
     """What a version freezes (JSON): the written parts, the action items, the approvals of
-    the signed revision, and the computed figures as they were (figures.as_json)."""
+    the signed revision, and `report`, the computed figures as they were when the last
+    approval was given (figures.as_json)."""
     items = ActionItem.objects.filter(postmortem=postmortem).select_related("owner")
     return {
         "version": number,
@@ -432,5 +438,5 @@ def document(postmortem: Postmortem, *, approvals, signed_off_at, number) -> dic
             for a in approvals
             if a.revision == postmortem.revision
         ],
-        "figures": figures.as_json(figures.report(postmortem.incident)),
+        "figures": report,
     }

@@ -34,8 +34,16 @@ def _fetcher():
     return StaticOnly()
 
 
+class Unavailable(RuntimeError):
+    """WeasyPrint or the system libraries it loads (Pango) are missing on this server."""
+
+
 def render(request, context: dict) -> bytes:
-    from weasyprint import HTML
+    """The post-mortem as PDF bytes; Unavailable when this server cannot lay out PDFs."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as error:  # OSError: Pango's shared library not found
+        raise Unavailable(str(error)) from error
 
     html = render_to_string("postmortems/print.html", context, request=request)
     return HTML(string=html, base_url=BASE, url_fetcher=_fetcher()).write_pdf()

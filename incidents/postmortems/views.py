@@ -228,7 +228,17 @@ def markdown(request, pk):
 @require_GET
 def pdf(request, pk):
     incident = incident_or_404(request, pk)
-    content = pdf_export.render(request, _export_context(request, incident))
+    try:
+        content = pdf_export.render(request, _export_context(request, incident))
+    except pdf_export.Unavailable:
+        messages.error(
+            request,
+            _(
+                "This server cannot make PDFs (WeasyPrint needs Pango and fonts: see the "
+                "deployment guide). Open the printable page and print it to PDF instead."
+            ),
+        )
+        return redirect("postmortem", pk=incident.pk)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.pdf"'
     return response

@@ -440,6 +440,25 @@ def test_the_pdf_holds_the_lessons_and_the_metrics(client, postmortem, lead):
         assert expected in text
 
 
+def test_without_pango_the_pdf_link_explains_and_offers_the_printable_page(
+    client, postmortem, lead, monkeypatch
+):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name.startswith("weasyprint"):
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    client.force_login(lead)
+    response = client.get(url(postmortem.incident, "export.pdf"), follow=True)
+    assert response.status_code == 200
+    assert "cannot make PDFs" in response.content.decode()
+
+
 def test_the_lead_asks_and_the_approver_signs_off_on_the_page(client, postmortem, lead, approver):
     actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="S")
     client.force_login(lead)
