@@ -14,16 +14,20 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
 
 - Volume: the mentions of sliding windows ending at this minute (60 minutes as listening
   vendors compare, and 20 and 10 minutes so a sharp rise is seen sooner, each with a
-  slightly higher bar) against a baseline that knows the time of day and the day of the
-  week: the same hour on up to 8 past days of the same type (weekday or weekend, local
-  time) over the past 4 weeks, their median (or their trimmed mean when counts are low:
-  a quiet watch's median is 0) and MAD; while history is short (fewer than 3 such days)
-  the last 12 hours are pooled in. The deviation is the normal-equivalent of the tail
-  probability of the count under a negative binomial with the baseline's mean and a
-  variance from the MAD (Poisson when the MAD says nothing, as on quiet watches), widened
-  for the baseline's own uncertainty. A signal opens at `watch.volume_deviations`
-  deviations, with at least `watch.volume_min_count` mentions in the hour and 1.5x the
-  baseline, outside the expected bursts.
+  slightly higher bar) against what a baseline that knows the time of day and the day of
+  the week expects of them, scaled to today's level. The baseline: the same hour on up to
+  8 past days of the same type (weekday or weekend, local time) over the past 4 weeks,
+  their median (or their trimmed mean when counts are low: a quiet watch's median is 0)
+  and MAD; while history is short (fewer than 3 such days) the last 12 hours are pooled
+  in. Today's level: the 6 hours before the last one against their own baselines, shrunk
+  towards 1 (a busier day is not an incident; a 5x spike on it is measured against it),
+  frozen while an episode lasts. The deviation is the normal-equivalent of the tail
+  probability of the count under a negative binomial with that mean and a variance from
+  chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
+  share of the days' spread, and the level's and the baseline's own errors. A signal opens
+  at `watch.volume_deviations` deviations, with at least `watch.volume_min_count` mentions
+  in the hour and 1.5x the expected, outside the expected bursts. Its reason is the window
+  that stood out most ("42 mentions in the last 10 minutes where 3 were expected").
 - Tone: the negative share over the last 60 or 180 minutes, over at least
   `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
   share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial

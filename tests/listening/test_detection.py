@@ -282,6 +282,10 @@ def test_the_signal_page_shows_the_curve_and_declares(signal, reader, outsider, 
     html = page.content.decode()
     assert "chart-band" in html and "Declare an incident" in html
     assert "user29.bsky.social" in html  # top author by reach
+    # The reason, in plain words: the window that stood out and what it should have held.
+    trigger = signal.summary["trigger"]
+    assert trigger["mentions"] >= 10 and trigger["minutes"] in (10, 20, 60)
+    assert f"{trigger['mentions']} mentions in the last {trigger['minutes']} minutes" in html
     declared = client.post(f"/listening/signals/{signal.pk}/", {"title": "Lids melting"})
     signal.refresh_from_db()
     assert declared.status_code == 302 and declared["Location"].endswith(
