@@ -21,7 +21,8 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   and MAD; while history is short (fewer than 3 such days) the last 12 hours are pooled
   in. Today's level: the 6 hours before the last one against their own baselines, shrunk
   towards 1 (a busier day is not an incident; a 5x spike on it is measured against it),
-  frozen while an episode lasts. The deviation is the normal-equivalent of the tail
+  each hour counted within 0.67-1.5x of its baseline (an incident's hours must not hide
+  the next wave), frozen while an episode lasts. The deviation is the normal-equivalent of the tail
   probability of the count under a negative binomial with that mean and a variance from
   chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
   share of the days' spread, and the level's and the baseline's own errors. A signal opens
@@ -59,6 +60,7 @@ LEVEL_HOURS = 6
 LEVEL_GAP = 60
 LEVEL_PRIOR = 25.0
 LEVEL_RANGE = (0.5, 2.0)
+LEVEL_HOUR_RANGE = (1 / 1.5, 1.5)
 # The spread of the same hour on past days (the MAD) mostly says how days differ, which
 # today's level now follows: a window's extra variance keeps this share of it.
 SPREAD_SHARE = 0.3
@@ -335,7 +337,11 @@ def level(series, minute, *, history_start, min_scored=25, bursts=()):
         base = series.baseline(end, history_start=history_start, min_scored=min_scored)
         if base is None:
             break
-        observed += series.mentions(end)
+        # An hour counts for at most LEVEL_HOUR_RANGE of its baseline: a busier day is
+        # many hours a little above, an incident (or an outage) a few hours far from it,
+        # which must not teach the detector to expect the next wave.
+        low, high = LEVEL_HOUR_RANGE
+        observed += min(max(series.mentions(end), base.mean * low), base.mean * high + 2)
         expected += base.mean
     weight = LEVEL_PRIOR + observed
     factor = weight / (LEVEL_PRIOR + expected)

@@ -394,3 +394,17 @@ def test_a_long_incident_gives_exactly_one_signal():
     assert opened(events)[0].minute <= start + 20
     closed = next(e for e in events if isinstance(e, Closed))
     assert closed.minute >= start + 360
+
+
+def test_a_second_wave_after_an_incident_is_seen_as_soon_as_the_first():
+    # The hours of an incident do not teach the detector to expect the next one: a second
+    # wave of the same size five hours after the first (its cool-down over) is caught as fast.
+    lists = noisy(20, days=16)
+    first, second = 15 * DAY + 9 * 60, 15 * DAY + 16 * 60
+    add(lists, first, 120, 3)
+    add(lists, second, 120, 3)
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 2
+    assert first <= signals[0].minute <= first + 10
+    assert second <= signals[1].minute <= second + 10
