@@ -152,6 +152,7 @@ def _demo_signal(watch, spike_mentions, spike_at, incident, lead) -> None:
         tone_alert=False,
         tone_elevated=True,
         severity=3,
+        trigger=(20, 54, 1.3),  # the reason the signal gives: 54 in 20 minutes, 1.3 expected
     )
     signal = actions.signal_open(
         watch=watch,

@@ -479,6 +479,15 @@ def _signal_values(reading) -> dict:
     }
 
 
+def _trigger(reading) -> dict | None:
+    """The volume window that stood out most, for the signal's reason: {"minutes",
+    "mentions", "expected"} (e.g. 42 mentions in the last 10 minutes where 3 were expected)."""
+    if getattr(reading, "trigger", None) is None:
+        return None
+    minutes, mentions, expected = reading.trigger
+    return {"minutes": int(minutes), "mentions": int(mentions), "expected": round(expected, 1)}
+
+
 def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
     """Open a signal (the detector's; no person) and alert the watch's subscribers once: in
     the bell and by e-mail (notifications.notify with the key "signal:<id>"), and their open
@@ -501,7 +510,7 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
             updated_at=now,
             **_signal_values(reading),
         )
-        signal.summary = _summary(signal, now)
+        signal.summary = {**_summary(signal, now), "trigger": _trigger(reading)}
         signal.save(update_fields=["summary"])
         subscribers = list(watch.subscribers.filter(is_active=True))
         subject = _(
@@ -534,7 +543,8 @@ def signal_update(*, signal, reading, now=None) -> Signal:
     for name, value in values.items():
         setattr(signal, name, value)
     signal.peak_at = signal.updated_at = now
-    signal.summary = _summary(signal, now)
+    trigger = _trigger(reading) or (signal.summary or {}).get("trigger")
+    signal.summary = {**_summary(signal, now), "trigger": trigger}
     signal.save(update_fields=[*values, "peak_at", "updated_at", "summary"])
     return signal
 

@@ -14,16 +14,21 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
 
 - Volume: the mentions of sliding windows ending at this minute (60 minutes as listening
   vendors compare, and 20 and 10 minutes so a sharp rise is seen sooner, each with a
-  slightly higher bar) against a baseline that knows the time of day and the day of the
-  week: the same hour on up to 8 past days of the same type (weekday or weekend, local
-  time) over the past 4 weeks, their median (or their trimmed mean when counts are low:
-  a quiet watch's median is 0) and MAD; while history is short (fewer than 3 such days)
-  the last 12 hours are pooled in. The deviation is the normal-equivalent of the tail
-  probability of the count under a negative binomial with the baseline's mean and a
-  variance from the MAD (Poisson when the MAD says nothing, as on quiet watches), widened
-  for the baseline's own uncertainty. A signal opens at `watch.volume_deviations`
-  deviations, with at least `watch.volume_min_count` mentions in the hour and 1.5x the
-  baseline, outside the expected bursts.
+  slightly higher bar) against what a baseline that knows the time of day and the day of
+  the week expects of them, scaled to today's level. The baseline: the same hour on up to
+  8 past days of the same type (weekday or weekend, local time) over the past 4 weeks,
+  their median (or their trimmed mean when counts are low: a quiet watch's median is 0)
+  and MAD; while history is short (fewer than 3 such days) the last 12 hours are pooled
+  in. Today's level: the 6 hours before the last one against their own baselines, shrunk
+  towards 1 (a busier day is not an incident; a 5x spike on it is measured against it),
+  each hour counted within 0.67-1.5x of its baseline (an incident's hours must not hide
+  the next wave), frozen while an episode lasts. The deviation is the normal-equivalent of the tail
+  probability of the count under a negative binomial with that mean and a variance from
+  chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
+  share of the days' spread, and the level's and the baseline's own errors. A signal opens
+  at `watch.volume_deviations` deviations, with at least `watch.volume_min_count` mentions
+  in the hour and 1.5x the expected, outside the expected bursts. Its reason is the window
+  that stood out most ("42 mentions in the last 10 minutes where 3 were expected").
 - Tone: the negative share over the last 60 or 180 minutes, over at least
   `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
   share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial
@@ -34,7 +39,7 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
 """
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from statistics import NormalDist, median
@@ -45,7 +50,25 @@ DAY = 1440
 WINDOW = 60
 # (minutes, extra deviations asked of this window): shorter windows react sooner, and are
 # noisier relative to the baseline's own error, so they need a little more.
-VOLUME_WINDOWS = ((60, 0.0), (20, 0.5), (10, 1.0))
+VOLUME_WINDOWS = ((60, 0.0), (20, 0.3), (10, 0.6))
+# Today's level: the mentions of the recent LEVEL_HOURS hours (the last LEVEL_GAP minutes
+# left out, so an episode does not become its own baseline) over what their baselines
+# expected, shrunk towards 1 by LEVEL_PRIOR expected mentions and kept within LEVEL_RANGE.
+# A day runs busier or quieter than the same hour on past days (news, a season): the
+# expected count follows it, and a spike is measured against the day as it runs.
+LEVEL_HOURS = 6
+LEVEL_GAP = 60
+LEVEL_PRIOR = 25.0
+LEVEL_RANGE = (0.5, 2.0)
+LEVEL_HOUR_RANGE = (1 / 1.5, 1.5)
+# The spread of the same hour on past days (the MAD) mostly says how days differ, which
+# today's level now follows: a window's extra variance keeps this share of it.
+SPREAD_SHARE = 0.3
+# Quiet watches (under QUIET expected mentions an hour): their mentions come in clusters
+# (a reply cascade is a few posts within minutes), measured over DISPERSION_DAYS.
+QUIET = 5.0
+DISPERSION_DAYS = 14
+DISPERSION_PRIOR = 10.0
 TONE_WINDOWS = (60, 180)
 TONE_DEVIATIONS = 4.0
 HISTORY_DAYS = 28
@@ -106,6 +129,19 @@ class Series:
         start = datetime.fromtimestamp(origin * MINUTE, tz=UTC).astimezone(tz)
         # Local minutes since a Monday 00:00: DST shifts are an hour twice a year, ignored.
         self._local = start.weekday() * DAY + start.hour * 60 + start.minute - origin
+        # Baselines already computed, by (minute, history_start, min_scored): a minute's
+        # baseline serves again an hour later for today's level.
+        self._memo = {}
+
+    def baseline(self, minute, *, history_start, min_scored=25):
+        key = (minute, history_start, min_scored)
+        if key not in self._memo:
+            if len(self._memo) > 4 * DAY:
+                self._memo.clear()
+            self._memo[key] = baseline(
+                self, minute, history_start=history_start, min_scored=min_scored
+            )
+        return self._memo[key]
 
     def weekend(self, minute: int) -> bool:
         return ((minute + self._local) // DAY) % 7 >= 5
@@ -150,14 +186,20 @@ class Baseline:
     negative_share: float | None
     scored: int
 
-    def variance(self, length: int = WINDOW) -> float:
-        """Variance of a `length`-minute window's count, the baseline's own error included."""
-        mean = self.mean * length / WINDOW
-        # Streams cluster at short time scales (threads, reposts): relative to its mean, a
-        # short window varies more than the hour the spread was measured on.
-        overdispersion = self.overdispersion * math.sqrt(WINDOW / length)
-        # A median of n samples is off by about sqrt(pi/2n) of their spread.
-        return (mean + overdispersion * mean * mean) * (1 + math.pi / (2 * self.samples))
+    def window(self, length=WINDOW, factor=1.0, weight=math.inf, clustered=1.0):
+        """(mean, variance) of the mentions of a `length`-minute window (at most an hour)
+        on a day at `factor` times the baseline, known with `weight` (level()), on a watch
+        whose mentions are `clustered` (dispersion()). The variance holds: chance (Poisson,
+        or the clusters' on quiet watches), what today's level does not explain of the days'
+        spread (streams cluster at short time scales, so relative to its mean a short window
+        varies more than the hour the spread was measured on), the level's own error, and
+        the baseline's (a median of n samples is off by about sqrt(pi/2n) of their spread).
+        """
+        mean = self.mean * factor * length / WINDOW
+        spread = SPREAD_SHARE * self.overdispersion * math.sqrt(WINDOW / length)
+        chance = max(mean * clustered, mean + spread * mean * mean)
+        variance = (chance + mean * mean / weight) * (1 + math.pi / (2 * self.samples))
+        return mean, variance
 
 
 def baseline(series: Series, minute: int, *, history_start: int, min_scored: int = 25):
@@ -278,23 +320,84 @@ class Reading:
     tone_alert: bool
     tone_elevated: bool
     severity: int
+    level: tuple = (1.0, LEVEL_PRIOR)
+    # The volume window that stands out most: (minutes, mentions, expected), or None.
+    trigger: tuple | None = None
 
 
-def read(series, minute, rules: Rules, *, history_start, bursts=()) -> Reading | None:
-    """Measure the minute against its baseline; None without a baseline yet."""
-    base = baseline(series, minute, history_start=history_start, min_scored=rules.tone_min_scored)
+def level(series, minute, *, history_start, min_scored=25, bursts=()):
+    """Today's level against the baseline at `minute`: (factor, weight). The factor is the
+    recent hours' mentions over what their baselines expected, shrunk towards 1; `weight`
+    (in mentions) says how sure it is: its relative variance is 1 / weight."""
+    observed = expected = 0.0
+    for hour in range(LEVEL_HOURS):
+        end = minute - LEVEL_GAP - hour * WINDOW
+        if any(start <= end and end - WINDOW < stop for start, stop in bursts):
+            continue
+        base = series.baseline(end, history_start=history_start, min_scored=min_scored)
+        if base is None:
+            break
+        # An hour counts for at most LEVEL_HOUR_RANGE of its baseline: a busier day is
+        # many hours a little above, an incident (or an outage) a few hours far from it,
+        # which must not teach the detector to expect the next wave.
+        low, high = LEVEL_HOUR_RANGE
+        observed += min(max(series.mentions(end), base.mean * low), base.mean * high + 2)
+        expected += base.mean
+    weight = LEVEL_PRIOR + observed
+    factor = weight / (LEVEL_PRIOR + expected)
+    return min(max(factor, LEVEL_RANGE[0]), LEVEL_RANGE[1]), weight
+
+
+def dispersion(series, minute, *, history_start) -> float:
+    """How clustered the watch's mentions are (1 for a Poisson stream): over the past
+    DISPERSION_DAYS whole days, how much the quarter hours of each hour differ from a
+    quarter of the hour's count, relative to what chance gives. Reply cascades (a few posts
+    within minutes) make it more than 1. Computed once a day (memoized on the series)."""
+    day = minute // DAY
+    key = ("dispersion", day, history_start)
+    if key in series._memo:
+        return series._memo[key]
+    squares = total = 0.0
+    for hour_end in range(day * DAY - 1, max(history_start, (day - DISPERSION_DAYS) * DAY), -60):
+        quarters = [series.mentions(hour_end - 15 * q, 15) for q in range(4)]
+        hour = sum(quarters)
+        if hour:
+            squares += sum((q - hour / 4) ** 2 for q in quarters)
+            total += 0.75 * hour
+    value = max(1.0, (squares + DISPERSION_PRIOR) / (total + DISPERSION_PRIOR))
+    series._memo[key] = value
+    return value
+
+
+def read(series, minute, rules: Rules, *, history_start, bursts=(), today=None) -> Reading | None:
+    """Measure the minute against its baseline; None without a baseline yet. `today`: the
+    level (factor, weight) to use instead of the recent hours' (an open episode's)."""
+    base = series.baseline(minute, history_start=history_start, min_scored=rules.tone_min_scored)
     if base is None:
         return None
+    factor, weight = today or level(
+        series,
+        minute,
+        history_start=history_start,
+        min_scored=rules.tone_min_scored,
+        bursts=bursts,
+    )
     observed = series.mentions(minute)
     best, alert, elevated = 0.0, False, False
+    trigger = None
+    clustered = 1.0
+    if base.mean * factor < QUIET:
+        clustered = dispersion(series, minute, history_start=history_start)
     in_burst = any(start <= minute < end + BURST_TAIL for start, end in bursts)
     if observed >= rules.volume_min_count * CLOSE_FRACTION:
         for length, extra_bar in VOLUME_WINDOWS:
             count = series.mentions(minute, length)
-            mean = base.mean * length / WINDOW
+            mean, variance = base.window(length, factor, weight, clustered)
             if count < MIN_RATIO * mean:
                 continue
-            z = deviations(count, mean, base.variance(length))
+            z = deviations(count, mean, variance)
+            if z - extra_bar > best:
+                trigger = (length, count, mean)
             best = max(best, z - extra_bar)
             if z >= rules.volume_deviations * CLOSE_FRACTION:
                 elevated = True
@@ -325,13 +428,13 @@ def read(series, minute, rules: Rules, *, history_start, bursts=()) -> Reading |
             ):
                 tone_alert = True
     severity = max(
-        volume_severity(observed, base.mean) if alert or elevated else 1,
+        volume_severity(observed, base.mean * factor) if alert or elevated else 1,
         tone_severity(shift) if tone_alert or tone_elevated else 1,
     )
     return Reading(
         minute=minute,
         observed=observed,
-        expected=base.mean,
+        expected=base.mean * factor,
         deviations=round(best, 2),
         volume_alert=alert,
         volume_elevated=elevated,
@@ -341,6 +444,8 @@ def read(series, minute, rules: Rules, *, history_start, bursts=()) -> Reading |
         tone_alert=tone_alert,
         tone_elevated=tone_elevated,
         severity=severity,
+        level=(factor, weight),
+        trigger=trigger,
     )
 
 
@@ -375,7 +480,9 @@ class Episode:
     severity: int = 0
     below_since: int | None = None
     closed_at: int | None = None
-    extra: dict = field(default_factory=dict)
+    # Today's level (factor, weight) when the episode opened: kept while it lasts, so the
+    # episode is measured against the day as it was before it.
+    level: tuple | None = None
 
     def to_json(self) -> dict:
         return {
@@ -387,12 +494,16 @@ class Episode:
             "severity": self.severity,
             "below_since": self.below_since,
             "closed_at": self.closed_at,
+            "level": list(self.level) if self.level else None,
         }
 
     @classmethod
     def from_json(cls, data: dict | None) -> "Episode":
         data = data or {}
-        return cls(**{k: data[k] for k in cls().to_json() if k in data})
+        values = {k: data[k] for k in cls().to_json() if k in data}
+        if values.get("level"):
+            values["level"] = tuple(values["level"])
+        return cls(**values)
 
 
 def estimate_start(series, minute, expected_per_minute, length=WINDOW, value=None) -> int:
@@ -402,14 +513,15 @@ def estimate_start(series, minute, expected_per_minute, length=WINDOW, value=Non
     best, best_at, running = 0.0, minute, 0.0
     for offset, row in enumerate(reversed(counts)):
         running += (value(row) if value else row[0]) - expected_per_minute
-        if running > best:
+        if running > best + 1e-6:  # not float noise on a flat stream
             best, best_at = running, minute - offset
     return best_at
 
 
 def step(series, minute, rules: Rules, episode: Episode, *, history_start, bursts=()):
     """Evaluate one epoch minute: (new Episode, [Opened | Updated | Closed])."""
-    reading = read(series, minute, rules, history_start=history_start, bursts=bursts)
+    today = episode.level if episode.open else None
+    reading = read(series, minute, rules, history_start=history_start, bursts=bursts, today=today)
     if reading is None:
         return episode, []
     if not episode.open:
@@ -433,6 +545,7 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
             peak_shift=reading.tone_shift,
             severity=reading.severity,
             closed_at=episode.closed_at,
+            level=reading.level,
         )
         return new, [Opened(kind, minute, started, reading)]
     events = []
@@ -479,12 +592,16 @@ def band(series, first, last, width, rules=Rules(), *, history_start):
     out = []
     for start in range(first, last, width):
         end = min(start + width, last) - 1
-        base = baseline(series, end, history_start=history_start)
+        base = series.baseline(end, history_start=history_start)
         if base is None:
             out.append(None)
             continue
-        mean = base.mean * (end - start + 1) / WINDOW
-        sd = math.sqrt(base.variance(end - start + 1))
+        factor, weight = level(series, end, history_start=history_start)
+        clustered = 1.0
+        if base.mean * factor < QUIET:
+            clustered = dispersion(series, end, history_start=history_start)
+        mean, variance = base.window(end - start + 1, factor, weight, clustered)
+        sd = math.sqrt(variance)
         out.append((mean, max(0.0, mean - 2 * sd), mean + rules.volume_deviations * sd))
     return out
 

@@ -243,8 +243,9 @@ class WatchForm(forms.Form):
     volume_deviations = forms.FloatField(
         label=_("Volume spike threshold"),
         help_text=_(
-            "How far above the usual volume for that hour of the day, in robust deviations: "
-            "4 is clearly unusual; lower alerts sooner and more often."
+            "How far above the volume expected at that hour (the same hour on past days, "
+            "scaled to how busy the day runs), in deviations: 4 is clearly unusual; lower "
+            "alerts sooner and more often."
         ),
     )
     volume_min_count = forms.IntegerField(

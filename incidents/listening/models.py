@@ -55,8 +55,9 @@ class Watch(models.Model):
         _("platforms"), default=list, blank=True, help_text=_("Empty: every platform.")
     )
     is_active = models.BooleanField(_("active"), default=True)
-    # Alert rules (spike detection): a volume spike is this many robust deviations above the
-    # baseline and at least `volume_min_count` mentions in the hour; a tone shift is this
+    # Alert rules (spike detection): a volume spike is this many deviations above the
+    # baseline (the same hour on past days, scaled to today's level; over the last 10, 20 or
+    # 60 minutes) and at least `volume_min_count` mentions in the hour; a tone shift is this
     # many points more negative share over at least `tone_min_scored` scored mentions.
     volume_deviations = models.FloatField(_("volume threshold (robust deviations)"), default=4.0)
     volume_min_count = models.PositiveIntegerField(_("minimum mentions in an hour"), default=10)

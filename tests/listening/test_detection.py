@@ -1,6 +1,8 @@
 """Spike and tone-shift detection: the pure detector on hand-built series, the runner
 against the database (idempotent, alerts once), declaring from a signal, the signals API."""
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -280,6 +282,10 @@ def test_the_signal_page_shows_the_curve_and_declares(signal, reader, outsider, 
     html = page.content.decode()
     assert "chart-band" in html and "Declare an incident" in html
     assert "user29.bsky.social" in html  # top author by reach
+    # The reason, in plain words: the window that stood out and what it should have held.
+    trigger = signal.summary["trigger"]
+    assert trigger["mentions"] >= 10 and trigger["minutes"] in (10, 20, 60)
+    assert f"{trigger['mentions']} mentions in the last {trigger['minutes']} minutes" in html
     declared = client.post(f"/listening/signals/{signal.pk}/", {"title": "Lids melting"})
     signal.refresh_from_db()
     assert declared.status_code == 302 and declared["Location"].endswith(
@@ -306,3 +312,99 @@ def test_a_signal_is_linked_to_an_incident_declared_by_hand(signal, reader, lead
     assert (signal.incident, signal.declared_by) == (incident, lead)
     with pytest.raises(Conflict):
         actions.signal_link(signal=signal, incident=incident, actor=lead)
+
+
+# --- Behaviour on noisy streams -------------------------------------------------------------
+
+
+def noisy(per_hour, days=21, seed=7, cascades_per_day=0, level_by_day=None):
+    """A seeded stream with a day cycle (busier in the afternoon), Poisson counts, 20% of
+    them negative; `cascades_per_day` harmless reply cascades of 3-8 posts within a quarter
+    hour; `level_by_day`: {day: factor} for days busier or quieter than usual."""
+    rng = random.Random(seed)
+    minutes = days * DAY
+    counts = [0] * minutes
+    for i in range(minutes):
+        hour = (i % DAY) / 60
+        rate = per_hour / 60 * (1 + 0.6 * math.cos(2 * math.pi * (hour - 14) / 24))
+        rate *= (level_by_day or {}).get(i // DAY, 1.0)
+        # Poisson by inversion (rates are small per minute).
+        u, k, p = rng.random(), 0, math.exp(-rate)
+        total = p
+        while u > total:
+            k += 1
+            p *= rate / k
+            total += p
+        counts[i] = k
+    for day in range(days):
+        for _ in range(cascades_per_day):
+            start = day * DAY + rng.randrange(DAY - 15)
+            for _ in range(rng.randint(3, 8)):
+                counts[start + rng.randrange(15)] += 1
+    negative = [sum(rng.random() < 0.2 for _ in range(n)) for n in counts]
+    return counts, negative, list(counts)
+
+
+def opened(events):
+    return [e for e in events if isinstance(e, detection.Opened)]
+
+
+def test_a_six_fold_step_on_a_noisy_stream_raises_one_signal_within_ten_minutes():
+    lists = noisy(20)
+    start = 15 * DAY + 14 * 60  # an afternoon (the busiest hours), two weeks in
+    add(lists, start, 180, 3)  # ~35/h -> ~215/h for three hours
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "volume"
+    assert start <= signals[0].minute <= start + 10
+    # The reason names the short window that stood out and what it should have held.
+    minutes, mentions, expected = signals[0].reading.trigger
+    assert minutes <= 20 and mentions >= 3 * expected
+
+
+def test_a_noisy_quiet_week_with_reply_cascades_raises_nothing():
+    # One mention an hour and a reply cascade of 3-8 posts a day: a cascade on top of a
+    # busy hour comes near the 10-mention minimum, and is not an incident.
+    for seed in (1, 2, 3):
+        lists = noisy(1, days=28, seed=seed, cascades_per_day=1)
+        _, events = evaluate(lists, 21 * DAY, 28 * DAY - 1)
+        assert opened(events) == [], seed
+
+
+def test_a_busier_day_is_not_an_incident_but_a_spike_on_it_is():
+    # Day 15 runs at 1.6x the usual all day: no signal; a 5x step that afternoon still
+    # raises one within ten minutes, measured against the day as it runs.
+    busy = noisy(30, days=16, level_by_day={15: 1.6})
+    _, events = evaluate(busy, 15 * DAY, 16 * DAY - 1)
+    assert opened(events) == []
+    start = 15 * DAY + 15 * 60
+    add(busy, start, 120, 3)
+    _, events = evaluate(busy, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 1 and start <= signals[0].minute <= start + 10
+
+
+def test_a_long_incident_gives_exactly_one_signal():
+    # Six hours at about 4x: the day's level is not learnt from the incident while it lasts.
+    lists = noisy(20, days=16)
+    start = 15 * DAY + 9 * 60
+    add(lists, start, 360, 1)
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    assert kinds(events) == ["Opened", "Closed"]
+    assert opened(events)[0].minute <= start + 20
+    closed = next(e for e in events if isinstance(e, Closed))
+    assert closed.minute >= start + 360
+
+
+def test_a_second_wave_after_an_incident_is_seen_as_soon_as_the_first():
+    # The hours of an incident do not teach the detector to expect the next one: a second
+    # wave of the same size five hours after the first (its cool-down over) is caught as fast.
+    lists = noisy(20, days=16)
+    first, second = 15 * DAY + 9 * 60, 15 * DAY + 16 * 60
+    add(lists, first, 120, 3)
+    add(lists, second, 120, 3)
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 2
+    assert first <= signals[0].minute <= first + 10
+    assert second <= signals[1].minute <= second + 10
