@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include("incidents.replies.api_urls")),
     path("api/", include("incidents.evidence.api_urls")),
     path("api/", include("incidents.playbooks.api_urls")),
+    path("api/", include("incidents.crisiscenter.api_urls")),
     path("", include("incidents.urls")),
     path("", include("incidents.notifications.urls")),
     path("", include("incidents.outbox.urls")),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("", include("incidents.replies.urls")),
     path("", include("incidents.evidence.urls")),
     path("", include("incidents.playbooks.urls")),
+    path("", include("incidents.crisiscenter.urls")),
     path("", include("incidents.listening.urls")),
     path("", include("incidents.integrity.urls")),
 ]

@@ -132,6 +132,11 @@ class EntryKind(models.TextChoices):
     MENTION_RELEASED = "mention_released", _("Mention released")
     REPLY_DECIDED = "reply_decided", _("Reply decided")
     DEFENDER_THANKED = "defender_thanked", _("Defender thanked")
+    # Written by the public crisis center (incidents.crisiscenter): its page's state.
+    CRISIS_PAGE_PREPARED = "crisis_page_prepared", _("Crisis page prepared")
+    CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
+    CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
+    CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
 
 
 class AuthorType(models.TextChoices):

@@ -20,6 +20,7 @@ LAYER = {
     "publishing": 3,
     "playbooks": 3,
     "replies": 4,  # above evidence (it captures a mention's pages) and publishing
+    "crisiscenter": 4,  # above statements and playbooks (a playbook's dark site)
     "integrity": 5,
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer
