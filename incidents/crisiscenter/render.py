@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -38,10 +39,12 @@ logger = logging.getLogger(__name__)
 
 CSS = "crisiscenter/crisis.css"
 # The public files' policy: their own stylesheet, nothing else (no script at all).
-PUBLIC_CSP = (
+META_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "form-action 'none'"
 )
+# The header adds what a <meta> element cannot say.
+PUBLIC_CSP = f"{META_CSP}; frame-ancestors 'none'"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "es": "Español"}
 
 
@@ -55,6 +58,12 @@ def public_url(path: str = "") -> str:
 
 def page_url(slug: str, language: str | None = None) -> str:
     return public_url(f"{slug}/{language}/" if language else f"{slug}/")
+
+
+def local(url: str) -> str:
+    """A link between the public files, without scheme and host: the files work on
+    whatever host serves them (the app, a CDN, a copy)."""
+    return urlsplit(url).path
 
 
 def write_atomic(path: Path, content: bytes) -> bool:
@@ -134,15 +143,17 @@ def page_html(
                     "code": code,
                     "name": LANGUAGE_NAMES.get(code, code),
                     "url": page_url(page.slug, code),
+                    # The preview switches language in place (a dark page has no public file).
+                    "path": f"?lang={code}" if preview else local(page_url(page.slug, code)),
                 }
                 for code in page.languages
             ],
             "url": page_url(page.slug, language),
-            "atom_url": page_url(page.slug, language) + "feed.atom",
-            "json_url": page_url(page.slug, language) + "feed.json",
-            "index_url": public_url(f"{language}/"),
-            "css_url": css_url or public_url("crisis.css"),
-            "csp": PUBLIC_CSP,
+            "atom_url": local(page_url(page.slug, language) + "feed.atom"),
+            "json_url": local(page_url(page.slug, language) + "feed.json"),
+            "index_url": local(public_url(f"{language}/")),
+            "css_url": css_url or local(public_url("crisis.css")),
+            "csp": META_CSP,
             "brand": brand(),
             "preview": preview,
         }
@@ -283,7 +294,7 @@ def index_html(language: str) -> str:
             {
                 "title": version.title,
                 "language": code,
-                "url": page_url(page.slug, code),
+                "url": local(page_url(page.slug, code)),
                 "live": page.state == PageState.LIVE,
                 "last_updated": moment(version.last_updated, language),
                 "resolved": moment(page.resolved_at, language) if page.resolved_at else None,
@@ -297,11 +308,16 @@ def index_html(language: str) -> str:
                 "archive": [e for e in entries if not e["live"]],
                 "language": language,
                 "switch": [
-                    {"code": c, "name": LANGUAGE_NAMES.get(c, c), "url": public_url(f"{c}/")}
+                    {
+                        "code": c,
+                        "name": LANGUAGE_NAMES.get(c, c),
+                        "url": public_url(f"{c}/"),
+                        "path": local(public_url(f"{c}/")),
+                    }
                     for c in selectors.languages()
                 ],
-                "css_url": public_url("crisis.css"),
-                "csp": PUBLIC_CSP,
+                "css_url": local(public_url("crisis.css")),
+                "csp": META_CSP,
                 "brand": brand(),
                 "title": _("Crisis information"),
             },
