@@ -15,7 +15,11 @@ class Section(models.TextChoices):
     section; a summary's and an FAQ entry's first line is their heading (the page's title,
     the question), the rest their body."""
 
-    SUMMARY = "summary", _("Summary (first line: the page's title)")
+    SUMMARY = "summary", _("Summary")
     DOING = "doing", _("What we are doing")
     HELP = "help", _("Where to get help")
-    FAQ = "faq", _("FAQ entry (first line: the question)")
+    FAQ = "faq", _("FAQ entry")
+
+
+# The order the room lists a page's texts in (the page's own order).
+SECTION_ORDER = [Section.SUMMARY, Section.DOING, Section.HELP, Section.FAQ]

@@ -33,7 +33,14 @@ class NextUpdateForm(forms.Form):
 
 
 class TextForm(forms.Form):
-    section = forms.ChoiceField(label=_("Section"), choices=Section.choices)
+    section = forms.ChoiceField(
+        label=_("Section"),
+        choices=Section.choices,
+        help_text=_(
+            "A summary's first line is the page's title; an FAQ entry's first line is its "
+            "question. The text goes on the page once approved."
+        ),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=[])
     text = forms.CharField(
         label=_("Text"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})

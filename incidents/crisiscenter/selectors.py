@@ -8,7 +8,7 @@ from django.conf import settings
 
 from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
 
-from .choices import PageState, Section
+from .choices import SECTION_ORDER, PageState, Section
 from .models import CrisisPage, PageText
 
 # Bounds: a page is read whole, so what it holds is capped.
@@ -168,11 +168,16 @@ def public_pages() -> list[CrisisPage]:
 
 def page_texts(page: CrisisPage) -> list[PageText]:
     """Every text of the page for the room, with its statement's state. One query."""
-    return list(
-        PageText.objects.filter(page=page)
-        .select_related("statement")
-        .order_by("section", "statement__language", "order", "id")
+    texts = PageText.objects.filter(page=page).select_related("statement")
+    return sorted(
+        texts.order_by("order", "id"),
+        key=lambda t: (SECTION_ORDER.index(t.section), languages_order(t.statement.language)),
     )
+
+
+def languages_order(code: str) -> int:
+    found = languages()
+    return found.index(code) if code in found else len(found)
 
 
 def updates_of(page: CrisisPage):

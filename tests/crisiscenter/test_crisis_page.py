@@ -294,7 +294,7 @@ def test_the_cell_previews_a_dark_page_with_noindex_and_outsiders_get_404(
     assert response.status_code == 200
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     body = response.content.decode()
-    assert 'name="robots" content="noindex' in body and "Preview" in body
+    assert 'name="robots" content="noindex' in body and 'class="banner preview"' in body
     assert "À propos de la rumeur" in body
     assert (
         browser_client.as_user(outsider)
