@@ -349,6 +349,9 @@ def test_the_lead_prepares_and_switches_from_the_room(
     )
     assert response.status_code == 200
     assert Client().get("/crisis/room-made/").status_code == 200
+    room = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Dark page /room-made/, empty" in room  # the timeline says what happened
+    assert "Crisis page live" in room
 
 
 def test_api_public_json_and_team_switch(
