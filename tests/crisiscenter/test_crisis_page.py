@@ -378,3 +378,38 @@ def test_api_public_json_and_team_switch(
         "Is the product safe?",
         "Can I get a refund?",
     ]
+
+
+def test_the_files_stand_alone_without_the_app(live_page, publish_update, settings):
+    """What a web server in front serves when the app or its database is down: a plain file
+    server on the directory (here Python's) gives the page, its stylesheet and its feeds."""
+    import functools
+    import http.server
+    import threading
+    import urllib.request
+
+    publish_update("Served without the app.")
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(settings.CRISIS_CENTER_ROOT)
+    )
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def get(path):
+        return urllib.request.urlopen(base + path)  # noqa: S310 (http on loopback)
+
+    try:
+        html = get("/rumour/en/").read().decode()
+        assert "Served without the app." in html
+        # Links between the files carry CRISIS_CENTER_URL's path, no host: any server that
+        # mounts the directory there serves them whole.
+        assert 'href="/crisis/crisis.css"' in html
+        assert get("/crisis.css").status == 200
+        feed = json.loads(get("/rumour/en/feed.json").read())
+        assert feed["items"][0]["content_text"] == "Served without the app."
+        assert "<h2" in get("/").read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
