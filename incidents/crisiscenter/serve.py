@@ -45,6 +45,7 @@ def _headers(response, *, etag: str, mtime: float, path: Path) -> None:
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     if path.suffix in (".atom", ".json"):
         response["Access-Control-Allow-Origin"] = "*"
+    response.public_file = True  # crisiscell.middleware.PublicFileMiddleware
 
 
 @require_safe

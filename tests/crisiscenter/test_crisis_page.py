@@ -252,6 +252,7 @@ def test_django_serves_the_files_without_a_query_cookie_or_token(
     assert "default-src 'none'" in response["Content-Security-Policy"]
     assert "script-src" not in response["Content-Security-Policy"]
     assert not response.cookies  # no session, no CSRF cookie
+    assert not response.has_header("Vary")  # one copy per file in a CDN
     body = response.content.decode()
     assert "csrfmiddlewaretoken" not in body and "<script" not in body and "<form" not in body
     etag, modified = response["ETag"], response["Last-Modified"]
