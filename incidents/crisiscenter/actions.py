@@ -214,9 +214,9 @@ def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
     incident = lock_incident(page.incident)
     page = CrisisPage.objects.select_for_update().get(pk=page.pk)
     start, end = rules.SWITCHES[action]
+    require(permissions.can_lead(actor, incident), str(rules.NOT_THE_LEAD))
     if page.state == end:
         return page  # a double click
-    require(permissions.can_lead(actor, incident), str(rules.NOT_THE_LEAD))
     if page.state != start:
         raise TransitionNotAllowed(
             _("A %(state)s page cannot be switched that way.") % {"state": page.get_state_display()}
