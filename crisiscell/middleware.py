@@ -82,3 +82,21 @@ class HtmxSignInMiddleware:
             )
             response[SIGN_IN_HEADER] = "required"
         return response
+
+
+class PublicFileMiddleware:
+    """Public files (the crisis pages, incidents/crisiscenter/serve.py) are the same bytes
+    for everyone: outermost, it takes back what the middleware inside added for pages that
+    depend on the visitor (`Vary: Accept-Language`, `Vary: Cookie`, the negotiated
+    Content-Language), so a CDN keeps one copy per file. Responses mark themselves with
+    `public_file = True`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "public_file", False):
+            del response["Vary"]
+            del response["Content-Language"]
+        return response

@@ -108,11 +108,14 @@ INSTALLED_APPS = [
     "incidents.evidence",
     "incidents.playbooks",
     "incidents.postmortems",
+    "incidents.crisiscenter",
     "incidents.integrity",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the public crisis pages' answers lose the per-visitor headers added inside.
+    "crisiscell.middleware.PublicFileMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -471,6 +474,22 @@ if OUTBOX_QUEUE := env_str("OUTBOX_QUEUE"):
     CELERY_TASK_ROUTES = {"incidents.outbox.tasks.*": {"queue": OUTBOX_QUEUE}}
 # Where people reach the app: links in emails are built from it.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The public crisis center (docs/deployment.md, "Crisis pages"): the static files its pages
+# are rendered into on each change, which a web server or a CDN serves at CRISIS_CENTER_URL
+# without Django (Django serves them from there too, without a database query).
+CRISIS_CENTER_ROOT = Path(env_str("CRISIS_CENTER_ROOT") or BASE_DIR / "crisis-pages")
+CRISIS_CENTER_URL = env_str("CRISIS_CENTER_URL", f"{SITE_URL}/crisis").rstrip("/")
+CRISIS_CENTER_LANGUAGES = ["fr", "en"]
+CRISIS_CENTER_BRAND_NAME = env_str("CRISIS_CENTER_BRAND_NAME", "Crisis Cell")
+# A logo served from the same host (the pages' policy allows images from 'self' only).
+CRISIS_CENTER_LOGO_URL = env_str("CRISIS_CENTER_LOGO_URL", "")
+# A CDN in front keeps a page a minute and may serve a stale copy while it revalidates, or
+# for a day when the origin is down.
+CRISIS_CENTER_CACHE_CONTROL = env_str(
+    "CRISIS_CENTER_CACHE_CONTROL",
+    "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400",
+)
 
 # Evidence locker.
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

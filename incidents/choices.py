@@ -139,6 +139,11 @@ class EntryKind(models.TextChoices):
     POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off")
     ACTION_ITEM_ADDED = "action_item_added", _("Action item added")
     ACTION_ITEM_CLOSED = "action_item_closed", _("Action item closed")
+    # Written by the public crisis center (incidents.crisiscenter): its page's state.
+    CRISIS_PAGE_PREPARED = "crisis_page_prepared", _("Crisis page prepared")
+    CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
+    CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
+    CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
 
 
 class AuthorType(models.TextChoices):

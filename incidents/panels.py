@@ -33,9 +33,21 @@ CONTACTS = "contacts"
 NOTIFICATIONS = "notifications"  # the bell, on every page
 MENTIONS = "mentions"  # the mentions attached to the incident (listening)
 REPLIES = "replies"  # the reply queue's coverage (incidents.replies)
+CRISIS_PAGE = "crisis-page"  # the public crisis page: state, links, what it shows
 
 # The room's panels (tests check the room names each of them).
-PANELS = (HEADER, CELL, STATEMENTS, EVIDENCE, TASKS, CONTACTS, NOTIFICATIONS, MENTIONS, REPLIES)
+PANELS = (
+    HEADER,
+    CELL,
+    STATEMENTS,
+    EVIDENCE,
+    TASKS,
+    CONTACTS,
+    NOTIFICATIONS,
+    MENTIONS,
+    REPLIES,
+    CRISIS_PAGE,
+)
 
 # The other pages' panels.
 INCIDENTS = "incidents"  # the dashboard's list: title, severity, status, countdown, lead, my role
@@ -67,8 +79,9 @@ ALL_PANELS = PANELS + PAGE_PANELS
 _MEMBERSHIP = (HEADER, CELL, TASKS, STATEMENTS, CONTACTS, INCIDENTS, APPROVALS, STATEMENT)
 
 # A statement's state: the room's list, the inboxes it enters or leaves, its own page; the
-# reply queue shows each reply's status (and lists those in review).
-_STATEMENT = (STATEMENTS, APPROVALS, STATEMENT, REPLY_QUEUE)
+# reply queue shows each reply's status (and lists those in review); the crisis page's
+# panel which of its texts are approved and which updates it shows.
+_STATEMENT = (STATEMENTS, APPROVALS, STATEMENT, REPLY_QUEUE, CRISIS_PAGE)
 
 ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     # Written by actions.
@@ -91,7 +104,7 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "decision": (),
     # Written by the statements workflow.
     # A new statement: no other statement's page changes; a new reply shows in the queue.
-    "statement_drafted": (STATEMENTS, REPLY_QUEUE),
+    "statement_drafted": (STATEMENTS, REPLY_QUEUE, CRISIS_PAGE),
     "statement_revised": _STATEMENT,  # a revision voids the approvals given
     "statement_submitted": _STATEMENT,
     "statement_approved": _STATEMENT,  # the next step's approvers, or the publish box
@@ -129,6 +142,11 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "postmortem_signed_off": (HEADER,),
     "action_item_added": (),
     "action_item_closed": (),
+    # Written by the public crisis center: its room panel (state, links, texts).
+    "crisis_page_prepared": (CRISIS_PAGE, STATEMENTS),  # the page's drafts
+    "crisis_page_live": (CRISIS_PAGE,),
+    "crisis_page_resolved": (CRISIS_PAGE,),
+    "crisis_page_next_update": (CRISIS_PAGE,),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's

@@ -362,8 +362,9 @@ SOCIAL_CHANNELS = (
     Channel.YOUTUBE,
     Channel.MASTODON,
     Channel.BLUESKY,
-    Channel.CRISIS_CENTER,
 )
+# The crisis center channel needs no address: publishing puts the statement on the incident's
+# public crisis page (incidents.crisiscenter), which says where.
 
 
 def _clean_url(url: str, channel: str) -> str:

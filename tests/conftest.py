@@ -244,3 +244,9 @@ def _no_embedded_scheduler(settings):
 def _fast_password_hashing(settings):
     # The default PBKDF2 hasher costs ~0.1 s per user; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _crisis_pages_in_a_temporary_directory(settings, tmp_path_factory):
+    # The public crisis pages are rendered into files: never into the working tree.
+    settings.CRISIS_CENTER_ROOT = tmp_path_factory.mktemp("crisis-pages")

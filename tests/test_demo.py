@@ -174,3 +174,26 @@ def test_the_resolved_rumour_has_a_filled_post_mortem_draft(demo, client):
     client.force_login(get_user_model().objects.get(username="lead"))
     page = client.get(f"/incidents/{postmortem.incident_id}/postmortem/").content.decode()
     assert "<svg" in page and "Reaction to each statement" in page
+
+
+def test_the_rumour_incident_has_a_live_bilingual_crisis_page_and_another_playbook_a_dark_site(
+    demo,
+):
+    from incidents.crisiscenter import selectors as crisis_selectors
+    from incidents.crisiscenter.models import CrisisPage, CrisisPageTemplate
+
+    demo()
+    page = CrisisPage.objects.get(incident__category="rumour")
+    assert page.state == "live" and page.slug == "rumeur-usines"
+    public = crisis_selectors.public_page(page)
+    assert public.languages == ["fr", "en"]
+    for language in ("fr", "en"):
+        version = public.versions[language]
+        assert version.title and version.doing and version.help
+        assert len(version.faq) == 2
+        assert len(version.updates) == 3
+    assert public.next_update_at > page.live_at
+    defect = Playbook.objects.get(name__startswith="Défaut produit")
+    assert set(
+        CrisisPageTemplate.objects.filter(playbook=defect).values_list("language", flat=True)
+    ) == {"fr", "en"}

@@ -22,6 +22,7 @@ LAYER = {
     "replies": 4,  # above evidence (it captures a mention's pages) and publishing
     "postmortems": 5,  # reads every app below it (docs/architecture.md, "Post-mortem")
     "integrity": 6,
+    "crisiscenter": 4,  # above statements and playbooks (a playbook's dark site)
 }
 # Written before the split, when the playbook tables were the incidents app's (they refer
 # to statements' approval policies). Kept as history: existing databases applied them.

@@ -1,3 +1,4 @@
+import datetime
 import functools
 import re
 from importlib import import_module
@@ -116,3 +117,12 @@ def role_label(role, function="") -> str:
     if role == Role.APPROVER and function in ApproverFunction.values:
         return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
     return Role(role).label if role in Role.values else (role or "")
+
+
+@register.filter
+def parse_iso(value):
+    """An ISO 8601 time kept in an entry's data, as a datetime (None when it is not one)."""
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None

@@ -20,7 +20,13 @@ def test_an_approval_refreshes_the_statements_the_inboxes_and_its_page(
         actions.statement_approve(statement=in_review, actor=approver, revision=1)
     (payload,) = published(listener)
     assert payload["event"] == "timeline.statement_approved"
-    assert payload["panels"] == ["statements", "approvals", "statement", "reply-queue"]
+    assert payload["panels"] == [
+        "statements",
+        "approvals",
+        "statement",
+        "reply-queue",
+        "crisis-page",
+    ]
 
 
 def test_a_publication_also_refreshes_the_header_and_the_dashboards(
@@ -37,6 +43,7 @@ def test_a_publication_also_refreshes_the_header_and_the_dashboards(
         "approvals",
         "statement",
         "reply-queue",
+        "crisis-page",
         "header",
         "incidents",
     ]

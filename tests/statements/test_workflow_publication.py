@@ -91,9 +91,7 @@ def test_publishing_needs_the_approvals_on_the_current_revision(approved, spokes
     assert timeline(incident, EntryKind.STATEMENT_PUBLISHED) == []
 
 
-@pytest.mark.parametrize(
-    "channel", ["x", "facebook", "instagram", "linkedin", "tiktok", "youtube", "crisis_center"]
-)
+@pytest.mark.parametrize("channel", ["x", "facebook", "instagram", "linkedin", "tiktok", "youtube"])
 def test_social_channels_need_the_address_of_the_post(
     make_statement, channel, drafter, approver, spokesperson
 ):

@@ -7,7 +7,6 @@ of kind committee), which is how a roster entry finds its account: declaring an 
 from a playbook, the lead can "Staff from the roster" in one step and play the whole golden
 hour with these accounts (docs/benchmarks.md, "Golden hour")."""
 
-import contextlib
 import io
 import textwrap
 from contextlib import contextmanager
@@ -22,11 +21,11 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from demo import crisiscenter as demo_crisis
 from demo import listening as demo_listening
 from demo import postmortem as demo_postmortem
 from demo import replies as demo_replies
 from incidents import actions
-from incidents.errors import DomainError
 from incidents.evidence import actions as evidence_actions
 from incidents.models import Incident
 from incidents.playbooks import actions as playbook_actions
@@ -34,7 +33,6 @@ from incidents.playbooks.defaults import ensure_default_playbooks
 from incidents.playbooks.models import Task
 from incidents.playbooks.selectors import playbooks_for
 from statements import actions as statement_actions
-from statements.models import Statement
 
 User = get_user_model()
 DEMO_PASSWORD = "crisis-demo"
@@ -209,6 +207,8 @@ SCENARIOS = [
                 "Le mémo est un faux : mise en page et signataire inexistants.",
                 45,
             ),
+            ("crisis_prepare", 20),
+            ("crisis_live", 40),
             (
                 "statement",
                 "update",
@@ -219,6 +219,7 @@ SCENARIOS = [
                 "fermeture de site n'est prévue. Nos équipes restent à votre écoute.",
                 50,
             ),
+            *[("crisis_update", language, text, at) for at, language, text in demo_crisis.UPDATES],
             (
                 "entry",
                 "supporter",
@@ -275,6 +276,8 @@ class Command(BaseCommand):
         users = self._users()
         playbooks = ensure_default_playbooks()
         self.stdout.write(f"Default playbooks ready ({len(playbooks)} created).")
+        dark_sites = demo_crisis.ensure_templates()
+        self.stdout.write(f"Crisis page templates ready ({dark_sites} playbook(s)).")
         created = 0
         for scenario in SCENARIOS:
             if Incident.objects.filter(title=scenario["title"]).exists():
@@ -290,6 +293,9 @@ class Command(BaseCommand):
         triaged = demo_replies.load(users, kettle)
         self.stdout.write(f"Reply queue demo ready ({triaged} mention(s) triaged).")
         rumour = Incident.objects.filter(title__startswith="Rumeur : « les usines").first()
+        if rumour is not None:
+            demo_crisis.promise_next_update(rumour, users)
+            self.stdout.write("Crisis center demo ready: /crisis/rumeur-usines/")
         if demo_postmortem.load(users, rumour):
             self.stdout.write("Post-mortem demo ready (the rumour incident's draft).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
@@ -345,6 +351,12 @@ class Command(BaseCommand):
             with clock_at(at):
                 if step[0] == "statement":
                     self._statement(incident, users, *step[1:-1])
+                elif step[0] == "crisis_prepare":
+                    demo_crisis.prepare(incident, users)
+                elif step[0] == "crisis_live":
+                    demo_crisis.approve_and_go_live(incident, users)
+                elif step[0] == "crisis_update":
+                    demo_crisis.publish_update(incident, users, *step[1:-1])
                 elif step[0] == "status":
                     actions.incident_transition(incident=incident, actor=lead, status=step[1])
                 elif step[0] == "evidence":
@@ -390,18 +402,10 @@ class Command(BaseCommand):
             language=language,
             text=text,
         )
-        statement_actions.statement_submit(statement=statement, actor=users["drafter"])
         if final_status == "in_review":
+            statement_actions.statement_submit(statement=statement, actor=users["drafter"])
             return
-        # The playbook's policy decides who signs: legal, communications, or both in turn.
-        for approver in (users["approver"], users["comms"]):
-            statement = Statement.objects.get(pk=statement.pk)
-            if statement.status != "in_review":
-                break
-            with contextlib.suppress(DomainError):
-                statement_actions.statement_approve(
-                    statement=statement, actor=approver, revision=statement.revision
-                )
+        statement = demo_crisis.sign(statement, users)
         statement_actions.statement_publish(
             statement=statement,
             actor=users["spokesperson"],

@@ -1,0 +1,295 @@
+"""Every write on the crisis page: check, lock the incident, write, record on the timeline;
+after COMMIT the public files are rendered again (render.py), never under the lock."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents.actions import lock_incident, timeline_record
+from incidents.errors import Conflict, InvalidInput, TransitionNotAllowed, require
+from incidents.models import EntryKind, Incident
+from incidents.playbooks import templating
+from incidents.playbooks.models import Playbook
+from statements import actions as statement_actions
+from statements.choices import Channel, StatementKind
+
+from . import render, rules, selectors
+from .choices import PageState, Section
+from .models import CrisisPage, CrisisPageTemplate, PageText
+
+SLUG_MAX = 80
+# The next promised update: within a week; a little in the past is a clock's skew.
+NEXT_UPDATE_HORIZON = datetime.timedelta(days=7)
+FAQ_SEPARATOR = "---"
+
+
+def _after_commit(page_id: int) -> None:
+    transaction.on_commit(lambda: render.render_page(page_id))
+
+
+def _clean_slug(slug: str, incident: Incident) -> str:
+    slug = (slug or "").strip()
+    if not slug:
+        slug = f"{incident.declared_at:%Y-%m-%d}-{incident.pk}"
+    if slug != slugify(slug) or len(slug) > SLUG_MAX:
+        raise InvalidInput(
+            _("The page's address may hold lower-case letters, digits and hyphens (%(n)s at most).")
+            % {"n": SLUG_MAX}
+        )
+    return slug
+
+
+def _clean_next_update(at):
+    if at is None:
+        return None
+    if timezone.is_naive(at):
+        raise InvalidInput(_("Give the next update's time with its time zone."))
+    now = timezone.now()
+    if at < now - datetime.timedelta(minutes=5) or at > now + NEXT_UPDATE_HORIZON:
+        raise InvalidInput(_("The next update is promised within the coming week."))
+    return at
+
+
+def faq_entries(skeleton: str) -> list[str]:
+    """The entries of a template's FAQ skeleton (separated by a line holding only ---)."""
+    entries, current = [], []
+    for line in skeleton.splitlines():
+        if line.strip() == FAQ_SEPARATOR:
+            entries.append("\n".join(current).strip())
+            current = []
+        else:
+            current.append(line)
+    entries.append("\n".join(current).strip())
+    return [entry for entry in entries if entry]
+
+
+def _template_texts(template: CrisisPageTemplate) -> list[tuple[str, str]]:
+    texts = [(Section.SUMMARY, template.summary), (Section.DOING, template.doing)]
+    texts.append((Section.HELP, template.help))
+    texts += [(Section.FAQ, entry) for entry in faq_entries(template.faq)]
+    return [(section, text) for section, text in texts if text.strip()]
+
+
+MISSING = {
+    "next_update_at": _("set the time of the next update"),
+    "brand": _("give the playbook its brand name"),
+    "platforms": _("name the platforms concerned in the incident's details"),
+}
+
+
+def _render_template(template: CrisisPageTemplate, incident, brand: str, next_update_at):
+    """The template's texts with their placeholders filled, or InvalidInput naming the first
+    placeholder that has no value and what gives it one."""
+    values = templating.values_for(
+        incident, brand=brand, language=template.language, next_update_at=next_update_at
+    )
+    rendered = []
+    for section, text in _template_texts(template):
+        try:
+            templating.check_template(text)
+        except InvalidInput as error:
+            raise InvalidInput(
+                _("The crisis page template (%(language)s) cannot be used: %(error)s")
+                % {"language": template.get_language_display(), "error": error.message}
+            ) from None
+        for name in templating.PLACEHOLDER.findall(text):
+            if not values[name].strip():
+                raise InvalidInput(
+                    _(
+                        "The crisis page template (%(language)s) uses {{ %(name)s }}, which "
+                        "has no value for this incident: %(fix)s, then prepare the page again."
+                    )
+                    % {
+                        "language": template.get_language_display(),
+                        "name": name,
+                        "fix": MISSING.get(name, _("fill it in")),
+                    }
+                )
+        rendered.append((section, templating.render_template(text, values)))
+    return rendered
+
+
+@transaction.atomic
+def page_prepare(
+    *, incident: Incident, actor, playbook: Playbook | None = None, next_update_at=None, slug=""
+) -> CrisisPage:
+    """Prepare the incident's crisis page as a dark site: invisible to the public until the
+    lead switches it live. With a playbook, its crisis page template (each language) becomes
+    drafts of the page's texts, to approve through the usual workflow. All or nothing: a
+    template whose placeholders lack a value refuses with a sentence saying which."""
+    slug = _clean_slug(slug, incident)
+    next_update_at = _clean_next_update(next_update_at)
+    incident = lock_incident(incident)
+    require(
+        rules.PREPARE in rules.available_actions(actor, incident, None), str(rules.NOT_THE_LEAD)
+    )
+    if CrisisPage.objects.filter(incident=incident).exists():
+        raise Conflict(_("This incident's crisis page is already prepared."))
+    if CrisisPage.objects.filter(slug=slug).exists():
+        raise Conflict(_("Another crisis page has the address “%(slug)s”.") % {"slug": slug})
+    drafts: list[tuple[str, str, str]] = []
+    if playbook is not None:
+        templates = list(CrisisPageTemplate.objects.filter(playbook=playbook))
+        if not templates:
+            raise InvalidInput(
+                _("The playbook “%(name)s” has no crisis page template.") % {"name": playbook}
+            )
+        for template in templates:
+            for section, text in _render_template(
+                template, incident, playbook.brand, next_update_at
+            ):
+                drafts.append((section, template.language, text))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            page = CrisisPage.objects.create(
+                incident=incident,
+                slug=slug,
+                prepared_at=now,
+                prepared_by=actor,
+                playbook_name=playbook.name if playbook else "",
+                next_update_at=next_update_at,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("Another crisis page has the address “%(slug)s”.") % {"slug": slug}
+        ) from None
+    for order, (section, language, text) in enumerate(drafts):
+        _draft(
+            page, incident, actor=actor, section=section, language=language, text=text, order=order
+        )
+    timeline_record(
+        incident,
+        kind=EntryKind.CRISIS_PAGE_PREPARED,
+        actor=actor,
+        data={"page": page.pk, "slug": slug, "playbook": page.playbook_name, "drafts": len(drafts)},
+    )
+    return page
+
+
+def _draft(page, incident, *, actor, section, language, text, order) -> PageText:
+    statement = statement_actions.statement_create(
+        incident=incident,
+        actor=actor,
+        kind=StatementKind.FAQ if section == Section.FAQ else StatementKind.UPDATE,
+        channel=Channel.CRISIS_CENTER,
+        language=language,
+        text=text,
+        title=_("Crisis page: %(section)s (%(language)s)")
+        % {"section": Section(section).label, "language": language},
+    )
+    return PageText.objects.create(page=page, section=section, order=order, statement=statement)
+
+
+@transaction.atomic
+def page_text_draft(*, page: CrisisPage, actor, section: str, language: str, text: str) -> PageText:
+    """A new text for a section of the page (a new FAQ entry, or a text replacing the one
+    shown once approved): a draft statement of the crisis center channel."""
+    if section not in Section.values:
+        raise InvalidInput(_("Unknown section: %(value)s") % {"value": section})
+    if language not in selectors.languages():
+        raise InvalidInput(_("The crisis page is not written in that language."))
+    incident = lock_incident(page.incident)
+    page = CrisisPage.objects.get(pk=page.pk)
+    require(
+        rules.WRITE in rules.available_actions(actor, incident, page),
+        _("Only writers of the cell add texts to a crisis page that is not resolved."),
+    )
+    order = PageText.objects.filter(page=page).count()
+    return _draft(
+        page, incident, actor=actor, section=section, language=language, text=text, order=order
+    )
+
+
+@transaction.atomic
+def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
+    """Dark -> live or live -> resolved, one step, by the lead. Going live needs an
+    approved summary (the page's title) in at least one language."""
+    if action not in rules.SWITCHES:
+        raise InvalidInput(_("Unknown switch: %(value)s") % {"value": action})
+    incident = lock_incident(page.incident)
+    page = CrisisPage.objects.select_for_update().get(pk=page.pk)
+    start, end = rules.SWITCHES[action]
+    require(permissions.can_lead(actor, incident), str(rules.NOT_THE_LEAD))
+    if page.state == end:
+        return page  # a double click
+    if page.state != start:
+        raise TransitionNotAllowed(
+            _("A %(state)s page cannot be switched that way.") % {"state": page.get_state_display()}
+        )
+    if end == PageState.LIVE and not selectors.public_page(page).languages:
+        raise TransitionNotAllowed(
+            _("The page has no approved summary yet: have its summary approved, then go live.")
+        )
+    now = timezone.now()
+    page.state = end
+    if end == PageState.LIVE:
+        page.live_at = now
+        kind = EntryKind.CRISIS_PAGE_LIVE
+    else:
+        page.resolved_at = now
+        kind = EntryKind.CRISIS_PAGE_RESOLVED
+    page.save(update_fields=["state", "live_at", "resolved_at"])
+    timeline_record(
+        incident, kind=kind, actor=actor, key_event=True, data={"page": page.pk, "slug": page.slug}
+    )
+    _after_commit(page.pk)
+    return page
+
+
+@transaction.atomic
+def page_next_update_set(*, page: CrisisPage, actor, at) -> CrisisPage:
+    """The time of the next promised update (None: no promise), shown on the live page."""
+    at = _clean_next_update(at)
+    incident = lock_incident(page.incident)
+    page = CrisisPage.objects.select_for_update().get(pk=page.pk)
+    require(
+        rules.NEXT_UPDATE in rules.available_actions(actor, incident, page),
+        str(rules.NOT_THE_LEAD),
+    )
+    if page.next_update_at == at:
+        return page
+    page.next_update_at = at
+    page.save(update_fields=["next_update_at"])
+    timeline_record(
+        incident,
+        kind=EntryKind.CRISIS_PAGE_NEXT_UPDATE,
+        actor=actor,
+        data={"page": page.pk, "at": at.isoformat() if at else None},
+    )
+    if page.is_public:
+        _after_commit(page.pk)
+    return page
+
+
+# The statement entries that may change what a public page shows.
+_STATEMENT_KINDS = {
+    EntryKind.STATEMENT_APPROVED,
+    EntryKind.STATEMENT_PUBLISHED,
+    EntryKind.STATEMENT_REVISED,
+    EntryKind.STATEMENT_WITHDRAWN,
+    EntryKind.STATEMENT_SUBMITTED,
+    EntryKind.STATEMENT_CHANGES_REQUESTED,
+}
+
+
+def follow_statements(entry, incident) -> None:
+    """Timeline follower: a statement of the crisis center channel was approved, published,
+    edited or withdrawn: the incident's public page is rendered again after COMMIT (at once
+    on the live page). One query, only for the crisis center's statements."""
+    if entry.kind not in _STATEMENT_KINDS:
+        return
+    if (entry.data or {}).get("channel") != Channel.CRISIS_CENTER:
+        return
+    page_id = (
+        CrisisPage.objects.filter(incident=incident)
+        .exclude(state=PageState.DARK)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if page_id is not None:
+        _after_commit(page_id)

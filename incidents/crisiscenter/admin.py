@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .models import CrisisPage, CrisisPageTemplate
+
+
+@admin.register(CrisisPageTemplate)
+class CrisisPageTemplateAdmin(admin.ModelAdmin):
+    """The dark site a playbook prepares, per language (placeholders as in the playbook's
+    statement templates)."""
+
+    list_display = ["playbook", "language"]
+    list_filter = ["language"]
+    autocomplete_fields = ["playbook"]
+
+
+@admin.register(CrisisPage)
+class CrisisPageAdmin(admin.ModelAdmin):
+    """Read-only: pages change through the room (actions)."""
+
+    list_display = ["slug", "incident", "state", "live_at", "resolved_at"]
+    list_filter = ["state"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

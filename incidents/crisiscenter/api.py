@@ -1,0 +1,164 @@
+"""The crisis center's API: the same selectors, actions and rules as the room's panel.
+
+    GET  /api/crisis-pages/{slug}/                   the public page's JSON (no sign-in;
+                                                     404 for a dark or unknown page)
+    GET  /api/incidents/{id}/crisis-page/            the team's view: state, links, texts
+    POST /api/incidents/{id}/crisis-page/switch/     {"action": "go_live" | "resolve"} (lead)
+
+The public JSON is also a static file, <CRISIS_CENTER_URL>/<slug>/page.json, which holds
+under a traffic spike (docs/deployment.md); this endpoint reads the database.
+"""
+
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors as incident_selectors
+from incidents.models import Incident
+
+from . import actions, render, rules, selectors
+from .choices import PageState, Section
+from .models import CrisisPage
+
+
+class FaqSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question = serializers.CharField()
+    answer = serializers.CharField(allow_blank=True)
+
+
+class UpdateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    published_at = serializers.DateTimeField(help_text="ISO 8601 with the site's UTC offset.")
+    corrects = serializers.IntegerField(allow_null=True, help_text="The update it corrects.")
+    corrected_by = serializers.ListField(child=serializers.IntegerField())
+
+
+class VersionSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    doing = serializers.CharField(allow_blank=True)
+    help = serializers.CharField(allow_blank=True)
+    faq = FaqSerializer(many=True)
+    updates = UpdateSerializer(many=True, help_text="Newest first.")
+    last_updated = serializers.DateTimeField(allow_null=True)
+
+
+class PublicPageSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    state = serializers.ChoiceField(choices=[PageState.LIVE, PageState.RESOLVED])
+    url = serializers.CharField()
+    live_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    next_update_at = serializers.DateTimeField(allow_null=True)
+    languages = serializers.ListField(child=serializers.CharField())
+    versions = serializers.DictField(child=VersionSerializer(), help_text="By language code.")
+
+
+class PublicPageView(APIView):
+    authentication_classes: list = []  # public: no session, so no CSRF either
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PublicPageSerializer, auth=[])
+    def get(self, request, slug):
+        """A live or resolved crisis page as the public reads it: only approved words."""
+        page = CrisisPage.objects.exclude(state=PageState.DARK).filter(slug=slug).first()
+        if page is None:
+            raise Http404
+        return Response(render.page_data(selectors.public_page(page)))
+
+
+class PageTextSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    section = serializers.ChoiceField(choices=Section.choices)
+    language = serializers.CharField()
+    status = serializers.CharField(help_text="The statement's status.")
+    shown = serializers.BooleanField(help_text="Approved or published: on the page.")
+
+
+class TeamPageSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    state = serializers.ChoiceField(choices=PageState.choices)
+    public_url = serializers.CharField()
+    preview_url = serializers.CharField()
+    playbook = serializers.CharField(allow_blank=True)
+    live_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    next_update_at = serializers.DateTimeField(allow_null=True)
+    texts = PageTextSerializer(many=True)
+    updates = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The statements shown as updates."
+    )
+    available_actions = serializers.ListField(child=serializers.CharField())
+
+
+def _incident_page(request, pk) -> tuple[Incident, CrisisPage]:
+    try:
+        incident = incident_selectors.incident_for_room(request.user, pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    page = selectors.page_of(incident)
+    if page is None:
+        raise Http404
+    return incident, page
+
+
+def _team(request, incident, page) -> Response:
+    texts = selectors.page_texts(page)
+    return Response(
+        {
+            "slug": page.slug,
+            "state": page.state,
+            "public_url": render.page_url(page.slug),
+            "preview_url": request.build_absolute_uri(
+                reverse("crisis-page-preview", args=[incident.pk])
+            ),
+            "playbook": page.playbook_name,
+            "live_at": page.live_at,
+            "resolved_at": page.resolved_at,
+            "next_update_at": page.next_update_at,
+            "texts": [
+                {
+                    "statement": t.statement_id,
+                    "section": t.section,
+                    "language": t.statement.language,
+                    "status": t.statement.status,
+                    "shown": t.statement.status in selectors.SHOWN,
+                }
+                for t in texts
+            ],
+            "updates": [s.pk for s in selectors.updates_of(page)],
+            "available_actions": sorted(rules.available_actions(request.user, incident, page)),
+        }
+    )
+
+
+class TeamPageView(APIView):
+    @extend_schema(operation_id="incidents_crisis_page", responses=TeamPageSerializer)
+    def get(self, request, pk):
+        """The incident's crisis page for its cell: state, links, texts and their status."""
+        incident, page = _incident_page(request, pk)
+        return _team(request, incident, page)
+
+
+class SwitchInSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(rules.SWITCHES))
+
+
+class SwitchView(APIView):
+    @extend_schema(request=SwitchInSerializer, responses=TeamPageSerializer)
+    def post(self, request, pk):
+        """Dark -> live (`go_live`) or live -> resolved (`resolve`): the lead, one step."""
+        incident, page = _incident_page(request, pk)
+        data = SwitchInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        page = actions.page_switch(
+            page=page, actor=request.user, action=data.validated_data["action"]
+        )
+        return _team(request, incident, page)

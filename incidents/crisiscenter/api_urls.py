@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from . import api
+
+urlpatterns = [
+    re_path(
+        r"^crisis-pages/(?P<slug>[-a-zA-Z0-9_]{1,80})/$",
+        api.PublicPageView.as_view(),
+        name="api-crisis-page-public",
+    ),
+    path("incidents/<id:pk>/crisis-page/", api.TeamPageView.as_view(), name="api-crisis-page"),
+    path(
+        "incidents/<id:pk>/crisis-page/switch/",
+        api.SwitchView.as_view(),
+        name="api-crisis-page-switch",
+    ),
+]

@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.playbooks.models import Playbook
+from statements.models import MAX_TEXT
+
+from . import selectors
+from .actions import SLUG_MAX
+from .choices import Section
+
+
+class PrepareForm(forms.Form):
+    playbook = forms.ModelChoiceField(
+        label=_("From the playbook"),
+        queryset=Playbook.objects.filter(is_active=True, crisis_templates__isnull=False).distinct(),
+        required=False,
+        empty_label=_("— an empty page —"),
+    )
+    slug = forms.CharField(label=_("Address"), max_length=SLUG_MAX, required=False)
+    next_update_at = forms.DateTimeField(
+        label=_("Next update at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class NextUpdateForm(forms.Form):
+    next_update_at = forms.DateTimeField(
+        label=_("Next update at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class TextForm(forms.Form):
+    section = forms.ChoiceField(
+        label=_("Section"),
+        choices=Section.choices,
+        help_text=_(
+            "A summary's first line is the page's title; an FAQ entry's first line is its "
+            "question. The text goes on the page once approved."
+        ),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=[])
+    text = forms.CharField(
+        label=_("Text"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [(code, code.upper()) for code in selectors.languages()]

@@ -1,0 +1,116 @@
+"""The public crisis page of an incident and the statements that make its texts.
+
+Nothing here holds public words: every text the page shows is a statement (statements app)
+of the crisis center channel, shown only once approved. `PageText` binds a statement to a
+section of the page (summary, what we are doing, where to get help, an FAQ entry); the
+page's updates are the published statements of the channel that are bound to no section.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident
+from incidents.playbooks.models import Playbook
+from statements.models import Language, Statement
+
+from .choices import PageState, Section
+
+TEMPLATE_TEXT_MAX = 5_000
+PLAYBOOK_NAME_MAX = 150
+
+
+class CrisisPage(models.Model):
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="crisis_page", verbose_name=_("incident")
+    )
+    # The public address: /crisis/<slug>/. Never reused: it stays online once resolved.
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=PageState.choices, default=PageState.DARK
+    )
+    prepared_at = models.DateTimeField(_("prepared at"))
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    playbook_name = models.CharField(_("from playbook"), max_length=PLAYBOOK_NAME_MAX, blank=True)
+    live_at = models.DateTimeField(_("live since"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # A time, not words: the lead promises it, the page says it in each language.
+    next_update_at = models.DateTimeField(_("next update promised at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("crisis page")
+        verbose_name_plural = _("crisis pages")
+        ordering = ["-prepared_at", "-id"]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def is_public(self) -> bool:
+        return self.state != PageState.DARK
+
+
+class PageText(models.Model):
+    """A statement that is one of the page's texts. The statement goes through approval
+    like any other; the page shows it once approved (or published)."""
+
+    page = models.ForeignKey(CrisisPage, on_delete=models.PROTECT, related_name="texts")
+    section = models.CharField(_("section"), max_length=10, choices=Section.choices)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="crisis_page_text"
+    )
+
+    class Meta:
+        verbose_name = _("crisis page text")
+        verbose_name_plural = _("crisis page texts")
+        ordering = ["page", "section", "order", "id"]
+
+    def __str__(self):
+        return f"{self.page_id} {self.section} {self.statement_id}"
+
+
+class CrisisPageTemplate(models.Model):
+    """What a playbook prepares the crisis page with, per language: the dark site. Plain
+    text with the statement templates' placeholders (incidents/playbooks/templating.py)."""
+
+    playbook = models.ForeignKey(
+        Playbook, on_delete=models.CASCADE, related_name="crisis_templates"
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    summary = models.TextField(
+        _("summary"),
+        max_length=TEMPLATE_TEXT_MAX,
+        help_text=_("First line: the page's title. Then what happened."),
+    )
+    doing = models.TextField(_("what we are doing"), max_length=TEMPLATE_TEXT_MAX, blank=True)
+    help = models.TextField(
+        _("where to get help"),
+        max_length=TEMPLATE_TEXT_MAX,
+        blank=True,
+        help_text=_("Links, phone numbers, addresses."),
+    )
+    faq = models.TextField(
+        _("FAQ skeleton"),
+        max_length=TEMPLATE_TEXT_MAX,
+        blank=True,
+        help_text=_(
+            "Entries separated by a line holding only ---; in each, the first line is the "
+            "question and the rest the answer."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("crisis page template")
+        verbose_name_plural = _("crisis page templates")
+        ordering = ["playbook", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "language"], name="one_crisis_template_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.playbook} ({self.get_language_display()})"

@@ -1,0 +1,348 @@
+"""The public files: each live or resolved page rendered once per change into
+settings.CRISIS_CENTER_ROOT, which a web server or a CDN serves without Django (and
+`serve.py` serves without a database query). Written atomically (a temporary file in the
+same directory, then a rename): a reader sees the old file or the new one, never half.
+
+    <root>/crisis.css
+    <root>/index.html, <root>/<lang>/index.html        the index: live pages, then the archive
+    <root>/<slug>/index.html                           the page in its first language
+    <root>/<slug>/<lang>/index.html                    the page in each language
+    <root>/<slug>/<lang>/feed.atom, feed.json          every update its own entry
+    <root>/<slug>/page.json                            the public JSON (every language)
+
+Only `selectors.PublicPage` reaches these files: approved or published words, their times,
+the page's state. No name, comment, draft, briefing, timeline entry or evidence.
+"""
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import feedgenerator, timezone, translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from incidents.playbooks.templating import format_moment
+
+from . import selectors
+from .choices import PageState
+from .models import CrisisPage
+
+logger = logging.getLogger(__name__)
+
+CSS = "crisiscenter/crisis.css"
+# The public files' policy: their own stylesheet, nothing else (no script at all).
+META_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'"
+)
+# The header adds what a <meta> element cannot say.
+PUBLIC_CSP = f"{META_CSP}; frame-ancestors 'none'"
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "es": "Español"}
+
+
+def root() -> Path:
+    return Path(settings.CRISIS_CENTER_ROOT)
+
+
+def public_url(path: str = "") -> str:
+    return f"{settings.CRISIS_CENTER_URL.rstrip('/')}/{path}"
+
+
+def page_url(slug: str, language: str | None = None) -> str:
+    return public_url(f"{slug}/{language}/" if language else f"{slug}/")
+
+
+def local(url: str) -> str:
+    """A link between the public files, without scheme and host: the files work on
+    whatever host serves them (the app, a CDN, a copy)."""
+    return urlsplit(url).path
+
+
+def write_atomic(path: Path, content: bytes) -> bool:
+    """Write `content` to `path` through a rename; an unchanged file is left alone (its
+    ETag and Last-Modified stay, so caches keep answering 304). True when written."""
+    try:
+        if path.read_bytes() == content:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def moment(value, language: str) -> dict | None:
+    """A time as the page shows it: in words with its zone, and ISO 8601 with its offset."""
+    if value is None:
+        return None
+    local = timezone.localtime(value, timezone.get_default_timezone())
+    return {"text": format_moment(value, language), "iso": local.isoformat(timespec="seconds")}
+
+
+def brand() -> dict:
+    return {
+        "name": settings.CRISIS_CENTER_BRAND_NAME,
+        "logo": settings.CRISIS_CENTER_LOGO_URL,
+    }
+
+
+def version_context(page: selectors.PublicPage, language: str) -> dict:
+    version = page.versions[language]
+    updates = []
+    for update in version.updates:
+        updates.append(
+            {
+                "id": update.id,
+                "text": update.text,
+                "when": moment(update.published_at, language),
+                "corrects": update.corrects,
+                "corrected_by": update.corrected_by,
+                "is_correction": bool(update.corrects),
+            }
+        )
+    return {
+        "version": version,
+        "language": language,
+        "updates": updates,
+        "faq": version.faq,
+        "last_updated": moment(version.last_updated, language),
+        "next_update": moment(page.next_update_at, language),
+        "resolved": moment(page.resolved_at, language)
+        if page.state == PageState.RESOLVED
+        else None,
+    }
+
+
+def page_html(
+    page: selectors.PublicPage, language: str, *, preview: bool = False, css_url=None
+) -> str:
+    with translation.override(language):
+        context = {
+            "page": page,
+            **version_context(page, language),
+            "switch": [
+                {
+                    "code": code,
+                    "name": LANGUAGE_NAMES.get(code, code),
+                    "url": page_url(page.slug, code),
+                    # The preview switches language in place (a dark page has no public file).
+                    "path": f"?lang={code}" if preview else local(page_url(page.slug, code)),
+                }
+                for code in page.languages
+            ],
+            "url": page_url(page.slug, language),
+            "atom_url": local(page_url(page.slug, language) + "feed.atom"),
+            "json_url": local(page_url(page.slug, language) + "feed.json"),
+            "index_url": local(public_url(f"{language}/")),
+            "css_url": css_url or local(public_url("crisis.css")),
+            "csp": META_CSP,
+            "brand": brand(),
+            "preview": preview,
+        }
+        return render_to_string("crisiscenter/public_page.html", context)
+
+
+def atom(page: selectors.PublicPage, language: str) -> bytes:
+    version = page.versions[language]
+    url = page_url(page.slug, language)
+    feed = feedgenerator.Atom1Feed(
+        title=version.title,
+        link=url,
+        description=version.summary,
+        language=language,
+        feed_url=url + "feed.atom",
+        feed_guid=url,
+        author_name=settings.CRISIS_CENTER_BRAND_NAME,
+    )
+    for update in version.updates:
+        when = timezone.localtime(update.published_at, timezone.get_default_timezone())
+        feed.add_item(
+            title=Truncator(update.text.splitlines()[0]).chars(120),
+            link=f"{url}#update-{update.id}",
+            description=update.text,
+            unique_id=f"{url}#update-{update.id}",
+            unique_id_is_permalink=True,
+            pubdate=when,
+            updateddate=when,
+        )
+    return feed.writeString("utf-8").encode()
+
+
+def json_feed(page: selectors.PublicPage, language: str) -> bytes:
+    version = page.versions[language]
+    url = page_url(page.slug, language)
+    items = []
+    for update in version.updates:
+        when = timezone.localtime(update.published_at, timezone.get_default_timezone())
+        item = {
+            "id": f"{url}#update-{update.id}",
+            "url": f"{url}#update-{update.id}",
+            "title": Truncator(update.text.splitlines()[0]).chars(120),
+            "content_text": update.text,
+            "date_published": when.isoformat(timespec="seconds"),
+        }
+        items.append(item)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": version.title,
+        "home_page_url": url,
+        "feed_url": url + "feed.json",
+        "description": version.summary,
+        "language": language,
+        "authors": [{"name": settings.CRISIS_CENTER_BRAND_NAME}],
+        "items": items,
+    }
+    return json.dumps(feed, ensure_ascii=False, indent=1).encode()
+
+
+def page_data(page: selectors.PublicPage) -> dict:
+    """The public JSON of a page (page.json and the public API): every language."""
+
+    def iso(value):
+        if value is None:
+            return None
+        return timezone.localtime(value, timezone.get_default_timezone()).isoformat(
+            timespec="seconds"
+        )
+
+    versions = {}
+    for code in page.languages:
+        version = page.versions[code]
+        versions[code] = {
+            "url": page_url(page.slug, code),
+            "title": version.title,
+            "summary": version.summary,
+            "doing": version.doing,
+            "help": version.help,
+            "faq": [{"id": f.id, "question": f.question, "answer": f.answer} for f in version.faq],
+            "updates": [
+                {
+                    "id": u.id,
+                    "text": u.text,
+                    "published_at": iso(u.published_at),
+                    "corrects": u.corrects,
+                    "corrected_by": u.corrected_by,
+                }
+                for u in version.updates
+            ],
+            "last_updated": iso(version.last_updated),
+        }
+    return {
+        "slug": page.slug,
+        "state": page.state,
+        "url": page_url(page.slug),
+        "live_at": iso(page.live_at),
+        "resolved_at": iso(page.resolved_at),
+        "next_update_at": iso(page.next_update_at),
+        "languages": page.languages,
+        "versions": versions,
+    }
+
+
+def _write_css() -> None:
+    source = finders.find(CSS)
+    if source:
+        write_atomic(root() / "crisis.css", Path(source).read_bytes())
+
+
+def render_page(page_id: int) -> None:
+    """Render one page's files (and the index) from the committed rows. A dark page has no
+    file: the public gets 404 for it as for an unknown address."""
+    page = CrisisPage.objects.filter(pk=page_id).first()
+    if page is None or page.state == PageState.DARK:
+        return
+    public = selectors.public_page(page)
+    base = root() / page.slug
+    for code in public.languages:
+        html = page_html(public, code).encode()
+        write_atomic(base / code / "index.html", html)
+        if code == public.default_language:
+            write_atomic(base / "index.html", html)
+        write_atomic(base / code / "feed.atom", atom(public, code))
+        write_atomic(base / code / "feed.json", json_feed(public, code))
+    write_atomic(base / "page.json", json.dumps(page_data(public), ensure_ascii=False).encode())
+    render_index()
+
+
+def index_html(language: str) -> str:
+    entries = []
+    for page in selectors.public_pages():
+        public = selectors.public_page(page)
+        code = language if language in public.languages else public.default_language
+        if code is None:
+            continue
+        version = public.versions[code]
+        entries.append(
+            {
+                "title": version.title,
+                "language": code,
+                "url": local(page_url(page.slug, code)),
+                "live": page.state == PageState.LIVE,
+                "last_updated": moment(version.last_updated, language),
+                "resolved": moment(page.resolved_at, language) if page.resolved_at else None,
+            }
+        )
+    with translation.override(language):
+        return render_to_string(
+            "crisiscenter/public_index.html",
+            {
+                "live": [e for e in entries if e["live"]],
+                "archive": [e for e in entries if not e["live"]],
+                "language": language,
+                "switch": [
+                    {
+                        "code": c,
+                        "name": LANGUAGE_NAMES.get(c, c),
+                        "url": public_url(f"{c}/"),
+                        "path": local(public_url(f"{c}/")),
+                    }
+                    for c in selectors.languages()
+                ],
+                "css_url": local(public_url("crisis.css")),
+                "csp": META_CSP,
+                "brand": brand(),
+                "title": _("Crisis information"),
+            },
+        )
+
+
+def render_index() -> None:
+    _write_css()
+    for position, code in enumerate(selectors.languages()):
+        html = index_html(code).encode()
+        write_atomic(root() / code / "index.html", html)
+        if position == 0:
+            write_atomic(root() / "index.html", html)
+
+
+def render_all() -> int:
+    """Every public page again (after a deployment, a new disk): `render_crisis_pages`."""
+    count = 0
+    for page in CrisisPage.objects.exclude(state=PageState.DARK):
+        render_page(page.pk)
+        count += 1
+    render_index()
+    return count
+
+
+def remove_all() -> None:
+    """Tests: start from an empty directory."""
+    shutil.rmtree(root(), ignore_errors=True)

@@ -1,0 +1,47 @@
+"""Who may do what with an incident's crisis page, now: decided here, once, for the room's
+panel, the team page, the API and the actions."""
+
+from django.utils.translation import gettext_lazy as _
+
+from incidents import permissions
+from statements import permissions as statement_permissions
+
+from .choices import PageState
+
+PREPARE = "prepare"
+GO_LIVE = "go_live"
+RESOLVE = "resolve"
+NEXT_UPDATE = "next_update"
+WRITE = "write"  # draft one of the page's texts (a statement bound to a section)
+
+NOT_THE_LEAD = _("Only the crisis lead prepares the crisis page and switches it live or resolved.")
+
+# The state a switch leads to, from the state it starts from: one step each.
+SWITCHES = {
+    GO_LIVE: (PageState.DARK, PageState.LIVE),
+    RESOLVE: (PageState.LIVE, PageState.RESOLVED),
+}
+
+
+def can_see(user, incident) -> bool:
+    """The panel, the team page and the preview: whoever may see the incident."""
+    return permissions.can_view(user, incident)
+
+
+def available_actions(user, incident, page) -> set[str]:
+    """What `user` may do now with the incident's page (`page` None: not prepared yet)."""
+    found: set[str] = set()
+    lead = permissions.can_lead(user, incident)
+    if page is None:
+        if lead:
+            found.add(PREPARE)
+        return found
+    if statement_permissions.can_draft(user, incident) and page.state != PageState.RESOLVED:
+        found.add(WRITE)
+    if lead:
+        for action, (start, _end) in SWITCHES.items():
+            if page.state == start:
+                found.add(action)
+        if page.state != PageState.RESOLVED:
+            found.add(NEXT_UPDATE)
+    return found

@@ -1,0 +1,18 @@
+from django.urls import path, re_path
+
+from . import serve, views
+
+urlpatterns = [
+    path("incidents/<id:pk>/crisis-page/", views.room_panel, name="crisis-page-panel"),
+    path("incidents/<id:pk>/crisis-page/prepare/", views.prepare, name="crisis-page-prepare"),
+    path("incidents/<id:pk>/crisis-page/switch/", views.switch, name="crisis-page-switch"),
+    path(
+        "incidents/<id:pk>/crisis-page/next-update/",
+        views.next_update,
+        name="crisis-page-next-update",
+    ),
+    path("incidents/<id:pk>/crisis-page/texts/", views.write_text, name="crisis-page-text"),
+    path("incidents/<id:pk>/crisis-page/preview/", views.preview, name="crisis-page-preview"),
+    # The public files (a web server or a CDN in front serves the same directory).
+    re_path(r"^crisis/(?P<path>[A-Za-z0-9._/-]{0,200})$", serve.public_file, name="crisis-public"),
+]

@@ -1,0 +1,135 @@
+"""The room's crisis page panel, the lead's forms and the team's preview. Thin: read through
+selectors, write through actions. The public files are served by serve.py."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.shortcuts import incident_or_404, perform, refused
+
+from . import actions, rules, selectors
+from . import render as public
+from .forms import NextUpdateForm, PrepareForm, TextForm
+
+
+def room_panel_context(request, incident) -> dict:
+    """The room's crisis page panel: `crisis` (state, links, texts, updates, actions)."""
+    page = selectors.page_of(incident)
+    context = {
+        "page": page,
+        "actions": rules.available_actions(request.user, incident, page),
+    }
+    if page is None:
+        if rules.PREPARE in context["actions"]:
+            context["prepare_form"] = PrepareForm()
+        return {"crisis": context}
+    context.update(
+        texts=selectors.page_texts(page),
+        updates=selectors.updates_of(page),
+        public_url=public.page_url(page.slug),
+        next_update_form=NextUpdateForm(initial={"next_update_at": page.next_update_at}),
+        text_form=TextForm(),
+    )
+    return {"crisis": context}
+
+
+@login_required
+@require_GET
+def room_panel(request, pk):
+    incident = incident_or_404(request, pk)
+    context = {"incident": incident, **room_panel_context(request, incident)}
+    return render(request, "crisiscenter/_room_panel.html", context)
+
+
+@login_required
+@require_POST
+def prepare(request, pk):
+    incident = incident_or_404(request, pk)
+    form = PrepareForm(request.POST)
+    if not form.is_valid():
+        return refused(request, incident, _("Check the playbook, the address and the time."))
+    return perform(
+        request,
+        incident,
+        _("Crisis page prepared: dark until you switch it live."),
+        actions.page_prepare,
+        incident=incident,
+        playbook=form.cleaned_data["playbook"],
+        slug=form.cleaned_data["slug"],
+        next_update_at=form.cleaned_data["next_update_at"],
+    )
+
+
+def _page(request, pk):
+    incident = incident_or_404(request, pk)
+    page = selectors.page_of(incident)
+    if page is None:
+        raise Http404(_("This incident has no crisis page."))
+    return incident, page
+
+
+@login_required
+@require_POST
+def switch(request, pk):
+    incident, page = _page(request, pk)
+    action = request.POST.get("action", "")
+    message = (
+        _("The crisis page is live.") if action == rules.GO_LIVE else _("Crisis page resolved.")
+    )
+    return perform(request, incident, message, actions.page_switch, page=page, action=action)
+
+
+@login_required
+@require_POST
+def next_update(request, pk):
+    incident, page = _page(request, pk)
+    form = NextUpdateForm(request.POST)
+    if not form.is_valid():
+        return refused(request, incident, _("Give a date and time."))
+    return perform(
+        request,
+        incident,
+        _("Next update time saved."),
+        actions.page_next_update_set,
+        page=page,
+        at=form.cleaned_data["next_update_at"],
+    )
+
+
+@login_required
+@require_POST
+def write_text(request, pk):
+    incident, page = _page(request, pk)
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        return refused(request, incident, _("Choose a section and a language, and write the text."))
+    return perform(
+        request,
+        incident,
+        _("Draft saved: submit it for approval from the statements panel."),
+        actions.page_text_draft,
+        page=page,
+        **form.cleaned_data,
+    )
+
+
+@login_required
+@require_GET
+def preview(request, pk):
+    """The page as the public would see it (or will, for a dark page): approved words only,
+    with `noindex`. For whoever may see the incident."""
+    incident, page = _page(request, pk)
+    public_page = selectors.public_page(page)
+    language = request.GET.get("lang") or public_page.default_language
+    if language not in public_page.languages:
+        return render(
+            request, "crisiscenter/preview_empty.html", {"incident": incident, "page": page}
+        )
+    html = public.page_html(public_page, language, preview=True, css_url=static(public.CSS))
+    response = HttpResponse(html)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
