@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
-from . import actions, limits, outlets, permissions, rules, selectors
+from . import actions, limits, outlets, permissions, preapproval, rules, selectors
 from .bindings import page_bindings
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
@@ -69,6 +69,10 @@ def _detail_context(request, statement, **overrides) -> dict:
         if reviewing and rules.APPROVE not in available and in_review
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
+        # Made from a reply template: approved at once when submitted unchanged, or why not.
+        "preapproval": preapproval.check_reply(statement)
+        if statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED)
+        else None,
         # Why the statement waits, or would wait once submitted, on nobody (rules.py).
         "stall": rules.approval_stall(statement, viewer=user),
         "awaited": rules.joined_functions(
