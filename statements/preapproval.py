@@ -91,8 +91,10 @@ def template_states(
     incident, templates: list | None = None, *, approval_policy=None, enabled=None
 ) -> list[TemplateState]:
     """Each reply template's state, in order. Four queries for any number of templates
-    (the templates, the policy, its requirements, the signatures)."""
+    (the templates, the policy, its requirements, the signatures); one without any."""
     templates = reply_templates(incident) if templates is None else templates
+    if not templates:
+        return []
     if approval_policy is None or enabled is None:
         current, on = incident_settings(incident)
         approval_policy = approval_policy or current

@@ -86,14 +86,17 @@ def queue_page(request, pk):
     page = paginator.get_page(values["page"])
     items = selectors.page_items(incident, page.object_list)
     now = timezone.now()
-    # "Start from a template": the incident's reply templates, read once for the page
-    # (four queries) and only for those who write replies.
-    templates = reply_template_choices(incident) if rules.can_reply(request.user, incident) else []
     for item in items:
         item.actions = rules.available_actions(
             request.user, incident, item.triage, now, reply=item.reply
         )
         item.needs_channel = actions.reply_channel(item.mention) is None
+    # "Start from a template": the incident's reply templates with their advance approval,
+    # read once for the page (four queries; one without templates) when someone on it can
+    # be answered.
+    replyable = [item for item in items if "reply" in item.actions]
+    templates = reply_template_choices(incident) if replyable else []
+    for item in items:
         language = actions.reply_language(item.mention)
         item.templates = [s for s in templates if s.template.language == language]
     # Evidence captured from the queue (its post, its author's profile): one query.

@@ -347,3 +347,18 @@ def test_the_api_lists_signs_and_writes_from_templates(
 
     off = api.as_user(drafter).put(f"{url}policy/", {"preapproved_replies": False}, format="json")
     assert off.status_code == 403
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_queue_page_reads_the_templates_once(
+    incident, template, approver, drafter, attach_mentions, browser_client, size,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    """The templates and their advance approvals: four queries whatever the number of
+    people on the page (the page's other queries: tests/replies/test_pages_and_api.py)."""
+    sign(incident, template, approver)
+    attach_mentions(incident, *[{"text": "Refund?", "language": "en"} for _ in range(size)])
+    client = browser_client.as_user(drafter)
+    with django_assert_max_num_queries(21):
+        body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
+    assert body.content.decode().count("Start from this template") == min(size, 20)
