@@ -568,6 +568,7 @@ def test_a_drafter_answers_an_unhappy_customer_from_a_preapproved_template(signe
 
     # 3. Submitted unchanged: approved at once, nobody clicks "Approve".
     drafter.get_by_role("button", name="Submit (approved in advance)").click()
+    expect(drafter.locator(".messages")).to_contain_text("approved in advance: ready to publish")
     expect(drafter.locator(".chip.stmt-approved")).to_have_text("Approved")
     expect(drafter.locator(".review-list")).to_contain_text("Approved in advance")
 
