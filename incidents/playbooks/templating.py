@@ -21,7 +21,7 @@ from babel.dates import (
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from incidents.errors import InvalidInput
 
@@ -83,15 +83,15 @@ SENTENCE_END = (".", "!", "?", "…")
 
 
 MISSING_MESSAGES = {
-    "author.handle": _lazy(
+    "author.handle": gettext_lazy(
         "This template needs {{ author.handle }}, but this post's author has no handle: "
         "write the reply yourself, or choose another template."
     ),
-    "author.name": _lazy(
+    "author.name": gettext_lazy(
         "This template needs {{ author.name }}, but this post's author has no name: write "
         "the reply yourself, or choose another template."
     ),
-    "mention.url": _lazy(
+    "mention.url": gettext_lazy(
         "This template needs {{ mention.url }}, but this post has no address: write the "
         "reply yourself, or choose another template."
     ),
