@@ -669,22 +669,29 @@ class PreapproveInSerializer(serializers.Serializer):
     )
 
 
+def _template_write(request, pk, template_pk, serializer_class, action) -> Response:
+    """Validate the body, run the action on this template, answer the template."""
+    incident = _incident(request, pk)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    action(
+        incident=incident,
+        template_id=template_pk,
+        actor=request.user,
+        **serializer.validated_data,
+    )
+    return _template_response(request, incident, template_pk)
+
+
 class PreapproveView(APIView):
     @extend_schema(request=PreapproveInSerializer, responses=ReplyTemplateSerializer)
     def post(self, request, pk, template_pk):
         """Approve this reply template's exact text in advance (an approver of the cell
         whose function the incident's policy awaits for it). 409 when its text changed
         since you read it; 403 for anyone else; a second call changes nothing."""
-        incident = _incident(request, pk)
-        serializer = PreapproveInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        statement_actions.template_preapprove(
-            incident=incident,
-            template_id=template_pk,
-            actor=request.user,
-            **serializer.validated_data,
+        return _template_write(
+            request, pk, template_pk, PreapproveInSerializer, statement_actions.template_preapprove
         )
-        return _template_response(request, incident, template_pk)
 
 
 class WithdrawPreapprovalInSerializer(serializers.Serializer):
@@ -698,16 +705,13 @@ class WithdrawPreapprovalView(APIView):
     def post(self, request, pk, template_pk):
         """Withdraw your advance approval of this template: replies made from it go through
         review again (those already approved keep their reviews)."""
-        incident = _incident(request, pk)
-        serializer = WithdrawPreapprovalInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        statement_actions.template_preapproval_withdraw(
-            incident=incident,
-            template_id=template_pk,
-            actor=request.user,
-            **serializer.validated_data,
+        return _template_write(
+            request,
+            pk,
+            template_pk,
+            WithdrawPreapprovalInSerializer,
+            statement_actions.template_preapproval_withdraw,
         )
-        return _template_response(request, incident, template_pk)
 
 
 class PreapprovedRepliesInSerializer(serializers.Serializer):

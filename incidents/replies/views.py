@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import permissions as incident_permissions
@@ -340,34 +340,36 @@ def _template_post(request, pk, template_pk, form_class, run, success):
     return _templates_back(incident, template_pk)
 
 
-@login_required
-@require_POST
-def preapprove(request, pk, template_pk):
-    return _template_post(
-        request,
-        pk,
-        template_pk,
-        PreapproveForm,
-        lambda incident, data: statement_actions.template_preapprove(
-            incident=incident, template_id=template_pk, actor=request.user, **data
-        ),
-        _("Template approved in advance (your signature on its exact text)."),
-    )
+def _template_action(form_class, action, success):
+    """A POST view on one template: validate, run statements' `action`, back to the page."""
+
+    @login_required
+    @require_POST
+    def view(request, pk, template_pk):
+        return _template_post(
+            request,
+            pk,
+            template_pk,
+            form_class,
+            lambda incident, data: action(
+                incident=incident, template_id=template_pk, actor=request.user, **data
+            ),
+            str(success),
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def withdraw_preapproval(request, pk, template_pk):
-    return _template_post(
-        request,
-        pk,
-        template_pk,
-        WithdrawPreapprovalForm,
-        lambda incident, data: statement_actions.template_preapproval_withdraw(
-            incident=incident, template_id=template_pk, actor=request.user, **data
-        ),
-        _("Your advance approval is withdrawn: replies made from it now go through review."),
-    )
+preapprove = _template_action(
+    PreapproveForm,
+    statement_actions.template_preapprove,
+    gettext_lazy("Template approved in advance (your signature on its exact text)."),
+)
+withdraw_preapproval = _template_action(
+    WithdrawPreapprovalForm,
+    statement_actions.template_preapproval_withdraw,
+    gettext_lazy("Your advance approval is withdrawn: replies made from it now go through review."),
+)
 
 
 @login_required
