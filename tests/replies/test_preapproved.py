@@ -362,3 +362,21 @@ def test_the_queue_page_reads_the_templates_once(
     with django_assert_max_num_queries(21):
         body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
     assert body.content.decode().count("Start from this template") == min(size, 20)
+
+
+def test_the_lead_switches_the_policy_on_the_templates_page(
+    incident, template, lead, drafter, browser_client
+):
+    url = reverse("reply-templates", args=[incident.pk])
+    assert (
+        "Send every reply through review"
+        not in browser_client.as_user(drafter).get(url).content.decode()
+    )
+    client = browser_client.as_user(lead)
+    assert "Send every reply through review" in client.get(url).content.decode()
+    client.post(reverse("reply-templates-policy", args=[incident.pk]), {})
+    body = client.get(url).content.decode()
+    assert "Every reply goes through review, templates approved in advance included." in body
+    client.post(reverse("reply-templates-policy", args=[incident.pk]), {"enabled": "on"})
+    entries = TimelineEntry.objects.filter(incident=incident, kind="preapproved_replies_set")
+    assert [e.data["enabled"] for e in entries.order_by("seq")] == [False, True]
