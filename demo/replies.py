@@ -6,7 +6,10 @@ marked "no answer", customers answered privately or handed to customer service, 
 thanked, a journalist and a customer claimed; a customer answered by a published reply
 (drafted from the queue, approved, published by the spokesperson: the mention is
 "answered") and an occasional hater's reply waiting in review. The spike's other mentions
-stay to triage. Idempotent: nothing is done when the incident already has a triage."""
+stay to triage. The playbook's English reply template for an unhappy customer is approved in
+advance by legal then communications, so the customer on Mastodon can be answered from it
+without a new approval. Idempotent: nothing is done when the incident already has a
+triage."""
 
 from datetime import timedelta
 
@@ -19,6 +22,7 @@ from incidents.listening.models import Mention
 from incidents.replies import actions
 from incidents.replies.models import Triage
 from statements import actions as statement_actions
+from statements import preapproval
 
 # (key, platform, handle, name, followers, follows brand, replied to brand, verified,
 #  language, minutes ago, text)
@@ -32,6 +36,9 @@ POSTS = [
      "Toujours aucune réponse du SAV pour ma KX-200 cassée, ça fait dix jours."),
     ("customer-open", "instagram", "@marc.cuisine", "Marc", 2300, False, False, False, "en",
      95, "My KX-200 lid split this morning and I nearly burned my hand. What should I do?"),
+    ("customer-mastodon", "mastodon", "@jo@mastodon.example", "Jo", 430, True, True, False,
+     "en", 30, "@demokettles@mastodon.example second KX-200 lid cracked this month. Is there "
+     "a recall or do I just throw it away?"),
     ("hater-occasional", "x", "@ben_rants", "Ben", 820, False, False, False, "en", 120,
      "Honestly this brand is a disgrace, selling dangerous kettles and saying nothing."),
     ("hater-1", "x", "@anti_kx", "Stop KX", 1900, False, False, False, "fr", 140,
@@ -63,6 +70,7 @@ WORK = {
     "customer-sav": ("drafter", "unhappy_customer", "yes",
                      ("decide", "customer_service", "Ticket opened with customer service.")),
     "customer-open": ("drafter", "unhappy_customer", "yes", None),
+    "customer-mastodon": ("drafter", "unhappy_customer", "yes", None),
     "hater-occasional": ("drafter", "hater_occasional", "yes", None),
     "hater-3": ("lead", "hater_persistent", "yes", None),
     "troll": ("drafter", "troll", "no",
@@ -131,7 +139,36 @@ def load(users: dict, incident) -> int:
         else:
             actions.thank(incident=incident, mention=mention, actor=actor, note=then[1])
     _replies(users, incident, mentions)
+    _preapprove(users, incident)
     return written
+
+
+# The product-defect playbook's template (default_playbooks/product-defect.json).
+PREAPPROVED_TEMPLATE = "Pre-approvable reply to an unhappy customer (Mastodon)"
+
+
+def _preapprove(users: dict, incident) -> None:
+    """Legal, then communications, approve the English reply template for an unhappy
+    customer in advance (whoever the incident's policy awaits, in turn)."""
+    state = next(
+        (
+            s
+            for s in preapproval.template_states(incident)
+            if s.template.name == PREAPPROVED_TEMPLATE
+        ),
+        None,
+    )
+    if state is None:  # another playbook
+        return
+    for who in ("approver", "comms"):
+        if preapproval.preapprove_refusal(users[who], incident, state) is None:
+            statement_actions.template_preapprove(
+                incident=incident,
+                template_id=state.template.pk,
+                actor=users[who],
+                fingerprint=state.fingerprint,
+            )
+            state = preapproval.template_state(incident, state.template.pk)
 
 
 # key -> (reply text, how far it goes)

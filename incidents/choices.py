@@ -113,6 +113,14 @@ class EntryKind(models.TextChoices):
     STATEMENT_PUBLISHED = "statement_published", _("Statement published")
     STATEMENT_WITHDRAWN = "statement_withdrawn", _("Statement withdrawn")
     STATEMENT_ESCALATED = "statement_escalated", _("Approval escalated")
+    # Reply templates approved in advance (statements.preapproval), and the incident's
+    # choice of letting replies made from them skip review.
+    TEMPLATE_PREAPPROVED = "template_preapproved", _("Template approved in advance")
+    TEMPLATE_PREAPPROVAL_WITHDRAWN = (
+        "template_preapproval_withdrawn",
+        _("Advance approval withdrawn"),
+    )
+    PREAPPROVED_REPLIES_SET = "preapproved_replies_set", _("Pre-approved replies switched")
     # Written by the evidence locker.
     EVIDENCE_ADDED = "evidence_added", _("Evidence preserved")
     EVIDENCE_CAPTURE_FAILED = "evidence_capture_failed", _("URL capture failed")

@@ -113,6 +113,10 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "statement_published": (*_STATEMENT, HEADER, INCIDENTS),
     "statement_withdrawn": _STATEMENT,
     "statement_escalated": _STATEMENT,  # the step's "escalated" mark
+    # Reply templates approved in advance: the reply queue offers them marked as such.
+    "template_preapproved": (REPLY_QUEUE,),
+    "template_preapproval_withdrawn": (REPLY_QUEUE,),
+    "preapproved_replies_set": (REPLY_QUEUE,),
     # Written by the evidence locker. A capture ends with one or the other: the reply queue
     # shows the captures of its mentions' posts and profiles.
     "evidence_added": (EVIDENCE, REPLY_QUEUE),

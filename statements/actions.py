@@ -20,7 +20,7 @@ from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import handoffs, permissions, policy, rules, selectors
+from . import handoffs, permissions, policy, preapproval, rules, selectors
 from .limits import is_threadable, normalize, over_limit, split_thread
 from .models import (
     CHANNEL_LIMITS,
@@ -36,6 +36,7 @@ from .models import (
     Statement,
     StatementKind,
     StatementStatus,
+    TemplatePreapproval,
     text_hash,
 )
 
@@ -135,8 +136,13 @@ def statement_create(
     reply_to_url: str = "",
     corrects: Statement | None = None,
     approval_policy: ApprovalPolicy | None = None,
+    template_id: int | None = None,
+    template_text: str = "",
 ) -> Statement:
-    """A new draft with its first revision."""
+    """A new draft with its first revision. `template_id` and `template_text`: the
+    template `text` was rendered from (statements.drafting), remembered by their hashes so
+    that a reply still word for word that rendering can be approved in advance
+    (statements.preapproval)."""
     for value, choices, label in (
         (kind, StatementKind, _("kind")),
         (channel, Channel, _("channel")),
@@ -173,6 +179,9 @@ def statement_create(
         text=text,
         revised_by=actor,
         created_at=now,
+        template_id=template_id,
+        template_fingerprint=preapproval.fingerprint(template_text) if template_id else "",
+        rendered_hash=text_hash(text) if template_id else "",
     )
     first = Revision.objects.create(
         statement=statement,
@@ -260,14 +269,193 @@ def statement_submit(*, statement: Statement, actor) -> Statement:
     if not rules.check(rules.SUBMIT, actor, statement):
         return statement  # double click
     _check_fits(statement.text, statement.channel)
+    check = preapproval.check_reply(statement)
     statement.status = S.IN_REVIEW
     statement.submitted_at = timezone.now()
     statement.save(update_fields=["status", "submitted_at"])
     timeline_record(
-        incident, kind=EntryKind.STATEMENT_SUBMITTED, actor=actor, data=_data(statement)
+        incident,
+        kind=EntryKind.STATEMENT_SUBMITTED,
+        actor=actor,
+        data=_data(statement, preapproved=bool(check and check.applies)),
     )
+    if check is not None and check.applies:
+        return _approve_in_advance(incident, statement, check, actor=actor)
     handoffs.review_requested(statement, actor=actor)
     return statement
+
+
+def _approve_in_advance(incident, statement: Statement, check, *, actor) -> Statement:
+    """A reply whose text is its template's rendering, signed in advance: each signature
+    that meets the policy becomes a review of this revision (decision "approved in
+    advance", at the time it is applied, naming the template and when it was signed), and
+    the statement is approved, recorded on the timeline without an actor (the approvers
+    signed before the text existed; the submitter approved nothing)."""
+    now = timezone.now()
+    for signature in check.signers:
+        review = Review.objects.create(
+            statement=statement,
+            revision=statement.revision,
+            reviewer=signature.approver,
+            function=signature.function,
+            decision=Decision.PREAPPROVED,
+            comment=_("Reply template “%(name)s”, approved in advance on %(when)s (UTC).")
+            % {
+                "name": check.template_name,
+                "when": signature.approved_at.strftime("%Y-%m-%d %H:%M"),
+            },
+            created_at=now,
+        )
+        chains.anchor_fold(chains.chain_name(chains.REVIEWS, statement.pk), review.digest())
+    statement = _reload_progress(statement)
+    if not statement.progress.complete:  # cannot happen: check_reply read the same rows
+        handoffs.review_requested(statement, actor=actor)
+        return statement
+    statement.status = S.APPROVED
+    statement.approved_at = now
+    statement.save(update_fields=["status", "approved_at"])
+    names = preapproval.signers_sentence(check.signers)
+    timeline_record(
+        incident,
+        kind=EntryKind.STATEMENT_APPROVED,
+        actor=None,
+        text=_("Approved in advance by %(names)s (template “%(name)s”).")
+        % {"names": names, "name": check.template_name},
+        data=_data(
+            statement,
+            fully_approved=True,
+            preapproved={
+                "template": statement.template_id,
+                "template_name": check.template_name,
+                "approvers": [s.approver_id for s in check.signers],
+                "names": names,
+                "submitted_by": actor.pk,
+            },
+        ),
+    )
+    handoffs.ready_to_publish(statement, actor=actor)
+    return statement
+
+
+# --- Reply templates approved in advance ------------------------------------------------------
+
+
+def _template_data(state, **extra) -> dict:
+    return {
+        "template": state.template.pk,
+        "template_name": state.template.name,
+        "language": state.template.language,
+        "fingerprint": state.fingerprint,
+        **extra,
+    }
+
+
+@transaction.atomic
+def template_preapprove(
+    *, incident: Incident, template_id: int, actor, fingerprint: str
+) -> TemplatePreapproval | None:
+    """Sign a reply template's exact text in advance, as an approver of the cell whose
+    function the incident's policy awaits (the same steps as a statement's approvals).
+    `fingerprint` is the SHA-256 of the text the approver read (`preapproval.fingerprint`):
+    a text changed since is refused (StaleRevision, 409), as an approval of an old revision
+    is. A second click is a no-op (None)."""
+    incident = lock_incident(incident)
+    state = preapproval.template_state(incident, template_id)
+    if state is None:
+        raise InvalidInput(_("This incident has no reply template with this id."))
+    if fingerprint != state.fingerprint:
+        raise StaleRevision(
+            _("The template's text changed while you were reading it: read it again."),
+            fingerprint=state.fingerprint,
+        )
+    if state.signed_by(actor) is not None:
+        return None
+    refusal = preapproval.preapprove_refusal(actor, incident, state)
+    require(refusal is None, refusal or "")
+    function = permissions.approver_function(actor, incident)
+    try:
+        with transaction.atomic():
+            signature = TemplatePreapproval.objects.create(
+                incident=incident,
+                template_id=template_id,
+                template_name=state.template.name[:150],
+                fingerprint=state.fingerprint,
+                text=state.template.text,
+                approver=actor,
+                function=function,
+                approved_at=timezone.now(),
+            )
+    except IntegrityError:  # the same signature raced in through another connection
+        return None
+    complete = preapproval.template_state(incident, template_id).preapproved
+    timeline_record(
+        incident,
+        kind=EntryKind.TEMPLATE_PREAPPROVED,
+        actor=actor,
+        text=state.template.text,
+        data=_template_data(state, function=function, complete=complete),
+    )
+    return signature
+
+
+@transaction.atomic
+def template_preapproval_withdraw(
+    *, incident: Incident, template_id: int, actor, reason: str = ""
+) -> int:
+    """Withdraw one's own standing signatures on a reply template (on its current text or
+    an earlier one). Replies already approved keep their reviews; the next ones made from
+    it go through review until it is signed again. Returns how many were withdrawn (0: a
+    double click)."""
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise InvalidInput(_("Say why in 500 characters or fewer."))
+    incident = lock_incident(incident)
+    state = preapproval.template_state(incident, template_id)
+    if state is None:
+        raise InvalidInput(_("This incident has no reply template with this id."))
+    mine = state.standing_of(actor)
+    if not mine:
+        return 0
+    now = timezone.now()
+    TemplatePreapproval.objects.filter(pk__in=[s.pk for s in mine]).update(
+        withdrawn_at=now, withdrawn_by=actor
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.TEMPLATE_PREAPPROVAL_WITHDRAWN,
+        actor=actor,
+        text=reason,
+        data=_template_data(state, was_complete=state.preapproved),
+    )
+    return len(mine)
+
+
+@transaction.atomic
+def preapproved_replies_set(*, incident: Incident, actor, enabled: bool) -> IncidentPolicy:
+    """Whether replies made from templates approved in advance skip review in this
+    incident (lead only; recorded on the timeline). Without a policy of its own the
+    incident gets the default one, which it followed already."""
+    incident = lock_incident(incident)
+    require(
+        incident_permissions.can_lead(actor, incident),
+        _("Only the lead decides whether pre-approved replies skip review."),
+    )
+    chosen = IncidentPolicy.objects.filter(incident=incident).first()
+    if chosen is None:
+        chosen = IncidentPolicy.objects.create(
+            incident=incident, policy=default_policy(), set_at=timezone.now(), set_by=actor
+        )
+    if chosen.preapproved_replies == enabled:
+        return chosen
+    chosen.preapproved_replies = enabled
+    chosen.save(update_fields=["preapproved_replies"])
+    timeline_record(
+        incident,
+        kind=EntryKind.PREAPPROVED_REPLIES_SET,
+        actor=actor,
+        data={"enabled": enabled, "policy": chosen.policy.name},
+    )
+    return chosen
 
 
 @transaction.atomic

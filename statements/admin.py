@@ -14,6 +14,7 @@ from .models import (
     Review,
     Revision,
     Statement,
+    TemplatePreapproval,
 )
 
 
@@ -73,7 +74,7 @@ class StatementAdmin(ReadOnlyAdmin):
 class IncidentPolicyAdmin(ReadOnlyAdmin):
     """Which approval policy each incident's statements follow (set by its playbook)."""
 
-    list_display = ["incident", "policy", "set_by", "set_at"]
+    list_display = ["incident", "policy", "preapproved_replies", "set_by", "set_at"]
     list_select_related = ["incident", "policy", "set_by"]
     search_fields = ["incident__title"]
 
@@ -85,3 +86,21 @@ class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["statement", "revision", "step", "functions", "deadline_at", "escalated_at"]
     list_select_related = ["statement"]
     search_fields = ["statement__title", "statement__incident__title"]
+
+
+@admin.register(TemplatePreapproval)
+class TemplatePreapprovalAdmin(ReadOnlyAdmin):
+    """Reply templates approved in advance: who signed which exact text (its SHA-256), when,
+    and any withdrawal. Given and withdrawn from the reply queue's templates page or API."""
+
+    list_display = [
+        "template_name",
+        "incident",
+        "approver",
+        "function",
+        "approved_at",
+        "withdrawn_at",
+    ]
+    list_filter = ["function"]
+    list_select_related = ["incident", "approver"]
+    search_fields = ["template_name", "incident__title", "text"]

@@ -53,4 +53,7 @@ class StatementStatus(models.TextChoices):
 
 class Decision(models.TextChoices):
     APPROVED = "approved", _("Approved")
+    # Given before the text existed: the approver signed the reply template it was made from,
+    # and the reply is that template with only its placeholders filled (statements.preapproval).
+    PREAPPROVED = "preapproved", _("Approved in advance")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")

@@ -137,6 +137,17 @@ class IncidentPolicy(models.Model):
     policy = models.ForeignKey(ApprovalPolicy, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField(_("set at"))
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # On by default: nothing skips review until the approvers the policy names have signed a
+    # reply template's exact text in advance; the lead may switch it off for the incident
+    # (docs/user-guide.md, "Pre-approved replies").
+    preapproved_replies = models.BooleanField(
+        _("pre-approved replies skip review"),
+        default=True,
+        help_text=_(
+            "A reply made from a reply template approved in advance, whose only changes are "
+            "its placeholders, is approved when it is submitted."
+        ),
+    )
 
     class Meta:
         verbose_name = _("approval policy of an incident")
@@ -184,6 +195,15 @@ class Statement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # Made from one of the incident's templates (statements.drafting names them by id): the
+    # template's text and the first revision's text as rendered, by their SHA-256, so a
+    # reply still word for word what the template gave can be approved in advance
+    # (statements.preapproval). Empty for a statement written freely.
+    template_id = models.PositiveBigIntegerField(_("made from template"), null=True, blank=True)
+    template_fingerprint = models.CharField(
+        _("SHA-256 of the template's text"), max_length=64, blank=True
+    )
+    rendered_hash = models.CharField(_("SHA-256 of the rendered text"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("statement")
@@ -215,6 +235,55 @@ class Statement(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind not in INTERNAL_KINDS
+
+
+class TemplatePreapproval(models.Model):
+    """One approver's sign-off, given in advance, on the exact text of one of the incident's
+    reply templates (by its SHA-256, `fingerprint`; `text` keeps what they read). A template
+    is approved in advance when the signatures on its current text meet the incident's
+    approval policy (statements.preapproval); a change of the template's text leaves them on
+    the old fingerprint, where they no longer count. Withdrawn, never deleted; the timeline
+    records each signature and each withdrawal."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+")
+    # The template as statements.drafting names it (the playbooks app owns the row).
+    template_id = models.PositiveBigIntegerField(_("template"))
+    template_name = models.CharField(_("template name"), max_length=150)
+    fingerprint = models.CharField(_("SHA-256 of the text approved"), max_length=64)
+    text = models.TextField(_("text approved"))
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    function = models.CharField(
+        _("approver function"), max_length=16, choices=ApproverFunction.choices, blank=True
+    )
+    approved_at = models.DateTimeField(_("approved at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("template approved in advance")
+        verbose_name_plural = _("templates approved in advance")
+        ordering = ["incident", "template_id", "approved_at", "id"]
+        indexes = [models.Index(fields=["incident", "template_id"], name="preapproval_lookup")]
+        constraints = [
+            # One standing signature per person on a given text: a double click signs once.
+            models.UniqueConstraint(
+                fields=["incident", "template_id", "fingerprint", "approver"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_standing_preapproval",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.template_name}: {self.approver}"
+
+    # Read by policy.progress like a review's approval.
+    @property
+    def created_at(self):
+        return self.approved_at
 
 
 class Escalation(models.Model):

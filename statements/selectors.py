@@ -27,6 +27,9 @@ from .models import (
     StatementStatus,
 )
 
+# The decisions that count as an approval of the revision they name.
+APPROVING = (Decision.APPROVED, Decision.PREAPPROVED)
+
 
 def _progress_prefetches() -> list:
     return [
@@ -76,7 +79,7 @@ def attach_progress(statements) -> list[Statement]:
         )
         current = [r for r in statement.all_reviews if r.revision == statement.revision]
         statement.current_reviews = current
-        statement.approvals = [r for r in current if r.decision == Decision.APPROVED]
+        statement.approvals = [r for r in current if r.decision in APPROVING]
         statement.progress = policy.progress(
             statement.policy, list(statement.policy.requirements.all()), statement.approvals
         )

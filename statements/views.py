@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404 as visible_incident
 
-from . import actions, limits, outlets, permissions, rules, selectors
+from . import actions, limits, outlets, permissions, preapproval, rules, selectors
 from .bindings import page_bindings
 from .diff import word_diff
 from .drafting import draft_from_template, templates_of
@@ -69,6 +69,10 @@ def _detail_context(request, statement, **overrides) -> dict:
         if reviewing and rules.APPROVE not in available and in_review
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
+        # Made from a reply template: approved at once when submitted unchanged, or why not.
+        "preapproval": preapproval.check_reply(statement)
+        if statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED)
+        else None,
         # Why the statement waits, or would wait once submitted, on nobody (rules.py).
         "stall": rules.approval_stall(statement, viewer=user),
         "awaited": rules.joined_functions(
@@ -156,14 +160,22 @@ def create(request, pk):
     return render(request, "statements/create.html", context)
 
 
-def _act(request, statement, action, success: str, **kwargs):
+def _act(request, statement, action, success, **kwargs):
+    """Run `action`; `success` is the message, or a function of the statement it returned."""
     try:
-        action(statement=statement, actor=request.user, **kwargs)
+        result = action(statement=statement, actor=request.user, **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        messages.success(request, success(result) if callable(success) else str(success))
     return redirect("statement-detail", pk=statement.pk)
+
+
+def _submitted(statement) -> str:
+    """A reply approved in advance is approved by its submission (statements.preapproval)."""
+    if statement.status == StatementStatus.APPROVED:
+        return _("Submitted and approved in advance: ready to publish.")
+    return _("Submitted for approval.")
 
 
 def _invalid(request, statement, form):
@@ -218,12 +230,12 @@ def _form_action(form_class, action, success):
         if form is not None and not form.is_valid():
             return _invalid(request, statement, form)
         fields = form.cleaned_data if form is not None else {}
-        return _act(request, statement, action, str(success), **fields)
+        return _act(request, statement, action, success, **fields)
 
     return view
 
 
-submit = _form_action(None, actions.statement_submit, gettext_lazy("Submitted for approval."))
+submit = _form_action(None, actions.statement_submit, _submitted)
 approve = _form_action(ApproveForm, actions.statement_approve, gettext_lazy("Approved."))
 request_changes = _form_action(
     RequestChangesForm,

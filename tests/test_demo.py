@@ -197,3 +197,18 @@ def test_the_rumour_incident_has_a_live_bilingual_crisis_page_and_another_playbo
     assert set(
         CrisisPageTemplate.objects.filter(playbook=defect).values_list("language", flat=True)
     ) == {"fr", "en"}
+
+
+def test_the_demo_has_a_reply_template_approved_in_advance(demo, client):
+    from statements import preapproval
+
+    demo()
+    kettle = Incident.objects.get(title__startswith="Complaint wave: kettle lids")
+    [state] = [s for s in preapproval.template_states(kettle) if s.preapproved]
+    assert state.template.language == "en" and "{{ author.handle }}" in state.template.text
+    assert {s.approver.username for s in state.signers} == {"approver", "comms"}
+    client.force_login(get_user_model().objects.get(username="drafter"))
+    page = client.get(
+        reverse("reply-queue", args=[kettle.pk]) + "?view=to_answer", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Start from this template" in page and "— approved in advance</option>" in page

@@ -93,14 +93,27 @@ def test_an_existing_database_moves_forward_intact(old_schema, lead, drafter, ap
             policy=old_policy, step=1, function=""
         )
     policy = ApprovalPolicy.objects.get(pk=old_policy.pk)
-    statement = statement_actions.statement_create(
-        incident=incident,
-        actor=drafter,
+    # The statement as its tables were then (it has since learnt which template it was
+    # made from): its row and first revision, as statement_create wrote them.
+    now = timezone.now()
+    statement = old.get_model("statements", "Statement").objects.create(
+        incident_id=incident.pk,
         kind="holding",
         channel="x",
         language="fr",
         text="Nous regardons.",
-        approval_policy=policy,
+        policy_id=policy.pk,
+        author_id=drafter.pk,
+        revised_by_id=drafter.pk,
+        created_at=now,
+    )
+    old.get_model("statements", "Revision").objects.create(
+        statement=statement,
+        number=1,
+        text="Nous regardons.",
+        author_id=drafter.pk,
+        created_at=now,
+        content_hash=hashlib.sha256(b"Nous regardons.").hexdigest(),
     )
     from incidents.evidence import actions as evidence_actions
 

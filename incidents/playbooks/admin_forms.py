@@ -80,12 +80,14 @@ class TemplateForm(forms.ModelForm):
         fields = portable.SECTIONS["templates"][1]
         widgets = {"text": forms.Textarea(attrs={"rows": 5, "cols": 80})}
 
-    def clean_text(self):
-        text = self.cleaned_data.get("text")
-        problem = validation.template_text_error(text)
-        if problem:
-            raise forms.ValidationError(problem)
-        return text
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("text")
+        if text is not None:
+            problem = validation.template_text_error(text, cleaned.get("kind"))
+            if problem:
+                self.add_error("text", problem)
+        return cleaned
 
 
 class PolicyForm(forms.ModelForm):

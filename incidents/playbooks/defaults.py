@@ -19,7 +19,10 @@ Conventions, so an editor can keep them when changing a playbook in the admin pa
   English text.
 - Statement templates exist once per language (same kind and channel, one FR and one EN).
 - Square brackets, as in "[lien]" or "[your first name]", mark what the drafter completes
-  before submitting; `{{ placeholders }}` are filled in when the playbook is applied.
+  before submitting; `{{ placeholders }}` are filled in when the playbook is applied, and a
+  reply template's `{{ author.handle }}` when a reply is drafted from it in the reply queue
+  (one reply template per complaint playbook and language has nothing to complete by
+  hand, so its approvers can approve it in advance).
 - {{ incident.title }} is the committee's working title, not a public sentence: only the
   internal briefings use it. Public templates name the brand and the next update time.
 """

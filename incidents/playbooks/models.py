@@ -119,7 +119,8 @@ class StatementTemplate(models.Model):
         _("text"),
         help_text=_(
             "Placeholders: {{ incident.title }}, {{ brand }}, {{ next_update_at }}, "
-            "{{ declared_at }}, {{ platforms }}."
+            "{{ declared_at }}, {{ platforms }}; in a reply template also {{ author.handle }}, "
+            "{{ author.name }} and {{ mention.url }}, filled from the post it answers."
         ),
     )
 

@@ -201,9 +201,11 @@ def default_next_update():
     return soon + timedelta(minutes=-soon.minute % 15)
 
 
-def draft_from_template(incident, template_id) -> dict | None:
+def draft_from_template(incident, template_id, mention_values=None) -> dict | None:
     """A template of the incident rendered for a new draft: kind, channel, language and
-    text, or None when the incident has no such template."""
+    text, or None when the incident has no such template. `mention_values`: the reply
+    placeholders' values ({"author.handle": ...}; one empty refuses, naming it); without
+    them a reply placeholder stays as typed."""
     from .templating import render_template, values_for
 
     template = templates_of(incident).filter(pk=template_id).first()
@@ -216,6 +218,7 @@ def draft_from_template(incident, template_id) -> dict | None:
         language=template.language,
         next_update_at=next_update_at(incident) or default_next_update(),
     )
+    values.update(mention_values or {})
     return {
         "kind": template.kind,
         "channel": template.channel,

@@ -21,6 +21,7 @@ from babel.dates import (
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.errors import InvalidInput
 
@@ -32,17 +33,39 @@ PLACEHOLDERS = {
     "declared_at": "time the incident was declared",
     "platforms": "platforms concerned",
 }
+# Reply templates only: filled from the mention the reply answers (the reply queue).
+REPLY_PLACEHOLDERS = {
+    "author.handle": "the author's handle, with its @",
+    "author.name": "the author's display name",
+    "mention.url": "the address of the post answered",
+}
+REPLY_KIND = "reply"
 
 
-def check_template(text: str) -> None:
-    """Raise InvalidInput naming the first placeholder or construct that is not allowed."""
+def _listed(names) -> str:
+    return ", ".join(f"{{{{ {p} }}}}" for p in names)
+
+
+def check_template(text: str, kind: str | None = None) -> None:
+    """Raise InvalidInput naming the first placeholder or construct that is not allowed.
+    A reply template (`kind` "reply", or unknown: None) may also name the mention it
+    answers."""
     if "{%" in text or "{#" in text:
         raise InvalidInput(_("Templates hold text and {{ placeholders }} only, no {% tags %}."))
+    allowed = {**PLACEHOLDERS, **REPLY_PLACEHOLDERS}
     for name in PLACEHOLDER.findall(text):
-        if name not in PLACEHOLDERS:
+        if name in REPLY_PLACEHOLDERS and kind not in (None, REPLY_KIND):
+            raise InvalidInput(
+                _(
+                    "{{ %(name)s }} names the person a reply answers: only reply templates "
+                    "may use it. Allowed here: %(allowed)s."
+                )
+                % {"name": name, "allowed": _listed(PLACEHOLDERS)}
+            )
+        if name not in allowed:
             raise InvalidInput(
                 _("Unknown placeholder {{ %(name)s }}. Allowed: %(allowed)s.")
-                % {"name": name, "allowed": ", ".join(f"{{{{ {p} }}}}" for p in PLACEHOLDERS)}
+                % {"name": name, "allowed": _listed(allowed)}
             )
     leftover = PLACEHOLDER.sub("", text)
     if "{{" in leftover or "}}" in leftover:
@@ -59,16 +82,42 @@ def check_template(text: str) -> None:
 SENTENCE_END = (".", "!", "?", "…")
 
 
-def render_template(text: str, values: dict[str, str]) -> str:
+MISSING_MESSAGES = {
+    "author.handle": gettext_lazy(
+        "This template needs {{ author.handle }}, but this post's author has no handle: "
+        "write the reply yourself, or choose another template."
+    ),
+    "author.name": gettext_lazy(
+        "This template needs {{ author.name }}, but this post's author has no name: write "
+        "the reply yourself, or choose another template."
+    ),
+    "mention.url": gettext_lazy(
+        "This template needs {{ mention.url }}, but this post has no address: write the "
+        "reply yourself, or choose another template."
+    ),
+}
+
+
+def render_template(text: str, values: dict[str, str | None]) -> str:
     """The template with each placeholder replaced by its value, once (a value is never
     read as a template). A literal "." right after a value that ends with a full stop, "!",
-    "?" or "…" is dropped, so punctuation is never doubled; a literal "..." stays."""
+    "?" or "…" is dropped, so punctuation is never doubled; a literal "..." stays.
+
+    A reply placeholder left out of `values` stays as typed (a reply drafted without a
+    mention: the drafter fills it in); one given empty is missing data and the template
+    refuses to render, naming it (InvalidInput)."""
     check_template(text)
     pieces: list[str] = []
     position = 0
     for match in PLACEHOLDER.finditer(text):
         pieces.append(_literal(text[position : match.start()], pieces))
-        pieces.append(values[match.group(1)])
+        name = match.group(1)
+        if name in REPLY_PLACEHOLDERS and name not in values:
+            pieces.append(match.group(0))
+        elif name in REPLY_PLACEHOLDERS and not values[name]:
+            raise InvalidInput(str(MISSING_MESSAGES[name]), placeholder=name)
+        else:
+            pieces.append(values[name])
         position = match.end()
     pieces.append(_literal(text[position:], pieces))
     return "".join(pieces)

@@ -73,9 +73,9 @@ def repeat_minutes_error(minutes) -> str | None:
     return None
 
 
-def template_text_error(text) -> str | None:
+def template_text_error(text, kind: str | None = None) -> str | None:
     try:
-        check_template(text or "")
+        check_template(text or "", kind)
     except InvalidInput as error:
         return error.message
     return None

@@ -34,6 +34,7 @@ from incidents.models import EntryKind, Incident
 from incidents.people import display_name
 from incidents.text import nfc
 from statements import actions as statement_actions
+from statements import drafting, preapproval
 from statements.choices import Channel, Language, StatementKind, StatementStatus
 from statements.models import Statement
 from statements.permissions import NOT_A_DRAFTER
@@ -277,9 +278,49 @@ def reply_language(mention: Mention) -> str:
     return site if site in Language.values else Language.EN
 
 
+def mention_values(mention: Mention) -> dict[str, str]:
+    """What a reply template's placeholders are filled with ("" where the mention lacks
+    it: the template then refuses to render, naming the placeholder)."""
+    handle = mention.author_handle.strip()
+    if handle and not handle.startswith("@"):
+        handle = "@" + handle
+    return {
+        "author.handle": handle,
+        "author.name": mention.author_name.strip(),
+        "mention.url": mention.url.strip(),
+    }
+
+
+@dataclass
+class FromTemplate:
+    """A reply template rendered for one mention: the text, and the template it came from
+    (its text is what an advance approval was given on)."""
+
+    template_id: int
+    template_text: str
+    text: str
+
+
+def render_reply(incident: Incident, mention: Mention, template_id: int) -> FromTemplate:
+    """The incident's reply template `template_id` filled in with this mention's values.
+    InvalidInput when the incident has no such reply template, or a placeholder has no
+    data (the message names it)."""
+    template = next((t for t in preapproval.reply_templates(incident) if t.pk == template_id), None)
+    if template is None:
+        raise InvalidInput(_("This incident has no reply template with this id."))
+    draft = drafting.draft_from_template(incident, template_id, mention_values(mention))
+    return FromTemplate(template_id=template.pk, template_text=template.text, text=draft["text"])
+
+
 @transaction.atomic
 def reply_write(
-    *, incident: Incident, mention: Mention, actor, text: str, channel: str = ""
+    *,
+    incident: Incident,
+    mention: Mention,
+    actor,
+    text: str = "",
+    channel: str = "",
+    template: int | None = None,
 ) -> Statement:
     """Start the reply to this mention: a draft statement of kind "individual reply" on
     the incident (statements.actions.statement_create: its checks and timeline entry),
@@ -288,12 +329,20 @@ def reply_write(
     one of statements' (else the site's), bound to the mention, which the actor now claims
     (a `mention_claimed` entry when they did not hold it).
 
+    `template`: one of the incident's reply templates, filled in with the mention's values
+    (`render_reply`) instead of `text`; the statement remembers it, so that submitted
+    unchanged it may be approved in advance (statements.preapproval).
+
     Refused: NotAllowed (those who do not draft statements), Conflict (the mention is
     handled, someone else holds it, or it already has a live reply: its statement id is
-    in `statement`), InvalidInput (no text, no channel)."""
+    in `statement`), InvalidInput (no text, no channel, a template that cannot render)."""
     incident, mention, triage = _locked(incident, mention, actor)
     if not rules.can_reply(actor, incident):
         raise NotAllowed(str(NOT_A_DRAFTER))
+    # Rendering is a few string replacements: nothing slow under the lock.
+    rendered = render_reply(incident, mention, template) if template is not None else None
+    if rendered is not None:
+        text = rendered.text
     if triage.outcome != Outcome.OPEN:
         raise Conflict(
             _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
@@ -323,6 +372,8 @@ def reply_write(
         title=_("Reply to %(who)s") % {"who": handle or mention.get_platform_display()},
         reply_to_account=handle[:200],
         reply_to_url=mention.url if len(mention.url) <= 500 else "",
+        template_id=rendered.template_id if rendered else None,
+        template_text=rendered.template_text if rendered else "",
     )
     now = timezone.now()
     Reply.objects.create(triage=triage, statement=statement, created_by=actor, created_at=now)

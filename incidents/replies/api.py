@@ -9,6 +9,11 @@
     POST /api/incidents/{id}/replies/{mention_id}/decide/       no answer, private, customer service
     POST /api/incidents/{id}/replies/{mention_id}/thank/        a defender thanked
     POST /api/incidents/{id}/replies/{mention_id}/reply/        write a reply (a draft statement)
+    POST /api/incidents/{id}/replies/{mention_id}/reply-from-template/   the same, from a template
+    GET  /api/incidents/{id}/replies/templates/                 reply templates and their approval
+    POST /api/incidents/{id}/replies/templates/{template_id}/preapprove/  sign its text in advance
+    POST /api/incidents/{id}/replies/templates/{template_id}/withdraw/    withdraw one's signature
+    PUT  /api/incidents/{id}/replies/templates/policy/          do pre-approved replies skip review
     GET  /api/incidents/{id}/replies/review/                    the replies in review
     POST /api/incidents/{id}/replies/review/                    batch review (approve / return)
     GET  /api/incidents/{id}/replies/{mention_id}/evidence/     its post and profile captured
@@ -36,6 +41,8 @@ from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention
 from incidents.models import Incident, Platform
 from incidents.people import display_name
+from statements import actions as statement_actions
+from statements import preapproval
 from statements import rules as statement_rules
 from statements import selectors as statement_selectors
 from statements.choices import Channel, StatementStatus
@@ -505,12 +512,226 @@ class WriteReplyView(APIView):
         statement = actions.reply_write(
             incident=incident, mention=mention, actor=request.user, **serializer.validated_data
         )
-        item = selectors.item(incident, mention)
-        data = {
-            "statement": statement.pk,
-            "item": serialize_item(item, request.user, incident, timezone.now()),
-        }
-        return Response(ReplyCreatedSerializer(data).data, status=201)
+        return _created(request, incident, mention, statement)
+
+
+def _created(request, incident, mention, statement) -> Response:
+    item = selectors.item(incident, mention)
+    data = {
+        "statement": statement.pk,
+        "item": serialize_item(item, request.user, incident, timezone.now()),
+    }
+    return Response(ReplyCreatedSerializer(data).data, status=201)
+
+
+class ReplyFromTemplateInSerializer(serializers.Serializer):
+    template = serializers.IntegerField(
+        min_value=1,
+        max_value=10**18 - 1,
+        help_text="One of the incident's reply templates (GET .../replies/templates/).",
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only when the mention's platform is not a statement channel.",
+    )
+
+
+class ReplyFromTemplateView(APIView):
+    @extend_schema(
+        operation_id="incidents_replies_write_from_template",
+        request=ReplyFromTemplateInSerializer,
+        responses={201: ReplyCreatedSerializer},
+    )
+    def post(self, request, pk, mention_pk):
+        """Write a reply to this mention from one of the incident's reply templates, its
+        placeholders ({{ author.handle }}, {{ author.name }}, {{ mention.url }}) filled from
+        the mention: a draft statement, as `reply/`. Submitted without a change, a reply
+        from a template approved in advance is approved at once (the statement's
+        `preapproval` says so). 400 when a placeholder has no data (the message names it)
+        or the template is not one of the incident's reply templates."""
+        incident = _incident(request, pk)
+        mention = _mention(incident, mention_pk)
+        serializer = ReplyFromTemplateInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        statement = actions.reply_write(
+            incident=incident, mention=mention, actor=request.user, **serializer.validated_data
+        )
+        return _created(request, incident, mention, statement)
+
+
+# --- Reply templates approved in advance ----------------------------------------------------
+
+MAX_TEMPLATES = 100
+
+
+class TemplateSignatureSerializer(serializers.Serializer):
+    approver = ReplyPersonSerializer()
+    function = serializers.CharField()
+    approved_at = serializers.DateTimeField()
+    current = serializers.BooleanField(
+        help_text="Given on the template's current text; false: on an earlier text (the "
+        "template changed since), where it no longer counts."
+    )
+
+
+class ReplyTemplateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    language = serializers.CharField()
+    text = serializers.CharField()
+    fingerprint = serializers.CharField(
+        help_text="SHA-256 of the text: send it back to approve this exact text in advance."
+    )
+    preapproved = serializers.BooleanField(
+        help_text="The signatures on its current text meet the incident's approval policy."
+    )
+    awaiting = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='The approver functions still missing ("" for any approver).',
+    )
+    signatures = TemplateSignatureSerializer(many=True)
+    available_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=[preapproval.PREAPPROVE, preapproval.WITHDRAW])
+    )
+
+
+class ReplyTemplatesSerializer(serializers.Serializer):
+    preapproved_replies = serializers.BooleanField(
+        help_text="Replies made from templates approved in advance skip review in this "
+        "incident (its policy; the lead switches it)."
+    )
+    policy = serializers.CharField(allow_null=True)
+    results = ReplyTemplateSerializer(many=True)
+
+
+def serialize_template(state, user, incident) -> dict:
+    return {
+        "id": state.template.pk,
+        "name": state.template.name,
+        "channel": state.template.channel,
+        "language": state.template.language,
+        "text": state.template.text,
+        "fingerprint": state.fingerprint,
+        "preapproved": state.preapproved,
+        "awaiting": [r.function for r in state.progress.missing]
+        if state.progress and not state.progress.complete
+        else [],
+        "signatures": [
+            {
+                "approver": _person(s.approver),
+                "function": s.function,
+                "approved_at": s.approved_at,
+                "current": s.fingerprint == state.fingerprint,
+            }
+            for s in [*state.signatures, *state.outdated]
+        ],
+        "available_actions": preapproval.available_actions(user, incident, state),
+    }
+
+
+def _templates_response(request, incident) -> Response:
+    approval_policy, enabled = preapproval.incident_settings(incident)
+    templates = preapproval.reply_templates(incident)[:MAX_TEMPLATES]
+    states = preapproval.template_states(
+        incident, templates, approval_policy=approval_policy, enabled=enabled
+    )
+    data = {
+        "preapproved_replies": enabled,
+        "policy": approval_policy.name if approval_policy else None,
+        "results": [serialize_template(s, request.user, incident) for s in states],
+    }
+    return Response(ReplyTemplatesSerializer(data).data)
+
+
+def _template_response(request, incident, template_pk) -> Response:
+    state = preapproval.template_state(incident, template_pk)
+    if state is None:
+        raise Http404
+    return Response(ReplyTemplateSerializer(serialize_template(state, request.user, incident)).data)
+
+
+class TemplatesView(APIView):
+    @extend_schema(responses=ReplyTemplatesSerializer)
+    def get(self, request, pk):
+        """The incident's reply templates (at most 100, the playbook's order): their exact
+        text and its fingerprint, who approved it in advance, what the policy still awaits,
+        and what you may do."""
+        return _templates_response(request, _incident(request, pk))
+
+
+class PreapproveInSerializer(serializers.Serializer):
+    fingerprint = serializers.RegexField(
+        r"^[0-9a-f]{64}$", max_length=64, help_text="The template's `fingerprint` you read."
+    )
+
+
+def _template_write(request, pk, template_pk, serializer_class, action) -> Response:
+    """Validate the body, run the action on this template, answer the template."""
+    incident = _incident(request, pk)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    action(
+        incident=incident,
+        template_id=template_pk,
+        actor=request.user,
+        **serializer.validated_data,
+    )
+    return _template_response(request, incident, template_pk)
+
+
+class PreapproveView(APIView):
+    @extend_schema(request=PreapproveInSerializer, responses=ReplyTemplateSerializer)
+    def post(self, request, pk, template_pk):
+        """Approve this reply template's exact text in advance (an approver of the cell
+        whose function the incident's policy awaits for it). 409 when its text changed
+        since you read it; 403 for anyone else; a second call changes nothing."""
+        return _template_write(
+            request, pk, template_pk, PreapproveInSerializer, statement_actions.template_preapprove
+        )
+
+
+class WithdrawPreapprovalInSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REASON_MAX, required=False, allow_blank=True, default=""
+    )
+
+
+class WithdrawPreapprovalView(APIView):
+    @extend_schema(request=WithdrawPreapprovalInSerializer, responses=ReplyTemplateSerializer)
+    def post(self, request, pk, template_pk):
+        """Withdraw your advance approval of this template: replies made from it go through
+        review again (those already approved keep their reviews)."""
+        return _template_write(
+            request,
+            pk,
+            template_pk,
+            WithdrawPreapprovalInSerializer,
+            statement_actions.template_preapproval_withdraw,
+        )
+
+
+class PreapprovedRepliesInSerializer(serializers.Serializer):
+    preapproved_replies = serializers.BooleanField()
+
+
+class PreapprovedRepliesView(APIView):
+    @extend_schema(request=PreapprovedRepliesInSerializer, responses=ReplyTemplatesSerializer)
+    def put(self, request, pk):
+        """Whether replies from templates approved in advance skip review in this incident
+        (the lead; recorded on the timeline)."""
+        incident = _incident(request, pk)
+        serializer = PreapprovedRepliesInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        statement_actions.preapproved_replies_set(
+            incident=incident,
+            actor=request.user,
+            enabled=serializer.validated_data["preapproved_replies"],
+        )
+        return _templates_response(request, incident)
 
 
 class ReviewMentionSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView, Rev
 from .models import NOTE_MAX, REASON_MAX
 
 UNKNOWN_LANGUAGE = "unknown"
+MAX_ID = 10**18 - 1  # as the URLs' `id` converter: 18 digits
 
 
 class TriageForm(forms.Form):
@@ -33,10 +34,36 @@ class ThankForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(label=_("Reply"), max_length=MAX_TEXT, strip=True)
+    text = forms.CharField(label=_("Reply"), max_length=MAX_TEXT, strip=True, required=False)
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", "—"), *Channel.choices], required=False
     )
+    # "Start from a template": one of the incident's reply templates, filled in with the
+    # mention's values instead of `text`.
+    template = forms.IntegerField(
+        label=_("Template"), required=False, min_value=1, max_value=MAX_ID
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("text") and not cleaned.get("template"):
+            raise forms.ValidationError(_("Write the reply, or start from a template."))
+        if not cleaned.get("template"):
+            cleaned.pop("template", None)
+        return cleaned
+
+
+class PreapproveForm(forms.Form):
+    # The SHA-256 of the template's text as the approver read it.
+    fingerprint = forms.RegexField(regex=r"^[0-9a-f]{64}$", max_length=64)
+
+
+class WithdrawPreapprovalForm(forms.Form):
+    reason = forms.CharField(label=_("Why"), max_length=REASON_MAX, required=False)
+
+
+class PreapprovedRepliesForm(forms.Form):
+    enabled = forms.BooleanField(required=False)
 
 
 class ReviewForm(forms.Form):

@@ -11,14 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from incidents import permissions as incident_permissions
 from incidents.errors import DomainError
 from incidents.listening.models import Mention
 from incidents.models import Platform
 from incidents.publishing import selectors as publishing
 from incidents.shortcuts import incident_or_404
+from statements import actions as statement_actions
+from statements import permissions as statement_permissions
+from statements import preapproval
 from statements import rules as statement_rules
 from statements import selectors as statement_selectors
 from statements.choices import Channel, StatementKind, StatementStatus
@@ -32,7 +36,17 @@ from .choices import (
     QueueView,
     ReviewDecision,
 )
-from .forms import DecideForm, QueueFilters, ReplyForm, ReviewForm, ThankForm, TriageForm
+from .forms import (
+    DecideForm,
+    PreapprovedRepliesForm,
+    PreapproveForm,
+    QueueFilters,
+    ReplyForm,
+    ReviewForm,
+    ThankForm,
+    TriageForm,
+    WithdrawPreapprovalForm,
+)
 from .models import Reply
 
 
@@ -77,6 +91,14 @@ def queue_page(request, pk):
             request.user, incident, item.triage, now, reply=item.reply
         )
         item.needs_channel = actions.reply_channel(item.mention) is None
+    # "Start from a template": the incident's reply templates with their advance approval,
+    # read once for the page (four queries; one without templates) when someone on it can
+    # be answered.
+    replyable = [item for item in items if "reply" in item.actions]
+    templates = reply_template_choices(incident) if replyable else []
+    for item in items:
+        language = actions.reply_language(item.mention)
+        item.templates = [s for s in templates if s.template.language == language]
     # Evidence captured from the queue (its post, its author's profile): one query.
     captures = selectors.captures_of(incident, [item.mention.pk for item in items])
     for item in items:
@@ -106,6 +128,13 @@ def queue_page(request, pk):
             "can_capture": rules.can_capture(request.user, incident),
         },
     )
+
+
+def reply_template_choices(incident) -> list:
+    """The incident's reply templates with their advance approval, those approved in
+    advance first (then the playbook's order)."""
+    states = preapproval.template_states(incident)
+    return sorted(states, key=lambda s: not (s.preapproved and s.enabled))
 
 
 def _back(request, incident, mention):
@@ -238,8 +267,127 @@ def write_reply(request, pk, mention_pk):
     except DomainError as exc:
         messages.error(request, exc.message)
         return _back(request, incident, mention)
-    messages.success(request, _("Reply drafted: check it, then submit it for approval."))
+    check = preapproval.check_reply(statement)
+    if check is not None and check.applies:
+        messages.success(
+            request,
+            _(
+                "Reply drafted from a template approved in advance: submit it as it is and it "
+                "is approved at once; any other change sends it through review."
+            ),
+        )
+    else:
+        messages.success(request, _("Reply drafted: check it, then submit it for approval."))
     return redirect("statement-detail", statement.pk)
+
+
+# --- Reply templates approved in advance ----------------------------------------------------
+
+
+@login_required
+@require_GET
+def templates_page(request, pk):
+    """The incident's reply templates: their exact text, who approved it in advance, and
+    for approvers the button to do it (statements.preapproval decides who may); for the
+    lead, whether pre-approved replies skip review in this incident."""
+    incident = incident_or_404(request, pk)
+    approval_policy, enabled = preapproval.incident_settings(incident)
+    states = preapproval.template_states(incident, approval_policy=approval_policy, enabled=enabled)
+    for state in states:
+        state.actions = preapproval.available_actions(request.user, incident, state)
+        state.refusal = preapproval.preapprove_refusal(request.user, incident, state)
+        state.awaited = (
+            statement_rules.joined_functions(
+                [r.function for r in state.progress.missing], state.progress.mode
+            )
+            if state.progress and not state.progress.complete
+            else ""
+        )
+    return render(
+        request,
+        "replies/templates.html",
+        {
+            "incident": incident,
+            "states": states,
+            "approval_policy": approval_policy,
+            "enabled": enabled,
+            "can_lead": incident_permissions.can_lead(request.user, incident),
+            "is_approver": statement_permissions.approver_function(request.user, incident)
+            is not None,
+            "placeholder_example": "{{ author.handle }}",
+        },
+    )
+
+
+def _templates_back(incident, template_pk=None):
+    url = reverse("reply-templates", args=[incident.pk])
+    return redirect(f"{url}#template-{template_pk}" if template_pk else url)
+
+
+def _template_post(request, pk, template_pk, form_class, run, success):
+    incident = incident_or_404(request, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _templates_back(incident, template_pk)
+    try:
+        changed = run(incident, form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            messages.success(request, success)
+    return _templates_back(incident, template_pk)
+
+
+def _template_action(form_class, action, success):
+    """A POST view on one template: validate, run statements' `action`, back to the page."""
+
+    @login_required
+    @require_POST
+    def view(request, pk, template_pk):
+        return _template_post(
+            request,
+            pk,
+            template_pk,
+            form_class,
+            lambda incident, data: action(
+                incident=incident, template_id=template_pk, actor=request.user, **data
+            ),
+            str(success),
+        )
+
+    return view
+
+
+preapprove = _template_action(
+    PreapproveForm,
+    statement_actions.template_preapprove,
+    gettext_lazy("Template approved in advance (your signature on its exact text)."),
+)
+withdraw_preapproval = _template_action(
+    WithdrawPreapprovalForm,
+    statement_actions.template_preapproval_withdraw,
+    gettext_lazy("Your advance approval is withdrawn: replies made from it now go through review."),
+)
+
+
+@login_required
+@require_POST
+def preapproved_replies(request, pk):
+    enabled = request.POST.get("enabled") == "on"
+    return _template_post(
+        request,
+        pk,
+        None,
+        PreapprovedRepliesForm,
+        lambda incident, data: statement_actions.preapproved_replies_set(
+            incident=incident, actor=request.user, enabled=enabled
+        ),
+        _("Replies made from templates approved in advance now skip review.")
+        if enabled
+        else _("Every reply now goes through review, templates approved in advance included."),
+    )
 
 
 def statement_binding(request, statement, available_actions) -> str:

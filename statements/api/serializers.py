@@ -9,7 +9,7 @@ from incidents.api.fields import (
 )
 from incidents.api.serializers import BlankableURLField, UserSummarySerializer, user_summary
 
-from .. import limits, rules
+from .. import limits, preapproval, rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
 
 
@@ -32,6 +32,22 @@ class ReviewSerializer(serializers.ModelSerializer):
             "comment": review.comment,
             "created_at": datetime_representation(review.created_at, zone),
         }
+
+
+class PreapproverSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    function = serializers.CharField()
+
+
+class PreapprovalSerializer(serializers.Serializer):
+    template = serializers.IntegerField(allow_null=True)
+    template_name = serializers.CharField()
+    applies = serializers.BooleanField(
+        help_text="Submitted as it is now, the statement is approved at once."
+    )
+    detail = serializers.CharField(help_text="The sentence the statement page shows.")
+    approved_in_advance_by = PreapproverSerializer(many=True)
 
 
 class StatementSerializer(serializers.ModelSerializer):
@@ -67,6 +83,19 @@ class StatementSerializer(serializers.ModelSerializer):
     edit_voids_approval = serializers.SerializerMethodField(
         help_text="Saving new text now would void approvals already given (an approved "
         "statement goes back to review)."
+    )
+    template = serializers.IntegerField(
+        source="template_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The incident's template it was made from (a reply from the reply queue's "
+        "templates), or null.",
+    )
+    preapproval = serializers.SerializerMethodField(
+        help_text="One statement only (null in lists, and when not made from a template): "
+        "whether submitting it as it is approves it at once (`applies`: made from a reply "
+        "template approved in advance, only its placeholders filled, the incident's policy "
+        "allowing it), who approved the template, and the sentence the page shows."
     )
     available_actions = serializers.SerializerMethodField(
         help_text="What you may do with this statement now: "
@@ -104,6 +133,8 @@ class StatementSerializer(serializers.ModelSerializer):
             "reviews",
             "available_actions",
             "edit_voids_approval",
+            "template",
+            "preapproval",
             "created_at",
             "submitted_at",
             "approved_at",
@@ -162,6 +193,8 @@ class StatementSerializer(serializers.ModelSerializer):
             "reviews": self._reviews(statement.all_reviews, person, zone),
             "available_actions": self.get_available_actions(statement),
             "edit_voids_approval": rules.edit_voids_approval(statement),
+            "template": statement.template_id,
+            "preapproval": self.get_preapproval(statement),
             "created_at": datetime_representation(statement.created_at, zone),
             "submitted_at": datetime_representation(statement.submitted_at, zone),
             "approved_at": datetime_representation(statement.approved_at, zone),
@@ -185,6 +218,13 @@ class StatementSerializer(serializers.ModelSerializer):
             }
             for review in reviews
         ]
+
+    @extend_schema_field(PreapprovalSerializer(allow_null=True))
+    def get_preapproval(self, statement) -> dict | None:
+        if self.parent is not None or statement.template_id is None:
+            return None  # a list: no query per statement
+        check = preapproval.check_reply(statement)
+        return check.as_json() if check is not None else None
 
     def get_length(self, statement) -> int:
         """As the channel counts it (statements/limits.py), like the editor and submit."""

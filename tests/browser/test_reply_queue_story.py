@@ -7,9 +7,10 @@ the two others; the drafter marks a troll "no answer" and thanks a defender. Cov
 changes on the pages the others keep open, without a reload, and the timeline tells the
 story in order.
 
-The pre-approved template step of the issue (an unhappy customer answered from an approved
-template, published without a new approval) is its own test, to be added with templates:
-`story` below builds the incident, its people and its mentions for it."""
+The pre-approved template step of the issue is its own test on the same incident: legal then
+communications approve a reply template's exact text in advance on the templates page, the
+drafter answers an unhappy customer on Mastodon from it, submits it unchanged and it is
+approved at once (no approval click), and the spokesperson posts it on the fake Mastodon."""
 
 import re
 from dataclasses import dataclass
@@ -475,3 +476,136 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
     thanked = timeline.locator("li.entry", has_text="Defender thanked")
     expect(thanked).to_contain_text("Thanked — Replied with thanks")
     expect(thanked).to_contain_text(PEOPLE["dee"]["author_handle"])
+
+
+CUSTOMER_POST = "https://mastodon.example/@mia_m/113400000000000009"
+CUSTOMER_POST_LOCAL_ID = "109000000000000077"
+TEMPLATE_TEXT = (
+    "{{ author.handle }} We are sorry about this, and thank you for telling us. Please send "
+    "us a private message with your order number: we will look into your case today."
+)
+
+
+def _customer_and_template(incident):
+    from incidents.playbooks.models import IncidentTemplate
+
+    template = IncidentTemplate.objects.create(
+        incident=incident,
+        order=1,
+        name="Unhappy customer (Mastodon)",
+        kind="reply",
+        channel="mastodon",
+        language="en",
+        text=TEMPLATE_TEXT,
+    )
+    listening_actions.mentions_ingest(
+        mentions=[
+            MentionData(
+                platform="mastodon",
+                external_id="story-mia",
+                posted_at=timezone.now() - timedelta(minutes=5),
+                language="en",
+                author_handle="mia_m@mastodon.example",
+                author_name="Mia M.",
+                author_followers=300,
+                author_follows_brand=True,
+                url=CUSTOMER_POST,
+                text="Second KX-200 lid cracked this month. Refund or replacement, please?",
+            )
+        ],
+        source=Source.API,
+        actor=None,
+    )
+    mention = Mention.objects.get(external_id="story-mia")
+    Mention.objects.filter(pk=mention.pk).update(incident=incident)
+    return template, mention
+
+
+def test_a_drafter_answers_an_unhappy_customer_from_a_preapproved_template(signed_in, story):
+    incident, users = story.incident, story.users
+    template, mia = outside_the_browser_loop(lambda: _customer_and_template(incident))
+    story.mastodon.remote[CUSTOMER_POST] = CUSTOMER_POST_LOCAL_ID
+    queue_url = f"/incidents/{incident.pk}/replies/"
+    templates_url = f"{queue_url}templates/"
+    drafter = signed_in(users["drafter"])
+    legal = signed_in(users["legal"])
+    comms = signed_in(users["comms"])
+    spokesperson = signed_in(users["spokesperson"])
+
+    # 1. Legal, then communications, approve the template's exact text in advance.
+    comms.goto(templates_url)
+    row = comms.locator(f"#template-{template.pk}")
+    expect(row).to_contain_text("Not approved in advance")
+    expect(row).to_contain_text("The approval policy awaits Legal for this template now.")
+    for approver in (legal, comms):
+        approver.goto(templates_url)
+        row = approver.locator(f"#template-{template.pk}")
+        row.get_by_role("button", name="Approve this exact text in advance").click()
+        expect(approver.locator(".messages")).to_contain_text("Template approved in advance")
+    row = comms.locator(f"#template-{template.pk}")
+    expect(row.locator(".preapproval-badge")).to_have_text("Approved in advance")
+    expect(row).to_contain_text("Approved in advance by Lena Test (Legal)")
+    expect(row).to_contain_text("Approved in advance by Colin Test (Communications)")
+
+    # 2. The drafter triages the customer and starts the reply from the template.
+    drafter.goto(f"{queue_url}?view=to_triage")
+    _triage(drafter, mia, "unhappy_customer", "yes")
+    drafter.goto(f"{queue_url}?view=to_answer")
+    item = _item(drafter, mia)
+    item.locator("details.reply-write summary").click()
+    choice = item.locator(f"#reply-template-{mia.pk}")
+    expect(choice.locator("option")).to_have_text(
+        ["Unhappy customer (Mastodon) — approved in advance"]
+    )
+    item.get_by_role("button", name="Start from this template").click()
+    expect(drafter.locator(".messages")).to_contain_text("from a template approved in advance")
+    expect(drafter.locator("[data-preapproval]")).to_contain_text(
+        "submitted as it is, it is approved at once"
+    )
+    expected = TEMPLATE_TEXT.replace("{{ author.handle }}", "@mia_m@mastodon.example")
+    statement = _statement_of(mia)
+    assert statement.text == expected
+
+    # 3. Submitted unchanged: approved at once, nobody clicks "Approve".
+    drafter.get_by_role("button", name="Submit (approved in advance)").click()
+    expect(drafter.locator(".messages")).to_contain_text("approved in advance: ready to publish")
+    expect(drafter.locator(".chip.stmt-approved")).to_have_text("Approved")
+    expect(drafter.locator(".review-list")).to_contain_text("Approved in advance")
+
+    # 4. The spokesperson posts it on the brand's Mastodon account, as a reply to Mia.
+    spokesperson.goto(f"/statements/{statement.pk}/")
+    spokesperson.get_by_role("link", name="Publish on Brand on Mastodon").click()
+    expect(spokesperson.locator("#id_in_reply_to")).to_have_value(CUSTOMER_POST)
+    spokesperson.get_by_role("button", name="Post now on Brand on Mastodon").click()
+    expect(spokesperson.locator(".messages")).to_contain_text("Posted on Brand on Mastodon.")
+    expect(spokesperson.locator(".chip.stmt-published")).to_have_text("Published")
+    (posted,) = story.mastodon.statuses
+    assert posted["text"] == expected and posted["in_reply_to_id"] == CUSTOMER_POST_LOCAL_ID
+
+    # The timeline tells it: two advance approvals, then the reply approved in advance
+    # (no approver acted on it), then published; the customer is answered.
+    def story_of_the_reply():
+        from incidents.models import TimelineEntry
+
+        entries = TimelineEntry.objects.filter(incident=incident).order_by("seq")
+        return [
+            (e.kind, e.actor.username if e.actor else None, e.text)
+            for e in entries
+            if e.kind.startswith("template_") or e.data.get("statement") == statement.pk
+        ], Triage.objects.get(mention=mia).outcome
+
+    entries, outcome = outside_the_browser_loop(story_of_the_reply)
+    assert [(kind, actor) for kind, actor, _text in entries] == [
+        ("template_preapproved", "lena"),
+        ("template_preapproved", "colin"),
+        ("statement_drafted", "dana"),
+        ("statement_submitted", "dana"),
+        ("statement_approved", None),
+        ("statement_published", "sasha"),
+        ("reply_decided", "sasha"),  # answered
+    ]
+    assert entries[4][2] == (
+        "Approved in advance by Lena Test (Legal) and Colin Test (Communications) "
+        "(template “Unhappy customer (Mastodon)”)."
+    )
+    assert outcome == "answered"

@@ -50,6 +50,14 @@ def rendered(template, incident):
         language=template.language,
         next_update_at=NEXT_UPDATE,
     )
+    # A reply template's placeholders, as the reply queue fills them from a mention.
+    values.update(
+        {
+            "author.handle": "@claire_b@mastodon.example",
+            "author.name": "Claire B.",
+            "mention.url": "https://mastodon.example/@claire_b/1",
+        }
+    )
     return render_template(template.text, values)
 
 
@@ -132,8 +140,14 @@ def test_every_kind_offered_exists_in_french_and_english(playbooks):
         kinds = {kind for kind, _channel in channels["fr"]}
         assert {StatementKind.HOLDING, StatementKind.UPDATE, StatementKind.REPLY} <= kinds
         assert StatementKind.BRIEFING in kinds
-        replies = [kind for kind, _channel in channels["fr"] if kind == StatementKind.REPLY]
-        assert len(replies) == 2, "one for an unhappy customer, one for a hater"
+        replies = playbook.templates.filter(kind=StatementKind.REPLY, language="fr")
+        drafted = [t for t in replies if "{{ author.handle }}" not in t.text]
+        assert len(drafted) == 2, "one for an unhappy customer, one for a hater"
+        # Where customers complain, one reply is ready to be approved in advance: nothing to
+        # complete by hand, the person named by their handle.
+        ready = [t for t in replies if "{{ author.handle }}" in t.text]
+        assert len(ready) == (0 if playbook.name == defaults.RUMOUR else 1), playbook
+        assert all("[" not in t.text for t in ready)
 
 
 def test_apology_only_where_the_fault_can_be_ours(playbooks):
@@ -159,7 +173,7 @@ def test_templates_pass_the_check_and_render(playbooks, sample_incident):
     templates = StatementTemplate.objects.filter(playbook__in=playbooks)
     assert templates.count() >= 30
     for template in templates:
-        check_template(template.text)
+        check_template(template.text, template.kind)
         text = rendered(template, sample_incident)
         assert "{{" not in text and "}}" not in text, template
         assert text == text.strip() and text, template

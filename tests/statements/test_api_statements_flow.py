@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policies")]
 PASSWORD = "pw-for-tests"  # what the conftest `make_user` factory sets
 
 STATEMENT_FIELDS = {
+    "template",
+    "preapproval",
     "approval_stall",
     "approval_deadline",
     "escalated_at",

@@ -230,7 +230,8 @@ def parse_playbook(data, *, prefix: str = "", policy_names=None) -> Parsed:
                 if _usable(row, "repeat_minutes"):
                     problems.append(validation.repeat_minutes_error(row.repeat_minutes))
             elif key == "templates" and _usable(row, "text"):
-                problems.append(validation.template_text_error(row.text))
+                kind = row.kind if _usable(row, "kind") and isinstance(row.kind, str) else None
+                problems.append(validation.template_text_error(row.text, kind))
             elif key == "contacts" and all(
                 _usable(row, name) for name in ("kind", "role", "function")
             ):
