@@ -15,13 +15,16 @@ from incidents.models import EntryKind, Incident
 from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
-from statements.choices import Channel, StatementKind
+from statements.choices import Channel, Language, StatementKind
 
 from . import render, rules, selectors
 from .choices import PageState, Section
 from .models import CrisisPage, CrisisPageTemplate, PageText
 
 SLUG_MAX = 80
+# Addresses the public directory uses itself: the index in each language (<root>/<lang>/)
+# and names kept for what sits beside the pages.
+RESERVED_SLUGS = frozenset(Language.values) | {"index", "static", "api", "feeds", "assets"}
 # The next promised update: within a week; a little in the past is a clock's skew.
 NEXT_UPDATE_HORIZON = datetime.timedelta(days=7)
 FAQ_SEPARATOR = "---"
@@ -39,6 +42,11 @@ def _clean_slug(slug: str, incident: Incident) -> str:
         raise InvalidInput(
             _("The page's address may hold lower-case letters, digits and hyphens (%(n)s at most).")
             % {"n": SLUG_MAX}
+        )
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(
+            _("“%(slug)s” is kept for the index of crisis pages: choose another address.")
+            % {"slug": slug}
         )
     return slug
 

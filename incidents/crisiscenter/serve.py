@@ -6,6 +6,7 @@ follow, a strict Content-Security-Policy. A dark or unknown page has no file: 40
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils._os import safe_join
 from django.utils.http import http_date, parse_http_date_safe
@@ -29,7 +30,7 @@ def _file(path: str) -> Path:
         raise Http404
     try:
         found = Path(safe_join(settings.CRISIS_CENTER_ROOT, path))
-    except ValueError:
+    except (ValueError, SuspiciousFileOperation):  # outside the root ("//etc/passwd")
         raise Http404 from None
     if found.suffix not in TYPES or not found.is_file():
         raise Http404

@@ -41,6 +41,39 @@ REPLY_PLACEHOLDERS = {
 }
 REPLY_KIND = "reply"
 
+# What a reply placeholder may be filled with. The values come from the post's author
+# (their handle, their display name, the post's address), and a reply made from a template
+# approved in advance is approved without anyone reading it: a value holding a sentence, a
+# link or markup would be published under the approvers' names. Handles are ASCII
+# (user, user@host, a domain: no look-alike letters); a name is at most five words of
+# letters, digits, apostrophes, hyphens and dots; an address is one http(s) URL.
+_HANDLE = re.compile(r"@?[A-Za-z0-9_.-]{1,64}(?:@[A-Za-z0-9.-]{1,190})?", re.ASCII)
+_NAME_WORD = re.compile(r"[^\W_](?:[\w'\u2019.-]*[\w.])?")  # \u2019: the typographic apostrophe
+_DOMAIN_LIKE = re.compile(r"[A-Za-z0-9-]+\.[A-Za-z]{2,}")
+NAME_MAX_WORDS = 5
+NAME_MAX = 64
+URL_MAX = 500
+
+
+def plain_reply_value(name: str, value: str) -> bool:
+    """Can `value` fill the reply placeholder `name` in a text approved in advance?"""
+    if name == "author.handle":
+        return len(value) <= 100 and _HANDLE.fullmatch(value) is not None
+    if name == "author.name":
+        words = value.split(" ")
+        return (
+            len(value) <= NAME_MAX
+            and len(words) <= NAME_MAX_WORDS
+            and all(_NAME_WORD.fullmatch(word) for word in words)
+            and not _DOMAIN_LIKE.search(value)
+        )
+    return (
+        len(value) <= URL_MAX
+        and value.startswith(("https://", "http://"))
+        and all(c.isprintable() and not c.isspace() for c in value)
+        and not any(c in value for c in '<>"{}')
+    )
+
 
 def _listed(names) -> str:
     return ", ".join(f"{{{{ {p} }}}}" for p in names)
@@ -98,14 +131,32 @@ MISSING_MESSAGES = {
 }
 
 
+UNFIT_MESSAGES = {
+    "author.handle": gettext_lazy(
+        "This post's author handle cannot go into a template as it is (it is not a plain "
+        "handle): write the reply yourself, or choose a template without {{ author.handle }}."
+    ),
+    "author.name": gettext_lazy(
+        "This post's author name cannot go into a template as it is (more than a name: "
+        "a link, punctuation or more than five words): write the reply yourself, or choose "
+        "a template without {{ author.name }}."
+    ),
+    "mention.url": gettext_lazy(
+        "This post's address cannot go into a template as it is (not one plain web "
+        "address): write the reply yourself, or choose a template without {{ mention.url }}."
+    ),
+}
+
+
 def render_template(text: str, values: dict[str, str | None]) -> str:
     """The template with each placeholder replaced by its value, once (a value is never
     read as a template). A literal "." right after a value that ends with a full stop, "!",
     "?" or "…" is dropped, so punctuation is never doubled; a literal "..." stays.
 
     A reply placeholder left out of `values` stays as typed (a reply drafted without a
-    mention: the drafter fills it in); one given empty is missing data and the template
-    refuses to render, naming it (InvalidInput)."""
+    mention: the drafter fills it in); one given empty is missing data, and one that is not
+    a plain handle, name or address (`plain_reply_value`) is unfit: the template refuses to
+    render, naming it (InvalidInput)."""
     check_template(text)
     pieces: list[str] = []
     position = 0
@@ -116,6 +167,8 @@ def render_template(text: str, values: dict[str, str | None]) -> str:
             pieces.append(match.group(0))
         elif name in REPLY_PLACEHOLDERS and not values[name]:
             raise InvalidInput(str(MISSING_MESSAGES[name]), placeholder=name)
+        elif name in REPLY_PLACEHOLDERS and not plain_reply_value(name, values[name]):
+            raise InvalidInput(str(UNFIT_MESSAGES[name]), placeholder=name)
         else:
             pieces.append(values[name])
         position = match.end()

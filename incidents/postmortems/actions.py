@@ -135,11 +135,11 @@ def postmortem_write(*, postmortem: Postmortem, actor, base_version: int, **part
 
 
 def _check_owner(incident: Incident, owner) -> None:
-    if (
-        owner is None
-        or not Membership.objects.active().filter(incident=incident, user=owner).exists()
-    ):
-        raise InvalidInput(_("An action's owner must be a member of the crisis cell."))
+    members = Membership.objects.active().filter(incident=incident, user=owner)
+    if owner is None or not members.exclude(role=Role.OBSERVER).exists():
+        raise InvalidInput(
+            _("An action's owner must be a member of the crisis cell (not an observer).")
+        )
 
 
 def _check_due(due_date) -> date:

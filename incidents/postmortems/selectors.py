@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
-from incidents.models import Membership
+from incidents.models import Membership, Role
 
 from . import rules
 from .choices import Decision
@@ -81,11 +81,13 @@ def version_of(postmortem, number: int) -> PostmortemVersion:
 
 
 def owners(incident) -> list:
-    """Who may own an action item: the active cell, by name (one query)."""
+    """Who may own an action item: the active cell but its observers (read-only), by name
+    (one query)."""
     return [
         m.user
         for m in Membership.objects.active()
         .filter(incident=incident, user__is_active=True)
+        .exclude(role=Role.OBSERVER)
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__username")
     ]

@@ -40,10 +40,12 @@ def words(text: str) -> frozenset[str]:
 COMPLAINT_WORDS = words(
     """
     casse cassee fendu fendue fissure fissuree panne defectueux defectueuse defaut
-    rembourse remboursement rembourser echange garantie livraison livre commande colis
-    retard sav reclamation brule brulure fuite dangereux dangereuse plainte
+    rembourse remboursement rembourser echange garantie retard sav reclamation plainte
+    brule brulee bruler brulure brulures fuite fuit surchauffe blesse blessee blessure cede
+    dangereux dangereuse
     broken cracked crack leak leaking faulty defective refund refunded replace replacement
-    warranty delivery parcel late delayed burned burnt dangerous complaint support
+    warranty late delayed burned burnt burn hurt injured overheating melted dangerous
+    complaint support
     """
 )
 COMPLAINT_PHRASES = ("service client", "pas de reponse", "aucune reponse", "customer service",
@@ -51,10 +53,18 @@ COMPLAINT_PHRASES = ("service client", "pas de reponse", "aucune reponse", "cust
 INSULT_WORDS = words(
     """
     nuls nul minables minable escrocs escroc voleurs voleur menteurs menteur pourris pourri
-    clowns clown honte honteux arnaque arnaqueurs incompetents incompetent debiles debile
-    ridicules boycott
-    crooks crook liars liar scam scammers clowns pathetic disgrace disgraceful garbage
-    trash idiots idiot incompetent morons moron shameful frauds fraud
+    clowns clown arnaque arnaqueurs incompetents incompetent debiles debile
+    crooks crook liars liar scam scammers clowns garbage trash idiots idiot incompetent
+    morons moron frauds fraud
+    """
+)
+# Outrage is not trolling: someone hurt by a product says "honteux" too. These words make
+# a post hostile (a hater when no complaint comes with it), never a troll on their own.
+OUTRAGE_WORDS = words(
+    """
+    honte honteux honteuse scandale scandaleux ridicule ridicules boycott inadmissible
+    inacceptable
+    shame shameful disgrace disgraceful pathetic outrageous unacceptable boycott
     """
 )
 PRAISE_WORDS = words(
@@ -145,13 +155,15 @@ def suggest(signals: Signals) -> Suggestion:
     """The suggested type, whether it needs an answer, and why. Rules, first match wins:
     press words from a verified or known account -> press; a very large audience ->
     influencer; insults without a complaint or a question -> troll (a persistent hater if
-    they keep coming back); hostile and back again and again -> persistent hater;
+    they keep coming back; outrage alone is not an insult); hostile and back again and
+    again -> persistent hater;
     words of support in a positive tone -> defender; a complaint or a question -> unhappy
     customer; insults or a negative tone -> occasional hater; praise or a positive tone ->
     defender; else neutral."""
     words = _WORDS.findall(fold(signals.text))
     complaint = _found(words, signals.text, COMPLAINT_WORDS, COMPLAINT_PHRASES)
     insult = _found(words, signals.text, INSULT_WORDS)
+    outrage = _found(words, signals.text, OUTRAGE_WORDS)
     praise = _found(words, signals.text, PRAISE_WORDS, PRAISE_PHRASES)
     press = _found(words, signals.text, PRESS_WORDS)
     question = _is_question(signals.text, words)
@@ -177,6 +189,8 @@ def suggest(signals: Signals) -> Suggestion:
         reasons.append(_("words of complaint: %(words)s") % {"words": _quoted(complaint)})
     if insult:
         reasons.append(_("insults: %(words)s") % {"words": _quoted(insult)})
+    if outrage:
+        reasons.append(_("words of outrage: %(words)s") % {"words": _quoted(outrage)})
     if praise:
         reasons.append(_("words of support: %(words)s") % {"words": _quoted(praise)})
     if press:
@@ -216,13 +230,13 @@ def suggest(signals: Signals) -> Suggestion:
         if persistent:
             return result(AuthorType.HATER_PERSISTENT, NeedsAnswer.YES)
         return result(AuthorType.TROLL, NeedsAnswer.NO)
-    if (negative or insult) and persistent:
+    if (negative or insult or outrage) and persistent:
         return result(AuthorType.HATER_PERSISTENT, NeedsAnswer.YES)
     if praise and positive:
         return result(AuthorType.DEFENDER, NeedsAnswer.NO)
     if complaint or (question and not positive):
         return result(AuthorType.UNHAPPY_CUSTOMER, NeedsAnswer.YES)
-    if insult or negative:
+    if insult or outrage or negative:
         return result(AuthorType.HATER_OCCASIONAL, NeedsAnswer.YES)
     if praise or positive:
         return result(AuthorType.DEFENDER, NeedsAnswer.NO)

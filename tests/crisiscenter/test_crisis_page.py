@@ -70,6 +70,14 @@ def test_a_page_is_prepared_once(dark_page, incident, lead):
         actions.page_prepare(incident=incident, actor=lead)
 
 
+@pytest.mark.parametrize("slug", ["en", "fr", "index"])
+def test_an_address_the_index_uses_is_refused(incident, lead, slug):
+    """/crisis/en/ is the English index: a page there would overwrite it or be hidden."""
+    with pytest.raises(InvalidInput, match="kept for the index"):
+        actions.page_prepare(incident=incident, actor=lead, slug=slug)
+    assert not CrisisPage.objects.exists()
+
+
 def test_going_live_needs_an_approved_summary(dark_page, lead):
     with pytest.raises(TransitionNotAllowed):
         actions.page_switch(page=dark_page, actor=lead, action="go_live")

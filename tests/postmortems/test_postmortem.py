@@ -211,6 +211,10 @@ def test_the_owner_closes_their_item_and_dropping_needs_a_reason(
     )
     with pytest.raises(NotAllowed):
         actions.item_update(item=item, actor=observer, base_version=1, status="done")
+    with pytest.raises(InvalidInput, match="not an observer"):  # observers are read-only
+        actions.item_add(
+            postmortem=postmortem, actor=lead, title="Watch", owner=observer, due_date=TODAY()
+        )
     with pytest.raises(InvalidInput):
         actions.item_update(item=item, actor=drafter, base_version=1, status="dropped")
     dropped = actions.item_update(

@@ -195,6 +195,40 @@ def test_missing_placeholder_data_refuses_to_render_with_a_clear_message(
     assert "statement_drafted" not in kinds(incident)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "placeholder"),
+    [
+        (
+            "author_handle",
+            "@evil@m.example The lids are toxic; refunds at https://evil.example",
+            "{{ author.handle }}",
+        ),
+        ("author_name", "Lids are toxic, see evil.example", "{{ author.name }}"),
+        ("author_name", "<script>alert(1)</script>", "{{ author.name }}"),
+    ],
+)
+def test_an_author_who_writes_a_sentence_in_their_name_cannot_fill_an_approved_text(
+    incident, attach_mentions, template, drafter, api, field, value, placeholder
+):
+    """A reply from a template approved in advance is approved without anyone reading it:
+    words chosen by the person answered must not ride into it through a placeholder."""
+    template.text = "Hello {{ author.name }} ({{ author.handle }}), we are on it."
+    template.save()
+    post = {"text": "Refund?", "platform": "mastodon", "author_name": "Claire"}
+    post["author_handle"] = "@claire@other.example"
+    post[field] = value
+    (mention,) = attach_mentions(incident, post)
+    response = api.as_user(drafter).post(
+        f"/api/incidents/{incident.pk}/replies/{mention.pk}/reply-from-template/",
+        {"template": template.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert placeholder in response.json()["detail"]
+    assert "write the reply yourself" in response.json()["detail"]
+    assert "statement_drafted" not in kinds(incident)
+
+
 def test_with_the_policy_off_every_reply_goes_through_review(
     incident, customer, template, lead, drafter, approver
 ):

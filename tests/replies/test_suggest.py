@@ -27,6 +27,12 @@ from incidents.replies.suggest import Signals, suggest
          "press", "yes"),
         (Signals("A new kettle video is up!", 0.1, followers=120_000), "influencer", "yes"),
         (Signals("Tea time with the KX-200.", 0.0), "neutral", "no"),
+        # Someone hurt by the product is outraged, not a troll to leave unanswered.
+        (Signals("J'ai failli me brûler avec ma KX-200, le couvercle a cédé. Honteux.", -0.6),
+         "unhappy_customer", "yes"),
+        (Signals("Honteux. Boycott.", -0.7), "hater_occasional", "yes"),
+        # Delivery is a topic, not a complaint.
+        (Signals("Livraison rapide pour ma KX-200, emballage correct.", 0.0), "neutral", "no"),
     ],
 )  # fmt: skip
 def test_the_suggestion_follows_the_signals(signals, author_type, needs):
