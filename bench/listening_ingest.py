@@ -93,6 +93,11 @@ def parse_args():
     parser.add_argument("--watches", type=int, default=10, help="active watches")
     parser.add_argument("--sample", type=int, default=5000, help="posts in the step profile")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--distinct-texts",
+        action="store_true",
+        help="make every text unique (a number appended): no repeat for the cache to reuse",
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="crisiscell_bench_listening")
     return parser.parse_args()
@@ -125,7 +130,7 @@ def setup_django(args):
     call_command("migrate", verbosity=0)
 
 
-def generate(count: int, seed: int):
+def generate(count: int, seed: int, distinct: bool = False):
     from incidents.listening.ingest import MentionData
 
     rng = random.Random(seed)
@@ -139,6 +144,8 @@ def generate(count: int, seed: int):
         words += rng.sample(FILLER, rng.randint(0, 4))
         if rng.random() < 0.3:
             words.append(rng.choice(endings))
+        if distinct:
+            words.append(f"n°{i}")
         posts.append(
             MentionData(
                 platform=rng.choice(["bluesky", "mastodon", "x", "press"]),
@@ -194,7 +201,9 @@ def empty_tables():
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE listening_mentionmatch, listening_signal, listening_mention RESTART IDENTITY"
+            # CASCADE: the reply queue's triage rows point at the mentions.
+            "TRUNCATE listening_mentionmatch, listening_signal, listening_mention "
+            "RESTART IDENTITY CASCADE"
         )
 
 
@@ -293,8 +302,12 @@ def main():
     empty_tables()
     Watch.objects.all().delete()
     watches = make_watches(args.watches)
-    posts = generate(args.count, args.seed)
-    print(f"{len(posts):,} mentions, {len(watches)} active watches, chunks of {args.chunk:,}")
+    posts = generate(args.count, args.seed, args.distinct_texts)
+    texts = len({(p.text, p.language) for p in posts})
+    print(
+        f"{len(posts):,} mentions ({texts:,} distinct texts), {len(watches)} active watches, "
+        f"chunks of {args.chunk:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
     copy_seconds = copy_baseline(posts)
     ingest_seconds, stored = ingest(posts, args.chunk)
