@@ -135,6 +135,18 @@ def test_copy_and_orm_store_the_same_rows(watch, monkeypatch):
 
 
 @on_postgresql
+@pytest.mark.django_db
+def test_copy_keeps_texts_that_look_like_its_own_markers(watch):
+    texts = ["Maison Lumière\\N", "tab\there, line\nbreak \\. fin", "\\", 'a,b;"c"']
+    tricky = posts(range(len(texts)))
+    for data, text in zip(tricky, texts, strict=True):
+        data.text, data.url = text, ""
+    assert ingest(tricky).stored == len(texts)
+    stored = dict(Mention.objects.values_list("external_id", "text"))
+    assert [stored[data.external_id] for data in tricky] == texts
+
+
+@on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_ingests_of_overlapping_batches_store_each_post_once(watch):
     # Overlapping, and in opposite orders: each batch locks its posts sorted, never in a cycle.
