@@ -93,6 +93,11 @@ def parse_args():
     parser.add_argument("--watches", type=int, default=10, help="active watches")
     parser.add_argument("--sample", type=int, default=5000, help="posts in the step profile")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--distinct-texts",
+        action="store_true",
+        help="make every text unique (a number appended): no repeat for the cache to reuse",
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="crisiscell_bench_listening")
     return parser.parse_args()
@@ -125,7 +130,7 @@ def setup_django(args):
     call_command("migrate", verbosity=0)
 
 
-def generate(count: int, seed: int):
+def generate(count: int, seed: int, distinct: bool = False):
     from incidents.listening.ingest import MentionData
 
     rng = random.Random(seed)
@@ -139,6 +144,8 @@ def generate(count: int, seed: int):
         words += rng.sample(FILLER, rng.randint(0, 4))
         if rng.random() < 0.3:
             words.append(rng.choice(endings))
+        if distinct:
+            words.append(f"n°{i}")
         posts.append(
             MentionData(
                 platform=rng.choice(["bluesky", "mastodon", "x", "press"]),
@@ -194,7 +201,9 @@ def empty_tables():
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE listening_mentionmatch, listening_signal, listening_mention RESTART IDENTITY"
+            # CASCADE: the reply queue's triage rows point at the mentions.
+            "TRUNCATE listening_mentionmatch, listening_signal, listening_mention "
+            "RESTART IDENTITY CASCADE"
         )
 
 
@@ -283,6 +292,59 @@ def step_profile(posts, watches) -> dict:
     return {name: seconds / len(posts) * 1e6 for name, seconds in figures.items()}
 
 
+def ingest_prescored(posts, chunk: int) -> float:
+    """The same ingest with every text's language and sentiment computed beforehand (not
+    timed): what storing first and scoring later would leave on the ingest's path."""
+    from django.db import connection
+
+    from incidents.listening import actions
+    from incidents.listening.choices import Source
+    from incidents.listening.matching import Matcher
+    from incidents.listening.models import Watch
+
+    scores = actions._Scores()
+    for p in posts:
+        scores(p.text, p.language)
+    empty_tables()
+    started = time.perf_counter()
+    for start in range(0, len(posts), chunk):
+        matcher = Matcher(Watch.objects.filter(is_active=True))
+        store = actions.STORES.get(connection.vendor, actions._store_orm)
+        now, result = datetime.now(UTC), actions.IngestResult()
+        calls = posts[start : start + chunk]
+        for first in range(0, len(calls), actions.BATCH):
+            batch = calls[first : first + actions.BATCH]
+            actions._ingest_batch(batch, Source.IMPORT, now, matcher, scores, store, result)
+    return time.perf_counter() - started
+
+
+def _score_all(items):
+    from incidents.listening import language, sentiment
+
+    scored = []
+    for text, given in items:
+        detected = given or language.detect(text)
+        scored.append((detected, *sentiment.score(text, detected)))
+    return scored
+
+
+def scoring_pool(posts, workers: int = 2) -> tuple[float, float]:
+    """Wall seconds to score `posts` in this process, then in a pool of `workers` processes
+    (forked after the models are loaded; chunks of 500): what scoring in parallel gives."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    items = [(p.text, p.language) for p in posts]
+    _score_all(items[:10])  # load the models before forking
+    started = time.perf_counter()
+    _score_all(items)
+    serial = time.perf_counter() - started
+    chunks = [items[i : i + 500] for i in range(0, len(items), 500)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_score_all, chunks))
+    return serial, time.perf_counter() - started
+
+
 def main():
     args = parse_args()
     setup_django(args)
@@ -293,14 +355,19 @@ def main():
     empty_tables()
     Watch.objects.all().delete()
     watches = make_watches(args.watches)
-    posts = generate(args.count, args.seed)
-    print(f"{len(posts):,} mentions, {len(watches)} active watches, chunks of {args.chunk:,}")
+    posts = generate(args.count, args.seed, args.distinct_texts)
+    texts = len({(p.text, p.language) for p in posts})
+    print(
+        f"{len(posts):,} mentions ({texts:,} distinct texts), {len(watches)} active watches, "
+        f"chunks of {args.chunk:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
     copy_seconds = copy_baseline(posts)
     ingest_seconds, stored = ingest(posts, args.chunk)
     assert stored == len(posts) == Mention.objects.count(), (stored, len(posts))
     matches = MentionMatch.objects.count()
     again_seconds, again = ingest_again(posts, args.chunk)
+    prescored_seconds = ingest_prescored(posts, args.chunk)
 
     copy_rate, ingest_rate = len(posts) / copy_seconds, len(posts) / ingest_seconds
     print()
@@ -316,11 +383,23 @@ def main():
         f"| {len(posts) / again_seconds:,.0f} | {len(posts) / again_seconds / copy_rate:.2f} |"
     )
 
+    prescored_rate = len(posts) / prescored_seconds
+    print(
+        f"| the same, scores computed beforehand (store first, score later) "
+        f"| {prescored_seconds:.2f} | {prescored_rate:,.0f} | {prescored_rate / copy_rate:.2f} |"
+    )
+
     sample = posts[: args.sample]
     print()
     print(f"CPU per post on a sample of {len(sample):,} (microseconds):")
     for name, micros in step_profile(sample, watches).items():
         print(f"  {name:28} {micros:8.1f}")
+
+    serial, pooled = scoring_pool(sample)
+    print(
+        f"Scoring the sample (language and sentiment): {len(sample) / serial:,.0f} posts/s in "
+        f"this process, {len(sample) / pooled:,.0f} posts/s in a pool of 2 processes"
+    )
 
     matcher = Matcher(watches)
     started = time.process_time()

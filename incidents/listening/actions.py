@@ -5,10 +5,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import attrgetter, itemgetter
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -242,21 +243,62 @@ def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
 def mentions_ingest(*, mentions: list[MentionData], source: str, actor, now=None) -> IngestResult:
     """Store posts not seen before (by platform and id), each with its language (kept when
     the platform gave it, else detected), sentiment and the active watches it matches.
-    Idempotent: a post already stored, or twice in `mentions`, counts as a duplicate.
-    Each batch of BATCH is one transaction, so a failure leaves no half-written batch.
-    `actor` None is the system (a connector); a person needs rules.can_ingest."""
+    Idempotent: a post already stored, or twice in `mentions`, counts as a duplicate,
+    whatever the path and however many ingests run at once. Each batch of BATCH is one
+    transaction, so a failure leaves no half-written batch. `actor` None is the system (a
+    connector); a person needs rules.can_ingest.
+
+    Two ways to store, one result: on PostgreSQL COPY into a temporary table then one
+    INSERT ... ON CONFLICT DO NOTHING RETURNING and a COPY of the matches (_store_copy);
+    elsewhere (SQLite, embedded) the ORM's bulk inserts (_store_orm)."""
     if actor is not None:
         rules.require_ingest(actor)
     now = now or timezone.now()
     matcher = Matcher(Watch.objects.filter(is_active=True))
+    scores = _Scores()
+    store = STORES.get(connection.vendor, _store_orm)
     result = IngestResult()
     for start in range(0, len(mentions), BATCH):
-        _ingest_batch(mentions[start : start + BATCH], source, now, matcher, result)
+        batch = mentions[start : start + BATCH]
+        _ingest_batch(batch, source, now, matcher, scores, store, result)
     result.stored and events.publish_listening_changed()  # live: the listening pages refresh
     return result
 
 
-def _ingest_batch(batch, source, now, matcher, result) -> None:
+# A mention's columns as the ingest writes them, in the order of its row tuples: what the
+# platform gave (MentionData, language last), then what the ingest adds.
+_POSTED = tuple(name for name in MentionData.__slots__ if name != "language")
+COLUMNS = (*_POSTED, "language", "collected_at", "source", "sentiment_score", "sentiment")
+_posted = attrgetter(*_POSTED)
+_PLATFORM, _EXTERNAL_ID = COLUMNS.index("platform"), COLUMNS.index("external_id")
+_POSTED_AT, _SENTIMENT = COLUMNS.index("posted_at"), COLUMNS.index("sentiment")
+MATCH_COLUMNS = ("mention_id", "watch_id", "posted_at", "sentiment")
+# Distinct texts remembered by one ingest call (bounds its memory on a million-line import).
+MAX_SCORED = 100_000
+
+
+class _Scores:
+    """(language, sentiment score, label) of a text, each exact text (with the language the
+    platform gave) computed once per ingest call: reposts, copies and bots' repeated posts
+    cost a dict lookup. The same function of the text whatever the order, so cached and
+    uncached ingests store the same values."""
+
+    def __init__(self):
+        self._known = {}
+
+    def __call__(self, text: str, given: str) -> tuple[str, float | None, str]:
+        key = (text, given)
+        found = self._known.get(key)
+        if found is None:
+            detected = given or language.detect(text)
+            found = (detected, *sentiment.score(text, detected))
+            if len(self._known) >= MAX_SCORED:
+                self._known.clear()
+            self._known[key] = found
+        return found
+
+
+def _ingest_batch(batch, source, now, matcher, scores, store, result) -> None:
     unique = {}
     for data in batch:
         unique.setdefault(data.key, data)
@@ -266,47 +308,102 @@ def _ingest_batch(batch, source, now, matcher, result) -> None:
         known = set(
             Mention.objects.filter(external_id__in=ids).values_list("platform", "external_id")
         )
-        fresh = [data for key, data in unique.items() if key not in known]
         rows, matched = [], {}
-        for data in fresh:
-            values = {name: getattr(data, name) for name in data.__slots__}
-            values["language"] = data.language or language.detect(data.text)
-            score, label = sentiment.score(data.text, values["language"])
-            rows.append(
-                Mention(
-                    **values,
-                    collected_at=now,
-                    source=source,
-                    sentiment_score=score,
-                    sentiment=label,
-                )
-            )
-            matched[data.key] = matcher.match(
-                text=data.text,
-                platform=data.platform,
-                language=values["language"],
-                author=data.author_handle,
-            )
-        # ignore_conflicts: a concurrent ingest of the same post wins the race quietly; the
-        # rows stored by this call are the ones carrying its collection time.
-        Mention.objects.bulk_create(rows, ignore_conflicts=True)
-        stored = Mention.objects.filter(
-            external_id__in={data.external_id for data in fresh}, collected_at=now
-        ).values_list("id", "platform", "external_id", "posted_at", "sentiment")
-        links = []
-        for mention_id, platform, external_id, posted_at, label in stored:
-            if (platform, external_id) not in matched:
+        for key, data in unique.items():
+            if key in known:
                 continue
-            result.ids.append(mention_id)
-            links += [
-                MentionMatch(
-                    mention_id=mention_id, watch_id=watch_id, posted_at=posted_at, sentiment=label
-                )
-                for watch_id in matched.pop((platform, external_id))
-            ]
-        MentionMatch.objects.bulk_create(links)
-    result.stored += len(fresh) - len(matched)
-    result.duplicates += len(unique) - len(fresh) + len(matched)
+            detected, score, label = scores(data.text, data.language)
+            rows.append((*_posted(data), detected, now, source, score, label))
+            watch_ids = matcher.match(
+                text=data.text, platform=data.platform, language=detected, author=data.author_handle
+            )
+            if watch_ids:
+                matched[key] = watch_ids
+        # Sorted by key: two ingests of overlapping batches insert (and so lock) their
+        # common posts in the same order, so they never wait on each other in a cycle.
+        rows.sort(key=itemgetter(_PLATFORM, _EXTERNAL_ID))
+        stored = store(rows, matched) if rows else []
+    result.ids += stored
+    result.stored += len(stored)
+    result.duplicates += len(unique) - len(stored)
+
+
+def _matches(rows, stored_ids, matched) -> list[tuple]:
+    """The MentionMatch rows (MATCH_COLUMNS) of the mentions this batch stored: a post a
+    concurrent ingest stored first is that ingest's to match."""
+    links = []
+    for row, mention_id in zip(rows, stored_ids, strict=True):
+        if mention_id is not None:
+            for watch_id in matched.get((row[_PLATFORM], row[_EXTERNAL_ID]), ()):
+                links.append((mention_id, watch_id, row[_POSTED_AT], row[_SENTIMENT]))
+    return links
+
+
+# PostgreSQL's statements: only the constant names above go into them, never data.
+_STAGE = "listening_mention_stage"
+_NAMES = ", ".join(COLUMNS)
+_STAGE_CREATE = (
+    f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "  # noqa: S608
+    f"SELECT {_NAMES} FROM listening_mention WITH NO DATA"
+)
+_STAGE_COPY = f"COPY {_STAGE} ({_NAMES}) FROM STDIN"
+_STAGE_INSERT = (
+    f"INSERT INTO listening_mention ({_NAMES}) "  # noqa: S608
+    f"SELECT {_NAMES} FROM {_STAGE} ORDER BY platform, external_id "
+    "ON CONFLICT (platform, external_id) DO NOTHING RETURNING id, platform, external_id"
+)
+_MATCH_COPY = f"COPY listening_mentionmatch ({', '.join(MATCH_COLUMNS)}) FROM STDIN"
+
+
+def _store_copy(rows, matched) -> list[int]:
+    """PostgreSQL: the rows COPYed into a temporary table, moved into the mentions by one
+    INSERT ... ON CONFLICT (platform, external_id) DO NOTHING RETURNING (a post stored
+    meanwhile by another ingest is skipped, never an error), then the matches COPYed in
+    (their mentions are new, nothing can conflict). Five statements whatever the rows; the
+    ids stored, in `rows` order (None for a post stored by someone else)."""
+    with connection.cursor() as cursor:
+        # Dropped at the end of the batch (and by a rollback): an outer transaction may run
+        # several batches.
+        cursor.execute(_STAGE_CREATE)
+        with cursor.cursor.copy(_STAGE_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_STAGE_INSERT)
+        new = {(platform, external_id): pk for pk, platform, external_id in cursor.fetchall()}
+        stored_ids = [new.get((row[_PLATFORM], row[_EXTERNAL_ID])) for row in rows]
+        links = _matches(rows, stored_ids, matched)
+        if links:
+            with cursor.cursor.copy(_MATCH_COPY) as copy:
+                for link in links:
+                    copy.write_row(link)
+        cursor.execute(f"DROP TABLE {_STAGE}")
+    return [pk for pk in stored_ids if pk is not None]
+
+
+def _store_orm(rows, matched) -> list[int]:
+    """Elsewhere (SQLite): the ORM's bulk INSERT, ignoring the posts already stored (a
+    concurrent ingest's), then the ones this call stored read back by their collection time,
+    then the matches. Four statements whatever the rows; same contract as _store_copy."""
+    Mention.objects.bulk_create(
+        [Mention(**dict(zip(COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
+    )
+    collected_at = rows[0][COLUMNS.index("collected_at")]
+    new = {
+        (platform, external_id): pk
+        for pk, platform, external_id in Mention.objects.filter(
+            external_id__in={row[_EXTERNAL_ID] for row in rows}, collected_at=collected_at
+        ).values_list("id", "platform", "external_id")
+    }
+    stored_ids = [new.get((row[_PLATFORM], row[_EXTERNAL_ID])) for row in rows]
+    links = _matches(rows, stored_ids, matched)
+    MentionMatch.objects.bulk_create(
+        [MentionMatch(**dict(zip(MATCH_COLUMNS, link, strict=True))) for link in links]
+    )
+    return [pk for pk in stored_ids if pk is not None]
+
+
+# How a batch is stored, by the connection's vendor (the ORM's for any other).
+STORES = {"postgresql": _store_copy}
 
 
 # --- Attaching mentions to an incident, detaching them -------------------------------------
