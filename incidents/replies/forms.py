@@ -70,7 +70,13 @@ class ReviewForm(forms.Form):
     """The batch review page: the chosen replies (their revisions come as `revision-<id>`
     fields beside each checkbox), one decision and one comment for all."""
 
-    pick = forms.TypedMultipleChoiceField(label=_("Replies"), coerce=int, required=True, choices=())
+    pick = forms.TypedMultipleChoiceField(
+        label=_("Replies"),
+        coerce=int,
+        required=True,
+        choices=(),
+        error_messages={"required": _("Tick at least one reply.")},
+    )
     decision = forms.ChoiceField(label=_("Decision"), choices=ReviewDecision.choices)
     comment = forms.CharField(label=_("Comment"), max_length=COMMENT_MAX, required=False)
 

@@ -423,8 +423,17 @@ def _review_rows(request, incident) -> list:
     for reply, statement in zip(replies, statements, strict=True):
         reply.statement = statement
         available = statement_rules.available_actions(request.user, statement)
-        reply.may_review = (
+        # Who approved this revision already is done here: it waits on someone else now
+        # (they can still send it back from the reply's own page).
+        reply.approved_by_me = any(a.reviewer_id == request.user.pk for a in statement.approvals)
+        reply.may_review = not reply.approved_by_me and (
             statement_rules.APPROVE in available or statement_rules.REQUEST_CHANGES in available
+        )
+        awaited = statement.progress.awaited
+        reply.awaits = (
+            statement_rules.joined_functions([r.function for r in awaited], statement.progress.mode)
+            if awaited
+            else ""
         )
     return replies
 

@@ -402,6 +402,10 @@ def test_the_review_page_lists_and_applies(
     assert f"Reply {b.pk}:" in body and "changed since you read it" in body
     a.refresh_from_db(), b.refresh_from_db(), c.refresh_from_db()
     assert (a.status, b.status, c.status) == ("changes_requested", "in_review", "in_review")
+    nothing = client.post(
+        reverse("reply-review", args=[incident.pk]), {"decision": "approved"}, follow=True
+    )
+    assert "Tick at least one reply." in nothing.content.decode()
     # The drafter sees the list without checkboxes (four-eyes).
     mine = browser_client.as_user(drafter).get(reverse("reply-review", args=[incident.pk]))
     assert 'name="pick"' not in mine.content.decode()
