@@ -87,7 +87,9 @@ def conn_of(message, user) -> str:
 
 async def opened(incident, user):
     communicator = socket(incident, await sync_to_async(lambda: session_cookie(user)[1])())
-    connected, _ = await communicator.connect()
+    # Generous, as below: twenty sockets connecting at once on a loaded CI machine took
+    # longer than the communicator's default second.
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     return communicator
 
