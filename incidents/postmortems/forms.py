@@ -1,6 +1,7 @@
 """The post-mortem page's forms: field limits are the models' (one rule, the actions check
 them again for the API)."""
 
+import re
 from datetime import date
 
 from django import forms
@@ -54,6 +55,10 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(max_length=COMMENT_MAX, required=False)
 
 
+# The years a month filter may name (a period's end plus one month stays a valid date).
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
 class MonthField(forms.Field):
     """A month as YYYY-MM (an <input type="month">): the first day of that month."""
 
@@ -64,11 +69,14 @@ class MonthField(forms.Field):
         if not value:
             return None
         try:
-            if len(value) != 7 or value[4] != "-":
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value, flags=re.ASCII):
                 raise ValueError
-            return date(int(value[:4]), int(value[5:]), 1)
+            month = date(int(value[:4]), int(value[5:]), 1)
         except ValueError:
             raise forms.ValidationError(_("Give a month as YYYY-MM.")) from None
+        if not MIN_YEAR <= month.year <= MAX_YEAR:
+            raise forms.ValidationError(_("Give a month as YYYY-MM.")) from None
+        return month
 
 
 class MetricsFilterForm(forms.Form):

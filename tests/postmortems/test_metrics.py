@@ -95,6 +95,7 @@ def test_bad_filters_are_refused_and_an_empty_period_is_not_an_error(
     assert_error(get_api(api, lead, since="2024-01", until="2026-06"), 400)  # 30 months
     assert_error(get_api(api, lead, since="2026-06", until="2026-01"), 400)
     assert_error(get_api(api, lead, since="June"), 400)
+    assert_error(get_api(api, lead, since="9999-11", until="9999-12"), 400)  # no year 10000
     assert_error(get_api(api, lead, category="nope"), 400)
     empty = get_api(api, lead, since="2020-01", until="2020-12").json()
     assert empty["total"]["incidents"] == 0 and empty["open_items_by_owner"] == []
