@@ -106,9 +106,9 @@ def test_the_room_shows_them_and_links_to_more(
         client.get(f"/incidents/{incident.pk}/")
 
 
-def test_an_incident_without_history_says_so(incident, lead, browser_client, api):
+def test_an_incident_without_history_shows_no_box(incident, lead, browser_client, api):
     page = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/").content.decode()
-    assert "this one starts the record" in page
+    assert "Has this happened before?" not in page
     assert api.as_user(lead).get(api_url(incident)).json() == {
         "category": "public_statement",
         "results": [],
