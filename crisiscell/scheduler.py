@@ -1,8 +1,9 @@
 """The embedded mode's Celery beat: runs CELERY_BEAT_SCHEDULE's jobs inside the web process.
 
 `make run` is one uvicorn process with eager Celery and the in-memory channel layer, and no
-broker for a `celery beat` to send to. The periodic jobs (task reminders, evidence requeue,
-approval escalations, outbox sweep, listening spike detection) run here instead, when
+broker for a `celery beat` to send to. The periodic jobs (task and action-item reminders,
+evidence requeue, approval escalations, outbox sweep, listening spike detection) run here
+instead, when
 settings.EMBEDDED_SCHEDULER is on (the embedded default; refused in production, where the
 Procfile's Celery beat and worker run them). The ASGI lifespan (crisiscell/asgi.py) starts
 it on the server's event loop and stops it on shutdown.

@@ -282,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "statements.tasks.escalate_late_approvals",
         "schedule": 60.0,
     },
+    # Post-mortem action items due soon or overdue remind their owner, once a day each.
+    "action-item-reminders": {
+        "task": "incidents.postmortems.tasks.send_action_item_reminders",
+        "schedule": 60.0,
+    },
 }
 
 # The embedded mode has no broker for a Celery beat: the web process runs

@@ -36,3 +36,12 @@ def can_lead(user, incident: Incident) -> bool:
     """Status, severity, details and cell membership. Superusers may step in (e.g. when the
     lead has left the company and nobody else can hand over)."""
     return user.is_authenticated and (user.is_superuser or active_role(user, incident) == Role.LEAD)
+
+
+def can_view_metrics(user) -> bool:
+    """The metrics across incidents (incidents.postmortems.metrics): staff, and whoever
+    holds the lead role of a crisis cell now; each sees the figures of the incidents they
+    may see (selectors.incidents_visible_to). One query for a non-staff user."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or Membership.objects.active().filter(user=user, role=Role.LEAD).exists()

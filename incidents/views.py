@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from . import actions, events, extensions, panels, permissions, rules, selectors
+from .choices import Category
 from .errors import DomainError
 from .forms import (
     HandOverForm,
@@ -53,11 +54,23 @@ def _run(request, incident, action, success_message, **kwargs):
 def dashboard(request):
     show_closed = request.GET.get("show") == "all"
     incidents = selectors.incidents_for_list(request.user, open_only=not show_closed)
+    # One category only (the room's "Has this happened before?" links here for the rest).
+    category = request.GET.get("category", "")
+    if category not in Category.values:
+        category = ""
+    if category:
+        incidents = incidents.filter(category=category)
     page = Paginator(incidents, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "incidents/dashboard.html",
-        {"page": page, "show_closed": show_closed},
+        {
+            "page": page,
+            "show_closed": show_closed,
+            "category": category,
+            "category_label": Category(category).label if category else "",
+            "can_view_metrics": permissions.can_view_metrics(request.user),
+        },
     )
 
 

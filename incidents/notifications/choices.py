@@ -20,6 +20,8 @@ class NotificationKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", _("Message not delivered")
     # Listening: a watch's stream spiked or turned negative (to the watch's subscribers).
     SIGNAL_OPENED = "signal_opened", _("Listening alert")
+    # A post-mortem's open action item is due soon or overdue (to its owner, once a day).
+    ACTION_ITEM_DUE = "action_item_due", _("Action item due")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).

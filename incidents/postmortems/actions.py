@@ -14,9 +14,10 @@ draft (a signed-off version stays as it was; signing off again makes a new one).
 or reopening an item is follow-up, not content: it changes neither.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,9 @@ from incidents import actions as incident_actions
 from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
 from incidents.models import EntryKind, Incident, Membership, Role
+from incidents.notifications.actions import announce_to, notify
+from incidents.notifications.choices import NotificationKind
+from incidents.notifications.models import Notification
 from incidents.people import display_name
 from incidents.text import nfc
 from statements import actions as statement_actions
@@ -440,3 +444,74 @@ def document(postmortem: Postmortem, *, approvals, signed_off_at, number, report
         ],
         "figures": report,
     }
+
+
+# --- Action-item reminders (Celery beat; tasks.py) ------------------------------------------
+
+# An open action item is reminded to its owner from this many days before its due date,
+# then every day until it is done or dropped — after the incident is closed too.
+REMIND_DAYS_BEFORE = 2
+# Items reminded per run at most (the most overdue first); the rest wait for the next run.
+REMIND_BATCH = 500
+
+
+def _reminder_key(item: ActionItem, today: date) -> str:
+    return f"action_item:{item.pk}:{today.isoformat()}"
+
+
+def reminder_text(item: ActionItem, today: date) -> str:
+    what = {"action": item.title, "incident": item.postmortem.incident.title}
+    if item.due_date < today:
+        return _("Overdue action: “%(action)s” — post-mortem of %(incident)s") % what
+    if item.due_date == today:
+        return _("Action due today: “%(action)s” — post-mortem of %(incident)s") % what
+    return _("Action due soon: “%(action)s” — post-mortem of %(incident)s") % what
+
+
+def items_send_reminders(*, now=None) -> int:
+    """Remind each open action item past or within REMIND_DAYS_BEFORE days of its due date
+    to its owner (the bell, and e-mail or chat as their notification settings say), at most
+    once per item and day: the notification's key names the item and the day, and `notify`
+    skips a key already sent (a second run the same day, or two at once, send nothing).
+    Items done or dropped are never reminded; the incident's status does not matter (the
+    follow-up outlives the crisis). Returns how many reminders were sent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    items = list(
+        ActionItem.objects.filter(
+            status=ItemStatus.OPEN,
+            due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+            owner__is_active=True,
+        )
+        .select_related("owner", "postmortem__incident")
+        .order_by("due_date", "pk")[:REMIND_BATCH]
+    )
+    sent_today = set(
+        Notification.objects.filter(
+            key__in=[f"{NotificationKind.ACTION_ITEM_DUE}:{_reminder_key(i, today)}" for i in items]
+        ).values_list("key", flat=True)
+    )
+    sent = 0
+    notified: set[int] = set()
+    for item in items:
+        key = _reminder_key(item, today)
+        if f"{NotificationKind.ACTION_ITEM_DUE}:{key}" in sent_today:
+            continue
+        incident = item.postmortem.incident
+        with transaction.atomic():
+            count = notify(
+                users=[item.owner],
+                kind=NotificationKind.ACTION_ITEM_DUE,
+                subject=item.title,
+                url=reverse("postmortem", args=[incident.pk]) + f"#item-{item.pk}",
+                incident=incident,
+                now=now,
+                announce=False,
+                body=reminder_text(item, today),
+                key=key,
+            )
+        if count:
+            sent += 1
+            notified.add(item.owner_id)
+    announce_to(notified)
+    return sent

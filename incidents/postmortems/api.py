@@ -6,17 +6,21 @@ and writes are actions.py's."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
+from incidents.choices import Category
 from incidents.models import Incident
 from incidents.people import display_name
 
-from . import actions, figures, rules, selectors
+from . import actions, figures, metrics, metrics_export, rules, selectors
 from .choices import Decision, ItemStatus, Part, PostmortemStatus
+from .forms import MetricsFilterForm
 from .models import COMMENT_MAX, PART_MAX, REASON_MAX, TITLE_MAX, ActionItem
 
 
@@ -39,12 +43,17 @@ class PostmortemPersonSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ActionItemSerializer(serializers.Serializer):
+class PrecedentItemSerializer(serializers.Serializer):
+    """An action item as "has this happened before?" shows it (and the base of the full one)."""
+
     id = serializers.IntegerField()
     title = serializers.CharField()
     owner = PostmortemPersonSerializer()
     due_date = serializers.DateField()
     status = serializers.ChoiceField(choices=ItemStatus.choices)
+
+
+class ActionItemSerializer(PrecedentItemSerializer):
     reason = serializers.CharField()
     version = serializers.IntegerField()
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -329,3 +338,149 @@ class VersionView(APIView):
                 }
             ).data
         )
+
+
+class PrecedentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    severity = serializers.IntegerField()
+    status = serializers.CharField()
+    declared_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    postmortem_status = serializers.ChoiceField(
+        choices=PostmortemStatus.choices, allow_null=True, help_text="null: none was written."
+    )
+    summary = serializers.CharField(help_text="The post-mortem's summary ('' without one).")
+    went_well = serializers.CharField()
+    went_wrong = serializers.CharField()
+    items = PrecedentItemSerializer(many=True, help_text="Open first, then by due date.")
+
+
+class PrecedentsSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    results = PrecedentSerializer(many=True)
+    more = serializers.BooleanField(
+        help_text="More ended incidents of this category exist than the ones shown."
+    )
+
+
+def _precedent(row) -> dict:
+    pm = row.pm
+    return {
+        "id": row.pk,
+        "title": row.title,
+        "severity": row.severity,
+        "status": row.status,
+        "declared_at": row.declared_at,
+        "resolved_at": row.resolved_at,
+        "postmortem_status": pm.status if pm else None,
+        "summary": pm.summary if pm else "",
+        "went_well": pm.went_well if pm else "",
+        "went_wrong": pm.went_wrong if pm else "",
+        "items": [
+            {
+                "id": item.pk,
+                "title": item.title,
+                "owner": {"id": item.owner_id, "name": display_name(item.owner)},
+                "due_date": item.due_date,
+                "status": item.status,
+            }
+            for item in row.pm_items
+        ],
+    }
+
+
+class PrecedentsView(APIView):
+    @extend_schema(responses=PrecedentsSerializer)
+    def get(self, request, pk):
+        """ "Has this happened before?": the resolved or closed incidents of the same
+        category the caller may see (staff: all; others: the cells they are in), newest
+        first, at most 5, with their post-mortem's lessons and action items."""
+        incident = _incident(request, pk)
+        found = selectors.precedents(request.user, incident)
+        return Response(
+            PrecedentsSerializer(
+                {
+                    "category": incident.category,
+                    "results": [_precedent(row) for row in found.incidents],
+                    "more": found.more,
+                }
+            ).data
+        )
+
+
+class MetricsCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class MetricsCategorySerializer(MetricsCountSerializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class MetricsSeveritySerializer(MetricsCountSerializer):
+    severity = serializers.IntegerField(min_value=1, max_value=4)
+
+
+class MetricsFiguresSerializer(serializers.Serializer):
+    """Times in seconds and shares in [0, 1]; null when no incident of the set allows it."""
+
+    incidents = serializers.IntegerField()
+    by_category = MetricsCategorySerializer(many=True)
+    by_severity = MetricsSeveritySerializer(many=True)
+    declare_median_seconds = serializers.FloatField(allow_null=True)
+    first_response_median_seconds = serializers.FloatField(allow_null=True)
+    deadlines_due = serializers.IntegerField()
+    deadlines_met = serializers.IntegerField()
+    deadlines_met_share = serializers.FloatField(allow_null=True)
+    approvals = serializers.IntegerField()
+    approval_median_seconds = serializers.FloatField(allow_null=True)
+    replies_needing = serializers.IntegerField()
+    replies_answered = serializers.IntegerField()
+    reply_coverage = serializers.FloatField(allow_null=True)
+
+
+class MetricsMonthSerializer(MetricsFiguresSerializer):
+    month = serializers.CharField(help_text="YYYY-MM, in the site's time zone.")
+
+
+class MetricsOwnerSerializer(serializers.Serializer):
+    owner = PostmortemPersonSerializer()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class MetricsSerializer(serializers.Serializer):
+    since = serializers.CharField()
+    until = serializers.CharField()
+    category = serializers.CharField(help_text="'' for every category.")
+    total = MetricsFiguresSerializer()
+    months = MetricsMonthSerializer(many=True)
+    open_items_by_owner = MetricsOwnerSerializer(many=True)
+
+
+class MetricsView(APIView):
+    @extend_schema(
+        operation_id="metrics_retrieve",
+        parameters=[
+            OpenApiParameter("since", str, description="First month, YYYY-MM."),
+            OpenApiParameter("until", str, description="Last month, YYYY-MM (included)."),
+            OpenApiParameter("category", str, enum=Category.values),
+        ],
+        responses=MetricsSerializer,
+    )
+    def get(self, request):
+        """Response metrics across the incidents the caller may see, per month of
+        declaration (the last 12 months by default, 24 at most): staff and the leads of
+        crisis cells (403 otherwise). The metrics page's figures (docs/api.md, "Metrics")."""
+        if not metrics.can_view(request.user):
+            raise PermissionDenied(_("The metrics are for the leads of crisis cells and staff."))
+        form = MetricsFilterForm(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    field: [e["message"] for e in errors]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
+        report = metrics.report(request.user, form.filters())
+        return Response(MetricsSerializer(metrics_export.as_json(report)).data)

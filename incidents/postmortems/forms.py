@@ -1,10 +1,16 @@
 """The post-mortem page's forms: field limits are the models' (one rule, the actions check
 them again for the API)."""
 
+import re
+from datetime import date
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from incidents.choices import Category
+
+from . import metrics
 from .choices import Decision, ItemStatus, Part
 from .models import COMMENT_MAX, PART_MAX, REASON_MAX, TITLE_MAX
 
@@ -47,3 +53,62 @@ class ReviewForm(forms.Form):
     revision = forms.IntegerField(min_value=1)
     decision = forms.ChoiceField(choices=Decision.choices)
     comment = forms.CharField(max_length=COMMENT_MAX, required=False)
+
+
+# The years a month filter may name (a period's end plus one month stays a valid date).
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
+class MonthField(forms.Field):
+    """A month as YYYY-MM (an <input type="month">): the first day of that month."""
+
+    widget = forms.TextInput(attrs={"type": "month", "maxlength": 7})
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value, flags=re.ASCII):
+                raise ValueError
+            month = date(int(value[:4]), int(value[5:]), 1)
+        except ValueError:
+            raise forms.ValidationError(_("Give a month as YYYY-MM.")) from None
+        if not MIN_YEAR <= month.year <= MAX_YEAR:
+            raise forms.ValidationError(_("Give a month as YYYY-MM.")) from None
+        return month
+
+
+class MetricsFilterForm(forms.Form):
+    """The metrics page's and API's filters (GET): a period of whole months, at most
+    metrics.MAX_MONTHS (the last DEFAULT_MONTHS when not given), and a category."""
+
+    since = MonthField(label=_("From"), required=False)
+    until = MonthField(label=_("To"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("Every category")), *Category.choices],
+    )
+
+    def filters(self) -> metrics.Filters:
+        """The cleaned filters (call after is_valid())."""
+        default = metrics.Filters.default()
+        until = self.cleaned_data.get("until") or default.last
+        since = self.cleaned_data.get("since") or metrics.add_months(
+            until, 1 - metrics.DEFAULT_MONTHS
+        )
+        return metrics.Filters(first=since, last=until, category=self.cleaned_data["category"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        filters = self.filters()
+        if filters.last < filters.first:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        if metrics.months_between(filters.first, filters.last) > metrics.MAX_MONTHS:
+            raise forms.ValidationError(
+                _("Choose a period of %(n)d months at most.") % {"n": metrics.MAX_MONTHS}
+            )
+        return cleaned

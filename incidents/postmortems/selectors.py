@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from incidents.models import Membership, Role
+from incidents.selectors import incidents_visible_to
 
 from . import rules
-from .choices import Decision
+from .choices import Decision, ItemStatus
 from .models import ActionItem, Postmortem, PostmortemApproval, PostmortemVersion
 
 
@@ -91,3 +92,41 @@ def owners(incident) -> list:
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__username")
     ]
+
+
+# "Has this happened before?": how many earlier incidents the room and the API show.
+PRECEDENTS_SHOWN = 5
+ENDED = ("resolved", "closed")
+
+
+@dataclass
+class Precedents:
+    incidents: list  # newest first; each with `.pm` (its Postmortem or None) and `.pm_items`
+    more: bool  # there are more than shown (the dashboard's history lists them)
+
+
+def precedents(user, incident, *, limit: int = PRECEDENTS_SHOWN) -> Precedents:
+    """The resolved or closed incidents of `incident`'s category that `user` may see
+    (incidents.selectors.incidents_visible_to: staff every one, others the cells they are
+    in), newest first, each with its post-mortem's written lessons and its action items —
+    so a team meeting a similar crisis starts from what it learned. Two queries whatever
+    the number of incidents: the incidents with their post-mortem (one join, `limit` + 1
+    rows to know whether there are more) and their action items."""
+    rows = list(
+        incidents_visible_to(user)
+        .filter(category=incident.category, status__in=ENDED)
+        .exclude(pk=incident.pk)
+        .select_related("postmortem")
+        .prefetch_related(
+            Prefetch(
+                "postmortem__items",
+                queryset=ActionItem.objects.select_related("owner"),
+            )
+        )
+        .order_by("-resolved_at", "-declared_at", "-pk")[: limit + 1]
+    )
+    for row in rows[:limit]:
+        row.pm = getattr(row, "postmortem", None)
+        items = list(row.pm.items.all()) if row.pm else []
+        row.pm_items = sorted(items, key=lambda i: (i.status != ItemStatus.OPEN, i.due_date))
+    return Precedents(rows[:limit], len(rows) > limit)

@@ -5,6 +5,8 @@ from . import views
 PREFIX = "incidents/<id:pk>/postmortem/"
 
 urlpatterns = [
+    path("metrics/", views.metrics_page, name="metrics"),
+    path("metrics/export.csv", views.metrics_csv, name="metrics-csv"),
     path(PREFIX, views.page, name="postmortem"),
     path(PREFIX + "create/", views.create, name="postmortem-create"),
     path(PREFIX + "write/", views.write, name="postmortem-write"),

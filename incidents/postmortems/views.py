@@ -3,10 +3,12 @@ its POST forms (plain forms, POST-redirect-GET with a message: they work without
 JavaScript), the printable page and the Markdown export. Thin: read through selectors and
 figures, write through actions."""
 
+import csv
 from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,19 +16,35 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.choices import Category
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404
 
-from . import actions, chart, export, figures, rules, selectors
+from . import (
+    actions,
+    chart,
+    export,
+    figures,
+    metrics,
+    metrics_charts,
+    metrics_export,
+    rules,
+    selectors,
+)
 from . import pdf as pdf_export
 from .choices import ItemStatus, Part, PostmortemStatus
-from .forms import ItemAddForm, ItemStatusForm, PartsForm, ReviewForm
+from .forms import ItemAddForm, ItemStatusForm, MetricsFilterForm, PartsForm, ReviewForm
 from .models import ActionItem
 
 
 def room_panel_context(request, incident) -> dict:
-    """The room links to the post-mortem (no query)."""
-    return {"postmortem_url": reverse("postmortem", args=[incident.pk])}
+    """The room links to the post-mortem (no query) and shows "Has this happened before?":
+    the ended incidents of its category the viewer may see, with their lessons and action
+    items (selectors.precedents, two queries)."""
+    return {
+        "postmortem_url": reverse("postmortem", args=[incident.pk]),
+        "precedents": selectors.precedents(request.user, incident),
+    }
 
 
 def _context(request, incident, *, parts_form=None) -> dict:
@@ -241,4 +259,61 @@ def pdf(request, pk):
         return redirect("postmortem", pk=incident.pk)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.pdf"'
+    return response
+
+
+# --- Metrics across incidents (metrics.py) -------------------------------------------------
+
+
+def _metrics_report(request):
+    """The filters from the query string and the report, or (form, None) when invalid."""
+    if not metrics.can_view(request.user):
+        raise PermissionDenied(_("The metrics are for the leads of crisis cells and staff."))
+    form = MetricsFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return form, None
+    filters = form.filters() if request.GET else metrics.Filters.default()
+    if not request.GET:
+        form = MetricsFilterForm(
+            initial={"since": f"{filters.first:%Y-%m}", "until": f"{filters.last:%Y-%m}"}
+        )
+    return form, metrics.report(request.user, filters)
+
+
+@login_required
+@require_GET
+def metrics_page(request):
+    form, report = _metrics_report(request)
+    context = {"form": form, "report": report}
+    if report is not None:
+        context.update(
+            charts=metrics_charts.build(report),
+            # The table: the months with incidents, newest first (the charts show them all).
+            months=[m for m in reversed(report.months) if m.incidents],
+            csv_query=request.GET.urlencode(),
+            categories=dict(Category.choices),
+        )
+    return render(
+        request, "postmortems/metrics.html", context, status=400 if report is None else 200
+    )
+
+
+@login_required
+@require_GET
+def metrics_csv(request):
+    form, report = _metrics_report(request)
+    if report is None:
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    f = report.filters
+    response["Content-Disposition"] = (
+        f'attachment; filename="metrics-{f.first:%Y-%m}-{f.last:%Y-%m}.csv"'
+    )
+    writer = csv.writer(response)
+    for row in metrics_export.csv_rows(report):
+        writer.writerow(row)
     return response

@@ -1,0 +1,12 @@
+"""Celery tasks of the post-mortem: take ids (or nothing), call actions."""
+
+from celery import shared_task
+
+from . import actions
+
+
+@shared_task(ignore_result=True)
+def send_action_item_reminders() -> int:
+    """Run by Celery beat every minute (CELERY_BEAT_SCHEDULE); at most one reminder per
+    item and day, whatever the number of runs."""
+    return actions.items_send_reminders()
