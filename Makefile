@@ -71,7 +71,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages -l fr --no-obsolete --add-location=file --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l fr -e html,txt,py,svg --no-obsolete --add-location=file --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
 
 demo: install
