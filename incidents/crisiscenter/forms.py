@@ -23,6 +23,18 @@ class PrepareForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["playbook"]
+        # Read once: a list of no playbook is no choice, so the field goes (the page starts
+        # empty) rather than showing a menu of one entry.
+        playbooks = list(field.queryset)
+        if playbooks:
+            field.queryset = field.queryset.filter(pk__in=[p.pk for p in playbooks])
+            field.choices = [("", field.empty_label), *((p.pk, str(p)) for p in playbooks)]
+        else:
+            del self.fields["playbook"]
+
 
 class NextUpdateForm(forms.Form):
     next_update_at = forms.DateTimeField(
