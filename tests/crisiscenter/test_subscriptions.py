@@ -292,7 +292,7 @@ def test_notification_queries_do_not_grow_with_subscribers(
     assert OutboundMessage.objects.filter(key__startswith=f"crisis-update:{many.pk}:").count() == 42
 
 
-def test_the_room_panel_counts_confirmed_subscribers(live_page, browser_client, lead):
+def test_the_room_panel_counts_confirmed_subscribers(live_page, browser_client, api, lead):
     subscribe(Client(), email="one@example.com")
     subscribe(Client(), email="two@example.com")
     Client().get(confirm_link(mail.outbox[0]))
@@ -300,6 +300,8 @@ def test_the_room_panel_counts_confirmed_subscribers(live_page, browser_client, 
     html = panel.content.decode()
     assert "1 confirmed e-mail subscriber" in html
     assert "one@example.com" not in html
+    team = api.as_user(lead).get(f"/api/incidents/{live_page.incident_id}/crisis-page/")
+    assert team.json()["subscribers"] == 1 and b"one@example.com" not in team.content
 
 
 def test_staff_list_subscribers_in_the_admin(live_page, staff, observer):
