@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.errors import InvalidInput
 
@@ -140,7 +140,7 @@ def _small(request) -> bool:
     return 0 < length <= MAX_BODY
 
 
-@require_http_methods(["GET", "HEAD"])
+@require_GET  # not HEAD: a link checker's HEAD confirms nothing
 def confirm(request, slug, token):
     outcome, language = actions.subscription_confirm(slug=slug, token=token)
     with translation.override(language or settings.LANGUAGE_CODE[:2]):
