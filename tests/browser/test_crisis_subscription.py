@@ -64,6 +64,12 @@ def test_subscribe_confirm_receive_and_unsubscribe_without_javascript(
         )
         context.set_default_timeout(5_000)
         visitor = context.new_page()
+        if SHOTS:
+            desktop = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+            wide = desktop.new_page()
+            wide.goto("/crisis/acme-rumour/en/")
+            wide.screenshot(path=f"{SHOTS}/subscribe-desktop.png", full_page=True)
+            desktop.close()
         visitor.goto("/crisis/acme-rumour/en/")
         visitor.get_by_label("Receive each update by e-mail").fill("reader@example.com")
         if SHOTS:
