@@ -31,6 +31,7 @@ WINDOW = 3_600  # seconds the rates are counted over
 
 
 def _answer(request, *, status: int, language: str, title: str, text: str, form=None):
+    slug = (request.resolver_match.kwargs if request.resolver_match else {}).get("slug")
     language = language if language in LANGUAGE_NAMES else settings.LANGUAGE_CODE[:2]
     with translation.override(language):
         html = render_to_string(
@@ -43,6 +44,7 @@ def _answer(request, *, status: int, language: str, title: str, text: str, form=
                 "brand": brand(),
                 "css_url": local(public_url("crisis.css")),
                 "index_url": local(public_url(f"{language}/")),
+                "page_url": local(public_url(f"{slug}/{language}/")) if slug else "",
             },
         )
     response = HttpResponse(html, status=status)

@@ -70,6 +70,7 @@ def test_double_opt_in_then_every_update_then_one_click_unsubscribe(
     answer = subscribe(client)
     assert answer.status_code == 200
     assert "Check your e-mail" in answer.content.decode()
+    assert 'href="/crisis/rumour/en/"' in answer.content.decode()  # back to the page
     assert "Set-Cookie" not in answer.headers and not answer.cookies
     [confirmation] = mail.outbox
     assert confirmation.to == ["reader@example.com"]
