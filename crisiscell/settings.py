@@ -496,6 +496,14 @@ CRISIS_CENTER_CACHE_CONTROL = env_str(
     "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400",
 )
 
+# E-mail subscriptions to crisis pages: how long a confirmation link is valid, and how
+# many subscription requests one IP address / one e-mail address may make per hour
+# (counted in the "presence" cache: Redis when there is one, shared by all processes).
+CRISIS_CENTER_CONFIRM_HOURS = env_int("CRISIS_CENTER_CONFIRM_HOURS", 48)
+CRISIS_CENTER_SUBSCRIBE_PER_IP = env_int("CRISIS_CENTER_SUBSCRIBE_PER_IP", 20)
+CRISIS_CENTER_SUBSCRIBE_PER_ADDRESS = env_int("CRISIS_CENTER_SUBSCRIBE_PER_ADDRESS", 3)
+CRISIS_CENTER_THROTTLE_CACHE = "presence"
+
 # Evidence locker.
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 # Checked from the image header, before anything is decoded (decompression bombs).

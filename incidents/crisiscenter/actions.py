@@ -3,6 +3,8 @@ after COMMIT the public files are rendered again (render.py), never under the lo
 
 import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -12,14 +14,15 @@ from incidents import permissions
 from incidents.actions import lock_incident, timeline_record
 from incidents.errors import Conflict, InvalidInput, TransitionNotAllowed, require
 from incidents.models import EntryKind, Incident
+from incidents.outbox import actions as outbox
 from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
 from statements.choices import Channel, Language, StatementKind
 
-from . import render, rules, selectors
+from . import render, rules, selectors, subscriptions
 from .choices import PageState, Section
-from .models import CrisisPage, CrisisPageTemplate, PageText
+from .models import ADDRESS_MAX, CrisisPage, CrisisPageTemplate, PageText, Subscriber
 
 SLUG_MAX = 80
 # Addresses the public directory uses itself: the index in each language (<root>/<lang>/)
@@ -301,3 +304,161 @@ def follow_statements(entry, incident) -> None:
     )
     if page_id is not None:
         _after_commit(page_id)
+        if entry.kind == EntryKind.STATEMENT_PUBLISHED and entry.data.get("statement"):
+            statement_id = entry.data["statement"]
+            transaction.on_commit(lambda: _queue_notification(statement_id))
+
+
+def _queue_notification(statement_id: int) -> None:
+    from .tasks import queue_notification  # the worker's side
+
+    queue_notification(statement_id)
+
+
+# E-mail subscriptions: the only public write. No actor (the public), no timeline entry
+# (nothing the team acts on; the room shows the count). Throttling and the request's
+# origin are checked by the view before these run.
+
+
+def clean_address(address: str) -> str:
+    address = (address or "").strip().lower()
+    try:
+        if len(address) > ADDRESS_MAX:
+            raise ValidationError("too long")
+        validate_email(address)
+    except ValidationError:
+        raise InvalidInput(_("This is not an e-mail address. Check it and try again.")) from None
+    return address
+
+
+@transaction.atomic
+def subscription_request(
+    *, page: CrisisPage, address: str, language: str, actor=None, now=None
+) -> None:
+    """Ask for the page's updates by e-mail (double opt-in): a confirmation mail is queued
+    to the address, unless it is already subscribed. The same outcome either way (the
+    caller answers the same page), so nobody learns whether an address is subscribed.
+    Raises InvalidInput for a bad address or language."""
+    address = clean_address(address)
+    if language not in selectors.languages():
+        raise InvalidInput(_("The crisis page is not written in that language."))
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+                page=page, address=address, defaults={"language": language, "requested_at": now}
+            )
+    except IntegrityError:  # the same address at the same moment: the other request won
+        return
+    if not created:
+        if subscriber.is_active:
+            return
+        subscriber.language = language
+        subscriber.requested_at = now
+        subscriber.confirmed_at = None
+        subscriber.unsubscribed_at = None
+        subscriber.save(
+            update_fields=["language", "requested_at", "confirmed_at", "unsubscribed_at"]
+        )
+    version = selectors.public_page(page).versions.get(language)
+    outbox.enqueue(
+        subscriptions.confirmation_mail(
+            subscriber,
+            slug=page.slug,
+            title=(version.title if version else "") or page.slug,
+            page_url=render.page_url(page.slug, language),
+        ),
+        now=now,
+    )
+
+
+# What a confirmation link led to.
+CONFIRMED, EXPIRED, USED, INVALID = "confirmed", "expired", "used", "invalid"
+
+
+@transaction.atomic
+def subscription_confirm(*, slug: str, token: str, actor=None, now=None) -> tuple[str, str]:
+    """Follow a confirmation link: (outcome, language). Single use: a link already used,
+    or made stale by a newer request or an unsubscription, is USED; past its age, EXPIRED;
+    a link that is not ours, INVALID. Nothing else is told."""
+    outcome, payload = subscriptions.read_confirm_token(token)
+    if payload is None:
+        return INVALID, ""
+    pk, when, language = payload
+    subscriber = Subscriber.objects.select_for_update().filter(pk=pk, page__slug=slug).first()
+    if subscriber is None:
+        return INVALID, language
+    if (
+        subscriptions.stamp(subscriber.requested_at) != when
+        or subscriber.confirmed_at is not None
+        or subscriber.unsubscribed_at is not None
+    ):
+        return USED, language
+    if outcome != "ok":
+        return EXPIRED, language
+    subscriber.confirmed_at = now or timezone.now()
+    subscriber.save(update_fields=["confirmed_at"])
+    return CONFIRMED, language
+
+
+@transaction.atomic
+def subscription_end(*, slug: str, token: str, actor=None, now=None) -> str | None:
+    """Follow an unsubscribe link (one click, RFC 8058): the subscription ends (again is a
+    no-op). Returns the subscriber's language, or None for a link that is not ours."""
+    payload = subscriptions.read_unsubscribe_token(token)
+    if payload is None:
+        return None
+    pk, language = payload
+    updated = Subscriber.objects.filter(pk=pk, page__slug=slug)
+    if not updated.exists():
+        return None
+    updated.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now or timezone.now())
+    return language
+
+
+@transaction.atomic
+def update_notify(*, statement_id: int, actor=None, now=None) -> int:
+    """The worker's task after a crisis center statement was published: when the public
+    page shows it as an update, one e-mail per confirmed subscriber of its language, all
+    queued in the outbox in one INSERT (the same number of queries whatever the number of
+    subscribers; an update already queued for someone is not queued twice). Returns how
+    many were given to the outbox."""
+    page = (
+        CrisisPage.objects.filter(incident__statements__pk=statement_id)
+        .exclude(state=PageState.DARK)
+        .first()
+    )
+    if page is None:
+        return 0
+    public = selectors.public_page(page)
+    found = [
+        (language, update)
+        for language, version in public.versions.items()
+        for update in version.updates
+        if update.id == statement_id
+    ]
+    if not found:
+        return 0
+    language, update = found[0]
+    version = public.versions[language]
+    subscribers = (
+        selectors.active_subscribers(page)
+        .filter(language=language)
+        .only("pk", "address", "language")
+    )
+    shown = subscriptions.UpdateShown(
+        pk=update.id, text=update.text, when=render.moment(update.published_at, language)["text"]
+    )
+    return outbox.enqueue(
+        *[
+            subscriptions.update_mail(
+                subscriber,
+                slug=page.slug,
+                title=version.title or page.slug,
+                page_url=render.page_url(page.slug, language),
+                update=shown,
+            )
+            for subscriber in subscribers
+        ],
+        now=now,
+    )

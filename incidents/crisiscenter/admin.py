@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CrisisPage, CrisisPageTemplate
+from .models import CrisisPage, CrisisPageTemplate, Subscriber
 
 
 @admin.register(CrisisPageTemplate)
@@ -27,4 +27,28 @@ class CrisisPageAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    """Staff see who subscribed to a page's e-mails; read-only (the public subscribes,
+    confirms and unsubscribes through the links)."""
+
+    list_display = [
+        "address",
+        "page",
+        "language",
+        "requested_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    ]
+    list_filter = ["language", "page"]
+    search_fields = ["address"]
+    list_select_related = ["page"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

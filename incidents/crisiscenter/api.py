@@ -95,6 +95,9 @@ class TeamPageSerializer(serializers.Serializer):
     updates = serializers.ListField(
         child=serializers.IntegerField(), help_text="The statements shown as updates."
     )
+    subscribers = serializers.IntegerField(
+        help_text="Confirmed e-mail subscribers (never their addresses)."
+    )
     available_actions = serializers.ListField(child=serializers.CharField())
 
 
@@ -134,6 +137,7 @@ def _team(request, incident, page) -> Response:
                 for t in texts
             ],
             "updates": [s.pk for s in selectors.updates_of(page)],
+            "subscribers": selectors.subscriber_count(page),
             "available_actions": sorted(rules.available_actions(request.user, incident, page)),
         }
     )

@@ -114,3 +114,36 @@ class CrisisPageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.playbook} ({self.get_language_display()})"
+
+
+ADDRESS_MAX = 254
+
+
+class Subscriber(models.Model):
+    """Someone who asked to receive the page's updates by e-mail, in one language: the
+    minimum (the address, the language, when it was asked and confirmed, when it ended).
+    Never shown in a public file nor in the public API; staff see them in the admin."""
+
+    page = models.ForeignKey(CrisisPage, on_delete=models.CASCADE, related_name="subscribers")
+    address = models.EmailField(_("e-mail address"), max_length=ADDRESS_MAX)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    # The last request: the confirmation link carries it, so an older link stops working.
+    requested_at = models.DateTimeField(_("requested at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        ordering = ["page", "-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "address"], name="one_subscription_per_address")
+        ]
+        indexes = [models.Index(fields=["page", "language", "confirmed_at"])]
+
+    def __str__(self):
+        return f"{self.page_id} {self.language}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -38,10 +38,11 @@ from .models import CrisisPage
 logger = logging.getLogger(__name__)
 
 CSS = "crisiscenter/crisis.css"
-# The public files' policy: their own stylesheet, nothing else (no script at all).
+# The public files' policy: their own stylesheet, nothing else (no script at all); the
+# one form (e-mail subscription) posts to the same host.
 META_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'none'"
+    "form-action 'self'"
 )
 # The header adds what a <meta> element cannot say.
 PUBLIC_CSP = f"{META_CSP}; frame-ancestors 'none'"
@@ -152,6 +153,7 @@ def page_html(
             "atom_url": local(page_url(page.slug, language) + "feed.atom"),
             "json_url": local(page_url(page.slug, language) + "feed.json"),
             "index_url": local(public_url(f"{language}/")),
+            "subscribe_url": local(public_url(f"{page.slug}/subscribe/")),
             "css_url": css_url or local(public_url("crisis.css")),
             "csp": META_CSP,
             "brand": brand(),

@@ -9,7 +9,7 @@ from django.conf import settings
 from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
 
 from .choices import SECTION_ORDER, PageState, Section
-from .models import CrisisPage, PageText
+from .models import CrisisPage, PageText, Subscriber
 
 # Bounds: a page is read whole, so what it holds is capped.
 MAX_UPDATES = 300
@@ -194,3 +194,14 @@ def updates_of(page: CrisisPage):
         .exclude(pk__in=bound)
         .order_by("-published_at", "-id")[:MAX_UPDATES]
     )
+
+
+def active_subscribers(page: CrisisPage):
+    """Confirmed and not unsubscribed: who receives the page's updates."""
+    return Subscriber.objects.filter(
+        page=page, confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    )
+
+
+def subscriber_count(page: CrisisPage) -> int:
+    return active_subscribers(page).count()

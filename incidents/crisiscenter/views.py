@@ -30,6 +30,7 @@ def room_panel_context(request, incident) -> dict:
         texts=selectors.page_texts(page),
         updates=selectors.updates_of(page),
         public_url=public.page_url(page.slug),
+        subscribers=selectors.subscriber_count(page),
         next_update_form=NextUpdateForm(initial={"next_update_at": page.next_update_at}),
         text_form=TextForm(),
     )

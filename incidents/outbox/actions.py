@@ -41,6 +41,7 @@ class Outgoing:
     label: str = ""
     user: object = None
     incident: object = None
+    headers: dict | None = None  # extra e-mail headers (List-Unsubscribe...)
 
 
 def enqueue(*messages: Outgoing, actor=None, now=None) -> int:
@@ -58,6 +59,7 @@ def enqueue(*messages: Outgoing, actor=None, now=None) -> int:
                 recipient_label=m.label[:MAX_LABEL],
                 subject=" ".join(m.subject.split())[:MAX_SUBJECT],
                 body=m.body[:MAX_BODY],
+                headers=m.headers or {},
                 user=m.user,
                 sender=actor,
                 incident=m.incident,

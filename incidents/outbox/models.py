@@ -28,6 +28,9 @@ class OutboundMessage(models.Model):
     recipient_label = models.CharField(_("recipient"), max_length=MAX_LABEL, blank=True)
     subject = models.CharField(_("subject"), max_length=MAX_SUBJECT, blank=True)
     body = models.TextField(_("body"), max_length=MAX_BODY)
+    # Extra e-mail headers (List-Unsubscribe...), added to the fixed ones; names and values
+    # are plain strings.
+    headers = models.JSONField(_("e-mail headers"), default=dict, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -179,6 +179,7 @@ def email(message) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         headers={
+            **(message.headers or {}),
             "Message-ID": message_id(message.key),
             # Tells mail servers and out-of-office responders a program sent it (RFC 3834).
             "Auto-Submitted": "auto-generated",

@@ -91,6 +91,8 @@ class FakeSMTP:
                     "from": str(parsed["From"]),
                     "body": parsed.get_payload(decode=True).decode("utf-8", "replace"),
                     "auto_submitted": parsed["Auto-Submitted"],
+                    "list_unsubscribe": parsed["List-Unsubscribe"],
+                    "list_unsubscribe_post": parsed["List-Unsubscribe-Post"],
                 }
             )
 

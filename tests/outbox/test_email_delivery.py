@@ -38,6 +38,20 @@ def test_a_message_is_sent_once_with_a_message_id_derived_from_its_key(
     assert sent.sent_at is not None
 
 
+def test_extra_headers_go_out_with_the_mail_but_not_over_the_fixed_ones(smtp, send_later, queued):
+    headers = {
+        "List-Unsubscribe": "<https://crisis.example.com/crisis/x/unsubscribe/t/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Message-ID": "<forged@example.com>",
+    }
+    [message] = send_later(mail(headers=headers))
+    assert actions.messages_deliver(keys=[message.key])["sent"] == 1
+    [received] = smtp.received
+    assert received["list_unsubscribe"] == headers["List-Unsubscribe"]
+    assert received["list_unsubscribe_post"] == "List-Unsubscribe=One-Click"
+    assert received["message_id"] == senders.message_id(message.key)
+
+
 def test_the_same_key_twice_is_one_message(smtp, send_later):
     send_later(mail(1))
     send_later(mail(1, subject="A second version"))
