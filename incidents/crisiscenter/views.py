@@ -58,7 +58,7 @@ def prepare(request, pk):
         _("Crisis page prepared: dark until you switch it live."),
         actions.page_prepare,
         incident=incident,
-        playbook=form.cleaned_data["playbook"],
+        playbook=form.cleaned_data.get("playbook"),  # no field when no playbook has a template
         slug=form.cleaned_data["slug"],
         next_update_at=form.cleaned_data["next_update_at"],
     )

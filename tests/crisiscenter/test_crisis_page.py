@@ -327,6 +327,19 @@ def test_the_room_panel_shows_state_links_and_what_is_on_the_page(
     assert 'value="resolve"' in body
 
 
+def test_without_a_playbook_template_the_room_prepares_an_empty_page(
+    incident, lead, browser_client
+):
+    client = browser_client.as_user(lead)
+    panel = client.get(f"/incidents/{incident.pk}/crisis-page/").content.decode()
+    assert 'name="playbook"' not in panel  # no menu of one entry
+    response = client.post(
+        f"/incidents/{incident.pk}/crisis-page/prepare/", {"slug": "empty"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert CrisisPage.objects.get(incident=incident).texts.count() == 0
+
+
 def test_the_lead_prepares_and_switches_from_the_room(
     incident, lead, playbook, browser_client, approve_texts
 ):
