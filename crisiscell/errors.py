@@ -1,9 +1,10 @@
 """Error pages: JSON under /api/ (clients parse it), a friendly page elsewhere."""
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views import csrf
 
@@ -37,9 +38,17 @@ def permission_denied(request, exception=None):
 
 
 def bad_request(request, exception=None, detail=None):
-    """Requests Django refuses before any view runs (e.g. far too many files at once)."""
+    """Requests Django refuses before any view runs (e.g. far too many files at once): 400
+    with a sentence, or 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE (form and JSON
+    bodies; files have their own limits)."""
+    status = 400
     if detail is not None:
         pass
+    elif isinstance(exception, RequestDataTooBig):
+        status = 413
+        detail = _("The request is too large: send at most %(size)s.") % {
+            "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        }
     elif isinstance(exception, TooManyFilesSent):
         detail = _("Too many files in one request: send at most %(n)s at a time.") % {
             "n": settings.EVIDENCE_MAX_FILES_PER_REQUEST
@@ -50,8 +59,8 @@ def bad_request(request, exception=None, detail=None):
         detail = _("The request could not be understood.")
     # htmx shows a JSON `detail` as a message (static/js/app.js), not a page's whole text.
     if _is_api(request) or request.headers.get("HX-Request") == "true":
-        return JsonResponse({"detail": detail}, status=400)
-    return render(request, "400.html", {"detail": detail}, status=400)
+        return JsonResponse({"detail": detail}, status=status)
+    return render(request, "400.html", {"detail": detail}, status=status)
 
 
 def csrf_failure(request, reason=""):

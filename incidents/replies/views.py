@@ -97,8 +97,7 @@ def queue_page(request, pk):
     replyable = [item for item in items if "reply" in item.actions]
     templates = reply_template_choices(incident) if replyable else []
     for item in items:
-        language = actions.reply_language(item.mention)
-        item.templates = [s for s in templates if s.template.language == language]
+        item.templates, item.other_templates = templates_for(item.mention, templates)
     # Evidence captured from the queue (its post, its author's profile): one query.
     captures = selectors.captures_of(incident, [item.mention.pk for item in items])
     for item in items:
@@ -135,6 +134,19 @@ def reply_template_choices(incident) -> list:
     advance first (then the playbook's order)."""
     states = preapproval.template_states(incident)
     return sorted(states, key=lambda s: not (s.preapproved and s.enabled))
+
+
+def templates_for(mention, states) -> tuple[list, list]:
+    """The templates to offer for answering `mention`: those in its reply language, split
+    into the ones written for its platform and the others (offered apart: a template
+    written for Facebook's tone and length is a last resort on Mastodon)."""
+    language = actions.reply_language(mention)
+    channel = actions.reply_channel(mention)
+    mine = [s for s in states if s.template.language == language]
+    return (
+        [s for s in mine if s.template.channel == channel],
+        [s for s in mine if s.template.channel != channel],
+    )
 
 
 def _back(request, incident, mention):

@@ -131,3 +131,20 @@ def test_every_api_view_parses_json_with_the_guarded_parser():
         for parser in view.parser_classes:
             if issubclass(parser, DRFJSONParser):
                 assert issubclass(parser, parsers.JSONParser), (view, parser)
+
+
+def test_a_body_past_the_upload_limit_gets_413_with_the_limit(api, drafter, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = json.dumps({"title": "x" * 20_000})
+    response = post_json(api.as_user(drafter), "/api/incidents/", body)
+    assert "too large" in assert_error(response, 413)
+
+
+def test_a_form_past_the_upload_limit_gets_a_413_page(client, drafter, incident, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    client.force_login(drafter)
+    response = client.post(
+        f"/incidents/{incident.pk}/entries/", {"kind": "note", "text": "x" * 20_000}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()

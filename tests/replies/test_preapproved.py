@@ -349,6 +349,29 @@ def test_the_pages_offer_preapproved_templates_and_say_what_happens(
     assert "Submit (approved in advance)" in detail
 
 
+def test_the_queue_offers_the_platforms_templates_first_and_the_others_apart(
+    incident, customer, template, drafter, browser_client
+):
+    """A template written for Facebook is not offered as if it were written for Mastodon;
+    one in another language is not offered at all."""
+    for name, channel, language in [
+        ("Calm reply to a hater (Facebook)", "facebook", "en"),
+        ("Réponse à un client (Mastodon)", "mastodon", "fr"),
+    ]:
+        IncidentTemplate.objects.create(
+            incident=incident, order=2, name=name, kind="reply", channel=channel,
+            language=language, text="Hello {{ author.handle }}",
+        )  # fmt: skip
+    client = browser_client.as_user(drafter)
+    body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
+    body = body.content.decode()
+    mine = body.index('<optgroup label="Written for Mastodon">')
+    others = body.index('<optgroup label="Written for other platforms">')
+    assert mine < body.index("Unhappy customer (Mastodon)") < others
+    assert others < body.index("Calm reply to a hater (Facebook)")
+    assert "Réponse à un client" not in body
+
+
 def test_the_api_lists_signs_and_writes_from_templates(
     incident, customer, template, drafter, approver, api
 ):

@@ -205,8 +205,9 @@ def test_the_approved_reply_shows_the_text_to_copy_and_the_post(
     )
     body = page.content.decode()
     assert "Copy the approved text and open the post" in body
-    # The exact text in a visible, read-only field (selectable without JavaScript).
-    assert f"readonly>{TEXT.replace(':', ':')}</textarea>" in body
+    # The exact text shown once, with one copy button (the statement page's).
+    assert body.count("Copy the approved text</button>") == 1
+    assert body.count('<blockquote class="statement-text"') == 1
     assert f'href="{mention.url}"' in body and "Open the post" in body
 
 
