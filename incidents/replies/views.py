@@ -139,10 +139,13 @@ def reply_template_choices(incident) -> list:
 def templates_for(mention, states) -> tuple[list, list]:
     """The templates to offer for answering `mention`: those in its reply language, split
     into the ones written for its platform and the others (offered apart: a template
-    written for Facebook's tone and length is a last resort on Mastodon)."""
+    written for Facebook's tone and length is a last resort on Mastodon). On a platform
+    where statements are not published (a forum), every template is as good: all first."""
     language = actions.reply_language(mention)
     channel = actions.reply_channel(mention)
     mine = [s for s in states if s.template.language == language]
+    if channel is None:
+        return mine, []
     return (
         [s for s in mine if s.template.channel == channel],
         [s for s in mine if s.template.channel != channel],

@@ -372,6 +372,16 @@ def test_the_queue_offers_the_platforms_templates_first_and_the_others_apart(
     assert "Réponse à un client" not in body
 
 
+def test_on_a_forum_every_template_in_the_language_is_offered_alike(
+    incident, template, drafter, attach_mentions, browser_client
+):
+    attach_mentions(incident, {"text": "Refund?", "language": "en", "platform": "forum"})
+    client = browser_client.as_user(drafter)
+    body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
+    body = body.content.decode()
+    assert "Unhappy customer (Mastodon)" in body and "<optgroup" not in body
+
+
 def test_the_api_lists_signs_and_writes_from_templates(
     incident, customer, template, drafter, approver, api
 ):
