@@ -108,14 +108,19 @@ http {{
 """
 
 
-def app_environment(pages: Path, public_url: str) -> dict:
+def app_environment(pages: Path) -> dict:
     """The test's own settings (mode, database, Redis) for the app process, pointed at the
-    test database, whose rows this test commits."""
+    test database, whose rows this test commits. Its public address is another host, so a
+    subscription's Origin is accepted only if nginx forwards the Host (with its port) and
+    the scheme as the browser sent them."""
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CRISIS_CENTER_URL", "CSRF_TRUSTED_ORIGINS")
+        },
         "CRISIS_CENTER_ROOT": str(pages),
-        "SITE_URL": public_url,
-        "CRISIS_CENTER_URL": f"{public_url}/crisis",
+        "SITE_URL": "https://crisis.example.com",
         "DB_CONN_MAX_AGE": "0",
     }
     db = settings.DATABASES["default"]
@@ -173,7 +178,7 @@ def stack(pages, tmp_path):
             *("--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning"),
         ],
         cwd=ROOT,
-        env=app_environment(pages, f"https://127.0.0.1:{port}"),
+        env=app_environment(pages),
     )
     server = subprocess.Popen(  # noqa: S603
         [nginx, "-p", str(prefix), "-c", str(main), "-e", str(prefix / "error.log")]
