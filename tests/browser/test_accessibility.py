@@ -154,11 +154,24 @@ def test_the_public_pages_meet_wcag_22_aa(
         assert_accessible(visitor, what)
         # Reflow (WCAG 1.4.10): no sideways scrolling at the width of the viewport.
         assert visitor.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]["width"]
+    if width == "phone":  # WCAG 1.4.10 measures reflow at 320 CSS pixels
+        visitor.set_viewport_size({"width": 320, "height": 700})
+        for path in ("/crisis/acme-rumour/en/", "/crisis/acme-rumour/fr/", "/crisis/"):
+            visitor.goto(path)
+            assert visitor.evaluate("document.documentElement.scrollWidth") <= 320, path
+        visitor.set_viewport_size(WIDTHS[width])
     visitor.goto("/crisis/acme-rumour/fr/")
     expect(visitor.locator(".updates .correction")).to_have_count(0)
     visitor.goto("/crisis/acme-rumour/en/")
     expect(visitor.locator(".updates .correction")).to_have_count(1)
     expect(visitor.locator("details")).to_have_count(2)
+    # Printed: the words, the updates and the answers; no form, no menu, no feed links.
+    visitor.emulate_media(media="print")
+    expect(visitor.locator(".updates")).to_be_visible()
+    expect(visitor.locator("details .text").first).to_be_visible()
+    for chrome in ("form.subscribe", "nav.languages", ".feeds", ".skip"):
+        expect(visitor.locator(chrome)).to_be_hidden()
+    visitor.emulate_media(media="screen")
     visitor.goto("/crisis/acme-recall/en/")
     expect(visitor.locator(".banner.resolved")).to_be_visible()
 
