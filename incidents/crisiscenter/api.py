@@ -79,7 +79,14 @@ class PageTextSerializer(serializers.Serializer):
     section = serializers.ChoiceField(choices=Section.choices)
     language = serializers.CharField()
     status = serializers.CharField(help_text="The statement's status.")
-    shown = serializers.BooleanField(help_text="Approved or published: on the page.")
+    shown = serializers.BooleanField(
+        help_text="On the public page: a revision of it was approved (and not withdrawn)."
+    )
+    shown_revision = serializers.IntegerField(
+        allow_null=True,
+        help_text="The revision the public reads: the last approved one (an edit waits for "
+        "its approval while the public keeps reading it).",
+    )
 
 
 class TeamPageSerializer(serializers.Serializer):
@@ -114,6 +121,7 @@ def _incident_page(request, pk) -> tuple[Incident, CrisisPage]:
 
 def _team(request, incident, page) -> Response:
     texts = selectors.page_texts(page)
+    shown = selectors.shown_texts(texts)
     return Response(
         {
             "slug": page.slug,
@@ -132,7 +140,10 @@ def _team(request, incident, page) -> Response:
                     "section": t.section,
                     "language": t.statement.language,
                     "status": t.statement.status,
-                    "shown": t.statement.status in selectors.SHOWN,
+                    "shown": t.statement_id in shown,
+                    "shown_revision": shown[t.statement_id].revision
+                    if t.statement_id in shown
+                    else None,
                 }
                 for t in texts
             ],

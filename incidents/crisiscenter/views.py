@@ -26,8 +26,10 @@ def room_panel_context(request, incident) -> dict:
         if rules.PREPARE in context["actions"]:
             context["prepare_form"] = PrepareForm()
         return {"crisis": context}
+    texts = selectors.page_texts(page)
     context.update(
-        texts=selectors.page_texts(page),
+        texts=texts,
+        shown=selectors.shown_texts(texts),
         updates=selectors.updates_of(page),
         public_url=public.page_url(page.slug),
         subscribers=selectors.subscriber_count(page),
