@@ -372,30 +372,26 @@ def subscription_request(
     )
 
 
-# What a confirmation link led to.
-CONFIRMED, EXPIRED, USED, INVALID = "confirmed", "expired", "used", "invalid"
+# What a confirmation link leads to (selectors.confirmation reads it without writing).
+PENDING, CONFIRMED, EXPIRED, USED, INVALID = (
+    selectors.PENDING,
+    "confirmed",
+    selectors.EXPIRED,
+    selectors.USED,
+    selectors.INVALID,
+)
 
 
 @transaction.atomic
 def subscription_confirm(*, slug: str, token: str, actor=None, now=None) -> tuple[str, str]:
-    """Follow a confirmation link: (outcome, language). Single use: a link already used,
-    or made stale by a newer request or an unsubscription, is USED; past its age, EXPIRED;
-    a link that is not ours, INVALID. Nothing else is told."""
-    outcome, payload = subscriptions.read_confirm_token(token)
-    if payload is None:
-        return INVALID, ""
-    pk, when, language = payload
-    subscriber = Subscriber.objects.select_for_update().filter(pk=pk, page__slug=slug).first()
-    if subscriber is None:
-        return INVALID, language
-    if (
-        subscriptions.stamp(subscriber.requested_at) != when
-        or subscriber.confirmed_at is not None
-        or subscriber.unsubscribed_at is not None
-    ):
-        return USED, language
-    if outcome != "ok":
-        return EXPIRED, language
+    """Confirm a subscription with its link's token, by the person's POST from the page the
+    link opens (never on GET: mail scanners and link previews follow links): (outcome,
+    language). Single use: a link already used, or made stale by a newer request or an
+    unsubscription, is USED; past its age, EXPIRED; a link that is not ours, INVALID.
+    Nothing else is told."""
+    outcome, language, subscriber = selectors.confirmation(slug, token, for_update=True)
+    if outcome != PENDING:
+        return outcome, language
     subscriber.confirmed_at = now or timezone.now()
     subscriber.save(update_fields=["confirmed_at"])
     return CONFIRMED, language

@@ -17,6 +17,7 @@ from statements.models import (
     StatementStatus,
 )
 
+from . import subscriptions
 from .choices import SECTION_ORDER, PageState, Section
 from .models import CrisisPage, PageText, Subscriber
 
@@ -326,6 +327,37 @@ def active_subscribers(page: CrisisPage):
     return Subscriber.objects.filter(
         page=page, confirmed_at__isnull=False, unsubscribed_at__isnull=True
     )
+
+
+# What a subscription's confirmation link is worth now.
+PENDING, EXPIRED, USED, INVALID = "pending", "expired", "used", "invalid"
+
+
+def confirmation(
+    slug: str, token: str, *, for_update: bool = False
+) -> tuple[str, str, Subscriber | None]:
+    """(outcome, language, subscriber) of a confirmation link, read only: PENDING (it may
+    confirm), USED (already confirmed, or made stale by a newer request or an
+    unsubscription), EXPIRED (past its age), INVALID (not ours). The page the link opens
+    (GET) and the confirmation (POST, `actions.subscription_confirm`, `for_update`) read
+    it the same way. One query."""
+    outcome, payload = subscriptions.read_confirm_token(token)
+    if payload is None:
+        return INVALID, "", None
+    pk, when, language = payload
+    found = Subscriber.objects.filter(pk=pk, page__slug=slug)
+    subscriber = (found.select_for_update() if for_update else found).first()
+    if subscriber is None:
+        return INVALID, language, None
+    if (
+        subscriptions.stamp(subscriber.requested_at) != when
+        or subscriber.confirmed_at is not None
+        or subscriber.unsubscribed_at is not None
+    ):
+        return USED, language, None
+    if outcome != "ok":
+        return EXPIRED, language, None
+    return PENDING, language, subscriber
 
 
 def subscriber_count(page: CrisisPage) -> int:
