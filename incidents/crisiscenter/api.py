@@ -4,6 +4,7 @@
                                                      404 for a dark or unknown page)
     GET  /api/incidents/{id}/crisis-page/            the team's view: state, links, texts
     POST /api/incidents/{id}/crisis-page/switch/     {"action": "go_live" | "resolve"} (lead)
+    PUT  /api/incidents/{id}/crisis-page/faq-order/  {"language", "statements": [ids]} (writers)
 
 The public JSON is also a static file, <CRISIS_CENTER_URL>/<slug>/page.json, which holds
 under a traffic spike (docs/deployment.md); this endpoint reads the database.
@@ -77,6 +78,7 @@ class PublicPageView(APIView):
 class PageTextSerializer(serializers.Serializer):
     statement = serializers.IntegerField()
     section = serializers.ChoiceField(choices=Section.choices)
+    order = serializers.IntegerField(help_text="Its place among the FAQ entries of its language.")
     language = serializers.CharField()
     status = serializers.CharField(help_text="The statement's status.")
     shown = serializers.BooleanField(
@@ -138,6 +140,7 @@ def _team(request, incident, page) -> Response:
                 {
                     "statement": t.statement_id,
                     "section": t.section,
+                    "order": t.order,
                     "language": t.statement.language,
                     "status": t.statement.status,
                     "shown": t.statement_id in shown,
@@ -175,5 +178,36 @@ class SwitchView(APIView):
         data.is_valid(raise_exception=True)
         page = actions.page_switch(
             page=page, actor=request.user, action=data.validated_data["action"]
+        )
+        return _team(request, incident, page)
+
+
+class FaqOrderInSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=8, help_text="The FAQ's language.")
+    statements = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=selectors.MAX_FAQ * 2,
+        help_text="The statement ids of every FAQ entry of that language (not withdrawn, "
+        "drafts included) exactly once, in the new order (`texts` of the team view).",
+    )
+
+
+class FaqOrderView(APIView):
+    @extend_schema(
+        operation_id="incidents_crisis_page_faq_order",
+        request=FaqOrderInSerializer,
+        responses=TeamPageSerializer,
+    )
+    def put(self, request, pk):
+        """The order of the page's FAQ entries in one language: writers of the cell while
+        the page is not resolved (403 otherwise); 400 unless every entry is named once."""
+        incident, page = _incident_page(request, pk)
+        data = FaqOrderInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actions.faq_order_set(
+            page=page,
+            actor=request.user,
+            language=data.validated_data["language"],
+            statement_ids=data.validated_data["statements"],
         )
         return _team(request, incident, page)

@@ -298,6 +298,17 @@ def page_texts(page: CrisisPage) -> list[PageText]:
     )
 
 
+def faq_order(page: CrisisPage, language: str) -> list[int]:
+    """The statement ids of the page's FAQ entries in `language` (not withdrawn), in the
+    order the page shows them. One query."""
+    return list(
+        PageText.objects.filter(page=page, section=Section.FAQ, statement__language=language)
+        .exclude(statement__status=StatementStatus.WITHDRAWN)
+        .order_by("order", "id")
+        .values_list("statement_id", flat=True)
+    )
+
+
 def languages_order(code: str) -> int:
     found = languages()
     return found.index(code) if code in found else len(found)

@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.shortcuts import incident_or_404, perform, refused
+from statements.models import StatementStatus
 
 from . import actions, rules, selectors
 from . import render as public
+from .choices import Section
 from .forms import NextUpdateForm, PrepareForm, TextForm
 
 
@@ -27,6 +29,7 @@ def room_panel_context(request, incident) -> dict:
             context["prepare_form"] = PrepareForm()
         return {"crisis": context}
     texts = selectors.page_texts(page)
+    _faq_moves(texts)
     context.update(
         texts=texts,
         shown=selectors.shown_texts(texts),
@@ -37,6 +40,21 @@ def room_panel_context(request, incident) -> dict:
         text_form=TextForm(),
     )
     return {"crisis": context}
+
+
+def _faq_moves(texts) -> None:
+    """Which way each FAQ entry can move among those of its language (the room's up and
+    down buttons; the order is the page's, `texts` come in it)."""
+    groups: dict[str, list] = {}
+    for text in texts:
+        text.can_move_up = text.can_move_down = False
+        if text.section == Section.FAQ and text.statement.status != StatementStatus.WITHDRAWN:
+            text.question = selectors.split_heading(text.statement.text)[0]
+            groups.setdefault(text.statement.language, []).append(text)
+    for group in groups.values():
+        for position, text in enumerate(group):
+            text.can_move_up = position > 0
+            text.can_move_down = position < len(group) - 1
 
 
 @login_required
@@ -116,6 +134,25 @@ def write_text(request, pk):
         actions.page_text_draft,
         page=page,
         **form.cleaned_data,
+    )
+
+
+@login_required
+@require_POST
+def faq_move(request, pk):
+    incident, page = _page(request, pk)
+    try:
+        statement_id = int(request.POST.get("statement", ""))
+    except ValueError:
+        return refused(request, incident, _("Choose an FAQ entry to move."))
+    return perform(
+        request,
+        incident,
+        _("FAQ order saved."),
+        actions.faq_move,
+        page=page,
+        statement_id=statement_id,
+        direction=request.POST.get("direction", ""),
     )
 
 
