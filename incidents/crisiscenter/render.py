@@ -47,6 +47,15 @@ META_CSP = (
 # The header adds what a <meta> element cannot say.
 PUBLIC_CSP = f"{META_CSP}; frame-ancestors 'none'"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "es": "Español"}
+# Open Graph's locales (language_TERRITORY) of the page languages.
+OG_LOCALES = {"fr": "fr_FR", "en": "en_GB", "de": "de_DE", "es": "es_ES"}
+
+
+def og_locales(language: str, others) -> dict:
+    return {
+        "locale": OG_LOCALES.get(language, language),
+        "alternates": [OG_LOCALES.get(code, code) for code in others if code != language],
+    }
 
 
 def root() -> Path:
@@ -150,6 +159,7 @@ def page_html(
                 for code in page.languages
             ],
             "url": page_url(page.slug, language),
+            "og": og_locales(language, page.languages),
             "atom_url": local(page_url(page.slug, language) + "feed.atom"),
             "json_url": local(page_url(page.slug, language) + "feed.json"),
             "index_url": local(public_url(f"{language}/")),
@@ -349,6 +359,8 @@ def index_html(language: str, pages: list[tuple[CrisisPage, selectors.PublicPage
                 "csp": META_CSP,
                 "brand": brand(),
                 "title": _("Crisis information"),
+                "url": public_url(f"{language}/"),
+                "og": og_locales(language, selectors.languages()),
             },
         )
 

@@ -165,11 +165,12 @@ def preview(request, pk):
     public_page = selectors.public_page(page)
     language = request.GET.get("lang") or public_page.default_language
     if language not in public_page.languages:
-        return render(
+        response = render(
             request, "crisiscenter/preview_empty.html", {"incident": incident, "page": page}
         )
-    html = public.page_html(public_page, language, preview=True, css_url=static(public.CSS))
-    response = HttpResponse(html)
+    else:
+        html = public.page_html(public_page, language, preview=True, css_url=static(public.CSS))
+        response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response
