@@ -41,7 +41,7 @@ def everything_public() -> str:
 
 
 def test_editing_the_only_approved_summary_keeps_the_approved_words_public(
-    live_page, lead, approver, api, incident
+    live_page, lead, approver, api, browser_client, incident
 ):
     before = files()
     summary = statement_of(live_page, "summary", "en")
@@ -62,6 +62,8 @@ def test_editing_the_only_approved_summary_keeps_the_approved_words_public(
     team = api.as_user(lead).get(f"/api/incidents/{incident.pk}/crisis-page/").json()
     row = next(t for t in team["texts"] if t["statement"] == summary.pk)
     assert row["shown"] and row["shown_revision"] == 1 and row["status"] == "in_review"
+    panel = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/crisis-page/")
+    assert "its last approved revision is on the page" in panel.content.decode()
     # Approved again: the new revision replaces the old one everywhere.
     approve(edited, author=lead, approver=approver)
     after = files()
