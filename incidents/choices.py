@@ -152,6 +152,7 @@ class EntryKind(models.TextChoices):
     CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
     CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
     CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
+    CRISIS_PAGE_FAQ_ORDERED = "crisis_page_faq_ordered", _("Crisis page FAQ reordered")
 
 
 class AuthorType(models.TextChoices):

@@ -6,5 +6,12 @@ def test_openapi_schema_generates_without_warnings(tmp_path, db):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--fail-on-warn", "--file", str(target))
     schema = target.read_text()
-    for path in ("/api/incidents/{id}/timeline/", "/api/statements/{id}/approve/"):
+    for path in (
+        "/api/incidents/{id}/timeline/",
+        "/api/statements/{id}/approve/",
+        "/api/incidents/{id}/crisis-page/",
+        "/api/incidents/{id}/crisis-page/switch/",
+        "/api/incidents/{id}/crisis-page/faq-order/",
+    ):
         assert path in schema
+    assert "incidents_crisis_page_faq_order" in schema and "FaqOrderIn" in schema

@@ -18,7 +18,7 @@ from incidents.outbox import actions as outbox
 from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
-from statements.choices import Channel, Language, StatementKind
+from statements.choices import Channel, Language, StatementKind, StatementStatus
 
 from . import render, rules, selectors, subscriptions
 from .choices import PageState, Section
@@ -202,8 +202,7 @@ def page_text_draft(*, page: CrisisPage, actor, section: str, language: str, tex
     shown once approved): a draft statement of the crisis center channel."""
     if section not in Section.values:
         raise InvalidInput(_("Unknown section: %(value)s") % {"value": section})
-    if language not in selectors.languages():
-        raise InvalidInput(_("The crisis page is not written in that language."))
+    language = _clean_language(language)
     incident = lock_incident(page.incident)
     page = CrisisPage.objects.get(pk=page.pk)
     require(
@@ -213,6 +212,97 @@ def page_text_draft(*, page: CrisisPage, actor, section: str, language: str, tex
     order = PageText.objects.filter(page=page).count()
     return _draft(
         page, incident, actor=actor, section=section, language=language, text=text, order=order
+    )
+
+
+def _clean_language(language: str) -> str:
+    if language not in selectors.languages():
+        raise InvalidInput(_("The crisis page is not written in that language."))
+    return language
+
+
+@transaction.atomic
+def faq_order_set(*, page: CrisisPage, actor, language: str, statement_ids: list[int]) -> list[int]:
+    """Put the page's FAQ entries in `language` in this order: `statement_ids` names each of
+    them (every FAQ text of that language that is not withdrawn, drafts included) exactly
+    once. No word changes, so no approval: writers of the cell, while the page is not
+    resolved (rules.ORDER_FAQ). The live page is rendered again after COMMIT. Returns the
+    order."""
+    language = _clean_language(language)
+    try:
+        wanted = [int(pk) for pk in statement_ids]
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Give the FAQ entries as a list of statement ids.")) from None
+    incident = lock_incident(page.incident)
+    page = CrisisPage.objects.get(pk=page.pk)
+    require(
+        rules.ORDER_FAQ in rules.available_actions(actor, incident, page), str(rules.NOT_A_WRITER)
+    )
+    texts = {
+        text.statement_id: text
+        for text in PageText.objects.filter(
+            page=page, section=Section.FAQ, statement__language=language
+        ).exclude(statement__status=StatementStatus.WITHDRAWN)
+    }
+    current = selectors.faq_order(page, language)
+    if len(wanted) != len(set(wanted)) or set(wanted) != set(texts):
+        raise InvalidInput(
+            _(
+                "Give every FAQ entry of the page in this language exactly once "
+                "(%(n)s entries: %(ids)s); missing: %(missing)s; not one of them: %(unknown)s; "
+                "given twice: %(twice)s."
+            )
+            % {
+                "n": len(texts),
+                "ids": ", ".join(map(str, current)) or "-",
+                "missing": ", ".join(str(pk) for pk in current if pk not in wanted) or "-",
+                "unknown": ", ".join(str(pk) for pk in wanted if pk not in texts) or "-",
+                "twice": ", ".join(sorted({str(pk) for pk in wanted if wanted.count(pk) > 1}))
+                or "-",
+            }
+        )
+    if wanted == current:
+        return current  # a double click
+    for position, pk in enumerate(wanted):
+        texts[pk].order = position
+    PageText.objects.bulk_update(list(texts.values()), ["order"])
+    timeline_record(
+        incident,
+        kind=EntryKind.CRISIS_PAGE_FAQ_ORDERED,
+        actor=actor,
+        data={"page": page.pk, "language": language, "order": wanted},
+    )
+    if page.is_public:
+        _after_commit(page.pk)
+    return wanted
+
+
+UP, DOWN = "up", "down"
+
+
+@transaction.atomic
+def faq_move(*, page: CrisisPage, actor, statement_id: int, direction: str) -> list[int]:
+    """The room's buttons: one FAQ entry a place up or down among those of its language
+    (`faq_order_set` with that order). At the top or the bottom already: nothing."""
+    if direction not in (UP, DOWN):
+        raise InvalidInput(_("Unknown direction: %(value)s") % {"value": direction})
+    text = (
+        PageText.objects.filter(page=page, section=Section.FAQ, statement_id=statement_id)
+        .select_related("statement")
+        .first()
+    )
+    if text is None:
+        raise InvalidInput(_("This text is not an FAQ entry of the page."))
+    lock_incident(page.incident)  # read the order the move applies to under the lock
+    order = selectors.faq_order(page, text.statement.language)
+    if statement_id not in order:
+        raise InvalidInput(_("This text is not an FAQ entry of the page."))
+    at = order.index(statement_id)
+    to = at - 1 if direction == UP else at + 1
+    if 0 <= to < len(order):
+        order[at], order[to] = order[to], order[at]
+    return faq_order_set(
+        page=page, actor=actor, language=text.statement.language, statement_ids=order
     )
 
 
@@ -340,8 +430,7 @@ def subscription_request(
     caller answers the same page), so nobody learns whether an address is subscribed.
     Raises InvalidInput for a bad address or language."""
     address = clean_address(address)
-    if language not in selectors.languages():
-        raise InvalidInput(_("The crisis page is not written in that language."))
+    language = _clean_language(language)
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -372,30 +461,26 @@ def subscription_request(
     )
 
 
-# What a confirmation link led to.
-CONFIRMED, EXPIRED, USED, INVALID = "confirmed", "expired", "used", "invalid"
+# What a confirmation link leads to (selectors.confirmation reads it without writing).
+PENDING, CONFIRMED, EXPIRED, USED, INVALID = (
+    selectors.PENDING,
+    "confirmed",
+    selectors.EXPIRED,
+    selectors.USED,
+    selectors.INVALID,
+)
 
 
 @transaction.atomic
 def subscription_confirm(*, slug: str, token: str, actor=None, now=None) -> tuple[str, str]:
-    """Follow a confirmation link: (outcome, language). Single use: a link already used,
-    or made stale by a newer request or an unsubscription, is USED; past its age, EXPIRED;
-    a link that is not ours, INVALID. Nothing else is told."""
-    outcome, payload = subscriptions.read_confirm_token(token)
-    if payload is None:
-        return INVALID, ""
-    pk, when, language = payload
-    subscriber = Subscriber.objects.select_for_update().filter(pk=pk, page__slug=slug).first()
-    if subscriber is None:
-        return INVALID, language
-    if (
-        subscriptions.stamp(subscriber.requested_at) != when
-        or subscriber.confirmed_at is not None
-        or subscriber.unsubscribed_at is not None
-    ):
-        return USED, language
-    if outcome != "ok":
-        return EXPIRED, language
+    """Confirm a subscription with its link's token, by the person's POST from the page the
+    link opens (never on GET: mail scanners and link previews follow links): (outcome,
+    language). Single use: a link already used, or made stale by a newer request or an
+    unsubscription, is USED; past its age, EXPIRED; a link that is not ours, INVALID.
+    Nothing else is told."""
+    outcome, language, subscriber = selectors.confirmation(slug, token, for_update=True)
+    if outcome != PENDING:
+        return outcome, language
     subscriber.confirmed_at = now or timezone.now()
     subscriber.save(update_fields=["confirmed_at"])
     return CONFIRMED, language

@@ -4,6 +4,7 @@
                                                      404 for a dark or unknown page)
     GET  /api/incidents/{id}/crisis-page/            the team's view: state, links, texts
     POST /api/incidents/{id}/crisis-page/switch/     {"action": "go_live" | "resolve"} (lead)
+    PUT  /api/incidents/{id}/crisis-page/faq-order/  {"language", "statements": [ids]} (writers)
 
 The public JSON is also a static file, <CRISIS_CENTER_URL>/<slug>/page.json, which holds
 under a traffic spike (docs/deployment.md); this endpoint reads the database.
@@ -77,9 +78,17 @@ class PublicPageView(APIView):
 class PageTextSerializer(serializers.Serializer):
     statement = serializers.IntegerField()
     section = serializers.ChoiceField(choices=Section.choices)
+    order = serializers.IntegerField(help_text="Its place among the FAQ entries of its language.")
     language = serializers.CharField()
     status = serializers.CharField(help_text="The statement's status.")
-    shown = serializers.BooleanField(help_text="Approved or published: on the page.")
+    shown = serializers.BooleanField(
+        help_text="On the public page: a revision of it was approved (and not withdrawn)."
+    )
+    shown_revision = serializers.IntegerField(
+        allow_null=True,
+        help_text="The revision the public reads: the last approved one (an edit waits for "
+        "its approval while the public keeps reading it).",
+    )
 
 
 class TeamPageSerializer(serializers.Serializer):
@@ -114,6 +123,7 @@ def _incident_page(request, pk) -> tuple[Incident, CrisisPage]:
 
 def _team(request, incident, page) -> Response:
     texts = selectors.page_texts(page)
+    shown = selectors.shown_texts(texts)
     return Response(
         {
             "slug": page.slug,
@@ -130,9 +140,13 @@ def _team(request, incident, page) -> Response:
                 {
                     "statement": t.statement_id,
                     "section": t.section,
+                    "order": t.order,
                     "language": t.statement.language,
                     "status": t.statement.status,
-                    "shown": t.statement.status in selectors.SHOWN,
+                    "shown": t.statement_id in shown,
+                    "shown_revision": shown[t.statement_id].revision
+                    if t.statement_id in shown
+                    else None,
                 }
                 for t in texts
             ],
@@ -164,5 +178,36 @@ class SwitchView(APIView):
         data.is_valid(raise_exception=True)
         page = actions.page_switch(
             page=page, actor=request.user, action=data.validated_data["action"]
+        )
+        return _team(request, incident, page)
+
+
+class FaqOrderInSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=8, help_text="The FAQ's language.")
+    statements = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=selectors.MAX_FAQ * 2,
+        help_text="The statement ids of every FAQ entry of that language (not withdrawn, "
+        "drafts included) exactly once, in the new order (`texts` of the team view).",
+    )
+
+
+class FaqOrderView(APIView):
+    @extend_schema(
+        operation_id="incidents_crisis_page_faq_order",
+        request=FaqOrderInSerializer,
+        responses=TeamPageSerializer,
+    )
+    def put(self, request, pk):
+        """The order of the page's FAQ entries in one language: writers of the cell while
+        the page is not resolved (403 otherwise); 400 unless every entry is named once."""
+        incident, page = _incident_page(request, pk)
+        data = FaqOrderInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actions.faq_order_set(
+            page=page,
+            actor=request.user,
+            language=data.validated_data["language"],
+            statement_ids=data.validated_data["statements"],
         )
         return _team(request, incident, page)

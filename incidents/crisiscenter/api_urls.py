@@ -14,4 +14,9 @@ urlpatterns = [
         api.SwitchView.as_view(),
         name="api-crisis-page-switch",
     ),
+    path(
+        "incidents/<id:pk>/crisis-page/faq-order/",
+        api.FaqOrderView.as_view(),
+        name="api-crisis-page-faq-order",
+    ),
 ]

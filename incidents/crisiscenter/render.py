@@ -47,6 +47,15 @@ META_CSP = (
 # The header adds what a <meta> element cannot say.
 PUBLIC_CSP = f"{META_CSP}; frame-ancestors 'none'"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "es": "Español"}
+# Open Graph's locales (language_TERRITORY) of the page languages.
+OG_LOCALES = {"fr": "fr_FR", "en": "en_GB", "de": "de_DE", "es": "es_ES"}
+
+
+def og_locales(language: str, others) -> dict:
+    return {
+        "locale": OG_LOCALES.get(language, language),
+        "alternates": [OG_LOCALES.get(code, code) for code in others if code != language],
+    }
 
 
 def root() -> Path:
@@ -150,6 +159,7 @@ def page_html(
                 for code in page.languages
             ],
             "url": page_url(page.slug, language),
+            "og": og_locales(language, page.languages),
             "atom_url": local(page_url(page.slug, language) + "feed.atom"),
             "json_url": local(page_url(page.slug, language) + "feed.json"),
             "index_url": local(public_url(f"{language}/")),
@@ -265,9 +275,9 @@ def _write_css() -> None:
         write_atomic(root() / "crisis.css", Path(source).read_bytes())
 
 
-def render_page(page_id: int) -> None:
-    """Render one page's files (and the index) from the committed rows. A dark page has no
-    file: the public gets 404 for it as for an unknown address."""
+def render_page(page_id: int, *, index: bool = True) -> None:
+    """Render one page's files (and the index, unless `index` is False) from the committed
+    rows. A dark page has no file: the public gets 404 for it as for an unknown address."""
     page = CrisisPage.objects.filter(pk=page_id).first()
     if page is None or page.state == PageState.DARK:
         return
@@ -280,14 +290,41 @@ def render_page(page_id: int) -> None:
             write_atomic(base / "index.html", html)
         write_atomic(base / code / "feed.atom", atom(public, code))
         write_atomic(base / code / "feed.json", json_feed(public, code))
+    remove_stale(base, public)
     write_atomic(base / "page.json", json.dumps(page_data(public), ensure_ascii=False).encode())
-    render_index()
+    if index:
+        render_index()
 
 
-def index_html(language: str) -> str:
+LANGUAGE_FILES = ("index.html", "feed.atom", "feed.json")
+
+
+def remove_stale(base: Path, public: selectors.PublicPage) -> None:
+    """The files of a language the page no longer shows (its summary withdrawn: an explicit
+    act; an edit keeps the approved words, see selectors.shown_texts) go, so that the files
+    say what the selectors say: no language served that page.json, the index and the
+    language switch do not list. A page left with no language at all has no page file
+    either (404, as before it went live); its page.json says so (no language)."""
+    shown = set(public.languages)
+    if base.is_dir():
+        for folder in base.iterdir():
+            if not folder.is_dir() or folder.name in shown or folder.name.startswith("."):
+                continue
+            for name in LANGUAGE_FILES:
+                (folder / name).unlink(missing_ok=True)
+            try:
+                folder.rmdir()
+            except OSError:  # something else lives there: leave it
+                logger.warning("Kept %s: it holds files the crisis center did not write", folder)
+    if not shown:
+        (base / "index.html").unlink(missing_ok=True)
+
+
+def index_html(language: str, pages: list[tuple[CrisisPage, selectors.PublicPage]]) -> str:
+    """The index in `language`; `pages`: the listed pages and their public view, read once
+    for every language (`index_pages`)."""
     entries = []
-    for page in selectors.public_pages():
-        public = selectors.public_page(page)
+    for page, public in pages:
         code = language if language in public.languages else public.default_language
         if code is None:
             continue
@@ -322,14 +359,25 @@ def index_html(language: str) -> str:
                 "csp": META_CSP,
                 "brand": brand(),
                 "title": _("Crisis information"),
+                "url": public_url(f"{language}/"),
+                "og": og_locales(language, selectors.languages()),
             },
         )
 
 
+def index_pages() -> list[tuple[CrisisPage, selectors.PublicPage]]:
+    """The index's pages with their public view: each page read once per render, in a
+    constant number of queries whatever the number of pages."""
+    pages = selectors.public_pages()
+    views = selectors.public_pages_of(pages)
+    return [(page, views[page.pk]) for page in pages]
+
+
 def render_index() -> None:
     _write_css()
+    pages = index_pages()
     for position, code in enumerate(selectors.languages()):
-        html = index_html(code).encode()
+        html = index_html(code, pages).encode()
         write_atomic(root() / code / "index.html", html)
         if position == 0:
             write_atomic(root() / "index.html", html)
@@ -339,9 +387,9 @@ def render_all() -> int:
     """Every public page again (after a deployment, a new disk): `render_crisis_pages`."""
     count = 0
     for page in CrisisPage.objects.exclude(state=PageState.DARK):
-        render_page(page.pk)
+        render_page(page.pk, index=False)
         count += 1
-    render_index()
+    render_index()  # once, not once per page
     return count
 
 

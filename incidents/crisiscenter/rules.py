@@ -13,8 +13,10 @@ GO_LIVE = "go_live"
 RESOLVE = "resolve"
 NEXT_UPDATE = "next_update"
 WRITE = "write"  # draft one of the page's texts (a statement bound to a section)
+ORDER_FAQ = "order_faq"  # the order of the FAQ entries (no word changes: no approval)
 
 NOT_THE_LEAD = _("Only the crisis lead prepares the crisis page and switches it live or resolved.")
+NOT_A_WRITER = _("Only writers of the cell change the texts of a crisis page that is not resolved.")
 
 # The state a switch leads to, from the state it starts from: one step each.
 SWITCHES = {
@@ -38,6 +40,7 @@ def available_actions(user, incident, page) -> set[str]:
         return found
     if statement_permissions.can_draft(user, incident) and page.state != PageState.RESOLVED:
         found.add(WRITE)
+        found.add(ORDER_FAQ)  # who writes the entries orders them
     if lead:
         for action, (start, _end) in SWITCHES.items():
             if page.state == start:

@@ -5,9 +5,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Max, Q
 
-from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
+from incidents.models import EntryKind, TimelineEntry
+from statements.models import (
+    INTERNAL_KINDS,
+    Channel,
+    Revision,
+    Statement,
+    StatementKind,
+    StatementStatus,
+)
 
+from . import subscriptions
 from .choices import SECTION_ORDER, PageState, Section
 from .models import CrisisPage, PageText, Subscriber
 
@@ -89,45 +99,156 @@ def page_of(incident) -> CrisisPage | None:
     return CrisisPage.objects.filter(incident=incident).first()
 
 
-def _approved_at(statement: Statement):
-    return statement.approved_at or statement.published_at
+@dataclass(frozen=True)
+class Shown:
+    """The words of a page text the public reads: the last approved revision of its
+    statement, and when that revision was approved."""
+
+    text: str
+    revision: int
+    approved_at: datetime
 
 
-def public_page(page: CrisisPage) -> PublicPage:
-    """What the public page shows, per language. Three queries."""
-    texts = list(
-        PageText.objects.filter(page=page, statement__status__in=SHOWN)
+def page_text_rows(pages: list[CrisisPage]) -> list[PageText]:
+    """The texts of these pages that may be shown (not withdrawn), with their statements, in
+    the pages' order. One query."""
+    return list(
+        PageText.objects.filter(page__in=[page.pk for page in pages])
+        .exclude(statement__status=StatementStatus.WITHDRAWN)
         .select_related("statement")
         .order_by("order", "id")
     )
+
+
+def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
+    """Statement id -> what the public reads of it. The rule (docs/architecture.md, "Crisis
+    center"): a page text shows the LAST APPROVED REVISION of its statement. Approved or
+    published: its current text. Edited after its approval (back in review, changes
+    requested): the revision approved before, until a new one is approved — words the
+    public read do not vanish because someone edits them. Withdrawn (an explicit action):
+    nothing. Never approved: nothing. At most two queries (only when a text is being
+    revised): the timeline's approvals, then those revisions' words."""
+    found: dict[int, Shown] = {}
+    revised: dict[int, Statement] = {}
+    for text in texts:
+        statement = text.statement
+        if statement.status in SHOWN:
+            found[statement.pk] = Shown(
+                statement.text, statement.revision, statement.approved_at or statement.published_at
+            )
+        elif statement.status != StatementStatus.WITHDRAWN and statement.revision > 1:
+            revised[statement.pk] = statement
+    if not revised:
+        return found
+    # Each time a statement became approved, the timeline says so, naming the revision
+    # (statements.actions: `fully_approved`); the last one before the edit is the one shown.
+    approvals = (
+        TimelineEntry.objects.filter(
+            incident_id__in={s.incident_id for s in revised.values()},
+            kind=EntryKind.STATEMENT_APPROVED,
+            data__fully_approved=True,
+            data__statement__in=list(revised),
+        )
+        .order_by("seq")
+        .values_list("data__statement", "data__revision", "occurred_at")
+    )
+    last: dict[int, tuple[int, datetime]] = {}
+    for statement_id, number, at in approvals:
+        if int(number) < revised[int(statement_id)].revision:
+            last[int(statement_id)] = (int(number), at)
+    if not last:
+        return found
+    wanted = Q()
+    for statement_id, (number, _at) in last.items():
+        wanted |= Q(statement_id=statement_id, number=number)
+    for statement_id, number, words in Revision.objects.filter(wanted).values_list(
+        "statement_id", "number", "text"
+    ):
+        found[statement_id] = Shown(words, number, last[statement_id][1])
+    return found
+
+
+def public_page(page: CrisisPage) -> PublicPage:
+    """What the public page shows, per language: each text's last approved revision
+    (`shown_texts`) and the updates. Three queries, five while a shown text is being
+    revised."""
+    texts = page_text_rows([page])
     updates = list(
         updates_of(page).only("id", "kind", "text", "language", "published_at", "corrects_id")
     )
+    return _public(page, texts, shown_texts(texts), updates=updates)
+
+
+def public_pages_of(pages: list[CrisisPage]) -> dict[int, PublicPage]:
+    """The index's view of many pages at once, by page id: their texts as `public_page`
+    shows them and each language's last update time, without the updates' words. The same
+    number of queries whatever the number of pages (at most four)."""
+    if not pages:
+        return {}
+    texts = page_text_rows(pages)
+    shown = shown_texts(texts)
+    by_page: dict[int, list[PageText]] = {page.pk: [] for page in pages}
+    for text in texts:
+        by_page[text.page_id].append(text)
+    bound = PageText.objects.filter(page__in=[page.pk for page in pages]).values("statement_id")
+    last_update: dict[tuple[int, str], datetime] = {
+        (row["incident_id"], row["language"]): row["last"]
+        for row in _published_updates(
+            Statement.objects.filter(incident_id__in=[p.incident_id for p in pages]), bound
+        )
+        .order_by()
+        .values("incident_id", "language")
+        .annotate(last=Max("published_at"))
+    }
+    return {
+        page.pk: _public(
+            page,
+            by_page[page.pk],
+            shown,
+            last_update={
+                code: at
+                for (incident, code), at in last_update.items()
+                if incident == page.incident_id
+            },
+        )
+        for page in pages
+    }
+
+
+def _public(
+    page: CrisisPage,
+    texts: list[PageText],
+    shown: dict[int, Shown],
+    *,
+    updates: list[Statement] = (),
+    last_update: dict[str, datetime] | None = None,
+) -> PublicPage:
     versions = {code: Version(language=code) for code in languages()}
     changed = [page.live_at, page.resolved_at]
-    # A section shows its most recently approved statement (an older one stands while a new
-    # text is in review, or when an approved text is edited and goes back to review).
-    latest: dict[tuple[str, str], Statement] = {}
+    # A section shows its most recently approved text (an older one stands while a new
+    # text is in review, or while an approved text is edited and back in review).
+    latest: dict[tuple[str, str], Shown] = {}
     for text in texts:
         statement = text.statement
         version = versions.get(statement.language)
-        if version is None:
+        words = shown.get(statement.pk)
+        if version is None or words is None:
             continue
-        changed.append(_approved_at(statement))
+        changed.append(words.approved_at)
         if text.section == Section.FAQ:
             if len(version.faq) < MAX_FAQ:
-                question, answer = split_heading(statement.text)
+                question, answer = split_heading(words.text)
                 version.faq.append(FaqEntry(id=statement.pk, question=question, answer=answer))
             continue
         key = (text.section, statement.language)
-        if key not in latest or _approved_at(statement) >= _approved_at(latest[key]):
-            latest[key] = statement
-    for (section, language), statement in latest.items():
+        if key not in latest or words.approved_at >= latest[key].approved_at:
+            latest[key] = words
+    for (section, language), words in latest.items():
         version = versions[language]
         if section == Section.SUMMARY:
-            version.title, version.summary = split_heading(statement.text)
+            version.title, version.summary = split_heading(words.text)
         else:
-            setattr(version, section, statement.text)
+            setattr(version, section, words.text)
     corrected: dict[int, list[int]] = {}
     for update in updates:
         if update.corrects_id:
@@ -146,8 +267,10 @@ def public_page(page: CrisisPage) -> PublicPage:
                 corrected_by=corrected.get(update.pk, []),
             )
         )
-    for version in versions.values():
+    for code, version in versions.items():
         moments = [m for m in changed if m] + [u.published_at for u in version.updates]
+        if last_update and code in last_update:
+            moments.append(last_update[code])
         version.last_updated = max(moments) if moments else None
     return PublicPage(
         slug=page.slug,
@@ -175,25 +298,39 @@ def page_texts(page: CrisisPage) -> list[PageText]:
     )
 
 
+def faq_order(page: CrisisPage, language: str) -> list[int]:
+    """The statement ids of the page's FAQ entries in `language` (not withdrawn), in the
+    order the page shows them. One query."""
+    return list(
+        PageText.objects.filter(page=page, section=Section.FAQ, statement__language=language)
+        .exclude(statement__status=StatementStatus.WITHDRAWN)
+        .order_by("order", "id")
+        .values_list("statement_id", flat=True)
+    )
+
+
 def languages_order(code: str) -> int:
     found = languages()
     return found.index(code) if code in found else len(found)
+
+
+def _published_updates(statements, bound):
+    """Of these statements, the published ones of the crisis center channel bound to no
+    section (`bound`: the pages' texts), never an internal briefing nor an FAQ answer."""
+    return (
+        statements.filter(channel=Channel.CRISIS_CENTER, status=StatementStatus.PUBLISHED)
+        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(pk__in=bound)
+    )
 
 
 def updates_of(page: CrisisPage):
     """The page's updates: the published statements of the crisis center channel bound to
     no section (never an internal briefing nor an FAQ answer), newest first, bounded."""
     bound = PageText.objects.filter(page=page).values("statement_id")
-    return (
-        Statement.objects.filter(
-            incident_id=page.incident_id,
-            channel=Channel.CRISIS_CENTER,
-            status=StatementStatus.PUBLISHED,
-        )
-        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
-        .exclude(pk__in=bound)
-        .order_by("-published_at", "-id")[:MAX_UPDATES]
-    )
+    return _published_updates(
+        Statement.objects.filter(incident_id=page.incident_id), bound
+    ).order_by("-published_at", "-id")[:MAX_UPDATES]
 
 
 def active_subscribers(page: CrisisPage):
@@ -201,6 +338,37 @@ def active_subscribers(page: CrisisPage):
     return Subscriber.objects.filter(
         page=page, confirmed_at__isnull=False, unsubscribed_at__isnull=True
     )
+
+
+# What a subscription's confirmation link is worth now.
+PENDING, EXPIRED, USED, INVALID = "pending", "expired", "used", "invalid"
+
+
+def confirmation(
+    slug: str, token: str, *, for_update: bool = False
+) -> tuple[str, str, Subscriber | None]:
+    """(outcome, language, subscriber) of a confirmation link, read only: PENDING (it may
+    confirm), USED (already confirmed, or made stale by a newer request or an
+    unsubscription), EXPIRED (past its age), INVALID (not ours). The page the link opens
+    (GET) and the confirmation (POST, `actions.subscription_confirm`, `for_update`) read
+    it the same way. One query."""
+    outcome, payload = subscriptions.read_confirm_token(token)
+    if payload is None:
+        return INVALID, "", None
+    pk, when, language = payload
+    found = Subscriber.objects.filter(pk=pk, page__slug=slug)
+    subscriber = (found.select_for_update() if for_update else found).first()
+    if subscriber is None:
+        return INVALID, language, None
+    if (
+        subscriptions.stamp(subscriber.requested_at) != when
+        or subscriber.confirmed_at is not None
+        or subscriber.unsubscribed_at is not None
+    ):
+        return USED, language, None
+    if outcome != "ok":
+        return EXPIRED, language, None
+    return PENDING, language, subscriber
 
 
 def subscriber_count(page: CrisisPage) -> int:

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.errors import InvalidInput
 
@@ -142,43 +142,65 @@ def _small(request) -> bool:
     return 0 < length <= MAX_BODY
 
 
-@require_GET  # not HEAD: a link checker's HEAD confirms nothing
+def _confirmation_texts() -> dict[str, tuple[int, str, str]]:
+    return {
+        actions.CONFIRMED: (
+            200,
+            _("Subscription confirmed"),
+            _(
+                "You will receive each new update of this page by e-mail. Every message has "
+                "a link to stop them in one click."
+            ),
+        ),
+        actions.EXPIRED: (
+            400,
+            _("This link has expired"),
+            _(
+                "Confirmation links are valid for %(hours)s hours. Subscribe again from the "
+                "crisis page to get a new one."
+            )
+            % {"hours": settings.CRISIS_CENTER_CONFIRM_HOURS},
+        ),
+        actions.USED: (
+            400,
+            _("This link can no longer be used"),
+            _(
+                "It was already used, or a newer link was sent since. Nothing else to do: "
+                "use the newest message if you asked again."
+            ),
+        ),
+        actions.INVALID: (
+            400,
+            _("This link is not valid"),
+            _("Check that the whole link was copied from the message."),
+        ),
+    }
+
+
+# The link opens a page (GET, HEAD: nothing written, as mail scanners and link previews
+# follow links); its button confirms (POST). As for unsubscribing (RFC 8058), the signed,
+# single-use token in the address is the credential: no session, no CSRF cookie.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, slug, token):
-    outcome, language = actions.subscription_confirm(slug=slug, token=token)
+    if request.method == "POST":
+        outcome, language = actions.subscription_confirm(slug=slug, token=token)
+    else:
+        outcome, language, _subscriber = selectors.confirmation(slug, token)
     with translation.override(language or settings.LANGUAGE_CODE[:2]):
-        texts = {
-            actions.CONFIRMED: (
-                200,
-                _("Subscription confirmed"),
-                _(
-                    "You will receive each new update of this page by e-mail. Every message has "
-                    "a link to stop them in one click."
+        if outcome == actions.PENDING:
+            return _answer(
+                request,
+                status=200,
+                language=language,
+                title=_("Confirm your subscription"),
+                text=_(
+                    "Press the button to receive each new update of this page by e-mail. "
+                    "Nothing is sent until you do."
                 ),
-            ),
-            actions.EXPIRED: (
-                400,
-                _("This link has expired"),
-                _(
-                    "Confirmation links are valid for %(hours)s hours. Subscribe again from the "
-                    "crisis page to get a new one."
-                )
-                % {"hours": settings.CRISIS_CENTER_CONFIRM_HOURS},
-            ),
-            actions.USED: (
-                400,
-                _("This link can no longer be used"),
-                _(
-                    "It was already used, or a newer link was sent since. Nothing else to do: "
-                    "use the newest message if you asked again."
-                ),
-            ),
-            actions.INVALID: (
-                400,
-                _("This link is not valid"),
-                _("Check that the whole link was copied from the message."),
-            ),
-        }
-        status, title, text = texts[outcome]
+                form={"action": request.path, "button": _("Confirm my subscription")},
+            )
+        status, title, text = _confirmation_texts()[outcome]
     return _answer(request, status=status, language=language, title=title, text=text)
 
 
@@ -208,5 +230,5 @@ def unsubscribe(request, slug, token):
             language=language,
             title=_("Stop the e-mails?"),
             text=_("You will receive no more updates of this page by e-mail."),
-            form={"action": request.path, "button": _("Unsubscribe")},
+            form={"action": request.path, "button": _("Unsubscribe"), "one_click": True},
         )

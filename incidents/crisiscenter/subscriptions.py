@@ -96,7 +96,8 @@ def confirmation_mail(subscriber, *, slug: str, title: str, page_url: str) -> Ou
         body = _(
             "Someone, hopefully you, asked to receive the updates of this page by e-mail:\n"
             "%(title)s\n%(page)s\n\n"
-            "To confirm, open this link (valid %(hours)s hours):\n%(confirm)s\n\n"
+            "To confirm, open this link and press its button (valid %(hours)s hours):\n"
+            "%(confirm)s\n\n"
             "If you did not ask for it, ignore this message: nothing more will be sent."
         ) % {
             "title": title,

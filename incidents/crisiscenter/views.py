@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.shortcuts import incident_or_404, perform, refused
+from statements.models import StatementStatus
 
 from . import actions, rules, selectors
 from . import render as public
+from .choices import Section
 from .forms import NextUpdateForm, PrepareForm, TextForm
 
 
@@ -26,8 +28,11 @@ def room_panel_context(request, incident) -> dict:
         if rules.PREPARE in context["actions"]:
             context["prepare_form"] = PrepareForm()
         return {"crisis": context}
+    texts = selectors.page_texts(page)
+    _faq_moves(texts)
     context.update(
-        texts=selectors.page_texts(page),
+        texts=texts,
+        shown=selectors.shown_texts(texts),
         updates=selectors.updates_of(page),
         public_url=public.page_url(page.slug),
         subscribers=selectors.subscriber_count(page),
@@ -35,6 +40,21 @@ def room_panel_context(request, incident) -> dict:
         text_form=TextForm(),
     )
     return {"crisis": context}
+
+
+def _faq_moves(texts) -> None:
+    """Which way each FAQ entry can move among those of its language (the room's up and
+    down buttons; the order is the page's, `texts` come in it)."""
+    groups: dict[str, list] = {}
+    for text in texts:
+        text.can_move_up = text.can_move_down = False
+        if text.section == Section.FAQ and text.statement.status != StatementStatus.WITHDRAWN:
+            text.question = selectors.split_heading(text.statement.text)[0]
+            groups.setdefault(text.statement.language, []).append(text)
+    for group in groups.values():
+        for position, text in enumerate(group):
+            text.can_move_up = position > 0
+            text.can_move_down = position < len(group) - 1
 
 
 @login_required
@@ -118,6 +138,25 @@ def write_text(request, pk):
 
 
 @login_required
+@require_POST
+def faq_move(request, pk):
+    incident, page = _page(request, pk)
+    try:
+        statement_id = int(request.POST.get("statement", ""))
+    except ValueError:
+        return refused(request, incident, _("Choose an FAQ entry to move."))
+    return perform(
+        request,
+        incident,
+        _("FAQ order saved."),
+        actions.faq_move,
+        page=page,
+        statement_id=statement_id,
+        direction=request.POST.get("direction", ""),
+    )
+
+
+@login_required
 @require_GET
 def preview(request, pk):
     """The page as the public would see it (or will, for a dark page): approved words only,
@@ -126,11 +165,12 @@ def preview(request, pk):
     public_page = selectors.public_page(page)
     language = request.GET.get("lang") or public_page.default_language
     if language not in public_page.languages:
-        return render(
+        response = render(
             request, "crisiscenter/preview_empty.html", {"incident": incident, "page": page}
         )
-    html = public.page_html(public_page, language, preview=True, css_url=static(public.CSS))
-    response = HttpResponse(html)
+    else:
+        html = public.page_html(public_page, language, preview=True, css_url=static(public.CSS))
+        response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -82,12 +82,21 @@ def test_double_opt_in_then_every_update_then_one_click_unsubscribe(
     assert len(mail.outbox) == 1
     assert actions.selectors.subscriber_count(live_page) == 0
 
-    page = client.get(confirm_link(confirmation))
+    # The link opens a page with a button; the person's POST confirms (no CSRF token: the
+    # signed single-use token in the address is the credential).
+    asked = client.get(confirm_link(confirmation))
+    assert asked.status_code == 200 and "Confirm my subscription" in asked.content.decode()
+    assert actions.selectors.subscriber_count(live_page) == 0
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.post(confirm_link(confirmation))
     assert page.status_code == 200 and "Subscription confirmed" in page.content.decode()
     assert "reader@example.com" not in page.content.decode()
+    assert not page.cookies and "Set-Cookie" not in page.headers
     assert actions.selectors.subscriber_count(live_page) == 1
-    again = client.get(confirm_link(confirmation))  # single use
+    again = strict.post(confirm_link(confirmation))  # single use
     assert again.status_code == 400 and "can no longer be used" in again.content.decode()
+    opened = client.get(confirm_link(confirmation))  # no button any more
+    assert opened.status_code == 400 and "<button" not in opened.content.decode()
 
     update = publish_update("Second update: the batch was recalled.")
     [notice] = mail.outbox[1:]
@@ -111,6 +120,25 @@ def test_double_opt_in_then_every_update_then_one_click_unsubscribe(
     assert actions.selectors.subscriber_count(live_page) == 0
 
 
+def test_following_the_confirmation_link_confirms_nothing(live_page):
+    """Mail scanners and link previews follow links (GET, HEAD): only the person's press
+    on the button confirms."""
+    subscribe(Client())
+    url = confirm_link(mail.outbox[0])
+    for _ in range(3):
+        page = Client().get(url)
+        assert Client().head(url).status_code == 200
+    body = page.content.decode()
+    assert page.status_code == 200 and "Confirm your subscription" in body
+    assert f'<form method="post" action="{url}"' in body
+    assert "List-Unsubscribe" not in body and "reader@example.com" not in body
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert "X-Robots-Tag" in page and not page.cookies
+    assert Subscriber.objects.get().confirmed_at is None
+    assert Client().post(url).status_code == 200
+    assert Subscriber.objects.get().confirmed_at is not None
+
+
 def test_unsubscribe_by_get_asks_first(live_page):
     subscribe(Client())
     url = unsubscribe_link(mail.outbox[0])
@@ -125,7 +153,7 @@ def test_updates_go_in_the_subscribers_language(live_page, publish_update):
     for address, language in [("en@example.com", "en"), ("fr@example.com", "fr")]:
         subscribe(Client(), email=address, language=language)
     for message in list(mail.outbox):
-        Client().get(confirm_link(message))
+        Client().post(confirm_link(message))
     assert "Confirmez votre abonnement" in next(
         m.subject for m in mail.outbox if m.to == ["fr@example.com"]
     )
@@ -139,14 +167,14 @@ def test_updates_go_in_the_subscribers_language(live_page, publish_update):
 
 def test_faq_answers_and_briefings_are_not_mailed(live_page, publish_update):
     subscribe(Client())
-    Client().get(confirm_link(mail.outbox[0]))
+    Client().post(confirm_link(mail.outbox[0]))
     publish_update("Internal briefing.", kind="briefing")
     assert len(mail.outbox) == 1
 
 
 def test_the_same_answer_whether_or_not_the_address_is_subscribed(live_page):
     first = subscribe(Client())
-    Client().get(confirm_link(mail.outbox[0]))
+    Client().post(confirm_link(mail.outbox[0]))
     second = subscribe(Client())
     strip = lambda response: (response.status_code, response.content)  # noqa: E731
     assert strip(first) == strip(second)
@@ -159,29 +187,35 @@ def test_a_new_request_makes_the_older_link_stale(live_page):
     subscribe(Client())
     older, newer = mail.outbox
     assert Client().get(confirm_link(older)).status_code == 400
+    assert Client().post(confirm_link(older)).status_code == 400
     assert Client().get(confirm_link(newer)).status_code == 200
+    assert Client().post(confirm_link(newer)).status_code == 200
 
 
 def test_an_expired_link_shows_a_clear_page(live_page, settings):
     subscribe(Client())
     Subscriber.objects.update(requested_at=timezone.now() - datetime.timedelta(hours=3))
     settings.CRISIS_CENTER_CONFIRM_HOURS = 0
-    page = Client().get(confirm_link(mail.outbox[0]))
-    assert page.status_code == 400
+    url = confirm_link(mail.outbox[0])
+    for page in (Client().get(url), Client().post(url)):
+        assert page.status_code == 400 and "<button" not in page.content.decode()
 
 
 def test_expired_link_past_its_age(live_page, settings, monkeypatch):
     subscribe(Client())
     url = confirm_link(mail.outbox[0])
     settings.CRISIS_CENTER_CONFIRM_HOURS = -1  # every signature is older than that
-    page = Client().get(url)
-    assert page.status_code == 400 and "expired" in page.content.decode()
+    for page in (Client().get(url), Client().post(url)):
+        assert page.status_code == 400 and "expired" in page.content.decode()
     assert Subscriber.objects.get().confirmed_at is None
 
 
 def test_a_forged_link_shows_a_clear_page(live_page):
-    page = Client().get("/crisis/rumour/confirm/not-a-token/")
-    assert page.status_code == 400 and "not valid" in page.content.decode()
+    for page in (
+        Client().get("/crisis/rumour/confirm/not-a-token/"),
+        Client().post("/crisis/rumour/confirm/not-a-token/"),
+    ):
+        assert page.status_code == 400 and "not valid" in page.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -248,7 +282,7 @@ def test_resolved_pages_take_no_new_subscriber(live_page, lead):
 
 def test_addresses_never_reach_the_public_files(live_page, publish_update):
     subscribe(Client())
-    Client().get(confirm_link(mail.outbox[0]))
+    Client().post(confirm_link(mail.outbox[0]))
     publish_update("An update.")
     root = Path(settings.CRISIS_CENTER_ROOT)
     for path in root.rglob("*"):
@@ -296,7 +330,7 @@ def test_notification_queries_do_not_grow_with_subscribers(
 def test_the_room_panel_counts_confirmed_subscribers(live_page, browser_client, api, lead):
     subscribe(Client(), email="one@example.com")
     subscribe(Client(), email="two@example.com")
-    Client().get(confirm_link(mail.outbox[0]))
+    Client().post(confirm_link(mail.outbox[0]))
     panel = browser_client.as_user(lead).get(f"/incidents/{live_page.incident_id}/crisis-page/")
     html = panel.content.decode()
     assert "1 confirmed e-mail subscriber" in html
