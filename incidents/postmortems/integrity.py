@@ -32,9 +32,7 @@ def version_problems(incident) -> list[tuple[str, str]]:
         if version.number not in recorded:
             found.append((label, _("the timeline holds no sign-off of it")))
         elif recorded[version.number] != version.content_hash:
-            found.append(
-                (label, _("its content hash differs from the one the timeline recorded"))
-            )
+            found.append((label, _("its content hash differs from the one the timeline recorded")))
     for number in sorted(n for n in recorded if n not in present and n is not None):
         found.append(
             (

@@ -13,12 +13,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Category
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404
+from statements.choices import Language
 
 from . import (
     actions,
@@ -55,7 +57,12 @@ def _context(request, incident, *, parts_form=None) -> dict:
         "state": state,
         "postmortem": pm,
         "actions": rules.available_actions(
-            request.user, incident, pm, state.progress, state.current_approvals
+            request.user,
+            incident,
+            pm,
+            state.progress,
+            state.current_approvals,
+            signed=state.signed,
         ),
         "can_write": rules.can_write(request.user, incident),
         "ready": incident.status in ("resolved", "closed"),
@@ -76,6 +83,10 @@ def _context(request, incident, *, parts_form=None) -> dict:
         item_statuses=ItemStatus.choices,
         today=timezone.localdate(),
         signed_off=pm.status == PostmortemStatus.SIGNED_OFF,
+        lessons_languages=[
+            (code, label) for code, label in Language.choices if code in actions.lessons_languages()
+        ],
+        current_language=get_language(),
     )
     return context
 
@@ -207,6 +218,34 @@ def review(request, pk):
     run = partial(actions.postmortem_review, postmortem=pm, actor=request.user)
     form = ReviewForm(request.POST)
     return _form_action(request, incident, form, run, _("Your decision is recorded."), "#signoff")
+
+
+@login_required
+@require_POST
+def share(request, pk):
+    """Start the "what we learned" statement (or find the one started): to its page."""
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    try:
+        link, created = actions.lessons_statement_start(
+            postmortem=pm, actor=request.user, language=request.POST.get("language", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(incident, "#share")
+    if created:
+        messages.success(
+            request,
+            _(
+                "A draft update for the crisis page is started from the signed-off lessons: "
+                "edit it, then submit it for approval."
+            ),
+        )
+    else:
+        messages.info(
+            request, _("This statement was already started: here it is, nothing was duplicated.")
+        )
+    return redirect("statement-detail", pk=link.statement_id)
 
 
 def _export_context(request, incident) -> dict:

@@ -94,6 +94,7 @@ def test_content_and_hash_altered_together_still_differ_from_the_timeline(signed
 
 def test_a_deleted_version_is_reported(signed):
     attack(("DELETE FROM postmortems_postmortemversion WHERE id = %s", [signed.pk]))
-    assert "post-mortem version 1: recorded on the timeline as signed off, but the version is gone" in (
-        _problems(signed.postmortem.incident)
+    assert (
+        "post-mortem version 1: recorded on the timeline as signed off, but the version is gone"
+        in (_problems(signed.postmortem.incident))
     )
