@@ -9,12 +9,13 @@ Seeds two incidents with the same cell (bench/room.py's): --baseline and --entri
 timeline entries (inserted in bulk, hash-chained and checkpointed as the actions would;
 one in --key-every is a key event, `--key-every 1` makes every entry one), resolved, each
 with its post-mortem started by the lead. Then, with the Django test client (the whole
-middleware stack, the lead signed in), fetches `/incidents/<id>/postmortem/export.pdf`
-alternately for both, --repeats times after a warm-up: time from the request's start to
-the PDF's last byte. Then once more each under tracemalloc (the peak of Python allocations
-during the request; WeasyPrint's own C allocations, Pango's, are not in it) and reports
-the process's peak resident size (ru_maxrss) after each, the baseline first. Prints the
-medians, the pages (pypdf), the size and the queries of both, and the ratios.
+middleware stack, the lead signed in), for the baseline then the loaded one: a warm-up
+request, one under tracemalloc (the peak of Python allocations during the request;
+WeasyPrint's own C allocations, Pango's, are not in it) and the process's peak resident
+size (ru_maxrss) after it, the baseline's first since it only grows. Then fetches
+`/incidents/<id>/postmortem/export.pdf` alternately for both, --repeats times: time from
+the request's start to the PDF's last byte. Prints the medians, the pages (pypdf), the
+size and the queries of both, and the ratios.
 
 Production mode by default (PostgreSQL + Redis, a scratch database created if missing and
 never dropped: each run adds its own incidents); `--database-url sqlite:////tmp/x.sqlite3`
@@ -23,6 +24,7 @@ runs it embedded instead. Needs WeasyPrint's system libraries (Pango) and pypdf.
 
 import argparse
 import io
+import logging
 import os
 import resource
 import statistics
@@ -43,6 +45,13 @@ def parse_args():
     parser.add_argument("--baseline", type=int, default=100, help="entries of the baseline")
     parser.add_argument("--key-every", type=int, default=50, help="one key event in N")
     parser.add_argument("--repeats", type=int, default=5, help="requests per export (median)")
+    parser.add_argument(
+        "--printed",
+        type=int,
+        default=None,
+        help="key events the PDF lists (default: the app's PRINTED_KEY_EVENTS; 1000 lists "
+        "all the report holds, as before the PDF was summarised)",
+    )
     parser.add_argument("--seconds", type=float, default=600, help="time limit for measuring")
     parser.add_argument(
         "--database-url",
@@ -106,6 +115,11 @@ def main():
     from django.test import Client
     from pypdf import PdfReader
 
+    from incidents.postmortems import views
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # CSS it ignores, every time
+    if args.printed is not None:
+        views.PRINTED_KEY_EVENTS = args.printed
     print(f"Seeding {args.baseline} and {args.entries} entries…", flush=True)
     lead, incidents = seed(args)
     client = Client()
@@ -114,8 +128,15 @@ def main():
         label: f"/incidents/{incident.pk}/postmortem/export.pdf"
         for label, incident in incidents.items()
     }
-    for url in urls.values():  # warm-up: imports, fonts, templates
+    peaks, rss = {}, {}
+    for label, url in urls.items():  # the baseline first: ru_maxrss only grows
+        fetch(client, url)  # warm-up: imports, fonts, templates
+        tracemalloc.start()
+        tracemalloc.reset_peak()
         fetch(client, url)
+        peaks[label] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rss[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
     times = {label: [] for label in urls}
     sizes, queries, pages = {}, {}, {}
     deadline = time.monotonic() + args.seconds
@@ -127,19 +148,12 @@ def main():
             pages[label] = len(PdfReader(io.BytesIO(body)).pages)
         if time.monotonic() > deadline:
             break
-    peaks, rss = {}, {}
-    for label, url in urls.items():  # the baseline first: ru_maxrss only grows
-        tracemalloc.start()
-        tracemalloc.reset_peak()
-        fetch(client, url)
-        peaks[label] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        rss[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
     key = incidents["loaded"].timeline.filter(key_event=True).count()
     print(
         f"\nPost-mortem PDF, {os.environ['CRISISCELL_MODE']} mode, {os.cpu_count()} CPUs; "
         f"median of {len(times['loaded'])} requests each, in-process (test client, all "
-        f"middleware), lead; one key event in {args.key_every} ({key} in the loaded one)"
+        f"middleware), lead; one key event in {args.key_every} ({key} in the loaded one), "
+        f"the PDF lists {views.PRINTED_KEY_EVENTS} at most"
     )
     header = (
         f"{'export':<10} {'entries':>8} {'time':>10} {'pages':>6} {'size':>9} {'queries':>8} "

@@ -196,14 +196,7 @@ def serialize(request, incident) -> dict:
             for v in state.versions
         ],
         "lessons_statements": [_lessons(link) for link in state.lessons_statements],
-        "available_actions": rules.available_actions(
-            request.user,
-            incident,
-            pm,
-            state.progress,
-            state.current_approvals,
-            signed=state.signed,
-        ),
+        "available_actions": state.actions_for(request.user, incident),
         "figures": figures.as_json(figures.report(incident)),
     }
 

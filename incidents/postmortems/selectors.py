@@ -34,6 +34,17 @@ class State:
         """A version is signed off (the "what we learned" statement starts from it)."""
         return bool(self.versions)
 
+    def actions_for(self, user, incident) -> list[str]:
+        """rules.available_actions over this state (the page's and the API's)."""
+        return rules.available_actions(
+            user,
+            incident,
+            self.postmortem,
+            self.progress,
+            self.current_approvals,
+            signed=self.signed,
+        )
+
     @property
     def lessons_statements(self) -> list:
         """The "what we learned" statements started from it, oldest first (their status and

@@ -56,14 +56,7 @@ def _context(request, incident, *, parts_form=None) -> dict:
         "incident": incident,
         "state": state,
         "postmortem": pm,
-        "actions": rules.available_actions(
-            request.user,
-            incident,
-            pm,
-            state.progress,
-            state.current_approvals,
-            signed=state.signed,
-        ),
+        "actions": state.actions_for(request.user, incident),
         "can_write": rules.can_write(request.user, incident),
         "ready": incident.status in ("resolved", "closed"),
     }
@@ -248,6 +241,11 @@ def share(request, pk):
     return redirect("statement-detail", pk=link.statement_id)
 
 
+# The printable page and the PDF summarise: the first key events (their text cut at 280
+# characters), the count of the rest; the Markdown export lists every one the report holds.
+PRINTED_KEY_EVENTS = 100
+
+
 def _export_context(request, incident) -> dict:
     state = selectors.state_of(incident)
     if state.postmortem is None:
@@ -259,6 +257,7 @@ def _export_context(request, incident) -> dict:
         "postmortem": state.postmortem,
         "report": report,
         "chart": chart.build(report),
+        "printed_key_events": report.key_events[:PRINTED_KEY_EVENTS],
         "parts": [(v, label, getattr(state.postmortem, v)) for v, label in Part.choices],
         "generated_at": timezone.now(),
     }
