@@ -17,7 +17,7 @@ except ImportError:  # the conftest's skip-or-fail rule, applied at collection
 from django.utils import timezone
 
 from incidents.postmortems.models import ActionItem, Postmortem
-from tests.postmortems.conftest import attach_mentions, worked  # noqa: F401 (fixtures)
+from tests.postmortems.conftest import attach_mentions, sign_off, worked  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,14 +78,7 @@ def test_a_drafter_shares_what_we_learned_from_the_signed_off_post_mortem(
 
     incident = request.getfixturevalue("worked")()
     postmortem = actions.postmortem_create(incident=incident, actor=lead)
-    actions.postmortem_write(
-        postmortem=postmortem, actor=lead, base_version=1, summary="The rumour was false."
-    )
-    actions.postmortem_submit(postmortem=postmortem, actor=lead)
-    postmortem.refresh_from_db()
-    actions.postmortem_review(
-        postmortem=postmortem, actor=approver, revision=postmortem.revision, decision="approved"
-    )
+    sign_off(postmortem, lead, approver, summary="The rumour was false.")
     log_in(drafter, PASSWORD)
     page.goto(f"/incidents/{incident.pk}/postmortem/")
     share = page.locator("#share")

@@ -13,23 +13,15 @@ from django.urls import reverse
 
 from incidents.chains import canonical_hash
 from incidents.integrity.checks import verify
-from incidents.postmortems import actions
 from incidents.postmortems.models import PostmortemVersion
 from tests.integrity.test_tamper import attack, postgres_only
-from tests.postmortems.conftest import postmortem, worked  # noqa: F401 (fixtures)
+from tests.postmortems.conftest import postmortem, sign_off, worked  # noqa: F401 (fixtures)
 from tests.replies.conftest import attach_mentions  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
 def signed(postmortem, lead, approver):  # noqa: F811
-    actions.postmortem_write(
-        postmortem=postmortem, actor=lead, base_version=1, summary="We answered fast."
-    )
-    actions.postmortem_submit(postmortem=postmortem, actor=lead)
-    postmortem.refresh_from_db()
-    actions.postmortem_review(
-        postmortem=postmortem, actor=approver, revision=postmortem.revision, decision="approved"
-    )
+    sign_off(postmortem, lead, approver, summary="We answered fast.")
     return PostmortemVersion.objects.get(postmortem=postmortem)
 
 

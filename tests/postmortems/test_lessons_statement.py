@@ -15,6 +15,7 @@ from statements import actions as statement_actions
 from tests.crisiscenter.conftest import approve, approve_texts, dark_page, next_update, playbook  # noqa: F401
 from tests.crisiscenter.test_crisis_page import public_files
 from tests.helpers import assert_error, token_client
+from tests.postmortems.conftest import sign_off
 
 
 def url(incident, tail=""):
@@ -23,20 +24,6 @@ def url(incident, tail=""):
 
 def api_url(incident, tail=""):
     return f"/api/incidents/{incident.pk}/postmortem/{tail}"
-
-
-def sign_off(postmortem, lead, approver, **parts):
-    postmortem.refresh_from_db()
-    actions.postmortem_write(
-        postmortem=postmortem, actor=lead, base_version=postmortem.text_version, **parts
-    )
-    actions.postmortem_submit(postmortem=postmortem, actor=lead)
-    postmortem.refresh_from_db()
-    actions.postmortem_review(
-        postmortem=postmortem, actor=approver, revision=postmortem.revision, decision="approved"
-    )
-    postmortem.refresh_from_db()
-    return postmortem
 
 
 LESSONS = {
