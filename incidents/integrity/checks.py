@@ -4,7 +4,8 @@ For each incident: its timeline (chain + signed checkpoint); each statement's re
 (numbers, content hashes, checkpoint), its reviews (checkpoint) and its stored text against
 its current revision; its evidence items' facts (checkpoint), each original (on disk,
 SHA-256) and each custody chain (chain + checkpoint); the timeline's references to
-statements and evidence items. Then, over the whole installation, checkpoints whose records
+statements and evidence items; each signed-off post-mortem version's content hashed again
+(incidents.postmortems.integrity). Then, over the whole installation, checkpoints whose records
 are gone. The chains and their checkpoints are described in incidents/chains.py.
 """
 
@@ -18,6 +19,7 @@ from incidents.choices import EntryKind
 from incidents.evidence.integrity import custody_problems, stored_file_problem
 from incidents.evidence.models import EvidenceItem
 from incidents.models import ChainCheckpoint, Incident, TimelineEntry
+from incidents.postmortems.integrity import version_problems
 from statements.models import Review, Revision, Statement, StatementStatus, text_hash
 
 
@@ -118,6 +120,8 @@ def incident_findings(incident: Incident, *, files: bool = True) -> list[Finding
             _("statement %(id)s") % {"id": pk},
             [_("recorded on the timeline as drafted, but the statement is gone")],
         )
+    for record, problem in version_problems(incident):
+        report(record, [problem])
     return findings
 
 

@@ -16,9 +16,10 @@ or reopening an item is follow-up, not content: it changes neither.
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import actions as incident_actions
@@ -33,6 +34,7 @@ from incidents.text import nfc
 from statements import actions as statement_actions
 from statements import policy as approval_policy
 from statements import selectors as statement_selectors
+from statements.choices import Channel, Language, StatementKind, StatementStatus
 from statements.rules import function_label
 
 from . import figures, rules
@@ -44,6 +46,7 @@ from .models import (
     REASON_MAX,
     TITLE_MAX,
     ActionItem,
+    LessonsStatement,
     Postmortem,
     PostmortemApproval,
     PostmortemVersion,
@@ -444,6 +447,88 @@ def document(postmortem: Postmortem, *, approvals, signed_off_at, number, report
         ],
         "figures": report,
     }
+
+
+# --- Sharing what we learned (a public statement of the crisis center channel) -------------
+
+
+def lessons_languages() -> list[str]:
+    """The languages a "what we learned" statement may be started in: the crisis page's."""
+    return [code for code in settings.CRISIS_CENTER_LANGUAGES if code in Language.values]
+
+
+def lessons_text(content: dict) -> str:
+    """A start for the drafter, from a signed-off version's `content`: its summary, what
+    went well and wrong, and the action items' titles (dropped ones left out), under
+    headings in the active language. The drafter edits it before it is submitted."""
+    parts = content.get("parts", {})
+    blocks = [_("What we learned")]
+    for name, heading in (
+        ("summary", ""),
+        ("went_well", _("What went well")),
+        ("went_wrong", _("What went wrong")),
+    ):
+        text = (parts.get(name) or "").strip()
+        if text:
+            blocks.append(f"{heading}\n{text}" if heading else text)
+    items = [
+        item["title"]
+        for item in content.get("items", [])
+        if item.get("status") != ItemStatus.DROPPED
+    ]
+    if items:
+        blocks.append(_("What we are changing") + "\n" + "\n".join(f"- {t}" for t in items))
+    return "\n\n".join(blocks)
+
+
+@transaction.atomic
+def lessons_statement_start(
+    *, postmortem: Postmortem, actor, language: str
+) -> tuple[LessonsStatement, bool]:
+    """Start the public "what we learned" statement in `language`: a draft update of the
+    crisis center channel (statements.actions.statement_create: its rules, policy and
+    timeline), pre-filled from the last signed-off version, linked to the post-mortem.
+    Returns (the link, with its statement; created): when one in that language exists and
+    is not withdrawn, that one (no duplicate; the incident lock orders concurrent starts)."""
+    if language not in lessons_languages():
+        raise InvalidInput(_("The crisis page is not written in that language."))
+    incident, postmortem = _locked(postmortem)
+    version = (
+        PostmortemVersion.objects.filter(postmortem=postmortem)
+        .only("number", "content")
+        .order_by("-number")
+        .first()
+    )
+    rules.require_share(actor, incident, version is not None)
+    existing = (
+        LessonsStatement.objects.filter(postmortem=postmortem, statement__language=language)
+        .exclude(statement__status=StatementStatus.WITHDRAWN)
+        .select_related("statement")
+        .order_by("-pk")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    with translation.override(language):
+        text = lessons_text(version.content)
+        title = _("What we learned (post-mortem v%(n)s)") % {"n": version.number}
+    statement = statement_actions.statement_create(
+        incident=incident,
+        actor=actor,
+        kind=StatementKind.UPDATE,
+        channel=Channel.CRISIS_CENTER,
+        language=language,
+        text=text,
+        title=title,
+    )
+    link = LessonsStatement.objects.create(
+        postmortem=postmortem,
+        statement=statement,
+        version=version.number,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
+    return link, True
 
 
 # --- Action-item reminders (Celery beat; tasks.py) ------------------------------------------

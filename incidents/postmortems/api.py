@@ -17,6 +17,7 @@ from incidents import selectors as incident_selectors
 from incidents.choices import Category
 from incidents.models import Incident
 from incidents.people import display_name
+from statements.choices import Language, StatementStatus
 
 from . import actions, figures, metrics, metrics_export, rules, selectors
 from .choices import Decision, ItemStatus, Part, PostmortemStatus
@@ -101,6 +102,26 @@ class PostmortemFiguresSerializer(serializers.Serializer):
     timeline_head = serializers.DictField()
 
 
+class LessonsStatementSerializer(serializers.Serializer):
+    """A "what we learned" statement started from the post-mortem (the statement's own
+    resource: /api/statements/{id}/)."""
+
+    id = serializers.IntegerField(help_text="The statement's id.")
+    language = serializers.ChoiceField(choices=Language.choices)
+    status = serializers.ChoiceField(choices=StatementStatus.choices)
+    version = serializers.IntegerField(help_text="The signed-off version it was started from.")
+
+
+def _lessons(link) -> dict:
+    statement = link.statement
+    return {
+        "id": statement.pk,
+        "language": statement.language,
+        "status": statement.status,
+        "version": link.version,
+    }
+
+
 class PostmortemSerializer(serializers.Serializer):
     incident = serializers.IntegerField()
     status = serializers.ChoiceField(choices=PostmortemStatus.choices)
@@ -117,6 +138,7 @@ class PostmortemSerializer(serializers.Serializer):
     items = ActionItemSerializer(many=True)
     approvals = PostmortemApprovalSerializer(many=True)
     versions = PostmortemVersionSummarySerializer(many=True)
+    lessons_statements = LessonsStatementSerializer(many=True)
     available_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=[(a, a) for a in rules.ACTIONS])
     )
@@ -173,9 +195,8 @@ def serialize(request, incident) -> dict:
             }
             for v in state.versions
         ],
-        "available_actions": rules.available_actions(
-            request.user, incident, pm, state.progress, state.current_approvals
-        ),
+        "lessons_statements": [_lessons(link) for link in state.lessons_statements],
+        "available_actions": state.actions_for(request.user, incident),
         "figures": figures.as_json(figures.report(incident)),
     }
 
@@ -311,6 +332,38 @@ class ReviewView(APIView):
             postmortem=_postmortem(incident), actor=request.user, **serializer.validated_data
         )
         return _answer(request, incident)
+
+
+class ShareSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[], help_text="One of the crisis page's languages (CRISIS_CENTER_LANGUAGES)."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = actions.lessons_languages()
+
+
+class ShareView(APIView):
+    @extend_schema(
+        request=ShareSerializer,
+        responses={201: LessonsStatementSerializer, 200: LessonsStatementSerializer},
+    )
+    def post(self, request, pk):
+        """Start the public "what we learned" statement (the lead and drafters, once signed
+        off): a draft update of the crisis center channel pre-filled from the signed-off
+        lessons, then statements' workflow. 201 when started; 200 with the one already
+        started in that language (not withdrawn): never a duplicate."""
+        incident = _incident(request, pk)
+        pm = _postmortem(incident)
+        serializer = ShareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link, created = actions.lessons_statement_start(
+            postmortem=pm, actor=request.user, language=serializer.validated_data["language"]
+        )
+        return Response(
+            LessonsStatementSerializer(_lessons(link)).data, status=201 if created else 200
+        )
 
 
 class PostmortemVersionSerializer(PostmortemVersionSummarySerializer):

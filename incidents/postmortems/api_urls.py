@@ -10,6 +10,7 @@ urlpatterns = [
     path(PREFIX + "items/", api.ItemsView.as_view(), name="api-postmortem-items"),
     path(PREFIX + "items/<id:item_pk>/", api.ItemView.as_view(), name="api-postmortem-item"),
     path(PREFIX + "submit/", api.SubmitView.as_view(), name="api-postmortem-submit"),
+    path(PREFIX + "share/", api.ShareView.as_view(), name="api-postmortem-share"),
     path(PREFIX + "review/", api.ReviewView.as_view(), name="api-postmortem-review"),
     path("incidents/<id:pk>/precedents/", api.PrecedentsView.as_view(), name="api-precedents"),
     path(

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import AppendOnlyModel, ApproverFunction, Incident, append_only_triggers
-from statements.models import ApprovalPolicy
+from statements.models import ApprovalPolicy, Statement
 
 from .choices import Decision, ItemStatus, PostmortemStatus
 
@@ -166,3 +166,29 @@ class PostmortemVersion(AppendOnlyModel):
 
     def __str__(self):
         return f"v{self.number}"
+
+
+class LessonsStatement(models.Model):
+    """A public "what we learned" statement started from the post-mortem (the link back):
+    a draft of the crisis center channel, pre-filled from the signed-off `version`, which
+    then lives as any statement (statements' workflow, the crisis page's updates)."""
+
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.PROTECT, related_name="lessons_statements"
+    )
+    statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="+", verbose_name=_("statement")
+    )
+    version = models.PositiveIntegerField(_("from the signed-off version"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["postmortem", "id"]
+        verbose_name = _('"what we learned" statement')
+        verbose_name_plural = _('"what we learned" statements')
+
+    def __str__(self):
+        return f"{self.postmortem} -> {self.statement_id}"

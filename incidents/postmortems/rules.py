@@ -10,12 +10,15 @@ page (which forms show) and the API (`available_actions`).
 - Signing off: the approvers of the cell whose function the policy awaits now
   (statements.policy.progress), on the exact revision they read; a post-mortem is signed
   off when its policy is met. Nobody approves twice the same revision.
+- Sharing what we learned (a public statement started from the signed-off post-mortem):
+  whoever may draft a statement in the incident (statements' rule: the cell's writers,
+  not observers nor staff outside the cell), once a version is signed off.
 """
 
 from django.utils.translation import gettext as _
 
 from incidents import permissions
-from incidents.errors import NotAllowed
+from incidents.errors import Conflict, NotAllowed
 from statements import permissions as statement_permissions
 from statements import policy as approval_policy
 
@@ -26,7 +29,8 @@ EDIT = "edit"
 SUBMIT = "submit"
 APPROVE = "approve"
 REQUEST_CHANGES = "request_changes"
-ACTIONS = (CREATE, EDIT, SUBMIT, APPROVE, REQUEST_CHANGES)
+SHARE = "share"
+ACTIONS = (CREATE, EDIT, SUBMIT, APPROVE, REQUEST_CHANGES, SHARE)
 
 
 def can_view(user, incident) -> bool:
@@ -49,6 +53,21 @@ def can_close_item(user, incident, item) -> bool:
 def require_close_item(user, incident, item) -> None:
     if not can_close_item(user, incident, item):
         raise NotAllowed(_("Only the lead or the action's owner closes it."))
+
+
+def can_share(user, incident, signed: bool) -> bool:
+    """Start the "what we learned" statement: a drafter of the incident (statements' own
+    rule), from a signed-off version (`signed`)."""
+    return signed and statement_permissions.can_draft(user, incident)
+
+
+def require_share(user, incident, signed: bool) -> None:
+    if not statement_permissions.can_draft(user, incident):
+        raise NotAllowed(str(statement_permissions.NOT_A_DRAFTER))
+    if not signed:
+        raise Conflict(
+            _("Sign off the post-mortem first: the statement starts from its signed-off lessons.")
+        )
 
 
 def approver_function(user, incident) -> str | None:
@@ -87,8 +106,11 @@ def can_review(user, incident, postmortem) -> bool:
     )
 
 
-def available_actions(user, incident, postmortem, state=None, approvals=()) -> list[str]:
-    """What `user` may do now (in ACTIONS order); `postmortem` None: none exists yet."""
+def available_actions(
+    user, incident, postmortem, state=None, approvals=(), *, signed=False
+) -> list[str]:
+    """What `user` may do now (in ACTIONS order); `postmortem` None: none exists yet;
+    `signed`: a version of it is signed off."""
     if postmortem is None:
         return [CREATE] if can_write(user, incident) else []
     names = []
@@ -100,4 +122,6 @@ def available_actions(user, incident, postmortem, state=None, approvals=()) -> l
         names.append(APPROVE)
     if can_review(user, incident, postmortem):
         names.append(REQUEST_CHANGES)
+    if can_share(user, incident, signed):
+        names.append(SHARE)
     return names

@@ -11,7 +11,13 @@ from incidents.selectors import incidents_visible_to
 
 from . import rules
 from .choices import Decision, ItemStatus
-from .models import ActionItem, Postmortem, PostmortemApproval, PostmortemVersion
+from .models import (
+    ActionItem,
+    LessonsStatement,
+    Postmortem,
+    PostmortemApproval,
+    PostmortemVersion,
+)
 
 
 @dataclass
@@ -22,6 +28,28 @@ class State:
     versions: list
     requirements: list
     progress: object  # statements.policy.Progress while in review, else None
+
+    @property
+    def signed(self) -> bool:
+        """A version is signed off (the "what we learned" statement starts from it)."""
+        return bool(self.versions)
+
+    def actions_for(self, user, incident) -> list[str]:
+        """rules.available_actions over this state (the page's and the API's)."""
+        return rules.available_actions(
+            user,
+            incident,
+            self.postmortem,
+            self.progress,
+            self.current_approvals,
+            signed=self.signed,
+        )
+
+    @property
+    def lessons_statements(self) -> list:
+        """The "what we learned" statements started from it, oldest first (their status and
+        language with them)."""
+        return list(self.postmortem.lessons_statements.all()) if self.postmortem else []
 
     @property
     def current_approvals(self) -> list:
@@ -52,6 +80,18 @@ def postmortem_of(incident) -> Postmortem | None:
                 ).order_by("-number"),
             ),
             "policy__requirements",
+            Prefetch(
+                "lessons_statements",
+                queryset=LessonsStatement.objects.select_related("statement").only(
+                    "id",
+                    "postmortem_id",
+                    "version",
+                    "statement__id",
+                    "statement__status",
+                    "statement__language",
+                    "statement__revision",
+                ),
+            ),
         )
         .first()
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path(PREFIX + "items/<id:item_pk>/status/", views.item_status, name="postmortem-item-status"),
     path(PREFIX + "submit/", views.submit, name="postmortem-submit"),
     path(PREFIX + "review/", views.review, name="postmortem-review"),
+    path(PREFIX + "share/", views.share, name="postmortem-share"),
     path(PREFIX + "print/", views.printable, name="postmortem-print"),
     path(PREFIX + "export.md", views.markdown, name="postmortem-markdown"),
     path(PREFIX + "export.pdf", views.pdf, name="postmortem-pdf"),

@@ -13,12 +13,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Category
 from incidents.errors import DomainError, StaleRevision
 from incidents.shortcuts import incident_or_404
+from statements.choices import Language
 
 from . import (
     actions,
@@ -54,9 +56,7 @@ def _context(request, incident, *, parts_form=None) -> dict:
         "incident": incident,
         "state": state,
         "postmortem": pm,
-        "actions": rules.available_actions(
-            request.user, incident, pm, state.progress, state.current_approvals
-        ),
+        "actions": state.actions_for(request.user, incident),
         "can_write": rules.can_write(request.user, incident),
         "ready": incident.status in ("resolved", "closed"),
     }
@@ -76,6 +76,10 @@ def _context(request, incident, *, parts_form=None) -> dict:
         item_statuses=ItemStatus.choices,
         today=timezone.localdate(),
         signed_off=pm.status == PostmortemStatus.SIGNED_OFF,
+        lessons_languages=[
+            (code, label) for code, label in Language.choices if code in actions.lessons_languages()
+        ],
+        current_language=get_language(),
     )
     return context
 
@@ -209,6 +213,39 @@ def review(request, pk):
     return _form_action(request, incident, form, run, _("Your decision is recorded."), "#signoff")
 
 
+@login_required
+@require_POST
+def share(request, pk):
+    """Start the "what we learned" statement (or find the one started): to its page."""
+    incident = incident_or_404(request, pk)
+    pm = _postmortem(incident)
+    try:
+        link, created = actions.lessons_statement_start(
+            postmortem=pm, actor=request.user, language=request.POST.get("language", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(incident, "#share")
+    if created:
+        messages.success(
+            request,
+            _(
+                "A draft update for the crisis page is started from the signed-off lessons: "
+                "edit it, then submit it for approval."
+            ),
+        )
+    else:
+        messages.info(
+            request, _("This statement was already started: here it is, nothing was duplicated.")
+        )
+    return redirect("statement-detail", pk=link.statement_id)
+
+
+# The printable page and the PDF summarise: the first key events (their text cut at 280
+# characters), the count of the rest; the Markdown export lists every one the report holds.
+PRINTED_KEY_EVENTS = 100
+
+
 def _export_context(request, incident) -> dict:
     state = selectors.state_of(incident)
     if state.postmortem is None:
@@ -220,6 +257,7 @@ def _export_context(request, incident) -> dict:
         "postmortem": state.postmortem,
         "report": report,
         "chart": chart.build(report),
+        "printed_key_events": report.key_events[:PRINTED_KEY_EVENTS],
         "parts": [(v, label, getattr(state.postmortem, v)) for v, label in Part.choices],
         "generated_at": timezone.now(),
     }

@@ -17,7 +17,7 @@ except ImportError:  # the conftest's skip-or-fail rule, applied at collection
 from django.utils import timezone
 
 from incidents.postmortems.models import ActionItem, Postmortem
-from tests.postmortems.conftest import attach_mentions, worked  # noqa: F401 (fixtures)
+from tests.postmortems.conftest import attach_mentions, sign_off, worked  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,3 +68,30 @@ def test_the_lead_writes_the_post_mortem_from_the_prefilled_records(
     postmortem = Postmortem.objects.get(incident=incident)
     assert postmortem.summary.startswith("A clumsy post")
     assert ActionItem.objects.get(postmortem=postmortem).owner == drafter
+
+
+def test_a_drafter_shares_what_we_learned_from_the_signed_off_post_mortem(
+    page, log_in, request, lead, drafter, approver
+):
+    from incidents.postmortems import actions
+    from incidents.postmortems.models import LessonsStatement
+
+    incident = request.getfixturevalue("worked")()
+    postmortem = actions.postmortem_create(incident=incident, actor=lead)
+    sign_off(postmortem, lead, approver, summary="The rumour was false.")
+    log_in(drafter, PASSWORD)
+    page.goto(f"/incidents/{incident.pk}/postmortem/")
+    share = page.locator("#share")
+    share.get_by_label("Language").select_option("en")
+    share.get_by_role("button", name="Start the public statement").click()
+    expect(page.locator(".message-success")).to_contain_text("started from the signed-off")
+    expect(page.locator("body")).to_contain_text("The rumour was false.")
+    link = LessonsStatement.objects.get(postmortem=postmortem)
+    assert page.url.endswith(f"/statements/{link.statement_id}/")
+    page.goto(f"/incidents/{incident.pk}/postmortem/")
+    expect(share).to_contain_text("Update for the crisis page (English, from v1)")
+    expect(share).to_contain_text("Draft")
+    share.get_by_role("button", name="Start the public statement").click()
+    expect(page.locator("body")).to_contain_text("already started")
+    assert page.url.endswith(f"/statements/{link.statement_id}/")
+    assert LessonsStatement.objects.count() == 1

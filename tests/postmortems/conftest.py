@@ -66,3 +66,19 @@ def worked(incident, lead, approver, make_statement, attach_mentions):  # noqa: 
 def postmortem(worked, lead):
     incident = worked()
     return actions.postmortem_create(incident=incident, actor=lead)
+
+
+def sign_off(postmortem, lead, approver, **parts):
+    """The lead saves `parts`, asks for sign-off, the approver signs: the first or next
+    frozen version. Returns the post-mortem, fresh."""
+    postmortem.refresh_from_db()
+    actions.postmortem_write(
+        postmortem=postmortem, actor=lead, base_version=postmortem.text_version, **parts
+    )
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    actions.postmortem_review(
+        postmortem=postmortem, actor=approver, revision=postmortem.revision, decision="approved"
+    )
+    postmortem.refresh_from_db()
+    return postmortem
