@@ -109,8 +109,8 @@ def test_a_quiet_watch_needs_the_minimum_count():
 
 def test_a_tone_shift_needs_enough_scored_mentions():
     few = flat(2)
-    # 18 negatives on a 2/h stream: 24 scored in three hours, under 25.
-    add(few, HISTORY + 60, 18, 1, negative_per_minute=1)
+    # 12 negatives on a 2/h stream: 24 scored in six hours (the longest window), under 25.
+    add(few, HISTORY + 60, 12, 1, negative_per_minute=1)
     _, events = evaluate(few, HISTORY, HISTORY + 300, Rules(volume_min_count=1000))
     assert kinds(events) == []
     many = flat(60)
@@ -408,3 +408,48 @@ def test_a_second_wave_after_an_incident_is_seen_as_soon_as_the_first():
     assert len(signals) == 2
     assert first <= signals[0].minute <= first + 10
     assert second <= signals[1].minute <= second + 10
+
+
+def every(lists, start, minutes, period, negative=False):
+    """One more mention every `period` minutes from `start` for `minutes` minutes."""
+    counts, negatives, scored = lists
+    for i in range(start, start + minutes, period):
+        counts[i] += 1
+        scored[i] += 1
+        negatives[i] += int(negative)
+
+
+def test_a_sustained_three_fold_step_is_seen_by_the_longer_windows(monkeypatch):
+    # About 3x on a 6/h watch for four hours: no hour stands out at the bar, two or three
+    # hours together do. One signal, whose reason is the long window.
+    lists = noisy(6, days=16, seed=3)
+    start = 15 * DAY + 10 * 60
+    every(lists, start, 240, 4)  # +15 an hour
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "volume"
+    assert start + 60 <= signals[0].minute <= start + 180
+    minutes, mentions, expected = signals[0].reading.trigger
+    assert minutes > detection.WINDOW and mentions >= 2.5 * expected
+    assert kinds(events) == ["Opened", "Closed"]
+    # Without them the same step raises nothing.
+    monkeypatch.setattr(detection, "LONG_WINDOWS", ())
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    assert opened(events) == []
+
+
+def test_a_slow_tone_shift_on_a_modest_watch_is_seen_by_the_longest_tone_window(monkeypatch):
+    # 20/h, 20% -> 35% of the labels negative for six hours: three hours of it are too few
+    # mentions to tell from chance at the bar, six are.
+    lists = flat(20, minutes=HISTORY + 600)
+    shifted = flat(20, minutes=HISTORY + 600, negative_share=0.35)
+    start = HISTORY + 60
+    lists[1][start : start + 360] = shifted[1][start : start + 360]
+    rules = Rules(volume_min_count=1000, tone_shift_points=12, tone_min_scored=25)
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, rules)
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "tone"
+    assert start + 180 <= signals[0].minute < start + 360
+    monkeypatch.setattr(detection, "LONG_TONE_WINDOWS", ())
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, rules)
+    assert opened(events) == []
