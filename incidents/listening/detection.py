@@ -334,6 +334,9 @@ class Reading:
     level: tuple = (1.0, LEVEL_PRIOR)
     # The volume window that stands out most: (minutes, mentions, expected), or None.
     trigger: tuple | None = None
+    # The tone window that stands out most: (minutes, scored, negative share, the usual
+    # share), or None.
+    tone_trigger: tuple | None = None
 
 
 def level(series, minute, *, history_start, min_scored=25, bursts=()):
@@ -471,7 +474,7 @@ def read(
                 # An expected burst's mentions stay in a window as long as the window.
                 tail = max(length, BURST_TAIL)
                 alert = alert or not any(start <= minute < end + tail for start, end in bursts)
-    share, shift, tone_alert, tone_elevated = None, 0.0, False, False
+    share, shift, tone_alert, tone_elevated, tone_trigger = None, 0.0, False, False, None
     base_share = base.negative_share
     if base_share is not None:
         bar = rules.tone_shift_points / 100
@@ -483,6 +486,7 @@ def read(
             window_shift = window_share - base_share
             if share is None or window_shift > shift:
                 share, shift = window_share, window_shift
+                tone_trigger = (length, scored, window_share, base_share)
             spread = math.sqrt(max(base_share * (1 - base_share), 0.01) / scored)
             if (
                 window_shift >= bar * CLOSE_FRACTION
@@ -515,6 +519,7 @@ def read(
         severity=severity,
         level=(factor, weight),
         trigger=trigger,
+        tone_trigger=tone_trigger,
     )
 
 

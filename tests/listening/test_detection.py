@@ -3,6 +3,7 @@ against the database (idempotent, alerts once), declaring from a signal, the sig
 
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -453,3 +454,46 @@ def test_a_slow_tone_shift_on_a_modest_watch_is_seen_by_the_longest_tone_window(
     monkeypatch.setattr(detection, "LONG_TONE_WINDOWS", ())
     _, events = evaluate(lists, HISTORY, HISTORY + 599, rules)
     assert opened(events) == []
+
+
+@pytest.mark.django_db
+def test_a_tone_signal_gives_its_reason_in_plain_words(watch, reader, client):
+    # Its reason is the tone window that stood out, not a volume window.
+    reading = detection.Reading(
+        minute=detection.epoch_minute(NOW),
+        observed=40,
+        expected=38.0,
+        deviations=0.4,
+        volume_alert=False,
+        volume_elevated=False,
+        negative_share=0.41,
+        baseline_negative_share=0.27,
+        tone_shift=0.14,
+        tone_alert=True,
+        tone_elevated=True,
+        severity=2,
+        trigger=(60, 40, 38.0),
+        tone_trigger=(360, 131, 0.412, 0.268),
+    )
+    signal = actions.signal_open(
+        watch=watch, kind="tone", started_at=NOW - timedelta(hours=4), reading=reading, now=NOW
+    )
+    assert signal.summary["trigger"] == {
+        "kind": "tone",
+        "minutes": 360,
+        "scored": 131,
+        "negative": 41,
+        "usual": 27,
+    }
+    client.force_login(reader)
+    reason = "41% negative over the last 360 minutes (131 scored mentions) where 27% is usual"
+    assert reason in client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    # The open signals' panel gives a tone signal's shares as it did.
+    panel = client.get("/listening/panels/signals/").content.decode()
+    assert "41 %" in panel and "27 %" in panel
+    french = client.get(f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "41 % de négatif sur les 360 dernières minutes" in french.content.decode()
+    # A new peak without a tone window keeps the reason it had.
+    actions.signal_update(signal=signal, reading=replace(reading, tone_trigger=None), now=NOW)
+    signal.refresh_from_db()
+    assert signal.summary["trigger"]["kind"] == "tone"
