@@ -27,12 +27,18 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
   share of the days' spread, and the level's and the baseline's own errors. A signal opens
   at `watch.volume_deviations` deviations, with at least `watch.volume_min_count` mentions
-  in the hour and 1.5x the expected, outside the expected bursts. Its reason is the window
-  that stood out most ("42 mentions in the last 10 minutes where 3 were expected").
-- Tone: the negative share over the last 60 or 180 minutes, over at least
+  in the hour and 1.5x the expected, outside the expected bursts. Windows of 120 and 180
+  minutes (LONG_WINDOWS), each hour against its own baseline and today's level as it was
+  before the window, accumulate a sustained rise no hour shows (a 3x step, a slow ramp);
+  they open a signal, never keep one open, and do not reach back into the last cool-down.
+  Its reason is the window that stood out most ("42 mentions in the last 10 minutes where
+  3 were expected").
+- Tone: the negative share over the last 60, 180 or 360 minutes, over at least
   `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
   share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial
-  deviations above it (never on a few posts: a label is right 60-75% of the time).
+  deviations above it (never on a few posts: a label is right 60-75% of the time). The
+  360-minute window opens a signal but does not keep one open. A tone signal's reason is
+  the tone window that stood out most.
 - One signal per episode, whatever its kind: while a signal is open, the other kind only
   updates it. It closes once both have been back under half their bars for CLOSE_AFTER
   minutes, and no new signal opens within COOL_DOWN minutes of a close.
@@ -479,6 +485,8 @@ def read(
     if base_share is not None:
         bar = rules.tone_shift_points / 100
         for length in TONE_WINDOWS + LONG_TONE_WINDOWS:
+            if length not in TONE_WINDOWS and since is not None and minute - length < since:
+                continue  # as the long volume windows
             scored = series.scored(minute, length)
             if scored < rules.tone_min_scored * CLOSE_FRACTION:
                 continue
