@@ -27,7 +27,7 @@ from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
 from . import events, language, rules, sentiment
-from .choices import Sentiment, SignalStatus
+from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
 from .models import (
@@ -576,9 +576,22 @@ def _signal_values(reading) -> dict:
     }
 
 
-def _trigger(reading) -> dict | None:
-    """The volume window that stood out most, for the signal's reason: {"minutes",
-    "mentions", "expected"} (e.g. 42 mentions in the last 10 minutes where 3 were expected)."""
+def _trigger(reading, kind) -> dict | None:
+    """The signal's reason. A volume signal: the window that stood out most, {"minutes",
+    "mentions", "expected"} (42 mentions in the last 10 minutes where 3 were expected). A
+    tone signal: {"kind": "tone", "minutes", "scored", "negative", "usual"} in percent (41%
+    negative over the last 360 minutes, 130 scored mentions, where 27% is usual)."""
+    if kind == SignalKind.TONE:
+        if getattr(reading, "tone_trigger", None) is None:
+            return None
+        minutes, scored, share, usual = reading.tone_trigger
+        return {
+            "kind": "tone",
+            "minutes": int(minutes),
+            "scored": int(scored),
+            "negative": round(100 * share),
+            "usual": round(100 * usual),
+        }
     if getattr(reading, "trigger", None) is None:
         return None
     minutes, mentions, expected = reading.trigger
@@ -607,7 +620,7 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
             updated_at=now,
             **_signal_values(reading),
         )
-        signal.summary = {**_summary(signal, now), "trigger": _trigger(reading)}
+        signal.summary = {**_summary(signal, now), "trigger": _trigger(reading, kind)}
         signal.save(update_fields=["summary"])
         subscribers = list(watch.subscribers.filter(is_active=True))
         subject = _(
@@ -640,7 +653,7 @@ def signal_update(*, signal, reading, now=None) -> Signal:
     for name, value in values.items():
         setattr(signal, name, value)
     signal.peak_at = signal.updated_at = now
-    trigger = _trigger(reading) or (signal.summary or {}).get("trigger")
+    trigger = _trigger(reading, signal.kind) or (signal.summary or {}).get("trigger")
     signal.summary = {**_summary(signal, now), "trigger": trigger}
     signal.save(update_fields=[*values, "peak_at", "updated_at", "summary"])
     return signal

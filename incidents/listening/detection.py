@@ -27,12 +27,18 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
   share of the days' spread, and the level's and the baseline's own errors. A signal opens
   at `watch.volume_deviations` deviations, with at least `watch.volume_min_count` mentions
-  in the hour and 1.5x the expected, outside the expected bursts. Its reason is the window
-  that stood out most ("42 mentions in the last 10 minutes where 3 were expected").
-- Tone: the negative share over the last 60 or 180 minutes, over at least
+  in the hour and 1.5x the expected, outside the expected bursts. Windows of 120 and 180
+  minutes (LONG_WINDOWS), each hour against its own baseline and today's level as it was
+  before the window, accumulate a sustained rise no hour shows (a 3x step, a slow ramp);
+  they open a signal, never keep one open, and do not reach back into the last cool-down.
+  Its reason is the window that stood out most ("42 mentions in the last 10 minutes where
+  3 were expected").
+- Tone: the negative share over the last 60, 180 or 360 minutes, over at least
   `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
   share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial
-  deviations above it (never on a few posts: a label is right 60-75% of the time).
+  deviations above it (never on a few posts: a label is right 60-75% of the time). The
+  360-minute window opens a signal but does not keep one open. A tone signal's reason is
+  the tone window that stood out most.
 - One signal per episode, whatever its kind: while a signal is open, the other kind only
   updates it. It closes once both have been back under half their bars for CLOSE_AFTER
   minutes, and no new signal opens within COOL_DOWN minutes of a close.
@@ -51,6 +57,9 @@ WINDOW = 60
 # (minutes, extra deviations asked of this window): shorter windows react sooner, and are
 # noisier relative to the baseline's own error, so they need a little more.
 VOLUME_WINDOWS = ((60, 0.0), (20, 0.3), (10, 0.6))
+# Longer windows accumulate a sustained rise (a 3x step, a slow ramp) that no single hour
+# shows at the bar: (minutes, extra deviations), each hour of them against its own baseline.
+LONG_WINDOWS = ((120, 0.0), (180, 0.2))
 # Today's level: the mentions of the recent LEVEL_HOURS hours (the last LEVEL_GAP minutes
 # left out, so an episode does not become its own baseline) over what their baselines
 # expected, shrunk towards 1 by LEVEL_PRIOR expected mentions and kept within LEVEL_RANGE.
@@ -69,8 +78,13 @@ SPREAD_SHARE = 0.3
 QUIET = 5.0
 DISPERSION_DAYS = 14
 DISPERSION_PRIOR = 10.0
+# A labelled share moves slowly (labels right ~65% of the time halve a true shift): the
+# longest window sees a 20% -> 50% shift on watches at 10-20 an hour.
 TONE_WINDOWS = (60, 180)
-TONE_DEVIATIONS = 4.0
+# ... and a longer one for slow shifts on modest watches: it opens a signal, it does not keep
+# one open (it stays up for hours after the shift).
+LONG_TONE_WINDOWS = (360,)
+TONE_DEVIATIONS = 3.5
 HISTORY_DAYS = 28
 MAX_SAMPLES = 8
 MIN_SAMPLES = 3
@@ -90,7 +104,7 @@ COOL_DOWN = 120
 # After an expected burst ends, its mentions stay in the hour window for an hour.
 BURST_TAIL = WINDOW
 # The history a runner loads before the first minute it evaluates.
-HISTORY_MINUTES = HISTORY_DAYS * DAY + max(TONE_WINDOWS)
+HISTORY_MINUTES = HISTORY_DAYS * DAY + max(TONE_WINDOWS + LONG_TONE_WINDOWS)
 
 _NORMAL = NormalDist()
 
@@ -196,10 +210,13 @@ class Baseline:
         the baseline's (a median of n samples is off by about sqrt(pi/2n) of their spread).
         """
         mean = self.mean * factor * length / WINDOW
+        return mean, self.variance(mean, length, weight, clustered)
+
+    def variance(self, mean, length=WINDOW, weight=math.inf, clustered=1.0):
+        """The variance of `mean` expected mentions over `length` minutes (see window())."""
         spread = SPREAD_SHARE * self.overdispersion * math.sqrt(WINDOW / length)
         chance = max(mean * clustered, mean + spread * mean * mean)
-        variance = (chance + mean * mean / weight) * (1 + math.pi / (2 * self.samples))
-        return mean, variance
+        return (chance + mean * mean / weight) * (1 + math.pi / (2 * self.samples))
 
 
 def baseline(series: Series, minute: int, *, history_start: int, min_scored: int = 25):
@@ -323,6 +340,9 @@ class Reading:
     level: tuple = (1.0, LEVEL_PRIOR)
     # The volume window that stands out most: (minutes, mentions, expected), or None.
     trigger: tuple | None = None
+    # The tone window that stands out most: (minutes, scored, negative share, the usual
+    # share), or None.
+    tone_trigger: tuple | None = None
 
 
 def level(series, minute, *, history_start, min_scored=25, bursts=()):
@@ -369,9 +389,48 @@ def dispersion(series, minute, *, history_start) -> float:
     return value
 
 
-def read(series, minute, rules: Rules, *, history_start, bursts=(), today=None) -> Reading | None:
+def _expected(
+    series, minute, base, length, today, clustered, history_start, rules, frozen=False, bursts=()
+):
+    """(mean, variance) of the mentions of the `length` minutes ending at `minute`. Up to an
+    hour: the hour's baseline (Baseline.window). Longer: each hour against its own baseline
+    (the day cycle), the level's error shared by all of them; (None, None) without them."""
+    factor, weight = today
+    if length <= WINDOW:
+        return base.window(length, factor, weight, clustered)
+    if not frozen:
+        # Today's level as it was before the window began: a sustained step's own hours
+        # must not raise what the window is measured against.
+        factor, weight = level(
+            series,
+            minute - length + WINDOW,
+            history_start=history_start,
+            min_scored=rules.tone_min_scored,
+            bursts=bursts,
+        )
+    mean = 0.0
+    for hour in range(length // WINDOW):
+        then = (
+            base
+            if hour == 0
+            else series.baseline(
+                minute - hour * WINDOW,
+                history_start=history_start,
+                min_scored=rules.tone_min_scored,
+            )
+        )
+        if then is None:
+            return None, None
+        mean += then.mean * factor
+    return mean, base.variance(mean, length, weight, clustered)
+
+
+def read(
+    series, minute, rules: Rules, *, history_start, bursts=(), today=None, since=None
+) -> Reading | None:
     """Measure the minute against its baseline; None without a baseline yet. `today`: the
-    level (factor, weight) to use instead of the recent hours' (an open episode's)."""
+    level (factor, weight) to use instead of the recent hours' (an open episode's);
+    `since`: the windows over an hour start after it (the last episode's cool-down)."""
     base = series.baseline(minute, history_start=history_start, min_scored=rules.tone_min_scored)
     if base is None:
         return None
@@ -388,26 +447,46 @@ def read(series, minute, rules: Rules, *, history_start, bursts=(), today=None) 
     clustered = 1.0
     if base.mean * factor < QUIET:
         clustered = dispersion(series, minute, history_start=history_start)
-    in_burst = any(start <= minute < end + BURST_TAIL for start, end in bursts)
     if observed >= rules.volume_min_count * CLOSE_FRACTION:
-        for length, extra_bar in VOLUME_WINDOWS:
+        for length, extra_bar in VOLUME_WINDOWS + LONG_WINDOWS:
+            if length > WINDOW and since is not None and minute - length < since:
+                # A long window reaches no further back than the hour's window does at the
+                # end of the cool-down: what came during it is the last episode's.
+                continue
             count = series.mentions(minute, length)
-            mean, variance = base.window(length, factor, weight, clustered)
-            if count < MIN_RATIO * mean:
+            mean, variance = _expected(
+                series,
+                minute,
+                base,
+                length,
+                (factor, weight),
+                clustered,
+                history_start,
+                rules,
+                frozen=today is not None,
+                bursts=bursts,
+            )
+            if mean is None or count < MIN_RATIO * mean:
                 continue
             z = deviations(count, mean, variance)
             if z - extra_bar > best:
                 trigger = (length, count, mean)
             best = max(best, z - extra_bar)
-            if z >= rules.volume_deviations * CLOSE_FRACTION:
+            # A long window stays up for hours after the excess: it opens a signal, it does
+            # not keep one open (nor its episode, which would hide the next incident).
+            if z >= rules.volume_deviations * CLOSE_FRACTION and length <= WINDOW:
                 elevated = True
             if z >= rules.volume_deviations + extra_bar and observed >= rules.volume_min_count:
-                alert = not in_burst
-    share, shift, tone_alert, tone_elevated = None, 0.0, False, False
+                # An expected burst's mentions stay in a window as long as the window.
+                tail = max(length, BURST_TAIL)
+                alert = alert or not any(start <= minute < end + tail for start, end in bursts)
+    share, shift, tone_alert, tone_elevated, tone_trigger = None, 0.0, False, False, None
     base_share = base.negative_share
     if base_share is not None:
         bar = rules.tone_shift_points / 100
-        for length in TONE_WINDOWS:
+        for length in TONE_WINDOWS + LONG_TONE_WINDOWS:
+            if length not in TONE_WINDOWS and since is not None and minute - length < since:
+                continue  # as the long volume windows
             scored = series.scored(minute, length)
             if scored < rules.tone_min_scored * CLOSE_FRACTION:
                 continue
@@ -415,10 +494,12 @@ def read(series, minute, rules: Rules, *, history_start, bursts=(), today=None) 
             window_shift = window_share - base_share
             if share is None or window_shift > shift:
                 share, shift = window_share, window_shift
+                tone_trigger = (length, scored, window_share, base_share)
             spread = math.sqrt(max(base_share * (1 - base_share), 0.01) / scored)
             if (
                 window_shift >= bar * CLOSE_FRACTION
                 and window_shift / spread >= TONE_DEVIATIONS * CLOSE_FRACTION
+                and length in TONE_WINDOWS
             ):
                 tone_elevated = True
             if (
@@ -446,6 +527,7 @@ def read(series, minute, rules: Rules, *, history_start, bursts=(), today=None) 
         severity=severity,
         level=(factor, weight),
         trigger=trigger,
+        tone_trigger=tone_trigger,
     )
 
 
@@ -521,7 +603,17 @@ def estimate_start(series, minute, expected_per_minute, length=WINDOW, value=Non
 def step(series, minute, rules: Rules, episode: Episode, *, history_start, bursts=()):
     """Evaluate one epoch minute: (new Episode, [Opened | Updated | Closed])."""
     today = episode.level if episode.open else None
-    reading = read(series, minute, rules, history_start=history_start, bursts=bursts, today=today)
+    reading = read(
+        series,
+        minute,
+        rules,
+        history_start=history_start,
+        bursts=bursts,
+        today=today,
+        since=None
+        if episode.open or episode.closed_at is None
+        else episode.closed_at + COOL_DOWN - WINDOW,
+    )
     if reading is None:
         return episode, []
     if not episode.open:
@@ -535,7 +627,11 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
             kind = "tone"
             share = reading.baseline_negative_share or 0
             started = estimate_start(
-                series, minute, 0, max(TONE_WINDOWS), value=lambda r: r[1] - share * r[2]
+                series,
+                minute,
+                0,
+                max(TONE_WINDOWS + LONG_TONE_WINDOWS),
+                value=lambda r: r[1] - share * r[2],
             )
         new = Episode(
             open=True,

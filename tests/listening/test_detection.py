@@ -3,6 +3,7 @@ against the database (idempotent, alerts once), declaring from a signal, the sig
 
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,8 +110,8 @@ def test_a_quiet_watch_needs_the_minimum_count():
 
 def test_a_tone_shift_needs_enough_scored_mentions():
     few = flat(2)
-    # 18 negatives on a 2/h stream: 24 scored in three hours, under 25.
-    add(few, HISTORY + 60, 18, 1, negative_per_minute=1)
+    # 12 negatives on a 2/h stream: 24 scored in six hours (the longest window), under 25.
+    add(few, HISTORY + 60, 12, 1, negative_per_minute=1)
     _, events = evaluate(few, HISTORY, HISTORY + 300, Rules(volume_min_count=1000))
     assert kinds(events) == []
     many = flat(60)
@@ -408,3 +409,91 @@ def test_a_second_wave_after_an_incident_is_seen_as_soon_as_the_first():
     assert len(signals) == 2
     assert first <= signals[0].minute <= first + 10
     assert second <= signals[1].minute <= second + 10
+
+
+def every(lists, start, minutes, period, negative=False):
+    """One more mention every `period` minutes from `start` for `minutes` minutes."""
+    counts, negatives, scored = lists
+    for i in range(start, start + minutes, period):
+        counts[i] += 1
+        scored[i] += 1
+        negatives[i] += int(negative)
+
+
+def test_a_sustained_three_fold_step_is_seen_by_the_longer_windows(monkeypatch):
+    # About 3x on a 6/h watch for four hours: no hour stands out at the bar, two or three
+    # hours together do. One signal, whose reason is the long window.
+    lists = noisy(6, days=16, seed=3)
+    start = 15 * DAY + 10 * 60
+    every(lists, start, 240, 4)  # +15 an hour
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "volume"
+    assert start + 60 <= signals[0].minute <= start + 180
+    minutes, mentions, expected = signals[0].reading.trigger
+    assert minutes > detection.WINDOW and mentions >= 2.5 * expected
+    assert kinds(events) == ["Opened", "Closed"]
+    # Without them the same step raises nothing.
+    monkeypatch.setattr(detection, "LONG_WINDOWS", ())
+    _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
+    assert opened(events) == []
+
+
+def test_a_slow_tone_shift_on_a_modest_watch_is_seen_by_the_longest_tone_window(monkeypatch):
+    # 20/h, 20% -> 35% of the labels negative for six hours: three hours of it are too few
+    # mentions to tell from chance at the bar, six are.
+    lists = flat(20, minutes=HISTORY + 600)
+    shifted = flat(20, minutes=HISTORY + 600, negative_share=0.35)
+    start = HISTORY + 60
+    lists[1][start : start + 360] = shifted[1][start : start + 360]
+    rules = Rules(volume_min_count=1000, tone_shift_points=12, tone_min_scored=25)
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, rules)
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "tone"
+    assert start + 180 <= signals[0].minute < start + 360
+    monkeypatch.setattr(detection, "LONG_TONE_WINDOWS", ())
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, rules)
+    assert opened(events) == []
+
+
+@pytest.mark.django_db
+def test_a_tone_signal_gives_its_reason_in_plain_words(watch, reader, client):
+    # Its reason is the tone window that stood out, not a volume window.
+    reading = detection.Reading(
+        minute=detection.epoch_minute(NOW),
+        observed=40,
+        expected=38.0,
+        deviations=0.4,
+        volume_alert=False,
+        volume_elevated=False,
+        negative_share=0.41,
+        baseline_negative_share=0.27,
+        tone_shift=0.14,
+        tone_alert=True,
+        tone_elevated=True,
+        severity=2,
+        trigger=(60, 40, 38.0),
+        tone_trigger=(360, 131, 0.412, 0.268),
+    )
+    signal = actions.signal_open(
+        watch=watch, kind="tone", started_at=NOW - timedelta(hours=4), reading=reading, now=NOW
+    )
+    assert signal.summary["trigger"] == {
+        "kind": "tone",
+        "minutes": 360,
+        "scored": 131,
+        "negative": 41,
+        "usual": 27,
+    }
+    client.force_login(reader)
+    reason = "41% negative over the last 360 minutes (131 scored mentions) where 27% is usual"
+    assert reason in client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    # The open signals' panel gives a tone signal's shares as it did.
+    panel = client.get("/listening/panels/signals/").content.decode()
+    assert "41 %" in panel and "27 %" in panel
+    french = client.get(f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "41 % de négatif sur les 360 dernières minutes" in french.content.decode()
+    # A new peak without a tone window keeps the reason it had.
+    actions.signal_update(signal=signal, reading=replace(reading, tone_trigger=None), now=NOW)
+    signal.refresh_from_db()
+    assert signal.summary["trigger"]["kind"] == "tone"
