@@ -152,6 +152,7 @@ class EntryKind(models.TextChoices):
     CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
     CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
     CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
+    CRISIS_PAGE_PROMISE_MISSED = "crisis_page_promise_missed", _("Promised public update missed")
 
 
 class AuthorType(models.TextChoices):
