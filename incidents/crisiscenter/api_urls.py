@@ -14,4 +14,14 @@ urlpatterns = [
         api.SwitchView.as_view(),
         name="api-crisis-page-switch",
     ),
+    path(
+        "incidents/<id:pk>/crisis-page/next-update/",
+        api.NextUpdateView.as_view(),
+        name="api-crisis-page-next-update",
+    ),
+    path(
+        "incidents/<id:pk>/crisis-page/publish/",
+        api.PublishUpdateView.as_view(),
+        name="api-crisis-page-publish-update",
+    ),
 ]

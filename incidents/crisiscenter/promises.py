@@ -31,7 +31,8 @@ from incidents.actions import lock_incident, timeline_record
 from incidents.models import EntryKind
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
-from statements.models import INTERNAL_KINDS, Statement, StatementKind
+from statements import rules as statement_rules
+from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
 
 from . import rules
 from .choices import PageState, PromiseOutcome
@@ -72,9 +73,34 @@ def listed(page: CrisisPage) -> list[UpdatePromise]:
     """The page's promises, newest first, bounded. One query."""
     return list(
         UpdatePromise.objects.filter(page=page)
-        .select_related("kept_by")
+        .select_related("made_by")
         .order_by("-made_at", "-id")[:MAX_LISTED]
     )
+
+
+# Approved updates the room offers to publish with the next update time, at most.
+MAX_TO_PUBLISH = 20
+
+
+def to_publish(page: CrisisPage, user) -> list[Statement]:
+    """The approved crisis center statements that will be updates once published (bound to
+    no section, neither an FAQ answer nor internal) which `user` may publish now: the room
+    offers to publish each with the next update time. Bounded."""
+    bound = PageText.objects.filter(page=page).values("statement_id")
+    approved = (
+        Statement.objects.filter(
+            incident_id=page.incident_id,
+            channel=Channel.CRISIS_CENTER,
+            status=StatementStatus.APPROVED,
+        )
+        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(pk__in=bound)
+        .select_related("incident", "policy")
+        .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
+    )
+    return [
+        s for s in approved if statement_rules.PUBLISH in statement_rules.available_actions(user, s)
+    ]
 
 
 def default_interval(page: CrisisPage) -> datetime.timedelta | None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
 
 from .choices import SECTION_ORDER, PageState, Section
-from .models import CrisisPage, PageText, Subscriber
+from .models import CrisisPage, PageText, Subscriber, UpdatePromise
 
 # Bounds: a page is read whole, so what it holds is capped.
 MAX_UPDATES = 300
@@ -38,6 +38,7 @@ class Update:
     published_at: datetime
     corrects: int | None = None  # the update this one corrects
     corrected_by: list[int] = field(default_factory=list)
+    next_update_at: datetime | None = None  # the time it announced for the next one
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _approved_at(statement: Statement):
 
 
 def public_page(page: CrisisPage) -> PublicPage:
-    """What the public page shows, per language. Three queries."""
+    """What the public page shows, per language. Four queries."""
     texts = list(
         PageText.objects.filter(page=page, statement__status__in=SHOWN)
         .select_related("statement")
@@ -128,6 +129,11 @@ def public_page(page: CrisisPage) -> PublicPage:
             version.title, version.summary = split_heading(statement.text)
         else:
             setattr(version, section, statement.text)
+    announced = dict(
+        UpdatePromise.objects.filter(
+            page=page, announced_by_id__in=[u.pk for u in updates]
+        ).values_list("announced_by_id", "due_at")
+    )
     corrected: dict[int, list[int]] = {}
     for update in updates:
         if update.corrects_id:
@@ -144,6 +150,7 @@ def public_page(page: CrisisPage) -> PublicPage:
                 published_at=update.published_at,
                 corrects=update.corrects_id,
                 corrected_by=corrected.get(update.pk, []),
+                next_update_at=announced.get(update.pk),
             )
         )
     for version in versions.values():
