@@ -32,6 +32,7 @@ from incidents.models import EntryKind
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
 from statements import rules as statement_rules
+from statements import selectors as statement_selectors
 from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
 
 from . import rules
@@ -95,11 +96,13 @@ def to_publish(page: CrisisPage, user) -> list[Statement]:
         )
         .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
         .exclude(pk__in=bound)
-        .select_related("incident", "policy")
+        .select_related("policy")
         .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
     )
     return [
-        s for s in approved if statement_rules.PUBLISH in statement_rules.available_actions(user, s)
+        s
+        for s in statement_selectors.with_progress(approved, page.incident)
+        if statement_rules.PUBLISH in statement_rules.available_actions(user, s)
     ]
 
 
