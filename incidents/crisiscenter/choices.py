@@ -30,7 +30,7 @@ class PromiseOutcome(models.TextChoices):
     the actions only: open -> kept | late | missed | moved | withdrawn, and missed -> late
     when an update finally comes before any new promise."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Awaited")
     KEPT = "kept", _("Kept on time")
     LATE = "late", _("Kept late")
     MISSED = "missed", _("Missed")

@@ -7,7 +7,8 @@ what became of it is recorded here, by actions only (docs/architecture.md, "Prom
   passed is MISSED. Its `due_at` is never changed.
 - Publishing an update (the timeline follower, `keep`, same transaction as the publication)
   keeps the current promise: KEPT when published at or before its time, LATE after (also
-  when the sweep already recorded it missed: the update came, late). Then the update makes
+  when the sweep already recorded it missed: the update came, late); the same update in
+  the page's other languages (`is_translation`) keeps nothing more. Then the update makes
   the next promise: the time its publisher gave (`announcing`), else the page's last
   interval (the last promise's made -> due) from the publication; none when the page never
   promised anything.
@@ -67,7 +68,11 @@ def announcing(at):
 def current(page: CrisisPage) -> UpdatePromise | None:
     """The page's current promise: open, or missed and not yet followed by an update or a
     new promise. At most one (a constraint)."""
-    return UpdatePromise.objects.filter(page=page, closed_at__isnull=True).first()
+    return (
+        UpdatePromise.objects.filter(page=page, closed_at__isnull=True)
+        .select_related("announced_by")
+        .first()
+    )
 
 
 def listed(page: CrisisPage) -> list[UpdatePromise]:
@@ -160,6 +165,27 @@ def is_update(statement: Statement, page: CrisisPage) -> bool:
     return not PageText.objects.filter(page=page, statement=statement).exists()
 
 
+def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
+    """The page speaks several languages, each update is one statement per language: an
+    update in another language than the one that announced `promise`, when that language
+    has had no update since, is the same update translated. It neither keeps the promise
+    its original made nor makes another."""
+    announcer = promise.announced_by
+    if announcer is None or announcer.language == statement.language:
+        return False
+    return not (
+        Statement.objects.filter(
+            incident_id=statement.incident_id,
+            channel=Channel.CRISIS_CENTER,
+            status=StatementStatus.PUBLISHED,
+            language=statement.language,
+            published_at__gte=promise.made_at,
+        )
+        .exclude(pk=statement.pk)
+        .exists()
+    )
+
+
 def keep(page: CrisisPage, statement: Statement, *, actor, now=None) -> UpdatePromise | None:
     """A crisis center update was published (the follower, under the incident lock): it
     keeps the current promise and makes the next one. Returns the promise it kept."""
@@ -168,6 +194,8 @@ def keep(page: CrisisPage, statement: Statement, *, actor, now=None) -> UpdatePr
     now = now or timezone.now()
     published_at = statement.published_at or now
     promise = current(page)
+    if promise is not None and is_translation(statement, promise):
+        return None
     kept = None
     if promise is not None and published_at >= promise.made_at:
         promise.outcome = (

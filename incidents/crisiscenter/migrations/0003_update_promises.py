@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crisiscenter', '0002_email_subscribers'),
-        ('statements', '0009_preapproved_replies'),
+        ('statements', '0008_alter_statement_channel'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('due_at', models.DateTimeField(verbose_name='promised for')),
                 ('made_at', models.DateTimeField(verbose_name='made at')),
-                ('outcome', models.CharField(choices=[('open', 'Open'), ('kept', 'Kept on time'), ('late', 'Kept late'), ('missed', 'Missed'), ('moved', 'Moved before its time'), ('withdrawn', 'Withdrawn before its time')], default='open', max_length=10, verbose_name='outcome')),
+                ('outcome', models.CharField(choices=[('open', 'Awaited'), ('kept', 'Kept on time'), ('late', 'Kept late'), ('missed', 'Missed'), ('moved', 'Moved before its time'), ('withdrawn', 'Withdrawn before its time')], default='open', max_length=10, verbose_name='outcome')),
                 ('kept_at', models.DateTimeField(blank=True, null=True, verbose_name='kept at')),
                 ('reminded_at', models.DateTimeField(blank=True, null=True, verbose_name='reminded at')),
                 ('lapsed_at', models.DateTimeField(blank=True, null=True, verbose_name='recorded missed at')),
