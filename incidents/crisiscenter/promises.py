@@ -173,6 +173,7 @@ def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
     announcer = promise.announced_by
     if announcer is None or announcer.language == statement.language:
         return False
+    bound = PageText.objects.filter(page_id=promise.page_id).values("statement_id")
     return not (
         Statement.objects.filter(
             incident_id=statement.incident_id,
@@ -181,6 +182,8 @@ def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
             language=statement.language,
             published_at__gte=promise.made_at,
         )
+        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(pk__in=bound)
         .exclude(pk=statement.pk)
         .exists()
     )
@@ -194,10 +197,13 @@ def keep(page: CrisisPage, statement: Statement, *, actor, now=None) -> UpdatePr
     now = now or timezone.now()
     published_at = statement.published_at or now
     promise = current(page)
-    if promise is not None and is_translation(statement, promise):
+    if promise is not None and (
+        published_at < promise.made_at  # recorded as published before it was promised
+        or is_translation(statement, promise)
+    ):
         return None
     kept = None
-    if promise is not None and published_at >= promise.made_at:
+    if promise is not None:
         promise.outcome = (
             PromiseOutcome.KEPT if published_at <= promise.due_at else PromiseOutcome.LATE
         )
