@@ -197,10 +197,9 @@ def keep(page: CrisisPage, statement: Statement, *, actor, now=None) -> UpdatePr
     now = now or timezone.now()
     published_at = statement.published_at or now
     promise = current(page)
-    if promise is not None and (
-        published_at < promise.made_at  # recorded as published before it was promised
-        or is_translation(statement, promise)
-    ):
+    # Whatever its recorded time (taken before the publication waited for the incident
+    # lock, maybe behind a new promise), an update published now keeps the current promise.
+    if promise is not None and is_translation(statement, promise):
         return None
     kept = None
     if promise is not None:
