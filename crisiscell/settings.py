@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.postmortems.tasks.send_action_item_reminders",
         "schedule": 60.0,
     },
+    # Crisis pages' promised updates: a reminder before, "missed" at the time; idempotent.
+    "crisis-page-promises": {
+        "task": "incidents.crisiscenter.tasks.sweep_promises",
+        "schedule": 60.0,
+    },
 }
 
 # The embedded mode has no broker for a Celery beat: the web process runs
@@ -500,6 +505,8 @@ CRISIS_CENTER_CACHE_CONTROL = env_str(
 # many subscription requests one IP address / one e-mail address may make per hour
 # (counted in the "presence" cache: Redis when there is one, shared by all processes).
 CRISIS_CENTER_CONFIRM_HOURS = env_int("CRISIS_CENTER_CONFIRM_HOURS", 48)
+# The lead and the spokespeople are reminded this many minutes before a promised update.
+CRISIS_CENTER_PROMISE_REMIND_MINUTES = env_int("CRISIS_CENTER_PROMISE_REMIND_MINUTES", 15)
 CRISIS_CENTER_SUBSCRIBE_PER_IP = env_int("CRISIS_CENTER_SUBSCRIBE_PER_IP", 20)
 CRISIS_CENTER_SUBSCRIBE_PER_ADDRESS = env_int("CRISIS_CENTER_SUBSCRIBE_PER_ADDRESS", 3)
 CRISIS_CENTER_THROTTLE_CACHE = "presence"

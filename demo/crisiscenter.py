@@ -186,7 +186,10 @@ def publish_update(incident, users, language: str, text: str) -> None:
 
 
 def promise_next_update(incident, users) -> None:
-    """Once the history is replayed: the next update the live page promises, from now."""
+    """Once the history is replayed: the next update the live page promises, from now. The
+    replayed updates kept the earlier promises (each announced the next at the page's
+    interval: on time, then late); the last one's lapsed while the demo was not running and
+    is recorded missed by this new promise (promises.make)."""
     page = CrisisPage.objects.filter(incident=incident, state="live").first()
     if (
         page is not None

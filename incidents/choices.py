@@ -153,6 +153,7 @@ class EntryKind(models.TextChoices):
     CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
     CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
     CRISIS_PAGE_FAQ_ORDERED = "crisis_page_faq_ordered", _("Crisis page FAQ reordered")
+    CRISIS_PAGE_PROMISE_MISSED = "crisis_page_promise_missed", _("Promised public update missed")
 
 
 class AuthorType(models.TextChoices):

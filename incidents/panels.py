@@ -152,6 +152,7 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "crisis_page_resolved": (CRISIS_PAGE,),
     "crisis_page_next_update": (CRISIS_PAGE,),
     "crisis_page_faq_ordered": (CRISIS_PAGE,),
+    "crisis_page_promise_missed": (CRISIS_PAGE,),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's

@@ -193,6 +193,11 @@ def test_the_rumour_incident_has_a_live_bilingual_crisis_page_and_another_playbo
         assert len(version.faq) == 2
         assert len(version.updates) == 3
     assert public.next_update_at > page.live_at
+    # Promises kept: the replayed updates kept the earlier promises (on time, then late),
+    # and the page promises its next update from now.
+    kept = list(page.promises.values_list("outcome", flat=True))
+    assert "kept" in kept and kept.count("open") == 1
+    assert page.promises.get(outcome="open").due_at == public.next_update_at
     defect = Playbook.objects.get(name__startswith="Défaut produit")
     assert set(
         CrisisPageTemplate.objects.filter(playbook=defect).values_list("language", flat=True)

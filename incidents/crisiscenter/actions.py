@@ -1,8 +1,6 @@
 """Every write on the crisis page: check, lock the incident, write, record on the timeline;
 after COMMIT the public files are rendered again (render.py), never under the lock."""
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -19,8 +17,9 @@ from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
 from statements.choices import Channel, Language, StatementKind, StatementStatus
+from statements.models import Statement
 
-from . import render, rules, selectors, subscriptions
+from . import promises, render, rules, selectors, subscriptions
 from .choices import PageState, Section
 from .models import ADDRESS_MAX, CrisisPage, CrisisPageTemplate, PageText, Subscriber
 
@@ -28,8 +27,8 @@ SLUG_MAX = 80
 # Addresses the public directory uses itself: the index in each language (<root>/<lang>/)
 # and names kept for what sits beside the pages.
 RESERVED_SLUGS = frozenset(Language.values) | {"index", "static", "api", "feeds", "assets"}
-# The next promised update: within a week; a little in the past is a clock's skew.
-NEXT_UPDATE_HORIZON = datetime.timedelta(days=7)
+# The next promised update: to come, within a week.
+NEXT_UPDATE_HORIZON = promises.HORIZON
 FAQ_SEPARATOR = "---"
 
 
@@ -55,12 +54,18 @@ def _clean_slug(slug: str, incident: Incident) -> str:
 
 
 def _clean_next_update(at):
+    """The one rule for a promised update time (the room's forms, the API, preparing,
+    publishing an update): aware, to come, within the coming week."""
     if at is None:
         return None
     if timezone.is_naive(at):
         raise InvalidInput(_("Give the next update's time with its time zone."))
     now = timezone.now()
-    if at < now - datetime.timedelta(minutes=5) or at > now + NEXT_UPDATE_HORIZON:
+    if at <= now:
+        raise InvalidInput(
+            _("That time has passed: the next update is promised within the coming week.")
+        )
+    if at > now + NEXT_UPDATE_HORIZON:
         raise InvalidInput(_("The next update is promised within the coming week."))
     return at
 
@@ -169,6 +174,8 @@ def page_prepare(
         raise Conflict(
             _("Another crisis page has the address “%(slug)s”.") % {"slug": slug}
         ) from None
+    if next_update_at is not None:
+        promises.make(page, due_at=next_update_at, actor=actor, now=now)
     for order, (section, language, text) in enumerate(drafts):
         _draft(
             page, incident, actor=actor, section=section, language=language, text=text, order=order
@@ -335,6 +342,8 @@ def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
         page.resolved_at = now
         kind = EntryKind.CRISIS_PAGE_RESOLVED
     page.save(update_fields=["state", "live_at", "resolved_at"])
+    if end == PageState.RESOLVED:
+        promises.end(page, now=now)  # nothing is promised once resolved
     timeline_record(
         incident, kind=kind, actor=actor, key_event=True, data={"page": page.pk, "slug": page.slug}
     )
@@ -344,7 +353,9 @@ def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
 
 @transaction.atomic
 def page_next_update_set(*, page: CrisisPage, actor, at) -> CrisisPage:
-    """The time of the next promised update (None: no promise), shown on the live page."""
+    """The time of the next promised update (None: no promise), shown on the live page:
+    a new promise, which replaces the current one (promises.make: moved, withdrawn, or
+    missed when its time passed)."""
     at = _clean_next_update(at)
     incident = lock_incident(page.incident)
     page = CrisisPage.objects.select_for_update().get(pk=page.pk)
@@ -354,13 +365,16 @@ def page_next_update_set(*, page: CrisisPage, actor, at) -> CrisisPage:
     )
     if page.next_update_at == at:
         return page
-    page.next_update_at = at
-    page.save(update_fields=["next_update_at"])
+    promise = promises.make(page, due_at=at, actor=actor)
     timeline_record(
         incident,
         kind=EntryKind.CRISIS_PAGE_NEXT_UPDATE,
         actor=actor,
-        data={"page": page.pk, "at": at.isoformat() if at else None},
+        data={
+            "page": page.pk,
+            "at": at.isoformat() if at else None,
+            "promise": promise.pk if promise else None,
+        },
     )
     if page.is_public:
         _after_commit(page.pk)
@@ -386,17 +400,30 @@ def follow_statements(entry, incident) -> None:
         return
     if (entry.data or {}).get("channel") != Channel.CRISIS_CENTER:
         return
-    page_id = (
-        CrisisPage.objects.filter(incident=incident)
-        .exclude(state=PageState.DARK)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if page_id is not None:
-        _after_commit(page_id)
+    page = CrisisPage.objects.filter(incident=incident).exclude(state=PageState.DARK).first()
+    if page is not None:
+        _after_commit(page.pk)
         if entry.kind == EntryKind.STATEMENT_PUBLISHED and entry.data.get("statement"):
             statement_id = entry.data["statement"]
+            if page.state == PageState.LIVE:  # an update keeps the promise (promises.py)
+                statement = Statement.objects.get(pk=statement_id)
+                promises.keep(page, statement, actor=entry.actor)
             transaction.on_commit(lambda: _queue_notification(statement_id))
+
+
+@transaction.atomic
+def update_publish(*, statement, actor, next_update_at=promises.DEFAULT) -> Statement:
+    """Publish an approved crisis center update and say when the next one comes, in one
+    step: `next_update_at` a time (the one rule of `_clean_next_update`), None (no new
+    promise), or left out (the page's last interval, promises.default_next). The
+    publication keeps the current promise (the follower, promises.keep)."""
+    if statement.channel != Channel.CRISIS_CENTER:
+        raise InvalidInput(_("Only a statement of the crisis center channel is a page update."))
+    if next_update_at is not promises.DEFAULT:
+        next_update_at = _clean_next_update(next_update_at)
+        with promises.announcing(next_update_at):
+            return statement_actions.statement_publish(statement=statement, actor=actor)
+    return statement_actions.statement_publish(statement=statement, actor=actor)
 
 
 def _queue_notification(statement_id: int) -> None:

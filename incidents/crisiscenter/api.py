@@ -5,6 +5,9 @@
     GET  /api/incidents/{id}/crisis-page/            the team's view: state, links, texts
     POST /api/incidents/{id}/crisis-page/switch/     {"action": "go_live" | "resolve"} (lead)
     PUT  /api/incidents/{id}/crisis-page/faq-order/  {"language", "statements": [ids]} (writers)
+    POST /api/incidents/{id}/crisis-page/next-update/  {"at": time | null} (lead): a promise
+    POST /api/incidents/{id}/crisis-page/publish/    {"statement": id, "next_update_at": time
+                                                     | null | left out}: publish an update
 
 The public JSON is also a static file, <CRISIS_CENTER_URL>/<slug>/page.json, which holds
 under a traffic spike (docs/deployment.md); this endpoint reads the database.
@@ -20,9 +23,10 @@ from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
 from incidents.models import Incident
+from incidents.people import display_name
 
-from . import actions, render, rules, selectors
-from .choices import PageState, Section
+from . import actions, promises, render, rules, selectors
+from .choices import PageState, PromiseOutcome, Section
 from .models import CrisisPage
 
 
@@ -38,6 +42,9 @@ class UpdateSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(help_text="ISO 8601 with the site's UTC offset.")
     corrects = serializers.IntegerField(allow_null=True, help_text="The update it corrects.")
     corrected_by = serializers.ListField(child=serializers.IntegerField())
+    next_update_at = serializers.DateTimeField(
+        allow_null=True, help_text="The next update time this update announced."
+    )
 
 
 class VersionSerializer(serializers.Serializer):
@@ -91,6 +98,40 @@ class PageTextSerializer(serializers.Serializer):
     )
 
 
+class PromiseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    due_at = serializers.DateTimeField(help_text="The time promised (never changed).")
+    made_at = serializers.DateTimeField()
+    made_by = serializers.CharField(allow_blank=True, help_text="Their name; blank: the system.")
+    announced_by = serializers.IntegerField(
+        allow_null=True, help_text="The update whose publication made this promise."
+    )
+    outcome = serializers.ChoiceField(choices=PromiseOutcome.choices)
+    kept_by = serializers.IntegerField(allow_null=True, help_text="The update that kept it.")
+    kept_at = serializers.DateTimeField(allow_null=True, help_text="That update's publication.")
+    reminded_at = serializers.DateTimeField(allow_null=True)
+    lapsed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When its time passed with no update (recorded missed)."
+    )
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+def _promise(promise) -> dict:
+    return {
+        "id": promise.pk,
+        "due_at": promise.due_at,
+        "made_at": promise.made_at,
+        "made_by": display_name(promise.made_by) if promise.made_by else "",
+        "announced_by": promise.announced_by_id,
+        "outcome": promise.outcome,
+        "kept_by": promise.kept_by_id,
+        "kept_at": promise.kept_at,
+        "reminded_at": promise.reminded_at,
+        "lapsed_at": promise.lapsed_at,
+        "closed_at": promise.closed_at,
+    }
+
+
 class TeamPageSerializer(serializers.Serializer):
     slug = serializers.CharField()
     state = serializers.ChoiceField(choices=PageState.choices)
@@ -108,6 +149,11 @@ class TeamPageSerializer(serializers.Serializer):
         help_text="Confirmed e-mail subscribers (never their addresses)."
     )
     available_actions = serializers.ListField(child=serializers.CharField())
+    promises = PromiseSerializer(
+        many=True,
+        help_text=f"Newest first, at most {promises.MAX_LISTED}; the current one "
+        "(open, or missed and awaiting an update) has no closed_at.",
+    )
 
 
 def _incident_page(request, pk) -> tuple[Incident, CrisisPage]:
@@ -153,6 +199,7 @@ def _team(request, incident, page) -> Response:
             "updates": [s.pk for s in selectors.updates_of(page)],
             "subscribers": selectors.subscriber_count(page),
             "available_actions": sorted(rules.available_actions(request.user, incident, page)),
+            "promises": [_promise(p) for p in promises.listed(page)],
         }
     )
 
@@ -210,4 +257,54 @@ class FaqOrderView(APIView):
             language=data.validated_data["language"],
             statement_ids=data.validated_data["statements"],
         )
+        return _team(request, incident, page)
+
+
+class NextUpdateInSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(
+        allow_null=True, help_text="With its offset; within the coming week. null: no promise."
+    )
+
+
+class NextUpdateView(APIView):
+    @extend_schema(request=NextUpdateInSerializer, responses=TeamPageSerializer)
+    def post(self, request, pk):
+        """Promise the next public update for a time (the lead): replaces the current
+        promise (moved before its time, missed after it)."""
+        incident, page = _incident_page(request, pk)
+        data = NextUpdateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        page = actions.page_next_update_set(
+            page=page, actor=request.user, at=data.validated_data["at"]
+        )
+        return _team(request, incident, page)
+
+
+class PublishUpdateInSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(help_text="An approved crisis center update.")
+    next_update_at = serializers.DateTimeField(
+        allow_null=True,
+        required=False,
+        help_text="The next update's time it announces; null: none; left out: the page's "
+        "last interval from now.",
+    )
+
+
+class PublishUpdateView(APIView):
+    @extend_schema(request=PublishUpdateInSerializer, responses=TeamPageSerializer)
+    def post(self, request, pk):
+        """Publish an approved update on the page and announce the next one (one step):
+        it keeps the current promise, on time or late."""
+        incident, page = _incident_page(request, pk)
+        data = PublishUpdateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = incident.statements.filter(pk=data.validated_data["statement"]).first()
+        if statement is None:
+            raise Http404
+        actions.update_publish(
+            statement=statement,
+            actor=request.user,
+            next_update_at=data.validated_data.get("next_update_at", promises.DEFAULT),
+        )
+        page.refresh_from_db()
         return _team(request, incident, page)

@@ -19,4 +19,14 @@ urlpatterns = [
         api.FaqOrderView.as_view(),
         name="api-crisis-page-faq-order",
     ),
+    path(
+        "incidents/<id:pk>/crisis-page/next-update/",
+        api.NextUpdateView.as_view(),
+        name="api-crisis-page-next-update",
+    ),
+    path(
+        "incidents/<id:pk>/crisis-page/publish/",
+        api.PublishUpdateView.as_view(),
+        name="api-crisis-page-publish-update",
+    ),
 ]

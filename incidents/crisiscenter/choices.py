@@ -23,3 +23,20 @@ class Section(models.TextChoices):
 
 # The order the room lists a page's texts in (the page's own order).
 SECTION_ORDER = [Section.SUMMARY, Section.DOING, Section.HELP, Section.FAQ]
+
+
+class PromiseOutcome(models.TextChoices):
+    """What became of a promised update time (docs/architecture.md, "Promises kept"). Set by
+    the actions only: open -> kept | late | missed | moved | withdrawn, and missed -> late
+    when an update finally comes before any new promise."""
+
+    OPEN = "open", _("Awaited")
+    KEPT = "kept", _("Kept on time")
+    LATE = "late", _("Kept late")
+    MISSED = "missed", _("Missed")
+    MOVED = "moved", _("Moved before its time")
+    WITHDRAWN = "withdrawn", _("Withdrawn before its time")
+
+
+# Outcomes of a promise that came due: the post-mortem's and the metrics' "n".
+CAME_DUE = (PromiseOutcome.KEPT, PromiseOutcome.LATE, PromiseOutcome.MISSED)

@@ -44,6 +44,18 @@ class NextUpdateForm(forms.Form):
     )
 
 
+class PublishUpdateForm(forms.Form):
+    """Publish an approved update and say when the next one comes (empty: no new promise).
+    The room fills in the page's last interval from now (promises.default_next)."""
+
+    statement = forms.IntegerField(widget=forms.HiddenInput)
+    next_update_at = forms.DateTimeField(
+        label=_("Next update at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class TextForm(forms.Form):
     section = forms.ChoiceField(
         label=_("Section"),

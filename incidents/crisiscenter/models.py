@@ -14,7 +14,7 @@ from incidents.models import Incident
 from incidents.playbooks.models import Playbook
 from statements.models import Language, Statement
 
-from .choices import PageState, Section
+from .choices import PageState, PromiseOutcome, Section
 
 TEMPLATE_TEXT_MAX = 5_000
 PLAYBOOK_NAME_MAX = 150
@@ -147,3 +147,52 @@ class Subscriber(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class UpdatePromise(models.Model):
+    """A time the page promised its next update for: made whenever the next update time is
+    set (the lead's form, the API, preparing the page, or an update announcing the next
+    one). Its outcome is written by the actions only (promises.py), never edited: kept on
+    time or late by the update that came, missed when its time passed (the sweep), moved
+    or withdrawn when a new time (or none) replaced it before it came due. The original
+    `due_at` is never changed: moving makes a new promise."""
+
+    page = models.ForeignKey(CrisisPage, on_delete=models.PROTECT, related_name="promises")
+    due_at = models.DateTimeField(_("promised for"))
+    made_at = models.DateTimeField(_("made at"))
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # The update that announced it, when it was made by publishing one (the page shows,
+    # under each update, the time it announced).
+    announced_by = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=PromiseOutcome.choices, default=PromiseOutcome.OPEN
+    )
+    kept_by = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kept_at = models.DateTimeField(_("kept at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    lapsed_at = models.DateTimeField(_("recorded missed at"), null=True, blank=True)
+    # Set when nothing more can happen to it (kept, late, moved, withdrawn, or missed and
+    # then replaced): a page has at most one promise without it, its current one.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("update promise")
+        verbose_name_plural = _("update promises")
+        ordering = ["page", "-made_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_current_promise_per_page",
+            )
+        ]
+        indexes = [models.Index(fields=["outcome", "due_at"])]
+
+    def __str__(self):
+        return f"{self.page_id} {self.due_at:%Y-%m-%d %H:%M} {self.outcome}"

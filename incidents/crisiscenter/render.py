@@ -126,6 +126,7 @@ def version_context(page: selectors.PublicPage, language: str) -> dict:
                 "corrects": update.corrects,
                 "corrected_by": update.corrected_by,
                 "is_correction": bool(update.corrects),
+                "next_update": moment(update.next_update_at, language),
             }
         )
     return {
@@ -252,6 +253,7 @@ def page_data(page: selectors.PublicPage) -> dict:
                     "published_at": iso(u.published_at),
                     "corrects": u.corrects,
                     "corrected_by": u.corrected_by,
+                    "next_update_at": iso(u.next_update_at),
                 }
                 for u in version.updates
             ],

@@ -4,7 +4,9 @@ panel, the team page, the API and the actions."""
 from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions
+from incidents.models import Role
 from statements import permissions as statement_permissions
+from statements import rules as statement_rules
 
 from .choices import PageState
 
@@ -48,3 +50,14 @@ def available_actions(user, incident, page) -> set[str]:
         if page.state != PageState.RESOLVED:
             found.add(NEXT_UPDATE)
     return found
+
+
+def promise_keepers(incident) -> list:
+    """Who is told that a promised update is due soon or missed: the lead and whoever
+    publishes the page's updates (the spokespeople: statements.permissions.publishes; a
+    lead the policy lets publish is the lead already). Users, from the active cell."""
+    return [
+        m.user
+        for m in statement_rules.cell_of(incident)
+        if m.role in (Role.LEAD, Role.SPOKESPERSON)
+    ]

@@ -19,7 +19,7 @@ from statements.models import (
 
 from . import subscriptions
 from .choices import SECTION_ORDER, PageState, Section
-from .models import CrisisPage, PageText, Subscriber
+from .models import CrisisPage, PageText, Subscriber, UpdatePromise
 
 # Bounds: a page is read whole, so what it holds is capped.
 MAX_UPDATES = 300
@@ -48,6 +48,7 @@ class Update:
     published_at: datetime
     corrects: int | None = None  # the update this one corrects
     corrected_by: list[int] = field(default_factory=list)
+    next_update_at: datetime | None = None  # the time it announced for the next one
 
 
 @dataclass
@@ -170,13 +171,19 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
 
 def public_page(page: CrisisPage) -> PublicPage:
     """What the public page shows, per language: each text's last approved revision
-    (`shown_texts`) and the updates. Three queries, five while a shown text is being
-    revised."""
+    (`shown_texts`), the updates and the next update each announced. Four queries, six
+    while a shown text is being revised."""
     texts = page_text_rows([page])
     updates = list(
         updates_of(page).only("id", "kind", "text", "language", "published_at", "corrects_id")
     )
-    return _public(page, texts, shown_texts(texts), updates=updates)
+    # The next update each one announced (crisiscenter/promises.py).
+    announced = dict(
+        UpdatePromise.objects.filter(
+            page=page, announced_by_id__in=[u.pk for u in updates]
+        ).values_list("announced_by_id", "due_at")
+    )
+    return _public(page, texts, shown_texts(texts), updates=updates, announced=announced)
 
 
 def public_pages_of(pages: list[CrisisPage]) -> dict[int, PublicPage]:
@@ -221,6 +228,7 @@ def _public(
     shown: dict[int, Shown],
     *,
     updates: list[Statement] = (),
+    announced: dict[int, datetime] | None = None,
     last_update: dict[str, datetime] | None = None,
 ) -> PublicPage:
     versions = {code: Version(language=code) for code in languages()}
@@ -265,6 +273,7 @@ def _public(
                 published_at=update.published_at,
                 corrects=update.corrects_id,
                 corrected_by=corrected.get(update.pk, []),
+                next_update_at=(announced or {}).get(update.pk),
             )
         )
     for code, version in versions.items():

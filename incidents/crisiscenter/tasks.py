@@ -4,7 +4,7 @@ import logging
 
 from celery import current_app, shared_task
 
-from . import actions
+from . import actions, promises
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +23,10 @@ def queue_notification(statement_id: int) -> None:
 @shared_task(name=NOTIFY_TASK, ignore_result=True)
 def notify_subscribers(statement_id: int) -> None:
     actions.update_notify(statement_id=statement_id)
+
+
+@shared_task(name="incidents.crisiscenter.tasks.sweep_promises", ignore_result=True)
+def sweep_promises() -> dict:
+    """Run by Celery beat every minute (CELERY_BEAT_SCHEDULE): promised updates due soon are
+    reminded, lapsed ones recorded missed; once each, whatever the number of runs."""
+    return promises.sweep()

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("incidents/<id:pk>/crisis-page/texts/", views.write_text, name="crisis-page-text"),
     path("incidents/<id:pk>/crisis-page/faq-order/", views.faq_move, name="crisis-page-faq-move"),
+    path(
+        "incidents/<id:pk>/crisis-page/publish/",
+        views.publish_update,
+        name="crisis-page-publish-update",
+    ),
     path("incidents/<id:pk>/crisis-page/preview/", views.preview, name="crisis-page-preview"),
     # The public writes: e-mail subscriptions (routed to Django by the web server or CDN).
     path("crisis/<slug:slug>/subscribe/", subscribe.subscribe, name="crisis-subscribe"),

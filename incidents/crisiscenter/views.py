@@ -5,16 +5,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.shortcuts import incident_or_404, perform, refused
 from statements.models import StatementStatus
 
-from . import actions, rules, selectors
+from . import actions, promises, rules, selectors
 from . import render as public
-from .choices import Section
-from .forms import NextUpdateForm, PrepareForm, TextForm
+from .choices import PageState, Section
+from .forms import NextUpdateForm, PrepareForm, PublishUpdateForm, TextForm
 
 
 def room_panel_context(request, incident) -> dict:
@@ -38,7 +39,24 @@ def room_panel_context(request, incident) -> dict:
         subscribers=selectors.subscriber_count(page),
         next_update_form=NextUpdateForm(initial={"next_update_at": page.next_update_at}),
         text_form=TextForm(),
+        promise=promises.current(page),
+        promises=promises.listed(page),
     )
+    if page.state == PageState.LIVE:
+        suggested = promises.default_next(page)
+        context["to_publish"] = [
+            (
+                statement,
+                PublishUpdateForm(
+                    initial={
+                        "statement": statement.pk,
+                        "next_update_at": timezone.localtime(suggested) if suggested else None,
+                    },
+                    auto_id=f"publish-{statement.pk}-%s",
+                ),
+            )
+            for statement in promises.to_publish(page, request.user)
+        ]
     return {"crisis": context}
 
 
@@ -117,6 +135,31 @@ def next_update(request, pk):
         actions.page_next_update_set,
         page=page,
         at=form.cleaned_data["next_update_at"],
+    )
+
+
+@login_required
+@require_POST
+def publish_update(request, pk):
+    """Publish an approved update of the page with the next update time (one step)."""
+    incident, _crisis_page = _page(request, pk)  # 404 without a page
+    form = PublishUpdateForm(request.POST)
+    if not form.is_valid():
+        return refused(request, incident, _("Give a date and time."))
+    statement = (
+        incident.statements.filter(pk=form.cleaned_data["statement"])
+        .select_related("policy")
+        .first()
+    )
+    if statement is None:
+        raise Http404
+    return perform(
+        request,
+        incident,
+        _("Update published on the crisis page."),
+        actions.update_publish,
+        statement=statement,
+        next_update_at=form.cleaned_data["next_update_at"],
     )
 
 

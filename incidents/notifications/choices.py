@@ -22,6 +22,10 @@ class NotificationKind(models.TextChoices):
     SIGNAL_OPENED = "signal_opened", _("Listening alert")
     # A post-mortem's open action item is due soon or overdue (to its owner, once a day).
     ACTION_ITEM_DUE = "action_item_due", _("Action item due")
+    # The crisis page's promised update is due soon, or its time passed with no update (to
+    # the lead and the spokespeople, once per promise each).
+    UPDATE_DUE_SOON = "update_due_soon", _("Public update due soon")
+    UPDATE_MISSED = "update_missed", _("Promised public update missed")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).

@@ -490,6 +490,11 @@ class MetricsFiguresSerializer(serializers.Serializer):
     replies_needing = serializers.IntegerField()
     replies_answered = serializers.IntegerField()
     reply_coverage = serializers.FloatField(allow_null=True)
+    promises_due = serializers.IntegerField(
+        help_text="Crisis pages' promised updates that came due (kept, late or missed)."
+    )
+    promises_kept = serializers.IntegerField(help_text="Of those, kept on time.")
+    promises_kept_share = serializers.FloatField(allow_null=True)
 
 
 class MetricsMonthSerializer(MetricsFiguresSerializer):

@@ -15,7 +15,7 @@ from incidents.models import Platform
 from statements.choices import Channel, StatementKind
 
 from .choices import Decision, ItemStatus, PostmortemStatus
-from .templatetags.postmortems import duration, share
+from .templatetags.postmortems import duration, promises_kept, share
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
@@ -106,6 +106,7 @@ def markdown(context: dict) -> str:
         (_("Sentiment recovery (negative share back to its baseline)"), recovery),
         (_("Evidence items"), str(m.evidence_items)),
         (_("Checklist tasks done late"), f"{m.tasks_done_late} / {m.tasks}"),
+        (_("Promised updates kept on time"), promises_kept(m)),
     ]
     lines += ["", f"## {_('Metrics')}", "", f"| {_('Metric')} | {_('Value')} |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import selectors as incident_selectors
+from incidents.crisiscenter.choices import CAME_DUE, PromiseOutcome
+from incidents.crisiscenter.models import UpdatePromise
 from incidents.evidence.models import EvidenceItem
 from incidents.listening import selectors as listening_selectors
 from incidents.listening.choices import Sentiment
@@ -119,6 +121,18 @@ class Metrics:
     peak_negative_share: float | None = None
     recovery_seconds: float | None = None
     recovered: bool | None = None  # None: not enough mention data to tell
+    # The crisis page's promised updates (crisiscenter.UpdatePromise): of those that came
+    # due (kept on time, late or missed), how many were kept on time; moved or withdrawn
+    # before their time are not broken promises and are counted apart.
+    promises_due: int = 0
+    promises_kept: int = 0
+    promises_late: int = 0
+    promises_missed: int = 0
+    promises_moved: int = 0
+
+    @property
+    def promises_kept_share(self) -> float | None:
+        return self.promises_kept / self.promises_due if self.promises_due else None
 
 
 @dataclass
@@ -427,6 +441,7 @@ def report(incident: Incident) -> Report:
     metrics.tasks_open_overdue = tasks["overdue"]
 
     # People, key events, the chain's head.
+    _promises(metrics, incident)
     members = [
         Member(
             name=display_name(m.user),
@@ -470,6 +485,23 @@ def report(incident: Incident) -> Report:
         head_hash=head.hash if head else None,
         has_mentions=bool(totals["n"]),
     )
+
+
+def _promises(metrics: Metrics, incident) -> None:
+    """The crisis page's promised updates by outcome: one grouped query."""
+    counts = dict(
+        UpdatePromise.objects.filter(page__incident=incident)
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    metrics.promises_kept = counts.get(PromiseOutcome.KEPT, 0)
+    metrics.promises_late = counts.get(PromiseOutcome.LATE, 0)
+    metrics.promises_missed = counts.get(PromiseOutcome.MISSED, 0)
+    metrics.promises_moved = counts.get(PromiseOutcome.MOVED, 0) + counts.get(
+        PromiseOutcome.WITHDRAWN, 0
+    )
+    metrics.promises_due = sum(counts.get(outcome, 0) for outcome in CAME_DUE)
 
 
 def _series(incident, totals) -> tuple[list[Bucket], int]:
@@ -549,6 +581,7 @@ def as_json(report: Report) -> dict:
     m = report.metrics
     metrics = asdict(m)
     metrics["first_response_due_at"] = when(m.first_response_due_at)
+    metrics["promises_kept_share"] = m.promises_kept_share
     return {
         "phases": [{**asdict(p), "at": when(p.at)} for p in report.phases],
         "metrics": metrics,

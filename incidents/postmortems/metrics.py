@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from incidents import permissions
 from incidents.choices import Category, Severity
+from incidents.crisiscenter.choices import CAME_DUE, PromiseOutcome
+from incidents.crisiscenter.models import UpdatePromise
 from incidents.replies.choices import HANDLED, NeedsAnswer
 from incidents.replies.models import Triage
 from incidents.selectors import incidents_visible_to
@@ -102,6 +104,13 @@ class Figures:
     approvals: int = 0
     replies_needing: int = 0
     replies_answered: int = 0
+    # The crisis pages' promised updates that came due, and those kept on time.
+    promises_due: int = 0
+    promises_kept: int = 0
+
+    @property
+    def promises_kept_share(self) -> float | None:
+        return self.promises_kept / self.promises_due if self.promises_due else None
 
     @property
     def deadlines_met_share(self) -> float | None:
@@ -216,7 +225,19 @@ def report(user, filters: Filters, *, now: datetime | None = None) -> Report:
         if month is not None:
             collect.count(month, "needing", row["needing"])
             collect.count(month, "answered", row["answered"])
-    # 4. Open action items of these incidents' post-mortems, by owner.
+    # 4. The crisis pages' promised updates that came due, grouped by incident.
+    promised = (
+        UpdatePromise.objects.filter(page__incident__in=incidents, outcome__in=CAME_DUE)
+        .values("page__incident_id")
+        .annotate(due=Count("pk"), kept=Count("pk", filter=Q(outcome=PromiseOutcome.KEPT)))
+        .order_by()
+    )
+    for row in promised:
+        month = month_of_incident.get(row["page__incident_id"])
+        if month is not None:
+            collect.count(month, "promises_due", row["due"])
+            collect.count(month, "promises_kept", row["kept"])
+    # 5. Open action items of these incidents' post-mortems, by owner.
     today = timezone.localdate(now)
     owners = [
         OwnerItems(
@@ -251,6 +272,8 @@ def report(user, filters: Filters, *, now: datetime | None = None) -> Report:
             approvals=len(values["approval"]),
             replies_needing=counts["needing"],
             replies_answered=counts["answered"],
+            promises_due=counts["promises_due"],
+            promises_kept=counts["promises_kept"],
             **extra,
         )
 

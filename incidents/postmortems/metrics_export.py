@@ -31,6 +31,9 @@ def figures_json(figures) -> dict:
         "replies_needing": figures.replies_needing,
         "replies_answered": figures.replies_answered,
         "reply_coverage": figures.reply_coverage,
+        "promises_due": figures.promises_due,
+        "promises_kept": figures.promises_kept,
+        "promises_kept_share": figures.promises_kept_share,
     }
 
 
@@ -82,6 +85,9 @@ def csv_rows(report):
         _("mentions needing an answer"),
         _("answered"),
         _("reply coverage"),
+        _("promised updates due"),
+        _("kept on time"),
+        _("share kept"),
     ]
     for label, figures in [(f"{m.month:%Y-%m}", m) for m in report.months] + [
         (_("total"), report.total)
@@ -103,6 +109,9 @@ def csv_rows(report):
                 figures.replies_needing,
                 figures.replies_answered,
                 figures.reply_coverage,
+                figures.promises_due,
+                figures.promises_kept,
+                figures.promises_kept_share,
             ]
         ]
     yield []

@@ -391,14 +391,14 @@ def test_the_page_and_api_cost_the_same_whatever_the_size(
     client.force_login(lead)
     # The same bounds for one statement, one item and 8 mentions as for three times that.
     for path, most in [
-        (url(incident), 33),
-        (url(incident, "export.md"), 28),
-        (url(incident, "print/"), 28),
+        (url(incident), 34),
+        (url(incident, "export.md"), 29),
+        (url(incident, "print/"), 29),
     ]:
         with django_assert_max_num_queries(most):
             assert client.get(path).status_code == 200
     api = token_client(lead)
-    with django_assert_max_num_queries(32):
+    with django_assert_max_num_queries(33):
         assert api.get(api_url(incident)).status_code == 200
 
 

@@ -33,3 +33,21 @@ def share(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{round(100 * float(value))} %"
+
+
+@register.filter
+def promises_kept(metrics) -> str:
+    """The crisis page's promised updates kept on time: "3 / 4 (75 %) · 1 late · 0 missed",
+    "none came due" when the page promised nothing that came due."""
+    if not metrics.promises_due:
+        return _("none came due")
+    text = _("%(kept)s / %(due)s (%(share)s) · %(late)s late · %(missed)s missed") % {
+        "kept": metrics.promises_kept,
+        "due": metrics.promises_due,
+        "share": share(metrics.promises_kept_share),
+        "late": metrics.promises_late,
+        "missed": metrics.promises_missed,
+    }
+    if metrics.promises_moved:
+        text += " · " + _("%(n)s moved before their time") % {"n": metrics.promises_moved}
+    return text

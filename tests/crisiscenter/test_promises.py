@@ -1,0 +1,365 @@
+"""Promises kept: every promised update time is recorded with what became of it (kept on
+time, late, missed, moved, withdrawn); an update published keeps the current promise and
+announces the next; a sweep reminds the lead and the spokespeople before the time and
+records a lapse once, whoever runs it and however often; the room counts down; the
+post-mortem and the metrics count the promises kept."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from incidents.crisiscenter import actions, promises, render, selectors
+from incidents.crisiscenter.models import UpdatePromise
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import TimelineEntry
+from incidents.notifications.models import Notification
+from incidents.postmortems import figures
+from incidents.postmortems import metrics as pm_metrics
+from statements import actions as statement_actions
+from tests.helpers import assert_chain_intact, assert_error, run_concurrently, token_client
+
+from .conftest import approve
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def outcomes(page):
+    return list(page.promises.order_by("made_at", "id").values_list("outcome", flat=True))
+
+
+def push_into_the_past(promise, by):
+    """As if the promise had been made `by` earlier (its time and when it was made)."""
+    UpdatePromise.objects.filter(pk=promise.pk).update(
+        made_at=promise.made_at - by, due_at=promise.due_at - by
+    )
+    promise.refresh_from_db()
+    return promise
+
+
+@pytest.fixture
+def approved_update(incident, drafter, approver):
+    def run(text="Update: the rumour is false.", language="en"):
+        statement = statement_actions.statement_create(
+            incident=incident,
+            actor=drafter,
+            kind="update",
+            channel="crisis_center",
+            language=language,
+            text=text,
+        )
+        return approve(statement, author=drafter, approver=approver)
+
+    return run
+
+
+# --- Making, moving, withdrawing ------------------------------------------------------------
+
+
+def test_preparing_with_a_time_makes_the_first_promise(dark_page, lead, next_update):
+    promise = promises.current(dark_page)
+    assert promise.due_at == next_update and promise.outcome == "open"
+    assert promise.made_by == lead and promise.closed_at is None
+    assert dark_page.next_update_at == next_update
+
+
+def test_a_new_time_moves_the_promise_and_keeps_its_original_time(live_page, lead, next_update):
+    later = next_update + HOUR
+    actions.page_next_update_set(page=live_page, actor=lead, at=later)
+    first, second = live_page.promises.order_by("made_at", "id")
+    assert (first.outcome, first.due_at) == ("moved", next_update)
+    assert first.closed_at is not None
+    assert (second.outcome, second.due_at, second.closed_at) == ("open", later, None)
+    live_page.refresh_from_db()
+    assert live_page.next_update_at == later
+    entry = TimelineEntry.objects.filter(kind="crisis_page_next_update").last()
+    assert entry.data["promise"] == second.pk
+    # No time: the promise is withdrawn, nothing is promised.
+    actions.page_next_update_set(page=live_page, actor=lead, at=None)
+    assert outcomes(live_page) == ["moved", "withdrawn"]
+    assert promises.current(live_page) is None
+
+
+def test_a_new_time_after_the_promised_one_records_it_missed(live_page, lead):
+    push_into_the_past(promises.current(live_page), 3 * HOUR)
+    actions.page_next_update_set(page=live_page, actor=lead, at=timezone.now() + HOUR)
+    assert outcomes(live_page) == ["missed", "open"]
+
+
+@pytest.mark.parametrize(
+    "at, message",
+    [
+        (lambda now: now - MINUTE, "That time has passed"),
+        (lambda now: now + datetime.timedelta(days=8), "within the coming week"),
+    ],
+)
+def test_a_time_past_or_beyond_a_week_is_refused(live_page, lead, at, message):
+    with pytest.raises(InvalidInput, match=message):
+        actions.page_next_update_set(page=live_page, actor=lead, at=at(timezone.now()))
+    assert outcomes(live_page) == ["open"]
+
+
+def test_resolving_withdraws_the_open_promise(live_page, lead):
+    actions.page_switch(page=live_page, actor=lead, action="resolve")
+    live_page.refresh_from_db()
+    assert outcomes(live_page) == ["withdrawn"]
+    assert live_page.next_update_at is None
+
+
+# --- Updates keep promises ------------------------------------------------------------------
+
+
+def test_an_update_keeps_the_promise_on_time_and_announces_the_next(
+    live_page, publish_update, next_update
+):
+    made = promises.current(live_page)
+    interval = made.due_at - made.made_at
+    update = publish_update("Update: the rumour is false.")
+    made.refresh_from_db()
+    assert (made.outcome, made.kept_by_id, made.kept_at) == ("kept", update.pk, update.published_at)
+    # No time given: the page's last interval, from the publication.
+    following = promises.current(live_page)
+    assert following.announced_by_id == update.pk
+    assert following.due_at == update.published_at + interval
+    live_page.refresh_from_db()
+    assert live_page.next_update_at == following.due_at
+    # The public page shows, under the update, the time it announced; the header the promise.
+    public = selectors.public_page(live_page)
+    shown = public.versions["en"].updates[0]
+    assert shown.id == update.pk and shown.next_update_at == following.due_at
+    assert public.next_update_at == following.due_at
+    html = render.page_html(public, "en")
+    assert "Next update announced for:" in html
+    assert render.page_data(public)["versions"]["en"]["updates"][0]["next_update_at"]
+
+
+def test_the_same_update_in_another_language_keeps_nothing_more(live_page, publish_update):
+    first = publish_update("Update: the rumour is false.")
+    publish_update("Point : la rumeur est fausse.", language="fr")  # its translation
+    assert outcomes(live_page) == ["kept", "open"]
+    assert promises.current(live_page).announced_by_id == first.pk
+    # The next English update keeps it, and the French one after it is its translation.
+    publish_update("Second update.")
+    publish_update("Deuxième point.", language="fr")
+    assert outcomes(live_page) == ["kept", "kept", "open"]
+
+
+def test_an_update_after_the_time_keeps_it_late(live_page, publish_update):
+    made = push_into_the_past(promises.current(live_page), 3 * HOUR)
+    publish_update("Update, late.")
+    made.refresh_from_db()
+    assert made.outcome == "late" and made.kept_at > made.due_at
+
+
+def test_a_page_text_published_keeps_no_promise(live_page, spokesperson):
+    summary = live_page.texts.filter(section="summary", statement__language="en").get()
+    statement_actions.statement_publish(statement=summary.statement, actor=spokesperson)
+    assert outcomes(live_page) == ["open"]
+
+
+def test_publishing_with_the_next_time_in_one_step(live_page, approved_update, spokesperson):
+    at = timezone.now() + 30 * MINUTE
+    update = actions.update_publish(
+        statement=approved_update(), actor=spokesperson, next_update_at=at
+    )
+    assert update.status == "published"
+    assert outcomes(live_page) == ["kept", "open"]
+    assert promises.current(live_page).due_at == at
+    # None: the update promises nothing next.
+    actions.update_publish(
+        statement=approved_update("Last one."), actor=spokesperson, next_update_at=None
+    )
+    assert outcomes(live_page) == ["kept", "kept"]
+    live_page.refresh_from_db()
+    assert live_page.next_update_at is None
+
+
+def test_publishing_with_a_past_time_is_refused_and_nothing_is_published(
+    live_page, approved_update, spokesperson
+):
+    statement = approved_update()
+    with pytest.raises(InvalidInput, match="That time has passed"):
+        actions.update_publish(
+            statement=statement, actor=spokesperson, next_update_at=timezone.now() - HOUR
+        )
+    statement.refresh_from_db()
+    assert statement.status == "approved" and outcomes(live_page) == ["open"]
+
+
+def test_only_whoever_publishes_publishes_an_update(live_page, approved_update, drafter):
+    with pytest.raises(NotAllowed):
+        actions.update_publish(statement=approved_update(), actor=drafter)
+    assert outcomes(live_page) == ["open"]
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+
+def test_the_sweep_reminds_once_then_records_the_lapse_once(
+    live_page, lead, spokesperson, drafter, publish_update
+):
+    promise = promises.current(live_page)
+    before = promise.due_at - 10 * MINUTE
+    assert promises.sweep(now=promise.due_at - 20 * MINUTE) == {"reminded": 0, "missed": 0}
+    assert promises.sweep(now=before) == {"reminded": 1, "missed": 0}
+    assert promises.sweep(now=before + MINUTE) == {"reminded": 0, "missed": 0}
+    due_soon = Notification.objects.filter(kind="update_due_soon")
+    assert sorted(n.user.username for n in due_soon) == ["lead", "spokesperson"]
+    after = promise.due_at + MINUTE
+    assert promises.sweep(now=after) == {"reminded": 0, "missed": 1}
+    assert promises.sweep(now=after + MINUTE) == {"reminded": 0, "missed": 0}
+    promise.refresh_from_db()
+    assert promise.outcome == "missed" and promise.lapsed_at == after
+    assert promise.closed_at is None  # still the current promise: an update keeps it late
+    missed = Notification.objects.filter(kind="update_missed")
+    assert sorted(n.user.username for n in missed) == ["lead", "spokesperson"]
+    assert TimelineEntry.objects.filter(kind="crisis_page_promise_missed").count() == 1
+    assert not Notification.objects.filter(user=drafter).filter(kind__startswith="update_").exists()
+    # The update that finally comes keeps it late.
+    push_into_the_past(promise, after - promise.made_at + MINUTE)
+    publish_update("Here is the update.")
+    promise.refresh_from_db()
+    assert promise.outcome == "late" and promise.closed_at is not None
+
+
+def test_the_sweep_ignores_dark_pages(dark_page):
+    promise = promises.current(dark_page)
+    assert promises.sweep(now=promise.due_at + MINUTE) == {"reminded": 0, "missed": 0}
+
+
+def test_two_sweeps_at_once_send_one_notice_each(live_page, incident):
+    promise = promises.current(live_page)
+    for now in (promise.due_at - 5 * MINUTE, promise.due_at + MINUTE):
+        _results, _expected, unexpected = run_concurrently(
+            [lambda now=now: promises.sweep(now=now) for _ in range(2)]
+        )
+        assert not unexpected, unexpected
+    assert Notification.objects.filter(kind="update_due_soon").count() == 2  # lead, spokesperson
+    assert Notification.objects.filter(kind="update_missed").count() == 2
+    assert TimelineEntry.objects.filter(kind="crisis_page_promise_missed").count() == 1
+    assert_chain_intact(incident)
+
+
+def test_an_update_and_a_move_at_once_leave_one_current_promise(
+    live_page, approved_update, spokesperson, lead
+):
+    statement = approved_update()
+    at = timezone.now() + 2 * HOUR
+    _results, _expected, unexpected = run_concurrently(
+        [
+            lambda: actions.update_publish(statement=statement, actor=spokesperson),
+            lambda: actions.page_next_update_set(page=live_page, actor=lead, at=at),
+        ]
+    )
+    assert not unexpected, unexpected
+    assert live_page.promises.filter(closed_at__isnull=True).count() == 1
+    # Either order is a consistent history: the update kept the first promise and the new
+    # time moved the one it announced, or the new time moved the first and the update kept
+    # it.
+    assert outcomes(live_page) in (["kept", "moved", "open"], ["moved", "kept", "open"])
+
+
+# --- Room, API ------------------------------------------------------------------------------
+
+
+def test_the_room_panel_counts_down_and_lists_the_promises(live_page, incident, lead):
+    client = Client()
+    client.force_login(lead)
+    html = client.get(f"/incidents/{incident.pk}/crisis-page/").content.decode()
+    due = promises.current(live_page).due_at
+    assert f'data-deadline="{due.isoformat()}"' in html
+    assert "promise-countdown" in html and "Promises kept" in html
+
+
+def test_the_room_offers_to_publish_an_approved_update_with_the_next_time(
+    live_page, incident, approved_update, spokesperson
+):
+    statement = approved_update()
+    client = Client()
+    client.force_login(spokesperson)
+    url = f"/incidents/{incident.pk}/crisis-page/"
+    html = client.get(url).content.decode()
+    assert "crisis-to-publish" in html and f'value="{statement.pk}"' in html
+    at = timezone.localtime(timezone.now() + 2 * HOUR).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url + "publish/", {"statement": statement.pk, "next_update_at": at})
+    assert response.status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == "published"
+    assert outcomes(live_page) == ["kept", "open"]
+
+
+def test_the_api_lists_the_promises_and_makes_one(live_page, incident, lead, observer):
+    api = token_client(lead)
+    base = f"/api/incidents/{incident.pk}/crisis-page/"
+    body = api.get(base).json()
+    assert body["next_update_at"] and [p["outcome"] for p in body["promises"]] == ["open"]
+    at = (timezone.now() + 3 * HOUR).isoformat()
+    body = api.post(base + "next-update/", {"at": at}, format="json").json()
+    assert [p["outcome"] for p in body["promises"]] == ["open", "moved"]
+    assert body["promises"][0]["made_by"] == "Camille Laurent"
+    refused = api.post(
+        base + "next-update/",
+        {"at": (timezone.now() + datetime.timedelta(days=9)).isoformat()},
+        format="json",
+    )
+    assert_error(refused, 400)
+    assert "within the coming week" in refused.json()["detail"]
+    assert_error(token_client(observer).post(base + "next-update/", {"at": at}, format="json"), 403)
+
+
+def test_the_api_publishes_an_update_with_the_next_time(
+    live_page, incident, approved_update, spokesperson
+):
+    statement = approved_update()
+    api = token_client(spokesperson)
+    url = f"/api/incidents/{incident.pk}/crisis-page/publish/"
+    body = api.post(url, {"statement": statement.pk}, format="json").json()
+    assert statement.pk in body["updates"]
+    kept = body["promises"][1]
+    assert (kept["outcome"], kept["kept_by"]) == ("kept", statement.pk)
+    assert body["promises"][0]["announced_by"] == statement.pk
+
+
+# --- Post-mortem and metrics ----------------------------------------------------------------
+
+
+def test_the_post_mortem_counts_the_promises_kept(live_page, incident, lead, publish_update):
+    publish_update("On time.")  # kept; announces the next
+    push_into_the_past(promises.current(live_page), 3 * HOUR)
+    publish_update("Late.")  # late; announces the next
+    promises.sweep(now=promises.current(live_page).due_at + MINUTE)  # missed
+    actions.page_next_update_set(page=live_page, actor=lead, at=timezone.now() + HOUR)
+    actions.page_next_update_set(page=live_page, actor=lead, at=timezone.now() + 2 * HOUR)
+    m = figures.report(incident).metrics
+    assert (m.promises_due, m.promises_kept, m.promises_late, m.promises_missed) == (3, 1, 1, 1)
+    assert m.promises_moved == 1
+    assert figures.as_json(figures.report(incident))["metrics"]["promises_kept_share"] == 1 / 3
+    from incidents.postmortems import actions as pm_actions
+
+    pm_actions.postmortem_create(incident=incident, actor=lead)
+    client = Client()
+    client.force_login(lead)
+    markdown = client.get(f"/incidents/{incident.pk}/postmortem/export.md").content.decode()
+    assert "| Promised updates kept on time | 1 / 3 (33 %) · 1 late · 1 missed" in markdown
+    page = client.get(f"/incidents/{incident.pk}/postmortem/").content.decode()
+    assert "Promised updates kept on time" in page and "1 / 3 (33 %)" in page
+
+
+def test_the_metrics_give_the_share_of_promises_kept(live_page, incident, lead, publish_update):
+    filters = pm_metrics.Filters.default()
+    empty = pm_metrics.report(lead, filters)
+    assert empty.total.promises_due == 0 and empty.total.promises_kept_share is None
+    client = Client()
+    client.force_login(lead)
+    assert "no promised update came due" in client.get("/metrics/").content.decode()
+    publish_update("On time.")
+    total = pm_metrics.report(lead, filters).total
+    assert (total.promises_due, total.promises_kept, total.promises_kept_share) == (1, 1, 1.0)
+    body = token_client(lead).get("/api/metrics/").json()
+    assert body["total"]["promises_kept_share"] == 1.0
+    csv_text = client.get("/metrics/export.csv").content.decode()
+    assert "share kept" in csv_text.splitlines()[0]
