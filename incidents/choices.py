@@ -152,6 +152,11 @@ class EntryKind(models.TextChoices):
     CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
     CRISIS_PAGE_RESOLVED = "crisis_page_resolved", _("Crisis page resolved")
     CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
+    # The promotion freeze (no promotional posts while it holds): set by default at the
+    # declaration of a high or critical incident, then by the lead; lifting it is the
+    # return to normal posting.
+    PROMOTION_FREEZE_SET = "promotion_freeze_set", _("Promotion freeze set")
+    PROMOTION_FREEZE_LIFTED = "promotion_freeze_lifted", _("Promotion freeze lifted")
 
 
 class AuthorType(models.TextChoices):

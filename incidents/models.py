@@ -48,6 +48,18 @@ class Incident(models.Model):
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The promotion freeze: no promotional post while it holds (set since, by whom; both
+    # empty when it does not). Its history — each time it was set and lifted, by whom — is
+    # on the timeline (PROMOTION_FREEZE_SET / _LIFTED entries), which the post-mortem reads.
+    promotion_frozen_at = models.DateTimeField(_("promotion frozen since"), null=True, blank=True)
+    promotion_frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("promotion frozen by"),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,6 +94,10 @@ class Incident(models.Model):
     @property
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
+
+    @property
+    def promotion_frozen(self) -> bool:
+        return self.promotion_frozen_at is not None
 
     @property
     def first_response_minutes(self) -> int | None:

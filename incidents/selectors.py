@@ -76,6 +76,7 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
         qs = qs.filter(my_membership__isnull=False)
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
+    qs = qs.select_related("promotion_frozen_by")
     if cells:
         qs = qs.prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
@@ -87,12 +88,47 @@ def incident_for_room(user, pk: int) -> Incident:
     """One incident with its active cell, or Incident.DoesNotExist when it is not visible."""
     return (
         incidents_visible_to(user)
-        .select_related("declared_by")
+        .select_related("declared_by", "promotion_frozen_by")
         .prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
         )
         .get(pk=pk)
     )
+
+
+# The banner names at most this many frozen incidents, then "and N more" (bounded).
+FREEZES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Freezes:
+    """The promotion freezes a person's banner shows: `incidents` (id, title) and `more`,
+    how many beyond them (0 or 1 means "at least one": the count stops at one more)."""
+
+    incidents: list[tuple[int, str]]
+    more: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.incidents)
+
+
+def promotion_freezes_for(user) -> Freezes:
+    """The incidents whose promotion freeze holds and whose cell `user` is an active member
+    of (any role: observers too), most recently frozen first: one query, at most
+    FREEZES_SHOWN + 1 rows. Staff outside a cell see no banner for it (they read the
+    freeze in the room); a freeze outlives the incident's closing until the lead lifts it."""
+    if not user.is_authenticated:
+        return Freezes([], False)
+    rows = list(
+        Incident.objects.filter(
+            promotion_frozen_at__isnull=False,
+            memberships__user=user,
+            memberships__left_at__isnull=True,
+        )
+        .order_by("-promotion_frozen_at", "-pk")
+        .values_list("pk", "title")[: FREEZES_SHOWN + 1]
+    )
+    return Freezes(rows[:FREEZES_SHOWN], len(rows) > FREEZES_SHOWN)
 
 
 def lead_of(incident: Incident):

@@ -22,6 +22,9 @@ class NotificationKind(models.TextChoices):
     SIGNAL_OPENED = "signal_opened", _("Listening alert")
     # A post-mortem's open action item is due soon or overdue (to its owner, once a day).
     ACTION_ITEM_DUE = "action_item_due", _("Action item due")
+    # An incident is resolved and its promotion freeze still holds (to its lead, once a day,
+    # until the freeze is lifted).
+    PROMOTION_FREEZE_HOLDS = "promotion_freeze_holds", _("Promotion freeze still on")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).
