@@ -385,3 +385,13 @@ def test_the_post_mortem_shows_when_the_freeze_was_set_and_lifted(declare, lead)
     phases = [p.key for p in figures.report(incident).phases]
     assert phases.index("promotion_freeze_set") < phases.index("resolved")
     assert phases.index("resolved") < phases.index("promotion_freeze_lifted")
+
+
+def test_the_banner_and_the_control_speak_french(incident, lead, browser_client):
+    freeze(incident, lead)
+    client = browser_client.as_user(lead)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Gel des promotions" in banner(html)
+    assert "ne publiez aucun message promotionnel" in banner(html)
+    room = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Lever le gel et reprendre les publications normales" in room
