@@ -152,7 +152,7 @@ def test_the_room_offers_the_lead_a_confirmed_control(incident, lead, drafter, b
     room = f"/incidents/{incident.pk}/"
     html = browser_client.as_user(lead).get(room).content.decode()
     assert 'data-action="freeze_promotion"' in html and "hx-confirm=" in html
-    assert "No promotion freeze: normal posting." in html
+    assert "Promotion freeze on" not in html
     response = browser_client.post(
         f"/incidents/{incident.pk}/promotion-freeze/", {"frozen": "1"}, HTTP_HX_REQUEST="true"
     )
