@@ -22,6 +22,7 @@ from .models import (
     Membership,
     Origin,
     Platform,
+    PromotionFreeze,
     Role,
     Severity,
     Status,
@@ -204,8 +205,9 @@ def incident_declare(
 
 
 def _freeze(incident: Incident, *, actor, now, data: dict, note: str = "") -> None:
-    incident.promotion_frozen_at, incident.promotion_frozen_by = now, actor
-    incident.save(update_fields=["promotion_frozen_at", "promotion_frozen_by", "updated_at"])
+    incident.freeze_holding(
+        PromotionFreeze.objects.create(incident=incident, set_at=now, set_by=actor)
+    )
     timeline_record(
         incident,
         kind=EntryKind.PROMOTION_FREEZE_SET,
@@ -235,9 +237,13 @@ def incident_set_promotion_freeze(
     if frozen:
         _freeze(incident, actor=actor, now=now, data={"default": False}, note=note)
         return incident
-    since, set_by = incident.promotion_frozen_at, incident.promotion_frozen_by_id
-    incident.promotion_frozen_at, incident.promotion_frozen_by = None, None
-    incident.save(update_fields=["promotion_frozen_at", "promotion_frozen_by", "updated_at"])
+    holding = PromotionFreeze.objects.select_for_update().get(
+        incident=incident, lifted_at__isnull=True
+    )
+    holding.lifted_at, holding.lifted_by = now, actor
+    holding.save(update_fields=["lifted_at", "lifted_by"])
+    incident.freeze_holding(None)
+    since, set_by = holding.set_at, holding.set_by_id
     timeline_record(
         incident,
         kind=EntryKind.PROMOTION_FREEZE_LIFTED,

@@ -76,7 +76,7 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
         qs = qs.filter(my_membership__isnull=False)
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    qs = qs.select_related("promotion_frozen_by")
+    qs = with_freeze(qs)
     if cells:
         qs = qs.prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
@@ -87,12 +87,29 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
 def incident_for_room(user, pk: int) -> Incident:
     """One incident with its active cell, or Incident.DoesNotExist when it is not visible."""
     return (
-        incidents_visible_to(user)
-        .select_related("declared_by", "promotion_frozen_by")
+        with_freeze(incidents_visible_to(user))
+        .select_related("declared_by")
         .prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
         )
         .get(pk=pk)
+    )
+
+
+def with_freeze(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Each incident with the promotion freeze holding now, in the same query (a join on at
+    most one row: one freeze holds at a time): `freeze_since` (None when none holds) and
+    who set it, `freeze_by_id`, `freeze_by_username`, `freeze_by_first_name`,
+    `freeze_by_last_name`; `Incident.holding_freeze` reads them."""
+    return qs.annotate(
+        holding_freeze_row=FilteredRelation(
+            "promotion_freezes", condition=Q(promotion_freezes__lifted_at__isnull=True)
+        ),
+        freeze_since=F("holding_freeze_row__set_at"),
+        freeze_by_id=F("holding_freeze_row__set_by_id"),
+        freeze_by_username=F("holding_freeze_row__set_by__username"),
+        freeze_by_first_name=F("holding_freeze_row__set_by__first_name"),
+        freeze_by_last_name=F("holding_freeze_row__set_by__last_name"),
     )
 
 
@@ -120,13 +137,10 @@ def promotion_freezes_for(user) -> Freezes:
     if not user.is_authenticated:
         return Freezes([], False)
     rows = list(
-        Incident.objects.filter(
-            promotion_frozen_at__isnull=False,
-            memberships__user=user,
-            memberships__left_at__isnull=True,
-        )
-        .order_by("-promotion_frozen_at", "-pk")
-        .values_list("pk", "title")[: FREEZES_SHOWN + 1]
+        Membership.objects.active()
+        .filter(user=user, incident__promotion_freezes__lifted_at__isnull=True)
+        .order_by("-incident__promotion_freezes__set_at", "-incident_id")
+        .values_list("incident_id", "incident__title")[: FREEZES_SHOWN + 1]
     )
     return Freezes(rows[:FREEZES_SHOWN], len(rows) > FREEZES_SHOWN)
 

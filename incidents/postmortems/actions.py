@@ -30,6 +30,7 @@ from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import Notification
 from incidents.people import display_name
+from incidents.selectors import with_freeze
 from incidents.text import nfc
 from statements import actions as statement_actions
 from statements import policy as approval_policy
@@ -583,7 +584,8 @@ def freezes_send_reminders(*, now=None) -> int:
     now = now or timezone.now()
     today = timezone.localdate(now)
     incidents = list(
-        Incident.objects.filter(promotion_frozen_at__isnull=False, status__in=AFTER_THE_CRISIS)
+        with_freeze(Incident.objects.filter(status__in=AFTER_THE_CRISIS))
+        .filter(freeze_since__isnull=False)
         .prefetch_related(
             Prefetch(
                 "memberships",
@@ -593,7 +595,7 @@ def freezes_send_reminders(*, now=None) -> int:
                 to_attr="leads",
             )
         )
-        .order_by("promotion_frozen_at", "pk")[:FREEZE_REMIND_BATCH]
+        .order_by("freeze_since", "pk")[:FREEZE_REMIND_BATCH]
     )
     sent_today = set(
         Notification.objects.filter(

@@ -27,7 +27,7 @@ from incidents.postmortems import figures, tasks
 from incidents.text import ENTRY_MAX
 
 BANNER = re.compile(r'<div class="freeze-banner"[^>]*>(.*?)</div>', re.S)
-BANNER_SQL = re.compile(r'promotion_frozen_at"? IS NOT NULL')
+BANNER_SQL = re.compile(r'FROM "incidents_membership"[\s\S]*"lifted_at" IS NULL')
 
 
 def kinds(incident):
