@@ -138,7 +138,13 @@ def promotion_freezes_for(user) -> Freezes:
         return Freezes([], False)
     rows = list(
         Membership.objects.active()
-        .filter(user=user, incident__promotion_freezes__lifted_at__isnull=True)
+        # One filter() call, one join: a freeze row that exists (an outer join's "IS NULL"
+        # alone would also match an incident that never had one) and still holds.
+        .filter(
+            user=user,
+            incident__promotion_freezes__set_at__isnull=False,
+            incident__promotion_freezes__lifted_at__isnull=True,
+        )
         .order_by("-incident__promotion_freezes__set_at", "-incident_id")
         .values_list("incident_id", "incident__title")[: FREEZES_SHOWN + 1]
     )

@@ -211,6 +211,13 @@ def test_the_banner_shows_on_every_page_of_the_cells_members_only(
     assert banner(browser_client.as_user(observer).get("/").content.decode()) == ""
 
 
+def test_no_freeze_no_banner(incident, declare, lead, drafter, browser_client):
+    declare(title="Another, never frozen", severity=2)
+    actions.incident_transition(incident=incident, actor=lead, status="active")
+    for user in (lead, drafter):
+        assert banner(browser_client.as_user(user).get("/").content.decode()) == ""
+
+
 def test_a_member_who_left_the_cell_sees_no_banner(incident, lead, drafter, browser_client):
     freeze(incident, lead)
     actions.member_remove(incident=incident, actor=lead, user=drafter)
