@@ -152,6 +152,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "incidents.notifications.context_processors.notifications",
+                "incidents.context_processors.promotion_freezes",
             ],
         },
     },
@@ -290,6 +291,12 @@ CELERY_BEAT_SCHEDULE = {
     # Crisis pages' promised updates: a reminder before, "missed" at the time; idempotent.
     "crisis-page-promises": {
         "task": "incidents.crisiscenter.tasks.sweep_promises",
+        "schedule": 60.0,
+    },
+    # A resolved incident whose promotion freeze holds reminds its lead, once a day, until
+    # the freeze is lifted and normal posting resumes.
+    "promotion-freeze-reminders": {
+        "task": "incidents.postmortems.tasks.send_promotion_freeze_reminders",
         "schedule": 60.0,
     },
 }

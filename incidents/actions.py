@@ -22,6 +22,7 @@ from .models import (
     Membership,
     Origin,
     Platform,
+    PromotionFreeze,
     Role,
     Severity,
     Status,
@@ -196,6 +197,64 @@ def incident_declare(
             "status": status,
             "lead": actor.pk,
             "detected_at": details["detected_at"].isoformat(),
+        },
+    )
+    if rules.freeze_by_default(severity):
+        _freeze(incident, actor=actor, now=now, data={"default": True, "severity": severity})
+    return incident
+
+
+def _freeze(incident: Incident, *, actor, now, data: dict, note: str = "") -> None:
+    incident.freeze_holding(
+        PromotionFreeze.objects.create(incident=incident, set_at=now, set_by=actor)
+    )
+    timeline_record(
+        incident,
+        kind=EntryKind.PROMOTION_FREEZE_SET,
+        actor=actor,
+        text=note,
+        key_event=True,
+        data=data,
+    )
+
+
+@transaction.atomic
+def incident_set_promotion_freeze(
+    *, incident: Incident, actor, frozen: bool, note: str = ""
+) -> Incident:
+    """Set (`frozen=True`) or lift the promotion freeze: while it holds, nobody publishes
+    promotional posts for the brand (the banner on every page of the cell's members says
+    so). Lead only (`rules.require_freeze_change`); asking for the current state is a no-op.
+    Each change is a key timeline entry: when, by whom, and for a lift how long it held —
+    the return to normal posting."""
+    note = nfc(note).strip()
+    if len(note) > ENTRY_MAX:
+        raise InvalidInput(_("A note is limited to %(n)s characters.") % {"n": f"{ENTRY_MAX:,}"})
+    incident = lock_incident(incident)
+    if not rules.require_freeze_change(actor, incident, bool(frozen)):
+        return incident
+    now = timezone.now()
+    if frozen:
+        _freeze(incident, actor=actor, now=now, data={"default": False}, note=note)
+        return incident
+    holding = PromotionFreeze.objects.select_for_update().get(
+        incident=incident, lifted_at__isnull=True
+    )
+    holding.lifted_at, holding.lifted_by = now, actor
+    holding.save(update_fields=["lifted_at", "lifted_by"])
+    incident.freeze_holding(None)
+    since, set_by = holding.set_at, holding.set_by_id
+    timeline_record(
+        incident,
+        kind=EntryKind.PROMOTION_FREEZE_LIFTED,
+        actor=actor,
+        text=note,
+        key_event=True,
+        data={
+            "since": since.isoformat(),
+            "set_by": set_by,
+            "held_seconds": int((now - since).total_seconds()),
+            "status": incident.status,
         },
     )
     return incident

@@ -3,7 +3,7 @@ timeline (status, severity, cell) happen in the incident room, not here."""
 
 from django.contrib import admin
 
-from .models import Incident, Membership, TimelineEntry
+from .models import Incident, Membership, PromotionFreeze, TimelineEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,6 +44,15 @@ class MembershipAdmin(ReadOnlyAdmin):
     list_filter = ["role", ("left_at", admin.EmptyFieldListFilter)]
     search_fields = ["incident__title", "user__username"]
     list_select_related = ["incident", "user", "added_by"]
+
+
+@admin.register(PromotionFreeze)
+class PromotionFreezeAdmin(ReadOnlyAdmin):
+    """Each period of an incident's promotion freeze (set and lifted in the room)."""
+
+    list_display = ["incident", "set_at", "set_by", "lifted_at", "lifted_by"]
+    list_select_related = ["incident", "set_by", "lifted_by"]
+    search_fields = ["incident__title"]
 
 
 @admin.register(TimelineEntry)

@@ -154,6 +154,11 @@ class EntryKind(models.TextChoices):
     CRISIS_PAGE_NEXT_UPDATE = "crisis_page_next_update", _("Next public update promised")
     CRISIS_PAGE_FAQ_ORDERED = "crisis_page_faq_ordered", _("Crisis page FAQ reordered")
     CRISIS_PAGE_PROMISE_MISSED = "crisis_page_promise_missed", _("Promised public update missed")
+    # The promotion freeze (no promotional posts while it holds): set by default at the
+    # declaration of a high or critical incident, then by the lead; lifting it is the
+    # return to normal posting.
+    PROMOTION_FREEZE_SET = "promotion_freeze_set", _("Promotion freeze set")
+    PROMOTION_FREEZE_LIFTED = "promotion_freeze_lifted", _("Promotion freeze lifted")
 
 
 class AuthorType(models.TextChoices):

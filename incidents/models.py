@@ -4,6 +4,7 @@ from datetime import UTC, timedelta
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -83,6 +84,53 @@ class Incident(models.Model):
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 
+    # The promotion freeze holding now (PromotionFreeze below): read from the selectors'
+    # annotations (`freeze_since`, `freeze_by_*`: no query) when the incident came from
+    # them, else once from its table (then kept on the instance; the actions set it).
+    @property
+    def holding_freeze(self) -> "PromotionFreeze | None":
+        if "freeze_since" in self.__dict__:
+            if self.freeze_since is None:
+                return None
+            by = get_user_model()(
+                pk=self.freeze_by_id,
+                username=self.freeze_by_username,
+                first_name=self.freeze_by_first_name,
+                last_name=self.freeze_by_last_name,
+            )
+            return PromotionFreeze(incident_id=self.pk, set_at=self.freeze_since, set_by=by)
+        if "_holding_freeze" not in self.__dict__:
+            self._holding_freeze = (
+                PromotionFreeze.objects.filter(incident_id=self.pk, lifted_at__isnull=True)
+                .select_related("set_by")
+                .first()
+            )
+        return self._holding_freeze
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_holding_freeze", None)  # read again when asked
+        self.__dict__.pop("freeze_since", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    def freeze_holding(self, freeze: "PromotionFreeze | None") -> None:
+        """Record on this instance the freeze that holds now (the actions, after writing)."""
+        self.__dict__.pop("freeze_since", None)
+        self._holding_freeze = freeze
+
+    @property
+    def promotion_frozen_at(self):
+        freeze = self.holding_freeze
+        return freeze.set_at if freeze else None
+
+    @property
+    def promotion_frozen_by(self):
+        freeze = self.holding_freeze
+        return freeze.set_by if freeze else None
+
+    @property
+    def promotion_frozen(self) -> bool:
+        return self.holding_freeze is not None
+
     @property
     def first_response_minutes(self) -> int | None:
         if self.first_response_at is None:
@@ -98,6 +146,38 @@ class Incident(models.Model):
     def first_response_overdue(self, now=None) -> bool:
         now = now or timezone.now()
         return self.first_response_at is None and now > self.first_response_due_at
+
+
+class PromotionFreeze(models.Model):
+    """One period of an incident's promotion freeze: no promotional post for the brand from
+    `set_at` until `lifted_at` (normal posting resumed). At most one holds per incident.
+    Set by default at the declaration of a high or critical incident (rules.
+    freeze_by_default), then by the lead; each change is also a timeline entry."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="promotion_freezes"
+    )
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["incident", "set_at", "id"]
+        verbose_name = _("promotion freeze")
+        verbose_name_plural = _("promotion freezes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_promotion_freeze_holding_per_incident",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.incident} — {self.set_at:%Y-%m-%d %H:%M}"
 
 
 def first_response_due(declared_at, severity: int):

@@ -34,6 +34,8 @@ NOTIFICATIONS = "notifications"  # the bell, on every page
 MENTIONS = "mentions"  # the mentions attached to the incident (listening)
 REPLIES = "replies"  # the reply queue's coverage (incidents.replies)
 CRISIS_PAGE = "crisis-page"  # the public crisis page: state, links, what it shows
+# The promotion freeze banner, on every signed-in page (base.html), the room's included.
+PROMOTION_FREEZE = "promotion-freeze"
 
 # The room's panels (tests check the room names each of them).
 PANELS = (
@@ -47,6 +49,7 @@ PANELS = (
     MENTIONS,
     REPLIES,
     CRISIS_PAGE,
+    PROMOTION_FREEZE,
 )
 
 # The other pages' panels.
@@ -153,6 +156,10 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "crisis_page_next_update": (CRISIS_PAGE,),
     "crisis_page_faq_ordered": (CRISIS_PAGE,),
     "crisis_page_promise_missed": (CRISIS_PAGE,),
+    # The promotion freeze: the room's header (its state, the lead's control) and the banner
+    # on every page of the cell's members. A task it completes writes its own entry.
+    "promotion_freeze_set": (HEADER, PROMOTION_FREEZE),
+    "promotion_freeze_lifted": (HEADER, PROMOTION_FREEZE),
 }
 
 # Signals: working state outside the timeline (events.signal_payload), and the person's

@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 
 from . import permissions
 from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
-from .models import REOPENING_FROM, TRANSITIONS, ApproverFunction, Incident, Role, Status
+from .models import (
+    REOPENING_FROM,
+    TRANSITIONS,
+    ApproverFunction,
+    Incident,
+    Role,
+    Severity,
+    Status,
+)
 
 CHANGE_STATUS = "change_status"
 REOPEN = "reopen"
@@ -18,6 +26,10 @@ EDIT_DETAILS = "edit_details"
 MANAGE_CELL = "manage_cell"
 HAND_OVER = "hand_over"
 WRITE_TIMELINE = "write_timeline"
+# The promotion freeze: set it (while the incident is not closed) or lift it (whenever it
+# holds). One of the two at most is open at a time.
+FREEZE_PROMOTION = "freeze_promotion"
+LIFT_PROMOTION_FREEZE = "lift_promotion_freeze"
 
 INCIDENT_ACTIONS = (
     CHANGE_STATUS,
@@ -27,11 +39,39 @@ INCIDENT_ACTIONS = (
     MANAGE_CELL,
     HAND_OVER,
     WRITE_TIMELINE,
+    FREEZE_PROMOTION,
+    LIFT_PROMOTION_FREEZE,
 )
 # The actions the lead (or a superuser stepping in) holds.
-LEAD_ACTIONS = (CHANGE_STATUS, REOPEN, CHANGE_SEVERITY, EDIT_DETAILS, MANAGE_CELL, HAND_OVER)
+LEAD_ACTIONS = (
+    CHANGE_STATUS,
+    REOPEN,
+    CHANGE_SEVERITY,
+    EDIT_DETAILS,
+    MANAGE_CELL,
+    HAND_OVER,
+    FREEZE_PROMOTION,
+    LIFT_PROMOTION_FREEZE,
+)
 # The controls the room's header holds (it refreshes itself for whoever has one).
-HEADER_ACTIONS = (CHANGE_STATUS, CHANGE_SEVERITY, EDIT_DETAILS)
+HEADER_ACTIONS = (
+    CHANGE_STATUS,
+    CHANGE_SEVERITY,
+    EDIT_DETAILS,
+    FREEZE_PROMOTION,
+    LIFT_PROMOTION_FREEZE,
+)
+
+# An incident declared at this severity or above starts with the promotion freeze on
+# (high and critical: severity runs 1..4, higher is worse). Every declare path (the page,
+# the API, from a listening signal) goes through `actions.incident_declare`, which asks
+# `freeze_by_default`.
+FREEZE_FROM_SEVERITY = Severity.HIGH
+
+
+def freeze_by_default(severity: int) -> bool:
+    """Whether an incident declared at this severity starts with the promotion freeze on."""
+    return int(severity) >= FREEZE_FROM_SEVERITY
 
 
 def _refusals() -> dict[str, str]:
@@ -42,6 +82,8 @@ def _refusals() -> dict[str, str]:
         EDIT_DETAILS: _("Only the lead can edit the incident."),
         MANAGE_CELL: _("Only the lead can manage the cell."),
         HAND_OVER: _("Only the lead can hand over leadership."),
+        FREEZE_PROMOTION: _("Only the lead can set or lift the promotion freeze."),
+        LIFT_PROMOTION_FREEZE: _("Only the lead can set or lift the promotion freeze."),
         WRITE_TIMELINE: _(
             "Only members of the cell write the timeline; observers and staff outside the "
             "cell read it."
@@ -67,9 +109,32 @@ def available_actions(user, incident: Incident) -> list[str]:
         names.update(LEAD_ACTIONS)
         if not any(_is_reopening(incident, s) for s in TRANSITIONS[incident.status]):
             names.discard(REOPEN)
+        names -= _closed_freeze_actions(incident)
     if permissions.can_write_timeline(user, incident):
         names.add(WRITE_TIMELINE)
     return [name for name in INCIDENT_ACTIONS if name in names]
+
+
+def _closed_freeze_actions(incident: Incident) -> set[str]:
+    """The freeze actions the incident's state closes: setting while one holds or once the
+    incident is closed; lifting while none holds."""
+    if incident.promotion_frozen_at is not None:
+        return {FREEZE_PROMOTION}
+    if incident.status == Status.CLOSED:
+        return {FREEZE_PROMOTION, LIFT_PROMOTION_FREEZE}
+    return {LIFT_PROMOTION_FREEZE}
+
+
+def require_freeze_change(user, incident: Incident, frozen: bool) -> bool:
+    """Check setting (`frozen`) or lifting the promotion freeze: False when it is already in
+    that state (a double click, nothing to do); raises NotAllowed for anyone but the lead,
+    TransitionNotAllowed for a freeze set on a closed incident."""
+    require(user, incident, FREEZE_PROMOTION if frozen else LIFT_PROMOTION_FREEZE)
+    if frozen == (incident.promotion_frozen_at is not None):
+        return False
+    if frozen and incident.status == Status.CLOSED:
+        raise TransitionNotAllowed(_("A closed incident cannot set a promotion freeze."))
+    return True
 
 
 def require(user, incident: Incident, action: str) -> None:

@@ -76,6 +76,7 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
         qs = qs.filter(my_membership__isnull=False)
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
+    qs = with_freeze(qs)
     if cells:
         qs = qs.prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
@@ -86,13 +87,68 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
 def incident_for_room(user, pk: int) -> Incident:
     """One incident with its active cell, or Incident.DoesNotExist when it is not visible."""
     return (
-        incidents_visible_to(user)
+        with_freeze(incidents_visible_to(user))
         .select_related("declared_by")
         .prefetch_related(
             Prefetch("memberships", queryset=_active_members(), to_attr="active_memberships")
         )
         .get(pk=pk)
     )
+
+
+def with_freeze(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Each incident with the promotion freeze holding now, in the same query (a join on at
+    most one row: one freeze holds at a time): `freeze_since` (None when none holds) and
+    who set it, `freeze_by_id`, `freeze_by_username`, `freeze_by_first_name`,
+    `freeze_by_last_name`; `Incident.holding_freeze` reads them."""
+    return qs.annotate(
+        holding_freeze_row=FilteredRelation(
+            "promotion_freezes", condition=Q(promotion_freezes__lifted_at__isnull=True)
+        ),
+        freeze_since=F("holding_freeze_row__set_at"),
+        freeze_by_id=F("holding_freeze_row__set_by_id"),
+        freeze_by_username=F("holding_freeze_row__set_by__username"),
+        freeze_by_first_name=F("holding_freeze_row__set_by__first_name"),
+        freeze_by_last_name=F("holding_freeze_row__set_by__last_name"),
+    )
+
+
+# The banner names at most this many frozen incidents, then "and N more" (bounded).
+FREEZES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Freezes:
+    """The promotion freezes a person's banner shows: `incidents` (id, title) and `more`,
+    how many beyond them (0 or 1 means "at least one": the count stops at one more)."""
+
+    incidents: list[tuple[int, str]]
+    more: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.incidents)
+
+
+def promotion_freezes_for(user) -> Freezes:
+    """The incidents whose promotion freeze holds and whose cell `user` is an active member
+    of (any role: observers too), most recently frozen first: one query, at most
+    FREEZES_SHOWN + 1 rows. Staff outside a cell see no banner for it (they read the
+    freeze in the room); a freeze outlives the incident's closing until the lead lifts it."""
+    if not user.is_authenticated:
+        return Freezes([], False)
+    rows = list(
+        Membership.objects.active()
+        # One filter() call, one join: a freeze row that exists (an outer join's "IS NULL"
+        # alone would also match an incident that never had one) and still holds.
+        .filter(
+            user=user,
+            incident__promotion_freezes__set_at__isnull=False,
+            incident__promotion_freezes__lifted_at__isnull=True,
+        )
+        .order_by("-incident__promotion_freezes__set_at", "-incident_id")
+        .values_list("incident_id", "incident__title")[: FREEZES_SHOWN + 1]
+    )
+    return Freezes(rows[:FREEZES_SHOWN], len(rows) > FREEZES_SHOWN)
 
 
 def lead_of(incident: Incident):

@@ -4,7 +4,13 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("promotion-freeze/banner/", views.freeze_banner, name="promotion-freeze-banner"),
     path("incidents/<id:pk>/", views.room, name="incident-room"),
+    path(
+        "incidents/<id:pk>/promotion-freeze/",
+        views.promotion_freeze,
+        name="incident-promotion-freeze",
+    ),
     path("incidents/<id:pk>/edit/", views.edit, name="incident-edit"),
     path("incidents/<id:pk>/header/", views.header_panel, name="incident-header"),
     path("incidents/<id:pk>/members/", views.members_panel, name="incident-members"),

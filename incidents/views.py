@@ -240,6 +240,34 @@ def change_severity(request, pk):
 
 @login_required
 @require_POST
+def promotion_freeze(request, pk):
+    """Set or lift the promotion freeze (the lead; `frozen` is "1" or "0")."""
+    incident = incident_or_404(request, pk)
+    frozen = request.POST.get("frozen", "")
+    if frozen not in ("0", "1"):
+        return refused(request, incident, _("Say whether to set or lift the freeze."))
+    return _run(
+        request,
+        incident,
+        actions.incident_set_promotion_freeze,
+        _("Promotion freeze set.")
+        if frozen == "1"
+        else _("Freeze lifted: normal posting resumes."),
+        frozen=frozen == "1",
+        note=request.POST.get("note", ""),
+    )
+
+
+@login_required
+@require_GET
+def freeze_banner(request):
+    """The promotion freeze banner alone, refreshed live on every page (panel
+    `promotion-freeze`)."""
+    return render(request, "incidents/_freeze_banner.html")
+
+
+@login_required
+@require_POST
 def add_entry(request, pk):
     incident = incident_or_404(request, pk)
     form = TimelineEntryForm(request.POST)

@@ -19,7 +19,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from incidents import actions as incident_actions
-from incidents import chains, extensions
+from incidents import chains, extensions, rules
 from incidents.models import Incident, TimelineEntry
 from tests.evidence.conftest import png_bytes
 
@@ -55,6 +55,8 @@ def old_schema(transactional_db, settings, tmp_path, monkeypatch):
         monkeypatch.setattr(chains, name, lambda *args, **kwargs: True)
     # Nor the hand-off notices a cell change writes: the bell's table was another then.
     monkeypatch.setattr(extensions, "_cell_changed", [])
+    # Nor a promotion freeze at the declaration: its table came later (incidents 0013).
+    monkeypatch.setattr(rules, "freeze_by_default", lambda severity: False)
     old_apps.undo = monkeypatch.undo
     try:
         yield old_apps

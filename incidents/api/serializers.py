@@ -221,6 +221,24 @@ class MemberUpdateSerializer(serializers.Serializer):
         return _validate_function(attrs)
 
 
+class PromotionFreezeStateSerializer(serializers.Serializer):
+    """The promotion freeze as it stands (its history is on the timeline)."""
+
+    frozen = serializers.BooleanField(
+        help_text="While true, nobody publishes promotional posts for the brand."
+    )
+    since = serializers.DateTimeField(allow_null=True)
+    by = UserSummarySerializer(allow_null=True, help_text="Who set it.")
+
+
+class PromotionFreezeSerializer(serializers.Serializer):
+    frozen = serializers.BooleanField(
+        help_text="true sets the promotion freeze, false lifts it (normal posting resumes). "
+        "The current state again changes nothing."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=ENTRY_MAX)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     platforms = serializers.MultipleChoiceField(choices=Platform.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
@@ -242,6 +260,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         help_text="The statuses you may move the incident to now (empty unless you lead)."
     )
     detected_at = LocalDateTimeField(required=False)
+    promotion_freeze = serializers.SerializerMethodField(
+        help_text="The promotion freeze: on by default from severity 3; set and lifted by "
+        "the lead (POST promotion-freeze/)."
+    )
 
     class Meta:
         model = Incident
@@ -269,6 +291,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "first_response_at",
             "lead",
             "my_role",
+            "promotion_freeze",
         ]
         read_only_fields = [
             "status",
@@ -310,6 +333,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             },
             "lead": self.get_lead(incident),
             "my_role": self.get_my_role(incident),
+            "promotion_freeze": self.get_promotion_freeze(incident, zone),
         }
 
     _TIMES = (
@@ -349,6 +373,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_available_transitions(self, incident) -> list[str]:
         request = self.context.get("request")
         return rules.available_transitions(request.user, incident) if request else []
+
+    @extend_schema_field(PromotionFreezeStateSerializer)
+    def get_promotion_freeze(self, incident, zone=None) -> dict:
+        zone = zone or active_locale(self)[0]
+        by = incident.promotion_frozen_by if incident.promotion_frozen_at else None
+        return {
+            "frozen": incident.promotion_frozen_at is not None,
+            "since": datetime_representation(incident.promotion_frozen_at, zone),
+            "by": user_summary(by) if by else None,
+        }
 
     def get_my_role(self, incident) -> str | None:
         if hasattr(incident, "my_role"):

@@ -26,6 +26,7 @@ from .serializers import (
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    PromotionFreezeSerializer,
     TimelineEntryCreateSerializer,
     TimelineEntrySerializer,
     TransitionSerializer,
@@ -133,6 +134,23 @@ class IncidentViewSet(viewsets.GenericViewSet):
             incident=incident,
             actor=request.user,
             status=serializer.validated_data["status"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return Response(self._serialize(pk))
+
+    @extend_schema(request=PromotionFreezeSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="promotion-freeze")
+    def promotion_freeze(self, request, pk=None):
+        """Set (`frozen: true`) or lift (`false`) the promotion freeze: lead only (403);
+        setting it on a closed incident is a 409. Each change is a timeline entry
+        (`promotion_freeze_set`, `promotion_freeze_lifted`)."""
+        incident = visible_incident(request, pk)
+        serializer = PromotionFreezeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.incident_set_promotion_freeze(
+            incident=incident,
+            actor=request.user,
+            frozen=serializer.validated_data["frozen"],
             note=serializer.validated_data.get("note", ""),
         )
         return Response(self._serialize(pk))

@@ -26,6 +26,9 @@ class NotificationKind(models.TextChoices):
     # the lead and the spokespeople, once per promise each).
     UPDATE_DUE_SOON = "update_due_soon", _("Public update due soon")
     UPDATE_MISSED = "update_missed", _("Promised public update missed")
+    # An incident is resolved and its promotion freeze still holds (to its lead, once a day,
+    # until the freeze is lifted).
+    PROMOTION_FREEZE_HOLDS = "promotion_freeze_holds", _("Promotion freeze still on")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,11 +26,12 @@ from django.utils.translation import gettext as _
 from incidents import actions as incident_actions
 from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
-from incidents.models import EntryKind, Incident, Membership, Role
+from incidents.models import EntryKind, Incident, Membership, Role, Status
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import Notification
 from incidents.people import display_name
+from incidents.selectors import with_freeze
 from incidents.text import nfc
 from statements import actions as statement_actions
 from statements import policy as approval_policy
@@ -598,5 +600,107 @@ def items_send_reminders(*, now=None) -> int:
         if count:
             sent += 1
             notified.add(item.owner_id)
+    announce_to(notified)
+    return sent
+
+
+# --- Going back to work: the promotion freeze after the crisis ------------------------------
+# A resolved incident whose promotion freeze still holds reminds its lead to lift it and
+# resume normal posting (silence for good is the other mistake): at once when it is resolved
+# (the timeline follower below) and then once a day (the sweep, Celery beat and the embedded
+# scheduler), the bell and their channels, until the lead lifts it (incidents.actions.
+# incident_set_promotion_freeze, recorded as "normal posting resumed").
+
+# Incidents reminded per run at most (the longest frozen first); the rest wait for the next.
+FREEZE_REMIND_BATCH = 500
+AFTER_THE_CRISIS = (Status.RESOLVED, Status.CLOSED)
+
+
+def _freeze_key(incident_id: int, today: date) -> str:
+    return f"promotion_freeze:{incident_id}:{today.isoformat()}"
+
+
+def _freeze_remind(incident: Incident, lead, *, now, announce: bool) -> int:
+    """One reminder to the lead, keyed by the incident and the local day: at most one a
+    day, whatever calls it (the resolution, the sweep, two runs at once)."""
+    return notify(
+        users=[lead],
+        kind=NotificationKind.PROMOTION_FREEZE_HOLDS,
+        subject=_("Lift the promotion freeze and resume normal posting"),
+        url=reverse("incident-room", args=[incident.pk]) + "#promotion-freeze",
+        incident=incident,
+        now=now,
+        announce=announce,
+        body=_(
+            "“%(incident)s” is resolved but its promotion freeze still holds: once the "
+            "mentions are back to their usual level, lift it in the room and resume normal "
+            "posting. Staying silent for good erases nothing."
+        )
+        % {"incident": incident.title},
+        key=_freeze_key(incident.pk, timezone.localdate(now)),
+    )
+
+
+def remind_freeze_on_resolution(entry, incident: Incident) -> None:
+    """Timeline follower (registered in PostmortemsConfig.ready): an incident moved to
+    resolved while its promotion freeze holds reminds its lead at once, in the same
+    transaction. Costs no query for any other entry."""
+    if (
+        entry.kind != EntryKind.STATUS_CHANGED
+        or entry.data.get("new") != Status.RESOLVED
+        or incident.promotion_frozen_at is None
+    ):
+        return
+    lead = (
+        Membership.objects.active()
+        .filter(incident=incident, role=Role.LEAD, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    if lead is not None:
+        _freeze_remind(incident, lead.user, now=timezone.now(), announce=True)
+
+
+def freezes_send_reminders(*, now=None) -> int:
+    """Remind the lead of each resolved or closed incident whose promotion freeze still
+    holds, at most once per incident and day (the notification's key names the incident and
+    the day; `notify` skips a key already sent). Four queries to find the work, whatever the
+    number of incidents, then one `notify` each. Returns how many reminders were sent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    incidents = list(
+        with_freeze(Incident.objects.filter(status__in=AFTER_THE_CRISIS))
+        .filter(freeze_since__isnull=False)
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.active()
+                .filter(role=Role.LEAD, user__is_active=True)
+                .select_related("user"),
+                to_attr="leads",
+            )
+        )
+        .order_by("freeze_since", "pk")[:FREEZE_REMIND_BATCH]
+    )
+    sent_today = set(
+        Notification.objects.filter(
+            key__in=[
+                f"{NotificationKind.PROMOTION_FREEZE_HOLDS}:{_freeze_key(i.pk, today)}"
+                for i in incidents
+            ]
+        ).values_list("key", flat=True)
+    )
+    sent = 0
+    notified: set[int] = set()
+    for incident in incidents:
+        key = f"{NotificationKind.PROMOTION_FREEZE_HOLDS}:{_freeze_key(incident.pk, today)}"
+        if key in sent_today or not incident.leads:
+            continue
+        lead = incident.leads[0].user
+        with transaction.atomic():
+            count = _freeze_remind(incident, lead, now=now, announce=False)
+        if count:
+            sent += 1
+            notified.add(lead.pk)
     announce_to(notified)
     return sent

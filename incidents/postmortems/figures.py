@@ -227,7 +227,12 @@ def report(incident: Incident) -> Report:
     lifecycle = list(
         TimelineEntry.objects.filter(
             incident=incident,
-            kind__in=(EntryKind.STATUS_CHANGED, EntryKind.STATEMENT_SUBMITTED),
+            kind__in=(
+                EntryKind.STATUS_CHANGED,
+                EntryKind.STATEMENT_SUBMITTED,
+                EntryKind.PROMOTION_FREEZE_SET,
+                EntryKind.PROMOTION_FREEZE_LIFTED,
+            ),
         )
         .order_by("seq")
         .values("kind", "occurred_at", "data")[:MAX_SUBMISSIONS]
@@ -382,6 +387,14 @@ def report(incident: Incident) -> Report:
         _recovery(metrics, series, signal, incident)
     _reactions(incident, statements)
 
+    # The promotion freeze: each time it was set and lifted (normal posting resumed).
+    freeze_labels = {
+        EntryKind.PROMOTION_FREEZE_SET: _("Promotion freeze set"),
+        EntryKind.PROMOTION_FREEZE_LIFTED: _("Promotion freeze lifted: normal posting resumed"),
+    }
+    for e in lifecycle:
+        if e["kind"] in freeze_labels:
+            phases.append(Phase(e["kind"], freeze_labels[e["kind"]], e["occurred_at"]))
     if incident.resolved_at is not None and incident.status in (Status.RESOLVED, Status.CLOSED):
         phases.append(Phase("resolved", _("Resolved"), incident.resolved_at))
     if incident.closed_at is not None and incident.status == Status.CLOSED:

@@ -209,8 +209,11 @@ def test_any_signed_in_user_declares_an_incident_and_becomes_its_lead(api, outsi
     assert dt(body["first_response_due_at"]) == incident.first_response_due_at
     [membership] = Membership.objects.filter(incident=incident)
     assert (membership.user, membership.role, membership.left_at) == (outsider, "lead", None)
-    [entry] = entries(incident)
+    # Severity 3: the promotion freeze is on from the declaration (rules.freeze_by_default).
+    [entry, freeze] = entries(incident)
     assert (entry.seq, entry.kind, entry.actor, entry.key_event) == (1, "declared", outsider, True)
+    assert (freeze.seq, freeze.kind, freeze.actor) == (2, "promotion_freeze_set", outsider)
+    assert body["promotion_freeze"]["frozen"] is True
     assert entry.text == "A fake product recall is being shared."
 
 

@@ -204,5 +204,6 @@ def test_the_default_playbooks_have_a_structured_roster(db):
         steps = {s.title: s.completes_on for s in playbook.steps.all()}
         completing = {title: on for title, on in steps.items() if on}
         assert completing == {
-            "Publier la déclaration d'attente / Publish the holding statement": "holding_published"
+            "Suspendre les publications programmées / Pause scheduled posts": "promotion_frozen",
+            "Publier la déclaration d'attente / Publish the holding statement": "holding_published",
         }, name

@@ -29,6 +29,7 @@ from incidents import actions
 from incidents.evidence import actions as evidence_actions
 from incidents.models import Incident
 from incidents.playbooks import actions as playbook_actions
+from incidents.playbooks.choices import CompletesOn, TaskStatus
 from incidents.playbooks.defaults import ensure_default_playbooks
 from incidents.playbooks.models import Task
 from incidents.playbooks.selectors import playbooks_for
@@ -201,6 +202,8 @@ SCENARIOS = [
         "started_minutes_ago": 60 * 24 * 6,
         "steps": [
             ("status", "active", 10),
+            # Severity 2: no freeze by default; the lead sets one as the memo spreads.
+            ("freeze", True, 12),
             (
                 "entry",
                 "key_event",
@@ -228,6 +231,7 @@ SCENARIOS = [
             ),
             ("status", "monitoring", 600),
             ("status", "resolved", 60 * 48),
+            ("freeze", False, 60 * 48 + 90),  # reminded at the resolution: lifted
             (
                 "entry",
                 "note",
@@ -363,6 +367,10 @@ class Command(BaseCommand):
                     self._evidence(incident, users["drafter"], dict(step[1]))
                 elif step[0] == "severity":
                     actions.incident_set_severity(incident=incident, actor=lead, severity=step[1])
+                elif step[0] == "freeze":
+                    actions.incident_set_promotion_freeze(
+                        incident=incident, actor=lead, frozen=step[1]
+                    )
                 else:
                     actions.timeline_add_entry(
                         incident=incident,
@@ -389,7 +397,10 @@ class Command(BaseCommand):
             "approver": users["approver"],
             "spokesperson": users["spokesperson"],
         }
-        for task in Task.objects.filter(incident=incident, due_at__lte=until).order_by("due_at"):
+        # "Pause scheduled posts" completes itself when the promotion freeze is set (at the
+        # declaration of the high-severity incidents, by a step of the scenario otherwise).
+        tasks = Task.objects.filter(incident=incident, due_at__lte=until, status=TaskStatus.OPEN)
+        for task in tasks.exclude(completes_on=CompletesOn.PROMOTION_FROZEN).order_by("due_at"):
             with clock_at(task.due_at - timedelta(minutes=2)):
                 playbook_actions.task_complete(task=task, actor=holders[task.role])
 

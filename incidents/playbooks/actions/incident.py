@@ -133,7 +133,25 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
             "policy": policy.name if policy else None,
         },
     )
+    _complete_already_fulfilled(incident, tasks)
     return applied
+
+
+def _complete_already_fulfilled(incident: Incident, tasks: list[Task]) -> None:
+    """A step whose event happened before the playbook came completes at once: the
+    promotion freeze set at the declaration (high severity) ticks "pause scheduled posts",
+    naming the freeze's entry as its trigger. No query unless such a step exists."""
+    waiting = [t for t in tasks if t.completes_on == CompletesOn.PROMOTION_FROZEN]
+    if not waiting or incident.promotion_frozen_at is None:
+        return
+    entry = (
+        TimelineEntry.objects.filter(incident=incident, kind=EntryKind.PROMOTION_FREEZE_SET)
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )
+    if entry is not None:
+        _complete_by(entry, incident, waiting)
 
 
 def _lock_task(task: Task) -> tuple[Incident, Task]:
@@ -240,6 +258,8 @@ def _events_of(entry: TimelineEntry) -> set[str]:
     """The `completes_on` values this timeline entry fulfils (none for most entries)."""
     if entry.kind == EntryKind.POSTMORTEM_SIGNED_OFF:
         return {CompletesOn.POSTMORTEM_SIGNED_OFF}
+    if entry.kind == EntryKind.PROMOTION_FREEZE_SET:
+        return {CompletesOn.PROMOTION_FROZEN}
     if entry.kind != EntryKind.STATEMENT_PUBLISHED:
         return set()
     events = {CompletesOn.STATEMENT_PUBLISHED}
@@ -263,6 +283,12 @@ def complete_tasks_on(entry: TimelineEntry, incident: Incident) -> list[Task]:
         .filter(incident=incident, status=TaskStatus.OPEN, completes_on__in=events)
         .order_by("due_at", "order", "id")
     )
+    _complete_by(entry, incident, tasks)
+    return tasks
+
+
+def _complete_by(entry: TimelineEntry, incident: Incident, tasks: list[Task]) -> None:
+    """Complete `tasks` on behalf of the event `entry` recorded, naming it as the trigger."""
     trigger = {
         "event": entry.kind,
         "seq": entry.seq,
@@ -273,7 +299,6 @@ def complete_tasks_on(entry: TimelineEntry, incident: Incident) -> list[Task]:
     for task in tasks:
         task.incident = incident
         _complete(incident, task, actor=entry.actor, trigger=trigger)
-    return tasks
 
 
 CONTACT_MARKS = {"briefed": EntryKind.CONTACT_BRIEFED, "thanked": EntryKind.CONTACT_THANKED}
