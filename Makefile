@@ -13,7 +13,7 @@ PROD_ENV := CRISISCELL_MODE=production \
 	SECRET_KEY=$${SECRET_KEY:-ci-only-$$(printf '%064d' 0)-not-a-real-secret} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver}
 
-.PHONY: run stack bench test test-production check-deploy lint format messages demo install clean
+.PHONY: run stack bench test test-production static check-deploy lint format messages demo install clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,12 +51,20 @@ bench: install
 	$(PY) bench/fanout.py --clients 200
 	$(PY) bench/http_load.py --clients 200 --workers 1 2
 
+# COLLECTSTATIC=0 when the static files are already collected (.ci/run runs `make static`
+# once, then both modes at the same time).
+COLLECTSTATIC ?= 1
 test: install
-	$(PY) manage.py collectstatic --noinput -v 0
+	@[ "$(COLLECTSTATIC)" = 0 ] || $(PY) manage.py collectstatic --noinput -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-production: install
 	$(PROD_ENV) SECURE_SSL_REDIRECT=false DB_CONN_MAX_AGE=0 $(MAKE) --no-print-directory test
+
+# The production storage's files (hashed copies, manifest) next to the originals, which the
+# embedded mode serves: what both test modes need.
+static: install
+	$(PROD_ENV) $(PY) manage.py collectstatic --noinput -v 0
 
 check-deploy: install
 	$(PROD_ENV) $(PY) manage.py check --deploy --fail-level WARNING

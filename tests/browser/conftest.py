@@ -1,7 +1,8 @@
 """Playwright fixtures driving the system Chromium (never a downloaded browser).
 
 Without /usr/bin/chromium the browser tests are skipped, unless CRISISCELL_REQUIRE_BROWSER=1
-(CI), where a missing browser is a failure. On failure a screenshot goes to test-artifacts/.
+(CI), where a missing browser is a failure. On failure a screenshot goes to test-artifacts/
+(or $CRISISCELL_TEST_ARTIFACTS).
 """
 
 import os
@@ -21,7 +22,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# CRISISCELL_TEST_ARTIFACTS: .ci/run gives each mode its own (both run at the same time).
+ARTIFACTS = Path(
+    os.environ.get("CRISISCELL_TEST_ARTIFACTS")
+    or Path(__file__).resolve().parents[2] / "test-artifacts"
+)
 TIMEOUT_MS = 5_000
 PASSWORD = "correct horse battery staple"
 
@@ -38,8 +43,10 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium():
+    """One Chromium for all the browser tests (each test opens its own context: separate
+    cookies and storage); launching one per module cost about a second of CPU each."""
     if not CHROMIUM.exists():
         message = f"the browser tests need the system Chromium at {CHROMIUM}, which is missing"
         if _require_browser():
@@ -53,7 +60,7 @@ def chromium():
         pytest.skip("the playwright package is not installed")
 
     # Playwright's sync API runs an event loop in this thread while it is open; Django would
-    # refuse the ORM calls the tests make between browser steps. Scoped to these tests only.
+    # refuse the ORM calls the tests make between browser steps. Scoped to this package only.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import ARTIFACTS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -24,7 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT_MS = 5_000
 PASSWORD = "correct horse battery staple"
-ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
 OPENING = "We are aware"
 HOLDING = (
     "We are aware of the post shared on our account this morning and we are looking into it. "
