@@ -12,6 +12,7 @@ ZWJ is 1) after replacing each http(s) URL by 23 characters and each remote ment
 """
 
 import hashlib
+import math
 import re
 import threading
 import unicodedata
@@ -167,7 +168,9 @@ def split_thread(text: str, limit: int, channel: str = Channel.X) -> list[str]:
     def size(piece: str) -> int:
         return length(piece, channel)
 
-    digits = 1
+    # Every post holds at most `limit`, so there are at least size/limit of them: start
+    # with that many digits rather than packing the whole text again for each digit.
+    digits = len(str(max(1, math.ceil(size(normalize(text)) / limit))))
     while True:
         budget = limit - len(f" ({'9' * digits}/{'9' * digits})")
         posts = _pack(normalize(text), budget, size)
