@@ -29,6 +29,7 @@ from incidents.models import ApproverFunction, Membership, Role
 from incidents.people import display_name
 
 from . import permissions, policy
+from .choices import Decision
 from .models import EDITABLE_STATUSES, ApprovalPolicy, Statement, StatementStatus
 
 S = StatementStatus
@@ -401,11 +402,28 @@ def _submit(a: _Asking) -> bool:
         raise TransitionNotAllowed(
             _("Only a draft or a statement with requested changes can be submitted.")
         )
+    if a.statement.status == S.CHANGES_REQUESTED and _changes_requested_on_this_text(a.statement):
+        # Its approvals still count (one per person and revision) and its reviewers asked
+        # for another text: the same words again would wait for nobody.
+        raise TransitionNotAllowed(
+            _("Changes were requested on this text: edit it before submitting it again.")
+        )
     gaps = approval_gaps(a.statement)
     if gaps:
         leads = a.role == Role.LEAD or a.user.is_superuser
         raise stall_refusal(a.statement, gaps, leads=leads, explain=a.explain)
     return True
+
+
+def _changes_requested_on_this_text(statement: Statement) -> bool:
+    """Whether a reviewer sent back the current revision (read from the reviews already
+    loaded with the statement's progress, else one query)."""
+    reviews = getattr(statement, "current_reviews", None)
+    if reviews is not None:
+        return any(r.decision == Decision.CHANGES_REQUESTED for r in reviews)
+    return statement.reviews.filter(
+        revision=statement.revision, decision=Decision.CHANGES_REQUESTED
+    ).exists()
 
 
 def _reviewer(a: _Asking) -> None:
@@ -438,6 +456,8 @@ def _approve(a: _Asking, revision: int | None = None) -> bool:
     # APPROVED but incomplete: the policy was tightened in the admin after approval.
     if statement.status not in (S.IN_REVIEW, S.APPROVED):
         raise TransitionNotAllowed(_("Only a statement in review can be approved."))
+    if progress.complete:
+        return True  # in review though its approvals suffice (a policy loosened): this ends it
     if not progress.can_sign(a.function):
         raise NotAllowed(_not_awaited(a))
     return True

@@ -417,8 +417,15 @@ def update_publish(*, statement, actor, next_update_at=promises.DEFAULT) -> Stat
     step: `next_update_at` a time (the one rule of `_clean_next_update`), None (no new
     promise), or left out (the page's last interval, promises.default_next). The
     publication keeps the current promise (the follower, promises.keep)."""
-    if statement.channel != Channel.CRISIS_CENTER:
-        raise InvalidInput(_("Only a statement of the crisis center channel is a page update."))
+    page = selectors.page_of(statement.incident)
+    if page is None or not selectors.is_update(statement, page):
+        raise InvalidInput(
+            _(
+                "Only an update of the crisis page can be published here: a statement of the "
+                "crisis center channel in one of the page's languages, not a page text, an FAQ "
+                "answer, a reply or an internal briefing."
+            )
+        )
     if next_update_at is not promises.DEFAULT:
         next_update_at = _clean_next_update(next_update_at)
         with promises.announcing(next_update_at):
@@ -458,6 +465,9 @@ def subscription_request(
     Raises InvalidInput for a bad address or language."""
     address = clean_address(address)
     language = _clean_language(language)
+    public = selectors.public_page(page)
+    if language not in public.languages:
+        raise InvalidInput(_("This page is not published in that language."))
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -476,12 +486,12 @@ def subscription_request(
         subscriber.save(
             update_fields=["language", "requested_at", "confirmed_at", "unsubscribed_at"]
         )
-    version = selectors.public_page(page).versions.get(language)
+    version = public.versions[language]
     outbox.enqueue(
         subscriptions.confirmation_mail(
             subscriber,
             slug=page.slug,
-            title=(version.title if version else "") or page.slug,
+            title=version.title,
             page_url=render.page_url(page.slug, language),
         ),
         now=now,
@@ -546,6 +556,7 @@ def update_notify(*, statement_id: int, actor=None, now=None) -> int:
     found = [
         (language, update)
         for language, version in public.versions.items()
+        if language in public.languages  # a language with no page (its summary withdrawn)
         for update in version.updates
         if update.id == statement_id
     ]

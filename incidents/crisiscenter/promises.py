@@ -34,9 +34,9 @@ from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
 from statements import rules as statement_rules
 from statements import selectors as statement_selectors
-from statements.models import INTERNAL_KINDS, Channel, Statement, StatementKind, StatementStatus
+from statements.models import Channel, Statement, StatementStatus
 
-from . import rules
+from . import rules, selectors
 from .choices import PageState, PromiseOutcome
 from .models import CrisisPage, PageText, UpdatePromise
 
@@ -99,7 +99,7 @@ def to_publish(page: CrisisPage, user) -> list[Statement]:
             channel=Channel.CRISIS_CENTER,
             status=StatementStatus.APPROVED,
         )
-        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(kind__in=selectors.NOT_UPDATES)
         .exclude(pk__in=bound)
         .select_related("policy")
         .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
@@ -158,13 +158,6 @@ def end(page: CrisisPage, *, now=None) -> None:
     make(page, due_at=None, actor=None, now=now)
 
 
-def is_update(statement: Statement, page: CrisisPage) -> bool:
-    """A published statement the page shows among its updates (selectors.updates_of)."""
-    if statement.kind in INTERNAL_KINDS or statement.kind == StatementKind.FAQ:
-        return False
-    return not PageText.objects.filter(page=page, statement=statement).exists()
-
-
 def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
     """The page speaks several languages, each update is one statement per language: an
     update in another language than the one that announced `promise`, when that language
@@ -182,7 +175,7 @@ def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
             language=statement.language,
             published_at__gte=promise.made_at,
         )
-        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(kind__in=selectors.NOT_UPDATES)
         .exclude(pk__in=bound)
         .exclude(pk=statement.pk)
         .exists()
@@ -192,7 +185,7 @@ def is_translation(statement: Statement, promise: UpdatePromise) -> bool:
 def keep(page: CrisisPage, statement: Statement, *, actor, now=None) -> UpdatePromise | None:
     """A crisis center update was published (the follower, under the incident lock): it
     keeps the current promise and makes the next one. Returns the promise it kept."""
-    if not is_update(statement, page):
+    if not selectors.is_update(statement, page):
         return None
     now = now or timezone.now()
     published_at = statement.published_at or now

@@ -125,10 +125,11 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
     """Statement id -> what the public reads of it. The rule (docs/architecture.md, "Crisis
     center"): a page text shows the LAST APPROVED REVISION of its statement. Approved or
     published: its current text. Edited after its approval (back in review, changes
-    requested): the revision approved before, until a new one is approved — words the
-    public read do not vanish because someone edits them. Withdrawn (an explicit action):
-    nothing. Never approved: nothing. At most two queries (only when a text is being
-    revised): the timeline's approvals, then those revisions' words."""
+    requested, even on the approved revision itself): the last revision approved, until
+    a new one is approved — words the public read do not vanish because someone edits them
+    or asks for changes. Withdrawn (an explicit action): nothing. Never approved: nothing.
+    At most two queries (only while a text is not approved now): the timeline's
+    approvals, then those revisions' words."""
     found: dict[int, Shown] = {}
     revised: dict[int, Statement] = {}
     for text in texts:
@@ -137,7 +138,7 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
             found[statement.pk] = Shown(
                 statement.text, statement.revision, statement.approved_at or statement.published_at
             )
-        elif statement.status != StatementStatus.WITHDRAWN and statement.revision > 1:
+        elif statement.status != StatementStatus.WITHDRAWN:
             revised[statement.pk] = statement
     if not revised:
         return found
@@ -155,7 +156,7 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
     )
     last: dict[int, tuple[int, datetime]] = {}
     for statement_id, number, at in approvals:
-        if int(number) < revised[int(statement_id)].revision:
+        if int(number) <= revised[int(statement_id)].revision:
             last[int(statement_id)] = (int(number), at)
     if not last:
         return found
@@ -323,12 +324,30 @@ def languages_order(code: str) -> int:
     return found.index(code) if code in found else len(found)
 
 
+# What is never a page update, whatever its channel: internal kinds, FAQ answers (a
+# section of their own) and individual replies (they answer one person).
+NOT_UPDATES = (*INTERNAL_KINDS, StatementKind.FAQ, StatementKind.REPLY)
+
+
+def is_update(statement: Statement, page: CrisisPage) -> bool:
+    """Whether a statement is (or would be, once published) one of the page's updates:
+    of the crisis center channel, of an update's kind, in a language the pages speak, and
+    bound to no section. At most one query."""
+    if (
+        statement.channel != Channel.CRISIS_CENTER
+        or statement.kind in NOT_UPDATES
+        or statement.language not in languages()
+    ):
+        return False
+    return not PageText.objects.filter(page=page, statement=statement).exists()
+
+
 def _published_updates(statements, bound):
     """Of these statements, the published ones of the crisis center channel bound to no
     section (`bound`: the pages' texts), never an internal briefing nor an FAQ answer."""
     return (
         statements.filter(channel=Channel.CRISIS_CENTER, status=StatementStatus.PUBLISHED)
-        .exclude(kind__in=[*INTERNAL_KINDS, StatementKind.FAQ])
+        .exclude(kind__in=NOT_UPDATES)
         .exclude(pk__in=bound)
     )
 

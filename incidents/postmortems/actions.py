@@ -18,7 +18,8 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -542,6 +543,17 @@ REMIND_DAYS_BEFORE = 2
 REMIND_BATCH = 500
 
 
+def _reminded(prefix: str, today: date) -> Exists:
+    """Whether the row's reminder of `today` was sent (its notification key is
+    "<prefix>:<pk>:<date>"): reminded rows are left out by the query itself, since a batch
+    taken first and filtered after would hand the same first rows to every run of the day."""
+    return Exists(
+        Notification.objects.filter(
+            key=Concat(Value(f"{prefix}:"), Cast(OuterRef("pk"), CharField()), Value(f":{today}"))
+        )
+    )
+
+
 def _reminder_key(item: ActionItem, today: date) -> str:
     return f"action_item:{item.pk}:{today.isoformat()}"
 
@@ -570,6 +582,7 @@ def items_send_reminders(*, now=None) -> int:
             due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
             owner__is_active=True,
         )
+        .exclude(_reminded(f"{NotificationKind.ACTION_ITEM_DUE}:action_item", today))
         .select_related("owner", "postmortem__incident")
         .order_by("due_date", "pk")[:REMIND_BATCH]
     )
@@ -671,6 +684,7 @@ def freezes_send_reminders(*, now=None) -> int:
     incidents = list(
         with_freeze(Incident.objects.filter(status__in=AFTER_THE_CRISIS))
         .filter(freeze_since__isnull=False)
+        .exclude(_reminded(f"{NotificationKind.PROMOTION_FREEZE_HOLDS}:promotion_freeze", today))
         .prefetch_related(
             Prefetch(
                 "memberships",

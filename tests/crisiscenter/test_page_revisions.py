@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import actions as incident_actions
 from incidents.crisiscenter import actions, render
+from incidents.errors import TransitionNotAllowed
 from statements import actions as statement_actions
 
 from .conftest import approve
@@ -172,3 +173,28 @@ def test_the_index_reads_each_page_once_in_a_constant_number_of_queries(
     index = files()["en/index.html"]
     assert index.count(OLD_TITLE) == 4
     assert render.render_all() == 4
+
+
+def test_changes_requested_on_an_approved_text_keep_it_public_until_a_new_text_is_approved(
+    live_page, lead, approver, incident
+):
+    """A late objection sends the approved words back for work; the public keeps reading
+    them (only a withdrawal takes them off) and the same words cannot simply go round
+    again: they must be edited first."""
+    summary = statement_of(live_page, "summary", "en")
+    before = files()
+    sent_back = statement_actions.statement_request_changes(
+        statement=summary, actor=approver, comment="Wait for legal"
+    )
+    assert sent_back.status == "changes_requested"
+    for name in ("rumour/en/index.html", "rumour/page.json", "en/index.html"):
+        assert files()[name] == before[name]
+    assert f"<h1>{OLD_TITLE}</h1>" in files()["rumour/en/index.html"]
+    with pytest.raises(TransitionNotAllowed, match="edit it before submitting"):
+        statement_actions.statement_submit(statement=sent_back, actor=lead)
+    edited = statement_actions.statement_edit(
+        statement=sent_back, actor=lead, text="New title\nNew words.", base_revision=1
+    )
+    assert OLD_TITLE in files()["rumour/en/index.html"]
+    approve(edited, author=lead, approver=approver)
+    assert "<h1>New title</h1>" in files()["rumour/en/index.html"]

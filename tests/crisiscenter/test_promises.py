@@ -324,6 +324,26 @@ def test_the_api_publishes_an_update_with_the_next_time(
     assert body["promises"][0]["announced_by"] == statement.pk
 
 
+@pytest.mark.parametrize("kind, language", [("faq", "en"), ("reply", "en"), ("update", "de")])
+def test_only_a_page_update_is_published_as_one_and_keeps_a_promise(
+    live_page, incident, drafter, approver, spokesperson, kind, language
+):
+    """An FAQ answer, a reply, or an update in a language the pages do not speak is not an
+    update the public sees: refused here (nothing published), and kept no promise."""
+    extra = {"reply_to_account": "@someone"} if kind == "reply" else {}
+    statement = statement_actions.statement_create(
+        incident=incident, actor=drafter, kind=kind, channel="crisis_center",
+        language=language, text="Not an update of the page.", **extra,
+    )  # fmt: skip
+    statement = approve(statement, author=drafter, approver=approver)
+    url = f"/api/incidents/{incident.pk}/crisis-page/publish/"
+    response = token_client(spokesperson).post(url, {"statement": statement.pk}, format="json")
+    assert "Only an update of the crisis page" in assert_error(response, 400)
+    statement.refresh_from_db()
+    assert statement.status == "approved"
+    assert not selectors.is_update(statement, live_page)
+
+
 # --- Post-mortem and metrics ----------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from incidents.crisiscenter import actions
 from incidents.crisiscenter.models import Subscriber
 from incidents.outbox.models import OutboundMessage
+from statements import actions as statement_actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,6 +227,16 @@ def test_bad_addresses_are_refused_with_a_clear_page(live_page, email, status):
     answer = subscribe(Client(), email=email)
     assert answer.status_code == status
     assert "not an e-mail address" in answer.content.decode()
+    assert not Subscriber.objects.exists() and not mail.outbox
+
+
+def test_a_language_the_page_does_not_show_takes_no_subscriber(live_page, lead):
+    """Its summary withdrawn, the French page is gone: nobody subscribes to it."""
+    summary = live_page.texts.get(section="summary", statement__language="fr").statement
+    statement_actions.statement_withdraw(statement=summary, actor=lead, reason="Wrong")
+    answer = subscribe(Client(), language="fr")
+    assert answer.status_code == 400
+    assert "not published in that language" in answer.content.decode()
     assert not Subscriber.objects.exists() and not mail.outbox
 
 

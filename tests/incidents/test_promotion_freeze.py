@@ -381,6 +381,18 @@ def test_the_sweep_finds_its_work_in_a_constant_number_of_queries(declare):
     assert sweep_queries(tomorrow) == one <= 3
 
 
+def test_a_full_batch_of_reminded_incidents_does_not_starve_the_next(declare, monkeypatch):
+    """Beyond one batch, each run of the day reaches incidents not reminded yet."""
+    monkeypatch.setattr(postmortem_actions, "FREEZE_REMIND_BATCH", 1)
+    for i in range(3):
+        incident = declare(title=f"Crisis {i}", severity=3)
+        Incident.objects.filter(pk=incident.pk).update(status="resolved")
+    tomorrow = timezone.now() + timedelta(days=1)
+    assert [postmortem_actions.freezes_send_reminders(now=tomorrow) for _ in range(4)] == [
+        1, 1, 1, 0,
+    ]  # fmt: skip
+
+
 # --- The post-mortem's phases ----------------------------------------------------------------
 
 

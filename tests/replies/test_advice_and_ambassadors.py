@@ -223,8 +223,9 @@ def test_the_defenders_page_costs_constant_queries(
         ],
     )  # fmt: skip
     client = browser_client.as_user(drafter)
-    # The queue page's queries, plus the incident's ambassadors (one, whatever the size).
-    with django_assert_max_num_queries(19):
+    # The queue page's queries, plus the incident's ambassadors (one, whatever the size) and
+    # the promotion freeze banner (one on every page).
+    with django_assert_max_num_queries(20):
         response = client.get(page_url(applied, "?view=defenders"))
     assert response.content.decode().count("Known ambassador:") == 1
     with django_assert_max_num_queries(11):

@@ -340,7 +340,8 @@ def test_request_changes_through_the_form(
 
     page = browser_client.as_user(drafter).get(detail_url(statement))
     assert "Name the product." in page.text
-    assert controls(page, statement)["submit"]
+    # The same words cannot go round again: edited first, then submitted.
+    assert not controls(page, statement)["submit"] and controls(page, statement)["edit"]
 
 
 def test_withdraw_through_the_form(make_statement, browser_client, incident, drafter):

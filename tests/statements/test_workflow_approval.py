@@ -285,3 +285,27 @@ def test_legal_signing_first_does_not_block_the_other_approver(
     assert sorted(approvals(statement)) == sorted(
         [(1, legal.pk, "legal"), (1, approver.pk, "other")]
     )
+
+
+def test_approved_words_sent_back_must_be_edited_before_going_round_again(
+    approved, approver, drafter, communications, browser_client, api
+):
+    """The approval of a revision stays (one per person and revision): the same words
+    submitted again would wait for nobody, and the other approvers' pages broke on it."""
+    statement = actions.statement_request_changes(
+        statement=approved, actor=approver, comment="Legal wants a look."
+    )
+    with pytest.raises(TransitionNotAllowed, match="edit it before submitting"):
+        actions.statement_submit(statement=statement, actor=drafter)
+    response = api.as_user(drafter).post(f"/api/statements/{statement.pk}/submit/")
+    assert response.status_code == 409
+    listed = api.as_user(drafter).get(f"/api/statements/{statement.pk}/").json()
+    assert "submit" not in listed["available_actions"]
+    for person in (communications, approver):
+        page = browser_client.as_user(person).get(f"/statements/{statement.pk}/")
+        assert page.status_code == 200
+    statement = actions.statement_edit(
+        statement=fresh(statement), actor=drafter, text="We are sorry.", base_revision=1
+    )
+    statement = actions.statement_submit(statement=statement, actor=drafter)
+    assert fresh(statement).status == "in_review"
