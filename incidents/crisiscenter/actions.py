@@ -216,7 +216,20 @@ def page_text_draft(*, page: CrisisPage, actor, section: str, language: str, tex
         rules.WRITE in rules.available_actions(actor, incident, page),
         _("Only writers of the cell add texts to a crisis page that is not resolved."),
     )
-    order = PageText.objects.filter(page=page).count()
+    texts = PageText.objects.filter(page=page)
+    order = texts.count()
+    if order >= selectors.MAX_PAGE_TEXTS:
+        raise InvalidInput(
+            _("A crisis page holds at most %(n)s texts.") % {"n": selectors.MAX_PAGE_TEXTS}
+        )
+    questions = texts.filter(section=Section.FAQ, statement__language=language).exclude(
+        statement__status=StatementStatus.WITHDRAWN
+    )
+    if section == Section.FAQ and questions.count() >= selectors.MAX_FAQ:
+        raise InvalidInput(
+            _("The FAQ holds at most %(n)s questions per language: withdraw one first.")
+            % {"n": selectors.MAX_FAQ}
+        )
     return _draft(
         page, incident, actor=actor, section=section, language=language, text=text, order=order
     )

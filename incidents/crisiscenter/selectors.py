@@ -23,7 +23,8 @@ from .models import CrisisPage, PageText, Subscriber, UpdatePromise
 
 # Bounds: a page is read whole, so what it holds is capped.
 MAX_UPDATES = 300
-MAX_FAQ = 100
+MAX_FAQ = 100  # questions per language
+MAX_PAGE_TEXTS = 400  # texts of a page, every section and language, withdrawn ones too
 MAX_PAGES_IN_INDEX = 200
 
 SHOWN = (StatementStatus.APPROVED, StatementStatus.PUBLISHED)

@@ -177,3 +177,22 @@ def test_the_room_moves_an_entry_up_and_down_without_javascript(
     assert refused.status_code == 422 and faq_ids(live_page) == [refund, safe]
     room = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/").content.decode()
     assert "FAQ (EN): 2 entries in a new order" in room
+
+
+def test_the_faq_holds_a_bounded_number_of_questions_and_stays_orderable(
+    live_page, lead, drafter, monkeypatch
+):
+    """Past the FAQ's size no new question is drafted, so every order list fits the API."""
+    monkeypatch.setattr(actions.selectors, "MAX_FAQ", 3)
+    actions.page_text_draft(
+        page=live_page, actor=lead, section="faq", language="en", text="Third?\nYes."
+    )
+    with pytest.raises(InvalidInput, match="at most 3 questions"):
+        actions.page_text_draft(
+            page=live_page, actor=lead, section="faq", language="en", text="Fourth?\nNo."
+        )
+    ids = faq_ids(live_page)
+    actions.faq_order_set(
+        page=live_page, actor=drafter, language="en", statement_ids=list(reversed(ids))
+    )
+    assert faq_ids(live_page) == list(reversed(ids))
