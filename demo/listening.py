@@ -4,6 +4,7 @@ the same posts and a second run stores nothing), the complaint wave's spike, the
 opened and its mentions attached to the demo incident declared from it."""
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib.auth.models import Permission
@@ -15,6 +16,9 @@ from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention, Signal, Watch
 
 WATCH = "Bouilloire KX-200 / KX-200 kettle"
+# The KX-200 watch's topic watch: the whole kettle conversation (other brands' kettles too),
+# so the kettle incident's post-mortem has a share of voice.
+TOPIC_WATCH = "Bouilloires / kettles (marché)"
 PERMISSIONS = {
     "lead": ["view_mention", "view_watch", "change_watch", "add_mention"],
     "drafter": ["view_mention", "view_watch"],
@@ -53,6 +57,18 @@ SPIKE_EN = [
     "Is there a recall for the KX-200? The lid on mine broke this morning.",
     "Sent photos of my broken KX-200 lid to support, still waiting. Disappointed.",
 ]
+MARKET_FR = [
+    "Quelle bouilloire choisir pour une petite cuisine ? Je compare trois modèles.",
+    "Ma vieille bouilloire en inox a vingt ans et marche toujours.",
+    "Les bouilloires à température réglable valent-elles le prix ?",
+    "Détartrer sa bouilloire au vinaigre blanc : ça marche très bien.",
+]
+MARKET_EN = [
+    "Which kettle do you recommend for green tea? Looking at gooseneck kettles.",
+    "Our glass kettle looks lovely but shows every bit of limescale.",
+    "Cordless kettles are such a small thing that makes mornings easier.",
+    "Finally replaced the office kettle, the new one is much quieter.",
+]
 NAMES = ["claire", "marc", "julie", "tom", "nadia", "lucas", "emma", "hugo", "sofia", "paul",
          "amelie", "ben", "chloe", "dan", "elise", "felix", "gina", "ivan"]  # fmt: skip
 PLATFORMS = ["x", "facebook", "instagram", "bluesky", "mastodon", "forum"]
@@ -85,6 +101,13 @@ def load(users: dict, incident) -> int:
             *Permission.objects.filter(content_type__app_label="listening", codename__in=codenames)
         )
     lead = type(users["lead"]).objects.get(pk=users["lead"].pk)  # fresh permission cache
+    topic = Watch.objects.filter(name=TOPIC_WATCH).first() or actions.watch_create(
+        actor=lead,
+        name=TOPIC_WATCH,
+        brand="Kettle market",
+        keywords=["bouilloire", "bouilloires", "kettle", "kettles"],
+        languages=["fr", "en"],
+    )
     watch = Watch.objects.filter(name=WATCH).first() or actions.watch_create(
         actor=lead,
         name=WATCH,
@@ -92,7 +115,10 @@ def load(users: dict, incident) -> int:
         keywords=["KX-200", "KX200", "bouilloire KX", "kettle KX"],
         exclusions=["KX-2000"],
         languages=["fr", "en"],
+        topic_watch=topic,
     )
+    if watch.topic_watch_id is None:  # a database loaded before topic watches existed
+        actions.watch_update(watch=watch, actor=lead, topic_watch=topic)
     now = timezone.now()
     spike_at = (incident.detected_at if incident else now - timedelta(hours=31)) - timedelta(
         minutes=40
@@ -121,6 +147,12 @@ def load(users: dict, incident) -> int:
         data = _post(rng, index, min(when, now), texts, "fr" if french else "en")
         posts.append(data)
         spike.append(data.external_id)
+    rng = random.Random(15)  # its own: the same posts whatever the time of day
+    for index in range(300):  # the rest of the kettle market: about three an hour
+        when = start + timedelta(minutes=rng.uniform(0, 4 * 24 * 60 - 1))
+        french = rng.random() < 0.55
+        data = _post(rng, index, when, MARKET_FR if french else MARKET_EN, "fr" if french else "en")
+        posts.append(replace(data, external_id=f"demo-kettles-{index}"))
     result = actions.mentions_ingest(mentions=posts, source=Source.IMPORT, actor=lead)
     spike_mentions = Mention.objects.filter(external_id__in=spike).order_by("posted_at")
     _demo_signal(watch, spike_mentions, spike_at, incident, lead)

@@ -60,6 +60,7 @@ WATCH_FIELDS = {
     "languages",
     "platforms",
     "is_active",
+    "topic_watch",
     *ALERT_RULES,
     "subscribers",
 }
@@ -151,6 +152,35 @@ def _subscribers(values) -> list:
     return [readers[i] for i in ids]
 
 
+def _topic_watch(value, watch: Watch | None) -> Watch | None:
+    """The watch of the conversation `watch` is part of (a watch or its id; None: not
+    known), active or not. One level: not the watch itself, not a watch that has a topic,
+    and not on a watch that is another's topic (two queries at most)."""
+    if value is None or value == "":
+        return None
+    pk = getattr(value, "pk", value)
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise _invalid("topic_watch", _("The topic watch must be a watch's id."))
+    if watch is not None and pk == watch.pk:
+        raise _invalid("topic_watch", _("A watch cannot be its own topic watch."))
+    topic = value if isinstance(value, Watch) else Watch.objects.filter(pk=pk).first()
+    if topic is None:
+        raise _invalid("topic_watch", _("There is no watch with the id %(id)s.") % {"id": pk})
+    if topic.topic_watch_id is not None:
+        message = _(
+            "“%(topic)s” has a topic watch itself: choose the watch of the whole "
+            "conversation (its topic watch), not another brand's."
+        )
+        raise _invalid("topic_watch", message % {"topic": topic.name})
+    if watch is not None and Watch.objects.filter(topic_watch=watch).exists():
+        message = _(
+            "“%(watch)s” is the topic watch of other watches, so it cannot have a topic "
+            "watch itself."
+        )
+        raise _invalid("topic_watch", message % {"watch": watch.name})
+    return topic
+
+
 def _alert_rule(name, value):
     low, high = ALERT_RULES[name]
     kind = float if isinstance(low, float) else int
@@ -190,6 +220,8 @@ def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
             cleaned[name] = _alert_rule(name, cleaned[name])
     if "subscribers" in cleaned:
         cleaned["subscribers"] = _subscribers(cleaned["subscribers"])
+    if "topic_watch" in cleaned:
+        cleaned["topic_watch"] = _topic_watch(cleaned["topic_watch"], watch)
     return cleaned
 
 

@@ -33,6 +33,7 @@ class WatchForm(forms.ModelForm):
             "brand",
             *LIST_FIELDS,
             "is_active",
+            "topic_watch",
             "volume_deviations",
             "volume_min_count",
             "tone_shift_points",
@@ -44,7 +45,8 @@ class WatchForm(forms.ModelForm):
         cleaned = super().clean()
         values = {name: cleaned[name] for name in WATCH_FIELDS if name in cleaned}
         try:
-            cleaned.update(actions.clean_watch(values))
+            watch = self.instance if self.instance.pk else None
+            cleaned.update(actions.clean_watch(values, watch=watch))
         except DomainError as error:
             # Beside the refused field when the rule names it.
             raise ValidationError(error.extra.get("errors") or error.message) from None
@@ -54,10 +56,11 @@ class WatchForm(forms.ModelForm):
 @admin.register(Watch)
 class WatchAdmin(admin.ModelAdmin):
     form = WatchForm
-    list_display = ["name", "brand", "is_active", "updated_at"]
+    list_display = ["name", "brand", "topic_watch", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "brand"]
     filter_horizontal = ["subscribers"]
+    list_select_related = ["topic_watch"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the mentions it collected keep their match

@@ -60,6 +60,15 @@ class WatchSerializer(serializers.ModelSerializer):
         "reader; given, it replaces the list.",
     )
 
+    topic_watch = serializers.PrimaryKeyRelatedField(
+        queryset=Watch.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The id of the watch of the conversation this brand is part of (its sector, "
+        "category or competitors), for the post-mortem's share of voice; null: not known. "
+        "Not the watch itself nor a watch that has a topic watch.",
+    )
+
     class Meta:
         model = Watch
         fields = [
@@ -73,6 +82,7 @@ class WatchSerializer(serializers.ModelSerializer):
             "languages",
             "platforms",
             "is_active",
+            "topic_watch",
             "volume_deviations",
             "volume_min_count",
             "tone_shift_points",

@@ -169,6 +169,8 @@ class AnyIdChoiceField(forms.TypedMultipleChoiceField):
 # The people listed as possible subscribers (listening readers, by name): a bound on the
 # page; the watch's own subscribers are always listed too.
 MAX_SUBSCRIBER_CHOICES = 200
+# The watches listed as possible topics of a watch (by name).
+MAX_TOPIC_CHOICES = 500
 # A pasted list of terms, before the action counts and checks them.
 MAX_LINES_CHARS = (MAX_TERMS + 1) * (MAX_TERM + 2)
 _CODES = re.compile(r"[\s,;]+")
@@ -263,6 +265,17 @@ class WatchForm(forms.Form):
         label=_("Minimum scored mentions"),
         help_text=_("No tone alert on fewer mentions than this with a known tone."),
     )
+    topic_watch = forms.TypedChoiceField(
+        label=_("Topic watch"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_(
+            "The watch of the whole conversation this brand is part of (its sector or "
+            "category, its competitors): the post-mortem's share of voice compares the two. "
+            "Empty: not known."
+        ),
+    )
     subscribers = AnyIdChoiceField(
         label=_("Alerted people"),
         required=False,
@@ -298,6 +311,18 @@ class WatchForm(forms.Form):
             self.fields[name].widget.attrs.update(min=low, max=high, step=step)
         self.fields["other_languages"].widget.attrs.update(placeholder="de, es", autocomplete="off")
         self.fields["subscribers"].choices = self._people_choices(watch)
+        self.fields["topic_watch"].choices = self._topic_choices(watch)
+
+    def _topic_choices(self, watch):
+        """The watches that may be a topic (no topic themselves, not this one; at most
+        MAX_TOPIC_CHOICES by name) and the current topic: one query."""
+        watches = Watch.objects.filter(topic_watch__isnull=True).order_by("name")
+        if watch is not None:
+            watches = watches.exclude(pk=watch.pk)
+            if watch.topic_watch_id is not None:
+                watches = watches | Watch.objects.filter(pk=watch.topic_watch_id)
+        listed = watches.values_list("pk", "name")[:MAX_TOPIC_CHOICES]
+        return [("", _("Not known")), *listed]
 
     def _people_choices(self, watch):
         """Listening readers by name (at most MAX_SUBSCRIBER_CHOICES), and the watch's own
@@ -332,6 +357,7 @@ class WatchForm(forms.Form):
             other_languages=", ".join(code for code in watch.languages if code not in listed),
             platforms=watch.platforms,
             is_active=watch.is_active,
+            topic_watch=watch.topic_watch_id,
             subscribers=[user.pk for user in watch.subscribers.all()],
         )
         return initial
@@ -349,6 +375,7 @@ class WatchForm(forms.Form):
             languages=list(dict.fromkeys([*data["languages"], *(c.lower() for c in others)])),
             platforms=data["platforms"],
             is_active=data["is_active"],
+            topic_watch=data["topic_watch"],
             subscribers=data["subscribers"],
         )
         if self.watch is None:
@@ -374,6 +401,7 @@ class WatchForm(forms.Form):
         """The fields in the page's groups: [(title, [bound fields], css class)]."""
         groups = [
             (_("What to listen for"), ["name", "brand", *TERM_LISTS], ""),
+            (_("Share of voice"), ["topic_watch"], ""),
             (_("Where"), ["languages", "other_languages", "platforms"], ""),
             (_("When to alert"), list(ALERT_RULES), "field-grid"),
             (_("Who is alerted"), ["subscribers"], ""),

@@ -55,6 +55,22 @@ class Watch(models.Model):
         _("platforms"), default=list, blank=True, help_text=_("Empty: every platform.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The watch of the conversation this brand watch is part of (its sector, its category,
+    # its competitors: "kettles"): the post-mortem's share of voice is this watch's
+    # mentions over the topic's. None: the topic is not known. One level only (a topic
+    # watch has no topic itself): actions.clean_watch.
+    topic_watch = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("topic watch"),
+        help_text=_(
+            "The watch of the whole conversation this brand is part of (its sector or "
+            "category, its competitors): the post-mortem's share of voice compares the two."
+        ),
+    )
     # Alert rules (spike detection): a volume spike is this many deviations above the
     # baseline (the same hour on past days, scaled to today's level; over the last 10, 20 or
     # 60 minutes) and at least `volume_min_count` mentions in the hour; a tone shift is this

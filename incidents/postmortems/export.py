@@ -15,7 +15,7 @@ from incidents.models import Platform
 from statements.choices import Channel, StatementKind
 
 from .choices import Decision, ItemStatus, PostmortemStatus
-from .templatetags.postmortems import duration, promises_kept, share
+from .templatetags.postmortems import duration, promises_kept, share, share_of_voice
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
@@ -103,6 +103,7 @@ def markdown(context: dict) -> str:
         (_("Reply coverage"), coverage),
         (_("Median time to answer"), duration(m.reply_median_seconds)),
         (_("Mentions attached"), str(m.mentions)),
+        (_("Share of voice during the crisis (brand / topic mentions)"), share_of_voice(m)),
         (_("Sentiment recovery (negative share back to its baseline)"), recovery),
         (_("Evidence items"), str(m.evidence_items)),
         (_("Checklist tasks done late"), f"{m.tasks_done_late} / {m.tasks}"),

@@ -27,7 +27,7 @@ from incidents.crisiscenter.models import UpdatePromise
 from incidents.evidence.models import EvidenceItem
 from incidents.listening import selectors as listening_selectors
 from incidents.listening.choices import Sentiment
-from incidents.listening.models import Mention, Signal
+from incidents.listening.models import Mention, MentionMatch, Signal, Watch
 from incidents.models import EntryKind, Incident, Membership, Status, TimelineEntry
 from incidents.people import display_name
 from incidents.playbooks.models import Task
@@ -129,6 +129,14 @@ class Metrics:
     promises_late: int = 0
     promises_missed: int = 0
     promises_moved: int = 0
+    # Share of voice over the crisis window (the series'): the brand watches' mentions over
+    # the conversation of their topic watches (theirs included); None: not known (no topic
+    # watch, or it matched nothing in the window). `share_of_voice_unset`: a brand watch
+    # of the incident with no topic watch ("" when none).
+    share_of_voice: float | None = None
+    share_of_voice_mentions: int = 0
+    share_of_voice_conversation: int = 0
+    share_of_voice_unset: str = ""
 
     @property
     def promises_kept_share(self) -> float | None:
@@ -369,7 +377,9 @@ def report(incident: Incident) -> Report:
     )
 
     # Volume and sentiment per bucket (one grouped query), the peak, the recovery.
-    series, hours = _series(incident, totals)
+    window = _window(incident, totals)
+    series, hours = _series(incident, window)
+    _share_of_voice(metrics, incident, window)
     if series:
         peak = max(series, key=lambda b: (b.mentions, -b.start.timestamp()))
         if peak.mentions:
@@ -517,15 +527,57 @@ def _promises(metrics: Metrics, incident) -> None:
     metrics.promises_due = sum(counts.get(outcome, 0) for outcome in CAME_DUE)
 
 
-def _series(incident, totals) -> tuple[list[Bucket], int]:
-    """Hourly (or wider) buckets from an hour before the first mention or the detection to
-    an hour after the last mention (or the first response, if later): the conversation,
-    not the quiet days before the incident is closed."""
+def _window(incident, totals) -> tuple[datetime, datetime] | None:
+    """The crisis window of the volumes (the series, the share of voice): from an hour
+    before the first mention or the detection to an hour after the last mention (or the
+    first response, if later): the conversation, not the quiet days before the incident is
+    closed. None without mentions."""
     if not totals["n"]:
-        return [], 1
+        return None
     start = min(totals["first"], incident.detected_at) - timedelta(hours=1)
     ends = [totals["last"], incident.first_response_at]
-    end = max(e for e in ends if e is not None) + timedelta(hours=1)
+    return start, max(e for e in ends if e is not None) + timedelta(hours=1)
+
+
+def _share_of_voice(metrics: Metrics, incident, window) -> None:
+    """The brand's share of its topic's conversation over the crisis window: the mentions
+    matched by the incident's brand watches (the watches its mentions matched, less those
+    that are another watch's topic) over the mentions matched by them or by their topic
+    watches (Watch.topic_watch), each mention counted once. One aggregate query over the
+    matches (index match_watch_newest); not known without a topic watch or when the topic
+    watches matched nothing in the window (`share_of_voice_unset` then names a brand watch
+    with no topic watch, for the hint)."""
+    if window is None:
+        return
+    brand = (
+        Watch.objects.filter(
+            pk__in=MentionMatch.objects.filter(mention__incident=incident).values("watch_id")
+        )
+        .exclude(pk__in=Watch.objects.filter(topic_watch__isnull=False).values("topic_watch_id"))
+        .values("pk")
+    )
+    topic = Watch.objects.filter(pk__in=brand, topic_watch__isnull=False).values("topic_watch_id")
+    in_brand, in_topic = Q(watch_id__in=brand), Q(watch_id__in=topic)
+    row = MentionMatch.objects.filter(
+        in_brand | in_topic, posted_at__gte=window[0], posted_at__lt=window[1]
+    ).aggregate(
+        brand=Count("mention_id", distinct=True, filter=in_brand),
+        topic=Count("mention_id", distinct=True, filter=in_topic),
+        conversation=Count("mention_id", distinct=True),
+        unset=Min("watch__name", filter=in_brand & Q(watch__topic_watch__isnull=True)),
+    )
+    metrics.share_of_voice_unset = row["unset"] or ""
+    if row["topic"]:
+        metrics.share_of_voice_mentions = row["brand"]
+        metrics.share_of_voice_conversation = row["conversation"]
+        metrics.share_of_voice = row["brand"] / row["conversation"]
+
+
+def _series(incident, window) -> tuple[list[Bucket], int]:
+    """Hourly (or wider) buckets over the crisis window (_window)."""
+    if window is None:
+        return [], 1
+    start, end = window
     span_hours = max(1, int(-(-(end - start).total_seconds() // 3600)))
     hours = max(1, -(-span_hours // MAX_CHART_BUCKETS))
     rows = listening_selectors.incident_series(incident, start, end, timedelta(hours=hours))

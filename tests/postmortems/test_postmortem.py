@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
+from incidents.listening import actions as listening_actions
 from incidents.models import AppendOnlyError, TimelineEntry
 from incidents.postmortems import actions, figures
 from incidents.postmortems.models import PostmortemVersion
 from tests.helpers import assert_error, token_client
+from tests.listening.conftest import grant
 
 TODAY = timezone.localdate
 
@@ -380,9 +382,18 @@ def test_the_exports_hold_the_whole_key_event_timeline_and_the_head_hash(
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_the_page_and_api_cost_the_same_whatever_the_size(
-    size, worked, lead, drafter, client, django_assert_max_num_queries
+    size, worked, lead, drafter, client, django_assert_max_num_queries, make_user
 ):
+    # A brand watch with a topic watch: the share of voice is computed (one query).
+    editor = grant(make_user("watcher"), "view_mention", "view_watch", "change_watch")
+    topic = listening_actions.watch_create(
+        actor=editor, name="Topic", brand="Topic", keywords=["great", "disgrace"]
+    )
+    listening_actions.watch_create(
+        actor=editor, name="Brand", brand="Brand", keywords=["brand"], topic_watch=topic
+    )
     incident = worked(mentions=4 * size, statements=size)
+    assert figures.report(incident).metrics.share_of_voice == 1
     pm = actions.postmortem_create(incident=incident, actor=lead)
     for n in range(size):
         actions.item_add(
@@ -391,14 +402,14 @@ def test_the_page_and_api_cost_the_same_whatever_the_size(
     client.force_login(lead)
     # The same bounds for one statement, one item and 8 mentions as for three times that.
     for path, most in [
-        (url(incident), 35),  # the promotion freeze banner: one query on every page
-        (url(incident, "export.md"), 29),
-        (url(incident, "print/"), 29),
+        (url(incident), 36),  # the promotion freeze banner: one query on every page
+        (url(incident, "export.md"), 30),
+        (url(incident, "print/"), 30),
     ]:
         with django_assert_max_num_queries(most):
             assert client.get(path).status_code == 200
     api = token_client(lead)
-    with django_assert_max_num_queries(33):
+    with django_assert_max_num_queries(34):
         assert api.get(api_url(incident)).status_code == 200
 
 

@@ -51,3 +51,16 @@ def promises_kept(metrics) -> str:
     if metrics.promises_moved:
         text += " · " + _("%(n)s moved before their time") % {"n": metrics.promises_moved}
     return text
+
+
+@register.filter
+def share_of_voice(metrics) -> str:
+    """The brand's share of its topic's conversation: "12 % (30 / 250 mentions)", "not
+    known" without a topic watch or topic mentions in the crisis window."""
+    if metrics.share_of_voice is None:
+        return _("not known")
+    return _("%(share)s (%(n)s / %(total)s mentions)") % {
+        "share": share(metrics.share_of_voice),
+        "n": metrics.share_of_voice_mentions,
+        "total": metrics.share_of_voice_conversation,
+    }
