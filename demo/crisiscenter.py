@@ -73,10 +73,9 @@ TEMPLATES = {
                 "Nous avons reçu des signalements sur l'un de nos produits. Voici ce que nous "
                 "savons et ce que vous pouvez faire."
             ),
-            "doing": (
-                "Nos équipes qualité examinent chaque signalement. "
-                "Prochain point : {{ next_update_at }}."
-            ),
+            # No next-update time in a text: the page's header shows the current promise,
+            # an approved text would keep a time that moved.
+            "doing": "Nos équipes qualité examinent chaque signalement.",
             "help": "Service client : 0800 000 000 (gratuit), https://www.example.com/aide",
             "faq": (
                 "Dois-je arrêter d'utiliser le produit ?\n"
@@ -92,9 +91,7 @@ TEMPLATES = {
                 "We have received reports about one of our products. Here is what we know and "
                 "what you can do."
             ),
-            "doing": (
-                "Our quality teams are examining every report. Next update: {{ next_update_at }}."
-            ),
+            "doing": "Our quality teams are examining every report.",
             "help": "Customer service: 0800 000 000 (free), https://www.example.com/help",
             "faq": (
                 "Should I stop using the product?\n"

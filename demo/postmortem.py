@@ -15,6 +15,7 @@ from incidents.listening.choices import Source
 from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention
 from incidents.postmortems import actions
+from incidents.postmortems.choices import Decision, PostmortemStatus
 from incidents.postmortems.models import Postmortem
 
 RUMOUR_FR = [
@@ -154,4 +155,17 @@ def load(users: dict, incident) -> bool:
         owner=users["comms"],
         due_date=today + timedelta(days=30),
     )
+    # Signed off under the incident's policy (legal, then communications where it asks):
+    # the demo's first frozen version, with its figures.
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    for approver in (users["approver"], users["comms"]):
+        postmortem.refresh_from_db()
+        if postmortem.status == PostmortemStatus.SIGNED_OFF:
+            break
+        actions.postmortem_review(
+            postmortem=postmortem,
+            actor=approver,
+            revision=postmortem.revision,
+            decision=Decision.APPROVED,
+        )
     return True

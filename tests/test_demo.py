@@ -167,12 +167,13 @@ def test_the_demo_queue_shows_the_playbooks_advice_and_a_known_ambassador(demo, 
         assert str(ADVICE["defender"]) not in page
 
 
-def test_the_resolved_rumour_has_a_filled_post_mortem_draft(demo, client):
+def test_the_resolved_rumour_has_a_signed_off_post_mortem(demo, client):
     from incidents.postmortems.models import Postmortem
 
     demo()
     postmortem = Postmortem.objects.get(incident__title__startswith="Rumeur")
-    assert postmortem.incident.status == "resolved" and postmortem.status == "draft"
+    assert postmortem.incident.status == "resolved" and postmortem.status == "signed_off"
+    assert postmortem.versions.count() == 1
     assert postmortem.summary and postmortem.went_wrong and postmortem.factors
     assert sorted(postmortem.items.values_list("status", flat=True)) == ["done", "dropped", "open"]
     client.force_login(get_user_model().objects.get(username="lead"))

@@ -71,5 +71,7 @@ class TextForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: the room holds other forms with a "text" field (the timeline's).
+        kwargs.setdefault("auto_id", "crisis_text_%s")
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [(code, code.upper()) for code in selectors.languages()]

@@ -224,7 +224,8 @@ def _url(page: CrisisPage) -> str:
 def _subject(promise: UpdatePromise, text: str) -> str:
     return text % {
         "slug": promise.page.slug,
-        "when": timezone.localtime(promise.due_at).strftime("%H:%M"),
+        # With its zone: the bell and the mail are read in any time zone ("11:25 CET").
+        "when": timezone.localtime(promise.due_at).strftime("%H:%M %Z"),
     }
 
 

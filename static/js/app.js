@@ -165,10 +165,13 @@
   // language menu submits its form on change.
   document.addEventListener("htmx:afterRequest", (event) => {
     const form = event.detail.elt;
-    if (form instanceof HTMLFormElement && "resetOnSuccess" in form.dataset
-        && event.detail.xhr.status === 200) {
+    if (!(form instanceof HTMLFormElement)) return;
+    if ("resetOnSuccess" in form.dataset && event.detail.xhr.status === 200) {
       form.reset();
     }
+    // The answer is in: a form still on the page (its answer went to another element, e.g.
+    // an error beside it) can be sent again once corrected.
+    form.querySelectorAll("[data-once]").forEach((button) => { button.disabled = false; });
   });
   document.addEventListener("change", (event) => {
     if (event.target.id === "language") event.target.form.submit();

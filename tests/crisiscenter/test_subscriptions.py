@@ -236,7 +236,7 @@ def test_a_language_the_page_does_not_show_takes_no_subscriber(live_page, lead):
     statement_actions.statement_withdraw(statement=summary, actor=lead, reason="Wrong")
     answer = subscribe(Client(), language="fr")
     assert answer.status_code == 400
-    assert "not published in that language" in answer.content.decode()
+    assert "publiée dans cette langue" in answer.content.decode()  # the page's language
     assert not Subscriber.objects.exists() and not mail.outbox
 
 

@@ -59,9 +59,10 @@ def test_the_room_with_a_ten_task_playbook_is_smaller_than_before(browser_client
     Task.objects.filter(incident=followed, completes_on="promotion_frozen").delete()
     size = len(room(browser_client, lead, followed).content)
     # 8% smaller when the checklist was redesigned; the room has since gained the mentions
-    # panel's placeholder (listening), the public crisis page panel and the post-mortem
-    # link (about 2 KB together), so the bound keeps 3%.
-    assert size < ROOM_BYTES_BEFORE * 0.97, size
+    # panel's placeholder (listening), the public crisis page panel, the post-mortem link
+    # and the promotion freeze's header control and banner (about 3 KB together), so the
+    # bound keeps 2%.
+    assert size < ROOM_BYTES_BEFORE * 0.98, size
 
 
 def test_my_open_tasks_come_first_the_others_and_the_done_ones_are_folded(
