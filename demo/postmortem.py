@@ -1,9 +1,9 @@
 """The demo's post-mortem: on the resolved rumour incident ("the plants will close"), the
 posts of the rumour and of its denial (our own wording, French and English, from a seeded
 RNG: the same every run), attached through the listening action so the reaction chart has
-something to show, then a post-mortem draft written by the lead with its lessons and three
-action items (one done, one dropped with its reason, one open). Idempotent: nothing is done
-when the incident already has a post-mortem."""
+something to show, then a post-mortem written by the lead with its lessons and three
+action items (one done, one dropped with its reason, one open), signed off. Idempotent:
+nothing is done when the incident already has a post-mortem."""
 
 import random
 from datetime import timedelta
@@ -99,7 +99,7 @@ def _mentions(incident) -> list[MentionData]:
 
 
 def load(users: dict, incident) -> bool:
-    """Fill the rumour incident's post-mortem draft (None: nothing). Returns whether it was
+    """Write and sign off the rumour incident's post-mortem (None: nothing). Returns whether it was
     written now."""
     if incident is None or Postmortem.objects.filter(incident=incident).exists():
         return False
