@@ -6,6 +6,7 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Category
@@ -41,6 +42,8 @@ class ItemAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(pk__in=[u.pk for u in owners])
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        # The browser's hint; the action refuses a past date whatever is sent.
+        self.fields["due_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
 class ItemStatusForm(forms.Form):

@@ -156,6 +156,7 @@ def test_the_room_moves_an_entry_up_and_down_without_javascript(
     panel = browser_client.as_user(drafter).get(panel_url).content.decode()
     assert f'action="/incidents/{incident.pk}/crisis-page/faq-order/"' in panel
     assert f'aria-label="Move “{SAFE}” down"' in panel
+    assert f"FAQ entry · EN · “{SAFE}”</a>" in panel  # which question each row is
     assert "order_faq" not in panel
     observed = browser_client.as_user(observer).get(panel_url).content.decode()
     assert "crisis-faq-move" not in observed

@@ -93,6 +93,8 @@ def test_the_page_shows_the_prefilled_post_mortem_with_its_chart(client, postmor
     page = client.get(url(postmortem.incident)).content.decode()
     assert "<svg" in page and "First public response" in page and "Journalist called" in page
     assert "Save the lessons" in page
+    # The browser refuses a past due date before sending it (the action refuses it anyway).
+    assert f'min="{timezone.localdate().isoformat()}"' in page
 
 
 # Who may read and write ------------------------------------------------------------------
