@@ -31,6 +31,7 @@ from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData
 from .matching import Matcher, clean_terms
 from .models import (
+    BURST_SIZE_RANGE,
     MAX_TERM,
     MAX_TERMS,
     CollectorState,
@@ -803,11 +804,18 @@ def collector_state_record(
 
 def expected_burst_save(*, burst: ExpectedBurst, actor) -> ExpectedBurst:
     """Create or change a planned campaign's window on a watch (no volume signal during it
-    and the hour after). NotAllowed unless the actor may change watches; InvalidInput when
-    it ends before it starts."""
+    and the hour after; with an `expected_size`, none below a wave well beyond that many
+    times the usual). NotAllowed unless the actor may change watches; InvalidInput when it
+    ends before it starts or its size is outside BURST_SIZE_RANGE."""
     rules.require_edit_watches(actor)
     if burst.ends_at <= burst.starts_at:
         raise InvalidInput(_("An expected burst must end after it starts."))
+    low, high = BURST_SIZE_RANGE
+    if burst.expected_size is not None and not low <= burst.expected_size <= high:
+        raise InvalidInput(
+            _("An expected size is from %(low)s to %(high)s times the usual volume.")
+            % {"low": f"{low:g}", "high": f"{high:g}"}
+        )
     if burst.pk is None:
         burst.created_by = actor
     burst.save()

@@ -91,7 +91,7 @@ class MentionAdmin(ReadOnlyAdmin):
 class ExpectedBurstForm(forms.ModelForm):
     class Meta:
         model = ExpectedBurst
-        fields = ["watch", "starts_at", "ends_at", "note"]
+        fields = ["watch", "starts_at", "ends_at", "expected_size", "note"]
 
     def clean(self):
         cleaned = super().clean()
@@ -103,10 +103,11 @@ class ExpectedBurstForm(forms.ModelForm):
 
 @admin.register(ExpectedBurst)
 class ExpectedBurstAdmin(admin.ModelAdmin):
-    """Planned campaigns and announcements: their window raises no volume signal."""
+    """Planned campaigns and announcements: their window raises no volume signal, or, given
+    an expected size, none below a wave well beyond it."""
 
     form = ExpectedBurstForm
-    list_display = ["watch", "starts_at", "ends_at", "note"]
+    list_display = ["watch", "starts_at", "ends_at", "expected_size", "note"]
     list_filter = ["watch"]
 
     def save_model(self, request, obj, form, change):

@@ -14,25 +14,28 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
 
 - Volume: the mentions of sliding windows ending at this minute (60 minutes as listening
   vendors compare, and 20 and 10 minutes so a sharp rise is seen sooner, each with a
-  slightly higher bar) against what a baseline that knows the time of day and the day of
-  the week expects of them, scaled to today's level. The baseline: the same hour on up to
-  8 past days of the same type (weekday or weekend, local time) over the past 4 weeks,
-  their median (or their trimmed mean when counts are low: a quiet watch's median is 0)
-  and MAD; while history is short (fewer than 3 such days) the last 12 hours are pooled
-  in. Today's level: the 6 hours before the last one against their own baselines, shrunk
-  towards 1 (a busier day is not an incident; a 5x spike on it is measured against it),
-  each hour counted within 0.67-1.5x of its baseline (an incident's hours must not hide
-  the next wave), frozen while an episode lasts. The deviation is the normal-equivalent of the tail
-  probability of the count under a negative binomial with that mean and a variance from
-  chance (on quiet watches, the clusters the watch's past days show: reply cascades), a
-  share of the days' spread, and the level's and the baseline's own errors. A signal opens
-  at `watch.volume_deviations` deviations, with at least `watch.volume_min_count` mentions
-  in the hour and 1.5x the expected, outside the expected bursts. Windows of 120 and 180
-  minutes (LONG_WINDOWS), each hour against its own baseline and today's level as it was
-  before the window, accumulate a sustained rise no hour shows (a 3x step, a slow ramp);
-  they open a signal, never keep one open, and do not reach back into the last cool-down.
-  Its reason is the window that stood out most ("42 mentions in the last 10 minutes where
-  3 were expected").
+  slightly higher bar) against what a baseline that knows the time of day and the day of the
+  week expects of them, scaled to today's level. The baseline: the same hour on up to 8 past
+  days of the same type (weekday or weekend, local time) over the past 4 weeks, their median
+  (or their trimmed mean when counts are low: a quiet watch's median is 0) and MAD; while
+  history is short (fewer than 3 such days) the last 12 hours are pooled in. Today's level:
+  the 6 hours before the last one against their own baselines, shrunk towards 1 (a busier
+  day is not an incident; a 5x spike on it is measured against it), each hour counted within
+  0.67-1.5x of its baseline (an incident's hours must not hide the next wave), frozen while
+  an episode lasts. The deviation is the normal-equivalent of the tail probability of the
+  count under a negative binomial with that mean and a variance from chance (on quiet
+  watches, the clusters the watch's past days show: reply cascades, the third quartile of 14
+  days so a past incident does not count), a share of the days' spread, and the level's and
+  the baseline's own errors. A signal opens at `watch.volume_deviations` deviations, with at
+  least `watch.volume_min_count` mentions in the hour and 1.5x the expected, outside the
+  expected bursts (or, for a burst given its expected size, beyond that many times the
+  expected, with as many times its spread). Windows of 120 and 180 minutes (LONG_WINDOWS),
+  each hour against its own baseline and today's level as it was before the window,
+  accumulate a sustained rise no hour shows (a 3x step, a slow ramp); their minimum count is
+  of the window (a quiet watch's 3x step never holds 10 in an hour, but does in three); they
+  open a signal, never keep one open, and do not reach back into the last cool-down. Its
+  reason is the window that stood out most ("42 mentions in the last 10 minutes where 3 were
+  expected").
 - Tone: the negative share over the last 60, 180 or 360 minutes, over at least
   `watch.tone_min_scored` scored mentions, `watch.tone_shift_points` points above the
   share of the past week (its last 3 hours left out), and TONE_DEVIATIONS binomial
@@ -41,7 +44,8 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   the tone window that stood out most.
 - One signal per episode, whatever its kind: while a signal is open, the other kind only
   updates it. It closes once both have been back under half their bars for CLOSE_AFTER
-  minutes, and no new signal opens within COOL_DOWN minutes of a close.
+  minutes, and no new signal opens within COOL_DOWN minutes of a close but a clearly
+  bigger wave (crisis-grade, twice the last episode's peak hour).
 """
 
 import math
@@ -78,6 +82,9 @@ SPREAD_SHARE = 0.3
 QUIET = 5.0
 DISPERSION_DAYS = 14
 DISPERSION_PRIOR = 10.0
+# Which of the days' clustering counts: high enough for the cascades most days have, below
+# the few days an incident's hours (hundreds of posts in a few quarters) dominate.
+DISPERSION_QUANTILE = 0.75
 # A labelled share moves slowly (labels right ~65% of the time halve a true shift): the
 # longest window sees a 20% -> 50% shift on watches at 10-20 an hour.
 TONE_WINDOWS = (60, 180)
@@ -101,8 +108,19 @@ MAX_OVERDISPERSION = 1.0
 CLOSE_FRACTION = 0.5
 CLOSE_AFTER = 30
 COOL_DOWN = 120
+# During a cool-down only a clearly bigger wave opens a new signal: a crisis-grade volume
+# reading (severity 3 or more) with WAVE_RATIO times the last episode's peak hour. A false
+# alarm (or a tone signal) must not silence a 30x step for two hours; the last episode's
+# own tail, or a second wave of its size, stays in it.
+WAVE_RATIO = 2.0
+WAVE_SEVERITY = 3
 # After an expected burst ends, its mentions stay in the hour window for an hour.
 BURST_TAIL = WINDOW
+# How far a campaign may run from its declared size, relative to it.
+BURST_SIZE_SPREAD = 0.25
+# How far before the first minute evaluated a burst still matters: its mentions in the
+# longest window, and its hours left out of today's level (measured before that window).
+BURST_REACH = max(length for length, _bar in LONG_WINDOWS) + LEVEL_GAP + LEVEL_HOURS * WINDOW
 # The history a runner loads before the first minute it evaluates.
 HISTORY_MINUTES = HISTORY_DAYS * DAY + max(TONE_WINDOWS + LONG_TONE_WINDOWS)
 
@@ -352,7 +370,7 @@ def level(series, minute, *, history_start, min_scored=25, bursts=()):
     observed = expected = 0.0
     for hour in range(LEVEL_HOURS):
         end = minute - LEVEL_GAP - hour * WINDOW
-        if any(start <= end and end - WINDOW < stop for start, stop in bursts):
+        if any(start <= end and end - WINDOW < stop for start, stop, _size in bursts):
             continue
         base = series.baseline(end, history_start=history_start, min_scored=min_scored)
         if base is None:
@@ -371,20 +389,30 @@ def level(series, minute, *, history_start, min_scored=25, bursts=()):
 def dispersion(series, minute, *, history_start) -> float:
     """How clustered the watch's mentions are (1 for a Poisson stream): over the past
     DISPERSION_DAYS whole days, how much the quarter hours of each hour differ from a
-    quarter of the hour's count, relative to what chance gives. Reply cascades (a few posts
-    within minutes) make it more than 1. Computed once a day (memoized on the series)."""
+    quarter of the hour's count, relative to what chance gives, day by day; the days' third
+    quartile (DISPERSION_QUANTILE), so that an incident's hours (hundreds of posts in a few
+    quarters) do not make the next quiet nights look clustered, while the reply cascades
+    of most days (a few posts within minutes) still make it more than 1. Computed once a
+    day (memoized on the series)."""
     day = minute // DAY
     key = ("dispersion", day, history_start)
     if key in series._memo:
         return series._memo[key]
-    squares = total = 0.0
-    for hour_end in range(day * DAY - 1, max(history_start, (day - DISPERSION_DAYS) * DAY), -60):
-        quarters = [series.mentions(hour_end - 15 * q, 15) for q in range(4)]
-        hour = sum(quarters)
-        if hour:
-            squares += sum((q - hour / 4) ** 2 for q in quarters)
-            total += 0.75 * hour
-    value = max(1.0, (squares + DISPERSION_PRIOR) / (total + DISPERSION_PRIOR))
+    days = []
+    for past in range(day - 1, day - DISPERSION_DAYS - 1, -1):
+        if (past + 1) * DAY - 1 < history_start:
+            break
+        squares = total = 0.0
+        for hour_end in range((past + 1) * DAY - 1, past * DAY, -60):
+            quarters = [series.mentions(hour_end - 15 * q, 15) for q in range(4)]
+            hour = sum(quarters)
+            if hour:
+                squares += sum((q - hour / 4) ** 2 for q in quarters)
+                total += 0.75 * hour
+        prior = DISPERSION_PRIOR / DISPERSION_DAYS
+        days.append((squares + prior) / (total + prior))
+    days.sort()
+    value = max(1.0, days[int(DISPERSION_QUANTILE * (len(days) - 1))]) if days else 1.0
     series._memo[key] = value
     return value
 
@@ -447,39 +475,58 @@ def read(
     clustered = 1.0
     if base.mean * factor < QUIET:
         clustered = dispersion(series, minute, history_start=history_start)
-    if observed >= rules.volume_min_count * CLOSE_FRACTION:
-        for length, extra_bar in VOLUME_WINDOWS + LONG_WINDOWS:
-            if length > WINDOW and since is not None and minute - length < since:
-                # A long window reaches no further back than the hour's window does at the
-                # end of the cool-down: what came during it is the last episode's.
-                continue
-            count = series.mentions(minute, length)
-            mean, variance = _expected(
-                series,
-                minute,
-                base,
-                length,
-                (factor, weight),
-                clustered,
-                history_start,
-                rules,
-                frozen=today is not None,
-                bursts=bursts,
-            )
-            if mean is None or count < MIN_RATIO * mean:
-                continue
-            z = deviations(count, mean, variance)
-            if z - extra_bar > best:
-                trigger = (length, count, mean)
-            best = max(best, z - extra_bar)
-            # A long window stays up for hours after the excess: it opens a signal, it does
-            # not keep one open (nor its episode, which would hide the next incident).
-            if z >= rules.volume_deviations * CLOSE_FRACTION and length <= WINDOW:
-                elevated = True
-            if z >= rules.volume_deviations + extra_bar and observed >= rules.volume_min_count:
-                # An expected burst's mentions stay in a window as long as the window.
-                tail = max(length, BURST_TAIL)
-                alert = alert or not any(start <= minute < end + tail for start, end in bursts)
+    # The hour's expected mentions, a campaign of known size included (what the signal
+    # shows, its severity and where its excess began are measured against it).
+    campaign = [size for start, end, size in bursts if start <= minute < end + BURST_TAIL]
+    expected = base.mean * factor * max([size for size in campaign if size], default=1.0)
+    for length, extra_bar in VOLUME_WINDOWS + LONG_WINDOWS:
+        if length > WINDOW and since is not None and minute - length < since:
+            # A long window reaches no further back than the hour's window does at the
+            # end of the cool-down: what came during it is the last episode's.
+            continue
+        count = series.mentions(minute, length)
+        # The minimum count: of the hour for the windows up to an hour, of the window for
+        # the longer ones (three hours at three times a quiet watch's rate).
+        enough = count if length > WINDOW else observed
+        if enough < rules.volume_min_count * CLOSE_FRACTION:
+            continue
+        mean, variance = _expected(
+            series,
+            minute,
+            base,
+            length,
+            (factor, weight),
+            clustered,
+            history_start,
+            rules,
+            frozen=today is not None,
+            bursts=bursts,
+        )
+        if mean is None:
+            continue
+        # An expected burst's mentions stay in a window as long as the window. One with no
+        # size silences it; one with a size multiplies what the window should hold, give or
+        # take BURST_SIZE_SPREAD of it (a campaign's size is a guess): only a wave well
+        # beyond it alerts.
+        tail = max(length, BURST_TAIL)
+        sizes = [size for start, end, size in bursts if start <= minute < end + tail]
+        silenced = any(size is None for size in sizes)
+        if sizes and not silenced:
+            mean *= max(sizes)
+            spread = BURST_SIZE_SPREAD * mean
+            variance = base.variance(mean, length, weight, clustered) + spread**2
+        if count < MIN_RATIO * mean:
+            continue
+        z = deviations(count, mean, variance)
+        if z - extra_bar > best:
+            trigger = (length, count, mean)
+        best = max(best, z - extra_bar)
+        # A long window stays up for hours after the excess: it opens a signal, it does
+        # not keep one open (nor its episode, which would hide the next incident).
+        if z >= rules.volume_deviations * CLOSE_FRACTION and length <= WINDOW:
+            elevated = True
+        if z >= rules.volume_deviations + extra_bar and enough >= rules.volume_min_count:
+            alert = alert or not silenced
     share, shift, tone_alert, tone_elevated, tone_trigger = None, 0.0, False, False, None
     base_share = base.negative_share
     if base_share is not None:
@@ -509,13 +556,13 @@ def read(
             ):
                 tone_alert = True
     severity = max(
-        volume_severity(observed, base.mean * factor) if alert or elevated else 1,
+        volume_severity(observed, expected) if alert or elevated else 1,
         tone_severity(shift) if tone_alert or tone_elevated else 1,
     )
     return Reading(
         minute=minute,
         observed=observed,
-        expected=base.mean * factor,
+        expected=expected,
         deviations=round(best, 2),
         volume_alert=alert,
         volume_elevated=elevated,
@@ -562,6 +609,8 @@ class Episode:
     severity: int = 0
     below_since: int | None = None
     closed_at: int | None = None
+    # The last episode's peak hour (mentions), kept through its cool-down.
+    last_peak: float = 0
     # Today's level (factor, weight) when the episode opened: kept while it lasts, so the
     # episode is measured against the day as it was before it.
     level: tuple | None = None
@@ -576,6 +625,7 @@ class Episode:
             "severity": self.severity,
             "below_since": self.below_since,
             "closed_at": self.closed_at,
+            "last_peak": self.last_peak,
             "level": list(self.level) if self.level else None,
         }
 
@@ -618,7 +668,12 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
         return episode, []
     if not episode.open:
         cooling = episode.closed_at is not None and minute < episode.closed_at + COOL_DOWN
-        if cooling or not (reading.volume_alert or reading.tone_alert):
+        bigger_wave = (
+            reading.volume_alert
+            and reading.severity >= WAVE_SEVERITY
+            and reading.observed >= WAVE_RATIO * max(episode.last_peak, 1)
+        )
+        if (cooling and not bigger_wave) or not (reading.volume_alert or reading.tone_alert):
             return episode, []
         if reading.volume_alert:
             kind = "volume"
@@ -657,7 +712,8 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
         return replace(episode, below_since=None), events
     below_since = episode.below_since if episode.below_since is not None else minute
     if minute - below_since + 1 >= CLOSE_AFTER:
-        return Episode(closed_at=minute), [*events, Closed(minute)]
+        closed = Episode(closed_at=minute, last_peak=episode.peak_observed)
+        return closed, [*events, Closed(minute)]
     return replace(episode, below_since=below_since), events
 
 
@@ -752,14 +808,16 @@ def _load(watch_id, first, last, tz):
 
 
 def _bursts(watch_id, first, last):
+    """[(first epoch minute, end epoch minute, expected size or None)] of the watch's
+    expected bursts that reach into first..last (or into the windows that end there)."""
     from .models import ExpectedBurst
 
     rows = ExpectedBurst.objects.filter(
         watch_id=watch_id,
         starts_at__lt=from_epoch_minute(last + 1),
-        ends_at__gte=from_epoch_minute(first - BURST_TAIL),
-    ).values_list("starts_at", "ends_at")
-    return [(epoch_minute(start), epoch_minute(end)) for start, end in rows[:100]]
+        ends_at__gte=from_epoch_minute(first - BURST_REACH),
+    ).values_list("starts_at", "ends_at", "expected_size")
+    return [(epoch_minute(start), epoch_minute(end), size) for start, end, size in rows[:100]]
 
 
 def detect(now=None) -> dict:

@@ -252,7 +252,10 @@ class WatchForm(forms.Form):
     )
     volume_min_count = forms.IntegerField(
         label=_("Minimum mentions in an hour"),
-        help_text=_("No volume alert below this many mentions in the hour, however unusual."),
+        help_text=_(
+            "No volume alert below this many mentions in the hour (in the two or three hours,"
+            " for a slow sustained rise), however unusual."
+        ),
     )
     tone_shift_points = forms.IntegerField(
         label=_("Tone shift (points)"),

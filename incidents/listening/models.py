@@ -7,6 +7,7 @@ every ingest path (connectors, imports, the bulk API) is idempotent.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,8 @@ MAX_EXTERNAL_ID = 300
 MAX_URL = 2000
 MAX_HANDLE = 200
 MAX_TEXT = 20_000
+# An expected burst's size, times the usual volume (a big launch stays under 100).
+BURST_SIZE_RANGE = (1.0, 100.0)
 
 
 class Watch(models.Model):
@@ -73,7 +76,8 @@ class Watch(models.Model):
     )
     # Alert rules (spike detection): a volume spike is this many deviations above the
     # baseline (the same hour on past days, scaled to today's level; over the last 10, 20 or
-    # 60 minutes) and at least `volume_min_count` mentions in the hour; a tone shift is this
+    # 60 minutes) and at least `volume_min_count` mentions in the hour (in the window, for the
+    # two- and three-hour windows: detection.py); a tone shift is this
     # many points more negative share over at least `tone_min_scored` scored mentions.
     volume_deviations = models.FloatField(_("volume threshold (robust deviations)"), default=4.0)
     volume_min_count = models.PositiveIntegerField(_("minimum mentions in an hour"), default=10)
@@ -233,12 +237,26 @@ class Signal(models.Model):
 
 
 class ExpectedBurst(models.Model):
-    """A planned campaign or announcement: its window does not raise volume signals."""
+    """A planned campaign or announcement on a watch. Without an expected size its window
+    (and, for each detection window, as long again after it) raises no volume signal; with
+    one (times the usual volume) that is what the detector expects of it, so a crisis well
+    beyond the campaign still alerts."""
 
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="expected_bursts")
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     note = models.CharField(_("note"), max_length=MAX_NAME, blank=True)
+    expected_size = models.FloatField(
+        _("expected size (times the usual volume)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(BURST_SIZE_RANGE[0]), MaxValueValidator(BURST_SIZE_RANGE[1])],
+        help_text=_(
+            "How many times the usual mentions the campaign should bring (e.g. 4). Empty: "
+            "nothing in its window raises a volume signal. Given: a wave well beyond it "
+            "still does."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

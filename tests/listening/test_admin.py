@@ -20,13 +20,14 @@ def admin_editor(watch_editor):
     return watch_editor
 
 
-def form(watch, starts, ends):
+def form(watch, starts, ends, size=""):
     return {
         "watch": watch.pk,
         "starts_at_0": starts[0],
         "starts_at_1": starts[1],
         "ends_at_0": ends[0],
         "ends_at_1": ends[1],
+        "expected_size": size,
         "note": "Black Friday",
     }
 
@@ -40,6 +41,18 @@ def test_a_planned_campaign_is_saved_with_its_author(admin_editor, watch, client
     assert response.status_code == 302, response.content[:500]
     burst = ExpectedBurst.objects.get()
     assert (burst.created_by, burst.note) == (admin_editor, "Black Friday")
+    assert burst.expected_size is None  # no size: its window raises no volume signal
+
+
+def test_a_campaign_is_given_its_expected_size_within_bounds(admin_editor, watch, client):
+    client.force_login(admin_editor)
+    window = (("2026-11-27", "08:00:00"), ("2026-11-27", "20:00:00"))
+    response = client.post("/admin/listening/expectedburst/add/", form(watch, *window, "500"))
+    assert response.status_code == 200
+    assert "less than or equal to 100" in response.content.decode()
+    response = client.post("/admin/listening/expectedburst/add/", form(watch, *window, "4"))
+    assert response.status_code == 302, response.content[:500]
+    assert ExpectedBurst.objects.get().expected_size == 4
 
 
 def test_a_window_ending_before_it_starts_is_refused(admin_editor, watch, client):

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from incidents.errors import InvalidInput
 from incidents.listening import actions, detection
 from incidents.listening.choices import Source
 from incidents.listening.detection import DAY, Closed, Episode, Rules, Series
@@ -90,12 +91,57 @@ def test_no_new_signal_during_the_cool_down():
     assert kinds(events).count("Opened") == 2
 
 
+def test_a_much_bigger_wave_during_the_cool_down_opens_a_new_signal_at_once():
+    # A modest burst opens and closes a signal; 20 minutes into the cool-down a wave of 300
+    # an hour begins: not the last episode's tail, it is signalled as soon as its hour is
+    # crisis-grade and twice the last peak, not when the cool-down ends 100 minutes later.
+    lists = flat(10)
+    add(lists, HISTORY + 60, 30, 1)
+    _, first_events = evaluate(lists, HISTORY, HISTORY + 599)
+    closed = next(e for e in first_events if isinstance(e, Closed))
+    peak = max(e.reading.observed for e in first_events if hasattr(e, "reading"))
+    wave = closed.minute + 20
+    add(lists, wave, 90, 5)
+    episode, events = evaluate(lists, HISTORY, HISTORY + 599)
+    signals = opened(events)
+    assert len(signals) == 2
+    assert wave <= signals[1].minute <= wave + 15
+    assert signals[1].reading.severity >= detection.WAVE_SEVERITY
+    assert signals[1].reading.observed >= detection.WAVE_RATIO * peak
+    # The episode's state keeps the last peak through a round trip (the runner's JSON).
+    assert Episode.from_json(episode.to_json()) == episode
+
+
 def test_an_expected_burst_raises_no_volume_signal():
     lists = flat(10)
     add(lists, HISTORY + 60, 90, 2)
-    bursts = [(HISTORY + 50, HISTORY + 160)]
+    bursts = [(HISTORY + 50, HISTORY + 160, None)]
     _, events = evaluate(lists, HISTORY, HISTORY + 599, bursts=bursts)
     assert kinds(events) == []
+
+
+def test_a_crisis_during_a_campaign_of_known_size_still_alerts():
+    # A campaign declared at 4x brings about that (10/h -> 40/h for two hours): quiet. A
+    # wave of 300 an hour in its middle alerts within a quarter hour, measured against the
+    # campaign (expected 40 in the hour; the excess began with the wave, not the campaign);
+    # declared without a size, the same window stays silent.
+    start = HISTORY + 60
+    campaign = [(start, start + 120, 4.0)]
+    lists = flat(10)
+    every(lists, start, 120, 2)  # +30 an hour
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, bursts=campaign)
+    assert opened(events) == []
+    wave = start + 40
+    add(lists, wave, 40, 5)
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, bursts=campaign)
+    signals = opened(events)
+    assert len(signals) == 1 and wave <= signals[0].minute <= wave + 15
+    assert signals[0].reading.expected == pytest.approx(40, rel=0.2)
+    assert abs(signals[0].started - wave) <= 5
+    minutes, _mentions, expected = signals[0].reading.trigger
+    assert expected == pytest.approx(40 * minutes / 60, rel=0.2)
+    _, events = evaluate(lists, HISTORY, HISTORY + 599, bursts=[(start, start + 120, None)])
+    assert opened(events) == []
 
 
 def test_a_quiet_watch_needs_the_minimum_count():
@@ -209,6 +255,36 @@ def test_an_expected_burst_in_the_database_suppresses_the_signal(history, watch_
         watch=history, starts_at=NOW - timedelta(hours=1), ends_at=NOW, created_by=watch_editor
     )
     assert detection.detect(now=NOW)["opened"] == 0
+
+
+@pytest.mark.django_db
+def test_a_campaign_of_known_size_in_the_database_lets_a_far_bigger_wave_through(
+    history, watch_editor
+):
+    # Declared at 4x a stream of one mention every two hours: the 30 in 20 minutes are far
+    # beyond it, and the signal measures them against the campaign.
+    actions.expected_burst_save(
+        burst=ExpectedBurst(
+            watch=history, starts_at=NOW - timedelta(hours=1), ends_at=NOW, expected_size=4
+        ),
+        actor=watch_editor,
+    )
+    assert detection.detect(now=NOW)["opened"] == 1
+    signal = Signal.objects.get()
+    assert signal.expected == pytest.approx(4 * 0.5, rel=0.5)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [0.5, 101])
+def test_an_expected_size_out_of_range_is_refused(watch, watch_editor, size):
+    with pytest.raises(InvalidInput, match="from 1 to 100 times the usual volume"):
+        actions.expected_burst_save(
+            burst=ExpectedBurst(
+                watch=watch, starts_at=NOW, ends_at=NOW + timedelta(hours=2), expected_size=size
+            ),
+            actor=watch_editor,
+        )
+    assert not ExpectedBurst.objects.exists()
 
 
 # --- Declaring from a signal ---------------------------------------------------------------
@@ -437,6 +513,37 @@ def test_a_sustained_three_fold_step_is_seen_by_the_longer_windows(monkeypatch):
     monkeypatch.setattr(detection, "LONG_WINDOWS", ())
     _, events = evaluate(lists, 15 * DAY, 16 * DAY - 1)
     assert opened(events) == []
+
+
+def test_a_quiet_watchs_sustained_step_counts_its_minimum_in_the_long_window():
+    # About 3.5x on a 2/h watch for four hours: the signal opens at a minute whose hour holds
+    # 9 mentions, under the watch's minimum of 10, because the two hours hold 21 where 5 were
+    # expected. The same day without the step raises nothing.
+    quiet = noisy(2, days=16, seed=8)
+    _, events = evaluate(quiet, 15 * DAY, 16 * DAY - 1)
+    assert opened(events) == []
+    start = 15 * DAY + 10 * 60
+    every(quiet, start, 240, 8)  # +7.5 an hour
+    _, events = evaluate(quiet, 15 * DAY, 16 * DAY - 1)
+    signals = opened(events)
+    assert len(signals) == 1 and start + 60 <= signals[0].minute <= start + 240
+    reading = signals[0].reading
+    minutes, mentions, expected = reading.trigger
+    assert reading.observed < RULES.volume_min_count <= mentions
+    assert minutes > detection.WINDOW and mentions >= 3 * expected
+
+
+def test_a_past_incident_does_not_make_quiet_nights_look_clustered():
+    # The clustering of a 2/h watch's quarter hours (its reply cascades) is read over the
+    # past 14 days; one day with an incident (a spike of about 300 posts that fades within
+    # the hour) is not what its nights look like.
+    lists = noisy(2, days=16, seed=5, cascades_per_day=1)
+    usual = detection.dispersion(Series(0, *lists), 15 * DAY, history_start=0)
+    for minute in range(60):
+        add(lists, 12 * DAY + 14 * 60 + minute, 1, round(30 * math.exp(-minute / 10)))
+    after = detection.dispersion(Series(0, *lists), 15 * DAY, history_start=0)
+    assert usual > 1.1  # the cascades show
+    assert after == pytest.approx(usual, rel=0.25)
 
 
 def test_a_slow_tone_shift_on_a_modest_watch_is_seen_by_the_longest_tone_window(monkeypatch):
