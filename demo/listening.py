@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents.listening import actions, detection
 from incidents.listening.choices import SignalKind, Source
 from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, Signal, Watch
+from incidents.listening.models import ExpectedBurst, Mention, Signal, Watch
 
 WATCH = "Bouilloire KX-200 / KX-200 kettle"
 # The KX-200 watch's topic watch: the whole kettle conversation (other brands' kettles too),
@@ -154,6 +154,7 @@ def load(users: dict, incident) -> int:
         data = _post(rng, index, when, MARKET_FR if french else MARKET_EN, "fr" if french else "en")
         posts.append(replace(data, external_id=f"demo-kettles-{index}"))
     result = actions.mentions_ingest(mentions=posts, source=Source.IMPORT, actor=lead)
+    _demo_campaign(watch, now, lead)
     spike_mentions = Mention.objects.filter(external_id__in=spike).order_by("posted_at")
     _demo_signal(watch, spike_mentions, spike_at, incident, lead)
     if incident is not None:
@@ -163,6 +164,25 @@ def load(users: dict, incident) -> int:
                 mention_ids=ids[chunk : chunk + actions.MAX_ATTACH], incident=incident, actor=lead
             )
     return result.stored
+
+
+def _demo_campaign(watch, now, lead) -> None:
+    """A planned campaign on the watch, declared with its size: next Friday's promotion
+    (about three times the usual mentions) raises no signal, a crisis well beyond it would."""
+    if watch.expected_bursts.exists():
+        return
+    friday = timezone.localtime(now).replace(hour=8, minute=0, second=0, microsecond=0)
+    friday += timedelta(days=(4 - friday.weekday()) % 7 or 7)
+    actions.expected_burst_save(
+        burst=ExpectedBurst(
+            watch=watch,
+            starts_at=friday,
+            ends_at=friday + timedelta(hours=12),
+            expected_size=3,
+            note="Promotion du vendredi : -30 % sur la KX-200",
+        ),
+        actor=lead,
+    )
 
 
 def _demo_signal(watch, spike_mentions, spike_at, incident, lead) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from demo.management.commands import load_demo
 from incidents.models import Incident, Membership, TimelineEntry
@@ -126,7 +127,7 @@ def test_the_readme_lists_every_demo_login():
 
 
 def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(demo):
-    from incidents.listening.models import Mention, Signal
+    from incidents.listening.models import ExpectedBurst, Mention, Signal
     from incidents.postmortems import figures
 
     demo()
@@ -142,6 +143,9 @@ def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(dem
     # The KX-200 watch has the kettle market as its topic: the post-mortem's share of voice.
     metrics = figures.report(kettle).metrics
     assert 0 < metrics.share_of_voice < 1 and metrics.share_of_voice_conversation > 200
+    # A planned campaign is declared with its size: it will not hide a crisis beyond it.
+    campaign = ExpectedBurst.objects.get()
+    assert campaign.expected_size == 3 and campaign.starts_at > timezone.now()
 
 
 def test_the_demo_queue_shows_the_playbooks_advice_and_a_known_ambassador(demo, client):

@@ -301,7 +301,7 @@ class Command(BaseCommand):
             demo_crisis.promise_next_update(rumour, users)
             self.stdout.write("Crisis center demo ready: /crisis/rumeur-usines/")
         if demo_postmortem.load(users, rumour):
-            self.stdout.write("Post-mortem demo ready (the rumour incident's draft).")
+            self.stdout.write("Post-mortem demo ready (the rumour incident's, signed off).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, _email, _staff, role in USERS:
