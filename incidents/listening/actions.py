@@ -679,9 +679,11 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
 
 
 def signal_update(*, signal, reading, now=None) -> Signal:
-    """A new peak of an open signal: its figures, severity (never lowered) and summary."""
+    """A new peak of an open signal: its figures, severity (never lowered) and summary. The
+    readers' listening pages refresh (at once when the severity rose, else throttled)."""
     now = now or timezone.now()
     values = _signal_values(reading)
+    rose = values["severity"] > signal.severity
     values["severity"] = max(values["severity"], signal.severity)
     for name, value in values.items():
         setattr(signal, name, value)
@@ -689,6 +691,7 @@ def signal_update(*, signal, reading, now=None) -> Signal:
     trigger = _trigger(reading, signal.kind) or (signal.summary or {}).get("trigger")
     signal.summary = {**_summary(signal, now), "trigger": trigger}
     signal.save(update_fields=[*values, "peak_at", "updated_at", "summary"])
+    events.publish_listening_changed(force=rose)
     return signal
 
 

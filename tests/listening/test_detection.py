@@ -250,6 +250,29 @@ def test_the_runner_opens_one_signal_and_alerts_once(
 
 
 @pytest.mark.django_db
+def test_a_signal_growing_to_a_higher_severity_refreshes_the_readers_pages(
+    history, reader, monkeypatch, django_capture_on_commit_callbacks
+):
+    from incidents.listening import events
+
+    detection.detect(now=NOW)
+    signal = Signal.objects.get()
+    # Ten minutes later the wave has grown tenfold: the open signal is updated, its pages
+    # refresh at once (not only when the next mentions come in).
+    ingest(
+        [post(f"g{i}", posted_at=(NOW + timedelta(seconds=2 * i)).isoformat()) for i in range(300)]
+    )
+    sent = []
+    monkeypatch.setattr(events.events, "publish_user_signal", lambda uid, s: sent.append((uid, s)))
+    events.cache.set(events._THROTTLE_KEY, 1)  # an ingest just refreshed them
+    with django_capture_on_commit_callbacks(execute=True):
+        detection.detect(now=NOW + timedelta(minutes=10))
+    signal.refresh_from_db()
+    assert signal.status == "open" and signal.severity >= 3
+    assert (reader.pk, "listening-changed") in sent
+
+
+@pytest.mark.django_db
 def test_an_expected_burst_in_the_database_suppresses_the_signal(history, watch_editor):
     ExpectedBurst.objects.create(
         watch=history, starts_at=NOW - timedelta(hours=1), ends_at=NOW, created_by=watch_editor
