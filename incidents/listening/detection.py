@@ -670,7 +670,7 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
         cooling = episode.closed_at is not None and minute < episode.closed_at + COOL_DOWN
         bigger_wave = (
             reading.volume_alert
-            and reading.severity >= WAVE_SEVERITY
+            and volume_severity(reading.observed, reading.expected) >= WAVE_SEVERITY
             and reading.observed >= WAVE_RATIO * max(episode.last_peak, 1)
         )
         if (cooling and not bigger_wave) or not (reading.volume_alert or reading.tone_alert):

@@ -106,7 +106,8 @@ def test_a_much_bigger_wave_during_the_cool_down_opens_a_new_signal_at_once():
     signals = opened(events)
     assert len(signals) == 2
     assert wave <= signals[1].minute <= wave + 15
-    assert signals[1].reading.severity >= detection.WAVE_SEVERITY
+    reading = signals[1].reading
+    assert detection.volume_severity(reading.observed, reading.expected) >= 3
     assert signals[1].reading.observed >= detection.WAVE_RATIO * peak
     # The episode's state keeps the last peak through a round trip (the runner's JSON).
     assert Episode.from_json(episode.to_json()) == episode
