@@ -370,6 +370,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates people read: named month, 24-hour clock, in both languages (crisiscell/formats).
+FORMAT_MODULE_PATH = "crisiscell.formats"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_TZ = True
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from . import chains, events, extensions, rules
 from .errors import InvalidInput
+from .localtime import shown
 from .models import (
     MANUAL_KINDS,
     REOPENING_FROM,
@@ -92,7 +93,7 @@ def _check_time(value, *, earliest, future_message: str) -> None:
     if value < earliest:
         raise InvalidInput(
             _("This time is too far in the past (before %(date)s).")
-            % {"date": earliest.date().isoformat()}
+            % {"date": shown(earliest, "DATE_FORMAT")}
         )
 
 

@@ -72,3 +72,12 @@ def resolve(naive: datetime, zone=None, fold: int | None = None) -> datetime:
             found,
         )
     return found[fold if len(found) == 2 else 0].instant
+
+
+def shown(value: datetime, format: str = "SHORT_DATETIME_FORMAT", *, zone: bool = False) -> str:
+    """A time as people read it: in the active time zone, in a named format of the active
+    language (crisiscell/formats: named month, 24-hour clock), with the zone's abbreviation
+    when `zone` ("1 Dec 2026, 13:05 CET"): the pages, messages and exports write it alike."""
+    local = timezone.localtime(value)
+    text = formats.date_format(local, format)
+    return f"{text} {local.tzname()}" if zone else text

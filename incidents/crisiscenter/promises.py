@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.actions import lock_incident, timeline_record
+from incidents.localtime import shown
 from incidents.models import EntryKind
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
@@ -225,7 +226,7 @@ def _subject(promise: UpdatePromise, text: str) -> str:
     return text % {
         "slug": promise.page.slug,
         # With its zone: the bell and the mail are read in any time zone ("11:25 CET").
-        "when": timezone.localtime(promise.due_at).strftime("%H:%M %Z"),
+        "when": shown(promise.due_at, "TIME_FORMAT", zone=True),
     }
 
 

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from incidents import rules as incident_rules
@@ -21,6 +20,7 @@ from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import Category, EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.localtime import shown
 from incidents.models import Incident, Platform
 from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
@@ -756,10 +756,10 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         "at %(opened)s, declared at %(declared)s."
     ) % {
         "platform": where or _("an unknown platform"),
-        "started": localtime(signal.started_at).strftime("%Y-%m-%d %H:%M %Z"),
+        "started": shown(signal.started_at, zone=True),
         "author": (first.author_handle or first.url) if first else "-",
-        "opened": localtime(signal.opened_at).strftime("%H:%M %Z"),
-        "declared": localtime(now).strftime("%H:%M %Z"),
+        "opened": shown(signal.opened_at, "TIME_FORMAT", zone=True),
+        "declared": shown(now, "TIME_FORMAT", zone=True),
     }
     timeline_record(
         lock_incident(incident),

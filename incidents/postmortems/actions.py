@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from incidents import actions as incident_actions
 from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
+from incidents.localtime import shown
 from incidents.models import EntryKind, Incident, Membership, Role, Status
 from incidents.notifications.actions import announce_to, notify
 from incidents.notifications.choices import NotificationKind
@@ -131,7 +132,7 @@ def postmortem_write(*, postmortem: Postmortem, actor, base_version: int, **part
             )
             % {
                 "name": display_name(postmortem.updated_by),
-                "time": timezone.localtime(postmortem.updated_at).strftime("%H:%M"),
+                "time": shown(postmortem.updated_at, "TIME_FORMAT"),
             },
             current_version=postmortem.text_version,
             saved_by=display_name(postmortem.updated_by),

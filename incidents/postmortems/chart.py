@@ -5,7 +5,7 @@ export draw the same chart (an SVG rendered on the server, no script)."""
 
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from incidents.localtime import shown
 
 WIDTH = 760
 HEIGHT = 260
@@ -81,14 +81,13 @@ def build(report) -> Chart:
 
     for i, bucket in enumerate(series):
         height = plot_h * bucket.mentions / top
-        local = timezone.localtime(bucket.start)
         chart.bars.append(
             Bar(
                 x=round(chart.left + i * slot + slot * 0.1, 1),
                 y=round(chart.bottom - height, 1),
                 width=round(max(slot * 0.8, 0.5), 1),
                 height=round(height, 1),
-                title=f"{local:%d/%m %H:%M} · {bucket.mentions}",
+                title=f"{shown(bucket.start)} · {bucket.mentions}",
             )
         )
         share = bucket.negative_share
@@ -107,6 +106,7 @@ def build(report) -> Chart:
     labels = 6
     for k in range(labels + 1):
         moment = start + (series[-1].start - start) * k / labels
-        local = timezone.localtime(moment)
-        chart.x_ticks.append(Tick(x_of(moment), f"{local:%d/%m %H:%M}"))
+        # The day and month named without the year, to fit under the axis: "1 Dec 13:05".
+        tick = f"{shown(moment, 'MONTH_DAY_FORMAT')} {shown(moment, 'TIME_FORMAT')}"
+        chart.x_ticks.append(Tick(x_of(moment), tick))
     return chart

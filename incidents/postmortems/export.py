@@ -7,10 +7,11 @@ import base64
 import re
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from incidents.choices import Category, Status
+from incidents.localtime import shown
 from incidents.models import Platform
 from statements.choices import Channel, StatementKind
 
@@ -30,8 +31,12 @@ def _block(text) -> str:
     return "\n".join(_SPECIAL.sub(r"\\\1", line.rstrip()) for line in str(text).splitlines())
 
 
-def _at(value, fmt="%d/%m/%Y %H:%M") -> str:
-    return timezone.localtime(value).strftime(fmt) if value else "—"
+def _at(value) -> str:
+    return shown(value) if value else "—"
+
+
+def _day(value) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 def _label(enum, value) -> str:
@@ -73,9 +78,7 @@ def markdown(context: dict) -> str:
             if item.reason:
                 status += f" — {_md(item.reason)}"
             owner = item.owner.get_full_name() or item.owner.username
-            lines.append(
-                f"| {_md(item.title)} | {_md(owner)} | {item.due_date:%d/%m/%Y} | {status} |"
-            )
+            lines.append(f"| {_md(item.title)} | {_md(owner)} | {_day(item.due_date)} | {status} |")
     else:
         lines.append(f"_{_('No action item yet.')}_")
     lines += ["", f"## {_('Phases')}", ""]

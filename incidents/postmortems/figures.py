@@ -18,7 +18,6 @@ from statistics import median
 
 from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import Now
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import selectors as incident_selectors
@@ -28,6 +27,7 @@ from incidents.evidence.models import EvidenceItem
 from incidents.listening import selectors as listening_selectors
 from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention, MentionMatch, Signal, Watch
+from incidents.localtime import shown
 from incidents.models import EntryKind, Incident, Membership, Status, TimelineEntry
 from incidents.people import display_name
 from incidents.playbooks.models import Task
@@ -387,7 +387,7 @@ def report(incident: Incident) -> Report:
             # the first mention.
             detail = _("%(n)s mentions in the hour from %(t)s") % {
                 "n": peak.mentions,
-                "t": timezone.localtime(peak.start).strftime("%H:%M"),
+                "t": shown(peak.start, "TIME_FORMAT"),
             }
             if hours > 1:
                 detail = _("%(n)s mentions in %(h)s hours") % {"n": peak.mentions, "h": hours}

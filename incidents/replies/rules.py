@@ -28,6 +28,7 @@ from incidents import permissions
 from incidents import rules as incident_rules
 from incidents.errors import Conflict
 from incidents.evidence import rules as evidence_rules
+from incidents.localtime import shown
 from incidents.people import display_name
 from statements import permissions as statement_permissions
 
@@ -90,7 +91,7 @@ def require_not_held_by_other(user, triage, now=None) -> None:
             _("%(name)s is answering this person (since %(time)s).")
             % {
                 "name": display_name(triage.claimed_by),
-                "time": timezone.localtime(triage.claimed_at).strftime("%H:%M"),
+                "time": shown(triage.claimed_at, "TIME_FORMAT"),
             },
             claimed_by=display_name(triage.claimed_by),
         )

@@ -1,5 +1,6 @@
 import datetime
 import functools
+import json
 import re
 from importlib import import_module
 
@@ -7,6 +8,8 @@ import nh3
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import dateformat, formats
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -126,3 +129,26 @@ def parse_iso(value):
         return datetime.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+
+
+# Django's month letters: the page's script gets the twelve names of each one the format
+# uses, as Django writes them (French "fév.", where the browser's Intl writes "févr.").
+_MONTH_LETTERS = "bEFMN"
+
+
+@register.simple_tag
+def date_format_attrs(name: str = "SHORT_DATETIME_FORMAT"):
+    """`data-date-format` and `data-months` for a script that re-writes server times in the
+    viewer's zone (static/js/live.js): the named format of the active language and the
+    month names it uses, so the script writes exactly what the server writes."""
+    pattern = formats.get_format(name)
+    letters = {
+        c for i, c in enumerate(pattern) if c in _MONTH_LETTERS and pattern[i - 1 : i] != "\\"
+    }
+    months = {
+        c: [dateformat.format(datetime.date(2000, m, 1), c) for m in range(1, 13)]
+        for c in sorted(letters)
+    }
+    return format_html(
+        'data-date-format="{}" data-months="{}"', pattern, json.dumps(months, ensure_ascii=False)
+    )

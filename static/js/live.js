@@ -96,12 +96,39 @@
       status.textContent = status.dataset[`label${state[0].toUpperCase()}${state.slice(1)}`];
     }
 
+    // The server's named format for the page language (crisiscell/formats), its month
+    // names as the server writes them: a time re-written in the viewer's zone reads
+    // exactly as the server would write it ("1 Dec 2026, 13:05", "1 déc. 2026 13:05").
+    const dateFormat = room.dataset.dateFormat || "j M Y, H:i";
+    const monthNames = JSON.parse(room.dataset.months || "{}");
+    const pad = (n) => String(n).padStart(2, "0");
+
+    function formatDate(date) {
+      const parts = {
+        d: () => pad(date.getDate()),
+        j: () => String(date.getDate()),
+        m: () => pad(date.getMonth() + 1),
+        n: () => String(date.getMonth() + 1),
+        Y: () => String(date.getFullYear()),
+        y: () => pad(date.getFullYear() % 100),
+        H: () => pad(date.getHours()),
+        G: () => String(date.getHours()),
+        i: () => pad(date.getMinutes()),
+        s: () => pad(date.getSeconds()),
+      };
+      let out = "";
+      for (let i = 0; i < dateFormat.length; i++) {
+        const c = dateFormat[i];
+        if (c === "\\") out += dateFormat[++i] ?? "";
+        else if (monthNames[c]) out += monthNames[c][date.getMonth()];
+        else out += parts[c] ? parts[c]() : c;
+      }
+      return out;
+    }
+
     function localizeTimes(root) {
-      const format = new Intl.DateTimeFormat(document.documentElement.lang, {
-        dateStyle: "short", timeStyle: "short",
-      });
       root.querySelectorAll("time[data-local]").forEach((el) => {
-        el.textContent = format.format(new Date(el.getAttribute("datetime")));
+        el.textContent = formatDate(new Date(el.getAttribute("datetime")));
       });
     }
 

@@ -168,11 +168,12 @@ def asgi_server(transactional_db, settings):
 
 @pytest.fixture
 def signed_in(chromium, asgi_server, request):
-    """signed_in(user) -> a browser tab of its own, logged in through the login form."""
+    """signed_in(user) -> a browser tab of its own, logged in through the login form
+    (`locale`, and `timezone_id`: the browser's zone, default the machine's)."""
     contexts = []
 
-    def open_tab(user, locale="en-GB"):
-        context = chromium.new_context(base_url=asgi_server, locale=locale)
+    def open_tab(user, locale="en-GB", timezone_id=None):
+        context = chromium.new_context(base_url=asgi_server, locale=locale, timezone_id=timezone_id)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         tab = context.new_page()

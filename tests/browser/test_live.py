@@ -236,3 +236,32 @@ def test_events_arriving_out_of_order_are_applied_in_order_without_a_resync(
     assert notes.all_inner_texts()[:2] == ["second of two", "first of two"]
     assert tab.evaluate("window.crisisLive.waiting") == 0
     assert resyncs == []
+
+
+def test_a_live_entry_reads_as_the_server_writes_it_in_each_language(signed_in, room):
+    """The live timeline re-writes each pushed entry's time in the viewer's zone: the text
+    is the one the server writes for that viewer when the page is loaded again."""
+    incident, lead, drafter = room
+    # Zones far from the site's (Paris): the script must use the viewer's, as the server
+    # does from the cookie the page sets.
+    lead_tab = signed_in(lead, timezone_id="America/New_York")
+    drafter_tab = signed_in(drafter, locale="fr-FR", timezone_id="Asia/Tokyo")
+    open_room(lead_tab, incident)
+    open_room(drafter_tab, incident)
+
+    drafter_tab.fill("#id_text", "Seen by the lead live")
+    drafter_tab.click("form.entry-form button[type=submit]")
+    lead_tab.fill("#id_text", "Seen by the drafter live")
+    lead_tab.click("form.entry-form button[type=submit]")
+    shapes = {
+        lead_tab: ("Seen by the lead live", r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}"),
+        drafter_tab: ("Seen by the drafter live", r"\d{1,2} [a-zéû]{3,4}\.? \d{4} \d{2}:\d{2}"),
+    }
+    for tab, (text, shape) in shapes.items():
+        live = tab.locator("#timeline li.entry", has_text=text).locator("time[data-local]")
+        expect(live).to_have_text(re.compile(rf"^{shape}$"))
+        written = live.text_content()
+        tab.reload()
+        again = tab.locator("#timeline li.entry", has_text=text).locator("time").first
+        expect(again).not_to_have_attribute("data-local", "")
+        expect(again).to_have_text(written)

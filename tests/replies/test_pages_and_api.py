@@ -116,11 +116,12 @@ def test_times_follow_the_language_and_say_their_zone(
     client = browser_client.as_user(lead)
     client.cookies["tz"] = "Europe/Paris"
     html = client.get(page_url(incident)).content.decode()
-    # The post's time as the listening stream shows it: the short format and the zone.
-    assert "11/30/2026 9:22 p.m. CET</time>" in html
-    assert "is answering (since 9:22 p.m. CET)" in html
+    # The post's time as the listening stream shows it: the month named, a 24-hour clock,
+    # the zone.
+    assert "30 Nov 2026, 21:22 CET</time>" in html
+    assert "is answering (since 21:22 CET)" in html
     html = client.get(page_url(incident), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "30/11/2026 21:22 CET</time>" in html and "(depuis 21:22 CET)" in html
+    assert "30 nov. 2026 21:22 CET</time>" in html and "(depuis 21:22 CET)" in html
 
 
 def test_an_observer_sees_the_queue_without_buttons_and_cannot_post(
