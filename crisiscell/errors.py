@@ -40,7 +40,13 @@ def permission_denied(request, exception=None):
 def bad_request(request, exception=None, detail=None):
     """Requests Django refuses before any view runs (e.g. far too many files at once): 400
     with a sentence, or 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE (form and JSON
-    bodies; files have their own limits)."""
+    bodies; files have their own limits). The public crisis pages' writes (subscribing,
+    a mail's links) answer with the public pages' own message page instead."""
+    from incidents.crisiscenter import subscribe  # imported once the apps are loaded
+
+    if subscribe.answers_publicly(request):
+        # The public crisis pages' writes answer with their own page: no app chrome.
+        return subscribe.refused_body(request, too_large=isinstance(exception, RequestDataTooBig))
     status = 400
     if detail is not None:
         pass

@@ -190,3 +190,25 @@ def register_ambassadors(provider: Callable) -> None:
 def ambassadors_of(incident) -> list[Ambassador]:
     """The incident's known ambassadors, in the order their providers give them."""
     return [ambassador for provider in _ambassadors for ambassador in provider(incident)]
+
+
+# What an app above says against moving an incident to a status, e.g. the crisis center
+# refuses closing an incident whose public page is still live (it would go on saying the
+# crisis is ongoing). `guard(incident, status) -> str | None`: the refusal in plain words,
+# or None. Asked by `rules.require_transition` on the locked row (the action's guard): a
+# refusal is a 409 for the room and the API alike.
+_transition_guards: list[Callable] = []
+
+
+def register_transition_guard(guard: Callable) -> None:
+    if guard not in _transition_guards:
+        _transition_guards.append(guard)
+
+
+def transition_refusal(incident, status: str) -> str | None:
+    """The first registered guard's refusal of this move, or None."""
+    for guard in _transition_guards:
+        refusal = guard(incident, status)
+        if refusal:
+            return str(refusal)
+    return None

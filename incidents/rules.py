@@ -7,7 +7,7 @@ query; the actions call it on the freshly locked row."""
 
 from django.utils.translation import gettext as _
 
-from . import permissions
+from . import extensions, permissions
 from .errors import InvalidInput, NotAllowed, TransitionNotAllowed
 from .models import (
     REOPENING_FROM,
@@ -158,6 +158,9 @@ def require_transition(user, incident: Incident, status: str) -> bool:
             _("An incident cannot go from “%(old)s” to “%(new)s”.")
             % {"old": Status(incident.status).label, "new": Status(status).label}
         )
+    refusal = extensions.transition_refusal(incident, status)  # the apps above (crisis page)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     return True
 
 

@@ -429,8 +429,10 @@ def update_publish(*, statement, actor, next_update_at=promises.DEFAULT) -> Stat
     """Publish an approved crisis center update and say when the next one comes, in one
     step: `next_update_at` a time (the one rule of `_clean_next_update`), None (no new
     promise), or left out (the page's last interval, promises.default_next). The
-    publication keeps the current promise (the follower, promises.keep)."""
-    page = selectors.page_of(statement.incident)
+    publication keeps the current promise (the follower, promises.keep). A time is refused
+    when the publication could not announce it (rules.announcement_refused): never dropped."""
+    incident = lock_incident(statement.incident)
+    page = selectors.page_of(incident)
     if page is None or not selectors.is_update(statement, page):
         raise InvalidInput(
             _(
@@ -441,6 +443,11 @@ def update_publish(*, statement, actor, next_update_at=promises.DEFAULT) -> Stat
         )
     if next_update_at is not promises.DEFAULT:
         next_update_at = _clean_next_update(next_update_at)
+        if next_update_at is not None:
+            statement.refresh_from_db(fields=["status"])  # under the lock: as it is now
+            refused = rules.announcement_refused(page, statement)
+            if refused:
+                raise InvalidInput(str(refused))
         with promises.announcing(next_update_at):
             return statement_actions.statement_publish(statement=statement, actor=actor)
     return statement_actions.statement_publish(statement=statement, actor=actor)

@@ -18,7 +18,9 @@ class CrisisCenterConfig(AppConfig):
         from incidents import extensions
 
         from .actions import follow_statements
+        from .rules import transition_refused
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
         extensions.register_timeline_follower(follow_statements)
+        extensions.register_transition_guard(transition_refused)

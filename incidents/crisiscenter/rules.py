@@ -4,11 +4,13 @@ panel, the team page, the API and the actions."""
 from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions
-from incidents.models import Role
+from incidents.models import Role, Status
 from statements import permissions as statement_permissions
 from statements import rules as statement_rules
+from statements.choices import StatementStatus
 
 from .choices import PageState
+from .models import CrisisPage
 
 PREPARE = "prepare"
 GO_LIVE = "go_live"
@@ -50,6 +52,40 @@ def available_actions(user, incident, page) -> set[str]:
         if page.state != PageState.RESOLVED:
             found.add(NEXT_UPDATE)
     return found
+
+
+def transition_refused(incident, status: str) -> str | None:
+    """Closing an incident whose public page is still live would leave the page saying the
+    crisis is ongoing: refused until the page is resolved (a dark page, or none, is no
+    matter). Registered with incidents.extensions: the incident's own transition asks it."""
+    if status != Status.CLOSED:
+        return None
+    if CrisisPage.objects.filter(incident=incident, state=PageState.LIVE).exists():
+        return _("Its crisis page is still live: resolve it first (the crisis page panel).")
+    return None
+
+
+def announcement_refused(page, statement) -> str | None:
+    """Why an update published now cannot announce the next update time its publisher gave
+    (None: it can). Only a live page promises updates, and only a publication announces
+    one: the time would otherwise be dropped without a word. For the room and the API,
+    through actions.update_publish."""
+    if statement.status == StatementStatus.PUBLISHED:
+        return _(
+            "This update is already published: publishing it again announces nothing. "
+            "Set the next update time with the page's own control."
+        )
+    if page.state == PageState.RESOLVED:
+        return _(
+            "The crisis page is resolved: it promises no next update. Publish the update "
+            "without a next update time."
+        )
+    if page.state != PageState.LIVE:
+        return _(
+            "The crisis page is not live yet: an update published now announces nothing. "
+            "Set the next update time with the page's own control."
+        )
+    return None
 
 
 def promise_keepers(incident) -> list:

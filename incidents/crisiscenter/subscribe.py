@@ -13,6 +13,7 @@ from django.core.cache import caches
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.errors import InvalidInput
 
-from . import actions, selectors
+from . import actions, selectors, subscriptions
 from .choices import PageState
 from .models import CrisisPage
 from .render import LANGUAGE_NAMES, PUBLIC_CSP, brand, local, public_url
@@ -95,6 +96,66 @@ def throttled(request, address: str) -> bool:
     return by_ip or by_address
 
 
+def _body_size(request) -> int | None:
+    """The body's declared size in bytes (None: not a number)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+
+
+def _link_language(request) -> str:
+    """The language a mail's link was sent in, read from its signed token (no query); ""
+    for the subscription form, whose language is in the body."""
+    kwargs = request.resolver_match.kwargs if request.resolver_match else {}
+    token = kwargs.get("token", "")
+    if not token:
+        return ""
+    payload = subscriptions.read_confirm_token(token)[1]
+    if payload is not None:
+        return payload[2]
+    payload = subscriptions.read_unsubscribe_token(token)
+    return payload[1] if payload is not None else ""
+
+
+def refused_body(request, *, too_large: bool = True, language: str = ""):
+    """A body too large (413) or that cannot be read (400) sent to a public write: the public
+    pages' own message page, in the page's (or the link's) language, nothing done. Also the
+    answer crisiscell.errors.bad_request gives when Django refuses such a body before the
+    view runs (RequestDataTooBig, TooManyFieldsSent)."""
+    language = language or _link_language(request)
+    language = language if language in LANGUAGE_NAMES else settings.LANGUAGE_CODE[:2]
+    with translation.override(language):
+        if too_large:
+            title = _("This request is too large")
+        else:
+            title = _("This request could not be understood")
+        text = _(
+            "Nothing was done. Use the form on the crisis page, or the link in the message, "
+            "as they are."
+        )
+        return _answer(
+            request, status=413 if too_large else 400, language=language, title=title, text=text
+        )
+
+
+def answers_publicly(request) -> bool:
+    """Whether this request is for one of the public writes below (subscribe, confirm,
+    unsubscribe), whose refusals are the public message page, not the app's."""
+    try:
+        match = request.resolver_match or resolve(request.path_info)
+    except Resolver404:
+        return False
+    request.resolver_match = match  # the page's links and the token's language
+    return match.func in (subscribe, confirm, unsubscribe)
+
+
+def _link_body_too_large(request) -> bool:
+    """A mail's link posts an empty body, or "List-Unsubscribe=One-Click" (RFC 8058)."""
+    size = _body_size(request)
+    return size is None or size > MAX_BODY
+
+
 def _bad(request, language, text, status=400):
     return _answer(
         request, status=status, language=language, title=_("Subscription not made"), text=text
@@ -105,7 +166,10 @@ def _bad(request, language, text, status=400):
 @require_POST
 def subscribe(request, slug):
     page = get_object_or_404(CrisisPage, slug=slug, state=PageState.LIVE)
-    if not _small(request) or request.content_type not in FORM_TYPES:
+    size = _body_size(request)
+    if size is None or size > MAX_BODY:
+        return refused_body(request)
+    if not size or request.content_type not in FORM_TYPES:
         return _bad(request, "", _("This request is not a subscription form."))
     language = request.POST.get("language", "")
     address = request.POST.get("email", "")
@@ -132,14 +196,6 @@ def subscribe(request, slug):
                 "open the link it holds to confirm. Nothing will be sent until you do."
             ),
         )
-
-
-def _small(request) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return 0 < length <= MAX_BODY
 
 
 def _confirmation_texts() -> dict[str, tuple[int, str, str]]:
@@ -183,6 +239,8 @@ def _confirmation_texts() -> dict[str, tuple[int, str, str]]:
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, slug, token):
+    if request.method == "POST" and _link_body_too_large(request):
+        return refused_body(request)
     if request.method == "POST":
         outcome, language = actions.subscription_confirm(slug=slug, token=token)
     else:
@@ -207,6 +265,8 @@ def confirm(request, slug, token):
 @csrf_exempt  # RFC 8058: the mail client posts "List-Unsubscribe=One-Click" by itself
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, slug, token):
+    if request.method == "POST" and _link_body_too_large(request):
+        return refused_body(request)
     if request.method == "POST":
         language = actions.subscription_end(slug=slug, token=token)
         if language is None:

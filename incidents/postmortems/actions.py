@@ -59,12 +59,19 @@ from .models import (
 PARTS = tuple(Part.values)
 
 
-def _bounded(value: str, limit: int, what: str) -> str:
+def _invalid(message: str, field: str | None = None) -> InvalidInput:
+    """A refused value; `field` names it (`errors`, as the API's field errors do) so the
+    page shows the message beside the field, the typed values kept."""
+    return InvalidInput(message, errors={field: [message]}) if field else InvalidInput(message)
+
+
+def _bounded(value: str, limit: int, what: str, field: str | None = None) -> str:
     value = nfc(value or "").strip()
     if len(value) > limit:
-        raise InvalidInput(
+        raise _invalid(
             _("%(what)s is limited to %(n)s characters (%(len)s now).")
-            % {"what": what, "n": f"{limit:,}", "len": f"{len(value):,}"}
+            % {"what": what, "n": f"{limit:,}", "len": f"{len(value):,}"},
+            field,
         )
     return value
 
@@ -148,16 +155,17 @@ def postmortem_write(*, postmortem: Postmortem, actor, base_version: int, **part
 def _check_owner(incident: Incident, owner) -> None:
     members = Membership.objects.active().filter(incident=incident, user=owner)
     if owner is None or not members.exclude(role=Role.OBSERVER).exists():
-        raise InvalidInput(
-            _("An action's owner must be a member of the crisis cell (not an observer).")
+        raise _invalid(
+            _("An action's owner must be a member of the crisis cell (not an observer)."),
+            "owner",
         )
 
 
 def _check_due(due_date) -> date:
     if not isinstance(due_date, date):
-        raise InvalidInput(_("A due date is required."))
+        raise _invalid(_("A due date is required."), "due_date")
     if due_date < timezone.localdate():
-        raise InvalidInput(_("The due date cannot be in the past."))
+        raise _invalid(_("The due date cannot be in the past."), "due_date")
     return due_date
 
 
@@ -165,9 +173,9 @@ def _check_due(due_date) -> date:
 def item_add(*, postmortem: Postmortem, actor, title: str, owner, due_date: date) -> ActionItem:
     """Add an action item: its action (at most TITLE_MAX characters), an owner from the
     cell and a due date not in the past (the lead; at most MAX_ITEMS per post-mortem)."""
-    title = _bounded(title, TITLE_MAX, _("The action"))
+    title = _bounded(title, TITLE_MAX, _("The action"), "title")
     if not title:
-        raise InvalidInput(_("Say what is to be done."))
+        raise _invalid(_("Say what is to be done."), "title")
     due_date = _check_due(due_date)
     incident, postmortem = _locked(postmortem)
     rules.require_write(actor, incident)
@@ -214,11 +222,11 @@ def item_update(
     owner). Refused with a Conflict when someone changed it since that version."""
     if status is not None and status not in ItemStatus.values:
         raise InvalidInput(_("Unknown status: %(value)s") % {"value": status})
-    reason = _bounded(reason, REASON_MAX, _("The reason"))
+    reason = _bounded(reason, REASON_MAX, _("The reason"), "reason")
     if title is not None:
-        title = _bounded(title, TITLE_MAX, _("The action"))
+        title = _bounded(title, TITLE_MAX, _("The action"), "title")
         if not title:
-            raise InvalidInput(_("Say what is to be done."))
+            raise _invalid(_("Say what is to be done."), "title")
     incident, postmortem = _locked(item.postmortem)
     item = ActionItem.objects.select_for_update().select_related("owner").get(pk=item.pk)
     content = {}
@@ -251,7 +259,7 @@ def item_update(
     now = timezone.now()
     if closing:
         if status == ItemStatus.DROPPED and not reason:
-            raise InvalidInput(_("Say why this action is dropped."))
+            raise _invalid(_("Say why this action is dropped."), "reason")
         item.status = status
         item.reason = reason if status == ItemStatus.DROPPED else ""
         item.closed_by = actor if status != ItemStatus.OPEN else None

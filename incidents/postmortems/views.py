@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Category
-from incidents.errors import DomainError, StaleRevision
+from incidents.errors import DomainError, InvalidInput, StaleRevision
 from incidents.shortcuts import incident_or_404
 from statements.choices import Language
 
@@ -49,7 +49,7 @@ def room_panel_context(request, incident) -> dict:
     }
 
 
-def _context(request, incident, *, parts_form=None) -> dict:
+def _context(request, incident, *, parts_form=None, item_form=None) -> dict:
     state = selectors.state_of(incident)
     pm = state.postmortem
     context = {
@@ -71,7 +71,9 @@ def _context(request, incident, *, parts_form=None) -> dict:
         or PartsForm(
             initial={"base_version": pm.text_version, **{p: getattr(pm, p) for p in Part.values}}
         ),
-        item_form=ItemAddForm(owners=selectors.owners(incident)) if context["can_write"] else None,
+        item_form=(item_form or ItemAddForm(owners=selectors.owners(incident)))
+        if context["can_write"]
+        else None,
         items=[(item, rules.can_close_item(request.user, incident, item)) for item in state.items],
         item_statuses=ItemStatus.choices,
         today=timezone.localdate(),
@@ -175,8 +177,32 @@ def item_add(request, pk):
     incident = incident_or_404(request, pk)
     pm = _postmortem(incident)
     form = ItemAddForm(request.POST, owners=selectors.owners(incident))
-    run = partial(actions.item_add, postmortem=pm, actor=request.user)
-    return _form_action(request, incident, form, run, _("Action item added."), "#items")
+    status = 400
+    if form.is_valid():
+        try:
+            actions.item_add(postmortem=pm, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            if not isinstance(exc, InvalidInput):  # not theirs to add: nothing to keep
+                messages.error(request, exc.message)
+                return _back(incident, "#items")
+            _add_action_error(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, _("Action item added."))
+            return _back(incident, "#items")
+    # Refused: the page again with what they typed, each error beside its field.
+    messages.error(request, _("The action item was not added: see the form below."))
+    context = _context(request, incident, item_form=form)
+    return render(request, "postmortems/page.html", context, status=status)
+
+
+def _add_action_error(form, error: DomainError) -> None:
+    """Show an action's refusal beside the field it names (InvalidInput's `errors`), else
+    above the form."""
+    named = error.extra.get("errors") or {None: [error.message]}
+    for field, texts in named.items():
+        for text in texts:
+            form.add_error(field if field in form.fields else None, text)
 
 
 @login_required

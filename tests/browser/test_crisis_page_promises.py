@@ -116,3 +116,33 @@ def test_the_room_counts_down_and_an_update_keeps_the_promise(
     expect(visitor.locator(".updates")).to_contain_text(UPDATE)
     expect(visitor.locator(".updates .announced")).to_contain_text("Next update announced for:")
     context.close()
+
+
+def test_a_next_time_the_page_cannot_promise_is_refused_beside_the_form_and_kept(
+    chromium, live_server, settings, django_user_model
+):
+    """Resolved while the panel was open: Publish with a next time is refused beside the
+    form, with the typed time still in it, and nothing is published."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    incident, people = outside_the_browser_loop(lambda: _setup(django_user_model))
+    page = outside_the_browser_loop(lambda: _live_page(incident, people))
+    context, room = _sign_in(chromium, live_server, "spokesperson")
+    room.goto(f"/incidents/{incident.pk}/")
+    form = room.locator("#crisis-page-panel .crisis-to-publish form")
+    typed = timezone.localtime(timezone.now() + datetime.timedelta(hours=2)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    form.get_by_label("Next update at").fill(typed)
+    # Resolved behind the panel's back (no live event: the panel is not refreshed).
+    outside_the_browser_loop(lambda: type(page).objects.filter(pk=page.pk).update(state="resolved"))
+    form.get_by_role("button", name="Publish").click()
+    error = room.locator("#crisis-page-panel .form-error")
+    expect(error).to_contain_text("The crisis page is resolved")
+    expect(form.get_by_label("Next update at")).to_have_value(typed)
+    assert not outside_the_browser_loop(
+        lambda: incident.statements.filter(status="published", kind="update").exists()
+    )
+    context.close()

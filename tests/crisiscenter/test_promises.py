@@ -190,6 +190,36 @@ def test_publishing_with_a_past_time_is_refused_and_nothing_is_published(
     assert statement.status == "approved" and outcomes(live_page) == ["open"]
 
 
+def test_a_next_time_a_resolved_page_cannot_promise_is_refused_not_dropped(
+    live_page, lead, approved_update, spokesperson
+):
+    statement = approved_update()
+    actions.page_switch(page=live_page, actor=lead, action="resolve")
+    with pytest.raises(InvalidInput, match="The crisis page is resolved"):
+        actions.update_publish(
+            statement=statement, actor=spokesperson, next_update_at=timezone.now() + HOUR
+        )
+    statement.refresh_from_db()
+    assert statement.status == "approved" and outcomes(live_page) == ["withdrawn"]
+    # Without a time it publishes as before (nothing is promised).
+    actions.update_publish(statement=statement, actor=spokesperson, next_update_at=None)
+    statement.refresh_from_db()
+    assert statement.status == "published"
+
+
+def test_a_next_time_given_with_an_update_already_published_is_refused(
+    live_page, approved_update, spokesperson
+):
+    at = timezone.now() + 30 * MINUTE
+    statement = actions.update_publish(
+        statement=approved_update(), actor=spokesperson, next_update_at=at
+    )
+    with pytest.raises(InvalidInput, match="already published"):
+        actions.update_publish(statement=statement, actor=spokesperson, next_update_at=at + HOUR)
+    assert outcomes(live_page) == ["kept", "open"]
+    assert promises.current(live_page).due_at == at
+
+
 def test_only_whoever_publishes_publishes_an_update(live_page, approved_update, drafter):
     with pytest.raises(NotAllowed):
         actions.update_publish(statement=approved_update(), actor=drafter)
@@ -290,6 +320,60 @@ def test_the_room_offers_to_publish_an_approved_update_with_the_next_time(
     statement.refresh_from_db()
     assert statement.status == "published"
     assert outcomes(live_page) == ["kept", "open"]
+
+
+def _room_publish(client, incident, statement, at, **headers):
+    return client.post(
+        f"/incidents/{incident.pk}/crisis-page/publish/",
+        {"statement": statement.pk, "next_update_at": at.strftime("%Y-%m-%dT%H:%M")},
+        **headers,
+    )
+
+
+def test_the_room_refuses_a_next_time_it_would_drop_beside_the_form(
+    live_page, incident, lead, approved_update, spokesperson
+):
+    client = Client()
+    client.force_login(spokesperson)
+    at = timezone.localtime(timezone.now() + 2 * HOUR)
+    first = approved_update()
+    assert _room_publish(client, incident, first, at).status_code == 302
+    # Sent again (a second tab, a retry): refused in place, the form and its time kept.
+    again = _room_publish(client, incident, first, at + HOUR, HTTP_HX_REQUEST="true")
+    assert again.status_code == 422
+    assert "already published" in again.content.decode()
+    assert promises.current(live_page).due_at == at.replace(second=0, microsecond=0)
+    # Resolved meanwhile: refused in place, nothing published.
+    second = approved_update("Another update.")
+    actions.page_switch(page=live_page, actor=lead, action="resolve")
+    response = _room_publish(client, incident, second, at, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "The crisis page is resolved" in response.content.decode()
+    second.refresh_from_db()
+    assert second.status == "approved"
+
+
+def test_the_api_refuses_a_next_time_it_would_drop(
+    live_page, incident, lead, approved_update, spokesperson
+):
+    api = token_client(spokesperson)
+    url = f"/api/incidents/{incident.pk}/crisis-page/publish/"
+    at = timezone.now() + 2 * HOUR
+    statement = approved_update()
+    api.post(url, {"statement": statement.pk, "next_update_at": at.isoformat()}, format="json")
+    again = api.post(
+        url, {"statement": statement.pk, "next_update_at": (at + HOUR).isoformat()}, format="json"
+    )
+    assert "already published" in assert_error(again, 400)
+    assert promises.current(live_page).due_at == at
+    other = approved_update("Another update.")
+    actions.page_switch(page=live_page, actor=lead, action="resolve")
+    refused = api.post(
+        url, {"statement": other.pk, "next_update_at": at.isoformat()}, format="json"
+    )
+    assert "The crisis page is resolved" in assert_error(refused, 400)
+    other.refresh_from_db()
+    assert other.status == "approved"
 
 
 def test_the_api_lists_the_promises_and_makes_one(live_page, incident, lead, observer):

@@ -240,14 +240,26 @@ def test_a_language_the_page_does_not_show_takes_no_subscriber(live_page, lead):
     assert not Subscriber.objects.exists() and not mail.outbox
 
 
-def test_oversized_and_malformed_posts_are_400(live_page):
+def assert_public_message(response, status, *, language, title):
+    """The public pages' own message page: in `language`, without the app's chrome or any
+    internal detail, never stored."""
+    body = response.content.decode()
+    assert response.status_code == status, body[:300]
+    assert f'<html lang="{language}">' in body and f"<h1>{title}</h1>" in body
+    assert 'class="crisis-page"' in body and "/crisis/crisis.css" in body
+    for internal in ("Sign out", "Traceback", "DATA_UPLOAD", "RequestDataTooBig", "csrf"):
+        assert internal not in body
+    assert response["Cache-Control"] == "no-store" and not response.cookies
+
+
+def test_oversized_and_malformed_posts_are_refused(live_page):
     client = Client()
     big = client.post(
         "/crisis/rumour/subscribe/",
         {"email": "a@example.com", "language": "en", "pad": "x" * 5000},
         HTTP_ORIGIN=ORIGIN,
     )
-    assert big.status_code == 400
+    assert_public_message(big, 413, language="en", title="This request is too large")
     json_post = client.post(
         "/crisis/rumour/subscribe/",
         '{"email": "a@example.com"}',
@@ -257,6 +269,35 @@ def test_oversized_and_malformed_posts_are_400(live_page):
     assert json_post.status_code == 400
     assert subscribe(client, language="de").status_code == 400
     assert not Subscriber.objects.exists()
+
+
+TOO_LARGE = {"en": "This request is too large", "fr": "Cette requête est trop volumineuse"}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_oversized_post_to_a_mails_link_gets_the_public_page_in_its_language(
+    live_page, language
+):
+    """The confirmation and unsubscription links post an empty body (or RFC 8058's one
+    field): a larger one is refused, nothing done, on the public pages' own message page in
+    the link's language — whether the view refuses it or Django does before it (a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
+    subscribe(Client(), language=language)
+    confirm, stop = confirm_link(mail.outbox[0]), unsubscribe_link(mail.outbox[0])
+    title = TOO_LARGE[language]
+    form = "application/x-www-form-urlencoded"
+    for url in (confirm, stop):
+        small = Client().post(url, {"pad": "x" * 5000})
+        assert_public_message(small, 413, language=language, title=title)
+        huge = Client().post(url, "pad=" + "x" * 3_000_000, content_type=form)
+        assert_public_message(huge, 413, language=language, title=title)
+    fields = Client().post(confirm, "&".join(f"f{i}=1" for i in range(1200)), content_type=form)
+    assert fields.status_code == 400 and f'<html lang="{language}">' in fields.content.decode()
+    subscriber = Subscriber.objects.get()
+    assert subscriber.confirmed_at is None and subscriber.unsubscribed_at is None
+    # Its own small body still confirms.
+    assert Client().post(confirm).status_code == 200
+    assert Subscriber.objects.get().confirmed_at is not None
 
 
 def test_another_site_cannot_post_the_form(live_page):

@@ -207,6 +207,60 @@ def test_an_action_item_needs_an_owner_from_the_cell_and_a_date_not_past(
     assert item.status == "open"
 
 
+def _form_values(page: str, name: str) -> str:
+    """The value of the add form's field `name` as the page renders it."""
+    form = page[page.index('class="pm-item-add"') :]
+    if name == "owner":
+        return re.search(r'<option value="(\d+)" selected>', form).group(1)
+    return re.search(rf'name="{name}"[^>]*value="([^"]*)"', form).group(1)
+
+
+@pytest.mark.parametrize(
+    "title, due, field_error",
+    [
+        ("Brief the support team", -1, "The due date cannot be in the past."),
+        ("x" * 301, 1, "at most 300 characters"),
+    ],
+)
+def test_a_refused_action_item_keeps_what_was_typed_with_the_error_beside_its_field(
+    client, postmortem, lead, drafter, title, due, field_error
+):
+    client.force_login(lead)
+    due_date = (TODAY() + timedelta(days=due)).isoformat()
+    response = client.post(
+        url(postmortem.incident, "items/"),
+        {"title": title, "owner": drafter.pk, "due_date": due_date},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The action item was not added" in page
+    field = page[page.index('class="pm-item-add"') :]
+    assert 'class="field has-error"' in field and field_error in field
+    assert _form_values(page, "title") == title
+    assert _form_values(page, "due_date") == due_date
+    assert _form_values(page, "owner") == str(drafter.pk)
+    assert not postmortem.items.exists()
+    # Corrected, it is added, and the page is back to an empty form.
+    response = client.post(
+        url(postmortem.incident, "items/"),
+        {"title": "Brief the support team", "owner": drafter.pk, "due_date": TODAY().isoformat()},
+        follow=True,
+    )
+    assert postmortem.items.get().title == "Brief the support team"
+    assert "has-error" not in response.content.decode()
+
+
+def test_the_api_names_the_refused_field_of_an_action_item(postmortem, lead, drafter):
+    yesterday = (TODAY() - timedelta(days=1)).isoformat()
+    response = token_client(lead).post(
+        api_url(postmortem.incident, "items/"),
+        {"title": "Fix", "owner": drafter.pk, "due_date": yesterday},
+        format="json",
+    )
+    assert "past" in assert_error(response, 400)
+    assert response.json()["errors"] == {"due_date": ["The due date cannot be in the past."]}
+
+
 def test_the_owner_closes_their_item_and_dropping_needs_a_reason(
     postmortem, lead, drafter, observer
 ):
