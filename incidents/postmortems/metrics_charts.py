@@ -67,7 +67,9 @@ class MetricsChart:
 
 
 def _month_label(month) -> str:
-    return formats.date_format(month, "M Y")
+    # "N": the month abbreviated as each language writes it ("June", "juil."); "M" gives
+    # French "Jui" for both June and July.
+    return formats.date_format(month, "N Y")
 
 
 def _frame(chart: MetricsChart, months, top: float, label: Callable[[float], str]) -> float:

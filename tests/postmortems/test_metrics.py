@@ -199,3 +199,16 @@ def test_the_period_is_bounded():
     assert metrics.MAX_MONTHS == 24
     filters = metrics.Filters.default(datetime(2026, 12, 1).date())
     assert (filters.first.isoformat(), filters.last.isoformat()) == ("2026-01-01", "2026-12-01")
+
+
+def test_the_charts_months_read_apart_in_french(year, lead, browser_client):
+    # Django's "M" writes both June and July "Jui" in French: the axis names them apart.
+    from django.utils import translation
+
+    client = browser_client.as_user(lead)
+    with translation.override("fr"):
+        page = client.get(
+            "/metrics/", {"since": "2026-05", "until": "2026-08"}, HTTP_ACCEPT_LANGUAGE="fr"
+        ).content.decode()
+    assert "juin 2026" in page and "juil. 2026" in page
+    assert "Jui 2026" not in page
