@@ -34,6 +34,13 @@ MEMBERSHIPS_CHANGED = "memberships-changed"
 # Timeline kinds that change someone's membership, and where their entry names them.
 _MEMBERSHIP_KINDS = {"member_added", "member_removed", "role_changed"}
 
+# A user signal: a promotion freeze their banner shows (base.html, every page) was set or
+# lifted (panels.SIGNAL_PANELS). Sent to each person who sees the incident's banner,
+# whatever the incident's status: their own group reaches every page they have open, the
+# ws/me/ ones (which follow only open incidents) and the rooms of other incidents alike.
+PROMOTION_FREEZE_CHANGED = "promotion-freeze-changed"
+_FREEZE_KINDS = {"promotion_freeze_set", "promotion_freeze_lifted"}
+
 
 def incident_group(incident_id: int) -> str:
     return f"incident_{incident_id}"
@@ -153,9 +160,10 @@ def members_changed(kind: str, data: dict) -> set[int]:
 
 
 def publish_entry(entry, incident) -> None:
-    """After commit: the entry's live event to the incident's watchers and, when it changed
+    """After commit: the entry's live event to the incident's watchers; when it changed
     someone's membership, MEMBERSHIPS_CHANGED to that person (their dashboard and inbox,
-    which sockets watch the incident).
+    which sockets watch the incident); when it set or lifted the promotion freeze,
+    PROMOTION_FREEZE_CHANGED to everyone whose banner shows it.
 
     Called under the incident lock (`actions.timeline_record`), so it only registers: the
     event is serialized and rendered after COMMIT, from the stored entry (append-only: the
@@ -167,6 +175,8 @@ def publish_entry(entry, incident) -> None:
     transaction.on_commit(lambda: batch.publish(entry, incident.pk))
     for user_id in sorted(members_changed(entry.kind, entry.data or {})):
         transaction.on_commit(lambda uid=user_id: publish_user_signal(uid, MEMBERSHIPS_CHANGED))
+    if entry.kind in _FREEZE_KINDS:
+        transaction.on_commit(lambda: publish_freeze_changed(incident.pk))
 
 
 class _CommitBatch:
@@ -252,6 +262,15 @@ def publish_user_signal(user_id: int, signal: str) -> None:
     room or statement page) to refresh the panels of `signal`."""
     payload = {"event": "signal", "signal": signal, "panels": panels.signal_panels(signal)}
     _send(user_group(user_id), event_message(payload), f"{signal} of user {user_id}")
+
+
+def publish_freeze_changed(incident_id: int) -> None:
+    """After commit: refresh the banner on every page of the people who see this incident's
+    freeze (selectors.freeze_banner_viewers, the banner's own rule), read as committed."""
+    from .selectors import freeze_banner_viewers
+
+    for user_id in freeze_banner_viewers(incident_id):
+        publish_user_signal(user_id, PROMOTION_FREEZE_CHANGED)
 
 
 def publish_session_ended(user_id: int, session_key: str) -> None:

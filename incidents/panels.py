@@ -157,7 +157,9 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "crisis_page_faq_ordered": (CRISIS_PAGE,),
     "crisis_page_promise_missed": (CRISIS_PAGE,),
     # The promotion freeze: the room's header (its state, the lead's control) and the banner
-    # on every page of the cell's members. A task it completes writes its own entry.
+    # (for the pages that follow the incident, and a resync). The banner on every other page
+    # of the cell's members is refreshed by their own signal, "promotion-freeze-changed"
+    # below, whatever the incident's status. A task it completes writes its own entry.
     "promotion_freeze_set": (HEADER, PROMOTION_FREEZE),
     "promotion_freeze_lifted": (HEADER, PROMOTION_FREEZE),
 }
@@ -177,6 +179,9 @@ SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     # The user joined, left or changed role in a cell (events.MEMBERSHIPS_CHANGED): their
     # dashboard and inbox; their socket also follows that incident's events from now on.
     "memberships-changed": (INCIDENTS, APPROVALS),
+    # A promotion freeze was set or lifted (events.PROMOTION_FREEZE_CHANGED, sent to each
+    # member of the incident's cell whatever its status): the banner on every page.
+    "promotion-freeze-changed": (PROMOTION_FREEZE,),
     # Mentions were stored or a signal changed (listening.events, sent to the people who
     # may read listening data): the listening page's panels.
     "listening-changed": (LISTENING_WATCHES, LISTENING_SIGNALS, LISTENING_STREAM),

@@ -129,15 +129,35 @@ class Freezes:
         return bool(self.incidents)
 
 
+def _banner_memberships() -> QuerySet[Membership]:
+    """Who sees an incident's promotion freeze banner, decided once: the active members of
+    its cell, any role (observers too), whatever the incident's status (a freeze outlives
+    the incident's closing until the lead lifts it). Staff outside a cell see no banner for
+    it (they read the freeze in the room). The banner reads it (`promotion_freezes_for`),
+    and so does its live refresh (`freeze_banner_viewers`)."""
+    return Membership.objects.active()
+
+
+def freeze_banner_viewers(incident_id: int) -> list[int]:
+    """The users whose banner shows (or showed) this incident's freeze: whom a change of
+    the freeze refreshes live (events.publish_freeze_changed). One query; a cell's size."""
+    return list(
+        _banner_memberships()
+        .filter(incident_id=incident_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
 def promotion_freezes_for(user) -> Freezes:
-    """The incidents whose promotion freeze holds and whose cell `user` is an active member
-    of (any role: observers too), most recently frozen first: one query, at most
-    FREEZES_SHOWN + 1 rows. Staff outside a cell see no banner for it (they read the
-    freeze in the room); a freeze outlives the incident's closing until the lead lifts it."""
+    """The incidents whose promotion freeze holds and whose banner `user` sees
+    (`_banner_memberships`), most recently frozen first: one query, at most
+    FREEZES_SHOWN + 1 rows."""
     if not user.is_authenticated:
         return Freezes([], False)
     rows = list(
-        Membership.objects.active()
+        _banner_memberships()
         # One filter() call, one join: a freeze row that exists (an outer join's "IS NULL"
         # alone would also match an incident that never had one) and still holds.
         .filter(
