@@ -121,6 +121,21 @@ def test_the_panel_counts_the_drafts_the_user_may_submit(
 PER_DRAFT = 25
 
 
+def test_the_button_and_the_outcome_read_in_french(dark_page, browser_client, lead, incident):
+    client = browser_client.as_user(lead)
+    panel = client.get(
+        f"/incidents/{incident.pk}/crisis-page/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Soumettre tous les brouillons à validation (9)" in panel
+    assert "Envoyer maintenant 9 brouillons à leurs validateurs ?" in panel
+    response = client.post(
+        f"/incidents/{incident.pk}/crisis-page/submit-drafts/",
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert room_message(response) == "9 brouillons soumis à validation."
+
+
 def _add_drafts(page, actor, n):
     for i in range(n):
         actions.page_text_draft(
