@@ -266,11 +266,10 @@ def page_drafts_submit(*, page: CrisisPage, actor) -> DraftsSubmitted:
     for text in rules.drafts_to_submit(actor, incident, selectors.page_texts(page)):
         statement = text.statement
         statement.incident = incident
-        try:
-            with transaction.atomic():
-                outcome.submitted.append(
-                    statement_actions.statement_submit(statement=statement, actor=actor)
-                )
+        try:  # statement_submit is atomic: nested here, a savepoint of its own
+            outcome.submitted.append(
+                statement_actions.statement_submit(statement=statement, actor=actor)
+            )
         except DomainError as error:
             outcome.refused.append((statement, error.message))
     return outcome
