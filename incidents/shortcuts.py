@@ -23,12 +23,23 @@ def incident_or_404(request, pk) -> Incident:
 CHANGED = "incident-changed"
 
 
-def done(request, incident, message: str):
+# The room shows the message this event carries (static/js/app.js, a toast).
+ROOM_MESSAGE = "room-message"
+
+
+def done(request, incident, message: str, *, notice: str = ""):
     """A form action succeeded: htmx gets an empty 200 that refreshes the room's panels; a
-    plain post is redirected back to the room with the message."""
+    plain post is redirected back to the room with the message. `notice`: what the person
+    must read besides (a warning, or an outcome the panels do not show): with htmx the room
+    shows it as a message (ROOM_MESSAGE), otherwise it follows the message."""
     if request.htmx:
-        return trigger_client_event(HttpResponse(""), CHANGED)
+        response = trigger_client_event(HttpResponse(""), CHANGED)
+        if notice:
+            trigger_client_event(response, ROOM_MESSAGE, {"message": notice})
+        return response
     messages.success(request, message)
+    if notice:
+        messages.warning(request, notice)
     return redirect("incident-room", pk=incident.pk)
 
 

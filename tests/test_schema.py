@@ -12,6 +12,8 @@ def test_openapi_schema_generates_without_warnings(tmp_path, db):
         "/api/incidents/{id}/crisis-page/",
         "/api/incidents/{id}/crisis-page/switch/",
         "/api/incidents/{id}/crisis-page/faq-order/",
+        "/api/incidents/{id}/crisis-page/submit-drafts/",
     ):
         assert path in schema
     assert "incidents_crisis_page_faq_order" in schema and "FaqOrderIn" in schema
+    assert "incidents_crisis_page_submit_drafts" in schema and "DraftsSubmitted" in schema

@@ -1,6 +1,8 @@
 """Every write on the crisis page: check, lock the incident, write, record on the timeline;
 after COMMIT the public files are rendered again (render.py), never under the lock."""
 
+from dataclasses import dataclass, field
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -10,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from incidents import permissions
 from incidents.actions import lock_incident, timeline_record
-from incidents.errors import Conflict, InvalidInput, TransitionNotAllowed, require
+from incidents.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    TransitionNotAllowed,
+    require,
+)
 from incidents.models import EntryKind, Incident
 from incidents.outbox import actions as outbox
 from incidents.playbooks import templating
@@ -233,6 +241,38 @@ def page_text_draft(*, page: CrisisPage, actor, section: str, language: str, tex
     return _draft(
         page, incident, actor=actor, section=section, language=language, text=text, order=order
     )
+
+
+@dataclass
+class DraftsSubmitted:
+    """What "Submit all drafts for approval" did: the statements sent for approval, and
+    each one refused with the reason its submit rule gave."""
+
+    submitted: list[Statement] = field(default_factory=list)
+    refused: list[tuple[Statement, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def page_drafts_submit(*, page: CrisisPage, actor) -> DraftsSubmitted:
+    """Submit every draft text of the page this user may submit (rules.drafts_to_submit)
+    for approval, in one request: each through statements.actions.statement_submit (its
+    rule, its approval routing and notifications), in its own savepoint, so a draft it
+    refuses (nobody to approve it, too long for its channel...) is reported with the reason
+    and the others still go. Writers of the cell (403 otherwise); at most the page's text
+    limit."""
+    incident = lock_incident(page.incident)
+    require(rules.may_submit_drafts(actor, incident), str(rules.NOT_A_SUBMITTER))
+    outcome = DraftsSubmitted()
+    for text in rules.drafts_to_submit(actor, incident, selectors.page_texts(page)):
+        statement = text.statement
+        statement.incident = incident
+        try:  # statement_submit is atomic: nested here, a savepoint of its own
+            outcome.submitted.append(
+                statement_actions.statement_submit(statement=statement, actor=actor)
+            )
+        except DomainError as error:
+            outcome.refused.append((statement, error.message))
+    return outcome
 
 
 def _clean_language(language: str) -> str:

@@ -1,16 +1,33 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from . import rules
 from .models import CrisisPage, CrisisPageTemplate, Subscriber
 
 
 @admin.register(CrisisPageTemplate)
 class CrisisPageTemplateAdmin(admin.ModelAdmin):
     """The dark site a playbook prepares, per language (placeholders as in the playbook's
-    statement templates)."""
+    statement templates). A text holding {{ next_update_at }} is saved with a warning
+    (rules.NEXT_UPDATE_IN_TEMPLATE): it goes stale, but existing templates keep working."""
 
     list_display = ["playbook", "language"]
     list_filter = ["language"]
     autocomplete_fields = ["playbook"]
+    fieldsets = [
+        (None, {"fields": ["playbook", "language"]}),
+        (
+            None,
+            {
+                "fields": list(rules.TEMPLATE_TEXT_FIELDS),
+                "description": rules.NEXT_UPDATE_HELP,
+            },
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if rules.holds_next_update(obj):
+            messages.warning(request, rules.NEXT_UPDATE_IN_TEMPLATE)
 
 
 @admin.register(CrisisPage)

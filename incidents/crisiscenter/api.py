@@ -8,6 +8,9 @@
     POST /api/incidents/{id}/crisis-page/next-update/  {"at": time | null} (lead): a promise
     POST /api/incidents/{id}/crisis-page/publish/    {"statement": id, "next_update_at": time
                                                      | null | left out}: publish an update
+    POST /api/incidents/{id}/crisis-page/submit-drafts/  submit every draft text of the page
+                                                     the user may submit (writers):
+                                                     {"submitted": [...], "refused": [...]}
 
 The public JSON is also a static file, <CRISIS_CENTER_URL>/<slug>/page.json, which holds
 under a traffic spike (docs/deployment.md); this endpoint reads the database.
@@ -308,3 +311,49 @@ class PublishUpdateView(APIView):
         )
         page.refresh_from_db()
         return _team(request, incident, page)
+
+
+class SubmittedSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField(
+        help_text="The statement's status now (in review, or approved at once)."
+    )
+
+
+class RefusedSerializer(serializers.Serializer):
+    statement = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField(help_text="Why its submit rule refused it, in plain words.")
+
+
+class DraftsSubmittedSerializer(serializers.Serializer):
+    submitted = SubmittedSerializer(many=True)
+    refused = RefusedSerializer(many=True, help_text="Still drafts; the others went.")
+
+
+class SubmitDraftsView(APIView):
+    @extend_schema(
+        operation_id="incidents_crisis_page_submit_drafts",
+        request=None,
+        responses=DraftsSubmittedSerializer,
+    )
+    def post(self, request, pk):
+        """Submit every draft text of the page this user may submit for approval, each
+        through the statements' submit action (its rules and approval routing): writers of
+        the cell (403 otherwise). A draft refused is listed with the reason; the others
+        still go."""
+        _incident, page = _incident_page(request, pk)
+        outcome = actions.page_drafts_submit(page=page, actor=request.user)
+        return Response(
+            {
+                "submitted": [
+                    {"statement": s.pk, "title": str(s), "status": s.status}
+                    for s in outcome.submitted
+                ],
+                "refused": [
+                    {"statement": s.pk, "title": str(s), "reason": reason}
+                    for s, reason in outcome.refused
+                ],
+            }
+        )

@@ -29,4 +29,9 @@ urlpatterns = [
         api.PublishUpdateView.as_view(),
         name="api-crisis-page-publish-update",
     ),
+    path(
+        "incidents/<id:pk>/crisis-page/submit-drafts/",
+        api.SubmitDraftsView.as_view(),
+        name="api-crisis-page-submit-drafts",
+    ),
 ]

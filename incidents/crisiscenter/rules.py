@@ -5,12 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions
 from incidents.models import Role, Status
+from incidents.playbooks import templating
 from statements import permissions as statement_permissions
 from statements import rules as statement_rules
 from statements.choices import StatementStatus
 
+from . import selectors
 from .choices import PageState
-from .models import CrisisPage
+from .models import CrisisPage, CrisisPageTemplate
 
 PREPARE = "prepare"
 GO_LIVE = "go_live"
@@ -21,6 +23,20 @@ ORDER_FAQ = "order_faq"  # the order of the FAQ entries (no word changes: no app
 
 NOT_THE_LEAD = _("Only the crisis lead prepares the crisis page and switches it live or resolved.")
 NOT_A_WRITER = _("Only writers of the cell change the texts of a crisis page that is not resolved.")
+NOT_A_SUBMITTER = _("Only writers of the cell submit the crisis page's drafts for approval.")
+# Said where crisis page templates are edited (the admin) and when a page is prepared from
+# one that holds the placeholder: a warning, never a refusal (such templates keep working).
+NEXT_UPDATE_IN_TEMPLATE = _(
+    "A text of this crisis page template holds {{ next_update_at }}: once approved, that "
+    "text keeps the time it was prepared with and goes stale when the next update time "
+    "moves. The page's header already shows the current next update time: leave the "
+    "placeholder out of the texts."
+)
+NEXT_UPDATE_HELP = _(
+    "Leave {{ next_update_at }} out of these texts: the page's header always shows the "
+    "current next update time, while a text holding it keeps the time it was prepared with "
+    "and goes stale when the next update time moves."
+)
 
 # The state a switch leads to, from the state it starts from: one step each.
 SWITCHES = {
@@ -52,6 +68,50 @@ def available_actions(user, incident, page) -> set[str]:
         if page.state != PageState.RESOLVED:
             found.add(NEXT_UPDATE)
     return found
+
+
+def may_submit_drafts(user, incident) -> bool:
+    """Whether the user may submit the page's drafts at all: a writer of the cell, as the
+    statements' submit rule asks (statements.rules)."""
+    return statement_permissions.can_draft(user, incident)
+
+
+def drafts_to_submit(user, incident, texts) -> list:
+    """The page's texts that "Submit all drafts for approval" sends, for the room's button
+    (its count, and whether it shows) and the action: of `texts` (the page's PageText rows
+    with their statements, selectors.page_texts), those still drafts, when the user may
+    submit statements of the incident (a writer of the cell: the statements' own submit
+    rule, which still judges each one when it is submitted). At most the page's text
+    limit. No query."""
+    if not may_submit_drafts(user, incident):
+        return []
+    drafts = [text for text in texts if text.statement.status == StatementStatus.DRAFT]
+    return drafts[: selectors.MAX_PAGE_TEXTS]
+
+
+# The fields of a crisis page template that become page texts.
+TEMPLATE_TEXT_FIELDS = ("summary", "doing", "help", "faq")
+
+
+def holds_next_update(template: CrisisPageTemplate) -> bool:
+    """Whether a text of the template holds {{ next_update_at }} (NEXT_UPDATE_IN_TEMPLATE):
+    for the admin, which edits templates, and the room, which prepares pages from them."""
+    return any(
+        name == "next_update_at"
+        for field in TEMPLATE_TEXT_FIELDS
+        for name in templating.PLACEHOLDER.findall(getattr(template, field) or "")
+    )
+
+
+def prepare_warning(playbook) -> str:
+    """What preparing a page from this playbook's templates should say besides "prepared"
+    (once, whatever the number of languages): NEXT_UPDATE_IN_TEMPLATE, or "". One query."""
+    if playbook is None:
+        return ""
+    templates = CrisisPageTemplate.objects.filter(playbook=playbook)
+    if any(holds_next_update(template) for template in templates):
+        return str(NEXT_UPDATE_IN_TEMPLATE)
+    return ""
 
 
 def transition_refused(incident, status: str) -> str | None:

@@ -12,6 +12,11 @@ urlpatterns = [
         name="crisis-page-next-update",
     ),
     path("incidents/<id:pk>/crisis-page/texts/", views.write_text, name="crisis-page-text"),
+    path(
+        "incidents/<id:pk>/crisis-page/submit-drafts/",
+        views.submit_drafts,
+        name="crisis-page-submit-drafts",
+    ),
     path("incidents/<id:pk>/crisis-page/faq-order/", views.faq_move, name="crisis-page-faq-move"),
     path(
         "incidents/<id:pk>/crisis-page/publish/",

@@ -7,9 +7,11 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.shortcuts import incident_or_404, perform, refused
+from incidents.errors import DomainError
+from incidents.shortcuts import done, incident_or_404, perform, refused
 from statements.models import StatementStatus
 
 from . import actions, promises, rules, selectors
@@ -33,6 +35,7 @@ def room_panel_context(request, incident) -> dict:
     _faq_moves(texts)
     context.update(
         texts=texts,
+        drafts_to_submit=len(rules.drafts_to_submit(request.user, incident, texts)),
         shown=selectors.shown_texts(texts),
         updates=selectors.updates_of(page),
         public_url=public.page_url(page.slug),
@@ -90,15 +93,22 @@ def prepare(request, pk):
     form = PrepareForm(request.POST)
     if not form.is_valid():
         return refused(request, incident, _("Check the playbook, the address and the time."))
-    return perform(
+    playbook = form.cleaned_data.get("playbook")  # no field when no playbook has a template
+    try:
+        actions.page_prepare(
+            incident=incident,
+            actor=request.user,
+            playbook=playbook,
+            slug=form.cleaned_data["slug"],
+            next_update_at=form.cleaned_data["next_update_at"],
+        )
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    return done(
         request,
         incident,
         _("Crisis page prepared: dark until you switch it live."),
-        actions.page_prepare,
-        incident=incident,
-        playbook=form.cleaned_data.get("playbook"),  # no field when no playbook has a template
-        slug=form.cleaned_data["slug"],
-        next_update_at=form.cleaned_data["next_update_at"],
+        notice=rules.prepare_warning(playbook),
     )
 
 
@@ -178,6 +188,51 @@ def write_text(request, pk):
         page=page,
         **form.cleaned_data,
     )
+
+
+def drafts_submitted_message(outcome: actions.DraftsSubmitted) -> str:
+    """The room's message after "Submit all drafts for approval": how many went, and each
+    one refused with its title and the reason."""
+    n = len(outcome.submitted)
+    parts = [
+        ngettext("%(n)s draft submitted for approval.", "%(n)s drafts submitted for approval.", n)
+        % {"n": n}
+        if n or not outcome.refused
+        else ""
+    ]
+    if outcome.refused:
+        parts.append(
+            ngettext(
+                "Not submitted: %(list)s",
+                "Not submitted (%(n)s): %(list)s",
+                len(outcome.refused),
+            )
+            % {
+                "n": len(outcome.refused),
+                "list": "; ".join(
+                    _("“%(title)s”: %(reason)s") % {"title": statement, "reason": reason}
+                    for statement, reason in outcome.refused
+                ),
+            }
+        )
+    return " ".join(part for part in parts if part)
+
+
+@login_required
+@require_POST
+def submit_drafts(request, pk):
+    """Submit every draft text of the page this user may submit, at once."""
+    incident, page = _page(request, pk)
+    try:
+        outcome = actions.page_drafts_submit(page=page, actor=request.user)
+    except DomainError as exc:
+        return refused(request, incident, exc.message)
+    message = drafts_submitted_message(outcome)
+    if request.htmx:  # the panels refresh; the room says the outcome
+        return done(request, incident, message, notice=message)
+    if outcome.refused:
+        return refused(request, incident, message)  # an error line: some did not go
+    return done(request, incident, message)
 
 
 @login_required

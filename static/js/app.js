@@ -159,6 +159,10 @@
     toast(message);
   });
   document.addEventListener("htmx:sendError", () => toast(strings().offline));
+  // What an action says besides refreshing the panels (incidents/shortcuts.py, `done`).
+  document.addEventListener("room-message", (event) => {
+    if (event.detail?.message) toast(event.detail.message);
+  });
 
   // No inline handlers (the Content-Security-Policy allows no inline script): forms marked
   // data-reset-on-success empty themselves once htmx posted them successfully, and the
