@@ -177,8 +177,10 @@ SIGNAL_PANELS: dict[str, tuple[str, ...]] = {
     # their dashboard and inbox.
     "notifications-changed": (NOTIFICATIONS, INCIDENTS, APPROVALS),
     # The user joined, left or changed role in a cell (events.MEMBERSHIPS_CHANGED): their
-    # dashboard and inbox; their socket also follows that incident's events from now on.
-    "memberships-changed": (INCIDENTS, APPROVALS),
+    # dashboard and inbox, and the promotion freeze banner (joining a frozen incident's cell
+    # shows its freeze, leaving it hides it); their socket also follows that incident's
+    # events from now on.
+    "memberships-changed": (INCIDENTS, APPROVALS, PROMOTION_FREEZE),
     # A promotion freeze was set or lifted (events.PROMOTION_FREEZE_CHANGED, sent to each
     # member of the incident's cell whatever its status): the banner on every page.
     "promotion-freeze-changed": (PROMOTION_FREEZE,),

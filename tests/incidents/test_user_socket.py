@@ -133,7 +133,8 @@ def test_being_added_to_a_cell_starts_following_it(declare, lead, drafter):
         for _ in range(2):
             payload = await received(communicator)
             signals[payload["signal"]] = payload["panels"]
-        assert signals[events.MEMBERSHIPS_CHANGED] == ["incidents", "approvals"]
+        # The banner too: joining a frozen incident's cell shows its freeze on every page.
+        assert signals[events.MEMBERSHIPS_CHANGED] == ["incidents", "approvals", "promotion-freeze"]
         assert "notifications-changed" in signals
         await note(incident, lead, "after the drafter joined")
         payload = await received(communicator)
