@@ -43,6 +43,18 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture
+def finder_static(settings):
+    """The live server serves static files from the finders, which know nothing of the
+    hashed names the production (manifest) storage writes into the pages: pages name the
+    plain files while a browser test runs."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    return settings
+
+
 @pytest.fixture(scope="package")
 def chromium():
     """One Chromium for all the browser tests (each test opens its own context: separate
@@ -76,14 +88,8 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server, request, settings):
+def page(chromium, live_server, request, finder_static):
     """A fresh English-speaking browser tab against the live server."""
-    # The live server serves static files from the finders, which know nothing of the
-    # hashed names the production (manifest) storage writes into the pages.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     context = chromium.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
@@ -124,7 +130,7 @@ def log_in(page):
 
 
 @pytest.fixture
-def asgi_server(transactional_db, settings):
+def asgi_server(transactional_db, finder_static):
     """The ASGI application (HTTP + WebSockets) served by uvicorn in a thread of this
     process, so the channel layer and the test database are the ones the test sees."""
     import socket
@@ -136,10 +142,7 @@ def asgi_server(transactional_db, settings):
 
     from crisiscell.asgi import build_application
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    settings = finder_static
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
     with socket.socket() as probe:

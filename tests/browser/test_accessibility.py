@@ -129,12 +129,8 @@ def eager_tasks():
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_public_pages_meet_wcag_22_aa(
-    chromium, live_server, settings, django_user_model, eager_tasks, width
+    chromium, live_server, finder_static, django_user_model, eager_tasks, width
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     outside_the_browser_loop(lambda: _pages(django_user_model))
     # The public pages' policy forbids every script, axe's too: bypassed for this check only.
     context = chromium.new_context(

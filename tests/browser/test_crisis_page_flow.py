@@ -94,12 +94,8 @@ def _publish_update(incident, people):
 
 
 def test_dark_preview_live_and_the_public_reads_the_approved_update(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     incident, people = outside_the_browser_loop(lambda: _setup(django_user_model))
     lead_context = chromium.new_context(base_url=live_server.url, locale="en-GB")
     lead_context.set_default_timeout(5_000)

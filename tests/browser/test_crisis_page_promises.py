@@ -83,12 +83,8 @@ def _sign_in(chromium, live_server, username):
 
 
 def test_the_room_counts_down_and_an_update_keeps_the_promise(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     incident, people = outside_the_browser_loop(lambda: _setup(django_user_model))
     page = outside_the_browser_loop(lambda: _live_page(incident, people))
     context, room = _sign_in(chromium, live_server, "spokesperson")
@@ -119,14 +115,10 @@ def test_the_room_counts_down_and_an_update_keeps_the_promise(
 
 
 def test_a_next_time_the_page_cannot_promise_is_refused_beside_the_form_and_kept(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
     """Resolved while the panel was open: Publish with a next time is refused beside the
     form, with the typed time still in it, and nothing is published."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     incident, people = outside_the_browser_loop(lambda: _setup(django_user_model))
     page = outside_the_browser_loop(lambda: _live_page(incident, people))
     context, room = _sign_in(chromium, live_server, "spokesperson")

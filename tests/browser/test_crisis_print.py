@@ -20,12 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_printed_page_shows_the_words_and_hides_the_controls(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     outside_the_browser_loop(lambda: _live_page(django_user_model))
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
     context.set_default_timeout(5_000)

@@ -23,12 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_lead_submits_all_drafts_after_a_confirmation_and_reads_how_many_went(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
     def prepare():
         incident, people = _setup(django_user_model)

@@ -48,12 +48,8 @@ def _path(url: str) -> str:
 
 
 def test_subscribe_confirm_receive_and_unsubscribe_without_javascript(
-    chromium, live_server, settings, django_user_model
+    chromium, live_server, finder_static, django_user_model
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True
     try:

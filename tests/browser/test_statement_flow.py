@@ -34,14 +34,10 @@ POST_URL = "https://x.com/brand/status/1790000000000000000"
 
 
 @pytest.fixture
-def log_in_as(chromium, live_server, settings, request):
+def log_in_as(chromium, live_server, finder_static, request):
     """A separate browser (context) per person, each logged in through the login form."""
     # Same override as the `page` fixture: the live server cannot serve the hashed names
     # of the production (manifest) storage.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     opened = []
 
     def log_in_as(user, permissions=()):
