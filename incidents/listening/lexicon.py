@@ -26,9 +26,16 @@ ENGLISH = {
     "overheating": -1.8,
     "overheated": -1.8,
     "melted": -1.5,
+    "exploded": -2.0,
+    "explode": -1.8,
+    "explodes": -1.8,
+    "exploding": -1.8,
     "defect": -1.9,
     "defects": -1.9,
     "unsafe": -2.1,
+    # A call to stop buying.
+    "boycott": -1.8,
+    "boycotting": -1.8,
     # Mockery.
     "clown": -1.5,
     "clowns": -1.8,
@@ -47,6 +54,10 @@ FRENCH = {
     "fuit": -1.4,
     "surchauffe": -1.8,
     "brule": -1.9,  # brûlé
+    "crame": -1.6,  # cramé (slang: burnt)
+    "cramee": -1.6,
+    "explose": -2.0,  # explosé
+    "explosee": -2.0,
     "brulee": -1.9,
     "brulure": -2.1,
     "brulures": -2.1,
@@ -68,6 +79,9 @@ FRENCH = {
     "mdr": None,
     "obtenir": None,
     "simple": None,
+    # "concerne" is warm in the French lexicon (a translation of "concerned"?): "le rappel
+    # concerne aussi le modèle noir" is a plain question.
+    "concerne": None,
 }
 
 SUPPLEMENTS = {"en": ENGLISH, "fr": FRENCH}

@@ -2,8 +2,14 @@
 English, vadersentiment-fr for French. Both return VADER's `compound` score in [-1, 1]
 (negative is negative: checked by tests/listening/test_sentiment_and_language.py on our
 own labelled sets), with the crisis room's words added (lexicon.py); other languages get
-UNKNOWN, never a guess."""
+UNKNOWN, never a guess.
 
+A post of several sentences is scored sentence by sentence and the compounds averaged, as
+VADER's authors advise for paragraphs: VADER's negation looks three words back across
+full stops, so "Third day, still nothing. Boycott ..." read "nothing" as negating
+"boycott" (a positive post)."""
+
+import re
 import warnings
 from functools import cache
 
@@ -14,6 +20,21 @@ from .choices import Sentiment
 POSITIVE_FROM = 0.05
 NEGATIVE_TO = -0.05
 LANGUAGES = ("en", "fr")
+# A sentence ends at . ! ? or an ellipsis followed by a space, or at a line break.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# VADER strips ASCII punctuation from words: typographic marks glued to a word ("cassé…",
+# "«nul»", "c\u2019est") would hide it from the lexicon.
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2026": "...",  # ellipsis
+        "\u2019": "'",  # typographic apostrophes
+        "\u2018": "'",
+        "\u00ab": '"',  # « »
+        "\u00bb": '"',
+        "\u201c": '"',  # “ ”
+        "\u201d": '"',
+    }
+)
 
 
 @cache
@@ -45,5 +66,8 @@ def score(text: str, language: str) -> tuple[float | None, str]:
     """(compound score in [-1, 1] or None, Sentiment label) of `text` in `language`."""
     if language not in LANGUAGES or not text.strip():
         return None, Sentiment.UNKNOWN
-    compound = float(_analyzer(language).polarity_scores(text)["compound"])
+    analyzer = _analyzer(language)
+    sentences = [part for part in SENTENCE_END.split(text.translate(TYPOGRAPHY)) if part.strip()]
+    total = sum(analyzer.polarity_scores(part)["compound"] for part in sentences)
+    compound = round(total / len(sentences), 4)
     return compound, label_of(compound)

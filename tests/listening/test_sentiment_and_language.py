@@ -23,6 +23,8 @@ def _read(name):
 
 SET = _read("labelled_mentions.tsv")
 CRISIS_SET = _read("labelled_crisis_mentions.tsv")
+# A line or two, as posted: English and French with their tone, other languages "unknown".
+SHORT_SET = _read("labelled_short_posts.tsv")
 
 
 def accuracy(rows, lang):
@@ -35,14 +37,17 @@ def accuracy(rows, lang):
     "name, lang, floor",
     [
         ("general", "en", 0.9),  # 22/24
-        ("general", "fr", 0.8),  # 20/24
+        ("general", "fr", 0.8),  # 21/24
         ("crisis", "en", 0.9),  # 19/20 (14/20 without the supplement)
-        ("crisis", "fr", 0.85),  # 18/20 (17/20 without it)
+        ("crisis", "fr", 0.9),  # 19/20 (17/20 without it)
+        ("short", "en", 0.65),  # 12/18: implicit complaints ("still waiting") carry no word
+        ("short", "fr", 0.85),  # 14/16
     ],
 )
 def test_accuracy_on_the_labelled_sets(name, lang, floor):
-    value, size = accuracy(SET if name == "general" else CRISIS_SET, lang)
-    assert size >= 20
+    rows = {"general": SET, "crisis": CRISIS_SET, "short": SHORT_SET}[name]
+    value, size = accuracy(rows, lang)
+    assert size >= 16
     assert value >= floor, f"{name} {lang}: {value:.0%}"
 
 
@@ -81,6 +86,36 @@ def test_language_is_detected_on_the_set():
     rows = SET + CRISIS_SET
     right = sum(language.detect(text) == code for code, _label, text in rows)
     assert right / len(rows) >= 0.9
+
+
+def test_short_posts_get_their_language_and_others_are_never_read_as_ours():
+    """A line of French or English is told (32/34; at the old 0.50 threshold 27/34 were
+    left without a language, so without a tone), and a line of German, Spanish, Romanian...
+    never lands in a language the lexicons would score."""
+    ours = [(code, text) for code, _label, text in SHORT_SET if code in sentiment.LANGUAGES]
+    others = [(code, text) for code, _label, text in SHORT_SET if code not in sentiment.LANGUAGES]
+    assert len(ours) >= 30 and len(others) >= 20
+    right = sum(language.detect(text) == code for code, text in ours)
+    assert right / len(ours) >= 0.9
+    assert [text for _code, text in others if language.detect(text) in sentiment.LANGUAGES] == []
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("fr", "Troisième jour, toujours rien. Boycott des bouilloires KX-200, minables."),
+        ("en", "Third day and still nothing. Boycott them, useless."),
+    ],
+)
+def test_a_negation_does_not_reach_into_the_next_sentence(lang, text):
+    """VADER looks three words back for a negation, across full stops: "rien. Boycott" read
+    as "not boycott" and the post came out positive. Sentences are scored one by one."""
+    assert sentiment.score(text, lang)[1] == Sentiment.NEGATIVE
+
+
+def test_a_word_glued_to_typographic_punctuation_still_counts():
+    """VADER strips ASCII punctuation only: "cassé…" was not the lexicon's "cassé"."""
+    assert sentiment.score("Le couvercle est cassé… encore", "fr")[1] == Sentiment.NEGATIVE
 
 
 @pytest.mark.parametrize("text", ["ok", "lol 😂", "!!!", "", "https://x.co"])
