@@ -828,7 +828,7 @@ def clean_burst(burst: ExpectedBurst, *, now=None) -> None:
         message = _("An expected size is from %(low)s to %(high)s times the usual volume.")
         errors["expected_size"] = message % {"low": f"{low:g}", "high": f"{high:g}"}
     if burst.ends_at <= burst.starts_at:
-        errors["ends_at"] = _("An expected burst must end after it starts.")
+        errors["ends_at"] = _("A planned campaign must end after it starts.")
     elif burst.ends_at - burst.starts_at > MAX_BURST_LENGTH:
         message = _(
             "A planned campaign lasts at most %(days)s days: its whole window quiets the "
