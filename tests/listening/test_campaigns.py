@@ -2,7 +2,6 @@
 the watch's page and through the API: what is listed, added, changed and deleted through
 the actions, how refused input is shown, who may, and what it costs."""
 
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from incidents.listening import actions
 from incidents.listening.models import ExpectedBurst
 from tests.helpers import assert_error, dt
 
-from .conftest import grant
+from .conftest import assert_refused_beside, field_block, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +59,6 @@ def ended(watch, **fields):
     return ExpectedBurst.objects.create(
         watch=watch, starts_at=end - timedelta(hours=6), ends_at=end, **fields
     )
-
-
-def field_block(html: str, name: str) -> str:
-    at = re.search(rf'id="id_{name}"', html)
-    assert at, f"no field {name}"
-    start = html.rindex('<div class="field', 0, at.start())
-    end = html.find('<div class="field', at.end())
-    return html[start : end if end != -1 else len(html)]
 
 
 # --- The actions -------------------------------------------------------------------------
@@ -217,12 +208,7 @@ def test_bad_input_is_shown_beside_its_field_with_the_typed_values(
     data = {"starts_at": local(3, 8), "ends_at": local(3, 20), "expected_size": "2", "note": "Sale"}
     data.update(changes)
     for url in (campaigns_url(watch), edit_url(burst)):
-        response = client.post(url, data)
-        assert response.status_code == 422, url
-        html = response.content.decode()
-        block = field_block(html, field)
-        assert "has-error" in block[:60] and message in block, (url, block)
-        assert "Nothing was saved" in html
+        html = assert_refused_beside(client.post(url, data), field, message)
         # What was typed is kept.
         for name in ("note", "expected_size"):
             assert f'value="{data[name]}"' in field_block(html, name)
