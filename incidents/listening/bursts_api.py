@@ -32,7 +32,8 @@ class ExpectedBurstSerializer(serializers.Serializer):
         help_text="ISO 8601 with its UTC offset (without one: the server's zone)."
     )
     ends_at = LocalDateTimeField(
-        help_text="After `starts_at`, in the future, at most 31 days after it."
+        help_text=f"After `starts_at`, in the future, at most {actions.MAX_BURST_LENGTH.days} "
+        "days after it."
     )
     note = serializers.CharField(
         required=False, allow_blank=True, help_text="What it is, for the team (200 characters)."
@@ -101,8 +102,8 @@ class WatchBurstListView(APIView):
     )
     def post(self, request, pk):
         """Declare a planned campaign on the watch (`listening.change_watch`). A refused
-        value: 400 with `errors` naming it (ends before it starts or in the past, over 31
-        days, a size outside 1-100, a note over 200 characters)."""
+        value: 400 with `errors` naming it (ends before it starts or in the past, lasts
+        over actions.MAX_BURST_LENGTH, a size outside 1-100, a note over 200 characters)."""
         watch = _watch(request, pk)
         rules.require_edit_watches(request.user)  # before validating: 403, not field errors
         serializer = ExpectedBurstSerializer(data=request.data)
