@@ -41,6 +41,9 @@ class LocalDateTimeWidget(forms.MultiWidget):
         widgets = {"": LocalDateTimeInput(), "fold": forms.Select(attrs={"hidden": True})}
         super().__init__(widgets, attrs)
 
+    def id_for_label(self, id_):
+        return id_  # the time input keeps the field's own id (get_context): labels reach it
+
     def decompress(self, value):
         if isinstance(value, datetime):
             local = timezone.localtime(value) if timezone.is_aware(value) else value

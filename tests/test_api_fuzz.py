@@ -5,6 +5,7 @@ schema documents. Bounded: a few examples per operation (FUZZ_EXAMPLES)."""
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -23,6 +24,7 @@ from schemathesis.specs.openapi import checks
 from incidents import actions as incident_actions
 from incidents.evidence import actions as evidence_actions
 from incidents.listening import actions as listening_actions
+from incidents.listening.models import ExpectedBurst
 from incidents.playbooks.models import Task
 from incidents.postmortems import actions as postmortem_actions
 from statements import actions as statement_actions
@@ -94,6 +96,14 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
     watch = listening_actions.watch_create(
         actor=type(lead).objects.get(pk=lead.pk), name="Brand", brand="Brand", keywords=["brand"]
     )
+    burst = listening_actions.expected_burst_save(
+        burst=ExpectedBurst(
+            watch=watch,
+            starts_at=timezone.now() + timedelta(days=1),
+            ends_at=timezone.now() + timedelta(days=2),
+        ),
+        actor=type(lead).objects.get(pk=lead.pk),
+    )
     postmortem = postmortem_actions.postmortem_create(incident=incident, actor=lead)
     action_item = postmortem_actions.item_add(
         postmortem=postmortem,
@@ -104,6 +114,7 @@ def seeded(db, lead, drafter, approver, spokesperson, observer, incident, settin
     )
     return {
         "action_item": action_item.pk,
+        "burst": burst.pk,
         "evidence": item.pk,
         "export": export.pk,
         "token": Token.objects.get_or_create(user=lead)[0].key,
@@ -131,6 +142,8 @@ def seeded_ids(path: str, ids: dict) -> dict:
                 found["id"] = ids[key]
     if "{item_pk}" in path:
         found["item_pk"] = ids["action_item"]
+    if "{burst_id}" in path:
+        found["burst_id"] = ids["burst"]
     if "{user_id}" in path:
         found["user_id"] = ids["user"]
     return found

@@ -32,6 +32,7 @@ from .ingest import MentionData
 from .matching import Matcher, clean_terms
 from .models import (
     BURST_SIZE_RANGE,
+    MAX_NAME,
     MAX_TERM,
     MAX_TERMS,
     CollectorState,
@@ -805,24 +806,79 @@ def collector_state_record(
     return collector
 
 
-def expected_burst_save(*, burst: ExpectedBurst, actor) -> ExpectedBurst:
+# The longest planned campaign: its whole window silences (or discounts) volume alerts, so
+# a forgotten end must not blind the watch for months (France's sales run four weeks).
+MAX_BURST_LENGTH = timedelta(days=31)
+BURST_FIELDS = ("starts_at", "ends_at", "note", "expected_size")
+
+
+def clean_burst(burst: ExpectedBurst, *, now=None) -> None:
+    """The rule of a planned campaign's values, for every path (the campaigns page, the
+    API, the admin form): InvalidInput whose `errors` names each refused field (the message
+    is the first one's). Strips the note."""
+    now = now or timezone.now()
+    errors = {}
+    burst.note = (burst.note or "").strip()
+    if len(burst.note) > MAX_NAME:
+        message = _("A note is at most %(n)s characters (this one has %(len)s).")
+        errors["note"] = message % {"n": MAX_NAME, "len": len(burst.note)}
+    low, high = BURST_SIZE_RANGE
+    size = burst.expected_size
+    if size is not None and (isinstance(size, bool) or not low <= size <= high):
+        message = _("An expected size is from %(low)s to %(high)s times the usual volume.")
+        errors["expected_size"] = message % {"low": f"{low:g}", "high": f"{high:g}"}
+    if burst.ends_at <= burst.starts_at:
+        errors["ends_at"] = _("A planned campaign must end after it starts.")
+    elif burst.ends_at - burst.starts_at > MAX_BURST_LENGTH:
+        message = _(
+            "A planned campaign lasts at most %(days)s days: its whole window quiets the "
+            "volume alerts."
+        )
+        errors["ends_at"] = message % {"days": MAX_BURST_LENGTH.days}
+    elif burst.ends_at <= now:
+        errors["ends_at"] = _(
+            "This window has already ended: a planned campaign is declared before it ends."
+        )
+    if errors:
+        first = next(iter(errors.values()))
+        raise InvalidInput(first, errors={field: [text] for field, text in errors.items()})
+
+
+@transaction.atomic
+def expected_burst_save(*, burst: ExpectedBurst, actor, now=None) -> ExpectedBurst:
     """Create or change a planned campaign's window on a watch (no volume signal during it
     and the hour after; with an `expected_size`, none below a wave well beyond that many
-    times the usual). NotAllowed unless the actor may change watches; InvalidInput when it
-    ends before it starts or its size is outside BURST_SIZE_RANGE."""
+    times the usual). NotAllowed unless the actor may change watches
+    (rules.require_edit_watches); Conflict when the campaign as stored has ended (kept as
+    the record of why alerts were quiet then: rules.require_burst_open) or was deleted
+    meanwhile; InvalidInput naming the field (clean_burst): it ends before it starts, has
+    already ended, lasts over MAX_BURST_LENGTH, a size outside BURST_SIZE_RANGE, a note
+    over MAX_NAME characters."""
     rules.require_edit_watches(actor)
-    if burst.ends_at <= burst.starts_at:
-        raise InvalidInput(_("An expected burst must end after it starts."))
-    low, high = BURST_SIZE_RANGE
-    if burst.expected_size is not None and not low <= burst.expected_size <= high:
-        raise InvalidInput(
-            _("An expected size is from %(low)s to %(high)s times the usual volume.")
-            % {"low": f"{low:g}", "high": f"{high:g}"}
-        )
+    now = now or timezone.now()
+    if burst.pk is not None:
+        stored = ExpectedBurst.objects.select_for_update().filter(pk=burst.pk).first()
+        if stored is None:
+            raise Conflict(_("This planned campaign was deleted meanwhile."))
+        rules.require_burst_open(stored, now)
+    clean_burst(burst, now=now)
     if burst.pk is None:
         burst.created_by = actor
     burst.save()
     return burst
+
+
+@transaction.atomic
+def expected_burst_delete(*, burst: ExpectedBurst, actor, now=None) -> None:
+    """Delete a planned campaign that has not ended (one running stops quieting the alerts
+    at once). NotAllowed unless the actor may change watches; Conflict once it has ended
+    (rules.require_burst_open). Deleting one already deleted does nothing."""
+    rules.require_edit_watches(actor)
+    stored = ExpectedBurst.objects.select_for_update().filter(pk=burst.pk).first()
+    if stored is None:
+        return
+    rules.require_burst_open(stored, now or timezone.now())
+    stored.delete()
 
 
 def signal_link(*, signal, incident, actor, now=None) -> Signal:

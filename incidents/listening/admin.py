@@ -5,12 +5,13 @@ they are what people posted, as collected."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.admin import ReadOnlyAdmin
 from incidents.errors import DomainError
 
-from . import actions
+from . import actions, rules
 from .actions import TERM_LISTS, WATCH_FIELDS
 from .forms import LinesField
 from .models import CollectorState, ExpectedBurst, Mention, Signal, Watch
@@ -95,23 +96,43 @@ class ExpectedBurstForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts and ends and ends <= starts:
-            raise ValidationError(_("An expected burst must end after it starts."))
+        values = {name: cleaned.get(name) for name in actions.BURST_FIELDS}
+        if values["starts_at"] and values["ends_at"] and not self.errors:
+            try:  # the action's rule, beside the refused field
+                actions.clean_burst(ExpectedBurst(**values))
+            except DomainError as error:
+                raise ValidationError(error.extra.get("errors") or error.message) from None
         return cleaned
 
 
 @admin.register(ExpectedBurst)
 class ExpectedBurstAdmin(admin.ModelAdmin):
-    """Planned campaigns and announcements: their window raises no volume signal, or, given
-    an expected size, none below a wave well beyond it."""
+    """Planned campaigns and announcements (leads declare them on the watch's page, "Planned
+    campaigns"): their window raises no volume signal, or, given an expected size, none
+    below a wave well beyond it. Saved and deleted through the actions; an ended one is
+    read-only (rules.burst_is_open)."""
 
     form = ExpectedBurstForm
     list_display = ["watch", "starts_at", "ends_at", "expected_size", "note"]
     list_filter = ["watch"]
+    list_select_related = ["watch"]
+    actions = None  # no bulk delete: each one through the action
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not rules.burst_is_open(obj, timezone.now()):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not rules.burst_is_open(obj, timezone.now()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         actions.expected_burst_save(burst=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        actions.expected_burst_delete(burst=obj, actor=request.user)
 
 
 @admin.register(Signal)

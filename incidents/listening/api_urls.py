@@ -1,10 +1,20 @@
 from django.urls import include, path
 
-from . import api, attach_api
+from . import api, attach_api, bursts_api
 
 urlpatterns = [
     path("watches/", api.WatchListView.as_view(), name="api-watches"),
     path("watches/<id:pk>/", api.WatchDetailView.as_view(), name="api-watch"),
+    path(
+        "watches/<id:pk>/expected-bursts/",
+        bursts_api.WatchBurstListView.as_view(),
+        name="api-watch-bursts",
+    ),
+    path(
+        "watches/<id:pk>/expected-bursts/<id:burst_id>/",
+        bursts_api.WatchBurstDetailView.as_view(),
+        name="api-watch-burst",
+    ),
     path("mentions/", api.MentionListView.as_view(), name="api-mentions"),
     path("mentions/bulk/", api.MentionBulkView.as_view(), name="api-mentions-bulk"),
     path(

@@ -8,13 +8,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from incidents.errors import DomainError
+from incidents.forms import LocalDateTimeField
 from incidents.models import Platform
 from incidents.people import display_name
 
 from . import importing, rules
-from .actions import ALERT_RULES, MAX_ATTACH, TERM_LISTS
+from .actions import ALERT_RULES, BURST_FIELDS, MAX_ATTACH, TERM_LISTS
 from .choices import Sentiment
-from .models import MAX_NAME, MAX_TERM, MAX_TERMS, Watch
+from .models import BURST_SIZE_RANGE, MAX_NAME, MAX_TERM, MAX_TERMS, ExpectedBurst, Watch
 
 LANGUAGES = [("", _("Any language")), ("fr", _("French")), ("en", _("English")),
              ("unknown", _("Not known"))]  # fmt: skip
@@ -177,7 +178,22 @@ _CODES = re.compile(r"[\s,;]+")
 LISTED_LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 
 
-class WatchForm(forms.Form):
+class ActionErrorsForm(forms.Form):
+    """A form whose values an action checks: its refusal is shown beside the field it names
+    (InvalidInput's `errors`), else above the form."""
+
+    def error_field(self, field: str) -> str:
+        return field
+
+    def add_action_error(self, error: DomainError) -> None:
+        named = error.extra.get("errors") or {None: [error.message]}
+        for field, messages in named.items():
+            field = self.error_field(field)
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class WatchForm(ActionErrorsForm):
     """A watch on its page (new or edit). The values are the action's (watch_values());
     the terms, languages, alert rules and alerted people are checked there, once
     (actions.clean_watch), and its errors are shown beside their field (add_action_error)."""
@@ -390,15 +406,10 @@ class WatchForm(forms.Form):
             del changed["subscribers"]
         return changed
 
-    def add_action_error(self, error: DomainError) -> None:
-        """Show an action's refusal beside the field it names (InvalidInput's `errors`),
-        else above the form."""
-        named = error.extra.get("errors") or {None: [error.message]}
-        for field, messages in named.items():
-            if field == "languages" and self.data.get("other_languages", "").strip():
-                field = "other_languages"
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+    def error_field(self, field: str) -> str:
+        if field == "languages" and self.data.get("other_languages", "").strip():
+            return "other_languages"
+        return field
 
     def sections(self):
         """The fields in the page's groups: [(title, [bound fields], css class)]."""
@@ -420,3 +431,41 @@ def _model_default(name):
 def _person_label(user) -> str:
     name = display_name(user)
     return name if name == user.get_username() else f"{name} ({user.get_username()})"
+
+
+class ExpectedBurstForm(ActionErrorsForm):
+    """A planned campaign on its watch's page (new or edit), times in the viewer's zone.
+    Its rule is the action's (actions.clean_burst): the form only reads the values."""
+
+    starts_at = LocalDateTimeField(label=_("Starts at"))
+    ends_at = LocalDateTimeField(label=_("Ends at"))
+    expected_size = forms.FloatField(
+        label=_("Expected size (times the usual volume)"),
+        required=False,
+        help_text=_(
+            "How many times the usual mentions the campaign should bring (e.g. 4): a wave "
+            "well beyond it still alerts. Empty: nothing in its window raises a volume alert."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        help_text=_("What it is, for the team: “Black Friday promotion on the KX-200”."),
+    )
+
+    def __init__(self, *args, burst=None, **kwargs):
+        if burst is not None:
+            kwargs.setdefault("initial", {name: getattr(burst, name) for name in BURST_FIELDS})
+        super().__init__(*args, **kwargs)
+        low, high = BURST_SIZE_RANGE
+        self.fields["expected_size"].widget.attrs.update(
+            min=f"{low:g}", max=f"{high:g}", step="0.5"
+        )
+        self.fields["note"].widget.attrs.update(maxlength=MAX_NAME, autocomplete="off")
+
+    def burst(self, burst: ExpectedBurst) -> ExpectedBurst:
+        """`burst` (a new one on its watch, or the stored one) with the typed values, for
+        actions.expected_burst_save."""
+        for name in BURST_FIELDS:
+            setattr(burst, name, self.cleaned_data[name])
+        return burst

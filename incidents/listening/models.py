@@ -9,8 +9,10 @@ every ingest path (connectors, imports, the bulk API) is idempotent.
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents.localtime import shown
 from incidents.models import Incident, Platform
 
 from .choices import Sentiment, SignalKind, SignalStatus, Source
@@ -24,6 +26,7 @@ MAX_HANDLE = 200
 MAX_TEXT = 20_000
 # An expected burst's size, times the usual volume (a big launch stays under 100).
 BURST_SIZE_RANGE = (1.0, 100.0)
+DASH = "\u2013"  # between the two ends of a window
 
 
 class Watch(models.Model):
@@ -267,7 +270,18 @@ class ExpectedBurst(models.Model):
         verbose_name_plural = _("expected bursts")
 
     def __str__(self):
-        return f"{self.watch}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%H:%M}"
+        return f"{self.watch}: {self.window_shown()}"
+
+    def window_shown(self) -> str:
+        """Its window as people read it, in the active time zone (the site's, unless the
+        viewer's is active) and the language's format: "27 Nov 2026, 08:00 \u2013 20:00 CET",
+        the end's date written only when it is another day."""
+        start, end = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        same_day = start.date() == end.date()
+        until = shown(end, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+        if start.tzname() != end.tzname():  # a change of clocks inside the window
+            return f"{shown(start, zone=True)} {DASH} {until} {end.tzname()}"
+        return f"{shown(start)} {DASH} {until} {end.tzname()}"
 
 
 class CollectorState(models.Model):

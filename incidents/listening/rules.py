@@ -6,6 +6,10 @@ admin, usually through a group such as "Crisis team"; docs/user-guide.md, "Liste
 - create and change watches: `listening.change_watch`;
 - import mentions (files, `POST /api/mentions/bulk/`): `listening.add_mention`.
 
+A watch's planned campaigns (expected bursts) are declared, changed and deleted by whoever
+may change watches, until they end: an ended one is kept as it was, the record of why the
+volume alerts were quiet then (burst_is_open).
+
 The mentions attached to an incident are also shown to that incident's cell, as the rest
 of the incident is (incidents.permissions), whatever these permissions.
 """
@@ -15,7 +19,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from incidents.errors import NotAllowed
+from incidents.errors import Conflict, NotAllowed
 
 
 def _has(user, perm: str) -> bool:
@@ -54,3 +58,18 @@ def require_edit_watches(user) -> None:
 def require_ingest(user) -> None:
     if not can_ingest(user):
         raise NotAllowed(_("Only people allowed to import mentions can do this."))
+
+
+def burst_is_open(burst, now) -> bool:
+    """Whether a planned campaign may still be changed or deleted: it has not ended."""
+    return burst.ends_at > now
+
+
+def require_burst_open(burst, now) -> None:
+    if not burst_is_open(burst, now):
+        raise Conflict(
+            _(
+                "This planned campaign has ended: it is kept as it was, the record of why "
+                "volume alerts were quiet then."
+            )
+        )

@@ -3,17 +3,52 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncHour, TruncMinute
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 
 from incidents import selectors as incident_selectors
 
 from .choices import Sentiment, SignalStatus
-from .models import Mention, MentionMatch, Signal, Watch
+from .models import ExpectedBurst, Mention, MentionMatch, Signal, Watch
 
 
 def watches():
     return Watch.objects.all()
+
+
+# A watch's planned campaigns on its page: the next ones, then the recent past ones.
+UPCOMING_BURSTS_SHOWN = 50
+PAST_BURSTS_SHOWN = 20
+
+
+@dataclass
+class PlannedCampaigns:
+    upcoming: list  # running and upcoming, soonest first
+    more_upcoming: bool  # more than UPCOMING_BURSTS_SHOWN of them
+    past: list  # ended, latest first, at most PAST_BURSTS_SHOWN
+
+
+def with_upcoming_campaigns(watches, now):
+    """`watches` annotated with `upcoming_campaigns`: how many of each one's planned
+    campaigns have not ended (a subquery: no extra query)."""
+    running = ExpectedBurst.objects.filter(watch=OuterRef("pk"), ends_at__gt=now)
+    count = running.order_by().values("watch").annotate(n=Count("pk")).values("n")
+    return watches.annotate(upcoming_campaigns=Coalesce(Subquery(count), 0))
+
+
+def planned_campaigns(watch, now) -> PlannedCampaigns:
+    """A watch's expected bursts as its page lists them, with who declared each: two
+    queries whatever their number."""
+    qs = ExpectedBurst.objects.filter(watch=watch).select_related("created_by")
+    upcoming = list(
+        qs.filter(ends_at__gt=now).order_by("starts_at", "pk")[: UPCOMING_BURSTS_SHOWN + 1]
+    )
+    past = list(qs.filter(ends_at__lte=now).order_by("-ends_at", "-pk")[:PAST_BURSTS_SHOWN])
+    return PlannedCampaigns(
+        upcoming=upcoming[:UPCOMING_BURSTS_SHOWN],
+        more_upcoming=len(upcoming) > UPCOMING_BURSTS_SHOWN,
+        past=past,
+    )
 
 
 def mentions(

@@ -8,6 +8,21 @@ urlpatterns = [
     path("listening/import/", views.import_page, name="listening-import"),
     path("listening/watches/new/", views.watch_new, name="listening-watch-new"),
     path("listening/watches/<id:pk>/edit/", views.watch_edit, name="listening-watch-edit"),
+    path(
+        "listening/watches/<id:pk>/campaigns/",
+        views.watch_campaigns,
+        name="listening-watch-campaigns",
+    ),
+    path(
+        "listening/watches/<id:pk>/campaigns/<id:burst_pk>/edit/",
+        views.campaign_edit,
+        name="listening-campaign-edit",
+    ),
+    path(
+        "listening/watches/<id:pk>/campaigns/<id:burst_pk>/delete/",
+        views.campaign_delete,
+        name="listening-campaign-delete",
+    ),
     path("listening/signals/<id:pk>/", views.signal_page, name="listening-signal"),
     path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
     path("listening/mentions/attach/", views.mentions_attach, name="listening-attach-selected"),

@@ -34,8 +34,15 @@ from incidents.text import TITLE_MAX
 
 from . import actions, charts, detection, importing, rules, selectors
 from .choices import Sentiment, Source
-from .forms import AttachSelectedForm, MappingForm, StreamFilters, UploadForm, WatchForm
-from .models import Mention, Signal, Watch
+from .forms import (
+    AttachSelectedForm,
+    ExpectedBurstForm,
+    MappingForm,
+    StreamFilters,
+    UploadForm,
+    WatchForm,
+)
+from .models import ExpectedBurst, Mention, Signal, Watch
 
 STREAM_PAGE = 25
 ROOM_PAGE = 10
@@ -353,7 +360,8 @@ def watch_edit(request, pk):
     the fields it changes (there is no merge nor warning). Unticking "Active" stops the
     watch (no delete: watches are never deleted)."""
     _require_editor(request)
-    watch = get_object_or_404(Watch.objects.prefetch_related("subscribers"), pk=pk)
+    watches = selectors.with_upcoming_campaigns(Watch.objects.all(), timezone.now())
+    watch = get_object_or_404(watches.prefetch_related("subscribers"), pk=pk)
     was_active = watch.is_active
     form = WatchForm(request.POST or None, watch=watch)
     if request.method == "POST" and form.is_valid():
@@ -372,9 +380,104 @@ def watch_edit(request, pk):
                 message = _("Watch “%(name)s” saved.")
             return _watch_saved(request, watch, message)
     status = 422 if form.is_bound else 200
-    return render(
-        request, "listening/watch_form.html", {"form": form, "watch": watch}, status=status
-    )
+    context = {"form": form, "watch": watch, "upcoming_campaigns": watch.upcoming_campaigns}
+    return render(request, "listening/watch_form.html", context, status=status)
+
+
+# A watch's planned campaigns (expected bursts): listed, added, changed and deleted by
+# whoever may change watches (docs/user-guide.md, "Planned campaigns").
+
+
+def _campaigns_url(watch) -> str:
+    return reverse("listening-watch-campaigns", kwargs={"pk": watch.pk})
+
+
+def _campaigns_page(request, watch, form, *, status=200):
+    now = timezone.now()
+    context = {
+        "watch": watch,
+        "form": form,
+        "campaigns": selectors.planned_campaigns(watch, now),
+        "upcoming_shown": selectors.UPCOMING_BURSTS_SHOWN,
+        "past_shown": selectors.PAST_BURSTS_SHOWN,
+        "max_days": actions.MAX_BURST_LENGTH.days,
+        "now": now,
+    }
+    return render(request, "listening/campaigns.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watch_campaigns(request, pk):
+    """The watch's planned campaigns (running and upcoming, then the recent past ones) and
+    the form adding one through actions.expected_burst_save; a refused value is shown
+    beside its field (422), as typed."""
+    _require_editor(request)
+    watch = get_object_or_404(Watch, pk=pk)
+    form = ExpectedBurstForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            burst = actions.expected_burst_save(
+                burst=form.burst(ExpectedBurst(watch=watch)), actor=request.user
+            )
+        except DomainError as error:
+            form.add_action_error(error)
+        else:
+            message = _("Planned campaign saved: %(window)s.") % {"window": burst.window_shown()}
+            messages.success(request, message)
+            return redirect(_campaigns_url(watch))
+    return _campaigns_page(request, watch, form, status=422 if form.is_bound else 200)
+
+
+def _campaign(request, pk, burst_pk) -> ExpectedBurst:
+    _require_editor(request)
+    return get_object_or_404(ExpectedBurst.objects.select_related("watch"), pk=burst_pk, watch=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk, burst_pk):
+    """Change a planned campaign that has not ended (an ended one is kept as it was:
+    rules.burst_is_open; its link is not shown, and opening it says so)."""
+    burst = _campaign(request, pk, burst_pk)
+    if request.method == "GET" and not rules.burst_is_open(burst, timezone.now()):
+        messages.info(request, _("This planned campaign has ended: it is kept as it was."))
+        return redirect(_campaigns_url(burst.watch))
+    form = ExpectedBurstForm(request.POST or None, burst=burst)
+    status = 422 if form.is_bound else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            burst = actions.expected_burst_save(burst=form.burst(burst), actor=request.user)
+        except DomainError as error:
+            form.add_action_error(error)
+            status = 409 if error.status_code == 409 else status
+        else:
+            message = _("Planned campaign saved: %(window)s.") % {"window": burst.window_shown()}
+            messages.success(request, message)
+            return redirect(_campaigns_url(burst.watch))
+    context = {
+        "watch": burst.watch,
+        "burst": burst,
+        "form": form,
+        "max_days": actions.MAX_BURST_LENGTH.days,
+    }
+    return render(request, "listening/campaign_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def campaign_delete(request, pk, burst_pk):
+    """Delete a planned campaign that has not ended (the page's button asks first)."""
+    burst = _campaign(request, pk, burst_pk)
+    try:
+        actions.expected_burst_delete(burst=burst, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Planned campaign deleted: %(window)s.") % {"window": burst.window_shown()}
+        )
+    return redirect(_campaigns_url(burst.watch))
 
 
 # The room's mentions panel

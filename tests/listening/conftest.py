@@ -3,6 +3,7 @@ incident's), and a helper to send NDJSON to the bulk endpoint."""
 
 import gzip
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -16,6 +17,26 @@ def grant(user, *codenames):
     )
     # has_perm caches per instance: reload so the new permissions count.
     return type(user).objects.get(pk=user.pk)
+
+
+def field_block(html: str, name: str) -> str:
+    """The markup of one field's wrapper on a page form (label, input, help, errors)."""
+    at = re.search(rf'id="id_{name}(_0)?"', html)
+    assert at, f"no field {name}"
+    start = html.rindex('<div class="field', 0, at.start())
+    ends = [html.find(tag, at.end()) for tag in ('<div class="field', "</section>")]
+    return html[start : min(i for i in ends if i != -1)]
+
+
+def assert_refused_beside(response, field: str, message: str) -> str:
+    """A page form sent back (422) with `message` beside `field` and nothing saved said
+    above it; returns the page."""
+    assert response.status_code == 422, response.request["PATH_INFO"]
+    html = response.content.decode()
+    block = field_block(html, field)
+    assert "has-error" in block[:60] and message in block, block
+    assert "Nothing was saved" in html
+    return html
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 """Planned campaigns are declared in the admin, through the action."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from incidents.listening.models import ExpectedBurst
 
@@ -20,6 +23,10 @@ def admin_editor(watch_editor):
     return watch_editor
 
 
+# A day in the future (a planned campaign must end after now), as the admin's fields take it.
+DAY = (timezone.localdate() + timedelta(days=3)).isoformat()
+
+
 def form(watch, starts, ends, size=""):
     return {
         "watch": watch.pk,
@@ -36,7 +43,7 @@ def test_a_planned_campaign_is_saved_with_its_author(admin_editor, watch, client
     client.force_login(admin_editor)
     response = client.post(
         "/admin/listening/expectedburst/add/",
-        form(watch, ("2026-11-27", "08:00:00"), ("2026-11-27", "20:00:00")),
+        form(watch, (DAY, "08:00:00"), (DAY, "20:00:00")),
     )
     assert response.status_code == 302, response.content[:500]
     burst = ExpectedBurst.objects.get()
@@ -46,10 +53,10 @@ def test_a_planned_campaign_is_saved_with_its_author(admin_editor, watch, client
 
 def test_a_campaign_is_given_its_expected_size_within_bounds(admin_editor, watch, client):
     client.force_login(admin_editor)
-    window = (("2026-11-27", "08:00:00"), ("2026-11-27", "20:00:00"))
+    window = ((DAY, "08:00:00"), (DAY, "20:00:00"))
     response = client.post("/admin/listening/expectedburst/add/", form(watch, *window, "500"))
     assert response.status_code == 200
-    assert "less than or equal to 100" in response.content.decode()
+    assert "from 1 to 100 times the usual volume" in response.content.decode()
     response = client.post("/admin/listening/expectedburst/add/", form(watch, *window, "4"))
     assert response.status_code == 302, response.content[:500]
     assert ExpectedBurst.objects.get().expected_size == 4
@@ -59,11 +66,33 @@ def test_a_window_ending_before_it_starts_is_refused(admin_editor, watch, client
     client.force_login(admin_editor)
     response = client.post(
         "/admin/listening/expectedburst/add/",
-        form(watch, ("2026-11-27", "20:00:00"), ("2026-11-27", "08:00:00")),
+        form(watch, (DAY, "20:00:00"), (DAY, "08:00:00")),
     )
     assert response.status_code == 200
     assert "must end after it starts" in response.content.decode()
     assert not ExpectedBurst.objects.exists()
+
+
+def test_the_admin_applies_the_actions_rule_and_keeps_an_ended_campaign(
+    admin_editor, watch, client
+):
+    client.force_login(admin_editor)
+    past = (timezone.localdate() - timedelta(days=3)).isoformat()
+    response = client.post(
+        "/admin/listening/expectedburst/add/",
+        form(watch, (past, "08:00:00"), (past, "20:00:00")),
+    )
+    assert response.status_code == 200
+    assert "already ended" in response.content.decode()
+    ended = ExpectedBurst.objects.create(
+        watch=watch,
+        starts_at=timezone.now() - timedelta(days=2),
+        ends_at=timezone.now() - timedelta(days=1),
+    )
+    change = client.get(f"/admin/listening/expectedburst/{ended.pk}/change/")
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert client.post(f"/admin/listening/expectedburst/{ended.pk}/delete/", {"post": "yes"})
+    assert ExpectedBurst.objects.filter(pk=ended.pk).exists()
 
 
 def watch_form(**changes):

@@ -292,6 +292,7 @@ def test_a_campaign_of_known_size_in_the_database_lets_a_far_bigger_wave_through
             watch=history, starts_at=NOW - timedelta(hours=1), ends_at=NOW, expected_size=4
         ),
         actor=watch_editor,
+        now=NOW - timedelta(hours=1),
     )
     assert detection.detect(now=NOW)["opened"] == 1
     signal = Signal.objects.get()
@@ -307,6 +308,7 @@ def test_an_expected_size_out_of_range_is_refused(watch, watch_editor, size):
                 watch=watch, starts_at=NOW, ends_at=NOW + timedelta(hours=2), expected_size=size
             ),
             actor=watch_editor,
+            now=NOW,
         )
     assert not ExpectedBurst.objects.exists()
 

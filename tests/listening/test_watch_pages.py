@@ -12,7 +12,7 @@ from django.utils import timezone
 from incidents.listening import actions
 from incidents.listening.models import ExpectedBurst, Watch
 
-from .conftest import grant
+from .conftest import assert_refused_beside, field_block, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +44,6 @@ def form_data(**changes):
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def field_block(html: str, name: str) -> str:
-    """The markup of one field's wrapper (label, input, help, errors)."""
-    at = re.search(rf'id="id_{name}(_0)?"', html)
-    assert at, f"no field {name}"
-    start = html.rindex('<div class="field', 0, at.start())
-    ends = [html.find(tag, at.end()) for tag in ('<div class="field', "</section>")]
-    return html[start : min(i for i in ends if i != -1)]
 
 
 def page_form(client, url) -> dict:
@@ -229,12 +220,7 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_saved(
             actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
             before = list(Watch.objects.values())
             data["name"] = "Other"
-        response = client.post(url, data)
-        assert response.status_code == 422, url
-        html = response.content.decode()
-        block = field_block(html, field)
-        assert "has-error" in block[:60] and message in block, (url, block)
-        assert "Nothing was saved" in html
+        assert_refused_beside(client.post(url, data), field, message)
         assert list(Watch.objects.values()) == before
 
 

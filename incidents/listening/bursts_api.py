@@ -1,0 +1,144 @@
+"""A watch's planned campaigns (expected bursts) through the API; the actions
+expected_burst_save and expected_burst_delete decide.
+
+    GET    /api/watches/{id}/expected-bursts/             cursor pages, latest start first
+    POST   /api/watches/{id}/expected-bursts/             -> 201
+    GET    /api/watches/{id}/expected-bursts/{burst_id}/
+    PATCH  /api/watches/{id}/expected-bursts/{burst_id}/
+    DELETE /api/watches/{id}/expected-bursts/{burst_id}/  -> 204
+
+Read by listening readers, as the watch is; written by whoever may change watches
+(rules.can_edit_watches), until the campaign ends (rules.burst_is_open: 409 after).
+"""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.fields import LocalDateTimeField
+from incidents.api.pagination import CursorPagination
+
+from . import actions, api, rules
+from .models import ExpectedBurst, Watch
+
+
+class ExpectedBurstSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    watch = serializers.IntegerField(source="watch_id", read_only=True)
+    starts_at = LocalDateTimeField(
+        help_text="ISO 8601 with its UTC offset (without one: the server's zone)."
+    )
+    ends_at = LocalDateTimeField(
+        help_text=f"After `starts_at`, in the future, at most {actions.MAX_BURST_LENGTH.days} "
+        "days after it."
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="What it is, for the team (200 characters)."
+    )
+    expected_size = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="How many times the usual volume it should bring, 1 to 100; null: no volume "
+        "signal in its window (nor the hour after).",
+    )
+    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    ended = serializers.SerializerMethodField(
+        help_text="Ended: kept as it was (read-only, not deletable)."
+    )
+
+    def get_ended(self, burst) -> bool:
+        return not rules.burst_is_open(burst, self.context.get("now") or timezone.now())
+
+
+class ExpectedBurstPagination(CursorPagination):
+    ordering = ("-starts_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _watch(request, pk) -> Watch:
+    api._require_listening(request)
+    return get_object_or_404(Watch, pk=pk)
+
+
+def _burst(request, pk, burst_id) -> ExpectedBurst:
+    api._require_listening(request)
+    return get_object_or_404(ExpectedBurst, pk=burst_id, watch=pk)
+
+
+def _answer(burst, code=status.HTTP_200_OK) -> Response:
+    return Response(ExpectedBurstSerializer(burst).data, status=code)
+
+
+class WatchBurstListView(APIView):
+    @extend_schema(
+        operation_id="watches_expected_bursts_list",
+        responses=inline_serializer(
+            "ExpectedBurstPage",
+            {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": ExpectedBurstSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request, pk):
+        """The watch's planned campaigns, latest start first (cursor pages of 50,
+        `page_size` up to 200); listening readers."""
+        watch = _watch(request, pk)
+        paginator = ExpectedBurstPagination()
+        page = paginator.paginate_queryset(watch.expected_bursts.all(), request, view=self)
+        data = ExpectedBurstSerializer(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="watches_expected_bursts_create",
+        request=ExpectedBurstSerializer,
+        responses={201: ExpectedBurstSerializer},
+    )
+    def post(self, request, pk):
+        """Declare a planned campaign on the watch (`listening.change_watch`). A refused
+        value: 400 with `errors` naming it (ends before it starts or in the past, lasts
+        over actions.MAX_BURST_LENGTH, a size outside 1-100, a note over 200 characters)."""
+        watch = _watch(request, pk)
+        rules.require_edit_watches(request.user)  # before validating: 403, not field errors
+        serializer = ExpectedBurstSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        burst = ExpectedBurst(watch=watch, **serializer.validated_data)
+        burst = actions.expected_burst_save(burst=burst, actor=request.user)
+        return _answer(burst, status.HTTP_201_CREATED)
+
+
+class WatchBurstDetailView(APIView):
+    @extend_schema(
+        operation_id="watches_expected_bursts_retrieve", responses=ExpectedBurstSerializer
+    )
+    def get(self, request, pk, burst_id):
+        return _answer(_burst(request, pk, burst_id))
+
+    @extend_schema(
+        operation_id="watches_expected_bursts_partial_update",
+        request=ExpectedBurstSerializer,
+        responses=ExpectedBurstSerializer,
+    )
+    def patch(self, request, pk, burst_id):
+        """Change a planned campaign that has not ended (409 once it has)."""
+        burst = _burst(request, pk, burst_id)
+        rules.require_edit_watches(request.user)
+        serializer = ExpectedBurstSerializer(burst, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        for name, value in serializer.validated_data.items():
+            setattr(burst, name, value)
+        return _answer(actions.expected_burst_save(burst=burst, actor=request.user))
+
+    @extend_schema(operation_id="watches_expected_bursts_destroy", responses={204: None})
+    def delete(self, request, pk, burst_id):
+        """Delete a planned campaign that has not ended (409 once it has): a running one
+        stops quieting the alerts at once."""
+        burst = _burst(request, pk, burst_id)
+        actions.expected_burst_delete(burst=burst, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

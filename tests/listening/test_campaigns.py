@@ -1,0 +1,383 @@
+"""A watch's planned campaigns (expected bursts), declared by whoever may change watches on
+the watch's page and through the API: what is listed, added, changed and deleted through
+the actions, how refused input is shown, who may, and what it costs."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from incidents.errors import Conflict, InvalidInput, NotAllowed
+from incidents.listening import actions
+from incidents.listening.models import ExpectedBurst
+from tests.helpers import assert_error, dt
+
+from .conftest import assert_refused_beside, field_block, grant
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def campaigns_url(watch):
+    return f"/listening/watches/{watch.pk}/campaigns/"
+
+
+def edit_url(burst):
+    return f"/listening/watches/{burst.watch_id}/campaigns/{burst.pk}/edit/"
+
+
+def delete_url(burst):
+    return f"/listening/watches/{burst.watch_id}/campaigns/{burst.pk}/delete/"
+
+
+def api_url(watch, burst=None):
+    tail = f"{burst.pk}/" if burst else ""
+    return f"/api/watches/{watch.pk}/expected-bursts/{tail}"
+
+
+def local(days, hour):
+    """A wall-clock time `days` from today at `hour`:00, as the page's field takes it."""
+    day = timezone.localdate() + timedelta(days=days)
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def planned(watch, actor, *, start_in=timedelta(days=2), length=timedelta(hours=12), **fields):
+    start = timezone.now() + start_in
+    return actions.expected_burst_save(
+        burst=ExpectedBurst(watch=watch, starts_at=start, ends_at=start + length, **fields),
+        actor=actor,
+    )
+
+
+def ended(watch, **fields):
+    """A campaign that ended yesterday (the action refuses to declare one)."""
+    end = timezone.now() - timedelta(days=1)
+    return ExpectedBurst.objects.create(
+        watch=watch, starts_at=end - timedelta(hours=6), ends_at=end, **fields
+    )
+
+
+# --- The actions -------------------------------------------------------------------------
+
+
+def test_the_actions_keep_an_ended_campaign_and_check_each_field(watch, watch_editor, reader):
+    burst = planned(watch, watch_editor, note="  Black Friday  ")
+    assert burst.note == "Black Friday" and burst.created_by == watch_editor
+    with pytest.raises(NotAllowed):
+        actions.expected_burst_delete(burst=burst, actor=reader)
+    past = ended(watch)
+    past.note = "rewritten"
+    with pytest.raises(Conflict, match="has ended"):
+        actions.expected_burst_save(burst=past, actor=watch_editor)
+    with pytest.raises(Conflict, match="has ended"):
+        actions.expected_burst_delete(burst=past, actor=watch_editor)
+    assert ExpectedBurst.objects.get(pk=past.pk).note == ""
+    bad = ExpectedBurst(
+        watch=watch,
+        starts_at=timezone.now() + timedelta(days=1),
+        ends_at=timezone.now() + timedelta(days=40),
+        expected_size=0.5,
+        note="x" * 201,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        actions.expected_burst_save(burst=bad, actor=watch_editor)
+    assert set(refused.value.extra["errors"]) == {"note", "expected_size", "ends_at"}
+    assert "at most 31 days" in refused.value.extra["errors"]["ends_at"][0]
+    actions.expected_burst_delete(burst=burst, actor=watch_editor)
+    actions.expected_burst_delete(burst=burst, actor=watch_editor)  # already gone: nothing
+    assert list(ExpectedBurst.objects.all()) == [past]
+
+
+def test_str_shows_the_window_in_the_sites_zone(watch, settings):
+    burst = ExpectedBurst(
+        watch=watch,
+        starts_at=datetime(2026, 11, 27, 7, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 27, 19, 0, tzinfo=UTC),
+    )
+    with translation.override("en"):
+        assert str(burst) == "Maison Lumière: 27 Nov 2026, 08:00 \u2013 20:00 CET"
+        burst.ends_at = datetime(2026, 11, 29, 19, 0, tzinfo=UTC)
+        assert burst.window_shown() == "27 Nov 2026, 08:00 \u2013 29 Nov 2026, 20:00 CET"
+    with translation.override("fr"):
+        assert burst.window_shown() == "27 nov. 2026 08:00 \u2013 29 nov. 2026 20:00 CET"
+
+
+# --- The pages ---------------------------------------------------------------------------
+
+
+def test_a_lead_finds_the_campaigns_from_the_watch_and_adds_one(
+    watch, watch_editor, browser_client
+):
+    client = browser_client.as_user(watch_editor)
+    client.cookies["tz"] = "America/New_York"
+    edit = client.get(f"/listening/watches/{watch.pk}/edit/").content.decode()
+    assert f'href="{campaigns_url(watch)}"' in edit and "0 running or upcoming" in edit
+    empty = client.get(campaigns_url(watch))
+    assert empty.status_code == 200
+    assert "No campaign planned." in empty.content.decode()
+    assert "America/New_York" in empty.content.decode()
+
+    response = client.post(
+        campaigns_url(watch),
+        {"starts_at": local(3, 8), "ends_at": local(3, 20), "expected_size": "4", "note": "Promo"},
+    )
+
+    assert response.status_code == 302 and response["Location"] == campaigns_url(watch)
+    burst = ExpectedBurst.objects.get()
+    york = ZoneInfo("America/New_York")
+    assert burst.starts_at.astimezone(york).hour == 8 and burst.ends_at.astimezone(york).hour == 20
+    assert (burst.expected_size, burst.note, burst.created_by) == (4, "Promo", watch_editor)
+    html = client.get(campaigns_url(watch)).content.decode()
+    day = (timezone.localdate() + timedelta(days=3)).strftime("%-d %b %Y")
+    assert "Planned campaign saved" in html and f"{day}, 08:00 \u2013 20:00 E" in html
+    assert "expects 4\u00d7 the usual volume" in html and "Promo" in html
+    assert f'action="{delete_url(burst)}" data-confirm="Delete the planned campaign' in html
+    edit = client.get(f"/listening/watches/{watch.pk}/edit/").content.decode()
+    assert "1 running or upcoming" in edit
+
+
+def test_upcoming_first_then_the_recent_past_read_only(watch, watch_editor, browser_client):
+    later = planned(watch, watch_editor, start_in=timedelta(days=5), note="Later")
+    sooner = planned(watch, watch_editor, start_in=timedelta(days=1), note="Sooner")
+    running = planned(watch, watch_editor, start_in=-timedelta(hours=1), note="Running")
+    past = ended(watch, note="Last week's")
+    html = browser_client.as_user(watch_editor).get(campaigns_url(watch)).content.decode()
+    order = [html.index(f'id="campaign-{b.pk}"') for b in (running, sooner, later, past)]
+    assert order == sorted(order)
+    assert "running" in html[order[0] : order[1]]
+    assert "silences volume alerts" in html
+    assert edit_url(running) in html and edit_url(later) in html
+    assert edit_url(past) not in html and delete_url(past) not in html
+
+
+def test_a_lead_changes_and_deletes_a_campaign(watch, watch_editor, browser_client):
+    burst = planned(watch, watch_editor, expected_size=3, note="Launch")
+    client = browser_client.as_user(watch_editor)
+    form = client.get(edit_url(burst)).content.decode()
+    assert 'value="3.0"' in form and 'value="Launch"' in form
+    response = client.post(
+        edit_url(burst),
+        {"starts_at": local(4, 9), "ends_at": local(5, 18), "expected_size": "", "note": "Moved"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    burst.refresh_from_db()
+    assert burst.starts_at.astimezone(PARIS).hour == 9 and burst.expected_size is None
+    assert burst.note == "Moved"
+
+    response = client.post(delete_url(burst), follow=True)
+
+    assert "Planned campaign deleted" in response.content.decode()
+    assert not ExpectedBurst.objects.exists()
+
+
+def test_an_ended_campaign_cannot_be_changed_nor_deleted_from_the_page(
+    watch, watch_editor, browser_client
+):
+    past = ended(watch, note="Kept")
+    client = browser_client.as_user(watch_editor)
+    opened = client.get(edit_url(past), follow=True).content.decode()
+    assert "has ended: it is kept as it was" in opened
+    data = {"starts_at": local(1, 8), "ends_at": local(1, 9), "note": "Rewritten"}
+    assert client.post(edit_url(past), data).status_code == 409
+    refused = client.post(delete_url(past), follow=True).content.decode()
+    assert "has ended" in refused
+    assert ExpectedBurst.objects.get().note == "Kept"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"ends_at": local(3, 7)}, "ends_at", "must end after it starts"),
+        ({"ends_at": local(40, 8)}, "ends_at", "at most 31 days"),
+        ({"starts_at": local(-3, 8), "ends_at": local(-2, 8)}, "ends_at", "already ended"),
+        ({"expected_size": "500"}, "expected_size", "from 1 to 100 times the usual volume"),
+        ({"expected_size": "abc"}, "expected_size", "Enter a number."),
+        ({"note": "n" * 201}, "note", "at most 200 characters (this one has 201)"),
+        ({"starts_at": ""}, "starts_at", "This field is required."),
+    ],
+)
+def test_bad_input_is_shown_beside_its_field_with_the_typed_values(
+    watch, watch_editor, browser_client, changes, field, message
+):
+    burst = planned(watch, watch_editor)
+    client = browser_client.as_user(watch_editor)
+    data = {"starts_at": local(3, 8), "ends_at": local(3, 20), "expected_size": "2", "note": "Sale"}
+    data.update(changes)
+    for url in (campaigns_url(watch), edit_url(burst)):
+        html = assert_refused_beside(client.post(url, data), field, message)
+        # What was typed is kept.
+        for name in ("note", "expected_size"):
+            assert f'value="{data[name]}"' in field_block(html, name)
+        assert f'value="{data["ends_at"]}"' in field_block(html, "ends_at")
+    assert list(ExpectedBurst.objects.all()) == [burst]
+    assert ExpectedBurst.objects.get().note == ""
+
+
+def test_people_who_may_not_change_watches_are_refused(
+    watch, watch_editor, reader, outsider, browser_client
+):
+    burst = planned(watch, watch_editor)
+    data = {"starts_at": local(3, 8), "ends_at": local(3, 20)}
+    for user in (reader, outsider):
+        client = browser_client.as_user(user)
+        assert client.get(campaigns_url(watch)).status_code == 403
+        assert client.post(campaigns_url(watch), data).status_code == 403
+        assert client.get(edit_url(burst)).status_code == 403
+        assert client.post(edit_url(burst), data).status_code == 403
+        assert client.post(delete_url(burst)).status_code == 403
+    assert list(ExpectedBurst.objects.all()) == [burst]
+    client = browser_client.as_user(watch_editor)
+    assert client.get("/listening/watches/999/campaigns/").status_code == 404
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    assert (
+        client.get(f"/listening/watches/{other.pk}/campaigns/{burst.pk}/edit/").status_code == 404
+    )
+
+
+def test_the_campaigns_page_costs_the_same_whatever_their_number(
+    watch, watch_editor, make_user, browser_client, django_assert_max_num_queries
+):
+    client = browser_client.as_user(watch_editor)
+    planned(watch, watch_editor)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(campaigns_url(watch)).status_code == 200
+    for i in range(8):
+        planned(watch, watch_editor, start_in=timedelta(days=i + 1), note=f"c{i}")
+        ended(watch, note=f"p{i}")
+    other = grant(make_user("second"), "view_mention", "change_watch")  # another author
+    planned(watch, other, note="by another")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(campaigns_url(watch)).content.decode()
+    assert html.count('class="campaign"') == 18
+
+
+def test_the_lists_are_bounded(watch, watch_editor, browser_client, monkeypatch):
+    from incidents.listening import selectors
+
+    monkeypatch.setattr(selectors, "UPCOMING_BURSTS_SHOWN", 2)
+    monkeypatch.setattr(selectors, "PAST_BURSTS_SHOWN", 1)
+    for i in range(3):
+        planned(watch, watch_editor, start_in=timedelta(days=i + 1))
+        ended(watch)
+    html = browser_client.as_user(watch_editor).get(campaigns_url(watch)).content.decode()
+    assert html.count('class="campaign"') == 3 and "Only the next 2 are listed." in html
+
+
+def test_the_page_speaks_french(watch, watch_editor, browser_client):
+    planned(watch, watch_editor)
+    client = browser_client.as_user(watch_editor)
+    html = client.get(campaigns_url(watch), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Campagnes prévues" in html and "aucune alerte de volume" in html
+
+
+# --- The API -----------------------------------------------------------------------------
+
+
+def test_api_crud(watch, watch_editor, api):
+    client = api.as_user(watch_editor)
+    start = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    created = client.post(
+        api_url(watch),
+        {
+            "starts_at": start.astimezone(PARIS).isoformat(),
+            "ends_at": (start + timedelta(hours=12)).isoformat(),
+            "expected_size": 4,
+            "note": "Black Friday",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert dt(body["starts_at"]) == start and body["ended"] is False
+    assert (body["watch"], body["expected_size"], body["created_by"]) == (
+        watch.pk,
+        4,
+        watch_editor.pk,
+    )
+    burst = ExpectedBurst.objects.get()
+    assert client.get(api_url(watch, burst)).json() == body
+
+    changed = client.patch(api_url(watch, burst), {"expected_size": None}, format="json")
+    assert changed.status_code == 200 and changed.json()["expected_size"] is None
+    burst.refresh_from_db()
+    assert burst.expected_size is None and burst.note == "Black Friday"
+
+    assert client.delete(api_url(watch, burst)).status_code == 204
+    assert not ExpectedBurst.objects.exists()
+    assert_error(client.get(api_url(watch, burst)), 404)
+
+
+def test_api_lists_in_cursor_pages_with_constant_queries(
+    watch, watch_editor, reader, api, django_assert_max_num_queries
+):
+    planned(watch, watch_editor)
+    client = api.as_user(reader)  # a listening reader reads them, as they read the watch
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(api_url(watch)).status_code == 200
+    for i in range(6):
+        planned(watch, watch_editor, start_in=timedelta(days=i + 3))
+    past = ended(watch)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = client.get(api_url(watch), {"page_size": 5}).json()
+    assert len(first["results"]) == 5 and first["next"]
+    starts = [dt(row["starts_at"]) for row in first["results"]]
+    assert starts == sorted(starts, reverse=True)
+    rest = client.get(first["next"]).json()
+    assert rest["next"] is None and rest["results"][-1]["id"] == past.pk
+    assert rest["results"][-1]["ended"] is True
+
+
+def test_api_refuses_bad_input_readably(watch, watch_editor, api):
+    client = api.as_user(watch_editor)
+    start = timezone.now() + timedelta(days=2)
+    base = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+    for changes, field in [
+        ({"ends_at": (start - timedelta(hours=1)).isoformat()}, "ends_at"),
+        ({"ends_at": (start + timedelta(days=32)).isoformat()}, "ends_at"),
+        ({"expected_size": 101}, "expected_size"),
+        ({"expected_size": "lots"}, "expected_size"),
+        ({"note": "n" * 201}, "note"),
+        ({"starts_at": "tomorrow"}, "starts_at"),
+    ]:
+        response = client.post(api_url(watch), {**base, **changes}, format="json")
+        detail = assert_error(response, 400)
+        assert field in response.json()["errors"], (changes, response.json())
+        assert detail
+    assert not ExpectedBurst.objects.exists()
+    past = ended(watch)
+    assert_error(client.patch(api_url(watch, past), {"note": "x"}, format="json"), 409)
+    assert_error(client.delete(api_url(watch, past)), 409)
+    assert ExpectedBurst.objects.filter(pk=past.pk).exists()
+
+
+def test_api_permissions(watch, watch_editor, reader, outsider, api):
+    burst = planned(watch, watch_editor)
+    start = timezone.now() + timedelta(days=2)
+    data = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+    client = api.as_user(reader)
+    assert client.get(api_url(watch, burst)).status_code == 200
+    assert_error(client.post(api_url(watch), data, format="json"), 403)
+    assert_error(client.patch(api_url(watch, burst), {"note": "x"}, format="json"), 403)
+    assert_error(client.delete(api_url(watch, burst)), 403)
+    client = api.as_user(outsider)
+    assert_error(client.get(api_url(watch)), 403)
+    assert_error(client.get(api_url(watch, burst)), 403)
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    assert_error(api.as_user(watch_editor).get(api_url(other, burst)), 404)
+    assert list(ExpectedBurst.objects.all()) == [burst] and burst.note == ""
+
+
+def test_the_endpoints_are_in_the_schema(api, reader):
+    response = api.as_user(reader).get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
+    schema = response.json()
+    listing = schema["paths"]["/api/watches/{id}/expected-bursts/"]
+    detail = schema["paths"]["/api/watches/{id}/expected-bursts/{burst_id}/"]
+    assert set(listing) >= {"get", "post"} and set(detail) >= {"get", "patch", "delete"}
+    assert "ExpectedBurst" in schema["components"]["schemas"]
+    assert "ExpectedBurstPage" in schema["components"]["schemas"]
