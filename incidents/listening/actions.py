@@ -29,7 +29,7 @@ from incidents.people import display_name
 from . import events, language, rules, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData
-from .matching import Matcher, clean_terms
+from .matching import Matcher, clean_terms, phrase
 from .models import (
     BURST_SIZE_RANGE,
     MAX_NAME,
@@ -68,7 +68,7 @@ WATCH_FIELDS = {
 }
 MAX_LANGUAGES = 50
 MAX_SUBSCRIBERS = 100
-_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+MIN_TERM_LETTERS = 2
 
 
 @dataclass
@@ -102,6 +102,12 @@ def _terms(values, name) -> list[str]:
     if long:
         message = _("“%(term)s…” is longer than %(n)s characters.")
         raise _invalid(name, message % {"term": long[0][:30], "n": MAX_TERM})
+    # Matching compares words (matching.phrase): a term without one matches nothing, and a
+    # keyword of one letter ("a", "x") matches most posts.
+    short = [term for term in terms if len(phrase(term)) < MIN_TERM_LETTERS]
+    if short:
+        message = _("“%(term)s” is too short to search for: use at least %(n)s letters or digits.")
+        raise _invalid(name, message % {"term": short[0][:30], "n": MIN_TERM_LETTERS})
     return terms
 
 
@@ -109,7 +115,7 @@ def _languages(values) -> list[str]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise _invalid("languages", _("Languages must be a list of codes."))
     codes = list(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
-    bad = [code for code in codes if not _LANGUAGE_CODE.fullmatch(code)]
+    bad = [code for code in codes if not language.is_code(code)]
     if bad:
         message = _("“%(code)s” is not a language code: use ISO 639-1 codes such as fr or en.")
         raise _invalid("languages", message % {"code": bad[0][:30]})
@@ -200,31 +206,85 @@ def _alert_rule(name, value):
 def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
     """The watch fields in `values` as stored (term lists stripped and deduplicated,
     language codes lower case, `subscribers` as users), or InvalidInput whose `errors`
-    names the refused field ({field: [message]}). The rule of the API, the admin form, the
-    watch page and the actions; only the fields given are checked and returned (the
-    others stay as they are)."""
+    names every refused field at once ({field: [message]}; its message is the first). The
+    rule of the API, the admin form, the watch page and the actions; only the fields given
+    are checked and returned (the others stay as they are)."""
     unknown = set(values) - WATCH_FIELDS
     if unknown:
         raise InvalidInput(_("Unknown fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     cleaned = dict(values)
-    for name in TERM_LISTS:
+    errors: dict[str, list[str]] = {}
+
+    def check(name, clean, *args):
+        try:
+            cleaned[name] = clean(cleaned[name], *args)
+        except InvalidInput as error:
+            errors.setdefault(name, []).extend(error.extra["errors"][name])
+
+    checks = {
+        "name": (_watch_name, watch),
+        "brand": (_text, "brand"),
+        **{name: (_terms, name) for name in TERM_LISTS},
+        "languages": (_languages,),
+        "platforms": (_platforms,),
+        **{name: (_alert_rule_of, name) for name in ALERT_RULES},
+        "subscribers": (_subscribers,),
+        "topic_watch": (_topic_watch, watch),
+    }
+    for name, (clean, *args) in checks.items():
         if name in cleaned:
-            cleaned[name] = _terms(cleaned[name], name)
+            check(name, clean, *args)
     final = {name: cleaned.get(name, getattr(watch, name, [])) for name in TERM_LISTS}
-    if not (final["keywords"] or final["hashtags"] or final["handles"]):
-        raise _invalid("keywords", _("A watch needs at least one keyword, hashtag or handle."))
-    if "languages" in cleaned:
-        cleaned["languages"] = _languages(cleaned["languages"])
-    if "platforms" in cleaned:
-        cleaned["platforms"] = _platforms(cleaned["platforms"])
-    for name in ALERT_RULES:
-        if name in cleaned:
-            cleaned[name] = _alert_rule(name, cleaned[name])
-    if "subscribers" in cleaned:
-        cleaned["subscribers"] = _subscribers(cleaned["subscribers"])
-    if "topic_watch" in cleaned:
-        cleaned["topic_watch"] = _topic_watch(cleaned["topic_watch"], watch)
+    if not errors.keys() & TERM_LISTS.keys():
+        for message in _term_lists_problems(final):
+            errors.setdefault(message[0], []).append(message[1])
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, errors=errors)
     return cleaned
+
+
+def _text(value, name) -> str:
+    """A required one-line text field (name, brand): spaces collapsed, within its length."""
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(name, _("%(field)s is required.") % {"field": capfirst(_label(name))})
+    value = " ".join(value.split())
+    limit = Watch._meta.get_field(name).max_length
+    if len(value) > limit:
+        message = _("%(field)s is longer than %(n)s characters.")
+        raise _invalid(name, message % {"field": capfirst(_label(name)), "n": limit})
+    return value
+
+
+def _watch_name(value, watch: Watch | None) -> str:
+    """A watch's name: unique whatever its case ("Kettles" and "kettles" would read as one
+    watch in every list)."""
+    value = _text(value, "name")
+    # Compared here, not by the database: SQLite folds the case of ASCII letters only.
+    others = Watch.objects.exclude(pk=getattr(watch, "pk", None)).values_list("name", flat=True)
+    if value.casefold() in {name.casefold() for name in others}:
+        raise _invalid("name", _("A watch named “%(name)s” already exists.") % {"name": value})
+    return value
+
+
+def _alert_rule_of(value, name):
+    return _alert_rule(name, value)
+
+
+def _term_lists_problems(final: dict) -> list[tuple[str, str]]:
+    """(field, message) for term lists that cannot work together: nothing to match, or an
+    exclusion that cancels a keyword."""
+    if not (final["keywords"] or final["hashtags"] or final["handles"]):
+        return [("keywords", _("A watch needs at least one keyword, hashtag or handle."))]
+    keywords = {phrase(term): term for term in final["keywords"]}
+    cancelled = [term for term in final["exclusions"] if phrase(term) in keywords]
+    if cancelled:
+        message = _(
+            "“%(term)s” is also a keyword: as an exclusion it would hide every post the "
+            "keyword finds."
+        )
+        return [("exclusions", message % {"term": cancelled[0][:30]})]
+    return []
 
 
 def _validate(watch: Watch) -> None:

@@ -17,6 +17,20 @@ MIN_LETTERS = 12
 
 
 @cache
+def _codes() -> frozenset[str]:
+    """The language codes a mention can carry: the identifier's 97, and the languages
+    Django knows (what a platform may name)."""
+    from django.conf.locale import LANG_INFO
+
+    return frozenset(_identifier().nb_classes) | {code.split("-")[0] for code in LANG_INFO}
+
+
+def is_code(code: str) -> bool:
+    """Whether `code` (lower case) is a language's ISO 639 code: "fr", "en", "pcm"..."""
+    return code in _codes()
+
+
+@cache
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

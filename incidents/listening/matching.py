@@ -37,7 +37,7 @@ def clean_terms(values, *, prefix: str = "") -> list[str]:
     return terms
 
 
-def _phrase(term: str) -> str:
+def phrase(term: str) -> str:
     """A keyword as the post's word sequence it must equal: "L'Oréal  Paris" -> "l oreal paris"."""
     return " ".join(re.findall(r"\w+", fold(term))[:MAX_PHRASE_WORDS])
 
@@ -79,11 +79,11 @@ class Matcher:
     @staticmethod
     def _compile(watch) -> _Compiled:
         handles = {fold(h) for h in clean_terms(watch.handles, prefix="@")}
-        include = {_phrase(term) for term in clean_terms(watch.keywords)}
+        include = {phrase(term) for term in clean_terms(watch.keywords)}
         include |= {"#" + fold(tag) for tag in clean_terms(watch.hashtags, prefix="#")}
         include |= {"@" + handle for handle in handles}
         include.discard("")
-        exclude = {_phrase(term) for term in clean_terms(watch.exclusions)} - {""}
+        exclude = {phrase(term) for term in clean_terms(watch.exclusions)} - {""}
         return _Compiled(
             watch_id=watch.id,
             include=frozenset(include),

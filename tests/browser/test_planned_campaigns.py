@@ -23,7 +23,7 @@ def test_a_lead_declares_a_campaign_where_they_edit_the_watch(signed_in, django_
     def make():
         lead = django_user_model.objects.create_user("camille", password=PASSWORD)
         lead = grant(lead, "view_mention", "change_watch")
-        watch = actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["x"])
+        watch = actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lum"])
         return lead, watch
 
     lead, watch = outside_the_browser_loop(make)

@@ -232,7 +232,7 @@ def test_people_who_may_not_change_watches_are_refused(
     assert list(ExpectedBurst.objects.all()) == [burst]
     client = browser_client.as_user(watch_editor)
     assert client.get("/listening/watches/999/campaigns/").status_code == 404
-    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["yy"])
     assert (
         client.get(f"/listening/watches/{other.pk}/campaigns/{burst.pk}/edit/").status_code == 404
     )
@@ -366,7 +366,7 @@ def test_api_permissions(watch, watch_editor, reader, outsider, api):
     client = api.as_user(outsider)
     assert_error(client.get(api_url(watch)), 403)
     assert_error(client.get(api_url(watch, burst)), 403)
-    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["yy"])
     assert_error(api.as_user(watch_editor).get(api_url(other, burst)), 404)
     assert list(ExpectedBurst.objects.all()) == [burst] and burst.note == ""
 

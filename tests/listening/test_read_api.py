@@ -90,7 +90,7 @@ def test_watches_are_created_and_changed_by_editors_only(watch_editor, reader, a
     assert response.status_code == 201, response.content
     created = response.json()
     assert created["hashtags"] == ["RappelLumiere"]
-    again = editor.post("/api/watches/", {"name": "Rappel", "brand": "x", "keywords": ["y"]})
+    again = editor.post("/api/watches/", {"name": "Rappel", "brand": "x", "keywords": ["yy"]})
     assert "name" in assert_error(again, 400)
     empty = editor.post("/api/watches/", {"name": "Empty", "brand": "x"}, format="json")
     assert "at least one keyword" in assert_error(empty, 400)
@@ -98,7 +98,7 @@ def test_watches_are_created_and_changed_by_editors_only(watch_editor, reader, a
     assert off.json()["is_active"] is False
     cleared = editor.patch(f"/api/watches/{created['id']}/", {"hashtags": []}, format="json")
     assert_error(cleared, 400)
-    denied = api.as_user(reader).post("/api/watches/", {"name": "N", "keywords": ["k"]})
+    denied = api.as_user(reader).post("/api/watches/", {"name": "N", "keywords": ["kk"]})
     assert_error(denied, 403)
     assert Watch.objects.count() == 1
 
@@ -134,7 +134,7 @@ def test_subscribers_are_listening_readers_given_by_id(watch_editor, reader, out
     editor = api.as_user(watch_editor)
     response = editor.post(
         "/api/watches/",
-        {"name": "Rappel", "brand": "x", "keywords": ["y"], "subscribers": [reader.pk]},
+        {"name": "Rappel", "brand": "x", "keywords": ["yy"], "subscribers": [reader.pk]},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -167,14 +167,29 @@ def test_subscribers_are_listening_readers_given_by_id(watch_editor, reader, out
         ({"tone_shift_points": 101}, "tone_shift_points"),
         ({"name": "Maison Lumière"}, "name"),
         ({"keywords": [], "hashtags": [], "handles": []}, "keywords"),
+        # Codes that are no language, names differing only by case, terms that match
+        # nothing (or everything), an exclusion that hides its own keyword.
+        ({"languages": ["xx"]}, "languages"),
+        ({"name": "maison LUMIÈRE"}, "name"),
+        ({"keywords": ["!!!"]}, "keywords"),
+        ({"keywords": ["a"]}, "keywords"),
+        ({"hashtags": ["#…"]}, "hashtags"),
+        ({"keywords": ["Lumière"], "exclusions": ["lumiere"]}, "exclusions"),
     ],
 )
 def test_a_refused_watch_value_names_its_field(watch, watch_editor, api, body, field):
-    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["yy"])
     response = api.as_user(watch_editor).patch(f"/api/watches/{other.pk}/", body, format="json")
     assert_error(response, 400)
     assert field in response.json()["errors"], response.json()
-    assert Watch.objects.get(pk=other.pk).keywords == ["y"]
+    assert Watch.objects.get(pk=other.pk).keywords == ["yy"]
+
+
+def test_several_refused_values_are_named_together(watch, watch_editor, api):
+    body = {"name": watch.name.lower(), "brand": "x", "keywords": ["a"], "languages": ["zz"]}
+    response = api.as_user(watch_editor).post("/api/watches/", body, format="json")
+    assert_error(response, 400)
+    assert set(response.json()["errors"]) == {"name", "keywords", "languages"}
 
 
 def test_the_watch_list_costs_the_same_whatever_the_subscribers(
@@ -188,7 +203,7 @@ def test_the_watch_list_costs_the_same_whatever_the_subscribers(
             actor=watch_editor,
             name=f"W{i}",
             brand="x",
-            keywords=["y"],
+            keywords=["yy"],
             subscribers=[reader, watch_editor],
         )
     with django_assert_max_num_queries(len(few.captured_queries)):

@@ -28,7 +28,7 @@ def refused(**values) -> str:
 
 
 def test_a_topic_is_one_level_active_or_not(watch, topic, watch_editor):
-    other = actions.watch_create(actor=watch_editor, name="Rival", brand="Rival", keywords=["r"])
+    other = actions.watch_create(actor=watch_editor, name="Rival", brand="Rival", keywords=["rv"])
     actions.watch_update(watch=topic, actor=watch_editor, is_active=False)
     actions.watch_update(watch=watch, actor=watch_editor, topic_watch=topic.pk)
     watch.refresh_from_db()
@@ -83,7 +83,7 @@ def test_the_watch_page_sets_it_and_shows_a_refusal_beside_it(
         response.content.decode(), "topic_watch"
     )
     # Offered, but the topic of another watch cannot have a topic itself: the action says so.
-    other = actions.watch_create(actor=watch_editor, name="Rival", brand="Rival", keywords=["r"])
+    other = actions.watch_create(actor=watch_editor, name="Rival", brand="Rival", keywords=["rv"])
     data["topic_watch"] = str(other.pk)
     blocked = client.post(edit_url(topic), data).content.decode()
     assert "is the topic watch of other watches" in field_block(blocked, "topic_watch")

@@ -217,11 +217,31 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_saved(
     for url in (NEW, edit_url(watch)):
         data = form_data(**changes) if url == NEW else {**page_form(client, url), **changes}
         if url != NEW and field == "name" and "already" in message:
-            actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["y"])
+            actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["yy"])
             before = list(Watch.objects.values())
             data["name"] = "Other"
         assert_refused_beside(client.post(url, data), field, message)
         assert list(Watch.objects.values()) == before
+
+
+def test_every_refused_field_is_shown_at_once(watch, watch_editor, browser_client):
+    """A new-user pass typed four mistakes and was told of one at a time."""
+    client = browser_client.as_user(watch_editor)
+    data = form_data(
+        name=watch.name.upper(),  # taken, whatever the case
+        keywords="",
+        hashtags="",
+        handles="",
+        other_languages="xx, german",
+        volume_min_count="-3",
+    )
+    response = client.post(NEW, data)
+    assert_refused_beside(response, "name", "already exists")
+    html = response.content.decode()
+    assert "at least one keyword" in field_block(html, "keywords")
+    assert "“xx” is not a language code" in field_block(html, "other_languages")
+    assert "must be a whole number from 1" in field_block(html, "volume_min_count")
+    assert Watch.objects.count() == 1
 
 
 def test_a_subscriber_who_may_not_read_listening_is_refused(
