@@ -733,6 +733,17 @@ def epoch_minute(moment: datetime) -> int:
     return int(moment.timestamp() // MINUTE)
 
 
+# A watch can alert once the hour before the hour it judges lies in its history (baseline()
+# falls back to the last hours while the history is short, and has nothing before that).
+LEARNING_MINUTES = 2 * WINDOW - 1
+
+
+def alerts_from(history_start: datetime) -> datetime:
+    """When a watch whose history starts at `history_start` (its creation, or its oldest
+    mention if earlier) can first raise a signal."""
+    return from_epoch_minute(epoch_minute(history_start) + LEARNING_MINUTES)
+
+
 def from_epoch_minute(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * MINUTE, tz=UTC)
 

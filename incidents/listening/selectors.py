@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 
 from incidents import selectors as incident_selectors
 
+from . import detection
 from .choices import Sentiment, SignalStatus
 from .models import ExpectedBurst, Mention, MentionMatch, Signal, Watch
 
@@ -186,6 +187,27 @@ def hourly_volumes(watch_ids, start: datetime, hours: int) -> dict[int, list[int
         index = int((row["hour"] - start) // timedelta(hours=1))
         if 0 <= index < hours:
             found[row["watch_id"]][index] += row["n"]
+    return found
+
+
+def learning(watches, now: datetime) -> dict[int, datetime]:
+    """{watch id: when it can first alert} of the watches still learning their usual
+    volume (detection.alerts_from): only watches created within that time are looked at,
+    in one query (each one's oldest mention, by index)."""
+    young = [w.pk for w in watches if detection.alerts_from(w.created_at) > now]
+    if not young:
+        return {}
+    oldest = MentionMatch.objects.filter(watch=OuterRef("pk")).order_by("posted_at")
+    rows = (
+        Watch.objects.filter(pk__in=young)
+        .annotate(oldest=Subquery(oldest.values("posted_at")[:1]))
+        .values_list("pk", "created_at", "oldest")
+    )
+    found = {}
+    for pk, created, oldest_posted in rows:
+        when = detection.alerts_from(min(created, oldest_posted or created))
+        if when > now:
+            found[pk] = when
     return found
 
 

@@ -92,10 +92,12 @@ def attach_targets(user) -> list[Incident]:
 
 
 def _watches_context(watches) -> dict:
+    now = timezone.now()
     volumes = selectors.hourly_volumes(
-        [w.pk for w in watches], timezone.now() - timedelta(hours=SPARK_HOURS - 1), SPARK_HOURS
+        [w.pk for w in watches], now - timedelta(hours=SPARK_HOURS - 1), SPARK_HOURS
     )
-    rows = [(w, charts.sparkline(volumes[w.pk])) for w in watches]
+    learning = selectors.learning(watches, now)
+    rows = [(w, charts.sparkline(volumes[w.pk]), learning.get(w.pk)) for w in watches]
     return {"watch_rows": rows}
 
 
@@ -342,7 +344,11 @@ def watch_new(request):
         except DomainError as error:
             form.add_action_error(error)
         else:
-            message = _("Watch “%(name)s” created: it collects from now on.")
+            message = _(
+                "Watch “%(name)s” created: it collects from now on, and alerts once it knows "
+                "an hour of its usual volume (see its line below); import older posts to "
+                "give it that history now."
+            )
             if not watch.is_active:
                 message = _("Watch “%(name)s” saved.")  # created stopped: it collects nothing
             return _watch_saved(request, watch, message)

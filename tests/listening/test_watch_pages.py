@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.listening import actions
-from incidents.listening.models import ExpectedBurst, Watch
+from incidents.listening.ingest import MentionData
+from incidents.listening.models import ExpectedBurst, Mention, Watch
 
 from .conftest import assert_refused_beside, field_block, grant
 
@@ -94,6 +95,35 @@ def test_a_watch_editor_sets_up_a_watch_from_the_listening_page(
     after = client.get(response["Location"]).content.decode()
     assert "Watch “Rappel Lumière” created" in after
     assert f'id="watch-{watch.pk}"' in after and f'href="{edit_url(watch)}"' in after
+
+
+def test_a_new_watch_says_when_it_can_first_alert(watch, watch_editor, browser_client):
+    """The detector compares an hour with the hour before it: a watch set up during an
+    emerging crisis is silent for its first two hours, and its line says until when. Older
+    posts imported give it that history at once."""
+    client = browser_client.as_user(watch_editor)
+    line = f'id="watch-{watch.pk}"'
+
+    def shown():
+        html = client.get("/listening/").content.decode()
+        item = html[html.index(line) : html.index("</li>", html.index(line))]
+        return "Learning its usual volume: alerts from" in item
+
+    assert shown()
+    older = MentionData(
+        platform="bluesky",
+        external_id="older",
+        text="Maison Lumière, commande reçue",
+        posted_at=timezone.now() - timedelta(hours=3),
+        author_handle="alice",
+    )
+    actions.mentions_ingest(mentions=[older], source="test", actor=None)
+    assert not shown()
+    # Without that post, a watch created two hours ago has its hour before the last.
+    Mention.objects.all().delete()
+    assert shown()
+    Watch.objects.filter(pk=watch.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    assert not shown()
 
 
 def test_editing_shows_the_watch_and_changes_only_what_was_changed(
