@@ -8,6 +8,7 @@ urlpatterns = [
     path("listening/import/", views.import_page, name="listening-import"),
     path("listening/watches/new/", views.watch_new, name="listening-watch-new"),
     path("listening/watches/<id:pk>/edit/", views.watch_edit, name="listening-watch-edit"),
+    path("listening/signals/", views.signal_list, name="listening-signals"),
     path("listening/signals/<id:pk>/", views.signal_page, name="listening-signal"),
     path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
     path("listening/mentions/attach/", views.mentions_attach, name="listening-attach-selected"),
