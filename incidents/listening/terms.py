@@ -262,9 +262,9 @@ def words(text: str) -> set[str]:
 CATEGORY_WORDS = (
     (
         Category.PRODUCT,
-        "produit defect défaut défectueux cassé broken recall rappel danger brûlure burns "
-        "burned fuite leak explose exploded melting melted fondu toxique toxic bouilloire "
-        "kettle couvercle lids",
+        "produit product defect défaut défectueux cassé broken cracked fendu fissuré recall "
+        "rappel danger brûlure burns burned fuite leak explose exploded melting melted "
+        "fondu toxique toxic",
     ),
     (
         Category.SERVICE,

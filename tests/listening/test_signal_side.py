@@ -78,7 +78,7 @@ def test_the_api_declares_with_the_category_and_severity_given(signal, reader, a
 
 
 def test_the_category_guess_reads_the_top_terms():
-    assert terms.guess_category(["couvercle", "fondu"]) == "product"
+    assert terms.guess_category(["couvercle", "fendu", "dangereux"]) == "product"
     assert terms.guess_category(["remboursement"]) == "service"
     assert terms.guess_category(["rumeur"]) == "rumour"
     assert terms.guess_category(["honte", "scandale"]) == "brand"
