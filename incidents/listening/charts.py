@@ -77,7 +77,7 @@ class Chart:
     end: datetime | None
     buckets: int
     bucket_minutes: int = 60
-    # The last bucket is still filling (the chart ends at `end`, inside it): "so far".
+    # The chart ends at `end`, inside the last bucket (still filling, or cut at a close).
     partial: bool = False
     marks: tuple = ()  # (name, x, moment) of each mark within the chart
     width: int = CHART_WIDTH

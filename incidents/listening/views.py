@@ -423,7 +423,8 @@ def room_panel_context(request, incident) -> dict:
     hours = max(1, -(-int((end - start).total_seconds()) // (3600 * ROOM_BUCKETS)))
     width = timedelta(hours=hours)
     # Whole-hour buckets: the last one may still be filling; the chart stops at `end`
-    # (now while the incident is open) and says "so far", never a future hour as zeros.
+    # (now while the incident is open) and says the last one is incomplete, never a future
+    # hour drawn as zeros.
     chart = (
         charts.chart(selectors.incident_series(incident, start, end, width), width, end=end)
         if total
