@@ -101,12 +101,21 @@ def _watches_context(watches) -> dict:
     return {"watch_rows": rows}
 
 
-def _signals_context() -> dict:
+def _mark_visible(user, signals) -> None:
+    """`incident_visible` on each signal: whether `user` may open its incident (one query
+    at most): the lists link it only then."""
+    visible = selectors.visible_incident_ids(user, [s.incident_id for s in signals])
+    for signal in signals:
+        signal.incident_visible = signal.incident_id in visible
+
+
+def _signals_context(request) -> dict:
     """The open signals and the recently closed ones (RECENT_SIGNAL_DAYS, at most
-    MAX_RECENT_SIGNALS_SHOWN, then a link to every signal): two queries."""
+    MAX_RECENT_SIGNALS_SHOWN, then a link to every signal): three queries at most."""
     signals = list(selectors.open_signals()[: selectors.MAX_OPEN_SIGNALS_SHOWN])
     since = timezone.now() - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
     recent = list(selectors.recent_signals(since)[: selectors.MAX_RECENT_SIGNALS_SHOWN + 1])
+    _mark_visible(request.user, signals + recent)
     return {
         "signals": signals,
         "recent_signals": recent[: selectors.MAX_RECENT_SIGNALS_SHOWN],
@@ -179,7 +188,7 @@ def page(request):
     watches = _watches(request)
     context = {
         **_watches_context(watches),
-        **_signals_context(),
+        **_signals_context(request),
         **_stream_context(request, watches),
         **_chart_context(request, watches),
         "can_ingest": rules.can_ingest(request.user),
@@ -198,7 +207,7 @@ def panel(request, name):
         context = {**_watches_context(watches), **_chart_context(request, watches)}
         context["can_edit_watches"] = rules.can_edit_watches(request.user)
     elif name == "signals":
-        context = _signals_context()
+        context = _signals_context(request)
     elif name == "stream":
         context = _stream_context(request, watches)
     else:
@@ -690,6 +699,7 @@ def signal_list(request):
     page, older = selectors.signals_page(
         before=decode_cursor(request.GET.get("before")), size=SIGNALS_PAGE
     )
+    _mark_visible(request.user, page)
     context = {
         "signals": page,
         "older": _cursor(page[-1].opened_at, page[-1].pk) if older else "",

@@ -186,6 +186,18 @@ def test_recent_closed_signals_are_listed_bounded_and_paged(reader, watch, brows
     assert len(shown) == len(set(shown)) == 29 and old.pk in shown
 
 
+def test_the_lists_link_an_incident_only_to_its_cell(reader, lead, watch, incident, browser_client):
+    from .conftest import grant
+
+    _closed(watch, 2, incident=incident)
+    room = f'href="/incidents/{incident.pk}/"'
+    for path in ("/listening/", "/listening/signals/"):
+        html = browser_client.as_user(reader).get(path).content.decode()
+        assert "Incident declared" in html and room not in html
+        html = browser_client.as_user(grant(lead, "view_mention")).get(path).content.decode()
+        assert room in html
+
+
 def test_the_declared_incident_links_its_signal(signal, reader, client):
     client.force_login(reader)
     form = {"title": "Livraisons", "category": "service", "severity": "2"}
