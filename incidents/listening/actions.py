@@ -1,7 +1,6 @@
 """Every write of the listening app (keyword-only, `actor=`; None is the system: a
 connector)."""
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,13 +11,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
-from django.utils.text import capfirst
+from django.utils.functional import lazy
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 
 from incidents import rules as incident_rules
 from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
-from incidents.choices import Category, EntryKind, Origin
+from incidents.choices import EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.localtime import shown
 from incidents.models import Incident, Platform
@@ -26,7 +26,7 @@ from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import events, language, rules, sentiment
+from . import events, figures, language, rules, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData
 from .matching import Matcher, clean_terms, phrase
@@ -42,6 +42,8 @@ from .models import (
     Signal,
     Watch,
 )
+from .terms import guess_category
+from .terms import words as terms_of
 
 # Rows written per transaction: big enough to amortise the round trips, small enough that
 # a batch's locks and memory stay short.
@@ -611,14 +613,6 @@ SUMMARY_READ = 500
 # Mentions a declaration attaches at most (the newest of the window); more stay listed on
 # the listening page and can be attached later.
 MAX_DECLARE_ATTACH = 10_000
-_WORD = re.compile(r"[#@]?\w[\w'\u2019-]{3,}", re.UNICODE)
-_STOPWORDS_TEXT = (
-    "this that with have from they their there what when your about will would were "
-    "been just like more very pour dans avec sont mais plus tout nous vous leur "
-    "cette comme elle être fait faire encore aussi même quand alors donc chez sans "
-    "sous"
-)
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 def _window_matches(signal, until):
@@ -643,8 +637,8 @@ def _summary(signal, until) -> dict:
     }
     terms, authors = Counter(), {}
     for row in rows:
-        words = {w.casefold().strip("'\u2019-") for w in _WORD.findall(row["text"][:2000])}
-        terms.update(w for w in words if w not in _STOPWORDS and w.lstrip("#@") not in watch_terms)
+        words = terms_of(row["text"][:2000])
+        terms.update(w for w in words if w.lstrip("#@") not in watch_terms)
         if row["author_handle"]:
             author = authors.setdefault(
                 row["author_handle"],
@@ -728,8 +722,10 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
                 "kind": signal.get_kind_display(),
                 "watch": watch.name,
                 "observed": reading.observed,
-                "expected": round(reading.expected, 1),
+                "expected": figures.expected(signal.expected),
             },
+            # Rendered in each recipient's language when their e-mail is written.
+            body=lazy(alert_text, str)(signal, first),
             url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
             now=now,
@@ -737,6 +733,48 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
     # Every open listening page shows the new signal (not only the alerted people's).
     events.publish_listening_changed(force=True)
     return signal
+
+
+ALERT_EXCERPT = 280
+
+
+def alert_text(signal, first_mention_id) -> str:
+    """The alert's body, in the active language: why (the signal's reason), the watch, the
+    hour's volume against what was expected, the first mention (author, excerpt), the top
+    terms. The e-mail adds the link to the signal's page."""
+    lines = []
+    reason = figures.reason((signal.summary or {}).get("trigger"))
+    if reason:
+        lines.append(_("Why: %(reason)s") % {"reason": reason})
+    lines.append(_("Watch: %(name)s") % {"name": signal.watch.name})
+    lines.append(_("Volume: %(volume)s") % {"volume": figures.volume(signal)})
+    if signal.negative_share is not None and signal.baseline_negative_share is not None:
+        lines.append(
+            _("Negative share at the peak: %(share)s%% (usually %(usual)s%%)")
+            % {
+                "share": round(100 * signal.negative_share),
+                "usual": round(100 * signal.baseline_negative_share),
+            }
+        )
+    first = Mention.objects.filter(pk=first_mention_id).first() if first_mention_id else None
+    if first is not None:
+        author = first.author_handle or first.author_name or "?"
+        lines.append(
+            _("First mention: %(platform)s · %(author)s: “%(text)s”")
+            % {
+                "platform": first.get_platform_display(),
+                "author": author,
+                "text": Truncator(" ".join(first.text.split())).chars(ALERT_EXCERPT),
+            }
+        )
+        if first.url:
+            lines.append(first.url)
+    terms = (signal.summary or {}).get("terms") or []
+    if terms:
+        lines.append(
+            _("Top terms: %(terms)s") % {"terms": ", ".join(f"{t} ({n})" for t, n in terms)}
+        )
+    return "\n".join(lines)
 
 
 def signal_update(*, signal, reading, now=None) -> Signal:
@@ -771,11 +809,28 @@ def signal_title(signal) -> str:
     return _("%(kind)s on %(watch)s") % {"kind": signal.get_kind_display(), "watch": signal.watch}
 
 
+def signal_category(signal) -> str:
+    """The category a declaration from this signal suggests: the one its top terms name
+    (terms.guess_category: product, service or rumour words), else Brand."""
+    return guess_category(term for term, _n in (signal.summary or {}).get("terms", []))
+
+
+def signal_declare_defaults(signal) -> dict:
+    """What declaring from this signal gives when the declarer leaves it as suggested: the
+    page's form is pre-filled with it, the API's detail names it."""
+    return {
+        "title": signal_title(signal),
+        "category": signal_category(signal),
+        "severity": signal.severity,
+    }
+
+
 @transaction.atomic
 def signal_declare(*, signal, actor, title=None, severity=None, category=None, now=None):
     """Declare an incident from a signal (anyone allowed to read listening; they become its
-    lead): pre-filled title (watch and kind), category (brand), severity (the signal's),
-    platforms (of the window's mentions); the window's mentions (from the start of the
+    lead): title, category and severity as given, else signal_declare_defaults' (title of
+    watch and kind, the category its top terms suggest, the signal's severity); platforms
+    (of the window's mentions); the window's mentions (from the start of the
     signal, at most MAX_DECLARE_ATTACH, the newest) attached; a timeline entry saying where it
     started (platform, first mention, time of the spike, of the signal). Returns the
     incident. NotAllowed (403); Conflict (409) when the signal was already declared."""
@@ -802,7 +857,7 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     incident = incident_declare(
         actor=actor,
         title=title or signal_title(signal),
-        category=category or Category.BRAND,
+        category=category or signal_category(signal),
         origin=Origin.ONLINE,
         summary=_("Declared from a listening signal: %(n)s mentions attached.") % {"n": len(ids)},
         platforms=sorted(platforms),

@@ -8,7 +8,9 @@ they read the same on a phone and on a desk. No inline style: classes only (CSP)
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext as _
 
 from .selectors import Bucket
 
@@ -59,7 +61,9 @@ def sparkline(counts: Sequence[int]) -> Sparkline:
 @dataclass(frozen=True)
 class Chart:
     """A stream's volume (area and line) and negative share (a line on its own 0-100 %
-    scale), with an optional band (e.g. the baseline's expected range) behind them."""
+    scale), with an optional band (e.g. the baseline's expected range) behind them and
+    vertical marks (e.g. when a signal started, opened, closed). Each bucket is drawn at
+    the middle of the time it covers, on a time axis from `start` to `end`."""
 
     volume_area: str
     volume_line: str
@@ -72,6 +76,10 @@ class Chart:
     start: datetime | None
     end: datetime | None
     buckets: int
+    bucket_minutes: int = 60
+    # The chart ends at `end`, inside the last bucket (still filling, or cut at a close).
+    partial: bool = False
+    marks: tuple = ()  # (name, x, moment) of each mark within the chart
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
 
@@ -80,34 +88,75 @@ class Chart:
         """The negative share over the whole chart, in percent (None: nothing scored)."""
         return round(100 * self.negative / self.scored) if self.scored else None
 
+    @property
+    def per(self) -> str:
+        """The volume's unit, in words: "per 10 min", "per hour", "per 3 hours"."""
+        minutes = self.bucket_minutes
+        if minutes % 60:
+            return _("per %(n)s min") % {"n": minutes}
+        hours = minutes // 60
+        if hours == 1:
+            return _("per hour")
+        return _("per %(n)s hours") % {"n": hours}
 
-def chart(buckets: Sequence[Bucket], width, band: Sequence[tuple[float, float]] | None = None):
+
+def chart(
+    buckets: Sequence[Bucket],
+    width: timedelta,
+    band: Sequence[tuple[float, float]] | None = None,
+    *,
+    end: datetime | None = None,
+    marks: Sequence[tuple[str, datetime | None]] = (),
+):
     """The chart of `buckets` (oldest first, each `width` long). `band`, one (low, high)
-    per bucket in mentions per bucket, is drawn as an area behind the volume: the hook for
-    the detection's baseline band."""
+    per bucket in mentions per bucket, is drawn as an area behind the volume: the
+    detection's baseline band. `end`: where the chart stops when it is before the last
+    bucket's end (now, inside a bucket still filling): never a future drawn as zeros.
+    `marks`: (name, moment) drawn as vertical lines when the moment is on the chart."""
     counts = [b.mentions for b in buckets]
     top = max([*counts, *(high for _low, high in band or ())], default=0)
     top = max(1, int(top * 1.1 + 0.999))  # headroom, a whole number for the label
-    points = _points(counts, CHART_WIDTH, CHART_HEIGHT, top)
+    start = buckets[0].start if buckets else None
+    stop = buckets[-1].start + width if buckets else None
+    partial = bool(buckets and end is not None and start < end < stop)
+    if partial:
+        stop = end
+    span = (stop - start).total_seconds() if buckets else 0
+
+    def x_of(moment) -> float:
+        return CHART_WIDTH * min(1.0, max(0.0, (moment - start).total_seconds() / span))
+
+    xs = [x_of(min(b.start + width / 2, b.start + (stop - b.start) / 2)) for b in buckets]
+
+    def y_of(value) -> float:
+        return CHART_HEIGHT - value * CHART_HEIGHT / top
+
+    points = [(x, y_of(value)) for x, value in zip(xs, counts, strict=True)]
     line = _line(points)
-    area = f"{line} L{CHART_WIDTH},{CHART_HEIGHT} L0,{CHART_HEIGHT} Z" if points else ""
+    area = (
+        f"{line} L{_fmt(xs[-1])},{CHART_HEIGHT} L{_fmt(xs[0])},{CHART_HEIGHT} Z" if points else ""
+    )
     # The negative share where there is something to share; gaps where nothing was scored.
     negative = []
-    step = CHART_WIDTH / max(1, len(buckets) - 1)
     pen_up = True
-    for i, bucket in enumerate(buckets):
+    for x, bucket in zip(xs, buckets, strict=True):
         share = bucket.negative_share
         if share is None or bucket.scored < MIN_SCORED:
             pen_up = True
             continue
         y = CHART_HEIGHT - share * CHART_HEIGHT
-        negative.append(f"{'M' if pen_up else 'L'}{_fmt(i * step)},{_fmt(y)}")
+        negative.append(f"{'M' if pen_up else 'L'}{_fmt(x)},{_fmt(y)}")
         pen_up = False
     band_path = ""
     if band:
-        highs = _points([high for _low, high in band], CHART_WIDTH, CHART_HEIGHT, top)
-        lows = _points([low for low, _high in band], CHART_WIDTH, CHART_HEIGHT, top)
+        highs = [(x, y_of(high)) for x, (_low, high) in zip(xs, band, strict=False)]
+        lows = [(x, y_of(low)) for x, (low, _high) in zip(xs, band, strict=False)]
         band_path = _line(highs) + " " + _line(reversed(lows)).replace("M", "L", 1) + " Z"
+    shown = tuple(
+        (name, _fmt(x_of(moment)), moment)
+        for name, moment in marks
+        if buckets and moment is not None and start <= moment <= stop
+    )
     return Chart(
         volume_area=area,
         volume_line=line,
@@ -117,7 +166,10 @@ def chart(buckets: Sequence[Bucket], width, band: Sequence[tuple[float, float]] 
         total=sum(counts),
         negative=sum(b.negative for b in buckets),
         scored=sum(b.scored for b in buckets),
-        start=buckets[0].start if buckets else None,
-        end=buckets[-1].start + width if buckets else None,
+        start=start,
+        end=stop,
         buckets=len(buckets),
+        bucket_minutes=int(width.total_seconds() // 60),
+        partial=partial,
+        marks=shown,
     )

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Sentiment(models.TextChoices):
@@ -28,5 +29,6 @@ class SignalKind(models.TextChoices):
 
 
 class SignalStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    # Their own context: "Open" is also a task's status ("À faire"), a signal's is "Ouvert".
+    OPEN = "open", pgettext_lazy("signal status", "Open")
+    CLOSED = "closed", pgettext_lazy("signal status", "Closed")

@@ -7,10 +7,12 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from incidents.choices import Category, Severity
 from incidents.errors import DomainError
 from incidents.forms import LocalDateTimeField
 from incidents.models import Platform
 from incidents.people import display_name
+from incidents.text import TITLE_MAX
 
 from . import importing, rules
 from .actions import ALERT_RULES, BURST_FIELDS, MAX_ATTACH, TERM_LISTS
@@ -144,6 +146,26 @@ class AttachSelectedForm(forms.Form):
     mentions = MentionIdsField()
     incident = forms.IntegerField(
         min_value=1, max_value=2**63 - 1, error_messages={"required": _("Choose an incident.")}
+    )
+
+
+class DeclareFromSignalForm(forms.Form):
+    """ "Declare an incident" on a signal's page: title, category and severity, pre-filled
+    with actions.signal_declare_defaults (the same suggestions the API's declare uses)."""
+
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=Category.choices,
+        help_text=_(
+            "Suggested from the signal's top terms: product, service or rumour words, else Brand."
+        ),
+    )
+    severity = forms.TypedChoiceField(
+        label=_("Severity"),
+        choices=Severity.choices,
+        coerce=int,
+        help_text=_("Suggested: the signal's."),
     )
 
 

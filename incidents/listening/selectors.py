@@ -216,6 +216,37 @@ def open_signals():
     return Signal.objects.filter(status=SignalStatus.OPEN).select_related("watch")
 
 
+RECENT_SIGNAL_DAYS = 7
+MAX_RECENT_SIGNALS_SHOWN = 10
+
+
+def recent_signals(since: datetime):
+    """The signals closed since `since`, newest first (opened), with their watch (one
+    query; bounded by the caller): the Listening page's "Recent signals"."""
+    return Signal.objects.filter(status=SignalStatus.CLOSED, closed_at__gte=since).select_related(
+        "watch"
+    )
+
+
+MAX_INCIDENT_SIGNALS_SHOWN = 3
+
+
+def incident_signals(incident):
+    """The signals an incident was declared from or linked to, newest first (one query)."""
+    return Signal.objects.filter(incident=incident).only("pk", "kind", "opened_at")
+
+
+def signals_page(*, before: tuple[datetime, int] | None, size: int):
+    """One page of every signal, newest first (opened), older than the `before` (opened_at,
+    id) key: (signals, has_older). Keyset paging, as mentions_page."""
+    qs = Signal.objects.select_related("watch")
+    if before is not None:
+        moment, pk = before
+        qs = qs.filter(Q(opened_at__lt=moment) | Q(opened_at=moment, id__lt=pk))
+    rows = list(qs.order_by("-opened_at", "-id")[: size + 1])
+    return rows[:size], len(rows) > size
+
+
 def mentions_page(qs, *, before: tuple[datetime, int] | None, size: int):
     """One page of `qs` (newest first) older than the `before` (posted_at, id) key:
     (mentions, has_older). Keyset paging: the cost does not grow with the page number."""

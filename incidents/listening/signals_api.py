@@ -1,10 +1,7 @@
 """Signals API: list, detail with the volume curve and its baseline band, declare an
 incident from a signal. Thin: validate -> action -> serialize."""
 
-from datetime import timedelta
-
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,17 +11,12 @@ from rest_framework.views import APIView
 
 from incidents.api.pagination import CursorPagination
 from incidents.errors import NotAllowed
-from incidents.models import Severity
+from incidents.models import Category, Severity
+from incidents.text import TITLE_MAX
 
-from . import actions, detection, rules, selectors
+from . import actions, curves, rules, selectors
 from .choices import SignalKind, SignalStatus
 from .models import Signal
-
-# The curve of a signal: from this long before it started to its close (or now), in
-# buckets of CURVE_BUCKET, at most CURVE_MAX_BUCKETS (wider buckets for long signals).
-CURVE_BEFORE = timedelta(hours=6)
-CURVE_BUCKET = 5
-CURVE_MAX_BUCKETS = 288
 
 
 class SignalSerializer(serializers.ModelSerializer):
@@ -119,18 +111,14 @@ class SignalListView(APIView):
 
 
 def curve(signal) -> dict:
-    """The signal's volume curve: buckets (selectors.volume_series) beside the baseline band
-    (detection.baseline_band), from CURVE_BEFORE before its start to its close or now."""
-    start = signal.started_at - CURVE_BEFORE
-    end = (signal.closed_at or timezone.now()) + timedelta(minutes=1)
-    minutes = max(1, int((end - start).total_seconds() // 60))
-    width = max(CURVE_BUCKET, -(-minutes // CURVE_MAX_BUCKETS))
-    width = timedelta(minutes=width)
-    start = start.replace(second=0, microsecond=0)
-    buckets = selectors.volume_series(signal.watch_id, start, end, width)
-    band = detection.baseline_band(signal.watch, start, end, width)
+    """The signal's volume curve (curves.signal_curve, the page's own rule): buckets beside
+    the baseline band, from six hours before its start to now (open) or an hour after its
+    close."""
+    found = curves.signal_curve(signal)
     return {
-        "bucket_minutes": int(width.total_seconds() // 60),
+        "bucket_minutes": found.bucket_minutes,
+        "start": found.start,
+        "end": found.end,
         "points": [
             {
                 "start": bucket.start,
@@ -141,7 +129,7 @@ def curve(signal) -> dict:
                 "low": limits["low"],
                 "high": limits["high"],
             }
-            for bucket, limits in zip(buckets, band, strict=False)
+            for bucket, limits in zip(found.buckets, found.band, strict=False)
         ],
     }
 
@@ -150,22 +138,50 @@ class SignalDetailView(APIView):
     @extend_schema(
         responses=inline_serializer(
             "SignalDetail",
-            {"signal": SignalSerializer(), "curve": serializers.JSONField()},
+            {
+                "signal": SignalSerializer(),
+                "curve": serializers.JSONField(),
+                "declare_defaults": inline_serializer(
+                    "SignalDeclareDefaults",
+                    {
+                        "title": serializers.CharField(),
+                        "category": serializers.ChoiceField(choices=Category.choices),
+                        "severity": serializers.IntegerField(),
+                    },
+                ),
+            },
         )
     )
     def get(self, request, pk):
         """A signal with its volume curve: `curve.points` `[{start, mentions, negative,
-        scored, expected, low, high}]` per bucket of `curve.bucket_minutes` (at most 288),
+        scored, expected, low, high}]` per bucket of `curve.bucket_minutes` (10, wider for
+        a long signal: at most 288 buckets), from `curve.start` (six hours before the
+        signal started) to `curve.end` (now while it is open, an hour after its close
+        once closed, never in the future; the last bucket ends there);
         `expected`/`low`/`high` the baseline band in mentions per bucket (null without
-        history; `high` is where the alert bar stands)."""
+        history; `high` is where the alert bar stands). The signal's page draws the same
+        buckets. `declare_defaults`: what declaring from it without values would give."""
         _require_listening(request)
         signal = get_object_or_404(Signal.objects.select_related("watch"), pk=pk)
-        return Response({"signal": _serialize([signal], request.user)[0], "curve": curve(signal)})
+        return Response(
+            {
+                "signal": _serialize([signal], request.user)[0],
+                "curve": curve(signal),
+                "declare_defaults": actions.signal_declare_defaults(signal),
+            }
+        )
 
 
 class DeclareSerializer(serializers.Serializer):
-    title = serializers.CharField(required=False, max_length=200)
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    title = serializers.CharField(required=False, max_length=TITLE_MAX)
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        required=False,
+        help_text="Default: the signal's guess (`declare_defaults.category` of the detail).",
+    )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, help_text="Default: the signal's severity."
+    )
 
 
 class SignalDeclareView(APIView):
@@ -175,9 +191,11 @@ class SignalDeclareView(APIView):
     )
     def post(self, request, pk):
         """Declare an incident from the signal (listening readers; the declarer becomes the
-        lead): title, category, severity and platforms pre-filled, the window's mentions
-        attached, the start recorded on the timeline. 201 `{"incident": id}`; 409 when it
-        was already declared."""
+        lead): `title`, `category` (a Category value) and `severity` (1-4) as given, else
+        the signal's suggestions (the detail's `declare_defaults`: its title, the category
+        its top terms suggest, its severity); an unknown value is a 400 naming the field.
+        Platforms from the window's mentions, which are attached; the start recorded on the
+        timeline. 201 `{"incident": id}`; 409 when it was already declared."""
         _require_listening(request)
         signal = get_object_or_404(Signal, pk=pk)
         serializer = DeclareSerializer(data=request.data)

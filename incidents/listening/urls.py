@@ -23,6 +23,7 @@ urlpatterns = [
         views.campaign_delete,
         name="listening-campaign-delete",
     ),
+    path("listening/signals/", views.signal_list, name="listening-signals"),
     path("listening/signals/<id:pk>/", views.signal_page, name="listening-signal"),
     path("listening/mentions/<id:pk>/attach/", views.mention_attach, name="listening-attach"),
     path("listening/mentions/attach/", views.mentions_attach, name="listening-attach-selected"),

@@ -30,12 +30,12 @@ from incidents import rules as incident_rules
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
-from incidents.text import TITLE_MAX
 
-from . import actions, charts, detection, importing, rules, selectors
+from . import actions, charts, curves, detection, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import (
     AttachSelectedForm,
+    DeclareFromSignalForm,
     ExpectedBurstForm,
     MappingForm,
     StreamFilters,
@@ -64,9 +64,12 @@ def _require_reader(request) -> None:
 
 
 def encode_cursor(mention: Mention) -> str:
-    moment = mention.posted_at
+    return _cursor(mention.posted_at, mention.pk)
+
+
+def _cursor(moment, pk) -> str:
     micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{micros}-{mention.pk}"
+    return f"{micros}-{pk}"
 
 
 def decode_cursor(value: str | None):
@@ -101,9 +104,27 @@ def _watches_context(watches) -> dict:
     return {"watch_rows": rows}
 
 
-def _signals_context() -> dict:
+def _mark_visible(user, signals) -> None:
+    """`incident_visible` on each signal: whether `user` may open its incident (one query
+    at most): the lists link it only then."""
+    visible = selectors.visible_incident_ids(user, [s.incident_id for s in signals])
+    for signal in signals:
+        signal.incident_visible = signal.incident_id in visible
+
+
+def _signals_context(request) -> dict:
+    """The open signals and the recently closed ones (RECENT_SIGNAL_DAYS, at most
+    MAX_RECENT_SIGNALS_SHOWN, then a link to every signal): three queries at most."""
     signals = list(selectors.open_signals()[: selectors.MAX_OPEN_SIGNALS_SHOWN])
-    return {"signals": signals}
+    since = timezone.now() - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
+    recent = list(selectors.recent_signals(since)[: selectors.MAX_RECENT_SIGNALS_SHOWN + 1])
+    _mark_visible(request.user, signals + recent)
+    return {
+        "signals": signals,
+        "recent_signals": recent[: selectors.MAX_RECENT_SIGNALS_SHOWN],
+        "recent_more": len(recent) > selectors.MAX_RECENT_SIGNALS_SHOWN,
+        "recent_days": selectors.RECENT_SIGNAL_DAYS,
+    }
 
 
 def _stream_context(request, watches) -> dict:
@@ -156,7 +177,7 @@ def _chart_context(request, watches) -> dict:
         (value["low"] or 0, value["high"] or 0)
         for value in detection.baseline_band(chosen, start, end, width)
     ]
-    return {"chart_watch": chosen, "chart": charts.chart(buckets, width, band=band)}
+    return {"chart_watch": chosen, "chart": charts.chart(buckets, width, band=band, end=end)}
 
 
 def _watches(request):
@@ -170,7 +191,7 @@ def page(request):
     watches = _watches(request)
     context = {
         **_watches_context(watches),
-        **_signals_context(),
+        **_signals_context(request),
         **_stream_context(request, watches),
         **_chart_context(request, watches),
         "can_ingest": rules.can_ingest(request.user),
@@ -189,7 +210,7 @@ def panel(request, name):
         context = {**_watches_context(watches), **_chart_context(request, watches)}
         context["can_edit_watches"] = rules.can_edit_watches(request.user)
     elif name == "signals":
-        context = _signals_context()
+        context = _signals_context(request)
     elif name == "stream":
         context = _stream_context(request, watches)
     else:
@@ -496,7 +517,10 @@ ROOM_BUCKETS = 48
 def room_panel_context(request, incident) -> dict:
     """The room's mentions panel: `mentions` (a page, newest first, filtered by
     ?mentions_sentiment=), `mention_counts` ({sentiment: n}), `mention_chart` (volume and
-    negative share since six hours before the declaration), `can_detach`. Four queries."""
+    negative share since six hours before the declaration, ending now while it is open),
+    `incident_signals` (the signals it was declared from or linked to, to listening readers),
+    `can_detach`. Five queries."""
+    reader = rules.can_view_listening(request.user)
     sentiment = request.GET.get(ROOM_SENTIMENT, "")
     if sentiment not in Sentiment.values:
         sentiment = ""
@@ -510,8 +534,11 @@ def room_panel_context(request, incident) -> dict:
     start = incident.declared_at - timedelta(hours=6)
     hours = max(1, -(-int((end - start).total_seconds()) // (3600 * ROOM_BUCKETS)))
     width = timedelta(hours=hours)
+    # Whole-hour buckets: the last one may still be filling; the chart stops at `end`
+    # (now while the incident is open) and says the last one is incomplete, never a future
+    # hour drawn as zeros.
     chart = (
-        charts.chart(selectors.incident_series(incident, start, end, width), width)
+        charts.chart(selectors.incident_series(incident, start, end, width), width, end=end)
         if total
         else None
     )
@@ -524,7 +551,12 @@ def room_panel_context(request, incident) -> dict:
         "mentions_sentiment": sentiment,
         "mention_chart": chart,
         "can_detach": incident_permissions.can_write_timeline(request.user, incident),
-        "can_view_listening": rules.can_view_listening(request.user),
+        "can_view_listening": reader,
+        "incident_signals": (
+            list(selectors.incident_signals(incident)[: selectors.MAX_INCIDENT_SIGNALS_SHOWN])
+            if reader
+            else []
+        ),
     }
 
 
@@ -707,25 +739,21 @@ def _zone_suggestions(request) -> list[str]:
 
 
 # A signal's own page: its curve against the baseline band, what it is made of, and
-# "Declare an incident" (the alert's link, the Listening page's signal list).
+# "Declare an incident" (the alert's link, the Listening page's signal lists).
 
-SIGNAL_BEFORE = timedelta(hours=6)  # the curve starts this long before the episode
-SIGNAL_AFTER = timedelta(hours=1)
-SIGNAL_SPAN_MAX = timedelta(hours=48)
-SIGNAL_BUCKET = timedelta(minutes=10)
+SIGNALS_PAGE = 25
 
 
 def _signal_chart(signal):
-    end = min(signal.closed_at or timezone.now(), signal.started_at + SIGNAL_SPAN_MAX)
-    end = end + SIGNAL_AFTER
-    start = (signal.started_at - SIGNAL_BEFORE).astimezone(UTC).replace(second=0, microsecond=0)
-    start = start - timedelta(minutes=start.minute % 10)
-    buckets = selectors.volume_series(signal.watch_id, start, end, SIGNAL_BUCKET)
-    band = [
-        (value["low"] or 0, value["high"] or 0)
-        for value in detection.baseline_band(signal.watch, start, end, SIGNAL_BUCKET)
+    """The curve (curves.signal_curve: the API's buckets) with the signal's marks."""
+    curve = curves.signal_curve(signal)
+    band = [(value["low"] or 0, value["high"] or 0) for value in curve.band]
+    marks = [
+        ("started", signal.started_at),
+        ("opened", signal.opened_at),
+        ("closed", signal.closed_at),
     ]
-    return charts.chart(buckets, SIGNAL_BUCKET, band=band)
+    return charts.chart(curve.buckets, curve.width, band=band, end=curve.end, marks=marks)
 
 
 @login_required
@@ -733,31 +761,51 @@ def _signal_chart(signal):
 def signal_page(request, pk):
     _require_reader(request)
     signal = get_object_or_404(Signal.objects.select_related("watch", "first_mention"), pk=pk)
+    defaults = actions.signal_declare_defaults(signal)
+    form = DeclareFromSignalForm(request.POST or None, initial=defaults)
+    status = 200
     if request.method == "POST":
-        try:
-            incident = actions.signal_declare(
-                signal=signal,
-                actor=request.user,
-                title=(request.POST.get("title") or "").strip() or None,
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("listening-signal", pk=signal.pk)
-        messages.success(request, _("Incident declared; the signal's mentions are attached."))
-        return redirect("incident-room", pk=incident.pk)
+        if form.is_valid():
+            try:
+                incident = actions.signal_declare(
+                    signal=signal, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("listening-signal", pk=signal.pk)
+            messages.success(request, _("Incident declared; the signal's mentions are attached."))
+            return redirect("incident-room", pk=incident.pk)
+        status = 422
     summary = signal.summary or {}
     samples = list(Mention.objects.filter(pk__in=summary.get("samples", [])[:10]))
     visible = selectors.visible_incident_ids(request.user, [signal.incident_id])
+    chart = _signal_chart(signal)
     context = {
         "signal": signal,
-        "chart": _signal_chart(signal),
-        "chart_label": _("Mentions every 10 minutes against the expected band"),
+        "chart": chart,
+        "chart_label": _("Mentions %(per)s against the expected band") % {"per": chart.per},
         "terms": summary.get("terms", []),
         "authors": summary.get("authors", []),
         "split": summary.get("sentiment", {}),
         "samples": samples,
         "incident_visible": signal.incident_id in visible,
-        "suggested_title": actions.signal_title(signal),
-        "title_max": TITLE_MAX,
+        "declare_form": form,
     }
-    return render(request, "listening/signal.html", context)
+    return render(request, "listening/signal.html", context, status=status)
+
+
+@login_required
+@require_GET
+def signal_list(request):
+    """Every signal, newest first, SIGNALS_PAGE at a time ("Older" links: keyset cursor)."""
+    _require_reader(request)
+    page, older = selectors.signals_page(
+        before=decode_cursor(request.GET.get("before")), size=SIGNALS_PAGE
+    )
+    _mark_visible(request.user, page)
+    context = {
+        "signals": page,
+        "older": _cursor(page[-1].opened_at, page[-1].pk) if older else "",
+        "paged": bool(request.GET.get("before")),
+    }
+    return render(request, "listening/signals.html", context)

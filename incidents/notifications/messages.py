@@ -49,8 +49,10 @@ def _clip(text: str, limit: int) -> str:
 
 def email(*, kind, subject, url, incident=None, actor=None, body="", language) -> Message:
     """The e-mail to one person: `[Crisis Cell] <kind>: <subject> — <incident>`, then the
-    facts, the body, the link, and where to change what they receive."""
+    facts, the body, the link, and where to change what they receive. A lazy `body` (a
+    producer's text in words) is rendered here, in the recipient's language."""
     with translation.override(language):
+        body = str(body or "")
         head = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
         title = f"[{_('Crisis Cell')}] {head}"
         if incident is not None:
@@ -74,6 +76,7 @@ def chat(*, kind, subject, url, incident=None, actor=None, body="", language, pe
     """A chat message (a person's or the cell's channel): a short title, then the incident,
     who it is for (`people`, on the cell's channel), the start of the body and the link."""
     with translation.override(language):
+        body = str(body or "")
         title = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
         lines = []
         if incident is not None:

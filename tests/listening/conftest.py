@@ -1,14 +1,19 @@
 """Listening personas: people given the listening permissions (brand data, not an
-incident's), and a helper to send NDJSON to the bulk endpoint."""
+incident's), a helper to send NDJSON to the bulk endpoint, and a watch with a wave and
+the signal it opens (`history`, `signal`)."""
 
 import gzip
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from incidents.listening import actions
+from incidents.listening import actions, detection
+from incidents.listening.choices import Source
+from incidents.listening.ingest import parse
+from incidents.listening.models import Signal
 
 
 def grant(user, *codenames):
@@ -97,3 +102,42 @@ def send_bulk(api):
         )
 
     return send
+
+
+# A watch with a quiet history and a wave (test_detection, test_signal_side).
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def ingest(rows):
+    return actions.mentions_ingest(
+        mentions=[parse(row) for row in rows], source=Source.IMPORT, actor=None, now=NOW
+    )
+
+
+@pytest.fixture
+def history(watch):
+    """A watch created three days back with a quiet stream (one mention every two hours),
+    then 30 mentions in the last 20 minutes."""
+    type(watch).objects.filter(pk=watch.pk).update(created_at=NOW - timedelta(days=3))
+    watch.refresh_from_db()
+    rows = [
+        post(f"h{i}", posted_at=(NOW - timedelta(days=3) + timedelta(hours=2 * i)).isoformat())
+        for i in range(35)
+    ]
+    rows += [
+        post(
+            f"s{i}",
+            posted_at=(NOW - timedelta(minutes=20) + timedelta(seconds=40 * i)).isoformat(),
+            author={"handle": f"user{i}.bsky.social", "followers": 100 * i},
+        )
+        for i in range(30)
+    ]
+    ingest(rows)
+    return watch
+
+
+@pytest.fixture
+def signal(history):
+    detection.detect(now=NOW)
+    return Signal.objects.get()

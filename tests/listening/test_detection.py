@@ -4,7 +4,7 @@ against the database (idempotent, alerts once), declaring from a signal, the sig
 import math
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -12,15 +12,13 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents.errors import InvalidInput
 from incidents.listening import actions, detection
-from incidents.listening.choices import Source
 from incidents.listening.detection import DAY, Closed, Episode, Rules, Series
-from incidents.listening.ingest import parse
 from incidents.listening.models import ExpectedBurst, Mention, Signal
 from incidents.models import Membership, TimelineEntry
 from incidents.notifications.models import Notification
 from tests.helpers import assert_error
 
-from .conftest import post
+from .conftest import NOW, ingest, post
 
 HISTORY = 14 * DAY
 RULES = Rules(volume_deviations=4, volume_min_count=10, tone_shift_points=25, tone_min_scored=25)
@@ -197,36 +195,6 @@ def test_the_episode_survives_a_round_trip_through_json():
 
 # --- The runner, against the database ------------------------------------------------------
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-def ingest(rows):
-    return actions.mentions_ingest(
-        mentions=[parse(row) for row in rows], source=Source.IMPORT, actor=None, now=NOW
-    )
-
-
-@pytest.fixture
-def history(watch):
-    """A watch created three days back with a quiet stream (one mention every two hours),
-    then 30 mentions in the last 20 minutes."""
-    type(watch).objects.filter(pk=watch.pk).update(created_at=NOW - timedelta(days=3))
-    watch.refresh_from_db()
-    rows = [
-        post(f"h{i}", posted_at=(NOW - timedelta(days=3) + timedelta(hours=2 * i)).isoformat())
-        for i in range(35)
-    ]
-    rows += [
-        post(
-            f"s{i}",
-            posted_at=(NOW - timedelta(minutes=20) + timedelta(seconds=40 * i)).isoformat(),
-            author={"handle": f"user{i}.bsky.social", "followers": 100 * i},
-        )
-        for i in range(30)
-    ]
-    ingest(rows)
-    return watch
-
 
 @pytest.mark.django_db
 def test_the_runner_opens_one_signal_and_alerts_once(
@@ -316,12 +284,6 @@ def test_an_expected_size_out_of_range_is_refused(watch, watch_editor, size):
 # --- Declaring from a signal ---------------------------------------------------------------
 
 
-@pytest.fixture
-def signal(history):
-    detection.detect(now=NOW)
-    return Signal.objects.get()
-
-
 @pytest.mark.django_db
 def test_declare_from_a_signal(signal, reader, api):
     response = api.as_user(reader).post(f"/api/signals/{signal.pk}/declare/", {}, format="json")
@@ -330,7 +292,8 @@ def test_declare_from_a_signal(signal, reader, api):
     signal.refresh_from_db()
     assert signal.incident_id == incident_id and signal.declared_by == reader
     incident = signal.incident
-    assert incident.category == "brand" and incident.platforms == ["bluesky"]
+    # The category its top terms suggest: the posts are about a missed delivery.
+    assert incident.category == "service" and incident.platforms == ["bluesky"]
     assert incident.severity == signal.severity and "Maison Lumière" in incident.title
     assert Membership.objects.get(incident=incident).user == reader  # the lead
     assert Mention.objects.filter(incident=incident).count() == 30
@@ -389,13 +352,15 @@ def test_the_signal_page_shows_the_curve_and_declares(signal, reader, outsider, 
     trigger = signal.summary["trigger"]
     assert trigger["mentions"] >= 10 and trigger["minutes"] in (10, 20, 60)
     assert f"{trigger['mentions']} mentions in the last {trigger['minutes']} minutes" in html
-    declared = client.post(f"/listening/signals/{signal.pk}/", {"title": "Lids melting"})
+    form = {"title": "Lids melting", "category": "product", "severity": "3"}
+    declared = client.post(f"/listening/signals/{signal.pk}/", form)
     signal.refresh_from_db()
     assert declared.status_code == 302 and declared["Location"].endswith(
         f"/incidents/{signal.incident_id}/"
     )
     assert signal.incident.title == "Lids melting"
-    again = client.post(f"/listening/signals/{signal.pk}/", {"title": "Twice"}, follow=True)
+    assert (signal.incident.category, signal.incident.severity) == ("product", 3)
+    again = client.post(f"/listening/signals/{signal.pk}/", {**form, "title": "Twice"}, follow=True)
     assert "already declared" in again.content.decode()
     assert "An incident was declared from this signal" in again.content.decode()
     client.force_login(outsider)

@@ -6,13 +6,11 @@ import pytest
 from incidents.listening import actions
 from incidents.models import TimelineEntry
 
-from .test_detection import history, signal  # noqa: F401 (fixtures)
-
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("severity,frozen", [(2, False), (3, True)])
 def test_declaring_from_a_signal_freezes_promotion_at_high_severity(
-    signal,  # noqa: F811
+    signal,
     reader,
     severity,
     frozen,

@@ -1,0 +1,285 @@
+"""A signal from the committee's side: declaring from it with a category and a severity, its
+curve (one bucket rule for the page and the API, never a future drawn as zeros, its
+moments marked), reaching closed signals, the figures as they read (expected counts, the
+signal's status in French), its top terms, and the alert e-mail."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from incidents.listening import actions, charts, curves, detection, figures, terms
+from incidents.listening.models import Signal
+from incidents.listening.selectors import Bucket
+from incidents.models import TimelineEntry
+from incidents.notifications import actions as notification_actions
+from incidents.outbox.choices import Channel
+from incidents.outbox.models import OutboundMessage
+from tests.helpers import assert_error
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def at_now(monkeypatch):
+    """Fix the clock the curves read (page and API alike) at `moment`."""
+
+    def fix(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return fix
+
+
+# 1. Declare from a signal: title, category and severity
+
+
+def test_the_page_offers_title_category_and_severity_prefilled_with_the_guess(
+    signal, reader, client
+):
+    client.force_login(reader)
+    page = client.get(f"/listening/signals/{signal.pk}/")
+    form = page.context["declare_form"]
+    # The mentions are about a missed delivery ("livraison"): Service is suggested.
+    assert form.initial == {
+        "title": "Volume spike on Maison Lumière",
+        "category": "service",
+        "severity": signal.severity,
+    }
+    html = page.content.decode()
+    assert 'type="text" name="title"' in html and 'name="category"' in html
+    assert 'class="button button-primary"' in html
+    refused = client.post(
+        f"/listening/signals/{signal.pk}/", {"title": "x", "category": "nope", "severity": "9"}
+    )
+    assert refused.status_code == 422
+    assert set(refused.context["declare_form"].errors) == {"category", "severity"}
+    assert Signal.objects.get().incident is None
+
+
+def test_the_api_declares_with_the_category_and_severity_given(signal, reader, api):
+    client = api.as_user(reader)
+    defaults = client.get(f"/api/signals/{signal.pk}/").json()["declare_defaults"]
+    assert defaults["category"] == "service" and defaults["severity"] == signal.severity
+    for body, field in (({"category": "recall"}, "category"), ({"severity": 7}, "severity")):
+        response = client.post(f"/api/signals/{signal.pk}/declare/", body, format="json")
+        assert_error(response, 400)
+        assert field in response.json()["errors"], response.json()
+    assert Signal.objects.get().incident is None
+    response = client.post(
+        f"/api/signals/{signal.pk}/declare/", {"category": "product", "severity": 4}, format="json"
+    )
+    assert response.status_code == 201
+    signal.refresh_from_db()
+    assert (signal.incident.category, signal.incident.severity) == ("product", 4)
+
+
+def test_the_category_guess_reads_the_top_terms():
+    assert terms.guess_category(["couvercle", "fendu", "dangereux"]) == "product"
+    assert terms.guess_category(["remboursement"]) == "service"
+    assert terms.guess_category(["rumeur"]) == "rumour"
+    assert terms.guess_category(["honte", "scandale"]) == "brand"
+    assert terms.guess_category(["application"]) == "brand"  # short words count whole
+
+
+# 2 and 3. The curve: ends now while open, one bucket rule, its moments marked
+
+
+def test_an_open_signals_curve_ends_now_and_a_closed_one_an_hour_after_its_close(signal):
+    start, end, width = curves.span(signal, now=NOW + timedelta(minutes=5, seconds=30))
+    assert end == NOW + timedelta(minutes=5) and width == timedelta(minutes=10)
+    assert (end - start) % width == timedelta(0)  # whole buckets, the last one ends now
+    assert start <= signal.started_at - curves.SIGNAL_BEFORE
+    # Open for a month: wider buckets, never more than MAX_BUCKETS, over at most SPAN_MAX.
+    start, end, wide = curves.span(signal, now=NOW + timedelta(days=30))
+    assert wide > timedelta(minutes=10) and (end - start) / wide <= curves.MAX_BUCKETS
+    actions.signal_close(signal=signal, now=NOW + timedelta(minutes=30))
+    assert curves.span(signal, now=NOW + timedelta(minutes=40))[1] == NOW + timedelta(minutes=40)
+    assert curves.span(signal, now=NOW + timedelta(hours=5))[1] == NOW + timedelta(minutes=90)
+
+
+def test_page_and_api_draw_the_same_buckets_with_the_signals_moments(
+    signal, reader, client, api, at_now
+):
+    at_now(NOW + timedelta(minutes=7))
+    curve = api.as_user(reader).get(f"/api/signals/{signal.pk}/").json()["curve"]
+    client.force_login(reader)
+    page = client.get(f"/listening/signals/{signal.pk}/")
+    chart = page.context["chart"]
+    assert curve["bucket_minutes"] == chart.bucket_minutes == 10
+    assert len(curve["points"]) == chart.buckets
+    assert sum(p["mentions"] for p in curve["points"]) == chart.total >= 30
+    assert chart.end == NOW + timedelta(minutes=7) and not chart.partial
+    assert [name for name, _x, _moment in chart.marks] == ["started", "opened"]
+    html = page.content.decode()
+    assert "chart-mark-started" in html and "mentions per 10 min" in html
+    assert "Negative share at the peak" in html and "over the period shown" in html
+
+
+def test_a_chart_stops_at_its_end_inside_a_bucket_still_filling():
+    hour = timedelta(hours=1)
+    buckets = [Bucket(NOW + i * hour, mentions=10, negative=0, scored=0) for i in range(3)]
+    chart = charts.chart(buckets, hour, end=NOW + timedelta(hours=2, minutes=15))
+    assert chart.end == NOW + timedelta(hours=2, minutes=15) and chart.partial
+    assert chart.per == "per hour"
+    whole = charts.chart(buckets, hour, end=NOW + 3 * hour)
+    assert whole.end == NOW + 3 * hour and not whole.partial
+
+
+def test_the_rooms_chart_ends_now(incident, lead, browser_client):
+    from .test_pages import bulk_mentions
+
+    bulk_mentions(5, incident=incident, start=incident.declared_at)
+    before = timezone.now()
+    chart = (
+        browser_client.as_user(lead)
+        .get(f"/incidents/{incident.pk}/mentions/")
+        .context["mention_chart"]
+    )
+    assert chart.end <= timezone.now() and chart.end >= before - timedelta(seconds=1)
+
+
+# 4. Closed signals can be reached
+
+
+def _closed(watch, hours_ago, **extra):
+    moment = timezone.now() - timedelta(hours=hours_ago)
+    return Signal.objects.create(
+        watch=watch,
+        kind="volume",
+        status="closed",
+        opened_at=moment - timedelta(hours=1),
+        started_at=moment - timedelta(hours=1),
+        closed_at=moment,
+        updated_at=moment,
+        **extra,
+    )
+
+
+def test_recent_closed_signals_are_listed_bounded_and_paged(reader, watch, browser_client):
+    client = browser_client.as_user(reader)
+    recent = _closed(watch, 2)
+    old = _closed(watch, 24 * 9)
+    client.get("/listening/")
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/listening/")
+    assert list(page.context["recent_signals"]) == [recent]
+    assert f"/listening/signals/{old.pk}/" not in page.content.decode()
+    for hours in range(3, 20):
+        _closed(watch, hours)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/listening/")
+    assert len(many) == len(one)
+    assert len(page.context["recent_signals"]) == 10 and page.context["recent_more"]
+    assert "More: every signal" in page.content.decode()
+    # Every signal, older ones too, 25 at a time.
+    first = client.get("/listening/signals/")
+    assert len(first.context["signals"]) == 19 and not first.context["older"]
+    for hours in range(30, 40):
+        _closed(watch, hours)
+    first = client.get("/listening/signals/")
+    rest = client.get("/listening/signals/", {"before": first.context["older"]})
+    shown = [s.pk for s in first.context["signals"]] + [s.pk for s in rest.context["signals"]]
+    assert len(shown) == len(set(shown)) == 29 and old.pk in shown
+
+
+def test_the_lists_link_an_incident_only_to_its_cell(reader, lead, watch, incident, browser_client):
+    from .conftest import grant
+
+    _closed(watch, 2, incident=incident)
+    room = f'href="/incidents/{incident.pk}/"'
+    for path in ("/listening/", "/listening/signals/"):
+        html = browser_client.as_user(reader).get(path).content.decode()
+        assert "Incident declared" in html and room not in html
+        html = browser_client.as_user(grant(lead, "view_mention")).get(path).content.decode()
+        assert room in html
+
+
+def test_the_declared_incident_links_its_signal(signal, reader, client):
+    client.force_login(reader)
+    form = {"title": "Livraisons", "category": "service", "severity": "2"}
+    room = client.post(f"/listening/signals/{signal.pk}/", form, follow=True)
+    signal.refresh_from_db()
+    assert TimelineEntry.objects.get(incident=signal.incident, kind="key_event").data["signal"] == (
+        signal.pk
+    )
+    assert f'href="/listening/signals/{signal.pk}/"' in room.content.decode()
+    panel = client.get(f"/incidents/{signal.incident_id}/mentions/").content.decode()
+    assert f'href="/listening/signals/{signal.pk}/"' in panel and "From the signal" in panel
+
+
+# 5 and 6. How the figures read
+
+
+def test_an_open_signal_reads_ouvert_in_french_and_small_expectations_keep_a_decimal(
+    signal, reader, client
+):
+    Signal.objects.filter(pk=signal.pk).update(observed=49, expected=0.24)
+    client.force_login(reader)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "49 mentions/h vs 0.2 expected" in html
+    french = client.get(
+        f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert ">Ouvert<" in french and "À faire" not in french
+    assert "49 mentions/h pour 0,2 attendues" in french
+    card = client.get("/listening/panels/signals/").content.decode()
+    assert "49 mentions/h vs 0.2 expected" in card
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [(0.24, "0.2"), (0.03, "< 0.1"), (0, "0"), (1.0, "1"), (3.46, "3.5"), (38.4, "38")],
+)
+def test_expected_counts_read_with_one_decimal_when_small(value, shown):
+    with translation.override("en"):
+        assert figures.expected(value) == shown
+
+
+# 7. Top terms
+
+
+def test_top_terms_leave_out_elisions_numbers_and_fillers():
+    text = "C'est la 3e fois, s'est plaint trois fois au bout du fil, mine de rien: l'entreprise"
+    assert terms.words(text) == {"plaint", "entreprise"}
+    assert terms.words("Three times they said that, qu'importe") == {"times", "importe"}
+
+
+# 8. The alert e-mail
+
+
+def test_the_alert_email_gives_the_reason_the_first_mention_the_terms_and_the_link(
+    history, reader, lead, settings
+):
+    settings.SITE_URL = "https://crisis.example.com"
+    for person in (reader, lead):
+        person.email = f"{person.username}@example.com"
+        person.save(update_fields=["email"])
+    notification_actions.preferences_update(actor=lead, language="fr")
+    history.subscribers.add(reader, lead)
+    detection.detect(now=NOW)
+    opened = Signal.objects.get()
+    mails = {m.user_id: m for m in OutboundMessage.objects.filter(channel=Channel.EMAIL)}
+    english, french = mails[reader.pk].body, mails[lead.pk].body
+    # The reason as it stood when the signal opened (the e-mail is written then).
+    assert "Why: " in english and " were expected at this time of day" in english
+    assert "Watch: Maison Lumière" in english
+    assert "First mention: Bluesky · user0.bsky.social: “Maison Lumière a encore raté" in english
+    assert "Top terms: " in english and "livraison" in english
+    assert f"https://crisis.example.com/listening/signals/{opened.pk}/" in english
+    assert "Pourquoi : " in french and "Veille : Maison Lumière" in french
+    assert "Première mention : Bluesky" in french
+
+
+def test_the_schema_names_the_declare_fields_and_defaults(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--file", str(target))
+    schema = target.read_text()
+    declare = schema[schema.index("    DeclareRequest:") :][:1500]
+    assert "CategoryEnum" in declare and "SeverityEnum" in declare
+    assert "SignalDeclareDefaults" in schema
