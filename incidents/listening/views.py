@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -44,8 +44,11 @@ CHART_DAYS = 7
 PREVIEW_ROWS = 20
 MAX_LISTED_ERRORS = 100
 MAX_ATTACH_TARGETS = 20
-# The uploaded file waits between preview and import in the cache, for its uploader only.
+# The uploaded file waits between preview and import in the `imports` cache (settings:
+# Redis in production, where the next request may reach another web worker), for its
+# uploader only: one file per person (a new upload replaces it), for IMPORT_TTL seconds.
 IMPORT_TTL = 3600
+IMPORT_CACHE = "imports"
 
 
 def _require_reader(request) -> None:
@@ -450,19 +453,32 @@ def mention_detach(request, pk, mention_pk):
 # The browser import
 
 
-def _cache_key(user, token: str) -> str:
-    return f"listening:import:{user.pk}:{token}"
+def _cache_key(user) -> str:
+    return f"listening:import:{user.pk}"
+
+
+def _keep_file(request, name: str, data: bytes) -> str:
+    """Keep the uploaded file for its uploader (replacing any earlier one); its token."""
+    token = secrets.token_urlsafe(16)
+    kept = (token, name, zlib.compress(data))
+    caches[IMPORT_CACHE].set(_cache_key(request.user), kept, IMPORT_TTL)
+    return token
 
 
 def _stored_file(request, token: str):
-    """(name, bytes) of the file this person uploaded under `token`, or None (expired)."""
+    """(name, bytes) of the file this person uploaded under `token`, or None (expired, or
+    replaced by a later upload)."""
     if not token or len(token) > 64:
         return None
-    kept = cache.get(_cache_key(request.user, token))
-    if kept is None:
+    kept = caches[IMPORT_CACHE].get(_cache_key(request.user))
+    if kept is None or not secrets.compare_digest(kept[0], token):
         return None
-    name, packed = kept
+    _token, name, packed = kept
     return name, zlib.decompress(packed)
+
+
+def _forget_file(request) -> None:
+    caches[IMPORT_CACHE].delete(_cache_key(request.user))
 
 
 def _import_zone(request) -> str:
@@ -483,7 +499,10 @@ def import_page(request):
     token = request.POST.get("token", "")
     stored = _stored_file(request, token)
     if stored is None:
-        messages.error(request, _("The uploaded file has expired: upload it again."))
+        messages.error(
+            request,
+            _("The uploaded file has expired, or a later upload replaced it: upload it again."),
+        )
         return redirect("listening-import")
     name, data = stored
     table = importing.read_table(data)  # read once already: cannot fail now
@@ -510,7 +529,7 @@ def import_page(request):
     except DomainError as error:
         form.add_error(None, error.message)
         return _mapping_step(request, context, form, table, name, conversion, status=422)
-    cache.delete(_cache_key(request.user, token))
+    _forget_file(request)
     context.update(
         name=name,
         report=result,
@@ -546,9 +565,8 @@ def _upload_step(request, context, limit):
                 form.add_error("file", str(error))
                 status = 422
             else:
-                token = secrets.token_urlsafe(16)
                 name = (upload.name or "")[:120]
-                cache.set(_cache_key(request.user, token), (name, zlib.compress(data)), IMPORT_TTL)
+                token = _keep_file(request, name, data)
                 preset = importing.guess_preset(table.columns)
                 initial = MappingForm.initial_for(table.columns, preset, _import_zone(request))
                 mapping = MappingForm(initial={**initial, "token": token}, columns=table.columns)

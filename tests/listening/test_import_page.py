@@ -132,3 +132,46 @@ def test_the_generic_presets_find_the_authors_profile_column(preset, columns, co
     mapping = guess_mapping(columns, preset)
     assert mapping["author.url"] == column
     assert mapping["url"] != column  # the post's link stays the post's
+
+
+def test_the_uploaded_file_is_read_back_by_another_worker(importer, browser_client, settings):
+    """Preview and import may reach another web worker: the file waits in the shared
+    `imports` cache (Redis in production), read here through a fresh connection."""
+    from django.core.cache import caches
+
+    from incidents.listening.views import IMPORT_CACHE, _cache_key
+
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    data = form_data(first, step="preview", platform="x", zone="Europe/Paris")
+    if settings.REDIS_URL:
+        import redis
+
+        assert "Redis" in settings.CACHES[IMPORT_CACHE]["BACKEND"]
+        # Another process's view: a client of its own, nothing shared with this one.
+        key = caches[IMPORT_CACHE].make_and_validate_key(_cache_key(importer))
+        assert redis.Redis.from_url(settings.REDIS_URL).exists(key)
+    del caches[IMPORT_CACHE]  # the next request builds its own connection
+    preview = client.post("/listening/import/", data)
+    assert preview.status_code == 200 and len(preview.context["conversion"].mentions) == 2
+    del caches[IMPORT_CACHE]
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    assert done.context["report"].stored == 2
+
+
+def test_one_pending_upload_per_person(importer, browser_client):
+    from django.core.cache import caches
+
+    from incidents.listening.views import IMPORT_CACHE, _cache_key
+
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    second = upload(client, CSV.encode())
+    kept = caches[IMPORT_CACHE].get(_cache_key(importer))
+    assert kept[0] == second.context["mapping"]["token"].value()
+    # The first upload's form was replaced: it says so, and stores nothing.
+    stale = client.post("/listening/import/", form_data(first, step="import", platform="x"))
+    assert stale.status_code == 302 and Mention.objects.count() == 0
+    done = client.post("/listening/import/", form_data(second, step="import", platform="x"))
+    assert done.context["report"].stored == 2
+    assert caches[IMPORT_CACHE].get(_cache_key(importer)) is None  # forgotten once imported
