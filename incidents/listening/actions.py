@@ -28,7 +28,7 @@ from incidents.people import display_name
 
 from . import events, language, rules, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
-from .ingest import MentionData
+from .ingest import MentionData, scored_text
 from .matching import Matcher, clean_terms
 from .models import (
     BURST_SIZE_RANGE,
@@ -323,8 +323,9 @@ class _Scores:
         key = (text, given)
         found = self._known.get(key)
         if found is None:
-            detected = given or language.detect(text)
-            found = (detected, *sentiment.score(text, detected))
+            sample = scored_text(text)
+            detected = given or language.detect(sample)
+            found = (detected, *sentiment.score(sample, detected))
             if len(self._known) >= MAX_SCORED:
                 self._known.clear()
             self._known[key] = found

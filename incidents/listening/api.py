@@ -20,11 +20,9 @@ from incidents.models import Platform
 
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
-from .ingest import RowError, parse_ndjson, parse_time
+from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
 from .models import MAX_NAME, MAX_TERM, Watch
 
-# Line errors listed in one answer; the others are only counted.
-MAX_REPORTED_ERRORS = 100
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
@@ -277,7 +275,7 @@ class BulkReportSerializer(serializers.Serializer):
         child=inline_serializer(
             "BulkLineError", {"line": serializers.IntegerField(), "error": serializers.CharField()}
         ),
-        help_text=f"The refused lines (the first {MAX_REPORTED_ERRORS}), 1-based.",
+        help_text=f"The refused lines (the first {MAX_LINE_ERRORS}), 1-based.",
     )
     rejected_not_listed = serializers.IntegerField()
 
@@ -379,18 +377,20 @@ class MentionBulkView(APIView):
         if content_type not in NDJSON_TYPES:
             raise UnsupportedMediaType()
         body = read_body(request, settings.LISTENING_BULK_MAX_BYTES)
-        mentions, errors, lines = parse_ndjson(body)
-        if not lines:
+        parsed = parse_ndjson(body)
+        if not parsed.lines:
             raise InvalidInput(_("The body holds no line to import."))
-        result = actions.mentions_ingest(mentions=mentions, source=Source.API, actor=request.user)
+        result = actions.mentions_ingest(
+            mentions=parsed.mentions, source=Source.API, actor=request.user
+        )
         report = {
-            "lines": lines,
+            "lines": parsed.lines,
             "stored": result.stored,
             "duplicates": result.duplicates,
-            "rejected": [vars(e) for e in errors[:MAX_REPORTED_ERRORS]],
-            "rejected_not_listed": max(0, len(errors) - MAX_REPORTED_ERRORS),
+            "rejected": [vars(e) for e in parsed.errors],
+            "rejected_not_listed": parsed.refused - len(parsed.errors),
         }
-        if not mentions:
+        if not parsed.mentions:
             report["detail"] = _("No line could be imported: see rejected.")
             return Response(report, status=status.HTTP_400_BAD_REQUEST)
         return Response(report)

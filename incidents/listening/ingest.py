@@ -14,6 +14,8 @@ Only platform, id, text and posted_at are required. `parse` raises RowError with
 sentence a person can act on; it never touches the database.
 """
 
+import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,10 +36,23 @@ FUTURE_SLACK = timedelta(hours=1)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 PLATFORMS = frozenset(Platform.values)
+# Language detection and sentiment read this many first characters of a text. VADER's cost
+# grows faster than the length ("good but ..." clauses: a 20,000-character text cost 1-2 s
+# of CPU, so a small gzip body cost minutes); a post is a few hundred characters, and the
+# start of an article or a long post says its language and tone.
+MAX_SCORED_CHARS = 1_000
+# Refused lines described one by one (number and reason); past these, only counted.
+MAX_LINE_ERRORS = 100
 
 
 class RowError(ValueError):
     """A post that cannot be stored; str(error) says why."""
+
+
+def scored_text(text: str) -> str:
+    """The part of a post's text its language and sentiment are read from (the one place
+    that bounds their cost: MAX_SCORED_CHARS)."""
+    return text[:MAX_SCORED_CHARS]
 
 
 @dataclass(slots=True)
@@ -187,20 +202,42 @@ class LineError:
     error: str
 
 
-def parse_ndjson(data: bytes, *, now=None) -> tuple[list[MentionData], list[LineError], int]:
-    """(mentions, errors, number of non-blank lines) of an NDJSON body."""
-    mentions, errors, lines = [], [], 0
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
+@dataclass
+class Parsed:
+    """An NDJSON body read: the good lines, the first MAX_LINE_ERRORS refused ones with
+    their reasons, how many were refused in all, and how many non-blank lines there were."""
+
+    mentions: list[MentionData] = dataclasses.field(default_factory=list)
+    errors: list[LineError] = dataclasses.field(default_factory=list)
+    refused: int = 0
+    lines: int = 0
+
+
+def parse_ndjson(data: bytes, *, now=None, max_errors=MAX_LINE_ERRORS) -> Parsed:
+    """The lines of an NDJSON body, read one at a time (never split into a list: a body of
+    millions of one-byte lines stays its own size). Past `max_errors` refused lines, the
+    others are counted, not described: no error object, no translated message."""
+    parsed = Parsed()
+    for number, raw in enumerate(io.BytesIO(data), start=1):
+        raw = raw.strip()
+        if not raw:
             continue
-        lines += 1
+        parsed.lines += 1
+        described = parsed.refused < max_errors
+        if not described and not raw.startswith(b"{"):
+            parsed.refused += 1  # not an object: refused whatever it holds
+            continue
         try:
             row = json.loads(raw)
         except (ValueError, RecursionError):
-            errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
+            parsed.refused += 1
+            if described:
+                parsed.errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
             continue
         try:
-            mentions.append(parse(row, now=now))
+            parsed.mentions.append(parse(row, now=now))
         except RowError as error:
-            errors.append(LineError(number, str(error)))
-    return mentions, errors, lines
+            parsed.refused += 1
+            if described:
+                parsed.errors.append(LineError(number, str(error)))
+    return parsed
