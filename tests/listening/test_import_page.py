@@ -175,3 +175,31 @@ def test_one_pending_upload_per_person(importer, browser_client):
     done = client.post("/listening/import/", form_data(second, step="import", platform="x"))
     assert done.context["report"].stored == 2
     assert caches[IMPORT_CACHE].get(_cache_key(importer)) is None  # forgotten once imported
+
+
+def test_a_json_array_is_read_item_by_item_and_stops_past_the_row_limit(monkeypatch):
+    """Same limit as the CSV and NDJSON readers, reached without decoding the rest of the
+    file (a whole-file json.loads of ten million `0,` cost +670 MB)."""
+    from incidents.listening import importing
+
+    decoded = []
+
+    class Counting:
+        def raw_decode(self, text, position):
+            decoded.append(position)
+            return importing.json.JSONDecoder().raw_decode(text, position)
+
+    monkeypatch.setattr(importing, "_DECODER", Counting())
+    monkeypatch.setattr(importing, "MAX_ROWS", 10)
+    with pytest.raises(importing.FileError, match="more than 10 rows"):
+        importing.read_table(b"[" + b"0," * 100_000 + b"0]")
+    assert len(decoded) == 11
+    decoded.clear()
+    table = importing.read_table(b' [ {"a": 1} ,\n{"b": {"c": 2}}, 3 ] \n')
+    assert [row for _n, row in table.rows] == [{"a": 1}, {"b.c": 2}, {}]
+    assert table.columns == ["a", "b.c"]
+    for broken in (b"[", b"[1,]", b"[1 2]", b"[1] x", b'[{"a": }]', b"[" * 5000):
+        with pytest.raises(importing.FileError, match="not valid JSON"):
+            importing.read_table(broken)
+    with pytest.raises(importing.FileError, match="no row"):
+        importing.read_table(b" [ ] ")
