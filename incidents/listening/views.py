@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -214,10 +215,13 @@ def mention_attach(request, pk):
 
 def _back(request) -> str:
     """The page to return to (`next`, a path on this site), else the Listening page."""
-    back = request.POST.get("next") or reverse("listening")
-    if not back.startswith("/") or back.startswith("//") or len(back) > 2000:
-        back = reverse("listening")
-    return back
+    back = request.POST.get("next") or ""
+    # Django's own check: `/\evil.example` and `/\t/evil.example` are other sites to a
+    # browser (a backslash is a slash, a tab is dropped), though they start with one "/".
+    local = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if local and len(back) <= 2000 else reverse("listening")
 
 
 # Mentions the confirmation names, by group; the rest are counted.
