@@ -26,7 +26,7 @@ from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import events, language, rules, sentiment
+from . import events, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData, scored_text
 from .matching import Matcher, clean_terms
@@ -723,8 +723,11 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
     if signal.incident_id is not None:
+        # Its id only to those who may see it (the rule of every listening answer).
+        seen = selectors.visible_incident_ids(actor, [signal.incident_id])
         raise Conflict(
-            _("An incident was already declared from this signal."), incident=signal.incident_id
+            _("An incident was already declared from this signal."),
+            **({"incident": signal.incident_id} if seen else {}),
         )
     now = now or timezone.now()
     matches = _window_matches(signal, now + timedelta(minutes=1))
