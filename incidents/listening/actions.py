@@ -730,7 +730,8 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
             **({"incident": signal.incident_id} if seen else {}),
         )
     now = now or timezone.now()
-    matches = _window_matches(signal, now + timedelta(minutes=1))
+    # The window ends now, or when the signal closed: what was posted after is not its.
+    matches = _window_matches(signal, (signal.closed_at or now) + timedelta(minutes=1))
     ids = list(
         matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_DECLARE_ATTACH]
     )
