@@ -17,6 +17,7 @@ sentence a person can act on; it never touches the database.
 import dataclasses
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -134,6 +135,34 @@ def _flag(value, field, *, default=None):
     raise RowError(_("%(field)s must be true or false.") % {"field": field})
 
 
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+# BCP 47's codes for "no one language": left empty, so that the ingest detects it.
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def language_code(value: str) -> str | None:
+    """A language tag as stored: its primary subtag in lower case ("en-US", "fr_CA" ->
+    "en", "fr"), "" for none (empty, "und"), None when it is not a language code ("∞",
+    "english"). The one rule of the bulk API, the import and the connectors."""
+    code = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    if code in _NO_LANGUAGE:
+        return ""
+    if not code:
+        return "" if not value.strip() else None
+    return code if code.isascii() and _LANGUAGE.fullmatch(code) else None
+
+
+def _language(value) -> str:
+    tag = _text(value, "language", 35)  # BCP 47's longest common tags fit
+    code = language_code(tag)
+    if code is None:
+        raise RowError(
+            _("language “%(value)s” is not a language code (such as fr, en or en-US).")
+            % {"value": tag[:20]}
+        )
+    return code
+
+
 def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     """An ISO 8601 time with its zone ("2026-11-30T09:12:00Z", "...+01:00"); a time more
     than FUTURE_SLACK ahead is refused unless `future`."""
@@ -172,7 +201,7 @@ def parse(row, *, now=None) -> MentionData:
     author = row.get("author") or {}
     if not isinstance(author, dict):
         raise RowError(_("author must be an object."))
-    language = _text(row.get("language"), "language", 8).lower()
+    language = _language(row.get("language"))
     return MentionData(
         platform=platform,
         external_id=_text(
