@@ -9,6 +9,7 @@ imports the same conversion, so the preview is what gets stored.
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -292,6 +293,13 @@ class Options:
     zone: str = "UTC"  # for dates without a zone
     date_order: str = "dmy"
 
+    def fingerprint(self) -> str:
+        """What the preview was made with: the import carries it and is refused when the
+        choices it is sent with differ (changed after the preview, not previewed again)."""
+        mapping = {key: column for key, column in self.mapping.items() if column}
+        chosen = [mapping, self.platform, self.zone, self.date_order]
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
+
 
 def zone_or_error(name: str) -> ZoneInfo:
     try:
@@ -376,6 +384,7 @@ def to_shape(row: dict, options: Options, zone) -> dict:
 
 @dataclass
 class Conversion:
+    options: Options
     mentions: list[MentionData] = field(default_factory=list)
     rows: list[tuple[int, MentionData]] = field(default_factory=list)  # (line, data)
     errors: list[LineError] = field(default_factory=list)
@@ -395,7 +404,7 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     if options.platform and options.platform not in Platform.values:
         raise FileError(_("Unknown platform."))
     zone = zone_or_error(options.zone)
-    result = Conversion()
+    result = Conversion(options)
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))

@@ -526,6 +526,13 @@ def import_page(request):
         return _mapping_step(request, context, form, table, name, None, status=422)
     if request.POST.get("step") != "import":
         return _mapping_step(request, context, form, table, name, conversion)
+    previewed = request.POST.get("previewed", "")
+    if not secrets.compare_digest(previewed[:64], conversion.options.fingerprint()):
+        # What is imported is what was previewed: show the preview of these choices.
+        form.add_error(
+            None, _("The choices changed since the preview: check this preview, then import.")
+        )
+        return _mapping_step(request, context, form, table, name, conversion, status=409)
     try:
         result = actions.mentions_ingest(
             mentions=conversion.mentions, source=Source.IMPORT, actor=request.user
@@ -605,6 +612,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         rows=len(table.rows),
         sample=table.rows[:3],
         conversion=conversion,
+        previewed=conversion.options.fingerprint() if conversion else "",
         preview=preview,
         errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,

@@ -23,8 +23,10 @@ def upload(client, content: bytes, name="export.csv"):
 
 
 def form_data(response, **overrides):
+    """The page's form as sent: its fields, and what its preview was made with."""
     form = response.context["mapping"]
     data = {name: form[name].value() or "" for name in form.fields}
+    data["previewed"] = response.context.get("previewed", "")
     data.update(overrides)
     return data
 
@@ -68,9 +70,9 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     )
     assert second_look.context["already_stored"] == 2
     assert "2 of these posts are already stored" in second_look.content.decode()
-    report = client.post(
-        "/listening/import/", form_data(again, step="import", platform="x", zone="Europe/Paris")
-    ).context["report"]
+    report = client.post("/listening/import/", form_data(second_look, step="import")).context[
+        "report"
+    ]
     assert report.stored == 0 and report.duplicates == 2
 
 
@@ -172,7 +174,8 @@ def test_one_pending_upload_per_person(importer, browser_client):
     # The first upload's form was replaced: it says so, and stores nothing.
     stale = client.post("/listening/import/", form_data(first, step="import", platform="x"))
     assert stale.status_code == 302 and Mention.objects.count() == 0
-    done = client.post("/listening/import/", form_data(second, step="import", platform="x"))
+    preview = client.post("/listening/import/", form_data(second, step="preview", platform="x"))
+    done = client.post("/listening/import/", form_data(preview, step="import"))
     assert done.context["report"].stored == 2
     assert caches[IMPORT_CACHE].get(_cache_key(importer)) is None  # forgotten once imported
 
@@ -203,3 +206,30 @@ def test_a_json_array_is_read_item_by_item_and_stops_past_the_row_limit(monkeypa
             importing.read_table(broken)
     with pytest.raises(importing.FileError, match="no row"):
         importing.read_table(b" [ ] ")
+
+
+def test_what_is_imported_is_what_was_previewed(importer, browser_client):
+    """A column changed after the preview, then Import without previewing again: refused
+    (409) with the preview of the new choices, nothing stored until it is imported."""
+    content = (
+        "platform,id,text,posted_at,author\n"
+        "bluesky,swap-1,real complaint text,2026-12-01T10:00:00Z,@someone\n"
+        "bluesky,swap-2,another,2026-12-01T10:00:00Z,\n"
+    )
+    client = browser_client.as_user(importer)
+    first = upload(client, content.encode())
+    preview = client.post("/listening/import/", form_data(first, step="preview"))
+    assert len(preview.context["conversion"].mentions) == 2
+    swapped = form_data(preview, step="import", col_text="author")
+    refused = client.post("/listening/import/", swapped)
+    assert refused.status_code == 409 and Mention.objects.count() == 0
+    assert "changed since the preview" in refused.content.decode()
+    # The page now shows what these choices give, and imports exactly that.
+    assert [d.text for d in refused.context["conversion"].mentions] == ["@someone"]
+    done = client.post("/listening/import/", form_data(refused, step="import"))
+    assert done.context["report"].stored == 1
+    assert list(Mention.objects.values_list("text", flat=True)) == ["@someone"]
+    # Without any preview (a form of its own): refused too.
+    again = upload(client, content.encode())
+    blind = client.post("/listening/import/", form_data(again, step="import", previewed=""))
+    assert blind.status_code == 409
