@@ -603,9 +603,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         for line, data in (conversion.rows[:PREVIEW_ROWS] if conversion else [])
     ]
     context.update(
-        already_stored=(
-            selectors.already_stored(data.key for data in conversion.mentions) if conversion else 0
-        ),
+        counts=selectors.import_counts(conversion.mentions) if conversion else None,
         mapping=form,
         name=name,
         table=table,

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.listening.models import Mention
+from incidents.listening.selectors import ImportCounts
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +55,9 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     errors = {e.line: e.error for e in conversion.errors}
     assert set(errors) == {4, 5} and "not a date" in errors[4] and "id" in errors[5]
     html = preview.content.decode()
-    assert "Line 4" in html and "Import 2 mentions" in html
+    assert "Line 4" in html and "Import 2 new mentions" in html
     assert "<td>X / Twitter</td>" in html  # the platform's name, not its code
-    assert "of these posts" not in html and preview.context["already_stored"] == 0
+    assert "already stored" not in html and preview.context["counts"].stored == 0
     row = conversion.rows[0][1]
     assert row.posted_at.isoformat() == "2026-11-30T09:12:00+01:00"
     assert row.author_followers == 1200
@@ -68,8 +69,11 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     second_look = client.post(
         "/listening/import/", form_data(again, step="preview", platform="x", zone="Europe/Paris")
     )
-    assert second_look.context["already_stored"] == 2
-    assert "2 of these posts are already stored" in second_look.content.decode()
+    assert second_look.context["counts"] == ImportCounts(new=0, stored=2, repeated=0)
+    html = second_look.content.decode()
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "0 new mentions will be imported · 2 already stored" in text and "2 refused" in text
+    assert 'name="step" value="import"' not in html and "Nothing new to import" in html
     report = client.post("/listening/import/", form_data(second_look, step="import")).context[
         "report"
     ]
@@ -233,3 +237,28 @@ def test_what_is_imported_is_what_was_previewed(importer, browser_client):
     again = upload(client, content.encode())
     blind = client.post("/listening/import/", form_data(again, step="import", previewed=""))
     assert blind.status_code == 409
+
+
+def test_the_preview_counts_new_already_stored_repeated_and_refused_by_one_rule(
+    importer, browser_client, settings
+):
+    """Every readable row is new, already stored or a repeat of an earlier row; the button
+    names the new ones, and the import stores exactly those."""
+    settings.LANGUAGE_CODE = "en"
+    head = "platform,id,text,posted_at\n"
+    rows = [f"bluesky,c{i},text {i},2026-12-01T10:00:00Z\n" for i in range(3)]
+    client = browser_client.as_user(importer)
+    first = upload(client, (head + rows[0]).encode())
+    preview = client.post("/listening/import/", form_data(first, step="preview"))
+    client.post("/listening/import/", form_data(preview, step="import"))
+    content = head + "".join(rows) + rows[1] + "bluesky,bad,text,not a date\n"
+    second = upload(client, content.encode())
+    preview = client.post("/listening/import/", form_data(second, step="preview"))
+    assert preview.context["counts"] == ImportCounts(new=2, stored=1, repeated=1)
+    html = preview.content.decode()
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "2 new mentions will be imported · 1 already stored" in text
+    assert "1 repeated in the file: skipped" in text and "1 refused" in text
+    assert "Import 2 new mentions" in html and "Nothing new" not in html
+    report = client.post("/listening/import/", form_data(preview, step="import")).context["report"]
+    assert (report.stored, report.duplicates) == (2, 2)
