@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Platform
 
-from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL
+from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, shown_handle
 
 MAX_COUNT = 2**31 - 1
 # A post dated further ahead than this comes from a wrong clock or a wrong time zone.
@@ -79,6 +79,10 @@ class MentionData:
     @property
     def key(self) -> tuple[str, str]:
         return self.platform, self.external_id
+
+    @property
+    def author_handle_shown(self) -> str:
+        return shown_handle(self.author_handle, self.platform)
 
 
 def _text(value, field, limit, *, required=False) -> str:

@@ -299,9 +299,12 @@ def _report_attached(request, incident, result) -> None:
             request, _("These mentions were already attached to “%(t)s”.") % {"t": incident.title}
         )
     if result.elsewhere:
-        handles = Mention.objects.filter(pk__in=result.elsewhere[:5]).values_list(
-            "author_handle", flat=True
-        )
+        handles = [
+            m.author_handle_shown
+            for m in Mention.objects.filter(pk__in=result.elsewhere[:5]).only(
+                "author_handle", "platform"
+            )
+        ]
         message = ngettext(
             "%(n)s mention was left where it was: already attached to another incident (%(who)s).",
             "%(n)s mentions were left where they were: already attached to another incident "
