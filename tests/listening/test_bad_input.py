@@ -62,16 +62,19 @@ def test_extreme_filters_are_400(reader, api, params):
 
 
 @pytest.mark.parametrize("path", ["/api/mentions/", "/api/signals/"])
-def test_a_forged_cursor_is_404_not_a_crash(reader, api, path):
-    cursor = base64.b64encode(b"o=0&r=0&p=not-a-date").decode()
-    assert_error(api.as_user(reader).get(path, {"cursor": cursor}), 404)
+def test_a_forged_cursor_is_400_not_a_crash(reader, api, path):
+    client = api.as_user(reader)
+    for cursor in (base64.b64encode(b"o=0&r=0&p=not-a-date").decode(), "garbage"):
+        response = client.get(path, {"cursor": cursor})
+        assert_error(response, 400)
+        assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
 
 
 def test_a_unicode_digit_is_not_a_watch_id(reader, api):
     assert_error(api.as_user(reader).get("/api/signals/", {"watch": "²"}), 400)
 
 
-def test_forged_cursors_on_the_other_lists_are_404(lead, incident, api):
+def test_forged_cursors_on_the_other_lists_are_400(lead, incident, api):
     cursor = base64.b64encode(b"o=0&r=0&p=not-a-number").decode()
     client = api.as_user(lead)
     for path in (
@@ -79,7 +82,7 @@ def test_forged_cursors_on_the_other_lists_are_404(lead, incident, api):
         f"/api/incidents/{incident.pk}/evidence/",
         f"/api/incidents/{incident.pk}/statements/",
     ):
-        assert_error(client.get(path, {"cursor": cursor}), 404)
+        assert_error(client.get(path, {"cursor": cursor}), 400)
 
 
 def test_language_tags_are_stored_as_their_primary_code_and_non_codes_refused(
