@@ -235,6 +235,11 @@ class LineError:
     error: str
 
 
+def _known_platform(row) -> bool:
+    platform = row.get("platform") if isinstance(row, dict) else None
+    return isinstance(platform, str) and platform in PLATFORMS
+
+
 @dataclass
 class Parsed:
     """An NDJSON body read: the good lines, the first MAX_LINE_ERRORS refused ones with
@@ -266,6 +271,9 @@ def parse_ndjson(data: bytes, *, now=None, max_errors=MAX_LINE_ERRORS) -> Parsed
             parsed.refused += 1
             if described:
                 parsed.errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
+            continue
+        if not described and not _known_platform(row):
+            parsed.refused += 1  # `{}` and the like: refused without building the reason
             continue
         try:
             parsed.mentions.append(parse(row, now=now))

@@ -171,8 +171,14 @@ def test_refused_lines_past_the_reported_ones_are_only_counted(importer, send_bu
         return real(*args)
 
     monkeypatch.setattr(ingest, "LineError", line_error)
+    parsed, real_parse = [], ingest.parse
+    monkeypatch.setattr(
+        ingest, "parse", lambda row, **kw: parsed.append(1) or real_parse(row, **kw)
+    )
     body = b"1\n" * 5_000 + b"{}\n" * 50 + ndjson(post("ok"))
     report = send_bulk(importer, body, gzipped=True).json()
     assert report["stored"] == 1 and report["lines"] == 5_051
     assert len(report["rejected"]) == ingest.MAX_LINE_ERRORS == len(built)
     assert report["rejected_not_listed"] == 5_050 - ingest.MAX_LINE_ERRORS
+    # Past the reported lines, a line that cannot be a post is not even parsed.
+    assert len(parsed) == ingest.MAX_LINE_ERRORS + 1
