@@ -246,19 +246,34 @@ else:
 if PRODUCTION and "InMemory" in CHANNEL_LAYERS["default"]["BACKEND"]:
     raise ImproperlyConfigured("Refusing to start: the in-memory channel layer in production")
 
-# Who has an incident open now (incidents/presence.py), written by the web processes and
-# read by whoever notifies (a worker, another web process): Redis when there is one.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "presence": (
-        {
+
+def _shared_cache(name: str, prefix: str) -> dict:
+    """A cache every process sees: Redis when there is one (production: several web
+    workers), else the process's memory (embedded mode is one process)."""
+    if REDIS_URL:
+        return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "crisiscell",
+            "KEY_PREFIX": prefix,
         }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "presence"}
-    ),
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+
+
+# `default` is the process's own memory: only what each process may keep for itself
+# (rendered fragments, throttles of its own events). What another process must read is
+# in a shared cache:
+# - `presence`: who has an incident open now (incidents/presence.py), written by the web
+#   processes and read by whoever notifies (a worker, another web process);
+# - `imports`: the file a person uploaded to the browser import, between its preview and
+#   its import (incidents/listening/views.py), which the next request may hand to another
+#   web worker. One per person, compressed, expiring after an hour: bounded by the number
+#   of importers times LISTENING_IMPORT_MAX_BYTES. Redis rather than files under
+#   MEDIA_ROOT: it expires them itself, and every process already reaches it, even on
+#   another machine.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "presence": _shared_cache("presence", "crisiscell"),
+    "imports": _shared_cache("imports", "crisiscell-imports"),
 }
 
 # Celery: eager (inline) in embedded mode, Redis broker in production.

@@ -2,10 +2,11 @@ from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crisiscell.converters import IdConverter
+from crisiscell.errors import not_found
 from crisiscell.views import LogoutView, session
 
 register_converter(IdConverter, "id")
@@ -49,6 +50,10 @@ urlpatterns = [
     path("", include("incidents.listening.urls")),
     path("", include("incidents.postmortems.urls")),
     path("", include("incidents.integrity.urls")),
+    # Any other API path (an id too long for the `id` converter, a typo): the API's JSON
+    # 404, whatever DEBUG says (with DEBUG on, Django answers an unknown path with its HTML
+    # page, not handler404). Paths ending in "/" only: "/api/x" still gets its slash.
+    re_path(r"^api/.*/$", not_found),
 ]
 
 handler400 = "crisiscell.errors.bad_request"

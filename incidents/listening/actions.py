@@ -26,9 +26,9 @@ from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import events, figures, language, rules, sentiment
+from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
-from .ingest import MentionData
+from .ingest import MentionData, scored_text
 from .matching import Matcher, clean_terms, phrase
 from .models import (
     BURST_SIZE_RANGE,
@@ -386,8 +386,9 @@ class _Scores:
         key = (text, given)
         found = self._known.get(key)
         if found is None:
-            detected = given or language.detect(text)
-            found = (detected, *sentiment.score(text, detected))
+            sample = scored_text(text)
+            detected = given or language.detect(sample)
+            found = (detected, *sentiment.score(sample, detected))
             if len(self._known) >= MAX_SCORED:
                 self._known.clear()
             self._known[key] = found
@@ -838,11 +839,15 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
     if signal.incident_id is not None:
+        # Its id only to those who may see it (the rule of every listening answer).
+        seen = selectors.visible_incident_ids(actor, [signal.incident_id])
         raise Conflict(
-            _("An incident was already declared from this signal."), incident=signal.incident_id
+            _("An incident was already declared from this signal."),
+            **({"incident": signal.incident_id} if seen else {}),
         )
     now = now or timezone.now()
-    matches = _window_matches(signal, now + timedelta(minutes=1))
+    # The window ends now, or when the signal closed: what was posted after is not its.
+    matches = _window_matches(signal, (signal.closed_at or now) + timedelta(minutes=1))
     ids = list(
         matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_DECLARE_ATTACH]
     )

@@ -13,18 +13,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.pagination import CursorPagination
+from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Platform
 
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
-from .ingest import RowError, parse_ndjson, parse_time
+from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
 from .models import MAX_NAME, MAX_TERM, Watch
 
-# Line errors listed in one answer; the others are only counted.
-MAX_REPORTED_ERRORS = 100
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
@@ -161,13 +159,33 @@ def _require_listening(request):
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
 
 
+class WatchPagination(CursorPagination):
+    ordering = ("name",)  # unique
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class WatchPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = WatchSerializer(many=True)
+
+
 class WatchListView(APIView):
-    @extend_schema(responses=WatchSerializer(many=True))
+    @extend_schema(
+        operation_id="watches_list",
+        parameters=cursor_parameters(WatchPagination),
+        responses=WatchPageSerializer,
+    )
     def get(self, request):
-        """Every watch (listening readers: `listening.view_mention`)."""
+        """Every watch by name, active or not (listening readers: `listening.view_mention`),
+        in cursor pages of 50 (`page_size` up to 200): nothing bounds their number."""
         _require_listening(request)
-        watches = selectors.watches().prefetch_related("subscribers")[:500]
-        return Response(WatchSerializer(watches, many=True).data)
+        paginator = WatchPagination()
+        qs = selectors.watches().prefetch_related("subscribers")
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(WatchSerializer(page, many=True).data)
 
     @extend_schema(request=WatchSerializer, responses={201: WatchSerializer})
     def post(self, request):
@@ -248,7 +266,10 @@ class MentionPageSerializer(serializers.Serializer):
 
 
 class MentionListView(APIView):
-    @extend_schema(parameters=MENTION_FILTERS, responses=MentionPageSerializer)
+    @extend_schema(
+        parameters=[*MENTION_FILTERS, *cursor_parameters(MentionPagination)],
+        responses=MentionPageSerializer,
+    )
     def get(self, request):
         """Mentions newest first (cursor pages of 50, `page_size` up to 200), filtered."""
         _require_listening(request)
@@ -259,7 +280,10 @@ class MentionListView(APIView):
 
 
 class IncidentMentionListView(APIView):
-    @extend_schema(parameters=MENTION_FILTERS, responses=MentionPageSerializer)
+    @extend_schema(
+        parameters=[*MENTION_FILTERS, *cursor_parameters(MentionPagination)],
+        responses=MentionPageSerializer,
+    )
     def get(self, request, pk):
         """The mentions attached to an incident (its cell; outsiders get 404)."""
         incident = visible_incident(request, pk)
@@ -277,7 +301,7 @@ class BulkReportSerializer(serializers.Serializer):
         child=inline_serializer(
             "BulkLineError", {"line": serializers.IntegerField(), "error": serializers.CharField()}
         ),
-        help_text=f"The refused lines (the first {MAX_REPORTED_ERRORS}), 1-based.",
+        help_text=f"The refused lines (the first {MAX_LINE_ERRORS}), 1-based.",
     )
     rejected_not_listed = serializers.IntegerField()
 
@@ -362,6 +386,16 @@ class MentionBulkView(APIView):
 
     @extend_schema(
         request={"application/x-ndjson": OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter(
+                "Content-Encoding",
+                str,
+                location=OpenApiParameter.HEADER,
+                enum=["gzip", "identity"],
+                description="`gzip` for a gzip-compressed body (several members allowed, as "
+                "`cat a.gz b.gz` makes); the size limit counts the decompressed body.",
+            )
+        ],
         responses={
             200: BulkReportSerializer,
             413: inline_serializer("BodyTooLarge", {"detail": serializers.CharField()}),
@@ -379,18 +413,20 @@ class MentionBulkView(APIView):
         if content_type not in NDJSON_TYPES:
             raise UnsupportedMediaType()
         body = read_body(request, settings.LISTENING_BULK_MAX_BYTES)
-        mentions, errors, lines = parse_ndjson(body)
-        if not lines:
+        parsed = parse_ndjson(body)
+        if not parsed.lines:
             raise InvalidInput(_("The body holds no line to import."))
-        result = actions.mentions_ingest(mentions=mentions, source=Source.API, actor=request.user)
+        result = actions.mentions_ingest(
+            mentions=parsed.mentions, source=Source.API, actor=request.user
+        )
         report = {
-            "lines": lines,
+            "lines": parsed.lines,
             "stored": result.stored,
             "duplicates": result.duplicates,
-            "rejected": [vars(e) for e in errors[:MAX_REPORTED_ERRORS]],
-            "rejected_not_listed": max(0, len(errors) - MAX_REPORTED_ERRORS),
+            "rejected": [vars(e) for e in parsed.errors],
+            "rejected_not_listed": parsed.refused - len(parsed.errors),
         }
-        if not mentions:
+        if not parsed.mentions:
             report["detail"] = _("No line could be imported: see rejected.")
             return Response(report, status=status.HTTP_400_BAD_REQUEST)
         return Response(report)

@@ -9,8 +9,10 @@ imports the same conversion, so the preview is what gets stored.
 """
 
 import csv
+import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -155,6 +157,34 @@ def _columns(rows) -> list[str]:
     return list(seen)[:MAX_COLUMNS]
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_items(text: str):
+    """The items of the JSON array `text` (which starts with "["), decoded one at a time,
+    so that the reader can stop at MAX_ROWS as the CSV and NDJSON readers do: a whole-file
+    json.loads of ten million `0,` built them all first (+670 MB). ValueError when the text
+    is not one JSON array."""
+    position = _SPACE.match(text, text.index("[") + 1).end()
+    if text.startswith("]", position):
+        position += 1
+    else:
+        while True:
+            item, position = _DECODER.raw_decode(text, position)
+            yield item
+            position = _SPACE.match(text, position).end()
+            if text.startswith(",", position):
+                position = _SPACE.match(text, position + 1).end()
+            elif text.startswith("]", position):
+                position += 1
+                break
+            else:
+                raise ValueError("expected , or ]")
+    if text[position:].strip(" \t\n\r"):
+        raise ValueError("extra data after the array")
+
+
 def read_table(data: bytes) -> Table:
     """The file as a table: JSON when it starts with "[", NDJSON with "{", CSV otherwise
     (delimiter sniffed among , ; tab). Raises FileError."""
@@ -163,15 +193,14 @@ def read_table(data: bytes) -> Table:
         raise FileError(_("The file holds binary data: export it as CSV, JSON or NDJSON."))
     head = text.lstrip()[:1]
     if head == "[":
+        rows = []
         try:
-            items = json.loads(text)
+            for number, item in enumerate(_json_items(text), start=1):
+                rows.append((number, _flatten(item) if isinstance(item, dict) else {}))
+                if len(rows) > MAX_ROWS:
+                    break
         except (ValueError, RecursionError):
             raise FileError(_("The file starts like JSON but is not valid JSON.")) from None
-        if not isinstance(items, list):
-            raise FileError(_("A JSON file must hold an array of objects."))
-        rows = [
-            (i, _flatten(item) if isinstance(item, dict) else {}) for i, item in enumerate(items, 1)
-        ]
         return _bounded(Table(JSON, _columns(rows), rows))
     if head == "{":
         rows = []
@@ -264,6 +293,13 @@ class Options:
     zone: str = "UTC"  # for dates without a zone
     date_order: str = "dmy"
 
+    def fingerprint(self) -> str:
+        """What the preview was made with: the import carries it and is refused when the
+        choices it is sent with differ (changed after the preview, not previewed again)."""
+        mapping = {key: column for key, column in self.mapping.items() if column}
+        chosen = [mapping, self.platform, self.zone, self.date_order]
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
+
 
 def zone_or_error(name: str) -> ZoneInfo:
     try:
@@ -348,6 +384,7 @@ def to_shape(row: dict, options: Options, zone) -> dict:
 
 @dataclass
 class Conversion:
+    options: Options
     mentions: list[MentionData] = field(default_factory=list)
     rows: list[tuple[int, MentionData]] = field(default_factory=list)  # (line, data)
     errors: list[LineError] = field(default_factory=list)
@@ -367,7 +404,7 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     if options.platform and options.platform not in Platform.values:
         raise FileError(_("Unknown platform."))
     zone = zone_or_error(options.zone)
-    result = Conversion()
+    result = Conversion(options)
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))

@@ -14,7 +14,10 @@ Only platform, id, text and posted_at are required. `parse` raises RowError with
 sentence a person can act on; it never touches the database.
 """
 
+import dataclasses
+import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -24,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Platform
 
-from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL
+from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, shown_handle
 
 MAX_COUNT = 2**31 - 1
 # A post dated further ahead than this comes from a wrong clock or a wrong time zone.
@@ -34,10 +37,23 @@ FUTURE_SLACK = timedelta(hours=1)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 PLATFORMS = frozenset(Platform.values)
+# Language detection and sentiment read this many first characters of a text. VADER's cost
+# grows faster than the length ("good but ..." clauses: a 20,000-character text cost 1-2 s
+# of CPU, so a small gzip body cost minutes); a post is a few hundred characters, and the
+# start of an article or a long post says its language and tone.
+MAX_SCORED_CHARS = 1_000
+# Refused lines described one by one (number and reason); past these, only counted.
+MAX_LINE_ERRORS = 100
 
 
 class RowError(ValueError):
     """A post that cannot be stored; str(error) says why."""
+
+
+def scored_text(text: str) -> str:
+    """The part of a post's text its language and sentiment are read from (the one place
+    that bounds their cost: MAX_SCORED_CHARS)."""
+    return text[:MAX_SCORED_CHARS]
 
 
 @dataclass(slots=True)
@@ -63,6 +79,10 @@ class MentionData:
     @property
     def key(self) -> tuple[str, str]:
         return self.platform, self.external_id
+
+    @property
+    def author_handle_shown(self) -> str:
+        return shown_handle(self.author_handle, self.platform)
 
 
 def _text(value, field, limit, *, required=False) -> str:
@@ -119,6 +139,34 @@ def _flag(value, field, *, default=None):
     raise RowError(_("%(field)s must be true or false.") % {"field": field})
 
 
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+# BCP 47's codes for "no one language": left empty, so that the ingest detects it.
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def language_code(value: str) -> str | None:
+    """A language tag as stored: its primary subtag in lower case ("en-US", "fr_CA" ->
+    "en", "fr"), "" for none (empty, "und"), None when it is not a language code ("∞",
+    "english"). The one rule of the bulk API, the import and the connectors."""
+    code = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    if code in _NO_LANGUAGE:
+        return ""
+    if not code:
+        return "" if not value.strip() else None
+    return code if code.isascii() and _LANGUAGE.fullmatch(code) else None
+
+
+def _language(value) -> str:
+    tag = _text(value, "language", 35)  # BCP 47's longest common tags fit
+    code = language_code(tag)
+    if code is None:
+        raise RowError(
+            _("language “%(value)s” is not a language code (such as fr, en or en-US).")
+            % {"value": tag[:20]}
+        )
+    return code
+
+
 def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     """An ISO 8601 time with its zone ("2026-11-30T09:12:00Z", "...+01:00"); a time more
     than FUTURE_SLACK ahead is refused unless `future`."""
@@ -157,7 +205,7 @@ def parse(row, *, now=None) -> MentionData:
     author = row.get("author") or {}
     if not isinstance(author, dict):
         raise RowError(_("author must be an object."))
-    language = _text(row.get("language"), "language", 8).lower()
+    language = _language(row.get("language"))
     return MentionData(
         platform=platform,
         external_id=_text(
@@ -187,20 +235,50 @@ class LineError:
     error: str
 
 
-def parse_ndjson(data: bytes, *, now=None) -> tuple[list[MentionData], list[LineError], int]:
-    """(mentions, errors, number of non-blank lines) of an NDJSON body."""
-    mentions, errors, lines = [], [], 0
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
+def _known_platform(row) -> bool:
+    platform = row.get("platform") if isinstance(row, dict) else None
+    return isinstance(platform, str) and platform in PLATFORMS
+
+
+@dataclass
+class Parsed:
+    """An NDJSON body read: the good lines, the first MAX_LINE_ERRORS refused ones with
+    their reasons, how many were refused in all, and how many non-blank lines there were."""
+
+    mentions: list[MentionData] = dataclasses.field(default_factory=list)
+    errors: list[LineError] = dataclasses.field(default_factory=list)
+    refused: int = 0
+    lines: int = 0
+
+
+def parse_ndjson(data: bytes, *, now=None, max_errors=MAX_LINE_ERRORS) -> Parsed:
+    """The lines of an NDJSON body, read one at a time (never split into a list: a body of
+    millions of one-byte lines stays its own size). Past `max_errors` refused lines, the
+    others are counted, not described: no error object, no translated message."""
+    parsed = Parsed()
+    for number, raw in enumerate(io.BytesIO(data), start=1):
+        raw = raw.strip()
+        if not raw:
             continue
-        lines += 1
+        parsed.lines += 1
+        described = parsed.refused < max_errors
+        if not described and not raw.startswith(b"{"):
+            parsed.refused += 1  # not an object: refused whatever it holds
+            continue
         try:
             row = json.loads(raw)
         except (ValueError, RecursionError):
-            errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
+            parsed.refused += 1
+            if described:
+                parsed.errors.append(LineError(number, _("Not valid JSON (or not UTF-8).")))
+            continue
+        if not described and not _known_platform(row):
+            parsed.refused += 1  # `{}` and the like: refused without building the reason
             continue
         try:
-            mentions.append(parse(row, now=now))
+            parsed.mentions.append(parse(row, now=now))
         except RowError as error:
-            errors.append(LineError(number, str(error)))
-    return mentions, errors, lines
+            parsed.refused += 1
+            if described:
+                parsed.errors.append(LineError(number, str(error)))
+    return parsed

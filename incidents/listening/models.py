@@ -28,6 +28,22 @@ MAX_TEXT = 20_000
 BURST_SIZE_RANGE = (1.0, 100.0)
 DASH = "\u2013"  # between the two ends of a window
 
+# Platforms whose accounts are named @handle.
+AT_HANDLE_PLATFORMS = frozenset(
+    {Platform.X, Platform.INSTAGRAM, Platform.TIKTOK, Platform.YOUTUBE, Platform.BLUESKY,
+     Platform.MASTODON}
+)  # fmt: skip
+
+
+def shown_handle(handle: str, platform: str) -> str:
+    """An author's handle as the pages show it: with one "@" on the platforms that use
+    @handles, whatever the source sent ("alice" from the bulk API, "@alice" from a CSV
+    export), as it was sent elsewhere. Stored as sent: the API gives it as is."""
+    handle = (handle or "").strip()
+    if handle and platform in AT_HANDLE_PLATFORMS:
+        return "@" + handle.lstrip("@")
+    return handle
+
 
 class Watch(models.Model):
     """A named set of queries for a brand. The term lists are JSON lists of strings; they are
@@ -166,6 +182,10 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"{self.get_platform_display()} {self.author_handle}: {self.text[:60]}"
+
+    @property
+    def author_handle_shown(self) -> str:
+        return shown_handle(self.author_handle, self.platform)
 
 
 class MentionMatch(models.Model):

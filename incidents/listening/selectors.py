@@ -88,9 +88,29 @@ def mentions(
 KNOWN_CHUNK = 1000
 
 
+@dataclass(frozen=True)
+class ImportCounts:
+    """What importing these rows would do, by the ingest's own rule (a post is its platform
+    and id): `new` stored, `stored` skipped as already there, `repeated` skipped as an
+    earlier row of the same file. new + stored + repeated = the rows that can be read."""
+
+    new: int
+    stored: int
+    repeated: int
+
+
+def import_counts(mentions) -> ImportCounts:
+    """The preview's counts of an import (the report after it says the same: stored and
+    duplicates). One query per KNOWN_CHUNK ids."""
+    keys = [data.key for data in mentions]
+    unique = set(keys)
+    stored = already_stored(unique)
+    return ImportCounts(new=len(unique) - stored, stored=stored, repeated=len(keys) - len(unique))
+
+
 def already_stored(keys) -> int:
-    """How many of these (platform, external id) pairs are stored already: an import's
-    preview warns that they will be skipped. One query per KNOWN_CHUNK ids."""
+    """How many of these (platform, external id) pairs are stored already. One query per
+    KNOWN_CHUNK ids."""
     keys = set(keys)
     ids = sorted({external_id for _platform, external_id in keys})
     found = 0

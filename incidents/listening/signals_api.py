@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.pagination import CursorPagination
+from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.errors import NotAllowed
 from incidents.models import Category, Severity
 from incidents.text import TITLE_MAX
@@ -76,6 +76,7 @@ class SignalListView(APIView):
             OpenApiParameter("watch", int),
             OpenApiParameter("status", str, enum=SignalStatus.values),
             OpenApiParameter("kind", str, enum=SignalKind.values),
+            *cursor_parameters(SignalPagination),
         ],
         responses=inline_serializer(
             "SignalPage",

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,8 +52,11 @@ CHART_DAYS = 7
 PREVIEW_ROWS = 20
 MAX_LISTED_ERRORS = 100
 MAX_ATTACH_TARGETS = 20
-# The uploaded file waits between preview and import in the cache, for its uploader only.
+# The uploaded file waits between preview and import in the `imports` cache (settings:
+# Redis in production, where the next request may reach another web worker), for its
+# uploader only: one file per person (a new upload replaces it), for IMPORT_TTL seconds.
 IMPORT_TTL = 3600
+IMPORT_CACHE = "imports"
 
 
 def _require_reader(request) -> None:
@@ -241,10 +245,13 @@ def mention_attach(request, pk):
 
 def _back(request) -> str:
     """The page to return to (`next`, a path on this site), else the Listening page."""
-    back = request.POST.get("next") or reverse("listening")
-    if not back.startswith("/") or back.startswith("//") or len(back) > 2000:
-        back = reverse("listening")
-    return back
+    back = request.POST.get("next") or ""
+    # Django's own check: `/\evil.example` and `/\t/evil.example` are other sites to a
+    # browser (a backslash is a slash, a tab is dropped), though they start with one "/".
+    local = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if local and len(back) <= 2000 else reverse("listening")
 
 
 # Mentions the confirmation names, by group; the rest are counted.
@@ -322,9 +329,12 @@ def _report_attached(request, incident, result) -> None:
             request, _("These mentions were already attached to “%(t)s”.") % {"t": incident.title}
         )
     if result.elsewhere:
-        handles = Mention.objects.filter(pk__in=result.elsewhere[:5]).values_list(
-            "author_handle", flat=True
-        )
+        handles = [
+            m.author_handle_shown
+            for m in Mention.objects.filter(pk__in=result.elsewhere[:5]).only(
+                "author_handle", "platform"
+            )
+        ]
         message = ngettext(
             "%(n)s mention was left where it was: already attached to another incident (%(who)s).",
             "%(n)s mentions were left where they were: already attached to another incident "
@@ -591,19 +601,32 @@ def mention_detach(request, pk, mention_pk):
 # The browser import
 
 
-def _cache_key(user, token: str) -> str:
-    return f"listening:import:{user.pk}:{token}"
+def _cache_key(user) -> str:
+    return f"listening:import:{user.pk}"
+
+
+def _keep_file(request, name: str, data: bytes) -> str:
+    """Keep the uploaded file for its uploader (replacing any earlier one); its token."""
+    token = secrets.token_urlsafe(16)
+    kept = (token, name, zlib.compress(data))
+    caches[IMPORT_CACHE].set(_cache_key(request.user), kept, IMPORT_TTL)
+    return token
 
 
 def _stored_file(request, token: str):
-    """(name, bytes) of the file this person uploaded under `token`, or None (expired)."""
+    """(name, bytes) of the file this person uploaded under `token`, or None (expired, or
+    replaced by a later upload)."""
     if not token or len(token) > 64:
         return None
-    kept = cache.get(_cache_key(request.user, token))
-    if kept is None:
+    kept = caches[IMPORT_CACHE].get(_cache_key(request.user))
+    if kept is None or not secrets.compare_digest(kept[0], token):
         return None
-    name, packed = kept
+    _token, name, packed = kept
     return name, zlib.decompress(packed)
+
+
+def _forget_file(request) -> None:
+    caches[IMPORT_CACHE].delete(_cache_key(request.user))
 
 
 def _import_zone(request) -> str:
@@ -624,7 +647,10 @@ def import_page(request):
     token = request.POST.get("token", "")
     stored = _stored_file(request, token)
     if stored is None:
-        messages.error(request, _("The uploaded file has expired: upload it again."))
+        messages.error(
+            request,
+            _("The uploaded file has expired, or a later upload replaced it: upload it again."),
+        )
         return redirect("listening-import")
     name, data = stored
     table = importing.read_table(data)  # read once already: cannot fail now
@@ -644,6 +670,13 @@ def import_page(request):
         return _mapping_step(request, context, form, table, name, None, status=422)
     if request.POST.get("step") != "import":
         return _mapping_step(request, context, form, table, name, conversion)
+    previewed = request.POST.get("previewed", "")
+    if not secrets.compare_digest(previewed[:64], conversion.options.fingerprint()):
+        # What is imported is what was previewed: show the preview of these choices.
+        form.add_error(
+            None, _("The choices changed since the preview: check this preview, then import.")
+        )
+        return _mapping_step(request, context, form, table, name, conversion, status=409)
     try:
         result = actions.mentions_ingest(
             mentions=conversion.mentions, source=Source.IMPORT, actor=request.user
@@ -651,7 +684,7 @@ def import_page(request):
     except DomainError as error:
         form.add_error(None, error.message)
         return _mapping_step(request, context, form, table, name, conversion, status=422)
-    cache.delete(_cache_key(request.user, token))
+    _forget_file(request)
     context.update(
         name=name,
         report=result,
@@ -687,9 +720,8 @@ def _upload_step(request, context, limit):
                 form.add_error("file", str(error))
                 status = 422
             else:
-                token = secrets.token_urlsafe(16)
                 name = (upload.name or "")[:120]
-                cache.set(_cache_key(request.user, token), (name, zlib.compress(data)), IMPORT_TTL)
+                token = _keep_file(request, name, data)
                 preset = importing.guess_preset(table.columns)
                 initial = MappingForm.initial_for(table.columns, preset, _import_zone(request))
                 mapping = MappingForm(initial={**initial, "token": token}, columns=table.columns)
@@ -715,15 +747,14 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         for line, data in (conversion.rows[:PREVIEW_ROWS] if conversion else [])
     ]
     context.update(
-        already_stored=(
-            selectors.already_stored(data.key for data in conversion.mentions) if conversion else 0
-        ),
+        counts=selectors.import_counts(conversion.mentions) if conversion else None,
         mapping=form,
         name=name,
         table=table,
         rows=len(table.rows),
         sample=table.rows[:3],
         conversion=conversion,
+        previewed=conversion.options.fingerprint() if conversion else "",
         preview=preview,
         errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,

@@ -321,10 +321,11 @@ def test_page_size_can_be_raised_for_the_full_history(api, long_timeline, lead):
     assert response.json()["next"] is None
 
 
-def test_bad_cursor_gets_404_with_detail(api, long_timeline, lead):
+def test_bad_cursor_gets_400_with_detail(api, long_timeline, lead):
     response = api.as_user(lead).get(timeline_url(long_timeline), {"cursor": "garbage"})
 
-    assert_error(response, 404)
+    assert_error(response, 400)
+    assert response.json()["detail"] == "cursor: Invalid cursor"
 
 
 # --- Reading: catching up with ?after= ---------------------------------------------------

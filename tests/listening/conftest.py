@@ -141,3 +141,15 @@ def history(watch):
 def signal(history):
     detection.detect(now=NOW)
     return Signal.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def _own_import_store(settings):
+    """Pending uploads of each test's own (the same user ids come back after a rollback,
+    and Redis outlives a test run)."""
+    import copy
+    import uuid
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["imports"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches

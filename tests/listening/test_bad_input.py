@@ -62,16 +62,19 @@ def test_extreme_filters_are_400(reader, api, params):
 
 
 @pytest.mark.parametrize("path", ["/api/mentions/", "/api/signals/"])
-def test_a_forged_cursor_is_404_not_a_crash(reader, api, path):
-    cursor = base64.b64encode(b"o=0&r=0&p=not-a-date").decode()
-    assert_error(api.as_user(reader).get(path, {"cursor": cursor}), 404)
+def test_a_forged_cursor_is_400_not_a_crash(reader, api, path):
+    client = api.as_user(reader)
+    for cursor in (base64.b64encode(b"o=0&r=0&p=not-a-date").decode(), "garbage"):
+        response = client.get(path, {"cursor": cursor})
+        assert_error(response, 400)
+        assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
 
 
 def test_a_unicode_digit_is_not_a_watch_id(reader, api):
     assert_error(api.as_user(reader).get("/api/signals/", {"watch": "²"}), 400)
 
 
-def test_forged_cursors_on_the_other_lists_are_404(lead, incident, api):
+def test_forged_cursors_on_the_other_lists_are_400(lead, incident, api):
     cursor = base64.b64encode(b"o=0&r=0&p=not-a-number").decode()
     client = api.as_user(lead)
     for path in (
@@ -79,4 +82,42 @@ def test_forged_cursors_on_the_other_lists_are_404(lead, incident, api):
         f"/api/incidents/{incident.pk}/evidence/",
         f"/api/incidents/{incident.pk}/statements/",
     ):
-        assert_error(client.get(path, {"cursor": cursor}), 404)
+        assert_error(client.get(path, {"cursor": cursor}), 400)
+
+
+def test_language_tags_are_stored_as_their_primary_code_and_non_codes_refused(
+    importer, watch, send_bulk
+):
+    """ "en-US" stored as "en" (so it is scored and matches a watch of English), "fr_CA" as
+    "fr"; "und" as unknown (detected); "∞" or "english" refused with the line's number."""
+    body = ndjson(
+        post("l1", text="I love Maison Lumière, great service", language="en-US"),
+        post("l2", language="fr_CA"),
+        post("l3", language="∞"),
+        post("l4", language="english"),
+        post("l5", language="und"),
+        post("l6", language=" PT-br "),
+    )
+    report = send_bulk(importer, body).json()
+    assert report["stored"] == 4
+    assert {r["line"]: r["error"] for r in report["rejected"]} == {
+        3: "language “∞” is not a language code (such as fr, en or en-US).",
+        4: "language “english” is not a language code (such as fr, en or en-US).",
+    }
+    stored = dict(Mention.objects.values_list("external_id", "language"))
+    assert stored == {"l1": "en", "l2": "fr", "l5": "fr", "l6": "pt"}  # l5: detected
+    assert Mention.objects.get(external_id="l1").sentiment == "positive"
+    assert Mention.objects.get(external_id="l1").watches.exists()
+
+
+@pytest.mark.parametrize(
+    ("tag", "code"),
+    [("en-US", "en"), ("fr_CA", "fr"), ("zh-Hant-TW", "zh"), ("FIL", "fil"), ("", ""),
+     ("und", ""), ("∞", None), ("english", None), ("e", None), ("-en", None), ("ün", None)],
+)  # fmt: skip
+def test_one_rule_for_language_tags(tag, code):
+    from incidents.listening.connectors.bluesky import _language
+    from incidents.listening.ingest import language_code
+
+    assert language_code(tag) == code
+    assert _language([tag]) == (code or "")  # the Bluesky connector: none when not a code

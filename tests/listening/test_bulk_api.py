@@ -138,3 +138,47 @@ def test_query_count_does_not_grow_with_the_lines(
     with django_assert_max_num_queries(20):
         large = send_bulk(importer, ndjson(*[post(f"l{i}") for i in range(500)]))
     assert (small.json()["stored"], large.json()["stored"]) == (5, 500)
+
+
+def test_long_texts_are_scored_on_their_start_only(importer, send_bulk, monkeypatch):
+    """Language and sentiment read the first MAX_SCORED_CHARS characters: VADER's cost grows
+    faster than the text (a 20,000-character "good but ..." text cost seconds)."""
+    from incidents.listening import ingest, language, sentiment
+
+    seen = []
+    real_detect, real_score = language.detect, sentiment.score
+    monkeypatch.setattr(
+        language, "detect", lambda text: seen.append(len(text)) or real_detect(text)
+    )
+    monkeypatch.setattr(
+        sentiment, "score", lambda text, lang: seen.append(len(text)) or real_score(text, lang)
+    )
+    long = ("The kettle is good but the lid cracked. " * 500).strip()  # 19,999 characters
+    body = ndjson(post("long1", text=long), post("long2", text=long[:-1], language="en"))
+    assert send_bulk(importer, body).json()["stored"] == 2
+    assert seen and max(seen) == ingest.MAX_SCORED_CHARS
+    assert Mention.objects.get(external_id="long2").sentiment != Sentiment.UNKNOWN
+    assert len(Mention.objects.get(external_id="long1").text) == len(long)  # stored whole
+
+
+def test_refused_lines_past_the_reported_ones_are_only_counted(importer, send_bulk, monkeypatch):
+    from incidents.listening import ingest
+
+    built, real = [], ingest.LineError
+
+    def line_error(*args):
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(ingest, "LineError", line_error)
+    parsed, real_parse = [], ingest.parse
+    monkeypatch.setattr(
+        ingest, "parse", lambda row, **kw: parsed.append(1) or real_parse(row, **kw)
+    )
+    body = b"1\n" * 5_000 + b"{}\n" * 50 + ndjson(post("ok"))
+    report = send_bulk(importer, body, gzipped=True).json()
+    assert report["stored"] == 1 and report["lines"] == 5_051
+    assert len(report["rejected"]) == ingest.MAX_LINE_ERRORS == len(built)
+    assert report["rejected_not_listed"] == 5_050 - ingest.MAX_LINE_ERRORS
+    # Past the reported lines, a line that cannot be a post is not even parsed.
+    assert len(parsed) == ingest.MAX_LINE_ERRORS + 1

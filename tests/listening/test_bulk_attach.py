@@ -204,3 +204,26 @@ def test_the_attach_is_published_live_once(
     payload = json.loads(message["text"])
     assert payload["entry"]["data"]["count"] == 12
     assert {"mentions", "listening-stream"} <= set(payload["panels"])
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["/\\evil.example", "/\\t/evil.example", "/\t/evil.example", "//evil.example", "https://e.x/"],
+)
+def test_next_is_a_path_of_this_site_only(
+    incident, listening_cell, watch, browser_client, next_url
+):
+    """The confirmation's links and the redirect after it go back to `next` only when it
+    is a path here: to a browser `/\\evil.example` is another site."""
+    *mentions, single = bulk_mentions(3, watch=watch)
+    client = browser_client.as_user(listening_cell["drafter"])
+    data = {"incident": incident.pk, "mentions": [m.pk for m in mentions], "next": next_url}
+    confirm = client.post(URL, data)
+    assert confirm.status_code == 200 and confirm.context["back"] == "/listening/"
+    assert "evil" not in confirm.content.decode()
+    done = client.post(URL, {**data, "confirm": "1"})
+    assert done.status_code == 302 and done["Location"] == "/listening/"
+    one = client.post(f"/listening/mentions/{single.pk}/attach/", data)
+    assert one.status_code == 302 and one["Location"] == "/listening/"
+    kept = client.post(URL, {**data, "next": "/listening/?watch=1"})
+    assert kept.context["back"] == "/listening/?watch=1"

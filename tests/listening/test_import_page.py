@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.listening.models import Mention
+from incidents.listening.selectors import ImportCounts
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,10 @@ def upload(client, content: bytes, name="export.csv"):
 
 
 def form_data(response, **overrides):
+    """The page's form as sent: its fields, and what its preview was made with."""
     form = response.context["mapping"]
     data = {name: form[name].value() or "" for name in form.fields}
+    data["previewed"] = response.context.get("previewed", "")
     data.update(overrides)
     return data
 
@@ -52,9 +55,9 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     errors = {e.line: e.error for e in conversion.errors}
     assert set(errors) == {4, 5} and "not a date" in errors[4] and "id" in errors[5]
     html = preview.content.decode()
-    assert "Line 4" in html and "Import 2 mentions" in html
+    assert "Line 4" in html and "Import 2 new mentions" in html
     assert "<td>X / Twitter</td>" in html  # the platform's name, not its code
-    assert "of these posts" not in html and preview.context["already_stored"] == 0
+    assert "already stored" not in html and preview.context["counts"].stored == 0
     row = conversion.rows[0][1]
     assert row.posted_at.isoformat() == "2026-11-30T09:12:00+01:00"
     assert row.author_followers == 1200
@@ -66,11 +69,14 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     second_look = client.post(
         "/listening/import/", form_data(again, step="preview", platform="x", zone="Europe/Paris")
     )
-    assert second_look.context["already_stored"] == 2
-    assert "2 of these posts are already stored" in second_look.content.decode()
-    report = client.post(
-        "/listening/import/", form_data(again, step="import", platform="x", zone="Europe/Paris")
-    ).context["report"]
+    assert second_look.context["counts"] == ImportCounts(new=0, stored=2, repeated=0)
+    html = second_look.content.decode()
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "0 new mentions will be imported · 2 already stored" in text and "2 refused" in text
+    assert 'name="step" value="import"' not in html and "Nothing new to import" in html
+    report = client.post("/listening/import/", form_data(second_look, step="import")).context[
+        "report"
+    ]
     assert report.stored == 0 and report.duplicates == 2
 
 
@@ -132,3 +138,127 @@ def test_the_generic_presets_find_the_authors_profile_column(preset, columns, co
     mapping = guess_mapping(columns, preset)
     assert mapping["author.url"] == column
     assert mapping["url"] != column  # the post's link stays the post's
+
+
+def test_the_uploaded_file_is_read_back_by_another_worker(importer, browser_client, settings):
+    """Preview and import may reach another web worker: the file waits in the shared
+    `imports` cache (Redis in production), read here through a fresh connection."""
+    from django.core.cache import caches
+
+    from incidents.listening.views import IMPORT_CACHE, _cache_key
+
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    data = form_data(first, step="preview", platform="x", zone="Europe/Paris")
+    if settings.REDIS_URL:
+        import redis
+
+        assert "Redis" in settings.CACHES[IMPORT_CACHE]["BACKEND"]
+        # Another process's view: a client of its own, nothing shared with this one.
+        key = caches[IMPORT_CACHE].make_and_validate_key(_cache_key(importer))
+        assert redis.Redis.from_url(settings.REDIS_URL).exists(key)
+    del caches[IMPORT_CACHE]  # the next request builds its own connection
+    preview = client.post("/listening/import/", data)
+    assert preview.status_code == 200 and len(preview.context["conversion"].mentions) == 2
+    del caches[IMPORT_CACHE]
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    assert done.context["report"].stored == 2
+
+
+def test_one_pending_upload_per_person(importer, browser_client):
+    from django.core.cache import caches
+
+    from incidents.listening.views import IMPORT_CACHE, _cache_key
+
+    client = browser_client.as_user(importer)
+    first = upload(client, CSV.encode())
+    second = upload(client, CSV.encode())
+    kept = caches[IMPORT_CACHE].get(_cache_key(importer))
+    assert kept[0] == second.context["mapping"]["token"].value()
+    # The first upload's form was replaced: it says so, and stores nothing.
+    stale = client.post("/listening/import/", form_data(first, step="import", platform="x"))
+    assert stale.status_code == 302 and Mention.objects.count() == 0
+    preview = client.post("/listening/import/", form_data(second, step="preview", platform="x"))
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    assert done.context["report"].stored == 2
+    assert caches[IMPORT_CACHE].get(_cache_key(importer)) is None  # forgotten once imported
+
+
+def test_a_json_array_is_read_item_by_item_and_stops_past_the_row_limit(monkeypatch):
+    """Same limit as the CSV and NDJSON readers, reached without decoding the rest of the
+    file (a whole-file json.loads of ten million `0,` cost +670 MB)."""
+    from incidents.listening import importing
+
+    decoded = []
+
+    class Counting:
+        def raw_decode(self, text, position):
+            decoded.append(position)
+            return importing.json.JSONDecoder().raw_decode(text, position)
+
+    monkeypatch.setattr(importing, "_DECODER", Counting())
+    monkeypatch.setattr(importing, "MAX_ROWS", 10)
+    with pytest.raises(importing.FileError, match="more than 10 rows"):
+        importing.read_table(b"[" + b"0," * 100_000 + b"0]")
+    assert len(decoded) == 11
+    decoded.clear()
+    table = importing.read_table(b' [ {"a": 1} ,\n{"b": {"c": 2}}, 3 ] \n')
+    assert [row for _n, row in table.rows] == [{"a": 1}, {"b.c": 2}, {}]
+    assert table.columns == ["a", "b.c"]
+    for broken in (b"[", b"[1,]", b"[1 2]", b"[1] x", b'[{"a": }]', b"[" * 5000):
+        with pytest.raises(importing.FileError, match="not valid JSON"):
+            importing.read_table(broken)
+    with pytest.raises(importing.FileError, match="no row"):
+        importing.read_table(b" [ ] ")
+
+
+def test_what_is_imported_is_what_was_previewed(importer, browser_client):
+    """A column changed after the preview, then Import without previewing again: refused
+    (409) with the preview of the new choices, nothing stored until it is imported."""
+    content = (
+        "platform,id,text,posted_at,author\n"
+        "bluesky,swap-1,real complaint text,2026-12-01T10:00:00Z,@someone\n"
+        "bluesky,swap-2,another,2026-12-01T10:00:00Z,\n"
+    )
+    client = browser_client.as_user(importer)
+    first = upload(client, content.encode())
+    preview = client.post("/listening/import/", form_data(first, step="preview"))
+    assert len(preview.context["conversion"].mentions) == 2
+    swapped = form_data(preview, step="import", col_text="author")
+    refused = client.post("/listening/import/", swapped)
+    assert refused.status_code == 409 and Mention.objects.count() == 0
+    assert "changed since the preview" in refused.content.decode()
+    # The page now shows what these choices give, and imports exactly that.
+    assert [d.text for d in refused.context["conversion"].mentions] == ["@someone"]
+    done = client.post("/listening/import/", form_data(refused, step="import"))
+    assert done.context["report"].stored == 1
+    assert list(Mention.objects.values_list("text", flat=True)) == ["@someone"]
+    # Without any preview (a form of its own): refused too.
+    again = upload(client, content.encode())
+    blind = client.post("/listening/import/", form_data(again, step="import", previewed=""))
+    assert blind.status_code == 409
+
+
+def test_the_preview_counts_new_already_stored_repeated_and_refused_by_one_rule(
+    importer, browser_client, settings
+):
+    """Every readable row is new, already stored or a repeat of an earlier row; the button
+    names the new ones, and the import stores exactly those."""
+    settings.LANGUAGE_CODE = "en"
+    head = "platform,id,text,posted_at\n"
+    rows = [f"bluesky,c{i},text {i},2026-12-01T10:00:00Z\n" for i in range(3)]
+    client = browser_client.as_user(importer)
+    first = upload(client, (head + rows[0]).encode())
+    preview = client.post("/listening/import/", form_data(first, step="preview"))
+    client.post("/listening/import/", form_data(preview, step="import"))
+    content = head + "".join(rows) + rows[1] + "bluesky,bad,text,not a date\n"
+    second = upload(client, content.encode())
+    preview = client.post("/listening/import/", form_data(second, step="preview"))
+    assert preview.context["counts"] == ImportCounts(new=2, stored=1, repeated=1)
+    html = preview.content.decode()
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "2 new mentions will be imported · 1 already stored" in text
+    assert "1 repeated in the file: skipped" in text and "1 refused" in text
+    assert "Import 2 new mentions" in html and "Nothing new" not in html
+    report = client.post("/listening/import/", form_data(preview, step="import")).context["report"]
+    assert (report.stored, report.duplicates) == (2, 2)

@@ -240,3 +240,26 @@ def test_a_cell_without_listening_gets_a_placeholder_that_brings_the_panel_in(
     whole = client.get(f"/incidents/{incident.pk}/mentions/?whole=1", HTTP_HX_REQUEST="true")
     html = whole.content.decode()
     assert html.lstrip().startswith('<section id="mentions-panel"') and "mentions-title" in html
+
+
+@pytest.mark.parametrize(
+    ("platform", "handle", "shown"),
+    [("bluesky", "bursta4", "@bursta4"), ("x", "@user0", "@user0"), ("x", " @@u ", "@u"),
+     ("mastodon", "ann@mastodon.social", "@ann@mastodon.social"),
+     ("facebook", "Jean Dupont", "Jean Dupont"), ("press", "lemonde.fr", "lemonde.fr")],
+)  # fmt: skip
+def test_one_rule_shows_handles_in_the_stream_and_the_room(
+    platform, handle, shown, incident, lead, watch, browser_client
+):
+    """A handle sent without "@" (the bulk API) and one sent with it (a CSV export) show
+    alike, with one "@" where the platform names accounts so; stored as sent."""
+    from incidents.listening.models import shown_handle
+
+    assert shown_handle(handle, platform) == shown
+    bulk_mentions(1, watch=watch, incident=incident, platform=platform)
+    Mention.objects.update(author_handle=handle)
+    client = browser_client.as_user(grant(lead, "view_mention"))
+    for url in ("/listening/", f"/incidents/{incident.pk}/mentions/"):
+        html = client.get(url).content.decode()
+        assert f">{shown}<" in html.replace("&#x27;", "'"), url
+    assert Mention.objects.get().author_handle == handle

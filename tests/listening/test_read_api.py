@@ -207,5 +207,50 @@ def test_the_watch_list_costs_the_same_whatever_the_subscribers(
             subscribers=[reader, watch_editor],
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        listed = client.get("/api/watches/").json()
+        listed = client.get("/api/watches/").json()["results"]
     assert len(listed) == 6 and listed[-1]["subscribers"] == sorted([reader.pk, watch_editor.pk])
+
+
+def test_watches_are_listed_in_cursor_pages(reader, watch_editor, api):
+    for i in range(5):
+        actions.watch_create(actor=watch_editor, name=f"W{i}", brand="x", keywords=[f"k{i}"])
+    client = api.as_user(reader)
+    first = client.get("/api/watches/", {"page_size": 3}).json()
+    assert [w["name"] for w in first["results"]] == ["W0", "W1", "W2"]
+    second = client.get(first["next"]).json()
+    assert [w["name"] for w in second["results"]] == ["W3", "W4"] and second["next"] is None
+    assert_error(client.get("/api/watches/", {"cursor": "garbage"}), 400)
+
+
+def test_an_unknown_api_path_is_a_json_404_even_in_debug(reader, api, settings):
+    """An id too long for the `id` converter matches no route: with DEBUG on, Django would
+    answer its HTML page; an API client gets JSON."""
+    settings.DEBUG = True
+    client = api.as_user(reader)
+    for path in (
+        "/api/mentions/123456789012345678901/",
+        "/api/watches/123456789012345678901/",
+        "/api/signals/123456789012345678901/",
+        "/api/incidents/123456789012345678901/mentions/",
+        "/api/no-such-list/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404 and response.json() == {"detail": "Not found."}, path
+    assert client.get("/api/watches").status_code == 301  # the slash is still added
+
+
+def test_the_schema_declares_the_cursor_pages_and_gzip():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for path in (
+        "/api/mentions/",
+        "/api/signals/",
+        "/api/watches/",
+        "/api/incidents/{id}/mentions/",
+    ):
+        names = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert {"cursor", "page_size"} <= names, path
+    bulk = paths["/api/mentions/bulk/"]["post"]
+    encoding = next(p for p in bulk["parameters"] if p["name"] == "Content-Encoding")
+    assert encoding["in"] == "header" and encoding["schema"]["enum"] == ["gzip", "identity"]

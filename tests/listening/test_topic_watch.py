@@ -54,7 +54,7 @@ def test_the_api_shows_and_sets_it(watch, topic, watch_editor, api):
     assert editor.get(f"/api/watches/{watch.pk}/").json()["topic_watch"] is None
     response = editor.patch(f"/api/watches/{watch.pk}/", {"topic_watch": topic.pk}, format="json")
     assert response.status_code == 200 and response.json()["topic_watch"] == topic.pk
-    listed = {w["id"]: w["topic_watch"] for w in editor.get("/api/watches/").json()}
+    listed = {w["id"]: w["topic_watch"] for w in editor.get("/api/watches/").json()["results"]}
     assert listed == {watch.pk: topic.pk, topic.pk: None}
     chain = editor.patch(f"/api/watches/{topic.pk}/", {"topic_watch": watch.pk}, format="json")
     assert "has a topic watch itself" in assert_error(chain, 400)

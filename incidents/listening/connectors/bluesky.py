@@ -39,7 +39,7 @@ from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketExcepti
 from websockets.sync.client import connect
 
 from ..choices import Source
-from ..ingest import MentionData
+from ..ingest import MentionData, language_code
 from .common import Collector, between_passes, load_state, matching, save_state, store
 
 log = logging.getLogger("incidents.listening.connectors.bluesky")
@@ -87,9 +87,10 @@ def subscribe_url(base: str, cursor: int | None) -> str:
 
 
 def _language(langs) -> str:
-    # Only when the author declared exactly one; "pt-BR" -> "pt". Else detected at ingest.
+    # Only when the author declared exactly one; "pt-BR" -> "pt" (ingest.language_code; not
+    # a code: none). Else detected at ingest.
     if isinstance(langs, list) and len(langs) == 1 and isinstance(langs[0], str):
-        return langs[0].split("-")[0].lower()[:8]
+        return language_code(langs[0]) or ""
     return ""
 
 

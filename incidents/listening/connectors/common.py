@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 
 from .. import actions, language
-from ..ingest import MentionData, RowError, parse
+from ..ingest import MentionData, RowError, parse, scored_text
 from ..matching import Matcher, clean_terms, fold
 from ..models import CollectorState, Watch
 
@@ -129,7 +129,7 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
         log.warning("%s: post %r skipped: %s", source, str(row.get("id"))[:120], error)
         return None
     if not data.language:
-        data.language = language.detect(data.text)
+        data.language = language.detect(scored_text(data.text))
     hits = matcher.match(
         text=data.text, platform=data.platform, language=data.language, author=data.author_handle
     )

@@ -29,6 +29,7 @@ from django.conf import settings
 from mastodon import Mastodon, MastodonError, MastodonRatelimitError
 
 from ..choices import Source
+from ..ingest import language_code
 from .common import (
     Backoff,
     PollingCollector,
@@ -136,7 +137,7 @@ def status_row(status, host: str, is_brand=None) -> dict | None:
             # Hidden counts come as -1: not known.
             "followers": followers if _count(followers) or followers == 0 else None,
         },
-        "language": (status.get("language") or "")[:8],
+        "language": language_code(str(status.get("language") or "")) or "",
         "likes": _count(status.get("favourites_count")),
         "reposts": _count(status.get("reblogs_count")),
         "replies": _count(status.get("replies_count")),
