@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import os
 
 import pgtrigger
 import pytest
@@ -15,6 +16,25 @@ from statements import actions as statement_actions
 from tests.helpers import POST_URL, STATEMENT_TEXT, ensure_policy
 
 User = get_user_model()
+
+
+def pytest_collection_modifyitems(config, items):
+    """CI splits the suite between processes (.ci/run): with CRISISCELL_TEST_SHARD="k/n",
+    this process runs the k-th of every n test files (sorted by path, so each slow
+    directory is shared out). Each shard has its own database, Redis database and
+    directories, as the two modes do; without the variable, every test runs."""
+    shard = os.environ.get("CRISISCELL_TEST_SHARD", "").strip()
+    if not shard:
+        return
+    try:
+        k, n = (int(part) for part in shard.split("/"))
+        assert 1 <= k <= n
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"CRISISCELL_TEST_SHARD={shard!r}: expected k/n, 1 <= k <= n")
+    files = sorted({item.path for item in items})
+    mine = {path for index, path in enumerate(files) if index % n == k - 1}
+    config.hook.pytest_deselected(items=[item for item in items if item.path not in mine])
+    items[:] = [item for item in items if item.path in mine]
 
 
 def _flush_past_the_truncate_guards(teardown):
