@@ -30,7 +30,8 @@ def pytest_collection_modifyitems(config, items):
         k, n = (int(part) for part in shard.split("/"))
         assert 1 <= k <= n
     except (ValueError, AssertionError):
-        raise pytest.UsageError(f"CRISISCELL_TEST_SHARD={shard!r}: expected k/n, 1 <= k <= n")
+        message = f"CRISISCELL_TEST_SHARD={shard!r}: expected k/n, 1 <= k <= n"
+        raise pytest.UsageError(message) from None
     files = sorted({item.path for item in items})
     mine = {path for index, path in enumerate(files) if index % n == k - 1}
     config.hook.pytest_deselected(items=[item for item in items if item.path not in mine])

@@ -1,6 +1,7 @@
 """Every write of the listening app (keyword-only, `actor=`; None is the system: a
 connector)."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,7 @@ from .models import (
     MentionMatch,
     Signal,
     Watch,
+    shown_handle,
 )
 from .terms import guess_category
 from .terms import words as terms_of
@@ -711,7 +713,9 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
         )
         signal.summary = {**_summary(signal, now), "trigger": _trigger(reading, kind)}
         signal.save(update_fields=["summary"])
-        subscribers = list(watch.subscribers.filter(is_active=True))
+        # Checked now, not only when they were subscribed: someone who lost access to
+        # listening data (left the team) is not sent posts, authors and terms.
+        subscribers = list(rules.listening_readers().filter(pk__in=watch.subscribers.all()))
         subject = _(
             "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)"
         )
@@ -737,6 +741,16 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
 
 
 ALERT_EXCERPT = 280
+# Chat services read "<!channel>", "<https://x|label>", "@everyone" in a message as a ping or
+# a disguised link: a post's words must not become the alert's.
+_CHAT_MARKUP = str.maketrans({"<": "\u2039", ">": "\u203a"})
+_CHAT_PINGS = re.compile(r"@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    """Someone else's words (a post, an author's handle or name) as one line of an alert:
+    no line break to forge a line of ours, no chat markup, no ping."""
+    return _CHAT_PINGS.sub("@\u200b", " ".join(str(text).split()).translate(_CHAT_MARKUP))
 
 
 def alert_text(signal, first_mention_id) -> str:
@@ -759,22 +773,21 @@ def alert_text(signal, first_mention_id) -> str:
         )
     first = Mention.objects.filter(pk=first_mention_id).first() if first_mention_id else None
     if first is not None:
-        author = first.author_handle or first.author_name or "?"
+        author = shown_handle(first.author_handle, first.platform) or first.author_name or "?"
         lines.append(
             _("First mention: %(platform)s · %(author)s: “%(text)s”")
             % {
                 "platform": first.get_platform_display(),
-                "author": author,
-                "text": Truncator(" ".join(first.text.split())).chars(ALERT_EXCERPT),
+                "author": _quoted(author),
+                "text": Truncator(_quoted(first.text)).chars(ALERT_EXCERPT),
             }
         )
         if first.url:
-            lines.append(first.url)
+            lines.append(_quoted(first.url))
     terms = (signal.summary or {}).get("terms") or []
     if terms:
-        lines.append(
-            _("Top terms: %(terms)s") % {"terms": ", ".join(f"{t} ({n})" for t, n in terms)}
-        )
+        listed = ", ".join(f"{_quoted(t)} ({n})" for t, n in terms)
+        lines.append(_("Top terms: %(terms)s") % {"terms": listed})
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ from incidents.models import Membership, TimelineEntry
 from incidents.notifications.models import Notification
 from tests.helpers import assert_error
 
-from .conftest import NOW, ingest, post
+from .conftest import NOW, grant, ingest, post
 
 HISTORY = 14 * DAY
 RULES = Rules(volume_deviations=4, volume_min_count=10, tone_shift_points=25, tone_min_scored=25)
@@ -200,6 +200,7 @@ def test_the_episode_survives_a_round_trip_through_json():
 def test_the_runner_opens_one_signal_and_alerts_once(
     history, reader, lead, django_capture_on_commit_callbacks
 ):
+    grant(lead, "view_mention")  # the alerted are listening readers when the alert goes
     history.subscribers.add(reader, lead)
     with django_capture_on_commit_callbacks(execute=True):
         done = detection.detect(now=NOW)

@@ -15,11 +15,12 @@ from incidents.listening.models import Signal
 from incidents.listening.selectors import Bucket
 from incidents.models import TimelineEntry
 from incidents.notifications import actions as notification_actions
+from incidents.notifications.models import Notification
 from incidents.outbox.choices import Channel
 from incidents.outbox.models import OutboundMessage
 from tests.helpers import assert_error
 
-from .conftest import NOW
+from .conftest import NOW, grant, ingest, post
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +260,7 @@ def test_the_alert_email_gives_the_reason_the_first_mention_the_terms_and_the_li
         person.email = f"{person.username}@example.com"
         person.save(update_fields=["email"])
     notification_actions.preferences_update(actor=lead, language="fr")
+    grant(lead, "view_mention")  # the alerted are listening readers when the alert goes
     history.subscribers.add(reader, lead)
     detection.detect(now=NOW)
     opened = Signal.objects.get()
@@ -267,7 +269,7 @@ def test_the_alert_email_gives_the_reason_the_first_mention_the_terms_and_the_li
     # The reason as it stood when the signal opened (the e-mail is written then).
     assert "Why: " in english and " were expected at this time of day" in english
     assert "Watch: Maison Lumière" in english
-    assert "First mention: Bluesky · user0.bsky.social: “Maison Lumière a encore raté" in english
+    assert "First mention: Bluesky · @user0.bsky.social: “Maison Lumière a encore raté" in english
     assert "Top terms: " in english and "livraison" in english
     assert f"https://crisis.example.com/listening/signals/{opened.pk}/" in english
     assert "Pourquoi : " in french and "Veille : Maison Lumière" in french
@@ -283,3 +285,39 @@ def test_the_schema_names_the_declare_fields_and_defaults(tmp_path):
     declare = schema[schema.index("    DeclareRequest:") :][:1500]
     assert "CategoryEnum" in declare and "SeverityEnum" in declare
     assert "SignalDeclareDefaults" in schema
+
+
+def test_a_subscriber_who_lost_listening_access_is_not_alerted(history, reader, make_user):
+    """Access is checked when the alert goes, not only when someone was subscribed."""
+    gone = grant(make_user("gone"), "view_mention")
+    history.subscribers.add(reader, gone)
+    gone.user_permissions.clear()
+    detection.detect(now=NOW)
+    assert Signal.objects.count() == 1
+    alerted = set(Notification.objects.filter(kind="signal_opened").values_list("user", flat=True))
+    assert alerted == {reader.pk}
+
+
+def test_a_post_cannot_write_lines_links_or_pings_into_the_alert(history, reader):
+    """The first mention's author and text are someone else's words: one line each, no chat
+    markup (Slack's <!channel>, <url|label>), no @everyone."""
+    reader.email = "reader@example.com"
+    reader.save(update_fields=["email"])
+    history.subscribers.add(reader)
+    hostile = post(
+        "s-first",
+        text="Maison Lumière <!channel> <https://evil.example/login|Reset your password> @everyone",
+        posted_at=(NOW - timedelta(minutes=25)).isoformat(),
+        author={"handle": "eve\n\nOpen it: https://evil.example/\n\n-- \nFooter"},
+    )
+    ingest([hostile])
+    detection.detect(now=NOW)
+    signal = Signal.objects.get()
+    assert signal.first_mention.external_id == "s-first"
+    body = OutboundMessage.objects.get(channel=Channel.EMAIL, user=reader).body
+    first = next(line for line in body.splitlines() if "First mention" in line)
+    assert "Open it: https://evil.example/" in first  # on the author's line, not a line of ours
+    opens = [line for line in body.splitlines() if line.startswith("Open it")]
+    assert len(opens) == 1 and "evil" not in opens[0]  # the e-mail's own link, alone
+    assert "<" not in body and ">" not in body
+    assert "@everyone" not in body and "@\u200beveryone" in body
