@@ -3,6 +3,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crisiscell.converters import IdConverter
@@ -53,7 +54,9 @@ urlpatterns = [
     # Any other API path (an id too long for the `id` converter, a typo): the API's JSON
     # 404, whatever DEBUG says (with DEBUG on, Django answers an unknown path with its HTML
     # page, not handler404). Paths ending in "/" only: "/api/x" still gets its slash.
-    re_path(r"^api/.*/$", not_found),
+    # Exempt from CSRF: it only says 404, and a token client's POST there must not read
+    # "sign in again" (the CSRF failure page).
+    re_path(r"^api/.*/$", csrf_exempt(not_found)),
 ]
 
 handler400 = "crisiscell.errors.bad_request"

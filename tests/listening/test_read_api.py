@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from incidents.listening import actions
 from incidents.listening.choices import Source
@@ -237,6 +238,13 @@ def test_an_unknown_api_path_is_a_json_404_even_in_debug(reader, api, settings):
         response = client.get(path)
         assert response.status_code == 404 and response.json() == {"detail": "Not found."}, path
     assert client.get("/api/watches").status_code == 301  # the slash is still added
+    # A write there is a 404 too, not the CSRF failure page's "sign in again" (the session
+    # client enforces CSRF as a browser would).
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(reader)
+    for method in ("post", "patch", "delete"):
+        response = getattr(browser, method)("/api/no-such-list/", {}, format="json")
+        assert response.status_code == 404, method
 
 
 def test_the_schema_declares_the_cursor_pages_and_gzip():
