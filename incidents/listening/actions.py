@@ -978,15 +978,18 @@ def clean_burst(burst: ExpectedBurst, *, now=None) -> None:
 
 
 @transaction.atomic
-def expected_burst_save(*, burst: ExpectedBurst, actor, now=None) -> ExpectedBurst:
+def expected_burst_save(*, burst: ExpectedBurst, actor, now=None, fields=None) -> ExpectedBurst:
     """Create or change a planned campaign's window on a watch (no volume signal during it
     and the hour after; with an `expected_size`, none below a wave well beyond that many
-    times the usual). NotAllowed unless the actor may change watches
-    (rules.require_edit_watches); Conflict when the campaign as stored has ended (kept as
-    the record of why alerts were quiet then: rules.require_burst_open) or was deleted
-    meanwhile; InvalidInput naming the field (clean_burst): it ends before it starts, has
-    already ended, lasts over MAX_BURST_LENGTH, a size outside BURST_SIZE_RANGE, a note
-    over MAX_NAME characters."""
+    times the usual). `fields`: for a stored campaign, the names the caller changed (the
+    others are kept as stored now, so two people changing different fields at once both
+    keep their change); None: all of BURST_FIELDS. NotAllowed unless the actor may change
+    watches (rules.require_edit_watches); Conflict when the campaign as stored has ended
+    (kept as the record of why alerts were quiet then: rules.require_burst_open) or was
+    deleted meanwhile; InvalidInput naming the field (clean_burst): it ends before it
+    starts, has already ended, lasts over MAX_BURST_LENGTH, a size outside
+    BURST_SIZE_RANGE, a note over MAX_NAME characters, or the start of a campaign already
+    running is moved (it is part of the record)."""
     rules.require_edit_watches(actor)
     now = now or timezone.now()
     if burst.pk is not None:
@@ -994,6 +997,17 @@ def expected_burst_save(*, burst: ExpectedBurst, actor, now=None) -> ExpectedBur
         if stored is None:
             raise Conflict(_("This planned campaign was deleted meanwhile."))
         rules.require_burst_open(stored, now)
+        changed = [name for name in BURST_FIELDS if fields is None or name in fields]
+        running = stored.starts_at <= now < stored.ends_at
+        if running and "starts_at" in changed and burst.starts_at != stored.starts_at:
+            message = _(
+                "This campaign is running: its start is kept as it was (change its end to "
+                "stop it sooner)."
+            )
+            raise InvalidInput(message, errors={"starts_at": [message]})
+        for name in changed:
+            setattr(stored, name, getattr(burst, name))
+        burst = stored
     clean_burst(burst, now=now)
     if burst.pk is None:
         burst.created_by = actor
@@ -1002,16 +1016,24 @@ def expected_burst_save(*, burst: ExpectedBurst, actor, now=None) -> ExpectedBur
 
 
 @transaction.atomic
-def expected_burst_delete(*, burst: ExpectedBurst, actor, now=None) -> None:
-    """Delete a planned campaign that has not ended (one running stops quieting the alerts
-    at once). NotAllowed unless the actor may change watches; Conflict once it has ended
-    (rules.require_burst_open). Deleting one already deleted does nothing."""
+def expected_burst_delete(*, burst: ExpectedBurst, actor, now=None) -> str:
+    """Delete a planned campaign that has not started, or end one that is running (its end
+    set to now: it stops quieting the alerts at once and stays as the record of why they
+    were quiet). Returns "deleted", "ended" or "gone" (deleted meanwhile). NotAllowed
+    unless the actor may change watches; Conflict once it has ended
+    (rules.require_burst_open)."""
     rules.require_edit_watches(actor)
+    now = now or timezone.now()
     stored = ExpectedBurst.objects.select_for_update().filter(pk=burst.pk).first()
     if stored is None:
-        return
-    rules.require_burst_open(stored, now or timezone.now())
+        return "gone"
+    rules.require_burst_open(stored, now)
+    if stored.starts_at <= now:
+        stored.ends_at = now
+        stored.save(update_fields=["ends_at"])
+        return "ended"
     stored.delete()
+    return "deleted"
 
 
 def signal_link(*, signal, incident, actor, now=None) -> Signal:

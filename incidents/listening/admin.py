@@ -129,7 +129,8 @@ class ExpectedBurstAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        actions.expected_burst_save(burst=obj, actor=request.user)
+        fields = form.changed_data if change else None
+        actions.expected_burst_save(burst=obj, actor=request.user, fields=fields)
 
     def delete_model(self, request, obj):
         actions.expected_burst_delete(burst=obj, actor=request.user)

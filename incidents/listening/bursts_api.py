@@ -133,12 +133,14 @@ class WatchBurstDetailView(APIView):
         serializer.is_valid(raise_exception=True)
         for name, value in serializer.validated_data.items():
             setattr(burst, name, value)
-        return _answer(actions.expected_burst_save(burst=burst, actor=request.user))
+        changed = list(serializer.validated_data)
+        return _answer(actions.expected_burst_save(burst=burst, actor=request.user, fields=changed))
 
     @extend_schema(operation_id="watches_expected_bursts_destroy", responses={204: None})
     def delete(self, request, pk, burst_id):
-        """Delete a planned campaign that has not ended (409 once it has): a running one
-        stops quieting the alerts at once."""
+        """Delete a planned campaign that has not started; a running one is ended now (it
+        stops quieting the alerts at once and stays, read-only, as the record); 409 once it
+        has ended."""
         burst = _burst(request, pk, burst_id)
         actions.expected_burst_delete(burst=burst, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -484,7 +484,9 @@ def campaign_edit(request, pk, burst_pk):
     status = 422 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
-            burst = actions.expected_burst_save(burst=form.burst(burst), actor=request.user)
+            burst = actions.expected_burst_save(
+                burst=form.burst(burst), actor=request.user, fields=form.changed_data
+            )
         except DomainError as error:
             form.add_action_error(error)
             status = 409 if error.status_code == 409 else status
@@ -504,16 +506,19 @@ def campaign_edit(request, pk, burst_pk):
 @login_required
 @require_POST
 def campaign_delete(request, pk, burst_pk):
-    """Delete a planned campaign that has not ended (the page's button asks first)."""
+    """Delete a planned campaign that has not started, or end a running one now (the
+    page's button asks first)."""
     burst = _campaign(request, pk, burst_pk)
+    window = burst.window_shown()
     try:
-        actions.expected_burst_delete(burst=burst, actor=request.user)
+        done = actions.expected_burst_delete(burst=burst, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request, _("Planned campaign deleted: %(window)s.") % {"window": burst.window_shown()}
-        )
+        message = _("Planned campaign deleted: %(window)s.")
+        if done == "ended":
+            message = _("Planned campaign ended now, and kept: %(window)s.")
+        messages.success(request, message % {"window": window})
     return redirect(_campaigns_url(burst.watch))
 
 

@@ -381,3 +381,60 @@ def test_the_endpoints_are_in_the_schema(api, reader):
     assert set(listing) >= {"get", "post"} and set(detail) >= {"get", "patch", "delete"}
     assert "ExpectedBurst" in schema["components"]["schemas"]
     assert "ExpectedBurstPage" in schema["components"]["schemas"]
+
+
+def test_two_people_changing_different_fields_at_once_both_keep_their_change(
+    watch, watch_editor, api
+):
+    """Each loaded the campaign before the other saved (a break-it pass lost one change in
+    9 runs of 10 on PostgreSQL): each save changes only the fields it names."""
+    burst = planned(watch, watch_editor, note="Black Friday")
+    first, second = (ExpectedBurst.objects.get(pk=burst.pk) for _ in range(2))
+    first.note = "Black Friday, -30 %"
+    actions.expected_burst_save(burst=first, actor=watch_editor, fields=["note"])
+    second.expected_size = 3
+    actions.expected_burst_save(burst=second, actor=watch_editor, fields=["expected_size"])
+    burst.refresh_from_db()
+    assert (burst.note, burst.expected_size) == ("Black Friday, -30 %", 3)
+    # The API names what its request changed.
+    client = api.as_user(watch_editor)
+    client.patch(api_url(watch, burst), {"expected_size": 2}, format="json")
+    burst.refresh_from_db()
+    assert (burst.note, burst.expected_size) == ("Black Friday, -30 %", 2)
+
+
+def test_a_running_campaign_keeps_its_start_and_is_ended_not_deleted(
+    watch, watch_editor, api, browser_client
+):
+    """Its start is part of the record of why alerts were quiet: it cannot be moved back,
+    and "deleting" it ends it now and keeps it."""
+    running = planned(watch, watch_editor, start_in=timedelta(hours=-1), length=timedelta(hours=4))
+    client = api.as_user(watch_editor)
+    earlier = (running.starts_at - timedelta(days=20)).isoformat()
+    moved = client.patch(api_url(watch, running), {"starts_at": earlier}, format="json")
+    assert_error(moved, 400)
+    assert "starts_at" in moved.json()["errors"]
+    later = (running.ends_at + timedelta(hours=1)).isoformat()
+    assert (
+        client.patch(api_url(watch, running), {"ends_at": later}, format="json").status_code == 200
+    )
+
+    assert client.delete(api_url(watch, running)).status_code == 204
+    kept = ExpectedBurst.objects.get(pk=running.pk)
+    assert kept.starts_at == running.starts_at and kept.ends_at <= timezone.now()
+    assert client.get(api_url(watch, running)).json()["ended"] is True
+
+    upcoming = planned(watch, watch_editor)
+    page = browser_client.as_user(watch_editor)
+    running = planned(
+        watch, watch_editor, start_in=timedelta(minutes=-5), length=timedelta(hours=1)
+    )
+    html = page.get(f"/listening/watches/{watch.pk}/campaigns/").content.decode()
+    assert "End now" in html and "Delete" in html
+    page.post(f"/listening/watches/{watch.pk}/campaigns/{upcoming.pk}/delete/")
+    assert not ExpectedBurst.objects.filter(pk=upcoming.pk).exists()
+    ended_now = page.post(
+        f"/listening/watches/{watch.pk}/campaigns/{running.pk}/delete/", follow=True
+    )
+    assert "Planned campaign ended now, and kept" in ended_now.content.decode()
+    assert ExpectedBurst.objects.filter(pk=running.pk).exists()
