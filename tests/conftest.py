@@ -7,8 +7,10 @@ import os
 import pgtrigger
 import pytest
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import TransactionTestCase
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from incidents import actions, events
@@ -54,6 +56,16 @@ TransactionTestCase._fixture_teardown = _flush_past_the_truncate_guards(
     TransactionTestCase._fixture_teardown
 )
 _names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request in French (the test client runs
+    it in this thread, and LocaleMiddleware leaves its language active) made the tests that
+    ran after it read French, depending on the order CI's shards run them in."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
