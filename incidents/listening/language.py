@@ -7,7 +7,7 @@ from functools import cache
 # The model knows 97 languages, and on a post of a line its neighbours (Nigerian Pidgin
 # beside English; Walloon, Occitan, Romanian beside French) take a share even when the top
 # answer is right: at 0.50, 13 of 40 short English and French complaints stayed without a
-# language (so without a tone). At 0.30 our short posts are read right 32/34 times and
+# language (so without a tone). At 0.30 our short posts are read right 38/40 times and
 # none of the other languages' is taken for English or French (tests/listening/
 # labelled_short_posts.tsv); of ~5,000 short interface texts in other languages (Django's
 # translations) 4 were, against 2 at 0.50.

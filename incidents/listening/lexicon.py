@@ -33,6 +33,9 @@ ENGLISH = {
     "defect": -1.9,
     "defects": -1.9,
     "unsafe": -2.1,
+    "sparks": -1.2,
+    # "Customer service is a joke": mockery in a complaint, not a laugh.
+    "joke": -1.0,
     # A call to stop buying.
     "boycott": -1.8,
     "boycotting": -1.8,
@@ -56,6 +59,10 @@ FRENCH = {
     "brule": -1.9,  # brûlé
     "crame": -1.6,  # cramé (slang: burnt)
     "cramee": -1.6,
+    "fondre": -1.2,  # "a fait fondre la prise"
+    "incendie": -2.0,
+    "etincelles": -1.2,
+    "retard": -1.2,  # a late delivery, a delayed refund
     "explose": -2.0,  # explosé
     "explosee": -2.0,
     "brulee": -1.9,
@@ -82,6 +89,13 @@ FRENCH = {
     # "concerne" is warm in the French lexicon (a translation of "concerned"?): "le rappel
     # concerne aussi le modèle noir" is a plain question.
     "concerne": None,
+    # The French lexicon's "prise" (a plug, a taking) is +2.4 and "nouveau" is negative:
+    # "a fait fondre la prise" read as praise, a new product's launch as a complaint.
+    "prise": None,
+    "nouveau": None,
+    "nouvelle": None,
+    "nouveaux": None,
+    "nouvelles": None,
 }
 
 SUPPLEMENTS = {"en": ENGLISH, "fr": FRENCH}

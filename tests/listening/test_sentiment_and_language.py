@@ -40,8 +40,8 @@ def accuracy(rows, lang):
         ("general", "fr", 0.8),  # 21/24
         ("crisis", "en", 0.9),  # 19/20 (14/20 without the supplement)
         ("crisis", "fr", 0.9),  # 19/20 (17/20 without it)
-        ("short", "en", 0.65),  # 12/18: implicit complaints ("still waiting") carry no word
-        ("short", "fr", 0.85),  # 14/16
+        ("short", "en", 0.65),  # 14/20: implicit complaints ("still waiting") carry no word
+        ("short", "fr", 0.75),  # 16/20
     ],
 )
 def test_accuracy_on_the_labelled_sets(name, lang, floor):
@@ -89,12 +89,12 @@ def test_language_is_detected_on_the_set():
 
 
 def test_short_posts_get_their_language_and_others_are_never_read_as_ours():
-    """A line of French or English is told (32/34; at the old 0.50 threshold 27/34 were
+    """A line of French or English is told (38/40; at the old 0.50 threshold 33/40 were
     left without a language, so without a tone), and a line of German, Spanish, Romanian...
     never lands in a language the lexicons would score."""
     ours = [(code, text) for code, _label, text in SHORT_SET if code in sentiment.LANGUAGES]
     others = [(code, text) for code, _label, text in SHORT_SET if code not in sentiment.LANGUAGES]
-    assert len(ours) >= 30 and len(others) >= 20
+    assert len(ours) >= 40 and len(others) >= 20
     right = sum(language.detect(text) == code for code, text in ours)
     assert right / len(ours) >= 0.9
     assert [text for _code, text in others if language.detect(text) in sentiment.LANGUAGES] == []
