@@ -29,7 +29,7 @@ from incidents.people import display_name
 
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
-from .ingest import MentionData, scored_text
+from .ingest import MentionData, language_code, scored_text
 from .matching import Matcher, clean_terms, phrase
 from .models import (
     BURST_SIZE_RANGE,
@@ -118,11 +118,14 @@ def _terms(values, name) -> list[str]:
 def _languages(values) -> list[str]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise _invalid("languages", _("Languages must be a list of codes."))
-    codes = list(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
-    bad = [code for code in codes if not language.is_code(code)]
+    # The posts' rule (ingest.language_code: "en-US" is "en"), then a language known.
+    codes = {value: language_code(value) for value in values}
+    bad = [value for value, code in codes.items() if code is None or not language.is_code(code)]
+    bad = [value for value in bad if codes[value] != ""]
     if bad:
         message = _("“%(code)s” is not a language code: use ISO 639-1 codes such as fr or en.")
-        raise _invalid("languages", message % {"code": bad[0][:30]})
+        raise _invalid("languages", message % {"code": bad[0].strip()[:30]})
+    codes = list(dict.fromkeys(code for code in codes.values() if code))
     if len(codes) > MAX_LANGUAGES:
         raise _invalid("languages", _("At most %(n)s languages.") % {"n": MAX_LANGUAGES})
     return codes

@@ -163,7 +163,7 @@ def test_subscribers_are_listening_readers_given_by_id(watch_editor, reader, out
     [
         ({"keywords": [f"k{i}" for i in range(201)]}, "keywords"),
         ({"hashtags": ["x" * 101]}, "hashtags"),
-        ({"languages": ["FR"]}, "languages"),
+        ({"languages": ["english"]}, "languages"),
         ({"volume_deviations": 0}, "volume_deviations"),
         ({"tone_shift_points": 101}, "tone_shift_points"),
         ({"name": "Maison Lumière"}, "name"),
@@ -262,3 +262,12 @@ def test_the_schema_declares_the_cursor_pages_and_gzip():
     bulk = paths["/api/mentions/bulk/"]["post"]
     encoding = next(p for p in bulk["parameters"] if p["name"] == "Content-Encoding")
     assert encoding["in"] == "header" and encoding["schema"]["enum"] == ["gzip", "identity"]
+
+
+def test_watch_languages_follow_the_posts_rule(watch_editor, api):
+    """A watch's languages are read as a post's are (ingest.language_code): a tag is its
+    language, whatever its case."""
+    body = {"name": "Tags", "brand": "x", "keywords": ["tags"], "languages": ["en-US", "FR", "und"]}
+    created = api.as_user(watch_editor).post("/api/watches/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["languages"] == ["en", "fr"]
