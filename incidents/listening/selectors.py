@@ -100,12 +100,22 @@ class ImportCounts:
 
 
 def import_counts(mentions) -> ImportCounts:
-    """The preview's counts of an import (the report after it says the same: stored and
-    duplicates). One query per KNOWN_CHUNK ids."""
+    """The preview's counts of an import (the report after it says the same, by
+    imported_counts). One query per KNOWN_CHUNK ids."""
     keys = [data.key for data in mentions]
     unique = set(keys)
     stored = already_stored(unique)
     return ImportCounts(new=len(unique) - stored, stored=stored, repeated=len(keys) - len(unique))
+
+
+def imported_counts(mentions, result) -> ImportCounts:
+    """The report's counts once `mentions` are ingested (`result`: actions.IngestResult),
+    split as the preview's: its duplicates are the rows repeated in the file and those
+    already stored. No query."""
+    repeated = len(mentions) - len({data.key for data in mentions})
+    return ImportCounts(
+        new=result.stored, stored=max(0, result.duplicates - repeated), repeated=repeated
+    )
 
 
 def already_stored(keys) -> int:

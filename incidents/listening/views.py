@@ -688,6 +688,7 @@ def import_page(request):
     context.update(
         name=name,
         report=result,
+        counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
