@@ -158,7 +158,10 @@ def _stream_context(request, watches) -> dict:
         "older_query": older_query,
         "filtered": bool(filters),
         "paged": bool(request.GET.get("before")),
-        "attach_targets": attach_targets(request.user) if page else [],
+        # The attach bar and forms only when a shown mention can still be attached.
+        "attach_targets": attach_targets(request.user)
+        if any(not m.incident_id for m in page)
+        else [],
         "stream_query": request.GET.urlencode(),
     }
 
