@@ -630,7 +630,7 @@ def _summary(signal, until) -> dict:
     rows = list(
         Mention.objects.filter(id__in=matches.values("mention_id"))
         .order_by(F("author_followers").desc(nulls_last=True), "-id")
-        .values("id", "author_handle", "author_followers", "text")[:SUMMARY_READ]
+        .values("id", "platform", "author_handle", "author_followers", "text")[:SUMMARY_READ]
     )
     watch_terms = {
         term.casefold()
@@ -643,7 +643,12 @@ def _summary(signal, until) -> dict:
         if row["author_handle"]:
             author = authors.setdefault(
                 row["author_handle"],
-                {"handle": row["author_handle"], "followers": row["author_followers"], "n": 0},
+                {
+                    "handle": row["author_handle"],
+                    "platform": row["platform"],
+                    "followers": row["author_followers"],
+                    "n": 0,
+                },
             )
             author["n"] += 1
     return {

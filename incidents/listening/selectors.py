@@ -17,6 +17,12 @@ def watches():
     return Watch.objects.all()
 
 
+def watch_lines():
+    """The Listening page's watches, each with `alerted_count`: how many people its signals
+    alert (the line says when nobody is). One query."""
+    return watches().annotate(alerted_count=Count("subscribers", distinct=True))
+
+
 # A watch's planned campaigns on its page: the next ones, then the recent past ones.
 UPCOMING_BURSTS_SHOWN = 50
 PAST_BURSTS_SHOWN = 20

@@ -32,7 +32,7 @@ from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
 
-from . import actions, charts, curves, detection, importing, rules, selectors
+from . import actions, charts, curves, detection, figures, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import (
     AttachSelectedForm,
@@ -188,7 +188,7 @@ def _chart_context(request, watches) -> dict:
 
 
 def _watches(request):
-    return list(selectors.watches()[: selectors.MAX_WATCHES_SHOWN])
+    return list(selectors.watch_lines()[: selectors.MAX_WATCHES_SHOWN])
 
 
 @login_required
@@ -820,10 +820,12 @@ def signal_page(request, pk):
         "chart": chart,
         "chart_label": _("Mentions %(per)s against the expected band") % {"per": chart.per},
         "terms": summary.get("terms", []),
-        "authors": summary.get("authors", []),
+        "authors": figures.authors(summary),
         "split": summary.get("sentiment", {}),
         "samples": samples,
         "incident_visible": signal.incident_id in visible,
+        "nobody_alerted": not signal.watch.subscribers.exists(),
+        "can_edit_watches": rules.can_edit_watches(request.user),
         "declare_form": form,
     }
     return render(request, "listening/signal.html", context, status=status)
