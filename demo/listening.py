@@ -19,6 +19,10 @@ WATCH = "Bouilloire KX-200 / KX-200 kettle"
 # The KX-200 watch's topic watch: the whole kettle conversation (other brands' kettles too),
 # so the kettle incident's post-mortem has a share of voice.
 TOPIC_WATCH = "Bouilloires / kettles (marché)"
+# Who each watch's signals alert (its "Who is alerted"): the lead, and on the brand's own
+# watch the community manager who watches the platforms; people who may read listening
+# data (PERMISSIONS).
+ALERTED = {WATCH: ["lead", "drafter"], TOPIC_WATCH: ["lead"]}
 PERMISSIONS = {
     "lead": ["view_mention", "view_watch", "change_watch", "add_mention"],
     "drafter": ["view_mention", "view_watch"],
@@ -119,6 +123,10 @@ def load(users: dict, incident) -> int:
     )
     if watch.topic_watch_id is None:  # a database loaded before topic watches existed
         actions.watch_update(watch=watch, actor=lead, topic_watch=topic)
+    for demo_watch in (topic, watch):
+        if not demo_watch.subscribers.exists():  # new, or loaded before the demo set them
+            alerted = [users[username] for username in ALERTED[demo_watch.name]]
+            actions.watch_update(watch=demo_watch, actor=lead, subscribers=alerted)
     now = timezone.now()
     spike_at = (incident.detected_at if incident else now - timedelta(hours=31)) - timedelta(
         minutes=40

@@ -140,6 +140,9 @@ def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(dem
     assert attached.filter(sentiment="negative").count() > attached.count() / 2
     lead = get_user_model().objects.get(username="lead")
     assert lead.has_perm("listening.add_mention") and lead.has_perm("listening.change_watch")
+    # Its signals alert someone: the lead (and the community manager on the brand's watch).
+    assert set(signal.watch.subscribers.values_list("username", flat=True)) == {"lead", "drafter"}
+    assert signal.watch.topic_watch.subscribers.get() == lead
     # The KX-200 watch has the kettle market as its topic: the post-mortem's share of voice.
     metrics = figures.report(kettle).metrics
     assert 0 < metrics.share_of_voice < 1 and metrics.share_of_voice_conversation > 200

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents import rules as incident_rules
 from incidents import selectors as incident_selectors
@@ -635,7 +636,7 @@ def _summary(signal, until) -> dict:
     rows = list(
         Mention.objects.filter(id__in=matches.values("mention_id"))
         .order_by(F("author_followers").desc(nulls_last=True), "-id")
-        .values("id", "author_handle", "author_followers", "text")[:SUMMARY_READ]
+        .values("id", "platform", "author_handle", "author_followers", "text")[:SUMMARY_READ]
     )
     watch_terms = {
         term.casefold()
@@ -648,7 +649,12 @@ def _summary(signal, until) -> dict:
         if row["author_handle"]:
             author = authors.setdefault(
                 row["author_handle"],
-                {"handle": row["author_handle"], "followers": row["author_followers"], "n": 0},
+                {
+                    "handle": row["author_handle"],
+                    "platform": row["platform"],
+                    "followers": row["author_followers"],
+                    "n": 0,
+                },
             )
             author["n"] += 1
     return {
@@ -719,8 +725,10 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
         # Checked now, not only when they were subscribed: someone who lost access to
         # listening data (left the team) is not sent posts, authors and terms.
         subscribers = list(rules.listening_readers().filter(pk__in=watch.subscribers.all()))
-        subject = _(
-            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)"
+        subject = ngettext(
+            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
+            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
+            figures.expected_count(signal.expected),
         )
         notify(
             users=subscribers,

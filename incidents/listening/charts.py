@@ -19,6 +19,10 @@ SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 # is right 60-75% of the time, so the share of three posts is noise, not a tone.
 MIN_SCORED = 5
 CHART_WIDTH, CHART_HEIGHT = 720, 160
+# The negative share's own scale: 0 % at the bottom, 100 % this far below the top, so that
+# the line stays inside the plot (its stroke whole) and under the volume's peak label, with
+# its "100 %" label (_chart.html) above it.
+NEGATIVE_TOP = 24
 
 
 def _fmt(value: float) -> str:
@@ -144,7 +148,7 @@ def chart(
         if share is None or bucket.scored < MIN_SCORED:
             pen_up = True
             continue
-        y = CHART_HEIGHT - share * CHART_HEIGHT
+        y = CHART_HEIGHT - min(1.0, max(0.0, share)) * (CHART_HEIGHT - NEGATIVE_TOP)
         negative.append(f"{'M' if pen_up else 'L'}{_fmt(x)},{_fmt(y)}")
         pen_up = False
     band_path = ""

@@ -17,6 +17,12 @@ def watches():
     return Watch.objects.all()
 
 
+def watch_lines():
+    """The Listening page's watches, each with `alerted_count`: how many people its signals
+    alert (the line says when nobody is). One query."""
+    return watches().annotate(alerted_count=Count("subscribers", distinct=True))
+
+
 # A watch's planned campaigns on its page: the next ones, then the recent past ones.
 UPCOMING_BURSTS_SHOWN = 50
 PAST_BURSTS_SHOWN = 20
@@ -100,12 +106,22 @@ class ImportCounts:
 
 
 def import_counts(mentions) -> ImportCounts:
-    """The preview's counts of an import (the report after it says the same: stored and
-    duplicates). One query per KNOWN_CHUNK ids."""
+    """The preview's counts of an import (the report after it says the same, by
+    imported_counts). One query per KNOWN_CHUNK ids."""
     keys = [data.key for data in mentions]
     unique = set(keys)
     stored = already_stored(unique)
     return ImportCounts(new=len(unique) - stored, stored=stored, repeated=len(keys) - len(unique))
+
+
+def imported_counts(mentions, result) -> ImportCounts:
+    """The report's counts once `mentions` are ingested (`result`: actions.IngestResult),
+    split as the preview's: its duplicates are the rows repeated in the file and those
+    already stored. No query."""
+    repeated = len(mentions) - len({data.key for data in mentions})
+    return ImportCounts(
+        new=result.stored, stored=max(0, result.duplicates - repeated), repeated=repeated
+    )
 
 
 def already_stored(keys) -> int:

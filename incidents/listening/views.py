@@ -32,7 +32,7 @@ from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
 
-from . import actions, charts, curves, detection, importing, rules, selectors
+from . import actions, charts, curves, detection, figures, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import (
     AttachSelectedForm,
@@ -158,7 +158,10 @@ def _stream_context(request, watches) -> dict:
         "older_query": older_query,
         "filtered": bool(filters),
         "paged": bool(request.GET.get("before")),
-        "attach_targets": attach_targets(request.user) if page else [],
+        # The attach bar and forms only when a shown mention can still be attached.
+        "attach_targets": attach_targets(request.user)
+        if any(not m.incident_id for m in page)
+        else [],
         "stream_query": request.GET.urlencode(),
     }
 
@@ -185,7 +188,7 @@ def _chart_context(request, watches) -> dict:
 
 
 def _watches(request):
-    return list(selectors.watches()[: selectors.MAX_WATCHES_SHOWN])
+    return list(selectors.watch_lines()[: selectors.MAX_WATCHES_SHOWN])
 
 
 @login_required
@@ -693,6 +696,7 @@ def import_page(request):
     context.update(
         name=name,
         report=result,
+        counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
@@ -821,10 +825,12 @@ def signal_page(request, pk):
         "chart": chart,
         "chart_label": _("Mentions %(per)s against the expected band") % {"per": chart.per},
         "terms": summary.get("terms", []),
-        "authors": summary.get("authors", []),
+        "authors": figures.authors(summary),
         "split": summary.get("sentiment", {}),
         "samples": samples,
         "incident_visible": signal.incident_id in visible,
+        "nobody_alerted": not signal.watch.subscribers.exists(),
+        "can_edit_watches": rules.can_edit_watches(request.user),
         "declare_form": form,
     }
     return render(request, "listening/signal.html", context, status=status)

@@ -91,7 +91,7 @@ def test_a_dropped_connection_loses_nothing(signed_in, room):
 
 
 PANEL_URLS = re.compile(
-    r"/incidents/\d+/(header|members|tasks|contacts|statements|evidence/panel)/$"
+    r"/incidents/\d+/(header|members|tasks|contacts|statements|evidence/panel)/(?:\?[^/]*)?$"
 )
 
 

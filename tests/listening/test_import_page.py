@@ -260,5 +260,12 @@ def test_the_preview_counts_new_already_stored_repeated_and_refused_by_one_rule(
     assert "2 new mentions will be imported · 1 already stored" in text
     assert "1 repeated in the file: skipped" in text and "1 refused" in text
     assert "Import 2 new mentions" in html and "Nothing new" not in html
-    report = client.post("/listening/import/", form_data(preview, step="import")).context["report"]
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    report = done.context["report"]
     assert (report.stored, report.duplicates) == (2, 2)
+    # The report says what the preview said, with its words and split.
+    assert done.context["counts"] == ImportCounts(new=2, stored=1, repeated=1)
+    text = re.sub(r"<[^>]+>", " ", done.content.decode())
+    text = re.sub(r"\s+", " ", text)
+    assert "Skipped: already stored (an earlier import, a connector) 1" in text
+    assert "Skipped: repeated in the file 1" in text and "duplicates" not in text

@@ -263,3 +263,45 @@ def test_one_rule_shows_handles_in_the_stream_and_the_room(
         html = client.get(url).content.decode()
         assert f">{shown}<" in html.replace("&#x27;", "'"), url
     assert Mention.objects.get().author_handle == handle
+
+
+def test_the_attach_bar_shows_only_when_a_shown_mention_can_be_attached(
+    incident, listening_cell, watch, browser_client
+):
+    mentions = bulk_mentions(2, watch=watch)
+    client = browser_client.as_user(listening_cell["drafter"])
+    assert 'id="attach-selected"' in client.get("/listening/").content.decode()
+    Mention.objects.filter(pk=mentions[0].pk).update(incident=incident)
+    assert 'id="attach-selected"' in client.get("/listening/").content.decode()
+    Mention.objects.update(incident=incident)  # every shown mention is attached
+    page = client.get("/listening/").content.decode()
+    assert 'id="attach-selected"' not in page and "Select all shown" not in page
+    assert "Attach to incident…" not in page and page.count("Attached to an incident") == 2
+
+
+def test_a_watch_that_alerts_nobody_says_so_at_no_query_per_watch(
+    reader, watch_editor, watch, browser_client
+):
+    """The line says when the watch's signals alert nobody (its count annotated on the
+    page's query of the watches); the Edit link for those who may change watches."""
+    edit = f"/listening/watches/{watch.pk}/edit/"
+    client = browser_client.as_user(reader)
+    page = client.get("/listening/").content.decode()
+    assert "Nobody is alerted by its signals." in page and f'href="{edit}"' not in page
+    page = browser_client.as_user(watch_editor).get("/listening/").content.decode()
+    assert page.count(f'href="{edit}"') == 2  # its Edit link, and the notice's
+    assert f'title="{watch.name}"' in page  # the full name over the ellipsized one
+    client = browser_client.as_user(reader)
+    client.get("/listening/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/listening/")
+    for i in range(4):
+        other = actions.watch_create(
+            actor=watch_editor, name=f"Other {i}", brand="Other", keywords=[f"k{i}"]
+        )
+        other.subscribers.set([reader, watch_editor][: i % 3])
+    watch.subscribers.add(reader)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/listening/").content.decode()
+    assert len(five) == len(one)
+    assert page.count("Nobody is alerted") == 2  # "Other 0" and "Other 3"

@@ -226,7 +226,7 @@ def test_an_open_signal_reads_ouvert_in_french_and_small_expectations_keep_a_dec
         f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert ">Ouvert<" in french and "À faire" not in french
-    assert "49 mentions/h pour 0,2 attendues" in french
+    assert "49 mentions/h pour 0,2 attendue" in french  # singular below 2 in French
     card = client.get("/listening/panels/signals/").content.decode()
     assert "49 mentions/h vs 0.2 expected" in card
 
@@ -267,7 +267,8 @@ def test_the_alert_email_gives_the_reason_the_first_mention_the_terms_and_the_li
     mails = {m.user_id: m for m in OutboundMessage.objects.filter(channel=Channel.EMAIL)}
     english, french = mails[reader.pk].body, mails[lead.pk].body
     # The reason as it stood when the signal opened (the e-mail is written then).
-    assert "Why: " in english and " were expected at this time of day" in english
+    assert "Why: " in english and " expected at that time of day" in english
+    assert "in the last" not in english  # read right once the signal is closed too
     assert "Watch: Maison Lumière" in english
     assert "First mention: Bluesky · @user0.bsky.social: “Maison Lumière a encore raté" in english
     assert "Top terms: " in english and "livraison" in english
@@ -321,3 +322,88 @@ def test_a_post_cannot_write_lines_links_or_pings_into_the_alert(history, reader
     assert len(opens) == 1 and "evil" not in opens[0]  # the e-mail's own link, alone
     assert "<" not in body and ">" not in body
     assert "@everyone" not in body and "@\u200beveryone" in body
+
+
+# 9. The figures read right once closed, in both languages
+
+
+@pytest.mark.parametrize(
+    "expected,english,french",
+    [
+        (1.3, "where 1.3 were expected", "pour 1,3 attendue "),
+        (0.3, "where 0.3 were expected", "pour 0,3 attendue "),
+        (1, "where 1 was expected", "pour 1 attendue "),
+        (1.5, "where 1.5 were expected", "pour 1,5 attendue "),
+        (2, "where 2 were expected", "pour 2 attendues "),
+        (12.4, "where 12 were expected", "pour 12 attendues "),
+    ],
+)
+def test_a_signals_reason_reads_right_whenever_it_is_read(expected, english, french):
+    """No "in the last 20 minutes" on a signal closed yesterday; the French "attendue"
+    agrees with its figure (singular below 2), the English verb with its own."""
+    trigger = {"minutes": 20, "mentions": 54, "expected": expected}
+    with translation.override("en"):
+        said = figures.reason(trigger)
+        assert said.startswith("54 mentions in 20 minutes " + english)
+        assert said.endswith("at that time of day") and "last" not in said
+        tone = figures.reason(
+            {"kind": "tone", "minutes": 360, "scored": 130, "negative": 41, "usual": 27}
+        )
+        assert tone == ("41% negative over 360 minutes (130 scored mentions) where 27% is usual")
+    with translation.override("fr"):
+        said = figures.reason(trigger)
+        assert said.startswith("54 mentions en 20 minutes, " + french) and "dernières" not in said
+
+
+@pytest.mark.parametrize(
+    "expected,french",
+    [(1, "80 mentions/h pour 1 attendue"), (0.3, "80 mentions/h pour 0,3 attendue"),
+     (1.5, "80 mentions/h pour 1,5 attendue"), (2, "80 mentions/h pour 2 attendues")],
+)  # fmt: skip
+def test_the_volume_at_the_peak_agrees_in_french(expected, french):
+    signal = Signal(observed=80, expected=expected)
+    with translation.override("fr"):
+        assert figures.volume(signal) == french
+
+
+def test_the_negative_share_stays_inside_the_chart():
+    """0-100 % on its own scale, inside the plot (the top of the line under the volume's
+    peak label, its stroke whole)."""
+    hour = timedelta(hours=1)
+    buckets = [
+        Bucket(NOW + i * hour, mentions=10, negative=negative, scored=10)
+        for i, negative in enumerate([0, 5, 10, 10])
+    ]
+    chart = charts.chart(buckets, hour)
+    points = chart.negative_line.replace("M", " ").replace("L", " ").split()
+    ys = [float(point.split(",")[1]) for point in points]
+    assert min(ys) == charts.NEGATIVE_TOP and max(ys) == charts.CHART_HEIGHT
+    assert all(charts.NEGATIVE_TOP <= y <= charts.CHART_HEIGHT for y in ys)
+
+
+def test_top_authors_show_the_handle_as_the_stream_does(signal, reader, client):
+    """ "@" where the platform names accounts so (models.shown_handle); a summary stored
+    before it kept the platform shows the handle as stored."""
+    assert all(author["platform"] == "bluesky" for author in signal.summary["authors"])
+    client.force_login(reader)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    top = signal.summary["authors"][0]["handle"]
+    assert f"@{top} (" in html
+    old = {**signal.summary, "authors": [{"handle": "olduser", "followers": 3, "n": 1}]}
+    Signal.objects.filter(pk=signal.pk).update(summary=old)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "</strong> olduser (3 followers)" in html
+
+
+def test_the_signal_page_says_when_its_watch_alerts_nobody(signal, reader, watch_editor, client):
+    client.force_login(reader)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "Nobody is alerted by its signals." in html
+    edit = f"/listening/watches/{signal.watch_id}/edit/"
+    assert edit not in html and "A lead sets who in the watch" in html
+    client.force_login(watch_editor)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert f'href="{edit}"' in html
+    signal.watch.subscribers.add(reader)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "Nobody is alerted" not in html
