@@ -638,13 +638,23 @@ class Episode:
         return cls(**values)
 
 
-def estimate_start(series, minute, expected_per_minute, length=WINDOW, value=None) -> int:
+def estimate_start(
+    series, minute, expected_per_minute, length=WINDOW, value=None, wave_per_minute=None
+) -> int:
     """The minute the excess began: where the cumulative excess over the expected rate,
-    counted back from `minute` over `length` minutes, is largest."""
+    counted back from `minute` over `length` minutes, is largest. With `wave_per_minute`
+    (the rate the wave runs at), each minute counts against the rate at which a mention is
+    as likely from the wave as from the usual stream (the Poisson likelihood ratio's
+    threshold, between the two): on a quiet watch a lone post long before the wave no
+    longer pulls its start, and first mention, back to it."""
+    threshold = expected_per_minute
+    if wave_per_minute is not None and wave_per_minute > expected_per_minute > 0:
+        ratio = wave_per_minute / expected_per_minute
+        threshold = (wave_per_minute - expected_per_minute) / math.log(ratio)
     counts = series.minute_counts(minute, length)
     best, best_at, running = 0.0, minute, 0.0
     for offset, row in enumerate(reversed(counts)):
-        running += (value(row) if value else row[0]) - expected_per_minute
+        running += (value(row) if value else row[0]) - threshold
         if running > best + 1e-6:  # not float noise on a flat stream
             best, best_at = running, minute - offset
     return best_at
@@ -677,7 +687,12 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
             return episode, []
         if reading.volume_alert:
             kind = "volume"
-            started = estimate_start(series, minute, reading.expected / WINDOW)
+            started = estimate_start(
+                series,
+                minute,
+                reading.expected / WINDOW,
+                wave_per_minute=reading.observed / WINDOW,
+            )
         else:
             kind = "tone"
             share = reading.baseline_negative_share or 0

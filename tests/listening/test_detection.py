@@ -596,3 +596,15 @@ def test_a_tone_signal_gives_its_reason_in_plain_words(watch, reader, client):
     actions.signal_update(signal=signal, reading=replace(reading, tone_trigger=None), now=NOW)
     signal.refresh_from_db()
     assert signal.summary["trigger"]["kind"] == "tone"
+
+
+@pytest.mark.django_db
+def test_a_lone_post_before_the_wave_is_not_where_it_started(history):
+    """On a quiet watch one post 50 minutes before the wave pulled the signal's start (and
+    first mention, and so the mentions a declaration attaches) back to it (a new-user
+    pass: "Started 14:53" for a burst at 15:44, naming an unrelated older post)."""
+    ingest([post("lone", posted_at=(NOW - timedelta(minutes=50)).isoformat())])
+    detection.detect(now=NOW)
+    signal = Signal.objects.get()
+    assert signal.first_mention.external_id.startswith("s")
+    assert signal.started_at >= NOW - timedelta(minutes=21)
