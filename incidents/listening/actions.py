@@ -725,6 +725,8 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
         # Checked now, not only when they were subscribed: someone who lost access to
         # listening data (left the team) is not sent posts, authors and terms.
         subscribers = list(rules.listening_readers().filter(pk__in=watch.subscribers.all()))
+        # Read once: the body is written in each recipient's language, one by one.
+        first_mention = Mention.objects.filter(pk=first).first() if first else None
         subject = ngettext(
             "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
             "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
@@ -741,7 +743,7 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
                 "expected": figures.expected(signal.expected),
             },
             # Rendered in each recipient's language when their e-mail is written.
-            body=lazy(alert_text, str)(signal, first),
+            body=lazy(alert_text, str)(signal, first_mention),
             url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
             now=now,
@@ -764,7 +766,7 @@ def _quoted(text: str) -> str:
     return _CHAT_PINGS.sub("@\u200b", " ".join(str(text).split()).translate(_CHAT_MARKUP))
 
 
-def alert_text(signal, first_mention_id) -> str:
+def alert_text(signal, first: Mention | None) -> str:
     """The alert's body, in the active language: why (the signal's reason), the watch, the
     hour's volume against what was expected, the first mention (author, excerpt), the top
     terms. The e-mail adds the link to the signal's page."""
@@ -782,7 +784,6 @@ def alert_text(signal, first_mention_id) -> str:
                 "usual": round(100 * signal.baseline_negative_share),
             }
         )
-    first = Mention.objects.filter(pk=first_mention_id).first() if first_mention_id else None
     if first is not None:
         author = shown_handle(first.author_handle, first.platform) or first.author_name or "?"
         lines.append(
