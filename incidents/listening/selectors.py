@@ -273,24 +273,23 @@ def incident_signals(incident):
 
 
 def signals_page(*, before: tuple[datetime, int] | None, size: int):
-    """One page of every signal, newest first (opened), older than the `before` (opened_at,
-    id) key: (signals, has_older). Keyset paging, as mentions_page."""
-    qs = Signal.objects.select_related("watch")
+    """One page of every signal, newest opened first: (signals, has_older)."""
+    return _keyset_page(Signal.objects.select_related("watch"), "opened_at", before, size)
+
+
+def _keyset_page(qs, field: str, before: tuple[datetime, int] | None, size: int):
+    """One page of `qs`, newest `field` first, older than the `before` (field, id) key:
+    (rows, has_older). Keyset paging: the cost does not grow with the page number."""
     if before is not None:
         moment, pk = before
-        qs = qs.filter(Q(opened_at__lt=moment) | Q(opened_at=moment, id__lt=pk))
-    rows = list(qs.order_by("-opened_at", "-id")[: size + 1])
+        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk}))
+    rows = list(qs.order_by(f"-{field}", "-id")[: size + 1])
     return rows[:size], len(rows) > size
 
 
 def mentions_page(qs, *, before: tuple[datetime, int] | None, size: int):
-    """One page of `qs` (newest first) older than the `before` (posted_at, id) key:
-    (mentions, has_older). Keyset paging: the cost does not grow with the page number."""
-    if before is not None:
-        moment, pk = before
-        qs = qs.filter(Q(posted_at__lt=moment) | Q(posted_at=moment, id__lt=pk))
-    rows = list(qs.order_by("-posted_at", "-id")[: size + 1])
-    return rows[:size], len(rows) > size
+    """One page of the mentions `qs`, newest posted first: (mentions, has_older)."""
+    return _keyset_page(qs, "posted_at", before, size)
 
 
 def sentiment_counts(incident) -> dict[str, int]:
