@@ -30,7 +30,7 @@ from incidents.people import display_name
 
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
-from .ingest import MentionData, language_code, scored_text
+from .ingest import MentionData, language_code, post_language, scored_text
 from .matching import Matcher, clean_terms, phrase
 from .models import (
     BURST_SIZE_RANGE,
@@ -81,6 +81,8 @@ class IngestResult:
     stored: int = 0
     duplicates: int = 0
     ids: list[int] = field(default_factory=list)
+    # Of the stored: those matching no active watch (on no watch's page, in no detection).
+    unmatched: int = 0
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -392,9 +394,8 @@ class _Scores:
         key = (text, given)
         found = self._known.get(key)
         if found is None:
-            sample = scored_text(text)
-            detected = given or language.detect(sample)
-            found = (detected, *sentiment.score(sample, detected))
+            detected = post_language(text, given)
+            found = (detected, *sentiment.score(scored_text(text), detected))
             if len(self._known) >= MAX_SCORED:
                 self._known.clear()
             self._known[key] = found
@@ -425,10 +426,16 @@ def _ingest_batch(batch, source, now, matcher, scores, store, result) -> None:
         # Sorted by key: two ingests of overlapping batches insert (and so lock) their
         # common posts in the same order, so they never wait on each other in a cycle.
         rows.sort(key=itemgetter(_PLATFORM, _EXTERNAL_ID))
-        stored = store(rows, matched) if rows else []
+        stored_ids = store(rows, matched) if rows else []
+    stored = [pk for pk in stored_ids if pk is not None]
     result.ids += stored
     result.stored += len(stored)
     result.duplicates += len(unique) - len(stored)
+    result.unmatched += sum(
+        1
+        for row, pk in zip(rows, stored_ids, strict=True)
+        if pk is not None and (row[_PLATFORM], row[_EXTERNAL_ID]) not in matched
+    )
 
 
 def _matches(rows, stored_ids, matched) -> list[tuple]:
@@ -480,7 +487,7 @@ def _store_copy(rows, matched) -> list[int]:
                 for link in links:
                     copy.write_row(link)
         cursor.execute(f"DROP TABLE {_STAGE}")
-    return [pk for pk in stored_ids if pk is not None]
+    return stored_ids
 
 
 def _store_orm(rows, matched) -> list[int]:
@@ -502,7 +509,7 @@ def _store_orm(rows, matched) -> list[int]:
     MentionMatch.objects.bulk_create(
         [MentionMatch(**dict(zip(MATCH_COLUMNS, link, strict=True))) for link in links]
     )
-    return [pk for pk in stored_ids if pk is not None]
+    return stored_ids
 
 
 # How a batch is stored, by the connection's vendor (the ORM's for any other).

@@ -298,6 +298,9 @@ class BulkReportSerializer(serializers.Serializer):
     lines = serializers.IntegerField(help_text="Non-blank lines received.")
     stored = serializers.IntegerField(help_text="New mentions stored.")
     duplicates = serializers.IntegerField(help_text="Lines naming a mention already stored.")
+    unmatched = serializers.IntegerField(
+        help_text="Of the stored, those matching no active watch (on no watch, in no alert)."
+    )
     rejected = serializers.ListField(
         child=inline_serializer(
             "BulkLineError", {"line": serializers.IntegerField(), "error": serializers.CharField()}
@@ -424,6 +427,7 @@ class MentionBulkView(APIView):
             "lines": parsed.lines,
             "stored": result.stored,
             "duplicates": result.duplicates,
+            "unmatched": result.unmatched,
             "rejected": [vars(e) for e in parsed.errors],
             "rejected_not_listed": parsed.refused - len(parsed.errors),
         }

@@ -8,6 +8,7 @@ stored and the refused rows with their line numbers. The page previews the first
 imports the same conversion, so the preview is what gets stored.
 """
 
+import codecs
 import csv
 import hashlib
 import io
@@ -128,13 +129,40 @@ class Table:
     format: str
     columns: list[str]
     rows: list[tuple[int, dict]]  # (line or item number, {column: value})
+    encoding: str = "utf-8"  # one of ENCODINGS' keys
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileError(_("The file is not UTF-8 text: export it as UTF-8.")) from None
+UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
+# How a file's text was read, said on the preview when it is not UTF-8 (check the accents).
+ENCODINGS = {
+    UTF8: "",
+    UTF16: gettext_lazy("Read as UTF-16 text (Excel's “Unicode text”)."),
+    WINDOWS_1252: gettext_lazy(
+        "Read as Windows-1252 text (Excel's usual CSV on Windows): check the accents below."
+    ),
+}
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-16 when the file starts with its byte order mark, else UTF-8,
+    else Windows-1252 (French Excel's "CSV (séparateur: point-virgule)"), which every file
+    of accented Western text decodes to; its five unassigned bytes say it is neither."""
+    if data.startswith(b"PK\x03\x04"):  # a zip: an .xlsx or .ods workbook
+        raise FileError(_("This is a spreadsheet workbook: save it as CSV (UTF-8) first."))
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), UTF16
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8-sig"), UTF8
+        except UnicodeDecodeError:
+            try:
+                return data.decode("cp1252"), WINDOWS_1252
+            except UnicodeDecodeError:
+                pass
+    raise FileError(_("The file is not UTF-8 or Windows-1252 text: export it as UTF-8."))
 
 
 def _flatten(item: dict) -> dict:
@@ -187,8 +215,14 @@ def _json_items(text: str):
 
 def read_table(data: bytes) -> Table:
     """The file as a table: JSON when it starts with "[", NDJSON with "{", CSV otherwise
-    (delimiter sniffed among , ; tab). Raises FileError."""
-    text = _decode(data)
+    (delimiter sniffed among , ; tab); its encoding as _decode says. Raises FileError."""
+    text, encoding = _decode(data)
+    table = _read(text)
+    table.encoding = encoding
+    return table
+
+
+def _read(text: str) -> Table:
     if "\x00" in text:
         raise FileError(_("The file holds binary data: export it as CSV, JSON or NDJSON."))
     head = text.lstrip()[:1]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Platform
 
+from . import language
 from .models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, shown_handle
 
 MAX_COUNT = 2**31 - 1
@@ -54,6 +55,12 @@ def scored_text(text: str) -> str:
     """The part of a post's text its language and sentiment are read from (the one place
     that bounds their cost: MAX_SCORED_CHARS)."""
     return text[:MAX_SCORED_CHARS]
+
+
+def post_language(text: str, given: str) -> str:
+    """The language a post is stored and matched with: the one its platform gave (already
+    a language_code), else py3langid's reading of scored_text ("" when it cannot tell)."""
+    return given or language.detect(scored_text(text))
 
 
 @dataclass(slots=True)

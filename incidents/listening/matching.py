@@ -93,6 +93,11 @@ class Matcher:
             platforms=frozenset(watch.platforms),
         )
 
+    @property
+    def reads_language(self) -> bool:
+        """Whether a post's language can change what it matches (a watch names languages)."""
+        return any(watch.languages for watch in self._watches)
+
     def match(self, *, text: str, platform: str, language: str = "", author: str = "") -> list[int]:
         terms = None
         author = fold(author.lstrip("@"))

@@ -10,6 +10,8 @@ from incidents import selectors as incident_selectors
 
 from . import detection
 from .choices import Sentiment, SignalStatus
+from .ingest import post_language
+from .matching import Matcher
 from .models import ExpectedBurst, Mention, MentionMatch, Signal, Watch
 
 
@@ -98,20 +100,41 @@ KNOWN_CHUNK = 1000
 class ImportCounts:
     """What importing these rows would do, by the ingest's own rule (a post is its platform
     and id): `new` stored, `stored` skipped as already there, `repeated` skipped as an
-    earlier row of the same file. new + stored + repeated = the rows that can be read."""
+    earlier row of the same file. new + stored + repeated = the rows that can be read.
+    `unmatched`: of the new, those no active watch matches (stored, but on no watch's page
+    and in no detection: a file of another brand, a watch switched off)."""
 
     new: int
     stored: int
     repeated: int
+    unmatched: int = 0
 
 
 def import_counts(mentions) -> ImportCounts:
     """The preview's counts of an import (the report after it says the same, by
-    imported_counts). One query per KNOWN_CHUNK ids."""
-    keys = [data.key for data in mentions]
-    unique = set(keys)
-    stored = already_stored(unique)
-    return ImportCounts(new=len(unique) - stored, stored=stored, repeated=len(keys) - len(unique))
+    imported_counts). One query per KNOWN_CHUNK ids, and one for the active watches; each
+    new post is matched as the ingest matches it (its language detected only when a watch
+    names languages)."""
+    unique = {data.key: data for data in mentions}
+    stored = stored_keys(unique)
+    matcher = Matcher(Watch.objects.filter(is_active=True))
+    unmatched = sum(
+        1
+        for key, data in unique.items()
+        if key not in stored
+        and not matcher.match(
+            text=data.text,
+            platform=data.platform,
+            language=post_language(data.text, data.language) if matcher.reads_language else "",
+            author=data.author_handle,
+        )
+    )
+    return ImportCounts(
+        new=len(unique) - len(stored),
+        stored=len(stored),
+        repeated=len(mentions) - len(unique),
+        unmatched=unmatched,
+    )
 
 
 def imported_counts(mentions, result) -> ImportCounts:
@@ -120,19 +143,22 @@ def imported_counts(mentions, result) -> ImportCounts:
     already stored. No query."""
     repeated = len(mentions) - len({data.key for data in mentions})
     return ImportCounts(
-        new=result.stored, stored=max(0, result.duplicates - repeated), repeated=repeated
+        new=result.stored,
+        stored=max(0, result.duplicates - repeated),
+        repeated=repeated,
+        unmatched=result.unmatched,
     )
 
 
-def already_stored(keys) -> int:
-    """How many of these (platform, external id) pairs are stored already. One query per
+def stored_keys(keys) -> set[tuple[str, str]]:
+    """Which of these (platform, external id) pairs are stored already. One query per
     KNOWN_CHUNK ids."""
     keys = set(keys)
     ids = sorted({external_id for _platform, external_id in keys})
-    found = 0
+    found = set()
     for start in range(0, len(ids), KNOWN_CHUNK):
         stored = Mention.objects.filter(external_id__in=ids[start : start + KNOWN_CHUNK])
-        found += sum(1 for key in stored.values_list("platform", "external_id") if key in keys)
+        found.update(key for key in stored.values_list("platform", "external_id") if key in keys)
     return found
 
 

@@ -760,6 +760,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         mapping=form,
         name=name,
         table=table,
+        encoding_note=importing.ENCODINGS[table.encoding],
         rows=len(table.rows),
         sample=table.rows[:3],
         conversion=conversion,

@@ -26,6 +26,7 @@ def test_lines_are_stored_with_language_sentiment_and_watches(importer, watch, s
         "lines": 3,
         "stored": 3,
         "duplicates": 0,
+        "unmatched": 1,  # a3: stored, on no watch
         "rejected": [],
         "rejected_not_listed": 0,
     }

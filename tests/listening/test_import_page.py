@@ -103,8 +103,30 @@ def test_oversize_and_unreadable_files_are_refused(importer, browser_client, set
     settings.LISTENING_IMPORT_MAX_BYTES = 100
     assert upload(client, CSV.encode()).status_code == 413
     settings.LISTENING_IMPORT_MAX_BYTES = 10_000
-    refused = upload(client, "é".encode("latin-1") * 20)
+    # Bytes Windows-1252 leaves unassigned (0x81, 0x8D...) are no Western text.
+    refused = upload(client, b"Date;Content\n\x81\x8d\x8f;\x90\x9d\n")
     assert refused.status_code == 422 and "UTF-8" in refused.content.decode()
+    workbook = upload(client, b"PK\x03\x04" + b"\x00" * 40, name="export.xlsx")
+    assert workbook.status_code == 422 and "save it as CSV" in workbook.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "note"),
+    [("cp1252", "Read as Windows-1252"), ("utf-16", "Read as UTF-16"), ("utf-8", None)],
+)
+def test_excel_csv_encodings_are_read_and_said(importer, watch, browser_client, encoding, note):
+    """French Excel saves "CSV (séparateur: point-virgule)" in Windows-1252, its "Unicode
+    text" in UTF-16: both read, the accents intact, the page saying how it read them."""
+    client = browser_client.as_user(importer)
+    page = upload(client, CSV.encode(encoding))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert (note in html) if note else ("Read as" not in html)
+    stored = client.post(
+        "/listening/import/", form_data(page, step="preview", platform="x", zone="UTC")
+    )
+    texts = [data.text for data in stored.context["conversion"].mentions]
+    assert "Maison Lumière, livraison ratée" in texts
 
 
 def test_an_expired_or_someone_elses_token_is_refused(importer, make_user, browser_client):
@@ -254,18 +276,44 @@ def test_the_preview_counts_new_already_stored_repeated_and_refused_by_one_rule(
     content = head + "".join(rows) + rows[1] + "bluesky,bad,text,not a date\n"
     second = upload(client, content.encode())
     preview = client.post("/listening/import/", form_data(second, step="preview"))
-    assert preview.context["counts"] == ImportCounts(new=2, stored=1, repeated=1)
+    # No watch at all: the two new ones would be on no watch's page.
+    assert preview.context["counts"] == ImportCounts(new=2, stored=1, repeated=1, unmatched=2)
     html = preview.content.decode()
     text = re.sub(r"<[^>]+>", "", html)
-    assert "2 new mentions will be imported · 1 already stored" in text
+    assert "2 new mentions will be imported · 2 of them match no active watch" in text
+    assert "· 1 already stored" in text
     assert "1 repeated in the file: skipped" in text and "1 refused" in text
     assert "Import 2 new mentions" in html and "Nothing new" not in html
     done = client.post("/listening/import/", form_data(preview, step="import"))
     report = done.context["report"]
     assert (report.stored, report.duplicates) == (2, 2)
     # The report says what the preview said, with its words and split.
-    assert done.context["counts"] == ImportCounts(new=2, stored=1, repeated=1)
+    assert done.context["counts"] == ImportCounts(new=2, stored=1, repeated=1, unmatched=2)
     text = re.sub(r"<[^>]+>", " ", done.content.decode())
     text = re.sub(r"\s+", " ", text)
     assert "Skipped: already stored (an earlier import, a connector) 1" in text
     assert "Skipped: repeated in the file 1" in text and "duplicates" not in text
+
+
+def test_the_preview_and_report_count_posts_no_active_watch_matches(
+    importer, watch, browser_client, settings
+):
+    """A file of another brand, or a watch switched off: stored, but on no watch's page and
+    in no detection, so the preview says so before the import and the report after it."""
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "platform,id,text,posted_at\n"
+        "bluesky,m1,Maison Lumière a raté ma livraison,2026-12-01T10:00:00Z\n"
+        "bluesky,m2,Un autre sujet sans rapport,2026-12-01T10:01:00Z\n"
+        "bluesky,m3,#BoycottLumiere,2026-12-01T10:02:00Z\n"
+    )
+    client = browser_client.as_user(importer)
+    preview = client.post(
+        "/listening/import/", form_data(upload(client, content.encode()), step="preview")
+    )
+    assert preview.context["counts"] == ImportCounts(new=3, stored=0, repeated=0, unmatched=1)
+    assert "1 of them matches no active watch" in re.sub(r"<[^>]+>", "", preview.content.decode())
+    done = client.post("/listening/import/", form_data(preview, step="import"))
+    assert done.context["counts"].unmatched == 1
+    assert "data-unmatched>1<" in done.content.decode()
+    assert Mention.objects.get(external_id="m2").watches.count() == 0
