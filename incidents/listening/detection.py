@@ -46,6 +46,8 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   updates it. It closes once both have been back under half their bars for CLOSE_AFTER
   minutes, and no new signal opens within COOL_DOWN minutes of a close but a clearly
   bigger wave (crisis-grade, twice the last episode's peak hour).
+- A signal's start (estimate_start): where the wave's rate took over from the usual one,
+  of mentions for a volume signal, of negative mentions for a tone signal.
 """
 
 import math
@@ -101,6 +103,9 @@ RECENT_HOURS = 12
 TONE_HISTORY = 7 * DAY
 TONE_RECENT_GAP = 180
 MIN_RATIO = 1.5
+# The least a baseline expects in an hour (mentions, or negative mentions for a tone
+# signal's start): at a rate of 0 any mention would be infinitely unlikely.
+MIN_HOURLY = 0.1
 # Extra variance relative to the mean squared (a negative binomial's 1/k): what the days'
 # spread cannot show below it, e.g. from 8 samples.
 MIN_OVERDISPERSION = 0.05
@@ -210,13 +215,16 @@ class Series:
 class Baseline:
     """What the hour ending at a minute is expected to hold: `mean` mentions,
     `overdispersion` (variance = mean + overdispersion * mean^2), from `samples` windows;
-    the negative share of the past week (None below tone_min_scored)."""
+    the negative share of the past week (None below tone_min_scored), over its `scored`
+    mentions, and its negative mentions per minute (the share times the scored mentions per
+    minute; None with the share)."""
 
     mean: float
     overdispersion: float
     samples: int
     negative_share: float | None
     scored: int
+    negative_per_minute: float | None = None
 
     def window(self, length=WINDOW, factor=1.0, weight=math.inf, clustered=1.0):
         """(mean, variance) of the mentions of a `length`-minute window (at most an hour)
@@ -261,14 +269,15 @@ def baseline(series: Series, minute: int, *, history_start: int, min_scored: int
     middle = median(samples)
     spread = 1.4826 * median(abs(x - middle) for x in samples)
     trimmed = sorted(samples)[: -1 if len(samples) >= MIN_SAMPLES else None]
-    mean = max(middle, sum(trimmed) / len(trimmed), 0.1)
+    mean = max(middle, sum(trimmed) / len(trimmed), MIN_HOURLY)
     overdispersion = (spread * spread - mean) / (mean * mean)
     overdispersion = min(max(overdispersion, MIN_OVERDISPERSION), MAX_OVERDISPERSION)
     tone_end = minute - TONE_RECENT_GAP
     tone_length = max(0, min(TONE_HISTORY, tone_end - history_start + 1))
     scored = series.scored(tone_end, tone_length) if tone_length else 0
     share = series.negative(tone_end, tone_length) / scored if scored >= min_scored else None
-    return Baseline(mean, overdispersion, len(samples), share, scored)
+    per_minute = None if share is None else share * scored / tone_length
+    return Baseline(mean, overdispersion, len(samples), share, scored, per_minute)
 
 
 def upper_tail(count: int, mean: float, variance: float) -> float:
@@ -361,6 +370,8 @@ class Reading:
     # The tone window that stands out most: (minutes, scored, negative share, the usual
     # share), or None.
     tone_trigger: tuple | None = None
+    # The usual negative mentions per minute (Baseline.negative_per_minute), or None.
+    baseline_negative_per_minute: float | None = None
 
 
 def level(series, minute, *, history_start, min_scored=25, bursts=()):
@@ -575,6 +586,7 @@ def read(
         level=(factor, weight),
         trigger=trigger,
         tone_trigger=tone_trigger,
+        baseline_negative_per_minute=base.negative_per_minute,
     )
 
 
@@ -639,22 +651,26 @@ class Episode:
 
 
 def estimate_start(
-    series, minute, expected_per_minute, length=WINDOW, value=None, wave_per_minute=None
+    series, minute, usual_per_minute, wave_per_minute, length=WINDOW, column=0
 ) -> int:
-    """The minute the excess began: where the cumulative excess over the expected rate,
-    counted back from `minute` over `length` minutes, is largest. With `wave_per_minute`
-    (the rate the wave runs at), each minute counts against the rate at which a mention is
+    """The epoch minute a wave began, looked for over the `length` minutes up to `minute`:
+    where the cumulative excess of a count per minute (Series.minute_counts' `column`: 0
+    mentions, 1 negative mentions) over a threshold rate, counted back from `minute`, is
+    largest (`minute` itself when it never exceeds it). The count is modelled as Poisson,
+    its rate rising from the usual one (`usual_per_minute`, at least MIN_HOURLY an hour) to
+    the wave's (`wave_per_minute`); each minute counts against the rate at which a count is
     as likely from the wave as from the usual stream (the Poisson likelihood ratio's
-    threshold, between the two): on a quiet watch a lone post long before the wave no
-    longer pulls its start, and first mention, back to it."""
-    threshold = expected_per_minute
-    if wave_per_minute is not None and wave_per_minute > expected_per_minute > 0:
-        ratio = wave_per_minute / expected_per_minute
-        threshold = (wave_per_minute - expected_per_minute) / math.log(ratio)
+    threshold, between the two), so quiet minutes pull the sum down: on a quiet watch a
+    lone post long before the wave does not pull its start, and first mention, back to it.
+    A wave not above the usual rate is counted against the usual rate."""
+    usual = max(usual_per_minute, MIN_HOURLY / WINDOW)
+    threshold = usual
+    if wave_per_minute > usual:
+        threshold = (wave_per_minute - usual) / math.log(wave_per_minute / usual)
     counts = series.minute_counts(minute, length)
     best, best_at, running = 0.0, minute, 0.0
     for offset, row in enumerate(reversed(counts)):
-        running += (value(row) if value else row[0]) - threshold
+        running += row[column] - threshold
         if running > best + 1e-6:  # not float noise on a flat stream
             best, best_at = running, minute - offset
     return best_at
@@ -688,20 +704,20 @@ def step(series, minute, rules: Rules, episode: Episode, *, history_start, burst
         if reading.volume_alert:
             kind = "volume"
             started = estimate_start(
-                series,
-                minute,
-                reading.expected / WINDOW,
-                wave_per_minute=reading.observed / WINDOW,
+                series, minute, reading.expected / WINDOW, reading.observed / WINDOW
             )
         else:
             kind = "tone"
-            share = reading.baseline_negative_share or 0
+            # Negative mentions per minute: the usual ones (the usual share of the usual
+            # scored mentions) rising to those of the tone window that triggered.
+            length, scored, share, _usual_share = reading.tone_trigger
             started = estimate_start(
                 series,
                 minute,
-                0,
+                reading.baseline_negative_per_minute or 0,
+                share * scored / length,
                 max(TONE_WINDOWS + LONG_TONE_WINDOWS),
-                value=lambda r: r[1] - share * r[2],
+                column=1,
             )
         new = Episode(
             open=True,

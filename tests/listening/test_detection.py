@@ -167,6 +167,7 @@ def test_a_tone_shift_needs_enough_scored_mentions():
     _, events = evaluate(many, HISTORY, HISTORY + 400, Rules(volume_min_count=1000))
     assert kinds(events) == ["Opened", "Closed"]
     assert events[0].kind == "tone" and events[0].minute <= HISTORY + 90
+    assert abs(events[0].started - (HISTORY + 60)) <= 5
 
 
 def test_severity_grows_with_the_size_of_the_spike():
@@ -608,3 +609,46 @@ def test_a_lone_post_before_the_wave_is_not_where_it_started(history):
     signal = Signal.objects.get()
     assert signal.first_mention.external_id.startswith("s")
     assert signal.started_at >= NOW - timedelta(minutes=21)
+
+
+def test_a_lone_negative_post_long_before_a_tone_wave_is_not_where_it_started():
+    # One mention every two hours, a fifth of them negative; one more negative post 100
+    # minutes before half an hour of negative posts (one a minute). Quiet minutes count
+    # against the tone wave: its start is the wave's, not the lone post's.
+    lists = flat(0.5)
+    wave = HISTORY + 200
+    add(lists, HISTORY + 100, 1, 1, negative_per_minute=1)
+    add(lists, wave, 30, 1, negative_per_minute=1)
+    _, events = evaluate(lists, HISTORY, HISTORY + 400, Rules(volume_min_count=1000))
+    signals = opened(events)
+    assert len(signals) == 1 and signals[0].kind == "tone"
+    assert wave <= signals[0].started <= wave + 5
+
+
+@pytest.mark.django_db
+def test_a_lone_negative_post_long_before_a_tone_wave_is_not_its_first_mention(watch, watch_editor):
+    """A quiet watch alerting on tone only (a post every two hours, one in five negative):
+    a lone negative post 95 minutes before half an hour of negative posts was the tone
+    signal's start, its first mention and the start of what a declaration attaches."""
+    actions.watch_update(watch=watch, actor=watch_editor, volume_min_count=1000)
+    type(watch).objects.filter(pk=watch.pk).update(created_at=NOW - timedelta(days=8))
+    praise = "Maison Lumière, livraison rapide et produits magnifiques, merci !"
+    rows = [
+        post(
+            f"h{i}",
+            **({} if i % 5 == 0 else {"text": praise}),
+            posted_at=(NOW - timedelta(days=8) + timedelta(hours=2 * i)).isoformat(),
+        )
+        for i in range(95)  # the last one two hours before NOW
+    ]
+    rows.append(post("lone", posted_at=(NOW - timedelta(minutes=95)).isoformat()))
+    rows += [
+        post(f"t{i}", posted_at=(NOW - timedelta(minutes=30) + timedelta(minutes=i)).isoformat())
+        for i in range(30)
+    ]
+    ingest(rows)
+    detection.detect(now=NOW)
+    signal = Signal.objects.get()
+    assert signal.kind == "tone"
+    assert signal.first_mention.external_id.startswith("t")
+    assert signal.started_at >= NOW - timedelta(minutes=31)
