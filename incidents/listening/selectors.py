@@ -60,6 +60,16 @@ def planned_campaigns(watch, now) -> PlannedCampaigns:
     )
 
 
+def running_campaigns(watch_ids, now) -> dict[int, datetime]:
+    """{watch id: when its running planned campaign ends (the latest, if several)} for the
+    watches with one running now: one query."""
+    rows = ExpectedBurst.objects.filter(watch__in=watch_ids, starts_at__lte=now, ends_at__gt=now)
+    ends = {}
+    for watch_id, ends_at in rows.values_list("watch_id", "ends_at"):
+        ends[watch_id] = max(ends_at, ends.get(watch_id, ends_at))
+    return ends
+
+
 def mentions(
     *,
     watch=None,

@@ -104,7 +104,11 @@ def _watches_context(watches) -> dict:
         [w.pk for w in watches], now - timedelta(hours=SPARK_HOURS - 1), SPARK_HOURS
     )
     learning = selectors.learning(watches, now)
-    rows = [(w, charts.sparkline(volumes[w.pk]), learning.get(w.pk)) for w in watches]
+    campaigns = selectors.running_campaigns([w.pk for w in watches], now)
+    rows = [
+        (w, charts.sparkline(volumes[w.pk]), learning.get(w.pk), campaigns.get(w.pk))
+        for w in watches
+    ]
     return {"watch_rows": rows}
 
 
@@ -442,6 +446,7 @@ def _campaigns_page(request, watch, form, *, status=200):
         "past_shown": selectors.PAST_BURSTS_SHOWN,
         "max_days": actions.MAX_BURST_LENGTH.days,
         "now": now,
+        "can_edit_watches": rules.can_edit_watches(request.user),
     }
     return render(request, "listening/campaigns.html", context, status=status)
 
@@ -449,10 +454,13 @@ def _campaigns_page(request, watch, form, *, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def watch_campaigns(request, pk):
-    """The watch's planned campaigns (running and upcoming, then the recent past ones) and
-    the form adding one through actions.expected_burst_save; a refused value is shown
-    beside its field (422), as typed."""
-    _require_editor(request)
+    """The watch's planned campaigns (running and upcoming, then the recent past ones),
+    read by every listening reader (why a watch's alerts are quiet); for those who may
+    change watches, the form adding one through actions.expected_burst_save (a refused
+    value is shown beside its field, 422, as typed)."""
+    if request.method == "POST":
+        _require_editor(request)
+    _require_reader(request)
     watch = get_object_or_404(Watch, pk=pk)
     form = ExpectedBurstForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

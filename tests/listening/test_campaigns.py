@@ -217,14 +217,36 @@ def test_bad_input_is_shown_beside_its_field_with_the_typed_values(
     assert ExpectedBurst.objects.get().note == ""
 
 
+def test_listening_readers_see_the_campaigns_without_changing_them(
+    watch, watch_editor, reader, browser_client
+):
+    """Why a watch's volume alerts are quiet is for everyone who reads listening data: the
+    watch's line says a campaign runs and links to the list, read-only for readers."""
+    running = planned(watch, watch_editor, start_in=timedelta(0), note="Black Friday mailing")
+    client = browser_client.as_user(reader)
+    listening = client.get("/listening/").content.decode()
+    assert "Planned campaign running until" in listening
+    assert f'href="{campaigns_url(watch)}"' in listening
+    page = client.get(campaigns_url(watch))
+    html = page.content.decode()
+    assert page.status_code == 200 and "Black Friday mailing" in html
+    assert 'id="add-campaign"' not in html and "End now" not in html
+    assert edit_url(running) not in html and delete_url(running) not in html
+    editor_html = browser_client.as_user(watch_editor).get(campaigns_url(watch)).content.decode()
+    assert 'id="add-campaign"' in editor_html and delete_url(running) in editor_html
+    # Ended: the watch's line no longer says it.
+    ExpectedBurst.objects.filter(pk=running.pk).update(ends_at=timezone.now())
+    assert "Planned campaign" not in client.get("/listening/").content.decode()
+
+
 def test_people_who_may_not_change_watches_are_refused(
     watch, watch_editor, reader, outsider, browser_client
 ):
     burst = planned(watch, watch_editor)
     data = {"starts_at": local(3, 8), "ends_at": local(3, 20)}
+    assert browser_client.as_user(outsider).get(campaigns_url(watch)).status_code == 403
     for user in (reader, outsider):
         client = browser_client.as_user(user)
-        assert client.get(campaigns_url(watch)).status_code == 403
         assert client.post(campaigns_url(watch), data).status_code == 403
         assert client.get(edit_url(burst)).status_code == 403
         assert client.post(edit_url(burst), data).status_code == 403
