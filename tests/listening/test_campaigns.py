@@ -234,6 +234,10 @@ def test_listening_readers_see_the_campaigns_without_changing_them(
     assert edit_url(running) not in html and delete_url(running) not in html
     editor_html = browser_client.as_user(watch_editor).get(campaigns_url(watch)).content.decode()
     assert 'id="add-campaign"' in editor_html and delete_url(running) in editor_html
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="x", keywords=["yy"])
+    client = browser_client.as_user(reader)
+    empty = client.get(campaigns_url(other)).content.decode()
+    assert "No campaign planned." in empty and "Add one below" not in empty
     # Ended: the watch's line no longer says it.
     ExpectedBurst.objects.filter(pk=running.pk).update(ends_at=timezone.now())
     assert "Planned campaign" not in client.get("/listening/").content.decode()
