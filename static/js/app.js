@@ -120,9 +120,13 @@
       return;
     }
     // One click, one request: the server is idempotent anyway, this spares a reload.
+    // data-once="Importing…" also says what the wait is for (a long import, a big file).
     const button = event.submitter;
     if (button && button.hasAttribute("data-once")) {
-      setTimeout(() => { button.disabled = true; }, 0);
+      setTimeout(() => {
+        button.disabled = true;
+        if (button.dataset.once) button.textContent = button.dataset.once;
+      }, 0);
     }
   });
 

@@ -1,5 +1,7 @@
 """The listening import's preview on a phone (390 px): the table scrolls sideways inside
-its card, its headers stay on one line ("Line", not "Lin/e") and its rows stay short."""
+its card, its headers stay on one line ("Line", not "Lin/e") and its rows stay short; a
+French Excel file (Windows-1252) is read with its accents, and the import button says it
+is working once clicked."""
 
 import pytest
 from playwright.sync_api import expect
@@ -34,7 +36,7 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     tab.goto("/listening/import/")
     tab.set_input_files(
         "input[type=file]",
-        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": CSV.encode()}],
+        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": CSV.encode("cp1252")}],
     )
     tab.get_by_role("button", name="Read the file").click()
     # The generic preset finds the author's profile column by its usual name.
@@ -42,6 +44,8 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     tab.get_by_role("button", name="Update the preview").click()
     table = tab.locator(".preview-table")
     expect(table).to_be_visible()
+    expect(tab.locator(".import-encoding")).to_contain_text("Read as Windows-1252")
+    expect(table).to_contain_text("Maison Lumière, livraison ratée")
 
     heights = table.evaluate(
         """t => [...t.querySelectorAll("th, td")].map(cell => {
@@ -58,3 +62,15 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     wrap = tab.locator(".import-preview .table-wrap")
     assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # it scrolls, not the page
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # One click: the button turns into what the wait is for (the submission itself is held
+    # back here, so the page stays to be read).
+    tab.evaluate(
+        """() => document.querySelector("form.import-mapping")
+            .addEventListener("submit", (event) => event.preventDefault())"""
+    )
+    button = tab.locator("button[value=import]")
+    expect(button).to_have_text("Import 2 new mentions")
+    button.click()
+    expect(button).to_be_disabled()
+    expect(button).to_have_text("Importing… (a big file takes a while)")
