@@ -216,15 +216,14 @@ class Baseline:
     """What the hour ending at a minute is expected to hold: `mean` mentions,
     `overdispersion` (variance = mean + overdispersion * mean^2), from `samples` windows;
     the negative share of the past week (None below tone_min_scored), over its `scored`
-    mentions, and its negative mentions per minute (the share times the scored mentions per
-    minute; None with the share)."""
+    mentions, and the share of its mentions that were scored (None with the share)."""
 
     mean: float
     overdispersion: float
     samples: int
     negative_share: float | None
     scored: int
-    negative_per_minute: float | None = None
+    scored_fraction: float | None = None
 
     def window(self, length=WINDOW, factor=1.0, weight=math.inf, clustered=1.0):
         """(mean, variance) of the mentions of a `length`-minute window (at most an hour)
@@ -276,8 +275,10 @@ def baseline(series: Series, minute: int, *, history_start: int, min_scored: int
     tone_length = max(0, min(TONE_HISTORY, tone_end - history_start + 1))
     scored = series.scored(tone_end, tone_length) if tone_length else 0
     share = series.negative(tone_end, tone_length) / scored if scored >= min_scored else None
-    per_minute = None if share is None else share * scored / tone_length
-    return Baseline(mean, overdispersion, len(samples), share, scored, per_minute)
+    fraction = None
+    if share is not None:
+        fraction = scored / max(series.mentions(tone_end, tone_length), scored)
+    return Baseline(mean, overdispersion, len(samples), share, scored, fraction)
 
 
 def upper_tail(count: int, mean: float, variance: float) -> float:
@@ -370,7 +371,8 @@ class Reading:
     # The tone window that stands out most: (minutes, scored, negative share, the usual
     # share), or None.
     tone_trigger: tuple | None = None
-    # The usual negative mentions per minute (Baseline.negative_per_minute), or None.
+    # The negative mentions per minute usual at this time of day (the usual share of the
+    # hour's expected mentions, as many scored as usual), or None without a usual share.
     baseline_negative_per_minute: float | None = None
 
 
@@ -586,7 +588,9 @@ def read(
         level=(factor, weight),
         trigger=trigger,
         tone_trigger=tone_trigger,
-        baseline_negative_per_minute=base.negative_per_minute,
+        baseline_negative_per_minute=None
+        if base_share is None
+        else base_share * base.scored_fraction * expected / WINDOW,
     )
 
 

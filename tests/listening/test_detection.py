@@ -625,6 +625,46 @@ def test_a_lone_negative_post_long_before_a_tone_wave_is_not_where_it_started():
     assert wave <= signals[0].started <= wave + 5
 
 
+def day_and_night(day_per_hour, night_per_hour, busy=range(8, 20), minutes=HISTORY + DAY):
+    """Busy hours and quiet ones every day (a fifth negative, all scored), evenly spread."""
+    counts = [0] * minutes
+    for m in range(minutes):
+        rate = day_per_hour if (m % DAY) // 60 in busy else night_per_hour
+        counts[m] = int((m + 1) * rate / 60) - int(m * rate / 60)
+    negative, seen = [0] * minutes, 0
+    for m, n in enumerate(counts):
+        for _ in range(n):
+            seen += 1
+            negative[m] += seen % 5 == 0
+    return counts, negative, list(counts)
+
+
+@pytest.mark.parametrize(
+    ("hour", "extra_share", "shift_points"),
+    [(2, None, 25), (14, 0.33, 25), (14, 0.15, 10)],
+    ids=["night-wave", "busy-hours-wave", "busy-hours-low-bar"],
+)
+def test_a_tone_waves_start_knows_the_time_of_day(hour, extra_share, shift_points):
+    """The usual negative mentions a minute are those of that time of day: a wave at night
+    (30 negative posts an hour on a watch of 20 an hour by night, 1,200 by day) starts when
+    it starts, not at the signal's opening (the week's average rate had put the night's
+    wave below usual); a wave in busy hours does not reach back to the morning (the busy
+    hours' usual negatives read as the wave's)."""
+    lists = day_and_night(1200, 20)
+    wave = HISTORY + hour * 60
+    counts, negative, _scored = lists
+    for m in range(wave, HISTORY + DAY):
+        if extra_share is None:  # one more negative post every other minute
+            add(lists, m, 1, (m - wave) % 2 == 0, negative_per_minute=(m - wave) % 2 == 0)
+        else:  # a share of the posts turn negative
+            negative[m] = min(counts[m], negative[m] + round(extra_share * counts[m]))
+    rules = Rules(volume_min_count=100_000, tone_shift_points=shift_points)
+    _, events = evaluate(lists, HISTORY, HISTORY + DAY - 1, rules)
+    signals = opened(events)
+    assert signals and signals[0].kind == "tone"
+    assert wave - 2 <= signals[0].started <= wave + 5 < signals[0].minute
+
+
 @pytest.mark.django_db
 def test_a_lone_negative_post_long_before_a_tone_wave_is_not_its_first_mention(watch, watch_editor):
     """A quiet watch alerting on tone only (a post every two hours, one in five negative):
