@@ -143,26 +143,60 @@ ENCODINGS = {
 }
 
 
+# A character of two to four bytes as UTF-8 writes it: in a file that is not UTF-8 only,
+# proof that part of it is (Windows-1252 text almost never holds one).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
 def _decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-16 when the file starts with its byte order mark, else UTF-8,
-    else Windows-1252 (French Excel's "CSV (séparateur: point-virgule)"), which every file
-    of accented Western text decodes to; its five unassigned bytes say it is neither."""
+    """(text, encoding): UTF-16 when the file starts with its byte order mark or its first
+    characters are ASCII with a NUL byte beside each, else UTF-8, else Windows-1252 (French
+    Excel's "CSV (séparateur: point-virgule)"), which every file of accented Western text
+    decodes to; its five unassigned bytes say it is neither. A file that is UTF-8 but for
+    some lines (rows pasted from elsewhere) is refused, naming the first such line: read as
+    Windows-1252, all its other accents would be garbled. Raises FileError."""
     if data.startswith(b"PK\x03\x04"):  # a zip: an .xlsx or .ods workbook
         raise FileError(_("This is a spreadsheet workbook: save it as CSV (UTF-8) first."))
+    utf16 = _utf16_codec(data)
+    if utf16:
+        try:
+            return data.decode(utf16), UTF16
+        except UnicodeDecodeError:
+            raise FileError(_("The file is not valid UTF-16 text: export it as UTF-8.")) from None
+    try:
+        return data.decode("utf-8-sig"), UTF8
+    except UnicodeDecodeError as error:
+        if _UTF8_SEQUENCE.search(data):
+            line = data.count(b"\n", 0, error.start) + 1
+            raise FileError(
+                _(
+                    "Line %(n)s is not UTF-8 text while the rest of the file is: correct "
+                    "that line (or export the whole file as UTF-8 again)."
+                )
+                % {"n": line}
+            ) from None
+    try:
+        return data.decode("cp1252"), WINDOWS_1252
+    except UnicodeDecodeError:
+        raise FileError(
+            _("The file is not UTF-8 or Windows-1252 text: export it as UTF-8.")
+        ) from None
+
+
+def _utf16_codec(data: bytes) -> str:
+    """ "utf-16" (its byte order mark says the order), "utf-16-le" or "utf-16-be" (no mark,
+    but the first characters ASCII each with a NUL byte beside it), else ""."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), UTF16
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            return data.decode("utf-8-sig"), UTF8
-        except UnicodeDecodeError:
-            try:
-                return data.decode("cp1252"), WINDOWS_1252
-            except UnicodeDecodeError:
-                pass
-    raise FileError(_("The file is not UTF-8 or Windows-1252 text: export it as UTF-8."))
+        return "utf-16"
+    head = data[:200]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        if not head[1::2].strip(b"\x00") and head[0::2].isascii() and b"\x00" not in head[0::2]:
+            return "utf-16-le"
+        if not head[0::2].strip(b"\x00") and head[1::2].isascii() and b"\x00" not in head[1::2]:
+            return "utf-16-be"
+    return ""
 
 
 def _flatten(item: dict) -> dict:

@@ -93,23 +93,26 @@ class Matcher:
             platforms=frozenset(watch.platforms),
         )
 
-    @property
-    def reads_language(self) -> bool:
-        """Whether a post's language can change what it matches (a watch names languages)."""
-        return any(watch.languages for watch in self._watches)
-
-    def match(self, *, text: str, platform: str, language: str = "", author: str = "") -> list[int]:
+    def match(self, *, text: str, platform: str, language="", author: str = "") -> list[int]:
+        """The ids of the watches the post matches. `language`: the post's language code
+        ("" unknown: it passes every watch's languages), or a function returning it, called
+        only when a watch naming languages matches the post otherwise (the import's
+        preview detects languages only where they decide)."""
         terms = None
         author = fold(author.lstrip("@"))
         matched = []
         for watch in self._watches:
             if watch.platforms and platform not in watch.platforms:
                 continue
-            if watch.languages and language and language not in watch.languages:
-                continue
             if terms is None:
                 terms = post_terms(text)
             hit = (author and author in watch.handles) or not watch.include.isdisjoint(terms)
-            if hit and watch.exclude.isdisjoint(terms):
-                matched.append(watch.watch_id)
+            if not hit or not watch.exclude.isdisjoint(terms):
+                continue
+            if watch.languages:
+                if callable(language):
+                    language = language()
+                if language and language not in watch.languages:
+                    continue
+            matched.append(watch.watch_id)
         return matched

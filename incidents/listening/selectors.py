@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncHour, TruncMinute
@@ -60,13 +61,24 @@ def planned_campaigns(watch, now) -> PlannedCampaigns:
     )
 
 
+# Campaigns read per page for the watches' "running until" (each lasts at most 31 days).
+RUNNING_CAMPAIGNS_READ = 200
+
+
 def running_campaigns(watch_ids, now) -> dict[int, datetime]:
-    """{watch id: when its running planned campaign ends (the latest, if several)} for the
-    watches with one running now: one query."""
-    rows = ExpectedBurst.objects.filter(watch__in=watch_ids, starts_at__lte=now, ends_at__gt=now)
+    """{watch id: when its planned campaigns running now end} for the watches with one
+    running: the end of the last one that starts before the previous ends, so back-to-back
+    or overlapping campaigns read as one. One query (at most RUNNING_CAMPAIGNS_READ rows)."""
+    rows = (
+        ExpectedBurst.objects.filter(watch__in=watch_ids, ends_at__gt=now)
+        .order_by("starts_at", "pk")
+        .values_list("watch_id", "starts_at", "ends_at")[:RUNNING_CAMPAIGNS_READ]
+    )
     ends = {}
-    for watch_id, ends_at in rows.values_list("watch_id", "ends_at"):
-        ends[watch_id] = max(ends_at, ends.get(watch_id, ends_at))
+    for watch_id, starts_at, ends_at in rows:
+        until = ends.get(watch_id)
+        if starts_at <= (until or now):  # running now, or starting before the last ends
+            ends[watch_id] = max(ends_at, until or ends_at)
     return ends
 
 
@@ -123,9 +135,11 @@ class ImportCounts:
 def import_counts(mentions) -> ImportCounts:
     """The preview's counts of an import (the report after it says the same, by
     imported_counts). One query per KNOWN_CHUNK ids, and one for the active watches; each
-    new post is matched as the ingest matches it (its language detected only when a watch
-    names languages)."""
-    unique = {data.key: data for data in mentions}
+    new post is matched as the ingest matches it, the first row of a repeated id as the
+    ingest keeps it (its language detected only where a watch's languages decide)."""
+    unique = {}
+    for data in mentions:
+        unique.setdefault(data.key, data)
     stored = stored_keys(unique)
     matcher = Matcher(Watch.objects.filter(is_active=True))
     unmatched = sum(
@@ -135,7 +149,7 @@ def import_counts(mentions) -> ImportCounts:
         and not matcher.match(
             text=data.text,
             platform=data.platform,
-            language=post_language(data.text, data.language) if matcher.reads_language else "",
+            language=partial(post_language, data.text, data.language),
             author=data.author_handle,
         )
     )

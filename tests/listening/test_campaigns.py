@@ -2,6 +2,7 @@
 the watch's page and through the API: what is listed, added, changed and deleted through
 the actions, how refused input is shown, who may, and what it costs."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.listening import actions
@@ -238,8 +241,19 @@ def test_listening_readers_see_the_campaigns_without_changing_them(
     client = browser_client.as_user(reader)
     empty = client.get(campaigns_url(other)).content.decode()
     assert "No campaign planned." in empty and "Add one below" not in empty
+    # A campaign starting as the running one ends: alerts stay held back until its end.
+    following = actions.expected_burst_save(
+        burst=ExpectedBurst(
+            watch=watch, starts_at=running.ends_at, ends_at=running.ends_at + timedelta(hours=6)
+        ),
+        actor=watch_editor,
+    )
+    line = re.sub(r"\s+", " ", client.get("/listening/").content.decode())
+    assert date_format(localtime(following.ends_at), "SHORT_DATETIME_FORMAT") in line
     # Ended: the watch's line no longer says it.
-    ExpectedBurst.objects.filter(pk=running.pk).update(ends_at=timezone.now())
+    ExpectedBurst.objects.filter(pk__in=[running.pk, following.pk]).update(
+        starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now()
+    )
     assert "Planned campaign" not in client.get("/listening/").content.decode()
 
 

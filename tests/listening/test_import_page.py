@@ -112,7 +112,13 @@ def test_oversize_and_unreadable_files_are_refused(importer, browser_client, set
 
 @pytest.mark.parametrize(
     ("encoding", "note"),
-    [("cp1252", "Read as Windows-1252"), ("utf-16", "Read as UTF-16"), ("utf-8", None)],
+    [
+        ("cp1252", "Read as Windows-1252"),
+        ("utf-16", "Read as UTF-16"),  # with its byte order mark
+        ("utf-16-le", "Read as UTF-16"),  # without
+        ("utf-16-be", "Read as UTF-16"),
+        ("utf-8", None),
+    ],
 )
 def test_excel_csv_encodings_are_read_and_said(importer, watch, browser_client, encoding, note):
     """French Excel saves "CSV (séparateur: point-virgule)" in Windows-1252, its "Unicode
@@ -317,3 +323,40 @@ def test_the_preview_and_report_count_posts_no_active_watch_matches(
     assert done.context["counts"].unmatched == 1
     assert "data-unmatched>1<" in done.content.decode()
     assert Mention.objects.get(external_id="m2").watches.count() == 0
+
+
+def test_a_utf8_file_with_a_line_in_another_encoding_is_refused_naming_the_line(
+    importer, browser_client
+):
+    """Rows pasted from a Windows-1252 file into a UTF-8 one: read as Windows-1252, every
+    other accent would be stored garbled ("trÃ¨s"), so the page names the line to correct."""
+    good = "".join(f"bluesky,p{i},très chère bouilloire,2026-12-01T10:00:00Z\n" for i in range(30))
+    content = ("platform,id,text,posted_at\n" + good).encode() + (
+        "bluesky,bad,une théière,2026-12-01T10:00:00Z\n".encode("cp1252")
+    )
+    client = browser_client.as_user(importer)
+    for data in (content, b"\xef\xbb\xbf" + content):
+        refused = upload(client, data)
+        html = refused.content.decode()
+        assert refused.status_code == 422 and "Line 32 is not UTF-8 text" in html
+
+
+def test_a_repeated_id_is_counted_by_its_first_row_as_the_ingest_keeps_it(
+    importer, watch, browser_client
+):
+    """The ingest stores a repeated id's first row: the preview's count of rows matching no
+    watch reads that row too, and the report says the same."""
+    head = "platform,id,text,posted_at\n"
+    first_matches = "bluesky,dup,Maison Lumière a fondu,2026-12-01T10:00:00Z\n"
+    first_does_not = "bluesky,dup,Something about cars,2026-12-01T10:00:00Z\n"
+    client = browser_client.as_user(importer)
+    for rows, unmatched in (
+        (first_matches + first_does_not, 0),
+        (first_does_not + first_matches, 1),
+    ):
+        Mention.objects.all().delete()
+        page = upload(client, (head + rows).encode())
+        preview = client.post("/listening/import/", form_data(page, step="preview"))
+        assert preview.context["counts"].unmatched == unmatched
+        done = client.post("/listening/import/", form_data(preview, step="import"))
+        assert done.context["counts"].unmatched == unmatched

@@ -59,6 +59,24 @@ def test_language_and_platform_restrictions():
     assert matcher.match(text="lumiere", platform="mastodon", language="") == [1, 2]
 
 
+def test_a_language_given_as_a_function_is_read_only_where_it_decides():
+    """The import's preview passes the detector itself: it runs only for a post that a
+    watch naming languages matches otherwise, and decides as a code would."""
+    matcher = Matcher([watch(1, keywords=["lumiere"], languages=["fr"]), watch(2, keywords=["kx"])])
+    asked = []
+
+    def detected(code):
+        return lambda: asked.append(code) or code
+
+    assert matcher.match(text="kx", platform="x", language=detected("en")) == [2]
+    assert matcher.match(text="rien", platform="x", language=detected("en")) == []
+    assert asked == []  # no watch naming languages matched either post
+    assert matcher.match(text="lumiere kx", platform="x", language=detected("en")) == [2]
+    assert matcher.match(text="lumiere", platform="x", language=detected("fr")) == [1]
+    assert matcher.match(text="lumiere", platform="x", language=detected("")) == [1]
+    assert asked == ["en", "fr", ""]
+
+
 def test_a_phrase_and_the_word_it_starts_with_both_match():
     matcher = Matcher([watch(1, keywords=["lumiere"]), watch(2, keywords=["lumiere cosmetics"])])
     assert matcher.match(text="Lumiere Cosmetics recall", platform="x") == [1, 2]
