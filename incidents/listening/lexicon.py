@@ -55,6 +55,10 @@ FRENCH = {
     "fissure": -1.6,  # fissure, fissuré
     "fissuree": -1.6,
     "fuit": -1.4,
+    "fuient": -1.4,
+    "fuite": -1.4,
+    "fuites": -1.4,
+    "fondu": -1.2,  # "le couvercle a fondu"
     "surchauffe": -1.8,
     "brule": -1.9,  # brûlé
     "crame": -1.6,  # cramé (slang: burnt)
@@ -93,6 +97,13 @@ FRENCH = {
     # "a fait fondre la prise" read as praise, a new product's launch as a complaint.
     "prise": None,
     "nouveau": None,
+    # "sur" (on) is +0.4, as if it were "sûr" (sure): "des fuites sur les bouilloires"
+    # read as praise. "svp" (please) is +1.3: a demand ("Remboursement svp !") is no
+    # praise. "foncez" (go for it) is negative, as if from "foncer" (to darken): a
+    # promotion's "foncez !" read as a complaint.
+    "sur": None,
+    "svp": None,
+    "foncez": None,
     "nouvelle": None,
     "nouveaux": None,
     "nouvelles": None,

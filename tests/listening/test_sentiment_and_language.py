@@ -37,9 +37,9 @@ def accuracy(rows, lang):
     "name, lang, floor",
     [
         ("general", "en", 0.9),  # 22/24
-        ("general", "fr", 0.8),  # 21/24
+        ("general", "fr", 0.9),  # 22/24
         ("crisis", "en", 0.9),  # 19/20 (14/20 without the supplement)
-        ("crisis", "fr", 0.9),  # 19/20 (17/20 without it)
+        ("crisis", "fr", 0.95),  # 20/20 (17/20 without it)
         ("short", "en", 0.65),  # 14/20: implicit complaints ("still waiting") carry no word
         ("short", "fr", 0.75),  # 16/20
     ],
@@ -61,6 +61,26 @@ def test_accuracy_on_the_labelled_sets(name, lang, floor):
 def test_a_defect_that_hurt_someone_is_negative(lang, text):
     """The general lexicons read these as neutral or positive ("hand" is warm in VADER)."""
     assert sentiment.score(text, lang)[1] == Sentiment.NEGATIVE
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        # "mais": what follows counts more (VADER's rule for "but", which the French
+        # library leaves out).
+        ("C'est joli mais le couvercle a fondu.", Sentiment.NEGATIVE),
+        ("Le design est raté mais le service client est génial.", Sentiment.POSITIVE),
+        # Leaks, and "sur" (on) is not "sûr" (sure).
+        ("Plusieurs clients signalent des fuites sur les bouilloires.", Sentiment.NEGATIVE),
+        # A demand is not praise, a promotion's "foncez" not a complaint.
+        ("Remboursement svp !", Sentiment.NEUTRAL),
+        ("Black Friday : -30 % sur les bouilloires, foncez !", Sentiment.NEUTRAL),
+    ],
+)
+def test_french_complaints_read_as_their_words_say(text, label):
+    """A new-user pass's French complaints read as praise: 'sur' (+0.4 in the lexicon, as
+    if 'sûr'), 'svp' (+1.3), a leak carrying no tone, 'mais' weighing nothing."""
+    assert sentiment.score(text, "fr")[1] == label
 
 
 @pytest.mark.parametrize(
