@@ -376,15 +376,16 @@ def zone_or_error(name: str) -> ZoneInfo:
         raise FileError(_("Unknown time zone “%(z)s”.") % {"z": name[:60]}) from None
 
 
-def _time(value, zone, date_order) -> str:
-    """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`."""
+def _time(value, zone, date_order, field) -> str:
+    """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`. `field`:
+    how messages name its column."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_timestamp(value)
+        return _from_timestamp(value, field)
     value = str(value or "").strip()
     if not value:
-        raise RowError(_("posted_at is required."))
+        raise RowError(_("%(field)s is required.") % {"field": field})
     if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
-        return _from_timestamp(int(value[:10]))
+        return _from_timestamp(int(value[:10]), field)
     moment = None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -403,17 +404,17 @@ def _time(value, zone, date_order) -> str:
         except LocalTimeError as error:
             raise RowError(error.message) from None
         except OverflowError:
-            raise RowError(_("posted_at is out of range.")) from None
+            raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
     # The one rule for the range (and the zone) is the ingest's: checked here so the
     # preview shows the refusal, not the import.
-    return parse_time(moment.isoformat()).isoformat()
+    return parse_time(moment.isoformat(), field).isoformat()
 
 
-def _from_timestamp(value) -> str:
+def _from_timestamp(value, field) -> str:
     try:
         return datetime.fromtimestamp(value, ZoneInfo("UTC")).isoformat()
     except (OverflowError, OSError, ValueError):
-        raise RowError(_("posted_at is out of range.")) from None
+        raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
 
 
 def _platform(value, fixed) -> str:
@@ -423,7 +424,17 @@ def _platform(value, fixed) -> str:
     return PLATFORM_ALIASES.get(value, value)
 
 
-def to_shape(row: dict, options: Options, zone) -> dict:
+def column_names(options: Options) -> dict[str, str]:
+    """{field: its column as messages name it ("“Date”")}: a refused row names the file's
+    column, not the field of our format."""
+    return {
+        key: _("“%(column)s”") % {"column": column[:40]}
+        for key, column in options.mapping.items()
+        if column
+    }
+
+
+def to_shape(row: dict, options: Options, zone, names=None) -> dict:
     """One table row -> the dict ingest.parse reads. Raises RowError."""
     get = {key: row.get(column) for key, column in options.mapping.items() if column}
     shape = {"author": {}}
@@ -446,7 +457,10 @@ def to_shape(row: dict, options: Options, zone) -> dict:
     if isinstance(shape.get("id"), int | float) and not isinstance(shape.get("id"), bool):
         shape["id"] = str(shape["id"])
     shape["platform"] = _platform(get.get("platform"), options.platform)
-    shape["posted_at"] = _time(get.get("posted_at"), zone, options.date_order)
+    names = names or column_names(options)
+    shape["posted_at"] = _time(
+        get.get("posted_at"), zone, options.date_order, names.get("posted_at", "posted_at")
+    )
     return shape
 
 
@@ -472,13 +486,14 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     if options.platform and options.platform not in Platform.values:
         raise FileError(_("Unknown platform."))
     zone = zone_or_error(options.zone)
+    names = column_names(options)
     result = Conversion(options)
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
         try:
-            data = parse(to_shape(row, options, zone), now=now)
+            data = parse(to_shape(row, options, zone, names), now=now, names=names)
         except RowError as error:
             result.errors.append(LineError(number, str(error)))
             continue

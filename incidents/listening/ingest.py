@@ -163,13 +163,13 @@ def language_code(value: str) -> str | None:
     return code if code.isascii() and _LANGUAGE.fullmatch(code) else None
 
 
-def _language(value) -> str:
-    tag = _text(value, "language", 35)  # BCP 47's longest common tags fit
+def _language(value, field="language") -> str:
+    tag = _text(value, field, 35)  # BCP 47's longest common tags fit
     code = language_code(tag)
     if code is None:
         raise RowError(
-            _("language “%(value)s” is not a language code (such as fr, en or en-US).")
-            % {"value": tag[:20]}
+            _("%(field)s “%(value)s” is not a language code (such as fr, en or en-US).")
+            % {"field": field, "value": tag[:20]}
         )
     return code
 
@@ -199,8 +199,14 @@ def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     return moment
 
 
-def parse(row, *, now=None) -> MentionData:
-    """One post as a dict (shape above) -> MentionData, or RowError."""
+def parse(row, *, now=None, names=None) -> MentionData:
+    """One post as a dict (shape above) -> MentionData, or RowError. `names`: {field of the
+    shape ("posted_at", "author.followers"): how the messages name it} (the import names
+    the file's columns); the shape's own names otherwise."""
+
+    def named(key):
+        return names.get(key, key) if names else key
+
     if not isinstance(row, dict):
         raise RowError(_("Each line must be a JSON object."))
     platform = row.get("platform")
@@ -212,27 +218,29 @@ def parse(row, *, now=None) -> MentionData:
     author = row.get("author") or {}
     if not isinstance(author, dict):
         raise RowError(_("author must be an object."))
-    language = _language(row.get("language"))
+    language = _language(row.get("language"), named("language"))
     return MentionData(
         platform=platform,
         external_id=_text(
-            row.get("id", row.get("external_id")), "id", MAX_EXTERNAL_ID, required=True
+            row.get("id", row.get("external_id")), named("id"), MAX_EXTERNAL_ID, required=True
         ),
-        text=_text(row.get("text"), "text", MAX_TEXT, required=True),
-        posted_at=parse_time(row.get("posted_at"), now=now),
-        url=_url(row.get("url"), "url"),
-        author_handle=_text(author.get("handle"), "author.handle", MAX_HANDLE),
-        author_name=_text(author.get("name"), "author.name", MAX_HANDLE),
-        author_url=_url(author.get("url"), "author.url"),
-        author_followers=_count(author.get("followers"), "author.followers", default=None),
-        author_verified=_flag(author.get("verified"), "author.verified"),
-        author_follows_brand=_flag(author.get("follows_brand"), "author.follows_brand"),
+        text=_text(row.get("text"), named("text"), MAX_TEXT, required=True),
+        posted_at=parse_time(row.get("posted_at"), named("posted_at"), now=now),
+        url=_url(row.get("url"), named("url")),
+        author_handle=_text(author.get("handle"), named("author.handle"), MAX_HANDLE),
+        author_name=_text(author.get("name"), named("author.name"), MAX_HANDLE),
+        author_url=_url(author.get("url"), named("author.url")),
+        author_followers=_count(author.get("followers"), named("author.followers"), default=None),
+        author_verified=_flag(author.get("verified"), named("author.verified")),
+        author_follows_brand=_flag(author.get("follows_brand"), named("author.follows_brand")),
         language=language,
-        likes=_count(row.get("likes"), "likes"),
-        reposts=_count(row.get("reposts"), "reposts"),
-        replies=_count(row.get("replies"), "replies"),
-        in_reply_to=_text(row.get("in_reply_to"), "in_reply_to", MAX_EXTERNAL_ID),
-        reply_to_brand=bool(_flag(row.get("reply_to_brand"), "reply_to_brand", default=False)),
+        likes=_count(row.get("likes"), named("likes")),
+        reposts=_count(row.get("reposts"), named("reposts")),
+        replies=_count(row.get("replies"), named("replies")),
+        in_reply_to=_text(row.get("in_reply_to"), named("in_reply_to"), MAX_EXTERNAL_ID),
+        reply_to_brand=bool(
+            _flag(row.get("reply_to_brand"), named("reply_to_brand"), default=False)
+        ),
     )
 
 

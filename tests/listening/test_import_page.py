@@ -53,7 +53,8 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     conversion = preview.context["conversion"]
     assert len(conversion.mentions) == 2
     errors = {e.line: e.error for e in conversion.errors}
-    assert set(errors) == {4, 5} and "not a date" in errors[4] and "id" in errors[5]
+    assert set(errors) == {4, 5} and "not a date" in errors[4]
+    assert errors[5] == "“Url” is required."  # the file's column, not our format's "id"
     html = preview.content.decode()
     assert "Line 4" in html and "Import 2 new mentions" in html
     assert "<td>X / Twitter</td>" in html  # the platform's name, not its code
