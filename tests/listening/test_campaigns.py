@@ -230,6 +230,10 @@ def test_listening_readers_see_the_campaigns_without_changing_them(
     listening = client.get("/listening/").content.decode()
     assert "Planned campaign running until" in listening
     assert f'href="{campaigns_url(watch)}"' in listening
+    # What the watch listens for and how it alerts, under its chart, for readers too.
+    assert "What “Maison Lumière” listens for" in listening
+    assert "maison lumière, lumiere cosmetics" in listening and "#BoycottLumiere" in listening
+    assert "every platform" in listening and "Edit the watch" not in listening
     page = client.get(campaigns_url(watch))
     html = page.content.decode()
     assert page.status_code == 200 and "Black Friday mailing" in html
@@ -254,7 +258,7 @@ def test_listening_readers_see_the_campaigns_without_changing_them(
     ExpectedBurst.objects.filter(pk__in=[running.pk, following.pk]).update(
         starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now()
     )
-    assert "Planned campaign" not in client.get("/listening/").content.decode()
+    assert "Planned campaign running" not in client.get("/listening/").content.decode()
 
 
 def test_people_who_may_not_change_watches_are_refused(
