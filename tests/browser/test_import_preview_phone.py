@@ -46,6 +46,10 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     expect(table).to_be_visible()
     expect(tab.locator(".import-encoding")).to_contain_text("Read as Windows-1252")
     expect(table).to_contain_text("Maison Lumière, livraison ratée")
+    # The text, whose accents the page asks to check, is the first column after the line's
+    # number: on screen without scrolling sideways.
+    text_cell = table.locator(".preview-text").first.bounding_box()
+    assert text_cell["x"] < PHONE["width"] / 3, text_cell
 
     heights = table.evaluate(
         """t => [...t.querySelectorAll("th, td")].map(cell => {
