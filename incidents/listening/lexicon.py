@@ -58,7 +58,8 @@ FRENCH = {
     "fuient": -1.4,
     "fuite": -1.4,
     "fuites": -1.4,
-    "fondu": -1.2,  # "le couvercle a fondu"
+    "fondu": -1.2,  # "le couvercle a fondu" (a cheese's "fondu" is praise: a food brand's
+    # watch pays for it, as for "brûlé")
     "surchauffe": -1.8,
     "brule": -1.9,  # brûlé
     "crame": -1.6,  # cramé (slang: burnt)
@@ -98,9 +99,9 @@ FRENCH = {
     "prise": None,
     "nouveau": None,
     # "sur" (on) is +0.4, as if it were "sûr" (sure): "des fuites sur les bouilloires"
-    # read as praise. "svp" (please) is +1.3: a demand ("Remboursement svp !") is no
-    # praise. "foncez" (go for it) is negative, as if from "foncer" (to darken): a
-    # promotion's "foncez !" read as a complaint.
+    # read as praise ("sûr" itself reads as "sure": sentiment.py). "svp" (please) is +1.3:
+    # a demand ("Remboursement svp !") is no praise. "foncez" (go for it) is negative, as
+    # if from "foncer" (to darken): a promotion's "foncez !" read as a complaint.
     "sur": None,
     "svp": None,
     "foncez": None,

@@ -52,6 +52,7 @@ def _analyzer(language: str):
 # VADER's contrast rule: the words before "but" count half, those after it half as much
 # again ("joli mais le couvercle a fondu" is a complaint).
 BEFORE_BUT, AFTER_BUT = 0.5, 1.5
+SURE = re.compile(r"\bsûr\b", re.IGNORECASE)
 
 
 def _french_analyzer():
@@ -64,7 +65,23 @@ def _french_analyzer():
     class FrenchAnalyzer(SentimentIntensityAnalyzer):
         """vadersentiment-fr with VADER's "but" rule for "mais", which its polarity_scores
         leaves out (the call is commented out; its own _but_check also misplaces equal
-        valences)."""
+        valences). The library reads an emoji as its French description: 🌽's, "epi de
+        mais", is spelt "maïs" here, so it is no contrast. It looks words up without their
+        accents, so "sûr" (sure, safe) would read as "sur" (on, taken out of the lexicon:
+        lexicon.py): it reads as "sure", the same adjective's entry."""
+
+        def __init__(self):
+            super().__init__()
+            self.emoji_words = {
+                emoji: " ".join("maïs" if word == "mais" else word for word in words.split())
+                for emoji, words in self.emojis.items()
+                if "mais" in words.split()
+            }
+
+        def polarity_scores(self, text):
+            for emoji, words in self.emoji_words.items():
+                text = text.replace(emoji, f" {words} ")
+            return super().polarity_scores(SURE.sub("sure", text))
 
         def score_valence(self, sentiments, text):
             if "mais" in text.lower():

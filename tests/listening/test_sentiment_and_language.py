@@ -75,6 +75,9 @@ def test_a_defect_that_hurt_someone_is_negative(lang, text):
         # A demand is not praise, a promotion's "foncez" not a complaint.
         ("Remboursement svp !", Sentiment.NEUTRAL),
         ("Black Friday : -30 % sur les bouilloires, foncez !", Sentiment.NEUTRAL),
+        # "sûr" (safe) is not "sur"; corn (🌽, "épi de maïs") is no "mais".
+        ("Ce produit n'est pas sûr.", Sentiment.NEGATIVE),
+        ("Délicieux 🌽", Sentiment.POSITIVE),
     ],
 )
 def test_french_complaints_read_as_their_words_say(text, label):
