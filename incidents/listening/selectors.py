@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 
 from incidents import selectors as incident_selectors
 
-from . import detection
+from . import detection, rules
 from .choices import Sentiment, SignalStatus
 from .ingest import post_language
 from .matching import Matcher
@@ -22,8 +22,13 @@ def watches():
 
 def watch_lines():
     """The Listening page's watches, each with `alerted_count`: how many people its signals
-    alert (the line says when nobody is). One query."""
-    return watches().annotate(alerted_count=Count("subscribers", distinct=True))
+    alert, its subscribers who may still read listening data, as the alert itself counts
+    them (actions.signal_open: rules.listening_readers); the line says when nobody is. One
+    query."""
+    readers = rules.listening_readers().values("pk")
+    return watches().annotate(
+        alerted_count=Count("subscribers", filter=Q(subscribers__in=readers), distinct=True)
+    )
 
 
 # A watch's planned campaigns on its page: the next ones, then the recent past ones.

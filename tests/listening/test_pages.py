@@ -305,3 +305,17 @@ def test_a_watch_that_alerts_nobody_says_so_at_no_query_per_watch(
         page = client.get("/listening/").content.decode()
     assert len(five) == len(one)
     assert page.count("Nobody is alerted") == 2  # "Other 0" and "Other 3"
+
+
+def test_a_subscriber_who_may_not_read_listening_data_is_not_counted_as_alerted(
+    reader, outsider, watch_editor, watch, browser_client
+):
+    """Alerts go only to subscribers who may still read listening data: one who lost that
+    right (or never had it) alerts nobody, and the watch's line says so."""
+    watch.subscribers.set([outsider])
+    client = browser_client.as_user(reader)
+    page = client.get(f"/listening/?chart={watch.pk}").content.decode()
+    assert "Nobody is alerted by its signals." in page and "0 people alerted" in page
+    watch.subscribers.add(reader)
+    page = client.get(f"/listening/?chart={watch.pk}").content.decode()
+    assert "Nobody is alerted" not in page and "1 person alerted" in page
