@@ -322,6 +322,7 @@ def watch_create(*, actor, now=None, **values) -> Watch:
     watch.save()
     if subscribers:
         watch.subscribers.set(subscribers)
+    events.publish_listening_changed(force=True)  # open pages show the new watch
     return watch
 
 
@@ -341,6 +342,8 @@ def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
     watch.save(update_fields=[*cleaned, "updated_at"])
     if subscribers is not None:
         watch.subscribers.set(subscribers)
+    # Open pages show its name, terms, thresholds and people alerted as they now are.
+    events.publish_listening_changed(force=True)
     return watch
 
 

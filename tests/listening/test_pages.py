@@ -230,6 +230,24 @@ def test_an_ingest_tells_the_readers_pages(
     assert datetime.now(UTC)  # the clock is real: throttling uses the cache, not time mocks
 
 
+def test_a_watch_changed_tells_the_readers_pages(
+    reader, watch, watch_editor, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Its line and 'What … listens for' show what it now is, without waiting for a mention
+    (a break-it pass saw the old terms stay)."""
+    from incidents.listening import actions, events
+
+    sent = []
+    monkeypatch.setattr(events.events, "publish_user_signal", lambda uid, s: sent.append((uid, s)))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.watch_update(watch=watch, actor=watch_editor, keywords=["maison lumière", "kx"])
+    assert (reader.pk, "listening-changed") in sent
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.watch_create(actor=watch_editor, name="Other", brand="Other", keywords=["zz"])
+    assert (reader.pk, "listening-changed") in sent
+
+
 def test_a_cell_without_listening_gets_a_placeholder_that_brings_the_panel_in(
     incident, drafter, browser_client
 ):
