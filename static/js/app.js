@@ -125,6 +125,7 @@
     if (button && button.hasAttribute("data-once")) {
       setTimeout(() => {
         button.disabled = true;
+        button.setAttribute("aria-busy", "true"); // sent and waiting, not off: app.css
         if (button.dataset.once) button.textContent = button.dataset.once;
       }, 0);
     }

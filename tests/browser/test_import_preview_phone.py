@@ -78,3 +78,5 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     button.click()
     expect(button).to_be_disabled()
     expect(button).to_have_text("Importing… (a big file takes a while)")
+    # Working, not off: it keeps its look (a disabled button is faded).
+    assert button.evaluate("b => getComputedStyle(b).opacity") == "1"
