@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -300,7 +301,7 @@ def _read_csv(text: str) -> Table:
         raise FileError(_("The file is empty.")) from None
     except csv.Error as error:
         raise FileError(_("The file is not valid CSV: %(e)s.") % {"e": error}) from None
-    header = [name.strip() for name in header][:MAX_COLUMNS]
+    header = _unique_names([name.strip() for name in header][:MAX_COLUMNS])
     if len(header) < 2:
         raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
     rows, line = [], reader.line_num
@@ -317,6 +318,21 @@ def _read_csv(text: str) -> Table:
             _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
         ) from None
     return Table(CSV, header, rows)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """A CSV's column names, each one choosable: a blank one is "Column 3", a repeated one
+    "Date (2)" (a row read by name kept only the last of two "Date" columns)."""
+    names, seen = [], set()
+    for position, name in enumerate(header, start=1):
+        name = name or _("Column %(n)s") % {"n": position}
+        shown, copy = name, 1
+        while shown in seen:
+            copy += 1
+            shown = f"{name} ({copy})"
+        seen.add(shown)
+        names.append(shown)
+    return names
 
 
 def _bounded(table: Table) -> Table:
@@ -428,7 +444,7 @@ def column_names(options: Options) -> dict[str, str]:
     """{field: its column as messages name it ("“Date”")}: a refused row names the file's
     column, not the field of our format."""
     return {
-        key: _("“%(column)s”") % {"column": column[:40]}
+        key: _("“%(column)s”") % {"column": Truncator(column).chars(40)}
         for key, column in options.mapping.items()
         if column
     }

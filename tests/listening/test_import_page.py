@@ -394,3 +394,31 @@ def test_a_big_previews_unmatched_count_is_estimated_from_its_first_rows(
     assert "12,500" in text
     done = client.post("/listening/import/", form_data(preview, step="import"))
     assert done.context["counts"].unmatched == 2 and not done.context["counts"].estimated_from
+
+
+def test_repeated_and_blank_column_names_each_get_a_name_of_their_own(importer, browser_client):
+    """Two "Date" columns were read as one (the last, so a row with only the first filled
+    was refused as having no date), and a blank name could not be chosen."""
+    content = "platform,id,text,Date,Date,\nbluesky,a1,Maison Lumière,2026-12-01T10:00:00Z,,extra\n"
+    client = browser_client.as_user(importer)
+    page = upload(client, content.encode())
+    assert page.context["table"].columns == [
+        "platform",
+        "id",
+        "text",
+        "Date",
+        "Date (2)",
+        "Column 6",
+    ]
+    preview = client.post(
+        "/listening/import/",
+        form_data(page, step="preview", col_posted_at="Date", col_text="text", col_id="id"),
+    )
+    assert [d.external_id for d in preview.context["conversion"].mentions] == ["a1"]
+    long_name = "Date de publication (heure de Paris - format jj/mm/aaaa)"
+    refused = upload(client, f"platform,id,text,{long_name}\nbluesky,b,t,\n".encode())
+    preview = client.post(
+        "/listening/import/", form_data(refused, step="preview", col_posted_at=long_name)
+    )
+    errors = [e.error for e in preview.context["conversion"].errors]
+    assert errors == ["“Date de publication (heure de Paris - f…” is required."]
