@@ -337,3 +337,13 @@ def test_a_subscriber_who_may_not_read_listening_data_is_not_counted_as_alerted(
     watch.subscribers.add(reader)
     page = client.get(f"/listening/?chart={watch.pk}").content.decode()
     assert "Nobody is alerted" not in page and "1 person alerted" in page
+
+
+def test_a_watch_summary_lists_its_first_terms_then_how_many_more(
+    reader, watch, watch_editor, browser_client
+):
+    """200 long keywords made the box 11,700 px tall: 30 of each kind, then a count."""
+    keywords = [f"<b>term{i}</b>" for i in range(35)]
+    actions.watch_update(watch=watch, actor=watch_editor, keywords=keywords)
+    page = browser_client.as_user(reader).get(f"/listening/?chart={watch.pk}").content.decode()
+    assert "&lt;b&gt;term29&lt;/b&gt; and 5 more" in page and "term30" not in page

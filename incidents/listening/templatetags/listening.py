@@ -1,7 +1,9 @@
 """The listening figures in templates: {% load listening %}, then `|expected` and
-`|signal_volume` and `|signal_reason` (incidents/listening/figures.py)."""
+`|signal_volume` and `|signal_reason` (incidents/listening/figures.py), and `|terms` (a
+watch's terms in its summary)."""
 
 from django import template
+from django.utils.translation import ngettext
 
 from incidents.listening import figures
 
@@ -21,3 +23,18 @@ def signal_volume(signal) -> str:
 @register.filter
 def signal_reason(trigger) -> str:
     return figures.reason(trigger)
+
+
+# Terms a watch's summary lists per kind (a watch holds up to MAX_TERMS of 100 characters).
+TERMS_SHOWN = 30
+
+
+@register.filter
+def terms(values, prefix="") -> str:
+    """A watch's terms as its summary lists them: "#a, #b" with `prefix`, the first
+    TERMS_SHOWN then "and N more"."""
+    shown = ", ".join(f"{prefix}{value}" for value in values[:TERMS_SHOWN])
+    more = len(values) - TERMS_SHOWN
+    if more > 0:
+        shown += " " + ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more}
+    return shown
