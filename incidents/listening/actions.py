@@ -734,7 +734,7 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
         signal.save(update_fields=["summary"])
         # Checked now, not only when they were subscribed: someone who lost access to
         # listening data (left the team) is not sent posts, authors and terms.
-        subscribers = list(rules.listening_readers().filter(pk__in=watch.subscribers.all()))
+        subscribers = list(selectors.alerted(watch))
         # Read once: the body is written in each recipient's language, one by one.
         first_mention = Mention.objects.filter(pk=first).first() if first else None
         subject = ngettext(

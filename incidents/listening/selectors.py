@@ -20,10 +20,15 @@ def watches():
     return Watch.objects.all()
 
 
+def alerted(watch):
+    """The people a watch's signals alert: its subscribers who may still read listening
+    data (rules.listening_readers; someone who left the team is not sent posts). A query."""
+    return rules.listening_readers().filter(pk__in=watch.subscribers.all())
+
+
 def watch_lines():
     """The Listening page's watches, each with `alerted_count`: how many people its signals
-    alert, its subscribers who may still read listening data, as the alert itself counts
-    them (actions.signal_open: rules.listening_readers); the line says when nobody is. One
+    alert (`alerted`, counted in the same query); the line says when nobody is. One
     query."""
     readers = rules.listening_readers().values("pk")
     return watches().annotate(

@@ -838,7 +838,7 @@ def signal_page(request, pk):
         "split": summary.get("sentiment", {}),
         "samples": samples,
         "incident_visible": signal.incident_id in visible,
-        "nobody_alerted": not signal.watch.subscribers.exists(),
+        "nobody_alerted": not selectors.alerted(signal.watch).exists(),
         "can_edit_watches": rules.can_edit_watches(request.user),
         "declare_form": form,
     }

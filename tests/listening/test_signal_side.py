@@ -395,7 +395,11 @@ def test_top_authors_show_the_handle_as_the_stream_does(signal, reader, client):
     assert "</strong> olduser (3 followers)" in html
 
 
-def test_the_signal_page_says_when_its_watch_alerts_nobody(signal, reader, watch_editor, client):
+def test_the_signal_page_says_when_its_watch_alerts_nobody(
+    signal, reader, watch_editor, outsider, client
+):
+    # A subscriber who may not read listening data is sent nothing: still nobody.
+    signal.watch.subscribers.add(outsider)
     client.force_login(reader)
     html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
     assert "Nobody is alerted by its signals." in html
