@@ -450,8 +450,9 @@ def column_names(options: Options) -> dict[str, str]:
     }
 
 
-def to_shape(row: dict, options: Options, zone, names=None) -> dict:
-    """One table row -> the dict ingest.parse reads. Raises RowError."""
+def to_shape(row: dict, options: Options, zone, names: dict[str, str]) -> dict:
+    """One table row -> the dict ingest.parse reads (`names`: column_names). Raises
+    RowError."""
     get = {key: row.get(column) for key, column in options.mapping.items() if column}
     shape = {"author": {}}
     for key, value in get.items():
@@ -473,7 +474,6 @@ def to_shape(row: dict, options: Options, zone, names=None) -> dict:
     if isinstance(shape.get("id"), int | float) and not isinstance(shape.get("id"), bool):
         shape["id"] = str(shape["id"])
     shape["platform"] = _platform(get.get("platform"), options.platform)
-    names = names or column_names(options)
     shape["posted_at"] = _time(
         get.get("posted_at"), zone, options.date_order, names.get("posted_at", "posted_at")
     )
