@@ -331,8 +331,11 @@ def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
     """Change the given fields of a watch (the others stay as stored; `subscribers`, when
     given, replaces the list). Deactivate with is_active=False: the watch stops collecting
     and alerting; a watch that collected mentions is never deleted. Two people saving at
-    once: the last write wins, field by field. Raises NotAllowed or InvalidInput."""
+    once: the last write wins, field by field, and each is checked against the watch as
+    the other left it (its row locked: a keyword and an equal exclusion, or two lists
+    emptied, each valid alone, are not both saved). Raises NotAllowed or InvalidInput."""
     rules.require_edit_watches(actor)
+    watch = Watch.objects.select_for_update().get(pk=watch.pk)
     cleaned = clean_watch(values, watch=watch)
     subscribers = cleaned.pop("subscribers", None)
     for name, value in cleaned.items():

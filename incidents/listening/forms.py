@@ -1,9 +1,12 @@
 """Forms of the listening pages: the stream's filters (a GET form that works without
 JavaScript), the import's steps and a watch's page."""
 
+import json
 import re
+from datetime import datetime
 
 from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -215,7 +218,33 @@ class ActionErrorsForm(forms.Form):
                 self.add_error(field if field in self.fields else None, message)
 
 
-class WatchForm(ActionErrorsForm):
+# The values an edit page showed, sent back with the form (JSON; a watch's terms fit).
+MAX_SHOWN = 200_000
+
+
+class AsShownForm(ActionErrorsForm):
+    """An edit form that sends back what its page showed (a hidden `shown`), so that a
+    save changes only the fields the person changed: compared with the record as stored
+    when they save, a field someone else saved meanwhile would read as theirs, and be put
+    back (a concurrency break-it pass)."""
+
+    def add_shown(self, values: dict) -> None:
+        self.fields["shown"] = forms.CharField(
+            widget=forms.HiddenInput, required=False, max_length=MAX_SHOWN
+        )
+        self.initial["shown"] = json.dumps(values, cls=DjangoJSONEncoder)
+
+    def shown_values(self, stored: dict) -> dict:
+        """The values the page showed, as posted back; `stored` (the same keys) when they
+        are missing or unreadable."""
+        try:
+            values = json.loads(self.data.get("shown") or "")
+        except ValueError:
+            return stored
+        return values if isinstance(values, dict) and values.keys() == stored.keys() else stored
+
+
+class WatchForm(AsShownForm):
     """A watch on its page (new or edit). The values are the action's (watch_values());
     the terms, languages, alert rules and alerted people are checked there, once
     (actions.clean_watch), and its errors are shown beside their field (add_action_error)."""
@@ -347,6 +376,8 @@ class WatchForm(ActionErrorsForm):
             )
         super().__init__(*args, **kwargs)
         self.watch = watch
+        if watch is not None:
+            self.add_shown(self.stored_values(watch))
         for name, (low, high) in ALERT_RULES.items():
             step = "0.5" if isinstance(low, float) else "1"
             self.fields[name].widget.attrs.update(min=low, max=high, step=step)
@@ -403,10 +434,19 @@ class WatchForm(ActionErrorsForm):
         )
         return initial
 
+    @classmethod
+    def stored_values(cls, watch) -> dict:
+        """The watch as watch_values() gives it (languages as one list), JSON-able."""
+        current = cls.initial_for(watch)
+        del current["other_languages"]
+        current["languages"] = watch.languages
+        return current
+
     def watch_values(self) -> dict:
         """The action's keywords (actions.WATCH_FIELDS) from the valid form; for an edit,
-        only what differs from the watch as stored (a subscriber who lost access since,
-        left as is, does not stop the save)."""
+        only what differs from the watch as its page showed it (a subscriber who lost
+        access since, left as is, does not stop the save; a field someone else saved
+        meanwhile is left as they saved it)."""
         data = self.cleaned_data
         others = [code for code in _CODES.split(data["other_languages"]) if code]
         values = {name: data[name] for name in (*TERM_LISTS, *ALERT_RULES)}
@@ -421,8 +461,7 @@ class WatchForm(ActionErrorsForm):
         )
         if self.watch is None:
             return values
-        current = self.initial_for(self.watch)
-        current["languages"] = self.watch.languages
+        current = self.shown_values(self.stored_values(self.watch))
         changed = {k: v for k, v in values.items() if v != current[k]}
         if "subscribers" in changed and set(values["subscribers"]) == set(current["subscribers"]):
             del changed["subscribers"]
@@ -455,7 +494,7 @@ def _person_label(user) -> str:
     return name if name == user.get_username() else f"{name} ({user.get_username()})"
 
 
-class ExpectedBurstForm(ActionErrorsForm):
+class ExpectedBurstForm(AsShownForm):
     """A planned campaign on its watch's page (new or edit), times in the viewer's zone.
     Its rule is the action's (actions.clean_burst): the form only reads the values."""
 
@@ -479,11 +518,30 @@ class ExpectedBurstForm(ActionErrorsForm):
         if burst is not None:
             kwargs.setdefault("initial", {name: getattr(burst, name) for name in BURST_FIELDS})
         super().__init__(*args, **kwargs)
+        if burst is not None:
+            self.add_shown({name: getattr(burst, name) for name in BURST_FIELDS})
         low, high = BURST_SIZE_RANGE
         self.fields["expected_size"].widget.attrs.update(
             min=f"{low:g}", max=f"{high:g}", step="0.5"
         )
         self.fields["note"].widget.attrs.update(maxlength=MAX_NAME, autocomplete="off")
+
+    def changed_fields(self, burst: ExpectedBurst) -> list[str]:
+        """The fields the person changed from what the page showed (times to the minute,
+        as the page shows them: an untouched start with seconds is not moved)."""
+        stored = {name: getattr(burst, name) for name in BURST_FIELDS}
+        shown = self.shown_values(json.loads(json.dumps(stored, cls=DjangoJSONEncoder)))
+        changed = []
+        for name in BURST_FIELDS:
+            value, before = self.cleaned_data[name], shown[name]
+            if isinstance(value, datetime):
+                try:
+                    before = datetime.fromisoformat(before).replace(second=0, microsecond=0)
+                except (TypeError, ValueError):
+                    before = None
+            if value != before:
+                changed.append(name)
+        return changed
 
     def burst(self, burst: ExpectedBurst) -> ExpectedBurst:
         """`burst` (a new one on its watch, or the stored one) with the typed values, for

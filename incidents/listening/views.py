@@ -400,9 +400,9 @@ def watch_new(request):
 @require_http_methods(["GET", "POST"])
 def watch_edit(request, pk):
     """Change a watch through actions.watch_update, with only the fields that differ from
-    the watch as stored. Two people saving the same watch at once: the last save wins for
-    the fields it changes (there is no merge nor warning). Unticking "Active" stops the
-    watch (no delete: watches are never deleted)."""
+    the watch as the page showed it (WatchForm.watch_values): someone else's save meanwhile
+    stays, and for one field the last save wins. Unticking "Active" stops the watch (no
+    delete: watches are never deleted)."""
     _require_editor(request)
     watches = selectors.with_upcoming_campaigns(Watch.objects.all(), timezone.now())
     watch = get_object_or_404(watches.prefetch_related("subscribers"), pk=pk)
@@ -495,8 +495,9 @@ def campaign_edit(request, pk, burst_pk):
     status = 422 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
+            changed = form.changed_fields(burst)  # before form.burst() types into it
             burst = actions.expected_burst_save(
-                burst=form.burst(burst), actor=request.user, fields=form.changed_data
+                burst=form.burst(burst), actor=request.user, fields=changed
             )
         except DomainError as error:
             form.add_action_error(error)

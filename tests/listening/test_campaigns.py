@@ -482,3 +482,41 @@ def test_a_running_campaign_keeps_its_start_and_is_ended_not_deleted(
     )
     assert "Planned campaign ended now, and kept" in ended_now.content.decode()
     assert ExpectedBurst.objects.filter(pk=running.pk).exists()
+
+
+def edit_page_data(client, burst) -> dict:
+    """What the campaign's Edit page posts as shown (its fields and what it showed)."""
+    page = client.get(edit_url(burst))
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    for name in ("starts_at", "ends_at"):
+        data[name] = form[name].field.widget.format_value(form[name].value())
+    return data
+
+
+def test_two_people_editing_a_campaign_on_its_page_keep_each_their_change(
+    watch, watch_editor, make_user, browser_client
+):
+    """Both open the Edit page; one changes the note, the other then the end from the page
+    opened before: the note stays (it was put back, a concurrency break-it pass). A running
+    campaign whose start has seconds (the API's) keeps it untouched on the page, which
+    shows minutes (the save was refused as moving the start)."""
+    other = grant(make_user("second-lead"), "view_mention", "change_watch")
+    burst = planned(watch, watch_editor, note="orig")
+    first = edit_page_data(browser_client.as_user(watch_editor), burst)
+    second = edit_page_data(browser_client.as_user(other), burst)
+    first["note"] = "Black Friday mailing"
+    assert browser_client.as_user(watch_editor).post(edit_url(burst), first).status_code == 302
+    second["ends_at"] = local(3, 23)
+    assert browser_client.as_user(other).post(edit_url(burst), second).status_code == 302
+    burst.refresh_from_db()
+    assert burst.note == "Black Friday mailing" and burst.ends_at.minute == 0
+    running = planned(
+        watch, watch_editor, start_in=-timedelta(minutes=5, seconds=17), note="running"
+    )
+    assert running.starts_at.second != 0 or running.starts_at.microsecond != 0
+    data = edit_page_data(browser_client.as_user(watch_editor), running)
+    data["note"] = "running, renamed"
+    assert browser_client.post(edit_url(running), data).status_code == 302
+    stored = ExpectedBurst.objects.get(pk=running.pk)
+    assert (stored.note, stored.starts_at) == ("running, renamed", running.starts_at)

@@ -3,6 +3,7 @@ saved through the actions, how refused input is shown, and what they cost."""
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -62,6 +63,9 @@ def page_form(client, url) -> dict:
         data[name] = re.findall(rf'name="{name}" value="([^"]+)"[^>]*checked', html)
     if re.search(r'name="is_active"[^>]*checked', html) is None:
         del data["is_active"]
+    shown = re.search(r'name="shown" value="([^"]*)"', html)
+    if shown:
+        data["shown"] = unescape(shown.group(1))
     return data
 
 
@@ -165,6 +169,7 @@ def test_stopping_a_watch_is_said_and_nothing_is_deleted(watch, watch_editor, br
     html = response.content.decode()
     assert "stopped: it no longer collects mentions nor alerts anyone" in html
     assert "(stopped)" in html
+    data = page_form(client, edit_url(watch))  # the page as it now shows the watch
     data["is_active"] = "on"
     resumed = client.post(edit_url(watch), data, follow=True).content.decode()
     assert "resumed" in resumed
@@ -318,3 +323,53 @@ def test_the_people_listed_are_bounded(watch_editor, make_user, browser_client, 
     html = browser_client.as_user(watch_editor).get(NEW).content.decode()
     assert html.count('name="subscribers"') == 3
     assert "Only the first 3 people by name are listed." in html
+
+
+def test_two_editors_saving_the_same_watch_keep_each_their_change(
+    watch, watch_editor, make_user, browser_client
+):
+    """Both open the Edit page; one saves its languages, then the other its keywords from
+    the page opened before: compared with the watch as stored at save time, the second
+    save read the first one's languages as its own change and put them back (a concurrency
+    break-it pass)."""
+    from .conftest import grant
+
+    other = grant(make_user("second-lead"), "view_mention", "change_watch")
+    url = f"/listening/watches/{watch.pk}/edit/"
+    first = page_form(browser_client.as_user(watch_editor), url)
+    second = page_form(browser_client.as_user(other), url)
+    second.update(languages=["fr", "en"], other_languages="de")
+    assert browser_client.post(url, second).status_code == 302
+    first.update(keywords="maison lumière\r\nlumiere cosmetics\r\nkx-200")
+    assert browser_client.as_user(watch_editor).post(url, first).status_code == 302
+    watch.refresh_from_db()
+    assert watch.languages == ["fr", "en", "de"]
+    assert watch.keywords == ["maison lumière", "lumiere cosmetics", "kx-200"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_at_once_cannot_make_a_watch_its_rules_refuse(watch_editor):
+    """A keyword and an equal exclusion sent at once, each valid alone, were both saved
+    (each checked against the watch as it read it): the row is locked, the second is
+    checked against the first's result and refused. Repeated, as a race would be."""
+    from functools import partial
+
+    from incidents.errors import InvalidInput
+    from tests.helpers import run_concurrently
+
+    for round_ in range(5):
+        watch = actions.watch_create(
+            actor=watch_editor, name=f"Race {round_}", brand="b", keywords=["kx"]
+        )
+        # Each with the watch as it read it before the other saved (its own copy).
+        first, second = (Watch.objects.get(pk=watch.pk) for _ in range(2))
+        calls = [
+            partial(
+                actions.watch_update, watch=first, actor=watch_editor, keywords=["kx", "clash"]
+            ),
+            partial(actions.watch_update, watch=second, actor=watch_editor, exclusions=["clash"]),
+        ]
+        results, refused, unexpected = run_concurrently(calls, errors=(InvalidInput,))
+        assert unexpected == [] and len(results) == 1 and len(refused) == 1
+        watch.refresh_from_db()
+        assert not {"clash"} <= set(watch.keywords) & set(watch.exclusions)
