@@ -17,7 +17,9 @@ language the platform gave, as Bluesky and Mastodon do), then:
    bulk API and the collectors call it), from MentionData to committed rows and matches;
 3. the per-post CPU of each step (language, sentiment, matching) on a sample, so the
    ingest figure can be read;
-4. the matcher alone, --watches watches of ~10 terms each, over the posts.
+4. the matcher alone, --watches watches of ~10 terms each, over the posts;
+5. "Sort again" on the first watch after a change (actions.watch_rematch), against its
+   matcher alone over the same posts.
 
 Prints rows/s and the ratio ingest / COPY (goal >= 0.5 and >= 20,000 mentions/s). Bounded
 by --count. Needs PostgreSQL (user postgres).
@@ -410,6 +412,40 @@ def main():
     print(
         f"Matcher alone, one core: {len(posts) / seconds:,.0f} posts/s "
         f"({len(watches)} watches; goal >= 20,000)"
+    )
+    sort_again(watches[0], posts)
+
+
+def sort_again(watch, posts):
+    """A watch edited mid-crisis (a hashtag added, an exclusion) and its stored mentions
+    sorted again (`actions.watch_rematch`, the newest REMATCH_MAX of the last 7 days), from
+    the call to its end; baseline, the same watch's matcher alone over the same posts."""
+    from incidents.listening import actions
+    from incidents.listening.matching import Matcher
+
+    editor = _system_editor()
+    watch = actions.watch_update(
+        watch=watch,
+        actor=editor,
+        keywords=[*watch.keywords, "service client"],
+        hashtags=["BoycottLumiere", "OuEstMonColis"],
+        exclusions=["lumière du jour", "recommande"],
+    )
+    now = posts[-1].posted_at + timedelta(minutes=1)
+    started = time.perf_counter()
+    result = actions.watch_rematch(watch=watch, actor=editor, days=7, now=now)
+    seconds = time.perf_counter() - started
+    newest = sorted(posts, key=lambda p: p.posted_at, reverse=True)[: result.read]
+    matcher = Matcher([watch])
+    started = time.perf_counter()
+    for p in newest:
+        matcher.match(text=p.text, platform=p.platform, language=p.language, author="")
+    alone = time.perf_counter() - started
+    print(
+        f"Sort again (one watch; {result.read:,} newest mentions read, {result.added:,} "
+        f"joined, {result.removed:,} left): {seconds:.2f} s, {result.read / seconds:,.0f} "
+        f"mentions/s; its matcher alone over the same posts {alone:.2f} s "
+        f"({seconds / alone:.1f}x that)"
     )
 
 

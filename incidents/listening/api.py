@@ -221,6 +221,44 @@ class WatchDetailView(APIView):
         return Response(WatchSerializer(watch).data)
 
 
+class RematchRequestSerializer(serializers.Serializer):
+    days = serializers.ChoiceField(
+        choices=actions.REMATCH_DAYS, default=7, help_text="How many days back to sort again."
+    )
+
+
+class RematchSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="The oldest posting time sorted again.")
+    read = serializers.IntegerField(help_text="Mentions posted since then that were read.")
+    added = serializers.IntegerField(help_text="Mentions that joined the watch.")
+    removed = serializers.IntegerField(help_text="Mentions that left it (still stored).")
+    capped = serializers.BooleanField(
+        help_text=f"True when more than {actions.REMATCH_MAX} were posted since then: "
+        "the newest were sorted again, the older ones kept their watches."
+    )
+
+
+class WatchRematchView(APIView):
+    @extend_schema(
+        operation_id="watches_rematch",
+        request=RematchRequestSerializer,
+        responses=RematchSerializer,
+    )
+    def post(self, request, pk):
+        """Sort the mentions of the last `days` days (1, 3 or 7) again with the watch as it
+        now is (`listening.change_watch`): those it now matches join it, those it no longer
+        matches leave it. A stopped watch: 400."""
+        _require_listening(request)
+        watch = get_object_or_404(Watch, pk=pk)
+        rules.require_edit_watches(request.user)
+        serializer = RematchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = actions.watch_rematch(
+            watch=watch, actor=request.user, days=serializer.validated_data["days"]
+        )
+        return Response(RematchSerializer(result).data)
+
+
 MENTION_FILTERS = [
     OpenApiParameter("watch", int),
     OpenApiParameter("platform", str, enum=Platform.values),

@@ -5,6 +5,7 @@ from . import api, attach_api, bursts_api
 urlpatterns = [
     path("watches/", api.WatchListView.as_view(), name="api-watches"),
     path("watches/<id:pk>/", api.WatchDetailView.as_view(), name="api-watch"),
+    path("watches/<id:pk>/rematch/", api.WatchRematchView.as_view(), name="api-watch-rematch"),
     path(
         "watches/<id:pk>/expected-bursts/",
         bursts_api.WatchBurstListView.as_view(),

@@ -8,6 +8,7 @@ from datetime import datetime
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Category, Severity
@@ -18,7 +19,7 @@ from incidents.people import display_name
 from incidents.text import TITLE_MAX
 
 from . import importing, rules
-from .actions import ALERT_RULES, BURST_FIELDS, MAX_ATTACH, TERM_LISTS
+from .actions import ALERT_RULES, BURST_FIELDS, MAX_ATTACH, REMATCH_DAYS, TERM_LISTS
 from .choices import Sentiment
 from .models import BURST_SIZE_RANGE, MAX_NAME, MAX_TERM, MAX_TERMS, ExpectedBurst, Watch
 
@@ -492,6 +493,30 @@ def _model_default(name):
 def _person_label(user) -> str:
     name = display_name(user)
     return name if name == user.get_username() else f"{name} ({user.get_username()})"
+
+
+def _rematch_choices() -> list[tuple[int, str]]:
+    """Read when a form is built, in the language of the request."""
+    return [
+        (
+            days,
+            gettext("the last 24 hours")
+            if days == 1
+            else gettext("the last %(n)s days") % {"n": days},
+        )
+        for days in REMATCH_DAYS
+    ]
+
+
+class RematchForm(forms.Form):
+    """The edit page's "Sort again": how many days back (actions.REMATCH_DAYS)."""
+
+    days = forms.TypedChoiceField(
+        label=_("Mentions posted in"),
+        coerce=int,
+        initial=max(REMATCH_DAYS),
+        choices=_rematch_choices,
+    )
 
 
 class ExpectedBurstForm(AsShownForm):

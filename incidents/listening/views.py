@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents import permissions as incident_permissions
 from incidents import rules as incident_rules
 from incidents.errors import DomainError
+from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
 
@@ -39,6 +41,7 @@ from .forms import (
     DeclareFromSignalForm,
     ExpectedBurstForm,
     MappingForm,
+    RematchForm,
     StreamFilters,
     UploadForm,
     WatchForm,
@@ -424,8 +427,58 @@ def watch_edit(request, pk):
                 message = _("Watch “%(name)s” saved.")
             return _watch_saved(request, watch, message)
     status = 422 if form.is_bound else 200
-    context = {"form": form, "watch": watch, "upcoming_campaigns": watch.upcoming_campaigns}
+    context = {
+        "form": form,
+        "watch": watch,
+        "upcoming_campaigns": watch.upcoming_campaigns,
+        "rematch_form": RematchForm(),
+    }
     return render(request, "listening/watch_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def watch_rematch(request, pk):
+    """The edit page's "Sort again" (actions.watch_rematch): what it did, or why not, said on
+    the Listening page with the watch's chart (or back on the edit page)."""
+    _require_editor(request)
+    watch = get_object_or_404(Watch, pk=pk)
+    form = RematchForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Choose how many days back to sort again."))
+        result = actions.watch_rematch(watch=watch, actor=request.user, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("listening-watch-edit", pk=watch.pk)
+    messages.success(request, rematch_message(result, watch))
+    return redirect(f"{reverse('listening')}?chart={watch.pk}")
+
+
+def rematch_message(result, watch) -> str:
+    """What "Sort again" did, in a sentence."""
+    values = {
+        "name": watch.name,
+        "since": shown(result.since),
+        "read": number_format(result.read, force_grouping=True),
+        "added": number_format(result.added, force_grouping=True),
+        "removed": number_format(result.removed, force_grouping=True),
+    }
+    if not result.read:
+        return _("“%(name)s”: no mention was posted since %(since)s.") % values
+    message = (
+        ngettext(
+            "“%(name)s”: %(read)s mention posted since %(since)s sorted again; %(added)s joined "
+            "the watch, %(removed)s left it (still stored).",
+            "“%(name)s”: %(read)s mentions posted since %(since)s sorted again; %(added)s joined "
+            "the watch, %(removed)s left it (still stored).",
+            result.read,
+        )
+        % values
+    )
+    if result.capped:
+        message += " " + _("Only the newest were read: older ones keep their watches.")
+    return message
 
 
 # A watch's planned campaigns (expected bursts): listed, added, changed and deleted by
