@@ -356,6 +356,7 @@ def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
 REMATCH_DAYS = (1, 3, 7)
 REMATCH_MAX = 50_000
 REMATCH_CHUNK = 2000
+REMATCH_RESTARTS = 3
 
 
 @dataclass
@@ -379,8 +380,10 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
     the new set; signals already raised keep their recorded figures. Reads the newest
     REMATCH_MAX at most; each chunk of REMATCH_CHUNK is one short transaction (no lock held
     while matching), so a failure leaves every mention either sorted again or as it was,
-    and running it again finishes the work. Raises NotAllowed (rules.can_edit_watches) or
-    InvalidInput (days not offered, watch stopped: it matches nothing)."""
+    and running it again finishes the work. A watch changed meanwhile (someone saved it) is
+    sorted again from the start as saved, up to REMATCH_RESTARTS times. Raises NotAllowed
+    (rules.can_edit_watches), InvalidInput (days not offered; watch stopped, even meanwhile:
+    it matches nothing) or Conflict (the watch kept changing)."""
     rules.require_edit_watches(actor)
     if days not in REMATCH_DAYS:
         choices = ", ".join(str(d) for d in REMATCH_DAYS)
@@ -388,42 +391,58 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
             _("Choose how many days back to sort again: %(choices)s.") % {"choices": choices},
             errors={"days": [_("One of %(choices)s.") % {"choices": choices}]},
         )
-    watch = Watch.objects.get(pk=watch.pk)  # as saved now, not as the caller read it
-    if not watch.is_active:
-        raise InvalidInput(_("This watch is stopped: resume it before sorting mentions again."))
-    now = now or timezone.now()
-    result = RematchResult(since=now - timedelta(days=days))
-    matcher = Matcher([watch])
-    recent = Mention.objects.filter(posted_at__gte=result.since)
-    columns = ("id", "posted_at", "text", "platform", "language", "author_handle", "sentiment")
-    last = None
-    while result.read < REMATCH_MAX:
-        page = recent
-        if last is not None:  # keyset on the index mention_newest (-posted_at, -id)
-            page = page.filter(Q(posted_at__lt=last[0]) | Q(posted_at=last[0], id__lt=last[1]))
-        size = min(REMATCH_CHUNK, REMATCH_MAX - result.read)
-        rows = list(page.order_by("-posted_at", "-id").values_list(*columns)[:size])
-        if not rows:
+    since = (now or timezone.now()) - timedelta(days=days)
+    for _attempt in range(REMATCH_RESTARTS + 1):
+        current = Watch.objects.get(pk=watch.pk)  # as saved now, not as the caller read it
+        if not current.is_active:
+            raise InvalidInput(_("This watch is stopped: resume it before sorting mentions again."))
+        result = RematchResult(since=since)
+        if _rematch_pages(current, result):
             break
-        last = (rows[-1][1], rows[-1][0])
-        result.read += len(rows)
-        _rematch_chunk(watch, matcher, rows, result)
-    result.capped = (
-        result.read >= REMATCH_MAX
-        and recent.filter(Q(posted_at__lt=last[0]) | Q(posted_at=last[0], id__lt=last[1])).exists()
-    )
+    else:
+        raise Conflict(
+            _("The watch kept changing while its mentions were sorted again: sort them again.")
+        )
     if result.added or result.removed:
         events.publish_listening_changed(force=True)  # open pages count the new set
     return result
 
 
-def _rematch_chunk(watch, matcher, rows, result) -> None:
+def _rematch_pages(watch, result) -> bool:
+    """Every page of the period, newest first, until REMATCH_MAX; False as soon as a page
+    finds the watch changed since it was read (that page written nothing)."""
+    matcher = Matcher([watch])
+    recent = Mention.objects.filter(posted_at__gte=result.since)
+    columns = ("id", "posted_at", "text", "platform", "language", "author_handle", "sentiment")
+    older = None
+    while result.read < REMATCH_MAX:
+        page = recent if older is None else recent.filter(older)
+        size = min(REMATCH_CHUNK, REMATCH_MAX - result.read)
+        rows = list(page.order_by("-posted_at", "-id").values_list(*columns)[:size])
+        if not rows:
+            return True
+        if not _rematch_chunk(watch, matcher, rows, result):
+            return False
+        result.read += len(rows)
+        # Keyset on the index mention_newest (-posted_at, -id): what comes after the last.
+        at, pk = rows[-1][1], rows[-1][0]
+        older = Q(posted_at__lt=at) | Q(posted_at=at, id__lt=pk)
+    result.capped = recent.filter(older).exists()
+    return True
+
+
+def _rematch_chunk(watch, matcher, rows, result) -> bool:
     matched = {
         row[0]: row
         for row in rows
         if matcher.match(text=row[2], platform=row[3], language=row[4], author=row[5])
     }
     with transaction.atomic():
+        # Under the watch's row lock (watch_update takes it): a change saved meanwhile
+        # stops this pass before it writes links of the old terms over the new ones'.
+        saved = Watch.objects.select_for_update().filter(pk=watch.pk)
+        if saved.values_list("updated_at", "is_active").get() != (watch.updated_at, True):
+            return False
         held = set(
             MentionMatch.objects.filter(
                 watch=watch, mention_id__in=[row[0] for row in rows]
@@ -441,6 +460,7 @@ def _rematch_chunk(watch, matcher, rows, result) -> None:
             MentionMatch.objects.filter(watch=watch, mention_id__in=leaving).delete()
     result.added += len(joining)
     result.removed += len(leaving)
+    return True
 
 
 def mentions_ingest(*, mentions: list[MentionData], source: str, actor, now=None) -> IngestResult:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,14 @@ from incidents.people import display_name
 from incidents.text import TITLE_MAX
 
 from . import importing, rules
-from .actions import ALERT_RULES, BURST_FIELDS, MAX_ATTACH, REMATCH_DAYS, TERM_LISTS
+from .actions import (
+    ALERT_RULES,
+    BURST_FIELDS,
+    MAX_ATTACH,
+    REMATCH_DAYS,
+    REMATCH_MAX,
+    TERM_LISTS,
+)
 from .choices import Sentiment
 from .models import BURST_SIZE_RANGE, MAX_NAME, MAX_TERM, MAX_TERMS, ExpectedBurst, Watch
 
@@ -367,6 +375,15 @@ class WatchForm(AsShownForm):
         ),
     )
 
+    # Edit only: the change applied to the posts already stored (actions.watch_rematch);
+    # its choices and help are written in __init__, in the request's language.
+    apply_since = forms.TypedChoiceField(
+        label=_("Apply the changes to the posts already collected"),
+        coerce=int,
+        empty_value=0,
+        required=False,
+    )
+
     def __init__(self, *args, watch=None, **kwargs):
         if watch is not None:
             kwargs.setdefault("initial", self.initial_for(watch))
@@ -385,6 +402,34 @@ class WatchForm(AsShownForm):
         self.fields["other_languages"].widget.attrs.update(placeholder="de, es", autocomplete="off")
         self.fields["subscribers"].choices = self._people_choices(watch)
         self.fields["topic_watch"].choices = self._topic_choices(watch)
+        if watch is None:
+            del self.fields["apply_since"]  # a new watch has no posts yet
+        else:
+            self._offer_apply_since()
+
+    def _offer_apply_since(self):
+        field = self.fields["apply_since"]
+        field.help_text = " ".join(
+            [
+                gettext(
+                    "Those the watch then matches join its page, counts and alerts (a wave "
+                    "among them can raise a signal at the next check); those it no longer "
+                    "matches leave it and stay stored. Signals already raised keep their "
+                    "figures."
+                ),
+                gettext("At most the newest %(n)s posts of the period are read.")
+                % {"n": number_format(REMATCH_MAX, force_grouping=True)},
+            ]
+        )
+        field.choices = [
+            (0, gettext("No: only to those collected from now on")),
+            *(
+                (days, gettext("Yes: to those of the last 24 hours"))
+                if days == 1
+                else (days, gettext("Yes: to those of the last %(n)s days") % {"n": days})
+                for days in REMATCH_DAYS
+            ),
+        ]
 
     def _topic_choices(self, watch):
         """The watches that may be a topic (no topic themselves, not this one; at most
@@ -483,6 +528,8 @@ class WatchForm(AsShownForm):
             (_("Who is alerted"), ["subscribers"], ""),
             (_("Status"), ["is_active"], ""),
         ]
+        if "apply_since" in self.fields:
+            groups.append((_("Mentions already collected"), ["apply_since"], ""))
         return [(title, [self[name] for name in names], css) for title, names, css in groups]
 
 
@@ -493,30 +540,6 @@ def _model_default(name):
 def _person_label(user) -> str:
     name = display_name(user)
     return name if name == user.get_username() else f"{name} ({user.get_username()})"
-
-
-def _rematch_choices() -> list[tuple[int, str]]:
-    """Read when a form is built, in the language of the request."""
-    return [
-        (
-            days,
-            gettext("the last 24 hours")
-            if days == 1
-            else gettext("the last %(n)s days") % {"n": days},
-        )
-        for days in REMATCH_DAYS
-    ]
-
-
-class RematchForm(forms.Form):
-    """The edit page's "Sort again": how many days back (actions.REMATCH_DAYS)."""
-
-    days = forms.TypedChoiceField(
-        label=_("Mentions posted in"),
-        coerce=int,
-        initial=max(REMATCH_DAYS),
-        choices=_rematch_choices,
-    )
 
 
 class ExpectedBurstForm(AsShownForm):

@@ -8,7 +8,6 @@ urlpatterns = [
     path("listening/import/", views.import_page, name="listening-import"),
     path("listening/watches/new/", views.watch_new, name="listening-watch-new"),
     path("listening/watches/<id:pk>/edit/", views.watch_edit, name="listening-watch-edit"),
-    path("listening/watches/<id:pk>/rematch/", views.watch_rematch, name="listening-watch-rematch"),
     path(
         "listening/watches/<id:pk>/campaigns/",
         views.watch_campaigns,

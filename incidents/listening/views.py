@@ -41,7 +41,6 @@ from .forms import (
     DeclareFromSignalForm,
     ExpectedBurstForm,
     MappingForm,
-    RematchForm,
     StreamFilters,
     UploadForm,
     WatchForm,
@@ -366,10 +365,13 @@ def _require_editor(request) -> None:
         raise PermissionDenied(_("Only people allowed to change watches can do this."))
 
 
-def _watch_saved(request, watch, message):
+def _watch_saved(request, watch, message, *, stream=False):
+    """Back to the Listening page with `message` (its "%(name)s" the watch's name) and the
+    watch highlighted with its chart; with `stream`, the stream shows only its mentions."""
     messages.success(request, message % {"name": watch.name})
-    # The watch highlighted with its chart; no #anchor, which would scroll the message away.
-    return redirect(f"{reverse('listening')}?chart={watch.pk}")
+    # No #anchor, which would scroll the message away.
+    query = f"chart={watch.pk}&watch={watch.pk}" if stream else f"chart={watch.pk}"
+    return redirect(f"{reverse('listening')}?{query}")
 
 
 @login_required
@@ -425,57 +427,45 @@ def watch_edit(request, pk):
                 message = _("Watch “%(name)s” resumed: it collects from now on.")
             else:
                 message = _("Watch “%(name)s” saved.")
-            return _watch_saved(request, watch, message)
+            days = form.cleaned_data["apply_since"]
+            if not days:
+                return _watch_saved(request, watch, message)
+            try:
+                result = actions.watch_rematch(watch=watch, actor=request.user, days=days)
+            except DomainError as error:  # stopped in this same save, or changed meanwhile
+                sorted_again = str(error)
+            else:
+                sorted_again = rematch_message(result)
+            # "%" of the result's words kept as is by the name's formatting.
+            message = f"{message} {sorted_again.replace('%', '%%')}"
+            # The stream on the watch's mentions, where those that joined now are.
+            return _watch_saved(request, watch, message, stream=True)
     status = 422 if form.is_bound else 200
-    context = {
-        "form": form,
-        "watch": watch,
-        "upcoming_campaigns": watch.upcoming_campaigns,
-        "rematch_form": RematchForm(),
-    }
+    context = {"form": form, "watch": watch, "upcoming_campaigns": watch.upcoming_campaigns}
     return render(request, "listening/watch_form.html", context, status=status)
 
 
-@login_required
-@require_POST
-def watch_rematch(request, pk):
-    """The edit page's "Sort again" (actions.watch_rematch): what it did, or why not, said on
-    the Listening page with the watch's chart (or back on the edit page)."""
-    _require_editor(request)
-    watch = get_object_or_404(Watch, pk=pk)
-    form = RematchForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Choose how many days back to sort again."))
-        result = actions.watch_rematch(watch=watch, actor=request.user, **form.cleaned_data)
-    except DomainError as error:
-        messages.error(request, str(error))
-        return redirect("listening-watch-edit", pk=watch.pk)
-    messages.success(request, rematch_message(result, watch))
-    return redirect(f"{reverse('listening')}?chart={watch.pk}")
-
-
-def rematch_message(result, watch) -> str:
-    """What "Sort again" did, in a sentence."""
-    values = {
-        "name": watch.name,
-        "since": shown(result.since),
-        "read": number_format(result.read, force_grouping=True),
-        "added": number_format(result.added, force_grouping=True),
-        "removed": number_format(result.removed, force_grouping=True),
-    }
+def rematch_message(result) -> str:
+    """What sorting again did, in a sentence (actions.RematchResult)."""
+    since = shown(result.since, zone=True)
     if not result.read:
-        return _("“%(name)s”: no mention was posted since %(since)s.") % values
-    message = (
-        ngettext(
-            "“%(name)s”: %(read)s mention posted since %(since)s sorted again; %(added)s joined "
-            "the watch, %(removed)s left it (still stored).",
-            "“%(name)s”: %(read)s mentions posted since %(since)s sorted again; %(added)s joined "
-            "the watch, %(removed)s left it (still stored).",
-            result.read,
-        )
-        % values
-    )
+        return _("No post was stored since %(since)s: nothing to sort again.") % {"since": since}
+    joined = ngettext("%(n)s joined the watch", "%(n)s joined the watch", result.added) % {
+        "n": number_format(result.added, force_grouping=True)
+    }
+    left = ngettext(
+        "%(n)s left it (still stored)", "%(n)s left it (still stored)", result.removed
+    ) % {"n": number_format(result.removed, force_grouping=True)}
+    message = ngettext(
+        "Sorted again: %(read)s post stored since %(since)s; %(joined)s, %(left)s.",
+        "Sorted again: %(read)s posts stored since %(since)s; %(joined)s, %(left)s.",
+        result.read,
+    ) % {
+        "read": number_format(result.read, force_grouping=True),
+        "since": since,
+        "joined": joined,
+        "left": left,
+    }
     if result.capped:
         message += " " + _("Only the newest were read: older ones keep their watches.")
     return message

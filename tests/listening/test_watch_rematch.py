@@ -2,18 +2,23 @@
 POST /api/watches/{id}/rematch/): what joins and leaves the watch, what stays as it was,
 who may, and what it costs."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.listening import actions
 from incidents.listening.ingest import MentionData
 from incidents.listening.models import Mention, MentionMatch
 from tests.helpers import run_concurrently
+
+from .conftest import field_block
+from .test_watch_pages import edit_url, page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -142,42 +147,66 @@ def test_queries_do_not_grow_with_the_mentions_of_a_chunk(watch, watch_editor):
 # The page and the API
 
 
-def edit_url(watch):
-    return f"/listening/watches/{watch.pk}/edit/"
-
-
-def test_the_edit_page_offers_it_and_says_what_it_did(client, stored, watch_editor):
-    client.force_login(watch_editor)
-    html = client.get(edit_url(stored)).content.decode()
-    assert f'action="/listening/watches/{stored.pk}/rematch/"' in html
-    assert "data-confirm=" in html and "Sort again" in html
-    actions.watch_update(watch=stored, actor=watch_editor, hashtags=["OuEstMonColis"])
-
-    response = client.post(f"/listening/watches/{stored.pk}/rematch/", {"days": "7"}, follow=True)
-
-    assert response.redirect_chain[-1][0] == f"/listening/?chart={stored.pk}"
-    text = response.content.decode()
-    assert "3 mentions posted since" in text and "1 joined the watch, 0 left it" in text
-    assert "recent-newtag" in on_watch(stored)
-
-
-def test_the_page_refuses_readers_bad_days_and_stopped_watches(
-    client, stored, watch_editor, reader
+def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
+    client, stored, watch_editor
 ):
-    url = f"/listening/watches/{stored.pk}/rematch/"
-    client.force_login(reader)
-    assert client.post(url, {"days": "7"}).status_code == 403
     client.force_login(watch_editor)
-    assert client.get(url).status_code == 405
-    response = client.post(url, {"days": "30"}, follow=True)
-    assert response.redirect_chain[-1][0] == edit_url(stored)
-    assert "Choose how many days back" in response.content.decode()
-    actions.watch_update(watch=stored, actor=watch_editor, is_active=False)
-    html = client.get(edit_url(stored)).content.decode()
-    assert "Sort again" not in html  # a stopped watch matches nothing
-    response = client.post(url, {"days": "7"}, follow=True)
-    assert "resume it before" in response.content.decode()
-    assert client.post("/listening/watches/999999/rematch/", {"days": "7"}).status_code == 404
+    url = edit_url(stored)
+    html = client.get(url).content.decode()
+    assert "Apply the changes to the posts already collected" in html
+    assert 'name="apply_since"' in html and "No: only to those collected from now on" in html
+    assert 'name="apply_since"' not in client.get("/listening/watches/new/").content.decode()
+
+    data = page_form(client, url)
+    data.update(hashtags="#BoycottLumiere\r\nOuEstMonColis", apply_since="")
+    response = client.post(url, data)  # as before: from now on only
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "recent-newtag" not in on_watch(stored)
+
+    data = page_form(client, url)
+    data.update(exclusions="lumière du jour\r\nconcours", apply_since="7")
+    response = client.post(url, data, follow=True)
+
+    # The stream shows the watch's mentions, where those that joined now are.
+    assert response.redirect_chain[-1][0] == f"/listening/?chart={stored.pk}&watch={stored.pk}"
+    text = unescape(response.content.decode())
+    said = re.search(r"Watch “[^”]*” saved\. Sorted again: [^<]*", text).group(0)
+    assert said.startswith(f"Watch “{stored.name}” saved. Sorted again: 3 posts stored since")
+    assert said.rstrip().endswith(" CET; 1 joined the watch, 1 left it (still stored)."), said
+    assert on_watch(stored) == {"recent-keyword", "recent-newtag", "week-old-spam"}
+
+
+def test_the_page_says_when_nothing_could_be_sorted(client, stored, watch_editor):
+    client.force_login(watch_editor)
+    url = edit_url(stored)
+    data = page_form(client, url)
+    data.update(apply_since="7")
+    del data["is_active"]  # stopped in the same save: nothing to sort
+    text = unescape(client.post(url, data, follow=True).content.decode())
+    assert "stopped: it no longer collects" in text and "resume it before sorting" in text
+    data = page_form(client, url)
+    data.update(apply_since="30")  # not offered
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert "Select a valid choice" in field_block(response.content.decode(), "apply_since")
+
+
+def test_the_message_agrees_with_its_counts_in_french(stored, watch_editor):
+    from django.utils import translation
+
+    from incidents.listening.actions import RematchResult
+    from incidents.listening.views import rematch_message
+
+    with translation.override("fr"):
+        one = rematch_message(RematchResult(since=NOW, read=1, added=1, removed=0))
+        many = rematch_message(RematchResult(since=NOW, read=1500, added=2, removed=1))
+        none = rematch_message(RematchResult(since=NOW))
+    assert "1 publication stockée" in one and "1 est entrée dans la veille" in one
+    assert "0 en est sortie (toujours stockée)" in one
+    assert (
+        "2 sont entrées" in many and "1 en est sortie" in many and "publications stockées" in many
+    )
+    assert "Aucune publication" in none
 
 
 def test_the_api(client, stored, watch_editor, reader):
@@ -225,3 +254,56 @@ def test_several_at_once_and_an_ingest_meanwhile_end_as_one(watch_editor):
     assert sum(r.added for r in results if r) >= 300  # each old post joined, once or more
     links = MentionMatch.objects.filter(watch=watch)
     assert links.count() == len(set(links.values_list("mention_id", flat=True))) == 600
+
+
+def pausing_after_the_first_page(monkeypatch, meanwhile):
+    """Sort page by page (one post each), running `meanwhile(watch)` before each page's
+    write: what someone else does while the sort is under way."""
+    monkeypatch.setattr(actions, "REMATCH_CHUNK", 1)
+    write = actions._rematch_chunk
+
+    def chunk(watch, matcher, rows, result):
+        meanwhile(watch)
+        return write(watch, matcher, rows, result)
+
+    monkeypatch.setattr(actions, "_rematch_chunk", chunk)
+
+
+def test_a_change_saved_meanwhile_is_what_the_sort_ends_with(stored, watch_editor, monkeypatch):
+    """Break-it pass: a sort that read the watch before someone added a hashtag removed the
+    links the ingest had made with it; now it starts again from the watch as saved."""
+    pages = []
+
+    def meanwhile(watch):
+        pages.append(watch.hashtags)
+        if len(pages) == 2:  # after the first page was written
+            actions.watch_update(watch=watch, actor=watch_editor, hashtags=["OuEstMonColis"])
+            ingest(("meanwhile", "Et le mien ? #OuEstMonColis", 3))  # linked by the ingest
+
+    pausing_after_the_first_page(monkeypatch, meanwhile)
+    result = actions.watch_rematch(watch=stored, actor=watch_editor, days=7, now=NOW)
+
+    assert {"recent-newtag", "meanwhile"} <= on_watch(stored)
+    assert pages[2] == ["OuEstMonColis"]  # the pass that counts read the saved watch
+    assert (result.read, result.removed) == (4, 0)
+
+
+def test_a_watch_that_keeps_changing_or_stops_meanwhile(stored, watch_editor, monkeypatch):
+    def always(watch):
+        actions.watch_update(watch=watch, actor=watch_editor, keywords=[*watch.keywords, "x1"])
+
+    pausing_after_the_first_page(monkeypatch, always)
+    with pytest.raises(Conflict, match="kept changing"):
+        actions.watch_rematch(watch=stored, actor=watch_editor, days=7, now=NOW)
+
+    def stop(watch):
+        actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
+
+    pausing_after_the_first_page(monkeypatch, stop)
+    with pytest.raises(InvalidInput, match="stopped"):
+        actions.watch_rematch(watch=stored, actor=watch_editor, days=7, now=NOW)
+    assert (
+        not MentionMatch.objects.filter(watch=stored)
+        .exclude(mention__external_id__in=["recent-keyword", "recent-spam", "week-old-spam"])
+        .exists()
+    )  # nothing written for a stopped watch
