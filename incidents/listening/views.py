@@ -365,10 +365,10 @@ def _require_editor(request) -> None:
         raise PermissionDenied(_("Only people allowed to change watches can do this."))
 
 
-def _watch_saved(request, watch, message, *, stream=False):
+def _watch_saved(request, watch, message, *, stream=False, level=messages.SUCCESS):
     """Back to the Listening page with `message` (its "%(name)s" the watch's name) and the
     watch highlighted with its chart; with `stream`, the stream shows only its mentions."""
-    messages.success(request, message % {"name": watch.name})
+    messages.add_message(request, level, message % {"name": watch.name})
     # No #anchor, which would scroll the message away.
     query = f"chart={watch.pk}&watch={watch.pk}" if stream else f"chart={watch.pk}"
     return redirect(f"{reverse('listening')}?{query}")
@@ -430,16 +430,17 @@ def watch_edit(request, pk):
             days = form.cleaned_data["apply_since"]
             if not days:
                 return _watch_saved(request, watch, message)
+            level = messages.SUCCESS
             try:
                 result = actions.watch_rematch(watch=watch, actor=request.user, days=days)
             except DomainError as error:  # stopped in this same save, or changed meanwhile
-                sorted_again = str(error)
+                sorted_again, level = str(error), messages.WARNING
             else:
                 sorted_again = rematch_message(result)
             # "%" of the result's words kept as is by the name's formatting.
             message = f"{message} {sorted_again.replace('%', '%%')}"
             # The stream on the watch's mentions, where those that joined now are.
-            return _watch_saved(request, watch, message, stream=True)
+            return _watch_saved(request, watch, message, stream=True, level=level)
     status = 422 if form.is_bound else 200
     context = {"form": form, "watch": watch, "upcoming_campaigns": watch.upcoming_campaigns}
     return render(request, "listening/watch_form.html", context, status=status)

@@ -183,7 +183,10 @@ def test_the_page_says_when_nothing_could_be_sorted(client, stored, watch_editor
     data.update(apply_since="7")
     del data["is_active"]  # stopped in the same save: nothing to sort
     text = unescape(client.post(url, data, follow=True).content.decode())
-    assert "stopped: it no longer collects" in text and "resume it before sorting" in text
+    said = re.search(r'class="message message-(\w+)">([^<]*)', text)
+    assert said.group(1) == "warning"  # saved, but not sorted
+    assert "stopped: it no longer collects" in said.group(2)
+    assert "resume it before sorting" in said.group(2)
     data = page_form(client, url)
     data.update(apply_since="30")  # not offered
     response = client.post(url, data)
