@@ -4,7 +4,7 @@ connector)."""
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from operator import attrgetter, itemgetter
 
 from django.contrib.auth import get_user_model
@@ -365,7 +365,7 @@ class RematchResult:
     REMATCH_MAX, the newest; `capped` when older ones were left as they were), how many
     joined the watch and how many left it."""
 
-    since: object
+    since: datetime
     read: int = 0
     added: int = 0
     removed: int = 0
@@ -410,7 +410,7 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
 
 def _rematch_pages(watch, result) -> bool:
     """Every page of the period, newest first, until REMATCH_MAX; False as soon as a page
-    finds the watch changed since it was read (that page written nothing)."""
+    finds the watch changed since it was read (that page wrote nothing)."""
     matcher = Matcher([watch])
     recent = Mention.objects.filter(posted_at__gte=result.since)
     columns = ("id", "posted_at", "text", "platform", "language", "author_handle", "sentiment")
