@@ -301,8 +301,6 @@ def ingest_prescored(posts, chunk: int) -> float:
 
     from incidents.listening import actions
     from incidents.listening.choices import Source
-    from incidents.listening.matching import Matcher
-    from incidents.listening.models import Watch
 
     scores = actions._Scores()
     for p in posts:
@@ -310,7 +308,7 @@ def ingest_prescored(posts, chunk: int) -> float:
     empty_tables()
     started = time.perf_counter()
     for start in range(0, len(posts), chunk):
-        matcher = Matcher(Watch.objects.filter(is_active=True))
+        matcher = actions.ActiveWatches()
         store = actions.STORES.get(connection.vendor, actions._store_orm)
         now, result = datetime.now(UTC), actions.IngestResult()
         calls = posts[start : start + chunk]

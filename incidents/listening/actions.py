@@ -477,7 +477,7 @@ def mentions_ingest(*, mentions: list[MentionData], source: str, actor, now=None
     if actor is not None:
         rules.require_ingest(actor)
     now = now or timezone.now()
-    matcher = Matcher(Watch.objects.filter(is_active=True))
+    matcher = ActiveWatches()
     scores = _Scores()
     store = STORES.get(connection.vendor, _store_orm)
     result = IngestResult()
@@ -521,12 +521,40 @@ class _Scores:
         return found
 
 
-def _ingest_batch(batch, source, now, matcher, scores, store, result) -> None:
+class ActiveWatches:
+    """The active watches' matcher for an ingest, read again in each batch's transaction:
+    a batch matches with the watches as they are when it is written, not as they were when
+    a long import started. On PostgreSQL the read takes a share lock on them, which a
+    watch's save (watch_update's row lock) waits for, and the reverse: a save whose change
+    is then applied to the stored mentions (watch_rematch) comes after every batch that
+    matched with the old terms, and sorts its mentions too. On SQLite every write
+    transaction already excludes the others."""
+
+    _LOCKED = " FOR SHARE"
+
+    def __init__(self):
+        self._read = None
+        self._matcher = None
+
+    def current(self) -> Matcher:
+        watches = Watch.objects.filter(is_active=True).order_by("pk")
+        if connection.vendor == "postgresql":
+            sql, params = watches.query.sql_with_params()
+            watches = Watch.objects.raw(sql + self._LOCKED, params)
+        watches = list(watches)
+        read = [(watch.pk, watch.updated_at) for watch in watches]
+        if read != self._read:
+            self._read, self._matcher = read, Matcher(watches)
+        return self._matcher
+
+
+def _ingest_batch(batch, source, now, watches, scores, store, result) -> None:
     unique = {}
     for data in batch:
         unique.setdefault(data.key, data)
     result.duplicates += len(batch) - len(unique)
     with transaction.atomic():
+        matcher = watches.current()
         ids = {key[1] for key in unique}
         known = set(
             Mention.objects.filter(external_id__in=ids).values_list("platform", "external_id")

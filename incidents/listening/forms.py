@@ -422,11 +422,11 @@ class WatchForm(AsShownForm):
             ]
         )
         field.choices = [
-            (0, gettext("No: only to those collected from now on")),
+            (0, gettext("No: from now on only")),
             *(
-                (days, gettext("Yes: to those of the last 24 hours"))
+                (days, gettext("Yes: the last 24 hours"))
                 if days == 1
-                else (days, gettext("Yes: to those of the last %(n)s days") % {"n": days})
+                else (days, gettext("Yes: the last %(n)s days") % {"n": days})
                 for days in REMATCH_DAYS
             ),
         ]

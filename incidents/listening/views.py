@@ -450,7 +450,7 @@ def rematch_message(result) -> str:
     """What sorting again did, in a sentence (actions.RematchResult)."""
     since = shown(result.since, zone=True)
     if not result.read:
-        return _("No post was stored since %(since)s: nothing to sort again.") % {"since": since}
+        return _("No post was published since %(since)s: nothing to sort again.") % {"since": since}
     joined = ngettext("%(n)s joined the watch", "%(n)s joined the watch", result.added) % {
         "n": number_format(result.added, force_grouping=True)
     }
@@ -458,8 +458,8 @@ def rematch_message(result) -> str:
         "%(n)s left it (still stored)", "%(n)s left it (still stored)", result.removed
     ) % {"n": number_format(result.removed, force_grouping=True)}
     message = ngettext(
-        "Sorted again: %(read)s post stored since %(since)s; %(joined)s, %(left)s.",
-        "Sorted again: %(read)s posts stored since %(since)s; %(joined)s, %(left)s.",
+        "Sorted again: %(read)s post published since %(since)s; %(joined)s, %(left)s.",
+        "Sorted again: %(read)s posts published since %(since)s; %(joined)s, %(left)s.",
         result.read,
     ) % {
         "read": number_format(result.read, force_grouping=True),

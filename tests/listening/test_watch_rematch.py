@@ -3,6 +3,8 @@ POST /api/watches/{id}/rematch/): what joins and leaves the watch, what stays as
 who may, and what it costs."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 from html import unescape
 
@@ -154,7 +156,7 @@ def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
     url = edit_url(stored)
     html = client.get(url).content.decode()
     assert "Apply the changes to the posts already collected" in html
-    assert 'name="apply_since"' in html and "No: only to those collected from now on" in html
+    assert 'name="apply_since"' in html and "No: from now on only" in html
     assert 'name="apply_since"' not in client.get("/listening/watches/new/").content.decode()
 
     data = page_form(client, url)
@@ -171,7 +173,7 @@ def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
     assert response.redirect_chain[-1][0] == f"/listening/?chart={stored.pk}&watch={stored.pk}"
     text = unescape(response.content.decode())
     said = re.search(r"Watch “[^”]*” saved\. Sorted again: [^<]*", text).group(0)
-    assert said.startswith(f"Watch “{stored.name}” saved. Sorted again: 3 posts stored since")
+    assert said.startswith(f"Watch “{stored.name}” saved. Sorted again: 3 posts published since")
     assert said.rstrip().endswith(" CET; 1 joined the watch, 1 left it (still stored)."), said
     assert on_watch(stored) == {"recent-keyword", "recent-newtag", "week-old-spam"}
 
@@ -204,10 +206,10 @@ def test_the_message_agrees_with_its_counts_in_french(stored, watch_editor):
         one = rematch_message(RematchResult(since=NOW, read=1, added=1, removed=0))
         many = rematch_message(RematchResult(since=NOW, read=1500, added=2, removed=1))
         none = rematch_message(RematchResult(since=NOW))
-    assert "1 publication stockée" in one and "1 est entrée dans la veille" in one
+    assert "1 publication publiée" in one and "1 est entrée dans la veille" in one
     assert "0 en est sortie (toujours stockée)" in one
     assert (
-        "2 sont entrées" in many and "1 en est sortie" in many and "publications stockées" in many
+        "2 sont entrées" in many and "1 en est sortie" in many and "publications publiées" in many
     )
     assert "Aucune publication" in none
 
@@ -310,3 +312,66 @@ def test_a_watch_that_keeps_changing_or_stops_meanwhile(stored, watch_editor, mo
         .exclude(mention__external_id__in=["recent-keyword", "recent-spam", "week-old-spam"])
         .exists()
     )  # nothing written for a stopped watch
+
+
+def test_an_ingest_reads_the_watches_again_for_each_batch(watch_editor, monkeypatch):
+    """A long import started before a save matches its later batches with the saved terms
+    (it matched them all with the terms of its start: break-it pass)."""
+    watch = actions.watch_create(
+        actor=watch_editor, name="Alpha", brand="Alpha", keywords=["alpha"]
+    )
+    monkeypatch.setattr(actions, "BATCH", 10)
+    read = actions.ActiveWatches.current
+    batches = []
+
+    def current(self):
+        batches.append(1)
+        if len(batches) == 2:  # between the first batch and the second
+            actions.watch_update(watch=watch, actor=watch_editor, keywords=["beta"])
+        return read(self)
+
+    monkeypatch.setattr(actions.ActiveWatches, "current", current)
+    ingest(*[(f"m{i}", f"beta {i}" if i >= 10 else f"alpha {i}", 1) for i in range(20)])
+
+    assert on_watch(watch) == {f"m{i}" for i in range(20)}  # the second batch: beta matched
+    assert len(batches) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_waits_for_the_batch_that_read_the_old_terms(watch_editor, monkeypatch):
+    """A batch that matched with the old terms is written before the save (PostgreSQL: its
+    share lock on the watches; SQLite: its write transaction), so the save's sorting again
+    sees its posts: the watch ends as if its terms had always been the saved ones."""
+    watch = actions.watch_create(
+        actor=watch_editor, name="Alpha", brand="Alpha", keywords=["alpha"]
+    )
+    monkeypatch.setattr(actions, "BATCH", 10)
+    read = actions.ActiveWatches.current
+    in_batch, go_on = threading.Event(), threading.Event()
+    batches = []
+
+    def current(self):
+        matcher = read(self)
+        batches.append(1)
+        if len(batches) == 2:  # the second batch has read the old terms: hold it open
+            in_batch.set()
+            go_on.wait(30)
+        return matcher
+
+    monkeypatch.setattr(actions.ActiveWatches, "current", current)
+
+    def save_and_apply():
+        in_batch.wait(30)
+        actions.watch_update(watch=watch, actor=watch_editor, keywords=["beta"])
+        return actions.watch_rematch(watch=watch, actor=watch_editor, days=1, now=NOW)
+
+    def release():
+        in_batch.wait(30)
+        time.sleep(0.5)  # the save is waiting by now
+        go_on.set()
+
+    calls = [lambda: ingest(*[(f"m{i}", f"alpha {i}", 1) for i in range(20)]), save_and_apply]
+    _results, _expected, unexpected = run_concurrently([*calls, release])
+
+    assert not unexpected, unexpected
+    assert on_watch(watch) == set()  # "alpha" posts only: none matches "beta"
