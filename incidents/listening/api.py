@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -423,9 +424,20 @@ class UnsupportedEncoding(InvalidInput):
         super().__init__(_("Send the body as is or gzip-compressed (Content-Encoding: gzip)."))
 
 
+class BodyLeftForTheView(BaseParser):
+    """Claims any body without reading it: the view reads it raw (read_body, gzip and size
+    limit included) and refuses a type other than NDJSON itself. DRF still "parses" a
+    session request's body for its CSRF check; with no parser at all that was a 415 for a
+    signed-in browser or script."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
 class MentionBulkView(APIView):
-    # The body is read raw (read_body): no parser may consume it first.
-    parser_classes = []
+    parser_classes = [BodyLeftForTheView]
 
     @extend_schema(
         request={"application/x-ndjson": OpenApiTypes.BINARY},

@@ -183,3 +183,26 @@ def test_refused_lines_past_the_reported_ones_are_only_counted(importer, send_bu
     assert report["rejected_not_listed"] == 5_050 - ingest.MAX_LINE_ERRORS
     # Past the reported lines, a line that cannot be a post is not even parsed.
     assert len(parsed) == ingest.MAX_LINE_ERRORS + 1
+
+
+def test_a_signed_in_browser_sends_with_its_csrf_token(importer, watch):
+    """Session authentication checks the CSRF token on the body DRF would parse: the bulk
+    endpoint, which reads its body raw, answered 415 to a signed-in browser (break-it pass)."""
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(importer)
+    body = ndjson(post("csrf-1"))
+    refused = browser.post("/api/mentions/bulk/", body, content_type="application/x-ndjson")
+    assert refused.status_code == 403  # no token: refused as any session write
+    browser.get("/listening/")  # sets the csrftoken cookie, as the pages do
+    token = browser.cookies["csrftoken"].value
+    answer = browser.post(
+        "/api/mentions/bulk/", body, content_type="application/x-ndjson", HTTP_X_CSRFTOKEN=token
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["stored"] == 1
+    other = browser.post(
+        "/api/mentions/bulk/", b"a,b\n", content_type="text/csv", HTTP_X_CSRFTOKEN=token
+    )
+    assert other.status_code == 415
