@@ -1,12 +1,12 @@
 """Error pages: JSON under /api/ (clients parse it), a friendly page elsewhere."""
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views import csrf
+
+from incidents.errors import request_refusal
 
 # The header static/js/keep.js recognises: "required" (signed out) or "csrf" (stale token).
 SIGN_IN_HEADER = "X-Sign-In"
@@ -48,21 +48,8 @@ def bad_request(request, exception=None, detail=None):
         # The public crisis pages' writes answer with their own page: no app chrome.
         return subscribe.refused_body(request, too_large=isinstance(exception, RequestDataTooBig))
     status = 400
-    if detail is not None:
-        pass
-    elif isinstance(exception, RequestDataTooBig):
-        status = 413
-        detail = _("The request is too large: send at most %(size)s.") % {
-            "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        }
-    elif isinstance(exception, TooManyFilesSent):
-        detail = _("Too many files in one request: send at most %(n)s at a time.") % {
-            "n": settings.EVIDENCE_MAX_FILES_PER_REQUEST
-        }
-    elif isinstance(exception, TooManyFieldsSent):
-        detail = _("Too many fields in one request.")
-    else:
-        detail = _("The request could not be understood.")
+    if detail is None:
+        status, detail = request_refusal(exception)
     # htmx shows a JSON `detail` as a message (static/js/app.js), not a page's whole text.
     if _is_api(request) or request.headers.get("HX-Request") == "true":
         return JsonResponse({"detail": detail}, status=status)

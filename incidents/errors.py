@@ -37,3 +37,26 @@ class Conflict(DomainError):
 
 class StaleRevision(Conflict):
     """Saved from a revision that is no longer the current one: someone else saved first."""
+
+
+def request_refusal(exception) -> tuple[int, str]:
+    """(status, sentence) for a request Django refuses before or while reading its body:
+    413 past DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig), 400 for too many files or
+    fields, 400 "could not be understood" for anything else. One wording for the error
+    pages (crisiscell.errors.bad_request) and the API's JSON (incidents.api.errors)."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+    from django.template.defaultfilters import filesizeformat
+    from django.utils.translation import gettext as _
+
+    if isinstance(exception, RequestDataTooBig):
+        return 413, _("The request is too large: send at most %(size)s.") % {
+            "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        }
+    if isinstance(exception, TooManyFilesSent):
+        return 400, _("Too many files in one request: send at most %(n)s at a time.") % {
+            "n": settings.EVIDENCE_MAX_FILES_PER_REQUEST
+        }
+    if isinstance(exception, TooManyFieldsSent):
+        return 400, _("Too many fields in one request.")
+    return 400, _("The request could not be understood.")

@@ -1,16 +1,26 @@
 """Every API error is JSON with a human-readable `detail`; domain errors keep their status."""
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..errors import DomainError
+from ..errors import DomainError, request_refusal
 from ..models import AppendOnlyError
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # A body past the limits, met as DRF reads it: JSON whatever DEBUG says (with DEBUG
+        # on, Django answered with its HTML page).
+        code, detail = request_refusal(exc)
+        return Response({"detail": detail}, status=code)
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
     if isinstance(exc, AppendOnlyError):

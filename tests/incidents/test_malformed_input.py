@@ -133,7 +133,9 @@ def test_every_api_view_parses_json_with_the_guarded_parser():
                 assert issubclass(parser, parsers.JSONParser), (view, parser)
 
 
-def test_a_body_past_the_upload_limit_gets_413_with_the_limit(api, drafter, settings):
+@pytest.mark.parametrize("debug", [False, True])  # True: the embedded default (`make run`)
+def test_a_body_past_the_upload_limit_gets_413_with_the_limit(api, drafter, settings, debug):
+    settings.DEBUG = debug  # Django answered with its HTML page when on
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     body = json.dumps({"title": "x" * 20_000})
     response = post_json(api.as_user(drafter), "/api/incidents/", body)
