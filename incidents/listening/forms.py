@@ -3,10 +3,11 @@ JavaScript), the import's steps and a watch's page."""
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
@@ -47,6 +48,13 @@ class StreamFilters(forms.Form):
     min_followers = forms.IntegerField(
         label=_("Min. reach"), required=False, min_value=0, max_value=2**31 - 1
     )
+    # A day of the viewer's time zone: the stream starts at the end of it (older posts
+    # without paging back through the newer ones).
+    until = forms.DateField(
+        label=_("Posted up to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, data, *, watches):
         super().__init__(data)
@@ -63,6 +71,9 @@ class StreamFilters(forms.Form):
             found["min_followers"] = data["min_followers"]
         if data.get("language"):
             found["language"] = "" if data["language"] == "unknown" else data["language"]
+        if data.get("until") and data["until"] < date.max - timedelta(days=1):
+            next_day = datetime.combine(data["until"] + timedelta(days=1), time.min)
+            found["until"] = timezone.make_aware(next_day)
         return found
 
 

@@ -97,6 +97,27 @@ def test_filters_and_older_pages(reader, watch, browser_client):
     assert len(rest["mentions"]) == 25 and rest["mentions"][0].pk != paged["mentions"][0].pk
 
 
+def test_the_stream_starts_at_the_end_of_a_chosen_day(reader, watch, browser_client):
+    """ "Posted up to" a day of the viewer's zone: older posts without paging back (a lead
+    looking for last week's posts paged 25 times)."""
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    start = datetime(2026, 11, 20, 23, 30, tzinfo=paris)  # 23:30 .. 00:29 in Paris
+    bulk_mentions(60, watch=watch, start=start)
+    client = browser_client.as_user(reader)
+    client.cookies["tz"] = "Europe/Paris"
+    shown = client.get("/listening/", {"until": "2026-11-20"}).context["mentions"]
+    assert len(shown) == 25
+    assert all(m.posted_at < datetime(2026, 11, 21, tzinfo=paris) for m in shown)
+    assert shown[0].posted_at == start + timedelta(minutes=29)  # 23:59, the day's last
+    # With the other filters, in the older page's link, and bad dates ignored.
+    page = client.get("/listening/", {"until": "2026-11-20", "sentiment": "negative"}).context
+    assert "until=2026-11-20" in page["stream_query"]
+    for bad in ("9999-12-31", "0001-01-01", "2026-13-40", "x"):
+        assert client.get("/listening/", {"until": bad}).status_code == 200, bad
+
+
 def test_the_page_costs_the_same_queries_with_many_mentions(reader, watch, browser_client):
     client = browser_client.as_user(reader)
     bulk_mentions(3, watch=watch, prefix="a")
