@@ -27,7 +27,10 @@ ARTIFACTS = Path(
     os.environ.get("CRISISCELL_TEST_ARTIFACTS")
     or Path(__file__).resolve().parents[2] / "test-artifacts"
 )
-TIMEOUT_MS = 5_000
+# How long a browser test waits for something to appear, or a page to load, before it
+# fails: a passing run never waits that long, but CI runs four shards on two cores, where a
+# page of the room took more than 5 s to load (two tests timed out there, none locally).
+TIMEOUT_MS = 20_000
 PASSWORD = "correct horse battery staple"
 
 
@@ -65,11 +68,12 @@ def chromium():
             pytest.fail(f"{message} (CRISISCELL_REQUIRE_BROWSER=1)")
         pytest.skip(message)
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         if _require_browser():
             raise
         pytest.skip("the playwright package is not installed")
+    expect.set_options(timeout=TIMEOUT_MS)  # the assertions wait as long as the actions
 
     # Playwright's sync API runs an event loop in this thread while it is open; Django would
     # refuse the ORM calls the tests make between browser steps. Scoped to this package only.

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -136,7 +137,7 @@ def test_the_public_pages_meet_wcag_22_aa(
     context = chromium.new_context(
         base_url=live_server.url, viewport=WIDTHS[width], bypass_csp=True, locale="en-GB"
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     visitor = context.new_page()
 
     for path, what in [
@@ -231,7 +232,7 @@ def test_the_signed_in_pages_most_people_see_meet_wcag_22_aa(
     context = chromium.new_context(
         base_url=asgi_server, viewport=WIDTHS[width], bypass_csp=True, locale="en-GB"
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     tab.goto("/accounts/login/")
     assert_accessible(tab, "the sign-in page")

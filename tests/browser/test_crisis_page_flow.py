@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -98,7 +99,7 @@ def test_dark_preview_live_and_the_public_reads_the_approved_update(
 ):
     incident, people = outside_the_browser_loop(lambda: _setup(django_user_model))
     lead_context = chromium.new_context(base_url=live_server.url, locale="en-GB")
-    lead_context.set_default_timeout(5_000)
+    lead_context.set_default_timeout(TIMEOUT_MS)
     lead = lead_context.new_page()
     lead.goto("/accounts/login/")
     lead.fill("#id_username", "lead")

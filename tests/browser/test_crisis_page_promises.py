@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -72,7 +73,7 @@ def _lapse(page):
 
 def _sign_in(chromium, live_server, username):
     context = chromium.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/accounts/login/")
     page.fill("#id_username", username)

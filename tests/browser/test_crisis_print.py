@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -24,7 +25,7 @@ def test_the_printed_page_shows_the_words_and_hides_the_controls(
 ):
     outside_the_browser_loop(lambda: _live_page(django_user_model))
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/crisis/acme-rumour/en/")
     controls = ("form.subscribe", ".feeds")  # (one language here: no switch)

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -38,7 +39,7 @@ def test_the_lead_submits_all_drafts_after_a_confirmation_and_reads_how_many_wen
 
     incident = outside_the_browser_loop(prepare)
     context = chromium.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     lead = context.new_page()
     lead.goto("/accounts/login/")
     lead.fill("#id_username", "lead")

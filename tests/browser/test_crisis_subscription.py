@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -59,7 +60,7 @@ def test_subscribe_confirm_receive_and_unsubscribe_without_javascript(
             java_script_enabled=False,
             viewport={"width": 390, "height": 800},
         )
-        context.set_default_timeout(5_000)
+        context.set_default_timeout(TIMEOUT_MS)
         visitor = context.new_page()
         if SHOTS:
             desktop = chromium.new_context(base_url=live_server.url, java_script_enabled=False)

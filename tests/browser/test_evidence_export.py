@@ -35,12 +35,12 @@ def test_the_lead_exports_and_the_room_sees_it_live(signed_in, room):  # noqa: F
     lead_tab.click("text=Export for counsel (ZIP)")
     expect(lead_tab.locator("body")).to_contain_text("The bundle is being prepared")
     export = lead_tab.locator("#evidence-exports .export").first
-    expect(export).to_have_attribute("data-status", "ready", timeout=15_000)
+    expect(export).to_have_attribute("data-status", "ready")
     expect(export).to_contain_text("Bundle for counsel, 1 item")
 
     # The room heard it: the panel lists the export, ready, but the link is the lead's.
     shown = drafter_tab.locator("#evidence-list .export").first
-    expect(shown).to_have_attribute("data-status", "ready", timeout=15_000)
+    expect(shown).to_have_attribute("data-status", "ready")
     expect(shown).to_contain_text(lead.username)
     expect(shown.locator("a")).to_have_count(0)
 

@@ -11,7 +11,7 @@ from django.core import mail
 
 from crisiscell.celery import app as celery_app
 from tests.browser import golden_hour
-from tests.browser.conftest import ARTIFACTS, PASSWORD
+from tests.browser.conftest import ARTIFACTS, PASSWORD, TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,9 @@ def committee(chromium, asgi_server, request):
     celery_app.conf.task_always_eager = True  # the worker's e-mails: inline, within the test
     try:
         users = outside_the_browser_loop(lambda: golden_hour.prepare(PASSWORD))
-        people = golden_hour.open_committee(chromium, asgi_server, users, password=PASSWORD)
+        people = golden_hour.open_committee(
+            chromium, asgi_server, users, password=PASSWORD, timeout_ms=TIMEOUT_MS
+        )
         yield people
         failed = any(
             getattr(getattr(request.node, f"report_{when}", None), "failed", False)

@@ -192,7 +192,7 @@ def test_a_handshake_the_server_cannot_subscribe_shows_paused_and_retries(signed
         expect(tab.locator("#live-status")).to_have_attribute("data-state", "paused")
         layer.down = False
         # socket.js retries (backoff: about a second, then two).
-        expect(tab.locator("#live-status")).to_have_attribute("data-state", "live", timeout=10_000)
+        expect(tab.locator("#live-status")).to_have_attribute("data-state", "live")
     finally:
         channel_layers.set("default", previous)
 

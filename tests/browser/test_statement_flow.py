@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
 try:
@@ -23,7 +23,6 @@ from statements.models import ApprovalPolicy, ApprovalRequirement, Statement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 5_000
 PASSWORD = "correct horse battery staple"
 OPENING = "We are aware"
 HOLDING = (
