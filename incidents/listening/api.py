@@ -4,6 +4,8 @@ incident's mentions. Thin: validate -> action -> serialize."""
 import zlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from incidents.api.pagination import CursorPagination, cursor_parameters
@@ -22,6 +25,7 @@ from incidents.models import Platform
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
+from .matching import MAX_SEARCH, TextSearch
 from .models import MAX_NAME, MAX_TERM, Watch
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -269,6 +273,16 @@ MENTION_FILTERS = [
     OpenApiParameter("min_followers", int, description="only authors with this reach or more"),
     OpenApiParameter("since", OpenApiTypes.DATETIME),
     OpenApiParameter("until", OpenApiTypes.DATETIME),
+    OpenApiParameter(
+        "q",
+        str,
+        description=(
+            f"search (at most {MAX_SEARCH} characters): each word must begin a word of the "
+            "post, its author's handle or name, ignoring case and accents. Each page reads "
+            f"at most {selectors.SEARCH_SCAN} posts, so a page may hold fewer results than "
+            "page_size, even none, while `next` goes on: follow `next` until it is null."
+        ),
+    ),
 ]
 
 
@@ -300,6 +314,42 @@ def _filters(params) -> dict:
     return found
 
 
+def _search(params) -> TextSearch | None:
+    """The `q` search of a query string, or None when nothing searchable was typed."""
+    query = params.get("q", "")
+    try:
+        MaxLengthValidator(MAX_SEARCH)(query)
+    except DjangoValidationError as error:
+        raise ValidationError({"q": error.messages}) from None
+    return TextSearch(query) or None
+
+
+def _mentions_page(view, request, qs) -> Response:
+    """One page of the mentions `qs` with the serializers' shape: DRF's cursor pages, or
+    with `q` the bounded search's (selectors.search_page; `next` carries its own cursor)."""
+    paginator = MentionPagination()
+    search = _search(request.query_params)
+    if search is None:
+        page = paginator.paginate_queryset(qs, request, view=view)
+        return paginator.get_paginated_response(serialize_mentions(page, request.user))
+    cursor = request.query_params.get(paginator.cursor_query_param)
+    before = selectors.parse_key(cursor)
+    if cursor and before is None:
+        raise ValidationError({paginator.cursor_query_param: [paginator.invalid_cursor_message]})
+    found = selectors.search_page(
+        qs, search=search, before=before, size=paginator.get_page_size(request)
+    )
+    following = None
+    if found.next_before:
+        following = replace_query_param(
+            request.build_absolute_uri(),
+            paginator.cursor_query_param,
+            selectors.key_text(*found.next_before),
+        )
+    results = serialize_mentions(found.mentions, request.user)
+    return Response({"next": following, "previous": None, "results": results})
+
+
 class MentionPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
     previous = serializers.URLField(allow_null=True)
@@ -314,10 +364,7 @@ class MentionListView(APIView):
     def get(self, request):
         """Mentions newest first (cursor pages of 50, `page_size` up to 200), filtered."""
         _require_listening(request)
-        qs = selectors.mentions(**_filters(request.query_params))
-        paginator = MentionPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(serialize_mentions(page, request.user))
+        return _mentions_page(self, request, selectors.mentions(**_filters(request.query_params)))
 
 
 class IncidentMentionListView(APIView):
@@ -329,9 +376,7 @@ class IncidentMentionListView(APIView):
         """The mentions attached to an incident (its cell; outsiders get 404)."""
         incident = visible_incident(request, pk)
         qs = selectors.mentions(incident=incident, **_filters(request.query_params))
-        paginator = MentionPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(serialize_mentions(page, request.user))
+        return _mentions_page(self, request, qs)
 
 
 class BulkReportSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from .actions import (
     TERM_LISTS,
 )
 from .choices import Sentiment
+from .matching import MAX_SEARCH, TextSearch
 from .models import BURST_SIZE_RANGE, MAX_NAME, MAX_TERM, MAX_TERMS, ExpectedBurst, Watch
 
 LANGUAGES = [("", _("Any language")), ("fr", _("French")), ("en", _("English")),
@@ -37,6 +38,13 @@ LANGUAGES = [("", _("Any language")), ("fr", _("French")), ("en", _("English")),
 
 
 class StreamFilters(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=MAX_SEARCH,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     watch = forms.TypedChoiceField(label=_("Watch"), required=False, coerce=int, empty_value=None)
     platform = forms.ChoiceField(
         label=_("Platform"), required=False, choices=[("", _("Any platform")), *Platform.choices]
@@ -60,6 +68,13 @@ class StreamFilters(forms.Form):
         super().__init__(data)
         self.fields["watch"].choices = [("", _("All watches"))] + [(w.pk, w.name) for w in watches]
         self.fields["min_followers"].widget.attrs.update(placeholder="1000", inputmode="numeric")
+        self.fields["q"].widget.attrs.update(placeholder=gettext("Words, #hashtag, @handle"))
+
+    def search(self) -> TextSearch | None:
+        """What the search box asks, or None (nothing searchable, or the form is invalid)."""
+        if not self.is_valid():
+            return None
+        return TextSearch(self.cleaned_data["q"]) or None
 
     def selectors_filters(self) -> dict:
         """The valid filters as selectors.mentions() keywords (an invalid one is ignored)."""

@@ -116,3 +116,27 @@ class Matcher:
                     continue
             matched.append(watch.watch_id)
         return matched
+
+
+# The stream's search box takes at most MAX_SEARCH characters and reads MAX_SEARCH_WORDS
+# words of them.
+MAX_SEARCH = 200
+MAX_SEARCH_WORDS = 8
+
+
+class TextSearch:
+    """The mention stream's search box, folded as the watches' terms are: each word typed
+    must begin a word of the post, its author's handle or name, in any order ("rembours
+    colis" finds "Colis jamais arrivé, pas de remboursement"; "ecoclean" finds
+    "#EcoClean"). Punctuation typed is ignored. Falsy when nothing searchable was typed."""
+
+    def __init__(self, query: str):
+        self.words = list(dict.fromkeys(re.findall(r"\w+", fold(query))))[:MAX_SEARCH_WORDS]
+        self._patterns = [re.compile(r"(?<!\w)" + re.escape(word)) for word in self.words]
+
+    def __bool__(self) -> bool:
+        return bool(self._patterns)
+
+    def matches(self, *texts: str) -> bool:
+        folded = fold(" ".join(texts))
+        return all(pattern.search(folded) for pattern in self._patterns)

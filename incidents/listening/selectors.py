@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, TruncHour, TruncMinute
+from django.db.models.functions import Coalesce, Substr, TruncHour, TruncMinute
 
 from incidents import selectors as incident_selectors
 
@@ -349,19 +349,91 @@ def signals_page(*, before: tuple[datetime, int] | None, size: int):
     return _keyset_page(Signal.objects.select_related("watch"), "opened_at", before, size)
 
 
+# Keyset cursors, as the "Older" links and the search's API pages carry them:
+# "<moment in µs since the epoch>-<id>".
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def key_text(moment: datetime, pk: int) -> str:
+    """The cursor of a row: its (moment, id) key as text."""
+    return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{pk}"
+
+
+def parse_key(value: str | None) -> tuple[datetime, int] | None:
+    """(moment, id), or None for a missing or malformed cursor."""
+    try:
+        micros, pk = (value or "").split("-")
+        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _older_than(qs, field: str, before: tuple[datetime, int] | None):
+    if before is None:
+        return qs
+    moment, pk = before
+    return qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk}))
+
+
 def _keyset_page(qs, field: str, before: tuple[datetime, int] | None, size: int):
     """One page of `qs`, newest `field` first, older than the `before` (field, id) key:
     (rows, has_older). Keyset paging: the cost does not grow with the page number."""
-    if before is not None:
-        moment, pk = before
-        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk}))
-    rows = list(qs.order_by(f"-{field}", "-id")[: size + 1])
+    rows = list(_older_than(qs, field, before).order_by(f"-{field}", "-id")[: size + 1])
     return rows[:size], len(rows) > size
 
 
 def mentions_page(qs, *, before: tuple[datetime, int] | None, size: int):
     """One page of the mentions `qs`, newest posted first: (mentions, has_older)."""
     return _keyset_page(qs, "posted_at", before, size)
+
+
+# A search page reads at most SEARCH_SCAN posts (newest first, among those the other
+# filters keep), SEARCH_CHUNK per query, and the first SEARCH_CHARS characters of each: its
+# cost is bounded whatever the database holds. Past that it stops and offers to go on.
+SEARCH_SCAN = 5_000
+SEARCH_CHUNK = 1_000
+SEARCH_CHARS = 4_000
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    mentions: list  # at most `size`, newest posted first
+    next_before: tuple[datetime, int] | None  # where the next page starts; None: no older post
+    # Set when SEARCH_SCAN posts were read before a full page was found: the oldest post
+    # read (the page says how far back it searched).
+    searched_to: datetime | None
+
+
+def search_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -> SearchPage:
+    """One page of the mentions `qs` that `search` (matching.TextSearch) matches, newest
+    posted first, older than the `before` key. At most 1 + SEARCH_SCAN / SEARCH_CHUNK
+    queries."""
+    found: list[tuple[tuple[datetime, int], int]] = []
+    read, key, ended = 0, before, False
+    while read < SEARCH_SCAN and len(found) <= size:
+        limit = min(SEARCH_CHUNK, SEARCH_SCAN - read)
+        rows = list(
+            _older_than(qs, "posted_at", key)
+            .order_by("-posted_at", "-id")
+            .annotate(head=Substr("text", 1, SEARCH_CHARS))
+            .values_list("pk", "posted_at", "head", "author_handle", "author_name")[:limit]
+        )
+        for pk, posted_at, head, handle, name in rows:
+            read, key = read + 1, (posted_at, pk)
+            if search.matches(head, handle, name):
+                found.append((key, pk))
+                if len(found) > size:
+                    break
+        if len(rows) < limit:
+            ended = len(found) <= size
+            break
+    page_ids = [pk for _key, pk in found[:size]]
+    mentions = list(qs.filter(pk__in=page_ids).order_by("-posted_at", "-id")) if page_ids else []
+    if len(found) > size:
+        return SearchPage(mentions, found[size - 1][0], None)
+    if ended or key is None:
+        return SearchPage(mentions, None, None)
+    return SearchPage(mentions, key, key[0])
 
 
 def sentiment_counts(incident) -> dict[str, int]:

@@ -9,7 +9,7 @@ queries whatever the number of mentions.
 
 import secrets
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -66,26 +66,8 @@ def _require_reader(request) -> None:
         raise PermissionDenied(_("Listening data is shown to the people given access to it."))
 
 
-# Keyset cursors: "<posted_at in µs since the epoch>-<id>", as the "Older" links carry them.
-
-
 def encode_cursor(mention: Mention) -> str:
-    return _cursor(mention.posted_at, mention.pk)
-
-
-def _cursor(moment, pk) -> str:
-    micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{micros}-{pk}"
-
-
-def decode_cursor(value: str | None):
-    """(posted_at, id) or None for a missing or malformed cursor (the first page)."""
-    try:
-        micros, pk = (value or "").split("-")
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
-        return moment, int(pk)
-    except (ValueError, OverflowError):
-        return None
+    return selectors.key_text(mention.posted_at, mention.pk)
 
 
 def attach_targets(user) -> list[Incident]:
@@ -139,12 +121,15 @@ def _signals_context(request) -> dict:
 
 def _stream_context(request, watches) -> dict:
     form = StreamFilters(request.GET or None, watches=watches)
-    filters = form.selectors_filters()
-    page, older = selectors.mentions_page(
-        selectors.mentions(**filters),
-        before=decode_cursor(request.GET.get("before")),
-        size=STREAM_PAGE,
-    )
+    filters, search = form.selectors_filters(), form.search()
+    qs, before = selectors.mentions(**filters), selectors.parse_key(request.GET.get("before"))
+    searched_to = None
+    if search:
+        found = selectors.search_page(qs, search=search, before=before, size=STREAM_PAGE)
+        page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
+    else:
+        page, older = selectors.mentions_page(qs, before=before, size=STREAM_PAGE)
+        next_before = (page[-1].posted_at, page[-1].pk) if older else None
     ids = [m.pk for m in page]
     names = {w.pk: w.name for w in watches}
     matched = selectors.watch_ids_by_mention(ids) if ids else {}
@@ -155,14 +140,16 @@ def _stream_context(request, watches) -> dict:
     query = request.GET.copy()
     query.pop("before", None)
     older_query = None
-    if older:
-        query["before"] = encode_cursor(page[-1])
+    if next_before:
+        query["before"] = selectors.key_text(*next_before)
         older_query = query.urlencode()
     return {
         "filters": form,
         "mentions": page,
         "older_query": older_query,
-        "filtered": bool(filters),
+        "searched_to": searched_to,
+        "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
+        "filtered": bool(filters) or bool(search),
         "paged": bool(request.GET.get("before")),
         # The attach bar and forms only when a shown mention can still be attached.
         "attach_targets": attach_targets(request.user)
@@ -597,7 +584,7 @@ def room_panel_context(request, incident) -> dict:
         sentiment = ""
     qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
     page, older = selectors.mentions_page(
-        qs, before=decode_cursor(request.GET.get(ROOM_BEFORE)), size=ROOM_PAGE
+        qs, before=selectors.parse_key(request.GET.get(ROOM_BEFORE)), size=ROOM_PAGE
     )
     counts = selectors.sentiment_counts(incident)
     total = sum(counts.values())
@@ -896,12 +883,12 @@ def signal_list(request):
     """Every signal, newest first, SIGNALS_PAGE at a time ("Older" links: keyset cursor)."""
     _require_reader(request)
     page, older = selectors.signals_page(
-        before=decode_cursor(request.GET.get("before")), size=SIGNALS_PAGE
+        before=selectors.parse_key(request.GET.get("before")), size=SIGNALS_PAGE
     )
     _mark_visible(request.user, page)
     context = {
         "signals": page,
-        "older": _cursor(page[-1].opened_at, page[-1].pk) if older else "",
+        "older": selectors.key_text(page[-1].opened_at, page[-1].pk) if older else "",
         "paged": bool(request.GET.get("before")),
     }
     return render(request, "listening/signals.html", context)

@@ -1,0 +1,180 @@
+"""Searching the mention stream: words folded as the watches' terms are, on the Listening
+page and through the API, each page reading a bounded number of posts."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents.listening import selectors
+from incidents.listening.choices import Sentiment, Source
+from incidents.listening.matching import TextSearch
+from incidents.listening.models import Mention, MentionMatch
+from tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(texts, *, watch=None, start=None, handle="user{i}.bsky.social", incident=None):
+    """One mention per text, a minute apart (the last newest), written directly."""
+    start = start or timezone.now() - timedelta(minutes=len(texts) + 1)
+    rows = [
+        Mention(
+            platform="bluesky",
+            external_id=f"s{start.timestamp():.0f}-{i}",
+            text=text,
+            posted_at=start + timedelta(minutes=i),
+            collected_at=start + timedelta(minutes=i),
+            author_handle=handle.format(i=i),
+            author_name=f"Author {i}",
+            language="fr",
+            sentiment=Sentiment.NEGATIVE,
+            source=Source.IMPORT,
+            incident=incident,
+        )
+        for i, text in enumerate(texts)
+    ]
+    Mention.objects.bulk_create(rows)
+    saved = list(Mention.objects.filter(external_id__startswith=f"s{start.timestamp():.0f}-"))
+    if watch is not None:
+        MentionMatch.objects.bulk_create(
+            MentionMatch(mention=m, watch=watch, posted_at=m.posted_at, sentiment=m.sentiment)
+            for m in saved
+        )
+    return sorted(saved, key=lambda m: m.posted_at)
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("rembours", "Toujours pas de REMBOURSEMENT après 3 semaines", True),
+        ("remboursé", "Je n'ai jamais été rembourse", True),  # accents either way
+        ("colis rembours", "Colis perdu, pas de remboursement", True),  # any order
+        ("colis rembours", "Colis perdu, service client muet", False),  # every word
+        ("ours", "Toujours pas de remboursement", False),  # a word's start, not its middle
+        ("ecoclean", "Le scandale #EcoClean continue", True),
+        ("@lumiere", "Merci @lumiere.bsky.social pour rien", True),
+        ("l'oréal", "L'Oreal répond enfin", True),  # punctuation typed is ignored
+    ],
+)
+def test_each_word_typed_begins_a_word_of_the_post(query, text, found):
+    assert TextSearch(query).matches(text) is found
+
+
+def test_nothing_searchable_is_no_search():
+    assert not TextSearch("") and not TextSearch("  ,;! ")
+    assert TextSearch(" ".join(f"w{i}" for i in range(20))).words == [f"w{i}" for i in range(8)]
+
+
+def test_the_page_finds_the_posts_with_the_other_filters(reader, watch, browser_client):
+    stored(
+        [
+            "Livraison en retard, aucun remboursement",
+            "Super produit, merci",
+            "Remboursé en deux jours, bravo",
+            "Colis jamais arrivé",
+        ],
+        watch=watch,
+    )
+    client = browser_client.as_user(reader)
+    page = client.get("/listening/", {"q": "rembours"})
+    assert [m.text[:10] for m in page.context["mentions"]] == ["Remboursé ", "Livraison "]
+    html = page.content.decode()
+    assert 'name="q"' in html and 'value="rembours"' in html and "Clear" in html
+    # The search keeps the other filters, and they keep it.
+    both = client.get("/listening/", {"q": "rembours", "watch": watch.pk}).context
+    assert len(both["mentions"]) == 2 and "q=rembours" in both["stream_query"]
+    # The author is searched too.
+    assert len(client.get("/listening/", {"q": "user1"}).context["mentions"]) == 1
+    none = client.get("/listening/", {"q": "fromage"})
+    assert none.context["mentions"] == [] and "No mention matches these filters." in (
+        none.content.decode()
+    )
+
+
+def test_search_pages_go_back_and_end(reader, watch, browser_client):
+    texts = [f"Post {i} " + ("remboursement" if i % 2 else "rien") for i in range(60)]
+    stored(texts, watch=watch)
+    client = browser_client.as_user(reader)
+    first = client.get("/listening/", {"q": "rembours"}).context
+    assert len(first["mentions"]) == 25 and first["searched_to"] is None
+    second = client.get(f"/listening/?{first['older_query']}").context
+    assert len(second["mentions"]) == 5 and second["older_query"] is None
+    seen = [m.pk for m in first["mentions"] + second["mentions"]]
+    assert len(set(seen)) == 30
+    assert all("remboursement" in m.text for m in first["mentions"] + second["mentions"])
+
+
+def test_a_page_reads_a_bounded_number_of_posts_then_offers_to_go_on(
+    reader, watch, browser_client, monkeypatch
+):
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 40)
+    monkeypatch.setattr(selectors, "SEARCH_CHUNK", 15)
+    old = stored(
+        ["Une vieille histoire de remboursement"], start=timezone.now() - timedelta(days=3)
+    )
+    stored([f"Post {i} sans rapport" for i in range(100)])
+    client = browser_client.as_user(reader)
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/listening/", {"q": "rembours"})
+    assert first.context["mentions"] == [] and first.context["searched_to"]
+    html = first.content.decode()
+    assert "This page searched 40 posts, back to" in html and "Search older posts" in html
+    assert "No mention matches" not in html
+    scans = [q for q in queries.captured_queries if "SUBSTR" in q["sql"].upper()]
+    assert len(scans) == 3  # 15 + 15 + 10 posts read
+    # Going on: the next 40 posts, then the old post at the end of the stream.
+    second = client.get(f"/listening/?{first.context['older_query']}").context
+    assert second["mentions"] == [] and second["searched_to"] < first.context["searched_to"]
+    third = client.get(f"/listening/?{second['older_query']}").context
+    assert [m.pk for m in third["mentions"]] == [old[0].pk]
+    assert third["searched_to"] is None and third["older_query"] is None
+
+
+def test_the_api_searches_with_its_own_cursor(reader, watch, incident, lead, api):
+    stored([f"Post {i} remboursement" for i in range(7)] + ["Rien à voir"], watch=watch)
+    client = api.as_user(reader)
+    first = client.get("/api/mentions/", {"q": "REMBOURS", "page_size": 5}).json()
+    assert len(first["results"]) == 5 and first["previous"] is None and first["next"]
+    assert first["results"][0]["text"] == "Post 6 remboursement"
+    second = client.get(first["next"]).json()
+    assert [m["text"] for m in second["results"]] == [
+        "Post 1 remboursement",
+        "Post 0 remboursement",
+    ]
+    assert second["next"] is None
+    # Other filters apply with it; the incident's list searches only its mentions.
+    assert (
+        client.get("/api/mentions/", {"q": "rembours", "sentiment": "positive"}).json()["results"]
+        == []
+    )
+    stored(["Remboursement promis dans la salle"], incident=incident)
+    room = api.as_user(lead).get(f"/api/incidents/{incident.pk}/mentions/", {"q": "rembours"})
+    assert [m["text"] for m in room.json()["results"]] == ["Remboursement promis dans la salle"]
+
+
+@pytest.mark.parametrize("params", [{"q": "x" * 201}, {"q": "colis", "cursor": "garbage"}])
+def test_bad_searches_are_400(reader, api, params):
+    assert_error(api.as_user(reader).get("/api/mentions/", params), 400)
+
+
+def test_the_api_search_costs_a_bounded_number_of_queries(reader, watch, api, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 300)
+    monkeypatch.setattr(selectors, "SEARCH_CHUNK", 100)
+    stored([f"Post {i} sans rapport" for i in range(20)], watch=watch)
+    client = api.as_user(reader)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/mentions/", {"q": "rembours"})
+    stored(
+        [f"Post {i} sans rapport" for i in range(1000)], start=timezone.now() - timedelta(days=2)
+    )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/mentions/", {"q": "rembours"})
+    assert response.json()["next"] and response.json()["results"] == []
+
+    def reads(queries):
+        return sum("SUBSTR" in q["sql"].upper() for q in queries.captured_queries)
+
+    assert reads(few) == 1 and reads(many) == 3  # 20 posts in one read; 300 in three, no more
