@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +45,7 @@ from .forms import (
     UploadForm,
     WatchForm,
 )
+from .matching import MAX_SEARCH, TextSearch
 from .models import ExpectedBurst, Mention, Signal, Watch
 
 STREAM_PAGE = 25
@@ -64,10 +65,6 @@ IMPORT_CACHE = "imports"
 def _require_reader(request) -> None:
     if not rules.can_view_listening(request.user):
         raise PermissionDenied(_("Listening data is shown to the people given access to it."))
-
-
-def encode_cursor(mention: Mention) -> str:
-    return selectors.key_text(mention.posted_at, mention.pk)
 
 
 def attach_targets(user) -> list[Incident]:
@@ -568,13 +565,16 @@ def campaign_delete(request, pk, burst_pk):
 # The room's mentions panel
 
 ROOM_SENTIMENT = "mentions_sentiment"
+ROOM_SEARCH = "mentions_q"
 ROOM_BEFORE = "mentions_before"
 ROOM_BUCKETS = 48
 
 
 def room_panel_context(request, incident) -> dict:
     """The room's mentions panel: `mentions` (a page, newest first, filtered by
-    ?mentions_sentiment=), `mention_counts` ({sentiment: n}), `mention_chart` (volume and
+    ?mentions_sentiment= and searched by ?mentions_q=, as the stream's search), the query
+    string that keeps both (`mentions_query`) and each sentiment chip's (in
+    `mention_counts`), `mention_chart` (volume and
     negative share since six hours before the declaration, ending now while it is open),
     `incident_signals` (the signals it was declared from or linked to, to listening readers),
     `can_detach`. Five queries."""
@@ -582,10 +582,22 @@ def room_panel_context(request, incident) -> dict:
     sentiment = request.GET.get(ROOM_SENTIMENT, "")
     if sentiment not in Sentiment.values:
         sentiment = ""
+    typed = request.GET.get(ROOM_SEARCH, "")[:MAX_SEARCH]
+    search = TextSearch(typed) or None
     qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
-    page, older = selectors.mentions_page(
-        qs, before=selectors.parse_key(request.GET.get(ROOM_BEFORE)), size=ROOM_PAGE
-    )
+    before = selectors.parse_key(request.GET.get(ROOM_BEFORE))
+    searched_to = None
+    if search:
+        found = selectors.search_page(qs, search=search, before=before, size=ROOM_PAGE)
+        page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
+    else:
+        page, older = selectors.mentions_page(qs, before=before, size=ROOM_PAGE)
+        next_before = (page[-1].posted_at, page[-1].pk) if older else None
+    typed = typed.strip() if search else ""
+
+    def query(sentiment):
+        return urlencode({ROOM_SENTIMENT: sentiment, **({ROOM_SEARCH: typed} if typed else {})})
+
     counts = selectors.sentiment_counts(incident)
     total = sum(counts.values())
     end = incident.closed_at or timezone.now()
@@ -602,11 +614,19 @@ def room_panel_context(request, incident) -> dict:
     )
     return {
         "mentions": page,
-        "mentions_older": encode_cursor(page[-1]) if older else "",
+        "mentions_older": selectors.key_text(*next_before) if next_before else "",
         "mentions_paged": bool(request.GET.get(ROOM_BEFORE)),
-        "mention_counts": [(value, label, counts[value]) for value, label in Sentiment.choices],
+        "mentions_searched_to": searched_to,
+        "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
+        # A chip shows its sentiment, or every one again when it is the current one.
+        "mention_counts": [
+            (value, label, counts[value], query("" if value == sentiment else value))
+            for value, label in Sentiment.choices
+        ],
         "mentions_total": total,
         "mentions_sentiment": sentiment,
+        "mentions_q": typed,
+        "mentions_query": query(sentiment),
         "mention_chart": chart,
         "can_detach": incident_permissions.can_write_timeline(request.user, incident),
         "can_view_listening": reader,

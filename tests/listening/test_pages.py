@@ -208,7 +208,7 @@ def test_the_room_panel_filters_pages_and_costs_constant_queries(
     context = response.context
     assert len(context["mentions"]) == 10
     assert all(m.sentiment == "negative" for m in context["mentions"])
-    counts = {value: n for value, _label, n in context["mention_counts"]}
+    counts = {value: n for value, _label, n, _query in context["mention_counts"]}
     assert counts["negative"] == 1 + 500 and context["mentions_total"] == 1503
     older = client.get(url, {"mentions_before": context["mentions_older"]}).context["mentions"]
     assert older[0].posted_at <= context["mentions"][-1].posted_at

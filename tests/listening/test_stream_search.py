@@ -178,3 +178,31 @@ def test_the_api_search_costs_a_bounded_number_of_queries(reader, watch, api, mo
         return sum("SUBSTR" in q["sql"].upper() for q in queries.captured_queries)
 
     assert reads(few) == 1 and reads(many) == 3  # 20 posts in one read; 300 in three, no more
+
+
+def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead, browser_client):
+    stored(
+        ["Remboursement refusé", "Colis perdu", "Remboursé enfin", "Rien à dire"],
+        incident=incident,
+        start=incident.declared_at,
+    )
+    Mention.objects.filter(text="Remboursé enfin").update(sentiment=Sentiment.POSITIVE)
+    stored(["Remboursement ailleurs"])  # not attached: never in this room
+    client = browser_client.as_user(lead)
+    url = f"/incidents/{incident.pk}/mentions/"
+    response = client.get(url, {"mentions_q": " rembours "})
+    context = response.context
+    assert [m.text for m in context["mentions"]] == ["Remboursé enfin", "Remboursement refusé"]
+    html = response.content.decode()
+    # The live refresh asks the same search again; chips and pages keep it.
+    state = html[html.index('id="mentions-state"') :].split("</div>")[0]
+    assert 'name="mentions_q" value="rembours"' in state
+    chips = {value: query for value, _label, _n, query in context["mention_counts"]}
+    assert chips["negative"] == "mentions_sentiment=negative&mentions_q=rembours"
+    both = client.get(f"{url}?{chips['negative']}").context["mentions"]
+    assert [m.text for m in both] == ["Remboursement refusé"]
+    none = client.get(url, {"mentions_q": "fromage"}).content.decode()
+    assert "No mention matches this search." in none
+    # The room page itself opens on the search from its address.
+    room = client.get(f"/incidents/{incident.pk}/", {"mentions_q": "colis"}).content.decode()
+    assert 'value="colis"' in room and "Colis perdu" in room and "Rien à dire" not in room
