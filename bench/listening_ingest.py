@@ -105,7 +105,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def setup_django(args):
+def setup_django(args, **environment):
+    """Django on the scratch database `args.database` at `args.pg_url` (created if missing,
+    migrated), in production mode; `environment` adds or overrides settings' variables."""
     import psycopg
     from psycopg import sql
 
@@ -122,6 +124,7 @@ def setup_django(args):
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
             "DJANGO_SETTINGS_MODULE": "crisiscell.settings",
+            **environment,
         }
     )
     import django

@@ -25,7 +25,7 @@ from incidents.models import Platform
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
-from .matching import MAX_SEARCH, TextSearch
+from .matching import MAX_SEARCH, MAX_SEARCH_WORDS, TextSearch
 from .models import MAX_NAME, MAX_TERM, Watch
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -277,8 +277,9 @@ MENTION_FILTERS = [
         "q",
         str,
         description=(
-            f"search (at most {MAX_SEARCH} characters): each word must begin a word of the "
-            "post, its author's handle or name, ignoring case and accents. Each page reads "
+            f"search (at most {MAX_SEARCH} characters, its first {MAX_SEARCH_WORDS} words): "
+            f"each word must begin a word of the post's first {selectors.SEARCH_CHARS} "
+            "characters, its author's handle or name, ignoring case and accents. Each page reads "
             f"at most {selectors.SEARCH_SCAN} posts, so a page may hold fewer results than "
             "page_size, even none, while `next` goes on: follow `next` until it is null."
         ),

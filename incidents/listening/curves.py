@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
-from . import detection, selectors
+from . import selectors
 
 SIGNAL_BEFORE = timedelta(hours=6)
 SIGNAL_AFTER = timedelta(hours=1)
@@ -29,7 +29,7 @@ class Curve:
     end: datetime
     width: timedelta
     buckets: list  # selectors.Bucket, oldest first
-    band: list  # detection.baseline_band's, one per bucket
+    band: list  # selectors.baseline_band's, one per bucket
 
     @property
     def bucket_minutes(self) -> int:
@@ -50,12 +50,13 @@ def span(signal, now: datetime | None = None) -> tuple[datetime, datetime, timed
 
 
 def signal_curve(signal, now: datetime | None = None) -> Curve:
-    """The signal's buckets and baseline band over span(): two queries."""
+    """The signal's buckets and baseline band over span(): two queries (one while the band
+    is cached)."""
     start, end, width = span(signal, now)
     return Curve(
         start=start,
         end=end,
         width=width,
         buckets=selectors.volume_series(signal.watch_id, start, end, width),
-        band=detection.baseline_band(signal.watch, start, end, width),
+        band=selectors.baseline_band(signal.watch, start, end, width),
     )

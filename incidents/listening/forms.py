@@ -70,17 +70,23 @@ class StreamFilters(forms.Form):
         self.fields["min_followers"].widget.attrs.update(placeholder="1000", inputmode="numeric")
         self.fields["q"].widget.attrs.update(placeholder=gettext("Words, #hashtag, @handle"))
 
+    def _valid(self) -> dict:
+        """The values of the fields that are valid: a refused one (shown beside its field)
+        does not switch off the others."""
+        self.is_valid()
+        return self.cleaned_data if hasattr(self, "cleaned_data") else {}
+
     def search(self) -> TextSearch | None:
-        """What the search box asks, or None (nothing searchable, or the form is invalid)."""
-        if not self.is_valid():
-            return None
-        return TextSearch(self.cleaned_data["q"]) or None
+        """What the search box asks, or None (nothing typed, nothing searchable, refused)."""
+        return TextSearch(self._valid().get("q") or "") or None
+
+    def search_ignored(self) -> bool:
+        """Something was typed in the search box with no word in it ("!!!", an emoji)."""
+        return bool(self._valid().get("q")) and self.search() is None
 
     def selectors_filters(self) -> dict:
         """The valid filters as selectors.mentions() keywords (an invalid one is ignored)."""
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
+        data = self._valid()
         found = {k: data[k] for k in ("watch", "platform", "sentiment") if data.get(k)}
         if data.get("min_followers") is not None:
             found["min_followers"] = data["min_followers"]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from django.core.cache import caches
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr, TruncHour, TruncMinute
 
@@ -339,6 +340,32 @@ def recent_signals(since: datetime):
 MAX_INCIDENT_SIGNALS_SHOWN = 3
 
 
+# The Listening page's chart band (detection.baseline_band: four weeks of the watch's
+# minutes, a few hundred ms on a busy watch) is computed at most once a minute per watch,
+# chart and process, whoever looks and however often the page refreshes itself live; a
+# saved watch (its thresholds) computes it again at once.
+BAND_CACHE_SECONDS = 120
+
+
+def baseline_band(watch, start: datetime, end: datetime, width: timedelta) -> list[dict]:
+    """detection.baseline_band(watch, start, end, width), from the process's cache when the
+    same watch, as saved, was charted over the same hours this minute."""
+    key = ":".join(
+        str(part)
+        for part in (
+            "listening-band",
+            watch.pk,
+            watch.updated_at.timestamp(),
+            start.timestamp(),
+            width.total_seconds(),
+            detection.epoch_minute(end),
+        )
+    )
+    return caches["default"].get_or_set(
+        key, lambda: detection.baseline_band(watch, start, end, width), BAND_CACHE_SECONDS
+    )
+
+
 def incident_signals(incident):
     """The signals an incident was declared from or linked to, newest first (one query)."""
     return Signal.objects.filter(incident=incident).only("pk", "kind", "opened_at")
@@ -392,7 +419,7 @@ def mentions_page(qs, *, before: tuple[datetime, int] | None, size: int):
 # cost is bounded whatever the database holds. Past that it stops and offers to go on.
 SEARCH_SCAN = 5_000
 SEARCH_CHUNK = 1_000
-SEARCH_CHARS = 4_000
+SEARCH_CHARS = 1_000
 
 
 @dataclass(frozen=True)

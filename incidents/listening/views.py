@@ -34,7 +34,7 @@ from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Membership, Platform
 from incidents.shortcuts import incident_or_404
 
-from . import actions, charts, curves, detection, figures, importing, rules, selectors
+from . import actions, charts, curves, figures, importing, rules, selectors
 from .choices import Sentiment, Source
 from .forms import (
     AttachSelectedForm,
@@ -136,6 +136,7 @@ def _stream_context(request, watches) -> dict:
         mention.visible_incident = mention.incident_id in visible
     query = request.GET.copy()
     query.pop("before", None)
+    newest_query = query.urlencode()
     older_query = None
     if next_before:
         query["before"] = selectors.key_text(*next_before)
@@ -144,9 +145,11 @@ def _stream_context(request, watches) -> dict:
         "filters": form,
         "mentions": page,
         "older_query": older_query,
+        "newest_query": newest_query,
         "searched_to": searched_to,
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
-        "filtered": bool(filters) or bool(search),
+        "filtered": bool(filters or search or form.errors or form.search_ignored()),
+        "search_ignored": form.search_ignored(),
         "paged": bool(request.GET.get("before")),
         # The attach bar and forms only when a shown mention can still be attached.
         "attach_targets": attach_targets(request.user)
@@ -172,7 +175,7 @@ def _chart_context(request, watches) -> dict:
     # Behind the volume, the band the detector expects (flat at zero before any history).
     band = [
         (value["low"] or 0, value["high"] or 0)
-        for value in detection.baseline_band(chosen, start, end, width)
+        for value in selectors.baseline_band(chosen, start, end, width)
     ]
     return {"chart_watch": chosen, "chart": charts.chart(buckets, width, band=band, end=end)}
 

@@ -371,3 +371,25 @@ def test_a_watch_summary_lists_its_first_terms_then_how_many_more(
     actions.watch_update(watch=watch, actor=watch_editor, keywords=keywords)
     page = browser_client.as_user(reader).get(f"/listening/?chart={watch.pk}").content.decode()
     assert "&lt;b&gt;term29&lt;/b&gt; and 5 more" in page and "term30" not in page
+
+
+def test_the_chart_band_is_computed_once_a_minute_whoever_looks(
+    reader, watch, watch_editor, browser_client
+):
+    """Four weeks of a busy watch's minutes cost a few hundred ms: the page's live refresh
+    and every viewer read the band computed this minute, until the watch is saved."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    bulk_mentions(30, watch=watch)
+    client = browser_client.as_user(reader)
+
+    def band_reads():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/listening/panels/watches/").status_code == 200
+        return sum("listening_mentionmatch" in q["sql"] for q in queries)
+
+    first, second = band_reads(), band_reads()
+    assert first == second + 1  # the sparklines and the chart's volume, not the band
+    actions.watch_update(watch=watch, actor=watch_editor, volume_min_count=12)
+    assert band_reads() == first

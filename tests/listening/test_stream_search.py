@@ -57,6 +57,8 @@ def stored(texts, *, watch=None, start=None, handle="user{i}.bsky.social", incid
         ("ecoclean", "Le scandale #EcoClean continue", True),
         ("@lumiere", "Merci @lumiere.bsky.social pour rien", True),
         ("l'oréal", "L'Oreal répond enfin", True),  # punctuation typed is ignored
+        ("coeur", "Le cœur n'y est plus", True),  # œ and æ as two letters
+        ("Œuvre", "Une oeuvre de charité", True),
     ],
 )
 def test_each_word_typed_begins_a_word_of_the_post(query, text, found):
@@ -102,6 +104,7 @@ def test_search_pages_go_back_and_end(reader, watch, browser_client):
     assert len(first["mentions"]) == 25 and first["searched_to"] is None
     second = client.get(f"/listening/?{first['older_query']}").context
     assert len(second["mentions"]) == 5 and second["older_query"] is None
+    assert second["newest_query"] == "q=rembours"  # "Newest mentions": the search kept
     seen = [m.pk for m in first["mentions"] + second["mentions"]]
     assert len(set(seen)) == 30
     assert all("remboursement" in m.text for m in first["mentions"] + second["mentions"])
@@ -121,7 +124,7 @@ def test_a_page_reads_a_bounded_number_of_posts_then_offers_to_go_on(
         first = client.get("/listening/", {"q": "rembours"})
     assert first.context["mentions"] == [] and first.context["searched_to"]
     html = first.content.decode()
-    assert "This page searched 40 posts, back to" in html and "Search older posts" in html
+    assert "No match in these 40 posts, back to" in html and "Search older posts" in html
     assert "No mention matches" not in html
     scans = [q for q in queries.captured_queries if "SUBSTR" in q["sql"].upper()]
     assert len(scans) == 3  # 15 + 15 + 10 posts read
@@ -206,3 +209,23 @@ def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead
     # The room page itself opens on the search from its address.
     room = client.get(f"/incidents/{incident.pk}/", {"mentions_q": "colis"}).content.decode()
     assert 'value="colis"' in room and "Colis perdu" in room and "Rien à dire" not in room
+
+
+def test_a_refused_filter_is_shown_and_the_others_still_apply(reader, watch, browser_client):
+    stored(["Remboursement refusé", "Colis perdu"], watch=watch)
+    client = browser_client.as_user(reader)
+    page = client.get("/listening/", {"q": "rembours", "min_followers": "-1"})
+    assert [m.text for m in page.context["mentions"]] == ["Remboursement refusé"]
+    html = page.content.decode()
+    assert "Not applied:" in html and "Clear" in html
+    too_long = client.get("/listening/", {"q": "x" * 201, "platform": "tiktok"})
+    assert too_long.context["mentions"] == []  # the platform still applies
+    assert "Not applied:" in too_long.content.decode()
+
+
+def test_a_search_with_no_word_says_so(reader, watch, browser_client):
+    stored(["Colis perdu"], watch=watch)
+    page = browser_client.as_user(reader).get("/listening/", {"q": "🔥 !!!"})
+    html = page.content.decode()
+    assert "Nothing to search in what was typed" in html and "Clear" in html
+    assert len(page.context["mentions"]) == 1
