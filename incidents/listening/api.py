@@ -25,7 +25,7 @@ from incidents.models import Platform
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
-from .matching import MAX_SEARCH, MAX_SEARCH_WORDS, TextSearch
+from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch
 from .models import MAX_NAME, MAX_TERM, Watch
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -277,9 +277,11 @@ MENTION_FILTERS = [
         "q",
         str,
         description=(
-            f"search (at most {MAX_SEARCH} characters, its first {MAX_SEARCH_WORDS} words): "
+            f"search (at most {MAX_SEARCH} characters, its first {MAX_SEARCH_TERMS} terms): "
             f"each word must begin a word of the post's first {selectors.SEARCH_CHARS} "
-            "characters, its author's handle or name, ignoring case and accents. Each page reads "
+            "characters, its author's handle or name, ignoring case and accents; "
+            '"a phrase" keeps its words in order, -word excludes, `a OR b` takes either; '
+            "400 when it holds nothing to search. Each page reads "
             f"at most {selectors.SEARCH_SCAN} posts, so a page may hold fewer results than "
             "page_size, even none, while `next` goes on: follow `next` until it is null."
         ),
@@ -322,7 +324,12 @@ def _search(params) -> TextSearch | None:
         MaxLengthValidator(MAX_SEARCH)(query)
     except DjangoValidationError as error:
         raise ValidationError({"q": error.messages}) from None
-    return TextSearch(query) or None
+    search = TextSearch(query)
+    if query.strip() and not search:
+        raise ValidationError(
+            {"q": [_("Nothing to search: give words, a #hashtag or an @handle.")]}
+        )
+    return search or None
 
 
 def _mentions_page(view, request, qs) -> Response:

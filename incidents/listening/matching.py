@@ -122,29 +122,86 @@ class Matcher:
         return matched
 
 
-# The stream's search box takes at most MAX_SEARCH characters and reads MAX_SEARCH_WORDS
-# words of them.
+# The stream's search box takes at most MAX_SEARCH characters and reads MAX_SEARCH_TERMS
+# terms of them (words, "phrases", exclusions; an OR joins two into one).
 MAX_SEARCH = 200
-MAX_SEARCH_WORDS = 8
+MAX_SEARCH_TERMS = 8
+
+# A query's tokens: "a phrase" (closed or not), or a run of anything but spaces; either
+# may start with "-" (an exclusion).
+_QUERY_TOKENS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# Where a folded word switches between letters and digits: "kx200" is "kx" then "200".
+_LETTERS_DIGITS = re.compile(r"\d+|[^\W\d]+")
+
+
+@dataclass(frozen=True)
+class _Term:
+    first: str  # its first letters or digits: a substring test before the pattern
+    pattern: re.Pattern
+
+
+def _term(text: str, *, phrase: bool) -> _Term | None:
+    """A word typed (or a "phrase") as a pattern on folded text: it begins a word of the
+    post, its words in order. Within a word, and between the words of one unquoted token
+    ("kx-200", "l'oréal"), any punctuation or none ("KX200", "KX-200", "kx 200",
+    "L'Oréal", "Loreal"); between a phrase's words, at least a space or a sign. A run of
+    digits begins where letters end ("200" finds "KX200")."""
+    words = [_LETTERS_DIGITS.findall(word) for word in re.findall(r"\w+", fold(text))]
+    words = [pieces for pieces in words if pieces]
+    if not words:
+        return None
+    between = r"\W+" if phrase else r"\W*"
+    body = between.join(r"\W*".join(re.escape(piece) for piece in pieces) for pieces in words)
+    first = words[0][0]
+    start = r"(?<!\d)" if first[0].isdigit() else r"(?<![^\W\d_])"  # not inside a word
+    return _Term(first, re.compile(start + body))
 
 
 class TextSearch:
     """The mention stream's search box, folded as the watches' terms are: each word typed
     must begin a word of the post, its author's handle or name, in any order ("rembours
     colis" finds "Colis jamais arrivé, pas de remboursement"; "ecoclean" finds
-    "#EcoClean"). Punctuation typed is ignored. Falsy when nothing searchable was typed."""
+    "#EcoClean"; "kx200" finds "KX-200"). "a phrase" keeps its words together and in
+    order, `-word` excludes the posts that have it, `lid OR couvercle` takes either.
+    At most MAX_SEARCH_TERMS terms (`truncated` says when more were typed). Falsy when
+    nothing searchable was typed."""
 
     def __init__(self, query: str):
-        self.words = list(dict.fromkeys(re.findall(r"\w+", fold(query))))[:MAX_SEARCH_WORDS]
-        self._patterns = [re.compile(r"(?<!\w)" + re.escape(word)) for word in self.words]
+        self._clauses: list[list[_Term]] = []  # all of them, each one of its terms
+        self._exclusions: list[_Term] = []  # none of them
+        self.truncated = False
+        either = last_positive = False
+        for minus, quoted, bare in _QUERY_TOKENS.findall(query):
+            if bare == "OR":
+                either = last_positive
+                continue
+            negative = bool(minus) or (bare.startswith("-") and len(bare) > 1)
+            term = _term(
+                quoted or bare.removeprefix("-") if negative else quoted or bare, phrase=not bare
+            )
+            if term is None:
+                either = False
+                continue
+            if len(self._exclusions) + sum(map(len, self._clauses)) == MAX_SEARCH_TERMS:
+                self.truncated = True
+                break
+            if negative:
+                self._exclusions.append(term)
+            elif either:
+                self._clauses[-1].append(term)
+            else:
+                self._clauses.append([term])
+            either, last_positive = False, not negative
 
     def __bool__(self) -> bool:
-        return bool(self._patterns)
+        return bool(self._clauses or self._exclusions)
 
     def matches(self, *texts: str) -> bool:
         folded = fold(" ".join(texts))
-        # A plain substring test first: most posts lack the word, and it is 30x cheaper.
-        return all(
-            word in folded and pattern.search(folded)
-            for word, pattern in zip(self.words, self._patterns, strict=True)
+
+        def found(term):  # a plain substring test first: 30x cheaper, and mostly false
+            return term.first in folded and term.pattern.search(folded) is not None
+
+        return all(any(found(t) for t in clause) for clause in self._clauses) and not any(
+            found(t) for t in self._exclusions
         )

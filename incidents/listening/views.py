@@ -45,7 +45,7 @@ from .forms import (
     UploadForm,
     WatchForm,
 )
-from .matching import MAX_SEARCH, TextSearch
+from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch
 from .models import ExpectedBurst, Mention, Signal, Watch
 
 STREAM_PAGE = 25
@@ -150,6 +150,8 @@ def _stream_context(request, watches) -> dict:
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         "filtered": bool(filters or search or form.errors or form.search_ignored()),
         "search_ignored": form.search_ignored(),
+        "search_truncated": bool(search and search.truncated),
+        "search_terms_max": MAX_SEARCH_TERMS,
         "paged": bool(request.GET.get("before")),
         # The attach bar and forms only when a shown mention can still be attached.
         "attach_targets": attach_targets(request.user)
@@ -596,6 +598,7 @@ def room_panel_context(request, incident) -> dict:
     else:
         page, older = selectors.mentions_page(qs, before=before, size=ROOM_PAGE)
         next_before = (page[-1].posted_at, page[-1].pk) if older else None
+    ignored = bool(typed.strip()) and not search
     typed = typed.strip() if search else ""
 
     def query(sentiment):
@@ -629,6 +632,11 @@ def room_panel_context(request, incident) -> dict:
         "mentions_total": total,
         "mentions_sentiment": sentiment,
         "mentions_q": typed,
+        "mentions_search_ignored": ignored,
+        "mentions_search_truncated": bool(search and search.truncated),
+        "search_terms_max": MAX_SEARCH_TERMS,
+        # The page shown, which the panel's live refresh asks for again.
+        "mentions_before": selectors.key_text(*before) if before else "",
         "mentions_query": query(sentiment),
         "mention_chart": chart,
         "can_detach": incident_permissions.can_write_timeline(request.user, incident),

@@ -59,6 +59,16 @@ def stored(texts, *, watch=None, start=None, handle="user{i}.bsky.social", incid
         ("l'oréal", "L'Oreal répond enfin", True),  # punctuation typed is ignored
         ("coeur", "Le cœur n'y est plus", True),  # œ and æ as two letters
         ("Œuvre", "Une oeuvre de charité", True),
+        ("kx200", "Mon KX-200 fuit", True),  # letters then digits, any sign or none
+        ("kx-200", "Mon KX200 fuit", True),
+        ("200", "Mon KX200 fuit", True),
+        ("dupont", "Vu par @l_dupont_conso", True),  # "_" separates words
+        ("-cracked", "The lid cracked", False),  # an exclusion
+        ("lid -cracked", "The lid is fine", True),
+        ("lid OR couvercle", "Le couvercle a fondu", True),  # either
+        ("kettle lid OR couvercle", "kettle only", False),  # kettle AND (lid OR couvercle)
+        ('"cracked lid"', "the lid cracked", False),  # a phrase: in order
+        ('"cracked lid"', "a cracked, lid", True),
     ],
 )
 def test_each_word_typed_begins_a_word_of_the_post(query, text, found):
@@ -66,8 +76,11 @@ def test_each_word_typed_begins_a_word_of_the_post(query, text, found):
 
 
 def test_nothing_searchable_is_no_search():
-    assert not TextSearch("") and not TextSearch("  ,;! ")
-    assert TextSearch(" ".join(f"w{i}" for i in range(20))).words == [f"w{i}" for i in range(8)]
+    for query in ("", "  ,;! ", "OR", "-", '""', "🔥"):
+        assert not TextSearch(query), query
+    many = TextSearch(" ".join(f"w{i}" for i in range(20)))
+    assert many.truncated and many.matches(" ".join(f"w{i}" for i in range(8)))
+    assert not TextSearch("a b c").truncated
 
 
 def test_the_page_finds_the_posts_with_the_other_filters(reader, watch, browser_client):
@@ -124,7 +137,7 @@ def test_a_page_reads_a_bounded_number_of_posts_then_offers_to_go_on(
         first = client.get("/listening/", {"q": "rembours"})
     assert first.context["mentions"] == [] and first.context["searched_to"]
     html = first.content.decode()
-    assert "No match in these 40 posts, back to" in html and "Search older posts" in html
+    assert "No match in the 40 latest posts, back to" in html and "Search older mentions" in html
     assert "No mention matches" not in html
     scans = [q for q in queries.captured_queries if "SUBSTR" in q["sql"].upper()]
     assert len(scans) == 3  # 15 + 15 + 10 posts read
@@ -158,7 +171,9 @@ def test_the_api_searches_with_its_own_cursor(reader, watch, incident, lead, api
     assert [m["text"] for m in room.json()["results"]] == ["Remboursement promis dans la salle"]
 
 
-@pytest.mark.parametrize("params", [{"q": "x" * 201}, {"q": "colis", "cursor": "garbage"}])
+@pytest.mark.parametrize(
+    "params", [{"q": "x" * 201}, {"q": "colis", "cursor": "garbage"}, {"q": "🔥 !!"}]
+)
 def test_bad_searches_are_400(reader, api, params):
     assert_error(api.as_user(reader).get("/api/mentions/", params), 400)
 
@@ -206,6 +221,10 @@ def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead
     assert [m.text for m in both] == ["Remboursement refusé"]
     none = client.get(url, {"mentions_q": "fromage"}).content.decode()
     assert "No mention matches this search." in none
+    # An older page is the page the live refresh asks for again.
+    paged = client.get(url, {"mentions_q": "rembours", "mentions_before": "1-1"}).content.decode()
+    state = paged[paged.index('id="mentions-state"') :].split("</div>")[0]
+    assert 'name="mentions_before" value="1-1"' in state
     # The room page itself opens on the search from its address.
     room = client.get(f"/incidents/{incident.pk}/", {"mentions_q": "colis"}).content.decode()
     assert 'value="colis"' in room and "Colis perdu" in room and "Rien à dire" not in room
