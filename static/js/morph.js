@@ -116,7 +116,12 @@
     if (!detail.shouldSwap || !(target instanceof Element) || !target.hasAttribute("data-panel")) return;
     const declared = (target.getAttribute("hx-swap") || "innerHTML").trim().split(/\s+/)[0];
     if (declared === "innerHTML" || declared === "outerHTML") {
-      detail.swapOverride = `morph:${declared}`;
+      // The override replaces the whole swap: keep the requesting element's modifiers
+      // ("show:#mentions-panel:top" on a pager brings the new page's top into view).
+      const own = (detail.requestConfig && detail.requestConfig.elt
+        && detail.requestConfig.elt.getAttribute("hx-swap")) || "";
+      const modifiers = own.trim().split(/\s+/).filter((part) => part.includes(":"));
+      detail.swapOverride = [`morph:${declared}`, ...modifiers].join(" ");
     }
   });
 })();

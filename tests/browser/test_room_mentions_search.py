@@ -1,0 +1,96 @@
+"""The room's mentions panel searched in a browser: the search, a chip and an older page
+combine, the older page comes into view under the phone's sticky bar, and a live refresh
+(mentions attached meanwhile) keeps the search and the page being read."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from incidents import actions as incident_actions
+from incidents.listening import actions
+from incidents.listening.choices import Source
+from incidents.listening.ingest import parse
+from incidents.listening.models import Mention
+from tests.browser.conftest import PASSWORD
+from tests.helpers import outside_the_browser_loop
+from tests.listening.conftest import grant, post
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def room(django_user_model, asgi_server):
+    """A lead and an incident with 14 refund complaints (12 negative) and 6 other posts
+    attached, a minute apart."""
+
+    def make():
+        lead = django_user_model.objects.create_user(
+            "camille", password=PASSWORD, first_name="Camille", last_name="Test"
+        )
+        lead = grant(lead, "view_mention", "change_watch")
+        actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lumière"])
+        incident = incident_actions.incident_declare(
+            actor=lead,
+            title="Refund complaints",
+            category="product",
+            origin="online",
+            platforms=["x"],
+            severity=2,
+            activate=True,
+        )
+        start = timezone.now() - timedelta(hours=1)
+        texts = [f"Lumière, toujours pas de remboursement, honte (n°{i})" for i in range(12)]
+        texts += ["Lumière : remboursement reçu, merci (a)", "Lumière rembourse enfin (b)"]
+        texts += [f"Lumière, joli produit (autre {i})" for i in range(6)]
+        rows = [
+            parse(post(f"r{i}", text=text, posted_at=(start + timedelta(minutes=i)).isoformat()))
+            for i, text in enumerate(texts)
+        ]
+        actions.mentions_ingest(mentions=rows, source=Source.API, actor=None)
+        Mention.objects.update(incident=incident)
+        # The tone as a reader would label them (the lexicon's own is tested elsewhere).
+        Mention.objects.filter(text__contains="honte").update(sentiment="negative")
+        return lead, incident
+
+    return outside_the_browser_loop(make)
+
+
+def test_search_chip_and_older_page_hold_through_a_live_refresh(signed_in, room):
+    lead, incident = room
+    tab = signed_in(lead)
+    tab.set_viewport_size({"width": 390, "height": 800})
+    tab.goto(f"/incidents/{incident.pk}/")
+    expect(tab.locator("body")).to_have_attribute("data-live", "live")
+    panel = tab.locator("#mentions-panel")
+    items = panel.locator(".mention")
+
+    panel.get_by_label("Search the mentions").fill("rembours -merci")
+    panel.get_by_role("button", name="Search", exact=True).click()
+    expect(items).to_have_count(10)  # 13 match, ten a page
+    expect(panel).not_to_contain_text("joli produit")
+    expect(panel).not_to_contain_text("reçu, merci")
+
+    panel.locator(".sentiment-counts .sentiment-negative").click()
+    expect(items.first).to_contain_text("(n°11)")
+    panel.get_by_role("link", name="Older mentions").click()
+    expect(items).to_have_count(2)
+    expect(items.first).to_contain_text("(n°1)")
+    # The new page's top is in view, below the phone's bar of the room's parts.
+    top = tab.evaluate("document.getElementById('mentions-panel').getBoundingClientRect().top")
+    assert 0 < top < 200
+
+    # Mentions attached meanwhile refresh the panel: same search, same chip, same page.
+    def attach_another():
+        row = post("late", text="Lumière, remboursement refusé (late)")
+        row["posted_at"] = timezone.now().isoformat()
+        actions.mentions_ingest(mentions=[parse(row)], source=Source.API, actor=None)
+        mention = Mention.objects.get(external_id="late")
+        actions.mention_attach(mention=mention, incident=incident, actor=lead)
+
+    outside_the_browser_loop(attach_another)
+    expect(panel.locator(".count").first).to_have_text("21")
+    expect(items).to_have_count(2)
+    expect(items.first).to_contain_text("(n°1)")
+    expect(panel.get_by_label("Search the mentions")).to_have_value("rembours -merci")
