@@ -67,7 +67,9 @@ class StreamFilters(forms.Form):
     def __init__(self, data, *, watches):
         super().__init__(data)
         self.fields["watch"].choices = [("", _("All watches"))] + [(w.pk, w.name) for w in watches]
-        self.fields["min_followers"].widget.attrs.update(placeholder="1000", inputmode="numeric")
+        self.fields["min_followers"].widget.attrs.update(
+            placeholder=gettext("e.g. 1000"), inputmode="numeric"
+        )
         self.fields["q"].widget.attrs.update(placeholder=gettext("Words, #hashtag, @handle"))
 
     def _valid(self) -> dict:
