@@ -345,7 +345,7 @@ def _mentions_page(view, request, qs) -> Response:
     if cursor and before is None:
         raise ValidationError({paginator.cursor_query_param: [paginator.invalid_cursor_message]})
     found = selectors.search_page(
-        qs, search=search, before=before, size=paginator.get_page_size(request)
+        qs, search=search, before=before, size=paginator.get_page_size(request), count=False
     )
     following = None
     if found.next_before:

@@ -429,15 +429,24 @@ class SearchPage:
     # Set when SEARCH_SCAN posts were read before a full page was found: the oldest post
     # read (the page says how far back it searched).
     searched_to: datetime | None
+    # The first page only (no `before`): how many of the posts read match, having read
+    # until the end of the stream (`counted_all`) or SEARCH_SCAN posts back to `counted_to`.
+    matched: int | None = None
+    counted_all: bool = False
+    counted_to: datetime | None = None
 
 
-def search_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -> SearchPage:
+def search_page(
+    qs, *, search, before: tuple[datetime, int] | None, size: int, count: bool = True
+) -> SearchPage:
     """One page of the mentions `qs` that `search` (matching.TextSearch) matches, newest
-    posted first, older than the `before` key. At most 1 + SEARCH_SCAN / SEARCH_CHUNK
-    queries."""
+    posted first, older than the `before` key. With `count`, the first page reads on to
+    SEARCH_SCAN posts to count the matches (how many people ask for a refund); a later one
+    stops at a full page. At most 1 + SEARCH_SCAN / SEARCH_CHUNK queries."""
+    counting = count and before is None
     found: list[tuple[tuple[datetime, int], int]] = []
     read, key, ended = 0, before, False
-    while read < SEARCH_SCAN and len(found) <= size:
+    while read < SEARCH_SCAN and (counting or len(found) <= size):
         limit = min(SEARCH_CHUNK, SEARCH_SCAN - read)
         rows = list(
             _older_than(qs, "posted_at", key)
@@ -449,18 +458,25 @@ def search_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -
             read, key = read + 1, (posted_at, pk)
             if search.matches(head, handle, name):
                 found.append((key, pk))
-                if len(found) > size:
+                if not counting and len(found) > size:
                     break
         if len(rows) < limit:
-            ended = len(found) <= size
+            ended = counting or len(found) <= size
             break
     page_ids = [pk for _key, pk in found[:size]]
     mentions = list(qs.filter(pk__in=page_ids).order_by("-posted_at", "-id")) if page_ids else []
+    counted = {}
+    if counting:
+        counted = {
+            "matched": len(found),
+            "counted_all": ended,
+            "counted_to": None if ended or key is None else key[0],
+        }
     if len(found) > size:
-        return SearchPage(mentions, found[size - 1][0], None)
+        return SearchPage(mentions, found[size - 1][0], None, **counted)
     if ended or key is None:
-        return SearchPage(mentions, None, None)
-    return SearchPage(mentions, key, key[0])
+        return SearchPage(mentions, None, None, **counted)
+    return SearchPage(mentions, key, key[0], **counted)
 
 
 def sentiment_counts(incident) -> dict[str, int]:

@@ -120,7 +120,7 @@ def _stream_context(request, watches) -> dict:
     form = StreamFilters(request.GET or None, watches=watches)
     filters, search = form.selectors_filters(), form.search()
     qs, before = selectors.mentions(**filters), selectors.parse_key(request.GET.get("before"))
-    searched_to = None
+    searched_to, found = None, None
     if search:
         found = selectors.search_page(qs, search=search, before=before, size=STREAM_PAGE)
         page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
@@ -147,6 +147,7 @@ def _stream_context(request, watches) -> dict:
         "older_query": older_query,
         "newest_query": newest_query,
         "searched_to": searched_to,
+        "search_found": found,
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         "filtered": bool(filters or search or form.errors or form.search_ignored()),
         "search_ignored": form.search_ignored(),
@@ -591,7 +592,7 @@ def room_panel_context(request, incident) -> dict:
     search = TextSearch(typed) or None
     qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
     before = selectors.parse_key(request.GET.get(ROOM_BEFORE))
-    searched_to = None
+    searched_to, found = None, None
     if search:
         found = selectors.search_page(qs, search=search, before=before, size=ROOM_PAGE)
         page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
@@ -623,6 +624,7 @@ def room_panel_context(request, incident) -> dict:
         "mentions_older": selectors.key_text(*next_before) if next_before else "",
         "mentions_paged": bool(request.GET.get(ROOM_BEFORE)),
         "mentions_searched_to": searched_to,
+        "search_found": found,
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         # A chip shows its sentiment, or every one again when it is the current one.
         "mention_counts": [

@@ -248,3 +248,25 @@ def test_a_search_with_no_word_says_so(reader, watch, browser_client):
     html = page.content.decode()
     assert "Nothing to search in what was typed" in html and "Clear" in html
     assert len(page.context["mentions"]) == 1
+
+
+def test_the_first_page_counts_the_matches_among_the_posts_it_reads(
+    reader, watch, browser_client, monkeypatch
+):
+    """How many people ask for a refund: the first page reads on to the budget to count;
+    all of them when it reached the oldest post, else "of the N latest"."""
+    stored([f"Post {i} " + ("remboursement" if i % 3 == 0 else "rien") for i in range(90)])
+    client = browser_client.as_user(reader)
+    first = client.get("/listening/", {"q": "rembours"})
+    found = first.context["search_found"]
+    assert (found.matched, found.counted_all) == (30, True)
+    assert "30 posts match." in first.content.decode()
+    later = client.get(f"/listening/?{first.context['older_query']}").context["search_found"]
+    assert later.matched is None  # a later page stops at a full page: no count
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 60)
+    monkeypatch.setattr(selectors, "SEARCH_CHUNK", 25)
+    partial = client.get("/listening/", {"q": "rembours"})
+    found = partial.context["search_found"]
+    assert (found.matched, found.counted_all) == (20, False) and found.counted_to
+    assert "20 of the 60 latest posts match, back to" in partial.content.decode()
+    assert len(partial.context["mentions"]) == 20 and partial.context["older_query"]
