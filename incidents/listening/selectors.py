@@ -479,6 +479,15 @@ def search_page(
     return SearchPage(mentions, key, key[0], **counted)
 
 
+def stream_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -> SearchPage:
+    """One page of the mentions `qs`, newest posted first, older than `before`: those
+    `search` matches (search_page), or all of them when it is None (mentions_page)."""
+    if search:
+        return search_page(qs, search=search, before=before, size=size)
+    rows, older = mentions_page(qs, before=before, size=size)
+    return SearchPage(rows, (rows[-1].posted_at, rows[-1].pk) if older else None, None)
+
+
 def sentiment_counts(incident) -> dict[str, int]:
     """{sentiment: count} of the incident's mentions, every label present (one query)."""
     rows = (

@@ -120,13 +120,8 @@ def _stream_context(request, watches) -> dict:
     form = StreamFilters(request.GET or None, watches=watches)
     filters, search = form.selectors_filters(), form.search()
     qs, before = selectors.mentions(**filters), selectors.parse_key(request.GET.get("before"))
-    searched_to, found = None, None
-    if search:
-        found = selectors.search_page(qs, search=search, before=before, size=STREAM_PAGE)
-        page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
-    else:
-        page, older = selectors.mentions_page(qs, before=before, size=STREAM_PAGE)
-        next_before = (page[-1].posted_at, page[-1].pk) if older else None
+    found = selectors.stream_page(qs, search=search, before=before, size=STREAM_PAGE)
+    page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
     ids = [m.pk for m in page]
     names = {w.pk: w.name for w in watches}
     matched = selectors.watch_ids_by_mention(ids) if ids else {}
@@ -580,10 +575,10 @@ def room_panel_context(request, incident) -> dict:
     """The room's mentions panel: `mentions` (a page, newest first, filtered by
     ?mentions_sentiment= and searched by ?mentions_q=, as the stream's search), the query
     string that keeps both (`mentions_query`) and each sentiment chip's (in
-    `mention_counts`), `mention_chart` (volume and
-    negative share since six hours before the declaration, ending now while it is open),
-    `incident_signals` (the signals it was declared from or linked to, to listening readers),
-    `can_detach`. Five queries."""
+    `mention_counts`), `mention_chart` (volume and negative share since six hours before
+    the declaration, ending now while it is open), `incident_signals` (the signals it was
+    declared from or linked to, to listening readers), `can_detach`. Five queries; a
+    search reads its posts in at most five more (selectors.search_page)."""
     reader = rules.can_view_listening(request.user)
     sentiment = request.GET.get(ROOM_SENTIMENT, "")
     if sentiment not in Sentiment.values:
@@ -592,13 +587,8 @@ def room_panel_context(request, incident) -> dict:
     search = TextSearch(typed) or None
     qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
     before = selectors.parse_key(request.GET.get(ROOM_BEFORE))
-    searched_to, found = None, None
-    if search:
-        found = selectors.search_page(qs, search=search, before=before, size=ROOM_PAGE)
-        page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
-    else:
-        page, older = selectors.mentions_page(qs, before=before, size=ROOM_PAGE)
-        next_before = (page[-1].posted_at, page[-1].pk) if older else None
+    found = selectors.stream_page(qs, search=search, before=before, size=ROOM_PAGE)
+    page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
     ignored = bool(typed.strip()) and not search
     typed = typed.strip() if search else ""
 
@@ -623,7 +613,7 @@ def room_panel_context(request, incident) -> dict:
         "mentions": page,
         "mentions_older": selectors.key_text(*next_before) if next_before else "",
         "mentions_paged": bool(request.GET.get(ROOM_BEFORE)),
-        "mentions_searched_to": searched_to,
+        "searched_to": searched_to,
         "search_found": found,
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         # A chip shows its sentiment, or every one again when it is the current one.
@@ -634,8 +624,8 @@ def room_panel_context(request, incident) -> dict:
         "mentions_total": total,
         "mentions_sentiment": sentiment,
         "mentions_q": typed,
-        "mentions_search_ignored": ignored,
-        "mentions_search_truncated": bool(search and search.truncated),
+        "search_ignored": ignored,
+        "search_truncated": bool(search and search.truncated),
         "search_terms_max": MAX_SEARCH_TERMS,
         # The page shown, which the panel's live refresh asks for again.
         "mentions_before": selectors.key_text(*before) if before else "",

@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from incidents import actions as incident_actions
 from incidents.listening import actions, events
 from incidents.listening.choices import Source
 from incidents.listening.ingest import parse
@@ -17,7 +16,7 @@ from incidents.listening.models import Mention
 from incidents.models import TimelineEntry
 from tests.browser.conftest import PASSWORD
 from tests.helpers import outside_the_browser_loop
-from tests.listening.conftest import grant, post
+from tests.listening.conftest import lead_of_a_listened_incident, post
 
 pytestmark = pytest.mark.browser
 
@@ -27,19 +26,8 @@ SHOWN = 5
 @pytest.fixture
 def setting(django_user_model, asgi_server):
     def make():
-        lead = django_user_model.objects.create_user(
-            "camille", password=PASSWORD, first_name="Camille", last_name="Test"
-        )
-        lead = grant(lead, "view_mention", "change_watch")
-        actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lumière"])
-        incident = incident_actions.incident_declare(
-            actor=lead,
-            title="Complaint wave about kettle lids",
-            category="product",
-            origin="online",
-            platforms=["x"],
-            severity=2,
-            activate=True,
+        lead, incident = lead_of_a_listened_incident(
+            django_user_model, PASSWORD, "Complaint wave about kettle lids"
         )
         start = timezone.now() - timedelta(hours=1)
         rows = [

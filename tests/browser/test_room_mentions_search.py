@@ -8,14 +8,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from incidents import actions as incident_actions
 from incidents.listening import actions
 from incidents.listening.choices import Source
 from incidents.listening.ingest import parse
 from incidents.listening.models import Mention
 from tests.browser.conftest import PASSWORD
 from tests.helpers import outside_the_browser_loop
-from tests.listening.conftest import grant, post
+from tests.listening.conftest import lead_of_a_listened_incident, post
 
 pytestmark = pytest.mark.browser
 
@@ -26,19 +25,8 @@ def room(django_user_model, asgi_server):
     attached, a minute apart."""
 
     def make():
-        lead = django_user_model.objects.create_user(
-            "camille", password=PASSWORD, first_name="Camille", last_name="Test"
-        )
-        lead = grant(lead, "view_mention", "change_watch")
-        actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lumière"])
-        incident = incident_actions.incident_declare(
-            actor=lead,
-            title="Refund complaints",
-            category="product",
-            origin="online",
-            platforms=["x"],
-            severity=2,
-            activate=True,
+        lead, incident = lead_of_a_listened_incident(
+            django_user_model, PASSWORD, "Refund complaints"
         )
         start = timezone.now() - timedelta(hours=1)
         texts = [f"Lumière, toujours pas de remboursement, honte (n°{i})" for i in range(12)]

@@ -44,6 +44,29 @@ def assert_refused_beside(response, field: str, message: str) -> str:
     return html
 
 
+def lead_of_a_listened_incident(django_user_model, password, title):
+    """A lead who reads and edits watches, a "Lumière" watch, and an active incident of
+    theirs titled `title`: (lead, incident). For browser tests (call it outside the
+    browser's loop)."""
+    from incidents import actions as incident_actions
+
+    lead = django_user_model.objects.create_user(
+        "camille", password=password, first_name="Camille", last_name="Test"
+    )
+    lead = grant(lead, "view_mention", "change_watch")
+    actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lumière"])
+    incident = incident_actions.incident_declare(
+        actor=lead,
+        title=title,
+        category="product",
+        origin="online",
+        platforms=["x"],
+        severity=2,
+        activate=True,
+    )
+    return lead, incident
+
+
 @pytest.fixture
 def reader(make_user):
     return grant(make_user("reader"), "view_mention", "view_watch")
