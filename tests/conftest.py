@@ -310,6 +310,16 @@ def _no_embedded_scheduler(settings):
 
 
 @pytest.fixture(autouse=True)
+def _chart_band_computed_each_time(monkeypatch):
+    # The listening chart's band is cached for the minute (selectors.baseline_band): two
+    # requests a test compares would differ by its query when a minute turns between them.
+    # Its own test turns the cache back on.
+    from incidents.listening import selectors
+
+    monkeypatch.setattr(selectors, "BAND_CACHE_SECONDS", 0)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default PBKDF2 hasher costs ~0.1 s per user; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

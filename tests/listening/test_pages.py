@@ -374,14 +374,19 @@ def test_a_watch_summary_lists_its_first_terms_then_how_many_more(
 
 
 def test_the_chart_band_is_computed_once_a_minute_whoever_looks(
-    reader, watch, watch_editor, browser_client
+    reader, watch, watch_editor, browser_client, monkeypatch
 ):
     """Four weeks of a busy watch's minutes cost a few hundred ms: the page's live refresh
     and every viewer read the band computed this minute, until the watch is saved."""
     from django.core.cache import caches
 
+    from incidents.listening import selectors
+
+    monkeypatch.setattr(selectors, "BAND_CACHE_SECONDS", 120)
     caches["default"].clear()
     bulk_mentions(30, watch=watch)
+    frozen = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: frozen)  # every request in the same minute
     client = browser_client.as_user(reader)
 
     def band_reads():
