@@ -130,7 +130,13 @@ def eager_tasks():
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_public_pages_meet_wcag_22_aa(
-    chromium, live_server, finder_static, django_user_model, eager_tasks, width
+    fresh_subscription_throttle,
+    chromium,
+    live_server,
+    finder_static,
+    django_user_model,
+    eager_tasks,
+    width,
 ):
     outside_the_browser_loop(lambda: _pages(django_user_model))
     # The public pages' policy forbids every script, axe's too: bypassed for this check only.

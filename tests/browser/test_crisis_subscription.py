@@ -49,7 +49,7 @@ def _path(url: str) -> str:
 
 
 def test_subscribe_confirm_receive_and_unsubscribe_without_javascript(
-    chromium, live_server, finder_static, django_user_model
+    fresh_subscription_throttle, chromium, live_server, finder_static, django_user_model
 ):
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True
