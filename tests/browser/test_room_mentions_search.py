@@ -65,9 +65,12 @@ def test_search_chip_and_older_page_hold_through_a_live_refresh(signed_in, room)
     panel.get_by_role("link", name="Older mentions").click()
     expect(items).to_have_count(2)
     expect(items.first).to_contain_text("(n°1)")
-    # The new page's top is in view, below the phone's bar of the room's parts.
-    top = tab.evaluate("document.getElementById('mentions-panel').getBoundingClientRect().top")
-    assert 0 < top < 200
+    # The new page's top comes into view, below the phone's bar of the room's parts (htmx
+    # scrolls once the swap has settled, after the new items are in: wait for it).
+    tab.wait_for_function(
+        "() => { const top = document.getElementById('mentions-panel')"
+        ".getBoundingClientRect().top; return 0 < top && top < 200; }"
+    )
 
     # Mentions attached meanwhile refresh the panel: same search, same chip, same page.
     def attach_another():
