@@ -185,4 +185,27 @@
   document.addEventListener("change", (event) => {
     if (event.target.id === "language") event.target.form.submit();
   });
+
+  // A panel that pages and filters in place keeps what it shows in the address bar, so a
+  // reload or a shared link opens the same view: its state element, marked
+  // data-address-state="<prefix>", holds the state the server rendered as hidden inputs
+  // named with that prefix (the page reads the same names). Once it is swapped in, the
+  // address's parameters with that prefix become those inputs; the others stay.
+  function keepStateInAddress(root) {
+    const holders = root.matches?.("[data-address-state]") ? [root] : [];
+    holders.push(...(root.querySelectorAll?.("[data-address-state]") ?? []));
+    if (!holders.length) return;
+    const url = new URL(window.location.href);
+    for (const holder of holders) {
+      const prefix = holder.dataset.addressState;
+      [...url.searchParams.keys()]
+        .filter((name) => name.startsWith(prefix))
+        .forEach((name) => url.searchParams.delete(name));
+      holder.querySelectorAll("input[type=hidden][name]").forEach((input) => {
+        if (input.name.startsWith(prefix) && input.value) url.searchParams.append(input.name, input.value);
+      });
+    }
+    if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
+  }
+  document.addEventListener("htmx:afterSettle", (event) => keepStateInAddress(event.target));
 })();

@@ -1,8 +1,10 @@
 """The room's mentions panel searched in a browser: the search, a chip and an older page
-combine, the older page comes into view under the phone's sticky bar, and a live refresh
-(mentions attached meanwhile) keeps the search and the page being read."""
+combine, the older page comes into view under the phone's sticky bar, a live refresh
+(mentions attached meanwhile) keeps the search and the page being read, and the address
+bar keeps them too: a reload opens the same view."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -85,3 +87,21 @@ def test_search_chip_and_older_page_hold_through_a_live_refresh(signed_in, room)
     expect(items).to_have_count(2)
     expect(items.first).to_contain_text("(n°1)")
     expect(panel.get_by_label("Search the mentions")).to_have_value("rembours -merci")
+
+    # The view is in the address: a reload (or the link sent to a colleague) shows it again.
+    address = parse_qs(urlsplit(tab.url).query)
+    assert address["mentions_q"] == ["rembours -merci"]
+    assert address["mentions_sentiment"] == ["negative"]
+    assert "mentions_before" in address
+    tab.reload()
+    expect(items).to_have_count(2)
+    expect(items.first).to_contain_text("(n°1)")
+    expect(panel.get_by_label("Search the mentions")).to_have_value("rembours -merci")
+
+    # Clearing the search takes it out of the address; the other panels' state is not ours.
+    panel.get_by_role("link", name="Clear").click()
+    expect(items).to_have_count(10)
+    tab.wait_for_function("() => !new URLSearchParams(location.search).has('mentions_q')")
+    address = parse_qs(urlsplit(tab.url).query)
+    assert "mentions_q" not in address and "mentions_before" not in address
+    assert address["mentions_sentiment"] == ["negative"]
