@@ -345,7 +345,7 @@ def _mentions_page(view, request, qs) -> Response:
     if cursor and before is None:
         raise ValidationError({paginator.cursor_query_param: [paginator.invalid_cursor_message]})
     found = selectors.search_page(
-        qs, search=search, before=before, size=paginator.get_page_size(request), count=False
+        qs, search=search, before=before, size=paginator.get_page_size(request)
     )
     following = None
     if found.next_before:
@@ -355,13 +355,41 @@ def _mentions_page(view, request, qs) -> Response:
             selectors.key_text(*found.next_before),
         )
     results = serialize_mentions(found.mentions, request.user)
-    return Response({"next": following, "previous": None, "results": results})
+    summary = SearchSummarySerializer(found).data
+    return Response({"next": following, "previous": None, "results": results, "search": summary})
+
+
+class SearchSummarySerializer(serializers.Serializer):
+    """What a `q` page read (selectors.SearchPage): the pages' "74 posts match" sentence."""
+
+    matched = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "First page only (no cursor), else null: how many mentions match among those read "
+            f"to count: all of them (`counted_all`), or the {selectors.SEARCH_SCAN:,} newest."
+        ),
+    )
+    counted_all = serializers.BooleanField(help_text="`matched` counts every mention filtered.")
+    counted_to = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When `matched` is not every match: the oldest post time it counted back to.",
+    )
+    searched_to = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            f"Set when this page read its {selectors.SEARCH_SCAN:,} posts before it was full: "
+            "the oldest post time read (older posts may match: follow `next`)."
+        ),
+    )
 
 
 class MentionPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
     previous = serializers.URLField(allow_null=True)
     results = MentionSerializer(many=True)
+    search = SearchSummarySerializer(
+        required=False, help_text="With `q` only: what the search read and counted."
+    )
 
 
 class MentionListView(APIView):

@@ -155,12 +155,20 @@ def test_the_api_searches_with_its_own_cursor(reader, watch, incident, lead, api
     first = client.get("/api/mentions/", {"q": "REMBOURS", "page_size": 5}).json()
     assert len(first["results"]) == 5 and first["previous"] is None and first["next"]
     assert first["results"][0]["text"] == "Post 6 remboursement"
+    # The first page counts, as the pages do ("7 posts match").
+    assert first["search"] == {
+        "matched": 7,
+        "counted_all": True,
+        "counted_to": None,
+        "searched_to": None,
+    }
     second = client.get(first["next"]).json()
     assert [m["text"] for m in second["results"]] == [
         "Post 1 remboursement",
         "Post 0 remboursement",
     ]
-    assert second["next"] is None
+    assert second["next"] is None and second["search"]["matched"] is None
+    assert "search" not in client.get("/api/mentions/").json()  # no q, no search summary
     # Other filters apply with it; the incident's list searches only its mentions.
     assert (
         client.get("/api/mentions/", {"q": "rembours", "sentiment": "positive"}).json()["results"]
@@ -191,6 +199,9 @@ def test_the_api_search_costs_a_bounded_number_of_queries(reader, watch, api, mo
     with CaptureQueriesContext(connection) as many:
         response = client.get("/api/mentions/", {"q": "rembours"})
     assert response.json()["next"] and response.json()["results"] == []
+    summary = response.json()["search"]  # counted what it read, and says how far back
+    assert summary["matched"] == 0 and not summary["counted_all"]
+    assert summary["counted_to"] and summary["searched_to"] == summary["counted_to"]
 
     def reads(queries):
         return sum("SUBSTR" in q["sql"].upper() for q in queries.captured_queries)
