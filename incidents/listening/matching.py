@@ -29,6 +29,20 @@ def fold(text: str) -> str:
     return _MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """fold(text) and, for each of its characters, the index in `text` of the character it
+    comes from (folding maps each character on its own: "Œ" -> "oe" from one, an accent's
+    combining mark -> nothing)."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    pieces, offsets = [], []
+    for index, char in enumerate(text):
+        piece = fold(char)
+        pieces.append(piece)
+        offsets.extend([index] * len(piece))
+    return "".join(pieces), offsets
+
+
 def clean_terms(values, *, prefix: str = "") -> list[str]:
     """Terms as stored: stripped, without the `#`/`@` a person may type, deduplicated."""
     seen, terms = set(), []
@@ -205,3 +219,23 @@ class TextSearch:
         return all(any(found(t) for t in clause) for clause in self._clauses) and not any(
             found(t) for t in self._exclusions
         )
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the terms searched for occur in `text` (not the excluded ones), as
+        (start, end) indices of `text`, in order, not overlapping: what a page marks."""
+        folded, offsets = fold_with_offsets(text)
+        found = []
+        for term in (term for clause in self._clauses for term in clause):
+            if term.first in folded:
+                found.extend(
+                    (offsets[m.start()], offsets[m.end() - 1] + 1)
+                    for m in term.pattern.finditer(folded)
+                    if m.end() > m.start()
+                )
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(found):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged

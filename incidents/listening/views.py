@@ -143,6 +143,7 @@ def _stream_context(request, watches) -> dict:
         "newest_query": newest_query,
         "searched_to": searched_to,
         "search_found": found,
+        "text_search": search,  # the words found are marked in each post
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         "filtered": bool(filters or search or form.errors or form.search_ignored()),
         "search_ignored": form.search_ignored(),
@@ -615,6 +616,7 @@ def room_panel_context(request, incident) -> dict:
         "mentions_paged": bool(request.GET.get(ROOM_BEFORE)),
         "searched_to": searched_to,
         "search_found": found,
+        "text_search": search,  # the words found are marked in each post
         "search_scan": number_format(selectors.SEARCH_SCAN, force_grouping=True),
         # A chip shows its sentiment, or every one again when it is the current one.
         "mention_counts": [

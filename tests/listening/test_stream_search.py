@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from incidents.listening import selectors
 from incidents.listening.choices import Sentiment, Source
-from incidents.listening.matching import TextSearch
+from incidents.listening.matching import TextSearch, fold, fold_with_offsets
 from incidents.listening.models import Mention, MentionMatch
 from tests.helpers import assert_error
 
@@ -83,6 +83,31 @@ def test_nothing_searchable_is_no_search():
     assert not TextSearch("a b c").truncated
 
 
+@pytest.mark.parametrize(
+    ("query", "text", "marked"),
+    [
+        ("rembours colis", "Colis perdu, pas de REMBOURSEMENT", ["Colis", "REMBOURS"]),
+        ("decu", "Très DÉÇU, très déçu", ["DÉÇU", "déçu"]),  # accents: the letters as written
+        ("coeur", "Un cœur brisé", ["cœur"]),  # one letter written, two typed
+        ("kx200", "Le KX-200 a chauffé", ["KX-200"]),
+        ('"pas de" -merci', "Toujours pas  de nouvelles", ["pas  de"]),
+        ("colis OR carton", "Carton abîmé", ["Carton"]),
+        ("colis -carton", "Colis et carton", ["Colis"]),  # an exclusion is not marked
+        ("ecoclean", "Le #EcoClean, l'ecoclean", ["EcoClean", "ecoclean"]),
+        ("re remb", "remboursement", ["remb"]),  # overlapping finds are one mark
+    ],
+)
+def test_the_words_found_are_marked_where_they_are_written(query, text, marked):
+    assert [text[a:b] for a, b in TextSearch(query).spans(text)] == marked
+
+
+def test_folding_knows_where_each_folded_letter_comes_from():
+    text = "Œuvre, e\u0301te\u0301, Straße, İstanbul, ﬁne, ASCII"
+    folded, offsets = fold_with_offsets(text)
+    assert folded == fold(text) and len(offsets) == len(folded)
+    assert [text[offsets[i]] for i in range(3)] == ["Œ", "Œ", "u"]
+
+
 def test_the_page_finds_the_posts_with_the_other_filters(reader, watch, browser_client):
     stored(
         [
@@ -98,6 +123,7 @@ def test_the_page_finds_the_posts_with_the_other_filters(reader, watch, browser_
     assert [m.text[:10] for m in page.context["mentions"]] == ["Remboursé ", "Livraison "]
     html = page.content.decode()
     assert 'name="q"' in html and 'value="rembours"' in html and "Clear" in html
+    assert "aucun <mark>rembours</mark>ement" in html and "<mark>Rembours</mark>é" in html
     # The search keeps the other filters, and they keep it.
     both = client.get("/listening/", {"q": "rembours", "watch": watch.pk}).context
     assert len(both["mentions"]) == 2 and "q=rembours" in both["stream_query"]
@@ -230,6 +256,7 @@ def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead
     assert chips["negative"] == "mentions_sentiment=negative&mentions_q=rembours"
     both = client.get(f"{url}?{chips['negative']}").context["mentions"]
     assert [m.text for m in both] == ["Remboursement refusé"]
+    assert "<mark>Rembours</mark>ement refusé" in html
     none = client.get(url, {"mentions_q": "fromage"}).content.decode()
     assert "No mention matches this search." in none
     # An older page is the page the live refresh asks for again.
@@ -238,7 +265,8 @@ def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead
     assert 'name="mentions_before" value="1-1"' in state
     # The room page itself opens on the search from its address.
     room = client.get(f"/incidents/{incident.pk}/", {"mentions_q": "colis"}).content.decode()
-    assert 'value="colis"' in room and "Colis perdu" in room and "Rien à dire" not in room
+    assert 'value="colis"' in room and "<mark>Colis</mark> perdu" in room
+    assert "Rien à dire" not in room
 
 
 def test_a_refused_filter_is_shown_and_the_others_still_apply(reader, watch, browser_client):
@@ -281,3 +309,13 @@ def test_the_first_page_counts_the_matches_among_the_posts_it_reads(
     assert (found.matched, found.counted_all) == (20, False) and found.counted_to
     assert "20 of the 60 latest posts match, back to" in partial.content.decode()
     assert len(partial.context["mentions"]) == 20 and partial.context["older_query"]
+
+
+def test_a_marked_post_is_still_escaped(reader, watch, browser_client):
+    stored(['<script>alert("remboursement")</script> & <b>rembourse</b>'], watch=watch)
+    html = browser_client.as_user(reader).get("/listening/", {"q": "rembours"}).content.decode()
+    assert "<script>alert" not in html and "<b>" not in html
+    assert (
+        "&lt;script&gt;alert(&quot;<mark>rembours</mark>ement&quot;)&lt;/script&gt; &amp; "
+        "&lt;b&gt;<mark>rembours</mark>e&lt;/b&gt;"
+    ) in html

@@ -1,8 +1,10 @@
 """The listening figures in templates: {% load listening %}, then `|expected` and
-`|signal_volume` and `|signal_reason` (incidents/listening/figures.py), and `|terms` (a
-watch's terms in its summary)."""
+`|signal_volume` and `|signal_reason` (incidents/listening/figures.py), `|terms` (a
+watch's terms in its summary), and `|marked:search` (a post's words that a search found)."""
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from incidents.listening import figures
@@ -38,3 +40,17 @@ def terms(values, prefix="") -> str:
     if more > 0:
         shown += " " + ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more}
     return shown
+
+
+@register.filter
+def marked(text, search) -> str:
+    """The text, escaped, with what `search` (matching.TextSearch, or None) found in it
+    inside <mark>; the text unchanged without a search (escaped as usual then)."""
+    if not search:
+        return text
+    text, out, at = str(text), [], 0
+    for start, end in search.spans(text):
+        out += [escape(text[at:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        at = end
+    out.append(escape(text[at:]))
+    return mark_safe("".join(out))
