@@ -4,8 +4,6 @@ incident's mentions. Thin: validate -> action -> serialize."""
 import zlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import MaxLengthValidator
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +23,7 @@ from incidents.models import Platform
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
-from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch
+from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import MAX_NAME, MAX_TERM, Watch
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -320,10 +318,9 @@ def _filters(params) -> dict:
 def _search(params) -> TextSearch | None:
     """The `q` search of a query string, or None when nothing searchable was typed."""
     query = params.get("q", "")
-    try:
-        MaxLengthValidator(MAX_SEARCH)(query)
-    except DjangoValidationError as error:
-        raise ValidationError({"q": error.messages}) from None
+    refused = search_refused(query)
+    if refused:
+        raise ValidationError({"q": [refused]})
     search = TextSearch(query)
     if query.strip() and not search:
         raise ValidationError(
@@ -355,7 +352,15 @@ def _mentions_page(view, request, qs) -> Response:
             selectors.key_text(*found.next_before),
         )
     results = serialize_mentions(found.mentions, request.user)
-    summary = SearchSummarySerializer(found).data
+    first = found.matched is not None  # only the first page counts
+    summary = SearchSummarySerializer(
+        {
+            "matched": found.matched,
+            "counted_all": found.counted_all if first else None,
+            "counted_to": found.counted_to,
+            "searched_to": found.searched_to,
+        }
+    ).data
     return Response({"next": following, "previous": None, "results": results, "search": summary})
 
 
@@ -369,7 +374,10 @@ class SearchSummarySerializer(serializers.Serializer):
             f"to count: all of them (`counted_all`), or the {selectors.SEARCH_SCAN:,} newest."
         ),
     )
-    counted_all = serializers.BooleanField(help_text="`matched` counts every mention filtered.")
+    counted_all = serializers.BooleanField(
+        allow_null=True,
+        help_text="`matched` counts every mention filtered; null when `matched` is.",
+    )
     counted_to = serializers.DateTimeField(
         allow_null=True,
         help_text="When `matched` is not every match: the oldest post time it counted back to.",

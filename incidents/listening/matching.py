@@ -13,6 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+
 _MARKS = re.compile("[\u0300-\u036f]")
 # A handle may hold dots and dashes (maisonlumiere.bsky.social), never end with one.
 _TOKENS = re.compile(r"@\w(?:[\w.\-]*\w)?|#\w+|\w+")
@@ -171,6 +174,17 @@ def _term(text: str, *, phrase: bool) -> _Term | None:
     return _Term(first, re.compile(start + body))
 
 
+def search_refused(query: str) -> str | None:
+    """Why a typed search is not applied: longer than MAX_SEARCH characters (Django's
+    length message, as the Listening page's field says it), or None. A shared address can
+    carry what the box's maxlength never lets anyone type."""
+    try:
+        MaxLengthValidator(MAX_SEARCH)(query)
+    except ValidationError as error:
+        return error.messages[0]
+    return None
+
+
 class TextSearch:
     """The mention stream's search box, folded as the watches' terms are: each word typed
     must begin a word of the post, its author's handle or name, in any order ("rembours
@@ -234,6 +248,8 @@ class TextSearch:
                 )
         merged: list[tuple[int, int]] = []
         for start, end in sorted(found):
+            while end < len(text) and unicodedata.combining(text[end]):
+                end += 1  # the accents written after the last letter found are its own
             if merged and start <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:

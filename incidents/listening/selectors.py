@@ -442,7 +442,8 @@ def search_page(
     """One page of the mentions `qs` that `search` (matching.TextSearch) matches, newest
     posted first, older than the `before` key. With `count`, the first page reads on to
     SEARCH_SCAN posts to count the matches (how many people ask for a refund); a later one
-    stops at a full page. At most 1 + SEARCH_SCAN / SEARCH_CHUNK queries."""
+    stops at a full page. At most 2 + SEARCH_SCAN / SEARCH_CHUNK queries (one to tell
+    whether the stream ends just where the reading stopped)."""
     counting = count and before is None
     found: list[tuple[tuple[datetime, int], int]] = []
     read, key, ended = 0, before, False
@@ -463,6 +464,10 @@ def search_page(
         if len(rows) < limit:
             ended = counting or len(found) <= size
             break
+    else:
+        # SEARCH_SCAN posts read, the last chunk full: the stream may end right there.
+        if (counting or len(found) <= size) and key is not None:
+            ended = not _older_than(qs, "posted_at", key).exists()
     page_ids = [pk for _key, pk in found[:size]]
     mentions = list(qs.filter(pk__in=page_ids).order_by("-posted_at", "-id")) if page_ids else []
     counted = {}

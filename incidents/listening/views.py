@@ -45,7 +45,7 @@ from .forms import (
     UploadForm,
     WatchForm,
 )
-from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch
+from .matching import MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import ExpectedBurst, Mention, Signal, Watch
 
 STREAM_PAGE = 25
@@ -584,7 +584,10 @@ def room_panel_context(request, incident) -> dict:
     sentiment = request.GET.get(ROOM_SENTIMENT, "")
     if sentiment not in Sentiment.values:
         sentiment = ""
-    typed = request.GET.get(ROOM_SEARCH, "")[:MAX_SEARCH]
+    typed = request.GET.get(ROOM_SEARCH, "")
+    refused = search_refused(typed)
+    if refused:
+        typed = ""
     search = TextSearch(typed) or None
     qs = selectors.mentions(incident=incident, sentiment=sentiment or None)
     before = selectors.parse_key(request.GET.get(ROOM_BEFORE))
@@ -627,6 +630,7 @@ def room_panel_context(request, incident) -> dict:
         "mentions_sentiment": sentiment,
         "mentions_q": typed,
         "search_ignored": ignored,
+        "search_refused": refused,
         "search_truncated": bool(search and search.truncated),
         "search_terms_max": MAX_SEARCH_TERMS,
         # The page shown, which the panel's live refresh asks for again.

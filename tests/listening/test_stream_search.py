@@ -95,6 +95,7 @@ def test_nothing_searchable_is_no_search():
         ("colis -carton", "Colis et carton", ["Colis"]),  # an exclusion is not marked
         ("ecoclean", "Le #EcoClean, l'ecoclean", ["EcoClean", "ecoclean"]),
         ("re remb", "remboursement", ["remb"]),  # overlapping finds are one mark
+        ("kettle", "Kettle\u0301\u0301 lid", ["Kettle\u0301\u0301"]),  # its accents too
     ],
 )
 def test_the_words_found_are_marked_where_they_are_written(query, text, marked):
@@ -193,7 +194,8 @@ def test_the_api_searches_with_its_own_cursor(reader, watch, incident, lead, api
         "Post 1 remboursement",
         "Post 0 remboursement",
     ]
-    assert second["next"] is None and second["search"]["matched"] is None
+    assert second["next"] is None
+    assert second["search"]["matched"] is None and second["search"]["counted_all"] is None
     assert "search" not in client.get("/api/mentions/").json()  # no q, no search summary
     # Other filters apply with it; the incident's list searches only its mentions.
     assert (
@@ -278,7 +280,20 @@ def test_a_refused_filter_is_shown_and_the_others_still_apply(reader, watch, bro
     assert "Not applied:" in html and "Clear" in html
     too_long = client.get("/listening/", {"q": "x" * 201, "platform": "tiktok"})
     assert too_long.context["mentions"] == []  # the platform still applies
-    assert "Not applied:" in too_long.content.decode()
+    html = too_long.content.decode()
+    # The note is the field's description for assistive technologies (Django's id for it).
+    assert 'aria-describedby="id_q_error"' in html
+    assert '<p class="form-error small" id="id_q_error">Not applied:' in html
+
+
+def test_the_room_says_a_search_too_long_is_not_applied(incident, lead, browser_client):
+    stored(["Remboursement refusé", "Colis perdu"], incident=incident, start=incident.declared_at)
+    url = f"/incidents/{incident.pk}/mentions/"
+    response = browser_client.as_user(lead).get(url, {"mentions_q": "rembours " + "x" * 200})
+    assert len(response.context["mentions"]) == 2  # the whole panel, not a cut search
+    html = response.content.decode()
+    assert "Not applied: Ensure this value has at most 200 characters" in html
+    assert 'name="mentions_q"' not in html.split('id="mentions-state"')[1].split("</div>")[0]
 
 
 def test_a_search_with_no_word_says_so(reader, watch, browser_client):
@@ -319,3 +334,26 @@ def test_a_marked_post_is_still_escaped(reader, watch, browser_client):
         "&lt;script&gt;alert(&quot;<mark>rembours</mark>ement&quot;)&lt;/script&gt; &amp; "
         "&lt;b&gt;<mark>rembours</mark>e&lt;/b&gt;"
     ) in html
+
+
+def test_a_stream_of_exactly_the_posts_a_page_reads_is_read_to_its_end(
+    reader, watch, browser_client, api, monkeypatch
+):
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 30)
+    monkeypatch.setattr(selectors, "SEARCH_CHUNK", 15)
+    stored(["Remboursement refusé"] + [f"Post {i} sans rapport" for i in range(29)], watch=watch)
+    page = browser_client.as_user(reader).get("/listening/", {"q": "rembours"})
+    assert page.context["searched_to"] is None and page.context["older_query"] is None
+    assert "1 post matches." in page.content.decode()
+    answer = api.as_user(reader).get("/api/mentions/", {"q": "rembours"}).json()
+    assert answer["next"] is None
+    assert answer["search"] == {
+        "matched": 1,
+        "counted_all": True,
+        "counted_to": None,
+        "searched_to": None,
+    }
+    # One post more: the reading stops short of the end, and says so.
+    stored(["Plus ancien"], watch=watch, start=timezone.now() - timedelta(days=3))
+    answer = api.as_user(reader).get("/api/mentions/", {"q": "rembours"}).json()
+    assert answer["next"] and answer["search"]["counted_all"] is False
