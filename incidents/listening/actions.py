@@ -370,6 +370,9 @@ class RematchResult:
     added: int = 0
     removed: int = 0
     capped: bool = False
+    # The watch's open signals none of whose posts it still matches (an exclusion took
+    # them all: the alarm was about something else), closed by this sort.
+    signals_closed: int = 0
 
 
 def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchResult:
@@ -377,7 +380,9 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
     watch as it now is, as if its terms, languages and platforms had always been these:
     those it now matches join it, those it no longer matches leave it (they stay stored, on
     their other watches and incidents). Its volume, tone and curves are then counted from
-    the new set; signals already raised keep their recorded figures. Reads the newest
+    the new set; signals already raised keep their recorded figures, but an open one's top
+    terms, authors, sentiment split and samples are those of its posts the watch still
+    holds, and an open one left with none of them is closed. Reads the newest
     REMATCH_MAX at most; each chunk of REMATCH_CHUNK is one short transaction (no lock held
     while matching), so a failure leaves every mention either sorted again or as it was,
     and running it again finishes the work. A watch changed meanwhile (someone saved it) is
@@ -404,8 +409,26 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
             _("The watch kept changing while its mentions were sorted again: sort them again.")
         )
     if result.added or result.removed:
+        result.signals_closed = _resort_open_signals(current, now or timezone.now())
         events.publish_listening_changed(force=True)  # open pages count the new set
     return result
+
+
+def _resort_open_signals(watch, now) -> int:
+    """The watch's open signals after its posts were sorted again: each one's summary from
+    the posts it now holds, or closed when it holds none of them. How many were closed. The
+    detector skips a signal closed meanwhile, and its episode ends once the volume (now
+    without those posts) is back under its bar."""
+    closed = 0
+    for signal in Signal.objects.filter(watch=watch, status=SignalStatus.OPEN):
+        if not _window_matches(signal, now).exists():
+            signal_close(signal=signal, now=now)
+            closed += 1
+            continue
+        trigger = (signal.summary or {}).get("trigger")
+        signal.summary = {**_summary(signal, now), "trigger": trigger}
+        signal.save(update_fields=["summary"])
+    return closed
 
 
 def _rematch_pages(watch, result) -> bool:

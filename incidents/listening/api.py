@@ -239,6 +239,10 @@ class RematchSerializer(serializers.Serializer):
         help_text=f"True when more than {actions.REMATCH_MAX} were posted since then: "
         "the newest were sorted again, the older ones kept their watches."
     )
+    signals_closed = serializers.IntegerField(
+        help_text="The watch's open signals closed because it no longer matches any of their "
+        "posts (an exclusion took them all)."
+    )
 
 
 class WatchRematchView(APIView):

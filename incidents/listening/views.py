@@ -455,6 +455,12 @@ def rematch_message(result) -> str:
     }
     if result.capped:
         message += " " + _("Only the newest were read: older ones keep their watches.")
+    if result.signals_closed:
+        message += " " + ngettext(
+            "%(n)s open signal held only posts the watch no longer matches: it is closed.",
+            "%(n)s open signals held only posts the watch no longer matches: they are closed.",
+            result.signals_closed,
+        ) % {"n": result.signals_closed}
     return message
 
 

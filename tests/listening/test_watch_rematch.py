@@ -16,7 +16,8 @@ from django.utils import timezone
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.listening import actions
 from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, MentionMatch
+from incidents.listening.models import Mention, MentionMatch, Signal
+from incidents.listening.views import rematch_message
 from tests.helpers import run_concurrently
 
 from .conftest import field_block
@@ -236,6 +237,62 @@ def test_the_api(client, stored, watch_editor, reader):
     actions.watch_update(watch=stored, actor=watch_editor, is_active=False)
     stopped = client.post(url, {"days": 7}, content_type="application/json")
     assert stopped.status_code == 400 and "stopped" in str(stopped.json())
+
+
+def _open_signal(watch, hours_ago):
+    started = NOW - timedelta(hours=hours_ago)
+    return Signal.objects.create(
+        watch=watch,
+        kind="volume",
+        severity=2,
+        opened_at=started + timedelta(minutes=30),
+        started_at=started,
+        updated_at=started + timedelta(minutes=30),
+        observed=12,
+        expected=2,
+        summary={"trigger": {"minutes": 60, "mentions": 12, "expected": 2.0}},
+    )
+
+
+def test_an_open_signal_left_without_its_posts_is_closed(client, watch, watch_editor):
+    ingest(
+        ("contest-1", "Maison Lumière concours : gagnez un sac", 3),
+        ("contest-2", "Maison Lumière concours du jour", 2),
+        ("complaint", "Maison Lumière a raté ma livraison", 10),
+    )
+    raised_by_the_contest = _open_signal(watch, hours_ago=4)
+    actions.watch_update(watch=watch, actor=watch_editor, exclusions=["concours"])
+
+    result = actions.watch_rematch(watch=watch, actor=watch_editor, days=1, now=NOW)
+
+    assert (result.removed, result.signals_closed) == (2, 1)
+    raised_by_the_contest.refresh_from_db()
+    assert raised_by_the_contest.status == "closed" and raised_by_the_contest.closed_at == NOW
+    assert raised_by_the_contest.observed == 12  # its recorded figures stay
+    assert "1 open signal held only posts the watch no longer matches: it is closed." in (
+        rematch_message(result)
+    )
+    # Sorting again finds nothing more to close.
+    again = actions.watch_rematch(watch=watch, actor=watch_editor, days=1, now=NOW)
+    assert (again.removed, again.signals_closed) == (0, 0)
+
+
+def test_an_open_signal_keeps_the_posts_still_matched_in_its_summary(watch, watch_editor):
+    ingest(
+        ("contest-1", "Maison Lumière concours : gagnez un sac", 3),
+        ("complaint", "Maison Lumière a raté ma livraison, colis perdu", 2),
+    )
+    signal = _open_signal(watch, hours_ago=4)
+    actions.watch_update(watch=watch, actor=watch_editor, exclusions=["concours"])
+
+    result = actions.watch_rematch(watch=watch, actor=watch_editor, days=1, now=NOW)
+
+    signal.refresh_from_db()
+    assert result.signals_closed == 0 and signal.status == "open"
+    complaint = Mention.objects.get(external_id="complaint")
+    assert signal.summary["samples"] == [complaint.pk]
+    assert sum(signal.summary["sentiment"].values()) == 1
+    assert signal.summary["trigger"] == {"minutes": 60, "mentions": 12, "expected": 2.0}
 
 
 @pytest.mark.django_db(transaction=True)
