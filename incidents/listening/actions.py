@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from incidents import rules as incident_rules
-from incidents import selectors as incident_selectors
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
@@ -421,7 +420,7 @@ def _resort_open_signals(watch, now) -> int:
     without those posts) is back under its bar."""
     closed = 0
     for signal in Signal.objects.filter(watch=watch, status=SignalStatus.OPEN):
-        if not _window_matches(signal, now).exists():
+        if not selectors.signal_window(signal, now).exists():
             signal_close(signal=signal, now=now)
             closed += 1
             continue
@@ -799,16 +798,10 @@ SUMMARY_READ = 500
 MAX_DECLARE_ATTACH = 10_000
 
 
-def _window_matches(signal, until):
-    return MentionMatch.objects.filter(
-        watch_id=signal.watch_id, posted_at__gte=signal.started_at, posted_at__lt=until
-    )
-
-
 def _summary(signal, until) -> dict:
     """Top terms, top authors by reach, sentiment split, sample ids of the signal's window:
     three queries, at most SUMMARY_READ mentions read."""
-    matches = _window_matches(signal, until)
+    matches = selectors.signal_window(signal, until)
     split = dict(matches.values("sentiment").annotate(n=Count("id")).values_list("sentiment", "n"))
     rows = list(
         Mention.objects.filter(id__in=matches.values("mention_id"))
@@ -1048,19 +1041,10 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
             **({"incident": signal.incident_id} if seen else {}),
         )
     now = now or timezone.now()
-    # The window ends now, or when the signal closed: what was posted after is not its.
-    matches = _window_matches(signal, (signal.closed_at or now) + timedelta(minutes=1))
-    ids = list(
-        matches.order_by("-posted_at").values_list("mention_id", flat=True)[:MAX_DECLARE_ATTACH]
-    )
-    # Mentions already attached to another incident stay there.
-    ids = list(
-        Mention.objects.filter(id__in=ids, incident__isnull=True).values_list("id", flat=True)
-    )
+    ids = _window_unattached(signal, now)
     platforms = set(
         Mention.objects.filter(id__in=ids).values_list("platform", flat=True).distinct()
     )
-    first = signal.first_mention
     incident = incident_declare(
         actor=actor,
         title=title or signal_title(signal),
@@ -1071,24 +1055,55 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         severity=severity or signal.severity,
         detected_at=signal.opened_at,
     )
-    # Those already attached to another incident stay there: count what was attached.
+    _join(signal, lock_incident(incident), ids, actor=actor, now=now, linked=False)
+    return incident
+
+
+def _window_unattached(signal, now) -> list[int]:
+    """The ids of the signal's window's mentions attached to no incident (those attached
+    to another stay there), the newest MAX_DECLARE_ATTACH. The window ends now, or when
+    the signal closed: what was posted after is not its."""
+    matches = selectors.signal_window(signal, (signal.closed_at or now) + timedelta(minutes=1))
+    ids = matches.order_by("-posted_at").values_list("mention_id", flat=True)
+    return list(
+        Mention.objects.filter(
+            id__in=list(ids[:MAX_DECLARE_ATTACH]), incident__isnull=True
+        ).values_list("id", flat=True)
+    )
+
+
+def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
+    """Attach the mentions `ids` that are still free to the (locked) incident, record on
+    its timeline where the crisis started (platform, first mention, time of the spike, of
+    the signal) and let the signal name the incident. How many were attached."""
     attached = Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
-    where = first.get_platform_display() if first else ""
-    text = _(
-        "Started on %(platform)s at %(started)s (first mention: %(author)s); signal opened "
-        "at %(opened)s, declared at %(declared)s."
-    ) % {
-        "platform": where or _("an unknown platform"),
+    first = signal.first_mention
+    values = {
+        "platform": (first.get_platform_display() if first else "") or _("an unknown platform"),
         "started": shown(signal.started_at, zone=True),
         "author": (first.author_handle or first.url) if first else "-",
         "opened": shown(signal.opened_at, "TIME_FORMAT", zone=True),
         "declared": shown(now, "TIME_FORMAT", zone=True),
+        "n": attached,
     }
+    if linked:
+        text = ngettext(
+            "Listening signal linked: it started on %(platform)s at %(started)s (first "
+            "mention: %(author)s), the signal opened at %(opened)s; %(n)s mention attached.",
+            "Listening signal linked: it started on %(platform)s at %(started)s (first "
+            "mention: %(author)s), the signal opened at %(opened)s; %(n)s mentions attached.",
+            attached,
+        )
+    else:
+        text = _(
+            "Started on %(platform)s at %(started)s (first mention: %(author)s); signal opened "
+            "at %(opened)s, declared at %(declared)s."
+        )
     timeline_record(
-        lock_incident(incident),
+        incident,
         kind=EntryKind.KEY_EVENT,
         actor=actor,
-        text=text,
+        text=text % values,
         occurred_at=signal.started_at,
         data={
             "signal": signal.pk,
@@ -1100,12 +1115,13 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
             "started_at": signal.started_at.isoformat(),
             "signal_opened_at": signal.opened_at.isoformat(),
             "mentions_attached": attached,
+            **({"linked": True} if linked else {}),
         },
     )
     signal.incident, signal.declared_at, signal.declared_by = incident, now, actor
     signal.save(update_fields=["incident", "declared_at", "declared_by"])
     events.publish_listening_changed(force=True)
-    return incident
+    return attached
 
 
 def collector_state_record(
@@ -1225,24 +1241,22 @@ def expected_burst_delete(*, burst: ExpectedBurst, actor, now=None) -> str:
     return "deleted"
 
 
-def signal_link(*, signal, incident, actor, now=None) -> Signal:
-    """Record that a signal is an incident the team already declared (by hand, before the
-    alert): the signal names it, as a declaration from it would. NotAllowed unless the
-    actor reads listening data and sees the incident; Conflict when the signal already
-    names an incident."""
+@transaction.atomic
+def signal_link(*, signal, incident, actor, now=None) -> int:
+    """Link a signal to an incident already declared (by hand before the alert, or from
+    another signal of the same burst): the signal names it, as a declaration from it
+    would, its window's mentions attached to no incident are attached to it, and its
+    timeline records where the crisis started. Returns how many mentions were attached.
+    NotAllowed unless the actor reads listening data and may write the incident's timeline
+    (its cell, except observers); Conflict when the signal already names an incident."""
     if not rules.can_view_listening(actor):
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
-    if not incident_selectors.incidents_visible_to(actor).filter(pk=incident.pk).exists():
-        raise NotAllowed(_("You are not in this incident's cell."))
-    with transaction.atomic():
-        signal = Signal.objects.select_for_update().get(pk=signal.pk)
-        if signal.incident_id is not None:
-            raise Conflict(_("An incident was already declared from this signal."))
-        signal.incident, signal.declared_at, signal.declared_by = (
-            incident,
-            now or timezone.now(),
-            actor,
-        )
-        signal.save(update_fields=["incident", "declared_at", "declared_by"])
-    events.publish_listening_changed(force=True)
-    return signal
+    incident = lock_incident(incident)
+    incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
+    if signal.incident_id is not None:
+        raise Conflict(_("An incident was already declared from this signal."))
+    now = now or timezone.now()
+    return _join(
+        signal, incident, _window_unattached(signal, now), actor=actor, now=now, linked=True
+    )

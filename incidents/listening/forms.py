@@ -13,10 +13,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents import selectors as incident_selectors
 from incidents.choices import Category, Severity
 from incidents.errors import DomainError
 from incidents.forms import LocalDateTimeField
-from incidents.models import Platform
+from incidents.models import OPEN_STATUSES, Incident, Platform
 from incidents.people import display_name
 from incidents.text import TITLE_MAX
 
@@ -213,6 +214,21 @@ class DeclareFromSignalForm(forms.Form):
         coerce=int,
         help_text=_("Suggested: the signal's."),
     )
+
+
+class LinkSignalForm(forms.Form):
+    """ "Link to an open incident" on a signal's page: the open incidents the person sees
+    (actions.signal_link checks they may write to the one chosen)."""
+
+    incident = forms.ModelChoiceField(label=_("Open incident"), queryset=Incident.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = (
+            incident_selectors.incidents_visible_to(user)
+            .filter(status__in=OPEN_STATUSES)
+            .order_by("-declared_at", "-pk")
+        )
 
 
 class LinesField(forms.CharField):

@@ -542,3 +542,30 @@ def _hourly(qs, start, end, width) -> list[Bucket]:
             for position, value in enumerate((row["n"], row["negative"], row["scored"])):
                 counts[index][position] += value
     return [Bucket(start + i * width, *values) for i, values in enumerate(counts)]
+
+
+def signal_window(signal, until):
+    """The matches of the signal's watch posted from its start until `until` (excluded):
+    the posts the signal is made of."""
+    return MentionMatch.objects.filter(
+        watch_id=signal.watch_id, posted_at__gte=signal.started_at, posted_at__lt=until
+    )
+
+
+def signal_incidents_elsewhere(signal, user, now) -> list[tuple[int, int]]:
+    """[(incident id, how many of the signal's posts are attached to it)], most first, of
+    the incidents `user` may see: where a burst the signal is part of is already handled
+    (another signal of it was declared). Two queries."""
+    until = (signal.closed_at or now) + timedelta(minutes=1)
+    rows = (
+        Mention.objects.filter(
+            id__in=signal_window(signal, until).values("mention_id"), incident__isnull=False
+        )
+        .values("incident")
+        .annotate(n=Count("id"))
+        .order_by("-n", "incident")
+        .values_list("incident", "n")[:5]
+    )
+    rows = list(rows)
+    seen = visible_incident_ids(user, [pk for pk, _n in rows])
+    return [(pk, n) for pk, n in rows if pk in seen]

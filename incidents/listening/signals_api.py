@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.pagination import CursorPagination, cursor_parameters
+from incidents.api.views import visible_incident
 from incidents.errors import NotAllowed
 from incidents.models import Category, Severity
 from incidents.text import TITLE_MAX
@@ -205,3 +206,33 @@ class SignalDeclareView(APIView):
             signal=signal, actor=request.user, **serializer.validated_data
         )
         return Response({"incident": incident.pk}, status=status.HTTP_201_CREATED)
+
+
+class LinkSerializer(serializers.Serializer):
+    incident = serializers.IntegerField(help_text="An incident of yours, open or not.")
+
+
+class SignalLinkView(APIView):
+    @extend_schema(
+        request=LinkSerializer,
+        responses={
+            200: inline_serializer(
+                "Linked",
+                {"incident": serializers.IntegerField(), "attached": serializers.IntegerField()},
+            )
+        },
+    )
+    def post(self, request, pk):
+        """Link the signal to an incident already declared (by hand, or from another signal
+        of the same burst) instead of declaring a new one: the signal names it, its
+        window's mentions attached to no incident are attached to it (`attached`), and its
+        timeline records where the crisis started. Listening readers who may write the
+        incident's timeline (its cell, except observers): 403; an incident you do not see:
+        404; a signal that already names an incident: 409."""
+        _require_listening(request)
+        signal = get_object_or_404(Signal, pk=pk)
+        serializer = LinkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = visible_incident(request, serializer.validated_data["incident"])
+        attached = actions.signal_link(signal=signal, incident=incident, actor=request.user)
+        return Response({"incident": incident.pk, "attached": attached})

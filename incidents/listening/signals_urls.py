@@ -10,4 +10,5 @@ urlpatterns = [
         signals_api.SignalDeclareView.as_view(),
         name="api-signal-declare",
     ),
+    path("signals/<id:pk>/link/", signals_api.SignalLinkView.as_view(), name="api-signal-link"),
 ]

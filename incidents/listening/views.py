@@ -40,6 +40,7 @@ from .forms import (
     AttachSelectedForm,
     DeclareFromSignalForm,
     ExpectedBurstForm,
+    LinkSignalForm,
     MappingForm,
     StreamFilters,
     UploadForm,
@@ -878,9 +879,37 @@ def signal_page(request, pk):
     _require_reader(request)
     signal = get_object_or_404(Signal.objects.select_related("watch", "first_mention"), pk=pk)
     defaults = actions.signal_declare_defaults(signal)
-    form = DeclareFromSignalForm(request.POST or None, initial=defaults)
+    linking = request.POST.get("step") == "link"
+    form = DeclareFromSignalForm(None if linking else request.POST or None, initial=defaults)
+    elsewhere = []
+    if signal.incident_id is None:
+        elsewhere = selectors.signal_incidents_elsewhere(signal, request.user, timezone.now())
+    link_form = LinkSignalForm(
+        request.POST if linking else None,
+        user=request.user,
+        initial={"incident": elsewhere[0][0]} if elsewhere else None,
+    )
     status = 200
-    if request.method == "POST":
+    if linking:
+        if link_form.is_valid():
+            incident = link_form.cleaned_data["incident"]
+            try:
+                attached = actions.signal_link(signal=signal, incident=incident, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("listening-signal", pk=signal.pk)
+            messages.success(
+                request,
+                ngettext(
+                    "Signal linked to “%(title)s”; %(n)s of its mentions attached.",
+                    "Signal linked to “%(title)s”; %(n)s of its mentions attached.",
+                    attached,
+                )
+                % {"title": incident.title, "n": attached},
+            )
+            return redirect("incident-room", pk=incident.pk)
+        status = 422
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 incident = actions.signal_declare(
@@ -889,7 +918,19 @@ def signal_page(request, pk):
             except DomainError as error:
                 messages.error(request, error.message)
                 return redirect("listening-signal", pk=signal.pk)
-            messages.success(request, _("Incident declared; the signal's mentions are attached."))
+            attached = Mention.objects.filter(incident=incident).count()
+            if attached:
+                done = ngettext(
+                    "Incident declared; %(n)s of the signal's mentions attached.",
+                    "Incident declared; %(n)s of the signal's mentions attached.",
+                    attached,
+                ) % {"n": attached}
+            else:
+                done = _(
+                    "Incident declared; none of the signal's mentions was attached: they are "
+                    "in another incident already."
+                )
+            messages.success(request, done)
             return redirect("incident-room", pk=incident.pk)
         status = 422
     summary = signal.summary or {}
@@ -908,6 +949,8 @@ def signal_page(request, pk):
         "nobody_alerted": not selectors.alerted(signal.watch).exists(),
         "can_edit_watches": rules.can_edit_watches(request.user),
         "declare_form": form,
+        "link_form": link_form,
+        "elsewhere": [(Incident.objects.only("title").get(pk=pk), n) for pk, n in elsewhere[:1]],
     }
     return render(request, "listening/signal.html", context, status=status)
 

@@ -1,0 +1,83 @@
+"""A signal about something the committee already handles (an incident declared by hand,
+or from another signal of the same burst) is linked to that incident instead of declaring
+a duplicate: on the signal's page and through POST /api/signals/{id}/link/."""
+
+import pytest
+
+from incidents.choices import EntryKind
+from incidents.listening import actions, selectors
+from incidents.listening.models import Mention
+from incidents.models import TimelineEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _listening(user, reader):
+    """`user` given the listening permissions `reader` has."""
+    user.user_permissions.add(*reader.user_permissions.all())
+    return type(user).objects.get(pk=user.pk)
+
+
+def _window_ids(signal):
+    return list(
+        selectors.signal_window(signal, signal.updated_at.replace(year=2100)).values_list(
+            "mention_id", flat=True
+        )
+    )
+
+
+def test_the_page_points_to_the_incident_that_holds_the_posts_and_links_to_it(
+    signal, incident, lead, reader, client
+):
+    lead = _listening(lead, reader)
+    ids = _window_ids(signal)
+    actions.mentions_attach(mention_ids=ids[:3], incident=incident, actor=lead)
+    client.force_login(lead)
+
+    page = client.get(f"/listening/signals/{signal.pk}/")
+
+    html = page.content.decode()
+    assert f"3 of this signal's posts are already attached to “{incident.title}”" in html
+    assert page.context["link_form"]["incident"].value() == incident.pk  # suggested
+    assert "Link to this incident" in html and "Or declare a new incident" in html
+
+    linked = client.post(
+        f"/listening/signals/{signal.pk}/", {"step": "link", "incident": incident.pk}, follow=True
+    )
+
+    assert linked.redirect_chain[-1][0] == f"/incidents/{incident.pk}/"
+    signal.refresh_from_db()
+    assert (signal.incident, signal.declared_by) == (incident, lead)
+    assert Mention.objects.filter(incident=incident).count() == len(ids)
+    assert f"{len(ids) - 3} of its mentions attached" in linked.content.decode()
+    entry = TimelineEntry.objects.filter(incident=incident, kind=EntryKind.KEY_EVENT).last()
+    assert entry.text.startswith("Listening signal linked: it started on")
+    assert entry.data["linked"] is True and entry.data["mentions_attached"] == len(ids) - 3
+    # Linked: the page says so and offers neither form again.
+    again = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "An incident was declared from this signal." in again
+    assert "Link to this incident" not in again
+
+
+def test_declaring_where_every_post_is_taken_says_so(signal, incident, lead, reader, client):
+    lead = _listening(lead, reader)
+    actions.mentions_attach(mention_ids=_window_ids(signal), incident=incident, actor=lead)
+    client.force_login(lead)
+    form = {"title": "Twice", "category": "product", "severity": "2"}
+    declared = client.post(f"/listening/signals/{signal.pk}/", form, follow=True)
+    assert "none of the signal&#x27;s mentions was attached" in declared.content.decode()
+
+
+def test_the_api_links_for_the_cell_only(signal, incident, lead, observer, reader, api):
+    lead, observer = _listening(lead, reader), _listening(observer, reader)
+    url = f"/api/signals/{signal.pk}/link/"
+    # Not in the cell: the incident does not exist for them; an observer may not write.
+    assert api.as_user(reader).post(url, {"incident": incident.pk}).status_code == 404
+    assert api.as_user(observer).post(url, {"incident": incident.pk}).status_code == 403
+    assert api.as_user(lead).post(url, {"incident": "x"}).status_code == 400
+
+    answer = api.as_user(lead).post(url, {"incident": incident.pk})
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"incident": incident.pk, "attached": len(_window_ids(signal))}
+    assert api.as_user(lead).post(url, {"incident": incident.pk}).status_code == 409
