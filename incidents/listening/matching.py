@@ -236,7 +236,9 @@ class TextSearch:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where the terms searched for occur in `text` (not the excluded ones), as
-        (start, end) indices of `text`, in order, not overlapping: what a page marks."""
+        (start, end) indices of `text`, in order, not overlapping: what a page marks. A
+        term begins a word, so the mark runs to the word's end ("rembours" marks
+        "remboursement"), with the accents written after its last letter."""
         folded, offsets = fold_with_offsets(text)
         found = []
         for term in (term for clause in self._clauses for term in clause):
@@ -248,8 +250,8 @@ class TextSearch:
                 )
         merged: list[tuple[int, int]] = []
         for start, end in sorted(found):
-            while end < len(text) and unicodedata.combining(text[end]):
-                end += 1  # the accents written after the last letter found are its own
+            while end < len(text) and (text[end].isalnum() or unicodedata.combining(text[end])):
+                end += 1
             if merged and start <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
