@@ -105,3 +105,20 @@ def test_search_chip_and_older_page_hold_through_a_live_refresh(signed_in, room)
     address = parse_qs(urlsplit(tab.url).query)
     assert "mentions_q" not in address and "mentions_before" not in address
     assert address["mentions_sentiment"] == ["negative"]
+
+    # Detach asks first: "Cancel" keeps the mention, "OK" detaches it.
+    count = panel.locator(".count").first
+    expect(count).to_have_text("21")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    tab.once("dialog", lambda dialog: answer(dialog, False))
+    items.first.get_by_role("button", name="Detach").click()
+    assert questions and questions[0].startswith("Detach this mention from the incident?")
+    expect(count).to_have_text("21")
+    tab.once("dialog", lambda dialog: answer(dialog, True))
+    items.first.get_by_role("button", name="Detach").click()
+    expect(count).to_have_text("20")
