@@ -39,6 +39,10 @@
       count.textContent = (n === 1 ? strings().selectedOne : strings().selectedMany || "{n}").replace("{n}", n);
     }
     if (clear) clear.hidden = n === 0;
+    // Nothing ticked, nothing to attach: the button waits (without this script, the
+    // server says "Tick at least one mention").
+    const attach = form.querySelector("[data-attach-selected]");
+    if (attach) attach.disabled = n === 0;
     form.querySelector("[data-stream-paused]").hidden = !(waiting && n > 0);
     stream.toggleAttribute("data-selecting", n > 0);
     if (n === 0 && waiting) {

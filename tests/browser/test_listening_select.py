@@ -58,8 +58,11 @@ def test_select_hold_the_refresh_and_attach_in_two_steps(signed_in, setting):
     stream = tab.locator("#listening-stream")
     boxes = stream.locator('input[name="mentions"][form="attach-selected"]')
     expect(boxes).to_have_count(SHOWN)
+    attach = tab.get_by_role("button", name="Attach selected to incident…")
+    expect(attach).to_be_disabled()  # nothing ticked yet
 
     boxes.nth(0).check()
+    expect(attach).to_be_enabled()
     boxes.nth(2).check()
     expect(tab.locator("[data-selected-count]")).to_have_text("2 selected")
 
