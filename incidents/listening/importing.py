@@ -15,14 +15,15 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from incidents.localtime import LocalTimeError, resolve
+from incidents.localtime import LocalTimeError, resolve, shown
 from incidents.models import Platform
 
 from .ingest import LineError, MentionData, RowError, parse, parse_time
@@ -131,6 +132,9 @@ class Table:
     columns: list[str]
     rows: list[tuple[int, dict]]  # (line or item number, {column: value})
     encoding: str = "utf-8"  # one of ENCODINGS' keys
+    # A CSV row written over several lines: its first line -> its last (a line break in a
+    # quoted cell, or a quote left open that swallowed the lines after it).
+    ends: dict[int, int] = field(default_factory=dict)
 
 
 UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
@@ -304,20 +308,22 @@ def _read_csv(text: str) -> Table:
     header = _unique_names([name.strip() for name in header][:MAX_COLUMNS])
     if len(header) < 2:
         raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
-    rows, line = [], reader.line_num
+    rows, line, ends = [], reader.line_num, {}
     try:
         for values in reader:
             start, line = line + 1, reader.line_num
             if not any(v.strip() for v in values):
                 continue
             rows.append((start, dict(zip(header, values, strict=False))))
+            if line > start:
+                ends[start] = line
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error as error:
         raise FileError(
             _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
         ) from None
-    return Table(CSV, header, rows)
+    return Table(CSV, header, rows, ends=ends)
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -488,8 +494,14 @@ class Conversion:
     errors: list[LineError] = field(default_factory=list)
 
 
+# A post dated further ahead than this is refused: the file's times were most likely read
+# in the wrong zone (Paris times taken for UTC land an hour ahead).
+FUTURE_SLACK = timedelta(minutes=5)
+
+
 def convert(table: Table, options: Options, *, now=None) -> Conversion:
-    """Every row of `table` through the mapping and ingest.parse."""
+    """Every row of `table` through the mapping and ingest.parse; a row posted after now
+    (FUTURE_SLACK) is refused, naming the zone its time was read in."""
     missing = [
         str(label)
         for key, label, required in FIELDS
@@ -504,14 +516,28 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     zone = zone_or_error(options.zone)
     names = column_names(options)
     result = Conversion(options)
+    latest = (now or timezone.now()) + FUTURE_SLACK
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
         try:
             data = parse(to_shape(row, options, zone, names), now=now, names=names)
+            if data.posted_at > latest:
+                raise RowError(
+                    _(
+                        "Posted after now (%(when)s): are the file's times in %(zone)s? "
+                        "Choose the zone they are written in."
+                    )
+                    % {"when": shown(data.posted_at, zone=True), "zone": options.zone}
+                )
         except RowError as error:
-            result.errors.append(LineError(number, str(error)))
+            message = str(error)
+            if number in table.ends:
+                message += " " + _(
+                    "(This row runs from line %(first)s to line %(last)s: is a quote left open?)"
+                ) % {"first": number, "last": table.ends[number]}
+            result.errors.append(LineError(number, message))
             continue
         result.mentions.append(data)
         result.rows.append((number, data))

@@ -422,3 +422,34 @@ def test_repeated_and_blank_column_names_each_get_a_name_of_their_own(importer, 
     )
     errors = [e.error for e in preview.context["conversion"].errors]
     assert errors == ["“Date de publication (heure de Paris - f…” is required."]
+
+
+def test_rows_dated_after_now_are_refused_as_a_zone_mistake_and_an_open_quote_is_named():
+    """Paris times read as UTC land an hour ahead: refused with the zone they were read
+    in; a quote left open swallows the next line, and the refusal says so."""
+    from datetime import UTC, datetime
+
+    from incidents.listening import importing
+
+    now = datetime(2026, 12, 2, 5, 16, tzinfo=UTC)
+    table = importing.read_table(
+        b"platform,id,text,date\n"
+        b"x,1,Maison Lumiere ok,2026-12-02 05:10\n"
+        b"x,2,Maison Lumiere ahead,2026-12-02 06:15\n"
+        b'x,3,"Maison Lumiere broken,2026-12-02 04:00\n'
+        b"x,4,Maison Lumiere swallowed,2026-12-02 04:01\n"
+    )
+    options = importing.Options(
+        mapping={"platform": "platform", "id": "id", "text": "text", "posted_at": "date"},
+        zone="UTC",
+    )
+    result = importing.convert(table, options, now=now)
+    assert [data.external_id for data in result.mentions] == ["1"]
+    errors = {error.line: error.error for error in result.errors}
+    assert errors[3].startswith("Posted after now (") and "are the file's times in UTC?" in errors[3]
+    assert "(This row runs from line 4 to line 5: is a quote left open?)" in errors[4]
+    # Read in their real zone, the same times are in the past.
+    paris = importing.convert(
+        table, importing.Options(mapping=options.mapping, zone="Europe/Paris"), now=now
+    )
+    assert "2" in [data.external_id for data in paris.mentions]
