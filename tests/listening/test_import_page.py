@@ -446,7 +446,8 @@ def test_rows_dated_after_now_are_refused_as_a_zone_mistake_and_an_open_quote_is
     result = importing.convert(table, options, now=now)
     assert [data.external_id for data in result.mentions] == ["1"]
     errors = {error.line: error.error for error in result.errors}
-    assert errors[3].startswith("Posted after now (") and "are the file's times in UTC?" in errors[3]
+    assert errors[3].startswith("Posted after now (")
+    assert "are the file's times in UTC?" in errors[3]
     assert "(This row runs from line 4 to line 5: is a quote left open?)" in errors[4]
     # Read in their real zone, the same times are in the past.
     paris = importing.convert(
