@@ -425,8 +425,9 @@ class WatchForm(AsShownForm):
         ),
     )
 
-    # Edit only: the change applied to the posts already stored (actions.watch_rematch);
-    # its choices and help are written in __init__, in the request's language.
+    # The watch (new, or as changed) applied to the posts already stored
+    # (actions.watch_rematch); its label, choices and help are written in __init__, in the
+    # request's language.
     apply_since = forms.TypedChoiceField(
         label=_("Apply the changes to the posts already collected"),
         coerce=int,
@@ -452,16 +453,22 @@ class WatchForm(AsShownForm):
         self.fields["other_languages"].widget.attrs.update(placeholder="de, es", autocomplete="off")
         self.fields["subscribers"].choices = self._people_choices(watch)
         self.fields["topic_watch"].choices = self._topic_choices(watch)
-        if watch is None:
-            del self.fields["apply_since"]  # a new watch has no posts yet
-        else:
-            self._offer_apply_since()
+        self._offer_apply_since(new=watch is None)
 
-    def _offer_apply_since(self):
+    def _offer_apply_since(self, *, new: bool):
         field = self.fields["apply_since"]
+        if new:
+            # The posts other watches collected may be this one's too: its history now.
+            field.label = gettext("Sort the posts already collected into it")
         field.help_text = " ".join(
             [
                 gettext(
+                    "Those the watch matches join its page, counts and alerts, and give it "
+                    "its usual volume at once (a wave among them can raise a signal at the "
+                    "next check)."
+                )
+                if new
+                else gettext(
                     "Those the watch then matches join its page, counts and alerts (a wave "
                     "among them can raise a signal at the next check); those it no longer "
                     "matches leave it and stay stored. Signals already raised keep their "

@@ -374,13 +374,19 @@ def watch_new(request):
         except DomainError as error:
             form.add_action_error(error)
         else:
-            message = _(
-                "Watch “%(name)s” created: it collects from now on, and alerts once it knows "
-                "an hour of its usual volume (see its line below); import older posts to "
-                "give it that history now."
-            )
+            days = form.cleaned_data.get("apply_since")
             if not watch.is_active:
                 message = _("Watch “%(name)s” saved.")  # created stopped: it collects nothing
+            elif days:
+                message = _("Watch “%(name)s” created: it collects from now on.")
+                return _sort_again_then_saved(request, watch, message, days)
+            else:
+                message = _(
+                    "Watch “%(name)s” created: it collects from now on, and alerts once it "
+                    "knows an hour of its usual volume (see its line below); sort the posts "
+                    "already collected into it (Edit) or import older posts to give it that "
+                    "history now."
+                )
             return _watch_saved(request, watch, message)
     status = 422 if form.is_bound else 200
     return render(
@@ -417,20 +423,26 @@ def watch_edit(request, pk):
             days = form.cleaned_data["apply_since"]
             if not days:
                 return _watch_saved(request, watch, message)
-            level = messages.SUCCESS
-            try:
-                result = actions.watch_rematch(watch=watch, actor=request.user, days=days)
-            except DomainError as error:  # stopped in this same save, or changed meanwhile
-                sorted_again, level = str(error), messages.WARNING
-            else:
-                sorted_again = rematch_message(result)
-            # "%" of the result's words kept as is by the name's formatting.
-            message = f"{message} {sorted_again.replace('%', '%%')}"
-            # The stream on the watch's mentions, where those that joined now are.
-            return _watch_saved(request, watch, message, stream=True, level=level)
+            return _sort_again_then_saved(request, watch, message, days)
     status = 422 if form.is_bound else 200
     context = {"form": form, "watch": watch, "upcoming_campaigns": watch.upcoming_campaigns}
     return render(request, "listening/watch_form.html", context, status=status)
+
+
+def _sort_again_then_saved(request, watch, message, days):
+    """The watch just saved sorts the posts of the last `days` days (actions.watch_rematch),
+    then back to the Listening page on its mentions, the message saying what it did."""
+    level = messages.SUCCESS
+    try:
+        result = actions.watch_rematch(watch=watch, actor=request.user, days=days)
+    except DomainError as error:  # stopped in this same save, or changed meanwhile
+        sorted_again, level = str(error), messages.WARNING
+    else:
+        sorted_again = rematch_message(result)
+    # "%" of the result's words kept as is by the name's formatting.
+    message = f"{message} {sorted_again.replace('%', '%%')}"
+    # The stream on the watch's mentions, where those that joined now are.
+    return _watch_saved(request, watch, message, stream=True, level=level)
 
 
 def rematch_message(result) -> str:

@@ -16,12 +16,12 @@ from django.utils import timezone
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.listening import actions
 from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, MentionMatch, Signal
+from incidents.listening.models import Mention, MentionMatch, Signal, Watch
 from incidents.listening.views import rematch_message
 from tests.helpers import run_concurrently
 
 from .conftest import field_block
-from .test_watch_pages import edit_url, page_form
+from .test_watch_pages import edit_url, form_data, page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,8 @@ def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
     html = client.get(url).content.decode()
     assert "Apply the changes to the posts already collected" in html
     assert 'name="apply_since"' in html and "No: from now on only" in html
-    assert 'name="apply_since"' not in client.get("/listening/watches/new/").content.decode()
+    new = client.get("/listening/watches/new/").content.decode()
+    assert "Sort the posts already collected into it" in new and 'name="apply_since"' in new
 
     data = page_form(client, url)
     data.update(hashtags="#BoycottLumiere\r\nOuEstMonColis", apply_since="")
@@ -177,6 +178,28 @@ def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
     assert said.startswith(f"Watch “{stored.name}” saved. Sorted again: 3 posts published since")
     assert said.rstrip().endswith(" CET; 1 joined the watch, 1 left it (still stored)."), said
     assert on_watch(stored) == {"recent-keyword", "recent-newtag", "week-old-spam"}
+
+
+def test_a_new_watch_takes_the_posts_already_collected_when_asked(client, stored, watch_editor):
+    client.force_login(watch_editor)
+    data = form_data(
+        name="Où est mon colis",
+        keywords=None,
+        hashtags="OuEstMonColis",
+        exclusions="",
+        languages=[],
+        other_languages="",
+        platforms=[],
+    )
+    response = client.post("/listening/watches/new/", {**data, "apply_since": "7"}, follow=True)
+    new = Watch.objects.get(name="Où est mon colis")
+    assert response.redirect_chain[-1][0] == f"/listening/?chart={new.pk}&watch={new.pk}"
+    text = unescape(response.content.decode())
+    assert "Watch “Où est mon colis” created: it collects from now on. Sorted again: 3 posts" in text
+    assert on_watch(new) == {"recent-newtag"}  # the week-old one is older than the 7 days
+    # Without it, the watch starts empty and the message says how to give it its history.
+    client.post("/listening/watches/new/", {**data, "name": "Vide", "apply_since": "0"})
+    assert on_watch(Watch.objects.get(name="Vide")) == set()
 
 
 def test_the_page_says_when_nothing_could_be_sorted(client, stored, watch_editor):
