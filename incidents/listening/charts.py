@@ -93,6 +93,12 @@ class Chart:
         return round(100 * self.negative / self.scored) if self.scored else None
 
     @property
+    def line_min_scored(self) -> int:
+        """The negative-share line is drawn only where a bucket has this many scored
+        mentions (the legend says so: a gap is not a zero)."""
+        return MIN_SCORED
+
+    @property
     def per(self) -> str:
         """The volume's unit, in words: "per 10 min", "per hour", "per 3 hours"."""
         minutes = self.bucket_minutes

@@ -55,7 +55,15 @@ class StreamFilters(forms.Form):
         label=_("Sentiment"), required=False, choices=[("", _("Any tone")), *Sentiment.choices]
     )
     min_followers = forms.IntegerField(
-        label=_("Min. reach"), required=False, min_value=0, max_value=2**31 - 1
+        label=_("Min. reach"),
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        # The field's own words, not the validator's ("greater than or equal to 0").
+        error_messages={
+            key: _("A number of followers, 0 or more.")
+            for key in ("invalid", "min_value", "max_value")
+        },
     )
     # A day of the viewer's time zone: the stream starts at the end of it (older posts
     # without paging back through the newer ones).

@@ -118,6 +118,7 @@ def test_page_and_api_draw_the_same_buckets_with_the_signals_moments(
     html = page.content.decode()
     assert "chart-mark-started" in html and "mentions per 10 min" in html
     assert "Negative share at the peak" in html and "over the period shown" in html
+    assert "drawn where 5 mentions or more were scored" in html  # a gap is not a zero
 
 
 def test_a_chart_stops_at_its_end_inside_a_bucket_still_filling():

@@ -277,7 +277,7 @@ def test_a_refused_filter_is_shown_and_the_others_still_apply(reader, watch, bro
     page = client.get("/listening/", {"q": "rembours", "min_followers": "-1"})
     assert [m.text for m in page.context["mentions"]] == ["Remboursement refusé"]
     html = page.content.decode()
-    assert "Not applied:" in html and "Clear" in html
+    assert "Not applied: A number of followers, 0 or more." in html and "Clear" in html
     too_long = client.get("/listening/", {"q": "x" * 201, "platform": "tiktok"})
     assert too_long.context["mentions"] == []  # the platform still applies
     html = too_long.content.decode()
