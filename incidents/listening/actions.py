@@ -1077,6 +1077,16 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
     its timeline where the crisis started (platform, first mention, time of the spike, of
     the signal) and let the signal name the incident. How many were attached."""
     attached = Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
+    if linked and attached:
+        # Into a room people may have open: recorded as any attachment is, so its mentions
+        # panel (and the reply queue) refresh for them.
+        joined = Mention.objects.filter(id__in=ids, incident=incident).order_by("-posted_at")
+        timeline_record(
+            incident,
+            kind=EntryKind.MENTIONS_ATTACHED,
+            actor=actor,
+            data={"count": attached, "mentions": [_describe(m) for m in joined[:MAX_NAMED]]},
+        )
     first = signal.first_mention
     values = {
         "platform": (first.get_platform_display() if first else "") or _("an unknown platform"),

@@ -50,6 +50,9 @@ def test_the_page_points_to_the_incident_that_holds_the_posts_and_links_to_it(
     assert (signal.incident, signal.declared_by) == (incident, lead)
     assert Mention.objects.filter(incident=incident).count() == len(ids)
     assert f"{len(ids) - 3} of its mentions attached" in linked.content.decode()
+    # Recorded as any attachment is (the room's mentions panel refreshes), then the start.
+    attachments = TimelineEntry.objects.filter(incident=incident, kind=EntryKind.MENTIONS_ATTACHED)
+    assert [e.data["count"] for e in attachments] == [3, len(ids) - 3]
     entry = TimelineEntry.objects.filter(incident=incident, kind=EntryKind.KEY_EVENT).last()
     assert entry.text.startswith("Listening signal linked: it started on")
     assert entry.data["linked"] is True and entry.data["mentions_attached"] == len(ids) - 3
