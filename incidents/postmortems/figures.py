@@ -280,6 +280,11 @@ def report(incident: Incident) -> Report:
                 detail=str(signal.get_kind_display()),
             )
         )
+    # Listening detected it only if its signal came first: a signal linked to an incident
+    # the committee had already seen (declared by hand) did not.
+    if signal is not None and (
+        incident.detected_at is None or signal.opened_at <= incident.detected_at
+    ):
         metrics.detect_seconds = _seconds(totals["first"], signal.opened_at)
         metrics.detect_from_signal = True
     else:

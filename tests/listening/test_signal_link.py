@@ -84,3 +84,23 @@ def test_the_api_links_for_the_cell_only(signal, incident, lead, observer, reade
     assert answer.status_code == 200, answer.content
     assert answer.json() == {"incident": incident.pk, "attached": len(_window_ids(signal))}
     assert api.as_user(lead).post(url, {"incident": incident.pk}).status_code == 409
+
+
+def test_a_signal_linked_after_the_committee_saw_it_is_not_its_detection(
+    signal, incident, lead, reader
+):
+    from datetime import timedelta
+
+    from incidents.postmortems import figures
+
+    lead = _listening(lead, reader)
+    first = min(
+        Mention.objects.filter(id__in=_window_ids(signal)).values_list("posted_at", flat=True)
+    )
+    # Seen by the committee a minute after the first post, before the signal opened.
+    type(incident).objects.filter(pk=incident.pk).update(detected_at=first + timedelta(minutes=1))
+    incident.refresh_from_db()
+    assert signal.opened_at > incident.detected_at
+    actions.signal_link(signal=signal, incident=incident, actor=lead)
+    metrics = figures.report(incident).metrics
+    assert metrics.detect_seconds == 60 and not metrics.detect_from_signal
