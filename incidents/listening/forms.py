@@ -13,12 +13,12 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents import selectors as incident_selectors
 from incidents.choices import Category, Severity
 from incidents.errors import DomainError
 from incidents.forms import LocalDateTimeField
 from incidents.models import OPEN_STATUSES, Incident, Platform
 from incidents.people import display_name
+from incidents.permissions import WRITER_ROLES
 from incidents.text import TITLE_MAX
 
 from . import importing, rules
@@ -225,16 +225,21 @@ class DeclareFromSignalForm(forms.Form):
 
 
 class LinkSignalForm(forms.Form):
-    """ "Link to an open incident" on a signal's page: the open incidents the person sees
-    (actions.signal_link checks they may write to the one chosen)."""
+    """ "Link to an open incident" on a signal's page: the open incidents whose timeline the
+    person may write (permissions.WRITER_ROLES, the rule actions.signal_link applies)."""
 
     incident = forms.ModelChoiceField(label=_("Open incident"), queryset=Incident.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incident"].queryset = (
-            incident_selectors.incidents_visible_to(user)
-            .filter(status__in=OPEN_STATUSES)
+            Incident.objects.filter(
+                status__in=OPEN_STATUSES,
+                memberships__user=user,
+                memberships__left_at__isnull=True,
+                memberships__role__in=WRITER_ROLES,
+            )
+            .distinct()
             .order_by("-declared_at", "-pk")
         )
 

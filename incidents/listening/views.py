@@ -893,14 +893,19 @@ def signal_page(request, pk):
     defaults = actions.signal_declare_defaults(signal)
     linking = request.POST.get("step") == "link"
     form = DeclareFromSignalForm(None if linking else request.POST or None, initial=defaults)
+    link_form = LinkSignalForm(request.POST if linking else None, user=request.user)
     elsewhere = []
     if signal.incident_id is None:
         elsewhere = selectors.signal_incidents_elsewhere(signal, request.user, timezone.now())
-    link_form = LinkSignalForm(
-        request.POST if linking else None,
-        user=request.user,
-        initial={"incident": elsewhere[0][0]} if elsewhere else None,
-    )
+        # Suggested only where this person may link it (an open incident of theirs).
+        offered = set(
+            link_form.fields["incident"]
+            .queryset.filter(pk__in=[pk for pk, _n in elsewhere])
+            .values_list("pk", flat=True)
+        )
+        elsewhere = [(pk, n) for pk, n in elsewhere if pk in offered]
+        if elsewhere:
+            link_form.initial = {"incident": elsewhere[0][0]}
     status = 200
     if linking:
         if link_form.is_valid():

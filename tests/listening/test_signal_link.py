@@ -104,3 +104,20 @@ def test_a_signal_linked_after_the_committee_saw_it_is_not_its_detection(
     actions.signal_link(signal=signal, incident=incident, actor=lead)
     metrics = figures.report(incident).metrics
     assert metrics.detect_seconds == 60 and not metrics.detect_from_signal
+
+
+def test_the_page_offers_and_suggests_only_incidents_the_person_may_link(
+    signal, incident, lead, observer, reader, client
+):
+    lead, observer = _listening(lead, reader), _listening(observer, reader)
+    actions.mentions_attach(mention_ids=_window_ids(signal)[:3], incident=incident, actor=lead)
+    client.force_login(observer)  # in the cell, but may not write its timeline
+    page = client.get(f"/listening/signals/{signal.pk}/")
+    html = page.content.decode()
+    assert "already attached to" not in html and "Link to this incident" not in html
+    assert list(page.context["link_form"].fields["incident"].queryset) == []
+    # Closed, the incident is no longer offered nor suggested to its lead either.
+    type(incident).objects.filter(pk=incident.pk).update(status="closed")
+    client.force_login(lead)
+    html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "already attached to" not in html and "Link to this incident" not in html
