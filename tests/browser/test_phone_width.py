@@ -1,0 +1,63 @@
+"""On a phone (390 px) no signed-in page is wider than the screen: the whole page never
+scrolls sideways (a wide table scrolls inside its own box). Walked over the demo's data, as
+a new user meets it on `make run`: a resolved incident whose timeline holds a post-mortem's
+SHA-256, the Listening chart's legend sentence, the lead's cell roster, a signal's page."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from demo.management.commands.load_demo import DEMO_PASSWORD
+from incidents.listening.models import Signal, Watch
+from incidents.models import Incident
+from tests.browser.conftest import TIMEOUT_MS
+from tests.helpers import outside_the_browser_loop
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _demo_paths(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    incidents = Incident.objects.order_by("pk").values_list("pk", flat=True)
+    rooms = [f"/incidents/{pk}/" for pk in incidents]
+    resolved = Incident.objects.get(status="resolved")
+    first = Incident.objects.order_by("pk").first()
+    return [
+        "/",
+        *rooms,
+        f"/incidents/{resolved.pk}/postmortem/",
+        f"/incidents/{first.pk}/replies/",
+        f"/incidents/{first.pk}/evidence/",
+        "/listening/",
+        "/listening/signals/",
+        f"/listening/signals/{Signal.objects.order_by('pk').first().pk}/",
+        f"/listening/watches/{Watch.objects.order_by('pk').first().pk}/edit/",
+        "/listening/import/",
+        "/approvals/",
+        "/metrics/",
+        "/notifications/",
+    ]
+
+
+def test_no_page_of_the_demo_is_wider_than_a_phone(chromium, asgi_server, settings, tmp_path):
+    paths = outside_the_browser_loop(lambda: _demo_paths(settings, tmp_path))
+    context = chromium.new_context(base_url=asgi_server, viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.goto("/accounts/login/")
+    tab.fill("#id_username", "lead")
+    tab.fill("#id_password", DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(lambda url: "/accounts/login/" not in url)
+    wider = {}
+    for path in paths:
+        assert tab.goto(path).status == 200, path
+        width = tab.evaluate("() => document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wider[path] = width
+    context.close()
+    assert wider == {}, wider
