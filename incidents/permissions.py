@@ -32,6 +32,16 @@ def can_write_timeline(user, incident: Incident) -> bool:
     return active_role(user, incident) in WRITER_ROLES
 
 
+def timeline_writable_by(user):
+    """can_write_timeline as a query: the incidents whose timeline `user` may write (a
+    form's choices of incidents), distinct, unordered."""
+    return Incident.objects.filter(
+        memberships__user=user,
+        memberships__left_at__isnull=True,
+        memberships__role__in=WRITER_ROLES,
+    ).distinct()
+
+
 def can_lead(user, incident: Incident) -> bool:
     """Status, severity, details and cell membership. Superusers may step in (e.g. when the
     lead has left the company and nobody else can hand over)."""

@@ -22,7 +22,7 @@ from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.localtime import shown
-from incidents.models import Incident, Platform
+from incidents.models import OPEN_STATUSES, Incident, Platform
 from incidents.notifications.actions import notify
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
@@ -1258,11 +1258,14 @@ def signal_link(*, signal, incident, actor, now=None) -> int:
     would, its window's mentions attached to no incident are attached to it, and its
     timeline records where the crisis started. Returns how many mentions were attached.
     NotAllowed unless the actor reads listening data and may write the incident's timeline
-    (its cell, except observers); Conflict when the signal already names an incident."""
+    (its cell, except observers); Conflict when the incident is closed or the signal
+    already names an incident."""
     if not rules.can_view_listening(actor):
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    if incident.status not in OPEN_STATUSES:
+        raise Conflict(_("This incident is closed: reopen it before linking a signal to it."))
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
     if signal.incident_id is not None:
         raise Conflict(_("An incident was already declared from this signal."))

@@ -18,7 +18,7 @@ from incidents.errors import DomainError
 from incidents.forms import LocalDateTimeField
 from incidents.models import OPEN_STATUSES, Incident, Platform
 from incidents.people import display_name
-from incidents.permissions import WRITER_ROLES
+from incidents.permissions import timeline_writable_by
 from incidents.text import TITLE_MAX
 
 from . import importing, rules
@@ -226,20 +226,15 @@ class DeclareFromSignalForm(forms.Form):
 
 class LinkSignalForm(forms.Form):
     """ "Link to an open incident" on a signal's page: the open incidents whose timeline the
-    person may write (permissions.WRITER_ROLES, the rule actions.signal_link applies)."""
+    person may write (the rules actions.signal_link applies)."""
 
     incident = forms.ModelChoiceField(label=_("Open incident"), queryset=Incident.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incident"].queryset = (
-            Incident.objects.filter(
-                status__in=OPEN_STATUSES,
-                memberships__user=user,
-                memberships__left_at__isnull=True,
-                memberships__role__in=WRITER_ROLES,
-            )
-            .distinct()
+            timeline_writable_by(user)
+            .filter(status__in=OPEN_STATUSES)
             .order_by("-declared_at", "-pk")
         )
 

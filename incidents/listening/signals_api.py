@@ -228,7 +228,7 @@ class SignalLinkView(APIView):
         window's mentions attached to no incident are attached to it (`attached`), and its
         timeline records where the crisis started. Listening readers who may write the
         incident's timeline (its cell, except observers): 403; an incident you do not see:
-        404; a signal that already names an incident: 409."""
+        404; a closed incident, or a signal that already names an incident: 409."""
         _require_listening(request)
         signal = get_object_or_404(Signal, pk=pk)
         serializer = LinkSerializer(data=request.data)

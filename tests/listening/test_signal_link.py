@@ -78,6 +78,12 @@ def test_the_api_links_for_the_cell_only(signal, incident, lead, observer, reade
     assert api.as_user(reader).post(url, {"incident": incident.pk}).status_code == 404
     assert api.as_user(observer).post(url, {"incident": incident.pk}).status_code == 403
     assert api.as_user(lead).post(url, {"incident": "x"}).status_code == 400
+    # Closed, it takes no signal (as the page offers only open incidents): nothing attached.
+    type(incident).objects.filter(pk=incident.pk).update(status="closed")
+    closed = api.as_user(lead).post(url, {"incident": incident.pk})
+    assert closed.status_code == 409 and "reopen it" in closed.json()["detail"], closed.content
+    assert not Mention.objects.filter(incident=incident).exists()
+    type(incident).objects.filter(pk=incident.pk).update(status="active")
 
     answer = api.as_user(lead).post(url, {"incident": incident.pk})
 
