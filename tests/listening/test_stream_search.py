@@ -128,8 +128,10 @@ def test_the_page_finds_the_posts_with_the_other_filters(reader, watch, browser_
     # The search keeps the other filters, and they keep it.
     both = client.get("/listening/", {"q": "rembours", "watch": watch.pk}).context
     assert len(both["mentions"]) == 2 and "q=rembours" in both["stream_query"]
-    # The author is searched too.
-    assert len(client.get("/listening/", {"q": "user1"}).context["mentions"]) == 1
+    # The author is searched too, and marked where the page names them.
+    by_author = client.get("/listening/", {"q": "user1"})
+    assert len(by_author.context["mentions"]) == 1
+    assert "<mark>user1</mark>" in by_author.content.decode()
     none = client.get("/listening/", {"q": "fromage"})
     assert none.context["mentions"] == [] and "No mention matches these filters." in (
         none.content.decode()
