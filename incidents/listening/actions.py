@@ -1129,7 +1129,8 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
         },
     )
     signal.incident, signal.declared_at, signal.declared_by = incident, now, actor
-    signal.save(update_fields=["incident", "declared_at", "declared_by"])
+    signal.linked = linked
+    signal.save(update_fields=["incident", "declared_at", "declared_by", "linked"])
     events.publish_listening_changed(force=True)
     return attached
 

@@ -45,6 +45,7 @@ class SignalSerializer(serializers.ModelSerializer):
             "summary",
             "incident",
             "declared_at",
+            "linked",
         ]
 
 

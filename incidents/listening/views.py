@@ -889,7 +889,9 @@ def _signal_chart(signal):
 @require_http_methods(["GET", "POST"])
 def signal_page(request, pk):
     _require_reader(request)
-    signal = get_object_or_404(Signal.objects.select_related("watch", "first_mention"), pk=pk)
+    signal = get_object_or_404(
+        Signal.objects.select_related("watch", "first_mention", "incident"), pk=pk
+    )
     defaults = actions.signal_declare_defaults(signal)
     linking = request.POST.get("step") == "link"
     form = DeclareFromSignalForm(None if linking else request.POST or None, initial=defaults)

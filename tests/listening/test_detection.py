@@ -364,7 +364,7 @@ def test_the_signal_page_shows_the_curve_and_declares(signal, reader, outsider, 
     assert (signal.incident.category, signal.incident.severity) == ("product", 3)
     again = client.post(f"/listening/signals/{signal.pk}/", {**form, "title": "Twice"}, follow=True)
     assert "already declared" in again.content.decode()
-    assert "An incident was declared from this signal" in again.content.decode()
+    assert "“Lids melting” was declared from this signal." in again.content.decode()
     client.force_login(outsider)
     assert client.get(f"/listening/signals/{signal.pk}/").status_code == 403
 

@@ -58,8 +58,14 @@ def test_the_page_points_to_the_incident_that_holds_the_posts_and_links_to_it(
     assert entry.data["linked"] is True and entry.data["mentions_attached"] == len(ids) - 3
     # Linked: the page says so and offers neither form again.
     again = client.get(f"/listening/signals/{signal.pk}/").content.decode()
-    assert "An incident was declared from this signal." in again
+    assert signal.linked and f"Linked to “{incident.title}”, declared before this signal." in again
     assert "Link to this incident" not in again
+    assert "Linked to an incident" in client.get("/listening/signals/").content.decode()
+    # Someone outside the cell reads that it was linked, not to what.
+    client.force_login(reader)
+    hidden = client.get(f"/listening/signals/{signal.pk}/").content.decode()
+    assert "Linked to an incident declared before this signal." in hidden
+    assert incident.title not in hidden
 
 
 def test_declaring_where_every_post_is_taken_says_so(signal, incident, lead, reader, client):
@@ -89,6 +95,8 @@ def test_the_api_links_for_the_cell_only(signal, incident, lead, observer, reade
 
     assert answer.status_code == 200, answer.content
     assert answer.json() == {"incident": incident.pk, "attached": len(_window_ids(signal))}
+    listed = api.as_user(lead).get("/api/signals/").json()["results"]
+    assert [(s["incident"], s["linked"]) for s in listed] == [(incident.pk, True)]
     assert api.as_user(lead).post(url, {"incident": incident.pk}).status_code == 409
 
 
