@@ -166,7 +166,7 @@ def test_a_page_reads_a_bounded_number_of_posts_then_offers_to_go_on(
         first = client.get("/listening/", {"q": "rembours"})
     assert first.context["mentions"] == [] and first.context["searched_to"]
     html = first.content.decode()
-    assert "No match in the 40 latest posts, back to" in html and "Search older mentions" in html
+    assert "No match in 40 posts, back to" in html and "Search older mentions" in html
     assert "No mention matches" not in html
     scans = [q for q in queries.captured_queries if "SUBSTR" in q["sql"].upper()]
     assert len(scans) == 3  # 15 + 15 + 10 posts read
@@ -336,6 +336,12 @@ def test_a_marked_post_is_still_escaped(reader, watch, browser_client):
         "&lt;script&gt;alert(&quot;<mark>remboursement</mark>&quot;)&lt;/script&gt; &amp; "
         "&lt;b&gt;<mark>rembourse</mark>&lt;/b&gt;"
     ) in html
+
+
+def test_a_word_found_far_in_a_long_post_is_shown_marked(reader, watch, browser_client):
+    stored(["Maison Lumière " + "lorem ipsum " * 58 + "introuvable"], watch=watch)
+    html = browser_client.as_user(reader).get("/listening/", {"q": "introuvable"}).content
+    assert "<mark>introuvable</mark>" in html.decode()  # at character 700, past the 600 shown
 
 
 def test_a_stream_of_exactly_the_posts_a_page_reads_is_read_to_its_end(
