@@ -1033,13 +1033,7 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     if not rules.can_view_listening(actor):
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
-    if signal.incident_id is not None:
-        # Its id only to those who may see it (the rule of every listening answer).
-        seen = selectors.visible_incident_ids(actor, [signal.incident_id])
-        raise Conflict(
-            _("An incident was already declared from this signal."),
-            **({"incident": signal.incident_id} if seen else {}),
-        )
+    _require_free(signal, actor)
     now = now or timezone.now()
     ids = _window_unattached(signal, now)
     platforms = set(
@@ -1057,6 +1051,21 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
     )
     _join(signal, lock_incident(incident), ids, actor=actor, now=now, linked=False)
     return incident
+
+
+def _require_free(signal, actor) -> None:
+    """Conflict when the (locked) signal already names an incident, declared from it or
+    linked; with the incident's id for those who may see it (the rule of every listening
+    answer)."""
+    if signal.incident_id is None:
+        return
+    seen = selectors.visible_incident_ids(actor, [signal.incident_id])
+    message = (
+        _("This signal is already linked to an incident.")
+        if signal.linked
+        else _("An incident was already declared from this signal.")
+    )
+    raise Conflict(message, **({"incident": signal.incident_id} if seen else {}))
 
 
 def _window_unattached(signal, now) -> list[int]:
@@ -1268,8 +1277,7 @@ def signal_link(*, signal, incident, actor, now=None) -> int:
     if incident.status not in OPEN_STATUSES:
         raise Conflict(_("This incident is closed: reopen it before linking a signal to it."))
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
-    if signal.incident_id is not None:
-        raise Conflict(_("An incident was already declared from this signal."))
+    _require_free(signal, actor)
     now = now or timezone.now()
     return _join(
         signal, incident, _window_unattached(signal, now), actor=actor, now=now, linked=True

@@ -228,7 +228,18 @@ class LinkSignalForm(forms.Form):
     """ "Link to an open incident" on a signal's page: the open incidents whose timeline the
     person may write (the rules actions.signal_link applies)."""
 
-    incident = forms.ModelChoiceField(label=_("Open incident"), queryset=Incident.objects.none())
+    incident = forms.ModelChoiceField(
+        label=_("Open incident"),
+        queryset=Incident.objects.none(),
+        empty_label=_("— Choose an incident —"),
+        error_messages={
+            "required": _("Choose the incident to link the signal to."),
+            "invalid_choice": _(
+                "This incident cannot take the signal: it is closed, or you may not write "
+                "its timeline."
+            )
+        },
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -236,6 +247,10 @@ class LinkSignalForm(forms.Form):
             timeline_writable_by(user)
             .filter(status__in=OPEN_STATUSES)
             .order_by("-declared_at", "-pk")
+        )
+        # A resolved incident is open to a link too: its status says which one it is.
+        self.fields["incident"].label_from_instance = lambda incident: (
+            f"{incident.title} · {incident.get_status_display()}"
         )
 
 

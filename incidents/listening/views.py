@@ -927,7 +927,9 @@ def signal_page(request, pk):
                 % {"title": incident.title, "n": attached},
             )
             return redirect("incident-room", pk=incident.pk)
-        status = 422
+        # One field: its refusal as a message above the page, which may offer no form.
+        messages.error(request, " ".join(link_form.errors.get("incident", [])))
+        return redirect("listening-signal", pk=signal.pk)
     elif request.method == "POST":
         if form.is_valid():
             try:

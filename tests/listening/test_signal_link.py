@@ -97,7 +97,11 @@ def test_the_api_links_for_the_cell_only(signal, incident, lead, observer, reade
     assert answer.json() == {"incident": incident.pk, "attached": len(_window_ids(signal))}
     listed = api.as_user(lead).get("/api/signals/").json()["results"]
     assert [(s["incident"], s["linked"]) for s in listed] == [(incident.pk, True)]
-    assert api.as_user(lead).post(url, {"incident": incident.pk}).status_code == 409
+    again = api.as_user(lead).post(url, {"incident": incident.pk})
+    assert again.status_code == 409 and again.json()["incident"] == incident.pk
+    assert again.json()["detail"] == "This signal is already linked to an incident."
+    declare = api.as_user(reader).post(f"/api/signals/{signal.pk}/declare/", {})
+    assert declare.status_code == 409 and "incident" not in declare.json()  # not their cell
 
 
 def test_a_signal_linked_after_the_committee_saw_it_is_not_its_detection(
@@ -130,6 +134,12 @@ def test_the_page_offers_and_suggests_only_incidents_the_person_may_link(
     html = page.content.decode()
     assert "already attached to" not in html and "Link to this incident" not in html
     assert list(page.context["link_form"].fields["incident"].queryset) == []
+    # A forged link is refused with its reason, on a page that offers no link form.
+    forged = client.post(
+        f"/listening/signals/{signal.pk}/", {"step": "link", "incident": incident.pk}, follow=True
+    )
+    assert "it is closed, or you may not write its timeline" in forged.content.decode()
+    assert forged.redirect_chain[-1][0] == f"/listening/signals/{signal.pk}/"
     # Closed, the incident is no longer offered nor suggested to its lead either.
     type(incident).objects.filter(pk=incident.pk).update(status="closed")
     client.force_login(lead)
