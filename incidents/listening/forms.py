@@ -458,13 +458,19 @@ class WatchForm(AsShownForm):
         required=False,
     )
 
-    def __init__(self, *args, watch=None, **kwargs):
+    def __init__(self, *args, watch=None, creator=None, **kwargs):
+        """`watch` to edit, else a new one, which alerts `creator` unless they untick it
+        (a new watch that alerts nobody was easy to make by mistake)."""
         if watch is not None:
             kwargs.setdefault("initial", self.initial_for(watch))
         else:
             kwargs.setdefault(
                 "initial",
-                {"is_active": True, **{k: _model_default(k) for k in ALERT_RULES}},
+                {
+                    "is_active": True,
+                    "subscribers": [creator.pk] if creator else [],
+                    **{k: _model_default(k) for k in ALERT_RULES},
+                },
             )
         super().__init__(*args, **kwargs)
         self.watch = watch

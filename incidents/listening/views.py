@@ -367,7 +367,7 @@ def watch_new(request):
     """Create a watch (rules.can_edit_watches, else 403) through actions.watch_create; a
     refused value is shown beside its field (422), nothing saved."""
     _require_editor(request)
-    form = WatchForm(request.POST or None)
+    form = WatchForm(request.POST or None, creator=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             watch = actions.watch_create(actor=request.user, **form.watch_values())
@@ -378,8 +378,8 @@ def watch_new(request):
             if not watch.is_active:
                 message = _("Watch “%(name)s” saved.")  # created stopped: it collects nothing
             elif days:
-                message = _("Watch “%(name)s” created: it collects from now on.")
-                return _sort_again_then_saved(request, watch, message, days)
+                message = _("Watch “%(name)s” created: it collects new posts from now on.")
+                return _sort_again_then_saved(request, watch, message, days, new=True)
             else:
                 message = _(
                     "Watch “%(name)s” created: it collects from now on, and alerts once it "
@@ -429,20 +429,42 @@ def watch_edit(request, pk):
     return render(request, "listening/watch_form.html", context, status=status)
 
 
-def _sort_again_then_saved(request, watch, message, days):
-    """The watch just saved sorts the posts of the last `days` days (actions.watch_rematch),
-    then back to the Listening page on its mentions, the message saying what it did."""
+def _sort_again_then_saved(request, watch, message, days, *, new=False):
+    """The watch just saved (`new`: created) sorts the posts of the last `days` days
+    (actions.watch_rematch), then back to the Listening page on its mentions, the message
+    saying what it did."""
     level = messages.SUCCESS
     try:
         result = actions.watch_rematch(watch=watch, actor=request.user, days=days)
     except DomainError as error:  # stopped in this same save, or changed meanwhile
         sorted_again, level = str(error), messages.WARNING
     else:
-        sorted_again = rematch_message(result)
+        sorted_again = _first_sort_message(result) if new else rematch_message(result)
     # "%" of the result's words kept as is by the name's formatting.
     message = f"{message} {sorted_again.replace('%', '%%')}"
     # The stream on the watch's mentions, where those that joined now are.
     return _watch_saved(request, watch, message, stream=True, level=level)
+
+
+def _first_sort_message(result) -> str:
+    """What sorting the posts already collected into a new watch did (nothing can leave)."""
+    since = shown(result.since, zone=True)
+    if not result.read:
+        return _("No post was collected since %(since)s: none to sort into it.") % {"since": since}
+    message = ngettext(
+        "%(n)s post of those collected since %(since)s (%(read)s read) matches it: it joined "
+        "the watch.",
+        "%(n)s posts of those collected since %(since)s (%(read)s read) match it: they joined "
+        "the watch.",
+        result.added,
+    ) % {
+        "read": number_format(result.read, force_grouping=True),
+        "since": since,
+        "n": number_format(result.added, force_grouping=True),
+    }
+    if result.capped:
+        message += " " + _("Only the newest were read.")
+    return message
 
 
 def rematch_message(result) -> str:

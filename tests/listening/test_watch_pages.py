@@ -82,6 +82,10 @@ def test_a_watch_editor_sets_up_a_watch_from_the_listening_page(
     assert 'name="volume_deviations" value="4.0"' in html and 'name="is_active"' in html
     assert html.count('name="platforms"') >= 8
     assert f'value="{reader.pk}"' in html and "never deleted" in html
+    # Whoever sets it up is alerted unless they untick themselves; nobody else is ticked.
+    subscribers = page.context["form"]["subscribers"]
+    assert [str(pk) for pk in subscribers.value()] == [str(watch_editor.pk)]
+    assert f'value="{watch_editor.pk}" id="id_subscribers_' in html
 
     response = client.post(NEW, form_data(subscribers=[reader.pk, watch_editor.pk]))
 

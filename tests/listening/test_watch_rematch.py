@@ -195,8 +195,11 @@ def test_a_new_watch_takes_the_posts_already_collected_when_asked(client, stored
     new = Watch.objects.get(name="Où est mon colis")
     assert response.redirect_chain[-1][0] == f"/listening/?chart={new.pk}&watch={new.pk}"
     text = unescape(response.content.decode())
-    said = "Watch “Où est mon colis” created: it collects from now on. Sorted again: 3 posts"
-    assert said in text
+    said = (
+        "Watch “Où est mon colis” created: it collects new posts from now on. 1 post of those "
+        "collected since"
+    )
+    assert said in text and "(3 read) matches it: it joined the watch." in text
     assert on_watch(new) == {"recent-newtag"}  # the week-old one is older than the 7 days
     # Without it, the watch starts empty and the message says how to give it its history.
     client.post("/listening/watches/new/", {**data, "name": "Vide", "apply_since": "0"})
