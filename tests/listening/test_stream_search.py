@@ -263,6 +263,11 @@ def test_the_room_searches_its_mentions_and_keeps_the_search_live(incident, lead
     assert "<mark>Remboursement</mark> refusé" in html
     none = client.get(url, {"mentions_q": "fromage"}).content.decode()
     assert "No mention matches this search." in none
+    # With a sentiment chip on, the empty answer says so and offers every sentiment.
+    colis = client.get(url, {"mentions_q": "colis", "mentions_sentiment": "positive"})
+    said = colis.content.decode()
+    assert "No “Positive” mention matches this search." in said
+    assert f'hx-get="{url}?mentions_q=colis"' in said
     # An older page is the page the live refresh asks for again.
     paged = client.get(url, {"mentions_q": "rembours", "mentions_before": "1-1"}).content.decode()
     state = paged[paged.index('id="mentions-state"') :].split("</div>")[0]
