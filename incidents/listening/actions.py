@@ -30,7 +30,7 @@ from incidents.people import display_name
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData, language_code, post_language, scored_text
-from .matching import Matcher, clean_terms, phrase
+from .matching import MAX_PHRASE_WORDS, Matcher, clean_terms, phrase, term_words
 from .models import (
     BURST_SIZE_RANGE,
     MAX_NAME,
@@ -114,6 +114,11 @@ def _terms(values, name) -> list[str]:
     if short:
         message = _("“%(term)s” is too short to search for: use at least %(n)s letters or digits.")
         raise _invalid(name, message % {"term": short[0][:30], "n": MIN_TERM_LETTERS})
+    # A phrase is matched on its first MAX_PHRASE_WORDS words: refused rather than cut.
+    wordy = [t for t in terms if not TERM_LISTS[name] and len(term_words(t)) > MAX_PHRASE_WORDS]
+    if wordy:
+        message = _("“%(term)s” has more than %(n)s words: a phrase is matched on %(n)s at most.")
+        raise _invalid(name, message % {"term": wordy[0][:40], "n": MAX_PHRASE_WORDS})
     return terms
 
 

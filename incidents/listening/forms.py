@@ -237,7 +237,7 @@ class LinkSignalForm(forms.Form):
             "invalid_choice": _(
                 "This incident cannot take the signal: it is closed, or you may not write "
                 "its timeline."
-            )
+            ),
         },
     )
 

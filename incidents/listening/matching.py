@@ -58,9 +58,15 @@ def clean_terms(values, *, prefix: str = "") -> list[str]:
     return terms
 
 
+def term_words(term: str) -> list[str]:
+    """A term's words, folded: "L'Oréal  Paris" -> ["l", "oreal", "paris"]."""
+    return re.findall(r"\w+", fold(term))
+
+
 def phrase(term: str) -> str:
-    """A keyword as the post's word sequence it must equal: "L'Oréal  Paris" -> "l oreal paris"."""
-    return " ".join(re.findall(r"\w+", fold(term))[:MAX_PHRASE_WORDS])
+    """A keyword as the post's word sequence it must equal: "L'Oréal  Paris" -> "l oreal paris"
+    (its first MAX_PHRASE_WORDS words: actions.clean_watch refuses longer keywords)."""
+    return " ".join(term_words(term)[:MAX_PHRASE_WORDS])
 
 
 def post_terms(text: str) -> set[str]:
