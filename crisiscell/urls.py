@@ -1,19 +1,18 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crisiscell.converters import IdConverter
 from crisiscell.errors import not_found
-from crisiscell.views import LogoutView, session
+from crisiscell.views import LoginView, LogoutView, session
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/session/", session, name="session"),
     path("i18n/", include("django.conf.urls.i18n")),

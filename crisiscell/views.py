@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -10,6 +11,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from incidents import events
+from incidents.notifications.actions import message_language_remember
+
+
+class LoginView(auth_views.LoginView):
+    """Signing in also gives the person's messages the language this browser reads the app
+    in, when they never chose one (notifications' message_language_remember); the sign-in
+    dialog (`session`) does the same."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        message_language_remember(actor=form.get_user(), language=translation.get_language())
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -44,4 +57,5 @@ def session(request):
         detail = _("Your username and password didn't match. Please try again.")
         return JsonResponse({"detail": detail}, status=400)
     auth_login(request, form.get_user())
+    message_language_remember(actor=form.get_user(), language=translation.get_language())
     return _session_state(request)

@@ -313,6 +313,20 @@ def preferences_update(
     return preference
 
 
+def message_language_remember(*, actor, language: str, now=None) -> bool:
+    """At sign-in: someone who never set their preferences gets their messages in the
+    language they use the app in (`language`, a code of settings.LANGUAGES), not the
+    site's, so a French team's alerts and e-mails are French without a visit to the
+    settings page. Nothing changes for anyone with preferences (an empty language there is
+    "the site's", chosen), nor for the site's own language. True when recorded."""
+    if language not in dict(settings.LANGUAGES) or language == settings.LANGUAGE_CODE:
+        return False
+    _preference, created = NotificationPreference.objects.get_or_create(
+        user=actor, defaults={"language": language, "updated_at": now or timezone.now()}
+    )
+    return created
+
+
 # --- Chat targets -------------------------------------------------------------------------
 
 

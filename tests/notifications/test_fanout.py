@@ -242,6 +242,37 @@ def test_without_a_language_of_their_own_people_get_the_sites(
     assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
 
 
+def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
+    incident, approver, spokesperson, drafter, client
+):
+    """A new-user pass browsed in French and got its alerts and e-mails in English, the
+    site's language: the language the person signs in with stands until they choose."""
+    for person in (approver, spokesperson):
+        person.set_password("pw-for-this-test")
+        person.save(update_fields=["password"])
+    actions.preferences_update(actor=spokesperson, quiet_when_looking=True)  # chose: the site's
+    for person in (approver, spokesperson):
+        client.post(
+            "/accounts/login/",
+            {"username": person.username, "password": "pw-for-this-test"},
+            HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9",
+        )
+        client.logout()
+
+    review_requested(incident, [approver, spokesperson], drafter)
+
+    assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
+    assert f"Incident: {incident.title}" in outbox(user=spokesperson)[0].body
+    # Signing in later in another language changes nothing: the settings page does.
+    client.post(
+        "/accounts/login/",
+        {"username": approver.username, "password": "pw-for-this-test"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    approver.notification_preference.refresh_from_db()
+    assert approver.notification_preference.language == "fr"
+
+
 def test_nothing_is_written_when_the_producer_rolls_back(incident, approver, drafter):
     from django.db import transaction
 
