@@ -983,7 +983,7 @@ def signal_page(request, pk):
     context = {
         "signal": signal,
         "chart": chart,
-        "chart_label": _("Mentions %(per)s against the expected band") % {"per": chart.per},
+        "chart_label": _("Mentions %(per)s against their usual range") % {"per": chart.per},
         "terms": summary.get("terms", []),
         "authors": figures.authors(summary),
         "split": summary.get("sentiment", {}),
