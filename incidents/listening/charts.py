@@ -147,7 +147,9 @@ def chart(
         f"{line} L{_fmt(xs[-1])},{CHART_HEIGHT} L{_fmt(xs[0])},{CHART_HEIGHT} Z" if points else ""
     )
     # The negative share where there is something to share; gaps where nothing was scored.
-    negative = []
+    # A bucket alone between gaps is drawn across its own width (a point alone draws nothing).
+    half = CHART_WIDTH * width.total_seconds() / span / 2 if span else 0
+    runs: list[list[tuple[float, float]]] = []
     pen_up = True
     for x, bucket in zip(xs, buckets, strict=True):
         share = bucket.negative_share
@@ -155,8 +157,15 @@ def chart(
             pen_up = True
             continue
         y = CHART_HEIGHT - min(1.0, max(0.0, share)) * (CHART_HEIGHT - NEGATIVE_TOP)
-        negative.append(f"{'M' if pen_up else 'L'}{_fmt(x)},{_fmt(y)}")
+        if pen_up:
+            runs.append([])
+        runs[-1].append((x, y))
         pen_up = False
+    for run in runs:
+        if len(run) == 1:
+            ((x, y),) = run
+            run[:] = [(max(0.0, x - half), y), (min(CHART_WIDTH, x + half), y)]
+    negative = [_line(run) for run in runs]
     band_path = ""
     if band:
         highs = [(x, y_of(high)) for x, (_low, high) in zip(xs, band, strict=False)]

@@ -382,6 +382,21 @@ def test_the_negative_share_stays_inside_the_chart():
     assert all(charts.NEGATIVE_TOP <= y <= charts.CHART_HEIGHT for y in ys)
 
 
+def test_a_lone_scored_period_is_drawn_across_its_width():
+    """A period with enough scored mentions between two without (the room right after a
+    declaration): a point alone draws nothing, so the legend spoke of a line not there."""
+    hour = timedelta(hours=1)
+    scored = [0, 0, 10, 0]
+    buckets = [
+        Bucket(NOW + i * hour, mentions=10, negative=n // 2, scored=n) for i, n in enumerate(scored)
+    ]
+    line = charts.chart(buckets, hour).negative_line
+    points = [p.split(",") for p in line.replace("M", " ").replace("L", " ").split()]
+    quarter = charts.CHART_WIDTH / 4
+    assert [float(x) for x, _y in points] == [2 * quarter, 3 * quarter]  # its hour, whole
+    assert points[0][1] == points[1][1]  # level: its one share
+
+
 def test_top_authors_show_the_handle_as_the_stream_does(signal, reader, client):
     """ "@" where the platform names accounts so (models.shown_handle); a summary stored
     before it kept the platform shows the handle as stored."""
