@@ -64,11 +64,16 @@ def test_bad_manual_entries_are_refused(incident, drafter, kind, text, hours_ahe
     assert len(entries(incident)) == count
 
 
-def test_key_event_kind_is_flagged_as_key_event(incident, drafter):
+def test_key_event_kind_is_flagged_as_key_event(incident, drafter, client):
     entry = actions.timeline_add_entry(
         incident=incident, actor=drafter, kind="key_event", text="Influencer joins"
     )
     assert entry.key_event
+    # Shown once as what it is: its kind, without a "Key event" badge beside "Key event".
+    client.force_login(drafter)
+    html = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    item = html[html.index(f'id="entry-{entry.seq}"') :].split("</li>")[0]
+    assert item.count("Key event") == 1
 
 
 def test_chain_starts_at_genesis_and_links_every_entry(incident):
