@@ -332,7 +332,7 @@ def test_a_watch_that_alerts_nobody_says_so_at_no_query_per_watch(
     assert "Nobody is alerted by its signals." in page and f'href="{edit}"' not in page
     page = browser_client.as_user(watch_editor).get("/listening/").content.decode()
     assert page.count(f'href="{edit}"') == 3  # its Edit link, the notice's, and "Edit the watch"
-    assert f'title="{watch.name}"' in page  # the full name over the ellipsized one
+    assert f'<span class="watch-name">{watch.name}</span>' in page  # whole, never cut
     client = browser_client.as_user(reader)
     client.get("/listening/")
     with CaptureQueriesContext(connection) as one:
