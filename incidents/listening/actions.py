@@ -902,22 +902,11 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
         subscribers = list(selectors.alerted(watch))
         # Read once: the body is written in each recipient's language, one by one.
         first_mention = Mention.objects.filter(pk=first).first() if first else None
-        subject = ngettext(
-            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
-            "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
-            figures.expected_count(signal.expected),
-        )
         notify(
             users=subscribers,
             kind=NotificationKind.SIGNAL_OPENED,
-            subject=subject
-            % {
-                "kind": signal.get_kind_display(),
-                "watch": watch.name,
-                "observed": reading.observed,
-                "expected": figures.expected(signal.expected),
-            },
-            # Rendered in each recipient's language when their e-mail is written.
+            # Both written in each recipient's language (the bell's line and the messages).
+            subject=lazy(alert_subject, str)(signal, reading.observed),
             body=lazy(alert_text, str)(signal, first_mention),
             url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
@@ -939,6 +928,21 @@ def _quoted(text: str) -> str:
     """Someone else's words (a post, an author's handle or name) as one line of an alert:
     no line break to forge a line of ours, no chat markup, no ping."""
     return _CHAT_PINGS.sub("@\u200b", " ".join(str(text).split()).translate(_CHAT_MARKUP))
+
+
+def alert_subject(signal, observed: int) -> str:
+    """The alert's one line, in the active language: "Volume spike on <watch>: 38 mentions
+    in the hour (2 expected)"."""
+    return ngettext(
+        "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
+        "%(kind)s on %(watch)s: %(observed)s mentions in the hour (%(expected)s expected)",
+        figures.expected_count(signal.expected),
+    ) % {
+        "kind": signal.get_kind_display(),
+        "watch": signal.watch.name,
+        "observed": observed,
+        "expected": figures.expected(signal.expected),
+    }
 
 
 def alert_text(signal, first: Mention | None) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from incidents import events, presence
@@ -69,7 +71,8 @@ def notify(
     their chat targets; the incident's cell channels get the event once. All outbox rows of
     a call are one INSERT, in the caller's transaction; nothing is sent before it commits.
 
-    `subject`: what it is about (one line, at most 200 characters kept); `url`: a site path
+    `subject`: what it is about (one line, at most 200 characters kept; a lazy text is
+    written in each person's language, in the bell as in messages); `url`: a site path
     (e-mails and chat carry SITE_URL + url); `body`: the longer text a message carries (a
     statement's text); `actor`: who caused it. `key`: the producer's stable name for the
     event (e.g. "statement:12:rev:3:review"): the same key again notifies nobody twice, in
@@ -111,7 +114,13 @@ def _notify(
     if not recipients:
         return 0
     now = now or timezone.now()
-    subject = one_line(subject)[:MAX_SUBJECT]
+    subject_in = _subject_renderer(subject)
+    # Read once for the messages' and a lazy subject's languages: the bell alone needs none.
+    preferences = (
+        {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=list(recipients))}
+        if channels or isinstance(subject, Promise)
+        else {}
+    )
     stored_key = _event_key(kind, key)
     # Inside the producer's transaction (the usual case) no savepoint of its own: any
     # failure here fails the producer's action, as it should (all or nothing).
@@ -122,7 +131,7 @@ def _notify(
                     user=user,
                     incident=incident,
                     kind=kind,
-                    subject=subject,
+                    subject=subject_in(messages.language_of(preferences.get(user.pk))),
                     url=url,
                     created_at=now,
                     key=stored_key,
@@ -137,9 +146,10 @@ def _notify(
             event = hashlib.sha256(stored_key.encode()).hexdigest()[:32] if stored_key else None
             outgoing = _outgoing(
                 recipients=list(recipients.values()),
+                preferences=preferences,
+                subject_in=subject_in,
                 content={
                     "kind": kind,
-                    "subject": subject,
                     "url": url,
                     "incident": incident,
                     "actor": actor,
@@ -155,13 +165,29 @@ def _notify(
     return len(recipients)
 
 
-def _outgoing(*, recipients, content, event, channels) -> list[Outgoing]:
-    """The e-mail and chat messages of one event: two reads (preferences, chat targets)
-    and at most one presence look-up, whatever the number of recipients; each text is
-    rendered once per language."""
+def _subject_renderer(subject):
+    """language -> the subject as one line of at most MAX_SUBJECT characters, in that
+    language when the producer gave a lazy text (rendered once per language), else as
+    given whatever the language."""
+    if not isinstance(subject, Promise):
+        fixed = one_line(subject)[:MAX_SUBJECT]
+        return lambda _language: fixed
+
+    @cache
+    def subject_in(language: str) -> str:
+        with translation.override(language):
+            return one_line(str(subject))[:MAX_SUBJECT]
+
+    return subject_in
+
+
+def _outgoing(*, recipients, preferences, subject_in, content, event, channels) -> list[Outgoing]:
+    """The e-mail and chat messages of one event: one read (chat targets) beside the
+    recipients' `preferences` and at most one presence look-up, whatever the number of
+    recipients; each text is rendered once per language, with its subject in it
+    (`subject_in(language)`)."""
     kind, incident = content["kind"], content["incident"]
     ids = [user.pk for user in recipients]
-    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
     wanted_targets = Q(user_id__in=ids) if CHAT in channels else Q(pk__in=[])
     to_the_cell = CHAT in channels and incident is not None and kind not in NOT_FOR_THE_CELL
     if to_the_cell:
@@ -183,7 +209,9 @@ def _outgoing(*, recipients, content, event, channels) -> list[Outgoing]:
     def text(form: str, language: str) -> messages.Message:
         if (form, language) not in rendered:
             render = messages.email if form == EMAIL else messages.chat
-            rendered[form, language] = render(**content, language=language)
+            rendered[form, language] = render(
+                **content, subject=subject_in(language), language=language
+            )
         return rendered[form, language]
 
     out = []
@@ -224,6 +252,7 @@ def _outgoing(*, recipients, content, event, channels) -> list[Outgoing]:
     if cell:
         message = messages.chat(
             **content,
+            subject=subject_in(settings.LANGUAGE_CODE),
             language=settings.LANGUAGE_CODE,
             people=sorted(display_name(user) for user in recipients),
         )

@@ -15,6 +15,7 @@ from incidents.listening import actions, detection
 from incidents.listening.detection import DAY, Closed, Episode, Rules, Series
 from incidents.listening.models import ExpectedBurst, Mention, Signal
 from incidents.models import Membership, TimelineEntry
+from incidents.notifications import actions as notification_actions
 from incidents.notifications.models import Notification
 from tests.helpers import assert_error
 
@@ -203,6 +204,7 @@ def test_the_runner_opens_one_signal_and_alerts_once(
 ):
     grant(lead, "view_mention")  # the alerted are listening readers when the alert goes
     history.subscribers.add(reader, lead)
+    notification_actions.preferences_update(actor=lead, language="fr")
     with django_capture_on_commit_callbacks(execute=True):
         done = detection.detect(now=NOW)
     assert done["opened"] == 1
@@ -213,6 +215,10 @@ def test_the_runner_opens_one_signal_and_alerts_once(
     assert len(signal.summary["samples"]) == 5
     assert signal.summary["authors"][0]["followers"] == 2900
     assert Notification.objects.filter(kind="signal_opened").count() == 2
+    # The bell's line in each person's language, as their e-mail.
+    bell = dict(Notification.objects.values_list("user__username", "subject"))
+    assert bell[reader.username].startswith(f"Volume spike on {history.name}:")
+    assert bell[lead.username].startswith(f"Pic de volume sur {history.name}")
     # Again, and a minute later: nothing new, nobody notified twice.
     assert detection.detect(now=NOW)["opened"] == 0
     assert detection.detect(now=NOW + timedelta(minutes=1))["opened"] == 0
