@@ -1,6 +1,6 @@
 """Reads of the listening app."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -149,6 +149,25 @@ class ImportCounts:
     repeated: int
     unmatched: int = 0
     estimated_from: int = 0
+    # The posts (platform, id) behind `stored` and, of the matched sample, `unmatched`: the
+    # preview marks its rows with them (row_status).
+    stored_keys: frozenset = field(default=frozenset(), compare=False, repr=False)
+    unmatched_keys: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+    def row_status(self, rows) -> list[str]:
+        """Each of `rows` (MentionData, in the file's order) as importing would take it:
+        "stored" (already there), "repeated" (an earlier row has its id), "unmatched" (new,
+        on no watch; known for the matched sample only) or "" (new)."""
+        seen, out = set(), []
+        for data in rows:
+            if data.key in seen:
+                out.append("repeated")
+            elif data.key in self.stored_keys:
+                out.append("stored")
+            else:
+                out.append("unmatched" if data.key in self.unmatched_keys else "")
+            seen.add(data.key)
+        return out
 
 
 def import_counts(mentions) -> ImportCounts:
@@ -164,8 +183,8 @@ def import_counts(mentions) -> ImportCounts:
     new = [data for key, data in unique.items() if key not in stored]
     sample = new[:MATCHED_IN_PREVIEW]
     matcher = Matcher(Watch.objects.filter(is_active=True))
-    unmatched = sum(
-        1
+    unmatched = frozenset(
+        data.key
         for data in sample
         if not matcher.match(
             text=data.text,
@@ -179,8 +198,10 @@ def import_counts(mentions) -> ImportCounts:
         new=len(new),
         stored=len(stored),
         repeated=len(mentions) - len(unique),
-        unmatched=round(unmatched * len(new) / len(sample)) if estimated else unmatched,
+        unmatched=round(len(unmatched) * len(new) / len(sample)) if estimated else len(unmatched),
         estimated_from=len(sample) if estimated else 0,
+        stored_keys=frozenset(stored),
+        unmatched_keys=unmatched,
     )
 
 

@@ -861,12 +861,15 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
             except importing.FileError as error:
                 context["hint"] = str(error)  # e.g. "Choose a column for: Platform."
     labels = dict(Platform.choices)
+    counts = selectors.import_counts(conversion.mentions) if conversion else None
+    shown = conversion.rows[:PREVIEW_ROWS] if conversion else []
+    statuses = counts.row_status([data for _line, data in shown]) if counts else []
     preview = [
-        (line, data, labels.get(data.platform, data.platform))
-        for line, data in (conversion.rows[:PREVIEW_ROWS] if conversion else [])
+        (line, data, labels.get(data.platform, data.platform), status)
+        for (line, data), status in zip(shown, statuses, strict=True)
     ]
     context.update(
-        counts=selectors.import_counts(conversion.mentions) if conversion else None,
+        counts=counts,
         mapping=form,
         name=name,
         table=table,

@@ -291,6 +291,11 @@ def test_the_preview_counts_new_already_stored_repeated_and_refused_by_one_rule(
     assert "· 1 already stored" in text
     assert "1 repeated in the file: skipped" in text and "1 refused" in text
     assert "Import 2 new mentions" in html and "Nothing new" not in html
+    # Each row says how it will be taken (the stored one first, the repeat after its first).
+    rows = [(line, status) for line, _data, _platform, status in preview.context["preview"]]
+    assert rows == [(2, "stored"), (3, "unmatched"), (4, "unmatched"), (5, "repeated")]
+    assert "Already stored: skipped" in text and "Repeated above: skipped" in text
+    assert "New, on no watch" in text
     done = client.post("/listening/import/", form_data(preview, step="import"))
     report = done.context["report"]
     assert (report.stored, report.duplicates) == (2, 2)
@@ -320,6 +325,7 @@ def test_the_preview_and_report_count_posts_no_active_watch_matches(
     )
     assert preview.context["counts"] == ImportCounts(new=3, stored=0, repeated=0, unmatched=1)
     assert "1 of them matches no active watch" in re.sub(r"<[^>]+>", "", preview.content.decode())
+    assert [row[3] for row in preview.context["preview"]] == ["", "unmatched", ""]  # which one
     done = client.post("/listening/import/", form_data(preview, step="import"))
     assert done.context["counts"].unmatched == 1
     assert "data-unmatched>1<" in done.content.decode()
