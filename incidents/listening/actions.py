@@ -374,6 +374,8 @@ class RematchResult:
     added: int = 0
     removed: int = 0
     capped: bool = False
+    # The oldest post read: the stream is known from there (Watch.sorted_from).
+    oldest: datetime | None = None
     # The watch's open signals none of whose posts it still matches (an exclusion took
     # them all: the alarm was about something else), closed by this sort.
     signals_closed: int = 0
@@ -412,6 +414,10 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
         raise Conflict(
             _("The watch kept changing while its mentions were sorted again: sort them again.")
         )
+    if result.oldest is not None and result.oldest < current.known_since:
+        # Sorted back to there: its usual volume is known from then (a new watch with a
+        # history can alert at once instead of learning for two hours).
+        Watch.objects.filter(pk=watch.pk).update(sorted_from=result.oldest)
     if result.added or result.removed:
         result.signals_closed = _resort_open_signals(current, now or timezone.now())
         events.publish_listening_changed(force=True)  # open pages count the new set
@@ -453,6 +459,7 @@ def _rematch_pages(watch, result) -> bool:
         result.read += len(rows)
         # Keyset on the index mention_newest (-posted_at, -id): what comes after the last.
         at, pk = rows[-1][1], rows[-1][0]
+        result.oldest = at
         older = Q(posted_at__lt=at) | Q(posted_at=at, id__lt=pk)
     result.capped = recent.filter(older).exists()
     return True

@@ -922,7 +922,7 @@ def detect(now=None) -> dict:
             if first > last:
                 continue
             series, first_seen = _load(watch.pk, first, last, tz)
-            created = epoch_minute(watch.created_at)
+            created = epoch_minute(watch.known_since)
             history_start = min(created, first_seen) if first_seen is not None else created
             episode = Episode.from_json(mine.get("episode"))
             signal = None
@@ -975,7 +975,7 @@ def baseline_band(watch, start: datetime, end: datetime, width: timedelta):
     minutes = int(width.total_seconds() // 60)
     first, stop = epoch_minute(start), epoch_minute(end - timedelta(microseconds=1)) + 1
     series, first_seen = _load(watch.pk, first, stop - 1, ZoneInfo(settings.TIME_ZONE))
-    created = epoch_minute(watch.created_at)
+    created = epoch_minute(watch.known_since)
     history_start = min(created, first_seen) if first_seen is not None else created
     values = band(series, first, stop, minutes, Rules.of(watch), history_start=history_start)
     out = []

@@ -115,6 +115,10 @@ class Watch(models.Model):
     )
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
+    # The posts stored since then were sorted into it (actions.watch_rematch), those it
+    # matches and those it does not: its volume is known from then, zeros included, even
+    # when that is before its creation (a watch set up as a crisis starts).
+    sorted_from = models.DateTimeField(_("posts sorted into it from"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -123,6 +127,14 @@ class Watch(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def known_since(self):
+        """Since when its volume is known: its creation, or earlier where the posts stored
+        before it were sorted into it (detection's history starts there)."""
+        if self.sorted_from is None:
+            return self.created_at
+        return min(self.created_at, self.sorted_from)
 
 
 class Mention(models.Model):

@@ -324,18 +324,19 @@ def learning(watches, now: datetime) -> dict[int, datetime]:
     """{watch id: when it can first alert} of the watches still learning their usual
     volume (detection.alerts_from): only watches created within that time are looked at,
     in one query (each one's oldest mention, by index)."""
-    young = [w.pk for w in watches if detection.alerts_from(w.created_at) > now]
+    young = {w.pk: w for w in watches if detection.alerts_from(w.known_since) > now}
     if not young:
         return {}
     oldest = MentionMatch.objects.filter(watch=OuterRef("pk")).order_by("posted_at")
     rows = (
-        Watch.objects.filter(pk__in=young)
+        Watch.objects.filter(pk__in=list(young))
         .annotate(oldest=Subquery(oldest.values("posted_at")[:1]))
-        .values_list("pk", "created_at", "oldest")
+        .values_list("pk", "oldest")
     )
     found = {}
-    for pk, created, oldest_posted in rows:
-        when = detection.alerts_from(min(created, oldest_posted or created))
+    for pk, oldest_posted in rows:
+        known = young[pk].known_since
+        when = detection.alerts_from(min(known, oldest_posted or known))
         if when > now:
             found[pk] = when
     return found

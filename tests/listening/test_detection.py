@@ -698,3 +698,45 @@ def test_a_lone_negative_post_long_before_a_tone_wave_is_not_its_first_mention(w
     assert signal.kind == "tone"
     assert signal.first_mention.external_id.startswith("t")
     assert signal.started_at >= NOW - timedelta(minutes=31)
+
+
+@pytest.mark.django_db
+def test_a_watch_set_up_as_a_crisis_starts_alerts_at_once_when_it_sorted_the_past_in(
+    watch_editor,
+):
+    """A new-user pass set a watch up for its brand, sorting the week's stored posts into it
+    (none about that brand), then 40 complaints came: the watch was 'learning its usual
+    volume' for two hours and said nothing. The posts sorted give it that history: zero."""
+    other = [
+        post(
+            f"o{i}",
+            text="Une bouilloire KX-200 de plus, rien à voir",
+            posted_at=(NOW - timedelta(days=2) + timedelta(hours=i)).isoformat(),
+        )
+        for i in range(48)
+    ]
+    ingest(other)
+    kind = dict(name="Savonnerie Azur", brand="Azur", keywords=["azur fraîcheur"])
+    new = actions.watch_create(actor=watch_editor, now=NOW - timedelta(minutes=20), **kind)
+    result = actions.watch_rematch(
+        watch=new, actor=watch_editor, days=7, now=NOW - timedelta(minutes=20)
+    )
+    assert (result.read, result.added) == (48, 0)
+    new.refresh_from_db()
+    assert new.sorted_from == NOW - timedelta(days=2) and new.known_since == new.sorted_from
+    burst = [
+        post(
+            f"b{i}",
+            text="Azur Fraîcheur m'a brûlé la peau, produit dangereux",
+            posted_at=(NOW - timedelta(minutes=15) + timedelta(seconds=20 * i)).isoformat(),
+        )
+        for i in range(40)
+    ]
+    ingest(burst)
+
+    assert detection.detect(now=NOW)["opened"] == 1
+    assert Signal.objects.get().watch == new
+    # Without the sorted past, the same watch would still be learning (no alert yet).
+    type(new).objects.filter(pk=new.pk).update(sorted_from=None)
+    Signal.objects.all().delete()
+    assert detection.alerts_from(new.created_at) > NOW

@@ -144,6 +144,7 @@ def test_queries_do_not_grow_with_the_mentions_of_a_chunk(watch, watch_editor):
             actions.watch_rematch(watch=watch, actor=watch_editor, days=1, now=NOW)
         return len(captured)
 
+    queries(1)  # the first sort also records how far back the watch's volume is known
     assert queries(5) == queries(60)
 
 
