@@ -30,7 +30,7 @@ from incidents.people import display_name
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData, language_code, post_language, scored_text
-from .matching import MAX_PHRASE_WORDS, Matcher, clean_terms, phrase, term_words
+from .matching import MAX_PHRASE_WORDS, Matcher, clean_terms, is_findable, phrase, term_words
 from .models import (
     BURST_SIZE_RANGE,
     MAX_NAME,
@@ -114,6 +114,16 @@ def _terms(values, name) -> list[str]:
     if short:
         message = _("“%(term)s” is too short to search for: use at least %(n)s letters or digits.")
         raise _invalid(name, message % {"term": short[0][:30], "n": MIN_TERM_LETTERS})
+    # A hashtag or handle a post cannot hold as one token would never match.
+    prefix = TERM_LISTS[name]
+    unfindable = [t for t in terms if prefix and not is_findable(t, prefix)]
+    if unfindable:
+        message = (
+            _("“#%(term)s” cannot be found: a hashtag is letters, digits and _ only.")
+            if prefix == "#"
+            else _("“@%(term)s” is not a handle: a handle has no spaces.")
+        )
+        raise _invalid(name, message % {"term": unfindable[0][:40]})
     # A phrase is matched on its first MAX_PHRASE_WORDS words: refused rather than cut.
     wordy = [t for t in terms if not TERM_LISTS[name] and len(term_words(t)) > MAX_PHRASE_WORDS]
     if wordy:

@@ -63,6 +63,15 @@ def term_words(term: str) -> list[str]:
     return re.findall(r"\w+", fold(term))
 
 
+def is_findable(term: str, prefix: str) -> bool:
+    """Whether a hashtag (`prefix` "#") or handle ("@"), as clean_terms stores it, can
+    match: a hashtag is one token of a post (post_terms reads "#kx-200" as "#kx"); a handle
+    is a post's author ("user@instance" on Mastodon) or one token, never two words."""
+    if prefix == "@":
+        return not any(char.isspace() for char in term)
+    return _TOKENS.fullmatch(prefix + fold(term)) is not None
+
+
 def phrase(term: str) -> str:
     """A keyword as the post's word sequence it must equal: "L'Oréal  Paris" -> "l oreal paris"
     (its first MAX_PHRASE_WORDS words: actions.clean_watch refuses longer keywords)."""

@@ -13,10 +13,17 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from .. import permissions
+from .. import people, permissions
 from ..models import APPROVER_LABEL, ApproverFunction, Incident, Role
 
 register = template.Library()
+
+
+@register.filter
+def initials(user) -> str:
+    """An avatar's letters, from the person's name (people.initials): "CL", not the
+    username's first letter ("lead" gave Camille Laurent an "L")."""
+    return people.initials(user)
 
 
 @functools.cache

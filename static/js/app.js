@@ -113,6 +113,24 @@
     setTimeout(() => { button.textContent = label; }, 2000);
   });
 
+  // A select that saves as soon as it changes (a member's role, the severity) asks first,
+  // naming the choice ({choice}): a slip of the finger on a phone changed a role at once.
+  // Cancelled, it shows the saved value again.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    const select = form instanceof HTMLFormElement && form.querySelector("select[data-confirm-change]");
+    if (!select) return;
+    event.preventDefault();
+    const choice = select.options[select.selectedIndex]?.text ?? "";
+    if (window.confirm(select.dataset.confirmChange.replace("{choice}", choice))) {
+      select.dataset.saved = select.value;
+      event.detail.issueRequest(true);
+    } else {
+      const saved = select.dataset.saved ?? [...select.options].find((o) => o.defaultSelected)?.value;
+      if (saved !== undefined) select.value = saved;
+    }
+  });
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {

@@ -53,6 +53,13 @@ def test_each_sees_the_others_changes_without_reloading(signed_in, room):
     drafter_tab.click("form.entry-form button[type=submit]")
     expect(lead_tab.locator("#timeline")).to_contain_text("A forum thread links our post")
 
+    # The severity asks first, naming the choice; cancelled, it shows the saved one again.
+    asked = []
+    lead_tab.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    lead_tab.select_option("#severity-select", "4")
+    expect(lead_tab.locator("#severity-select")).to_have_value("2")
+    assert asked and "Change the severity to" in asked[0]
+    lead_tab.once("dialog", lambda dialog: dialog.accept())
     lead_tab.select_option("#severity-select", "4")
     expect(drafter_tab.locator("#incident-header .chips .severity-critical")).to_be_visible()
     expect(drafter_tab.locator("#incident-header .chips")).to_contain_text("Critique")

@@ -57,6 +57,7 @@ def test_the_lead_sees_the_drafter_arrive_edit_and_leave(signed_in, room):
     expect(here.locator(".presence-alone")).to_be_hidden()
 
     # The header is refreshed by htmx after a severity change: the list is not part of it.
+    lead_tab.once("dialog", lambda dialog: dialog.accept())  # it asks first
     lead_tab.select_option("#severity-select", "3")
     expect(lead_tab.locator("#incident-header .chips .severity-high")).to_be_visible()
     expect(person).to_have_count(1)

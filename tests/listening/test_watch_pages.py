@@ -242,6 +242,8 @@ def test_an_unknown_watch_is_404(watch_editor, browser_client):
         ({"keywords": "", "hashtags": "#", "handles": ""}, "keywords", "at least one keyword"),
         ({"keywords": "x" * 101}, "keywords", "is longer than 100 characters"),
         ({"exclusions": "a b c d e f g"}, "exclusions", "has more than 6 words"),
+        ({"hashtags": "#kx-200"}, "hashtags", "“#kx-200” cannot be found: a hashtag is"),
+        ({"handles": "@brand name"}, "handles", "“@brand name” is not a handle"),
         ({"exclusions": "\n".join(f"e{i}" for i in range(201))}, "exclusions", "At most 200"),
         ({"other_languages": "fr, french"}, "other_languages", "“french” is not a language code"),
         ({"volume_deviations": "0"}, "volume_deviations", "must be a number from 1.0"),
