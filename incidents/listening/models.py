@@ -260,9 +260,10 @@ class Signal(models.Model):
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # How `incident` came: declared from this signal (False), or declared before it and the
-    # signal linked to it (actions.signal_link). `declared_at`/`_by` say when and who, both.
-    linked = models.BooleanField(_("linked to an incident declared before it"), default=False)
+    # How `incident` came: declared from this signal (False), or already declared (by hand,
+    # from another signal) and the signal linked to it (actions.signal_link). `declared_at`
+    # and `declared_by` say when and who, both ways.
+    linked = models.BooleanField(_("linked to an incident already declared"), default=False)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -58,13 +58,13 @@ def test_the_page_points_to_the_incident_that_holds_the_posts_and_links_to_it(
     assert entry.data["linked"] is True and entry.data["mentions_attached"] == len(ids) - 3
     # Linked: the page says so and offers neither form again.
     again = client.get(f"/listening/signals/{signal.pk}/").content.decode()
-    assert signal.linked and f"Linked to “{incident.title}”, declared before this signal." in again
+    assert signal.linked and f"Linked to “{incident.title}”, declared without this signal." in again
     assert "Link to this incident" not in again
     assert "Linked to an incident" in client.get("/listening/signals/").content.decode()
     # Someone outside the cell reads that it was linked, not to what.
     client.force_login(reader)
     hidden = client.get(f"/listening/signals/{signal.pk}/").content.decode()
-    assert "Linked to an incident declared before this signal." in hidden
+    assert "Linked to an incident declared without this signal." in hidden
     assert incident.title not in hidden
 
 

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             model_name="signal",
             name="linked",
             field=models.BooleanField(
-                default=False, verbose_name="linked to an incident declared before it"
+                default=False, verbose_name="linked to an incident already declared"
             ),
         ),
         migrations.RunPython(mark_linked, migrations.RunPython.noop),
