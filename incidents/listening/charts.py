@@ -148,24 +148,28 @@ def chart(
     )
     # The negative share where there is something to share; gaps where nothing was scored.
     # A bucket alone between gaps is drawn across its own width (a point alone draws nothing).
-    half = CHART_WIDTH * width.total_seconds() / span / 2 if span else 0
-    runs: list[list[tuple[float, float]]] = []
-    pen_up = True
-    for x, bucket in zip(xs, buckets, strict=True):
-        share = bucket.negative_share
-        if share is None or bucket.scored < MIN_SCORED:
-            pen_up = True
+    runs: list[list[int]] = []  # indices of buckets drawn together, between gaps
+    for index, bucket in enumerate(buckets):
+        if bucket.negative_share is None or bucket.scored < MIN_SCORED:
             continue
-        y = CHART_HEIGHT - min(1.0, max(0.0, share)) * (CHART_HEIGHT - NEGATIVE_TOP)
-        if pen_up:
-            runs.append([])
-        runs[-1].append((x, y))
-        pen_up = False
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+
+    def share_y(bucket) -> float:
+        share = min(1.0, max(0.0, bucket.negative_share))
+        return CHART_HEIGHT - share * (CHART_HEIGHT - NEGATIVE_TOP)
+
+    negative = []
     for run in runs:
-        if len(run) == 1:
-            ((x, y),) = run
-            run[:] = [(max(0.0, x - half), y), (min(CHART_WIDTH, x + half), y)]
-    negative = [_line(run) for run in runs]
+        if len(run) == 1:  # across its own span (the last may be cut at `end`)
+            bucket = buckets[run[0]]
+            y = share_y(bucket)
+            ends = (x_of(bucket.start), x_of(min(bucket.start + width, stop)))
+            negative.append(_line([(ends[0], y), (ends[1], y)]))
+        else:
+            negative.append(_line([(xs[i], share_y(buckets[i])) for i in run]))
     band_path = ""
     if band:
         highs = [(x, y_of(high)) for x, (_low, high) in zip(xs, band, strict=False)]

@@ -170,15 +170,21 @@ def _subject_renderer(subject):
     language when the producer gave a lazy text (rendered once per language), else as
     given whatever the language."""
     if not isinstance(subject, Promise):
-        fixed = one_line(subject)[:MAX_SUBJECT]
+        fixed = _subject_line(subject)
         return lambda _language: fixed
 
     @cache
     def subject_in(language: str) -> str:
         with translation.override(language):
-            return one_line(str(subject))[:MAX_SUBJECT]
+            return _subject_line(str(subject))
 
     return subject_in
+
+
+def _subject_line(text: str) -> str:
+    """One line of at most MAX_SUBJECT characters, "…" where it was cut."""
+    text = one_line(text)
+    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 1].rstrip() + "…"
 
 
 def _outgoing(*, recipients, preferences, subject_in, content, event, channels) -> list[Outgoing]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from incidents import actions as incident_actions
@@ -32,7 +33,7 @@ from incidents.evidence.choices import CaptureStatus, EvidenceKind
 from incidents.listening.models import Mention
 from incidents.models import EntryKind, Incident
 from incidents.people import display_name
-from incidents.text import nfc
+from incidents.text import TITLE_MAX, nfc
 from statements import actions as statement_actions
 from statements import drafting, preapproval
 from statements.choices import Channel, Language, StatementKind, StatementStatus
@@ -369,7 +370,10 @@ def reply_write(
         channel=channel,
         language=reply_language(mention),
         text=text,
-        title=_("Reply to %(who)s") % {"who": handle or mention.get_platform_display()},
+        # A handle may be as long as the title may (TITLE_MAX): cut, never refused by the database.
+        title=Truncator(
+            _("Reply to %(who)s") % {"who": handle or mention.get_platform_display()}
+        ).chars(TITLE_MAX),
         reply_to_account=handle[:200],
         reply_to_url=mention.url if len(mention.url) <= 500 else "",
         template_id=rendered.template_id if rendered else None,

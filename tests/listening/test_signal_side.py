@@ -395,6 +395,15 @@ def test_a_lone_scored_period_is_drawn_across_its_width():
     quarter = charts.CHART_WIDTH / 4
     assert [float(x) for x, _y in points] == [2 * quarter, 3 * quarter]  # its hour, whole
     assert points[0][1] == points[1][1]  # level: its one share
+    # The last period still filling, alone: from its start to now, not half a period back.
+    buckets[2], buckets[3] = Bucket(NOW + 2 * hour, 10, 0, 0), Bucket(NOW + 3 * hour, 6, 3, 6)
+    chart = charts.chart(buckets, hour, end=NOW + 3 * hour + timedelta(minutes=6))
+    points = [p.split(",") for p in chart.negative_line.replace("M", " ").replace("L", " ").split()]
+    span = 3.1  # hours drawn
+    assert [float(x) for x, _y in points] == [
+        pytest.approx(charts.CHART_WIDTH * 3 / span, abs=0.1),
+        charts.CHART_WIDTH,
+    ]
 
 
 def test_top_authors_show_the_handle_as_the_stream_does(signal, reader, client):

@@ -293,3 +293,16 @@ def test_nobody_to_notify_writes_nothing(incident, lead, drafter, django_assert_
     )
     with django_assert_num_queries(0):
         assert review_requested(incident, [], drafter) == 0
+
+
+def test_a_long_subject_is_cut_with_an_ellipsis_in_the_bell_and_messages(
+    incident, approver, drafter
+):
+    approver.email = "approver@example.com"
+    approver.save(update_fields=["email"])
+    actions.notify(
+        users=[approver], kind=NotificationKind.REVIEW_REQUESTED, subject="x" * 300, url="/"
+    )
+    bell = Notification.objects.get(user=approver).subject
+    assert len(bell) == 200 and bell.endswith("x…")
+    assert "x…" in outbox(user=approver)[0].subject  # the e-mail says it was cut too

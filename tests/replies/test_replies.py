@@ -80,6 +80,19 @@ def test_the_page_writes_a_reply_bound_to_the_mention(incident, mention, browser
     assert "Draft" in body and "Write a reply" not in body
 
 
+def test_a_reply_to_an_author_with_the_longest_handle_gets_a_title_that_fits(
+    incident, mention, drafter
+):
+    """A handle may be 200 characters, as a title may: "Reply to " + it is cut, not refused
+    by the database (PostgreSQL checks the length; a break-it pass found it)."""
+    type(mention).objects.filter(pk=mention.pk).update(author_handle="h" * 200)
+    mention.refresh_from_db()
+    statement = write(incident, mention, drafter)
+    statement.refresh_from_db()
+    assert len(statement.title) == 200 and statement.title.startswith("Reply to hhh")
+    assert statement.title.endswith("…") and statement.reply_to_account == "h" * 200
+
+
 def test_the_api_writes_a_reply_and_the_item_shows_its_status(incident, mention, api, drafter):
     client = api.as_user(drafter)
     response = client.post(api_url(incident, f"{mention.pk}/reply/"), {"text": TEXT}, format="json")
