@@ -53,7 +53,11 @@ def email(*, kind, subject, url, incident=None, actor=None, body="", language) -
     producer's text in words) is rendered here, in the recipient's language."""
     with translation.override(language):
         body = str(body or "")
-        head = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
+        head = (
+            _("%(kind)s: %(subject)s") % {"kind": _kind(kind), "subject": subject}
+            if subject
+            else _kind(kind)
+        )
         title = f"[{_('Crisis Cell')}] {head}"
         if incident is not None:
             title += f" — {incident.title}"
@@ -77,7 +81,11 @@ def chat(*, kind, subject, url, incident=None, actor=None, body="", language, pe
     who it is for (`people`, on the cell's channel), the start of the body and the link."""
     with translation.override(language):
         body = str(body or "")
-        title = f"{_kind(kind)}: {subject}" if subject else _kind(kind)
+        title = (
+            _("%(kind)s: %(subject)s") % {"kind": _kind(kind), "subject": subject}
+            if subject
+            else _kind(kind)
+        )
         lines = []
         if incident is not None:
             lines.append(incident.title)

@@ -228,7 +228,7 @@ def test_emails_are_in_the_recipients_language(incident, approver, spokesperson,
     with translation.override("fr"):
         site, label = _("Crisis Cell"), str(NotificationKind.REVIEW_REQUESTED.label)
     assert label != "Approval needed"
-    assert french.subject.startswith(f"[{site}] {label}: Holding statement (X)")
+    assert french.subject.startswith(f"[{site}] {label} : Holding statement (X)")  # « : »
     assert f"Incident : {incident.title}" in french.body
     assert f"Incident: {incident.title}" in english.body
     assert english.subject.startswith("[Crisis Cell] Approval needed:")
