@@ -12,6 +12,11 @@
 
   function formatDuration(ms) {
     const total = Math.floor(Math.abs(ms) / 1000);
+    if (total >= 86400) {  // a week's deadline reads "6 d 23 h", not "167:58:59"
+      const days = Math.floor(total / 86400);
+      const hours = Math.floor((total % 86400) / 3600);
+      return (strings().days ?? "{d} d {h} h").replace("{d}", days).replace("{h}", hours);
+    }
     const h = Math.floor(total / 3600);
     const m = Math.floor((total % 3600) / 60);
     const s = total % 60;

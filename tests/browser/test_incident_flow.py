@@ -41,6 +41,13 @@ def test_lead_declares_an_incident_writes_the_timeline_and_activates_it(page, lo
     expect(countdown).to_have_text(re.compile(r"^\d{1,2}(:\d\d){1,2} left$"))
     first_reading = countdown.text_content()
     expect(countdown).not_to_have_text(first_reading, timeout=3_000)
+    # A deadline a week away (a task, a promised update) reads in days and hours.
+    page.evaluate(
+        """() => { const el = document.createElement("p"); el.id = "week";
+        el.dataset.deadline = new Date(Date.now() + 7 * 86400e3 - 1800e3).toISOString();
+        el.innerHTML = '<span class="countdown-value"></span>'; document.body.append(el); }"""
+    )
+    expect(page.locator("#week .countdown-value")).to_have_text("6 d 23 h left")
     assert incident.platforms == ["instagram", "tiktok"]
 
     # A timeline entry through the htmx form: no reload, entry shown, text area cleared.
