@@ -381,8 +381,12 @@ CSRF_FAILURE_VIEW = "crisiscell.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+# The site's language: pages for a browser that asks for none of LANGUAGES, and messages
+# for people who neither chose one nor signed in yet (notifications.messages.language_of).
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of en, fr, got {LANGUAGE_CODE!r}")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Dates people read: named month, 24-hour clock, in both languages (crisiscell/formats).

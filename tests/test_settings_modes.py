@@ -45,12 +45,23 @@ def test_production_settings_start_when_fully_configured():
         ({"DATABASE_URL": "sqlite:///db.sqlite3"}, "PostgreSQL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+        ({"LANGUAGE_CODE": "de"}, "LANGUAGE_CODE must be one of en, fr"),
     ],
 )
 def test_production_settings_refuse_unsafe_configuration(overrides, message):
     result = load_settings(**overrides)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_french_team_sets_the_sites_language():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.LANGUAGE_CODE)"
+    )
+    result = load_settings(code, LANGUAGE_CODE="fr")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["fr"]
 
 
 def channel_layer(redis_url):
