@@ -16,7 +16,7 @@ from incidents import permissions as incident_permissions
 from incidents.actions import CLOCK_SKEW, lock_incident, timeline_record
 from incidents.errors import InvalidInput, StaleRevision, require
 from incidents.models import EntryKind, Incident, Role
-from incidents.notifications.actions import notify
+from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
@@ -683,7 +683,6 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
     ).exists():
         return None
     functions = list(dict.fromkeys(r.function for r in progress.awaited))
-    what = rules.joined_functions(functions, progress.mode)
     cell = rules.cell_of(incident)
     leads = [m.user for m in cell if m.role == Role.LEAD]
     members = {m.user_id for m in cell}
@@ -693,61 +692,74 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
     started = policy.step_started_at(
         progress, submitted_at=statement.submitted_at, revised_at=statement.revised_at
     )
-    facts = {
-        "what": what,
-        "statement": str(statement),
-        "waited": int((now - started).total_seconds() // 60),
-        "deadline": policy.step_deadline_minutes(progress),
-    }
-    sentences = [
-        _(
-            "Approval by %(what)s is late on “%(statement)s” (waiting for %(waited)s min, "
-            "deadline %(deadline)s min)."
-        )
-        % facts
-    ]
-    if reachable:
-        sentences.append(
-            ngettext(
-                "Backup %(names)s has been alerted.",
-                "Backups %(names)s have been alerted.",
-                len(reachable),
-            )
-            % {"names": _names(reachable)}
-        )
-        outside = [b for b in reachable if b[2].pk not in members]
-        if outside:
-            sentences.append(
-                _("Add %(names)s to the cell as approver for %(what)s so they can sign.")
-                % {"names": _names(outside), "what": what}
-            )
-    if unreachable:
-        sentences.append(
-            _("%(names)s (backup) has no account here: call them.") % {"names": _names(unreachable)}
-        )
-    if not backups:
-        sentences.append(_("The playbook roster names no backup for %(what)s.") % facts)
-    stall = rules.approval_stall(statement, viewer=leads[0] if leads else None)
-    message = " ".join(sentences)
-    # The bell's one line: who is late, who was alerted, whom the lead must call.
-    headline = (
-        _(
-            "Approval by %(what)s is late on “%(statement)s” (%(waited)s min, deadline "
-            "%(deadline)s min)"
-        )
-        % facts
-    )
-    if reachable:
-        headline = ngettext(
-            "%(headline)s; backup %(names)s has been alerted",
-            "%(headline)s; backups %(names)s have been alerted",
-            len(reachable),
-        ) % {"headline": headline, "names": ", ".join(name for name, *_rest in reachable)}
-    if unreachable:
-        headline = _("%(headline)s; call %(names)s (no account here)") % {
-            "headline": headline,
-            "names": _names(unreachable),
+    waited = int((now - started).total_seconds() // 60)
+    deadline = policy.step_deadline_minutes(progress)
+
+    def facts() -> dict:
+        return {
+            "what": rules.joined_functions(functions, progress.mode),
+            "statement": str(statement),
+            "waited": waited,
+            "deadline": deadline,
         }
+
+    def told() -> tuple[str, str]:
+        """What happened, in sentences (the timeline, the lead's message), and the bell's
+        one line (who is late, who was alerted, whom the lead must call), in the active
+        language."""
+        sentences = [
+            _(
+                "Approval by %(what)s is late on “%(statement)s” (waiting for %(waited)s min, "
+                "deadline %(deadline)s min)."
+            )
+            % facts()
+        ]
+        if reachable:
+            sentences.append(
+                ngettext(
+                    "Backup %(names)s has been alerted.",
+                    "Backups %(names)s have been alerted.",
+                    len(reachable),
+                )
+                % {"names": _names(reachable)}
+            )
+            outside = [b for b in reachable if b[2].pk not in members]
+            if outside:
+                sentences.append(
+                    _("Add %(names)s to the cell as approver for %(what)s so they can sign.")
+                    % {"names": _names(outside), "what": facts()["what"]}
+                )
+        if unreachable:
+            sentences.append(
+                _("%(names)s (backup) has no account here: call them.")
+                % {"names": _names(unreachable)}
+            )
+        if not backups:
+            sentences.append(_("The playbook roster names no backup for %(what)s.") % facts())
+        headline = (
+            _(
+                "Approval by %(what)s is late on “%(statement)s” (%(waited)s min, deadline "
+                "%(deadline)s min)"
+            )
+            % facts()
+        )
+        if reachable:
+            headline = ngettext(
+                "%(headline)s; backup %(names)s has been alerted",
+                "%(headline)s; backups %(names)s have been alerted",
+                len(reachable),
+            ) % {"headline": headline, "names": ", ".join(name for name, *_rest in reachable)}
+        if unreachable:
+            headline = _("%(headline)s; call %(names)s (no account here)") % {
+                "headline": headline,
+                "names": _names(unreachable),
+            }
+        return " ".join(sentences), headline
+
+    def to_the_leads() -> str:
+        stall = rules.approval_stall(statement, viewer=leads[0] if leads else None)
+        return " ".join(part for part in (told()[0], stall) if part)
+
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
@@ -769,40 +781,48 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
         notify(
             users=backup_users,
             kind=NotificationKind.ESCALATED,
-            subject=_("Approval by %(what)s is late on “%(statement)s”: you are the backup")
-            % facts,
+            subject=per_reader(
+                lambda: (
+                    _("Approval by %(what)s is late on “%(statement)s”: you are the backup")
+                    % facts()
+                )
+            ),
             url=handoffs.statement_url(statement),
             incident=incident,
             now=now,
-            body=_(
-                "You stand in for %(what)s in this incident's committee. If you are not in its "
-                "cell yet, the lead has been asked to add you as approver."
-            )
-            % facts
-            + "\n\n"
-            + statement.text,
+            body=per_reader(
+                lambda: (
+                    _(
+                        "You stand in for %(what)s in this incident's committee. If you are not in "
+                        "its cell yet, the lead has been asked to add you as approver."
+                    )
+                    % facts()
+                    + "\n\n"
+                    + statement.text
+                )
+            ),
         )
     if leads:
         notify(
             users=leads,
             kind=NotificationKind.ESCALATED,
-            subject=headline,
+            subject=per_reader(lambda: told()[1]),
             url=handoffs.statement_url(statement),
             incident=incident,
             now=now,
-            body=" ".join(part for part in (message, stall) if part),
+            body=per_reader(to_the_leads),
         )
     timeline_record(
         incident,
         kind=EntryKind.STATEMENT_ESCALATED,
         actor=None,
-        text=message,
+        text=told()[0],  # in the active language: the site's, for the sweep
         data=_data(
             statement,
             step=step,
             functions=functions,
-            deadline_minutes=facts["deadline"],
-            waited_minutes=facts["waited"],
+            deadline_minutes=deadline,
+            waited_minutes=waited,
             alerted=[user.pk for user in backup_users],
             unreachable=[name for name, _email, _user in unreachable],
         ),

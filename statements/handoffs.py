@@ -10,8 +10,8 @@ own action, with one exception: the lead who removes the last approver for a fun
 statement waits on is told, like any lead, that it now waits on nobody (a problem to fix,
 not news of what they did).
 
-Subjects are one line in the language of the request that caused them (the system's for
-the escalation sweep). They say only what the kind's label and the incident, shown beside
+Subjects and the words around people's own are written in each reader's language
+(`per_reader`), whoever acted. They say only what the kind's label and the incident, shown beside
 them by the bell and in every message ("Approval needed: “Holding statement” (revision 2,
 X / Twitter) — Recall rumour"), do not."""
 
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from incidents.models import Membership, Role
-from incidents.notifications.actions import notify
+from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
@@ -56,7 +56,7 @@ def _send(statement: Statement, *, users, kind, subject, body="", actor=None) ->
     return notify(
         users=users,
         kind=kind,
-        subject=" ".join(subject.split()),
+        subject=subject,
         url=statement_url(statement),
         incident=statement.incident,
         body=body,
@@ -74,11 +74,16 @@ def _role_holders(statement: Statement, *roles) -> list:
 def review_requested(statement: Statement, *, actor, users=None) -> int:
     """The approvers the statement waits for now (or `users`): the text to approve."""
     users = rules.awaited_holders(statement) if users is None else users
-    subject = _("“%(what)s” (revision %(n)s, %(channel)s)") % {
-        "what": statement,
-        "n": statement.revision,
-        "channel": statement.get_channel_display(),
-    }
+    subject = per_reader(
+        lambda: (
+            _("“%(what)s” (revision %(n)s, %(channel)s)")
+            % {
+                "what": statement,
+                "n": statement.revision,
+                "channel": statement.get_channel_display(),
+            }
+        )
+    )
     return _send(
         statement,
         users=users,
@@ -92,11 +97,12 @@ def review_requested(statement: Statement, *, actor, users=None) -> int:
 def changes_requested(statement: Statement, *, actor, comment: str) -> int:
     """The author and whoever saved the current revision, with the comment."""
     short = comment if len(comment) <= COMMENT_IN_SUBJECT else comment[:COMMENT_IN_SUBJECT] + "…"
-    subject = _("“%(what)s”, by %(name)s: %(comment)s") % {
-        "what": statement,
-        "name": display_name(actor),
-        "comment": short,
-    }
+    subject = per_reader(
+        lambda: (
+            _("“%(what)s”, by %(name)s: %(comment)s")
+            % {"what": statement, "name": display_name(actor), "comment": short}
+        )
+    )
     return _send(
         statement,
         users=[statement.author, statement.revised_by],
@@ -112,10 +118,12 @@ def ready_to_publish(statement: Statement, *, actor) -> int:
     roles = [Role.SPOKESPERSON]
     if statement.policy.allow_lead_publish:
         roles.append(Role.LEAD)
-    subject = _("“%(what)s”, on %(channel)s") % {
-        "what": statement,
-        "channel": statement.get_channel_display(),
-    }
+    subject = per_reader(
+        lambda: (
+            _("“%(what)s”, on %(channel)s")
+            % {"what": statement, "channel": statement.get_channel_display()}
+        )
+    )
     return _send(
         statement,
         users=_role_holders(statement, *roles),
@@ -128,11 +136,16 @@ def ready_to_publish(statement: Statement, *, actor) -> int:
 
 def published(statement: Statement, *, actor) -> int:
     """The whole cell but the publisher, with where it was posted."""
-    subject = _("“%(what)s”, on %(channel)s by %(name)s") % {
-        "what": statement,
-        "channel": statement.get_channel_display(),
-        "name": display_name(actor),
-    }
+    subject = per_reader(
+        lambda: (
+            _("“%(what)s”, on %(channel)s by %(name)s")
+            % {
+                "what": statement,
+                "channel": statement.get_channel_display(),
+                "name": display_name(actor),
+            }
+        )
+    )
     body = "\n\n".join(part for part in (statement.published_url, statement.text) if part)
     return _send(
         statement,
@@ -147,14 +160,16 @@ def published(statement: Statement, *, actor) -> int:
 def waits_on_nobody(statement: Statement, gaps, *, actor) -> int:
     """The incident's lead(s): the statement in review can no longer be approved by the
     cell, and whom to add (the roster's people for the function)."""
-    refusal = rules.stall_refusal(statement, gaps, leads=True)
-    subject = _("“%(what)s” waits on nobody: %(why)s") % {
-        "what": statement,
-        "why": " ".join(rules.gap_sentence(gap) for gap in gaps),
-    }
+    subject = per_reader(
+        lambda: (
+            _("“%(what)s” waits on nobody: %(why)s")
+            % {"what": statement, "why": " ".join(rules.gap_sentence(gap) for gap in gaps)}
+        )
+    )
+    body = per_reader(lambda: rules.stall_refusal(statement, gaps, leads=True).message)
     leads = _role_holders(statement, Role.LEAD)
     # The acting lead too: see the module's docstring.
-    return _send(statement, users=leads, kind=Kind.ESCALATED, subject=subject, body=refusal.message)
+    return _send(statement, users=leads, kind=Kind.ESCALATED, subject=subject, body=body)
 
 
 def _shortfalls(gaps) -> dict[str, int]:
@@ -181,30 +196,41 @@ def shortfalls(statements, cell=None) -> dict[int, dict[str, int]]:
 
 
 def _joined_the_cell(member: Membership, prior: Membership | None, incident, actor) -> None:
-    what = {
-        "incident": incident.title,
-        "role": member.role_display,
-        "name": display_name(actor) if actor is not None else _("The system"),
-    }
     if member.role == Role.LEAD:
-        subject = _("You are now the lead")
+        line = "lead"
     elif prior is None:
-        subject = _("You are %(role)s, added by %(name)s") % what
+        line = "added"
     elif member.role in WORKING_ROLES and (member.role, member.function) != (
         prior.role,
         prior.function,
     ):
-        subject = _("Your role is now %(role)s") % what
+        line = "role"
     else:
         return  # an observer now, or nothing that changes their work
-    body = _("%(name)s put you in the crisis cell of “%(incident)s” as %(role)s.") % what
+
+    def what() -> dict:
+        return {
+            "incident": incident.title,
+            "role": member.role_display,
+            "name": display_name(actor) if actor is not None else _("The system"),
+        }
+
+    def subject() -> str:
+        if line == "lead":
+            return _("You are now the lead")
+        if line == "added":
+            return _("You are %(role)s, added by %(name)s") % what()
+        return _("Your role is now %(role)s") % what()
+
     notify(
         users=[member.user],
         kind=Kind.ADDED_TO_CELL,
-        subject=" ".join(subject.split()),
+        subject=per_reader(subject),
         url=reverse("incident-room", args=[incident.pk]),
         incident=incident,
-        body=body,
+        body=per_reader(
+            lambda: _("%(name)s put you in the crisis cell of “%(incident)s” as %(role)s.") % what()
+        ),
         actor=actor,
     )
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from incidents.actions import lock_incident, timeline_record
 from incidents.localtime import shown
 from incidents.models import EntryKind
-from incidents.notifications.actions import announce_to, notify
+from incidents.notifications.actions import announce_to, notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from statements import rules as statement_rules
 from statements import selectors as statement_selectors
@@ -246,8 +246,10 @@ def promise_remind(*, promise: UpdatePromise, now=None) -> int:
         count = notify(
             users=users,
             kind=NotificationKind.UPDATE_DUE_SOON,
-            subject=_subject(
-                promise, _("Crisis page %(slug)s: next public update due at %(when)s")
+            subject=per_reader(
+                lambda: _subject(
+                    promise, _("Crisis page %(slug)s: next public update due at %(when)s")
+                )
             ),
             url=_url(page),
             incident=page.incident,
@@ -288,8 +290,10 @@ def promise_lapse(*, promise: UpdatePromise, now=None) -> bool:
         notify(
             users=users,
             kind=NotificationKind.UPDATE_MISSED,
-            subject=_subject(
-                promise, _("Crisis page %(slug)s: the update promised for %(when)s is late")
+            subject=per_reader(
+                lambda: _subject(
+                    promise, _("Crisis page %(slug)s: the update promised for %(when)s is late")
+                )
             ),
             url=_url(promise.page),
             incident=incident,

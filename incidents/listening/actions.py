@@ -12,7 +12,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,7 +22,7 @@ from incidents.choices import EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Platform
-from incidents.notifications.actions import notify
+from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
@@ -923,8 +922,8 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
             users=subscribers,
             kind=NotificationKind.SIGNAL_OPENED,
             # Both written in each recipient's language (the bell's line and the messages).
-            subject=lazy(alert_subject, str)(signal, reading.observed),
-            body=lazy(alert_text, str)(signal, first_mention),
+            subject=per_reader(alert_subject, signal, reading.observed),
+            body=per_reader(alert_text, signal, first_mention),
             url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
             now=now,

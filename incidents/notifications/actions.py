@@ -9,7 +9,7 @@ another person); the cell's chat channel is its lead's (rules.py)."""
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 
 from incidents import events, presence
@@ -71,8 +71,9 @@ def notify(
     their chat targets; the incident's cell channels get the event once. All outbox rows of
     a call are one INSERT, in the caller's transaction; nothing is sent before it commits.
 
-    `subject`: what it is about (one line, at most 200 characters kept; a lazy text is
-    written in each person's language, in the bell as in messages); `url`: a site path
+    `subject`: what it is about (one line, at most 200 characters kept; words the product
+    writes come as `per_reader(...)`, written in each person's language, in the bell as in
+    messages; `body` likewise); `url`: a site path
     (e-mails and chat carry SITE_URL + url); `body`: the longer text a message carries (a
     statement's text); `actor`: who caused it. `key`: the producer's stable name for the
     event (e.g. "statement:12:rev:3:review"): the same key again notifies nobody twice, in
@@ -95,6 +96,15 @@ def notify(
         key=key,
         channels=BEYOND_THE_BELL,
     )
+
+
+def per_reader(render: Callable[..., str], *args, **kwargs) -> Promise:
+    """A text written for each reader: `notify` calls `render(*args, **kwargs)` once per
+    reader's language, with that language active, for the subject or the body. Words the
+    product writes go through it (`per_reader(lambda: _("Your role is now %(role)s") % …)`),
+    so that the bell and the messages of a French reader are French whoever acted; people's
+    own words (a statement's title, a task's) are passed as they are."""
+    return lazy(render, str)(*args, **kwargs)
 
 
 def _event_key(kind: str, key: str) -> str:
@@ -522,12 +532,6 @@ def on_delivery_failed(failed) -> int:
     }
     sender_ids = {m.sender_id for m in failed if m.sender_id}
     senders = {u.pk: u for u in get_user_model().objects.filter(pk__in=sender_ids)}
-    preferences = {
-        p.user_id: p
-        for p in NotificationPreference.objects.filter(
-            user_id__in={u.pk for u in [*leads.values(), *senders.values()]}
-        )
-    }
     written = 0
     for message in failed:
         # The lead can act on an incident's messages (phone the approver); the sender
@@ -536,8 +540,6 @@ def on_delivery_failed(failed) -> int:
         if person is None:
             logger.warning("Nobody to tell that outbound message %s failed", message.pk)
             continue
-        language = messages.language_of(preferences.get(person.pk))
-        subject, body = _failure_text(message, language)
         incident = incidents.get(message.incident_id)
         url = (
             reverse("incident-room", args=[incident.pk])
@@ -547,12 +549,12 @@ def on_delivery_failed(failed) -> int:
         written += _notify(
             users=[person],
             kind=NotificationKind.DELIVERY_FAILED,
-            subject=subject,
+            subject=per_reader(_failure_subject, message),
             url=url,
             incident=incident,
             now=None,
             announce=True,
-            body=body,
+            body=per_reader(_failure_body, message),
             actor=None,
             key=f"outbox:{message.pk}",
             channels=frozenset() if message.channel == Channel.EMAIL else frozenset({EMAIL}),
@@ -562,30 +564,32 @@ def on_delivery_failed(failed) -> int:
     return written
 
 
-def _failure_text(message, language: str) -> tuple[str, str]:
+def _failure_subject(message) -> str:
+    """ "E-mail to legal@example.com not delivered: refused by the mail server", in the
+    active language."""
     who = message.recipient_label or (
         message.recipient if message.channel == Channel.EMAIL else chat.mask(message.recipient)
     )
     why = chat.scrub(message.last_error or "", message.recipient, who).strip()
-    with translation.override(language):
-        if who and who in why:
-            # The outbox's own sentence already names who and what ("e-mail to legal@…
-            # refused by the mail server: 550 …"): say it once.
-            subject = why[:1].upper() + why[1:]
-        else:
-            channel = str(Channel(message.channel).label) if message.channel else _("Message")
-            subject = _("%(channel)s to %(who)s not delivered: %(why)s") % {
-                "channel": channel,
-                "who": who,
-                "why": why or _("no reason given"),
-            }
-        body = "\n".join(
-            [
-                subject,
-                "",
-                _("What: %(subject)s") % {"subject": message.subject or "—"},
-                _("Attempts: %(n)s") % {"n": message.attempts},
-                _("Reach them another way (phone) if it matters now."),
-            ]
-        )
-    return subject, body
+    if who and who in why:
+        # The outbox's own sentence already names who and what ("e-mail to legal@…
+        # refused by the mail server: 550 …"): say it once.
+        return why[:1].upper() + why[1:]
+    channel = str(Channel(message.channel).label) if message.channel else _("Message")
+    return _("%(channel)s to %(who)s not delivered: %(why)s") % {
+        "channel": channel,
+        "who": who,
+        "why": why or _("no reason given"),
+    }
+
+
+def _failure_body(message) -> str:
+    return "\n".join(
+        [
+            _failure_subject(message),
+            "",
+            _("What: %(subject)s") % {"subject": message.subject or "—"},
+            _("Attempts: %(n)s") % {"n": message.attempts},
+            _("Reach them another way (phone) if it matters now."),
+        ]
+    )

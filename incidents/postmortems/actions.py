@@ -29,7 +29,7 @@ from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
 from incidents.localtime import shown
 from incidents.models import EntryKind, Incident, Membership, Role, Status
-from incidents.notifications.actions import announce_to, notify
+from incidents.notifications.actions import announce_to, notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import Notification
 from incidents.people import display_name
@@ -648,17 +648,21 @@ def _freeze_remind(incident: Incident, lead, *, now, announce: bool) -> int:
     return notify(
         users=[lead],
         kind=NotificationKind.PROMOTION_FREEZE_HOLDS,
-        subject=_("Lift the promotion freeze and resume normal posting"),
+        subject=per_reader(lambda: _("Lift the promotion freeze and resume normal posting")),
         url=reverse("incident-room", args=[incident.pk]) + "#promotion-freeze",
         incident=incident,
         now=now,
         announce=announce,
-        body=_(
-            "“%(incident)s” is resolved but its promotion freeze still holds: once the "
-            "mentions are back to their usual level, lift it in the room and resume normal "
-            "posting. Staying silent for good erases nothing."
-        )
-        % {"incident": incident.title},
+        body=per_reader(
+            lambda: (
+                _(
+                    "“%(incident)s” is resolved but its promotion freeze still holds: once the "
+                    "mentions are back to their usual level, lift it in the room and resume normal "
+                    "posting. Staying silent for good erases nothing."
+                )
+                % {"incident": incident.title}
+            )
+        ),
         key=_freeze_key(incident.pk, timezone.localdate(now)),
     )
 

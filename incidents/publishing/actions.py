@@ -19,7 +19,7 @@ from incidents import events
 from incidents.actions import lock_incident
 from incidents.errors import DomainError, InvalidInput, NotAllowed, TransitionNotAllowed
 from incidents.models import Membership, Role
-from incidents.notifications.actions import notify
+from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.outbox import actions as outbox
 from incidents.outbox.actions import Outgoing
@@ -268,6 +268,11 @@ def publication_posted(*, publication: Publication, post_id: str, post_url: str,
         logger.warning("Publication %s: %s", publication.pk, note)
 
 
+def _not_posted(account: str, statement) -> str:
+    # The statement as its pages name it: its title, else its kind and channel.
+    return _("Not posted on %(account)s: %(title)s") % {"account": account, "title": statement}
+
+
 def on_post_failed(messages) -> int:
     """The outbox's failure handler (registered in apps.py): the publications of these
     messages are `failed` with the reason, their statements stay approved, and whoever
@@ -304,8 +309,7 @@ def on_post_failed(messages) -> int:
             notify(
                 users=[asker],
                 kind=NotificationKind.DELIVERY_FAILED,
-                subject=_("Not posted on %(account)s: %(title)s")
-                % {"account": publication.account.label, "title": statement.title},
+                subject=per_reader(_not_posted, publication.account.label, statement),
                 body=publication.error,
                 url=reverse("statement-detail", args=[statement.pk]),
                 incident=statement.incident,

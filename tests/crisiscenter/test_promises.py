@@ -14,6 +14,7 @@ from incidents.crisiscenter import actions, promises, render, selectors
 from incidents.crisiscenter.models import UpdatePromise
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import TimelineEntry
+from incidents.notifications import actions as notifications
 from incidents.notifications.models import Notification
 from incidents.postmortems import figures
 from incidents.postmortems import metrics as pm_metrics
@@ -232,6 +233,7 @@ def test_only_whoever_publishes_publishes_an_update(live_page, approved_update, 
 def test_the_sweep_reminds_once_then_records_the_lapse_once(
     live_page, lead, spokesperson, drafter, publish_update
 ):
+    notifications.preferences_update(actor=spokesperson, language="fr")
     promise = promises.current(live_page)
     before = promise.due_at - 10 * MINUTE
     assert promises.sweep(now=promise.due_at - 20 * MINUTE) == {"reminded": 0, "missed": 0}
@@ -239,6 +241,10 @@ def test_the_sweep_reminds_once_then_records_the_lapse_once(
     assert promises.sweep(now=before + MINUTE) == {"reminded": 0, "missed": 0}
     due_soon = Notification.objects.filter(kind="update_due_soon")
     assert sorted(n.user.username for n in due_soon) == ["lead", "spokesperson"]
+    # Each in their own language (the sweep has none of its own).
+    subjects = {n.user.username: n.subject for n in due_soon}
+    assert subjects["lead"].startswith(f"Crisis page {live_page.slug}: next public update due")
+    assert subjects["spokesperson"].startswith(f"Page de crise {live_page.slug} : prochain point")
     after = promise.due_at + MINUTE
     assert promises.sweep(now=after) == {"reminded": 0, "missed": 1}
     assert promises.sweep(now=after + MINUTE) == {"reminded": 0, "missed": 0}

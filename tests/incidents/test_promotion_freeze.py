@@ -17,6 +17,7 @@ from django.utils import timezone
 from incidents import actions, panels, rules
 from incidents.errors import NotAllowed, TransitionNotAllowed
 from incidents.models import Incident, TimelineEntry
+from incidents.notifications import actions as notifications
 from incidents.notifications.models import Notification
 from incidents.outbox.models import OutboundMessage
 from incidents.playbooks import actions as playbook_actions
@@ -351,6 +352,14 @@ def test_resolving_a_frozen_incident_reminds_the_lead_then_once_a_day_until_lift
     lifted = TimelineEntry.objects.get(incident=incident, kind="promotion_freeze_lifted")
     assert lifted.data["status"] == "closed"
     assert postmortem_actions.freezes_send_reminders(now=now + timedelta(days=3)) == 0
+
+
+def test_the_reminder_is_in_the_leads_language(incident, lead):
+    notifications.preferences_update(actor=lead, language="fr")
+    freeze(incident, lead)
+    resolve(incident, lead)
+    (note,) = reminders(lead)
+    assert note.subject == "Lever le gel des promotions et reprendre les publications normales"
 
 
 def test_resolving_without_a_freeze_reminds_nobody(incident, lead, settings):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents.notifications import actions as notifications
 from incidents.notifications.models import Notification
 from incidents.outbox.choices import Status
 from incidents.outbox.models import OutboundMessage
@@ -177,6 +178,7 @@ def test_a_retry_after_a_timeout_posts_once_on_bluesky(
 def test_a_refused_token_fails_at_once_and_leaves_the_statement_approved(
     publish, on_mastodon, mastodon_account, mastodon, spokesperson, lead
 ):
+    notifications.preferences_update(actor=spokesperson, language="fr")
     mastodon.refuse_next(401, {"error": "The access token is invalid"})
     publication = publish(statement=on_mastodon, account=mastodon_account, actor=spokesperson)
     assert deliver_due()["failed"] == 1
@@ -190,7 +192,9 @@ def test_a_refused_token_fails_at_once_and_leaves_the_statement_approved(
     statement = fresh(on_mastodon)
     assert statement.status == "approved" and statement.published_at is None
     # The requester hears of it, and the lead (the notifications' own failure notice).
-    assert Notification.objects.filter(user=spokesperson, kind="delivery_failed").exists()
+    [told] = Notification.objects.filter(user=spokesperson, kind="delivery_failed")
+    # In their language, naming the statement as its pages do (it has no title).
+    assert told.subject == "Non publié sur Brand on Mastodon : Déclaration d'attente (Mastodon)"
     assert Notification.objects.filter(user=lead, kind="delivery_failed").exists()
 
 

@@ -208,3 +208,22 @@ def test_a_resolved_incident_escalates_nothing(submitted, incident, lead):
     incident_actions.incident_transition(incident=incident, actor=lead, status="active")
     incident_actions.incident_transition(incident=incident, actor=lead, status="resolved")
     assert actions.approvals_escalate_late(now=submitted.submitted_at + 60 * MINUTE) == 0
+
+
+def test_each_alerted_person_reads_it_in_their_language(submitted, roster, lead, incident):
+    """The sweep writes in the site's language; the bell and the messages of someone who
+    chose French are French (the timeline stays in the site's)."""
+    from incidents.notifications import actions as notifications
+
+    notifications.preferences_update(actor=roster.claire, language="fr")
+    notifications.preferences_update(actor=lead, language="fr")
+
+    actions.approvals_escalate_late(now=submitted.submitted_at + 11 * MINUTE)
+
+    [for_backup] = escalations(roster.claire, submitted)
+    assert for_backup.subject == (
+        "Validation par Juridique en retard sur « Holding » : vous êtes le suppléant"
+    ), for_backup.subject
+    [for_lead] = escalations(lead, submitted)
+    assert for_lead.subject.startswith("Validation par Juridique en retard"), for_lead.subject
+    assert entries(incident)[0].text.startswith("Approval by Legal is late")

@@ -169,3 +169,34 @@ def test_the_notifications_roll_back_with_a_refused_action(in_review, drafter, a
     with pytest.raises(DomainError):
         actions.statement_publish(statement=in_review, actor=drafter, url=POST_URL)
     assert told("published") == []
+
+
+def test_each_person_reads_a_hand_off_in_their_own_language(declare, lead, drafter, approver):
+    """Whoever acts, in whatever language: the bell line and the message are written in the
+    reader's (a French drafter of an English lead, an English approver of a French lead)."""
+    from django.utils import translation
+
+    from incidents.notifications import actions as notifications
+    from incidents.outbox.models import OutboundMessage
+
+    for person, language in ((drafter, "fr"), (approver, "en")):
+        person.email = f"{person.username}@example.com"
+        person.save(update_fields=["email"])
+        notifications.preferences_update(actor=person, language=language)
+    incident = declare(title="Recall rumour")
+    with translation.override("en"):
+        incident_actions.member_add(incident=incident, actor=lead, user=drafter, role="drafter")
+    with translation.override("fr"):
+        incident_actions.member_add(
+            incident=incident, actor=lead, user=approver, role="approver", function="legal"
+        )
+
+    by_user = {n.user: n.subject for n in Notification.objects.filter(kind="added_to_cell")}
+    assert by_user == {
+        drafter: "Rôle : Rédacteur (community manager), ajouté par Camille Laurent",
+        approver: "You are Approver — Legal, added by Camille Laurent",
+    }
+    [french] = OutboundMessage.objects.filter(user=drafter)
+    assert "vous a placé dans la cellule de crise de « Recall rumour »" in french.body
+    [english] = OutboundMessage.objects.filter(user=approver)
+    assert "put you in the crisis cell of “Recall rumour” as Approver — Legal." in english.body
