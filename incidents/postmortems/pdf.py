@@ -34,6 +34,16 @@ def _fetcher():
     return StaticOnly()
 
 
+def _refuse_truncated_images_again() -> None:
+    """Importing WeasyPrint makes Pillow accept truncated images in the whole process
+    (`ImageFile.LOAD_TRUNCATED_IMAGES = True`): the evidence locker's upload check, which
+    refuses them, would pass a cut JPEG in any worker that had printed a post-mortem. Our
+    PDFs embed no image but our own static files: Pillow's default is put back."""
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 class Unavailable(RuntimeError):
     """WeasyPrint or the system libraries it loads (Pango) are missing on this server."""
 
@@ -44,6 +54,8 @@ def render(request, context: dict) -> bytes:
         from weasyprint import HTML
     except (ImportError, OSError) as error:  # OSError: Pango's shared library not found
         raise Unavailable(str(error)) from error
+    finally:
+        _refuse_truncated_images_again()
 
     html = render_to_string("postmortems/print.html", context, request=request)
     return HTML(string=html, base_url=BASE, url_fetcher=_fetcher()).write_pdf()

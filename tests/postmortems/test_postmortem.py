@@ -549,3 +549,22 @@ def test_the_lead_asks_and_the_approver_signs_off_on_the_page(client, postmortem
     postmortem.refresh_from_db()
     assert postmortem.status == "signed_off"
     assert "v1" in client.get(url(postmortem.incident)).content.decode()
+
+
+def test_printing_a_pdf_leaves_the_evidence_upload_check_whole(client, postmortem, lead):
+    """Importing WeasyPrint made Pillow accept truncated images in the whole process: after
+    a post-mortem was printed, a cut JPEG passed the evidence locker's check."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents.errors import InvalidInput
+    from incidents.evidence.files import inspect_upload
+    from tests.evidence.conftest import jpeg_bytes
+
+    client.force_login(lead)
+    assert client.get(url(postmortem.incident, "export.pdf")).status_code == 200
+    data = jpeg_bytes(400, 300)
+    cut = SimpleUploadedFile("cut.jpg", data[: len(data) // 2], content_type="image/jpeg")
+    with pytest.raises(InvalidInput, match="corrupt or truncated"):
+        inspect_upload(cut, name="cut.jpg")
+    # The whole image still passes.
+    inspect_upload(SimpleUploadedFile("whole.jpg", data, content_type="image/jpeg"), name="w.jpg")
