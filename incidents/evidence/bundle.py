@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 # The installation's key: it signs the bundles and the chains' checkpoints.
 from incidents.chains import signing_key
+from incidents.people import display_name
 
 FORMAT = "crisiscell-evidence-bundle/1"
 MANIFEST = "manifest.json"
@@ -195,7 +196,7 @@ def _lines(text: str) -> str:
 
 
 def _name(user) -> str:
-    return escape(user.get_full_name() or user.username)
+    return escape(display_name(user))
 
 
 def report_item(item, thumbnail: str | None, custody, labels: _ReportLabels) -> str:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from incidents.choices import Category, Status
 from incidents.localtime import shown
 from incidents.models import Platform
+from incidents.people import display_name
 from statements.choices import Channel, StatementKind
 
 from .choices import Decision, ItemStatus, PostmortemStatus
@@ -77,7 +78,7 @@ def markdown(context: dict) -> str:
             status = _label(ItemStatus, item.status)
             if item.reason:
                 status += f" — {_md(item.reason)}"
-            owner = item.owner.get_full_name() or item.owner.username
+            owner = display_name(item.owner)
             lines.append(f"| {_md(item.title)} | {_md(owner)} | {_day(item.due_date)} | {status} |")
     else:
         lines.append(f"_{_('No action item yet.')}_")
@@ -185,7 +186,7 @@ def markdown(context: dict) -> str:
     if state.approvals:
         lines += ["", f"## {_('Sign-off')}", ""]
         lines += [
-            f"- {_md(a.reviewer.get_full_name() or a.reviewer.username)} — "
+            f"- {_md(display_name(a.reviewer))} — "
             f"{_label(Decision, a.decision)} (r{a.revision}, {_at(a.created_at)})"
             + (f": {_md(a.comment)}" if a.comment else "")
             for a in state.approvals

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Category
+from incidents.people import display_name
 
 from . import metrics
 from .choices import Decision, ItemStatus, Part
@@ -41,7 +42,7 @@ class ItemAddForm(forms.Form):
     def __init__(self, *args, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(pk__in=[u.pk for u in owners])
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["owner"].label_from_instance = display_name
         # The browser's hint; the action refuses a past date whatever is sent.
         self.fields["due_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 

@@ -20,6 +20,13 @@ register = template.Library()
 
 
 @register.filter
+def display_name(user) -> str:
+    """The person as every page names them (people.display_name: full name, else
+    username); "" for nobody."""
+    return people.display_name(user) if user is not None else ""
+
+
+@register.filter
 def initials(user) -> str:
     """An avatar's letters, from the person's name (people.initials): "CL", not the
     username's first letter ("lead" gave Camille Laurent an "L")."""

@@ -35,6 +35,7 @@ from incidents import events
 from incidents.actions import lock_incident, timeline_record
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EntryKind, Incident
+from incidents.people import display_name
 from incidents.text import parse_id
 
 from .. import bundle, rules, selectors
@@ -280,7 +281,7 @@ def _record(export: EvidenceExport, built: Built) -> None:
         if not rules.can_export(export.requested_by, incident):
             raise NotAllowed(
                 _("%(name)s may no longer export this incident's evidence.")
-                % {"name": export.requested_by.get_full_name() or export.requested_by.username}
+                % {"name": display_name(export.requested_by)}
             )
         timeline_record(
             incident,
