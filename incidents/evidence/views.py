@@ -78,6 +78,7 @@ def locker(request, pk):
             "incident": incident,
             "page": page,
             "can_export": rules.can_export(request.user, incident),
+            "can_add_evidence": rules.can_add_evidence(request.user, incident),
             **_locker_exports(request, incident),
         },
     )

@@ -191,7 +191,14 @@ class TestPages:
 
     def test_empty_state(self, browser_client, incident, drafter):
         page = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/").content.decode()
-        assert "No evidence yet" in page
+        assert "No evidence yet. Capture the post" in page
+
+    def test_an_observers_empty_state_invites_no_capture(self, browser_client, incident, observer):
+        as_observer = browser_client.as_user(observer)
+        for url in (f"/incidents/{incident.pk}/", f"/incidents/{incident.pk}/evidence/"):
+            page = as_observer.get(url).content.decode()
+            assert "No evidence yet. The cell's members who write preserve it" in page, url
+            assert "capture the URL" not in page and "capture a URL" not in page, url
 
     def test_item_page_shows_facts_and_custody_and_logs_the_view(self, browser_client, item, lead):
         response = browser_client.as_user(lead).get(f"/evidence/{item.pk}/")

@@ -687,6 +687,14 @@ def test_room_without_statements_suggests_a_holding_statement(browser_client, in
     response = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/")
     assert "No statement yet." in response.text
     assert f'href="{create_url(incident)}"' in response.text
+    assert "Start with a holding statement" in response.text
+
+
+def test_an_observer_is_not_invited_to_write_what_they_cannot(browser_client, incident, observer):
+    response = browser_client.as_user(observer).get(f"/incidents/{incident.pk}/")
+    assert "No statement yet." in response.text
+    assert "Start with a holding statement" not in response.text
+    assert f'href="{create_url(incident)}"' not in response.text
 
 
 # --- Query counts ---------------------------------------------------------------------------
