@@ -53,6 +53,24 @@ EDITABLE_STATUSES = (
 FINAL_STATUSES = (StatementStatus.PUBLISHED, StatementStatus.WITHDRAWN)
 
 
+# The stock policies (migration 0002) keep these English names as identifiers: playbooks and
+# their portable files name them. Pages show them in the reader's language; a policy an
+# admin created or renamed is shown as named.
+ONE_APPROVER = "One approver"
+LEGAL_THEN_COMMUNICATIONS = "Legal, then communications"
+COMMUNICATIONS_ONLY = "Communications only"
+STOCK_POLICY_LABELS = {
+    ONE_APPROVER: _("One approver"),
+    LEGAL_THEN_COMMUNICATIONS: _("Legal, then communications"),
+    COMMUNICATIONS_ONLY: _("Communications only"),
+}
+
+
+def policy_label(name: str) -> str:
+    """A policy's name as pages show it (a stock policy's translated)."""
+    return str(STOCK_POLICY_LABELS.get(name, name))
+
+
 class ApprovalPolicy(models.Model):
     """Who must sign a statement off before it goes public. Edited in the admin panel."""
 
@@ -83,7 +101,7 @@ class ApprovalPolicy(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return policy_label(self.name)
 
 
 class ApprovalRequirement(models.Model):

@@ -33,7 +33,13 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from statements.models import ApprovalPolicy, ApprovalRequirement
+from statements.models import (
+    COMMUNICATIONS_ONLY,
+    LEGAL_THEN_COMMUNICATIONS,
+    ONE_APPROVER,
+    ApprovalPolicy,
+    ApprovalRequirement,
+)
 
 from . import actions, portable
 from .models import Playbook
@@ -58,9 +64,6 @@ FILES = {
 # recreated the same way if missing (a flushed test database), and never modified when they
 # exist.
 
-ONE_APPROVER = "One approver"
-LEGAL_THEN_COMMUNICATIONS = "Legal, then communications"
-COMMUNICATIONS_ONLY = "Communications only"
 
 POLICIES = {
     ONE_APPROVER: {

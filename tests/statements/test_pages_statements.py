@@ -860,3 +860,25 @@ def test_the_statements_panel_keeps_its_page_through_a_refresh(
     # On page 1 too: the room's hx-include finds it (no "returned no matches!" console error).
     assert 'id="statements-page" name="statements_page" value="1"' in first
     assert 'rel="prev"' not in first
+
+
+def test_a_stock_policy_is_named_in_the_readers_language(
+    browser_client, make_statement, ordered_policy, make_policy, drafter
+):
+    """The stock policies keep their English names (playbooks name them; the API gives
+    them): pages translate them. A policy an admin named is shown as named."""
+    statement = make_statement(approval_policy=ordered_policy)
+    as_drafter = browser_client.as_user(drafter)
+    french = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="fr").text
+    assert "Juridique, puis communication" in french
+    assert "Legal, then communications" not in french
+    english = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Legal, then communications" in english
+    api = as_drafter.get(f"/api/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api.json()["policy"] == "Legal, then communications"
+
+    own = make_statement(approval_policy=make_policy("Juridique en premier", [(1, "legal")]))
+    assert (
+        "Juridique en premier"
+        in as_drafter.get(f"/statements/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
+    )
