@@ -304,6 +304,15 @@ class ActionErrorsForm(forms.Form):
 MAX_SHOWN = 200_000
 
 
+class WholeNumberInput(forms.NumberInput):
+    """A number field that shows 4.0 as "4" (a float threshold read as typed), 2.5 as is."""
+
+    def format_value(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super().format_value(value)
+
+
 class AsShownForm(ActionErrorsForm):
     """An edit form that sends back what its page showed (a hidden `shown`), so that a
     save changes only the fields the person changed: compared with the record as stored
@@ -393,6 +402,7 @@ class WatchForm(AsShownForm):
     )
     volume_deviations = forms.FloatField(
         label=_("Volume spike threshold"),
+        widget=WholeNumberInput,
         help_text=_(
             "How far above the volume expected at that hour (the same hour on past days, "
             "scaled to how busy the day runs), in deviations: 4 is clearly unusual; lower "
@@ -636,6 +646,7 @@ class ExpectedBurstForm(AsShownForm):
     ends_at = LocalDateTimeField(label=_("Ends at"))
     expected_size = forms.FloatField(
         label=_("Expected size (times the usual volume)"),
+        widget=WholeNumberInput,
         required=False,
         help_text=_(
             "How many times the usual mentions the campaign should bring (e.g. 4): a wave "

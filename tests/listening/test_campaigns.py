@@ -161,7 +161,7 @@ def test_a_lead_changes_and_deletes_a_campaign(watch, watch_editor, browser_clie
     burst = planned(watch, watch_editor, expected_size=3, note="Launch")
     client = browser_client.as_user(watch_editor)
     form = client.get(edit_url(burst)).content.decode()
-    assert 'value="3.0"' in form and 'value="Launch"' in form
+    assert 'value="3"' in form and 'value="Launch"' in form
     response = client.post(
         edit_url(burst),
         {"starts_at": local(4, 9), "ends_at": local(5, 18), "expected_size": "", "note": "Moved"},

@@ -78,8 +78,9 @@ def test_a_watch_editor_sets_up_a_watch_from_the_listening_page(
     page = client.get(NEW)
     assert page.status_code == 200
     html = page.content.decode()
-    # Defaults shown; every platform a checkbox; the alerted people are listening readers.
-    assert 'name="volume_deviations" value="4.0"' in html and 'name="is_active"' in html
+    # Defaults shown (a whole threshold as "4", not "4.0"); every platform a checkbox; the
+    # alerted people are listening readers.
+    assert 'name="volume_deviations" value="4"' in html and 'name="is_active"' in html
     assert html.count('name="platforms"') >= 8
     assert f'value="{reader.pk}"' in html and "never deleted" in html
     # Whoever sets it up is alerted unless they untick themselves; nobody else is ticked.
