@@ -29,7 +29,15 @@ from incidents.people import display_name
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
 from .ingest import MentionData, language_code, post_language, scored_text
-from .matching import MAX_PHRASE_WORDS, Matcher, clean_terms, is_findable, phrase, term_words
+from .matching import (
+    MAX_PHRASE_WORDS,
+    Matcher,
+    clean_terms,
+    fold,
+    is_findable,
+    phrase,
+    term_words,
+)
 from .models import (
     BURST_SIZE_RANGE,
     MAX_NAME,
@@ -829,14 +837,17 @@ def _summary(signal, until) -> dict:
         .order_by(F("author_followers").desc(nulls_last=True), "-id")
         .values("id", "platform", "author_handle", "author_followers", "text")[:SUMMARY_READ]
     )
-    watch_terms = {
-        term.casefold()
+    # What the watch looks for says nothing new: each word of its terms ("maison" and
+    # "lumière" of "Maison Lumière", written with or without accents) is left out.
+    watch_words = {
+        fold(word.lstrip("#@"))
         for term in (*signal.watch.keywords, *signal.watch.hashtags, *signal.watch.handles)
+        for word in terms_of(term)
     }
     terms, authors = Counter(), {}
     for row in rows:
         words = terms_of(row["text"][:2000])
-        terms.update(w for w in words if w.lstrip("#@") not in watch_terms)
+        terms.update(w for w in words if fold(w.lstrip("#@")) not in watch_words)
         if row["author_handle"]:
             author = authors.setdefault(
                 row["author_handle"],

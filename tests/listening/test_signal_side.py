@@ -250,6 +250,14 @@ def test_top_terms_leave_out_elisions_numbers_and_fillers():
     assert terms.words("Three times they said that, qu'importe") == {"times", "importe"}
 
 
+@pytest.mark.django_db
+def test_top_terms_leave_out_each_word_the_watch_looks_for(signal):
+    """Every post says "Maison Lumière" (the watch's keyword): its words told nothing."""
+    found = [term for term, _n in signal.summary["terms"]]
+    assert "livraison" in found and "honte" in found
+    assert not {"maison", "lumière", "lumiere"} & set(found), found
+
+
 # 8. The alert e-mail
 
 
