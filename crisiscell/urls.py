@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from crisiscell.converters import IdConverter
 from crisiscell.errors import not_found
-from crisiscell.views import LoginView, LogoutView, session
+from crisiscell.views import LoginView, LogoutView, admin_login, session
 
 register_converter(IdConverter, "id")
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/session/", session, name="session"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login),  # before the admin's own: see admin_login
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script (CSP);

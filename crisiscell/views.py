@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -23,6 +24,15 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         message_language_remember(actor=form.get_user(), language=translation.get_language())
         return response
+
+
+def admin_login(request):
+    """The admin panel's sign-in (Django's), recording the language as the site's does."""
+    was_anonymous = not request.user.is_authenticated
+    response = admin.site.login(request)
+    if was_anonymous and request.user.is_authenticated:
+        message_language_remember(actor=request.user, language=translation.get_language())
+    return response
 
 
 class LogoutView(auth_views.LogoutView):

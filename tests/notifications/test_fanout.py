@@ -273,6 +273,27 @@ def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
     assert approver.notification_preference.language == "fr"
 
 
+def test_signing_in_to_the_admin_panel_records_the_language_too(make_user, client):
+    from incidents.notifications.models import NotificationPreference
+
+    admin = make_user("chief", is_staff=True, is_superuser=True)
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "chief", "password": "pw-for-tests", "next": "/admin/"},
+        HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9",
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert NotificationPreference.objects.get(user=admin).language == "fr"
+    # A refused password records nothing and shows the admin's form again.
+    client.logout()
+    other = make_user("deputy", is_staff=True)
+    refused = client.post(
+        "/admin/login/", {"username": "deputy", "password": "wrong"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert refused.status_code == 200
+    assert not NotificationPreference.objects.filter(user=other).exists()
+
+
 def test_nothing_is_written_when_the_producer_rolls_back(incident, approver, drafter):
     from django.db import transaction
 
