@@ -6,6 +6,7 @@ the API — in a constant number of queries whatever the number of incidents."""
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -212,3 +213,5 @@ def test_the_charts_months_read_apart_in_french(year, lead, browser_client):
         ).content.decode()
     assert "juin 2026" in page and "juil. 2026" in page
     assert "Jui 2026" not in page
+    # Coordinates with a dot whatever the language (a French "226,5" draws nothing).
+    assert not re.search(r'\b(?:x|y|x1|x2|y1|y2|cx|cy|r|width|height)="[^"]*\d,\d', page)

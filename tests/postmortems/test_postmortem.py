@@ -97,6 +97,16 @@ def test_the_page_shows_the_prefilled_post_mortem_with_its_chart(client, postmor
     assert f'min="{timezone.localdate().isoformat()}"' in page
 
 
+def test_the_chart_is_drawn_in_french_too(client, postmortem, lead):
+    """French writes 226,5: the chart's coordinates came out so, and the browser drew
+    nothing (84 errors "Expected length")."""
+    client.force_login(lead)
+    page = client.get(url(postmortem.incident), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert re.search(r'\b(?:x|y|x1|x2|y1|y2|cx|cy|r|width|height)="[^"]*\d,\d', svg) is None
+    assert re.search(r'\by1="\d+\.\d+"', svg)  # decimals written with a dot
+
+
 # Who may read and write ------------------------------------------------------------------
 
 
