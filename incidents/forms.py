@@ -33,6 +33,15 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def _parsed(text: str) -> datetime | None:
+    """The datetime typed, or None when it is not one (the field then says so): well
+    formed but no such time ("2026-02-30T10:00", "…T24:00") included."""
+    try:
+        return parse_datetime(text.strip())
+    except ValueError:
+        return None
+
+
 class LocalDateTimeWidget(forms.MultiWidget):
     """The wall-clock time, and, only when that time happened twice (the autumn night the
     clocks go back), a choice between its two occurrences (`<name>_fold`)."""
@@ -53,7 +62,7 @@ class LocalDateTimeWidget(forms.MultiWidget):
     def get_context(self, name, value, attrs):
         when = value[0] if isinstance(value, list | tuple) and value else None
         if isinstance(when, str):
-            when = parse_datetime(when.strip())
+            when = _parsed(when)
         found = localtime.occurrences(when) if isinstance(when, datetime) else ()
         fold = self.widgets[1]
         if len(found) == 2 and not timezone.is_aware(when):
@@ -94,8 +103,7 @@ class _WallClockField(forms.DateTimeField):
             return None
         if isinstance(value, datetime):
             return value
-        parsed = parse_datetime(str(value).strip())
-        return parsed or BaseTemporalField.to_python(self, value)
+        return _parsed(str(value)) or BaseTemporalField.to_python(self, value)
 
 
 class LocalDateTimeField(forms.MultiValueField):

@@ -72,6 +72,17 @@ def test_the_room_refuses_a_time_that_did_not_exist(client, lead, room, gap):
     assert not TimelineEntry.objects.filter(incident=room, kind="note").exists()
 
 
+@pytest.mark.parametrize("typed", ["2026-02-30T10:00", "2026-13-45T09:00", "2026-03-01T24:00"])
+def test_a_date_that_is_no_date_is_a_form_error_not_a_crash(client, lead, room, typed):
+    client.force_login(lead)
+    response = _post_entry(client, room, occurred_at=typed)
+    assert response.status_code == 422
+    assert "Enter a valid date/time." in response.content.decode()
+    form = {"title": "Impossible date", "category": "brand", "origin": "online", "severity": "2"}
+    declared = client.post("/incidents/new/", {**form, "detected_at": typed})
+    assert declared.status_code in (200, 422) and "Enter a valid date/time." in declared.text
+
+
 def test_the_room_asks_which_of_two_repeated_times_is_meant(client, lead, room, repeated):
     client.force_login(lead)
     client.cookies["tz"] = "Europe/Paris"
