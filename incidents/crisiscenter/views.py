@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.errors import DomainError
 from incidents.shortcuts import done, incident_or_404, perform, refused
+from incidents.text import parse_id
 from statements.models import StatementStatus
 
 from . import actions, promises, rules, selectors
@@ -239,9 +240,8 @@ def submit_drafts(request, pk):
 @require_POST
 def faq_move(request, pk):
     incident, page = _page(request, pk)
-    try:
-        statement_id = int(request.POST.get("statement", ""))
-    except ValueError:
+    statement_id = parse_id(request.POST.get("statement"))
+    if statement_id is None:
         return refused(request, incident, _("Choose an FAQ entry to move."))
     return perform(
         request,

@@ -33,7 +33,7 @@ from incidents.evidence.choices import CaptureStatus, EvidenceKind
 from incidents.listening.models import Mention
 from incidents.models import EntryKind, Incident
 from incidents.people import display_name
-from incidents.text import TITLE_MAX, nfc
+from incidents.text import TITLE_MAX, nfc, parse_id
 from statements import actions as statement_actions
 from statements import drafting, preapproval
 from statements.choices import Channel, Language, StatementKind, StatementStatus
@@ -424,12 +424,11 @@ def reply_published(entry, incident) -> None:
 
 
 def _batch_item(raw, n: int) -> tuple[int, int, str, str]:
-    try:
-        statement, revision = int(raw["statement"]), int(raw["revision"])
-    except (KeyError, TypeError, ValueError):
+    statement, revision = parse_id(raw.get("statement")), parse_id(raw.get("revision"))
+    if statement is None or revision is None:
         raise InvalidInput(
             _("Item %(n)s: a statement id and a revision number are required.") % {"n": n}
-        ) from None
+        )
     decision = raw.get("decision", "")
     if decision not in ReviewDecision.values:
         raise InvalidInput(

@@ -176,6 +176,11 @@ def test_the_room_moves_an_entry_up_and_down_without_javascript(
         panel_url + "faq-order/", {"statement": refund, "direction": "down"}, HTTP_HX_REQUEST="true"
     )
     assert refused.status_code == 422 and faq_ids(live_page) == [refund, safe]
+    for bad in ("99999999999999999999", "-1", "²"):
+        nothing = browser_client.as_user(drafter).post(
+            panel_url + "faq-order/", {"statement": bad, "direction": "up"}, HTTP_HX_REQUEST="true"
+        )
+        assert nothing.status_code == 422, bad
     room = browser_client.as_user(drafter).get(f"/incidents/{incident.pk}/").content.decode()
     assert "FAQ (EN): 2 entries in a new order" in room
 

@@ -387,6 +387,14 @@ def test_batch_review_refuses_bad_batches(incident, approver, api):
         format="json",
     )
     assert unknown.status_code == 200 and unknown.json()["results"][0]["ok"] is False
+    # Ids no database holds, or no ids: refused, never a 500.
+    for item in (
+        {"statement": 10**20, "revision": 1, "decision": "approve"},
+        {"statement": 1, "revision": -1, "decision": "approve"},
+    ):
+        refused = client.post(url, {"items": [item]}, format="json")
+        assert refused.status_code == 400, item
+        assert "a statement id and a revision number are required" in refused.json()["detail"]
 
 
 def test_the_review_page_lists_and_applies(
