@@ -388,3 +388,12 @@ class TestWhatTheServerMayOpen:
         )
         assert_error(response, 403)
         assert not CaptureJob.objects.exists()
+
+    @pytest.mark.parametrize("url", ["http://169.254.169.254/", "https://nonexistent.invalid/"])
+    def test_an_observer_learns_nothing_of_an_address(self, api, incident, observer, url):
+        """Refused for who they are before the address is looked at (or looked up): a
+        read-only member cannot probe which names resolve or which are private."""
+        response = api.as_user(observer).post(
+            f"/api/incidents/{incident.pk}/evidence/capture/", {"url": url}, format="json"
+        )
+        assert "Only members of the cell who can write" in assert_error(response, 403)

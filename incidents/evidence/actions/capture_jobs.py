@@ -26,6 +26,9 @@ def evidence_capture_request(
     *, incident: Incident, actor, url: str, kind: str = "", platform: str = "", description=""
 ) -> CaptureJob:
     """Ask the server to capture a URL itself; a worker does it after commit."""
+    # Who may ask first: the address check resolves the host name, which an observer must
+    # not be able to use as a probe. Resolved before the lock (slow), then checked again.
+    require_writer(actor, incident)
     cleaned = clean_metadata({"kind": kind, "platform": platform, "description": description})
     url = capture.check_url(url)
     incident = lock_incident(incident)
