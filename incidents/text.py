@@ -14,6 +14,8 @@ serializers and the pages' `maxlength` agree.
 import re
 import unicodedata
 
+from django.utils.translation import get_language
+
 TITLE_MAX = 200
 SUMMARY_MAX = 5_000
 ENTRY_MAX = 10_000
@@ -51,3 +53,28 @@ def parse_id(value) -> int | None:
     None."""
     value = str(value).strip() if value is not None else ""
     return int(value) if _ID.fullmatch(value) else None
+
+
+# Playbooks are written for a bilingual committee, French first (incidents/playbooks/
+# defaults.py): short texts read "Publier la déclaration d'attente / Publish the holding
+# statement", long ones hold the French text, a "---" line, then the English text.
+BILINGUAL_ORDER = ("fr", "en")
+_LONG_SEPARATOR = re.compile(r"\n[ \t]*-{3,}[ \t]*\n")
+_SHORT_SEPARATOR = " / "
+
+
+def own_language(text) -> str:
+    """A bilingual text in the viewer's language (the active one): the French part in
+    French, the English part in English. A long text splits on its one "---" line, a short
+    one on its one " / ". A text with no separator or with several (it cannot tell which one
+    separates the languages), or a viewer in another language, gets the whole text."""
+    text = "" if text is None else str(text)
+    language = (get_language() or "").split("-")[0].lower()
+    if language not in BILINGUAL_ORDER:
+        return text
+    parts = _LONG_SEPARATOR.split(text)
+    if len(parts) == 1 and "\n" not in text:
+        parts = text.split(_SHORT_SEPARATOR)
+    if len(parts) != len(BILINGUAL_ORDER):
+        return text
+    return parts[BILINGUAL_ORDER.index(language)].strip() or text

@@ -616,7 +616,7 @@ def items_send_reminders(*, now=None) -> int:
                 incident=incident,
                 now=now,
                 announce=False,
-                body=reminder_text(item, today),
+                body=per_reader(reminder_text, item, today),
                 key=key,
             )
         if count:

@@ -1,7 +1,6 @@
 import datetime
 import functools
 import json
-import re
 from importlib import import_module
 
 import nh3
@@ -11,10 +10,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import dateformat, formats
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from .. import people, permissions
 from ..models import APPROVER_LABEL, ApproverFunction, Incident, Role
+from ..text import own_language as in_own_language
 
 register = template.Library()
 
@@ -80,30 +79,10 @@ def guidance_html(text: str) -> str:
     return mark_safe(html)  # noqa: S308 -- sanitized just above
 
 
-# Playbooks are written for a bilingual committee, French first (incidents/playbooks/
-# defaults.py): short texts read "Publier la déclaration d'attente / Publish the holding
-# statement", long ones hold the French text, a "---" line, then the English text.
-BILINGUAL_ORDER = ("fr", "en")
-_LONG_SEPARATOR = re.compile(r"\n[ \t]*-{3,}[ \t]*\n")
-_SHORT_SEPARATOR = " / "
-
-
 @register.filter
 def own_language(text) -> str:
-    """A bilingual text in the viewer's language (the active one): the French part in
-    French, the English part in English. A long text splits on its one "---" line, a short
-    one on its one " / ". A text with no separator or with several (it cannot tell which one
-    separates the languages), or a viewer in another language, gets the whole text."""
-    text = "" if text is None else str(text)
-    language = (get_language() or "").split("-")[0].lower()
-    if language not in BILINGUAL_ORDER:
-        return text
-    parts = _LONG_SEPARATOR.split(text)
-    if len(parts) == 1 and "\n" not in text:
-        parts = text.split(_SHORT_SEPARATOR)
-    if len(parts) != len(BILINGUAL_ORDER):
-        return text
-    return parts[BILINGUAL_ORDER.index(language)].strip() or text
+    """A bilingual text in the viewer's language (text.own_language)."""
+    return in_own_language(text)
 
 
 @register.simple_tag(takes_context=True)

@@ -61,6 +61,24 @@ def test_reminders_go_through_notify_with_their_text(followed, lead, monkeypatch
     assert not hasattr(reminders, "send_mass_mail")
 
 
+def test_each_reader_gets_the_reminder_in_their_language(followed, lead):
+    """A bilingual task title ("fr / en", as playbooks write them) is read in each person's
+    half, and the reminder's line in their language, whoever runs the sweep."""
+    from incidents.notifications import actions as notifications
+    from incidents.outbox.models import OutboundMessage
+
+    lead.email = "lead@example.com"
+    lead.save()
+    notifications.preferences_update(actor=lead, language="fr")
+    first = task(followed, "Acknowledge internally and assess")
+    Task.objects.filter(pk=first.pk).update(title="Accuser réception et évaluer / Acknowledge")
+    actions.tasks_send_reminders(now=first.due_at + timedelta(minutes=1))
+    [note] = about(first).filter(user=lead)
+    assert note.subject == "Accuser réception et évaluer"
+    [mail] = OutboundMessage.objects.filter(recipient="lead@example.com", key__contains="email")
+    assert f"En retard : « Accuser réception et évaluer » — {followed.title}" in mail.body
+
+
 def test_nothing_before_the_five_minutes(followed):
     first = task(followed, "Acknowledge internally and assess")
     assert actions.tasks_send_reminders(now=first.due_at - timedelta(minutes=6)) == 0

@@ -57,6 +57,15 @@ def test_an_item_reminds_its_owner_once_a_day_from_two_days_before_until_done(it
     assert actions.items_send_reminders(now=at(due + timedelta(days=5))) == 0
 
 
+def test_the_owner_reads_the_reminder_in_their_language(item, drafter):
+    from incidents.notifications import actions as notifications
+
+    notifications.preferences_update(actor=drafter, language="fr")
+    actions.items_send_reminders(now=at(item.due_date + timedelta(days=1)))
+    (mail,) = OutboundMessage.objects.filter(channel="email", recipient="drafter@example.com")
+    assert "Action en retard : « Pre-approve the holding templates »" in mail.body
+
+
 def test_the_follow_up_outlives_the_incident_and_a_dropped_item_stops_it(item, lead, drafter):
     incident = item.postmortem.incident
     incident_actions.incident_transition(incident=incident, actor=lead, status="closed")

@@ -14,9 +14,10 @@ from incidents import permissions
 from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.errors import Conflict, InvalidInput, require
 from incidents.models import EntryKind, Incident, Status, TimelineEntry
-from incidents.notifications.actions import notify
+from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
+from incidents.text import own_language
 from statements import actions as statement_actions
 from statements.choices import StatementKind
 
@@ -188,7 +189,7 @@ def task_assign(*, task: Task, actor, assignee) -> Task:
         notify(
             users=[assignee],
             kind=NotificationKind.TASK_ASSIGNED,
-            subject=task.title,
+            subject=per_reader(own_language, task.title),
             url=task_url(task),
             incident=incident,
             actor=actor,

@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from incidents import events
 from incidents.models import Membership
-from incidents.notifications.actions import announce_to, notify
+from incidents.notifications.actions import announce_to, notify, per_reader
 from incidents.notifications.choices import NotificationKind
+from incidents.text import own_language
 
 from ..models import (
     ReminderKind,
@@ -39,7 +40,7 @@ def _role_holders(tasks) -> dict[tuple[int, str], list]:
 
 def reminder_text(task: Task, kind: str) -> str:
     """One line saying what is due, in the active language (the message's body)."""
-    what = {"task": task.title, "incident": task.incident.title}
+    what = {"task": own_language(task.title), "incident": task.incident.title}
     if kind == ReminderKind.OVERDUE:
         return _("Overdue: “%(task)s” — %(incident)s") % what
     return _("Due in 5 minutes: “%(task)s” — %(incident)s") % what
@@ -80,12 +81,12 @@ def tasks_send_reminders(*, now=None) -> int:
                 notify(
                     users=recipients,
                     kind=NotificationKind(kind),
-                    subject=task.title,
+                    subject=per_reader(own_language, task.title),
                     url=task_url(task),
                     incident=task.incident,
                     now=now,
                     announce=False,
-                    body=reminder_text(task, kind),
+                    body=per_reader(reminder_text, task, kind),
                 )
         except IntegrityError:
             continue  # another run sent it first
