@@ -142,7 +142,7 @@
       event.preventDefault();
       return;
     }
-    // One click, one request: the server is idempotent anyway, this spares a reload.
+    // One click, one request: a second click would make a second incident, draft or entry.
     // data-once="Importing…" also says what the wait is for (a long import, a big file).
     const button = event.submitter;
     if (button && button.hasAttribute("data-once")) {

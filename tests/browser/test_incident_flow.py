@@ -78,3 +78,25 @@ def test_header_switcher_changes_the_language_to_french(page, log_in, member):
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("#language")).to_have_value("fr")
+
+
+def test_a_second_click_sends_nothing_more(page, log_in, member):
+    """The server makes what it is asked for (a second incident, a second entry): a click
+    while the first is on its way must not ask again."""
+    log_in(member)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.goto(page.url.rstrip("/") + "/incidents/new/")
+    page.fill("#id_title", TITLE)
+    page.select_option("#id_category", "brand")
+    twice = "b => { b.click(); setTimeout(() => b.click(), 30); }"
+    page.get_by_role("button", name="Declare the incident").evaluate(twice)
+    expect(page).to_have_url(re.compile(r"/incidents/\d+/$"))
+    incident = Incident.objects.get()  # one
+    assert [url for url in posts if url.endswith("/incidents/new/")] == [posts[0]], posts
+    page.fill("#id_text", "Seen on a forum")
+    page.get_by_role("button", name="Add to timeline").evaluate(twice)
+    expect(page.locator("#timeline")).to_contain_text("Seen on a forum")
+    expect(page.get_by_role("button", name="Add to timeline")).to_be_enabled()  # sendable again
+    page.wait_for_timeout(300)
+    assert TimelineEntry.objects.filter(incident=incident, kind="note").count() == 1
