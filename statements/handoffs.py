@@ -115,9 +115,6 @@ def changes_requested(statement: Statement, *, actor, comment: str) -> int:
 
 def ready_to_publish(statement: Statement, *, actor) -> int:
     """The cell's spokespeople (and its lead when the policy lets the lead publish)."""
-    roles = [Role.SPOKESPERSON]
-    if statement.policy.allow_lead_publish:
-        roles.append(Role.LEAD)
     subject = per_reader(
         lambda: (
             _("“%(what)s”, on %(channel)s")
@@ -126,7 +123,7 @@ def ready_to_publish(statement: Statement, *, actor) -> int:
     )
     return _send(
         statement,
-        users=_role_holders(statement, *roles),
+        users=rules.publishers(statement),
         kind=Kind.READY_TO_PUBLISH,
         subject=subject,
         body=statement.text,

@@ -94,6 +94,12 @@ def cell_of(incident) -> list[Membership]:
     return cached
 
 
+def publishers(statement: Statement) -> list:
+    """Who in the cell may publish the statement (permissions.publishes: its spokespeople,
+    and its lead when the policy lets the lead publish): whom an approved text waits for."""
+    return [m.user for m in cell_of(statement.incident) if permissions.publishes(m.role, statement)]
+
+
 def may_still_approve(member: Membership, statement: Statement) -> bool:
     """Could this member's approval of the current revision still be given: an active
     approver who wrote none of the text (four-eyes) and has not approved it yet."""

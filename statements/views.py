@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.errors import DomainError, StaleRevision
+from incidents.people import display_name
 from incidents.shortcuts import incident_or_404 as visible_incident
 
 from . import actions, limits, outlets, permissions, preapproval, rules, selectors
@@ -69,6 +70,10 @@ def _detail_context(request, statement, **overrides) -> dict:
         if reviewing and rules.APPROVE not in available and in_review
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
+        # Approved: whom it waits for, said to those who cannot publish it themselves.
+        "publishers": [display_name(u) for u in rules.publishers(statement)]
+        if statement.status == StatementStatus.APPROVED and rules.PUBLISH not in available
+        else None,
         # Made from a reply template: approved at once when submitted unchanged, or why not.
         "preapproval": preapproval.check_reply(statement)
         if statement.status in (StatementStatus.DRAFT, StatementStatus.CHANGES_REQUESTED)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from demo.management.commands.load_demo import DEMO_PASSWORD
 from incidents.listening.models import Signal, Watch
 from incidents.models import Incident
+from statements.models import Statement
 from tests.browser.conftest import TIMEOUT_MS
 from tests.helpers import outside_the_browser_loop
 
@@ -40,6 +41,7 @@ def _demo_paths(settings, tmp_path):
         "/approvals/",
         "/metrics/",
         "/notifications/",
+        f"/statements/{Statement.objects.order_by('pk').first().pk}/",
     ]
 
 
@@ -59,5 +61,11 @@ def test_no_page_of_the_demo_is_wider_than_a_phone(chromium, asgi_server, settin
         width = tab.evaluate("() => document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             wider[path] = width
+    # A statement's text comes before its approval box: read, then approve.
+    main, side = (
+        tab.locator(f".statement-grid > {part}").bounding_box()["y"]
+        for part in (".room-main", ".room-side")
+    )
     context.close()
     assert wider == {}, wider
+    assert main < side

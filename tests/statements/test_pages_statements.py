@@ -233,6 +233,21 @@ def test_publish_box_holds_the_exact_approved_text(
     assert 'data-copy="#approved-copy"' in response.text
 
 
+def test_an_approved_statement_says_who_publishes_it(
+    make_statement, browser_client, incident, lead, drafter, spokesperson
+):
+    statement = make_statement(state="approved")
+    waiting = "Approved: waiting for spokesperson to publish it."
+    for person in (drafter, lead):
+        assert waiting in browser_client.as_user(person).get(detail_url(statement)).text
+    # The spokesperson is not told to wait for themselves: they have the publish box.
+    theirs = browser_client.as_user(spokesperson).get(detail_url(statement)).text
+    assert waiting not in theirs and "Mark as published" in theirs
+    incident_actions.member_remove(incident=incident, actor=lead, user=spokesperson)
+    alone = browser_client.as_user(drafter).get(detail_url(statement)).text
+    assert "nobody in the cell may publish it" in alone
+
+
 def test_observer_reads_the_text_without_an_editor(
     make_statement, browser_client, incident, drafter, observer
 ):
