@@ -26,14 +26,16 @@ install: $(VENV)/.installed
 
 # Links in e-mails and chat messages point at the address actually served (SITE_URL).
 # The lifespan starts the periodic jobs in this one process (EMBEDDED_SCHEDULER): they
-# publish live events through its in-memory channel layer (docs/architecture.md).
+# publish live events through its in-memory channel layer (docs/architecture.md). The
+# demo's public crisis pages carry the demo brand's name, written when the demo loads.
+DEMO_ENV := SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+	CRISIS_CENTER_BRAND_NAME="$${CRISIS_CENTER_BRAND_NAME:-Maison Durand}"
 run: install
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py load_demo
+	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo
 	@echo "Crisis Cell is running at http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
-		$(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan on
+	$(DEMO_ENV) $(PY) -m uvicorn crisiscell.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # The production stack on this machine: PostgreSQL + Redis (defaults above), uvicorn,
 # a Celery worker and Celery beat, started together by honcho from the Procfile.
@@ -83,7 +85,7 @@ messages: install
 	$(PY) manage.py compilemessages --ignore=.venv
 
 demo: install
-	$(PY) manage.py load_demo
+	$(DEMO_ENV) $(PY) manage.py load_demo
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
