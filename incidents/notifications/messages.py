@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from incidents.outbox.models import MAX_SUBJECT
 from incidents.people import display_name
 
 from .choices import NotificationKind
@@ -58,9 +59,12 @@ def email(*, kind, subject, url, incident=None, actor=None, body="", language) -
             if subject
             else _kind(kind)
         )
-        title = f"[{_('Crisis Cell')}] {head}"
-        if incident is not None:
-            title += f" — {incident.title}"
+        # The incident's name ends the subject whole (mail clients list it): a long
+        # subject gives way to it, cut with "…", within the outbox's limit.
+        prefix = f"[{_('Crisis Cell')}] "
+        suffix = f" — {incident.title}" if incident is not None else ""
+        title = prefix + _clip(" ".join(head.split()), MAX_SUBJECT - len(prefix) - len(suffix))
+        title += suffix
         lines = [head]
         if incident is not None:
             lines.append(_("Incident: %(title)s") % {"title": incident.title})

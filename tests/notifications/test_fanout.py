@@ -327,3 +327,22 @@ def test_a_long_subject_is_cut_with_an_ellipsis_in_the_bell_and_messages(
     bell = Notification.objects.get(user=approver).subject
     assert len(bell) == 200 and bell.endswith("x…")
     assert "x…" in outbox(user=approver)[0].subject  # the e-mail says it was cut too
+
+
+def test_a_long_subject_gives_way_to_the_incidents_name_in_the_mail(incident, approver):
+    """The outbox keeps 250 characters: a 200-character subject cut the incident's name
+    ("… — Compla"); the subject is cut instead, and the name ends the line whole."""
+    approver.email = "approver@example.com"
+    approver.save(update_fields=["email"])
+    incident.title = "Complaint wave: " + "kettle lids cracking " * 8
+    incident.save(update_fields=["title"])
+    actions.notify(
+        users=[approver],
+        kind=NotificationKind.REVIEW_REQUESTED,
+        subject="y" * 200,
+        url="/",
+        incident=incident,
+    )
+    subject = outbox(user=approver)[0].subject
+    assert len(subject) <= 250 and "y…" in subject
+    assert subject.endswith(" — " + " ".join(incident.title.split()))
