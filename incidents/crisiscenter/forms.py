@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.playbooks.models import Playbook
+from incidents.text import own_language
 from statements.models import MAX_TEXT
 
 from . import selectors
@@ -31,7 +32,10 @@ class PrepareForm(forms.Form):
         playbooks = list(field.queryset)
         if playbooks:
             field.queryset = field.queryset.filter(pk__in=[p.pk for p in playbooks])
-            field.choices = [("", field.empty_label), *((p.pk, str(p)) for p in playbooks)]
+            field.choices = [
+                ("", field.empty_label),
+                *((p.pk, own_language(str(p))) for p in playbooks),
+            ]
         else:
             del self.fields["playbook"]
 

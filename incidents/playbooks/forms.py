@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.forms import DeclareIncidentForm
 from incidents.models import Category
+from incidents.text import own_language
 
 from .models import Playbook
 
@@ -14,7 +15,7 @@ class PlaybookChoiceField(forms.ModelChoiceField):
         )
         severities = f"{playbook.min_severity}-{playbook.max_severity}"
         return _("%(name)s — %(categories)s, severity %(severities)s") % {
-            "name": playbook.name,
+            "name": own_language(playbook.name),
             "categories": categories,
             "severities": severities,
         }

@@ -340,6 +340,21 @@ def test_without_a_playbook_template_the_room_prepares_an_empty_page(
     assert CrisisPage.objects.get(incident=incident).texts.count() == 0
 
 
+def test_the_playbooks_are_offered_in_the_readers_language(
+    incident, lead, playbook, browser_client
+):
+    playbook.name = "Rumeur / Rumour"
+    playbook.save(update_fields=["name"])
+    client = browser_client.as_user(lead)
+    english = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
+    french = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="fr").text
+    assert f'<option value="{playbook.pk}">Rumour</option>' in english
+    assert f'<option value="{playbook.pk}">Rumeur</option>' in french
+    # And where an incident is declared from a playbook.
+    declaring = client.get("/incidents/new/", HTTP_ACCEPT_LANGUAGE="fr").text
+    assert f'<option value="{playbook.pk}">Rumeur — ' in declaring
+
+
 def test_the_lead_prepares_and_switches_from_the_room(
     incident, lead, playbook, browser_client, approve_texts
 ):
