@@ -17,11 +17,12 @@
       const hours = Math.floor((total % 86400) / 3600);
       return (strings().days ?? "{d} d {h} h").replace("{d}", days).replace("{h}", hours);
     }
+    // With units: "04:17" (minutes) beside "23:19:12" (hours) read alike.
     const h = Math.floor(total / 3600);
     const m = Math.floor((total % 3600) / 60);
     const s = total % 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+    if (h > 0) return (strings().hours ?? "{h} h {m} min").replace("{h}", h).replace("{m}", m);
+    return (strings().minutes ?? "{m} min {s} s").replace("{m}", m).replace("{s}", s);
   }
 
   function tick() {

@@ -38,7 +38,7 @@ def test_lead_declares_an_incident_writes_the_timeline_and_activates_it(page, lo
     assert page.url.endswith(f"/incidents/{incident.pk}/")
     expect(page.locator("#incident-header h1")).to_have_text(TITLE)
     countdown = page.locator("#incident-header .countdown[data-deadline] .countdown-value")
-    expect(countdown).to_have_text(re.compile(r"^\d{1,2}(:\d\d){1,2} left$"))
+    expect(countdown).to_have_text(re.compile(r"^(\d{1,2} h )?\d{1,2} min( \d{1,2} s)? left$"))
     first_reading = countdown.text_content()
     expect(countdown).not_to_have_text(first_reading, timeout=3_000)
     # A deadline a week away (a task, a promised update) reads in days and hours.
