@@ -687,8 +687,12 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
     leads = [m.user for m in cell if m.role == Role.LEAD]
     members = {m.user_id for m in cell}
     backups = _backups(rules.roster(incident), functions, statement)
-    reachable = [b for b in backups if b[2] is not None and b[2].is_active]
-    unreachable = [b for b in backups if b not in reachable]
+    has_account = [b for b in backups if b[2] is not None and b[2].is_active]
+    unreachable = [b for b in backups if b not in has_account]
+    # A backup who leads this cell cannot sign (a lead is no approver): not "alerted" as a
+    # backup; the lead is told to find another approver.
+    leading = [b for b in has_account if b[2] in leads]
+    reachable = [b for b in has_account if b not in leading]
     started = policy.step_started_at(
         progress, submitted_at=statement.submitted_at, revised_at=statement.revised_at
     )
@@ -734,6 +738,14 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
                 _("%(names)s (backup) has no account here: call them.")
                 % {"names": _names(unreachable)}
             )
+        if leading:
+            sentences.append(
+                _(
+                    "%(names)s (backup) leads this cell and cannot sign: add another approver "
+                    "for %(what)s."
+                )
+                % {"names": ", ".join(name for name, *_rest in leading), "what": facts()["what"]}
+            )
         if not backups:
             sentences.append(_("The playbook roster names no backup for %(what)s.") % facts())
         headline = (
@@ -754,6 +766,8 @@ def statement_escalate(*, statement: Statement, now=None) -> Escalation | None:
                 "headline": headline,
                 "names": _names(unreachable),
             }
+        if leading and not reachable and not unreachable:
+            headline = _("%(headline)s; add another approver") % {"headline": headline}
         return " ".join(sentences), headline
 
     def to_the_leads() -> str:

@@ -227,3 +227,24 @@ def test_each_alerted_person_reads_it_in_their_language(submitted, roster, lead,
     [for_lead] = escalations(lead, submitted)
     assert for_lead.subject.startswith("Validation par Juridique en retard"), for_lead.subject
     assert entries(incident)[0].text.startswith("Approval by Legal is late")
+
+
+def test_a_backup_who_leads_the_cell_is_not_alerted_as_one(submitted, roster, lead, incident):
+    """The lead cannot sign as an approver: "backups alerted: Camille" left the statement
+    blocked with nobody told to act. The lead is asked for another approver instead."""
+    from dataclasses import replace
+
+    roster.entries[1] = replace(
+        roster.entries[1], backup_name="Camille Laurent", backup_email="", backup_user=lead
+    )
+    actions.approvals_escalate_late(now=submitted.submitted_at + 11 * MINUTE)
+
+    assert Escalation.objects.get().alerted == []
+    [for_lead] = escalations(lead, submitted)
+    assert for_lead.subject.endswith("; add another approver"), for_lead.subject
+    [entry] = entries(incident)
+    assert entry.text.endswith(
+        "Camille Laurent (backup) leads this cell and cannot sign: add another approver for "
+        "Legal."
+    )
+    assert "has been alerted" not in entry.text
