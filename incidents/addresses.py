@@ -5,7 +5,7 @@ on (SSRF): only public unicast addresses are allowed; loopback only where a sett
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 # IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, its local-use prefix, the
 # deprecated IPv4-compatible form): a gateway on the way turns them into that IPv4 address,
@@ -64,17 +64,37 @@ def points_inside(host: str, port: int, *, allow_loopback: bool = False) -> bool
     )
 
 
+# Query parameters by which Apprise is told to contact another server than the URL's host
+# (an e-mail target's smtp=…): always checked, whatever their value looks like.
+SERVER_PARAMETERS = frozenset({"smtp", "host", "server", "hostname", "proxy"})
+
+
 def url_points_inside(url: str, *, allow_loopback: bool = False) -> bool:
-    """Does the server a URL names resolve to an address the server must not reach? URLs
-    that hold a token where a host would be (Apprise's slack://TOKEN/...) name no server
-    that resolves: they go to their service's own public endpoint."""
+    """Does a server a URL names resolve to an address the server must not reach: its host,
+    and any host its query names (`mailto://user:pw@example.com?smtp=10.0.0.5`: Apprise
+    connects to the smtp= one)? URLs that hold a token where a host would be (Apprise's
+    slack://TOKEN/...) name no server that resolves: they go to their service's own
+    public endpoint."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        hosts = [parts.hostname or ""]
         try:
             port = parts.port or 443
         except ValueError:  # tgram://BOT:TOKEN/... : not a port
             port = 443
+        query = parse_qsl(parts.query, keep_blank_values=False)
     except ValueError:
         return False
-    return bool(host) and points_inside(host, port, allow_loopback=allow_loopback)
+    for key, value in query:
+        named = value.strip().strip("[]")
+        if key.lower() in SERVER_PARAMETERS or _looks_like_a_host(named):
+            hosts.append(named.rsplit(":", 1)[0] if named.count(":") == 1 else named)
+    return any(points_inside(host, port, allow_loopback=allow_loopback) for host in hosts if host)
+
+
+def _looks_like_a_host(value: str) -> bool:
+    """A name or an address ("mail.example.com", "10.0.0.5", "::1", "localhost"), not an
+    e-mail address, a path or a plain word."""
+    if not value or "@" in value or "/" in value:
+        return False
+    return value.lower() == "localhost" or "." in value or ":" in value

@@ -221,6 +221,10 @@ def test_signed_out_is_refused(api):
         "json://[::ffff:192.168.1.1]/x",
         "mmosts://192.168.1.1/token",
         "json://localhost/x",
+        # Apprise connects to the smtp= server, not to the URL's host.
+        "mailto://user:pw@example.com:8899?smtp=127.0.0.1&to=b@example.com",
+        "mailtos://user:pw@example.com?smtp=10.0.0.5",
+        "mailto://user:pw@example.com?smtp=2130706433",
     ],
 )
 def test_a_chat_address_into_the_servers_network_is_refused(api, drafter, settings, url):
