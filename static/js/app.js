@@ -148,9 +148,16 @@
     const button = event.submitter;
     if (button && button.hasAttribute("data-once")) {
       setTimeout(() => {
+        // A submission another script stopped (nothing chosen yet) sends nothing: the
+        // button stays as it was.
+        const byHtmx = form.matches("[hx-post], [hx-put], [hx-patch], [hx-delete]");
+        if (event.defaultPrevented && !byHtmx) return;
         button.disabled = true;
         button.setAttribute("aria-busy", "true"); // sent and waiting, not off: app.css
-        if (button.dataset.once) button.textContent = button.dataset.once;
+        if (button.dataset.once) {
+          button.dataset.label = button.textContent;
+          button.textContent = button.dataset.once;
+        }
       }, 0);
     }
   });
@@ -204,7 +211,11 @@
     }
     // The answer is in: a form still on the page (its answer went to another element, e.g.
     // an error beside it) can be sent again once corrected.
-    form.querySelectorAll("[data-once]").forEach((button) => { button.disabled = false; });
+    form.querySelectorAll("[data-once]").forEach((button) => {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      if (button.dataset.label) button.textContent = button.dataset.label;
+    });
   });
   document.addEventListener("change", (event) => {
     if (event.target.id === "language") event.target.form.submit();

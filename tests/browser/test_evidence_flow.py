@@ -96,6 +96,18 @@ def test_a_refused_file_shows_the_reason_next_to_it(signed_in, room):
     expect(tab.locator("#evidence-list")).to_contain_text("No evidence yet")
 
 
+def test_sending_with_no_file_says_so_and_the_button_still_works(signed_in, room):
+    incident, _lead, drafter = room
+    tab = signed_in(drafter)
+    open_room(tab, incident)
+    button = tab.locator("#evidence-upload button[type=submit]")
+    button.click()
+    expect(tab.locator("#evidence-upload")).to_contain_text("at least one file")
+    tab.wait_for_timeout(100)  # past the one-click guard's own turn
+    expect(button).to_be_enabled()
+    assert button.get_attribute("aria-busy") is None
+
+
 @pytest.fixture
 def local_page(settings):
     settings.EVIDENCE_CAPTURE_ALLOW_LOOPBACK = True
