@@ -70,9 +70,12 @@ def _detail_context(request, statement, **overrides) -> dict:
         if reviewing and rules.APPROVE not in available and in_review
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
-        # Approved: whom it waits for, said to those who cannot publish it themselves.
+        # Approved: whom it waits for, said to those who cannot publish it themselves. Not
+        # for the crisis page's texts: the page shows its sections once approved.
         "publishers": [display_name(u) for u in rules.publishers(statement)]
-        if statement.status == StatementStatus.APPROVED and rules.PUBLISH not in available
+        if statement.status == StatementStatus.APPROVED
+        and rules.PUBLISH not in available
+        and statement.channel != Channel.CRISIS_CENTER
         else None,
         # Made from a reply template: approved at once when submitted unchanged, or why not.
         "preapproval": preapproval.check_reply(statement)
