@@ -1203,6 +1203,9 @@ def collector_state_record(
 # The longest planned campaign: its whole window silences (or discounts) volume alerts, so
 # a forgotten end must not blind the watch for months (France's sales run four weeks).
 MAX_BURST_LENGTH = timedelta(days=31)
+# A campaign is planned for the coming months, not for year 9999 (whose times some zones
+# cannot even show).
+MAX_BURST_AHEAD = timedelta(days=366)
 BURST_FIELDS = ("starts_at", "ends_at", "note", "expected_size")
 
 
@@ -1221,7 +1224,13 @@ def clean_burst(burst: ExpectedBurst, *, now=None) -> None:
     if size is not None and (isinstance(size, bool) or not low <= size <= high):
         message = _("An expected size is from %(low)s to %(high)s times the usual volume.")
         errors["expected_size"] = message % {"low": f"{low:g}", "high": f"{high:g}"}
-    if burst.ends_at <= burst.starts_at:
+    try:
+        too_far = burst.starts_at - now > MAX_BURST_AHEAD
+    except OverflowError:  # past year 9999 once in UTC
+        too_far = True
+    if too_far:
+        errors["starts_at"] = _("A planned campaign starts within a year from now.")
+    elif burst.ends_at <= burst.starts_at:
         errors["ends_at"] = _("A planned campaign must end after it starts.")
     elif burst.ends_at - burst.starts_at > MAX_BURST_LENGTH:
         message = _(

@@ -143,6 +143,26 @@ def test_a_lead_finds_the_campaigns_from_the_watch_and_adds_one(
     assert "1 running or upcoming" in edit
 
 
+def test_a_campaign_years_ahead_is_refused_on_the_page_and_in_the_api(
+    watch, watch_editor, browser_client, api
+):
+    """Year 9999 in New York is past what a date holds once in UTC: it was a 500, and a
+    far one stored through the API broke the campaigns page east of Paris."""
+    client = browser_client.as_user(watch_editor)
+    client.cookies["tz"] = "America/New_York"
+    far = {"starts_at": "9999-12-31T00:00", "ends_at": "9999-12-31T23:00", "expected_size": "4"}
+    response = client.post(campaigns_url(watch), far)
+    assert response.status_code in (200, 422)
+    assert "starts within a year from now" in response.content.decode()
+    refused = api.as_user(watch_editor).post(
+        f"/api/watches/{watch.pk}/expected-bursts/",
+        {"starts_at": "9999-12-30T00:00:00+01:00", "ends_at": "9999-12-31T23:59:00+01:00"},
+        format="json",
+    )
+    assert refused.status_code == 400 and "within a year" in str(refused.json())
+    assert not ExpectedBurst.objects.exists()
+
+
 def test_upcoming_first_then_the_recent_past_read_only(watch, watch_editor, browser_client):
     later = planned(watch, watch_editor, start_in=timedelta(days=5), note="Later")
     sooner = planned(watch, watch_editor, start_in=timedelta(days=1), note="Sooner")
