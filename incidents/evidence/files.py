@@ -7,9 +7,12 @@ a name that claims one type for the bytes of another, script in a PDF.
 """
 
 import hashlib
+import re
 import struct
 import warnings
+import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -141,11 +144,34 @@ def _check_pdf(data: bytes) -> None:
     head = data[:SNIFF_WINDOW].lower()
     if any(marker in head for marker in ACTIVE_MARKERS):
         raise InvalidInput(_("This PDF starts with web page code (HTML or script): it is refused."))
-    lowered = data.lower()
-    if any(marker in lowered for marker in PDF_ACTIVE_MARKERS):
+    if any(marker in text.lower() for text in _pdf_readings(data) for marker in PDF_ACTIVE_MARKERS):
         raise InvalidInput(
             _("This PDF contains active content (JavaScript, launch actions or attachments).")
         )
+
+
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+# What the compressed streams may inflate to, in all, while looking for active content.
+PDF_INFLATE_BUDGET = 64 * 1024 * 1024
+
+
+def _pdf_readings(data: bytes):
+    """The PDF's bytes as a reader meets its names: with "#xx" escapes decoded
+    ("/Java#53cript" is /JavaScript), then each compressed stream inflated (objects hidden
+    in an object stream), within PDF_INFLATE_BUDGET."""
+    unescape = partial(_PDF_NAME_ESCAPE.sub, lambda m: bytes([int(m.group(1), 16)]))
+    yield unescape(data)
+    budget = PDF_INFLATE_BUDGET
+    for match in _PDF_STREAM.finditer(data):
+        if budget <= 0:
+            return
+        try:
+            inflated = zlib.decompressobj().decompress(match.group(1), budget)
+        except zlib.error:
+            continue  # not a deflated stream (an image, say)
+        budget -= len(inflated)
+        yield unescape(inflated)
 
 
 def _check_image(file, content_type: str, data: bytes) -> tuple[int, int, list]:

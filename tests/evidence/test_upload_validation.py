@@ -131,6 +131,28 @@ def test_pdf_with_javascript_is_refused(api, incident, drafter):
     assert "active content" in detail
 
 
+def test_pdf_javascript_written_with_escapes_or_compressed_is_refused(api, incident, drafter):
+    """A reader decodes "#53" in a name and inflates object streams: the check does too."""
+    import zlib
+
+    escaped = PDF.replace(
+        b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/Java#53cript/J#53 (app.alert(1))>>"
+    )
+    hidden = zlib.compress(b"4 0 obj<</S/JavaScript/JS(app.alert(1))>>endobj")
+    packed = PDF.replace(
+        b"%PDF-1.4\n",
+        b"%PDF-1.5\n5 0 obj<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length "
+        + str(len(hidden)).encode()
+        + b">>stream\n"
+        + hidden
+        + b"\nendstream endobj\n",
+        1,
+    )
+    for name, pdf in (("escaped.pdf", escaped), ("packed.pdf", packed)):
+        detail = refused(api, drafter, incident, pdf, name, "application/pdf")
+        assert "active content" in detail, name
+
+
 def test_oversize_file_is_refused(api, incident, drafter, settings):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 1024
     detail = refused(api, drafter, incident, noisy_png_bytes(), "big.png")
