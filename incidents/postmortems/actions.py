@@ -325,7 +325,36 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         revision=postmortem.revision,
         policy=policy.name,
     )
+    _ask_the_approvers(incident, postmortem, requirements, actor)
     return postmortem
+
+
+def _ask_the_approvers(incident, postmortem, requirements, actor) -> int:
+    """The cell's approvers the policy waits for first are told, in the bell and by their
+    channels ("Approval needed"): without it the post-mortem waited on people who did not
+    know. Returns how many."""
+    awaited = {r.function for r in rules.progress(postmortem, requirements, []).awaited}
+    users = [
+        m.user
+        for m in Membership.objects.active()
+        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
+        .select_related("user")
+        if ("" in awaited or m.function in awaited) and m.user_id != actor.pk
+    ]
+    return notify(
+        users=users,
+        kind=NotificationKind.REVIEW_REQUESTED,
+        subject=per_reader(
+            lambda: (
+                _("Post-mortem of “%(incident)s” (revision %(n)s)")
+                % {"incident": incident.title, "n": postmortem.revision}
+            )
+        ),
+        url=reverse("postmortem", args=[incident.pk]),
+        incident=incident,
+        actor=actor,
+        key=f"postmortem:{postmortem.pk}:revision:{postmortem.revision}:review",
+    )
 
 
 @transaction.atomic

@@ -312,6 +312,22 @@ def _signed(postmortem, lead, approver):
     )
 
 
+def test_asking_for_sign_off_tells_the_approvers(postmortem, lead, approver):
+    """They had no way to know: no bell, no e-mail, nothing in "My approvals"."""
+    from incidents.notifications.models import Notification
+
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    postmortem.refresh_from_db()
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)  # again: nothing more
+    asked = Notification.objects.filter(
+        kind="review_requested", url=f"/incidents/{postmortem.incident_id}/postmortem/"
+    )
+    [told] = asked
+    assert told.user == approver
+    assert told.subject == f"Post-mortem of “{postmortem.incident.title}” (revision 2)"
+
+
 def test_sign_off_freezes_a_version_and_later_edits_make_a_new_one(postmortem, lead, approver):
     signed = _signed(postmortem, lead, approver)
     assert signed.status == "signed_off"

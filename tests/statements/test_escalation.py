@@ -244,7 +244,6 @@ def test_a_backup_who_leads_the_cell_is_not_alerted_as_one(submitted, roster, le
     assert for_lead.subject.endswith("; add another approver"), for_lead.subject
     [entry] = entries(incident)
     assert entry.text.endswith(
-        "Camille Laurent (backup) leads this cell and cannot sign: add another approver for "
-        "Legal."
+        "Camille Laurent (backup) leads this cell and cannot sign: add another approver for Legal."
     )
     assert "has been alerted" not in entry.text
