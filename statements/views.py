@@ -24,7 +24,7 @@ from incidents.shortcuts import incident_or_404 as visible_incident
 from . import actions, limits, outlets, permissions, preapproval, rules, selectors
 from .bindings import page_bindings
 from .diff import word_diff
-from .drafting import draft_from_template, templates_of
+from .drafting import blanks_to_fill, draft_from_template, templates_of
 from .forms import (
     ApproveForm,
     PublishForm,
@@ -70,6 +70,7 @@ def _detail_context(request, statement, **overrides) -> dict:
         if reviewing and rules.APPROVE not in available and in_review
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
+        "blanks": blanks_to_fill(statement),
         # Approved: whom it waits for, said to those who cannot publish it themselves. Not
         # for the crisis page's texts: the page shows its sections once approved.
         "publishers": [display_name(u) for u in rules.publishers(statement)]

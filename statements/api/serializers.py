@@ -9,7 +9,7 @@ from incidents.api.fields import (
 )
 from incidents.api.serializers import BlankableURLField, UserSummarySerializer, user_summary
 
-from .. import limits, preapproval, rules
+from .. import drafting, limits, preapproval, rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
 
 
@@ -68,6 +68,11 @@ class StatementSerializer(serializers.ModelSerializer):
         "on nobody: the policy functions no approver of the cell can sign off, and whom the "
         "playbook roster suggests adding. The same text as the 409 that refuses `submit`; "
         "null when the cell can approve it."
+    )
+    unfilled_blanks = serializers.SerializerMethodField(
+        help_text='Fill-ins the text still holds, as written ("[product]", "[your first '
+        'name]": square brackets around words with a lower-case letter), at most 10; empty '
+        "when none, and for a published or withdrawn statement."
     )
     approval_deadline = serializers.DateTimeField(
         source="deadline_at",
@@ -128,6 +133,7 @@ class StatementSerializer(serializers.ModelSerializer):
             "approvals",
             "awaiting",
             "approval_stall",
+            "unfilled_blanks",
             "approval_deadline",
             "escalated_at",
             "reviews",
@@ -184,6 +190,7 @@ class StatementSerializer(serializers.ModelSerializer):
             "approvals": self._reviews(statement.approvals, person, zone),
             "awaiting": self.get_awaiting(statement),
             "approval_stall": self.get_approval_stall(statement),
+            "unfilled_blanks": self.get_unfilled_blanks(statement),
             "approval_deadline": datetime_representation(statement.deadline_at, zone),
             "escalated_at": (
                 None
@@ -252,6 +259,10 @@ class StatementSerializer(serializers.ModelSerializer):
         members = self.context.get("members")
         member = members.get(statement.incident_id) if members is not None else rules.LOOKUP
         return rules.available_actions(request.user, statement, member=member)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_unfilled_blanks(self, statement) -> list[str]:
+        return drafting.blanks_to_fill(statement)
 
     def get_approval_stall(self, statement) -> str | None:
         request = self.context.get("request")

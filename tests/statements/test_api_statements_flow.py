@@ -27,6 +27,7 @@ STATEMENT_FIELDS = {
     "template",
     "preapproval",
     "approval_stall",
+    "unfilled_blanks",
     "approval_deadline",
     "escalated_at",
     "edit_voids_approval",

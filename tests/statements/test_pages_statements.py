@@ -901,3 +901,33 @@ def test_a_stock_policy_is_named_in_the_readers_language(
         "Juridique en premier"
         in as_drafter.get(f"/statements/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
     )
+
+
+@pytest.mark.parametrize(
+    "text, blanks",
+    [
+        (
+            "We have seen your messages about [product]. — [your first name]",
+            ["[product]", "[your first name]"],
+        ),
+        ("[UPDATE] The plant stays open. [EN]", []),  # tags, in capitals
+        ("Read [our statement](https://example.com) and [product], [product].", ["[product]"]),
+        ("No blank here.", []),
+    ],
+)
+def test_blanks_left_in_a_text_are_found(text, blanks):
+    from statements.drafting import unfilled_blanks
+
+    assert unfilled_blanks(text) == blanks
+
+
+def test_a_text_with_a_blank_left_warns_on_its_page_and_in_the_api(
+    make_statement, browser_client, api, drafter, approver
+):
+    """A template's "[product]" went public: submitted, approved and published unnoticed."""
+    statement = make_statement(state="in_review", text="Sorry about [product]. We are on it.")
+    for person in (drafter, approver):
+        page = browser_client.as_user(person).get(detail_url(statement)).text
+        assert "This text still holds [product]: fill in each blank" in page
+    body = api.as_user(drafter).get(f"/api/statements/{statement.pk}/").json()
+    assert body["unfilled_blanks"] == ["[product]"]
