@@ -23,7 +23,7 @@ from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
-from . import rules, selectors
+from . import outlets, rules, selectors
 from .models import Statement
 
 Kind = NotificationKind
@@ -114,7 +114,10 @@ def changes_requested(statement: Statement, *, actor, comment: str) -> int:
 
 
 def ready_to_publish(statement: Statement, *, actor) -> int:
-    """The cell's spokespeople (and its lead when the policy lets the lead publish)."""
+    """The cell's spokespeople (and its lead when the policy lets the lead publish); nobody
+    for a text an app shows once approved (a crisis page's section: nothing to publish)."""
+    if outlets.shown_on_approval(statement):
+        return 0
     subject = per_reader(
         lambda: (
             _("“%(what)s”, on %(channel)s")

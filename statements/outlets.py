@@ -22,3 +22,19 @@ def page_sections(request, statement, available_actions: list[str]) -> list[Safe
     return [
         html for section in _sections if (html := section(request, statement, available_actions))
     ]
+
+
+_shown_on_approval: list[Callable] = []
+
+
+def register_shown_on_approval(check: Callable) -> None:
+    """`check(statement) -> bool`: the registering app shows this statement to the public
+    as soon as it is approved (a crisis page's section), so nobody publishes it: its page
+    names nobody to wait for and its approval is no "ready to publish" hand-off. At most
+    one query."""
+    if check not in _shown_on_approval:
+        _shown_on_approval.append(check)
+
+
+def shown_on_approval(statement) -> bool:
+    return any(check(statement) for check in _shown_on_approval)

@@ -71,12 +71,12 @@ def _detail_context(request, statement, **overrides) -> dict:
         else None,
         "four_eyes_note": in_review and permissions.wrote(user, statement),
         "blanks": blanks_to_fill(statement),
-        # Approved: whom it waits for, said to those who cannot publish it themselves. Not
-        # for the crisis page's texts: the page shows its sections once approved.
+        # Approved: whom it waits for, said to those who cannot publish it themselves (not
+        # for a text an app shows once approved: a crisis page's section).
         "publishers": [display_name(u) for u in rules.publishers(statement)]
         if statement.status == StatementStatus.APPROVED
         and rules.PUBLISH not in available
-        and statement.channel != Channel.CRISIS_CENTER
+        and not outlets.shown_on_approval(statement)
         else None,
         # Made from a reply template: approved at once when submitted unchanged, or why not.
         "preapproval": preapproval.check_reply(statement)

@@ -16,7 +16,9 @@ class CrisisCenterConfig(AppConfig):
 
     def ready(self):
         from incidents import extensions
+        from statements import outlets
 
+        from . import selectors
         from .actions import follow_statements
         from .rules import transition_refused
         from .views import room_panel_context
@@ -24,3 +26,4 @@ class CrisisCenterConfig(AppConfig):
         extensions.register_room_panel(room_panel_context)
         extensions.register_timeline_follower(follow_statements)
         extensions.register_transition_guard(transition_refused)
+        outlets.register_shown_on_approval(selectors.is_page_text)

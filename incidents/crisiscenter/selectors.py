@@ -330,6 +330,16 @@ def languages_order(code: str) -> int:
 NOT_UPDATES = (*INTERNAL_KINDS, StatementKind.FAQ, StatementKind.REPLY)
 
 
+def is_page_text(statement: Statement) -> bool:
+    """Whether the statement is one of a crisis page's sections (summary, what we do, help,
+    an FAQ answer): shown on the page once approved (SHOWN), nobody publishes it. One
+    query (none for another channel)."""
+    return (
+        statement.channel == Channel.CRISIS_CENTER
+        and PageText.objects.filter(statement=statement).exists()
+    )
+
+
 def is_update(statement: Statement, page: CrisisPage) -> bool:
     """Whether a statement is (or would be, once published) one of the page's updates:
     of the crisis center channel, of an update's kind, in a language the pages speak, and

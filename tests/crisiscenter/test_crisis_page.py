@@ -452,3 +452,17 @@ def test_the_files_stand_alone_without_the_app(live_page, publish_update, settin
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_approved_page_text_waits_for_nobody_to_publish_it(
+    dark_page, approve_texts, spokesperson, drafter, browser_client
+):
+    """The page shows its sections once approved: the spokesperson got ten "ready to
+    publish" messages for nothing, and each text's page said it waited for them."""
+    from incidents.notifications.models import Notification
+
+    approve_texts(dark_page)
+    assert not Notification.objects.filter(user=spokesperson, kind="ready_to_publish").exists()
+    text = dark_page.texts.select_related("statement").first().statement
+    page = browser_client.as_user(drafter).get(f"/statements/{text.pk}/").text
+    assert "waiting for" not in page and "nobody in the cell may publish" not in page

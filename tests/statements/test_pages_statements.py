@@ -246,10 +246,6 @@ def test_an_approved_statement_says_who_publishes_it(
     incident_actions.member_remove(incident=incident, actor=lead, user=spokesperson)
     alone = browser_client.as_user(drafter).get(detail_url(statement)).text
     assert "nobody in the cell may publish it" in alone
-    # The crisis page shows its texts once approved: nobody is waited for.
-    page_text = make_statement(state="approved", channel="crisis_center", kind="faq")
-    shown = browser_client.as_user(drafter).get(detail_url(page_text)).text
-    assert "waiting for" not in shown and "nobody in the cell may publish" not in shown
 
 
 def test_observer_reads_the_text_without_an_editor(
