@@ -147,11 +147,8 @@
     // data-once="Importing…" also says what the wait is for (a long import, a big file).
     const button = event.submitter;
     if (button && button.hasAttribute("data-once")) {
+      // Not on a form whose own script sends it (or not: evidence with no file chosen).
       setTimeout(() => {
-        // A submission another script stopped (nothing chosen yet) sends nothing: the
-        // button stays as it was.
-        const byHtmx = form.matches("[hx-post], [hx-put], [hx-patch], [hx-delete]");
-        if (event.defaultPrevented && !byHtmx) return;
         button.disabled = true;
         button.setAttribute("aria-busy", "true"); // sent and waiting, not off: app.css
         if (button.dataset.once) {
