@@ -28,7 +28,7 @@ from incidents.errors import (
 from incidents.models import ApproverFunction, Membership, Role
 from incidents.people import display_name
 
-from . import permissions, policy
+from . import outlets, permissions, policy
 from .choices import Decision
 from .models import EDITABLE_STATUSES, ApprovalPolicy, Statement, StatementStatus
 
@@ -66,6 +66,9 @@ ONLY_DRAFTERS_SUBMIT = gettext_lazy("Only cell members who draft can submit a st
 ONLY_APPROVERS_REVIEW = gettext_lazy("Only approvers of the cell review statements.")
 FOUR_EYES = gettext_lazy("You wrote this text: someone else must review it (four-eyes rule).")
 NOT_YOUR_FUNCTION = gettext_lazy("This statement's approval policy does not ask for your function.")
+SHOWN_ON_APPROVAL = gettext_lazy(
+    "This text is shown on the crisis page as soon as it is approved: nobody publishes it."
+)
 ONLY_SPOKESPERSON_PUBLISHES = gettext_lazy("Only the spokesperson publishes statements.")
 ONLY_SPOKESPERSON_OR_LEAD_PUBLISHES = gettext_lazy(
     "Only the spokesperson or the lead publishes statements."
@@ -526,6 +529,8 @@ def _publish(a: _Asking, revision: int | None = None, url: str | None = None) ->
         raise TransitionNotAllowed(
             _("This revision does not hold every approval the policy requires.")
         )
+    if outlets.shown_on_approval(statement):
+        raise TransitionNotAllowed(SHOWN_ON_APPROVAL)
     return True
 
 

@@ -26,4 +26,4 @@ class CrisisCenterConfig(AppConfig):
         extensions.register_room_panel(room_panel_context)
         extensions.register_timeline_follower(follow_statements)
         extensions.register_transition_guard(transition_refused)
-        outlets.register_shown_on_approval(selectors.is_page_text)
+        outlets.register_shown_on_approval(selectors.page_texts_among)

@@ -330,14 +330,14 @@ def languages_order(code: str) -> int:
 NOT_UPDATES = (*INTERNAL_KINDS, StatementKind.FAQ, StatementKind.REPLY)
 
 
-def is_page_text(statement: Statement) -> bool:
-    """Whether the statement is one of a crisis page's sections (summary, what we do, help,
-    an FAQ answer): shown on the page once approved (SHOWN), nobody publishes it. One
-    query (none for another channel)."""
-    return (
-        statement.channel == Channel.CRISIS_CENTER
-        and PageText.objects.filter(statement=statement).exists()
-    )
+def page_texts_among(statements) -> set[int]:
+    """The ids of those statements that are a crisis page's sections (summary, what we do,
+    help, an FAQ answer): shown on the page once approved (SHOWN), nobody publishes them.
+    One query, none when no statement is of the crisis center channel."""
+    ids = [s.pk for s in statements if s.channel == Channel.CRISIS_CENTER]
+    if not ids:
+        return set()
+    return set(PageText.objects.filter(statement__in=ids).values_list("statement_id", flat=True))
 
 
 def is_update(statement: Statement, page: CrisisPage) -> bool:

@@ -305,9 +305,11 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
     approvers = list(
         Membership.objects.active()
         .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
-        .values_list("function", flat=True)
+        .select_related("user")
     )
-    missing = approval_policy.unfillable(policy, requirements, [], approvers)
+    missing = approval_policy.unfillable(
+        policy, requirements, [], [m.function for m in approvers]
+    )
     if missing:
         raise Conflict(
             _("Nobody in the cell can sign off for: %(functions)s. Add an approver first.")
@@ -325,20 +327,18 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         revision=postmortem.revision,
         policy=policy.name,
     )
-    _ask_the_approvers(incident, postmortem, requirements, actor)
+    _ask_the_approvers(incident, postmortem, requirements, approvers, actor)
     return postmortem
 
 
-def _ask_the_approvers(incident, postmortem, requirements, actor) -> int:
-    """The cell's approvers the policy waits for first are told, in the bell and by their
-    channels ("Approval needed"): without it the post-mortem waited on people who did not
-    know. Returns how many."""
+def _ask_the_approvers(incident, postmortem, requirements, approvers, actor) -> int:
+    """The cell's `approvers` (active approver memberships, users loaded) the policy waits
+    for first are told, in the bell and by their channels ("Approval needed"): without it
+    the post-mortem waited on people who did not know. Returns how many."""
     awaited = {r.function for r in rules.progress(postmortem, requirements, []).awaited}
     users = [
         m.user
-        for m in Membership.objects.active()
-        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
-        .select_related("user")
+        for m in approvers
         if ("" in awaited or m.function in awaited) and m.user_id != actor.pk
     ]
     return notify(

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.http import http_date
 
 from incidents.crisiscenter import actions
@@ -466,3 +468,17 @@ def test_an_approved_page_text_waits_for_nobody_to_publish_it(
     text = dark_page.texts.select_related("statement").first().statement
     page = browser_client.as_user(drafter).get(f"/statements/{text.pk}/").text
     assert "waiting for" not in page and "nobody in the cell may publish" not in page
+    # Nor does the spokesperson get a Publish box, on the page or through the API.
+    spokesperson_page = browser_client.as_user(spokesperson).get(f"/statements/{text.pk}/")
+    assert 'name="url"' not in spokesperson_page.text
+    url = f"/api/incidents/{dark_page.incident_id}/statements/"
+    client = browser_client.as_user(spokesperson)
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(url + "?page_size=1")
+    with CaptureQueriesContext(connection) as every_row:
+        listed = client.get(url)
+    assert listed.status_code == 200 and len(listed.json()["results"]) > 5
+    assert len(every_row) == len(one_row)  # whether each is a page's section: one query
+    by_id = {s["id"]: s for s in listed.json()["results"]}
+    assert by_id[text.pk]["status"] == "approved"
+    assert "publish" not in by_id[text.pk]["available_actions"]

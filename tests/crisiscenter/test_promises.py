@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from incidents.crisiscenter import actions, promises, render, selectors
 from incidents.crisiscenter.models import UpdatePromise
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import InvalidInput, NotAllowed, TransitionNotAllowed
 from incidents.models import TimelineEntry
 from incidents.notifications import actions as notifications
 from incidents.notifications.models import Notification
@@ -156,9 +156,14 @@ def test_an_update_after_the_time_keeps_it_late(live_page, publish_update):
     assert made.outcome == "late" and made.kept_at > made.due_at
 
 
-def test_a_page_text_published_keeps_no_promise(live_page, spokesperson):
+def test_a_page_text_is_not_published_and_keeps_no_promise(live_page, spokesperson):
+    """A section is on the page once approved: "publishing" it is refused (it kept the
+    promise of an update nobody made)."""
     summary = live_page.texts.filter(section="summary", statement__language="en").get()
-    statement_actions.statement_publish(statement=summary.statement, actor=spokesperson)
+    with pytest.raises(TransitionNotAllowed, match="nobody publishes it"):
+        statement_actions.statement_publish(statement=summary.statement, actor=spokesperson)
+    summary.statement.refresh_from_db()
+    assert summary.statement.status == "approved"
     assert outcomes(live_page) == ["open"]
 
 
