@@ -12,7 +12,7 @@ class NotificationKind(models.TextChoices):
     ADDED_TO_CELL = "added_to_cell", _("Added to a crisis cell")
     REVIEW_REQUESTED = "review_requested", _("Approval needed")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-    READY_TO_PUBLISH = "ready_to_publish", _("Approved: ready to publish")
+    READY_TO_PUBLISH = "ready_to_publish", _("Approved, ready to publish")
     PUBLISHED = "published", _("Published")
     ESCALATED = "escalated", _("Approval escalated")
     TASK_ASSIGNED = "task_assigned", _("Task assigned to you")

@@ -82,7 +82,7 @@ def test_each_hand_off_reaches_its_person_by_email_and_chat(
     (mail,) = smtp.received
     assert mail["to"] == ["spokesperson@example.com"]
     subject = str(make_header(decode_header(mail["subject"])))
-    assert "Approved: ready to publish: Holding statement (X)" in subject
+    assert "Approved, ready to publish: Holding statement (X)" in subject
     assert f"{SITE}/statements/7/" in mail["body"]
     assert sorted(r["path"] for r in webhook.received) == ["/cell", "/spokesperson"]
     assert all(f"{SITE}/statements/7/" in str(r["json"]) for r in webhook.received)
