@@ -41,7 +41,7 @@ from statements.models import Statement
 from statements.permissions import NOT_A_DRAFTER
 
 from . import rules
-from .choices import DECISIONS, AuthorType, CaptureTarget, NeedsAnswer, Outcome, ReviewDecision
+from .choices import ANSWERS, DECISIONS, AuthorType, CaptureTarget, NeedsAnswer, Outcome, ReviewDecision
 from .models import NOTE_MAX, REASON_MAX, MentionCapture, Reply, Triage
 
 EXCERPT = 140
@@ -191,6 +191,10 @@ def _conclude(triage: Triage, actor, outcome: str, reason: str) -> None:
     triage.decided_at = timezone.now()
     triage.claimed_by = None  # dealt with: nobody is answering any more
     triage.claimed_at = None
+    if outcome in ANSWERS and triage.needs_answer == NeedsAnswer.UNDECIDED:
+        # Answering someone says they needed it: the coverage counts them (it stayed "—"
+        # when replies were written straight from the "To triage" tab).
+        triage.needs_answer = NeedsAnswer.YES
     triage.save(
         update_fields=[
             "outcome",
@@ -199,6 +203,7 @@ def _conclude(triage: Triage, actor, outcome: str, reason: str) -> None:
             "decided_at",
             "claimed_by",
             "claimed_at",
+            "needs_answer",
         ]
     )
 

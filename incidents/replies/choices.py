@@ -30,6 +30,9 @@ class Outcome(models.TextChoices):
 DECISIONS = (Outcome.NO_ANSWER, Outcome.PRIVATE, Outcome.CUSTOMER_SERVICE)
 # Outcomes that count as the person having been dealt with (coverage).
 HANDLED = (Outcome.ANSWERED, Outcome.PRIVATE, Outcome.CUSTOMER_SERVICE, Outcome.NO_ANSWER)
+# Outcomes that say the person needed an answer: a mention left "not decided yet" and then
+# answered counts as needing one (actions._conclude), so the coverage shows it.
+ANSWERS = (Outcome.ANSWERED, Outcome.PRIVATE, Outcome.CUSTOMER_SERVICE)
 
 
 class QueueView(models.TextChoices):

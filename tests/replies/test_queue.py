@@ -4,6 +4,7 @@ its filters, and the coverage; constant query counts."""
 import pytest
 
 from incidents.replies import actions, selectors
+from statements import actions as statement_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,32 @@ def test_coverage(incident, attach_mentions, drafter, declare):
     # Another incident's mentions never count.
     other = declare(title="Another incident")
     assert selectors.coverage(other).attached == 0
+
+
+def test_a_person_answered_straight_from_to_triage_counts_in_the_coverage(
+    incident, attach_mentions, drafter, approver, spokesperson
+):
+    """A reply written without deciding "needs an answer" first, then published, left the
+    coverage at "—"; answering says the person needed it (not a "no answer" decision)."""
+    replied, private, ignored = attach_mentions(
+        incident, {"text": "Refund?"}, {"text": "Refund!"}, {"text": "meh"}
+    )
+    statement = actions.reply_write(
+        incident=incident, mention=replied, actor=drafter, text="We replace it today."
+    )
+    statement_actions.statement_submit(statement=statement, actor=drafter)
+    statement_actions.statement_approve(statement=statement, actor=approver, revision=1)
+    statement_actions.statement_publish(
+        statement=statement, actor=spokesperson, url="https://example.org/post/1"
+    )
+    actions.decide(incident=incident, mention=private, actor=drafter, outcome="private", reason="DM")
+    actions.decide(
+        incident=incident, mention=ignored, actor=drafter, outcome="no_answer", reason="Noise"
+    )
+    coverage = selectors.coverage(incident)
+    assert (coverage.needing, coverage.answered, coverage.percent) == (2, 2, 100)
+    assert coverage.median_seconds is not None
+    assert set(selectors.queue(incident, view="handled")) == {replied, private, ignored}
 
 
 @pytest.mark.parametrize("size", [5, 50])
