@@ -212,3 +212,20 @@ def transition_refusal(incident, status: str) -> str | None:
         if refusal:
             return str(refusal)
     return None
+
+
+# What an app above still has open in an incident, said to the lead who resolves or closes
+# it ("2 statements wait for approval", "the crisis page is live"): the move is confirmed
+# knowing them, never refused for them (transition guards refuse). `provider(incident) ->
+# list of short sentences`, at most a few queries each.
+_loose_ends: list[Callable] = []
+
+
+def register_loose_ends(provider: Callable) -> None:
+    if provider not in _loose_ends:
+        _loose_ends.append(provider)
+
+
+def loose_ends_of(incident) -> list[str]:
+    """Every registered provider's loose ends, in registration order."""
+    return [str(end) for provider in _loose_ends for end in provider(incident)]

@@ -164,15 +164,19 @@ def require_transition(user, incident: Incident, status: str) -> bool:
     return True
 
 
+# Moves the room confirms on the server, naming what is still open (views.change_status).
+ENDING = (Status.RESOLVED, Status.CLOSED)
+
+
 def transition_controls(user, incident: Incident) -> list[dict]:
     """The room's status buttons: each allowed target, whether it reopens the incident,
-    and whether the move is weighty enough to ask for a confirmation."""
-    weighty = (Status.RESOLVED, Status.CLOSED)
+    and whether the browser asks first (reopening; resolving and closing are asked by the
+    server, which names what is still open)."""
     return [
         {
             "status": status,
             "reopen": _is_reopening(incident, status),
-            "confirm": status in weighty or incident.status in weighty,
+            "confirm": incident.status in ENDING and status not in ENDING,
         }
         for status in available_transitions(user, incident)
     ]

@@ -18,8 +18,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
+from django.utils.translation import gettext as _
 
-from . import chains
+from . import chains, extensions
 from .models import OPEN_STATUSES, ChainCheckpoint, Incident, Membership, Role, TimelineEntry
 
 User = get_user_model()
@@ -331,3 +332,14 @@ def people_named(text: str) -> list:
         if exact:
             return exact
     return found
+
+
+def loose_ends(incident: Incident) -> list[str]:
+    """What is still open in the incident, in short sentences, for the lead about to
+    resolve or close it: its promotion freeze, then what the apps above register
+    (extensions.register_loose_ends: statements, tasks, the crisis page, replies,
+    listening signals). A few queries per app, whatever the incident's size."""
+    ends = []
+    if incident.holding_freeze is not None:
+        ends.append(_("Promotional posts are still frozen: lift the freeze when they may resume."))
+    return ends + extensions.loose_ends_of(incident)

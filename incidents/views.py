@@ -213,8 +213,18 @@ def timeline_panel(request, pk):
 @login_required
 @require_POST
 def change_status(request, pk):
+    """Move the incident to `status`. Resolving or closing (rules.ENDING) is asked first:
+    the answer names what is still open (selectors.loose_ends) and holds the button that
+    confirms (`confirmed_status`)."""
     incident = incident_or_404(request, pk)
-    status = request.POST.get("status", "")
+    confirmed = request.POST.get("confirmed_status", "")
+    status = confirmed or request.POST.get("status", "")
+    if status in rules.ENDING and not confirmed:
+        try:
+            if rules.require_transition(request.user, incident, status):
+                return _confirm_status(request, incident, status)
+        except DomainError as exc:
+            return refused(request, incident, exc.message)
     return _run(
         request,
         incident,
@@ -223,6 +233,17 @@ def change_status(request, pk):
         status=status,
         note=request.POST.get("note", ""),
     )
+
+
+def _confirm_status(request, incident, status):
+    context = {
+        "incident": incident,
+        "status": status,
+        "loose_ends": selectors.loose_ends(incident),
+    }
+    if request.htmx:  # into the status form's slot: its button submits that form
+        return render(request, "incidents/_status_confirm.html", context)
+    return render(request, "incidents/status_confirm.html", context)
 
 
 @login_required

@@ -21,3 +21,4 @@ class StatementsConfig(AppConfig):
         extensions.register_editing(may_edit=permissions.can_draft, editable=selectors.is_editable)
         # Hand-off notices to people given work in a cell, and the "waits on nobody" check.
         extensions.register_cell_changed(handoffs.cell_changed)
+        extensions.register_loose_ends(selectors.loose_ends)

@@ -10,6 +10,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.utils.translation import ngettext
 
 from incidents.models import Membership, Role, Status
 from incidents.selectors import incidents_visible_to
@@ -294,3 +295,41 @@ def late_for_escalation(now, *, limit: int = 500) -> list[Statement]:
         if s.deadline_at is not None and s.deadline_at <= now and s.escalation is None
     ]
     return sorted(late, key=lambda s: (s.deadline_at, s.pk))[:limit]
+
+
+# Approved statements read to tell the page's sections from the rest (more: "200+").
+LOOSE_ENDS_READ = 200
+
+
+def loose_ends(incident) -> list[str]:
+    """For the lead resolving or closing the incident (incidents.extensions): statements
+    still in review, and approved ones never published (not a crisis page's sections,
+    shown once approved). Three queries at most."""
+    in_review = Statement.objects.filter(incident=incident, status=StatementStatus.IN_REVIEW)
+    approved = list(
+        Statement.objects.filter(incident=incident, status=StatementStatus.APPROVED).only(
+            "pk", "channel"
+        )[: LOOSE_ENDS_READ + 1]
+    )
+    outlets.note_shown_on_approval(approved)
+    unpublished = sum(1 for s in approved if not outlets.shown_on_approval(s))
+    ends = []
+    if waiting := in_review.count():
+        ends.append(
+            ngettext(
+                "%(n)s statement still waits for approval.",
+                "%(n)s statements still wait for approval.",
+                waiting,
+            )
+            % {"n": waiting}
+        )
+    if unpublished:
+        ends.append(
+            ngettext(
+                "%(n)s approved statement was never published.",
+                "%(n)s approved statements were never published.",
+                unpublished,
+            )
+            % {"n": f"{LOOSE_ENDS_READ}+" if unpublished > LOOSE_ENDS_READ else unpublished}
+        )
+    return ends

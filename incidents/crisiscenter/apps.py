@@ -26,4 +26,5 @@ class CrisisCenterConfig(AppConfig):
         extensions.register_room_panel(room_panel_context)
         extensions.register_timeline_follower(follow_statements)
         extensions.register_transition_guard(transition_refused)
+        extensions.register_loose_ends(selectors.loose_ends)
         outlets.register_shown_on_approval(selectors.page_texts_among)

@@ -6,6 +6,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Max, Q
+from django.utils import formats
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from incidents.models import EntryKind, TimelineEntry
 from statements.models import (
@@ -412,3 +415,21 @@ def confirmation(
 
 def subscriber_count(page: CrisisPage) -> int:
     return active_subscribers(page).count()
+
+
+def loose_ends(incident) -> list[str]:
+    """For the lead resolving or closing the incident (incidents.extensions): a live crisis
+    page still tells the public the crisis is ongoing (closing is refused until it is
+    resolved: rules.transition_refused), and says when the next update comes. One query."""
+    page = CrisisPage.objects.filter(incident=incident, state=PageState.LIVE).first()
+    if page is None:
+        return []
+    if page.next_update_at is not None:
+        return [
+            _(
+                "The crisis page is live and promises an update at %(time)s: resolve it with a "
+                "closing update in its panel."
+            )
+            % {"time": formats.date_format(localtime(page.next_update_at), "SHORT_DATETIME_FORMAT")}
+        ]
+    return [_("The crisis page is live: resolve it with a closing update in its panel.")]

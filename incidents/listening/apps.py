@@ -13,6 +13,8 @@ class ListeningConfig(AppConfig):
     def ready(self):
         from incidents import extensions
 
+        from . import selectors
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
+        extensions.register_loose_ends(selectors.loose_ends)

@@ -7,6 +7,7 @@ from functools import partial
 from django.core.cache import caches
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr, TruncHour, TruncMinute
+from django.utils.translation import ngettext
 
 from incidents import selectors as incident_selectors
 
@@ -591,3 +592,19 @@ def signal_incidents_elsewhere(signal, user, now) -> list[tuple[int, int]]:
     rows = list(rows)
     seen = visible_incident_ids(user, [pk for pk, _n in rows])
     return [(pk, n) for pk, n in rows if pk in seen]
+
+
+def loose_ends(incident) -> list[str]:
+    """For the lead resolving or closing the incident (incidents.extensions): a listening
+    signal linked to it still open (its mentions are still above normal). One query."""
+    n = Signal.objects.filter(incident=incident, status=SignalStatus.OPEN).count()
+    if not n:
+        return []
+    return [
+        ngettext(
+            "%(n)s listening signal linked to it is still open: mentions are still above normal.",
+            "%(n)s listening signals linked to it are still open: mentions are still above normal.",
+            n,
+        )
+        % {"n": n}
+    ]

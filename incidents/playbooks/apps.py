@@ -24,6 +24,7 @@ class PlaybooksConfig(AppConfig):
         incident_extensions.register_handling_advice(selectors.handling_advice)
         incident_extensions.register_ambassadors(selectors.ambassadors)
         incident_extensions.register_timeline_follower(complete_tasks_on)
+        incident_extensions.register_loose_ends(selectors.loose_ends)
         drafting.register_template_source(
             templates_of=selectors.templates_of, draft=selectors.draft_from_template
         )

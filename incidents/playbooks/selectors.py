@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from incidents.extensions import Ambassador, RosterEntry
 from incidents.models import Membership, Role
@@ -225,3 +226,15 @@ def draft_from_template(incident, template_id, mention_values=None) -> dict | No
         "language": template.language,
         "text": render_template(template.text, values),
     }
+
+
+def loose_ends(incident) -> list[str]:
+    """For the lead resolving or closing the incident (incidents.extensions): the
+    playbook's tasks still open. One query."""
+    n = Task.objects.filter(incident=incident, status=TaskStatus.OPEN).count()
+    if not n:
+        return []
+    return [
+        ngettext("%(n)s playbook task is still open.", "%(n)s playbook tasks are still open.", n)
+        % {"n": n}
+    ]

@@ -307,9 +307,7 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
         .select_related("user")
     )
-    missing = approval_policy.unfillable(
-        policy, requirements, [], [m.function for m in approvers]
-    )
+    missing = approval_policy.unfillable(policy, requirements, [], [m.function for m in approvers])
     if missing:
         raise Conflict(
             _("Nobody in the cell can sign off for: %(functions)s. Add an approver first.")

@@ -41,7 +41,15 @@ from statements.models import Statement
 from statements.permissions import NOT_A_DRAFTER
 
 from . import rules
-from .choices import ANSWERS, DECISIONS, AuthorType, CaptureTarget, NeedsAnswer, Outcome, ReviewDecision
+from .choices import (
+    ANSWERS,
+    DECISIONS,
+    AuthorType,
+    CaptureTarget,
+    NeedsAnswer,
+    Outcome,
+    ReviewDecision,
+)
 from .models import NOTE_MAX, REASON_MAX, MentionCapture, Reply, Triage
 
 EXCERPT = 140

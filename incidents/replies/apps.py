@@ -19,9 +19,11 @@ class RepliesConfig(AppConfig):
         from incidents import extensions
         from statements import bindings
 
+        from . import selectors
         from .actions import reply_published
         from .views import room_panel_context, statement_binding
 
         extensions.register_room_panel(room_panel_context)
+        extensions.register_loose_ends(selectors.loose_ends)
         extensions.register_timeline_follower(reply_published)
         bindings.register_binding(statement_binding)

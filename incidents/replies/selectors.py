@@ -8,7 +8,7 @@ from statistics import median
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 from incidents import extensions
 from incidents.evidence.capture import failure_reason
@@ -421,3 +421,24 @@ def captures_of(incident, mention_ids) -> dict[int, MentionCaptures]:
     for (mention_id, target), (_job, items) in done_items.items():
         getattr(found[mention_id], target).items = items
     return found
+
+
+def loose_ends(incident) -> list[str]:
+    """For the lead resolving or closing the incident (incidents.extensions): the people
+    triaged as needing an answer who have none yet. One query."""
+    n = Triage.objects.filter(
+        incident=incident,
+        mention__incident=incident,
+        needs_answer=NeedsAnswer.YES,
+        outcome=Outcome.OPEN,
+    ).count()
+    if not n:
+        return []
+    return [
+        ngettext(
+            "%(n)s person still waits for an answer (the reply queue).",
+            "%(n)s people still wait for an answer (the reply queue).",
+            n,
+        )
+        % {"n": n}
+    ]

@@ -137,6 +137,16 @@
     }
   });
 
+  // "Cancel" in an answer shown in a form's slot (resolving: what is still open) empties
+  // the slot; without JavaScript it is a link back to the room.
+  document.addEventListener("click", (event) => {
+    const cancel = event.target.closest("[data-clear-slot]");
+    const slot = cancel?.closest(".form-slot");
+    if (!slot) return;
+    event.preventDefault();
+    slot.replaceChildren();
+  });
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {

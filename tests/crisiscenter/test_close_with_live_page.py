@@ -65,9 +65,31 @@ def test_closing_works_as_before_without_a_live_page(request, incident, lead, pa
     resolve_incident(incident, lead)
     client = Client()
     client.force_login(lead)
-    response = client.post(
-        f"/incidents/{incident.pk}/status/", {"status": "closed"}, HTTP_HX_REQUEST="true"
-    )
+    url = f"/incidents/{incident.pk}/status/"
+    asked = client.post(url, {"status": "closed"}, HTTP_HX_REQUEST="true")
+    assert asked.status_code == 200, asked.content
+    assert "The crisis page is live" not in asked.text  # asked first, nothing about the page
+    response = client.post(url, {"confirmed_status": "closed"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200, response.content
     incident.refresh_from_db()
     assert incident.status == "closed"
+
+
+def test_resolving_with_a_live_page_names_it_and_its_promised_update(live_page, incident, lead):
+    """Resolving is allowed (the page is resolved after, with its closing update), but the
+    lead is told the page still says the crisis is ongoing and when it promised more."""
+    incident_actions.incident_transition(incident=incident, actor=lead, status="active")
+    client = Client()
+    client.force_login(lead)
+    asked = client.post(
+        f"/incidents/{incident.pk}/status/", {"status": "resolved"}, HTTP_HX_REQUEST="true"
+    )
+    assert asked.status_code == 200
+    live_page.refresh_from_db()
+    assert live_page.next_update_at is not None  # going live promised the first update
+    assert "The crisis page is live and promises an update at" in asked.text
+    actions.page_switch(page=live_page, actor=lead, action="resolve")
+    asked = client.post(
+        f"/incidents/{incident.pk}/status/", {"status": "resolved"}, HTTP_HX_REQUEST="true"
+    )
+    assert "The crisis page is live" not in asked.text

@@ -145,3 +145,20 @@ def test_the_page_offers_and_suggests_only_incidents_the_person_may_link(
     client.force_login(lead)
     html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
     assert "already attached to" not in html and "Link to this incident" not in html
+
+
+def test_resolving_the_incident_names_its_open_signal(signal, incident, lead, reader, client):
+    """The signal linked to the incident is still open (the posts are still above normal):
+    the lead resolving it is told; once the signal closes, it is no longer named."""
+    from incidents import actions as incident_actions
+
+    lead = _listening(lead, reader)
+    actions.signal_link(signal=signal, incident=incident, actor=lead)
+    incident_actions.incident_transition(incident=incident, actor=lead, status="active")
+    client.force_login(lead)
+    url = f"/incidents/{incident.pk}/status/"
+    asked = client.post(url, {"status": "resolved"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "1 listening signal linked to it is still open" in asked
+    type(signal).objects.filter(pk=signal.pk).update(status="closed")
+    asked = client.post(url, {"status": "resolved"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "listening signal" not in asked

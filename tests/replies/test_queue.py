@@ -128,7 +128,9 @@ def test_a_person_answered_straight_from_to_triage_counts_in_the_coverage(
     statement_actions.statement_publish(
         statement=statement, actor=spokesperson, url="https://example.org/post/1"
     )
-    actions.decide(incident=incident, mention=private, actor=drafter, outcome="private", reason="DM")
+    actions.decide(
+        incident=incident, mention=private, actor=drafter, outcome="private", reason="DM"
+    )
     actions.decide(
         incident=incident, mention=ignored, actor=drafter, outcome="no_answer", reason="Noise"
     )
