@@ -50,11 +50,16 @@ def service_of(url: str) -> str:
     try:
         notifier = apprise.Apprise()
         accepted = notifier.add(url)
-        plugin = notifier[0] if accepted and len(notifier) else None
+        count = len(notifier)
+        plugin = notifier[0] if accepted and count else None
     except Exception:
-        plugin = None
+        plugin, count = None, 0
     finally:
         _validating.active = False
+    if count > 1:
+        # Apprise reads "a://x,b://y" as two addresses and sends to both: only the first
+        # would be checked below (one went into the server's own network).
+        raise InvalidInput(_("Enter one chat address: this one holds several."))
     if plugin is None:
         raise InvalidInput(
             _(

@@ -240,7 +240,7 @@ def send_chat(message) -> None:
             % {"what": what(message)}
         )
     notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
-    if not notifier.add(message.recipient):
+    if not notifier.add(message.recipient) or len(notifier) != 1:  # one checked address
         raise PermanentError(
             _("%(what)s not sent: the chat address cannot be used (an unknown or malformed URL)")
             % {"what": what(message)}

@@ -237,6 +237,25 @@ def test_a_chat_address_into_the_servers_network_is_refused(api, drafter, settin
     assert not ChatTarget.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://example.org/,json://127.0.0.1:8822/ssrf",
+        "json://example.org/,,json://example.net/",
+        "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ,json://10.0.0.5/",
+    ],
+)
+def test_one_chat_address_at_a_time(api, drafter, settings, url):
+    """Apprise sends to every address of a comma-separated list, and only the first was
+    checked: one reached the server's own network."""
+    settings.CHAT_ALLOW_LOOPBACK = False
+    response = api.as_user(drafter).put(
+        PREFERENCES, {"chat_targets": [{"label": "Hook", "url": url}]}, format="json"
+    )
+    assert "holds several" in assert_error(response, 400)
+    assert not ChatTarget.objects.exists()
+
+
 def test_a_hosted_service_with_a_token_for_a_host_is_accepted(api, drafter, settings):
     settings.CHAT_ALLOW_LOOPBACK = False
     url = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"

@@ -149,3 +149,19 @@ def test_a_chat_address_that_now_leads_inside_is_not_sent(settings, webhook):
         senders.send_chat(message)
     assert "private or local network address" in refused.value.reason
     assert webhook.received == []
+
+
+def test_a_stored_chat_address_holding_several_is_not_sent(settings, webhook):
+    """Saved before one address per row was checked: Apprise would send to each, and the
+    check read only the first."""
+    settings.CHAT_ALLOW_LOOPBACK = True  # the webhook is on loopback: only the list refuses
+    message = OutboundMessage(
+        key="several",
+        channel=Channel.CHAT,
+        recipient=f"{webhook.url('a')},{webhook.url('b')}",
+        body="hello",
+    )
+    with pytest.raises(senders.PermanentError) as refused:
+        senders.send_chat(message)
+    assert "cannot be used" in refused.value.reason
+    assert webhook.received == []
