@@ -20,7 +20,13 @@ from ..models import (
 )
 from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
-from .fields import LocalDateTimeField, active_locale, choice_label, datetime_representation
+from .fields import (
+    BooleanField,
+    LocalDateTimeField,
+    active_locale,
+    choice_label,
+    datetime_representation,
+)
 
 User = get_user_model()
 
@@ -146,7 +152,7 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KIND_CHOICES)
     text = serializers.CharField(max_length=ENTRY_MAX, trim_whitespace=True)
     occurred_at = LocalDateTimeField(required=False)
-    key_event = serializers.BooleanField(required=False, default=False)
+    key_event = BooleanField(required=False, default=False)
 
 
 class IncidentStateSerializer(serializers.ModelSerializer):
@@ -224,15 +230,13 @@ class MemberUpdateSerializer(serializers.Serializer):
 class PromotionFreezeStateSerializer(serializers.Serializer):
     """The promotion freeze as it stands (its history is on the timeline)."""
 
-    frozen = serializers.BooleanField(
-        help_text="While true, nobody publishes promotional posts for the brand."
-    )
+    frozen = BooleanField(help_text="While true, nobody publishes promotional posts for the brand.")
     since = serializers.DateTimeField(allow_null=True)
     by = UserSummarySerializer(allow_null=True, help_text="Who set it.")
 
 
 class PromotionFreezeSerializer(serializers.Serializer):
-    frozen = serializers.BooleanField(
+    frozen = BooleanField(
         help_text="true sets the promotion freeze, false lifts it (normal posting resumes). "
         "The current state again changes nothing."
     )

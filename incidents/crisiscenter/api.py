@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
+from incidents.api.fields import BooleanField
 from incidents.models import Incident
 from incidents.people import display_name
 
@@ -91,7 +92,7 @@ class PageTextSerializer(serializers.Serializer):
     order = serializers.IntegerField(help_text="Its place among the FAQ entries of its language.")
     language = serializers.CharField()
     status = serializers.CharField(help_text="The statement's status.")
-    shown = serializers.BooleanField(
+    shown = BooleanField(
         help_text="On the public page: a revision of it was approved (and not withdrawn)."
     )
     shown_revision = serializers.IntegerField(

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from incidents.api.fields import BooleanField
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
@@ -112,7 +113,7 @@ class MentionSerializer(serializers.Serializer):
     reposts = serializers.IntegerField()
     replies = serializers.IntegerField()
     in_reply_to = serializers.CharField()
-    reply_to_brand = serializers.BooleanField()
+    reply_to_brand = BooleanField()
     sentiment = serializers.ChoiceField(choices=Sentiment.choices)
     sentiment_score = serializers.FloatField(
         allow_null=True, help_text="VADER compound score in [-1, 1]; null when not scored."
@@ -235,7 +236,7 @@ class RematchSerializer(serializers.Serializer):
     read = serializers.IntegerField(help_text="Mentions posted since then that were read.")
     added = serializers.IntegerField(help_text="Mentions that joined the watch.")
     removed = serializers.IntegerField(help_text="Mentions that left it (still stored).")
-    capped = serializers.BooleanField(
+    capped = BooleanField(
         help_text=f"True when more than {actions.REMATCH_MAX} were posted since then: "
         "the newest were sorted again, the older ones kept their watches."
     )
@@ -378,7 +379,7 @@ class SearchSummarySerializer(serializers.Serializer):
             f"to count: all of them (`counted_all`), or the {selectors.SEARCH_SCAN:,} newest."
         ),
     )
-    counted_all = serializers.BooleanField(
+    counted_all = BooleanField(
         allow_null=True,
         help_text="`matched` counts every mention filtered; null when `matched` is.",
     )

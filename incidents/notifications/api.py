@@ -10,6 +10,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.fields import BooleanField
+
 from . import actions, chat, selectors
 from .choices import MESSAGE_LANGUAGES, NotificationKind
 from .models import MAX_PERSONAL_TARGETS, ChatTarget, Notification
@@ -123,7 +125,7 @@ class ChatTargetInputSerializer(serializers.Serializer):
 class PreferencesSerializer(serializers.Serializer):
     email_kinds = kind_list(help_text="The kinds of notification sent to you by e-mail.")
     chat_kinds = kind_list(help_text="The kinds sent to your chat addresses.")
-    quiet_when_looking = serializers.BooleanField(
+    quiet_when_looking = BooleanField(
         help_text="No e-mail or chat about an incident whose room you have open."
     )
     language = serializers.ChoiceField(choices=LANGUAGES, help_text=LANGUAGE_HELP)
@@ -136,7 +138,7 @@ class PreferencesSerializer(serializers.Serializer):
 class PreferencesUpdateSerializer(serializers.Serializer):
     email_kinds = kind_list(required=False, help_text="Replaces the kinds sent by e-mail.")
     chat_kinds = kind_list(required=False, help_text="Replaces the kinds sent by chat.")
-    quiet_when_looking = serializers.BooleanField(required=False)
+    quiet_when_looking = BooleanField(required=False)
     language = serializers.ChoiceField(choices=LANGUAGES, required=False, help_text=LANGUAGE_HELP)
     chat_targets = ChatTargetInputSerializer(
         many=True,

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
+from incidents.api.fields import BooleanField
 from incidents.api.serializers import MemberSerializer, UserSummarySerializer
 from incidents.models import ApproverFunction, Incident, Role
 
@@ -287,7 +288,7 @@ class RosterPersonSerializer(serializers.Serializer):
     in_cell = CellPlaceSerializer(
         source="membership", allow_null=True, help_text="Their place in the cell now, or null."
     )
-    selectable = serializers.BooleanField(
+    selectable = BooleanField(
         help_text="Has an account and is not in the cell: `staff/` can add them."
     )
 

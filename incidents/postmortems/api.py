@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
+from incidents.api.fields import BooleanField
 from incidents.choices import Category
 from incidents.models import Incident
 from incidents.people import display_name
@@ -58,7 +59,7 @@ class ActionItemSerializer(PrecedentItemSerializer):
     reason = serializers.CharField()
     version = serializers.IntegerField()
     closed_at = serializers.DateTimeField(allow_null=True)
-    can_close = serializers.BooleanField()
+    can_close = BooleanField()
 
 
 class PostmortemApprovalSerializer(serializers.Serializer):
@@ -82,7 +83,7 @@ class PostmortemPhaseSerializer(serializers.Serializer):
     label = serializers.CharField()
     at = serializers.DateTimeField()
     detail = serializers.CharField()
-    late = serializers.BooleanField(allow_null=True)
+    late = BooleanField(allow_null=True)
 
 
 class PostmortemFiguresSerializer(serializers.Serializer):
@@ -412,7 +413,7 @@ class PrecedentSerializer(serializers.Serializer):
 class PrecedentsSerializer(serializers.Serializer):
     category = serializers.CharField()
     results = PrecedentSerializer(many=True)
-    more = serializers.BooleanField(
+    more = BooleanField(
         help_text="More ended incidents of this category exist than the ones shown."
     )
 

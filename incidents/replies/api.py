@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
+from incidents.api.fields import BooleanField
 from incidents.api.pagination import FirstPageCountingPaginator
 from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention
@@ -83,8 +84,8 @@ class ReplyAuthorSerializer(serializers.Serializer):
     name = serializers.CharField()
     url = serializers.CharField()
     followers = serializers.IntegerField(allow_null=True)
-    verified = serializers.BooleanField(allow_null=True)
-    follows_brand = serializers.BooleanField(allow_null=True)
+    verified = BooleanField(allow_null=True)
+    follows_brand = BooleanField(allow_null=True)
     posts_in_incident = serializers.IntegerField()
 
 
@@ -95,7 +96,7 @@ class QueueMentionSerializer(serializers.Serializer):
     text = serializers.CharField()
     language = serializers.CharField(help_text='ISO 639-1 code; "" when not known.')
     posted_at = serializers.DateTimeField()
-    reply_to_brand = serializers.BooleanField()
+    reply_to_brand = BooleanField()
     sentiment = serializers.ChoiceField(choices=Sentiment.choices)
     sentiment_score = serializers.FloatField(allow_null=True)
 
@@ -112,7 +113,7 @@ class TriageStateSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     claimed_by = ReplyPersonSerializer(allow_null=True)
     claimed_at = serializers.DateTimeField(allow_null=True)
-    claim_stale = serializers.BooleanField(
+    claim_stale = BooleanField(
         help_text=f"The claim is older than {rules.CLAIM_MINUTES} minutes: it may be taken over."
     )
 
@@ -571,7 +572,7 @@ class TemplateSignatureSerializer(serializers.Serializer):
     approver = ReplyPersonSerializer()
     function = serializers.CharField()
     approved_at = serializers.DateTimeField()
-    current = serializers.BooleanField(
+    current = BooleanField(
         help_text="Given on the template's current text; false: on an earlier text (the "
         "template changed since), where it no longer counts."
     )
@@ -586,7 +587,7 @@ class ReplyTemplateSerializer(serializers.Serializer):
     fingerprint = serializers.CharField(
         help_text="SHA-256 of the text: send it back to approve this exact text in advance."
     )
-    preapproved = serializers.BooleanField(
+    preapproved = BooleanField(
         help_text="The signatures on its current text meet the incident's approval policy."
     )
     awaiting = serializers.ListField(
@@ -600,7 +601,7 @@ class ReplyTemplateSerializer(serializers.Serializer):
 
 
 class ReplyTemplatesSerializer(serializers.Serializer):
-    preapproved_replies = serializers.BooleanField(
+    preapproved_replies = BooleanField(
         help_text="Replies made from templates approved in advance skip review in this "
         "incident (its policy; the lead switches it)."
     )
@@ -715,7 +716,7 @@ class WithdrawPreapprovalView(APIView):
 
 
 class PreapprovedRepliesInSerializer(serializers.Serializer):
-    preapproved_replies = serializers.BooleanField()
+    preapproved_replies = BooleanField()
 
 
 class PreapprovedRepliesView(APIView):
@@ -751,7 +752,7 @@ class ReviewRowSerializer(serializers.Serializer):
     author = ReplyPersonSerializer()
     submitted_at = serializers.DateTimeField(allow_null=True)
     mention = ReviewMentionSerializer()
-    may_review = serializers.BooleanField(
+    may_review = BooleanField(
         help_text="The requesting user may approve or return it now (statements' rules)."
     )
 
@@ -779,7 +780,7 @@ class ReviewInSerializer(serializers.Serializer):
 
 class ReviewResultSerializer(serializers.Serializer):
     statement = serializers.IntegerField()
-    ok = serializers.BooleanField()
+    ok = BooleanField()
     status = serializers.ChoiceField(choices=StatementStatus.choices, allow_null=True)
     revision = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(help_text='Why this item was refused; "" when ok.')
@@ -877,8 +878,8 @@ class SkippedPageSerializer(serializers.Serializer):
 
 
 class MentionEvidenceSerializer(serializers.Serializer):
-    may_capture = serializers.BooleanField(help_text="The requesting user may ask for captures.")
-    pending = serializers.BooleanField(help_text="A capture is still queued or running.")
+    may_capture = BooleanField(help_text="The requesting user may ask for captures.")
+    pending = BooleanField(help_text="A capture is still queued or running.")
     pages = PageCaptureSerializer(many=True, help_text="The post, then the author's profile.")
 
 
@@ -895,7 +896,7 @@ class MentionEvidenceResultSerializer(MentionEvidenceSerializer):
 
 
 class MentionCaptureInSerializer(serializers.Serializer):
-    again = serializers.BooleanField(
+    again = BooleanField(
         required=False,
         default=False,
         help_text="Capture again the pages already captured (never one still pending).",

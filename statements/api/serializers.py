@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.fields import (
+    BooleanField,
     LocalDateTimeField,
     active_locale,
     choice_label,
@@ -43,9 +44,7 @@ class PreapproverSerializer(serializers.Serializer):
 class PreapprovalSerializer(serializers.Serializer):
     template = serializers.IntegerField(allow_null=True)
     template_name = serializers.CharField()
-    applies = serializers.BooleanField(
-        help_text="Submitted as it is now, the statement is approved at once."
-    )
+    applies = BooleanField(help_text="Submitted as it is now, the statement is approved at once.")
     detail = serializers.CharField(help_text="The sentence the statement page shows.")
     approved_in_advance_by = PreapproverSerializer(many=True)
 

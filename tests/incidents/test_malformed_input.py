@@ -150,3 +150,36 @@ def test_a_form_past_the_upload_limit_gets_a_413_page(client, drafter, incident,
     )
     assert response.status_code == 413
     assert "too large" in response.content.decode()
+
+
+@pytest.mark.parametrize("content_type", ["form", "multipart"])
+def test_a_form_body_without_a_boolean_leaves_it_out_as_json_does(
+    api, incident, lead, approver, content_type
+):
+    """DRF reads a form's missing field as an unticked checkbox: `note=oops` lifted the
+    promotion freeze, and `x=1` turned off "quiet while looking" in one's preferences."""
+    from urllib.parse import urlencode
+
+    from incidents import actions
+
+    def send(client, method, url, data):
+        if content_type == "form":
+            return getattr(client, method)(
+                url, urlencode(data), content_type="application/x-www-form-urlencoded"
+            )
+        return getattr(client, method)(url, data, format="multipart")
+
+    actions.incident_set_promotion_freeze(incident=incident, actor=lead, frozen=True)
+    url = f"/api/incidents/{incident.pk}/promotion-freeze/"
+    refused = send(api.as_user(lead), "post", url, {"note": "oops"})
+    assert "frozen" in str(assert_error(refused, 400))
+    incident.refresh_from_db()
+    assert incident.holding_freeze is not None
+
+    preferences = "/api/notifications/preferences/"
+    client = api.as_user(approver)
+    turned_on = client.put(preferences, {"quiet_when_looking": True}, format="json")
+    assert turned_on.json()["quiet_when_looking"] is True
+    kept = send(client, "put", preferences, {"x": "1"})
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["quiet_when_looking"] is True
