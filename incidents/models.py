@@ -187,6 +187,18 @@ def first_response_due(declared_at, severity: int):
 # Short label shown with an approver's function: "Approver — Legal".
 APPROVER_LABEL = _("Approver")
 
+
+def role_label(role: str, function: str = "") -> str:
+    """A cell role as people read it wherever it is shown (the cell, the header's "My
+    role", the incidents list, the roster, the API's `role_label`): "Approver — Legal" for
+    an approver with a function (the role's own label, "Approver (legal, communications)",
+    read as signing for both), else the role's label. A value that is not a role shows as
+    is."""
+    if role == Role.APPROVER and function in ApproverFunction.values:
+        return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
+    return str(Role(role).label) if role in Role.values else (role or "")
+
+
 NON_LEAD_ROLE_CHOICES = [choice for choice in Role.choices if choice[0] != Role.LEAD]
 
 
@@ -244,9 +256,7 @@ class Membership(models.Model):
 
     @property
     def role_display(self) -> str:
-        if self.role == Role.APPROVER and self.function:
-            return f"{APPROVER_LABEL} — {ApproverFunction(self.function).label}"
-        return Role(self.role).label
+        return role_label(self.role, self.function)
 
 
 MANUAL_KINDS = (

@@ -63,6 +63,7 @@ def incidents_for_list(user, *, open_only: bool = True, cells: bool = True) -> Q
             condition=Q(memberships__user=user, memberships__left_at__isnull=True),
         ),
         my_role=F("my_membership__role"),
+        my_function=F("my_membership__function"),
         my_role_user_id=Value(user.pk, output_field=IntegerField()),
         lead_membership=FilteredRelation(
             "memberships",

@@ -103,6 +103,7 @@ def _room_context(request, incident) -> dict:
     return {
         "incident": incident,
         "my_role": permissions.active_role(user, incident),
+        "my_function": next((m.function for m in members if m.user_id == user.pk), ""),
         "available_actions": available,
         # The header holds controls to refresh when the incident changes.
         "header_controls": bool(set(available) & set(rules.HEADER_ACTIONS)),

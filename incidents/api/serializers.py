@@ -184,7 +184,7 @@ class IncidentStateSerializer(serializers.ModelSerializer):
 class MemberSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     added_by = UserSummarySerializer(read_only=True)
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    role_label = serializers.CharField(source="role_display", read_only=True)
 
     class Meta:
         model = Membership

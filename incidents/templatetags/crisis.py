@@ -12,7 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .. import people, permissions
-from ..models import APPROVER_LABEL, ApproverFunction, Incident, Role
+from ..models import Incident
+from ..models import role_label as models_role_label
 from ..text import own_language as in_own_language
 
 register = template.Library()
@@ -107,12 +108,8 @@ def tasks_for_viewer(context, tasks) -> dict:
 
 @register.filter
 def role_label(role, function="") -> str:
-    """A cell role as the cell panel names it: "Approver — Legal" for an approver with a
-    function, else the role's label (`{{ d.role|role_label:d.function }}`). A value that is
-    not a role shows as is."""
-    if role == Role.APPROVER and function in ApproverFunction.values:
-        return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
-    return Role(role).label if role in Role.values else (role or "")
+    """`{{ d.role|role_label:d.function }}`: models.role_label ("Approver — Legal")."""
+    return models_role_label(role, function or "")
 
 
 @register.filter

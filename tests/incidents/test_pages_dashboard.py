@@ -233,3 +233,24 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_incidents(
     with django_assert_max_num_queries(small):
         response = client.get("/")
     assert response.text.count('class="incident-link"') == 25  # one full page
+
+
+def test_an_approver_is_named_with_what_they_sign_for_wherever_their_role_is_shown(
+    browser_client, api, incident, lead, make_user
+):
+    """ "Approver (legal, communications)" for every approver read as signing for both: the
+    legal counsel tried to sign for Communications (the cell panel already said "Approver —
+    Legal")."""
+    counsel = make_user("counsel")
+    actions.member_add(
+        incident=incident, actor=lead, user=counsel, role="approver", function="legal"
+    )
+    client = browser_client.as_user(counsel)
+    listed = client.get("/").text
+    room = client.get(room_url(incident)).text
+    for page in (listed, room):
+        assert "Approver — Legal" in page
+        assert "Approver (legal, communications)" not in page
+    members = api.as_user(lead).get(f"/api/incidents/{incident.pk}/members/").json()
+    rows = members["results"] if isinstance(members, dict) else members
+    assert "Approver — Legal" in {row["role_label"] for row in rows}
