@@ -57,6 +57,8 @@ class LocalDateTimeWidget(forms.MultiWidget):
         if isinstance(value, datetime):
             local = timezone.localtime(value) if timezone.is_aware(value) else value
             return [local.replace(tzinfo=None), local.fold]
+        if isinstance(value, str):  # as typed in a refused form, given back
+            return [_parsed(value), None]
         return [None, None]
 
     def get_context(self, name, value, attrs):

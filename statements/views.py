@@ -125,7 +125,8 @@ def _approve_refusal(user, statement) -> str:
 @require_GET
 def detail(request, pk):
     statement = _statement(request, pk)
-    return render(request, "statements/detail.html", _detail_context(request, statement))
+    context = _detail_context(request, statement, **_typed_forms(request, statement))
+    return render(request, "statements/detail.html", context)
 
 
 @login_required
@@ -169,12 +170,15 @@ def create(request, pk):
     return render(request, "statements/create.html", context)
 
 
-def _act(request, statement, action, success, **kwargs):
-    """Run `action`; `success` is the message, or a function of the statement it returned."""
+def _act(request, statement, action, success, *, refused=None, **kwargs):
+    """Run `action`; `success` is the message, or a function of the statement it returned;
+    `refused()` runs when the action refuses."""
     try:
         result = action(statement=statement, actor=request.user, **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
+        if refused is not None:
+            refused()
     else:
         messages.success(request, success(result) if callable(success) else str(success))
     return redirect("statement-detail", pk=statement.pk)
@@ -229,7 +233,8 @@ def edit(request, pk):
 
 
 def _form_action(form_class, action, success):
-    """A POST view: validate `form_class` (if any), run `action`, redirect with a message."""
+    """A POST view: validate `form_class` (if any), run `action`, redirect with a message.
+    A refused form's typed values come back in the page's form (_keep_typed)."""
 
     @login_required
     @require_POST
@@ -237,15 +242,63 @@ def _form_action(form_class, action, success):
         statement = _statement(request, pk)
         form = form_class(request.POST) if form_class else None
         if form is not None and not form.is_valid():
+            _keep_typed(request, statement, form_class)
             return _invalid(request, statement, form)
         fields = form.cleaned_data if form is not None else {}
-        return _act(request, statement, action, success, **fields)
+        refused = (lambda: _keep_typed(request, statement, form_class)) if form_class else None
+        return _act(request, statement, action, success, refused=refused, **fields)
 
     return view
 
 
+# A refused form's typed values, kept in the session for the page the refusal redirects to
+# (one form of one statement, read once): a spokesperson whose publication time was
+# refused had to paste the post's address again. Never the revision: the form takes the
+# statement's current one.
+_TYPED = "statement-typed"
+_TYPED_FORMS = {
+    "approve_form": ApproveForm,
+    "changes_form": RequestChangesForm,
+    "publish_form": PublishForm,
+}
+
+
+def _keep_typed(request, statement, form_class) -> None:
+    key = next((k for k, cls in _TYPED_FORMS.items() if cls is form_class), None)
+    if key is None:
+        return
+    values = {
+        name: request.POST.get(name, "")[: getattr(field, "max_length", None) or 200]
+        for name, field in form_class.base_fields.items()
+        if name != "revision"
+    }
+    request.session[_TYPED] = {"statement": statement.pk, "form": key, "values": values}
+
+
+def _typed_forms(request, statement) -> dict:
+    """The page's forms holding what a refused post typed (see _keep_typed), by context key."""
+    kept = request.session.pop(_TYPED, None)
+    if not isinstance(kept, dict) or kept.get("statement") != statement.pk:
+        return {}
+    form_class = _TYPED_FORMS.get(kept.get("form"))
+    if form_class is None:
+        return {}
+    return {kept["form"]: form_class(initial={**kept["values"], "revision": statement.revision})}
+
+
+def _approved(statement) -> str:
+    """Approved once the policy is met; otherwise the approver is told whose sign-off is
+    still awaited (a lone "Approved." read as done while the text waited for more)."""
+    progress = statement.progress
+    if statement.status == StatementStatus.APPROVED or not progress.awaited:
+        return _("Approved.")
+    return _("Your approval is recorded. Still awaited: %(what)s.") % {
+        "what": rules.joined_functions([r.function for r in progress.awaited], progress.mode)
+    }
+
+
 submit = _form_action(None, actions.statement_submit, _submitted)
-approve = _form_action(ApproveForm, actions.statement_approve, gettext_lazy("Approved."))
+approve = _form_action(ApproveForm, actions.statement_approve, _approved)
 request_changes = _form_action(
     RequestChangesForm,
     actions.statement_request_changes,

@@ -927,3 +927,44 @@ def test_a_text_with_a_blank_left_warns_on_its_page_and_in_the_api(
         assert "This text still holds [product]: fill in each blank" in page
     body = api.as_user(drafter).get(f"/api/statements/{statement.pk}/").json()
     assert body["unfilled_blanks"] == ["[product]"]
+
+
+def test_a_first_approval_says_whose_sign_off_is_still_awaited(
+    make_statement, make_policy, browser_client, legal, communications
+):
+    """A lone "Approved." read as done while the text still waited for Communications."""
+    two = make_policy("Legal then comms", [(1, "legal"), (2, "communications")])
+    statement = make_statement(state="in_review", approval_policy=two)
+    response = act(browser_client.as_user(legal), statement, "approve/", {"revision": 1})
+    assert ("success", "Your approval is recorded. Still awaited: Communications.") in (
+        messages_of(response)
+    )
+    response = act(browser_client.as_user(communications), statement, "approve/", {"revision": 1})
+    assert ("success", "Approved.") in messages_of(response)
+
+
+def test_a_refused_form_gives_back_what_was_typed_once(
+    make_statement, browser_client, spokesperson, approver
+):
+    """The post's address pasted under pressure came back empty after the time was refused."""
+    statement = make_statement(state="approved")
+    client = browser_client.as_user(spokesperson)
+    typed = {"revision": 1, "url": "https://x.com/b/77", "published_at": "2999-01-01T10:00"}
+    response = act(client, statement, "publish/", typed)
+    assert ("error", "The publication time cannot be in the future.") in messages_of(response)
+    assert 'value="https://x.com/b/77"' in response.text
+    assert 'value="2999-01-01T10:00"' in response.text
+    assert f'name="revision" value="{statement.revision}"' in response.text
+    again = client.get(detail_url(statement))  # read once
+    assert "https://x.com/b/77" not in again.text
+    # A comment asking for changes, refused (too long), comes back too, cut to the limit;
+    # never on another statement.
+    in_review = make_statement(state="in_review")
+    other = make_statement(state="in_review", title="Other")
+    reviewer = browser_client.as_user(approver)
+    comment = "Name the product. " + "x" * 5000
+    response = act(reviewer, in_review, "request-changes/", {"comment": comment})
+    assert [kind for kind, _ in messages_of(response)] == ["error"]
+    assert f">{comment[:5000]}</textarea>" in response.text
+    act(reviewer, in_review, "request-changes/", {"comment": comment})
+    assert "Name the product." not in reviewer.get(detail_url(other)).text

@@ -233,6 +233,19 @@ def test_the_diff_marks_removed_and_added_words():
     assert html.startswith("We ") and html.endswith(" the post.")
 
 
+def test_a_rewritten_passage_is_one_deletion_then_one_insertion():
+    """Word by word, a legal reader got "~~You~~We ~~are~~take ~~right~~every"."""
+    html = word_diff("You are right to flag it.", "We take every report seriously.")
+    assert html.count("<del>") == 1 and html.count("<ins>") == 1
+    assert "<del>You are right to flag it.</del>" in html
+    assert "<ins>We take every report seriously.</ins>" in html
+    # Unchanged words between two changes stay outside them.
+    html = word_diff("We regret the post today.", "We apologise for the post now.")
+    assert html == (
+        "We <del>regret</del><ins>apologise for</ins> the post <del>today.</del><ins>now.</ins>"
+    )
+
+
 def test_the_diff_of_identical_texts_marks_nothing():
     assert word_diff("Same text.", "Same text.") == "Same text."
 
