@@ -501,6 +501,7 @@ def statement_approve(
         handoffs.ready_to_publish(statement, actor=actor)
     elif progress.awaited_step != step_before:
         handoffs.review_requested(statement, actor=actor)
+    handoffs.acted(statement, actor=actor)
     return statement
 
 
@@ -538,6 +539,7 @@ def statement_request_changes(
         data=_data(statement, function=function),
     )
     handoffs.changes_requested(statement, actor=actor, comment=comment)
+    handoffs.acted(statement, actor=actor)
     return statement
 
 
@@ -610,6 +612,7 @@ def statement_publish(
         ),
     )
     handoffs.published(statement, actor=actor)
+    handoffs.acted(statement, actor=actor)
     return statement
 
 

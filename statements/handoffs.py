@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from incidents.models import Membership, Role
-from incidents.notifications.actions import notify, per_reader
+from incidents.notifications.actions import notifications_settled, notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
 
@@ -69,6 +69,12 @@ def _role_holders(statement: Statement, *roles) -> list:
 
 
 # --- The statement's workflow -------------------------------------------------------------------
+
+
+def acted(statement: Statement, *, actor) -> int:
+    """The actor reviewed or published the statement: what their bell held about it
+    ("Approval needed", "Ready to publish") is done."""
+    return notifications_settled(user=actor, url=statement_url(statement))
 
 
 def review_requested(statement: Statement, *, actor, users=None) -> int:

@@ -311,6 +311,19 @@ def notifications_mark_read(*, user, ids=None) -> int:
     return qs.update(read_at=timezone.now())
 
 
+def notifications_settled(*, user, url: str) -> int:
+    """The person did what these notifications asked (approved the statement they link to,
+    signed the post-mortem...): their unread notifications linking to `url` are marked
+    read, so the bell counts what still waits on them (it kept "Approval needed" for texts
+    already approved). Returns how many; the bell refreshes after COMMIT."""
+    settled = Notification.objects.filter(user=user, read_at__isnull=True, url=url).update(
+        read_at=timezone.now()
+    )
+    if settled:
+        transaction.on_commit(lambda: announce_to([user.pk]))
+    return settled
+
+
 # --- Preferences --------------------------------------------------------------------------
 
 

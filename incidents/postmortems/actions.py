@@ -29,7 +29,12 @@ from incidents.chains import canonical_hash
 from incidents.errors import Conflict, InvalidInput, NotAllowed, StaleRevision
 from incidents.localtime import shown
 from incidents.models import EntryKind, Incident, Membership, Role, Status
-from incidents.notifications.actions import announce_to, notify, per_reader
+from incidents.notifications.actions import (
+    announce_to,
+    notifications_settled,
+    notify,
+    per_reader,
+)
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import Notification
 from incidents.people import display_name
@@ -415,6 +420,8 @@ def postmortem_review(
     )
     if decision == Decision.APPROVED and state.complete:
         _sign_off(incident, postmortem, actor, approvals, now, report)
+    # Their "Approval needed" about it is done.
+    notifications_settled(user=actor, url=reverse("postmortem", args=[incident.pk]))
     return postmortem
 
 

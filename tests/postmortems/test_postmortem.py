@@ -328,6 +328,16 @@ def test_asking_for_sign_off_tells_the_approvers(postmortem, lead, approver):
     assert told.subject == f"Post-mortem of “{postmortem.incident.title}” (revision 2)"
 
 
+def test_signing_settles_the_approvers_request(postmortem, lead, approver):
+    from incidents.notifications.models import Notification
+
+    _signed(postmortem, lead, approver)
+    about = Notification.objects.filter(
+        user=approver, url=f"/incidents/{postmortem.incident_id}/postmortem/"
+    )
+    assert about.exists() and not about.filter(read_at__isnull=True).exists()
+
+
 def test_sign_off_freezes_a_version_and_later_edits_make_a_new_one(postmortem, lead, approver):
     signed = _signed(postmortem, lead, approver)
     assert signed.status == "signed_off"

@@ -78,3 +78,29 @@ def test_the_bell_is_announced_after_commit_only(
         actions.statement_submit(statement=draft, actor=drafter)
     # The live event and the approver's bell, both queued for after the commit.
     assert len(callbacks) >= 2
+
+
+def test_acting_on_a_statement_settles_what_the_bell_held_about_it(
+    make_statement, drafter, approver, spokesperson, incident
+):
+    """The bell kept "Approval needed" for texts already approved (33, 37, ...): approving,
+    asking for changes or publishing marks the actor's notifications about that statement
+    read, and nothing else."""
+
+    def unread(user, statement=None):
+        qs = Notification.objects.filter(user=user, read_at__isnull=True)
+        if statement is not None:
+            qs = qs.filter(url=f"/statements/{statement.pk}/")
+        return qs.count()
+
+    other = make_statement(state="in_review", title="Another")
+    statement = make_statement(state="in_review")
+    assert unread(approver, statement) == 1 and unread(approver, other) == 1
+    statement = actions.statement_approve(statement=statement, actor=approver, revision=1)
+    assert unread(approver, statement) == 0 and unread(approver, other) == 1
+    assert unread(spokesperson, statement) == 1  # "ready to publish": theirs to settle
+    actions.statement_publish(statement=statement, actor=spokesperson, url="https://x.com/b/9")
+    assert unread(spokesperson, statement) == 0
+    actions.statement_request_changes(statement=other, actor=approver, comment="Shorter.")
+    assert unread(approver, other) == 0 and unread(approver) > 0  # the rest stays unread
+    assert unread(drafter, other) == 1  # the author's "changes requested" stays
