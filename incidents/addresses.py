@@ -1,11 +1,28 @@
 """Which network addresses the server may reach on a user's behalf. A URL a user typed (a
 page to capture, a chat webhook) must not make the server a way into the network it runs
 on (SSRF): only public unicast addresses are allowed; loopback only where a setting says so
-(the test suite's local servers). Used by the evidence capture and the chat deliveries."""
+(the test suite's local servers). Used by the evidence capture and the chat deliveries.
+And which e-mail addresses mail can be sent to (`email_sendable`)."""
 
 import ipaddress
 import socket
 from urllib.parse import parse_qsl, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
+
+
+def email_sendable(address: str) -> bool:
+    """Whether mail can go to `address`: Django's validator, and its domain encodes (IDNA)
+    as the message's headers will need. An invisible control character in the domain (a
+    right-to-left override) passed the validator, then broke the sending."""
+    try:
+        validate_email(address)
+        sanitize_address(address, "utf-8")
+    except (ValidationError, ValueError, UnicodeError):
+        return False
+    return True
 
 # IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, its local-use prefix, the
 # deprecated IPv4-compatible form): a gateway on the way turns them into that IPv4 address,

@@ -3,8 +3,6 @@ after COMMIT the public files are rendered again (render.py), never under the lo
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -12,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from incidents import permissions
 from incidents.actions import lock_incident, timeline_record
+from incidents.addresses import email_sendable
 from incidents.errors import (
     Conflict,
     DomainError,
@@ -506,12 +505,8 @@ def _queue_notification(statement_id: int) -> None:
 
 def clean_address(address: str) -> str:
     address = (address or "").strip().lower()
-    try:
-        if len(address) > ADDRESS_MAX:
-            raise ValidationError("too long")
-        validate_email(address)
-    except ValidationError:
-        raise InvalidInput(_("This is not an e-mail address. Check it and try again.")) from None
+    if len(address) > ADDRESS_MAX or not email_sendable(address):
+        raise InvalidInput(_("This is not an e-mail address. Check it and try again."))
     return address
 
 

@@ -13,12 +13,10 @@ import smtplib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from incidents.addresses import url_points_inside
+from incidents.addresses import email_sendable, url_points_inside
 
 from . import hooks
 from .choices import Channel
@@ -164,12 +162,10 @@ REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SM
 
 
 def email_address(message) -> None:
-    try:
-        validate_email(message.recipient)
-    except ValidationError:
+    if not email_sendable(message.recipient):
         raise PermanentError(
             _("%(what)s not sent: not a valid e-mail address") % {"what": what(message)}
-        ) from None
+        )
 
 
 def email(message) -> EmailMessage:
