@@ -968,3 +968,19 @@ def test_a_refused_form_gives_back_what_was_typed_once(
     assert f">{comment[:5000]}</textarea>" in response.text
     act(reviewer, in_review, "request-changes/", {"comment": comment})
     assert "Name the product." not in reviewer.get(detail_url(other)).text
+
+
+def test_the_action_box_is_pointed_to_from_the_top(
+    make_statement, browser_client, approver, spokesperson, drafter
+):
+    """On a phone the approval box comes after the text, two screens down: the top of the
+    page links to it, for whoever has it (and to nothing for the others)."""
+    statement = make_statement(state="in_review")
+    page = browser_client.as_user(approver).get(detail_url(statement)).text
+    assert 'href="#review-box"' in page and 'id="review-box"' in page
+    assert (
+        'href="#review-box"' not in browser_client.as_user(drafter).get(detail_url(statement)).text
+    )
+    approved = make_statement(state="approved", title="Approved one")
+    page = browser_client.as_user(spokesperson).get(detail_url(approved)).text
+    assert 'href="#publish-box"' in page and 'id="publish-box"' in page
