@@ -24,6 +24,7 @@ def email_sendable(address: str) -> bool:
         return False
     return True
 
+
 # IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, its local-use prefix, the
 # deprecated IPv4-compatible form): a gateway on the way turns them into that IPv4 address,
 # so that address is the one to judge.
