@@ -409,9 +409,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: a request without valid credentials gets 401 with `WWW-Authenticate:
+    # Token` (DRF answers 403 when the first class names no scheme, as sessions do).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Depth-limited, NUL-refusing JSON (incidents/api/parsers.py).

@@ -171,7 +171,8 @@ def test_anonymous_request_is_refused_with_json_detail(anon, incident, drafter, 
 
     response = getattr(anon, method)(url, {}, format="json")
 
-    assert response.status_code in (401, 403), response.content
+    assert response.status_code == 401, response.content
+    assert response["WWW-Authenticate"] == "Token"
     assert_error(response, response.status_code)
     assert response.json()["detail"] == "Authentication credentials were not provided."
     assert TimelineEntry.objects.count() == entries
@@ -192,7 +193,7 @@ def test_unknown_token_is_refused_with_json_detail(incident):
 
     response = client.get("/api/incidents/")
 
-    assert response.status_code in (401, 403), response.content
+    assert response.status_code == 401, response.content
     assert assert_error(response, response.status_code) == "Invalid token."
 
 
