@@ -387,6 +387,8 @@ LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of en, fr, got {LANGUAGE_CODE!r}")
+# The language chosen in the header stays with this browser for a year (not the session).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Dates people read: named month, 24-hour clock, in both languages (crisiscell/formats).

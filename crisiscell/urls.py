@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from crisiscell.converters import IdConverter
 from crisiscell.errors import not_found
-from crisiscell.views import LoginView, LogoutView, admin_login, session
+from crisiscell.views import LoginView, LogoutView, admin_login, session, set_language
 
 register_converter(IdConverter, "id")
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/session/", session, name="session"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/login/", admin_login),  # before the admin's own: see admin_login
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
@@ -6,24 +7,55 @@ from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import events
-from incidents.notifications.actions import message_language_remember
+from incidents.notifications.actions import (
+    message_language_remember,
+    preferences_update,
+    preferred_language,
+)
+
+
+def _signed_in(request, response, user):
+    """After a sign-in (the page and the dialog): the person's messages get the language
+    this browser reads the app in when they never chose one (message_language_remember),
+    and a language they chose follows them to this browser (the language cookie): signed
+    in again elsewhere, a French lead found the app in English."""
+    message_language_remember(actor=user, language=translation.get_language())
+    language = preferred_language(user)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 class LoginView(auth_views.LoginView):
-    """Signing in also gives the person's messages the language this browser reads the app
-    in, when they never chose one (notifications' message_language_remember); the sign-in
-    dialog (`session`) does the same."""
-
     def form_valid(self, form):
-        response = super().form_valid(form)
-        message_language_remember(actor=form.get_user(), language=translation.get_language())
-        return response
+        return _signed_in(self.request, super().form_valid(form), form.get_user())
+
+
+@require_POST
+def set_language(request):
+    """The header's language switch (Django's set_language), which, for someone signed in,
+    is also the language of their messages (their notification settings): they switched
+    to French and the bell and the e-mails went on in English."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        preferences_update(actor=request.user, language=language)
+    return response
 
 
 def admin_login(request):
@@ -31,7 +63,7 @@ def admin_login(request):
     was_anonymous = not request.user.is_authenticated
     response = admin.site.login(request)
     if was_anonymous and request.user.is_authenticated:
-        message_language_remember(actor=request.user, language=translation.get_language())
+        return _signed_in(request, response, request.user)
     return response
 
 
@@ -67,5 +99,4 @@ def session(request):
         detail = _("Your username and password didn't match. Please try again.")
         return JsonResponse({"detail": detail}, status=400)
     auth_login(request, form.get_user())
-    message_language_remember(actor=form.get_user(), language=translation.get_language())
-    return _session_state(request)
+    return _signed_in(request, _session_state(request), form.get_user())

@@ -371,6 +371,14 @@ def preferences_update(
     return preference
 
 
+def preferred_language(user) -> str:
+    """The language the person chose for their messages (and the app), "" for the site's."""
+    return (
+        NotificationPreference.objects.filter(user=user).values_list("language", flat=True).first()
+        or ""
+    )
+
+
 def message_language_remember(*, actor, language: str, now=None) -> bool:
     """At sign-in: someone who never set their preferences gets their messages in the
     language they use the app in (`language`, a code of settings.LANGUAGES), not the

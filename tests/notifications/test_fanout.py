@@ -273,6 +273,37 @@ def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
     assert approver.notification_preference.language == "fr"
 
 
+def test_the_language_chosen_in_the_header_is_the_persons(
+    incident, approver, drafter, browser_client, client
+):
+    """A French lead switched the header to Français: the bell and the e-mails went on in
+    English, and signed in again in a fresh browser the app was English again."""
+    from django.conf import settings
+
+    switched = browser_client.as_user(approver).post(
+        "/i18n/setlang/", {"language": "fr", "next": "/"}
+    )
+    assert switched.status_code == 302
+    approver.notification_preference.refresh_from_db()
+    assert approver.notification_preference.language == "fr"
+    review_requested(incident, [approver], drafter)
+    assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
+    # Another browser, asking for English: signing in brings the choice back.
+    approver.set_password("pw-for-this-test")
+    approver.save(update_fields=["password"])
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": approver.username, "password": "pw-for-this-test"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert signed_in.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    assert '<html lang="fr">' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").text
+    # An unknown language changes nothing.
+    browser_client.as_user(approver).post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    approver.notification_preference.refresh_from_db()
+    assert approver.notification_preference.language == "fr"
+
+
 def test_signing_in_to_the_admin_panel_records_the_language_too(make_user, client):
     from incidents.notifications.models import NotificationPreference
 
