@@ -92,9 +92,12 @@ def url_points_inside(url: str, *, allow_loopback: bool = False) -> bool:
     and any host its query names (`mailto://user:pw@example.com?smtp=10.0.0.5`: Apprise
     connects to the smtp= one)? URLs that hold a token where a host would be (Apprise's
     slack://TOKEN/...) name no server that resolves: they go to their service's own
-    public endpoint."""
+    public endpoint. An authority holding two "@" counts as inside: Apprise takes the host
+    after the first (`json://x@127.0.0.1:8822@example.com/`), urlsplit after the last."""
     try:
         parts = urlsplit(url)
+        if parts.netloc.count("@") > 1:
+            return True
         hosts = [parts.hostname or ""]
         try:
             port = parts.port or 443

@@ -67,6 +67,11 @@ def service_of(url: str) -> str:
                 "such as slack://…, msteams://…, mmost://…, tgram://… or json://host/path."
             )
         )
+    if urlsplit(url).netloc.count("@") > 1:
+        # Read two ways (Apprise: the host after the first @; the check: after the last).
+        raise InvalidInput(
+            _("A chat address names one server: write an @ inside a name or password as %40.")
+        )
     if url_points_inside(url, allow_loopback=settings.CHAT_ALLOW_LOOPBACK):
         raise InvalidInput(
             _(

@@ -256,6 +256,26 @@ def test_one_chat_address_at_a_time(api, drafter, settings, url):
     assert not ChatTarget.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://x@127.0.0.1:8822@example.com/hook",
+        "json://u:p@127.0.0.1:8822@example.com/",
+        "jsons://x@10.0.0.5@example.com/",
+        "form://x@127.0.0.1:8822@example.com/",
+    ],
+)
+def test_a_chat_address_naming_two_servers_is_refused(api, drafter, settings, url):
+    """Apprise reads the host after the first @ (127.0.0.1), the check read the one after
+    the last (example.com): the server posted into its own network (from a break-it pass)."""
+    settings.CHAT_ALLOW_LOOPBACK = False
+    response = api.as_user(drafter).put(
+        PREFERENCES, {"chat_targets": [{"label": "Hook", "url": url}]}, format="json"
+    )
+    assert "names one server" in assert_error(response, 400)
+    assert not ChatTarget.objects.exists()
+
+
 def test_a_hosted_service_with_a_token_for_a_host_is_accepted(api, drafter, settings):
     settings.CHAT_ALLOW_LOOPBACK = False
     url = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"

@@ -165,3 +165,14 @@ def test_a_stored_chat_address_holding_several_is_not_sent(settings, webhook):
         senders.send_chat(message)
     assert "cannot be used" in refused.value.reason
     assert webhook.received == []
+
+
+def test_a_stored_chat_address_naming_two_servers_is_not_sent(settings, webhook):
+    """Stored before the check read both: Apprise posts to the host after the first @."""
+    settings.CHAT_ALLOW_LOOPBACK = False
+    recipient = f"json://u@127.0.0.1:{webhook.port}@example.com/x"
+    message = OutboundMessage(key="two-at", channel=Channel.CHAT, recipient=recipient, body="hi")
+    with pytest.raises(senders.PermanentError) as refused:
+        senders.send_chat(message)
+    assert "private or local network address" in refused.value.reason
+    assert webhook.received == []
