@@ -1,5 +1,6 @@
 """Serializer fields shared by every app's API."""
 
+from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -15,6 +16,16 @@ class BooleanField(serializers.BooleanField):  # noqa: TID251 (the one allowed u
     promotion freeze. So `required` and `default` mean the same for every body."""
 
     default_empty_html = empty
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's, building BooleanField above for a model's boolean fields: a watch created with
+    a form body without `is_active` started switched off."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: BooleanField,
+    }
 
 
 class LocalDateTimeField(serializers.DateTimeField):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, ModelSerializer
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
@@ -43,7 +43,7 @@ class SubscriberIdsField(serializers.ListField):
         return sorted(user.pk for user in data.all())
 
 
-class WatchSerializer(serializers.ModelSerializer):
+class WatchSerializer(ModelSerializer):
     keywords = _terms()
     exclusions = _terms()
     hashtags = _terms()

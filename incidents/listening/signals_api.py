@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.fields import ModelSerializer
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import NotAllowed
@@ -20,7 +21,7 @@ from .choices import SignalKind, SignalStatus
 from .models import Signal
 
 
-class SignalSerializer(serializers.ModelSerializer):
+class SignalSerializer(ModelSerializer):
     watch_name = serializers.CharField(source="watch.name")
 
     class Meta:

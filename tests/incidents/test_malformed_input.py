@@ -183,3 +183,50 @@ def test_a_form_body_without_a_boolean_leaves_it_out_as_json_does(
     kept = send(client, "put", preferences, {"x": "1"})
     assert kept.status_code == 200, kept.content
     assert kept.json()["quiet_when_looking"] is True
+
+
+def test_every_writable_api_boolean_reads_a_form_as_json():
+    """The class of fault, for the booleans DRF builds from a model's fields too (a watch
+    created with a form body started switched off): every writable BooleanField of every
+    serializer is incidents.api.fields.BooleanField."""
+    from rest_framework import serializers
+
+    from incidents.api.fields import BooleanField
+
+    assert get_resolver().url_patterns  # every API module imported
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [
+        cls
+        for cls in set(subclasses(serializers.Serializer))
+        if cls.__module__.startswith(("incidents", "statements", "crisiscell"))
+        and (hasattr(cls, "Meta") or not issubclass(cls, serializers.ModelSerializer))
+    ]
+    assert len(ours) > 50
+    plain = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in ours
+        for name, field in cls().fields.items()
+        if isinstance(field, serializers.BooleanField)  # noqa: TID251 (what it looks for)
+        and not field.read_only
+        and not isinstance(field, BooleanField)
+    ]
+    assert plain == []
+
+
+def test_a_watch_created_with_a_form_body_is_active(api, make_user):
+    from django.contrib.auth.models import Permission
+
+    editor = make_user("watcher", is_staff=True)
+    editor.user_permissions.add(*Permission.objects.filter(content_type__app_label="listening"))
+    response = api.as_user(editor).post(
+        "/api/watches/",
+        "name=formwatch&brand=Acme&keywords=kettle",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["is_active"] is True
