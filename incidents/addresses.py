@@ -113,6 +113,19 @@ def url_points_inside(url: str, *, allow_loopback: bool = False) -> bool:
     return any(points_inside(host, port, allow_loopback=allow_loopback) for host in hosts if host)
 
 
+def sender_points_inside(sender, *, allow_loopback: bool = False) -> bool:
+    """Does the server a parsed sender will connect to (an Apprise plugin: its `host` and
+    `port` as Apprise itself read the URL) lead inside? Checked beside url_points_inside,
+    which reads the URL as urlsplit does: the two readings differed (two @ in the
+    authority)."""
+    host = str(getattr(sender, "host", "") or "").strip("[]")
+    try:
+        port = int(getattr(sender, "port", None) or 443)
+    except (TypeError, ValueError):
+        port = 443
+    return bool(host) and points_inside(host, port, allow_loopback=allow_loopback)
+
+
 def _looks_like_a_host(value: str) -> bool:
     """A name or an address ("mail.example.com", "10.0.0.5", "::1", "localhost"), not an
     e-mail address, a path or a plain word."""

@@ -12,7 +12,7 @@ import apprise
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from incidents.addresses import url_points_inside
+from incidents.addresses import sender_points_inside, url_points_inside
 from incidents.errors import InvalidInput
 
 MAX_URL = 1000
@@ -72,7 +72,10 @@ def service_of(url: str) -> str:
         raise InvalidInput(
             _("A chat address names one server: write an @ inside a name or password as %40.")
         )
-    if url_points_inside(url, allow_loopback=settings.CHAT_ALLOW_LOOPBACK):
+    loopback = settings.CHAT_ALLOW_LOOPBACK
+    if url_points_inside(url, allow_loopback=loopback) or sender_points_inside(
+        plugin, allow_loopback=loopback
+    ):
         raise InvalidInput(
             _(
                 "This chat address points to a private or local network address: Crisis "

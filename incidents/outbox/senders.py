@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
-from incidents.addresses import email_sendable, url_points_inside
+from incidents.addresses import email_sendable, sender_points_inside, url_points_inside
 
 from . import hooks
 from .choices import Channel
@@ -229,16 +229,20 @@ def send_chat(message) -> None:
     or a timeout of the service is retried."""
     import apprise
 
-    if url_points_inside(message.recipient, allow_loopback=settings.CHAT_ALLOW_LOOPBACK):
-        # Checked when the address was saved, and again now: its name may resolve elsewhere.
-        raise PermanentError(
-            _("%(what)s not sent: the chat address points to a private or local network address")
-            % {"what": what(message)}
-        )
     notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
     if not notifier.add(message.recipient) or len(notifier) != 1:  # one checked address
         raise PermanentError(
             _("%(what)s not sent: the chat address cannot be used (an unknown or malformed URL)")
+            % {"what": what(message)}
+        )
+    # Checked when the address was saved, and again now (its name may resolve elsewhere),
+    # as urlsplit and as Apprise read it.
+    loopback = settings.CHAT_ALLOW_LOOPBACK
+    if url_points_inside(message.recipient, allow_loopback=loopback) or sender_points_inside(
+        notifier[0], allow_loopback=loopback
+    ):
+        raise PermanentError(
+            _("%(what)s not sent: the chat address points to a private or local network address")
             % {"what": what(message)}
         )
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:

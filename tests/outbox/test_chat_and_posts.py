@@ -176,3 +176,18 @@ def test_a_stored_chat_address_naming_two_servers_is_not_sent(settings, webhook)
         senders.send_chat(message)
     assert "private or local network address" in refused.value.reason
     assert webhook.received == []
+
+
+def test_the_server_a_sender_reads_is_checked_too():
+    """Beside the URL as urlsplit reads it: the host and port Apprise's plugin will use."""
+    from types import SimpleNamespace
+
+    from incidents.addresses import sender_points_inside
+
+    assert sender_points_inside(SimpleNamespace(host="127.0.0.1", port=8822))
+    assert sender_points_inside(SimpleNamespace(host="[::1]", port="80"))
+    assert sender_points_inside(SimpleNamespace(host="10.0.0.5", port=None))
+    assert not sender_points_inside(SimpleNamespace(host="T1JJ3T3L2", port=None))  # a token
+    assert not sender_points_inside(SimpleNamespace(host=None, port=None))
+    assert sender_points_inside(SimpleNamespace(host="127.0.0.1", port=1), allow_loopback=False)
+    assert not sender_points_inside(SimpleNamespace(host="127.0.0.1", port=1), allow_loopback=True)
