@@ -176,17 +176,23 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
 
 def public_page(page: CrisisPage) -> PublicPage:
     """What the public page shows, per language: each text's last approved revision
-    (`shown_texts`), the updates and the next update each announced. Four queries, six
-    while a shown text is being revised."""
+    (`shown_texts`), the updates and, while the page is live, the next update each
+    announced (a resolved page promises nothing: its archive kept "Next update announced
+    for: 21:30" under its last update). Four queries, six while a shown text is being
+    revised."""
     texts = page_text_rows([page])
     updates = list(
         updates_of(page).only("id", "kind", "text", "language", "published_at", "corrects_id")
     )
     # The next update each one announced (crisiscenter/promises.py).
-    announced = dict(
-        UpdatePromise.objects.filter(
-            page=page, announced_by_id__in=[u.pk for u in updates]
-        ).values_list("announced_by_id", "due_at")
+    announced = (
+        dict(
+            UpdatePromise.objects.filter(
+                page=page, announced_by_id__in=[u.pk for u in updates]
+            ).values_list("announced_by_id", "due_at")
+        )
+        if page.state == PageState.LIVE
+        else {}
     )
     return _public(page, texts, shown_texts(texts), updates=updates, announced=announced)
 
@@ -427,9 +433,11 @@ def loose_ends(incident) -> list[str]:
     if page.next_update_at is not None:
         return [
             _(
-                "The crisis page is live and promises an update at %(time)s: resolve it with a "
-                "closing update in its panel."
+                "The crisis page is live and promises an update at %(time)s: publish a closing "
+                "update, then resolve the page in its panel."
             )
             % {"time": formats.date_format(localtime(page.next_update_at), "SHORT_DATETIME_FORMAT")}
         ]
-    return [_("The crisis page is live: resolve it with a closing update in its panel.")]
+    return [
+        _("The crisis page is live: publish a closing update, then resolve the page in its panel.")
+    ]

@@ -115,7 +115,7 @@ def test_resolving_withdraws_the_open_promise(live_page, lead):
 
 
 def test_an_update_keeps_the_promise_on_time_and_announces_the_next(
-    live_page, publish_update, next_update
+    live_page, publish_update, next_update, lead
 ):
     made = promises.current(live_page)
     interval = made.due_at - made.made_at
@@ -136,6 +136,11 @@ def test_an_update_keeps_the_promise_on_time_and_announces_the_next(
     html = render.page_html(public, "en")
     assert "Next update announced for:" in html
     assert render.page_data(public)["versions"]["en"]["updates"][0]["next_update_at"]
+    # Resolved, the archive promises nothing any more.
+    resolved = actions.page_switch(page=live_page, actor=lead, action="resolve")
+    public = selectors.public_page(resolved)
+    assert public.versions["en"].updates[0].next_update_at is None
+    assert "Next update announced for:" not in render.page_html(public, "en")
 
 
 def test_the_same_update_in_another_language_keeps_nothing_more(live_page, publish_update):
