@@ -30,6 +30,7 @@ from incidents.people import display_name
 
 from . import outlets, permissions, policy
 from .choices import Decision
+from .drafting import unfilled_blanks
 from .models import EDITABLE_STATUSES, ApprovalPolicy, Statement, StatementStatus
 
 S = StatementStatus
@@ -410,6 +411,13 @@ def _submit(a: _Asking) -> bool:
     if a.statement.status not in (S.DRAFT, S.CHANGES_REQUESTED):
         raise TransitionNotAllowed(
             _("Only a draft or a statement with requested changes can be submitted.")
+        )
+    blanks = unfilled_blanks(a.statement.text)
+    if blanks:
+        # A template's "[product]" was submitted, approved and published unnoticed.
+        raise InvalidInput(
+            _("This text still holds %(blanks)s: fill in each blank before submitting it.")
+            % {"blanks": ", ".join(blanks)}
         )
     if a.statement.status == S.CHANGES_REQUESTED and _changes_requested_on_this_text(a.statement):
         # Its approvals still count (one per person and revision) and its reviewers asked

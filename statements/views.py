@@ -69,7 +69,10 @@ def _detail_context(request, statement, **overrides) -> dict:
         "approve_refusal": _approve_refusal(user, statement)
         if reviewing and rules.APPROVE not in available and in_review
         else None,
-        "four_eyes_note": in_review and permissions.wrote(user, statement),
+        # An approver who wrote it (a drafter read "another approver must review it").
+        "four_eyes_note": in_review
+        and permissions.wrote(user, statement)
+        and permissions.approver_function(user, statement.incident) is not None,
         "blanks": blanks_to_fill(statement),
         # Approved: whom it waits for, said to those who cannot publish it themselves (not
         # for a text an app shows once approved: a crisis page's section).

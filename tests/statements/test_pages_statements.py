@@ -218,6 +218,21 @@ def test_author_approver_sees_no_approve_form_on_own_text(
     assert "Approve revision 1" in theirs.text
 
 
+def test_a_drafter_is_not_told_of_the_four_eyes_rule(make_statement, browser_client, drafter):
+    """A drafter, who approves nothing, read "another approver must review it"."""
+    statement = make_statement(state="in_review")
+    page = browser_client.as_user(drafter).get(detail_url(statement)).text
+    assert "another approver must review it" not in page
+
+
+def test_an_approved_text_points_its_approver_to_request_changes_only(
+    make_statement, browser_client, approver
+):
+    statement = make_statement(state="approved")
+    page = browser_client.as_user(approver).get(detail_url(statement)).text
+    assert "Request changes ↓" in page and "Approve or request changes ↓" not in page
+
+
 def test_publish_box_holds_the_exact_approved_text(
     make_statement, browser_client, incident, drafter, approver, spokesperson
 ):
@@ -920,13 +935,22 @@ def test_blanks_left_in_a_text_are_found(text, blanks):
 def test_a_text_with_a_blank_left_warns_on_its_page_and_in_the_api(
     make_statement, browser_client, api, drafter, approver
 ):
-    """A template's "[product]" went public: submitted, approved and published unnoticed."""
-    statement = make_statement(state="in_review", text="Sorry about [product]. We are on it.")
-    for person in (drafter, approver):
-        page = browser_client.as_user(person).get(detail_url(statement)).text
-        assert "This text still holds [product]: fill in each blank" in page
+    """A template's "[product]" went public: submitted, approved and published unnoticed.
+    The page and the API point it out, and it cannot be submitted until filled in."""
+    statement = make_statement(text="Sorry about [product]. We are on it.")
+    page = browser_client.as_user(drafter).get(detail_url(statement)).text
+    assert "This text still holds [product]: fill in each blank" in page
     body = api.as_user(drafter).get(f"/api/statements/{statement.pk}/").json()
     assert body["unfilled_blanks"] == ["[product]"]
+    assert "submit" not in body["available_actions"]
+    refused = act(browser_client.as_user(drafter), statement, "submit/")
+    assert (
+        "error",
+        "This text still holds [product]: fill in each blank before submitting it.",
+    ) in messages_of(refused)
+    assert fresh(statement).status == "draft"
+    answer = api.as_user(drafter).post(f"/api/statements/{statement.pk}/submit/", {}, format="json")
+    assert answer.status_code == 400 and "[product]" in answer.json()["detail"]
 
 
 def test_a_first_approval_says_whose_sign_off_is_still_awaited(
