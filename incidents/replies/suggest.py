@@ -12,8 +12,9 @@ accents, so "remboursé" and "Rembourse" both match "rembourse".
 import re
 from dataclasses import dataclass, field
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from incidents.listening.matching import fold
 
@@ -129,7 +130,7 @@ class Suggestion:
 
     @property
     def reason(self) -> str:
-        return "; ".join(self.reasons)
+        return pgettext("between the reasons of a suggestion", "; ").join(self.reasons)
 
     @property
     def label(self) -> str:
@@ -144,7 +145,7 @@ def _found(words: list[str], text: str, vocabulary, phrases=()) -> list[str]:
 
 
 def _quoted(words: list[str]) -> str:
-    return ", ".join(f"“{w}”" for w in words[:SHOWN_WORDS])
+    return ", ".join(_("“%(word)s”") % {"word": w} for w in words[:SHOWN_WORDS])
 
 
 def _is_question(text: str, words: list[str]) -> bool:
@@ -184,7 +185,8 @@ def suggest(signals: Signals) -> Suggestion:
             if positive
             else _("neutral tone")
         )
-        reasons.append(f"{tone} ({score:+.2f})")
+        shown = ("+" if score > 0 else "") + number_format(score, 2)  # "-0,84" in French
+        reasons.append(f"{tone} ({shown})")
     if complaint:
         reasons.append(_("words of complaint: %(words)s") % {"words": _quoted(complaint)})
     if insult:
@@ -208,7 +210,8 @@ def suggest(signals: Signals) -> Suggestion:
         )
     if signals.followers is not None:
         reasons.append(
-            ngettext("%(n)s follower", "%(n)s followers", followers) % {"n": f"{followers:,}"}
+            ngettext("%(n)s follower", "%(n)s followers", followers)
+            % {"n": number_format(followers, 0, force_grouping=True)}
         )
     if signals.verified:
         reasons.append(_("verified account"))

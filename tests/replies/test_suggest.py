@@ -82,3 +82,16 @@ def test_words_match_whole_words_without_accents_or_case():
     # "Cassée" folds to "cassee"; "cassette" is not "casse".
     assert suggest(Signals("Ma bouilloire est CASSÉE", 0.0)).author_type == "unhappy_customer"
     assert suggest(Signals("Une cassette audio", 0.0)).author_type == "neutral"
+
+
+def test_the_reasons_read_as_french_in_french():
+    """The "Why" line wrote "(-0.84)", "19,823" and “fuit” in a French page."""
+    signals = Signals("Ma bouilloire fuit, c'est dangereux.", -0.84, followers=19_823)
+    with translation.override("fr"):
+        reason = suggest(signals).reason
+    assert "(-0,84)" in reason
+    assert "19\N{NO-BREAK SPACE}823" in reason or "19\N{NARROW NO-BREAK SPACE}823" in reason
+    assert "« fuit »" in reason and " ; " in reason
+    with translation.override("en"):
+        reason = suggest(signals).reason
+    assert "(-0.84)" in reason and "19,823 followers" in reason and "“fuit”" in reason
