@@ -174,6 +174,13 @@ def shown_texts(texts: list[PageText]) -> dict[int, Shown]:
     return found
 
 
+def complete_languages(page: CrisisPage, texts, shown) -> list[str]:
+    """The languages the page could be shown in now (an approved summary), from the panel's
+    `texts` and `shown` (shown_texts): no query. Going live needs one (actions.page_switch
+    asks public_page, the same rule)."""
+    return _public(page, texts, shown, updates=[]).languages
+
+
 def public_page(page: CrisisPage) -> PublicPage:
     """What the public page shows, per language: each text's last approved revision
     (`shown_texts`), the updates and, while the page is live, the next update each

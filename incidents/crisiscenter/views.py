@@ -34,10 +34,13 @@ def room_panel_context(request, incident) -> dict:
         return {"crisis": context}
     texts = selectors.page_texts(page)
     _faq_moves(texts)
+    shown = selectors.shown_texts(texts)
     context.update(
         texts=texts,
         drafts_to_submit=len(rules.drafts_to_submit(request.user, incident, texts)),
-        shown=selectors.shown_texts(texts),
+        shown=shown,
+        # Without an approved summary "Switch live" is refused: say so before the click.
+        live_ready=bool(selectors.complete_languages(page, texts, shown)),
         updates=selectors.updates_of(page),
         public_url=public.page_url(page.slug),
         subscribers=selectors.subscriber_count(page),

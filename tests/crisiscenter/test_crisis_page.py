@@ -2,6 +2,7 @@
 approved words on the page, static files served without a database query."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -482,3 +483,18 @@ def test_an_approved_page_text_waits_for_nobody_to_publish_it(
     by_id = {s["id"]: s for s in listed.json()["results"]}
     assert by_id[text.pk]["status"] == "approved"
     assert "publish" not in by_id[text.pk]["available_actions"]
+
+
+def test_switch_live_says_it_waits_for_an_approved_summary(
+    dark_page, approve_texts, lead, browser_client
+):
+    """ "Switch live" asked "Make this page public now?", then refused: no approved summary."""
+    room = f"/incidents/{dark_page.incident_id}/"
+    client = browser_client.as_user(lead)
+    page = client.get(room).text
+    assert re.search(r'<button[^>]*value="go_live"[^>]*disabled', page)
+    assert "Once its summary is approved." in page
+    approve_texts(dark_page)
+    page = client.get(room).text
+    assert not re.search(r'<button[^>]*value="go_live"[^>]*disabled', page)
+    assert "Once its summary is approved." not in page
