@@ -4,6 +4,8 @@ apps: each registers a section from its `AppConfig.ready()`.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.safestring import SafeString
 
@@ -54,3 +56,28 @@ def shown_on_approval(statement) -> bool:
     if _NOTED not in statement.__dict__:
         note_shown_on_approval([statement])
     return statement.__dict__[_NOTED]
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """One thing waiting for someone's sign-off, as "My approvals" lists it."""
+
+    what: str  # "Post-mortem (revision 2)"
+    incident: str  # the incident's title
+    url: str
+    since: datetime | None  # when it was submitted
+
+
+_awaiting: list[Callable] = []
+
+
+def register_awaiting_approval(provider: Callable) -> None:
+    """`provider(user) -> list of Awaiting`: what else than statements waits for this
+    person's sign-off now (a post-mortem), shown in "My approvals" under the statements.
+    A bounded number of queries."""
+    if provider not in _awaiting:
+        _awaiting.append(provider)
+
+
+def awaiting_approval(user) -> list:
+    return [item for provider in _awaiting for item in provider(user)]

@@ -371,9 +371,12 @@ def panel_context(request, incident) -> dict:
 @login_required
 @require_GET
 def inbox(request):
-    return render(
-        request, "statements/inbox.html", {"statements": selectors.approvals_inbox(request.user)}
-    )
+    context = {
+        "statements": selectors.approvals_inbox(request.user),
+        # And what the apps above have waiting for this person's sign-off (a post-mortem).
+        "others": outlets.awaiting_approval(request.user),
+    }
+    return render(request, "statements/inbox.html", context)
 
 
 @login_required

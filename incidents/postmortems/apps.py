@@ -16,10 +16,13 @@ class PostmortemsConfig(AppConfig):
 
     def ready(self):
         from incidents import extensions
+        from statements import outlets
 
+        from . import selectors
         from .actions import remind_freeze_on_resolution
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
+        outlets.register_awaiting_approval(selectors.awaiting_sign_off)
         # A resolved incident whose promotion freeze holds reminds its lead to lift it.
         extensions.register_timeline_follower(remind_freeze_on_resolution)

@@ -328,6 +328,29 @@ def test_asking_for_sign_off_tells_the_approvers(postmortem, lead, approver):
     assert told.subject == f"Post-mortem of “{postmortem.incident.title}” (revision 2)"
 
 
+def test_a_post_mortem_to_sign_is_in_my_approvals(
+    postmortem, lead, approver, drafter, browser_client, django_assert_max_num_queries
+):
+    """It waited for legal's sign-off, and "My approvals" said "Nothing to approve"."""
+    inbox = browser_client.as_user(approver)
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    postmortem.refresh_from_db()
+    assert "Post-mortem (revision" not in inbox.get("/approvals/").text
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    with django_assert_max_num_queries(20):
+        page = inbox.get("/approvals/").text
+    assert f"Post-mortem (revision {postmortem.revision})" in page
+    assert f'href="/incidents/{postmortem.incident_id}/postmortem/"' in page
+    assert "Nothing to approve" not in page
+    # Not for someone who cannot sign it; gone once signed.
+    assert "Post-mortem (revision" not in browser_client.as_user(drafter).get("/approvals/").text
+    actions.postmortem_review(
+        postmortem=postmortem, actor=approver, revision=postmortem.revision, decision="approved"
+    )
+    assert "Post-mortem (revision" not in inbox.get("/approvals/").text
+
+
 def test_signing_settles_the_approvers_request(postmortem, lead, approver):
     from incidents.notifications.models import Notification
 
