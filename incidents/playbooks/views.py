@@ -19,6 +19,7 @@ from incidents.text import parse_id
 from statements import selectors as statement_selectors
 
 from . import actions, rules, selectors
+from .actions import RUNNING_STATUSES
 from .forms import ApplyPlaybookForm
 from .models import IncidentContact, Task
 
@@ -46,6 +47,9 @@ def board_context(request, incident) -> dict:
         "approval_policy": statement_selectors.incident_policy(incident) if applied else None,
         "board": board,
         "now": timezone.now(),
+        # Resolved or closed: due times stay, without a countdown or "overdue" (reminders
+        # stop too: actions.reminders), a closed incident's board kept counting down.
+        "tasks_running": incident.status in RUNNING_STATUSES,
         "assignable": [
             m for m in incident.active_memberships if m.role in permissions.WRITER_ROLES
         ],

@@ -203,3 +203,17 @@ def test_a_too_long_note_is_refused_not_dropped(browser_client, followed, drafte
     assert "5,000 characters" in response.content.decode()
     task.refresh_from_db()
     assert task.status == "open"
+
+
+def test_a_resolved_incidents_tasks_stop_counting_down(followed, lead, browser_client):
+    """After closing, the board still counted "7 min 8 s left" on its open tasks."""
+    from incidents import actions as incident_actions
+
+    client = browser_client.as_user(lead)
+    room = f"/incidents/{followed.pk}/"
+    assert 'class="countdown task-due"' in client.get(room).text
+    for status in ("active", "resolved"):
+        incident_actions.incident_transition(incident=followed, actor=lead, status=status)
+    page = client.get(room).text
+    assert 'class="countdown task-due"' not in page and "is-overdue" not in page
+    assert 'class="task-due muted small"' in page  # the due time is still said
