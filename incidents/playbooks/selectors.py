@@ -228,13 +228,26 @@ def draft_from_template(incident, template_id, mention_values=None) -> dict | No
     }
 
 
+# Tasks due later than this are for after the crisis (the post-mortem a week on): not a
+# loose end of resolving it.
+LOOSE_END_HORIZON = timedelta(hours=1)
+
+
 def loose_ends(incident) -> list[str]:
     """For the lead resolving or closing the incident (incidents.extensions): the
-    playbook's tasks still open. One query."""
-    n = Task.objects.filter(incident=incident, status=TaskStatus.OPEN).count()
+    playbook's open tasks overdue or due within the hour. One query."""
+    n = Task.objects.filter(
+        incident=incident,
+        status=TaskStatus.OPEN,
+        due_at__lte=timezone.now() + LOOSE_END_HORIZON,
+    ).count()
     if not n:
         return []
     return [
-        ngettext("%(n)s playbook task is still open.", "%(n)s playbook tasks are still open.", n)
+        ngettext(
+            "%(n)s playbook task is overdue or due within the hour.",
+            "%(n)s playbook tasks are overdue or due within the hour.",
+            n,
+        )
         % {"n": n}
     ]

@@ -61,7 +61,7 @@ def test_resolving_names_what_is_still_open_then_moves_once_confirmed(
     for end in (
         "1 statement still waits for approval.",
         "1 approved statement was never published.",
-        "playbook tasks are still open.",
+        "playbook tasks are overdue or due within the hour.",
         "Promotional posts are still frozen",
         "1 person still waits for an answer",
     ):
@@ -127,3 +127,23 @@ def test_the_api_moves_at_once(loose, lead):
         f"/api/incidents/{loose.pk}/transition/", {"status": "resolved"}, format="json"
     )
     assert response.status_code == 200 and response.json()["status"] == "resolved"
+
+
+def test_tasks_for_after_the_crisis_are_no_loose_end(
+    browser_client,
+    active,
+    lead,
+    playbook,  # noqa: F811
+):
+    """The post-mortem task, due a week on, was counted as still to do when resolving."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from incidents.playbooks import actions as playbook_actions
+    from incidents.playbooks.models import Task
+
+    playbook_actions.playbook_apply(incident=active, actor=lead, playbook=playbook)
+    Task.objects.filter(incident=active).update(due_at=timezone.now() + timedelta(days=7))
+    asked = post(browser_client.as_user(lead), room_url(active, "status/"), {"status": "resolved"})
+    assert "playbook task" not in asked.text
