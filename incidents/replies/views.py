@@ -98,6 +98,12 @@ def queue_page(request, pk):
     templates = reply_template_choices(incident) if replyable else []
     for item in items:
         item.templates, item.other_templates = templates_for(item.mention, templates)
+        # Said only when one offered is: the hint promised "approved in advance" over a
+        # list of templates that each "goes through review".
+        item.any_preapproved = any(
+            state.preapproved and state.enabled
+            for state in (*item.templates, *item.other_templates)
+        )
     # Evidence captured from the queue (its post, its author's profile): one query.
     captures = selectors.captures_of(incident, [item.mention.pk for item in items])
     for item in items:

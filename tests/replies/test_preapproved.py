@@ -327,6 +327,13 @@ def test_the_pages_offer_preapproved_templates_and_say_what_happens(
     client = browser_client.as_user(approver)
     page = client.get(reverse("reply-templates", args=[incident.pk])).content.decode()
     assert "Not approved in advance" in page
+    # Before: the queue promises nothing in advance (every template "goes through review").
+    queue = browser_client.as_user(drafter).get(
+        reverse("reply-queue", args=[incident.pk]) + "?view=to_triage"
+    )
+    assert "Or start from a template</label>" in queue.content.decode()
+    assert "published without a new approval" not in queue.content.decode()
+    client = browser_client.as_user(approver)
     response = client.post(
         reverse("reply-template-preapprove", args=[incident.pk, template.pk]),
         {"fingerprint": preapproval.fingerprint(template.text)},
@@ -339,6 +346,7 @@ def test_the_pages_offer_preapproved_templates_and_say_what_happens(
     queue = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
     body = queue.content.decode()
     assert "Start from this template" in body and "approved in advance" in body
+    assert "published without a new approval" in body
     response = client.post(
         reverse("reply-write", args=[incident.pk, customer.pk]),
         {"template": template.pk, "back": ""},
