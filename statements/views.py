@@ -98,6 +98,9 @@ def _detail_context(request, statement, **overrides) -> dict:
         "approve_form": ApproveForm(initial={"revision": statement.revision}),
         "changes_form": RequestChangesForm(),
         "publish_form": PublishForm(initial={"revision": statement.revision}),
+        # Published here, it goes on the incident's crisis page: nothing to copy or to
+        # give the address of (the spokesperson was asked for the post's URL).
+        "on_crisis_page": statement.channel == Channel.CRISIS_CENTER,
         "withdraw_form": WithdrawForm(),
         "excess": excess,
         "text_length": limits.length(statement.text, statement.channel),

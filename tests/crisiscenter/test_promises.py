@@ -483,3 +483,19 @@ def test_the_metrics_give_the_share_of_promises_kept(live_page, incident, lead, 
     assert body["total"]["promises_kept_share"] == 1.0
     csv_text = client.get("/metrics/export.csv").content.decode()
     assert "share kept" in csv_text.splitlines()[0]
+
+
+def test_an_update_s_statement_page_publishes_it_on_the_crisis_page(
+    live_page, approved_update, spokesperson, browser_client
+):
+    """The spokesperson was asked to copy the text, post it and give the post's URL, for a
+    page the app hosts itself."""
+    update = approved_update()
+    client = browser_client.as_user(spokesperson)
+    page = client.get(f"/statements/{update.pk}/").text
+    assert "Publish on the crisis page" in page
+    assert 'name="url"' not in page and "Copy the approved text" not in page
+    done = client.post(f"/statements/{update.pk}/publish/", {"revision": update.revision})
+    assert done.status_code == 302
+    update.refresh_from_db()
+    assert update.status == "published"
