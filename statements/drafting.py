@@ -31,7 +31,7 @@ def draft_from_template(incident, template_id: int, mention_values=None) -> dict
 # A fill-in left in a text ("[product]", "[your first name]"): square brackets around a few
 # words holding a lower-case letter ("[UPDATE]" or "[EN]", in capitals, are tags; a
 # "[text](link)" is a link).
-_BLANK = re.compile(r"\[([^\[\]\n]{2,40})\](?!\()")
+_BLANK = re.compile(r"\[([^\[\]\n]{2,200})\](?!\()")
 MAX_BLANKS = 10
 
 

@@ -412,13 +412,7 @@ def _submit(a: _Asking) -> bool:
         raise TransitionNotAllowed(
             _("Only a draft or a statement with requested changes can be submitted.")
         )
-    blanks = unfilled_blanks(a.statement.text)
-    if blanks:
-        # A template's "[product]" was submitted, approved and published unnoticed.
-        raise InvalidInput(
-            _("This text still holds %(blanks)s: fill in each blank before submitting it.")
-            % {"blanks": ", ".join(blanks)}
-        )
+    _refuse_blanks(a.statement, _("fill in each blank before submitting it."))
     if a.statement.status == S.CHANGES_REQUESTED and _changes_requested_on_this_text(a.statement):
         # Its approvals still count (one per person and revision) and its reviewers asked
         # for another text: the same words again would wait for nobody.
@@ -430,6 +424,17 @@ def _submit(a: _Asking) -> bool:
         leads = a.role == Role.LEAD or a.user.is_superuser
         raise stall_refusal(a.statement, gaps, leads=leads, explain=a.explain)
     return True
+
+
+def _refuse_blanks(statement: Statement, then: str) -> None:
+    """A template's "[product]" was submitted, approved and published unnoticed: a text
+    still holding a blank is refused at each step (an edit in review brings one back)."""
+    blanks = unfilled_blanks(statement.text)
+    if blanks:
+        raise InvalidInput(
+            _("This text still holds %(blanks)s: %(then)s")
+            % {"blanks": ", ".join(blanks), "then": then}
+        )
 
 
 def _changes_requested_on_this_text(statement: Statement) -> bool:
@@ -473,6 +478,7 @@ def _approve(a: _Asking, revision: int | None = None) -> bool:
     # APPROVED but incomplete: the policy was tightened in the admin after approval.
     if statement.status not in (S.IN_REVIEW, S.APPROVED):
         raise TransitionNotAllowed(_("Only a statement in review can be approved."))
+    _refuse_blanks(statement, _("it cannot be approved until each is filled in (ask for changes)."))
     if progress.complete:
         return True  # in review though its approvals suffice (a policy loosened): this ends it
     if not progress.can_sign(a.function):
@@ -537,6 +543,7 @@ def _publish(a: _Asking, revision: int | None = None, url: str | None = None) ->
         raise TransitionNotAllowed(
             _("This revision does not hold every approval the policy requires.")
         )
+    _refuse_blanks(statement, _("it cannot be published until each is filled in."))
     if outlets.shown_on_approval(statement):
         raise TransitionNotAllowed(SHOWN_ON_APPROVAL)
     return True

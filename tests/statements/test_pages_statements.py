@@ -953,6 +953,32 @@ def test_a_text_with_a_blank_left_warns_on_its_page_and_in_the_api(
     assert answer.status_code == 400 and "[product]" in answer.json()["detail"]
 
 
+def test_a_blank_brought_back_in_review_is_neither_approved_nor_published(
+    make_statement, api, drafter, approver, spokesperson
+):
+    """Submitted clean, then edited in review to hold "[product]": it was approved and
+    published as is. A long blank ("[what we have learnt ... since]") was never seen."""
+    statement = make_statement(state="in_review")
+    edited = api.as_user(drafter).patch(
+        f"/api/statements/{statement.pk}/",
+        {
+            "text": "Where we are: [what we have learnt and done since our last message].",
+            "revision": 1,
+        },
+        format="json",
+    )
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["unfilled_blanks"] == [
+        "[what we have learnt and done since our last message]"
+    ]
+    refused = api.as_user(approver).post(
+        f"/api/statements/{statement.pk}/approve/", {"revision": 2}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "cannot be approved until each is filled in" in refused.json()["detail"]
+    assert fresh(statement).status == "in_review"
+
+
 def test_a_first_approval_says_whose_sign_off_is_still_awaited(
     make_statement, make_policy, browser_client, legal, communications
 ):
