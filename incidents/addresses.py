@@ -113,6 +113,27 @@ def url_points_inside(url: str, *, allow_loopback: bool = False) -> bool:
     return any(points_inside(host, port, allow_loopback=allow_loopback) for host in hosts if host)
 
 
+# The Apprise services a chat address may use: each either speaks to its vendor's fixed
+# public endpoint or to the host written in the URL (checked above). Others can take an
+# endpoint in their path or query (acs://…/intranet.example/…) that no check reads.
+CHAT_SCHEMES = frozenset(
+    {
+        "slack", "msteams", "mmost", "mmosts", "tgram", "discord", "gchat", "pover",
+        "rocket", "rockets", "matrix", "matrixs", "ntfy", "ntfys", "gotify", "gotifys",
+        "signal", "signals", "workflow", "workflows", "json", "jsons", "form", "forms",
+        "xml", "xmls", "mailto", "mailtos", "twilio", "vonage", "nexmo", "sinch",
+        "clicksend", "bulksms", "msg91",
+    }
+)  # fmt: skip
+
+
+def chat_scheme_allowed(url: str) -> bool:
+    try:
+        return urlsplit(url).scheme.lower() in CHAT_SCHEMES
+    except ValueError:
+        return False
+
+
 def sender_points_inside(sender, *, allow_loopback: bool = False) -> bool:
     """Does the server a parsed sender will connect to (an Apprise plugin: its `host` and
     `port` as Apprise itself read the URL) lead inside? Checked beside url_points_inside,

@@ -12,7 +12,12 @@ import apprise
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from incidents.addresses import sender_points_inside, url_points_inside
+from incidents.addresses import (
+    CHAT_SCHEMES,
+    chat_scheme_allowed,
+    sender_points_inside,
+    url_points_inside,
+)
 from incidents.errors import InvalidInput
 
 MAX_URL = 1000
@@ -46,6 +51,14 @@ def service_of(url: str) -> str:
         )
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise InvalidInput(_("A chat address has no spaces or line breaks."))
+    if "://" in url and not chat_scheme_allowed(url):
+        raise InvalidInput(
+            _(
+                "Crisis Cell does not send to this kind of chat address. Use one of: "
+                "%(schemes)s (Apprise URLs)."
+            )
+            % {"schemes": ", ".join(f"{s}://" for s in sorted(CHAT_SCHEMES))}
+        )
     _validating.active = True
     try:
         notifier = apprise.Apprise()

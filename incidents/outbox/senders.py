@@ -16,7 +16,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
-from incidents.addresses import email_sendable, sender_points_inside, url_points_inside
+from incidents.addresses import (
+    chat_scheme_allowed,
+    email_sendable,
+    sender_points_inside,
+    url_points_inside,
+)
 
 from . import hooks
 from .choices import Channel
@@ -229,8 +234,17 @@ def send_chat(message) -> None:
     or a timeout of the service is retried."""
     import apprise
 
-    notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
-    if not notifier.add(message.recipient) or len(notifier) != 1:  # one checked address
+    # No HTTP redirect is followed (the asset's default, and the URL's own ?redirect=
+    # overridden): a service answering 307 to http://127.0.0.2/… had the message posted
+    # into the server's own network, past the address checks. The 3xx is the answer.
+    notifier = apprise.Apprise(
+        asset=apprise.AppriseAsset(storage_mode="memory", http_redirects=False)
+    )
+    if (
+        not chat_scheme_allowed(message.recipient)
+        or not notifier.add(message.recipient)
+        or len(notifier) != 1  # one checked address
+    ):
         raise PermanentError(
             _("%(what)s not sent: the chat address cannot be used (an unknown or malformed URL)")
             % {"what": what(message)}
@@ -245,6 +259,7 @@ def send_chat(message) -> None:
             _("%(what)s not sent: the chat address points to a private or local network address")
             % {"what": what(message)}
         )
+    notifier[0].redirects = False  # whatever the URL's ?redirect= said
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
         sent = notifier.notify(title=message.subject, body=message.body)
     if not sent:

@@ -161,7 +161,7 @@ def test_a_bad_chat_address_is_a_400_and_changes_nothing(api, drafter):
     )
 
     detail = assert_error(response, 400)
-    assert "not a chat address" in detail
+    assert "does not send to this kind of chat address" in detail
     assert "slack-please" not in response.content.decode()
     assert not ChatTarget.objects.exists()
     assert not NotificationPreference.objects.filter(user=drafter).exists()  # all or nothing
@@ -273,6 +273,26 @@ def test_a_chat_address_naming_two_servers_is_refused(api, drafter, settings, ur
         PREFERENCES, {"chat_targets": [{"label": "Hook", "url": url}]}, format="json"
     )
     assert "names one server" in assert_error(response, 400)
+    assert not ChatTarget.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "acs://DoNotReply@example.com/a2V5a2V5/intranet.corp.example/someone@example.com",
+        "apprise://apprise.example.com/token",
+        "zulip://bot@intranet.corp.example/token",
+    ],
+)
+def test_a_kind_of_chat_address_that_takes_an_unchecked_endpoint_is_refused(
+    api, drafter, settings, url
+):
+    """acs:// took its endpoint in its path (no check reads it): the server posted to
+    whatever host a user wrote there. Only services whose endpoint is checked are taken."""
+    response = api.as_user(drafter).put(
+        PREFERENCES, {"chat_targets": [{"label": "Hook", "url": url}]}, format="json"
+    )
+    assert "does not send to this kind of chat address" in assert_error(response, 400)
     assert not ChatTarget.objects.exists()
 
 

@@ -85,7 +85,7 @@ def test_a_bad_chat_address_is_a_clear_form_error(page, drafter):
     )
 
     assert response.status_code == 400
-    assert "not a chat address Crisis Cell can send to" in response.content.decode()
+    assert "does not send to this kind of chat address" in response.content.decode()
     assert b"slack-please" not in response.content  # the field is never filled back
     assert not ChatTarget.objects.exists()
 

@@ -191,3 +191,49 @@ def test_the_server_a_sender_reads_is_checked_too():
     assert not sender_points_inside(SimpleNamespace(host=None, port=None))
     assert sender_points_inside(SimpleNamespace(host="127.0.0.1", port=1), allow_loopback=False)
     assert not sender_points_inside(SimpleNamespace(host="127.0.0.1", port=1), allow_loopback=True)
+
+
+def test_a_chat_service_s_redirect_is_not_followed(settings):
+    """A webhook answering 307 to another address had the message posted there (into the
+    server's network, past the checks): the redirect is the answer, nothing is followed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Inside(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    inside = HTTPServer(("127.0.0.1", 0), Inside)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{inside.server_port}/internal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    outside = HTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (inside, outside):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.CHAT_ALLOW_LOOPBACK = True  # both listen on loopback: only the redirect counts
+    # Even when the URL asks for redirects to be followed.
+    recipient = f"json://127.0.0.1:{outside.server_port}/hook?redirect=yes"
+    message = OutboundMessage(key="redirect", channel=Channel.CHAT, recipient=recipient, body="x")
+    try:
+        with pytest.raises(senders.SendError):
+            senders.send_chat(message)
+    finally:
+        for server in (inside, outside):
+            server.shutdown()
+            server.server_close()
+    assert received == []
