@@ -290,7 +290,8 @@ class Result:
     staffed: dict  # key -> (role, function) in the cell after staffing
     task_completed: bool  # the holding-statement task completed itself on publication
     task_trigger: str  # the event the timeline names as having completed it
-    notices: dict  # key -> {"bell": Counter(kind), "outbox": Counter(channel), "mail": n}
+    notices: dict  # key -> {"bell": Counter(kind), "outbox": Counter(channel), "mail": n,
+    # "unread": n}
     bell_shown: dict  # key -> the unread count each person's bell shows at the end
     statement_status: str
 
@@ -659,7 +660,11 @@ def _notices(incident_id: int, users: dict) -> dict:
                 "channel", flat=True
             )
         )
-        found[key] = {"bell": bell, "outbox": outbox}
+        # What their own actions settled (an approver's "Approval needed" once approved).
+        unread = Notification.objects.filter(
+            user=user, incident_id=incident_id, read_at__isnull=True
+        ).count()
+        found[key] = {"bell": bell, "outbox": outbox, "unread": unread}
     return found
 
 
