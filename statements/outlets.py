@@ -81,3 +81,23 @@ def register_awaiting_approval(provider: Callable) -> None:
 
 def awaiting_approval(user) -> list:
     return [item for provider in _awaiting for item in provider(user)]
+
+
+_publish_guards: list[Callable] = []
+
+
+def register_publish_guard(guard: Callable) -> None:
+    """`guard(statement) -> str | None`: why the registering app refuses that this
+    approved statement be recorded as published now (a crisis page update while the page
+    is not live: nothing public would show it, yet it met the first-response deadline).
+    Asked when someone publishes, not for the lists' available actions. One query."""
+    if guard not in _publish_guards:
+        _publish_guards.append(guard)
+
+
+def publish_refusal(statement) -> str | None:
+    for guard in _publish_guards:
+        refusal = guard(statement)
+        if refusal:
+            return str(refusal)
+    return None

@@ -8,7 +8,7 @@ from incidents.models import Role, Status
 from incidents.playbooks import templating
 from statements import permissions as statement_permissions
 from statements import rules as statement_rules
-from statements.choices import StatementStatus
+from statements.choices import Channel, StatementStatus
 
 from . import selectors
 from .choices import PageState
@@ -122,6 +122,21 @@ def transition_refused(incident, status: str) -> str | None:
         return None
     if CrisisPage.objects.filter(incident=incident, state=PageState.LIVE).exists():
         return _("Its crisis page is still live: resolve it first (the crisis page panel).")
+    return None
+
+
+def publish_refused(statement) -> str | None:
+    """A crisis page update (not a section: those are shown once approved) is published
+    onto the page: refused while the incident has no page, or a dark one (nothing public
+    would show it, and it counted as the incident's first public response). Registered
+    with statements.outlets. One query, none for another channel."""
+    if statement.channel != Channel.CRISIS_CENTER:
+        return None
+    page = CrisisPage.objects.filter(incident_id=statement.incident_id).first()
+    if page is None:
+        return _("This incident has no crisis page: prepare it and switch it live first.")
+    if page.state == PageState.DARK:
+        return _("The crisis page is not live yet: switch it live first (the crisis page panel).")
     return None
 
 

@@ -499,3 +499,19 @@ def test_an_update_s_statement_page_publishes_it_on_the_crisis_page(
     assert done.status_code == 302
     update.refresh_from_db()
     assert update.status == "published"
+
+
+@pytest.mark.parametrize("page_state", ["none", "dark"])
+def test_an_update_is_not_published_without_a_live_page(
+    request, incident, approved_update, spokesperson, page_state
+):
+    """Published with no page, or a dark one, it went nowhere public, yet it met the
+    first-response deadline (from a break-it pass)."""
+    if page_state == "dark":
+        request.getfixturevalue("dark_page")
+    update = approved_update()
+    with pytest.raises(TransitionNotAllowed, match="switch it live first"):
+        statement_actions.statement_publish(statement=update, actor=spokesperson)
+    update.refresh_from_db()
+    incident.refresh_from_db()
+    assert update.status == "approved" and incident.first_response_at is None
