@@ -273,7 +273,7 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
     _triage(drafter, m["carla"], "unhappy_customer", "yes")
     expect(order).to_have_count(1)  # the troll, still to triage
     expect(_figure(legal_coverage, "To triage")).to_have_text("1")
-    expect(_figure(legal_coverage, "Answered")).to_contain_text("0 of 3")
+    expect(_figure(legal_coverage, "Handled")).to_contain_text("0 of 3")
 
     # 2. To answer: the same order (followers first, then reach). The drafter claims the
     # hater, and the approver sees who is answering him.
@@ -330,7 +330,7 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
 
     # The approver goes back to the queue and keeps it open from now on.
     _live(legal, queue_url)
-    expect(_figure(legal_coverage, "Answered")).to_contain_text("0 of 3")
+    expect(_figure(legal_coverage, "Handled")).to_contain_text("0 of 3")
 
     # 5. The spokesperson posts the hater's reply through the brand's Mastodon account,
     # as a reply to his post, on the local fake server.
@@ -347,7 +347,7 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
     assert posted["text"] == REPLIES["hugo"]
     assert posted["in_reply_to_id"] == HATER_POST_LOCAL_ID
     # Live on the approver's queue.
-    expect(_figure(legal_coverage, "Answered")).to_contain_text("1 of 3")
+    expect(_figure(legal_coverage, "Handled")).to_contain_text("1 of 3")
     expect(_item(legal, m["hugo"])).to_have_count(0)  # answered: out of "to answer"
 
     # The two others by copy-and-open: post by hand, record the URL.
@@ -357,11 +357,11 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
         spokesperson.fill("#id_url", PUBLISHED_URLS[key])
         spokesperson.get_by_role("button", name="Mark as published").click()
         expect(spokesperson.locator(".messages")).to_contain_text("Marked as published.")
-    expect(_figure(legal_coverage, "Answered")).to_contain_text("3 of 3")
-    expect(_figure(legal_coverage, "Answered")).to_contain_text("100 %")
+    expect(_figure(legal_coverage, "Handled")).to_contain_text("3 of 3")
+    expect(_figure(legal_coverage, "Handled")).to_contain_text("100 %")
     # The spokesperson is back in the room, and keeps it open from now on.
     _live(spokesperson, f"/incidents/{incident.pk}/")
-    expect(_figure(room_coverage, "Answered")).to_contain_text("3 of 3")
+    expect(_figure(room_coverage, "Handled")).to_contain_text("3 of 3")
     expect(_figure(room_coverage, "To triage")).to_have_text("1")
 
     # 6. The drafter marks the troll "no answer", with a reason, and thanks the defender.
@@ -394,7 +394,7 @@ def test_a_drafter_two_approvers_and_a_spokesperson_work_the_reply_queue(signed_
     # Nobody reloaded the pages they kept open.
     assert legal.evaluate("window.__sameDocument") is True
     assert spokesperson.evaluate("window.__sameDocument") is True
-    expect(_figure(room_coverage, "Answered")).to_contain_text("3 of 3")
+    expect(_figure(room_coverage, "Handled")).to_contain_text("3 of 3")
 
     # 7. The timeline tells the story, in order (the API, as the drafter reads it).
     response = drafter.request.get(f"/api/incidents/{incident.pk}/timeline/?page_size=500")
