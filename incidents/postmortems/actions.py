@@ -360,6 +360,35 @@ def _ask_the_approvers(incident, postmortem, requirements, approvers, actor) -> 
     )
 
 
+def _tell_the_lead(incident, postmortem, comment, actor) -> int:
+    """Changes asked on the post-mortem go back to its writer, the lead (bell and their
+    channels, with the comment), as a statement's go back to its author: the lead heard
+    nothing and the post-mortem sat in draft."""
+    leads = [
+        m.user
+        for m in Membership.objects.active()
+        .filter(incident=incident, role=Role.LEAD)
+        .select_related("user")
+        if m.user_id != actor.pk
+    ]
+    revision = postmortem.revision
+    return notify(
+        users=leads,
+        kind=NotificationKind.CHANGES_REQUESTED,
+        subject=per_reader(
+            lambda: (
+                _("Post-mortem of “%(incident)s” (revision %(n)s)")
+                % {"incident": incident.title, "n": revision}
+            )
+        ),
+        body=comment,
+        url=reverse("postmortem", args=[incident.pk]),
+        incident=incident,
+        actor=actor,
+        key=f"postmortem:{postmortem.pk}:revision:{revision}:changes",
+    )
+
+
 @transaction.atomic
 def postmortem_review(
     *, postmortem: Postmortem, actor, revision: int, decision: str, comment: str = ""
@@ -420,6 +449,8 @@ def postmortem_review(
     )
     if decision == Decision.APPROVED and state.complete:
         _sign_off(incident, postmortem, actor, approvals, now, report)
+    if decision == Decision.CHANGES_REQUESTED:
+        _tell_the_lead(incident, postmortem, comment, actor)
     # Their "Approval needed" about it is done.
     notifications_settled(user=actor, url=reverse("postmortem", args=[incident.pk]))
     return postmortem

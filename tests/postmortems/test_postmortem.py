@@ -351,6 +351,28 @@ def test_a_post_mortem_to_sign_is_in_my_approvals(
     assert "Post-mortem (revision" not in inbox.get("/approvals/").text
 
 
+def test_changes_asked_go_back_to_the_lead(postmortem, lead, approver):
+    """The lead heard nothing, and the post-mortem sat in draft (from a new-user pass)."""
+    from incidents.notifications.models import Notification
+
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    postmortem.refresh_from_db()
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    actions.postmortem_review(
+        postmortem=postmortem,
+        actor=approver,
+        revision=postmortem.revision,
+        decision="changes_requested",
+        comment="Name the second wave.",
+    )
+    told = Notification.objects.get(user=lead, kind="changes_requested")
+    assert told.url == f"/incidents/{postmortem.incident_id}/postmortem/"
+    assert told.subject == (
+        f"Post-mortem of “{postmortem.incident.title}” (revision {postmortem.revision})"
+    )
+
+
 def test_signing_settles_the_approvers_request(postmortem, lead, approver):
     from incidents.notifications.models import Notification
 
