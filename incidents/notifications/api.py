@@ -139,7 +139,10 @@ class PreferencesUpdateSerializer(serializers.Serializer):
     email_kinds = kind_list(required=False, help_text="Replaces the kinds sent by e-mail.")
     chat_kinds = kind_list(required=False, help_text="Replaces the kinds sent by chat.")
     quiet_when_looking = BooleanField(required=False)
-    language = serializers.ChoiceField(choices=LANGUAGES, required=False, help_text=LANGUAGE_HELP)
+    # allow_blank: a form body's "language=" means the site's, as JSON "" does (DRF skipped it).
+    language = serializers.ChoiceField(
+        choices=LANGUAGES, required=False, allow_blank=True, help_text=LANGUAGE_HELP
+    )
     chat_targets = ChatTargetInputSerializer(
         many=True,
         required=False,

@@ -230,3 +230,17 @@ def test_a_watch_created_with_a_form_body_is_active(api, make_user):
     )
     assert response.status_code == 201, response.content
     assert response.json()["is_active"] is True
+
+
+def test_a_form_body_resets_the_message_language_as_json_does(api, drafter):
+    from urllib.parse import urlencode
+
+    client = api.as_user(drafter)
+    client.put("/api/notifications/preferences/", {"language": "fr"}, format="json")
+    reset = client.put(
+        "/api/notifications/preferences/",
+        urlencode({"language": ""}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert reset.status_code == 200, reset.content
+    assert reset.json()["language"] == ""
