@@ -6,6 +6,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/bell/", views.bell, name="notifications-bell"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("notifications/<id:pk>/open/", views.notification_open, name="notification-open"),
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("notifications/settings/chat/", views.chat_target_add, name="notification-chat-add"),
     path(

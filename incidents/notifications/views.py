@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +19,12 @@ from incidents.shortcuts import incident_or_404
 from . import actions, rules, selectors
 from .choices import NotificationKind
 from .forms import ChatTargetForm, PreferencesForm
-from .models import MAX_CELL_TARGETS, MAX_PERSONAL_TARGETS, NotificationPreference
+from .models import (
+    MAX_CELL_TARGETS,
+    MAX_PERSONAL_TARGETS,
+    Notification,
+    NotificationPreference,
+)
 
 PAGE_SIZE = 30
 
@@ -36,6 +42,18 @@ def notifications(request):
 @require_GET
 def bell(request):
     return render(request, "notifications/_bell.html")
+
+
+@login_required
+@require_GET
+def notification_open(request, pk):
+    """Follow one of my notifications: it is read (opening "Published …" left it unread
+    until "Mark all as read"), then its page. Another person's is a 404."""
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    actions.notifications_mark_read(user=request.user, ids=[notification.pk])
+    if url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()}):
+        return redirect(notification.url)
+    return redirect("notifications")
 
 
 @login_required

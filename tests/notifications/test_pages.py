@@ -228,3 +228,25 @@ def test_the_admin_never_shows_a_chat_address_whole(page, drafter, make_user):
         assert response.status_code == 200
         assert b"My phone" in response.content
         assert b"s3cret" not in response.content
+
+
+def test_following_a_notification_reads_it(page, drafter, lead):
+    """Opening "Published …" left it unread until "Mark all as read"."""
+    from incidents.notifications.models import Notification
+
+    actions.notify(
+        users=[drafter], kind=NotificationKind.PUBLISHED, subject="Holding", url="/statements/9/"
+    )
+    actions.notify(users=[lead], kind=NotificationKind.PUBLISHED, subject="Theirs", url="/x/")
+    mine = Notification.objects.get(user=drafter)
+    client = page.as_user(drafter)
+    listed = client.get(reverse("notifications")).content.decode()
+    assert f'href="/notifications/{mine.pk}/open/"' in listed
+    followed = client.get(f"/notifications/{mine.pk}/open/")
+    assert followed.status_code == 302 and followed["Location"] == "/statements/9/"
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+    theirs = Notification.objects.get(user=lead)
+    assert client.get(f"/notifications/{theirs.pk}/open/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
