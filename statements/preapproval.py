@@ -166,6 +166,14 @@ def preapprove_refusal(user, incident, state: TemplateState) -> str | None:
         return _("You have already approved this text in advance.")
     if state.progress.complete:
         return _("This template is already approved in advance.")
+    blanks = drafting.unfilled_blanks(state.template.text)
+    if blanks:
+        # Filled in by hand, a reply from it changes the text, and goes through review:
+        # the advance approval promised what it could not keep.
+        return _(
+            "This template still holds %(blanks)s, filled in by hand in each reply (which "
+            "then goes through review): replace it with a placeholder or with words first."
+        ) % {"blanks": ", ".join(blanks)}
     if not state.progress.can_sign(function):
         awaited = [r.function for r in state.progress.awaited]
         return _("The approval policy awaits %(what)s for this template now.") % {

@@ -455,3 +455,13 @@ def test_the_lead_switches_the_policy_on_the_templates_page(
     client.post(reverse("reply-templates-policy", args=[incident.pk]), {"enabled": "on"})
     entries = TimelineEntry.objects.filter(incident=incident, kind="preapproved_replies_set")
     assert [e.data["enabled"] for e in entries.order_by("seq")] == [False, True]
+
+
+def test_a_template_holding_a_blank_is_not_approved_in_advance(incident, template, approver):
+    """Its reply, filled in by hand, changed the text and went to review: the advance
+    approval promised "approved at once" and could not keep it (from a break-it pass)."""
+    template.text = "Sorry about your lid. — [your first name]"
+    template.save(update_fields=["text"])
+    with pytest.raises(NotAllowed, match=r"still holds \[your first name\]"):
+        sign(incident, template, approver)
+    assert not TemplatePreapproval.objects.exists()
