@@ -457,6 +457,14 @@ def _reviewer(a: _Asking) -> None:
 
 
 def _same_revision(statement: Statement, revision: int | None) -> None:
+    if revision is not None and revision > statement.revision:
+        # Not a stale read: a revision that never existed ("the text changed" misled).
+        raise StaleRevision(
+            _("There is no revision %(asked)s: the text is at revision %(n)s. Read it again.")
+            % {"asked": revision, "n": statement.revision},
+            current_revision=statement.revision,
+            current_text=statement.text,
+        )
     if revision is not None and revision != statement.revision:
         raise StaleRevision(
             _("The text changed since you read it (now revision %(n)s). Read it again.")

@@ -1034,3 +1034,15 @@ def test_the_action_box_is_pointed_to_from_the_top(
     approved = make_statement(state="approved", title="Approved one")
     page = browser_client.as_user(spokesperson).get(detail_url(approved)).text
     assert 'href="#publish-box"' in page and 'id="publish-box"' in page
+
+
+def test_approving_a_revision_that_does_not_exist_says_so(make_statement, api, approver):
+    """'The text changed since you read it' answered a revision 3 that never existed."""
+    statement = make_statement(state="in_review")
+    refused = api.as_user(approver).post(
+        f"/api/statements/{statement.pk}/approve/", {"revision": 3}, format="json"
+    )
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "There is no revision 3: the text is at revision 1. Read it again."
+    )
