@@ -344,19 +344,13 @@ def _ask_the_approvers(incident, postmortem, requirements, approvers, actor) -> 
         for m in approvers
         if ("" in awaited or m.function in awaited) and m.user_id != actor.pk
     ]
-    return notify(
+    return _notify_about(
+        incident,
+        postmortem,
         users=users,
         kind=NotificationKind.REVIEW_REQUESTED,
-        subject=per_reader(
-            lambda: (
-                _("Post-mortem of “%(incident)s” (revision %(n)s)")
-                % {"incident": incident.title, "n": postmortem.revision}
-            )
-        ),
-        url=reverse("postmortem", args=[incident.pk]),
-        incident=incident,
         actor=actor,
-        key=f"postmortem:{postmortem.pk}:revision:{postmortem.revision}:review",
+        key="review",
     )
 
 
@@ -371,21 +365,35 @@ def _tell_the_lead(incident, postmortem, comment, actor) -> int:
         .select_related("user")
         if m.user_id != actor.pk
     ]
-    revision = postmortem.revision
-    return notify(
+    return _notify_about(
+        incident,
+        postmortem,
         users=leads,
         kind=NotificationKind.CHANGES_REQUESTED,
+        actor=actor,
+        key="changes",
+        body=comment,
+    )
+
+
+def _notify_about(incident, postmortem, *, users, kind, actor, key, body="") -> int:
+    """A notification about this revision of the post-mortem, linking to its page; once per
+    revision and `key` ("review", "changes")."""
+    revision = postmortem.revision
+    return notify(
+        users=users,
+        kind=kind,
         subject=per_reader(
             lambda: (
                 _("Post-mortem of “%(incident)s” (revision %(n)s)")
                 % {"incident": incident.title, "n": revision}
             )
         ),
-        body=comment,
+        body=body,
         url=reverse("postmortem", args=[incident.pk]),
         incident=incident,
         actor=actor,
-        key=f"postmortem:{postmortem.pk}:revision:{revision}:changes",
+        key=f"postmortem:{postmortem.pk}:revision:{revision}:{key}",
     )
 
 
