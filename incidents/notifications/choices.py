@@ -29,6 +29,8 @@ class NotificationKind(models.TextChoices):
     # An incident is resolved and its promotion freeze still holds (to its lead, once a day,
     # until the freeze is lifted).
     PROMOTION_FREEZE_HOLDS = "promotion_freeze_holds", _("Promotion freeze still on")
+    # A post-mortem met its approval policy (to the incident's lead).
+    SIGNED_OFF = "signed_off", _("Post-mortem signed off")
 
 
 # The languages of e-mails and chat messages: the site's own (empty: the site's default).

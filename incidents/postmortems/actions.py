@@ -307,11 +307,7 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
     if not postmortem.summary:
         raise InvalidInput(_("Write the summary before asking for sign-off."))
     policy, requirements = _policy_rows(incident)
-    approvers = list(
-        Membership.objects.active()
-        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
-        .select_related("user")
-    )
+    approvers = _approvers(incident)
     missing = approval_policy.unfillable(policy, requirements, [], [m.function for m in approvers])
     if missing:
         raise Conflict(
@@ -330,15 +326,27 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         revision=postmortem.revision,
         policy=policy.name,
     )
-    _ask_the_approvers(incident, postmortem, requirements, approvers, actor)
+    _ask_the_approvers(
+        incident, postmortem, rules.progress(postmortem, requirements, []), approvers, actor
+    )
     return postmortem
 
 
-def _ask_the_approvers(incident, postmortem, requirements, approvers, actor) -> int:
-    """The cell's `approvers` (active approver memberships, users loaded) the policy waits
-    for first are told, in the bell and by their channels ("Approval needed"): without it
-    the post-mortem waited on people who did not know. Returns how many."""
-    awaited = {r.function for r in rules.progress(postmortem, requirements, []).awaited}
+def _approvers(incident) -> list[Membership]:
+    """The cell's active approver memberships, users loaded."""
+    return list(
+        Membership.objects.active()
+        .filter(incident=incident, role=Role.APPROVER, user__is_active=True)
+        .select_related("user")
+    )
+
+
+def _ask_the_approvers(incident, postmortem, state, approvers, actor) -> int:
+    """The `approvers` (`_approvers`) whose function the policy awaits now (`state`) are
+    told, in the bell and by their channels ("Approval needed"): at submission the first
+    step's, after each approval the next step's. Without it the post-mortem waited on
+    people who did not know. Returns how many."""
+    awaited = {r.function for r in state.awaited}
     users = [
         m.user
         for m in approvers
@@ -354,10 +362,11 @@ def _ask_the_approvers(incident, postmortem, requirements, approvers, actor) -> 
     )
 
 
-def _tell_the_lead(incident, postmortem, comment, actor) -> int:
-    """Changes asked on the post-mortem go back to its writer, the lead (bell and their
-    channels, with the comment), as a statement's go back to its author: the lead heard
-    nothing and the post-mortem sat in draft."""
+def _tell_the_lead(incident, postmortem, actor, *, kind, key, body="") -> int:
+    """What the approvers decided goes back to the post-mortem's writer, the lead (bell and
+    their channels): changes asked (with the comment; the lead heard nothing and the
+    post-mortem sat in draft), or the sign-off (the lead had to reload the page to learn
+    that the lessons could be shared)."""
     leads = [
         m.user
         for m in Membership.objects.active()
@@ -369,10 +378,10 @@ def _tell_the_lead(incident, postmortem, comment, actor) -> int:
         incident,
         postmortem,
         users=leads,
-        kind=NotificationKind.CHANGES_REQUESTED,
+        kind=kind,
         actor=actor,
-        key="changes",
-        body=comment,
+        key=key,
+        body=body,
     )
 
 
@@ -428,8 +437,9 @@ def postmortem_review(
     if any(a.reviewer_id == actor.pk and a.revision == revision for a in approvals):
         return postmortem
     requirements = list(postmortem.policy.requirements.all())
+    before = rules.progress(postmortem, requirements, approvals)
     if decision == Decision.APPROVED:
-        state = rules.progress(postmortem, requirements, approvals)
+        state = before
         if not state.can_sign(function):
             raise NotAllowed(
                 _("The policy does not wait for your approval now (it waits for: %(functions)s).")
@@ -456,9 +466,26 @@ def postmortem_review(
         **decided,
     )
     if decision == Decision.APPROVED and state.complete:
-        _sign_off(incident, postmortem, actor, approvals, now, report)
+        version = _sign_off(incident, postmortem, actor, approvals, now, report)
+        _tell_the_lead(
+            incident,
+            postmortem,
+            actor,
+            kind=NotificationKind.SIGNED_OFF,
+            key=f"signed:{version.number}",
+        )
+    elif decision == Decision.APPROVED and state.awaited_step != before.awaited_step:
+        # A step of an ordered policy is met: the next one's approvers are asked now.
+        _ask_the_approvers(incident, postmortem, state, _approvers(incident), actor)
     if decision == Decision.CHANGES_REQUESTED:
-        _tell_the_lead(incident, postmortem, comment, actor)
+        _tell_the_lead(
+            incident,
+            postmortem,
+            actor,
+            kind=NotificationKind.CHANGES_REQUESTED,
+            key="changes",
+            body=comment,
+        )
     # Their "Approval needed" about it is done.
     notifications_settled(user=actor, url=reverse("postmortem", args=[incident.pk]))
     return postmortem

@@ -373,6 +373,45 @@ def test_changes_asked_go_back_to_the_lead(postmortem, lead, approver):
     )
 
 
+def test_each_step_of_an_ordered_policy_is_asked_in_turn_and_the_lead_hears_of_the_sign_off(
+    postmortem, lead, policies, make_user
+):
+    """Under "Legal, then communications", communications was never told the post-mortem
+    waited for them once legal had signed, and the lead learnt of the sign-off only by
+    reloading the page."""
+    from incidents import actions as incident_actions
+    from incidents.notifications.models import Notification
+    from statements import actions as statement_actions
+
+    incident = postmortem.incident
+    legal, comms = make_user("legal"), make_user("comms")
+    for user, function in ((legal, "legal"), (comms, "communications")):
+        incident_actions.member_add(
+            incident=incident, actor=lead, user=user, role="approver", function=function
+        )
+    statement_actions.incident_policy_set(incident=incident, actor=lead, policy=policies["ordered"])
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+
+    def asked(user):
+        return Notification.objects.filter(user=user, kind="review_requested").count()
+
+    assert (asked(legal), asked(comms)) == (1, 0)
+    actions.postmortem_review(
+        postmortem=postmortem, actor=legal, revision=postmortem.revision, decision="approved"
+    )
+    assert (asked(legal), asked(comms)) == (1, 1)
+    assert not Notification.objects.filter(user=lead, kind="signed_off").exists()
+    actions.postmortem_review(
+        postmortem=postmortem, actor=comms, revision=postmortem.revision, decision="approved"
+    )
+    told = Notification.objects.get(user=lead, kind="signed_off")
+    assert told.url == f"/incidents/{incident.pk}/postmortem/"
+    assert told.subject == f"Post-mortem of “{incident.title}” (revision {postmortem.revision})"
+    assert not Notification.objects.filter(user__in=[legal, comms], kind="signed_off").exists()
+
+
 def test_signing_settles_the_approvers_request(postmortem, lead, approver):
     from incidents.notifications.models import Notification
 
