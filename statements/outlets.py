@@ -62,9 +62,13 @@ def shown_on_approval(statement) -> bool:
 class Awaiting:
     """One thing waiting for someone's sign-off, as "My approvals" lists it."""
 
+    kind: str  # what it is, for the API ("postmortem")
     what: str  # "Post-mortem (revision 2)"
+    incident_id: int
     incident: str  # the incident's title
-    url: str
+    revision: int  # the revision to sign
+    url: str  # its page
+    api_url: str  # where the API reads and reviews it
     since: datetime | None  # when it was submitted
 
 
@@ -73,8 +77,8 @@ _awaiting: list[Callable] = []
 
 def register_awaiting_approval(provider: Callable) -> None:
     """`provider(user) -> list of Awaiting`: what else than statements waits for this
-    person's sign-off now (a post-mortem), shown in "My approvals" under the statements.
-    A bounded number of queries."""
+    person's sign-off now (a post-mortem), shown in "My approvals" under the statements
+    and in `GET /api/approvals/` (`others`). A bounded number of queries."""
     if provider not in _awaiting:
         _awaiting.append(provider)
 

@@ -206,9 +206,13 @@ def awaiting_sign_off(user) -> list:
             continue
         found.append(
             Awaiting(
+                kind="postmortem",
                 what=_("Post-mortem (revision %(n)s)") % {"n": postmortem.revision},
+                incident_id=postmortem.incident_id,
                 incident=postmortem.incident.title,
+                revision=postmortem.revision,
                 url=reverse("postmortem", args=[postmortem.incident_id]),
+                api_url=reverse("api-postmortem", args=[postmortem.incident_id]),
                 since=postmortem.submitted_at,
             )
         )

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from incidents.api.pagination import CursorPagination
 from incidents.api.views import visible_incident
 
-from .. import actions, permissions, rules, selectors
+from .. import actions, outlets, permissions, rules, selectors
 from ..drafting import draft_from_template
 from ..models import Statement
 from .serializers import (
@@ -204,17 +204,43 @@ class StatementViewSet(viewsets.GenericViewSet):
         return self._run(pk, WithdrawSerializer, actions.statement_withdraw)
 
 
+class AwaitingSerializer(serializers.Serializer):
+    """Something else than a statement waiting for your sign-off (statements.outlets)."""
+
+    kind = serializers.CharField(help_text='what it is: "postmortem"')
+    what = serializers.CharField(help_text="its name, in your language")
+    incident_id = serializers.IntegerField()
+    incident = serializers.CharField(help_text="the incident's title")
+    revision = serializers.IntegerField(help_text="the revision to sign")
+    url = serializers.CharField(help_text="its page")
+    api_url = serializers.CharField(help_text="where the API reads it and takes the review")
+    since = serializers.DateTimeField(allow_null=True, help_text="when it was submitted")
+
+
+class ApprovalsPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StatementSerializer(many=True)
+    others = AwaitingSerializer(many=True)
+
+
 class ApprovalsInboxView(GenericAPIView):
     serializer_class = StatementSerializer
     pagination_class = InboxPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int), *PAGE_PARAMETERS],
-        responses=StatementSerializer(many=True),
+        responses=ApprovalsPageSerializer,
     )
     def get(self, request):
         """Statements, across your incidents, waiting for your approval now, oldest
         submission first, a page at a time: `{"count", "next", "previous", "results"}`
-        (`?page=`, `page_size` default 50, at most 200)."""
+        (`?page=`, `page_size` default 50, at most 200); and `others`, on every page: what
+        else waits for your sign-off (post-mortems), as "My approvals" lists them."""
         page = self.paginate_queryset(selectors.approvals_inbox(request.user))
-        return self.get_paginated_response(_serialize_list(request, page))
+        response = self.get_paginated_response(_serialize_list(request, page))
+        response.data["others"] = AwaitingSerializer(
+            outlets.awaiting_approval(request.user), many=True
+        ).data
+        return response

@@ -351,6 +351,42 @@ def test_a_post_mortem_to_sign_is_in_my_approvals(
     assert "Post-mortem (revision" not in inbox.get("/approvals/").text
 
 
+def test_the_api_lists_a_post_mortem_to_sign_as_my_approvals_does(
+    postmortem, lead, approver, drafter, django_assert_max_num_queries
+):
+    """`GET /api/approvals/` listed statements only: a client saw nothing to sign while the
+    post-mortem waited (from a new-user pass)."""
+    api = token_client(approver)
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    assert api.get("/api/approvals/").json()["others"] == []
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    with django_assert_max_num_queries(20):
+        body = api.get("/api/approvals/").json()
+    assert body["results"] == []
+    [item] = body["others"]
+    incident = postmortem.incident
+    assert item == {
+        "kind": "postmortem",
+        "what": f"Post-mortem (revision {postmortem.revision})",
+        "incident_id": incident.pk,
+        "incident": incident.title,
+        "revision": postmortem.revision,
+        "url": url(incident),
+        "api_url": api_url(incident),
+        "since": item["since"],
+    }
+    assert item["since"]
+    assert token_client(drafter).get("/api/approvals/").json()["others"] == []
+    review = api.post(
+        item["api_url"] + "review/",
+        {"revision": item["revision"], "decision": "approved"},
+        format="json",
+    )
+    assert review.status_code == 200
+    assert api.get("/api/approvals/").json()["others"] == []
+
+
 def test_changes_asked_go_back_to_the_lead(postmortem, lead, approver):
     """The lead heard nothing, and the post-mortem sat in draft (from a new-user pass)."""
     from incidents.notifications.models import Notification
