@@ -482,7 +482,11 @@ def report(incident: Incident) -> Report:
         .select_related("user")
         .order_by("added_at", "id")[:200]
     ]
-    key_qs = incident_selectors.timeline_for(incident, key_events_only=True)
+    # In the order they happened: an observation back-dated when it was noted later (the
+    # journalist's call of 14:00, written at 16:00) takes its place among the others.
+    key_qs = incident_selectors.timeline_for(incident, key_events_only=True).order_by(
+        "occurred_at", "seq"
+    )
     key_events = [
         KeyEvent(
             seq=e.seq,

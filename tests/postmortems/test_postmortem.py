@@ -66,6 +66,25 @@ def test_the_report_holds_phases_metrics_and_the_reaction_to_each_statement(post
     )
 
 
+def test_key_events_are_listed_in_the_order_they_happened(postmortem, lead):
+    """An observation noted later and back-dated came after the events that followed it."""
+    from incidents import actions as incident_actions
+
+    incident = postmortem.incident
+    incident_actions.timeline_add_entry(
+        incident=incident,
+        actor=lead,
+        kind="key_event",
+        text="First article in the press",
+        occurred_at=incident.detected_at - timedelta(minutes=5),
+    )
+    events = figures.report(incident).key_events
+    times = [e.at for e in events]
+    assert times == sorted(times) and len(events) >= 3
+    texts = [e.text for e in events]
+    assert texts.index("First article in the press") < texts.index("Journalist called")
+
+
 def test_recovery_runs_from_the_peak_of_the_negative_share_back_to_the_baseline(incident):
     start = incident.detected_at.replace(minute=0, second=0, microsecond=0)
     hour = timedelta(hours=1)
