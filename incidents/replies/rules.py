@@ -91,7 +91,7 @@ def require_not_held_by_other(user, triage, now=None) -> None:
             _("%(name)s is answering this person (since %(time)s).")
             % {
                 "name": display_name(triage.claimed_by),
-                "time": shown(triage.claimed_at, "TIME_FORMAT"),
+                "time": shown(triage.claimed_at, "TIME_FORMAT", zone=True),
             },
             claimed_by=display_name(triage.claimed_by),
         )

@@ -92,6 +92,10 @@ def test_one_claimer_at_a_time_and_the_second_is_told_who(incident, mention, dra
         actions.claim(incident=incident, mention=mention, actor=approver)
     assert refused.value.extra["claimed_by"] == "drafter"
     assert "drafter is answering this person" in refused.value.message
+    # With its zone, as every time the product writes in a sentence (the committee may
+    # span time zones; a bare "14:05" left the reader guessing).
+    local = timezone.localtime(Triage.objects.get().claimed_at)
+    assert f"(since {local:%H:%M} {local.tzname()})" in refused.value.message
     assert len(entries(incident, "mention_claimed")) == 1
 
 
