@@ -32,6 +32,7 @@ class StatementCreateForm(forms.Form):
         label=_("Corrects"),
         queryset=Statement.objects.none(),
         required=False,
+        empty_label=_("— Not a correction —"),
         help_text=_("For a correction: the published statement it corrects."),
     )
 

@@ -36,7 +36,9 @@ class PartsForm(forms.Form):
 
 class ItemAddForm(forms.Form):
     title = forms.CharField(label=_("Action"), max_length=TITLE_MAX)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), empty_label=_("— Choose the owner —")
+    )
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, owners=(), **kwargs):

@@ -743,3 +743,16 @@ def test_printing_a_pdf_leaves_the_evidence_upload_check_whole(client, postmorte
         inspect_upload(cut, name="cut.jpg")
     # The whole image still passes.
     inspect_upload(SimpleUploadedFile("whole.jpg", data, content_type="image/jpeg"), name="w.jpg")
+
+
+def test_empty_choices_say_what_to_choose(postmortem, lead, browser_client):
+    """Selects started on Django's bare "---------" (the action item's owner, the statement
+    a correction corrects)."""
+    client = browser_client.as_user(lead)
+    incident = postmortem.incident
+    pages = [url(incident), f"/incidents/{incident.pk}/statements/new/"]
+    for address in pages:
+        page = client.get(address).text
+        assert "---------" not in page, address
+    assert "— Choose the owner —" in client.get(pages[0]).text
+    assert "— Not a correction —" in client.get(pages[1]).text
