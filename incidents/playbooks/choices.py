@@ -22,14 +22,15 @@ class ReminderKind(models.TextChoices):
 
 class CompletesOn(models.TextChoices):
     """What completes a checklist step by itself: the event the cell would otherwise tick
-    the task for. The reserved values name events of later capabilities (the public crisis
-    center): a step may declare them now; nothing completes them yet. A signed-off
-    post-mortem (incidents.postmortems) completes its step, and so does setting the
-    promotion freeze (at applying time too, when the freeze already holds)."""
+    the task for (actions/incident.py, `_events_of`, reads them off the timeline entry the
+    event writes)."""
 
     HOLDING_PUBLISHED = "holding_published", _("First public holding statement published")
     STATEMENT_PUBLISHED = "statement_published", _("Any statement published")
-    CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live (reserved)")
+    # A statement of kind "update" published, on a network or on the crisis page: the
+    # "regular update" cadence (an individual reply does not keep the public informed).
+    UPDATE_PUBLISHED = "update_published", _("An update published")
+    CRISIS_PAGE_LIVE = "crisis_page_live", _("Crisis page live")
     POSTMORTEM_SIGNED_OFF = "postmortem_signed_off", _("Post-mortem signed off")
     # The promotion freeze is set (by default at the declaration, or by the lead): the
     # step "pause scheduled posts" is that decision.

@@ -206,4 +206,5 @@ def test_the_default_playbooks_have_a_structured_roster(db):
         assert completing == {
             "Suspendre les publications programmées / Pause scheduled posts": "promotion_frozen",
             "Publier la déclaration d'attente / Publish the holding statement": "holding_published",
+            "Point de situation régulier / Regular update": "update_published",
         }, name

@@ -261,13 +261,17 @@ def _events_of(entry: TimelineEntry) -> set[str]:
         return {CompletesOn.POSTMORTEM_SIGNED_OFF}
     if entry.kind == EntryKind.PROMOTION_FREEZE_SET:
         return {CompletesOn.PROMOTION_FROZEN}
+    if entry.kind == EntryKind.CRISIS_PAGE_LIVE:
+        return {CompletesOn.CRISIS_PAGE_LIVE}
     if entry.kind != EntryKind.STATEMENT_PUBLISHED:
         return set()
     events = {CompletesOn.STATEMENT_PUBLISHED}
     # A holding statement is public by its kind (statements' INTERNAL_KINDS is briefings),
-    # whatever the channel it went out on.
+    # whatever the channel it went out on; so is an update.
     if entry.data.get("kind") == StatementKind.HOLDING:
         events.add(CompletesOn.HOLDING_PUBLISHED)
+    if entry.data.get("kind") == StatementKind.UPDATE:
+        events.add(CompletesOn.UPDATE_PUBLISHED)
     return events
 
 
