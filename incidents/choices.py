@@ -71,7 +71,9 @@ class Status(models.TextChoices):
 class Role(models.TextChoices):
     LEAD = "lead", _("Lead")
     DRAFTER = "drafter", _("Drafter (community manager)")
-    APPROVER = "approver", _("Approver (legal, communications)")
+    # What an approver signs off for is their function (ApproverFunction), chosen beside the
+    # role: "Approver (legal, communications)" read as signing for both.
+    APPROVER = "approver", _("Approver")
     SPOKESPERSON = "spokesperson", _("Spokesperson")
     OBSERVER = "observer", _("Observer (read-only)")
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from . import localtime, rules, selectors
 from .errors import InvalidInput
 from .models import (
-    APPROVER_LABEL,
     MANUAL_KIND_CHOICES,
     NON_LEAD_ROLE_CHOICES,
     ApproverFunction,
@@ -19,6 +18,7 @@ from .models import (
     Platform,
     Role,
     Severity,
+    role_label,
 )
 from .people import display_name
 from .text import ENTRY_MAX, SUMMARY_MAX, TITLE_MAX
@@ -209,7 +209,7 @@ def _role_function_choices():
     for value, label in NON_LEAD_ROLE_CHOICES:
         if value == Role.APPROVER:
             choices += [
-                (f"{value}:{f.value}", f"{APPROVER_LABEL} — {f.label}") for f in ApproverFunction
+                (f"{value}:{f.value}", role_label(value, f.value)) for f in ApproverFunction
             ]
         else:
             choices.append((value, label))

@@ -184,18 +184,13 @@ def first_response_due(declared_at, severity: int):
     return declared_at + timedelta(minutes=settings.FIRST_RESPONSE_MINUTES[int(severity)])
 
 
-# Short label shown with an approver's function: "Approver — Legal".
-APPROVER_LABEL = _("Approver")
-
-
 def role_label(role: str, function: str = "") -> str:
     """A cell role as people read it wherever it is shown (the cell, the header's "My
     role", the incidents list, the roster, the API's `role_label`): "Approver — Legal" for
-    an approver with a function (the role's own label, "Approver (legal, communications)",
-    read as signing for both), else the role's label. A value that is not a role shows as
+    an approver with a function, else the role's label. A value that is not a role shows as
     is."""
     if role == Role.APPROVER and function in ApproverFunction.values:
-        return f"{APPROVER_LABEL} — {ApproverFunction(function).label}"
+        return f"{Role.APPROVER.label} — {ApproverFunction(function).label}"
     return str(Role(role).label) if role in Role.values else (role or "")
 
 

@@ -251,6 +251,11 @@ def test_an_approver_is_named_with_what_they_sign_for_wherever_their_role_is_sho
     for page in (listed, room):
         assert "Approver — Legal" in page
         assert "Approver (legal, communications)" not in page
+    # Nor where the lead chooses a role, the function beside it (the roster offered it to
+    # the executive, whom the room then called "Approver — Executive management").
+    choosing = browser_client.as_user(lead).get(room_url(incident)).text
+    assert '<option value="approver">Approver</option>' in choosing
+    assert "(legal, communications)" not in choosing
     members = api.as_user(lead).get(f"/api/incidents/{incident.pk}/members/").json()
     rows = members["results"] if isinstance(members, dict) else members
     assert "Approver — Legal" in {row["role_label"] for row in rows}
