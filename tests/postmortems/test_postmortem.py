@@ -370,6 +370,26 @@ def test_a_post_mortem_to_sign_is_in_my_approvals(
     assert "Post-mortem (revision" not in inbox.get("/approvals/").text
 
 
+def test_my_approvals_lists_statements_then_post_mortems_under_their_own_headings(
+    postmortem, lead, approver, make_statement, browser_client
+):
+    """The statements sat under "Post-mortems and other sign-offs" (from a new-user pass)."""
+    make_statement(state="in_review", title="Holding for X")
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    page = browser_client.as_user(approver).get("/approvals/").text
+    order = [
+        page.index(text)
+        for text in (
+            "<h2>Statements</h2>",
+            "Holding for X",
+            "<h2>Post-mortems and other sign-offs</h2>",
+            "Post-mortem (revision",
+        )
+    ]
+    assert order == sorted(order)
+
+
 def test_the_api_lists_a_post_mortem_to_sign_as_my_approvals_does(
     postmortem, lead, approver, drafter, django_assert_max_num_queries
 ):
