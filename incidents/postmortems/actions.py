@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Prefetch, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -358,7 +358,9 @@ def _ask_the_approvers(incident, postmortem, state, approvers, actor) -> int:
         users=users,
         kind=NotificationKind.REVIEW_REQUESTED,
         actor=actor,
-        key="review",
+        # Once per submission: resubmitted unchanged after changes were asked, the same
+        # revision is asked for again.
+        key=f"review:{postmortem.submitted_at.timestamp()}",
     )
 
 
@@ -387,7 +389,7 @@ def _tell_the_lead(incident, postmortem, actor, *, kind, key, body="") -> int:
 
 def _notify_about(incident, postmortem, *, users, kind, actor, key, body="") -> int:
     """A notification about this revision of the post-mortem, linking to its page; once per
-    revision and `key` ("review", "changes")."""
+    revision and `key` (a submission, a request for changes, a sign-off)."""
     revision = postmortem.revision
     return notify(
         users=users,
@@ -438,6 +440,10 @@ def postmortem_review(
         return postmortem
     requirements = list(postmortem.policy.requirements.all())
     before = rules.progress(postmortem, requirements, approvals)
+    if decision == Decision.CHANGES_REQUESTED and not rules.can_review(
+        actor, incident, postmortem, requirements
+    ):
+        raise NotAllowed(_("The policy does not ask for your sign-off on this post-mortem."))
     if decision == Decision.APPROVED:
         state = before
         if not state.can_sign(function):
@@ -447,11 +453,10 @@ def postmortem_review(
             )
     now = timezone.now()
     decided = {"revision": revision, "decision": decision, "comment": comment}
-    approvals.append(
-        PostmortemApproval.objects.create(
-            postmortem=postmortem, reviewer=actor, function=function, created_at=now, **decided
-        )
+    review = PostmortemApproval.objects.create(
+        postmortem=postmortem, reviewer=actor, function=function, created_at=now, **decided
     )
+    approvals.append(review)
     state = rules.progress(postmortem, requirements, approvals)
     if decision == Decision.CHANGES_REQUESTED:
         postmortem.status = PostmortemStatus.DRAFT
@@ -483,7 +488,7 @@ def postmortem_review(
             postmortem,
             actor,
             kind=NotificationKind.CHANGES_REQUESTED,
-            key="changes",
+            key=f"changes:{review.pk}",  # each request, even on the same revision
             body=comment,
         )
     # Their "Approval needed" about it is done.
@@ -681,8 +686,9 @@ def items_send_reminders(*, now=None) -> int:
     to its owner (the bell, and e-mail or chat as their notification settings say), at most
     once per item and day: the notification's key names the item and the day, and `notify`
     skips a key already sent (a second run the same day, or two at once, send nothing).
-    Items done or dropped are never reminded; the incident's status does not matter (the
-    follow-up outlives the crisis). Returns how many reminders were sent."""
+    Items done or dropped are never reminded, nor owners no longer in the cell; the
+    incident's status does not matter (the follow-up outlives the crisis). Returns how many
+    reminders were sent."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     items = list(
@@ -690,6 +696,16 @@ def items_send_reminders(*, now=None) -> int:
             status=ItemStatus.OPEN,
             due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
             owner__is_active=True,
+        )
+        # Only to an owner who may still read the incident (incidents.permissions.can_view):
+        # one removed from the cell was reminded daily of an item they could not open.
+        .filter(
+            Q(owner__is_staff=True)
+            | Exists(
+                Membership.objects.active().filter(
+                    incident_id=OuterRef("postmortem__incident_id"), user_id=OuterRef("owner_id")
+                )
+            )
         )
         .exclude(_reminded(f"{NotificationKind.ACTION_ITEM_DUE}:action_item", today))
         .select_related("owner", "postmortem__incident")

@@ -9,7 +9,8 @@ page (which forms show) and the API (`available_actions`).
   item's owner.
 - Signing off: the approvers of the cell whose function the policy awaits now
   (statements.policy.progress), on the exact revision they read; a post-mortem is signed
-  off when its policy is met. Nobody approves twice the same revision.
+  off when its policy is met. Nobody approves twice the same revision. Asking for changes:
+  the approvers whose function the policy asks for at all.
 - Sharing what we learned (a public statement started from the signed-off post-mortem):
   whoever may draft a statement in the incident (statements' rule: the cell's writers,
   not observers nor staff outside the cell), once a version is signed off.
@@ -98,19 +99,20 @@ def can_sign(user, incident, postmortem, state, approvals) -> bool:
     return state.can_sign(function)
 
 
-def can_review(user, incident, postmortem) -> bool:
-    """Ask for changes: any approver of the cell while it is in review."""
-    return (
-        postmortem.status == PostmortemStatus.IN_REVIEW
-        and approver_function(user, incident) is not None
-    )
+def can_review(user, incident, postmortem, requirements) -> bool:
+    """Ask for changes: an approver of the cell whose function the policy asks for (its
+    `requirements`, met or not), while it is in review, as for a statement."""
+    if postmortem.status != PostmortemStatus.IN_REVIEW:
+        return False
+    function = approver_function(user, incident)
+    return function is not None and approval_policy.asks_for(list(requirements), function)
 
 
 def available_actions(
-    user, incident, postmortem, state=None, approvals=(), *, signed=False
+    user, incident, postmortem, state=None, approvals=(), *, signed=False, requirements=()
 ) -> list[str]:
     """What `user` may do now (in ACTIONS order); `postmortem` None: none exists yet;
-    `signed`: a version of it is signed off."""
+    `signed`: a version of it is signed off; `requirements`: its policy's."""
     if postmortem is None:
         return [CREATE] if can_write(user, incident) else []
     names = []
@@ -120,7 +122,7 @@ def available_actions(
             names.append(SUBMIT)
     if can_sign(user, incident, postmortem, state, approvals):
         names.append(APPROVE)
-    if can_review(user, incident, postmortem):
+    if can_review(user, incident, postmortem, requirements):
         names.append(REQUEST_CHANGES)
     if can_share(user, incident, signed):
         names.append(SHARE)

@@ -46,6 +46,7 @@ class State:
             self.progress,
             self.current_approvals,
             signed=self.signed,
+            requirements=self.requirements,
         )
 
     @property
@@ -199,8 +200,12 @@ def awaiting_sign_off(user) -> list:
         requirements = list(postmortem.policy.requirements.all()) if postmortem.policy else []
         state = rules.progress(postmortem, requirements, approvals) if postmortem.policy else None
         function = members[postmortem.incident_id].function
+        # Their changes asked on this revision, then a resubmission: theirs to sign again.
         signed = any(
-            a.reviewer_id == user.pk and a.revision == postmortem.revision for a in approvals
+            a.reviewer_id == user.pk
+            and a.revision == postmortem.revision
+            and a.decision == Decision.APPROVED
+            for a in approvals
         )
         if state is None or signed or not state.can_sign(function):
             continue

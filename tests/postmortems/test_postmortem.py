@@ -487,6 +487,84 @@ def test_each_step_of_an_ordered_policy_is_asked_in_turn_and_the_lead_hears_of_t
     assert not Notification.objects.filter(user__in=[legal, comms], kind="signed_off").exists()
 
 
+def _ordered(postmortem, lead, policies, make_user):
+    """The incident under "Legal, then communications", with one approver of each and an
+    executive the policy does not ask for; the post-mortem written. Returns the three."""
+    from incidents import actions as incident_actions
+    from statements import actions as statement_actions
+
+    incident = postmortem.incident
+    people = [make_user(name) for name in ("legal", "comms", "executive")]
+    for user, function in zip(people, ("legal", "communications", "executive"), strict=True):
+        incident_actions.member_add(
+            incident=incident, actor=lead, user=user, role="approver", function=function
+        )
+    statement_actions.incident_policy_set(incident=incident, actor=lead, policy=policies["ordered"])
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    return people
+
+
+def test_resubmitted_unchanged_after_changes_asked_it_is_asked_again(
+    postmortem, lead, policies, make_user
+):
+    """Changes asked, then resubmitted without an edit (the same revision): it left "My
+    approvals" and the API's list, nobody was asked again, and a second request for changes
+    never reached the lead (their keys were per revision; from a break-it pass)."""
+    from incidents.notifications.models import Notification
+    from incidents.postmortems.selectors import awaiting_sign_off
+
+    legal, _comms, _executive = _ordered(postmortem, lead, policies, make_user)
+    for comment in ("Name the second wave.", "And the press call."):
+        actions.postmortem_submit(postmortem=postmortem, actor=lead)
+        postmortem.refresh_from_db()
+        assert [a.revision for a in awaiting_sign_off(legal)] == [postmortem.revision]
+        actions.postmortem_review(
+            postmortem=postmortem,
+            actor=legal,
+            revision=postmortem.revision,
+            decision="changes_requested",
+            comment=comment,
+        )
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    assert [a.revision for a in awaiting_sign_off(legal)] == [postmortem.revision]
+    asked = Notification.objects.filter(user=legal, kind="review_requested")
+    assert asked.count() == 3
+    told = Notification.objects.filter(user=lead, kind="changes_requested")
+    assert told.count() == 2
+    actions.postmortem_review(
+        postmortem=postmortem, actor=legal, revision=postmortem.revision, decision="approved"
+    )
+    assert awaiting_sign_off(legal) == []
+
+
+def test_only_an_approver_the_policy_asks_for_may_send_it_back(
+    postmortem, lead, policies, make_user
+):
+    """The executive, whom "Legal, then communications" does not ask, could not sign but
+    could send it back to draft (statements refuse it; from a break-it pass)."""
+    from incidents.postmortems.selectors import state_of
+
+    legal, comms, executive = _ordered(postmortem, lead, policies, make_user)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    with pytest.raises(NotAllowed, match="does not ask"):
+        actions.postmortem_review(
+            postmortem=postmortem,
+            actor=executive,
+            revision=postmortem.revision,
+            decision="changes_requested",
+            comment="Not like this.",
+        )
+    postmortem.refresh_from_db()
+    assert postmortem.status == "in_review"
+    state = state_of(postmortem.incident)
+    assert "request_changes" not in state.actions_for(executive, postmortem.incident)
+    # Communications, asked at step 2, may already send it back (as for a statement).
+    assert "request_changes" in state.actions_for(comms, postmortem.incident)
+    assert state.actions_for(legal, postmortem.incident) == ["approve", "request_changes"]
+
+
 def test_signing_settles_the_approvers_request(postmortem, lead, approver):
     from incidents.notifications.models import Notification
 

@@ -66,6 +66,15 @@ def test_the_owner_reads_the_reminder_in_their_language(item, drafter):
     assert "Action en retard : « Pre-approve the holding templates »" in mail.body
 
 
+def test_an_owner_removed_from_the_cell_is_no_longer_reminded(item, lead, drafter):
+    """They were reminded daily, title and incident included, of an item they could no
+    longer open (from a break-it pass)."""
+    incident = item.postmortem.incident
+    incident_actions.member_remove(incident=incident, actor=lead, user=drafter)
+    assert actions.items_send_reminders(now=at(item.due_date)) == 0
+    assert not reminders(drafter).exists()
+
+
 def test_the_follow_up_outlives_the_incident_and_a_dropped_item_stops_it(item, lead, drafter):
     incident = item.postmortem.incident
     incident_actions.incident_transition(incident=incident, actor=lead, status="closed")
