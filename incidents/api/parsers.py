@@ -6,6 +6,9 @@ list their parsers; tests/incidents/test_malformed_input.py checks that none is 
   deeply nested document made json raise RecursionError (a 500), even before login.
 - A NUL character in any string or key: PostgreSQL text cannot hold it (psycopg raises).
   Query strings and form bodies are checked by crisiscell.middleware.RefuseNulMiddleware.
+- A lone UTF-16 surrogate ("\ud800", which JSON allows): no database stores it, and a
+  choice field's error, which quotes the value back, could not be written as UTF-8 (a 500).
+  Form bodies cannot carry one (Django decodes them replacing bad bytes).
 """
 
 from django.utils.translation import gettext as _
@@ -29,8 +32,17 @@ def too_deep() -> str:
     return _("JSON nested more than %(n)s levels deep is refused.") % {"n": MAX_DEPTH}
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_json(data) -> None:
-    """Raise ParseError if `data` nests deeper than MAX_DEPTH or holds a NUL character.
+    """Raise ParseError if `data` nests deeper than MAX_DEPTH or holds a NUL character or a
+    lone surrogate.
     Iterative, so the check itself cannot run out of stack."""
     pending = [(data, 1)]
     while pending:
@@ -38,6 +50,10 @@ def check_json(data) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise ParseError(_("Text cannot contain a NUL character (code 0)."))
+            if not value.isascii() and not _encodable(value):
+                raise ParseError(
+                    _("Text cannot contain a lone surrogate character (U+D800 to U+DFFF).")
+                )
         elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 raise ParseError(too_deep())

@@ -1,5 +1,6 @@
 """Malformed requests get a 400 with a readable `detail`, never a 500: JSON nested too deep
-(json raised RecursionError), a NUL character (PostgreSQL text cannot hold one)."""
+(json raised RecursionError), a NUL character (PostgreSQL text cannot hold one), a lone
+surrogate (nothing can encode one)."""
 
 import json
 
@@ -46,6 +47,22 @@ def test_a_nul_character_in_json_text_is_refused(api, incident, drafter, text):
     body = json.dumps({"kind": "note", "text": text})
     response = post_json(client, f"/api/incidents/{incident.pk}/timeline/", body)
     assert "NUL" in assert_error(response, 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/incidents/{pk}/timeline/", {"kind": "\ud800", "text": "x"}),
+        ("/api/incidents/{pk}/transition/", {"status": "\udfff"}),
+        ("/api/incidents/{pk}/statements/", {"kind": "holding", "channel": "x\ud800"}),
+        ("/api/incidents/{pk}/timeline/", {"kind": "note", "text": "ok", "\ud800": 1}),
+    ],
+)
+def test_a_lone_surrogate_in_json_is_refused(api, incident, lead, path, body):
+    """A choice field quoted the value back in its error, which could not be written as
+    UTF-8: a 500 on some fifteen endpoints (from a break-it pass)."""
+    response = post_json(api.as_user(lead), path.format(pk=incident.pk), json.dumps(body))
+    assert "surrogate" in assert_error(response, 400)
 
 
 def test_a_nul_character_in_a_json_key_is_refused(api, incident, drafter):
