@@ -447,10 +447,7 @@ def postmortem_review(
     if decision == Decision.APPROVED:
         state = before
         if not state.can_sign(function):
-            raise NotAllowed(
-                _("The policy does not wait for your approval now (it waits for: %(functions)s).")
-                % {"functions": ", ".join(function_label(r.function) for r in state.awaited)}
-            )
+            raise NotAllowed(rules.not_yours_now(function, state))
     now = timezone.now()
     decided = {"revision": revision, "decision": decision, "comment": comment}
     review = PostmortemApproval.objects.create(

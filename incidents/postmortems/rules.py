@@ -22,6 +22,8 @@ from incidents import permissions
 from incidents.errors import Conflict, NotAllowed
 from statements import permissions as statement_permissions
 from statements import policy as approval_policy
+from statements.models import ApprovalPolicy
+from statements.rules import function_label
 
 from .choices import Decision, PostmortemStatus
 
@@ -97,6 +99,29 @@ def can_sign(user, incident, postmortem, state, approvals) -> bool:
     if any(a.reviewer_id == user.pk and a.revision == postmortem.revision for a in approvals):
         return False
     return state.can_sign(function)
+
+
+def not_yours_now(function: str, state) -> str:
+    """Why an approver with `function` cannot sign now (`state`: its progress in review),
+    as the action refuses it and the page says it beside "Ask for changes": their step is
+    later, or the policy waits for other functions."""
+    awaited = ", ".join(function_label(r.function) for r in state.awaited)
+    later = [
+        r.step for r in state.missing if r.accepts(function) and r.step > (state.awaited_step or 0)
+    ]
+    if later and state.mode == ApprovalPolicy.Mode.ALL:
+        return _(
+            "Your sign-off (%(yours)s) comes at step %(later)s, once step %(step)s is complete: "
+            "it waits now for %(awaited)s."
+        ) % {
+            "yours": function_label(function),
+            "later": min(later),
+            "step": state.awaited_step,
+            "awaited": awaited,
+        }
+    return _("The policy does not wait for your approval now (it waits for: %(functions)s).") % {
+        "functions": awaited
+    }
 
 
 def can_review(user, incident, postmortem, requirements) -> bool:

@@ -82,8 +82,22 @@ def _context(request, incident, *, parts_form=None, item_form=None) -> dict:
             (code, label) for code, label in Language.choices if code in actions.lessons_languages()
         ],
         current_language=get_language(),
+        sign_note=_sign_note(request.user, incident, state, context["actions"]),
     )
     return context
+
+
+def _sign_note(user, incident, state, available) -> str:
+    """Beside "Ask for changes" for an approver who cannot sign now: why (their step comes
+    later, or they signed this revision already)."""
+    pm = state.postmortem
+    if pm.status != PostmortemStatus.IN_REVIEW or rules.APPROVE in available:
+        return ""
+    if rules.REQUEST_CHANGES not in available or state.progress is None:
+        return ""
+    if any(a.reviewer_id == user.pk for a in state.current_approvals):
+        return _("You signed off this revision.")
+    return rules.not_yours_now(rules.approver_function(user, incident), state.progress)
 
 
 @login_required

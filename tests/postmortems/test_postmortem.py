@@ -565,6 +565,31 @@ def test_only_an_approver_the_policy_asks_for_may_send_it_back(
     assert state.actions_for(legal, postmortem.incident) == ["approve", "request_changes"]
 
 
+def test_an_approver_whose_step_comes_later_is_told_why_they_cannot_sign_yet(
+    postmortem, lead, policies, make_user, browser_client
+):
+    """Communications saw "Ask for changes" and no "Sign off", with no word why (from a
+    new-user pass); the action refuses it in the same words."""
+    legal, comms, _executive = _ordered(postmortem, lead, policies, make_user)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    why = "Your sign-off (Communications) comes at step 2, once step 1 is complete"
+    page = browser_client.as_user(comms).get(url(postmortem.incident)).text
+    assert why in page and "it waits now for Legal." in page
+    assert 'value="approved"' not in page
+    with pytest.raises(NotAllowed, match=re.escape(why)):
+        actions.postmortem_review(
+            postmortem=postmortem, actor=comms, revision=postmortem.revision, decision="approved"
+        )
+    actions.postmortem_review(
+        postmortem=postmortem, actor=legal, revision=postmortem.revision, decision="approved"
+    )
+    page = browser_client.as_user(legal).get(url(postmortem.incident)).text
+    assert "You signed off this revision." in page
+    page = browser_client.as_user(comms).get(url(postmortem.incident)).text
+    assert 'value="approved"' in page and why not in page
+
+
 def test_signing_settles_the_approvers_request(postmortem, lead, approver):
     from incidents.notifications.models import Notification
 
