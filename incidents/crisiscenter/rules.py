@@ -132,7 +132,14 @@ def publish_refused(statement) -> str | None:
     with statements.outlets. One query, none for another channel."""
     if statement.channel != Channel.CRISIS_CENTER:
         return None
-    page = CrisisPage.objects.filter(incident_id=statement.incident_id).first()
+    return no_page_to_publish_on(statement.incident_id)
+
+
+def no_page_to_publish_on(incident_id: int) -> str | None:
+    """Why nothing can be published on the incident's crisis page now (no page, or a dark
+    one), or None: for the publication guard, and said ahead where an update for the page
+    is started (the post-mortem's "Share what we learned"). One query."""
+    page = CrisisPage.objects.filter(incident_id=incident_id).first()
     if page is None:
         return _("This incident has no crisis page: prepare it and switch it live first.")
     if page.state == PageState.DARK:

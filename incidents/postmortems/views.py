@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Category
+from incidents.crisiscenter import rules as crisis_page_rules
 from incidents.errors import DomainError, InvalidInput, StaleRevision
 from incidents.shortcuts import incident_or_404
 from statements.choices import Language
@@ -83,6 +84,10 @@ def _context(request, incident, *, parts_form=None, item_form=None) -> dict:
         ],
         current_language=get_language(),
         sign_note=_sign_note(request.user, incident, state, context["actions"]),
+        # The lessons go to the crisis page: said before the draft is started.
+        share_note=crisis_page_rules.no_page_to_publish_on(incident.pk)
+        if rules.SHARE in context["actions"]
+        else "",
     )
     return context
 

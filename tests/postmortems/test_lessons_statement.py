@@ -137,6 +137,31 @@ def test_the_page_before_sign_off_says_when_it_can_be_shared(client, postmortem,
     assert "Sign off the post-mortem first" in response.content.decode()
 
 
+def test_sharing_says_first_when_there_is_no_live_crisis_page_to_publish_on(
+    signed,
+    client,
+    drafter,
+    lead,
+    dark_page,  # noqa: F811
+    approve_texts,  # noqa: F811
+):
+    """The draft opened on the crisis page channel with no word that the incident had no
+    page (from a new-user pass): said on the post-mortem, in the publication guard's words."""
+    client.force_login(drafter)
+    page = client.get(url(signed.incident)).content.decode()
+    assert "The crisis page is not live yet: switch it live first" in page
+    assert "can be drafted and approved meanwhile" in page
+    approve_texts(dark_page)
+    crisis_actions.page_switch(page=dark_page, actor=lead, action="go_live")
+    assert "can be drafted and approved meanwhile" not in client.get(url(signed.incident)).text
+
+
+def test_sharing_with_no_crisis_page_at_all_says_to_prepare_it(signed, client, drafter):
+    client.force_login(drafter)
+    page = client.get(url(signed.incident)).content.decode()
+    assert "This incident has no crisis page: prepare it and switch it live first." in page
+
+
 def test_the_api_starts_it_then_answers_the_same_one(signed, lead, drafter, observer):
     incident = signed.incident
     api = token_client(drafter)
