@@ -169,7 +169,7 @@ def markdown(context: dict) -> str:
         ]
     lines += ["", f"## {_('Key events of the timeline')}", ""]
     for e in report.key_events:
-        text = f" — {_md(e.text)}" if e.text else ""
+        text = "".join(f" — {_md(part)}" for part in (e.change, e.text) if part)
         actor = f" ({_md(e.actor)})" if e.actor else ""
         lines.append(f"- #{e.seq} {_at(e.at)} **{e.kind_label}**{text}{actor}")
     if report.key_events_total > len(report.key_events):

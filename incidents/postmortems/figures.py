@@ -183,6 +183,20 @@ class KeyEvent:
     text: str
     actor: str
     hash: str
+    change: str = ""  # what the entry changed, in words: "Active → Resolved", "Severity 2 → 3"
+
+
+def _change(entry: TimelineEntry) -> str:
+    """A status or severity change in words, as the timeline shows it (its text is only the
+    lead's note): "Status changed" alone did not say from what to what."""
+    data = entry.data or {}
+    old, new = data.get("old"), data.get("new")
+    if entry.kind in (EntryKind.STATUS_CHANGED, EntryKind.REOPENED) and new in Status.values:
+        before = Status(old).label if old in Status.values else "?"
+        return f"{before} → {Status(new).label}"
+    if entry.kind == EntryKind.SEVERITY_CHANGED and old is not None and new is not None:
+        return _("Severity %(old)s → %(new)s") % {"old": old, "new": new}
+    return ""
 
 
 @dataclass
@@ -496,6 +510,7 @@ def report(incident: Incident) -> Report:
             text=e.text,
             actor=display_name(e.actor) if e.actor else "",
             hash=e.hash,
+            change=_change(e),
         )
         for e in key_qs[:MAX_KEY_EVENTS]
     ]

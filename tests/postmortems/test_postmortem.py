@@ -66,7 +66,7 @@ def test_the_report_holds_phases_metrics_and_the_reaction_to_each_statement(post
     )
 
 
-def test_key_events_are_listed_in_the_order_they_happened(postmortem, lead):
+def test_key_events_are_listed_in_the_order_they_happened(postmortem, lead, browser_client):
     """An observation noted later and back-dated came after the events that followed it."""
     from incidents import actions as incident_actions
 
@@ -83,6 +83,11 @@ def test_key_events_are_listed_in_the_order_they_happened(postmortem, lead):
     assert times == sorted(times) and len(events) >= 3
     texts = [e.text for e in events]
     assert texts.index("First article in the press") < texts.index("Journalist called")
+    # A status change says from what to what ("Status changed" alone did not).
+    changes = [e.change for e in events if e.kind == "status_changed"]
+    assert changes == ["Detected → Active", "Active → Resolved"]
+    page = browser_client.as_user(lead).get(url(incident)).text
+    assert "Status changed</strong> — Active → Resolved" in page
 
 
 def test_recovery_runs_from_the_peak_of_the_negative_share_back_to_the_baseline(incident):
