@@ -884,3 +884,11 @@ def test_empty_choices_say_what_to_choose(postmortem, lead, browser_client):
         assert "---------" not in page, address
     assert "— Choose the owner —" in client.get(pages[0]).text
     assert "— Not a correction —" in client.get(pages[1]).text
+
+
+def test_a_person_without_a_display_name_is_named_once(postmortem, lead, browser_client):
+    """ "@angry2 @angry2 · X / Twitter": the handle stood in for the missing name, then was
+    repeated beside it (from a new-user pass)."""
+    page = browser_client.as_user(lead).get(url(postmortem.incident)).text
+    assert re.search(r"<li>@angry2 <span class=\"muted small\">[^<]*Twitter", page)
+    assert '@angry2 <span class="muted small">@angry2' not in page
