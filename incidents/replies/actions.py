@@ -163,6 +163,7 @@ def claim(*, incident: Incident, mention: Mention, actor) -> bool:
         return False
     now = timezone.now()
     rules.require_not_held_by_other(actor, triage, now)
+    rules.require_author_not_held_by_other(actor, incident, mention, now)
     previous = triage.claimed_by
     triage.claimed_by = actor
     triage.claimed_at = now
@@ -362,6 +363,7 @@ def reply_write(
             _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
         )
     rules.require_not_held_by_other(actor, triage)
+    rules.require_author_not_held_by_other(actor, incident, mention)
     existing = live_reply(triage)
     if existing is not None:
         raise Conflict(

@@ -7,8 +7,9 @@ page (which buttons show) and the API (`available_actions` in each item).
   timeline (incidents.rules WRITE_TIMELINE): each of these writes a timeline entry.
 - A claim: one person at a time. Someone else's claim is refused, naming them, unless it
   is older than CLAIM_MINUTES (they may have left): then anyone who may claim takes it
-  over, and the timeline says so. The claimer or the lead may release it; anyone may
-  release a claim gone stale.
+  over, and the timeline says so. An author with several posts is one person: claiming
+  (or writing a reply to) one of them is refused while someone else holds another. The
+  claimer or the lead may release it; anyone may release a claim gone stale.
 - Deciding (no answer, privately, customer service) or thanking while someone else holds a
   live claim is refused: they are answering that person.
 - Writing a reply (a statement of kind "individual reply" bound to the mention): those
@@ -21,6 +22,7 @@ page (which buttons show) and the API (`available_actions` in each item).
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +35,7 @@ from incidents.people import display_name
 from statements import permissions as statement_permissions
 
 from .choices import AuthorType, Outcome
+from .models import Triage
 
 CLAIM_MINUTES = 30
 
@@ -94,6 +97,43 @@ def require_not_held_by_other(user, triage, now=None) -> None:
                 "time": shown(triage.claimed_at, "TIME_FORMAT", zone=True),
             },
             claimed_by=display_name(triage.claimed_by),
+        )
+
+
+def require_author_not_held_by_other(user, incident, mention, now=None) -> None:
+    """Someone else answering the same author (same platform and handle, with or without
+    its "@") on another of their posts, with a live claim: refused, naming them. One
+    query; none for a post without a handle."""
+    handle = (mention.author_handle or "").strip().lstrip("@")
+    if not handle:
+        return
+    now = now or timezone.now()
+    other = (
+        Triage.objects.filter(
+            incident=incident,
+            outcome=Outcome.OPEN,
+            claimed_at__gt=now - timedelta(minutes=CLAIM_MINUTES),
+            mention__platform=mention.platform,
+        )
+        .filter(
+            Q(mention__author_handle__iexact=handle)
+            | Q(mention__author_handle__iexact="@" + handle)
+        )
+        .exclude(mention=mention)
+        .exclude(claimed_by=user)
+        .exclude(claimed_by=None)
+        .select_related("claimed_by", "mention")
+        .first()
+    )
+    if other is not None:
+        raise Conflict(
+            _("%(name)s is answering %(who)s on another of their posts (since %(time)s).")
+            % {
+                "name": display_name(other.claimed_by),
+                "who": mention.author_handle_shown,
+                "time": shown(other.claimed_at, "TIME_FORMAT", zone=True),
+            },
+            claimed_by=display_name(other.claimed_by),
         )
 
 

@@ -99,6 +99,31 @@ def test_one_claimer_at_a_time_and_the_second_is_told_who(incident, mention, dra
     assert len(entries(incident, "mention_claimed")) == 1
 
 
+def test_an_author_with_several_posts_is_answered_by_one_person(
+    incident, attach_mentions, drafter, approver
+):
+    """Two members claimed two posts of the same author at once and both wrote a reply
+    (from a break-it pass): one person, one claim, whatever post it starts from."""
+    first, second, other = attach_mentions(
+        incident,
+        {"text": "Your kettle leaks.", "author_handle": "@anti_kx"},
+        {"text": "Still leaking, still no answer.", "author_handle": "anti_KX"},
+        {"text": "Mine too.", "author_handle": "@someone_else"},
+    )
+    assert actions.claim(incident=incident, mention=first, actor=drafter) is True
+    held = "drafter is answering @anti_KX on another of their posts"
+    with pytest.raises(Conflict, match=held):
+        actions.claim(incident=incident, mention=second, actor=approver)
+    with pytest.raises(Conflict, match="on another of their posts"):
+        actions.reply_write(incident=incident, mention=second, actor=approver, text="Sorry.")
+    assert actions.claim(incident=incident, mention=other, actor=approver) is True
+    # The same person may hold both; once released, the other post is free.
+    assert actions.claim(incident=incident, mention=second, actor=drafter) is True
+    actions.release(incident=incident, mention=first, actor=drafter)
+    actions.release(incident=incident, mention=second, actor=drafter)
+    assert actions.claim(incident=incident, mention=second, actor=approver) is True
+
+
 def test_the_claimer_or_the_lead_may_release(incident, mention, drafter, approver, lead):
     actions.claim(incident=incident, mention=mention, actor=drafter)
     with pytest.raises(NotAllowed, match="Only drafter or the lead"):
