@@ -2,6 +2,7 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
@@ -39,9 +40,15 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request.GET) or (
-            request.content_type == "application/x-www-form-urlencoded" and _has_nul(request.POST)
-        ):
+        try:
+            form = request.content_type == "application/x-www-form-urlencoded" and _has_nul(
+                request.POST
+            )
+        except (RequestDataTooBig, TooManyFieldsSent) as refused:
+            # Read here first: answered as errors.bad_request answers it, also under DEBUG
+            # (Django's debug page, HTML, answered the API otherwise).
+            return bad_request(request, refused)
+        if _has_nul(request.GET) or form:
             return bad_request(
                 request,
                 detail=_(

@@ -261,3 +261,21 @@ def test_a_form_body_resets_the_message_language_as_json_does(api, drafter):
     )
     assert reset.status_code == 200, reset.content
     assert reset.json()["language"] == ""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_form_body_with_too_many_fields_is_answered_in_json(
+    api, incident, drafter, settings, debug
+):
+    """Under DEBUG (`make run`) the API answered Django's HTML debug page for a form body
+    of 10,000 fields, while JSON bodies got JSON (from a break-it pass)."""
+    settings.DEBUG = debug
+    body = "&".join(f"a{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = api.as_user(drafter).generic(
+        "POST",
+        f"/api/incidents/{incident.pk}/timeline/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response["Content-Type"] == "application/json"
+    assert "Too many fields" in assert_error(response, 400)
