@@ -159,6 +159,12 @@ class ItemSerializer(serializers.Serializer):
     reply = ReplyStateSerializer(
         allow_null=True, help_text="The mention's live reply (not withdrawn); null: none."
     )
+    author_claimed_by = ReplyPersonSerializer(
+        allow_null=True,
+        help_text="Who else is answering this author on another of their posts (same "
+        "platform and handle, no @, any case), with a live claim: they hold the person, so "
+        "claiming and replying here wait for them. Null: nobody.",
+    )
     available_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=rules.ACTIONS),
         help_text="What the requesting user may do on it now.",
@@ -238,7 +244,10 @@ def serialize_item(item, user, incident, now) -> dict:
         "advice": item.advice,
         "ambassador": _ambassador(item.ambassador, incident),
         "reply": _reply_state(item.reply),
-        "available_actions": rules.available_actions(user, incident, triage, now, reply=item.reply),
+        "author_claimed_by": _person(held.claimed_by) if (held := item.author_held(user)) else None,
+        "available_actions": rules.available_actions(
+            user, incident, triage, now, reply=item.reply, author_held=held
+        ),
     }
 
 

@@ -22,7 +22,6 @@ page (which buttons show) and the API (`available_actions` in each item).
 
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,31 +99,52 @@ def require_not_held_by_other(user, triage, now=None) -> None:
         )
 
 
-def require_author_not_held_by_other(user, incident, mention, now=None) -> None:
-    """Someone else answering the same author (same platform and handle, with or without
-    its "@") on another of their posts, with a live claim: refused, naming them. One
-    query; none for a post without a handle."""
-    handle = (mention.author_handle or "").strip().lstrip("@")
-    if not handle:
-        return
+def author_key(mention) -> tuple[str, str] | None:
+    """Who a post is by, as one person: its platform and handle, without "@", whatever the
+    case ("@Anti_KX" and "anti_kx" are one author). None without a handle."""
+    handle = (mention.author_handle or "").strip().lstrip("@").lower()
+    return (mention.platform, handle) if handle else None
+
+
+def live_claims(incident, now=None):
+    """The incident's open triages someone holds a live claim on (claimer and mention
+    loaded), for author_holder. One query."""
     now = now or timezone.now()
-    other = (
+    return (
         Triage.objects.filter(
             incident=incident,
             outcome=Outcome.OPEN,
+            claimed_by__isnull=False,
             claimed_at__gt=now - timedelta(minutes=CLAIM_MINUTES),
-            mention__platform=mention.platform,
         )
-        .filter(
-            Q(mention__author_handle__iexact=handle)
-            | Q(mention__author_handle__iexact="@" + handle)
-        )
-        .exclude(mention=mention)
-        .exclude(claimed_by=user)
-        .exclude(claimed_by=None)
         .select_related("claimed_by", "mention")
-        .first()
+        .order_by("claimed_at", "pk")
     )
+
+
+def author_holder(user, mention, claims):
+    """The live claim (a Triage from `claims`, live_claims) someone other than `user` holds
+    on another post of this mention's author, or None: an author with several posts is one
+    person to answer."""
+    key = author_key(mention)
+    if key is None:
+        return None
+    for triage in claims:
+        if (
+            triage.mention_id != mention.pk
+            and triage.claimed_by_id != user.pk
+            and author_key(triage.mention) == key
+        ):
+            return triage
+    return None
+
+
+def require_author_not_held_by_other(user, incident, mention, now=None) -> None:
+    """Claiming or answering a post while someone else answers its author on another post:
+    refused, naming them. One query; none for a post without a handle."""
+    if author_key(mention) is None:
+        return
+    other = author_holder(user, mention, live_claims(incident, now))
     if other is not None:
         raise Conflict(
             _("%(name)s is answering %(who)s on another of their posts (since %(time)s).")
@@ -150,9 +170,10 @@ def can_release(user, incident, triage, now=None) -> bool:
     )
 
 
-def available_actions(user, incident, triage, now=None, reply=None) -> list[str]:
+def available_actions(user, incident, triage, now=None, reply=None, author_held=None) -> list[str]:
     """What `user` may do on this mention of the queue now (`triage` may be None: not
-    triaged yet; `reply` its live reply, None when none), in ACTIONS order. Reads only
+    triaged yet; `reply` its live reply, None when none; `author_held` the claim someone
+    else holds on another post of its author, author_holder), in ACTIONS order. Reads only
     loaded rows (the incident's prefetched cell, the triage with its claimer)."""
     if not can_work(user, incident):
         return []
@@ -160,7 +181,8 @@ def available_actions(user, incident, triage, now=None, reply=None) -> list[str]
     names = [TRIAGE]
     open_ = triage is None or triage.outcome == Outcome.OPEN
     other = held_by_other(user, triage, now)
-    if open_ and not other and (triage is None or triage.claimed_by_id != user.pk):
+    mine = triage is not None and triage.claimed_by_id == user.pk
+    if open_ and not other and not mine and author_held is None:
         names.append(CLAIM)
     if can_release(user, incident, triage, now):
         names.append(RELEASE)
@@ -173,7 +195,7 @@ def available_actions(user, incident, triage, now=None, reply=None) -> list[str]
         and not other
     ):
         names.append(THANK)
-    if open_ and not other and reply is None and can_reply(user, incident):
+    if open_ and not other and author_held is None and reply is None and can_reply(user, incident):
         names.append(REPLY)
     return names
 

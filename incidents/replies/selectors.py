@@ -16,11 +16,14 @@ from incidents.evidence.choices import CaptureStatus
 from incidents.listening.models import Mention
 from statements.choices import StatementKind, StatementStatus
 
+from . import rules
 from .choices import ADVICE, HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
 from .models import MentionCapture, Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
 PAGE_SIZE = 20
+# Live claims read for a page: one per person answering at once, far below this.
+MAX_LIVE_CLAIMS = 500
 MAX_PAGE_SIZE = 100
 # Answered items read to compute the median time to answer (the most recent ones).
 MEDIAN_SAMPLE = 10_000
@@ -117,6 +120,12 @@ class Item:
     # incident's contacts they are (ambassador_for), else None.
     advice: str = ""
     ambassador: extensions.Ambassador | None = None
+    # The live claims of the incident (rules.live_claims), for rules.author_holder.
+    claims: list = field(default_factory=list)
+
+    def author_held(self, user):
+        """The claim someone other than `user` holds on another post of this author."""
+        return rules.author_holder(user, self.mention, self.claims)
 
     @property
     def author_type(self) -> str:
@@ -155,9 +164,10 @@ def ambassador_for(ambassadors, mention) -> extensions.Ambassador | None:
 
 def page_items(incident, mentions) -> list[Item]:
     """A page of queue mentions (a list, already sliced) with their triage (and claimer,
-    triager, decider), their live reply (with its statement), their authors' post counts
-    and the handling advice of their types: four queries whatever the page size, one more
-    when a defender is on the page (the incident's known ambassadors)."""
+    triager, decider), their live reply (with its statement), their authors' post counts,
+    the incident's live claims (an author is one person) and the handling advice of their
+    types: five queries whatever the page size, one more when a defender is on the page
+    (the incident's known ambassadors)."""
     mentions = list(mentions)
     ids = [m.pk for m in mentions]
     triages = {
@@ -184,6 +194,7 @@ def page_items(incident, mentions) -> list[Item]:
             .order_by("created_at", "id")
         ):
             replies[reply.triage_id] = reply  # the newest wins
+    claims = list(rules.live_claims(incident)[:MAX_LIVE_CLAIMS])
     items = []
     for mention in mentions:
         posts = (
@@ -196,6 +207,7 @@ def page_items(incident, mentions) -> list[Item]:
                 author_posts=posts,
                 suggestion=suggest(Signals.of(mention, author_posts=posts)),
                 reply=replies.get(triages[mention.pk].pk) if mention.pk in triages else None,
+                claims=claims,
             )
         )
     if not items:

@@ -87,8 +87,9 @@ def queue_page(request, pk):
     items = selectors.page_items(incident, page.object_list)
     now = timezone.now()
     for item in items:
+        item.held_by = item.author_held(request.user)
         item.actions = rules.available_actions(
-            request.user, incident, item.triage, now, reply=item.reply
+            request.user, incident, item.triage, now, reply=item.reply, author_held=item.held_by
         )
         item.needs_channel = actions.reply_channel(item.mention) is None
     # "Start from a template": the incident's reply templates with their advance approval,

@@ -124,6 +124,30 @@ def test_an_author_with_several_posts_is_answered_by_one_person(
     assert actions.claim(incident=incident, mention=second, actor=approver) is True
 
 
+def test_the_queue_says_who_holds_the_author_and_offers_neither_claim_nor_reply(
+    incident, attach_mentions, drafter, approver, browser_client, api
+):
+    """The page and the API offered "I'm answering" on the author's other post, then the
+    action refused it: one rule (rules.author_holder) for the three."""
+    first, second = attach_mentions(
+        incident,
+        {"text": "Your kettle leaks.", "author_handle": "@anti_kx"},
+        {"text": "Still leaking.", "author_handle": "@anti_kx"},
+    )
+    actions.claim(incident=incident, mention=first, actor=drafter)
+    queue = f"/incidents/{incident.pk}/replies/?view=to_triage"
+    page = browser_client.as_user(approver).get(queue).text
+    assert "is answering this author on another of their posts" in page
+    body = api.as_user(approver).get(f"/api/incidents/{incident.pk}/replies/?view=to_triage").json()
+    items = {item["mention"]["id"]: item for item in body["results"]}
+    assert items[second.pk]["author_claimed_by"]["name"] == "drafter"
+    assert "claim" not in items[second.pk]["available_actions"]
+    assert "reply" not in items[second.pk]["available_actions"]
+    assert items[first.pk]["author_claimed_by"] is None  # its own claim says it already
+    mine = api.as_user(drafter).get(f"/api/incidents/{incident.pk}/replies/?view=to_triage").json()
+    assert {item["author_claimed_by"] for item in mine["results"]} == {None}
+
+
 def test_the_claimer_or_the_lead_may_release(incident, mention, drafter, approver, lead):
     actions.claim(incident=incident, mention=mention, actor=drafter)
     with pytest.raises(NotAllowed, match="Only drafter or the lead"):
