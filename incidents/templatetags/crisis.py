@@ -7,9 +7,11 @@ import nh3
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import dateformat, formats
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from .. import people, permissions
 from ..models import Incident
@@ -104,6 +106,17 @@ def tasks_for_viewer(context, tasks) -> dict:
     user_id = getattr(user, "pk", None)
     mine = [t for t in flat if (role and t.role == role) or (user_id and t.assignee_id == user_id)]
     return {"mine": mine, "others": [t for t in flat if t not in mine], "role": role}
+
+
+@register.filter
+def ago(value) -> str:
+    """`{{ statement.submitted_at|ago }}`: "5 minutes ago", or "just now" within the first
+    minute (Django's timesince said "0 minutes")."""
+    if not value:
+        return ""
+    if timezone.now() - value < datetime.timedelta(minutes=1):
+        return _("just now")
+    return _("%(since)s ago") % {"since": timesince(value)}
 
 
 @register.filter

@@ -892,3 +892,15 @@ def test_a_person_without_a_display_name_is_named_once(postmortem, lead, browser
     page = browser_client.as_user(lead).get(url(postmortem.incident)).text
     assert re.search(r"<li>@angry2 <span class=\"muted small\">[^<]*Twitter", page)
     assert '@angry2 <span class="muted small">@angry2' not in page
+
+
+def test_my_approvals_says_just_now_for_what_was_submitted_this_minute(
+    postmortem, lead, approver, make_statement, browser_client
+):
+    """ "submitted 0 minutes ago" (from a new-user pass)."""
+    make_statement(state="in_review")
+    actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    page = browser_client.as_user(approver).get("/approvals/").text
+    assert page.count("submitted just now") == 2
+    assert "0 minutes" not in page
