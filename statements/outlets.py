@@ -73,12 +73,16 @@ class Awaiting:
 
 
 _awaiting: list[Callable] = []
+# What one provider returns at most, oldest first: "My approvals" and the API's `others`
+# stay bounded.
+MAX_AWAITING = 100
 
 
 def register_awaiting_approval(provider: Callable) -> None:
     """`provider(user) -> list of Awaiting`: what else than statements waits for this
     person's sign-off now (a post-mortem), shown in "My approvals" under the statements
-    and in `GET /api/approvals/` (`others`). A bounded number of queries."""
+    and in `GET /api/approvals/` (`others`). At most MAX_AWAITING, oldest first; a bounded
+    number of queries."""
     if provider not in _awaiting:
         _awaiting.append(provider)
 

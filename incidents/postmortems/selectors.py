@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Membership, Role
 from incidents.selectors import incidents_visible_to
+from statements import outlets
 from statements.outlets import Awaiting
 
 from . import rules
@@ -196,6 +197,8 @@ def awaiting_sign_off(user) -> list:
     )
     found = []
     for postmortem in postmortems:
+        if len(found) == outlets.MAX_AWAITING:
+            break
         approvals = list(postmortem.approvals.all())
         requirements = list(postmortem.policy.requirements.all()) if postmortem.policy else []
         state = rules.progress(postmortem, requirements, approvals) if postmortem.policy else None

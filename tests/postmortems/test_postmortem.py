@@ -422,6 +422,12 @@ def test_the_api_lists_a_post_mortem_to_sign_as_my_approvals_does(
     }
     assert item["since"]
     assert token_client(drafter).get("/api/approvals/").json()["others"] == []
+    # Bounded, as every response: at most outlets.MAX_AWAITING, the oldest.
+    from statements import outlets
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outlets, "MAX_AWAITING", 0)
+        assert api.get("/api/approvals/").json()["others"] == []
     review = api.post(
         item["api_url"] + "review/",
         {"revision": item["revision"], "decision": "approved"},
