@@ -41,14 +41,15 @@ class RefuseNulMiddleware:
 
     def __call__(self, request):
         try:
-            form = request.content_type == "application/x-www-form-urlencoded" and _has_nul(
-                request.POST
+            nul = _has_nul(request.GET) or (
+                request.content_type == "application/x-www-form-urlencoded"
+                and _has_nul(request.POST)
             )
         except (RequestDataTooBig, TooManyFieldsSent) as refused:
             # Read here first: answered as errors.bad_request answers it, also under DEBUG
-            # (Django's debug page, HTML, answered the API otherwise).
+            # (Django's debug page, HTML, answered the API otherwise; a 500 for a query).
             return bad_request(request, refused)
-        if _has_nul(request.GET) or form:
+        if nul:
             return bad_request(
                 request,
                 detail=_(

@@ -279,3 +279,14 @@ def test_a_form_body_with_too_many_fields_is_answered_in_json(
     )
     assert response["Content-Type"] == "application/json"
     assert "Too many fields" in assert_error(response, 400)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_query_with_too_many_parameters_is_a_400(api, lead, browser_client, settings, debug):
+    """Under DEBUG a query string past DATA_UPLOAD_MAX_NUMBER_FIELDS was a 500 (from a
+    break-it pass)."""
+    settings.DEBUG = debug
+    query = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = api.as_user(lead).get(f"/api/incidents/?{query}")
+    assert "Too many fields" in assert_error(response, 400)
+    assert browser_client.get(f"/accounts/login/?{query}").status_code == 400
