@@ -326,8 +326,11 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         revision=postmortem.revision,
         policy=policy.name,
     )
+    # Resubmitted unchanged after changes were asked, the approvals of this revision still
+    # count: those the policy awaits now are asked, not its first step again.
+    given = list(postmortem.approvals.filter(revision=postmortem.revision))
     _ask_the_approvers(
-        incident, postmortem, rules.progress(postmortem, requirements, []), approvers, actor
+        incident, postmortem, rules.progress(postmortem, requirements, given), approvers, actor
     )
     return postmortem
 
@@ -436,8 +439,10 @@ def postmortem_review(
             current_revision=postmortem.revision,
         )
     approvals = list(postmortem.approvals.filter(decision=Decision.APPROVED))
-    if any(a.reviewer_id == actor.pk and a.revision == revision for a in approvals):
-        return postmortem
+    signed = any(a.reviewer_id == actor.pk and a.revision == revision for a in approvals)
+    if decision == Decision.APPROVED and signed:
+        return postmortem  # approving the same revision twice does nothing
+    # Having signed, one may still send it back: a late concern must be able to stop it.
     requirements = list(postmortem.policy.requirements.all())
     before = rules.progress(postmortem, requirements, approvals)
     if decision == Decision.CHANGES_REQUESTED and not rules.can_review(

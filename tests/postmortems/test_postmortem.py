@@ -549,6 +549,51 @@ def test_resubmitted_unchanged_after_changes_asked_it_is_asked_again(
     assert awaiting_sign_off(legal) == []
 
 
+def test_resubmitted_after_a_later_step_asked_for_changes_it_asks_that_step_again(
+    postmortem, lead, policies, make_user
+):
+    """Legal signed, communications asked for changes, the lead resubmitted unchanged:
+    legal was asked again (who had signed) and communications, whose turn it was, was not;
+    and legal, having signed, could not send it back (a 200 that recorded nothing; from a
+    break-it pass)."""
+    from incidents.notifications.models import Notification
+
+    legal, comms, _executive = _ordered(postmortem, lead, policies, make_user)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    revision = postmortem.revision
+    actions.postmortem_review(
+        postmortem=postmortem, actor=legal, revision=revision, decision="approved"
+    )
+    actions.postmortem_review(
+        postmortem=postmortem,
+        actor=comms,
+        revision=revision,
+        decision="changes_requested",
+        comment="The tone.",
+    )
+
+    def asked(user):
+        return Notification.objects.filter(user=user, kind="review_requested").count()
+
+    assert (asked(legal), asked(comms)) == (1, 1)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    assert postmortem.revision == revision
+    assert (asked(legal), asked(comms)) == (1, 2)
+    # Legal, who signed this revision, may still send it back (a late concern).
+    back = actions.postmortem_review(
+        postmortem=postmortem,
+        actor=legal,
+        revision=revision,
+        decision="changes_requested",
+        comment="Wait: a legal issue.",
+    )
+    assert back.status == "draft"
+    told = Notification.objects.filter(user=lead, kind="changes_requested")
+    assert told.count() == 2
+
+
 def test_only_an_approver_the_policy_asks_for_may_send_it_back(
     postmortem, lead, policies, make_user
 ):
