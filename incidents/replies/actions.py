@@ -236,6 +236,7 @@ def decide(*, incident: Incident, mention: Mention, actor, outcome: str, reason:
             _("Already handled: %(outcome)s.") % {"outcome": Outcome(triage.outcome).label}
         )
     rules.require_not_held_by_other(actor, triage)
+    rules.require_author_not_held_by_other(actor, incident, mention)
     _conclude(triage, actor, outcome, reason)
     _record(incident, EntryKind.REPLY_DECIDED, actor, mention, outcome=outcome, reason=reason)
     return True
@@ -364,6 +365,7 @@ def reply_write(
         )
     rules.require_not_held_by_other(actor, triage)
     rules.require_author_not_held_by_other(actor, incident, mention)
+    rules.require_no_author_reply(incident, mention)
     existing = live_reply(triage)
     if existing is not None:
         raise Conflict(

@@ -165,6 +165,11 @@ class ItemSerializer(serializers.Serializer):
         "platform and handle, no @, any case), with a live claim: they hold the person, so "
         "claiming and replying here wait for them. Null: nobody.",
     )
+    author_reply = ReplyStateSerializer(
+        allow_null=True,
+        help_text="A reply on its way (drafted to approved) to this author on another of "
+        "their posts: one reply to a person at a time, so `reply` waits for it. Null: none.",
+    )
     available_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=rules.ACTIONS),
         help_text="What the requesting user may do on it now.",
@@ -245,8 +250,9 @@ def serialize_item(item, user, incident, now) -> dict:
         "ambassador": _ambassador(item.ambassador, incident),
         "reply": _reply_state(item.reply),
         "author_claimed_by": _person(held.claimed_by) if (held := item.author_held(user)) else None,
+        "author_reply": _reply_state(pending := item.author_pending),
         "available_actions": rules.available_actions(
-            user, incident, triage, now, reply=item.reply, author_held=held
+            user, incident, triage, now, reply=item.reply, author_held=held, author_pending=pending
         ),
     }
 

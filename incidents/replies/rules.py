@@ -7,8 +7,9 @@ page (which buttons show) and the API (`available_actions` in each item).
   timeline (incidents.rules WRITE_TIMELINE): each of these writes a timeline entry.
 - A claim: one person at a time. Someone else's claim is refused, naming them, unless it
   is older than CLAIM_MINUTES (they may have left): then anyone who may claim takes it
-  over, and the timeline says so. An author with several posts is one person: claiming
-  (or writing a reply to) one of them is refused while someone else holds another. The
+  over, and the timeline says so. An author with several posts is one person: claiming,
+  deciding or writing a reply on one of them is refused while someone else holds another,
+  and writing a reply while another to them is on its way (drafted to approved). The
   claimer or the lead may release it; anyone may release a claim gone stale.
 - Deciding (no answer, privately, customer service) or thanking while someone else holds a
   live claim is refused: they are answering that person.
@@ -32,9 +33,10 @@ from incidents.evidence import rules as evidence_rules
 from incidents.localtime import shown
 from incidents.people import display_name
 from statements import permissions as statement_permissions
+from statements.choices import StatementStatus
 
 from .choices import AuthorType, Outcome
-from .models import Triage
+from .models import Reply, Triage
 
 CLAIM_MINUTES = 30
 
@@ -139,6 +141,51 @@ def author_holder(user, mention, claims):
     return None
 
 
+def pending_replies(incident):
+    """The incident's replies still on their way (drafted to approved: not published nor
+    withdrawn), with their statement and mention, for author_reply. One query."""
+    return (
+        Reply.objects.filter(triage__incident=incident)
+        .exclude(statement__status__in=(StatementStatus.PUBLISHED, StatementStatus.WITHDRAWN))
+        .select_related("statement", "triage__mention")
+        .order_by("created_at", "pk")
+    )
+
+
+def author_reply(mention, replies):
+    """A reply on its way to this mention's author on another of their posts (from
+    `replies`, pending_replies), or None: one reply to a person at a time, whoever drafted
+    it (after a release, a second one went out too)."""
+    key = author_key(mention)
+    if key is None:
+        return None
+    for reply in replies:
+        other = reply.triage.mention
+        if other.pk != mention.pk and author_key(other) == key:
+            return reply
+    return None
+
+
+def require_no_author_reply(incident, mention) -> None:
+    """Writing a reply while another to the same author is on its way: refused, with its
+    status. One query; none for a post without a handle."""
+    if author_key(mention) is None:
+        return
+    reply = author_reply(mention, pending_replies(incident))
+    if reply is not None:
+        raise Conflict(
+            _(
+                "%(who)s already has a reply on its way on another of their posts "
+                "(%(status)s): work on that one, or withdraw it first."
+            )
+            % {
+                "who": mention.author_handle_shown,
+                "status": StatementStatus(reply.statement.status).label,
+            },
+            statement=reply.statement_id,
+        )
+
+
 def require_author_not_held_by_other(user, incident, mention, now=None) -> None:
     """Claiming or answering a post while someone else answers its author on another post:
     refused, naming them. One query; none for a post without a handle."""
@@ -170,10 +217,13 @@ def can_release(user, incident, triage, now=None) -> bool:
     )
 
 
-def available_actions(user, incident, triage, now=None, reply=None, author_held=None) -> list[str]:
+def available_actions(
+    user, incident, triage, now=None, reply=None, author_held=None, author_pending=None
+) -> list[str]:
     """What `user` may do on this mention of the queue now (`triage` may be None: not
     triaged yet; `reply` its live reply, None when none; `author_held` the claim someone
-    else holds on another post of its author, author_holder), in ACTIONS order. Reads only
+    else holds on another post of its author, author_holder; `author_pending` a reply on
+    its way to the author on another post, author_reply), in ACTIONS order. Reads only
     loaded rows (the incident's prefetched cell, the triage with its claimer)."""
     if not can_work(user, incident):
         return []
@@ -186,7 +236,7 @@ def available_actions(user, incident, triage, now=None, reply=None, author_held=
         names.append(CLAIM)
     if can_release(user, incident, triage, now):
         names.append(RELEASE)
-    if open_ and not other:
+    if open_ and not other and author_held is None:
         names.append(DECIDE)
     if (
         triage is not None
@@ -195,7 +245,14 @@ def available_actions(user, incident, triage, now=None, reply=None, author_held=
         and not other
     ):
         names.append(THANK)
-    if open_ and not other and author_held is None and reply is None and can_reply(user, incident):
+    if (
+        open_
+        and not other
+        and author_held is None
+        and author_pending is None
+        and reply is None
+        and can_reply(user, incident)
+    ):
         names.append(REPLY)
     return names
 

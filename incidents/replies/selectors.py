@@ -22,7 +22,8 @@ from .models import MentionCapture, Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
 PAGE_SIZE = 20
-# Live claims read for a page: one per person answering at once, far below this.
+# Live claims and replies on their way read for a page: a few per person answering at
+# once, far below this.
 MAX_LIVE_CLAIMS = 500
 MAX_PAGE_SIZE = 100
 # Answered items read to compute the median time to answer (the most recent ones).
@@ -120,12 +121,19 @@ class Item:
     # incident's contacts they are (ambassador_for), else None.
     advice: str = ""
     ambassador: extensions.Ambassador | None = None
-    # The live claims of the incident (rules.live_claims), for rules.author_holder.
+    # The live claims of the incident (rules.live_claims), for rules.author_holder, and its
+    # replies on their way (rules.pending_replies), for rules.author_reply.
     claims: list = field(default_factory=list)
+    pending: list = field(default_factory=list)
 
     def author_held(self, user):
         """The claim someone other than `user` holds on another post of this author."""
         return rules.author_holder(user, self.mention, self.claims)
+
+    @property
+    def author_pending(self):
+        """A reply on its way to this author on another of their posts."""
+        return rules.author_reply(self.mention, self.pending)
 
     @property
     def author_type(self) -> str:
@@ -165,9 +173,9 @@ def ambassador_for(ambassadors, mention) -> extensions.Ambassador | None:
 def page_items(incident, mentions) -> list[Item]:
     """A page of queue mentions (a list, already sliced) with their triage (and claimer,
     triager, decider), their live reply (with its statement), their authors' post counts,
-    the incident's live claims (an author is one person) and the handling advice of their
-    types: five queries whatever the page size, one more when a defender is on the page
-    (the incident's known ambassadors)."""
+    the incident's live claims and replies on their way (an author is one person) and the
+    handling advice of their types: six queries whatever the page size, one more when a
+    defender is on the page (the incident's known ambassadors)."""
     mentions = list(mentions)
     ids = [m.pk for m in mentions]
     triages = {
@@ -195,6 +203,7 @@ def page_items(incident, mentions) -> list[Item]:
         ):
             replies[reply.triage_id] = reply  # the newest wins
     claims = list(rules.live_claims(incident)[:MAX_LIVE_CLAIMS])
+    pending = list(rules.pending_replies(incident)[:MAX_LIVE_CLAIMS])
     items = []
     for mention in mentions:
         posts = (
@@ -208,6 +217,7 @@ def page_items(incident, mentions) -> list[Item]:
                 suggestion=suggest(Signals.of(mention, author_posts=posts)),
                 reply=replies.get(triages[mention.pk].pk) if mention.pk in triages else None,
                 claims=claims,
+                pending=pending,
             )
         )
     if not items:

@@ -89,7 +89,13 @@ def queue_page(request, pk):
     for item in items:
         item.held_by = item.author_held(request.user)
         item.actions = rules.available_actions(
-            request.user, incident, item.triage, now, reply=item.reply, author_held=item.held_by
+            request.user,
+            incident,
+            item.triage,
+            now,
+            reply=item.reply,
+            author_held=item.held_by,
+            author_pending=item.author_pending,
         )
         item.needs_channel = actions.reply_channel(item.mention) is None
     # "Start from a template": the incident's reply templates with their advance approval,

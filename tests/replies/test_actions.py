@@ -148,6 +148,39 @@ def test_the_queue_says_who_holds_the_author_and_offers_neither_claim_nor_reply(
     assert {item["author_claimed_by"] for item in mine["results"]} == {None}
 
 
+def test_one_reply_on_its_way_to_an_author_at_a_time(
+    incident, attach_mentions, drafter, approver, lead, api, browser_client
+):
+    """After the lead released the drafter's claim, a second member wrote and published a
+    second reply to the same person; and deciding "no answer" on their other post went
+    through while the drafter was answering them (from a break-it pass)."""
+    first, second = attach_mentions(
+        incident,
+        {"text": "Your kettle leaks.", "author_handle": "@Victim"},
+        {"text": "Still leaking.", "author_handle": "victim"},
+    )
+    # The reply claims the person; deciding on their other post waits for the drafter.
+    statement = actions.reply_write(incident=incident, mention=first, actor=drafter, text="Sorry.")
+    with pytest.raises(Conflict, match="on another of their posts"):
+        actions.decide(
+            incident=incident, mention=second, actor=approver, outcome="no_answer", reason="Troll"
+        )
+    actions.release(incident=incident, mention=first, actor=lead)
+    with pytest.raises(Conflict, match="already has a reply on its way"):
+        actions.reply_write(incident=incident, mention=second, actor=approver, text="Hello.")
+    body = api.as_user(approver).get(f"/api/incidents/{incident.pk}/replies/?view=to_triage")
+    items = {item["mention"]["id"]: item for item in body.json()["results"]}
+    assert items[second.pk]["author_reply"]["statement"] == statement.pk
+    assert "reply" not in items[second.pk]["available_actions"]
+    page = (
+        browser_client.as_user(approver)
+        .get(f"/incidents/{incident.pk}/replies/?view=to_triage")
+        .text
+    )
+    assert "A reply to this author is on its way on another of their posts" in page
+    assert f'href="/statements/{statement.pk}/"' in page
+
+
 def test_the_claimer_or_the_lead_may_release(incident, mention, drafter, approver, lead):
     actions.claim(incident=incident, mention=mention, actor=drafter)
     with pytest.raises(NotAllowed, match="Only drafter or the lead"):

@@ -224,11 +224,11 @@ def test_the_defenders_page_costs_constant_queries(
     )  # fmt: skip
     client = browser_client.as_user(drafter)
     # The queue page's queries, plus the incident's ambassadors (one, whatever the size) and
-    # the promotion freeze banner (one on every page), and the live claims (an author is one
-    # person).
-    with django_assert_max_num_queries(21):
+    # the promotion freeze banner (one on every page), and the live claims and replies on
+    # their way (an author is one person).
+    with django_assert_max_num_queries(22):
         response = client.get(page_url(applied, "?view=defenders"))
     assert response.content.decode().count("Known ambassador:") == 1
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         body = api.as_user(drafter).get(api_url(applied, "?view=defenders&page_size=100")).json()
     assert len(body["results"]) == size

@@ -434,8 +434,8 @@ def test_the_queue_page_reads_the_templates_once(
     sign(incident, template, approver)
     attach_mentions(incident, *[{"text": "Refund?", "language": "en"} for _ in range(size)])
     client = browser_client.as_user(drafter)
-    # With the promotion freeze banner's query and the live claims'.
-    with django_assert_max_num_queries(23):
+    # With the promotion freeze banner's query, the live claims' and the pending replies'.
+    with django_assert_max_num_queries(24):
         body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
     assert body.content.decode().count("Start from this template") == min(size, 20)
 
