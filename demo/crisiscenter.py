@@ -98,7 +98,7 @@ TEMPLATES = {
                 "As a precaution, yes, until our next update.\n"
                 "---\n"
                 "Will I be refunded?\n"
-                "How will be published here."
+                "How it works will be published here."
             ),
         },
     },
