@@ -41,10 +41,8 @@ from incidents.people import display_name
 from incidents.selectors import with_freeze
 from incidents.text import nfc
 from statements import actions as statement_actions
-from statements import policy as approval_policy
 from statements import selectors as statement_selectors
 from statements.choices import Channel, Language, StatementKind, StatementStatus
-from statements.rules import function_label
 
 from . import figures, rules
 from .choices import Decision, ItemStatus, Part, PostmortemStatus
@@ -308,14 +306,14 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         raise InvalidInput(_("Write the summary before asking for sign-off."))
     policy, requirements = _policy_rows(incident)
     approvers = _approvers(incident)
-    missing = approval_policy.unfillable(policy, requirements, [], [m.function for m in approvers])
-    if missing:
-        raise Conflict(
-            _("Nobody in the cell can sign off for: %(functions)s. Add an approver first.")
-            % {"functions": ", ".join(function_label(r.function) for r in missing)}
-        )
-    postmortem.status = PostmortemStatus.IN_REVIEW
+    # Resubmitted unchanged after changes were asked, the approvals of this revision still
+    # count: those the policy awaits now are asked, not its first step again.
+    given = list(postmortem.approvals.filter(revision=postmortem.revision))
     postmortem.policy = policy
+    refusal = rules.stall(postmortem, requirements, given, approvers)
+    if refusal:
+        raise Conflict(refusal)
+    postmortem.status = PostmortemStatus.IN_REVIEW
     postmortem.submitted_at = timezone.now()
     postmortem.save()
     _record(
@@ -326,9 +324,6 @@ def postmortem_submit(*, postmortem: Postmortem, actor) -> Postmortem:
         revision=postmortem.revision,
         policy=policy.name,
     )
-    # Resubmitted unchanged after changes were asked, the approvals of this revision still
-    # count: those the policy awaits now are asked, not its first step again.
-    given = list(postmortem.approvals.filter(revision=postmortem.revision))
     _ask_the_approvers(
         incident, postmortem, rules.progress(postmortem, requirements, given), approvers, actor
     )
@@ -388,6 +383,37 @@ def _tell_the_lead(incident, postmortem, actor, *, kind, key, body="") -> int:
         key=key,
         body=body,
     )
+
+
+def cell_changed(incident, *, actor, started, ended) -> None:
+    """incidents.extensions' cell hook (under the incident lock, in the action's
+    transaction): an approver leaving (or changing role) while the post-mortem is in review
+    may leave it waiting on nobody; its lead is told, with whom to add."""
+    if not any(m.role == Role.APPROVER for m in ended):
+        return
+    postmortem = (
+        Postmortem.objects.filter(incident=incident, status=PostmortemStatus.IN_REVIEW)
+        .select_related("policy")
+        .first()
+    )
+    if postmortem is None or postmortem.policy is None:
+        return
+    approvals = list(postmortem.approvals.filter(revision=postmortem.revision))
+    refusal = rules.stall(
+        postmortem, list(postmortem.policy.requirements.all()), approvals, _approvers(incident)
+    )
+    if refusal:
+        # The acting lead too: a problem to fix, not news of what they did (as statements).
+        leads = Membership.objects.active().filter(incident=incident, role=Role.LEAD)
+        _notify_about(
+            incident,
+            postmortem,
+            users=[m.user for m in leads.select_related("user")],
+            kind=NotificationKind.ESCALATED,
+            actor=actor,
+            key=f"stall:{'-'.join(str(m.pk) for m in ended)}",
+            body=refusal,
+        )
 
 
 def _notify_about(incident, postmortem, *, users, kind, actor, key, body="") -> int:

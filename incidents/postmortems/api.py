@@ -140,6 +140,11 @@ class PostmortemSerializer(serializers.Serializer):
     approvals = PostmortemApprovalSerializer(many=True)
     versions = PostmortemVersionSummarySerializer(many=True)
     lessons_statements = LessonsStatementSerializer(many=True)
+    approval_stall = serializers.CharField(
+        allow_null=True,
+        help_text="In review: why the cell cannot bring it to sign-off (whom to add); null "
+        "when it can.",
+    )
     available_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=[(a, a) for a in rules.ACTIONS])
     )
@@ -197,6 +202,7 @@ def serialize(request, incident) -> dict:
             for v in state.versions
         ],
         "lessons_statements": [_lessons(link) for link in state.lessons_statements],
+        "approval_stall": state.stall or None,
         "available_actions": state.actions_for(request.user, incident),
         "figures": figures.as_json(figures.report(incident)),
     }

@@ -19,10 +19,12 @@ class PostmortemsConfig(AppConfig):
         from statements import outlets
 
         from . import selectors
-        from .actions import remind_freeze_on_resolution
+        from .actions import cell_changed, remind_freeze_on_resolution
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
         outlets.register_awaiting_approval(selectors.awaiting_sign_off)
         # A resolved incident whose promotion freeze holds reminds its lead to lift it.
         extensions.register_timeline_follower(remind_freeze_on_resolution)
+        # An approver leaving may leave the post-mortem in review waiting on nobody.
+        extensions.register_cell_changed(cell_changed)

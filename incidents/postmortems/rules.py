@@ -124,6 +124,25 @@ def not_yours_now(function: str, state) -> str:
     }
 
 
+def stall(postmortem, requirements, approvals, approvers) -> str:
+    """Why the cell cannot bring the post-mortem to sign-off (its policy's `requirements`,
+    this revision's `approvals` so far, the cell's active approver memberships), or "": the
+    lead is refused the submission, and told when a departure leaves it waiting on nobody."""
+    given = [
+        a
+        for a in approvals
+        if a.revision == postmortem.revision and a.decision == Decision.APPROVED
+    ]
+    signed = {a.reviewer_id for a in given}
+    functions = [m.function for m in approvers if m.user_id not in signed]
+    missing = approval_policy.unfillable(postmortem.policy, requirements, given, functions)
+    if not missing:
+        return ""
+    return _("Nobody in the cell can sign off for: %(functions)s. Add an approver first.") % {
+        "functions": ", ".join(function_label(r.function) for r in missing)
+    }
+
+
 def can_review(user, incident, postmortem, requirements) -> bool:
     """Ask for changes: an approver of the cell whose function the policy asks for (its
     `requirements`, met or not), while it is in review, as for a statement."""

@@ -32,6 +32,7 @@ class State:
     versions: list
     requirements: list
     progress: object  # statements.policy.Progress while in review, else None
+    stall: str = ""  # in review: why the cell cannot bring it to sign-off (rules.stall)
 
     @property
     def signed(self) -> bool:
@@ -108,10 +109,15 @@ def state_of(incident) -> State:
         return State(None, [], [], [], [], None)
     approvals = list(postmortem.approvals.all())
     requirements = list(postmortem.policy.requirements.all()) if postmortem.policy else []
-    progress = None
+    progress, stall = None, ""
     if postmortem.policy is not None:
         approved = [a for a in approvals if a.decision == Decision.APPROVED]
         progress = rules.progress(postmortem, requirements, approved)
+    if postmortem.status == PostmortemStatus.IN_REVIEW and postmortem.policy is not None:
+        approvers = Membership.objects.active().filter(
+            incident=incident, role=Role.APPROVER, user__is_active=True
+        )
+        stall = rules.stall(postmortem, requirements, approvals, list(approvers))
     return State(
         postmortem,
         list(postmortem.items.all()),
@@ -119,6 +125,7 @@ def state_of(incident) -> State:
         list(postmortem.versions.all()),
         requirements,
         progress,
+        stall,
     )
 
 

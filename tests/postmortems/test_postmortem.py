@@ -594,6 +594,27 @@ def test_resubmitted_after_a_later_step_asked_for_changes_it_asks_that_step_agai
     assert told.count() == 2
 
 
+def test_an_approver_leaving_a_post_mortem_in_review_with_nobody_to_sign_is_said(
+    postmortem, lead, policies, make_user, browser_client
+):
+    """Communications left while it waited for them: it stayed in review, waiting on
+    nobody, with no word (statements say it; from a break-it pass)."""
+    from incidents import actions as incident_actions
+    from incidents.notifications.models import Notification
+
+    legal, comms, _executive = _ordered(postmortem, lead, policies, make_user)
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    assert token_client(lead).get(api_url(postmortem.incident)).json()["approval_stall"] is None
+    incident_actions.member_remove(incident=postmortem.incident, actor=lead, user=comms)
+    why = "Nobody in the cell can sign off for: Communications. Add an approver first."
+    assert token_client(lead).get(api_url(postmortem.incident)).json()["approval_stall"] == why
+    assert why in browser_client.as_user(lead).get(url(postmortem.incident)).text
+    told = Notification.objects.get(user=lead, kind="escalated")
+    assert told.url == url(postmortem.incident)
+    assert not Notification.objects.filter(user=legal, kind="escalated").exists()
+
+
 def test_only_an_approver_the_policy_asks_for_may_send_it_back(
     postmortem, lead, policies, make_user
 ):
