@@ -464,8 +464,8 @@ def postmortem_review(
             _("The post-mortem changed since you read it: reload it and review it again."),
             current_revision=postmortem.revision,
         )
-    approvals = list(postmortem.approvals.filter(decision=Decision.APPROVED))
-    signed = any(a.reviewer_id == actor.pk and a.revision == revision for a in approvals)
+    approvals = list(postmortem.approvals.filter(revision=revision))  # every decision
+    signed = any(a.reviewer_id == actor.pk for a in rules.standing(postmortem, approvals))
     if decision == Decision.APPROVED and signed:
         return postmortem  # approving the same revision twice does nothing
     # Having signed, one may still send it back: a late concern must be able to stop it.
@@ -489,6 +489,11 @@ def postmortem_review(
     if decision == Decision.CHANGES_REQUESTED:
         postmortem.status = PostmortemStatus.DRAFT
         postmortem.submitted_at = None
+        if signed:
+            # They withdraw their own signature: a new revision (approvals given are void,
+            # as after an edit), so that resubmitted it is theirs to give again and it can
+            # never be signed off over their objection.
+            postmortem.revision += 1
         postmortem.save()
     _record(
         incident,
@@ -587,8 +592,7 @@ def document(postmortem: Postmortem, *, approvals, signed_off_at, number, report
                 "function": a.function,
                 "at": a.created_at.isoformat(),
             }
-            for a in approvals
-            if a.revision == postmortem.revision
+            for a in rules.standing(postmortem, approvals)
         ],
         "figures": report,
     }

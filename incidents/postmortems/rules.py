@@ -79,15 +79,24 @@ def approver_function(user, incident) -> str | None:
     return statement_permissions.approver_function(user, incident)
 
 
+def standing(postmortem, approvals) -> list:
+    """The approvals that count on the current revision, among `approvals` (any decisions):
+    each reviewer's last decision on it, when that is an approval. An approver who signed
+    then asked for changes withdrew their signature: resubmitted unchanged, it is theirs to
+    give again (it was counted, and the post-mortem signed off over the objection)."""
+    last = {}
+    for a in sorted(approvals, key=lambda a: (a.created_at, a.pk or 0)):
+        if a.revision == postmortem.revision:
+            last[a.reviewer_id] = a
+    return [a for a in last.values() if a.decision == Decision.APPROVED]
+
+
 def progress(postmortem, requirements, approvals):
     """Where the post-mortem stands against its policy: the statements' own evaluation,
-    over the approvals of its current revision (changes requested count for nothing)."""
-    current = [
-        a
-        for a in approvals
-        if a.revision == postmortem.revision and a.decision == Decision.APPROVED
-    ]
-    return approval_policy.progress(postmortem.policy, requirements, current)
+    over the approvals that count on its current revision (`standing`)."""
+    return approval_policy.progress(
+        postmortem.policy, requirements, standing(postmortem, approvals)
+    )
 
 
 def can_sign(user, incident, postmortem, state, approvals) -> bool:
@@ -128,11 +137,7 @@ def stall(postmortem, requirements, approvals, approvers) -> str:
     """Why the cell cannot bring the post-mortem to sign-off (its policy's `requirements`,
     this revision's `approvals` so far, the cell's active approver memberships), or "": the
     lead is refused the submission, and told when a departure leaves it waiting on nobody."""
-    given = [
-        a
-        for a in approvals
-        if a.revision == postmortem.revision and a.decision == Decision.APPROVED
-    ]
+    given = standing(postmortem, approvals)
     signed = {a.reviewer_id for a in given}
     functions = [m.function for m in approvers if m.user_id not in signed]
     missing = approval_policy.unfillable(postmortem.policy, requirements, given, functions)

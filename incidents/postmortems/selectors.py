@@ -14,7 +14,7 @@ from statements import outlets
 from statements.outlets import Awaiting
 
 from . import rules
-from .choices import Decision, ItemStatus, PostmortemStatus
+from .choices import ItemStatus, PostmortemStatus
 from .models import (
     ActionItem,
     LessonsStatement,
@@ -59,12 +59,8 @@ class State:
 
     @property
     def current_approvals(self) -> list:
-        pm = self.postmortem
-        return [
-            a
-            for a in self.approvals
-            if a.revision == pm.revision and a.decision == Decision.APPROVED
-        ]
+        """The approvals that count on the current revision (rules.standing)."""
+        return rules.standing(self.postmortem, self.approvals)
 
 
 def postmortem_of(incident) -> Postmortem | None:
@@ -111,8 +107,7 @@ def state_of(incident) -> State:
     requirements = list(postmortem.policy.requirements.all()) if postmortem.policy else []
     progress, stall = None, ""
     if postmortem.policy is not None:
-        approved = [a for a in approvals if a.decision == Decision.APPROVED]
-        progress = rules.progress(postmortem, requirements, approved)
+        progress = rules.progress(postmortem, requirements, approvals)
     if postmortem.status == PostmortemStatus.IN_REVIEW and postmortem.policy is not None:
         approvers = Membership.objects.active().filter(
             incident=incident, role=Role.APPROVER, user__is_active=True
@@ -211,12 +206,7 @@ def awaiting_sign_off(user) -> list:
         state = rules.progress(postmortem, requirements, approvals) if postmortem.policy else None
         function = members[postmortem.incident_id].function
         # Their changes asked on this revision, then a resubmission: theirs to sign again.
-        signed = any(
-            a.reviewer_id == user.pk
-            and a.revision == postmortem.revision
-            and a.decision == Decision.APPROVED
-            for a in approvals
-        )
+        signed = any(a.reviewer_id == user.pk for a in rules.standing(postmortem, approvals))
         if state is None or signed or not state.can_sign(function):
             continue
         found.append(

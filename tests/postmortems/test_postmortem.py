@@ -592,6 +592,30 @@ def test_resubmitted_after_a_later_step_asked_for_changes_it_asks_that_step_agai
     assert back.status == "draft"
     told = Notification.objects.filter(user=lead, kind="changes_requested")
     assert told.count() == 2
+    # Her objection withdrew her signature (a new revision): resubmitted unchanged, it is
+    # hers to give again (it was counted, and communications' approval signed it off over
+    # her objection; from a break-it pass).
+    actions.postmortem_submit(postmortem=postmortem, actor=lead)
+    postmortem.refresh_from_db()
+    assert postmortem.revision == revision + 1
+    assert (asked(legal), asked(comms)) == (2, 2)
+    from incidents.postmortems.selectors import state_of
+
+    state = state_of(postmortem.incident)
+    assert state.actions_for(legal, postmortem.incident) == ["approve", "request_changes"]
+    assert "approve" not in state.actions_for(comms, postmortem.incident)
+    with pytest.raises(NotAllowed, match="comes at step 2"):
+        actions.postmortem_review(
+            postmortem=postmortem, actor=comms, revision=revision + 1, decision="approved"
+        )
+    for person in (legal, comms):
+        actions.postmortem_review(
+            postmortem=postmortem, actor=person, revision=revision + 1, decision="approved"
+        )
+    postmortem.refresh_from_db()
+    assert postmortem.status == "signed_off"
+    signed = PostmortemVersion.objects.get(postmortem=postmortem).content["approvals"]
+    assert [a["function"] for a in signed] == ["legal", "communications"]
 
 
 def test_an_approver_leaving_a_post_mortem_in_review_with_nobody_to_sign_is_said(
