@@ -115,6 +115,8 @@ def live_claims(incident, now=None):
     return (
         Triage.objects.filter(
             incident=incident,
+            # A post detached since holds nobody: its claim cannot be released any more.
+            mention__incident=incident,
             outcome=Outcome.OPEN,
             claimed_by__isnull=False,
             claimed_at__gt=now - timedelta(minutes=CLAIM_MINUTES),

@@ -181,6 +181,46 @@ def test_one_reply_on_its_way_to_an_author_at_a_time(
     assert f'href="/statements/{statement.pk}/"' in page
 
 
+def test_a_claim_on_a_post_detached_since_holds_nobody(
+    incident, attach_mentions, drafter, approver, lead
+):
+    """The drafter's claim on a post the lead then detached blocked the author's other
+    post for everyone, and could not be released (404; from a break-it pass)."""
+    from incidents.listening import actions as listening_actions
+
+    first, second = attach_mentions(
+        incident,
+        {"text": "Your kettle leaks.", "author_handle": "@anti_kx"},
+        {"text": "Still leaking.", "author_handle": "@anti_kx"},
+    )
+    actions.claim(incident=incident, mention=first, actor=drafter)
+    listening_actions.mention_detach(mention=first, incident=incident, actor=lead)
+    assert actions.claim(incident=incident, mention=second, actor=approver) is True
+
+
+def test_the_page_says_who_holds_the_author_beside_ones_own_stale_claim(
+    incident, attach_mentions, drafter, lead, browser_client
+):
+    """The drafter's claim had gone stale and the lead took the author's other post: the
+    page offered the drafter no reply, with no word why (the API said it)."""
+    first, second = attach_mentions(
+        incident,
+        {"text": "Your kettle leaks.", "author_handle": "@lea4"},
+        {"text": "Still leaking.", "author_handle": "@lea4"},
+    )
+    actions.claim(incident=incident, mention=first, actor=drafter)
+    Triage.objects.filter(mention=first).update(
+        claimed_at=timezone.now() - timedelta(minutes=rules.CLAIM_MINUTES + 1)
+    )
+    actions.claim(incident=incident, mention=second, actor=lead)
+    page = (
+        browser_client.as_user(drafter)
+        .get(f"/incidents/{incident.pk}/replies/?view=to_triage")
+        .text
+    )
+    assert "is answering this author on another of their posts" in page
+
+
 def test_the_claimer_or_the_lead_may_release(incident, mention, drafter, approver, lead):
     actions.claim(incident=incident, mention=mention, actor=drafter)
     with pytest.raises(NotAllowed, match="Only drafter or the lead"):
