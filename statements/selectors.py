@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from incidents.models import Membership, Role, Status
 from incidents.selectors import incidents_visible_to
 
-from . import outlets, permissions, policy
+from . import outlets, permissions, policy, rules
 from .models import (
     FINAL_STATUSES,
     ApprovalPolicy,
@@ -234,6 +234,35 @@ def approvals_inbox(user) -> list[Statement]:
     ).order_by("submitted_at", "id")
     statements = attach_progress(_with_progress_rows(qs).prefetch_related(_escalations()))
     return share_cells([s for s in statements if _awaits(s, approver_of[s.incident_id])])
+
+
+# "To publish" lists at most this many approved statements, the longest waiting first.
+MAX_TO_PUBLISH = 100
+
+
+def to_publish(user) -> list[Statement]:
+    """Approved statements, across the user's incidents, that they may publish now
+    (`rules.available_actions` offers "publish": the spokesperson, or the lead where the
+    policy lets the lead publish; not a crisis page text, shown on approval), approved
+    longest ago first, at most MAX_TO_PUBLISH. A few queries whatever their number."""
+    publisher_of = {
+        m.incident_id: m
+        for m in Membership.objects.active()
+        .filter(user=user, role__in=(Role.SPOKESPERSON, Role.LEAD))
+        .select_related("user")
+    }
+    qs = Statement.objects.filter(
+        incident_id__in=publisher_of, status=StatementStatus.APPROVED
+    ).order_by("approved_at", "id")[:MAX_TO_PUBLISH]
+    statements = attach_progress(_with_progress_rows(qs))
+    outlets.note_shown_on_approval(statements)
+    return share_cells(
+        [
+            s
+            for s in statements
+            if "publish" in rules.available_actions(user, s, member=publisher_of[s.incident_id])
+        ]
+    )
 
 
 def share_cells(statements: list[Statement]) -> list[Statement]:

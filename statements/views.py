@@ -375,6 +375,8 @@ def panel_context(request, incident) -> dict:
 @require_GET
 def inbox(request):
     context = {
+        # The spokesperson's part: what is approved and waits for them to publish it.
+        "to_publish": selectors.to_publish(request.user),
         "statements": selectors.approvals_inbox(request.user),
         # And what the apps above have waiting for this person's sign-off (a post-mortem).
         "others": outlets.awaiting_approval(request.user),

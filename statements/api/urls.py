@@ -13,5 +13,6 @@ urlpatterns = [
         name="api-incident-statements",
     ),
     path("approvals/", views.ApprovalsInboxView.as_view(), name="api-approvals"),
+    path("to-publish/", views.ToPublishView.as_view(), name="api-to-publish"),
     *router.urls,
 ]

@@ -65,7 +65,7 @@ PAGE_PARAMETERS = [
 
 class StatementPageSerializer(serializers.Serializer):
     """A cursor page of an incident's statements (its own schema name: the approvals inbox's
-    number pages are `PaginatedStatementList`)."""
+    number pages are `NumberedStatementPage`)."""
 
     next = serializers.URLField(allow_null=True, help_text="The next page; null at the end.")
     previous = serializers.URLField(allow_null=True)
@@ -217,11 +217,16 @@ class AwaitingSerializer(serializers.Serializer):
     since = serializers.DateTimeField(allow_null=True, help_text="when it was submitted")
 
 
-class ApprovalsPageSerializer(serializers.Serializer):
+class NumberedStatementPageSerializer(serializers.Serializer):
+    """A page, by number, of statements decided in Python (who may do what now)."""
+
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = StatementSerializer(many=True)
+
+
+class ApprovalsPageSerializer(NumberedStatementPageSerializer):
     others = AwaitingSerializer(many=True)
 
 
@@ -244,3 +249,21 @@ class ApprovalsInboxView(GenericAPIView):
             outlets.awaiting_approval(request.user), many=True
         ).data
         return response
+
+
+class ToPublishView(GenericAPIView):
+    serializer_class = StatementSerializer
+    pagination_class = InboxPagination
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), *PAGE_PARAMETERS],
+        responses=NumberedStatementPageSerializer,
+    )
+    def get(self, request):
+        """Approved statements, across your incidents, that you may publish now (as the
+        spokesperson, or the lead where the policy lets the lead publish), approved longest
+        ago first, as "My approvals" lists them: `{"count", "next", "previous", "results"}`
+        (`?page=`, `page_size` default 50, at most 200; at most 100 in all). Publish one
+        with `POST /api/statements/{id}/publish/`."""
+        page = self.paginate_queryset(selectors.to_publish(request.user))
+        return self.get_paginated_response(_serialize_list(request, page))

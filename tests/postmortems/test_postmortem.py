@@ -386,7 +386,7 @@ def test_my_approvals_lists_statements_then_post_mortems_under_their_own_heading
     order = [
         page.index(text)
         for text in (
-            "<h2>Statements</h2>",
+            "<h2>Statements to sign off</h2>",
             "Holding for X",
             "<h2>Post-mortems and other sign-offs</h2>",
             "Post-mortem (revision",
