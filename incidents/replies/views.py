@@ -2,9 +2,12 @@
 POST forms (plain forms, POST-redirect-GET with a message: they work without JavaScript),
 and the room's coverage panel. Thin: read through selectors, write through actions."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -85,6 +88,11 @@ def queue_page(request, pk):
         paginator.count = counts[values["view"]]  # the tab's own count: no COUNT query
     page = paginator.get_page(values["page"])
     items = selectors.page_items(incident, page.object_list)
+    for index, item in enumerate(items):
+        # Where to land if acting on it takes it off this tab: the next item (the one
+        # before, for the last).
+        neighbour = items[index + 1] if index + 1 < len(items) else items[index - 1]
+        item.neighbour_pk = neighbour.mention.pk if neighbour is not item else None
     now = timezone.now()
     for item in items:
         item.held_by = item.author_held(request.user)
@@ -167,7 +175,8 @@ def templates_for(mention, states) -> tuple[list, list]:
 
 def _back(request, incident, mention):
     """Back to the queue page the form was on (`back`, a local path of this queue), at the
-    item."""
+    item; at its neighbour on that page (`neighbour`) when the item left that tab (triaged
+    in "To triage"), not at the top of the page. One query."""
     queue = reverse("reply-queue", args=[incident.pk])
     back = request.POST.get("back", "")
     if not (
@@ -175,7 +184,14 @@ def _back(request, incident, mention):
         and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
     ):
         back = queue
-    return redirect(f"{back}#mention-{mention.pk}")
+    values = QueueFilters(QueryDict(urlsplit(back).query)).values()
+    values.pop("page")
+    anchor = mention.pk
+    if not selectors.queue(incident, **values).filter(pk=mention.pk).exists():
+        neighbour = request.POST.get("neighbour", "")
+        ok = neighbour.isascii() and neighbour.isdigit() and len(neighbour) < 19
+        anchor = int(neighbour) if ok else None
+    return redirect(f"{back}#mention-{anchor}" if anchor else back)
 
 
 def _form_error(form) -> str:

@@ -1,6 +1,8 @@
 """The page and the API: same rules, plain forms (POST-redirect-GET), 404 for what is not
 yours to see, nothing written when refused; the race for a claim."""
 
+import re
+
 import pytest
 
 from incidents.models import TimelineEntry
@@ -271,3 +273,42 @@ def test_two_people_claiming_at_once_one_wins_the_other_is_told_who(
         if response.status_code == 409:
             assert response.json()["claimed_by"] == (winner.get_full_name() or winner.username)
     assert TimelineEntry.objects.filter(incident=incident, kind="mention_claimed").count() == 1
+
+
+def test_triaging_in_to_triage_lands_on_the_next_item_not_the_top(
+    incident, attach_mentions, browser_client, drafter
+):
+    first, middle, last = attach_mentions(
+        incident,
+        *({"text": f"My KX-200 lid cracked ({n}), refund?", "language": "en"} for n in range(3)),
+    )
+    client = browser_client.as_user(drafter)
+    tab = page_url(incident, "?view=to_triage")
+    html = client.get(tab).content.decode()
+    order = [int(pk) for pk in re.findall(r'id="mention-(\d+)"', html)]
+    assert sorted(order) == sorted([first.pk, middle.pk, last.pk])
+    neighbours = {
+        int(a): int(b)
+        for a, b in re.findall(
+            r'/replies/(\d+)/triage/">\s*<input type="hidden" name="csrfmiddlewaretoken"[^>]*>'
+            r'<input type="hidden" name="back"[^>]*><input type="hidden" name="neighbour" '
+            r'value="(\d+)">',
+            html,
+        )
+    }
+    # Each item's forms name the one after it; the last, the one before.
+    assert neighbours == {order[0]: order[1], order[1]: order[2], order[2]: order[1]}
+
+    def triage(pk, **extra):
+        data = {"author_type": "unhappy_customer", "needs_answer": "yes", "back": tab}
+        return client.post(page_url(incident, f"{pk}/triage/"), {**data, **extra})
+
+    # Triaged, it leaves "To triage": back at its neighbour.
+    response = triage(order[1], neighbour=neighbours[order[1]])
+    assert response["Location"] == f"{tab}#mention-{order[2]}"
+    # A form that names no usable neighbour: the tab's top.
+    assert triage(order[2], neighbour="²")["Location"] == tab
+    # Still in the tab it was on (the note changed in "To answer"): at the item itself.
+    to_answer = page_url(incident, "?view=to_answer")
+    response = triage(order[1], back=to_answer, note="Called back", neighbour=order[0])
+    assert response["Location"] == f"{to_answer}#mention-{order[1]}"
