@@ -1046,3 +1046,10 @@ def test_approving_a_revision_that_does_not_exist_says_so(make_statement, api, a
     assert refused.json()["detail"] == (
         "There is no revision 3: the text is at revision 1. Read it again."
     )
+
+
+def test_a_statement_just_submitted_says_so(in_review, browser_client, approver):
+    """Not "In review for 0 minutes"."""
+    text = browser_client.as_user(approver).get(f"/statements/{in_review.pk}/").text
+    assert "In review: submitted just now" in text
+    assert "0 minutes" not in text
