@@ -27,15 +27,17 @@ CHANGED = "incident-changed"
 ROOM_MESSAGE = "room-message"
 
 
-def done(request, incident, message: str, *, notice: str = ""):
+def done(request, incident, message: str, *, notice: str = "", say: bool = False):
     """A form action succeeded: htmx gets an empty 200 that refreshes the room's panels; a
     plain post is redirected back to the room with the message. `notice`: what the person
     must read besides (a warning, or an outcome the panels do not show): with htmx the room
-    shows it as a message (ROOM_MESSAGE), otherwise it follows the message."""
+    shows it as a message (ROOM_MESSAGE), otherwise it follows the message. `say`: with
+    htmx, show the message too, for an action whose effect is far from the button (a
+    playbook's tasks, the status in the header)."""
     if request.htmx:
         response = trigger_client_event(HttpResponse(""), CHANGED)
-        if notice:
-            trigger_client_event(response, ROOM_MESSAGE, {"message": notice})
+        if notice or say:
+            trigger_client_event(response, ROOM_MESSAGE, {"message": notice or message})
         return response
     messages.success(request, message)
     if notice:
@@ -51,11 +53,14 @@ def refused(request, incident, message: str):
     return redirect("incident-room", pk=incident.pk)
 
 
-def perform(request, incident, success_message: str, action, /, **kwargs):
+def perform(request, incident, success_message, action, /, *, say=False, **kwargs):
     """Run one room action for the requesting user (`action(actor=user, **kwargs)`) and
-    answer as `done` or, with the action's own message, as `refused`."""
+    answer as `done` (`say`: see there) or, with the action's own message, as `refused`.
+    `success_message` may be a callable given the action's result."""
     try:
-        action(actor=request.user, **kwargs)
+        result = action(actor=request.user, **kwargs)
     except DomainError as exc:
         return refused(request, incident, exc.message)
-    return done(request, incident, success_message)
+    if callable(success_message):
+        success_message = success_message(result)
+    return done(request, incident, success_message, say=say)

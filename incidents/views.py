@@ -45,8 +45,8 @@ def _form_error_text(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _run(request, incident, action, success_message, **kwargs):
-    return perform(request, incident, success_message, action, incident=incident, **kwargs)
+def _run(request, incident, action, success_message, *, say=False, **kwargs):
+    return perform(request, incident, success_message, action, incident=incident, say=say, **kwargs)
 
 
 @login_required
@@ -230,7 +230,8 @@ def change_status(request, pk):
         request,
         incident,
         actions.incident_transition,
-        _("Status changed."),
+        lambda moved: _("Status: %(status)s.") % {"status": moved.get_status_display()},
+        say=True,  # the status shows in the header, far from the form
         status=status,
         note=request.POST.get("note", ""),
     )

@@ -90,6 +90,7 @@ def apply(request, pk):
         incident,
         _("Playbook applied: its tasks are on the board."),
         actions.playbook_apply,
+        say=True,  # its tasks appear in their panel, far from the form
         incident=incident,
         playbook=form.cleaned_data["playbook"],
     )

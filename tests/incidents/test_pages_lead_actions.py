@@ -1,6 +1,8 @@
 """The lead's actions in the room, with htmx and without JavaScript: status, severity,
 entries, the cell and the handover; refused transitions and input, escaped messages."""
 
+import json
+
 import pytest
 
 from incidents.models import TimelineEntry
@@ -31,10 +33,15 @@ def done(response, incident, htmx):
 
 @both_ways
 def test_lead_moves_the_status(browser_client, incident, lead, htmx):
-    response = post(
-        browser_client.as_user(lead), room_url(incident, "status/"), {"status": "active"}, htmx=htmx
-    )
+    client = browser_client.as_user(lead)
+    response = post(client, room_url(incident, "status/"), {"status": "active"}, htmx=htmx)
     done(response, incident, htmx)
+    # Said either way: the status shows in the header, far from the form.
+    if htmx:
+        said = json.loads(response["HX-Trigger"])["room-message"]["message"]
+    else:
+        said = client.get(response["Location"]).text
+    assert "Status: Active." in said
     incident.refresh_from_db()
     assert incident.status == "active"
     assert TimelineEntry.objects.filter(incident=incident).last().kind == "status_changed"

@@ -1,5 +1,7 @@
 """The playbooks API and the room's checklist and contacts panels."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -119,6 +121,9 @@ class TestPages:
         )
         assert response.status_code == 200
         assert Task.objects.filter(incident=incident).count() == 4
+        # Said: its tasks appear in their panel, far from the form.
+        said = json.loads(response["HX-Trigger"])["room-message"]["message"]
+        assert said == "Playbook applied: its tasks are on the board."
 
     def test_declare_form_offers_playbooks(self, browser_client, lead, playbook):
         client = browser_client.as_user(lead)
