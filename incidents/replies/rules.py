@@ -104,8 +104,13 @@ def require_not_held_by_other(user, triage, now=None) -> None:
 def author_key(mention) -> tuple[str, str] | None:
     """Who a post is by, as one person: its platform and handle, without "@", whatever the
     case ("@Anti_KX" and "anti_kx" are one author). None without a handle."""
-    handle = (mention.author_handle or "").strip().lstrip("@").lower()
-    return (mention.platform, handle) if handle else None
+    return author_of(mention.platform, mention.author_handle)
+
+
+def author_of(platform: str, author_handle: str | None) -> tuple[str, str] | None:
+    """`author_key` from a post's platform and handle (a row read without its mention)."""
+    handle = (author_handle or "").strip().lstrip("@").lower()
+    return (platform, handle) if handle else None
 
 
 def live_claims(incident, now=None):

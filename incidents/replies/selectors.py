@@ -170,6 +170,28 @@ def ambassador_for(ambassadors, mention) -> extensions.Ambassador | None:
     return None
 
 
+def _posts_by_author(incident, mentions) -> dict[tuple[str, str], int]:
+    """How many posts attached to the incident each author of `mentions` wrote, by
+    `rules.author_key` ("@Anti_KX" and "anti_kx" are one author). One query: the database
+    finds the candidates whatever their case; the rule groups them."""
+    handles = {key[1] for key in map(rules.author_key, mentions) if key}
+    if not handles:
+        return {}
+    candidates = Q()
+    for handle in handles:
+        candidates |= Q(author_handle__iexact=handle) | Q(author_handle__iexact=f"@{handle}")
+    counts: dict[tuple[str, str], int] = {}
+    rows = (
+        Mention.objects.filter(candidates, incident=incident)
+        .values("platform", "author_handle")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        key = rules.author_of(row["platform"], row["author_handle"])
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
 def page_items(incident, mentions) -> list[Item]:
     """A page of queue mentions (a list, already sliced) with their triage (and claimer,
     triager, decider), their live reply (with its statement), their authors' post counts,
@@ -184,15 +206,7 @@ def page_items(incident, mentions) -> list[Item]:
             "claimed_by", "triaged_by", "decided_by"
         )
     }
-    handles = {m.author_handle for m in mentions if m.author_handle}
-    counts = {}
-    if handles:
-        rows = (
-            Mention.objects.filter(incident=incident, author_handle__in=handles)
-            .values("platform", "author_handle")
-            .annotate(n=Count("pk"))
-        )
-        counts = {(r["platform"], r["author_handle"]): r["n"] for r in rows}
+    counts = _posts_by_author(incident, mentions)
     replies = {}
     if triages:
         for reply in (
@@ -206,9 +220,7 @@ def page_items(incident, mentions) -> list[Item]:
     pending = list(rules.pending_replies(incident)[:MAX_LIVE_CLAIMS])
     items = []
     for mention in mentions:
-        posts = (
-            counts.get((mention.platform, mention.author_handle), 1) if mention.author_handle else 1
-        )
+        posts = counts.get(rules.author_key(mention), 1)
         items.append(
             Item(
                 mention=mention,

@@ -157,3 +157,23 @@ def test_a_queue_page_and_the_coverage_cost_constant_queries(
         selectors.coverage(incident)
     assert len(items) == min(size // 2, selectors.PAGE_SIZE)
     assert items[0].triage is not None
+
+
+def test_an_authors_posts_are_counted_as_one_person_whatever_the_handles_case(
+    incident, attach_mentions
+):
+    """ "N posts here" follows the rule that an author is one person (rules.author_key):
+    "@Anti_KX", "anti_kx" and "@anti_kx" on one platform are one author; the same name on
+    another platform is someone else."""
+    first, _, _, elsewhere, alone = attach_mentions(
+        incident,
+        {"text": "Liars.", "author_handle": "@Anti_KX"},
+        {"text": "Liars again.", "author_handle": "anti_kx"},
+        {"text": "Still liars.", "author_handle": "@anti_kx"},
+        {"text": "Liars.", "author_handle": "anti_kx", "platform": "mastodon"},
+        {"text": "Refund?", "author_handle": "@someone"},
+    )
+    items = {i.mention.pk: i for i in selectors.page_items(incident, [first, elsewhere, alone])}
+    assert items[first.pk].author_posts == 3
+    assert items[elsewhere.pk].author_posts == 1
+    assert items[alone.pk].author_posts == 1
