@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils.safestring import SafeString
 
 _sections: list[Callable] = []
@@ -33,13 +34,27 @@ _shown_on_approval: list[Callable] = []
 _NOTED = "_shown_on_approval"
 
 
-def register_shown_on_approval(shown_among: Callable) -> None:
+_shown_filters: list[Callable] = []
+
+
+def register_shown_on_approval(shown_among: Callable, shown: Callable) -> None:
     """`shown_among(statements) -> set of their ids`: those the registering app shows to
     the public as soon as they are approved (a crisis page's sections), so nobody publishes
     them: no Publish action, no "waiting for … to publish it" line, no "ready to publish"
-    hand-off. At most one query, none when no statement is of its kind."""
+    hand-off. At most one query, none when no statement is of its kind. `shown() -> Q`:
+    the same statements as a filter on Statement (the one rule `shown_among` applies),
+    for a list that must leave them out before it is cut ("Approved, to publish")."""
     if shown_among not in _shown_on_approval:
         _shown_on_approval.append(shown_among)
+        _shown_filters.append(shown)
+
+
+def shown_on_approval_filter() -> Q:
+    """The statements any app shows on approval, as a filter on Statement."""
+    found = Q(pk__in=[])
+    for shown in _shown_filters:
+        found |= shown()
+    return found
 
 
 def note_shown_on_approval(statements) -> None:

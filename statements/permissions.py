@@ -2,6 +2,7 @@
 statement's state into the actions a user may take now; membership lookups reuse the
 incident's prefetched cell when it is there."""
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
 from incidents.models import Membership, Role
@@ -22,6 +23,16 @@ def drafts(role: str | None) -> bool:
 
 def publishes(role: str | None, statement: Statement) -> bool:
     return role == Role.SPOKESPERSON or (role == Role.LEAD and statement.policy.allow_lead_publish)
+
+
+def published_by(memberships) -> Q:
+    """`publishes` as a filter on Statement: the statements these active memberships (of
+    one user, across incidents) may publish by their role."""
+    spokesperson_of = [m.incident_id for m in memberships if m.role == Role.SPOKESPERSON]
+    lead_of = [m.incident_id for m in memberships if m.role == Role.LEAD]
+    return Q(incident_id__in=spokesperson_of) | Q(
+        incident_id__in=lead_of, policy__allow_lead_publish=True
+    )
 
 
 def withdraws(user, role: str | None, statement: Statement) -> bool:

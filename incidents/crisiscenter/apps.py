@@ -27,5 +27,5 @@ class CrisisCenterConfig(AppConfig):
         extensions.register_timeline_follower(follow_statements)
         extensions.register_transition_guard(transition_refused)
         extensions.register_loose_ends(selectors.loose_ends)
-        outlets.register_shown_on_approval(selectors.page_texts_among)
+        outlets.register_shown_on_approval(selectors.page_texts_among, selectors.section_statements)
         outlets.register_publish_guard(publish_refused)

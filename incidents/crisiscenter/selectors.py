@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import formats
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -346,14 +346,24 @@ def languages_order(code: str) -> int:
 NOT_UPDATES = (*INTERNAL_KINDS, StatementKind.FAQ, StatementKind.REPLY)
 
 
+def section_statements() -> Q:
+    """The statements that are a crisis page's sections (summary, what we do, help, an FAQ
+    answer), as a filter on Statement: shown on the page once approved (SHOWN), nobody
+    publishes them."""
+    return Q(channel=Channel.CRISIS_CENTER) & Q(
+        Exists(PageText.objects.filter(statement=OuterRef("pk")))
+    )
+
+
 def page_texts_among(statements) -> set[int]:
-    """The ids of those statements that are a crisis page's sections (summary, what we do,
-    help, an FAQ answer): shown on the page once approved (SHOWN), nobody publishes them.
-    One query, none when no statement is of the crisis center channel."""
+    """The ids of those statements that are `section_statements`. One query, none when no
+    statement is of the crisis center channel."""
     ids = [s.pk for s in statements if s.channel == Channel.CRISIS_CENTER]
     if not ids:
         return set()
-    return set(PageText.objects.filter(statement__in=ids).values_list("statement_id", flat=True))
+    return set(
+        Statement.objects.filter(section_statements(), pk__in=ids).values_list("pk", flat=True)
+    )
 
 
 def is_update(statement: Statement, page: CrisisPage) -> bool:

@@ -66,15 +66,12 @@ def bulk_statements(incident, author, policy, count, **fields):
     rows = Statement.objects.bulk_create(
         Statement(
             incident=incident,
-            kind="holding",
-            channel="x",
-            language="en",
             text=f"Statement {n}",
             policy=policy,
             author=author,
             revised_by=author,
             created_at=now,
-            **fields,
+            **{"kind": "holding", "channel": "x", "language": "en", **fields},
         )
         for n in range(count)
     )

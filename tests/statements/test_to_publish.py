@@ -3,13 +3,19 @@ publish, across their incidents, the longest waiting first; the same list throug
 `GET /api/to-publish/`. Who sees one there is who may publish it (rules.available_actions)."""
 
 import re
+from datetime import timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from incidents import actions as incident_actions
-from statements import actions
+from incidents.crisiscenter import actions as crisis_page
+from incidents.crisiscenter.models import PageText
+from statements import actions, selectors
+from statements.models import Statement
 from tests.helpers import POST_URL
+from tests.statements.conftest import bulk_statements
 
 
 def listed(response) -> list[int]:
@@ -121,3 +127,34 @@ def test_the_list_costs_the_same_queries_for_2_or_12_statements(
     with CaptureQueriesContext(connection) as ctx:
         assert api.get("/api/to-publish/").json()["count"] == 12
     assert len(ctx.captured_queries) <= small_api
+
+
+def test_what_nobody_publishes_never_takes_the_place_of_what_waits(
+    monkeypatch, make_statement, default_policy, incident, declare, lead, drafter, approver
+):
+    """The list is cut at MAX_TO_PUBLISH after leaving out what the rule refuses by role or
+    kind: a crisis page's texts (approved for good: shown on approval) and, for a lead, the
+    statements of an incident whose policy does not let the lead publish."""
+    monkeypatch.setattr(selectors, "MAX_TO_PUBLISH", 3)
+    page = crisis_page.page_prepare(
+        incident=incident, actor=lead, next_update_at=timezone.now() + timedelta(hours=2)
+    )
+    long_ago = timezone.now() - timedelta(days=1)
+    approved = {"status": "approved", "approved_at": long_ago, "submitted_at": long_ago}
+    sections = bulk_statements(
+        incident, drafter, default_policy, 3, channel="crisis_center", **approved
+    )
+    PageText.objects.bulk_create(
+        PageText(page=page, section="faq", order=n, statement=s) for n, s in enumerate(sections)
+    )
+    bulk_statements(incident, drafter, default_policy, 3, **approved)  # the lead may not
+    # The lead is the spokesperson of another incident, where one statement waits for them.
+    other = declare(actor=drafter, title="Another incident")
+    incident_actions.member_add(incident=other, actor=drafter, user=lead, role="spokesperson")
+    incident_actions.member_add(
+        incident=other, actor=drafter, user=approver, role="approver", function="other"
+    )
+    waiting = make_statement(incident=other, author=drafter, text="Waiting", state="approved")
+    assert Statement.objects.filter(status="approved").count() == 7
+
+    assert [s.pk for s in selectors.to_publish(lead)] == [waiting.pk]
