@@ -6,13 +6,13 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -178,13 +178,15 @@ def _back(request, incident, mention):
     item; at its neighbour on that page (`neighbour`) when the item left that tab (triaged
     in "To triage"), not at the top of the page. One query."""
     queue = reverse("reply-queue", args=[incident.pk])
-    back = request.POST.get("back", "")
-    if not (
-        back.startswith(queue)
-        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    ):
-        back = queue
-    values = QueueFilters(QueryDict(urlsplit(back).query)).values()
+    back = urlsplit(request.POST.get("back", ""))
+    try:  # the queue page itself, any of its tabs and filters, nothing else
+        query = QueryDict(back.query) if back.path == queue and not back.netloc else None
+    except (TooManyFieldsSent, RequestDataTooBig):
+        query = None
+    if query is None:
+        back, query = urlsplit(queue), QueryDict()
+    back = f"{queue}?{back.query}" if back.query else queue
+    values = QueueFilters(query).values()
     values.pop("page")
     anchor = mention.pk
     if not selectors.queue(incident, **values).filter(pk=mention.pk).exists():

@@ -312,3 +312,47 @@ def test_triaging_in_to_triage_lands_on_the_next_item_not_the_top(
     to_answer = page_url(incident, "?view=to_answer")
     response = triage(order[1], back=to_answer, note="Called back", neighbour=order[0])
     assert response["Location"] == f"{to_answer}#mention-{order[1]}"
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "/incidents/{pk}/replies/../../../admin/",
+        "/incidents/{pk}/replies/%2e%2e/%2e%2e/",
+        "/incidents/{other}/replies/",
+        "/incidents/{pk}/replies/review/",
+        "//evil.example/incidents/{pk}/replies/",
+        "https://evil.example/incidents/{pk}/replies/",
+        "/incidents/{pk}/replies/?view=to_answer" + "&a" * 1200,
+    ],
+    ids=["dots", "encoded-dots", "other-incident", "review-page", "other-host", "scheme", "fields"],
+)
+def test_a_form_comes_back_only_to_this_queue(
+    incident, mention, browser_client, drafter, declare, back
+):
+    """`back` names one of this queue's tabs; anything else comes back to the queue itself
+    (after the action ran: never an error page for it)."""
+    other = declare(title="Other incident")
+    response = browser_client.as_user(drafter).post(
+        page_url(incident, f"{mention.pk}/triage/"),
+        {
+            "author_type": "unhappy_customer",
+            "needs_answer": "yes",
+            "back": back.format(pk=incident.pk, other=other.pk),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == page_url(incident) + f"#mention-{mention.pk}"
+    assert Triage.objects.get(mention=mention).author_type == "unhappy_customer"
+
+
+def test_a_fragment_in_back_does_not_hide_the_item(incident, mention, browser_client, drafter):
+    response = browser_client.as_user(drafter).post(
+        page_url(incident, f"{mention.pk}/triage/"),
+        {
+            "author_type": "unhappy_customer",
+            "needs_answer": "yes",
+            "back": page_url(incident, "?view=to_answer#top"),
+        },
+    )
+    assert response["Location"] == page_url(incident, f"?view=to_answer#mention-{mention.pk}")
