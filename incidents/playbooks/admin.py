@@ -64,7 +64,7 @@ class StatementTemplateInline(admin.StackedInline):
     model = StatementTemplate
     form = TemplateForm
     extra = 0
-    fields = [("order", "name"), ("kind", "channel", "language"), "text", "preview"]
+    fields = [("order", "name"), ("kind", "channel", "language", "author_type"), "text", "preview"]
     readonly_fields = ["preview"]
 
     @admin.display(description=_("preview"))

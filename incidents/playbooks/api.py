@@ -45,7 +45,7 @@ class StepSerializer(serializers.ModelSerializer):
 class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatementTemplate
-        fields = ["id", "order", "name", "kind", "channel", "language", "text"]
+        fields = ["id", "order", "name", "kind", "channel", "language", "author_type", "text"]
 
 
 class PolicySerializer(serializers.ModelSerializer):

@@ -11,6 +11,7 @@ contacts are copied), so editing the playbook later never changes a running inci
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -108,6 +109,28 @@ class PlaybookStep(models.Model):
         return self.title
 
 
+def written_for_field():
+    """A reply template's author type: the reply queue offers it first for that type."""
+    return models.CharField(
+        _("written for"),
+        max_length=20,
+        choices=AuthorType.choices,
+        blank=True,
+        help_text=_(
+            "A reply template: the type of author it answers; the reply queue offers it "
+            "first for that type. Blank: anyone."
+        ),
+    )
+
+
+def require_reply_for_author_type(template) -> None:
+    """Only a reply answers a type of author (model validation: admin and import alike)."""
+    if template.author_type and template.kind != StatementKind.REPLY:
+        raise ValidationError(
+            {"author_type": _("Only a reply template is written for a type of author.")}
+        )
+
+
 class StatementTemplate(models.Model):
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="templates")
     order = models.PositiveIntegerField(_("order"), default=0)
@@ -115,6 +138,7 @@ class StatementTemplate(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=StatementKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    author_type = written_for_field()
     text = models.TextField(
         _("text"),
         help_text=_(
@@ -132,6 +156,9 @@ class StatementTemplate(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_language_display()})"
+
+    def clean(self):
+        require_reply_for_author_type(self)
 
 
 class PlaybookPolicy(models.Model):
@@ -299,6 +326,7 @@ class IncidentTemplate(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=StatementKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    author_type = written_for_field()
     text = models.TextField(_("text"))
 
     class Meta:

@@ -598,6 +598,9 @@ class ReplyTemplateSerializer(serializers.Serializer):
     name = serializers.CharField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     language = serializers.CharField()
+    author_type = serializers.CharField(
+        help_text='The author type it answers (the queue offers it first to them); "" for anyone.'
+    )
     text = serializers.CharField()
     fingerprint = serializers.CharField(
         help_text="SHA-256 of the text: send it back to approve this exact text in advance."
@@ -630,6 +633,7 @@ def serialize_template(state, user, incident) -> dict:
         "name": state.template.name,
         "channel": state.template.channel,
         "language": state.template.language,
+        "author_type": state.template.author_type,
         "text": state.template.text,
         "fingerprint": state.fingerprint,
         "preapproved": state.preapproved,

@@ -97,3 +97,11 @@ class CaptureTarget(models.TextChoices):
 
     POST = "post", _("The post")
     PROFILE = "profile", _("The author's profile")
+
+
+# The type whose reply template is the next best for a type that has none of its own: a
+# calm reply to an occasional hater suits a persistent one, and the other way round.
+KIN_TYPE = {
+    AuthorType.HATER_PERSISTENT: AuthorType.HATER_OCCASIONAL,
+    AuthorType.HATER_OCCASIONAL: AuthorType.HATER_PERSISTENT,
+}

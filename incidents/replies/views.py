@@ -33,6 +33,7 @@ from statements.choices import Channel, StatementKind, StatementStatus
 from . import actions, rules, selectors
 from .choices import (
     DECISIONS,
+    KIN_TYPE,
     AuthorType,
     CaptureTarget,
     NeedsAnswer,
@@ -112,7 +113,9 @@ def queue_page(request, pk):
     replyable = [item for item in items if "reply" in item.actions]
     templates = reply_template_choices(incident) if replyable else []
     for item in items:
-        item.templates, item.other_templates = templates_for(item.mention, templates)
+        item.templates, item.other_templates = templates_for(
+            item.mention, templates, item.author_type
+        )
         # Said only when one offered is: the hint promised "approved in advance" over a
         # list of templates that each "goes through review".
         item.any_preapproved = any(
@@ -157,14 +160,25 @@ def reply_template_choices(incident) -> list:
     return sorted(states, key=lambda s: not (s.preapproved and s.enabled))
 
 
-def templates_for(mention, states) -> tuple[list, list]:
+def templates_for(mention, states, author_type="") -> tuple[list, list]:
     """The templates to offer for answering `mention`: those in its reply language, split
     into the ones written for its platform and the others (offered apart: a template
     written for Facebook's tone and length is a last resort on Mastodon). On a platform
-    where statements are not published (a forum), every template is as good: all first."""
+    where statements are not published (a forum), every template is as good: all first.
+    In each part, those written for its author's type (`author_type`, confirmed or
+    suggested) come first, then for its kin (KIN_TYPE), then for anyone, then for other
+    types: the first one is preselected, and a hater's reply is no answer to an unhappy
+    customer."""
     language = actions.reply_language(mention)
     channel = actions.reply_channel(mention)
-    mine = [s for s in states if s.template.language == language]
+    order = {"": 2}
+    if author_type:
+        order.update({KIN_TYPE.get(author_type, author_type): 1, author_type: 0})
+
+    def fit(state) -> int:
+        return order.get(state.template.author_type, 3)
+
+    mine = sorted((s for s in states if s.template.language == language), key=fit)
     if channel is None:
         return mine, []
     return (

@@ -169,6 +169,15 @@ def test_complaint_and_rumour_playbooks_brief_on_trolls(playbooks):
         }
 
 
+def test_every_reply_template_says_whom_it_answers(playbooks):
+    """The reply queue offers each first to its author type (unhappy customers, haters)."""
+    templates = StatementTemplate.objects.filter(playbook__in=playbooks)
+    replies = templates.filter(kind=StatementKind.REPLY)
+    assert replies and all(t.author_type for t in replies)
+    assert {t.author_type for t in replies} == {"unhappy_customer", "hater_occasional"}
+    assert not templates.exclude(kind=StatementKind.REPLY).exclude(author_type="").exists()
+
+
 def test_templates_pass_the_check_and_render(playbooks, sample_incident):
     templates = StatementTemplate.objects.filter(playbook__in=playbooks)
     assert templates.count() >= 30

@@ -22,6 +22,9 @@ pytestmark = pytest.mark.django_db
 ROW_MODELS = (PlaybookStep, StatementTemplate, PlaybookPolicy, Contact)
 
 
+TEMPLATE_ROW = {"name": "Reply", "kind": "reply", "channel": "x", "language": "en", "text": "Hi"}
+
+
 def import_one(data, **kwargs) -> Playbook:
     """Import a one-playbook file as a management command does (no user)."""
     [result] = actions.playbooks_import(actor=None, data=data, **kwargs)
@@ -62,6 +65,16 @@ def full_playbook(make_playbook):
         playbook=playbook, kind="stakeholder", name="Retailers' union", order=2, backup="Deputy"
     )
     Contact.objects.create(playbook=playbook, kind="committee", name="CEO", order=1)
+    StatementTemplate.objects.create(
+        playbook=playbook,
+        order=7,
+        name="Reply to a worried customer",
+        kind="reply",
+        channel="x",
+        language="en",
+        author_type="unhappy_customer",
+        text="{{ author.handle }} Thank you for asking: the notice is fake.",
+    )
     return playbook
 
 
@@ -215,6 +228,14 @@ def test_the_exception_message_lists_the_problems(db):
         ({"policies": [{"severity": 1}]}, "“policy” must be the name of an approval policy."),
         ({"steps": [{"title": "No role"}]}, "Step 1 (“No role”): “role” is missing."),
         ({"templates": [42]}, "Template 1 must be a JSON object {…}."),
+        (
+            {"templates": [{**TEMPLATE_ROW, "author_type": "hater"}]},
+            "Template 1 (“Reply”): “author_type”: Value 'hater' is not a valid choice.",
+        ),
+        (
+            {"templates": [{**TEMPLATE_ROW, "kind": "holding", "author_type": "troll"}]},
+            "“author_type”: Only a reply template is written for a type of author.",
+        ),
     ],
 )
 def test_wrong_values_are_named(make_playbook, change, message):

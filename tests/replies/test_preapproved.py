@@ -380,6 +380,51 @@ def test_the_queue_offers_the_platforms_templates_first_and_the_others_apart(
     assert "Réponse à un client" not in body
 
 
+def test_the_queue_offers_first_the_templates_written_for_the_authors_type(
+    incident, attach_mentions, drafter, browser_client
+):
+    """Preselected is the first: a hater's reply (even approved in advance) is not offered
+    first to an unhappy customer; a persistent hater gets the calm reply to a hater before a
+    reply for anyone."""
+    rows = [
+        ("Calm reply to a hater", "hater_occasional"),
+        ("Any reply", ""),
+        ("Reply to an unhappy customer", "unhappy_customer"),
+    ]
+    for order, (name, written_for) in enumerate(rows):
+        IncidentTemplate.objects.create(
+            incident=incident, order=order, name=name, kind="reply", channel="x",
+            language="en", author_type=written_for, text="Hello {{ author.handle }}",
+        )  # fmt: skip
+    customer, hater = attach_mentions(
+        incident,
+        {"text": "My KX-200 lid cracked, how do I get a refund?", "language": "en"},
+        {"text": "Liars, all of you.", "language": "en"},
+    )
+    for mention, author_type in [(customer, "unhappy_customer"), (hater, "hater_persistent")]:
+        actions.triage_set(
+            incident=incident, mention=mention, actor=drafter, author_type=author_type,
+            needs_answer="yes",
+        )  # fmt: skip
+    body = browser_client.as_user(drafter).get(reverse("reply-queue", args=[incident.pk])).text
+
+    def offered(mention) -> list[str]:
+        """The template names of the mention's select, in their order."""
+        select = body.split(f'id="reply-template-{mention.pk}"', 1)[1].split("</select>", 1)[0]
+        return sorted((name for name, _ in rows), key=select.index)
+
+    assert offered(customer) == [
+        "Reply to an unhappy customer",
+        "Any reply",
+        "Calm reply to a hater",
+    ]
+    assert offered(hater) == [
+        "Calm reply to a hater",
+        "Any reply",
+        "Reply to an unhappy customer",
+    ]
+
+
 def test_on_a_forum_every_template_in_the_language_is_offered_alike(
     incident, template, drafter, attach_mentions, browser_client
 ):

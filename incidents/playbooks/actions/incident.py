@@ -110,6 +110,7 @@ def playbook_apply(*, incident: Incident, actor, playbook: Playbook) -> AppliedP
             kind=template.kind,
             channel=template.channel,
             language=template.language,
+            author_type=template.author_type,
             text=template.text,
         )
         for template in playbook.templates.all()

@@ -8,10 +8,13 @@ Format version 1, one object per playbook (a file may hold a list of them):
      "max_severity": 4, "brand": ..., "version": 3, "last_reviewed_on": "2025-01-31",
      "is_active": true,
      "steps": [{"order", "title", "guidance", "role", "due_minutes", "repeat_minutes"}],
-     "templates": [{"order", "name", "kind", "channel", "language", "text"}],
+     "templates": [{"order", "name", "kind", "channel", "language", "author_type", "text"}],
      "policies": [{"severity": 3, "policy": "Legal, then communications"}],
      "contacts": [{"kind", "name", "role_title", ..., "notes", "order"}],
      "advice": [{"author_type": "troll", "text_en": ..., "text_fr": ...}]}
+
+A template's `author_type` (the reply queue's author type a reply template answers; ""
+for anyone) may be left out, as in files written before it existed.
 
 No ids: approval policies are named (they must exist where the file is imported), rows are
 listed in the order the admin shows them. Exporting what an import wrote gives the same

@@ -40,7 +40,7 @@ SECTIONS = {
     ),
     "templates": (
         StatementTemplate,
-        ["order", "name", "kind", "channel", "language", "text"],
+        ["order", "name", "kind", "channel", "language", "author_type", "text"],
         lambda row: row["order"],
     ),
     "contacts": (
