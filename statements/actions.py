@@ -557,10 +557,16 @@ SOCIAL_CHANNELS = (
 # public crisis page (incidents.crisiscenter), which says where.
 
 
+def needs_post_address(channel: str) -> bool:
+    """Publishing on this channel records the address of the post (a social network's);
+    the publish form asks for it before sending (static/js: the browser's own check)."""
+    return channel in SOCIAL_CHANNELS
+
+
 def _clean_url(url: str, channel: str) -> str:
     url = (url or "").strip()
     if not url:
-        if channel in SOCIAL_CHANNELS:
+        if needs_post_address(channel):
             raise InvalidInput(_("Give the address (URL) of the published post."))
         return ""
     try:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.forms import LocalDateTimeField
 
+from .actions import needs_post_address
 from .models import Channel, Language, Statement, StatementKind, StatementStatus
 
 
@@ -78,6 +79,13 @@ class PublishForm(forms.Form):
         required=False,
         help_text=_("Leave empty for now."),
     )
+
+    def __init__(self, *args, channel: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_post_address(channel):  # the browser asks for it beside the field
+            widget = self.fields["url"].widget
+            widget.input_type = "url"
+            widget.attrs["required"] = True
 
 
 class WithdrawForm(forms.Form):

@@ -97,7 +97,9 @@ def _detail_context(request, statement, **overrides) -> dict:
         ),
         "approve_form": ApproveForm(initial={"revision": statement.revision}),
         "changes_form": RequestChangesForm(),
-        "publish_form": PublishForm(initial={"revision": statement.revision}),
+        "publish_form": PublishForm(
+            initial={"revision": statement.revision}, channel=statement.channel
+        ),
         # Published here, it goes on the incident's crisis page: nothing to copy or to
         # give the address of (the spokesperson was asked for the post's URL).
         "on_crisis_page": statement.channel == Channel.CRISIS_CENTER,

@@ -675,7 +675,7 @@ def test_inbox_lists_only_statements_awaiting_me(
         assert title not in response.text
 
     empty = browser_client.as_user(drafter).get("/approvals/")
-    assert "Nothing to approve" in empty.text
+    assert "Nothing waits for you" in empty.text
 
 
 # --- Room panel -----------------------------------------------------------------------------
@@ -1053,3 +1053,13 @@ def test_a_statement_just_submitted_says_so(in_review, browser_client, approver)
     text = browser_client.as_user(approver).get(f"/statements/{in_review.pk}/").text
     assert "In review: submitted just now" in text
     assert "0 minutes" not in text
+
+
+def test_the_publish_form_asks_for_the_posts_address_where_it_is_needed(
+    approved, browser_client, spokesperson
+):
+    """The browser's own check, beside the field, from the action's rule
+    (actions.needs_post_address): the banner at the top of the page was far from it."""
+    text = browser_client.as_user(spokesperson).get(f"/statements/{approved.pk}/").text
+    field = re.search(r'<input[^>]*name="url"[^>]*>', text).group(0)
+    assert 'type="url"' in field and "required" in field and 'maxlength="500"' in field
