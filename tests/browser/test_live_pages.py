@@ -136,13 +136,13 @@ def test_my_approvals_shows_a_statement_submitted_to_me_and_drops_it_once_approv
     )
     tab = signed_in(alex)
     loads = open_live(tab, "/approvals/")
-    expect(tab.locator("#approvals-inbox")).to_contain_text("Nothing to approve")
+    expect(tab.locator("#approvals-inbox")).to_contain_text("Nothing waits for you")
 
     statement = statement_in_review(incident, dana)
     expect(tab.locator("#approvals-inbox")).to_contain_text("Holding statement X")
 
     approve(statement, bea)  # another approver signs off: it no longer waits for Alex
-    expect(tab.locator("#approvals-inbox")).to_contain_text("Nothing to approve")
+    expect(tab.locator("#approvals-inbox")).to_contain_text("Nothing waits for you")
     expect(tab.locator("#approvals-inbox")).not_to_contain_text("Holding statement X")
     assert loads == [], "the inbox reloaded"
 

@@ -172,7 +172,7 @@ def test_drafter_approver_and_spokesperson_get_a_holding_statement_out(log_in_as
     expect(approver.locator(".messages")).to_contain_text("Approved.")
     expect(approver.locator(".chip.stmt-approved")).to_have_text("Approved")
     approver.goto("/approvals/")
-    expect(approver.locator("main")).to_contain_text("Nothing to approve")
+    expect(approver.locator("main")).to_contain_text("Nothing waits for you")
 
     # The spokesperson copies the exact approved text, posts it, records the URL.
     spokesperson.goto(f"/statements/{statement.pk}/")

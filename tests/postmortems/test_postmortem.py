@@ -355,7 +355,7 @@ def test_asking_for_sign_off_tells_the_approvers(postmortem, lead, approver):
 def test_a_post_mortem_to_sign_is_in_my_approvals(
     postmortem, lead, approver, drafter, browser_client, django_assert_max_num_queries
 ):
-    """It waited for legal's sign-off, and "My approvals" said "Nothing to approve"."""
+    """It waited for legal's sign-off, and "My approvals" said "Nothing waits for you"."""
     inbox = browser_client.as_user(approver)
     actions.postmortem_write(postmortem=postmortem, actor=lead, base_version=1, summary="Fast.")
     postmortem.refresh_from_db()
@@ -366,7 +366,7 @@ def test_a_post_mortem_to_sign_is_in_my_approvals(
         page = inbox.get("/approvals/").text
     assert f"Post-mortem (revision {postmortem.revision})" in page
     assert f'href="/incidents/{postmortem.incident_id}/postmortem/"' in page
-    assert "Nothing to approve" not in page
+    assert "Nothing waits for you" not in page
     # Not for someone who cannot sign it; gone once signed.
     assert "Post-mortem (revision" not in browser_client.as_user(drafter).get("/approvals/").text
     actions.postmortem_review(

@@ -45,7 +45,7 @@ def test_the_spokesperson_sees_what_is_approved_oldest_first_and_nothing_else(
     assert response.status_code == 200
     assert "Approved, to publish" in response.text
     assert listed(response) == [first.pk, second.pk]
-    assert "Nothing to approve" not in response.text
+    assert "Nothing waits for you" not in response.text
 
     body = api.as_user(spokesperson).get("/api/to-publish/").json()
     assert body["count"] == 2
@@ -81,7 +81,7 @@ def test_a_spokesperson_who_left_the_cell_sees_nothing(
     make_statement(state="approved")
     incident_actions.member_remove(incident=incident, actor=lead, user=spokesperson)
     response = browser_client.as_user(spokesperson).get("/approvals/")
-    assert listed(response) == [] and "Nothing to approve" in response.text
+    assert listed(response) == [] and "Nothing waits for you" in response.text
 
 
 def test_the_list_costs_the_same_queries_for_2_or_12_statements(
