@@ -184,6 +184,11 @@
     tick();
     setInterval(tick, 1000);
     bindCounters(document);
+    // A page opened at an item (a form came back to it: the reply queue) is scrolled away
+    // from its messages at the top: say them where the eye is too.
+    if (location.hash) {
+      document.querySelectorAll(".messages .message").forEach((m) => toast(m.textContent));
+    }
   });
   document.addEventListener("htmx:afterSettle", (event) => bindCounters(event.target));
   window.crisisCell = { tick, refreshPanels };

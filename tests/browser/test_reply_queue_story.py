@@ -230,6 +230,10 @@ def _triage(tab, mention, author_type, needs_answer):
     item.locator(f"#needs-{mention.pk}").select_option(needs_answer)
     item.locator("details.reply-triage").get_by_role("button").click()
     expect(_item(tab, mention)).to_have_count(0)  # triaged: no longer "to triage"
+    # Back at its neighbour, not at the top of the page: the message is said there too.
+    if tab.locator(".reply-item").count():
+        assert re.search(r"#mention-\d+$", tab.url)
+        expect(tab.locator("#toasts .toast", has_text="Triage saved.")).to_be_visible()
 
 
 def _statement_of(mention) -> Statement:
