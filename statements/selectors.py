@@ -134,7 +134,8 @@ ATTENTION = (
 def statements_by_attention(incident) -> QuerySet[Statement]:
     """The incident's statements, those waiting on someone first (in review, approved to
     publish, changes requested, drafts), then published and withdrawn ones; newest first
-    within each. Rows only: page it, then `with_progress(page, incident)`."""
+    within each; not those shown on approval (a crisis page's texts: their panel lists
+    them). Rows only: page it, then `with_progress(page, incident)`."""
     rank = Case(
         *(When(status=status, then=Value(n)) for n, status in enumerate(ATTENTION)),
         default=Value(len(ATTENTION)),
@@ -142,6 +143,7 @@ def statements_by_attention(incident) -> QuerySet[Statement]:
     )
     return (
         Statement.objects.filter(incident=incident)
+        .exclude(outlets.shown_on_approval_filter())
         .select_related(*_ROW_RELATIONS)
         .annotate(attention=rank)
         .order_by("attention", "-created_at", "-id")

@@ -350,10 +350,14 @@ PANEL_PAGE_PARAM = "statements_page"
 def panel_context(request, incident) -> dict:
     """The statements panel: `statements` (one page, by attention: selectors.
     statements_by_attention), `statements_page` (a Django Page), `statements_total` and
-    `statements_open` (not published nor withdrawn, listed first), `can_draft`. A constant
-    number of queries whatever the incident's statements."""
+    `statements_open` (not published nor withdrawn, listed first), `statements_shown` (the
+    crisis page's texts, left to their panel), `can_draft`. A constant number of queries
+    whatever the incident's statements."""
+    shown = outlets.shown_on_approval_filter()
     totals = Statement.objects.filter(incident=incident).aggregate(
-        total=Count("id"), open=Count("id", filter=~Q(status__in=FINAL_STATUSES))
+        total=Count("id", filter=~shown),
+        open=Count("id", filter=~shown & ~Q(status__in=FINAL_STATUSES)),
+        shown=Count("id", filter=shown),
     )
     paginator = Paginator(selectors.statements_by_attention(incident), PANEL_PAGE)
     paginator.count = totals["total"]  # counted above, with the open ones, in one query
@@ -368,6 +372,7 @@ def panel_context(request, incident) -> dict:
         "statements_page": page,
         "statements_total": totals["total"],
         "statements_open": totals["open"],
+        "statements_shown": totals["shown"],
         "statements_after": totals["total"] - page.end_index() if statements else 0,
         "can_draft": permissions.can_draft(request.user, incident),
     }
