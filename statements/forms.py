@@ -80,12 +80,14 @@ class PublishForm(forms.Form):
         help_text=_("Leave empty for now."),
     )
 
-    def __init__(self, *args, channel: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        if needs_post_address(channel):  # the browser asks for it beside the field
+    def ask_for_address(self, channel: str) -> "PublishForm":
+        """Where the channel needs the post's address, the browser asks for it beside the
+        field (the action refuses without it all the same)."""
+        if needs_post_address(channel):
             widget = self.fields["url"].widget
             widget.input_type = "url"
             widget.attrs["required"] = True
+        return self
 
 
 class WithdrawForm(forms.Form):

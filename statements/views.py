@@ -97,9 +97,7 @@ def _detail_context(request, statement, **overrides) -> dict:
         ),
         "approve_form": ApproveForm(initial={"revision": statement.revision}),
         "changes_form": RequestChangesForm(),
-        "publish_form": PublishForm(
-            initial={"revision": statement.revision}, channel=statement.channel
-        ),
+        "publish_form": PublishForm(initial={"revision": statement.revision}),
         # Published here, it goes on the incident's crisis page: nothing to copy or to
         # give the address of (the spokesperson was asked for the post's URL).
         "on_crisis_page": statement.channel == Channel.CRISIS_CENTER,
@@ -116,6 +114,8 @@ def _detail_context(request, statement, **overrides) -> dict:
         "outlet_sections": outlets.page_sections(request, statement, available),
     }
     context.update(overrides)
+    # Also on the form kept from a refused post (overrides): the retry needs it most.
+    context["publish_form"].ask_for_address(statement.channel)
     return context
 
 

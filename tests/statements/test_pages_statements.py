@@ -13,7 +13,7 @@ from incidents.models import Incident
 from statements import actions
 from statements.models import Review, Statement
 from statements.views import PANEL_PAGE
-from tests.helpers import STATEMENT_TEXT, fresh, snapshot
+from tests.helpers import POST_URL, STATEMENT_TEXT, fresh, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -1060,6 +1060,19 @@ def test_the_publish_form_asks_for_the_posts_address_where_it_is_needed(
 ):
     """The browser's own check, beside the field, from the action's rule
     (actions.needs_post_address): the banner at the top of the page was far from it."""
-    text = browser_client.as_user(spokesperson).get(f"/statements/{approved.pk}/").text
-    field = re.search(r'<input[^>]*name="url"[^>]*>', text).group(0)
+    client = browser_client.as_user(spokesperson)
+
+    def url_field():
+        text = client.get(f"/statements/{approved.pk}/").text
+        return re.search(r'<input[^>]*name="url"[^>]*>', text).group(0)
+
+    field = url_field()
     assert 'type="url"' in field and "required" in field and 'maxlength="500"' in field
+    # After a refused post, the form keeps what was typed, and still asks.
+    refused = client.post(
+        f"/statements/{approved.pk}/publish/",
+        {"revision": approved.revision, "url": POST_URL, "published_at": "2000-01-01T00:00"},
+    )
+    assert refused.status_code == 302 and fresh(approved).status == "approved"
+    field = url_field()
+    assert f'value="{POST_URL}"' in field and 'type="url"' in field and "required" in field
