@@ -161,14 +161,14 @@ def reply_template_choices(incident) -> list:
 
 
 def templates_for(mention, states, author_type="") -> tuple[list, list]:
-    """The templates to offer for answering `mention`: those in its reply language, split
-    into the ones written for its platform and the others (offered apart: a template
-    written for Facebook's tone and length is a last resort on Mastodon). On a platform
-    where statements are not published (a forum), every template is as good: all first.
-    In each part, those written for its author's type (`author_type`, confirmed or
-    suggested) come first, then for its kin (KIN_TYPE), then for anyone, then for other
-    types: the first one is preselected, and a hater's reply is no answer to an unhappy
-    customer."""
+    """The templates to offer for answering `mention`, in its reply language, split into
+    those that suit the person and those written for other people (offered apart, last:
+    a hater's reply is no answer to an unhappy customer, nor a customer's, approved in
+    advance, to a hater). Suited: written for its author's type (`author_type`, confirmed
+    or suggested), then for a kindred type (KIN_TYPE), then for anyone; in each, those
+    written for its platform first (a template written for Facebook's tone and length is
+    a lesser fit on Mastodon; on a forum, where statements are not published, every
+    platform is as good). Without a type, every template suits, those for anyone first."""
     language = actions.reply_language(mention)
     channel = actions.reply_channel(mention)
     order = {"": 2}
@@ -176,15 +176,13 @@ def templates_for(mention, states, author_type="") -> tuple[list, list]:
         order.update({KIN_TYPE.get(author_type, author_type): 1, author_type: 0})
 
     def fit(state) -> int:
-        return order.get(state.template.author_type, 3)
+        return order.get(state.template.author_type, 3 if author_type else 2)
 
-    mine = sorted((s for s in states if s.template.language == language), key=fit)
-    if channel is None:
-        return mine, []
-    return (
-        [s for s in mine if s.template.channel == channel],
-        [s for s in mine if s.template.channel != channel],
-    )
+    def key(state) -> tuple[int, bool]:
+        return fit(state), channel is not None and state.template.channel != channel
+
+    mine = sorted((s for s in states if s.template.language == language), key=key)
+    return [s for s in mine if fit(s) < 3], [s for s in mine if fit(s) == 3]
 
 
 def _back(request, incident, mention):

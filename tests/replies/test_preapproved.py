@@ -357,27 +357,40 @@ def test_the_pages_offer_preapproved_templates_and_say_what_happens(
     assert "Submit (approved in advance)" in detail
 
 
-def test_the_queue_offers_the_platforms_templates_first_and_the_others_apart(
+def test_the_queue_offers_the_platforms_templates_first(
     incident, customer, template, drafter, browser_client
 ):
-    """A template written for Facebook is not offered as if it were written for Mastodon;
-    one in another language is not offered at all."""
-    for name, channel, language in [
-        ("Calm reply to a hater (Facebook)", "facebook", "en"),
-        ("Réponse à un client (Mastodon)", "mastodon", "fr"),
-    ]:
-        IncidentTemplate.objects.create(
-            incident=incident, order=2, name=name, kind="reply", channel=channel,
-            language=language, text="Hello {{ author.handle }}",
-        )  # fmt: skip
+    """Among the templates that suit the person, one written for Facebook comes after those
+    written for Mastodon; one in another language is not offered at all."""
+    IncidentTemplate.objects.create(
+        incident=incident, order=0, name="Reply to anyone (Facebook)", kind="reply",
+        channel="facebook", language="en", text="Hello {{ author.handle }}",
+    )  # fmt: skip
+    IncidentTemplate.objects.create(
+        incident=incident, order=2, name="Réponse à un client (Mastodon)", kind="reply",
+        channel="mastodon", language="fr", text="Bonjour {{ author.handle }}",
+    )  # fmt: skip
     client = browser_client.as_user(drafter)
     body = client.get(reverse("reply-queue", args=[incident.pk]) + "?view=to_triage")
     body = body.content.decode()
-    mine = body.index('<optgroup label="Written for Mastodon">')
-    others = body.index('<optgroup label="Written for other platforms">')
-    assert mine < body.index("Unhappy customer (Mastodon)") < others
-    assert others < body.index("Calm reply to a hater (Facebook)")
+    assert body.index("Unhappy customer (Mastodon)") < body.index("Reply to anyone (Facebook)")
+    assert "<optgroup" not in body  # they all suit: no part apart
     assert "Réponse à un client" not in body
+
+
+def queue_selects(client, incident, drafter, typed) -> dict:
+    """Triage each (mention, author type) of `typed` as needing an answer, then read the
+    queue page: {mention: the HTML of its "start from a template" select}."""
+    for mention, author_type in typed:
+        actions.triage_set(
+            incident=incident, mention=mention, actor=drafter, author_type=author_type,
+            needs_answer="yes",
+        )  # fmt: skip
+    body = client.as_user(drafter).get(reverse("reply-queue", args=[incident.pk])).text
+    return {
+        mention: body.split(f'id="reply-template-{mention.pk}"', 1)[1].split("</select>", 1)[0]
+        for mention, _type in typed
+    }
 
 
 def test_the_queue_offers_first_the_templates_written_for_the_authors_type(
@@ -401,17 +414,17 @@ def test_the_queue_offers_first_the_templates_written_for_the_authors_type(
         {"text": "My KX-200 lid cracked, how do I get a refund?", "language": "en"},
         {"text": "Liars, all of you.", "language": "en"},
     )
-    for mention, author_type in [(customer, "unhappy_customer"), (hater, "hater_persistent")]:
-        actions.triage_set(
-            incident=incident, mention=mention, actor=drafter, author_type=author_type,
-            needs_answer="yes",
-        )  # fmt: skip
-    body = browser_client.as_user(drafter).get(reverse("reply-queue", args=[incident.pk])).text
+    selects = queue_selects(
+        browser_client,
+        incident,
+        drafter,
+        [(customer, "unhappy_customer"), (hater, "hater_persistent")],
+    )
+    assert all('<optgroup label="Written for other people">' in s for s in selects.values())
 
     def offered(mention) -> list[str]:
         """The template names of the mention's select, in their order."""
-        select = body.split(f'id="reply-template-{mention.pk}"', 1)[1].split("</select>", 1)[0]
-        return sorted((name for name, _ in rows), key=select.index)
+        return sorted((name for name, _ in rows), key=selects[mention].index)
 
     assert offered(customer) == [
         "Reply to an unhappy customer",
@@ -423,6 +436,40 @@ def test_the_queue_offers_first_the_templates_written_for_the_authors_type(
         "Any reply",
         "Reply to an unhappy customer",
     ]
+
+
+def test_the_type_comes_before_the_platform_and_nothing_unsuited_is_preselected(
+    incident, attach_mentions, drafter, browser_client
+):
+    """The default playbooks have the hater's reply for Facebook only and the customer's
+    for X: a Facebook customer was offered the hater's reply first. And someone no template
+    is written for (an influencer) gets none preselected: the drafter chooses."""
+    for order, (name, channel, written_for) in enumerate(
+        [
+            ("Reply to an unhappy customer (X)", "x", "unhappy_customer"),
+            ("Calm reply to a hater (Facebook)", "facebook", "hater_occasional"),
+        ]
+    ):
+        IncidentTemplate.objects.create(
+            incident=incident, order=order, name=name, kind="reply", channel=channel,
+            language="en", author_type=written_for, text="Hello {{ author.handle }}",
+        )  # fmt: skip
+    customer, influencer = attach_mentions(
+        incident,
+        {"text": "My KX-200 lid cracked, refund?", "language": "en", "platform": "facebook"},
+        {"text": "Unboxing the KX-200 today", "language": "en", "platform": "youtube"},
+    )
+    selects = queue_selects(
+        browser_client,
+        incident,
+        drafter,
+        [(customer, "unhappy_customer"), (influencer, "influencer")],
+    )
+    theirs = selects[customer]
+    assert theirs.index("Reply to an unhappy customer (X)") < theirs.index("Calm reply to a hater")
+    assert "for: Hater — occasional" in theirs
+    none_suits = selects[influencer]
+    assert none_suits.split("<option", 2)[1].startswith(' value="" selected disabled>')
 
 
 def test_on_a_forum_every_template_in_the_language_is_offered_alike(
