@@ -124,8 +124,9 @@ def written_for_field():
 
 
 def require_reply_for_author_type(template) -> None:
-    """Only a reply answers a type of author (model validation: admin and import alike)."""
-    if template.author_type and template.kind != StatementKind.REPLY:
+    """Only a reply answers a type of author (model validation: admin and import alike;
+    an unknown kind is refused by its own field, and says enough)."""
+    if template.author_type and template.kind in set(StatementKind) - {StatementKind.REPLY}:
         raise ValidationError(
             {"author_type": _("Only a reply template is written for a type of author.")}
         )

@@ -343,3 +343,38 @@ def test_each_file_holds_the_playbook_it_is_named_for(db):
         assert data["format_version"] == portable.FORMAT_VERSION
         assert data["brand"] == defaults.BRAND
         assert {row["policy"] for row in data["policies"]} <= set(defaults.POLICIES)
+
+
+def test_an_upgraded_installation_gets_its_default_reply_templates_typed(playbooks, incident, lead):
+    """Migration 0013: the default playbooks (left as they are by ensure_default_playbooks)
+    and the incidents following them get the author types; an editor's choice stays."""
+    import importlib
+
+    from django.apps import apps
+
+    from incidents.playbooks import actions as playbook_actions
+    from incidents.playbooks.models import IncidentTemplate
+
+    migration = importlib.import_module(
+        "incidents.playbooks.migrations.0013_default_reply_templates_written_for"
+    )
+    # The migration knows every default reply template, as its file types it.
+    files = StatementTemplate.objects.filter(playbook__in=playbooks, kind="reply")
+    assert dict(files.values_list("name", "author_type")) == migration.WRITTEN_FOR
+    assert set(migration.DEFAULT_PLAYBOOKS) == {p.name for p in playbooks}
+    post = next(p for p in playbooks if p.name == defaults.INAPPROPRIATE_POST)
+    playbook_actions.playbook_apply(incident=incident, actor=lead, playbook=post)
+    StatementTemplate.objects.update(author_type="")  # as before 0012
+    IncidentTemplate.objects.update(author_type="")
+    edited = post.templates.get(name="Calm reply to a hater (X)")
+    edited.author_type = "hater_persistent"  # an editor's choice
+    edited.save()
+
+    migration.forwards(apps, None)
+
+    typed = dict(post.templates.filter(kind="reply").values_list("name", "author_type"))
+    assert typed["Reply to an unhappy customer (X)"] == "unhappy_customer"
+    assert typed["Calm reply to a hater (X)"] == "hater_persistent"
+    copies = IncidentTemplate.objects.filter(incident=incident, kind="reply")
+    assert copies and all(t.author_type for t in copies)
+    assert not StatementTemplate.objects.exclude(kind="reply").exclude(author_type="").exists()

@@ -211,6 +211,14 @@ def test_the_exception_message_lists_the_problems(db):
     assert "- “steps” must be a list." in message
 
 
+def test_an_unknown_kind_is_said_once_whatever_the_author_type(make_playbook):
+    template = {**TEMPLATE_ROW, "kind": "zzz", "author_type": "troll"}
+    data = {**portable.export_playbook(make_playbook()), "name": "Other", "templates": [template]}
+    errors = import_errors(data)
+    assert any("“kind”" in error for error in errors)
+    assert not any("Only a reply template" in error for error in errors)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
