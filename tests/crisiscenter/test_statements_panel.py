@@ -20,5 +20,8 @@ def test_the_statements_panel_lists_no_crisis_page_text_and_says_where_they_are(
     listed = [int(pk) for pk in re.findall(r'data-statement="(\d+)"', panel)]
     assert listed == [holding.pk]
     assert '<span class="count">1</span>' in panel
-    assert "The crisis page's 9 texts are in" in panel and 'href="#crisis-page-title"' in panel
+    assert (
+        "The crisis page's 9 texts (summary, FAQ…) are in" in panel
+        and 'href="#crisis-page-title"' in panel
+    )
     assert Statement.objects.filter(incident=incident).count() == 10
