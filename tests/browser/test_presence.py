@@ -75,7 +75,7 @@ def test_the_lead_sees_the_drafter_arrive_edit_and_leave(signed_in, room):
     editor_tab.goto(f"/statements/{statement.pk}/")
     warning = editor_tab.get_by_role("alert")
     expect(warning).to_contain_text("Dana modifie cette déclaration")
-    expect(warning).to_contain_text("Mettez-vous d'accord sur qui rédige")
+    expect(warning).to_contain_text("Mettez-vous d\u2019accord sur qui rédige")
 
     # Leaving the text untouched releases it; leaving the page leaves the room.
     drafter_tab.locator("#id_text").blur()

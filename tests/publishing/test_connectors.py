@@ -194,7 +194,9 @@ def test_a_refused_token_fails_at_once_and_leaves_the_statement_approved(
     # The requester hears of it, and the lead (the notifications' own failure notice).
     [told] = Notification.objects.filter(user=spokesperson, kind="delivery_failed")
     # In their language, naming the statement as its pages do (it has no title).
-    assert told.subject == "Non publié sur Brand on Mastodon : Déclaration d'attente (Mastodon)"
+    assert told.subject == (
+        "Non publié sur Brand on Mastodon : Déclaration d\u2019attente (Mastodon)"
+    )
     assert Notification.objects.filter(user=lead, kind="delivery_failed").exists()
 
 
