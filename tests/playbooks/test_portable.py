@@ -238,7 +238,9 @@ def test_an_unknown_kind_is_said_once_whatever_the_author_type(make_playbook):
         ({"templates": [42]}, "Template 1 must be a JSON object {…}."),
         (
             {"templates": [{**TEMPLATE_ROW, "author_type": "hater"}]},
-            "Template 1 (“Reply”): “author_type”: Value 'hater' is not a valid choice.",
+            "Template 1 (“Reply”): “author_type”: Value 'hater' is not a valid choice. Use one "
+            "of: unhappy_customer, hater_persistent, hater_occasional, troll, defender, press, "
+            "influencer, neutral.",
         ),
         (
             {"templates": [{**TEMPLATE_ROW, "kind": "holding", "author_type": "troll"}]},
@@ -306,7 +308,8 @@ def test_several_playbooks_are_imported_all_or_nothing(make_playbook):
     errors = import_errors([good, bad])
 
     assert errors == [
-        "Playbook 2 (“Bad”): Playbook: “max_severity”: Value 7 is not a valid choice."
+        "Playbook 2 (“Bad”): Playbook: “max_severity”: Value 7 is not a valid choice. "
+        "Use one of: 1, 2, 3, 4."
     ]
     assert not Playbook.objects.exists()
 

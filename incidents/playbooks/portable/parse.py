@@ -130,8 +130,12 @@ def _read_object(obj, model, fields, where: str, errors: list[str], *, also_allo
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            for message in messages:
+        for name, problems in error.error_dict.items():
+            for problem in problems:
+                message = " ".join(problem.messages)
+                if problem.code == "invalid_choice":  # say what the file may hold
+                    codes = [str(value) for value, _label in model._meta.get_field(name).choices]
+                    message += " " + _("Use one of: %(codes)s.") % {"codes": ", ".join(codes)}
                 errors.append(
                     _("%(where)s: “%(key)s”: %(message)s")
                     % {"where": where, "key": name, "message": message}
