@@ -46,6 +46,8 @@ def test_the_spokesperson_sees_what_is_approved_oldest_first_and_nothing_else(
     assert "Approved, to publish" in response.text
     assert listed(response) == [first.pk, second.pk]
     assert "Nothing waits for you" not in response.text
+    # Straight to the publish box: copy the approved text, record where it went.
+    assert f'href="/statements/{first.pk}/#publish-box">Copy and publish</a>' in response.text
 
     body = api.as_user(spokesperson).get("/api/to-publish/").json()
     assert body["count"] == 2
