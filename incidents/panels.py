@@ -151,7 +151,8 @@ ENTRY_PANELS: dict[str, tuple[str, ...]] = {
     "action_item_closed": (),
     # Written by the public crisis center: its room panel (state, links, texts).
     "crisis_page_prepared": (CRISIS_PAGE, STATEMENTS),  # the page's drafts
-    "crisis_page_live": (CRISIS_PAGE,),
+    # Its approved updates become publishable: the inbox's "to publish", their pages.
+    "crisis_page_live": (CRISIS_PAGE, APPROVALS, STATEMENT),
     "crisis_page_resolved": (CRISIS_PAGE,),
     "crisis_page_next_update": (CRISIS_PAGE,),
     "crisis_page_faq_ordered": (CRISIS_PAGE,),

@@ -108,19 +108,40 @@ def awaiting_approval(user) -> list:
 
 _publish_guards: list[Callable] = []
 
+# Where publish_refusal keeps its answer on a statement (note_publish_refusals).
+_REFUSAL = "_publish_refusal"
 
-def register_publish_guard(guard: Callable) -> None:
-    """`guard(statement) -> str | None`: why the registering app refuses that this
-    approved statement be recorded as published now (a crisis page update while the page
-    is not live: nothing public would show it, yet it met the first-response deadline).
-    Asked when someone publishes, not for the lists' available actions. One query."""
-    if guard not in _publish_guards:
-        _publish_guards.append(guard)
+
+def register_publish_guard(refusals_among: Callable) -> None:
+    """`refusals_among(statements) -> {id: why}`: those of these approved statements that
+    the registering app refuses be published now, and why (a crisis page update while the
+    page is not live: nothing public would show it, yet it met the first-response
+    deadline). The rules then offer no Publish action, and the statement's page says why.
+    At most one query, none when no statement is of its kind."""
+    if refusals_among not in _publish_guards:
+        _publish_guards.append(refusals_among)
+
+
+def note_publish_refusals(statements) -> None:
+    """Read the answer for a list of statements at once (one query per registered app)."""
+    statements = [s for s in statements if _REFUSAL not in s.__dict__]
+    refusals: dict[int, str] = {}
+    for refusals_among in _publish_guards:
+        for pk, why in (refusals_among(statements) if statements else {}).items():
+            refusals.setdefault(pk, str(why))
+    for statement in statements:
+        statement.__dict__[_REFUSAL] = refusals.get(statement.pk)
 
 
 def publish_refusal(statement) -> str | None:
-    for guard in _publish_guards:
-        refusal = guard(statement)
-        if refusal:
-            return str(refusal)
-    return None
+    """Why the statement may not be published now, whoever asks (None: nothing refuses)."""
+    if _REFUSAL not in statement.__dict__:
+        note_publish_refusals([statement])
+    return statement.__dict__[_REFUSAL]
+
+
+def note_for_rules(statements) -> None:
+    """What the rules ask the apps above about each statement of a list, read at once:
+    a list's rules then cost no query per row."""
+    note_shown_on_approval(statements)
+    note_publish_refusals(statements)

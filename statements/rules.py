@@ -554,7 +554,7 @@ def _publish(a: _Asking, revision: int | None = None, url: str | None = None) ->
     _refuse_blanks(statement, _("it cannot be published until each is filled in."))
     if outlets.shown_on_approval(statement):
         raise TransitionNotAllowed(SHOWN_ON_APPROVAL)
-    refusal = outlets.publish_refusal(statement) if a.explain else None
+    refusal = outlets.publish_refusal(statement)
     if refusal:
         raise TransitionNotAllowed(refusal)
     return True

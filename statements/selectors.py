@@ -168,7 +168,7 @@ def with_progress(statements, incident) -> list[Statement]:
     for statement in statements:
         statement.incident = incident
     prefetch_related_objects(statements, *_progress_prefetches(), _escalations())
-    outlets.note_shown_on_approval(statements)  # for the rules: no query per row
+    outlets.note_for_rules(statements)  # no query per row
     return share_cells(attach_progress(statements))
 
 
@@ -263,7 +263,7 @@ def to_publish(user) -> list[Statement]:
         .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
     )
     statements = attach_progress(_with_progress_rows(qs))
-    outlets.note_shown_on_approval(statements)
+    outlets.note_for_rules(statements)
     return share_cells(
         [
             s

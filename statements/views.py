@@ -54,6 +54,9 @@ def _detail_context(request, statement, **overrides) -> dict:
     in_review = statement.status == StatementStatus.IN_REVIEW
     excess = over_limit(statement.text, statement.channel)
     voids_approval = rules.edit_voids_approval(statement)
+    approved_unshown = statement.status == StatementStatus.APPROVED and not (
+        outlets.shown_on_approval(statement)
+    )
     context = {
         "statement": statement,
         "incident": statement.incident,
@@ -74,12 +77,14 @@ def _detail_context(request, statement, **overrides) -> dict:
         and permissions.wrote(user, statement)
         and permissions.approver_function(user, statement.incident) is not None,
         "blanks": blanks_to_fill(statement),
-        # Approved: whom it waits for, said to those who cannot publish it themselves (not
-        # for a text an app shows once approved: a crisis page's section).
+        # Approved: why nobody may publish it now (a crisis page that is not live), or
+        # whom it waits for, said to those who cannot publish it themselves (not for a
+        # text an app shows once approved: a crisis page's section).
+        "publish_refusal": outlets.publish_refusal(statement) if approved_unshown else None,
         "publishers": [display_name(u) for u in rules.publishers(statement)]
-        if statement.status == StatementStatus.APPROVED
+        if approved_unshown
         and rules.PUBLISH not in available
-        and not outlets.shown_on_approval(statement)
+        and not outlets.publish_refusal(statement)
         else None,
         # Made from a reply template: approved at once when submitted unchanged, or why not.
         "preapproval": preapproval.check_reply(statement)

@@ -125,26 +125,41 @@ def transition_refused(incident, status: str) -> str | None:
     return None
 
 
-def publish_refused(statement) -> str | None:
-    """A crisis page update (not a section: those are shown once approved) is published
+def publish_refusals(statements) -> dict[int, str]:
+    """Crisis page updates (not sections: those are shown once approved) are published
     onto the page: refused while the incident has no page, or a dark one (nothing public
     would show it, and it counted as the incident's first public response). Registered
-    with statements.outlets. One query, none for another channel."""
-    if statement.channel != Channel.CRISIS_CENTER:
-        return None
-    return no_page_to_publish_on(statement.incident_id)
+    with statements.outlets: {statement id: why}. One query, none for other channels."""
+    updates = [s for s in statements if s.channel == Channel.CRISIS_CENTER]
+    if not updates:
+        return {}
+    states = dict(
+        CrisisPage.objects.filter(incident_id__in={s.incident_id for s in updates}).values_list(
+            "incident_id", "state"
+        )
+    )
+    refusals = {}
+    for statement in updates:
+        why = _refusal(states.get(statement.incident_id))
+        if why:
+            refusals[statement.pk] = why
+    return refusals
+
+
+def _refusal(state: str | None):
+    if state is None:
+        return _("This incident has no crisis page: prepare it and switch it live first.")
+    if state == PageState.DARK:
+        return _("The crisis page is not live yet: switch it live first (the crisis page panel).")
+    return None
 
 
 def no_page_to_publish_on(incident_id: int) -> str | None:
     """Why nothing can be published on the incident's crisis page now (no page, or a dark
-    one), or None: for the publication guard, and said ahead where an update for the page
-    is started (the post-mortem's "Share what we learned"). One query."""
+    one), or None: said ahead where an update for the page is started (the post-mortem's
+    "Share what we learned"). One query."""
     page = CrisisPage.objects.filter(incident_id=incident_id).first()
-    if page is None:
-        return _("This incident has no crisis page: prepare it and switch it live first.")
-    if page.state == PageState.DARK:
-        return _("The crisis page is not live yet: switch it live first (the crisis page panel).")
-    return None
+    return _refusal(page.state if page else None)
 
 
 def announcement_refused(page, statement) -> str | None:

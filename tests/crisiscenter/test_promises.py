@@ -515,3 +515,33 @@ def test_an_update_is_not_published_without_a_live_page(
     update.refresh_from_db()
     incident.refresh_from_db()
     assert update.status == "approved" and incident.first_response_at is None
+
+
+def test_while_the_page_is_dark_its_update_is_not_offered_to_publish(
+    dark_page, approved_update, approve_texts, lead, spokesperson, browser_client, api
+):
+    """The rule that refuses the publication also takes the Publish action away: "My
+    approvals" does not list the update, its page says why instead of a publish box, the
+    API offers no "publish". Once the page is live, all of them offer it."""
+    update = approved_update()
+    client = browser_client.as_user(spokesperson)
+    api.as_user(spokesperson)
+
+    inbox = client.get("/approvals/").text
+    assert f'href="/statements/{update.pk}/#publish-box"' not in inbox
+    assert "Nothing waits for you" in inbox
+    page = client.get(f"/statements/{update.pk}/").text
+    assert 'id="publish-box"' not in page
+    assert "Approved, not publishable yet: The crisis page is not live yet" in page
+    assert "waiting for" not in page  # not for the spokesperson: for the page
+    assert "publish" not in api.get(f"/api/statements/{update.pk}/").json()["available_actions"]
+    assert api.get("/api/to-publish/").json()["count"] == 0
+
+    approve_texts(dark_page)
+    actions.page_switch(page=dark_page, actor=lead, action="go_live")
+
+    inbox = client.get("/approvals/").text
+    assert f'href="/statements/{update.pk}/#publish-box">Copy and publish</a>' in inbox
+    page = client.get(f"/statements/{update.pk}/").text
+    assert 'id="publish-box"' in page and "not publishable yet" not in page
+    assert [s["id"] for s in api.get("/api/to-publish/").json()["results"]] == [update.pk]
