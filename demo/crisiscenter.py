@@ -27,7 +27,7 @@ TEMPLATES = {
             ),
             "doing": (
                 "Nous vérifions chaque affirmation avec les équipes concernées et publions ici "
-                "chaque fait établi, à l'heure annoncée en haut de cette page."
+                "chaque fait établi, à l’heure annoncée en haut de cette page."
             ),
             "help": (
                 "Salariés : votre responsable RH ou le 01 23 45 67 89 (de 9 h à 18 h).\n"
@@ -35,8 +35,8 @@ TEMPLATES = {
                 "Tout le monde : https://www.example.com/contact"
             ),
             "faq": (
-                "D'où vient cette information ?\n"
-                "D'un document qui n'a pas été produit par {{ brand }}.\n"
+                "D’où vient cette information ?\n"
+                "D’un document qui n’a pas été produit par {{ brand }}.\n"
                 "---\n"
                 "Qui peut répondre à mes questions ?\n"
                 "Nos équipes, aux numéros indiqués plus bas."
@@ -70,7 +70,7 @@ TEMPLATES = {
         "fr": {
             "summary": (
                 "Information produit de {{ brand }}\n"
-                "Nous avons reçu des signalements sur l'un de nos produits. Voici ce que nous "
+                "Nous avons reçu des signalements sur l’un de nos produits. Voici ce que nous "
                 "savons et ce que vous pouvez faire."
             ),
             # No next-update time in a text: the page's header shows the current promise,
@@ -78,7 +78,7 @@ TEMPLATES = {
             "doing": "Nos équipes qualité examinent chaque signalement.",
             "help": "Service client : 0800 000 000 (gratuit), https://www.example.com/aide",
             "faq": (
-                "Dois-je arrêter d'utiliser le produit ?\n"
+                "Dois-je arrêter d’utiliser le produit ?\n"
                 "Par précaution, oui, en attendant notre prochain point.\n"
                 "---\n"
                 "Serai-je remboursé ?\n"
@@ -106,7 +106,7 @@ TEMPLATES = {
 
 # The rumour page's updates, oldest first: (minutes after its declaration, language, text).
 UPDATES = [
-    (60, "fr", "Le mémo qui circule est un faux : aucune fermeture de site n'est prévue."),
+    (60, "fr", "Le mémo qui circule est un faux : aucune fermeture de site n’est prévue."),
     (60, "en", "The memo going round is a fake: no plant closure is planned."),
     (
         240,
@@ -116,6 +116,18 @@ UPDATES = [
     (240, "en", "We met the staff representatives of both plants this morning."),
     (600, "fr", "Nous avons porté plainte pour faux et usage de faux."),
     (600, "en", "We have filed a complaint for forgery."),
+    (
+        60 * 12 + 30,
+        "fr",
+        "Dernier point : aucune fermeture de site n’est prévue et notre plainte suit son "
+        "cours. Cette page reste en ligne. Merci de votre confiance.",
+    ),
+    (
+        60 * 12 + 30,
+        "en",
+        "Final update: no plant closure is planned and our complaint is under way. This page "
+        "stays online. Thank you for your trust.",
+    ),
 ]
 
 
@@ -182,17 +194,8 @@ def publish_update(incident, users, language: str, text: str) -> None:
     statement_actions.statement_publish(statement=statement, actor=users["spokesperson"])
 
 
-def promise_next_update(incident, users) -> None:
-    """Once the history is replayed: the next update the live page promises, from now. The
-    replayed updates kept the earlier promises (each announced the next at the page's
-    interval: on time, then late); the last one's lapsed while the demo was not running and
-    is recorded missed by this new promise (promises.make)."""
-    page = CrisisPage.objects.filter(incident=incident, state="live").first()
-    if (
-        page is not None
-        and page.next_update_at is not None
-        and page.next_update_at < timezone.now()
-    ):
-        actions.page_next_update_set(
-            page=page, actor=users["lead"], at=timezone.now() + timedelta(hours=3)
-        )
+def resolve(incident, users) -> None:
+    """Step of the rumour scenario: the crisis is over, the page stays online as an archive
+    (the open promise ends with it: promises.end)."""
+    page = CrisisPage.objects.get(incident=incident)
+    actions.page_switch(page=page, actor=users["lead"], action="resolve")

@@ -188,28 +188,31 @@ def test_the_resolved_rumour_has_a_signed_off_post_mortem(demo, client):
     assert "<svg" in page and "Reaction to each statement" in page
 
 
-def test_the_rumour_incident_has_a_live_bilingual_crisis_page_and_another_playbook_a_dark_site(
+def test_the_rumour_incident_s_crisis_page_is_a_bilingual_archive_and_another_playbook_a_dark_site(
     demo,
 ):
+    """The incident is resolved: so is its page, kept online after its final update, and
+    promising nothing (a helper pass found it "Live", counting down to the next update)."""
     from incidents.crisiscenter import selectors as crisis_selectors
     from incidents.crisiscenter.models import CrisisPage, CrisisPageTemplate
 
     demo()
     page = CrisisPage.objects.get(incident__category="rumour")
-    assert page.state == "live" and page.slug == "rumeur-usines"
+    assert page.incident.status == "resolved"
+    assert page.state == "resolved" and page.slug == "rumeur-usines"
     public = crisis_selectors.public_page(page)
     assert public.languages == ["fr", "en"]
     for language in ("fr", "en"):
         version = public.versions[language]
         assert version.title and version.doing and version.help
         assert len(version.faq) == 2
-        assert len(version.updates) == 3
-    assert public.next_update_at > page.live_at
-    # Promises kept: the replayed updates kept the earlier promises (on time, then late),
-    # and the page promises its next update from now.
-    kept = list(page.promises.values_list("outcome", flat=True))
-    assert "kept" in kept and kept.count("open") == 1
-    assert page.promises.get(outcome="open").due_at == public.next_update_at
+        assert len(version.updates) == 4
+        assert version.updates[0].published_at <= page.resolved_at
+    assert public.next_update_at is None
+    # Promises kept: the replayed updates kept the earlier promises (on time, late, on
+    # time), and the last one ended with the crisis.
+    outcomes = list(page.promises.order_by("made_at").values_list("outcome", flat=True))
+    assert outcomes == ["kept", "kept", "late", "kept", "withdrawn"]
     defect = Playbook.objects.get(name__startswith="Défaut produit")
     assert set(
         CrisisPageTemplate.objects.filter(playbook=defect).values_list("language", flat=True)

@@ -230,6 +230,7 @@ SCENARIOS = [
                 240,
             ),
             ("status", "monitoring", 600),
+            ("crisis_resolve", 60 * 12 + 40),  # after its final update
             ("status", "resolved", 60 * 48),
             ("freeze", False, 60 * 48 + 90),  # reminded at the resolution: lifted
             (
@@ -298,8 +299,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Reply queue demo ready ({triaged} mention(s) triaged).")
         rumour = Incident.objects.filter(title__startswith="Rumeur : « les usines").first()
         if rumour is not None:
-            demo_crisis.promise_next_update(rumour, users)
-            self.stdout.write("Crisis center demo ready: /crisis/rumeur-usines/")
+            self.stdout.write("Crisis center demo ready (an archive): /crisis/rumeur-usines/")
         if demo_postmortem.load(users, rumour):
             self.stdout.write("Post-mortem demo ready (the rumour incident's, signed off).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} incident(s) created)."))
@@ -350,7 +350,9 @@ class Command(BaseCommand):
                 playbook_actions.playbook_apply(incident=incident, actor=lead, playbook=playbook)
         self._work_tasks(incident, users, until=timezone.now() - timedelta(minutes=3))
         authors = [users["drafter"], users["approver"], users["lead"], users["spokesperson"]]
-        for index, step in enumerate(scenario["steps"]):
+        # In the order they happened: the crisis page's updates are listed apart.
+        steps = sorted(scenario["steps"], key=lambda step: step[-1])
+        for index, step in enumerate(steps):
             at = start + timedelta(minutes=step[-1])
             with clock_at(at):
                 if step[0] == "statement":
@@ -359,6 +361,8 @@ class Command(BaseCommand):
                     demo_crisis.prepare(incident, users)
                 elif step[0] == "crisis_live":
                     demo_crisis.approve_and_go_live(incident, users)
+                elif step[0] == "crisis_resolve":
+                    demo_crisis.resolve(incident, users)
                 elif step[0] == "crisis_update":
                     demo_crisis.publish_update(incident, users, *step[1:-1])
                 elif step[0] == "status":
