@@ -106,8 +106,8 @@ def test_without_tasks_of_my_own_every_open_task_is_shown_unfolded(
 @pytest.mark.parametrize(
     ("language", "shown", "hidden"),
     [
-        ("en", "Publish the holding statement", "Publier la déclaration d'attente"),
-        ("fr", "Publier la déclaration d&#x27;attente", "Publish the holding statement"),
+        ("en", "Publish the holding statement", "Publier la déclaration d’attente"),
+        ("fr", "Publier la déclaration d’attente", "Publish the holding statement"),
     ],
 )
 def test_bilingual_task_titles_show_the_viewers_language(

@@ -205,6 +205,6 @@ def test_the_default_playbooks_have_a_structured_roster(db):
         completing = {title: on for title, on in steps.items() if on}
         assert completing == {
             "Suspendre les publications programmées / Pause scheduled posts": "promotion_frozen",
-            "Publier la déclaration d'attente / Publish the holding statement": "holding_published",
+            "Publier la déclaration d’attente / Publish the holding statement": "holding_published",
             "Point de situation régulier / Regular update": "update_published",
         }, name
