@@ -17,7 +17,7 @@ from incidents.listening.models import Mention
 from statements.choices import StatementKind, StatementStatus
 
 from . import rules
-from .choices import ADVICE, HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
+from .choices import ADVICE, ANSWERS, HANDLED, AuthorType, NeedsAnswer, Outcome, QueueView
 from .models import MentionCapture, Reply, Triage
 from .suggest import Signals, Suggestion, suggest
 
@@ -170,25 +170,34 @@ def ambassador_for(ambassadors, mention) -> extensions.Ambassador | None:
     return None
 
 
-def _posts_by_author(incident, mentions) -> dict[tuple[str, str], int]:
-    """How many posts attached to the incident each author of `mentions` wrote, by
-    `rules.author_key` ("@Anti_KX" and "anti_kx" are one author). One query: the database
-    finds the candidates whatever their case; the rule groups them."""
+@dataclass(frozen=True)
+class AuthorCounts:
+    posts: int = 1  # their posts attached to the incident
+    answered: int = 0  # of those, answered (ANSWERS)
+
+
+def _authors(incident, mentions) -> dict[tuple[str, str], AuthorCounts]:
+    """How many posts attached to the incident each author of `mentions` wrote, and how
+    many of them were answered, by `rules.author_key` ("@Anti_KX" and "anti_kx" are one
+    author). One query: the database finds the candidates whatever their case; the rule
+    groups them."""
     handles = {key[1] for key in map(rules.author_key, mentions) if key}
     if not handles:
         return {}
     candidates = Q()
     for handle in handles:
         candidates |= Q(author_handle__iexact=handle) | Q(author_handle__iexact=f"@{handle}")
-    counts: dict[tuple[str, str], int] = {}
+    answered = Triage.objects.filter(incident=incident, mention=OuterRef("pk"), outcome__in=ANSWERS)
+    counts: dict[tuple[str, str], AuthorCounts] = {}
     rows = (
         Mention.objects.filter(candidates, incident=incident)
         .values("platform", "author_handle")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), answered=Count("pk", filter=Q(Exists(answered))))
     )
     for row in rows:
         key = rules.author_of(row["platform"], row["author_handle"])
-        counts[key] = counts.get(key, 0) + row["n"]
+        known = counts.get(key, AuthorCounts(posts=0))
+        counts[key] = AuthorCounts(known.posts + row["n"], known.answered + row["answered"])
     return counts
 
 
@@ -206,7 +215,7 @@ def page_items(incident, mentions) -> list[Item]:
             "claimed_by", "triaged_by", "decided_by"
         )
     }
-    counts = _posts_by_author(incident, mentions)
+    authors = _authors(incident, mentions)
     replies = {}
     if triages:
         for reply in (
@@ -220,13 +229,21 @@ def page_items(incident, mentions) -> list[Item]:
     pending = list(rules.pending_replies(incident)[:MAX_LIVE_CLAIMS])
     items = []
     for mention in mentions:
-        posts = counts.get(rules.author_key(mention), 1)
+        author = authors.get(rules.author_key(mention), AuthorCounts())
+        triage = triages.get(mention.pk)
+        # Answered on another post, or a reply on its way there.
+        answered_here = triage is not None and triage.outcome in ANSWERS
+        answered = author.answered > answered_here or (
+            rules.author_reply(mention, pending) is not None
+        )
         items.append(
             Item(
                 mention=mention,
-                triage=triages.get(mention.pk),
-                author_posts=posts,
-                suggestion=suggest(Signals.of(mention, author_posts=posts)),
+                triage=triage,
+                author_posts=author.posts,
+                suggestion=suggest(
+                    Signals.of(mention, author_posts=author.posts, author_answered=answered)
+                ),
                 reply=replies.get(triages[mention.pk].pk) if mention.pk in triages else None,
                 claims=claims,
                 pending=pending,

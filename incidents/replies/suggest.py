@@ -96,7 +96,9 @@ SHOWN_WORDS = 3
 @dataclass(frozen=True)
 class Signals:
     """What the suggestion reads about one mention. `author_posts` counts the mentions of
-    the same author (platform and handle) attached to the same incident, this one included."""
+    the same author (platform and handle) attached to the same incident, this one included;
+    `author_answered`: another of them was answered (publicly, privately or by customer
+    service) or has a reply on its way."""
 
     text: str
     sentiment_score: float | None = None
@@ -105,13 +107,15 @@ class Signals:
     follows_brand: bool | None = None
     verified: bool | None = None
     reply_to_brand: bool = False
+    author_answered: bool = False
 
     @classmethod
-    def of(cls, mention, author_posts: int = 1) -> "Signals":
+    def of(cls, mention, author_posts: int = 1, author_answered: bool = False) -> "Signals":
         return cls(
             text=mention.text,
             sentiment_score=mention.sentiment_score,
             author_posts=author_posts,
+            author_answered=author_answered,
             followers=mention.author_followers,
             follows_brand=mention.author_follows_brand,
             verified=mention.author_verified,
@@ -157,7 +161,8 @@ def suggest(signals: Signals) -> Suggestion:
     press words from a verified or known account -> press; a very large audience ->
     influencer; insults without a complaint or a question -> troll (a persistent hater if
     they keep coming back; outrage alone is not an insult); hostile and back again and
-    again -> persistent hater;
+    again -> persistent hater; a hater already answered on another post needs no other
+    answer (the default playbooks: "one answer, one only");
     words of support in a positive tone -> defender; a complaint or a question -> unhappy
     customer; insults or a negative tone -> occasional hater; praise or a positive tone ->
     defender; else neutral."""
@@ -208,6 +213,8 @@ def suggest(signals: Signals) -> Suggestion:
             )
             % {"n": signals.author_posts}
         )
+    if signals.author_answered:
+        reasons.append(_("already answered on another post"))
     if signals.followers is not None:
         reasons.append(
             ngettext("%(n)s follower", "%(n)s followers", followers)
@@ -223,6 +230,9 @@ def suggest(signals: Signals) -> Suggestion:
     def result(author_type, needs):
         return Suggestion(author_type, needs, tuple(reasons))
 
+    # A hater gets one calm answer, not a debate in ten messages.
+    hater_needs = NeedsAnswer.NO if signals.author_answered else NeedsAnswer.YES
+
     if press and (signals.verified or followers >= PRESS_REACH):
         return result(AuthorType.PRESS, NeedsAnswer.YES)
     if followers >= INFLUENCER_REACH or (
@@ -231,16 +241,16 @@ def suggest(signals: Signals) -> Suggestion:
         return result(AuthorType.INFLUENCER, NeedsAnswer.YES)
     if insult and not complaint and not question:
         if persistent:
-            return result(AuthorType.HATER_PERSISTENT, NeedsAnswer.YES)
+            return result(AuthorType.HATER_PERSISTENT, hater_needs)
         return result(AuthorType.TROLL, NeedsAnswer.NO)
     if (negative or insult or outrage) and persistent:
-        return result(AuthorType.HATER_PERSISTENT, NeedsAnswer.YES)
+        return result(AuthorType.HATER_PERSISTENT, hater_needs)
     if praise and positive:
         return result(AuthorType.DEFENDER, NeedsAnswer.NO)
     if complaint or (question and not positive):
         return result(AuthorType.UNHAPPY_CUSTOMER, NeedsAnswer.YES)
     if insult or outrage or negative:
-        return result(AuthorType.HATER_OCCASIONAL, NeedsAnswer.YES)
+        return result(AuthorType.HATER_OCCASIONAL, hater_needs)
     if praise or positive:
         return result(AuthorType.DEFENDER, NeedsAnswer.NO)
     return result(AuthorType.NEUTRAL, NeedsAnswer.NO)

@@ -356,3 +356,33 @@ def test_a_fragment_in_back_does_not_hide_the_item(incident, mention, browser_cl
         },
     )
     assert response["Location"] == page_url(incident, f"?view=to_answer#mention-{mention.pk}")
+
+
+def test_a_hater_answered_on_one_post_is_not_suggested_an_answer_on_the_next(
+    incident, attach_mentions, api, drafter
+):
+    """The default playbooks: "the hater: one answer, one only, calm". Once one of their
+    posts is answered, the suggestion for the others says no answer, and why."""
+    first, second, _third, stranger = attach_mentions(
+        incident,
+        {"text": "Encore eux. Des menteurs, une honte.", "author_handle": "@Anti_KX"},
+        {"text": "Toujours des menteurs. Une honte.", "author_handle": "anti_kx"},
+        {"text": "Menteurs. Honte à eux.", "author_handle": "@anti_kx"},
+        {"text": "Une honte, cette marque.", "author_handle": "@someone_else"},
+    )
+    client = api.as_user(drafter)
+
+    def suggested(mention):
+        return client.get(api_url(incident, f"{mention.pk}/triage/")).json()["suggestion"]
+
+    before = suggested(second)
+    assert (before["author_type"], before["needs_answer"]) == ("hater_persistent", "yes")
+    Triage.objects.create(
+        incident=incident, mention=first, author_type="hater_persistent", outcome="answered"
+    )
+    after = suggested(second)
+    assert (after["author_type"], after["needs_answer"]) == ("hater_persistent", "no")
+    assert "already answered on another post" in after["reasons"]
+    # Its own answer is not "another post"; someone else is another person.
+    assert "already answered" not in suggested(first)["reason"]
+    assert suggested(stranger)["needs_answer"] == "yes"

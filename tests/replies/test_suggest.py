@@ -16,6 +16,14 @@ from incidents.replies.suggest import Signals, suggest
         (Signals("Marque de menteurs et d'escrocs.", -0.8), "troll", "no"),
         (Signals("lol clowns, boil your tea on a campfire", -0.2), "troll", "no"),
         (Signals("Encore eux. Des menteurs.", -0.7, author_posts=4), "hater_persistent", "yes"),
+        # A hater gets one calm answer: answered on another post, this one needs none.
+        (Signals("Encore eux. Des menteurs.", -0.7, author_posts=4, author_answered=True),
+         "hater_persistent", "no"),
+        (Signals("Honestly the worst company ever.", -0.8, author_posts=2, author_answered=True),
+         "hater_occasional", "no"),
+        # A customer may well need a second answer.
+        (Signals("Still no refund for my cracked lid?", -0.5, author_posts=2, author_answered=True),
+         "unhappy_customer", "yes"),
         (Signals("This brand is a disgrace, selling dangerous kettles.", -0.8),
          "unhappy_customer", "yes"),  # "dangerous" is a complaint: it deserves an answer
         (Signals("Honestly the worst company ever, I am so angry.", -0.8),
