@@ -23,6 +23,8 @@ Writes answer the item as it now is. An incident the user may not see, or a ment
 attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -39,7 +41,7 @@ from incidents import selectors as incident_selectors
 from incidents.api.fields import BooleanField
 from incidents.api.pagination import FirstPageCountingPaginator
 from incidents.listening.choices import Sentiment
-from incidents.listening.models import Mention
+from incidents.listening.models import MAX_HANDLE, Mention
 from incidents.models import Incident, Platform
 from incidents.people import display_name
 from statements import actions as statement_actions
@@ -289,6 +291,12 @@ QUEUE_FILTERS = [
     OpenApiParameter("type", str, enum=AuthorType.values, description="the confirmed author type"),
     OpenApiParameter("platform", str, enum=Platform.values),
     OpenApiParameter("language", str, description='ISO 639-1 code, or "unknown"'),
+    OpenApiParameter(
+        "author",
+        str,
+        description='a handle, with or without "@", whatever the case: that person\'s posts '
+        "in every view (with `platform`: on that platform)",
+    ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description=f"at most {selectors.MAX_PAGE_SIZE}"),
 ]
@@ -311,6 +319,13 @@ def _filters(params) -> dict:
     if language:
         language = language.lower()
         found["language"] = "" if language == "unknown" else language[:8]
+    author = (params.get("author") or "").strip().lstrip("@")
+    try:
+        MaxLengthValidator(MAX_HANDLE)(author)
+    except DjangoValidationError as exc:
+        raise ValidationError({"author": exc.messages}) from None
+    if author:
+        found["author"] = author
     return found
 
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from incidents.listening.models import MAX_HANDLE
 from incidents.models import Platform
 from statements.choices import Channel
 from statements.models import MAX_TEXT
@@ -101,6 +102,8 @@ class QueueFilters(forms.Form):
     language = forms.RegexField(
         label=_("Language"), regex=r"^([a-z]{2,3}|unknown)$", max_length=8, required=False
     )
+    # One person's posts, in every view ("N posts here"): a handle, "@" or not.
+    author = forms.CharField(max_length=MAX_HANDLE, required=False, strip=True)
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
 
     def values(self) -> dict:
@@ -111,6 +114,7 @@ class QueueFilters(forms.Form):
             "author_type": data.get("type") or None,
             "platform": data.get("platform") or None,
             "language": "" if language == UNKNOWN_LANGUAGE else language,
+            "author": data.get("author", "").lstrip("@") or None,
             "page": data.get("page") or 1,
         }
 

@@ -45,7 +45,15 @@ def _triages(incident, **filters):
     return Triage.objects.filter(incident=incident, mention=OuterRef("pk"), **filters)
 
 
-def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None, language=None):
+def queue(
+    incident,
+    *,
+    view=QueueView.TO_ANSWER,
+    author_type=None,
+    platform=None,
+    language=None,
+    author=None,
+):
     """The incident's attached mentions of one queue view, in QUEUE_ORDER, as a queryset of
     Mention (no triage loaded: `page_items` adds it to a page).
 
@@ -53,9 +61,13 @@ def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None
     the need undecided, still open), `defenders` (typed supporter / defender, whatever the
     outcome), `handled` (any outcome but open, or triaged as needing no answer: nothing is
     left to do but, if wanted, record why not). Filters: `author_type` (AuthorType; the
-    confirmed type), `platform`, `language` ("" = not known)."""
+    confirmed type), `platform`, `language` ("" = not known), `author` (a handle, with or
+    without "@", whatever the case: that person's posts, in every view, so that "N posts
+    here" shows them all; with `platform`, one person)."""
     qs = Mention.objects.filter(incident=incident)
-    if view == QueueView.TO_ANSWER:
+    if author:
+        qs = qs.filter(_handle_is(author))
+    elif view == QueueView.TO_ANSWER:
         qs = qs.filter(
             Exists(_triages(incident, needs_answer=NeedsAnswer.YES, outcome=Outcome.OPEN))
         )
@@ -75,6 +87,13 @@ def queue(incident, *, view=QueueView.TO_ANSWER, author_type=None, platform=None
     if language is not None:
         qs = qs.filter(language=language)
     return qs.order_by(*QUEUE_ORDER)
+
+
+def _handle_is(handle: str) -> Q:
+    """The posts whose handle is this one as `rules.author_of` reads it ("@Anti_KX" and
+    "anti_kx" are one author), found by the database whatever their case."""
+    handle = handle.strip().lstrip("@")
+    return Q(author_handle__iexact=handle) | Q(author_handle__iexact=f"@{handle}")
 
 
 def _handled(triages):
@@ -186,7 +205,7 @@ def _authors(incident, mentions) -> dict[tuple[str, str], AuthorCounts]:
         return {}
     candidates = Q()
     for handle in handles:
-        candidates |= Q(author_handle__iexact=handle) | Q(author_handle__iexact=f"@{handle}")
+        candidates |= _handle_is(handle)
     answered = Triage.objects.filter(incident=incident, mention=OuterRef("pk"), outcome__in=ANSWERS)
     counts: dict[tuple[str, str], AuthorCounts] = {}
     rows = (

@@ -70,6 +70,10 @@ def room_panel(request, pk):
     return render(request, f"replies/{template}", context)
 
 
+# The queue's filters: with any of them the page counts its own items.
+FILTERS = ("author_type", "platform", "language", "author")
+
+
 @login_required
 @require_GET
 def queue_page(request, pk):
@@ -83,9 +87,10 @@ def queue_page(request, pk):
         author_type=values["author_type"],
         platform=values["platform"],
         language=values["language"],
+        author=values["author"],
     )
     paginator = Paginator(qs, selectors.PAGE_SIZE)
-    if not any(values[name] for name in ("author_type", "platform", "language")):
+    if not any(values[name] for name in FILTERS):
         paginator.count = counts[values["view"]]  # the tab's own count: no COUNT query
     page = paginator.get_page(values["page"])
     items = selectors.page_items(incident, page.object_list)

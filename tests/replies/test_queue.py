@@ -1,6 +1,8 @@
 """The queue's order (followers of the brand first, then replies to the brand, reach, age),
 its filters, and the coverage; constant query counts."""
 
+import re
+
 import pytest
 
 from incidents.replies import actions, selectors
@@ -177,3 +179,44 @@ def test_an_authors_posts_are_counted_as_one_person_whatever_the_handles_case(
     assert items[first.pk].author_posts == 3
     assert items[elsewhere.pk].author_posts == 1
     assert items[alone.pk].author_posts == 1
+
+
+def test_n_posts_here_leads_to_that_persons_posts_in_every_part_of_the_queue(
+    incident, attach_mentions, drafter, browser_client, api
+):
+    """The chip is a link: the author filter shows one person's posts (same platform,
+    handle whatever its case and "@"), triaged or not, and nobody else's; the API reads the
+    same filter."""
+    first, second, third, elsewhere, _other = attach_mentions(
+        incident,
+        {"text": "Liars.", "author_handle": "@Anti_KX"},
+        {"text": "Liars again.", "author_handle": "anti_kx"},
+        {"text": "Still liars.", "author_handle": "@anti_kx"},
+        {"text": "Liars.", "author_handle": "anti_kx", "platform": "mastodon"},
+        {"text": "Refund?", "author_handle": "@someone"},
+    )
+    needs_answer(incident, [second], drafter)  # in "To answer"; the others "To triage"
+    client = browser_client.as_user(drafter)
+    url = f"/incidents/{incident.pk}/replies/"
+
+    page = client.get(url + "?view=to_triage").text
+    link = 'href="?view=to_triage&amp;author=%40Anti_KX&amp;platform=x"'
+    assert link in page
+
+    page = client.get(url + "?view=to_triage&author=%40Anti_KX&platform=x").text
+    shown = {int(pk) for pk in re.findall(r'id="mention-(\d+)"', page)}
+    assert shown == {first.pk, second.pk, third.pk}
+    assert "<strong>3</strong> posts by <strong>@Anti_KX</strong>" in page
+    assert 'class="is-current"' not in page  # every part of the queue, not one tab
+    assert 'name="author" value="Anti_KX"' in page  # the other filters keep it
+
+    body = (
+        api.as_user(drafter)
+        .get(
+            f"/api/incidents/{incident.pk}/replies/", {"author": "anti_kx", "platform": "mastodon"}
+        )
+        .json()
+    )
+    assert [r["mention"]["id"] for r in body["results"]] == [elsewhere.pk]
+    too_long = api.get(f"/api/incidents/{incident.pk}/replies/", {"author": "a" * 201})
+    assert too_long.status_code == 400 and "author" in too_long.json()["errors"]
