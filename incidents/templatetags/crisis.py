@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import people, permissions
 from ..models import Incident
@@ -33,6 +34,13 @@ def initials(user) -> str:
     """An avatar's letters, from the person's name (people.initials): "CL", not the
     username's first letter ("lead" gave Camille Laurent an "L")."""
     return people.initials(user)
+
+
+@register.filter
+def quoted(text) -> str:
+    """Someone's words quoted as the active language quotes them: “words” in English,
+    « words » in French (the translations' own quotes, so a page never mixes both)."""
+    return pgettext("quoting someone's words", "“%(text)s”") % {"text": text}
 
 
 @functools.cache

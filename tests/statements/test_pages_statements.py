@@ -1076,3 +1076,18 @@ def test_the_publish_form_asks_for_the_posts_address_where_it_is_needed(
     assert refused.status_code == 302 and fresh(approved).status == "approved"
     field = url_field()
     assert f'value="{POST_URL}"' in field and 'type="url"' in field and "required" in field
+
+
+def test_a_reviewers_words_are_quoted_as_the_readers_language_quotes(
+    browser_client, make_statement, drafter, approver
+):
+    """A French page quoted the reviewer with “ ” beside its own « » (a helper pass)."""
+    statement = make_statement(state="in_review")
+    actions.statement_request_changes(
+        statement=statement, actor=approver, comment="Name the date & the place."
+    )
+    as_drafter = browser_client.as_user(drafter)
+    french = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="fr").text
+    assert "« Name the date &amp; the place. »" in french and "“Name" not in french
+    english = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "“Name the date &amp; the place.”" in english
