@@ -24,7 +24,6 @@ attached to it, is a 404; errors are `{"detail": "..."}` (docs/api.md).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -41,7 +40,7 @@ from incidents import selectors as incident_selectors
 from incidents.api.fields import BooleanField
 from incidents.api.pagination import FirstPageCountingPaginator
 from incidents.listening.choices import Sentiment
-from incidents.listening.models import MAX_HANDLE, Mention
+from incidents.listening.models import Mention
 from incidents.models import Incident, Platform
 from incidents.people import display_name
 from statements import actions as statement_actions
@@ -319,9 +318,8 @@ def _filters(params) -> dict:
     if language:
         language = language.lower()
         found["language"] = "" if language == "unknown" else language[:8]
-    author = (params.get("author") or "").strip().lstrip("@")
     try:
-        MaxLengthValidator(MAX_HANDLE)(author)
+        author = rules.author_filter(params.get("author"))
     except DjangoValidationError as exc:
         raise ValidationError({"author": exc.messages}) from None
     if author:

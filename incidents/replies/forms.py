@@ -3,11 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.listening.models import MAX_HANDLE
 from incidents.models import Platform
 from statements.choices import Channel
 from statements.models import MAX_TEXT
 
+from . import rules
 from .actions import COMMENT_MAX, MAX_BATCH
 from .choices import DECISIONS, AuthorType, NeedsAnswer, Outcome, QueueView, ReviewDecision
 from .models import NOTE_MAX, REASON_MAX
@@ -103,18 +103,24 @@ class QueueFilters(forms.Form):
         label=_("Language"), regex=r"^([a-z]{2,3}|unknown)$", max_length=8, required=False
     )
     # One person's posts, in every view ("N posts here"): a handle, "@" or not.
-    author = forms.CharField(max_length=MAX_HANDLE, required=False, strip=True)
+    author = forms.CharField(required=False, strip=False)
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
 
+    def clean_author(self) -> str:
+        return rules.author_filter(self.cleaned_data["author"])
+
     def values(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
+        """What the page shows: each filter that is valid (one that is not is ignored, the
+        others still apply)."""
+        self.is_valid()
+        data = self.cleaned_data
         language = data.get("language") or None
         return {
             "view": data.get("view") or QueueView.TO_ANSWER,
             "author_type": data.get("type") or None,
             "platform": data.get("platform") or None,
             "language": "" if language == UNKNOWN_LANGUAGE else language,
-            "author": data.get("author", "").lstrip("@") or None,
+            "author": data.get("author") or None,
             "page": data.get("page") or 1,
         }
 

@@ -23,6 +23,7 @@ page (which buttons show) and the API (`available_actions` in each item).
 
 from datetime import timedelta
 
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from incidents import permissions
 from incidents import rules as incident_rules
 from incidents.errors import Conflict
 from incidents.evidence import rules as evidence_rules
+from incidents.listening.models import MAX_HANDLE
 from incidents.localtime import shown
 from incidents.people import display_name
 from statements import permissions as statement_permissions
@@ -107,6 +109,15 @@ def author_key(mention) -> tuple[str, str] | None:
     return author_of(mention.platform, mention.author_handle)
 
 
+def author_filter(value: str | None) -> str:
+    """The handle a queue's author filter names ("" for none): stripped, without "@".
+    Raises ValidationError past MAX_HANDLE characters (the page ignores it, the API
+    answers 400)."""
+    handle = (value or "").strip().lstrip("@")
+    MaxLengthValidator(MAX_HANDLE)(handle)
+    return handle
+
+
 def author_of(platform: str, author_handle: str | None) -> tuple[str, str] | None:
     """`author_key` from a post's platform and handle (a row read without its mention)."""
     handle = (author_handle or "").strip().lstrip("@").lower()
@@ -152,7 +163,8 @@ def pending_replies(incident):
     """The incident's replies still on their way (drafted to approved: not published nor
     withdrawn), with their statement and mention, for author_reply. One query."""
     return (
-        Reply.objects.filter(triage__incident=incident)
+        # A post detached since answers nobody here: its reply holds nobody either.
+        Reply.objects.filter(triage__incident=incident, triage__mention__incident=incident)
         .exclude(statement__status__in=(StatementStatus.PUBLISHED, StatementStatus.WITHDRAWN))
         .select_related("statement", "triage__mention")
         .order_by("created_at", "pk")

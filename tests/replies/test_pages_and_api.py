@@ -386,3 +386,26 @@ def test_a_hater_answered_on_one_post_is_not_suggested_an_answer_on_the_next(
     # Its own answer is not "another post"; someone else is another person.
     assert "already answered" not in suggested(first)["reason"]
     assert suggested(stranger)["needs_answer"] == "yes"
+
+
+def test_a_reply_to_a_post_detached_since_holds_nobody(
+    incident, attach_mentions, api, drafter, lead
+):
+    """A reply drafted to a post later detached from the incident neither blocks a reply to
+    the author's other post nor counts as an answer (from a break-it pass)."""
+    from incidents.listening import actions as listening_actions
+    from incidents.replies import actions as reply_actions
+
+    first, second = attach_mentions(
+        incident,
+        {"text": "Refund? Still nothing.", "author_handle": "@pat"},
+        {"text": "Refund? Still nothing, again.", "author_handle": "@pat"},
+    )
+    reply_actions.reply_write(
+        incident=incident, mention=first, actor=drafter, text="@pat We are on it.", channel="x"
+    )
+    listening_actions.mention_detach(mention=first, incident=incident, actor=lead)
+
+    item = api.as_user(drafter).get(api_url(incident, f"{second.pk}/triage/")).json()
+    assert "already answered on another post" not in item["suggestion"]["reasons"]
+    assert "reply" in item["available_actions"]

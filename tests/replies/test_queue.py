@@ -209,6 +209,13 @@ def test_n_posts_here_leads_to_that_persons_posts_in_every_part_of_the_queue(
     assert "<strong>3</strong> posts by <strong>@Anti_KX</strong>" in page
     assert 'class="is-current"' not in page  # every part of the queue, not one tab
     assert 'name="author" value="Anti_KX"' in page  # the other filters keep it
+    assert 'href="?view=to_triage&amp;author=Anti_KX">Clear</a>' in page  # and "Clear"
+
+    # A handle past the limit is ignored, not the tab and the other filters.
+    page = client.get(url + "?view=to_triage&platform=mastodon&author=" + "a" * 201).text
+    assert 'class="is-current">To triage' in page
+    shown = {int(pk) for pk in re.findall(r'id="mention-(\d+)"', page)}
+    assert shown == {elsewhere.pk}
 
     body = (
         api.as_user(drafter)
