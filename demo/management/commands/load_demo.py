@@ -219,7 +219,7 @@ SCENARIOS = [
                 "fr",
                 "published",
                 "Un document présenté comme un mémo interne circule : il est faux. Aucune "
-                "fermeture de site n'est prévue. Nos équipes restent à votre écoute.",
+                "fermeture de site n’est prévue. Nos équipes restent à votre écoute.",
                 50,
             ),
             *[("crisis_update", language, text, at) for at, language, text in demo_crisis.UPDATES],
