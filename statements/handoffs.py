@@ -121,8 +121,10 @@ def changes_requested(statement: Statement, *, actor, comment: str) -> int:
 
 def ready_to_publish(statement: Statement, *, actor) -> int:
     """The cell's spokespeople (and its lead when the policy lets the lead publish); nobody
-    for a text an app shows once approved (a crisis page's section: nothing to publish)."""
-    if outlets.shown_on_approval(statement):
+    for a text an app shows once approved (a crisis page's section: nothing to publish),
+    nor while an app refuses its publication (an update while its page is dark: told when
+    the page goes live)."""
+    if outlets.shown_on_approval(statement) or outlets.publish_refusal(statement):
         return 0
     subject = per_reader(
         lambda: (

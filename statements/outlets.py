@@ -107,19 +107,31 @@ def awaiting_approval(user) -> list:
 
 
 _publish_guards: list[Callable] = []
+_refused_filters: list[Callable] = []
 
 # Where publish_refusal keeps its answer on a statement (note_publish_refusals).
 _REFUSAL = "_publish_refusal"
 
 
-def register_publish_guard(refusals_among: Callable) -> None:
+def register_publish_guard(refusals_among: Callable, refused: Callable) -> None:
     """`refusals_among(statements) -> {id: why}`: those of these approved statements that
     the registering app refuses be published now, and why (a crisis page update while the
     page is not live: nothing public would show it, yet it met the first-response
-    deadline). The rules then offer no Publish action, and the statement's page says why.
-    At most one query, none when no statement is of its kind."""
+    deadline). The rules then offer no Publish action, nobody is told it is ready to
+    publish, and the statement's page says why. At most one query, none when no statement
+    is of its kind. `refused() -> Q`: the same statements as a filter on Statement, for a
+    list that must leave them out before it is cut ("Approved, to publish")."""
     if refusals_among not in _publish_guards:
         _publish_guards.append(refusals_among)
+        _refused_filters.append(refused)
+
+
+def publish_refused_filter() -> Q:
+    """The statements any app refuses be published now, as a filter on Statement."""
+    found = Q(pk__in=[])
+    for refused in _refused_filters:
+        found |= refused()
+    return found
 
 
 def note_publish_refusals(statements) -> None:

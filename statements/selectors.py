@@ -253,13 +253,14 @@ def to_publish(user) -> list[Statement]:
         .filter(user=user, role__in=(Role.SPOKESPERSON, Role.LEAD))
         .select_related("user")
     }
-    # What the rule refuses by role or kind is left out before the list is cut, so that it
-    # never takes the place of what waits (a crisis page's texts stay approved for good).
+    # What the rule refuses by role, kind or state is left out before the list is cut, so
+    # that it never takes the place of what waits (a crisis page's texts stay approved for
+    # good; its updates wait while the page is dark).
     qs = (
         Statement.objects.filter(
             permissions.published_by(publisher_of.values()), status=StatementStatus.APPROVED
         )
-        .exclude(outlets.shown_on_approval_filter())
+        .exclude(outlets.shown_on_approval_filter() | outlets.publish_refused_filter())
         .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
     )
     statements = attach_progress(_with_progress_rows(qs))

@@ -23,6 +23,7 @@ from incidents.outbox import actions as outbox
 from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
+from statements import handoffs as statement_handoffs
 from statements.choices import Channel, Language, StatementKind, StatementStatus
 from statements.models import Statement
 
@@ -399,8 +400,17 @@ def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
     timeline_record(
         incident, kind=kind, actor=actor, key_event=True, data={"page": page.pk, "slug": page.slug}
     )
+    if end == PageState.LIVE:
+        # The updates approved while the page was dark may be published now: their
+        # publishers were not told then (statements.handoffs.ready_to_publish).
+        for statement in selectors.approved_updates(page)[:MAX_WAITING_UPDATES]:
+            statement_handoffs.ready_to_publish(statement, actor=actor)
     _after_commit(page.pk)
     return page
+
+
+# Approved updates whose publishers are told when the page goes live, at most.
+MAX_WAITING_UPDATES = 20
 
 
 @transaction.atomic

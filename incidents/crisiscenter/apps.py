@@ -20,7 +20,7 @@ class CrisisCenterConfig(AppConfig):
 
         from . import selectors
         from .actions import follow_statements
-        from .rules import publish_refusals, transition_refused
+        from .rules import publish_refusals, publish_refused, transition_refused
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
@@ -28,4 +28,4 @@ class CrisisCenterConfig(AppConfig):
         extensions.register_transition_guard(transition_refused)
         extensions.register_loose_ends(selectors.loose_ends)
         outlets.register_shown_on_approval(selectors.page_texts_among, selectors.section_statements)
-        outlets.register_publish_guard(publish_refusals)
+        outlets.register_publish_guard(publish_refusals, publish_refused)

@@ -93,18 +93,7 @@ def to_publish(page: CrisisPage, user) -> list[Statement]:
     """The approved crisis center statements that will be updates once published (bound to
     no section, neither an FAQ answer nor internal) which `user` may publish now: the room
     offers to publish each with the next update time. Bounded."""
-    bound = PageText.objects.filter(page=page).values("statement_id")
-    approved = (
-        Statement.objects.filter(
-            incident_id=page.incident_id,
-            channel=Channel.CRISIS_CENTER,
-            status=StatementStatus.APPROVED,
-        )
-        .exclude(kind__in=selectors.NOT_UPDATES)
-        .exclude(pk__in=bound)
-        .select_related("policy")
-        .order_by("approved_at", "id")[:MAX_TO_PUBLISH]
-    )
+    approved = selectors.approved_updates(page)[:MAX_TO_PUBLISH]
     return [
         s
         for s in statement_selectors.with_progress(approved, page.incident)

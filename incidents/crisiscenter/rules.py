@@ -1,6 +1,7 @@
 """Who may do what with an incident's crisis page, now: decided here, once, for the room's
 panel, the team page, the API and the actions."""
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions
@@ -146,11 +147,25 @@ def publish_refusals(statements) -> dict[int, str]:
     return refusals
 
 
+def publish_refused() -> Q:
+    """`publish_refusals` as a filter on Statement: the crisis center channel's statements
+    of an incident whose page is missing or dark."""
+    publishable_page = CrisisPage.objects.filter(incident_id=OuterRef("incident_id")).exclude(
+        state=PageState.DARK
+    )
+    return Q(channel=Channel.CRISIS_CENTER) & ~Q(Exists(publishable_page))
+
+
 def _refusal(state: str | None):
     if state is None:
-        return _("This incident has no crisis page: prepare it and switch it live first.")
+        return _(
+            "This incident has no crisis page yet: it can be published once the lead has "
+            "prepared the page and switched it live."
+        )
     if state == PageState.DARK:
-        return _("The crisis page is not live yet: switch it live first (the crisis page panel).")
+        return _(
+            "The crisis page is not live yet: it can be published once the lead switches it live."
+        )
     return None
 
 

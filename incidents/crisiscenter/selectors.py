@@ -389,6 +389,23 @@ def _published_updates(statements, bound):
     )
 
 
+def approved_updates(page: CrisisPage):
+    """The approved statements that will be the page's updates once published (bound to no
+    section, never an internal briefing nor an FAQ answer), approved longest ago first."""
+    bound = PageText.objects.filter(page=page).values("statement_id")
+    return (
+        Statement.objects.filter(
+            incident_id=page.incident_id,
+            channel=Channel.CRISIS_CENTER,
+            status=StatementStatus.APPROVED,
+        )
+        .exclude(kind__in=NOT_UPDATES)
+        .exclude(pk__in=bound)
+        .select_related("policy")
+        .order_by("approved_at", "id")
+    )
+
+
 def updates_of(page: CrisisPage):
     """The page's updates: the published statements of the crisis center channel bound to
     no section (never an internal briefing nor an FAQ answer), newest first, bounded."""

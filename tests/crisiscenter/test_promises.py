@@ -510,7 +510,7 @@ def test_an_update_is_not_published_without_a_live_page(
     if page_state == "dark":
         request.getfixturevalue("dark_page")
     update = approved_update()
-    with pytest.raises(TransitionNotAllowed, match="switch it live first"):
+    with pytest.raises(TransitionNotAllowed, match="it can be published once the lead"):
         statement_actions.statement_publish(statement=update, actor=spokesperson)
     update.refresh_from_db()
     incident.refresh_from_db()
@@ -532,14 +532,19 @@ def test_while_the_page_is_dark_its_update_is_not_offered_to_publish(
     assert "Nothing waits for you" in inbox
     page = client.get(f"/statements/{update.pk}/").text
     assert 'id="publish-box"' not in page
-    assert "Approved, not publishable yet: The crisis page is not live yet" in page
+    assert "Approved. The crisis page is not live yet: it can be published once the lead" in page
     assert "waiting for" not in page  # not for the spokesperson: for the page
     assert "publish" not in api.get(f"/api/statements/{update.pk}/").json()["available_actions"]
     assert api.get("/api/to-publish/").json()["count"] == 0
 
+    # Nobody was told it is ready to publish: it was not.
+    told = Notification.objects.filter(user=spokesperson, kind="ready_to_publish")
+    assert not told.exists()
+
     approve_texts(dark_page)
     actions.page_switch(page=dark_page, actor=lead, action="go_live")
 
+    assert [n.url for n in told] == [f"/statements/{update.pk}/"]  # now it is
     inbox = client.get("/approvals/").text
     assert f'href="/statements/{update.pk}/#publish-box">Copy and publish</a>' in inbox
     page = client.get(f"/statements/{update.pk}/").text

@@ -149,7 +149,7 @@ def test_sharing_says_first_when_there_is_no_live_crisis_page_to_publish_on(
     page (from a new-user pass): said on the post-mortem, in the publication guard's words."""
     client.force_login(drafter)
     page = client.get(url(signed.incident)).content.decode()
-    assert "The crisis page is not live yet: switch it live first" in page
+    assert "The crisis page is not live yet: it can be published once the lead switches" in page
     assert "can be drafted and approved meanwhile" in page
     approve_texts(dark_page)
     crisis_actions.page_switch(page=dark_page, actor=lead, action="go_live")
@@ -159,7 +159,7 @@ def test_sharing_says_first_when_there_is_no_live_crisis_page_to_publish_on(
 def test_sharing_with_no_crisis_page_at_all_says_to_prepare_it(signed, client, drafter):
     client.force_login(drafter)
     page = client.get(url(signed.incident)).content.decode()
-    assert "This incident has no crisis page: prepare it and switch it live first." in page
+    assert "This incident has no crisis page yet: it can be published once the lead" in page
 
 
 def test_the_api_starts_it_then_answers_the_same_one(signed, lead, drafter, observer):

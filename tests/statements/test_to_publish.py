@@ -160,3 +160,17 @@ def test_what_nobody_publishes_never_takes_the_place_of_what_waits(
     assert Statement.objects.filter(status="approved").count() == 7
 
     assert [s.pk for s in selectors.to_publish(lead)] == [waiting.pk]
+
+
+def test_updates_waiting_for_their_crisis_page_never_take_the_place_of_what_waits(
+    monkeypatch, make_statement, default_policy, incident, drafter, spokesperson
+):
+    """Crisis page updates approved while the incident has no live page are refused to
+    publish: left out before the list is cut, not after (from a break-it pass)."""
+    monkeypatch.setattr(selectors, "MAX_TO_PUBLISH", 3)
+    long_ago = timezone.now() - timedelta(days=1)
+    approved = {"status": "approved", "approved_at": long_ago, "submitted_at": long_ago}
+    bulk_statements(incident, drafter, default_policy, 3, channel="crisis_center", **approved)
+    waiting = make_statement(text="Ready for X", state="approved")
+
+    assert [s.pk for s in selectors.to_publish(spokesperson)] == [waiting.pk]
