@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.playbooks.models import Playbook
+from incidents.playbooks.models import AppliedPlaybook, Playbook
 from incidents.text import own_language
 from statements.models import MAX_TEXT
 
@@ -24,7 +24,9 @@ class PrepareForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, incident=None, **kwargs):
+        """`incident`: the playbook it follows is preselected when it has a dark site (an
+        empty page was the default: a hurried lead prepared one by mistake)."""
         super().__init__(*args, **kwargs)
         field = self.fields["playbook"]
         # Read once: a list of no playbook is no choice, so the field goes (the page starts
@@ -36,6 +38,15 @@ class PrepareForm(forms.Form):
                 ("", field.empty_label),
                 *((p.pk, own_language(str(p))) for p in playbooks),
             ]
+            followed = (
+                AppliedPlaybook.objects.filter(incident=incident)
+                .values_list("playbook_id", flat=True)
+                .first()
+                if incident is not None
+                else None
+            )
+            if followed in {p.pk for p in playbooks}:
+                field.initial = followed
         else:
             del self.fields["playbook"]
 

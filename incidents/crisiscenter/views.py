@@ -30,7 +30,7 @@ def room_panel_context(request, incident) -> dict:
     }
     if page is None:
         if rules.PREPARE in context["actions"]:
-            context["prepare_form"] = PrepareForm()
+            context["prepare_form"] = PrepareForm(incident=incident)
         return {"crisis": context}
     texts = selectors.page_texts(page)
     _faq_moves(texts)

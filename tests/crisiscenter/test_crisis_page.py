@@ -16,6 +16,8 @@ from incidents.crisiscenter import actions
 from incidents.crisiscenter.models import CrisisPage
 from incidents.errors import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
 from incidents.models import TimelineEntry
+from incidents.playbooks import actions as playbook_actions
+from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
 from tests.helpers import assert_error
 
@@ -356,6 +358,20 @@ def test_the_playbooks_are_offered_in_the_readers_language(
     # And where an incident is declared from a playbook.
     declaring = client.get("/incidents/new/", HTTP_ACCEPT_LANGUAGE="fr").text
     assert f'<option value="{playbook.pk}">Rumeur — ' in declaring
+
+
+def test_the_playbook_the_incident_follows_is_preselected(incident, lead, playbook, browser_client):
+    """An empty page was the default even for an incident following a playbook with a dark
+    site: a hurried lead prepared one by mistake (a new-user pass)."""
+    Playbook.objects.create(name="Another dark site").crisis_templates.create(
+        language="en", summary="Another\nText."
+    )
+    client = browser_client.as_user(lead)
+    panel = client.get(f"/incidents/{incident.pk}/crisis-page/").text
+    assert '<option value="" selected>' in panel
+    playbook_actions.playbook_apply(incident=incident, actor=lead, playbook=playbook)
+    panel = client.get(f"/incidents/{incident.pk}/crisis-page/").text
+    assert f'<option value="{playbook.pk}" selected>' in panel
 
 
 def test_the_lead_prepares_and_switches_from_the_room(
