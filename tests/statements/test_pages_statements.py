@@ -1091,3 +1091,18 @@ def test_a_reviewers_words_are_quoted_as_the_readers_language_quotes(
     assert "« Name the date &amp; the place. »" in french and "“Name" not in french
     english = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
     assert "“Name the date &amp; the place.”" in english
+
+
+def test_an_approver_of_an_approved_text_is_not_told_they_could_still_approve_it(
+    browser_client, make_statement, approver
+):
+    """Once approved, the editor's fold said "you will no longer be able to approve it" to
+    an approver who may only send it back (a new-user pass)."""
+    as_approver = browser_client.as_user(approver)
+    in_review = make_statement(state="in_review")
+    page = as_approver.get(f"/statements/{in_review.pk}/").text
+    assert "Edit the text instead (you will no longer be able to approve it)" in page
+    approved = make_statement(state="approved")
+    page = as_approver.get(f"/statements/{approved.pk}/").text
+    assert "you will no longer be able to approve it" not in page
+    assert "Edit (voids the approval)" in page
