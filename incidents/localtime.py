@@ -81,3 +81,24 @@ def shown(value: datetime, format: str = "SHORT_DATETIME_FORMAT", *, zone: bool 
     local = timezone.localtime(value)
     text = formats.date_format(local, format)
     return f"{text} {local.tzname()}" if zone else text
+
+
+def duration(seconds) -> str:
+    """Seconds as a short duration: "45 s", "12 min", "2 h 05", "3 d 4 h" (from 48 hours),
+    "-" before a negative one; "—" when unknown. One rule for every page, export and
+    message that says how long something took."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = round(float(seconds))
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return _("%(sign)s%(n)s s") % {"sign": sign, "n": seconds}
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(sign)s%(n)s min") % {"sign": sign, "n": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(sign)s%(h)s h %(m)02d") % {"sign": sign, "h": hours, "m": minutes}
+    days, hours = divmod(hours, 24)
+    return _("%(sign)s%(d)s d %(h)s h") % {"sign": sign, "d": days, "h": hours}

@@ -4,27 +4,13 @@ print page and the Markdown export (export.py uses these functions too)."""
 from django import template
 from django.utils.translation import gettext as _
 
+from incidents import localtime
+
 register = template.Library()
 
 
-@register.filter
-def duration(seconds) -> str:
-    """Seconds as "45 s", "12 min", "2 h 05", "3 d 4 h"; "—" when unknown."""
-    if seconds is None or seconds == "":
-        return "—"
-    seconds = round(float(seconds))
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return _("%(sign)s%(n)s s") % {"sign": sign, "n": seconds}
-    minutes = seconds // 60
-    if minutes < 60:
-        return _("%(sign)s%(n)s min") % {"sign": sign, "n": minutes}
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return _("%(sign)s%(h)s h %(m)02d") % {"sign": sign, "h": hours, "m": minutes}
-    days, hours = divmod(hours, 24)
-    return _("%(sign)s%(d)s d %(h)s h") % {"sign": sign, "d": days, "h": hours}
+# "2 h 05": the one rule (incidents.localtime.duration), also for export.py.
+duration = register.filter("duration", localtime.duration)
 
 
 @register.filter
