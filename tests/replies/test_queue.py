@@ -161,20 +161,23 @@ def test_a_queue_page_and_the_coverage_cost_constant_queries(
     assert items[0].triage is not None
 
 
+# One author written three ways on X, the same name on Mastodon, and someone else.
+ONE_AUTHOR_THREE_WAYS = (
+    {"text": "Liars.", "author_handle": "@Anti_KX"},
+    {"text": "Liars again.", "author_handle": "anti_kx"},
+    {"text": "Still liars.", "author_handle": "@anti_kx"},
+    {"text": "Liars.", "author_handle": "anti_kx", "platform": "mastodon"},
+    {"text": "Refund?", "author_handle": "@someone"},
+)
+
+
 def test_an_authors_posts_are_counted_as_one_person_whatever_the_handles_case(
     incident, attach_mentions
 ):
     """ "N posts here" follows the rule that an author is one person (rules.author_key):
     "@Anti_KX", "anti_kx" and "@anti_kx" on one platform are one author; the same name on
     another platform is someone else."""
-    first, _, _, elsewhere, alone = attach_mentions(
-        incident,
-        {"text": "Liars.", "author_handle": "@Anti_KX"},
-        {"text": "Liars again.", "author_handle": "anti_kx"},
-        {"text": "Still liars.", "author_handle": "@anti_kx"},
-        {"text": "Liars.", "author_handle": "anti_kx", "platform": "mastodon"},
-        {"text": "Refund?", "author_handle": "@someone"},
-    )
+    first, _, _, elsewhere, alone = attach_mentions(incident, *ONE_AUTHOR_THREE_WAYS)
     items = {i.mention.pk: i for i in selectors.page_items(incident, [first, elsewhere, alone])}
     assert items[first.pk].author_posts == 3
     assert items[elsewhere.pk].author_posts == 1
@@ -187,14 +190,7 @@ def test_n_posts_here_leads_to_that_persons_posts_in_every_part_of_the_queue(
     """The chip is a link: the author filter shows one person's posts (same platform,
     handle whatever its case and "@"), triaged or not, and nobody else's; the API reads the
     same filter."""
-    first, second, third, elsewhere, _other = attach_mentions(
-        incident,
-        {"text": "Liars.", "author_handle": "@Anti_KX"},
-        {"text": "Liars again.", "author_handle": "anti_kx"},
-        {"text": "Still liars.", "author_handle": "@anti_kx"},
-        {"text": "Liars.", "author_handle": "anti_kx", "platform": "mastodon"},
-        {"text": "Refund?", "author_handle": "@someone"},
-    )
+    first, second, third, elsewhere, _other = attach_mentions(incident, *ONE_AUTHOR_THREE_WAYS)
     needs_answer(incident, [second], drafter)  # in "To answer"; the others "To triage"
     client = browser_client.as_user(drafter)
     url = f"/incidents/{incident.pk}/replies/"
