@@ -207,6 +207,9 @@ def test_n_posts_here_leads_to_that_persons_posts_in_every_part_of_the_queue(
     assert 'name="author" value="Anti_KX"' in page  # the other filters keep it
     assert 'href="?view=to_triage&amp;author=Anti_KX">Clear</a>' in page  # and "Clear"
 
+    page = client.get(url + "?view=to_triage&author=Anti_KX&platform=x&type=troll").text
+    assert "<strong>0</strong> posts by <strong>@Anti_KX</strong> match the filters below" in page
+
     # A handle past the limit is ignored, not the tab and the other filters.
     page = client.get(url + "?view=to_triage&platform=mastodon&author=" + "a" * 201).text
     assert 'class="is-current">To triage' in page
