@@ -24,6 +24,7 @@ from incidents.playbooks import templating
 from incidents.playbooks.models import Playbook
 from statements import actions as statement_actions
 from statements import handoffs as statement_handoffs
+from statements import outlets as statement_outlets
 from statements.choices import Channel, Language, StatementKind, StatementStatus
 from statements.models import Statement
 
@@ -402,15 +403,21 @@ def page_switch(*, page: CrisisPage, actor, action: str) -> CrisisPage:
     )
     if end == PageState.LIVE:
         # The updates approved while the page was dark may be published now: their
-        # publishers were not told then (statements.handoffs.ready_to_publish).
-        for statement in selectors.approved_updates(page)[:MAX_WAITING_UPDATES]:
+        # publishers were not told then (statements.handoffs.ready_to_publish). Read
+        # together: each costs its notification's queries only.
+        waiting = list(selectors.approved_updates(page)[:MAX_WAITING_UPDATES])
+        for statement in waiting:
+            statement.incident = incident  # one cell for all
+        statement_outlets.note_for_rules(waiting)
+        for statement in waiting:
             statement_handoffs.ready_to_publish(statement, actor=actor)
     _after_commit(page.pk)
     return page
 
 
-# Approved updates whose publishers are told when the page goes live, at most.
-MAX_WAITING_UPDATES = 20
+# Approved updates whose publishers are told when the page goes live, at most (a page's
+# languages each have one or two waiting, not more).
+MAX_WAITING_UPDATES = 10
 
 
 @transaction.atomic

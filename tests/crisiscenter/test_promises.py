@@ -7,9 +7,12 @@ post-mortem and the metrics count the promises kept."""
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from incidents import actions as incident_actions
 from incidents.crisiscenter import actions, promises, render, selectors
 from incidents.crisiscenter.models import UpdatePromise
 from incidents.errors import InvalidInput, NotAllowed, TransitionNotAllowed
@@ -550,3 +553,46 @@ def test_while_the_page_is_dark_its_update_is_not_offered_to_publish(
     page = client.get(f"/statements/{update.pk}/").text
     assert 'id="publish-box"' in page and "not publishable yet" not in page
     assert [s["id"] for s in api.get("/api/to-publish/").json()["results"]] == [update.pk]
+
+
+def test_going_live_tells_of_each_waiting_update_for_a_few_queries_each(
+    declare, lead, drafter, approver, spokesperson, playbook, next_update, policies
+):
+    """Each waiting update costs its notification only: the cell, the refusals and the
+    incident are read once for all (a break-it pass counted 7 queries an update)."""
+
+    def going_live(waiting: int) -> int:
+        incident = declare(title=f"{waiting} updates waiting")
+        for user, role, function in [
+            (drafter, "drafter", ""),
+            (approver, "approver", "other"),
+            (spokesperson, "spokesperson", ""),
+        ]:
+            incident_actions.member_add(
+                incident=incident, actor=lead, user=user, role=role, function=function
+            )
+        page = actions.page_prepare(
+            incident=incident, actor=lead, playbook=playbook, next_update_at=next_update
+        )
+        for text in page.texts.select_related("statement"):
+            approve(text.statement, author=lead, approver=approver)
+        for n in range(waiting):
+            update = statement_actions.statement_create(
+                incident=incident,
+                actor=drafter,
+                kind="update",
+                channel="crisis_center",
+                language="en",
+                text=f"Update {n}",
+            )
+            approve(update, author=drafter, approver=approver)
+        with CaptureQueriesContext(connection) as ctx:
+            actions.page_switch(page=page, actor=lead, action="go_live")
+        told = Notification.objects.filter(
+            user=spokesperson, kind="ready_to_publish", incident=incident
+        )
+        assert told.count() == waiting
+        return len(ctx.captured_queries)
+
+    one, five = going_live(1), going_live(5)
+    assert five - one <= 4 * 4
