@@ -8,6 +8,7 @@ repeated time the person says which of the two they mean (`fold`: 0 the first, 1
 second, as in Python's datetime); the API asks for an explicit UTC offset instead.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -85,11 +86,15 @@ def shown(value: datetime, format: str = "SHORT_DATETIME_FORMAT", *, zone: bool 
 
 def duration(seconds) -> str:
     """Seconds as a short duration: "45 s", "12 min", "2 h 05", "3 d 4 h" (from 48 hours),
-    "-" before a negative one; "—" when unknown. One rule for every page, export and
-    message that says how long something took."""
-    if seconds is None or seconds == "":
+    "-" before a negative one; "—" when unknown (None, "", not a finite number). One rule
+    for every page, export and message that says how long something took."""
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError):  # None, "", anything that is no number
         return "—"
-    seconds = round(float(seconds))
+    if not math.isfinite(seconds):
+        return "—"
+    seconds = round(seconds)
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
     if seconds < 60:

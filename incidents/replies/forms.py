@@ -112,8 +112,8 @@ class QueueFilters(forms.Form):
     def values(self) -> dict:
         """What the page shows: each filter that is valid (one that is not is ignored, the
         others still apply)."""
-        self.is_valid()
-        data = self.cleaned_data
+        self.is_valid()  # an unbound form is not: its cleaned_data is never set
+        data = getattr(self, "cleaned_data", {})
         language = data.get("language") or None
         return {
             "view": data.get("view") or QueueView.TO_ANSWER,
