@@ -8,7 +8,7 @@ from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import dateformat, formats, timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -39,8 +39,12 @@ def initials(user) -> str:
 @register.filter
 def quoted(text) -> str:
     """Someone's words quoted as the active language quotes them: “words” in English,
-    « words » in French (the translations' own quotes, so a page never mixes both)."""
-    return pgettext("quoting someone's words", "“%(text)s”") % {"text": text}
+    « words » in French (the translations' own quotes, so a page never mixes both). The
+    words are escaped unless already safe (after `linebreaksbr`); nothing for None."""
+    if text is None:
+        return ""
+    quotes = pgettext("quoting someone's words", "“%(text)s”")
+    return mark_safe(quotes % {"text": conditional_escape(text)})  # noqa: S308 (escaped)
 
 
 @functools.cache

@@ -1106,3 +1106,11 @@ def test_an_approver_of_an_approved_text_is_not_told_they_could_still_approve_it
     page = as_approver.get(f"/statements/{approved.pk}/").text
     assert "you will no longer be able to approve it" not in page
     assert "Edit (voids the approval)" in page
+
+
+def test_quoted_words_are_escaped_once():
+    from django.template import Context, Template
+
+    page = Template("{% load crisis %}{{ a|quoted }} {{ b|linebreaksbr|quoted }} {{ c|quoted }}")
+    shown = page.render(Context({"a": "<b>x</b> & y", "b": "a & b\nc", "c": None}))
+    assert shown == "“&lt;b&gt;x&lt;/b&gt; &amp; y” “a &amp; b<br>c” "
