@@ -514,3 +514,17 @@ def test_switch_live_says_it_waits_for_an_approved_summary(
     page = client.get(room).text
     assert not re.search(r'<button[^>]*value="go_live"[^>]*disabled', page)
     assert "Once its summary is approved." not in page
+
+
+def test_a_dark_pages_approved_texts_are_ready_for_it_not_on_it(
+    dark_page, approve_texts, lead, incident, browser_client
+):
+    """Nobody sees a dark page: its approved texts read "on the page" as if public (a
+    new-user pass)."""
+    approve_texts(dark_page)
+    client = browser_client.as_user(lead)
+    panel = client.get(f"/incidents/{incident.pk}/crisis-page/").text
+    assert "✓ ready for the page" in panel and "✓ on the page" not in panel
+    actions.page_switch(page=dark_page, actor=lead, action="go_live")
+    panel = client.get(f"/incidents/{incident.pk}/crisis-page/").text
+    assert "✓ on the page" in panel and "ready for the page" not in panel
