@@ -118,6 +118,14 @@ def _detail_context(request, statement, **overrides) -> dict:
         # What the apps above add (outlets.py): "Publish on <brand account>"...
         "outlet_sections": outlets.page_sections(request, statement, available),
     }
+    # An approver done with this one goes on to the next that waits for them (ten texts of
+    # a crisis page each wait for legal, then communications).
+    if (
+        rules.APPROVE not in available
+        and permissions.approver_function(user, statement.incident) is not None
+    ):
+        waiting = [s for s in selectors.approvals_inbox(user) if s.pk != statement.pk]
+        context.update(next_to_approve=waiting[0] if waiting else None, waiting_for_me=len(waiting))
     context.update(overrides)
     # Also on the form kept from a refused post (overrides): the retry needs it most.
     context["publish_form"].ask_for_address(statement.channel)

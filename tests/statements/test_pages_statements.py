@@ -1114,3 +1114,19 @@ def test_quoted_words_are_escaped_once():
     page = Template("{% load crisis %}{{ a|quoted }} {{ b|linebreaksbr|quoted }} {{ c|quoted }}")
     shown = page.render(Context({"a": "<b>x</b> & y", "b": "a & b\nc", "c": None}))
     assert shown == "“&lt;b&gt;x&lt;/b&gt; &amp; y” “a &amp; b<br>c” "
+
+
+def test_an_approver_done_with_a_text_goes_on_to_the_next_that_waits(
+    browser_client, make_statement, approver
+):
+    """Ten crisis page texts each wait for legal, then communications: back to "My
+    approvals" after each was nine trips too many (a new-user pass)."""
+    first = make_statement(title="First", state="in_review")
+    second = make_statement(title="Second", state="in_review")
+    client = browser_client.as_user(approver)
+    assert "Next to approve" not in client.get(f"/statements/{first.pk}/").text  # to do here
+    client.post(f"/statements/{first.pk}/approve/", {"revision": first.revision})
+    page = client.get(f"/statements/{first.pk}/").text
+    assert f'href="/statements/{second.pk}/">Next to approve: {second} →</a>' in page
+    client.post(f"/statements/{second.pk}/approve/", {"revision": second.revision})
+    assert "Next to approve" not in client.get(f"/statements/{second.pk}/").text
