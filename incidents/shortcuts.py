@@ -36,8 +36,9 @@ def done(request, incident, message: str, *, notice: str = "", say: bool = False
     playbook's tasks, the status in the header)."""
     if request.htmx:
         response = trigger_client_event(HttpResponse(""), CHANGED)
-        if notice or say:
-            trigger_client_event(response, ROOM_MESSAGE, {"message": notice or message})
+        said = " ".join(part for part in (message if say else "", notice) if part)
+        if said:
+            trigger_client_event(response, ROOM_MESSAGE, {"message": said})
         return response
     messages.success(request, message)
     if notice:

@@ -113,6 +113,7 @@ def prepare(request, pk):
         incident,
         _("Crisis page prepared: dark until you switch it live."),
         notice=rules.prepare_warning(playbook),
+        say=True,  # its drafts land in two panels: say what happened
     )
 
 
@@ -132,7 +133,10 @@ def switch(request, pk):
     message = (
         _("The crisis page is live.") if action == rules.GO_LIVE else _("Crisis page resolved.")
     )
-    return perform(request, incident, message, actions.page_switch, page=page, action=action)
+    # Public now (or archived): said, not only seen in the panel's state chip.
+    return perform(
+        request, incident, message, actions.page_switch, page=page, action=action, say=True
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.http import http_date
 
 from incidents.crisiscenter import actions
@@ -528,3 +529,33 @@ def test_a_dark_pages_approved_texts_are_ready_for_it_not_on_it(
     actions.page_switch(page=dark_page, actor=lead, action="go_live")
     panel = client.get(f"/incidents/{incident.pk}/crisis-page/").text
     assert "✓ on the page" in panel and "ready for the page" not in panel
+
+
+def test_preparing_and_switching_live_are_said_in_the_room(
+    incident, lead, playbook, approve_texts, browser_client, next_update
+):
+    """Their effect shows in panels far from the button: the room says it too (a new-user
+    pass found both silent)."""
+    client = browser_client.as_user(lead)
+
+    def said(response) -> str:
+        assert response.status_code == 200
+        return json.loads(response["HX-Trigger"])["room-message"]["message"]
+
+    prepared = client.post(
+        f"/incidents/{incident.pk}/crisis-page/prepare/",
+        {
+            "playbook": playbook.pk,
+            "slug": "said",
+            "next_update_at": timezone.localtime(next_update).strftime("%Y-%m-%dT%H:%M"),
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Crisis page prepared" in said(prepared)
+    approve_texts(CrisisPage.objects.get(incident=incident))
+    live = client.post(
+        f"/incidents/{incident.pk}/crisis-page/switch/",
+        {"action": "go_live"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert said(live) == "The crisis page is live."
