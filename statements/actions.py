@@ -90,6 +90,8 @@ def _check_fits(text: str, channel: str) -> None:
 def _data(statement: Statement, **extra) -> dict:
     return {
         "statement": statement.pk,
+        # The committee's name for it: ten crisis page texts read alike by kind and channel.
+        "title": statement.title,
         "kind": statement.kind,
         "channel": statement.channel,
         "language": statement.language,

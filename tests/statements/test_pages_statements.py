@@ -1130,3 +1130,15 @@ def test_an_approver_done_with_a_text_goes_on_to_the_next_that_waits(
     assert f'href="/statements/{second.pk}/">Next to approve: {second} →</a>' in page
     client.post(f"/statements/{second.pk}/approve/", {"revision": second.revision})
     assert "Next to approve" not in client.get(f"/statements/{second.pk}/").text
+
+
+def test_the_timeline_names_each_statement_so_ten_alike_can_be_told_apart(
+    browser_client, make_statement, lead, incident
+):
+    """Ten crisis page texts read "Update · Crisis center page · r1" alike (a new-user
+    pass): the timeline names a statement by its title, else adds its language."""
+    make_statement(title="Crisis page: Summary (fr)", language="fr")
+    make_statement(language="fr")
+    timeline = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/timeline/").text
+    assert "Crisis page: Summary (fr) · r1</a>" in timeline
+    assert "Holding statement · X / Twitter · FR · r1</a>" in timeline
