@@ -17,7 +17,14 @@ class PrepareForm(forms.Form):
         required=False,
         empty_label=_("— an empty page —"),
     )
-    slug = forms.CharField(label=_("Address"), max_length=SLUG_MAX, required=False)
+    slug = forms.CharField(
+        label=_("Address (/crisis/…/)"),
+        max_length=SLUG_MAX,
+        required=False,
+        # What it is and what an empty one gives (actions._clean_slug): the lead could not
+        # tell a URL from a slug.
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. kettle-lids; empty: the date")}),
+    )
     next_update_at = forms.DateTimeField(
         label=_("Next update at"),
         required=False,
