@@ -14,7 +14,7 @@ from incidents.postmortems import actions
 
 EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 FR = [
-    *("jan.", "fév.", "mars", "avr.", "mai", "juin"),
+    *("janv.", "févr.", "mars", "avr.", "mai", "juin"),  # not Django's "jan.", "fév."
     *("juil.", "août", "sept.", "oct.", "nov.", "déc."),
 ]
 PARIS = ZoneInfo("Europe/Paris")
@@ -85,4 +85,4 @@ def test_the_room_gives_its_script_the_format_and_month_names_the_server_uses(
     client = browser_client.as_user(lead)
     room = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="fr").text
     assert 'data-date-format="j N Y H:i"' in room
-    assert "&quot;N&quot;: [&quot;jan.&quot;, &quot;fév.&quot;" in room
+    assert "&quot;N&quot;: [&quot;janv.&quot;, &quot;févr.&quot;" in room
