@@ -1142,3 +1142,13 @@ def test_the_timeline_names_each_statement_so_ten_alike_can_be_told_apart(
     timeline = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/timeline/").text
     assert "Crisis page: Summary (fr) · r1</a>" in timeline
     assert "Holding statement · X / Twitter · FR · r1</a>" in timeline
+
+
+def test_an_approved_texts_length_reads_as_the_editors_counter(
+    browser_client, make_statement, drafter
+):
+    """ "266 characters / 280" once approved beside "253 / 280 characters" in the editor (a
+    new-user pass): one way to write it."""
+    statement = make_statement(state="approved")
+    page = browser_client.as_user(drafter).get(f"/statements/{statement.pk}/").text
+    assert f"{len(statement.text)} / 280 characters" in page
