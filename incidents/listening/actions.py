@@ -604,23 +604,24 @@ def _ingest_batch(batch, source, now, watches, scores, store, result) -> None:
     for data in batch:
         unique.setdefault(data.key, data)
     result.duplicates += len(batch) - len(unique)
+    ids = {key[1] for key in unique}
+    known = set(Mention.objects.filter(external_id__in=ids).values_list("platform", "external_id"))
+    # Language and sentiment (most of a batch's time) before its transaction: the write lock
+    # (SQLite's is the whole database's) is held for matching and storing only, and other
+    # writers get it between batches. A post stored meanwhile is skipped by the store.
+    scored = [
+        (data, scores(data.text, data.language)) for key, data in unique.items() if key not in known
+    ]
     with transaction.atomic():
         matcher = watches.current()
-        ids = {key[1] for key in unique}
-        known = set(
-            Mention.objects.filter(external_id__in=ids).values_list("platform", "external_id")
-        )
         rows, matched = [], {}
-        for key, data in unique.items():
-            if key in known:
-                continue
-            detected, score, label = scores(data.text, data.language)
+        for data, (detected, score, label) in scored:
             rows.append((*_posted(data), detected, now, source, score, label))
             watch_ids = matcher.match(
                 text=data.text, platform=data.platform, language=detected, author=data.author_handle
             )
             if watch_ids:
-                matched[key] = watch_ids
+                matched[data.key] = watch_ids
         # Sorted by key: two ingests of overlapping batches insert (and so lock) their
         # common posts in the same order, so they never wait on each other in a cycle.
         rows.sort(key=itemgetter(_PLATFORM, _EXTERNAL_ID))

@@ -2,6 +2,7 @@
 SQLite): the same rows either way, a constant number of queries per batch, nothing
 half-written, and each post stored once when ingests of overlapping batches run at once."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents.listening import actions, language, sentiment
 from incidents.listening.choices import Source
 from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, MentionMatch
+from incidents.listening.models import Mention, MentionMatch, Watch
 from tests.helpers import run_concurrently
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -158,3 +159,31 @@ def test_concurrent_ingests_of_overlapping_batches_store_each_post_once(watch):
     assert len({pk for r in results for pk in r.ids}) == 2200
     expected = len([i for i in range(2200) if i % 6 in (0, 1, 3, 5)])
     assert MentionMatch.objects.count() == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_import_lets_other_writers_in_while_it_scores(watch, monkeypatch):
+    # Scoring is most of a batch's time: a committee member saving meanwhile (here a watch,
+    # whose save waits for an ingest's batch on both databases) is not kept waiting for it.
+    monkeypatch.setattr(actions, "BATCH", 4)
+    score, saves = sentiment.score, []
+
+    def save_meanwhile():
+        try:
+            Watch.objects.filter(pk=watch.pk).update(brand=f"Lumière {len(saves)}")
+            saves.append(True)
+        finally:
+            connection.close()
+
+    def scoring(text, language):
+        assert not connection.in_atomic_block
+        saver = threading.Thread(target=save_meanwhile)
+        saver.start()
+        saver.join(timeout=5)  # SQLite's busy timeout is 20 s: held, it would still wait
+        assert not saver.is_alive(), "a save waited for the import's scoring"
+        return score(text, language)
+
+    monkeypatch.setattr(sentiment, "score", scoring)
+    result = ingest(posts(range(10)))
+    assert result.stored == 10
+    assert len(saves) == len({data.text for data in posts(range(10))})
