@@ -153,7 +153,9 @@ def serialize_mentions(page, user) -> list:
 
 
 class MentionPagination(CursorPagination):
-    ordering = ("-posted_at", "-id")
+    """The mentions' page sizes and cursor parameter; _mentions_page reads the pages (keyset
+    on posted_at and id)."""
+
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -334,19 +336,19 @@ def _search(params) -> TextSearch | None:
     return search or None
 
 
-def _mentions_page(view, request, qs) -> Response:
-    """One page of the mentions `qs` with the serializers' shape: DRF's cursor pages, or
-    with `q` the bounded search's (selectors.search_page; `next` carries its own cursor)."""
+def _mentions_page(request, qs) -> Response:
+    """One page of the mentions `qs` with the serializers' shape, newest first, as the pages'
+    stream reads it (selectors.stream_page): keyset cursors on (posted_at, id), so posts
+    sharing a time (a day's import of dates without hours) are neither repeated nor skipped
+    however many there are (DRF's cursor keeps the time and an offset, cut at 1,000); with
+    `q` the bounded search's page."""
     paginator = MentionPagination()
     search = _search(request.query_params)
-    if search is None:
-        page = paginator.paginate_queryset(qs, request, view=view)
-        return paginator.get_paginated_response(serialize_mentions(page, request.user))
     cursor = request.query_params.get(paginator.cursor_query_param)
     before = selectors.parse_key(cursor)
     if cursor and before is None:
         raise ValidationError({paginator.cursor_query_param: [paginator.invalid_cursor_message]})
-    found = selectors.search_page(
+    found = selectors.stream_page(
         qs, search=search, before=before, size=paginator.get_page_size(request)
     )
     following = None
@@ -357,6 +359,8 @@ def _mentions_page(view, request, qs) -> Response:
             selectors.key_text(*found.next_before),
         )
     results = serialize_mentions(found.mentions, request.user)
+    if search is None:
+        return Response({"next": following, "previous": None, "results": results})
     first = found.matched is not None  # only the first page counts
     summary = SearchSummarySerializer(
         {
@@ -413,7 +417,7 @@ class MentionListView(APIView):
     def get(self, request):
         """Mentions newest first (cursor pages of 50, `page_size` up to 200), filtered."""
         _require_listening(request)
-        return _mentions_page(self, request, selectors.mentions(**_filters(request.query_params)))
+        return _mentions_page(request, selectors.mentions(**_filters(request.query_params)))
 
 
 class IncidentMentionListView(APIView):
@@ -425,7 +429,7 @@ class IncidentMentionListView(APIView):
         """The mentions attached to an incident (its cell; outsiders get 404)."""
         incident = visible_incident(request, pk)
         qs = selectors.mentions(incident=incident, **_filters(request.query_params))
-        return _mentions_page(self, request, qs)
+        return _mentions_page(request, qs)
 
 
 class BulkReportSerializer(serializers.Serializer):

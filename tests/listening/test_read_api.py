@@ -46,6 +46,27 @@ def test_mentions_are_paged_newest_first_with_filters(reader, watch, api):
     assert client.get("/api/mentions/", {"watch": watch.id, "page_size": 5}).json()["next"]
 
 
+def test_pages_of_posts_sharing_one_time_reach_each_post_once(reader, lead, watch, incident, api):
+    # A day's import of dates without hours: every post at midnight. DRF's cursor (the time
+    # and an offset cut at 1,000) looped on the same page past its cut.
+    ingest(*[post(f"d{i}", posted_at="2026-11-30T00:00:00Z") for i in range(1_250)])
+    Mention.objects.filter(external_id__endswith="7").update(incident=incident)
+    lists = [
+        (reader, "/api/mentions/", 1_250),
+        (lead, f"/api/incidents/{incident.pk}/mentions/", 125),
+    ]
+    for user, url, total in lists:
+        client = api.as_user(user)
+        seen, page = [], client.get(url, {"page_size": 200}).json()
+        for _ in range(total // 200 + 1):  # bounded: the old cursor never ended
+            seen += [m["external_id"] for m in page["results"]]
+            if not page["next"]:
+                break
+            page = client.get(page["next"]).json()
+        assert len(seen) == len(set(seen)) == total
+        assert page["previous"] is None
+
+
 @pytest.mark.parametrize(
     "params", [{"watch": "x"}, {"platform": "myspace"}, {"since": "tomorrow"}, {"sentiment": "?"}]
 )
