@@ -202,7 +202,9 @@ def _topic_watch(value, watch: Watch | None) -> Watch | None:
         raise _invalid("topic_watch", _("The topic watch must be a watch's id."))
     if watch is not None and pk == watch.pk:
         raise _invalid("topic_watch", _("A watch cannot be its own topic watch."))
-    topic = value if isinstance(value, Watch) else Watch.objects.filter(pk=pk).first()
+    # Read again under its row lock: a save making this topic another's brand watch at the
+    # same time would otherwise leave a chain of two (the API hands in the row it read).
+    topic = Watch.objects.select_for_update().filter(pk=pk).first()
     if topic is None:
         raise _invalid("topic_watch", _("There is no watch with the id %(id)s.") % {"id": pk})
     if topic.topic_watch_id is not None:
@@ -356,7 +358,14 @@ def watch_update(*, watch: Watch, actor, now=None, **values) -> Watch:
     the other left it (its row locked: a keyword and an equal exclusion, or two lists
     emptied, each valid alone, are not both saved). Raises NotAllowed or InvalidInput."""
     rules.require_edit_watches(actor)
-    watch = Watch.objects.select_for_update().get(pk=watch.pk)
+    topic = getattr(values.get("topic_watch"), "pk", values.get("topic_watch"))
+    # The watch and its new topic locked in id order: two saves making each other's watch
+    # their topic wait for one another, never in a cycle (the second is then refused).
+    pks = (
+        {watch.pk, topic} if isinstance(topic, int) and not isinstance(topic, bool) else {watch.pk}
+    )
+    locked = Watch.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+    watch = {row.pk: row for row in locked}.get(watch.pk) or Watch.objects.get(pk=watch.pk)
     cleaned = clean_watch(values, watch=watch)
     subscribers = cleaned.pop("subscribers", None)
     for name, value in cleaned.items():

@@ -1,11 +1,13 @@
 """A watch's topic watch (the conversation it is part of, for the post-mortem's share of
 voice): one level, checked once by actions.clean_watch for the API, the page and the admin."""
 
+from functools import partial
+
 import pytest
 
 from incidents.errors import InvalidInput
 from incidents.listening import actions
-from tests.helpers import assert_error
+from tests.helpers import assert_error, run_concurrently
 
 from .test_admin import watch_form
 from .test_watch_pages import edit_url, field_block, page_form
@@ -105,3 +107,26 @@ def test_the_admin_checks_it_through_the_action(watch, topic, watch_editor, clie
     assert saved.status_code == 302, saved.content.decode()[:3000]
     watch.refresh_from_db()
     assert watch.topic_watch == topic
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mutual", [False, True])
+def test_two_saves_at_once_never_make_a_chain(watch_editor, mutual):
+    # A's topic becomes B while C's becomes A (or B's becomes C while C's becomes B): one of
+    # the two is refused whatever the order, each reading the other's row under its lock,
+    # and neither waits on the other in a cycle.
+    def new(name):
+        return actions.watch_create(actor=watch_editor, name=name, brand=name, keywords=[name])
+
+    for round_ in range(4):
+        a, b, c = (new(f"{name}{round_}") for name in "abc")
+        first, second = ((b, c), (c, b)) if mutual else ((a, b), (c, a))
+        saves = [
+            partial(actions.watch_update, watch=watch, actor=watch_editor, topic_watch=topic.pk)
+            for watch, topic in (first, second)[:: -1 if round_ % 2 else 1]
+        ]
+        done, refusals, unexpected = run_concurrently(saves, errors=(InvalidInput,))
+        assert unexpected == [] and len(done) == len(refusals) == 1
+        for watch in (a, b, c):
+            watch.refresh_from_db()
+        assert len([watch for watch in (a, b, c) if watch.topic_watch_id]) == 1
