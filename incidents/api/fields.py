@@ -18,13 +18,44 @@ class BooleanField(serializers.BooleanField):  # noqa: TID251 (the one allowed u
     default_empty_html = empty
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """DRF's, building BooleanField above for a model's boolean fields: a watch created with
-    a form body without `is_active` started switched off."""
+class _NoBooleans:
+    """Refuses true and false where a number is asked: DRF reads them as 1 and 0 (Python's
+    booleans are numbers), so `"volume_deviations": true` stored 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FloatField(_NoBooleans, serializers.FloatField):  # noqa: TID251 (the one allowed use)
+    pass
+
+
+class IntegerField(_NoBooleans, serializers.IntegerField):  # noqa: TID251 (the one allowed use)
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):  # noqa: TID251 (the one allowed use)
+    """DRF's, building the fields above for a model's booleans and numbers: a watch created
+    with a form body without `is_active` started switched off, and one with `true` for a
+    threshold stored 1."""
 
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **serializers.ModelSerializer.serializer_field_mapping,  # noqa: TID251
         models.BooleanField: BooleanField,
+        models.FloatField: FloatField,
+        **dict.fromkeys(
+            (
+                models.IntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.PositiveBigIntegerField,
+            ),
+            IntegerField,
+        ),
     }
 
 

@@ -23,6 +23,7 @@ from ..text import ENTRY_MAX, SUMMARY_MAX
 from .fields import (
     BooleanField,
     LocalDateTimeField,
+    ModelSerializer,
     active_locale,
     choice_label,
     datetime_representation,
@@ -31,7 +32,7 @@ from .fields import (
 User = get_user_model()
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class UserSummarySerializer(ModelSerializer):
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,7 +59,7 @@ class BlankableURLField(serializers.URLField):
     such, so clients and the schema checks accept the empty string."""
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     """The one representation of an entry: API responses and live events both use it."""
 
     actor = UserSummarySerializer(read_only=True, allow_null=True)  # None: the system
@@ -155,7 +156,7 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
     key_event = BooleanField(required=False, default=False)
 
 
-class IncidentStateSerializer(serializers.ModelSerializer):
+class IncidentStateSerializer(ModelSerializer):
     """What a live event needs to refresh the room's header."""
 
     class Meta:
@@ -181,7 +182,7 @@ class IncidentStateSerializer(serializers.ModelSerializer):
         }
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     added_by = UserSummarySerializer(read_only=True)
     role_label = serializers.CharField(source="role_display", read_only=True)
@@ -243,7 +244,7 @@ class PromotionFreezeSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=ENTRY_MAX)
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     platforms = serializers.MultipleChoiceField(choices=Platform.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     severity_label = serializers.CharField(source="get_severity_display", read_only=True)

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, IntegerField
 from incidents.models import Incident
 from incidents.people import display_name
 
@@ -35,17 +35,17 @@ from .models import CrisisPage
 
 
 class FaqSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     question = serializers.CharField()
     answer = serializers.CharField(allow_blank=True)
 
 
 class UpdateSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     text = serializers.CharField()
     published_at = serializers.DateTimeField(help_text="ISO 8601 with the site's UTC offset.")
-    corrects = serializers.IntegerField(allow_null=True, help_text="The update it corrects.")
-    corrected_by = serializers.ListField(child=serializers.IntegerField())
+    corrects = IntegerField(allow_null=True, help_text="The update it corrects.")
+    corrected_by = serializers.ListField(child=IntegerField())
     next_update_at = serializers.DateTimeField(
         allow_null=True, help_text="The next update time this update announced."
     )
@@ -87,15 +87,15 @@ class PublicPageView(APIView):
 
 
 class PageTextSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = IntegerField()
     section = serializers.ChoiceField(choices=Section.choices)
-    order = serializers.IntegerField(help_text="Its place among the FAQ entries of its language.")
+    order = IntegerField(help_text="Its place among the FAQ entries of its language.")
     language = serializers.CharField()
     status = serializers.CharField(help_text="The statement's status.")
     shown = BooleanField(
         help_text="On the public page: a revision of it was approved (and not withdrawn)."
     )
-    shown_revision = serializers.IntegerField(
+    shown_revision = IntegerField(
         allow_null=True,
         help_text="The revision the public reads: the last approved one (an edit waits for "
         "its approval while the public keeps reading it).",
@@ -103,15 +103,15 @@ class PageTextSerializer(serializers.Serializer):
 
 
 class PromiseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     due_at = serializers.DateTimeField(help_text="The time promised (never changed).")
     made_at = serializers.DateTimeField()
     made_by = serializers.CharField(allow_blank=True, help_text="Their name; blank: the system.")
-    announced_by = serializers.IntegerField(
+    announced_by = IntegerField(
         allow_null=True, help_text="The update whose publication made this promise."
     )
     outcome = serializers.ChoiceField(choices=PromiseOutcome.choices)
-    kept_by = serializers.IntegerField(allow_null=True, help_text="The update that kept it.")
+    kept_by = IntegerField(allow_null=True, help_text="The update that kept it.")
     kept_at = serializers.DateTimeField(allow_null=True, help_text="That update's publication.")
     reminded_at = serializers.DateTimeField(allow_null=True)
     lapsed_at = serializers.DateTimeField(
@@ -147,11 +147,9 @@ class TeamPageSerializer(serializers.Serializer):
     next_update_at = serializers.DateTimeField(allow_null=True)
     texts = PageTextSerializer(many=True)
     updates = serializers.ListField(
-        child=serializers.IntegerField(), help_text="The statements shown as updates."
+        child=IntegerField(), help_text="The statements shown as updates."
     )
-    subscribers = serializers.IntegerField(
-        help_text="Confirmed e-mail subscribers (never their addresses)."
-    )
+    subscribers = IntegerField(help_text="Confirmed e-mail subscribers (never their addresses).")
     available_actions = serializers.ListField(child=serializers.CharField())
     promises = PromiseSerializer(
         many=True,
@@ -236,7 +234,7 @@ class SwitchView(APIView):
 class FaqOrderInSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8, help_text="The FAQ's language.")
     statements = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IntegerField(min_value=1),
         max_length=selectors.MAX_FAQ * 2,
         help_text="The statement ids of every FAQ entry of that language (not withdrawn, "
         "drafts included) exactly once, in the new order (`texts` of the team view).",
@@ -285,7 +283,7 @@ class NextUpdateView(APIView):
 
 
 class PublishUpdateInSerializer(serializers.Serializer):
-    statement = serializers.IntegerField(help_text="An approved crisis center update.")
+    statement = IntegerField(help_text="An approved crisis center update.")
     next_update_at = serializers.DateTimeField(
         allow_null=True,
         required=False,
@@ -315,7 +313,7 @@ class PublishUpdateView(APIView):
 
 
 class SubmittedSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = IntegerField()
     title = serializers.CharField()
     status = serializers.CharField(
         help_text="The statement's status now (in review, or approved at once)."
@@ -323,7 +321,7 @@ class SubmittedSerializer(serializers.Serializer):
 
 
 class RefusedSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = IntegerField()
     title = serializers.CharField()
     reason = serializers.CharField(help_text="Why its submit rule refused it, in plain words.")
 

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import LocalDateTimeField
+from incidents.api.fields import IntegerField, LocalDateTimeField
 from incidents.api.pagination import CursorPagination
 from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
@@ -40,7 +40,7 @@ class EvidenceMetadataSerializer(serializers.Serializer):
     author_handle = serializers.CharField(required=False, allow_blank=True, max_length=200)
     author_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     author_profile_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    author_followers = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    author_followers = IntegerField(required=False, allow_null=True, min_value=0)
     author_facts = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
@@ -52,7 +52,7 @@ class EvidenceUploadSerializer(EvidenceMetadataSerializer):
 
 
 class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
 
@@ -61,13 +61,13 @@ class AuthorSerializer(serializers.Serializer):
     handle = serializers.CharField()
     name = serializers.CharField()
     profile_url = serializers.CharField()
-    followers = serializers.IntegerField(allow_null=True)
+    followers = IntegerField(allow_null=True)
     facts = serializers.CharField()
 
 
 class CaptureFactsSerializer(serializers.Serializer):
     final_url = serializers.CharField()
-    http_status = serializers.IntegerField(allow_null=True)
+    http_status = IntegerField(allow_null=True)
     page_title = serializers.CharField()
 
 
@@ -75,17 +75,17 @@ class EvidenceItemSerializer(serializers.Serializer):
     """Fields declared for the schema; the values come from `selectors.item_facts`, the same
     facts the export manifest records."""
 
-    id = serializers.IntegerField(read_only=True)
-    incident = serializers.IntegerField(read_only=True)
+    id = IntegerField(read_only=True)
+    incident = IntegerField(read_only=True)
     label = serializers.CharField(read_only=True, help_text="Exhibit label, e.g. E-3")
-    number = serializers.IntegerField(read_only=True)
+    number = IntegerField(read_only=True)
     kind = serializers.ChoiceField(EvidenceKind.choices, read_only=True)
     source = serializers.ChoiceField(EvidenceSource.choices, read_only=True)
     sha256 = serializers.CharField(read_only=True)
-    size = serializers.IntegerField(read_only=True)
+    size = IntegerField(read_only=True)
     content_type = serializers.CharField(read_only=True, help_text="detected from the bytes")
-    width = serializers.IntegerField(read_only=True, allow_null=True)
-    height = serializers.IntegerField(read_only=True, allow_null=True)
+    width = IntegerField(read_only=True, allow_null=True)
+    height = IntegerField(read_only=True, allow_null=True)
     original_name = serializers.CharField(read_only=True)
     platform = serializers.CharField(read_only=True)
     source_url = serializers.CharField(read_only=True)
@@ -123,7 +123,7 @@ class EvidenceItemSerializer(serializers.Serializer):
 
 
 class CustodyEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField(read_only=True)
+    seq = IntegerField(read_only=True)
     action = serializers.ChoiceField(CustodyAction.choices, read_only=True)
     actor = PersonSerializer(read_only=True, allow_null=True)
     at = serializers.DateTimeField(read_only=True)
@@ -136,15 +136,15 @@ class CustodyEventSerializer(serializers.Serializer):
 
 
 class CaptureJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    incident = serializers.IntegerField(read_only=True)
+    id = IntegerField(read_only=True)
+    incident = IntegerField(read_only=True)
     url = serializers.CharField(read_only=True)
     status = serializers.ChoiceField(CaptureStatus.choices, read_only=True)
     stage = serializers.CharField(read_only=True)
     error = serializers.CharField(read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    items = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    items = serializers.ListField(child=IntegerField(), read_only=True)
     status_url = serializers.URLField(read_only=True)
 
     def to_representation(self, job):
@@ -273,7 +273,7 @@ class CaptureStatusView(APIView):
 
 class ExportRequestSerializer(serializers.Serializer):
     items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=10_000,
         help_text="The ids of the items to export; every item of the incident without it.",
@@ -281,10 +281,10 @@ class ExportRequestSerializer(serializers.Serializer):
 
 
 class ExportSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    incident = serializers.IntegerField(read_only=True)
+    id = IntegerField(read_only=True)
+    incident = IntegerField(read_only=True)
     status = serializers.ChoiceField(ExportStatus.choices, read_only=True)
-    item_count = serializers.IntegerField(read_only=True)
+    item_count = IntegerField(read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
     requested_by = PersonSerializer(read_only=True)
     snapshot_at = serializers.DateTimeField(
@@ -292,7 +292,7 @@ class ExportSerializer(serializers.Serializer):
     )
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
     error = serializers.CharField(read_only=True)
-    size = serializers.IntegerField(read_only=True, allow_null=True, help_text="in bytes")
+    size = IntegerField(read_only=True, allow_null=True, help_text="in bytes")
     sha256 = serializers.CharField(read_only=True, help_text="of the ZIP; empty until ready")
     manifest_sha256 = serializers.CharField(read_only=True)
     status_url = serializers.URLField(read_only=True)

@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from incidents.api.fields import BooleanField, ModelSerializer
+from incidents.api.fields import BooleanField, FloatField, IntegerField, ModelSerializer
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Platform
+from incidents.text import parse_id
 
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
@@ -43,6 +44,14 @@ class SubscriberIdsField(serializers.ListField):
         return sorted(user.pk for user in data.all())
 
 
+def _alert_rule(name):
+    """A watch's threshold: its range is the action's rule (actions.ALERT_RULES), checked
+    there with the message the page shows (the model's own bounds said "0 or more")."""
+    low, high = actions.ALERT_RULES[name]
+    number = FloatField if isinstance(low, float) else IntegerField
+    return number(required=False, help_text=f"From {low:,.0f} to {high:,.0f}.")
+
+
 class WatchSerializer(ModelSerializer):
     keywords = _terms()
     exclusions = _terms()
@@ -56,13 +65,17 @@ class WatchSerializer(ModelSerializer):
         child=serializers.ChoiceField(choices=Platform.choices), required=False
     )
     subscribers = SubscriberIdsField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=actions.MAX_SUBSCRIBERS,
         help_text="The people alerted of the watch's signals (user ids), each a listening "
         "reader; given, it replaces the list.",
     )
 
+    volume_deviations = _alert_rule("volume_deviations")
+    volume_min_count = _alert_rule("volume_min_count")
+    tone_shift_points = _alert_rule("tone_shift_points")
+    tone_min_scored = _alert_rule("tone_min_scored")
     topic_watch = serializers.PrimaryKeyRelatedField(
         queryset=Watch.objects.all(),
         allow_null=True,
@@ -100,7 +113,7 @@ class WatchSerializer(ModelSerializer):
 
 
 class MentionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     platform = serializers.CharField()
     external_id = serializers.CharField()
     url = serializers.CharField()
@@ -109,13 +122,13 @@ class MentionSerializer(serializers.Serializer):
     language = serializers.CharField(help_text='ISO 639-1 code; "" when not known.')
     posted_at = serializers.DateTimeField()
     collected_at = serializers.DateTimeField()
-    likes = serializers.IntegerField()
-    reposts = serializers.IntegerField()
-    replies = serializers.IntegerField()
+    likes = IntegerField()
+    reposts = IntegerField()
+    replies = IntegerField()
     in_reply_to = serializers.CharField()
     reply_to_brand = BooleanField()
     sentiment = serializers.ChoiceField(choices=Sentiment.choices)
-    sentiment_score = serializers.FloatField(
+    sentiment_score = FloatField(
         allow_null=True, help_text="VADER compound score in [-1, 1]; null when not scored."
     )
     source = serializers.ChoiceField(choices=Source.choices)
@@ -235,14 +248,14 @@ class RematchRequestSerializer(serializers.Serializer):
 
 class RematchSerializer(serializers.Serializer):
     since = serializers.DateTimeField(help_text="The oldest posting time sorted again.")
-    read = serializers.IntegerField(help_text="Mentions posted since then that were read.")
-    added = serializers.IntegerField(help_text="Mentions that joined the watch.")
-    removed = serializers.IntegerField(help_text="Mentions that left it (still stored).")
+    read = IntegerField(help_text="Mentions posted since then that were read.")
+    added = IntegerField(help_text="Mentions that joined the watch.")
+    removed = IntegerField(help_text="Mentions that left it (still stored).")
     capped = BooleanField(
         help_text=f"True when more than {actions.REMATCH_MAX} were posted since then: "
         "the newest were sorted again, the older ones kept their watches."
     )
-    signals_closed = serializers.IntegerField(
+    signals_closed = IntegerField(
         help_text="The watch's open signals closed because it no longer matches any of their "
         "posts (an exclusion took them all)."
     )
@@ -299,11 +312,10 @@ def _filters(params) -> dict:
     found = {}
     for name in ("watch", "min_followers"):
         if params.get(name):
-            try:
-                found[name] = int(params[name])
-            except ValueError:
-                raise ValidationError({name: [_("Must be a whole number.")]}) from None
-            if not 0 <= found[name] <= 2**31:
+            found[name] = parse_id(params[name])  # ASCII digits: no "1_0"
+            if found[name] is None:
+                raise ValidationError({name: [_("Must be a whole number.")]})
+            if found[name] > 2**31:
                 raise ValidationError({name: [_("Out of range.")]})
     for name, allowed in (("platform", Platform.values), ("sentiment", Sentiment.values)):
         if params.get(name):
@@ -376,7 +388,7 @@ def _mentions_page(request, qs) -> Response:
 class SearchSummarySerializer(serializers.Serializer):
     """What a `q` page read (selectors.SearchPage): the pages' "74 posts match" sentence."""
 
-    matched = serializers.IntegerField(
+    matched = IntegerField(
         allow_null=True,
         help_text=(
             "First page only (no cursor), else null: how many mentions match among those read "
@@ -433,19 +445,19 @@ class IncidentMentionListView(APIView):
 
 
 class BulkReportSerializer(serializers.Serializer):
-    lines = serializers.IntegerField(help_text="Non-blank lines received.")
-    stored = serializers.IntegerField(help_text="New mentions stored.")
-    duplicates = serializers.IntegerField(help_text="Lines naming a mention already stored.")
-    unmatched = serializers.IntegerField(
+    lines = IntegerField(help_text="Non-blank lines received.")
+    stored = IntegerField(help_text="New mentions stored.")
+    duplicates = IntegerField(help_text="Lines naming a mention already stored.")
+    unmatched = IntegerField(
         help_text="Of the stored, those matching no active watch (on no watch, in no alert)."
     )
     rejected = serializers.ListField(
         child=inline_serializer(
-            "BulkLineError", {"line": serializers.IntegerField(), "error": serializers.CharField()}
+            "BulkLineError", {"line": IntegerField(), "error": serializers.CharField()}
         ),
         help_text=f"The refused lines (the first {MAX_LINE_ERRORS}), 1-based.",
     )
-    rejected_not_listed = serializers.IntegerField()
+    rejected_not_listed = IntegerField()
 
 
 def read_body(request, limit: int) -> bytes:

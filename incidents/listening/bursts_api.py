@@ -18,7 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import LocalDateTimeField
+from incidents.api.fields import FloatField, IntegerField, LocalDateTimeField
 from incidents.api.pagination import CursorPagination
 
 from . import actions, api, rules
@@ -26,8 +26,8 @@ from .models import ExpectedBurst, Watch
 
 
 class ExpectedBurstSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    watch = serializers.IntegerField(source="watch_id", read_only=True)
+    id = IntegerField(read_only=True)
+    watch = IntegerField(source="watch_id", read_only=True)
     starts_at = LocalDateTimeField(
         help_text="ISO 8601 with its UTC offset (without one: the server's zone)."
     )
@@ -38,13 +38,13 @@ class ExpectedBurstSerializer(serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, help_text="What it is, for the team (200 characters)."
     )
-    expected_size = serializers.FloatField(
+    expected_size = FloatField(
         required=False,
         allow_null=True,
         help_text="How many times the usual volume it should bring, 1 to 100; null: no volume "
         "signal in its window (nor the hour after).",
     )
-    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    created_by = IntegerField(source="created_by_id", read_only=True, allow_null=True)
     ended = serializers.SerializerMethodField(
         help_text="Ended: kept as it was (read-only, not deletable)."
     )

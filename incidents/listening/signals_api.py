@@ -9,12 +9,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import ModelSerializer
+from incidents.api.fields import IntegerField, ModelSerializer
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import NotAllowed
 from incidents.models import Category, Severity
-from incidents.text import TITLE_MAX
+from incidents.text import TITLE_MAX, parse_id
 
 from . import actions, curves, rules, selectors
 from .choices import SignalKind, SignalStatus
@@ -97,13 +97,10 @@ class SignalListView(APIView):
         qs = Signal.objects.select_related("watch")
         params = request.query_params
         if params.get("watch"):
-            if (
-                not params["watch"].isascii()
-                or not params["watch"].isdigit()
-                or int(params["watch"]) > 2**31
-            ):
+            watch = parse_id(params["watch"])
+            if watch is None or watch > 2**31:
                 raise ValidationError({"watch": [_("Must be a whole number.")]})
-            qs = qs.filter(watch_id=int(params["watch"]))
+            qs = qs.filter(watch_id=watch)
         for name, allowed in (("status", SignalStatus.values), ("kind", SignalKind.values)):
             if params.get(name):
                 if params[name] not in allowed:
@@ -150,7 +147,7 @@ class SignalDetailView(APIView):
                     {
                         "title": serializers.CharField(),
                         "category": serializers.ChoiceField(choices=Category.choices),
-                        "severity": serializers.IntegerField(),
+                        "severity": IntegerField(),
                     },
                 ),
             },
@@ -191,7 +188,7 @@ class DeclareSerializer(serializers.Serializer):
 class SignalDeclareView(APIView):
     @extend_schema(
         request=DeclareSerializer,
-        responses={201: inline_serializer("Declared", {"incident": serializers.IntegerField()})},
+        responses={201: inline_serializer("Declared", {"incident": IntegerField()})},
     )
     def post(self, request, pk):
         """Declare an incident from the signal (listening readers; the declarer becomes the
@@ -211,7 +208,7 @@ class SignalDeclareView(APIView):
 
 
 class LinkSerializer(serializers.Serializer):
-    incident = serializers.IntegerField(help_text="An incident of yours, open or not.")
+    incident = IntegerField(help_text="An incident of yours, open or not.")
 
 
 class SignalLinkView(APIView):
@@ -220,7 +217,7 @@ class SignalLinkView(APIView):
         responses={
             200: inline_serializer(
                 "Linked",
-                {"incident": serializers.IntegerField(), "attached": serializers.IntegerField()},
+                {"incident": IntegerField(), "attached": IntegerField()},
             )
         },
     )

@@ -10,7 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, IntegerField, ModelSerializer
 
 from . import actions, chat, selectors
 from .choices import MESSAGE_LANGUAGES, NotificationKind
@@ -30,11 +30,11 @@ def kind_list(**kwargs) -> serializers.ListField:
     )
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     url = serializers.SerializerMethodField(help_text="Where to act: an absolute URL.")
-    incident = serializers.IntegerField(source="incident_id", read_only=True, allow_null=True)
+    incident = IntegerField(source="incident_id", read_only=True, allow_null=True)
     read = serializers.SerializerMethodField()
 
     class Meta:
@@ -69,7 +69,7 @@ class NotificationListView(ListAPIView):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=10**18),
+        child=IntegerField(min_value=1, max_value=10**18),
         required=False,
         max_length=MAX_IDS,
         help_text="Only these (yours; others are ignored). Without it: all of yours.",
@@ -79,7 +79,7 @@ class MarkReadSerializer(serializers.Serializer):
 class MarkReadView(APIView):
     @extend_schema(
         request=MarkReadSerializer,
-        responses=inline_serializer("MarkReadResponse", {"marked": serializers.IntegerField()}),
+        responses=inline_serializer("MarkReadResponse", {"marked": IntegerField()}),
     )
     def post(self, request):
         """Mark your unread notifications read: all of them, or `{"ids": [...]}`. Answers
@@ -92,7 +92,7 @@ class MarkReadView(APIView):
         return Response({"marked": marked})
 
 
-class ChatTargetSerializer(serializers.ModelSerializer):
+class ChatTargetSerializer(ModelSerializer):
     masked_url = serializers.CharField(source="masked", read_only=True)
 
     class Meta:
@@ -102,7 +102,7 @@ class ChatTargetSerializer(serializers.ModelSerializer):
 
 
 class ChatTargetInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(
+    id = IntegerField(
         required=False, min_value=1, max_value=10**18, help_text="Keep this chat address."
     )
     label = serializers.CharField(max_length=chat.MAX_LABEL)

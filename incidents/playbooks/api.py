@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, IntegerField, ModelSerializer
 from incidents.api.serializers import MemberSerializer, UserSummarySerializer
 from incidents.models import ApproverFunction, Incident, Role
 
@@ -27,7 +27,7 @@ from .models import (
 User = get_user_model()
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(ModelSerializer):
     class Meta:
         model = PlaybookStep
         fields = [
@@ -42,13 +42,13 @@ class StepSerializer(serializers.ModelSerializer):
         ]
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(ModelSerializer):
     class Meta:
         model = StatementTemplate
         fields = ["id", "order", "name", "kind", "channel", "language", "author_type", "text"]
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(ModelSerializer):
     policy = serializers.CharField(source="policy.name")
 
     class Meta:
@@ -56,13 +56,13 @@ class PolicySerializer(serializers.ModelSerializer):
         fields = ["severity", "policy"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", *COPIED_CONTACT_FIELDS]
 
 
-class PlaybookSerializer(serializers.ModelSerializer):
+class PlaybookSerializer(ModelSerializer):
     needs_review = serializers.SerializerMethodField()
 
     class Meta:
@@ -95,12 +95,12 @@ class PlaybookDetailSerializer(PlaybookSerializer):
 
 
 class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     username = serializers.CharField()
     name = serializers.CharField(source="get_full_name")
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ModelSerializer):
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     completed_by = UserRefSerializer(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
@@ -235,7 +235,7 @@ class TaskCompleteView(APIView):
 
 
 class TaskAssignSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(
+    assignee = IntegerField(
         allow_null=True, help_text="A user id of the cell (not an observer), or null to unassign."
     )
 
@@ -267,7 +267,7 @@ class CellPlaceSerializer(serializers.Serializer):
 
 
 class RosterPersonSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(
+    contact = IntegerField(
         source="contact.pk", help_text="The roster entry's id: what `staff/` takes."
     )
     name = serializers.CharField(source="contact.name")
@@ -322,7 +322,7 @@ class RosterView(APIView):
 
 
 class StaffPersonSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(help_text="A roster entry's id (GET roster/).")
+    contact = IntegerField(help_text="A roster entry's id (GET roster/).")
     role = serializers.ChoiceField(
         choices=[(r, Role(r).label) for r in actions.STAFF_ROLES],
         help_text="Not `lead`: leadership is handed over.",

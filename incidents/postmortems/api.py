@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, FloatField, IntegerField
 from incidents.choices import Category
 from incidents.models import Incident
 from incidents.people import display_name
@@ -41,14 +41,14 @@ def _postmortem(incident):
 
 
 class PostmortemPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     name = serializers.CharField()
 
 
 class PrecedentItemSerializer(serializers.Serializer):
     """An action item as "has this happened before?" shows it (and the base of the full one)."""
 
-    id = serializers.IntegerField()
+    id = IntegerField()
     title = serializers.CharField()
     owner = PostmortemPersonSerializer()
     due_date = serializers.DateField()
@@ -57,7 +57,7 @@ class PrecedentItemSerializer(serializers.Serializer):
 
 class ActionItemSerializer(PrecedentItemSerializer):
     reason = serializers.CharField()
-    version = serializers.IntegerField()
+    version = IntegerField()
     closed_at = serializers.DateTimeField(allow_null=True)
     can_close = BooleanField()
 
@@ -66,14 +66,14 @@ class PostmortemApprovalSerializer(serializers.Serializer):
     reviewer = PostmortemPersonSerializer()
     function = serializers.CharField()
     decision = serializers.ChoiceField(choices=Decision.choices)
-    revision = serializers.IntegerField()
+    revision = IntegerField()
     comment = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
 class PostmortemVersionSummarySerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    revision = serializers.IntegerField()
+    number = IntegerField()
+    revision = IntegerField()
     content_hash = serializers.CharField()
     signed_off_at = serializers.DateTimeField()
 
@@ -99,7 +99,7 @@ class PostmortemFiguresSerializer(serializers.Serializer):
     defenders = serializers.ListField(child=serializers.DictField())
     detractors = serializers.ListField(child=serializers.DictField())
     key_events = serializers.ListField(child=serializers.DictField())
-    key_events_total = serializers.IntegerField()
+    key_events_total = IntegerField()
     timeline_head = serializers.DictField()
 
 
@@ -107,10 +107,10 @@ class LessonsStatementSerializer(serializers.Serializer):
     """A "what we learned" statement started from the post-mortem (the statement's own
     resource: /api/statements/{id}/)."""
 
-    id = serializers.IntegerField(help_text="The statement's id.")
+    id = IntegerField(help_text="The statement's id.")
     language = serializers.ChoiceField(choices=Language.choices)
     status = serializers.ChoiceField(choices=StatementStatus.choices)
-    version = serializers.IntegerField(help_text="The signed-off version it was started from.")
+    version = IntegerField(help_text="The signed-off version it was started from.")
 
 
 def _lessons(link) -> dict:
@@ -124,15 +124,15 @@ def _lessons(link) -> dict:
 
 
 class PostmortemSerializer(serializers.Serializer):
-    incident = serializers.IntegerField()
+    incident = IntegerField()
     status = serializers.ChoiceField(choices=PostmortemStatus.choices)
     summary = serializers.CharField()
     went_well = serializers.CharField()
     went_wrong = serializers.CharField()
     lucky = serializers.CharField()
     factors = serializers.CharField()
-    text_version = serializers.IntegerField(help_text="The base_version of the next save.")
-    revision = serializers.IntegerField(help_text="The revision an approval is given on.")
+    text_version = IntegerField(help_text="The base_version of the next save.")
+    revision = IntegerField(help_text="The revision an approval is given on.")
     policy = serializers.CharField(allow_null=True)
     updated_by = PostmortemPersonSerializer()
     updated_at = serializers.DateTimeField()
@@ -213,7 +213,7 @@ def _answer(request, incident, status=200):
 
 
 class PostmortemPartsSerializer(serializers.Serializer):
-    base_version = serializers.IntegerField(
+    base_version = IntegerField(
         min_value=1, help_text="The text_version the text was written from."
     )
     summary = serializers.CharField(max_length=PART_MAX, required=False, allow_blank=True)
@@ -256,7 +256,7 @@ class PostmortemView(APIView):
 
 class ActionItemInSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_MAX)
-    owner = serializers.IntegerField(min_value=1, help_text="A user id from the cell.")
+    owner = IntegerField(min_value=1, help_text="A user id from the cell.")
     due_date = serializers.DateField()
 
 
@@ -282,9 +282,9 @@ class ItemsView(APIView):
 
 
 class ActionItemUpdateSerializer(serializers.Serializer):
-    base_version = serializers.IntegerField(min_value=1, help_text="The item's version.")
+    base_version = IntegerField(min_value=1, help_text="The item's version.")
     title = serializers.CharField(max_length=TITLE_MAX, required=False)
-    owner = serializers.IntegerField(min_value=1, required=False)
+    owner = IntegerField(min_value=1, required=False)
     due_date = serializers.DateField(required=False)
     status = serializers.ChoiceField(choices=ItemStatus.choices, required=False)
     reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
@@ -322,7 +322,7 @@ class SubmitView(APIView):
 
 
 class PostmortemReviewSerializer(serializers.Serializer):
-    revision = serializers.IntegerField(min_value=1)
+    revision = IntegerField(min_value=1)
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(max_length=COMMENT_MAX, required=False, allow_blank=True)
 
@@ -401,9 +401,9 @@ class VersionView(APIView):
 
 
 class PrecedentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     title = serializers.CharField()
-    severity = serializers.IntegerField()
+    severity = IntegerField()
     status = serializers.CharField()
     declared_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
@@ -470,7 +470,7 @@ class PrecedentsView(APIView):
 
 
 class MetricsCountSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = IntegerField()
 
 
 class MetricsCategorySerializer(MetricsCountSerializer):
@@ -478,30 +478,30 @@ class MetricsCategorySerializer(MetricsCountSerializer):
 
 
 class MetricsSeveritySerializer(MetricsCountSerializer):
-    severity = serializers.IntegerField(min_value=1, max_value=4)
+    severity = IntegerField(min_value=1, max_value=4)
 
 
 class MetricsFiguresSerializer(serializers.Serializer):
     """Times in seconds and shares in [0, 1]; null when no incident of the set allows it."""
 
-    incidents = serializers.IntegerField()
+    incidents = IntegerField()
     by_category = MetricsCategorySerializer(many=True)
     by_severity = MetricsSeveritySerializer(many=True)
-    declare_median_seconds = serializers.FloatField(allow_null=True)
-    first_response_median_seconds = serializers.FloatField(allow_null=True)
-    deadlines_due = serializers.IntegerField()
-    deadlines_met = serializers.IntegerField()
-    deadlines_met_share = serializers.FloatField(allow_null=True)
-    approvals = serializers.IntegerField()
-    approval_median_seconds = serializers.FloatField(allow_null=True)
-    replies_needing = serializers.IntegerField()
-    replies_answered = serializers.IntegerField()
-    reply_coverage = serializers.FloatField(allow_null=True)
-    promises_due = serializers.IntegerField(
+    declare_median_seconds = FloatField(allow_null=True)
+    first_response_median_seconds = FloatField(allow_null=True)
+    deadlines_due = IntegerField()
+    deadlines_met = IntegerField()
+    deadlines_met_share = FloatField(allow_null=True)
+    approvals = IntegerField()
+    approval_median_seconds = FloatField(allow_null=True)
+    replies_needing = IntegerField()
+    replies_answered = IntegerField()
+    reply_coverage = FloatField(allow_null=True)
+    promises_due = IntegerField(
         help_text="Crisis pages' promised updates that came due (kept, late or missed)."
     )
-    promises_kept = serializers.IntegerField(help_text="Of those, kept on time.")
-    promises_kept_share = serializers.FloatField(allow_null=True)
+    promises_kept = IntegerField(help_text="Of those, kept on time.")
+    promises_kept_share = FloatField(allow_null=True)
 
 
 class MetricsMonthSerializer(MetricsFiguresSerializer):
@@ -510,8 +510,8 @@ class MetricsMonthSerializer(MetricsFiguresSerializer):
 
 class MetricsOwnerSerializer(serializers.Serializer):
     owner = PostmortemPersonSerializer()
-    open = serializers.IntegerField()
-    overdue = serializers.IntegerField()
+    open = IntegerField()
+    overdue = IntegerField()
 
 
 class MetricsSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.api.fields import IntegerField
 from incidents.people import display_name
 from statements import selectors as statement_selectors
 from statements.models import Statement
@@ -32,21 +33,21 @@ def _statement(request, pk) -> Statement:
 
 
 class BrandAccountSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     platform = serializers.ChoiceField(choices=BrandPlatform.choices)
     label = serializers.CharField()
     handle = serializers.CharField()
 
 
 class PublicationPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     name = serializers.CharField()
 
 
 class PublicationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    statement = serializers.IntegerField(source="statement_id")
-    revision = serializers.IntegerField()
+    id = IntegerField()
+    statement = IntegerField(source="statement_id")
+    revision = IntegerField()
     account = BrandAccountSerializer()
     in_reply_to = serializers.CharField()
     status = serializers.ChoiceField(choices=PublicationStatus.choices)
@@ -59,7 +60,7 @@ class PublicationSerializer(serializers.Serializer):
         help_text='While queued: why the last attempt failed ("" when none did).'
     )
     next_attempt_at = serializers.SerializerMethodField()
-    tries = serializers.IntegerField()
+    tries = IntegerField()
     requested_by = serializers.SerializerMethodField()
     requested_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
@@ -80,7 +81,7 @@ class PublicationSerializer(serializers.Serializer):
 
 
 class PublishViaSerializer(serializers.Serializer):
-    account = serializers.IntegerField(min_value=1, help_text="A brand account's id.")
+    account = IntegerField(min_value=1, help_text="A brand account's id.")
     in_reply_to = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -89,7 +90,7 @@ class PublishViaSerializer(serializers.Serializer):
         "id on the platform. Empty: a post of the brand account (or, for an individual "
         "reply, the statement's `reply_to_url`).",
     )
-    revision = serializers.IntegerField(
+    revision = IntegerField(
         required=False,
         min_value=1,
         help_text="The revision the person read: 409 if the text changed since.",

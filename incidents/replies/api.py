@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField
+from incidents.api.fields import BooleanField, FloatField, IntegerField
 from incidents.api.pagination import FirstPageCountingPaginator
 from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention
@@ -76,7 +76,7 @@ def _person(user) -> dict | None:
 
 
 class ReplyPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     name = serializers.CharField()
 
 
@@ -84,14 +84,14 @@ class ReplyAuthorSerializer(serializers.Serializer):
     handle = serializers.CharField()
     name = serializers.CharField()
     url = serializers.CharField()
-    followers = serializers.IntegerField(allow_null=True)
+    followers = IntegerField(allow_null=True)
     verified = BooleanField(allow_null=True)
     follows_brand = BooleanField(allow_null=True)
-    posts_in_incident = serializers.IntegerField()
+    posts_in_incident = IntegerField()
 
 
 class QueueMentionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     platform = serializers.ChoiceField(choices=Platform.choices)
     url = serializers.CharField()
     text = serializers.CharField()
@@ -99,7 +99,7 @@ class QueueMentionSerializer(serializers.Serializer):
     posted_at = serializers.DateTimeField()
     reply_to_brand = BooleanField()
     sentiment = serializers.ChoiceField(choices=Sentiment.choices)
-    sentiment_score = serializers.FloatField(allow_null=True)
+    sentiment_score = FloatField(allow_null=True)
 
 
 class TriageStateSerializer(serializers.Serializer):
@@ -127,7 +127,7 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class AmbassadorSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(help_text="The incident contact's id.")
+    contact = IntegerField(help_text="The incident contact's id.")
     name = serializers.CharField()
     handle = serializers.CharField(help_text="As written in the contact.")
     platform = serializers.CharField(help_text='A platform value, or "" (any).')
@@ -135,9 +135,9 @@ class AmbassadorSerializer(serializers.Serializer):
 
 
 class ReplyStateSerializer(serializers.Serializer):
-    statement = serializers.IntegerField(help_text="The statement's id (/api/statements/{id}/).")
+    statement = IntegerField(help_text="The statement's id (/api/statements/{id}/).")
     status = serializers.ChoiceField(choices=StatementStatus.choices)
-    revision = serializers.IntegerField()
+    revision = IntegerField()
     published_url = serializers.CharField()
 
 
@@ -273,7 +273,7 @@ class QueuePagination(PageNumberPagination):
 
 
 class QueuePageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = ItemSerializer(many=True)
@@ -349,25 +349,25 @@ class QueueListView(APIView):
 
 class CountSerializer(serializers.Serializer):
     value = serializers.CharField()
-    count = serializers.IntegerField()
+    count = IntegerField()
 
 
 class CoverageSerializer(serializers.Serializer):
-    attached = serializers.IntegerField(help_text="Mentions attached to the incident.")
-    to_triage = serializers.IntegerField()
-    needing = serializers.IntegerField(help_text="Triaged as needing an answer.")
-    answered = serializers.IntegerField(
+    attached = IntegerField(help_text="Mentions attached to the incident.")
+    to_triage = IntegerField()
+    needing = IntegerField(help_text="Triaged as needing an answer.")
+    answered = IntegerField(
         help_text="Of those, handled: answered, privately, customer service or no answer."
     )
-    percent = serializers.IntegerField(allow_null=True, help_text="answered / needing, 0-100.")
-    open = serializers.IntegerField()
-    defenders = serializers.IntegerField()
-    thanked = serializers.IntegerField()
+    percent = IntegerField(allow_null=True, help_text="answered / needing, 0-100.")
+    open = IntegerField()
+    defenders = IntegerField()
+    thanked = IntegerField()
     open_by_type = CountSerializer(many=True)
     open_by_platform = CountSerializer(many=True)
     oldest_open_at = serializers.DateTimeField(allow_null=True)
-    oldest_open_seconds = serializers.IntegerField(allow_null=True)
-    median_seconds = serializers.FloatField(
+    oldest_open_seconds = IntegerField(allow_null=True)
+    median_seconds = FloatField(
         allow_null=True, help_text="Median time from posting to the outcome, in seconds."
     )
 
@@ -518,7 +518,7 @@ class ReplyInSerializer(serializers.Serializer):
 
 
 class ReplyCreatedSerializer(serializers.Serializer):
-    statement = serializers.IntegerField(help_text="The draft's id (/api/statements/{id}/).")
+    statement = IntegerField(help_text="The draft's id (/api/statements/{id}/).")
     item = ItemSerializer()
 
 
@@ -554,7 +554,7 @@ def _created(request, incident, mention, statement) -> Response:
 
 
 class ReplyFromTemplateInSerializer(serializers.Serializer):
-    template = serializers.IntegerField(
+    template = IntegerField(
         min_value=1,
         max_value=10**18 - 1,
         help_text="One of the incident's reply templates (GET .../replies/templates/).",
@@ -607,7 +607,7 @@ class TemplateSignatureSerializer(serializers.Serializer):
 
 
 class ReplyTemplateSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     name = serializers.CharField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     language = serializers.CharField()
@@ -768,7 +768,7 @@ class PreapprovedRepliesView(APIView):
 
 
 class ReviewMentionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     platform = serializers.ChoiceField(choices=Platform.choices)
     author = serializers.CharField()
     url = serializers.CharField()
@@ -776,8 +776,8 @@ class ReviewMentionSerializer(serializers.Serializer):
 
 
 class ReviewRowSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
-    revision = serializers.IntegerField(help_text="Send it back with the decision.")
+    statement = IntegerField()
+    revision = IntegerField(help_text="Send it back with the decision.")
     text = serializers.CharField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     language = serializers.CharField()
@@ -794,8 +794,8 @@ class ReviewListSerializer(serializers.Serializer):
 
 
 class ReviewItemInSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
-    revision = serializers.IntegerField(help_text="The revision the approver read.")
+    statement = IntegerField()
+    revision = IntegerField(help_text="The revision the approver read.")
     decision = serializers.ChoiceField(choices=ReviewDecision.choices)
     comment = serializers.CharField(
         max_length=actions.COMMENT_MAX,
@@ -811,10 +811,10 @@ class ReviewInSerializer(serializers.Serializer):
 
 
 class ReviewResultSerializer(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = IntegerField()
     ok = BooleanField()
     status = serializers.ChoiceField(choices=StatementStatus.choices, allow_null=True)
-    revision = serializers.IntegerField(allow_null=True)
+    revision = IntegerField(allow_null=True)
     error = serializers.CharField(help_text='Why this item was refused; "" when ok.')
 
 
@@ -878,7 +878,7 @@ class ReviewView(APIView):
 
 
 class CapturedItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     label = serializers.CharField(help_text="Exhibit label, e.g. E-3")
     content_type = serializers.CharField(help_text="image/png (screenshot) or multipart/related")
     url = serializers.CharField(help_text="The item in the evidence API.")
@@ -893,9 +893,9 @@ class PageCaptureSerializer(serializers.Serializer):
     stage = serializers.CharField()
     error = serializers.CharField(help_text="Why the last capture failed.")
     requested_at = serializers.DateTimeField(allow_null=True)
-    capture = serializers.IntegerField(allow_null=True, help_text="The capture job's id.")
+    capture = IntegerField(allow_null=True, help_text="The capture job's id.")
     capture_url = serializers.CharField(allow_null=True, help_text="The capture job's status.")
-    http_status = serializers.IntegerField(
+    http_status = IntegerField(
         allow_null=True,
         help_text="What the page answered when last captured (404, 410: probably deleted).",
     )

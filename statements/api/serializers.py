@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from incidents.api.fields import (
     BooleanField,
+    IntegerField,
     LocalDateTimeField,
+    ModelSerializer,
     active_locale,
     choice_label,
     datetime_representation,
@@ -14,7 +16,7 @@ from .. import drafting, limits, preapproval, rules
 from ..models import Channel, Language, Review, Revision, Statement, StatementKind
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     reviewer = UserSummarySerializer(read_only=True)
 
     class Meta:
@@ -36,20 +38,20 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class PreapproverSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     name = serializers.CharField()
     function = serializers.CharField()
 
 
 class PreapprovalSerializer(serializers.Serializer):
-    template = serializers.IntegerField(allow_null=True)
+    template = IntegerField(allow_null=True)
     template_name = serializers.CharField()
     applies = BooleanField(help_text="Submitted as it is now, the statement is approved at once.")
     detail = serializers.CharField(help_text="The sentence the statement page shows.")
     approved_in_advance_by = PreapproverSerializer(many=True)
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class StatementSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     revised_by = UserSummarySerializer(read_only=True)
     published_by = UserSummarySerializer(read_only=True, allow_null=True)
@@ -57,7 +59,7 @@ class StatementSerializer(serializers.ModelSerializer):
     published_url = BlankableURLField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     policy = serializers.CharField(source="policy.name", read_only=True)
-    limit = serializers.IntegerField(read_only=True, allow_null=True)
+    limit = IntegerField(read_only=True, allow_null=True)
     length = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
     awaiting = serializers.SerializerMethodField()
@@ -88,7 +90,7 @@ class StatementSerializer(serializers.ModelSerializer):
         help_text="Saving new text now would void approvals already given (an approved "
         "statement goes back to review)."
     )
-    template = serializers.IntegerField(
+    template = IntegerField(
         source="template_id",
         read_only=True,
         allow_null=True,
@@ -283,7 +285,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class StatementCreateSerializer(serializers.Serializer):
-    template = serializers.IntegerField(
+    template = IntegerField(
         required=False,
         min_value=1,
         help_text="An incident template (from its playbook): fills kind, channel, language "
@@ -296,7 +298,7 @@ class StatementCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reply_to_account = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reply_to_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    corrects = serializers.IntegerField(required=False, allow_null=True)
+    corrects = IntegerField(required=False, allow_null=True)
 
     def validate(self, data):
         if "template" not in data:
@@ -310,13 +312,11 @@ class StatementCreateSerializer(serializers.Serializer):
 
 class StatementEditSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=50_000)
-    revision = serializers.IntegerField(
-        min_value=1, help_text="The revision number your edit is based on."
-    )
+    revision = IntegerField(min_value=1, help_text="The revision number your edit is based on.")
 
 
 class ApproveSerializer(serializers.Serializer):
-    revision = serializers.IntegerField(min_value=1, help_text="The revision you read.")
+    revision = IntegerField(min_value=1, help_text="The revision you read.")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
@@ -331,7 +331,7 @@ class PublishSerializer(serializers.Serializer):
         max_length=500,
         help_text="Where it was posted; required for social channels (400 without it).",
     )
-    revision = serializers.IntegerField(
+    revision = IntegerField(
         required=False,
         min_value=1,
         help_text="The revision you copied; 409 if the text changed since.",
@@ -343,7 +343,7 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class RevisionSerializer(serializers.ModelSerializer):
+class RevisionSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
 
     class Meta:

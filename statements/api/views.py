@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from incidents.api.fields import IntegerField
 from incidents.api.pagination import CursorPagination
 from incidents.api.views import visible_incident
 
@@ -209,9 +210,9 @@ class AwaitingSerializer(serializers.Serializer):
 
     kind = serializers.CharField(help_text='what it is: "postmortem"')
     what = serializers.CharField(help_text="its name, in your language")
-    incident_id = serializers.IntegerField()
+    incident_id = IntegerField()
     incident = serializers.CharField(help_text="the incident's title")
-    revision = serializers.IntegerField(help_text="the revision to sign")
+    revision = IntegerField(help_text="the revision to sign")
     url = serializers.CharField(help_text="its page")
     api_url = serializers.CharField(help_text="where the API reads it and takes the review")
     since = serializers.DateTimeField(allow_null=True, help_text="when it was submitted")
@@ -220,7 +221,7 @@ class AwaitingSerializer(serializers.Serializer):
 class NumberedStatementPageSerializer(serializers.Serializer):
     """A page, by number, of statements decided in Python (who may do what now)."""
 
-    count = serializers.IntegerField()
+    count = IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = StatementSerializer(many=True)

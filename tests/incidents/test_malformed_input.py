@@ -202,13 +202,13 @@ def test_a_form_body_without_a_boolean_leaves_it_out_as_json_does(
     assert kept.json()["quiet_when_looking"] is True
 
 
-def test_every_writable_api_boolean_reads_a_form_as_json():
-    """The class of fault, for the booleans DRF builds from a model's fields too (a watch
-    created with a form body started switched off): every writable BooleanField of every
-    serializer is incidents.api.fields.BooleanField."""
+def test_every_writable_api_boolean_and_number_is_ours():
+    """The class of fault, for the fields DRF builds from a model's fields too (a watch
+    created with a form body started switched off; `true` for a threshold stored 1): every
+    writable boolean, integer and float field of every serializer is incidents.api.fields'."""
     from rest_framework import serializers
 
-    from incidents.api.fields import BooleanField
+    from incidents.api import fields
 
     assert get_resolver().url_patterns  # every API module imported
 
@@ -224,15 +224,27 @@ def test_every_writable_api_boolean_reads_a_form_as_json():
         and (hasattr(cls, "Meta") or not issubclass(cls, serializers.ModelSerializer))
     ]
     assert len(ours) > 50
+    kinds = [(getattr(serializers, name), getattr(fields, name)) for name in KINDS]
     plain = [
         f"{cls.__module__}.{cls.__name__}.{name}"
         for cls in ours
         for name, field in cls().fields.items()
-        if isinstance(field, serializers.BooleanField)  # noqa: TID251 (what it looks for)
-        and not field.read_only
-        and not isinstance(field, BooleanField)
+        for drf, own in kinds
+        if isinstance(field, drf) and not field.read_only and not isinstance(field, own)
     ]
     assert plain == []
+    child = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in ours
+        for name, field in cls().fields.items()
+        if isinstance(field, serializers.ListField) and not field.read_only
+        for drf, own in kinds
+        if isinstance(field.child, drf) and not isinstance(field.child, own)
+    ]
+    assert child == []
+
+
+KINDS = ("BooleanField", "IntegerField", "FloatField")
 
 
 def test_a_watch_created_with_a_form_body_is_active(api, make_user):

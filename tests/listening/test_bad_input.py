@@ -70,8 +70,43 @@ def test_a_forged_cursor_is_400_not_a_crash(reader, api, path):
         assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
 
 
-def test_a_unicode_digit_is_not_a_watch_id(reader, api):
-    assert_error(api.as_user(reader).get("/api/signals/", {"watch": "²"}), 400)
+@pytest.mark.parametrize("path", ["/api/mentions/", "/api/signals/"])
+@pytest.mark.parametrize("value", ["²", "\uff11", "1_0", "-1", "1.0"])
+def test_a_unicode_digit_is_not_a_watch_id(reader, api, path, value):
+    # One rule (incidents.text.parse_id): Python's int() reads a full-width 1 and "1_0".
+    assert_error(api.as_user(reader).get(path, {"watch": value}), 400)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"volume_deviations": True},
+        {"volume_min_count": True},
+        {"tone_shift_points": False},
+        {"subscribers": [True]},
+        {"volume_min_count": 0},
+    ],
+)
+def test_a_watch_refuses_true_and_false_for_numbers(watch_editor, watch, api, values):
+    # DRF reads true as 1: a threshold of 1 deviation, or user 1 subscribed.
+    response = api.as_user(watch_editor).patch(f"/api/watches/{watch.pk}/", values, format="json")
+    assert_error(response, 400)
+    assert list(response.json()["errors"]) == list(values)
+    watch.refresh_from_db()
+    assert (watch.volume_deviations, watch.volume_min_count) == (4.0, 10)
+
+
+def test_a_campaign_refuses_true_for_its_size(watch_editor, watch, api):
+    body = {
+        "starts_at": "2099-01-01T10:00:00Z",
+        "ends_at": "2099-01-01T12:00:00Z",
+        "expected_size": True,
+    }
+    response = api.as_user(watch_editor).post(
+        f"/api/watches/{watch.pk}/expected-bursts/", body, format="json"
+    )
+    assert_error(response, 400)
+    assert list(response.json()["errors"]) == ["expected_size"]
 
 
 def test_forged_cursors_on_the_other_lists_are_400(lead, incident, api):
