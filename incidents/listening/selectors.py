@@ -33,8 +33,12 @@ def watch_lines():
     alert (`alerted`, counted in the same query); the line says when nobody is. One
     query."""
     readers = rules.listening_readers().values("pk")
-    return watches().annotate(
-        alerted_count=Count("subscribers", filter=Q(subscribers__in=readers), distinct=True)
+    return (
+        watches()
+        .annotate(
+            alerted_count=Count("subscribers", filter=Q(subscribers__in=readers), distinct=True)
+        )
+        .order_by("name")  # a grouped query drops the model's ordering
     )
 
 

@@ -1,6 +1,7 @@
 """The listening page, the room's mentions panel, attach/detach: who sees what, filters,
 keyset pages, constant query counts."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -347,6 +348,15 @@ def test_a_watch_that_alerts_nobody_says_so_at_no_query_per_watch(
         page = client.get("/listening/").content.decode()
     assert len(five) == len(one)
     assert page.count("Nobody is alerted") == 2  # "Other 0" and "Other 3"
+
+
+def test_the_watches_are_listed_by_name(reader, watch_editor, browser_client):
+    # Counting the people alerted groups the query, which drops the model's ordering.
+    for name in ("Vapora", "Bouilloires", "Acme", "Bouilloire KX-200"):
+        actions.watch_create(actor=watch_editor, name=name, brand=name, keywords=[name])
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    names = re.findall(r'<span class="watch-name">([^<]+)</span>', page)
+    assert names == ["Acme", "Bouilloire KX-200", "Bouilloires", "Vapora"]
 
 
 def test_a_subscriber_who_may_not_read_listening_data_is_not_counted_as_alerted(
