@@ -12,9 +12,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.text import Truncator, capfirst
+from django.utils.text import Truncator, capfirst, get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from incidents import rules as incident_rules
 from incidents.actions import incident_declare, lock_incident, timeline_record
@@ -103,6 +103,20 @@ def _label(name: str) -> str:
     return str(Watch._meta.get_field(name).verbose_name)
 
 
+# A refusal names at most this many of the terms it refuses, then how many more.
+TERMS_NAMED = 5
+
+
+def _terms_named(terms, prefix="") -> str:
+    """“a”, “#b” and 3 more: the refused terms of a list, in one sentence."""
+    quotes = pgettext("quoting someone's words", "“%(text)s”")  # « » in French
+    named = [quotes % {"text": prefix + term[:40]} for term in terms[:TERMS_NAMED]]
+    more = len(terms) - TERMS_NAMED
+    if more > 0:
+        named.append(ngettext("%(n)s more", "%(n)s more", more) % {"n": more})
+    return get_text_list(named, _("and"))
+
+
 def _terms(values, name) -> list[str]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         message = _("%(field)s must be a list of texts.") % {"field": capfirst(_label(name))}
@@ -118,12 +132,22 @@ def _terms(values, name) -> list[str]:
     # Matching compares words (matching.phrase): a term without one matches nothing, and a
     # keyword of one letter ("a", "x") matches most posts.
     short = [term for term in terms if len(phrase(term)) < MIN_TERM_LETTERS]
+    if len(short) > 1:  # every one named: not one more per save
+        message = _("%(terms)s are too short to search for: use at least %(n)s letters or digits.")
+        raise _invalid(name, message % {"terms": _terms_named(short), "n": MIN_TERM_LETTERS})
     if short:
         message = _("“%(term)s” is too short to search for: use at least %(n)s letters or digits.")
         raise _invalid(name, message % {"term": short[0][:30], "n": MIN_TERM_LETTERS})
     # A hashtag or handle a post cannot hold as one token would never match.
     prefix = TERM_LISTS[name]
     unfindable = [t for t in terms if prefix and not is_findable(t, prefix)]
+    if len(unfindable) > 1:
+        message = (
+            _("%(terms)s cannot be found: a hashtag is letters, digits and _ only.")
+            if prefix == "#"
+            else _("%(terms)s are not handles: a handle has no spaces.")
+        )
+        raise _invalid(name, message % {"terms": _terms_named(unfindable, prefix)})
     if unfindable:
         message = (
             _("“#%(term)s” cannot be found: a hashtag is letters, digits and _ only.")

@@ -29,6 +29,7 @@ from .actions import (
     REMATCH_DAYS,
     REMATCH_MAX,
     TERM_LISTS,
+    clean_watch,
 )
 from .choices import Sentiment
 from .matching import MAX_SEARCH, TextSearch
@@ -585,22 +586,17 @@ class WatchForm(AsShownForm):
         return current
 
     def watch_values(self) -> dict:
-        """The action's keywords (actions.WATCH_FIELDS) from the valid form; for an edit,
-        only what differs from the watch as its page showed it (a subscriber who lost
-        access since, left as is, does not stop the save; a field someone else saved
-        meanwhile is left as they saved it)."""
+        """The action's keywords (actions.WATCH_FIELDS) from the form's cleaned values (every
+        one on a valid form); for an edit, only what differs from the watch as its page
+        showed it (a subscriber who lost access since, left as is, does not stop the save; a
+        field someone else saved meanwhile is left as they saved it)."""
         data = self.cleaned_data
-        others = [code for code in _CODES.split(data["other_languages"]) if code]
-        values = {name: data[name] for name in (*TERM_LISTS, *ALERT_RULES)}
-        values.update(
-            name=data["name"],
-            brand=data["brand"],
-            languages=list(dict.fromkeys([*data["languages"], *(c.lower() for c in others)])),
-            platforms=data["platforms"],
-            is_active=data["is_active"],
-            topic_watch=data["topic_watch"],
-            subscribers=data["subscribers"],
-        )
+        plain = ("name", "brand", *TERM_LISTS, "platforms", "is_active", "topic_watch")
+        names = (*plain, *ALERT_RULES, "subscribers")
+        values = {name: data[name] for name in names if name in data}
+        if "languages" in data and "other_languages" in data:
+            others = [code.lower() for code in _CODES.split(data["other_languages"]) if code]
+            values["languages"] = list(dict.fromkeys([*data["languages"], *others]))
         if self.watch is None:
             return values
         current = self.shown_values(self.stored_values(self.watch))
@@ -608,6 +604,17 @@ class WatchForm(AsShownForm):
         if "subscribers" in changed and set(values["subscribers"]) == set(current["subscribers"]):
             del changed["subscribers"]
         return changed
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._errors:
+            # The action is not called while a field is refused: the fields that did clean
+            # are checked by its rule now, so every refusal shows at once, not one per save.
+            try:
+                clean_watch(self.watch_values(), watch=self.watch)
+            except DomainError as error:
+                self.add_action_error(error)
+        return cleaned
 
     def error_field(self, field: str) -> str:
         if field == "languages" and self.data.get("other_languages", "").strip():

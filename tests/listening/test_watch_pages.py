@@ -245,6 +245,13 @@ def test_an_unknown_watch_is_404(watch_editor, browser_client):
         ({"exclusions": "a b c d e f g"}, "exclusions", "has more than 6 words"),
         ({"hashtags": "#kx-200"}, "hashtags", "“#kx-200” cannot be found: a hashtag is"),
         ({"handles": "@brand name"}, "handles", "“@brand name” is not a handle"),
+        ({"handles": "@a b\n@c d"}, "handles", "“@a b” and “@c d” are not handles"),
+        ({"hashtags": "#a-b\n#c-d"}, "hashtags", "“#a-b” and “#c-d” cannot be found"),
+        (
+            {"keywords": "!!\n🔥🔥\na\nb\nc\nd\nkettle"},
+            "keywords",
+            "“!!”, “🔥🔥”, “a”, “b”, “c” and 1 more are too short to search for",
+        ),
         ({"exclusions": "\n".join(f"e{i}" for i in range(201))}, "exclusions", "At most 200"),
         ({"other_languages": "fr, french"}, "other_languages", "“french” is not a language code"),
         ({"volume_deviations": "0"}, "volume_deviations", "must be a number from 1.0"),
@@ -284,6 +291,23 @@ def test_every_refused_field_is_shown_at_once(watch, watch_editor, browser_clien
     assert "at least one keyword" in field_block(html, "keywords")
     assert "“xx” is not a language code" in field_block(html, "other_languages")
     assert "must be a whole number from 1" in field_block(html, "volume_min_count")
+    assert Watch.objects.count() == 1
+
+
+def test_a_field_the_form_refuses_does_not_hide_the_others_refusals(
+    watch, watch_editor, browser_client
+):
+    # A blank brand (the form's own "required") and a keyword of no letters (the action's
+    # rule): both said on the first save, for a new watch and an edit.
+    client = browser_client.as_user(watch_editor)
+    for url in (NEW, edit_url(watch)):
+        changes = {"brand": "   ", "keywords": "!!", "volume_deviations": "x"}
+        data = form_data(**changes) if url == NEW else {**page_form(client, url), **changes}
+        response = client.post(url, data)
+        assert_refused_beside(response, "brand", "This field is required.")
+        html = response.content.decode()
+        assert "“!!” is too short to search for" in field_block(html, "keywords")
+        assert "Enter a number." in field_block(html, "volume_deviations")
     assert Watch.objects.count() == 1
 
 
