@@ -62,10 +62,11 @@ def authors(summary) -> list[dict]:
 
 
 def volume(signal) -> str:
-    """ "49 mentions/h vs 0.2 expected": the signal's hour at its peak."""
+    """ "49 mentions/h at the peak vs 0.2 expected": the signal's hour at its peak (the
+    alert, sent when it opened, told the hour of then: "at the peak" says why they differ)."""
     return ngettext(
-        "%(observed)s mentions/h vs %(expected)s expected",
-        "%(observed)s mentions/h vs %(expected)s expected",
+        "%(observed)s mentions/h at the peak vs %(expected)s expected",
+        "%(observed)s mentions/h at the peak vs %(expected)s expected",
         expected_count(signal.expected),
     ) % {
         "observed": number_format(round(signal.observed), 0),

@@ -70,7 +70,7 @@ def test_readers_see_the_nav_link_watches_signals_and_stream(reader, watch, brow
     html = browser_client.as_user(reader).get("/listening/").content.decode()
     assert 'href="/listening/"' in html
     assert "Maison Lumière" in html and 'class="sparkline"' in html
-    assert "40 mentions/h vs 4 expected" in html
+    assert "40 mentions/h at the peak vs 4 expected" in html
     assert html.count('class="mention mention-') == 5
     # Text is escaped, never markup.
     assert "&lt;b&gt;about&lt;/b&gt;" in html and "<b>about</b>" not in html

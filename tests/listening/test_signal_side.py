@@ -222,14 +222,14 @@ def test_an_open_signal_reads_ouvert_in_french_and_small_expectations_keep_a_dec
     Signal.objects.filter(pk=signal.pk).update(observed=49, expected=0.24)
     client.force_login(reader)
     html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
-    assert "49 mentions/h vs 0.2 expected" in html
+    assert "49 mentions/h at the peak vs 0.2 expected" in html
     french = client.get(
         f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert ">Ouvert<" in french and "À faire" not in french
-    assert "49 mentions/h pour 0,2 attendue" in french  # singular below 2 in French
+    assert "49 mentions/h au plus fort pour 0,2 attendue" in french  # singular below 2 in French
     card = client.get("/listening/panels/signals/").content.decode()
-    assert "49 mentions/h vs 0.2 expected" in card
+    assert "49 mentions/h at the peak vs 0.2 expected" in card
 
 
 @pytest.mark.parametrize(
@@ -366,8 +366,8 @@ def test_a_signals_reason_reads_right_whenever_it_is_read(expected, english, fre
 
 @pytest.mark.parametrize(
     "expected,french",
-    [(1, "80 mentions/h pour 1 attendue"), (0.3, "80 mentions/h pour 0,3 attendue"),
-     (1.5, "80 mentions/h pour 1,5 attendue"), (2, "80 mentions/h pour 2 attendues")],
+    [(1, "80 mentions/h au plus fort pour 1 attendue"), (0.3, "80 mentions/h au plus fort pour 0,3 attendue"),
+     (1.5, "80 mentions/h au plus fort pour 1,5 attendue"), (2, "80 mentions/h au plus fort pour 2 attendues")],
 )  # fmt: skip
 def test_the_volume_at_the_peak_agrees_in_french(expected, french):
     signal = Signal(observed=80, expected=expected)
