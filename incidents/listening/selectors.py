@@ -246,11 +246,16 @@ def watch_ids_by_mention(mention_ids) -> dict[int, list[int]]:
 
 def visible_incident_ids(user, incident_ids) -> set[int]:
     """Which of these incidents `user` may see: a mention names its incident only to them."""
+    return set(visible_incident_titles(user, incident_ids))
+
+
+def visible_incident_titles(user, incident_ids) -> dict[int, str]:
+    """{id: title} of these incidents that `user` may see (one query; none for no id)."""
     ids = {i for i in incident_ids if i is not None}
     if not ids:
-        return set()
+        return {}
     qs = incident_selectors.incidents_visible_to(user).filter(pk__in=ids)
-    return set(qs.values_list("pk", flat=True))
+    return dict(qs.values_list("pk", "title"))
 
 
 @dataclass(frozen=True)

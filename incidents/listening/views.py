@@ -126,10 +126,11 @@ def _stream_context(request, watches) -> dict:
     ids = [m.pk for m in page]
     names = {w.pk: w.name for w in watches}
     matched = selectors.watch_ids_by_mention(ids) if ids else {}
-    visible = selectors.visible_incident_ids(request.user, [m.incident_id for m in page])
+    titles = selectors.visible_incident_titles(request.user, [m.incident_id for m in page])
     for mention in page:
         mention.watch_names = [names[w] for w in matched.get(mention.pk, []) if w in names]
-        mention.visible_incident = mention.incident_id in visible
+        mention.visible_incident = mention.incident_id in titles
+        mention.incident_title = titles.get(mention.incident_id, "")
     query = request.GET.copy()
     query.pop("before", None)
     newest_query = query.urlencode()

@@ -319,7 +319,12 @@ def test_the_attach_bar_shows_only_when_a_shown_mention_can_be_attached(
     Mention.objects.update(incident=incident)  # every shown mention is attached
     page = client.get("/listening/").content.decode()
     assert 'id="attach-selected"' not in page and "Select all shown" not in page
-    assert "Attach to incident…" not in page and page.count("Attached to an incident") == 2
+    assert "Attach to incident…" not in page
+    # Named for those in its cell; an outsider to it reads only that it is attached.
+    assert page.count(f"Attached to “{incident.title}”") == 2
+    outsider = browser_client.as_user(listening_cell["outsider"])
+    page = outsider.get("/listening/").content.decode()
+    assert page.count("Attached to an incident") == 2 and incident.title not in page
 
 
 def test_a_watch_that_alerts_nobody_says_so_at_no_query_per_watch(
