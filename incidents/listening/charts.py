@@ -71,6 +71,7 @@ class Chart:
 
     volume_area: str
     volume_line: str
+    filling_line: str  # the line's last segment, into a bucket still filling ("" if none)
     negative_line: str
     band: str
     peak: int  # the volume scale's top, in mentions per bucket
@@ -146,6 +147,11 @@ def chart(
     area = (
         f"{line} L{_fmt(xs[-1])},{CHART_HEIGHT} L{_fmt(xs[0])},{CHART_HEIGHT} Z" if points else ""
     )
+    # The way into a bucket still filling is drawn apart (dashed): its count so far is no
+    # fall, and a wave still rising read as fading.
+    filling = ""
+    if partial and len(points) > 1:
+        line, filling = _line(points[:-1]), _line(points[-2:])
     # The negative share where there is something to share; gaps where nothing was scored.
     # A bucket alone between gaps is drawn across its own width (a point alone draws nothing).
     runs: list[list[int]] = []  # indices of buckets drawn together, between gaps
@@ -183,6 +189,7 @@ def chart(
     return Chart(
         volume_area=area,
         volume_line=line,
+        filling_line=filling,
         negative_line=" ".join(negative),
         band=band_path,
         peak=top,

@@ -127,8 +127,13 @@ def test_a_chart_stops_at_its_end_inside_a_bucket_still_filling():
     chart = charts.chart(buckets, hour, end=NOW + timedelta(hours=2, minutes=15))
     assert chart.end == NOW + timedelta(hours=2, minutes=15) and chart.partial
     assert chart.per == "per hour"
+    # The way into the bucket still filling is its own (dashed) path, not the line's end:
+    # its 10 so far read as a fall.
+    assert chart.volume_line.count("L") == 1 and chart.filling_line.count("L") == 1
+    assert chart.filling_line.split(" ")[0].lstrip("M") == chart.volume_line.split(" ")[-1][1:]
     whole = charts.chart(buckets, hour, end=NOW + 3 * hour)
-    assert whole.end == NOW + 3 * hour and not whole.partial
+    assert whole.end == NOW + 3 * hour and not whole.partial and whole.filling_line == ""
+    assert whole.volume_line.count("L") == 2
 
 
 def test_the_rooms_chart_ends_now(incident, lead, browser_client):
