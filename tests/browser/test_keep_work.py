@@ -27,10 +27,18 @@ NOTE = "Brand account answered the influencer at 10:42, screenshot kept"
 EDITED = "We are aware of the post. We have removed it and apologise to everyone it hurt."
 
 
+KEPT = "Object.keys(localStorage).filter((key) => key.startsWith('crisiscell:keep:'))"
+
+
 def kept_drafts(page):
-    return page.evaluate(
-        "Object.keys(localStorage).filter((key) => key.startsWith('crisiscell:keep:'))"
-    )
+    return page.evaluate(KEPT)
+
+
+def no_kept_drafts(page) -> bool:
+    """Waits (5 s at most) for the kept copies to be gone: keep.js is deferred, so a page's
+    message can show before it has run and forgotten them (a loaded machine saw it)."""
+    page.wait_for_function(f"() => {KEPT}.length === 0", timeout=5000)
+    return kept_drafts(page) == []
 
 
 def expire_every_session():
@@ -65,7 +73,7 @@ def test_an_expired_session_asks_to_sign_in_and_sends_the_note_once(page, log_in
     expect(page.locator("#id_text")).to_have_value("")
     assert TimelineEntry.objects.filter(incident=incident, text=NOTE).count() == 1
     assert page.evaluate("window.__sameDocument") is True  # no reload
-    assert kept_drafts(page) == []  # accepted: the kept copy is gone
+    assert no_kept_drafts(page)  # accepted: the kept copy is gone
 
 
 def test_a_token_rotated_in_another_tab_is_refreshed_and_the_note_sent(
@@ -116,7 +124,7 @@ def test_the_statement_editor_gets_its_text_back_after_signing_in_again(
     expect(page.locator(".message-success")).to_contain_text("Saved.")
     statement = Statement.objects.get(pk=statement.pk)
     assert statement.revision == 2 and statement.text == EDITED
-    assert kept_drafts(page) == []
+    assert no_kept_drafts(page)
     page.reload()
     expect(page.locator(".keep-note")).to_have_count(0)
 
@@ -132,7 +140,7 @@ def test_a_restored_draft_can_be_discarded(page, log_in, make_statement):
     page.locator(".keep-note").get_by_role("button", name="Discard").click()
     expect(page.locator("#id_text")).to_have_value(original)
     expect(page.locator(".keep-note")).to_have_count(0)
-    assert kept_drafts(page) == []
+    assert no_kept_drafts(page)
     page.reload()
     expect(page.locator("#id_text")).to_have_value(original)
 
