@@ -16,12 +16,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from incidents.localtime import LocalTimeError, resolve, shown
 from incidents.models import Platform
@@ -126,6 +127,35 @@ class FileError(ValueError):
     """The file cannot be read as a table; str(error) says why."""
 
 
+class MissingColumns(FileError):
+    """Required fields no column fills (`keys`); `explain` says the ways out."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        super().__init__(self.explain(""))
+
+    @property
+    def platform(self) -> bool:
+        """The platform is one: it may also be chosen for the whole file."""
+        return "platform" in self.keys
+
+    def explain(self, whole_file: str) -> str:
+        """The message, naming the select of the whole file's platform by its label
+        `whole_file` (the form's) when the platform is missing."""
+        labels = ", ".join(str(label) for key, label, _r in FIELDS if key in self.keys)
+        if not self.platform or not whole_file:
+            return _("Choose a column for: %(f)s.") % {"f": labels}
+        if self.keys == ["platform"]:
+            return _(
+                "No column is chosen for the platform: choose the column that gives it "
+                "(“%(field)s”), or the platform of the whole file in “%(select)s”."
+            ) % {"field": labels, "select": whole_file}
+        return _(
+            "Choose a column for: %(f)s. For the platform you may instead choose the "
+            "platform of the whole file in “%(select)s”."
+        ) % {"f": labels, "select": whole_file}
+
+
 @dataclass
 class Table:
     format: str
@@ -135,17 +165,21 @@ class Table:
     # A CSV row written over several lines: its first line -> its last (a line break in a
     # quoted cell, or a quote left open that swallowed the lines after it).
     ends: dict[int, int] = field(default_factory=dict)
+    # Such a row's first line -> (the line its quoted cell opens on, the lines that cell
+    # holds after it, each read as a row of its own: [(line, {column: value})]).
+    spans: dict[int, tuple[int, list[tuple[int, dict]]]] = field(default_factory=dict)
 
 
 UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
-# How a file's text was read, said on the preview when it is not UTF-8 (check the accents).
+# How a file's text was read, said on the page when it is not UTF-8.
 ENCODINGS = {
     UTF8: "",
     UTF16: gettext_lazy("Read as UTF-16 text (Excel's “Unicode text”)."),
-    WINDOWS_1252: gettext_lazy(
-        "Read as Windows-1252 text (Excel's usual CSV on Windows): check the accents below."
-    ),
+    WINDOWS_1252: gettext_lazy("Read as Windows-1252 text (Excel's usual CSV on Windows)."),
 }
+# Encodings told by elimination, not by the file: the page asks to check the accents of
+# the preview (when there is one to check).
+GUESSED = {WINDOWS_1252}
 
 
 # A character of two to four bytes as UTF-8 writes it: in a file that is not UTF-8 only,
@@ -308,7 +342,7 @@ def _read_csv(text: str) -> Table:
     header = _unique_names([name.strip() for name in header][:MAX_COLUMNS])
     if len(header) < 2:
         raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
-    rows, line, ends = [], reader.line_num, {}
+    rows, line, ends, spans = [], reader.line_num, {}, {}
     try:
         for values in reader:
             start, line = line + 1, reader.line_num
@@ -317,13 +351,33 @@ def _read_csv(text: str) -> Table:
             rows.append((start, dict(zip(header, values, strict=False))))
             if line > start:
                 ends[start] = line
+                spans[start] = _span(start, values, header, dialect)
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error as error:
         raise FileError(
             _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
         ) from None
-    return Table(CSV, header, rows, ends=ends)
+    return Table(CSV, header, rows, ends=ends, spans=spans)
+
+
+def _span(start: int, values: list[str], header: list[str], dialect):
+    """A row written over several lines: (the line its quoted cell opens on, the lines that
+    cell holds after it, each read as a row of its own). The cell is the one holding the
+    most line breaks (a quote left open swallows every line up to the next quote)."""
+    breaks = [value.count("\n") for value in values]
+    cell = breaks.index(max(breaks))
+    opens = start + sum(breaks[:cell])
+    held = []
+    for offset, text in enumerate(values[cell].split("\n")[1:], start=1):
+        text = text.rstrip("\r")
+        if text.strip():
+            try:
+                cells = next(csv.reader([text], dialect), [])
+            except csv.Error:
+                cells = []
+            held.append((opens + offset, dict(zip(header, cells, strict=False))))
+    return opens, held
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -398,43 +452,78 @@ def zone_or_error(name: str) -> ZoneInfo:
         raise FileError(_("Unknown time zone “%(z)s”.") % {"z": name[:60]}) from None
 
 
-def _time(value, zone, date_order, field) -> str:
+def _time(value, zone, date_order, field, latest=None) -> str:
     """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`. `field`:
-    how messages name its column."""
+    how messages name its column; a time after `latest` is refused (_after_now)."""
+    naive = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_timestamp(value, field)
-    value = str(value or "").strip()
-    if not value:
-        raise RowError(_("%(field)s is required.") % {"field": field})
-    if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
-        return _from_timestamp(int(value[:10]), field)
-    moment = None
+        moment = _from_timestamp(value, field)
+    else:
+        value = str(value or "").strip()
+        if not value:
+            raise RowError(_("%(field)s is required.") % {"field": field})
+        if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
+            moment = _from_timestamp(int(value[:10]), field)
+        else:
+            moment = _read_date(value, date_order)
+            if moment.tzinfo is None:
+                naive = moment
+                try:
+                    moment = resolve(moment, zone, fold=0)
+                except LocalTimeError as error:
+                    raise RowError(error.message) from None
+                except OverflowError:
+                    raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
+    # The one rule for the range (and the zone) is the ingest's: checked here so the
+    # preview shows the refusal, not the import.
+    moment = parse_time(moment.isoformat(), field, future=True)
+    if latest is not None and moment > latest:
+        raise RowError(_after_now(moment, naive, latest, field, zone))
+    return moment.isoformat()
+
+
+def _read_date(value: str, date_order: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         for pattern in DATE_ORDERS[date_order][1]:
             try:
-                moment = datetime.strptime(value, pattern)
-                break
+                return datetime.strptime(value, pattern)
             except ValueError:
                 continue
-    if moment is None:
-        raise RowError(_("“%(v)s” is not a date this import reads.") % {"v": value[:40]})
-    if moment.tzinfo is None:
-        try:
-            moment = resolve(moment, zone, fold=0)
-        except LocalTimeError as error:
-            raise RowError(error.message) from None
-        except OverflowError:
-            raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
-    # The one rule for the range (and the zone) is the ingest's: checked here so the
-    # preview shows the refusal, not the import.
-    return parse_time(moment.isoformat(), field).isoformat()
+    raise RowError(_("“%(v)s” is not a date this import reads.") % {"v": value[:40]})
 
 
-def _from_timestamp(value, field) -> str:
+# The widest offset from UTC a zone has (Kiribati's Line Islands): a time written without
+# a zone that is still after now read there is after now in every zone.
+WIDEST_OFFSET = fixed_offset(timedelta(hours=14))
+
+
+def _after_now(moment, naive, latest, field, zone) -> str:
+    """Why a time after now is refused. Written without a zone (`naive`) and in the past
+    in some zone (up to 14 hours ahead of UTC): most likely the file's times were read in
+    the wrong zone (Paris times taken for UTC land an hour ahead, Tokyo's nine), so the
+    message names the zone they were read in. Otherwise no zone would put it in the past."""
+    when = shown(moment, zone=True)
+    if naive is None:
+        return _("%(field)s is after now (%(when)s), in the time zone the file gives.") % {
+            "field": field,
+            "when": when,
+        }
+    if naive.replace(tzinfo=WIDEST_OFFSET) > latest:
+        return _("%(field)s is after now (%(when)s), whatever the time zone.") % {
+            "field": field,
+            "when": when,
+        }
+    return _(
+        "Posted after now (%(when)s): are the file's times in %(zone)s? "
+        "Choose the zone they are written in."
+    ) % {"when": when, "zone": zone.key}
+
+
+def _from_timestamp(value, field) -> datetime:
     try:
-        return datetime.fromtimestamp(value, ZoneInfo("UTC")).isoformat()
+        return datetime.fromtimestamp(value, ZoneInfo("UTC"))
     except (OverflowError, OSError, ValueError):
         raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
 
@@ -456,9 +545,9 @@ def column_names(options: Options) -> dict[str, str]:
     }
 
 
-def to_shape(row: dict, options: Options, zone, names: dict[str, str]) -> dict:
-    """One table row -> the dict ingest.parse reads (`names`: column_names). Raises
-    RowError."""
+def to_shape(row: dict, options: Options, zone, names: dict[str, str], latest=None) -> dict:
+    """One table row -> the dict ingest.parse reads (`names`: column_names; a post after
+    `latest` refused). Raises RowError."""
     get = {key: row.get(column) for key, column in options.mapping.items() if column}
     shape = {"author": {}}
     for key, value in get.items():
@@ -481,7 +570,11 @@ def to_shape(row: dict, options: Options, zone, names: dict[str, str]) -> dict:
         shape["id"] = str(shape["id"])
     shape["platform"] = _platform(get.get("platform"), options.platform)
     shape["posted_at"] = _time(
-        get.get("posted_at"), zone, options.date_order, names.get("posted_at", "posted_at")
+        get.get("posted_at"),
+        zone,
+        options.date_order,
+        names.get("posted_at", "posted_at"),
+        latest,
     )
     return shape
 
@@ -498,47 +591,99 @@ class Conversion:
 # in the wrong zone (Paris times taken for UTC land an hour ahead).
 FUTURE_SLACK = timedelta(minutes=5)
 
+# At most this many of the lines a quote left open swallowed are named in a refusal.
+NAMED_LINES = 5
+
 
 def convert(table: Table, options: Options, *, now=None) -> Conversion:
     """Every row of `table` through the mapping and ingest.parse; a row posted after now
-    (FUTURE_SLACK) is refused, naming the zone its time was read in."""
+    (FUTURE_SLACK) is refused (_after_now says why); a row written over several lines
+    leads its refusal with the quote that opened them, and is refused when a line its
+    quoted cell swallowed is a good row of its own. Raises FileError (MissingColumns)."""
     missing = [
-        str(label)
-        for key, label, required in FIELDS
+        key
+        for key, _label, required in FIELDS
         if required
         and not options.mapping.get(key)
         and not (key == "platform" and options.platform)
     ]
     if missing:
-        raise FileError(_("Choose a column for: %(f)s.") % {"f": ", ".join(missing)})
+        raise MissingColumns(missing)
     if options.platform and options.platform not in Platform.values:
         raise FileError(_("Unknown platform."))
     zone = zone_or_error(options.zone)
     names = column_names(options)
     result = Conversion(options)
     latest = (now or timezone.now()) + FUTURE_SLACK
+
+    def read(row) -> MentionData:
+        return parse(to_shape(row, options, zone, names, latest), now=now, names=names)
+
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
         try:
-            data = parse(to_shape(row, options, zone, names), now=now, names=names)
-            if data.posted_at > latest:
-                raise RowError(
-                    _(
-                        "Posted after now (%(when)s): are the file's times in %(zone)s? "
-                        "Choose the zone they are written in."
-                    )
-                    % {"when": shown(data.posted_at, zone=True), "zone": options.zone}
-                )
+            data, refused = read(row), None
         except RowError as error:
-            message = str(error)
-            if number in table.ends:
-                message += " " + _(
-                    "(This row runs from line %(first)s to line %(last)s: is a quote left open?)"
-                ) % {"first": number, "last": table.ends[number]}
-            result.errors.append(LineError(number, message))
+            data, refused = None, str(error)
+        if number in table.spans:
+            opens, held = table.spans[number]
+            rows_of_their_own = [line for line, cells in held if _reads(read, cells)]
+            if refused or rows_of_their_own:
+                message = _open_quote(opens, table.ends[number], rows_of_their_own, refused)
+                result.errors.append(LineError(number, message))
+                continue
+        if refused:
+            result.errors.append(LineError(number, refused))
             continue
         result.mentions.append(data)
         result.rows.append((number, data))
     return result
+
+
+def _reads(read, cells: dict) -> bool:
+    """Whether a line a quoted cell holds is a good row of its own."""
+    if not cells:
+        return False
+    try:
+        read(cells)
+    except RowError:
+        return False
+    return True
+
+
+def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> str:
+    """A row written over several lines, refused: first the quote that opened them and the
+    lines it swallowed (naming those that are good rows of their own), then the reason the
+    row as read is refused, if any."""
+    swallowed = last - opens
+    parts = [
+        ngettext(
+            "A quote opens on line %(open)s and runs to line %(last)s: line %(last)s was "
+            "read into one of this row's cells.",
+            "A quote opens on line %(open)s and runs to line %(last)s: lines %(first)s to "
+            "%(last)s were read into one of this row's cells.",
+            swallowed,
+        )
+        % {"open": opens, "first": opens + 1, "last": last}
+    ]
+    if rows:
+        named = ", ".join(str(line) for line in rows[:NAMED_LINES])
+        if len(rows) > NAMED_LINES:
+            named += "…"
+        parts.append(
+            ngettext(
+                "Line %(lines)s is a good row of its own, lost unless the quote is closed: "
+                "close it in the file and upload the file again.",
+                "Lines %(lines)s are good rows of their own, lost unless the quote is "
+                "closed: close it in the file and upload the file again.",
+                len(rows),
+            )
+            % {"lines": named}
+        )
+    else:
+        parts.append(_("Is the quote left open? Close it in the file and upload the file again."))
+    if refused:
+        parts.append(_("As read, the row is refused: %(error)s") % {"error": refused})
+    return " ".join(parts)

@@ -782,10 +782,9 @@ def import_page(request):
         return _mapping_step(request, context, form, table, name, None)
     if not form.is_valid():
         return _mapping_step(request, context, form, table, name, None, status=422)
-    try:
-        conversion = importing.convert(table, form.options())
-    except importing.FileError as error:
-        form.add_error(None, str(error))
+    conversion, problem = _convert(context, form, table)
+    if conversion is None:
+        form.add_error(None, problem)
         return _mapping_step(request, context, form, table, name, None, status=422)
     if request.POST.get("step") != "import":
         return _mapping_step(request, context, form, table, name, conversion)
@@ -814,6 +813,19 @@ def import_page(request):
         line_word=_line_word(table),
     )
     return render(request, "listening/import_report.html", context)
+
+
+def _convert(context, form, table):
+    """(importing.convert of the form's choices, "") or (None, why not). A missing platform
+    is said naming the form's select of the whole file's platform, which the page then
+    shows beside the message (`platform_missing`)."""
+    try:
+        return importing.convert(table, form.options()), ""
+    except importing.MissingColumns as error:
+        context["platform_missing"] = error.platform
+        return None, error.explain(form.fields["platform"].label)
+    except importing.FileError as error:
+        return None, str(error)
 
 
 def _line_word(table) -> str:
@@ -857,10 +869,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         # person has not chosen anything yet).
         probe = MappingForm({**form.initial}, columns=table.columns)
         if probe.is_valid():
-            try:
-                conversion = importing.convert(table, probe.options())
-            except importing.FileError as error:
-                context["hint"] = str(error)  # e.g. "Choose a column for: Platform."
+            conversion, context["hint"] = _convert(context, probe, table)
     labels = dict(Platform.choices)
     counts = selectors.import_counts(conversion.mentions) if conversion else None
     shown = conversion.rows[:PREVIEW_ROWS] if conversion else []
@@ -875,6 +884,8 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         name=name,
         table=table,
         encoding_note=importing.ENCODINGS[table.encoding],
+        # Only when there are accents below to check.
+        check_accents=table.encoding in importing.GUESSED and bool(preview),
         rows=len(table.rows),
         sample=table.rows[:3],
         conversion=conversion,

@@ -1,6 +1,7 @@
 """The browser import: read, map, preview with per-row errors, import, re-import."""
 
 import re
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -430,33 +431,186 @@ def test_repeated_and_blank_column_names_each_get_a_name_of_their_own(importer, 
     assert errors == ["“Date de publication (heure de Paris - f…” is required."]
 
 
-def test_rows_dated_after_now_are_refused_as_a_zone_mistake_and_an_open_quote_is_named():
-    """Paris times read as UTC land an hour ahead: refused with the zone they were read
-    in; a quote left open swallows the next line, and the refusal says so."""
-    from datetime import UTC, datetime
+def text_of(html: str) -> str:
+    """The page's text as read: no tags, entities read, spaces collapsed."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html))).strip()
 
-    from incidents.listening import importing
 
-    now = datetime(2026, 12, 2, 5, 16, tzinfo=UTC)
-    table = importing.read_table(
-        b"platform,id,text,date\n"
-        b"x,1,Maison Lumiere ok,2026-12-02 05:10\n"
-        b"x,2,Maison Lumiere ahead,2026-12-02 06:15\n"
-        b'x,3,"Maison Lumiere broken,2026-12-02 04:00\n'
-        b"x,4,Maison Lumiere swallowed,2026-12-02 04:01\n"
+# A generic export with no platform column (the platform is chosen for the whole file).
+NO_PLATFORM = (
+    "Date,Url,Author,Content,Followers\n"
+    "30/11/2026 09:12,https://x.com/a/status/1,@alice,Maison Lumière ratée,1200\n"
+)
+
+
+def test_a_file_without_a_platform_column_names_both_ways_out_beside_the_select(
+    importer, browser_client, settings
+):
+    """No preview, and only "Choose a column for: Platform": the select of the whole
+    file's platform was far down the page and not named. The message names both ways out,
+    the select by its label, and the select stands right below it."""
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    first = upload(client, NO_PLATFORM.encode("cp1252"))
+    html = first.content.decode()
+    assert first.status_code == 200 and first.context["conversion"] is None
+    beside = re.search(
+        r'<p class="import-hint[^"]*">(.*?)</p>\s*'
+        r'<div class="field import-platform-missing">(.*?)</div>',
+        html,
+        re.S,
     )
-    options = importing.Options(
-        mapping={"platform": "platform", "id": "id", "text": "text", "posted_at": "date"},
-        zone="UTC",
+    assert beside, html
+    assert text_of(beside[1]) == (
+        "No column is chosen for the platform: choose the column that gives it "
+        "(“Platform”), or the platform of the whole file in “Platform when no column says”. "
+        "Then update the preview."
     )
-    result = importing.convert(table, options, now=now)
-    assert [data.external_id for data in result.mentions] == ["1"]
-    errors = {error.line: error.error for error in result.errors}
-    assert errors[3].startswith("Posted after now (")
-    assert "are the file's times in UTC?" in errors[3]
-    assert "(This row runs from line 4 to line 5: is a quote left open?)" in errors[4]
-    # Read in their real zone, the same times are in the past.
-    paris = importing.convert(
-        table, importing.Options(mapping=options.mapping, zone="Europe/Paris"), now=now
+    assert "Platform when no column says" in beside[2] and 'name="platform"' in beside[2]
+    assert html.count('name="platform"') == 1  # moved there, not shown twice
+    # Windows-1252, but no preview yet: no accents "below" to check.
+    encoding = re.search(r'<p class="import-encoding[^"]*">(.*?)</p>', html, re.S)[1]
+    assert text_of(encoding) == "Read as Windows-1252 text (Excel's usual CSV on Windows)."
+    # Update the preview without choosing: refused, saying the same beside the select.
+    refused = client.post("/listening/import/", form_data(first, step="preview"))
+    html = refused.content.decode()
+    assert refused.status_code == 422
+    assert re.search(
+        r'<p class="form-error" role="alert">No column is chosen for the platform: [^<]*'
+        r"“Platform when no column says”.</p>\s*"
+        r'<div class="field import-platform-missing">',
+        html,
+    ), html
+    # Chosen there: the preview, and now the accents below to check.
+    preview = client.post("/listening/import/", form_data(first, step="preview", platform="x"))
+    html = preview.content.decode()
+    assert preview.status_code == 200 and "import-platform-missing" not in html
+    assert [d.text for d in preview.context["conversion"].mentions] == ["Maison Lumière ratée"]
+    assert html.count('name="platform"') == 1
+    encoding = re.search(r'<p class="import-encoding[^"]*">(.*?)</p>', html, re.S)[1]
+    assert text_of(encoding) == (
+        "Read as Windows-1252 text (Excel's usual CSV on Windows). "
+        "Check the accents in the preview below."
     )
-    assert "2" in [data.external_id for data in paris.mentions]
+    # With a missing text column too, both are named, and the way out for the platform.
+    only_dates = upload(client, b"Date,Followers\n30/11/2026 09:12,3\n")
+    assert (
+        "Choose a column for: Platform, Id on the platform, Text. For the platform you may "
+        "instead choose the platform of the whole file in “Platform when no column says”."
+    ) in text_of(only_dates.content.decode())
+
+
+def test_the_missing_platform_message_in_french(importer, browser_client, settings):
+    settings.LANGUAGE_CODE = "fr"
+    client = browser_client.as_user(importer)
+    text = text_of(upload(client, NO_PLATFORM.encode()).content.decode())
+    assert (
+        "Aucune colonne n’est choisie pour la plateforme : choisissez la colonne qui la "
+        "donne (« Plateforme »), ou la plateforme de tout le fichier dans « Plateforme si "
+        "aucune colonne ne la donne »."
+    ) in text
+
+
+def test_a_row_after_now_without_a_zone_gets_the_zone_hint_up_to_14_hours_ahead(
+    importer, browser_client, settings
+):
+    """A Tokyo file read as UTC lands nine hours ahead: the hint to choose the zone was
+    given only up to the ingest's one hour. Any row written without a zone that some zone
+    (at most 14 hours ahead of UTC) puts in the past gets it; one dated with its zone, or
+    after now in every zone, is said to be after now, without the hint."""
+    from datetime import UTC, timedelta
+
+    from django.utils import timezone
+
+    settings.LANGUAGE_CODE = "en"
+    now = timezone.now().astimezone(UTC)
+
+    def at(**ahead):
+        return (now + timedelta(**ahead)).strftime("%Y-%m-%d %H:%M")
+
+    content = (
+        "platform,id,text,posted_at\n"
+        f"bluesky,past,Maison Lumière,{at(minutes=-30)}\n"
+        f"bluesky,paris,Maison Lumière,{at(minutes=90)}\n"
+        f"bluesky,tokyo,Maison Lumière,{at(hours=9)}\n"
+        f"bluesky,kiribati,Maison Lumière,{at(hours=13, minutes=50)}\n"
+        f"bluesky,beyond,Maison Lumière,{at(hours=15)}\n"
+        f"bluesky,zoned,Maison Lumière,{(now + timedelta(hours=2)).isoformat()}\n"
+    )
+    client = browser_client.as_user(importer)
+    preview = client.post(
+        "/listening/import/",
+        form_data(upload(client, content.encode()), step="preview", zone="UTC"),
+    )
+    assert [d.external_id for d in preview.context["conversion"].mentions] == ["past"]
+    errors = {e.line: e.error for e in preview.context["conversion"].errors}
+    for line in (3, 4, 5):
+        assert errors[line].startswith("Posted after now ("), errors[line]
+        assert errors[line].endswith(
+            "are the file's times in UTC? Choose the zone they are written in."
+        )
+    assert errors[6].startswith("“posted_at” is after now (")
+    assert errors[6].endswith("), whatever the time zone.")
+    assert errors[7].endswith("), in the time zone the file gives.")
+    assert "zone they are written in" in text_of(preview.content.decode())
+    # Read in Tokyo's zone, its row is in the past.
+    tokyo = client.post("/listening/import/", form_data(preview, step="preview", zone="Asia/Tokyo"))
+    assert "tokyo" in [d.external_id for d in tokyo.context["conversion"].mentions]
+
+
+def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
+    importer, browser_client, settings
+):
+    """Line 8 opens a quote that swallows line 9: the refusal led with the row's other
+    reason and line 9, a good row, was lost unnamed (or, when the row still read, stored
+    inside row 8's text without a word). Now the refusal opens with the quote, the line it
+    opens on and the lines it swallowed, naming the good rows among them."""
+    settings.LANGUAGE_CODE = "en"
+    when = "2026-12-01T10:00:00Z"
+    good = "".join(f"bluesky,g{n},Maison Lumière {n},{when},1\n" for n in range(2, 8))
+    content = (
+        "platform,id,text,posted_at,author.followers\n"
+        + good
+        + f'bluesky,q8,"Broken quote,{when},12\n'  # line 8: opens a quote
+        + f"bluesky,q9,Good row on line 9,{when},800\n"
+        + f'bluesky,q10,He said "hi",{when},5\n'  # closes it: row 8 reads, wrongly
+        + f"bluesky,q11,Fine again,{when},1\n"
+        + f'bluesky,q12,"Never closed,{when},1\n'  # line 12: opens a quote to the end
+        + f"bluesky,q13,Good row on line 13,{when},2\n"
+    )
+    client = browser_client.as_user(importer)
+    preview = client.post(
+        "/listening/import/", form_data(upload(client, content.encode()), step="preview")
+    )
+    conversion = preview.context["conversion"]
+    assert [d.external_id for d in conversion.mentions] == [f"g{n}" for n in range(2, 8)] + ["q11"]
+    errors = {e.line: e.error for e in conversion.errors}
+    assert set(errors) == {8, 12}
+    assert errors[8] == (
+        "A quote opens on line 8 and runs to line 10: lines 9 to 10 were read into one of "
+        "this row's cells. Line 9 is a good row of its own, lost unless the quote is closed: "
+        "close it in the file and upload the file again."
+    )
+    assert errors[12] == (
+        "A quote opens on line 12 and runs to line 13: line 13 was read into one of this "
+        "row's cells. Line 13 is a good row of its own, lost unless the quote is closed: "
+        "close it in the file and upload the file again. "
+        "As read, the row is refused: “posted_at” is required."
+    )
+    assert "Line 12: A quote opens on line 12" in text_of(preview.content.decode())
+    # A cell written over two lines on purpose is stored as it is.
+    legit = (
+        "platform,id,text,posted_at\n"
+        f'bluesky,m1,"Maison Lumière,\nlivraison ratée",{when}\n'
+        f'bluesky,m2,"Maison Lumière\nencore",not a date\n'
+    )
+    preview = client.post(
+        "/listening/import/", form_data(upload(client, legit.encode()), step="preview")
+    )
+    conversion = preview.context["conversion"]
+    assert [d.text for d in conversion.mentions] == ["Maison Lumière,\nlivraison ratée"]
+    assert [e.error for e in conversion.errors] == [
+        "A quote opens on line 4 and runs to line 5: line 5 was read into one of this row's "
+        "cells. Is the quote left open? Close it in the file and upload the file again. "
+        "As read, the row is refused: “not a date” is not a date this import reads."
+    ]

@@ -371,9 +371,13 @@ def test_a_signals_reason_reads_right_whenever_it_is_read(expected, english, fre
 
 @pytest.mark.parametrize(
     "expected,french",
-    [(1, "80 mentions/h au plus fort pour 1 attendue"), (0.3, "80 mentions/h au plus fort pour 0,3 attendue"),
-     (1.5, "80 mentions/h au plus fort pour 1,5 attendue"), (2, "80 mentions/h au plus fort pour 2 attendues")],
-)  # fmt: skip
+    [
+        (1, "80 mentions/h au plus fort pour 1 attendue"),
+        (0.3, "80 mentions/h au plus fort pour 0,3 attendue"),
+        (1.5, "80 mentions/h au plus fort pour 1,5 attendue"),
+        (2, "80 mentions/h au plus fort pour 2 attendues"),
+    ],
+)
 def test_the_volume_at_the_peak_agrees_in_french(expected, french):
     signal = Signal(observed=80, expected=expected)
     with translation.override("fr"):
