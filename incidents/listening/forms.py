@@ -481,6 +481,9 @@ class WatchForm(AsShownForm):
                     "is_active": True,
                     "subscribers": [creator.pk] if creator else [],
                     **{k: _model_default(k) for k in ALERT_RULES},
+                    # A watch made mid-crisis starts with the day's posts it matches, not
+                    # empty ("0 in 24 h" beside a stream full of them).
+                    "apply_since": 1,
                 },
             )
         super().__init__(*args, **kwargs)

@@ -161,6 +161,9 @@ def test_the_edit_page_applies_a_change_to_the_stored_posts_when_asked(
     assert 'name="apply_since"' in html and "No: from now on only" in html
     new = client.get("/listening/watches/new/").content.decode()
     assert "Sort the posts already collected into it" in new and 'name="apply_since"' in new
+    # New: the last 24 hours by default; an edit changes nothing stored unless asked.
+    assert re.search(r'<option value="1" selected>Yes: the last 24 hours</option>', new)
+    assert not re.search(r'<option value="[137]" selected>', html)
 
     data = page_form(client, url)
     data.update(hashtags="#BoycottLumiere\r\nOuEstMonColis", apply_since="")
