@@ -446,7 +446,8 @@ class WatchForm(AsShownForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "Told of each alert in the app and by e-mail. Only people who may read listening "
-            "data are listed."
+            "data are listed; an administrator gives that in the admin panel (“Can view "
+            "mention”, to a person or to their group)."
         ),
     )
     is_active = forms.BooleanField(
