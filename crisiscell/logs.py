@@ -1,0 +1,15 @@
+"""Logging filters (settings.LOGGING)."""
+
+import logging
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """A request refused with a 4xx (403 not allowed, 404) is logged as one line: Django
+    attaches the exception's traceback, 40 lines of framework frames that buried the
+    server errors an operator looks for. A 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
