@@ -10,10 +10,12 @@ imports the same conversion, so the preview is what gets stored.
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as fixed_offset
@@ -446,10 +448,35 @@ class Options:
 
 
 def zone_or_error(name: str) -> ZoneInfo:
+    """The zone named `name` (IANA, "Europe/Paris"). FileError otherwise, suggesting the
+    zones whose city is what was typed ("Paris", "new york")."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise FileError(_("Unknown time zone “%(z)s”.") % {"z": name[:60]}) from None
+        pass
+    unknown = _("Unknown time zone “%(z)s”.") % {"z": name[:60]}
+    close = _zones_named(name)
+    if close:
+        unknown += " " + _("Did you mean %(zones)s?") % {"zones": ", ".join(close)}
+    raise FileError(unknown)
+
+
+def _zones_named(typed: str) -> list[str]:
+    """At most 3 zones whose name or city is `typed`, whatever the case ("Paris" ->
+    Europe/Paris)."""
+    city = "_".join(typed.split()).casefold()
+    if not city or len(city) > 60:
+        return []
+    return sorted(
+        zone
+        for zone in _zone_names()
+        if zone.casefold() == city or zone.casefold().rsplit("/", 1)[-1] == city
+    )[:3]
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _time(value, zone, date_order, field, latest=None) -> str:

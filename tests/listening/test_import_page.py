@@ -614,3 +614,17 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
         "cells. Is the quote left open? Close it in the file and upload the file again. "
         "As read, the row is refused: “not a date” is not a date this import reads."
     ]
+
+
+def test_a_zone_typed_as_its_city_is_refused_with_the_zone_to_choose(importer, browser_client):
+    content = "platform,id,text,posted_at\nbluesky,one,Maison Lumière,2026-11-30 10:00\n"
+    client = browser_client.as_user(importer)
+    page = form_data(upload(client, content.encode()), step="preview", zone="paris")
+    html = text_of(client.post("/listening/import/", page).content.decode())
+    assert "Unknown time zone “paris”. Did you mean Europe/Paris?" in html
+    page["zone"] = "new york"
+    html = text_of(client.post("/listening/import/", page).content.decode())
+    assert "Did you mean America/New_York?" in html
+    page["zone"] = "Atlantis"
+    html = text_of(client.post("/listening/import/", page).content.decode())
+    assert "Unknown time zone “Atlantis”." in html and "Did you mean" not in html
