@@ -803,9 +803,13 @@ def import_page(request):
         form.add_error(None, error.message)
         return _mapping_step(request, context, form, table, name, conversion, status=422)
     _forget_file(request)
+    # "See the mentions" opens the stream at the end of the day of the newest post the file
+    # held: an import of last month's posts is not buried under today's.
+    newest = max((data.posted_at for data in conversion.mentions), default=None)
     context.update(
         name=name,
         report=result,
+        stream_until=timezone.localtime(newest).date().isoformat() if newest else "",
         counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],

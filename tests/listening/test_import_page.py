@@ -5,6 +5,7 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from incidents.listening.models import Mention
 from incidents.listening.selectors import ImportCounts
@@ -66,6 +67,10 @@ def test_csv_with_generic_columns_preview_then_import_then_again(
     assert Mention.objects.count() == 0
     done = client.post("/listening/import/", form_data(preview, step="import"))
     assert done.context["report"].stored == 2
+    # "See the mentions": the stream from the end of the day of the file's newest post.
+    newest = max(data.posted_at for data in conversion.mentions)
+    day = timezone.localtime(newest).date().isoformat()
+    assert f'href="/listening/?until={day}"' in done.content.decode()
     assert Mention.objects.filter(source="import").count() == 2
     again = upload(client, CSV.encode())
     second_look = client.post(
