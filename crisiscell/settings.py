@@ -434,7 +434,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crisis Cell API",
     "DESCRIPTION": "Incidents, crisis cells and the append-only timeline; statements with "
-    "approvals and publication; the evidence locker; playbooks and their tasks.",
+    "approvals and publication; the evidence locker; playbooks and their tasks; listening "
+    "(watches, mentions and their bulk ingest, spike and tone signals); the reply queue; "
+    "the public crisis page; post-mortems; notifications. Authentication: a session, or a "
+    "token from POST /api/auth/token/ sent as `Authorization: Token <key>` "
+    "(docs/api.md).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
