@@ -226,9 +226,13 @@ def _topic_watch(value, watch: Watch | None) -> Watch | None:
         raise _invalid("topic_watch", _("The topic watch must be a watch's id."))
     if watch is not None and pk == watch.pk:
         raise _invalid("topic_watch", _("A watch cannot be its own topic watch."))
-    # Read again under its row lock: a save making this topic another's brand watch at the
-    # same time would otherwise leave a chain of two (the API hands in the row it read).
-    topic = Watch.objects.select_for_update().filter(pk=pk).first()
+    # Read again, under its row lock in a save's transaction: a save making this topic
+    # another's brand watch at the same time would otherwise leave a chain of two. (A form
+    # checking its values before any save reads it without the lock.)
+    topics = Watch.objects.filter(pk=pk)
+    if transaction.get_connection().in_atomic_block:
+        topics = topics.select_for_update()
+    topic = topics.first()
     if topic is None:
         raise _invalid("topic_watch", _("There is no watch with the id %(id)s.") % {"id": pk})
     if topic.topic_watch_id is not None:

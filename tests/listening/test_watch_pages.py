@@ -405,3 +405,16 @@ def test_two_changes_at_once_cannot_make_a_watch_its_rules_refuse(watch_editor):
         assert unexpected == [] and len(results) == 1 and len(refused) == 1
         watch.refresh_from_db()
         assert not {"clash"} <= set(watch.keywords) & set(watch.exclusions)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_field_beside_a_topic_watch_is_said_not_a_server_error(
+    watch, watch_editor, browser_client
+):
+    # The form checks the other fields with the action's rule outside any transaction:
+    # the topic watch's row lock (a save's) raised on PostgreSQL.
+    client = browser_client.as_user(watch_editor)
+    data = form_data(name="", topic_watch=str(watch.pk))
+    response = client.post(NEW, data)
+    assert_refused_beside(response, "name", "This field is required.")
+    assert Watch.objects.count() == 1
