@@ -1,5 +1,7 @@
 """Serializer fields shared by every app's API."""
 
+import re
+
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -7,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from .. import localtime
+from ..text import parse_id
 
 
 class BooleanField(serializers.BooleanField):  # noqa: TID251 (the one allowed use)
@@ -18,22 +21,44 @@ class BooleanField(serializers.BooleanField):  # noqa: TID251 (the one allowed u
     default_empty_html = empty
 
 
-class _NoBooleans:
-    """Refuses true and false where a number is asked: DRF reads them as 1 and 0 (Python's
-    booleans are numbers), so `"volume_deviations": true` stored 1."""
+# A number as a form body or a JSON string writes it: ASCII digits only. Python's int() and
+# float() also read "1_0" (10) and other scripts' digits (a full-width one is 1).
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+(\.0*)?\s*")
+_FLOAT_TEXT = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+
+
+class _StrictNumber:
+    """Refuses true and false where a number is asked (DRF reads them as 1 and 0, Python's
+    booleans being numbers: `"volume_deviations": true` stored 1), and a text that is not
+    a number written in ASCII digits."""
+
+    text = _INTEGER_TEXT
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        if isinstance(data, bool) or (isinstance(data, str) and not self.text.fullmatch(data)):
             self.fail("invalid")
         return super().to_internal_value(data)
 
 
-class FloatField(_NoBooleans, serializers.FloatField):  # noqa: TID251 (the one allowed use)
+class FloatField(_StrictNumber, serializers.FloatField):  # noqa: TID251 (the one allowed use)
+    text = _FLOAT_TEXT
+
+
+class IntegerField(_StrictNumber, serializers.IntegerField):  # noqa: TID251 (the one allowed use)
     pass
 
 
-class IntegerField(_NoBooleans, serializers.IntegerField):  # noqa: TID251 (the one allowed use)
-    pass
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # noqa: TID251 (the one allowed use)
+    """DRF's, except that an id is a whole number in ASCII digits (incidents.text.parse_id):
+    DRF passes the value to the database's int(), which reads true as 1, 1.5 as 1, "1_0" as
+    10 and a full-width one as 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if parse_id(data) is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 class ModelSerializer(serializers.ModelSerializer):  # noqa: TID251 (the one allowed use)

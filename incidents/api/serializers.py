@@ -24,6 +24,7 @@ from .fields import (
     BooleanField,
     LocalDateTimeField,
     ModelSerializer,
+    PrimaryKeyRelatedField,
     active_locale,
     choice_label,
     datetime_representation,
@@ -208,7 +209,7 @@ def _validate_function(attrs: dict) -> dict:
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    user = PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     role = serializers.ChoiceField(choices=NON_LEAD_ROLE_CHOICES)
     function = serializers.ChoiceField(
         choices=ApproverFunction.choices, required=False, allow_blank=True, help_text=FUNCTION_HELP

@@ -15,7 +15,13 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from incidents.api.fields import BooleanField, FloatField, IntegerField, ModelSerializer
+from incidents.api.fields import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    ModelSerializer,
+    PrimaryKeyRelatedField,
+)
 from incidents.api.pagination import CursorPagination, cursor_parameters
 from incidents.api.views import visible_incident
 from incidents.errors import InvalidInput, NotAllowed
@@ -76,7 +82,7 @@ class WatchSerializer(ModelSerializer):
     volume_min_count = _alert_rule("volume_min_count")
     tone_shift_points = _alert_rule("tone_shift_points")
     tone_min_scored = _alert_rule("tone_min_scored")
-    topic_watch = serializers.PrimaryKeyRelatedField(
+    topic_watch = PrimaryKeyRelatedField(
         queryset=Watch.objects.all(),
         allow_null=True,
         required=False,

@@ -1,5 +1,6 @@
 """Reads of the listening app."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -418,12 +419,18 @@ def key_text(moment: datetime, pk: int) -> str:
     return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{pk}"
 
 
+_KEY = re.compile(r"([0-9]{1,20})-([0-9]{1,19})")
+
+
 def parse_key(value: str | None) -> tuple[datetime, int] | None:
-    """(moment, id), or None for a missing or malformed cursor."""
+    """(moment, id), or None for a missing or malformed cursor (only what key_text writes:
+    ASCII digits, no sign, space or "_", which int() would read)."""
+    found = _KEY.fullmatch(value or "")
+    if found is None:
+        return None
     try:
-        micros, pk = (value or "").split("-")
-        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
-    except (ValueError, OverflowError):
+        return _EPOCH + timedelta(microseconds=int(found[1])), int(found[2])
+    except OverflowError:
         return None
 
 

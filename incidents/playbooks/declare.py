@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.response import Response
 
+from incidents.api.fields import PrimaryKeyRelatedField
 from incidents.api.serializers import IncidentSerializer
 from incidents.api.views import IncidentViewSet as CoreIncidentViewSet
 from incidents.errors import DomainError
@@ -45,7 +46,7 @@ def declare(request):
 
 
 class IncidentCreateSerializer(IncidentSerializer):
-    playbook = serializers.PrimaryKeyRelatedField(
+    playbook = PrimaryKeyRelatedField(
         queryset=Playbook.objects.filter(is_active=True),
         required=False,
         allow_null=True,

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from incidents.listening import actions
 from incidents.listening.models import Mention
 from tests.helpers import assert_error
 
@@ -94,6 +95,28 @@ def test_a_watch_refuses_true_and_false_for_numbers(watch_editor, watch, api, va
     assert list(response.json()["errors"]) == list(values)
     watch.refresh_from_db()
     assert (watch.volume_deviations, watch.volume_min_count) == (4.0, 10)
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff11", 1.5, "1.5"])
+def test_an_id_or_a_count_is_ascii_digits(watch_editor, watch, api, value):
+    # int() reads "1_0" as 10 and a full-width one as 1: topic 10, user 1 subscribed.
+    other = actions.watch_create(actor=watch_editor, name="Other", brand="O", keywords=["oo"])
+    client = api.as_user(watch_editor)
+    for body in (
+        {"topic_watch": value},
+        {"subscribers": [value]},
+        {"volume_min_count": value},
+    ):
+        response = client.patch(f"/api/watches/{watch.pk}/", body, format="json")
+        assert_error(response, 400)
+    response = client.patch(f"/api/watches/{watch.pk}/", {"topic_watch": str(other.pk)})
+    assert response.status_code == 200  # a form body's ASCII id still reads
+    assert client.patch(f"/api/watches/{watch.pk}/", {"volume_min_count": "12"}).status_code == 200
+
+
+@pytest.mark.parametrize("cursor", ["\uff11\uff12-5", "1_000-5", "+5-3", " 5-3 ", "5-3-1", "-5-3"])
+def test_a_cursor_is_only_what_a_page_wrote(reader, api, cursor):
+    assert_error(api.as_user(reader).get("/api/mentions/", {"cursor": cursor}), 400)
 
 
 def test_a_campaign_refuses_true_for_its_size(watch_editor, watch, api):
