@@ -28,3 +28,21 @@ def test_a_refused_page_is_one_line_and_a_server_error_keeps_its_traceback(make_
     filters = logging.getLogger("django.request").filters
     assert filters and all(log_filter.filter(failed) for log_filter in filters)
     assert failed.exc_info is not None
+
+
+def test_a_bad_host_header_is_one_line():
+    from crisiscell.logs import ClientErrorsWithoutTraceback
+
+    record = logging.LogRecord(
+        "django.security.DisallowedHost", logging.ERROR, __file__, 1, "Invalid HTTP_HOST", (), None
+    )
+    try:
+        raise ValueError("evil.example")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    console = next(  # the console's handler, not pytest's
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, ClientErrorsWithoutTraceback) for f in handler.filters)
+    )
+    assert console.filter(record) and record.exc_info is None
