@@ -612,6 +612,9 @@ class Conversion:
     mentions: list[MentionData] = field(default_factory=list)
     rows: list[tuple[int, MentionData]] = field(default_factory=list)  # (line, data)
     errors: list[LineError] = field(default_factory=list)
+    # Rows imported that the person should look at (a quoted cell holding lines that read
+    # as rows of their own: a text written over lines, or a quote left open).
+    warnings: list[LineError] = field(default_factory=list)
 
 
 # A post dated further ahead than this is refused: the file's times were most likely read
@@ -625,8 +628,10 @@ NAMED_LINES = 5
 def convert(table: Table, options: Options, *, now=None) -> Conversion:
     """Every row of `table` through the mapping and ingest.parse; a row posted after now
     (FUTURE_SLACK) is refused (_after_now says why); a row written over several lines
-    leads its refusal with the quote that opened them, and is refused when a line its
-    quoted cell swallowed is a good row of its own. Raises FileError (MissingColumns)."""
+    leads its refusal with the quote that opened them; read whole, it is imported, with a
+    warning when a line its quoted cell holds is a good row of its own (a quote left open
+    and closed further on reads the same as a text written over several lines: the person
+    tells them apart). Raises FileError (MissingColumns)."""
     missing = [
         key
         for key, _label, required in FIELDS
@@ -659,8 +664,9 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             rows_of_their_own = [line for line, cells in held if _reads(read, cells)]
             if refused or rows_of_their_own:
                 message = _open_quote(opens, table.ends[number], rows_of_their_own, refused)
-                result.errors.append(LineError(number, message))
-                continue
+                (result.errors if refused else result.warnings).append(LineError(number, message))
+                if refused:
+                    continue
         if refused:
             result.errors.append(LineError(number, refused))
             continue
@@ -681,9 +687,9 @@ def _reads(read, cells: dict) -> bool:
 
 
 def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> str:
-    """A row written over several lines, refused: first the quote that opened them and the
-    lines it swallowed (naming those that are good rows of their own), then the reason the
-    row as read is refused, if any."""
+    """A row written over several lines: first the quote that opened them and the lines it
+    holds (naming those that are good rows of their own), then the reason the row as read
+    is refused, or, imported, what to do if the quote was left open."""
     swallowed = last - opens
     parts = [
         ngettext(
@@ -695,7 +701,21 @@ def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> 
         )
         % {"open": opens, "first": opens + 1, "last": last}
     ]
-    if rows:
+    if rows and not refused:
+        named = ", ".join(str(line) for line in rows[:NAMED_LINES])
+        if len(rows) > NAMED_LINES:
+            named += "…"
+        parts.append(
+            ngettext(
+                "Line %(lines)s reads as a row of its own: imported inside this row's text. "
+                "If the quote was left open, close it in the file and upload the file again.",
+                "Lines %(lines)s read as rows of their own: imported inside this row's text. "
+                "If the quote was left open, close it in the file and upload the file again.",
+                len(rows),
+            )
+            % {"lines": named}
+        )
+    elif rows:
         named = ", ".join(str(line) for line in rows[:NAMED_LINES])
         if len(rows) > NAMED_LINES:
             named += "…"

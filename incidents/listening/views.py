@@ -814,6 +814,7 @@ def import_page(request):
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
+        warnings=conversion.warnings[:MAX_LISTED_ERRORS],
         line_word=_line_word(table),
     )
     return render(request, "listening/import_report.html", context)
@@ -897,6 +898,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         preview=preview,
         errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,
+        warnings=conversion.warnings[:MAX_LISTED_ERRORS] if conversion else [],
         line_word=_line_word(table),
     )
     return render(request, "listening/import.html", context, status=status)

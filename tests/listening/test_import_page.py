@@ -568,8 +568,10 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
 ):
     """Line 8 opens a quote that swallows line 9: the refusal led with the row's other
     reason and line 9, a good row, was lost unnamed (or, when the row still read, stored
-    inside row 8's text without a word). Now the refusal opens with the quote, the line it
-    opens on and the lines it swallowed, naming the good rows among them."""
+    inside row 8's text without a word). Now a refusal opens with the quote, the line it
+    opens on and the lines it swallowed, naming the good rows among them; a row that reads
+    whole is imported, with a warning naming them (a text written over lines on purpose,
+    holding a line that reads as a row, reads the same: the person tells them apart)."""
     settings.LANGUAGE_CODE = "en"
     when = "2026-12-01T10:00:00Z"
     good = "".join(f"bluesky,g{n},Maison Lumière {n},{when},1\n" for n in range(2, 8))
@@ -588,14 +590,21 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
         "/listening/import/", form_data(upload(client, content.encode()), step="preview")
     )
     conversion = preview.context["conversion"]
-    assert [d.external_id for d in conversion.mentions] == [f"g{n}" for n in range(2, 8)] + ["q11"]
+    ids = [d.external_id for d in conversion.mentions]
+    assert ids == [f"g{n}" for n in range(2, 8)] + ["q8", "q11"]
     errors = {e.line: e.error for e in conversion.errors}
-    assert set(errors) == {8, 12}
-    assert errors[8] == (
-        "A quote opens on line 8 and runs to line 10: lines 9 to 10 were read into one of "
-        "this row's cells. Line 9 is a good row of its own, lost unless the quote is closed: "
-        "close it in the file and upload the file again."
-    )
+    assert set(errors) == {12}
+    assert [(w.line, w.error) for w in conversion.warnings] == [
+        (
+            8,
+            "A quote opens on line 8 and runs to line 10: lines 9 to 10 were read into one "
+            "of this row's cells. Line 9 reads as a row of its own: imported inside this "
+            "row's text. If the quote was left open, close it in the file and upload the "
+            "file again.",
+        )
+    ]
+    html = text_of(preview.content.decode())
+    assert "Imported, to check" in html and "Line 8: A quote opens on line 8" in html
     assert errors[12] == (
         "A quote opens on line 12 and runs to line 13: line 13 was read into one of this "
         "row's cells. Line 13 is a good row of its own, lost unless the quote is closed: "
@@ -614,6 +623,7 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
     )
     conversion = preview.context["conversion"]
     assert [d.text for d in conversion.mentions] == ["Maison Lumière,\nlivraison ratée"]
+    assert conversion.warnings == []
     assert [e.error for e in conversion.errors] == [
         "A quote opens on line 4 and runs to line 5: line 5 was read into one of this row's "
         "cells. Is the quote left open? Close it in the file and upload the file again. "
