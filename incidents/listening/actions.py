@@ -12,6 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import Truncator, capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -169,10 +170,13 @@ def _languages(values) -> list[str]:
     # The posts' rule (ingest.language_code: "en-US" is "en"), then a language known.
     codes = {value: language_code(value) for value in values}
     bad = [value for value, code in codes.items() if code is None or not language.is_code(code)]
-    bad = [value for value in bad if codes[value] != ""]
+    bad = [value.strip() for value in bad if codes[value] != ""]
+    if len(bad) > 1:  # every one named: not one more per save
+        message = _("%(codes)s are not language codes: use ISO 639-1 codes such as fr or en.")
+        raise _invalid("languages", message % {"codes": _terms_named(bad)})
     if bad:
         message = _("“%(code)s” is not a language code: use ISO 639-1 codes such as fr or en.")
-        raise _invalid("languages", message % {"code": bad[0].strip()[:30]})
+        raise _invalid("languages", message % {"code": bad[0][:30]})
     codes = list(dict.fromkeys(code for code in codes.values() if code))
     if len(codes) > MAX_LANGUAGES:
         raise _invalid("languages", _("At most %(n)s languages.") % {"n": MAX_LANGUAGES})
@@ -259,7 +263,10 @@ def _alert_rule(name, value):
         message = _("%(field)s must be a whole number from %(low)s to %(high)s.")
         if kind is float:
             message = _("%(field)s must be a number from %(low)s to %(high)s.")
-        values = {"field": capfirst(_label(name)), "low": low, "high": high}
+        bounds = [
+            number_format(int(b) if b == int(b) else b, force_grouping=True) for b in (low, high)
+        ]
+        values = {"field": capfirst(_label(name)), "low": bounds[0], "high": bounds[1]}
         raise _invalid(name, message % values)
     return kind(value)
 

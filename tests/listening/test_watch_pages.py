@@ -254,7 +254,12 @@ def test_an_unknown_watch_is_404(watch_editor, browser_client):
         ),
         ({"exclusions": "\n".join(f"e{i}" for i in range(201))}, "exclusions", "At most 200"),
         ({"other_languages": "fr, french"}, "other_languages", "“french” is not a language code"),
-        ({"volume_deviations": "0"}, "volume_deviations", "must be a number from 1.0"),
+        ({"volume_deviations": "0"}, "volume_deviations", "must be a number from 1 to 100."),
+        (
+            {"other_languages": "zz, english, 12"},
+            "other_languages",
+            "“zz”, “english” and “12” are not language codes",
+        ),
         ({"tone_shift_points": "abc"}, "tone_shift_points", "Enter a whole number."),
         ({"platforms": ["myspace"]}, "platforms", "Select a valid choice."),
     ],
@@ -289,7 +294,7 @@ def test_every_refused_field_is_shown_at_once(watch, watch_editor, browser_clien
     assert_refused_beside(response, "name", "already exists")
     html = response.content.decode()
     assert "at least one keyword" in field_block(html, "keywords")
-    assert "“xx” is not a language code" in field_block(html, "other_languages")
+    assert "“xx” and “german” are not language codes" in field_block(html, "other_languages")
     assert "must be a whole number from 1" in field_block(html, "volume_min_count")
     assert Watch.objects.count() == 1
 
