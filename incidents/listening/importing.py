@@ -701,10 +701,10 @@ def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> 
         )
         % {"open": opens, "first": opens + 1, "last": last}
     ]
+    named = ", ".join(str(line) for line in rows[:NAMED_LINES])
+    if len(rows) > NAMED_LINES:
+        named += "…"
     if rows and not refused:
-        named = ", ".join(str(line) for line in rows[:NAMED_LINES])
-        if len(rows) > NAMED_LINES:
-            named += "…"
         parts.append(
             ngettext(
                 "Line %(lines)s reads as a row of its own: imported inside this row's text. "
@@ -716,9 +716,6 @@ def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> 
             % {"lines": named}
         )
     elif rows:
-        named = ", ".join(str(line) for line in rows[:NAMED_LINES])
-        if len(rows) > NAMED_LINES:
-            named += "…"
         parts.append(
             ngettext(
                 "Line %(lines)s is a good row of its own, lost unless the quote is closed: "
