@@ -22,6 +22,7 @@ from ..people import display_name
 from ..text import ENTRY_MAX, SUMMARY_MAX
 from .fields import (
     BooleanField,
+    ListField,
     LocalDateTimeField,
     ModelSerializer,
     PrimaryKeyRelatedField,
@@ -252,7 +253,7 @@ class IncidentSerializer(ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     lead = serializers.SerializerMethodField()
     my_role = serializers.SerializerMethodField()
-    allowed_transitions = serializers.ListField(
+    allowed_transitions = ListField(
         child=serializers.CharField(),
         read_only=True,
         help_text="The statuses the lifecycle allows from the current one (for anyone).",
@@ -366,16 +367,12 @@ class IncidentSerializer(ModelSerializer):
         lead = next((m.user for m in members if m.role == Role.LEAD), None)
         return user_summary(lead) if lead else None
 
-    @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=rules.INCIDENT_ACTIONS))
-    )
+    @extend_schema_field(ListField(child=serializers.ChoiceField(choices=rules.INCIDENT_ACTIONS)))
     def get_available_actions(self, incident) -> list[str]:
         request = self.context.get("request")
         return rules.available_actions(request.user, incident) if request else []
 
-    @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=Status.choices))
-    )
+    @extend_schema_field(ListField(child=serializers.ChoiceField(choices=Status.choices)))
     def get_available_transitions(self, incident) -> list[str]:
         request = self.context.get("request")
         return rules.available_transitions(request.user, incident) if request else []

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField, IntegerField
+from incidents.api.fields import BooleanField, IntegerField, ListField
 from incidents.models import Incident
 from incidents.people import display_name
 
@@ -45,7 +45,7 @@ class UpdateSerializer(serializers.Serializer):
     text = serializers.CharField()
     published_at = serializers.DateTimeField(help_text="ISO 8601 with the site's UTC offset.")
     corrects = IntegerField(allow_null=True, help_text="The update it corrects.")
-    corrected_by = serializers.ListField(child=IntegerField())
+    corrected_by = ListField(child=IntegerField())
     next_update_at = serializers.DateTimeField(
         allow_null=True, help_text="The next update time this update announced."
     )
@@ -69,7 +69,7 @@ class PublicPageSerializer(serializers.Serializer):
     live_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     next_update_at = serializers.DateTimeField(allow_null=True)
-    languages = serializers.ListField(child=serializers.CharField())
+    languages = ListField(child=serializers.CharField())
     versions = serializers.DictField(child=VersionSerializer(), help_text="By language code.")
 
 
@@ -146,11 +146,9 @@ class TeamPageSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     next_update_at = serializers.DateTimeField(allow_null=True)
     texts = PageTextSerializer(many=True)
-    updates = serializers.ListField(
-        child=IntegerField(), help_text="The statements shown as updates."
-    )
+    updates = ListField(child=IntegerField(), help_text="The statements shown as updates.")
     subscribers = IntegerField(help_text="Confirmed e-mail subscribers (never their addresses).")
-    available_actions = serializers.ListField(child=serializers.CharField())
+    available_actions = ListField(child=serializers.CharField())
     promises = PromiseSerializer(
         many=True,
         help_text=f"Newest first, at most {promises.MAX_LISTED}; the current one "
@@ -233,7 +231,7 @@ class SwitchView(APIView):
 
 class FaqOrderInSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8, help_text="The FAQ's language.")
-    statements = serializers.ListField(
+    statements = ListField(
         child=IntegerField(min_value=1),
         max_length=selectors.MAX_FAQ * 2,
         help_text="The statement ids of every FAQ entry of that language (not withdrawn, "

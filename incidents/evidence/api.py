@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import IntegerField, LocalDateTimeField
+from incidents.api.fields import IntegerField, ListField, LocalDateTimeField
 from incidents.api.pagination import CursorPagination
 from incidents.api.parsers import DEFAULT_PARSERS
 from incidents.api.views import visible_incident
@@ -46,7 +46,7 @@ class EvidenceMetadataSerializer(serializers.Serializer):
 
 
 class EvidenceUploadSerializer(EvidenceMetadataSerializer):
-    file = serializers.ListField(
+    file = ListField(
         child=serializers.FileField(), help_text="One or more files, each in a `file` field."
     )
 
@@ -144,7 +144,7 @@ class CaptureJobSerializer(serializers.Serializer):
     error = serializers.CharField(read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    items = serializers.ListField(child=IntegerField(), read_only=True)
+    items = ListField(child=IntegerField(), read_only=True)
     status_url = serializers.URLField(read_only=True)
 
     def to_representation(self, job):
@@ -272,7 +272,7 @@ class CaptureStatusView(APIView):
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    items = serializers.ListField(
+    items = ListField(
         child=IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=10_000,

@@ -19,6 +19,7 @@ from incidents.api.fields import (
     BooleanField,
     FloatField,
     IntegerField,
+    ListField,
     ModelSerializer,
     PrimaryKeyRelatedField,
 )
@@ -38,12 +39,12 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 
 
 def _terms():
-    return serializers.ListField(
+    return ListField(
         child=serializers.CharField(max_length=MAX_TERM), required=False, max_length=200
     )
 
 
-class SubscriberIdsField(serializers.ListField):
+class SubscriberIdsField(ListField):
     """The ids of a watch's subscribers (prefetch them when listing watches)."""
 
     def to_representation(self, data):
@@ -64,11 +65,9 @@ class WatchSerializer(ModelSerializer):
     hashtags = _terms()
     handles = _terms()
     # Checked by the action (clean_watch), by the posts' own rule: "en-US" is "en".
-    languages = serializers.ListField(
-        child=serializers.CharField(max_length=35), required=False, max_length=50
-    )
-    platforms = serializers.ListField(
-        child=serializers.ChoiceField(choices=Platform.choices), required=False
+    languages = ListField(child=serializers.CharField(max_length=35), required=False, max_length=50)
+    platforms = ListField(
+        child=serializers.ChoiceField(choices=Platform.choices), required=False, max_length=200
     )
     subscribers = SubscriberIdsField(
         child=IntegerField(min_value=1, max_value=2**63 - 1),
@@ -457,7 +456,7 @@ class BulkReportSerializer(serializers.Serializer):
     unmatched = IntegerField(
         help_text="Of the stored, those matching no active watch (on no watch, in no alert)."
     )
-    rejected = serializers.ListField(
+    rejected = ListField(
         child=inline_serializer(
             "BulkLineError", {"line": IntegerField(), "error": serializers.CharField()}
         ),

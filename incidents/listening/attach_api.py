@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import IntegerField
+from incidents.api.fields import IntegerField, ListField
 from incidents.api.views import visible_incident
 
 from . import actions, api
@@ -22,7 +22,7 @@ from .models import Mention
 
 
 class AttachSerializer(serializers.Serializer):
-    mentions = serializers.ListField(
+    mentions = ListField(
         child=IntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
         max_length=actions.MAX_ATTACH,
@@ -35,8 +35,8 @@ class IncidentMentionsView(api.IncidentMentionListView):
         responses=inline_serializer(
             "MentionsAttached",
             {
-                "attached": serializers.ListField(child=IntegerField()),
-                "attached_elsewhere": serializers.ListField(child=IntegerField()),
+                "attached": ListField(child=IntegerField()),
+                "attached_elsewhere": ListField(child=IntegerField()),
             },
         ),
     )

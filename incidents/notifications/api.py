@@ -10,7 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.api.fields import BooleanField, IntegerField, ModelSerializer
+from incidents.api.fields import BooleanField, IntegerField, ListField, ModelSerializer
 
 from . import actions, chat, selectors
 from .choices import MESSAGE_LANGUAGES, NotificationKind
@@ -22,8 +22,8 @@ LANGUAGES = [("", "The site's language"), *MESSAGE_LANGUAGES]
 LANGUAGE_HELP = "The language of your e-mails and chat messages; empty: the site's."
 
 
-def kind_list(**kwargs) -> serializers.ListField:
-    return serializers.ListField(
+def kind_list(**kwargs) -> ListField:
+    return ListField(
         child=serializers.ChoiceField(choices=NotificationKind.choices),
         max_length=MAX_KINDS,
         **kwargs,
@@ -68,7 +68,7 @@ class NotificationListView(ListAPIView):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(
+    ids = ListField(
         child=IntegerField(min_value=1, max_value=10**18),
         required=False,
         max_length=MAX_IDS,

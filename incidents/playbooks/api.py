@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField, IntegerField, ModelSerializer
+from incidents.api.fields import BooleanField, IntegerField, ListField, ModelSerializer
 from incidents.api.serializers import MemberSerializer, UserSummarySerializer
 from incidents.models import ApproverFunction, Incident, Role
 
@@ -134,9 +134,7 @@ class TaskSerializer(ModelSerializer):
     def get_overdue(self, task) -> bool:
         return task.is_overdue()
 
-    @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=rules.TASK_ACTIONS))
-    )
+    @extend_schema_field(ListField(child=serializers.ChoiceField(choices=rules.TASK_ACTIONS)))
     def get_available_actions(self, task) -> list[str]:
         """For the requesting user; a list passes the `incident` with its cell loaded."""
         request = self.context.get("request")
@@ -294,7 +292,7 @@ class RosterPersonSerializer(serializers.Serializer):
 
 
 class RosterSerializer(serializers.Serializer):
-    available_actions = serializers.ListField(
+    available_actions = ListField(
         child=serializers.ChoiceField(choices=rules.ROSTER_ACTIONS),
         help_text="`staff_cell`: you may add people of the roster (the lead).",
     )

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField, FloatField, IntegerField
+from incidents.api.fields import BooleanField, FloatField, IntegerField, ListField
 from incidents.choices import Category
 from incidents.models import Incident
 from incidents.people import display_name
@@ -93,12 +93,12 @@ class PostmortemFiguresSerializer(serializers.Serializer):
 
     phases = PostmortemPhaseSerializer(many=True)
     metrics = serializers.DictField()
-    statements = serializers.ListField(child=serializers.DictField())
+    statements = ListField(child=serializers.DictField())
     series = serializers.DictField()
-    members = serializers.ListField(child=serializers.DictField())
-    defenders = serializers.ListField(child=serializers.DictField())
-    detractors = serializers.ListField(child=serializers.DictField())
-    key_events = serializers.ListField(child=serializers.DictField())
+    members = ListField(child=serializers.DictField())
+    defenders = ListField(child=serializers.DictField())
+    detractors = ListField(child=serializers.DictField())
+    key_events = ListField(child=serializers.DictField())
     key_events_total = IntegerField()
     timeline_head = serializers.DictField()
 
@@ -145,7 +145,7 @@ class PostmortemSerializer(serializers.Serializer):
         help_text="In review: why the cell cannot bring it to sign-off (whom to add); null "
         "when it can.",
     )
-    available_actions = serializers.ListField(
+    available_actions = ListField(
         child=serializers.ChoiceField(choices=[(a, a) for a in rules.ACTIONS])
     )
     figures = PostmortemFiguresSerializer()

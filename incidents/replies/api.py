@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors as incident_selectors
-from incidents.api.fields import BooleanField, FloatField, IntegerField
+from incidents.api.fields import BooleanField, FloatField, IntegerField, ListField
 from incidents.api.pagination import FirstPageCountingPaginator
 from incidents.listening.choices import Sentiment
 from incidents.listening.models import Mention
@@ -122,7 +122,7 @@ class TriageStateSerializer(serializers.Serializer):
 class SuggestionSerializer(serializers.Serializer):
     author_type = serializers.ChoiceField(choices=AuthorType.choices)
     needs_answer = serializers.ChoiceField(choices=NeedsAnswer.choices)
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = ListField(child=serializers.CharField())
     reason = serializers.CharField()
 
 
@@ -171,7 +171,7 @@ class ItemSerializer(serializers.Serializer):
         help_text="A reply on its way (drafted to approved) to this author on another of "
         "their posts: one reply to a person at a time, so `reply` waits for it. Null: none.",
     )
-    available_actions = serializers.ListField(
+    available_actions = ListField(
         child=serializers.ChoiceField(choices=rules.ACTIONS),
         help_text="What the requesting user may do on it now.",
     )
@@ -621,12 +621,12 @@ class ReplyTemplateSerializer(serializers.Serializer):
     preapproved = BooleanField(
         help_text="The signatures on its current text meet the incident's approval policy."
     )
-    awaiting = serializers.ListField(
+    awaiting = ListField(
         child=serializers.CharField(),
         help_text='The approver functions still missing ("" for any approver).',
     )
     signatures = TemplateSignatureSerializer(many=True)
-    available_actions = serializers.ListField(
+    available_actions = ListField(
         child=serializers.ChoiceField(choices=[preapproval.PREAPPROVE, preapproval.WITHDRAW])
     )
 
@@ -916,11 +916,11 @@ class MentionEvidenceSerializer(serializers.Serializer):
 
 
 class MentionEvidenceResultSerializer(MentionEvidenceSerializer):
-    queued = serializers.ListField(
+    queued = ListField(
         child=serializers.ChoiceField(choices=CaptureTarget.choices),
         help_text="The pages asked for now.",
     )
-    kept = serializers.ListField(
+    kept = ListField(
         child=serializers.ChoiceField(choices=CaptureTarget.choices),
         help_text="Already queued, running or done: left alone.",
     )

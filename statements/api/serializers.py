@@ -4,6 +4,7 @@ from rest_framework import serializers
 from incidents.api.fields import (
     BooleanField,
     IntegerField,
+    ListField,
     LocalDateTimeField,
     ModelSerializer,
     active_locale,
@@ -248,9 +249,7 @@ class StatementSerializer(ModelSerializer):
             return []
         return [str(r) for r in statement.progress.missing]
 
-    @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=rules.STATEMENT_ACTIONS))
-    )
+    @extend_schema_field(ListField(child=serializers.ChoiceField(choices=rules.STATEMENT_ACTIONS)))
     def get_available_actions(self, statement) -> list[str]:
         """For the requesting user. A list view passes `members` (the user's membership
         per incident, loaded once) so that no statement costs a query."""
@@ -261,7 +260,7 @@ class StatementSerializer(ModelSerializer):
         member = members.get(statement.incident_id) if members is not None else rules.LOOKUP
         return rules.available_actions(request.user, statement, member=member)
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(ListField(child=serializers.CharField()))
     def get_unfilled_blanks(self, statement) -> list[str]:
         return drafting.blanks_to_fill(statement)
 

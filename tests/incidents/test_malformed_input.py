@@ -205,7 +205,8 @@ def test_a_form_body_without_a_boolean_leaves_it_out_as_json_does(
 def test_every_writable_api_boolean_and_number_is_ours():
     """The class of fault, for the fields DRF builds from a model's fields too (a watch
     created with a form body started switched off; `true` for a threshold stored 1): every
-    writable boolean, integer and float field of every serializer is incidents.api.fields'."""
+    writable boolean, integer, float and list field of every serializer is
+    incidents.api.fields' (a list's length is checked before its items)."""
     from rest_framework import serializers
 
     from incidents.api import fields
@@ -244,7 +245,7 @@ def test_every_writable_api_boolean_and_number_is_ours():
     assert child == []
 
 
-KINDS = ("BooleanField", "IntegerField", "FloatField")
+KINDS = ("BooleanField", "IntegerField", "FloatField", "ListField")
 
 
 def test_a_watch_created_with_a_form_body_is_active(api, make_user):
