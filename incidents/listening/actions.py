@@ -1125,7 +1125,12 @@ def signal_declare(*, signal, actor, title=None, severity=None, category=None, n
         title=title or signal_title(signal),
         category=category or signal_category(signal),
         origin=Origin.ONLINE,
-        summary=_("Declared from a listening signal: %(n)s mentions attached.") % {"n": len(ids)},
+        summary=ngettext(
+            "Declared from a listening signal: %(n)s mention attached.",
+            "Declared from a listening signal: %(n)s mentions attached.",
+            len(ids),
+        )
+        % {"n": len(ids)},
         platforms=sorted(platforms),
         severity=severity or signal.severity,
         detected_at=signal.opened_at,

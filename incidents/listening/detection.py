@@ -893,8 +893,12 @@ def _bursts(watch_id, first, last):
 def detect(now=None) -> dict:
     """Evaluate every active watch up to the last whole minute before `now`, from the
     minute after the last one evaluated (kept in CollectorState "detector"), and write the
-    signals. One runner at a time (the state row is locked; a second one returns at once).
-    Idempotent: a minute is evaluated once. Returns {"watches", "opened", "closed"}."""
+    signals. Each watch is read and evaluated outside any transaction (weeks of minutes: on
+    SQLite a transaction holds the whole database's write lock), then written in a short
+    one of its own, under the state row's lock, only if no other runner evaluated it
+    meanwhile (then its events are that runner's): two runners at once open one signal and
+    alert once. Idempotent: a minute is evaluated once. Returns {"watches", "opened",
+    "closed"}."""
     from django.conf import settings
     from django.db import transaction
     from django.utils import timezone
@@ -907,62 +911,83 @@ def detect(now=None) -> dict:
     tz = ZoneInfo(settings.TIME_ZONE)
     done = {"watches": 0, "opened": 0, "closed": 0}
     CollectorState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": now})
+    active = list(Watch.objects.filter(is_active=True))
     with transaction.atomic():
-        row = (
-            CollectorState.objects.select_for_update(skip_locked=True)
-            .filter(name=STATE_NAME)
-            .first()
+        row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
+        # A stopped watch is evaluated no more: its open signal closes now (it would stay
+        # open for good, "still above normal" in its incident), and its episode is
+        # forgotten (resumed, a stale open episode would hide the next wave).
+        stopped = Signal.objects.filter(status=SignalStatus.OPEN, watch__is_active=False)
+        for signal in stopped.select_related("watch"):
+            actions.signal_close(signal=signal, now=now)
+            done["closed"] += 1
+        kept = {str(watch.pk) for watch in active}
+        if row.state.keys() - kept:
+            row.state = {key: value for key, value in row.state.items() if key in kept}
+            row.save(update_fields=["state"])
+    state = row.state
+    for watch in active:
+        mine = state.get(str(watch.pk), {})
+        first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
+        if first > last:
+            continue
+        series, first_seen = _load(watch.pk, first, last, tz)
+        created = epoch_minute(watch.known_since)
+        history_start = min(created, first_seen) if first_seen is not None else created
+        episode, events = run(
+            series,
+            first,
+            last,
+            Rules.of(watch),
+            Episode.from_json(mine.get("episode")),
+            history_start=history_start,
+            bursts=_bursts(watch.pk, first, last),
         )
-        if row is None:
-            return done  # another runner is at work
-        state = dict(row.state)
-        for watch in Watch.objects.filter(is_active=True):
-            mine = state.get(str(watch.pk), {})
-            first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
-            if first > last:
-                continue
-            series, first_seen = _load(watch.pk, first, last, tz)
-            created = epoch_minute(watch.known_since)
-            history_start = min(created, first_seen) if first_seen is not None else created
-            episode = Episode.from_json(mine.get("episode"))
-            signal = None
-            if mine.get("signal"):
-                signal = Signal.objects.filter(pk=mine["signal"], status=SignalStatus.OPEN).first()
-            episode, events = run(
-                series,
-                first,
-                last,
-                Rules.of(watch),
-                episode,
-                history_start=history_start,
-                bursts=_bursts(watch.pk, first, last),
-            )
-            for event in events:
-                at = from_epoch_minute(event.minute + 1)
-                if isinstance(event, Opened):
-                    signal = actions.signal_open(
-                        watch=watch,
-                        kind=event.kind,
-                        started_at=from_epoch_minute(event.started),
-                        reading=event.reading,
-                        now=at,
-                    )
-                    done["opened"] += 1
-                elif isinstance(event, Updated) and signal is not None:
-                    actions.signal_update(signal=signal, reading=event.reading, now=at)
-                elif isinstance(event, Closed) and signal is not None:
-                    actions.signal_close(signal=signal, now=at)
-                    signal = None
-                    done["closed"] += 1
-            state[str(watch.pk)] = {
+        with transaction.atomic():
+            row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
+            if row.state.get(str(watch.pk), {}).get("last") != mine.get("last"):
+                continue  # another runner evaluated it meanwhile: its events are written
+            opened, closed, signal = _write(watch, mine.get("signal"), events)
+            row.state[str(watch.pk)] = {
                 "last": last,
                 "episode": episode.to_json(),
                 "signal": signal.pk if signal is not None and episode.open else None,
             }
-            done["watches"] += 1
-        row.state, row.updated_at, row.last_success_at = state, now, now
-        row.save(update_fields=["state", "updated_at", "last_success_at"])
+            row.save(update_fields=["state"])
+        done["watches"] += 1
+        done["opened"] += opened
+        done["closed"] += closed
+    CollectorState.objects.filter(name=STATE_NAME).update(updated_at=now, last_success_at=now)
     return done
+
+
+def _write(watch, signal_id, events):
+    """A watch's events written through the actions: (opened, closed, the open signal)."""
+    from . import actions
+    from .models import Signal, SignalStatus
+
+    signal = None
+    if signal_id:
+        signal = Signal.objects.filter(pk=signal_id, status=SignalStatus.OPEN).first()
+    opened = closed = 0
+    for event in events:
+        at = from_epoch_minute(event.minute + 1)
+        if isinstance(event, Opened):
+            signal = actions.signal_open(
+                watch=watch,
+                kind=event.kind,
+                started_at=from_epoch_minute(event.started),
+                reading=event.reading,
+                now=at,
+            )
+            opened += 1
+        elif isinstance(event, Updated) and signal is not None:
+            actions.signal_update(signal=signal, reading=event.reading, now=at)
+        elif isinstance(event, Closed) and signal is not None:
+            actions.signal_close(signal=signal, now=at)
+            signal = None
+            closed += 1
+    return opened, closed, signal
 
 
 def baseline_band(watch, start: datetime, end: datetime, width: timedelta):

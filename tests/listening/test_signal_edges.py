@@ -1,0 +1,131 @@
+"""A break-it pass on signals, declaring from them and attaching: a stopped watch's open
+signal, two people declaring from one signal at once, two detection runs at once, and
+bodies that would make an answer unbounded."""
+
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from incidents.errors import Conflict
+from incidents.listening import actions, detection, selectors
+from incidents.listening.models import CollectorState, Mention, Signal
+from incidents.models import Incident
+from incidents.notifications.models import Notification
+from incidents.selectors import loose_ends
+from tests.helpers import run_concurrently
+
+from .conftest import NOW, grant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_stopped_watchs_open_signal_is_closed_and_its_episode_forgotten(
+    signal, watch_editor, reader
+):
+    # Stopped, the watch is evaluated no more: its signal stayed open for good, and the
+    # incident declared from it read "mentions are still above normal" when resolved.
+    incident = actions.signal_declare(signal=signal, actor=reader)
+    actions.watch_update(watch=signal.watch, actor=watch_editor, is_active=False)
+    done = detection.detect(now=NOW + timedelta(minutes=5))
+    signal.refresh_from_db()
+    assert signal.status == "closed" and done["closed"] == 1
+    assert loose_ends(incident) == []
+    # Resumed, it starts afresh: an episode of before the stop would hide the next wave.
+    state = CollectorState.objects.get(name=detection.STATE_NAME).state
+    assert str(signal.watch_id) not in state
+    assert detection.detect(now=NOW + timedelta(minutes=10))["closed"] == 0
+
+
+WATCH = {"name": "W", "brand": "B", "keywords": ["ok"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("mentions", {"mentions": ["x"] * 100_000}),
+        ("watches", {**WATCH, "platforms": ["no"] * 100_000}),
+        ("watches", {**WATCH, "subscribers": ["a"] * 100_000}),
+        ("watches", {**WATCH, "keywords": [[1]] * 100_000}),
+    ],
+)
+def test_a_list_far_over_its_limit_is_one_short_error(
+    path, body, lead, incident, watch_editor, api
+):
+    # Each item was checked before the length: 100,000 bad ids (under the 2.5 MB body
+    # limit) cost seconds and answered 4 MB of errors, one per item.
+    user = grant(lead, "view_mention", "change_watch") if path == "mentions" else watch_editor
+    url = f"/api/incidents/{incident.pk}/mentions/" if path == "mentions" else "/api/watches/"
+    response = api.as_user(user).post(url, body, format="json")
+    assert response.status_code == 400
+    assert len(response.content) < 500, response.content[:300]
+    assert "no more than" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_detection_reads_and_computes_outside_its_write_transaction(history, monkeypatch):
+    # Loading weeks of a watch's minutes and running the detector took the whole pass's
+    # transaction: on SQLite the database's write lock (every declaration, entry and
+    # ingest waited for every watch to be evaluated), on PostgreSQL the rows of the signals
+    # it had written already (a declaration from one waited for the other watches).
+    seen = []
+
+    def spy(real):
+        def call(*args, **kwargs):
+            seen.append((real.__name__, connection.in_atomic_block))
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(detection, "_load", spy(detection._load))
+    monkeypatch.setattr(detection, "run", spy(detection.run))
+    assert detection.detect(now=NOW)["opened"] == 1
+    assert seen == [("_load", False), ("run", False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_detection_runs_at_once_open_one_signal_and_alert_once(history, reader):
+    history.subscribers.set([reader])
+    calls = [partial(detection.detect, now=NOW) for _ in range(3)]
+    results, _expected, unexpected = run_concurrently(calls)
+    assert unexpected == []
+    assert sum(result["opened"] for result in results) == 1
+    assert Signal.objects.count() == 1
+    assert Notification.objects.filter(user=reader).count() == 1
+    state = CollectorState.objects.get(name=detection.STATE_NAME).state[str(history.pk)]
+    assert state["signal"] == Signal.objects.get().pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_declaring_from_one_signal_at_once_declare_one_incident(
+    signal, reader, make_user
+):
+    other = grant(make_user("second"), "view_mention")
+    calls = [partial(actions.signal_declare, signal=signal, actor=user) for user in (reader, other)]
+    results, refused, unexpected = run_concurrently(calls, errors=(Conflict,))
+    assert unexpected == [] and len(results) == len(refused) == 1
+    assert Incident.objects.get() == results[0]
+    assert set(Mention.objects.exclude(incident=None).values_list("incident", flat=True)) == {
+        results[0].pk
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "summary"),
+    [
+        ("en", "Declared from a listening signal: 1 mention attached."),
+        ("fr", "Déclaré à partir d’un signal de veille : 1 mention rattachée."),
+    ],
+)
+def test_a_declaration_names_one_mention_in_the_singular(
+    language, summary, signal, reader, lead, incident
+):
+    lead = grant(lead, "view_mention")
+    window = selectors.signal_window(signal, NOW + timedelta(hours=1)).order_by("posted_at")
+    taken = list(window.values_list("mention_id", flat=True))[1:]
+    actions.mentions_attach(mention_ids=taken, incident=incident, actor=lead)
+    with translation.override(language):
+        declared = actions.signal_declare(signal=signal, actor=reader, now=NOW)
+    assert declared.summary == summary
