@@ -111,7 +111,10 @@ TERMS_NAMED = 5
 def _terms_named(terms, prefix="") -> str:
     """“a”, “#b” and 3 more: the refused terms of a list, in one sentence."""
     quotes = pgettext("quoting someone's words", "“%(text)s”")  # « » in French
-    named = [quotes % {"text": prefix + term[:40]} for term in terms[:TERMS_NAMED]]
+    named = [
+        quotes % {"text": prefix + term[:40] + ("…" if len(term) > 40 else "")}
+        for term in terms[:TERMS_NAMED]
+    ]
     more = len(terms) - TERMS_NAMED
     if more > 0:
         named.append(ngettext("%(n)s more", "%(n)s more", more) % {"n": more})
@@ -119,6 +122,8 @@ def _terms_named(terms, prefix="") -> str:
 
 
 def _terms(values, name) -> list[str]:
+    """A term list as stored, or InvalidInput naming every refused term at once, each
+    problem in its own message (a keyword too long and one too short: both said)."""
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         message = _("%(field)s must be a list of texts.") % {"field": capfirst(_label(name))}
         raise _invalid(name, message)
@@ -126,41 +131,55 @@ def _terms(values, name) -> list[str]:
     if len(terms) > MAX_TERMS:
         message = _("At most %(n)s %(field)s.") % {"n": MAX_TERMS, "field": _label(name)}
         raise _invalid(name, message)
-    long = [term for term in terms if len(term) > MAX_TERM]
-    if long:
-        message = _("“%(term)s…” is longer than %(n)s characters.")
-        raise _invalid(name, message % {"term": long[0][:30], "n": MAX_TERM})
+    prefix = TERM_LISTS[name]
+    problems, refused = [], set()
+
+    def refuse(kind, one, many, **values):
+        """Each term of `kind` not refused already, named in `one` (one term) or `many`."""
+        kind = [term for term in kind if term not in refused]
+        refused.update(kind)
+        if len(kind) > 1:  # every one named: not one more per save
+            problems.append(many % {"terms": _terms_named(kind, prefix), **values})
+        elif kind:
+            problems.append(one % {"term": kind[0][:40], **values})
+
+    refuse(
+        [term for term in terms if len(term) > MAX_TERM],
+        _("“%(term)s…” is longer than %(n)s characters."),
+        _("%(terms)s are longer than %(n)s characters."),
+        n=MAX_TERM,
+    )
     # Matching compares words (matching.phrase): a term without one matches nothing, and a
     # keyword of one letter ("a", "x") matches most posts.
-    short = [term for term in terms if len(phrase(term)) < MIN_TERM_LETTERS]
-    if len(short) > 1:  # every one named: not one more per save
-        message = _("%(terms)s are too short to search for: use at least %(n)s letters or digits.")
-        raise _invalid(name, message % {"terms": _terms_named(short), "n": MIN_TERM_LETTERS})
-    if short:
-        message = _("“%(term)s” is too short to search for: use at least %(n)s letters or digits.")
-        raise _invalid(name, message % {"term": short[0][:30], "n": MIN_TERM_LETTERS})
+    refuse(
+        [term for term in terms if len(phrase(term)) < MIN_TERM_LETTERS],
+        _("“%(term)s” is too short to search for: use at least %(n)s letters or digits."),
+        _("%(terms)s are too short to search for: use at least %(n)s letters or digits."),
+        n=MIN_TERM_LETTERS,
+    )
     # A hashtag or handle a post cannot hold as one token would never match.
-    prefix = TERM_LISTS[name]
-    unfindable = [t for t in terms if prefix and not is_findable(t, prefix)]
-    if len(unfindable) > 1:
-        message = (
-            _("%(terms)s cannot be found: a hashtag is letters, digits and _ only.")
-            if prefix == "#"
-            else _("%(terms)s are not handles: a handle has no spaces.")
+    unfindable = [term for term in terms if prefix and not is_findable(term, prefix)]
+    if prefix == "#":
+        refuse(
+            unfindable,
+            _("“#%(term)s” cannot be found: a hashtag is letters, digits and _ only."),
+            _("%(terms)s cannot be found: a hashtag is letters, digits and _ only."),
         )
-        raise _invalid(name, message % {"terms": _terms_named(unfindable, prefix)})
-    if unfindable:
-        message = (
-            _("“#%(term)s” cannot be found: a hashtag is letters, digits and _ only.")
-            if prefix == "#"
-            else _("“@%(term)s” is not a handle: a handle has no spaces.")
+    else:
+        refuse(
+            unfindable,
+            _("“@%(term)s” is not a handle: a handle has no spaces."),
+            _("%(terms)s are not handles: a handle has no spaces."),
         )
-        raise _invalid(name, message % {"term": unfindable[0][:40]})
     # A phrase is matched on its first MAX_PHRASE_WORDS words: refused rather than cut.
-    wordy = [t for t in terms if not TERM_LISTS[name] and len(term_words(t)) > MAX_PHRASE_WORDS]
-    if wordy:
-        message = _("“%(term)s” has more than %(n)s words: a phrase is matched on %(n)s at most.")
-        raise _invalid(name, message % {"term": wordy[0][:40], "n": MAX_PHRASE_WORDS})
+    refuse(
+        [t for t in terms if not prefix and len(term_words(t)) > MAX_PHRASE_WORDS],
+        _("“%(term)s” has more than %(n)s words: a phrase is matched on %(n)s at most."),
+        _("%(terms)s have more than %(n)s words: a phrase is matched on %(n)s at most."),
+        n=MAX_PHRASE_WORDS,
+    )
+    if problems:
+        raise InvalidInput(problems[0], errors={name: problems})
     return terms
 
 

@@ -299,6 +299,19 @@ def test_every_refused_field_is_shown_at_once(watch, watch_editor, browser_clien
     assert Watch.objects.count() == 1
 
 
+def test_every_problem_of_one_list_is_said_at_once(watch_editor, browser_client):
+    # A keyword too long hid one too short (and a phrase too wordy) until the next save.
+    client = browser_client.as_user(watch_editor)
+    keywords = "\n".join(["x", "k" * 101, "l" * 102, "a b c d e f g", "kettle"])
+    response = client.post(NEW, form_data(keywords=keywords))
+    assert response.status_code == 422
+    block = field_block(response.content.decode(), "keywords")
+    assert f"“{'k' * 40}…” and “{'l' * 40}…” are longer than 100 characters" in block
+    assert "“x” is too short to search for" in block
+    assert "“a b c d e f g” has more than 6 words" in block
+    assert Watch.objects.count() == 0
+
+
 def test_a_field_the_form_refuses_does_not_hide_the_others_refusals(
     watch, watch_editor, browser_client
 ):
