@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .selectors import Bucket
@@ -20,9 +21,83 @@ SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 MIN_SCORED = 5
 CHART_WIDTH, CHART_HEIGHT = 720, 160
 # The negative share's own scale: 0 % at the bottom, 100 % this far below the top, so that
-# the line stays inside the plot (its stroke whole) and under the volume's peak label, with
-# its "100 %" label (_chart.html) above it.
+# the line stays inside the plot (its stroke whole) and apart from the volume's peak, with
+# its "100 %" label (_chart.html) above the plot.
 NEGATIVE_TOP = 24
+# A mark's label (charts.MarkLabel), in percent of the plot's width: each character's width
+# on the narrowest plot (a phone's, about 330 px at .75rem) and the room kept between two
+# labels on a row. Over-estimated on a desk, where the plot is twice as wide: never touching.
+LABEL_CHAR = 2.1
+LABEL_GAP = 2.0
+MARK_ROW_HEIGHT = 14  # px, one row of mark labels (_chart.html)
+
+
+@dataclass(frozen=True)
+class MarkLabel:
+    """A mark's name and time, written beside its line under the plot: to the right of the
+    line ("start") or to its left ("end"), where it fits in the plot, on the first row where
+    it touches no other label (a signal opened a minute after it started: two rows)."""
+
+    name: str
+    text: str
+    moment: datetime
+    x: float  # percent of the plot's width
+    anchor: str  # "start" or "end" (SVG text-anchor)
+    row: int
+
+    @property
+    def left(self) -> str:
+        return _fmt(self.x)
+
+    @property
+    def y(self) -> int:
+        return MARK_ROW_HEIGHT * self.row + MARK_ROW_HEIGHT - 3  # the text's baseline
+
+
+def _mark_text(name: str, moment: datetime) -> str:
+    names = {"started": _("started"), "opened": _("signal opened"), "closed": _("signal closed")}
+    when = formats.time_format(timezone.localtime(moment), "TIME_FORMAT")
+    return f"{names.get(name, name)} {when}"
+
+
+def _free(span: tuple[float, float], taken: list[tuple[float, float]]) -> bool:
+    """Whether `span` keeps LABEL_GAP from every span `taken` on its row."""
+    return all(span[1] + LABEL_GAP <= lo or hi + LABEL_GAP <= span[0] for lo, hi in taken)
+
+
+def place_labels(marks: Sequence[tuple[str, float, datetime]]) -> tuple[MarkLabel, ...]:
+    """The labels of `marks` ((name, x in percent, moment), in time order), each where it
+    fits in the plot (never cut): the first left of its line (the others come after it),
+    the others right of theirs, on the other side when theirs has no room, on the first row
+    where it touches no other label (never overlapping)."""
+    rows: list[list[tuple[float, float]]] = []  # the spans taken on each row
+    placed = []
+    for index, (name, x, moment) in enumerate(marks):
+        text = _mark_text(name, moment)
+        width = LABEL_CHAR * len(text)
+        spans = {"end": (x - width, x), "start": (x, x + width)}
+        sides = [
+            side
+            for side in (("end", "start") if index == 0 else ("start", "end"))
+            if spans[side][0] >= 0 and spans[side][1] <= 100
+        ]
+        # Too long for either side (a phone, a long translation): the side with more room.
+        sides = sides or ["start" if x < 50 else "end"]
+
+        row, anchor = next(
+            (
+                (row, side)
+                for row, taken in enumerate(rows)
+                for side in sides
+                if _free(spans[side], taken)
+            ),
+            (len(rows), sides[0]),
+        )
+        if row == len(rows):
+            rows.append([])
+        rows[row].append(spans[anchor])
+        placed.append(MarkLabel(name, text, moment, x, anchor, row))
+    return tuple(placed)
 
 
 def _fmt(value: float) -> str:
@@ -85,8 +160,14 @@ class Chart:
     # The chart ends at `end`, inside the last bucket (still filling, or cut at a close).
     partial: bool = False
     marks: tuple = ()  # (name, x, moment) of each mark within the chart
+    mark_labels: tuple = ()  # MarkLabel of each mark, placed under the plot
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
+
+    @property
+    def mark_rows_height(self) -> int:
+        """The height in px of the mark labels' rows under the plot (0: no mark)."""
+        return MARK_ROW_HEIGHT * (1 + max((label.row for label in self.mark_labels), default=-1))
 
     @property
     def negative_share(self) -> int | None:
@@ -202,4 +283,7 @@ def chart(
         bucket_minutes=int(width.total_seconds() // 60),
         partial=partial,
         marks=shown,
+        mark_labels=place_labels(
+            [(name, 100 * x_of(moment) / CHART_WIDTH, moment) for name, _x, moment in shown]
+        ),
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.core.cache import caches
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr, TruncHour, TruncMinute
 from django.utils.translation import ngettext
 
@@ -277,31 +277,7 @@ def volume_series(watch_id: int, start: datetime, end: datetime, width: timedelt
     """The watch's mentions per bucket of `width` (a whole number of minutes) from `start`
     (inclusive) to `end` (exclusive), empty buckets included, oldest first. One query,
     grouped by minute in the database (MentionMatch's copied posted_at and sentiment)."""
-    minutes = int(width.total_seconds() // 60)
-    if minutes < 1 or width.total_seconds() % 60:
-        raise ValueError("width must be a whole number of minutes")
-    start = start.replace(second=0, microsecond=0)
-    count = max(0, -(-(end - start) // width))
-    counts = [[0, 0, 0] for _ in range(count)]
-    rows = (
-        MentionMatch.objects.filter(watch_id=watch_id, posted_at__gte=start, posted_at__lt=end)
-        .annotate(minute=TruncMinute("posted_at", tzinfo=UTC))
-        .values("minute")
-        .annotate(
-            n=Count("id"),
-            negative=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
-            scored=Count("id", filter=~Q(sentiment=Sentiment.UNKNOWN)),
-        )
-        .order_by()
-    )
-    for row in rows:
-        index = int((row["minute"] - start) // width)
-        if 0 <= index < count:
-            bucket = counts[index]
-            bucket[0] += row["n"]
-            bucket[1] += row["negative"]
-            bucket[2] += row["scored"]
-    return [Bucket(start + i * width, *values) for i, values in enumerate(counts)]
+    return _bucketed(MentionMatch.objects.filter(watch_id=watch_id), start, end, width, TruncMinute)
 
 
 # The listening page and the room's mentions panel (views.py): bounded reads, a constant
@@ -532,42 +508,62 @@ def stream_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -
     return SearchPage(rows, (rows[-1].posted_at, rows[-1].pk) if older else None, None)
 
 
-def sentiment_counts(incident) -> dict[str, int]:
-    """{sentiment: count} of the incident's mentions, every label present (one query)."""
+@dataclass(frozen=True)
+class IncidentTally:
+    """An incident's mentions counted: `counts` {sentiment: n}, every label present, and
+    the time of the earliest one posted (None without mentions)."""
+
+    counts: dict
+    first_posted_at: datetime | None
+
+
+def incident_tally(incident) -> IncidentTally:
+    """The incident's mentions counted by sentiment, and the earliest posted (one query)."""
     rows = (
         Mention.objects.filter(incident=incident)
         .values("sentiment")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), first=Min("posted_at"))
         .order_by()
     )
     counts = dict.fromkeys(Sentiment.values, 0)
     for row in rows:
         counts[row["sentiment"]] = row["n"]
-    return counts
+    return IncidentTally(counts, min((row["first"] for row in rows), default=None))
 
 
 def incident_series(incident, start: datetime, end: datetime, width: timedelta) -> list[Bucket]:
-    """The incident's mentions per bucket of `width` (whole hours) from `start`, oldest
-    first, empty buckets included: one query grouped by hour in the database."""
-    return _hourly(Mention.objects.filter(incident=incident), start, end, width)
+    """The incident's mentions per bucket of `width` (a whole number of minutes) from
+    `start`, oldest first, empty buckets included: one query, grouped by hour in the
+    database when `width` is whole hours (a long incident: at most 24 rows a day), else by
+    minute (its first hours, in 10-minute buckets)."""
+    hourly = not width.total_seconds() % 3600
+    qs = Mention.objects.filter(incident=incident)
+    return _bucketed(qs, start, end, width, TruncHour if hourly else TruncMinute)
 
 
 def watch_series(watch_id: int, start: datetime, end: datetime, width: timedelta) -> list[Bucket]:
     """volume_series grouped by hour in the database (whole-hour buckets): what a chart
     over days needs, in at most 24 rows a day whatever the volume."""
-    return _hourly(MentionMatch.objects.filter(watch_id=watch_id), start, end, width)
-
-
-def _hourly(qs, start, end, width) -> list[Bucket]:
-    if width.total_seconds() % 3600 or width.total_seconds() < 3600:
+    if width.total_seconds() % 3600:
         raise ValueError("width must be a whole number of hours")
-    start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return _bucketed(MentionMatch.objects.filter(watch_id=watch_id), start, end, width, TruncHour)
+
+
+def _bucketed(qs, start, end, width, trunc) -> list[Bucket]:
+    """`qs`'s posts per bucket of `width` from `start` (cut to the minute, or to the hour
+    when grouped by hour) to `end` (exclusive): (mentions, negative, scored), empty
+    buckets included, oldest first. One query grouped by `trunc` (TruncMinute/TruncHour)."""
+    if width.total_seconds() < 60 or width.total_seconds() % 60:
+        raise ValueError("width must be a whole number of minutes")
+    start = start.astimezone(UTC).replace(second=0, microsecond=0)
+    if trunc is TruncHour:
+        start = start.replace(minute=0)
     count = max(0, -(-(end - start) // width))
     counts = [[0, 0, 0] for _ in range(count)]
     rows = (
         qs.filter(posted_at__gte=start, posted_at__lt=end)
-        .annotate(hour=TruncHour("posted_at", tzinfo=UTC))
-        .values("hour")
+        .annotate(at=trunc("posted_at", tzinfo=UTC))
+        .values("at")
         .annotate(
             n=Count("id"),
             negative=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
@@ -576,7 +572,7 @@ def _hourly(qs, start, end, width) -> list[Bucket]:
         .order_by()
     )
     for row in rows:
-        index = int((row["hour"] - start) // width)
+        index = int((row["at"] - start) // width)
         if 0 <= index < count:
             for position, value in enumerate((row["n"], row["negative"], row["scored"])):
                 counts[index][position] += value

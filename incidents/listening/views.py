@@ -9,7 +9,7 @@ queries whatever the number of mentions.
 
 import secrets
 import zlib
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -614,12 +614,34 @@ ROOM_BEFORE = "mentions_before"
 ROOM_BUCKETS = 48
 
 
+ROOM_BEFORE_MIN, ROOM_BEFORE_MAX = timedelta(hours=1), timedelta(hours=6)
+ROOM_BUCKET_MINUTES = 10
+
+
+def room_chart_span(declared_at, first_posted_at, end) -> tuple[datetime, timedelta]:
+    """(start, bucket width) of the room's mentions chart: from the earliest mention
+    attached, but at least an hour and at most six before the declaration, to `end`; in
+    buckets of 10 minutes while that makes at most ROOM_BUCKETS (a wave of twenty minutes
+    is two bars, not a sliver of one hourly bar), else of whole hours (grouped by hour in
+    the database), the start on a bucket's boundary."""
+    start = declared_at - ROOM_BEFORE_MIN
+    if first_posted_at is not None:
+        start = max(min(start, first_posted_at), declared_at - ROOM_BEFORE_MAX)
+    minutes = max(1, -(-int((end - start).total_seconds()) // 60))
+    per_bucket = ROOM_BUCKET_MINUTES * -(-minutes // (ROOM_BUCKET_MINUTES * ROOM_BUCKETS))
+    if per_bucket > ROOM_BUCKET_MINUTES:
+        per_bucket = 60 * -(-per_bucket // 60)
+    width = timedelta(minutes=per_bucket)
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    return start - (start - epoch) % width, width
+
+
 def room_panel_context(request, incident) -> dict:
     """The room's mentions panel: `mentions` (a page, newest first, filtered by
     ?mentions_sentiment= and searched by ?mentions_q=, as the stream's search), the query
     string that keeps both (`mentions_query`) and each sentiment chip's (in
-    `mention_counts`), `mention_chart` (volume and negative share since six hours before
-    the declaration, ending now while it is open), `incident_signals` (the signals it was
+    `mention_counts`), `mention_chart` (volume and negative share over room_chart_span,
+    ending now while it is open), `incident_signals` (the signals it was
     declared from or linked to, to listening readers), `can_detach`. Five queries; a
     search reads its posts in at most five more (selectors.search_page)."""
     reader = rules.can_view_listening(request.user)
@@ -641,15 +663,14 @@ def room_panel_context(request, incident) -> dict:
     def query(sentiment):
         return urlencode({ROOM_SENTIMENT: sentiment, **({ROOM_SEARCH: typed} if typed else {})})
 
-    counts = selectors.sentiment_counts(incident)
+    tally = selectors.incident_tally(incident)
+    counts = tally.counts
     total = sum(counts.values())
     end = incident.closed_at or timezone.now()
-    start = incident.declared_at - timedelta(hours=6)
-    hours = max(1, -(-int((end - start).total_seconds()) // (3600 * ROOM_BUCKETS)))
-    width = timedelta(hours=hours)
-    # Whole-hour buckets: the last one may still be filling; the chart stops at `end`
-    # (now while the incident is open) and says the last one is incomplete, never a future
-    # hour drawn as zeros.
+    start, width = room_chart_span(incident.declared_at, tally.first_posted_at, end)
+    # The last bucket may still be filling; the chart stops at `end` (now while the
+    # incident is open) and says the last one is incomplete, never a future hour drawn as
+    # zeros.
     chart = (
         charts.chart(selectors.incident_series(incident, start, end, width), width, end=end)
         if total

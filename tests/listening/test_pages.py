@@ -215,6 +215,17 @@ def test_the_room_panel_filters_pages_and_costs_constant_queries(
     assert older[0].posted_at <= context["mentions"][-1].posted_at
 
 
+def test_the_room_panel_shows_no_chip_for_a_tone_with_no_mention(incident, lead, browser_client):
+    client = browser_client.as_user(lead)
+    bulk_mentions(3, incident=incident)  # negative, positive, neutral: none unknown
+    url = f"/incidents/{incident.pk}/mentions/"
+    html = client.get(url).content.decode()
+    assert "sentiment-negative" in html and "sentiment-unknown" not in html
+    # Still there while it is the filter shown ("No mention with this sentiment.").
+    html = client.get(url, {"mentions_sentiment": "unknown"}).content.decode()
+    assert "chip chip-sentiment sentiment-unknown is-current" in html
+
+
 def test_the_api_attaches_and_detaches(incident, listening_cell, watch, api):
     ids = [m.pk for m in bulk_mentions(3, watch=watch)]
     client = api.as_user(listening_cell["drafter"])

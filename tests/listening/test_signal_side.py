@@ -3,7 +3,7 @@ curve (one bucket rule for the page and the API, never a future drawn as zeros, 
 moments marked), reaching closed signals, the figures as they read (expected counts, the
 signal's status in French), its top terms, and the alert e-mail."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -93,7 +93,16 @@ def test_an_open_signals_curve_ends_now_and_a_closed_one_an_hour_after_its_close
     start, end, width = curves.span(signal, now=NOW + timedelta(minutes=5, seconds=30))
     assert end == NOW + timedelta(minutes=5) and width == timedelta(minutes=10)
     assert (end - start) % width == timedelta(0)  # whole buckets, the last one ends now
-    assert start <= signal.started_at - curves.SIGNAL_BEFORE
+    # Opened minutes ago: an hour of its usual level before it, not six (the wave would be
+    # the chart's last few percent, its "started" and "opened" marks one on a phone).
+    before = signal.started_at - start
+    assert curves.SIGNAL_BEFORE_MIN <= before < curves.SIGNAL_BEFORE_MIN + width
+    assert (end - signal.started_at) / (end - start) > 0.05
+    # Longer: as long before it as it has lasted, up to six hours.
+    start, end, width = curves.span(signal, now=signal.started_at + timedelta(hours=3))
+    assert timedelta(hours=3) <= signal.started_at - start < timedelta(hours=3) + width
+    start, end, width = curves.span(signal, now=signal.started_at + timedelta(hours=20))
+    assert curves.SIGNAL_BEFORE <= signal.started_at - start < curves.SIGNAL_BEFORE + width
     # Open for a month: wider buckets, never more than MAX_BUCKETS, over at most SPAN_MAX.
     start, end, wide = curves.span(signal, now=NOW + timedelta(days=30))
     assert wide > timedelta(minutes=10) and (end - start) / wide <= curves.MAX_BUCKETS
@@ -119,6 +128,49 @@ def test_page_and_api_draw_the_same_buckets_with_the_signals_moments(
     assert "chart-mark-started" in html and "mentions per 10 min" in html
     assert "Negative share at the peak" in html and "over the period shown" in html
     assert "drawn where 5 mentions or more were scored" in html  # a gap is not a zero
+
+
+def test_a_signals_marks_are_named_at_their_lines_never_cut_nor_overlapping(
+    signal, reader, client, at_now
+):
+    # A signal opened two minutes after it started, at the chart's right edge: the labels
+    # take a row each, each left of its line (no room on its right), inside the plot.
+    minute = timedelta(minutes=1)
+    marks = [("started", 96.0, NOW), ("opened", 98.5, NOW + 2 * minute)]
+    started, opened = charts.place_labels(marks)
+    assert (started.anchor, opened.anchor) == ("end", "end") and started.row != opened.row
+    # Apart: one row, the first left of its line, the next right of its own.
+    started, opened = charts.place_labels([("started", 40.0, NOW), ("opened", 45.0, NOW)])
+    assert (started.anchor, opened.anchor, started.row, opened.row) == ("end", "start", 0, 0)
+    # Whatever the marks, each label inside the plot and none over another on its row.
+    for xs in ((0.0, 1.0, 2.0), (30.0, 31.0, 99.0), (50.0, 60.0, 100.0), (0.0, 50.0, 100.0)):
+        labels = charts.place_labels(
+            [(name, x, NOW) for name, x in zip(("started", "opened", "closed"), xs, strict=True)]
+        )
+        spans = []
+        for label in labels:
+            width = charts.LABEL_CHAR * len(label.text)
+            lo = label.x - width if label.anchor == "end" else label.x
+            assert lo >= 0 and lo + width <= 100, (xs, label)
+            spans.append((label.row, lo, lo + width))
+        for i, (row, lo, hi) in enumerate(spans):
+            for other_row, other_lo, other_hi in spans[i + 1 :]:
+                assert row != other_row or hi <= other_lo or other_hi <= lo, (xs, spans)
+    # On the page: each mark's label in the SVG under the plot, as tall as its rows.
+    at_now(signal.opened_at + 2 * minute)
+    client.force_login(reader)
+    page = client.get(f"/listening/signals/{signal.pk}/")
+    chart = page.context["chart"]
+    html = page.content.decode()
+    assert [label.name for label in chart.mark_labels] == ["started", "opened"]
+    assert f'class="chart-mark-labels" width="100%" height="{chart.mark_rows_height}"' in html
+    for label in chart.mark_labels:
+        assert (
+            f'class="chart-label chart-label-{label.name}" x="{label.left}%" y="{label.y}"' in html
+        )
+        assert f'text-anchor="{label.anchor}">{label.text}</text>' in html
+    # The scales' tops sit above the plot, not over it.
+    assert html.index('class="chart-scale') < html.index('class="chart-svg"')
 
 
 def test_a_chart_stops_at_its_end_inside_a_bucket_still_filling():
@@ -147,6 +199,44 @@ def test_the_rooms_chart_ends_now(incident, lead, browser_client):
         .context["mention_chart"]
     )
     assert chart.end <= timezone.now() and chart.end >= before - timedelta(seconds=1)
+
+
+def test_the_rooms_chart_draws_a_fresh_wave_in_ten_minute_bars(incident, lead, browser_client):
+    # Hourly bars over six hours before the declaration left a 30-minute wave one or two
+    # bars at the end of an empty chart.
+    from .test_pages import bulk_mentions
+
+    declared = incident.declared_at
+    bulk_mentions(30, incident=incident, start=declared - timedelta(minutes=40))
+    chart = (
+        browser_client.as_user(lead)
+        .get(f"/incidents/{incident.pk}/mentions/")
+        .context["mention_chart"]
+    )
+    assert chart.bucket_minutes == 10
+    assert chart.total == 30
+    assert chart.start <= declared - timedelta(hours=1) < chart.start + timedelta(minutes=10)
+
+
+def test_the_rooms_chart_span_follows_the_first_mention_within_six_hours():
+    from incidents.listening.views import room_chart_span
+
+    declared = datetime(2026, 12, 3, 9, 7, tzinfo=UTC)
+    now = declared + timedelta(minutes=30)
+    # No mention older than an hour before: an hour before, in 10-minute bars.
+    assert room_chart_span(declared, declared, now) == (
+        datetime(2026, 12, 3, 8, 0, tzinfo=UTC),
+        timedelta(minutes=10),
+    )
+    # A slow start three hours before: from it.
+    start, width = room_chart_span(declared, declared - timedelta(hours=3), now)
+    assert (start, width) == (datetime(2026, 12, 3, 6, 0, tzinfo=UTC), timedelta(minutes=10))
+    # A week of simmering: six hours before at most.
+    start, width = room_chart_span(declared, declared - timedelta(days=7), now)
+    assert start == datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+    # Days later: whole hours, at most 48 bars.
+    start, width = room_chart_span(declared, declared, declared + timedelta(days=3))
+    assert width == timedelta(hours=2) and (declared + timedelta(days=3) - start) / width <= 48
 
 
 # 4. Closed signals can be reached
