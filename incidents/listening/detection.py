@@ -50,6 +50,7 @@ The rule, minute by minute (docs/architecture.md, "Listening"):
   of mentions for a volume signal, of negative mentions for a tone signal.
 """
 
+import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,8 @@ from functools import cache
 from itertools import accumulate
 from statistics import NormalDist, median
 from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
 
 MINUTE = 60
 DAY = 1440
@@ -925,40 +928,61 @@ def detect(now=None) -> dict:
         if row.state.keys() - kept:
             row.state = {key: value for key, value in row.state.items() if key in kept}
             row.save(update_fields=["state"])
-    state = row.state
+    failed = []
     for watch in active:
-        mine = state.get(str(watch.pk), {})
-        first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
-        if first > last:
+        try:
+            outcome = _evaluate(watch, row.state.get(str(watch.pk), {}), last, tz)
+        except Exception:  # one watch's fault (a bug, a database error) stops no other
+            logger.exception("Detection failed for watch %s; the others go on", watch.pk)
+            failed.append(watch.pk)
             continue
-        series, first_seen = _load(watch.pk, first, last, tz)
-        created = epoch_minute(watch.known_since)
-        history_start = min(created, first_seen) if first_seen is not None else created
-        episode, events = run(
-            series,
-            first,
-            last,
-            Rules.of(watch),
-            Episode.from_json(mine.get("episode")),
-            history_start=history_start,
-            bursts=_bursts(watch.pk, first, last),
-        )
-        with transaction.atomic():
-            row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
-            if row.state.get(str(watch.pk), {}).get("last") != mine.get("last"):
-                continue  # another runner evaluated it meanwhile: its events are written
-            opened, closed, signal = _write(watch, mine.get("signal"), events)
-            row.state[str(watch.pk)] = {
-                "last": last,
-                "episode": episode.to_json(),
-                "signal": signal.pk if signal is not None and episode.open else None,
-            }
-            row.save(update_fields=["state"])
-        done["watches"] += 1
-        done["opened"] += opened
-        done["closed"] += closed
-    CollectorState.objects.filter(name=STATE_NAME).update(updated_at=now, last_success_at=now)
+        if outcome is not None:
+            done["watches"] += 1
+            done["opened"] += outcome[0]
+            done["closed"] += outcome[1]
+    error = None
+    if failed:
+        listed = ", ".join(str(pk) for pk in failed)
+        error = f"Failed for watches {listed} (see the log); retried next minute."
+    actions.collector_state_record(name=STATE_NAME, error=error, now=now)
     return done
+
+
+def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
+    """A watch evaluated from the minute after `mine["last"]` to `last` and its events
+    written: (opened, closed), or None when it was already evaluated (up to date, or by
+    another runner meanwhile, whose events are written)."""
+    from django.db import transaction
+
+    from .models import CollectorState
+
+    first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
+    if first > last:
+        return None
+    series, first_seen = _load(watch.pk, first, last, tz)
+    created = epoch_minute(watch.known_since)
+    history_start = min(created, first_seen) if first_seen is not None else created
+    episode, events = run(
+        series,
+        first,
+        last,
+        Rules.of(watch),
+        Episode.from_json(mine.get("episode")),
+        history_start=history_start,
+        bursts=_bursts(watch.pk, first, last),
+    )
+    with transaction.atomic():
+        row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
+        if row.state.get(str(watch.pk), {}).get("last") != mine.get("last"):
+            return None
+        opened, closed, signal = _write(watch, mine.get("signal"), events)
+        row.state[str(watch.pk)] = {
+            "last": last,
+            "episode": episode.to_json(),
+            "signal": signal.pk if signal is not None and episode.open else None,
+        }
+        row.save(update_fields=["state"])
+    return opened, closed
 
 
 def _write(watch, signal_id, events):

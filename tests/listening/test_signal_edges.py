@@ -129,3 +129,25 @@ def test_a_declaration_names_one_mention_in_the_singular(
     with translation.override(language):
         declared = actions.signal_declare(signal=signal, actor=reader, now=NOW)
     assert declared.summary == summary
+
+
+def test_one_watch_failing_stops_no_other_and_is_retried(history, watch_editor, monkeypatch):
+    # An exception in one watch (a bug, a database error) ended the pass: every watch
+    # after it went unevaluated, minute after minute.
+    broken = actions.watch_create(actor=watch_editor, name="A broken", brand="B", keywords=["ok"])
+    load = detection._load
+
+    def failing(watch_id, *args):
+        if watch_id == broken.pk:
+            raise RuntimeError("boom")
+        return load(watch_id, *args)
+
+    monkeypatch.setattr(detection, "_load", failing)
+    assert detection.detect(now=NOW)["opened"] == 1  # history's burst, evaluated after it
+    state = CollectorState.objects.get(name=detection.STATE_NAME)
+    assert f"watches {broken.pk} " in state.last_error
+    assert str(broken.pk) not in state.state and str(history.pk) in state.state
+    monkeypatch.setattr(detection, "_load", load)
+    detection.detect(now=NOW + timedelta(minutes=1))
+    state.refresh_from_db()
+    assert state.last_error == "" and str(broken.pk) in state.state
