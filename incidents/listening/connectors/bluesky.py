@@ -23,7 +23,14 @@ watch for its replies to be recognised from the start.
 `time_us` is the cursor: saved in `CollectorState` once the posts before it are stored,
 and on reconnect we ask for `cursor=<saved - REWIND_US>`, since Jetstream's `time_us` is
 not strictly increasing across its shards; what comes twice is dropped (same author and
-record key, in memory, then the unique constraint).
+record key, in memory, then the unique constraint). A frame dated ahead of our clock (more
+than FUTURE_SLACK) is garbage: its `time_us` would carry the cursor past every frame to
+come, and Jetstream answers a cursor in the future with the live stream, skipping the gap
+of every later reconnect.
+
+A post is dated by its `createdAt`, which its author's app writes: when it is not a time
+(with its zone), or later than `time_us` (a wrong clock), the time Jetstream saw it is used,
+as Bluesky's own app does, rather than losing the post.
 """
 
 import json
@@ -39,8 +46,8 @@ from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketExcepti
 from websockets.sync.client import connect
 
 from ..choices import Source
-from ..ingest import MentionData, language_code
-from .common import Collector, between_passes, load_state, matching, save_state, store
+from ..ingest import FUTURE_SLACK, MentionData, RowError, language_code, parse_time
+from .common import Collector, between_passes, load_state, matching, one_line, save_state, store
 
 log = logging.getLogger("incidents.listening.connectors.bluesky")
 
@@ -54,8 +61,12 @@ REWIND_US = 5_000_000
 BATCH = 200
 FLUSH_SECONDS = 2.0
 CURSOR_SECONDS = 10.0
-# A frame bigger than this is not a post (Jetstream's largest records are a few kB).
+# A frame bigger than this is not a post (Jetstream's largest records are a few kB): it is
+# skipped as garbage. The socket reads frames up to MAX_READ_BYTES, so that such a frame is
+# skipped rather than closing the connection: it would come again after each reconnect
+# (the cursor is before it) and the stream would never get past it.
 MAX_FRAME_BYTES = 1_000_000
+MAX_READ_BYTES = 16 * 2**20
 # Without an active watch the stream is not read; the watches are looked at again this often.
 NO_WATCH_RECHECK_SECONDS = 30
 # Record keys remembered to drop repeats across a reconnect, and handles learned.
@@ -114,11 +125,11 @@ def post_row(event: dict, handles=None, is_brand=None) -> dict | None:
         raise ValueError("commit without a DID or record key")
     if not isinstance(record, dict):
         raise ValueError("commit without a record")
-    posted = record.get("createdAt")
-    if not isinstance(posted, str):
-        posted = datetime.fromtimestamp(int(event["time_us"]) / 1e6, UTC).isoformat()
-    elif posted.endswith("Z"):
-        posted = posted[:-1] + "+00:00"
+    seen = datetime.fromtimestamp(int(event["time_us"]) / 1e6, UTC)
+    try:
+        posted = min(parse_time(record.get("createdAt"), future=True), seen)
+    except RowError:  # absent, not a time, no zone, out of range: when Jetstream saw it
+        posted = seen
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
     parent_uri = parent.get("uri") if isinstance(parent.get("uri"), str) else ""
@@ -127,7 +138,7 @@ def post_row(event: dict, handles=None, is_brand=None) -> dict | None:
         "id": f"at://{did}/{COLLECTION}/{rkey}",
         "url": f"https://bsky.app/profile/{did}/post/{rkey}",
         "text": record.get("text"),
-        "posted_at": posted,
+        "posted_at": posted.isoformat(),
         "author": {
             "handle": (handles or {}).get(did, did),
             "url": f"https://bsky.app/profile/{did}",
@@ -185,7 +196,7 @@ class JetstreamCollector(Collector):
             url = subscribe_url(self.url, self.cursor - REWIND_US if self.cursor else None)
             try:
                 with connect(
-                    url, open_timeout=self.open_timeout, max_size=MAX_FRAME_BYTES
+                    url, open_timeout=self.open_timeout, max_size=MAX_READ_BYTES
                 ) as socket:
                     log.info("Jetstream: connected (%s)", url)
                     if self._read(socket):
@@ -193,22 +204,30 @@ class JetstreamCollector(Collector):
             except (OSError, TimeoutError, InvalidURI, InvalidHandshake, WebSocketException) as e:
                 try:
                     self._flush(force_cursor=True)
-                    problem = f"Jetstream: {type(e).__name__}: {e}"
+                    problem = one_line(f"Jetstream: {type(e).__name__}: {e}")
                     log.warning("%s; reconnecting", problem)
                     save_state(STATE_NAME, self._state(), error=problem)
                 except DatabaseError as error:
-                    self._forget_unsaved(error)
+                    self._database_failed(error)
             except DatabaseError as error:
-                self._forget_unsaved(error)
+                self._database_failed(error)
+            except Exception:
+                # A fault nobody foresaw must not end the process (under honcho, the whole
+                # stack): logged whole, then read again from the saved cursor after a wait.
+                log.exception("Jetstream: unexpected error; resuming from the saved cursor")
+                self._forget_unsaved()
             if self._should_end():
                 break
             self.stop.wait(self._until_deadline(self.backoff.next()))
         self._flush(force_cursor=True)
 
-    def _forget_unsaved(self, error) -> None:
-        """The database failed: what was read since the last saved cursor is read again
-        (cursor, queue and the keys seen go back to what is stored), never lost."""
-        log.error("Jetstream: database error (%s); resuming from the saved cursor", error)
+    def _database_failed(self, error) -> None:
+        log.error("Jetstream: database error (%s); resuming from the saved cursor", one_line(error))
+        self._forget_unsaved()
+
+    def _forget_unsaved(self) -> None:
+        """What was read since the last saved cursor is read again (cursor, queue and the
+        keys seen go back to what is stored), never lost."""
         self.pending, self.cursor = [], self.saved_cursor
         self.seen.clear()
         between_passes()
@@ -248,18 +267,22 @@ class JetstreamCollector(Collector):
     def handle(self, raw) -> None:
         """One frame: garbage is logged and skipped, a matching new post is queued."""
         try:
+            if len(raw) > MAX_FRAME_BYTES:
+                raise ValueError(f"{len(raw)} bytes")
             event = json.loads(raw)
             if not isinstance(event, dict):
                 raise ValueError("not a JSON object")
             time_us = event.get("time_us")
             if not isinstance(time_us, int) or isinstance(time_us, bool) or time_us <= 0:
                 raise ValueError("no time_us")
+            if time_us > (time.time() + FUTURE_SLACK.total_seconds()) * 1e6:
+                raise ValueError("time_us in the future")
             if event.get("kind") == "identity":
                 self._identity(event)
             row = post_row(event, self.handles, self._is_brand)
-        except (ValueError, TypeError, KeyError, RecursionError) as error:
+        except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as error:
             self.garbage += 1
-            log.warning("Jetstream: frame skipped (%s): %r", error, str(raw)[:200])
+            log.warning("Jetstream: frame skipped (%s): %r", one_line(error), str(raw[:200]))
             return
         # The cursor moves past every frame, matching or not; it is saved only once the
         # posts queued before it are stored (_flush).

@@ -9,8 +9,10 @@ move its cursor forward (`save_state`). A crash between the two repeats a few po
 the unique constraint absorbs; it never skips one.
 """
 
+import hashlib
 import logging
 import random
+import re
 import signal
 import threading
 import time
@@ -22,7 +24,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from .. import actions, language
 from ..ingest import MentionData, RowError, parse, scored_text
 from ..matching import Matcher, clean_terms, fold
-from ..models import CollectorState, Watch
+from ..models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, CollectorState, Watch
 
 log = logging.getLogger("incidents.listening.connectors")
 
@@ -106,11 +108,65 @@ class Watches:
         return bool(account and self.handles) and fold(account.lstrip("@")) in self.handles
 
 
+def one_line(text, limit: int = 300) -> str:
+    """A remote's error (an HTML page, a multi-line database message) as one log line of at
+    most `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _long_id(value: str) -> str:
+    """An id longer than the model holds, shortened the same way every time it is seen (its
+    start and a digest of the whole), so it is still stored once."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[: MAX_EXTERNAL_ID - len(digest) - 1]}#{digest}"
+
+
+def bounded(row: dict) -> dict:
+    """The post with each text within what the model holds, so that a platform's overlong
+    post is stored cut rather than lost: the text and the author's names cut, an id too
+    long shortened (`_long_id`), a URL too long dropped (a cut one would lead nowhere), NUL
+    characters and lone surrogates out of the texts (`_storable`).
+    Values of a wrong type are left for `ingest.parse` to refuse."""
+    limits = {"id": _ident, "in_reply_to": _ident, "url": _link, "text": _cut(MAX_TEXT)}
+    row = {key: limits[key](value) if key in limits else value for key, value in row.items()}
+    author = row.get("author")
+    if isinstance(author, dict):
+        limits = {"handle": _cut(MAX_HANDLE), "name": _cut(MAX_HANDLE), "url": _link}
+        row["author"] = {
+            key: limits[key](value) if key in limits else value for key, value in author.items()
+        }
+    return row
+
+
+def _cut(limit):
+    return lambda value: _storable(value)[:limit] if isinstance(value, str) else value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """The text without NUL characters, a lone surrogate (half an emoji cut by a client)
+    read as U+FFFD: what a database stores, rather than the post refused."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+def _ident(value):
+    return _long_id(value) if isinstance(value, str) and len(value) > MAX_EXTERNAL_ID else value
+
+
+def _link(value):
+    return "" if isinstance(value, str) and len(value) > MAX_URL else value
+
+
 def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
     """The post (a dict in `ingest.parse`'s shape) as MentionData when it matches an active
     watch; None when it matches none or is malformed (logged: a platform's garbage must not
-    stop the collector). The language is detected here when the platform gave none, so the
-    watches' language filters see what will be stored."""
+    stop the collector). Its texts are first cut to the model's limits (`bounded`). The
+    language is detected here when the platform gave none, so the watches' language
+    filters see what will be stored."""
+    row = bounded(row)
     # Most posts of a stream match nothing: a first look at the raw text, with the language
     # the platform gave (an unknown one is never skipped), spares them parsing and
     # language detection.
@@ -189,7 +245,16 @@ class PollingCollector(Collector):
                     raise
                 # Nothing moved past what is stored (each cursor is saved with its batch):
                 # the next pass asks again from the saved cursors.
-                log.error("%s: database error (%s); retrying later", self.label, error)
+                log.error("%s: database error (%s); retrying later", self.label, one_line(error))
+                between_passes()
+                failures = 1
+            except Exception:
+                if once:
+                    raise
+                # A fault nobody foresaw (a remote's new kind of garbage, a bug) must not end
+                # the process: under honcho that stops the whole stack. Logged whole, then
+                # the backoff, from the saved cursors.
+                log.exception("%s: unexpected error; retrying later", self.label)
                 between_passes()
                 failures = 1
             if once:

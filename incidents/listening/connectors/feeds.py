@@ -1,7 +1,8 @@
 """RSS and Atom feeds (news sites, alert feeds, forums) with feedparser.
 
-Each feed of settings.LISTENING_FEEDS is fetched by us (urllib, with a timeout and a size
-limit; feedparser never fetches anything itself) with a conditional GET: the ETag and
+Each feed of settings.LISTENING_FEEDS is fetched by us (urllib, with a timeout per read,
+FETCH_READS_IN timeouts for the whole answer and a size limit; feedparser never fetches
+anything itself) with a conditional GET: the ETag and
 Last-Modified of the last answer are kept in `CollectorState`, and a 304 costs nothing.
 The bytes are then parsed by feedparser. An entry becomes a mention on the feed's
 platform (`press` unless configured): id = the entry's id (else its link), text = title and
@@ -10,7 +11,9 @@ the other connectors, only entries matching an active watch are stored; entries 
 date are skipped (a feed re-sends its entries, dating them "now" would fake a burst).
 """
 
+import http.client
 import logging
+import time
 import urllib.error
 import urllib.request
 from calendar import timegm
@@ -30,6 +33,7 @@ from .common import (
     html_to_text,
     load_state,
     matching,
+    one_line,
     save_state,
     store,
 )
@@ -38,6 +42,12 @@ log = logging.getLogger("incidents.listening.connectors.feeds")
 
 # A feed bigger than this is refused (a news feed is a few hundred kB at most).
 MAX_FEED_BYTES = 10_000_000
+# The whole answer must come within this many times the timeout of one read: a server
+# that sends a byte now and then would otherwise hold the collector (and every other feed)
+# for as long as it likes.
+FETCH_READS_IN = 3
+CHUNK = 65_536
+MAX_VALIDATOR = 1_000  # characters of an ETag or a Last-Modified kept
 USER_AGENT = "CrisisCell-listening (+feed reader)"
 
 
@@ -83,14 +93,13 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
         headers["If-Modified-Since"] = state["last_modified"]
     # http(s) only: feeds_from checks the scheme (and urllib redirects to http, https, ftp).
     request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    deadline = time.monotonic() + FETCH_READS_IN * timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read(MAX_FEED_BYTES + 1)
-            if len(body) > MAX_FEED_BYTES:
-                raise FeedError(f"larger than {MAX_FEED_BYTES} bytes")
+            body = _read(response, deadline)
             validators = {
-                "etag": response.headers.get("ETag") or "",
-                "last_modified": response.headers.get("Last-Modified") or "",
+                "etag": _validator(response.headers.get("ETag")),
+                "last_modified": _validator(response.headers.get("Last-Modified")),
             }
             return body, validators
     except urllib.error.HTTPError as error:
@@ -98,7 +107,32 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
             return None, {}
         raise FeedError(f"HTTP {error.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise FeedError(str(getattr(error, "reason", error))) from None
+        raise FeedError(one_line(getattr(error, "reason", error))) from None
+    except http.client.HTTPException as error:  # not HTTP, a header too long, cut short...
+        problem = f"not a valid HTTP answer: {type(error).__name__}: {error}"
+        raise FeedError(one_line(problem)) from None
+
+
+def _validator(value) -> str:
+    """An ETag or Last-Modified to keep and send back ("" for one past any sensible size)."""
+    return value if value and len(value) <= MAX_VALIDATOR else ""
+
+
+def _read(response, deadline: float) -> bytes:
+    """The whole body, read chunk by chunk (each read waits at most the timeout); FeedError
+    past MAX_FEED_BYTES or the deadline, or when it ends before its Content-Length (a
+    partial feed would be stored and its validators kept, so the rest never read)."""
+    chunks, size = [], 0
+    while chunk := response.read1(CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_FEED_BYTES:
+            raise FeedError(f"larger than {MAX_FEED_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise FeedError("the answer came too slowly")
+    if response.length:  # the connection closed before the Content-Length announced
+        raise FeedError(f"the answer was cut short ({response.length} bytes missing)")
+    return b"".join(chunks)
 
 
 def _moment(entry) -> str | None:
@@ -154,7 +188,7 @@ class FeedCollector(PollingCollector):
                 self._poll_feed(feed, matcher)
             except FeedError as error:
                 failures += 1
-                problem = f"Feed {feed.url}: {error}"
+                problem = one_line(f"Feed {feed.url}: {error}", 500)
                 log.warning("%s", problem)
                 save_state(feed.state_name, error=problem)
             between_passes()
@@ -168,8 +202,10 @@ class FeedCollector(PollingCollector):
             save_state(feed.state_name, state)
             return
         parsed = feedparser.parse(body)
-        if parsed.get("bozo") and not parsed.entries:
-            raise FeedError(f"not a feed ({parsed.get('bozo_exception')})")
+        if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+            # Not XML (an HTML page), or XML that is neither RSS nor Atom (an XHTML page).
+            reason = parsed.get("bozo_exception") or "neither RSS nor Atom"
+            raise FeedError(f"not a feed ({one_line(reason, 200)})")
         rows = [entry_row(entry, feed) for entry in parsed.entries]
         found = [matching(row, matcher, source=Source.FEED) for row in rows if row]
         self.stored += store([data for data in found if data], source=Source.FEED)

@@ -16,7 +16,13 @@ URI is not in the status); `reply_to_brand` says whether the parent's author
 status carries (its author, its `mentions`, which a reply includes unless its author
 removed the @name): nothing is asked of the instance for it.
 On a 429 the collector waits until the instance's `X-RateLimit-Reset` (at most
-MAX_RATE_WAIT) and asks again; other errors are logged, recorded and retried later.
+MAX_RATE_WAIT) and asks again, up to MAX_RATE_RETRIES times, then leaves that timeline to
+the next pass; other errors are logged, recorded and retried later.
+
+Pleroma, Akkoma and GoToSocial answer the same API with ids that are not numbers (flake ids,
+ULIDs); like Mastodon's, they sort as texts of the same length, so the newest id is the
+longest, then the greatest. A status the collector cannot read (not an object, no id) is
+logged and skipped; fields of the wrong type are taken as absent.
 """
 
 import logging
@@ -26,10 +32,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from mastodon import Mastodon, MastodonError, MastodonRatelimitError
+from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonRatelimitError
 
 from ..choices import Source
-from ..ingest import language_code
+from ..ingest import MAX_COUNT, language_code
 from .common import (
     Backoff,
     PollingCollector,
@@ -37,6 +43,7 @@ from .common import (
     html_to_text,
     load_state,
     matching,
+    one_line,
     save_state,
     store,
 )
@@ -46,6 +53,10 @@ log = logging.getLogger("incidents.listening.connectors.mastodon")
 PAGE = 40  # Mastodon's largest page
 MAX_PAGES = 10  # per timeline and pass: 400 statuses, then the next pass goes on
 MAX_RATE_WAIT = 300.0  # seconds
+# 429s on the same request before the timeline is left to the next pass (an instance that
+# always answers 429, or whose rate-limit headers Mastodon.py cannot read, must not hold
+# the others up).
+MAX_RATE_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,25 @@ def instances_from(config) -> list[Instance]:
 
 
 def _count(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    """A count as stored: 0 unless a positive whole number, at most what the model holds."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return min(value, MAX_COUNT)
+    return 0
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _id(status) -> str:
+    """A status's id as a text ("" when it has none)."""
+    value = status.get("id")
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _newest(ids) -> str:
+    """The newest of ids that are numbers (Mastodon) or fixed-length texts (ULIDs...)."""
+    return max(ids, key=lambda value: (len(value), value))
 
 
 def _acct(account, host: str) -> str:
@@ -104,11 +133,12 @@ def _reply_to_brand(status, host: str, is_brand) -> bool:
     parent = status.get("in_reply_to_account_id")
     if not (parent and is_brand):
         return False
-    known = [status.get("account") or {}, *(status.get("mentions") or [])]
+    mentions = status.get("mentions")
+    known = [_object(status.get("account")), *(mentions if isinstance(mentions, list) else [])]
     return any(
         str(account.get("id")) == str(parent) and is_brand(_acct(account, host))
         for account in known
-        if hasattr(account, "get")
+        if isinstance(account, dict)
     )
 
 
@@ -117,11 +147,12 @@ def status_row(status, host: str, is_brand=None) -> dict | None:
     `is_brand`: `user@host` -> whether it is a brand account (for `reply_to_brand`)."""
     if status.get("reblog"):
         return None
-    account = status.get("account") or {}
+    account = _object(status.get("account"))
     acct = _acct(account, host)
-    text = html_to_text(status.get("content") or "")
-    if status.get("spoiler_text"):
-        text = f"{status['spoiler_text']}\n{text}"
+    content, spoiler = status.get("content"), status.get("spoiler_text")
+    text = html_to_text(content) if isinstance(content, str) else ""
+    if spoiler and isinstance(spoiler, str):
+        text = f"{spoiler}\n{text}"
     posted = status.get("created_at")
     followers = account.get("followers_count")
     return {
@@ -135,7 +166,7 @@ def status_row(status, host: str, is_brand=None) -> dict | None:
             "name": account.get("display_name") or "",
             "url": account.get("url") or "",
             # Hidden counts come as -1: not known.
-            "followers": followers if _count(followers) or followers == 0 else None,
+            "followers": _count(followers) or (0 if followers == 0 else None),
         },
         "language": language_code(str(status.get("language") or "")) or "",
         "likes": _count(status.get("favourites_count")),
@@ -153,6 +184,8 @@ class MastodonCollector(PollingCollector):
     label = "Mastodon"
     interval_setting = "LISTENING_MASTODON_INTERVAL"
     backoff_base, backoff_cap = 5.0, 600.0
+    # The first wait after a 429 that gave no reset time (doubling on each retry).
+    rate_backoff_base = 2.0
 
     def __init__(self, instances: list[Instance] | None = None, **options):
         super().__init__(**options)
@@ -205,8 +238,10 @@ class MastodonCollector(PollingCollector):
             (
                 "search",
                 query,
-                lambda min_id, query=query: api.search_v2(
-                    query, resolve=False, result_type="statuses", min_id=min_id, limit=PAGE
+                lambda min_id, query=query: _object(
+                    api.search_v2(
+                        query, resolve=False, result_type="statuses", min_id=min_id, limit=PAGE
+                    )
                 ).get("statuses", []),
             )
             for query in instance.search
@@ -217,7 +252,7 @@ class MastodonCollector(PollingCollector):
                 self._timeline(api, instance, state, kind, key, fetch)
             except MastodonError as error:
                 failures += 1
-                problem = (
+                problem = one_line(
                     f"Mastodon {instance.host} {kind} {key!r}: {type(error).__name__}: {error}"
                 )
                 log.warning("%s", problem)
@@ -233,12 +268,17 @@ class MastodonCollector(PollingCollector):
             statuses = self._call(api, fetch, min_id)
             if not statuses:
                 return
-            rows = [status_row(s, instance.host, self.watches.is_brand) for s in statuses]
+            readable = [s for s in statuses if isinstance(s, dict) and _id(s)]
+            if not (isinstance(statuses, list) and readable):
+                raise MastodonAPIError(f"not a list of statuses: {one_line(statuses, 100)}")
+            for unreadable in (s for s in statuses if not (isinstance(s, dict) and _id(s))):
+                log.warning("Mastodon %s: status skipped: %s", instance.host, one_line(unreadable))
+            rows = [status_row(s, instance.host, self.watches.is_brand) for s in readable]
             matcher = self.watches.matcher
             found = [matching(r, matcher, source=Source.MASTODON) for r in rows if r is not None]
             self.stored += store([data for data in found if data], source=Source.MASTODON)
             # Only now, with the page stored, does the cursor move past it.
-            cursors[key] = str(max(int(s["id"]) for s in statuses))
+            cursors[key] = _newest([_id(s) for s in readable])
             save_state(instance.state_name, state)
             if min_id is None or len(statuses) < PAGE or self.stop.is_set():
                 return
@@ -247,8 +287,8 @@ class MastodonCollector(PollingCollector):
         """fetch(min_id), honouring the instance's rate-limit headers (read by Mastodon.py):
         when the last answer left no request (X-RateLimit-Remaining: 0), or on a 429, wait
         until X-RateLimit-Reset (a backoff when it gave none), then ask again."""
-        backoff = Backoff(base=2.0, cap=MAX_RATE_WAIT)
-        while True:
+        backoff = Backoff(base=self.rate_backoff_base, cap=MAX_RATE_WAIT)
+        for attempt in range(MAX_RATE_RETRIES + 1):
             # The last answer said the budget is spent: wait for its reset rather than
             # collect a 429.
             reset = getattr(api, "ratelimit_reset", None)
@@ -261,6 +301,8 @@ class MastodonCollector(PollingCollector):
             try:
                 return fetch(min_id)
             except MastodonRatelimitError:
+                if attempt == MAX_RATE_RETRIES:
+                    raise
                 reset = getattr(api, "ratelimit_reset", None)
                 wait = reset - time.time() if reset else 0
                 wait = min(MAX_RATE_WAIT, wait if wait > 0 else backoff.next())
