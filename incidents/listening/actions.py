@@ -831,7 +831,10 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
-    mentions = list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("-posted_at"))
+    # Locked in id order, as every write that attaches mentions does (_join): two of them
+    # over the same mentions in other orders would deadlock on PostgreSQL.
+    mentions = list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    mentions.sort(key=lambda mention: (mention.posted_at, mention.pk), reverse=True)
     if len(mentions) != len(ids):
         raise InvalidInput(_("Some of these mentions do not exist."))
     result = AttachResult()
@@ -1190,7 +1193,9 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
     """Attach the mentions `ids` that are still free to the (locked) incident, record on
     its timeline where the crisis started (platform, first mention, time of the spike, of
     the signal) and let the signal name the incident. How many were attached."""
-    attached = Mention.objects.filter(id__in=ids, incident__isnull=True).update(incident=incident)
+    free = Mention.objects.select_for_update().filter(id__in=ids, incident__isnull=True)
+    free = list(free.order_by("pk").values_list("id", flat=True))  # locked in id order
+    attached = Mention.objects.filter(id__in=free).update(incident=incident)
     if linked and attached:
         # Into a room people may have open: recorded as any attachment is, so its mentions
         # panel (and the reply queue) refresh for them.
