@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -781,7 +782,8 @@ def import_page(request):
     if not rules.can_ingest(request.user):
         raise PermissionDenied(_("Only people allowed to import mentions can do this."))
     limit = settings.LISTENING_IMPORT_MAX_BYTES
-    context = {"limit_mb": round(limit / 1_000_000, 1), "zones": _zone_suggestions(request)}
+    # "10", "2.5" (no "10.0"), in the reader's format
+    context = {"limit_mb": floatformat(limit / 1_000_000, -1), "zones": _zone_suggestions(request)}
     if request.method == "GET" or "file" in request.FILES:
         return _upload_step(request, context, limit)
     token = request.POST.get("token", "")

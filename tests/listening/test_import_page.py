@@ -107,8 +107,12 @@ def test_our_own_ndjson_and_json_formats_are_recognised(importer, browser_client
 
 def test_oversize_and_unreadable_files_are_refused(importer, browser_client, settings):
     client = browser_client.as_user(importer)
+    assert "At most 10 MB." in client.get("/listening/import/").content.decode()  # not 10.0
+    settings.LISTENING_IMPORT_MAX_BYTES = 2_500_000
+    assert "At most 2.5 MB." in client.get("/listening/import/").content.decode()
     settings.LISTENING_IMPORT_MAX_BYTES = 100
-    assert upload(client, CSV.encode()).status_code == 413
+    too_big = upload(client, CSV.encode())
+    assert too_big.status_code == 413 and "The file is larger than" in too_big.content.decode()
     settings.LISTENING_IMPORT_MAX_BYTES = 10_000
     # Bytes Windows-1252 leaves unassigned (0x81, 0x8D...) are no Western text.
     refused = upload(client, b"Date;Content\n\x81\x8d\x8f;\x90\x9d\n")
