@@ -918,15 +918,19 @@ def detect(now=None) -> dict:
     with transaction.atomic():
         row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
         # A stopped watch is evaluated no more: its open signal closes now (it would stay
-        # open for good, "still above normal" in its incident), and its episode is
-        # forgotten (resumed, a stale open episode would hide the next wave).
+        # open for good, "still above normal" in its incident), as the detector closes an
+        # episode: its cool-down holds, so resumed mid-burst the watch does not alert again
+        # for the same burst (a much bigger wave still does), nor evaluates the minutes it
+        # was stopped.
         stopped = Signal.objects.filter(status=SignalStatus.OPEN, watch__is_active=False)
-        for signal in stopped.select_related("watch"):
+        for signal in stopped:
             actions.signal_close(signal=signal, now=now)
             done["closed"] += 1
-        kept = {str(watch.pk) for watch in active}
-        if row.state.keys() - kept:
-            row.state = {key: value for key, value in row.state.items() if key in kept}
+            episode = Episode.from_json(row.state.get(str(signal.watch_id), {}).get("episode"))
+            peak = episode.peak_observed if episode.open else episode.last_peak
+            closed = Episode(closed_at=last, last_peak=max(peak, signal.observed or 0))
+            row.state[str(signal.watch_id)] = {"last": last, "episode": closed.to_json()}
+        if done["closed"]:
             row.save(update_fields=["state"])
     failed = []
     for watch in active:

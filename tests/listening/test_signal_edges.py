@@ -22,21 +22,24 @@ from .conftest import NOW, grant
 pytestmark = pytest.mark.django_db
 
 
-def test_a_stopped_watchs_open_signal_is_closed_and_its_episode_forgotten(
+def test_a_stopped_watchs_open_signal_is_closed_and_resumed_it_does_not_alert_again(
     signal, watch_editor, reader
 ):
     # Stopped, the watch is evaluated no more: its signal stayed open for good, and the
     # incident declared from it read "mentions are still above normal" when resolved.
+    signal.watch.subscribers.set([reader])
     incident = actions.signal_declare(signal=signal, actor=reader)
     actions.watch_update(watch=signal.watch, actor=watch_editor, is_active=False)
     done = detection.detect(now=NOW + timedelta(minutes=5))
     signal.refresh_from_db()
     assert signal.status == "closed" and done["closed"] == 1
     assert loose_ends(incident) == []
-    # Resumed, it starts afresh: an episode of before the stop would hide the next wave.
-    state = CollectorState.objects.get(name=detection.STATE_NAME).state
-    assert str(signal.watch_id) not in state
-    assert detection.detect(now=NOW + timedelta(minutes=10))["closed"] == 0
+    # Resumed while the burst goes on: closed as the detector closes an episode, its
+    # cool-down holds; forgotten, it opened a copy of the signal and alerted everyone again.
+    alerts = Notification.objects.count()
+    actions.watch_update(watch=signal.watch, actor=watch_editor, is_active=True)
+    assert detection.detect(now=NOW + timedelta(minutes=10))["opened"] == 0
+    assert Signal.objects.count() == 1 and Notification.objects.count() == alerts
 
 
 WATCH = {"name": "W", "brand": "B", "keywords": ["ok"]}
