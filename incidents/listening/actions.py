@@ -134,14 +134,15 @@ def _terms(values, name) -> list[str]:
     prefix = TERM_LISTS[name]
     problems, refused = [], set()
 
-    def refuse(kind, one, many, **values):
-        """Each term of `kind` not refused already, named in `one` (one term) or `many`."""
+    def refuse(kind, one, many, *, written=prefix, **values):
+        """Each term of `kind` not refused already, named in `one` (one term, `written`
+        before it: "#" for a hashtag, unless `one` writes it) or `many`."""
         kind = [term for term in kind if term not in refused]
         refused.update(kind)
         if len(kind) > 1:  # every one named: not one more per save
             problems.append(many % {"terms": _terms_named(kind, prefix), **values})
         elif kind:
-            problems.append(one % {"term": kind[0][:40], **values})
+            problems.append(one % {"term": written + kind[0][:40], **values})
 
     refuse(
         [term for term in terms if len(term) > MAX_TERM],
@@ -164,12 +165,14 @@ def _terms(values, name) -> list[str]:
             unfindable,
             _("“#%(term)s” cannot be found: a hashtag is letters, digits and _ only."),
             _("%(terms)s cannot be found: a hashtag is letters, digits and _ only."),
+            written="",
         )
     else:
         refuse(
             unfindable,
             _("“@%(term)s” is not a handle: a handle has no spaces."),
             _("%(terms)s are not handles: a handle has no spaces."),
+            written="",
         )
     # A phrase is matched on its first MAX_PHRASE_WORDS words: refused rather than cut.
     refuse(

@@ -39,8 +39,12 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 
 
 def _terms():
+    # Each term's length is the action's rule (clean_watch: at most MAX_TERM characters
+    # without its "#" or "@", every problem of the list said at once), not the field's.
     return ListField(
-        child=serializers.CharField(max_length=MAX_TERM), required=False, max_length=200
+        child=serializers.CharField(help_text=f"At most {MAX_TERM} characters."),
+        required=False,
+        max_length=200,
     )
 
 

@@ -292,3 +292,19 @@ def test_watch_languages_follow_the_posts_rule(watch_editor, api):
     created = api.as_user(watch_editor).post("/api/watches/", body, format="json")
     assert created.status_code == 201, created.content
     assert created.json()["languages"] == ["en", "fr"]
+
+
+def test_every_problem_of_a_term_list_is_said_the_same_as_on_the_page(watch_editor, api):
+    # The field refused a term of 101 characters first, naming only its position, and hid
+    # the short one; and "#" plus 100 letters, saved by the page, was refused by the API.
+    client = api.as_user(watch_editor)
+    body = {"name": "Probe", "brand": "x", "keywords": ["a", "k" * 101, "kettle"]}
+    response = client.post("/api/watches/", body, format="json")
+    assert_error(response, 400)
+    said = " ".join(response.json()["errors"]["keywords"])
+    assert "is longer than 100 characters" in said and "“a” is too short" in said
+    tag = {"name": "Tagged", "brand": "x", "hashtags": ["#" + "h" * 100]}
+    assert client.post("/api/watches/", tag, format="json").status_code == 201
+    # One hashtag refused is named as written, with its "#".
+    short = client.post("/api/watches/", {**tag, "name": "T2", "hashtags": ["#a"]}, format="json")
+    assert "“#a” is too short" in short.json()["errors"]["hashtags"][0]
