@@ -1007,7 +1007,8 @@ def signal_open(*, watch, kind, started_at, reading, now=None) -> Signal:
             body=per_reader(alert_text, signal, first_mention),
             url=f"/listening/signals/{signal.pk}/",
             key=f"signal:{signal.pk}",
-            now=now,
+            # Sent now, whatever minute of the stream it is about: a detector catching up
+            # dated the alert back, below older notifications in the bell.
         )
     # Every open listening page shows the new signal (not only the alerted people's).
     events.publish_listening_changed(force=True)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from incidents.errors import InvalidInput
 from incidents.listening import actions, detection
@@ -215,6 +216,10 @@ def test_the_runner_opens_one_signal_and_alerts_once(
     assert len(signal.summary["samples"]) == 5
     assert signal.summary["authors"][0]["followers"] == 2900
     assert Notification.objects.filter(kind="signal_opened").count() == 2
+    # Sent when the detector saw it, not dated back to the stream's minute (a detector
+    # catching up put the alert below older notifications in the bell).
+    before = timezone.now() - timedelta(minutes=1)
+    assert all(n.created_at > before for n in Notification.objects.all())
     # The bell's line in each person's language, as their e-mail.
     bell = dict(Notification.objects.values_list("user__username", "subject"))
     assert bell[reader.username].startswith(f"Volume spike on {history.name}:")
