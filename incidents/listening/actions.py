@@ -1260,12 +1260,13 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
 
 def collector_state_record(
     *, name: str, actor=None, state: dict | None = None, error: str | None = None, now=None
-) -> CollectorState:
+) -> None:
     """Where a collector stands (`CollectorState`, by its unique `name`), after a pass.
     `state` (a JSON-able dict) replaces the stored one when given. `error` None is a
     success (`last_success_at` = now, `last_error` cleared); a string is the failure to
     show (cut to the field's length), the state and last success staying as they were.
-    `actor` None is the system: collectors are the only writers."""
+    `actor` None is the system: collectors are the only writers. One UPDATE once the row
+    exists (every pass of every collector, and the detector every minute, write it)."""
     now = now or timezone.now()
     values = {"updated_at": now}
     if state is not None:
@@ -1274,8 +1275,8 @@ def collector_state_record(
         values.update(last_success_at=now, last_error="")
     else:
         values["last_error"] = error[: CollectorState._meta.get_field("last_error").max_length]
-    collector, _created = CollectorState.objects.update_or_create(name=name, defaults=values)
-    return collector
+    if not CollectorState.objects.filter(name=name).update(**values):
+        CollectorState.objects.update_or_create(name=name, defaults=values)
 
 
 # The longest planned campaign: its whole window silences (or discounts) volume alerts, so

@@ -913,24 +913,26 @@ def detect(now=None) -> dict:
     last = epoch_minute(now) - 1
     tz = ZoneInfo(settings.TIME_ZONE)
     done = {"watches": 0, "opened": 0, "closed": 0}
-    CollectorState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": now})
+    row, _created = CollectorState.objects.get_or_create(
+        name=STATE_NAME, defaults={"updated_at": now}
+    )
     active = list(Watch.objects.filter(is_active=True))
-    with transaction.atomic():
-        row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
-        # A stopped watch is evaluated no more: its open signal closes now (it would stay
-        # open for good, "still above normal" in its incident), as the detector closes an
-        # episode: its cool-down holds, so resumed mid-burst the watch does not alert again
-        # for the same burst (a much bigger wave still does), nor evaluates the minutes it
-        # was stopped.
-        stopped = Signal.objects.filter(status=SignalStatus.OPEN, watch__is_active=False)
-        for signal in stopped:
-            actions.signal_close(signal=signal, now=now)
-            done["closed"] += 1
-            episode = Episode.from_json(row.state.get(str(signal.watch_id), {}).get("episode"))
-            peak = episode.peak_observed if episode.open else episode.last_peak
-            closed = Episode(closed_at=last, last_peak=max(peak, signal.observed or 0))
-            row.state[str(signal.watch_id)] = {"last": last, "episode": closed.to_json()}
-        if done["closed"]:
+    # A stopped watch is evaluated no more: its open signal closes now (it would stay open
+    # for good, "still above normal" in its incident), as the detector closes an episode:
+    # its cool-down holds, so resumed mid-burst the watch does not alert again for the same
+    # burst (a much bigger wave still does), nor evaluates the minutes it was stopped.
+    stopped = Signal.objects.filter(status=SignalStatus.OPEN, watch__is_active=False)
+    if stopped.exists():
+        with transaction.atomic():
+            row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
+            for signal in stopped.select_for_update():
+                actions.signal_close(signal=signal, now=now)
+                done["closed"] += 1
+                mine = row.state.get(str(signal.watch_id), {})
+                episode = Episode.from_json(mine.get("episode"))
+                peak = episode.peak_observed if episode.open else episode.last_peak
+                closed = Episode(closed_at=last, last_peak=max(peak, signal.observed or 0))
+                row.state[str(signal.watch_id)] = {"last": last, "episode": closed.to_json()}
             row.save(update_fields=["state"])
     failed = []
     for watch in active:

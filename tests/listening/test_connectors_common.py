@@ -31,7 +31,8 @@ def test_html_to_text(html, text):
 
 
 def test_collector_state_keeps_the_last_success_and_the_last_error(db):
-    first = actions.collector_state_record(name="feed:https://x.example/", state={"etag": '"a"'})
+    actions.collector_state_record(name="feed:https://x.example/", state={"etag": '"a"'})
+    first = CollectorState.objects.get(name="feed:https://x.example/")
     assert first.last_success_at is not None and first.last_error == ""
 
     actions.collector_state_record(name="feed:https://x.example/", error="HTTP 503 " * 200)
