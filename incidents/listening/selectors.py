@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.core.cache import caches
 from django.db.models import Count, Min, OuterRef, Q, Subquery
@@ -16,7 +17,7 @@ from . import detection, rules
 from .choices import Sentiment, SignalStatus
 from .ingest import post_language
 from .matching import Matcher
-from .models import ExpectedBurst, Mention, MentionMatch, Signal, Watch
+from .models import CollectorState, ExpectedBurst, Mention, MentionMatch, Signal, Watch
 
 
 def watches():
@@ -344,6 +345,48 @@ def recent_signals(since: datetime):
     return Signal.objects.filter(status=SignalStatus.CLOSED, closed_at__gte=since).select_related(
         "watch"
     )
+
+
+# The Listening page says when what it shows cannot be trusted: "no open signal" means
+# nothing while detection is not running, nor a quiet stream while a collector fails.
+DETECTION_LATE = timedelta(minutes=5)  # it runs every minute
+COLLECTION_FAILING = timedelta(minutes=15)  # one failed pass, retried, is no news
+MAX_SOURCES = 100
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A source of the Listening page that is not working: `source` ("detector",
+    "bluesky", "mastodon", "feed"), `where` (an instance's or a feed's address, "" else),
+    `late` (the detector has not run since `since`) or failing (its last success at
+    `since`, None: never), and `error`, the last one recorded (for administrators)."""
+
+    source: str
+    where: str
+    late: bool
+    since: datetime | None
+    error: str
+
+
+def source_problems(now: datetime) -> list[SourceProblem]:
+    """What the collectors and the detector recorded (CollectorState) that a reader should
+    know: detection that has not run for DETECTION_LATE or failed for a watch, a
+    collector failing for COLLECTION_FAILING. One query; at most MAX_SOURCES sources."""
+    rows = CollectorState.objects.order_by("name").values_list(
+        "name", "updated_at", "last_success_at", "last_error"
+    )
+    problems = []
+    for name, updated, success, error in rows[:MAX_SOURCES]:
+        source, _colon, where = name.partition(":")
+        if name == detection.STATE_NAME:
+            if now - updated > DETECTION_LATE:
+                problems.append(SourceProblem(source, "", True, updated, error))
+            elif error:
+                problems.append(SourceProblem(source, "", False, success, error))
+        elif error and (success is None or now - success > COLLECTION_FAILING):
+            where = "" if source == "bluesky" else urlsplit(where).netloc or where
+            problems.append(SourceProblem(source, where, False, success, error))
+    return problems
 
 
 MAX_INCIDENT_SIGNALS_SHOWN = 3

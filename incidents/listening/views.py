@@ -105,9 +105,13 @@ def _mark_visible(user, signals) -> None:
 
 def _signals_context(request) -> dict:
     """The open signals and the recently closed ones (RECENT_SIGNAL_DAYS, at most
-    MAX_RECENT_SIGNALS_SHOWN, then a link to every signal): three queries at most."""
+    MAX_RECENT_SIGNALS_SHOWN, then a link to every signal), and what keeps them from being
+    trusted (`source_problems`: detection not running, a collector failing; the recorded
+    error shown to staff only): four queries at most."""
+    now = timezone.now()
+    problems = selectors.source_problems(now)
     signals = list(selectors.open_signals()[: selectors.MAX_OPEN_SIGNALS_SHOWN])
-    since = timezone.now() - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
+    since = now - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
     recent = list(selectors.recent_signals(since)[: selectors.MAX_RECENT_SIGNALS_SHOWN + 1])
     _mark_visible(request.user, signals + recent)
     return {
@@ -115,6 +119,9 @@ def _signals_context(request) -> dict:
         "recent_signals": recent[: selectors.MAX_RECENT_SIGNALS_SHOWN],
         "recent_more": len(recent) > selectors.MAX_RECENT_SIGNALS_SHOWN,
         "recent_days": selectors.RECENT_SIGNAL_DAYS,
+        "source_problems": problems,
+        "detection_late": any(problem.late for problem in problems),
+        "source_errors_shown": request.user.is_staff,
     }
 
 

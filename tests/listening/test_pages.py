@@ -424,3 +424,53 @@ def test_the_chart_band_is_computed_once_a_minute_whoever_looks(
     assert first == second + 1  # the sparklines and the chart's volume, not the band
     actions.watch_update(watch=watch, actor=watch_editor, volume_min_count=12)
     assert band_reads() == first
+
+
+def test_the_page_says_when_detection_or_a_collector_is_not_working(
+    reader, watch, browser_client, make_user
+):
+    # "Nothing abnormal: no open signal" read the same with the scheduler down for a day,
+    # and a collector failing for hours left no trace outside the admin.
+    from incidents.listening.models import CollectorState
+
+    client = browser_client.as_user(reader)
+    quiet = client.get("/listening/").content.decode()
+    assert "Nothing abnormal: no open signal." in quiet and "source-problems" not in quiet
+
+    now = timezone.now()
+    CollectorState.objects.create(name="detector", updated_at=now - timedelta(hours=3))
+    CollectorState.objects.create(
+        name="mastodon:https://social.example",
+        updated_at=now,
+        last_success_at=now - timedelta(hours=2),
+        last_error="Mastodon social.example hashtag 'kx200': MastodonUnauthorizedError: 401",
+    )
+    CollectorState.objects.create(  # failed once, retried: no news
+        name="feed:https://news.example/rss",
+        updated_at=now,
+        last_success_at=now - timedelta(minutes=3),
+        last_error="HTTP 503",
+    )
+    CollectorState.objects.create(name="bluesky:jetstream", updated_at=now, last_error="refused")
+    html = client.get("/listening/").content.decode()
+    assert "Spike detection has not run since" in html
+    assert "No open signal, but detection is not running" in html
+    assert "Collecting from Mastodon (social.example) has failed since" in html
+    assert "Collecting from Bluesky has not worked yet" in html
+    assert "news.example" not in html
+    # Why, for administrators only.
+    assert "MastodonUnauthorizedError" not in html and "sees why in the admin" in html
+    staff = grant(make_user("operator", is_staff=True), "view_mention")
+    assert (
+        "MastodonUnauthorizedError"
+        in browser_client.as_user(staff).get("/listening/").content.decode()
+    )
+    # The detector back, failing for one watch: said at once.
+    CollectorState.objects.filter(name="detector").update(
+        updated_at=now, last_error="Failed for watches 3 (see the log); retried next minute."
+    )
+    html = client.get("/listening/").content.decode()
+    assert "Spike detection failed for some watches" in html
+    assert "Nothing abnormal: no open signal." in html
+    french = client.get("/listening/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "La collecte depuis Mastodon (social.example) échoue depuis le" in french
