@@ -421,6 +421,26 @@ def test_feeds_a_server_that_drips_its_answer_is_left(watch):
     assert CollectorState.objects.get(name=f"feed:{server.url}").last_error
 
 
+@pytest.mark.parametrize("part", ["status line", "headers"])
+def test_feeds_a_server_that_drips_its_status_or_headers_is_left(watch, part):
+    # The deadline covered the body only: a status line or headers sent a byte every half
+    # second kept each read under its timeout, for as long as the server liked.
+    head = http_answer(b"", length=10_000)
+
+    def drip(connection):
+        start = 0 if part == "status line" else head.index(b"\r\n") + 2
+        connection.sendall(head[:start])
+        for byte in (b"X-Slow: " + b"y" * 400) if part == "headers" else head[start:] * 20:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.5)
+
+    with RawServer(drip) as server:
+        took = run_bounded(feeds_against([server.url]), seconds=60)
+    assert took < 20
+    state = CollectorState.objects.get(name=f"feed:{server.url}")
+    assert state.last_error.endswith("the answer came too slowly")
+
+
 def test_feeds_gigantic_entries_and_thousands_of_entries(watch):
     many = [
         dict(

@@ -1,8 +1,8 @@
 """RSS and Atom feeds (news sites, alert feeds, forums) with feedparser.
 
 Each feed of settings.LISTENING_FEEDS is fetched by us (urllib, with a timeout per read,
-FETCH_READS_IN timeouts for the whole answer and a size limit; feedparser never fetches
-anything itself) with a conditional GET: the ETag and
+FETCH_READS_IN timeouts for the whole exchange, headers included, and a size limit;
+feedparser never fetches anything itself) with a conditional GET: the ETag and
 Last-Modified of the last answer are kept in `CollectorState`, and a 304 costs nothing.
 The bytes are then parsed by feedparser. An entry becomes a mention on the feed's
 platform (`press` unless configured): id = the entry's id (else its link), text = title and
@@ -11,9 +11,11 @@ the other connectors, only entries matching an active watch are stored; entries 
 date are skipped (a feed re-sends its entries, dating them "now" would fake a burst).
 """
 
+import contextlib
 import http.client
 import logging
-import time
+import socket
+import threading
 import urllib.error
 import urllib.request
 from calendar import timegm
@@ -93,10 +95,12 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
         headers["If-Modified-Since"] = state["last_modified"]
     # http(s) only: feeds_from checks the scheme (and urllib redirects to http, https, ftp).
     request = urllib.request.Request(url, headers=headers)  # noqa: S310
-    deadline = time.monotonic() + FETCH_READS_IN * timeout
+    watchdog = _Watchdog(FETCH_READS_IN * timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = _read(response, deadline)
+        with watchdog, watchdog.opener().open(request, timeout=timeout) as response:
+            body = _read(response)
+            if watchdog.expired:  # what came before the cut may read as a whole answer
+                raise FeedError("the answer came too slowly")
             validators = {
                 "etag": _validator(response.headers.get("ETag")),
                 "last_modified": _validator(response.headers.get("Last-Modified")),
@@ -106,11 +110,64 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
         if error.code == 304:
             return None, {}
         raise FeedError(f"HTTP {error.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        if watchdog.expired:
+            raise FeedError("the answer came too slowly") from None
+        if isinstance(error, http.client.HTTPException):  # not HTTP, a header too long...
+            problem = f"not a valid HTTP answer: {type(error).__name__}: {error}"
+            raise FeedError(one_line(problem)) from None
         raise FeedError(one_line(getattr(error, "reason", error))) from None
-    except http.client.HTTPException as error:  # not HTTP, a header too long, cut short...
-        problem = f"not a valid HTTP answer: {type(error).__name__}: {error}"
-        raise FeedError(one_line(problem)) from None
+
+
+class _Watchdog:
+    """Cuts the connections of one fetch once `seconds` have passed in all: a server that
+    drips its status line, headers or body a byte at a time restarts each read's timeout,
+    and would hold the collector, and every feed after it, for as long as it likes.
+    A context manager: the timer runs inside it."""
+
+    def __init__(self, seconds: float):
+        self.sockets, self.expired = [], False
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.cancel()
+
+    def _expire(self) -> None:
+        self.expired = True
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        """urllib's opener, its HTTP(S) connections (redirects' too) watched."""
+        watchdog = self
+
+        def watched(connection_class):
+            class Watched(connection_class):
+                def connect(self):
+                    super().connect()
+                    watchdog.sockets.append(self.sock)
+                    if watchdog.expired:
+                        watchdog._expire()
+
+            return Watched
+
+        class Http(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(watched(http.client.HTTPConnection), req)
+
+        class Https(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(
+                    watched(http.client.HTTPSConnection), req, context=self._context
+                )
+
+        return urllib.request.build_opener(Http, Https)
 
 
 def _validator(value) -> str:
@@ -118,18 +175,16 @@ def _validator(value) -> str:
     return value if value and len(value) <= MAX_VALIDATOR else ""
 
 
-def _read(response, deadline: float) -> bytes:
-    """The whole body, read chunk by chunk (each read waits at most the timeout); FeedError
-    past MAX_FEED_BYTES or the deadline, or when it ends before its Content-Length (a
-    partial feed would be stored and its validators kept, so the rest never read)."""
+def _read(response) -> bytes:
+    """The whole body, read chunk by chunk; FeedError past MAX_FEED_BYTES, or when it ends
+    before its Content-Length (a partial feed would be stored and its validators kept, so
+    the rest never read)."""
     chunks, size = [], 0
     while chunk := response.read1(CHUNK):
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_FEED_BYTES:
             raise FeedError(f"larger than {MAX_FEED_BYTES} bytes")
-        if time.monotonic() > deadline:
-            raise FeedError("the answer came too slowly")
     if response.length:  # the connection closed before the Content-Length announced
         raise FeedError(f"the answer was cut short ({response.length} bytes missing)")
     return b"".join(chunks)
