@@ -325,9 +325,13 @@ def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
         if name in cleaned:
             check(name, clean, *args)
     final = {name: cleaned.get(name, getattr(watch, name, [])) for name in TERM_LISTS}
-    if not errors.keys() & TERM_LISTS.keys():
-        for message in _term_lists_problems(final):
-            errors.setdefault(message[0], []).append(message[1])
+    texts = all(
+        isinstance(v, list | tuple) and all(isinstance(t, str) for t in v) for v in final.values()
+    )
+    if texts:  # said beside the lists' own problems, not on the next save
+        refused = bool(errors.keys() & TERM_LISTS.keys())
+        for field, message in _term_lists_problems(final, refused=refused):
+            errors.setdefault(field, []).append(message)
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(first, errors=errors)
@@ -361,10 +365,13 @@ def _alert_rule_of(value, name):
     return _alert_rule(name, value)
 
 
-def _term_lists_problems(final: dict) -> list[tuple[str, str]]:
-    """(field, message) for term lists that cannot work together: nothing to match, or an
-    exclusion that cancels a keyword."""
+def _term_lists_problems(final: dict, *, refused: bool) -> list[tuple[str, str]]:
+    """(field, message) for term lists that cannot work together: nothing to match (unless
+    a list was `refused`: what it holds then is not known), or an exclusion that cancels a
+    keyword."""
     if not (final["keywords"] or final["hashtags"] or final["handles"]):
+        if refused:
+            return []
         return [("keywords", _("A watch needs at least one keyword, hashtag or handle."))]
     keywords = {phrase(term): term for term in final["keywords"]}
     cancelled = [term for term in final["exclusions"] if phrase(term) in keywords]

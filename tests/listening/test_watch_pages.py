@@ -310,6 +310,11 @@ def test_every_problem_of_one_list_is_said_at_once(watch_editor, browser_client)
     assert "“x” is too short to search for" in block
     assert "“a b c d e f g” has more than 6 words" in block
     assert Watch.objects.count() == 0
+    # An exclusion that cancels a keyword is said with them, not on the next save.
+    response = client.post(NEW, form_data(keywords="x\nKX-300", exclusions="KX-300"))
+    html = response.content.decode()
+    assert "“x” is too short" in field_block(html, "keywords")
+    assert "“KX-300” is also a keyword" in field_block(html, "exclusions")
 
 
 def test_a_field_the_form_refuses_does_not_hide_the_others_refusals(
