@@ -370,23 +370,60 @@ class SourceProblem:
 
 def source_problems(now: datetime) -> list[SourceProblem]:
     """What the collectors and the detector recorded (CollectorState) that a reader should
-    know: detection that has not run for DETECTION_LATE or failed for a watch, a
-    collector failing for COLLECTION_FAILING. One query; at most MAX_SOURCES sources."""
+    know: detection that has not run for DETECTION_LATE (or never, with a watch older than
+    that) or failed for a watch, a configured collector failing for COLLECTION_FAILING (a
+    feed or instance no longer configured is not news). Two queries at most; at most
+    MAX_SOURCES sources."""
     rows = CollectorState.objects.order_by("name").values_list(
         "name", "updated_at", "last_success_at", "last_error"
     )
-    problems = []
+    configured = _configured_sources()
+    problems, detector_seen = [], False
     for name, updated, success, error in rows[:MAX_SOURCES]:
         source, _colon, where = name.partition(":")
         if name == detection.STATE_NAME:
+            detector_seen = True
             if now - updated > DETECTION_LATE:
                 problems.append(SourceProblem(source, "", True, updated, error))
             elif error:
                 problems.append(SourceProblem(source, "", False, success, error))
-        elif error and (success is None or now - success > COLLECTION_FAILING):
-            where = "" if source == "bluesky" else urlsplit(where).netloc or where
-            problems.append(SourceProblem(source, where, False, success, error))
+        elif error and (source == "bluesky" or name in configured):
+            failing = success is None or now - success > COLLECTION_FAILING
+            if failing:
+                where = "" if source == "bluesky" else _host(where)
+                problems.append(SourceProblem(source, where, False, success, error))
+    if not detector_seen:
+        waiting = Watch.objects.filter(is_active=True, created_at__lt=now - DETECTION_LATE)
+        if waiting.exists():
+            problems.insert(0, SourceProblem(detection.STATE_NAME, "", True, None, ""))
     return problems
+
+
+def _configured_sources() -> set[str]:
+    """The CollectorState names of the feeds and Mastodon instances configured now (as the
+    collectors name them: connectors.feeds.Feed, connectors.mastodon.Instance)."""
+    from django.conf import settings
+
+    def urls(config, key):
+        items = config if isinstance(config, list) else []
+        return [i.get(key) for i in items if isinstance(i, dict) and isinstance(i.get(key), str)]
+
+    feeds = {f"feed:{url}" for url in urls(settings.LISTENING_FEEDS, "url")}
+    instances = {
+        f"mastodon:{url.rstrip('/')}" for url in urls(settings.LISTENING_MASTODON, "base_url")
+    }
+    return feeds | instances
+
+
+def _host(url: str) -> str:
+    """The host (and port) of a source's address, without what may hold a secret: its
+    user and password, path and query."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.hostname}:{port}" if parts.hostname and port else parts.hostname or ""
 
 
 MAX_INCIDENT_SIGNALS_SHOWN = 3

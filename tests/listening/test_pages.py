@@ -427,20 +427,25 @@ def test_the_chart_band_is_computed_once_a_minute_whoever_looks(
 
 
 def test_the_page_says_when_detection_or_a_collector_is_not_working(
-    reader, watch, browser_client, make_user
+    reader, watch, browser_client, make_user, settings
 ):
     # "Nothing abnormal: no open signal" read the same with the scheduler down for a day,
     # and a collector failing for hours left no trace outside the admin.
-    from incidents.listening.models import CollectorState
+    from incidents.listening.models import CollectorState, Watch
 
     client = browser_client.as_user(reader)
     quiet = client.get("/listening/").content.decode()
     assert "Nothing abnormal: no open signal." in quiet and "source-problems" not in quiet
-
+    # A watch older than five minutes and detection never run: the scheduler is not there.
     now = timezone.now()
+    Watch.objects.filter(pk=watch.pk).update(created_at=now - timedelta(hours=1))
+    assert "Spike detection has not run yet" in client.get("/listening/").content.decode()
+
+    settings.LISTENING_MASTODON = [{"base_url": "https://bot:PASS@social.example:8443/"}]
+    settings.LISTENING_FEEDS = [{"url": "https://news.example/rss"}]
     CollectorState.objects.create(name="detector", updated_at=now - timedelta(hours=3))
     CollectorState.objects.create(
-        name="mastodon:https://social.example",
+        name="mastodon:https://bot:PASS@social.example:8443",
         updated_at=now,
         last_success_at=now - timedelta(hours=2),
         last_error="Mastodon social.example hashtag 'kx200': MastodonUnauthorizedError: 401",
@@ -451,20 +456,21 @@ def test_the_page_says_when_detection_or_a_collector_is_not_working(
         last_success_at=now - timedelta(minutes=3),
         last_error="HTTP 503",
     )
+    CollectorState.objects.create(  # no longer configured: no news either
+        name="feed:https://old.example/rss", updated_at=now, last_error="HTTP 404"
+    )
     CollectorState.objects.create(name="bluesky:jetstream", updated_at=now, last_error="refused")
     html = client.get("/listening/").content.decode()
     assert "Spike detection has not run since" in html
     assert "No open signal, but detection is not running" in html
-    assert "Collecting from Mastodon (social.example) has failed since" in html
+    assert "Collecting from Mastodon (social.example:8443) has failed since" in html
     assert "Collecting from Bluesky has not worked yet" in html
-    assert "news.example" not in html
-    # Why, for administrators only.
+    assert "news.example" not in html and "old.example" not in html and "PASS" not in html
+    # Why, for those who may read it in the admin only.
     assert "MastodonUnauthorizedError" not in html and "sees why in the admin" in html
-    staff = grant(make_user("operator", is_staff=True), "view_mention")
-    assert (
-        "MastodonUnauthorizedError"
-        in browser_client.as_user(staff).get("/listening/").content.decode()
-    )
+    operator = grant(make_user("operator", is_staff=True), "view_mention", "view_collectorstate")
+    operator_page = browser_client.as_user(operator).get("/listening/").content.decode()
+    assert "MastodonUnauthorizedError" in operator_page
     # The detector back, failing for one watch: said at once.
     CollectorState.objects.filter(name="detector").update(
         updated_at=now, last_error="Failed for watches 3 (see the log); retried next minute."
@@ -473,4 +479,4 @@ def test_the_page_says_when_detection_or_a_collector_is_not_working(
     assert "Spike detection failed for some watches" in html
     assert "Nothing abnormal: no open signal." in html
     french = client.get("/listening/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "La collecte depuis Mastodon (social.example) échoue depuis le" in french
+    assert "La collecte depuis Mastodon (social.example:8443) échoue depuis le" in french
