@@ -441,6 +441,19 @@ def test_feeds_a_server_that_drips_its_status_or_headers_is_left(watch, part):
     assert state.last_error.endswith("the answer came too slowly")
 
 
+def test_feeds_a_redirect_to_ftp_is_not_followed(watch):
+    # urllib's default opener followed it: an FTP answer is no HTTP response (the body's
+    # read then failed outside any handled error), and no deadline watched it.
+    def to_ftp(connection):
+        target = "ftp://127.0.0.1:9/feed.xml"
+        connection.sendall(http_answer(b"", status="302 Found", headers=[f"Location: {target}"]))
+
+    with RawServer(to_ftp) as server:
+        run_bounded(feeds_against([server.url]), seconds=30)
+    state = CollectorState.objects.get(name=f"feed:{server.url}")
+    assert "unknown url type: ftp" in state.last_error
+
+
 def test_feeds_gigantic_entries_and_thousands_of_entries(watch):
     many = [
         dict(

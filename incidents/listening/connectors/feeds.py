@@ -107,6 +107,8 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
             }
             return body, validators
     except urllib.error.HTTPError as error:
+        if watchdog.expired:  # a redirect cut short reads as its status
+            raise FeedError("the answer came too slowly") from None
         if error.code == 304:
             return None, {}
         raise FeedError(f"HTTP {error.code}") from None
@@ -144,7 +146,9 @@ class _Watchdog:
                 sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
 
     def opener(self) -> urllib.request.OpenerDirector:
-        """urllib's opener, its HTTP(S) connections (redirects' too) watched."""
+        """An opener for http(s) only (urllib's default also follows a redirect to ftp,
+        whose answer is no HTTP response and which no deadline would watch), each of its
+        connections (redirects' too) watched."""
         watchdog = self
 
         def watched(connection_class):
@@ -167,7 +171,17 @@ class _Watchdog:
                     watched(http.client.HTTPSConnection), req, context=self._context
                 )
 
-        return urllib.request.build_opener(Http, Https)
+        opener = urllib.request.OpenerDirector()
+        for handler in (
+            Http(),
+            Https(),
+            urllib.request.HTTPRedirectHandler(),
+            urllib.request.HTTPDefaultErrorHandler(),
+            urllib.request.HTTPErrorProcessor(),
+            urllib.request.UnknownHandler(),  # "unknown url type: ftp"
+        ):
+            opener.add_handler(handler)
+        return opener
 
 
 def _validator(value) -> str:
