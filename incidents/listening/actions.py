@@ -1114,6 +1114,16 @@ def signal_close(*, signal, now=None) -> Signal:
     return signal
 
 
+def signal_reopen(*, signal, now=None) -> Signal:
+    """A signal closed when its watch was stopped, open again: the watch was resumed while
+    the episode it measured goes on (its alert went out once: none again)."""
+    now = now or timezone.now()
+    signal.status, signal.closed_at, signal.updated_at = SignalStatus.OPEN, None, now
+    signal.save(update_fields=["status", "closed_at", "updated_at"])
+    events.publish_listening_changed(force=True)
+    return signal
+
+
 def signal_title(signal) -> str:
     """The title a declaration from this signal suggests: "Volume spike on <watch>"."""
     return _("%(kind)s on %(watch)s") % {"kind": signal.get_kind_display(), "watch": signal.watch}

@@ -918,9 +918,9 @@ def detect(now=None) -> dict:
     )
     active = list(Watch.objects.filter(is_active=True))
     # A stopped watch is evaluated no more: its open signal closes now (it would stay open
-    # for good, "still above normal" in its incident), as the detector closes an episode:
-    # its cool-down holds, so resumed mid-burst the watch does not alert again for the same
-    # burst (a much bigger wave still does), nor evaluates the minutes it was stopped.
+    # for good, "still above normal" in its incident), and the watch is paused where it
+    # was: resumed within COOL_DOWN while the episode goes on, the same signal opens again
+    # (no second alert for the same burst); resumed later, it starts afresh.
     stopped = Signal.objects.filter(status=SignalStatus.OPEN, watch__is_active=False)
     if stopped.exists():
         with transaction.atomic():
@@ -929,10 +929,12 @@ def detect(now=None) -> dict:
                 actions.signal_close(signal=signal, now=now)
                 done["closed"] += 1
                 mine = row.state.get(str(signal.watch_id), {})
-                episode = Episode.from_json(mine.get("episode"))
-                peak = episode.peak_observed if episode.open else episode.last_peak
-                closed = Episode(closed_at=last, last_peak=max(peak, signal.observed or 0))
-                row.state[str(signal.watch_id)] = {"last": last, "episode": closed.to_json()}
+                row.state[str(signal.watch_id)] = {
+                    "last": last,
+                    "episode": mine.get("episode"),
+                    "signal": signal.pk,
+                    "paused": last,
+                }
             row.save(update_fields=["state"])
     failed = []
     for watch in active:
@@ -957,12 +959,20 @@ def detect(now=None) -> dict:
 def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
     """A watch evaluated from the minute after `mine["last"]` to `last` and its events
     written: (opened, closed), or None when it was already evaluated (up to date, or by
-    another runner meanwhile, whose events are written)."""
+    another runner meanwhile, whose events are written). A watch resumed after a pause
+    (`mine["paused"]`, detect) is evaluated from now: the minutes it was stopped collected
+    nothing."""
     from django.db import transaction
 
     from .models import CollectorState
 
-    first = max(mine.get("last", last - FIRST_RUN) + 1, last - MAX_CATCH_UP + 1)
+    start, episode, reopen = mine.get("last", last - FIRST_RUN), mine.get("episode"), False
+    if mine.get("paused") is not None:
+        if last - mine["paused"] > COOL_DOWN:
+            start, episode = last - FIRST_RUN, None  # afresh
+        else:
+            start, reopen = last - 1, Episode.from_json(episode).open
+    first = max(start + 1, last - MAX_CATCH_UP + 1)
     if first > last:
         return None
     series, first_seen = _load(watch.pk, first, last, tz)
@@ -973,7 +983,7 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
         first,
         last,
         Rules.of(watch),
-        Episode.from_json(mine.get("episode")),
+        Episode.from_json(episode),
         history_start=history_start,
         bursts=_bursts(watch.pk, first, last),
     )
@@ -981,7 +991,8 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
         row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
         if row.state.get(str(watch.pk), {}).get("last") != mine.get("last"):
             return None
-        opened, closed, signal = _write(watch, mine.get("signal"), events)
+        signal_id = mine.get("signal") if reopen or not mine.get("paused") else None
+        opened, closed, signal = _write(watch, signal_id, events, reopen=reopen)
         row.state[str(watch.pk)] = {
             "last": last,
             "episode": episode.to_json(),
@@ -991,14 +1002,17 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
     return opened, closed
 
 
-def _write(watch, signal_id, events):
-    """A watch's events written through the actions: (opened, closed, the open signal)."""
+def _write(watch, signal_id, events, *, reopen=False):
+    """A watch's events written through the actions: (opened, closed, the open signal).
+    `reopen`: the signal closed by a pause opens again (the episode it measured goes on)."""
     from . import actions
     from .models import Signal, SignalStatus
 
     signal = None
     if signal_id:
-        signal = Signal.objects.filter(pk=signal_id, status=SignalStatus.OPEN).first()
+        signal = Signal.objects.filter(pk=signal_id).first()
+        if signal is not None and signal.status != SignalStatus.OPEN:
+            signal = actions.signal_reopen(signal=signal) if reopen else None
     opened = closed = 0
     for event in events:
         at = from_epoch_minute(event.minute + 1)

@@ -17,29 +17,60 @@ from incidents.notifications.models import Notification
 from incidents.selectors import loose_ends
 from tests.helpers import run_concurrently
 
-from .conftest import NOW, grant
+from .conftest import NOW, grant, ingest, post
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_stopped_watchs_open_signal_is_closed_and_resumed_it_does_not_alert_again(
+def storm(prefix, start, minutes, per_minute):
+    """`per_minute` posts a minute for `minutes` from `start`, stored."""
+    ingest(
+        [
+            post(
+                f"{prefix}{m}-{k}", posted_at=(start + timedelta(minutes=m, seconds=k)).isoformat()
+            )
+            for m in range(minutes)
+            for k in range(per_minute)
+        ]
+    )
+
+
+def test_a_stopped_watchs_signal_closes_and_resumed_mid_burst_the_same_signal_goes_on(
     signal, watch_editor, reader
 ):
     # Stopped, the watch is evaluated no more: its signal stayed open for good, and the
     # incident declared from it read "mentions are still above normal" when resolved.
-    signal.watch.subscribers.set([reader])
+    watch = signal.watch
+    watch.subscribers.set([reader])
     incident = actions.signal_declare(signal=signal, actor=reader)
-    actions.watch_update(watch=signal.watch, actor=watch_editor, is_active=False)
+    actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
     done = detection.detect(now=NOW + timedelta(minutes=5))
     signal.refresh_from_db()
     assert signal.status == "closed" and done["closed"] == 1
     assert loose_ends(incident) == []
-    # Resumed while the burst goes on: closed as the detector closes an episode, its
-    # cool-down holds; forgotten, it opened a copy of the signal and alerted everyone again.
+    # Resumed while the burst goes on, and grows: forgotten, or closed with a cool-down,
+    # the watch opened a copy of the signal and alerted everyone again.
     alerts = Notification.objects.count()
-    actions.watch_update(watch=signal.watch, actor=watch_editor, is_active=True)
-    assert detection.detect(now=NOW + timedelta(minutes=10))["opened"] == 0
+    actions.watch_update(watch=watch, actor=watch_editor, is_active=True)
+    storm("g", NOW + timedelta(minutes=10), 30, 8)
+    for minute in range(10, 45, 5):
+        detection.detect(now=NOW + timedelta(minutes=minute))
+    signal.refresh_from_db()
     assert Signal.objects.count() == 1 and Notification.objects.count() == alerts
+    assert signal.status == "open" and signal.incident == incident  # the same one, going on
+
+
+def test_a_watch_resumed_long_after_its_stop_starts_afresh(signal, watch_editor, reader):
+    watch = signal.watch
+    actions.watch_update(watch=watch, actor=watch_editor, is_active=False)
+    detection.detect(now=NOW + timedelta(minutes=5))
+    actions.watch_update(watch=watch, actor=watch_editor, is_active=True)
+    later = NOW + timedelta(hours=5)
+    storm("n", later - timedelta(minutes=20), 20, 3)  # a new burst, hours later
+    assert detection.detect(now=later)["opened"] == 1
+    assert Signal.objects.filter(status="open").count() == 1
+    signal.refresh_from_db()
+    assert signal.status == "closed"
 
 
 WATCH = {"name": "W", "brand": "B", "keywords": ["ok"]}
