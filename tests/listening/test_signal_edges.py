@@ -185,3 +185,14 @@ def test_one_watch_failing_stops_no_other_and_is_retried(history, watch_editor, 
     detection.detect(now=NOW + timedelta(minutes=1))
     state.refresh_from_db()
     assert state.last_error == "" and str(broken.pk) in state.state
+
+
+def test_a_list_within_its_limit_names_its_first_twenty_refused_items(watch_editor, api):
+    # Each refused item was named: 200 bad platforms (within the limit) answered 8-12 kB,
+    # 10,000 bad evidence ids 400 kB.
+    body = {**WATCH, "platforms": ["no"] * 200}
+    response = api.as_user(watch_editor).post("/api/watches/", body, format="json")
+    assert response.status_code == 400
+    refused = response.json()["errors"]["platforms"]
+    assert len(refused) == 20 and "0" in refused and "19" in refused
+    assert len(response.content) < 3_000
