@@ -1296,6 +1296,28 @@ def collector_state_record(
         CollectorState.objects.update_or_create(name=name, defaults=values)
 
 
+def collector_state_open(*, name: str, now=None) -> CollectorState:
+    """A collector's `CollectorState` row by its unique `name`, created empty (no success
+    yet) when it is the first pass: what a runner then locks (select_for_update) while it
+    reads and merges its state (`collector_state_merge`)."""
+    row, _created = CollectorState.objects.get_or_create(
+        name=name, defaults={"updated_at": now or timezone.now()}
+    )
+    return row
+
+
+def collector_state_merge(*, row: CollectorState, entries: dict) -> None:
+    """Entries of a collector's state replaced by key, the others kept: the detector's
+    standing per watch ({str(watch id): {"last": epoch minute, "episode": ..., "signal":
+    id or None, "paused"?: epoch minute}}). `row` is the caller's, read under its lock
+    (select_for_update) in the caller's transaction, so that what it read and what it
+    writes agree (two detectors at once write a watch's minutes once). One UPDATE;
+    `row.state` is changed in place; `updated_at` and the success stay as they were
+    (`collector_state_record` says how the pass went)."""
+    row.state.update(entries)
+    CollectorState.objects.filter(pk=row.pk).update(state=row.state)
+
+
 # The longest planned campaign: its whole window silences (or discounts) volume alerts, so
 # a forgotten end must not blind the watch for months (France's sales run four weeks).
 MAX_BURST_LENGTH = timedelta(days=31)

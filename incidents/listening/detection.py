@@ -913,9 +913,7 @@ def detect(now=None) -> dict:
     last = epoch_minute(now) - 1
     tz = ZoneInfo(settings.TIME_ZONE)
     done = {"watches": 0, "opened": 0, "closed": 0}
-    row, _created = CollectorState.objects.get_or_create(
-        name=STATE_NAME, defaults={"updated_at": now}
-    )
+    row = actions.collector_state_open(name=STATE_NAME, now=now)
     active = list(Watch.objects.filter(is_active=True))
     # A stopped watch is evaluated no more: its open signal closes now (it would stay open
     # for good, "still above normal" in its incident), and the watch is paused where it
@@ -925,17 +923,18 @@ def detect(now=None) -> dict:
     if stopped.exists():
         with transaction.atomic():
             row = CollectorState.objects.select_for_update().get(name=STATE_NAME)
+            paused = {}
             for signal in stopped.select_for_update():
                 actions.signal_close(signal=signal, now=now)
                 done["closed"] += 1
                 mine = row.state.get(str(signal.watch_id), {})
-                row.state[str(signal.watch_id)] = {
+                paused[str(signal.watch_id)] = {
                     "last": last,
                     "episode": mine.get("episode"),
                     "signal": signal.pk,
                     "paused": last,
                 }
-            row.save(update_fields=["state"])
+            actions.collector_state_merge(row=row, entries=paused)
     failed = []
     for watch in active:
         try:
@@ -964,6 +963,7 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
     nothing."""
     from django.db import transaction
 
+    from . import actions
     from .models import CollectorState
 
     start, episode, reopen = mine.get("last", last - FIRST_RUN), mine.get("episode"), False
@@ -993,12 +993,12 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
             return None
         signal_id = mine.get("signal") if reopen or not mine.get("paused") else None
         opened, closed, signal = _write(watch, signal_id, events, reopen=reopen)
-        row.state[str(watch.pk)] = {
+        standing = {
             "last": last,
             "episode": episode.to_json(),
             "signal": signal.pk if signal is not None and episode.open else None,
         }
-        row.save(update_fields=["state"])
+        actions.collector_state_merge(row=row, entries={str(watch.pk): standing})
     return opened, closed
 
 
