@@ -25,7 +25,6 @@ from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Platform
 from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
-from incidents.people import display_name
 
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
@@ -229,15 +228,21 @@ def _subscribers(values) -> list:
     readers = {user.pk: user for user in rules.listening_readers().filter(pk__in=ids)}
     refused = [i for i in ids if i not in readers]
     if refused:
+        # Said by id, not by name: a watch editor must not learn who an id is by trying it.
         user = get_user_model().objects.filter(pk=refused[0]).first()
         if user is None:
-            message = _("There is no person with the id %(id)s.") % {"id": refused[0]}
+            message = _("There is no person with the id %(id)s.")
+        elif not user.is_active:
+            message = _(
+                "The account with the id %(id)s is deactivated, so cannot be alerted: "
+                "leave it out."
+            )
         else:
             message = _(
-                "%(name)s may not read listening data, so cannot be alerted: give them access "
-                "first (listening.view_mention), or leave them out."
-            ) % {"name": display_name(user)}
-        raise _invalid("subscribers", message)
+                "The person with the id %(id)s may not read listening data, so cannot be "
+                "alerted: give them access first (listening.view_mention), or leave them out."
+            )
+        raise _invalid("subscribers", message % {"id": refused[0]})
     return [readers[i] for i in ids]
 
 

@@ -1,6 +1,8 @@
 """Watches are edited in the admin (by people with `listening.change_watch`), through the
 same actions as the API and the watch page: one term per line. Mentions are read-only:
-they are what people posted, as collected."""
+they are what people posted, as collected. Who may see and change what here is asked of
+rules.py, as the pages and the API do: the admin's own model permissions alone (e.g. "Can
+add expected burst" without the right to change watches) give nothing more."""
 
 from django import forms
 from django.contrib import admin
@@ -54,8 +56,36 @@ class WatchForm(forms.ModelForm):
         return cleaned
 
 
+class ListeningAdmin(admin.ModelAdmin):
+    """Read by the people who may read listening data, changed by those who may change
+    watches (rules.py)."""
+
+    def has_module_permission(self, request):
+        return rules.can_view_listening(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return rules.can_view_listening(request.user)
+
+    def has_add_permission(self, request):
+        return rules.can_edit_watches(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return rules.can_edit_watches(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return rules.can_edit_watches(request.user)
+
+
+class ListeningReadOnlyAdmin(ReadOnlyAdmin):
+    def has_module_permission(self, request):
+        return rules.can_view_listening(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return rules.can_view_listening(request.user)
+
+
 @admin.register(Watch)
-class WatchAdmin(admin.ModelAdmin):
+class WatchAdmin(ListeningAdmin):
     form = WatchForm
     list_display = ["name", "brand", "topic_watch", "is_active", "updated_at"]
     list_filter = ["is_active"]
@@ -65,6 +95,11 @@ class WatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the mentions it collected keep their match
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "subscribers":  # only those an alert may reach (the action's rule)
+            kwargs["queryset"] = rules.listening_readers().order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in WATCH_FIELDS}
@@ -81,7 +116,7 @@ class WatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(ReadOnlyAdmin):
+class MentionAdmin(ListeningReadOnlyAdmin):
     list_display = ["posted_at", "platform", "author_handle", "sentiment", "language", "incident"]
     list_filter = ["platform", "sentiment", "source", "language"]
     search_fields = ["author_handle", "text", "external_id"]
@@ -106,7 +141,7 @@ class ExpectedBurstForm(forms.ModelForm):
 
 
 @admin.register(ExpectedBurst)
-class ExpectedBurstAdmin(admin.ModelAdmin):
+class ExpectedBurstAdmin(ListeningAdmin):
     """Planned campaigns and announcements (leads declare them on the watch's page, "Planned
     campaigns"): their window raises no volume signal, or, given an expected size, none
     below a wave well beyond it. Saved and deleted through the actions; an ended one is
@@ -137,7 +172,7 @@ class ExpectedBurstAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signal)
-class SignalAdmin(ReadOnlyAdmin):
+class SignalAdmin(ListeningReadOnlyAdmin):
     """Written by the detector, declared from the Listening page or the API."""
 
     list_display = ["opened_at", "watch", "kind", "severity", "status", "incident"]

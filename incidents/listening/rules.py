@@ -3,8 +3,15 @@ incident's: they are read by the people given Django's permissions for them (in 
 admin, usually through a group such as "Crisis team"; docs/user-guide.md, "Listening"):
 
 - read watches and mentions: `listening.view_mention`;
-- create and change watches: `listening.change_watch`;
-- import mentions (files, `POST /api/mentions/bulk/`): `listening.add_mention`.
+- create and change watches (and their planned campaigns): `listening.change_watch`, with
+  the right to read them;
+- send mentions (`POST /api/mentions/bulk/`): `listening.add_mention` alone, so a tool's
+  or webhook's account needs no right to read (its report counts lines, it shows no stored
+  mention); import a file on the import page: both, since its preview and report lead to
+  the stream.
+
+The admin panel asks the same rules (admin.py): a staff account with the admin's own model
+permissions but not these gets no more there than on the pages.
 
 A watch's planned campaigns (expected bursts) are declared, changed and deleted by whoever
 may change watches, until they end: an ended one is kept as it was, the record of why the
@@ -43,11 +50,17 @@ def listening_readers():
 
 
 def can_edit_watches(user) -> bool:
-    return _has(user, "listening.change_watch")
+    return can_view_listening(user) and _has(user, "listening.change_watch")
 
 
 def can_ingest(user) -> bool:
+    """May send mentions (the bulk API, collectors' accounts); see can_import_files."""
     return _has(user, "listening.add_mention")
+
+
+def can_import_files(user) -> bool:
+    """May use the import page: send mentions and read the stream they land in."""
+    return can_view_listening(user) and can_ingest(user)
 
 
 def require_edit_watches(user) -> None:

@@ -205,7 +205,7 @@ def page(request):
         **_signals_context(request),
         **_stream_context(request, watches),
         **_chart_context(request, watches),
-        "can_ingest": rules.can_ingest(request.user),
+        "can_import_files": rules.can_import_files(request.user),
         "can_edit_watches": rules.can_edit_watches(request.user),
     }
     return render(request, "listening/page.html", context)
@@ -788,7 +788,7 @@ def _import_zone(request) -> str:
 def import_page(request):
     """Upload -> map the columns and preview -> import, on one page (docs/user-guide.md)."""
     _require_reader(request)
-    if not rules.can_ingest(request.user):
+    if not rules.can_import_files(request.user):
         raise PermissionDenied(_("Only people allowed to import mentions can do this."))
     limit = settings.LISTENING_IMPORT_MAX_BYTES
     # "10", "2.5" (no "10.0"), in the reader's format

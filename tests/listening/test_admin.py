@@ -121,9 +121,12 @@ def test_a_watch_and_its_alerted_people_are_saved_through_the_action(
 
     admin_editor.user_permissions.add(Permission.objects.get(codename="add_watch"))
     client.force_login(admin_editor)
+    # Only the people an alert may reach are offered; another one is refused by the form.
+    page = client.get("/admin/listening/watch/add/").content.decode()
+    assert f'value="{reader.pk}"' in page and f'value="{outsider.pk}"' not in page
     refused = client.post("/admin/listening/watch/add/", watch_form(subscribers=[outsider.pk]))
     assert refused.status_code == 200
-    assert "outsider may not read listening data" in refused.content.decode()
+    assert "Select a valid choice" in refused.content.decode()
     assert not Watch.objects.exists()
     response = client.post("/admin/listening/watch/add/", watch_form(subscribers=[reader.pk]))
     assert response.status_code == 302, response.content[:2000]

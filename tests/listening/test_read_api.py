@@ -166,7 +166,9 @@ def test_subscribers_are_listening_readers_given_by_id(watch_editor, reader, out
     assert api.as_user(reader).get(url).json()["subscribers"] == [reader.pk]
     editor = api.as_user(watch_editor)  # one client: back to the editor
     refused = editor.patch(url, {"subscribers": [reader.pk, outsider.pk]}, format="json")
-    assert "outsider may not read listening data" in assert_error(refused, 400)
+    assert f"The person with the id {outsider.pk} may not read listening data" in assert_error(
+        refused, 400
+    )
     assert list(refused.json()["errors"]) == ["subscribers"]
     unknown = editor.patch(url, {"subscribers": [10**9]}, format="json")
     assert "no person with the id" in assert_error(unknown, 400)

@@ -343,7 +343,7 @@ def test_a_subscriber_who_may_not_read_listening_is_refused(
         response = client.post(url, {**data, "subscribers": [outsider.pk]})
         assert response.status_code == 422
         block = field_block(response.content.decode(), "subscribers")
-        assert "outsider may not read listening data" in block
+        assert f"The person with the id {outsider.pk} may not read listening data" in block
     ghost = client.post(NEW, form_data(subscribers=["987654"])).content.decode()
     assert "There is no person with the id 987654." in field_block(ghost, "subscribers")
     assert Watch.objects.count() == 1 and not watch.subscribers.exists()
