@@ -26,6 +26,8 @@ ALERTED = {WATCH: ["lead", "drafter"], TOPIC_WATCH: ["lead"]}
 PERMISSIONS = {
     "lead": ["view_mention", "view_watch", "change_watch", "add_mention"],
     "drafter": ["view_mention", "view_watch"],
+    # The communications director follows the brand's reputation: may be alerted too.
+    "comms": ["view_mention", "view_watch"],
     "observer": ["view_mention", "view_watch"],
 }
 

@@ -140,6 +140,9 @@ def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(dem
     assert attached.filter(sentiment="negative").count() > attached.count() / 2
     lead = get_user_model().objects.get(username="lead")
     assert lead.has_perm("listening.add_mention") and lead.has_perm("listening.change_watch")
+    # The communications director may be chosen among the alerted people (a new-user pass).
+    comms = get_user_model().objects.get(username="comms")
+    assert comms.has_perm("listening.view_mention")
     # Its signals alert someone: the lead (and the community manager on the brand's watch).
     assert set(signal.watch.subscribers.values_list("username", flat=True)) == {"lead", "drafter"}
     assert signal.watch.topic_watch.subscribers.get() == lead
