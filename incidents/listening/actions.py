@@ -234,8 +234,7 @@ def _subscribers(values) -> list:
             message = _("There is no person with the id %(id)s.")
         elif not user.is_active:
             message = _(
-                "The account with the id %(id)s is deactivated, so cannot be alerted: "
-                "leave it out."
+                "The account with the id %(id)s is deactivated, so cannot be alerted: leave it out."
             )
         else:
             message = _(
@@ -682,8 +681,7 @@ def _ingest_batch(batch, source, now, watches, scores, store, result) -> None:
     for data in batch:
         unique.setdefault(data.key, data)
     result.duplicates += len(batch) - len(unique)
-    ids = {key[1] for key in unique}
-    known = set(Mention.objects.filter(external_id__in=ids).values_list("platform", "external_id"))
+    known = selectors.stored_keys(unique)
     # Language and sentiment (most of a batch's time) before its transaction: the write lock
     # (SQLite's is the whole database's) is held for matching and storing only, and other
     # writers get it between batches. A post stored meanwhile is skipped by the store.
@@ -778,8 +776,11 @@ def _store_orm(rows, matched) -> list[int]:
     new = {
         (platform, external_id): pk
         for pk, platform, external_id in Mention.objects.filter(
-            external_id__in={row[_EXTERNAL_ID] for row in rows}, collected_at=collected_at
-        ).values_list("id", "platform", "external_id")
+            selectors.keys_condition((row[_PLATFORM], row[_EXTERNAL_ID]) for row in rows),
+            collected_at=collected_at,
+        )
+        .order_by()
+        .values_list("id", "platform", "external_id")
     }
     stored_ids = [new.get((row[_PLATFORM], row[_EXTERNAL_ID])) for row in rows]
     links = _matches(rows, stored_ids, matched)

@@ -1,6 +1,7 @@
 """Listening API: watches, mentions (cursor pages, filters), the bulk NDJSON ingest, and an
 incident's mentions. Thin: validate -> action -> serialize."""
 
+import codecs
 import zlib
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from incidents.text import parse_id
 
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
+from .importing import MAX_ROWS
 from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
 from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import MAX_NAME, MAX_TERM, Watch
@@ -536,6 +538,16 @@ class BodyTooLarge(InvalidInput):
         )
 
 
+class TooManyLines(InvalidInput):
+    status_code = 413
+
+    def __init__(self):
+        super().__init__(
+            _("A body holds at most %(n)s lines, as an imported file: send it in parts.")
+            % {"n": f"{MAX_ROWS:,}"}
+        )
+
+
 class UnsupportedEncoding(InvalidInput):
     status_code = 415
 
@@ -587,6 +599,10 @@ class MentionBulkView(APIView):
         if content_type not in NDJSON_TYPES:
             raise UnsupportedMediaType()
         body = read_body(request, settings.LISTENING_BULK_MAX_BYTES)
+        if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise InvalidInput(_("The body is UTF-16 text: send it in UTF-8."))
+        if body.count(b"\n") > MAX_ROWS:  # cheap lines refused one by one still cost CPU
+            raise TooManyLines()
         parsed = parse_ndjson(body)
         if not parsed.lines:
             raise InvalidInput(_("The body holds no line to import."))

@@ -280,8 +280,8 @@ def parse_ndjson(data: bytes, *, now=None, max_errors=MAX_LINE_ERRORS) -> Parsed
         if not described and not raw.startswith(b"{"):
             parsed.refused += 1  # not an object: refused whatever it holds
             continue
-        try:
-            row = json.loads(raw)
+        try:  # UTF-8 only (a leading BOM allowed): json.loads would guess UTF-16 from bytes
+            row = json.loads(raw.decode("utf-8-sig"))
         except (ValueError, RecursionError):
             parsed.refused += 1
             if described:

@@ -225,15 +225,27 @@ def imported_counts(mentions, result) -> ImportCounts:
     )
 
 
+def keys_condition(keys) -> Q:
+    """The mentions of these (platform, external id) pairs, as a condition the unique index
+    (platform, external_id) answers: each platform's ids together (ids alone, without their
+    platform, made every ingest scan the whole table)."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        by_platform.setdefault(platform, []).append(external_id)
+    condition = Q(pk__in=[])
+    for platform, ids in sorted(by_platform.items()):
+        condition |= Q(platform=platform, external_id__in=sorted(ids))
+    return condition
+
+
 def stored_keys(keys) -> set[tuple[str, str]]:
     """Which of these (platform, external id) pairs are stored already. One query per
-    KNOWN_CHUNK ids."""
-    keys = set(keys)
-    ids = sorted({external_id for _platform, external_id in keys})
+    KNOWN_CHUNK pairs."""
+    keys = sorted(set(keys))
     found = set()
-    for start in range(0, len(ids), KNOWN_CHUNK):
-        stored = Mention.objects.filter(external_id__in=ids[start : start + KNOWN_CHUNK])
-        found.update(key for key in stored.values_list("platform", "external_id") if key in keys)
+    for start in range(0, len(keys), KNOWN_CHUNK):
+        stored = Mention.objects.filter(keys_condition(keys[start : start + KNOWN_CHUNK]))
+        found.update(stored.order_by().values_list("platform", "external_id"))
     return found
 
 

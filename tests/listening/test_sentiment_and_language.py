@@ -144,3 +144,33 @@ def test_a_word_glued_to_typographic_punctuation_still_counts():
 @pytest.mark.parametrize("text", ["ok", "lol 😂", "!!!", "", "https://x.co"])
 def test_too_short_to_tell_is_not_a_language(text):
     assert language.detect(text) == ""
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kettle " + "😀" * 993,  # 1,000 emoji: VADER read 4,000 words in one sentence
+        "kettle " + "".join(chr(0x1F600 + i % 80) for i in range(300)),
+        ("not very good but ok " * 50)[:1000],
+    ],
+)
+def test_what_vader_reads_of_a_post_is_bounded(lang, text, monkeypatch):
+    """VADER's cost grows with the square of a sentence's words (emoji read as their
+    descriptions): what it is given is bounded, whatever the post holds, and the tone
+    still reads."""
+    analyzer = sentiment._analyzer(lang)
+    given = []
+    real = analyzer.polarity_scores
+    monkeypatch.setattr(analyzer, "polarity_scores", lambda part: given.append(part) or real(part))
+    score, label = sentiment.score(text, lang)
+    assert score is not None and label in {Sentiment.POSITIVE, Sentiment.NEGATIVE}
+    assert given
+    for part in given:
+        assert len(part.split()) <= sentiment.MAX_WORDS
+        assert len(sentiment.EMOJI.findall(part)) <= sentiment.MAX_EMOJI
+    assert sum(len(sentiment.EMOJI.findall(part)) for part in given) <= sentiment.MAX_EMOJI
+
+
+def test_a_few_emoji_still_count():
+    assert sentiment.score("Love my new kettle 😍😍", "en")[1] == Sentiment.POSITIVE
