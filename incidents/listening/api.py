@@ -33,7 +33,7 @@ from incidents.text import parse_id
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .importing import MAX_ROWS
-from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time
+from .ingest import MAX_LINE_ERRORS, RowError, language_code, parse_ndjson, parse_time
 from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import MAX_NAME, MAX_TERM, Watch
 
@@ -335,7 +335,10 @@ def _filters(params) -> dict:
             found[name] = params[name]
     if params.get("language"):
         language = params["language"].lower()
-        found["language"] = "" if language == "unknown" else language[:8]
+        code = "" if language == "unknown" else language_code(language)
+        if not language.isascii() or code is None or len(language) > 35:
+            raise ValidationError({"language": [_("Give a language code (fr, en) or unknown.")]})
+        found["language"] = code
     for name in ("since", "until"):
         if params.get(name):
             try:

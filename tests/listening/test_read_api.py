@@ -41,6 +41,9 @@ def test_mentions_are_paged_newest_first_with_filters(reader, watch, api):
     assert second["results"][-1]["author"]["followers"] == 120
     only = client.get("/api/mentions/", {"sentiment": "positive", "language": "en"}).json()
     assert [m["external_id"] for m in only["results"]] == ["en"]
+    # A tag as platforms write it reads as its language, as the ingest stores it.
+    tagged = client.get("/api/mentions/", {"sentiment": "positive", "language": "EN-us"})
+    assert [m["external_id"] for m in tagged.json()["results"]] == ["en"]
     since = client.get("/api/mentions/", {"since": "2026-11-30T09:58:00Z"}).json()
     assert [m["external_id"] for m in since["results"]] == ["m59", "m58"]
     assert client.get("/api/mentions/", {"watch": watch.id, "page_size": 5}).json()["next"]
@@ -68,7 +71,15 @@ def test_pages_of_posts_sharing_one_time_reach_each_post_once(reader, lead, watc
 
 
 @pytest.mark.parametrize(
-    "params", [{"watch": "x"}, {"platform": "myspace"}, {"since": "tomorrow"}, {"sentiment": "?"}]
+    "params",
+    [
+        {"watch": "x"},
+        {"platform": "myspace"},
+        {"since": "tomorrow"},
+        {"sentiment": "?"},
+        {"language": "x" * 500},  # was a 200 with nothing, while the page says "Not applied"
+        {"language": "english!"},
+    ],
 )
 def test_bad_filters_are_400(reader, api, params):
     assert_error(api.as_user(reader).get("/api/mentions/", params), 400)
