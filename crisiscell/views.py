@@ -22,10 +22,12 @@ from incidents.notifications.actions import (
 
 
 def _signed_in(request, response, user):
-    """After a sign-in (the page and the dialog): the person's messages get the language
-    this browser reads the app in when they never chose one (message_language_remember),
-    and a language they chose follows them to this browser (the language cookie): signed
-    in again elsewhere, a French lead found the app in English."""
+    """After a sign-in (the page, the dialog and the admin's): the language this browser
+    reads the app in is remembered for the person's messages while they choose none
+    (message_language_remember; the next sign-in replaces it, and it stays with this
+    browser), and only a language they chose follows them here (the language cookie):
+    signed in again elsewhere, a French lead found the app in English; signed in once from
+    a French browser, a new user found every browser French for good."""
     message_language_remember(actor=user, language=translation.get_language())
     language = preferred_language(user)
     if language:

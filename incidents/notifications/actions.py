@@ -349,8 +349,10 @@ def preferences_update(
     now=None,
 ) -> NotificationPreference:
     """Set the actor's own preferences. `email_kinds`/`chat_kinds`: the kinds (values of
-    NotificationKind) sent by that channel, every other kind is not; `language`: "en",
-    "fr" or "" (the site's). An argument left None keeps its value. Raises InvalidInput
+    NotificationKind) sent by that channel, every other kind is not; `language`: "en" or
+    "fr", chosen (it follows the person to every browser they sign in on, and no sign-in
+    replaces it), or "" for none chosen (the language of their last sign-in, else the
+    site's). An argument left None keeps its value. Raises InvalidInput
     (400) for an unknown kind or language."""
     preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
         user=actor
@@ -372,25 +374,34 @@ def preferences_update(
 
 
 def preferred_language(user) -> str:
-    """The language the person chose for their messages (and the app), "" for the site's."""
+    """The language the person chose for their messages and the app (the header's switch,
+    the settings page, the API), "" when they chose none: a language remembered from a
+    browser at sign-in (message_language_remember) is not a choice."""
     return (
         NotificationPreference.objects.filter(user=user).values_list("language", flat=True).first()
         or ""
     )
 
 
-def message_language_remember(*, actor, language: str, now=None) -> bool:
-    """At sign-in: someone who never set their preferences gets their messages in the
-    language they use the app in (`language`, a code of settings.LANGUAGES), not the
-    site's, so a French team's alerts and e-mails are French without a visit to the
-    settings page. Nothing changes for anyone with preferences (an empty language there is
-    "the site's", chosen), nor for the site's own language. True when recorded."""
-    if language not in dict(settings.LANGUAGES) or language == settings.LANGUAGE_CODE:
+@transaction.atomic
+def message_language_remember(*, actor, language: str) -> bool:
+    """At sign-in: the language this browser shows the app in (`language`, a code of
+    settings.LANGUAGES) is the one the person's messages go in while they have not chosen
+    one (messages have no browser), so a French team's alerts and e-mails are French
+    without a visit to the settings page. Remembered, never a choice: the next sign-in from
+    a browser in another language (the site's included) replaces it, and it never follows
+    the person to another browser (only a chosen language does, preferred_language). A
+    chosen language is left as it is. True when something was written."""
+    if language not in dict(settings.LANGUAGES):
         return False
-    _preference, created = NotificationPreference.objects.get_or_create(
-        user=actor, defaults={"language": language, "updated_at": now or timezone.now()}
+    preference, created = NotificationPreference.objects.get_or_create(
+        user=actor, defaults={"browser_language": language}
     )
-    return created
+    if created or preference.browser_language == language:
+        return created
+    # This column alone: a settings page saved meanwhile keeps what it wrote.
+    NotificationPreference.objects.filter(pk=preference.pk).update(browser_language=language)
+    return True
 
 
 # --- Chat targets -------------------------------------------------------------------------

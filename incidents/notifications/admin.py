@@ -18,8 +18,9 @@ class NotificationAdmin(ReadOnlyAdmin):
 class NotificationPreferenceAdmin(ReadOnlyAdmin):
     """What each person chose; they change it themselves (/notifications/settings/)."""
 
-    list_display = ["user", "quiet_when_looking", "language", "updated_at"]
-    fields = ["user", "email_off", "chat_off", "quiet_when_looking", "language", "updated_at"]
+    list_display = ["user", "quiet_when_looking", "language", "browser_language", "updated_at"]
+    fields = ["user", "email_off", "chat_off", "quiet_when_looking", "language"]
+    fields += ["browser_language", "updated_at"]
     readonly_fields = fields
     list_select_related = ["user"]
     search_fields = ["user__username"]

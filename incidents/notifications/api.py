@@ -19,7 +19,10 @@ from .models import MAX_PERSONAL_TARGETS, ChatTarget, Notification
 MAX_IDS = 500
 MAX_KINDS = len(NotificationKind.choices) * 2  # every kind, even named twice
 LANGUAGES = [("", "The site's language"), *MESSAGE_LANGUAGES]
-LANGUAGE_HELP = "The language of your e-mails and chat messages; empty: the site's."
+LANGUAGE_HELP = (
+    "The language you chose for your e-mails and chat messages; empty: none chosen (the "
+    "language of your last sign-in, else the site's)."
+)
 
 
 def kind_list(**kwargs) -> ListField:

@@ -8,7 +8,8 @@ from .choices import NotificationKind
 
 class PreferencesForm(forms.Form):
     """The preference page: which kinds by e-mail, which by chat, quiet when looking, and
-    the language of the messages. The page lays the two lists out as one table."""
+    the language of the messages (chosen, or following the browser). The page lays the two
+    lists out as one table."""
 
     email_kinds = forms.MultipleChoiceField(
         label=_("By e-mail"),
@@ -30,10 +31,16 @@ class PreferencesForm(forms.Form):
             "bell shows it at once."
         ),
     )
+    # Empty: none chosen, the messages follow the language of the last sign-in.
     language = forms.ChoiceField(
         label=_("Language of my e-mails and messages"),
-        choices=[("", _("The site's language")), *settings.LANGUAGES],
+        choices=[("", _("Follow my browser")), *settings.LANGUAGES],
         required=False,
+        help_text=_(
+            "Follow my browser: the language your browser showed the app in when you last "
+            "signed in. A language chosen here or with the top bar's switch follows you to "
+            "every browser you sign in on."
+        ),
     )
 
 

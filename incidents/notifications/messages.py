@@ -33,8 +33,11 @@ def absolute(url: str) -> str:
 
 
 def language_of(preference) -> str:
-    """The language of a person's messages: theirs when they chose one, else the site's."""
-    return (preference.language if preference is not None else "") or settings.LANGUAGE_CODE
+    """The language of a person's messages: the one they chose, else the one their browser
+    showed the app in when they last signed in, else the site's."""
+    if preference is None:
+        return settings.LANGUAGE_CODE
+    return preference.language or preference.browser_language or settings.LANGUAGE_CODE
 
 
 def _kind(kind: str) -> str:

@@ -56,7 +56,13 @@ class NotificationPreference(models.Model):
     """What one person receives beyond the bell. No row means the defaults: every kind by
     e-mail and by chat (chat only reaches someone who has set a chat target), never quiet,
     messages in the site's language. The lists name the kinds turned *off*, so a kind added
-    later is on until the person says otherwise."""
+    later is on until the person says otherwise.
+
+    The language of their messages (messages.language_of) is the one they chose
+    (`language`: the header's switch, the settings page, the API), else the one their
+    browser showed the app in when they last signed in (`browser_language`, remembered at
+    each sign-in, never a choice), else the site's. Only a chosen language follows them to
+    another browser (the language cookie set at sign-in)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -76,7 +82,21 @@ class NotificationPreference(models.Model):
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
-        help_text=_("Empty: the site's language."),
+        help_text=_(
+            "The language the person chose. Empty: none chosen (the language of their last "
+            "sign-in, else the site's)."
+        ),
+    )
+    browser_language = models.CharField(
+        _("language of the last sign-in"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_(
+            "The language the person's browser showed the app in when they last signed in: "
+            "their messages' language until they choose one."
+        ),
     )
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 

@@ -1,10 +1,12 @@
 """The notifications page, the bell (refreshed live), "mark all as read", each person's
-preference page (events, channels, quiet when looking, their chat addresses) and an
-incident's cell channel page (its lead sets the chat channel that hears every hand-off).
+preference page (events, channels, quiet when looking, the language of their messages and
+why it is that one, their chat addresses) and an incident's cell channel page (its lead
+sets the chat channel that hears every hand-off).
 
 Thin: forms validate, one action writes, the page shows its message. A person's chat
 targets are looked up among their own only, so someone else's is a 404."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,6 +21,7 @@ from incidents.shortcuts import incident_or_404
 from . import actions, rules, selectors
 from .choices import NotificationKind
 from .forms import ChatTargetForm, PreferencesForm
+from .messages import language_of
 from .models import (
     MAX_CELL_TARGETS,
     MAX_PERSONAL_TARGETS,
@@ -66,20 +69,33 @@ def notifications_read(request):
 # --- One person's preferences --------------------------------------------------------------
 
 
-def _initial(preference: NotificationPreference, request) -> dict:
+def _initial(preference: NotificationPreference) -> dict:
     every = NotificationKind.values
     return {
         "email_kinds": [k for k in every if preference.wants(k, actions.EMAIL)],
         "chat_kinds": [k for k in every if preference.wants(k, actions.CHAT)],
         "quiet_when_looking": preference.quiet_when_looking,
-        # Before they choose, the language they are reading now.
-        "language": preference.language if preference.pk else request.LANGUAGE_CODE,
+        # "" until they choose: "Follow my browser" (saving the page keeps it so).
+        "language": preference.language,
     }
+
+
+def _message_language(preference: NotificationPreference) -> dict:
+    """What the page says of the language the messages go in now: its name and why it is
+    that one ("chosen", "browser": the last sign-in's, "site": the site's)."""
+    code = language_of(preference)
+    if preference.language:
+        source = "chosen"
+    elif preference.browser_language:
+        source = "browser"
+    else:
+        source = "site"
+    return {"name": dict(settings.LANGUAGES).get(code, code), "source": source}
 
 
 def _settings_page(request, form=None, target_form=None, status=200):
     preference = selectors.preferences_of(request.user)
-    form = form or PreferencesForm(initial=_initial(preference, request))
+    form = form or PreferencesForm(initial=_initial(preference))
     targets = list(selectors.chat_targets_of(request.user))
     rows = [
         {
@@ -99,6 +115,7 @@ def _settings_page(request, form=None, target_form=None, status=200):
         "target_form": target_form or ChatTargetForm(),
         "may_add_target": len(targets) < MAX_PERSONAL_TARGETS,
         "max_targets": MAX_PERSONAL_TARGETS,
+        "message_language": _message_language(preference),
     }
     return render(request, "notifications/settings.html", context, status=status)
 

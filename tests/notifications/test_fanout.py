@@ -250,7 +250,7 @@ def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
     for person in (approver, spokesperson):
         person.set_password("pw-for-this-test")
         person.save(update_fields=["password"])
-    actions.preferences_update(actor=spokesperson, quiet_when_looking=True)  # chose: the site's
+    actions.preferences_update(actor=spokesperson, language="en")  # chose
     for person in (approver, spokesperson):
         client.post(
             "/accounts/login/",
@@ -263,14 +263,22 @@ def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
 
     assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
     assert f"Incident: {incident.title}" in outbox(user=spokesperson)[0].body
-    # Signing in later in another language changes nothing: the settings page does.
-    client.post(
-        "/accounts/login/",
-        {"username": approver.username, "password": "pw-for-this-test"},
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
+    # Remembered, not chosen: signing in later from an English browser replaces it
+    # (tests/notifications/test_language_choice.py); a choice stands.
+    for person in (approver, spokesperson):
+        client.post(
+            "/accounts/login/",
+            {"username": person.username, "password": "pw-for-this-test"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        client.logout()
     approver.notification_preference.refresh_from_db()
-    assert approver.notification_preference.language == "fr"
+    spokesperson.notification_preference.refresh_from_db()
+    assert (
+        approver.notification_preference.language,
+        approver.notification_preference.browser_language,
+    ) == ("", "en")
+    assert spokesperson.notification_preference.language == "en"
 
 
 def test_the_language_chosen_in_the_header_is_the_persons(
@@ -314,7 +322,8 @@ def test_signing_in_to_the_admin_panel_records_the_language_too(make_user, clien
         HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9",
     )
     assert response.status_code == 302 and response["Location"] == "/admin/"
-    assert NotificationPreference.objects.get(user=admin).language == "fr"
+    preference = NotificationPreference.objects.get(user=admin)
+    assert (preference.language, preference.browser_language) == ("", "fr")  # not a choice
     # A refused password records nothing and shows the admin's form again.
     client.logout()
     other = make_user("deputy", is_staff=True)
