@@ -30,6 +30,43 @@ NEGATIVE_TOP = 24
 LABEL_CHAR = 2.1
 LABEL_GAP = 2.0
 MARK_ROW_HEIGHT = 14  # px, one row of mark labels (_chart.html)
+# A bucket still filling is drawn as a bar over its whole width ("so far"), at least this
+# share of the plot wide: the last hour of a week is 0.6 % of it, two pixels on a phone.
+FILLING_MIN_WIDTH = 0.015
+# The normal range (the grey band): the expected value give or take this many of the
+# baseline's deviations (detection.band's low is the expected value less two of them).
+# Above it, the alert threshold: the expected value plus the watch's volume_deviations.
+NORMAL_DEVIATIONS = 2.0
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What every volume chart draws behind the stream, one definition (Listening page,
+    signal page, their legends): `band`, the normal range per bucket, (low, high) =
+    expected give or take NORMAL_DEVIATIONS deviations; `threshold`, where the detector's
+    volume bar stands per bucket (expected plus the watch's `volume_deviations`), drawn as
+    a line; `min_count`, the mentions an hour must also hold to alert (the watch's rule,
+    said in the legend: a bar on counts per hour, not per bucket)."""
+
+    band: tuple
+    threshold: tuple
+    min_count: int
+
+
+def baseline(values: Sequence[dict], watch) -> Baseline:
+    """The Baseline of detection.baseline_band's `values` ({"expected", "low", "high"} per
+    bucket, None before any history: 0) for `watch`'s rules. `high` there is the alert
+    bar; the normal range's top is as far above the expected value as its low is below
+    (NORMAL_DEVIATIONS), read back from the bar's deviations."""
+    deviations = float(watch.volume_deviations) or 1.0
+    band, threshold = [], []
+    for value in values:
+        expected = value.get("expected") or 0.0
+        bar = value.get("high") or 0.0
+        spread = max(0.0, bar - expected) / deviations
+        band.append((value.get("low") or 0.0, expected + NORMAL_DEVIATIONS * spread))
+        threshold.append(bar)
+    return Baseline(tuple(band), tuple(threshold), int(watch.volume_min_count))
 
 
 @dataclass(frozen=True)
@@ -60,20 +97,28 @@ def _mark_text(name: str, moment: datetime) -> str:
     return f"{names.get(name, name)} {when}"
 
 
+def so_far_text(count: int) -> str:
+    """The label of a bucket still filling: its count so far."""
+    return _("%(n)s so far") % {"n": count}
+
+
 def _free(span: tuple[float, float], taken: list[tuple[float, float]]) -> bool:
     """Whether `span` keeps LABEL_GAP from every span `taken` on its row."""
     return all(span[1] + LABEL_GAP <= lo or hi + LABEL_GAP <= span[0] for lo, hi in taken)
 
 
-def place_labels(marks: Sequence[tuple[str, float, datetime]]) -> tuple[MarkLabel, ...]:
+def place_labels(
+    marks: Sequence[tuple[str, float, datetime]], texts: dict | None = None
+) -> tuple[MarkLabel, ...]:
     """The labels of `marks` ((name, x in percent, moment), in time order), each where it
     fits in the plot (never cut): the first left of its line (the others come after it),
     the others right of theirs, on the other side when theirs has no room, on the first row
-    where it touches no other label (never overlapping)."""
+    where it touches no other label (never overlapping). `texts`: {name: text} written
+    instead of the mark's name and time (the opening's figure, a bucket's "so far")."""
     rows: list[list[tuple[float, float]]] = []  # the spans taken on each row
     placed = []
     for index, (name, x, moment) in enumerate(marks):
-        text = _mark_text(name, moment)
+        text = (texts or {}).get(name) or _mark_text(name, moment)
         width = LABEL_CHAR * len(text)
         spans = {"end": (x - width, x), "start": (x, x + width)}
         sides = [
@@ -140,13 +185,15 @@ def sparkline(counts: Sequence[int]) -> Sparkline:
 @dataclass(frozen=True)
 class Chart:
     """A stream's volume (area and line) and negative share (a line on its own 0-100 %
-    scale), with an optional band (e.g. the baseline's expected range) behind them and
-    vertical marks (e.g. when a signal started, opened, closed). Each bucket is drawn at
-    the middle of the time it covers, on a time axis from `start` to `end`."""
+    scale), with an optional normal range (a band) and alert threshold (a line) behind them
+    (Baseline) and vertical marks (e.g. when a signal started, opened, closed). Each whole
+    bucket is drawn at the middle of the time it covers, on a time axis from `start` to the
+    last bucket's end (`axis_end`); a bucket still filling at `end` (now) is a bar over its
+    whole width marked with its count "so far", never a fall nor a sliver at the edge."""
 
     volume_area: str
     volume_line: str
-    filling_line: str  # the line's last segment, into a bucket still filling ("" if none)
+    filling_line: str  # unused: the bucket still filling is a bar (`filling`)
     negative_line: str
     band: str
     peak: int  # the volume scale's top, in mentions per bucket
@@ -154,7 +201,7 @@ class Chart:
     negative: int
     scored: int
     start: datetime | None
-    end: datetime | None
+    end: datetime | None  # where the data stops (now while it is filling)
     buckets: int
     bucket_minutes: int = 60
     # The chart ends at `end`, inside the last bucket (still filling, or cut at a close).
@@ -163,6 +210,21 @@ class Chart:
     mark_labels: tuple = ()  # MarkLabel of each mark, placed under the plot
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
+    threshold_line: str = ""  # the alert threshold (Baseline.threshold)
+    min_count: int | None = None  # the hour's minimum count to alert (Baseline.min_count)
+    axis_end: datetime | None = None  # the right edge: the last bucket's end
+    # The bucket still filling: its bar (x, y, width, height in the viewBox) and count.
+    filling: tuple | None = None
+    filling_count: int = 0
+    highest: int = 0  # the largest bucket's count, and when that bucket started
+    highest_at: datetime | None = None
+    trigger_span: tuple | None = None  # (x, width) of the window that opened the signal
+
+    @property
+    def highest_end(self) -> datetime | None:
+        if self.highest_at is None:
+            return None
+        return self.highest_at + timedelta(minutes=self.bucket_minutes)
 
     @property
     def mark_rows_height(self) -> int:
@@ -199,40 +261,56 @@ def chart(
     *,
     end: datetime | None = None,
     marks: Sequence[tuple[str, datetime | None]] = (),
+    baseline: Baseline | None = None,
+    mark_texts: dict | None = None,
+    trigger: tuple[datetime, datetime] | None = None,
 ):
-    """The chart of `buckets` (oldest first, each `width` long). `band`, one (low, high)
-    per bucket in mentions per bucket, is drawn as an area behind the volume: the
-    detection's baseline band. `end`: where the chart stops when it is before the last
-    bucket's end (now, inside a bucket still filling): never a future drawn as zeros.
-    `marks`: (name, moment) drawn as vertical lines when the moment is on the chart."""
+    """The chart of `buckets` (oldest first, each `width` long). `baseline` (or `band`
+    alone, one (low, high) per bucket in mentions per bucket): the normal range drawn as an
+    area behind the volume, and the alert threshold as a line. `end`: where the data stops
+    when it is before the last bucket's end (now, inside a bucket still filling): that
+    bucket is a bar of its count so far, never a future drawn as zeros. `marks`: (name,
+    moment) drawn as vertical lines when the moment is on the chart, `mark_texts` what
+    their labels say instead of their name and time. `trigger`: (start, end) of the window
+    that opened the signal, shaded."""
+    if baseline is not None:
+        band = baseline.band
+    thresholds = list(baseline.threshold) if baseline is not None else []
     counts = [b.mentions for b in buckets]
-    top = max([*counts, *(high for _low, high in band or ())], default=0)
+    top = max(
+        [*counts, *(high for _low, high in band or ()), *thresholds],
+        default=0,
+    )
     top = max(1, int(top * 1.1 + 0.999))  # headroom, a whole number for the label
     start = buckets[0].start if buckets else None
     stop = buckets[-1].start + width if buckets else None
     partial = bool(buckets and end is not None and start < end < stop)
-    if partial:
-        stop = end
+    data_end = end if partial else stop
     span = (stop - start).total_seconds() if buckets else 0
 
     def x_of(moment) -> float:
         return CHART_WIDTH * min(1.0, max(0.0, (moment - start).total_seconds() / span))
 
-    xs = [x_of(min(b.start + width / 2, b.start + (stop - b.start) / 2)) for b in buckets]
+    xs = [x_of(b.start + width / 2) for b in buckets]
 
     def y_of(value) -> float:
         return CHART_HEIGHT - value * CHART_HEIGHT / top
 
-    points = [(x, y_of(value)) for x, value in zip(xs, counts, strict=True)]
+    whole = len(buckets) - 1 if partial else len(buckets)
+    points = [(x, y_of(value)) for x, value in zip(xs[:whole], counts[:whole], strict=True)]
     line = _line(points)
     area = (
-        f"{line} L{_fmt(xs[-1])},{CHART_HEIGHT} L{_fmt(xs[0])},{CHART_HEIGHT} Z" if points else ""
+        f"{line} L{_fmt(points[-1][0])},{CHART_HEIGHT} L{_fmt(points[0][0])},{CHART_HEIGHT} Z"
+        if points
+        else ""
     )
-    # The way into a bucket still filling is drawn apart (dashed): its count so far is no
-    # fall, and a wave still rising read as fading.
-    filling = ""
-    if partial and len(points) > 1:
-        line, filling = _line(points[:-1]), _line(points[-2:])
+    # The bucket still filling: a bar over its whole width (at least FILLING_MIN_WIDTH of
+    # the plot), its count so far: a burst in the current hour shows at once.
+    filling = None
+    if partial:
+        bar = max(CHART_WIDTH - x_of(buckets[-1].start), FILLING_MIN_WIDTH * CHART_WIDTH)
+        y = y_of(counts[-1])
+        filling = tuple(_fmt(v) for v in (CHART_WIDTH - bar, y, bar, CHART_HEIGHT - y))
     # The negative share where there is something to share; gaps where nothing was scored.
     # A bucket alone between gaps is drawn across its own width (a point alone draws nothing).
     runs: list[list[int]] = []  # indices of buckets drawn together, between gaps
@@ -253,7 +331,7 @@ def chart(
         if len(run) == 1:  # across its own span (the last may be cut at `end`)
             bucket = buckets[run[0]]
             y = share_y(bucket)
-            ends = (x_of(bucket.start), x_of(min(bucket.start + width, stop)))
+            ends = (x_of(bucket.start), x_of(min(bucket.start + width, data_end)))
             negative.append(_line([(ends[0], y), (ends[1], y)]))
         else:
             negative.append(_line([(xs[i], share_y(buckets[i])) for i in run]))
@@ -262,15 +340,26 @@ def chart(
         highs = [(x, y_of(high)) for x, (_low, high) in zip(xs, band, strict=False)]
         lows = [(x, y_of(low)) for x, (low, _high) in zip(xs, band, strict=False)]
         band_path = _line(highs) + " " + _line(reversed(lows)).replace("M", "L", 1) + " Z"
+    threshold_line = _line([(x, y_of(t)) for x, t in zip(xs, thresholds, strict=False)])
     shown = tuple(
         (name, _fmt(x_of(moment)), moment)
         for name, moment in marks
-        if buckets and moment is not None and start <= moment <= stop
+        if buckets and moment is not None and start <= moment <= data_end
     )
+    labelled = [(name, 100 * x_of(moment) / CHART_WIDTH, moment) for name, _x, moment in shown]
+    texts = dict(mark_texts or {})
+    if filling is not None:
+        labelled.append(("sofar", 100.0, end))
+        texts["sofar"] = so_far_text(counts[-1])
+    highest = max(counts, default=0)
+    trigger_span = None
+    if trigger is not None and buckets and trigger[1] >= start and trigger[0] <= stop:
+        lo, hi = x_of(trigger[0]), x_of(trigger[1])
+        trigger_span = (_fmt(lo), _fmt(max(hi - lo, 1.0)))
     return Chart(
         volume_area=area,
         volume_line=line,
-        filling_line=filling,
+        filling_line="",
         negative_line=" ".join(negative),
         band=band_path,
         peak=top,
@@ -278,12 +367,18 @@ def chart(
         negative=sum(b.negative for b in buckets),
         scored=sum(b.scored for b in buckets),
         start=start,
-        end=stop,
+        end=data_end,
         buckets=len(buckets),
         bucket_minutes=int(width.total_seconds() // 60),
         partial=partial,
         marks=shown,
-        mark_labels=place_labels(
-            [(name, 100 * x_of(moment) / CHART_WIDTH, moment) for name, _x, moment in shown]
-        ),
+        mark_labels=place_labels(labelled, texts),
+        threshold_line=threshold_line,
+        min_count=baseline.min_count if baseline is not None else None,
+        axis_end=stop,
+        filling=filling,
+        filling_count=counts[-1] if filling is not None else 0,
+        highest=highest,
+        highest_at=buckets[counts.index(highest)].start if buckets and highest else None,
+        trigger_span=trigger_span,
     )

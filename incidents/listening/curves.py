@@ -7,9 +7,12 @@
   and at most SIGNAL_BEFORE: a signal opened minutes ago is not a sliver at the end of six
   quiet hours, and a long one keeps six hours of its usual level before it. At most
   SPAN_MAX (the oldest part left out).
-- Buckets: BUCKET_MINUTES (10) long, a multiple of it when the span would need more than
-  MAX_BUCKETS; aligned back from the end, so the last bucket is a whole one that ends at
-  the curve's end (no bucket still filling, no future drawn as zeros).
+- Buckets: BUCKET_MINUTES (10) long, wider (one of WIDTHS, each a divisor of a day) when
+  the span would need more than MAX_BUCKETS; on fixed clock boundaries (10:00, 10:10...,
+  counted from the epoch in UTC), never on "now": the same signal draws the same bars
+  whenever its page is opened. While it is open, the last bucket is still filling at the
+  curve's end: the chart draws it as a bar "so far" (charts.chart), never a future of
+  zeros; once closed, the curve ends on the boundary after its hour after the close.
 """
 
 from dataclasses import dataclass
@@ -25,6 +28,10 @@ SIGNAL_AFTER = timedelta(hours=1)
 SPAN_MAX = timedelta(days=7)
 BUCKET_MINUTES = 10
 MAX_BUCKETS = 288
+# The bucket widths in minutes, narrowest first: each divides a day, so that the buckets
+# fall on the same clock boundaries whatever the span.
+WIDTHS = (10, 20, 30, 60, 120, 180, 360, 720, 1440)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,18 @@ def span(signal, now: datetime | None = None) -> tuple[datetime, datetime, timed
     before = min(SIGNAL_BEFORE, max(SIGNAL_BEFORE_MIN, end - signal.started_at))
     earliest = max(signal.started_at - before, end - SPAN_MAX)
     minutes = max(1, -(-int((end - earliest).total_seconds()) // 60))
-    per_bucket = BUCKET_MINUTES * -(-minutes // (BUCKET_MINUTES * MAX_BUCKETS))
+    per_bucket = next(
+        (w for w in WIDTHS if w >= BUCKET_MINUTES and -(-minutes // w) < MAX_BUCKETS),
+        WIDTHS[-1],
+    )
     width = timedelta(minutes=per_bucket)
-    count = -(-minutes // per_bucket)
-    return end - count * width, end, width
+    if signal.closed_at is not None:
+        # Closed: to the end of the bucket its hour after ends in (once that is past), no
+        # bucket cut short that would read as one still filling.
+        whole = end + (_EPOCH - end) % width
+        if whole <= now:
+            end = whole
+    return earliest - (earliest - _EPOCH) % width, end, width
 
 
 def signal_curve(signal, now: datetime | None = None) -> Curve:

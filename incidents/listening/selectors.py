@@ -16,8 +16,9 @@ from incidents import selectors as incident_selectors
 from . import detection, rules
 from .choices import Sentiment, SignalStatus
 from .ingest import post_language
-from .matching import Matcher
+from .matching import Matcher, fold
 from .models import CollectorState, ExpectedBurst, Mention, MentionMatch, Signal, Watch
+from .terms import words as terms_of
 
 
 def watches():
@@ -712,3 +713,31 @@ def loose_ends(incident) -> list[str]:
         )
         % {"n": n}
     ]
+
+
+def known_opening(signal) -> dict | None:
+    """Why the signal opened (actions._trigger's dict): the summary's "opening" (kept from
+    its opening on, actions._summarised), else, for a signal opened before it was kept, its
+    trigger while it has had no new peak; None otherwise (the page then says its latest
+    peak's, as such)."""
+    summary = signal.summary or {}
+    if summary.get("opening"):
+        return summary["opening"]
+    if signal.peak_at is None or signal.peak_at <= signal.opened_at:
+        return summary.get("trigger")
+    return None
+
+
+def watch_words(watch) -> set[str]:
+    """The words of what a watch looks for or is about (its name, brand, keywords, hashtags,
+    handles), folded: every mention of it holds them, so they tell nothing as top terms."""
+    texts = (watch.name, watch.brand, *watch.keywords, *watch.hashtags, *watch.handles)
+    return {fold(word.lstrip("#@")) for text in texts for word in terms_of(text or "")}
+
+
+def telling_terms(terms, watch) -> list:
+    """The summary's top terms ([term, n]) that say something: neither a stop word
+    (terms.STOPWORDS, the one list) nor one of the watch's own words (watch_words). For
+    summaries written before a word joined the list."""
+    own = watch_words(watch)
+    return [[term, n] for term, n in terms if terms_of(term) and fold(term.lstrip("#@")) not in own]

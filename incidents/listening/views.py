@@ -21,7 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -103,6 +103,13 @@ def _mark_visible(user, signals) -> None:
         signal.incident_visible = signal.incident_id in visible
 
 
+def _mark_opening(signals) -> None:
+    """`opening` on each signal: its reason when it opened (selectors.known_opening: no
+    query), None where only its latest peak's is known."""
+    for signal in signals:
+        signal.opening = selectors.known_opening(signal)
+
+
 def _signals_context(request) -> dict:
     """The open signals and the recently closed ones (RECENT_SIGNAL_DAYS, at most
     MAX_RECENT_SIGNALS_SHOWN, then a link to every signal), and what keeps them from being
@@ -114,6 +121,7 @@ def _signals_context(request) -> dict:
     since = now - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
     recent = list(selectors.recent_signals(since)[: selectors.MAX_RECENT_SIGNALS_SHOWN + 1])
     _mark_visible(request.user, signals + recent)
+    _mark_opening(signals)
     return {
         "signals": signals,
         "recent_signals": recent[: selectors.MAX_RECENT_SIGNALS_SHOWN],
@@ -183,12 +191,13 @@ def _chart_context(request, watches) -> dict:
         .replace(minute=0, second=0, microsecond=0)
     )
     buckets = selectors.watch_series(chosen.pk, start, end, width)
-    # Behind the volume, the band the detector expects (flat at zero before any history).
-    band = [
-        (value["low"] or 0, value["high"] or 0)
-        for value in selectors.baseline_band(chosen, start, end, width)
-    ]
-    return {"chart_watch": chosen, "chart": charts.chart(buckets, width, band=band, end=end)}
+    # Behind the volume, its normal range and the alert threshold (flat at zero before any
+    # history); the hour in progress a bar of its mentions so far.
+    baseline = charts.baseline(selectors.baseline_band(chosen, start, end, width), chosen)
+    return {
+        "chart_watch": chosen,
+        "chart": charts.chart(buckets, width, baseline=baseline, end=end),
+    }
 
 
 def _watches(request):
@@ -629,13 +638,16 @@ ROOM_BUCKET_MINUTES = 10
 
 
 def room_chart_span(declared_at, first_posted_at, end) -> tuple[datetime, timedelta]:
-    """(start, bucket width) of the room's mentions chart: from the earliest mention
-    attached, but at least an hour and at most six before the declaration, to `end`; in
+    """(start, bucket width) of the room's mentions chart: an hour before the declaration,
+    or before the first mention attached when it came later (a wave hours after a
+    declaration by hand is not a sliver at the end of hours of zeros), from the earliest
+    mention when it came before, at most six hours before the declaration, to `end`; in
     buckets of 10 minutes while that makes at most ROOM_BUCKETS (a wave of twenty minutes
     is two bars, not a sliver of one hourly bar), else of whole hours (grouped by hour in
     the database), the start on a bucket's boundary."""
     start = declared_at - ROOM_BEFORE_MIN
     if first_posted_at is not None:
+        start = max(declared_at, first_posted_at) - ROOM_BEFORE_MIN
         start = max(min(start, first_posted_at), declared_at - ROOM_BEFORE_MAX)
     minutes = max(1, -(-int((end - start).total_seconds()) // 60))
     per_bucket = ROOM_BUCKET_MINUTES * -(-minutes // (ROOM_BUCKET_MINUTES * ROOM_BUCKETS))
@@ -948,16 +960,45 @@ def _zone_suggestions(request) -> list[str]:
 SIGNALS_PAGE = 25
 
 
-def _signal_chart(signal):
-    """The curve (curves.signal_curve: the API's buckets) with the signal's marks."""
+def _opened_text(signal, opening) -> str:
+    """The "signal opened" mark's label: its time and the figure it opened on."""
+    when = formats.time_format(timezone.localtime(signal.opened_at), "TIME_FORMAT")
+    if not opening:
+        return _("signal opened %(time)s") % {"time": when}
+    if opening.get("kind") == "tone":
+        return _("signal opened %(time)s: %(negative)s%% negative") % {
+            "time": when,
+            "negative": opening["negative"],
+        }
+    return _("signal opened %(time)s: %(mentions)s in %(minutes)s min") % {
+        "time": when,
+        "mentions": opening["mentions"],
+        "minutes": opening["minutes"],
+    }
+
+
+def _signal_chart(signal, opening=None):
+    """The curve (curves.signal_curve: the API's buckets, on fixed clock boundaries) with
+    the signal's marks, its normal range and alert threshold, and the window it opened on
+    (`opening`, selectors.known_opening) shaded, its figure at the "opened" mark."""
     curve = curves.signal_curve(signal)
-    band = [(value["low"] or 0, value["high"] or 0) for value in curve.band]
     marks = [
         ("started", signal.started_at),
         ("opened", signal.opened_at),
         ("closed", signal.closed_at),
     ]
-    return charts.chart(curve.buckets, curve.width, band=band, end=curve.end, marks=marks)
+    trigger = None
+    if opening and opening.get("minutes"):
+        trigger = (signal.opened_at - timedelta(minutes=opening["minutes"]), signal.opened_at)
+    return charts.chart(
+        curve.buckets,
+        curve.width,
+        baseline=charts.baseline(curve.band, signal.watch),
+        end=curve.end,
+        marks=marks,
+        mark_texts={"opened": _opened_text(signal, opening)},
+        trigger=trigger,
+    )
 
 
 @login_required
@@ -1032,12 +1073,20 @@ def signal_page(request, pk):
     summary = signal.summary or {}
     samples = list(Mention.objects.filter(pk__in=summary.get("samples", [])[:10]))
     visible = selectors.visible_incident_ids(request.user, [signal.incident_id])
-    chart = _signal_chart(signal)
+    opening = selectors.known_opening(signal)
+    latest = summary.get("trigger")
+    chart = _signal_chart(signal, opening)
     context = {
         "signal": signal,
         "chart": chart,
-        "chart_label": _("Mentions %(per)s against their usual range") % {"per": chart.per},
-        "terms": summary.get("terms", []),
+        "chart_label": _("Mentions %(per)s against their normal range and alert threshold")
+        % {"per": chart.per},
+        # Why it opened, fixed; the latest peak's window beside it when it says otherwise.
+        "opening": opening,
+        "latest_trigger": latest if latest and latest != opening else None,
+        "expected_shown": figures.expected(signal.expected),
+        "expected_n": figures.expected_count(signal.expected),
+        "terms": selectors.telling_terms(summary.get("terms", []), signal.watch),
         "authors": figures.authors(summary),
         "split": summary.get("sentiment", {}),
         "samples": samples,

@@ -92,7 +92,8 @@ def test_the_category_guess_reads_the_top_terms():
 def test_an_open_signals_curve_ends_now_and_a_closed_one_an_hour_after_its_close(signal):
     start, end, width = curves.span(signal, now=NOW + timedelta(minutes=5, seconds=30))
     assert end == NOW + timedelta(minutes=5) and width == timedelta(minutes=10)
-    assert (end - start) % width == timedelta(0)  # whole buckets, the last one ends now
+    # On the clock (10:40, 10:50...), not on now: the last bucket is still filling.
+    assert start.minute % 10 == 0 and start.second == 0
     # Opened minutes ago: an hour of its usual level before it, not six (the wave would be
     # the chart's last few percent, its "started" and "opened" marks one on a phone).
     before = signal.started_at - start
@@ -122,7 +123,8 @@ def test_page_and_api_draw_the_same_buckets_with_the_signals_moments(
     assert curve["bucket_minutes"] == chart.bucket_minutes == 10
     assert len(curve["points"]) == chart.buckets
     assert sum(p["mentions"] for p in curve["points"]) == chart.total >= 30
-    assert chart.end == NOW + timedelta(minutes=7) and not chart.partial
+    # Buckets on the clock: the one from 12:00 is still filling at 12:07 (a bar "so far").
+    assert chart.end == NOW + timedelta(minutes=7) and chart.partial
     assert [name for name, _x, _moment in chart.marks] == ["started", "opened"]
     html = page.content.decode()
     assert "chart-mark-started" in html and "mentions per 10 min" in html
@@ -162,7 +164,7 @@ def test_a_signals_marks_are_named_at_their_lines_never_cut_nor_overlapping(
     page = client.get(f"/listening/signals/{signal.pk}/")
     chart = page.context["chart"]
     html = page.content.decode()
-    assert [label.name for label in chart.mark_labels] == ["started", "opened"]
+    assert [label.name for label in chart.mark_labels] == ["started", "opened", "sofar"]
     assert f'class="chart-mark-labels" width="100%" height="{chart.mark_rows_height}"' in html
     for label in chart.mark_labels:
         assert (
@@ -179,12 +181,12 @@ def test_a_chart_stops_at_its_end_inside_a_bucket_still_filling():
     chart = charts.chart(buckets, hour, end=NOW + timedelta(hours=2, minutes=15))
     assert chart.end == NOW + timedelta(hours=2, minutes=15) and chart.partial
     assert chart.per == "per hour"
-    # The way into the bucket still filling is its own (dashed) path, not the line's end:
+    # The bucket still filling is a bar "so far" over its whole hour, not the line's end:
     # its 10 so far read as a fall.
-    assert chart.volume_line.count("L") == 1 and chart.filling_line.count("L") == 1
-    assert chart.filling_line.split(" ")[0].lstrip("M") == chart.volume_line.split(" ")[-1][1:]
+    assert chart.volume_line.count("L") == 1 and chart.filling is not None
+    assert chart.axis_end == NOW + 3 * hour and chart.filling_count == 10
     whole = charts.chart(buckets, hour, end=NOW + 3 * hour)
-    assert whole.end == NOW + 3 * hour and not whole.partial and whole.filling_line == ""
+    assert whole.end == NOW + 3 * hour and not whole.partial and whole.filling is None
     assert whole.volume_line.count("L") == 2
 
 
@@ -317,12 +319,12 @@ def test_an_open_signal_reads_ouvert_in_french_and_small_expectations_keep_a_dec
     Signal.objects.filter(pk=signal.pk).update(observed=49, expected=0.24)
     client.force_login(reader)
     html = client.get(f"/listening/signals/{signal.pk}/").content.decode()
-    assert "49 mentions/h at the peak vs 0.2 expected" in html
+    assert "49 mentions in one hour; 0.2 were expected" in html
     french = client.get(
         f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert ">Ouvert<" in french and "À faire" not in french
-    assert "49 mentions/h au plus fort pour 0,2 attendue" in french  # singular below 2 in French
+    assert "49 mentions en une heure ; 0,2 attendue" in french  # singular below 2 in French
     card = client.get("/listening/panels/signals/").content.decode()
     assert "49 mentions/h at the peak vs 0.2 expected" in card
 
@@ -506,10 +508,10 @@ def test_a_lone_scored_period_is_drawn_across_its_width():
     buckets[2], buckets[3] = Bucket(NOW + 2 * hour, 10, 0, 0), Bucket(NOW + 3 * hour, 6, 3, 6)
     chart = charts.chart(buckets, hour, end=NOW + 3 * hour + timedelta(minutes=6))
     points = [p.split(",") for p in chart.negative_line.replace("M", " ").replace("L", " ").split()]
-    span = 3.1  # hours drawn
+    hours = 4  # drawn: the hour still filling whole (a bar "so far"), its share to now
     assert [float(x) for x, _y in points] == [
-        pytest.approx(charts.CHART_WIDTH * 3 / span, abs=0.1),
-        charts.CHART_WIDTH,
+        pytest.approx(charts.CHART_WIDTH * 3 / hours, abs=0.1),
+        pytest.approx(charts.CHART_WIDTH * 3.1 / hours, abs=0.1),
     ]
 
 
