@@ -168,8 +168,9 @@ class Table:
     # quoted cell, or a quote left open that swallowed the lines after it).
     ends: dict[int, int] = field(default_factory=dict)
     # Such a row's first line -> (the line its quoted cell opens on, the lines that cell
-    # holds after it, each read as a row of its own: [(line, {column: value})]).
-    spans: dict[int, tuple[int, list[tuple[int, dict]]]] = field(default_factory=dict)
+    # holds after it, each read as a row of its own: [(line, {column: value}, whether it
+    # has as many cells as the header)]).
+    spans: dict[int, tuple[int, list[tuple[int, dict, bool]]]] = field(default_factory=dict)
 
 
 UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
@@ -365,8 +366,9 @@ def _read_csv(text: str) -> Table:
 
 def _span(start: int, values: list[str], header: list[str], dialect):
     """A row written over several lines: (the line its quoted cell opens on, the lines that
-    cell holds after it, each read as a row of its own). The cell is the one holding the
-    most line breaks (a quote left open swallows every line up to the next quote)."""
+    cell holds after it, each read as a row of its own, and whether it has a row's shape:
+    as many cells as the header, of three columns or more). The cell is the one holding
+    the most line breaks (a quote left open swallows every line up to the next quote)."""
     breaks = [value.count("\n") for value in values]
     cell = breaks.index(max(breaks))
     opens = start + sum(breaks[:cell])
@@ -378,7 +380,8 @@ def _span(start: int, values: list[str], header: list[str], dialect):
                 cells = next(csv.reader([text], dialect), [])
             except csv.Error:
                 cells = []
-            held.append((opens + offset, dict(zip(header, cells, strict=False))))
+            shaped = len(header) > 2 and len(cells) == len(header)
+            held.append((opens + offset, dict(zip(header, cells, strict=False)), shaped))
     return opens, held
 
 
@@ -627,11 +630,15 @@ NAMED_LINES = 5
 
 def convert(table: Table, options: Options, *, now=None) -> Conversion:
     """Every row of `table` through the mapping and ingest.parse; a row posted after now
-    (FUTURE_SLACK) is refused (_after_now says why); a row written over several lines
-    leads its refusal with the quote that opened them; read whole, it is imported, with a
-    warning when a line its quoted cell holds is a good row of its own (a quote left open
-    and closed further on reads the same as a text written over several lines: the person
-    tells them apart). Raises FileError (MissingColumns)."""
+    (FUTURE_SLACK) is refused (_after_now says why). A row written over several lines
+    whose quoted cell holds lines that read as rows of their own (good rows, or lines with
+    a row's number of cells) most likely comes from a quote left open: its refusal leads
+    with the quote that opened them; read whole, it is imported, with a warning (a quote
+    left open and closed further on reads the same as a text written over several lines
+    that holds such a line: the person tells them apart). A cell written over lines that
+    hold no such line is valid CSV (a text of several lines): the row is imported, or
+    refused for its own reason alone, saying which lines it runs over. Raises FileError
+    (MissingColumns)."""
     missing = [
         key
         for key, _label, required in FIELDS
@@ -661,12 +668,17 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             data, refused = None, str(error)
         if number in table.spans:
             opens, held = table.spans[number]
-            rows_of_their_own = [line for line, cells in held if _reads(read, cells)]
-            if refused or rows_of_their_own:
-                message = _open_quote(opens, table.ends[number], rows_of_their_own, refused)
+            good = [line for line, cells, _shaped in held if _reads(read, cells)]
+            shaped = [line for line, _cells, is_row in held if is_row and line not in good]
+            if good or shaped:
+                message = _open_quote(opens, table.ends[number], good, shaped, refused)
                 (result.errors if refused else result.warnings).append(LineError(number, message))
                 if refused:
                     continue
+            elif refused:
+                refused += " " + _("(This row runs on to line %(last)s.)") % {
+                    "last": table.ends[number]
+                }
         if refused:
             result.errors.append(LineError(number, refused))
             continue
@@ -686,10 +698,14 @@ def _reads(read, cells: dict) -> bool:
     return True
 
 
-def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> str:
-    """A row written over several lines: first the quote that opened them and the lines it
-    holds (naming those that are good rows of their own), then the reason the row as read
-    is refused, or, imported, what to do if the quote was left open."""
+def _open_quote(
+    opens: int, last: int, rows: list[int], shaped: list[int], refused: str | None
+) -> str:
+    """A row written over several lines, holding lines that read as rows of their own:
+    first the quote that opened them and the lines it holds (naming those that are good
+    rows of their own, else those with a row's number of cells, `shaped`), then the
+    reason the row as read is refused, or, imported, what to do if the quote was left
+    open."""
     swallowed = last - opens
     parts = [
         ngettext(
@@ -701,8 +717,8 @@ def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> 
         )
         % {"open": opens, "first": opens + 1, "last": last}
     ]
-    named = ", ".join(str(line) for line in rows[:NAMED_LINES])
-    if len(rows) > NAMED_LINES:
+    named = ", ".join(str(line) for line in (rows or shaped)[:NAMED_LINES])
+    if len(rows or shaped) > NAMED_LINES:
         named += "…"
     if rows and not refused:
         parts.append(
@@ -726,8 +742,29 @@ def _open_quote(opens: int, last: int, rows: list[int], refused: str | None) -> 
             )
             % {"lines": named}
         )
+    elif refused:
+        parts.append(
+            ngettext(
+                "Line %(lines)s has a row's number of cells: is the quote left open? Close it "
+                "in the file and upload the file again.",
+                "Lines %(lines)s have a row's number of cells: is the quote left open? Close "
+                "it in the file and upload the file again.",
+                len(shaped),
+            )
+            % {"lines": named}
+        )
     else:
-        parts.append(_("Is the quote left open? Close it in the file and upload the file again."))
+        parts.append(
+            ngettext(
+                "Line %(lines)s has a row's number of cells: imported inside this row's text. "
+                "If the quote was left open, close it in the file and upload the file again.",
+                "Lines %(lines)s have a row's number of cells: imported inside this row's "
+                "text. If the quote was left open, close it in the file and upload the file "
+                "again.",
+                len(shaped),
+            )
+            % {"lines": named}
+        )
     if refused:
         parts.append(_("As read, the row is refused: %(error)s") % {"error": refused})
     return " ".join(parts)

@@ -15,14 +15,16 @@ sentence a person can act on; it never touches the database.
 """
 
 import dataclasses
+import functools
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.models import Platform
@@ -163,12 +165,56 @@ def language_code(value: str) -> str | None:
     return code if code.isascii() and _LANGUAGE.fullmatch(code) else None
 
 
+# Names Django's list of languages lacks, written so in exports.
+_MORE_NAMES = {"chinese": "zh", "chinois": "zh", "中文": "zh", "norvegien": "no"}
+
+
+def _folded(name: str) -> str:
+    """A language's name as looked up: lower case, no accents, single spaces."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in letters if not unicodedata.combining(c)).split())
+
+
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """{folded name: code} for Django's 100 languages: their English name ("French"), their
+    own ("français") and their name in each language of the site ("Anglais")."""
+    from django.conf import settings
+    from django.conf.locale import LANG_INFO
+
+    names = {}
+    for tag, info in LANG_INFO.items():
+        if "name" not in info:  # an alias of another entry ("zh-cn")
+            continue
+        spellings = [info["name"], info["name_local"]]
+        for site_language, _label in settings.LANGUAGES:
+            with translation.override(site_language):
+                spellings.append(translation.gettext(info["name"]))
+        for spelling in spellings:
+            # The plain language first: "Portuguese" is "pt" whatever "pt-br" calls itself.
+            names.setdefault(_folded(spelling), tag.split("-")[0])
+    return names | {_folded(name): code for name, code in _MORE_NAMES.items()}
+
+
+def language_from_name(value: str) -> str | None:
+    """The code of a language written by its name, as exports write it: "English",
+    "français", "Anglais" -> "en", "fr", "en"; None when it names none."""
+    return _language_names().get(_folded(value))
+
+
 def _language(value, field="language") -> str:
+    """A post's language (bulk API, import): a code or tag (language_code), else a
+    language's name ("English", "Français")."""
     tag = _text(value, field, 35)  # BCP 47's longest common tags fit
     code = language_code(tag)
     if code is None:
+        code = language_from_name(tag)
+    if code is None:
         raise RowError(
-            _("%(field)s “%(value)s” is not a language code (such as fr, en or en-US).")
+            _(
+                "%(field)s “%(value)s” is not a language: give its code (such as fr, en or "
+                "en-US) or its name (such as French, English or Français)."
+            )
             % {"field": field, "value": tag[:20]}
         )
     return code

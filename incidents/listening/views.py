@@ -471,17 +471,19 @@ def _first_sort_message(result) -> str:
     since = shown(result.since, zone=True)
     if not result.read:
         return _("No post was collected since %(since)s: none to sort into it.") % {"since": since}
-    message = ngettext(
-        "%(n)s post of those collected since %(since)s (%(read)s read) matches it: it joined "
-        "the watch.",
-        "%(n)s posts of those collected since %(since)s (%(read)s read) match it: they joined "
-        "the watch.",
-        result.added,
-    ) % {
-        "read": number_format(result.read, force_grouping=True),
-        "since": since,
-        "n": number_format(result.added, force_grouping=True),
-    }
+    read = number_format(result.read, force_grouping=True)
+    if not result.added:
+        message = _(
+            "None of the posts collected since %(since)s (%(read)s read) matches it yet."
+        ) % {"since": since, "read": read}
+    else:
+        message = ngettext(
+            "%(n)s post of those collected since %(since)s (%(read)s read) matches it: it "
+            "joined the watch.",
+            "%(n)s posts of those collected since %(since)s (%(read)s read) match it: they "
+            "joined the watch.",
+            result.added,
+        ) % {"read": read, "since": since, "n": number_format(result.added, force_grouping=True)}
     if result.capped:
         message += " " + _("Only the newest were read.")
     return message

@@ -147,7 +147,8 @@ def test_language_tags_are_stored_as_their_primary_code_and_non_codes_refused(
     importer, watch, send_bulk
 ):
     """ "en-US" stored as "en" (so it is scored and matches a watch of English), "fr_CA" as
-    "fr"; "und" as unknown (detected); "∞" or "english" refused with the line's number."""
+    "fr"; "und" as unknown (detected); a language's name ("english") as its code; "∞"
+    refused with the line's number, saying what is expected."""
     body = ndjson(
         post("l1", text="I love Maison Lumière, great service", language="en-US"),
         post("l2", language="fr_CA"),
@@ -157,13 +158,13 @@ def test_language_tags_are_stored_as_their_primary_code_and_non_codes_refused(
         post("l6", language=" PT-br "),
     )
     report = send_bulk(importer, body).json()
-    assert report["stored"] == 4
+    assert report["stored"] == 5
     assert {r["line"]: r["error"] for r in report["rejected"]} == {
-        3: "language “∞” is not a language code (such as fr, en or en-US).",
-        4: "language “english” is not a language code (such as fr, en or en-US).",
+        3: "language “∞” is not a language: give its code (such as fr, en or en-US) or its "
+        "name (such as French, English or Français).",
     }
     stored = dict(Mention.objects.values_list("external_id", "language"))
-    assert stored == {"l1": "en", "l2": "fr", "l5": "fr", "l6": "pt"}  # l5: detected
+    assert stored == {"l1": "en", "l2": "fr", "l4": "en", "l5": "fr", "l6": "pt"}  # l5: detected
     assert Mention.objects.get(external_id="l1").sentiment == "positive"
     assert Mention.objects.get(external_id="l1").watches.exists()
 

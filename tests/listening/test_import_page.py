@@ -628,10 +628,9 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
     conversion = preview.context["conversion"]
     assert [d.text for d in conversion.mentions] == ["Maison Lumière,\nlivraison ratée"]
     assert conversion.warnings == []
+    # Valid CSV: its own reason alone, no quote to close (test_import_clarity_messages).
     assert [e.error for e in conversion.errors] == [
-        "A quote opens on line 4 and runs to line 5: line 5 was read into one of this row's "
-        "cells. Is the quote left open? Close it in the file and upload the file again. "
-        "As read, the row is refused: “not a date” is not a date this import reads."
+        "“not a date” is not a date this import reads. (This row runs on to line 5.)"
     ]
 
 

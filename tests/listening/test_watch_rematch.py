@@ -208,6 +208,14 @@ def test_a_new_watch_takes_the_posts_already_collected_when_asked(client, stored
     # Without it, the watch starts empty and the message says how to give it its history.
     client.post("/listening/watches/new/", {**data, "name": "Vide", "apply_since": "0"})
     assert on_watch(Watch.objects.get(name="Vide")) == set()
+    # Posts read, none matching: said so, not "0 posts ... they joined the watch".
+    response = client.post(
+        "/listening/watches/new/",
+        {**data, "name": "Rien", "hashtags": "NothingLikeThis", "apply_since": "7"},
+        follow=True,
+    )
+    text = unescape(response.content.decode())
+    assert "(3 read) matches it yet." in text and "joined the watch" not in text
 
 
 def test_the_page_says_when_nothing_could_be_sorted(client, stored, watch_editor):
