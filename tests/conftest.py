@@ -332,6 +332,15 @@ def _chart_band_computed_each_time(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_listening_window_from_another_test():
+    from tests.helpers import forget_listening_window
+
+    forget_listening_window()
+    yield
+    forget_listening_window()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default PBKDF2 hasher costs ~0.1 s per user; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

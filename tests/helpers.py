@@ -140,3 +140,15 @@ def assert_chain_intact(incident):
     chain = list(TimelineEntry.objects.filter(incident=incident).order_by("seq"))
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+
+
+def forget_listening_window():
+    """No listening live-update window left from a test: its planned trailing publish
+    (incidents.listening.events) cancelled, its throttle keys gone. Else it fired in a later
+    test, one `listening-changed` more on that test's sockets."""
+    from incidents.listening import events
+
+    timer = events._trailing_timer
+    if timer is not None:
+        timer.cancel()
+    events.cache.delete_many([events._THROTTLE_KEY, events._TRAILING_KEY])

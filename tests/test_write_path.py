@@ -24,7 +24,7 @@ QUERYSET |= {"select_for_update", "order_by", "values"}
 
 # (module, enclosing function): why it may write.
 ALLOWED = {
-    ("incidents/chains.py", "anchor"): "a chain's checkpoint, in the appending action's transaction",
+    ("incidents/chains.py", "anchor"): "a chain checkpoint, in the appending action's transaction",
     ("incidents/chains.py", "open_chain"): "likewise, when an action opens a chain",
     ("incidents/crisiscenter/promises.py", "make"): "called by the crisis center's actions only",
     ("incidents/crisiscenter/promises.py", "keep"): "likewise",

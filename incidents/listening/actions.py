@@ -22,7 +22,7 @@ from incidents.actions import incident_declare, lock_incident, timeline_record
 from incidents.choices import EntryKind, Origin
 from incidents.errors import Conflict, InvalidInput, NotAllowed
 from incidents.localtime import shown
-from incidents.models import OPEN_STATUSES, Incident, Platform
+from incidents.models import Incident, Platform
 from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 
@@ -836,7 +836,9 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
     entry (none when nothing was attached). Mentions already attached to another incident
     are left there and reported in `elsewhere` (as a declaration from a signal leaves them):
     the rest of the batch is attached. Raises NotAllowed (see the section), InvalidInput for
-    no id, more than MAX_ATTACH or an unknown id (nothing written)."""
+    no id, more than MAX_ATTACH or an unknown id, Conflict when the incident is closed
+    (require_not_closed; nothing written). The listening pages refresh (a mention attached
+    is no longer offered to attach)."""
     ids = sorted({int(pk) for pk in mention_ids})
     if not ids:
         raise InvalidInput(_("Choose at least one mention."))
@@ -846,6 +848,7 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    require_not_closed(incident, "attach")
     # Locked in id order, as every write that attaches mentions does (_join): two of them
     # over the same mentions in other orders would deadlock on PostgreSQL.
     mentions = list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
@@ -871,6 +874,9 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
         actor=actor,
         data={"count": len(fresh), "mentions": [_describe(m) for m in fresh[:MAX_NAMED]]},
     )
+    # Not forced: an API client attaching thousands, 200 a call, refreshes each page once
+    # per window (events.THROTTLE_SECONDS), the last call included.
+    events.publish_listening_changed()
     return result
 
 
@@ -886,15 +892,34 @@ def mention_attach(*, mention: Mention, incident: Incident, actor) -> bool:
 @transaction.atomic
 def mention_detach(*, mention: Mention, incident: Incident, actor) -> bool:
     """Detach a mention from `incident` (the cell except observers); False when it was not
-    attached to it (nothing written)."""
+    attached to it (nothing written). Conflict when the incident is closed
+    (require_not_closed). The listening pages refresh (it may be attached again)."""
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
+    require_not_closed(incident, "detach")
     mention = Mention.objects.select_for_update().get(pk=mention.pk)
     if mention.incident_id != incident.pk:
         return False
     Mention.objects.filter(pk=mention.pk).update(incident=None)
     timeline_record(incident, kind=EntryKind.MENTION_DETACHED, actor=actor, data=_describe(mention))
+    events.publish_listening_changed()
     return True
+
+
+def require_not_closed(incident: Incident, change: str) -> None:
+    """Conflict (409) saying what to do (reopen it first) when the incident is closed
+    (Incident.is_open) and `change` ("attach", "detach" mentions, "link" a signal) would
+    alter it: its post-mortem's figures were signed off on its mentions as they were. A
+    resolved incident is still open to them. The actions ask it of the locked, fresh row;
+    pages ask it before offering the change."""
+    if incident.is_open:
+        return
+    messages = {
+        "attach": _("This incident is closed: reopen it before attaching mentions to it."),
+        "detach": _("This incident is closed: reopen it before detaching mentions from it."),
+        "link": _("This incident is closed: reopen it before linking a signal to it."),
+    }
+    raise Conflict(messages[change])
 
 
 # --- Signals (written by detection.detect, declared by people) ----------------------------
@@ -1411,6 +1436,8 @@ def expected_burst_save(*, burst: ExpectedBurst, actor, now=None, fields=None) -
     if burst.pk is None:
         burst.created_by = actor
     burst.save()
+    # Forced: the watch's line says whether a campaign runs, and until when.
+    events.publish_listening_changed(force=True)
     return burst
 
 
@@ -1430,9 +1457,12 @@ def expected_burst_delete(*, burst: ExpectedBurst, actor, now=None) -> str:
     if stored.starts_at <= now:
         stored.ends_at = now
         stored.save(update_fields=["ends_at"])
-        return "ended"
-    stored.delete()
-    return "deleted"
+        done = "ended"
+    else:
+        stored.delete()
+        done = "deleted"
+    events.publish_listening_changed(force=True)  # the watch's line: running, or not
+    return done
 
 
 @transaction.atomic
@@ -1448,8 +1478,7 @@ def signal_link(*, signal, incident, actor, now=None) -> int:
         raise NotAllowed(_("Listening data is shown to the people given access to it."))
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
-    if incident.status not in OPEN_STATUSES:
-        raise Conflict(_("This incident is closed: reopen it before linking a signal to it."))
+    require_not_closed(incident, "link")
     signal = Signal.objects.select_for_update().select_related("watch").get(pk=signal.pk)
     _require_free(signal, actor)
     now = now or timezone.now()

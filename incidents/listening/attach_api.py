@@ -44,7 +44,8 @@ class IncidentMentionsView(api.IncidentMentionListView):
         """Attach mentions to the incident (its cell except observers, who also need
         `listening.view_mention`), in one timeline entry. Returns the ids newly attached
         and those left attached to another incident (never moved); one already attached to
-        this incident is in neither. 400 for an unknown id (nothing attached)."""
+        this incident is in neither. 400 for an unknown id (nothing attached); 409 when the
+        incident is closed (reopen it first)."""
         incident = visible_incident(request, pk)
         serializer = AttachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -57,7 +58,8 @@ class IncidentMentionsView(api.IncidentMentionListView):
 class IncidentMentionDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk, mention_pk):
-        """Detach a mention from the incident (its cell except observers)."""
+        """Detach a mention from the incident (its cell except observers); 409 when the
+        incident is closed (reopen it first)."""
         incident = visible_incident(request, pk)
         mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
         actions.mention_detach(mention=mention, incident=incident, actor=request.user)

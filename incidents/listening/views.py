@@ -302,11 +302,12 @@ def mentions_attach(request):
         _report_attached(request, incident, result)
         return redirect(back)
     context["incident"] = incident
-    try:  # the action's own rule, checked now so that nobody confirms in vain
+    try:  # the action's own rules, checked now so that nobody confirms in vain
         incident_rules.require(request.user, incident, incident_rules.WRITE_TIMELINE)
+        actions.require_not_closed(incident, "attach")
     except DomainError as error:
         context["refused"] = error.message
-        return render(request, "listening/attach_selected.html", context, status=403)
+        return render(request, "listening/attach_selected.html", context, status=error.status_code)
     mentions = list(Mention.objects.filter(pk__in=ids).order_by("-posted_at", "-pk"))
     if len(mentions) != len(ids):
         context["refused"] = _("Some of these mentions do not exist.")
@@ -724,7 +725,8 @@ def room_panel_context(request, incident) -> dict:
         "mentions_before": selectors.key_text(*before) if before else "",
         "mentions_query": query(sentiment),
         "mention_chart": chart,
-        "can_detach": incident_permissions.can_write_timeline(request.user, incident),
+        "can_detach": incident.is_open  # actions.require_not_closed
+        and incident_permissions.can_write_timeline(request.user, incident),
         "can_view_listening": reader,
         "incident_signals": (
             list(selectors.incident_signals(incident)[: selectors.MAX_INCIDENT_SIGNALS_SHOWN])
