@@ -19,6 +19,7 @@ from incidents.notifications.actions import (
     preferences_update,
     preferred_language,
 )
+from incidents.notifications.views import set_language_cookie
 
 
 def _signed_in(request, response, user):
@@ -31,15 +32,7 @@ def _signed_in(request, response, user):
     message_language_remember(actor=user, language=translation.get_language())
     language = preferred_language(user)
     if language:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        set_language_cookie(response, language)
     return response
 
 

@@ -33,7 +33,7 @@ from incidents.text import parse_id
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .importing import MAX_ROWS
-from .ingest import MAX_LINE_ERRORS, RowError, language_code, parse_ndjson, parse_time
+from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time, read_language
 from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import MAX_NAME, MAX_TERM, Watch
 
@@ -297,7 +297,12 @@ class WatchRematchView(APIView):
 MENTION_FILTERS = [
     OpenApiParameter("watch", int),
     OpenApiParameter("platform", str, enum=Platform.values),
-    OpenApiParameter("language", str, description='ISO 639-1 code, or "unknown"'),
+    OpenApiParameter(
+        "language",
+        str,
+        description='a code or tag (en, en-US) or a name (English, Français), or "unknown"; '
+        "400 for anything else",
+    ),
     OpenApiParameter("sentiment", str, enum=Sentiment.values),
     OpenApiParameter("min_followers", int, description="only authors with this reach or more"),
     OpenApiParameter("since", OpenApiTypes.DATETIME),
@@ -334,11 +339,11 @@ def _filters(params) -> dict:
                 raise ValidationError({name: [_("Unknown value.")]})
             found[name] = params[name]
     if params.get("language"):
-        language = params["language"].lower()
-        code = "" if language == "unknown" else language_code(language)
-        if not language.isascii() or code is None or len(language) > 35:
-            raise ValidationError({"language": [_("Give a language code (fr, en) or unknown.")]})
-        found["language"] = code
+        language = params["language"]
+        try:  # read as the ingest reads a post's ("EN-us", "english": en)
+            found["language"] = "" if language == "unknown" else read_language(language)
+        except RowError as error:
+            raise ValidationError({"language": [str(error)]}) from None
     for name in ("since", "until"):
         if params.get(name):
             try:

@@ -118,15 +118,15 @@ def place_labels(
     rows: list[list[tuple[float, float]]] = []  # the spans taken on each row
     placed = []
     for index, (name, x, moment) in enumerate(marks):
+        order = ("end", "start") if index == 0 else ("start", "end")
         text = (texts or {}).get(name) or _mark_text(name, moment)
-        width = LABEL_CHAR * len(text)
-        spans = {"end": (x - width, x), "start": (x, x + width)}
-        sides = [
-            side
-            for side in (("end", "start") if index == 0 else ("start", "end"))
-            if spans[side][0] >= 0 and spans[side][1] <= 100
-        ]
-        # Too long for either side (a phone, a long translation): the side with more room.
+        spans, sides = _sides(text, x, order)
+        if not sides and text != _mark_text(name, moment):
+            # The figure does not fit beside its line (a phone): its name and time do, and
+            # the page says the figure beside the chart.
+            text = _mark_text(name, moment)
+            spans, sides = _sides(text, x, order)
+        # Too long for either side (a long translation): the side with more room.
         sides = sides or ["start" if x < 50 else "end"]
 
         row, anchor = next(
@@ -143,6 +143,14 @@ def place_labels(
         rows[row].append(spans[anchor])
         placed.append(MarkLabel(name, text, moment, x, anchor, row))
     return tuple(placed)
+
+
+def _sides(text: str, x: float, order) -> tuple[dict, list[str]]:
+    """A label's spans ({"end": left of its line, "start": right of it}, in percent) and
+    the sides, in `order`, where it fits in the plot whole."""
+    width = LABEL_CHAR * len(text)
+    spans = {"end": (x - width, x), "start": (x, x + width)}
+    return spans, [side for side in order if spans[side][0] >= 0 and spans[side][1] <= 100]
 
 
 def _fmt(value: float) -> str:

@@ -330,10 +330,14 @@ def _read(text: str) -> Table:
 
 def _read_csv(text: str) -> Table:
     sample = text[:20_000]
+    # Only the delimiter is guessed; the rest is RFC 4180 (Excel's, every export's): the
+    # sniffer also guessed `doublequote` off for a text holding ""quotes"" over several
+    # lines, and split that post into broken rows.
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
+    dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
     csv.field_size_limit(MAX_CELL * 2)
     reader = csv.reader(io.StringIO(text), dialect)
     try:

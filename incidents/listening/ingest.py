@@ -202,9 +202,9 @@ def language_from_name(value: str) -> str | None:
     return _language_names().get(_folded(value))
 
 
-def _language(value, field="language") -> str:
-    """A post's language (bulk API, import): a code or tag (language_code), else a
-    language's name ("English", "Français")."""
+def read_language(value, field="language") -> str:
+    """A post's language (bulk API, import; the mentions API's filter): a code or tag
+    (language_code), else a language's name ("English", "Français"). RowError otherwise."""
     tag = _text(value, field, 35)  # BCP 47's longest common tags fit
     code = language_code(tag)
     if code is None:
@@ -264,7 +264,7 @@ def parse(row, *, now=None, names=None) -> MentionData:
     author = row.get("author") or {}
     if not isinstance(author, dict):
         raise RowError(_("author must be an object."))
-    language = _language(row.get("language"), named("language"))
+    language = read_language(row.get("language"), named("language"))
     return MentionData(
         platform=platform,
         external_id=_text(

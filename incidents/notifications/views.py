@@ -120,6 +120,29 @@ def _settings_page(request, form=None, target_form=None, status=200):
     return render(request, "notifications/settings.html", context, status=status)
 
 
+def set_language_cookie(response, language: str):
+    """The browser's language cookie for a person's chosen language ("" none chosen: the
+    cookie goes, and the pages follow the browser's Accept-Language again). The sign-in
+    and the settings page both set it, so pages and messages agree at once."""
+    if not language:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
 @login_required
 def notification_settings(request):
     """GET the page; POST the preference form (the chat addresses have their own forms)."""
@@ -133,7 +156,11 @@ def notification_settings(request):
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Your notification settings are saved."))
-            return redirect("notification-settings")
+            response = redirect("notification-settings")
+            if form.cleaned_data.get("language") is not None:
+                # The pages follow at once (Follow my browser: the browser's own again).
+                set_language_cookie(response, form.cleaned_data["language"])
+            return response
     return _settings_page(request, form=form, status=400)
 
 

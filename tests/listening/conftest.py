@@ -176,3 +176,15 @@ def _own_import_store(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["imports"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = caches
+
+
+@pytest.fixture
+def at_now(monkeypatch):
+    """Fix the clock the curves read (page and API alike) at `moment`."""
+
+    def fix(moment):
+        from django.utils import timezone
+
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return fix

@@ -182,3 +182,20 @@ def test_the_columns_heading_stays_whole_beside_a_long_file_name(
     assert "flex-wrap: wrap" in rules[".import-file-head "]
     assert "flex: none" in rules[".import-file-head h2 "]  # never narrower than its word
     assert "overflow-wrap: anywhere" in rules[".import-file-head p "]
+
+
+def test_a_text_over_several_lines_with_doubled_quotes_stays_one_post():
+    """The sniffer guessed `doublequote` off for such a file and split the post into broken
+    rows (a verification pass): only the delimiter is guessed."""
+    from incidents.listening.importing import read_table
+
+    data = (
+        b"post_id,platform,text,posted_at\n"
+        b'a1,bluesky,"first line\nsecond with a ""quote""\nthird",2026-12-03T13:15:23Z\n'
+        b"a2,bluesky,plain,2026-12-03T13:16:23Z\n"
+    )
+    table = read_table(data)
+    assert [values["post_id"] for _line, values in table.rows] == ["a1", "a2"]
+    assert table.rows[0][1]["text"] == 'first line\nsecond with a "quote"\nthird'
+    semicolons = read_table(b'id;text\n1;"a ""b""\nc"\n2;d\n')
+    assert [values["id"] for _line, values in semicolons.rows] == ["1", "2"]

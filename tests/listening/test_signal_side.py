@@ -25,16 +25,6 @@ from .conftest import NOW, grant, ingest, post
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def at_now(monkeypatch):
-    """Fix the clock the curves read (page and API alike) at `moment`."""
-
-    def fix(moment):
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return fix
-
-
 # 1. Declare from a signal: title, category and severity
 
 
@@ -144,10 +134,17 @@ def test_a_signals_marks_are_named_at_their_lines_never_cut_nor_overlapping(
     # Apart: one row, the first left of its line, the next right of its own.
     started, opened = charts.place_labels([("started", 40.0, NOW), ("opened", 45.0, NOW)])
     assert (started.anchor, opened.anchor, started.row, opened.row) == ("end", "start", 0, 0)
+    # The opening's figure where it fits; its name and time where it does not (a phone:
+    # the figure ran past the card, a verification pass).
+    figure = {"opened": "signal opened 06:56: 54 in 20 min"}
+    [fits] = charts.place_labels([("opened", 10.0, NOW)], figure)
+    [shortened] = charts.place_labels([("opened", 50.0, NOW)], figure)
+    assert fits.text == figure["opened"] and figure["opened"] not in shortened.text
     # Whatever the marks, each label inside the plot and none over another on its row.
     for xs in ((0.0, 1.0, 2.0), (30.0, 31.0, 99.0), (50.0, 60.0, 100.0), (0.0, 50.0, 100.0)):
         labels = charts.place_labels(
-            [(name, x, NOW) for name, x in zip(("started", "opened", "closed"), xs, strict=True)]
+            [(name, x, NOW) for name, x in zip(("started", "opened", "closed"), xs, strict=True)],
+            figure,
         )
         spans = []
         for label in labels:

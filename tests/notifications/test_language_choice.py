@@ -161,12 +161,19 @@ def test_follow_my_browser_again_on_the_settings_page(person):
 
     followed = browser.post(SETTINGS_PAGE, {"email_kinds": NotificationKind.values, "language": ""})
     assert followed.status_code == 302
-    # The last sign-in was from an English browser: English until the next one. This
-    # browser keeps the French it was switched to (its cookie), and the page says so.
+    # The last sign-in was from an English browser: English until the next one; and this
+    # browser's pages follow it again at once (its French cookie goes: a verification
+    # pass found the pages French while the messages went English).
     assert messages_language(person) == "en"
+    assert followed.cookies[COOKIE].value == "" and followed.cookies[COOKIE]["max-age"] == 0
     html = browser.get(SETTINGS_PAGE, HTTP_ACCEPT_LANGUAGE=ENGLISH).content.decode()
-    assert '<html lang="fr">' in html
-    assert "En ce moment : Anglais, la langue dans laquelle votre navigateur affichait" in html
+    assert '<html lang="en">' in html
+    assert "Now: English, the language your browser showed the app in" in html
+    # Chosen on this page, a language is this browser's at once too.
+    chosen = browser.post(SETTINGS_PAGE, {"email_kinds": NotificationKind.values, "language": "fr"})
+    assert chosen.cookies[COOKIE].value == "fr"
+    assert page_language(browser, ENGLISH) == "fr"
+    browser.post(SETTINGS_PAGE, {"email_kinds": NotificationKind.values, "language": ""})
     _elsewhere, answer = sign_in(person, FRENCH)
     assert COOKIE not in answer.cookies
     assert messages_language(person) == "fr"
