@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 urlpatterns = [
     path("listening/", views.page, name="listening"),
     path("listening/panels/<slug:name>/", views.panel, name="listening-panel"),
-    path("listening/import/", views.import_page, name="listening-import"),
+    path("listening/import/", import_views.import_page, name="listening-import"),
     path("listening/watches/new/", views.watch_new, name="listening-watch-new"),
     path("listening/watches/<id:pk>/edit/", views.watch_edit, name="listening-watch-edit"),
     path(

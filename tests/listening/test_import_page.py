@@ -184,7 +184,7 @@ def test_the_uploaded_file_is_read_back_by_another_worker(importer, browser_clie
     `imports` cache (Redis in production), read here through a fresh connection."""
     from django.core.cache import caches
 
-    from incidents.listening.views import IMPORT_CACHE, _cache_key
+    from incidents.listening.import_views import IMPORT_CACHE, _cache_key
 
     client = browser_client.as_user(importer)
     first = upload(client, CSV.encode())
@@ -207,7 +207,7 @@ def test_the_uploaded_file_is_read_back_by_another_worker(importer, browser_clie
 def test_one_pending_upload_per_person(importer, browser_client):
     from django.core.cache import caches
 
-    from incidents.listening.views import IMPORT_CACHE, _cache_key
+    from incidents.listening.import_views import IMPORT_CACHE, _cache_key
 
     client = browser_client.as_user(importer)
     first = upload(client, CSV.encode())
