@@ -106,6 +106,47 @@ def test_jetstream_a_frame_from_the_future_does_not_carry_the_cursor_away(watch)
     assert state["cursor"] == frames[2][0]
 
 
+def test_jetstream_a_cursor_saved_in_the_future_is_taken_back_to_now(watch):
+    from incidents.listening import actions
+
+    now_us = int(time.time() * 1e6)
+    far = now_us + 10 * 365 * 24 * 3600 * 10**6
+    actions.collector_state_record(name=bluesky.STATE_NAME, state={"cursor": far})
+    frames = [post_frame(n, time_us=now_us + (2 + n) * 10**6) for n in (1, 2)]  # a bit ahead
+    with FakeJetstream() as server:
+        server.frames = frames
+        collect_bluesky(server.url)
+
+    # Asked from about now (it asked from ten years ahead, and got nothing, for good) ...
+    asked = int(server.requests[0]["cursor"][0])
+    assert now_us - bluesky.REWIND_US <= asked < now_us + 10**6
+    assert rkeys() == {"3hostile1", "3hostile2"}
+    # ... and the frames move the cursor again.
+    assert CollectorState.objects.get(name=bluesky.STATE_NAME).state["cursor"] == frames[1][0]
+
+
+def test_jetstream_a_silent_server_is_left_and_read_again_from_the_cursor(watch, caplog):
+    caplog.set_level(logging.WARNING, logger="incidents.listening.connectors")
+    with FakeJetstream(stop_at=3) as server:  # three frames, then an open, silent socket
+        collector = bluesky.JetstreamCollector(
+            server.url,
+            stop=Stop(),
+            backoff=Backoff(base=0.05, cap=0.1),
+            silence=0.6,
+            deadline=time.monotonic() + 3,
+        )
+        collector.run()
+    assert len(server.requests) >= 2
+    resumed = int(server.requests[1]["cursor"][0])
+    assert resumed == max(t for t, _ in server.frames[:3]) - bluesky.REWIND_US
+    assert any(
+        "StreamSilent: no frame for" in r.getMessage() and "reconnecting" in r.getMessage()
+        for r in caplog.records
+    )
+    ids = list(Mention.objects.values_list("external_id", flat=True))
+    assert len(ids) == len(set(ids))
+
+
 def test_jetstream_a_frame_too_big_is_skipped_and_the_stream_read_on(watch):
     frames = [
         post_frame(1),

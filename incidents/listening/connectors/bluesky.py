@@ -26,7 +26,13 @@ not strictly increasing across its shards; what comes twice is dropped (same aut
 record key, in memory, then the unique constraint). A frame dated ahead of our clock (more
 than FUTURE_SLACK) is garbage: its `time_us` would carry the cursor past every frame to
 come, and Jetstream answers a cursor in the future with the live stream, skipping the gap
-of every later reconnect.
+of every later reconnect. A cursor saved in the future (a clock set back since, or saved
+before that check existed) is taken back to now when the collector starts, so that the
+frames to come move it again.
+
+A server that keeps the socket open but sends nothing for SILENCE_SECONDS (Jetstream's post
+stream never pauses that long: a stalled upstream, a proxy holding a dead connection) is
+left: the collector records it and reconnects from its cursor, as after a drop.
 
 A post is dated by its `createdAt`, which its author's app writes: when it is not a time
 (with its zone), or later than `time_us` (a wrong clock), the time Jetstream saw it is used,
@@ -67,12 +73,18 @@ CURSOR_SECONDS = 10.0
 # (the cursor is before it) and the stream would never get past it.
 MAX_FRAME_BYTES = 1_000_000
 MAX_READ_BYTES = 16 * 2**20
+# Seconds without a frame after which the connection is taken as stalled and opened again.
+SILENCE_SECONDS = 90.0
 # Without an active watch the stream is not read; the watches are looked at again this often.
 NO_WATCH_RECHECK_SECONDS = 30
 # Record keys remembered to drop repeats across a reconnect, and handles learned.
 SEEN_KEYS = 100_000
 HANDLES = 100_000
 BRAND_DIDS = 1_000
+
+
+class StreamSilent(TimeoutError):
+    """The server sent no frame for `silence` seconds on an open connection."""
 
 
 class _Bounded(OrderedDict):
@@ -85,6 +97,18 @@ class _Bounded(OrderedDict):
         self.move_to_end(key)
         if len(self) > self.limit:
             self.popitem(last=False)
+
+
+def _sane_cursor(cursor) -> int | None:
+    """A saved cursor (time_us), taken back to now when it lies in the future (logged):
+    from there, frames move it on again; kept as it was, no frame ever would."""
+    if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor <= 0:
+        return None
+    now_us = int(time.time() * 1e6)
+    if cursor > now_us + FUTURE_SLACK.total_seconds() * 1e6:
+        log.warning("Jetstream: saved cursor %s is in the future; resuming from now", cursor)
+        return now_us
+    return cursor
 
 
 def subscribe_url(base: str, cursor: int | None) -> str:
@@ -151,8 +175,9 @@ def post_row(event: dict, handles=None, is_brand=None) -> dict | None:
 
 class JetstreamCollector(Collector):
     """Reads Jetstream until stopped, reconnecting with backoff. `idle_exit` (seconds with
-    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests); the other
-    options (stop, watches, backoff) are `Collector`'s."""
+    no frame) and `deadline` (time.monotonic()) bound a run (`--once`, tests); `silence`
+    (seconds with no frame) reconnects a stalled connection; the other options (stop,
+    watches, backoff) are `Collector`'s."""
 
     label = "Jetstream"
     backoff_base, backoff_cap = 1.0, 120.0
@@ -164,12 +189,14 @@ class JetstreamCollector(Collector):
         idle_exit: float | None = None,
         deadline: float | None = None,
         open_timeout: float = 10.0,
+        silence: float = SILENCE_SECONDS,
         **options,
     ):
         super().__init__(**options)
         self.url = url or settings.LISTENING_JETSTREAM_URL
         self.idle_exit, self.deadline, self.open_timeout = idle_exit, deadline, open_timeout
-        self.cursor: int | None = load_state(STATE_NAME).get("cursor")
+        self.silence = silence
+        self.cursor: int | None = _sane_cursor(load_state(STATE_NAME).get("cursor"))
         self.saved_cursor = self.cursor
         self.seen = _Bounded(SEEN_KEYS)
         self.handles = _Bounded(HANDLES)
@@ -252,9 +279,12 @@ class JetstreamCollector(Collector):
             try:
                 raw = socket.recv(timeout=0.5)
             except TimeoutError:
-                if self.idle_exit is not None and time.monotonic() - last_frame >= self.idle_exit:
+                quiet = time.monotonic() - last_frame
+                if self.idle_exit is not None and quiet >= self.idle_exit:
                     self._flush(force_cursor=True)
                     return True
+                if quiet >= self.silence:
+                    raise StreamSilent(f"no frame for {quiet:.0f} s") from None
                 self._flush()
                 continue
             last_frame = time.monotonic()
