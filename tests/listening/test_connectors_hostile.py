@@ -482,6 +482,50 @@ def test_feeds_a_server_that_drips_its_status_or_headers_is_left(watch, part):
     assert state.last_error.endswith("the answer came too slowly")
 
 
+def _mastodon_against(*base_urls, **config):
+    instances = mastodon.instances_from([{"base_url": url, **config} for url in base_urls])
+    return mastodon.MastodonCollector(
+        instances, stop=Stop(), interval=0, backoff=Backoff(base=0.05, cap=0.1), timeout=1
+    )
+
+
+def _drip_json(connection):
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n"
+    connection.sendall(head.encode() + b"[")
+    for _ in range(200):
+        connection.sendall(b" ")
+        time.sleep(0.5)
+
+
+def test_mastodon_an_instance_that_drips_its_answer_is_left(watch, instance):
+    # Mastodon.py's timeout bounds each read: a byte every half second held the collector,
+    # and every instance after this one, for as long as the server liked.
+    good = instance.status("<p>#BoycottLumiere toujours lu</p>")
+    with RawServer(_drip_json) as server:
+        slow = server.url.rsplit("/", 1)[0]
+        took = run_bounded(_mastodon_against(slow, instance.base_url), seconds=60)
+    assert took < 20
+    assert "too slowly" in CollectorState.objects.get(name=f"mastodon:{slow}").last_error
+    assert {m.external_id for m in Mention.objects.all()} == {good["uri"]}
+
+
+def test_mastodon_a_kept_alive_connection_that_starts_dripping_is_left(watch):
+    # The second request goes over the first one's connection (keep-alive): its socket
+    # was opened by the earlier request, and is put under this request's deadline too.
+    def first_answer_then_drip(connection):
+        body = b"[]"
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        connection.sendall(head.encode() + b"\r\n\r\n" + body)
+        connection.recv(65536)  # the next request, on the same connection
+        _drip_json(connection)
+
+    with RawServer(first_answer_then_drip) as server:
+        base = server.url.rsplit("/", 1)[0]
+        took = run_bounded(_mastodon_against(base, hashtags=["a", "b"]), seconds=60)
+    assert took < 20
+    assert "too slowly" in CollectorState.objects.get(name=f"mastodon:{base}").last_error
+
+
 def test_feeds_a_redirect_to_ftp_is_not_followed(watch):
     # urllib's default opener followed it: an FTP answer is no HTTP response (the body's
     # read then failed outside any handled error), and no deadline watched it.

@@ -9,11 +9,13 @@ move its cursor forward (`save_state`). A crash between the two repeats a few po
 the unique constraint absorbs; it never skips one.
 """
 
+import contextlib
 import hashlib
 import logging
 import random
 import re
 import signal
+import socket
 import threading
 import time
 from html.parser import HTMLParser
@@ -27,6 +29,11 @@ from ..matching import Matcher, clean_terms, fold
 from ..models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, CollectorState, Watch
 
 log = logging.getLogger("incidents.listening.connectors")
+
+# A remote's whole answer (status line, headers and body) must come within this many times
+# the timeout of one read: a server that sends a byte now and then restarts each read's
+# timeout, and would hold the collector (and every source after it) for as long as it likes.
+FETCH_READS_IN = 3
 
 # Seconds between two reloads of the active watches: a watch edited in the app is listened
 # to within this delay, without a query per post.
@@ -57,6 +64,36 @@ class Stop:
     def uninstall(self) -> None:
         for number, handler in getattr(self, "_previous", {}).items():
             signal.signal(number, handler)
+
+
+class SocketDeadline:
+    """Cuts the sockets it watches once `seconds` have passed in all (their blocked read
+    returns at once, as an error): the whole-answer bound FETCH_READS_IN asks for. A
+    context manager: the timer runs inside it. `watch(sock)` adds a socket; one added after
+    the deadline is cut at once. `expired` says whether it was reached."""
+
+    def __init__(self, seconds: float):
+        self.sockets, self.expired = [], False
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.cancel()
+
+    def watch(self, sock) -> None:
+        self.sockets.append(sock)
+        if self.expired:
+            self._expire()
+
+    def _expire(self) -> None:
+        self.expired = True
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class Backoff:

@@ -11,11 +11,8 @@ the other connectors, only entries matching an active watch are stored; entries 
 date are skipped (a feed re-sends its entries, dating them "now" would fake a burst).
 """
 
-import contextlib
 import http.client
 import logging
-import socket
-import threading
 import urllib.error
 import urllib.request
 from calendar import timegm
@@ -30,7 +27,9 @@ from incidents.models import Platform
 
 from ..choices import Source
 from .common import (
+    FETCH_READS_IN,
     PollingCollector,
+    SocketDeadline,
     between_passes,
     html_to_text,
     load_state,
@@ -44,10 +43,6 @@ log = logging.getLogger("incidents.listening.connectors.feeds")
 
 # A feed bigger than this is refused (a news feed is a few hundred kB at most).
 MAX_FEED_BYTES = 10_000_000
-# The whole answer must come within this many times the timeout of one read: a server
-# that sends a byte now and then would otherwise hold the collector (and every other feed)
-# for as long as it likes.
-FETCH_READS_IN = 3
 CHUNK = 65_536
 MAX_VALIDATOR = 1_000  # characters of an ETag or a Last-Modified kept
 USER_AGENT = "CrisisCell-listening (+feed reader)"
@@ -121,29 +116,9 @@ def fetch(url: str, state: dict, *, timeout: float) -> tuple[bytes | None, dict]
         raise FeedError(one_line(getattr(error, "reason", error))) from None
 
 
-class _Watchdog:
-    """Cuts the connections of one fetch once `seconds` have passed in all: a server that
-    drips its status line, headers or body a byte at a time restarts each read's timeout,
-    and would hold the collector, and every feed after it, for as long as it likes.
-    A context manager: the timer runs inside it."""
-
-    def __init__(self, seconds: float):
-        self.sockets, self.expired = [], False
-        self.timer = threading.Timer(seconds, self._expire)
-        self.timer.daemon = True
-
-    def __enter__(self):
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.timer.cancel()
-
-    def _expire(self) -> None:
-        self.expired = True
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+class _Watchdog(SocketDeadline):
+    """The deadline of one fetch (common.SocketDeadline), with the opener whose
+    connections it watches."""
 
     def opener(self) -> urllib.request.OpenerDirector:
         """An opener for http(s) only (urllib's default also follows a redirect to ftp,
@@ -155,9 +130,7 @@ class _Watchdog:
             class Watched(connection_class):
                 def connect(self):
                     super().connect()
-                    watchdog.sockets.append(self.sock)
-                    if watchdog.expired:
-                        watchdog._expire()
+                    watchdog.watch(self.sock)
 
             return Watched
 

@@ -17,7 +17,10 @@ status carries (its author, its `mentions`, which a reply includes unless its au
 removed the @name): nothing is asked of the instance for it.
 On a 429 the collector waits until the instance's `X-RateLimit-Reset` (at most
 MAX_RATE_WAIT) and asks again, up to MAX_RATE_RETRIES times, then leaves that timeline to
-the next pass; other errors are logged, recorded and retried later.
+the next pass; other errors are logged, recorded and retried later. Each request's whole
+answer must come within FETCH_READS_IN times the timeout of one read (`DeadlineSession`):
+an instance that drips its answer a byte at a time is cut off, recorded, and the other
+timelines and instances are read.
 
 Pleroma, Akkoma and GoToSocial answer the same API with ids that are not numbers (flake ids,
 ULIDs); like Mastodon's, they sort as texts of the same length, so the newest id is the
@@ -26,19 +29,26 @@ logged and skipped; fields of the wrong type are taken as absent.
 """
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonRatelimitError
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ..choices import Source
 from ..ingest import MAX_COUNT, language_code
 from .common import (
+    FETCH_READS_IN,
     Backoff,
     PollingCollector,
+    SocketDeadline,
     between_passes,
     html_to_text,
     load_state,
@@ -177,6 +187,69 @@ def status_row(status, host: str, is_brand=None) -> dict | None:
     }
 
 
+# The deadline of the request this thread is making (DeadlineSession.request), which the
+# connections below put their socket under.
+_current = threading.local()
+
+
+def _watched(connection_class):
+    class Watched(connection_class):
+        def connect(self):
+            super().connect()
+            _watch(self.sock)
+
+        def request(self, *args, **kwargs):
+            _watch(self.sock)  # a kept-alive connection: connected by an earlier request
+            return super().request(*args, **kwargs)
+
+    return Watched
+
+
+def _watch(sock) -> None:
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _watched(HTTPConnection)
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _watched(HTTPSConnection)
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineSession(requests.Session):
+    """A requests session (what Mastodon.py sends through) whose every request, answer
+    included, ends within `seconds` in all: requests' timeout bounds each read, not the
+    answer. Past the deadline the socket is cut and `requests.Timeout` raised (Mastodon.py
+    reports it as a MastodonNetworkError)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, _WatchedAdapter())
+
+    def request(self, *args, **kwargs):
+        with SocketDeadline(self.seconds) as deadline:
+            _current.deadline = deadline
+            try:
+                return super().request(*args, **kwargs)
+            except requests.RequestException:
+                if deadline.expired:
+                    raise requests.Timeout("the answer came too slowly") from None
+                raise
+            finally:
+                _current.deadline = None
+
+
 class MastodonCollector(PollingCollector):
     """Polls every configured instance every `interval` seconds until stopped (any failing
     timeline backs the next pass off)."""
@@ -220,6 +293,7 @@ class MastodonCollector(PollingCollector):
             request_timeout=self.timeout,
             version_check_mode="none",
             user_agent="CrisisCell-listening",
+            session=DeadlineSession(FETCH_READS_IN * self.timeout),
         )
 
     def _poll_instance(self, instance: Instance) -> int:
