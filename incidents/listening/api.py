@@ -6,6 +6,7 @@ import zlib
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -33,7 +34,14 @@ from incidents.text import parse_id
 from . import actions, rules, selectors
 from .choices import Sentiment, Source
 from .importing import MAX_ROWS
-from .ingest import MAX_LINE_ERRORS, RowError, parse_ndjson, parse_time, read_language
+from .ingest import (
+    MAX_LINE_ERRORS,
+    RowError,
+    count_lines,
+    parse_ndjson,
+    parse_time,
+    read_language,
+)
 from .matching import MAX_SEARCH, MAX_SEARCH_TERMS, TextSearch, search_refused
 from .models import MAX_NAME, MAX_TERM, Watch
 
@@ -323,16 +331,24 @@ MENTION_FILTERS = [
 ]
 
 
+# The largest `watch` or `min_followers` a query may give.
+MAX_FILTER_NUMBER = 2**31
+
+
 def _filters(params) -> dict:
-    """The mention filters of a query string; 400 naming the bad one."""
+    """The mention filters of a query string; 400 naming the bad one (its messages name no
+    field: the error is filed under the parameter's name)."""
     found = {}
     for name in ("watch", "min_followers"):
         if params.get(name):
             found[name] = parse_id(params[name])  # ASCII digits: no "1_0"
             if found[name] is None:
                 raise ValidationError({name: [_("Must be a whole number.")]})
-            if found[name] > 2**31:
-                raise ValidationError({name: [_("Out of range.")]})
+            if found[name] > MAX_FILTER_NUMBER:
+                message = _("Out of range: give a whole number from 0 to %(max)s.") % {
+                    "max": number_format(MAX_FILTER_NUMBER, force_grouping=True)
+                }
+                raise ValidationError({name: [message]})
     for name, allowed in (("platform", Platform.values), ("sentiment", Sentiment.values)):
         if params.get(name):
             if params[name] not in allowed:
@@ -341,13 +357,13 @@ def _filters(params) -> dict:
     if params.get("language"):
         language = params["language"]
         try:  # read as the ingest reads a post's ("EN-us", "english": en)
-            found["language"] = "" if language == "unknown" else read_language(language)
+            found["language"] = "" if language == "unknown" else read_language(language, None)
         except RowError as error:
             raise ValidationError({"language": [str(error)]}) from None
     for name in ("since", "until"):
         if params.get(name):
             try:
-                found[name] = parse_time(params[name], name, future=True)
+                found[name] = parse_time(params[name], None, future=True)
             except RowError as error:
                 raise ValidationError({name: [str(error)]}) from None
     return found
@@ -609,7 +625,7 @@ class MentionBulkView(APIView):
         body = read_body(request, settings.LISTENING_BULK_MAX_BYTES)
         if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise InvalidInput(_("The body is UTF-16 text: send it in UTF-8."))
-        if body.count(b"\n") > MAX_ROWS:  # cheap lines refused one by one still cost CPU
+        if count_lines(body) > MAX_ROWS:  # cheap lines refused one by one still cost CPU
             raise TooManyLines()
         parsed = parse_ndjson(body)
         if not parsed.lines:

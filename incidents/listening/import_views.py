@@ -13,6 +13,7 @@ from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -58,8 +59,27 @@ def _stored_file(request, token: str):
     return name, zlib.decompress(packed)
 
 
-def _forget_file(request) -> None:
+def _done_key(user) -> str:
+    return f"listening:import-done:{user.pk}"
+
+
+def _mark_imported(request, token: str, name: str, stream_until: str) -> None:
+    """Forget the imported file, and remember its token (the person's last import, for
+    IMPORT_TTL): the same import sent again (a second click, the back button) is told it
+    was done, not that the file expired."""
+    caches[IMPORT_CACHE].set(_done_key(request.user), (token, name, stream_until), IMPORT_TTL)
     caches[IMPORT_CACHE].delete(_cache_key(request.user))
+
+
+def _imported_already(request, token: str):
+    """(name, stream_until) of this person's last import when it was made under `token`,
+    else None."""
+    if not token or len(token) > 64:
+        return None
+    done = caches[IMPORT_CACHE].get(_done_key(request.user))
+    if done is None or not secrets.compare_digest(done[0], token):
+        return None
+    return done[1], done[2]
 
 
 def _import_zone(request) -> str:
@@ -80,6 +100,18 @@ def import_page(request):
         return _upload_step(request, context, limit)
     token = request.POST.get("token", "")
     stored = _stored_file(request, token)
+    done = _imported_already(request, token) if stored is None else None
+    if done is not None:
+        name, stream_until = done
+        messages.info(
+            request,
+            _(
+                "“%(name)s” was already imported: nothing was imported again. Its mentions "
+                "are below, up to its newest post."
+            )
+            % {"name": name or _("The file")},
+        )
+        return redirect(reverse("listening") + (f"?until={stream_until}" if stream_until else ""))
     if stored is None:
         messages.error(
             request,
@@ -96,6 +128,14 @@ def import_page(request):
         form = MappingForm(initial={**initial, "token": token}, columns=table.columns)
         return _mapping_step(request, context, form, table, name, None)
     if not form.is_valid():
+        if set(form.errors) - {"zone"}:  # the zone says its own error beside its field
+            form.add_error(
+                None,
+                _(
+                    "Some choices sent are not among this page's lists (was the page out of "
+                    "date?): choose again in the lists below, then update the preview."
+                ),
+            )
         return _mapping_step(request, context, form, table, name, None, status=422)
     conversion, problem = _convert(context, form, table)
     if conversion is None:
@@ -117,14 +157,15 @@ def import_page(request):
     except DomainError as error:
         form.add_error(None, error.message)
         return _mapping_step(request, context, form, table, name, conversion, status=422)
-    _forget_file(request)
     # "See the mentions" opens the stream at the end of the day of the newest post the file
     # held: an import of last month's posts is not buried under today's.
     newest = max((data.posted_at for data in conversion.mentions), default=None)
+    stream_until = timezone.localtime(newest).date().isoformat() if newest else ""
+    _mark_imported(request, token, name, stream_until)
     context.update(
         name=name,
         report=result,
-        stream_until=timezone.localtime(newest).date().isoformat() if newest else "",
+        stream_until=stream_until,
         counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],

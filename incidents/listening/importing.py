@@ -22,17 +22,31 @@ from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from incidents.localtime import LocalTimeError, resolve, shown
+from incidents.localtime import occurrences, shown
 from incidents.models import Platform
 
-from .ingest import LineError, MentionData, RowError, parse, parse_time
+from .ingest import (
+    LineError,
+    MentionData,
+    RowError,
+    iso_time,
+    lines,
+    parse,
+    parse_time,
+    time_out_of_range,
+    unix_time,
+)
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
+# A column's name longer than this is no name: most likely the file has no header line and
+# its first post was read as one (the page lists every name in each of its 17 selects).
+MAX_COLUMN_NAME = 100
 MAX_CELL = 20_000
 
 CSV, JSON, NDJSON = "csv", "json", "ndjson"
@@ -198,9 +212,10 @@ def _decode(data: bytes) -> tuple[str, str]:
     Excel's "CSV (séparateur: point-virgule)"), which every file of accented Western text
     decodes to; its five unassigned bytes say it is neither. A file that is UTF-8 but for
     some lines (rows pasted from elsewhere) is refused, naming the first such line: read as
-    Windows-1252, all its other accents would be garbled. Raises FileError."""
-    if data.startswith(b"PK\x03\x04"):  # a zip: an .xlsx or .ods workbook
-        raise FileError(_("This is a spreadsheet workbook: save it as CSV (UTF-8) first."))
+    Windows-1252, all its other accents would be garbled. A binary file (a workbook, an
+    archive...) is refused first, saying what to upload instead (_refuse_binary). Raises
+    FileError."""
+    _refuse_binary(data)
     utf16 = _utf16_codec(data)
     if utf16:
         try:
@@ -225,6 +240,72 @@ def _decode(data: bytes) -> tuple[str, str]:
         raise FileError(
             _("The file is not UTF-8 or Windows-1252 text: export it as UTF-8.")
         ) from None
+
+
+# What binary files uploaded instead of an export start with, and what to say of each.
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # .xlsx, .ods, .numbers, .zip
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003's .xls (and .doc)
+_ARCHIVES = (
+    b"\x1f\x8b",  # gzip
+    b"BZh91AY&SY",  # bzip2 (its usual block size: "BZh" alone could start a header)
+    b"\xfd7zXZ\x00",  # xz
+    b"7z\xbc\xaf\x27\x1c",  # 7-Zip
+    b"Rar!\x1a\x07",  # RAR
+    b"\x28\xb5\x2f\xfd",  # Zstandard
+)
+# Control characters no text export holds (tab, line feed, carriage return and form feed
+# aside); more than BINARY_SHARE of the first BINARY_SAMPLE bytes and the file is binary.
+_CONTROL = bytes(set(range(32)) - {9, 10, 12, 13})
+BINARY_SAMPLE = 8192
+BINARY_SHARE = 0.05
+
+
+def _refuse_binary(data: bytes) -> None:
+    """FileError when `data` is a binary file (a workbook, an archive, a PDF, an image...),
+    told by its content, whatever its name: saying what to upload instead, where reading it
+    as text would say it "is not UTF-8". A UTF-16 file (its NUL bytes are half its text)
+    is text."""
+    if data.startswith(_ZIP):
+        raise FileError(
+            _(
+                "This is a spreadsheet workbook (.xlsx, .ods) or a zip archive, not a text "
+                "export: save it as CSV (UTF-8) in your spreadsheet, or take the export out "
+                "of the archive, then upload that file."
+            )
+        )
+    if data.startswith(_OLE2):
+        raise FileError(
+            _(
+                "This is an Excel 97-2003 workbook (.xls), not a text export: open it in "
+                "Excel, save it as “CSV UTF-8 (comma delimited)”, then upload that file."
+            )
+        )
+    if data.startswith(_ARCHIVES):
+        raise FileError(
+            _(
+                "This is a compressed archive (gzip, zip, 7z…), not a text export: "
+                "uncompress it, then upload the CSV, JSON or NDJSON file it holds."
+            )
+        )
+    if data.startswith(b"%PDF-"):
+        raise FileError(
+            _(
+                "This is a PDF document, not a text export: export the mentions from your "
+                "listening tool as CSV (UTF-8), JSON or NDJSON, then upload that file."
+            )
+        )
+    if _utf16_codec(data):
+        return
+    sample = data[:BINARY_SAMPLE]
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    if b"\x00" in data or controls > len(sample) * BINARY_SHARE:
+        raise FileError(
+            _(
+                "This is not a text export (it holds binary data, as a workbook, an archive "
+                "or an image does): export the mentions as CSV (UTF-8), JSON or NDJSON, then "
+                "upload that file."
+            )
+        )
 
 
 def _utf16_codec(data: bytes) -> str:
@@ -254,11 +335,31 @@ def _flatten(item: dict) -> dict:
 
 
 def _columns(rows) -> list[str]:
+    """The keys of the first 200 objects, in order of appearance (each a column), within
+    MAX_COLUMNS and MAX_COLUMN_NAME (FileError)."""
     seen = {}
     for _number, row in rows[:200]:
         for key in row:
             seen.setdefault(key, None)
-    return list(seen)[:MAX_COLUMNS]
+    columns = list(seen)
+    if len(columns) > MAX_COLUMNS:
+        raise FileError(
+            _(
+                "The objects hold %(n)s different keys: at most %(max)s are read. Remove "
+                "the keys you do not need, then upload the file again."
+            )
+            % {"n": _grouped(len(columns)), "max": MAX_COLUMNS}
+        )
+    for key in columns:
+        if len(key) > MAX_COLUMN_NAME:
+            raise FileError(
+                _(
+                    "A key of the objects is %(n)s characters long (at most %(max)s): “%(key)s”. "
+                    "Shorten it, then upload the file again."
+                )
+                % {"n": _grouped(len(key)), "max": MAX_COLUMN_NAME, "key": Truncator(key).chars(40)}
+            )
+    return columns
 
 
 _DECODER = json.JSONDecoder()
@@ -314,7 +415,7 @@ def _read(text: str) -> Table:
         return _bounded(Table(JSON, _columns(rows), rows))
     if head == "{":
         rows = []
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in enumerate(lines(text), start=1):
             if not line.strip():
                 continue
             try:
@@ -329,7 +430,11 @@ def _read(text: str) -> Table:
 
 
 def _read_csv(text: str) -> Table:
-    sample = text[:20_000]
+    # Whole lines only (a line cut short has fewer cells than the others), enough to hold
+    # the widest header read (MAX_COLUMNS names of MAX_COLUMN_NAME characters) and rows.
+    sample = text[:60_000]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
     # Only the delimiter is guessed; the rest is RFC 4180 (Excel's, every export's): the
     # sniffer also guessed `doublequote` off for a text holding ""quotes"" over several
     # lines, and split that post into broken rows.
@@ -345,8 +450,17 @@ def _read_csv(text: str) -> Table:
     except StopIteration:
         raise FileError(_("The file is empty.")) from None
     except csv.Error as error:
+        if _too_long(error):
+            raise FileError(
+                _(
+                    "The first line holds a cell longer than %(max)s characters: it must name "
+                    "the columns. Add a header line (or close the quote left open in it), "
+                    "then upload the file again."
+                )
+                % {"max": _grouped(MAX_CELL * 2)}
+            ) from None
         raise FileError(_("The file is not valid CSV: %(e)s.") % {"e": error}) from None
-    header = _unique_names([name.strip() for name in header][:MAX_COLUMNS])
+    header = _unique_names(_bounded_header([name.strip() for name in header]))
     if len(header) < 2:
         raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
     rows, line, ends, spans = [], reader.line_num, {}, {}
@@ -362,10 +476,61 @@ def _read_csv(text: str) -> Table:
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error as error:
+        if _too_long(error):
+            raise FileError(
+                _(
+                    "Line %(n)s holds a cell longer than %(max)s characters: is a quote left "
+                    "open above it? Close it (or shorten the cell), then upload the file again."
+                )
+                % {"n": reader.line_num, "max": _grouped(MAX_CELL * 2)}
+            ) from None
         raise FileError(
             _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
         ) from None
     return Table(CSV, header, rows, ends=ends, spans=spans)
+
+
+def _grouped(n: int) -> str:
+    """A count in a message, grouped as the reader's language writes it (39,001; 39 001)."""
+    return number_format(n, force_grouping=True)
+
+
+def _too_long(error: csv.Error) -> bool:
+    """Whether the csv module refused a cell past its field_size_limit."""
+    return str(error).startswith("field larger than field limit")
+
+
+def _bounded_header(header: list[str]) -> list[str]:
+    """A CSV's header within MAX_COLUMNS (blank names at its end past it left out: a
+    spreadsheet writes them for formatted empty columns) and MAX_COLUMN_NAME, else
+    FileError: a name longer than a name is most likely the first post of a file without
+    a header line."""
+    while len(header) > MAX_COLUMNS and not header[-1]:
+        header.pop()
+    if len(header) > MAX_COLUMNS:
+        raise FileError(
+            _(
+                "The file has %(n)s columns: at most %(max)s are read. Remove the columns "
+                "you do not need, then upload the file again."
+            )
+            % {"n": _grouped(len(header)), "max": MAX_COLUMNS}
+        )
+    for position, name in enumerate(header, start=1):
+        if len(name) > MAX_COLUMN_NAME:
+            raise FileError(
+                _(
+                    "The name of column %(column)s is %(n)s characters long (at most "
+                    "%(max)s): “%(name)s”. The first line must name the columns: add a "
+                    "header line, or shorten that name, then upload the file again."
+                )
+                % {
+                    "column": position,
+                    "n": _grouped(len(name)),
+                    "max": MAX_COLUMN_NAME,
+                    "name": Truncator(name).chars(40),
+                }
+            )
+    return header
 
 
 def _span(start: int, values: list[str], header: list[str], dialect):
@@ -487,44 +652,69 @@ def _zone_names() -> frozenset[str]:
 
 
 def _time(value, zone, date_order, field, latest=None) -> str:
-    """A cell's date as ISO 8601 with a zone: aware as given, naive in `zone`. `field`:
-    how messages name its column; a time after `latest` is refused (_after_now)."""
+    """A cell's date as ISO 8601 with a zone: a Unix time (ingest.unix_time), aware as
+    given, naive in `zone` (_in_zone). `field`: how messages name its column; a time after
+    `latest` is refused (_after_now)."""
     naive = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        moment = _from_timestamp(value, field)
-    else:
-        value = str(value or "").strip()
+    moment = unix_time(value, field)
+    if moment is None:
+        value = str(value if value is not None else "").strip()
         if not value:
             raise RowError(_("%(field)s is required.") % {"field": field})
-        if value.isdigit() and len(value) in (10, 13):  # Unix time, seconds or milliseconds
-            moment = _from_timestamp(int(value[:10]), field)
-        else:
-            moment = _read_date(value, date_order)
-            if moment.tzinfo is None:
-                naive = moment
-                try:
-                    moment = resolve(moment, zone, fold=0)
-                except LocalTimeError as error:
-                    raise RowError(error.message) from None
-                except OverflowError:
-                    raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
+        moment = _read_date(value, date_order)
+        if moment.tzinfo is None:
+            naive = moment
+            moment = _in_zone(naive, zone, value, field)
     # The one rule for the range (and the zone) is the ingest's: checked here so the
     # preview shows the refusal, not the import.
-    moment = parse_time(moment.isoformat(), field, future=True)
+    moment = parse_time(moment, field, future=True)
     if latest is not None and moment > latest:
         raise RowError(_after_now(moment, naive, latest, field, zone))
     return moment.isoformat()
 
 
-def _read_date(value: str, date_order: str) -> datetime:
+def _in_zone(naive: datetime, zone, written: str, field) -> datetime:
+    """A time written without a zone, read in `zone`. One the clocks skipped there (the
+    spring-forward night) or showed twice (the autumn night) is refused: never moved nor
+    guessed (incidents.localtime's rule), as the file cannot say which of the two it was:
+    the row says what to write instead."""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        for pattern in DATE_ORDERS[date_order][1]:
-            try:
-                return datetime.strptime(value, pattern)
-            except ValueError:
-                continue
+        found = occurrences(naive, zone)
+    except OverflowError:
+        raise time_out_of_range(field) from None
+    values = {"field": field, "value": written[:40], "zone": zone.key}
+    if not found:
+        raise RowError(
+            _(
+                "%(field)s “%(value)s” did not exist in %(zone)s (the clocks went forward "
+                "that night): are the file's times in another zone? Choose the zone they are "
+                "written in, or write this time with its UTC offset in the file."
+            )
+            % values
+        )
+    if len(found) == 2:
+        first, second = (naive.isoformat(timespec="minutes") + o.offset for o in found)
+        raise RowError(
+            _(
+                "%(field)s “%(value)s” happened twice in %(zone)s (the clocks went back that "
+                "night), and the file does not say which: write it with its UTC offset in the "
+                "file (%(first)s the first time, %(second)s the second) or export the times "
+                "in UTC, then upload the file again."
+            )
+            % {**values, "first": first, "second": second}
+        )
+    return found[0].instant
+
+
+def _read_date(value: str, date_order: str) -> datetime:
+    moment = iso_time(value)  # the bulk API's reading ("z" included)
+    if moment is not None:
+        return moment
+    for pattern in DATE_ORDERS[date_order][1]:
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
     raise RowError(_("“%(v)s” is not a date this import reads.") % {"v": value[:40]})
 
 
@@ -553,13 +743,6 @@ def _after_now(moment, naive, latest, field, zone) -> str:
         "Posted after now (%(when)s): are the file's times in %(zone)s? "
         "Choose the zone they are written in."
     ) % {"when": when, "zone": zone.key}
-
-
-def _from_timestamp(value, field) -> datetime:
-    try:
-        return datetime.fromtimestamp(value, ZoneInfo("UTC"))
-    except (OverflowError, OSError, ValueError):
-        raise RowError(_("%(field)s is out of range.") % {"field": field}) from None
 
 
 def _platform(value, fixed) -> str:

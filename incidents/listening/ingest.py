@@ -16,15 +16,17 @@ sentence a person can act on; it never touches the database.
 
 import dataclasses
 import functools
-import io
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from babel.core import get_global
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from incidents.models import Platform
@@ -124,28 +126,57 @@ def _url(value, field) -> str:
     return value
 
 
+# A count as a string: ASCII digits, a minus sign allowed so that -1 is told its range
+# (int() also reads "1_000" and Arabic-Indic or full-width digits: no export writes them).
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
 def _count(value, field, *, default=0):
+    """A count (likes, followers...): a JSON integer or a string of ASCII digits, from 0 to
+    MAX_COUNT. The one rule of the bulk API and the import (which first takes out the
+    thousands separators exports write: importing.to_shape)."""
     if value is None or value == "":
         return default
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RowError(_("%(field)s must be a whole number.") % {"field": field})
-    try:
-        number = int(value)
-    except ValueError:
-        raise RowError(_("%(field)s must be a whole number.") % {"field": field}) from None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        text = value.strip()
+        number = int(text) if len(text) <= 20 else MAX_COUNT + 1
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise RowError(
+            _("%(field)s must be a whole number written with the digits 0 to 9 (such as 1200).")
+            % {"field": field}
+        )
     if not 0 <= number <= MAX_COUNT:
-        raise RowError(_("%(field)s is out of range.") % {"field": field})
+        raise RowError(
+            _("%(field)s is out of range: give a whole number from 0 to %(max)s.")
+            % {"field": field, "max": number_format(MAX_COUNT, force_grouping=True)}
+        )
     return number
 
 
+# Listening tools' exports also write Yes/No (and French ones Oui/Non) in such columns.
+_TRUE = frozenset({"true", "1", "yes", "oui"})
+_FALSE = frozenset({"false", "0", "no", "non"})
+
+
 def _flag(value, field, *, default=None):
-    if value is None or value == "":
+    """A yes-or-no field: true or false, 1 or 0, as JSON values or strings (any case, as
+    spreadsheets write TRUE), or yes/no, oui/non as strings; blank is `default`. Nothing
+    else."""
+    if value is None:
         return default
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    raise RowError(_("%(field)s must be true or false.") % {"field": field})
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return default
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    raise RowError(_("%(field)s must be true or false (or 1 or 0, yes or no).") % {"field": field})
 
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -155,14 +186,31 @@ _NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 
 def language_code(value: str) -> str | None:
     """A language tag as stored: its primary subtag in lower case ("en-US", "fr_CA" ->
-    "en", "fr"), "" for none (empty, "und"), None when it is not a language code ("∞",
-    "english"). The one rule of the bulk API, the import and the connectors."""
+    "en", "fr"), a three-letter code of a language that has a two-letter one as that one
+    ("fra", "fre", "eng" -> "fr", "fr", "en": _two_letters), "" for none (empty, "und"),
+    None when it is not a language code ("∞", "english"). The one rule of the bulk API,
+    the import and the connectors."""
     code = value.strip().replace("_", "-").split("-", 1)[0].lower()
     if code in _NO_LANGUAGE:
         return ""
     if not code:
         return "" if not value.strip() else None
-    return code if code.isascii() and _LANGUAGE.fullmatch(code) else None
+    if not (code.isascii() and _LANGUAGE.fullmatch(code)):
+        return None
+    return _two_letters().get(code, code)
+
+
+@functools.cache
+def _two_letters() -> dict[str, str]:
+    """{ISO 639-2 or 639-3 code: its ISO 639-1 code} for the languages that have one
+    ("fra" and "fre": "fr"), from CLDR's language aliases (Babel's copy); the others
+    ("fil", "pcm") keep their three letters."""
+    aliases = get_global("language_aliases")
+    return {
+        code: alias
+        for code, alias in aliases.items()
+        if len(code) == 3 and len(alias) == 2 and alias.isalpha()
+    }
 
 
 # Names Django's list of languages lacks, written so in exports.
@@ -204,44 +252,160 @@ def language_from_name(value: str) -> str | None:
 
 def read_language(value, field="language") -> str:
     """A post's language (bulk API, import; the mentions API's filter): a code or tag
-    (language_code), else a language's name ("English", "Français"). RowError otherwise."""
-    tag = _text(value, field, 35)  # BCP 47's longest common tags fit
+    (language_code), else a language's name ("English", "Français"). RowError otherwise,
+    naming `field` (None: a message that names no field, for an error already filed under
+    its parameter's name)."""
+    tag = _text(value, field or "language", 35)  # BCP 47's longest common tags fit
     code = language_code(tag)
     if code is None:
         code = language_from_name(tag)
-    if code is None:
+    if code is not None:
+        return code
+    if field is None:
         raise RowError(
             _(
-                "%(field)s “%(value)s” is not a language: give its code (such as fr, en or "
-                "en-US) or its name (such as French, English or Français)."
+                "“%(value)s” is not a language: give its code (such as fr, en or en-US) or "
+                "its name (such as French, English or Français)."
             )
-            % {"field": field, "value": tag[:20]}
+            % {"value": tag[:20]}
         )
-    return code
+    raise RowError(
+        _(
+            "%(field)s “%(value)s” is not a language: give its code (such as fr, en or "
+            "en-US) or its name (such as French, English or Français)."
+        )
+        % {"field": field, "value": tag[:20]}
+    )
+
+
+# The widest offsets from UTC a zone has: UTC-12:00 (Baker Island) and UTC+14:00 (Kiribati's
+# Line Islands). Past them an offset is a typing error ("+23:59").
+MAX_UTC_OFFSET = timedelta(hours=14)
+# A Unix time as listening tools write it: seconds (10 digits, 2001 to 2286) or
+# milliseconds (13 digits); {digits: units a second}.
+_UNIX_UNITS = {10: 1, 13: 1000}
+_UNIX_TEXT = re.compile(r"[0-9]{10}|[0-9]{13}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _time_error(field, with_field: str, without_field: str, **values) -> RowError:
+    """A refused time's message: `with_field` naming the field (a post's line, an imported
+    row), `without_field` when `field` is None (a query parameter, already named by the
+    error's key)."""
+    if field is None:
+        return RowError(without_field % values)
+    return RowError(with_field % {"field": field, **values})
+
+
+def time_out_of_range(field) -> RowError:
+    """A time before EARLIEST or after LATEST (or past what a date can hold)."""
+    bounds = {"earliest": EARLIEST.date().isoformat(), "latest": LATEST.date().isoformat()}
+    return _time_error(
+        field,
+        _("%(field)s is out of range: give a time from %(earliest)s to %(latest)s (UTC)."),
+        _("Out of range: give a time from %(earliest)s to %(latest)s (UTC)."),
+        **bounds,
+    )
+
+
+def unix_time(value, field="posted_at") -> datetime | None:
+    """The moment a Unix time names, written as a JSON number (1764493920, 1764493920123,
+    1764493920.5) or as a string of 10 or 13 ASCII digits ("1764493920"): seconds when the
+    whole part has 10 digits, milliseconds when it has 13. None when `value` is not written
+    so (a string of another shape: a date to read). A number of another size is refused
+    (RowError): no digit count tells its unit. The one rule of the bulk API and the
+    import."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not _UNIX_TEXT.fullmatch(text):
+            return None
+        return _EPOCH + timedelta(seconds=int(text) / _UNIX_UNITS[len(text)])
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    digits = len(str(int(value))) if math.isfinite(value) and value >= 1 else 0
+    if digits not in _UNIX_UNITS:
+        raise _time_error(
+            field,
+            _(
+                "%(field)s is a number that is not a Unix time: give seconds (10 digits), "
+                "milliseconds (13 digits) or an ISO 8601 date and time."
+            ),
+            _(
+                "A number that is not a Unix time: give seconds (10 digits), milliseconds "
+                "(13 digits) or an ISO 8601 date and time."
+            ),
+        )
+    if isinstance(value, int):  # exact, milliseconds included
+        return _EPOCH + timedelta(milliseconds=value * 1000 // _UNIX_UNITS[digits])
+    return _EPOCH + timedelta(seconds=value / _UNIX_UNITS[digits])
+
+
+def iso_time(text: str) -> datetime | None:
+    """An ISO 8601 date and time ("2026-11-30T09:12:00Z", "...+01:00", "2026-11-30 09:12"),
+    aware when it gives a zone, naive otherwise; lower-case "t" and "z" read as RFC 3339
+    allows. None when it is not one."""
+    text = text.strip()
+    if len(text) > 64:
+        return None
+    if text[-1:] == "z":
+        text = text[:-1] + "Z"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
-    """An ISO 8601 time with its zone ("2026-11-30T09:12:00Z", "...+01:00"); a time more
-    than FUTURE_SLACK ahead is refused unless `future`."""
-    if not isinstance(value, str) or not value.strip():
-        raise RowError(_("%(field)s is required (ISO 8601 with a time zone).") % {"field": field})
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise RowError(
-            _("%(field)s is not a date and time (ISO 8601, e.g. 2026-11-30T09:12:00Z).")
-            % {"field": field}
-        ) from None
+    """A time with its zone: ISO 8601 ("2026-11-30T09:12:00Z", "...+01:00", iso_time) or a
+    Unix time (unix_time); an offset beyond MAX_UTC_OFFSET, a time outside EARLIEST..LATEST
+    and, unless `future`, one more than FUTURE_SLACK ahead are refused (RowError naming
+    `field`; None: a message naming no field, for a query parameter)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _time_error(
+            field,
+            _("%(field)s is required (ISO 8601 with a time zone)."),
+            _("Give a date and time (ISO 8601 with a time zone)."),
+        )
+    # A datetime: read already (the import's local times).
+    moment = value if isinstance(value, datetime) else unix_time(value, field)
+    if moment is None and isinstance(value, str):
+        moment = iso_time(value)
+    if moment is None:
+        raise _time_error(
+            field,
+            _("%(field)s is not a date and time (ISO 8601, e.g. 2026-11-30T09:12:00Z)."),
+            _("Not a date and time: write it in ISO 8601, e.g. 2026-11-30T09:12:00Z."),
+        )
     if moment.tzinfo is None:
-        raise RowError(_("%(field)s needs a time zone (Z or +01:00).") % {"field": field})
+        raise _time_error(
+            field,
+            _("%(field)s needs a time zone (Z or +01:00)."),
+            _("Needs a time zone (Z or +01:00)."),
+        )
+    offset = moment.utcoffset()
+    if abs(offset) > MAX_UTC_OFFSET:
+        minutes = int(offset.total_seconds() // 60)
+        shown = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        raise _time_error(
+            field,
+            _(
+                "%(field)s has the UTC offset %(offset)s, beyond ±14:00: give the offset of "
+                "the zone it was written in (such as Z, +01:00 or -05:00)."
+            ),
+            _(
+                "The UTC offset %(offset)s is beyond ±14:00: give the offset of the zone it "
+                "was written in (such as Z, +01:00 or -05:00)."
+            ),
+            offset=shown,
+        )
     try:
         in_utc = moment.astimezone(UTC)
     except OverflowError:
         in_utc = None
     if in_utc is None or not EARLIEST <= in_utc <= LATEST:
-        raise RowError(_("%(field)s is out of range.") % {"field": field})
+        raise time_out_of_range(field)
     if not future and moment > (now or timezone.now()) + FUTURE_SLACK:
-        raise RowError(_("%(field)s is in the future.") % {"field": field})
+        raise _time_error(field, _("%(field)s is in the future."), _("In the future."))
     return moment
 
 
@@ -312,12 +476,34 @@ class Parsed:
     lines: int = 0
 
 
+# A line ends at \r\n, \n or a lone \r (old Mac exports): JSON escapes all three inside a
+# string, so none ends a line inside a post (U+2028, which str.splitlines also splits on,
+# may stand unescaped in a JSON string: it is not an end of line here).
+_LINE_BYTES = re.compile(rb"([^\r\n]*)(?:\r\n|\r|\n|\Z)")
+_LINE_TEXT = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|\Z)")
+
+
+def lines(data):
+    """The lines of an NDJSON body (bytes) or file (str), one at a time (never split into
+    a list: a body of millions of one-byte lines stays its own size)."""
+    pattern = _LINE_BYTES if isinstance(data, bytes) else _LINE_TEXT
+    position, end = 0, len(data)
+    while position < end:
+        match = pattern.match(data, position)
+        yield match.group(1)
+        position = match.end()
+
+
+def count_lines(data: bytes) -> int:
+    """How many line ends `data` holds, as `lines` reads them (without splitting it)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
 def parse_ndjson(data: bytes, *, now=None, max_errors=MAX_LINE_ERRORS) -> Parsed:
-    """The lines of an NDJSON body, read one at a time (never split into a list: a body of
-    millions of one-byte lines stays its own size). Past `max_errors` refused lines, the
-    others are counted, not described: no error object, no translated message."""
+    """The lines of an NDJSON body (`lines`). Past `max_errors` refused lines, the others
+    are counted, not described: no error object, no translated message."""
     parsed = Parsed()
-    for number, raw in enumerate(io.BytesIO(data), start=1):
+    for number, raw in enumerate(lines(data), start=1):
         raw = raw.strip()
         if not raw:
             continue
