@@ -34,13 +34,17 @@ from .matching import (
     Matcher,
     clean_terms,
     fold,
+    hidden_characters,
     is_findable,
+    mixed_script_word,
     phrase,
     term_words,
+    visible,
 )
 from .models import (
     BURST_SIZE_RANGE,
     MAX_NAME,
+    MAX_OPEN_BURSTS,
     MAX_TERM,
     MAX_TERMS,
     CollectorState,
@@ -111,7 +115,7 @@ def _terms_named(terms, prefix="") -> str:
     """“a”, “#b” and 3 more: the refused terms of a list, in one sentence."""
     quotes = pgettext("quoting someone's words", "“%(text)s”")  # « » in French
     named = [
-        quotes % {"text": prefix + term[:40] + ("…" if len(term) > 40 else "")}
+        quotes % {"text": prefix + visible(term[:40]) + ("…" if len(term) > 40 else "")}
         for term in terms[:TERMS_NAMED]
     ]
     more = len(terms) - TERMS_NAMED
@@ -141,8 +145,36 @@ def _terms(values, name) -> list[str]:
         if len(kind) > 1:  # every one named: not one more per save
             problems.append(many % {"terms": _terms_named(kind, prefix), **values})
         elif kind:
-            problems.append(one % {"term": written + kind[0][:40], **values})
+            problems.append(one % {"term": written + visible(kind[0][:40]), **values})
 
+    # Look-alikes (one rule for the page, the API and the admin): a term holding an
+    # invisible or direction character, or a word mixing look-alike alphabets, reads as
+    # another one on every page.
+    refuse(
+        [term for term in terms if hidden_characters(term)],
+        _(
+            "“%(term)s” holds an invisible or text-direction character (shown as ⟨U+…⟩ "
+            "here): type it again without it."
+        ),
+        _(
+            "%(terms)s hold invisible or text-direction characters (shown as ⟨U+…⟩ here): "
+            "type them again without them."
+        ),
+    )
+    mixed = {term: mixed_script_word(term) for term in terms if term not in refused}
+    mixed = {term: word for term, word in mixed.items() if word}
+    refuse(
+        list(mixed),
+        _(
+            "“%(term)s” mixes look-alike letters of different alphabets (Latin, Cyrillic, "
+            "Greek) in “%(word)s”: type it again in one alphabet."
+        ),
+        _(
+            "%(terms)s mix look-alike letters of different alphabets (Latin, Cyrillic, "
+            "Greek) in one word: type them again in one alphabet."
+        ),
+        word=next(iter(mixed.values()), "")[:40],
+    )
     refuse(
         [term for term in terms if len(term) > MAX_TERM],
         _("“%(term)s…” is longer than %(n)s characters."),
@@ -351,17 +383,39 @@ def _text(value, name) -> str:
     if len(value) > limit:
         message = _("%(field)s is longer than %(n)s characters.")
         raise _invalid(name, message % {"field": capfirst(_label(name)), "n": limit})
+    if hidden_characters(value):  # the terms' rule (_terms)
+        message = _(
+            "%(field)s holds an invisible or text-direction character (a zero-width space, "
+            "a right-to-left mark…): type it again without it."
+        )
+        raise _invalid(name, message % {"field": capfirst(_label(name))})
     return value
 
 
+def name_key(name: str) -> str:
+    """What makes two watch names one: compared as the matcher compares words (matching.fold:
+    case, accents and compatibility forms aside: a full-width "Kettles" is "kettles")."""
+    return " ".join(fold(name).split())
+
+
 def _watch_name(value, watch: Watch | None) -> str:
-    """A watch's name: unique whatever its case ("Kettles" and "kettles" would read as one
-    watch in every list)."""
+    """A watch's name: one text (_text), no word of it mixing look-alike alphabets, unique
+    whatever its case, accents and compatibility forms (name_key: "Kettles", "kettles" and
+    a full-width "Kettles" would read as one watch in every list)."""
     value = _text(value, "name")
+    word = mixed_script_word(value)
+    if word:
+        message = _(
+            "The name mixes look-alike letters of different alphabets (Latin, Cyrillic, "
+            "Greek) in “%(word)s”: type it again in one alphabet."
+        )
+        raise _invalid("name", message % {"word": word[:40]})
     # Compared here, not by the database: SQLite folds the case of ASCII letters only.
     others = Watch.objects.exclude(pk=getattr(watch, "pk", None)).values_list("name", flat=True)
-    if value.casefold() in {name.casefold() for name in others}:
-        raise _invalid("name", _("A watch named “%(name)s” already exists.") % {"name": value})
+    key = name_key(value)
+    taken = next((name for name in others if name_key(name) == key), None)
+    if taken is not None:
+        raise _invalid("name", _("A watch named “%(name)s” already exists.") % {"name": taken})
     return value
 
 
@@ -455,6 +509,10 @@ REMATCH_DAYS = (1, 3, 7)
 REMATCH_MAX = 50_000
 REMATCH_CHUNK = 2000
 REMATCH_RESTARTS = 3
+# How long one "sort again" of a watch holds it (Watch.sorting_since): meanwhile another is
+# refused; past this, the claim was left by a process that died, and is taken over. Well
+# beyond a sort's time (REMATCH_MAX posts, REMATCH_RESTARTS times: under a minute).
+REMATCH_CLAIM = timedelta(minutes=10)
 
 
 @dataclass
@@ -486,9 +544,14 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
     REMATCH_MAX at most; each chunk of REMATCH_CHUNK is one short transaction (no lock held
     while matching), so a failure leaves every mention either sorted again or as it was,
     and running it again finishes the work. A watch changed meanwhile (someone saved it) is
-    sorted again from the start as saved, up to REMATCH_RESTARTS times. Raises NotAllowed
-    (rules.can_edit_watches), InvalidInput (days not offered; watch stopped, even meanwhile:
-    it matches nothing) or Conflict (the watch kept changing)."""
+    sorted again from the start as saved, up to REMATCH_RESTARTS times, even when saved
+    after its last page. One at a time per watch: the sort claims the watch
+    (Watch.sorting_since, one UPDATE, released at the end, expired after REMATCH_CLAIM), so
+    a second asked meanwhile (a double click, five API calls at once) reads nothing and is
+    refused at once: the one under way ends with the watch as last saved. Raises
+    NotAllowed (rules.can_edit_watches), InvalidInput (days not offered; watch stopped,
+    even meanwhile: it matches nothing) or Conflict (the watch kept changing; a sort of it
+    already under way)."""
     rules.require_edit_watches(actor)
     if days not in REMATCH_DAYS:
         choices = ", ".join(str(d) for d in REMATCH_DAYS)
@@ -497,17 +560,26 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
             errors={"days": [_("One of %(choices)s.") % {"choices": choices}]},
         )
     since = (now or timezone.now()) - timedelta(days=days)
-    for _attempt in range(REMATCH_RESTARTS + 1):
-        current = Watch.objects.get(pk=watch.pk)  # as saved now, not as the caller read it
-        if not current.is_active:
-            raise InvalidInput(_("This watch is stopped: resume it before sorting mentions again."))
-        result = RematchResult(since=since)
-        if _rematch_pages(current, result):
-            break
-    else:
-        raise Conflict(
-            _("The watch kept changing while its mentions were sorted again: sort them again.")
-        )
+    claimed = _rematch_claim(watch)
+    try:
+        for _attempt in range(REMATCH_RESTARTS + 1):
+            current = Watch.objects.get(pk=watch.pk)  # as saved now, not as the caller read it
+            if not current.is_active:
+                raise InvalidInput(
+                    _("This watch is stopped: resume it before sorting mentions again.")
+                )
+            result = RematchResult(since=since)
+            # A save after its last page was refused a sort of its own (the claim): this
+            # one takes it in.
+            if _rematch_pages(current, result) and not _changed_since(current):
+                break
+        else:
+            raise Conflict(
+                _("The watch kept changing while its mentions were sorted again: sort them again.")
+            )
+    finally:
+        # Only its own claim: one that outlived REMATCH_CLAIM may have been taken over.
+        Watch.objects.filter(pk=watch.pk, sorting_since=claimed).update(sorting_since=None)
     if result.oldest is not None and result.oldest < current.known_since:
         # Sorted back to there: its usual volume is known from then (a new watch with a
         # history can alert at once instead of learning for two hours).
@@ -516,6 +588,31 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
         result.signals_closed = _resort_open_signals(current, now or timezone.now())
         events.publish_listening_changed(force=True)  # open pages count the new set
     return result
+
+
+def _rematch_claim(watch) -> datetime:
+    """Claim the watch for one sort (one UPDATE: of two at once, one takes it), or Conflict
+    saying a sort of it is under way. The time it was claimed at (its release's key)."""
+    claimed = timezone.now()
+    free = Q(sorting_since__isnull=True) | Q(sorting_since__lt=claimed - REMATCH_CLAIM)
+    if Watch.objects.filter(free, pk=watch.pk).update(sorting_since=claimed):
+        return claimed
+    held = Watch.objects.filter(pk=watch.pk).values_list("name", "sorting_since").first()
+    if held is None:
+        raise Watch.DoesNotExist(f"watch {watch.pk}")
+    raise Conflict(
+        _(
+            "The posts already collected are being sorted into “%(watch)s” again since "
+            "%(time)s, with the watch as last saved: wait a minute for it to finish, then "
+            "look at its mentions (sort again only to go further back)."
+        )
+        % {"watch": held[0], "time": shown(held[1] or claimed, "TIME_FORMAT", zone=True)}
+    )
+
+
+def _changed_since(watch) -> bool:
+    """Whether the watch was saved since `watch` was read."""
+    return not Watch.objects.filter(pk=watch.pk, updated_at=watch.updated_at).exists()
 
 
 def _resort_open_signals(watch, now) -> int:
@@ -1366,8 +1463,22 @@ BURST_FIELDS = ("starts_at", "ends_at", "note", "expected_size")
 def clean_burst(burst: ExpectedBurst, *, now=None) -> None:
     """The rule of a planned campaign's values, for every path (the campaigns page, the
     API, the admin form): InvalidInput whose `errors` names each refused field (the message
-    is the first one's). Strips the note."""
+    is the first one's). Strips the note. A new one on a watch that already has
+    MAX_OPEN_BURSTS running or planned: Conflict (one query)."""
     now = now or timezone.now()
+    if burst.pk is None and burst.watch_id is not None:
+        open_bursts = ExpectedBurst.objects.filter(watch_id=burst.watch_id, ends_at__gt=now)
+        if open_bursts.count() >= MAX_OPEN_BURSTS:
+            message = ngettext(
+                "This watch already has %(n)s planned campaign running or to come, the most "
+                "it takes: delete one that is no longer planned, or wait for one to end, "
+                "before adding another.",
+                "This watch already has %(n)s planned campaigns running or to come, the most "
+                "it takes: delete one that is no longer planned, or wait for one to end, "
+                "before adding another.",
+                MAX_OPEN_BURSTS,
+            )
+            raise Conflict(message % {"n": MAX_OPEN_BURSTS})
     errors = {}
     burst.note = (burst.note or "").strip()
     if len(burst.note) > MAX_NAME:
@@ -1413,10 +1524,14 @@ def expected_burst_save(*, burst: ExpectedBurst, actor, now=None, fields=None) -
     deleted meanwhile; InvalidInput naming the field (clean_burst): it ends before it
     starts, has already ended, lasts over MAX_BURST_LENGTH, a size outside
     BURST_SIZE_RANGE, a note over MAX_NAME characters, or the start of a campaign already
-    running is moved (it is part of the record)."""
+    running is moved (it is part of the record); Conflict for a new one on a watch with
+    MAX_OPEN_BURSTS running or to come already (clean_burst)."""
     rules.require_edit_watches(actor)
     now = now or timezone.now()
-    if burst.pk is not None:
+    if burst.pk is None:
+        # Its watch locked: two added at once are counted one after the other (the cap).
+        list(Watch.objects.select_for_update().filter(pk=burst.watch_id).values_list("pk"))
+    else:
         stored = ExpectedBurst.objects.select_for_update().filter(pk=burst.pk).first()
         if stored is None:
             raise Conflict(_("This planned campaign was deleted meanwhile."))

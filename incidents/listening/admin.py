@@ -133,8 +133,10 @@ class ExpectedBurstForm(forms.ModelForm):
         cleaned = super().clean()
         values = {name: cleaned.get(name) for name in actions.BURST_FIELDS}
         if values["starts_at"] and values["ends_at"] and not self.errors:
-            try:  # the action's rule, beside the refused field
-                actions.clean_burst(ExpectedBurst(**values))
+            # The action's rule, beside the refused field (a new one: its watch's cap too).
+            burst = ExpectedBurst(pk=self.instance.pk, watch=cleaned.get("watch"), **values)
+            try:
+                actions.clean_burst(burst)
             except DomainError as error:
                 raise ValidationError(error.extra.get("errors") or error.message) from None
         return cleaned

@@ -889,7 +889,8 @@ def _bursts(watch_id, first, last):
         watch_id=watch_id,
         starts_at__lt=from_epoch_minute(last + 1),
         ends_at__gte=from_epoch_minute(first - BURST_REACH),
-    ).values_list("starts_at", "ends_at", "expected_size")
+    ).order_by("-ends_at")  # past the bound, the latest are the ones kept
+    rows = rows.values_list("starts_at", "ends_at", "expected_size")
     return [(epoch_minute(start), epoch_minute(end), size) for start, end, size in rows[:100]]
 
 

@@ -17,6 +17,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
 _MARKS = re.compile("[\u0300-\u036f]")
+# Characters that show nothing (zero-width spaces and joiners, soft hyphens, byte order
+# marks, tags) or turn the text's direction (bidirectional marks, embeddings, overrides,
+# isolates): a post holding them reads as the word without them ("boy\u200bcott" is
+# "boycott"), so folding drops them. A watch's name or term may not hold them at all
+# (hidden_characters).
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+# Unicode categories refused in a watch's names and terms: control characters (Cc),
+# format characters (Cf: the invisible and direction ones above, and more), lone
+# surrogates (Cs: no database stores them).
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# Alphabets whose letters look alike (the Cyrillic "K" and "o", the Greek "A"): a word
+# mixing them is a classic spoof, never a brand's spelling.
+LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 # A handle may hold dots and dashes (maisonlumiere.bsky.social), never end with one.
 _TOKENS = re.compile(r"@\w(?:[\w.\-]*\w)?|#\w+|\w+")
 # Phrases longer than this many words are cut there (a keyword is a few words).
@@ -24,12 +40,62 @@ MAX_PHRASE_WORDS = 6
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: "Élysée" -> "elysee", "Œuvre" -> "oeuvre"."""
+    """Lower case without accents: "Élysée" -> "elysee", "Œuvre" -> "oeuvre"; compatibility
+    forms as their plain letters (a full-width or mathematical bold "KX200" is "kx200":
+    NFKD before the case is folded, else a bold "B" would stay "B"), invisible characters
+    dropped. The one rule of the watches' terms, the posts they are matched against and
+    the search box."""
     if text.isascii():
         return text.lower()
+    # Unicode's compatibility caseless match: NFKD, case folded, NFKD again.
+    text = unicodedata.normalize("NFKD", text).casefold()
     # œ and æ: no decomposition takes them apart, and "cœur" is written "coeur" as often.
-    text = text.casefold().replace("œ", "oe").replace("æ", "ae")
+    text = _INVISIBLE.sub("", text.replace("œ", "oe").replace("æ", "ae"))
     return _MARKS.sub("", unicodedata.normalize("NFKD", text))
+
+
+def compatible(text: str) -> str:
+    """`text` with its compatibility forms as their plain characters (NFKC: full-width
+    letters and signs as their plain ones), its accents kept: a term as stored and shown."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The characters of `text` that show nothing or turn its direction (HIDDEN_CATEGORIES:
+    a zero-width space, a right-to-left override, a control character), each once."""
+    if text.isascii() and text.isprintable():
+        return []
+    found = (char for char in text if unicodedata.category(char) in HIDDEN_CATEGORIES)
+    return list(dict.fromkeys(found))
+
+
+def visible(text: str) -> str:
+    """`text` with each hidden character written as its code ("boy⟨U+200B⟩cott"): how a
+    message quotes a refused text without hiding or turning the sentence around it."""
+    if not hidden_characters(text):
+        return text
+    return "".join(
+        f"⟨U+{ord(char):04X}⟩" if unicodedata.category(char) in HIDDEN_CATEGORIES else char
+        for char in text
+    )
+
+
+def _script(char: str) -> str | None:
+    name = unicodedata.name(char, "")
+    script = name.split(" ", 1)[0]
+    return script if script in LOOKALIKE_SCRIPTS else None
+
+
+def mixed_script_word(text: str) -> str | None:
+    """The first word of `text` (compatibility forms as plain letters) whose letters come
+    from more than one of LOOKALIKE_SCRIPTS (a Cyrillic "K" before "ettle"), or None."""
+    if text.isascii():
+        return None
+    for word in re.findall(r"\w+", compatible(text)):
+        scripts = {_script(char) for char in word if char.isalpha()} - {None}
+        if len(scripts) > 1:
+            return word
+    return None
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -47,10 +113,12 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 
 
 def clean_terms(values, *, prefix: str = "") -> list[str]:
-    """Terms as stored: stripped, without the `#`/`@` a person may type, deduplicated."""
+    """Terms as stored: compatibility forms as their plain characters (compatible: a
+    full-width "#KX" is the plain "#KX"), stripped, without the `#`/`@` a person may type,
+    deduplicated."""
     seen, terms = set(), []
     for value in values:
-        term = " ".join(str(value).split())
+        term = " ".join(compatible(str(value)).split())
         term = term.lstrip(prefix) if prefix else term
         if term and fold(term) not in seen:
             seen.add(fold(term))

@@ -26,6 +26,10 @@ MAX_HANDLE = 200
 MAX_TEXT = 20_000
 # An expected burst's size, times the usual volume (a big launch stays under 100).
 BURST_SIZE_RANGE = (1.0, 100.0)
+# The planned campaigns a watch may have running or to come at once: all on its campaigns
+# page (selectors.UPCOMING_BURSTS_SHOWN), well within what detection reads of them (100,
+# with those ended in the windows it evaluates). actions.clean_burst refuses one more.
+MAX_OPEN_BURSTS = 50
 DASH = "\u2013"  # between the two ends of a window
 
 # Platforms whose accounts are named @handle.
@@ -119,6 +123,13 @@ class Watch(models.Model):
     # matches and those it does not: its volume is known from then, zeros included, even
     # when that is before its creation (a watch set up as a crisis starts).
     sorted_from = models.DateTimeField(_("posts sorted into it from"), null=True, blank=True)
+    # Since when a "sort again" of its stored posts runs (actions.watch_rematch), None when
+    # none does: a second one meanwhile is refused rather than reading them all again. Taken
+    # and released by that action; older than actions.REMATCH_CLAIM, it was left by a
+    # process that died and no longer holds.
+    sorting_since = models.DateTimeField(
+        _("sorting its stored posts again since"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]

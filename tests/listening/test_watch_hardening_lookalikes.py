@@ -1,0 +1,260 @@
+"""Look-alike watch names and terms (a break-it pass): invisible and text-direction
+characters are refused, compatibility forms (full-width, mathematical bold) are the plain
+letters for terms and posts alike, a word mixing look-alike alphabets is refused, and two
+names differing only by such tricks are one. One rule (actions.clean_watch): the action,
+the API, the watch page and the admin say the same."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from incidents.errors import InvalidInput
+from incidents.listening import actions
+from incidents.listening.ingest import MentionData
+from incidents.listening.models import Mention, Watch
+
+from .conftest import assert_refused_beside
+from .test_watch_pages import NEW, form_data
+
+pytestmark = pytest.mark.django_db
+
+ZERO_WIDTH_SPACE = "\u200b"
+RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+BYTE_ORDER_MARK = "\ufeff"
+BELL = "\x07"
+CYRILLIC_KA = "\u041a"  # looks like a Latin K
+CYRILLIC_A = "\u0430"  # looks like a Latin a
+GREEK_OMICRON = "\u03bf"  # looks like a Latin o
+
+
+def full_width(text: str) -> str:
+    """ASCII letters, digits and signs as their full-width forms ("KX" -> U+FF2B U+FF38)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def bold(text: str) -> str:
+    """Latin letters as MATHEMATICAL BOLD letters, digits as bold digits (fancy-font posts)."""
+    out = []
+    for c in text:
+        if "A" <= c <= "Z":
+            out.append(chr(0x1D400 + ord(c) - ord("A")))
+        elif "a" <= c <= "z":
+            out.append(chr(0x1D41A + ord(c) - ord("a")))
+        elif "0" <= c <= "9":
+            out.append(chr(0x1D7CE + ord(c) - ord("0")))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def create(actor, **values):
+    return actions.watch_create(
+        actor=actor, **{"name": "Kettles", "brand": "Maison Lumière", **values}
+    )
+
+
+def refusal(actor, **values) -> dict:
+    with pytest.raises(InvalidInput) as refused:
+        create(actor, **values)
+    return refused.value.extra["errors"]
+
+
+def ingest(*posts):
+    actions.mentions_ingest(
+        mentions=[
+            MentionData(
+                platform="bluesky",
+                external_id=external_id,
+                text=text,
+                posted_at=timezone.now() - timedelta(minutes=5),
+                author_handle=f"someone-{external_id}.bsky.social",
+            )
+            for external_id, text in posts
+        ],
+        source="bluesky",
+        actor=None,
+    )
+
+
+def on_watch(watch) -> set[str]:
+    return set(Mention.objects.filter(watches=watch).values_list("external_id", flat=True))
+
+
+# --- Invisible and text-direction characters ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hidden", [ZERO_WIDTH_SPACE, RIGHT_TO_LEFT_OVERRIDE, BYTE_ORDER_MARK, BELL], ids=repr
+)
+@pytest.mark.parametrize("field", ["keywords", "exclusions", "hashtags", "handles"])
+def test_a_term_holding_an_invisible_or_direction_character_is_refused(watch_editor, field, hidden):
+    values = {"keywords": ["kettle"], field: [f"boy{hidden}cott"]}
+    errors = refusal(watch_editor, **values)
+    [message] = errors[field]
+    # The character is named by its code, never written as is (an override would turn
+    # the sentence around it).
+    code = f"U+{ord(hidden):04X}"
+    assert f"boy⟨{code}⟩cott" in message and hidden not in message
+    assert "invisible or text-direction character" in message
+    assert "type it again without it" in message
+    assert not Watch.objects.exists()
+
+
+def test_several_such_terms_are_named_at_once(watch_editor):
+    errors = refusal(watch_editor, keywords=[f"a{ZERO_WIDTH_SPACE}b", f"c{BYTE_ORDER_MARK}d"])
+    [message] = errors["keywords"]
+    assert "“a⟨U+200B⟩b” and “c⟨U+FEFF⟩d” hold invisible or text-direction characters" in (message)
+
+
+@pytest.mark.parametrize("hidden", [ZERO_WIDTH_SPACE, RIGHT_TO_LEFT_OVERRIDE, BELL], ids=repr)
+@pytest.mark.parametrize("field", ["name", "brand"])
+def test_a_name_or_brand_holding_one_is_refused(watch_editor, field, hidden):
+    errors = refusal(watch_editor, keywords=["kettle"], **{field: f"Kett{hidden}les"})
+    [message] = errors[field]
+    assert "holds an invisible or text-direction character" in message
+    assert "type it again without it" in message
+
+
+def test_the_api_the_page_and_the_admin_say_the_same(watch_editor, api, browser_client):
+    term = f"boy{RIGHT_TO_LEFT_OVERRIDE}cott"
+    answer = api.as_user(watch_editor).post(
+        "/api/watches/",
+        {"name": "Kettles", "brand": "Lumière", "keywords": [term]},
+        format="json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "boy⟨U+202E⟩cott" in answer.json()["errors"]["keywords"][0]
+
+    client = browser_client.as_user(watch_editor)
+    response = client.post(NEW, form_data(keywords=f"kettle\r\n{term}"))
+    assert_refused_beside(response, "keywords", "boy⟨U+202E⟩cott")
+
+    watch_editor.is_staff = True
+    watch_editor.save()
+    watch_editor.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="listening", codename="add_watch")
+    )
+    admin = client.post(
+        "/admin/listening/watch/add/",
+        {
+            "name": f"Kett{ZERO_WIDTH_SPACE}les",
+            "brand": "Lumière",
+            "keywords": "kettle",
+            "volume_deviations": "4",
+            "volume_min_count": "10",
+            "tone_shift_points": "25",
+            "tone_min_scored": "25",
+        },
+    )
+    assert admin.status_code == 200
+    assert "holds an invisible or text-direction character" in admin.content.decode()
+    assert not Watch.objects.exists()
+
+
+# --- Compatibility forms -------------------------------------------------------------------
+
+
+def test_a_full_width_term_is_stored_and_matched_as_its_plain_form(watch_editor):
+    watch = create(
+        watch_editor,
+        keywords=[full_width("KX200"), "KX200", "kettle"],
+        hashtags=[full_width("#BoycottLumiere")],  # the full-width "#" taken off too
+        handles=[full_width("@maisonlumiere.bsky.social")],
+    )
+    assert watch.keywords == ["KX200", "kettle"]  # one term, as the matcher reads it
+    assert watch.hashtags == ["BoycottLumiere"]
+    assert watch.handles == ["maisonlumiere.bsky.social"]
+
+    ingest(
+        ("plain", "My KX200 leaks"),
+        ("wide", f"My {full_width('KX200')} leaks"),
+        ("bold", f"{bold('KX200')} {bold('LEAKS')} everywhere"),  # a fancy-font post
+        ("bold-tag", f"Enough {bold('#BoycottLumiere')}"),
+        ("other", "My KX300 is fine"),
+    )
+    assert on_watch(watch) == {"plain", "wide", "bold", "bold-tag"}
+
+
+def test_a_post_with_invisible_characters_inside_a_word_still_matches(watch_editor):
+    watch = create(watch_editor, keywords=["maison lumière", "boycott"])
+    ingest(
+        ("split", f"Maison Lu{ZERO_WIDTH_SPACE}mière a raté ma livraison"),
+        ("soft-hyphen", "Je dis boy\u00adcott"),
+        ("turned", f"{RIGHT_TO_LEFT_OVERRIDE}boycott"),
+        ("other", "Maison Lune"),
+    )
+    assert on_watch(watch) == {"split", "soft-hyphen", "turned"}
+
+
+# --- Look-alike alphabets -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "term", "shown"),
+    [
+        ("keywords", f"{CYRILLIC_KA}ettle", f"“{CYRILLIC_KA}ettle”"),
+        ("keywords", f"maison lumiere {CYRILLIC_KA}X200", f"“maison lumiere {CYRILLIC_KA}X200”"),
+        ("exclusions", f"c{GREEK_OMICRON}ncours", f"“c{GREEK_OMICRON}ncours”"),
+        ("hashtags", f"Boycott{CYRILLIC_A}", f"“#Boycott{CYRILLIC_A}”"),
+        ("handles", f"m{CYRILLIC_A}isonlumiere.bsky.social", f"“@m{CYRILLIC_A}isonlumiere"),
+        # A full-width Latin K beside a Cyrillic letter: compared as the plain K.
+        ("keywords", f"{full_width('K')}{CYRILLIC_A}ttle", f"“K{CYRILLIC_A}ttle”"),
+    ],
+)
+def test_a_term_mixing_look_alike_alphabets_is_refused_naming_it(watch_editor, field, term, shown):
+    errors = refusal(watch_editor, **{"keywords": ["kettle"], field: [term]})
+    [message] = errors[field]
+    assert shown in message
+    assert "mixes look-alike letters of different alphabets" in message
+    assert "type it again in one alphabet" in message
+
+
+def test_words_each_in_one_alphabet_are_accepted(watch_editor):
+    watch = create(
+        watch_editor,
+        keywords=["чайник kettle", "Κεντρικό", "Lumière"],
+        hashtags=["чайник"],
+    )
+    assert watch.keywords == ["чайник kettle", "Κεντρικό", "Lumière"]
+
+
+# --- Names ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "maison lumière",
+        "Maison Lumiere",
+        full_width("Maison") + " Lumière",
+        bold("Maison Lumiere"),
+    ],
+)
+def test_names_differing_only_by_such_tricks_are_one_watch(watch, watch_editor, api, name):
+    errors = refusal(watch_editor, name=name, keywords=["kettle"])
+    assert errors["name"] == ["A watch named “Maison Lumière” already exists."]
+    answer = api.as_user(watch_editor).post(
+        "/api/watches/", {"name": name, "brand": "x", "keywords": ["kettle"]}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["name"] == ["A watch named “Maison Lumière” already exists."]
+    assert Watch.objects.count() == 1
+
+
+def test_a_name_mixing_look_alike_alphabets_is_refused(watch_editor):
+    errors = refusal(watch_editor, name=f"Maison {CYRILLIC_KA}ettles", keywords=["kettle"])
+    [message] = errors["name"]
+    assert f"“{CYRILLIC_KA}ettles”" in message and "in one alphabet" in message
+    # A name in another alphabet, or two words in two, is a name.
+    assert create(watch_editor, name="Чайники Kettles", keywords=["kettle"]).pk
+
+
+def test_renaming_to_a_look_alike_of_another_watch_is_refused(watch, watch_editor):
+    other = create(watch_editor, name="Kettles", keywords=["kettle"])
+    with pytest.raises(InvalidInput, match="“Maison Lumière” already exists"):
+        actions.watch_update(watch=other, actor=watch_editor, name=full_width("MAISON LUMIERE"))
+    # Its own name, written differently: still its own.
+    renamed = actions.watch_update(watch=other, actor=watch_editor, name="KETTLES")
+    assert renamed.name == "KETTLES"
