@@ -941,8 +941,7 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
         raise InvalidInput(_("Choose at least one mention."))
     if len(ids) > MAX_ATTACH:
         raise InvalidInput(_("At most %(n)s mentions at a time.") % {"n": MAX_ATTACH})
-    if not rules.can_view_listening(actor):
-        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+    rules.require_attach(actor, incident, ids)
     incident = lock_incident(incident)
     incident_rules.require(actor, incident, incident_rules.WRITE_TIMELINE)
     require_not_closed(incident, "attach")

@@ -1,6 +1,7 @@
 """Live updates of the listening page: after mentions are stored, attached or detached, a
-signal changes, or a watch or a planned campaign is saved, every open listening page
-refreshes its panels (panels.SIGNAL_PANELS["listening-changed"]).
+signal changes, a watch or a planned campaign is saved, or a planned campaign starts or
+ends on its own (publish_if_campaigns_turned, after each detection pass), every open
+listening page refreshes its panels (panels.SIGNAL_PANELS["listening-changed"]).
 
 Design (the cheapest correct one with what exists): a per-person signal, sent to the
 people who may read listening data (rules.can_view_listening: the permission given
@@ -146,6 +147,23 @@ def _trailing(user_ids) -> None:
         _send(user_ids)
     except Exception:
         logger.exception("Could not publish the listening update")
+
+
+def publish_if_campaigns_turned(since, now) -> bool:
+    """After a detection pass (tasks.detect_signals): a planned campaign that started or
+    ended on its own since the previous pass (`since`) changed the watches' "Planned
+    campaign running until…" (the listening-changed panels): announced, forced, as saving
+    one is. Outside any transaction (a worker). Whether it was announced; never raises."""
+    from . import selectors
+
+    try:
+        turned = selectors.campaign_boundary_between(since, now)
+    except Exception:
+        logger.exception("Could not read the planned campaigns' boundaries")
+        return False
+    if turned:
+        publish_listening_changed(force=True)
+    return turned
 
 
 def publish_listening_changed(force: bool = False) -> None:

@@ -92,7 +92,9 @@ def import_page(request):
     """Upload -> map the columns and preview -> import, on one page (docs/user-guide.md)."""
     require_reader(request)
     if not rules.can_import_files(request.user):
-        raise PermissionDenied(_("Only people allowed to import mentions can do this."))
+        raise PermissionDenied(
+            rules.refusal(_("Only people allowed to import mentions can do this."))
+        )
     limit = settings.LISTENING_IMPORT_MAX_BYTES
     # "10", "2.5" (no "10.0"), in the reader's format
     context = {"limit_mb": floatformat(limit / 1_000_000, -1), "zones": _zone_suggestions(request)}

@@ -18,13 +18,20 @@ may change watches, until they end: an ended one is kept as it was, the record o
 volume alerts were quiet then (burst_is_open).
 
 The mentions attached to an incident are also shown to that incident's cell, as the rest
-of the incident is (incidents.permissions), whatever these permissions.
+of the incident is (incidents.permissions), whatever these permissions. So its cell may
+detach one (the cell except observers), and attach again a mention detached from that
+incident (may_attach: the room panel's Undo), without the right to read listening data:
+the cell saw it there, and the timeline still quotes it.
+
+Who grants these permissions: an administrator of the site (ACCESS_GRANTED_BY), which the
+refusals say (refusal).
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.errors import Conflict, NotAllowed
 
@@ -63,9 +70,54 @@ def can_import_files(user) -> bool:
     return can_view_listening(user) and can_ingest(user)
 
 
+# Whom to ask: these permissions are given in the admin, by an administrator of the site.
+ACCESS_GRANTED_BY = gettext_lazy(
+    "An administrator of Crisis Cell gives this access (in the admin, usually through a group "
+    "such as “Crisis team”): ask them if you need it."
+)
+
+
+def refusal(reason) -> str:
+    """A refusal of listening access as the pages say it: why, then whom to ask."""
+    return f"{reason} {ACCESS_GRANTED_BY}"
+
+
 def require_edit_watches(user) -> None:
     if not can_edit_watches(user):
         raise NotAllowed(_("Only people allowed to change watches can do this."))
+
+
+def detached_from(incident, mention_ids) -> set[int]:
+    """Which of these mentions were detached from `incident` (its timeline's
+    `mention_detached` entries, which name the mention). One query."""
+    from incidents.models import TimelineEntry
+
+    ids = {int(pk) for pk in mention_ids}
+    if not ids:
+        return set()
+    rows = TimelineEntry.objects.filter(
+        incident=incident, kind="mention_detached", data__id__in=sorted(ids)
+    ).values_list("data__id", flat=True)
+    return {int(pk) for pk in rows if pk is not None} & ids
+
+
+def may_attach(user, incident, mention_ids) -> bool:
+    """Whether `user` may attach these mentions to `incident`, as far as listening goes (the
+    incident's own rule, the cell except observers, and its being open are the action's
+    other checks): the people who may read listening data, any mention; the others only
+    mentions detached from this incident (the room's Undo of a detach: its cell saw them
+    there, the timeline quotes them, so attaching them again reveals nothing). At most one
+    query."""
+    if can_view_listening(user):
+        return True
+    ids = {int(pk) for pk in mention_ids}
+    return bool(ids) and ids <= detached_from(incident, ids)
+
+
+def require_attach(user, incident, mention_ids) -> None:
+    """The guard of attaching (actions.mentions_attach): may_attach, else NotAllowed."""
+    if not may_attach(user, incident, mention_ids):
+        raise NotAllowed(_("Listening data is shown to the people given access to it."))
 
 
 def require_ingest(user) -> None:

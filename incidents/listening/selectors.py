@@ -602,6 +602,102 @@ def stream_page(qs, *, search, before: tuple[datetime, int] | None, size: int) -
 
 
 @dataclass(frozen=True)
+class SearchTally:
+    """The posts a search matches among the newest SEARCH_SCAN of a query, by sentiment:
+    `counts` {sentiment: n}, every label present; `counted_all` when that read reached the
+    oldest post, else `counted_to`, the oldest post read."""
+
+    counts: dict
+    counted_all: bool
+    counted_to: datetime | None = None
+
+
+def search_tally(qs, *, search) -> SearchTally:
+    """The mentions `qs` that `search` matches, counted by sentiment, reading them as a
+    search page does (newest first, SEARCH_CHUNK per query, the first SEARCH_CHARS
+    characters of each, at most SEARCH_SCAN): the room's chips under a search, so that each
+    chip and "All" count what the list would show. At most 1 + SEARCH_SCAN / SEARCH_CHUNK
+    queries."""
+    counts = dict.fromkeys(Sentiment.values, 0)
+    read, key = 0, None
+    while read < SEARCH_SCAN:
+        limit = min(SEARCH_CHUNK, SEARCH_SCAN - read)
+        rows = list(
+            _older_than(qs, "posted_at", key)
+            .order_by("-posted_at", "-id")
+            .annotate(head=Substr("text", 1, SEARCH_CHARS))
+            .values_list("pk", "posted_at", "head", "author_handle", "author_name", "sentiment")[
+                :limit
+            ]
+        )
+        for pk, posted_at, head, handle, name, sentiment in rows:
+            read, key = read + 1, (posted_at, pk)
+            if search.matches(head, handle, name):
+                counts[sentiment] = counts.get(sentiment, 0) + 1
+        if len(rows) < limit:
+            return SearchTally(counts, True)
+    if key is None or not _older_than(qs, "posted_at", key).exists():
+        return SearchTally(counts, True)
+    return SearchTally(counts, False, key[0])
+
+
+# The room panel offers to undo a detach for this long after it, to whoever detached.
+UNDO_DETACH = timedelta(minutes=15)
+MAX_UNDO_SHOWN = 5
+
+
+def undoable_detaches(incident, user, now) -> list:
+    """The mentions `user` detached from `incident` in the last UNDO_DETACH, newest first,
+    attached nowhere since: the room panel's Undo (attaching them again is allowed to the
+    cell, rules.may_attach). One query, two when there are some."""
+    from incidents.models import TimelineEntry
+
+    rows = (
+        TimelineEntry.objects.filter(
+            incident=incident,
+            kind="mention_detached",
+            actor=user,
+            recorded_at__gte=now - UNDO_DETACH,
+        )
+        .order_by("-seq")
+        .values_list("data__id", flat=True)[: 4 * MAX_UNDO_SHOWN]
+    )
+    ids = list(dict.fromkeys(int(pk) for pk in rows if pk is not None))
+    if not ids:
+        return []
+    free = Mention.objects.filter(pk__in=ids, incident__isnull=True).only(
+        "pk", "platform", "author_handle", "author_name", "text"
+    )
+    found = {mention.pk: mention for mention in free}
+    return [found[pk] for pk in ids if pk in found][:MAX_UNDO_SHOWN]
+
+
+# The Listening page's planned campaigns start and end on their own (by time): the
+# periodic detection pass (tasks.detect_signals) refreshes the open pages when one of them
+# crossed a boundary since the previous pass.
+CAMPAIGN_BOUNDARY_REACH = timedelta(hours=1)
+
+
+def campaign_boundary_between(since: datetime | None, now: datetime) -> bool:
+    """Whether a planned campaign started or ended in (since, now]: the watches' "Planned
+    campaign running until…" changed. `since` None (the first pass), or further back than
+    CAMPAIGN_BOUNDARY_REACH (the passes stopped), reads from that far back. One query."""
+    since = max(since or now - CAMPAIGN_BOUNDARY_REACH, now - CAMPAIGN_BOUNDARY_REACH)
+    crossed = Q(starts_at__gt=since, starts_at__lte=now) | Q(ends_at__gt=since, ends_at__lte=now)
+    return ExpectedBurst.objects.filter(crossed).exists()
+
+
+def detector_last_pass() -> datetime | None:
+    """When the detection pass last ran (its CollectorState), None before the first. One
+    query."""
+    return (
+        CollectorState.objects.filter(name=detection.STATE_NAME)
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
 class IncidentTally:
     """An incident's mentions counted: `counts` {sentiment: n}, every label present, and
     the time of the earliest one posted (None without mentions)."""

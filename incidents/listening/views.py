@@ -28,7 +28,7 @@ from incidents import rules as incident_rules
 from incidents.errors import DomainError
 from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Membership
-from incidents.shortcuts import incident_or_404
+from incidents.shortcuts import incident_or_404, perform
 
 from . import actions, charts, curves, figures, rules, selectors
 from .choices import Sentiment
@@ -52,7 +52,9 @@ MAX_ATTACH_TARGETS = 20
 
 def require_reader(request) -> None:
     if not rules.can_view_listening(request.user):
-        raise PermissionDenied(_("Listening data is shown to the people given access to it."))
+        raise PermissionDenied(
+            rules.refusal(_("Listening data is shown to the people given access to it."))
+        )
 
 
 def attach_targets(user) -> list[Incident]:
@@ -227,14 +229,29 @@ def panel(request, name):
 @login_required
 @require_POST
 def mention_attach(request, pk):
-    """The stream's "Attach to incident…": the chosen incident among the person's own."""
-    require_reader(request)
-    mention = get_object_or_404(Mention, pk=pk)
-    back = _back(request)
+    """The stream's "Attach to incident…": the chosen incident among the person's own; and
+    the room panel's Undo of a detach (with htmx: answered as the room's actions are), which
+    the cell may use without listening access (rules.may_attach)."""
+    reader = rules.can_view_listening(request.user)
+    if not reader and not request.POST.get("incident"):
+        require_reader(request)
     try:
         incident = incident_or_404(request, int(request.POST.get("incident", "")))
     except ValueError:
         raise Http404() from None
+    if not reader and not rules.may_attach(request.user, incident, [pk]):
+        require_reader(request)
+    mention = get_object_or_404(Mention, pk=pk)
+    if request.htmx:
+        return perform(
+            request,
+            incident,
+            _("Mention attached again."),
+            actions.mention_attach,
+            mention=mention,
+            incident=incident,
+        )
+    back = _back(request)
     try:
         attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
@@ -356,7 +373,9 @@ def _report_attached(request, incident, result) -> None:
 def _require_editor(request) -> None:
     require_reader(request)
     if not rules.can_edit_watches(request.user):
-        raise PermissionDenied(_("Only people allowed to change watches can do this."))
+        raise PermissionDenied(
+            rules.refusal(_("Only people allowed to change watches can do this."))
+        )
 
 
 def _watch_saved(request, watch, message, *, stream=False, level=messages.SUCCESS):
@@ -651,10 +670,13 @@ def room_panel_context(request, incident) -> dict:
     """The room's mentions panel: `mentions` (a page, newest first, filtered by
     ?mentions_sentiment= and searched by ?mentions_q=, as the stream's search), the query
     string that keeps both (`mentions_query`) and each sentiment chip's (in
-    `mention_counts`), `mention_chart` (volume and negative share over room_chart_span,
-    ending now while it is open), `incident_signals` (the signals it was
-    declared from or linked to, to listening readers), `can_detach`. Five queries; a
-    search reads its posts in at most five more (selectors.search_page)."""
+    `mention_counts`: under a search, the posts it matches, as "All" in `chips_total`),
+    `mention_chart` (volume and negative share over room_chart_span, ending now while it
+    is open), `incident_signals` (the signals it was declared from or linked to, to
+    listening readers), `can_detach`, and `undo_detached` (the mentions this viewer just
+    detached: "Undo"). Seven queries at most; a search reads its posts in at most five
+    more (selectors.search_page) and counts its matches by sentiment in as many
+    (selectors.search_tally)."""
     reader = rules.can_view_listening(request.user)
     sentiment = request.GET.get(ROOM_SENTIMENT, "")
     if sentiment not in Sentiment.values:
@@ -670,13 +692,24 @@ def room_panel_context(request, incident) -> dict:
     page, next_before, searched_to = found.mentions, found.next_before, found.searched_to
     ignored = bool(typed.strip()) and not search
     typed = typed.strip() if search else ""
+    # Open (actions.require_not_closed), and the viewer writes its timeline.
+    can_detach = incident.is_open and incident_permissions.can_write_timeline(
+        request.user, incident
+    )
 
     def query(sentiment):
         return urlencode({ROOM_SENTIMENT: sentiment, **({ROOM_SEARCH: typed} if typed else {})})
 
     tally = selectors.incident_tally(incident)
-    counts = tally.counts
-    total = sum(counts.values())
+    total = sum(tally.counts.values())
+    # The chips count what the list shows: under a search, the posts it matches (of every
+    # sentiment, read as its pages read them), else every mention attached.
+    searched = (
+        selectors.search_tally(selectors.mentions(incident=incident), search=search)
+        if search and total
+        else None
+    )
+    counts = searched.counts if searched else tally.counts
     end = incident.closed_at or timezone.now()
     start, width = room_chart_span(incident.declared_at, tally.first_posted_at, end)
     # The last bucket may still be filling; the chart stops at `end` (now while the
@@ -701,6 +734,8 @@ def room_panel_context(request, incident) -> dict:
             for value, label in Sentiment.choices
         ],
         "mentions_total": total,
+        "chips_total": sum(counts.values()),
+        "chips_counted_all": searched.counted_all if searched else True,
         "mentions_sentiment": sentiment,
         "mentions_q": typed,
         "search_ignored": ignored,
@@ -711,8 +746,13 @@ def room_panel_context(request, incident) -> dict:
         "mentions_before": selectors.key_text(*before) if before else "",
         "mentions_query": query(sentiment),
         "mention_chart": chart,
-        "can_detach": incident.is_open  # actions.require_not_closed
-        and incident_permissions.can_write_timeline(request.user, incident),
+        "can_detach": can_detach,
+        # Just detached by this viewer: offered again ("Undo"), to listening readers or not.
+        "undo_detached": (
+            selectors.undoable_detaches(incident, request.user, timezone.now())
+            if can_detach
+            else []
+        ),
         "can_view_listening": reader,
         "incident_signals": (
             list(selectors.incident_signals(incident)[: selectors.MAX_INCIDENT_SIGNALS_SHOWN])
@@ -738,8 +778,6 @@ def room_panel(request, pk):
 def mention_detach(request, pk, mention_pk):
     incident = incident_or_404(request, pk)
     mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
-    from incidents.shortcuts import perform
-
     return perform(
         request,
         incident,

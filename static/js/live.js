@@ -90,6 +90,20 @@
     const GAP_WAIT_MS = 1000;
     const connection = window.crisisSocket.open(incidentId);
 
+    // Timeline entries are rendered once for every viewer (the live event, a resync, the
+    // page): a part only some may see (a listening signal's link) comes hidden, marked
+    // data-for-viewers="<what>", and is shown here when the server names it in the room's
+    // data-viewer-may (the viewer's rights, decided on the server). No rule of its own.
+    const viewerMay = new Set((room.dataset.viewerMay || "").split(/\s+/).filter(Boolean));
+    function showAllowed(root) {
+      if (!root || !root.querySelectorAll) return;
+      root.querySelectorAll("[data-for-viewers][hidden]").forEach((el) => {
+        if (viewerMay.has(el.dataset.forViewers)) el.hidden = false;
+      });
+    }
+    showAllowed(room);
+    if (window.htmx) window.htmx.onLoad(showAllowed);  // a timeline refresh, older entries
+
     function setStatus(state) {
       setPageState(state);
       status.dataset.state = state;
@@ -153,6 +167,7 @@
           (li) => Number(li.dataset.seq) < seq,
         );
         localizeTimes(entry);
+        showAllowed(entry);
         list.insertBefore(entry, older || list.querySelector(":scope > .timeline-more"));
         entry.classList.add("is-new");
       });
