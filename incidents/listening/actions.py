@@ -1408,22 +1408,30 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
 
 
 def collector_state_record(
-    *, name: str, actor=None, state: dict | None = None, error: str | None = None, now=None
+    *,
+    name: str,
+    actor=None,
+    state: dict | None = None,
+    error: str | None = None,
+    progress: bool = False,
+    now=None,
 ) -> None:
     """Where a collector stands (`CollectorState`, by its unique `name`), after a pass.
     `state` (a JSON-able dict) replaces the stored one when given. `error` None is a
     success (`last_success_at` = now, `last_error` cleared); a string is the failure to
     show (cut to the field's length), the state and last success staying as they were.
+    `progress`: the state saved in the middle of a pass (a cursor after a stored page),
+    which says nothing yet of how the pass went (success and error stay as they were).
     `actor` None is the system: collectors are the only writers. One UPDATE once the row
     exists (every pass of every collector, and the detector every minute, write it)."""
     now = now or timezone.now()
     values = {"updated_at": now}
     if state is not None:
         values["state"] = state
-    if error is None:
-        values.update(last_success_at=now, last_error="")
-    else:
+    if error is not None:
         values["last_error"] = error[: CollectorState._meta.get_field("last_error").max_length]
+    elif not progress:
+        values.update(last_success_at=now, last_error="")
     if not CollectorState.objects.filter(name=name).update(**values):
         CollectorState.objects.update_or_create(name=name, defaults=values)
 

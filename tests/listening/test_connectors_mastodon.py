@@ -329,6 +329,27 @@ def test_an_error_is_recorded_and_the_other_timelines_still_polled(watch, instan
     assert len(stored_ids()) == 1
 
 
+def test_a_timeline_failing_among_working_ones_is_warned_about(watch, instance, settings):
+    # Each stored page of the working timeline counted as the instance's success: the
+    # failing search never reached the Listening page's warnings.
+    from django.utils import timezone
+
+    from incidents.listening import selectors
+
+    settings.LISTENING_MASTODON = [{"base_url": instance.base_url, "search": ["lumière"]}]
+    instance.status("<p>#BoycottLumiere ok</p>")
+    collector(instance, search=["maison lumière"]).run(once=True)
+
+    state = CollectorState.objects.get(name=f"mastodon:{instance.base_url}")
+    assert state.state["tags"]  # the working timeline's cursor is saved ...
+    assert state.last_success_at is None  # ... but the instance did not work whole
+    problems = selectors.source_problems(timezone.now())
+    assert [(p.source, p.where) for p in problems] == [
+        ("mastodon", urlsplit(instance.base_url).netloc)
+    ]
+    assert "401" in problems[0].error
+
+
 def test_a_malformed_status_is_logged_and_the_others_stored(watch, instance, caplog):
     caplog.set_level(logging.WARNING, logger="incidents.listening.connectors")
     broken = instance.status("<p>#BoycottLumiere sans date</p>", created_at=None)

@@ -326,8 +326,12 @@ def load_state(name: str) -> dict:
     return dict(found or {})
 
 
-def save_state(name: str, state: dict | None = None, *, error: str | None = None) -> None:
-    actions.collector_state_record(name=name, state=state, error=error)
+def save_state(
+    name: str, state: dict | None = None, *, error: str | None = None, progress: bool = False
+) -> None:
+    """How a pass went (`error` None: a success), or, with `progress`, only where it
+    stands mid-pass (actions.collector_state_record)."""
+    actions.collector_state_record(name=name, state=state, error=error, progress=progress)
 
 
 def between_passes() -> None:

@@ -351,9 +351,11 @@ class MastodonCollector(PollingCollector):
             matcher = self.watches.matcher
             found = [matching(r, matcher, source=Source.MASTODON) for r in rows if r is not None]
             self.stored += store([data for data in found if data], source=Source.MASTODON)
-            # Only now, with the page stored, does the cursor move past it.
+            # Only now, with the page stored, does the cursor move past it. The instance's
+            # success is said at the end of the pass, once every timeline was read: a
+            # timeline failing among working ones is then warned about.
             cursors[key] = _newest([_id(s) for s in readable])
-            save_state(instance.state_name, state)
+            save_state(instance.state_name, state, progress=True)
             if min_id is None or len(statuses) < PAGE or self.stop.is_set():
                 return
 
