@@ -6,24 +6,13 @@ import gzip
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.listening.importing import MAX_COLUMN_NAME, MAX_COLUMNS
 from incidents.listening.models import Mention
 
+from .test_import_page import form_data, upload
+
 pytestmark = pytest.mark.django_db
-
-
-def upload(client, content: bytes, name="export.csv"):
-    return client.post("/listening/import/", {"file": SimpleUploadedFile(name, content)})
-
-
-def form_data(response, **overrides):
-    form = response.context["mapping"]
-    data = {name: form[name].value() or "" for name in form.fields}
-    data["previewed"] = response.context.get("previewed", "")
-    data.update(overrides)
-    return data
 
 
 ROW = "x;1;Maison Lumière: livraison ratée;2026-11-30T09:12:00Z\n"

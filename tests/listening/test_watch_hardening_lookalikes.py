@@ -4,19 +4,17 @@ letters for terms and posts alike, a word mixing look-alike alphabets is refused
 names differing only by such tricks are one. One rule (actions.clean_watch): the action,
 the API, the watch page and the admin say the same."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
 
 from incidents.errors import InvalidInput
 from incidents.listening import actions
-from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, Watch
+from incidents.listening.models import Watch
 
 from .conftest import assert_refused_beside
 from .test_watch_pages import NEW, form_data
+from .test_watch_rematch import ingest as ingest_aged
+from .test_watch_rematch import on_watch
 
 pytestmark = pytest.mark.django_db
 
@@ -62,24 +60,8 @@ def refusal(actor, **values) -> dict:
 
 
 def ingest(*posts):
-    actions.mentions_ingest(
-        mentions=[
-            MentionData(
-                platform="bluesky",
-                external_id=external_id,
-                text=text,
-                posted_at=timezone.now() - timedelta(minutes=5),
-                author_handle=f"someone-{external_id}.bsky.social",
-            )
-            for external_id, text in posts
-        ],
-        source="bluesky",
-        actor=None,
-    )
-
-
-def on_watch(watch) -> set[str]:
-    return set(Mention.objects.filter(watches=watch).values_list("external_id", flat=True))
+    """Store (external id, text) posts of an hour ago as a connector would."""
+    ingest_aged(*[(external_id, text, 1) for external_id, text in posts])
 
 
 # --- Invisible and text-direction characters ---------------------------------------------

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from incidents.errors import Conflict
 from incidents.listening import actions
-from incidents.listening.ingest import MentionData
-from incidents.listening.models import Mention, Watch
+from incidents.listening.models import Watch
 from tests.helpers import run_concurrently
 
 from .test_watch_pages import edit_url, page_form
+from .test_watch_rematch import ingest as ingest_aged
+from .test_watch_rematch import on_watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,25 +30,8 @@ CHUNK = 3
 
 
 def ingest(*posts):
-    actions.mentions_ingest(
-        mentions=[
-            MentionData(
-                platform="bluesky",
-                external_id=external_id,
-                text=text,
-                posted_at=NOW - timedelta(hours=1, seconds=i),
-                author_handle=f"someone-{external_id}.bsky.social",
-            )
-            for i, (external_id, text) in enumerate(posts)
-        ],
-        source="bluesky",
-        actor=None,
-        now=NOW,
-    )
-
-
-def on_watch(watch) -> set[str]:
-    return set(Mention.objects.filter(watches=watch).values_list("external_id", flat=True))
+    """Store (external id, text) posts of an hour ago as a connector would."""
+    ingest_aged(*[(external_id, text, 1) for external_id, text in posts])
 
 
 @pytest.fixture
