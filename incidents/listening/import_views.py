@@ -47,13 +47,19 @@ def _keep_file(request, name: str, data: bytes) -> str:
     return token
 
 
+def _same(sent: str, kept: str) -> bool:
+    """Whether a value sent by the form is the one kept, in constant time, whatever it
+    holds (compare_digest refuses texts that are not ASCII: a 500 on a tampered form)."""
+    return secrets.compare_digest(sent.encode(), kept.encode())
+
+
 def _stored_file(request, token: str):
     """(name, bytes) of the file this person uploaded under `token`, or None (expired, or
     replaced by a later upload)."""
     if not token or len(token) > 64:
         return None
     kept = caches[IMPORT_CACHE].get(_cache_key(request.user))
-    if kept is None or not secrets.compare_digest(kept[0], token):
+    if kept is None or not _same(token, kept[0]):
         return None
     _token, name, packed = kept
     return name, zlib.decompress(packed)
@@ -77,7 +83,7 @@ def _imported_already(request, token: str):
     if not token or len(token) > 64:
         return None
     done = caches[IMPORT_CACHE].get(_done_key(request.user))
-    if done is None or not secrets.compare_digest(done[0], token):
+    if done is None or not _same(token, done[0]):
         return None
     return done[1], done[2]
 
@@ -146,7 +152,7 @@ def import_page(request):
     if request.POST.get("step") != "import":
         return _mapping_step(request, context, form, table, name, conversion)
     previewed = request.POST.get("previewed", "")
-    if not secrets.compare_digest(previewed[:64], conversion.options.fingerprint()):
+    if not _same(previewed[:64], conversion.options.fingerprint()):
         # What is imported is what was previewed: show the preview of these choices.
         form.add_error(
             None, _("The choices changed since the preview: check this preview, then import.")

@@ -197,3 +197,15 @@ def test_an_import_sent_again_says_it_was_done_and_imports_nothing_twice(
     # Someone else's token, or one never imported, still reads as expired.
     other = client.post("/listening/import/", {**sent, "token": "not-the-token"}, follow=True)
     assert "The uploaded file has expired" in other.content.decode()
+    # A token or preview that is not ASCII (a tampered form) is no match, not a 500.
+    tampered = client.post("/listening/import/", {**sent, "token": "é"}, follow=True)
+    assert "The uploaded file has expired" in tampered.content.decode()
+
+
+def test_a_tampered_preview_fingerprint_is_no_match(importer, browser_client):
+    client = browser_client.as_user(importer)
+    first = upload(client, ("platform;id;text;posted_at\n" + ROW).encode(), "lumiere.csv")
+    preview = client.post("/listening/import/", form_data(first, step="preview"))
+    sent = form_data(preview, step="import", previewed="é" * 10)
+    assert client.post("/listening/import/", sent).status_code == 409
+    assert Mention.objects.count() == 0
