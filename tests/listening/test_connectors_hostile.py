@@ -509,6 +509,19 @@ def test_mastodon_an_instance_that_drips_its_answer_is_left(watch, instance):
     assert {m.external_id for m in Mention.objects.all()} == {good["uri"]}
 
 
+def test_mastodon_an_instance_dripping_through_a_proxy_is_left(watch, monkeypatch):
+    # Behind an HTTP proxy (HTTP_PROXY) requests opens its connections from another pool
+    # manager, which the deadline did not watch: 20 s and more for a 70-byte answer.
+    with RawServer(_drip_json) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.rsplit("/", 1)[0])
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        base = "http://mastodon.example"
+        took = run_bounded(_mastodon_against(base), seconds=60)
+    assert took < 20
+    assert "too slowly" in CollectorState.objects.get(name=f"mastodon:{base}").last_error
+
+
 def test_mastodon_a_kept_alive_connection_that_starts_dripping_is_left(watch):
     # The second request goes over the first one's connection (keep-alive): its socket
     # was opened by the earlier request, and is put under this request's deadline too.

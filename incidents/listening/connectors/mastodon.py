@@ -194,9 +194,11 @@ _current = threading.local()
 
 def _watched(connection_class):
     class Watched(connection_class):
-        def connect(self):
-            super().connect()
-            _watch(self.sock)
+        def _new_conn(self):
+            # The raw socket, before TLS: the handshake is under the deadline too.
+            sock = super()._new_conn()
+            _watch(sock)
+            return sock
 
         def request(self, *args, **kwargs):
             _watch(self.sock)  # a kept-alive connection: connected by an earlier request
@@ -219,10 +221,22 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _watched(HTTPSConnection)
 
 
+_WATCHED_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 class _WatchedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        # Through an HTTP(S) proxy (HTTPS_PROXY...), requests opens its connections from
+        # another pool manager: watched the same way. A SOCKS proxy's connections are not
+        # (urllib3's own classes): the read timeout alone bounds them.
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 class DeadlineSession(requests.Session):
