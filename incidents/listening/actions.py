@@ -162,18 +162,20 @@ def _terms(values, name) -> list[str]:
         ),
     )
     mixed = {term: mixed_script_word(term) for term in terms if term not in refused}
-    mixed = {term: word for term, word in mixed.items() if word}
+    mixed = {term: found for term, found in mixed.items() if found}
+    first = next(iter(mixed.values()), ("", []))
     refuse(
         list(mixed),
         _(
-            "“%(term)s” mixes look-alike letters of different alphabets (Latin, Cyrillic, "
-            "Greek) in “%(word)s”: type it again in one alphabet."
+            "“%(term)s” mixes alphabets in “%(word)s”: %(letters)s, among letters of "
+            "another alphabet that look the same. Type it again in one alphabet."
         ),
         _(
             "%(terms)s mix look-alike letters of different alphabets (Latin, Cyrillic, "
             "Greek) in one word: type them again in one alphabet."
         ),
-        word=next(iter(mixed.values()), "")[:40],
+        word=first[0][:40],
+        letters=_odd_letters(first[1]),
     )
     refuse(
         [term for term in terms if len(term) > MAX_TERM],
@@ -392,6 +394,19 @@ def _text(value, name) -> str:
     return value
 
 
+def _odd_letters(letters) -> str:
+    """[(letter, "CYRILLIC")] -> "“<letter>” is Cyrillic", joined (five letters at most)."""
+    scripts = {
+        "LATIN": pgettext("alphabet", "Latin"),
+        "CYRILLIC": pgettext("alphabet", "Cyrillic"),
+        "GREEK": pgettext("alphabet", "Greek"),
+    }
+    return ", ".join(
+        _("“%(letter)s” is %(script)s") % {"letter": letter, "script": scripts[script]}
+        for letter, script in letters[:5]
+    )
+
+
 def name_key(name: str) -> str:
     """What makes two watch names one: compared as the matcher compares words (matching.fold:
     case, accents and compatibility forms aside: a full-width "Kettles" is "kettles")."""
@@ -403,13 +418,14 @@ def _watch_name(value, watch: Watch | None) -> str:
     whatever its case, accents and compatibility forms (name_key: "Kettles", "kettles" and
     a full-width "Kettles" would read as one watch in every list)."""
     value = _text(value, "name")
-    word = mixed_script_word(value)
-    if word:
+    mixed = mixed_script_word(value)
+    if mixed:
         message = _(
-            "The name mixes look-alike letters of different alphabets (Latin, Cyrillic, "
-            "Greek) in “%(word)s”: type it again in one alphabet."
+            "The name mixes alphabets in “%(word)s”: %(letters)s, among letters of another "
+            "alphabet that look the same. Type it again in one alphabet."
         )
-        raise _invalid("name", message % {"word": word[:40]})
+        word, letters = mixed
+        raise _invalid("name", message % {"word": word[:40], "letters": _odd_letters(letters)})
     # Compared here, not by the database: SQLite folds the case of ASCII letters only.
     others = Watch.objects.exclude(pk=getattr(watch, "pk", None)).values_list("name", flat=True)
     key = name_key(value)

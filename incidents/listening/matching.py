@@ -18,21 +18,33 @@ from django.core.validators import MaxLengthValidator
 
 _MARKS = re.compile("[\u0300-\u036f]")
 # Characters that show nothing (zero-width spaces and joiners, soft hyphens, byte order
-# marks, tags) or turn the text's direction (bidirectional marks, embeddings, overrides,
-# isolates): a post holding them reads as the word without them ("boy\u200bcott" is
-# "boycott"), so folding drops them. A watch's name or term may not hold them at all
-# (hidden_characters).
+# marks, variation selectors, fillers, tags, invisible operators) or turn the text's
+# direction (bidirectional marks, embeddings, overrides, isolates): a post holding them
+# reads as the word without them ("boy\u200bcott" is "boycott"), so folding drops them. A
+# watch's name or term may not hold them (hidden_characters), but for the joiners that
+# Persian, Indic scripts and emoji need (ZWNJ, ZWJ: dropped alike on both sides).
 _INVISIBLE = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-    "\U000e0001\U000e0020-\U000e007f]"
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u08e2\u115f\u1160\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef]"
 )
-# Unicode categories refused in a watch's names and terms: control characters (Cc),
-# format characters (Cf: the invisible and direction ones above, and more), lone
-# surrogates (Cs: no database stores them).
+_JOINERS = frozenset("\u200c\u200d")
+# Unicode categories refused in a watch's names and terms besides _INVISIBLE: control
+# characters (Cc), format characters (Cf), lone surrogates (Cs: no database stores them).
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
-# Alphabets whose letters look alike (the Cyrillic "K" and "o", the Greek "A"): a word
-# mixing them is a classic spoof, never a brand's spelling.
+# Alphabets whose letters look alike, and the letters of each that look like another's
+# (Cyrillic and Greek capitals and small letters drawn as Latin ones, the Latin letters
+# drawn as theirs): a word of one alphabet holding such a letter of another is a classic
+# spoof ("Maison" whose M is the Cyrillic U+041C), never a brand's spelling; a letter that
+# looks like no Latin one is a real use (the Greek μ of "µm", Δ of "ΔT", Ω of "10kΩ").
 LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+_LOOKALIKES = frozenset(
+    "АВЕЅІЈКМНОРСТУХЁЇаеѕіјорсуххёїԁԛԝһӏүҮԌԍ"  # Cyrillic
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϜαικνορυχϲϳ"  # Greek
+    "ABCEHIJKMNOPSTXYZabceijopsuvxy"  # Latin, looking like Cyrillic or Greek ones
+)
 # A handle may hold dots and dashes (maisonlumiere.bsky.social), never end with one.
 _TOKENS = re.compile(r"@\w(?:[\w.\-]*\w)?|#\w+|\w+")
 # Phrases longer than this many words are cut there (a keyword is a few words).
@@ -60,13 +72,19 @@ def compatible(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
+def _hidden(char: str) -> bool:
+    return char not in _JOINERS and (
+        unicodedata.category(char) in HIDDEN_CATEGORIES or bool(_INVISIBLE.match(char))
+    )
+
+
 def hidden_characters(text: str) -> list[str]:
-    """The characters of `text` that show nothing or turn its direction (HIDDEN_CATEGORIES:
-    a zero-width space, a right-to-left override, a control character), each once."""
+    """The characters of `text` that show nothing or turn its direction (a zero-width
+    space, a right-to-left override, a variation selector, a control character; not the
+    joiners ZWNJ and ZWJ), each once."""
     if text.isascii() and text.isprintable():
         return []
-    found = (char for char in text if unicodedata.category(char) in HIDDEN_CATEGORIES)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(char for char in text if _hidden(char)))
 
 
 def visible(text: str) -> str:
@@ -74,10 +92,7 @@ def visible(text: str) -> str:
     message quotes a refused text without hiding or turning the sentence around it."""
     if not hidden_characters(text):
         return text
-    return "".join(
-        f"⟨U+{ord(char):04X}⟩" if unicodedata.category(char) in HIDDEN_CATEGORIES else char
-        for char in text
-    )
+    return "".join(f"⟨U+{ord(char):04X}⟩" if _hidden(char) else char for char in text)
 
 
 def _script(char: str) -> str | None:
@@ -86,15 +101,34 @@ def _script(char: str) -> str | None:
     return script if script in LOOKALIKE_SCRIPTS else None
 
 
-def mixed_script_word(text: str) -> str | None:
-    """The first word of `text` (compatibility forms as plain letters) whose letters come
-    from more than one of LOOKALIKE_SCRIPTS (a Cyrillic "K" before "ettle"), or None."""
+def mixed_script_word(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """The first word of `text` whose letters are of one of LOOKALIKE_SCRIPTS but for
+    some that look like its own letters and are of another (a Cyrillic U+041C for the M of
+    "Maison"),
+    as (the word, [(letter, its script: "CYRILLIC", "GREEK" or "LATIN")]), or None. Read as
+    the matcher reads it: compatibility forms as plain letters, accents and invisible
+    characters left out (an invisible mark between two letters does not split a word)."""
     if text.isascii():
         return None
-    for word in re.findall(r"\w+", compatible(text)):
-        scripts = {_script(char) for char in word if char.isalpha()} - {None}
-        if len(scripts) > 1:
-            return word
+    plain = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    for word in re.findall(r"\w+", plain):
+        scripts = [(char, _script(char)) for char in word if char.isalpha()]
+        counts = {}
+        for _char, script in scripts:
+            if script:
+                counts[script] = counts.get(script, 0) + 1
+        if len(counts) < 2:
+            continue
+        # The word's alphabet is the one most of its letters are in (Latin on a tie).
+        main = max(counts, key=lambda script: (counts[script], script == "LATIN"))
+        odd = [
+            (char, script)
+            for char, script in scripts
+            if script and script != main and char in _LOOKALIKES
+        ]
+        if odd:
+            return word, list(dict.fromkeys(odd))
     return None
 
 

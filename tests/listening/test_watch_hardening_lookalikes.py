@@ -174,23 +174,70 @@ def test_a_post_with_invisible_characters_inside_a_word_still_matches(watch_edit
 
 
 @pytest.mark.parametrize(
-    ("field", "term", "shown"),
+    ("field", "term", "shown", "odd"),
     [
-        ("keywords", f"{CYRILLIC_KA}ettle", f"“{CYRILLIC_KA}ettle”"),
-        ("keywords", f"maison lumiere {CYRILLIC_KA}X200", f"“maison lumiere {CYRILLIC_KA}X200”"),
-        ("exclusions", f"c{GREEK_OMICRON}ncours", f"“c{GREEK_OMICRON}ncours”"),
-        ("hashtags", f"Boycott{CYRILLIC_A}", f"“#Boycott{CYRILLIC_A}”"),
-        ("handles", f"m{CYRILLIC_A}isonlumiere.bsky.social", f"“@m{CYRILLIC_A}isonlumiere"),
+        ("keywords", f"{CYRILLIC_KA}ettle", f"“{CYRILLIC_KA}ettle”", "Cyrillic"),
+        (
+            "keywords",
+            f"maison lumiere {CYRILLIC_KA}X200",
+            f"“maison lumiere {CYRILLIC_KA}X200”",
+            "Cyrillic",
+        ),
+        ("exclusions", f"c{GREEK_OMICRON}ncours", f"“c{GREEK_OMICRON}ncours”", "Greek"),
+        ("hashtags", f"Boycott{CYRILLIC_A}", f"“#Boycott{CYRILLIC_A}”", "Cyrillic"),
+        (
+            "handles",
+            f"m{CYRILLIC_A}isonlumiere.bsky.social",
+            f"“@m{CYRILLIC_A}isonlumiere",
+            "Cyrillic",
+        ),
         # A full-width Latin K beside a Cyrillic letter: compared as the plain K.
-        ("keywords", f"{full_width('K')}{CYRILLIC_A}ttle", f"“K{CYRILLIC_A}ttle”"),
+        ("keywords", f"{full_width('K')}{CYRILLIC_A}ttle", f"“K{CYRILLIC_A}ttle”", "Cyrillic"),
     ],
 )
-def test_a_term_mixing_look_alike_alphabets_is_refused_naming_it(watch_editor, field, term, shown):
+def test_a_term_mixing_look_alike_alphabets_is_refused_naming_it(
+    watch_editor, field, term, shown, odd
+):
     errors = refusal(watch_editor, **{"keywords": ["kettle"], field: [term]})
     [message] = errors[field]
     assert shown in message
-    assert "mixes look-alike letters of different alphabets" in message
-    assert "type it again in one alphabet" in message
+    # The letter that is not what it looks like is named, with its alphabet: on screen the
+    # word looks like any other.
+    assert "mixes alphabets in" in message and f"” is {odd}" in message
+    assert "Type it again in one alphabet" in message
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["µTorrent", "5µm", "10kΩ", "ΔT", "\u062f\u06cc\u062c\u06cc\u200c\u06a9\u0627\u0644\u0627"],
+)  # Digikala
+def test_real_names_with_a_micro_sign_a_greek_letter_or_a_joiner_are_accepted(watch_editor, term):
+    # µ and Ω are Greek once normalised, but look like no Latin letter; Persian and Indic
+    # scripts need the zero-width (non-)joiner, which folding drops on both sides.
+    watch = create(watch_editor, keywords=[term])
+    assert len(watch.keywords) == 1
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "Kettl\u034f\u0435",  # an invisible grapheme joiner splitting a mixed word
+        "Kettles\ufe0f",  # a variation selector
+        "Kettl\u0483\u0435",  # a combining mark splitting a mixed word
+    ],
+)
+def test_marks_that_show_nothing_hide_no_look_alike(watch_editor, term):
+    errors = refusal(watch_editor, keywords=[term])
+    assert errors["keywords"]
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\ufe0f", "\ufe00", "\U000e0100", "\U0001d173", "\u180b", "\u3164"]
+)
+def test_a_post_holding_a_mark_that_shows_nothing_still_matches(watch_editor, hidden):
+    watch = create(watch_editor, keywords=["boycott"])
+    ingest(("post", f"On appelle au boy{hidden}cott de la marque"))
+    assert on_watch(watch) == {"post"}
 
 
 def test_words_each_in_one_alphabet_are_accepted(watch_editor):
