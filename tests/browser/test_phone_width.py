@@ -69,3 +69,27 @@ def test_no_page_of_the_demo_is_wider_than_a_phone(chromium, asgi_server, settin
     context.close()
     assert wider == {}, wider
     assert main < side
+
+
+def test_each_freezing_incident_has_its_own_line_on_a_phone(
+    chromium, asgi_server, settings, tmp_path
+):
+    # The demo's two incidents freeze promotions: on a phone their names sat in one row
+    # that scrolled sideways, each cut, the last one too even when scrolled to.
+    outside_the_browser_loop(lambda: _demo_paths(settings, tmp_path))
+    context = chromium.new_context(base_url=asgi_server, viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.goto("/accounts/login/")
+    tab.fill("#id_username", "drafter")
+    tab.fill("#id_password", DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(lambda url: "/accounts/login/" not in url)
+    boxes = tab.locator(".freeze-banner-incidents li").evaluate_all(
+        "items => items.map(li => { const r = li.getBoundingClientRect();"
+        " return {top: r.top, right: r.right}; })"
+    )
+    context.close()
+    assert len(boxes) >= 2
+    assert len({box["top"] for box in boxes}) == len(boxes)  # one a line
+    assert all(box["right"] <= PHONE["width"] for box in boxes)  # none runs off the screen
