@@ -94,6 +94,9 @@ def test_a_linked_signals_key_event_reaches_open_rooms_with_its_link(
     assert payload["entry"]["data"]["signal"] == signal.pk
     assert _signal_link(payload["html"]["en"]["entry"], signal)
     assert "Voir le signal" in _signal_link(payload["html"]["fr"]["entry"], signal)
+    # The link follows the sentence it leads on from.
+    entry = payload["html"]["en"]["entry"]
+    assert entry.index('class="entry-text"') < entry.index("See the signal")
     # The rooms: the same entry, and whom it is shown to.
     readers = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/").content.decode()
     assert 'data-viewer-may="listening"' in readers and _signal_link(readers, signal)
@@ -223,6 +226,24 @@ def test_under_a_search_every_chip_counts_what_it_matches(incident, lead, browse
     assert len(html.context["mentions"]) == 2
     # The heading still counts every mention attached.
     assert '<span class="count">5</span>' in html.content.decode()
+
+
+def test_chips_counted_in_part_say_so(incident, lead, browser_client, monkeypatch):
+    from incidents.listening import selectors
+
+    _attached(
+        incident,
+        *[(f"Refund {n}", Sentiment.NEGATIVE) for n in range(4)],
+    )
+    client = browser_client.as_user(lead)
+    url = f"/incidents/{incident.pk}/mentions/"
+    whole = client.get(url, {"mentions_q": "refund"}).content.decode()
+    assert "chips-partial" not in whole
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 2)
+    monkeypatch.setattr(selectors, "SEARCH_CHUNK", 2)
+    part = client.get(url, {"mentions_q": "refund"}).content.decode()
+    assert _chips(part)[0] == "All 2"
+    assert "attached: older ones may match too." in part
 
 
 # 4. Planned campaigns that start or end on their own
