@@ -13,6 +13,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import json
 import re
 import zoneinfo
@@ -27,14 +28,16 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from incidents.localtime import occurrences, shown
+from incidents.localtime import Occurrence, occurrences, shown
 from incidents.models import Platform
 
 from .ingest import (
     LineError,
     MentionData,
     RowError,
+    count_lines,
     iso_time,
+    line_feeds,
     lines,
     parse,
     parse_time,
@@ -84,26 +87,44 @@ PRESETS = {
         {key: [key] for key in FIELD_KEYS} | {"id": ["id", "external_id"]},
     ),
     "generic": (
-        gettext_lazy("Generic export (Date, Url, Author, Content…)"),
+        gettext_lazy("Generic export (Date, Url, Author…)"),
         {
-            "platform": ["platform", "source", "network", "site", "media type", "channel"],
-            "id": ["id", "post id", "mention id", "tweet id", "url", "link"],
-            "text": ["content", "text", "message", "snippet", "full text", "body", "title"],
+            "platform": [
+                "platform",
+                "source",
+                "network",
+                "site",
+                "media type",
+                "channel",
+                "page type",
+                "source type",
+            ],
+            "id": ["id", "post id", "mention id", "tweet id", "resource id", "url", "link"],
+            # The whole text before an export's shortened one ("Snippet"), the title last.
+            "text": ["content", "text", "full text", "message", "body", "snippet", "title"],
             "posted_at": ["date", "published", "published at", "created at", "time", "datetime"],
             "url": ["url", "link", "permalink", "post url"],
             "author.handle": ["author", "username", "handle", "screen name", "author handle"],
             "author.name": ["author name", "name", "full name", "display name"],
             "author.url": ["author url", "profile url", "author link", "user url", "profile"],
-            "author.followers": ["followers", "reach", "audience", "author followers"],
-            "author.verified": ["verified"],
+            "author.followers": [
+                "followers",
+                "reach",
+                "audience",
+                "author followers",
+                "twitter followers",
+                "followers count",
+            ],
+            # Not Brandwatch's "Author Verified Type" ("blue", "business"): no yes or no.
+            "author.verified": ["verified", "author verified", "twitter verified"],
             "language": ["language", "lang"],
-            "likes": ["likes", "favorites", "reactions"],
-            "reposts": ["reposts", "retweets", "shares"],
-            "replies": ["replies", "comments"],
+            "likes": ["likes", "favorites", "reactions", "twitter likes"],
+            "reposts": ["reposts", "retweets", "shares", "twitter retweets"],
+            "replies": ["replies", "comments", "twitter replies"],
         },
     ),
     "generic-fr": (
-        gettext_lazy("Generic export, French columns (Date, Lien, Auteur, Contenu…)"),
+        gettext_lazy("French export (Date, Lien, Auteur…)"),
         {
             "platform": ["plateforme", "source", "réseau", "reseau", "média", "media"],
             "id": ["id", "identifiant", "lien", "url"],
@@ -114,6 +135,7 @@ PRESETS = {
             "author.name": ["nom", "nom de l'auteur"],
             "author.url": ["profil", "lien du profil", "url du profil"],
             "author.followers": ["abonnés", "abonnes", "audience", "portée", "portee"],
+            "author.verified": ["vérifié", "verifie", "compte vérifié", "compte certifié"],
             "language": ["langue"],
             "likes": ["j'aime", "likes", "réactions", "reactions"],
             "reposts": ["partages", "reposts", "retweets"],
@@ -125,7 +147,10 @@ PRESETS = {
 # Platform names as exports write them -> ours.
 PLATFORM_ALIASES = {"twitter": "x", "x (twitter)": "x", "x.com": "x", "fb": "facebook",
                     "ig": "instagram", "yt": "youtube", "news": "press", "web": "other",
-                    "blog": "other", "forums": "forum", "presse": "press"}  # fmt: skip
+                    "blog": "other", "forums": "forum", "presse": "press",
+                    "online news": "press", "print": "press", "blogs": "other",
+                    "reddit": "forum", "review": "other", "reviews": "other",
+                    "bsky": "bluesky"}  # fmt: skip
 
 DATE_ORDERS = {
     "dmy": (
@@ -226,7 +251,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), UTF8
     except UnicodeDecodeError as error:
         if _UTF8_SEQUENCE.search(data):
-            line = data.count(b"\n", 0, error.start) + 1
+            line = count_lines(data[: error.start]) + 1
             raise FileError(
                 _(
                     "Line %(n)s is not UTF-8 text while the rest of the file is: correct "
@@ -429,7 +454,15 @@ def _read(text: str) -> Table:
     return _bounded(_read_csv(text))
 
 
+# The line Excel reads a CSV's separator from ("sep=;"), written first by some exports.
+_SEPARATOR_LINE = re.compile(r"sep=([,;\t])\n", re.IGNORECASE)
+
+
 def _read_csv(text: str) -> Table:
+    # Every line end read as the NDJSON reader reads it (ingest.lines): a file of lone \r
+    # (old Mac exports) reads as one of \r\n or \n, and a line break in a quoted cell is
+    # \n whatever the file's own ends.
+    text = line_feeds(text)
     # Whole lines only (a line cut short has fewer cells than the others), enough to hold
     # the widest header read (MAX_COLUMNS names of MAX_COLUMN_NAME characters) and rows.
     sample = text[:60_000]
@@ -437,15 +470,18 @@ def _read_csv(text: str) -> Table:
         sample = sample[: sample.rindex("\n")]
     # Only the delimiter is guessed; the rest is RFC 4180 (Excel's, every export's): the
     # sniffer also guessed `doublequote` off for a text holding ""quotes"" over several
-    # lines, and split that post into broken rows.
+    # lines, and split that post into broken rows. Excel's "sep=;" first line says it.
+    hint = _SEPARATOR_LINE.match(text)
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        delimiter = hint[1] if hint else csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
     dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
     csv.field_size_limit(MAX_CELL * 2)
     reader = csv.reader(io.StringIO(text), dialect)
     try:
+        if hint:
+            next(reader)  # read, not cut: the lines keep the numbers the file gives them
         header = next(reader)
     except StopIteration:
         raise FileError(_("The file is empty.")) from None
@@ -459,10 +495,10 @@ def _read_csv(text: str) -> Table:
                 )
                 % {"max": _grouped(MAX_CELL * 2)}
             ) from None
-        raise FileError(_("The file is not valid CSV: %(e)s.") % {"e": error}) from None
+        raise _not_csv(reader.line_num or 1) from None
     header = _unique_names(_bounded_header([name.strip() for name in header]))
     if len(header) < 2:
-        raise FileError(_("No columns found: the first line must name them (CSV with a header)."))
+        raise _no_columns(reader)
     rows, line, ends, spans = [], reader.line_num, {}, {}
     try:
         for values in reader:
@@ -484,10 +520,47 @@ def _read_csv(text: str) -> Table:
                 )
                 % {"n": reader.line_num, "max": _grouped(MAX_CELL * 2)}
             ) from None
-        raise FileError(
-            _("Line %(n)s is not valid CSV: %(e)s.") % {"n": reader.line_num, "e": error}
-        ) from None
+        raise _not_csv(reader.line_num) from None
     return Table(CSV, header, rows, ends=ends, spans=spans)
+
+
+# How many lines after a first line of one name are looked at for the column names.
+HEADER_SEARCH = 20
+
+
+def _no_columns(reader) -> FileError:
+    """A first line of one name or none: a file without a header line, or an export that
+    writes its report's title, query and dates above the column names. Names the first of
+    the next HEADER_SEARCH lines that holds three names or more, as the line to keep."""
+    start = reader.line_num + 1
+    try:
+        for values in itertools.islice(reader, HEADER_SEARCH):
+            if sum(1 for value in values if value.strip()) >= 3:
+                return FileError(
+                    _(
+                        "The first line names no columns, but line %(n)s looks like the "
+                        "column names: delete the lines above it, then upload the file again."
+                    )
+                    % {"n": start}
+                )
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return FileError(_("No columns found: the first line must name them (CSV with a header)."))
+
+
+def _not_csv(line: int) -> FileError:
+    """A line the csv module cannot read, said in our words (never its own: "new-line
+    character seen in unquoted field - do you need to open the file in universal-newline
+    mode?")."""
+    return FileError(
+        _(
+            "Line %(n)s cannot be read as CSV: check its quotes (a cell holding the "
+            "separator, a quote or a line break is written between double quotes, and each "
+            "quote inside it is written twice), then upload the file again."
+        )
+        % {"n": line}
+    )
 
 
 def _grouped(n: int) -> str:
@@ -543,7 +616,6 @@ def _span(start: int, values: list[str], header: list[str], dialect):
     opens = start + sum(breaks[:cell])
     held = []
     for offset, text in enumerate(values[cell].split("\n")[1:], start=1):
-        text = text.rstrip("\r")
         if text.strip():
             try:
                 cells = next(csv.reader([text], dialect), [])
@@ -677,45 +749,91 @@ def _in_zone(naive: datetime, zone, written: str, field) -> datetime:
     """A time written without a zone, read in `zone`. One the clocks skipped there (the
     spring-forward night) or showed twice (the autumn night) is refused: never moved nor
     guessed (incidents.localtime's rule), as the file cannot say which of the two it was:
-    the row says what to write instead."""
+    the row says what to write instead, its own time with either offset (_with_offsets)."""
     try:
         found = occurrences(naive, zone)
     except OverflowError:
         raise time_out_of_range(field) from None
-    values = {"field": field, "value": written[:40], "zone": zone.key}
+    if len(found) == 1:
+        return found[0].instant
+    first, second = _with_offsets(naive, zone)
+    values = {
+        "field": field,
+        "value": written[:40],
+        "zone": zone.key,
+        "first": first,
+        "second": second,
+    }
     if not found:
         raise RowError(
             _(
-                "%(field)s “%(value)s” did not exist in %(zone)s (the clocks went forward "
-                "that night): are the file's times in another zone? Choose the zone they are "
-                "written in, or write this time with its UTC offset in the file."
+                "%(field)s “%(value)s” did not exist in the %(zone)s time zone (the clocks "
+                "went forward that night): are the file's times in another zone? Choose the "
+                "zone they are written in, or write this time with its UTC offset in the "
+                "file: %(first)s or %(second)s."
             )
             % values
         )
-    if len(found) == 2:
-        first, second = (naive.isoformat(timespec="minutes") + o.offset for o in found)
-        raise RowError(
-            _(
-                "%(field)s “%(value)s” happened twice in %(zone)s (the clocks went back that "
-                "night), and the file does not say which: write it with its UTC offset in the "
-                "file (%(first)s the first time, %(second)s the second) or export the times "
-                "in UTC, then upload the file again."
-            )
-            % {**values, "first": first, "second": second}
+    raise RowError(
+        _(
+            "%(field)s “%(value)s” happened twice in the %(zone)s time zone (the clocks went "
+            "back that night), and the file does not say which: write it with its UTC offset "
+            "in the file, %(first)s for the first time or %(second)s for the second, or "
+            "export the times in UTC, then upload the file again."
         )
-    return found[0].instant
+        % values
+    )
+
+
+def _with_offsets(naive: datetime, zone) -> tuple[str, str]:
+    """A local time the clocks skipped or repeated in `zone`, written as the file should
+    write it: in ISO 8601 with the UTC offset before the change, then with the one after
+    (fold 0, then 1), to the minute unless it gives seconds ("2026-03-29T02:30+01:00",
+    "2026-03-29T02:30+02:00")."""
+    precision = "seconds" if naive.second or naive.microsecond else "minutes"
+    written = naive.isoformat(timespec=precision)
+    return tuple(
+        written + Occurrence(fold, naive.replace(tzinfo=zone, fold=fold)).offset for fold in (0, 1)
+    )
 
 
 def _read_date(value: str, date_order: str) -> datetime:
-    moment = iso_time(value)  # the bulk API's reading ("z" included)
+    """A cell's date: ISO 8601 (the bulk API's reading, "z" included), else one of
+    `date_order`'s patterns. RowError otherwise, saying what is read, or, when the other
+    order reads it (31/12/2026 read month first), to choose that order."""
+    moment = iso_time(value)
     if moment is not None:
         return moment
+    moment = _by_order(value, date_order)
+    if moment is not None:
+        return moment
+    (other,) = set(DATE_ORDERS) - {date_order}
+    if _by_order(value, other) is not None:
+        chosen, instead = DATE_ORDERS[date_order][0], DATE_ORDERS[other][0]
+        raise RowError(
+            _(
+                "“%(v)s” is not a date read as “%(chosen)s”, but is one read as "
+                "“%(other)s”: choose that for this file's dates, then update the preview."
+            )
+            % {"v": value[:40], "chosen": chosen, "other": instead}
+        )
+    example = datetime(2026, 12, 31, 9, 12).strftime(DATE_ORDERS[date_order][1][1])
+    raise RowError(
+        _(
+            "“%(v)s” is not a date this import reads: it reads dates such as %(example)s or "
+            "2026-12-31T09:12:00Z, and Unix times."
+        )
+        % {"v": value[:40], "example": example}
+    )
+
+
+def _by_order(value: str, date_order: str) -> datetime | None:
     for pattern in DATE_ORDERS[date_order][1]:
         try:
             return datetime.strptime(value, pattern)
         except ValueError:
             continue
-    raise RowError(_("“%(v)s” is not a date this import reads.") % {"v": value[:40]})
+    return None
 
 
 # The widest offset from UTC a zone has (Kiribati's Line Islands): a time written without
@@ -740,8 +858,8 @@ def _after_now(moment, naive, latest, field, zone) -> str:
             "when": when,
         }
     return _(
-        "Posted after now (%(when)s): are the file's times in %(zone)s? "
-        "Choose the zone they are written in."
+        "Posted after now (%(when)s) when read in the %(zone)s time zone: are the file's "
+        "times in another zone? Choose the zone they are written in."
     ) % {"when": when, "zone": zone.key}
 
 

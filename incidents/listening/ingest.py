@@ -494,6 +494,16 @@ def lines(data):
         position = match.end()
 
 
+_LINE_END_TEXT = re.compile(r"\r\n?")
+
+
+def line_feeds(text: str) -> str:
+    r"""`text` with each of its line ends, as `lines` reads them (\r\n, \n or a lone \r:
+    old Mac exports), written \n: the import's CSV reader reads it (a line break inside a
+    quoted cell becomes \n too, whatever the file's own ends)."""
+    return _LINE_END_TEXT.sub("\n", text) if "\r" in text else text
+
+
 def count_lines(data: bytes) -> int:
     """How many line ends `data` holds, as `lines` reads them (without splitting it)."""
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")

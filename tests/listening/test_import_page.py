@@ -556,7 +556,8 @@ def test_a_row_after_now_without_a_zone_gets_the_zone_hint_up_to_14_hours_ahead(
     for line in (3, 4, 5):
         assert errors[line].startswith("Posted after now ("), errors[line]
         assert errors[line].endswith(
-            "are the file's times in UTC? Choose the zone they are written in."
+            ") when read in the UTC time zone: are the file's times in another zone? Choose "
+            "the zone they are written in."
         )
     assert errors[6].startswith("“posted_at” is after now (")
     assert errors[6].endswith("), whatever the time zone.")
@@ -630,7 +631,8 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
     assert conversion.warnings == []
     # Valid CSV: its own reason alone, no quote to close (test_import_clarity_messages).
     assert [e.error for e in conversion.errors] == [
-        "“not a date” is not a date this import reads. (This row runs on to line 5.)"
+        "“not a date” is not a date this import reads: it reads dates such as 31/12/2026 "
+        "09:12 or 2026-12-31T09:12:00Z, and Unix times. (This row runs on to line 5.)"
     ]
 
 

@@ -144,17 +144,20 @@ def test_a_local_time_the_clocks_repeated_or_skipped_is_refused_saying_what_to_w
     conversion = preview.context["conversion"]
     errors = {e.line: e.error for e in conversion.errors}
     assert errors[2] == (
-        "“Date” “25/10/2026 02:30” happened twice in Europe/Paris (the clocks went back that "
-        "night), and the file does not say which: write it with its UTC offset in the file "
-        "(2026-10-25T02:30+02:00 the first time, 2026-10-25T02:30+01:00 the second) or "
-        "export the times in UTC, then upload the file again."
+        "“Date” “25/10/2026 02:30” happened twice in the Europe/Paris time zone (the clocks "
+        "went back that night), and the file does not say which: write it with its UTC offset "
+        "in the file, 2026-10-25T02:30+02:00 for the first time or 2026-10-25T02:30+01:00 for "
+        "the second, or export the times in UTC, then upload the file again."
     )
-    assert errors[3].startswith("“Date” “29/03/2026 02:30” did not exist in Europe/Paris")
+    assert errors[3].startswith(
+        "“Date” “29/03/2026 02:30” did not exist in the Europe/Paris time zone"
+    )
     assert "Choose the zone they are written in" in errors[3]
+    assert errors[3].endswith(": 2026-03-29T02:30+01:00 or 2026-03-29T02:30+02:00.")
     assert set(errors) == {2, 3}
     times = {data.external_id: data.posted_at.isoformat() for _line, data in conversion.rows}
     assert times == {"3": "2026-10-25T03:30:00+01:00", "4": "2026-10-25T02:30:00+01:00"}
-    assert "happened twice in Europe/Paris" in preview.content.decode()
+    assert "happened twice in the Europe/Paris time zone" in preview.content.decode()
 
 
 def test_a_tampered_mapping_is_said_on_the_page(importer, browser_client, settings):

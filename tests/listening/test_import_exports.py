@@ -1,0 +1,306 @@
+"""The browser import of listening tools' exports as they come (a comms pass): a CSV whose
+lines end with a lone CR (old Mac exports) reads as CRLF and LF files do; a line the csv
+module cannot read is said in our words; a local time the clocks skipped or repeated is
+refused with that row's own time written with either offset; the preview shows whether
+the author is verified; an export's usual column names (Full Text, Page Type, Twitter
+Verified…) are found; the whole file's choices are laid out beside each other, whole."""
+
+import csv
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from incidents.listening import importing
+from incidents.listening.models import Mention
+
+from .test_import_page import form_data, text_of, upload
+
+pytestmark = pytest.mark.django_db
+
+WHEN = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def exported(end: str) -> bytes:
+    """The same export with each of its line ends written `end`, a line break inside a
+    quoted cell included (as the tool wrote it)."""
+    lines = [
+        "platform,id,text,posted_at",
+        f'bluesky,a1,"Le couvercle a fondu{end}vraiment déçu",{WHEN}',
+        "bluesky,a2,Une ligne,not a date",
+        f"bluesky,a3,Encore une,{WHEN}",
+    ]
+    return (end.join(lines) + end).encode()
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"], ids=["CR", "CRLF", "LF"])
+def test_a_file_of_lone_cr_line_ends_reads_as_crlf_and_lf_files_do(
+    end, importer, browser_client, settings
+):
+    """A lone CR (old Mac exports) was refused with the csv module's own words ("new-line
+    character seen in unquoted field - do you need to open the file in universal-newline
+    mode?"): it reads as the others, rows, line numbers and texts alike, and imports."""
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    first = upload(client, exported(end))
+    assert first.status_code == 200, text_of(first.content.decode())
+    conversion = first.context["conversion"]
+    assert [(line, data.external_id) for line, data in conversion.rows] == [(2, "a1"), (5, "a3")]
+    # A line break inside a quoted cell is stored as LF, whatever the file's line ends.
+    assert conversion.rows[0][1].text == "Le couvercle a fondu\nvraiment déçu"
+    assert [error.line for error in conversion.errors] == [4]
+    done = client.post("/listening/import/", form_data(first, step="import"))
+    assert done.context["report"].stored == 2
+    stored = Mention.objects.get(external_id="a1")
+    assert (stored.source, stored.text) == ("import", "Le couvercle a fondu\nvraiment déçu")
+
+
+def test_a_lone_cr_inside_a_quoted_cell_of_an_lf_file_is_a_line_break_as_in_crlf_files():
+    table = importing.read_table(
+        b'platform,id,text,posted_at\nbluesky,a1,"one\rtwo",2026-11-30T09:00:00Z\n'
+        b"bluesky,a2,three,2026-11-30T09:00:00Z\n"
+    )
+    assert [(line, cells["text"]) for line, cells in table.rows] == [(2, "one\ntwo"), (4, "three")]
+
+
+def test_a_line_the_csv_module_cannot_read_is_said_in_our_words_with_its_number(
+    importer, browser_client, settings, monkeypatch
+):
+    """Whatever the csv module refuses (its messages speak of "universal-newline mode" and
+    "unquoted fields"), the page names the line and what to check, in the reader's
+    language."""
+    settings.LANGUAGE_CODE = "en"
+    reader = csv.reader
+
+    class Refusing:
+        """The csv module's reader, refusing the line `at` as it refuses a broken one."""
+
+        def __init__(self, at, *args, **kwargs):
+            self.inner, self.at = reader(*args, **kwargs), at
+
+        @property
+        def line_num(self):
+            return self.inner.line_num
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            values = next(self.inner)
+            if self.inner.line_num == self.at:
+                raise csv.Error("new-line character seen in unquoted field - do you need …")
+            return values
+
+    client = browser_client.as_user(importer)
+    for line in (3, 1):
+        monkeypatch.setattr(csv, "reader", lambda *a, at=line, **k: Refusing(at, *a, **k))
+        refused = upload(client, exported("\n"))
+        html = text_of(refused.content.decode())
+        assert refused.status_code == 422
+        assert (
+            f"Line {line} cannot be read as CSV: check its quotes (a cell holding the "
+            "separator, a quote or a line break is written between double quotes, and each "
+            "quote inside it is written twice), then upload the file again."
+        ) in html
+        assert "new-line character" not in html and "not valid CSV" not in html
+
+
+def test_an_export_with_its_report_title_above_the_columns_names_the_line_to_keep(
+    importer, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "Mentions export\r\rQuery: Maison Lumière\rDate,Url,Author,Full Text\r"
+        f"{WHEN},https://x.com/a/status/1,alice,Maison Lumière\r"
+    )
+    refused = upload(browser_client.as_user(importer), content.encode())
+    assert refused.status_code == 422
+    assert (
+        "The first line names no columns, but line 4 looks like the column names: delete the "
+        "lines above it, then upload the file again."
+    ) in text_of(refused.content.decode())
+    # A file of one column has no such line: said as before.
+    with pytest.raises(importing.FileError, match="No columns found"):
+        importing.read_table(b"one column\nanother line\n")
+
+
+@pytest.mark.parametrize(
+    ("zone", "written", "skipped", "repeated"),
+    [
+        (
+            "Europe/Paris",
+            ("29/03/2026 02:30", "25/10/2026 02:30"),
+            "2026-03-29T02:30+01:00 or 2026-03-29T02:30+02:00",
+            "2026-10-25T02:30+02:00 for the first time or 2026-10-25T02:30+01:00 for the second",
+        ),
+        (
+            "America/New_York",
+            ("2026-03-08 02:30:15", "2026-11-01 01:15:00"),
+            "2026-03-08T02:30:15-05:00 or 2026-03-08T02:30:15-04:00",
+            "2026-11-01T01:15-04:00 for the first time or 2026-11-01T01:15-05:00 for the second",
+        ),
+    ],
+)
+def test_a_time_the_clocks_skipped_or_repeated_is_refused_with_that_rows_time_to_write(
+    zone, written, skipped, repeated, importer, browser_client, settings
+):
+    """The refusal gave no time to write for a skipped one: each now gives the row's own
+    date and time with either UTC offset (seconds kept when it has some), and the zone reads
+    as a zone ("in the Europe/Paris time zone"; the French said "à Europe/Paris")."""
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    gap, twice = written
+    content = f"Platform;Id;Content;Date\nx;1;Maison Lumière;{gap}\nx;2;Maison Lumière;{twice}\n"
+    first = upload(client, content.encode())
+    preview = client.post("/listening/import/", form_data(first, step="preview", zone=zone))
+    errors = {e.line: e.error for e in preview.context["conversion"].errors}
+    assert errors[2] == (
+        f"“Date” “{gap}” did not exist in the {zone} time zone (the clocks went forward that "
+        "night): are the file's times in another zone? Choose the zone they are written in, "
+        f"or write this time with its UTC offset in the file: {skipped}."
+    )
+    assert errors[3] == (
+        f"“Date” “{twice}” happened twice in the {zone} time zone (the clocks went back that "
+        "night), and the file does not say which: write it with its UTC offset in the file, "
+        f"{repeated}, or export the times in UTC, then upload the file again."
+    )
+    # What the message says to write is read, to the instant its offset names.
+    fixed = "Platform;Id;Content;Date\n" + "".join(
+        f"x;{n};Maison Lumière;{value}\n"
+        for n, value in enumerate(re.findall(r"\d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d", skipped))
+    )
+    again = upload(client, fixed.encode())
+    rows = again.context["conversion"].rows
+    assert again.context["conversion"].errors == [] and len(rows) == 2
+    assert rows[0][1].posted_at - rows[1][1].posted_at == timedelta(hours=1)
+
+
+def test_the_preview_says_whether_each_author_is_verified(importer, browser_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "platform,id,text,posted_at,author.handle,author.verified\n"
+        f"bluesky,v1,Maison Lumière,{WHEN},alice.bsky.social,true\n"
+        f"bluesky,v2,Maison Lumière,{WHEN},bob.bsky.social,No\n"
+        f"bluesky,v3,Maison Lumière,{WHEN},carl.bsky.social,\n"
+    )
+    page = upload(browser_client.as_user(importer), content.encode())
+    html = page.content.decode()
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', head)
+    assert headers[headers.index("Author") + 1] == "Verified"
+    cells = {
+        row[0]: row[headers.index("Verified")]
+        for row in (
+            [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", html.split("<tbody>")[1], re.S)
+        )
+    }
+    assert cells == {"2": "Yes", "3": "No", "4": ""}  # empty when the file does not say
+
+
+def test_an_exports_usual_columns_are_found_and_its_platform_names_read(
+    importer, browser_client, settings
+):
+    """A Brandwatch-like export: the snippet was taken for the text (it came before "Full
+    Text" in the names looked for), and its page type, verified flag, followers and
+    retweets were left unmapped; a "reddit" or "news" page type is read."""
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "Date,Title,Url,Author,Snippet,Full Text,Page Type,Author Verified Type,"
+        "Twitter Verified,Twitter Followers,Twitter Retweets\n"
+        f"{WHEN},,https://x.com/a/status/1,alice,Maison…,Maison Lumière ratée,twitter,blue,"
+        "true,1 200,4\n"
+        f"{WHEN},,https://reddit.com/r/a/1,bob,Rappel…,Rappel Maison Lumière,reddit,,,,\n"
+        f"{WHEN},Rappel,https://news.example.com/a,,Rappel…,Rappel KX-200,News,,,,\n"
+    )
+    page = upload(browser_client.as_user(importer), content.encode())
+    form = page.context["mapping"]
+    chosen = {name: form[name].value() for name in form.fields if name.startswith("col_")}
+    assert chosen["col_text"] == "Full Text" and chosen["col_platform"] == "Page Type"
+    assert chosen["col_author_verified"] == "Twitter Verified"  # not its "Verified Type"
+    assert chosen["col_author_followers"] == "Twitter Followers"
+    assert chosen["col_reposts"] == "Twitter Retweets"
+    conversion = page.context["conversion"]
+    assert conversion.errors == []
+    read = [
+        (d.platform, d.text, d.author_verified, d.author_followers, d.reposts)
+        for _line, d in conversion.rows
+    ]
+    assert read == [
+        ("x", "Maison Lumière ratée", True, 1200, 4),
+        ("forum", "Rappel Maison Lumière", None, None, 0),
+        ("press", "Rappel KX-200", None, None, 0),
+    ]
+
+
+def test_the_whole_files_choices_sit_beside_each_other_out_of_the_columns_grid(
+    importer, browser_client, settings
+):
+    """In French at 1280 px the date order's select, in a column of the grid, cut its
+    choice ("Jour d’abord (31/12/2026"): the platform, zone and date order now share a row
+    of their own, each as wide as its longest choice, one a line on a phone."""
+    settings.LANGUAGE_CODE = "fr"
+    page = upload(browser_client.as_user(importer), exported("\n"))
+    html = page.content.decode()
+    grid = html.split('<div class="mapping-grid">')[1].split('<div class="import-whole-file">')
+    assert len(grid) == 2
+    columns, whole_file = grid[0], grid[1].split('<div class="form-actions">')[0]
+    for name in ("platform", "zone", "date_order"):
+        assert f'name="{name}"' in whole_file and f'name="{name}"' not in columns
+    assert "Jour d’abord (31/12/2026)" in whole_file
+    css = (Path(django_settings.BASE_DIR) / "static/css/app.css").read_text()
+    rules = dict(re.findall(r"^(\.import-whole-file[^{]*)\{([^}]*)\}", css, re.M))
+    assert "flex-wrap: wrap" in rules[".import-whole-file "]
+    assert "flex: 1 1 auto" in rules[".import-whole-file .field "]
+
+
+def test_excels_separator_line_is_read_as_the_separator_not_as_the_columns(
+    importer, browser_client, settings
+):
+    """A first line "sep=;" (Excel's hint, written by some exports) was taken for the column
+    names ("sep=", "Column 2"), with commas in the texts splitting the rows."""
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "sep=;\r\nPlatform;Id;Content;Date\r\n"
+        f"x;1;Maison Lumière, encore;{WHEN}\r\nx;2;Et, encore;not a date\r\n"
+    )
+    page = upload(browser_client.as_user(importer), content.encode())
+    assert page.context["table"].columns == ["Platform", "Id", "Content", "Date"]
+    conversion = page.context["conversion"]
+    assert [(line, d.text) for line, d in conversion.rows] == [(3, "Maison Lumière, encore")]
+    assert [error.line for error in conversion.errors] == [4]  # the file's own numbers
+
+
+def test_a_date_the_import_cannot_read_says_what_it_reads_or_which_order_to_choose(
+    importer, browser_client, settings
+):
+    """ "12/31/2026 09:12" read day first (the default) was refused as "not a date this
+    import reads", as was "Mar 28, 2026", saying nothing of what is read: the first now
+    names the date order that reads it, the second gives dates that are read."""
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        "Platform;Id;Content;Date\n"
+        "x;1;Maison Lumière;11/28/2026 09:12\n"
+        "x;2;Maison Lumière;Mar 28, 2026\n"
+        "x;3;Maison Lumière;28/11/2026 09:12\n"
+    )
+    client = browser_client.as_user(importer)
+    first = upload(client, content.encode())
+    errors = {e.line: e.error for e in first.context["conversion"].errors}
+    assert errors == {
+        2: "“11/28/2026 09:12” is not a date read as “Day first (31/12/2026)”, but is one "
+        "read as “Month first (12/31/2026)”: choose that for this file's dates, then update "
+        "the preview.",
+        3: "“Mar 28, 2026” is not a date this import reads: it reads dates such as "
+        "31/12/2026 09:12 or 2026-12-31T09:12:00Z, and Unix times.",
+    }
+    month_first = client.post(
+        "/listening/import/", form_data(first, step="preview", date_order="mdy")
+    )
+    errors = {e.line: e.error for e in month_first.context["conversion"].errors}
+    assert [d.external_id for _line, d in month_first.context["conversion"].rows] == ["1"]
+    assert errors[3].endswith("such as 12/31/2026 09:12 or 2026-12-31T09:12:00Z, and Unix times.")
+    assert errors[4].startswith("“28/11/2026 09:12” is not a date read as “Month first")
