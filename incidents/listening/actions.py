@@ -33,6 +33,7 @@ from .matching import (
     MAX_PHRASE_WORDS,
     Matcher,
     clean_terms,
+    compatible,
     fold,
     hidden_characters,
     is_findable,
@@ -214,9 +215,59 @@ def _terms(values, name) -> list[str]:
         _("%(terms)s have more than %(n)s words: a phrase is matched on %(n)s at most."),
         n=MAX_PHRASE_WORDS,
     )
+    problems.extend(_same_terms(values, prefix, refused))
     if problems:
         raise InvalidInput(problems[0], errors={name: problems})
     return terms
+
+
+def _as_written(value: str, prefix: str) -> str:
+    """An entry of a term list as the person wrote it: spaces collapsed, without the `#` or
+    `@` they may type (a full-width one too), its letters as typed."""
+    text = " ".join(value.split())
+    while prefix and text and compatible(text[0]) == prefix:
+        text = text[1:]
+    return text
+
+
+def _same_terms(values, prefix: str, refused: set) -> list[str]:
+    """One message for each term written in several forms that the watch reads as one
+    (matching.Matcher: a keyword or exclusion by its words, whatever their case, accents,
+    the punctuation between them and the width of their characters; a hashtag or handle
+    folded): a full-width “boycott” beside the plain one is one term, which the person is
+    told rather than one of them silently dropped. The same entry written twice is one,
+    unsaid. Terms in `refused` (already refused for another reason) are not named again."""
+    forms: dict[str, dict[str, None]] = {}
+    for value in values:
+        stored = clean_terms([value], prefix=prefix)
+        if not stored or stored[0] in refused:
+            continue
+        key = fold(stored[0]) if prefix else phrase(stored[0])
+        if key:
+            forms.setdefault(key, {})[_as_written(value, prefix)] = None
+    groups = [list(written) for written in forms.values() if len(written) > 1]
+    if prefix:
+        same = _(
+            "%(terms)s are the same term: each finds the same posts (case, accents and "
+            "character width do not count). Keep one of them."
+        )
+    else:
+        same = _(
+            "%(terms)s are the same term: each finds the same posts (case, accents, "
+            "punctuation between words and character width do not count). Keep one of them."
+        )
+    messages = [same % {"terms": _terms_named(group, prefix)} for group in groups[:TERMS_NAMED]]
+    more = len(groups) - TERMS_NAMED
+    if more > 0:
+        messages.append(
+            ngettext(
+                "%(n)s more term is written in several forms: keep one form of each.",
+                "%(n)s more terms are written in several forms: keep one form of each.",
+                more,
+            )
+            % {"n": more}
+        )
+    return messages
 
 
 def _languages(values) -> list[str]:
@@ -332,7 +383,8 @@ def _alert_rule(name, value):
 
 
 def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
-    """The watch fields in `values` as stored (term lists stripped and deduplicated,
+    """The watch fields in `values` as stored (term lists stripped, an entry written twice
+    kept once, one term written in two forms refused naming both: _same_terms,
     language codes lower case, `subscribers` as users), or InvalidInput whose `errors`
     names every refused field at once ({field: [message]}; its message is the first). The
     rule of the API, the admin form, the watch page and the actions; only the fields given
@@ -608,21 +660,39 @@ def watch_rematch(*, watch: Watch, actor, days: int = 7, now=None) -> RematchRes
 
 def _rematch_claim(watch) -> datetime:
     """Claim the watch for one sort (one UPDATE: of two at once, one takes it), or Conflict
-    saying a sort of it is under way. The time it was claimed at (its release's key)."""
-    claimed = timezone.now()
-    free = Q(sorting_since__isnull=True) | Q(sorting_since__lt=claimed - REMATCH_CLAIM)
-    if Watch.objects.filter(free, pk=watch.pk).update(sorting_since=claimed):
-        return claimed
-    held = Watch.objects.filter(pk=watch.pk).values_list("name", "sorting_since").first()
-    if held is None:
-        raise Watch.DoesNotExist(f"watch {watch.pk}")
+    saying since when a sort of it is under way and when, at the latest, its claim lapses
+    (`sorting_since`, `claim_expires_at`: the API's 409 gives both). The time it was
+    claimed at (its release's key)."""
+    for _attempt in range(3):  # a sort that ended between the UPDATE and the read
+        claimed = timezone.now()
+        free = Q(sorting_since__isnull=True) | Q(sorting_since__lt=claimed - REMATCH_CLAIM)
+        if Watch.objects.filter(free, pk=watch.pk).update(sorting_since=claimed):
+            return claimed
+        held = Watch.objects.filter(pk=watch.pk).values_list("name", "sorting_since").first()
+        if held is None:
+            raise Watch.DoesNotExist(f"watch {watch.pk}")
+        if held[1] is not None and held[1] >= claimed - REMATCH_CLAIM:
+            break
+    name, since = held[0], held[1] or claimed
+    expires = since + REMATCH_CLAIM
+    # Said to the minute, rounded up: the watch is free from then, not a few seconds later.
+    free_at = expires.replace(second=0, microsecond=0)
+    free_at += timedelta(minutes=1) if free_at < expires else timedelta(0)
     raise Conflict(
         _(
             "The posts already collected are being sorted into “%(watch)s” again since "
-            "%(time)s, with the watch as last saved: wait a minute for it to finish, then "
-            "look at its mentions (sort again only to go further back)."
+            "%(since)s, with the watch as last saved. A sort usually takes under a minute: wait "
+            "for it to finish, then look at its mentions (sort again only to go further back). "
+            "If it was cut off (the server stopped), the watch can be sorted again from "
+            "%(expires)s."
         )
-        % {"watch": held[0], "time": shown(held[1] or claimed, "TIME_FORMAT", zone=True)}
+        % {
+            "watch": name,
+            "since": shown(since, "TIME_FORMAT", zone=True),
+            "expires": shown(free_at, "TIME_FORMAT", zone=True),
+        },
+        sorting_since=since,
+        claim_expires_at=expires,
     )
 
 

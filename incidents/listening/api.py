@@ -290,7 +290,9 @@ class WatchRematchView(APIView):
         """Sort the mentions of the last `days` days (1, 3 or 7) again with the watch as it
         now is (`listening.change_watch`): those it now matches join it, those it no longer
         matches leave it. A stopped watch: 400; a watch saved again and again meanwhile
-        (each save restarts the sort), or a sort of it already under way: 409."""
+        (each save restarts the sort), or a sort of it already under way: 409 (the latter
+        with `sorting_since` and `claim_expires_at`: from then, a sort cut off no longer
+        holds the watch)."""
         _require_listening(request)
         watch = get_object_or_404(Watch, pk=pk)
         rules.require_edit_watches(request.user)

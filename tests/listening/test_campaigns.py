@@ -331,6 +331,56 @@ def test_the_lists_are_bounded(watch, watch_editor, browser_client, monkeypatch)
     assert html.count('class="campaign"') == 3 and "Only the next 2 are listed." in html
 
 
+def freeze_notice(html: str) -> str:
+    """The campaigns pages' promotion freeze notice ("" when there is none)."""
+    found = re.search(r'<div class="campaign-freeze".*?</div>', html, re.S)
+    return found.group(0) if found else ""
+
+
+def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
+    watch, watch_editor, make_user, declare, browser_client
+):
+    """The demo planned a "-30 %" promotion while its incident froze promotions, and the
+    campaigns page said nothing: the page and the campaign's form now name the frozen
+    incidents the person's banner names (the banner's one rule), linked to the freeze."""
+    burst = planned(watch, watch_editor, note="-30 % on the KX-200")
+    # Declared at high severity by the watch's editor: frozen from the declaration.
+    incident = declare(actor=watch_editor, title="Cracked lids", severity=3)
+    assert incident.promotion_frozen
+    client = browser_client.as_user(watch_editor)
+    for url in (campaigns_url(watch), edit_url(burst)):
+        notice = freeze_notice(client.get(url).content.decode())
+        assert "Promotion freeze:" in notice and "do not publish promotional posts" in notice
+        assert f'href="/incidents/{incident.pk}/#promotion-freeze">Cracked lids</a>' in notice
+        assert "it does not lift the freeze" in notice
+
+    # Someone who may change the watch but is not in the incident's cell sees no banner
+    # for it, so no notice either (staff outside a cell read the freeze in the room).
+    other = grant(make_user("other-editor"), "view_mention", "change_watch")
+    html = browser_client.as_user(other).get(campaigns_url(watch)).content.decode()
+    assert not freeze_notice(html) and "Cracked lids" not in html
+
+    from incidents import actions as incident_actions
+
+    incident_actions.incident_set_promotion_freeze(
+        incident=incident, actor=watch_editor, frozen=False
+    )
+    for url in (campaigns_url(watch), edit_url(burst)):
+        assert not freeze_notice(client.get(url).content.decode())
+
+
+def test_the_freeze_notice_costs_no_query_of_its_own(
+    watch, watch_editor, declare, browser_client, django_assert_max_num_queries
+):
+    """The banner and the notice read the freezes once per request."""
+    client = browser_client.as_user(watch_editor)
+    with CaptureQueriesContext(connection) as unfrozen:
+        assert not freeze_notice(client.get(campaigns_url(watch)).content.decode())
+    declare(actor=watch_editor, title="Cracked lids", severity=3)
+    with django_assert_max_num_queries(len(unfrozen.captured_queries)):
+        assert freeze_notice(client.get(campaigns_url(watch)).content.decode())
+
+
 def test_the_page_speaks_french(watch, watch_editor, browser_client):
     planned(watch, watch_editor)
     client = browser_client.as_user(watch_editor)

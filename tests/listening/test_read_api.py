@@ -118,7 +118,7 @@ def test_watches_are_created_and_changed_by_editors_only(watch_editor, reader, a
     editor = api.as_user(watch_editor)
     response = editor.post(
         "/api/watches/",
-        {"name": "Rappel", "brand": "Lumière", "hashtags": ["#RappelLumiere", "rappellumiere"]},
+        {"name": "Rappel", "brand": "Lumière", "hashtags": ["#RappelLumiere", "RappelLumiere"]},
         format="json",
     )
     assert response.status_code == 201, response.content

@@ -12,7 +12,7 @@ from incidents.listening import actions
 from incidents.listening.models import Watch
 
 from .conftest import assert_refused_beside
-from .test_watch_pages import NEW, form_data
+from .test_watch_pages import NEW, edit_url, form_data, page_form
 from .test_watch_rematch import ingest as ingest_aged
 from .test_watch_rematch import on_watch
 
@@ -141,11 +141,11 @@ def test_the_api_the_page_and_the_admin_say_the_same(watch_editor, api, browser_
 def test_a_full_width_term_is_stored_and_matched_as_its_plain_form(watch_editor):
     watch = create(
         watch_editor,
-        keywords=[full_width("KX200"), "KX200", "kettle"],
+        keywords=[full_width("KX200"), "kettle"],
         hashtags=[full_width("#BoycottLumiere")],  # the full-width "#" taken off too
         handles=[full_width("@maisonlumiere.bsky.social")],
     )
-    assert watch.keywords == ["KX200", "kettle"]  # one term, as the matcher reads it
+    assert watch.keywords == ["KX200", "kettle"]  # as the matcher reads it
     assert watch.hashtags == ["BoycottLumiere"]
     assert watch.handles == ["maisonlumiere.bsky.social"]
 
@@ -287,3 +287,122 @@ def test_renaming_to_a_look_alike_of_another_watch_is_refused(watch, watch_edito
     # Its own name, written differently: still its own.
     renamed = actions.watch_update(watch=other, actor=watch_editor, name="KETTLES")
     assert renamed.name == "KETTLES"
+
+
+# --- One term written in two forms ------------------------------------------------------
+# A full-width "boycott" beside the plain one was merged into one term on save, and nobody
+# was told: both are refused, named, so that the person keeps the one they mean.
+
+
+SAME = "are the same term: each finds the same posts"
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "named"),
+    [
+        (
+            "keywords",
+            [full_width("boycott"), "boycott"],
+            f"“{full_width('boycott')}” and “boycott”",
+        ),
+        (
+            "exclusions",
+            [full_width("concours"), "concours"],
+            f"“{full_width('concours')}” and “concours”",
+        ),
+        (
+            "hashtags",
+            [full_width("#BoycottLumiere"), "#BoycottLumiere"],
+            f"“#{full_width('BoycottLumiere')}” and “#BoycottLumiere”",
+        ),
+        (
+            "handles",
+            [full_width("@maisonlumiere"), "maisonlumiere"],
+            f"“@{full_width('maisonlumiere')}” and “@maisonlumiere”",
+        ),
+        # The case, the accents and (in a keyword) the punctuation between words do not
+        # count either.
+        ("keywords", ["Maison Lumière", "maison lumiere"], "“Maison Lumière” and “maison lumiere”"),
+        ("keywords", ["KX-200", "kx 200", "KX 200"], "“KX-200”, “kx 200” and “KX 200”"),
+        (
+            "hashtags",
+            ["BoycottLumiere", "#boycottlumiere"],
+            "“#BoycottLumiere” and “#boycottlumiere”",
+        ),
+        ("handles", ["@MaisonLumiere", "maisonlumiere"], "“@MaisonLumiere” and “@maisonlumiere”"),
+    ],
+)
+def test_one_term_written_in_two_forms_is_refused_naming_both(watch_editor, field, written, named):
+    values = {"keywords": ["kettle"], field: written}
+    errors = refusal(watch_editor, **values)
+    [message] = errors[field]
+    assert message.startswith(f"{named} {SAME}") and message.endswith("Keep one of them.")
+    assert not Watch.objects.exists()
+
+
+def test_the_message_says_what_does_not_count(watch_editor):
+    keyword = refusal(watch_editor, keywords=["Boycott", "boycott"])["keywords"][0]
+    assert "(case, accents, punctuation between words and character width do not count)" in (
+        keyword
+    )
+    hashtag = refusal(watch_editor, keywords=["kx"], hashtags=["Boycott", "boycott"])["hashtags"][0]
+    assert "(case, accents and character width do not count)" in hashtag
+
+
+def test_the_same_entry_twice_is_kept_once_unsaid(watch_editor):
+    """Nothing to choose between: the same entry twice (a list pasted twice, a hashtag with
+    and without its #) is one term, saved."""
+    watch = create(
+        watch_editor,
+        keywords=["boycott", "  boycott ", "maison  lumière", "maison lumière"],
+        hashtags=["#BoycottLumiere", "BoycottLumiere", full_width("#") + "BoycottLumiere"],
+        handles=["@maisonlumiere", "maisonlumiere"],
+    )
+    assert watch.keywords == ["boycott", "maison lumière"]
+    assert (watch.hashtags, watch.handles) == (["BoycottLumiere"], ["maisonlumiere"])
+
+
+def test_every_term_written_in_several_forms_is_said_at_once(watch_editor):
+    errors = refusal(watch_editor, keywords=["Boycott", "boycott", "KX200", "kx200", "kettle"])
+    assert errors["keywords"] == [
+        f"“Boycott” and “boycott” {SAME} (case, accents, punctuation between words and "
+        "character width do not count). Keep one of them.",
+        f"“KX200” and “kx200” {SAME} (case, accents, punctuation between words and "
+        "character width do not count). Keep one of them.",
+    ]
+    many = [f"term{i}" for i in range(7)] + [f"TERM{i}" for i in range(7)]
+    errors = refusal(watch_editor, keywords=many)
+    assert len(errors["keywords"]) == actions.TERMS_NAMED + 1
+    assert errors["keywords"][-1] == (
+        "2 more terms are written in several forms: keep one form of each."
+    )
+
+
+def test_a_term_refused_for_another_reason_is_not_named_twice(watch_editor):
+    long = "x" * 101
+    errors = refusal(watch_editor, keywords=[long, long.upper(), "kettle"])
+    [message] = errors["keywords"]
+    assert "is longer than 100 characters" in message
+
+
+def test_an_edit_the_api_and_the_page_say_the_same(watch, watch_editor, api, browser_client):
+    """The one rule (clean_watch): adding a term's other form to a saved watch is refused
+    through the action, the API and the watch's page alike; nothing is saved."""
+    wide = full_width("maison lumière")
+    with pytest.raises(InvalidInput, match=SAME):
+        actions.watch_update(watch=watch, actor=watch_editor, keywords=[*watch.keywords, wide])
+
+    answer = api.as_user(watch_editor).patch(
+        f"/api/watches/{watch.pk}/", {"keywords": [*watch.keywords, wide]}, format="json"
+    )
+    assert answer.status_code == 400, answer.content
+    [message] = answer.json()["errors"]["keywords"]
+    assert message.startswith(f"“maison lumière” and “{wide}” {SAME}")
+
+    client = browser_client.as_user(watch_editor)
+    data = page_form(client, edit_url(watch))
+    data["keywords"] = "\r\n".join([*watch.keywords, wide])
+    response = client.post(edit_url(watch), data)
+    assert_refused_beside(response, "keywords", f"“maison lumière” and “{wide}” {SAME}")
+    watch.refresh_from_db()
+    assert watch.keywords == ["maison lumière", "lumiere cosmetics"]

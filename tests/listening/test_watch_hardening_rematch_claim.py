@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from incidents.errors import Conflict
 from incidents.listening import actions
@@ -103,7 +104,7 @@ def test_five_sorts_of_one_watch_at_once_sort_it_once(colis, watch_editor, monke
     assert all(at - started < 20 for at in refused)
     for conflict in conflicts:
         assert "are being sorted into “Colis” again since" in conflict.message
-        assert "wait a minute for it to finish" in conflict.message
+        assert "A sort usually takes under a minute: wait for it to finish" in conflict.message
     # Released at the end: the next one sorts.
     pages.release.set()
     again = actions.watch_rematch(watch=colis, actor=watch_editor, days=7, now=NOW)
@@ -184,6 +185,53 @@ def test_a_claim_left_by_a_process_that_died_expires(colis, watch_editor):
     result = actions.watch_rematch(watch=colis, actor=watch_editor, days=7, now=NOW)
     assert result.read == POSTS
     assert Watch.objects.get(pk=colis.pk).sorting_since is None
+
+
+def clock(moment) -> str:
+    """A time as the messages say it: local hour and minute, and the zone."""
+    local = timezone.localtime(moment)
+    return f"{local:%H:%M} {local.tzname()}"
+
+
+def test_the_refusal_says_since_when_and_until_when_the_watch_is_held(
+    colis, watch_editor, api, browser_client
+):
+    """A claim left by a process that died holds the watch for REMATCH_CLAIM: the refusal
+    no longer says "wait a minute" only, but since when the sort runs and from when, at the
+    latest, the watch can be sorted again (to the minute, rounded up), on the page and in
+    the API's 409, which gives both instants too."""
+    left = (timezone.now() - timedelta(minutes=3)).replace(second=20, microsecond=0)
+    Watch.objects.filter(pk=colis.pk).update(sorting_since=left)
+    expires = left + actions.REMATCH_CLAIM
+    free_at = expires.replace(second=0) + timedelta(minutes=1)
+    said = (
+        f"again since {clock(left)}, with the watch as last saved. A sort usually takes under "
+        "a minute: wait for it to finish, then look at its mentions (sort again only to go "
+        "further back). If it was cut off (the server stopped), the watch can be sorted again "
+        f"from {clock(free_at)}."
+    )
+
+    with pytest.raises(Conflict) as refused:
+        actions.watch_rematch(watch=colis, actor=watch_editor, days=7, now=NOW)
+    assert said in refused.value.message
+
+    answer = api.as_user(watch_editor).post(
+        f"/api/watches/{colis.pk}/rematch/", {"days": 1}, format="json"
+    )
+    assert answer.status_code == 409, answer.content
+    body = answer.json()
+    assert said in body["detail"]
+    assert parse_datetime(body["sorting_since"]) == left
+    assert parse_datetime(body["claim_expires_at"]) == expires
+
+    client = browser_client.as_user(watch_editor)
+    data = page_form(client, edit_url(colis))
+    data.update(hashtags="OuEstMonColis", apply_since="7")
+    page = unescape(client.post(edit_url(colis), data, follow=True).content.decode())
+    assert "message-warning" in page and "Watch “Colis” saved. The posts" in page
+    assert said in page
+    # Saved, not sorted: the claim is still the dead process's.
+    assert Watch.objects.get(pk=colis.pk).sorting_since == left
 
 
 def test_other_watches_sort_meanwhile(colis, watch_editor, monkeypatch):

@@ -31,7 +31,7 @@ def form_data(**changes):
         "name": "Rappel Lumière",
         "brand": "Maison Lumière",
         "keywords": "rappel lumière\r\n  lumiere recall  \r\n\r\n",
-        "hashtags": "#RappelLumiere\r\nrappelLumiere",
+        "hashtags": "#RappelLumiere\r\nRappelLumiere",
         "handles": "@maisonlumiere.bsky.social",
         "exclusions": "lumière du jour",
         "languages": ["fr", "en"],
