@@ -7,14 +7,16 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.core.cache import caches
-from django.db.models import Count, Min, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Substr, TruncHour, TruncMinute
+from django.db.models import Count, Min, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce, Substr, TruncHour, TruncMinute
 from django.utils.translation import ngettext
 
 from incidents import selectors as incident_selectors
+from incidents.models import Platform
 
 from . import detection, rules
 from .choices import Sentiment, SignalStatus
+from .connectors import liveness
 from .ingest import post_language
 from .matching import Matcher, fold
 from .models import CollectorState, ExpectedBurst, Mention, MentionMatch, Signal, Watch
@@ -361,7 +363,8 @@ def recent_signals(since: datetime):
 
 
 # The Listening page says when what it shows cannot be trusted: "no open signal" means
-# nothing while detection is not running, nor a quiet stream while a collector fails.
+# nothing while detection is not running, nor a quiet stream while a collector fails or
+# does not run.
 DETECTION_LATE = timedelta(minutes=5)  # it runs every minute
 COLLECTION_FAILING = timedelta(minutes=15)  # one failed pass, retried, is no news
 MAX_SOURCES = 100
@@ -371,61 +374,122 @@ MAX_SOURCES = 100
 class SourceProblem:
     """A source of the Listening page that is not working: `source` ("detector",
     "bluesky", "mastodon", "feed"), `where` (an instance's or a feed's address, "" else),
-    `late` (the detector has not run since `since`) or failing (its last success at
-    `since`, None: never), and `error`, the last one recorded (for administrators)."""
+    `late` (the detector has not run since `since`), `stopped` (the collector does not seem
+    to run: no news of it since `since`, None: never any) or else failing (its last success
+    at `since`, None: never), and `error`, the last one recorded (for administrators)."""
 
     source: str
     where: str
     late: bool
     since: datetime | None
     error: str
+    stopped: bool = False
+
+    @property
+    def command(self) -> str:
+        """The process that collects from this source ("" for detection)."""
+        return liveness.COMMANDS.get(self.source, "")
 
 
 def source_problems(now: datetime) -> list[SourceProblem]:
     """What the collectors and the detector recorded (CollectorState) that a reader should
     know: detection that has not run for DETECTION_LATE (or never, with a watch older than
-    that) or failed for a watch, a configured collector failing for COLLECTION_FAILING (a
-    feed or instance no longer configured is not news). Two queries at most; at most
-    MAX_SOURCES sources."""
-    rows = CollectorState.objects.order_by("name").values_list(
-        "name", "updated_at", "last_success_at", "last_error"
-    )
+    that) or failed for a watch; a configured feed or Mastodon instance whose collector
+    wrote nothing for its staleness limit (liveness.stale_after: collectors write at least
+    every minute, idle or not), or never registered it (a collector registers its sources
+    when it starts) while an active watch is older than that limit, or failing for
+    COLLECTION_FAILING; Bluesky's collector silent for liveness.JETSTREAM_STALE (it ran,
+    then stopped) or failing, while an active watch listens to Bluesky (a Bluesky that
+    never ran is not news: nothing says it should, the Jetstream address has a default). A
+    feed or instance no longer configured is not news. Two queries at most (the second
+    only when a watch's age or platforms decide); at most MAX_SOURCES configured sources."""
     configured = _configured_sources()
-    problems, detector_seen = [], False
-    for name, updated, success, error in rows[:MAX_SOURCES]:
+    judged = sorted(configured)[:MAX_SOURCES]
+    names = [detection.STATE_NAME, liveness.BLUESKY_STATE, *judged]
+    rows = (
+        CollectorState.objects.filter(name__in=names)
+        .order_by("name")
+        .values_list("name", "updated_at", "last_success_at", "last_error")
+    )
+    active = _ActiveWatches()
+    problems, seen = [], set()
+    for name, updated, success, error in rows:
+        seen.add(name)
         source, _colon, where = name.partition(":")
+        failing = bool(error) and (success is None or now - success > COLLECTION_FAILING)
         if name == detection.STATE_NAME:
-            detector_seen = True
             if now - updated > DETECTION_LATE:
                 problems.append(SourceProblem(source, "", True, updated, error))
             elif error:
                 problems.append(SourceProblem(source, "", False, success, error))
-        elif error and (source == "bluesky" or name in configured):
-            failing = success is None or now - success > COLLECTION_FAILING
-            if failing:
-                where = "" if source == "bluesky" else _host(where)
-                problems.append(SourceProblem(source, where, False, success, error))
-    if not detector_seen:
-        waiting = Watch.objects.filter(is_active=True, created_at__lt=now - DETECTION_LATE)
-        if waiting.exists():
+        elif name == liveness.BLUESKY_STATE:
+            stopped = now - updated > liveness.JETSTREAM_STALE
+            if (stopped or failing) and active.listen_to_bluesky():
+                since = updated if stopped else success
+                problems.append(SourceProblem(source, "", False, since, error, stopped))
+        elif now - updated > configured[name]:
+            problems.append(SourceProblem(source, _host(where), False, updated, error, True))
+        elif failing:
+            problems.append(SourceProblem(source, _host(where), False, success, error))
+    # Never written: expected once listening has been in use (an active watch) for longer
+    # than the source's limit.
+    unseen = [name for name in judged if name not in seen]
+    if unseen or detection.STATE_NAME not in seen:
+        oldest = active.oldest()
+
+        def in_use(limit):
+            return oldest is not None and now - oldest > limit
+
+        for name in unseen:
+            if in_use(configured[name]):
+                source, _colon, where = name.partition(":")
+                problems.append(SourceProblem(source, _host(where), False, None, "", True))
+        if detection.STATE_NAME not in seen and in_use(DETECTION_LATE):
             problems.insert(0, SourceProblem(detection.STATE_NAME, "", True, None, ""))
     return problems
 
 
-def _configured_sources() -> set[str]:
+class _ActiveWatches:
+    """What source_problems asks of the active watches, in one query made the first time
+    it is asked: the oldest one's creation, and whether one listens to Bluesky (its
+    platforms name it, or none: every platform)."""
+
+    def __init__(self):
+        self._found = None
+
+    def _read(self) -> dict:
+        if self._found is None:
+            bluesky = Q(platforms=[]) | Q(platforms_text__contains=f'"{Platform.BLUESKY}"')
+            self._found = (
+                Watch.objects.filter(is_active=True)
+                .alias(platforms_text=Cast("platforms", TextField()))
+                .aggregate(oldest=Min("created_at"), bluesky=Count("pk", filter=bluesky))
+            )
+        return self._found
+
+    def oldest(self) -> datetime | None:
+        return self._read()["oldest"]
+
+    def listen_to_bluesky(self) -> bool:
+        return bool(self._read()["bluesky"])
+
+
+def _configured_sources() -> dict[str, timedelta]:
     """The CollectorState names of the feeds and Mastodon instances configured now (as the
-    collectors name them: connectors.feeds.Feed, connectors.mastodon.Instance)."""
+    collectors name them: connectors.liveness), each with its staleness limit."""
     from django.conf import settings
 
     def urls(config, key):
         items = config if isinstance(config, list) else []
         return [i.get(key) for i in items if isinstance(i, dict) and isinstance(i.get(key), str)]
 
-    feeds = {f"feed:{url}" for url in urls(settings.LISTENING_FEEDS, "url")}
-    instances = {
-        f"mastodon:{url.rstrip('/')}" for url in urls(settings.LISTENING_MASTODON, "base_url")
-    }
-    return feeds | instances
+    timeout = settings.LISTENING_HTTP_TIMEOUT
+    feeds = liveness.stale_after(settings.LISTENING_FEEDS_INTERVAL, timeout)
+    instances = liveness.stale_after(settings.LISTENING_MASTODON_INTERVAL, timeout)
+    found = {liveness.feed_state(url): feeds for url in urls(settings.LISTENING_FEEDS, "url")}
+    for url in urls(settings.LISTENING_MASTODON, "base_url"):
+        found[liveness.instance_state(url)] = instances
+    return found
 
 
 def _host(url: str) -> str:

@@ -34,6 +34,13 @@ A server that keeps the socket open but sends nothing for SILENCE_SECONDS (Jetst
 stream never pauses that long: a stalled upstream, a proxy holding a dead connection) is
 left: the collector records it and reconnects from its cursor, as after a drop.
 
+The collector says it is alive (liveness.py): its row is written when it starts, every
+CURSOR_SECONDS while connected (the cursor), after each failed connection (the error), and
+every NO_WATCH_RECHECK_SECONDS while no watch is active. A connection that opens clears
+the error recorded before it (a restarted collector's, or the last reconnection's): the
+error is no longer what happens, though the success is said only once the posts read are
+stored (the cursor saved).
+
 A post is dated by its `createdAt`, which its author's app writes: when it is not a time
 (with its zone), or later than `time_us` (a wrong clock), the time Jetstream saw it is used,
 as Bluesky's own app does, rather than losing the post.
@@ -54,10 +61,11 @@ from websockets.sync.client import connect
 from ..choices import Source
 from ..ingest import FUTURE_SLACK, MentionData, RowError, language_code, parse_time
 from .common import Collector, between_passes, load_state, matching, one_line, save_state, store
+from .liveness import BLUESKY_STATE
 
 log = logging.getLogger("incidents.listening.connectors.bluesky")
 
-STATE_NAME = "bluesky:jetstream"
+STATE_NAME = BLUESKY_STATE
 COLLECTION = "app.bsky.feed.post"
 # Resume this far before the saved cursor: events of the last seconds may have arrived out
 # of order (several upstream shards); the overlap is deduplicated.
@@ -208,9 +216,13 @@ class JetstreamCollector(Collector):
         self.cursor_saved_at = time.monotonic()
         self.garbage = 0
 
+    def sources(self) -> list[str]:
+        return [STATE_NAME]
+
     # The run loop -----------------------------------------------------------------------
 
     def run(self) -> None:
+        self.heartbeat(force=True)
         while not self._should_end():
             self.watches.refresh()
             if not self.watches.count:
@@ -219,6 +231,7 @@ class JetstreamCollector(Collector):
                     log.info("Jetstream: no active watch, nothing to read.")
                     return
                 self.stop.wait(self._until_deadline(NO_WATCH_RECHECK_SECONDS))
+                self.heartbeat(force=True)
                 continue
             url = subscribe_url(self.url, self.cursor - REWIND_US if self.cursor else None)
             try:
@@ -226,6 +239,7 @@ class JetstreamCollector(Collector):
                     url, open_timeout=self.open_timeout, max_size=MAX_READ_BYTES
                 ) as socket:
                     log.info("Jetstream: connected (%s)", url)
+                    save_state(STATE_NAME, error="")  # connected: the last error is past
                     if self._read(socket):
                         return
             except (OSError, TimeoutError, InvalidURI, InvalidHandshake, WebSocketException) as e:

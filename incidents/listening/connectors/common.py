@@ -6,7 +6,9 @@ polling collectors (`PollingCollector`: Mastodon, feeds).
 A collector's loop: read posts from the platform, keep those matching an active watch,
 store them with `actions.mentions_ingest` (idempotent by platform and id), and only then
 move its cursor forward (`save_state`). A crash between the two repeats a few posts, which
-the unique constraint absorbs; it never skips one.
+the unique constraint absorbs; it never skips one. Meanwhile it says it is alive
+(`Collector.heartbeat`, liveness.py), so that the Listening page can tell a quiet source
+from a stopped collector.
 """
 
 import contextlib
@@ -27,13 +29,9 @@ from .. import actions, language
 from ..ingest import MentionData, RowError, parse, scored_text
 from ..matching import Matcher, clean_terms, fold
 from ..models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, CollectorState, Watch
+from .liveness import HEARTBEAT_SECONDS
 
 log = logging.getLogger("incidents.listening.connectors")
-
-# A remote's whole answer (status line, headers and body) must come within this many times
-# the timeout of one read: a server that sends a byte now and then restarts each read's
-# timeout, and would hold the collector (and every source after it) for as long as it likes.
-FETCH_READS_IN = 3
 
 # Seconds between two reloads of the active watches: a watch edited in the app is listened
 # to within this delay, without a query per post.
@@ -68,7 +66,7 @@ class Stop:
 
 class SocketDeadline:
     """Cuts the sockets it watches once `seconds` have passed in all (their blocked read
-    returns at once, as an error): the whole-answer bound FETCH_READS_IN asks for. A
+    returns at once, as an error): the whole-answer bound liveness.FETCH_READS_IN asks for. A
     context manager: the timer runs inside it. `watch(sock)` adds a socket; one added after
     the deadline is cut at once. `expired` says whether it was reached."""
 
@@ -231,8 +229,9 @@ def matching(row: dict, matcher: Matcher, *, source: str) -> MentionData | None:
 
 class Collector:
     """What every collector holds: its stop flag, the active watches, its backoff (from the
-    class's `backoff_base` and `backoff_cap`, in seconds, unless given) and how many
-    mentions it stored. `label` names it in the logs."""
+    class's `backoff_base` and `backoff_cap`, in seconds, unless given), how many mentions
+    it stored, and its heartbeat (`heartbeat`: at most every `heartbeat_seconds`, read on
+    `clock`). `label` names it in the logs."""
 
     label = ""
     backoff_base, backoff_cap = 5.0, 600.0
@@ -243,20 +242,57 @@ class Collector:
         stop: Stop | None = None,
         watches: Watches | None = None,
         backoff: Backoff | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        clock=time.monotonic,
     ):
         self.stop = stop or Stop()
         self.watches = watches or Watches()
         self.backoff = backoff or Backoff(base=self.backoff_base, cap=self.backoff_cap)
         self.stored = 0
+        self.heartbeat_seconds, self.clock = heartbeat_seconds, clock
+        self._beat_at = None
+
+    def sources(self) -> list[str]:
+        """The `CollectorState` names of the sources this collector reads."""
+        return []
+
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Say that the collector is alive: each source's `updated_at` (one UPDATE each, the
+        row created the first time, its success and error as they were), when
+        `heartbeat_seconds` have passed since the last time, or `force`. Outside any
+        transaction, never between a request and its answer. A database error is logged:
+        the next heartbeat tries again."""
+        now = self.clock()
+        if not force and self._beat_at is not None and now - self._beat_at < self.heartbeat_seconds:
+            return
+        self._beat_at = now
+        try:
+            for name in self.sources():
+                save_state(name, progress=True)
+        except DatabaseError as error:
+            log.error("%s: database error (%s) saying it is alive", self.label, one_line(error))
+            between_passes()
+
+    def rest(self, seconds: float) -> bool:
+        """Wait `seconds` unless stopped (says whether it was), with a heartbeat every
+        `heartbeat_seconds` meanwhile."""
+        end = self.clock() + seconds
+        while (left := end - self.clock()) > 0:
+            if self.stop.wait(min(left, self.heartbeat_seconds)):
+                return True
+            self.heartbeat()
+        return self.stop.is_set()
 
 
 class PollingCollector(Collector):
     """A collector that polls its sources every `interval` seconds until stopped.
 
-    A subclass says which setting holds its interval and implements `poll()` (one pass over
-    its sources; returns how many failed, each failure already recorded in its
-    `CollectorState`). `failing(n)` says whether n failures of a pass call for the backoff
-    rather than the interval. `timeout`: seconds per HTTP request.
+    A subclass says which setting holds its interval, names its sources (`sources()`) and
+    implements `poll()` (one pass over its sources, calling `heartbeat()` between them;
+    returns how many failed, each failure already recorded in its `CollectorState`).
+    `failing(n)` says whether n failures of a pass call for the backoff rather than the
+    interval. `timeout`: seconds per HTTP request. It registers its sources when it starts
+    (a heartbeat before any request) and keeps beating while it waits between passes.
     """
 
     interval_setting = ""
@@ -274,6 +310,7 @@ class PollingCollector(Collector):
 
     def run(self, *, once: bool = False) -> None:
         """Pass after pass until stopped; `once`: one pass, a database error raised."""
+        self.heartbeat(force=True)
         while not self.stop.is_set():
             try:
                 failures = self.poll()
@@ -297,10 +334,10 @@ class PollingCollector(Collector):
             if once:
                 return
             if self.failing(failures):
-                self.stop.wait(self.backoff.next())
+                self.rest(self.backoff.next())
             else:
                 self.backoff.reset()
-                self.stop.wait(self.interval)
+                self.rest(self.interval)
 
 
 def idle_until_stopped(stop: Stop, reason: str) -> None:

@@ -27,7 +27,6 @@ from incidents.models import Platform
 
 from ..choices import Source
 from .common import (
-    FETCH_READS_IN,
     PollingCollector,
     SocketDeadline,
     between_passes,
@@ -38,6 +37,7 @@ from .common import (
     save_state,
     store,
 )
+from .liveness import FETCH_READS_IN, feed_state
 
 log = logging.getLogger("incidents.listening.connectors.feeds")
 
@@ -55,7 +55,7 @@ class Feed:
 
     @property
     def state_name(self) -> str:
-        return f"feed:{self.url}"
+        return feed_state(self.url)
 
 
 def feeds_from(config) -> list[Feed]:
@@ -216,6 +216,9 @@ class FeedCollector(PollingCollector):
         super().__init__(**options)
         self.feeds = feeds_from(settings.LISTENING_FEEDS) if feeds is None else feeds
 
+    def sources(self) -> list[str]:
+        return [feed.state_name for feed in self.feeds]
+
     def failing(self, failures: int) -> bool:
         return bool(failures) and failures >= len(self.feeds)  # all down: probably our network
 
@@ -226,6 +229,7 @@ class FeedCollector(PollingCollector):
         for feed in self.feeds:
             if self.stop.is_set():
                 break
+            self.heartbeat()  # the feeds after a slow one are not taken for stopped
             try:
                 self._poll_feed(feed, matcher)
             except FeedError as error:

@@ -45,7 +45,6 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from ..choices import Source
 from ..ingest import MAX_COUNT, language_code
 from .common import (
-    FETCH_READS_IN,
     Backoff,
     PollingCollector,
     SocketDeadline,
@@ -57,6 +56,7 @@ from .common import (
     save_state,
     store,
 )
+from .liveness import FETCH_READS_IN, instance_state
 
 log = logging.getLogger("incidents.listening.connectors.mastodon")
 
@@ -78,7 +78,7 @@ class Instance:
     state_name: str = field(init=False, default="")
 
     def __post_init__(self):
-        object.__setattr__(self, "state_name", f"mastodon:{self.base_url}")
+        object.__setattr__(self, "state_name", instance_state(self.base_url))
 
     @property
     def host(self) -> str:
@@ -281,6 +281,9 @@ class MastodonCollector(PollingCollector):
         )
         self._clients = {}
 
+    def sources(self) -> list[str]:
+        return [instance.state_name for instance in self.instances]
+
     def poll(self) -> int:
         """One pass over every instance and timeline; returns how many timelines failed."""
         self.watches.refresh(force=True)
@@ -288,6 +291,7 @@ class MastodonCollector(PollingCollector):
         for instance in self.instances:
             if self.stop.is_set():
                 break
+            self.heartbeat()
             failures += self._poll_instance(instance)
             between_passes()
         return failures
@@ -379,13 +383,14 @@ class MastodonCollector(PollingCollector):
         until X-RateLimit-Reset (a backoff when it gave none), then ask again."""
         backoff = Backoff(base=self.rate_backoff_base, cap=MAX_RATE_WAIT)
         for attempt in range(MAX_RATE_RETRIES + 1):
+            self.heartbeat()  # a long walk or a rate limit is no stop
             # The last answer said the budget is spent: wait for its reset rather than
             # collect a 429.
             reset = getattr(api, "ratelimit_reset", None)
             if getattr(api, "ratelimit_remaining", None) == 0 and reset and reset > time.time():
                 wait = min(MAX_RATE_WAIT, reset - time.time())
                 log.warning("Mastodon %s: rate limit spent, waiting %.1f s", api.api_base_url, wait)
-                if self.stop.wait(wait):
+                if self.rest(wait):
                     raise MastodonRatelimitError("stopped while waiting for the rate limit")
                 api.ratelimit_remaining = None
             try:
@@ -397,5 +402,5 @@ class MastodonCollector(PollingCollector):
                 wait = reset - time.time() if reset else 0
                 wait = min(MAX_RATE_WAIT, wait if wait > 0 else backoff.next())
                 log.warning("Mastodon %s: rate limited, waiting %.1f s", api.api_base_url, wait)
-                if self.stop.wait(wait):
+                if self.rest(wait):
                     raise

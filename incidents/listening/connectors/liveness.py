@@ -1,0 +1,51 @@
+"""How a collector says it is alive, and when the Listening page takes it for stopped: one
+rule for the writer (the collectors, `common.Collector.heartbeat`) and the reader
+(`selectors.source_problems`). Settings only: the page imports it without the collectors.
+
+Every collector writes its `CollectorState` rows (by the names below) at least every
+HEARTBEAT_SECONDS, idle or not, matching posts or not: when it starts (before any request,
+so that a configured source without a row was never in the configuration of a collector
+that ran), between two sources or two pages of a pass, and while it waits (the interval,
+a backoff, a rate limit). A heartbeat is one UPDATE of `updated_at` per source, outside
+any transaction: no lock is held while the network is waited on. What may come between
+two heartbeats is one request, whose whole answer is bounded (FETCH_READS_IN read
+timeouts), and the storing of its posts.
+"""
+
+from datetime import timedelta
+
+# A remote's whole answer (status line, headers and body) must come within this many times
+# the timeout of one read: a server that sends a byte now and then restarts each read's
+# timeout, and would hold the collector (and every source after it) for as long as it likes.
+FETCH_READS_IN = 3
+
+HEARTBEAT_SECONDS = 60.0
+# A polling collector is taken for stopped after this many of its passes' intervals, or of
+# its heartbeats (and one whole answer), whichever is longer, with no news: a collector run
+# from cron (`--once`) should have its interval set to the cron's period.
+MISSED = 3
+# Jetstream's collector writes its cursor every few seconds while connected, and records
+# each failed connection (its backoff is at most two minutes).
+JETSTREAM_STALE = timedelta(minutes=5)
+
+BLUESKY_STATE = "bluesky:jetstream"
+# The process that collects each kind of source (what an administrator checks).
+COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": "listen_feeds"}
+
+
+def feed_state(url: str) -> str:
+    """The `CollectorState` name of a feed."""
+    return f"feed:{url}"
+
+
+def instance_state(base_url: str) -> str:
+    """The `CollectorState` name of a Mastodon instance (its address without a final /)."""
+    return f"mastodon:{base_url.rstrip('/')}"
+
+
+def stale_after(interval: float, timeout: float) -> timedelta:
+    """How long a polling collector (passes every `interval` seconds, `timeout` seconds per
+    read) may go without writing a source's row before that source is taken for not
+    collected: MISSED intervals, and at least MISSED heartbeats and one whole answer."""
+    beats = MISSED * HEARTBEAT_SECONDS + FETCH_READS_IN * timeout
+    return timedelta(seconds=max(MISSED * interval, beats))
