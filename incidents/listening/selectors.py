@@ -390,6 +390,11 @@ class SourceProblem:
         """The process that collects from this source ("" for detection)."""
         return liveness.COMMANDS.get(self.source, "")
 
+    @property
+    def posts_missing(self) -> bool:
+        """A collector failing or stopped: its posts miss from the stream and the alerts."""
+        return self.source != detection.STATE_NAME
+
 
 def source_problems(now: datetime) -> list[SourceProblem]:
     """What the collectors and the detector recorded (CollectorState) that a reader should
