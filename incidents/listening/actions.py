@@ -1449,7 +1449,15 @@ def _join(signal, incident, ids, *, actor, now, linked: bool) -> int:
     values = {
         "platform": (first.get_platform_display() if first else "") or _("an unknown platform"),
         "started": shown(signal.started_at, zone=True),
-        "author": (first.author_handle or first.url) if first else "-",
+        # As the pages and the alert name an author: the handle with its "@", else the name.
+        "author": (
+            shown_handle(first.author_handle, first.platform)
+            or first.author_name
+            or first.url
+            or "-"
+        )
+        if first
+        else "-",
         "opened": shown(signal.opened_at, "TIME_FORMAT", zone=True),
         "declared": shown(now, "TIME_FORMAT", zone=True),
         "n": attached,

@@ -42,7 +42,9 @@ class IncidentMentionsView(api.IncidentMentionListView):
     )
     def post(self, request, pk):
         """Attach mentions to the incident (its cell except observers, who also need
-        `listening.view_mention`), in one timeline entry. Returns the ids newly attached
+        `listening.view_mention`, without which only the mentions one detached from it in
+        the last 15 minutes and no other incident took since: the room's Undo,
+        rules.may_attach), in one timeline entry. Returns the ids newly attached
         and those left attached to another incident (never moved); one already attached to
         this incident is in neither. 400 for an unknown id (nothing attached); 409 when the
         incident is closed (reopen it first)."""

@@ -19,19 +19,23 @@ volume alerts were quiet then (burst_is_open).
 
 The mentions attached to an incident are also shown to that incident's cell, as the rest
 of the incident is (incidents.permissions), whatever these permissions. So its cell may
-detach one (the cell except observers), and attach again a mention detached from that
-incident (may_attach: the room panel's Undo), without the right to read listening data:
-the cell saw it there, and the timeline still quotes it.
+detach one (the cell except observers) without the right to read listening data, and
+whoever detached it may attach it again for UNDO_DETACH after (may_attach: the room
+panel's Undo, undoable_detaches): they saw it there, and the timeline still quotes it.
+Attaching anything else needs that right.
 
 Who grants these permissions: an administrator of the site (ACCESS_GRANTED_BY), which the
 refusals say (refusal).
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from incidents.errors import Conflict, NotAllowed
 
@@ -87,37 +91,91 @@ def require_edit_watches(user) -> None:
         raise NotAllowed(_("Only people allowed to change watches can do this."))
 
 
-def detached_from(incident, mention_ids) -> set[int]:
-    """Which of these mentions were detached from `incident` (its timeline's
-    `mention_detached` entries, which name the mention). One query."""
+# The room panel's Undo of a detach: whoever detached a mention may attach it again for
+# this long after, with or without listening access.
+UNDO_DETACH = timedelta(minutes=15)
+
+
+def undo_minutes() -> int:
+    return int(UNDO_DETACH.total_seconds() // 60)
+
+
+def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
+    """The mentions `user` detached from `incident` in the last UNDO_DETACH before `now`
+    (its timeline's `mention_detached` entries, which name the mention and who detached
+    it) that no other incident holds since, newest detach first: those `user` may attach
+    again without listening access (may_attach); the room panel offers the ones still
+    detached (selectors.undoable_detaches). `among`: only these mention ids; `limit`: the
+    `limit` newest detaches read. One query, two when there are some."""
     from incidents.models import TimelineEntry
 
-    ids = {int(pk) for pk in mention_ids}
+    from .models import Mention
+
+    if not (user and user.is_authenticated):
+        return []
+    entries = TimelineEntry.objects.filter(
+        incident=incident,
+        kind="mention_detached",
+        actor=user,
+        recorded_at__gte=now - UNDO_DETACH,
+    )
+    if among is not None:
+        wanted = sorted({int(pk) for pk in among})
+        if not wanted:
+            return []
+        entries = entries.filter(data__id__in=wanted)
+    rows = entries.order_by("-seq").values_list("data__id", flat=True)
+    if limit is not None:
+        rows = rows[:limit]
+    ids = list(dict.fromkeys(int(pk) for pk in rows if pk is not None))
     if not ids:
-        return set()
-    rows = TimelineEntry.objects.filter(
-        incident=incident, kind="mention_detached", data__id__in=sorted(ids)
-    ).values_list("data__id", flat=True)
-    return {int(pk) for pk in rows if pk is not None} & ids
+        return []
+    # Still detached, or attached to this incident again (attaching it is then a no-op:
+    # a second click); one another incident took meanwhile is that incident's.
+    held = (
+        Mention.objects.filter(pk__in=ids)
+        .filter(Q(incident__isnull=True) | Q(incident=incident))
+        .only("pk", "incident", "platform", "author_handle", "author_name", "text")
+    )
+    found = {mention.pk: mention for mention in held}
+    return [found[pk] for pk in ids if pk in found]
 
 
-def may_attach(user, incident, mention_ids) -> bool:
+def may_attach(user, incident, mention_ids, now=None) -> bool:
     """Whether `user` may attach these mentions to `incident`, as far as listening goes (the
     incident's own rule, the cell except observers, and its being open are the action's
     other checks): the people who may read listening data, any mention; the others only
-    mentions detached from this incident (the room's Undo of a detach: its cell saw them
-    there, the timeline quotes them, so attaching them again reveals nothing). At most one
-    query."""
+    mentions they detached from this incident in the last UNDO_DETACH that no other
+    incident holds (undoable_detaches: the room panel's Undo). At most two queries."""
     if can_view_listening(user):
         return True
     ids = {int(pk) for pk in mention_ids}
-    return bool(ids) and ids <= detached_from(incident, ids)
+    if not ids:
+        return False
+    undoable = undoable_detaches(incident, user, now or timezone.now(), among=ids)
+    return ids <= {mention.pk for mention in undoable}
+
+
+def attach_refusal() -> str:
+    """Why attaching was refused to someone without listening access (may_attach)."""
+    return refusal(
+        ngettext(
+            "Without access to listening data, you can attach again only the mentions you "
+            "detached from this incident in the last %(minutes)s minute, if no other "
+            "incident has taken them since.",
+            "Without access to listening data, you can attach again only the mentions you "
+            "detached from this incident in the last %(minutes)s minutes, if no other "
+            "incident has taken them since.",
+            undo_minutes(),
+        )
+        % {"minutes": undo_minutes()}
+    )
 
 
 def require_attach(user, incident, mention_ids) -> None:
     """The guard of attaching (actions.mentions_attach): may_attach, else NotAllowed."""
     if not may_attach(user, incident, mention_ids):
-        raise NotAllowed(_("Listening data is shown to the people given access to it."))
+        raise NotAllowed(attach_refusal())
 
 
 def require_ingest(user) -> None:

@@ -710,35 +710,18 @@ def search_tally(qs, *, search) -> SearchTally:
     return SearchTally(counts, False, key[0])
 
 
-# The room panel offers to undo a detach for this long after it, to whoever detached.
-UNDO_DETACH = timedelta(minutes=15)
+# The room panel offers whoever detached a mention to attach it again (Undo) for
+# rules.UNDO_DETACH, at most this many at a time.
 MAX_UNDO_SHOWN = 5
 
 
 def undoable_detaches(incident, user, now) -> list:
-    """The mentions `user` detached from `incident` in the last UNDO_DETACH, newest first,
-    attached nowhere since: the room panel's Undo (attaching them again is allowed to the
-    cell, rules.may_attach). One query, two when there are some."""
-    from incidents.models import TimelineEntry
-
-    rows = (
-        TimelineEntry.objects.filter(
-            incident=incident,
-            kind="mention_detached",
-            actor=user,
-            recorded_at__gte=now - UNDO_DETACH,
-        )
-        .order_by("-seq")
-        .values_list("data__id", flat=True)[: 4 * MAX_UNDO_SHOWN]
-    )
-    ids = list(dict.fromkeys(int(pk) for pk in rows if pk is not None))
-    if not ids:
-        return []
-    free = Mention.objects.filter(pk__in=ids, incident__isnull=True).only(
-        "pk", "platform", "author_handle", "author_name", "text"
-    )
-    found = {mention.pk: mention for mention in free}
-    return [found[pk] for pk in ids if pk in found][:MAX_UNDO_SHOWN]
+    """The mentions `user` detached from `incident` in the last rules.UNDO_DETACH that are
+    still detached, newest first (at most MAX_UNDO_SHOWN): the room panel's Undo, which
+    rules.may_attach allows them, listening readers or not (rules.undoable_detaches, the
+    one query of both). One query, two when there are some."""
+    read = rules.undoable_detaches(incident, user, now, limit=4 * MAX_UNDO_SHOWN)
+    return [mention for mention in read if mention.incident_id is None][:MAX_UNDO_SHOWN]
 
 
 # The Listening page's planned campaigns start and end on their own (by time): the

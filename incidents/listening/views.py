@@ -29,6 +29,7 @@ from incidents.errors import DomainError
 from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Membership
 from incidents.shortcuts import incident_or_404, perform
+from incidents.shortcuts import refused as room_refused
 
 from . import actions, charts, curves, figures, rules, selectors
 from .choices import Sentiment
@@ -232,8 +233,11 @@ def panel(request, name):
 @require_POST
 def mention_attach(request, pk):
     """The stream's "Attach to incident…": the chosen incident among the person's own; and
-    the room panel's Undo of a detach (with htmx: answered as the room's actions are), which
-    the cell may use without listening access (rules.may_attach)."""
+    the room panel's Undo of a detach (with htmx: answered as the room's actions are),
+    which whoever detached the mention may use without listening access for
+    rules.UNDO_DETACH (rules.may_attach; refused as the room's actions are). Without htmx,
+    back to `next` (the page the form was on), else to the Listening page, or to the
+    incident's room for someone who may not read it."""
     reader = rules.can_view_listening(request.user)
     if not reader and not request.POST.get("incident"):
         require_reader(request)
@@ -241,8 +245,9 @@ def mention_attach(request, pk):
         incident = incident_or_404(request, int(request.POST.get("incident", "")))
     except ValueError:
         raise Http404() from None
-    if not reader and not rules.may_attach(request.user, incident, [pk]):
-        require_reader(request)
+    # Asked before the mention is looked up: whether an id exists is listening data.
+    if not rules.may_attach(request.user, incident, [pk]):
+        return room_refused(request, incident, rules.attach_refusal())
     mention = get_object_or_404(Mention, pk=pk)
     if request.htmx:
         return perform(
@@ -253,7 +258,7 @@ def mention_attach(request, pk):
             mention=mention,
             incident=incident,
         )
-    back = _back(request)
+    back = _back(request, None if reader else reverse("incident-room", args=[incident.pk]))
     try:
         attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
@@ -264,15 +269,16 @@ def mention_attach(request, pk):
     return redirect(back)
 
 
-def _back(request) -> str:
-    """The page to return to (`next`, a path on this site), else the Listening page."""
+def _back(request, fallback: str | None = None) -> str:
+    """The page to return to (`next`, a path on this site), else `fallback`, else the
+    Listening page."""
     back = request.POST.get("next") or ""
     # Django's own check: `/\evil.example` and `/\t/evil.example` are other sites to a
     # browser (a backslash is a slash, a tab is dropped), though they start with one "/".
     local = back.startswith("/") and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return back if local and len(back) <= 2000 else reverse("listening")
+    return back if local and len(back) <= 2000 else fallback or reverse("listening")
 
 
 # Mentions the confirmation names, by group; the rest are counted.
@@ -675,8 +681,9 @@ def room_panel_context(request, incident) -> dict:
     `mention_counts`: under a search, the posts it matches, as "All" in `chips_total`),
     `mention_chart` (volume and negative share over room_chart_span, ending now while it
     is open), `incident_signals` (the signals it was declared from or linked to, to
-    listening readers), `can_detach`, and `undo_detached` (the mentions this viewer just
-    detached: "Undo"). Seven queries at most; a search reads its posts in at most five
+    listening readers), `can_detach` with `detach_confirm` (what it does, said to this
+    viewer), and `undo_detached` (the mentions this viewer just detached: "Undo").
+    Seven queries at most; a search reads its posts in at most five
     more (selectors.search_page) and counts its matches by sentiment in as many
     (selectors.search_tally)."""
     reader = rules.can_view_listening(request.user)
@@ -749,6 +756,7 @@ def room_panel_context(request, incident) -> dict:
         "mentions_query": query(sentiment),
         "mention_chart": chart,
         "can_detach": can_detach,
+        "detach_confirm": _detach_confirm(reader) if can_detach else "",
         # Just detached by this viewer: offered again ("Undo"), to listening readers or not.
         "undo_detached": (
             selectors.undoable_detaches(incident, request.user, timezone.now())
@@ -762,6 +770,26 @@ def room_panel_context(request, incident) -> dict:
             else []
         ),
     }
+
+
+def _detach_confirm(reader: bool) -> str:
+    """What a detach does, as the viewer will live it: a listening reader still finds the
+    mention in the stream; anyone else can only Undo it for rules.UNDO_DETACH."""
+    if reader:
+        return _(
+            "Detach this mention from the incident? It stays in the listening stream, and the "
+            "timeline records it."
+        )
+    minutes = rules.undo_minutes()
+    return ngettext(
+        "Detach this mention from the incident? The timeline records it. You can attach it "
+        "again (Undo) for %(minutes)s minute; after that, only people with access to "
+        "listening data can.",
+        "Detach this mention from the incident? The timeline records it. You can attach it "
+        "again (Undo) for %(minutes)s minutes; after that, only people with access to "
+        "listening data can.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 @login_required
@@ -778,16 +806,25 @@ def room_panel(request, pk):
 @login_required
 @require_POST
 def mention_detach(request, pk, mention_pk):
+    """The room panel's Detach (answered as the room's actions are; without htmx, done, back
+    at the panel, where its Undo is offered)."""
     incident = incident_or_404(request, pk)
     mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
-    return perform(
-        request,
-        incident,
-        _("Mention detached."),
-        actions.mention_detach,
-        mention=mention,
-        incident=incident,
-    )
+    if request.htmx:
+        return perform(
+            request,
+            incident,
+            _("Mention detached."),
+            actions.mention_detach,
+            mention=mention,
+            incident=incident,
+        )
+    try:
+        actions.mention_detach(mention=mention, incident=incident, actor=request.user)
+    except DomainError as error:
+        return room_refused(request, incident, error.message)
+    messages.success(request, _("Mention detached."))
+    return redirect(reverse("incident-room", args=[incident.pk]) + "#mentions-panel")
 
 
 # A signal's own page: its curve against the baseline band, what it is made of, and

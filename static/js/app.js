@@ -206,6 +206,14 @@
     }
     toast(message);
   });
+  // A refusal (422) to a form that swaps nothing (the room's Detach: its panel refreshes
+  // itself) has no place to go: show it as a message too.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr?.status !== 422 || event.detail.elt?.getAttribute?.("hx-swap") !== "none") return;
+    const text = new DOMParser().parseFromString(xhr.responseText, "text/html").body.textContent;
+    toast(text?.trim() || strings().error);
+  });
   document.addEventListener("htmx:sendError", () => toast(strings().offline));
   // What an action says besides refreshing the panels (incidents/shortcuts.py, `done`).
   document.addEventListener("room-message", (event) => {
