@@ -1,8 +1,11 @@
 """Error pages: JSON under /api/ (clients parse it), a friendly page elsewhere."""
 
+import html
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import csrf
 
@@ -34,6 +37,11 @@ def permission_denied(request, exception=None):
     # A refusal raised with a sentence says why (listening is granted by an administrator,
     # an export belongs to who asked for it); a bare one gets the page's general text.
     reason = str(exception) if exception is not None and str(exception) else ""
+    if request.headers.get("HX-Request") == "true":
+        # htmx shows a JSON `detail` as a message (static/js/app.js): the page's sentence,
+        # not a whole page, which it could only reduce to "Something went wrong".
+        detail = render_to_string("_refusal.html", {"reason": reason}, request=request)
+        return JsonResponse({"detail": html.unescape(detail.strip())}, status=403)
     return render(request, "403.html", {"reason": reason}, status=403)
 
 

@@ -326,3 +326,29 @@ def test_the_not_allowed_page_says_whom_to_ask(drafter, reader, browser_client):
     html = unescape(page.content.decode())
     assert "Only people allowed to change watches can do this." in html
     assert "An administrator of Crisis Cell gives this access" in html
+
+
+@pytest.mark.django_db
+def test_a_refusal_to_htmx_is_the_same_sentence_as_a_message(drafter, browser_client):
+    import json
+
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+
+    from crisiscell import errors
+
+    # htmx reduced the whole 403 page to "Something went wrong" (static/js/app.js shows a
+    # JSON `detail`): a panel refreshing itself for someone whose access was withdrawn.
+    client = browser_client.as_user(drafter)
+    page = unescape(client.get("/listening/").content.decode())
+    answer = client.get("/listening/panels/signals/", HTTP_HX_REQUEST="true")
+    assert answer.status_code == 403
+    assert answer["Content-Type"] == "application/json"
+    detail = answer.json()["detail"]
+    assert detail.startswith("Listening data is shown to the people given access to it.")
+    assert "An administrator of Crisis Cell gives this access" in detail
+    assert detail in page and "<" not in detail and "&" not in detail
+    # Text, not HTML: an apostrophe stays one.
+    request = RequestFactory().post("/incidents/1/", HTTP_HX_REQUEST="true")
+    refused = errors.permission_denied(request, PermissionDenied("It's not yours to do."))
+    assert json.loads(refused.content) == {"detail": "It's not yours to do."}
