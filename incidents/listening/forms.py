@@ -162,9 +162,12 @@ class MappingForm(forms.Form):
         )
 
     @staticmethod
-    def initial_for(columns, preset: str, zone: str) -> dict:
-        mapping = importing.guess_mapping(columns, preset)
-        initial = {"preset": preset, "zone": zone, "date_order": "dmy"}
+    def initial_for(table, preset: str, zone: str) -> dict:
+        """The choices a first look at `table` suggests: the preset's columns, the dates'
+        order when the file tells it (importing.guess_date_order), else day first."""
+        mapping = importing.guess_mapping(table.columns, preset)
+        guess = importing.guess_date_order(table, mapping.get("posted_at", ""))
+        initial = {"preset": preset, "zone": zone, "date_order": guess.order or "dmy"}
         for key in importing.FIELD_KEYS:
             initial["col_" + key.replace(".", "_")] = mapping.get(key, "")
         return initial

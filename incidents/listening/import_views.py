@@ -131,7 +131,7 @@ def import_page(request):
     form = MappingForm(request.POST, columns=table.columns)
     if request.POST.get("step") == "preset" and request.POST.get("preset") in importing.PRESETS:
         initial = MappingForm.initial_for(
-            table.columns, request.POST["preset"], request.POST.get("zone") or _import_zone(request)
+            table, request.POST["preset"], request.POST.get("zone") or _import_zone(request)
         )
         form = MappingForm(initial={**initial, "token": token}, columns=table.columns)
         return _mapping_step(request, context, form, table, name, None)
@@ -224,7 +224,7 @@ def _upload_step(request, context, limit):
                 name = (upload.name or "")[:120]
                 token = _keep_file(request, name, data)
                 preset = importing.guess_preset(table.columns)
-                initial = MappingForm.initial_for(table.columns, preset, _import_zone(request))
+                initial = MappingForm.initial_for(table, preset, _import_zone(request))
                 mapping = MappingForm(initial={**initial, "token": token}, columns=table.columns)
                 return _mapping_step(request, context, mapping, table, name, None, fresh=True)
     elif request.method == "POST":
@@ -247,7 +247,12 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         (line, data, labels.get(data.platform, data.platform), status)
         for (line, data), status in zip(shown, statuses, strict=True)
     ]
+    # The posted-at column chosen (sent, or suggested on a first look): do its dates tell
+    # their order? When they all read both ways, the page says to check the order chosen.
+    chosen = (form.data if form.is_bound else form.initial).get("col_posted_at", "")
+    dates = importing.guess_date_order(table, chosen if chosen in table.columns else "")
     context.update(
+        date_order_unknown=dates.example if dates.ambiguous else "",
         counts=counts,
         mapping=form,
         name=name,

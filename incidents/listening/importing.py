@@ -827,6 +827,51 @@ def _read_date(value: str, date_order: str) -> datetime:
     )
 
 
+# How many of a file's dates the order is guessed from (the first ones, as the preview).
+DATE_ORDER_SAMPLE = 2_000
+
+
+@dataclass(frozen=True)
+class DateOrderGuess:
+    """What a file's dates say of their order (guess_date_order): `order` ("dmy", "mdy")
+    when some read in one order only and none in the other only, else None; `ambiguous`:
+    the dates written with slashes all read both ways (05/06/2026), so nothing in the file
+    tells, and `example` is one of them ("" otherwise)."""
+
+    order: str | None
+    ambiguous: bool = False
+    example: str = ""
+
+
+def guess_date_order(table: Table, column: str) -> DateOrderGuess:
+    """The order of the dates in `column`, told by the file: a 31/12/2026 reads day first
+    only, a 12/31/2026 month first only. Reads the first DATE_ORDER_SAMPLE non-ISO cells
+    of the column; dates in ISO 8601 or Unix times say nothing."""
+    only = dict.fromkeys(DATE_ORDERS, 0)
+    both, example = 0, ""
+    values = (row.get(column) for _line, row in table.rows) if column else ()
+    read = 0
+    for value in values:
+        value = value.strip() if isinstance(value, str) else ""
+        if not value or value.isdigit() or iso_time(value) is not None:
+            continue
+        readings = [order for order in DATE_ORDERS if _by_order(value, order) is not None]
+        if len(readings) == 2:
+            both += 1
+            example = example or value[:40]
+        elif len(readings) == 1:
+            only[readings[0]] += 1
+        read += 1
+        if read >= DATE_ORDER_SAMPLE:
+            break
+    told = [order for order, count in only.items() if count]
+    if len(told) == 1:
+        return DateOrderGuess(told[0])
+    if both and not told:
+        return DateOrderGuess(None, ambiguous=True, example=example)
+    return DateOrderGuess(None)
+
+
 def _by_order(value: str, date_order: str) -> datetime | None:
     for pattern in DATE_ORDERS[date_order][1]:
         try:

@@ -304,3 +304,54 @@ def test_a_date_the_import_cannot_read_says_what_it_reads_or_which_order_to_choo
     assert [d.external_id for _line, d in month_first.context["conversion"].rows] == ["1"]
     assert errors[3].endswith("such as 12/31/2026 09:12 or 2026-12-31T09:12:00Z, and Unix times.")
     assert errors[4].startswith("“28/11/2026 09:12” is not a date read as “Month first")
+
+
+def dated(*dates: str) -> bytes:
+    rows = ["platform,id,text,posted_at"]
+    rows += [f"bluesky,d{n},Post {n},{when}" for n, when in enumerate(dates)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("dates", "order"),
+    [
+        (["11/30/2026 09:12", "11/29/2026 18:00", "11/02/2026 08:00"], "mdy"),
+        (["30/11/2026 09:12", "02/11/2026 08:00"], "dmy"),
+    ],
+    ids=["month-first", "day-first"],
+)
+def test_the_dates_order_is_chosen_from_the_file_when_its_dates_tell(
+    dates, order, importer, browser_client, settings
+):
+    """A US export (11/30/2026) was read day first until the person changed the select: its
+    days up to 12 were read as months, silently (11/02 as 11 February). A date that reads
+    in one order only tells the whole file's."""
+    settings.LANGUAGE_CODE = "en"
+    page = upload(browser_client.as_user(importer), dated(*dates))
+    assert page.context["mapping"].initial["date_order"] == order
+    conversion = page.context["conversion"]
+    assert not conversion.errors
+    november = [data.posted_at for _line, data in conversion.rows]
+    assert all(moment.month == 11 for moment in november)
+    assert "reads both ways" not in text_of(page.content.decode())
+
+
+def test_a_file_whose_dates_all_read_both_ways_says_to_check_them(
+    importer, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    page = upload(browser_client.as_user(importer), dated("05/06/2026 09:12", "07/06/2026 10:00"))
+    assert page.context["mapping"].initial["date_order"] == "dmy"  # the default, untold
+    html = text_of(page.content.decode())
+    assert "Every date of this file reads both ways (“05/06/2026 09:12”)" in html
+    # ISO dates tell nothing and need nothing checked.
+    iso = upload(browser_client.as_user(importer), dated(WHEN))
+    assert "reads both ways" not in text_of(iso.content.decode())
+
+
+def test_dates_that_disagree_tell_no_order():
+    table = importing.read_table(dated("31/12/2026", "12/31/2026", "05/06/2026"))
+    assert importing.guess_date_order(table, "posted_at") == importing.DateOrderGuess(None)
+    assert importing.guess_date_order(table, "") == importing.DateOrderGuess(None)
+    told = importing.read_table(dated("1700000000", "2026-12-31T09:12:00Z", "12/31/2026"))
+    assert importing.guess_date_order(told, "posted_at").order == "mdy"
