@@ -991,10 +991,12 @@ EXCERPT = 140
 
 
 def _describe(mention: Mention) -> dict:
+    """What the timeline keeps of a mention attached or detached (the post may be deleted
+    on the platform); its author's handle as the pages show it (shown_handle: "@alice")."""
     return {
         "id": mention.pk,
         "platform": mention.platform,
-        "author": mention.author_handle,
+        "author": shown_handle(mention.author_handle, mention.platform),
         "url": mention.url,
         "posted_at": mention.posted_at.isoformat(),
         "text": mention.text[:EXCERPT],

@@ -30,7 +30,7 @@ from incidents.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from incidents.evidence import actions as evidence_actions
 from incidents.evidence import capture as evidence_capture
 from incidents.evidence.choices import CaptureStatus, EvidenceKind
-from incidents.listening.models import Mention
+from incidents.listening.models import Mention, shown_handle
 from incidents.models import EntryKind, Incident
 from incidents.people import display_name
 from incidents.text import TITLE_MAX, nfc, parse_id
@@ -61,7 +61,7 @@ def _describe(mention: Mention) -> dict:
     return {
         "id": mention.pk,
         "platform": mention.platform,
-        "author": mention.author_handle,
+        "author": shown_handle(mention.author_handle, mention.platform),
         "url": mention.url,
         "text": mention.text[:EXCERPT],
     }

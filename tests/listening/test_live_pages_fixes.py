@@ -131,6 +131,9 @@ def test_the_room_offers_to_undo_a_detach_to_whoever_detached(
     assert f'name="incident" value="{incident.pk}"' in panel
     # Only to whoever detached it: the lead's panel does not offer it.
     assert undo not in browser_client.as_user(lead).get(url).content.decode()
+    # The timeline names the author as the panel does, with the "@" of the handle.
+    room = unescape(client.get(f"/incidents/{incident.pk}/").content.decode())
+    assert "Bluesky · @user0.bsky.social: Refund please" in room
 
 
 @pytest.mark.django_db
