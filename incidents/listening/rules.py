@@ -103,10 +103,12 @@ def undo_minutes() -> int:
 def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
     """The mentions `user` detached from `incident` in the last UNDO_DETACH before `now`
     (its timeline's `mention_detached` entries, which name the mention and who detached
-    it) that no other incident holds since, newest detach first: those `user` may attach
-    again without listening access (may_attach); the room panel offers the ones still
-    detached (selectors.undoable_detaches). `among`: only these mention ids; `limit`: the
-    `limit` newest detaches read. One query, two when there are some."""
+    it), that detach being the mention's last one from this incident (a colleague who
+    attached it again and detached it since decided after them), and that no other incident
+    holds, newest detach first: those `user` may attach again without listening access
+    (may_attach); the room panel offers the ones still detached
+    (selectors.undoable_detaches). `among`: only these mention ids; `limit`: the `limit`
+    newest detaches of the window read (anyone's). One query, two when there are some."""
     from incidents.models import TimelineEntry
 
     from .models import Mention
@@ -114,20 +116,21 @@ def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
     if not (user and user.is_authenticated):
         return []
     entries = TimelineEntry.objects.filter(
-        incident=incident,
-        kind="mention_detached",
-        actor=user,
-        recorded_at__gte=now - UNDO_DETACH,
+        incident=incident, kind="mention_detached", recorded_at__gte=now - UNDO_DETACH
     )
     if among is not None:
         wanted = sorted({int(pk) for pk in among})
         if not wanted:
             return []
         entries = entries.filter(data__id__in=wanted)
-    rows = entries.order_by("-seq").values_list("data__id", flat=True)
+    rows = entries.order_by("-seq").values_list("data__id", "actor_id")
     if limit is not None:
         rows = rows[:limit]
-    ids = list(dict.fromkeys(int(pk) for pk in rows if pk is not None))
+    last_by = {}  # mention id -> who detached it last (rows come newest first)
+    for pk, actor_id in rows:
+        if pk is not None:
+            last_by.setdefault(int(pk), actor_id)
+    ids = [pk for pk, actor_id in last_by.items() if actor_id == user.pk]
     if not ids:
         return []
     # Still detached, or attached to this incident again (attaching it is then a no-op:

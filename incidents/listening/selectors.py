@@ -715,12 +715,17 @@ def search_tally(qs, *, search) -> SearchTally:
 MAX_UNDO_SHOWN = 5
 
 
+# The newest detaches of the room's window read for its Undo lines: the cell's, not only
+# the viewer's (whoever detached a mention last decides: rules.undoable_detaches).
+UNDO_DETACHES_READ = 100
+
+
 def undoable_detaches(incident, user, now) -> list:
     """The mentions `user` detached from `incident` in the last rules.UNDO_DETACH that are
     still detached, newest first (at most MAX_UNDO_SHOWN): the room panel's Undo, which
     rules.may_attach allows them, listening readers or not (rules.undoable_detaches, the
     one query of both). One query, two when there are some."""
-    read = rules.undoable_detaches(incident, user, now, limit=4 * MAX_UNDO_SHOWN)
+    read = rules.undoable_detaches(incident, user, now, limit=UNDO_DETACHES_READ)
     return [mention for mention in read if mention.incident_id is None][:MAX_UNDO_SHOWN]
 
 

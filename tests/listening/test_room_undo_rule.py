@@ -132,6 +132,25 @@ def test_the_panel_offers_exactly_what_the_guard_allows_without_listening_access
         assert mention.incident_id != incident.pk
 
 
+def test_a_colleague_who_detached_it_since_decides_not_an_older_undo(
+    incident, lead, drafter, browser_client
+):
+    """The drafter detached it, the lead attached it again and then detached it: the lead's
+    decision is the last; the drafter's older Undo no longer applies (it was still offered,
+    and the API attached the mention again over the lead's detach)."""
+    (mention,) = _mentions(1, incident)
+    actions.mention_detach(mention=mention, incident=incident, actor=drafter)
+    reader = grant(lead, "view_mention")
+    actions.mention_attach(mention=mention, incident=incident, actor=reader)
+    actions.mention_detach(mention=mention, incident=incident, actor=reader)
+    client = browser_client.as_user(drafter)
+    assert mention.pk not in _offered(client, incident)
+    assert not rules.may_attach(drafter, incident, [mention.pk])
+    assert _undo(client, mention, incident, htmx=True).status_code == 422
+    mention.refresh_from_db()
+    assert mention.incident_id is None
+
+
 def test_the_window_is_the_rules_one(incident, drafter, at_now):
     (mention,) = _mentions(1, incident)
     actions.mention_detach(mention=mention, incident=incident, actor=drafter)
