@@ -2,6 +2,7 @@
 connector)."""
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -224,10 +225,23 @@ def _terms(values, name) -> list[str]:
 def _as_written(value: str, prefix: str) -> str:
     """An entry of a term list as the person wrote it: spaces collapsed, without the `#` or
     `@` they may type (a full-width one too), its letters as typed."""
-    text = " ".join(value.split())
+    # Canonically equal texts are one form (é typed, or e and its accent pasted from a Mac).
+    text = unicodedata.normalize("NFC", " ".join(value.split()))
     while prefix and text and compatible(text[0]) == prefix:
         text = text[1:]
     return text
+
+
+_JOINER_CODES = {"\u200c": "⟨U+200C⟩", "\u200d": "⟨U+200D⟩"}
+
+
+def _told_apart(forms: list[str]) -> list[str]:
+    """Forms that differ only by a joiner (ZWNJ, ZWJ: invisible, but kept in terms) shown
+    with it written as its code, so a message does not name two identical-looking terms."""
+    bare = {form.translate(str.maketrans("", "", "".join(_JOINER_CODES))) for form in forms}
+    if len(bare) == len(forms):
+        return forms
+    return [form.translate(str.maketrans(_JOINER_CODES)) for form in forms]
 
 
 def _same_terms(values, prefix: str, refused: set) -> list[str]:
@@ -256,7 +270,9 @@ def _same_terms(values, prefix: str, refused: set) -> list[str]:
             "%(terms)s are the same term: each finds the same posts (case, accents, "
             "punctuation between words and character width do not count). Keep one of them."
         )
-    messages = [same % {"terms": _terms_named(group, prefix)} for group in groups[:TERMS_NAMED]]
+    messages = [
+        same % {"terms": _terms_named(_told_apart(group), prefix)} for group in groups[:TERMS_NAMED]
+    ]
     more = len(groups) - TERMS_NAMED
     if more > 0:
         messages.append(
@@ -581,6 +597,8 @@ REMATCH_RESTARTS = 3
 # refused; past this, the claim was left by a process that died, and is taken over. Well
 # beyond a sort's time (REMATCH_MAX posts, REMATCH_RESTARTS times: under a minute).
 REMATCH_CLAIM = timedelta(minutes=10)
+# How far ahead of this process's clock another's may run before its claim is not believed.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 @dataclass
@@ -665,13 +683,19 @@ def _rematch_claim(watch) -> datetime:
     claimed at (its release's key)."""
     for _attempt in range(3):  # a sort that ended between the UPDATE and the read
         claimed = timezone.now()
-        free = Q(sorting_since__isnull=True) | Q(sorting_since__lt=claimed - REMATCH_CLAIM)
+        # Free, expired, or dated ahead of now (a clock set back since: it held the watch
+        # for as long as it was ahead).
+        free = (
+            Q(sorting_since__isnull=True)
+            | Q(sorting_since__lt=claimed - REMATCH_CLAIM)
+            | Q(sorting_since__gt=claimed + CLOCK_SKEW)
+        )
         if Watch.objects.filter(free, pk=watch.pk).update(sorting_since=claimed):
             return claimed
         held = Watch.objects.filter(pk=watch.pk).values_list("name", "sorting_since").first()
         if held is None:
             raise Watch.DoesNotExist(f"watch {watch.pk}")
-        if held[1] is not None and held[1] >= claimed - REMATCH_CLAIM:
+        if held[1] is not None and claimed - REMATCH_CLAIM <= held[1] <= claimed + CLOCK_SKEW:
             break
     name, since = held[0], held[1] or claimed
     expires = since + REMATCH_CLAIM

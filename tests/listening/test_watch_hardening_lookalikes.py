@@ -362,6 +362,16 @@ def test_the_same_entry_twice_is_kept_once_unsaid(watch_editor):
     assert (watch.hashtags, watch.handles) == (["BoycottLumiere"], ["maisonlumiere"])
 
 
+def test_canonically_equal_entries_are_one_entry_and_joiners_are_shown(watch_editor):
+    """ "café" typed and "cafe" + a combining accent (pasted from a Mac) are the same text:
+    one entry, not two "same terms" that look identical; a ZWJ, invisible but kept, is
+    written as its code when it alone tells two named forms apart. The Kelvin sign is K."""
+    watch = create(watch_editor, keywords=["café", "cafe\u0301", "\u212aettle", "Kettle"])
+    assert watch.keywords == ["café", "Kettle"]
+    errors = refusal(watch_editor, keywords=["kx\u200d200", "kx200", "lid"])
+    assert errors["keywords"][0].startswith(f"“kx⟨U+200D⟩200” and “kx200” {SAME}")
+
+
 def test_every_term_written_in_several_forms_is_said_at_once(watch_editor):
     errors = refusal(watch_editor, keywords=["Boycott", "boycott", "KX200", "kx200", "kettle"])
     assert errors["keywords"] == [

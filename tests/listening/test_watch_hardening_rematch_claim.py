@@ -187,6 +187,14 @@ def test_a_claim_left_by_a_process_that_died_expires(colis, watch_editor):
     assert Watch.objects.get(pk=colis.pk).sorting_since is None
 
 
+def test_a_claim_dated_ahead_of_now_is_not_believed(colis, watch_editor):
+    # A clock set back since (or a bad row): it held the watch for as long as it was ahead.
+    Watch.objects.filter(pk=colis.pk).update(sorting_since=timezone.now() + timedelta(hours=2))
+    result = actions.watch_rematch(watch=colis, actor=watch_editor, days=7, now=NOW)
+    assert result.read == POSTS
+    assert Watch.objects.get(pk=colis.pk).sorting_since is None
+
+
 def clock(moment) -> str:
     """A time as the messages say it: local hour and minute, and the zone."""
     local = timezone.localtime(moment)
