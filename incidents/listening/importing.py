@@ -152,15 +152,28 @@ PLATFORM_ALIASES = {"twitter": "x", "x (twitter)": "x", "x.com": "x", "fb": "fac
                     "reddit": "forum", "review": "other", "reviews": "other",
                     "bsky": "bluesky"}  # fmt: skip
 
+# The times a date is read with, after a space: 24-hour, then 12-hour with AM/PM, each
+# with or without seconds; or no time.
+_TIMES = ["%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p"]
+
+
+def _patterns(day_month: str) -> list[str]:
+    """The patterns of one date order (`day_month`: "%d/%m" or "%m/%d"): the same shapes
+    in both orders, so that a date one order does not read is told to read in the other
+    only when that one truly reads it (the 12-hour times of a day-first file were read
+    month first alone, and the hint to switch swapped their days and months). Its second
+    pattern is the one messages give as an example (31/12/2026 09:12)."""
+    dotted = day_month.replace("/", ".")
+    return [
+        f"{dates} {time}" if time else dates
+        for dates in (f"{day_month}/%Y", f"{dotted}.%Y")
+        for time in (*_TIMES[:2], "", *_TIMES[2:])
+    ]
+
+
 DATE_ORDERS = {
-    "dmy": (
-        gettext_lazy("Day first (31/12/2026)"),
-        ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M"],
-    ),
-    "mdy": (
-        gettext_lazy("Month first (12/31/2026)"),
-        ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%Y %I:%M %p"],
-    ),
+    "dmy": (gettext_lazy("Day first (31/12/2026)"), _patterns("%d/%m")),
+    "mdy": (gettext_lazy("Month first (12/31/2026)"), _patterns("%m/%d")),
 }
 
 
@@ -454,8 +467,33 @@ def _read(text: str) -> Table:
     return _bounded(_read_csv(text))
 
 
-# The line Excel reads a CSV's separator from ("sep=;"), written first by some exports.
-_SEPARATOR_LINE = re.compile(r"sep=([,;\t])\n", re.IGNORECASE)
+# The line Excel reads a CSV's separator from ("sep=;"), written first by some exports:
+# as tools write it, spaces around it or its separator ("sep = ; "), quoted ("\"sep=;\"").
+_SEPARATOR_LINE = re.compile(r'[ \t]*"?[ \t]*sep[ \t]*=([^\n]*?)"?[ ]*(?:\n|\Z)', re.IGNORECASE)
+# The separators it may name (the sniffer guesses among the first three only).
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def _separator_line(text: str) -> str:
+    """The separator a first line "sep=…" names ("" when the file has no such line). One
+    this import does not read is refused naming line 1 (read as the column names, it gave
+    "No columns found")."""
+    hint = _SEPARATOR_LINE.match(text)
+    if not hint:
+        return ""
+    written = hint[1].strip(' "')
+    # A tab is the separator, not a space around it ("sep=\t").
+    separator = written.strip("\t") or written
+    if separator in SEPARATORS:
+        return separator
+    raise FileError(
+        _(
+            "Line 1 (“%(line)s”) names a separator this import does not read: it reads a "
+            "comma, a semicolon, a tab or a vertical bar (sep=, sep=; sep=|). Correct that "
+            "line or delete it, then upload the file again."
+        )
+        % {"line": Truncator(hint[0].strip()).chars(40)}
+    )
 
 
 def _read_csv(text: str) -> Table:
@@ -471,17 +509,21 @@ def _read_csv(text: str) -> Table:
     # Only the delimiter is guessed; the rest is RFC 4180 (Excel's, every export's): the
     # sniffer also guessed `doublequote` off for a text holding ""quotes"" over several
     # lines, and split that post into broken rows. Excel's "sep=;" first line says it.
-    hint = _SEPARATOR_LINE.match(text)
+    hint = _separator_line(text)
     try:
-        delimiter = hint[1] if hint else csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        delimiter = hint or csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
     dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
     csv.field_size_limit(MAX_CELL * 2)
+    if hint:
+        # Blanked, not cut: the lines keep the numbers the file gives them (and a quote
+        # the line opens cannot swallow the lines below it).
+        text = "\n" + text[_SEPARATOR_LINE.match(text).end() :]
     reader = csv.reader(io.StringIO(text), dialect)
     try:
         if hint:
-            next(reader)  # read, not cut: the lines keep the numbers the file gives them
+            next(reader)
         header = next(reader)
     except StopIteration:
         raise FileError(_("The file is empty.")) from None
@@ -788,9 +830,12 @@ def _in_zone(naive: datetime, zone, written: str, field) -> datetime:
 def _with_offsets(naive: datetime, zone) -> tuple[str, str]:
     """A local time the clocks skipped or repeated in `zone`, written as the file should
     write it: in ISO 8601 with the UTC offset before the change, then with the one after
-    (fold 0, then 1), to the minute unless it gives seconds ("2026-03-29T02:30+01:00",
-    "2026-03-29T02:30+02:00")."""
-    precision = "seconds" if naive.second or naive.microsecond else "minutes"
+    (fold 0, then 1), to the minute unless it gives seconds, and with the fraction of a
+    second it gives ("2026-03-29T02:30+01:00", "2026-03-29T02:30:15.250+02:00")."""
+    if naive.microsecond:  # its fraction of a second kept ("02:30:15.250")
+        precision = "milliseconds" if naive.microsecond % 1000 == 0 else "microseconds"
+    else:
+        precision = "seconds" if naive.second else "minutes"
     written = naive.isoformat(timespec=precision)
     return tuple(
         written + Occurrence(fold, naive.replace(tzinfo=zone, fold=fold)).offset for fold in (0, 1)
@@ -966,7 +1011,8 @@ class Conversion:
     rows: list[tuple[int, MentionData]] = field(default_factory=list)  # (line, data)
     errors: list[LineError] = field(default_factory=list)
     # Rows imported that the person should look at (a quoted cell holding lines that read
-    # as rows of their own: a text written over lines, or a quote left open).
+    # as rows of their own: a text written over lines, or a quote left open; an optional
+    # flag it could not read, left unknown: ingest.parse's lenient reading).
     warnings: list[LineError] = field(default_factory=list)
 
 
@@ -987,7 +1033,9 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     left open and closed further on reads the same as a text written over several lines
     that holds such a line: the person tells them apart). A cell written over lines that
     hold no such line is valid CSV (a text of several lines): the row is imported, or
-    refused for its own reason alone, saying which lines it runs over. Raises FileError
+    refused for its own reason alone, saying which lines it runs over. An optional
+    yes-or-no it cannot read (a "Twitter Verified" of "-") is left unknown, the row
+    imported with a warning (ingest.parse's lenient reading). Raises FileError
     (MissingColumns)."""
     missing = [
         key
@@ -1005,15 +1053,18 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     result = Conversion(options)
     latest = (now or timezone.now()) + FUTURE_SLACK
 
-    def read(row) -> MentionData:
-        return parse(to_shape(row, options, zone, names, latest), now=now, names=names)
+    def read(row, unread=None) -> MentionData:
+        # The lenient reading of the optional flags (ingest.parse): kept, without the flag.
+        shape = to_shape(row, options, zone, names, latest)
+        return parse(shape, now=now, names=names, unread=[] if unread is None else unread)
 
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
+        unread = []
         try:
-            data, refused = read(row), None
+            data, refused = read(row, unread), None
         except RowError as error:
             data, refused = None, str(error)
         if number in table.spans:
@@ -1032,6 +1083,7 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
         if refused:
             result.errors.append(LineError(number, refused))
             continue
+        result.warnings.extend(LineError(number, message) for message in unread)
         result.mentions.append(data)
         result.rows.append((number, data))
     return result

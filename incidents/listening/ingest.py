@@ -155,15 +155,17 @@ def _count(value, field, *, default=0):
     return number
 
 
-# Listening tools' exports also write Yes/No (and French ones Oui/Non) in such columns.
-_TRUE = frozenset({"true", "1", "yes", "oui"})
-_FALSE = frozenset({"false", "0", "no", "non"})
+# Listening tools' exports also write Yes/No, Y/N (and French ones Oui/Non) in such columns.
+_TRUE = frozenset({"true", "1", "yes", "y", "oui"})
+_FALSE = frozenset({"false", "0", "no", "n", "non"})
 
 
-def _flag(value, field, *, default=None):
+def _flag(value, field, *, default=None, unread=None):
     """A yes-or-no field: true or false, 1 or 0, as JSON values or strings (any case, as
-    spreadsheets write TRUE), or yes/no, oui/non as strings; blank is `default`. Nothing
-    else."""
+    spreadsheets write TRUE), or yes/no, y/n, oui/non as strings; blank is `default`.
+    Nothing else: RowError, or, when `unread` is a list (parse's lenient reading of the
+    optional flags), `default` with a sentence appended to it saying the post is kept
+    without the flag."""
     if value is None:
         return default
     if isinstance(value, bool):
@@ -176,6 +178,16 @@ def _flag(value, field, *, default=None):
             return default
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
+    if unread is not None:
+        written = value.strip() if isinstance(value, str) else json.dumps(value)
+        unread.append(
+            _(
+                "%(field)s “%(value)s” is not true or false (or 1 or 0, yes or no): the post "
+                "is imported without it."
+            )
+            % {"field": field, "value": written[:40]}
+        )
+        return default
     raise RowError(_("%(field)s must be true or false (or 1 or 0, yes or no).") % {"field": field})
 
 
@@ -409,10 +421,19 @@ def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     return moment
 
 
-def parse(row, *, now=None, names=None) -> MentionData:
+def parse(row, *, now=None, names=None, unread=None) -> MentionData:
     """One post as a dict (shape above) -> MentionData, or RowError. `names`: {field of the
     shape ("posted_at", "author.followers"): how the messages name it} (the import names
-    the file's columns); the shape's own names otherwise."""
+    the file's columns); the shape's own names otherwise.
+
+    The optional yes-or-no fields (author.verified, author.follows_brand, reply_to_brand)
+    are read by one rule (_flag) in two modes. Strict (`unread` None: the bulk API, the
+    connectors): a value it cannot read refuses the post, as any other bad field does, so
+    that a client sending its own format is told. Lenient (`unread` a list: the browser
+    import, whose columns are mapped automatically from a tool's export, "Twitter Verified"
+    holding "-" or "verified"): such a flag is left at its default (unknown; false for
+    reply_to_brand) and a sentence per flag appended to `unread`, for a warning: an
+    optional flag never loses the post."""
 
     def named(key):
         return names.get(key, key) if names else key
@@ -441,15 +462,17 @@ def parse(row, *, now=None, names=None) -> MentionData:
         author_name=_text(author.get("name"), named("author.name"), MAX_HANDLE),
         author_url=_url(author.get("url"), named("author.url")),
         author_followers=_count(author.get("followers"), named("author.followers"), default=None),
-        author_verified=_flag(author.get("verified"), named("author.verified")),
-        author_follows_brand=_flag(author.get("follows_brand"), named("author.follows_brand")),
+        author_verified=_flag(author.get("verified"), named("author.verified"), unread=unread),
+        author_follows_brand=_flag(
+            author.get("follows_brand"), named("author.follows_brand"), unread=unread
+        ),
         language=language,
         likes=_count(row.get("likes"), named("likes")),
         reposts=_count(row.get("reposts"), named("reposts")),
         replies=_count(row.get("replies"), named("replies")),
         in_reply_to=_text(row.get("in_reply_to"), named("in_reply_to"), MAX_EXTERNAL_ID),
         reply_to_brand=bool(
-            _flag(row.get("reply_to_brand"), named("reply_to_brand"), default=False)
+            _flag(row.get("reply_to_brand"), named("reply_to_brand"), default=False, unread=unread)
         ),
     )
 

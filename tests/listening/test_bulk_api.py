@@ -234,3 +234,23 @@ def test_a_utf16_body_is_refused_whole_never_half_stored(importer, watch, send_b
     # A UTF-8 body with a byte-order mark is read.
     response = send_bulk(importer, lines.encode("utf-8-sig"))
     assert response.json()["stored"] == 3
+
+
+def test_a_flag_the_api_cannot_read_refuses_its_line_and_y_n_read(importer, send_bulk):
+    """The bulk API stays strict where the browser import keeps the post without the flag:
+    its client sends its own format and is told the line to correct."""
+    author = {"handle": "alice.bsky.social"}
+    body = ndjson(
+        post("y1", author={**author, "verified": "Y"}),
+        post("n1", author={**author, "verified": "n", "follows_brand": "N"}),
+        post("bad", author={**author, "verified": "verified"}),
+        post("dash", reply_to_brand="-"),
+    )
+    report = send_bulk(importer, body).json()
+    assert report["stored"] == 2
+    assert {error["line"]: error["error"] for error in report["rejected"]} == {
+        3: "author.verified must be true or false (or 1 or 0, yes or no).",
+        4: "reply_to_brand must be true or false (or 1 or 0, yes or no).",
+    }
+    flags = Mention.objects.values_list("external_id", "author_verified", "author_follows_brand")
+    assert sorted(flags) == [("n1", False, False), ("y1", True, None)]

@@ -355,3 +355,137 @@ def test_dates_that_disagree_tell_no_order():
     assert importing.guess_date_order(table, "") == importing.DateOrderGuess(None)
     told = importing.read_table(dated("1700000000", "2026-12-31T09:12:00Z", "12/31/2026"))
     assert importing.guess_date_order(told, "posted_at").order == "mdy"
+
+
+@pytest.mark.parametrize(
+    ("day_first", "month_first", "moment"),
+    [
+        ("13/02/2026 9:12 PM", "02/13/2026 9:12 PM", (2026, 2, 13, 21, 12, 0)),
+        ("13/02/2026 09:12:05 AM", "02/13/2026 09:12:05 AM", (2026, 2, 13, 9, 12, 5)),
+        ("13/02/2026 21:12:05", "02/13/2026 21:12:05", (2026, 2, 13, 21, 12, 5)),
+        ("13.02.2026", "02.13.2026", (2026, 2, 13, 0, 0, 0)),
+        ("13.02.2026 21:12", "02.13.2026 21:12", (2026, 2, 13, 21, 12, 0)),
+        ("13.02.2026 21:12:05", "02.13.2026 21:12:05", (2026, 2, 13, 21, 12, 5)),
+        ("13.02.2026 9:12 pm", "02.13.2026 9:12 pm", (2026, 2, 13, 21, 12, 0)),
+    ],
+)
+def test_both_date_orders_read_the_same_shapes(day_first, month_first, moment):
+    """Day first lacked the 12-hour times month first read ("01/02/2026 9:12 PM" was told
+    to switch to month first, swapping day and month), and month first the dotted dates:
+    each shape reads in both orders, and in the other order only when written so."""
+    assert importing._by_order(day_first, "dmy").timetuple()[:6] == moment
+    assert importing._by_order(month_first, "mdy").timetuple()[:6] == moment
+    assert importing._by_order(day_first, "mdy") is None
+    assert importing._by_order(month_first, "dmy") is None
+
+
+def test_a_day_first_file_of_12_hour_times_is_read_day_first_not_told_to_switch(
+    importer, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    page = upload(client, dated("01/02/2026 9:12 PM", "13/02/2026 08:05 AM"))
+    assert page.context["mapping"].initial["date_order"] == "dmy"  # told by 13/02
+    conversion = page.context["conversion"]
+    assert conversion.errors == []
+    assert [f"{data.posted_at:%Y-%m-%d %H:%M}" for _line, data in conversion.rows] == [
+        "2026-02-01 21:12",
+        "2026-02-13 08:05",
+    ]
+    # A 12-hour date of the other order only is told to choose that order, which reads it.
+    table = importing.read_table(dated("02/13/2026 9:12 PM", "01/02/2026 9:12 PM"))
+    assert importing.guess_date_order(table, "posted_at").order == "mdy"
+    options = importing.Options(
+        mapping={key: key for key in ("platform", "id", "text", "posted_at")}, date_order="dmy"
+    )
+    (error,) = importing.convert(table, options).errors
+    assert (error.line, error.error) == (
+        2,
+        "“02/13/2026 9:12 PM” is not a date read as “Day first (31/12/2026)”, but is one "
+        "read as “Month first (12/31/2026)”: choose that for this file's dates, then update "
+        "the preview.",
+    )
+    # Dotted dates that read both ways tell no order (they told day first alone).
+    both = importing.read_table(dated("05.06.2026 09:12", "07.06.2026"))
+    assert importing.guess_date_order(both, "posted_at") == importing.DateOrderGuess(
+        None, ambiguous=True, example="05.06.2026 09:12"
+    )
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    ["sep=;", "sep=; ", "sep = ;", '"sep=;"', ' "sep=;" ', "SEP=;\t", 'sep=";"'],
+    ids=["plain", "trailing-space", "spaced", "quoted", "quoted-spaced", "upper-tab", "inner"],
+)
+def test_excels_separator_line_is_read_with_spaces_and_quotes(first_line):
+    content = f"{first_line}\r\nPlatform;Id;Content;Date\r\nx;1;Maison Lumière, encore;{WHEN}\r\n"
+    table = importing.read_table(content.encode())
+    assert table.columns == ["Platform", "Id", "Content", "Date"]
+    assert table.rows == [
+        (3, {"Platform": "x", "Id": "1", "Content": "Maison Lumière, encore", "Date": WHEN})
+    ]
+
+
+def test_a_separator_line_naming_a_bar_or_a_tab_is_the_readers_separator():
+    bar = importing.read_table(f"sep=|\nPlatform|Id|Content|Date\nx|1|A; b, c|{WHEN}\n".encode())
+    assert bar.columns == ["Platform", "Id", "Content", "Date"]
+    assert bar.rows == [(3, {"Platform": "x", "Id": "1", "Content": "A; b, c", "Date": WHEN})]
+    tabbed = f"sep=\t\nPlatform\tId\tContent\tDate\nx\t1\tA; b\t{WHEN}\n"
+    tab = importing.read_table(tabbed.encode())
+    assert tab.rows == [(3, {"Platform": "x", "Id": "1", "Content": "A; b", "Date": WHEN})]
+
+
+def test_an_unknown_separator_line_is_refused_naming_line_1(importer, browser_client, settings):
+    """ "sep=:" was taken for the column names, and the file refused as "No columns
+    found"."""
+    settings.LANGUAGE_CODE = "en"
+    content = f"sep=:\nPlatform:Id:Content:Date\nx:1:A:{WHEN}\n"
+    refused = upload(browser_client.as_user(importer), content.encode())
+    assert refused.status_code == 422
+    html = text_of(refused.content.decode())
+    assert (
+        "Line 1 (“sep=:”) names a separator this import does not read: it reads a comma, a "
+        "semicolon, a tab or a vertical bar (sep=, sep=; sep=|). Correct that line or delete "
+        "it, then upload the file again."
+    ) in html
+    assert "No columns found" not in html
+    # A quote the line leaves open swallows none of the lines below it.
+    with pytest.raises(importing.FileError, match=r"Line 1 \(“\"sep=ab”\)"):
+        importing.read_table(b'"sep=ab\nPlatform;Id;Content;Date\n')
+
+
+@pytest.mark.parametrize(
+    ("written", "skipped"),
+    [
+        ("29/03/2026 02:30:15", "2026-03-29T02:30:15+01:00 or 2026-03-29T02:30:15+02:00"),
+        (
+            "2026-03-29T02:30:15.250",
+            "2026-03-29T02:30:15.250+01:00 or 2026-03-29T02:30:15.250+02:00",
+        ),
+        (
+            "2026-03-29 02:30:15.123456",
+            "2026-03-29T02:30:15.123456+01:00 or 2026-03-29T02:30:15.123456+02:00",
+        ),
+    ],
+    ids=["seconds", "milliseconds", "microseconds"],
+)
+def test_the_offsets_suggested_for_a_skipped_time_keep_its_fraction_of_a_second(
+    written, skipped, importer, browser_client, settings
+):
+    """ "02:30:15.250" was suggested as "02:30:15+01:00": what it said to write was not the
+    row's time."""
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    first = upload(client, f"Platform;Id;Content;Date\nx;1;Maison Lumière;{written}\n".encode())
+    preview = client.post(
+        "/listening/import/", form_data(first, step="preview", zone="Europe/Paris")
+    )
+    (error,) = preview.context["conversion"].errors
+    assert error.error.endswith(f"write this time with its UTC offset in the file: {skipped}.")
+    # Written as suggested, it reads to the row's own instant, fraction included.
+    fixed = "Platform;Id;Content;Date\n" + "".join(
+        f"x;{n};Maison Lumière;{value}\n" for n, value in enumerate(skipped.split(" or "))
+    )
+    rows = upload(client, fixed.encode()).context["conversion"].rows
+    naive = importing.iso_time(written.replace(" ", "T")) or importing._by_order(written, "dmy")
+    assert [data.posted_at.replace(tzinfo=None) for _line, data in rows] == [naive, naive]

@@ -39,23 +39,23 @@ def test_a_count_is_a_json_integer_or_ascii_digits(importer, send_bulk):
     assert (stored.likes, stored.reposts, stored.replies) == (12, 34, 5)
 
 
-def test_yes_or_no_is_true_false_1_or_0_yes_or_no(importer, send_bulk):
-    # Listening tools' exports write Yes/No (Oui/Non in French) in a Verified column.
-    given = [True, False, 1, 0, "true", "FALSE", "1", "0", "Yes", "non"]
+def test_yes_or_no_is_true_false_1_or_0_yes_or_no_y_or_n(importer, send_bulk):
+    # Listening tools' exports write Yes/No, Y/N (Oui/Non in French) in a Verified column.
+    given = [True, False, 1, 0, "true", "FALSE", "1", "0", "Yes", "non", " Y ", "n"]
     body = ndjson(
         *[post(f"v{i}", author={"verified": value}) for i, value in enumerate(given)],
-        post("bad1", author={"verified": "y"}),
+        post("bad1", author={"verified": "verified"}),
         post("bad2", author={"verified": 2}),
         post("bad3", reply_to_brand="vrai"),
     )
     report = send_bulk(importer, body).json()
     assert report["stored"] == len(given)
     verified = dict(Mention.objects.values_list("external_id", "author_verified"))
-    assert [verified[f"v{i}"] for i in range(len(given))] == [True, False] * 5
+    assert [verified[f"v{i}"] for i in range(len(given))] == [True, False] * 6
     assert rejected(report) == {
-        11: "author.verified must be true or false (or 1 or 0, yes or no).",
-        12: "author.verified must be true or false (or 1 or 0, yes or no).",
-        13: "reply_to_brand must be true or false (or 1 or 0, yes or no).",
+        13: "author.verified must be true or false (or 1 or 0, yes or no).",
+        14: "author.verified must be true or false (or 1 or 0, yes or no).",
+        15: "reply_to_brand must be true or false (or 1 or 0, yes or no).",
     }
 
 

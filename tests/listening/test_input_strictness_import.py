@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from incidents.listening import importing
 from incidents.listening.importing import MAX_COLUMN_NAME, MAX_COLUMNS
 from incidents.listening.models import Mention
 
@@ -212,3 +213,74 @@ def test_a_tampered_preview_fingerprint_is_no_match(importer, browser_client):
     sent = form_data(preview, step="import", previewed="é" * 10)
     assert client.post("/listening/import/", sent).status_code == 409
     assert Mention.objects.count() == 0
+
+
+def test_an_optional_flag_the_import_cannot_read_is_left_unknown_with_a_warning(
+    importer, browser_client, settings
+):
+    """A "Twitter Verified" column (mapped by itself) holding "verified" or "-" refused the
+    whole row: the post is imported, the flag left unknown, and the row listed to check;
+    Y and N read as yes and no."""
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    content = (
+        "Date,Url,Author,Full Text,Page Type,Twitter Verified\n"
+        "2026-11-30T09:12:00Z,https://x.com/a/status/1,alice,Maison Lumière,twitter,verified\n"
+        "2026-11-30T09:13:00Z,https://x.com/a/status/2,bob,Maison Lumière,twitter,-\n"
+        "2026-11-30T09:14:00Z,https://x.com/a/status/3,carl,Maison Lumière,twitter,Y\n"
+        "2026-11-30T09:15:00Z,https://x.com/a/status/4,dan,Maison Lumière,twitter,n\n"
+        "2026-11-30T09:16:00Z,https://x.com/a/status/5,eve,Maison Lumière,twitter,-\n"
+        "not a date,https://x.com/a/status/6,fay,Maison Lumière,twitter,-\n"
+    )
+    first = upload(client, content.encode())
+    conversion = first.context["conversion"]
+    assert [(line, d.author_handle, d.author_verified) for line, d in conversion.rows] == [
+        (2, "alice", None),
+        (3, "bob", None),
+        (4, "carl", True),
+        (5, "dan", False),
+        (6, "eve", None),
+    ]
+    assert [error.line for error in conversion.errors] == [7]  # its date, not its flag
+    assert "Twitter Verified" not in conversion.errors[0].error
+    warnings = {warning.line: warning.error for warning in conversion.warnings}
+    assert warnings == {
+        2: "“Twitter Verified” “verified” is not true or false (or 1 or 0, yes or no): the "
+        "post is imported without it.",
+        3: "“Twitter Verified” “-” is not true or false (or 1 or 0, yes or no): the post is "
+        "imported without it.",
+        6: "“Twitter Verified” “-” is not true or false (or 1 or 0, yes or no): the post is "
+        "imported without it.",
+    }
+    html = first.content.decode()
+    assert "Imported, to check" in html and "“verified” is not true or false" in html
+    done = client.post("/listening/import/", form_data(first, step="import"))
+    assert done.context["report"].stored == 5
+    stored = dict(Mention.objects.values_list("author_handle", "author_verified"))
+    assert stored == {"alice": None, "bob": None, "carl": True, "dan": False, "eve": None}
+
+
+def test_a_json_import_keeps_a_post_whose_follows_brand_flag_is_unreadable():
+    rows = [
+        {
+            "platform": "bluesky",
+            "id": "j1",
+            "text": "Maison Lumière",
+            "posted_at": "2026-11-30T09:12:00Z",
+            "author": {"follows_brand": 2, "verified": "oui"},
+            "reply_to_brand": "maybe",
+        }
+    ]
+    table = importing.read_table(json.dumps(rows).encode())
+    options = importing.Options(mapping={key: key for key in table.columns})
+    conversion = importing.convert(table, options)
+    ((_line, data),) = conversion.rows
+    assert (data.author_follows_brand, data.author_verified, data.reply_to_brand) == (
+        None,
+        True,
+        False,
+    )
+    assert [(w.line, w.error.split(" is not")[0]) for w in conversion.warnings] == [
+        (1, "“author.follows_brand” “2”"),
+        (1, "“reply_to_brand” “maybe”"),
+    ]
