@@ -1,5 +1,6 @@
 """Reads of the listening app."""
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -367,16 +368,33 @@ def recent_signals(since: datetime):
 # does not run.
 DETECTION_LATE = timedelta(minutes=5)  # it runs every minute
 COLLECTION_FAILING = timedelta(minutes=15)  # one failed pass, retried, is no news
-MAX_SOURCES = 100
+# Configured sources judged (Mastodon instances first, then feeds, each in the order of
+# their setting), in one query: past it, the page says how many were not checked.
+MAX_SOURCES = 1000
+# Lines of collectors' sources shown (the detector and Bluesky come on top): past it, the
+# page says how many more sources have a problem.
+MAX_SOURCE_LINES = 20
+# Characters of a feed's path shown to those who may read collector states.
+MAX_PATH_SHOWN = 200
 
 
 @dataclass(frozen=True)
 class SourceProblem:
     """A source of the Listening page that is not working: `source` ("detector",
-    "bluesky", "mastodon", "feed"), `where` (an instance's or a feed's address, "" else),
-    `late` (the detector has not run since `since`), `stopped` (the collector does not seem
-    to run: no news of it since `since`, None: never any) or else failing (its last success
-    at `since`, None: never), and `error`, the last one recorded (for administrators)."""
+    "bluesky", "mastodon", "feed"), `where` (an instance's or a feed's host and port, ""
+    else, or when its address does not parse cleanly: `_address`), `late` (the detector
+    has not run since `since`), `stopped` (the collector does not seem to run: no news of it
+    since `since`, None: never any) or else failing (its last success at `since`, None:
+    never), and `error`, the last one recorded (for administrators).
+    `ahead`: its last news, at `since`, is dated further in the future than its staleness
+    limit (a clock ahead, or a bad record): nothing tells whether it runs.
+    `count`: how many of one collector's sources the line says together (every one of
+    them stopped: its process, rather than each source); `where` is then "".
+    `address`: a feed's address without credentials, query or fragment (for those who may
+    read collector states); `position`: its place in its setting (LISTENING_FEEDS,
+    LISTENING_MASTODON), from 1, what names it when its address cannot be shown;
+    `number` of `of`: several sources of the kind on the same host, this one the
+    `number`th in the setting (0 when it is alone there)."""
 
     source: str
     where: str
@@ -384,6 +402,12 @@ class SourceProblem:
     since: datetime | None
     error: str
     stopped: bool = False
+    ahead: bool = False
+    count: int = 1
+    address: str = field(default="", compare=False)
+    position: int = field(default=0, compare=False)
+    number: int = field(default=0, compare=False)
+    of: int = field(default=0, compare=False)
 
     @property
     def command(self) -> str:
@@ -396,7 +420,16 @@ class SourceProblem:
         return self.source != detection.STATE_NAME
 
 
-def source_problems(now: datetime) -> list[SourceProblem]:
+class SourceProblems(list):
+    """source_problems' lines, with what they leave out: `more`, the sources with a
+    problem past MAX_SOURCE_LINES, and `unchecked`, the configured sources past
+    MAX_SOURCES, not judged."""
+
+    more = 0
+    unchecked = 0
+
+
+def source_problems(now: datetime) -> SourceProblems:
     """What the collectors and the detector recorded (CollectorState) that a reader should
     know: detection that has not run for DETECTION_LATE (or never, with a watch older than
     that) or failed for a watch; a configured feed or Mastodon instance whose collector
@@ -406,52 +439,142 @@ def source_problems(now: datetime) -> list[SourceProblem]:
     COLLECTION_FAILING; Bluesky's collector silent for liveness.JETSTREAM_STALE (it ran,
     then stopped) or failing, while an active watch listens to Bluesky (a Bluesky that
     never ran is not news: nothing says it should, the Jetstream address has a default). A
-    feed or instance no longer configured is not news. Two queries at most (the second
-    only when a watch's age or platforms decide); at most MAX_SOURCES configured sources."""
+    feed or instance no longer configured is not news.
+    A record dated further in the future than the same limit (a writer's clock ahead, or
+    a bad row) is said too (`ahead`): it would never look stale. Within the limit, it is
+    taken as clock skew.
+    Every configured source of one collector stopped (two or more): one line for the
+    collector. The detector first, then Bluesky, the instances and the feeds in the order
+    of their settings; at most MAX_SOURCE_LINES lines of sources (`more` counts the
+    others), at most MAX_SOURCES configured sources judged (`unchecked` counts the
+    others). Two queries at most (the second only when a watch's age or platforms
+    decide)."""
     configured = _configured_sources()
-    judged = sorted(configured)[:MAX_SOURCES]
+    judged = list(configured)[:MAX_SOURCES]
     names = [detection.STATE_NAME, liveness.BLUESKY_STATE, *judged]
-    rows = (
-        CollectorState.objects.filter(name__in=names)
-        .order_by("name")
-        .values_list("name", "updated_at", "last_success_at", "last_error")
-    )
+    rows = {
+        name: (updated, success, error)
+        for name, updated, success, error in CollectorState.objects.filter(
+            name__in=names
+        ).values_list("name", "updated_at", "last_success_at", "last_error")
+    }
     active = _ActiveWatches()
-    problems, seen = [], set()
-    for name, updated, success, error in rows:
-        seen.add(name)
-        source, _colon, where = name.partition(":")
-        failing = bool(error) and (success is None or now - success > COLLECTION_FAILING)
-        if name == detection.STATE_NAME:
-            if now - updated > DETECTION_LATE:
-                problems.append(SourceProblem(source, "", True, updated, error))
-            elif error:
-                problems.append(SourceProblem(source, "", False, success, error))
-        elif name == liveness.BLUESKY_STATE:
-            stopped = now - updated > liveness.JETSTREAM_STALE
-            if (stopped or failing) and active.listen_to_bluesky():
-                since = updated if stopped else success
-                problems.append(SourceProblem(source, "", False, since, error, stopped))
-        elif now - updated > configured[name]:
-            problems.append(SourceProblem(source, _host(where), False, updated, error, True))
-        elif failing:
-            problems.append(SourceProblem(source, _host(where), False, success, error))
-    # Never written: expected once listening has been in use (an active watch) for longer
-    # than the source's limit.
-    unseen = [name for name in judged if name not in seen]
-    if unseen or detection.STATE_NAME not in seen:
+
+    def in_use(limit):
         oldest = active.oldest()
+        return oldest is not None and now - oldest > limit
 
-        def in_use(limit):
-            return oldest is not None and now - oldest > limit
+    def failing(success, error):
+        return bool(error) and (success is None or now - success > COLLECTION_FAILING)
 
-        for name in unseen:
-            if in_use(configured[name]):
-                source, _colon, where = name.partition(":")
-                problems.append(SourceProblem(source, _host(where), False, None, "", True))
-        if detection.STATE_NAME not in seen and in_use(DETECTION_LATE):
-            problems.insert(0, SourceProblem(detection.STATE_NAME, "", True, None, ""))
+    top = []  # the detector and Bluesky
+    if detection.STATE_NAME in rows:
+        updated, success, error = rows[detection.STATE_NAME]
+        if updated - now > DETECTION_LATE:
+            top.append(SourceProblem(detection.STATE_NAME, "", True, updated, error, ahead=True))
+        elif now - updated > DETECTION_LATE:
+            top.append(SourceProblem(detection.STATE_NAME, "", True, updated, error))
+        elif error:
+            top.append(SourceProblem(detection.STATE_NAME, "", False, success, error))
+    elif in_use(DETECTION_LATE):
+        top.append(SourceProblem(detection.STATE_NAME, "", True, None, ""))
+    if liveness.BLUESKY_STATE in rows:
+        updated, success, error = rows[liveness.BLUESKY_STATE]
+        ahead = updated - now > liveness.JETSTREAM_STALE
+        stopped = now - updated > liveness.JETSTREAM_STALE
+        if (ahead or stopped or failing(success, error)) and active.listen_to_bluesky():
+            since = updated if ahead or stopped else success
+            top.append(SourceProblem("bluesky", "", False, since, error, stopped, ahead))
+
+    labels = _labels([configured[name] for name in judged])
+    lines = []
+    for name in judged:
+        source = configured[name]
+        where = labels[name]
+        if name in rows:
+            updated, success, error = rows[name]
+            if updated - now > source.limit:
+                lines.append(where(False, updated, error, ahead=True))
+            elif now - updated > source.limit:
+                lines.append(where(False, updated, error, stopped=True))
+            elif failing(success, error):
+                lines.append(where(False, success, error))
+        elif in_use(source.limit):
+            # Never written: expected once listening has been in use (an active watch) for
+            # longer than the source's limit.
+            lines.append(where(False, None, "", stopped=True))
+    lines = _collectors_stopped(lines, judged, configured)
+
+    problems = SourceProblems(top + lines[:MAX_SOURCE_LINES])
+    problems.more = sum(line.count for line in lines[MAX_SOURCE_LINES:])
+    problems.unchecked = len(configured) - len(judged)
     return problems
+
+
+def _collectors_stopped(lines, judged, configured) -> list[SourceProblem]:
+    """The lines with those of a collector whose every judged source (two or more) is
+    stopped said once, for the collector (its last news the latest of theirs), first: a
+    process down matters more than any one source."""
+    groups = []
+    for kind in ("mastodon", "feed"):
+        total = sum(configured[name].source == kind for name in judged)
+        stopped = [p for p in lines if p.source == kind and p.stopped]
+        if total >= 2 and len(stopped) == total:
+            moments = [p.since for p in stopped if p.since is not None]
+            since = max(moments) if moments else None
+            whole = SourceProblem(kind, "", False, since, "", True, count=total)
+            groups.append(whole)
+            lines = [p for p in lines if p not in stopped]
+    return groups + lines
+
+
+@dataclass(frozen=True)
+class _Configured:
+    source: str  # "feed" or "mastodon"
+    url: str
+    position: int  # in its setting, from 1
+    limit: timedelta  # liveness.stale_after
+
+
+def _labels(sources) -> dict:
+    """{CollectorState name: a function making its SourceProblem} for these configured
+    sources: its host (`_address`), numbered among the sources of its kind on the same
+    host, its address, its place in its setting."""
+    addresses = {source: _address(source.url) for source in sources}
+    hosts: dict[tuple[str, str], list] = {}
+    for source, address in addresses.items():
+        if address:
+            hosts.setdefault((source.source, address[0]), []).append(source)
+    found = {}
+    for source, address in addresses.items():
+        host, full = address or ("", "")
+        if source.source != "feed":
+            full = ""  # an instance is its host
+        same = hosts.get((source.source, host), [])
+        number, of = (same.index(source) + 1, len(same)) if len(same) > 1 else (0, 0)
+        found[_state_name(source)] = partial(_problem, source, host, full, number, of)
+    return found
+
+
+def _problem(configured, host, full, number, of, late, since, error, **flags):
+    return SourceProblem(
+        configured.source,
+        host,
+        late,
+        since,
+        error,
+        **flags,
+        address=full,
+        position=configured.position,
+        number=number,
+        of=of,
+    )
+
+
+def _state_name(source: _Configured) -> str:
+    if source.source == "feed":
+        return liveness.feed_state(source.url)
+    return liveness.instance_state(source.url)
 
 
 class _ActiveWatches:
@@ -479,33 +602,89 @@ class _ActiveWatches:
         return bool(self._read()["bluesky"])
 
 
-def _configured_sources() -> dict[str, timedelta]:
-    """The CollectorState names of the feeds and Mastodon instances configured now (as the
-    collectors name them: connectors.liveness), each with its staleness limit."""
+def _configured_sources() -> dict[str, _Configured]:
+    """The Mastodon instances then the feeds configured now, by CollectorState name (as the
+    collectors name them: connectors.liveness), each in the order of its setting, the
+    first of a name repeated kept."""
     from django.conf import settings
 
     def urls(config, key):
         items = config if isinstance(config, list) else []
-        return [i.get(key) for i in items if isinstance(i, dict) and isinstance(i.get(key), str)]
+        for position, item in enumerate(items, start=1):
+            url = item.get(key) if isinstance(item, dict) else None
+            if isinstance(url, str):
+                yield position, url
 
     timeout = settings.LISTENING_HTTP_TIMEOUT
     feeds = liveness.stale_after(settings.LISTENING_FEEDS_INTERVAL, timeout)
     instances = liveness.stale_after(settings.LISTENING_MASTODON_INTERVAL, timeout)
-    found = {liveness.feed_state(url): feeds for url in urls(settings.LISTENING_FEEDS, "url")}
-    for url in urls(settings.LISTENING_MASTODON, "base_url"):
-        found[liveness.instance_state(url)] = instances
+    found = {}
+    for position, url in urls(settings.LISTENING_MASTODON, "base_url"):
+        source = _Configured("mastodon", url, position, instances)
+        found.setdefault(_state_name(source), source)
+    for position, url in urls(settings.LISTENING_FEEDS, "url"):
+        source = _Configured("feed", url, position, feeds)
+        found.setdefault(_state_name(source), source)
     return found
 
 
-def _host(url: str) -> str:
-    """The host (and port) of a source's address, without what may hold a secret: its
-    user and password, path and query."""
-    parts = urlsplit(url)
+# userinfo as RFC 3986 allows it (unreserved, percent-encoded, sub-delims, ":"): anything
+# else before an "@" means the address does not say where its host starts.
+_USERINFO = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*")
+_HOST_PORT = re.compile(
+    r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\[\]:]+))(?::(?P<port>[0-9]*))?"
+)
+_LABEL = r"(?!-)[\w-]{1,63}"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})+\.?|localhost")
+
+
+def _address(url: str) -> tuple[str, str] | None:
+    """(host[:port], scheme://host[:port]/path) of a source's address: what may be shown of
+    it, without its user and password, query and fragment; the host alone to every
+    listening reader, the rest to those who may read collector states. None when the
+    address does not parse cleanly, since what a parser takes for its host may then be a
+    user name or a token (`https://key:SECRET/x@host/`, `https://TOKEN?@host/`): not
+    http(s), a space or a control character, a user part with characters RFC 3986 does
+    not allow, an "@" in the query or fragment, or in a path segment it does not start
+    (Mastodon's `/@user.rss` is fine), a port that is not a number, a host that is not a
+    name with a dot (or localhost) or an IP address. An IPv6 host is shown in brackets."""
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return None
     try:
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        port = None
-    return f"{parts.hostname}:{port}" if parts.hostname and port else parts.hostname or ""
+        return None
+    if parts.scheme not in ("http", "https") or "@" in parts.query + parts.fragment:
+        return None
+    if any("@" in segment and not segment.startswith("@") for segment in parts.path.split("/")):
+        return None
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    found = _HOST_PORT.fullmatch(host_port)
+    if (at and not _USERINFO.fullmatch(userinfo)) or not found:
+        return None
+    if found["ip6"]:
+        try:
+            host = f"[{ipaddress.IPv6Address(found['ip6']).compressed}]"
+        except ValueError:
+            return None
+    else:
+        host = found["host"].lower()
+        if not (_is_ipv4(host) or _HOST_NAME.fullmatch(host)):
+            return None
+    shown = f"{host}:{port}" if port is not None else host
+    path = parts.path
+    if len(path) > MAX_PATH_SHOWN:
+        path = f"{path[: MAX_PATH_SHOWN - 1]}…"
+    return shown, f"{parts.scheme}://{shown}{path}"
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 MAX_INCIDENT_SIGNALS_SHOWN = 3

@@ -7,14 +7,14 @@ clears the error recorded before it."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.listening import actions, selectors
-from incidents.listening.connectors import bluesky, feeds, liveness
+from incidents.listening.connectors import bluesky, common, feeds, liveness
 from incidents.listening.connectors.common import Backoff, Stop
-from incidents.listening.models import CollectorState, Watch
+from incidents.listening.models import MAX_URL, CollectorState, Watch
 from tests.listening.conftest import grant
 from tests.listening.test_connectors_bluesky import FakeJetstream
 from tests.listening.test_connectors_bluesky import collect as collect_bluesky
@@ -23,6 +23,7 @@ from tests.listening.test_connectors_feeds import FakeFeeds
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 FEED = "https://news.example/rss"
 INSTANCE = "https://social.example"
+DETECTION_SKEW = selectors.DETECTION_LATE
 
 
 @pytest.fixture
@@ -70,9 +71,9 @@ def test_a_collector_that_stopped_writing_is_said_with_its_last_news(watch, conf
     assert found() == []
 
     later = NOW + timedelta(seconds=2)
-    assert found(later) == [
-        ("feed", "news.example", True, NOW - feed_limit + timedelta(seconds=1)),
+    assert found(later) == [  # the instances first, then the feeds
         ("mastodon", "social.example", True, NOW - instance_limit + timedelta(seconds=1)),
+        ("feed", "news.example", True, NOW - feed_limit + timedelta(seconds=1)),
     ]
     # A longer interval waits longer before it says so.
     configured.LISTENING_FEEDS_INTERVAL = 900
@@ -137,11 +138,100 @@ def test_two_queries_at_most_whatever_the_sources(watch, settings):
     with CaptureQueriesContext(connection) as queries:
         problems = selectors.source_problems(NOW)
     assert len(queries) == 2
-    # The detector never ran, Bluesky stopped, and the first MAX_SOURCES configured
-    # sources by name, half stopped and half never registered.
+    # The detector never ran, Bluesky stopped; every feed stopped (half stopped, half never
+    # registered): their collector, said once, first; then the instance, never registered
+    # (every "feed:" sorts before "mastodon:": it is judged all the same).
     assert problems[0].source == "detector" and problems[0].late
-    assert sum(p.source == "bluesky" for p in problems) == 1
-    assert sum(p.source in ("feed", "mastodon") for p in problems) == selectors.MAX_SOURCES
+    assert problems[1].source == "bluesky"
+    assert [(p.source, p.where, p.count) for p in problems[2:]] == [
+        ("feed", "", 150),
+        ("mastodon", "social.example", 1),
+    ]
+    assert problems.more == problems.unchecked == 0
+
+
+def test_past_max_sources_the_instances_are_judged_and_the_rest_counted(watch, settings):
+    settings.LISTENING_MASTODON = [{"base_url": "https://social.example"}]
+    settings.LISTENING_FEEDS = [
+        {"url": f"https://news{i}.example/rss"} for i in range(selectors.MAX_SOURCES + 5)
+    ]
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    for i in range(selectors.MAX_SOURCES + 5):
+        row(f"feed:https://news{i}.example/rss", NOW)
+    problems = selectors.source_problems(NOW)
+    assert found() == [("mastodon", "social.example", True, None)]
+    assert problems.unchecked == 6 and problems.more == 0  # the last feeds
+
+
+def test_a_collector_whose_every_source_stopped_is_said_once(watch, settings):
+    settings.LISTENING_MASTODON = [{"base_url": "https://social.example"}]
+    settings.LISTENING_FEEDS = [{"url": f"https://news{i}.example/rss"} for i in range(120)]
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    row("mastodon:https://social.example", NOW)
+    last = NOW - timedelta(hours=1)
+    for i in range(119):
+        row(f"feed:https://news{i}.example/rss", last - timedelta(seconds=i))
+    # The last feed never registered: stopped all the same (added after the process died).
+    problems = selectors.source_problems(NOW)
+    assert [(p.source, p.where, p.stopped, p.since, p.count) for p in problems] == [
+        ("feed", "", True, last, 120)
+    ]
+    assert problems.more == 0
+    # One of them alive: its process runs, the others are said one by one (and cut).
+    CollectorState.objects.filter(name="feed:https://news7.example/rss").update(updated_at=NOW)
+    problems = selectors.source_problems(NOW)
+    assert all(p.count == 1 for p in problems)
+    assert len(problems) == selectors.MAX_SOURCE_LINES
+    assert problems.more == 119 - selectors.MAX_SOURCE_LINES
+
+
+def test_a_record_dated_in_the_future_is_said_past_its_limit(watch, watch_editor, configured):
+    # A collector's clock ahead (or a bad row) would never look stale.
+    configured.LISTENING_MASTODON = []
+    watch_age(watch, timedelta(days=3))
+    feed_limit = liveness.stale_after(300, 20)
+    row("detector", NOW + DETECTION_SKEW)
+    row(f"feed:{FEED}", NOW + feed_limit)
+    row(bluesky.STATE_NAME, NOW + liveness.JETSTREAM_STALE)
+    assert found() == []  # within the limit: clock skew
+    ahead = NOW + timedelta(hours=1)
+    CollectorState.objects.update(updated_at=ahead)
+    problems = selectors.source_problems(NOW)
+    assert [(p.source, p.late, p.ahead, p.since) for p in problems] == [
+        ("detector", True, True, ahead),
+        ("bluesky", False, True, ahead),
+        ("feed", False, True, ahead),
+    ]
+
+
+def test_a_feed_address_too_long_for_its_record_is_collected_and_judged(watch, settings):
+    url = "https://news.example/" + "x" * MAX_URL
+    name = liveness.feed_state(url)
+    assert len(name) == MAX_URL and name == liveness.feed_state(url)
+    assert name != liveness.feed_state(url + "y")
+    settings.LISTENING_FEEDS, settings.LISTENING_MASTODON = [{"url": url}], []
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    assert found() == [("feed", "news.example", True, None)]  # never registered
+    actions.collector_state_record(name=feeds.Feed(url=url).state_name, progress=True, now=NOW)
+    assert found() == []
+
+
+def test_one_source_failing_to_beat_does_not_stop_the_others(db, monkeypatch, caplog):
+    written = []
+
+    def save_state(name, progress):
+        if name == "feed:b":
+            raise DatabaseError("value too long for type character varying(2000)")
+        written.append(name)
+
+    monkeypatch.setattr(common, "save_state", save_state)
+    collector = feeds.FeedCollector([feeds.Feed(url=u) for u in "abc"])
+    collector.heartbeat(force=True)
+    assert written == ["feed:a", "feed:c"]
+    assert "saying feed:b is alive" in caplog.text
 
 
 # The page ---------------------------------------------------------------------------
@@ -168,6 +258,105 @@ def test_the_page_says_which_collector_does_not_run_and_what_to_check(
     assert "Check that the <code>listen_feeds</code> process is running, and its log." in page
     assert "Its last error: Feed https://news.example/rss: HTTP 502" in page
     assert "No <code>listen_mastodon</code> process has registered this source yet" in page
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://news.example/rss", ("news.example", "https://news.example/rss")),
+        (
+            "https://u:p@www.google.com/alerts/feeds/1/2?k=SECRET#x",
+            ("www.google.com", "https://www.google.com/alerts/feeds/1/2"),
+        ),
+        (
+            "https://mastodon.social/@user.rss",
+            ("mastodon.social", "https://mastodon.social/@user.rss"),
+        ),
+        (
+            "https://[2001:db8::1]:8443/feed",
+            ("[2001:db8::1]:8443", "https://[2001:db8::1]:8443/feed"),
+        ),
+        ("http://10.0.0.1:8080/x", ("10.0.0.1:8080", "http://10.0.0.1:8080/x")),
+        ("https://apikey:SECRETPW/x@evil.example.com/feed", None),
+        ("https://TOKENABC123?@host.example.com/feed", None),
+        ("https://apikey:1234/@evil.example.com/feed", None),
+        ("https://a b@host.example.com/feed", None),
+        ("https://us/er@host.example.com/feed", None),
+        ("https://host.example.com:99999/feed", None),
+        ("https://[::1/feed", None),
+        ("news.example/rss", None),
+        ("ftp://news.example/rss", None),
+    ],
+)
+def test_what_is_shown_of_an_address_is_what_parses_cleanly(url, shown):
+    assert selectors._address(url) == shown
+
+
+def test_feeds_are_named_without_their_secrets_and_told_apart(
+    reader, watch, settings, browser_client, make_user, monkeypatch
+):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS = [
+        {"url": "https://www.google.com/alerts/feeds/111/aaa?token=QQQ"},
+        {"url": "https://apikey:SECRETPW/x@evil.example.com/feed"},
+        {"url": "https://www.google.com/alerts/feeds/111/bbb"},
+        {"url": "https://TOKENABC123?@host.example.com/feed"},
+        {"url": "https://news.example/rss"},
+    ]
+    watch_age(watch, timedelta(days=3))
+    row("detector", NOW)
+    row("feed:https://news.example/rss", NOW)  # alive: its collector runs
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    for secret in ("SECRETPW", "apikey", "TOKENABC123", "tokenabc123", "QQQ", "/alerts/"):
+        assert secret not in page
+    assert "Collecting from the feed www.google.com (1 of 2 feeds there) has not" in page
+    assert "Collecting from the feed www.google.com (2 of 2 feeds there) has not" in page
+    assert "Collecting from the feed no. 2 of the configuration has not started." in page
+    assert "Collecting from the feed no. 4 of the configuration has not started." in page
+    assert "Collecting from the feed  " not in page
+
+    operator = grant(make_user("operator", is_staff=True), "view_mention", "view_collectorstate")
+    page = browser_client.as_user(operator).get("/listening/").content.decode()
+    assert "the feed https://www.google.com/alerts/feeds/111/aaa has not" in page
+    assert "the feed https://www.google.com/alerts/feeds/111/bbb has not" in page
+    assert "QQQ" not in page and "SECRETPW" not in page and "TOKENABC123" not in page
+
+
+def test_the_page_says_a_stopped_collector_once_and_what_it_leaves_out(
+    reader, watch, settings, browser_client, monkeypatch
+):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    settings.LISTENING_MASTODON = [{"base_url": f"https://social{i}.example"} for i in range(30)]
+    settings.LISTENING_FEEDS = [{"url": f"https://news{i}.example/rss"} for i in range(120)]
+    watch_age(watch, timedelta(days=3))
+    row("detector", NOW)
+    row("mastodon:https://social0.example", NOW)  # listen_mastodon runs, 29 never read
+    for i in range(120):
+        row(f"feed:https://news{i}.example/rss", NOW - timedelta(hours=2))
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    assert "Collecting from 120 feeds seems to have stopped (no news of it since" in page
+    # The collector down first, then the instances one by one, cut and counted.
+    assert page.count("Collecting from Mastodon (social") == selectors.MAX_SOURCE_LINES - 1
+    assert "And 10 more sources are not working." in page
+    assert "news7.example" not in page
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 100)
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    assert "50 more configured sources were not checked" in page
+
+
+def test_the_page_says_a_record_in_the_future(
+    reader, watch, configured, browser_client, monkeypatch
+):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    configured.LISTENING_MASTODON = []
+    watch_age(watch, timedelta(days=3))
+    row("detector", NOW + timedelta(days=1))
+    row(f"feed:{FEED}", NOW + timedelta(days=1))
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    assert "The last run of spike detection is dated" in page
+    assert "The last news of collecting from the feed news.example is dated" in page
+    assert "the collector’s clock or its record is off" in page
 
 
 # The collectors say they are alive ------------------------------------------------------
@@ -219,7 +408,7 @@ def test_a_collector_registers_its_sources_when_it_starts(watch, settings, monke
     assert not any(p.source == "feed" for p in selectors.source_problems(NOW))
     # Unregistered, the same feeds would be said never read.
     CollectorState.objects.filter(name__startswith="feed:").delete()
-    assert sum(p.source == "feed" for p in selectors.source_problems(NOW)) == 2
+    assert sum(p.count for p in selectors.source_problems(NOW) if p.source == "feed") == 2
 
 
 def test_feeds_backing_off_for_an_hour_still_say_they_are_alive(watch, settings, monkeypatch):

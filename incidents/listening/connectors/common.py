@@ -260,17 +260,26 @@ class Collector:
         """Say that the collector is alive: each source's `updated_at` (one UPDATE each, the
         row created the first time, its success and error as they were), when
         `heartbeat_seconds` have passed since the last time, or `force`. Outside any
-        transaction, never between a request and its answer. A database error is logged:
-        the next heartbeat tries again."""
+        transaction, never between a request and its answer. A database error is logged
+        and the other sources still beat (each write is its own): the next heartbeat tries
+        that one again."""
         now = self.clock()
         if not force and self._beat_at is not None and now - self._beat_at < self.heartbeat_seconds:
             return
         self._beat_at = now
-        try:
-            for name in self.sources():
+        failed = False
+        for name in self.sources():
+            try:
                 save_state(name, progress=True)
-        except DatabaseError as error:
-            log.error("%s: database error (%s) saying it is alive", self.label, one_line(error))
+            except DatabaseError as error:
+                failed = True
+                log.error(
+                    "%s: database error (%s) saying %s is alive",
+                    self.label,
+                    one_line(error),
+                    one_line(name, 120),
+                )
+        if failed:
             between_passes()
 
     def rest(self, seconds: float) -> bool:

@@ -1,6 +1,7 @@
 """How a collector says it is alive, and when the Listening page takes it for stopped: one
 rule for the writer (the collectors, `common.Collector.heartbeat`) and the reader
-(`selectors.source_problems`). Settings only: the page imports it without the collectors.
+(`selectors.source_problems`). Settings and the model's
+limits only: the page imports it without the collectors.
 
 Every collector writes its `CollectorState` rows (by the names below) at least every
 HEARTBEAT_SECONDS, idle or not, matching posts or not: when it starts (before any request,
@@ -12,7 +13,10 @@ two heartbeats is one request, whose whole answer is bounded (FETCH_READS_IN rea
 timeouts), and the storing of its posts.
 """
 
+import hashlib
 from datetime import timedelta
+
+from ..models import MAX_URL
 
 # A remote's whole answer (status line, headers and body) must come within this many times
 # the timeout of one read: a server that sends a byte now and then restarts each read's
@@ -34,13 +38,24 @@ COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": 
 
 
 def feed_state(url: str) -> str:
-    """The `CollectorState` name of a feed."""
-    return f"feed:{url}"
+    """The `CollectorState` name of a feed (`bounded_name`)."""
+    return bounded_name(f"feed:{url}")
 
 
 def instance_state(base_url: str) -> str:
-    """The `CollectorState` name of a Mastodon instance (its address without a final /)."""
-    return f"mastodon:{base_url.rstrip('/')}"
+    """The `CollectorState` name of a Mastodon instance (its address without a final /;
+    `bounded_name`)."""
+    return bounded_name(f"mastodon:{base_url.rstrip('/')}")
+
+
+def bounded_name(name: str) -> str:
+    """A source's name within what `CollectorState.name` holds (MAX_URL): one too long is
+    its start and a SHA-256 of the whole, the same every time, so the collector writes and
+    the page reads the same row (a longer address is collected, not refused)."""
+    if len(name) <= MAX_URL:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{name[: MAX_URL - len(digest) - 1]}#{digest}"
 
 
 def stale_after(interval: float, timeout: float) -> timedelta:
