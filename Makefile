@@ -80,8 +80,11 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# French typography between the two (crisiscell/typography.py): a no-break space before
+# : and a narrow one before ; ! ? and inside « », in every French msgstr.
 messages: install
 	$(PY) manage.py makemessages -l fr -e html,txt,py,svg --no-obsolete --add-location=file --ignore=.venv --ignore=staticfiles
+	$(PY) -m crisiscell.typography locale/fr/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
 
 demo: install

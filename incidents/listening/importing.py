@@ -150,7 +150,7 @@ PLATFORM_ALIASES = {"twitter": "x", "x (twitter)": "x", "x.com": "x", "fb": "fac
                     "blog": "other", "forums": "forum", "presse": "press",
                     "online news": "press", "print": "press", "blogs": "other",
                     "reddit": "forum", "review": "other", "reviews": "other",
-                    "bsky": "bluesky"}  # fmt: skip
+                    "bsky": "bluesky", "onlinenews": "press"}  # fmt: skip
 
 # The times a date is read with, after a space: 24-hour, then 12-hour with AM/PM, each
 # with or without seconds; or no time.
@@ -538,9 +538,10 @@ def _read_csv(text: str) -> Table:
                 % {"max": _grouped(MAX_CELL * 2)}
             ) from None
         raise _not_csv(reader.line_num or 1) from None
-    header = _unique_names(_bounded_header([name.strip() for name in header]))
-    if len(header) < 2:
+    # A title line Excel padded to the table's width ("Export;;;;") names one column too.
+    if sum(1 for name in header if name.strip()) < 2:
         raise _no_columns(reader)
+    header = _unique_names(_bounded_header([name.strip() for name in header]))
     rows, line, ends, spans = [], reader.line_num, {}, {}
     try:
         for values in reader:
@@ -694,12 +695,19 @@ def _bounded(table: Table) -> Table:
     return table
 
 
+def _column_key(name: str) -> str:
+    """A column's name as the presets write theirs: "Source_Type", "source type" alike."""
+    return " ".join(name.replace("_", " ").split()).lower()
+
+
 def guess_preset(columns) -> str:
     """The preset naming the most of these columns."""
-    lowered = {c.strip().lower() for c in columns}
+    lowered = {_column_key(c) for c in columns}
 
     def score(name):
-        return sum(any(c in lowered for c in names) for names in PRESETS[name][1].values())
+        return sum(
+            any(_column_key(c) in lowered for c in names) for names in PRESETS[name][1].values()
+        )
 
     return max(PRESETS, key=score)
 
@@ -708,12 +716,12 @@ def guess_mapping(columns, preset: str) -> dict[str, str]:
     """{field: column} for the fields whose preset names match a column."""
     by_lower = {}
     for column in columns:
-        by_lower.setdefault(column.strip().lower(), column)
+        by_lower.setdefault(_column_key(column), column)
     mapping = {}
     for key, names in PRESETS[preset][1].items():
         for name in names:
-            if name in by_lower:
-                mapping[key] = by_lower[name]
+            if _column_key(name) in by_lower:
+                mapping[key] = by_lower[_column_key(name)]
                 break
     return mapping
 

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crisiscell.typography import french_spacing
 from incidents.crisiscenter import actions
 from incidents.crisiscenter.models import CrisisPage, CrisisPageTemplate
 from incidents.notifications.choices import NotificationKind
@@ -127,7 +128,7 @@ def test_the_button_and_the_outcome_read_in_french(dark_page, browser_client, le
         f"/incidents/{incident.pk}/crisis-page/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert "Soumettre tous les brouillons à validation (9)" in panel
-    assert "Envoyer maintenant 9 brouillons à leurs validateurs ?" in panel
+    assert french_spacing("Envoyer maintenant 9 brouillons à leurs validateurs ?") in panel
     response = client.post(
         f"/incidents/{incident.pk}/crisis-page/submit-drafts/",
         HTTP_HX_REQUEST="true",

@@ -489,3 +489,27 @@ def test_the_offsets_suggested_for_a_skipped_time_keep_its_fraction_of_a_second(
     rows = upload(client, fixed.encode()).context["conversion"].rows
     naive = importing.iso_time(written.replace(" ", "T")) or importing._by_order(written, "dmy")
     assert [data.posted_at.replace(tzinfo=None) for _line, data in rows] == [naive, naive]
+
+
+def test_a_title_line_padded_to_the_tables_width_is_not_taken_for_the_header():
+    """Excel writes a report's title lines with as many separators as the table has
+    columns ("Export veille;;;;"): one name, not a header of "Column 2, Column 3…"."""
+    data = (
+        "sep=;\nExport veille Demo;;;\nPériode : novembre;;;\n"
+        "platform;id;text;posted_at\nbluesky;t1;Couvercle;2026-11-30T09:00:00Z\n"
+    ).encode()
+    with pytest.raises(importing.FileError, match="line 4 looks like the column names"):
+        importing.read_table(data)
+
+
+def test_column_names_with_underscores_are_found_and_onlinenews_is_press():
+    table = importing.read_table(
+        b"source_type,post_id,Full_Text,published_at\n"
+        b"ONLINENEWS,p1,Lid melted,2026-11-30T09:00:00Z\n"
+    )
+    mapping = importing.guess_mapping(table.columns, importing.guess_preset(table.columns))
+    assert mapping["platform"] == "source_type" and mapping["text"] == "Full_Text"
+    assert (mapping["id"], mapping["posted_at"]) == ("post_id", "published_at")
+    options = importing.Options(mapping=mapping)
+    [(_line, row)] = importing.convert(table, options).rows
+    assert row.platform == "press"

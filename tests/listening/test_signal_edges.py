@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+from crisiscell.typography import french_spacing
 from incidents.errors import Conflict
 from incidents.listening import actions, detection, selectors
 from incidents.listening.models import CollectorState, Mention, Signal
@@ -150,7 +151,7 @@ def test_two_people_declaring_from_one_signal_at_once_declare_one_incident(
     ("language", "summary"),
     [
         ("en", "Declared from a listening signal: 1 mention attached."),
-        ("fr", "Déclaré à partir d’un signal de veille : 1 mention rattachée."),
+        ("fr", french_spacing("Déclaré à partir d’un signal de veille : 1 mention rattachée.")),
     ],
 )
 def test_a_declaration_names_one_mention_in_the_singular(

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from crisiscell.typography import french_spacing
 from incidents.listening import actions, charts, curves, detection, figures, terms
 from incidents.listening.models import Signal
 from incidents.listening.selectors import Bucket
@@ -321,7 +322,8 @@ def test_an_open_signal_reads_ouvert_in_french_and_small_expectations_keep_a_dec
         f"/listening/signals/{signal.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert ">Ouvert<" in french and "À faire" not in french
-    assert "49 mentions en une heure ; 0,2 attendue" in french  # singular below 2 in French
+    # Singular below 2 in French.
+    assert french_spacing("49 mentions en une heure ; 0,2 attendue") in french
     card = client.get("/listening/panels/signals/").content.decode()
     assert "49 mentions/h at the peak vs 0.2 expected" in card
 
@@ -376,8 +378,9 @@ def test_the_alert_email_gives_the_reason_the_first_mention_the_terms_and_the_li
     assert "First mention: Bluesky · @user0.bsky.social: “Maison Lumière a encore raté" in english
     assert "Top terms: " in english and "livraison" in english
     assert f"https://crisis.example.com/listening/signals/{opened.pk}/" in english
-    assert "Pourquoi : " in french and "Veille : Maison Lumière" in french
-    assert "Première mention : Bluesky" in french
+    assert french_spacing("Pourquoi : ") in french
+    assert french_spacing("Veille : Maison Lumière") in french
+    assert french_spacing("Première mention : Bluesky") in french
 
 
 def test_the_schema_names_the_declare_fields_and_defaults(tmp_path):

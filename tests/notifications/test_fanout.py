@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from crisiscell.typography import french_spacing
 from incidents.notifications import actions
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import ChatTarget, Notification
@@ -228,8 +229,10 @@ def test_emails_are_in_the_recipients_language(incident, approver, spokesperson,
     with translation.override("fr"):
         site, label = _("Crisis Cell"), str(NotificationKind.REVIEW_REQUESTED.label)
     assert label != "Approval needed"
-    assert french.subject.startswith(f"[{site}] {label} : Holding statement (X)")  # « : »
-    assert f"Incident : {incident.title}" in french.body
+    # « : » with an ordinary space: a subject is put on one line, every space made ordinary
+    # (its no-break spaces too); the body keeps them.
+    assert french.subject.startswith(f"[{site}] {label} : Holding statement (X)")
+    assert french_spacing("Incident : ") + incident.title in french.body
     assert f"Incident: {incident.title}" in english.body
     assert english.subject.startswith("[Crisis Cell] Approval needed:")
 
@@ -239,7 +242,7 @@ def test_without_a_language_of_their_own_people_get_the_sites(
 ):
     settings.LANGUAGE_CODE = "fr"
     review_requested(incident, [approver], drafter)
-    assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
+    assert french_spacing("Incident : ") + incident.title in outbox(user=approver)[0].body
 
 
 def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
@@ -261,7 +264,7 @@ def test_signing_in_in_french_gives_french_messages_to_who_never_chose(
 
     review_requested(incident, [approver, spokesperson], drafter)
 
-    assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
+    assert french_spacing("Incident : ") + incident.title in outbox(user=approver)[0].body
     assert f"Incident: {incident.title}" in outbox(user=spokesperson)[0].body
     # Remembered, not chosen: signing in later from an English browser replaces it
     # (tests/notifications/test_language_choice.py); a choice stands.
@@ -295,7 +298,7 @@ def test_the_language_chosen_in_the_header_is_the_persons(
     approver.notification_preference.refresh_from_db()
     assert approver.notification_preference.language == "fr"
     review_requested(incident, [approver], drafter)
-    assert f"Incident : {incident.title}" in outbox(user=approver)[0].body
+    assert french_spacing("Incident : ") + incident.title in outbox(user=approver)[0].body
     # Another browser, asking for English: signing in brings the choice back.
     approver.set_password("pw-for-this-test")
     approver.save(update_fields=["password"])

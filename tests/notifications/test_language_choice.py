@@ -18,6 +18,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from crisiscell.typography import french_spacing
 from incidents.notifications import actions, messages
 from incidents.notifications.choices import NotificationKind
 from incidents.notifications.models import NotificationPreference
@@ -135,9 +136,12 @@ def test_the_settings_page_says_which_language_and_why(person):
     html = browser.get(SETTINGS_PAGE, HTTP_ACCEPT_LANGUAGE=FRENCH).content.decode()
     assert '<option value="" selected>Suivre mon navigateur</option>' in html
     assert (
-        "En ce moment : Français, la langue dans laquelle votre navigateur affichait "
-        "l’application à votre dernière connexion"
-    ) in html
+        french_spacing(
+            "En ce moment : Français, la langue dans laquelle votre navigateur affichait "
+            "l’application à votre dernière connexion"
+        )
+        in html
+    )
 
     chosen = browser.post(
         SETTINGS_PAGE,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from crisiscell.typography import french_spacing
 from incidents import actions as incident_actions
 from incidents.notifications.models import Notification
 from incidents.playbooks import actions
@@ -76,7 +77,8 @@ def test_each_reader_gets_the_reminder_in_their_language(followed, lead):
     [note] = about(first).filter(user=lead)
     assert note.subject == "Accuser réception et évaluer"
     [mail] = OutboundMessage.objects.filter(recipient="lead@example.com", key__contains="email")
-    assert f"En retard : « Accuser réception et évaluer » — {followed.title}" in mail.body
+    line = french_spacing("En retard : « Accuser réception et évaluer » — ") + followed.title
+    assert line in mail.body
 
 
 def test_nothing_before_the_five_minutes(followed):

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from crisiscell.typography import french_spacing
 from incidents import actions as incident_actions
 from incidents.notifications.models import Notification
 from incidents.outbox.models import OutboundMessage
@@ -63,7 +64,7 @@ def test_the_owner_reads_the_reminder_in_their_language(item, drafter):
     notifications.preferences_update(actor=drafter, language="fr")
     actions.items_send_reminders(now=at(item.due_date + timedelta(days=1)))
     (mail,) = OutboundMessage.objects.filter(channel="email", recipient="drafter@example.com")
-    assert "Action en retard : « Pre-approve the holding templates »" in mail.body
+    assert french_spacing("Action en retard : « Pre-approve the holding templates »") in mail.body
 
 
 def test_an_owner_removed_from_the_cell_is_no_longer_reminded(item, lead, drafter):

@@ -3,6 +3,7 @@
 import pytest
 from django.utils import translation
 
+from crisiscell.typography import french_spacing
 from incidents.replies.suggest import Signals, suggest
 
 
@@ -99,7 +100,7 @@ def test_the_reasons_read_as_french_in_french():
         reason = suggest(signals).reason
     assert "(-0,84)" in reason
     assert "19\N{NO-BREAK SPACE}823" in reason or "19\N{NARROW NO-BREAK SPACE}823" in reason
-    assert "« fuit »" in reason and " ; " in reason
+    assert french_spacing("« fuit »") in reason and french_spacing(" ; ") in reason
     with translation.override("en"):
         reason = suggest(signals).reason
     assert "(-0.84)" in reason and "19,823 followers" in reason and "“fuit”" in reason

@@ -4,6 +4,7 @@ publish, published. Never the actor about their own action."""
 
 import pytest
 
+from crisiscell.typography import french_spacing
 from incidents import actions as incident_actions
 from incidents.notifications.models import Notification
 from statements import actions, handoffs
@@ -193,10 +194,12 @@ def test_each_person_reads_a_hand_off_in_their_own_language(declare, lead, draft
 
     by_user = {n.user: n.subject for n in Notification.objects.filter(kind="added_to_cell")}
     assert by_user == {
+        # One line: every space ordinary, the no-break ones too (the e-mail's body keeps them).
         drafter: "Rôle : Rédacteur (community manager), ajouté par Camille Laurent",
         approver: "You are Approver — Legal, added by Camille Laurent",
     }
     [french] = OutboundMessage.objects.filter(user=drafter)
-    assert "vous a placé dans la cellule de crise de « Recall rumour »" in french.body
+    placed = french_spacing("vous a placé dans la cellule de crise de « Recall rumour »")
+    assert placed in french.body
     [english] = OutboundMessage.objects.filter(user=approver)
     assert "put you in the crisis cell of “Recall rumour” as Approver — Legal." in english.body

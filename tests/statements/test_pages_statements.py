@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crisiscell.typography import french_spacing
 from incidents import actions as incident_actions
 from incidents.models import Incident
 from statements import actions
@@ -1088,7 +1089,7 @@ def test_a_reviewers_words_are_quoted_as_the_readers_language_quotes(
     )
     as_drafter = browser_client.as_user(drafter)
     french = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="fr").text
-    assert "« Name the date &amp; the place. »" in french and "“Name" not in french
+    assert french_spacing("« Name the date &amp; the place. »") in french and "“Name" not in french
     english = as_drafter.get(f"/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="en").text
     assert "“Name the date &amp; the place.”" in english
 
