@@ -479,6 +479,6 @@ def test_the_page_says_when_detection_or_a_collector_is_not_working(
     assert "Spike detection failed for some watches" in html
     # Mastodon failing still: no "nothing abnormal" while its posts are missing.
     assert "Nothing abnormal: no open signal." not in html
-    assert "No open signal in what arrives, but a source above is missing" in html
+    assert "No open signal in what arrived, but the posts of a source above are missing" in html
     french = client.get("/listening/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "La collecte depuis Mastodon (social.example:8443) échoue depuis le" in french
