@@ -210,6 +210,12 @@ class Mention(models.Model):
     def author_handle_shown(self) -> str:
         return shown_handle(self.author_handle, self.platform)
 
+    @property
+    def author_shown(self) -> str:
+        """Who wrote it, as the pages name them: the display name, else the handle ("" when
+        the source said neither)."""
+        return self.author_name or self.author_handle_shown
+
 
 class MentionMatch(models.Model):
     """A mention matched a watch; `posted_at` and `sentiment` are copied (a mention never

@@ -49,6 +49,11 @@ def test_the_stream_offers_the_selection_to_those_who_can_attach(
     assert 'id="attach-selected"' in page and "Attach selected to incident…" in page
     assert page.count('form="attach-selected"') == 3
     assert f'name="mentions" value="{mentions[0].pk}" form="attach-selected"' in page
+    # Each checkbox is named for a screen reader as the mention names its author: a news
+    # site without a handle is its name, not "unknown author".
+    Mention.objects.filter(pk=mentions[1].pk).update(author_handle="", author_name="Conso News")
+    page = drafter.get("/listening/").content.decode()
+    assert "Select the mention by Conso News" in page
     # An observer everywhere (no incident to write to) gets no checkbox and no form.
     observer = browser_client.as_user(listening_cell["observer"])
     page = observer.get("/listening/").content.decode()
