@@ -12,7 +12,6 @@ from a stopped collector.
 """
 
 import contextlib
-import hashlib
 import logging
 import random
 import re
@@ -29,7 +28,7 @@ from .. import actions, language
 from ..ingest import MentionData, RowError, parse, scored_text
 from ..matching import Matcher, clean_terms, fold
 from ..models import MAX_EXTERNAL_ID, MAX_HANDLE, MAX_TEXT, MAX_URL, CollectorState, Watch
-from .liveness import HEARTBEAT_SECONDS
+from .liveness import HEARTBEAT_SECONDS, shortened
 
 log = logging.getLogger("incidents.listening.connectors")
 
@@ -153,8 +152,7 @@ def one_line(text, limit: int = 300) -> str:
 def _long_id(value: str) -> str:
     """An id longer than the model holds, shortened the same way every time it is seen (its
     start and a digest of the whole), so it is still stored once."""
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{value[: MAX_EXTERNAL_ID - len(digest) - 1]}#{digest}"
+    return shortened(value, MAX_EXTERNAL_ID)
 
 
 def bounded(row: dict) -> dict:

@@ -52,10 +52,14 @@ def bounded_name(name: str) -> str:
     """A source's name within what `CollectorState.name` holds (MAX_URL): one too long is
     its start and a SHA-256 of the whole, the same every time, so the collector writes and
     the page reads the same row (a longer address is collected, not refused)."""
-    if len(name) <= MAX_URL:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{name[: MAX_URL - len(digest) - 1]}#{digest}"
+    return name if len(name) <= MAX_URL else shortened(name, MAX_URL)
+
+
+def shortened(value: str, limit: int) -> str:
+    """`value` in `limit` characters, the same every time it is seen: its start, "#" and a
+    SHA-256 of the whole (a source's name here, a post's overlong id in common.bounded)."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[: limit - len(digest) - 1]}#{digest}"
 
 
 def stale_after(interval: float, timeout: float) -> timedelta:
