@@ -76,6 +76,7 @@ class StreamFilters(forms.Form):
 
     def __init__(self, data, *, watches):
         super().__init__(data)
+        self._watch_platforms = {w.pk: w.platforms for w in watches}
         self.fields["watch"].choices = [("", _("All watches"))] + [(w.pk, w.name) for w in watches]
         self.fields["min_followers"].widget.attrs.update(
             placeholder=gettext("e.g. 1000"), inputmode="numeric"
@@ -95,6 +96,16 @@ class StreamFilters(forms.Form):
     def search_ignored(self) -> bool:
         """Something was typed in the search box with no word in it ("!!!", an emoji)."""
         return bool(self._valid().get("q")) and self.search() is None
+
+    def platforms(self) -> set[str] | None:
+        """The platforms whose posts these filters can show: the one chosen, within the
+        chosen watch's (a watch of no platform listens to every one); None: every one."""
+        data = self._valid()
+        chosen = {data["platform"]} if data.get("platform") else None
+        listened = set(self._watch_platforms.get(data.get("watch"), ())) or None
+        if chosen is None or listened is None:
+            return chosen or listened
+        return chosen & listened
 
     def selectors_filters(self) -> dict:
         """The valid filters as selectors.mentions() keywords (an invalid one is ignored)."""

@@ -394,7 +394,9 @@ class SourceProblem:
     read collector states); `position`: its place in its setting (LISTENING_FEEDS,
     LISTENING_MASTODON), from 1, what names it when its address cannot be shown;
     `number` of `of`: several sources of the kind on the same host, this one the
-    `number`th in the setting (0 when it is alone there)."""
+    `number`th in the setting (0 when it is alone there). `platforms`: those whose posts
+    it collects (Platform values; a feed's as configured, every feed's of a collector's
+    line), none for detection."""
 
     source: str
     where: str
@@ -408,6 +410,7 @@ class SourceProblem:
     position: int = field(default=0, compare=False)
     number: int = field(default=0, compare=False)
     of: int = field(default=0, compare=False)
+    platforms: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def command(self) -> str:
@@ -423,10 +426,26 @@ class SourceProblem:
 class SourceProblems(list):
     """source_problems' lines, with what they leave out: `more`, the sources with a
     problem past MAX_SOURCE_LINES, and `unchecked`, the configured sources past
-    MAX_SOURCES, not judged."""
+    MAX_SOURCES, not judged. What the pages that show posts say of them (the stream's
+    notice and empty state, the room's mentions panel: listening/_source_notice.html):
+    `platforms_missing`, the platforms whose posts may be missing (a collector failing
+    or stopped, every line's, those past MAX_SOURCE_LINES too), and `missing_since`, the
+    earliest moment one of those collectors was last known to work (None: never, or
+    unknown)."""
 
     more = 0
     unchecked = 0
+    platforms_missing: frozenset[str] = frozenset()
+    missing_since: datetime | None = None
+
+    def missing_on(self, platforms=None) -> list[str]:
+        """The platforms whose posts may be missing, in Platform's order: among
+        `platforms` when given (what a stream's filters can show; None: every one)."""
+        return [
+            value
+            for value in Platform.values
+            if value in self.platforms_missing and (platforms is None or value in platforms)
+        ]
 
 
 def source_problems(now: datetime) -> SourceProblems:
@@ -484,7 +503,18 @@ def source_problems(now: datetime) -> SourceProblems:
         stopped = now - updated > liveness.JETSTREAM_STALE
         if (ahead or stopped or failing(success, error)) and active.listen_to_bluesky():
             since = updated if ahead or stopped else success
-            top.append(SourceProblem("bluesky", "", False, since, error, stopped, ahead))
+            top.append(
+                SourceProblem(
+                    "bluesky",
+                    "",
+                    False,
+                    since,
+                    error,
+                    stopped,
+                    ahead,
+                    platforms=(Platform.BLUESKY,),
+                )
+            )
 
     labels = _labels([configured[name] for name in judged])
     lines = []
@@ -508,6 +538,10 @@ def source_problems(now: datetime) -> SourceProblems:
     problems = SourceProblems(top + lines[:MAX_SOURCE_LINES])
     problems.more = sum(line.count for line in lines[MAX_SOURCE_LINES:])
     problems.unchecked = len(configured) - len(judged)
+    missing = [line for line in top + lines if line.posts_missing]
+    problems.platforms_missing = frozenset(p for line in missing for p in line.platforms)
+    known = [line.since for line in missing if line.since is not None and not line.ahead]
+    problems.missing_since = min(known, default=None)
     return problems
 
 
@@ -522,7 +556,10 @@ def _collectors_stopped(lines, judged, configured) -> list[SourceProblem]:
         if total >= 2 and len(stopped) == total:
             moments = [p.since for p in stopped if p.since is not None]
             since = max(moments) if moments else None
-            whole = SourceProblem(kind, "", False, since, "", True, count=total)
+            platforms = tuple(dict.fromkeys(q for p in stopped for q in p.platforms))
+            whole = SourceProblem(
+                kind, "", False, since, "", True, count=total, platforms=platforms
+            )
             groups.append(whole)
             lines = [p for p in lines if p not in stopped]
     return groups + lines
@@ -534,6 +571,7 @@ class _Configured:
     url: str
     position: int  # in its setting, from 1
     limit: timedelta  # liveness.stale_after
+    platform: str  # its posts' (a feed's as configured: liveness.feed_platform)
 
 
 def _labels(sources) -> dict:
@@ -568,6 +606,7 @@ def _problem(configured, host, full, number, of, late, since, error, **flags):
         position=configured.position,
         number=number,
         of=of,
+        platforms=(configured.platform,),
     )
 
 
@@ -613,17 +652,17 @@ def _configured_sources() -> dict[str, _Configured]:
         for position, item in enumerate(items, start=1):
             url = item.get(key) if isinstance(item, dict) else None
             if isinstance(url, str):
-                yield position, url
+                yield position, url, item
 
     timeout = settings.LISTENING_HTTP_TIMEOUT
     feeds = liveness.stale_after(settings.LISTENING_FEEDS_INTERVAL, timeout)
     instances = liveness.stale_after(settings.LISTENING_MASTODON_INTERVAL, timeout)
     found = {}
-    for position, url in urls(settings.LISTENING_MASTODON, "base_url"):
-        source = _Configured("mastodon", url, position, instances)
+    for position, url, _item in urls(settings.LISTENING_MASTODON, "base_url"):
+        source = _Configured("mastodon", url, position, instances, Platform.MASTODON)
         found.setdefault(_state_name(source), source)
-    for position, url in urls(settings.LISTENING_FEEDS, "url"):
-        source = _Configured("feed", url, position, feeds)
+    for position, url, item in urls(settings.LISTENING_FEEDS, "url"):
+        source = _Configured("feed", url, position, feeds, liveness.feed_platform(item))
         found.setdefault(_state_name(source), source)
     return found
 

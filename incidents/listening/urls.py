@@ -29,6 +29,9 @@ urlpatterns = [
     path("listening/mentions/attach/", views.mentions_attach, name="listening-attach-selected"),
     path("incidents/<id:pk>/mentions/", views.room_panel, name="incident-mentions"),
     path(
+        "incidents/<id:pk>/mentions/sources/", views.room_sources, name="incident-mentions-sources"
+    ),
+    path(
         "incidents/<id:pk>/mentions/<id:mention_pk>/detach/",
         views.mention_detach,
         name="incident-mention-detach",

@@ -99,13 +99,27 @@ def _mark_opening(signals) -> None:
         signal.opening = selectors.known_opening(signal)
 
 
-def _signals_context(request) -> dict:
+def source_notice_context(problems, url: str, *, room: bool = False) -> dict:
+    """The notice of posts that may be missing (listening/_source_notice.html, above the
+    stream and in the room's mentions panel): the platforms of the sources that are not
+    working (`problems`, selectors.source_problems) and since when, nothing of the sources
+    themselves (the signals panel names them, to listening readers); `url` asks for it
+    again every minute ("": never, a closed incident's)."""
+    return {
+        "missing_platforms": problems.missing_on(),
+        "missing_since": problems.missing_since,
+        "source_notice_url": url,
+        "source_notice_room": room,
+    }
+
+
+def _signals_context(request, problems) -> dict:
     """The open signals and the recently closed ones (RECENT_SIGNAL_DAYS, at most
     MAX_RECENT_SIGNALS_SHOWN, then a link to every signal), and what keeps them from being
-    trusted (`source_problems`: detection not running, a collector failing; the recorded
-    error shown to those who may read collector states): four queries at most."""
+    trusted (`problems`, selectors.source_problems: detection not running, a collector
+    failing; the recorded error shown to those who may read collector states): two
+    queries at most, and source_problems' own."""
     now = timezone.now()
-    problems = selectors.source_problems(now)
     signals = list(selectors.open_signals()[: selectors.MAX_OPEN_SIGNALS_SHOWN])
     since = now - timedelta(days=selectors.RECENT_SIGNAL_DAYS)
     recent = list(selectors.recent_signals(since)[: selectors.MAX_RECENT_SIGNALS_SHOWN + 1])
@@ -126,7 +140,10 @@ def _signals_context(request) -> dict:
     }
 
 
-def _stream_context(request, watches) -> dict:
+def _stream_context(request, watches, problems) -> dict:
+    """The stream's page of mentions under its filters, and the posts that may be missing
+    from it (`problems`, selectors.source_problems: said above it, and in its empty state
+    when a platform it can show is concerned)."""
     form = StreamFilters(request.GET or None, watches=watches)
     filters, search = form.selectors_filters(), form.search()
     qs, before = selectors.mentions(**filters), selectors.parse_key(request.GET.get("before"))
@@ -166,6 +183,8 @@ def _stream_context(request, watches) -> dict:
         if any(not m.incident_id for m in page)
         else [],
         "stream_query": request.GET.urlencode(),
+        **source_notice_context(problems, reverse("listening-panel", args=["sources"])),
+        "stream_missing": problems.missing_on(form.platforms()),
     }
 
 
@@ -200,10 +219,11 @@ def _watches(request):
 def page(request):
     require_reader(request)
     watches = _watches(request)
+    problems = selectors.source_problems(timezone.now())  # read once, said in two panels
     context = {
         **_watches_context(watches),
-        **_signals_context(request),
-        **_stream_context(request, watches),
+        **_signals_context(request, problems),
+        **_stream_context(request, watches, problems),
         **_chart_context(request, watches),
         "can_import_files": rules.can_import_files(request.user),
         "can_edit_watches": rules.can_edit_watches(request.user),
@@ -214,16 +234,24 @@ def page(request):
 @login_required
 @require_GET
 def panel(request, name):
-    """One panel of the page, alone: its live refresh (htmx, panels.SIGNAL_PANELS)."""
+    """One panel of the page, alone: its live refresh (htmx, panels.SIGNAL_PANELS); and
+    the stream's notice of missing posts ("sources"), which asks again every minute as
+    the signals panel does (a collector that stops sends no live event)."""
     require_reader(request)
+    if name == "sources":
+        problems = selectors.source_problems(timezone.now())
+        url = reverse("listening-panel", args=["sources"])
+        return render(
+            request, "listening/_source_notice.html", source_notice_context(problems, url)
+        )
     watches = _watches(request)
     if name == "watches":
         context = {**_watches_context(watches), **_chart_context(request, watches)}
         context["can_edit_watches"] = rules.can_edit_watches(request.user)
     elif name == "signals":
-        context = _signals_context(request)
+        context = _signals_context(request, selectors.source_problems(timezone.now()))
     elif name == "stream":
-        context = _stream_context(request, watches)
+        context = _stream_context(request, watches, selectors.source_problems(timezone.now()))
     else:
         raise Http404()
     return render(request, f"listening/_{name}.html", context)
@@ -682,8 +710,9 @@ def room_panel_context(request, incident) -> dict:
     `mention_chart` (volume and negative share over room_chart_span, ending now while it
     is open), `incident_signals` (the signals it was declared from or linked to, to
     listening readers), `can_detach` with `detach_confirm` (what it does, said to this
-    viewer), and `undo_detached` (the mentions this viewer just detached: "Undo").
-    Seven queries at most; a search reads its posts in at most five
+    viewer), `undo_detached` (the mentions this viewer just detached: "Undo"), and while
+    it is open the platforms whose posts may be missing (`room_source_notice`).
+    Nine queries at most; a search reads its posts in at most five
     more (selectors.search_page) and counts its matches by sentiment in as many
     (selectors.search_tally)."""
     reader = rules.can_view_listening(request.user)
@@ -763,6 +792,7 @@ def room_panel_context(request, incident) -> dict:
             if can_detach
             else []
         ),
+        **room_source_notice(incident),
         "can_view_listening": reader,
         "incident_signals": (
             list(selectors.incident_signals(incident)[: selectors.MAX_INCIDENT_SIGNALS_SHOWN])
@@ -770,6 +800,16 @@ def room_panel_context(request, incident) -> dict:
             else []
         ),
     }
+
+
+def room_source_notice(incident) -> dict:
+    """The room's notice of missing posts (source_notice_context), to every member who sees
+    the panel: only the platforms and since when. While the incident is open (two queries
+    at most); a closed one's mentions are a record, not the current buzz."""
+    if not incident.is_open:
+        return source_notice_context(selectors.SourceProblems(), "", room=True)
+    url = reverse("incident-mentions-sources", args=[incident.pk])
+    return source_notice_context(selectors.source_problems(timezone.now()), url, room=True)
 
 
 def _detach_confirm(reader: bool) -> str:
@@ -801,6 +841,18 @@ def room_panel(request, pk):
     # section (it replaces itself) once an event says mentions were attached.
     template = "_room_section.html" if request.GET.get("whole") else "_room_panel.html"
     return render(request, f"listening/{template}", context)
+
+
+@login_required
+@require_GET
+def room_sources(request, pk):
+    """The room's notice of missing posts alone: it asks again every minute."""
+    incident = incident_or_404(request, pk)
+    context = {
+        **room_source_notice(incident),
+        "can_view_listening": rules.can_view_listening(request.user),
+    }
+    return render(request, "listening/_source_notice.html", context)
 
 
 @login_required

@@ -37,7 +37,7 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, feed_state
+from .liveness import FETCH_READS_IN, feed_platform, feed_state
 
 log = logging.getLogger("incidents.listening.connectors.feeds")
 
@@ -68,7 +68,7 @@ def feeds_from(config) -> list[Feed]:
         url = item.get("url") if isinstance(item, dict) else None
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             raise ValueError(f"LISTENING_FEEDS[{number}]: url must be an http(s) URL.")
-        platform = item.get("platform") or Platform.PRESS
+        platform = feed_platform(item)
         if platform not in Platform.values:
             known = ", ".join(Platform.values)
             raise ValueError(f"LISTENING_FEEDS[{number}]: platform must be one of {known}.")

@@ -16,6 +16,8 @@ timeouts), and the storing of its posts.
 import hashlib
 from datetime import timedelta
 
+from incidents.models import Platform
+
 from ..models import MAX_URL
 
 # A remote's whole answer (status line, headers and body) must come within this many times
@@ -35,6 +37,13 @@ JETSTREAM_STALE = timedelta(minutes=5)
 BLUESKY_STATE = "bluesky:jetstream"
 # The process that collects each kind of source (what an administrator checks).
 COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": "listen_feeds"}
+
+
+def feed_platform(item: dict) -> str:
+    """The platform of a configured feed's posts (an item of LISTENING_FEEDS): its
+    "platform", press unless given (what the collector stores, and the page says missing
+    when the feed stops)."""
+    return item.get("platform") or Platform.PRESS
 
 
 def feed_state(url: str) -> str:

@@ -1,12 +1,14 @@
 """The listening figures in templates: {% load listening %}, then `|expected` and
 `|signal_volume` and `|signal_reason` (incidents/listening/figures.py), `|terms` (a
-watch's terms in its summary), and `|marked:search` (a post's words that a search found)."""
+watch's terms in its summary), `|platform_names` (the platforms whose posts may be
+missing) and `|marked:search` (a post's words that a search found)."""
 
 from django import template
 from django.utils.html import escape, format_html_join
 from django.utils.translation import ngettext
 
 from incidents.listening import figures
+from incidents.models import Platform
 
 register = template.Library()
 
@@ -36,6 +38,22 @@ def terms(values, prefix="") -> str:
     TERMS_SHOWN then "and N more"."""
     shown = ", ".join(f"{prefix}{value}" for value in values[:TERMS_SHOWN])
     more = len(values) - TERMS_SHOWN
+    if more > 0:
+        shown += " " + ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more}
+    return shown
+
+
+# Platforms a notice of missing posts names (listening/_source_notice.html): one line.
+PLATFORMS_NAMED = 3
+
+
+@register.filter
+def platform_names(values) -> str:
+    """Platform values as a notice names them: "Bluesky, Mastodon", the first
+    PLATFORMS_NAMED then "and N more"."""
+    values = list(values)
+    shown = ", ".join(str(Platform(value).label) for value in values[:PLATFORMS_NAMED])
+    more = len(values) - PLATFORMS_NAMED
     if more > 0:
         shown += " " + ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more}
     return shown

@@ -1,0 +1,213 @@
+"""A source that stopped is said wherever its missing posts could mislead: above the
+Listening page's stream (and in its empty state when the platforms its filters show are
+concerned), and in the incident room's mentions panel, where a quieter list would read as
+a calmer crisis. Only the platforms and since when: the sources' addresses, errors and
+what to check stay in the signals panel, for listening readers and administrators."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents import actions as incident_actions
+from incidents.listening.models import CollectorState, Watch
+
+from .conftest import grant
+from .test_pages import bulk_mentions
+
+pytestmark = pytest.mark.django_db
+
+FEED = "https://news.example/rss?token=FEEDSECRET"
+INSTANCE = "https://social.example"
+ERROR = "Mastodon social.example: MastodonUnauthorizedError: 401"
+NOTICE = re.compile(r'<p class="source-notice[^"]*"[^>]*>(.*?)</p>', re.S)
+
+
+@pytest.fixture
+def sources(settings, watch):
+    """A forum's feed and a Mastodon instance configured, both collected a minute ago;
+    listening in use for a day."""
+    settings.LISTENING_FEEDS = [{"url": FEED, "platform": "forum"}]
+    settings.LISTENING_MASTODON = [{"base_url": INSTANCE}]
+    now = timezone.now()
+    Watch.objects.filter(pk=watch.pk).update(created_at=now - timedelta(days=1))
+    CollectorState.objects.create(name="detector", updated_at=now)
+    CollectorState.objects.create(name=f"feed:{FEED}", updated_at=now, last_success_at=now)
+    CollectorState.objects.create(name=f"mastodon:{INSTANCE}", updated_at=now, last_success_at=now)
+    return settings
+
+
+def stop_mastodon(hours=3):
+    """The instance's collector wrote nothing for hours, its last error recorded."""
+    CollectorState.objects.filter(name=f"mastodon:{INSTANCE}").update(
+        updated_at=timezone.now() - timedelta(hours=hours), last_error=ERROR
+    )
+
+
+def notice(html: str) -> str:
+    """The notice's text (one at most), "" when there is none."""
+    found = NOTICE.findall(html)
+    assert len(found) <= 1
+    return " ".join(found[0].split()) if found else ""
+
+
+# The stream --------------------------------------------------------------------------
+
+
+def test_the_stream_says_which_platforms_posts_may_be_missing_from(reader, sources, browser_client):
+    bulk_mentions(3)
+    client = browser_client.as_user(reader)
+    fine = client.get("/listening/").content.decode()
+    assert notice(fine) == "" and fine.count("data-mention=") == 3
+    # It still asks again every minute, so a collector stopping later is said.
+    assert 'hx-get="/listening/panels/sources/" hx-trigger="every 60s"' in fine
+
+    stop_mastodon()
+    for url in ("/listening/", "/listening/panels/stream/", "/listening/panels/sources/"):
+        said = notice(client.get(url).content.decode())
+        assert said.startswith("<strong>Posts from Mastodon may be missing:</strong>"), url
+        assert "collecting them has not worked since" in said
+        assert "Open signals says which source" in said
+        # Neither the instance nor its error: the signals panel names them.
+        assert "social.example" not in said and "Unauthorized" not in said
+    # The page reads the sources once for its two panels.
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/listening/")
+    assert sum("listening_collectorstate" in q["sql"] for q in queries) == 1
+
+    # A feed is said by the platform it is configured for, after the instance.
+    CollectorState.objects.filter(name=f"feed:{FEED}").delete()  # never registered
+    said = notice(client.get("/listening/panels/sources/").content.decode())
+    assert "Posts from Mastodon, Forum may be missing" in said and "FEEDSECRET" not in said
+
+
+def test_the_empty_stream_says_posts_may_be_missing_only_where_its_filters_look(
+    reader, sources, watch, watch_editor, browser_client
+):
+    from incidents.listening import actions
+
+    stop_mastodon()
+    client = browser_client.as_user(reader)
+    missing = "Posts from Mastodon may be missing (see above)"
+
+    mastodon = client.get("/listening/", {"platform": "mastodon"}).content.decode()
+    assert "No mention matches these filters." in mastodon and missing in mastodon
+    unfiltered = client.get("/listening/panels/stream/").content.decode()
+    assert "No mention yet" in unfiltered and missing in unfiltered
+    # Bluesky is collected: an empty list there is only "no match".
+    bluesky = client.get("/listening/", {"platform": "bluesky"}).content.decode()
+    assert "No mention matches these filters." in bluesky and missing not in bluesky
+    assert "Posts from Mastodon may be missing:" in bluesky  # the notice above, still
+    # A watch that does not listen to Mastodon cannot miss its posts.
+    actions.watch_update(watch=watch, actor=watch_editor, platforms=["bluesky"])
+    only = client.get("/listening/", {"watch": watch.pk}).content.decode()
+    assert "No mention on this watch yet" in only and missing not in only
+    actions.watch_update(watch=watch, actor=watch_editor, platforms=["bluesky", "mastodon"])
+    both = client.get("/listening/", {"watch": watch.pk}).content.decode()
+    assert missing in both
+
+
+def test_an_administrator_reads_the_detail_in_the_signals_panel_not_in_the_notice(
+    sources, make_user, browser_client
+):
+    stop_mastodon()
+    operator = grant(make_user("operator", is_staff=True), "view_mention", "view_collectorstate")
+    page = browser_client.as_user(operator).get("/listening/").content.decode()
+    assert "MastodonUnauthorizedError" in page  # the signals panel's line
+    said = notice(page)
+    assert said and "Unauthorized" not in said and "listen_mastodon" not in said
+
+
+def test_the_notice_costs_the_same_queries_whatever_the_sources_stopped(
+    reader, sources, browser_client
+):
+    client = browser_client.as_user(reader)
+    stop_mastodon()
+    # Never registered: the watches' age is read (source_problems' second query) from one.
+    CollectorState.objects.filter(name=f"feed:{FEED}").delete()
+    bulk_mentions(3, platform="mastodon", prefix="a")
+    client.get("/listening/panels/stream/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/listening/panels/stream/")
+    sources.LISTENING_FEEDS = [
+        {"url": f"https://news{i}.example/rss", "platform": ["press", "forum"][i % 2]}
+        for i in range(40)
+    ]
+    bulk_mentions(300, platform="mastodon", prefix="b")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/listening/panels/stream/").content.decode()
+    assert len(many) == len(one)
+    assert "Posts from Mastodon, Press, Forum may be missing" in notice(html)
+
+
+# The incident room -------------------------------------------------------------------
+
+
+def test_the_room_panel_says_it_to_every_member_with_only_the_platforms(
+    incident, lead, observer, sources, make_user, browser_client
+):
+    bulk_mentions(4, incident=incident, start=incident.declared_at)
+    panel = f"/incidents/{incident.pk}/mentions/"
+    client = browser_client.as_user(lead)
+    assert notice(client.get(panel).content.decode()) == ""
+
+    stop_mastodon()
+    for member in (lead, observer):  # without listening access
+        client = browser_client.as_user(member)
+        for url in (panel, f"/incidents/{incident.pk}/", f"{panel}sources/"):
+            html = client.get(url).content.decode()
+            said = notice(html)
+            assert said.startswith("<strong>Posts from Mastodon may be missing:</strong>"), url
+            assert "do not mean the buzz has calmed" in said
+            assert 'href="/listening/"' not in said  # not theirs to open
+            assert "social.example" not in html and "Unauthorized" not in html
+            assert "listen_mastodon" not in html and "administrator" not in said
+    # A member who reads listening data is pointed to where the source is named.
+    member = grant(make_user("analyst"), "view_mention", "view_watch")
+    incident_actions.member_add(incident=incident, actor=lead, user=member, role="drafter")
+    said = notice(browser_client.as_user(member).get(panel).content.decode())
+    assert '<a href="/listening/">The Listening page says which source.</a>' in said
+
+
+def test_an_outsider_learns_nothing_of_the_room_nor_of_its_notice(
+    incident, outsider, reader, sources, browser_client
+):
+    stop_mastodon()
+    for person in (outsider, reader):  # a listening reader outside the cell too
+        client = browser_client.as_user(person)
+        for url in (f"/incidents/{incident.pk}/mentions/sources/", f"/incidents/{incident.pk}/"):
+            response = client.get(url)
+            assert response.status_code == 404, (person, url)
+            assert "may be missing" not in response.content.decode()
+
+
+def test_a_closed_incident_says_nothing_of_todays_sources(incident, lead, sources, browser_client):
+    bulk_mentions(2, incident=incident, start=incident.declared_at)
+    stop_mastodon()
+    type(incident).objects.filter(pk=incident.pk).update(status="closed", closed_at=timezone.now())
+    client = browser_client.as_user(lead)
+    html = client.get(f"/incidents/{incident.pk}/mentions/").content.decode()
+    assert notice(html) == "" and "every 60s" not in html  # nor asks again
+    assert notice(client.get(f"/incidents/{incident.pk}/mentions/sources/").content.decode()) == ""
+
+
+def test_the_room_panel_costs_the_same_queries_whatever_the_sources_stopped(
+    incident, lead, sources, browser_client
+):
+    bulk_mentions(3, incident=incident, start=incident.declared_at)
+    url = f"/incidents/{incident.pk}/mentions/"
+    client = browser_client.as_user(lead)
+    stop_mastodon()
+    CollectorState.objects.filter(name=f"feed:{FEED}").delete()  # never registered
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    sources.LISTENING_FEEDS = [{"url": f"https://news{i}.example/rss"} for i in range(40)]
+    bulk_mentions(200, incident=incident, start=incident.declared_at, prefix="b")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url).content.decode()
+    assert len(many) == len(one)
+    assert "Posts from Mastodon, Press may be missing" in notice(html)
