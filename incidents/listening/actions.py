@@ -126,9 +126,48 @@ def _terms_named(terms, prefix="") -> str:
     return get_text_list(named, _("and"))
 
 
+# A refusal names at most this many of the lines it refuses, then how many more.
+LINES_NAMED = 10
+
+
+def _lines_named(numbers) -> str:
+    """ "Line 4", "Lines 4 and 11", "Lines 1, 2, … and 3 more": where the refused terms are
+    in the list as given (a line of the page's box, an entry of the API's list)."""
+    numbers = sorted(set(numbers))
+    named = [str(number) for number in numbers[:LINES_NAMED]]
+    more = len(numbers) - LINES_NAMED
+    if more > 0:
+        named.append(ngettext("%(n)s more", "%(n)s more", more) % {"n": more})
+    return ngettext("Line %(numbers)s", "Lines %(numbers)s", len(numbers)) % {
+        "numbers": get_text_list(named, _("and"))
+    }
+
+
+def _on_lines(numbers, message: str) -> str:
+    """`message` about the terms on these lines, the lines named first: the one place a
+    term list's refusal says where to look (the page, the API and the admin say the
+    same)."""
+    if not numbers:
+        return message
+    return _("%(lines)s: %(problem)s") % {"lines": _lines_named(numbers), "problem": message}
+
+
+def _term_lines(values, prefix: str) -> dict[str, list[int]]:
+    """Each stored term (by its folded form, as clean_terms keeps one of each) and the
+    lines of `values` (from 1; a blank one counts, as the page's box shows it) it comes
+    from."""
+    lines: dict[str, list[int]] = {}
+    for number, value in enumerate(values, start=1):
+        stored = clean_terms([value], prefix=prefix)
+        if stored:
+            lines.setdefault(fold(stored[0]), []).append(number)
+    return lines
+
+
 def _terms(values, name) -> list[str]:
     """A term list as stored, or InvalidInput naming every refused term at once, each
-    problem in its own message (a keyword too long and one too short: both said)."""
+    problem in its own message (a keyword too long and one too short: both said), each
+    message starting with the lines of `values` it is about (_on_lines)."""
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         message = _("%(field)s must be a list of texts.") % {"field": capfirst(_label(name))}
         raise _invalid(name, message)
@@ -138,16 +177,21 @@ def _terms(values, name) -> list[str]:
         raise _invalid(name, message)
     prefix = TERM_LISTS[name]
     problems, refused = [], set()
+    lines = _term_lines(values, prefix)
 
     def refuse(kind, one, many, *, written=prefix, **values):
         """Each term of `kind` not refused already, named in `one` (one term, `written`
-        before it: "#" for a hashtag, unless `one` writes it) or `many`."""
+        before it: "#" for a hashtag, unless `one` writes it) or `many`, after its lines."""
         kind = [term for term in kind if term not in refused]
         refused.update(kind)
+        where = [number for term in kind for number in lines.get(fold(term), [])]
         if len(kind) > 1:  # every one named: not one more per save
-            problems.append(many % {"terms": _terms_named(kind, prefix), **values})
+            problems.append(
+                _on_lines(where, many % {"terms": _terms_named(kind, prefix), **values})
+            )
         elif kind:
-            problems.append(one % {"term": written + visible(kind[0][:40]), **values})
+            message = one % {"term": written + visible(kind[0][:40]), **values}
+            problems.append(_on_lines(where, message))
 
     # Look-alikes (one rule for the page, the API and the admin): a term holding an
     # invisible or direction character, or a word mixing look-alike alphabets, reads as
@@ -252,26 +296,43 @@ def _same_terms(values, prefix: str, refused: set) -> list[str]:
     told rather than one of them silently dropped. The same entry written twice is one,
     unsaid. Terms in `refused` (already refused for another reason) are not named again."""
     forms: dict[str, dict[str, None]] = {}
-    for value in values:
+    lines: dict[str, list[int]] = {}
+    for number, value in enumerate(values, start=1):
         stored = clean_terms([value], prefix=prefix)
         if not stored or stored[0] in refused:
             continue
         key = fold(stored[0]) if prefix else phrase(stored[0])
         if key:
             forms.setdefault(key, {})[_as_written(value, prefix)] = None
-    groups = [list(written) for written in forms.values() if len(written) > 1]
+            lines.setdefault(key, []).append(number)
+    groups = [(list(written), lines[key]) for key, written in forms.items() if len(written) > 1]
     if prefix:
         same = _(
             "%(terms)s are the same term: each finds the same posts (case, accents and "
-            "character width do not count). Keep one of them."
+            "character width do not count)."
         )
     else:
         same = _(
             "%(terms)s are the same term: each finds the same posts (case, accents, "
-            "punctuation between words and character width do not count). Keep one of them."
+            "punctuation between words and character width do not count)."
         )
+
+    def keep_one(numbers) -> str:
+        # What to do, said by line: an old watch saved before this rule is refused on the
+        # next change of this list, and its person must see which lines to delete.
+        others = len(numbers) - 1
+        return ngettext(
+            "Keep one of these lines and delete the other.",
+            "Keep one of these lines and delete the other %(n)s.",
+            others,
+        ) % {"n": others}
+
     messages = [
-        same % {"terms": _terms_named(_told_apart(group), prefix)} for group in groups[:TERMS_NAMED]
+        _on_lines(
+            numbers,
+            f"{same % {'terms': _terms_named(_told_apart(group), prefix)}} {keep_one(numbers)}",
+        )
+        for group, numbers in groups[:TERMS_NAMED]
     ]
     more = len(groups) - TERMS_NAMED
     if more > 0:
@@ -436,7 +497,7 @@ def clean_watch(values: dict, *, watch: Watch | None = None) -> dict:
     )
     if texts:  # said beside the lists' own problems, not on the next save
         refused = bool(errors.keys() & TERM_LISTS.keys())
-        for field, message in _term_lists_problems(final, refused=refused):
+        for field, message in _term_lists_problems(final, refused=refused, given=values):
             errors.setdefault(field, []).append(message)
     if errors:
         first = next(iter(errors.values()))[0]
@@ -507,10 +568,10 @@ def _alert_rule_of(value, name):
     return _alert_rule(name, value)
 
 
-def _term_lists_problems(final: dict, *, refused: bool) -> list[tuple[str, str]]:
+def _term_lists_problems(final: dict, *, refused: bool, given: dict) -> list[tuple[str, str]]:
     """(field, message) for term lists that cannot work together: nothing to match (unless
     a list was `refused`: what it holds then is not known), or an exclusion that cancels a
-    keyword."""
+    keyword (on its line of the exclusions as `given`, when they were)."""
     if not (final["keywords"] or final["hashtags"] or final["handles"]):
         if refused:
             return []
@@ -522,7 +583,9 @@ def _term_lists_problems(final: dict, *, refused: bool) -> list[tuple[str, str]]
             "“%(term)s” is also a keyword: as an exclusion it would hide every post the "
             "keyword finds."
         )
-        return [("exclusions", message % {"term": cancelled[0][:30]})]
+        given_lines = _term_lines(given.get("exclusions", ()), "")
+        numbers = given_lines.get(fold(cancelled[0]), [])
+        return [("exclusions", _on_lines(numbers, message % {"term": cancelled[0][:30]}))]
     return []
 
 

@@ -22,10 +22,19 @@ LIST_FIELDS = [*TERM_LISTS, "languages", "platforms"]
 
 
 class WatchForm(forms.ModelForm):
-    keywords = LinesField(required=False, help_text=_("One per line."))
-    exclusions = LinesField(required=False, help_text=_("One per line."))
-    hashtags = LinesField(required=False, help_text=_("One per line, with or without #."))
-    handles = LinesField(required=False, help_text=_("One per line, with or without @."))
+    """The watch's fields, checked by the action's rule (clean_watch): on a change, only the
+    fields changed, as on the watch's page, so a watch saved before a rule existed (two
+    forms of one term) can still be renamed or stopped; a change to that list says which
+    lines to delete (numbered: blank lines count, as the box shows them)."""
+
+    keywords = LinesField(required=False, numbered=True, help_text=_("One per line."))
+    exclusions = LinesField(required=False, numbered=True, help_text=_("One per line."))
+    hashtags = LinesField(
+        required=False, numbered=True, help_text=_("One per line, with or without #.")
+    )
+    handles = LinesField(
+        required=False, numbered=True, help_text=_("One per line, with or without @.")
+    )
     languages = LinesField(required=False, help_text=_("ISO codes (fr, en), one per line."))
     platforms = LinesField(required=False, help_text=_("One per line (x, bluesky...)."))
 
@@ -44,9 +53,18 @@ class WatchForm(forms.ModelForm):
             "subscribers",
         ]
 
+    def watch_values(self) -> dict:
+        """The action's values (actions.WATCH_FIELDS): all of them for a new watch, the
+        changed ones for an existing one."""
+        cleaned = self.cleaned_data
+        values = {name: cleaned[name] for name in WATCH_FIELDS if name in cleaned}
+        if self.instance.pk:
+            values = {name: value for name, value in values.items() if name in self.changed_data}
+        return values
+
     def clean(self):
         cleaned = super().clean()
-        values = {name: cleaned[name] for name in WATCH_FIELDS if name in cleaned}
+        values = self.watch_values()
         try:
             watch = self.instance if self.instance.pk else None
             cleaned.update(actions.clean_watch(values, watch=watch))
@@ -102,7 +120,7 @@ class WatchAdmin(ListeningAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data[name] for name in WATCH_FIELDS}
+        values = form.watch_values()
         if change:
             watch = actions.watch_update(
                 watch=Watch.objects.get(pk=obj.pk), actor=request.user, **values

@@ -270,15 +270,39 @@ class LinkSignalForm(forms.Form):
 
 
 class LinesField(forms.CharField):
-    """A JSON list of texts edited as one item per line."""
+    """A JSON list of texts edited as one item per line. With `numbered`, a blank line is
+    kept as "" (nothing: the action skips it) so that the list's n-th entry is the box's
+    n-th line, the one a refusal names (actions._on_lines); trailing blank lines are
+    dropped, and blank lines alone change nothing (has_changed, same())."""
 
     widget = forms.Textarea(attrs={"rows": 4})
+
+    def __init__(self, *args, numbered=False, **kwargs):
+        self.numbered = numbered
+        super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+        lines = [line.strip() for line in (value or "").splitlines()]
+        if not self.numbered:
+            return [line for line in lines if line]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    @staticmethod
+    def same(value, stored) -> bool:
+        """Whether the lines typed are the list stored, blank lines aside."""
+        return [line for line in value if line] == list(stored or [])
+
+    def has_changed(self, initial, data):
+        try:
+            value = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        return not self.same(value, initial)
 
 
 class AnyIdChoiceField(forms.TypedMultipleChoiceField):
@@ -364,6 +388,7 @@ class WatchForm(AsShownForm):
     keywords = LinesField(
         label=_("Keywords and phrases"),
         required=False,
+        numbered=True,
         max_length=MAX_LINES_CHARS,
         help_text=_(
             "One per line. A post matches when it contains one of them as whole words, "
@@ -374,6 +399,7 @@ class WatchForm(AsShownForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label=_("Hashtags"),
         required=False,
+        numbered=True,
         max_length=MAX_LINES_CHARS,
         help_text=_("One per line, with or without #."),
     )
@@ -381,6 +407,7 @@ class WatchForm(AsShownForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label=_("The brand's handles"),
         required=False,
+        numbered=True,
         max_length=MAX_LINES_CHARS,
         help_text=_(
             "One per line, with or without @: posts by these accounts and posts naming them."
@@ -390,6 +417,7 @@ class WatchForm(AsShownForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label=_("Exclusions"),
         required=False,
+        numbered=True,
         max_length=MAX_LINES_CHARS,
         help_text=_("One per line: a post containing one of them never matches."),
     )
@@ -618,7 +646,11 @@ class WatchForm(AsShownForm):
         if self.watch is None:
             return values
         current = self.shown_values(self.stored_values(self.watch))
-        changed = {k: v for k, v in values.items() if v != current[k]}
+        changed = {
+            k: v
+            for k, v in values.items()
+            if (not LinesField.same(v, current[k]) if k in TERM_LISTS else v != current[k])
+        }
         if "subscribers" in changed and set(values["subscribers"]) == set(current["subscribers"]):
             del changed["subscribers"]
         return changed

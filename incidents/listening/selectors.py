@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Coalesce, Substr, TruncHour, TruncM
 from django.utils.translation import ngettext
 
 from incidents import selectors as incident_selectors
-from incidents.models import Platform
+from incidents.models import Platform, PromotionFreeze
 
 from . import detection, rules
 from .choices import Sentiment, SignalStatus
@@ -66,6 +66,45 @@ def with_upcoming_campaigns(watches, now):
     running = ExpectedBurst.objects.filter(watch=OuterRef("pk"), ends_at__gt=now)
     count = running.order_by().values("watch").annotate(n=Count("pk")).values("n")
     return watches.annotate(upcoming_campaigns=Coalesce(Subquery(count), 0))
+
+
+@dataclass(frozen=True)
+class CampaignFreezes:
+    """The promotion freezes a campaigns page names: `incidents` (id, title), those the
+    viewer may see (incidents.selectors.incidents_visible_to, the one rule of who sees an
+    incident), most recently frozen first, at most FREEZES_SHOWN; `more` when others they
+    see hold one too; `unseen` when a freeze holds on an incident they may not see (said
+    without naming it, to those who plan campaigns only)."""
+
+    incidents: list[tuple[int, str]]
+    more: bool
+    unseen: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.incidents or self.unseen)
+
+
+def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:
+    """The freezes holding now (whatever the incident's status: a freeze outlives closing
+    until it is lifted, as the banner says) for the campaigns pages: two queries, the
+    second only for a `planner` (who may change watches) and bounded by EXISTS."""
+    shown = incident_selectors.FREEZES_SHOWN
+    visible = incident_selectors.incidents_visible_to(user)
+    rows = list(
+        visible.filter(
+            promotion_freezes__set_at__isnull=False,
+            promotion_freezes__lifted_at__isnull=True,
+        )
+        .order_by("-promotion_freezes__set_at", "-pk")
+        .values_list("pk", "title")[: shown + 1]
+    )
+    unseen = (
+        planner
+        and PromotionFreeze.objects.filter(lifted_at__isnull=True)
+        .exclude(incident__in=visible.values("pk"))
+        .exists()
+    )
+    return CampaignFreezes(rows[:shown], len(rows) > shown, unseen)
 
 
 def planned_campaigns(watch, now) -> PlannedCampaigns:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("listening/import/", import_views.import_page, name="listening-import"),
     path("listening/watches/new/", views.watch_new, name="listening-watch-new"),
     path("listening/watches/<id:pk>/edit/", views.watch_edit, name="listening-watch-edit"),
+    path("listening/campaign-freeze/", views.campaign_freeze, name="listening-campaign-freeze"),
     path(
         "listening/watches/<id:pk>/campaigns/",
         views.watch_campaigns,

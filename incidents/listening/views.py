@@ -583,7 +583,23 @@ def _campaigns_page(request, watch, form, *, status=200):
         "now": now,
         "can_edit_watches": rules.can_edit_watches(request.user),
     }
+    context["freezes"] = _campaign_freezes(request, planner=context["can_edit_watches"])
     return render(request, "listening/campaigns.html", context, status=status)
+
+
+def _campaign_freezes(request, *, planner: bool) -> selectors.CampaignFreezes:
+    return selectors.campaign_freezes(request.user, planner=planner)
+
+
+@login_required
+@require_GET
+def campaign_freeze(request):
+    """The campaigns pages' promotion freeze notice alone: its live refresh (panel
+    `promotion-freeze`, for the frozen incidents' cells; every minute for the others,
+    whom no event reaches: panels.SIGNAL_PANELS)."""
+    require_reader(request)
+    freezes = _campaign_freezes(request, planner=rules.can_edit_watches(request.user))
+    return render(request, "listening/_campaign_freeze.html", {"freezes": freezes})
 
 
 @login_required
@@ -646,6 +662,7 @@ def campaign_edit(request, pk, burst_pk):
         "burst": burst,
         "form": form,
         "max_days": actions.MAX_BURST_LENGTH.days,
+        "freezes": _campaign_freezes(request, planner=True),  # an editor's page
     }
     return render(request, "listening/campaign_form.html", context, status=status)
 

@@ -54,3 +54,42 @@ def test_a_lead_declares_a_campaign_where_they_edit_the_watch(signed_in, django_
     item.get_by_role("button", name="Delete").click()
     expect(tab.locator(".messages")).to_contain_text("Planned campaign deleted")
     assert not outside_the_browser_loop(lambda: ExpectedBurst.objects.exists())
+
+
+def test_the_freeze_notice_appears_live_where_campaigns_are_planned(signed_in, django_user_model):
+    """A freeze set while the page is open shows at once for the cell (the banner's own
+    signal refreshes the notice too), named; lifting it hides it again."""
+
+    def make():
+        from incidents import actions as incident_actions
+
+        lead = django_user_model.objects.create_user("camille", password=PASSWORD)
+        lead = grant(lead, "view_mention", "change_watch")
+        watch = actions.watch_create(actor=lead, name="Lumière", brand="Lumière", keywords=["lum"])
+        incident = incident_actions.incident_declare(
+            actor=lead,
+            title="Cracked lids",
+            category="product",
+            origin="online",
+            platforms=["x"],
+            severity=2,  # no freeze by default
+        )
+        return lead, watch, incident
+
+    lead, watch, incident = outside_the_browser_loop(make)
+    tab = signed_in(lead)
+    tab.goto(f"/listening/watches/{watch.pk}/campaigns/")
+    expect(tab.locator("body")).to_have_attribute("data-live", "live")
+    notice = tab.locator("#campaign-freeze")
+    expect(notice).to_be_hidden()
+
+    def freeze(frozen):
+        from incidents import actions as incident_actions
+
+        incident_actions.incident_set_promotion_freeze(incident=incident, actor=lead, frozen=frozen)
+
+    outside_the_browser_loop(lambda: freeze(True))
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("link", name="Cracked lids")).to_be_visible()
+    outside_the_browser_loop(lambda: freeze(False))
+    expect(notice).to_be_hidden()

@@ -332,9 +332,12 @@ def test_the_lists_are_bounded(watch, watch_editor, browser_client, monkeypatch)
 
 
 def freeze_notice(html: str) -> str:
-    """The campaigns pages' promotion freeze notice ("" when there is none)."""
-    found = re.search(r'<div class="campaign-freeze".*?</div>', html, re.S)
-    return found.group(0) if found else ""
+    """The campaigns pages' promotion freeze notice ("" when there is none: it is in the
+    page, hidden, so that it can appear live)."""
+    found = re.search(r'<div class="campaign-freeze"[^>]*>.*?</div>', html, re.S)
+    assert found, "the notice is always in the page"
+    opening = re.match(r"<div [^>]*>", found.group(0)).group(0)
+    return "" if " hidden" in opening else found.group(0)
 
 
 def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
@@ -354,11 +357,24 @@ def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
         assert f'href="/incidents/{incident.pk}/#promotion-freeze">Cracked lids</a>' in notice
         assert "it does not lift the freeze" in notice
 
-    # Someone who may change the watch but is not in the incident's cell sees no banner
-    # for it, so no notice either (staff outside a cell read the freeze in the room).
+    # Someone who may change the watch but is not in the incident's cell is told that a
+    # freeze is in force, never which incident (incidents_visible_to, the one rule).
     other = grant(make_user("other-editor"), "view_mention", "change_watch")
     html = browser_client.as_user(other).get(campaigns_url(watch)).content.decode()
-    assert not freeze_notice(html) and "Cracked lids" not in html
+    notice = freeze_notice(html)
+    assert "a promotion freeze is in force for an incident whose cell you are not in" in notice
+    assert "ask its crisis lead" in notice and "it does not lift the freeze" in notice
+    assert "Cracked lids" not in html and f"/incidents/{incident.pk}/" not in html
+    # A reader who plans no campaign is told nothing of an incident they do not see.
+    reader = grant(make_user("other-reader"), "view_mention")
+    assert not freeze_notice(
+        browser_client.as_user(reader).get(campaigns_url(watch)).content.decode()
+    )
+    # Staff see every incident: theirs is named.
+    staff = grant(make_user("staff-editor", is_staff=True), "view_mention", "change_watch")
+    notice = freeze_notice(browser_client.as_user(staff).get(campaigns_url(watch)).content.decode())
+    assert "Cracked lids" in notice and "whose cell you are not in" not in notice
+    client = browser_client.as_user(watch_editor)
 
     from incidents import actions as incident_actions
 
@@ -369,16 +385,46 @@ def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
         assert not freeze_notice(client.get(url).content.decode())
 
 
-def test_the_freeze_notice_costs_no_query_of_its_own(
-    watch, watch_editor, declare, browser_client, django_assert_max_num_queries
+def test_the_freeze_notice_costs_the_same_whatever_the_freezes(
+    watch, watch_editor, make_user, declare, browser_client, django_assert_max_num_queries
 ):
-    """The banner and the notice read the freezes once per request."""
+    """Two queries, bounded, however many incidents freeze promotions (seen or not)."""
     client = browser_client.as_user(watch_editor)
     with CaptureQueriesContext(connection) as unfrozen:
         assert not freeze_notice(client.get(campaigns_url(watch)).content.decode())
-    declare(actor=watch_editor, title="Cracked lids", severity=3)
+    outsider = make_user("outsider-lead")
+    for i in range(5):
+        declare(actor=watch_editor, title=f"Mine {i}", severity=3)
+        declare(actor=outsider, title=f"Not mine {i}", severity=3)
     with django_assert_max_num_queries(len(unfrozen.captured_queries)):
-        assert freeze_notice(client.get(campaigns_url(watch)).content.decode())
+        notice = freeze_notice(client.get(campaigns_url(watch)).content.decode())
+    assert notice.count("<li>") == 3 and "Other incidents hold a promotion freeze" in notice
+    assert "also in force for an incident whose cell you are not in" in notice
+    assert "Not mine" not in notice
+
+
+def test_the_freeze_notice_refreshes_itself(
+    watch, watch_editor, make_user, declare, browser_client, client
+):
+    """The notice is the `promotion-freeze` panel (refreshed with the banner by the freeze's
+    own signal, for the cell) and asks again every minute (no event reaches the others):
+    its refresh answers as the page does, to listening readers only."""
+    from incidents import panels
+
+    assert panels.PROMOTION_FREEZE in panels.signal_panels("promotion-freeze-changed")
+    editor = browser_client.as_user(watch_editor)
+    html = editor.get(campaigns_url(watch)).content.decode()
+    opening = re.search(r'<div class="campaign-freeze"[^>]*>', html).group(0)
+    assert 'data-panel="promotion-freeze"' in opening
+    assert 'hx-get="/listening/campaign-freeze/"' in opening
+    assert 'hx-trigger="panel-refresh, every 60s"' in opening
+    assert not freeze_notice(editor.get("/listening/campaign-freeze/").content.decode())
+
+    declare(actor=make_user("outsider-lead"), title="Cracked lids", severity=3)
+    notice = freeze_notice(editor.get("/listening/campaign-freeze/").content.decode())
+    assert "whose cell you are not in" in notice and "Cracked lids" not in notice
+    client.force_login(make_user("nobody"))
+    assert client.get("/listening/campaign-freeze/").status_code == 403
 
 
 def test_the_page_speaks_french(watch, watch_editor, browser_client):

@@ -336,7 +336,11 @@ def test_one_term_written_in_two_forms_is_refused_naming_both(watch_editor, fiel
     values = {"keywords": ["kettle"], field: written}
     errors = refusal(watch_editor, **values)
     [message] = errors[field]
-    assert message.startswith(f"{named} {SAME}") and message.endswith("Keep one of them.")
+    # Where they are first: the lines of the list as given (the page's box).
+    lines = "Lines 1, 2 and 3" if len(written) == 3 else "Lines 1 and 2"
+    assert message.startswith(f"{lines}: {named} {SAME}")
+    others = "the other 2" if len(written) == 3 else "the other"
+    assert message.endswith(f"Keep one of these lines and delete {others}.")
     assert not Watch.objects.exists()
 
 
@@ -369,16 +373,16 @@ def test_canonically_equal_entries_are_one_entry_and_joiners_are_shown(watch_edi
     watch = create(watch_editor, keywords=["café", "cafe\u0301", "\u212aettle", "Kettle"])
     assert watch.keywords == ["café", "Kettle"]
     errors = refusal(watch_editor, keywords=["kx\u200d200", "kx200", "lid"])
-    assert errors["keywords"][0].startswith(f"“kx⟨U+200D⟩200” and “kx200” {SAME}")
+    assert errors["keywords"][0].startswith(f"Lines 1 and 2: “kx⟨U+200D⟩200” and “kx200” {SAME}")
 
 
 def test_every_term_written_in_several_forms_is_said_at_once(watch_editor):
     errors = refusal(watch_editor, keywords=["Boycott", "boycott", "KX200", "kx200", "kettle"])
     assert errors["keywords"] == [
-        f"“Boycott” and “boycott” {SAME} (case, accents, punctuation between words and "
-        "character width do not count). Keep one of them.",
-        f"“KX200” and “kx200” {SAME} (case, accents, punctuation between words and "
-        "character width do not count). Keep one of them.",
+        f"Lines 1 and 2: “Boycott” and “boycott” {SAME} (case, accents, punctuation between "
+        "words and character width do not count). Keep one of these lines and delete the other.",
+        f"Lines 3 and 4: “KX200” and “kx200” {SAME} (case, accents, punctuation between words "
+        "and character width do not count). Keep one of these lines and delete the other.",
     ]
     many = [f"term{i}" for i in range(7)] + [f"TERM{i}" for i in range(7)]
     errors = refusal(watch_editor, keywords=many)
@@ -407,12 +411,14 @@ def test_an_edit_the_api_and_the_page_say_the_same(watch, watch_editor, api, bro
     )
     assert answer.status_code == 400, answer.content
     [message] = answer.json()["errors"]["keywords"]
-    assert message.startswith(f"“maison lumière” and “{wide}” {SAME}")
+    assert message.startswith(f"Lines 1 and 3: “maison lumière” and “{wide}” {SAME}")
 
     client = browser_client.as_user(watch_editor)
     data = page_form(client, edit_url(watch))
     data["keywords"] = "\r\n".join([*watch.keywords, wide])
     response = client.post(edit_url(watch), data)
-    assert_refused_beside(response, "keywords", f"“maison lumière” and “{wide}” {SAME}")
+    assert_refused_beside(
+        response, "keywords", f"Lines 1 and 3: “maison lumière” and “{wide}” {SAME}"
+    )
     watch.refresh_from_db()
     assert watch.keywords == ["maison lumière", "lumiere cosmetics"]
