@@ -149,6 +149,10 @@ class MappingForm(forms.Form):
         choices=[(k, label) for k, (label, _patterns) in importing.DATE_ORDERS.items()],
     )
 
+    # Off: such a row is refused, as the bulk API refuses it (importing.Conversion's note
+    # names the values and counts the rows).
+    unknown_as_other = forms.BooleanField(label=importing.UNKNOWN_AS_OTHER_LABEL, required=False)
+
     def __init__(self, *args, columns=(), **kwargs):
         super().__init__(*args, **kwargs)
         choices = [("", _("— not in the file —"))] + [(c, c) for c in columns]
@@ -170,6 +174,7 @@ class MappingForm(forms.Form):
             platform=data.get("platform", ""),
             zone=data["zone"],
             date_order=data["date_order"],
+            unknown_as_other=data.get("unknown_as_other", False),
         )
 
     @staticmethod

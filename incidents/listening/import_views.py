@@ -178,10 +178,21 @@ def import_page(request):
         rows=len(table.rows),
         errors=conversion.errors[:MAX_LISTED_ERRORS],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
-        warnings=conversion.warnings[:MAX_LISTED_ERRORS],
+        **_warnings(conversion),
         line_word=_line_word(table),
     )
     return render(request, "listening/import_report.html", context)
+
+
+def _warnings(conversion) -> dict:
+    """The warnings the page lists (the first MAX_LISTED_ERRORS), how many it leaves out,
+    and how many there are in all."""
+    warnings = conversion.warnings if conversion else []
+    return {
+        "warnings": warnings[:MAX_LISTED_ERRORS],
+        "warnings_not_listed": max(0, len(warnings) - MAX_LISTED_ERRORS),
+        "warnings_total": len(warnings),
+    }
 
 
 def _convert(context, form, table):
@@ -267,7 +278,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         preview=preview,
         errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
         errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,
-        warnings=conversion.warnings[:MAX_LISTED_ERRORS] if conversion else [],
+        **_warnings(conversion),
         line_word=_line_word(table),
     )
     return render(request, "listening/import.html", context, status=status)

@@ -16,9 +16,11 @@ import io
 import itertools
 import json
 import re
+import unicodedata
 import zoneinfo
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,10 +165,10 @@ def _patterns(day_month: str) -> list[str]:
     only when that one truly reads it (the 12-hour times of a day-first file were read
     month first alone, and the hint to switch swapped their days and months). Its second
     pattern is the one messages give as an example (31/12/2026 09:12)."""
-    dotted = day_month.replace("/", ".")
+    dotted, dashed = day_month.replace("/", "."), day_month.replace("/", "-")
     return [
         f"{dates} {time}" if time else dates
-        for dates in (f"{day_month}/%Y", f"{dotted}.%Y")
+        for dates in (f"{day_month}/%Y", f"{dotted}.%Y", f"{dashed}-%Y")
         for time in (*_TIMES[:2], "", *_TIMES[2:])
     ]
 
@@ -175,6 +177,95 @@ DATE_ORDERS = {
     "dmy": (gettext_lazy("Day first (31/12/2026)"), _patterns("%d/%m")),
     "mdy": (gettext_lazy("Month first (12/31/2026)"), _patterns("%m/%d")),
 }
+
+# Month names as English and French exports write them, whole or cut short, read without
+# case, accents or a final dot ("Dec", "déc.", "décembre", "Sept"): the folded name -> month.
+_MONTHS = {
+    name: month
+    for month, names in enumerate(
+        [
+            "jan january janv janvier",
+            "feb february febr fev fevr fevrier",
+            "mar march mars",
+            "apr april avr avril",
+            "may mai",
+            "jun june juin",
+            "jul july juil juillet",
+            "aug august aou aout",
+            "sep sept september septembre",
+            "oct october octobre",
+            "nov november novembre",
+            "dec december decembre",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
+# Weekdays, English then French, whole or cut short (a regular expression's alternatives).
+_WEEKDAYS = (
+    "mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|fri|friday|sat|"
+    "saturday|sun|sunday|lun|lundi|mar|mardi|mer|mercredi|jeu|jeudi|ven|vendredi|sam|samedi|"
+    "dim|dimanche"
+)
+# A date with its month by name: "3 Dec 2026", "3 déc. 2026", "1er décembre 2026",
+# "03-Dec-2026", "Dec 3, 2026", "December 3rd 2026", a weekday first or not ("Thu, 3 Dec
+# 2026"), then a time or not ("09:12", "9:12 PM", after "," "at" or "à"), then a zone or
+# not ("+0100", "+01:00", "Z", "UTC", "GMT": RSS's RFC 822 dates).
+_MONTH_NAMED = re.compile(
+    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?"
+    r"(?:(?P<day>\d{1,2})(?:er)?[\s-]+(?P<month>[^\W\d_]+)\.?[\s-]+"
+    r"|(?P<month_first>[^\W\d_]+)\.?[\s-]+(?P<day_after>\d{1,2})(?:st|nd|rd|th)?,?[\s-]+)"
+    r"(?P<year>\d{4})"
+    r"(?:,?\s+(?:at\s+|à\s+)?(?P<time>\d{1,2}:\d\d(?::\d\d)?(?:\s*[ap]\.?m\.?)?))?"
+    r"(?:\s*(?P<zone>z|utc|gmt|[+-]\d\d:?\d\d))?",
+    re.IGNORECASE,
+)
+
+
+def _month_named(value: str) -> datetime | None:
+    """A date with its month written by name (_MONTH_NAMED), naive unless it gives a zone;
+    None when it is not one. No day/month order to choose: the name says which is which."""
+    found = _MONTH_NAMED.fullmatch(value.strip()) if len(value) <= 64 else None
+    if not found:
+        return None
+    name = unicodedata.normalize("NFKD", found["month"] or found["month_first"])
+    month = _MONTHS.get("".join(c for c in name if c.isascii()).lower())
+    if month is None:
+        return None
+    # "9:12pm", "9:12 p.m." as _TIMES read them ("9:12 PM").
+    time = re.sub(r"\s*([AP])M$", r" \1M", (found["time"] or "00:00").replace(".", "").upper())
+    for pattern in _TIMES:
+        try:
+            clock = datetime.strptime(time, pattern)
+            break
+        except ValueError:
+            continue
+    else:
+        return None
+    day = int(found["day"] or found["day_after"])
+    try:
+        moment = datetime(int(found["year"]), month, day, clock.hour, clock.minute, clock.second)
+    except ValueError:
+        return None
+    zone = (found["zone"] or "").upper()
+    if zone in ("Z", "UTC", "GMT"):
+        return moment.replace(tzinfo=UTC)
+    if zone:
+        sign = -1 if zone[0] == "-" else 1
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        offset = timedelta(hours=hours, minutes=minutes)
+        if offset > timedelta(hours=14):
+            return None
+        return moment.replace(tzinfo=fixed_offset(sign * offset))
+    return moment
+
+
+def _without_order(value: str) -> datetime | None:
+    """A date whose reading needs no day/month order: ISO 8601 (ingest.iso_time, the bulk
+    API's reading) or with its month by name (_month_named). None otherwise. The one rule
+    of reading a date (_read_date) and of what tells a file's order (guess_date_order)."""
+    moment = iso_time(value)
+    return moment if moment is not None else _month_named(value)
 
 
 class FileError(ValueError):
@@ -223,6 +314,35 @@ class Table:
     # holds after it, each read as a row of its own: [(line, {column: value}, whether it
     # has as many cells as the header)]).
     spans: dict[int, tuple[int, list[tuple[int, dict, bool]]]] = field(default_factory=dict)
+    # The lines above the header that are no part of the table (an export's report title,
+    # query and dates: _title_lines), skipped: [(line, its cells as the page names them)],
+    # blank lines left out.
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    header_line: int = 1  # the line that names the columns (CSV)
+
+    @property
+    def skipped_note(self) -> str:
+        """What the page says of the lines skipped above the column names ("" when none):
+        how many, and the first SKIPPED_NAMED of them, each with its line number."""
+        if not self.skipped:
+            return ""
+        named = ", ".join(
+            _("“%(text)s” (line %(n)s)") % {"text": text, "n": line}
+            for line, text in self.skipped[:SKIPPED_NAMED]
+        )
+        if len(self.skipped) > SKIPPED_NAMED:
+            named += "…"
+        return ngettext(
+            "Skipped %(n)s line above the column names (line %(header)s), no part of the "
+            "table: %(lines)s.",
+            "Skipped %(n)s lines above the column names (line %(header)s), no part of the "
+            "table: %(lines)s.",
+            len(self.skipped),
+        ) % {"n": len(self.skipped), "header": self.header_line, "lines": named}
+
+
+# The lines skipped above the column names the page names (the others counted).
+SKIPPED_NAMED = 5
 
 
 UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
@@ -430,7 +550,7 @@ def _json_items(text: str):
 
 def read_table(data: bytes) -> Table:
     """The file as a table: JSON when it starts with "[", NDJSON with "{", CSV otherwise
-    (delimiter sniffed among , ; tab); its encoding as _decode says. Raises FileError."""
+    (delimiter sniffed among , ; tab |); its encoding as _decode says. Raises FileError."""
     text, encoding = _decode(data)
     table = _read(text)
     table.encoding = encoding
@@ -470,7 +590,7 @@ def _read(text: str) -> Table:
 # The line Excel reads a CSV's separator from ("sep=;"), written first by some exports:
 # as tools write it, spaces around it or its separator ("sep = ; "), quoted ("\"sep=;\"").
 _SEPARATOR_LINE = re.compile(r'[ \t]*"?[ \t]*sep[ \t]*=([^\n]*?)"?[ ]*(?:\n|\Z)', re.IGNORECASE)
-# The separators it may name (the sniffer guesses among the first three only).
+# The separators it may name, and the ones the sniffer guesses among when it names none.
 SEPARATORS = (",", ";", "\t", "|")
 
 
@@ -511,7 +631,7 @@ def _read_csv(text: str) -> Table:
     # lines, and split that post into broken rows. Excel's "sep=;" first line says it.
     hint = _separator_line(text)
     try:
-        delimiter = hint or csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        delimiter = hint or csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         delimiter = ","
     dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
@@ -520,9 +640,12 @@ def _read_csv(text: str) -> Table:
         # Blanked, not cut: the lines keep the numbers the file gives them (and a quote
         # the line opens cannot swallow the lines below it).
         text = "\n" + text[_SEPARATOR_LINE.match(text).end() :]
+    titles = _title_lines(text, dialect, skip=1 if hint else 0)
     reader = csv.reader(io.StringIO(text), dialect)
     try:
         if hint:
+            next(reader)
+        for _title in titles:
             next(reader)
         header = next(reader)
     except StopIteration:
@@ -543,6 +666,7 @@ def _read_csv(text: str) -> Table:
         raise _no_columns(reader)
     header = _unique_names(_bounded_header([name.strip() for name in header]))
     rows, line, ends, spans = [], reader.line_num, {}, {}
+    header_line = line
     try:
         for values in reader:
             start, line = line + 1, reader.line_num
@@ -564,11 +688,68 @@ def _read_csv(text: str) -> Table:
                 % {"n": reader.line_num, "max": _grouped(MAX_CELL * 2)}
             ) from None
         raise _not_csv(reader.line_num) from None
-    return Table(CSV, header, rows, ends=ends, spans=spans)
+    skipped = [(line, _title_text(values)) for line, values in titles if _title_text(values)]
+    return Table(
+        CSV, header, rows, ends=ends, spans=spans, skipped=skipped, header_line=header_line
+    )
 
 
 # How many lines after a first line of one name are looked at for the column names.
 HEADER_SEARCH = 20
+
+
+@functools.cache
+def _known_names() -> frozenset[str]:
+    """Every column name a preset looks for, as _column_key writes it."""
+    return frozenset(
+        _column_key(name)
+        for _label, names in PRESETS.values()
+        for column_names in names.values()
+        for name in column_names
+    )
+
+
+def _known(values: list[str]) -> int:
+    """How many cells of a line are column names a preset knows ("Date", "Url")."""
+    return len({_column_key(v) for v in values if v.strip()} & _known_names())
+
+
+def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]]:
+    """The lines above the column names that are no part of the table: an export's report
+    title, query and dates ("Report:","Demo Kettles"), however many cells each has. [(line,
+    cells)], empty when the first line (after `skip` lines: Excel's "sep=" line) names the
+    columns. A later line among the next HEADER_SEARCH names them instead when it holds at
+    least two column names the presets know, and more than twice as many as the first line
+    does: a header with columns of its own beside known ones ("Date,Url,My notes") stays
+    the header, and no row of posts holds column names. When no line names known columns,
+    the first line is the header (a first line of one name or none: _no_columns)."""
+    reader = csv.reader(io.StringIO(text), dialect)
+    found = []
+    try:
+        for _skipped in range(skip):
+            next(reader)
+        start = reader.line_num + 1
+        for values in itertools.islice(reader, HEADER_SEARCH + 1):
+            found.append((start, values))
+            start = reader.line_num + 1
+    except (StopIteration, csv.Error):
+        pass  # the reader proper says what it cannot read
+    if len(found) < 2:
+        return []
+    counts = [_known(values) for _line, values in found]
+    best = max(range(1, len(found)), key=lambda index: counts[index])
+    if counts[best] >= 2 and counts[best] > 2 * counts[0]:
+        return found[:best]
+    return []
+
+
+# A skipped title line as the preview names it: its cells, at most this long.
+TITLE_SHOWN = 80
+
+
+def _title_text(values: list[str]) -> str:
+    """A title line as the page names it: its non-blank cells, one space between."""
+    return Truncator(" ".join(v.strip() for v in values if v.strip())).chars(TITLE_SHOWN)
 
 
 def _no_columns(reader) -> FileError:
@@ -732,12 +913,14 @@ class Options:
     platform: str = ""  # used when no column gives the platform, or the cell is empty
     zone: str = "UTC"  # for dates without a zone
     date_order: str = "dmy"
+    # A row whose platform is none of ours ("Tumblr") imported as "other", not refused.
+    unknown_as_other: bool = False
 
     def fingerprint(self) -> str:
         """What the preview was made with: the import carries it and is refused when the
         choices it is sent with differ (changed after the preview, not previewed again)."""
         mapping = {key: column for key, column in self.mapping.items() if column}
-        chosen = [mapping, self.platform, self.zone, self.date_order]
+        chosen = [mapping, self.platform, self.zone, self.date_order, self.unknown_as_other]
         return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -807,32 +990,56 @@ def _in_zone(naive: datetime, zone, written: str, field) -> datetime:
     if len(found) == 1:
         return found[0].instant
     first, second = _with_offsets(naive, zone)
+    first_name, second_name = _offset_names(naive, zone)
     values = {
         "field": field,
         "value": written[:40],
         "zone": zone.key,
         "first": first,
         "second": second,
+        "first_name": first_name,
+        "second_name": second_name,
     }
     if not found:
+        # What each offset makes of it: the time the clocks showed at that instant.
+        first_clock, second_clock = (
+            datetime.fromisoformat(offset)
+            .astimezone(zone)
+            .time()
+            .isoformat(timespec="seconds" if naive.second else "minutes")
+            for offset in (first, second)
+        )
         raise RowError(
             _(
                 "%(field)s “%(value)s” did not exist in the %(zone)s time zone (the clocks "
                 "went forward that night): are the file's times in another zone? Choose the "
                 "zone they are written in, or write this time with its UTC offset in the "
-                "file: %(first)s or %(second)s."
+                "file: %(first)s (%(first_name)s, which the clocks showed as %(first_clock)s) "
+                "or %(second)s (%(second_name)s, which the clocks showed as %(second_clock)s)."
             )
-            % values
+            % {**values, "first_clock": first_clock, "second_clock": second_clock}
         )
     raise RowError(
         _(
             "%(field)s “%(value)s” happened twice in the %(zone)s time zone (the clocks went "
             "back that night), and the file does not say which: write it with its UTC offset "
-            "in the file, %(first)s for the first time or %(second)s for the second, or "
-            "export the times in UTC, then upload the file again."
+            "in the file, %(first)s for the first time (%(first_name)s) or %(second)s for the "
+            "second (%(second_name)s), or export the times in UTC, then upload the file again."
         )
         % values
     )
+
+
+def _offset_names(naive: datetime, zone) -> tuple[str, str]:
+    """What the offsets before and after a change of the clocks at `naive` are: summer and
+    winter time (daylight saving time or not, whichever the change goes from), or, for a
+    zone that changed its offset for another reason, the offset before and after the
+    change."""
+    before, after = (bool(naive.replace(tzinfo=zone, fold=fold).dst()) for fold in (0, 1))
+    if before == after:
+        return _("the offset before the change"), _("the offset after the change")
+    summer, winter = _("summer time"), _("winter time")
+    return (summer, winter) if before else (winter, summer)
 
 
 def _with_offsets(naive: datetime, zone) -> tuple[str, str]:
@@ -851,10 +1058,11 @@ def _with_offsets(naive: datetime, zone) -> tuple[str, str]:
 
 
 def _read_date(value: str, date_order: str) -> datetime:
-    """A cell's date: ISO 8601 (the bulk API's reading, "z" included), else one of
-    `date_order`'s patterns. RowError otherwise, saying what is read, or, when the other
-    order reads it (31/12/2026 read month first), to choose that order."""
-    moment = iso_time(value)
+    """A cell's date: ISO 8601 (the bulk API's reading, "z" included) or with its month by
+    name (_without_order), else one of `date_order`'s patterns. RowError otherwise, saying
+    what is read, or, when the other order reads it (31/12/2026 read month first), to
+    choose that order."""
+    moment = _without_order(value)
     if moment is not None:
         return moment
     moment = _by_order(value, date_order)
@@ -873,10 +1081,11 @@ def _read_date(value: str, date_order: str) -> datetime:
     example = datetime(2026, 12, 31, 9, 12).strftime(DATE_ORDERS[date_order][1][1])
     raise RowError(
         _(
-            "“%(v)s” is not a date this import reads: it reads dates such as %(example)s or "
+            "“%(v)s” is not a date this import reads: it reads dates such as %(example)s "
+            "(or with dashes or dots: %(dashed)s), 31 Dec 2026 09:12, Dec 31, 2026 or "
             "2026-12-31T09:12:00Z, and Unix times."
         )
-        % {"v": value[:40], "example": example}
+        % {"v": value[:40], "example": example, "dashed": example.split()[0].replace("/", "-")}
     )
 
 
@@ -899,14 +1108,15 @@ class DateOrderGuess:
 def guess_date_order(table: Table, column: str) -> DateOrderGuess:
     """The order of the dates in `column`, told by the file: a 31/12/2026 reads day first
     only, a 12/31/2026 month first only. Reads the first DATE_ORDER_SAMPLE non-ISO cells
-    of the column; dates in ISO 8601 or Unix times say nothing."""
+    of the column; dates in ISO 8601, with their month by name (_without_order) or Unix
+    times say nothing."""
     only = dict.fromkeys(DATE_ORDERS, 0)
     both, example = 0, ""
     values = (row.get(column) for _line, row in table.rows) if column else ()
     read = 0
     for value in values:
         value = value.strip() if isinstance(value, str) else ""
-        if not value or value.isdigit() or iso_time(value) is not None:
+        if not value or value.isdigit() or _without_order(value) is not None:
             continue
         readings = [order for order in DATE_ORDERS if _by_order(value, order) is not None]
         if len(readings) == 2:
@@ -968,6 +1178,17 @@ def _platform(value, fixed) -> str:
     return PLATFORM_ALIASES.get(value, value)
 
 
+def _unknown_platform(row: dict, options: Options) -> str:
+    """The platform a row gives when it is none of ours, nor an alias of one ("Tumblr"), as
+    the file writes it (at most 40 characters); "" otherwise."""
+    column = options.mapping.get("platform")
+    value = row.get(column) if column else None
+    platform = _platform(value, options.platform)
+    if not platform or platform in Platform.values:
+        return ""
+    return str(value).strip()[:40]
+
+
 def column_names(options: Options) -> dict[str, str]:
     """{field: its column as messages name it ("“Date”")}: a refused row names the file's
     column, not the field of our format."""
@@ -1002,6 +1223,8 @@ def to_shape(row: dict, options: Options, zone, names: dict[str, str], latest=No
     if isinstance(shape.get("id"), int | float) and not isinstance(shape.get("id"), bool):
         shape["id"] = str(shape["id"])
     shape["platform"] = _platform(get.get("platform"), options.platform)
+    if options.unknown_as_other and _unknown_platform(row, options):
+        shape["platform"] = Platform.OTHER.value
     shape["posted_at"] = _time(
         get.get("posted_at"),
         zone,
@@ -1022,6 +1245,54 @@ class Conversion:
     # as rows of their own: a text written over lines, or a quote left open; an optional
     # flag it could not read, left unknown: ingest.parse's lenient reading).
     warnings: list[LineError] = field(default_factory=list)
+    # {a platform none of ours, as the file writes it: how many rows give it}.
+    unknown_platforms: Counter = field(default_factory=Counter)
+
+    @property
+    def unknown_platforms_note(self) -> str:
+        """What the preview says of the rows whose platform is none of ours: how many, the
+        values (the most frequent first, at most UNKNOWN_PLATFORMS_NAMED), and what becomes
+        of them (refused, or imported as "Other": Options.unknown_as_other). "" when none."""
+        rows = sum(self.unknown_platforms.values())
+        if not rows:
+            return ""
+        common = self.unknown_platforms.most_common(UNKNOWN_PLATFORMS_NAMED)
+        values = ", ".join(
+            _("“%(value)s” (%(n)s)") % {"value": value, "n": _grouped(n)} for value, n in common
+        )
+        others = len(self.unknown_platforms) - len(common)
+        if others:
+            values += " " + ngettext("and %(n)s other value", "and %(n)s other values", others) % {
+                "n": _grouped(others)
+            }
+        if self.options.unknown_as_other:
+            return ngettext(
+                "%(n)s row gives a platform this import does not know, imported as “%(other)s”: "
+                "%(values)s.",
+                "%(n)s rows give a platform this import does not know, imported as "
+                "“%(other)s”: %(values)s.",
+                rows,
+            ) % {"n": _grouped(rows), "values": values, "other": Platform.OTHER.label}
+        return ngettext(
+            "%(n)s row gives a platform this import does not know, and is refused: "
+            "%(values)s. To import it as “%(other)s”, tick “%(choice)s”, then update the "
+            "preview.",
+            "%(n)s rows give a platform this import does not know, and are refused: "
+            "%(values)s. To import them as “%(other)s”, tick “%(choice)s”, then update the "
+            "preview.",
+            rows,
+        ) % {
+            "n": _grouped(rows),
+            "values": values,
+            "other": Platform.OTHER.label,
+            "choice": UNKNOWN_AS_OTHER_LABEL,
+        }
+
+
+# The values of unknown platforms the preview names (the others counted).
+UNKNOWN_PLATFORMS_NAMED = 5
+# The form's choice (forms.MappingForm), named by the preview's note.
+UNKNOWN_AS_OTHER_LABEL = gettext_lazy("Import rows with an unknown platform as Other")
 
 
 # A post dated further ahead than this is refused: the file's times were most likely read
@@ -1070,6 +1341,9 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
+        unknown = _unknown_platform(row, options)
+        if unknown:
+            result.unknown_platforms[unknown] += 1
         unread = []
         try:
             data, refused = read(row, unread), None

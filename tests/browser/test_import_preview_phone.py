@@ -1,7 +1,7 @@
 """The listening import's preview on a phone (390 px): the table scrolls sideways inside
 its card, its headers stay on one line ("Line", not "Lin/e") and its rows stay short; a
 French Excel file (Windows-1252) is read with its accents, and the import button says it
-is working once clicked."""
+is working once clicked; the import button comes after the preview."""
 
 import pytest
 from playwright.sync_api import expect
@@ -67,13 +67,25 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # it scrolls, not the page
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
+    # The import button comes after what it imports: the preview's counts and rows (the
+    # columns' form above it is a long scroll on a phone; the button sat at its end).
+    button = tab.locator("button[value=import]")
+    summary = tab.locator(".import-counts").bounding_box()
+    assert summary["y"] + summary["height"] <= button.bounding_box()["y"], summary
+    assert table.bounding_box()["y"] < button.bounding_box()["y"]
+    # The dates stay on one line.
+    dates = table.evaluate(
+        """t => [...t.querySelectorAll("tbody td:nth-child(3)")].map(
+            cell => getComputedStyle(cell).whiteSpace)"""
+    )
+    assert set(dates) == {"nowrap"}, dates
+
     # One click: the button turns into what the wait is for (the submission itself is held
     # back here, so the page stays to be read).
     tab.evaluate(
         """() => document.querySelector("form.import-mapping")
             .addEventListener("submit", (event) => event.preventDefault())"""
     )
-    button = tab.locator("button[value=import]")
     expect(button).to_have_text("Import 2 new mentions")
     button.click()
     expect(button).to_be_disabled()

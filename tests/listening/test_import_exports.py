@@ -108,23 +108,39 @@ def test_a_line_the_csv_module_cannot_read_is_said_in_our_words_with_its_number(
         assert "new-line character" not in html and "not valid CSV" not in html
 
 
-def test_an_export_with_its_report_title_above_the_columns_names_the_line_to_keep(
+def test_an_export_with_its_report_title_above_the_columns_skips_it_and_says_so(
     importer, browser_client, settings
 ):
+    """A title line of one cell above the column names refused the file ("delete the lines
+    above it"): the lines above the line that names known columns are skipped, and named."""
     settings.LANGUAGE_CODE = "en"
     content = (
         "Mentions export\r\rQuery: Maison Lumière\rDate,Url,Author,Full Text\r"
         f"{WHEN},https://x.com/a/status/1,alice,Maison Lumière\r"
     )
-    refused = upload(browser_client.as_user(importer), content.encode())
-    assert refused.status_code == 422
+    page = upload(browser_client.as_user(importer), content.encode())
+    assert page.status_code == 200
+    assert page.context["table"].columns == ["Date", "Url", "Author", "Full Text"]
+    assert [line for line, _row in page.context["table"].rows] == [5]
     assert (
-        "The first line names no columns, but line 4 looks like the column names: delete the "
-        "lines above it, then upload the file again."
-    ) in text_of(refused.content.decode())
+        "Skipped 2 lines above the column names (line 4), no part of the table: “Mentions "
+        "export” (line 1), “Query: Maison Lumière” (line 3)."
+    ) in text_of(page.content.decode())
+    # A first line of one name above no line naming known columns: said as before.
+    refused = importing_refusal(b"Export\nQuand,Qui,Quoi\n2026-11-30,alice,Lid\n")
+    assert str(refused) == (
+        "The first line names no columns, but line 2 looks like the column names: delete "
+        "the lines above it, then upload the file again."
+    )
     # A file of one column has no such line: said as before.
     with pytest.raises(importing.FileError, match="No columns found"):
         importing.read_table(b"one column\nanother line\n")
+
+
+def importing_refusal(data: bytes) -> importing.FileError:
+    with pytest.raises(importing.FileError) as refused:
+        importing.read_table(data)
+    return refused.value
 
 
 @pytest.mark.parametrize(
@@ -133,14 +149,18 @@ def test_an_export_with_its_report_title_above_the_columns_names_the_line_to_kee
         (
             "Europe/Paris",
             ("29/03/2026 02:30", "25/10/2026 02:30"),
-            "2026-03-29T02:30+01:00 or 2026-03-29T02:30+02:00",
-            "2026-10-25T02:30+02:00 for the first time or 2026-10-25T02:30+01:00 for the second",
+            "2026-03-29T02:30+01:00 (winter time, which the clocks showed as 03:30) or "
+            "2026-03-29T02:30+02:00 (summer time, which the clocks showed as 01:30)",
+            "2026-10-25T02:30+02:00 for the first time (summer time) or "
+            "2026-10-25T02:30+01:00 for the second (winter time)",
         ),
         (
             "America/New_York",
             ("2026-03-08 02:30:15", "2026-11-01 01:15:00"),
-            "2026-03-08T02:30:15-05:00 or 2026-03-08T02:30:15-04:00",
-            "2026-11-01T01:15-04:00 for the first time or 2026-11-01T01:15-05:00 for the second",
+            "2026-03-08T02:30:15-05:00 (winter time, which the clocks showed as 03:30:15) or "
+            "2026-03-08T02:30:15-04:00 (summer time, which the clocks showed as 01:30:15)",
+            "2026-11-01T01:15-04:00 for the first time (summer time) or "
+            "2026-11-01T01:15-05:00 for the second (winter time)",
         ),
     ],
 )
@@ -149,7 +169,9 @@ def test_a_time_the_clocks_skipped_or_repeated_is_refused_with_that_rows_time_to
 ):
     """The refusal gave no time to write for a skipped one: each now gives the row's own
     date and time with either UTC offset (seconds kept when it has some), and the zone reads
-    as a zone ("in the Europe/Paris time zone"; the French said "à Europe/Paris")."""
+    as a zone ("in the Europe/Paris time zone"; the French said "à Europe/Paris"). Each
+    offset says what it means: summer or winter time, and for a skipped time, the time the
+    clocks showed at that instant."""
     settings.LANGUAGE_CODE = "en"
     client = browser_client.as_user(importer)
     gap, twice = written
@@ -278,14 +300,16 @@ def test_a_date_the_import_cannot_read_says_what_it_reads_or_which_order_to_choo
     importer, browser_client, settings
 ):
     """ "12/31/2026 09:12" read day first (the default) was refused as "not a date this
-    import reads", as was "Mar 28, 2026", saying nothing of what is read: the first now
-    names the date order that reads it, the second gives dates that are read."""
+    import reads", saying nothing of what is read: it now names the date order that reads
+    it; a date the import cannot read gives dates that are read. "Mar 28, 2026", refused
+    too, is read whatever the order (its month has a name)."""
     settings.LANGUAGE_CODE = "en"
     content = (
         "Platform;Id;Content;Date\n"
         "x;1;Maison Lumière;11/28/2026 09:12\n"
-        "x;2;Maison Lumière;Mar 28, 2026\n"
+        "x;2;Maison Lumière;2026/11/28 09:12\n"
         "x;3;Maison Lumière;28/11/2026 09:12\n"
+        "x;4;Maison Lumière;Mar 28, 2026\n"
     )
     client = browser_client.as_user(importer)
     first = upload(client, content.encode())
@@ -294,15 +318,21 @@ def test_a_date_the_import_cannot_read_says_what_it_reads_or_which_order_to_choo
         2: "“11/28/2026 09:12” is not a date read as “Day first (31/12/2026)”, but is one "
         "read as “Month first (12/31/2026)”: choose that for this file's dates, then update "
         "the preview.",
-        3: "“Mar 28, 2026” is not a date this import reads: it reads dates such as "
-        "31/12/2026 09:12 or 2026-12-31T09:12:00Z, and Unix times.",
+        3: "“2026/11/28 09:12” is not a date this import reads: it reads dates such as "
+        "31/12/2026 09:12 (or with dashes or dots: 31-12-2026), 31 Dec 2026 09:12, Dec 31, "
+        "2026 or 2026-12-31T09:12:00Z, and Unix times.",
     }
     month_first = client.post(
         "/listening/import/", form_data(first, step="preview", date_order="mdy")
     )
     errors = {e.line: e.error for e in month_first.context["conversion"].errors}
-    assert [d.external_id for _line, d in month_first.context["conversion"].rows] == ["1"]
-    assert errors[3].endswith("such as 12/31/2026 09:12 or 2026-12-31T09:12:00Z, and Unix times.")
+    rows = month_first.context["conversion"].rows
+    assert [d.external_id for _line, d in rows] == ["1", "4"]
+    assert rows[1][1].posted_at.date().isoformat() == "2026-03-28"
+    assert errors[3].endswith(
+        "such as 12/31/2026 09:12 (or with dashes or dots: 12-31-2026), 31 Dec 2026 09:12, "
+        "Dec 31, 2026 or 2026-12-31T09:12:00Z, and Unix times."
+    )
     assert errors[4].startswith("“28/11/2026 09:12” is not a date read as “Month first")
 
 
@@ -481,7 +511,9 @@ def test_the_offsets_suggested_for_a_skipped_time_keep_its_fraction_of_a_second(
         "/listening/import/", form_data(first, step="preview", zone="Europe/Paris")
     )
     (error,) = preview.context["conversion"].errors
-    assert error.error.endswith(f"write this time with its UTC offset in the file: {skipped}.")
+    first, second = skipped.split(" or ")
+    assert f"write this time with its UTC offset in the file: {first} (winter time, " in error.error
+    assert f" or {second} (summer time, which the clocks showed as 01:30" in error.error
     # Written as suggested, it reads to the row's own instant, fraction included.
     fixed = "Platform;Id;Content;Date\n" + "".join(
         f"x;{n};Maison Lumière;{value}\n" for n, value in enumerate(skipped.split(" or "))
@@ -498,8 +530,56 @@ def test_a_title_line_padded_to_the_tables_width_is_not_taken_for_the_header():
         "sep=;\nExport veille Demo;;;\nPériode : novembre;;;\n"
         "platform;id;text;posted_at\nbluesky;t1;Couvercle;2026-11-30T09:00:00Z\n"
     ).encode()
-    with pytest.raises(importing.FileError, match="line 4 looks like the column names"):
-        importing.read_table(data)
+    table = importing.read_table(data)
+    assert table.columns == ["platform", "id", "text", "posted_at"]
+    assert table.skipped == [(2, "Export veille Demo"), (3, "Période : novembre")]
+    assert table.header_line == 4 and [line for line, _row in table.rows] == [5]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['"Report:","Demo Kettles"', "Report:,Demo Kettles,,,", "Export,Demo Kettles,Nov 2026"],
+    ids=["two-quoted-cells", "padded", "three-cells"],
+)
+def test_a_title_line_of_several_cells_is_skipped_and_named_in_the_preview(
+    title, importer, browser_client, settings
+):
+    """A title of two cells or more ("Report:","Demo Kettles") was taken for the header:
+    "Report:" and "Demo Kettles" offered as columns, and every field unmapped."""
+    settings.LANGUAGE_CODE = "en"
+    content = (
+        f'{title}\n"Period:","1-30 Nov 2026"\n\n'
+        "Date,Author,Text,Url,Platform\n"
+        "30/11/2026 09:12,@alice,Kettle lid melted,https://x.com/a/status/1,Twitter\n"
+    )
+    page = upload(browser_client.as_user(importer), content.encode())
+    assert page.context["table"].columns == ["Date", "Author", "Text", "Url", "Platform"]
+    conversion = page.context["conversion"]
+    assert conversion.errors == [] and [line for line, _d in conversion.rows] == [5]
+    shown = " ".join(cell for cell in title.replace('"', "").split(",") if cell)
+    assert (
+        "Skipped 2 lines above the column names (line 4), no part of the table: "
+        f"“{shown}” (line 1), “Period: 1-30 Nov 2026” (line 2)."
+    ) in text_of(page.content.decode())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # Known columns beside columns of the tool's own: the header.
+        "Date,Url,Text,Sentiment Score,Campaign,Region,Notes\n"
+        "2026-11-30T09:00:00Z,https://x.com/a/status/1,Lid,0.5,Q4,FR,\n",
+        # A header naming no known column, above rows naming none either: the first line.
+        "When,Where,What\n2026-11-30T09:00:00Z,https://x.com/a/status/1,Lid\n",
+        # Rows whose cells happen to be column names do not outweigh a header of known ones.
+        "Platform,Id,Text,Date,Url\nx,1,text,date,https://x.com/a/status/1\n",
+    ],
+    ids=["extra-columns", "unknown-names", "rows-of-names"],
+)
+def test_a_first_line_naming_the_columns_stays_the_header(content):
+    table = importing.read_table(content.encode())
+    assert table.columns == content.split("\n")[0].split(",")
+    assert table.skipped == [] and table.header_line == 1
 
 
 def test_column_names_with_underscores_are_found_and_onlinenews_is_press():

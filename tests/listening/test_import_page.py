@@ -632,7 +632,8 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
     # Valid CSV: its own reason alone, no quote to close (test_import_clarity_messages).
     assert [e.error for e in conversion.errors] == [
         "“not a date” is not a date this import reads: it reads dates such as 31/12/2026 "
-        "09:12 or 2026-12-31T09:12:00Z, and Unix times. (This row runs on to line 5.)"
+        "09:12 (or with dashes or dots: 31-12-2026), 31 Dec 2026 09:12, Dec 31, 2026 or "
+        "2026-12-31T09:12:00Z, and Unix times. (This row runs on to line 5.)"
     ]
 
 

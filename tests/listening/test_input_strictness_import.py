@@ -147,14 +147,18 @@ def test_a_local_time_the_clocks_repeated_or_skipped_is_refused_saying_what_to_w
     assert errors[2] == (
         "“Date” “25/10/2026 02:30” happened twice in the Europe/Paris time zone (the clocks "
         "went back that night), and the file does not say which: write it with its UTC offset "
-        "in the file, 2026-10-25T02:30+02:00 for the first time or 2026-10-25T02:30+01:00 for "
-        "the second, or export the times in UTC, then upload the file again."
+        "in the file, 2026-10-25T02:30+02:00 for the first time (summer time) or "
+        "2026-10-25T02:30+01:00 for the second (winter time), or export the times in UTC, "
+        "then upload the file again."
     )
     assert errors[3].startswith(
         "“Date” “29/03/2026 02:30” did not exist in the Europe/Paris time zone"
     )
     assert "Choose the zone they are written in" in errors[3]
-    assert errors[3].endswith(": 2026-03-29T02:30+01:00 or 2026-03-29T02:30+02:00.")
+    assert errors[3].endswith(
+        ": 2026-03-29T02:30+01:00 (winter time, which the clocks showed as 03:30) or "
+        "2026-03-29T02:30+02:00 (summer time, which the clocks showed as 01:30)."
+    )
     assert set(errors) == {2, 3}
     times = {data.external_id: data.posted_at.isoformat() for _line, data in conversion.rows}
     assert times == {"3": "2026-10-25T03:30:00+01:00", "4": "2026-10-25T02:30:00+01:00"}

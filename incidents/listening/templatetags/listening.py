@@ -1,7 +1,10 @@
 """The listening figures in templates: {% load listening %}, then `|expected` and
 `|signal_volume` and `|signal_reason` (incidents/listening/figures.py), `|terms` (a
 watch's terms in its summary), `|platform_names` (the platforms whose posts may be
-missing) and `|marked:search` (a post's words that a search found)."""
+missing), `|marked:search` (a post's words that a search found) and `|unbroken_times` (an
+import's message, its ISO 8601 times kept on one line)."""
+
+import re
 
 from django import template
 from django.utils.html import escape, format_html_join
@@ -70,3 +73,19 @@ def marked(text, search) -> str:
         pieces.append((text[at:start], text[start:end]))
         at = end
     return format_html_join("", "{}<mark>{}</mark>", pieces) + escape(text[at:])
+
+
+# An ISO 8601 date, with its time, fraction and offset when it has them, as an import's
+# messages write what to put in the file ("2026-10-25T02:30+02:00").
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?)?")
+
+
+@register.filter
+def unbroken_times(text) -> str:
+    """An import's message, escaped, its ISO 8601 dates and times each on one line: a phone
+    broke "2026-10-25T02:30+02:00" at its hyphens, over two lines."""
+    text, pieces, at = str(text), [], 0
+    for found in _ISO_TIME.finditer(text):
+        pieces.append((text[at : found.start()], found[0]))
+        at = found.end()
+    return format_html_join("", '{}<span class="nowrap">{}</span>', pieces) + escape(text[at:])
