@@ -22,7 +22,8 @@ of the incident is (incidents.permissions), whatever these permissions. So its c
 detach one (the cell except observers) without the right to read listening data, and
 whoever detached it may attach it again for UNDO_DETACH after (may_attach: the room
 panel's Undo, undoable_detaches): they saw it there, and the timeline still quotes it.
-Attaching anything else needs that right.
+Attaching anything else needs that right. When another incident took it since, the
+refusal says which one, to those who may see it (held_elsewhere).
 
 Who grants these permissions: an administrator of the site (ACCESS_GRANTED_BY), which the
 refusals say (refusal).
@@ -100,18 +101,14 @@ def undo_minutes() -> int:
     return int(UNDO_DETACH.total_seconds() // 60)
 
 
-def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
-    """The mentions `user` detached from `incident` in the last UNDO_DETACH before `now`
-    (its timeline's `mention_detached` entries, which name the mention and who detached
-    it), that detach being the mention's last one from this incident (a colleague who
-    attached it again and detached it since decided after them), and that no other incident
-    holds, newest detach first: those `user` may attach again without listening access
-    (may_attach); the room panel offers the ones still detached
-    (selectors.undoable_detaches). `among`: only these mention ids; `limit`: the `limit`
-    newest detaches of the window read (anyone's). One query, two when there are some."""
+def _last_detached_by(incident, user, now, *, among=None, limit=None) -> list[int]:
+    """The ids of the mentions `user` detached from `incident` in the last UNDO_DETACH
+    before `now` (its timeline's `mention_detached` entries, which name the mention and who
+    detached it), that detach being the mention's last one from this incident (a colleague
+    who attached it again and detached it since decided after them), newest detach first.
+    `among`: only these mention ids; `limit`: the `limit` newest detaches of the window
+    read (anyone's). One query (none for an empty `among`)."""
     from incidents.models import TimelineEntry
-
-    from .models import Mention
 
     if not (user and user.is_authenticated):
         return []
@@ -130,7 +127,19 @@ def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
     for pk, actor_id in rows:
         if pk is not None:
             last_by.setdefault(int(pk), actor_id)
-    ids = [pk for pk, actor_id in last_by.items() if actor_id == user.pk]
+    return [pk for pk, actor_id in last_by.items() if actor_id == user.pk]
+
+
+def undoable_detaches(incident, user, now, *, among=None, limit=None) -> list:
+    """The mentions `user` detached from `incident` in the last UNDO_DETACH before `now`,
+    that detach being the mention's last one from this incident (_last_detached_by), and
+    that no other incident holds, newest detach first: those `user` may attach again
+    without listening access (may_attach); the room panel offers the ones still detached
+    (selectors.undoable_detaches). `among`: only these mention ids; `limit`: the `limit`
+    newest detaches of the window read (anyone's). One query, two when there are some."""
+    from .models import Mention
+
+    ids = _last_detached_by(incident, user, now, among=among, limit=limit)
     if not ids:
         return []
     # Still detached, or attached to this incident again (attaching it is then a no-op:
@@ -159,8 +168,42 @@ def may_attach(user, incident, mention_ids, now=None) -> bool:
     return ids <= {mention.pk for mention in undoable}
 
 
-def attach_refusal() -> str:
-    """Why attaching was refused to someone without listening access (may_attach)."""
+def held_elsewhere(user, other_id) -> str:
+    """Why a mention cannot be attached (again) here: the incident `other_id` holds it.
+    Named to whoever may see that incident (its cell, staff: incidents.selectors.
+    incidents_visible_to, the one rule of who sees an incident); anyone else learns only
+    that it is one they are not a member of, never its title. One query."""
+    from incidents.selectors import incidents_visible_to
+
+    title = incidents_visible_to(user).filter(pk=other_id).values_list("title", flat=True)
+    title = title.first()
+    if title is None:
+        return _("This mention is now attached to another incident you are not a member of.")
+    return _("This mention is now attached to another incident: “%(title)s”.") % {"title": title}
+
+
+def attach_refusal(user, incident, mention_ids, now=None) -> str:
+    """Why may_attach refused `user` these mentions: when one mention was asked, which
+    `user` detached from `incident` in the last UNDO_DETACH (their detach the last: their
+    Undo but for this) and another incident has taken since, that incident (held_elsewhere:
+    named only to those who may see it); else the rule, and whom to ask. The page, its Undo
+    and the API say the same (require_attach). Two queries, three when it was taken."""
+    from .models import Mention
+
+    ids = {int(pk) for pk in mention_ids}
+    if len(ids) == 1:
+        mine = _last_detached_by(incident, user, now or timezone.now(), among=ids)
+        taken = (
+            Mention.objects.filter(pk__in=mine)
+            .exclude(incident__isnull=True)
+            .exclude(incident=incident)
+            .values_list("incident_id", flat=True)
+            .first()
+            if mine
+            else None
+        )
+        if taken is not None:
+            return held_elsewhere(user, taken)
     return refusal(
         ngettext(
             "Without access to listening data, you can attach again only the mentions you "
@@ -176,9 +219,10 @@ def attach_refusal() -> str:
 
 
 def require_attach(user, incident, mention_ids) -> None:
-    """The guard of attaching (actions.mentions_attach): may_attach, else NotAllowed."""
+    """The guard of attaching (actions.mentions_attach): may_attach, else NotAllowed with
+    attach_refusal."""
     if not may_attach(user, incident, mention_ids):
-        raise NotAllowed(attach_refusal())
+        raise NotAllowed(attach_refusal(user, incident, mention_ids))
 
 
 def require_ingest(user) -> None:

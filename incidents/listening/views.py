@@ -13,23 +13,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from incidents import permissions as incident_permissions
 from incidents import rules as incident_rules
 from incidents.errors import DomainError
 from incidents.localtime import shown
 from incidents.models import OPEN_STATUSES, Incident, Membership
-from incidents.shortcuts import incident_or_404, perform
-from incidents.shortcuts import refused as room_refused
+from incidents.shortcuts import done, incident_or_404, perform
 
 from . import actions, charts, curves, figures, rules, selectors
 from .choices import Sentiment
@@ -261,11 +262,13 @@ def panel(request, name):
 @require_POST
 def mention_attach(request, pk):
     """The stream's "Attach to incident…": the chosen incident among the person's own; and
-    the room panel's Undo of a detach (with htmx: answered as the room's actions are),
-    which whoever detached the mention may use without listening access for
-    rules.UNDO_DETACH (rules.may_attach; refused as the room's actions are). Without htmx,
+    the room panel's Undo of a detach (with htmx), which whoever detached the mention may
+    use without listening access for rules.UNDO_DETACH (rules.may_attach). A refused Undo
+    says why (rules.attach_refusal: which incident took the mention since, to whoever may
+    see it) in place of its form, so it is offered no more (_undo_refused). Without htmx,
     back to `next` (the page the form was on), else to the Listening page, or to the
-    incident's room for someone who may not read it."""
+    incident's room for someone who may not read it; a refusal there is said beside the
+    room's mentions panel (_panel_refused)."""
     reader = rules.can_view_listening(request.user)
     if not reader and not request.POST.get("incident"):
         require_reader(request)
@@ -275,26 +278,48 @@ def mention_attach(request, pk):
         raise Http404() from None
     # Asked before the mention is looked up: whether an id exists is listening data.
     if not rules.may_attach(request.user, incident, [pk]):
-        return room_refused(request, incident, rules.attach_refusal())
+        refusal = rules.attach_refusal(request.user, incident, [pk])
+        if request.htmx:
+            return _undo_refused(refusal)
+        return _panel_refused(request, incident, refusal)
     mention = get_object_or_404(Mention, pk=pk)
-    if request.htmx:
-        return perform(
-            request,
-            incident,
-            _("Mention attached again."),
-            actions.mention_attach,
-            mention=mention,
-            incident=incident,
-        )
     back = _back(request, None if reader else reverse("incident-room", args=[incident.pk]))
     try:
         attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
-        messages.error(request, error.message)
+        if request.htmx:
+            return _undo_refused(error.message)
+        messages.error(request, error.message, extra_tags=PANEL_MESSAGES)
         return redirect(back)
+    if request.htmx:
+        return done(request, incident, _("Mention attached again."))
     if attached:
         messages.success(request, _("Attached to “%(t)s”.") % {"t": incident.title})
     return redirect(back)
+
+
+# The room's mentions panel: its anchor, and the tag of the messages the room shows at its
+# top rather than at the top of the page (templates/listening/_room_section.html; any
+# other page shows them with the others).
+PANEL_MESSAGES = "mentions-panel"
+
+
+def _panel_refused(request, incident, message: str):
+    """A refusal of the panel's Detach or Undo without JavaScript: back at the panel in the
+    room, the message said there (a page opened at an anchor is scrolled away from the
+    messages at its top)."""
+    messages.error(request, message, extra_tags=PANEL_MESSAGES)
+    return redirect(reverse("incident-room", args=[incident.pk]) + f"#{PANEL_MESSAGES}")
+
+
+def _undo_refused(message: str):
+    """A refused Undo with htmx (422): the refusal replaces the Undo's form (the button
+    goes at once: the server said no), beside the mention it names; the panel's next
+    refresh drops the line."""
+    response = HttpResponse(
+        format_html('<p class="form-error" role="alert">{}</p>', message), status=422
+    )
+    return reswap(retarget(response, "this"), "outerHTML")
 
 
 def _back(request, fallback: str | None = None) -> str:
@@ -876,7 +901,7 @@ def room_sources(request, pk):
 @require_POST
 def mention_detach(request, pk, mention_pk):
     """The room panel's Detach (answered as the room's actions are; without htmx, done, back
-    at the panel, where its Undo is offered)."""
+    at the panel, where its Undo is offered, or refused, said there)."""
     incident = incident_or_404(request, pk)
     mention = get_object_or_404(Mention, pk=mention_pk, incident=incident)
     if request.htmx:
@@ -891,9 +916,9 @@ def mention_detach(request, pk, mention_pk):
     try:
         actions.mention_detach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
-        return room_refused(request, incident, error.message)
+        return _panel_refused(request, incident, error.message)
     messages.success(request, _("Mention detached."))
-    return redirect(reverse("incident-room", args=[incident.pk]) + "#mentions-panel")
+    return redirect(reverse("incident-room", args=[incident.pk]) + f"#{PANEL_MESSAGES}")
 
 
 # A signal's own page: its curve against the baseline band, what it is made of, and

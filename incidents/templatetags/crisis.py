@@ -55,6 +55,14 @@ def _enumeration(name: str):
 
 
 @register.filter
+def placed(messages, place: str = "") -> list:
+    """The request's messages said at `place`, their extra tag (a page says a panel's
+    refusals at the top of that panel: the room's mentions panel,
+    listening.views.PANEL_MESSAGES), or, with none, the others: the top of the page's."""
+    return [message for message in messages or () if (message.extra_tags or "") == place]
+
+
+@register.filter
 def label(value, enumeration: str) -> str:
     """The label of a stored choice value, for every app's enumerations:
     `{{ d.role|label:"incidents.Role" }}`, `{{ d.kind|label:"statements.StatementKind" }}`

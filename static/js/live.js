@@ -104,6 +104,9 @@
     showAllowed(room);
     if (window.htmx) window.htmx.onLoad(showAllowed);  // a timeline refresh, older entries
 
+    // Hidden in the page (without JavaScript nothing connects): shown once this runs.
+    status.hidden = false;
+
     function setStatus(state) {
       setPageState(state);
       status.dataset.state = state;

@@ -114,9 +114,9 @@ def test_the_page_forms_say_why_and_change_nothing(incident, lead, writer, posts
     )
     assert attach.redirect_chain[-1][0] == "/listening/"
     assert ATTACH_REFUSED in attach.content.decode()
-    # The room's mentions panel, "Detach".
+    # The room's mentions panel, "Detach": back at the panel, said there.
     detach = client.post(f"/incidents/{incident.pk}/mentions/{held.pk}/detach/", {}, follow=True)
-    assert detach.redirect_chain[-1][0] == f"/incidents/{incident.pk}/"
+    assert detach.redirect_chain[-1][0] == f"/incidents/{incident.pk}/#mentions-panel"
     assert DETACH_REFUSED in detach.content.decode()
     assert attached_to(incident) == {held.pk}
     assert entries(incident) == before

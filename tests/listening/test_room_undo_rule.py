@@ -128,7 +128,11 @@ def test_the_panel_offers_exactly_what_the_guard_allows_without_listening_access
         assert answer.status_code == 200 and mention.incident_id == incident.pk
     else:
         assert answer.status_code == 422, case
-        assert "you can attach again only the mentions you detached" in answer.content.decode()
+        said = unescape(answer.content.decode())
+        if case == "own, attached to another incident since":  # which one: 5. below
+            assert "now attached to another incident: “Another crisis”" in said
+        else:
+            assert "you can attach again only the mentions you detached" in said
         assert mention.incident_id != incident.pk
 
 
@@ -269,10 +273,11 @@ def test_without_next_the_fallback_is_the_room_for_a_member_who_may_not_read_lis
     actions.mention_detach(mention=second, incident=incident, actor=lead)
     client = browser_client.as_user(drafter)
     room = f"/incidents/{incident.pk}/"
-    # Done, or refused (not theirs to undo): back in the room, never on /listening/ (403).
-    for mention in (first, second):
+    # Done, or refused (not theirs to undo: back at the panel, where it is said), in the
+    # room, never on /listening/ (403).
+    for mention, back in ((first, room), (second, f"{room}#mentions-panel")):
         answer = _undo(client, mention, incident)
-        assert answer.status_code == 302 and answer.url == room
+        assert answer.status_code == 302 and answer.url == back
     refused = client.get(room).content.decode()
     assert "you can attach again only the mentions you detached" in unescape(refused)
     assert Mention.objects.get(pk=first.pk).incident_id == incident.pk
