@@ -2,6 +2,7 @@
 
 import html
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import csrf
 
 from incidents.errors import request_refusal
+from incidents.people import display_name
 
 # The header static/js/keep.js recognises: "required" (signed out) or "csrf" (stale token).
 SIGN_IN_HEADER = "X-Sign-In"
@@ -31,18 +33,47 @@ def server_error(request):
     return render(request, "500.html", status=500)
 
 
+# The pages of one incident: a refusal there is a matter of role in its cell.
+INCIDENT_ROUTE = "incidents/<id:pk>/"
+
+
+def refusal_context(request, exception=None) -> dict:
+    """What templates/_refusal.html says, and whom it names: `reason`, the refusal's own
+    sentence if it was raised with one (listening is granted by an administrator, an export
+    belongs to who asked for it); `in_incident`, on an incident's pages; `leads`, that
+    incident's lead(s), for someone who may see it (selectors.leads_to_ask: nobody
+    otherwise, not even that it exists); else `admins`, the site's administrators
+    (settings.CRISISCELL_ADMIN_CONTACT, (name, address) pairs, none by default). Read only
+    when a refusal is rendered: at most one query."""
+    from incidents.selectors import leads_to_ask  # once the apps are loaded
+    from incidents.text import parse_id
+
+    reason = str(exception) if exception is not None and str(exception) else ""
+    match = getattr(request, "resolver_match", None)
+    in_incident = bool(match and (match.route or "").startswith(INCIDENT_ROUTE))
+    leads = []
+    user = getattr(request, "user", None)  # none if refused before the middleware set it
+    if in_incident and user is not None:
+        leads = leads_to_ask(user, parse_id(match.kwargs.get("pk")))
+    admins = [] if in_incident else list(settings.CRISISCELL_ADMIN_CONTACT)
+    return {
+        "reason": reason,
+        "in_incident": in_incident,
+        "leads": [display_name(user) for user in leads],
+        "admins": [f"{name} ({address})" if name else address for name, address in admins],
+    }
+
+
 def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
-    # A refusal raised with a sentence says why (listening is granted by an administrator,
-    # an export belongs to who asked for it); a bare one gets the page's general text.
-    reason = str(exception) if exception is not None and str(exception) else ""
+    context = refusal_context(request, exception)
     if request.headers.get("HX-Request") == "true":
         # htmx shows a JSON `detail` as a message (static/js/app.js): the page's sentence,
         # not a whole page, which it could only reduce to "Something went wrong".
-        detail = render_to_string("_refusal.html", {"reason": reason}, request=request)
+        detail = render_to_string("_refusal.html", context, request=request)
         return JsonResponse({"detail": html.unescape(detail.strip())}, status=403)
-    return render(request, "403.html", {"reason": reason}, status=403)
+    return render(request, "403.html", context, status=403)
 
 
 def bad_request(request, exception=None, detail=None):

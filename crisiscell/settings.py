@@ -518,6 +518,32 @@ CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "incidents.outbox.tasks.sweep", 
 # deliveries never wait behind URL captures.
 if OUTBOX_QUEUE := env_str("OUTBOX_QUEUE"):
     CELERY_TASK_ROUTES = {"incidents.outbox.tasks.*": {"queue": OUTBOX_QUEUE}}
+
+
+def admin_contacts(value: str) -> tuple[tuple[str, str], ...]:
+    """CRISISCELL_ADMIN_CONTACT: "Name <address>" (or an address alone), several separated
+    by commas, at most 3, as ((name, address), ...)."""
+    from email.utils import getaddresses
+
+    if not value:
+        return ()
+    contacts = tuple((name.strip(), address.strip()) for name, address in getaddresses([value]))
+    malformed = not contacts or any(
+        "@" not in address or len(name) > 100 or len(address) > 254 or not name.isprintable()
+        for name, address in contacts
+    )
+    if malformed or len(contacts) > 3:
+        raise ImproperlyConfigured(
+            "CRISISCELL_ADMIN_CONTACT must be at most 3 contacts such as "
+            f"'Jeanne Martin <jeanne.martin@example.com>', separated by commas; got {value!r}"
+        )
+    return contacts
+
+
+# Whom a refused page (403) tells people to ask for an access, besides an incident's lead
+# (crisiscell/errors.py): the site's administrators. Empty: "an administrator".
+CRISISCELL_ADMIN_CONTACT = admin_contacts(env_str("CRISISCELL_ADMIN_CONTACT"))
+
 # Where people reach the app: links in emails are built from it.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

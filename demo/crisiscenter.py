@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from demo.french import typeset
 from incidents.crisiscenter import actions
 from incidents.crisiscenter.models import CrisisPage, CrisisPageTemplate
 from incidents.errors import DomainError
@@ -103,6 +104,7 @@ TEMPLATES = {
         },
     },
 }
+TEMPLATES = typeset(TEMPLATES)  # French typography (demo/french.py)
 
 # The rumour page's updates, oldest first: (minutes after its declaration, language, text).
 UPDATES = [
@@ -129,6 +131,7 @@ UPDATES = [
         "stays online. Thank you for your trust.",
     ),
 ]
+UPDATES = typeset(UPDATES)  # French typography (demo/french.py)
 
 
 def ensure_templates() -> int:

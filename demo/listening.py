@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from demo.french import typeset
 from incidents.listening import actions, detection
 from incidents.listening.choices import SignalKind, Source
 from incidents.listening.ingest import MentionData
@@ -39,6 +40,7 @@ CALM_FR = [
     "La KX-200 chauffe vite mais le bouton est un peu dur.",
     "Bon rapport qualité-prix pour la bouilloire KX-200.",
 ]
+CALM_FR = typeset(CALM_FR)  # French typography (demo/french.py)
 CALM_EN = [
     "Still happy with my KX-200 kettle, boils fast and looks great.",
     "Anyone compared the KX-200 with the older model? Thinking of upgrading.",
@@ -55,6 +57,7 @@ SPIKE_FR = [
     "Vous aussi vous avez un couvercle fendu sur la KX-200 ? Ça devient grave.",
     "Remboursement demandé pour ma KX-200 défectueuse, aucune réponse pour l'instant.",
 ]
+SPIKE_FR = typeset(SPIKE_FR)  # French typography (demo/french.py)
 SPIKE_EN = [
     "My KX-200 lid cracked after three uses. Boiling water everywhere. Terrible.",
     "Another cracked KX-200 lid, this is dangerous and nobody is answering.",
@@ -69,6 +72,7 @@ MARKET_FR = [
     "Les bouilloires à température réglable valent-elles le prix ?",
     "Détartrer sa bouilloire au vinaigre blanc : ça marche très bien.",
 ]
+MARKET_FR = typeset(MARKET_FR)  # French typography (demo/french.py)
 MARKET_EN = [
     "Which kettle do you recommend for green tea? Looking at gooseneck kettles.",
     "Our glass kettle looks lovely but shows every bit of limescale.",
@@ -189,7 +193,7 @@ def _demo_campaign(watch, now, lead) -> None:
             starts_at=friday,
             ends_at=friday + timedelta(hours=12),
             expected_size=3,
-            note="Promotion du vendredi : -30 % sur la KX-200",
+            note=typeset("Promotion du vendredi : -30 % sur la KX-200"),
         ),
         actor=lead,
     )

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from demo.french import typeset
 from incidents.listening import actions as listening_actions
 from incidents.listening.choices import Source
 from incidents.listening.ingest import MentionData
@@ -24,6 +25,7 @@ RUMOUR_FR = [
     "Encore une boîte qui ferme en France en douce. Dégoûtant.",
     "Le mémo sur la fermeture des sites est partout sur TikTok, personne ne dément ?",
 ]
+RUMOUR_FR = typeset(RUMOUR_FR)  # French typography (demo/french.py)
 RUMOUR_EN = [
     "Leaked memo: both French plants closing. Shameful way to treat workers.",
     "They are closing the plants and lying about it. Disgusting.",
@@ -35,6 +37,7 @@ AFTER_FR = [
     "#OnReste : fiers de notre usine, le mémo était faux.",
     "Démenti clair de l'entreprise, tant mieux pour les équipes.",
 ]
+AFTER_FR = typeset(AFTER_FR)  # French typography (demo/french.py)
 AFTER_EN = [
     "Good to see a clear denial, the memo was fake. Thanks for the quick answer.",
     "Employees say no plant is closing. Glad it was just a fake.",
@@ -49,19 +52,24 @@ SUMMARY = (
     "then LinkedIn. The denial, out 50 minutes after the declaration, brought the volume "
     "down within the hour; employees shared #WeAreStaying."
 )
+SUMMARY = typeset(SUMMARY)  # French typography (demo/french.py)
 WENT_WELL = (
     "- Le faux a été établi vite (mise en page, signataire inexistant).\n"
     "- The denial was short, factual and approved on the first pass."
 )
+WENT_WELL = typeset(WENT_WELL)  # French typography (demo/french.py)
 WENT_WRONG = (
     "- La veille ne couvrait pas TikTok : la rumeur y tournait depuis des heures.\n"
     "- The unions heard it from social media before hearing it from us."
 )
+WENT_WRONG = typeset(WENT_WRONG)  # French typography (demo/french.py)
 LUCKY = "Des salariés ont démenti d'eux-mêmes avant notre message / Employees denied it first."
+LUCKY = typeset(LUCKY)  # French typography (demo/french.py)
 FACTORS = (
     "Pas de canal interne rapide vers les salariés ; TikTok hors du périmètre de veille.\n"
     "No fast internal channel to employees; TikTok outside the listening scope."
 )
+FACTORS = typeset(FACTORS)  # French typography (demo/french.py)
 
 
 def _mentions(incident) -> list[MentionData]:

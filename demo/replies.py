@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from demo.french import typeset
 from incidents.listening import actions as listening_actions
 from incidents.listening.choices import Source
 from incidents.listening.ingest import MentionData
@@ -60,6 +61,7 @@ POSTS = [
     ("influencer", "youtube", "@homegadgets", "Home Gadgets", 120_000, False, False, True,
      "en", 50, "40 of you sent me photos of cracked KX-200 lids. Demo Kettles, what is going on?"),
 ]  # fmt: skip
+POSTS = typeset(POSTS)  # French typography (demo/french.py)
 
 # key -> (who, author type, needs an answer, then: ("decide", outcome, reason) |
 # ("thank", note) | ("claim",) | None)
@@ -80,6 +82,7 @@ WORK = {
     "press": ("spokesperson", "press", "yes", ("claim",)),
     "influencer": ("lead", "influencer", "yes", None),
 }  # fmt: skip
+WORK = typeset(WORK)  # French typography (demo/french.py)
 
 
 def load(users: dict, incident) -> int:
@@ -184,6 +187,7 @@ REPLIES = {
         "in_review",
     ),
 }
+REPLIES = typeset(REPLIES)  # French typography (demo/french.py)
 
 
 def _replies(users: dict, incident, mentions: dict) -> None:

@@ -180,6 +180,25 @@ def lead_of(incident: Incident):
     return next((m.user for m in members if m.role == "lead"), None)
 
 
+# A refusal names at most this many people to ask (a cell has one lead; a few at most).
+REFUSAL_NAMES_MAX = 3
+
+
+def leads_to_ask(user, incident_id) -> list:
+    """The lead(s) of incident `incident_id` a refused page names (crisiscell.errors
+    .permission_denied), at most REFUSAL_NAMES_MAX: only for someone who may see the
+    incident (permissions.can_view: staff, or in its cell now); anyone else gets [] as for
+    an incident that does not exist, so nothing tells them it does. One query."""
+    if not user.is_authenticated or incident_id is None:
+        return []
+    leads = _active_members().filter(incident_id=incident_id, role=Role.LEAD)
+    if not user.is_staff:
+        leads = leads.filter(
+            Exists(Membership.objects.active().filter(incident_id=incident_id, user=user))
+        )
+    return [membership.user for membership in leads[:REFUSAL_NAMES_MAX]]
+
+
 def cell_members(incident: Incident) -> QuerySet[Membership]:
     return _active_members().filter(incident=incident).select_related("added_by")
 

@@ -31,9 +31,23 @@ def nfc(text: str | None) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# The no-break spaces French typography writes before : ; ? ! and inside « »
+# (crisiscell/typography.py), and the figure space of "10 000": whitespace to str.split(),
+# yet a line must keep them, or a phone wraps "requise" / ": …".
+NO_BREAK_SPACES = frozenset("\u00a0\u202f\u2007")
+_SPACES = re.compile(r"\s+")  # what str.isspace() calls a space: line breaks, tabs too
+
+
+def _one_space(match: re.Match) -> str:
+    return next((ch for ch in match.group() if ch in NO_BREAK_SPACES), " ")
+
+
 def one_line(text: str | None) -> str:
-    """NFC, on one line, single spaces (titles end up in e-mail subjects)."""
-    return " ".join(nfc(text).split())
+    """NFC, on one line, single spaces (titles end up in e-mail subjects): each run of
+    whitespace (line breaks, tabs, U+2028...) becomes one space, a no-break one if the run
+    holds one, so "Approbation requise{NBSP}: …" keeps its no-break space and no CR or LF
+    is left."""
+    return _SPACES.sub(_one_space, nfc(text)).strip()
 
 
 def is_visible(text: str) -> bool:

@@ -19,6 +19,7 @@ from incidents.models import EntryKind, Incident, Role
 from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
 from incidents.people import display_name
+from incidents.text import one_line
 
 from . import handoffs, permissions, policy, preapproval, rules, selectors
 from .limits import is_threadable, normalize, over_limit, split_thread
@@ -172,7 +173,7 @@ def statement_create(
         kind=kind,
         channel=channel,
         language=language,
-        title=" ".join(title.split()),  # one line: it ends up in email subjects
+        title=one_line(title),  # one line: it ends up in email subjects
         reply_to_account=reply_to_account.strip(),
         reply_to_url=reply_to_url.strip(),
         corrects=corrects,

@@ -26,6 +26,7 @@ from incidents.localtime import shown
 from incidents.models import Incident, Platform
 from incidents.notifications.actions import notify, per_reader
 from incidents.notifications.choices import NotificationKind
+from incidents.text import one_line
 
 from . import events, figures, language, rules, selectors, sentiment
 from .choices import Sentiment, SignalKind, SignalStatus
@@ -1341,7 +1342,7 @@ _CHAT_PINGS = re.compile(r"@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
 def _quoted(text: str) -> str:
     """Someone else's words (a post, an author's handle or name) as one line of an alert:
     no line break to forge a line of ours, no chat markup, no ping."""
-    return _CHAT_PINGS.sub("@\u200b", " ".join(str(text).split()).translate(_CHAT_MARKUP))
+    return _CHAT_PINGS.sub("@\u200b", one_line(str(text)).translate(_CHAT_MARKUP))
 
 
 def alert_subject(signal, observed: int) -> str:

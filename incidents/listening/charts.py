@@ -92,9 +92,16 @@ class MarkLabel:
 
 
 def _mark_text(name: str, moment: datetime) -> str:
-    names = {"started": _("started"), "opened": _("signal opened"), "closed": _("signal closed")}
+    """ "signal opened 14:30": one phrase per mark, the time in it (French says "signal
+    ouvert à 14:30", not the label then the time)."""
     when = formats.time_format(timezone.localtime(moment), "TIME_FORMAT")
-    return f"{names.get(name, name)} {when}"
+    if name == "started":
+        return _("started %(time)s") % {"time": when}
+    if name == "opened":
+        return _("signal opened %(time)s") % {"time": when}
+    if name == "closed":
+        return _("signal closed %(time)s") % {"time": when}
+    return f"{name} {when}"
 
 
 def so_far_text(count: int) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from incidents.outbox.models import MAX_SUBJECT
 from incidents.people import display_name
+from incidents.text import one_line
 
 from .choices import NotificationKind
 
@@ -66,7 +67,7 @@ def email(*, kind, subject, url, incident=None, actor=None, body="", language) -
         # subject gives way to it, cut with "…", within the outbox's limit.
         prefix = f"[{_('Crisis Cell')}] "
         suffix = f" — {incident.title}" if incident is not None else ""
-        title = prefix + _clip(" ".join(head.split()), MAX_SUBJECT - len(prefix) - len(suffix))
+        title = prefix + _clip(one_line(head), MAX_SUBJECT - len(prefix) - len(suffix))
         title += suffix
         lines = [head]
         if incident is not None:
@@ -80,7 +81,7 @@ def email(*, kind, subject, url, incident=None, actor=None, body="", language) -
             _("Choose what you receive, and how: %(link)s")
             % {"link": absolute(reverse("notification-settings"))}
         )
-    return Message(subject=" ".join(title.split()), body="\n".join(lines) + "\n")
+    return Message(subject=one_line(title), body="\n".join(lines) + "\n")
 
 
 def chat(*, kind, subject, url, incident=None, actor=None, body="", language, people=()) -> Message:
@@ -103,4 +104,4 @@ def chat(*, kind, subject, url, incident=None, actor=None, body="", language, pe
         if body:
             lines.append(_clip(body, CHAT_BODY_MAX))
         lines.append(absolute(url))
-    return Message(subject=" ".join(title.split()), body="\n".join(lines))
+    return Message(subject=one_line(title), body="\n".join(lines))

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.errors import NotAllowed
+from incidents.text import one_line
 
 from . import delivery, hooks, rules, senders
 from .choices import Channel, Status
@@ -57,7 +58,7 @@ def enqueue(*messages: Outgoing, actor=None, now=None) -> int:
                 channel=m.channel,
                 recipient=m.recipient,
                 recipient_label=m.label[:MAX_LABEL],
-                subject=" ".join(m.subject.split())[:MAX_SUBJECT],
+                subject=one_line(m.subject)[:MAX_SUBJECT],
                 body=m.body[:MAX_BODY],
                 headers=m.headers or {},
                 user=m.user,

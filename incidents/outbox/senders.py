@@ -22,6 +22,7 @@ from incidents.addresses import (
     sender_points_inside,
     url_points_inside,
 )
+from incidents.text import one_line as single_line
 
 from . import hooks
 from .choices import Channel
@@ -114,7 +115,7 @@ def what(message) -> str:
 
 
 def one_line(text: str, limit: int = MAX_REPLY) -> str:
-    text = " ".join(text.split())
+    text = single_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

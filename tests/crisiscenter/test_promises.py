@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crisiscell.typography import french_spacing
 from incidents import actions as incident_actions
 from incidents.crisiscenter import actions, promises, render, selectors
 from incidents.crisiscenter.models import UpdatePromise
@@ -257,7 +258,8 @@ def test_the_sweep_reminds_once_then_records_the_lapse_once(
     # Each in their own language (the sweep has none of its own).
     subjects = {n.user.username: n.subject for n in due_soon}
     assert subjects["lead"].startswith(f"Crisis page {live_page.slug}: next public update due")
-    assert subjects["spokesperson"].startswith(f"Page de crise {live_page.slug} : prochain point")
+    french = french_spacing(f"Page de crise {live_page.slug} : prochain point")
+    assert subjects["spokesperson"].startswith(french)
     after = promise.due_at + MINUTE
     assert promises.sweep(now=after) == {"reminded": 0, "missed": 1}
     assert promises.sweep(now=after + MINUTE) == {"reminded": 0, "missed": 0}

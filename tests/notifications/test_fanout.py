@@ -229,9 +229,8 @@ def test_emails_are_in_the_recipients_language(incident, approver, spokesperson,
     with translation.override("fr"):
         site, label = _("Crisis Cell"), str(NotificationKind.REVIEW_REQUESTED.label)
     assert label != "Approval needed"
-    # « : » with an ordinary space: a subject is put on one line, every space made ordinary
-    # (its no-break spaces too); the body keeps them.
-    assert french.subject.startswith(f"[{site}] {label} : Holding statement (X)")
+    # A subject is put on one line and keeps its no-break spaces, as the body does.
+    assert french.subject.startswith(french_spacing(f"[{site}] {label} : Holding statement (X)"))
     assert french_spacing("Incident : ") + incident.title in french.body
     assert f"Incident: {incident.title}" in english.body
     assert english.subject.startswith("[Crisis Cell] Approval needed:")

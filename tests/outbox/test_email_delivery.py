@@ -225,3 +225,17 @@ def test_a_thousand_messages_are_one_insert_and_arrive_once_each(
     assert OutboundMessage.objects.filter(status=Status.SENT).count() == 1000
     assert deliver_due(now=timezone.now() + LATER)["claimed"] == 0
     assert tasks.DELIVER_TASK == "incidents.outbox.tasks.deliver"
+
+
+def test_a_french_subject_goes_out_with_its_no_break_spaces_on_one_line(smtp, send_later):
+    from email.header import decode_header, make_header
+
+    subject = "Approbation requise\u00a0: «\u202fRappel\u202f»\r\nBcc: everyone@example.com"
+    [message] = send_later(mail(subject=subject))
+    assert message.subject == (
+        "Approbation requise\u00a0: «\u202fRappel\u202f» Bcc: everyone@example.com"
+    )
+    assert actions.messages_deliver(keys=[message.key])["sent"] == 1
+    [received] = smtp.received
+    assert received["to"] == ["legal@example.com"]  # no header of the subject's own
+    assert str(make_header(decode_header(received["subject"]))) == message.subject

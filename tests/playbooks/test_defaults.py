@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+from crisiscell.typography import french_spacing
 from incidents.models import Category, Platform, Role
 from incidents.playbooks import defaults, portable
 from incidents.playbooks.defaults import ensure_default_playbooks
@@ -164,7 +165,7 @@ def test_complaint_and_rumour_playbooks_brief_on_trolls(playbooks):
         briefings = playbook.templates.filter(kind=StatementKind.BRIEFING)
         names = set(briefings.values_list("name", flat=True))
         assert names == {
-            "Ne pas répondre aux trolls : consignes",
+            french_spacing("Ne pas répondre aux trolls : consignes"),
             "Do not answer trolls: guidance",
         }
 

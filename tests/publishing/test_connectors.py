@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from crisiscell.typography import french_spacing
 from incidents.notifications import actions as notifications
 from incidents.notifications.models import Notification
 from incidents.outbox.choices import Status
@@ -194,9 +195,9 @@ def test_a_refused_token_fails_at_once_and_leaves_the_statement_approved(
     # The requester hears of it, and the lead (the notifications' own failure notice).
     [told] = Notification.objects.filter(user=spokesperson, kind="delivery_failed")
     # In their language, naming the statement as its pages do (it has no title).
-    assert told.subject == (
+    assert told.subject == french_spacing(
         "Non publié sur Brand on Mastodon : Déclaration d\u2019attente (Mastodon)"
-    )
+    )  # on one line, its no-break space kept
     assert Notification.objects.filter(user=lead, kind="delivery_failed").exists()
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
+from crisiscell.typography import french_spacing
 from incidents.models import EntryKind, TimelineEntry
 from incidents.notifications.models import Notification
 from statements import actions, tasks
@@ -221,7 +222,7 @@ def test_each_alerted_person_reads_it_in_their_language(submitted, roster, lead,
     actions.approvals_escalate_late(now=submitted.submitted_at + 11 * MINUTE)
 
     [for_backup] = escalations(roster.claire, submitted)
-    assert for_backup.subject == (
+    assert for_backup.subject == french_spacing(
         "Validation par Juridique en retard sur « Holding » : vous êtes le suppléant"
     ), for_backup.subject
     [for_lead] = escalations(lead, submitted)

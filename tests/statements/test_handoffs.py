@@ -194,8 +194,8 @@ def test_each_person_reads_a_hand_off_in_their_own_language(declare, lead, draft
 
     by_user = {n.user: n.subject for n in Notification.objects.filter(kind="added_to_cell")}
     assert by_user == {
-        # One line: every space ordinary, the no-break ones too (the e-mail's body keeps them).
-        drafter: "Rôle : Rédacteur (community manager), ajouté par Camille Laurent",
+        # One line, its no-break spaces kept (as the e-mail's body keeps them).
+        drafter: french_spacing("Rôle : Rédacteur (community manager), ajouté par Camille Laurent"),
         approver: "You are Approver — Legal, added by Camille Laurent",
     }
     [french] = OutboundMessage.objects.filter(user=drafter)

@@ -24,6 +24,8 @@ from html.parser import HTMLParser
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 
+from incidents.text import one_line as single_line
+
 from .. import actions, language
 from ..ingest import MentionData, RowError, parse, scored_text
 from ..matching import Matcher, clean_terms, fold
@@ -145,7 +147,7 @@ class Watches:
 def one_line(text, limit: int = 300) -> str:
     """A remote's error (an HTML page, a multi-line database message) as one log line of at
     most `limit` characters."""
-    text = " ".join(str(text).split())
+    text = single_line(str(text))
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
