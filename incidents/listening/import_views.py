@@ -176,23 +176,23 @@ def import_page(request):
         stream_until=stream_until,
         counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
-        errors=conversion.errors[:MAX_LISTED_ERRORS],
-        errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS),
-        **_warnings(conversion),
+        **_listed(conversion),
         line_word=_line_word(table),
     )
     return render(request, "listening/import_report.html", context)
 
 
-def _warnings(conversion) -> dict:
-    """The warnings the page lists (the first MAX_LISTED_ERRORS), how many it leaves out,
-    and how many there are in all."""
-    warnings = conversion.warnings if conversion else []
-    return {
-        "warnings": warnings[:MAX_LISTED_ERRORS],
-        "warnings_not_listed": max(0, len(warnings) - MAX_LISTED_ERRORS),
-        "warnings_total": len(warnings),
-    }
+def _listed(conversion) -> dict:
+    """The refused rows and the warnings the page lists (`errors`, `warnings`: the first
+    MAX_LISTED_ERRORS of each), how many it leaves out (`*_not_listed`) and how many there
+    are in all (`*_total`); none without a conversion."""
+    listed = {}
+    for kind in ("errors", "warnings"):
+        items = getattr(conversion, kind) if conversion else []
+        listed[kind] = items[:MAX_LISTED_ERRORS]
+        listed[f"{kind}_not_listed"] = max(0, len(items) - MAX_LISTED_ERRORS)
+        listed[f"{kind}_total"] = len(items)
+    return listed
 
 
 def _convert(context, form, table):
@@ -276,9 +276,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         conversion=conversion,
         previewed=conversion.options.fingerprint() if conversion else "",
         preview=preview,
-        errors=conversion.errors[:MAX_LISTED_ERRORS] if conversion else [],
-        errors_not_listed=max(0, len(conversion.errors) - MAX_LISTED_ERRORS) if conversion else 0,
-        **_warnings(conversion),
+        **_listed(conversion),
         line_word=_line_word(table),
     )
     return render(request, "listening/import.html", context, status=status)

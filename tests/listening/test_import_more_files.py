@@ -180,6 +180,15 @@ def test_the_warnings_past_the_listed_ones_are_counted(importer, browser_client,
     assert "and 30 more warnings (130 in all)" in html
 
 
+def test_the_refused_rows_past_the_listed_ones_are_counted(importer, browser_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    rows = "".join(f"x,r{n},Lid {n},not a date\n" for n in range(130))
+    page = upload(browser_client.as_user(importer), f"platform,id,text,posted_at\n{rows}".encode())
+    assert len(page.context["conversion"].errors) == 130
+    html = text_of(page.content.decode())
+    assert "and 30 more refused rows (130 in all)" in html
+
+
 def test_iso_times_in_a_message_stay_on_one_line(importer, browser_client, settings):
     settings.LANGUAGE_CODE = "en"
     client = browser_client.as_user(importer)
