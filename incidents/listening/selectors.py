@@ -435,7 +435,8 @@ class SourceProblem:
     `number` of `of`: several sources of the kind on the same host, this one the
     `number`th in the setting (0 when it is alone there). `platforms`: those whose posts
     it collects (Platform values; a feed's as configured, every feed's of a collector's
-    line), none for detection."""
+    line; None for a feed whose platform is not valid, liveness.feed_platform), none for
+    detection."""
 
     source: str
     where: str
@@ -449,7 +450,7 @@ class SourceProblem:
     position: int = field(default=0, compare=False)
     number: int = field(default=0, compare=False)
     of: int = field(default=0, compare=False)
-    platforms: tuple[str, ...] = field(default=(), compare=False)
+    platforms: tuple[str | None, ...] = field(default=(), compare=False)
 
     @property
     def command(self) -> str:
@@ -468,23 +469,41 @@ class SourceProblems(list):
     MAX_SOURCES, not judged. What the pages that show posts say of them (the stream's
     notice and empty state, the room's mentions panel: listening/_source_notice.html):
     `platforms_missing`, the platforms whose posts may be missing (a collector failing
-    or stopped, every line's, those past MAX_SOURCE_LINES too), and `missing_since`, the
-    earliest moment one of those collectors was last known to work (None: never, or
-    unknown)."""
+    or stopped, every line's, those past MAX_SOURCE_LINES too; None for a feed whose
+    platform is not valid), and `missing_since`, the earliest moment one of those
+    collectors was last known to work (None: never, or unknown)."""
 
     more = 0
     unchecked = 0
-    platforms_missing: frozenset[str] = frozenset()
+    platforms_missing: frozenset[str | None] = frozenset()
     missing_since: datetime | None = None
 
-    def missing_on(self, platforms=None) -> list[str]:
-        """The platforms whose posts may be missing, in Platform's order: among
-        `platforms` when given (what a stream's filters can show; None: every one)."""
-        return [
-            value
-            for value in Platform.values
-            if value in self.platforms_missing and (platforms is None or value in platforms)
-        ]
+    def missing_on(self, platforms=None) -> "MissingPosts":
+        """The posts that may be missing from a list: those of the platforms concerned, in
+        Platform's order, among `platforms` when given (what a stream's filters can show;
+        None: every one), and those of a feed whose platform is not valid, whatever the
+        filters (it collects nothing; its posts could be of any platform)."""
+        return MissingPosts(
+            tuple(
+                value
+                for value in Platform.values
+                if value in self.platforms_missing and (platforms is None or value in platforms)
+            ),
+            None in self.platforms_missing,
+        )
+
+
+@dataclass(frozen=True)
+class MissingPosts:
+    """SourceProblems.missing_on: the posts of `platforms` (Platform values) may be
+    missing, and with `other`, those of a configured source the notice cannot name by its
+    platform (listening/_source_notice.html: "other sources"). False: none."""
+
+    platforms: tuple[str, ...] = ()
+    other: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.platforms) or self.other
 
 
 def source_problems(now: datetime) -> SourceProblems:
@@ -610,7 +629,8 @@ class _Configured:
     url: str
     position: int  # in its setting, from 1
     limit: timedelta  # liveness.stale_after
-    platform: str  # its posts' (a feed's as configured: liveness.feed_platform)
+    # Its posts' (a feed's as configured, liveness.feed_platform; None: not a valid one).
+    platform: str | None
 
 
 def _labels(sources) -> dict:

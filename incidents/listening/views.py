@@ -103,11 +103,12 @@ def _mark_opening(signals) -> None:
 def source_notice_context(problems, url: str, *, room: bool = False) -> dict:
     """The notice of posts that may be missing (listening/_source_notice.html, above the
     stream and in the room's mentions panel): the platforms of the sources that are not
-    working (`problems`, selectors.source_problems) and since when, nothing of the sources
-    themselves (the signals panel names them, to listening readers); `url` asks for it
-    again every minute ("": never, a closed incident's)."""
+    working (`problems`, selectors.source_problems: "other sources" for a feed whose
+    platform is not valid) and since when, nothing of the sources themselves (the signals
+    panel names them, to listening readers); `url` asks for it again every minute ("":
+    never, a closed incident's)."""
     return {
-        "missing_platforms": problems.missing_on(),
+        "missing_posts": problems.missing_on(),
         "missing_since": problems.missing_since,
         "source_notice_url": url,
         "source_notice_room": room,

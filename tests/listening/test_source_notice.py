@@ -211,3 +211,98 @@ def test_the_room_panel_costs_the_same_queries_whatever_the_sources_stopped(
         html = client.get(url).content.decode()
     assert len(many) == len(one)
     assert "Posts from Mastodon, Press may be missing" in notice(html)
+
+
+# A feed's platform that is not valid -------------------------------------------------
+# One rule (liveness.feed_platform): the collector refuses the setting, so the feed
+# collects nothing; the pages never fail on it and say its posts may be missing, by
+# "other sources" since its posts could be of any platform.
+
+NOT_PLATFORMS = [["press"], {"press": 1}, 0, True, "PRESS", "tiktokk"]
+
+
+@pytest.mark.parametrize(
+    "platform, expected",
+    [(None, "press"), ("", "press"), ("forum", "forum"), ("bluesky", "bluesky")]
+    + [(value, None) for value in NOT_PLATFORMS],
+)
+def test_one_rule_says_which_feed_platforms_are_valid_and_the_collector_refuses_others(
+    platform, expected
+):
+    from incidents.listening.connectors import feeds, liveness
+
+    item = {"url": "https://news.example/rss", "platform": platform}  # None: JSON's null
+    assert liveness.feed_platform(item) == expected
+    if expected is None:
+        with pytest.raises(ValueError, match=r"LISTENING_FEEDS\[1\]: platform must be one of"):
+            feeds.feeds_from([item])
+    else:
+        assert feeds.feeds_from([item])[0].platform == expected
+    assert liveness.feed_platform({"url": "https://news.example/rss"}) == "press"  # absent
+
+
+@pytest.mark.parametrize("platform", NOT_PLATFORMS)
+def test_a_feed_of_no_valid_platform_fails_no_page_and_is_said_as_some_sources(
+    platform, incident, lead, reader, sources, browser_client
+):
+    bulk_mentions(2, incident=incident, start=incident.declared_at)
+    # Refused by the collector: it never registers the feed (listening in use for a day).
+    sources.LISTENING_FEEDS = [{"url": "https://n.example/rss", "platform": platform}]
+    said = "<strong>Posts from some sources may be missing:</strong> collecting them is not"
+    room = f"/incidents/{incident.pk}/"
+    client = browser_client.as_user(lead)
+    for url in (room, f"{room}mentions/", f"{room}mentions/sources/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert notice(response.content.decode()).startswith(said), url
+    client = browser_client.as_user(reader)
+    for url in ("/listening/", "/listening/panels/stream/", "/listening/panels/sources/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert notice(response.content.decode()).startswith(said), url
+    signals = client.get("/listening/panels/signals/").content.decode()
+    assert "n.example" in signals  # the signals panel names the source
+
+
+def test_a_feed_of_no_valid_platform_concerns_every_filter_of_the_stream(
+    reader, sources, browser_client
+):
+    sources.LISTENING_FEEDS = [
+        {"url": FEED, "platform": "forum"},  # collected a minute ago: not said
+        {"url": "https://n.example/rss", "platform": "tiktokk"},
+    ]
+    stop_mastodon()
+    client = browser_client.as_user(reader)
+    page = client.get("/listening/").content.decode()
+    assert notice(page).startswith(
+        "<strong>Posts from Mastodon and other sources may be missing:</strong>"
+    )
+    # Any platform's posts could be that feed's: every filter's empty list says it.
+    for platform, said in [
+        ("mastodon", "Posts from Mastodon and other sources may be missing (see above)"),
+        ("bluesky", "Posts from some sources may be missing (see above)"),
+        ("forum", "Posts from some sources may be missing (see above)"),
+    ]:
+        html = client.get("/listening/", {"platform": platform}).content.decode()
+        assert "No mention matches these filters." in html and said in html, platform
+
+
+def test_a_malformed_feeds_setting_fails_no_page(incident, lead, reader, sources, browser_client):
+    sources.LISTENING_FEEDS = [
+        "https://x.example/rss",
+        5,
+        None,
+        {"url": 5},
+        {"url": "https://a.example/rss", "platform": 0},
+        {"url": "https://b.example/rss", "platform": [["press"]]},
+    ]
+    sources.LISTENING_MASTODON = "not a list"
+    client = browser_client.as_user(reader)
+    for url in ("/listening/", "/listening/panels/sources/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert notice(response.content.decode()).startswith(
+            "<strong>Posts from some sources may be missing:</strong>"
+        )
+    response = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/mentions/sources/")
+    assert notice(response.content.decode()).startswith("<strong>Posts from some sources")

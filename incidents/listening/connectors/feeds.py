@@ -69,7 +69,7 @@ def feeds_from(config) -> list[Feed]:
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             raise ValueError(f"LISTENING_FEEDS[{number}]: url must be an http(s) URL.")
         platform = feed_platform(item)
-        if platform not in Platform.values:
+        if platform is None:
             known = ", ".join(Platform.values)
             raise ValueError(f"LISTENING_FEEDS[{number}]: platform must be one of {known}.")
         feeds.append(Feed(url=url, platform=platform))

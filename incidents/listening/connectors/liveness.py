@@ -39,11 +39,17 @@ BLUESKY_STATE = "bluesky:jetstream"
 COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": "listen_feeds"}
 
 
-def feed_platform(item: dict) -> str:
+def feed_platform(item: dict) -> str | None:
     """The platform of a configured feed's posts (an item of LISTENING_FEEDS): its
-    "platform", press unless given (what the collector stores, and the page says missing
-    when the feed stops)."""
-    return item.get("platform") or Platform.PRESS
+    "platform", a Platform value, press when it gives none (absent, null or ""); None
+    when it is anything else (not a string, or not one of Platform's values, "PRESS" or
+    "tiktokk"). One rule for the collector, which refuses such a setting (feeds.feeds_from),
+    and the pages, which say the feed's posts may be missing without naming a platform
+    (selectors.source_problems: it collects nothing, and its posts could be of any one)."""
+    value = item.get("platform")
+    if value is None or value == "":
+        return Platform.PRESS
+    return value if isinstance(value, str) and value in Platform.values else None
 
 
 def feed_state(url: str) -> str:
