@@ -32,6 +32,7 @@ from .actions import (
     clean_watch,
 )
 from .choices import Sentiment
+from .ingest import lines as text_lines
 from .matching import MAX_SEARCH, TextSearch
 from .models import BURST_SIZE_RANGE, MAX_NAME, MAX_TERM, MAX_TERMS, ExpectedBurst, Watch
 
@@ -278,7 +279,10 @@ class LinesField(forms.CharField):
     """A JSON list of texts edited as one item per line. With `numbered`, a blank line is
     kept as "" (nothing: the action skips it) so that the list's n-th entry is the box's
     n-th line, the one a refusal names (actions._on_lines); trailing blank lines are
-    dropped, and blank lines alone change nothing (has_changed, same())."""
+    dropped, and blank lines alone change nothing (has_changed, same()). Lines end where
+    the box ends them, at CR LF, LF or a lone CR (ingest.lines), not at the other breaks
+    str.splitlines knows (form feed, U+2028…), which the box shows inside a line: there
+    they are spaces, as in any term (matching.clean_terms)."""
 
     widget = forms.Textarea(attrs={"rows": 4})
 
@@ -290,7 +294,7 @@ class LinesField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value):
-        lines = [line.strip() for line in (value or "").splitlines()]
+        lines = [line.strip() for line in text_lines(value or "")]
         if not self.numbered:
             return [line for line in lines if line]
         while lines and not lines[-1]:

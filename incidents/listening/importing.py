@@ -25,7 +25,7 @@ from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -34,6 +34,7 @@ from incidents.localtime import Occurrence, occurrences, shown
 from incidents.models import Platform
 
 from .ingest import (
+    MAX_UTC_OFFSET,
     LineError,
     MentionData,
     RowError,
@@ -41,6 +42,7 @@ from .ingest import (
     iso_time,
     line_feeds,
     lines,
+    offset_written_right,
     parse,
     parse_time,
     time_out_of_range,
@@ -201,18 +203,31 @@ _MONTHS = {
     )
     for name in names.split()
 }
-# Weekdays, English then French, whole or cut short (a regular expression's alternatives).
-_WEEKDAYS = (
-    "mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|fri|friday|sat|"
-    "saturday|sun|sunday|lun|lundi|mar|mardi|mer|mercredi|jeu|jeudi|ven|vendredi|sam|samedi|"
-    "dim|dimanche"
-)
+# Weekdays as English and French exports write them, whole or cut short: the name (lower
+# case) -> its number (Monday 0, as datetime.weekday gives it).
+_WEEKDAY_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "mon monday lun lundi",
+            "tue tues tuesday mar mardi",
+            "wed wednesday mer mercredi",
+            "thu thur thurs thursday jeu jeudi",
+            "fri friday ven vendredi",
+            "sat saturday sam samedi",
+            "sun sunday dim dimanche",
+        ]
+    )
+    for name in names.split()
+}
+# The same, as a regular expression's alternatives.
+_WEEKDAYS = "|".join(_WEEKDAY_NUMBERS)
 # A date with its month by name: "3 Dec 2026", "3 déc. 2026", "1er décembre 2026",
 # "03-Dec-2026", "Dec 3, 2026", "December 3rd 2026", a weekday first or not ("Thu, 3 Dec
 # 2026"), then a time or not ("09:12", "9:12 PM", after "," "at" or "à"), then a zone or
 # not ("+0100", "+01:00", "Z", "UTC", "GMT": RSS's RFC 822 dates).
 _MONTH_NAMED = re.compile(
-    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?"
+    rf"(?:(?P<weekday>{_WEEKDAYS})\.?,?\s+)?"
     r"(?:(?P<day>\d{1,2})(?:er)?[\s-]+(?P<month>[^\W\d_]+)\.?[\s-]+"
     r"|(?P<month_first>[^\W\d_]+)\.?[\s-]+(?P<day_after>\d{1,2})(?:st|nd|rd|th)?,?[\s-]+)"
     r"(?P<year>\d{4})"
@@ -251,10 +266,11 @@ def _month_named(value: str) -> datetime | None:
     if zone in ("Z", "UTC", "GMT"):
         return moment.replace(tzinfo=UTC)
     if zone:
+        if not offset_written_right(zone):
+            return None
         sign = -1 if zone[0] == "-" else 1
-        hours, minutes = int(zone[1:3]), int(zone[-2:])
-        offset = timedelta(hours=hours, minutes=minutes)
-        if offset > timedelta(hours=14):
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
+        if offset > MAX_UTC_OFFSET:
             return None
         return moment.replace(tzinfo=fixed_offset(sign * offset))
     return moment
@@ -718,11 +734,17 @@ def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]
     """The lines above the column names that are no part of the table: an export's report
     title, query and dates ("Report:","Demo Kettles"), however many cells each has. [(line,
     cells)], empty when the first line (after `skip` lines: Excel's "sep=" line) names the
-    columns. A later line among the next HEADER_SEARCH names them instead when it holds at
-    least two column names the presets know, and more than twice as many as the first line
-    does: a header with columns of its own beside known ones ("Date,Url,My notes") stays
-    the header, and no row of posts holds column names. When no line names known columns,
-    the first line is the header (a first line of one name or none: _no_columns)."""
+    columns. A later line among the next HEADER_SEARCH names them instead when
+    - it holds at least two column names the presets know, and more than twice as many as
+      the first line does: a header with columns of its own beside known ones ("Date,Url,My
+      notes") stays the header;
+    - every line above it reads as a title: it fills fewer cells than that line does (a
+      title line padded with empty cells, "Report: X,,,,", fills one); a header of names no
+      preset knows ("When,Who,What") fills as many as its rows, and stays the header;
+    - none of its cells reads as a value (_reads_as_value: a date, a number, a URL): it is
+      a row of posts whose cells happen to be column names ("…,alice,text,site").
+    When no line names known columns, the first line is the header (a first line of one
+    name or none: _no_columns)."""
     reader = csv.reader(io.StringIO(text), dialect)
     found = []
     try:
@@ -738,9 +760,37 @@ def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]
         return []
     counts = [_known(values) for _line, values in found]
     best = max(range(1, len(found)), key=lambda index: counts[index])
-    if counts[best] >= 2 and counts[best] > 2 * counts[0]:
-        return found[:best]
-    return []
+    if counts[best] < 2 or counts[best] <= 2 * counts[0]:
+        return []
+    header = found[best][1]
+    filled = _filled(header)
+    if any(_filled(values) >= filled for _line, values in found[:best]):
+        return []
+    if any(_reads_as_value(value) for value in header):
+        return []
+    return found[:best]
+
+
+def _filled(values: list[str]) -> int:
+    """How many cells of a line hold something."""
+    return sum(1 for value in values if value.strip())
+
+
+# A number as a cell of a row writes it ("12", "-3.5", "1,200", "45%").
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,\s]\d+)*%?")
+
+
+def _reads_as_value(value: str) -> bool:
+    """Whether a cell reads as a row's value, never a column's name: a date (in ISO 8601,
+    with its month by name or in numbers), a number or a URL."""
+    value = value.strip()
+    if not value:
+        return False
+    if _NUMBER.fullmatch(value) or re.match(r"(?:https?://|www\.)", value, re.IGNORECASE):
+        return True
+    return _without_order(value) is not None or any(
+        _by_order(value, order) is not None for order in DATE_ORDERS
+    )
 
 
 # A skipped title line as the preview names it: its cells, at most this long.
@@ -1064,6 +1114,7 @@ def _read_date(value: str, date_order: str) -> datetime:
     choose that order."""
     moment = _without_order(value)
     if moment is not None:
+        _check_weekday(value, moment)
         return moment
     moment = _by_order(value, date_order)
     if moment is not None:
@@ -1087,6 +1138,23 @@ def _read_date(value: str, date_order: str) -> datetime:
         )
         % {"v": value[:40], "example": example, "dashed": example.split()[0].replace("/", "-")}
     )
+
+
+def _check_weekday(value: str, moment: datetime) -> None:
+    """RowError when `value` names a day of the week ("Mon, 3 Dec 2026") that is not its
+    date's (a Thursday): the file is wrong in one of them, and which one cannot be told,
+    so the row is refused rather than read by its date alone."""
+    found = _MONTH_NAMED.fullmatch(value.strip()) if len(value) <= 64 else None
+    written = found and found["weekday"]
+    if written and _WEEKDAY_NUMBERS[written.lower()] != moment.weekday():
+        raise RowError(
+            _(
+                "“%(v)s” gives a day of the week that is not its date's: that date is a "
+                "%(weekday)s. Correct the date or the day in the file, then upload the file "
+                "again."
+            )
+            % {"v": value[:40], "weekday": date_format(moment, "l")}
+        )
 
 
 # How many of a file's dates the order is guessed from (the first ones, as the preview).

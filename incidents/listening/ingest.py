@@ -352,19 +352,38 @@ def unix_time(value, field="posted_at") -> datetime | None:
     return _EPOCH + timedelta(seconds=value / _UNIX_UNITS[digits])
 
 
+# A UTC offset as a time ends with it ("+01:00", "+0100", "-05", "+01:00:30.5"): its
+# minutes and seconds.
+_OFFSET_END = re.compile(r"[+-]\d\d(?::?(\d\d)(?::?(\d\d)(?:\.\d+)?)?)?\Z")
+
+
+def offset_written_right(offset: str) -> bool:
+    """Whether a UTC offset as written ("+01:00", "+0100", "-05", "Z"; or the time that
+    ends with it) gives its minutes and seconds below 60. Python reads "+00:99" as +01:39
+    and "-00:60" as -01:00: a typing error read as another offset. The one rule of the bulk
+    API's ISO 8601 times (iso_time) and the import's dates with a month by name; the bound
+    of ±14:00 is MAX_UTC_OFFSET's."""
+    end = _OFFSET_END.search(offset.strip())
+    return end is None or all(int(part or 0) < 60 for part in end.groups())
+
+
 def iso_time(text: str) -> datetime | None:
     """An ISO 8601 date and time ("2026-11-30T09:12:00Z", "...+01:00", "2026-11-30 09:12"),
     aware when it gives a zone, naive otherwise; lower-case "t" and "z" read as RFC 3339
-    allows. None when it is not one."""
+    allows. None when it is not one, or when its offset's minutes or seconds are 60 or more
+    (offset_written_right)."""
     text = text.strip()
     if len(text) > 64:
         return None
     if text[-1:] == "z":
         text = text[:-1] + "Z"
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    if moment.tzinfo is not None and not offset_written_right(text):
+        return None
+    return moment
 
 
 def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:

@@ -573,13 +573,48 @@ def test_a_title_line_of_several_cells_is_skipped_and_named_in_the_preview(
         "When,Where,What\n2026-11-30T09:00:00Z,https://x.com/a/status/1,Lid\n",
         # Rows whose cells happen to be column names do not outweigh a header of known ones.
         "Platform,Id,Text,Date,Url\nx,1,text,date,https://x.com/a/status/1\n",
+        # Nor a header of names no preset knows: a row holding two known names ("text",
+        # "site") is no header below a title, as the first line fills as many cells.
+        "When,Who,What,Kind,Where\n"
+        "2026-11-30T09:00:00Z,alice,Hello world,text,site\n"
+        "2026-11-30T10:00:00Z,bob,Boo,link,channel\n",
+        # A row with a cell left empty fills fewer than the header: still no title above it.
+        "When,Who,What,Kind,Where\n30/11/2026 09:00,alice,,text,site\n",
     ],
-    ids=["extra-columns", "unknown-names", "rows-of-names"],
+    ids=["extra-columns", "unknown-names", "rows-of-names", "own-names", "own-names-gap"],
 )
 def test_a_first_line_naming_the_columns_stays_the_header(content):
     table = importing.read_table(content.encode())
     assert table.columns == content.split("\n")[0].split(",")
     assert table.skipped == [] and table.header_line == 1
+
+
+def test_a_row_of_posts_is_never_the_header_even_below_a_line_that_fills_fewer_cells(
+    importer, browser_client, settings
+):
+    """A row holding two known column names ("text", "site") was taken for the header of
+    a user's own export, and the real header reported as a skipped title. Below a header
+    that leaves columns unnamed (so it fills fewer cells than its rows), a row still reads
+    as a row: it holds a date, a number or a URL, which no column name is."""
+    settings.LANGUAGE_CODE = "en"
+    for row in (
+        "2026-11-30T09:00:00Z,alice,Hello world,text,site",
+        "30 Nov 2026 09:00,alice,Hello world,text,site",
+        "alice,Hello world,text,site,42",
+        "alice,Hello world,text,site,https://example.com/p/1",
+    ):
+        table = importing.read_table(f"When,Who,What,,\n{row}\n".encode())
+        assert table.columns[:3] == ["When", "Who", "What"], row
+        assert table.skipped == [] and table.header_line == 1
+    content = (
+        "When,Who,What,Kind,Where\n"
+        "2026-11-30T09:00:00Z,alice,Hello world,text,site\n"
+        "2026-11-30T10:00:00Z,bob,Boo,link,channel\n"
+    )
+    page = upload(browser_client.as_user(importer), content.encode())
+    assert page.context["table"].columns == ["When", "Who", "What", "Kind", "Where"]
+    assert [line for line, _row in page.context["table"].rows] == [2, 3]
+    assert "Skipped" not in text_of(page.content.decode())
 
 
 def test_column_names_with_underscores_are_found_and_onlinenews_is_press():

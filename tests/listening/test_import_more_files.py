@@ -82,6 +82,49 @@ def test_a_month_name_with_its_zone_is_read_at_that_instant():
     assert importing._month_named("28 Brumaire 2026") is None
     assert importing._month_named("31 Feb 2026") is None
     assert importing._month_named("28 Nov 2026 09:12 +2300") is None
+    assert importing._month_named("28 Nov 2026 09:12 -1400") is not None
+    assert importing._month_named("28 Nov 2026 09:12 +1401") is None
+
+
+@pytest.mark.parametrize("offset", ["+0099", "-00:60", "+01:75", "-0560"])
+def test_an_offset_of_60_minutes_or_more_is_not_read_as_another_one(offset):
+    """Python reads "+00:99" as +01:39 and "-00:60" as -01:00: a typing error taken for
+    another zone. A month-named date and an ISO 8601 time (the bulk API's and the import's
+    reading, ingest.iso_time) with such an offset are not dates; +01:59 is one."""
+    assert importing._month_named(f"3 Dec 2026 09:12 {offset}") is None
+    iso = f"2026-12-03T09:12:00{offset}"
+    assert importing.iso_time(iso) is None
+    with pytest.raises(importing.RowError, match="is not a date and time"):
+        importing.parse_time(iso)
+    assert importing._month_named("3 Dec 2026 09:12 +01:59") == datetime(
+        2026, 12, 3, 7, 13, tzinfo=UTC
+    )
+    assert importing.iso_time("2026-12-03T09:12:00-01:59:59") is not None
+    assert importing.iso_time("2026-12-03T09:12:00+01:00:60") is None
+
+
+def test_a_day_of_the_week_that_is_not_the_dates_refuses_the_row(
+    importer, browser_client, settings
+):
+    """3 December 2026 is a Thursday: "Mon, 3 Dec 2026" was read as the 3rd, the Monday
+    dropped. The file is wrong in one of the two, and which cannot be told: refused."""
+    settings.LANGUAGE_CODE = "en"
+    rows = (
+        "platform,id,text,posted_at\n"
+        'x,1,Lid,"Mon, 3 Dec 2026 09:12"\n'
+        'x,2,Lid,"Thu, 3 Dec 2026 09:12"\n'
+        'x,3,Lid,"jeudi 3 décembre 2026"\n'
+        'x,4,Lid,"mar. 3 déc. 2026"\n'
+    )
+    page = upload(browser_client.as_user(importer), rows.encode())
+    conversion = page.context["conversion"]
+    assert [line for line, _data in conversion.rows] == [3, 4]
+    assert [error.line for error in conversion.errors] == [2, 5]
+    assert conversion.errors[0].error == (
+        "“Mon, 3 Dec 2026 09:12” gives a day of the week that is not its date's: that date "
+        "is a Thursday. Correct the date or the day in the file, then upload the file again."
+    )
+    assert "that date is a Thursday" in text_of(page.content.decode())
 
 
 def test_month_names_beside_dates_that_read_both_ways_leave_the_order_to_check(

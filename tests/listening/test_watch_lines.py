@@ -68,6 +68,20 @@ def test_the_page_counts_the_lines_as_its_box_shows_them(watch_editor, browser_c
     assert re.search(r'<textarea name="keywords"[^>]*>\n?kettle\n\nlid\n', html.replace("\r", ""))
 
 
+@pytest.mark.parametrize(
+    "separator", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+def test_lines_end_only_where_the_box_ends_them(separator, watch_editor, browser_client):
+    """str.splitlines also broke lines at a form feed, U+2028…, which a textarea shows inside
+    a line: "kettle<FF>lid" then "a" is two lines in the box, refused as "Line 3". Only CR
+    LF, LF and a lone CR end one; the others are spaces inside the term, as any whitespace."""
+    client = browser_client.as_user(watch_editor)
+    response = client.post(NEW, form_data(keywords=f"kettle{separator}lid\r\na"))
+    assert_refused_beside(response, "keywords", "Line 2: “a” is too short to search for")
+    client.post(NEW, form_data(name="Lids", keywords=f"kettle{separator}lid\rboycott\nlumière"))
+    assert Watch.objects.get(name="Lids").keywords == ["kettle lid", "boycott", "lumière"]
+
+
 def test_the_refused_box_is_marked_invalid_and_points_at_its_message(watch_editor, browser_client):
     client = browser_client.as_user(watch_editor)
     response = client.post(NEW, form_data(keywords=f"kettle\r\n{WIDE}\r\nboycott"))
