@@ -13,7 +13,10 @@ class ListeningConfig(AppConfig):
     def ready(self):
         from incidents import extensions
 
-        from . import selectors
+        from . import (
+            checks,  # noqa: F401 (registers the collectors' settings check)
+            selectors,
+        )
         from .views import room_panel_context
 
         extensions.register_room_panel(room_panel_context)
