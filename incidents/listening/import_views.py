@@ -5,6 +5,7 @@ importing.py, writes through actions.mentions_ingest.
 
 import secrets
 import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from incidents.errors import DomainError
@@ -27,7 +29,10 @@ from .forms import MappingForm, UploadForm
 from .views import require_reader
 
 PREVIEW_ROWS = 20
+# The refused rows and the warnings are listed as groups of rows saying the same (_grouped):
+# at most this many groups of each, naming at most MAX_RANGES runs of lines each.
 MAX_LISTED_ERRORS = 100
+MAX_RANGES = 10
 # The uploaded file waits between preview and import in the `imports` cache (settings:
 # Redis in production, where the next request may reach another web worker), for its
 # uploader only: one file per person (a new upload replaces it), for IMPORT_TTL seconds.
@@ -176,22 +181,68 @@ def import_page(request):
         stream_until=stream_until,
         counts=selectors.imported_counts(conversion.mentions, result),
         rows=len(table.rows),
-        **_listed(conversion),
-        line_word=_line_word(table),
+        **_listed(conversion, table),
     )
     return render(request, "listening/import_report.html", context)
 
 
-def _listed(conversion) -> dict:
+@dataclass(frozen=True)
+class Listed:
+    """Rows saying the same, as the page lists them: "Lines 2-40, 45, 50-60 (57 rows)" (with
+    en dashes)."""
+
+    label: str
+    error: str
+    count: int
+
+
+def _grouped(items, table) -> list[Listed]:
+    """The refused rows or the warnings (LineError), those saying the same thing in one
+    group (in the order of their first row), its rows named as runs of rows next to each
+    other in the file (at most MAX_RANGES runs: "…" then), the count said when the runs do
+    not tell it. The one rule of the preview and the report."""
+    position = {number: index for index, (number, _row) in enumerate(table.rows)}
+    lines_of: dict[str, list[int]] = {}
+    for item in items:
+        lines_of.setdefault(item.error, []).append(item.line)
+    groups = []
+    for error, lines in lines_of.items():
+        runs = []  # [first, last]
+        rows = list(dict.fromkeys(lines))
+        for line in rows:
+            after = runs and position.get(runs[-1][1], -2) + 1 == position.get(line, -1)
+            if after:
+                runs[-1][1] = line
+            else:
+                runs.append([line, line])
+        named = ", ".join(
+            str(first) if first == last else f"{first}\u2013{last}"
+            for first, last in runs[:MAX_RANGES]
+        ) + ("…" if len(runs) > MAX_RANGES else "")
+        n = len(rows)
+        if table.format == importing.JSON:
+            label = ngettext("Item %(numbers)s", "Items %(numbers)s", n) % {"numbers": named}
+        else:
+            label = ngettext("Line %(numbers)s", "Lines %(numbers)s", n) % {"numbers": named}
+        if len(runs) > 1 or runs[0][1] - runs[0][0] + 1 != n:
+            label += " " + ngettext("(%(n)s row)", "(%(n)s rows)", n) % {"n": floatformat(n, "0g")}
+        groups.append(Listed(label, error, n))
+    return groups
+
+
+def _listed(conversion, table) -> dict:
     """The refused rows and the warnings the page lists (`errors`, `warnings`: the first
-    MAX_LISTED_ERRORS of each), how many it leaves out (`*_not_listed`) and how many there
-    are in all (`*_total`); none without a conversion."""
+    MAX_LISTED_ERRORS groups of each, _grouped), how many it leaves out (`*_not_listed`)
+    and how many there are in all (`*_total`), and how many rows have a warning
+    (`warned_rows`); none without a conversion."""
     listed = {}
     for kind in ("errors", "warnings"):
         items = getattr(conversion, kind) if conversion else []
-        listed[kind] = items[:MAX_LISTED_ERRORS]
-        listed[f"{kind}_not_listed"] = max(0, len(items) - MAX_LISTED_ERRORS)
+        groups = _grouped(items, table)
+        listed[kind] = groups[:MAX_LISTED_ERRORS]
+        listed[f"{kind}_not_listed"] = sum(group.count for group in groups[MAX_LISTED_ERRORS:])
         listed[f"{kind}_total"] = len(items)
+    listed["warned_rows"] = len({item.line for item in conversion.warnings}) if conversion else 0
     return listed
 
 
@@ -276,7 +327,7 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         conversion=conversion,
         previewed=conversion.options.fingerprint() if conversion else "",
         preview=preview,
-        **_listed(conversion),
+        **_listed(conversion, table),
         line_word=_line_word(table),
     )
     return render(request, "listening/import.html", context, status=status)

@@ -38,6 +38,7 @@ from .ingest import (
     LineError,
     MentionData,
     RowError,
+    UnknownPlatform,
     count_lines,
     iso_time,
     line_feeds,
@@ -1405,16 +1406,20 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
         shape = to_shape(row, options, zone, names, latest)
         return parse(shape, now=now, names=names, unread=[] if unread is None else unread)
 
+    spellings = {}  # an unknown platform counted under its first spelling ("tumblr", "Tumblr")
     for number, row in table.rows:
         if not row:
             result.errors.append(LineError(number, _("Not an object (or not valid JSON).")))
             continue
         unknown = _unknown_platform(row, options)
         if unknown:
+            unknown = spellings.setdefault(unknown.casefold(), unknown)
             result.unknown_platforms[unknown] += 1
         unread = []
         try:
             data, refused = read(row, unread), None
+        except UnknownPlatform as error:
+            data, refused = None, _unknown_refused(unknown) if unknown else str(error)
         except RowError as error:
             data, refused = None, str(error)
         if number in table.spans:
@@ -1437,6 +1442,15 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
         result.mentions.append(data)
         result.rows.append((number, data))
     return result
+
+
+def _unknown_refused(value: str) -> str:
+    """A row refused for a platform none of ours, as the file writes it: the page's choice
+    imports it as Other (the bulk API says it in its own words: ingest.parse)."""
+    return _(
+        "The platform “%(value)s” is not one this import knows: ticking “%(choice)s” above "
+        "imports such rows as “%(other)s”."
+    ) % {"value": value, "choice": UNKNOWN_AS_OTHER_LABEL, "other": Platform.OTHER.label}
 
 
 def _reads(read, cells: dict) -> bool:

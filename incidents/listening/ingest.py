@@ -55,6 +55,11 @@ class RowError(ValueError):
     """A post that cannot be stored; str(error) says why."""
 
 
+class UnknownPlatform(RowError):
+    """A post whose platform is none of ours (the browser import says it in its own words,
+    pointing at its choice of importing such rows as Other)."""
+
+
 def scored_text(text: str) -> str:
     """The part of a post's text its language and sentiment are read from (the one place
     that bounds their cost: MAX_SCORED_CHARS)."""
@@ -461,7 +466,7 @@ def parse(row, *, now=None, names=None, unread=None) -> MentionData:
         raise RowError(_("Each line must be a JSON object."))
     platform = row.get("platform")
     if not isinstance(platform, str) or platform not in PLATFORMS:
-        raise RowError(
+        raise UnknownPlatform(
             _("Unknown platform %(value)s (one of: %(known)s).")
             % {"value": json.dumps(platform)[:40], "known": ", ".join(sorted(PLATFORMS))}
         )

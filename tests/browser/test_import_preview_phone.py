@@ -1,7 +1,8 @@
 """The listening import's preview on a phone (390 px): the table scrolls sideways inside
 its card, its headers stay on one line ("Line", not "Lin/e") and its rows stay short; a
 French Excel file (Windows-1252) is read with its accents, and the import button says it
-is working once clicked; the import button comes after the preview."""
+is working once clicked; the import button comes after the preview, its refused rows
+and its warnings."""
 
 import pytest
 from playwright.sync_api import expect
@@ -14,12 +15,13 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 CSV = (
-    "Platform;Date;Url;Author;Profile URL;Content;Followers\n"
+    "Platform;Date;Url;Author;Profile URL;Content;Followers;Verified\n"
     "twitter;30/11/2026 09:12;https://x.com/alice/status/1234567890123456789;@alice;"
     "https://x.com/alice;Maison Lumière, livraison ratée, toujours rien après trois semaines;"
-    "1 200\n"
+    "1 200;yes\n"
     "twitter;30/11/2026 09:15;https://x.com/bob/status/2;@bob;https://x.com/bob;"
-    "I love Maison Lumière;35\n"
+    "I love Maison Lumière;35;maybe\n"
+    "twitter;someday;https://x.com/carl/status/3;@carl;https://x.com/carl;Lid;5;no\n"
 )
 
 
@@ -67,12 +69,24 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # it scrolls, not the page
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
-    # The import button comes after what it imports: the preview's counts and rows (the
-    # columns' form above it is a long scroll on a phone; the button sat at its end).
+    # The table says it scrolls sideways (the Text column alone fills the phone).
+    expect(tab.locator(".table-scroll-hint")).to_be_visible()
+    hint = tab.locator(".table-scroll-hint").bounding_box()
+    assert hint["y"] + hint["height"] <= wrap.bounding_box()["y"], hint
+
+    # The import button comes after all there is to read before deciding: the preview's
+    # counts (the rows to check among them) and rows, then the refused rows and the
+    # warnings (the columns' form above it is a long scroll on a phone).
     button = tab.locator("button[value=import]")
+    expect(tab.locator(".import-counts")).to_contain_text("1 refused · 1 to check.")
     summary = tab.locator(".import-counts").bounding_box()
     assert summary["y"] + summary["height"] <= button.bounding_box()["y"], summary
     assert table.bounding_box()["y"] < button.bounding_box()["y"]
+    for listed in (tab.locator(".import-errors").first, tab.locator(".import-warnings")):
+        expect(listed).to_be_visible()
+        box = listed.bounding_box()
+        assert box["y"] + box["height"] <= button.bounding_box()["y"], box
+    expect(tab.locator(".import-warnings")).to_contain_text("Line 3: “Verified” “maybe”")
     # The dates stay on one line.
     dates = table.evaluate(
         """t => [...t.querySelectorAll("tbody td:nth-child(3)")].map(
@@ -92,3 +106,7 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     expect(button).to_have_text("Importing… (a big file takes a while)")
     # Working, not off: it keeps its look (a disabled button is faded).
     assert button.evaluate("b => getComputedStyle(b).opacity") == "1"
+    # On a desktop the table fits: no word of scrolling.
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    expect(tab.locator(".table-scroll-hint")).to_be_hidden()
+    assert not wrap.evaluate("w => w.scrollWidth > w.clientWidth")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from incidents.listening import importing
+from incidents.listening.import_views import _grouped
 from incidents.listening.models import Mention
 
 from .conftest import ndjson, post
@@ -142,6 +143,8 @@ def test_month_names_beside_dates_that_read_both_ways_leave_the_order_to_check(
     assert named.context["conversion"].errors == []
 
 
+DASH = "\u2013"  # between a range's first and last line
+
 UNKNOWN = (
     "Date,Author,Text,Url,Platform\n"
     "2026-11-30 09:12,@alice,Kettle lid melted,https://tumblr.com/a/1,Tumblr\n"
@@ -189,6 +192,33 @@ def test_unknown_platforms_are_refused_by_default_and_imported_as_other_when_cho
     assert sorted(Mention.objects.values_list("platform", flat=True)) == ["other"] * 3 + ["x"]
 
 
+def test_unknown_platforms_are_counted_whatever_their_case_and_refused_naming_the_choice(
+    importer, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    page = upload(
+        browser_client.as_user(importer),
+        (UNKNOWN + "2026-11-30 09:16,@eve,Lid,https://tumblr.com/e/5,tumblr\n").encode(),
+    )
+    html = text_of(page.content.decode())
+    assert (
+        "4 rows give a platform this import does not know, and are refused: “Tumblr” (3), "
+        "“Threads” (1)."
+    ) in html
+    assert [(group.label, group.error) for group in page.context["errors"]] == [
+        (
+            "Lines 2, 4, 6 (3 rows)",
+            "The platform “Tumblr” is not one this import knows: ticking “Import rows with "
+            "an unknown platform as Other” above imports such rows as “Other”.",
+        ),
+        (
+            "Line 3",
+            "The platform “Threads” is not one this import knows: ticking “Import rows with "
+            "an unknown platform as Other” above imports such rows as “Other”.",
+        ),
+    ]
+
+
 def test_a_file_of_many_unknown_platforms_names_the_most_frequent():
     rows = "".join(f"net{n % 7},{n},Lid,2026-11-30T09:00:00Z\n" for n in range(20))
     table = importing.read_table(f"platform,id,text,posted_at\n{rows}".encode())
@@ -211,8 +241,10 @@ def test_the_bulk_api_still_refuses_an_unknown_platform(importer, send_bulk):
 
 
 def test_the_warnings_past_the_listed_ones_are_counted(importer, browser_client, settings):
+    """Each row saying its own thing: 130 groups, the first 100 listed; the rows left out
+    counted, the total kept."""
     settings.LANGUAGE_CODE = "en"
-    rows = "".join(f"x,w{n},Lid {n},2026-11-30T09:00:00Z,maybe\n" for n in range(130))
+    rows = "".join(f"x,w{n},Lid {n},2026-11-30T09:00:00Z,maybe {n}\n" for n in range(130))
     page = upload(
         browser_client.as_user(importer),
         f"platform,id,text,posted_at,author.verified\n{rows}".encode(),
@@ -221,15 +253,71 @@ def test_the_warnings_past_the_listed_ones_are_counted(importer, browser_client,
     html = text_of(page.content.decode())
     assert html.count("is not true or false") == 100
     assert "and 30 more warnings (130 in all)" in html
+    assert "130 new mentions will be imported · " in html and " · 130 to check. " in html
 
 
 def test_the_refused_rows_past_the_listed_ones_are_counted(importer, browser_client, settings):
     settings.LANGUAGE_CODE = "en"
-    rows = "".join(f"x,r{n},Lid {n},not a date\n" for n in range(130))
+    rows = "".join(f"x,r{n},Lid {n},not a date {n}\n" for n in range(130))
     page = upload(browser_client.as_user(importer), f"platform,id,text,posted_at\n{rows}".encode())
     assert len(page.context["conversion"].errors) == 130
     html = text_of(page.content.decode())
     assert "and 30 more refused rows (130 in all)" in html
+
+
+def test_rows_saying_the_same_are_listed_once_with_their_lines(importer, browser_client, settings):
+    """150 rows whose Verified says "maybe": one line naming them, the summary counting
+    them; runs of rows next to each other named as ranges, with the count when the ranges
+    do not tell it. The report lists them the same way."""
+    settings.LANGUAGE_CODE = "en"
+    rows = "".join(
+        f"2026-11-30 09:00,@u{n},Lid {n},X,https://x.com/u/status/{n},maybe\n" for n in range(150)
+    )
+    client = browser_client.as_user(importer)
+    page = upload(client, f"Date,Author,Text,Platform,Url,Verified\n{rows}".encode())
+    html = text_of(page.content.decode())
+    assert "150 new mentions will be imported · " in html and " · 150 to check. " in html
+    assert html.count("is not true or false") == 1
+    assert (
+        f"Lines 2{DASH}151: “Verified” “maybe” is not true or false (or 1 or 0, yes or no): the "
+        "post is imported without it."
+    ) in html
+    assert [(group.count, group.label) for group in page.context["warnings"]] == [
+        (150, f"Lines 2{DASH}151")
+    ]
+
+    # Refused rows: lines 2 to 40, 45 and 50 to 60 hold a bad date; the others are good.
+    def row(line):
+        bad = line <= 40 or line == 45 or 50 <= line <= 60
+        return f"x,r{line},Lid,{'soon' if bad else '2026-11-30T09:00:00Z'}\n"
+
+    mixed = "".join(row(line) for line in range(2, 70)).encode()
+    page = upload(client, b"platform,id,text,posted_at\n" + mixed)
+    [group] = page.context["errors"]
+    assert group.label == f"Lines 2{DASH}40, 45, 50{DASH}60 (51 rows)" and group.count == 51
+    assert page.context["errors_total"] == 51 and page.context["errors_not_listed"] == 0
+    assert f"Lines 2{DASH}40, 45, 50{DASH}60 (51 rows): " in text_of(page.content.decode())
+    done = client.post("/listening/import/", form_data(page, step="import"))
+    report = text_of(done.content.decode())
+    assert done.context["report"].stored == 17
+    assert f"Lines 2{DASH}40, 45, 50{DASH}60 (51 rows): " in report
+
+
+def test_a_group_names_at_most_ten_runs_of_lines():
+    table = importing.read_table(
+        ("platform,id\n" + "".join(f"x,{n}\n" for n in range(60))).encode()
+    )
+    every_other = [importing.LineError(line, "Same.") for line in range(2, 62, 2)]
+    [group] = _grouped(every_other, table)
+    assert group.label == "Lines 2, 4, 6, 8, 10, 12, 14, 16, 18, 20… (30 rows)"
+    # Rows next to each other in the file make one run, whatever lines a row runs over.
+    spread = importing.read_table(b'platform,id,text\nx,1,"one\ntwo"\nx,2,three\nx,3,four\n')
+    assert [number for number, _row in spread.rows] == [2, 4, 5]
+    [group] = _grouped([importing.LineError(line, "Same.") for line in (2, 4)], spread)
+    assert group.label == f"Lines 2{DASH}4 (2 rows)"
+    json_table = importing.read_table(b'[{"id": 1}, {"id": 2}]')
+    [group] = _grouped([importing.LineError(line, "Same.") for line in (1, 2)], json_table)
+    assert group.label == f"Items 1{DASH}2"
 
 
 def test_iso_times_in_a_message_stay_on_one_line(importer, browser_client, settings):
