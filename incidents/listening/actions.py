@@ -1155,11 +1155,12 @@ def mentions_attach(*, mention_ids, incident: Incident, actor) -> AttachResult:
 def mention_attach(*, mention: Mention, incident: Incident, actor) -> bool:
     """Attach one mention; False when it already was. InvalidInput when it is attached to
     another incident (the one thing asked cannot be done), saying which one to whoever may
-    see it (rules.held_elsewhere)."""
+    see it (rules.held_elsewhere), and which mention, by its author (a page's answer: the
+    API attaches with mentions_attach)."""
     result = mentions_attach(mention_ids=[mention.pk], incident=incident, actor=actor)
     if result.elsewhere:
         other = Mention.objects.filter(pk=mention.pk).values_list("incident_id", flat=True)
-        raise InvalidInput(rules.held_elsewhere(actor, other.first()))
+        raise InvalidInput(rules.held_elsewhere(actor, other.first(), mention))
     return bool(result.attached)
 
 

@@ -23,7 +23,8 @@ detach one (the cell except observers) without the right to read listening data,
 whoever detached it may attach it again for UNDO_DETACH after (may_attach: the room
 panel's Undo, undoable_detaches): they saw it there, and the timeline still quotes it.
 Attaching anything else needs that right. When another incident took it since, the
-refusal says which one, to those who may see it (held_elsewhere).
+refusal says which one, to those who may see it (held_elsewhere: a link to its room in the
+pages, plain text in the API).
 
 Who grants these permissions: an administrator of the site (ACCESS_GRANTED_BY), which the
 refusals say (refusal).
@@ -168,26 +169,76 @@ def may_attach(user, incident, mention_ids, now=None) -> bool:
     return ids <= {mention.pk for mention in undoable}
 
 
-def held_elsewhere(user, other_id) -> str:
+# How much of a mention's text a refusal quotes to say which one it is.
+MENTION_NAMED_CHARS = 40
+
+
+class Linked(str):
+    """A sentence as plain text (what the API's `detail` and a message's text say), which a
+    page renders with what it names linked (`__html__`: templates and format_html use it;
+    conditional_escape keeps it for a message, which stores text)."""
+
+    html: str
+
+    def __new__(cls, text: str, html: str):
+        said = super().__new__(cls, text)
+        said.html = html
+        return said
+
+    def __html__(self) -> str:
+        return self.html
+
+
+def held_elsewhere(user, other_id, mention=None) -> str:
     """Why a mention cannot be attached (again) here: the incident `other_id` holds it.
     Named to whoever may see that incident (its cell, staff: incidents.selectors.
-    incidents_visible_to, the one rule of who sees an incident); anyone else learns only
-    that it is one they are not a member of, never its title. One query."""
+    incidents_visible_to, the one rule of who sees an incident), its title a link to its
+    room in a page (Linked); anyone else learns only that it is one they are not a member
+    of, never its title. With `mention` (a page's refusal: the panel without JavaScript no
+    longer shows the mention), the sentence names it as the panel's "Detached:" line does,
+    its author and the start of its text (MENTION_NAMED_CHARS). One query."""
+    from django.urls import reverse
+    from django.utils.html import conditional_escape, format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.text import Truncator
+
     from incidents.selectors import incidents_visible_to
 
     title = incidents_visible_to(user).filter(pk=other_id).values_list("title", flat=True)
     title = title.first()
+    values = {"title": title, "author": "", "text": ""}
+    if mention is not None and (mention.author_handle_shown or mention.author_name):
+        values["author"] = mention.author_handle_shown or mention.author_name
+        values["text"] = Truncator(" ".join(mention.text.split())).chars(MENTION_NAMED_CHARS)
     if title is None:
+        if values["author"]:
+            sentence = _(
+                "The mention from %(author)s, “%(text)s”, is now attached to another "
+                "incident you are not a member of."
+            )
+            return sentence % values
         return _("This mention is now attached to another incident you are not a member of.")
-    return _("This mention is now attached to another incident: “%(title)s”.") % {"title": title}
+    if values["author"]:
+        sentence = _(
+            "The mention from %(author)s, “%(text)s”, is now attached to another incident: "
+            "“%(title)s”."
+        )
+    else:
+        sentence = _("This mention is now attached to another incident: “%(title)s”.")
+    link = format_html('<a href="{}">{}</a>', reverse("incident-room", args=[other_id]), title)
+    escaped = {key: conditional_escape(value) for key, value in values.items()}
+    html = conditional_escape(sentence) % {**escaped, "title": link}
+    return Linked(sentence % values, mark_safe(html))  # noqa: S308 (every piece escaped)
 
 
-def attach_refusal(user, incident, mention_ids, now=None) -> str:
+def attach_refusal(user, incident, mention_ids, now=None, *, named=False) -> str:
     """Why may_attach refused `user` these mentions: when one mention was asked, which
     `user` detached from `incident` in the last UNDO_DETACH (their detach the last: their
     Undo but for this) and another incident has taken since, that incident (held_elsewhere:
-    named only to those who may see it); else the rule, and whom to ask. The page, its Undo
-    and the API say the same (require_attach). Two queries, three when it was taken."""
+    named only to those who may see it; `named`, a page's: the mention too, by its author
+    and text); else the rule, and whom to ask. The page, its Undo and the API say the same
+    (require_attach), the API without naming the mention. Two queries, three when it was
+    taken."""
     from .models import Mention
 
     ids = {int(pk) for pk in mention_ids}
@@ -197,13 +248,13 @@ def attach_refusal(user, incident, mention_ids, now=None) -> str:
             Mention.objects.filter(pk__in=mine)
             .exclude(incident__isnull=True)
             .exclude(incident=incident)
-            .values_list("incident_id", flat=True)
+            .only("pk", "incident", "platform", "author_handle", "author_name", "text")
             .first()
             if mine
             else None
         )
         if taken is not None:
-            return held_elsewhere(user, taken)
+            return held_elsewhere(user, taken.incident_id, taken if named else None)
     return refusal(
         ngettext(
             "Without access to listening data, you can attach again only the mentions you "

@@ -83,6 +83,12 @@ class CampaignFreezes:
     def __bool__(self) -> bool:
         return bool(self.incidents or self.unseen)
 
+    @property
+    def count(self) -> int:
+        """How many frozen incidents the notice speaks of, at least (`more` and `unseen`
+        count one each): its sentences' singular or plural."""
+        return len(self.incidents) + self.more + self.unseen
+
 
 def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:
     """The freezes holding now (whatever the incident's status: a freeze outlives closing
@@ -471,12 +477,15 @@ class SourceProblems(list):
     `platforms_missing`, the platforms whose posts may be missing (a collector failing
     or stopped, every line's, those past MAX_SOURCE_LINES too; None for a feed whose
     platform is not valid), and `missing_since`, the earliest moment one of those
-    collectors was last known to work (None: never, or unknown)."""
+    collectors was last known to work (None: never, or unknown), with `missing_stopped`,
+    whether that collector stopped (no news of it since) rather than failed: the notice
+    says it with the signals panel's verb for that line."""
 
     more = 0
     unchecked = 0
     platforms_missing: frozenset[str | None] = frozenset()
     missing_since: datetime | None = None
+    missing_stopped = False
 
     def missing_on(self, platforms=None) -> "MissingPosts":
         """The posts that may be missing from a list: those of the platforms concerned, in
@@ -598,8 +607,10 @@ def source_problems(now: datetime) -> SourceProblems:
     problems.unchecked = len(configured) - len(judged)
     missing = [line for line in top + lines if line.posts_missing]
     problems.platforms_missing = frozenset(p for line in missing for p in line.platforms)
-    known = [line.since for line in missing if line.since is not None and not line.ahead]
-    problems.missing_since = min(known, default=None)
+    known = [line for line in missing if line.since is not None and not line.ahead]
+    first = min(known, key=lambda line: line.since, default=None)
+    if first is not None:
+        problems.missing_since, problems.missing_stopped = first.since, first.stopped
     return problems
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -104,12 +104,14 @@ def source_notice_context(problems, url: str, *, room: bool = False) -> dict:
     """The notice of posts that may be missing (listening/_source_notice.html, above the
     stream and in the room's mentions panel): the platforms of the sources that are not
     working (`problems`, selectors.source_problems: "other sources" for a feed whose
-    platform is not valid) and since when, nothing of the sources themselves (the signals
-    panel names them, to listening readers); `url` asks for it again every minute ("":
-    never, a closed incident's)."""
+    platform is not valid) and since when (stopped or failed: the signals panel's verb for
+    that source), nothing of the sources themselves (the signals panel names them, to
+    listening readers); `url` asks for it again every minute ("": never, a closed
+    incident's)."""
     return {
         "missing_posts": problems.missing_on(),
         "missing_since": problems.missing_since,
+        "missing_stopped": problems.missing_stopped,
         "source_notice_url": url,
         "source_notice_room": room,
     }
@@ -265,11 +267,11 @@ def mention_attach(request, pk):
     """The stream's "Attach to incident…": the chosen incident among the person's own; and
     the room panel's Undo of a detach (with htmx), which whoever detached the mention may
     use without listening access for rules.UNDO_DETACH (rules.may_attach). A refused Undo
-    says why (rules.attach_refusal: which incident took the mention since, to whoever may
-    see it) in place of its form, so it is offered no more (_undo_refused). Without htmx,
-    back to `next` (the page the form was on), else to the Listening page, or to the
-    incident's room for someone who may not read it; a refusal there is said beside the
-    room's mentions panel (_panel_refused)."""
+    says why (rules.attach_refusal: which mention, and which incident took it since, to
+    whoever may see it, linked to its room) in place of its form, so it is offered no more
+    (_undo_refused). Without htmx, back to `next` (the page the form was on), else to the
+    Listening page, or to the incident's room for someone who may not read it; a refusal
+    there is said beside the room's mentions panel (_panel_refused)."""
     reader = rules.can_view_listening(request.user)
     if not reader and not request.POST.get("incident"):
         require_reader(request)
@@ -279,7 +281,7 @@ def mention_attach(request, pk):
         raise Http404() from None
     # Asked before the mention is looked up: whether an id exists is listening data.
     if not rules.may_attach(request.user, incident, [pk]):
-        refusal = rules.attach_refusal(request.user, incident, [pk])
+        refusal = rules.attach_refusal(request.user, incident, [pk], named=True)
         if request.htmx:
             return _undo_refused(refusal)
         return _panel_refused(request, incident, refusal)
@@ -290,7 +292,7 @@ def mention_attach(request, pk):
     except DomainError as error:
         if request.htmx:
             return _undo_refused(error.message)
-        messages.error(request, error.message, extra_tags=PANEL_MESSAGES)
+        messages.error(request, conditional_escape(error.message), extra_tags=PANEL_MESSAGES)
         return redirect(back)
     if request.htmx:
         return done(request, incident, _("Mention attached again."))
@@ -308,8 +310,9 @@ PANEL_MESSAGES = "mentions-panel"
 def _panel_refused(request, incident, message: str):
     """A refusal of the panel's Detach or Undo without JavaScript: back at the panel in the
     room, the message said there (a page opened at an anchor is scrolled away from the
-    messages at its top)."""
-    messages.error(request, message, extra_tags=PANEL_MESSAGES)
+    messages at its top). A message stores text: conditional_escape keeps the links of a
+    sentence that has them (rules.Linked)."""
+    messages.error(request, conditional_escape(message), extra_tags=PANEL_MESSAGES)
     return redirect(reverse("incident-room", args=[incident.pk]) + f"#{PANEL_MESSAGES}")
 
 

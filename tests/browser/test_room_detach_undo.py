@@ -138,23 +138,27 @@ def test_a_refused_undo_names_the_incident_that_took_it_and_goes_at_once(signed_
     expect(undo).to_have_count(2)
     tab.wait_for_load_state("networkidle")
     # Taken elsewhere meanwhile (no event of this room says it): both Undos still offered.
-    outside_the_browser_loop(lambda: _take(lead, "c0", "Recall of the lids", ines=ines))
+    recall = outside_the_browser_loop(lambda: _take(lead, "c0", "Recall of the lids", ines=ines))
     outside_the_browser_loop(lambda: _take(lead, "c1", "Secret supplier dispute"))
     expect(undo.get_by_role("button", name="Undo")).to_have_count(2)
 
     mine = undo.filter(has_text="(n°0)")
     mine.get_by_role("button", name="Undo").click()
     expect(mine.locator(".form-error")).to_have_text(
-        "This mention is now attached to another incident: “Recall of the lids”."
+        "The mention from @alice.bsky.social, “Lumière, couvercle fendu (n°0)”, is now "
+        "attached to another incident: “Recall of the lids”."
     )
+    expect(mine.locator(".form-error a")).to_have_attribute("href", f"/incidents/{recall.pk}/")
     expect(mine.get_by_role("button")).to_have_count(0)
     expect(undo.get_by_role("button", name="Undo")).to_have_count(1)
 
     theirs = undo.filter(has_text="(n°1)")
     theirs.get_by_role("button", name="Undo").click()
     expect(theirs.locator(".form-error")).to_have_text(
-        "This mention is now attached to another incident you are not a member of."
+        "The mention from @alice.bsky.social, “Lumière, couvercle fendu (n°1)”, is now "
+        "attached to another incident you are not a member of."
     )
+    expect(theirs.locator(".form-error a")).to_have_count(0)
     expect(undo.get_by_role("button")).to_have_count(0)
     expect(tab.get_by_text("Secret supplier dispute")).to_have_count(0)
     expect(items).to_have_count(0)
@@ -199,8 +203,10 @@ def test_without_javascript_a_refused_undo_comes_back_to_the_panel(
 
         assert tab.url.endswith(f"/incidents/{incident.pk}/#mentions-panel")
         refusal = panel.locator(".messages .message-error")
+        # Its "Detached:" line is gone: the refusal says which mention it was.
         expect(refusal).to_have_text(
-            "This mention is now attached to another incident you are not a member of."
+            "The mention from @alice.bsky.social, “Lumière, couvercle fendu (n°1)”, is now "
+            "attached to another incident you are not a member of."
         )
         expect(refusal).to_be_in_viewport()
         expect(tab.locator("main > .messages .message-error")).to_have_count(0)

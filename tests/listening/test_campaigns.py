@@ -356,15 +356,21 @@ def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
         assert "Promotion freeze:" in notice and "do not publish promotional posts" in notice
         assert f'href="/incidents/{incident.pk}/#promotion-freeze">Cracked lids</a>' in notice
         assert "it does not lift the freeze" in notice
+        assert "A promotion waits until the incident's lead lifts it." in notice
 
     # Someone who may change the watch but is not in the incident's cell is told that a
     # freeze is in force, never which incident (incidents_visible_to, the one rule).
     other = grant(make_user("other-editor"), "view_mention", "change_watch")
     html = browser_client.as_user(other).get(campaigns_url(watch)).content.decode()
     notice = freeze_notice(html)
-    assert "a promotion freeze is in force for an incident whose cell you are not in" in notice
-    assert "ask its crisis lead" in notice and "it does not lift the freeze" in notice
+    said = " ".join(re.sub(r"<[^>]+>", " ", notice).split())
+    assert said.startswith(
+        "Promotion freeze: in force for an incident whose cell you are not in. Do not publish "
+        "promotional posts; ask the crisis team before any promotion."
+    )
+    assert "crisis lead" not in said and "it does not lift the freeze" in notice
     assert "Cracked lids" not in html and f"/incidents/{incident.pk}/" not in html
+    assert watch_editor.username not in notice  # nor its lead
     # A reader who plans no campaign is told nothing of an incident they do not see.
     reader = grant(make_user("other-reader"), "view_mention")
     assert not freeze_notice(
@@ -399,8 +405,9 @@ def test_the_freeze_notice_costs_the_same_whatever_the_freezes(
     with django_assert_max_num_queries(len(unfrozen.captured_queries)):
         notice = freeze_notice(client.get(campaigns_url(watch)).content.decode())
     assert notice.count("<li>") == 3 and "Other incidents hold a promotion freeze" in notice
-    assert "also in force for an incident whose cell you are not in" in notice
+    assert "also in force for an incident whose cell you are not in: ask the crisis team" in notice
     assert "Not mine" not in notice
+    assert "until each incident's lead lifts its freeze." in notice  # several: plural
 
 
 def test_the_freeze_notice_refreshes_itself(
@@ -636,3 +643,21 @@ def test_two_people_editing_a_campaign_on_its_page_keep_each_their_change(
     assert browser_client.post(edit_url(running), data).status_code == 302
     stored = ExpectedBurst.objects.get(pk=running.pk)
     assert (stored.note, stored.starts_at) == ("running, renamed", running.starts_at)
+
+
+def test_the_freeze_notice_says_the_leads_in_the_plural_for_several_incidents(
+    watch, watch_editor, declare, browser_client
+):
+    """Two frozen incidents listed: each one's lead lifts its own freeze."""
+    client = browser_client.as_user(watch_editor)
+    declare(actor=watch_editor, title="Cracked lids", severity=3)
+    one = freeze_notice(client.get(campaigns_url(watch)).content.decode())
+    assert "it does not lift the freeze. A promotion waits until the incident's lead" in one
+    declare(actor=watch_editor, title="Leaking kettles", severity=3)
+    two = freeze_notice(client.get(campaigns_url(watch)).content.decode())
+    assert two.count("<li>") == 2
+    assert (
+        "it does not lift the freezes. A promotion waits until each incident's lead lifts its "
+        "freeze." in two
+    )
+    assert "the incident's lead" not in two

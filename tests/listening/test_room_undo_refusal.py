@@ -3,8 +3,10 @@
 1. The refusal says which incident took it, to whoever may see that incident (its cell,
    staff: incidents.selectors.incidents_visible_to); anyone else reads "another incident
    you are not a member of", and its title is in no answer: the Undo with htmx (422), the
-   page without JavaScript and the API say the same. A listening reader's Undo (allowed,
-   then refused by the action: the mention is elsewhere) says it the same way.
+   page without JavaScript and the API say the same; the pages also say which mention (by
+   its author and text, as the panel's "Detached:" line) and link the incident to its
+   room, the API's `detail` is plain text. A listening reader's Undo (allowed, then
+   refused by the action: the mention is elsewhere) says it the same way.
 2. With htmx the refusal replaces the Undo's form: the button goes at once.
 3. Without JavaScript the refusal comes back to the panel (#mentions-panel) and is said
    at its top, not at the top of the page; also when the panel had nothing left to show.
@@ -30,8 +32,19 @@ from .conftest import grant
 pytestmark = pytest.mark.django_db
 
 SECRET = "Secret merger leak"
+# The API's words: the caller named the mention.
 NAMED = f"This mention is now attached to another incident: “{SECRET}”."
 UNNAMED = "This mention is now attached to another incident you are not a member of."
+# A page's: which mention too (without JavaScript the panel shows it no more), as the
+# panel's "Detached:" line names it; the incident's title links to its room.
+WHICH = "The mention from @ana.bsky.social, “Refund please”,"
+PAGE_NAMED = f"{WHICH} is now attached to another incident: “{SECRET}”."
+PAGE_UNNAMED = f"{WHICH} is now attached to another incident you are not a member of."
+PAGE = {NAMED: PAGE_NAMED, UNNAMED: PAGE_UNNAMED}
+
+
+def text(html: str) -> str:
+    return unescape(" ".join(re.sub(r"<[^>]+>", "", html).split()))
 
 
 def _taken(incident, other, detacher, lead, external_id="taken"):
@@ -81,8 +94,8 @@ def _answers(user, mention, incident, browser_client, api) -> dict:
         f"/api/incidents/{incident.pk}/mentions/", {"mentions": [mention.pk]}, format="json"
     )
     return {
-        "htmx": unescape(htmx.content.decode()),
-        "page": unescape(followed.content.decode()),
+        "htmx": htmx.content.decode(),
+        "page": followed.content.decode(),
         "api": answer.json().get("detail", "") if answer.status_code == 403 else answer.json(),
     }
 
@@ -108,12 +121,16 @@ def test_the_refusal_names_the_incident_that_took_it_only_to_who_may_see_it(
 
     answers = _answers(user, mention, incident, browser_client, api)
 
-    assert says in answers["htmx"]
-    assert says in answers["page"]
-    assert answers["api"] == says
+    assert PAGE[says] in text(answers["htmx"])
+    assert PAGE[says] in text(answers["page"])
+    assert answers["api"] == says  # plain text
+    link = f'<a href="/incidents/{other.pk}/">{SECRET}</a>'
     if says == UNNAMED:
         for answer in answers.values():
-            assert SECRET not in answer, who
+            assert SECRET not in unescape(answer), who
+            assert f"/incidents/{other.pk}/" not in answer, who
+    else:  # the pages link the incident to its room
+        assert link in answers["htmx"] and link in answers["page"]
     mention.refresh_from_db()
     assert mention.incident_id == other.pk
 
@@ -152,7 +169,7 @@ def test_a_listening_readers_undo_of_a_mention_taken_since_says_it_the_same_way(
     assert htmx.status_code == 422 and htmx["HX-Retarget"] == "this"
     assert page.redirect_chain[-1][0] == f"{room}#mentions-panel"
     for answer in answers.values():
-        assert UNNAMED in answer and SECRET not in answer
+        assert PAGE_UNNAMED in text(answer) and SECRET not in answer
 
 
 def _section(html: str) -> str:
@@ -175,13 +192,13 @@ def test_without_javascript_the_refusal_is_said_at_the_panel(
 
     assert answer.redirect_chain[-1][0] == f"{room}#mentions-panel"
     html = unescape(answer.content.decode())
-    assert html.count(UNNAMED) == 1
-    assert UNNAMED in _section(html)
+    assert html.count(PAGE_UNNAMED) == 1
+    assert PAGE_UNNAMED in _section(html)
     main = html[html.index('id="main"') : html.index('id="incident-room"')]
     assert 'class="messages"' not in main  # nothing at the top of the page
     # Said once: the next page shows it no more, nor the panel its section.
     again = unescape(client.get(room).content.decode())
-    assert UNNAMED not in again
+    assert "is now attached to another incident" not in again
     assert not re.search(r'<section id="mentions-panel" class="card', again)
 
 
@@ -220,3 +237,23 @@ def test_without_javascript_the_room_does_not_claim_to_connect(incident, drafter
     assert noscript.group(1) == (
         "No live updates without JavaScript: reload the page to see what changed."
     )
+
+
+def test_the_linked_title_is_escaped_in_every_page_answer(
+    incident, declare, lead, drafter, browser_client
+):
+    """The title a page links is the incident's own text: escaped, with htmx and through
+    the message said without JavaScript."""
+    title = "R&D <script>alert(1)</script>"
+    other = declare(title=title)
+    _join(other, lead, drafter)
+    mention = _taken(incident, other, drafter, lead, "taken-escaped")
+    client = browser_client.as_user(drafter)
+    url = f"/listening/mentions/{mention.pk}/attach/"
+    form = {"incident": incident.pk, "next": f"/incidents/{incident.pk}/#mentions-panel"}
+    htmx = client.post(url, form, HTTP_HX_REQUEST="true").content.decode()
+    page = client.post(url, form, follow=True).content.decode()
+    link = f'<a href="/incidents/{other.pk}/">R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;</a>'
+    for answer in (htmx, page):
+        assert link in answer
+        assert "<script>alert(1)" not in answer

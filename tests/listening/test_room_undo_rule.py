@@ -130,7 +130,8 @@ def test_the_panel_offers_exactly_what_the_guard_allows_without_listening_access
         assert answer.status_code == 422, case
         said = unescape(answer.content.decode())
         if case == "own, attached to another incident since":  # which one: 5. below
-            assert "now attached to another incident: “Another crisis”" in said
+            assert "now attached to another incident: “<a href=" in said
+            assert f'<a href="/incidents/{other_incident.pk}/">Another crisis</a>”' in said
         else:
             assert "you can attach again only the mentions you detached" in said
         assert mention.incident_id != incident.pk

@@ -69,8 +69,9 @@ def test_the_stream_says_which_platforms_posts_may_be_missing_from(reader, sourc
     for url in ("/listening/", "/listening/panels/stream/", "/listening/panels/sources/"):
         said = notice(client.get(url).content.decode())
         assert said.startswith("<strong>Posts from Mastodon may be missing:</strong>"), url
-        assert "collecting them has not worked since" in said
-        assert "Open signals says which source" in said
+        # The signals panel's verb for that source: "seems to have stopped".
+        assert "collecting them seems to have stopped (no news since" in said
+        assert "the Open signals panel names the source." in said
         # Neither the instance nor its error: the signals panel names them.
         assert "social.example" not in said and "Unauthorized" not in said
     # The page reads the sources once for its two panels.
@@ -108,6 +109,47 @@ def test_the_empty_stream_says_posts_may_be_missing_only_where_its_filters_look(
     actions.watch_update(watch=watch, actor=watch_editor, platforms=["bluesky", "mastodon"])
     both = client.get("/listening/", {"watch": watch.pk}).content.decode()
     assert missing in both
+
+
+def test_the_notice_says_a_source_s_state_with_the_signals_panel_s_verb(
+    reader, sources, browser_client
+):
+    """At 1280px the notice and the signals panel are side by side: one event, one verb."""
+    client = browser_client.as_user(reader)
+    stop_mastodon()
+    page = client.get("/listening/").content.decode()
+    assert "seems to have stopped (no news of it since" in page  # the panel's line
+    assert "collecting them seems to have stopped (no news since" in notice(page)
+    # Failing (it writes, its last success is old), not stopped: "has failed since".
+    now = timezone.now()
+    CollectorState.objects.filter(name=f"mastodon:{INSTANCE}").update(
+        updated_at=now, last_success_at=now - timedelta(hours=3), last_error=ERROR
+    )
+    page = client.get("/listening/").content.decode()
+    assert "Collecting from Mastodon (social.example) has failed since" in page
+    said = notice(page)
+    assert "collecting them has failed since" in said and "stopped" not in said
+
+
+def test_an_empty_search_says_no_match_first_then_the_missing_posts(
+    reader, sources, browser_client
+):
+    """The filters (a search here) are the likelier reason: said first, with what to widen,
+    the search words first; the posts that may be missing after, not in bold (the notice
+    above says it in bold)."""
+    stop_mastodon()
+    client = browser_client.as_user(reader)
+    html = client.get("/listening/", {"platform": "mastodon", "q": "zzqqxx"}).content.decode()
+    empty = html[html.index('class="empty-state muted stream-empty"') :]
+    empty = empty[: empty.index("</div>")]
+    no_match = empty.index("No mention matches these filters.")
+    widen = empty.index("Widen them (other search words, another watch, any tone,")
+    missing = empty.index("Posts from Mastodon may be missing (see above)")
+    assert no_match < widen < missing
+    assert "<strong>" not in empty
+    # Without a search, no word of search words.
+    html = client.get("/listening/", {"platform": "mastodon"}).content.decode()
+    assert "Widen them (another watch, any tone," in html and "search words" not in html
 
 
 def test_an_administrator_reads_the_detail_in_the_signals_panel_not_in_the_notice(
