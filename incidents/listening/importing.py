@@ -647,11 +647,7 @@ def _read_csv(text: str) -> Table:
     # sniffer also guessed `doublequote` off for a text holding ""quotes"" over several
     # lines, and split that post into broken rows. Excel's "sep=;" first line says it.
     hint = _separator_line(text)
-    try:
-        delimiter = hint or csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
-    except csv.Error:
-        delimiter = ","
-    dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
+    dialect = _dialect(hint or _sniffed(sample))
     csv.field_size_limit(MAX_CELL * 2)
     if hint:
         # Blanked, not cut: the lines keep the numbers the file gives them (and a quote
@@ -729,6 +725,39 @@ def _known_names() -> frozenset[str]:
 def _known(values: list[str]) -> int:
     """How many cells of a line are column names a preset knows ("Date", "Url")."""
     return len({_column_key(v) for v in values if v.strip()} & _known_names())
+
+
+def _dialect(delimiter: str):
+    return type("Sniffed", (csv.excel,), {"delimiter": delimiter})
+
+
+def _sniffed(sample: str) -> str:
+    """The separator of a CSV without Excel's "sep=" line: the sniffer's guess among
+    SEPARATORS ("," when it has none), unless its column names, found below any title
+    lines (_title_lines), are no names the presets know while another separator's are: a
+    title written with another separator than the table's ('"Export";"Brand24"' above a
+    table of "|") made the sniffer read the whole file with the title's."""
+    try:
+        guess = csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        guess = ","
+    if _header_known(sample, guess) >= 2:
+        return guess
+    known = {delimiter: _header_known(sample, delimiter) for delimiter in SEPARATORS}
+    best = max(SEPARATORS, key=lambda delimiter: known[delimiter])
+    return best if known[best] >= 2 else guess
+
+
+def _header_known(sample: str, delimiter: str) -> int:
+    """How many column names the presets know the header holds, read with `delimiter`
+    below the title lines it leaves (_title_lines)."""
+    dialect = _dialect(delimiter)
+    titles = _title_lines(sample, dialect, skip=0)
+    rows = csv.reader(io.StringIO(sample), dialect)
+    try:
+        return _known(next(itertools.islice(rows, len(titles), None)))
+    except (StopIteration, csv.Error):
+        return 0
 
 
 def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]]:

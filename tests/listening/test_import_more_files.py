@@ -39,6 +39,31 @@ def test_a_file_of_vertical_bars_is_read_without_a_separator_line():
 
 
 @pytest.mark.parametrize(
+    "title",
+    [
+        b'"Export";"Brand24"\n',
+        b'"Export";"Brand24"\n"Period";"1-3 Dec 2026"\n',
+        b"Export,Brand24\n",
+    ],
+)
+def test_a_title_written_with_another_separator_than_the_table_is_skipped(title):
+    table = importing.read_table(
+        title + b"Platform|Id|Content|Date\n"
+        b"x|1|Lid, melted; again|2026-11-30T09:00:00Z\n"
+        b"x|2|Lid|2026-11-30T09:05:00Z\n"
+    )
+    assert table.columns == ["Platform", "Id", "Content", "Date"]
+    assert [row["Id"] for _line, row in table.rows] == ["1", "2"]
+    assert "Brand24" in table.skipped_note
+
+
+def test_a_table_of_unknown_names_keeps_the_sniffers_separator():
+    """Only names the presets know can overrule the sniffer: a user's own columns stay."""
+    table = importing.read_table(b"When;Who;What\n2026-11-30T09:00:00Z;alice;Lid, again\n")
+    assert table.columns == ["When", "Who", "What"]
+
+
+@pytest.mark.parametrize(
     ("written", "order", "moment"),
     [
         ("28-11-2026", "dmy", (2026, 11, 28, 0, 0)),
