@@ -140,7 +140,7 @@ class MappingForm(forms.Form):
         required=False,
     )
     platform = forms.ChoiceField(
-        label=_("Platform when no column says"),
+        label=importing.FILE_PLATFORM_LABEL,
         required=False,
         choices=[("", "—"), *Platform.choices],
     )

@@ -1391,6 +1391,8 @@ class Conversion:
 UNKNOWN_PLATFORMS_NAMED = 5
 # The form's choice (forms.MappingForm), named by the preview's note.
 UNKNOWN_AS_OTHER_LABEL = gettext_lazy("Import rows with an unknown platform as Other")
+# The form's choice of a platform for the rows whose column gives none (forms.MappingForm).
+FILE_PLATFORM_LABEL = gettext_lazy("Platform when no column says")
 
 
 # A post dated further ahead than this is refused: the file's times were most likely read
@@ -1449,6 +1451,8 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             data, refused = read(row, unread), None
         except UnknownPlatform as error:
             data, refused = None, _unknown_refused(unknown) if unknown else str(error)
+            if not unknown and _blank_platform(row, options):
+                refused = _blank_refused(names)
         except RowError as error:
             data, refused = None, str(error)
         if number in table.spans:
@@ -1480,6 +1484,22 @@ def _unknown_refused(value: str) -> str:
         "The platform “%(value)s” is not one this import knows: ticking “%(choice)s” above "
         "imports such rows as “%(other)s”."
     ) % {"value": value, "choice": UNKNOWN_AS_OTHER_LABEL, "other": Platform.OTHER.label}
+
+
+def _blank_platform(row: dict, options: Options) -> bool:
+    """Whether a row's platform cell is empty."""
+    column = options.mapping.get("platform")
+    value = row.get(column) if column else None
+    return value is None or not str(value).strip()
+
+
+def _blank_refused(names: dict[str, str]) -> str:
+    """A row refused for an empty platform cell (convert asks for a platform column or the
+    file's platform first), when the page could give it one."""
+    return _("%(column)s is empty: fill it in the file, or choose “%(choice)s” above.") % {
+        "column": names["platform"],
+        "choice": FILE_PLATFORM_LABEL,
+    }
 
 
 def _reads(read, cells: dict) -> bool:

@@ -217,6 +217,21 @@ def test_unknown_platforms_are_refused_by_default_and_imported_as_other_when_cho
     assert sorted(Mention.objects.values_list("platform", flat=True)) == ["other"] * 3 + ["x"]
 
 
+def test_an_empty_platform_cell_is_refused_pointing_to_the_files_platform(
+    importer, browser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    client = browser_client.as_user(importer)
+    page = upload(client, b"Platform,Id,Text,Date\n,1,Lid,2026-11-30T09:00:00Z\n")
+    [error] = page.context["conversion"].errors
+    assert error.error == (
+        "“Platform” is empty: fill it in the file, or choose “Platform when no column says” above."
+    )
+    chosen = client.post("/listening/import/", form_data(page, step="preview", platform="forum"))
+    assert chosen.context["conversion"].errors == []
+    assert [data.platform for _line, data in chosen.context["conversion"].rows] == ["forum"]
+
+
 def test_unknown_platforms_are_counted_whatever_their_case_and_refused_naming_the_choice(
     importer, browser_client, settings
 ):
