@@ -286,7 +286,8 @@ def mention_attach(request, pk):
             return _undo_refused(refusal)
         return _panel_refused(request, incident, refusal)
     mention = get_object_or_404(Mention, pk=pk)
-    back = _back(request, None if reader else reverse("incident-room", args=[incident.pk]))
+    panel = reverse("incident-room", args=[incident.pk]) + f"#{PANEL_MESSAGES}"
+    back = _back(request, None if reader else panel)
     try:
         attached = actions.mention_attach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
@@ -297,7 +298,9 @@ def mention_attach(request, pk):
     if request.htmx:
         return done(request, incident, _("Mention attached again."))
     if attached:
-        messages.success(request, _("Attached to “%(t)s”.") % {"t": incident.title})
+        # Said at the room's mentions panel when back there (other pages say every message).
+        said = _("Attached to “%(t)s”.") % {"t": incident.title}
+        messages.success(request, said, extra_tags=PANEL_MESSAGES)
     return redirect(back)
 
 
@@ -921,7 +924,7 @@ def mention_detach(request, pk, mention_pk):
         actions.mention_detach(mention=mention, incident=incident, actor=request.user)
     except DomainError as error:
         return _panel_refused(request, incident, error.message)
-    messages.success(request, _("Mention detached."))
+    messages.success(request, _("Mention detached."), extra_tags=PANEL_MESSAGES)
     return redirect(reverse("incident-room", args=[incident.pk]) + f"#{PANEL_MESSAGES}")
 
 

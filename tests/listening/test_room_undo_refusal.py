@@ -257,3 +257,37 @@ def test_the_linked_title_is_escaped_in_every_page_answer(
     for answer in (htmx, page):
         assert link in answer
         assert "<script>alert(1)" not in answer
+
+
+def test_without_javascript_a_detach_and_its_undo_are_said_at_the_panel(
+    incident, drafter, browser_client
+):
+    """Back at #mentions-panel, a done Detach or Undo is said there too, not at the top of
+    a page scrolled away from it."""
+    mention = Mention.objects.create(
+        platform="bluesky",
+        external_id="here",
+        text="Lid cracked",
+        posted_at=timezone.now(),
+        collected_at=timezone.now(),
+        incident=incident,
+    )
+    client = browser_client.as_user(drafter)
+    room = f"/incidents/{incident.pk}/"
+    detached = client.post(f"{room}mentions/{mention.pk}/detach/", follow=True)
+    assert detached.redirect_chain[-1][0] == f"{room}#mentions-panel"
+    html = unescape(detached.content.decode())
+    assert "Mention detached." in _section(html)
+    assert (
+        'class="messages"' not in html[html.index('id="main"') : html.index('id="incident-room"')]
+    )
+
+    undone = client.post(
+        f"/listening/mentions/{mention.pk}/attach/", {"incident": incident.pk}, follow=True
+    )
+    assert undone.redirect_chain[-1][0] == f"{room}#mentions-panel"
+    html = unescape(undone.content.decode())
+    assert f"Attached to “{incident.title}”." in _section(html)
+    assert (
+        'class="messages"' not in html[html.index('id="main"') : html.index('id="incident-room"')]
+    )

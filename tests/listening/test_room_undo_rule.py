@@ -274,11 +274,11 @@ def test_without_next_the_fallback_is_the_room_for_a_member_who_may_not_read_lis
     actions.mention_detach(mention=second, incident=incident, actor=lead)
     client = browser_client.as_user(drafter)
     room = f"/incidents/{incident.pk}/"
-    # Done, or refused (not theirs to undo: back at the panel, where it is said), in the
+    # Done, or refused (not theirs to undo), back at the panel, where it is said: in the
     # room, never on /listening/ (403).
-    for mention, back in ((first, room), (second, f"{room}#mentions-panel")):
+    for mention in (first, second):
         answer = _undo(client, mention, incident)
-        assert answer.status_code == 302 and answer.url == back
+        assert answer.status_code == 302 and answer.url == f"{room}#mentions-panel"
     refused = client.get(room).content.decode()
     assert "you can attach again only the mentions you detached" in unescape(refused)
     assert Mention.objects.get(pk=first.pk).incident_id == incident.pk
