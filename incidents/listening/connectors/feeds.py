@@ -37,7 +37,7 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, feed_platform, feed_state
+from .liveness import FETCH_READS_IN, feed_platform, feed_state, is_http_url
 
 log = logging.getLogger("incidents.listening.connectors.feeds")
 
@@ -66,7 +66,7 @@ def feeds_from(config) -> list[Feed]:
     feeds = []
     for number, item in enumerate(config, start=1):
         url = item.get("url") if isinstance(item, dict) else None
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        if not is_http_url(url):
             raise ValueError(f"LISTENING_FEEDS[{number}]: url must be an http(s) URL.")
         platform = feed_platform(item)
         if platform is None:

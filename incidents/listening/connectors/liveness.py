@@ -15,6 +15,7 @@ timeouts), and the storing of its posts.
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from incidents.models import Platform
 
@@ -37,6 +38,17 @@ JETSTREAM_STALE = timedelta(minutes=5)
 BLUESKY_STATE = "bluesky:jetstream"
 # The process that collects each kind of source (what an administrator checks).
 COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": "listen_feeds"}
+
+
+def is_http_url(value) -> bool:
+    """Whether a configured address (LISTENING_FEEDS' url, LISTENING_MASTODON's base_url) is
+    an http(s) URL: a text that urllib splits ("http://[::1" it cannot) with that scheme."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return urlsplit(value).scheme in ("http", "https")
+    except ValueError:
+        return False
 
 
 def feed_platform(item: dict) -> str | None:

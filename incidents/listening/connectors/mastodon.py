@@ -56,7 +56,7 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, instance_state
+from .liveness import FETCH_READS_IN, instance_state, is_http_url
 
 log = logging.getLogger("incidents.listening.connectors.mastodon")
 
@@ -93,7 +93,7 @@ def instances_from(config) -> list[Instance]:
     found = []
     for number, item in enumerate(config, start=1):
         base_url = item.get("base_url") if isinstance(item, dict) else None
-        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https"):
+        if not is_http_url(base_url):
             raise ValueError(f"LISTENING_MASTODON[{number}]: base_url must be an http(s) URL.")
         lists = {}
         for name in ("hashtags", "search"):
