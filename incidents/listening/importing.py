@@ -1444,7 +1444,8 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             continue
         unknown = _unknown_platform(row, options)
         if unknown:
-            unknown = spellings.setdefault(unknown.casefold(), unknown)
+            key = unicodedata.normalize("NFC", unknown).casefold()
+            unknown = spellings.setdefault(key, unknown)
             result.unknown_platforms[unknown] += 1
         unread = []
         try:

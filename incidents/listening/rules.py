@@ -188,6 +188,9 @@ class Linked(str):
     def __html__(self) -> str:
         return self.html
 
+    def __reduce__(self):  # copied or pickled (a cache, a task) with its link
+        return (Linked, (str(self), self.html))
+
 
 def held_elsewhere(user, other_id, mention=None) -> str:
     """Why a mention cannot be attached (again) here: the incident `other_id` holds it.

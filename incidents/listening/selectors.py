@@ -85,9 +85,9 @@ class CampaignFreezes:
 
     @property
     def count(self) -> int:
-        """How many frozen incidents the notice speaks of, at least (`more` and `unseen`
-        count one each): its sentences' singular or plural."""
-        return len(self.incidents) + self.more + self.unseen
+        """How many frozen incidents the notice names, at least (`more` counts one): its
+        sentences' singular or plural (with `unseen`, the notice says none of them)."""
+        return len(self.incidents) + self.more
 
 
 def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:

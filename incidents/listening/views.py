@@ -281,7 +281,8 @@ def mention_attach(request, pk):
         raise Http404() from None
     # Asked before the mention is looked up: whether an id exists is listening data.
     if not rules.may_attach(request.user, incident, [pk]):
-        refusal = rules.attach_refusal(request.user, incident, [pk], named=True)
+        # Named without JavaScript only: with htmx the panel's "Detached:" line stays above.
+        refusal = rules.attach_refusal(request.user, incident, [pk], named=not request.htmx)
         if request.htmx:
             return _undo_refused(refusal)
         return _panel_refused(request, incident, refusal)

@@ -609,7 +609,7 @@ def test_a_quote_left_open_is_said_first_naming_the_lines_it_swallowed(
         )
     ]
     html = text_of(preview.content.decode())
-    assert "Imported, to check" in html and "Line 8: A quote opens on line 8" in html
+    assert "To check once imported" in html and "Line 8: A quote opens on line 8" in html
     assert errors[12] == (
         "A quote opens on line 12 and runs to line 13: line 13 was read into one of this "
         "row's cells. Line 13 is a good row of its own, lost unless the quote is closed: "

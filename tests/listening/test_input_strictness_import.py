@@ -257,8 +257,9 @@ def test_an_optional_flag_the_import_cannot_read_is_left_unknown_with_a_warning(
         "imported without it.",
     }
     html = first.content.decode()
-    assert "Imported, to check" in html and "“verified” is not true or false" in html
+    assert "To check once imported" in html and "“verified” is not true or false" in html
     done = client.post("/listening/import/", form_data(first, step="import"))
+    assert "Imported, to check" in done.content.decode()
     assert done.context["report"].stored == 5
     stored = dict(Mention.objects.values_list("author_handle", "author_verified"))
     assert stored == {"alice": None, "bob": None, "carl": True, "dan": False, "eve": None}

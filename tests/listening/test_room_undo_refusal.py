@@ -121,7 +121,9 @@ def test_the_refusal_names_the_incident_that_took_it_only_to_who_may_see_it(
 
     answers = _answers(user, mention, incident, browser_client, api)
 
-    assert PAGE[says] in text(answers["htmx"])
+    # With htmx the panel's "Detached:" line stays above and names the mention; without
+    # JavaScript the refusal does.
+    assert says in text(answers["htmx"]) and "The mention from" not in text(answers["htmx"])
     assert PAGE[says] in text(answers["page"])
     assert answers["api"] == says  # plain text
     link = f'<a href="/incidents/{other.pk}/">{SECRET}</a>'
@@ -291,3 +293,15 @@ def test_without_javascript_a_detach_and_its_undo_are_said_at_the_panel(
     assert (
         'class="messages"' not in html[html.index('id="main"') : html.index('id="incident-room"')]
     )
+
+
+def test_a_linked_refusal_keeps_its_link_when_copied_or_pickled():
+    """A cache, a task or a deepcopy of the message must not lose (or fail on) the link."""
+    import copy
+    import pickle
+
+    from incidents.listening.rules import Linked
+
+    said = Linked("Taken by “A”.", 'Taken by “<a href="/incidents/1/">A</a>”.')
+    for again in (copy.copy(said), copy.deepcopy(said), pickle.loads(pickle.dumps(said))):  # noqa: S301 (our own bytes)
+        assert again == said and again.__html__() == said.__html__()
