@@ -220,12 +220,15 @@ def _grouped(items, table) -> list[Listed]:
             for first, last in runs[:MAX_RANGES]
         ) + ("…" if len(runs) > MAX_RANGES else "")
         n = len(rows)
-        if table.format == importing.JSON:
+        items = table.format == importing.JSON
+        if items:
             label = ngettext("Item %(numbers)s", "Items %(numbers)s", n) % {"numbers": named}
         else:
             label = ngettext("Line %(numbers)s", "Lines %(numbers)s", n) % {"numbers": named}
         if len(runs) > 1 or runs[0][1] - runs[0][0] + 1 != n:
-            label += " " + ngettext("(%(n)s row)", "(%(n)s rows)", n) % {"n": floatformat(n, "0g")}
+            count = ngettext("(%(n)s item)", "(%(n)s items)", n) if items else None
+            count = count or ngettext("(%(n)s row)", "(%(n)s rows)", n)
+            label += " " + count % {"n": floatformat(n, "0g")}
         groups.append(Listed(label, error, n))
     return groups
 

@@ -187,8 +187,8 @@ def _flag(value, field, *, default=None, unread=None):
         written = value.strip() if isinstance(value, str) else json.dumps(value)
         unread.append(
             _(
-                "%(field)s “%(value)s” is not true or false (or 1 or 0, yes or no): the post "
-                "is imported without it."
+                "%(field)s says “%(value)s”, which is not true or false (or 1 or 0, yes or "
+                "no): the post is imported without it."
             )
             % {"field": field, "value": written[:40]}
         )

@@ -319,8 +319,8 @@ def test_rows_saying_the_same_are_listed_once_with_their_lines(importer, browser
     assert "150 new mentions will be imported · " in html and " · 150 to check. " in html
     assert html.count("is not true or false") == 1
     assert (
-        f"Lines 2{DASH}151: “Verified” “maybe” is not true or false (or 1 or 0, yes or no): the "
-        "post is imported without it."
+        f"Lines 2{DASH}151: “Verified” says “maybe”, which is not true or false (or 1 or 0, "
+        "yes or no): the post is imported without it."
     ) in html
     assert [(group.count, group.label) for group in page.context["warnings"]] == [
         (150, f"Lines 2{DASH}151")
@@ -358,6 +358,9 @@ def test_a_group_names_at_most_ten_runs_of_lines():
     json_table = importing.read_table(b'[{"id": 1}, {"id": 2}]')
     [group] = _grouped([importing.LineError(line, "Same.") for line in (1, 2)], json_table)
     assert group.label == f"Items 1{DASH}2"
+    json_table = importing.read_table(b'[{"id": 1}, {"id": 2}, {"id": 3}]')
+    [group] = _grouped([importing.LineError(line, "Same.") for line in (1, 3)], json_table)
+    assert group.label == "Items 1, 3 (2 items)"
 
 
 def test_iso_times_in_a_message_stay_on_one_line(importer, browser_client, settings):

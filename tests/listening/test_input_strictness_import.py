@@ -249,15 +249,17 @@ def test_an_optional_flag_the_import_cannot_read_is_left_unknown_with_a_warning(
     assert "Twitter Verified" not in conversion.errors[0].error
     warnings = {warning.line: warning.error for warning in conversion.warnings}
     assert warnings == {
-        2: "“Twitter Verified” “verified” is not true or false (or 1 or 0, yes or no): the "
+        2: "“Twitter Verified” says “verified”, which is not true or false (or 1 or 0, yes or "
+        "no): the post is imported without it.",
+        3: "“Twitter Verified” says “-”, which is not true or false (or 1 or 0, yes or no): the "
         "post is imported without it.",
-        3: "“Twitter Verified” “-” is not true or false (or 1 or 0, yes or no): the post is "
-        "imported without it.",
-        6: "“Twitter Verified” “-” is not true or false (or 1 or 0, yes or no): the post is "
-        "imported without it.",
+        6: "“Twitter Verified” says “-”, which is not true or false (or 1 or 0, yes or no): the "
+        "post is imported without it.",
     }
     html = first.content.decode()
-    assert "To check once imported" in html and "“verified” is not true or false" in html
+    assert (
+        "To check once imported" in html and "says “verified”, which is not true or false" in html
+    )
     done = client.post("/listening/import/", form_data(first, step="import"))
     assert "Imported, to check" in done.content.decode()
     assert done.context["report"].stored == 5
@@ -285,7 +287,7 @@ def test_a_json_import_keeps_a_post_whose_follows_brand_flag_is_unreadable():
         True,
         False,
     )
-    assert [(w.line, w.error.split(" is not")[0]) for w in conversion.warnings] == [
-        (1, "“author.follows_brand” “2”"),
-        (1, "“reply_to_brand” “maybe”"),
+    assert [(w.line, w.error.split(", which")[0]) for w in conversion.warnings] == [
+        (1, "“author.follows_brand” says “2”"),
+        (1, "“reply_to_brand” says “maybe”"),
     ]
