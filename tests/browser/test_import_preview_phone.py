@@ -86,7 +86,7 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
         expect(listed).to_be_visible()
         box = listed.bounding_box()
         assert box["y"] + box["height"] <= button.bounding_box()["y"], box
-    expect(tab.locator(".import-warnings")).to_contain_text("Line 3: “Verified” “maybe”")
+    expect(tab.locator(".import-warnings")).to_contain_text("Line 3: “Verified” says “maybe”")
     # The dates stay on one line.
     dates = table.evaluate(
         """t => [...t.querySelectorAll("tbody td:nth-child(3)")].map(
