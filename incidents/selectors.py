@@ -152,25 +152,33 @@ def freeze_banner_viewers(incident_id: int) -> list[int]:
     )
 
 
+def frozen_among(incidents: QuerySet[Incident]) -> Freezes:
+    """Which of `incidents` hold a promotion freeze now (whatever their status: a freeze
+    outlives the incident's closing until it is lifted), most recently frozen first: the
+    one reading of "frozen" for the banner and the campaigns pages. One query, at most
+    FREEZES_SHOWN + 1 rows."""
+    rows = list(
+        incidents
+        # One filter() call, one join: a freeze row that exists (an outer join's "IS NULL"
+        # alone would also match an incident that never had one) and still holds.
+        .filter(
+            promotion_freezes__set_at__isnull=False,
+            promotion_freezes__lifted_at__isnull=True,
+        )
+        .order_by("-promotion_freezes__set_at", "-pk")
+        .values_list("pk", "title")[: FREEZES_SHOWN + 1]
+    )
+    return Freezes(rows[:FREEZES_SHOWN], len(rows) > FREEZES_SHOWN)
+
+
 def promotion_freezes_for(user) -> Freezes:
     """The incidents whose promotion freeze holds and whose banner `user` sees
     (`_banner_memberships`), most recently frozen first: one query, at most
     FREEZES_SHOWN + 1 rows."""
     if not user.is_authenticated:
         return Freezes([], False)
-    rows = list(
-        _banner_memberships()
-        # One filter() call, one join: a freeze row that exists (an outer join's "IS NULL"
-        # alone would also match an incident that never had one) and still holds.
-        .filter(
-            user=user,
-            incident__promotion_freezes__set_at__isnull=False,
-            incident__promotion_freezes__lifted_at__isnull=True,
-        )
-        .order_by("-incident__promotion_freezes__set_at", "-incident_id")
-        .values_list("incident_id", "incident__title")[: FREEZES_SHOWN + 1]
-    )
-    return Freezes(rows[:FREEZES_SHOWN], len(rows) > FREEZES_SHOWN)
+    cells = _banner_memberships().filter(user=user).values("incident_id")
+    return frozen_among(Incident.objects.filter(pk__in=cells))
 
 
 def lead_of(incident: Incident):

@@ -91,26 +91,18 @@ class CampaignFreezes:
 
 
 def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:
-    """The freezes holding now (whatever the incident's status: a freeze outlives closing
-    until it is lifted, as the banner says) for the campaigns pages: two queries, the
-    second only for a `planner` (who may change watches) and bounded by EXISTS."""
-    shown = incident_selectors.FREEZES_SHOWN
+    """The freezes holding now for the campaigns pages (incident_selectors.frozen_among, as
+    the banner reads them): two queries, the second only for a `planner` (who may change
+    watches) and bounded by EXISTS."""
     visible = incident_selectors.incidents_visible_to(user)
-    rows = list(
-        visible.filter(
-            promotion_freezes__set_at__isnull=False,
-            promotion_freezes__lifted_at__isnull=True,
-        )
-        .order_by("-promotion_freezes__set_at", "-pk")
-        .values_list("pk", "title")[: shown + 1]
-    )
+    frozen = incident_selectors.frozen_among(visible)
     unseen = (
         planner
         and PromotionFreeze.objects.filter(lifted_at__isnull=True)
         .exclude(incident__in=visible.values("pk"))
         .exists()
     )
-    return CampaignFreezes(rows[:shown], len(rows) > shown, unseen)
+    return CampaignFreezes(frozen.incidents, frozen.more, unseen)
 
 
 def planned_campaigns(watch, now) -> PlannedCampaigns:
