@@ -7,7 +7,8 @@ Two layers:
   and returns what changed (`Opened`, `Updated`, `Closed`) with the new episode state.
   bench/listening_detection.py runs exactly these functions on synthetic streams.
 - The **runner** `detect(now=None)`: for every active watch, evaluates each minute since the
-  last one evaluated (CollectorState "detector") and writes through actions.signal_open /
+  last one evaluated (CollectorState "detector"), none before the watch existed
+  (judged_from: what came before is history), and writes through actions.signal_open /
   signal_update / signal_close.
 
 The rule, minute by minute (docs/architecture.md, "Listening"):
@@ -814,8 +815,20 @@ STATE_NAME = "detector"
 # Minutes a run evaluates per watch at most: after a long stop it catches up on the last
 # day, not on weeks (what was missed then is history, not news).
 MAX_CATCH_UP = DAY
-# A watch evaluated for the first time starts this far back.
+# A watch evaluated for the first time starts this far back, never before it existed
+# (judged_from).
 FIRST_RUN = WINDOW
+
+
+def judged_from(watch) -> int:
+    """The first epoch minute the detector judges for `watch`: the minute it was created in
+    (alerted at its end, after the creation). A minute is judged once, when the watch
+    exists: the posts from before then (imported, sent with past times, sorted into it) are
+    its history, as a late back-fill's are for a watch that judged their minutes without
+    them: they feed the baselines, and count in the windows of the minutes judged after they
+    arrived (the hour's, and the longer ones), never in an alert dated before the watch
+    existed."""
+    return epoch_minute(watch.created_at)
 
 
 @cache
@@ -961,7 +974,7 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
     written: (opened, closed), or None when it was already evaluated (up to date, or by
     another runner meanwhile, whose events are written). A watch resumed after a pause
     (`mine["paused"]`, detect) is evaluated from now: the minutes it was stopped collected
-    nothing."""
+    nothing. No minute before the watch existed is evaluated (judged_from)."""
     from django.db import transaction
 
     from . import actions
@@ -973,7 +986,7 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
             start, episode = last - FIRST_RUN, None  # afresh
         else:
             start, reopen = last - 1, Episode.from_json(episode).open
-    first = max(start + 1, last - MAX_CATCH_UP + 1)
+    first = max(start + 1, last - MAX_CATCH_UP + 1, judged_from(watch))
     if first > last:
         return None
     series, first_seen = _load(watch.pk, first, last, tz)

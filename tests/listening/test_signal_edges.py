@@ -169,7 +169,10 @@ def test_a_declaration_names_one_mention_in_the_singular(
 def test_one_watch_failing_stops_no_other_and_is_retried(history, watch_editor, monkeypatch):
     # An exception in one watch (a bug, a database error) ended the pass: every watch
     # after it went unevaluated, minute after minute.
-    broken = actions.watch_create(actor=watch_editor, name="A broken", brand="B", keywords=["ok"])
+    # Created before the runs (a watch is judged from its creation on).
+    broken = actions.watch_create(
+        actor=watch_editor, name="A broken", brand="B", keywords=["ok"], now=NOW - timedelta(days=1)
+    )
     load = detection._load
 
     def failing(watch_id, *args):
