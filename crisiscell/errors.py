@@ -33,28 +33,58 @@ def server_error(request):
     return render(request, "500.html", status=500)
 
 
-# The pages of one incident: a refusal there is a matter of role in its cell.
-INCIDENT_ROUTE = "incidents/<id:pk>/"
+# The pages of one incident, by the start of their route: a refusal there is a matter of
+# role in its cell. Each route's `pk` is the id of the model named: the incident's own
+# pages, then those of one of its records (a statement, with publishing's "publish on",
+# an evidence item, an export), whose incident_id says which. tests/test_refusal_contacts.py
+# checks that every page route with an id is here or named there as no incident's.
+INCIDENT_ROUTES = (
+    ("incidents/<id:pk>/", "incidents.Incident"),
+    ("statements/<id:pk>/", "statements.Statement"),
+    ("evidence/<id:pk>/", "evidence.EvidenceItem"),
+    ("evidence/exports/<id:pk>/", "evidence.EvidenceExport"),
+)
+
+
+def incident_of(match):
+    """The incident a resolved page (a ResolverMatch, or None) belongs to, by
+    INCIDENT_ROUTES: `(True, incident)`, the incident's id (int) on its own pages, else a
+    Subquery of the record's incident_id (read in the query that uses it; no row: NULL,
+    which matches no incident), or None when the route's id does not read; `(False, None)`
+    for a page of no incident. No query."""
+    from django.apps import apps  # once the apps are loaded
+    from django.db.models import Subquery
+
+    from incidents.text import parse_id
+
+    route = (match.route or "") if match else ""
+    for start, model in INCIDENT_ROUTES:
+        if route.startswith(start):
+            pk = parse_id(match.kwargs.get("pk"))
+            if pk is None or model == "incidents.Incident":
+                return True, pk
+            rows = apps.get_model(model).objects.filter(pk=pk).values("incident_id")
+            return True, Subquery(rows[:1])
+    return False, None
 
 
 def refusal_context(request, exception=None) -> dict:
     """What templates/_refusal.html says, and whom it names: `reason`, the refusal's own
     sentence if it was raised with one (listening is granted by an administrator, an export
-    belongs to who asked for it); `in_incident`, on an incident's pages; `leads`, that
-    incident's lead(s), for someone who may see it (selectors.leads_to_ask: nobody
-    otherwise, not even that it exists); else `admins`, the site's administrators
+    belongs to who asked for it); `in_incident`, on an incident's pages (`incident_of`:
+    its statements', evidence's and exports' too); `leads`, that incident's lead(s), for
+    someone who may see it (selectors.leads_to_ask: nobody otherwise, not even that it
+    exists, or that the statement or item does); else `admins`, the site's administrators
     (settings.CRISISCELL_ADMIN_CONTACT, (name, address) pairs, none by default). Read only
     when a refusal is rendered: at most one query."""
     from incidents.selectors import leads_to_ask  # once the apps are loaded
-    from incidents.text import parse_id
 
     reason = str(exception) if exception is not None and str(exception) else ""
-    match = getattr(request, "resolver_match", None)
-    in_incident = bool(match and (match.route or "").startswith(INCIDENT_ROUTE))
+    in_incident, incident = incident_of(getattr(request, "resolver_match", None))
     leads = []
     user = getattr(request, "user", None)  # none if refused before the middleware set it
     if in_incident and user is not None:
-        leads = leads_to_ask(user, parse_id(match.kwargs.get("pk")))
+        leads = leads_to_ask(user, incident)
     admins = [] if in_incident else list(settings.CRISISCELL_ADMIN_CONTACT)
     return {
         "reason": reason,

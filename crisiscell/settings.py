@@ -648,13 +648,21 @@ CELERY_BEAT_SCHEDULE["listening-detect-signals"] = {
 
 
 def env_json(name: str, default):
+    """The JSON value of variable `name`, `default` when unset or blank. ImproperlyConfigured
+    when it is not JSON, saying where (line and column, from 1, and the character found
+    there) but not the value, which may hold tokens (LISTENING_MASTODON's access_token);
+    manage.py says it in one line."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
         return json.loads(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be JSON, got {value[:80]!r}") from exc
+    except json.JSONDecodeError as exc:
+        there = f"found {exc.doc[exc.pos]!r}" if exc.pos < len(exc.doc) else "the text ends there"
+        raise ImproperlyConfigured(
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+            f"({there})."
+        ) from None
 
 
 # Listening collectors (docs/deployment.md, "Listening collectors"), one process each.

@@ -196,7 +196,9 @@ def leads_to_ask(user, incident_id) -> list:
     """The lead(s) of incident `incident_id` a refused page names (crisiscell.errors
     .permission_denied), at most REFUSAL_NAMES_MAX: only for someone who may see the
     incident (permissions.can_view: staff, or in its cell now); anyone else gets [] as for
-    an incident that does not exist, so nothing tells them it does. One query."""
+    an incident that does not exist, so nothing tells them it does. `incident_id`: an id,
+    or an expression giving one (the Subquery of a statement's incident_id: read in the
+    same query). One query."""
     if not user.is_authenticated or incident_id is None:
         return []
     leads = _active_members().filter(incident_id=incident_id, role=Role.LEAD)

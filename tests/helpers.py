@@ -1,14 +1,19 @@
 """Helpers shared by the tests."""
 
 import itertools
+import json
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import RequestFactory
+from django.urls import resolve
 from django.utils.dateparse import parse_datetime
 
+from crisiscell.errors import permission_denied
 from incidents.models import TimelineEntry
 from statements.models import ApprovalPolicy, ApprovalRequirement, Review, Revision, Statement
 
@@ -25,6 +30,20 @@ def assert_error(response, status_code):
     assert isinstance(body.get("detail"), str), body
     assert body["detail"].strip(), body
     return body["detail"]
+
+
+def refused_on(path, user, *, htmx=False, reason=""):
+    """What the handler of a refusal (crisiscell.errors.permission_denied) raised on `path`
+    answers `user`: the 403's text (htmx: its JSON `detail`)."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    request = RequestFactory().get(path, headers=headers)
+    request.user = user
+    request.resolver_match = resolve(path)
+    response = permission_denied(request, PermissionDenied(reason))
+    assert response.status_code == 403
+    if htmx:
+        return json.loads(response.content)["detail"]
+    return response.content.decode()
 
 
 def dt(value):

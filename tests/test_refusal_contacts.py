@@ -1,34 +1,23 @@
-"""Whom a refused page (403) names: the incident's lead(s) on an incident's pages, only
+"""Whom a refused page (403) names: the incident's lead(s) on an incident's pages (its
+statements', evidence items' and exports' too, whose addresses carry their own id), only
 to someone who may see the incident (an outsider reads what a missing incident would
 give); elsewhere the site's administrators (CRISISCELL_ADMIN_CONTACT), else nobody."""
 
-import json
-
 import pytest
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.test import Client, RequestFactory
-from django.urls import resolve
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
-from crisiscell.errors import permission_denied
+from crisiscell.errors import INCIDENT_ROUTES
 from crisiscell.settings import admin_contacts
+from incidents import actions
+from tests.helpers import refused_on
 
 pytestmark = pytest.mark.django_db
 
 ADMINS = (("Jeanne Martin", "jeanne.martin@example.com"), ("", "it@example.com"))
 GENERIC = "An administrator of Crisis Cell gives access: ask them if you need it."
-
-
-def refused_on(path, user, *, htmx=False, reason=""):
-    """What the handler of a refusal raised on `path` answers `user`: its text."""
-    headers = {"HX-Request": "true"} if htmx else {}
-    request = RequestFactory().get(path, headers=headers)
-    request.user = user
-    request.resolver_match = resolve(path)
-    response = permission_denied(request, PermissionDenied(reason))
-    assert response.status_code == 403
-    if htmx:
-        return json.loads(response.content)["detail"]
-    return response.content.decode()
+LEAD_NAMED = "The incident's lead: Camille Laurent."
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -122,3 +111,119 @@ def test_the_setting_reads_names_and_addresses(value, expected):
 def test_a_malformed_setting_refuses_to_start(value):
     with pytest.raises(ImproperlyConfigured, match="CRISISCELL_ADMIN_CONTACT"):
         admin_contacts(value)
+
+
+# --- Which incident a refused page belongs to (crisiscell.errors.incident_of) -------------
+
+# The pages of one incident under its own address, one of each app's families.
+INCIDENT_PAGES = [
+    "",
+    "members/",
+    "statements/new/",
+    "replies/review/",
+    "replies/templates/",
+    "evidence/",
+    "evidence/exports/",
+    "tasks/",
+    "crisis-page/",
+    "mentions/",
+    "notifications/",
+    "postmortem/",
+    "postmortem/export.md",
+]
+
+# Every route of a statement of the incident, statements' and publishing's.
+STATEMENT_PAGES = [
+    "",
+    "edit/",
+    "submit/",
+    "approve/",
+    "request-changes/",
+    "publish/",
+    "withdraw/",
+    "diff/",
+    "publish-on/1/",
+]
+
+# Page routes with an id that belong to no one incident: a person's notifications and
+# chat targets, the listening watches, signals and mentions (attached to any incidents),
+# and the public crisis pages (a visitor is never told who leads).
+NO_INCIDENTS = (
+    "notifications/",
+    "listening/",
+    "crisis/",
+)
+
+
+def page_routes(resolver=None, prefix=""):
+    """Every route of the site's pages (not the API's, not the admin's)."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(("api/", "admin/", "^api/")):
+            continue
+        if isinstance(pattern, URLResolver):
+            yield from page_routes(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield route
+
+
+def test_every_page_with_an_id_belongs_to_an_incident_or_to_none():
+    """A new family of an incident's pages (a record's id in its address) must say which
+    incident it belongs to, or a refusal there would name the administrators."""
+    starts = tuple(start for start, _model in INCIDENT_ROUTES)
+    unsorted = [
+        route
+        for route in page_routes()
+        if ("<id:" in route or "<slug:" in route or "(?P<" in route)
+        and not route.lstrip("^").startswith(starts + NO_INCIDENTS)
+    ]
+    assert unsorted == []
+
+
+@pytest.mark.parametrize("page", INCIDENT_PAGES)
+def test_each_of_an_incidents_pages_names_its_lead(incident, observer, page):
+    assert refused_on(f"/incidents/{incident.pk}/{page}", observer, htmx=True).endswith(LEAD_NAMED)
+
+
+@pytest.mark.parametrize("page", STATEMENT_PAGES)
+def test_a_statements_pages_name_its_incidents_lead(make_statement, observer, page):
+    statement = make_statement()
+    text = refused_on(f"/statements/{statement.pk}/{page}", observer, htmx=True)
+    assert "Your role in this incident's cell does not allow this action." in text
+    assert text.endswith(LEAD_NAMED)
+
+
+def test_staff_outside_the_cell_is_told_a_statements_lead(make_statement, staff):
+    assert LEAD_NAMED in refused_on(f"/statements/{make_statement().pk}/", staff)
+
+
+def test_an_outsider_learns_nothing_of_a_statement(make_statement, outsider, settings):
+    settings.CRISISCELL_ADMIN_CONTACT = ADMINS
+    statement = make_statement()
+    seen = refused_on(f"/statements/{statement.pk}/approve/", outsider, htmx=True)
+    missing = refused_on("/statements/987654/approve/", outsider, htmx=True)
+    assert seen == missing  # the same answer as for a statement that does not exist
+    assert "Camille" not in seen and "Jeanne" not in seen
+
+
+def test_a_statement_names_the_lead_of_its_own_incident(
+    make_statement, declare, incident, observer, drafter, make_user
+):
+    """The incident is the statement's (its id is not the incident's), and its lead is
+    named only to those in that incident's cell: the cell of another incident is nothing."""
+    other_lead = make_user("other-lead", first_name="Ines", last_name="Moreau")
+    other = declare(actor=other_lead, title="Another crisis")
+    actions.member_add(incident=other, actor=other_lead, user=observer, role="observer")
+    statement = make_statement(incident=other, author=other_lead)
+    text = refused_on(f"/statements/{statement.pk}/", observer, htmx=True)
+    assert text.endswith("The incident's lead: Ines Moreau.")
+    assert "lead:" not in refused_on(f"/statements/{statement.pk}/", drafter, htmx=True)
+
+
+def test_a_statements_lead_is_read_in_one_query(
+    make_statement, observer, django_assert_num_queries
+):
+    statement = make_statement()
+    with django_assert_num_queries(1):
+        text = refused_on(f"/statements/{statement.pk}/edit/", observer, htmx=True)
+    assert text.endswith(LEAD_NAMED)

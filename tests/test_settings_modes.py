@@ -160,3 +160,50 @@ def test_production_refuses_the_embedded_scheduler():
     result = load_settings(EMBEDDED_SCHEDULER="true")
     assert result.returncode != 0
     assert "EMBEDDED_SCHEDULER is for the embedded mode" in result.stderr
+
+
+def manage(*args, **variables):
+    """`manage.py <args>` run with this environment and `variables`."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", ["check", "runserver"])
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        (
+            "LISTENING_FEEDS",
+            '[{"url": "https://news.example/rss"},]',
+            "Expecting value at line 1, column 38 (found ']').",
+        ),
+        (
+            "LISTENING_MASTODON",
+            '[{"base_url": "https://social.example",\n  "access_token": "s3cr3t-t0ken"',
+            "Expecting ',' delimiter at line 2, column 33 (the text ends there).",
+        ),
+    ],
+)
+def test_a_json_setting_that_does_not_read_is_said_in_one_line(command, name, value, said):
+    """Where the JSON is wrong, without a traceback through Django, nor the value (a
+    Mastodon access token)."""
+    result = manage(command, **{name: value})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"ImproperlyConfigured: {name} is not valid JSON: {said}\n"
+
+
+def test_with_traceback_the_whole_traceback_is_shown():
+    result = manage("check", "--traceback", LISTENING_FEEDS="[")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "ImproperlyConfigured: LISTENING_FEEDS is not valid JSON: Expecting value at line 1, "
+        "column 2 (the text ends there)."
+    )

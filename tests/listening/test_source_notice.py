@@ -276,7 +276,9 @@ def test_one_rule_says_which_feed_platforms_are_valid_and_the_collector_refuses_
     item = {"url": "https://news.example/rss", "platform": platform}  # None: JSON's null
     assert liveness.feed_platform(item) == expected
     if expected is None:
-        with pytest.raises(ValueError, match=r"LISTENING_FEEDS\[1\]: platform must be one of"):
+        with pytest.raises(
+            ValueError, match=r"^LISTENING_FEEDS, entry 1 of 1: platform must be one of"
+        ):
             feeds.feeds_from([item])
     else:
         assert feeds.feeds_from([item])[0].platform == expected

@@ -37,7 +37,7 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, feed_platform, feed_state, is_http_url
+from .liveness import FETCH_READS_IN, address_problem, entry_name, feed_platform, feed_state
 
 log = logging.getLogger("incidents.listening.connectors.feeds")
 
@@ -65,14 +65,14 @@ def feeds_from(config) -> list[Feed]:
         raise ValueError("LISTENING_FEEDS must be a JSON list of feeds.")
     feeds = []
     for number, item in enumerate(config, start=1):
-        url = item.get("url") if isinstance(item, dict) else None
-        if not is_http_url(url):
-            raise ValueError(f"LISTENING_FEEDS[{number}]: url must be an http(s) URL.")
+        entry = entry_name("LISTENING_FEEDS", number, len(config))
+        if problem := address_problem(item, "url"):
+            raise ValueError(f"{entry}: {problem}.")
         platform = feed_platform(item)
         if platform is None:
             known = ", ".join(Platform.values)
-            raise ValueError(f"LISTENING_FEEDS[{number}]: platform must be one of {known}.")
-        feeds.append(Feed(url=url, platform=platform))
+            raise ValueError(f"{entry}: platform must be one of {known}.")
+        feeds.append(Feed(url=item["url"], platform=platform))
     return feeds
 
 

@@ -51,6 +51,39 @@ def is_http_url(value) -> bool:
         return False
 
 
+def entry_name(setting: str, number: int, count: int) -> str:
+    """How a message to the operator names an item of a collector's setting ("LISTENING_FEEDS,
+    entry 2 of 3"): counted from 1, as the Listening page counts them ("the feed no. 2 of
+    the configuration"), and said in words, since `LISTENING_FEEDS[2]` reads as Python's
+    index from 0. The collectors' refusals (feeds.feeds_from, mastodon.instances_from) and
+    so the settings check (listening.W001, W002) use it."""
+    return f"{setting}, entry {number} of {count}"
+
+
+def address_problem(item, key: str) -> str | None:
+    """What is wrong with the address of a configured source (an item of LISTENING_FEEDS,
+    `key` "url", or of LISTENING_MASTODON, "base_url"), as the end of a sentence that
+    `entry_name` starts; None when it is an http(s) URL (`is_http_url`). The address is
+    never quoted: it may hold a password or a token."""
+    if not isinstance(item, dict):
+        return f'must be a JSON object with its "{key}", not {_json_kind(item)}'
+    value = item.get(key)
+    if value is None:
+        return f"{key} is missing"
+    if isinstance(value, str) and not value.strip():
+        return f"{key} is empty"
+    return None if is_http_url(value) else f"{key} must be an http(s) URL"
+
+
+def _json_kind(value) -> str:
+    """What a JSON value is, in words ("a list", "a text"...)."""
+    kinds = ((bool, "true or false"), (str, "a text"), (int | float, "a number"),
+             (list, "a list"), (dict, "an object"))  # fmt: skip
+    if value is None:
+        return "null"
+    return next((kind for type_, kind in kinds if isinstance(value, type_)), "a value")
+
+
 def feed_platform(item: dict) -> str | None:
     """The platform of a configured feed's posts (an item of LISTENING_FEEDS): its
     "platform", a Platform value, press when it gives none (absent, null or ""); None

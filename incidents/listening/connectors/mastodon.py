@@ -56,7 +56,7 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, instance_state, is_http_url
+from .liveness import FETCH_READS_IN, address_problem, entry_name, instance_state
 
 log = logging.getLogger("incidents.listening.connectors.mastodon")
 
@@ -92,19 +92,20 @@ def instances_from(config) -> list[Instance]:
         raise ValueError("LISTENING_MASTODON must be a JSON list of instances.")
     found = []
     for number, item in enumerate(config, start=1):
-        base_url = item.get("base_url") if isinstance(item, dict) else None
-        if not is_http_url(base_url):
-            raise ValueError(f"LISTENING_MASTODON[{number}]: base_url must be an http(s) URL.")
+        entry = entry_name("LISTENING_MASTODON", number, len(config))
+        if problem := address_problem(item, "base_url"):
+            raise ValueError(f"{entry}: {problem}.")
         lists = {}
         for name in ("hashtags", "search"):
             values = item.get(name, [])
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise ValueError(f"LISTENING_MASTODON[{number}]: {name} must be a list of texts.")
+                raise ValueError(f"{entry}: {name} must be a list of texts.")
             lists[name] = tuple(v.strip().lstrip("#") for v in values if v.strip())
         token = item.get("access_token") or ""
         if not isinstance(token, str):
-            raise ValueError(f"LISTENING_MASTODON[{number}]: access_token must be a text.")
-        found.append(Instance(base_url=base_url.rstrip("/"), access_token=token, **lists))
+            raise ValueError(f"{entry}: access_token must be a text.")
+        base_url = item["base_url"].rstrip("/")
+        found.append(Instance(base_url=base_url, access_token=token, **lists))
     return found
 
 
