@@ -1,6 +1,7 @@
 """Reads of the listening app."""
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,22 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.core.cache import caches
-from django.db.models import Count, Min, OuterRef, Q, Subquery, TextField
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    Lookup,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Substr, TruncHour, TruncMinute
 from django.utils.translation import ngettext
 
@@ -405,8 +421,10 @@ def recent_signals(since: datetime):
 # does not run.
 DETECTION_LATE = timedelta(minutes=5)  # it runs every minute
 COLLECTION_FAILING = timedelta(minutes=15)  # one failed pass, retried, is no news
-# Configured sources judged (Mastodon instances first, then feeds, each in the order of
-# their setting), in one query: past it, the page says how many were not checked.
+# Configured sources judged one by one (Mastodon instances first, then feeds, each in the
+# order of their setting), in one query: past it, the others are judged together in the
+# database (one more query: how many of each collector and platform have a problem, and
+# since when), counted in "and N more", their platforms in the notice of missing posts.
 MAX_SOURCES = 1000
 # Lines of collectors' sources shown (the detector and Bluesky come on top): past it, the
 # page says how many more sources have a problem.
@@ -463,18 +481,17 @@ class SourceProblem:
 
 class SourceProblems(list):
     """source_problems' lines, with what they leave out: `more`, the sources with a
-    problem past MAX_SOURCE_LINES, and `unchecked`, the configured sources past
-    MAX_SOURCES, not judged. What the pages that show posts say of them (the stream's
-    notice and empty state, the room's mentions panel: listening/_source_notice.html):
+    problem past MAX_SOURCE_LINES, and those past MAX_SOURCES (judged together, not
+    named). What the pages that show posts say of them (the stream's notice and empty
+    state, the room's mentions panel: listening/_source_notice.html):
     `platforms_missing`, the platforms whose posts may be missing (a collector failing
-    or stopped, every line's, those past MAX_SOURCE_LINES too; None for a feed whose
-    platform is not valid), and `missing_since`, the earliest moment one of those
-    collectors was last known to work (None: never, or unknown), with `missing_stopped`,
-    whether that collector stopped (no news of it since) rather than failed: the notice
-    says it with the signals panel's verb for that line."""
+    or stopped, every line's, those past MAX_SOURCE_LINES and MAX_SOURCES too; None for a
+    feed whose platform is not valid), and `missing_since`, the earliest moment one of
+    those collectors was last known to work (None: never, or unknown), with
+    `missing_stopped`, whether that collector stopped (no news of it since) rather than
+    failed: the notice says it with the signals panel's verb for that line."""
 
     more = 0
-    unchecked = 0
     platforms_missing: frozenset[str | None] = frozenset()
     missing_since: datetime | None = None
     missing_stopped = False
@@ -524,11 +541,14 @@ def source_problems(now: datetime) -> SourceProblems:
     Every configured source of one collector stopped (two or more): one line for the
     collector. The detector first, then Bluesky, the instances and the feeds in the order
     of their settings; at most MAX_SOURCE_LINES lines of sources (`more` counts the
-    others), at most MAX_SOURCES configured sources judged (`unchecked` counts the
-    others). Two queries at most (the second only when a watch's age or platforms
-    decide)."""
+    others). The first MAX_SOURCES configured sources are judged one by one, the others
+    by the same rules in the database, per collector and platform (`_tallies`): counted
+    in `more`, and in the platforms and the moment of missing posts. Three queries at
+    most (the second only when a watch's age or platforms decide, the third only past
+    MAX_SOURCES configured sources)."""
     configured = _configured_sources()
     judged = list(configured)[:MAX_SOURCES]
+    rest = list(configured)[MAX_SOURCES:]
     names = [detection.STATE_NAME, liveness.BLUESKY_STATE, *judged]
     rows = {
         name: (updated, success, error)
@@ -592,38 +612,175 @@ def source_problems(now: datetime) -> SourceProblems:
             # Never written: expected once listening has been in use (an active watch) for
             # longer than the source's limit.
             lines.append(where(False, None, "", stopped=True))
-    lines = _collectors_stopped(lines, judged, configured)
+    tallies = _tallies([(name, configured[name]) for name in rest], now, in_use)
+    lines, tallies = _collectors_stopped(lines, judged, configured, tallies)
 
     problems = SourceProblems(top + lines[:MAX_SOURCE_LINES])
     problems.more = sum(line.count for line in lines[MAX_SOURCE_LINES:])
-    problems.unchecked = len(configured) - len(judged)
+    problems.more += sum(tally.problems for tally in tallies)
     missing = [line for line in top + lines if line.posts_missing]
-    problems.platforms_missing = frozenset(p for line in missing for p in line.platforms)
-    known = [line for line in missing if line.since is not None and not line.ahead]
-    first = min(known, key=lambda line: line.since, default=None)
+    problems.platforms_missing = frozenset(
+        [p for line in missing for p in line.platforms]
+        + [tally.platform for tally in tallies if tally.problems]
+    )
+    # (since, stopped) of each source last known to work at `since`: the lines first.
+    known = [
+        (line.since, line.stopped) for line in missing if line.since is not None and not line.ahead
+    ]
+    for tally in tallies:
+        known += [(tally.stopped_first, True)] if tally.stopped_first else []
+        known += [(tally.failing_first, False)] if tally.failing_first else []
+    first = min(known, key=lambda found: found[0], default=None)
     if first is not None:
-        problems.missing_since, problems.missing_stopped = first.since, first.stopped
+        problems.missing_since, problems.missing_stopped = first
     return problems
 
 
-def _collectors_stopped(lines, judged, configured) -> list[SourceProblem]:
-    """The lines with those of a collector whose every judged source (two or more) is
-    stopped said once, for the collector (its last news the latest of theirs), first: a
-    process down matters more than any one source."""
+def _collectors_stopped(lines, judged, configured, tallies):
+    """(lines, tallies): the lines with those of a collector whose every configured
+    source (two or more; those past MAX_SOURCES too, `tallies`) is stopped said once, for
+    the collector (its last news the latest of theirs), first: a process down matters more
+    than any one source. Its tallies are then in its line, no longer among those returned."""
     groups = []
     for kind in ("mastodon", "feed"):
         total = sum(configured[name].source == kind for name in judged)
         stopped = [p for p in lines if p.source == kind and p.stopped]
-        if total >= 2 and len(stopped) == total:
+        past = [tally for tally in tallies if tally.source == kind]
+        every = total + sum(tally.total for tally in past)
+        if every >= 2 and len(stopped) == total and all(t.stopped == t.total for t in past):
             moments = [p.since for p in stopped if p.since is not None]
+            moments += [t.stopped_last for t in past if t.stopped_last is not None]
             since = max(moments) if moments else None
-            platforms = tuple(dict.fromkeys(q for p in stopped for q in p.platforms))
+            platforms = [q for p in stopped for q in p.platforms] + [t.platform for t in past]
             whole = SourceProblem(
-                kind, "", False, since, "", True, count=total, platforms=platforms
+                kind,
+                "",
+                False,
+                since,
+                "",
+                True,
+                count=every,
+                platforms=tuple(dict.fromkeys(platforms)),
             )
             groups.append(whole)
             lines = [p for p in lines if p not in stopped]
-    return groups + lines
+            tallies = [tally for tally in tallies if tally.source != kind]
+    return groups + lines, tallies
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """The configured sources past MAX_SOURCES of one collector (`source`, "mastodon" or
+    "feed") and platform (a Platform value; None: a feed's that is not valid), judged
+    together by source_problems' rules: `total` of them, `stopped` (no news for their
+    limit, or never registered while listening is in use for longer), `ahead` (news dated
+    past the limit in the future), `failing` (an error and no success for
+    COLLECTION_FAILING); the earliest and latest last news of the stopped ones with news
+    (`stopped_first`, `stopped_last`) and the earliest last success of the failing ones
+    (`failing_first`), None when there is none."""
+
+    source: str
+    platform: str | None
+    total: int
+    stopped: int
+    ahead: int
+    failing: int
+    stopped_first: datetime | None
+    stopped_last: datetime | None
+    failing_first: datetime | None
+
+    @property
+    def problems(self) -> int:
+        return self.stopped + self.ahead + self.failing
+
+
+class _Among(Lookup):
+    """`lhs` is one of the texts of the list `rhs`, sent as one parameter (an array on
+    PostgreSQL, a JSON array read by json_each on SQLite): an IN of as many parameters as
+    configured sources would pass what SQLite binds in one statement."""
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)  # the column, compiled
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 (the names are a parameter)
+        return sql, (*params, json.dumps(self.rhs))
+
+
+def _tallies(sources, now: datetime, in_use) -> list["_Tally"]:
+    """The _Tally of each collector and platform among `sources` ([(CollectorState name,
+    _Configured)], those past MAX_SOURCES), in the order they first come: one query
+    (none without sources) that reads one row per collector and platform, whatever their
+    number; `in_use(limit)`: whether a source never registered counts as stopped."""
+    if not sources:
+        return []
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    limits = {}
+    for name, source in sources:
+        groups.setdefault((source.source, source.platform), []).append(name)
+        limits[source.source] = source.limit
+
+    def per_kind(moments):  # a row's kind by its name, as liveness names them
+        return Case(
+            When(name__startswith="mastodon:", then=Value(moments.get("mastodon"))),
+            default=Value(moments.get("feed")),
+            output_field=DateTimeField(),
+        )
+
+    stopped = Q(updated_at__lt=F("stopped_before"))
+    ahead = Q(updated_at__gt=F("ahead_after"))
+    failing = ~stopped & ~ahead & ~Q(last_error="")
+    failing &= Q(last_success_at__isnull=True) | Q(last_success_at__lt=now - COLLECTION_FAILING)
+    group = Case(
+        *(
+            When(_Among(F("name"), names), then=Value(number))
+            for number, names in enumerate(groups.values())
+        ),
+        output_field=IntegerField(),
+    )
+    rows = {
+        found["group"]: found
+        for found in CollectorState.objects.filter(
+            _Among(F("name"), [name for name, _source in sources])
+        )
+        .alias(
+            stopped_before=per_kind({k: now - limit for k, limit in limits.items()}),
+            ahead_after=per_kind({k: now + limit for k, limit in limits.items()}),
+        )
+        .annotate(group=group)
+        .values("group")
+        .annotate(
+            rows=Count("pk"),
+            stopped=Count("pk", filter=stopped),
+            stopped_first=Min("updated_at", filter=stopped),
+            stopped_last=Max("updated_at", filter=stopped),
+            ahead=Count("pk", filter=ahead),
+            failing=Count("pk", filter=failing),
+            failing_first=Min("last_success_at", filter=failing),
+        )
+        .order_by()
+    }
+    tallies = []
+    for number, ((kind, platform), names) in enumerate(groups.items()):
+        found = rows.get(number, {})
+        never = len(names) - found.get("rows", 0)
+        tallies.append(
+            _Tally(
+                kind,
+                platform,
+                len(names),
+                found.get("stopped", 0) + (never if in_use(limits[kind]) else 0),
+                found.get("ahead", 0),
+                found.get("failing", 0),
+                found.get("stopped_first"),
+                found.get("stopped_last"),
+                found.get("failing_first"),
+            )
+        )
+    return tallies
 
 
 @dataclass(frozen=True)

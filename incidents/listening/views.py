@@ -137,7 +137,7 @@ def _signals_context(request, problems) -> dict:
         "source_problems": problems,
         "detection_late": any(problem.late for problem in problems),
         # A collector failing or stopped: "nothing abnormal" would hide that its posts miss.
-        "sources_missing": any(problem.posts_missing for problem in problems),
+        "sources_missing": bool(problems.platforms_missing),  # past the lines shown too
         # The recorded error holds addresses (a feed's query) that the admin shows only to
         # those who may read collector states.
         "source_errors_shown": request.user.has_perm("listening.view_collectorstate"),

@@ -194,9 +194,36 @@
   window.crisisCell = { tick, refreshPanels };
   document.addEventListener("htmx:afterSettle", tick);
 
+  // A poll (hx-trigger="every …": the notice of missing posts and the signals' re-check,
+  // the campaigns' freeze, an evidence export being prepared) is sent by the page, not by
+  // the person: while the server cannot be reached it fails at every turn (every minute,
+  // every 3 s), and a toast each time said nothing new. A poll's failure is said once:
+  // "cannot be reached" once for all the polls, until a request gets an answer again
+  // (then "can be reached again"); a refusal once per poll, until that poll succeeds.
+  // What the person asked for (a click, a form, a select) is always answered.
+  const GATEWAY = new Set([502, 503, 504]);  // a proxy's answer: the app itself is down
+  const polled = (detail) => !detail.requestConfig?.triggeringEvent
+    && /(^|,)\s*every\s/.test(detail.requestConfig?.elt?.getAttribute?.("hx-trigger") ?? "");
+  const reached = (xhr) => Boolean(xhr) && xhr.status > 0 && !GATEWAY.has(xhr.status);
+  let unreachableSaid = false;  // "cannot be reached" said, no answer since
+  const refusedPolls = new WeakSet();  // polls whose refusal was said, no success since
+
+  function sayUnreachable(detail) {
+    const quiet = polled(detail) && unreachableSaid;
+    unreachableSaid = true;
+    if (!quiet) toast(strings().offline);
+  }
+
   // Refused requests (403, 404, 409...) carry a readable message: show it, never fail silently.
   document.addEventListener("htmx:responseError", (event) => {
-    const xhr = event.detail.xhr;
+    const detail = event.detail;
+    const xhr = detail.xhr;
+    if (polled(detail)) {
+      if (GATEWAY.has(xhr.status)) { sayUnreachable(detail); return; }
+      const elt = detail.requestConfig.elt;
+      if (refusedPolls.has(elt)) return;
+      refusedPolls.add(elt);
+    }
     let message = strings().error;
     try {
       message = JSON.parse(xhr.responseText).detail || message;
@@ -206,6 +233,15 @@
     }
     toast(message);
   });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const detail = event.detail;
+    if (!reached(detail.xhr)) return;
+    if (unreachableSaid) {
+      unreachableSaid = false;
+      toast(strings().online);
+    }
+    if (detail.successful && polled(detail)) refusedPolls.delete(detail.requestConfig.elt);
+  });
   // A refusal (422) to a form that swaps nothing (the room's Detach: its panel refreshes
   // itself) has no place to go: show it as a message too.
   document.addEventListener("htmx:afterRequest", (event) => {
@@ -214,7 +250,7 @@
     const text = new DOMParser().parseFromString(xhr.responseText, "text/html").body.textContent;
     toast(text?.trim() || strings().error);
   });
-  document.addEventListener("htmx:sendError", () => toast(strings().offline));
+  document.addEventListener("htmx:sendError", (event) => sayUnreachable(event.detail));
   // What an action says besides refreshing the panels (incidents/shortcuts.py, `done`).
   document.addEventListener("room-message", (event) => {
     if (event.detail?.message) toast(event.detail.message);

@@ -147,10 +147,10 @@ def test_two_queries_at_most_whatever_the_sources(watch, settings):
         ("feed", "", 150),
         ("mastodon", "social.example", 1),
     ]
-    assert problems.more == problems.unchecked == 0
+    assert problems.more == 0
 
 
-def test_past_max_sources_the_instances_are_judged_and_the_rest_counted(watch, settings):
+def test_past_max_sources_the_instances_are_judged_and_the_rest_said_together(watch, settings):
     settings.LISTENING_MASTODON = [{"base_url": "https://social.example"}]
     settings.LISTENING_FEEDS = [
         {"url": f"https://news{i}.example/rss"} for i in range(selectors.MAX_SOURCES + 5)
@@ -161,7 +161,77 @@ def test_past_max_sources_the_instances_are_judged_and_the_rest_counted(watch, s
         row(f"feed:https://news{i}.example/rss", NOW)
     problems = selectors.source_problems(NOW)
     assert found() == [("mastodon", "social.example", True, None)]
-    assert problems.unchecked == 6 and problems.more == 0  # the last feeds
+    assert problems.more == 0 and problems.platforms_missing == {"mastodon"}
+    # The last feed, past the sources judged one by one, stops: not named, but counted,
+    # its platform's posts said missing, and since when.
+    last = f"feed:https://news{selectors.MAX_SOURCES + 4}.example/rss"
+    CollectorState.objects.filter(name=last).update(updated_at=NOW - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as queries:
+        problems = selectors.source_problems(NOW)
+    assert len(queries) == 3  # the sources judged, the watches, those past them together
+    assert [(p.source, p.where) for p in problems] == [("mastodon", "social.example")]
+    assert problems.more == 1 and problems.platforms_missing == {"mastodon", "press"}
+    assert (problems.missing_since, problems.missing_stopped) == (NOW - timedelta(hours=1), True)
+
+
+def test_past_max_sources_each_rule_counts_and_the_earliest_trouble_is_said(
+    watch, settings, monkeypatch
+):
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 2)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS_INTERVAL, settings.LISTENING_HTTP_TIMEOUT = 300, 20  # 15 min
+    names = ["judged0", "judged1", "alive", "stopped", "failing", "ahead", "never", "bad"]
+    platforms = {"failing": "forum", "never": "forum", "bad": "PRESS"}  # "PRESS": not valid
+    settings.LISTENING_FEEDS = [
+        {"url": f"https://{name}.example/rss", "platform": platforms.get(name)} for name in names
+    ]
+
+    def feed(name, updated, **state):
+        row(f"feed:https://{name}.example/rss", updated, **state)
+
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    for name in ("judged0", "judged1", "alive"):
+        feed(name, NOW, success=NOW)
+    feed("stopped", NOW - timedelta(hours=2), success=NOW - timedelta(hours=2))
+    feed("failing", NOW, success=NOW - timedelta(hours=3), error="HTTP 500")
+    feed("ahead", NOW + timedelta(days=1))
+    feed("bad", NOW - timedelta(hours=1))
+    CollectorState.objects.create(name="feed:https://gone.example/rss", updated_at=NOW)  # not ours
+    problems = selectors.source_problems(NOW)
+    assert list(problems) == []  # none of those judged one by one
+    assert problems.more == 5  # stopped, failing, ahead, never registered, bad
+    assert problems.platforms_missing == {"press", "forum", None}
+    # The failing feed's last success is the earliest (the one ahead tells nothing).
+    assert (problems.missing_since, problems.missing_stopped) == (NOW - timedelta(hours=3), False)
+    # Listening in use for less than a feed's limit: one never registered is no news yet.
+    watch_age(watch, timedelta(minutes=5))
+    assert selectors.source_problems(NOW).more == 4
+
+
+def test_a_collector_stopped_past_max_sources_too_is_said_once(watch, settings, monkeypatch):
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 2)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS = [
+        {"url": f"https://news{i}.example/rss", "platform": ["press", "forum"][i % 2]}
+        for i in range(6)
+    ]
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    last = NOW - timedelta(hours=1)
+    for i in range(5):  # the last never registered
+        row(f"feed:https://news{i}.example/rss", last - timedelta(minutes=i * (-1) ** i))
+    problems = selectors.source_problems(NOW)
+    # Its latest news is one of those past the bound (news3: 57 minutes ago).
+    assert [(p.source, p.count, p.since, p.platforms) for p in problems] == [
+        ("feed", 6, last + timedelta(minutes=3), ("press", "forum"))
+    ]
+    assert problems.more == 0
+    # One past the bound alive: its process runs; the two judged are said one by one.
+    CollectorState.objects.filter(name="feed:https://news3.example/rss").update(updated_at=NOW)
+    problems = selectors.source_problems(NOW)
+    assert [(p.where, p.count) for p in problems] == [("news0.example", 1), ("news1.example", 1)]
+    assert problems.more == 3
 
 
 def test_a_collector_whose_every_source_stopped_is_said_once(watch, settings):
@@ -340,9 +410,32 @@ def test_the_page_says_a_stopped_collector_once_and_what_it_leaves_out(
     assert page.count("Collecting from Mastodon (social") == selectors.MAX_SOURCE_LINES - 1
     assert "And 10 more sources are not working." in page
     assert "news7.example" not in page
+    # Past the sources judged one by one, the feeds are judged together, the same way.
     monkeypatch.setattr(selectors, "MAX_SOURCES", 100)
     page = browser_client.as_user(reader).get("/listening/").content.decode()
-    assert "50 more configured sources were not checked" in page
+    assert "Collecting from 120 feeds seems to have stopped (no news of it since" in page
+    assert "And 10 more sources are not working." in page
+
+
+def test_the_page_says_sources_past_those_judged_one_by_one(
+    reader, watch, settings, browser_client, monkeypatch
+):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 3)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS = [{"url": f"https://news{i}.example/rss"} for i in range(6)]
+    watch_age(watch, timedelta(days=3))
+    row("detector", NOW)
+    for i in range(6):
+        row(f"feed:https://news{i}.example/rss", NOW - timedelta(hours=2 if i > 3 else 0))
+    page = browser_client.as_user(reader).get("/listening/").content.decode()
+    assert (
+        "2 configured sources are not working: their posts are missing from the stream"
+        " and from the alerts." in page
+    )
+    assert "news4.example" not in page and "Nothing abnormal" not in page
+    assert "No open signal in what arrived, but the posts of a source above are missing" in page
+    assert "Posts from Press may be missing:" in page  # the notice above the stream
 
 
 def test_the_page_says_a_record_in_the_future(

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import actions as incident_actions
+from incidents.listening import selectors
 from incidents.listening.models import CollectorState, Watch
 
 from .conftest import grant
@@ -350,3 +351,44 @@ def test_a_malformed_feeds_setting_fails_no_page(incident, lead, reader, sources
         )
     response = browser_client.as_user(lead).get(f"/incidents/{incident.pk}/mentions/sources/")
     assert notice(response.content.decode()).startswith("<strong>Posts from some sources")
+
+
+# Past the sources judged one by one ---------------------------------------------------
+
+
+def test_a_source_stopped_past_those_judged_one_by_one_is_said_at_a_constant_cost(
+    incident, lead, reader, sources, browser_client, monkeypatch
+):
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 3)  # the instance and two feeds
+    now = timezone.now()
+    feeds = [{"url": FEED, "platform": "forum"}]
+    feeds += [{"url": f"https://news{i}.example/rss"} for i in range(3)]
+    sources.LISTENING_FEEDS = feeds
+    for i in range(3):
+        CollectorState.objects.create(name=f"feed:https://news{i}.example/rss", updated_at=now)
+    bulk_mentions(3, incident=incident, start=incident.declared_at)
+    client = browser_client.as_user(lead)
+    room = f"/incidents/{incident.pk}/mentions/sources/"
+    stream = "/listening/panels/sources/"
+    assert notice(client.get(room).content.decode()) == ""
+
+    # The last feed (press) stops: past the bound, it is said all the same.
+    CollectorState.objects.filter(name="feed:https://news2.example/rss").update(
+        updated_at=now - timedelta(hours=2)
+    )
+    for person, url in ((lead, room), (reader, stream)):
+        said = notice(browser_client.as_user(person).get(url).content.decode())
+        assert said.startswith("<strong>Posts from Press may be missing:</strong>"), url
+        assert "collecting them seems to have stopped (no news since" in said
+    client = browser_client.as_user(lead)
+    with CaptureQueriesContext(connection) as one:
+        client.get(room)
+    # Many more past the bound, on more platforms (never registered): the same queries.
+    sources.LISTENING_FEEDS = feeds + [
+        {"url": f"https://more{i}.example/rss", "platform": ["press", "other", "forum"][i % 3]}
+        for i in range(200)
+    ]
+    with CaptureQueriesContext(connection) as many:
+        said = notice(client.get(room).content.decode())
+    assert len(many) == len(one)
+    assert said.startswith("<strong>Posts from Press, Forum, Other may be missing:</strong>")
