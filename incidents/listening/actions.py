@@ -96,6 +96,9 @@ class IngestResult:
     ids: list[int] = field(default_factory=list)
     # Of the stored: those matching no active watch (on no watch's page, in no detection).
     unmatched: int = 0
+    # The stored posts' (platform, external id): the import's report splits them as its
+    # preview did (selectors.imported_counts).
+    keys: set = field(default_factory=set)
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -974,6 +977,11 @@ def _ingest_batch(batch, source, now, watches, scores, store, result) -> None:
         stored_ids = store(rows, matched) if rows else []
     stored = [pk for pk in stored_ids if pk is not None]
     result.ids += stored
+    result.keys.update(
+        (row[_PLATFORM], row[_EXTERNAL_ID])
+        for row, pk in zip(rows, stored_ids, strict=True)
+        if pk is not None
+    )
     result.stored += len(stored)
     result.duplicates += len(unique) - len(stored)
     result.unmatched += sum(

@@ -154,6 +154,11 @@ class MappingForm(forms.Form):
     # names the values and counts the rows).
     unknown_as_other = forms.BooleanField(label=importing.UNKNOWN_AS_OTHER_LABEL, required=False)
 
+    # The choices the import's messages name by their labels (a refused row: "ticking
+    # “Import rows with an unknown platform as Other” above…"): the page links each name
+    # to its field (listening's |choice_links).
+    NAMED_IN_MESSAGES = ("unknown_as_other", "platform")
+
     def __init__(self, *args, columns=(), **kwargs):
         super().__init__(*args, **kwargs)
         choices = [("", _("— not in the file —"))] + [(c, c) for c in columns]

@@ -179,7 +179,8 @@ def import_page(request):
         name=name,
         report=result,
         stream_until=stream_until,
-        counts=selectors.imported_counts(conversion.mentions, result),
+        counts=selectors.imported_counts(conversion.mentions, result, conversion.as_other),
+        conversion=conversion,
         rows=len(table.rows),
         **_listed(conversion, table),
     )
@@ -305,7 +306,9 @@ def _mapping_step(request, context, form, table, name, conversion, *, status=200
         if probe.is_valid():
             conversion, context["hint"] = _convert(context, probe, table)
     labels = dict(Platform.choices)
-    counts = selectors.import_counts(conversion.mentions) if conversion else None
+    counts = (
+        selectors.import_counts(conversion.mentions, conversion.as_other) if conversion else None
+    )
     shown = conversion.rows[:PREVIEW_ROWS] if conversion else []
     statuses = counts.row_status([data for _line, data in shown]) if counts else []
     preview = [

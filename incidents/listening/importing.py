@@ -333,21 +333,27 @@ class Table:
     spans: dict[int, tuple[int, list[tuple[int, dict, bool]]]] = field(default_factory=dict)
     # The lines above the header that are no part of the table (an export's report title,
     # query and dates: _title_lines), skipped: [(line, its cells as the page names them)],
-    # blank lines left out.
+    # a blank line among them with "" (the page names it too: the lines it counts are the
+    # file's).
     skipped: list[tuple[int, str]] = field(default_factory=list)
     header_line: int = 1  # the line that names the columns (CSV)
 
     @property
     def skipped_note(self) -> str:
         """What the page says of the lines skipped above the column names ("" when none):
-        how many, and the first SKIPPED_NAMED of them, each with its line number."""
+        how many (blank ones too), and the first SKIPPED_NAMED of them, each with its line
+        number, blank lines next to each other named together ("2 blank lines (lines 3
+        to 4)", with an en dash)."""
         if not self.skipped:
             return ""
-        named = ", ".join(
-            _("“%(text)s” (line %(n)s)") % {"text": text, "n": line}
-            for line, text in self.skipped[:SKIPPED_NAMED]
-        )
-        if len(self.skipped) > SKIPPED_NAMED:
+        parts = []  # [[first line, last line, text]]
+        for line, text in self.skipped:
+            if not text and parts and not parts[-1][2] and parts[-1][1] + 1 == line:
+                parts[-1][1] = line
+            else:
+                parts.append([line, line, text])
+        named = ", ".join(_skipped_part(*part) for part in parts[:SKIPPED_NAMED])
+        if len(parts) > SKIPPED_NAMED:
             named += "…"
         return ngettext(
             "Skipped %(n)s line above the column names (line %(header)s), no part of the "
@@ -360,6 +366,20 @@ class Table:
 
 # The lines skipped above the column names the page names (the others counted).
 SKIPPED_NAMED = 5
+
+
+def _skipped_part(first: int, last: int, text: str) -> str:
+    """A line skipped above the column names as the page names it, or blank lines next to
+    each other (`text` ""), with their line numbers."""
+    if text:
+        return _("“%(text)s” (line %(n)s)") % {"text": text, "n": first}
+    if first == last:
+        return _("a blank line (line %(n)s)") % {"n": first}
+    return ngettext(
+        "%(count)s blank line (lines %(lines)s)",
+        "%(count)s blank lines (lines %(lines)s)",
+        last - first + 1,
+    ) % {"count": last - first + 1, "lines": f"{first}\u2013{last}"}
 
 
 UTF8, UTF16, WINDOWS_1252 = "utf-8", "utf-16", "windows-1252"
@@ -701,7 +721,9 @@ def _read_csv(text: str) -> Table:
                 % {"n": reader.line_num, "max": _grouped(MAX_CELL * 2)}
             ) from None
         raise _not_csv(reader.line_num) from None
-    skipped = [(line, _title_text(values)) for line, values in titles if _title_text(values)]
+    skipped = [(line, _title_text(values)) for line, values in titles]
+    if not any(text for _line, text in skipped):
+        skipped = []  # blank lines alone above the header: nothing to tell
     return Table(
         CSV, header, rows, ends=ends, spans=spans, skipped=skipped, header_line=header_line
     )
@@ -772,7 +794,11 @@ def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]
       title line padded with empty cells, "Report: X,,,,", fills one); a header of names no
       preset knows ("When,Who,What") fills as many as its rows, and stays the header;
     - none of its cells reads as a value (_reads_as_value: a date, a number, a URL): it is
-      a row of posts whose cells happen to be column names ("…,alice,text,site").
+      a row of posts whose cells happen to be column names ("…,alice,text,site");
+    - no line above it of three names or more (a header, "When,Who,What") has the cells of
+      the line below it while it has not, or is above it when nothing follows it: it is a
+      malformed row of that header's table (a cell too many: "alice,Hi,text,site"), not a
+      header of no rows.
     When no line names known columns, the first line is the header (a first line of one
     name or none: _no_columns)."""
     reader = csv.reader(io.StringIO(text), dialect)
@@ -798,6 +824,15 @@ def _title_lines(text: str, dialect, *, skip: int) -> list[tuple[int, list[str]]
         return []
     if any(_reads_as_value(value) for value in header):
         return []
+    below = next((values for _line, values in found[best + 1 :] if _filled(values)), None)
+    ended = len(found) <= HEADER_SEARCH  # the file ends within the lines read
+    for _line, values in found[:best]:
+        if _filled(values) < 3:
+            continue
+        if below is None and ended:
+            return []
+        if below is not None and len(below) == len(values) != len(header):
+            return []
     return found[:best]
 
 
@@ -1269,8 +1304,18 @@ def _after_now(moment, naive, latest, field, zone) -> str:
     ) % {"when": when, "zone": zone.key}
 
 
+def platform_key(value) -> str:
+    """A platform's name as it is looked up (PLATFORM_ALIASES, Platform's values) and as
+    unknown ones are counted together: compatibility-normalised (NFKC), case-folded, and
+    Turkish "i"s read as "i": a Turkish upper case writes "INSTAGRAM" with a dotted
+    capital I (U+0130), which folds to "i" and a combining dot above (U+0307); its lower
+    case writes a dotless i (U+0131)."""
+    folded = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    return folded.replace("i\u0307", "i").replace("\u0131", "i")
+
+
 def _platform(value, fixed) -> str:
-    value = str(value or "").strip().lower()
+    value = platform_key(value or "")
     if not value:
         return fixed
     return PLATFORM_ALIASES.get(value, value)
@@ -1343,8 +1388,13 @@ class Conversion:
     # as rows of their own: a text written over lines, or a quote left open; an optional
     # flag it could not read, left unknown: ingest.parse's lenient reading).
     warnings: list[LineError] = field(default_factory=list)
-    # {a platform none of ours, as the file writes it: how many rows give it}.
+    # {a platform none of ours, as the file writes it: how many rows give it} (read as
+    # Other: how many rows are imported so, the rows refused for another reason left out).
     unknown_platforms: Counter = field(default_factory=Counter)
+    # The posts ((platform, id): MentionData.key) read as Other for a platform none of
+    # ours (Options.unknown_as_other): the preview and the report count them among the
+    # new (selectors.import_counts, imported_counts).
+    as_other: set = field(default_factory=set)
 
     @property
     def unknown_platforms_note(self) -> str:
@@ -1444,9 +1494,7 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             continue
         unknown = _unknown_platform(row, options)
         if unknown:
-            key = unicodedata.normalize("NFC", unknown).casefold()
-            unknown = spellings.setdefault(key, unknown)
-            result.unknown_platforms[unknown] += 1
+            unknown = spellings.setdefault(platform_key(unknown), unknown)
         unread = []
         try:
             data, refused = read(row, unread), None
@@ -1456,6 +1504,10 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
                 refused = _blank_refused(names)
         except RowError as error:
             data, refused = None, str(error)
+        # Read as Other, a row refused for another reason (its date) is not imported as
+        # Other: the note (and the report repeating it) counts the rows that are.
+        if unknown and not (options.unknown_as_other and refused):
+            result.unknown_platforms[unknown] += 1
         if number in table.spans:
             opens, held = table.spans[number]
             good = [line for line, cells, _shaped in held if _reads(read, cells)]
@@ -1473,6 +1525,8 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
             result.errors.append(LineError(number, refused))
             continue
         result.warnings.extend(LineError(number, message) for message in unread)
+        if unknown and options.unknown_as_other:
+            result.as_other.add(data.key)
         result.mentions.append(data)
         result.rows.append((number, data))
     return result

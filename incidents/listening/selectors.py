@@ -206,12 +206,14 @@ class ImportCounts:
     `unmatched`: of the new, those no active watch matches (stored, but on no watch's page
     and in no detection: a file of another brand, a watch switched off), estimated from the
     share of the first `estimated_from` new rows when not 0 (MATCHED_IN_PREVIEW: a
-    preview of more new rows)."""
+    preview of more new rows). `other`: of the new, those read as Other for a platform
+    none of ours (importing.Conversion.as_other)."""
 
     new: int
     stored: int
     repeated: int
     unmatched: int = 0
+    other: int = 0
     estimated_from: int = 0
     # The posts (platform, id) behind `stored` and, of the matched sample, `unmatched`: the
     # preview marks its rows with them (row_status).
@@ -234,11 +236,12 @@ class ImportCounts:
         return out
 
 
-def import_counts(mentions) -> ImportCounts:
+def import_counts(mentions, as_other=frozenset()) -> ImportCounts:
     """The preview's counts of an import (the report after it says the same, by
-    imported_counts). One query per KNOWN_CHUNK ids, and one for the active watches; the
-    first MATCHED_IN_PREVIEW new posts are matched as the ingest matches them, the first row
-    of a repeated id as the ingest keeps it (a language detected only where a watch's
+    imported_counts); `as_other`: the keys of the posts read as Other for a platform none
+    of ours. One query per KNOWN_CHUNK ids, and one for the active watches; the first
+    MATCHED_IN_PREVIEW new posts are matched as the ingest matches them, the first row of
+    a repeated id as the ingest keeps it (a language detected only where a watch's
     languages decide)."""
     unique = {}
     for data in mentions:
@@ -263,22 +266,24 @@ def import_counts(mentions) -> ImportCounts:
         stored=len(stored),
         repeated=len(mentions) - len(unique),
         unmatched=round(len(unmatched) * len(new) / len(sample)) if estimated else len(unmatched),
+        other=sum(1 for data in new if data.key in as_other),
         estimated_from=len(sample) if estimated else 0,
         stored_keys=frozenset(stored),
         unmatched_keys=unmatched,
     )
 
 
-def imported_counts(mentions, result) -> ImportCounts:
+def imported_counts(mentions, result, as_other=frozenset()) -> ImportCounts:
     """The report's counts once `mentions` are ingested (`result`: actions.IngestResult),
-    split as the preview's: its duplicates are the rows repeated in the file and those
-    already stored. No query."""
+    split as the preview's (import_counts, `as_other` the same): its duplicates are the
+    rows repeated in the file and those already stored. No query."""
     repeated = len(mentions) - len({data.key for data in mentions})
     return ImportCounts(
         new=result.stored,
         stored=max(0, result.duplicates - repeated),
         repeated=repeated,
         unmatched=result.unmatched,
+        other=len(result.keys.intersection(as_other)),
     )
 
 

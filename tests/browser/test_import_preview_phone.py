@@ -110,3 +110,61 @@ def test_the_preview_scrolls_sideways_with_one_line_headers(signed_in, django_us
     tab.set_viewport_size({"width": 1280, "height": 900})
     expect(tab.locator(".table-scroll-hint")).to_be_hidden()
     assert not wrap.evaluate("w => w.scrollWidth > w.clientWidth")
+
+
+UNKNOWN = (
+    "Date,Author,Text,Url,Platform,Verified\n"
+    "2026-11-30 09:12,@alice,Kettle lid melted,https://tumblr.com/a/1,Tumblr,yes\n"
+    "2026-11-30 09:13,@bob,Lid again,https://threads.net/b/2,Threads,maybe\n"
+    "2026-11-30 09:15,@dan,Lid,https://x.com/d/status/4,Twitter,no\n"
+) + "".join(  # a preview of 20 rows: the refused rows are screens below the box
+    f"2026-11-30 10:{n:02},@u{n},Lid {n},https://x.com/u/status/{n},Twitter,no\n" for n in range(20)
+)
+
+
+def test_a_refusal_takes_a_phone_to_the_choice_and_the_report_repeats_the_preview(
+    signed_in, django_user_model
+):
+    """The refused rows name "Import rows with an unknown platform as Other", two screens
+    above them on a phone: the name is a link that takes the reader to the box, focused.
+    Ticked and imported, the report says how many rows were stored as Other and how many
+    are to check, as the preview did."""
+    importer = outside_the_browser_loop(
+        lambda: grant(
+            django_user_model.objects.create_user("importer", password=PASSWORD),
+            "view_mention",
+            "add_mention",
+        )
+    )
+    tab = signed_in(importer)
+    tab.set_viewport_size(PHONE)
+    tab.goto("/listening/import/")
+    tab.set_input_files(
+        "input[type=file]",
+        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": UNKNOWN.encode()}],
+    )
+    tab.get_by_role("button", name="Read the file").click()
+    box = tab.locator("#id_unknown_as_other")
+    link = tab.locator(".import-errors a[href='#id_unknown_as_other']").first
+    link.scroll_into_view_if_needed()
+    assert box.evaluate("b => b.getBoundingClientRect().bottom < 0")  # screens above
+    link.click()
+    expect(box).to_be_focused()
+    expect(box).to_be_in_viewport()
+    tab.keyboard.press("Space")  # focused: the keyboard ticks it
+    expect(box).to_be_checked()
+    tab.get_by_role("button", name="Update the preview").click()
+    counts = tab.locator(".import-counts")
+    expect(counts).to_contain_text(
+        "2 of them as “Other” (a platform this import does not know) · 1 to check."
+    )
+    tab.locator("button[value=import]").click()
+    expect(tab.get_by_role("heading", name="Import done")).to_be_visible()
+    expect(tab.locator("[data-other]")).to_have_text("2")
+    expect(tab.locator("[data-to-check]")).to_have_text("1")
+    expect(tab.locator(".import-report .import-unknown-platforms")).to_contain_text(
+        "2 rows give a platform this import does not know, imported as “Other”"
+    )
+    tab.get_by_role("link", name="Imported, to check").click()
+    expect(tab.locator("#import-to-check")).to_be_in_viewport()
+    assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]

@@ -122,9 +122,10 @@ def test_an_export_with_its_report_title_above_the_columns_skips_it_and_says_so(
     assert page.status_code == 200
     assert page.context["table"].columns == ["Date", "Url", "Author", "Full Text"]
     assert [line for line, _row in page.context["table"].rows] == [5]
+    # The blank line between them is named: the lines counted are the file's.
     assert (
-        "Skipped 2 lines above the column names (line 4), no part of the table: “Mentions "
-        "export” (line 1), “Query: Maison Lumière” (line 3)."
+        "Skipped 3 lines above the column names (line 4), no part of the table: “Mentions "
+        "export” (line 1), a blank line (line 2), “Query: Maison Lumière” (line 3)."
     ) in text_of(page.content.decode())
     # A first line of one name above no line naming known columns: said as before.
     refused = importing_refusal(b"Export\nQuand,Qui,Quoi\n2026-11-30,alice,Lid\n")
@@ -558,8 +559,8 @@ def test_a_title_line_of_several_cells_is_skipped_and_named_in_the_preview(
     assert conversion.errors == [] and [line for line, _d in conversion.rows] == [5]
     shown = " ".join(cell for cell in title.replace('"', "").split(",") if cell)
     assert (
-        "Skipped 2 lines above the column names (line 4), no part of the table: "
-        f"“{shown}” (line 1), “Period: 1-30 Nov 2026” (line 2)."
+        "Skipped 3 lines above the column names (line 4), no part of the table: "
+        f"“{shown}” (line 1), “Period: 1-30 Nov 2026” (line 2), a blank line (line 3)."
     ) in text_of(page.content.decode())
 
 

@@ -1,13 +1,15 @@
 """The listening figures in templates: {% load listening %}, then `|expected` and
 `|signal_volume` and `|signal_reason` (incidents/listening/figures.py), `|terms` (a
 watch's terms in its summary), `|platform_names` (the platforms whose posts may be
-missing), `|marked:search` (a post's words that a search found) and `|unbroken_times` (an
-import's message, its ISO 8601 times kept on one line)."""
+missing), `|marked:search` (a post's words that a search found), `|unbroken_times` (an
+import's message, its ISO 8601 times kept on one line) and `|choice_links:mapping` (the
+choices an import's message names, as links to them)."""
 
 import re
 
 from django import template
-from django.utils.html import escape, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from incidents.listening import figures
@@ -89,3 +91,20 @@ def unbroken_times(text) -> str:
         pieces.append((text[at : found.start()], found[0]))
         at = found.end()
     return format_html_join("", '{}<span class="nowrap">{}</span>', pieces) + escape(text[at:])
+
+
+@register.filter
+def choice_links(text, mapping) -> str:
+    """An import's message (escaped, or already safe: |unbroken_times) with the name of each
+    choice of the form `mapping` it names (forms.MappingForm.NAMED_IN_MESSAGES: "Import rows
+    with an unknown platform as Other") as a link to that choice, on the same page: on a
+    phone it is screens above the refused rows. The text unchanged without a form (the
+    report has none)."""
+    if not mapping:
+        return text
+    html = str(conditional_escape(text))
+    for name in mapping.NAMED_IN_MESSAGES:
+        field = mapping[name]
+        label = escape(str(field.label))
+        html = html.replace(label, format_html('<a href="#{}">{}</a>', field.id_for_label, label))
+    return mark_safe(html)  # noqa: S308 (escaped above; the links' parts by format_html)
