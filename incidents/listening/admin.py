@@ -5,7 +5,7 @@ rules.py, as the pages and the API do: the admin's own model permissions alone (
 add expected burst" without the right to change watches) give nothing more."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.admin import ReadOnlyAdmin
 from incidents.errors import DomainError
 
-from . import actions, rules
+from . import actions, rules, selectors
 from .actions import TERM_LISTS, WATCH_FIELDS
 from .forms import LinesField
 from .models import CollectorState, ExpectedBurst, Mention, Signal, Watch
@@ -186,6 +186,10 @@ class ExpectedBurstAdmin(ListeningAdmin):
     def save_model(self, request, obj, form, change):
         fields = form.changed_data if change else None
         actions.expected_burst_save(burst=obj, actor=request.user, fields=fields)
+        # Saved all the same: a freeze concerns promotional posts, not the alerts' window.
+        freezes = selectors.campaign_freezes(request.user, planner=True)
+        if freezes.concerns(obj, timezone.now()):
+            self.message_user(request, selectors.DURING_FREEZE_WARNING, messages.WARNING)
 
     def delete_model(self, request, obj):
         actions.expected_burst_delete(burst=obj, actor=request.user)

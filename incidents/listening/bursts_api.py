@@ -9,6 +9,8 @@ expected_burst_save and expected_burst_delete decide.
 
 Read by listening readers, as the watch is; written by whoever may change watches
 (rules.can_edit_watches), until the campaign ends (rules.burst_is_open: 409 after).
+Each campaign says `during_promotion_freeze` (selectors.CampaignFreezes.concerns, as the
+page marks it): saving one during a freeze is allowed, and the answer says so.
 """
 
 from django.shortcuts import get_object_or_404
@@ -21,7 +23,7 @@ from rest_framework.views import APIView
 from incidents.api.fields import FloatField, IntegerField, LocalDateTimeField
 from incidents.api.pagination import CursorPagination
 
-from . import actions, api, rules
+from . import actions, api, rules, selectors
 from .models import ExpectedBurst, Watch
 
 
@@ -49,8 +51,25 @@ class ExpectedBurstSerializer(serializers.Serializer):
         help_text="Ended: kept as it was (read-only, not deletable)."
     )
 
+    during_promotion_freeze = serializers.SerializerMethodField(
+        help_text="Not ended while a promotion freeze holds (read-only): publish no "
+        "promotional post for it until the freeze is lifted. Only freezes the caller is told "
+        "of: those of incidents they may see, and, for watch editors, any other."
+    )
+
     def get_ended(self, burst) -> bool:
-        return not rules.burst_is_open(burst, self.context.get("now") or timezone.now())
+        return not rules.burst_is_open(burst, self.context["now"])
+
+    def get_during_promotion_freeze(self, burst) -> bool:
+        return self.context["freezes"].concerns(burst, self.context["now"])
+
+
+def _context(request) -> dict:
+    """The serializer's context: `now`, and the freezes the caller is told of, read once
+    per request (selectors.campaign_freezes: two queries at most, whatever the page)."""
+    planner = rules.can_edit_watches(request.user)
+    freezes = selectors.campaign_freezes(request.user, planner=planner)
+    return {"now": timezone.now(), "freezes": freezes}
 
 
 class ExpectedBurstPagination(CursorPagination):
@@ -70,8 +89,9 @@ def _burst(request, pk, burst_id) -> ExpectedBurst:
     return get_object_or_404(ExpectedBurst, pk=burst_id, watch=pk)
 
 
-def _answer(burst, code=status.HTTP_200_OK) -> Response:
-    return Response(ExpectedBurstSerializer(burst).data, status=code)
+def _answer(request, burst, code=status.HTTP_200_OK) -> Response:
+    data = ExpectedBurstSerializer(burst, context=_context(request)).data
+    return Response(data, status=code)
 
 
 class WatchBurstListView(APIView):
@@ -92,7 +112,7 @@ class WatchBurstListView(APIView):
         watch = _watch(request, pk)
         paginator = ExpectedBurstPagination()
         page = paginator.paginate_queryset(watch.expected_bursts.all(), request, view=self)
-        data = ExpectedBurstSerializer(page, many=True, context={"now": timezone.now()}).data
+        data = ExpectedBurstSerializer(page, many=True, context=_context(request)).data
         return paginator.get_paginated_response(data)
 
     @extend_schema(
@@ -103,14 +123,15 @@ class WatchBurstListView(APIView):
     def post(self, request, pk):
         """Declare a planned campaign on the watch (`listening.change_watch`). A refused
         value: 400 with `errors` naming it (ends before it starts or in the past, lasts
-        over actions.MAX_BURST_LENGTH, a size outside 1-100, a note over 200 characters)."""
+        over actions.MAX_BURST_LENGTH, a size outside 1-100, a note over 200 characters).
+        One planned during a promotion freeze is saved: `during_promotion_freeze` says it."""
         watch = _watch(request, pk)
         rules.require_edit_watches(request.user)  # before validating: 403, not field errors
         serializer = ExpectedBurstSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         burst = ExpectedBurst(watch=watch, **serializer.validated_data)
         burst = actions.expected_burst_save(burst=burst, actor=request.user)
-        return _answer(burst, status.HTTP_201_CREATED)
+        return _answer(request, burst, status.HTTP_201_CREATED)
 
 
 class WatchBurstDetailView(APIView):
@@ -118,7 +139,7 @@ class WatchBurstDetailView(APIView):
         operation_id="watches_expected_bursts_retrieve", responses=ExpectedBurstSerializer
     )
     def get(self, request, pk, burst_id):
-        return _answer(_burst(request, pk, burst_id))
+        return _answer(request, _burst(request, pk, burst_id))
 
     @extend_schema(
         operation_id="watches_expected_bursts_partial_update",
@@ -134,7 +155,8 @@ class WatchBurstDetailView(APIView):
         for name, value in serializer.validated_data.items():
             setattr(burst, name, value)
         changed = list(serializer.validated_data)
-        return _answer(actions.expected_burst_save(burst=burst, actor=request.user, fields=changed))
+        burst = actions.expected_burst_save(burst=burst, actor=request.user, fields=changed)
+        return _answer(request, burst)
 
     @extend_schema(operation_id="watches_expected_bursts_destroy", responses={204: None})
     def delete(self, request, pk, burst_id):

@@ -26,7 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Substr, TruncHour, TruncMinute
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from incidents import selectors as incident_selectors
 from incidents.models import Platform, PromotionFreeze
@@ -105,6 +105,22 @@ class CampaignFreezes:
         sentences' singular or plural (with `unseen`, the notice says none of them)."""
         return len(self.incidents) + self.more
 
+    def concerns(self, burst, now) -> bool:
+        """Whether planned campaign `burst` runs during a freeze the viewer is told of: one
+        holds now and the campaign has not ended (rules.burst_is_open). A freeze has no end
+        until it is lifted, so a campaign planned for later is concerned too. No query."""
+        return bool(self) and rules.burst_is_open(burst, now)
+
+
+# Said to whoever saves a campaign that a freeze concerns (the page, the admin): a warning,
+# never a refusal (the campaign may be planned for after the freeze). It names no incident:
+# the page's notice names those the person may see.
+DURING_FREEZE_WARNING = gettext_lazy(
+    "This campaign is planned during a promotion freeze. It is saved, but publish no "
+    "promotional post for it until the freeze is lifted: declaring a campaign only keeps "
+    "its volume from raising alerts."
+)
+
 
 def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:
     """The freezes holding now for the campaigns pages (incident_selectors.frozen_among, as
@@ -121,13 +137,16 @@ def campaign_freezes(user, *, planner: bool) -> CampaignFreezes:
     return CampaignFreezes(frozen.incidents, frozen.more, unseen)
 
 
-def planned_campaigns(watch, now) -> PlannedCampaigns:
-    """A watch's expected bursts as its page lists them, with who declared each: two
-    queries whatever their number."""
+def planned_campaigns(watch, now, freezes: CampaignFreezes) -> PlannedCampaigns:
+    """A watch's expected bursts as its page lists them, with who declared each and, on
+    each running or upcoming one, `during_freeze` (freezes.concerns: the viewer's
+    `campaign_freezes`, read once): two queries whatever their number."""
     qs = ExpectedBurst.objects.filter(watch=watch).select_related("created_by")
     upcoming = list(
         qs.filter(ends_at__gt=now).order_by("starts_at", "pk")[: UPCOMING_BURSTS_SHOWN + 1]
     )
+    for burst in upcoming:
+        burst.during_freeze = freezes.concerns(burst, now)
     past = list(qs.filter(ends_at__lte=now).order_by("-ends_at", "-pk")[:PAST_BURSTS_SHOWN])
     return PlannedCampaigns(
         upcoming=upcoming[:UPCOMING_BURSTS_SHOWN],

@@ -606,22 +606,33 @@ def _campaigns_url(watch) -> str:
 
 def _campaigns_page(request, watch, form, *, status=200):
     now = timezone.now()
+    can_edit_watches = rules.can_edit_watches(request.user)
+    freezes = _campaign_freezes(request, planner=can_edit_watches)
     context = {
         "watch": watch,
         "form": form,
-        "campaigns": selectors.planned_campaigns(watch, now),
+        "campaigns": selectors.planned_campaigns(watch, now, freezes),
         "upcoming_shown": selectors.UPCOMING_BURSTS_SHOWN,
         "past_shown": selectors.PAST_BURSTS_SHOWN,
         "max_days": actions.MAX_BURST_LENGTH.days,
         "now": now,
-        "can_edit_watches": rules.can_edit_watches(request.user),
+        "can_edit_watches": can_edit_watches,
+        "freezes": freezes,
     }
-    context["freezes"] = _campaign_freezes(request, planner=context["can_edit_watches"])
     return render(request, "listening/campaigns.html", context, status=status)
 
 
 def _campaign_freezes(request, *, planner: bool) -> selectors.CampaignFreezes:
     return selectors.campaign_freezes(request.user, planner=planner)
+
+
+def _campaign_saved(request, burst) -> None:
+    """Say a campaign was saved, and warn when a promotion freeze concerns it (whoever
+    saves may change watches: told of a freeze they may not see too, unnamed)."""
+    message = _("Planned campaign saved: %(window)s.") % {"window": burst.window_shown()}
+    messages.success(request, message)
+    if _campaign_freezes(request, planner=True).concerns(burst, timezone.now()):
+        messages.warning(request, selectors.DURING_FREEZE_WARNING)
 
 
 @login_required
@@ -655,8 +666,7 @@ def watch_campaigns(request, pk):
         except DomainError as error:
             form.add_action_error(error)
         else:
-            message = _("Planned campaign saved: %(window)s.") % {"window": burst.window_shown()}
-            messages.success(request, message)
+            _campaign_saved(request, burst)
             return redirect(_campaigns_url(watch))
     return _campaigns_page(request, watch, form, status=422 if form.is_bound else 200)
 
@@ -687,8 +697,7 @@ def campaign_edit(request, pk, burst_pk):
             form.add_action_error(error)
             status = 409 if error.status_code == 409 else status
         else:
-            message = _("Planned campaign saved: %(window)s.") % {"window": burst.window_shown()}
-            messages.success(request, message)
+            _campaign_saved(request, burst)
             return redirect(_campaigns_url(burst.watch))
     context = {
         "watch": burst.watch,

@@ -299,4 +299,15 @@
     if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
   }
   document.addEventListener("htmx:afterSettle", (event) => keepStateInAddress(event.target));
+
+  // The campaigns page: the running and upcoming campaigns' "during a promotion freeze"
+  // marks follow the freeze notice. Those no event reaches see the notice turn on its
+  // own minute refresh: the list, rendered with the state its data-frozen says, then
+  // refreshes once (the server marks; nothing is decided here).
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const notice = document.getElementById("campaign-freeze");
+    const list = document.getElementById("upcoming-campaigns");
+    if (!notice || !list || !(event.target instanceof Element) || !event.target.closest("#campaign-freeze")) return;
+    if (list.dataset.frozen !== String(!notice.hidden)) list.dispatchEvent(new CustomEvent("panel-refresh"));
+  });
 })();

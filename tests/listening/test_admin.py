@@ -95,6 +95,21 @@ def test_the_admin_applies_the_actions_rule_and_keeps_an_ended_campaign(
     assert ExpectedBurst.objects.filter(pk=ended.pk).exists()
 
 
+def test_a_campaign_saved_during_a_freeze_is_saved_with_a_warning(
+    admin_editor, watch, declare, client
+):
+    """As on the campaigns page: saved, not refused, and the one who saves is warned."""
+    client.force_login(admin_editor)
+    window = ((DAY, "08:00:00"), (DAY, "20:00:00"))
+    response = client.post("/admin/listening/expectedburst/add/", form(watch, *window), follow=True)
+    assert "promotion freeze" not in response.content.decode()
+    declare(actor=admin_editor, title="Cracked lids", severity=3)
+    response = client.post("/admin/listening/expectedburst/add/", form(watch, *window), follow=True)
+    assert response.redirect_chain and ExpectedBurst.objects.count() == 2
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1 and "planned during a promotion freeze" in warnings[0]
+
+
 def watch_form(**changes):
     data = {
         "name": "Admin watch",

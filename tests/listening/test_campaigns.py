@@ -666,3 +666,156 @@ def test_the_freeze_notice_says_the_leads_in_the_plural_for_several_incidents(
         "freeze." in two
     )
     assert "the incident's lead" not in two
+
+
+# --- A campaign planned during a promotion freeze ----------------------------------------
+
+FREEZE_MARK = "during a promotion freeze"
+
+
+def marked(html: str) -> set[int]:
+    """The ids of the listed campaigns marked as planned during a promotion freeze."""
+    items = re.findall(r'<li class="campaign" id="campaign-(\d+)">(.*?)</li>', html, re.S)
+    return {int(pk) for pk, item in items if FREEZE_MARK in item}
+
+
+def messages_of(html: str, level: str) -> list[str]:
+    found = re.findall(rf'<li class="message message-{level}">(.*?)</li>', html, re.S)
+    return [" ".join(text.split()) for text in found]
+
+
+def test_a_campaign_saved_during_a_freeze_is_saved_with_a_warning_and_marked(
+    watch, watch_editor, make_user, declare, browser_client
+):
+    """The demo's "-30 %" campaign was planned while its incident froze promotions, and
+    nothing said so when it was saved nor on it in the list. Saving is not refused (a
+    campaign may be meant for after the freeze): the one who saves is warned, and every
+    running or upcoming campaign is marked while the freeze holds; an ended one is not."""
+    past = ended(watch, note="Last week's")
+    running = planned(watch, watch_editor, start_in=-timedelta(hours=1), note="Running")
+    client = browser_client.as_user(watch_editor)
+    html = client.get(campaigns_url(watch)).content.decode()
+    assert FREEZE_MARK not in html  # no freeze: no mark
+
+    incident = declare(actor=watch_editor, title="Cracked lids", severity=3)
+    assert incident.promotion_frozen
+    response = client.post(
+        campaigns_url(watch),
+        {"starts_at": local(40, 8), "ends_at": local(40, 20), "note": "-30 % on the KX-200"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(campaigns_url(watch), 302)]
+    html = response.content.decode()
+    promo = ExpectedBurst.objects.get(note="-30 % on the KX-200")  # saved all the same
+    assert any("Planned campaign saved" in text for text in messages_of(html, "success"))
+    (warning,) = messages_of(html, "warning")
+    assert warning.startswith("This campaign is planned during a promotion freeze. It is saved")
+    assert "publish no promotional post for it until the freeze is lifted" in warning
+    assert marked(html) == {running.pk, promo.pk}
+    assert f'id="campaign-{past.pk}"' in html
+
+    # Changing it during the freeze warns again, as does the edit page's save.
+    data = edit_page_data(client, promo)
+    data["note"] = "-30 % on the KX-200, all weekend"
+    html = client.post(edit_url(promo), data, follow=True).content.decode()
+    assert len(messages_of(html, "warning")) == 1 and promo.pk in marked(html)
+
+    # Once the freeze is lifted: saved with no warning, and no mark.
+    from incidents import actions as incident_actions
+
+    incident_actions.incident_set_promotion_freeze(
+        incident=incident, actor=watch_editor, frozen=False
+    )
+    data["note"] = "-30 % on the KX-200"
+    html = client.post(edit_url(promo), data, follow=True).content.decode()
+    assert messages_of(html, "success") and not messages_of(html, "warning")
+    assert not marked(html) and FREEZE_MARK not in html
+
+
+def test_the_freeze_warning_and_mark_follow_who_is_told_of_the_freeze(
+    watch, watch_editor, make_user, declare, browser_client
+):
+    """The same rule as the freeze notice (selectors.campaign_freezes): an editor outside
+    the frozen incident's cell is warned and sees the marks, never the incident's title; a
+    reader who plans no campaign sees a mark only for a freeze of an incident they see."""
+    burst = planned(watch, watch_editor, note="Spring sale")
+    outsider_lead = make_user("outsider-lead")
+    incident = declare(actor=outsider_lead, title="Cracked lids", severity=3)
+    other = grant(make_user("other-editor"), "view_mention", "change_watch")
+    client = browser_client.as_user(other)
+    data = edit_page_data(client, burst)
+    data["note"] = "Spring sale, extended"
+    html = client.post(edit_url(burst), data, follow=True).content.decode()
+    (warning,) = messages_of(html, "warning")
+    assert "promotion freeze" in warning and "Cracked lids" not in warning
+    assert "Cracked lids" not in html and f"/incidents/{incident.pk}/" not in html
+    assert marked(html) == {burst.pk}
+
+    reader = grant(make_user("other-reader"), "view_mention")
+    html = browser_client.as_user(reader).get(campaigns_url(watch)).content.decode()
+    assert not marked(html) and FREEZE_MARK not in html
+    # In the incident's cell, the reader is told of its freeze, and the campaign is marked.
+    from incidents import actions as incident_actions
+
+    incident_actions.member_add(
+        incident=incident, actor=outsider_lead, user=reader, role="observer"
+    )
+    html = browser_client.as_user(reader).get(campaigns_url(watch)).content.decode()
+    assert marked(html) == {burst.pk} and "Cracked lids" in html
+
+
+def test_the_marks_cost_no_query_per_campaign(
+    watch, watch_editor, make_user, declare, browser_client, django_assert_max_num_queries
+):
+    client = browser_client.as_user(watch_editor)
+    planned(watch, watch_editor)
+    with CaptureQueriesContext(connection) as unfrozen:
+        assert not marked(client.get(campaigns_url(watch)).content.decode())
+    declare(actor=watch_editor, title="Cracked lids", severity=3)
+    declare(actor=make_user("outsider-lead"), title="Not mine", severity=3)
+    for i in range(8):
+        planned(watch, watch_editor, start_in=timedelta(days=i + 3), note=f"c{i}")
+        ended(watch, note=f"p{i}")
+    with django_assert_max_num_queries(len(unfrozen.captured_queries)):
+        html = client.get(campaigns_url(watch)).content.decode()
+    assert len(marked(html)) == 9 and html.count('class="campaign"') == 17
+
+
+def test_api_says_a_campaign_is_during_a_freeze_and_saves_it(
+    watch, watch_editor, reader, make_user, declare, api, django_assert_max_num_queries
+):
+    """`during_promotion_freeze` on every answer (created, changed, read, listed), by the
+    page's rule: saving is not refused."""
+    client = api.as_user(watch_editor)
+    start = timezone.now() + timedelta(days=40)
+    window = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=8)).isoformat()}
+    unfrozen = client.post(api_url(watch), window, format="json")
+    assert unfrozen.status_code == 201 and unfrozen.json()["during_promotion_freeze"] is False
+    first = ExpectedBurst.objects.get()
+    past = ended(watch)
+
+    declare(actor=make_user("outsider-lead"), title="Cracked lids", severity=3)
+    created = client.post(api_url(watch), {**window, "note": "-30 %"}, format="json")
+    assert created.status_code == 201 and created.json()["during_promotion_freeze"] is True
+    assert "Cracked lids" not in created.content.decode()
+    changed = client.patch(api_url(watch, first), {"note": "x"}, format="json")
+    assert changed.status_code == 200 and changed.json()["during_promotion_freeze"] is True
+    assert client.get(api_url(watch, past)).json()["during_promotion_freeze"] is False
+    listed = {
+        row["id"]: row["during_promotion_freeze"]
+        for row in client.get(api_url(watch)).json()["results"]
+    }
+    assert listed == {first.pk: True, created.json()["id"]: True, past.pk: False}
+    # A reader who plans no campaign is not told of a freeze on an incident they do not see.
+    rows = api.as_user(reader).get(api_url(watch)).json()["results"]
+    assert [row["during_promotion_freeze"] for row in rows] == [False, False, False]
+
+    # One read of the freezes per request, whatever the number of campaigns.
+    client = api.as_user(watch_editor)
+    with CaptureQueriesContext(connection) as few:
+        client.get(api_url(watch))
+    for i in range(6):
+        planned(watch, watch_editor, start_in=timedelta(days=i + 3))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        rows = client.get(api_url(watch)).json()["results"]
+    assert sum(row["during_promotion_freeze"] for row in rows) == 8
