@@ -111,8 +111,13 @@ def load(users: dict, incident) -> int:
             *Permission.objects.filter(content_type__app_label="listening", codename__in=codenames)
         )
     lead = type(users["lead"]).objects.get(pk=users["lead"].pk)  # fresh permission cache
+    now = timezone.now()
+    start = now - timedelta(days=4)
+    # Set up when its four days of posts begin: the detector judges no minute before a
+    # watch existed (detection.judged_from), so the demo's signal comes after it too.
     topic = Watch.objects.filter(name=TOPIC_WATCH).first() or actions.watch_create(
         actor=lead,
+        now=start,
         name=TOPIC_WATCH,
         brand="Kettle market",
         keywords=["bouilloire", "bouilloires", "kettle", "kettles"],
@@ -120,6 +125,7 @@ def load(users: dict, incident) -> int:
     )
     watch = Watch.objects.filter(name=WATCH).first() or actions.watch_create(
         actor=lead,
+        now=start,
         name=WATCH,
         brand="Demo kettles",
         keywords=["KX-200", "KX200", "bouilloire KX", "kettle KX"],
@@ -133,13 +139,11 @@ def load(users: dict, incident) -> int:
         if not demo_watch.subscribers.exists():  # new, or loaded before the demo set them
             alerted = [users[username] for username in ALERTED[demo_watch.name]]
             actions.watch_update(watch=demo_watch, actor=lead, subscribers=alerted)
-    now = timezone.now()
     spike_at = (incident.detected_at if incident else now - timedelta(hours=31)) - timedelta(
         minutes=40
     )
     rng = random.Random(14)
     posts, spike = [], []
-    start = now - timedelta(days=4)
     for index in range(420):  # background: about four an hour, quieter at night
         when = start + timedelta(minutes=rng.uniform(0, 4 * 24 * 60))
         if when.hour < 7 and rng.random() < 0.7:

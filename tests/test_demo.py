@@ -136,6 +136,10 @@ def test_the_demo_listens_to_the_kettle_and_its_spike_came_with_the_incident(dem
     assert set(Mention.objects.values_list("language", flat=True)) == {"fr", "en"}
     signal = Signal.objects.get()
     assert signal.incident == kettle and signal.first_mention.incident == kettle
+    # Its watches were set up before it opened, as the detector would have it (a signal is
+    # never opened at a minute before its watch existed).
+    assert signal.watch.created_at <= signal.started_at <= signal.opened_at
+    assert signal.watch.topic_watch.created_at <= signal.started_at
     attached = Mention.objects.filter(incident=kettle)
     assert attached.filter(sentiment="negative").count() > attached.count() / 2
     lead = get_user_model().objects.get(username="lead")
