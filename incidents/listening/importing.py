@@ -1536,8 +1536,8 @@ def _unknown_refused(value: str) -> str:
     """A row refused for a platform none of ours, as the file writes it: the page's choice
     imports it as Other (the bulk API says it in its own words: ingest.parse)."""
     return _(
-        "The platform “%(value)s” is not one this import knows: ticking “%(choice)s” above "
-        "imports such rows as “%(other)s”."
+        "The platform “%(value)s” is not one this import knows: ticking “%(choice)s” imports "
+        "such rows as “%(other)s”."
     ) % {"value": value, "choice": UNKNOWN_AS_OTHER_LABEL, "other": Platform.OTHER.label}
 
 
@@ -1551,7 +1551,7 @@ def _blank_platform(row: dict, options: Options) -> bool:
 def _blank_refused(names: dict[str, str]) -> str:
     """A row refused for an empty platform cell (convert asks for a platform column or the
     file's platform first), when the page could give it one."""
-    return _("%(column)s is empty: fill it in the file, or choose “%(choice)s” above.") % {
+    return _("%(column)s is empty: fill it in the file, or choose “%(choice)s”.") % {
         "column": names["platform"],
         "choice": FILE_PLATFORM_LABEL,
     }

@@ -225,7 +225,7 @@ def test_an_empty_platform_cell_is_refused_pointing_to_the_files_platform(
     page = upload(client, b"Platform,Id,Text,Date\n,1,Lid,2026-11-30T09:00:00Z\n")
     [error] = page.context["conversion"].errors
     assert error.error == (
-        "“Platform” is empty: fill it in the file, or choose “Platform when no column says” above."
+        "“Platform” is empty: fill it in the file, or choose “Platform when no column says”."
     )
     chosen = client.post("/listening/import/", form_data(page, step="preview", platform="forum"))
     assert chosen.context["conversion"].errors == []
@@ -249,12 +249,12 @@ def test_unknown_platforms_are_counted_whatever_their_case_and_refused_naming_th
         (
             "Lines 2, 4, 6 (3 rows)",
             "The platform “Tumblr” is not one this import knows: ticking “Import rows with "
-            "an unknown platform as Other” above imports such rows as “Other”.",
+            "an unknown platform as Other” imports such rows as “Other”.",
         ),
         (
             "Line 3",
             "The platform “Threads” is not one this import knows: ticking “Import rows with "
-            "an unknown platform as Other” above imports such rows as “Other”.",
+            "an unknown platform as Other” imports such rows as “Other”.",
         ),
     ]
 
