@@ -820,15 +820,19 @@ MAX_CATCH_UP = DAY
 FIRST_RUN = WINDOW
 
 
-def judged_from(watch) -> int:
-    """The first epoch minute the detector judges for `watch`: the minute it was created in
-    (alerted at its end, after the creation). A minute is judged once, when the watch
-    exists: the posts from before then (imported, sent with past times, sorted into it) are
-    its history, as a late back-fill's are for a watch that judged their minutes without
-    them: they feed the baselines, and count in the windows of the minutes judged after they
-    arrived (the hour's, and the longer ones), never in an alert dated before the watch
-    existed."""
-    return epoch_minute(watch.created_at)
+def judged_from(watch, last: int) -> int:
+    """The first epoch minute the detector judges for `watch`, whose last complete minute
+    by the detector's clock is `last`: the minute it was created in (alerted at its end,
+    after the creation). A minute is judged once, when the watch exists: the posts from
+    before then (imported, sent with past times, sorted into it) are its history, as a late
+    back-fill's are for a watch that judged their minutes without them: they feed the
+    baselines, and count in the windows of the minutes judged after they arrived (the
+    hour's, and the longer ones), never in an alert dated before the watch existed.
+    A creation stamped more than a minute ahead of `last + 1` came from a clock ahead of the
+    detector's (another machine): judged from `last`, not silently skipped until the
+    clocks meet."""
+    created = epoch_minute(watch.created_at)
+    return created if created <= last + 1 else last
 
 
 @cache
@@ -986,7 +990,7 @@ def _evaluate(watch, mine, last, tz) -> tuple[int, int] | None:
             start, episode = last - FIRST_RUN, None  # afresh
         else:
             start, reopen = last - 1, Episode.from_json(episode).open
-    first = max(start + 1, last - MAX_CATCH_UP + 1, judged_from(watch))
+    first = max(start + 1, last - MAX_CATCH_UP + 1, judged_from(watch, last))
     if first > last:
         return None
     series, first_seen = _load(watch.pk, first, last, tz)

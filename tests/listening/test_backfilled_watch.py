@@ -105,3 +105,37 @@ def test_an_imported_past_feeds_the_baseline_but_an_old_episode_raises_nothing(
     signal = Signal.objects.get()
     assert signal.started_at == live and signal.first_mention.external_id == "l00"
     assert Notification.objects.filter(kind="signal_opened", user=reader).count() == 1
+
+
+@pytest.mark.parametrize("skew", [timedelta(0), timedelta(minutes=30), timedelta(hours=2)])
+def test_a_watch_stamped_by_a_clock_ahead_of_the_detectors_still_alerts(
+    skew, watch_editor, reader, importer, django_capture_on_commit_callbacks
+):
+    """A break-it pass: the web process stamps created_at with its own clock; one running
+    `skew` ahead of the worker's left the watch unjudged (no alert at all) until the
+    worker's clock reached it. Now such a watch is judged from the detector's minute."""
+    actions.watch_create(
+        actor=watch_editor,
+        now=CREATED + skew,
+        name="Maison Lumière",
+        brand="Maison Lumière",
+        keywords=["maison lumière"],
+        subscribers=[reader],
+    )
+    import_export(importer, wave=False)  # a week of history: not learning
+    live = CREATED + timedelta(minutes=1)
+    rows = [
+        post(f"l{i:02}", posted_at=(live + timedelta(seconds=20 * i)).isoformat())
+        for i in range(40)
+    ]
+    actions.mentions_ingest(
+        mentions=[parse(row) for row in rows], source=Source.IMPORT, actor=importer, now=live
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for minute in range(1, 17):
+            detection.detect(now=CREATED + timedelta(minutes=minute))
+            if Signal.objects.exists():
+                break
+    signal = Signal.objects.get()
+    assert signal.opened_at <= CREATED + timedelta(minutes=16)
+    assert signal.first_mention.external_id == "l00"
