@@ -116,9 +116,9 @@ class CampaignFreezes:
 # never a refusal (the campaign may be planned for after the freeze). It names no incident:
 # the page's notice names those the person may see.
 DURING_FREEZE_WARNING = gettext_lazy(
-    "This campaign is planned during a promotion freeze. It is saved, but publish no "
-    "promotional post for it until the freeze is lifted: declaring a campaign only keeps "
-    "its volume from raising alerts."
+    "A promotion freeze is in force. This campaign is saved, but publish no promotional "
+    "post for it until the freeze is lifted: declaring a campaign only keeps its volume "
+    "from raising alerts."
 )
 
 

@@ -100,7 +100,7 @@ def test_the_freeze_notice_appears_live_where_campaigns_are_planned(signed_in, d
     expect(marks).to_have_count(0)
 
 
-FREEZE_MARK = "during a promotion freeze"
+FREEZE_MARK = "promotion freeze in force"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -161,7 +161,7 @@ def test_on_a_phone_an_editor_outside_the_cell_is_warned_and_sees_the_marks(
     tab.fill("#id_note", "Spring sale")
     tab.get_by_role("button", name="Add the campaign").click()
     expect(tab.locator(".message-success")).to_contain_text("Planned campaign saved")
-    expect(tab.locator(".message-warning")).to_contain_text("planned during a promotion freeze")
+    expect(tab.locator(".message-warning")).to_contain_text("A promotion freeze is in force")
     expect(marks).to_have_count(2)
     assert "Cracked lids" not in tab.content()
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]

@@ -107,7 +107,7 @@ def test_a_campaign_saved_during_a_freeze_is_saved_with_a_warning(
     response = client.post("/admin/listening/expectedburst/add/", form(watch, *window), follow=True)
     assert response.redirect_chain and ExpectedBurst.objects.count() == 2
     warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
-    assert len(warnings) == 1 and "planned during a promotion freeze" in warnings[0]
+    assert len(warnings) == 1 and "A promotion freeze is in force" in warnings[0]
 
 
 def watch_form(**changes):

@@ -670,7 +670,7 @@ def test_the_freeze_notice_says_the_leads_in_the_plural_for_several_incidents(
 
 # --- A campaign planned during a promotion freeze ----------------------------------------
 
-FREEZE_MARK = "during a promotion freeze"
+FREEZE_MARK = "promotion freeze in force"
 
 
 def marked(html: str) -> set[int]:
@@ -709,7 +709,7 @@ def test_a_campaign_saved_during_a_freeze_is_saved_with_a_warning_and_marked(
     promo = ExpectedBurst.objects.get(note="-30 % on the KX-200")  # saved all the same
     assert any("Planned campaign saved" in text for text in messages_of(html, "success"))
     (warning,) = messages_of(html, "warning")
-    assert warning.startswith("This campaign is planned during a promotion freeze. It is saved")
+    assert warning.startswith("A promotion freeze is in force. This campaign is saved")
     assert "publish no promotional post for it until the freeze is lifted" in warning
     assert marked(html) == {running.pk, promo.pk}
     assert f'id="campaign-{past.pk}"' in html
