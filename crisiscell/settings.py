@@ -649,19 +649,23 @@ CELERY_BEAT_SCHEDULE["listening-detect-signals"] = {
 
 def env_json(name: str, default):
     """The JSON value of variable `name`, `default` when unset or blank. ImproperlyConfigured
-    when it is not JSON, saying where (line and column, from 1, and the character found
-    there) but not the value, which may hold tokens (LISTENING_MASTODON's access_token);
-    manage.py says it in one line."""
+    when it is not JSON, saying where (line and column, from 1) but nothing of the value,
+    not even the character found there, which may start a token (LISTENING_MASTODON's
+    access_token), or when it nests deeper than Python's parser goes (thousands of
+    levels); manage.py says it in one line."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:
-        there = f"found {exc.doc[exc.pos]!r}" if exc.pos < len(exc.doc) else "the text ends there"
+        there = " (the text ends there)" if exc.pos >= len(exc.doc) else ""
         raise ImproperlyConfigured(
-            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
-            f"({there})."
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{there}."
+        ) from None
+    except RecursionError:
+        raise ImproperlyConfigured(
+            f"{name} cannot be read: its JSON nests lists or objects too deeply."
         ) from None
 
 

@@ -181,7 +181,7 @@ def manage(*args, **variables):
         (
             "LISTENING_FEEDS",
             '[{"url": "https://news.example/rss"},]',
-            "Expecting value at line 1, column 38 (found ']').",
+            "Expecting value at line 1, column 38.",
         ),
         (
             "LISTENING_MASTODON",
@@ -199,6 +199,28 @@ def test_a_json_setting_that_does_not_read_is_said_in_one_line(command, name, va
     assert result.stderr == f"ImproperlyConfigured: {name} is not valid JSON: {said}\n"
 
 
+def test_no_character_of_the_value_is_quoted():
+    """Where the JSON is wrong may be a token's first character (a token left unquoted):
+    the line and column say where, nothing of it is shown."""
+    value = '[{"base_url": "https://m.example", "access_token": Zs3cr3t}]'
+    result = manage("check", LISTENING_MASTODON=value)
+    assert result.stderr == (
+        "ImproperlyConfigured: LISTENING_MASTODON is not valid JSON: Expecting value at "
+        "line 1, column 52.\n"
+    )
+
+
+def test_json_nested_too_deeply_is_said_in_one_line():
+    """Python's parser gives up on it (RecursionError), which would print a traceback."""
+    result = manage("check", LISTENING_FEEDS="[" * 20000 + "]" * 20000)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "ImproperlyConfigured: LISTENING_FEEDS cannot be read: its JSON nests lists or "
+        "objects too deeply.\n"
+    )
+
+
 def test_with_traceback_the_whole_traceback_is_shown():
     result = manage("check", "--traceback", LISTENING_FEEDS="[")
     assert result.returncode == 1
@@ -207,3 +229,23 @@ def test_with_traceback_the_whole_traceback_is_shown():
         "ImproperlyConfigured: LISTENING_FEEDS is not valid JSON: Expecting value at line 1, "
         "column 2 (the text ends there)."
     )
+
+
+@pytest.mark.parametrize("bad", [b"\\u0000", b"\xff"], ids=["nul", "non-utf8-byte"])
+def test_check_warns_of_an_address_no_database_stores(bad):
+    """A NUL (JSON "\\u0000") or a byte that is not UTF-8 in the variable (Python reads it
+    as a lone surrogate): not an http(s) URL, said by the check without the address."""
+    environ = dict(os.environb)
+    environ[b"LISTENING_FEEDS"] = b'[{"url": "https://a.example/' + bad + b'"}]'
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        timeout=60,
+    )
+    said = (
+        b"(listening.W001) LISTENING_FEEDS, entry 1 of 1: url holds a control character or a "
+        b"byte that is not UTF-8."
+    )
+    assert said in result.stderr and b"a.example" not in result.stderr

@@ -573,7 +573,13 @@ def source_problems(now: datetime) -> SourceProblems:
     configured = _configured_sources()
     judged = list(configured)[:MAX_SOURCES]
     rest = list(configured)[MAX_SOURCES:]
-    names = [detection.STATE_NAME, liveness.BLUESKY_STATE, *judged]
+    # A source whose address its collector refuses has no row; its name may hold what no
+    # database stores (a NUL, a lone surrogate: liveness.is_http_url), so it is not asked.
+    names = [
+        detection.STATE_NAME,
+        liveness.BLUESKY_STATE,
+        *(name for name in judged if configured[name].valid),
+    ]
     rows = {
         name: (updated, success, error)
         for name, updated, success, error in CollectorState.objects.filter(
@@ -737,8 +743,9 @@ class _Among(Lookup):
 def _tallies(sources, now: datetime, in_use) -> list["_Tally"]:
     """The _Tally of each collector and platform among `sources` ([(CollectorState name,
     _Configured)], those past MAX_SOURCES), in the order they first come: one query
-    (none without sources) that reads one row per collector and platform, whatever their
-    number; `in_use(limit)`: whether a source never registered counts as stopped."""
+    (none without a source whose address is valid) that reads one row per collector and
+    platform, whatever their number; `in_use(limit)`: whether a source never registered
+    counts as stopped."""
     if not sources:
         return []
     groups: dict[tuple[str, str | None], list[str]] = {}
@@ -746,6 +753,8 @@ def _tallies(sources, now: datetime, in_use) -> list["_Tally"]:
     for name, source in sources:
         groups.setdefault((source.source, source.platform), []).append(name)
         limits[source.source] = source.limit
+    # Only the names of valid addresses are sent (source_problems: the others have no row).
+    asked = {name for name, source in sources if source.valid}
 
     def per_kind(moments):  # a row's kind by its name, as liveness names them
         return Case(
@@ -760,33 +769,38 @@ def _tallies(sources, now: datetime, in_use) -> list["_Tally"]:
     failing &= Q(last_success_at__isnull=True) | Q(last_success_at__lt=now - COLLECTION_FAILING)
     group = Case(
         *(
-            When(_Among(F("name"), names), then=Value(number))
+            When(_Among(F("name"), [name for name in names if name in asked]), then=Value(number))
             for number, names in enumerate(groups.values())
+            if asked.intersection(names)
         ),
         output_field=IntegerField(),
     )
-    rows = {
-        found["group"]: found
-        for found in CollectorState.objects.filter(
-            _Among(F("name"), [name for name, _source in sources])
-        )
-        .alias(
-            stopped_before=per_kind({k: now - limit for k, limit in limits.items()}),
-            ahead_after=per_kind({k: now + limit for k, limit in limits.items()}),
-        )
-        .annotate(group=group)
-        .values("group")
-        .annotate(
-            rows=Count("pk"),
-            stopped=Count("pk", filter=stopped),
-            stopped_first=Min("updated_at", filter=stopped),
-            stopped_last=Max("updated_at", filter=stopped),
-            ahead=Count("pk", filter=ahead),
-            failing=Count("pk", filter=failing),
-            failing_first=Min("last_success_at", filter=failing),
-        )
-        .order_by()
-    }
+    rows = (
+        {
+            found["group"]: found
+            for found in CollectorState.objects.filter(
+                _Among(F("name"), [name for name, _source in sources if name in asked])
+            )
+            .alias(
+                stopped_before=per_kind({k: now - limit for k, limit in limits.items()}),
+                ahead_after=per_kind({k: now + limit for k, limit in limits.items()}),
+            )
+            .annotate(group=group)
+            .values("group")
+            .annotate(
+                rows=Count("pk"),
+                stopped=Count("pk", filter=stopped),
+                stopped_first=Min("updated_at", filter=stopped),
+                stopped_last=Max("updated_at", filter=stopped),
+                ahead=Count("pk", filter=ahead),
+                failing=Count("pk", filter=failing),
+                failing_first=Min("last_success_at", filter=failing),
+            )
+            .order_by()
+        }
+        if asked
+        else {}
+    )
     tallies = []
     for number, ((kind, platform), names) in enumerate(groups.items()):
         found = rows.get(number, {})
@@ -815,6 +829,8 @@ class _Configured:
     limit: timedelta  # liveness.stale_after
     # Its posts' (a feed's as configured, liveness.feed_platform; None: not a valid one).
     platform: str | None
+    # Its address is one its collector takes (liveness.is_http_url): else it has no row.
+    valid: bool = True
 
 
 def _labels(sources) -> dict:
@@ -902,10 +918,14 @@ def _configured_sources() -> dict[str, _Configured]:
     instances = liveness.stale_after(settings.LISTENING_MASTODON_INTERVAL, timeout)
     found = {}
     for position, url, _item in urls(settings.LISTENING_MASTODON, "base_url"):
-        source = _Configured("mastodon", url, position, instances, Platform.MASTODON)
+        source = _Configured(
+            "mastodon", url, position, instances, Platform.MASTODON, liveness.is_http_url(url)
+        )
         found.setdefault(_state_name(source), source)
     for position, url, item in urls(settings.LISTENING_FEEDS, "url"):
-        source = _Configured("feed", url, position, feeds, liveness.feed_platform(item))
+        source = _Configured(
+            "feed", url, position, feeds, liveness.feed_platform(item), liveness.is_http_url(url)
+        )
         found.setdefault(_state_name(source), source)
     return found
 

@@ -289,6 +289,80 @@ def test_a_feed_address_too_long_for_its_record_is_collected_and_judged(watch, s
     assert found() == []
 
 
+UNSTORABLE = ["\x00", "\udcff"]  # JSON "\u0000"; a byte of the environment not UTF-8
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "non-utf8-byte"])
+@pytest.mark.parametrize("past", [False, True], ids=["judged", "past-max-sources"])
+def test_an_address_no_database_stores_is_said_never_registered_without_asking(
+    watch, settings, monkeypatch, bad, past
+):
+    """Its collector refuses it (liveness.is_http_url), so it has no row: the page says it
+    never registered, and sends its name to no database (PostgreSQL refuses a NUL and a
+    lone surrogate in a text, SQLite's json_each cuts a name at a NUL)."""
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 1 if past else 1000)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS = [{"url": FEED}, {"url": f"https://a.example/{bad}rss"}]
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    row(f"feed:{FEED}", NOW)
+    with CaptureQueriesContext(connection) as queries:
+        problems = selectors.source_problems(NOW)
+    assert not any("a.example" in query["sql"] for query in queries.captured_queries)
+    if past:
+        assert list(problems) == [] and problems.more == 1
+    else:  # named by its place: its address does not parse cleanly
+        assert [(p.source, p.where, p.position, p.stopped) for p in problems] == [
+            ("feed", "", 2, True)
+        ]
+    assert problems.platforms_missing == {"press"}
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "non-utf8-byte"])
+@pytest.mark.parametrize("past", [False, True], ids=["judged", "past-max-sources"])
+def test_the_listening_page_answers_with_such_an_address(
+    reader, watch, settings, monkeypatch, browser_client, bad, past
+):
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 1 if past else 1000)
+    settings.LISTENING_FEEDS = [{"url": FEED}, {"url": f"https://a.example/{bad}"}]
+    settings.LISTENING_MASTODON = [{"base_url": f"https://social.example/{bad}"}]
+    client = browser_client.as_user(reader)
+    for url in ("/listening/", "/listening/panels/sources/"):
+        assert client.get(url).status_code == 200
+
+
+ODD_NAMES = [
+    "https://a.example/it's'); DROP TABLE listening_collectorstate;--",
+    'https://a.example/"quoted"]}{[,',
+    "https://a.example/back\\slash/100%_like",
+    "https://a.example/é-😀-z\u200bw",
+    "https://a.example/" + "x" * 3000,  # past MAX_URL: shortened with a hash
+]
+
+
+@pytest.mark.parametrize("url", ODD_NAMES)
+def test_an_odd_name_past_those_judged_one_by_one_is_data_and_found(
+    watch, settings, monkeypatch, url
+):
+    """Sent as one parameter (an array, a JSON array read by json_each): never SQL."""
+    monkeypatch.setattr(selectors, "MAX_SOURCES", 1)
+    settings.LISTENING_MASTODON = []
+    settings.LISTENING_FEEDS = [{"url": FEED}, {"url": url}]
+    watch_age(watch, timedelta(days=1))
+    row("detector", NOW)
+    row(f"feed:{FEED}", NOW)
+    row(liveness.feed_state(url), NOW)
+    problems = selectors.source_problems(NOW)
+    assert problems.more == 0 and not problems.platforms_missing
+    CollectorState.objects.filter(name=liveness.feed_state(url)).update(
+        updated_at=NOW - timedelta(hours=2)
+    )
+    problems = selectors.source_problems(NOW)
+    assert problems.more == 1 and problems.platforms_missing == {"press"}
+    assert problems.missing_since == NOW - timedelta(hours=2)
+    assert CollectorState.objects.count() == 3
+
+
 def test_one_source_failing_to_beat_does_not_stop_the_others(db, monkeypatch, caplog):
     written = []
 

@@ -37,7 +37,15 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, address_problem, entry_name, feed_platform, feed_state
+from .liveness import (
+    FETCH_READS_IN,
+    address_problem,
+    entry_name,
+    feed_platform,
+    feed_state,
+    refusal,
+    unknown_keys,
+)
 
 log = logging.getLogger("incidents.listening.connectors.feeds")
 
@@ -58,22 +66,37 @@ class Feed:
         return feed_state(self.url)
 
 
+# The keys of an item of LISTENING_FEEDS (others are said: liveness.unknown_keys).
+FEED_KEYS = ("url", "platform")
+
+
 def feeds_from(config) -> list[Feed]:
     """settings.LISTENING_FEEDS (a list of {"url", "platform"?}) -> Feeds; ValueError saying
-    what is wrong."""
+    what is wrong with every bad entry (liveness.refusal). Unknown keys are not refused
+    (`feed_notes`)."""
     if not isinstance(config, list):
         raise ValueError("LISTENING_FEEDS must be a JSON list of feeds.")
-    feeds = []
+    feeds, problems = [], []
     for number, item in enumerate(config, start=1):
         entry = entry_name("LISTENING_FEEDS", number, len(config))
         if problem := address_problem(item, "url"):
-            raise ValueError(f"{entry}: {problem}.")
+            problems.append(f"{entry}: {problem}.")
+            continue
         platform = feed_platform(item)
         if platform is None:
             known = ", ".join(Platform.values)
-            raise ValueError(f"{entry}: platform must be one of {known}.")
+            problems.append(f"{entry}: platform must be one of {known}.")
+            continue
         feeds.append(Feed(url=item["url"], platform=platform))
+    if problems:
+        raise ValueError(refusal(problems))
     return feeds
+
+
+def feed_notes(config) -> list[str]:
+    """The entries of settings.LISTENING_FEEDS with keys the collector does not read
+    (liveness.unknown_keys): logged by the collector, warned of by the settings check."""
+    return unknown_keys(config, "LISTENING_FEEDS", FEED_KEYS)
 
 
 class FeedError(Exception):

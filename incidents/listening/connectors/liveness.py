@@ -14,6 +14,8 @@ timeouts), and the storing of its posts.
 """
 
 import hashlib
+import json
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -40,10 +42,23 @@ BLUESKY_STATE = "bluesky:jetstream"
 COMMANDS = {"bluesky": "listen_bluesky", "mastodon": "listen_mastodon", "feed": "listen_feeds"}
 
 
+# What no address holds and no database column can: a control character (C0, DEL, C1:
+# PostgreSQL refuses a NUL in a text, SQLite's json_each cuts a name at it) or a lone
+# surrogate (a byte of the environment that is not UTF-8, or a JSON "\udcff"), which no
+# database encodes.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+# Bad entries a refusal names, one a line; past it, how many more.
+MAX_PROBLEMS_SAID = 10
+
+
 def is_http_url(value) -> bool:
     """Whether a configured address (LISTENING_FEEDS' url, LISTENING_MASTODON's base_url) is
-    an http(s) URL: a text that urllib splits ("http://[::1" it cannot) with that scheme."""
-    if not isinstance(value, str):
+    an http(s) URL: a text without a control character or a lone surrogate (`_UNSTORABLE`),
+    that urllib splits ("http://[::1" it cannot) with that scheme. The collectors refuse
+    any other, and the Listening page never sends one to the database
+    (selectors.source_problems)."""
+    if not isinstance(value, str) or _UNSTORABLE.search(value):
         return False
     try:
         return urlsplit(value).scheme in ("http", "https")
@@ -72,7 +87,51 @@ def address_problem(item, key: str) -> str | None:
         return f"{key} is missing"
     if isinstance(value, str) and not value.strip():
         return f"{key} is empty"
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        return f"{key} holds a control character or a byte that is not UTF-8"
     return None if is_http_url(value) else f"{key} must be an http(s) URL"
+
+
+def refusal(problems: list[str]) -> str:
+    """A collector's refusal of its setting (ValueError of feeds.feeds_from,
+    mastodon.instances_from, and so the settings check's warning): the sentence of each bad
+    entry, one a line, at most MAX_PROBLEMS_SAID, then how many more."""
+    said = problems[:MAX_PROBLEMS_SAID]
+    if len(problems) > MAX_PROBLEMS_SAID:
+        said.append(f"And {len(problems) - MAX_PROBLEMS_SAID} more entries with a problem.")
+    return "\n".join(said)
+
+
+def unknown_keys(config, setting: str, known: tuple[str, ...]) -> list[str]:
+    """A sentence for each object of a collector's setting (a list) with keys its collector
+    does not read (a misspelled "platfrom" would leave the default): the entry
+    (`entry_name`) and its unknown keys, quoted (a key is not secret), each in at most
+    MAX_KEY_SHOWN characters; every such entry (`refusal` bounds what is said). The
+    collector logs them and runs; the settings check warns (listening.W003)."""
+    if not isinstance(config, list):
+        return []
+    found = []
+    for number, item in enumerate(config, start=1):
+        if not isinstance(item, dict):
+            continue
+        unknown = [_key_shown(key) for key in item if key not in known]
+        if unknown:
+            found.append(
+                f"{entry_name(setting, number, len(config))}: unknown "
+                f"{'key' if len(unknown) == 1 else 'keys'} {', '.join(unknown)}, ignored "
+                f"(it reads {', '.join(known)})."
+            )
+    return found
+
+
+MAX_KEY_SHOWN = 40
+
+
+def _key_shown(key: str) -> str:
+    """A key as JSON writes it (quoted, a control character or a lone surrogate escaped),
+    cut to MAX_KEY_SHOWN characters."""
+    shown = json.dumps(key)
+    return shown if len(shown) <= MAX_KEY_SHOWN else f'{shown[: MAX_KEY_SHOWN - 2]}…"'
 
 
 def _json_kind(value) -> str:

@@ -56,7 +56,14 @@ from .common import (
     save_state,
     store,
 )
-from .liveness import FETCH_READS_IN, address_problem, entry_name, instance_state
+from .liveness import (
+    FETCH_READS_IN,
+    address_problem,
+    entry_name,
+    instance_state,
+    refusal,
+    unknown_keys,
+)
 
 log = logging.getLogger("incidents.listening.connectors.mastodon")
 
@@ -85,28 +92,50 @@ class Instance:
         return urlsplit(self.base_url).netloc
 
 
+# The keys of an item of LISTENING_MASTODON (others are said: liveness.unknown_keys).
+INSTANCE_KEYS = ("base_url", "access_token", "hashtags", "search")
+
+
 def instances_from(config) -> list[Instance]:
     """settings.LISTENING_MASTODON (a list of {"base_url", "access_token"?, "hashtags"?,
-    "search"?}) -> Instances; ValueError saying what is wrong."""
+    "search"?}) -> Instances; ValueError saying what is wrong with every bad entry
+    (liveness.refusal). Unknown keys are not refused (`instance_notes`)."""
     if not isinstance(config, list):
         raise ValueError("LISTENING_MASTODON must be a JSON list of instances.")
-    found = []
+    found, problems = [], []
     for number, item in enumerate(config, start=1):
         entry = entry_name("LISTENING_MASTODON", number, len(config))
-        if problem := address_problem(item, "base_url"):
-            raise ValueError(f"{entry}: {problem}.")
-        lists = {}
-        for name in ("hashtags", "search"):
-            values = item.get(name, [])
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise ValueError(f"{entry}: {name} must be a list of texts.")
-            lists[name] = tuple(v.strip().lstrip("#") for v in values if v.strip())
+        if problem := address_problem(item, "base_url") or _instance_problem(item):
+            problems.append(f"{entry}: {problem}.")
+            continue
+        lists = {
+            name: tuple(v.strip().lstrip("#") for v in item.get(name, []) if v.strip())
+            for name in ("hashtags", "search")
+        }
         token = item.get("access_token") or ""
-        if not isinstance(token, str):
-            raise ValueError(f"{entry}: access_token must be a text.")
         base_url = item["base_url"].rstrip("/")
         found.append(Instance(base_url=base_url, access_token=token, **lists))
+    if problems:
+        raise ValueError(refusal(problems))
     return found
+
+
+def _instance_problem(item: dict) -> str | None:
+    """What is wrong with an instance of LISTENING_MASTODON besides its address (the end
+    of instances_from's sentence), None when nothing is."""
+    for name in ("hashtags", "search"):
+        values = item.get(name, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return f"{name} must be a list of texts"
+    if not isinstance(item.get("access_token") or "", str):
+        return "access_token must be a text"
+    return None
+
+
+def instance_notes(config) -> list[str]:
+    """The entries of settings.LISTENING_MASTODON with keys the collector does not read
+    (liveness.unknown_keys): logged by the collector, warned of by the settings check."""
+    return unknown_keys(config, "LISTENING_MASTODON", INSTANCE_KEYS)
 
 
 def _count(value) -> int:

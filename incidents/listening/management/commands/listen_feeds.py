@@ -1,8 +1,12 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.listening.connectors.common import Stop, idle_until_stopped
-from incidents.listening.connectors.feeds import FeedCollector, feeds_from
+from incidents.listening.connectors.feeds import FeedCollector, feed_notes, feeds_from
+
+log = logging.getLogger("incidents.listening.connectors.feeds")
 
 
 class Command(BaseCommand):
@@ -20,6 +24,9 @@ class Command(BaseCommand):
             configured = feeds_from(settings.LISTENING_FEEDS)
         except ValueError as error:
             raise CommandError(str(error)) from None
+        # Unknown keys (a misspelled one) are said, not refused: the collector runs.
+        for note in feed_notes(settings.LISTENING_FEEDS):
+            log.warning("%s", note)
         stop = Stop()
         stop.install()
         if not configured:

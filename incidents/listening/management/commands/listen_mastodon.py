@@ -1,8 +1,16 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.listening.connectors.common import Stop, idle_until_stopped
-from incidents.listening.connectors.mastodon import MastodonCollector, instances_from
+from incidents.listening.connectors.mastodon import (
+    MastodonCollector,
+    instance_notes,
+    instances_from,
+)
+
+log = logging.getLogger("incidents.listening.connectors.mastodon")
 
 
 class Command(BaseCommand):
@@ -20,6 +28,9 @@ class Command(BaseCommand):
             instances = instances_from(settings.LISTENING_MASTODON)
         except ValueError as error:
             raise CommandError(str(error)) from None
+        # Unknown keys (a misspelled one) are said, not refused: the collector runs.
+        for note in instance_notes(settings.LISTENING_MASTODON):
+            log.warning("%s", note)
         stop = Stop()
         stop.install()
         if not instances:
