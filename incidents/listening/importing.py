@@ -19,7 +19,7 @@ import re
 import unicodedata
 import zoneinfo
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,9 +40,11 @@ from .ingest import (
     RowError,
     UnknownPlatform,
     count_lines,
+    iso_missing_day,
     iso_time,
     line_feeds,
     lines,
+    missing_day,
     offset_written_right,
     parse,
     parse_time,
@@ -337,6 +339,9 @@ class Table:
     # file's).
     skipped: list[tuple[int, str]] = field(default_factory=list)
     header_line: int = 1  # the line that names the columns (CSV)
+    # Line 1 is Excel's separator line ("sep=;"), first of `skipped` when it holds any: a
+    # note that names the lines above the column names counts it with them.
+    separator_line: bool = False
 
     @property
     def skipped_note(self) -> str:
@@ -352,7 +357,12 @@ class Table:
                 parts[-1][1] = line
             else:
                 parts.append([line, line, text])
-        named = ", ".join(_skipped_part(*part) for part in parts[:SKIPPED_NAMED])
+        named = ", ".join(
+            _("the separator line “%(text)s” (line 1)") % {"text": text}
+            if self.separator_line and first == 1
+            else _skipped_part(first, last, text)
+            for first, last, text in parts[:SKIPPED_NAMED]
+        )
         if len(parts) > SKIPPED_NAMED:
             named += "…"
         return ngettext(
@@ -672,7 +682,8 @@ def _read_csv(text: str) -> Table:
     if hint:
         # Blanked, not cut: the lines keep the numbers the file gives them (and a quote
         # the line opens cannot swallow the lines below it).
-        text = "\n" + text[_SEPARATOR_LINE.match(text).end() :]
+        separator = _SEPARATOR_LINE.match(text)[0]
+        text = "\n" + text[len(separator) :]
     titles = _title_lines(text, dialect, skip=1 if hint else 0)
     reader = csv.reader(io.StringIO(text), dialect)
     try:
@@ -724,8 +735,17 @@ def _read_csv(text: str) -> Table:
     skipped = [(line, _title_text(values)) for line, values in titles]
     if not any(text for _line, text in skipped):
         skipped = []  # blank lines alone above the header: nothing to tell
+    elif hint:  # counted, so that the lines named add up to the column names' line
+        skipped.insert(0, (1, Truncator(separator.strip()).chars(TITLE_SHOWN)))
     return Table(
-        CSV, header, rows, ends=ends, spans=spans, skipped=skipped, header_line=header_line
+        CSV,
+        header,
+        rows,
+        ends=ends,
+        spans=spans,
+        skipped=skipped,
+        header_line=header_line,
+        separator_line=bool(skipped and hint),
     )
 
 
@@ -1194,6 +1214,11 @@ def _read_date(value: str, date_order: str) -> datetime:
             )
             % {"v": value[:40], "chosen": chosen, "other": instead}
         )
+    missing = _missing_day(value, (date_order, other))
+    if missing:
+        raise RowError(
+            _("“%(v)s” is not a date: %(missing)s.") % {"v": value[:40], "missing": missing}
+        )
     example = datetime(2026, 12, 31, 9, 12).strftime(DATE_ORDERS[date_order][1][1])
     raise RowError(
         _(
@@ -1203,6 +1228,30 @@ def _read_date(value: str, date_order: str) -> datetime:
         )
         % {"v": value[:40], "example": example, "dashed": example.split()[0].replace("/", "-")}
     )
+
+
+# A date written with digits, as DATE_ORDERS' patterns read it: two numbers, then the year.
+_DIGITS_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+
+
+def _missing_day(value: str, orders) -> str:
+    """ingest.missing_day's words ("30 February 2026 does not exist") for a date this import
+    reads the form of, but not the day: the same text on the 1st of its month reads, in ISO
+    8601, with the month by name, or in one of `orders` (tried in turn); "" otherwise."""
+    value = value.strip()
+    missing = iso_missing_day(value)
+    found = _MONTH_NAMED.fullmatch(value) if len(value) <= 64 else None
+    if not missing and found:
+        day = "day" if found["day"] else "day_after"
+        first = _month_named(value[: found.start(day)] + "1" + value[found.end(day) :])
+        if first is not None:
+            missing = missing_day(first.year, first.month, int(found[day]))
+    found = _DIGITS_DATE.match(value)
+    for order in orders if found and not missing else ():
+        day, month = (1, 3) if order == "dmy" else (3, 1)
+        if _by_order(value[: found.start(day)] + "01" + value[found.end(day) :], order) is not None:
+            return missing_day(int(found[4]), int(found[month]), int(found[day]))
+    return missing
 
 
 def _check_weekday(value: str, moment: datetime) -> None:
@@ -1309,8 +1358,12 @@ def platform_key(value) -> str:
     unknown ones are counted together: compatibility-normalised (NFKC), case-folded, and
     Turkish "i"s read as "i": a Turkish upper case writes "INSTAGRAM" with a dotted
     capital I (U+0130), which folds to "i" and a combining dot above (U+0307); its lower
-    case writes a dotless i (U+0131)."""
-    folded = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    case writes a dotless i (U+0131). Format characters (Unicode category Cf: a zero-width
+    space U+200B or joiner U+200D, a byte order mark U+FEFF, a soft hyphen) are folded
+    away: unseen, they made "Insta" U+200B "gram" a platform none of ours that looks like
+    ours."""
+    folded = unicodedata.normalize("NFKC", str(value)).casefold()
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
     return folded.replace("i\u0307", "i").replace("\u0131", "i")
 
 
@@ -1388,8 +1441,9 @@ class Conversion:
     # as rows of their own: a text written over lines, or a quote left open; an optional
     # flag it could not read, left unknown: ingest.parse's lenient reading).
     warnings: list[LineError] = field(default_factory=list)
-    # {a platform none of ours, as the file writes it: how many rows give it} (read as
-    # Other: how many rows are imported so, the rows refused for another reason left out).
+    # {a platform none of ours, as the file writes it: how many rows give it and are
+    # refused for it alone, or, read as Other, imported so}: the rows refused for another
+    # reason (their date) left out, ticked or not (convert).
     unknown_platforms: Counter = field(default_factory=Counter)
     # The posts ((platform, id): MentionData.key) read as Other for a platform none of
     # ours (Options.unknown_as_other): the preview and the report count them among the
@@ -1400,7 +1454,9 @@ class Conversion:
     def unknown_platforms_note(self) -> str:
         """What the preview says of the rows whose platform is none of ours: how many, the
         values (the most frequent first, at most UNKNOWN_PLATFORMS_NAMED), and what becomes
-        of them (refused, or imported as "Other": Options.unknown_as_other). "" when none."""
+        of them (refused, or read as "Other": Options.unknown_as_other; "read", not
+        "imported": a row whose post is stored already is skipped, and the figures count
+        the rows stored as Other apart). "" when none."""
         rows = sum(self.unknown_platforms.values())
         if not rows:
             return ""
@@ -1415,10 +1471,10 @@ class Conversion:
             }
         if self.options.unknown_as_other:
             return ngettext(
-                "%(n)s row gives a platform this import does not know, imported as “%(other)s”: "
+                "%(n)s row gives a platform this import does not know, read as “%(other)s”: "
                 "%(values)s.",
-                "%(n)s rows give a platform this import does not know, imported as "
-                "“%(other)s”: %(values)s.",
+                "%(n)s rows give a platform this import does not know, read as “%(other)s”: "
+                "%(values)s.",
                 rows,
             ) % {"n": _grouped(rows), "values": values, "other": Platform.OTHER.label}
         return ngettext(
@@ -1482,9 +1538,11 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
     result = Conversion(options)
     latest = (now or timezone.now()) + FUTURE_SLACK
 
-    def read(row, unread=None) -> MentionData:
+    as_other = replace(options, unknown_as_other=True)
+
+    def read(row, unread=None, read_as=options) -> MentionData:
         # The lenient reading of the optional flags (ingest.parse): kept, without the flag.
-        shape = to_shape(row, options, zone, names, latest)
+        shape = to_shape(row, read_as, zone, names, latest)
         return parse(shape, now=now, names=names, unread=[] if unread is None else unread)
 
     spellings = {}  # an unknown platform counted under its first spelling ("tumblr", "Tumblr")
@@ -1495,18 +1553,22 @@ def convert(table: Table, options: Options, *, now=None) -> Conversion:
         unknown = _unknown_platform(row, options)
         if unknown:
             unknown = spellings.setdefault(platform_key(unknown), unknown)
-        unread = []
+        unread, platform_alone = [], False
         try:
-            data, refused = read(row, unread), None
+            # A platform none of ours is read as Other either way, so that a row also
+            # refused for another reason (its date) is refused for that one: refused for
+            # the platform alone are the rows the choice imports, which the note counts
+            # ticked or not (one rule for the note, the refusals and the report).
+            data, refused = read(row, unread, as_other if unknown else options), None
+            if unknown and not options.unknown_as_other:
+                data, refused, platform_alone = None, _unknown_refused(unknown), True
         except UnknownPlatform as error:
-            data, refused = None, _unknown_refused(unknown) if unknown else str(error)
-            if not unknown and _blank_platform(row, options):
+            data, refused = None, str(error)
+            if _blank_platform(row, options):
                 refused = _blank_refused(names)
         except RowError as error:
             data, refused = None, str(error)
-        # Read as Other, a row refused for another reason (its date) is not imported as
-        # Other: the note (and the report repeating it) counts the rows that are.
-        if unknown and not (options.unknown_as_other and refused):
+        if unknown and (data is not None or platform_alone):
             result.unknown_platforms[unknown] += 1
         if number in table.spans:
             opens, held = table.spans[number]
@@ -1545,7 +1607,7 @@ def _blank_platform(row: dict, options: Options) -> bool:
     """Whether a row's platform cell is empty."""
     column = options.mapping.get("platform")
     value = row.get(column) if column else None
-    return value is None or not str(value).strip()
+    return value is None or not platform_key(value)
 
 
 def _blank_refused(names: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ Only platform, id, text and posted_at are required. `parse` raises RowError with
 sentence a person can act on; it never touches the database.
 """
 
+import calendar
 import dataclasses
 import functools
 import json
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 from babel.core import get_global
 from django.utils import timezone, translation
+from django.utils.dates import MONTHS
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -391,6 +393,32 @@ def iso_time(text: str) -> datetime | None:
     return moment
 
 
+def missing_day(year: int, month: int, day: int) -> str:
+    """The words for a date whose form is read but that the calendar has not ("30 February
+    2026 does not exist", the month named in the page's language); "" when the date exists
+    or its month or day is not one at all (a 13th month, a 32nd day: not read as a date).
+    The one rule of the bulk API's ISO 8601 (iso_missing_day) and the import's dates."""
+    if not (1 <= month <= 12 and 1 <= day <= 31) or day <= calendar.monthrange(year, month)[1]:
+        return ""
+    return _("%(day)s %(month)s %(year)s does not exist") % {
+        "day": day,
+        "month": MONTHS[month],
+        "year": year,
+    }
+
+
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d\d)-(\d\d)")
+
+
+def iso_missing_day(text: str) -> str:
+    """missing_day's words for an ISO 8601 time iso_time refuses for its day alone
+    ("2026-02-30T10:00Z": read on the 1st of that month, it is one); "" otherwise."""
+    found = _ISO_DATE.match(text) if len(text) <= 64 else None
+    if not found or iso_time(text[: found.start(3)] + "01" + text[found.end(3) :]) is None:
+        return ""
+    return missing_day(*(int(part) for part in found.groups()))
+
+
 def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     """A time with its zone: ISO 8601 ("2026-11-30T09:12:00Z", "...+01:00", iso_time) or a
     Unix time (unix_time); an offset beyond MAX_UTC_OFFSET, a time outside EARLIEST..LATEST
@@ -406,6 +434,14 @@ def parse_time(value, field="posted_at", *, now=None, future=False) -> datetime:
     moment = value if isinstance(value, datetime) else unix_time(value, field)
     if moment is None and isinstance(value, str):
         moment = iso_time(value)
+    missing = iso_missing_day(value) if moment is None and isinstance(value, str) else ""
+    if missing:
+        raise _time_error(
+            field,
+            _("%(field)s is not a date: %(missing)s."),
+            _("Not a date: %(missing)s."),
+            missing=missing,
+        )
     if moment is None:
         raise _time_error(
             field,

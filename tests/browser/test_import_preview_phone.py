@@ -151,6 +151,12 @@ def test_a_refusal_takes_a_phone_to_the_choice_and_the_report_repeats_the_previe
     link.click()
     expect(box).to_be_focused()
     expect(box).to_be_in_viewport()
+    # Room above it for the first line of its label (two lines on a phone), not the box
+    # at the very top edge, and an outline on the choice the link led to.
+    choice = tab.locator(".import-unknown-platform")
+    label = choice.locator("label").bounding_box()
+    assert label["height"] > 30 and label["y"] >= 16, label
+    assert choice.evaluate("c => getComputedStyle(c).outlineStyle") == "solid"
     tab.keyboard.press("Space")  # focused: the keyboard ticks it
     expect(box).to_be_checked()
     tab.get_by_role("button", name="Update the preview").click()
@@ -163,8 +169,34 @@ def test_a_refusal_takes_a_phone_to_the_choice_and_the_report_repeats_the_previe
     expect(tab.locator("[data-other]")).to_have_text("2")
     expect(tab.locator("[data-to-check]")).to_have_text("1")
     expect(tab.locator(".import-report .import-unknown-platforms")).to_contain_text(
-        "2 rows give a platform this import does not know, imported as “Other”"
+        "2 rows give a platform this import does not know, read as “Other”"
     )
     tab.get_by_role("link", name="Imported, to check").click()
     expect(tab.locator("#import-to-check")).to_be_in_viewport()
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_choice_a_refusal_links_to_is_outlined_on_a_desktop(signed_in, django_user_model):
+    """On a desktop the link focuses the box without a keyboard: no focus ring of its own,
+    so the choice it led to is outlined (it was not, and the eye searched for it)."""
+    importer = outside_the_browser_loop(
+        lambda: grant(
+            django_user_model.objects.create_user("importer", password=PASSWORD),
+            "view_mention",
+            "add_mention",
+        )
+    )
+    tab = signed_in(importer)
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    tab.goto("/listening/import/")
+    tab.set_input_files(
+        "input[type=file]",
+        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": UNKNOWN.encode()}],
+    )
+    tab.get_by_role("button", name="Read the file").click()
+    choice = tab.locator(".import-unknown-platform")
+    assert choice.evaluate("c => getComputedStyle(c).outlineStyle") == "none"
+    tab.locator(".import-errors a[href='#id_unknown_as_other']").first.click()
+    expect(tab.locator("#id_unknown_as_other")).to_be_focused()
+    assert choice.evaluate("c => getComputedStyle(c).outlineStyle") == "solid"
+    assert choice.bounding_box()["y"] >= 16

@@ -533,8 +533,13 @@ def test_a_title_line_padded_to_the_tables_width_is_not_taken_for_the_header():
     ).encode()
     table = importing.read_table(data)
     assert table.columns == ["platform", "id", "text", "posted_at"]
-    assert table.skipped == [(2, "Export veille Demo"), (3, "Période : novembre")]
-    assert table.header_line == 4 and [line for line, _row in table.rows] == [5]
+    # The separator line counted with them: the lines named add up to the header's.
+    assert table.skipped == [(1, "sep=;"), (2, "Export veille Demo"), (3, "Période : novembre")]
+    assert (
+        table.separator_line
+        and table.header_line == 4
+        and [line for line, _row in table.rows] == [5]
+    )
 
 
 @pytest.mark.parametrize(

@@ -204,7 +204,7 @@ def test_unknown_platforms_are_refused_by_default_and_imported_as_other_when_cho
     assert conversion.errors == []
     assert [data.platform for _line, data in conversion.rows] == ["other"] * 3 + ["x"]
     assert (
-        "3 rows give a platform this import does not know, imported as “Other”: “Tumblr” "
+        "3 rows give a platform this import does not know, read as “Other”: “Tumblr” "
         "(2), “Threads” (1)."
     ) in text_of(chosen.content.decode())
     # The choice is part of what was previewed: importing without it previews again.

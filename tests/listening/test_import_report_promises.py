@@ -47,12 +47,19 @@ def test_the_report_repeats_the_previews_rows_as_other_and_to_check(
     )
     client = browser_client.as_user(importer)
     first = upload(client, FILE.encode())
-    # Unticked, every row of an unknown platform is refused, the one with a bad date too;
-    # ticked, that one is still refused (for its date), not imported as Other.
+    # Unticked, the note counts the rows refused for their platform alone, those ticking
+    # imports: the one refused for its date is refused for it ticked or not (it was
+    # counted among the 4 refused for their platform, the refusals blaming its date).
+    html = text_of(first.content.decode())
     assert (
-        "4 rows give a platform this import does not know, and are refused: “Tumblr” (3), "
+        "3 rows give a platform this import does not know, and are refused: “Tumblr” (2), "
         "“Threads” (1)."
-    ) in text_of(first.content.decode())
+    ) in html
+    assert [(group.label, group.error[:26]) for group in first.context["errors"]] == [
+        ("Lines 2, 4 (2 rows)", "The platform “Tumblr” is n"),
+        ("Line 3", "The platform “Threads” is "),
+        ("Line 6", "“not a date” is not a date"),
+    ]
     preview = client.post(
         "/listening/import/", form_data(first, step="preview", unknown_as_other="on")
     )
@@ -65,8 +72,10 @@ def test_the_report_repeats_the_previews_rows_as_other_and_to_check(
         " · 2 of them as “Other” (a platform this import does not know) · 1 already stored"
     ) in html
     assert " · 1 to check. " in html
+    # "Read as", not "imported as": one of the three is stored already, skipped (the
+    # figures count the 2 stored as Other), and the report repeats the note.
     note = (
-        "3 rows give a platform this import does not know, imported as “Other”: “Tumblr” "
+        "3 rows give a platform this import does not know, read as “Other”: “Tumblr” "
         "(2), “Threads” (1)."
     )
     assert note in html
