@@ -201,16 +201,36 @@
   // "cannot be reached" once for all the polls, until a request gets an answer again
   // (then "can be reached again"); a refusal once per poll, until that poll succeeds.
   // What the person asked for (a click, a form, a select) is always answered.
-  const GATEWAY = new Set([502, 503, 504]);  // a proxy's answer: the app itself is down
+  // A proxy's answer that the app itself is down: nginx's 502/503/504 and Cloudflare's
+  // 520–527 (origin unreachable, timed out, TLS failed...) and 530 (origin DNS).
+  const GATEWAY = new Set([502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 530]);
   const polled = (detail) => !detail.requestConfig?.triggeringEvent
     && /(^|,)\s*every\s/.test(detail.requestConfig?.elt?.getAttribute?.("hx-trigger") ?? "");
   const reached = (xhr) => Boolean(xhr) && xhr.status > 0 && !GATEWAY.has(xhr.status);
-  let unreachableSaid = false;  // "cannot be reached" said, no answer since
+  let unreachableSince = null;  // when "cannot be reached" was said, no answer since (a Date)
   const refusedPolls = new WeakSet();  // polls whose refusal was said, no success since
 
+  // The toast goes after 6 s, and the page then shows what may be no longer true ("Nothing
+  // abnormal: no open signal") with no sign of it: the bar (base.html, #offline-notice)
+  // says since when, as long as unreachableSince holds. Filled and emptied, never hidden:
+  // a live region already on the page is read out when its text arrives.
+  function showOffline() {
+    const bar = document.getElementById("offline-notice");
+    if (!bar) return;
+    if (!unreachableSince) { bar.textContent = ""; return; }
+    // The page's TIME_FORMAT, "H:i" in every language (crisiscell/formats), in the
+    // viewer's zone (the browser's, as the tz cookie tells the server).
+    const time = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+      { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(unreachableSince);
+    bar.textContent = bar.dataset.text.replace("{time}", time);
+  }
+
   function sayUnreachable(detail) {
-    const quiet = polled(detail) && unreachableSaid;
-    unreachableSaid = true;
+    const quiet = polled(detail) && unreachableSince;
+    if (!unreachableSince) {
+      unreachableSince = new Date();
+      showOffline();
+    }
     if (!quiet) toast(strings().offline);
   }
 
@@ -236,8 +256,9 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     const detail = event.detail;
     if (!reached(detail.xhr)) return;
-    if (unreachableSaid) {
-      unreachableSaid = false;
+    if (unreachableSince) {
+      unreachableSince = null;
+      showOffline();
       toast(strings().online);
     }
     if (detail.successful && polled(detail)) refusedPolls.delete(detail.requestConfig.elt);
