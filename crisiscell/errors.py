@@ -22,9 +22,23 @@ def _is_api(request) -> bool:
 
 
 def not_found(request, exception=None):
+    """The same page for every page not found, whatever the reason (no such page, or an
+    incident the person may not see): its next step (ask whoever sent the link, else the
+    administrators, `admins`) says nothing of whether the incident exists."""
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", {"admins": admins_to_ask()}, status=404)
+
+
+def admins_to_ask() -> list[str]:
+    """The site's administrators a page names for a matter of access (a refusal, a page not
+    found, a freeze on an incident the person may not see): "Name (address)", or the
+    address alone, from settings.CRISISCELL_ADMIN_CONTACT; [] when it is not set. No
+    query."""
+    return [
+        f"{name} ({address})" if name else address
+        for name, address in settings.CRISISCELL_ADMIN_CONTACT
+    ]
 
 
 def server_error(request):
@@ -75,7 +89,7 @@ def refusal_context(request, exception=None) -> dict:
     its statements', evidence's and exports' too); `leads`, that incident's lead(s), for
     someone who may see it (selectors.leads_to_ask: nobody otherwise, not even that it
     exists, or that the statement or item does); else `admins`, the site's administrators
-    (settings.CRISISCELL_ADMIN_CONTACT, (name, address) pairs, none by default). Read only
+    (admins_to_ask: settings.CRISISCELL_ADMIN_CONTACT, none by default). Read only
     when a refusal is rendered: at most one query."""
     from incidents.selectors import leads_to_ask  # once the apps are loaded
 
@@ -85,12 +99,11 @@ def refusal_context(request, exception=None) -> dict:
     user = getattr(request, "user", None)  # none if refused before the middleware set it
     if in_incident and user is not None:
         leads = leads_to_ask(user, incident)
-    admins = [] if in_incident else list(settings.CRISISCELL_ADMIN_CONTACT)
     return {
         "reason": reason,
         "in_incident": in_incident,
         "leads": [display_name(user) for user in leads],
-        "admins": [f"{name} ({address})" if name else address for name, address in admins],
+        "admins": [] if in_incident else admins_to_ask(),
     }
 
 
@@ -104,6 +117,35 @@ def permission_denied(request, exception=None):
         detail = render_to_string("_refusal.html", context, request=request)
         return JsonResponse({"detail": html.unescape(detail.strip())}, status=403)
     return render(request, "403.html", context, status=403)
+
+
+def method_not_allowed(request, response):
+    """A 405 as Django's require_POST and its kin answer it (an empty body, `Allow` saying
+    which methods), made readable: a page for a browser that opened a form's address (a
+    link, a reload after sending), a sentence as JSON for htmx and the API; the `Allow`
+    header kept. An answer that already says something (DRF's JSON) is left as it is, and
+    so is a visitor's (the public crisis pages have no app layout to show it in)."""
+    user = getattr(request, "user", None)
+    if response.status_code != 405 or response.content:
+        return response
+    if _is_api(request):
+        answer = JsonResponse({"detail": "Method not allowed."}, status=405)
+    elif user is None or not user.is_authenticated:
+        return response
+    else:
+        match = getattr(request, "resolver_match", None)
+        room = None  # the incident the address is one of, to go back to (no query)
+        if match and (match.route or "").startswith("incidents/<id:pk>/"):
+            room = match.kwargs.get("pk")
+        context = {"room": room}
+        if request.headers.get("HX-Request") == "true":
+            detail = render_to_string("_not_allowed.html", context, request=request)
+            answer = JsonResponse({"detail": html.unescape(detail.strip())}, status=405)
+        else:
+            answer = render(request, "405.html", context, status=405)
+    if "Allow" in response:
+        answer["Allow"] = response["Allow"]
+    return answer
 
 
 def bad_request(request, exception=None, detail=None):

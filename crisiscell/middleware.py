@@ -8,7 +8,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisiscell.errors import SIGN_IN_HEADER, bad_request
+from crisiscell.errors import SIGN_IN_HEADER, bad_request, method_not_allowed
 
 
 class ViewerTimezoneMiddleware:
@@ -89,6 +89,20 @@ class HtmxSignInMiddleware:
                 {"detail": _("Your session has expired: sign in again.")}, status=401
             )
             response[SIGN_IN_HEADER] = "required"
+        return response
+
+
+class MethodNotAllowedMiddleware:
+    """Django has no handler405: a view's empty 405 (require_POST on an address opened in
+    a browser) gets errors.method_not_allowed's page or JSON here, for every view at once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405:
+            response = method_not_allowed(request, response)
         return response
 
 

@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "crisiscell.middleware.RefuseNulMiddleware",
     # After the auth and htmx middleware: htmx requests signed out get 401, not a redirect.
     "crisiscell.middleware.HtmxSignInMiddleware",
+    # After auth, messages and htmx: the readable 405 is the signed-in layout, JSON for htmx.
+    "crisiscell.middleware.MethodNotAllowedMiddleware",
     # Last, as django-axes asks: turns a lockout into its response (crisiscell/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]

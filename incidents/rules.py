@@ -147,6 +147,12 @@ def require(user, incident: Incident, action: str) -> None:
         raise NotAllowed(_refusals()[action])
 
 
+def requirement(action: str):
+    """`require` for one action, as a check `(user, incident) -> None` (raising NotAllowed):
+    what a page of that action asks (shortcuts.incident_or_404's `require`)."""
+    return lambda user, incident: require(user, incident, action)
+
+
 def require_transition(user, incident: Incident, status: str) -> bool:
     """Check a move to `status`: False when the incident is already there (a double
     click, nothing to do); raises NotAllowed or TransitionNotAllowed when refused."""

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.html import format_html
@@ -6,17 +7,27 @@ from django.utils.translation import gettext as _
 from django_htmx.http import trigger_client_event
 
 from . import selectors
-from .errors import DomainError
+from .errors import DomainError, NotAllowed
 from .models import Incident
 
 
-def incident_or_404(request, pk) -> Incident:
+def incident_or_404(request, pk, *, require=None) -> Incident:
     """The incident with its active cell, or 404 when it is not the user's to see: an
-    outsider cannot even learn that it exists."""
+    outsider cannot even learn that it exists. `require(user, incident)`: what the page
+    asks besides seeing the incident (a rule's check, raising NotAllowed): someone who sees
+    it (in its cell, or staff) but is refused gets 403 with the rule's sentence
+    (PermissionDenied; the page names the incident's lead, crisiscell.errors), never a 404
+    that would tell them the incident they see is not there."""
     try:
-        return selectors.incident_for_room(request.user, pk)
+        incident = selectors.incident_for_room(request.user, pk)
     except Incident.DoesNotExist:
         raise Http404(_("No incident here, or you are not in its crisis cell.")) from None
+    if require is not None:
+        try:
+            require(request.user, incident)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+    return incident
 
 
 # Every panel of the room refreshes itself on this event (the WebSocket fires it too).

@@ -76,9 +76,7 @@ def dashboard(request):
 
 @login_required
 def edit(request, pk):
-    incident = incident_or_404(request, pk)
-    if rules.EDIT_DETAILS not in rules.available_actions(request.user, incident):
-        raise Http404
+    incident = incident_or_404(request, pk, require=rules.requirement(rules.EDIT_DETAILS))
     fields = ("title", "summary", "category", "origin", "platforms", "detected_at")
     initial = {f: getattr(incident, f) for f in fields}
     form = IncidentDetailsForm(request.POST or None, initial=initial)
@@ -370,10 +368,9 @@ def add_member(request, pk):
 def member_candidates(request, pk):
     """The add-member picker's search (`?q=`, also read from `person`): at most
     CANDIDATES_MAX people who may join, as choices of the form; with no query, the
-    playbook roster's people not yet in the cell. For the lead only (404 otherwise)."""
-    incident = incident_or_404(request, pk)
-    if rules.MANAGE_CELL not in rules.available_actions(request.user, incident):
-        raise Http404
+    playbook roster's people not yet in the cell. For the lead only (403 for the rest of
+    the cell, 404 outside it)."""
+    incident = incident_or_404(request, pk, require=rules.requirement(rules.MANAGE_CELL))
     query = request.GET.get("q", request.GET.get("person", ""))[: selectors.CANDIDATE_QUERY_MAX]
     query = query.strip()
     entries = {}  # person id -> their roster entry (suggested role and function)

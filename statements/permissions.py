@@ -5,6 +5,7 @@ incident's prefetched cell when it is there."""
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
+from incidents.errors import require
 from incidents.models import Membership, Role
 from incidents.permissions import WRITER_ROLES, active_role
 
@@ -41,6 +42,11 @@ def withdraws(user, role: str | None, statement: Statement) -> bool:
 
 def can_draft(user, incident) -> bool:
     return drafts(active_role(user, incident))
+
+
+def require_drafter(user, incident) -> None:
+    """can_draft as a check: NotAllowed (NOT_A_DRAFTER) unless the user drafts."""
+    require(can_draft(user, incident), NOT_A_DRAFTER)
 
 
 def membership(user, incident) -> Membership | None:

@@ -152,9 +152,7 @@ def detail(request, pk):
 
 @login_required
 def create(request, pk):
-    incident = visible_incident(request, pk)
-    if not permissions.can_draft(request.user, incident):
-        raise Http404(str(permissions.NOT_A_DRAFTER))
+    incident = visible_incident(request, pk, require=permissions.require_drafter)
     # "Write a correction" on a published statement arrives with ?corrects=<id>.
     initial = {}
     corrects = request.GET.get("corrects", "")

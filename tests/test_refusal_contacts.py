@@ -3,6 +3,8 @@ statements', evidence items' and exports' too, whose addresses carry their own i
 to someone who may see the incident (an outsider reads what a missing incident would
 give); elsewhere the site's administrators (CRISISCELL_ADMIN_CONTACT), else nobody."""
 
+import re
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
@@ -227,3 +229,89 @@ def test_a_statements_lead_is_read_in_one_query(
     with django_assert_num_queries(1):
         text = refused_on(f"/statements/{statement.pk}/edit/", observer, htmx=True)
     assert text.endswith(LEAD_NAMED)
+
+
+def said(response) -> str:
+    """What an error page says (its card: the rest carries per-request tokens)."""
+    return re.search(r'<div class="empty-state card">.*?</div>', response.content.decode(), re.S)[0]
+
+
+# --- An incident's pages gated by role (incidents.shortcuts.incident_or_404's `require`) ---
+
+# Each page of an incident that asks a role besides seeing it, with the sentence of its
+# rule and the members (and staff, who see every incident) it refuses.
+ROLE_GATED_PAGES = [
+    ("edit/", "Only the lead can edit the incident.", ["drafter", "approver", "observer"]),
+    ("members/candidates/?q=x", "Only the lead can manage the cell.", ["drafter", "observer"]),
+    ("statements/new/", "Only members of the cell who write draft statements", ["observer"]),
+]
+ROLE_GATED = [
+    (page, sentence, who) for page, sentence, refused in ROLE_GATED_PAGES for who in refused
+] + [(page, sentence, "staff") for page, sentence, _refused in ROLE_GATED_PAGES]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(("page", "sentence", "who"), ROLE_GATED)
+def test_a_member_without_the_role_is_refused_and_told_the_lead(
+    browser_client, incident, request, page, sentence, who, htmx
+):
+    """Someone who sees the incident is not told the page does not exist: 403, with the
+    rule's sentence and the incident's lead."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    client = browser_client.as_user(request.getfixturevalue(who))
+    response = client.get(f"/incidents/{incident.pk}/{page}", headers=headers)
+    assert response.status_code == 403
+    text = response.json()["detail"] if htmx else response.content.decode()
+    assert sentence in text
+    assert LEAD_NAMED in text
+    assert "does not exist" not in text
+
+
+@pytest.mark.parametrize(("page", "_sentence", "_refused"), ROLE_GATED_PAGES)
+def test_an_outsider_is_not_told_a_role_gated_page_exists(
+    browser_client, incident, outsider, settings, page, _sentence, _refused
+):
+    settings.CRISISCELL_ADMIN_CONTACT = ADMINS
+    client = browser_client.as_user(outsider)
+    seen = client.get(f"/incidents/{incident.pk}/{page}")
+    missing = client.get(f"/incidents/987654/{page}")
+    assert seen.status_code == missing.status_code == 404
+    assert said(seen) == said(missing)  # nothing tells the incident exists
+    assert "Camille" not in said(seen)
+
+
+@pytest.mark.parametrize(
+    ("page", "who"),
+    [("edit/", "lead"), ("members/candidates/?q=x", "lead"), ("statements/new/", "drafter")],
+)
+def test_the_role_a_page_asks_still_opens_it(browser_client, incident, request, page, who):
+    client = browser_client.as_user(request.getfixturevalue(who))
+    assert client.get(f"/incidents/{incident.pk}/{page}").status_code == 200
+
+
+# --- The page not found (crisiscell.errors.not_found) --------------------------------------
+
+NEXT_STEP = "If someone sent you this link, ask them to add you to the incident"
+
+
+def test_a_page_not_found_says_whom_to_ask_and_nothing_of_the_incident(
+    browser_client, incident, outsider, settings
+):
+    settings.CRISISCELL_ADMIN_CONTACT = ADMINS
+    client = browser_client.as_user(outsider)
+    seen = client.get(f"/incidents/{incident.pk}/")
+    html = seen.content.decode()
+    assert seen.status_code == 404
+    assert NEXT_STEP in html.replace("&#x27;", "'")
+    assert "Administrators of Crisis Cell: Jeanne Martin (jeanne.martin@example.com), " in html
+    assert "Camille" not in html
+    # The same page for an incident that does not exist, and for any missing page.
+    assert said(client.get("/incidents/987654/")) == said(seen)
+    assert said(client.get("/no-such-page/")) == said(seen)
+
+
+def test_without_the_setting_a_page_not_found_names_nobody(browser_client, outsider, settings):
+    settings.CRISISCELL_ADMIN_CONTACT = ()
+    html = browser_client.as_user(outsider).get("/incidents/987654/").content.decode()
+    assert NEXT_STEP in html.replace("&#x27;", "'")
+    assert "Administrator" not in html

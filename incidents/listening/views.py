@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from crisiscell.errors import admins_to_ask
 from incidents import permissions as incident_permissions
 from incidents import rules as incident_rules
 from incidents.errors import DomainError
@@ -618,6 +619,7 @@ def _campaigns_page(request, watch, form, *, status=200):
         "now": now,
         "can_edit_watches": can_edit_watches,
         "freezes": freezes,
+        "admins": admins_to_ask(),  # whom to ask of a freeze it may not name
     }
     return render(request, "listening/campaigns.html", context, status=status)
 
@@ -643,7 +645,8 @@ def campaign_freeze(request):
     whom no event reaches: panels.SIGNAL_PANELS)."""
     require_reader(request)
     freezes = _campaign_freezes(request, planner=rules.can_edit_watches(request.user))
-    return render(request, "listening/_campaign_freeze.html", {"freezes": freezes})
+    context = {"freezes": freezes, "admins": admins_to_ask()}
+    return render(request, "listening/_campaign_freeze.html", context)
 
 
 @login_required
@@ -705,6 +708,7 @@ def campaign_edit(request, pk, burst_pk):
         "form": form,
         "max_days": actions.MAX_BURST_LENGTH.days,
         "freezes": _campaign_freezes(request, planner=True),  # an editor's page
+        "admins": admins_to_ask(),
     }
     return render(request, "listening/campaign_form.html", context, status=status)
 

@@ -392,6 +392,30 @@ def test_a_promotion_freeze_is_said_where_campaigns_are_planned(
         assert not freeze_notice(client.get(url).content.decode())
 
 
+def test_a_freeze_it_may_not_name_says_whom_to_ask(
+    watch, watch_editor, make_user, declare, browser_client, settings
+):
+    """An editor outside the frozen incident's cell is sent to the site's administrators
+    (CRISISCELL_ADMIN_CONTACT, as the refusals are), on the pages and the live refresh,
+    and still told no incident nor lead."""
+    burst = planned(watch, watch_editor)
+    incident = declare(actor=make_user("outsider-lead", first_name="Ines"), severity=3)
+    settings.CRISISCELL_ADMIN_CONTACT = (("Jeanne Martin", "jeanne.martin@example.com"),)
+    client = browser_client.as_user(watch_editor)
+    for url in (campaigns_url(watch), edit_url(burst), "/listening/campaign-freeze/"):
+        notice = freeze_notice(client.get(url).content.decode())
+        said = " ".join(re.sub(r"<[^>]+>", " ", notice).split())
+        assert (
+            "ask the crisis team before any promotion. An administrator of Crisis Cell can "
+            "tell you whom to ask. Administrator of Crisis Cell: Jeanne Martin "
+            "(jeanne.martin@example.com)."
+        ) in said
+        assert "Ines" not in said and incident.title not in said
+    settings.CRISISCELL_ADMIN_CONTACT = ()
+    notice = freeze_notice(client.get(campaigns_url(watch)).content.decode())
+    assert "whose cell you are not in" in notice and "Administrator" not in notice
+
+
 def test_the_freeze_notice_costs_the_same_whatever_the_freezes(
     watch, watch_editor, make_user, declare, browser_client, django_assert_max_num_queries
 ):

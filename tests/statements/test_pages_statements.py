@@ -130,14 +130,16 @@ def test_new_statement_invalid_post_shows_errors(browser_client, incident, draft
     assert not Statement.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["observer", "outsider"])
-def test_new_statement_page_is_404_for_observers_and_outsiders(
-    request, browser_client, incident, who
+@pytest.mark.parametrize(("who", "status"), [("observer", 403), ("outsider", 404)])
+def test_new_statement_page_refuses_observers_and_hides_from_outsiders(
+    request, browser_client, incident, who, status
 ):
+    """An observer sees the incident: refused (403, naming its lead); an outsider is not
+    told it exists (404)."""
     client = browser_client.as_user(request.getfixturevalue(who))
-    assert client.get(create_url(incident)).status_code == 404
+    assert client.get(create_url(incident)).status_code == status
     data = {"kind": "holding", "channel": "x", "language": "en", "text": STATEMENT_TEXT}
-    assert client.post(create_url(incident), data).status_code == 404
+    assert client.post(create_url(incident), data).status_code == status
     assert not Statement.objects.exists()
 
 
