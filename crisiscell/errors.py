@@ -2,7 +2,6 @@
 
 import html
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -10,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import csrf
 
+from crisiscell.contacts import admins_to_ask
 from incidents.errors import request_refusal
 from incidents.people import display_name
 
@@ -28,17 +28,6 @@ def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", {"admins": admins_to_ask()}, status=404)
-
-
-def admins_to_ask() -> list[str]:
-    """The site's administrators a page names for a matter of access (a refusal, a page not
-    found, a freeze on an incident the person may not see): "Name (address)", or the
-    address alone, from settings.CRISISCELL_ADMIN_CONTACT; [] when it is not set. No
-    query."""
-    return [
-        f"{name} ({address})" if name else address
-        for name, address in settings.CRISISCELL_ADMIN_CONTACT
-    ]
 
 
 def server_error(request):

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from crisiscell.errors import admins_to_ask
+from crisiscell.contacts import admins_to_ask
 from incidents import permissions as incident_permissions
 from incidents import rules as incident_rules
 from incidents.errors import DomainError
