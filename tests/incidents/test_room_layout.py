@@ -52,6 +52,9 @@ def test_the_room_shows_statements_then_the_checklist_then_evidence_then_the_tim
     assert html.index("room-countdown") < order[0]
 
 
+# Ids from 1, as when the bound was set: on PostgreSQL, sequences left high by the tests run
+# before wrote longer ids in every link and panel (the size then depended on the test order).
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_the_room_with_a_ten_task_playbook_is_smaller_than_before(browser_client, followed, lead):
     # Ten tasks, and "Pause scheduled posts" (the promotion freeze) since: measured without
     # it, the same ten-task checklist as when the bound was set.
@@ -61,7 +64,8 @@ def test_the_room_with_a_ten_task_playbook_is_smaller_than_before(browser_client
     # 8% smaller when the checklist was redesigned; the room has since gained the mentions
     # panel's placeholder (listening), the public crisis page panel, the post-mortem link
     # and the promotion freeze's header control and banner (about 3 KB together), then the
-    # header's initials and the countdowns' unit strings (0.2 KB), so the bound keeps 1.5%.
+    # header's initials and the countdowns' unit strings (0.2 KB), then the offline bar and
+    # its texts every page carries (0.3 KB), so the bound keeps 1.5%.
     assert size < ROOM_BYTES_BEFORE * 0.985, size
 
 
